@@ -1,0 +1,149 @@
+/**
+ * ping: ICMP echo requests at an interval, replies matched by identifier and sequence, and the summary
+ * iputils prints ("3 packets transmitted, 3 received, 0% packet loss", "rtt min/avg/max/mdev").
+ */
+import { formatIpv4, type Ipv4 } from '../wire/addr.js';
+import { IPPROTO_ICMP } from '../wire/ipv4.js';
+import { ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, emitIcmp, icmpLength, type IcmpMessage } from '../wire/icmp.js';
+import { icmpName, type IcmpEvent, type IpNode } from '../net/ip-node.js';
+
+/** Options as `ping -c COUNT -i INTERVAL -s SIZE -t TTL -W TIMEOUT`. */
+export interface PingOptions {
+  count: number;
+  /** ns between requests (iputils default: 1 s). */
+  interval: number;
+  /** Data bytes after the ICMP header (iputils default: 56). */
+  size: number;
+  ttl: number;
+  /** ns to wait for the last reply (iputils -W default: 10 s; we use 1 s to keep runs short). */
+  timeout: number;
+  /** Set DF (iputils -M do). */
+  df: boolean;
+}
+
+/** One reply or error line. */
+export interface PingLine {
+  seq: number;
+  /** Reply, or an ICMP error from a router (ttl exceeded, unreachable), or a local send failure. */
+  kind: 'reply' | 'error' | 'send-failed';
+  from: Ipv4;
+  rttNs?: number;
+  ttl?: number;
+  bytes?: number;
+  error?: string;
+}
+
+/** The whole run. */
+export interface PingResult {
+  dst: Ipv4;
+  transmitted: number;
+  received: number;
+  errors: number;
+  lines: PingLine[];
+  rtts: number[];
+}
+
+/** The default options. */
+export const DEFAULT_PING: PingOptions = { count: 3, interval: 1_000_000_000, size: 56, ttl: 64, timeout: 1_000_000_000, df: true };
+
+let nextIdent = 0x1000;
+
+/**
+ * Starts a ping from `node` to `dst`; `done` is called once the last reply arrived or the timeout after
+ * the last request passed. Drive the engine to make it progress.
+ */
+export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, done: (r: PingResult) => void): void {
+  const o = { ...DEFAULT_PING, ...options };
+  const ident = nextIdent++ & 0xffff;
+  const sentAt = new Map<number, number>();
+  const r: PingResult = { dst, transmitted: 0, received: 0, errors: 0, lines: [], rtts: [] };
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    off();
+    done(r);
+  };
+  const off = node.onIcmp((ev: IcmpEvent) => {
+    const m = ev.message;
+    if (m.kind === 'echo' && m.type === ICMP_ECHO_REPLY && m.id === ident && ev.src === dst) {
+      const t0 = sentAt.get(m.seq);
+      if (t0 === undefined) return;
+      sentAt.delete(m.seq);
+      r.received++;
+      const rtt = ev.time - t0;
+      r.rtts.push(rtt);
+      r.lines.push({ seq: m.seq, kind: 'reply', from: ev.src, rttNs: rtt, ttl: ev.ttl, bytes: ev.ipLength - 20 });
+      if (r.received + r.errors === o.count && r.transmitted === o.count) finish();
+      return;
+    }
+    if (m.kind === 'unreachable' || m.kind === 'time-exceeded') {
+      const q = m.original;
+      // the quoted header + 8 bytes: our echo request's id and seq sit at ihl+4..ihl+7
+      if (q.length < 28 || q[9] !== IPPROTO_ICMP) return;
+      const ihl = (q[0]! & 0x0f) * 4;
+      if (q.length < ihl + 8 || q[ihl] !== ICMP_ECHO_REQUEST) return;
+      const qid = (q[ihl + 4]! << 8) | q[ihl + 5]!;
+      const qseq = (q[ihl + 6]! << 8) | q[ihl + 7]!;
+      if (qid !== ident || !sentAt.has(qseq)) return;
+      sentAt.delete(qseq);
+      r.errors++;
+      const text = m.kind === 'unreachable' && m.code === 4 ? `Frag needed and DF set (mtu = ${m.nextHopMtu})` : icmpTitle(m.type, m.code);
+      r.lines.push({ seq: qseq, kind: 'error', from: ev.src, error: text });
+      if (r.received + r.errors === o.count && r.transmitted === o.count) finish();
+    }
+  });
+  const data = new Uint8Array(o.size);
+  for (let i = 0; i < data.length; i++) data[i] = (i + 8) & 0xff; // iputils fills with 0x08, 0x09, ...
+  const sendOne = (seq: number): void => {
+    const msg: IcmpMessage = { kind: 'echo', type: ICMP_ECHO_REQUEST, code: 0, id: ident, seq, data };
+    r.transmitted++;
+    sentAt.set(seq, node.engine.now);
+    const err = node.sendIp({ dst, protocol: IPPROTO_ICMP, ttl: o.ttl, df: o.df }, icmpLength(msg), (f, off) => {
+      emitIcmp(msg, f, off);
+    });
+    if (err !== undefined) {
+      sentAt.delete(seq);
+      r.errors++;
+      r.lines.push({ seq, kind: 'send-failed', from: 0, error: err === 'no-route' ? 'connect: Network is unreachable' : 'ping: local error: message too long' });
+    }
+    if (seq < o.count) node.engine.schedule(o.interval, () => sendOne(seq + 1));
+    else node.engine.schedule(o.timeout, finish);
+  };
+  sendOne(1);
+}
+
+function icmpTitle(type: number, code: number): string {
+  // iputils wording
+  if (type === 11) return 'Time to live exceeded';
+  if (type === 3) return ['Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable', 'Destination Port Unreachable'][code] ?? icmpName(type, code);
+  return icmpName(type, code);
+}
+
+/** The lines iputils ping prints for `r`. */
+export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
+  const dst = formatIpv4(r.dst);
+  const out = [`PING ${dst} (${dst}) ${size}(${size + 28}) bytes of data.`];
+  for (const l of r.lines) {
+    if (l.kind === 'reply') out.push(`${l.bytes} bytes from ${formatIpv4(l.from)}: icmp_seq=${l.seq} ttl=${l.ttl} time=${fmtMs(l.rttNs!)} ms`);
+    else if (l.kind === 'error') out.push(`From ${formatIpv4(l.from)} icmp_seq=${l.seq} ${l.error}`);
+    else out.push(l.error!);
+  }
+  const loss = r.transmitted === 0 ? 0 : Math.round(((r.transmitted - r.received) / r.transmitted) * 100);
+  out.push('', `--- ${dst} ping statistics ---`);
+  out.push(`${r.transmitted} packets transmitted, ${r.received} received${r.errors ? `, +${r.errors} errors` : ''}, ${loss}% packet loss`);
+  if (r.rtts.length > 0) {
+    const ms = r.rtts.map((x) => x / 1e6);
+    const min = Math.min(...ms);
+    const max = Math.max(...ms);
+    const avg = ms.reduce((a, b) => a + b, 0) / ms.length;
+    const mdev = Math.sqrt(ms.reduce((a, b) => a + b * b, 0) / ms.length - avg * avg);
+    out.push(`rtt min/avg/max/mdev = ${min.toFixed(3)}/${avg.toFixed(3)}/${max.toFixed(3)}/${(Number.isFinite(mdev) ? mdev : 0).toFixed(3)} ms`);
+  }
+  return out.join('\n');
+}
+
+function fmtMs(ns: number): string {
+  const ms = ns / 1e6;
+  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(3);
+}

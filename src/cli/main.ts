@@ -1,0 +1,212 @@
+/**
+ * The `podnet` command: argument parsing, files in and out, exit codes. Everything it shows is computed by
+ * the isomorphic core; this file only reads labs, writes pcaps and prints.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseLab, type LabSpec } from '../scenario/lab.js';
+import { runLab } from '../scenario/run.js';
+import { traceLab } from '../scenario/trace.js';
+import { formatSpecError } from '../scenario/source.js';
+import { captureLinks, type LinkCapture } from '../observe/capture.js';
+import { formatHopTable } from '../observe/table.js';
+import { LabBuildError } from '../scenario/build.js';
+
+const USAGE = `podnet - a byte-accurate network emulator
+
+Usage:
+  podnet demo [--pcap DIR] [--json]          the notes' cross-subnet walkthrough, hop by hop
+  podnet run LAB.yaml [--pcap DIR] [--seed N] [--verbose] [--json]
+                                             build a lab, run its steps, check expectations
+  podnet trace LAB.yaml --from NODE --to NODE|IP [--icmp] [--sport N] [--dport N]
+                        [--pcap DIR] [--seed N] [--json] [--no-explain] [--after-steps]
+                                             send one packet (UDP 88 -> 99 by default, echoed back)
+                                             on a freshly powered-on lab and print every hop
+  podnet --help | --version
+
+Exit status: 0 when every expectation held, 1 when one failed, 2 on bad usage or a bad lab file.`;
+
+/** A usage problem: printed with the usage text, exit 2. */
+class UsageError extends Error {}
+
+interface Flags {
+  positional: string[];
+  values: Map<string, string>;
+  bools: Set<string>;
+}
+
+const VALUE_FLAGS = new Set(['--pcap', '--seed', '--from', '--to', '--sport', '--dport']);
+const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version']);
+
+function parseFlags(args: string[]): Flags {
+  const f: Flags = { positional: [], values: new Map(), bools: new Set() };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if (VALUE_FLAGS.has(name)) {
+      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : args[++i];
+      if (v === undefined || v === '') throw new UsageError(`${name} needs a value`);
+      f.values.set(name, v);
+    } else if (BOOL_FLAGS.has(a)) f.bools.add(a);
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else f.positional.push(a);
+  }
+  return f;
+}
+
+function intFlag(f: Flags, name: string, min: number, max: number): number | undefined {
+  const v = f.values.get(name);
+  if (v === undefined) return undefined;
+  if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function loadLab(file: string): LabSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const r = parseLab(file, text);
+  if (!r.ok) {
+    throw new LabFileError(r.errors.map(formatSpecError).join('\n'));
+  }
+  return r.lab;
+}
+
+/** A lab that does not validate: printed without usage, exit 2. */
+class LabFileError extends Error {}
+
+function writePcaps(dir: string, caps: LinkCapture[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  return caps.map((c) => {
+    const p = join(dir, c.fileName);
+    writeFileSync(p, c.writer.bytes());
+    return p;
+  });
+}
+
+function examplesDir(): string {
+  // dist/src/cli/main.js -> repo root
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../../..', '../..']) {
+    const d = resolve(here, up, 'examples');
+    if (existsSync(d)) return d;
+  }
+  return resolve(here, '../../../examples');
+}
+
+function cmdRun(f: Flags, out: (s: string) => void): number {
+  const file = f.positional[1];
+  if (file === undefined || f.positional.length > 2) throw new UsageError('run takes one lab file');
+  const spec = loadLab(file);
+  const pcapDir = f.values.get('--pcap');
+  let caps: LinkCapture[] = [];
+  const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
+  const res = runLab(spec, { ...(seed !== undefined ? { seed } : {}), prepare: (lab) => (caps = pcapDir ? captureLinks(lab.network) : []) });
+  const files = pcapDir ? writePcaps(pcapDir, caps) : [];
+  if (f.bools.has('--json')) {
+    out(JSON.stringify({ lab: spec.name, ok: res.ok, steps: res.steps.map((s) => ({ name: s.name, ok: s.ok, failures: s.failures, output: s.output, ...(f.bools.has('--verbose') ? { events: s.events } : {}) })), pcaps: files }, null, 2));
+    return res.ok ? 0 : 1;
+  }
+  out(`lab ${spec.name}${spec.description ? `: ${spec.description.trim()}` : ''}`);
+  for (const s of res.steps) {
+    out('');
+    out(`${s.ok ? 'PASS' : 'FAIL'}  ${s.name}  (${s.where})`);
+    if (s.output) out(indent(s.output));
+    if (f.bools.has('--verbose') && s.events.length > 0) out(indent(formatHopTable(s.events)));
+    for (const x of s.failures) out(`  expected: ${x}`);
+  }
+  out('');
+  const failed = res.steps.filter((s) => !s.ok).length;
+  out(`${res.steps.length - failed} passed, ${failed} failed`);
+  if (files.length) out(`pcaps: ${files.length} files in ${pcapDir}`);
+  return failed === 0 ? 0 : 1;
+}
+
+function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): number {
+  const file = fileOverride ?? f.positional[1];
+  if (file === undefined || f.positional.length > (fileOverride ? 1 : 2)) throw new UsageError('trace takes one lab file');
+  const from = f.values.get('--from');
+  const to = f.values.get('--to');
+  if (from === undefined || to === undefined) throw new UsageError('trace needs --from NODE and --to NODE|IP');
+  const spec = loadLab(file);
+  const pcapDir = f.values.get('--pcap');
+  const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
+  const r = traceLab(spec, {
+    from,
+    to,
+    protocol: f.bools.has('--icmp') ? 'icmp' : 'udp',
+    srcPort: intFlag(f, '--sport', 1, 65535) ?? 88,
+    dstPort: intFlag(f, '--dport', 1, 65535) ?? 99,
+    afterSteps: f.bools.has('--after-steps'),
+    capture: pcapDir !== undefined,
+    ...(seed !== undefined ? { seed } : {}),
+  });
+  if (!r.ok) throw new UsageError(r.error);
+  const files = pcapDir ? writePcaps(pcapDir, r.captures) : [];
+  if (f.bools.has('--json')) {
+    out(JSON.stringify({ lab: spec.name, from, to, delivered: r.delivered, replied: r.replied, events: r.events, pcaps: files }, null, 2));
+    return r.delivered ? 0 : 1;
+  }
+  out(r.title);
+  out('');
+  out(formatHopTable(r.events, { explain: !f.bools.has('--no-explain') }));
+  out('');
+  out(r.summary);
+  if (files.length) out(`pcaps: ${files.join(', ')}`);
+  return r.delivered ? 0 : 1;
+}
+
+/** Runs the CLI with `argv` (without node and script), printing through `out`/`err`. Returns the exit code. */
+export function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
+  try {
+    const f = parseFlags(argv);
+    const cmd = f.positional[0];
+    if (f.bools.has('--version')) {
+      out('podnet 0.1.0');
+      return 0;
+    }
+    if (f.bools.has('--help') || f.bools.has('-h') || cmd === 'help') {
+      out(USAGE);
+      return 0;
+    }
+    switch (cmd) {
+      case 'run':
+        return cmdRun(f, out);
+      case 'trace':
+        return cmdTrace(f, out);
+      case 'demo': {
+        if (!f.values.has('--from')) f.values.set('--from', 'A');
+        if (!f.values.has('--to')) f.values.set('--to', 'E');
+        if (f.positional.length > 1) throw new UsageError('demo takes no file');
+        return cmdTrace(f, out, join(examplesDir(), 'two-subnets.yaml'));
+      }
+      case undefined:
+        throw new UsageError('no command given');
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`podnet: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof LabFileError || e instanceof LabBuildError) {
+      err(e.message);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function indent(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => '  ' + l)
+    .join('\n');
+}
+

@@ -1,0 +1,140 @@
+/**
+ * One direction of a full-duplex link: a transmitter with a bounded FIFO queue (tail drop), serialization
+ * delay from the bandwidth, propagation latency, an MTU and optional seeded loss. Frames in flight live in
+ * this channel's own ring, so a hop costs one pooled engine event and no allocation.
+ */
+import type { Engine } from '../sim/engine.js';
+import type { DropReason } from './trace.js';
+
+/** Tunables of a link, applied to both directions. */
+export interface LinkProps {
+  /** Propagation delay in ns. */
+  latency: number;
+  /** Bits per second; 0 means infinitely fast (no serialization delay, no queueing). */
+  bandwidth: number;
+  /** Largest L3 payload (bytes after the Ethernet header and any 802.1Q tag). */
+  mtu: number;
+  /** Frames that may wait for the transmitter (Linux txqueuelen). */
+  queueLimit: number;
+  /** Probability in [0, 1) that a frame is lost on the wire. */
+  loss: number;
+}
+
+/** Defaults: a 1 Gbps, 1500-byte-MTU Ethernet with 1 µs of cable and a 1000-frame queue. */
+export const DEFAULT_LINK: LinkProps = { latency: 1_000, bandwidth: 1_000_000_000, mtu: 1500, queueLimit: 1000, loss: 0 };
+
+/** Receives what a channel delivers. */
+export interface FrameReceiver {
+  deliver(frame: Uint8Array): void;
+}
+
+/** Called when a channel discards a frame. */
+export type ChannelDrop = (reason: DropReason, frame: Uint8Array) => void;
+
+/** One direction of a link. */
+export class Channel {
+  /** Frames delivered. */
+  delivered = 0;
+  /** Frames put on the wire (including ones then lost). */
+  transmitted = 0;
+  /** Set by observers: called with every frame put on the wire, at its transmit start time. */
+  tap: ((time: number, frame: Uint8Array) => void) | undefined = undefined;
+
+  private busyUntil = 0;
+  // ring of in-flight frames: [head, tail)
+  private frames: (Uint8Array | undefined)[] = new Array(16);
+  private starts: Float64Array = new Float64Array(16);
+  private lost: Uint8Array = new Uint8Array(16);
+  private head = 0;
+  private txHead = 0; // first entry whose transmission has not started yet
+  private tail = 0;
+  private readonly deliverNext = (): void => this.deliverHead();
+
+  constructor(
+    private readonly engine: Engine,
+    readonly props: LinkProps,
+    private readonly receiver: FrameReceiver,
+    private readonly onDrop: ChannelDrop,
+  ) {}
+
+  /** Frames waiting for the transmitter (not counting the one being sent). */
+  get queued(): number {
+    this.advanceTxHead();
+    return this.tail - this.txHead;
+  }
+
+  /** Queues `frame` for transmission; ownership passes to the channel. Returns false if it was dropped. */
+  send(frame: Uint8Array, l3Length: number): boolean {
+    const p = this.props;
+    if (l3Length > p.mtu) {
+      this.onDrop('mtu-exceeded', frame);
+      return false;
+    }
+    const now = this.engine.now;
+    let start = now;
+    let end = now;
+    if (p.bandwidth > 0) {
+      if (this.busyUntil > now) {
+        if (this.queued >= p.queueLimit) {
+          this.onDrop('queue-full', frame);
+          return false;
+        }
+        start = this.busyUntil;
+      }
+      end = start + Math.ceil((frame.length * 8 * 1e9) / p.bandwidth);
+      this.busyUntil = end;
+    }
+    this.transmitted++;
+    if (this.tap !== undefined) this.tap(start, frame);
+    const lost = p.loss > 0 && this.engine.rng.next() < p.loss;
+    if (this.tail - this.head === this.frames.length) this.grow();
+    const mask = this.frames.length - 1;
+    const i = this.tail & mask;
+    this.frames[i] = frame;
+    this.starts[i] = start;
+    this.lost[i] = lost ? 1 : 0;
+    this.tail++;
+    // arrivals are monotonic in a FIFO channel, so each frame gets its own event at its own time
+    this.engine.at(end + p.latency, this.deliverNext);
+    return true;
+  }
+
+  private deliverHead(): void {
+    const mask = this.frames.length - 1;
+    const i = this.head & mask;
+    const frame = this.frames[i]!;
+    const lost = this.lost[i] === 1;
+    this.frames[i] = undefined;
+    this.head++;
+    if (this.txHead < this.head) this.txHead = this.head;
+    if (lost) {
+      this.onDrop('link-loss', frame);
+      return;
+    }
+    this.delivered++;
+    this.receiver.deliver(frame);
+  }
+
+  private advanceTxHead(): void {
+    const now = this.engine.now;
+    const mask = this.frames.length - 1;
+    while (this.txHead < this.tail && this.starts[this.txHead & mask]! <= now) this.txHead++;
+  }
+
+  private grow(): void {
+    const n = this.frames.length;
+    const frames: (Uint8Array | undefined)[] = new Array(n * 2);
+    const starts = new Float64Array(n * 2);
+    const lost = new Uint8Array(n * 2);
+    for (let k = this.head; k < this.tail; k++) {
+      const a = k & (n - 1);
+      const b = k & (2 * n - 1);
+      frames[b] = this.frames[a];
+      starts[b] = this.starts[a]!;
+      lost[b] = this.lost[a]!;
+    }
+    this.frames = frames;
+    this.starts = starts;
+    this.lost = lost;
+  }
+}

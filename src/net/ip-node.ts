@@ -1,0 +1,595 @@
+/**
+ * An IPv4 node: a host, or a router when forwarding is on. It owns its interfaces, the routing table, the
+ * ARP cache, ICMP (echo, errors) and the hand-off of local packets to transport protocols registered by
+ * number. The forwarding path works on the received frame in place: check the header, decrement TTL with an
+ * incremental checksum, look up the route, rewrite both MACs, send the same buffer on.
+ */
+import { Device, type Network, type Port } from '../link/device.js';
+import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, writeIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
+import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
+import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN } from '../wire/ethernet.js';
+import {
+  IPPROTO_ICMP,
+  IPV4_CHECKSUM_OFF,
+  IPV4_DST_OFF,
+  IPV4_FLAGS_FRAG_OFF,
+  IPV4_FLAG_DF,
+  IPV4_MIN_HEADER_LEN,
+  IPV4_PROTO_OFF,
+  IPV4_SRC_OFF,
+  IPV4_TOTAL_LEN_OFF,
+  IPV4_TTL_OFF,
+  checkIpv4,
+  decrementTtl,
+  emitIpv4Header,
+  fragmentIpv4,
+} from '../wire/ipv4.js';
+import {
+  ICMP_DEST_UNREACH,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_FRAG_NEEDED,
+  ICMP_HOST_UNREACH,
+  ICMP_NET_UNREACH,
+  ICMP_PORT_UNREACH,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TTL_EXCEEDED_IN_TRANSIT,
+  emitIcmp,
+  icmpLength,
+  parseIcmp,
+  type IcmpMessage,
+} from '../wire/icmp.js';
+import { internetChecksum } from '../wire/checksum.js';
+import { EthernetDev, type IfAddr, type NetDev } from './netdev.js';
+import { DEFAULT_ARP, NeighborTable, type ArpConfig, type Neighbor } from './neighbor.js';
+import { RouteTable, formatRoute, type Route } from './route-table.js';
+
+/** Offset of the IP header in frames handled by an IP node (untagged Ethernet). */
+export const IP_OFF = ETH_HEADER_LEN;
+
+/** A transport protocol's receive hook: the IP packet sits in `frame` at IP_OFF, `ipLen` bytes long. */
+export type ProtocolHandler = (frame: Uint8Array, ipLen: number, dev: NetDev) => void;
+
+/** An ICMP message that reached this node, for ping/traceroute and error reporting to sockets. */
+export interface IcmpEvent {
+  readonly time: number;
+  readonly src: Ipv4;
+  readonly dst: Ipv4;
+  readonly ttl: number;
+  readonly message: IcmpMessage;
+  /** Total IP length of the packet carrying it. */
+  readonly ipLength: number;
+}
+
+/** Options for an IP packet originated here. */
+export interface SendOptions {
+  dst: Ipv4;
+  protocol: number;
+  /** Source address; chosen from the route/interface when omitted. */
+  src?: Ipv4;
+  ttl?: number;
+  tos?: number;
+  /** Don't Fragment (Linux sets it on UDP and TCP by default: path MTU discovery). */
+  df?: boolean;
+}
+
+/** Why a send failed before any packet left (returned to the app, like an errno). */
+export type SendError = 'no-route' | 'mtu-exceeded';
+
+/** Tunables of an IP node. */
+export interface IpNodeConfig {
+  forwarding: boolean;
+  defaultTtl: number;
+  arp: ArpConfig;
+}
+
+/** An IPv4 host or router. */
+export class IpNode extends Device {
+  readonly routes = new RouteTable();
+  readonly neighbors = new NeighborTable();
+  readonly devs: NetDev[] = [];
+  readonly config: IpNodeConfig;
+  /** Packets forwarded / delivered locally. */
+  forwarded = 0;
+  delivered = 0;
+  private readonly devByPort: (NetDev | undefined)[] = [];
+  private readonly local = new Set<Ipv4>();
+  private readonly broadcasts = new Set<Ipv4>();
+  private readonly protocols: (ProtocolHandler | undefined)[] = new Array(256);
+  private readonly icmpListeners: ((ev: IcmpEvent) => void)[] = [];
+  private ipId: number;
+
+  constructor(network: Network, name: string, config: Partial<IpNodeConfig> = {}) {
+    super(network, name);
+    this.config = { forwarding: false, defaultTtl: 64, arp: DEFAULT_ARP, ...config };
+    this.ipId = this.engine.rng.nextU32() & 0xffff;
+    this.broadcasts.add(0xffff_ffff);
+  }
+
+  get kind(): string {
+    return this.config.forwarding ? 'router' : 'host';
+  }
+
+  // ---- configuration --------------------------------------------------------------------------------
+
+  /** Adds an Ethernet NIC called `name` (its port has the same name). */
+  addNic(name: string, mac: Mac, mtu = 1500): EthernetDev {
+    const port = this.addPort(name);
+    const dev = new EthernetDev(name, mac, mtu, port);
+    this.devByPort[port.index] = dev;
+    this.devs.push(dev);
+    return dev;
+  }
+
+  /** Registers a device that is not a plain NIC (tunnel, bridge). */
+  addDev(dev: NetDev): void {
+    if (this.devs.some((d) => d.name === dev.name)) throw new Error(`${this.name}: duplicate device ${dev.name}`);
+    this.devs.push(dev);
+  }
+
+  /** The device called `name`. */
+  dev(name: string): NetDev | undefined {
+    return this.devs.find((d) => d.name === name);
+  }
+
+  /** Adds an address and its connected route (as `ip addr add 10.0.0.2/24 dev eth0`). */
+  addAddress(devName: string, a: IfAddr): void {
+    const dev = this.dev(devName);
+    if (dev === undefined) throw new Error(`${this.name}: no device ${devName}`);
+    dev.addresses.push(a);
+    this.local.add(a.addr);
+    if (a.len < 31) this.broadcasts.add(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0);
+    this.routes.add({ dst: a.addr, len: a.len, dev: devName, proto: 'kernel', scope: 'link', src: a.addr });
+  }
+
+  /** True when `ip` is one of this node's addresses. */
+  isLocal(ip: Ipv4): boolean {
+    return this.local.has(ip);
+  }
+
+  /** The primary address of the node (first address of the first device that has one). */
+  get primaryAddress(): Ipv4 | undefined {
+    for (const d of this.devs) if (d.addresses.length > 0) return d.addresses[0]!.addr;
+    return undefined;
+  }
+
+  /** Registers the receive hook for IP protocol `proto` (UDP 17, TCP 6, IPIP 4...). */
+  setProtocolHandler(proto: number, h: ProtocolHandler): void {
+    this.protocols[proto] = h;
+  }
+
+  /** Subscribes to ICMP messages addressed to this node. Returns an unsubscribe function. */
+  onIcmp(fn: (ev: IcmpEvent) => void): () => void {
+    this.icmpListeners.push(fn);
+    return () => {
+      const i = this.icmpListeners.indexOf(fn);
+      if (i >= 0) this.icmpListeners.splice(i, 1);
+    };
+  }
+
+  /** Adds a permanent neighbour entry (as `ip neigh add ... nud permanent`). */
+  addPermanentNeighbor(devName: string, ip: Ipv4, mac: Mac): void {
+    const dev = this.dev(devName);
+    if (dev === undefined) throw new Error(`${this.name}: no device ${devName}`);
+    const n = this.neighbors.ensure(dev, ip);
+    n.mac = mac;
+    n.state = 'PERMANENT';
+    this.flushPending(n);
+  }
+
+  // ---- receive --------------------------------------------------------------------------------------
+
+  receive(port: Port, frame: Uint8Array): void {
+    const dev = this.devByPort[port.index];
+    if (dev === undefined) {
+      this.drop('link-down', frame, port, 'port has no device');
+      return;
+    }
+    this.receiveOn(dev, frame, port);
+  }
+
+  /** Entry point for frames arriving on `dev` (NICs via their port; virtual devices call it directly). */
+  receiveOn(dev: NetDev, frame: Uint8Array, port?: Port): void {
+    if (frame.length < ETH_HEADER_LEN) {
+      this.drop('malformed', frame, port, 'shorter than an Ethernet header');
+      return;
+    }
+    const dstMac = readMac(frame, 0);
+    if (dstMac !== dev.mac && !isGroupMac(dstMac) && !dev.promiscuous) {
+      this.drop('not-for-us', frame, port, `${dev.name} is ${formatMac(dev.mac)}, frame is for ${formatMac(dstMac)}`);
+      return;
+    }
+    const type = (frame[ETH_TYPE_OFF]! << 8) | frame[ETH_TYPE_OFF + 1]!;
+    if (type === ETHERTYPE_IPV4) this.receiveIpv4(dev, frame, port);
+    else if (type === ETHERTYPE_ARP) this.receiveArp(dev, frame, port);
+    else if (type === ETHERTYPE_VLAN) this.drop('vlan-mismatch', frame, port, `${dev.name} is not a VLAN interface`);
+    else this.drop('unhandled-protocol', frame, port, `ethertype 0x${type.toString(16).padStart(4, '0')}`);
+  }
+
+  private receiveIpv4(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
+    const check = checkIpv4(frame, IP_OFF, frame.length - IP_OFF);
+    if (check !== 'ok') {
+      this.drop(check === 'bad-checksum' ? 'bad-checksum' : 'malformed', frame, port, `IPv4 ${check}`);
+      return;
+    }
+    const ipLen = (frame[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | frame[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
+    const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+    if (this.local.has(dst) || this.broadcasts.has(dst)) {
+      this.deliverLocal(frame, ipLen, dev, port);
+      return;
+    }
+    if (!this.config.forwarding) {
+      this.drop('not-for-us', frame, port, `${formatIpv4(dst)} is not an address of ${this.name} and forwarding is off`);
+      return;
+    }
+    this.forward(frame, ipLen, dev, port);
+  }
+
+  private forward(frame: Uint8Array, ipLen: number, inDev: NetDev, port: Port | undefined): void {
+    const ttl = frame[IP_OFF + IPV4_TTL_OFF]!;
+    if (ttl <= 1) {
+      this.sendIcmpError(frame, ipLen, inDev, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, 0);
+      this.drop('ttl-expired', frame, port, `TTL ${ttl} on arrival`);
+      return;
+    }
+    const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+    const route = this.routes.lookup(dst);
+    if (route === undefined) {
+      this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
+      this.drop('no-route', frame, port, `no route to ${formatIpv4(dst)}`);
+      return;
+    }
+    decrementTtl(frame, IP_OFF);
+    this.note(() => `${formatIpv4(dst)} matched route ${formatRoute(route)}; TTL ${ttl} -> ${ttl - 1}`);
+    this.forwarded++;
+    this.output(frame, ipLen, route, dst, port, inDev);
+  }
+
+  private deliverLocal(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined): void {
+    const flags = (frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) | frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1]!;
+    if ((flags & 0x3fff) !== 0) {
+      // Reassembly is not modelled yet: say so rather than deliver a piece.
+      this.drop('unhandled-protocol', frame, port, 'IPv4 fragment (reassembly not supported)');
+      return;
+    }
+    this.delivered++;
+    const proto = frame[IP_OFF + IPV4_PROTO_OFF]!;
+    if (proto === IPPROTO_ICMP) {
+      this.receiveIcmp(frame, ipLen, dev, port);
+      return;
+    }
+    const h = this.protocols[proto];
+    if (h === undefined) {
+      this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
+      this.drop('unhandled-protocol', frame, port, `IP protocol ${proto}`);
+      return;
+    }
+    h(frame, ipLen, dev);
+  }
+
+  private receiveIcmp(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined): void {
+    const ihl = (frame[IP_OFF]! & 0x0f) * 4;
+    const icmp = frame.subarray(IP_OFF + ihl, IP_OFF + ipLen);
+    const parsed = parseIcmp(icmp);
+    if (!parsed.ok) {
+      this.drop(parsed.error.reason.includes('checksum') ? 'bad-checksum' : 'malformed', frame, port, `ICMP ${parsed.error.field}: ${parsed.error.reason}`);
+      return;
+    }
+    const msg = parsed.value;
+    const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
+    const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+    if (msg.type === ICMP_ECHO_REQUEST) {
+      if (this.broadcasts.has(dst)) {
+        // Linux ignores broadcast echo by default (icmp_echo_ignore_broadcasts = 1)
+        this.note(() => `ignored broadcast echo request from ${formatIpv4(src)}`);
+        return;
+      }
+      this.note(() => `echo request from ${formatIpv4(src)}: replying`);
+      this.replyEcho(frame, ipLen, ihl, src, dst);
+      return;
+    }
+    const ev: IcmpEvent = { time: this.engine.now, src, dst, ttl: frame[IP_OFF + IPV4_TTL_OFF]!, message: msg, ipLength: ipLen };
+    for (const l of this.icmpListeners.slice()) l(ev);
+    void dev;
+  }
+
+  /** Turns the request into the reply in place: swap addresses, type 0, fresh TTL, fix both checksums. */
+  private replyEcho(frame: Uint8Array, ipLen: number, ihl: number, src: Ipv4, dst: Ipv4): void {
+    const icmpOff = IP_OFF + ihl;
+    frame[icmpOff] = ICMP_ECHO_REPLY;
+    frame[icmpOff + 2] = 0;
+    frame[icmpOff + 3] = 0;
+    const c = internetChecksum(frame, icmpOff, ipLen - ihl);
+    frame[icmpOff + 2] = c >>> 8;
+    frame[icmpOff + 3] = c & 0xff;
+    writeIpv4(frame, IP_OFF + IPV4_SRC_OFF, dst);
+    writeIpv4(frame, IP_OFF + IPV4_DST_OFF, src);
+    frame[IP_OFF + IPV4_TTL_OFF] = this.config.defaultTtl;
+    this.fixIpChecksum(frame, ihl);
+    this.routeAndOutput(frame, ipLen, src);
+  }
+
+  private fixIpChecksum(frame: Uint8Array, ihl: number): void {
+    frame[IP_OFF + IPV4_CHECKSUM_OFF] = 0;
+    frame[IP_OFF + IPV4_CHECKSUM_OFF + 1] = 0;
+    const c = internetChecksum(frame, IP_OFF, ihl);
+    frame[IP_OFF + IPV4_CHECKSUM_OFF] = c >>> 8;
+    frame[IP_OFF + IPV4_CHECKSUM_OFF + 1] = c & 0xff;
+  }
+
+  // ---- ARP ------------------------------------------------------------------------------------------
+
+  private receiveArp(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
+    const parsed = parseArp(frame.subarray(ETH_HEADER_LEN));
+    if (!parsed.ok) {
+      this.drop('malformed', frame, port, `ARP ${parsed.error.field}: ${parsed.error.reason}`);
+      return;
+    }
+    const a = parsed.value;
+    const forUs = dev.addresses.some((x) => x.addr === a.targetIp);
+    // RFC 826 merge: refresh an entry we already have for the sender
+    const existing = this.neighbors.get(dev, a.senderIp);
+    if (existing !== undefined && existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
+    else if (forUs && a.senderIp !== 0) this.resolved(this.neighbors.ensure(dev, a.senderIp), a.senderMac);
+    if (a.op !== ARP_OP_REQUEST) {
+      if (!forUs && existing === undefined) this.note(() => `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`);
+      return;
+    }
+    if (forUs) {
+      this.note(() => `ARP who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}: that is us, replying ${formatMac(dev.mac)}`);
+      this.sendArpReply(dev, a, port);
+      return;
+    }
+    if (dev.proxyArp && this.config.forwarding) {
+      const r = this.routes.lookup(a.targetIp);
+      if (r !== undefined && r.dev !== dev.name) {
+        this.note(() => `proxy ARP: ${formatIpv4(a.targetIp)} is routed via ${r.dev}, answering with our MAC ${formatMac(dev.mac)}`);
+        this.sendArpReply(dev, a, port);
+        return;
+      }
+    }
+    this.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
+  }
+
+  private sendArpReply(dev: NetDev, req: ArpPacket, inPort: Port | undefined): void {
+    const reply = buildArpFrame(
+      { op: ARP_OP_REPLY, senderMac: dev.mac, senderIp: req.targetIp, targetMac: req.senderMac, targetIp: req.senderIp },
+      dev.mac,
+      req.senderMac,
+    );
+    dev.xmit(reply, inPort);
+  }
+
+  private resolved(n: Neighbor, mac: Mac): void {
+    const changed = n.state !== 'REACHABLE' || n.mac !== mac;
+    n.mac = mac;
+    n.state = 'REACHABLE';
+    n.expires = this.engine.now + this.config.arp.reachableNs;
+    n.probes = 0;
+    if (changed) this.note(() => `ARP: ${formatIpv4(n.ip)} is at ${formatMac(mac)} (${n.dev.name})`);
+    this.flushPending(n);
+  }
+
+  private flushPending(n: Neighbor): void {
+    if (n.pending.length === 0) return;
+    const waiting = n.pending;
+    n.pending = [];
+    for (const f of waiting) this.sendResolved(n.dev, f, n.mac);
+  }
+
+  private solicit(n: Neighbor): void {
+    const dev = n.dev;
+    const src = this.sourceFor(dev, n.ip);
+    n.probes++;
+    this.note(() => `ARP who-has ${formatIpv4(n.ip)} tell ${formatIpv4(src)} on ${dev.name} (try ${n.probes})`);
+    dev.xmit(buildArpFrame({ op: ARP_OP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: n.ip }, dev.mac, MAC_BROADCAST));
+    this.engine.schedule(this.config.arp.retransNs, () => {
+      if (n.state !== 'INCOMPLETE') return;
+      if (n.probes < this.config.arp.maxProbes) {
+        this.solicit(n);
+        return;
+      }
+      n.state = 'FAILED';
+      const waiting = n.pending;
+      n.pending = [];
+      for (const f of waiting) {
+        const ipLen = (f[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | f[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
+        if (!this.isLocal(readIpv4(f, IP_OFF + IPV4_SRC_OFF))) this.sendIcmpError(f, ipLen, dev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+        this.drop('arp-timeout', f, undefined, `${formatIpv4(n.ip)} did not answer ${n.probes} ARP requests`);
+      }
+      this.neighbors.delete(dev, n.ip);
+    });
+  }
+
+  private sourceFor(dev: NetDev, toward: Ipv4): Ipv4 {
+    for (const a of dev.addresses) if (((a.addr ^ toward) & prefixMask(a.len)) === 0) return a.addr;
+    return dev.addresses[0]?.addr ?? this.primaryAddress ?? 0;
+  }
+
+  // ---- send -----------------------------------------------------------------------------------------
+
+  /**
+   * Originates an IP packet: allocates the frame once, writes the IPv4 header, lets `fill` write the
+   * payload in place at `off` (the payload's offset in the frame), then routes it. Returns an error word
+   * when it could not be sent at all.
+   */
+  sendIp(opts: SendOptions, payloadLen: number, fill: (frame: Uint8Array, off: number, src: Ipv4) => void): SendError | undefined {
+    const route = this.routes.lookup(opts.dst);
+    const isLoop = this.local.has(opts.dst);
+    if (route === undefined && !isLoop) {
+      this.note(() => `no route to ${formatIpv4(opts.dst)}`);
+      this.drop('no-route', undefined, undefined, `no route to ${formatIpv4(opts.dst)}`);
+      return 'no-route';
+    }
+    const dev = route === undefined ? undefined : this.dev(route.dev);
+    const src = opts.src ?? (isLoop ? opts.dst : (route!.src ?? (dev === undefined ? 0 : this.sourceFor(dev, route!.via ?? opts.dst))));
+    const ipLen = IPV4_MIN_HEADER_LEN + payloadLen;
+    const frame = new Uint8Array(IP_OFF + ipLen);
+    emitIpv4Header(
+      {
+        tos: opts.tos ?? 0,
+        totalLength: ipLen,
+        id: this.nextIpId(),
+        df: opts.df ?? true,
+        mf: false,
+        fragmentOffset: 0,
+        ttl: opts.ttl ?? this.config.defaultTtl,
+        protocol: opts.protocol,
+        checksum: 0,
+        src,
+        dst: opts.dst,
+        options: EMPTY,
+      },
+      frame,
+      IP_OFF,
+    );
+    fill(frame, IP_OFF + IPV4_MIN_HEADER_LEN, src);
+    if (isLoop) {
+      // loopback: deliver after the current event, as the kernel's backlog would
+      this.engine.schedule(0, () => this.deliverLocal(frame, ipLen, this.devs[0]!, undefined));
+      return undefined;
+    }
+    if (ipLen > dev!.mtu && opts.df !== false) {
+      this.drop('mtu-exceeded', frame, undefined, `${ipLen} bytes > MTU ${dev!.mtu} of ${dev!.name} with DF set (EMSGSIZE)`);
+      return 'mtu-exceeded';
+    }
+    this.note(() => `${formatIpv4(opts.dst)} matched route ${formatRoute(route!)}`);
+    this.output(frame, ipLen, route!, opts.dst, undefined, undefined);
+    return undefined;
+  }
+
+  private routeAndOutput(frame: Uint8Array, ipLen: number, dst: Ipv4): void {
+    const route = this.routes.lookup(dst);
+    if (route === undefined) {
+      this.drop('no-route', frame, undefined, `no route to ${formatIpv4(dst)}`);
+      return;
+    }
+    this.output(frame, ipLen, route, dst, undefined, undefined);
+  }
+
+  /** Sends an IP packet (in `frame` at IP_OFF) along `route`: MTU, next hop, ARP, MAC rewrite. */
+  output(frame: Uint8Array, ipLen: number, route: Route, dst: Ipv4, inPort: Port | undefined, inDev: NetDev | undefined): void {
+    const dev = this.dev(route.dev);
+    if (dev === undefined || !dev.up) {
+      this.drop('link-down', frame, inPort, `route device ${route.dev} is missing or down`);
+      return;
+    }
+    if (ipLen > dev.mtu) {
+      const flags = frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8;
+      if ((flags & IPV4_FLAG_DF) !== 0) {
+        if (inDev !== undefined) this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, dev.mtu);
+        this.drop('mtu-exceeded', frame, inPort, `${ipLen} bytes > MTU ${dev.mtu} of ${dev.name}, DF set`);
+        return;
+      }
+      const pieces = fragmentIpv4(frame.subarray(IP_OFF, IP_OFF + ipLen), dev.mtu);
+      if (pieces === undefined) {
+        this.drop('mtu-exceeded', frame, inPort, `cannot fragment to MTU ${dev.mtu}`);
+        return;
+      }
+      this.note(() => `${ipLen} bytes > MTU ${dev.mtu} of ${dev.name}: fragmented into ${pieces.length}`);
+      for (const p of pieces) {
+        const f = new Uint8Array(IP_OFF + p.length);
+        f.set(p, IP_OFF);
+        this.resolveAndSend(dev, f, route.via ?? dst, inPort);
+      }
+      return;
+    }
+    this.resolveAndSend(dev, frame, route.via ?? dst, inPort);
+  }
+
+  private resolveAndSend(dev: NetDev, frame: Uint8Array, nextHop: Ipv4, inPort: Port | undefined): void {
+    if (!dev.usesArp) {
+      this.sendResolved(dev, frame, 0, inPort);
+      return;
+    }
+    if (this.broadcasts.has(nextHop)) {
+      this.sendResolved(dev, frame, MAC_BROADCAST, inPort);
+      return;
+    }
+    const n = this.neighbors.get(dev, nextHop);
+    if (n !== undefined && (n.state === 'PERMANENT' || (n.state === 'REACHABLE' && n.expires > this.engine.now))) {
+      this.sendResolved(dev, frame, n.mac, inPort);
+      return;
+    }
+    const e = n ?? this.neighbors.ensure(dev, nextHop);
+    if (e.pending.length >= this.config.arp.queueLen) {
+      const old = e.pending.shift()!;
+      this.drop('arp-queue-full', old, undefined, `more than ${this.config.arp.queueLen} packets waiting for ${formatIpv4(nextHop)}`);
+    }
+    e.pending.push(frame);
+    if (e.state !== 'INCOMPLETE' || e.probes === 0) {
+      e.state = 'INCOMPLETE';
+      e.probes = 0;
+      this.note(() => `next hop ${formatIpv4(nextHop)} not in ARP cache: packet queued`);
+      this.solicit(e);
+    }
+  }
+
+  private sendResolved(dev: NetDev, frame: Uint8Array, dstMac: Mac, inPort?: Port): void {
+    writeMac(frame, 0, dstMac);
+    writeMac(frame, 6, dev.mac);
+    frame[ETH_TYPE_OFF] = ETHERTYPE_IPV4 >> 8;
+    frame[ETH_TYPE_OFF + 1] = ETHERTYPE_IPV4 & 0xff;
+    dev.xmit(frame, inPort);
+  }
+
+  private nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
+
+  // ---- ICMP errors ----------------------------------------------------------------------------------
+
+  /**
+   * Sends an ICMP error about the packet in `frame` (RFC 792, RFC 1122 3.2.2): never about an ICMP error,
+   * a non-first fragment, or a packet from a broadcast/unspecified source.
+   */
+  sendIcmpError(frame: Uint8Array, ipLen: number, inDev: NetDev, type: number, code: number, mtu: number): void {
+    const ihl = (frame[IP_OFF]! & 0x0f) * 4;
+    const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
+    const fragOff = ((frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) | frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1]!) & 0x1fff;
+    if (fragOff !== 0 || src === 0 || this.broadcasts.has(src) || src >>> 28 === 0xe) return;
+    if (frame[IP_OFF + IPV4_PROTO_OFF] === IPPROTO_ICMP) {
+      const t = frame[IP_OFF + ihl];
+      if (t !== ICMP_ECHO_REQUEST && t !== ICMP_ECHO_REPLY) return;
+    }
+    const quote = frame.slice(IP_OFF, IP_OFF + Math.min(ipLen, ihl + 8));
+    const msg: IcmpMessage =
+      type === ICMP_TIME_EXCEEDED
+        ? { kind: 'time-exceeded', type: ICMP_TIME_EXCEEDED, code, original: quote }
+        : { kind: 'unreachable', type: ICMP_DEST_UNREACH, code, nextHopMtu: code === ICMP_FRAG_NEEDED ? mtu : 0, original: quote };
+    const from = inDev.addresses[0]?.addr ?? this.primaryAddress ?? 0;
+    const len = icmpLength(msg);
+    this.note(() => `sending ICMP ${icmpName(type, code)}${mtu ? ` (next-hop MTU ${mtu})` : ''} to ${formatIpv4(src)}`);
+    this.sendIp({ dst: src, src: from, protocol: IPPROTO_ICMP, df: false }, len, (f, off) => {
+      emitIcmp(msg, f, off);
+    });
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A readable ICMP type/code name, as tcpdump prints it. */
+export function icmpName(type: number, code: number): string {
+  if (type === ICMP_ECHO_REQUEST) return 'echo request';
+  if (type === ICMP_ECHO_REPLY) return 'echo reply';
+  if (type === ICMP_TIME_EXCEEDED) return 'time exceeded in-transit';
+  if (type === ICMP_DEST_UNREACH) {
+    switch (code) {
+      case ICMP_NET_UNREACH:
+        return 'net unreachable';
+      case ICMP_HOST_UNREACH:
+        return 'host unreachable';
+      case 2:
+        return 'protocol unreachable';
+      case ICMP_PORT_UNREACH:
+        return 'port unreachable';
+      case ICMP_FRAG_NEEDED:
+        return 'unreachable - need to frag';
+      default:
+        return `unreachable code ${code}`;
+    }
+  }
+  return `type ${type} code ${code}`;
+}
+

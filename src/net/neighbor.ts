@@ -1,0 +1,76 @@
+/**
+ * The ARP neighbour cache of one IP node (RFC 826, with Linux's states simplified): entries are INCOMPLETE
+ * while a request is outstanding (packets wait in a small queue), REACHABLE for a while after an answer,
+ * then expire and are resolved again; PERMANENT entries never expire (what flanneld programs).
+ */
+import type { Ipv4, Mac } from '../wire/addr.js';
+import type { NetDev } from './netdev.js';
+
+/** Neighbour states, named as `ip neigh` prints them. */
+export type NeighborState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'FAILED' | 'PERMANENT';
+
+/** One neighbour entry. */
+export interface Neighbor {
+  readonly ip: Ipv4;
+  readonly dev: NetDev;
+  mac: Mac;
+  state: NeighborState;
+  /** REACHABLE until this time (ns). */
+  expires: number;
+  /** Frames waiting for resolution (IP packet at offset 14). */
+  pending: Uint8Array[];
+  /** Requests sent in the current resolution. */
+  probes: number;
+}
+
+/** Tunables of ARP, with Linux's defaults. */
+export interface ArpConfig {
+  /** How long an answer is trusted (Linux base_reachable_time: 30 s). */
+  reachableNs: number;
+  /** Gap between requests (Linux retrans_time: 1 s). */
+  retransNs: number;
+  /** Requests before giving up (Linux mcast_solicit: 3). */
+  maxProbes: number;
+  /** Packets queued per unresolved neighbour; the oldest is dropped past this (Linux drops the head too). */
+  queueLen: number;
+}
+
+/** Linux-like ARP defaults. */
+export const DEFAULT_ARP: ArpConfig = { reachableNs: 30_000_000_000, retransNs: 1_000_000_000, maxProbes: 3, queueLen: 3 };
+
+/** A neighbour table keyed by (device, IP). */
+export class NeighborTable {
+  private readonly byDev = new Map<NetDev, Map<Ipv4, Neighbor>>();
+
+  /** The entry for `ip` on `dev`, whatever its state. */
+  get(dev: NetDev, ip: Ipv4): Neighbor | undefined {
+    return this.byDev.get(dev)?.get(ip);
+  }
+
+  /** Creates or returns the entry for `ip` on `dev`. */
+  ensure(dev: NetDev, ip: Ipv4): Neighbor {
+    let m = this.byDev.get(dev);
+    if (m === undefined) {
+      m = new Map();
+      this.byDev.set(dev, m);
+    }
+    let n = m.get(ip);
+    if (n === undefined) {
+      n = { ip, dev, mac: 0, state: 'INCOMPLETE', expires: 0, pending: [], probes: 0 };
+      m.set(ip, n);
+    }
+    return n;
+  }
+
+  /** Removes the entry for `ip` on `dev`. */
+  delete(dev: NetDev, ip: Ipv4): boolean {
+    return this.byDev.get(dev)?.delete(ip) ?? false;
+  }
+
+  /** All entries (for `ip neigh`). */
+  entries(): Neighbor[] {
+    const out: Neighbor[] = [];
+    for (const m of this.byDev.values()) out.push(...m.values());
+    return out;
+  }
+}

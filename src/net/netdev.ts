@@ -1,0 +1,55 @@
+/**
+ * Network devices of an IP node, as Linux has them: a name, a MAC, an MTU, addresses, and a way to put a
+ * frame out. An Ethernet NIC sends through a port of the node; tunnel and bridge devices (later layers)
+ * subclass NetDev and send their own way.
+ */
+import type { Port } from '../link/device.js';
+import type { Ipv4, Mac } from '../wire/addr.js';
+
+/** An address on an interface, e.g. 10.0.0.2/24. */
+export interface IfAddr {
+  readonly addr: Ipv4;
+  readonly len: number;
+}
+
+/** A network device on an IP node. */
+export abstract class NetDev {
+  /** Addresses in the order added; the first is primary. */
+  readonly addresses: IfAddr[] = [];
+  /** Answer ARP for addresses routed out of another interface (Linux proxy_arp). */
+  proxyArp = false;
+  /** Accept frames to any MAC (a bridge port, a sniffer). */
+  promiscuous = false;
+  /** Administrative state. */
+  up = true;
+
+  constructor(
+    readonly name: string,
+    readonly mac: Mac,
+    public mtu: number,
+  ) {}
+
+  /** True when this device resolves next hops with ARP (false for point-to-point tunnels). */
+  get usesArp(): boolean {
+    return true;
+  }
+
+  /** Sends a complete Ethernet frame out of this device; `inPort` names where a forwarded packet came in. */
+  abstract xmit(frame: Uint8Array, inPort?: Port): void;
+}
+
+/** A NIC: a NetDev bound to one port of the node. */
+export class EthernetDev extends NetDev {
+  constructor(
+    name: string,
+    mac: Mac,
+    mtu: number,
+    readonly port: Port,
+  ) {
+    super(name, mac, mtu);
+  }
+
+  xmit(frame: Uint8Array, inPort?: Port): void {
+    this.port.device.transmit(this.port, frame, inPort);
+  }
+}

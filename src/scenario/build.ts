@@ -1,0 +1,98 @@
+/**
+ * Builds a running network from a LabSpec: an engine seeded from the lab, devices, links and routes.
+ * Interfaces without a MAC get a locally administered one derived from their position, so the same lab
+ * always gets the same addresses.
+ */
+import { Engine } from '../sim/engine.js';
+import { Network, type Device } from '../link/device.js';
+import { Hub } from '../link/hub.js';
+import { Switch } from '../link/switch.js';
+import { IpNode } from '../net/ip-node.js';
+import { UdpStack } from '../transport/udp.js';
+import type { Ipv4 } from '../wire/addr.js';
+import type { LabSpec, Target } from './lab.js';
+
+/** A built lab, ready to run. */
+export interface LabNetwork {
+  spec: LabSpec;
+  engine: Engine;
+  network: Network;
+  ipNodes: Map<string, IpNode>;
+  udp: Map<string, UdpStack>;
+  switches: Map<string, Switch>;
+}
+
+/** Builds the network described by `spec`. Does not run any step. */
+export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
+  const engine = new Engine(seedOverride ?? spec.seed);
+  const network = new Network(engine);
+  const ipNodes = new Map<string, IpNode>();
+  const udp = new Map<string, UdpStack>();
+  const switches = new Map<string, Switch>();
+  const mtuOf = new Map<string, number>();
+  for (const l of spec.links) {
+    const mtu = l.props.mtu ?? spec.linkDefaults.mtu;
+    if (mtu !== undefined) {
+      mtuOf.set(`${l.a.node}:${l.a.port}`, mtu);
+      mtuOf.set(`${l.b.node}:${l.b.port}`, mtu);
+    }
+  }
+  spec.nodes.forEach((n, ni) => {
+    if (n.kind === 'host' || n.kind === 'router') {
+      const node = new IpNode(network, n.name, { forwarding: n.kind === 'router' });
+      n.interfaces.forEach((i, ii) => {
+        const mac = i.mac ?? 0x02_00_00_00_00_00 + (ni + 1) * 256 + ii + 1;
+        node.addNic(i.name, mac, i.mtu ?? mtuOf.get(`${n.name}:${i.name}`) ?? 1500).proxyArp = i.proxyArp;
+        for (const a of i.addresses) node.addAddress(i.name, a);
+      });
+      for (const r of n.routes) {
+        const dev = r.dev ?? (r.via === undefined ? undefined : node.routes.lookup(r.via)?.dev);
+        if (dev === undefined) throw new LabBuildError(spec, [...n.path, 'routes'], `${n.name}: gateway of route is not on any connected subnet`);
+        node.routes.add({ dst: r.to.addr, len: r.to.len, via: r.via, dev, proto: 'static' });
+      }
+      ipNodes.set(n.name, node);
+      udp.set(n.name, new UdpStack(node));
+    } else if (n.kind === 'switch') {
+      const sw = new Switch(network, n.name, n.agingNs);
+      for (const p of n.ports) {
+        const cfg = p.mode === 'trunk' && p.vlans !== undefined ? { mode: p.mode, vlan: p.vlan, allowed: new Set(p.vlans) } : { mode: p.mode, vlan: p.vlan };
+        sw.addSwitchPort(p.name, cfg);
+      }
+      switches.set(n.name, sw);
+    } else if (n.kind === 'hub') {
+      const hub = new Hub(network, n.name);
+      for (const p of n.ports) hub.addPort(p);
+    }
+  });
+  for (const l of spec.links) {
+    const pa = portOf(network.device(l.a.node)!, l.a.port);
+    const pb = portOf(network.device(l.b.node)!, l.b.port);
+    network.connect(pa, pb, { ...spec.linkDefaults, ...l.props });
+  }
+  return { spec, engine, network, ipNodes, udp, switches };
+}
+
+function portOf(d: Device, name: string) {
+  const p = d.port(name);
+  if (p !== undefined) return p;
+  // switch and hub ports may be created by the links that use them
+  return d instanceof Switch ? d.addSwitchPort(name) : d.addPort(name);
+}
+
+/** A lab that validated but cannot be built (a rule that needs the whole topology). */
+export class LabBuildError extends Error {
+  constructor(
+    readonly spec: LabSpec,
+    readonly path: (string | number)[],
+    message: string,
+  ) {
+    const pos = spec.doc.locate(path);
+    super(`${spec.file}:${pos.line}:${pos.col}: ${message}`);
+  }
+}
+
+/** The address a step target stands for: the node's primary address, or the IP given. */
+export function resolveTarget(lab: LabNetwork, t: Target): Ipv4 | undefined {
+  if ('ip' in t) return t.ip;
+  return lab.ipNodes.get(t.node)?.primaryAddress;
+}

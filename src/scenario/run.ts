@@ -1,0 +1,223 @@
+/**
+ * Runs a lab's steps in order on one network, checking each step's expectations. Every step is recorded
+ * (frames, decisions, drops) so that a failed expectation can say what happened instead, and so the CLI
+ * can print the per-hop table of any step.
+ */
+import { formatIpv4, formatMac, type Ipv4 } from '../wire/addr.js';
+import { IpNode, icmpName } from '../net/ip-node.js';
+import { Switch } from '../link/switch.js';
+import { formatRoute } from '../net/route-table.js';
+import { formatPing, ping, type PingResult } from '../apps/ping.js';
+import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
+import { renderTable } from '../observe/table.js';
+import { buildLab, resolveTarget, type LabNetwork } from './build.js';
+import type { LabSpec, StepSpec } from './lab.js';
+
+/** The outcome of one step. */
+export interface StepResult {
+  name: string;
+  ok: boolean;
+  /** What the step printed (ping output, a table, a delivery line). */
+  output: string;
+  /** One line per failed expectation. */
+  failures: string[];
+  /** Everything devices reported during the step. */
+  events: TraceEvent[];
+  /** file:line of the step, for messages. */
+  where: string;
+}
+
+/** The outcome of a lab run. */
+export interface LabRunResult {
+  lab: LabNetwork;
+  steps: StepResult[];
+  ok: boolean;
+}
+
+/** Limit of simulated time one step may take (ARP gives up after 3 s; ping waits 1 s). */
+const STEP_LIMIT_NS = 60_000_000_000;
+
+/** Builds `spec` and runs its steps. `prepare` runs after building, before the first step (pcap taps). */
+export function runLab(spec: LabSpec, opts: { seed?: number; prepare?: (lab: LabNetwork) => void } = {}): LabRunResult {
+  const lab = buildLab(spec, opts.seed);
+  opts.prepare?.(lab);
+  const steps = spec.steps.map((s) => runStep(lab, s));
+  return { lab, steps, ok: steps.every((s) => s.ok) };
+}
+
+/** Runs one step on a built lab. */
+export function runStep(lab: LabNetwork, step: StepSpec): StepResult {
+  const rec = new TraceRecorder();
+  const prev = lab.network.tracer;
+  lab.network.tracer = prev === undefined ? rec : tee(prev, rec);
+  const pos = lab.spec.doc.locate(step.path);
+  const r: StepResult = { name: step.name, ok: true, output: '', failures: [], events: rec.events, where: `${lab.spec.file}:${pos.line}` };
+  try {
+    execute(lab, step, r, rec);
+  } finally {
+    lab.network.tracer = prev;
+  }
+  r.ok = r.failures.length === 0;
+  return r;
+}
+
+function tee(a: NonNullable<LabNetwork['network']['tracer']>, b: TraceRecorder): NonNullable<LabNetwork['network']['tracer']> {
+  return {
+    frame: (...x) => (a.frame?.(...x), b.frame(...x)),
+    note: (...x) => (a.note?.(...x), b.note(...x)),
+    drop: (...x) => (a.drop?.(...x), b.drop(...x)),
+  };
+}
+
+function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecorder): void {
+  const a = step.action;
+  const e = step.expect;
+  const fail = (m: string): void => {
+    r.failures.push(m);
+  };
+  const { engine } = lab;
+  if (a.kind === 'wait') {
+    engine.run(engine.now + a.duration);
+    r.output = `waited ${a.duration / 1e9}s (now ${engine.now / 1e9}s)`;
+    return;
+  }
+  if (a.kind === 'show') {
+    r.output = show(lab, a.what, a.node);
+    if (a.what === 'mac-table') {
+      const rows = lab.switches.get(a.node)!.macTable();
+      if (e.macTableSize !== undefined && rows.length !== e.macTableSize) fail(`MAC table of ${a.node} has ${rows.length} entries, expected ${e.macTableSize}`);
+      for (const want of e.macTable ?? []) {
+        const row = rows.find((x) => x.mac === want.mac && (want.vlan === undefined || x.vlan === want.vlan));
+        if (row === undefined) fail(`MAC table of ${a.node} has no entry for ${formatMac(want.mac)}${want.vlan ? ` in VLAN ${want.vlan}` : ''}`);
+        else if (want.port !== undefined && row.port !== want.port) fail(`MAC table of ${a.node}: ${formatMac(want.mac)} is on ${row.port}, expected ${want.port}`);
+      }
+    }
+    return;
+  }
+  const from = lab.ipNodes.get(a.from)!;
+  const dst = resolveTarget(lab, a.to);
+  if (dst === undefined) {
+    fail(`target ${JSON.stringify(a.to)} has no address`);
+    return;
+  }
+  const icmpSeen: string[] = [];
+  const off = from.onIcmp((ev) => {
+    if (ev.message.kind !== 'echo') icmpSeen.push(icmpName(ev.message.type, ev.message.code));
+  });
+  let match: (ev: TraceEvent) => boolean;
+  try {
+    if (a.kind === 'ping') {
+      let result: PingResult | undefined;
+      const opts: Parameters<typeof ping>[2] = { count: a.count };
+      if (a.size !== undefined) opts.size = a.size;
+      if (a.ttl !== undefined) opts.ttl = a.ttl;
+      if (a.df !== undefined) opts.df = a.df;
+      if (a.interval !== undefined) opts.interval = a.interval;
+      ping(from, dst, opts, (x) => {
+        result = x;
+        engine.stop();
+      });
+      engine.runUntilIdle(STEP_LIMIT_NS);
+      if (result === undefined) {
+        fail('ping did not finish within 60 s of simulated time');
+        return;
+      }
+      r.output = formatPing(result, a.size);
+      const loss = Math.round(((result.transmitted - result.received) / result.transmitted) * 100);
+      if (e.received !== undefined && result.received !== e.received) fail(`received ${result.received} replies, expected ${e.received}`);
+      if (e.loss !== undefined && loss !== e.loss) fail(`${loss}% packet loss, expected ${e.loss}%`);
+      const src = formatIpv4(from.primaryAddress ?? 0);
+      const d = formatIpv4(dst);
+      match = (ev) => ev.kind === 'frame' && ev.frame.protocol === 'ICMP echo request' && ev.frame.dstIp === d && (ev.frame.srcIp === src || true);
+    } else {
+      const stack = lab.udp.get(a.from)!;
+      const target = [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
+      const got: { from: Ipv4; data: string }[] = [];
+      const recvStack = target === undefined ? undefined : lab.udp.get(target.name);
+      const bound = a.listen && recvStack !== undefined && !recvStack.isBound(a.dstPort);
+      if (bound) recvStack!.bind(a.dstPort, (d) => got.push({ from: d.src, data: new TextDecoder().decode(d.payload) }));
+      const payload = new TextEncoder().encode(a.data);
+      const errors: string[] = [];
+      for (let i = 0; i < a.count; i++) {
+        const err = stack.send(a.srcPort, dst, a.dstPort, payload);
+        if (err !== undefined) errors.push(err);
+      }
+      engine.runUntilIdle(STEP_LIMIT_NS);
+      if (bound) recvStack!.unbind(a.dstPort);
+      const delivered = got.length > 0;
+      const lines = [`${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}`];
+      for (const err of errors) lines.push(`  send failed: ${err}`);
+      const drops = rec.events.filter((x) => x.kind === 'drop');
+      for (const x of drops) if (x.kind === 'drop') lines.push(`  dropped at ${x.device}${x.port ? `:${x.port}` : ''}: ${x.reason}${x.detail ? ` (${x.detail})` : ''}`);
+      for (const m of icmpSeen) lines.push(`  ${a.from} got ICMP ${m}`);
+      r.output = lines.join('\n');
+      if (e.delivered !== undefined && delivered !== e.delivered) fail(e.delivered ? 'datagram was not delivered' : `datagram was delivered (${got.length}x), expected it not to be`);
+      const sport = a.srcPort;
+      const dport = a.dstPort;
+      match = (ev) => ev.kind === 'frame' && ev.frame.protocol === 'UDP' && ev.frame.srcPort === sport && ev.frame.dstPort === dport;
+    }
+  } finally {
+    off();
+  }
+  if (e.drop !== undefined && !rec.events.some((x) => x.kind === 'drop' && x.reason === e.drop)) {
+    const seen = rec.events.flatMap((x) => (x.kind === 'drop' ? [`${x.device}: ${x.reason}`] : []));
+    fail(`expected a drop with reason ${e.drop}; drops seen: ${seen.length ? seen.join(', ') : 'none'}`);
+  }
+  if (e.icmp !== undefined && !icmpSeen.includes(e.icmp)) fail(`expected ICMP "${e.icmp}" at ${a.from}; got: ${icmpSeen.length ? icmpSeen.join(', ') : 'none'}`);
+  if (e.path !== undefined) {
+    const p = dataPath(lab, rec.events.filter(match));
+    if (p.join(' ') !== e.path.join(' ')) fail(`path was ${p.join(' -> ') || '(nothing sent)'}, expected ${e.path.join(' -> ')}`);
+  }
+  if (e.seenBy !== undefined) {
+    const seen = seenBy(lab, rec.events.filter(match));
+    const want = [...e.seenBy].sort();
+    if (seen.join(',') !== want.join(',')) fail(`frames were seen by ${seen.join(', ') || 'nobody'}, expected ${want.join(', ')}`);
+  }
+}
+
+/** Devices in the order they first put the packet on a wire, then the last receiver. */
+function dataPath(lab: LabNetwork, frames: TraceEvent[]): string[] {
+  const out: string[] = [];
+  let lastReceiver: string | undefined;
+  for (const f of frames) {
+    if (f.kind !== 'frame') continue;
+    if (!out.includes(f.device)) out.push(f.device);
+    lastReceiver = lab.network.device(f.device)?.port(f.outPort)?.peer?.device.name;
+  }
+  if (lastReceiver !== undefined && !out.includes(lastReceiver)) out.push(lastReceiver);
+  return out;
+}
+
+/** Hosts and routers whose NIC received one of these frames. */
+function seenBy(lab: LabNetwork, frames: TraceEvent[]): string[] {
+  const s = new Set<string>();
+  for (const f of frames) {
+    if (f.kind !== 'frame') continue;
+    const peer = lab.network.device(f.device)?.port(f.outPort)?.peer?.device;
+    if (peer instanceof IpNode) s.add(peer.name);
+  }
+  return [...s].sort();
+}
+
+/** Renders `show` views: MAC table (bridge fdb style), routes (ip route), ARP cache (ip neigh). */
+export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp', node: string): string {
+  const d = lab.network.device(node);
+  if (what === 'mac-table' && d instanceof Switch) {
+    return `MAC table of ${node}:\n` + renderTable(['VLAN', 'MAC', 'port', 'age'], d.macTable().map((x) => [String(x.vlan), formatMac(x.mac), x.port, `${x.age.toFixed(3)}s`]));
+  }
+  if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n` + d.routes.routes().map(formatRoute).join('\n');
+  if (what === 'arp' && d instanceof IpNode) {
+    const now = lab.engine.now;
+    return (
+      `ip neigh (${node}):\n` +
+      d.neighbors
+        .entries()
+        .map((n) => `${formatIpv4(n.ip)} dev ${n.dev.name}${n.state === 'INCOMPLETE' || n.state === 'FAILED' ? '' : ` lladdr ${formatMac(n.mac)}`} ${n.state === 'REACHABLE' && n.expires <= now ? 'STALE' : n.state}`)
+        .join('\n')
+    );
+  }
+  return `${node}: nothing to show for ${what}`;
+}
+
+/** Re-export for the CLI. */
+export type { LabSpec };

@@ -1,0 +1,152 @@
+/**
+ * The engine: an integer-nanosecond clock and an event queue ordered by (time, insertion sequence), so
+ * events at the same instant run in the order they were scheduled and every run repeats exactly (as ns-3).
+ * It owns time and randomness for all model code; it knows nothing of packets.
+ */
+import { Prng } from './prng.js';
+
+/** Nanoseconds per unit, for readable schedules. */
+export const NS = 1;
+export const US = 1_000;
+export const MS = 1_000_000;
+export const SECOND = 1_000_000_000;
+
+/** A scheduled callback: `fn(arg)` at `time`. Handles are pooled; do not keep one after it ran. */
+interface SimEvent {
+  time: number;
+  seq: number;
+  fn: ((arg: any) => void) | undefined;
+  arg: unknown;
+}
+
+/** A cancellable timer returned by `Engine.timer`. */
+export interface Timer {
+  /** Stops the timer if it has not fired. */
+  cancel(): void;
+  readonly pending: boolean;
+}
+
+/** The discrete-event engine. */
+export class Engine {
+  /** Current simulated time in integer nanoseconds. */
+  now = 0;
+  /** Events executed so far. */
+  eventsRun = 0;
+  /** The seeded PRNG every model must use. */
+  readonly rng: Prng;
+  private heap: SimEvent[] = [];
+  private free: SimEvent[] = [];
+  private seq = 0;
+  private stopped = false;
+
+  constructor(seed = 1) {
+    this.rng = new Prng(seed);
+  }
+
+  /** Runs `fn(arg)` after `delay` ns (integer, >= 0). */
+  schedule<T>(delay: number, fn: (arg: T) => void, arg?: T): void {
+    this.at(this.now + delay, fn, arg);
+  }
+
+  /** Runs `fn(arg)` at absolute time `time` (>= now). */
+  at<T>(time: number, fn: (arg: T) => void, arg?: T): void {
+    if (!(time >= this.now) || !Number.isInteger(time)) throw new Error(`engine: bad event time ${time} at now=${this.now}`);
+    const ev = this.free.pop() ?? { time: 0, seq: 0, fn: undefined, arg: undefined };
+    ev.time = time;
+    ev.seq = this.seq++;
+    ev.fn = fn;
+    ev.arg = arg;
+    const h = this.heap;
+    let i = h.length;
+    h.push(ev);
+    // sift up
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = h[p]!;
+      if (pe.time < time || (pe.time === time && pe.seq < ev.seq)) break;
+      h[i] = pe;
+      i = p;
+    }
+    h[i] = ev;
+  }
+
+  /** A cancellable one-shot timer. */
+  timer(delay: number, fn: () => void): Timer {
+    const t = { pending: true, cancel() { t.pending = false; } };
+    this.schedule(delay, () => {
+      if (!t.pending) return;
+      t.pending = false;
+      fn();
+    });
+    return t;
+  }
+
+  /** Number of events waiting. */
+  get pendingEvents(): number {
+    return this.heap.length;
+  }
+
+  /** Stops `run` after the current event. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Runs events until the queue is empty, `until` (absolute ns) is passed, or `stop()` is called. */
+  run(until = Number.POSITIVE_INFINITY): void {
+    this.loop(until);
+    if (until !== Number.POSITIVE_INFINITY && !this.stopped && until > this.now) this.now = until;
+  }
+
+  /**
+   * Runs until no event is left, `stop()` is called, or `limit` ns of simulated time have passed. Unlike
+   * `run`, the clock stays at the last event when the queue empties (nothing happened after it).
+   */
+  runUntilIdle(limit = Number.POSITIVE_INFINITY): void {
+    this.loop(this.now + limit);
+  }
+
+  private loop(end: number): void {
+    this.stopped = false;
+    const h = this.heap;
+    while (h.length > 0 && !this.stopped) {
+      const ev = h[0]!;
+      if (ev.time > end) break;
+      const last = h.pop()!;
+      if (h.length > 0) this.siftDown(last);
+      this.now = ev.time;
+      const fn = ev.fn!;
+      const arg = ev.arg;
+      ev.fn = undefined;
+      ev.arg = undefined;
+      this.free.push(ev);
+      this.eventsRun++;
+      fn(arg);
+    }
+  }
+
+  /** Runs for `duration` ns of simulated time from now. */
+  runFor(duration: number): void {
+    this.run(this.now + duration);
+  }
+
+  private siftDown(ev: SimEvent): void {
+    const h = this.heap;
+    const n = h.length;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      const r = c + 1;
+      if (r < n) {
+        const a = h[c]!;
+        const b = h[r]!;
+        if (b.time < a.time || (b.time === a.time && b.seq < a.seq)) c = r;
+      }
+      const ce = h[c]!;
+      if (ev.time < ce.time || (ev.time === ce.time && ev.seq < ce.seq)) break;
+      h[i] = ce;
+      i = c;
+    }
+    h[i] = ev;
+  }
+}

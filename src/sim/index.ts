@@ -1,0 +1,3 @@
+/** The engine layer: clock, events, randomness. */
+export * from './engine.js';
+export * from './prng.js';
