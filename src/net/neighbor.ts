@@ -31,12 +31,12 @@ export interface ArpConfig {
   retransNs: number;
   /** Requests before giving up (Linux mcast_solicit: 3). */
   maxProbes: number;
-  /** Packets queued per unresolved neighbour; the oldest is dropped past this (Linux drops the head too). */
+  /** Packets queued per unresolved neighbour (Linux unres_qlen: 101); the oldest is dropped past this, as Linux does. */
   queueLen: number;
 }
 
 /** Linux-like ARP defaults. */
-export const DEFAULT_ARP: ArpConfig = { reachableNs: 30_000_000_000, retransNs: 1_000_000_000, maxProbes: 3, queueLen: 3 };
+export const DEFAULT_ARP: ArpConfig = { reachableNs: 30_000_000_000, retransNs: 1_000_000_000, maxProbes: 3, queueLen: 101 };
 
 /** A neighbour table keyed by (device, IP). */
 export class NeighborTable {

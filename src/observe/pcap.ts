@@ -25,7 +25,8 @@ export const PCAP_GLOBAL_HEADER_LEN = 24;
 export const PCAP_RECORD_HEADER_LEN = 16;
 
 const NS_PER_SEC = 1_000_000_000;
-const INITIAL_CAPACITY = 4096;
+const INITIAL_CAPACITY = 64 * 1024;
+const CHUNK_SIZE = 1024 * 1024;
 
 /** Options for a PcapWriter. */
 export interface PcapWriterOptions {
@@ -33,15 +34,26 @@ export interface PcapWriterOptions {
   snaplen?: number;
   /** LINKTYPE_* value for every record in the file. */
   linktype?: number;
+  /**
+   * Streams the file instead of keeping it: each full chunk is handed to `sink`, which must consume it
+   * before returning (the buffer is reused). Call `flush()` at the end. Keeps memory flat on long captures.
+   */
+  sink?: (chunk: Uint8Array) => void;
 }
 
-/** Appends frames to an in-memory pcap file (nanosecond timestamps, little-endian). */
+/**
+ * Appends frames to an in-memory pcap file (nanosecond timestamps, little-endian). Storage is a list of
+ * fixed-size chunks, so a long capture never re-copies what it already holds. This sits on the per-hop
+ * path when capturing.
+ */
 export class PcapWriter {
+  private chunks: Uint8Array[] = [];
   private buf: Uint8Array;
-  private view: DataView;
-  private len = 0;
+  private pos = 0;
+  private done = 0; // bytes in full chunks
   private count = 0;
   private readonly snaplen: number;
+  private readonly sink: ((chunk: Uint8Array) => void) | undefined;
 
   /** Starts a file with its global header already written. */
   constructor(opts: PcapWriterOptions = {}) {
@@ -54,9 +66,9 @@ export class PcapWriter {
       throw new RangeError(`pcap linktype must be an unsigned 32-bit integer, got ${linktype}`);
     }
     this.snaplen = snaplen;
-    this.buf = new Uint8Array(INITIAL_CAPACITY);
-    this.view = new DataView(this.buf.buffer);
-    const v = this.view;
+    this.sink = opts.sink;
+    this.buf = new Uint8Array(this.sink === undefined ? INITIAL_CAPACITY : CHUNK_SIZE);
+    const v = new DataView(this.buf.buffer);
     v.setUint32(0, PCAP_MAGIC_NANOS, true);
     v.setUint16(4, 2, true); // version_major
     v.setUint16(6, 4, true); // version_minor
@@ -64,7 +76,7 @@ export class PcapWriter {
     v.setUint32(12, 0, true); // sigfigs: always 0 in practice
     v.setUint32(16, snaplen, true);
     v.setUint32(20, linktype, true);
-    this.len = PCAP_GLOBAL_HEADER_LEN;
+    this.pos = PCAP_GLOBAL_HEADER_LEN;
   }
 
   /** Appends one frame seen at simulated time `timeNs` (integer ns); the bytes are copied now. */
@@ -75,15 +87,16 @@ export class PcapWriter {
     const sec = Math.floor(timeNs / NS_PER_SEC);
     if (sec > 0xffff_ffff) throw new RangeError(`pcap timestamp ${timeNs}ns overflows 32-bit seconds`);
     const incl = Math.min(frame.length, this.snaplen);
-    this.reserve(PCAP_RECORD_HEADER_LEN + incl);
-    const v = this.view;
-    const at = this.len;
-    v.setUint32(at, sec, true);
-    v.setUint32(at + 4, timeNs % NS_PER_SEC, true);
-    v.setUint32(at + 8, incl, true);
-    v.setUint32(at + 12, frame.length, true);
-    this.buf.set(incl === frame.length ? frame : frame.subarray(0, incl), at + PCAP_RECORD_HEADER_LEN);
-    this.len = at + PCAP_RECORD_HEADER_LEN + incl;
+    const need = PCAP_RECORD_HEADER_LEN + incl;
+    if (this.pos + need > this.buf.length) this.nextChunk(need);
+    const b = this.buf;
+    let at = this.pos;
+    at = putU32(b, at, sec);
+    at = putU32(b, at, timeNs - sec * NS_PER_SEC);
+    at = putU32(b, at, incl);
+    at = putU32(b, at, frame.length);
+    b.set(incl === frame.length ? frame : frame.subarray(0, incl), at);
+    this.pos = at + incl;
     this.count++;
   }
 
@@ -94,24 +107,48 @@ export class PcapWriter {
 
   /** Size of the file so far, header included. */
   get byteLength(): number {
-    return this.len;
+    return this.done + this.pos;
   }
 
-  /** The file so far: a view of the internal buffer, valid until the next `write`. Copy to keep it. */
+  /** With a sink: hands it everything not yet handed over. */
+  flush(): void {
+    if (this.sink === undefined || this.pos === 0) return;
+    this.sink(this.buf.subarray(0, this.pos));
+    this.done += this.pos;
+    this.pos = 0;
+  }
+
+  /** The whole file so far, as one new array (without a sink; with one, only what is not flushed yet). */
   bytes(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    const out = new Uint8Array(this.byteLength);
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    out.set(this.buf.subarray(0, this.pos), at);
+    return out;
   }
 
-  private reserve(extra: number): void {
-    const need = this.len + extra;
-    if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < need) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+  private nextChunk(need: number): void {
+    if (this.sink !== undefined) {
+      this.flush();
+      if (need > this.buf.length) this.buf = new Uint8Array(need);
+      return;
+    }
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.done += this.pos;
+    this.buf = new Uint8Array(Math.max(CHUNK_SIZE, need));
+    this.pos = 0;
   }
+}
+
+function putU32(b: Uint8Array, at: number, v: number): number {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
+  return at + 4;
 }
 
 /** Why a pcap file could not be read. */

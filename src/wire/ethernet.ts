@@ -125,7 +125,7 @@ export function vlanIdAt(buf: Uint8Array): number {
   return readU16(buf, VLAN_TCI_OFF) & 0xfff;
 }
 
-/** A new frame, 4 bytes longer, with a tag (`vid`, `pcp`, DEI 0) after the source MAC; as a switch's trunk port egress. */
+/** A new frame, 4 bytes longer, with a tag (`vid`, `pcp`, DEI 0) after the source MAC, as a trunk port sends it. */
 export function insertVlanTag(frame: Uint8Array, vid: number, pcp = 0): Uint8Array {
   if (frame.length < ETH_HEADER_LEN) throw new RangeError(`${P}: cannot tag a ${frame.length}-byte frame`);
   const out = new Uint8Array(frame.length + VLAN_TAG_LEN);
@@ -137,8 +137,8 @@ export function insertVlanTag(frame: Uint8Array, vid: number, pcp = 0): Uint8Arr
 }
 
 /**
- * Removes the tag in place, without allocating: the 12 address bytes move forward over the tag and the
- * returned view starts 4 bytes into `frame` (whose first 16 bytes are overwritten). Throws if untagged.
+ * Removes the tag in place, without copying the frame: the 12 address bytes move forward over the tag
+ * (overwriting bytes 4-15 of `frame`) and the returned view starts 4 bytes in. Throws if untagged.
  */
 export function stripVlanTag(frame: Uint8Array): Uint8Array {
   if (frame.length < ETH_HEADER_LEN + VLAN_TAG_LEN || !hasVlanTag(frame)) throw new RangeError(`${P}: frame has no 802.1Q tag`);

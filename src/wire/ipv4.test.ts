@@ -258,6 +258,7 @@ describe('ipv4 properties', () => {
       fc.property(fc.oneof(bytesArb(), mutatedArb(packetArb)), (b) => {
         const r = parseIpv4(b);
         assert.equal(checkIpv4(b, 0, b.length) === 'ok', r.ok);
+        if (r.ok) fragmentIpv4(b, r.value.headerLength + 8);
       }),
       { numRuns: 1000 },
     );

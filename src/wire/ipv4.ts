@@ -134,8 +134,8 @@ function checkFailure(check: Exclude<Ipv4Check, 'ok'>, buf: Uint8Array): WireFai
   switch (check) {
     case 'truncated':
       if (buf.length < IPV4_MIN_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${IPV4_MIN_HEADER_LEN} bytes`);
-      if (hl > buf.length) return fail(P, 'ihl', IPV4_VER_IHL_OFF, `truncated: header is ${hl} bytes, only ${buf.length} present`);
-      return fail(P, 'totalLength', IPV4_TOTAL_LEN_OFF, `truncated: total length ${total}, only ${buf.length} bytes present`);
+      if (hl > buf.length) return fail(P, 'ihl', IPV4_VER_IHL_OFF, `truncated: ${hl}-byte header, ${buf.length} present`);
+      return fail(P, 'totalLength', IPV4_TOTAL_LEN_OFF, `truncated: total length ${total}, ${buf.length} present`);
     case 'bad-version':
       return fail(P, 'version', IPV4_VER_IHL_OFF, `version ${buf[0]! >>> 4} is not 4`);
     case 'bad-ihl':

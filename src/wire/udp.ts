@@ -78,7 +78,14 @@ export function udpLength(d: Pick<UdpDatagram, 'payload'>): number {
  * Writes the datagram at `off` and returns its length; computes the checksum unless `withChecksum` is
  * false (then 0, "none"). `d.checksum`, if present, is ignored. Throws above 65535 bytes.
  */
-export function emitUdp(d: Omit<UdpDatagram, 'checksum'> & { checksum?: number }, src: Ipv4, dst: Ipv4, buf: Uint8Array, off = 0, withChecksum = true): number {
+export function emitUdp(
+  d: Omit<UdpDatagram, 'checksum'> & { checksum?: number },
+  src: Ipv4,
+  dst: Ipv4,
+  buf: Uint8Array,
+  off = 0,
+  withChecksum = true,
+): number {
   const len = udpLength(d);
   if (len > 0xffff) throw new RangeError(`${P}: a ${len}-byte datagram exceeds 65535`);
   assertRoom(P, buf, off, len);
