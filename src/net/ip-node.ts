@@ -374,7 +374,7 @@ export class IpNode extends Device {
     if (n.pending.length === 0) return;
     const waiting = n.pending;
     n.pending = [];
-    for (const f of waiting) this.sendResolved(n.dev, f, n.mac);
+    for (const p of waiting) this.sendResolved(n.dev, p.frame, n.mac, p.inPort);
   }
 
   private solicit(n: Neighbor): void {
@@ -392,7 +392,7 @@ export class IpNode extends Device {
       n.state = 'FAILED';
       const waiting = n.pending;
       n.pending = [];
-      for (const f of waiting) {
+      for (const { frame: f } of waiting) {
         const ipLen = (f[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | f[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
         if (!this.isLocal(readIpv4(f, IP_OFF + IPV4_SRC_OFF))) this.sendIcmpError(f, ipLen, dev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
         this.drop('arp-timeout', f, undefined, `${formatIpv4(n.ip)} did not answer ${n.probes} ARP requests`);
@@ -514,9 +514,9 @@ export class IpNode extends Device {
     const e = n ?? this.neighbors.ensure(dev, nextHop);
     if (e.pending.length >= this.config.arp.queueLen) {
       const old = e.pending.shift()!;
-      this.drop('arp-queue-full', old, undefined, `more than ${this.config.arp.queueLen} packets waiting for ${formatIpv4(nextHop)}`);
+      this.drop('arp-queue-full', old.frame, old.inPort, `more than ${this.config.arp.queueLen} packets waiting for ${formatIpv4(nextHop)}`);
     }
-    e.pending.push(frame);
+    e.pending.push({ frame, inPort });
     if (e.state !== 'INCOMPLETE' || e.probes === 0) {
       e.state = 'INCOMPLETE';
       e.probes = 0;

@@ -5,6 +5,7 @@
  */
 import type { Ipv4, Mac } from '../wire/addr.js';
 import type { NetDev } from './netdev.js';
+import type { Port } from '../link/device.js';
 
 /** Neighbour states, named as `ip neigh` prints them. */
 export type NeighborState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'FAILED' | 'PERMANENT';
@@ -17,10 +18,16 @@ export interface Neighbor {
   state: NeighborState;
   /** REACHABLE until this time (ns). */
   expires: number;
-  /** Frames waiting for resolution (IP packet at offset 14). */
-  pending: Uint8Array[];
+  /** Frames waiting for resolution (IP packet at offset 14), with the port a forwarded one came in on. */
+  pending: PendingFrame[];
   /** Requests sent in the current resolution. */
   probes: number;
+}
+
+/** A frame waiting for ARP. */
+export interface PendingFrame {
+  frame: Uint8Array;
+  inPort: Port | undefined;
 }
 
 /** Tunables of ARP, with Linux's defaults. */
