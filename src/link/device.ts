@@ -148,6 +148,18 @@ export class Network {
     return this.devices.get(name);
   }
 
+  /** Unplugs the link on `port` (both ends become unconnected; frames in flight still arrive). */
+  disconnect(port: Port): void {
+    const l = port.link;
+    if (l === undefined) return;
+    for (const p of [l.a, l.b]) {
+      p.link = undefined;
+      p.tx = undefined;
+    }
+    const i = this.links.indexOf(l);
+    if (i >= 0) this.links.splice(i, 1);
+  }
+
   /** Joins two ports with a link. */
   connect(a: Port, b: Port, props: Partial<LinkProps> = {}): Link {
     if (a.link !== undefined) throw new Error(`network: ${a.id} is already linked`);

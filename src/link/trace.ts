@@ -24,7 +24,10 @@ export type DropReason =
   | 'no-listener' // UDP/TCP port closed
   | 'unhandled-protocol' // IP protocol or ethertype nobody handles
   | 'policy' // filtered by a rule (netfilter-like)
-  | 'fragment-timeout'; // reassembly never completed
+  | 'fragment-timeout' // reassembly never completed
+  | 'no-fdb-entry' // VXLAN: no forwarding entry and no flood list for the destination MAC
+  | 'arp-suppressed' // VXLAN with ARP proxy: a request the table cannot answer is not flooded (Linux arp_reduce)
+  | 'unknown-vni'; // VXLAN packet for a VNI this VTEP does not have
 
 /** The observer interface. Every hook is optional. */
 export interface Tracer {

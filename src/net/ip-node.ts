@@ -8,8 +8,10 @@ import { Device, type Network, type Port } from '../link/device.js';
 import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, writeIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN } from '../wire/ethernet.js';
+import { UDP_HEADER_LEN, verifyUdpChecksum } from '../wire/udp.js';
 import {
   IPPROTO_ICMP,
+  IPPROTO_UDP,
   IPV4_CHECKSUM_OFF,
   IPV4_DST_OFF,
   IPV4_FLAGS_FRAG_OFF,
@@ -61,6 +63,9 @@ export interface IcmpEvent {
   readonly ipLength: number;
 }
 
+/** Receives a tunnel datagram: its payload is frame[payloadOff, end); the outer IP header is at IP_OFF. */
+export type UdpTunnelHandler = (frame: Uint8Array, payloadOff: number, end: number, port: Port | undefined) => void;
+
 /** Options for an IP packet originated here. */
 export interface SendOptions {
   dst: Ipv4;
@@ -97,6 +102,7 @@ export class IpNode extends Device {
   private readonly broadcasts = new Set<Ipv4>();
   private readonly protocols: (ProtocolHandler | undefined)[] = new Array(256);
   private readonly icmpListeners: ((ev: IcmpEvent) => void)[] = [];
+  private readonly udpTunnels = new Map<number, UdpTunnelHandler>();
   private ipId: number;
 
   constructor(network: Network, name: string, config: Partial<IpNodeConfig> = {}) {
@@ -158,6 +164,15 @@ export class IpNode extends Device {
     this.protocols[proto] = h;
   }
 
+  /**
+   * Claims UDP port `port` for a kernel tunnel (VXLAN, flannel's udp backend), as Linux's UDP tunnel
+   * sockets do: such datagrams are handled here, before any socket.
+   */
+  setUdpTunnel(port: number, h: UdpTunnelHandler): void {
+    if (this.udpTunnels.has(port)) throw new Error(`${this.name}: UDP port ${port} already has a tunnel`);
+    this.udpTunnels.set(port, h);
+  }
+
   /** Subscribes to ICMP messages addressed to this node. Returns an unsubscribe function. */
   onIcmp(fn: (ev: IcmpEvent) => void): () => void {
     this.icmpListeners.push(fn);
@@ -192,6 +207,10 @@ export class IpNode extends Device {
   receiveOn(dev: NetDev, frame: Uint8Array, port?: Port): void {
     if (frame.length < ETH_HEADER_LEN) {
       this.drop('malformed', frame, port, 'shorter than an Ethernet header');
+      return;
+    }
+    if (dev.master !== undefined) {
+      dev.master.input(dev, frame, port);
       return;
     }
     const dstMac = readMac(frame, 0);
@@ -258,6 +277,7 @@ export class IpNode extends Device {
       this.receiveIcmp(frame, ipLen, dev, port);
       return;
     }
+    if (proto === IPPROTO_UDP && this.udpTunnels.size > 0 && this.tryUdpTunnel(frame, ipLen, port)) return;
     const h = this.protocols[proto];
     if (h === undefined) {
       this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
@@ -265,6 +285,26 @@ export class IpNode extends Device {
       return;
     }
     h(frame, ipLen, dev);
+  }
+
+  /** Hands a datagram to a tunnel bound to its port. False when no tunnel claims it. */
+  private tryUdpTunnel(frame: Uint8Array, ipLen: number, port: Port | undefined): boolean {
+    const ihl = (frame[IP_OFF]! & 0x0f) * 4;
+    const off = IP_OFF + ihl;
+    if (ipLen - ihl < UDP_HEADER_LEN) return false;
+    const h = this.udpTunnels.get((frame[off + 2]! << 8) | frame[off + 3]!);
+    if (h === undefined) return false;
+    const len = (frame[off + 4]! << 8) | frame[off + 5]!;
+    if (len < UDP_HEADER_LEN || len > ipLen - ihl) {
+      this.drop('malformed', frame, port, `UDP length ${len}`);
+      return true;
+    }
+    if (!verifyUdpChecksum(readIpv4(frame, IP_OFF + IPV4_SRC_OFF), readIpv4(frame, IP_OFF + IPV4_DST_OFF), frame, off, len)) {
+      this.drop('bad-checksum', frame, port, 'UDP checksum (tunnel)');
+      return true;
+    }
+    h(frame, off + UDP_HEADER_LEN, off + len, port);
+    return true;
   }
 
   private receiveIcmp(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined): void {

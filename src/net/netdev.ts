@@ -12,6 +12,12 @@ export interface IfAddr {
   readonly len: number;
 }
 
+/** Something that takes frames from its member devices: a bridge. */
+export interface L2Master {
+  /** A frame arrived on member `from`. */
+  input(from: NetDev, frame: Uint8Array, port?: Port): void;
+}
+
 /** A network device on an IP node. */
 export abstract class NetDev {
   /** Addresses in the order added; the first is primary. */
@@ -22,6 +28,8 @@ export abstract class NetDev {
   promiscuous = false;
   /** Administrative state. */
   up = true;
+  /** The bridge this device is a port of (Linux "master"); its frames then go to the bridge, not to IP. */
+  master: L2Master | undefined = undefined;
 
   constructor(
     readonly name: string,

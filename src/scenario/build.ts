@@ -9,6 +9,8 @@ import { Hub } from '../link/hub.js';
 import { Switch } from '../link/switch.js';
 import { IpNode } from '../net/ip-node.js';
 import { UdpStack } from '../transport/udp.js';
+import { VxlanDev, type VxlanConfig } from '../net/vxlan.js';
+import { BridgeDev } from '../net/bridge.js';
 import type { Ipv4 } from '../wire/addr.js';
 import type { LabSpec, Target } from './lab.js';
 
@@ -40,10 +42,27 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
   spec.nodes.forEach((n, ni) => {
     if (n.kind === 'host' || n.kind === 'router') {
       const node = new IpNode(network, n.name, { forwarding: n.kind === 'router' });
+      const autoMac = (k: number): number => 0x02_00_00_00_00_00 + (ni + 1) * 256 + k + 1;
       n.interfaces.forEach((i, ii) => {
-        const mac = i.mac ?? 0x02_00_00_00_00_00 + (ni + 1) * 256 + ii + 1;
-        node.addNic(i.name, mac, i.mtu ?? mtuOf.get(`${n.name}:${i.name}`) ?? 1500).proxyArp = i.proxyArp;
+        node.addNic(i.name, i.mac ?? autoMac(ii), i.mtu ?? mtuOf.get(`${n.name}:${i.name}`) ?? 1500).proxyArp = i.proxyArp;
         for (const a of i.addresses) node.addAddress(i.name, a);
+      });
+      n.vxlans.forEach((v, vi) => {
+        const underlay = node.routes.lookup(v.local) === undefined ? 1500 : (node.dev(node.routes.lookup(v.local)!.dev)?.mtu ?? 1500);
+        const cfg: VxlanConfig = { name: v.name, mac: v.mac ?? autoMac(64 + vi), vni: v.vni, local: v.local, dstPort: v.port, learning: v.learning, proxy: v.proxy, df: v.df, ttl: v.ttl, underlayMtu: underlay };
+        if (v.mtu !== undefined) cfg.mtu = v.mtu;
+        const dev = new VxlanDev(node, cfg);
+        dev.floodList.push(...v.remotes);
+        for (const e of v.fdb) dev.setFdb(e.mac, e.remote);
+        for (const e of v.arp) dev.arpTable.set(e.ip, e.mac);
+        for (const a of v.addresses) node.addAddress(v.name, a);
+      });
+      n.bridges.forEach((b, bi) => {
+        const members = b.ports.map((p) => node.dev(p)!);
+        const br = new BridgeDev(node, b.name, b.mac ?? autoMac(128 + bi), Math.min(1500, ...members.map((m) => m.mtu)));
+        node.addDev(br);
+        for (const m of members) br.enslave(m);
+        for (const a of b.addresses) node.addAddress(b.name, a);
       });
       for (const r of n.routes) {
         const dev = r.dev ?? (r.via === undefined ? undefined : node.routes.lookup(r.via)?.dev);

@@ -35,9 +35,35 @@ export interface SwitchPortSpec {
   vlans?: number[];
 }
 
+/** A Linux bridge on a host or router. */
+export interface BridgeSpec {
+  name: string;
+  mac?: Mac;
+  ports: string[];
+  addresses: Ipv4Prefix[];
+}
+
+/** A VXLAN device on a host or router. */
+export interface VxlanSpec {
+  name: string;
+  mac?: Mac;
+  vni: number;
+  local: Ipv4;
+  port: number;
+  remotes: Ipv4[];
+  learning: boolean;
+  proxy: boolean;
+  df: boolean;
+  ttl: number;
+  mtu?: number;
+  addresses: Ipv4Prefix[];
+  fdb: { mac: Mac; remote: Ipv4 }[];
+  arp: { ip: Ipv4; mac: Mac }[];
+}
+
 /** A node of the lab. */
 export type NodeSpec =
-  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; routes: RouteSpecIn[]; path: SpecPath }
+  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; routes: RouteSpecIn[]; path: SpecPath }
   | { kind: 'switch'; name: string; ports: SwitchPortSpec[]; agingNs?: number; path: SpecPath }
   | { kind: 'hub'; name: string; ports: string[]; path: SpecPath };
 
@@ -57,7 +83,10 @@ export type StepAction =
   | { kind: 'ping'; from: string; to: Target; count: number; size?: number; ttl?: number; df?: boolean; interval?: number }
   | { kind: 'udp'; from: string; to: Target; srcPort: number; dstPort: number; data: string; count: number; listen: boolean }
   | { kind: 'wait'; duration: number }
-  | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp'; node: string };
+  | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb'; node: string }
+  | { kind: 'unlink'; node: string; port: string }
+  | { kind: 'link'; a: { node: string; port: string }; b: { node: string; port: string } }
+  | { kind: 'fdb'; node: string; dev: string; mac: Mac; remote: Ipv4 };
 
 /** What a step expects. All fields optional; each one given is checked. */
 export interface StepExpect {
@@ -66,6 +95,10 @@ export interface StepExpect {
   delivered?: boolean;
   drop?: string;
   path?: string[];
+  /**
+   * Exactly the hosts and routers whose NIC received a copy of the step's packets (requests, not replies)
+   * or of an ARP request sent during the step, whether they kept it or dropped it: who a flood reached.
+   */
   seenBy?: string[];
   macTable?: { mac: Mac; port?: string; vlan?: number }[];
   macTableSize?: number;
@@ -173,7 +206,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
   const kind = c.oneOf([...path, 'kind'], o.kind, ['host', 'router', 'switch', 'hub'] as const);
   if (name === undefined || kind === undefined) return undefined;
   if (kind === 'host' || kind === 'router') {
-    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'routes']);
+    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'routes']);
     const interfaces: InterfaceSpec[] = [];
     (c.arr([...path, 'interfaces'], o.interfaces) ?? []).forEach((x, i) => {
       const ip = [...path, 'interfaces', i];
@@ -202,6 +235,31 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
       if (mtu !== undefined) spec.mtu = mtu;
       interfaces.push(spec);
     });
+    const vxlans = o.vxlans === undefined ? [] : (c.arr([...path, 'vxlans'], o.vxlans) ?? []).flatMap((x, i) => checkVxlan(c, [...path, 'vxlans', i], x) ?? []);
+    const devNames = new Set([...interfaces.map((i) => i.name), ...vxlans.map((v) => v.name)]);
+    const bridges: BridgeSpec[] = [];
+    if (o.bridges !== undefined) {
+      (c.arr([...path, 'bridges'], o.bridges) ?? []).forEach((x, i) => {
+        const bp = [...path, 'bridges', i];
+        const bo = c.obj(bp, x);
+        if (bo === undefined) return;
+        c.unknownKeys(bp, bo, ['name', 'mac', 'ports', 'address']);
+        const bname = c.str([...bp, 'name'], bo.name, { pattern: NAME, what: 'a device name' });
+        const mac = bo.mac === undefined ? undefined : c.parse([...bp, 'mac'], bo.mac, parseMac, 'a MAC address');
+        const ports: string[] = [];
+        (c.arr([...bp, 'ports'], bo.ports) ?? []).forEach((pn, k) => {
+          const n = c.str([...bp, 'ports', k], pn);
+          if (n !== undefined && !devNames.has(n)) c.error([...bp, 'ports', k], `no interface or vxlan device ${JSON.stringify(n)} on ${name}`);
+          else if (n !== undefined) ports.push(n);
+        });
+        const addresses = bo.address === undefined ? [] : [c.parse([...bp, 'address'], bo.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) => (a ? [a] : []));
+        if (bname === undefined) return;
+        const b: BridgeSpec = { name: bname, ports, addresses };
+        if (mac !== undefined) b.mac = mac;
+        bridges.push(b);
+      });
+    }
+    for (const b of bridges) devNames.add(b.name);
     const routes: RouteSpecIn[] = [];
     if (o.routes !== undefined) {
       (c.arr([...path, 'routes'], o.routes) ?? []).forEach((x, i) => {
@@ -212,7 +270,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
         const to = ro.to === 'default' ? { addr: 0, len: 0 } : c.parse([...rp, 'to'], ro.to, parseCidr, 'a prefix (10.0.1.0/24) or "default"');
         const via = ro.via === undefined ? undefined : c.parse([...rp, 'via'], ro.via, parseIpv4, 'an IPv4 address');
         const dev = ro.dev === undefined ? undefined : c.str([...rp, 'dev'], ro.dev);
-        if (dev !== undefined && !interfaces.some((e) => e.name === dev)) c.error([...rp, 'dev'], `no interface ${JSON.stringify(dev)} on ${name}`);
+        if (dev !== undefined && !devNames.has(dev)) c.error([...rp, 'dev'], `no interface ${JSON.stringify(dev)} on ${name}`);
         if (ro.via === undefined && ro.dev === undefined) c.error(rp, 'a route needs "via" or "dev"');
         if (to === undefined) return;
         const r: RouteSpecIn = { to };
@@ -221,7 +279,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
         routes.push(r);
       });
     }
-    return { kind, name, interfaces, routes, path };
+    return { kind, name, interfaces, bridges, vxlans, routes, path };
   }
   if (kind === 'switch') {
     c.unknownKeys(path, o, ['name', 'kind', 'ports', 'agingTime']);
@@ -272,6 +330,49 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
     if (p !== undefined) ports.push(p);
   });
   return { kind: 'hub', name, ports, path };
+}
+
+function checkVxlan(c: Checker, p: SpecPath, v: unknown): VxlanSpec | undefined {
+  const o = c.obj(p, v);
+  if (o === undefined) return undefined;
+  c.unknownKeys(p, o, ['name', 'mac', 'vni', 'local', 'port', 'remotes', 'learning', 'proxy', 'df', 'ttl', 'mtu', 'address', 'fdb', 'arp']);
+  const name = c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name' });
+  const vni = c.int([...p, 'vni'], o.vni, { min: 0, max: 0xffffff });
+  const local = c.parse([...p, 'local'], o.local, parseIpv4, 'an IPv4 address');
+  const port = o.port === undefined ? 4789 : c.int([...p, 'port'], o.port, { min: 1, max: 65535 });
+  const flag = (k: string, d: boolean): boolean => (o[k] === undefined ? d : (c.bool([...p, k], o[k]) ?? d));
+  const remotes: Ipv4[] = [];
+  if (o.remotes !== undefined) (c.arr([...p, 'remotes'], o.remotes) ?? []).forEach((r, i) => {
+    const ip = c.parse([...p, 'remotes', i], r, parseIpv4, 'an IPv4 address');
+    if (ip !== undefined) remotes.push(ip);
+  });
+  const fdb: { mac: Mac; remote: Ipv4 }[] = [];
+  if (o.fdb !== undefined) (c.arr([...p, 'fdb'], o.fdb) ?? []).forEach((r, i) => {
+    const ro = c.obj([...p, 'fdb', i], r);
+    if (ro === undefined) return;
+    c.unknownKeys([...p, 'fdb', i], ro, ['mac', 'remote']);
+    const mac = c.parse([...p, 'fdb', i, 'mac'], ro.mac, parseMac, 'a MAC address');
+    const remote = c.parse([...p, 'fdb', i, 'remote'], ro.remote, parseIpv4, 'an IPv4 address');
+    if (mac !== undefined && remote !== undefined) fdb.push({ mac, remote });
+  });
+  const arp: { ip: Ipv4; mac: Mac }[] = [];
+  if (o.arp !== undefined) (c.arr([...p, 'arp'], o.arp) ?? []).forEach((r, i) => {
+    const ro = c.obj([...p, 'arp', i], r);
+    if (ro === undefined) return;
+    c.unknownKeys([...p, 'arp', i], ro, ['ip', 'mac']);
+    const ip = c.parse([...p, 'arp', i, 'ip'], ro.ip, parseIpv4, 'an IPv4 address');
+    const mac = c.parse([...p, 'arp', i, 'mac'], ro.mac, parseMac, 'a MAC address');
+    if (mac !== undefined && ip !== undefined) arp.push({ ip, mac });
+  });
+  const mac = o.mac === undefined ? undefined : c.parse([...p, 'mac'], o.mac, parseMac, 'a MAC address');
+  const mtu = o.mtu === undefined ? undefined : c.int([...p, 'mtu'], o.mtu, { min: 68, max: 65535 });
+  const ttl = o.ttl === undefined ? 64 : (c.int([...p, 'ttl'], o.ttl, { min: 1, max: 255 }) ?? 64);
+  const addresses = o.address === undefined ? [] : [c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) => (a ? [a] : []));
+  if (name === undefined || vni === undefined || local === undefined || port === undefined) return undefined;
+  const spec: VxlanSpec = { name, vni, local, port, remotes, learning: flag('learning', true), proxy: flag('proxy', false), df: flag('df', false), ttl, addresses, fdb, arp };
+  if (mac !== undefined) spec.mac = mac;
+  if (mtu !== undefined) spec.mtu = mtu;
+  return spec;
 }
 
 function checkLinkProps(c: Checker, path: SpecPath, v: unknown, extra: string[]): Partial<LinkProps> {
@@ -348,7 +449,7 @@ function checkFrom(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): s
   return s;
 }
 
-const STEP_KINDS = ['ping', 'udp', 'wait', 'show'] as const;
+const STEP_KINDS = ['ping', 'udp', 'wait', 'show', 'link', 'unlink', 'fdb'] as const;
 
 function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): StepSpec | undefined {
   const o = c.obj(path, v);
@@ -362,15 +463,39 @@ function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): S
   const kind = kinds[0]!;
   const ap = [...path, kind];
   let action: StepAction | undefined;
-  if (kind === 'wait') {
+  if (kind === 'unlink') {
+    const end = parseEnd(c, ap, o.unlink, nodes);
+    if (end !== undefined) action = { kind: 'unlink', node: end.node, port: end.port };
+  } else if (kind === 'link') {
+    const lo = c.obj(ap, o.link);
+    if (lo !== undefined) {
+      c.unknownKeys(ap, lo, ['a', 'b']);
+      const a = parseEnd(c, [...ap, 'a'], lo.a, nodes);
+      const b = parseEnd(c, [...ap, 'b'], lo.b, nodes);
+      if (a !== undefined && b !== undefined) action = { kind: 'link', a, b };
+    }
+  } else if (kind === 'fdb') {
+    const fo = c.obj(ap, o.fdb);
+    if (fo !== undefined) {
+      c.unknownKeys(ap, fo, ['node', 'dev', 'mac', 'remote']);
+      const node = c.str([...ap, 'node'], fo.node);
+      const n = nodes.find((x) => x.name === node);
+      const dev = c.str([...ap, 'dev'], fo.dev);
+      const mac = c.parse([...ap, 'mac'], fo.mac, parseMac, 'a MAC address');
+      const remote = c.parse([...ap, 'remote'], fo.remote, parseIpv4, 'an IPv4 address');
+      if (node !== undefined && (n === undefined || n.kind === 'switch' || n.kind === 'hub')) c.error([...ap, 'node'], `${JSON.stringify(node)} is not a host or router of this lab`);
+      else if (n !== undefined && n.kind !== 'switch' && n.kind !== 'hub' && dev !== undefined && !n.vxlans.some((v) => v.name === dev)) c.error([...ap, 'dev'], `${node} has no vxlan device ${JSON.stringify(dev)}`);
+      else if (node !== undefined && dev !== undefined && mac !== undefined && remote !== undefined) action = { kind: 'fdb', node, dev, mac, remote };
+    }
+  } else if (kind === 'wait') {
     const d = c.parse(ap, o.wait, parseDuration, 'a duration (1s, 500ms)');
     if (d !== undefined) action = { kind: 'wait', duration: d };
   } else if (kind === 'show') {
     const so = c.obj(ap, o.show);
     if (so !== undefined) {
-      c.unknownKeys(ap, so, ['macTable', 'routes', 'arp']);
-      const which = (['macTable', 'routes', 'arp'] as const).filter((k) => so[k] !== undefined);
-      if (which.length !== 1) c.error(ap, 'show exactly one of: macTable, routes, arp');
+      c.unknownKeys(ap, so, ['macTable', 'routes', 'arp', 'fdb']);
+      const which = (['macTable', 'routes', 'arp', 'fdb'] as const).filter((k) => so[k] !== undefined);
+      if (which.length !== 1) c.error(ap, 'show exactly one of: macTable, routes, arp, fdb');
       else {
         const w = which[0]!;
         const node = c.str([...ap, w], so[w]);
@@ -435,6 +560,9 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
     udp: ['delivered', 'drop', 'path', 'seenBy', 'icmp'],
     show: ['macTable', 'macTableSize'],
     wait: [],
+    link: [],
+    unlink: [],
+    fdb: [],
   };
   c.unknownKeys(path, o, allowed[kind] ?? []);
   if (o.received !== undefined) e.received = c.int([...path, 'received'], o.received, { min: 0 });

@@ -6,9 +6,13 @@
 import { formatIpv4, formatMac, type Ipv4 } from '../wire/addr.js';
 import { IpNode, icmpName } from '../net/ip-node.js';
 import { Switch } from '../link/switch.js';
+import type { Port } from '../link/device.js';
+import { VxlanDev } from '../net/vxlan.js';
+import { BridgeDev } from '../net/bridge.js';
 import { formatRoute } from '../net/route-table.js';
 import { formatPing, ping, type PingResult } from '../apps/ping.js';
 import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
+import type { FrameSummary } from '../observe/summary.js';
 import { renderTable } from '../observe/table.js';
 import { buildLab, resolveTarget, type LabNetwork } from './build.js';
 import type { LabSpec, StepSpec } from './lab.js';
@@ -94,6 +98,38 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
     }
     return;
   }
+  if (a.kind === 'unlink') {
+    const port = lab.network.device(a.node)!.port(a.port);
+    const peer = port?.peer;
+    if (port === undefined || peer === undefined) {
+      fail(`${a.node}:${a.port} is not linked`);
+      return;
+    }
+    lab.network.disconnect(port);
+    r.output = `unplugged ${port.id} from ${peer.id}`;
+    return;
+  }
+  if (a.kind === 'link') {
+    const pa = portFor(lab, a.a.node, a.a.port);
+    const pb = portFor(lab, a.b.node, a.b.port);
+    if (pa.link !== undefined || pb.link !== undefined) {
+      fail(`${pa.link ? pa.id : pb.id} is already linked`);
+      return;
+    }
+    lab.network.connect(pa, pb, lab.spec.linkDefaults);
+    r.output = `plugged ${pa.id} into ${pb.id}`;
+    return;
+  }
+  if (a.kind === 'fdb') {
+    const dev = lab.ipNodes.get(a.node)!.dev(a.dev);
+    if (!(dev instanceof VxlanDev)) {
+      fail(`${a.node} has no vxlan device ${a.dev}`);
+      return;
+    }
+    dev.setFdb(a.mac, a.remote);
+    r.output = `bridge fdb replace ${formatMac(a.mac)} dev ${a.dev} dst ${formatIpv4(a.remote)} (on ${a.node})`;
+    return;
+  }
   const from = lab.ipNodes.get(a.from)!;
   const dst = resolveTarget(lab, a.to);
   if (dst === undefined) {
@@ -115,8 +151,9 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       if (a.interval !== undefined) opts.interval = a.interval;
       ping(from, dst, opts, (x) => {
         result = x;
-        engine.stop();
       });
+      // Run until the network is quiet, not just until the last reply: copies still on a wire (a hub's
+      // repeats, a flood) and pending ARP retries belong to this step, not to the next one.
       engine.runUntilIdle(STEP_LIMIT_NS);
       if (result === undefined) {
         fail('ping did not finish within 60 s of simulated time');
@@ -126,12 +163,12 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       const loss = Math.round(((result.transmitted - result.received) / result.transmitted) * 100);
       if (e.received !== undefined && result.received !== e.received) fail(`received ${result.received} replies, expected ${e.received}`);
       if (e.loss !== undefined && loss !== e.loss) fail(`${loss}% packet loss, expected ${e.loss}%`);
-      const src = formatIpv4(from.primaryAddress ?? 0);
       const d = formatIpv4(dst);
-      match = (ev) => ev.kind === 'frame' && ev.frame.protocol === 'ICMP echo request' && ev.frame.dstIp === d && (ev.frame.srcIp === src || true);
+      match = (ev) => ev.kind === 'frame' && anyLayer(ev.frame, (x) => x.protocol === 'ICMP echo request' && x.dstIp === d);
     } else {
       const stack = lab.udp.get(a.from)!;
-      const target = [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
+      // a node named as target is the receiver, even where tenants overlap addresses
+      const target = 'node' in a.to ? lab.ipNodes.get(a.to.node) : [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
       const got: { from: Ipv4; data: string }[] = [];
       const recvStack = target === undefined ? undefined : lab.udp.get(target.name);
       const bound = a.listen && recvStack !== undefined && !recvStack.isBound(a.dstPort);
@@ -154,7 +191,7 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       if (e.delivered !== undefined && delivered !== e.delivered) fail(e.delivered ? 'datagram was not delivered' : `datagram was delivered (${got.length}x), expected it not to be`);
       const sport = a.srcPort;
       const dport = a.dstPort;
-      match = (ev) => ev.kind === 'frame' && ev.frame.protocol === 'UDP' && ev.frame.srcPort === sport && ev.frame.dstPort === dport;
+      match = (ev) => ev.kind === 'frame' && anyLayer(ev.frame, (x) => x.protocol === 'UDP' && x.srcPort === sport && x.dstPort === dport);
     }
   } finally {
     off();
@@ -169,10 +206,17 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
     if (p.join(' ') !== e.path.join(' ')) fail(`path was ${p.join(' -> ') || '(nothing sent)'}, expected ${e.path.join(' -> ')}`);
   }
   if (e.seenBy !== undefined) {
-    const seen = seenBy(lab, rec.events.filter(match));
+    // who had to look at what this step sent: its packets, and the ARP requests broadcast to deliver them
+    const seen = seenBy(lab, rec.events.filter((ev) => match(ev) || (ev.kind === 'frame' && ev.frame.protocol === 'ARP request')));
     const want = [...e.seenBy].sort();
     if (seen.join(',') !== want.join(',')) fail(`frames were seen by ${seen.join(', ') || 'nobody'}, expected ${want.join(', ')}`);
   }
+}
+
+/** True when `pred` holds for the frame or any frame it encapsulates. */
+function anyLayer(s: FrameSummary, pred: (s: FrameSummary) => boolean): boolean {
+  for (let x: FrameSummary | undefined = s; x !== undefined; x = x.inner) if (pred(x)) return true;
+  return false;
 }
 
 /** Devices in the order they first put the packet on a wire, then the last receiver. */
@@ -188,7 +232,7 @@ function dataPath(lab: LabNetwork, frames: TraceEvent[]): string[] {
   return out;
 }
 
-/** Hosts and routers whose NIC received one of these frames. */
+/** Hosts and routers whose NIC received one of these frames (whether they kept it or dropped it). */
 function seenBy(lab: LabNetwork, frames: TraceEvent[]): string[] {
   const s = new Set<string>();
   for (const f of frames) {
@@ -199,9 +243,26 @@ function seenBy(lab: LabNetwork, frames: TraceEvent[]): string[] {
   return [...s].sort();
 }
 
-/** Renders `show` views: MAC table (bridge fdb style), routes (ip route), ARP cache (ip neigh). */
-export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp', node: string): string {
+function portFor(lab: LabNetwork, node: string, name: string): Port {
+  const d = lab.network.device(node)!;
+  return d.port(name) ?? (d instanceof Switch ? d.addSwitchPort(name) : d.addPort(name));
+}
+
+/** Renders `show` views: MAC table, routes (ip route), ARP cache (ip neigh), VXLAN and bridge FDBs (bridge fdb). */
+export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fdb', node: string): string {
   const d = lab.network.device(node);
+  if (what === 'fdb' && d instanceof IpNode) {
+    const lines: string[] = [];
+    for (const dev of d.devs) {
+      if (dev instanceof VxlanDev) {
+        for (const e of dev.fdbEntries()) lines.push(`${formatMac(e.mac)} dev ${dev.name} dst ${formatIpv4(e.remote)} self${e.static ? ' permanent' : ''}`);
+        for (const r of dev.floodList) lines.push(`00:00:00:00:00:00 dev ${dev.name} dst ${formatIpv4(r)} self permanent`);
+      } else if (dev instanceof BridgeDev) {
+        for (const e of dev.entries()) lines.push(`${formatMac(e.mac)} dev ${e.dev} master ${dev.name}`);
+      }
+    }
+    return `bridge fdb (${node}):\n${lines.join('\n')}`;
+  }
   if (what === 'mac-table' && d instanceof Switch) {
     return `MAC table of ${node}:\n` + renderTable(['VLAN', 'MAC', 'port', 'age'], d.macTable().map((x) => [String(x.vlan), formatMac(x.mac), x.port, `${x.age.toFixed(3)}s`]));
   }

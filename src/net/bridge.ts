@@ -1,0 +1,119 @@
+/**
+ * A Linux bridge inside an IP node (br0, cni0, docker0): member devices are its ports, it learns source
+ * MACs per member with aging, forwards known unicast, floods the rest, and is itself an interface of the
+ * node (frames for its own MAC, and broadcasts, go up to IP). No VLAN filtering, as Linux by default.
+ */
+import type { Port } from '../link/device.js';
+import { MAC_BROADCAST, formatMac, isGroupMac, readMac, type Mac } from '../wire/addr.js';
+import { ETH_HEADER_LEN } from '../wire/ethernet.js';
+import type { IpNode } from './ip-node.js';
+import { NetDev, type L2Master } from './netdev.js';
+
+/** Linux's default bridge ageing time: 300 s. */
+export const BRIDGE_AGEING_NS = 300_000_000_000;
+
+interface FdbEntry {
+  dev: NetDev;
+  expires: number;
+}
+
+/** A software bridge. */
+export class BridgeDev extends NetDev implements L2Master {
+  readonly members: NetDev[] = [];
+  private readonly fdb = new Map<Mac, FdbEntry>();
+
+  constructor(
+    readonly node: IpNode,
+    name: string,
+    mac: Mac,
+    mtu = 1500,
+    readonly ageingNs = BRIDGE_AGEING_NS,
+  ) {
+    super(name, mac, mtu);
+  }
+
+  /** Makes `dev` a port of this bridge (as `ip link set DEV master BR`). */
+  enslave(dev: NetDev): void {
+    if (dev.master !== undefined) throw new Error(`${this.node.name}: ${dev.name} already has a master`);
+    dev.master = this;
+    dev.promiscuous = true;
+    this.members.push(dev);
+  }
+
+  /** Learned entries, as `bridge fdb show` lists them. */
+  entries(): { mac: Mac; dev: string; ageNs: number }[] {
+    const now = this.node.engine.now;
+    return [...this.fdb]
+      .filter(([, e]) => e.expires > now)
+      .map(([mac, e]) => ({ mac, dev: e.dev.name, ageNs: now - (e.expires - this.ageingNs) }))
+      .sort((a, b) => a.mac - b.mac);
+  }
+
+  input(from: NetDev, frame: Uint8Array, port?: Port): void {
+    const now = this.node.engine.now;
+    const src = readMac(frame, 6);
+    if (!isGroupMac(src)) {
+      const e = this.fdb.get(src);
+      if (e === undefined) {
+        this.fdb.set(src, { dev: from, expires: now + this.ageingNs });
+        this.node.note(() => `${this.name}: learned ${formatMac(src)} on ${from.name}`);
+      } else {
+        if (e.dev !== from) {
+          const old = e.dev.name;
+          this.node.note(() => `${this.name}: ${formatMac(src)} moved from ${old} to ${from.name}`);
+          e.dev = from;
+        }
+        e.expires = now + this.ageingNs;
+      }
+    }
+    const dst = readMac(frame, 0);
+    if (dst === this.mac) {
+      this.node.receiveOn(this, frame, port);
+      return;
+    }
+    if (isGroupMac(dst)) {
+      this.flood(from, frame, dst, port);
+      // the bridge's own stack gets broadcasts too (ARP for the bridge's address)
+      this.node.receiveOn(this, frame.slice(), port);
+      return;
+    }
+    this.forward(from, frame, dst, port);
+  }
+
+  /** The node's IP layer sends out of the bridge interface. */
+  xmit(frame: Uint8Array, inPort?: Port): void {
+    const dst = readMac(frame, 0);
+    if (isGroupMac(dst)) this.flood(undefined, frame, dst, inPort);
+    else this.forward(undefined, frame, dst, inPort);
+  }
+
+  private forward(from: NetDev | undefined, frame: Uint8Array, dst: Mac, port: Port | undefined): void {
+    const e = this.fdb.get(dst);
+    if (e === undefined || e.expires <= this.node.engine.now) {
+      this.flood(from, frame, dst, port);
+      return;
+    }
+    if (e.dev === from) {
+      this.node.drop('same-port', frame, port, `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from`);
+      return;
+    }
+    this.node.note(() => `${this.name}: ${formatMac(dst)} is on ${e.dev.name}: forwarded`);
+    this.out(e.dev, frame, port);
+  }
+
+  private flood(from: NetDev | undefined, frame: Uint8Array, dst: Mac, port: Port | undefined): void {
+    const targets = this.members.filter((d) => d !== from && d.up);
+    this.node.note(() => `${this.name}: ${dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`} flooded to ${targets.map((d) => d.name).join(', ') || 'no port'}`);
+    for (let i = 0; i < targets.length; i++) this.out(targets[i]!, i === targets.length - 1 ? frame : frame.slice(), port);
+  }
+
+  private out(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
+    const l3 = frame.length - ETH_HEADER_LEN;
+    if (l3 > dev.mtu) {
+      // Linux's bridge drops silently here (br_dev_queue_push_xmit); we say why
+      this.node.drop('mtu-exceeded', frame, port, `${this.name}: ${l3} bytes > MTU ${dev.mtu} of ${dev.name}`);
+      return;
+    }
+    dev.xmit(frame, port);
+  }
+}

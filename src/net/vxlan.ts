@@ -1,0 +1,252 @@
+/**
+ * A VXLAN tunnel endpoint as Linux's vxlan device (RFC 7348): an Ethernet-like interface whose frames
+ * leave inside UDP to a remote VTEP found in its forwarding table, keyed by inner destination MAC.
+ * Unknown and broadcast destinations go to every remote in the flood list (head-end replication);
+ * received frames teach the table which VTEP a source MAC sits behind (flood-and-learn); a controller may
+ * program static entries; with `proxy` on, the device answers ARP from its own table and never floods it
+ * (the notes' "SDN controller as ARP proxy"). The VTEP never fragments (RFC 7348 section 4.3): an
+ * encapsulated packet larger than the underlay MTU is dropped with a reason.
+ */
+import type { Port } from '../link/device.js';
+import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
+import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp } from '../wire/arp.js';
+import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import { IPPROTO_UDP, IPV4_MIN_HEADER_LEN, IPV4_SRC_OFF } from '../wire/ipv4.js';
+import { UDP_HEADER_LEN } from '../wire/udp.js';
+import { VXLAN_HEADER_LEN, VXLAN_OVERHEAD, VXLAN_PORT_IANA, emitVxlan } from '../wire/vxlan.js';
+import { IP_OFF, type IpNode } from './ip-node.js';
+import { NetDev } from './netdev.js';
+
+/** How a VXLAN device is set up (the knobs of `ip link add ... type vxlan`). */
+export interface VxlanConfig {
+  name: string;
+  mac: Mac;
+  vni: number;
+  /** Local VTEP address (outer source). */
+  local: Ipv4;
+  /** Outer UDP destination port: 4789 (IANA) by default; Flannel uses 8472. */
+  dstPort?: number;
+  /** Outer TTL; Linux's default for a unicast remote is the route's hop limit, 64. */
+  ttl?: number;
+  /** Set DF on outer packets. Linux's default leaves it clear. */
+  df?: boolean;
+  /** Learn source MAC -> remote VTEP from received packets (Linux default: on; Flannel: off). */
+  learning?: boolean;
+  /** Answer ARP requests from the device's neighbour table and never flood them. */
+  proxy?: boolean;
+  /** Ageing of learned entries (Linux default 300 s). */
+  ageingNs?: number;
+  /** Interface MTU; default the underlay's 1500 minus the 50 bytes of VXLAN overhead. */
+  mtu?: number;
+  /** MTU of the underlay path the outer packets take. */
+  underlayMtu?: number;
+}
+
+/** One forwarding entry (`bridge fdb ... dst REMOTE`). */
+export interface VxlanFdbEntry {
+  remote: Ipv4;
+  /** Learned entries expire; static ones (programmed by a controller) do not. */
+  static: boolean;
+  expires: number;
+}
+
+/** A VXLAN device on an IP node. */
+export class VxlanDev extends NetDev {
+  readonly vni: number;
+  readonly local: Ipv4;
+  readonly dstPort: number;
+  readonly ttl: number;
+  readonly df: boolean;
+  readonly learning: boolean;
+  readonly proxy: boolean;
+  readonly ageingNs: number;
+  readonly underlayMtu: number;
+  /** Remote VTEPs that get a copy of every broadcast and unknown unicast (all-zero MAC entries in Linux). */
+  readonly floodList: Ipv4[] = [];
+  /** ARP answers for proxy mode (IP -> MAC), as `ip neigh add ... dev vxlan0`. */
+  readonly arpTable = new Map<Ipv4, Mac>();
+  /** Frames encapsulated / decapsulated. */
+  encapsulated = 0;
+  decapsulated = 0;
+  private readonly fdb = new Map<Mac, VxlanFdbEntry>();
+
+  constructor(
+    readonly node: IpNode,
+    c: VxlanConfig,
+  ) {
+    super(c.name, c.mac, c.mtu ?? (c.underlayMtu ?? 1500) - VXLAN_OVERHEAD);
+    this.vni = c.vni;
+    this.local = c.local;
+    this.dstPort = c.dstPort ?? VXLAN_PORT_IANA;
+    this.ttl = c.ttl ?? 64;
+    this.df = c.df ?? false;
+    this.learning = c.learning ?? true;
+    this.proxy = c.proxy ?? false;
+    this.ageingNs = c.ageingNs ?? 300_000_000_000;
+    this.underlayMtu = c.underlayMtu ?? 1500;
+    node.addDev(this);
+    vxlanSocket(node, this.dstPort).set(this.vni, this);
+  }
+
+  /** Programs a static entry: frames for `mac` go to `remote` (what a controller or flanneld does). */
+  setFdb(mac: Mac, remote: Ipv4): void {
+    this.fdb.set(mac, { remote, static: true, expires: Number.POSITIVE_INFINITY });
+  }
+
+  /** Removes the entry for `mac`. */
+  deleteFdb(mac: Mac): boolean {
+    return this.fdb.delete(mac);
+  }
+
+  /** Live entries, as `bridge fdb show dev vxlan0` would list them. */
+  fdbEntries(): { mac: Mac; remote: Ipv4; static: boolean }[] {
+    const now = this.node.engine.now;
+    return [...this.fdb].filter(([, e]) => e.expires > now).map(([mac, e]) => ({ mac, remote: e.remote, static: e.static }));
+  }
+
+  /** The entry for `mac`, if alive. */
+  lookup(mac: Mac): VxlanFdbEntry | undefined {
+    const e = this.fdb.get(mac);
+    return e !== undefined && e.expires > this.node.engine.now ? e : undefined;
+  }
+
+  xmit(frame: Uint8Array, inPort?: Port): void {
+    const node = this.node;
+    if (this.proxy && isArp(frame)) {
+      this.arpProxy(frame, inPort);
+      return;
+    }
+    const dst = readMac(frame, 0);
+    const e = isGroupMac(dst) ? undefined : this.lookup(dst);
+    if (e !== undefined) {
+      node.note(() => `${this.name}: ${formatMac(dst)} is behind VTEP ${formatIpv4(e.remote)} (${e.static ? 'static' : 'learned'} FDB entry, VNI ${this.vni})`);
+      this.encapsulate(frame, e.remote);
+      return;
+    }
+    if (this.floodList.length === 0) {
+      node.drop('no-fdb-entry', frame, inPort, `${this.name}: no FDB entry for ${formatMac(dst)} and no flood list`);
+      return;
+    }
+    const why = dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`;
+    node.note(() => `${this.name}: ${why}: head-end replication to ${this.floodList.map(formatIpv4).join(', ')}`);
+    for (let i = 0; i < this.floodList.length; i++) this.encapsulate(i === this.floodList.length - 1 ? frame : frame.slice(), this.floodList[i]!);
+  }
+
+  private encapsulate(inner: Uint8Array, remote: Ipv4): void {
+    const node = this.node;
+    const udpLen = UDP_HEADER_LEN + VXLAN_HEADER_LEN + inner.length;
+    const outerLen = IPV4_MIN_HEADER_LEN + udpLen;
+    if (outerLen > this.underlayMtu) {
+      node.drop('mtu-exceeded', inner, undefined, `${this.name}: encapsulated ${outerLen} bytes > underlay MTU ${this.underlayMtu}; a VTEP must not fragment (RFC 7348 4.3)`);
+      return;
+    }
+    const srcPort = flowSourcePort(inner);
+    this.encapsulated++;
+    node.sendIp({ dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df }, udpLen, (f, off) => {
+      f[off] = srcPort >>> 8;
+      f[off + 1] = srcPort & 0xff;
+      f[off + 2] = this.dstPort >>> 8;
+      f[off + 3] = this.dstPort & 0xff;
+      f[off + 4] = udpLen >>> 8;
+      f[off + 5] = udpLen & 0xff;
+      f[off + 6] = 0; // RFC 7348: the UDP checksum SHOULD be zero over IPv4 (Linux's default: udpcsum off)
+      f[off + 7] = 0;
+      emitVxlan({ vni: this.vni }, f, off + UDP_HEADER_LEN);
+      f.set(inner, off + UDP_HEADER_LEN + VXLAN_HEADER_LEN);
+    });
+  }
+
+  /** A decapsulated frame from `remote`. */
+  receiveInner(inner: Uint8Array, remote: Ipv4, port: Port | undefined): void {
+    const node = this.node;
+    if (inner.length < ETH_HEADER_LEN) {
+      node.drop('malformed', inner, port, `${this.name}: inner frame shorter than an Ethernet header`);
+      return;
+    }
+    this.decapsulated++;
+    const src = readMac(inner, 6);
+    if (this.learning && !isGroupMac(src)) {
+      const e = this.fdb.get(src);
+      if (e === undefined || (!e.static && e.remote !== remote)) {
+        this.fdb.set(src, { remote, static: false, expires: node.engine.now + this.ageingNs });
+        node.note(() => `${this.name}: learned ${formatMac(src)} is behind VTEP ${formatIpv4(remote)} (VNI ${this.vni})`);
+      } else if (!e.static) e.expires = node.engine.now + this.ageingNs;
+    }
+    node.note(() => `${this.name}: decapsulated VNI ${this.vni} from ${formatIpv4(remote)}`);
+    node.receiveOn(this, inner, port);
+  }
+
+  private arpProxy(frame: Uint8Array, inPort: Port | undefined): void {
+    const node = this.node;
+    const p = parseArp(frame.subarray(ETH_HEADER_LEN));
+    if (!p.ok || p.value.op !== ARP_OP_REQUEST) {
+      node.drop('arp-suppressed', frame, inPort, `${this.name}: ARP proxy passes only requests`);
+      return;
+    }
+    const a = p.value;
+    const mac = this.arpTable.get(a.targetIp);
+    if (mac === undefined) {
+      node.drop('arp-suppressed', frame, inPort, `${this.name}: ARP proxy has no entry for ${formatIpv4(a.targetIp)}; not flooded`);
+      return;
+    }
+    node.note(() => `${this.name}: ARP proxy answers ${formatIpv4(a.targetIp)} is-at ${formatMac(mac)} locally, nothing crosses the underlay`);
+    const reply = buildArpFrame({ op: ARP_OP_REPLY, senderMac: mac, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp }, mac, a.senderMac);
+    // the answer comes back up the device it was asked on, after the current event (as a softirq would)
+    node.engine.schedule(0, () => node.receiveOn(this, reply, inPort));
+  }
+}
+
+function isArp(f: Uint8Array): boolean {
+  return f.length >= ETH_HEADER_LEN && ((f[ETH_TYPE_OFF]! << 8) | f[ETH_TYPE_OFF + 1]!) === ETHERTYPE_ARP;
+}
+
+const sockets = new WeakMap<IpNode, Map<number, Map<number, VxlanDev>>>();
+
+/** The VNI demultiplexer for UDP port `port` on `node` (one UDP tunnel socket per port, as Linux). */
+function vxlanSocket(node: IpNode, port: number): Map<number, VxlanDev> {
+  let perNode = sockets.get(node);
+  if (perNode === undefined) {
+    perNode = new Map();
+    sockets.set(node, perNode);
+  }
+  let byVni = perNode.get(port);
+  if (byVni === undefined) {
+    const table = new Map<number, VxlanDev>();
+    byVni = table;
+    perNode.set(port, table);
+    node.setUdpTunnel(port, (frame, off, end, p) => {
+      if (end - off < VXLAN_HEADER_LEN || (frame[off]! & 0x08) === 0) {
+        node.drop('malformed', frame, p, 'VXLAN header truncated or I flag clear');
+        return;
+      }
+      const vni = (frame[off + 4]! << 16) | (frame[off + 5]! << 8) | frame[off + 6]!;
+      const dev = table.get(vni);
+      if (dev === undefined) {
+        node.drop('unknown-vni', frame, p, `VXLAN VNI ${vni} on port ${port}`);
+        return;
+      }
+      dev.receiveInner(frame.subarray(off + VXLAN_HEADER_LEN, end), readIpv4(frame, IP_OFF + IPV4_SRC_OFF), p);
+    });
+  }
+  return byVni;
+}
+
+/**
+ * The outer UDP source port: a hash of the inner flow, so that one flow keeps one underlay path (ECMP)
+ * while flows spread (RFC 7348 section 5), mapped into Linux's default range 32768-60999.
+ */
+export function flowSourcePort(inner: Uint8Array): number {
+  let h = 0x811c9dc5;
+  const mix = (from: number, to: number): void => {
+    for (let i = from; i < to && i < inner.length; i++) h = Math.imul(h ^ inner[i]!, 0x01000193);
+  };
+  mix(0, 14); // MACs and ethertype
+  if (inner.length >= 34 && ((inner[12]! << 8) | inner[13]!) === ETHERTYPE_IPV4) {
+    mix(23, 24); // protocol
+    mix(26, 34); // addresses
+    const ihl = (inner[14]! & 0x0f) * 4;
+    const p = inner[23];
+    if (p === 6 || p === 17) mix(14 + ihl, 14 + ihl + 4); // ports
+  }
+  return 32768 + ((h >>> 0) % (60999 - 32768 + 1));
+}

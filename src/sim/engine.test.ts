@@ -1,0 +1,244 @@
+/**
+ * The engine's contract, as ns-3 states it: events run in (time, insertion order), the clock is an integer
+ * number of nanoseconds that only moves forward, and a run can be bounded, stopped and resumed.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Engine, MS, SECOND, US } from './engine.js';
+
+describe('engine ordering', () => {
+  it('runs events at the same instant in the order they were scheduled', () => {
+    const e = new Engine();
+    const order: string[] = [];
+    for (const name of ['a', 'b', 'c', 'd', 'e']) e.schedule(5 * US, () => order.push(name));
+    e.run();
+    assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e']);
+    assert.equal(e.now, 5 * US);
+  });
+
+  it('runs an event scheduled for "now" from inside an event after those already waiting at that instant', () => {
+    const e = new Engine();
+    const order: string[] = [];
+    e.at(100, () => {
+      order.push('first');
+      e.schedule(0, () => order.push('scheduled by first'));
+    });
+    e.at(100, () => order.push('second'));
+    e.at(101, () => order.push('later'));
+    e.run();
+    assert.deepEqual(order, ['first', 'second', 'scheduled by first', 'later']);
+  });
+
+  it('passes the argument to the callback', () => {
+    const e = new Engine();
+    const got: number[] = [];
+    e.schedule(1, (x: number) => got.push(x), 42);
+    e.schedule(2, (x: number) => got.push(x), 7);
+    e.run();
+    assert.deepEqual(got, [42, 7]);
+    assert.equal(e.eventsRun, 2);
+  });
+
+  it('orders any batch of events by (time, insertion) like a stable sort', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), (times) => {
+        const e = new Engine();
+        const ran: number[] = [];
+        times.forEach((t, i) => e.at(t, () => {
+          assert.equal(e.now, t); // the clock reads the event's own time while it runs
+          ran.push(i);
+        }));
+        e.run();
+        const expected = times.map((t, i) => ({ t, i })).sort((x, y) => x.t - y.t || x.i - y.i).map((x) => x.i);
+        assert.deepEqual(ran, expected);
+        assert.equal(e.pendingEvents, 0);
+      }),
+    );
+  });
+
+  it('keeps (time, seq) order when events schedule more events while running', () => {
+    // Each event may spawn children at now + d. Reference: a list kept sorted by (time, seq), seq counting
+    // every schedule call across the whole run, exactly the order a correct engine must produce.
+    const spec = fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 })), {
+      minLength: 1,
+      maxLength: 60,
+    });
+    fc.assert(
+      fc.property(spec, (roots) => {
+        let budget = 500;
+        // engine run
+        const e = new Engine();
+        const got: string[] = [];
+        const spawn = (label: string, delays: number[], depth: number): void => {
+          got.push(`${label}@${e.now}`);
+          if (depth >= 2) return;
+          delays.forEach((d, k) => {
+            if (budget-- <= 0) return;
+            e.schedule(d, () => spawn(`${label}.${k}`, delays, depth + 1));
+          });
+        };
+        roots.forEach(([t, delays], i) => e.at(t, () => spawn(`${i}`, delays, 0)));
+        e.run();
+        // reference run
+        budget = 500;
+        type Item = { time: number; seq: number; run: () => void };
+        const queue: Item[] = [];
+        let seq = 0;
+        let now = 0;
+        const want: string[] = [];
+        const push = (time: number, run: () => void): void => {
+          queue.push({ time, seq: seq++, run });
+          queue.sort((x, y) => x.time - y.time || x.seq - y.seq);
+        };
+        const refSpawn = (label: string, delays: number[], depth: number): void => {
+          want.push(`${label}@${now}`);
+          if (depth >= 2) return;
+          delays.forEach((d, k) => {
+            if (budget-- <= 0) return;
+            push(now + d, () => refSpawn(`${label}.${k}`, delays, depth + 1));
+          });
+        };
+        roots.forEach(([t, delays], i) => push(t, () => refSpawn(`${i}`, delays, 0)));
+        while (queue.length > 0) {
+          const it = queue.shift()!;
+          now = it.time;
+          it.run();
+        }
+        assert.deepEqual(got, want);
+      }),
+    );
+  });
+});
+
+describe('engine clock', () => {
+  it('run(until) runs events up to and including `until`, then leaves the clock at `until`', () => {
+    const e = new Engine();
+    const ran: number[] = [];
+    for (const t of [1 * MS, 2 * MS, 3 * MS]) e.at(t, () => ran.push(t));
+    e.run(2 * MS);
+    assert.deepEqual(ran, [1 * MS, 2 * MS]);
+    assert.equal(e.now, 2 * MS);
+    assert.equal(e.pendingEvents, 1);
+    e.run(2500 * US);
+    assert.deepEqual(ran, [1 * MS, 2 * MS], 'nothing due before 2.5 ms');
+    assert.equal(e.now, 2500 * US, 'the clock advances to `until` even with no event there');
+    e.run();
+    assert.deepEqual(ran, [1 * MS, 2 * MS, 3 * MS]);
+    assert.equal(e.now, 3 * MS);
+  });
+
+  it('run(until) on an empty queue still advances the clock', () => {
+    const e = new Engine();
+    e.run(SECOND);
+    assert.equal(e.now, SECOND);
+  });
+
+  it('runFor(d) advances by d from now', () => {
+    const e = new Engine();
+    e.runFor(10);
+    e.runFor(15);
+    assert.equal(e.now, 25);
+  });
+
+  it('runUntilIdle leaves the clock at the last event, not at the limit', () => {
+    const e = new Engine();
+    e.at(700, () => {});
+    e.at(300, () => {});
+    e.runUntilIdle();
+    assert.equal(e.now, 700);
+    assert.equal(e.pendingEvents, 0);
+  });
+
+  it('runUntilIdle(limit) stops at now + limit and leaves later events waiting', () => {
+    const e = new Engine();
+    e.run(1000);
+    const ran: number[] = [];
+    for (const t of [1100, 1500, 2001]) e.at(t, () => ran.push(t));
+    e.runUntilIdle(1000);
+    assert.deepEqual(ran, [1100, 1500]);
+    assert.equal(e.now, 1500);
+    assert.equal(e.pendingEvents, 1);
+  });
+
+  it('stop() ends the run after the current event; the clock stays there and run() resumes', () => {
+    const e = new Engine();
+    const ran: number[] = [];
+    e.at(10, () => ran.push(10));
+    e.at(20, () => {
+      ran.push(20);
+      e.stop();
+    });
+    e.at(20, () => ran.push(21)); // same instant, scheduled after the stopping event
+    e.at(30, () => ran.push(30));
+    e.run(1000);
+    assert.deepEqual(ran, [10, 20]);
+    assert.equal(e.now, 20, 'a stopped run does not jump to `until`');
+    e.run();
+    assert.deepEqual(ran, [10, 20, 21, 30]);
+    assert.equal(e.now, 30);
+  });
+
+  it('schedule(delay) is relative to the current time', () => {
+    const e = new Engine();
+    let at = -1;
+    e.at(1000, () => e.schedule(234, () => (at = e.now)));
+    e.run();
+    assert.equal(at, 1234);
+  });
+});
+
+describe('engine timers', () => {
+  it('a cancelled timer never fires; an uncancelled one fires once', () => {
+    const e = new Engine();
+    const fired: string[] = [];
+    const t1 = e.timer(100, () => fired.push('t1'));
+    const t2 = e.timer(200, () => fired.push('t2'));
+    assert.equal(t1.pending, true);
+    e.at(50, () => t1.cancel());
+    e.run();
+    assert.deepEqual(fired, ['t2']);
+    assert.equal(t1.pending, false);
+    assert.equal(t2.pending, false);
+  });
+
+  it('cancelling after the timer fired is harmless', () => {
+    const e = new Engine();
+    let n = 0;
+    const t = e.timer(5, () => n++);
+    e.run();
+    t.cancel();
+    e.run();
+    assert.equal(n, 1);
+  });
+});
+
+describe('engine rejects bad times (caller bugs)', () => {
+  it('throws for negative, fractional, NaN and past times', () => {
+    const e = new Engine();
+    e.run(1000);
+    const noop = (): void => {};
+    assert.throws(() => e.schedule(-1, noop), /bad event time/);
+    assert.throws(() => e.schedule(0.5, noop), /bad event time/);
+    assert.throws(() => e.schedule(Number.NaN, noop), /bad event time/);
+    assert.throws(() => e.at(999, noop), /bad event time 999 at now=1000/);
+    assert.throws(() => e.at(Number.POSITIVE_INFINITY, noop), /bad event time/);
+    assert.equal(e.pendingEvents, 0, 'a rejected event is not queued');
+    e.at(1000, noop); // exactly now is fine
+    assert.equal(e.pendingEvents, 1);
+  });
+});
+
+describe('engine determinism', () => {
+  it('the same seed gives the same random draws inside events', () => {
+    const draw = (seed: number): number[] => {
+      const e = new Engine(seed);
+      const out: number[] = [];
+      for (let i = 0; i < 5; i++) e.schedule(i, () => out.push(e.rng.nextU32()));
+      e.run();
+      return out;
+    };
+    assert.deepEqual(draw(7), draw(7));
+    assert.notDeepEqual(draw(7), draw(8));
+  });
+});
