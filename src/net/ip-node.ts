@@ -539,7 +539,7 @@ export class IpNode extends Device {
 
   private resolveAndSend(dev: NetDev, frame: Uint8Array, nextHop: Ipv4, inPort: Port | undefined): void {
     if (!dev.usesArp) {
-      this.sendResolved(dev, frame, 0, inPort);
+      dev.xmitL3(frame, nextHop, inPort);
       return;
     }
     if (this.broadcasts.has(nextHop)) {

@@ -44,6 +44,16 @@ export abstract class NetDev {
 
   /** Sends a complete Ethernet frame out of this device; `inPort` names where a forwarded packet came in. */
   abstract xmit(frame: Uint8Array, inPort?: Port): void;
+
+  /**
+   * For devices without ARP (usesArp false): sends the IP packet at offset 14 of `frame` toward
+   * `nextHop` (the route's gateway, or the destination). Point-to-point tunnels use it to pick the outer
+   * destination, as Linux's tunl0 does with `via GW onlink` routes.
+   */
+  xmitL3(frame: Uint8Array, nextHop: Ipv4, inPort?: Port): void {
+    void nextHop;
+    this.xmit(frame, inPort);
+  }
 }
 
 /** A NIC: a NetDev bound to one port of the node. */

@@ -11,6 +11,7 @@ import { IpNode } from '../net/ip-node.js';
 import { UdpStack } from '../transport/udp.js';
 import { VxlanDev, type VxlanConfig } from '../net/vxlan.js';
 import { BridgeDev } from '../net/bridge.js';
+import { IpipDev, type IpipConfig } from '../net/ipip.js';
 import type { Ipv4 } from '../wire/addr.js';
 import type { LabSpec, Target } from './lab.js';
 
@@ -57,6 +58,13 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
         for (const e of v.arp) dev.arpTable.set(e.ip, e.mac);
         for (const a of v.addresses) node.addAddress(v.name, a);
       });
+      for (const t of n.ipips) {
+        const cfg: IpipConfig = { name: t.name, local: t.local };
+        if (t.remote !== undefined) cfg.remote = t.remote;
+        if (t.mtu !== undefined) cfg.mtu = t.mtu;
+        new IpipDev(node, cfg);
+        for (const a of t.addresses) node.addAddress(t.name, a);
+      }
       n.bridges.forEach((b, bi) => {
         const members = b.ports.map((p) => node.dev(p)!);
         const br = new BridgeDev(node, b.name, b.mac ?? autoMac(128 + bi), Math.min(1500, ...members.map((m) => m.mtu)));

@@ -61,9 +61,18 @@ export interface VxlanSpec {
   arp: { ip: Ipv4; mac: Mac }[];
 }
 
+/** An IP-in-IP device on a host or router. */
+export interface IpipSpec {
+  name: string;
+  local: Ipv4;
+  remote?: Ipv4;
+  mtu?: number;
+  addresses: Ipv4Prefix[];
+}
+
 /** A node of the lab. */
 export type NodeSpec =
-  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; routes: RouteSpecIn[]; path: SpecPath }
+  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; routes: RouteSpecIn[]; path: SpecPath }
   | { kind: 'switch'; name: string; ports: SwitchPortSpec[]; agingNs?: number; path: SpecPath }
   | { kind: 'hub'; name: string; ports: string[]; path: SpecPath };
 
@@ -206,7 +215,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
   const kind = c.oneOf([...path, 'kind'], o.kind, ['host', 'router', 'switch', 'hub'] as const);
   if (name === undefined || kind === undefined) return undefined;
   if (kind === 'host' || kind === 'router') {
-    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'routes']);
+    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'routes']);
     const interfaces: InterfaceSpec[] = [];
     (c.arr([...path, 'interfaces'], o.interfaces) ?? []).forEach((x, i) => {
       const ip = [...path, 'interfaces', i];
@@ -236,7 +245,26 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
       interfaces.push(spec);
     });
     const vxlans = o.vxlans === undefined ? [] : (c.arr([...path, 'vxlans'], o.vxlans) ?? []).flatMap((x, i) => checkVxlan(c, [...path, 'vxlans', i], x) ?? []);
-    const devNames = new Set([...interfaces.map((i) => i.name), ...vxlans.map((v) => v.name)]);
+    const ipips: IpipSpec[] = [];
+    if (o.ipips !== undefined) {
+      (c.arr([...path, 'ipips'], o.ipips) ?? []).forEach((x, i) => {
+        const tp = [...path, 'ipips', i];
+        const to = c.obj(tp, x);
+        if (to === undefined) return;
+        c.unknownKeys(tp, to, ['name', 'local', 'remote', 'mtu', 'address']);
+        const tname = c.str([...tp, 'name'], to.name, { pattern: NAME, what: 'a device name' });
+        const local = c.parse([...tp, 'local'], to.local, parseIpv4, 'an IPv4 address');
+        const remote = to.remote === undefined ? undefined : c.parse([...tp, 'remote'], to.remote, parseIpv4, 'an IPv4 address');
+        const mtu = to.mtu === undefined ? undefined : c.int([...tp, 'mtu'], to.mtu, { min: 68, max: 65535 });
+        const addresses = to.address === undefined ? [] : [c.parse([...tp, 'address'], to.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) => (a ? [a] : []));
+        if (tname === undefined || local === undefined) return;
+        const t: IpipSpec = { name: tname, local, addresses };
+        if (remote !== undefined) t.remote = remote;
+        if (mtu !== undefined) t.mtu = mtu;
+        ipips.push(t);
+      });
+    }
+    const devNames = new Set([...interfaces.map((i) => i.name), ...vxlans.map((v) => v.name), ...ipips.map((t) => t.name)]);
     const bridges: BridgeSpec[] = [];
     if (o.bridges !== undefined) {
       (c.arr([...path, 'bridges'], o.bridges) ?? []).forEach((x, i) => {
@@ -279,7 +307,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
         routes.push(r);
       });
     }
-    return { kind, name, interfaces, bridges, vxlans, routes, path };
+    return { kind, name, interfaces, bridges, vxlans, ipips, routes, path };
   }
   if (kind === 'switch') {
     c.unknownKeys(path, o, ['name', 'kind', 'ports', 'agingTime']);
