@@ -46,15 +46,14 @@ export interface PingResult {
 /** The default options. */
 export const DEFAULT_PING: PingOptions = { count: 3, interval: 1_000_000_000, size: 56, ttl: 64, timeout: 1_000_000_000, df: true };
 
-let nextIdent = 0x1000;
-
 /**
  * Starts a ping from `node` to `dst`; `done` is called once the last reply arrived or the timeout after
  * the last request passed. Drive the engine to make it progress.
  */
 export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, done: (r: PingResult) => void): void {
   const o = { ...DEFAULT_PING, ...options };
-  const ident = nextIdent++ & 0xffff;
+  // iputils uses a per-process identifier; ours comes from the engine so runs repeat exactly
+  const ident = node.engine.rng.nextU32() & 0xffff;
   const sentAt = new Map<number, number>();
   const r: PingResult = { dst, transmitted: 0, received: 0, errors: 0, lines: [], rtts: [] };
   let finished = false;

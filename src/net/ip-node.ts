@@ -148,6 +148,11 @@ export class IpNode extends Device {
     this.routes.add({ dst: a.addr, len: a.len, dev: devName, proto: 'kernel', scope: 'link', src: a.addr });
   }
 
+  /** True when `ip` is a broadcast address here (255.255.255.255 or a connected subnet's). */
+  isBroadcast(ip: Ipv4): boolean {
+    return this.broadcasts.has(ip) || ip >>> 28 === 0xe;
+  }
+
   /** True when `ip` is one of this node's addresses. */
   isLocal(ip: Ipv4): boolean {
     return this.local.has(ip);
@@ -247,15 +252,15 @@ export class IpNode extends Device {
   private forward(frame: Uint8Array, ipLen: number, inDev: NetDev, port: Port | undefined): void {
     const ttl = frame[IP_OFF + IPV4_TTL_OFF]!;
     if (ttl <= 1) {
-      this.sendIcmpError(frame, ipLen, inDev, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, 0);
       this.drop('ttl-expired', frame, port, `TTL ${ttl} on arrival`);
+      this.sendIcmpError(frame, ipLen, inDev, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, 0);
       return;
     }
     const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
     const route = this.routes.lookup(dst);
     if (route === undefined) {
-      this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
       this.drop('no-route', frame, port, `no route to ${formatIpv4(dst)}`);
+      this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
       return;
     }
     decrementTtl(frame, IP_OFF);
@@ -369,8 +374,9 @@ export class IpNode extends Device {
     const forUs = dev.addresses.some((x) => x.addr === a.targetIp);
     // RFC 826 merge: refresh an entry we already have for the sender
     const existing = this.neighbors.get(dev, a.senderIp);
-    if (existing !== undefined && existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
-    else if (forUs && a.senderIp !== 0) this.resolved(this.neighbors.ensure(dev, a.senderIp), a.senderMac);
+    if (existing !== undefined) {
+      if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
+    } else if (forUs && a.senderIp !== 0) this.resolved(this.neighbors.ensure(dev, a.senderIp), a.senderMac);
     if (a.op !== ARP_OP_REQUEST) {
       if (!forUs && existing === undefined) this.note(() => `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`);
       return;
@@ -432,9 +438,11 @@ export class IpNode extends Device {
       n.state = 'FAILED';
       const waiting = n.pending;
       n.pending = [];
-      for (const { frame: f } of waiting) {
+      for (const { frame: f, inPort } of waiting) {
         const ipLen = (f[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | f[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
-        if (!this.isLocal(readIpv4(f, IP_OFF + IPV4_SRC_OFF))) this.sendIcmpError(f, ipLen, dev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+        // the error leaves from the interface that faces the sender (where the packet came in)
+        const inDev = (inPort === undefined ? undefined : this.devByPort[inPort.index]) ?? dev;
+        if (!this.isLocal(readIpv4(f, IP_OFF + IPV4_SRC_OFF))) this.sendIcmpError(f, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
         this.drop('arp-timeout', f, undefined, `${formatIpv4(n.ip)} did not answer ${n.probes} ARP requests`);
       }
       this.neighbors.delete(dev, n.ip);

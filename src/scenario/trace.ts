@@ -51,7 +51,6 @@ export function traceLab(spec: LabSpec, o: TraceOptions): TraceResult {
     ping(from, dst, { count: 1 }, (r) => {
       delivered = r.received > 0;
       replied = r.received > 0;
-      engine.stop();
     });
   } else {
     const fromUdp = lab.udp.get(from.name)!;

@@ -107,8 +107,9 @@ export class UdpStack {
     const dstPort = (frame[off + 2]! << 8) | frame[off + 3]!;
     const h = this.bound.get(dstPort);
     if (h === undefined) {
-      node.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
       node.drop('no-listener', frame, undefined, `UDP port ${dstPort} closed`);
+      // RFC 1122 3.2.2: no ICMP error about a datagram sent to a broadcast or multicast address
+      if (!node.isBroadcast(dst)) node.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
       return;
     }
     this.received++;

@@ -1,0 +1,221 @@
+/**
+ * ping as iputils prints it, and round-trip times that add up hop by hop. The expected text follows
+ * iputils' ping_common.c: per-reply times in whole microseconds printed with 3/2/1/0 decimals below 1, 10,
+ * 100 ms and above; the loss as `%g` of a float; min/avg/max/mdev from microsecond sums, mdev being
+ * sqrt(mean(x²) - mean(x)²).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Engine, MS, SECOND, US } from '../sim/engine.js';
+import { Network } from '../link/device.js';
+import { parseIpv4, type Ipv4 } from '../wire/addr.js';
+import { IpNode } from '../net/ip-node.js';
+import { ping, formatPing, type PingLine, type PingResult, type PingOptions } from './ping.js';
+import type { LinkProps } from '../link/channel.js';
+
+const ip = (s: string): Ipv4 => parseIpv4(s)!;
+
+function reply(seq: number, rttNs: number, from = ip('10.0.2.2'), ttl = 63): PingLine {
+  return { seq, kind: 'reply', from, rttNs, ttl, bytes: 64 };
+}
+
+function result(lines: PingLine[], transmitted = lines.length): PingResult {
+  const replies = lines.filter((l) => l.kind === 'reply');
+  return {
+    dst: ip('10.0.2.2'),
+    transmitted,
+    received: replies.length,
+    errors: lines.length - replies.length,
+    lines,
+    rtts: replies.map((l) => l.rttNs!),
+  };
+}
+
+describe('formatPing (iputils output)', () => {
+  it('prints the header, one line per reply, and the summary with min/avg/max/mdev', () => {
+    // rtts 0.4, 0.5, 0.9 ms: avg 0.6; mean of squares (0.16 + 0.25 + 0.81) / 3 = 0.406667;
+    // mdev = sqrt(0.406667 - 0.36) = sqrt(0.046667) = 0.216 ms (iputils: isqrt(46666 us²) = 216 us)
+    const r = result([reply(1, 400 * US), reply(2, 500 * US), reply(3, 900 * US)]);
+    assert.equal(
+      formatPing(r),
+      [
+        'PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.',
+        '64 bytes from 10.0.2.2: icmp_seq=1 ttl=63 time=0.400 ms',
+        '64 bytes from 10.0.2.2: icmp_seq=2 ttl=63 time=0.500 ms',
+        '64 bytes from 10.0.2.2: icmp_seq=3 ttl=63 time=0.900 ms',
+        '',
+        '--- 10.0.2.2 ping statistics ---',
+        // iputils also prints ", time 2003ms" (wall time of the run), which PingResult does not carry
+        '3 packets transmitted, 3 received, 0% packet loss',
+        'rtt min/avg/max/mdev = 0.400/0.600/0.900/0.216 ms',
+      ].join('\n'),
+    );
+  });
+
+  it('computes mdev as sqrt(mean(x^2) - mean(x)^2), not the sample standard deviation', () => {
+    // 1, 2, 3, 4 ms: mean 2.5, mean of squares 30/4 = 7.5, 7.5 - 6.25 = 1.25, sqrt = 1.118 ms
+    // (the sample deviation would be sqrt(5/3) = 1.291)
+    const r = result([reply(1, 1 * MS), reply(2, 2 * MS), reply(3, 3 * MS), reply(4, 4 * MS)]);
+    assert.match(formatPing(r), /\nrtt min\/avg\/max\/mdev = 1\.000\/2\.500\/4\.000\/1\.118 ms$/);
+    // a single reply has mdev 0
+    assert.match(formatPing(result([reply(1, 700 * US)])), /= 0\.700\/0\.700\/0\.700\/0\.000 ms$/);
+  });
+
+  it('uses the packet size in the header line: -s 1000 is 1000(1028)', () => {
+    assert.match(formatPing(result([]), 1000), /^PING 10\.0\.2\.2 \(10\.0\.2\.2\) 1000\(1028\) bytes of data\.$/m);
+  });
+
+  it('prints ICMP errors as From lines and counts them as +N errors, with no rtt line', () => {
+    const lines: PingLine[] = [
+      { seq: 1, kind: 'error', from: ip('10.0.1.1'), error: 'Time to live exceeded' },
+      { seq: 2, kind: 'error', from: ip('10.0.1.1'), error: 'Destination Host Unreachable' },
+    ];
+    const out = formatPing(result(lines));
+    assert.equal(
+      out,
+      [
+        'PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.',
+        'From 10.0.1.1 icmp_seq=1 Time to live exceeded',
+        'From 10.0.1.1 icmp_seq=2 Destination Host Unreachable',
+        '',
+        '--- 10.0.2.2 ping statistics ---',
+        '2 packets transmitted, 0 received, +2 errors, 100% packet loss',
+      ].join('\n'),
+    );
+  });
+
+  it('prints the loss as iputils does, with %g: 2 of 3 lost is 66.6667%, 1 of 3 is 33.3333%', () => {
+    // iputils: printf(", %g%% packet loss", (float)(lost * 100.0 / transmitted))
+    const oneOfThree = result([reply(1, 500 * US)], 3);
+    assert.match(formatPing(oneOfThree), /^3 packets transmitted, 1 received, 66\.6667% packet loss$/m, 'BUG: rounds to a whole percent');
+    const twoOfThree = result([reply(1, 500 * US), reply(2, 500 * US)], 3);
+    assert.match(formatPing(twoOfThree), /^3 packets transmitted, 2 received, 33\.3333% packet loss$/m);
+  });
+
+  it('prints whole percentages without decimals (%g): 1 of 4 lost is 25%', () => {
+    assert.match(formatPing(result([reply(1, 1), reply(2, 1), reply(3, 1)], 4)), /, 25% packet loss$/m);
+  });
+
+  it('prints each reply time with iputils precision: 3, 2, 1, 0 decimals below 1, 10, 100 ms and above', () => {
+    // iputils measures whole microseconds (truncating), then prints:
+    //   <1 ms "%ld.%03ld"; <10 ms rounded to 10 us "%ld.%02ld"; <100 ms rounded to 100 us; else whole ms
+    const r = result([reply(1, 45_678.9), reply(2, 1_234_567), reply(3, 12_345_678), reply(4, 123_456_789)]);
+    const times = formatPing(r)
+      .split('\n')
+      .filter((l) => l.includes('icmp_seq'))
+      .map((l) => /time=(\S+) ms/.exec(l)![1]);
+    assert.deepEqual(times, ['0.045', '1.23', '12.3', '123'], 'BUG: 1-10 ms printed with 3 decimals, sub-ms rounded instead of truncated');
+  });
+});
+
+/**
+ * A (10.0.1.2) --L1-- R --L2-- B (10.0.2.2). L1: 10 Mb/s, 1 ms. L2: 3 Mb/s, 2 ms (so that serialization
+ * needs rounding up). All frames are unpadded: an echo of 56 data bytes is 14 + 20 + 8 + 56 = 98 bytes,
+ * an ARP frame 14 + 28 = 42.
+ */
+function twoHops(l1: Partial<LinkProps>, l2: Partial<LinkProps>) {
+  const engine = new Engine(1);
+  const net = new Network(engine);
+  const a = new IpNode(net, 'A');
+  const r = new IpNode(net, 'R', { forwarding: true });
+  const b = new IpNode(net, 'B');
+  a.addNic('eth0', 0x02_00_00_00_00_0a);
+  r.addNic('eth0', 0x02_00_00_00_01_00);
+  r.addNic('eth1', 0x02_00_00_00_01_01);
+  b.addNic('eth0', 0x02_00_00_00_00_0b);
+  a.addAddress('eth0', { addr: ip('10.0.1.2'), len: 24 });
+  r.addAddress('eth0', { addr: ip('10.0.1.1'), len: 24 });
+  r.addAddress('eth1', { addr: ip('10.0.2.1'), len: 24 });
+  b.addAddress('eth0', { addr: ip('10.0.2.2'), len: 24 });
+  a.routes.add({ dst: 0, len: 0, via: ip('10.0.1.1'), dev: 'eth0' });
+  b.routes.add({ dst: 0, len: 0, via: ip('10.0.2.1'), dev: 'eth0' });
+  net.connect(a.port('eth0')!, r.port('eth0')!, l1);
+  net.connect(r.port('eth1')!, b.port('eth0')!, l2);
+  return { engine, net, a, r, b };
+}
+
+function runPing(node: IpNode, engine: Engine, dst: Ipv4, o: Partial<PingOptions> = {}): PingResult {
+  let out: PingResult | undefined;
+  ping(node, dst, o, (res) => (out = res));
+  engine.run();
+  assert.ok(out, 'ping finished');
+  return out;
+}
+
+describe('ping over two hops', () => {
+  const L1 = { bandwidth: 10_000_000, latency: 1 * MS };
+  const L2 = { bandwidth: 3_000_000, latency: 2 * MS };
+
+  it('measures rtt as the sum of every serialization and propagation delay on the path', () => {
+    const { engine, a } = twoHops(L1, L2);
+    const r = runPing(a, engine, ip('10.0.2.2'));
+    // serialization: 98 B on L1 = 784 bits / 10 Mb/s = 78400 ns; on L2 = 784e9 / 3e6 = 261333.3 -> 261334 ns
+    //                42 B on L1 = 33600 ns;                       on L2 = 336e9 / 3e6 = 112000 ns
+    const echoL1 = 78_400 + 1 * MS;
+    const echoL2 = 261_334 + 2 * MS;
+    const arpL1 = 33_600 + 1 * MS;
+    const arpL2 = 112_000 + 2 * MS;
+    const steady = 2 * echoL1 + 2 * echoL2; // 6_679_468 ns
+    // the first echo waits for A's ARP for R and R's ARP for B (B and R learn each other from the requests)
+    const first = 2 * arpL1 + echoL1 + 2 * arpL2 + echoL2 + echoL2 + echoL1; // 12_970_668 ns
+    assert.equal(steady, 6_679_468);
+    assert.equal(first, 12_970_668);
+    assert.deepEqual(r.rtts, [first, steady, steady]);
+    assert.deepEqual(
+      r.lines.map((l) => [l.kind, l.seq, l.ttl, l.bytes, l.from]),
+      [
+        ['reply', 1, 63, 64, ip('10.0.2.2')],
+        ['reply', 2, 63, 64, ip('10.0.2.2')],
+        ['reply', 3, 63, 64, ip('10.0.2.2')],
+      ],
+      'TTL 64 from B, minus one at R',
+    );
+    assert.deepEqual([r.transmitted, r.received, r.errors], [3, 3, 0]);
+  });
+
+  it('finishes when the last reply arrives: 2 s of interval plus the last rtt', () => {
+    const { engine, a } = twoHops(L1, L2);
+    let doneAt = -1;
+    ping(a, ip('10.0.2.2'), {}, () => (doneAt = engine.now));
+    engine.runUntilIdle();
+    assert.equal(doneAt, 2 * SECOND + 6_679_468);
+  });
+
+  it('scales with the data size: -s 1000 makes a 1042-byte frame', () => {
+    // 1042 B = 8336 bits: L1 833600 ns, L2 8336e9/3e6 = 2778666.7 -> 2778667 ns
+    const { engine, a } = twoHops(L1, L2);
+    const r = runPing(a, engine, ip('10.0.2.2'), { size: 1000, count: 2 });
+    assert.equal(r.rtts[1], 2 * (833_600 + 1 * MS) + 2 * (2_778_667 + 2 * MS));
+  });
+
+  it('reports Time to live exceeded from the first router with -t 1', () => {
+    const { engine, a } = twoHops(L1, L2);
+    const r = runPing(a, engine, ip('10.0.2.2'), { ttl: 1, count: 2 });
+    assert.deepEqual(r.lines.map((l) => [l.kind, l.seq, l.from, l.error]), [
+      ['error', 1, ip('10.0.1.1'), 'Time to live exceeded'],
+      ['error', 2, ip('10.0.1.1'), 'Time to live exceeded'],
+    ]);
+    assert.deepEqual([r.transmitted, r.received, r.errors], [2, 0, 2]);
+  });
+
+  it('reports Destination Net Unreachable when the router has no route', () => {
+    const { engine, a } = twoHops(L1, L2);
+    const r = runPing(a, engine, ip('192.0.2.1'), { count: 1 });
+    assert.deepEqual(r.lines.map((l) => [l.kind, l.from, l.error]), [['error', ip('10.0.1.1'), 'Destination Net Unreachable']]);
+  });
+
+  it('reports the next-hop MTU when a DF ping is too big for the second link', () => {
+    const { engine, a, r: router } = twoHops(L1, { ...L2, mtu: 1000 });
+    router.dev('eth1')!.mtu = 1000;
+    const r = runPing(a, engine, ip('10.0.2.2'), { size: 1400, count: 1 });
+    assert.deepEqual(r.lines.map((l) => [l.kind, l.from, l.error]), [['error', ip('10.0.1.1'), 'Frag needed and DF set (mtu = 1000)']]);
+  });
+
+  it('counts lost replies as loss after the timeout when the far end is gone', () => {
+    const { engine, a, net } = twoHops(L1, L2);
+    net.disconnect(net.device('B')!.ports[0]!);
+    const r = runPing(a, engine, ip('10.0.2.2'), { count: 2 });
+    assert.deepEqual([r.transmitted, r.received], [2, 0]);
+    assert.match(formatPing(r), /2 packets transmitted, 0 received, .*100% packet loss/);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * The `podnet` command, run in-process through its exported main(argv, out, err): exit codes (0 all
+ * expectations held, 1 one failed, 2 bad usage or bad lab file), usage text on usage errors, file:line:col
+ * and the field path for a lab that does not validate, the hop table of `demo`, and pcap files on disk.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { EXAMPLES_DIR } from './support/examples.js';
+
+/** Runs the CLI and collects what it printed. */
+function cli(...argv: string[]): { code: number; out: string; err: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = main(argv, (s) => out.push(s), (s) => err.push(s));
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const TWO_SUBNETS = join(EXAMPLES_DIR, 'two-subnets.yaml');
+
+test('--help prints the usage and exits 0', () => {
+  for (const argv of [['--help'], ['-h'], ['help'], ['run', '--help']]) {
+    const r = cli(...argv);
+    assert.equal(r.code, 0, argv.join(' '));
+    assert.match(r.out, /^Usage:/m);
+    assert.match(r.out, /podnet run LAB\.yaml/);
+    assert.equal(r.err, '');
+  }
+});
+
+test('usage errors exit 2 and print what was wrong, then the usage', () => {
+  const cases: [string[], RegExp][] = [
+    [[], /no command given/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['run', TWO_SUBNETS, '--bogus'], /unknown option --bogus/],
+    [['run'], /run takes one lab file/],
+    [['run', '/nonexistent/podnet/lab.yaml'], /cannot read \/nonexistent\/podnet\/lab\.yaml: ENOENT/],
+    [['trace', TWO_SUBNETS, '--to', 'E'], /trace needs --from NODE and --to NODE\|IP/],
+    [['trace', TWO_SUBNETS, '--from', 'A'], /trace needs --from NODE and --to NODE\|IP/],
+    [['trace', TWO_SUBNETS, '--from', 'Z', '--to', 'E'], /--from Z: no host or router of that name/],
+    [['run', TWO_SUBNETS, '--seed', 'x'], /--seed must be an integer/],
+    [['run', TWO_SUBNETS, '--pcap'], /--pcap needs a value/],
+  ];
+  for (const [argv, message] of cases) {
+    const r = cli(...argv);
+    assert.equal(r.code, 2, `podnet ${argv.join(' ')} exited ${r.code}:\n${r.out}${r.err}`);
+    assert.match(r.err, message, `podnet ${argv.join(' ')}`);
+    assert.match(r.err, /^Usage:/m, `podnet ${argv.join(' ')} should print the usage`);
+    assert.equal(r.out, '', `podnet ${argv.join(' ')} printed to stdout`);
+  }
+});
+
+test('a lab that does not validate exits 2, naming file:line:col and the field path, without the usage', (t) => {
+  const file = join(tempDir(t), 'bad.yaml');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: podnet.dev/v1alpha1', // 1
+      'kind: Lab', // 2
+      'metadata: { name: bad }', // 3
+      'spec:', // 4
+      '  nodes:', // 5
+      '    - { name: A, kind: host, interfaces: [{ name: eth0, address: 10.0.0.2/24 }] }', // 6
+      '    - name: B', // 7
+      '      kind: host', // 8
+      '      interfaces:', // 9
+      '        - name: eth0', // 10
+      '          address: 10.0.0.300/24', // 11: the value starts in column 20
+      '',
+    ].join('\n'),
+  );
+  const r = cli('run', file);
+  assert.equal(r.code, 2, r.out + r.err);
+  assert.match(r.err, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:11:20: spec\\.nodes\\[1\\]\\.interfaces\\[0\\]\\.address: `, 'm'));
+  assert.match(r.err, /10\.0\.0\.300\/24/);
+  assert.doesNotMatch(r.err, /Usage:/);
+  assert.equal(r.out, '');
+});
+
+test('run examples/two-subnets.yaml passes every step and exits 0', () => {
+  const r = cli('run', TWO_SUBNETS);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^lab two-subnets: /);
+  assert.doesNotMatch(r.out, /^FAIL/m);
+  assert.match(r.out, /^8 passed, 0 failed$/m);
+  assert.equal(r.err, '');
+});
+
+test('a lab with a failing expectation exits 1 and says what happened instead', (t) => {
+  const file = join(tempDir(t), 'fails.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: podnet.dev/v1alpha1
+kind: Lab
+metadata: { name: fails }
+spec:
+  nodes:
+    - { name: h1, kind: host, interfaces: [{ name: eth0, address: 10.0.0.1/24 }] }
+    - { name: h2, kind: host, interfaces: [{ name: eth0, address: 10.0.0.2/24 }] }
+  links:
+    - { a: "h1:eth0", b: "h2:eth0" }
+  steps:
+    - name: this one holds
+      ping: { from: h1, to: h2, count: 1 }
+      expect: { received: 1 }
+    - name: this one cannot
+      ping: { from: h1, to: h2, count: 1 }
+      expect: { received: 2 }
+`,
+  );
+  const r = cli('run', file);
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.match(r.out, /^PASS {2}this one holds/m);
+  assert.match(r.out, /^FAIL {2}this one cannot {2}\(.*fails\.yaml:14\)$/m);
+  assert.match(r.out, /^ {2}expected: received 1 replies, expected 2$/m);
+  assert.match(r.out, /^1 passed, 1 failed$/m);
+});
+
+test('demo exits 0 and prints the per-hop table of A -> E', () => {
+  const r = cli('demo');
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^trace A -> E \(10\.0\.1\.2\)/m);
+  assert.match(r.out, /^hop\s+time\s+device\s+in\s+out\s+src MAC\s+dst MAC\s+VLAN\s+src IP\s+dst IP\s+proto\s+sport\s+dport\s+TTL\s+info$/m);
+  assert.match(r.out, /delivered to E, reply received/);
+});
+
+test('--pcap DIR writes one pcap per link', (t) => {
+  const dir = join(tempDir(t), 'pcaps');
+  const r = cli('run', join(EXAMPLES_DIR, 'same-subnet.yaml'), '--pcap', dir);
+  assert.equal(r.code, 0, r.out + r.err);
+  const files = readdirSync(dir).sort();
+  assert.deepEqual(files, ['A-eth0__sw1-p1.pcap', 'B-eth0__sw1-p2.pcap', 'C-eth0__sw2-p1.pcap', 'D-eth0__sw2-p2.pcap', 'sw1-p4__sw2-p3.pcap']);
+  for (const f of files) {
+    const bytes = readFileSync(join(dir, f));
+    assert.equal(bytes.readUInt32LE(0), 0xa1b23c4d, `${f}: nanosecond pcap magic`);
+    assert.ok(bytes.length > 24, `${f}: no frames`);
+  }
+  assert.match(r.out, new RegExp(`^pcaps: 5 files in ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+
+  const tr = cli('trace', TWO_SUBNETS, '--from', 'A', '--to', 'E', '--pcap', join(dir, 'trace'));
+  assert.equal(tr.code, 0, tr.out + tr.err);
+  assert.equal(readdirSync(join(dir, 'trace')).filter((f) => f.endsWith('.pcap')).length, 13, 'two-subnets has 13 links');
+});
