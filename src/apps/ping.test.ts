@@ -96,15 +96,20 @@ describe('formatPing (iputils output)', () => {
     assert.match(formatPing(result([reply(1, 1), reply(2, 1), reply(3, 1)], 4)), /, 25% packet loss$/m);
   });
 
-  it('prints each reply time with iputils precision: 3, 2, 1, 0 decimals below 1, 10, 100 ms and above', () => {
-    // iputils measures whole microseconds (truncating), then prints:
-    //   <1 ms "%ld.%03ld"; <10 ms rounded to 10 us "%ld.%02ld"; <100 ms rounded to 100 us; else whole ms
-    const r = result([reply(1, 45_678.9), reply(2, 1_234_567), reply(3, 12_345_678), reply(4, 123_456_789)]);
-    const times = formatPing(r)
+  const replyTimes = (rtts: number[]): string[] =>
+    formatPing(result(rtts.map((t, i) => reply(i + 1, t))))
       .split('\n')
       .filter((l) => l.includes('icmp_seq'))
-      .map((l) => /time=(\S+) ms/.exec(l)![1]);
-    assert.deepEqual(times, ['0.045', '1.23', '12.3', '123'], 'BUG: 1-10 ms printed with 3 decimals, sub-ms rounded instead of truncated');
+      .map((l) => /time=(\S+) ms/.exec(l)![1]!);
+
+  it('prints each reply time with iputils precision: 3, 2, 1, 0 decimals below 1, 10, 100 ms and above', () => {
+    // ping_common.c: <1 ms "%ld.%03ld"; <10 ms (t+5)/1000 "%ld.%02ld"; <100 ms (t+50)/1000 "%ld.%01ld";
+    // else (t+500)/1000 "%ld", t in whole microseconds; 9999 us is 10.00 (the 2-decimal branch, as iputils prints it)
+    assert.deepEqual(replyTimes([456 * US, 1_234 * US, 9_999 * US, 12_345 * US, 123_456 * US]), ['0.456', '1.23', '10.00', '12.3', '123'], 'BUG: 1-10 ms printed with 3 decimals');
+  });
+
+  it('truncates a reply time to whole microseconds as iputils measures it (45.6789 us prints 0.045)', () => {
+    assert.deepEqual(replyTimes([45_678.9, 999_999]), ['0.045', '0.999'], 'BUG: rounds the nanoseconds instead');
   });
 });
 

@@ -128,7 +128,8 @@ export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
     else if (l.kind === 'error') out.push(`From ${formatIpv4(l.from)} icmp_seq=${l.seq} ${l.error}`);
     else out.push(l.error!);
   }
-  const loss = r.transmitted === 0 ? 0 : Math.round(((r.transmitted - r.received) / r.transmitted) * 100);
+  // iputils prints the loss with %g: 66.6667%, 25%
+  const loss = r.transmitted === 0 ? 0 : Number((((r.transmitted - r.received) / r.transmitted) * 100).toPrecision(6));
   out.push('', `--- ${dst} ping statistics ---`);
   out.push(`${r.transmitted} packets transmitted, ${r.received} received${r.errors ? `, +${r.errors} errors` : ''}, ${loss}% packet loss`);
   if (r.rtts.length > 0) {
@@ -143,6 +144,17 @@ export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
 }
 
 function fmtMs(ns: number): string {
-  const ms = ns / 1e6;
-  return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(3);
+  // iputils ping_common.c, t in whole microseconds: <1 ms "%ld.%03ld"; <10 ms (t+5)/10 as "%ld.%02ld";
+  // <100 ms (t+50)/100 as "%ld.%01ld"; else (t+500)/1000
+  const t = Math.floor(ns / 1000);
+  if (t < 1_000) return `0.${String(t).padStart(3, '0')}`;
+  if (t < 10_000) {
+    const x = Math.floor((t + 5) / 10);
+    return `${Math.floor(x / 100)}.${String(x % 100).padStart(2, '0')}`;
+  }
+  if (t < 100_000) {
+    const x = Math.floor((t + 50) / 100);
+    return `${Math.floor(x / 10)}.${x % 10}`;
+  }
+  return String(Math.floor((t + 500) / 1000));
 }

@@ -279,7 +279,7 @@ describe('ip-node ARP (RFC 826)', () => {
     assert.equal(h.dst, P1);
     // Linux picks the source of an ICMP error from the route back to the sender (icmp_send with
     // icmp_errors_use_inbound_ifaddr=0): the interface facing P1, 10.0.1.1, as traceroute and ping show it.
-    assert.equal(h.src, R0, 'BUG: the error comes from the address of the interface whose ARP failed (10.0.2.1), not the one facing the sender');
+    assert.equal(h.src, R0, 'the source is the address facing the sender, not that of the interface whose ARP failed');
   });
 
   it('never lets ARP overwrite a permanent entry (ip neigh ... nud permanent)', () => {
@@ -289,7 +289,7 @@ describe('ip-node ARP (RFC 826)', () => {
     p1.send(buildArpFrame({ op: ARP_OP_REQUEST, senderMac: rogue, senderIp: P1, targetMac: 0, targetIp: R0 }, rogue, MAC_BROADCAST));
     engine.run();
     const n = r.neighbors.get(r.dev('eth0')!, P1)!;
-    assert.deepEqual([n.state, n.mac], ['PERMANENT', MAC_P1], 'BUG: a request addressed to us overwrote the permanent entry');
+    assert.deepEqual([n.state, n.mac], ['PERMANENT', MAC_P1], 'a request addressed to us must not overwrite the permanent entry');
   });
 });
 
@@ -451,6 +451,39 @@ describe('ip-node forwarding', () => {
     engine.run();
     assert.equal(p1.got.length + p2.got.length, 0);
     assert.deepEqual(r.drops, { 'ttl-expired': 1 });
+  });
+
+  it('sends no ICMP error about a datagram to a broadcast address (RFC 1122 3.2.2): protocol unreachable', () => {
+    const { engine, r, p1, p2 } = routerLab();
+    p1.send(ethIp(MAC_P1, MAC_BROADCAST, { src: P1, dst: ip('10.0.1.255'), protocol: 253 }));
+    engine.run();
+    assert.deepEqual(r.drops, { 'unhandled-protocol': 1 });
+    assert.equal(p1.got.length + p2.got.length, 0, 'no protocol unreachable to the whole subnet');
+  });
+
+  it('does not route IP multicast as unicast, and sends no ICMP error about it (RFC 1812 4.3.2.7)', () => {
+    // an OSPF hello to 224.0.0.5 with TTL 1, and an mDNS packet to 224.0.0.251 with TTL 255; R has a
+    // default route but no multicast routing, so neither may leave eth1 nor draw a time exceeded
+    const { engine, r, p1, p2 } = routerLab();
+    r.routes.add({ dst: 0, len: 0, via: P2, dev: 'eth1' });
+    p1.send(ethIp(MAC_P1, 0x01_00_5e_00_00_05, { src: P1, dst: ip('224.0.0.5'), ttl: 1, protocol: 89 }));
+    p1.send(ethIp(MAC_P1, 0x01_00_5e_00_00_fb, { src: P1, dst: ip('224.0.0.251'), ttl: 255 }));
+    engine.run();
+    assert.equal(p1.got.length, 0, 'no ICMP time exceeded about a multicast packet');
+    assert.equal(p2.got.length, 0, 'multicast is not forwarded along the unicast default route');
+    assert.equal(r.forwarded, 0);
+  });
+
+  it('does not forward a unicast packet that arrived as a link-layer broadcast (RFC 1812 5.3.4)', () => {
+    // Linux ip_forward drops skb->pkt_type != PACKET_HOST; otherwise every router on a segment would
+    // forward its own copy
+    const { engine, r, p1, p2 } = routerLab();
+    p1.send(ethIp(MAC_P1, MAC_BROADCAST, { src: P1, dst: P2 }));
+    p1.send(ethIp(MAC_P1, MAC_BROADCAST, { src: P1, dst: ip('192.0.2.9') })); // and no net unreachable
+    engine.run();
+    assert.equal(p2.got.length, 0);
+    assert.equal(p1.got.length, 0);
+    assert.equal(r.forwarded, 0);
   });
 
   it('a host (forwarding off) drops a packet for an address it does not own: not-for-us', () => {

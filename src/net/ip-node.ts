@@ -378,7 +378,13 @@ export class IpNode extends Device {
       if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
     } else if (forUs && a.senderIp !== 0) this.resolved(this.neighbors.ensure(dev, a.senderIp), a.senderMac);
     if (a.op !== ARP_OP_REQUEST) {
-      if (!forUs && existing === undefined) this.note(() => `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`);
+      this.note(() =>
+        existing !== undefined
+          ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: ${existing.state === 'PERMANENT' ? 'permanent entry kept' : 'cache refreshed'}`
+          : forUs
+            ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: learned`
+            : `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`,
+      );
       return;
     }
     if (forUs) {
