@@ -246,6 +246,16 @@ export class IpNode extends Device {
       this.drop('not-for-us', frame, port, `${formatIpv4(dst)} is not an address of ${this.name} and forwarding is off`);
       return;
     }
+    if (dst >>> 28 === 0xe) {
+      // no multicast routing here; and no ICMP error about multicast (RFC 1812 4.3.2.7)
+      this.drop('not-for-us', frame, port, `${formatIpv4(dst)} is multicast and ${this.name} does not route multicast`);
+      return;
+    }
+    if ((frame[0]! & 1) === 1) {
+      // RFC 1812 5.3.4: a unicast packet that came as a link-layer broadcast is not forwarded
+      this.drop('not-for-us', frame, port, `unicast ${formatIpv4(dst)} arrived as a link-layer broadcast`);
+      return;
+    }
     this.forward(frame, ipLen, dev, port);
   }
 
@@ -285,8 +295,9 @@ export class IpNode extends Device {
     if (proto === IPPROTO_UDP && this.udpTunnels.size > 0 && this.tryUdpTunnel(frame, ipLen, port)) return;
     const h = this.protocols[proto];
     if (h === undefined) {
-      this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
       this.drop('unhandled-protocol', frame, port, `IP protocol ${proto}`);
+      // RFC 1122 3.2.2: no ICMP error about a datagram sent to a broadcast or multicast address
+      if (!this.isBroadcast(readIpv4(frame, IP_OFF + IPV4_DST_OFF))) this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
       return;
     }
     h(frame, ipLen, dev);
