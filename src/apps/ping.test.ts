@@ -61,6 +61,14 @@ describe('formatPing (iputils output)', () => {
     assert.match(formatPing(result([reply(1, 700 * US)])), /= 0\.700\/0\.700\/0\.700\/0\.000 ms$/);
   });
 
+  it('computes the summary from whole microseconds, as iputils does (the two-hop rtts below)', () => {
+    // iputils keeps tsum and tsum2 in integer microseconds: 12970, 6679, 6679 us.
+    // min 6.679, max 12.970 (truncated, not 12.971); avg = 26328 / 3 = 8776 us (not 8.777);
+    // mdev = isqrt((tsum2 - tsum^2 / 3) / 3) = isqrt((257438982 - 231054528) / 3) = isqrt(8794818) = 2965 us
+    const r = result([reply(1, 12_970_668), reply(2, 6_679_468), reply(3, 6_679_468)]);
+    assert.match(formatPing(r), /\nrtt min\/avg\/max\/mdev = 6\.679\/8\.776\/12\.970\/2\.965 ms$/);
+  });
+
   it('uses the packet size in the header line: -s 1000 is 1000(1028)', () => {
     assert.match(formatPing(result([]), 1000), /^PING 10\.0\.2\.2 \(10\.0\.2\.2\) 1000\(1028\) bytes of data\.$/m);
   });
@@ -87,7 +95,7 @@ describe('formatPing (iputils output)', () => {
   it('prints the loss as iputils does, with %g: 2 of 3 lost is 66.6667%, 1 of 3 is 33.3333%', () => {
     // iputils: printf(", %g%% packet loss", (float)(lost * 100.0 / transmitted))
     const oneOfThree = result([reply(1, 500 * US)], 3);
-    assert.match(formatPing(oneOfThree), /^3 packets transmitted, 1 received, 66\.6667% packet loss$/m, 'BUG: rounds to a whole percent');
+    assert.match(formatPing(oneOfThree), /^3 packets transmitted, 1 received, 66\.6667% packet loss$/m);
     const twoOfThree = result([reply(1, 500 * US), reply(2, 500 * US)], 3);
     assert.match(formatPing(twoOfThree), /^3 packets transmitted, 2 received, 33\.3333% packet loss$/m);
   });
@@ -103,13 +111,23 @@ describe('formatPing (iputils output)', () => {
       .map((l) => /time=(\S+) ms/.exec(l)![1]!);
 
   it('prints each reply time with iputils precision: 3, 2, 1, 0 decimals below 1, 10, 100 ms and above', () => {
-    // ping_common.c: <1 ms "%ld.%03ld"; <10 ms (t+5)/1000 "%ld.%02ld"; <100 ms (t+50)/1000 "%ld.%01ld";
-    // else (t+500)/1000 "%ld", t in whole microseconds; 9999 us is 10.00 (the 2-decimal branch, as iputils prints it)
-    assert.deepEqual(replyTimes([456 * US, 1_234 * US, 9_999 * US, 12_345 * US, 123_456 * US]), ['0.456', '1.23', '10.00', '12.3', '123'], 'BUG: 1-10 ms printed with 3 decimals');
+    // iputils ping_common.c (gather_statistics), t in whole microseconds:
+    //   t >= 100000 - 50: "%ld"        (t + 500) / 1000
+    //   t >= 10000 - 5:   "%ld.%01ld"  (t + 50) / 1000, ((t + 50) % 1000) / 100
+    //   t >= 1000:        "%ld.%02ld"  (t + 5) / 1000, ((t + 5) % 1000) / 10
+    //   else:             "%ld.%03ld"  t / 1000, t % 1000
+    assert.deepEqual(replyTimes([456 * US, 1_234 * US, 12_345 * US, 123_456 * US]), ['0.456', '1.23', '12.3', '123']);
+  });
+
+  it('moves to the shorter format when rounding carries into the next range, as iputils does', () => {
+    // 9999 us >= 10000 - 5, so it takes the 1-decimal branch: (9999 + 50) / 1000 = 10, 49 / 100 = 0 -> "10.0"
+    // (not "10.00"); 99950 us >= 100000 - 50 -> (99950 + 500) / 1000 = "100" (not "100.0");
+    // 9994 us stays in the 2-decimal branch: (9994 + 5) / 1000 = 9, 999 / 10 = 99 -> "9.99"
+    assert.deepEqual(replyTimes([9_994 * US, 9_995 * US, 9_999 * US, 99_949 * US, 99_950 * US]), ['9.99', '10.0', '10.0', '99.9', '100']);
   });
 
   it('truncates a reply time to whole microseconds as iputils measures it (45.6789 us prints 0.045)', () => {
-    assert.deepEqual(replyTimes([45_678.9, 999_999]), ['0.045', '0.999'], 'BUG: rounds the nanoseconds instead');
+    assert.deepEqual(replyTimes([45_678.9, 999_999]), ['0.045', '0.999']);
   });
 });
 

@@ -133,28 +133,46 @@ export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
   out.push('', `--- ${dst} ping statistics ---`);
   out.push(`${r.transmitted} packets transmitted, ${r.received} received${r.errors ? `, +${r.errors} errors` : ''}, ${loss}% packet loss`);
   if (r.rtts.length > 0) {
-    const ms = r.rtts.map((x) => x / 1e6);
-    const min = Math.min(...ms);
-    const max = Math.max(...ms);
-    const avg = ms.reduce((a, b) => a + b, 0) / ms.length;
-    const mdev = Math.sqrt(ms.reduce((a, b) => a + b * b, 0) / ms.length - avg * avg);
-    out.push(`rtt min/avg/max/mdev = ${min.toFixed(3)}/${avg.toFixed(3)}/${max.toFixed(3)}/${(Number.isFinite(mdev) ? mdev : 0).toFixed(3)} ms`);
+    // iputils (ping_common.c, finish): integer microseconds; tsum and tsum2 divided by n, mdev = llsqrt(tsum2 - tsum^2)
+    const us = r.rtts.map((x) => BigInt(Math.floor(x / 1000)));
+    const n = BigInt(us.length);
+    let min = us[0]!;
+    let max = us[0]!;
+    let tsum = 0n;
+    let tsum2 = 0n;
+    for (const t of us) {
+      if (t < min) min = t;
+      if (t > max) max = t;
+      tsum += t;
+      tsum2 += t * t;
+    }
+    tsum /= n;
+    tsum2 /= n;
+    const mdev = isqrt(tsum2 - tsum * tsum);
+    out.push(`rtt min/avg/max/mdev = ${usText(min)}/${usText(tsum)}/${usText(max)}/${usText(mdev)} ms`);
   }
   return out.join('\n');
 }
 
 function fmtMs(ns: number): string {
-  // iputils ping_common.c, t in whole microseconds: <1 ms "%ld.%03ld"; <10 ms (t+5)/10 as "%ld.%02ld";
-  // <100 ms (t+50)/100 as "%ld.%01ld"; else (t+500)/1000
+  // iputils ping_common.c, t in whole microseconds; a value that rounds into the next range takes its format
   const t = Math.floor(ns / 1000);
-  if (t < 1_000) return `0.${String(t).padStart(3, '0')}`;
-  if (t < 10_000) {
-    const x = Math.floor((t + 5) / 10);
-    return `${Math.floor(x / 100)}.${String(x % 100).padStart(2, '0')}`;
-  }
-  if (t < 100_000) {
-    const x = Math.floor((t + 50) / 100);
-    return `${Math.floor(x / 10)}.${x % 10}`;
-  }
-  return String(Math.floor((t + 500) / 1000));
+  if (t >= 100_000 - 50) return String(Math.floor((t + 500) / 1000));
+  if (t >= 10_000 - 5) return `${Math.floor((t + 50) / 1000)}.${Math.floor(((t + 50) % 1000) / 100)}`;
+  if (t >= 1_000) return `${Math.floor((t + 5) / 1000)}.${String(Math.floor(((t + 5) % 1000) / 10)).padStart(2, '0')}`;
+  return `${Math.floor(t / 1000)}.${String(t % 1000).padStart(3, '0')}`;
+}
+
+/** Microseconds as iputils prints them in the summary: "%ld.%03ld". */
+function usText(us: bigint): string {
+  return `${us / 1000n}.${String(us % 1000n).padStart(3, '0')}`;
+}
+
+/** Integer square root (floor), as iputils' llsqrt. */
+function isqrt(v: bigint): bigint {
+  if (v <= 0n) return 0n;
+  let x = BigInt(Math.floor(Math.sqrt(Number(v))));
+  while (x * x > v) x--;
+  while ((x + 1n) * (x + 1n) <= v) x++;
+  return x;
 }

@@ -361,6 +361,13 @@ export class IpNode extends Device {
     writeIpv4(frame, IP_OFF + IPV4_SRC_OFF, dst);
     writeIpv4(frame, IP_OFF + IPV4_DST_OFF, src);
     frame[IP_OFF + IPV4_TTL_OFF] = this.config.defaultTtl;
+    // Linux sends echo replies from its ICMP socket with IP_PMTUDISC_DONT: no DF, a fresh IP ID
+    // (seen in the kernel-oracle capture, test/kernel-vxlan.test.ts)
+    const id = this.nextIpId();
+    frame[IP_OFF + 4] = id >>> 8;
+    frame[IP_OFF + 5] = id & 0xff;
+    frame[IP_OFF + IPV4_FLAGS_FRAG_OFF] = 0;
+    frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1] = 0;
     this.fixIpChecksum(frame, ihl);
     this.routeAndOutput(frame, ipLen, src);
   }

@@ -12,7 +12,7 @@ import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, readIpv4, readMac, ty
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp } from '../wire/arp.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPPROTO_UDP, IPV4_MIN_HEADER_LEN, IPV4_SRC_OFF } from '../wire/ipv4.js';
-import { UDP_HEADER_LEN } from '../wire/udp.js';
+import { UDP_HEADER_LEN, udpChecksum } from '../wire/udp.js';
 import { VXLAN_HEADER_LEN, VXLAN_OVERHEAD, VXLAN_PORT_IANA, emitVxlan } from '../wire/vxlan.js';
 import { IP_OFF, type IpNode } from './ip-node.js';
 import { NetDev } from './netdev.js';
@@ -30,6 +30,12 @@ export interface VxlanConfig {
   ttl?: number;
   /** Set DF on outer packets. Linux's default leaves it clear. */
   df?: boolean;
+  /**
+   * Fill in the outer UDP checksum. RFC 7348 says it SHOULD be zero over IPv4, but Linux computes it
+   * unless the device was made with `noudpcsum` (the kernel-oracle test saw non-zero checksums from a
+   * plain `ip link add ... type vxlan`), so the default is on.
+   */
+  udpChecksum?: boolean;
   /** Learn source MAC -> remote VTEP from received packets (Linux default: on; Flannel: off). */
   learning?: boolean;
   /** Answer ARP requests from the device's neighbour table and never flood them. */
@@ -57,6 +63,7 @@ export class VxlanDev extends NetDev {
   readonly dstPort: number;
   readonly ttl: number;
   readonly df: boolean;
+  readonly udpChecksum: boolean;
   readonly learning: boolean;
   readonly proxy: boolean;
   readonly ageingNs: number;
@@ -80,6 +87,7 @@ export class VxlanDev extends NetDev {
     this.dstPort = c.dstPort ?? VXLAN_PORT_IANA;
     this.ttl = c.ttl ?? 64;
     this.df = c.df ?? false;
+    this.udpChecksum = c.udpChecksum ?? true;
     this.learning = c.learning ?? true;
     this.proxy = c.proxy ?? false;
     this.ageingNs = c.ageingNs ?? 300_000_000_000;
@@ -142,17 +150,22 @@ export class VxlanDev extends NetDev {
     }
     const srcPort = flowSourcePort(inner);
     this.encapsulated++;
-    node.sendIp({ dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df }, udpLen, (f, off) => {
+    node.sendIp({ dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df }, udpLen, (f, off, src) => {
       f[off] = srcPort >>> 8;
       f[off + 1] = srcPort & 0xff;
       f[off + 2] = this.dstPort >>> 8;
       f[off + 3] = this.dstPort & 0xff;
       f[off + 4] = udpLen >>> 8;
       f[off + 5] = udpLen & 0xff;
-      f[off + 6] = 0; // RFC 7348: the UDP checksum SHOULD be zero over IPv4 (Linux's default: udpcsum off)
+      f[off + 6] = 0;
       f[off + 7] = 0;
       emitVxlan({ vni: this.vni }, f, off + UDP_HEADER_LEN);
       f.set(inner, off + UDP_HEADER_LEN + VXLAN_HEADER_LEN);
+      if (this.udpChecksum) {
+        const c = udpChecksum(src, remote, f, off, udpLen);
+        f[off + 6] = c >>> 8;
+        f[off + 7] = c & 0xff;
+      }
     });
   }
 
@@ -233,20 +246,37 @@ function vxlanSocket(node: IpNode, port: number): Map<number, VxlanDev> {
 
 /**
  * The outer UDP source port: a hash of the inner flow, so that one flow keeps one underlay path (ECMP)
- * while flows spread (RFC 7348 section 5), mapped into Linux's default range 32768-60999.
+ * while flows spread (RFC 7348 section 5), mapped into Linux's default range 32768-60999. Like Linux's
+ * flow dissector hash, it is symmetric: both directions of a flow (and an ARP request and its reply) get
+ * the same port, as the kernel-oracle capture shows. The value itself differs from Linux's (whose hash
+ * has a random seed).
  */
 export function flowSourcePort(inner: Uint8Array): number {
   let h = 0x811c9dc5;
-  const mix = (from: number, to: number): void => {
-    for (let i = from; i < to && i < inner.length; i++) h = Math.imul(h ^ inner[i]!, 0x01000193);
+  const mix = (v: number): void => {
+    h = Math.imul(h ^ (v & 0xff), 0x01000193);
+    h = Math.imul(h ^ ((v >>> 8) & 0xff), 0x01000193);
+    h = Math.imul(h ^ ((v >>> 16) & 0xff), 0x01000193);
+    h = Math.imul(h ^ (v >>> 24), 0x01000193);
   };
-  mix(0, 14); // MACs and ethertype
-  if (inner.length >= 34 && ((inner[12]! << 8) | inner[13]!) === ETHERTYPE_IPV4) {
-    mix(23, 24); // protocol
-    mix(26, 34); // addresses
-    const ihl = (inner[14]! & 0x0f) * 4;
-    const p = inner[23];
-    if (p === 6 || p === 17) mix(14 + ihl, 14 + ihl + 4); // ports
+  const pair = (a: number, b: number): void => {
+    mix(Math.min(a, b));
+    mix(Math.max(a, b));
+  };
+  if (inner.length < ETH_HEADER_LEN) return 32768;
+  const type = (inner[12]! << 8) | inner[13]!;
+  mix(type);
+  if (type === ETHERTYPE_IPV4 && inner.length >= 34) {
+    const p = inner[23]!;
+    mix(p);
+    pair(readIpv4(inner, 26), readIpv4(inner, 30));
+    const l4 = 14 + (inner[14]! & 0x0f) * 4;
+    if ((p === 6 || p === 17) && inner.length >= l4 + 4) pair((inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
+  } else if (type === ETHERTYPE_ARP && inner.length >= 42) {
+    pair(readIpv4(inner, 28), readIpv4(inner, 38));
+  } else {
+    // other protocols: the MAC pair
+    pair(readMac(inner, 0) % 0x1_0000_0000, readMac(inner, 6) % 0x1_0000_0000);
   }
   return 32768 + ((h >>> 0) % (60999 - 32768 + 1));
 }

@@ -50,7 +50,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       });
       n.vxlans.forEach((v, vi) => {
         const underlay = node.routes.lookup(v.local) === undefined ? 1500 : (node.dev(node.routes.lookup(v.local)!.dev)?.mtu ?? 1500);
-        const cfg: VxlanConfig = { name: v.name, mac: v.mac ?? autoMac(64 + vi), vni: v.vni, local: v.local, dstPort: v.port, learning: v.learning, proxy: v.proxy, df: v.df, ttl: v.ttl, underlayMtu: underlay };
+        const cfg: VxlanConfig = { name: v.name, mac: v.mac ?? autoMac(64 + vi), vni: v.vni, local: v.local, dstPort: v.port, learning: v.learning, proxy: v.proxy, df: v.df, udpChecksum: v.udpcsum, ttl: v.ttl, underlayMtu: underlay };
         if (v.mtu !== undefined) cfg.mtu = v.mtu;
         const dev = new VxlanDev(node, cfg);
         dev.floodList.push(...v.remotes);

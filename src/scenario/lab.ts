@@ -54,6 +54,8 @@ export interface VxlanSpec {
   learning: boolean;
   proxy: boolean;
   df: boolean;
+  /** Outer UDP checksum (Linux default on; `udpcsum: false` is iproute2's `noudpcsum`). */
+  udpcsum: boolean;
   ttl: number;
   mtu?: number;
   addresses: Ipv4Prefix[];
@@ -363,7 +365,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
 function checkVxlan(c: Checker, p: SpecPath, v: unknown): VxlanSpec | undefined {
   const o = c.obj(p, v);
   if (o === undefined) return undefined;
-  c.unknownKeys(p, o, ['name', 'mac', 'vni', 'local', 'port', 'remotes', 'learning', 'proxy', 'df', 'ttl', 'mtu', 'address', 'fdb', 'arp']);
+  c.unknownKeys(p, o, ['name', 'mac', 'vni', 'local', 'port', 'remotes', 'learning', 'proxy', 'df', 'udpcsum', 'ttl', 'mtu', 'address', 'fdb', 'arp']);
   const name = c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name' });
   const vni = c.int([...p, 'vni'], o.vni, { min: 0, max: 0xffffff });
   const local = c.parse([...p, 'local'], o.local, parseIpv4, 'an IPv4 address');
@@ -397,7 +399,7 @@ function checkVxlan(c: Checker, p: SpecPath, v: unknown): VxlanSpec | undefined 
   const ttl = o.ttl === undefined ? 64 : (c.int([...p, 'ttl'], o.ttl, { min: 1, max: 255 }) ?? 64);
   const addresses = o.address === undefined ? [] : [c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) => (a ? [a] : []));
   if (name === undefined || vni === undefined || local === undefined || port === undefined) return undefined;
-  const spec: VxlanSpec = { name, vni, local, port, remotes, learning: flag('learning', true), proxy: flag('proxy', false), df: flag('df', false), ttl, addresses, fdb, arp };
+  const spec: VxlanSpec = { name, vni, local, port, remotes, learning: flag('learning', true), proxy: flag('proxy', false), df: flag('df', false), udpcsum: flag('udpcsum', true), ttl, addresses, fdb, arp };
   if (mac !== undefined) spec.mac = mac;
   if (mtu !== undefined) spec.mtu = mtu;
   return spec;
