@@ -104,7 +104,7 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
     if (err !== undefined) {
       sentAt.delete(seq);
       r.errors++;
-      r.lines.push({ seq, kind: 'send-failed', from: 0, error: err === 'no-route' ? 'connect: Network is unreachable' : 'ping: local error: message too long' });
+      r.lines.push({ seq, kind: 'send-failed', from: 0, error: err === 'no-route' ? 'connect: Network is unreachable' : err === 'policy' ? 'ping: sendmsg: Operation not permitted' : 'ping: local error: message too long' });
     }
     if (seq < o.count) node.engine.schedule(o.interval, () => sendOne(seq + 1));
     else node.engine.schedule(o.timeout, finish);

@@ -45,6 +45,8 @@ import { internetChecksum } from '../wire/checksum.js';
 import { EthernetDev, type IfAddr, type NetDev } from './netdev.js';
 import { DEFAULT_ARP, NeighborTable, type ArpConfig, type Neighbor } from './neighbor.js';
 import { RouteTable, formatRoute, type Route } from './route-table.js';
+import { Netfilter, type NetfilterHost, type PacketCtx } from './netfilter/netfilter.js';
+import type { Ruleset } from './netfilter/rules.js';
 
 /** Offset of the IP header in frames handled by an IP node (untagged Ethernet). */
 export const IP_OFF = ETH_HEADER_LEN;
@@ -79,7 +81,7 @@ export interface SendOptions {
 }
 
 /** Why a send failed before any packet left (returned to the app, like an errno). */
-export type SendError = 'no-route' | 'mtu-exceeded';
+export type SendError = 'no-route' | 'mtu-exceeded' | 'policy';
 
 /** Tunables of an IP node. */
 export interface IpNodeConfig {
@@ -104,6 +106,8 @@ export class IpNode extends Device {
   private readonly icmpListeners: ((ev: IcmpEvent) => void)[] = [];
   private readonly udpTunnels = new Map<number, UdpTunnelHandler>();
   private ipId: number;
+  /** Netfilter (iptables and conntrack), once enabled; undefined costs nothing per packet. */
+  netfilter: Netfilter | undefined = undefined;
 
   constructor(network: Network, name: string, config: Partial<IpNodeConfig> = {}) {
     super(network, name);
@@ -178,6 +182,31 @@ export class IpNode extends Device {
     this.udpTunnels.set(port, h);
   }
 
+  /** Turns on netfilter with `ruleset` (iptables-save text parsed by parseIptablesSave), as a namespace's. */
+  enableNetfilter(ruleset?: Ruleset): Netfilter {
+    if (this.netfilter !== undefined) {
+      if (ruleset !== undefined) this.netfilter.ruleset = ruleset;
+      return this.netfilter;
+    }
+    const host: NetfilterHost = {
+      name: this.name,
+      engine: this.engine,
+      isLocal: (ip) => this.local.has(ip),
+      masqueradeAddress: (devName, toward) => {
+        const d = this.dev(devName);
+        return d === undefined ? undefined : this.sourceFor(d, toward);
+      },
+      note: (m) => this.note(m),
+      drop: (reason, frame, _port, detail) => this.drop(reason, frame, undefined, detail),
+      reject: (frame, ipLen, inDev, type, code) => {
+        const d = (inDev === undefined ? undefined : this.dev(inDev)) ?? this.devs[0];
+        if (d !== undefined) this.sendIcmpError(frame, ipLen, d, type, code, 0);
+      },
+    };
+    this.netfilter = new Netfilter(host, ruleset);
+    return this.netfilter;
+  }
+
   /** Subscribes to ICMP messages addressed to this node. Returns an unsubscribe function. */
   onIcmp(fn: (ev: IcmpEvent) => void): () => void {
     this.icmpListeners.push(fn);
@@ -237,9 +266,14 @@ export class IpNode extends Device {
       return;
     }
     const ipLen = (frame[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | frame[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
+    let ct: PacketCtx | undefined;
+    if (this.netfilter !== undefined) {
+      ct = this.netfilter.prerouting(frame, ipLen, dev.name);
+      if (ct === undefined) return;
+    }
     const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
     if (this.local.has(dst) || this.broadcasts.has(dst)) {
-      this.deliverLocal(frame, ipLen, dev, port);
+      this.deliverLocal(frame, ipLen, dev, port, ct);
       return;
     }
     if (!this.config.forwarding) {
@@ -256,10 +290,10 @@ export class IpNode extends Device {
       this.drop('not-for-us', frame, port, `unicast ${formatIpv4(dst)} arrived as a link-layer broadcast`);
       return;
     }
-    this.forward(frame, ipLen, dev, port);
+    this.forward(frame, ipLen, dev, port, ct);
   }
 
-  private forward(frame: Uint8Array, ipLen: number, inDev: NetDev, port: Port | undefined): void {
+  private forward(frame: Uint8Array, ipLen: number, inDev: NetDev, port: Port | undefined, ct: PacketCtx | undefined): void {
     const ttl = frame[IP_OFF + IPV4_TTL_OFF]!;
     if (ttl <= 1) {
       this.drop('ttl-expired', frame, port, `TTL ${ttl} on arrival`);
@@ -275,17 +309,19 @@ export class IpNode extends Device {
     }
     decrementTtl(frame, IP_OFF);
     this.note(() => `${formatIpv4(dst)} matched route ${formatRoute(route)}; TTL ${ttl} -> ${ttl - 1}`);
+    if (ct !== undefined && !this.netfilter!.forward(frame, ipLen, ct, inDev.name, route.dev)) return;
     this.forwarded++;
-    this.output(frame, ipLen, route, dst, port, inDev);
+    this.output(frame, ipLen, route, dst, port, inDev, ct);
   }
 
-  private deliverLocal(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined): void {
+  private deliverLocal(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined, ct?: PacketCtx): void {
     const flags = (frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) | frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1]!;
     if ((flags & 0x3fff) !== 0) {
       // Reassembly is not modelled yet: say so rather than deliver a piece.
       this.drop('unhandled-protocol', frame, port, 'IPv4 fragment (reassembly not supported)');
       return;
     }
+    if (ct !== undefined && !this.netfilter!.input(frame, ipLen, ct, dev.name)) return;
     this.delivered++;
     const proto = frame[IP_OFF + IPV4_PROTO_OFF]!;
     if (proto === IPPROTO_ICMP) {
@@ -516,43 +552,60 @@ export class IpNode extends Device {
       IP_OFF,
     );
     fill(frame, IP_OFF + IPV4_MIN_HEADER_LEN, src);
-    if (isLoop) {
-      // loopback: deliver after the current event, as the kernel's backlog would
-      this.engine.schedule(0, () => this.deliverLocal(frame, ipLen, this.devs[0]!, undefined));
-      return undefined;
-    }
-    if (ipLen > dev!.mtu && opts.df !== false) {
+    if (ipLen > (dev?.mtu ?? 65535) && opts.df !== false) {
       this.drop('mtu-exceeded', frame, undefined, `${ipLen} bytes > MTU ${dev!.mtu} of ${dev!.name} with DF set (EMSGSIZE)`);
       return 'mtu-exceeded';
     }
-    this.note(() => `${formatIpv4(opts.dst)} matched route ${formatRoute(route!)}`);
-    this.output(frame, ipLen, route!, opts.dst, undefined, undefined);
+    return this.localOut(frame, ipLen, route);
+  }
+
+  /** A locally built packet: OUTPUT hook (which may DNAT it), route (again, if it did), send or loop back. */
+  private localOut(frame: Uint8Array, ipLen: number, route: Route | undefined): SendError | undefined {
+    let dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+    let ct: PacketCtx | undefined;
+    if (this.netfilter !== undefined) {
+      ct = this.netfilter.output(frame, ipLen, route?.dev);
+      if (ct === undefined) return 'policy';
+      const now = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+      if (now !== dst) {
+        dst = now;
+        route = this.routes.lookup(dst);
+      }
+    }
+    if (this.local.has(dst)) {
+      // loopback: deliver after the current event, as the kernel's backlog would
+      this.engine.schedule(0, () => this.deliverLocal(frame, ipLen, this.devs[0]!, undefined, ct));
+      return undefined;
+    }
+    if (route === undefined) {
+      this.drop('no-route', frame, undefined, `no route to ${formatIpv4(dst)}`);
+      return 'no-route';
+    }
+    this.note(() => `${formatIpv4(dst)} matched route ${formatRoute(route!)}`);
+    this.output(frame, ipLen, route, dst, undefined, undefined, ct);
     return undefined;
   }
 
   private routeAndOutput(frame: Uint8Array, ipLen: number, dst: Ipv4): void {
-    const route = this.routes.lookup(dst);
-    if (route === undefined) {
-      this.drop('no-route', frame, undefined, `no route to ${formatIpv4(dst)}`);
-      return;
-    }
-    this.output(frame, ipLen, route, dst, undefined, undefined);
+    this.localOut(frame, ipLen, this.routes.lookup(dst));
   }
 
   /** Sends an IP packet (in `frame` at IP_OFF) along `route`: MTU, next hop, ARP, MAC rewrite. */
-  output(frame: Uint8Array, ipLen: number, route: Route, dst: Ipv4, inPort: Port | undefined, inDev: NetDev | undefined): void {
+  output(frame: Uint8Array, ipLen: number, route: Route, dst: Ipv4, inPort: Port | undefined, inDev: NetDev | undefined, ct?: PacketCtx): void {
     const dev = this.dev(route.dev);
     if (dev === undefined || !dev.up) {
       this.drop('link-down', frame, inPort, `route device ${route.dev} is missing or down`);
       return;
     }
-    if (ipLen > dev.mtu) {
-      const flags = frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8;
-      if ((flags & IPV4_FLAG_DF) !== 0) {
-        if (inDev !== undefined) this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, dev.mtu);
-        this.drop('mtu-exceeded', frame, inPort, `${ipLen} bytes > MTU ${dev.mtu} of ${dev.name}, DF set`);
-        return;
-      }
+    const tooBig = ipLen > dev.mtu;
+    if (tooBig && ((frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) & IPV4_FLAG_DF) !== 0) {
+      // checked before POSTROUTING, as Linux's ip_forward does, so the quote shows the packet as it arrived
+      if (inDev !== undefined) this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, dev.mtu);
+      this.drop('mtu-exceeded', frame, inPort, `${ipLen} bytes > MTU ${dev.mtu} of ${dev.name}, DF set`);
+      return;
+    }
+    if (ct !== undefined && !this.netfilter!.postrouting(frame, ipLen, ct, dev.name)) return;
+    if (tooBig) {
       const pieces = fragmentIpv4(frame.subarray(IP_OFF, IP_OFF + ipLen), dev.mtu);
       if (pieces === undefined) {
         this.drop('mtu-exceeded', frame, inPort, `cannot fragment to MTU ${dev.mtu}`);

@@ -12,6 +12,7 @@ import { UdpStack } from '../transport/udp.js';
 import { VxlanDev, type VxlanConfig } from '../net/vxlan.js';
 import { BridgeDev } from '../net/bridge.js';
 import { IpipDev, type IpipConfig } from '../net/ipip.js';
+import { UdpEncapAgent, type UdpEncapConfig } from '../control/udp-encap.js';
 import type { Ipv4 } from '../wire/addr.js';
 import type { LabSpec, Target } from './lab.js';
 
@@ -77,8 +78,18 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
         if (dev === undefined) throw new LabBuildError(spec, [...n.path, 'routes'], `${n.name}: gateway of route is not on any connected subnet`);
         node.routes.add({ dst: r.to.addr, len: r.to.len, via: r.via, dev, proto: 'static' });
       }
+      if (n.iptables !== undefined) node.enableNetfilter(n.iptables);
       ipNodes.set(n.name, node);
       udp.set(n.name, new UdpStack(node));
+      for (const u of n.udpEncaps) {
+        // flanneld's MTU comes from the external interface: here the one facing the first peer
+        const toPeer = u.peers.length > 0 ? node.routes.lookup(u.peers[0]!.remote) : undefined;
+        const cfg: UdpEncapConfig = { name: u.name, port: u.port, underlayMtu: (toPeer && node.dev(toPeer.dev)?.mtu) ?? 1500 };
+        if (u.mtu !== undefined) cfg.mtu = u.mtu;
+        const agent = new UdpEncapAgent(node, udp.get(n.name)!, cfg);
+        for (const a of u.addresses) node.addAddress(u.name, a);
+        for (const peer of u.peers) agent.setPeer(peer.subnet, peer.remote);
+      }
     } else if (n.kind === 'switch') {
       const sw = new Switch(network, n.name, n.agingNs);
       for (const p of n.ports) {

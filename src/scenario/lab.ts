@@ -5,7 +5,8 @@
  */
 import { parseCidr, parseIpv4, parseMac, type Ipv4, type Ipv4Prefix, type Mac } from '../wire/addr.js';
 import type { LinkProps } from '../link/channel.js';
-import { Checker, loadYaml, type SourceDoc, type SpecError, type SpecPath } from './source.js';
+import { Checker, formatPath, loadYaml, type SourceDoc, type SpecError, type SpecPath } from './source.js';
+import { parseIptablesSave, type Ruleset } from '../net/netfilter/rules.js';
 import { parseBandwidth, parseByteSize, parseDuration } from './units.js';
 
 /** apiVersion of Lab documents. */
@@ -72,9 +73,20 @@ export interface IpipSpec {
   addresses: Ipv4Prefix[];
 }
 
+/** flanneld's udp backend on a host or router: a TUN device and the agent behind it. */
+export interface UdpEncapSpec {
+  name: string;
+  /** Address of the tun (flanneld: the lease's subnet address as a /32). */
+  addresses: Ipv4Prefix[];
+  mtu?: number;
+  port: number;
+  /** Pod subnet -> public IP of the host that leased it. */
+  peers: { subnet: Ipv4Prefix; remote: Ipv4 }[];
+}
+
 /** A node of the lab. */
 export type NodeSpec =
-  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; routes: RouteSpecIn[]; path: SpecPath }
+  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; udpEncaps: UdpEncapSpec[]; routes: RouteSpecIn[]; iptables?: Ruleset; path: SpecPath }
   | { kind: 'switch'; name: string; ports: SwitchPortSpec[]; agingNs?: number; path: SpecPath }
   | { kind: 'hub'; name: string; ports: string[]; path: SpecPath };
 
@@ -92,9 +104,9 @@ export type Target = { node: string } | { ip: Ipv4 };
 /** What a step does. */
 export type StepAction =
   | { kind: 'ping'; from: string; to: Target; count: number; size?: number; ttl?: number; df?: boolean; interval?: number }
-  | { kind: 'udp'; from: string; to: Target; srcPort: number; dstPort: number; data: string; count: number; listen: boolean }
+  | { kind: 'udp'; from: string; to: Target; srcPort: number; dstPort: number; data: string; count: number; listen: boolean; listenAt?: { node: string; port: number } }
   | { kind: 'wait'; duration: number }
-  | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb'; node: string }
+  | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables'; node: string }
   | { kind: 'unlink'; node: string; port: string }
   | { kind: 'link'; a: { node: string; port: string }; b: { node: string; port: string } }
   | { kind: 'fdb'; node: string; dev: string; mac: Mac; remote: Ipv4 };
@@ -114,6 +126,8 @@ export interface StepExpect {
   macTable?: { mac: Mac; port?: string; vlan?: number }[];
   macTableSize?: number;
   icmp?: string;
+  /** udp: the source address the receiver saw (after any NAT on the way). */
+  receivedFrom?: Ipv4;
 }
 
 /** One step. */
@@ -217,7 +231,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
   const kind = c.oneOf([...path, 'kind'], o.kind, ['host', 'router', 'switch', 'hub'] as const);
   if (name === undefined || kind === undefined) return undefined;
   if (kind === 'host' || kind === 'router') {
-    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'routes']);
+    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'udpEncaps', 'routes', 'iptables']);
     const interfaces: InterfaceSpec[] = [];
     (c.arr([...path, 'interfaces'], o.interfaces) ?? []).forEach((x, i) => {
       const ip = [...path, 'interfaces', i];
@@ -266,6 +280,8 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
         ipips.push(t);
       });
     }
+    const udpEncaps = o.udpEncaps === undefined ? [] : (c.arr([...path, 'udpEncaps'], o.udpEncaps) ?? []).flatMap((x, i) => checkUdpEncap(c, [...path, 'udpEncaps', i], x) ?? []);
+    udpEncaps.forEach((u, i) => udpEncaps.findIndex((x) => x.port === u.port) < i && c.error([...path, 'udpEncaps', i, 'port'], `UDP port ${u.port} is already used by another udpEncap on ${name}`));
     const devNames = new Set([...interfaces.map((i) => i.name), ...vxlans.map((v) => v.name), ...ipips.map((t) => t.name)]);
     const bridges: BridgeSpec[] = [];
     if (o.bridges !== undefined) {
@@ -290,6 +306,7 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
       });
     }
     for (const b of bridges) devNames.add(b.name);
+    for (const u of udpEncaps) devNames.add(u.name);
     const routes: RouteSpecIn[] = [];
     if (o.routes !== undefined) {
       (c.arr([...path, 'routes'], o.routes) ?? []).forEach((x, i) => {
@@ -309,7 +326,20 @@ function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | undefined
         routes.push(r);
       });
     }
-    return { kind, name, interfaces, bridges, vxlans, ipips, routes, path };
+    const node: NodeSpec = { kind, name, interfaces, bridges, vxlans, ipips, udpEncaps, routes, path };
+    if (o.iptables !== undefined) {
+      const text = c.str([...path, 'iptables'], o.iptables, { allowEmpty: true });
+      if (text !== undefined) {
+        const r = parseIptablesSave(text);
+        if (r.ok) node.iptables = r.ruleset;
+        else {
+          // a block scalar's text starts on the line after "iptables: |"
+          const at = c.doc.locate([...path, 'iptables']);
+          for (const e of r.errors) c.errors.push({ file: c.doc.file, line: at.line + e.line, col: 1, field: formatPath([...path, 'iptables']), message: `iptables-save line ${e.line}: ${e.message}` });
+        }
+      }
+    }
+    return node;
   }
   if (kind === 'switch') {
     c.unknownKeys(path, o, ['name', 'kind', 'ports', 'agingTime']);
@@ -401,6 +431,31 @@ function checkVxlan(c: Checker, p: SpecPath, v: unknown): VxlanSpec | undefined 
   if (name === undefined || vni === undefined || local === undefined || port === undefined) return undefined;
   const spec: VxlanSpec = { name, vni, local, port, remotes, learning: flag('learning', true), proxy: flag('proxy', false), df: flag('df', false), udpcsum: flag('udpcsum', true), ttl, addresses, fdb, arp };
   if (mac !== undefined) spec.mac = mac;
+  if (mtu !== undefined) spec.mtu = mtu;
+  return spec;
+}
+
+function checkUdpEncap(c: Checker, p: SpecPath, v: unknown): UdpEncapSpec | undefined {
+  const o = c.obj(p, v);
+  if (o === undefined) return undefined;
+  c.unknownKeys(p, o, ['name', 'address', 'mtu', 'port', 'peers']);
+  const name = o.name === undefined ? 'flannel0' : c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name' });
+  const addresses = o.address === undefined ? [] : [c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with prefix length (10.244.0.0/32)')].flatMap((a) => (a ? [a] : []));
+  const mtu = o.mtu === undefined ? undefined : c.int([...p, 'mtu'], o.mtu, { min: 68, max: 65535 });
+  const port = o.port === undefined ? 8285 : c.int([...p, 'port'], o.port, { min: 1, max: 65535 });
+  const peers: UdpEncapSpec['peers'] = [];
+  if (o.peers !== undefined) (c.arr([...p, 'peers'], o.peers) ?? []).forEach((r, i) => {
+    const pp = [...p, 'peers', i];
+    const ro = c.obj(pp, r);
+    if (ro === undefined) return;
+    c.unknownKeys(pp, ro, ['subnet', 'remote']);
+    const subnet = c.parse([...pp, 'subnet'], ro.subnet, parseCidr, 'a pod subnet (10.244.1.0/24)');
+    const remote = c.parse([...pp, 'remote'], ro.remote, parseIpv4, "an IPv4 address (the peer host's public IP)");
+    if (subnet !== undefined && peers.some((x) => x.subnet.addr === subnet.addr && x.subnet.len === subnet.len)) c.error([...pp, 'subnet'], `subnet ${String(ro.subnet)} is listed twice`);
+    else if (subnet !== undefined && remote !== undefined) peers.push({ subnet, remote });
+  });
+  if (name === undefined || port === undefined) return undefined;
+  const spec: UdpEncapSpec = { name, addresses, port, peers };
   if (mtu !== undefined) spec.mtu = mtu;
   return spec;
 }
@@ -523,9 +578,9 @@ function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): S
   } else if (kind === 'show') {
     const so = c.obj(ap, o.show);
     if (so !== undefined) {
-      c.unknownKeys(ap, so, ['macTable', 'routes', 'arp', 'fdb']);
-      const which = (['macTable', 'routes', 'arp', 'fdb'] as const).filter((k) => so[k] !== undefined);
-      if (which.length !== 1) c.error(ap, 'show exactly one of: macTable, routes, arp, fdb');
+      c.unknownKeys(ap, so, ['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables']);
+      const which = (['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables'] as const).filter((k) => so[k] !== undefined);
+      if (which.length !== 1) c.error(ap, 'show exactly one of: macTable, routes, arp, fdb, conntrack, iptables');
       else {
         const w = which[0]!;
         const node = c.str([...ap, w], so[w]);
@@ -555,7 +610,18 @@ function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): S
   } else {
     const uo = c.obj(ap, o.udp);
     if (uo !== undefined) {
-      c.unknownKeys(ap, uo, ['from', 'to', 'srcPort', 'dstPort', 'data', 'count', 'listen']);
+      c.unknownKeys(ap, uo, ['from', 'to', 'srcPort', 'dstPort', 'data', 'count', 'listen', 'listenAt']);
+      let listenAt: { node: string; port: number } | undefined;
+      if (uo.listenAt !== undefined) {
+        const t = c.str([...ap, 'listenAt'], uo.listenAt, { pattern: /^[^:]+:[0-9]{1,5}$/, what: 'NODE:PORT, where the datagram is expected (behind a DNAT)' });
+        if (t !== undefined) {
+          const [n, p] = t.split(':') as [string, string];
+          const nd = nodes.find((x) => x.name === n);
+          if (nd === undefined || nd.kind === 'switch' || nd.kind === 'hub') c.error([...ap, 'listenAt'], `${JSON.stringify(n)} is not a host or router of this lab`);
+          else if (Number(p) < 1 || Number(p) > 65535) c.error([...ap, 'listenAt'], `port ${p} is out of range`);
+          else listenAt = { node: n, port: Number(p) };
+        }
+      }
       const listen = uo.listen === undefined ? true : (c.bool([...ap, 'listen'], uo.listen) ?? true);
       const from = checkFrom(c, [...ap, 'from'], uo.from, nodes);
       const to = checkTarget(c, [...ap, 'to'], uo.to, nodes);
@@ -565,6 +631,7 @@ function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): S
       const count = uo.count === undefined ? 1 : c.int([...ap, 'count'], uo.count, { min: 1, max: 100000 });
       if (from !== undefined && to !== undefined && srcPort !== undefined && dstPort !== undefined && data !== undefined && count !== undefined) {
         action = { kind: 'udp', from, to, srcPort, dstPort, data, count, listen };
+        if (listenAt !== undefined) action.listenAt = listenAt;
       }
     }
   }
@@ -587,7 +654,7 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
   if (o === undefined) return e;
   const allowed: Record<string, string[]> = {
     ping: ['received', 'loss', 'path', 'seenBy', 'icmp', 'drop'],
-    udp: ['delivered', 'drop', 'path', 'seenBy', 'icmp'],
+    udp: ['delivered', 'drop', 'path', 'seenBy', 'icmp', 'receivedFrom'],
     show: ['macTable', 'macTableSize'],
     wait: [],
     link: [],
@@ -603,6 +670,10 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
   if (o.delivered !== undefined) e.delivered = c.bool([...path, 'delivered'], o.delivered);
   if (o.drop !== undefined) e.drop = c.str([...path, 'drop'], o.drop);
   if (o.icmp !== undefined) e.icmp = c.str([...path, 'icmp'], o.icmp);
+  if (o.receivedFrom !== undefined) {
+    const ip = c.parse([...path, 'receivedFrom'], o.receivedFrom, parseIpv4, 'an IPv4 address');
+    if (ip !== undefined) e.receivedFrom = ip;
+  }
   const names = (key: 'path' | 'seenBy'): string[] | undefined => {
     const list = c.arr([...path, key], o[key]);
     if (list === undefined) return undefined;

@@ -9,6 +9,8 @@ import { Switch } from '../link/switch.js';
 import type { Port } from '../link/device.js';
 import { VxlanDev } from '../net/vxlan.js';
 import { BridgeDev } from '../net/bridge.js';
+import { formatIptablesSave } from '../net/netfilter/rules.js';
+import { formatConn } from '../net/netfilter/conntrack.js';
 import { formatRoute } from '../net/route-table.js';
 import { formatPing, ping, type PingResult } from '../apps/ping.js';
 import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
@@ -168,11 +170,12 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
     } else {
       const stack = lab.udp.get(a.from)!;
       // a node named as target is the receiver, even where tenants overlap addresses
-      const target = 'node' in a.to ? lab.ipNodes.get(a.to.node) : [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
+      const target = a.listenAt !== undefined ? lab.ipNodes.get(a.listenAt.node) : 'node' in a.to ? lab.ipNodes.get(a.to.node) : [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
+      const listenPort = a.listenAt?.port ?? a.dstPort;
       const got: { from: Ipv4; data: string }[] = [];
       const recvStack = target === undefined ? undefined : lab.udp.get(target.name);
-      const bound = a.listen && recvStack !== undefined && !recvStack.isBound(a.dstPort);
-      if (bound) recvStack!.bind(a.dstPort, (d) => got.push({ from: d.src, data: new TextDecoder().decode(d.payload) }));
+      const bound = a.listen && recvStack !== undefined && !recvStack.isBound(listenPort);
+      if (bound) recvStack!.bind(listenPort, (d) => got.push({ from: d.src, data: new TextDecoder().decode(d.payload) }));
       const payload = new TextEncoder().encode(a.data);
       const errors: string[] = [];
       for (let i = 0; i < a.count; i++) {
@@ -180,14 +183,18 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
         if (err !== undefined) errors.push(err);
       }
       engine.runUntilIdle(STEP_LIMIT_NS);
-      if (bound) recvStack!.unbind(a.dstPort);
+      if (bound) recvStack!.unbind(listenPort);
       const delivered = got.length > 0;
-      const lines = [`${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}`];
+      const lines = [`${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}${got.length ? ` (seen from ${formatIpv4(got[0]!.from)})` : ''}`];
       for (const err of errors) lines.push(`  send failed: ${err}`);
       const drops = rec.events.filter((x) => x.kind === 'drop');
       for (const x of drops) if (x.kind === 'drop') lines.push(`  dropped at ${x.device}${x.port ? `:${x.port}` : ''}: ${x.reason}${x.detail ? ` (${x.detail})` : ''}`);
       for (const m of icmpSeen) lines.push(`  ${a.from} got ICMP ${m}`);
       r.output = lines.join('\n');
+      if (e.receivedFrom !== undefined) {
+        const froms = [...new Set(got.map((g) => formatIpv4(g.from)))];
+        if (froms.length !== 1 || froms[0] !== formatIpv4(e.receivedFrom)) fail(`the receiver saw the datagram from ${froms.join(', ') || 'nobody'}, expected ${formatIpv4(e.receivedFrom)}`);
+      }
       if (e.delivered !== undefined && delivered !== e.delivered) fail(e.delivered ? 'datagram was not delivered' : `datagram was delivered (${got.length}x), expected it not to be`);
       const sport = a.srcPort;
       const dport = a.dstPort;
@@ -248,9 +255,17 @@ function portFor(lab: LabNetwork, node: string, name: string): Port {
   return d.port(name) ?? (d instanceof Switch ? d.addSwitchPort(name) : d.addPort(name));
 }
 
-/** Renders `show` views: MAC table, routes (ip route), ARP cache (ip neigh), VXLAN and bridge FDBs (bridge fdb). */
-export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fdb', node: string): string {
+/** Renders `show` views: MAC table, routes (ip route), ARP cache (ip neigh), FDBs (bridge fdb), conntrack -L, iptables-save -c. */
+export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables', node: string): string {
   const d = lab.network.device(node);
+  if ((what === 'conntrack' || what === 'iptables') && d instanceof IpNode) {
+    const nf = d.netfilter;
+    if (nf === undefined) return `${node}: netfilter is not enabled (no iptables rules)`;
+    if (what === 'iptables') return `iptables-save -c (${node}):\n${formatIptablesSave(nf.ruleset)}`;
+    const now = lab.engine.now;
+    const conns = nf.conntrack.entries(now);
+    return `conntrack -L (${node}):\n${conns.map((c) => formatConn(c, now)).join('\n')}\nconntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`;
+  }
   if (what === 'fdb' && d instanceof IpNode) {
     const lines: string[] = [];
     for (const dev of d.devs) {

@@ -1,0 +1,157 @@
+/**
+ * Connection tracking, as Linux's nf_conntrack keeps it: each connection has an original tuple (as the
+ * first packet was seen) and a reply tuple (what the answer will look like). NAT is nothing more than a
+ * reply tuple that is not the mirror of the original: DNAT changes its source, SNAT its destination.
+ * Entries expire after protocol timeouts (Linux's defaults) and are swept lazily on lookup.
+ */
+import { formatIpv4, type Ipv4 } from '../../wire/addr.js';
+
+/** A 5-tuple. For ICMP echo the identifier stands in a port: request (id, 0), reply (0, id). */
+export interface Tuple {
+  proto: number;
+  src: Ipv4;
+  sport: number;
+  dst: Ipv4;
+  dport: number;
+}
+
+/** TCP states conntrack follows (simplified from nf_conntrack_proto_tcp). */
+export type CtTcpState = 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
+
+/** One tracked connection. */
+export interface Conn {
+  readonly orig: Tuple;
+  reply: Tuple;
+  /** A packet was seen in the reply direction. */
+  seenReply: boolean;
+  /** Long-lived: replied to (UDP) or established (TCP). */
+  assured: boolean;
+  /** Inserted in the table (Linux confirms at the end of the first packet's path). */
+  confirmed: boolean;
+  expires: number;
+  /** The connection mark (ctmark). */
+  mark: number;
+  tcp: CtTcpState | undefined;
+  packets: number;
+  bytes: number;
+}
+
+/** Timeouts in ns, Linux's defaults (net.netfilter.nf_conntrack_*_timeout*). */
+export const CT_TIMEOUTS = {
+  udp: 30e9,
+  udpStream: 120e9,
+  icmp: 30e9,
+  generic: 600e9,
+  tcp: { SYN_SENT: 120e9, SYN_RECV: 60e9, ESTABLISHED: 432000e9, FIN_WAIT: 120e9, CLOSE_WAIT: 60e9, LAST_ACK: 30e9, TIME_WAIT: 120e9, CLOSE: 10e9 } as Record<CtTcpState, number>,
+};
+
+/** The table key of a tuple. */
+export function tupleKey(t: Tuple): string {
+  return `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
+}
+
+/** The mirror image of a tuple (what a reply to it looks like). */
+export function invert(t: Tuple): Tuple {
+  return { proto: t.proto, src: t.dst, sport: t.dport, dst: t.src, dport: t.sport };
+}
+
+/** A lookup result: the connection and the direction the packet travels in. */
+export interface CtHit {
+  conn: Conn;
+  dir: 'orig' | 'reply';
+}
+
+/** The conntrack table of one node. */
+export class Conntrack {
+  private readonly byTuple = new Map<string, CtHit>();
+  /** Connections ever created / expired. */
+  created = 0;
+  expired = 0;
+
+  /** Finds the live connection a packet with tuple `t` belongs to. */
+  lookup(t: Tuple, now: number): CtHit | undefined {
+    const hit = this.byTuple.get(tupleKey(t));
+    if (hit === undefined) return undefined;
+    if (hit.conn.expires <= now) {
+      this.remove(hit.conn);
+      this.expired++;
+      return undefined;
+    }
+    return hit;
+  }
+
+  /** A new, unconfirmed connection for a first packet. */
+  create(t: Tuple, now: number): Conn {
+    this.created++;
+    return { orig: t, reply: invert(t), seenReply: false, assured: false, confirmed: false, expires: now + timeoutFor(t.proto, undefined, false), mark: 0, tcp: undefined, packets: 0, bytes: 0 };
+  }
+
+  /** True when some live connection already expects replies shaped like `reply` (NAT must avoid it). */
+  replyTaken(reply: Tuple, now: number): boolean {
+    return this.lookup(reply, now) !== undefined;
+  }
+
+  /** Inserts a connection under both tuples. */
+  confirm(c: Conn): void {
+    if (c.confirmed) return;
+    c.confirmed = true;
+    this.byTuple.set(tupleKey(c.orig), { conn: c, dir: 'orig' });
+    this.byTuple.set(tupleKey(c.reply), { conn: c, dir: 'reply' });
+  }
+
+  /** Forgets a connection. */
+  remove(c: Conn): void {
+    this.byTuple.delete(tupleKey(c.orig));
+    this.byTuple.delete(tupleKey(c.reply));
+  }
+
+  /** Live connections, each once. */
+  entries(now: number): Conn[] {
+    const out = new Set<Conn>();
+    for (const h of this.byTuple.values()) if (h.conn.expires > now) out.add(h.conn);
+    return [...out];
+  }
+}
+
+/** How long a connection lives after its last packet. */
+export function timeoutFor(proto: number, tcp: CtTcpState | undefined, assured: boolean): number {
+  if (proto === 6) return CT_TIMEOUTS.tcp[tcp ?? 'SYN_SENT'];
+  if (proto === 17) return assured ? CT_TIMEOUTS.udpStream : CT_TIMEOUTS.udp;
+  if (proto === 1) return CT_TIMEOUTS.icmp;
+  return CT_TIMEOUTS.generic;
+}
+
+/** Advances the simplified TCP state machine with one segment's flags. */
+export function tcpTransition(state: CtTcpState | undefined, flags: number, dir: 'orig' | 'reply'): CtTcpState {
+  const SYN = 0x02;
+  const ACK = 0x10;
+  const FIN = 0x01;
+  const RST = 0x04;
+  if (flags & RST) return 'CLOSE';
+  const s = state ?? 'SYN_SENT';
+  if (flags & SYN) return flags & ACK && dir === 'reply' ? 'SYN_RECV' : s === 'ESTABLISHED' ? s : 'SYN_SENT';
+  if (flags & FIN) {
+    if (s === 'ESTABLISHED') return dir === 'orig' ? 'FIN_WAIT' : 'CLOSE_WAIT';
+    if (s === 'FIN_WAIT' || s === 'CLOSE_WAIT') return 'LAST_ACK';
+    return s;
+  }
+  if (flags & ACK) {
+    if (s === 'SYN_RECV' && dir === 'orig') return 'ESTABLISHED';
+    if (s === 'LAST_ACK') return 'TIME_WAIT';
+  }
+  return s;
+}
+
+/** One line of `conntrack -L` (conntrack-tools' layout: protocol name padded to 8, number, seconds left). */
+export function formatConn(c: Conn, now: number): string {
+  const p = c.orig.proto;
+  const proto = p === 6 ? 'tcp' : p === 17 ? 'udp' : p === 1 ? 'icmp' : 'unknown';
+  const t = (x: Tuple, dir: 'orig' | 'reply'): string =>
+    p === 1
+      ? `src=${formatIpv4(x.src)} dst=${formatIpv4(x.dst)} type=${dir === 'orig' ? 8 : 0} code=0 id=${x.sport || x.dport}`
+      : p === 6 || p === 17
+        ? `src=${formatIpv4(x.src)} dst=${formatIpv4(x.dst)} sport=${x.sport} dport=${x.dport}`
+        : `src=${formatIpv4(x.src)} dst=${formatIpv4(x.dst)}`;
+  const secs = Math.max(0, Math.floor((c.expires - now) / 1e9));
+  return `${proto.padEnd(8)} ${p} ${secs} ${c.tcp !== undefined ? `${c.tcp} ` : ''}${t(c.orig, 'orig')} ${c.seenReply ? '' : '[UNREPLIED] '}${t(c.reply, 'reply')} ${c.assured ? '[ASSURED] ' : ''}mark=${c.mark} use=1`;
+}

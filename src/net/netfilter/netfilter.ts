@@ -1,0 +1,459 @@
+/**
+ * Netfilter for one IP node: the five hooks (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING), the filter
+ * and nat tables walked as iptables walks them, connection tracking, and NAT applied to the packet in place
+ * with incremental checksum updates (RFC 1624). The nat table is consulted only for a connection's first
+ * packet; every later packet, in either direction, is rewritten from the conntrack entry alone, which is
+ * why a stale entry keeps sending traffic to a dead endpoint (kubernetes#125467) exactly as in Linux.
+ */
+import { formatIpv4, readIpv4, writeIpv4, type Ipv4 } from '../../wire/addr.js';
+import { checksumAdjust, internetChecksum } from '../../wire/checksum.js';
+import type { DropReason } from '../../link/trace.js';
+import { Conntrack, invert, tcpTransition, timeoutFor, tupleKey, type Conn, type Tuple } from './conntrack.js';
+import { type Chain, type CtState, type Rule, type Ruleset, type TableName, type Target, emptyRuleset } from './rules.js';
+
+/** Where the IP header sits in the frames netfilter sees. */
+const IP = 14;
+
+/** What netfilter needs from its node. */
+export interface NetfilterHost {
+  readonly name: string;
+  readonly engine: { now: number; rng: { next(): number } };
+  isLocal(ip: Ipv4): boolean;
+  /** The address MASQUERADE uses on `dev` toward `dst`. */
+  masqueradeAddress(dev: string, dst: Ipv4): Ipv4 | undefined;
+  note(message: () => string): void;
+  drop(reason: DropReason, frame: Uint8Array | undefined, port: undefined, detail: string): void;
+  /** For REJECT: an ICMP error about the packet in `frame`, leaving via `inDev`. */
+  reject(frame: Uint8Array, ipLen: number, inDev: string | undefined, type: number, code: number): void;
+}
+
+/** State of one packet on its way through the hooks. */
+export interface PacketCtx {
+  conn: Conn;
+  dir: 'orig' | 'reply';
+  /** An ICMP error about a tracked connection. */
+  related: boolean;
+  /** The packet's mark (skb->mark). */
+  mark: number;
+  /** The tuple as the packet looked when it was first seen here. */
+  tuple: Tuple;
+}
+
+const REJECT_CODES: Record<string, [number, number]> = {
+  'icmp-net-unreachable': [3, 0],
+  'icmp-host-unreachable': [3, 1],
+  'icmp-proto-unreachable': [3, 2],
+  'icmp-port-unreachable': [3, 3],
+  'icmp-net-prohibited': [3, 9],
+  'icmp-host-prohibited': [3, 10],
+  'icmp-admin-prohibited': [3, 13],
+};
+
+type Verdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'CONTINUE';
+
+/** The netfilter of one node. */
+export class Netfilter {
+  readonly conntrack = new Conntrack();
+  private rejectWith = 'icmp-port-unreachable';
+
+  constructor(
+    private readonly host: NetfilterHost,
+    public ruleset: Ruleset = emptyRuleset(),
+  ) {}
+
+  // ---- hooks ----------------------------------------------------------------------------------------
+
+  /** PREROUTING: track, DNAT new connections, rewrite destinations. Undefined when the packet was dropped. */
+  prerouting(frame: Uint8Array, ipLen: number, inDev: string): PacketCtx | undefined {
+    const ctx = this.track(frame, ipLen);
+    if (ctx === undefined) return undefined;
+    if (!ctx.conn.confirmed && !ctx.related) {
+      const v = this.walk('nat', 'PREROUTING', frame, ipLen, ctx, inDev, undefined);
+      if (v === 'DROP') return this.dropped(frame, 'nat PREROUTING');
+    }
+    this.manipDst(frame, ctx);
+    return ctx;
+  }
+
+  /** INPUT: the filter table for packets to this node; confirms the connection. */
+  input(frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string): boolean {
+    const v = this.walk('filter', 'INPUT', frame, ipLen, ctx, inDev, undefined);
+    if (!this.verdict(v, frame, ipLen, inDev, 'filter INPUT')) return false;
+    this.conntrack.confirm(ctx.conn);
+    return true;
+  }
+
+  /** FORWARD: the filter table for routed packets. */
+  forward(frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string, outDev: string): boolean {
+    const v = this.walk('filter', 'FORWARD', frame, ipLen, ctx, inDev, outDev);
+    return this.verdict(v, frame, ipLen, inDev, 'filter FORWARD');
+  }
+
+  /** OUTPUT: track locally generated packets, DNAT them (nat OUTPUT), filter them. */
+  output(frame: Uint8Array, ipLen: number, outDev: string | undefined): PacketCtx | undefined {
+    const ctx = this.track(frame, ipLen);
+    if (ctx === undefined) return undefined;
+    if (!ctx.conn.confirmed && !ctx.related) {
+      const v = this.walk('nat', 'OUTPUT', frame, ipLen, ctx, undefined, outDev);
+      if (v === 'DROP') return this.dropped(frame, 'nat OUTPUT');
+    }
+    this.manipDst(frame, ctx);
+    const v = this.walk('filter', 'OUTPUT', frame, ipLen, ctx, undefined, outDev);
+    if (!this.verdict(v, frame, ipLen, undefined, 'filter OUTPUT')) return undefined;
+    return ctx;
+  }
+
+  /** POSTROUTING: SNAT/MASQUERADE new connections, rewrite sources, confirm. */
+  postrouting(frame: Uint8Array, ipLen: number, ctx: PacketCtx, outDev: string): boolean {
+    if (!ctx.conn.confirmed && !ctx.related) {
+      const v = this.walk('nat', 'POSTROUTING', frame, ipLen, ctx, undefined, outDev);
+      if (v === 'DROP') {
+        this.dropped(frame, 'nat POSTROUTING');
+        return false;
+      }
+    }
+    this.manipSrc(frame, ctx);
+    this.conntrack.confirm(ctx.conn);
+    return true;
+  }
+
+  // ---- tracking -------------------------------------------------------------------------------------
+
+  private track(frame: Uint8Array, ipLen: number): PacketCtx | undefined {
+    const now = this.host.engine.now;
+    const related = relatedTuple(frame, ipLen);
+    if (related !== undefined) {
+      const hit = this.conntrack.lookup(related, now);
+      if (hit !== undefined) {
+        // the error travels against the quoted packet
+        return { conn: hit.conn, dir: hit.dir === 'orig' ? 'reply' : 'orig', related: true, mark: hit.conn.mark, tuple: related };
+      }
+    }
+    const t = packetTuple(frame, ipLen);
+    const hit = this.conntrack.lookup(t, now);
+    let conn: Conn;
+    let dir: 'orig' | 'reply' = 'orig';
+    if (hit !== undefined) {
+      conn = hit.conn;
+      dir = hit.dir;
+    } else conn = this.conntrack.create(t, now);
+    if (dir === 'reply' && !conn.seenReply) {
+      conn.seenReply = true;
+      if (t.proto !== 6) conn.assured = true;
+    }
+    if (t.proto === 6) {
+      const ihl = (frame[IP]! & 0x0f) * 4;
+      if (ipLen >= ihl + 14) conn.tcp = tcpTransition(conn.tcp, frame[IP + ihl + 13]!, dir);
+      if (conn.tcp === 'ESTABLISHED') conn.assured = true;
+    }
+    conn.expires = now + timeoutFor(t.proto, conn.tcp, conn.assured);
+    conn.packets++;
+    conn.bytes += ipLen;
+    return { conn, dir, related: false, mark: 0, tuple: t };
+  }
+
+  // ---- tables ---------------------------------------------------------------------------------------
+
+  private walk(table: TableName, chain: string, frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string | undefined, outDev: string | undefined): Verdict {
+    const c = this.ruleset[table].get(chain);
+    if (c === undefined || (c.rules.length === 0 && c.policy !== 'DROP')) return 'ACCEPT';
+    const v = this.runChain(table, c, frame, ipLen, ctx, inDev, outDev, 0);
+    if (v === 'CONTINUE' || v === 'RETURN') {
+      c.packets++;
+      c.bytes += ipLen;
+      return c.policy === 'DROP' ? 'DROP' : 'ACCEPT';
+    }
+    return v;
+  }
+
+  private runChain(table: TableName, c: Chain, frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string | undefined, outDev: string | undefined, depth: number): Verdict | 'RETURN' {
+    if (depth > 64) {
+      this.host.note(() => `netfilter: chain nesting deeper than 64 at ${c.name}: dropped`);
+      return 'DROP';
+    }
+    for (const r of c.rules) {
+      if (!this.matches(r, frame, ctx, inDev, outDev)) continue;
+      r.packets++;
+      r.bytes += ipLen;
+      const t = r.target;
+      if (t === undefined) continue;
+      switch (t.kind) {
+        case 'ACCEPT':
+          this.explain(table, c, r, 'ACCEPT');
+          return 'ACCEPT';
+        case 'DROP':
+          this.explain(table, c, r, 'DROP');
+          return 'DROP';
+        case 'REJECT':
+          this.explain(table, c, r, `REJECT (${t.with})`);
+          this.rejectWith = t.with;
+          return 'REJECT';
+        case 'RETURN':
+          return 'RETURN';
+        case 'JUMP':
+        case 'GOTO': {
+          const sub = this.ruleset[table].get(t.chain);
+          if (sub === undefined) continue;
+          const v = this.runChain(table, sub, frame, ipLen, ctx, inDev, outDev, depth + 1);
+          if (v === 'RETURN' || v === 'CONTINUE') {
+            if (t.kind === 'GOTO') return 'RETURN';
+            continue;
+          }
+          return v;
+        }
+        case 'MARK': {
+          const m = ctx.mark;
+          ctx.mark = (t.op === 'set' ? (m & ~t.mask) | t.value : t.op === 'or' ? m | t.value : t.op === 'and' ? m & t.value : (m & ~t.mask) ^ t.value) >>> 0;
+          continue;
+        }
+        case 'DNAT':
+        case 'SNAT':
+        case 'MASQUERADE':
+          this.applyNat(t, ctx, outDev, table, c, r);
+          return 'ACCEPT';
+        default:
+          continue;
+      }
+    }
+    return 'CONTINUE';
+  }
+
+  private explain(table: TableName, c: Chain, r: Rule, what: string): void {
+    this.host.note(() => `iptables -t ${table} ${c.name}: ${what} by "${r.text}"`);
+  }
+
+  private matches(r: Rule, frame: Uint8Array, ctx: PacketCtx, inDev: string | undefined, outDev: string | undefined): boolean {
+    const src = readIpv4(frame, IP + 12);
+    const dst = readIpv4(frame, IP + 16);
+    if (r.src !== undefined && (((src & r.src.mask) >>> 0) === r.src.addr) === r.src.neg) return false;
+    if (r.dst !== undefined && (((dst & r.dst.mask) >>> 0) === r.dst.addr) === r.dst.neg) return false;
+    const proto = frame[IP + 9]!;
+    if (r.proto !== undefined && (proto === r.proto.num) === r.proto.neg) return false;
+    if (r.inIf !== undefined && ifMatch(r.inIf.name, inDev) === r.inIf.neg) return false;
+    if (r.outIf !== undefined && ifMatch(r.outIf.name, outDev) === r.outIf.neg) return false;
+    if (r.sport !== undefined || r.dport !== undefined) {
+      if (proto !== 6 && proto !== 17) return false;
+      const l4 = IP + (frame[IP]! & 0x0f) * 4;
+      const sp = (frame[l4]! << 8) | frame[l4 + 1]!;
+      const dp = (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+      if (r.sport !== undefined && (sp >= r.sport.lo && sp <= r.sport.hi) === r.sport.neg) return false;
+      if (r.dport !== undefined && (dp >= r.dport.lo && dp <= r.dport.hi) === r.dport.neg) return false;
+    }
+    if (r.mark !== undefined && (((ctx.mark & r.mark.mask) >>> 0) === r.mark.value) === r.mark.neg) return false;
+    if (r.dstTypeLocal !== undefined && this.host.isLocal(dst) !== r.dstTypeLocal) return false;
+    if (r.srcTypeLocal !== undefined && this.host.isLocal(src) !== r.srcTypeLocal) return false;
+    if (r.ctstate !== undefined) {
+      const states = ctStates(ctx);
+      if (r.ctstate.states.some((s) => states.includes(s)) === r.ctstate.neg) return false;
+    }
+    // statistic last, so the random draw happens only for packets that match everything else (as iptables)
+    if (r.probability !== undefined && !(this.host.engine.rng.next() < r.probability)) return false;
+    return true;
+  }
+
+  private verdict(v: Verdict, frame: Uint8Array, ipLen: number, inDev: string | undefined, where: string): boolean {
+    if (v === 'ACCEPT' || v === 'CONTINUE') return true;
+    if (v === 'REJECT') {
+      const [type, code] = REJECT_CODES[this.rejectWith] ?? [3, 3];
+      this.host.drop('policy', frame, undefined, `${where}: REJECT with ${this.rejectWith}`);
+      this.host.reject(frame, ipLen, inDev, type, code);
+      return false;
+    }
+    this.dropped(frame, where);
+    return false;
+  }
+
+  private dropped(frame: Uint8Array, where: string): undefined {
+    this.host.drop('policy', frame, undefined, `${where}: DROP`);
+    return undefined;
+  }
+
+  // ---- NAT ------------------------------------------------------------------------------------------
+
+  private applyNat(t: Extract<Target, { kind: 'DNAT' | 'SNAT' | 'MASQUERADE' }>, ctx: PacketCtx, outDev: string | undefined, table: TableName, c: Chain, r: Rule): void {
+    const conn = ctx.conn;
+    const now = this.host.engine.now;
+    if (t.kind === 'DNAT') {
+      const port = t.port ?? conn.orig.dport;
+      conn.reply = { ...conn.reply, src: t.ip, sport: portful(conn.orig.proto) ? port : conn.reply.sport };
+      this.host.note(() => `iptables -t ${table} ${c.name}: DNAT ${formatIpv4(conn.orig.dst)}:${conn.orig.dport} -> ${formatIpv4(t.ip)}:${port} by "${r.text}"`);
+      return;
+    }
+    const ip = t.kind === 'SNAT' ? t.ip : (this.host.masqueradeAddress(outDev ?? '', conn.reply.src) ?? conn.orig.src);
+    const proto = conn.orig.proto;
+    const want = conn.orig.sport;
+    let lo = t.portLo ?? (want < 1024 ? 1 : 1024);
+    let hi = t.portHi ?? (want < 1024 ? 1023 : 65535);
+    if (!portful(proto) && proto !== 1) lo = hi = 0;
+    const candidate = (p: number): Tuple => ({ ...conn.reply, dst: ip, dport: proto === 1 ? p : portful(proto) ? p : conn.reply.dport });
+    let chosen: Tuple | undefined;
+    const keepable = proto === 1 || portful(proto) ? want >= lo && want <= hi : true;
+    if (!t.randomFully && keepable && !this.conntrack.replyTaken(candidate(want), now)) chosen = candidate(want);
+    const span = hi - lo + 1;
+    for (let i = 0; chosen === undefined && i < Math.min(span, 65536); i++) {
+      const p = t.randomFully ? lo + Math.floor(this.host.engine.rng.next() * span) : lo + ((want - lo + i + span) % span);
+      const cand = candidate(p);
+      if (!this.conntrack.replyTaken(cand, now)) chosen = cand;
+    }
+    if (chosen === undefined) {
+      this.host.note(() => `${t.kind}: no free port for ${formatIpv4(ip)}; packet passes untranslated`);
+      return;
+    }
+    conn.reply = chosen;
+    this.host.note(() => `iptables -t ${table} ${c.name}: ${t.kind} ${formatIpv4(conn.orig.src)}:${conn.orig.sport} -> ${formatIpv4(chosen!.dst)}:${chosen!.dport} by "${r.text}"`);
+  }
+
+  /** Destination manipulation (PREROUTING/OUTPUT): original direction gets the DNAT target, replies the un-SNAT. */
+  private manipDst(frame: Uint8Array, ctx: PacketCtx): void {
+    const c = ctx.conn;
+    // the packet's destination must become the source of the other direction's tuple
+    const want = ctx.dir === 'orig' ? { ip: c.reply.src, port: c.reply.sport } : { ip: c.orig.src, port: c.orig.sport };
+    if (ctx.related) {
+      rewriteRelated(frame, 'dst', want.ip, want.port);
+      return;
+    }
+    rewrite(frame, 'dst', want.ip, want.port);
+  }
+
+  /** Source manipulation (POSTROUTING): original direction gets the SNAT source, replies the un-DNAT. */
+  private manipSrc(frame: Uint8Array, ctx: PacketCtx): void {
+    const c = ctx.conn;
+    const want = ctx.dir === 'orig' ? { ip: c.reply.dst, port: c.reply.dport } : { ip: c.orig.dst, port: c.orig.dport };
+    if (ctx.related) {
+      rewriteRelated(frame, 'src', want.ip, want.port);
+      return;
+    }
+    rewrite(frame, 'src', want.ip, want.port);
+  }
+}
+
+function portful(proto: number): boolean {
+  return proto === 6 || proto === 17 || proto === 132;
+}
+
+function ifMatch(pattern: string, dev: string | undefined): boolean {
+  if (dev === undefined) return false;
+  return pattern.endsWith('+') ? dev.startsWith(pattern.slice(0, -1)) : dev === pattern;
+}
+
+function ctStates(ctx: PacketCtx): CtState[] {
+  const c = ctx.conn;
+  const s: CtState[] = [ctx.related ? 'RELATED' : c.confirmed ? 'ESTABLISHED' : 'NEW'];
+  if (c.reply.src !== c.orig.dst || c.reply.sport !== c.orig.dport) s.push('DNAT');
+  if (c.reply.dst !== c.orig.src || c.reply.dport !== c.orig.sport) s.push('SNAT');
+  return s;
+}
+
+/** The tuple of the packet in `frame` (IP at 14). ICMP echo carries its identifier as a port. */
+export function packetTuple(frame: Uint8Array, ipLen: number): Tuple {
+  return tupleAt(frame, IP, ipLen);
+}
+
+function tupleAt(b: Uint8Array, ip: number, len: number): Tuple {
+  const ihl = (b[ip]! & 0x0f) * 4;
+  const proto = b[ip + 9]!;
+  const src = readIpv4(b, ip + 12);
+  const dst = readIpv4(b, ip + 16);
+  const frag = ((b[ip + 6]! << 8) | b[ip + 7]!) & 0x1fff;
+  const l4 = ip + ihl;
+  let sport = 0;
+  let dport = 0;
+  if (frag === 0 && portful(proto) && len >= ihl + 4) {
+    sport = (b[l4]! << 8) | b[l4 + 1]!;
+    dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+  } else if (frag === 0 && proto === 1 && len >= ihl + 8) {
+    const type = b[l4]!;
+    const id = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+    if (type === 8) sport = id;
+    else if (type === 0) dport = id;
+  }
+  return { proto, src, sport, dst, dport };
+}
+
+/** For an ICMP error: the tuple of the quoted packet, as it was sent (lookup key of its connection). */
+function relatedTuple(frame: Uint8Array, ipLen: number): Tuple | undefined {
+  if (frame[IP + 9] !== 1) return undefined;
+  const ihl = (frame[IP]! & 0x0f) * 4;
+  const l4 = IP + ihl;
+  if (ipLen < ihl + 8 + 20) return undefined;
+  const type = frame[l4]!;
+  if (type !== 3 && type !== 11 && type !== 12 && type !== 4) return undefined;
+  const inner = l4 + 8;
+  const innerIhl = (frame[inner]! & 0x0f) * 4;
+  if (ipLen - ihl - 8 < innerIhl + 8) return undefined;
+  return tupleAt(frame, inner, ipLen - ihl - 8);
+}
+
+/** Rewrites the packet's source or destination address and port in place, fixing every checksum. */
+function rewrite(frame: Uint8Array, which: 'src' | 'dst', ip: Ipv4, port: number): void {
+  rewriteAt(frame, IP, which, ip, port, true);
+}
+
+function rewriteAt(b: Uint8Array, ipOff: number, which: 'src' | 'dst', ip: Ipv4, port: number, fixIcmpId: boolean): void {
+  const addrOff = ipOff + (which === 'src' ? 12 : 16);
+  const old = readIpv4(b, addrOff);
+  const ihl = (b[ipOff]! & 0x0f) * 4;
+  const proto = b[ipOff + 9]!;
+  const l4 = ipOff + ihl;
+  const frag = ((b[ipOff + 6]! << 8) | b[ipOff + 7]!) & 0x1fff;
+  const l4Csum = frag !== 0 ? -1 : proto === 6 ? l4 + 16 : proto === 17 ? l4 + 6 : -1;
+  const hasL4Csum = l4Csum >= 0 && l4Csum + 1 < b.length && !(proto === 17 && b[l4Csum] === 0 && b[l4Csum + 1] === 0);
+  if (old !== ip) {
+    writeIpv4(b, addrOff, ip);
+    adjust(b, ipOff + 10, old >>> 16, ip >>> 16, false);
+    adjust(b, ipOff + 10, old & 0xffff, ip & 0xffff, false);
+    if (hasL4Csum) {
+      adjust(b, l4Csum, old >>> 16, ip >>> 16, proto === 17);
+      adjust(b, l4Csum, old & 0xffff, ip & 0xffff, proto === 17);
+    }
+  }
+  if (frag !== 0) return;
+  if (portful(proto) && l4 + 4 <= b.length) {
+    const po = l4 + (which === 'src' ? 0 : 2);
+    const oldPort = (b[po]! << 8) | b[po + 1]!;
+    if (oldPort !== port) {
+      b[po] = port >>> 8;
+      b[po + 1] = port & 0xff;
+      if (hasL4Csum) adjust(b, l4Csum, oldPort, port, proto === 17);
+    }
+  } else if (proto === 1 && fixIcmpId && l4 + 8 <= b.length) {
+    const type = b[l4]!;
+    // the echo identifier travels as "sport" in requests and "dport" in replies
+    if ((type === 8 && which === 'src') || (type === 0 && which === 'dst')) {
+      const oldId = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+      if (oldId !== port && port !== 0) {
+        b[l4 + 4] = port >>> 8;
+        b[l4 + 5] = port & 0xff;
+        adjust(b, l4 + 2, oldId, port, false);
+      }
+    }
+  }
+}
+
+/**
+ * NAT on an ICMP error: the outer header is rewritten like any packet of its direction, the quoted packet
+ * the other way round (its source when the outer destination changes), then the ICMP checksum is redone.
+ */
+function rewriteRelated(frame: Uint8Array, which: 'src' | 'dst', ip: Ipv4, port: number): void {
+  const ihl = (frame[IP]! & 0x0f) * 4;
+  const total = (frame[IP + 2]! << 8) | frame[IP + 3]!;
+  const l4 = IP + ihl;
+  const inner = l4 + 8;
+  rewriteAt(frame, IP, which, ip, 0, false);
+  rewriteAt(frame.subarray(0, IP + total), inner, which === 'dst' ? 'src' : 'dst', ip, port, true);
+  frame[l4 + 2] = 0;
+  frame[l4 + 3] = 0;
+  const c = internetChecksum(frame, l4, total - ihl);
+  frame[l4 + 2] = c >>> 8;
+  frame[l4 + 3] = c & 0xff;
+}
+
+function adjust(b: Uint8Array, off: number, oldWord: number, newWord: number, udp: boolean): void {
+  let c = checksumAdjust((b[off]! << 8) | b[off + 1]!, oldWord, newWord);
+  if (udp && c === 0) c = 0xffff; // RFC 768: a computed zero is sent as all ones
+  b[off] = c >>> 8;
+  b[off + 1] = c & 0xff;
+}
+
+/** Exported for tests: the key of a tuple. */
+export { tupleKey, invert };
