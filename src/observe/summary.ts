@@ -1,9 +1,13 @@
 /**
  * A frame, summarized for people: the columns of the notes' tables (source/destination MAC and IP, ports)
  * plus VLAN, protocol and TTL. Reads the bytes directly and never throws: whatever it cannot read it
- * leaves out. Tunnelled frames (VXLAN, IP-in-IP) get their inner frame summarized as `inner`.
+ * leaves out. Tunnelled frames (VXLAN, IP-in-IP, flannel's IP-in-UDP) get their inner frame summarized
+ * as `inner`.
  */
 import { formatIpv4, formatMac, readIpv4, readMac } from '../wire/addr.js';
+
+/** UDP destination ports whose payload is a bare IPv4 packet: flannel's udp backend (8285). */
+export const IP_IN_UDP_PORTS: readonly number[] = [8285];
 
 /** The columns of one hop. */
 export interface FrameSummary {
@@ -103,6 +107,11 @@ function summarizeIpv4(f: Uint8Array, off: number, s: FrameSummary, vxlanPorts: 
       s.vni = (f[l4 + 12]! << 16) | (f[l4 + 13]! << 8) | f[l4 + 14]!;
       s.info = `vni ${s.vni}`;
       s.inner = summarizeFrame(f.subarray(l4 + 16, off + total), vxlanPorts);
+    } else if (IP_IN_UDP_PORTS.includes(s.dstPort) && total >= ihl + 8 + 20 && f[l4 + 8]! >> 4 === 4) {
+      s.info = `len ${len - 8}, IPv4 inside`;
+      const inner: FrameSummary = { srcMac: '', dstMac: '', ethertype: 'IPv4', protocol: '?', info: '', length: total - ihl - 8 };
+      summarizeIpv4(f.subarray(0, off + total), l4 + 8, inner, vxlanPorts);
+      s.inner = inner;
     }
     return;
   }
