@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runWorkload, type WorkloadResult } from './two-subnets.js';
+import { runEncap, type EncapMode, type EncapResult } from './encap.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -44,6 +45,20 @@ line({ metric: 'packet-hops-per-sec', value: hps(plain), pcap: false, hops: plai
 line({ metric: 'packet-hops-per-sec', value: hps(withPcap), pcap: true, hops: withPcap.hops, pcapBytes: withPcap.pcapBytes, wallSeconds: +withPcap.wallSeconds.toFixed(3) });
 line({ metric: 'pcap-cost-ratio', value: +(withPcap.wallSeconds / plain.wallSeconds).toFixed(3) });
 line({ metric: 'engine-events-per-sec', value: Math.round(plain.events / plain.wallSeconds), events: plain.events });
+// encapsulation: the same flow routed, through VXLAN and through IP-in-IP (best of `repeat`)
+const encap = (mode: EncapMode): EncapResult => {
+  let b: EncapResult | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const r = runEncap(mode, packets * 20);
+    if (b === undefined || r.wallSeconds < b.wallSeconds) b = r;
+  }
+  return b!;
+};
+runEncap('vxlan', 2000);
+const routed = encap('routed');
+for (const r of [routed, encap('vxlan'), encap('ipip')]) {
+  line({ metric: 'encap-packet-hops-per-sec', mode: r.mode, value: Math.round(r.hops / r.wallSeconds), vsRouted: +(r.hops / r.wallSeconds / (routed.hops / routed.wallSeconds)).toFixed(3), bytesOnCoreLink: r.bytesOnCoreLink, delivered: r.delivered, datagrams: r.datagrams });
+}
 if (args.includes('--ns3')) {
   const script = resolve(root, '../shared/bench/ns3/run.sh');
   if (!existsSync(script)) {

@@ -39,6 +39,8 @@ export class Channel {
   transmitted = 0;
   /** Set by observers: called with every frame put on the wire, at its transmit start time. */
   tap: ((time: number, frame: Uint8Array) => void) | undefined = undefined;
+  /** Set by captures: a writer fed every frame put on the wire (a method call, cheaper than `tap`). */
+  capture: { write(time: number, frame: Uint8Array): void } | undefined = undefined;
 
   private busyUntil = 0;
   // ring of in-flight frames: [head, tail)
@@ -85,6 +87,7 @@ export class Channel {
       this.busyUntil = end;
     }
     this.transmitted++;
+    if (this.capture !== undefined) this.capture.write(start, frame);
     if (this.tap !== undefined) this.tap(start, frame);
     const lost = p.loss > 0 && this.engine.rng.next() < p.loss;
     if (this.tail - this.head === this.frames.length) this.grow();

@@ -63,7 +63,6 @@ describe('hub', () => {
     hs[3]!.transmit(hs[3]!.port('eth0')!, ethFrame(MAC(4), MAC_BROADCAST, 'hello all'));
     engine.run();
     const frames = hs.slice(0, 3).map((h) => h.got[0]!.frame);
-    assert.equal(new Set(frames.map((f) => f.buffer)).size, 3, 'three distinct buffers');
     const before = frames.map((f) => f.slice());
     frames[0]!.fill(0xee);
     assert.deepEqual(frames[1], before[1]);

@@ -3,6 +3,7 @@
  * multicast and unknown unicast inside the VLAN, access and trunk ports. Inside the switch a frame is held
  * untagged plus its VLAN id; the tag is added only on the way out of a trunk for a non-native VLAN.
  */
+import { copyFrame } from '../wire/frame-alloc.js';
 import { Device, type Port } from './device.js';
 import type { Network } from './device.js';
 import { MAC_BROADCAST, formatMac, isGroupMac, readMac, type Mac } from '../wire/addr.js';
@@ -158,7 +159,7 @@ export class Switch extends Device {
       return out.length === 0 ? `${why} in VLAN ${vid}: no other member port` : `${why}: flooded in VLAN ${vid} to ${out.map((p) => p.name).join(', ')}`;
     });
     // every copy but the last is a fresh buffer: the receivers may rewrite theirs in place
-    for (let i = 0; i < out.length; i++) this.egress(out[i]!, i === out.length - 1 ? f : f.slice(), vid, inPort);
+    for (let i = 0; i < out.length; i++) this.egress(out[i]!, i === out.length - 1 ? f : copyFrame(f), vid, inPort);
   }
 
   private isMember(p: Port, vid: number): boolean {

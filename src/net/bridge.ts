@@ -3,6 +3,7 @@
  * MACs per member with aging, forwards known unicast, floods the rest, and is itself an interface of the
  * node (frames for its own MAC, and broadcasts, go up to IP). No VLAN filtering, as Linux by default.
  */
+import { copyFrame } from '../wire/frame-alloc.js';
 import type { Port } from '../link/device.js';
 import { MAC_BROADCAST, formatMac, isGroupMac, readMac, type Mac } from '../wire/addr.js';
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
@@ -74,7 +75,7 @@ export class BridgeDev extends NetDev implements L2Master {
     if (isGroupMac(dst)) {
       this.flood(from, frame, dst, port);
       // the bridge's own stack gets broadcasts too (ARP for the bridge's address)
-      this.node.receiveOn(this, frame.slice(), port);
+      this.node.receiveOn(this, copyFrame(frame), port);
       return;
     }
     this.forward(from, frame, dst, port);
@@ -104,7 +105,7 @@ export class BridgeDev extends NetDev implements L2Master {
   private flood(from: NetDev | undefined, frame: Uint8Array, dst: Mac, port: Port | undefined): void {
     const targets = this.members.filter((d) => d !== from && d.up);
     this.node.note(() => `${this.name}: ${dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`} flooded to ${targets.map((d) => d.name).join(', ') || 'no port'}`);
-    for (let i = 0; i < targets.length; i++) this.out(targets[i]!, i === targets.length - 1 ? frame : frame.slice(), port);
+    for (let i = 0; i < targets.length; i++) this.out(targets[i]!, i === targets.length - 1 ? frame : copyFrame(frame), port);
   }
 
   private out(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {

@@ -4,6 +4,7 @@
  * number. The forwarding path works on the received frame in place: check the header, decrement TTL with an
  * incremental checksum, look up the route, rewrite both MACs, send the same buffer on.
  */
+import { allocFrame } from '../wire/frame-alloc.js';
 import { Device, type Network, type Port } from '../link/device.js';
 import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, writeIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
@@ -532,7 +533,7 @@ export class IpNode extends Device {
     const dev = route === undefined ? undefined : this.dev(route.dev);
     const src = opts.src ?? (isLoop ? opts.dst : (route!.src ?? (dev === undefined ? 0 : this.sourceFor(dev, route!.via ?? opts.dst))));
     const ipLen = IPV4_MIN_HEADER_LEN + payloadLen;
-    const frame = new Uint8Array(IP_OFF + ipLen);
+    const frame = allocFrame(IP_OFF + ipLen);
     emitIpv4Header(
       {
         tos: opts.tos ?? 0,
@@ -613,7 +614,7 @@ export class IpNode extends Device {
       }
       this.note(() => `${ipLen} bytes > MTU ${dev.mtu} of ${dev.name}: fragmented into ${pieces.length}`);
       for (const p of pieces) {
-        const f = new Uint8Array(IP_OFF + p.length);
+        const f = allocFrame(IP_OFF + p.length);
         f.set(p, IP_OFF);
         this.resolveAndSend(dev, f, route.via ?? dst, inPort);
       }

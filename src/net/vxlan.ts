@@ -7,6 +7,7 @@
  * (the notes' "SDN controller as ARP proxy"). The VTEP never fragments (RFC 7348 section 4.3): an
  * encapsulated packet larger than the underlay MTU is dropped with a reason.
  */
+import { copyFrame } from '../wire/frame-alloc.js';
 import type { Port } from '../link/device.js';
 import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp } from '../wire/arp.js';
@@ -137,7 +138,7 @@ export class VxlanDev extends NetDev {
     }
     const why = dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`;
     node.note(() => `${this.name}: ${why}: head-end replication to ${this.floodList.map(formatIpv4).join(', ')}`);
-    for (let i = 0; i < this.floodList.length; i++) this.encapsulate(i === this.floodList.length - 1 ? frame : frame.slice(), this.floodList[i]!);
+    for (let i = 0; i < this.floodList.length; i++) this.encapsulate(i === this.floodList.length - 1 ? frame : copyFrame(frame), this.floodList[i]!);
   }
 
   private encapsulate(inner: Uint8Array, remote: Ipv4): void {

@@ -21,9 +21,8 @@ export function captureLinks(network: Network, sinkFor?: (fileName: string) => (
   return network.links.map((l) => {
     const fileName = `${safe(l.a.device.name)}-${safe(l.a.name)}__${safe(l.b.device.name)}-${safe(l.b.name)}.pcap`;
     const writer = new PcapWriter(sinkFor === undefined ? {} : { sink: sinkFor(fileName) });
-    const tap = (t: number, f: Uint8Array): void => writer.write(t, f);
-    l.ab.tap = tap;
-    l.ba.tap = tap;
+    l.ab.capture = writer;
+    l.ba.capture = writer;
     return { fileName, linkId: l.id, writer };
   });
 }

@@ -25,6 +25,8 @@ export const PCAP_GLOBAL_HEADER_LEN = 24;
 export const PCAP_RECORD_HEADER_LEN = 16;
 
 const NS_PER_SEC = 1_000_000_000;
+/** First time (ns) whose seconds no longer fit the 32-bit ts_sec field. */
+const MAX_TIME_NS = 0x1_0000_0000 * NS_PER_SEC;
 const INITIAL_CAPACITY = 64 * 1024;
 const CHUNK_SIZE = 1024 * 1024;
 
@@ -81,11 +83,12 @@ export class PcapWriter {
 
   /** Appends one frame seen at simulated time `timeNs` (integer ns); the bytes are copied now. */
   write(timeNs: number, frame: Uint8Array): void {
-    if (!Number.isSafeInteger(timeNs) || timeNs < 0) {
+    // one comparison on the hot path; the detailed checks only when it fails
+    if (!(timeNs >= 0 && timeNs < MAX_TIME_NS) || timeNs % 1 !== 0) {
+      if (timeNs >= MAX_TIME_NS) throw new RangeError(`pcap timestamp ${timeNs}ns overflows 32-bit seconds`);
       throw new RangeError(`pcap timestamp must be a non-negative integer of nanoseconds, got ${timeNs}`);
     }
     const sec = Math.floor(timeNs / NS_PER_SEC);
-    if (sec > 0xffff_ffff) throw new RangeError(`pcap timestamp ${timeNs}ns overflows 32-bit seconds`);
     const incl = Math.min(frame.length, this.snaplen);
     const need = PCAP_RECORD_HEADER_LEN + incl;
     if (this.pos + need > this.buf.length) this.nextChunk(need);

@@ -5,6 +5,7 @@
  * ethertype 0x8100 with the inner tag at the start of the payload. What the payload means is left to
  * arp.ts and ipv4.ts.
  */
+import { allocFrame } from './frame-alloc.js';
 import { type Mac, readMac, writeMac } from './addr.js';
 import { readU16, writeU16 } from './bytes.js';
 import { type WireResult, assertRoom, fail, ok } from './result.js';
@@ -128,7 +129,7 @@ export function vlanIdAt(buf: Uint8Array): number {
 /** A new frame, 4 bytes longer, with a tag (`vid`, `pcp`, DEI 0) after the source MAC, as a trunk port sends it. */
 export function insertVlanTag(frame: Uint8Array, vid: number, pcp = 0): Uint8Array {
   if (frame.length < ETH_HEADER_LEN) throw new RangeError(`${P}: cannot tag a ${frame.length}-byte frame`);
-  const out = new Uint8Array(frame.length + VLAN_TAG_LEN);
+  const out = allocFrame(frame.length + VLAN_TAG_LEN);
   out.set(frame.subarray(0, ETH_TYPE_OFF));
   writeU16(out, ETH_TYPE_OFF, ETHERTYPE_VLAN);
   writeU16(out, VLAN_TCI_OFF, tci(vid, pcp, false));
