@@ -5,6 +5,7 @@
  * incremental checksum, look up the route, rewrite both MACs, send the same buffer on.
  */
 import { allocFrame } from '../wire/frame-alloc.js';
+import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
 import { Device, type Network, type Port } from '../link/device.js';
 import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, writeIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
@@ -109,6 +110,7 @@ export class IpNode extends Device {
   private ipId: number;
   /** Netfilter (iptables and conntrack), once enabled; undefined costs nothing per packet. */
   netfilter: Netfilter | undefined = undefined;
+  private reassembler: Reassembler | undefined = undefined;
 
   constructor(network: Network, name: string, config: Partial<IpNodeConfig> = {}) {
     super(network, name);
@@ -316,11 +318,13 @@ export class IpNode extends Device {
   }
 
   private deliverLocal(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined, ct?: PacketCtx): void {
+    // (frame and ipLen are reassigned when fragments are reassembled)
     const flags = (frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) | frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1]!;
     if ((flags & 0x3fff) !== 0) {
-      // Reassembly is not modelled yet: say so rather than deliver a piece.
-      this.drop('unhandled-protocol', frame, port, 'IPv4 fragment (reassembly not supported)');
-      return;
+      const r = this.reassemble(frame, ipLen, port);
+      if (r === undefined) return;
+      frame = r.frame;
+      ipLen = r.ipLen;
     }
     if (ct !== undefined && !this.netfilter!.input(frame, ipLen, ct, dev.name)) return;
     this.delivered++;
@@ -358,6 +362,39 @@ export class IpNode extends Device {
     }
     h(frame, off + UDP_HEADER_LEN, off + len, port);
     return true;
+  }
+
+  /** Collects a fragment; returns the whole datagram once complete. */
+  private reassemble(frame: Uint8Array, ipLen: number, port: Port | undefined): { frame: Uint8Array; ipLen: number } | undefined {
+    const now = this.engine.now;
+    if (this.reassembler === undefined) this.reassembler = new Reassembler();
+    const ra = this.reassembler;
+    const r = ra.add(frame, IP_OFF, ipLen, now);
+    if (r.kind === 'invalid') {
+      this.drop('malformed', frame, port, `IPv4 fragment: ${r.reason}`);
+      return undefined;
+    }
+    if (r.kind === 'pending') {
+      this.note(() => `IPv4 fragment queued for reassembly (${ra.pending} datagram(s) waiting)`);
+      // one timer per new queue would do; a sweep at the timeout is simpler and costs nothing per fragment
+      this.engine.schedule(REASSEMBLY_TIMEOUT_NS, () =>
+        ra.expire(this.engine.now, (header) => {
+          this.drop('fragment-timeout', undefined, undefined, 'IPv4 reassembly did not complete in 30 s');
+          if (header !== undefined) {
+            // RFC 792: time exceeded, code 1 (fragment reassembly), only when the first fragment arrived
+            const f = allocFrame(IP_OFF + header.length + 8);
+            f.set(header, IP_OFF);
+            f[IP_OFF + 2] = 0;
+            f[IP_OFF + 3] = header.length + 8;
+            const dev = this.devs.find((d) => d.addresses.length > 0);
+            if (dev !== undefined) this.sendIcmpError(f, header.length + 8, dev, ICMP_TIME_EXCEEDED, 1, 0);
+          }
+        }),
+      );
+      return undefined;
+    }
+    this.note(() => `IPv4 datagram of ${r.ipLen} bytes reassembled from its fragments`);
+    return r;
   }
 
   private receiveIcmp(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined): void {

@@ -93,15 +93,16 @@ function summarizeIpv4(f: Uint8Array, off: number, s: FrameSummary, vxlanPorts: 
   const l4 = off + ihl;
   if ((fragWord & 0x1fff) !== 0) {
     s.protocol = `IPv4 fragment`;
-    s.info = `proto ${proto} offset ${(fragWord & 0x1fff) * 8}`;
+    s.info = `proto ${proto} offset ${(fragWord & 0x1fff) * 8}${fragWord & 0x2000 ? '' : ' (last)'}`;
     return;
   }
+  const first = (fragWord & 0x2000) !== 0;
   if (proto === 17 && total >= ihl + 8) {
     s.protocol = 'UDP';
     s.srcPort = (f[l4]! << 8) | f[l4 + 1]!;
     s.dstPort = (f[l4 + 2]! << 8) | f[l4 + 3]!;
     const len = (f[l4 + 4]! << 8) | f[l4 + 5]!;
-    s.info = `len ${len - 8}`;
+    s.info = `len ${len - 8}${first ? ' (first fragment)' : ''}`;
     if (vxlanPorts.includes(s.dstPort) && total >= ihl + 16 + 14) {
       s.protocol = 'VXLAN';
       s.vni = (f[l4 + 12]! << 16) | (f[l4 + 13]! << 8) | f[l4 + 14]!;

@@ -104,7 +104,7 @@ export type Target = { node: string } | { ip: Ipv4 };
 /** What a step does. */
 export type StepAction =
   | { kind: 'ping'; from: string; to: Target; count: number; size?: number; ttl?: number; df?: boolean; interval?: number }
-  | { kind: 'udp'; from: string; to: Target; srcPort: number; dstPort: number; data: string; count: number; listen: boolean; listenAt?: { node: string; port: number } }
+  | { kind: 'udp'; from: string; to: Target; srcPort: number; dstPort: number; data: string; count: number; listen: boolean; listenAt?: { node: string; port: number }; size?: number; df?: boolean }
   | { kind: 'wait'; duration: number }
   | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables'; node: string }
   | { kind: 'unlink'; node: string; port: string }
@@ -610,7 +610,10 @@ function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): S
   } else {
     const uo = c.obj(ap, o.udp);
     if (uo !== undefined) {
-      c.unknownKeys(ap, uo, ['from', 'to', 'srcPort', 'dstPort', 'data', 'count', 'listen', 'listenAt']);
+      c.unknownKeys(ap, uo, ['from', 'to', 'srcPort', 'dstPort', 'data', 'count', 'listen', 'listenAt', 'size', 'df']);
+      if (uo.size !== undefined && uo.data !== undefined) c.error([...ap, 'size'], 'give either "data" or "size", not both');
+      const size = uo.size === undefined ? undefined : c.int([...ap, 'size'], uo.size, { min: 0, max: 65507 });
+      const df = uo.df === undefined ? undefined : c.bool([...ap, 'df'], uo.df);
       let listenAt: { node: string; port: number } | undefined;
       if (uo.listenAt !== undefined) {
         const t = c.str([...ap, 'listenAt'], uo.listenAt, { pattern: /^[^:]+:[0-9]{1,5}$/, what: 'NODE:PORT, where the datagram is expected (behind a DNAT)' });
@@ -632,6 +635,8 @@ function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): S
       if (from !== undefined && to !== undefined && srcPort !== undefined && dstPort !== undefined && data !== undefined && count !== undefined) {
         action = { kind: 'udp', from, to, srcPort, dstPort, data, count, listen };
         if (listenAt !== undefined) action.listenAt = listenAt;
+        if (size !== undefined) action.size = size;
+        if (df !== undefined) action.df = df;
       }
     }
   }

@@ -172,20 +172,21 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       // a node named as target is the receiver, even where tenants overlap addresses
       const target = a.listenAt !== undefined ? lab.ipNodes.get(a.listenAt.node) : 'node' in a.to ? lab.ipNodes.get(a.to.node) : [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
       const listenPort = a.listenAt?.port ?? a.dstPort;
-      const got: { from: Ipv4; data: string }[] = [];
+      const got: { from: Ipv4; data: string; bytes: number }[] = [];
       const recvStack = target === undefined ? undefined : lab.udp.get(target.name);
       const bound = a.listen && recvStack !== undefined && !recvStack.isBound(listenPort);
-      if (bound) recvStack!.bind(listenPort, (d) => got.push({ from: d.src, data: new TextDecoder().decode(d.payload) }));
-      const payload = new TextEncoder().encode(a.data);
+      if (bound) recvStack!.bind(listenPort, (d) => got.push({ from: d.src, data: new TextDecoder().decode(d.payload), bytes: d.payload.length }));
+      // `size` sends that many bytes of a repeating pattern instead of `data`
+      const payload = a.size !== undefined ? Uint8Array.from({ length: a.size }, (_, i) => 0x61 + (i % 26)) : new TextEncoder().encode(a.data);
       const errors: string[] = [];
       for (let i = 0; i < a.count; i++) {
-        const err = stack.send(a.srcPort, dst, a.dstPort, payload);
+        const err = stack.send(a.srcPort, dst, a.dstPort, payload, a.df === undefined ? {} : { df: a.df });
         if (err !== undefined) errors.push(err);
       }
       engine.runUntilIdle(STEP_LIMIT_NS);
       if (bound) recvStack!.unbind(listenPort);
       const delivered = got.length > 0;
-      const lines = [`${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}${got.length ? ` (seen from ${formatIpv4(got[0]!.from)})` : ''}`];
+      const lines = [`${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${a.size !== undefined ? `${a.size} bytes` : JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}${got.length ? ` (${got[0]!.bytes} bytes, seen from ${formatIpv4(got[0]!.from)})` : ''}`];
       for (const err of errors) lines.push(`  send failed: ${err}`);
       const drops = rec.events.filter((x) => x.kind === 'drop');
       for (const x of drops) if (x.kind === 'drop') lines.push(`  dropped at ${x.device}${x.port ? `:${x.port}` : ''}: ${x.reason}${x.detail ? ` (${x.detail})` : ''}`);
