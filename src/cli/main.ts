@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
-import { runLab } from '../scenario/run.js';
+import { execCommand, runLab, runStep } from '../scenario/run.js';
+import { buildLab } from '../scenario/build.js';
 import { traceLab } from '../scenario/trace.js';
 import { formatSpecError } from '../scenario/source.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
@@ -23,6 +24,10 @@ Usage:
                         [--pcap DIR] [--seed N] [--json] [--no-explain] [--after-steps]
                                              send one packet (UDP 88 -> 99 by default, echoed back)
                                              on a freshly powered-on lab and print every hop
+  podnet exec LAB.yaml NODE [--fresh] [--seed N] -- COMMAND [ARGS...]
+                                             run a command on a node (ping, traceroute, ip addr|route|neigh,
+                                             bridge fdb, iptables-save, conntrack -L) after the lab's steps
+                                             (or on a fresh lab with --fresh); exits with its status
   podnet --help | --version
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 on bad usage or a bad lab file.`;
@@ -34,15 +39,21 @@ interface Flags {
   positional: string[];
   values: Map<string, string>;
   bools: Set<string>;
+  /** Words after `--`, passed on untouched (exec's command). */
+  rest: string[];
 }
 
 const VALUE_FLAGS = new Set(['--pcap', '--seed', '--from', '--to', '--sport', '--dport']);
-const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version']);
+const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version', '--fresh']);
 
 function parseFlags(args: string[]): Flags {
-  const f: Flags = { positional: [], values: new Map(), bools: new Set() };
+  const f: Flags = { positional: [], values: new Map(), bools: new Set(), rest: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
+    if (a === '--') {
+      f.rest = args.slice(i + 1);
+      break;
+    }
     const eq = a.indexOf('=');
     const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     if (VALUE_FLAGS.has(name)) {
@@ -161,6 +172,26 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   return r.delivered ? 0 : 1;
 }
 
+function cmdExec(f: Flags, out: (s: string) => void): number {
+  const [, file, node] = f.positional;
+  if (file === undefined || node === undefined || f.positional.length > 3) throw new UsageError('exec takes a lab file and a node name');
+  if (f.rest.length === 0) throw new UsageError('exec needs a command after --, e.g. podnet exec lab.yaml A -- ping -c 2 E');
+  const spec = loadLab(file);
+  const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
+  const lab = buildLab(spec, seed);
+  if (!lab.ipNodes.has(node)) throw new UsageError(`${file} has no host or router named ${JSON.stringify(node)} (has: ${[...lab.ipNodes.keys()].join(', ')})`);
+  if (!f.bools.has('--fresh')) for (const s of spec.steps) runStep(lab, s);
+  let result: { status: number; stdout: string } | undefined;
+  execCommand(lab, node, f.rest, (r) => (result = r));
+  lab.engine.runUntilIdle(600_000_000_000);
+  if (result === undefined) {
+    out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
+    return 1;
+  }
+  if (result.stdout !== '') out(result.stdout);
+  return result.status;
+}
+
 /** Runs the CLI with `argv` (without node and script), printing through `out`/`err`. Returns the exit code. */
 export function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
   try {
@@ -179,6 +210,8 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
         return cmdRun(f, out);
       case 'trace':
         return cmdTrace(f, out);
+      case 'exec':
+        return cmdExec(f, out);
       case 'demo': {
         if (!f.values.has('--from')) f.values.set('--from', 'A');
         if (!f.values.has('--to')) f.values.set('--to', 'E');

@@ -16,6 +16,7 @@
  */
 import { formatCidr, formatIpv4, readIpv4, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
+import { allocFrame } from '../wire/frame-alloc.js';
 import { ICMP_DEST_UNREACH, ICMP_NET_UNREACH, emitIcmp } from '../wire/icmp.js';
 import { IPPROTO_ICMP, IPV4_DST_OFF, IPV4_FLAGS_FRAG_OFF, IPV4_MIN_HEADER_LEN, IPV4_PROTO_OFF, IPV4_SRC_OFF, IPV4_TTL_OFF, decrementTtl, emitIpv4Header } from '../wire/ipv4.js';
 import type { IpNode } from '../net/ip-node.js';
@@ -31,6 +32,8 @@ export const UDP_ENCAP_OVERHEAD = 28;
 
 /** TTL of the net-unreachable packets the proxy writes back (send_net_unreachable). */
 const NET_UNREACH_TTL = 8;
+
+const NO_OPTIONS = new Uint8Array(0);
 
 /** How an agent is set up: the `Backend` of net-conf.json plus what flanneld reads from the host. */
 export interface UdpEncapConfig {
@@ -122,7 +125,7 @@ export class UdpEncapAgent {
     this.node.note(
       () =>
         `${tun.name}: ${formatIpv4(dst)} is in ${formatCidr({ addr: peer.dst, len: peer.len })} leased by ${formatIpv4(remote)}: ` +
-        `UDP to ${formatIpv4(remote)}:${this.port}${this.decrementTtl ? ` (inner TTL ${ttl} -> ${ttl - 1})` : ''}`,
+        `UDP to ${formatIpv4(remote)}:${this.port}${this.decrementTtl ? ` (inner TTL ${ttl} -> ${(ttl - 1) & 0xff})` : ''}`,
     );
     // a failed send (no route to the peer, too big for the underlay) is dropped and counted by the node
     if (this.udp.send(this.port, remote, this.port, packet, this.local === undefined ? {} : { src: this.local }) === undefined) this.encapsulated++;
@@ -147,7 +150,7 @@ export class UdpEncapAgent {
     this.node.note(
       () =>
         `${tun.name}: datagram from ${formatIpv4(d.src)}:${d.srcPort} holds a packet for ${formatIpv4(readIpv4(packet, IPV4_DST_OFF))}: ` +
-        `written into the tun${this.decrementTtl ? ` (inner TTL ${ttl} -> ${ttl - 1})` : ''}`,
+        `written into the tun${this.decrementTtl ? ` (inner TTL ${ttl} -> ${(ttl - 1) & 0xff})` : ''}`,
     );
     // the datagram's buffer is ours once the socket handed it over: no copy
     tun.writeOwned(packet);
@@ -172,14 +175,14 @@ export class UdpEncapAgent {
     const quoteLen = ihl + 8;
     const len = IPV4_MIN_HEADER_LEN + 8 + quoteLen;
     // room for the tun's pseudo Ethernet header in front, so writing it costs no copy
-    const frame = new Uint8Array(ETH_HEADER_LEN + len);
+    const frame = allocFrame(ETH_HEADER_LEN + len);
     // the proxy copies ihl + 8 bytes whatever the packet's length; here a shorter one is padded with zeros
     const original = new Uint8Array(quoteLen);
     original.set(offender.subarray(0, Math.min(quoteLen, offender.length)));
     const src = this.tun.addresses[0]?.addr ?? 0;
     const to = readIpv4(offender, IPV4_SRC_OFF);
     emitIpv4Header(
-      { tos: 0, totalLength: len, id: 0, df: false, mf: false, fragmentOffset: 0, ttl: NET_UNREACH_TTL, protocol: IPPROTO_ICMP, checksum: 0, src, dst: to, options: new Uint8Array(0) },
+      { tos: 0, totalLength: len, id: 0, df: false, mf: false, fragmentOffset: 0, ttl: NET_UNREACH_TTL, protocol: IPPROTO_ICMP, checksum: 0, src, dst: to, options: NO_OPTIONS },
       frame,
       ETH_HEADER_LEN,
     );

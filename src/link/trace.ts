@@ -22,6 +22,9 @@ export type DropReason =
   | 'arp-timeout' // next hop never answered ARP
   | 'arp-queue-full' // too many packets waiting for one ARP resolution
   | 'no-listener' // UDP/TCP port closed
+  | 'listen-overflow' // TCP: SYN to a listener whose backlog is full (Linux ListenOverflows)
+  | 'out-of-window' // TCP: segment outside the receive window, or an ACK for unsent data (RFC 9293 §3.10.7.4)
+  | 'tcp-state' // TCP: segment not valid in the connection's state (RST to a listener, no ACK bit, ...)
   | 'unhandled-protocol' // IP protocol or ethertype nobody handles
   | 'policy' // filtered by a rule (netfilter-like)
   | 'fragment-timeout' // reassembly never completed

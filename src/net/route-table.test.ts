@@ -137,17 +137,19 @@ describe('route table maintenance', () => {
     assert.equal(t.lookup(ip('10.1.1.1'))?.dev, 'z', 'the length can come back');
   });
 
-  it('lists routes as ip route does: by destination, the default last', () => {
+  // The kernel dumps the main table in FIB trie order, by destination address, so 0.0.0.0/0 comes first
+  // (`ip route` on any Linux host starts with "default via ...").
+  it('lists routes as ip route does: by destination, the default first', () => {
     const t = new RouteTable();
     t.add({ ...net('0.0.0.0/0'), via: ip('10.0.0.1'), dev: 'eth0', proto: 'boot' });
     t.add({ ...net('10.244.1.0/24'), via: ip('192.168.56.11'), dev: 'eth1', proto: 'bird', onlink: true });
     t.add({ ...net('10.0.0.0/24'), dev: 'eth0', proto: 'kernel', scope: 'link', src: ip('10.0.0.2') });
     t.add({ ...net('172.17.0.0/16'), dev: 'docker0', proto: 'kernel', scope: 'link', src: ip('172.17.0.1'), metric: 425 });
     assert.deepEqual(t.routes().map(formatRoute), [
+      'default via 10.0.0.1 dev eth0',
       '10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.2',
       '10.244.1.0/24 via 192.168.56.11 dev eth1 proto bird onlink',
       '172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1 metric 425',
-      'default via 10.0.0.1 dev eth0',
     ]);
   });
 });

@@ -104,7 +104,9 @@ export class RouteTable {
   routes(): Route[] {
     const out: Route[] = [];
     for (const len of this.lens) for (const list of this.byLen[len]!.values()) out.push(...list);
-    return out.sort((a, b) => (a.len === 0 ? 1 : 0) - (b.len === 0 ? 1 : 0) || a.dst - b.dst || b.len - a.len || a.metric - b.metric);
+    // FIB trie order, as `ip route` dumps the main table: by destination (so the default comes first),
+    // longer prefixes of the same address first
+    return out.sort((a, b) => a.dst - b.dst || b.len - a.len || a.metric - b.metric);
   }
 }
 

@@ -12,6 +12,7 @@
 import type { Port } from '../link/device.js';
 import type { DropReason } from '../link/trace.js';
 import { formatIpv4, readIpv4, type Ipv4, type Mac } from '../wire/addr.js';
+import { allocFrame } from '../wire/frame-alloc.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPV4_DST_OFF, IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
 import { IP_OFF, type IpNode } from './ip-node.js';
@@ -75,21 +76,20 @@ export class TunDev extends NetDev {
 
   /** The process's write(2): `packet` (a bare IP packet) is copied once and received on this device. */
   write(packet: Uint8Array): void {
-    const frame = new Uint8Array(ETH_HEADER_LEN + packet.length);
+    const frame = allocFrame(ETH_HEADER_LEN + packet.length);
     frame.set(packet, ETH_HEADER_LEN);
     this.inject(frame);
   }
 
   /**
-   * write(2) without the copy, for a packet the caller gives up. When at least 14 bytes of its buffer lie
-   * before it (a datagram's payload inside the frame it arrived in), the pseudo Ethernet header is
-   * written there, over bytes the caller must no longer need; otherwise it falls back to write's copy.
+   * write(2) without the copy, for a packet the caller gives up together with the 14 bytes before it in
+   * its buffer (a datagram's payload inside the frame it arrived in; a packet built with headroom): the
+   * pseudo Ethernet header is written there. Frames share slabs (wire/frame-alloc.ts), so the bytes
+   * before a packet that was allocated on its own belong to another frame: pass such a packet to write.
+   * Throws when there are not 14 bytes before the packet (a caller bug).
    */
   writeOwned(packet: Uint8Array): void {
-    if (packet.byteOffset < ETH_HEADER_LEN) {
-      this.write(packet);
-      return;
-    }
+    if (packet.byteOffset < ETH_HEADER_LEN) throw new RangeError(`${this.name}: writeOwned needs ${ETH_HEADER_LEN} bytes of headroom, the packet has ${packet.byteOffset}`);
     this.inject(new Uint8Array(packet.buffer, packet.byteOffset - ETH_HEADER_LEN, ETH_HEADER_LEN + packet.length));
   }
 
@@ -100,7 +100,7 @@ export class TunDev extends NetDev {
   dropPacket(reason: DropReason, packet: Uint8Array, detail: string): void {
     let frame: Uint8Array | undefined;
     if (this.node.tracing) {
-      frame = new Uint8Array(ETH_HEADER_LEN + packet.length);
+      frame = allocFrame(ETH_HEADER_LEN + packet.length);
       frame.set(packet, ETH_HEADER_LEN);
       setPseudoHeader(frame);
     }

@@ -7,6 +7,7 @@ import { parseCidr, parseIpv4, parseMac, type Ipv4, type Ipv4Prefix, type Mac } 
 import type { LinkProps } from '../link/channel.js';
 import { Checker, formatPath, loadYaml, type SourceDoc, type SpecError, type SpecPath } from './source.js';
 import { parseIptablesSave, type Ruleset } from '../net/netfilter/rules.js';
+import { splitWords } from '../apps/shell.js';
 import { parseBandwidth, parseByteSize, parseDuration } from './units.js';
 
 /** apiVersion of Lab documents. */
@@ -109,7 +110,8 @@ export type StepAction =
   | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables'; node: string }
   | { kind: 'unlink'; node: string; port: string }
   | { kind: 'link'; a: { node: string; port: string }; b: { node: string; port: string } }
-  | { kind: 'fdb'; node: string; dev: string; mac: Mac; remote: Ipv4 };
+  | { kind: 'fdb'; node: string; dev: string; mac: Mac; remote: Ipv4 }
+  | { kind: 'exec'; node: string; argv: string[] };
 
 /** What a step expects. All fields optional; each one given is checked. */
 export interface StepExpect {
@@ -128,6 +130,12 @@ export interface StepExpect {
   icmp?: string;
   /** udp: the source address the receiver saw (after any NAT on the way). */
   receivedFrom?: Ipv4;
+  /** exec: the command's exit status. */
+  status?: number;
+  /** exec: lines or fragments the output must contain. */
+  contains?: string[];
+  /** exec: regular expressions the output must match. */
+  matches?: RegExp[];
 }
 
 /** One step. */
@@ -534,7 +542,7 @@ function checkFrom(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): s
   return s;
 }
 
-const STEP_KINDS = ['ping', 'udp', 'wait', 'show', 'link', 'unlink', 'fdb'] as const;
+const STEP_KINDS = ['ping', 'udp', 'wait', 'show', 'link', 'unlink', 'fdb', 'exec'] as const;
 
 function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): StepSpec | undefined {
   const o = c.obj(path, v);
@@ -548,7 +556,17 @@ function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): S
   const kind = kinds[0]!;
   const ap = [...path, kind];
   let action: StepAction | undefined;
-  if (kind === 'unlink') {
+  if (kind === 'exec') {
+    const eo = c.obj(ap, o.exec);
+    if (eo !== undefined) {
+      c.unknownKeys(ap, eo, ['node', 'command']);
+      const node = checkFrom(c, [...ap, 'node'], eo.node, nodes);
+      const cmd = c.str([...ap, 'command'], eo.command);
+      const argv = cmd === undefined ? undefined : splitWords(cmd);
+      if (cmd !== undefined && (argv === undefined || argv.length === 0)) c.error([...ap, 'command'], 'unbalanced quotes or an empty command');
+      else if (node !== undefined && argv !== undefined) action = { kind: 'exec', node, argv };
+    }
+  } else if (kind === 'unlink') {
     const end = parseEnd(c, ap, o.unlink, nodes);
     if (end !== undefined) action = { kind: 'unlink', node: end.node, port: end.port };
   } else if (kind === 'link') {
@@ -662,6 +680,7 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
     udp: ['delivered', 'drop', 'path', 'seenBy', 'icmp', 'receivedFrom'],
     show: ['macTable', 'macTableSize'],
     wait: [],
+    exec: ['status', 'contains', 'matches'],
     link: [],
     unlink: [],
     fdb: [],
@@ -675,6 +694,26 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
   if (o.delivered !== undefined) e.delivered = c.bool([...path, 'delivered'], o.delivered);
   if (o.drop !== undefined) e.drop = c.str([...path, 'drop'], o.drop);
   if (o.icmp !== undefined) e.icmp = c.str([...path, 'icmp'], o.icmp);
+  if (o.status !== undefined) e.status = c.int([...path, 'status'], o.status, { min: 0, max: 255 });
+  if (o.contains !== undefined) {
+    e.contains = [];
+    (c.arr([...path, 'contains'], o.contains) ?? []).forEach((x, i) => {
+      const t = c.str([...path, 'contains', i], x);
+      if (t !== undefined) e.contains!.push(t);
+    });
+  }
+  if (o.matches !== undefined) {
+    e.matches = [];
+    (c.arr([...path, 'matches'], o.matches) ?? []).forEach((x, i) => {
+      const t = c.str([...path, 'matches', i], x);
+      if (t === undefined) return;
+      try {
+        e.matches!.push(new RegExp(t, 'm'));
+      } catch (err) {
+        c.error([...path, 'matches', i], `not a regular expression: ${(err as Error).message}`);
+      }
+    });
+  }
   if (o.receivedFrom !== undefined) {
     const ip = c.parse([...path, 'receivedFrom'], o.receivedFrom, parseIpv4, 'an IPv4 address');
     if (ip !== undefined) e.receivedFrom = ip;

@@ -8,11 +8,11 @@ import { IpNode, icmpName } from '../net/ip-node.js';
 import { Switch } from '../link/switch.js';
 import type { Port } from '../link/device.js';
 import { VxlanDev } from '../net/vxlan.js';
-import { BridgeDev } from '../net/bridge.js';
+import { bridgeFdb, ipNeigh, ipRoute } from '../net/views.js';
 import { formatIptablesSave } from '../net/netfilter/rules.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
-import { formatRoute } from '../net/route-table.js';
 import { formatPing, ping, type PingResult } from '../apps/ping.js';
+import { Shell, literalOr, type CommandResult, type ShellContext } from '../apps/shell.js';
 import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
 import type { FrameSummary } from '../observe/summary.js';
 import { renderTable } from '../observe/table.js';
@@ -130,6 +130,22 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
     }
     dev.setFdb(a.mac, a.remote);
     r.output = `bridge fdb replace ${formatMac(a.mac)} dev ${a.dev} dst ${formatIpv4(a.remote)} (on ${a.node})`;
+    return;
+  }
+  if (a.kind === 'exec') {
+    let result: CommandResult | undefined;
+    execCommand(lab, a.node, a.argv, (x) => {
+      result = x;
+    });
+    engine.runUntilIdle(STEP_LIMIT_NS);
+    if (result === undefined) {
+      fail(`${a.argv.join(' ')} did not finish within 60 s of simulated time`);
+      return;
+    }
+    r.output = `${a.node}$ ${a.argv.join(' ')}\n${result.stdout}`;
+    if (e.status !== undefined && result.status !== e.status) fail(`exit status ${result.status}, expected ${e.status}`);
+    for (const t of e.contains ?? []) if (!result.stdout.includes(t)) fail(`output does not contain ${JSON.stringify(t)}`);
+    for (const re of e.matches ?? []) if (!re.test(result.stdout)) fail(`output does not match /${re.source}/`);
     return;
   }
   const from = lab.ipNodes.get(a.from)!;
@@ -267,33 +283,26 @@ export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fd
     const conns = nf.conntrack.entries(now);
     return `conntrack -L (${node}):\n${conns.map((c) => formatConn(c, now)).join('\n')}\nconntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`;
   }
-  if (what === 'fdb' && d instanceof IpNode) {
-    const lines: string[] = [];
-    for (const dev of d.devs) {
-      if (dev instanceof VxlanDev) {
-        for (const e of dev.fdbEntries()) lines.push(`${formatMac(e.mac)} dev ${dev.name} dst ${formatIpv4(e.remote)} self${e.static ? ' permanent' : ''}`);
-        for (const r of dev.floodList) lines.push(`00:00:00:00:00:00 dev ${dev.name} dst ${formatIpv4(r)} self permanent`);
-      } else if (dev instanceof BridgeDev) {
-        for (const e of dev.entries()) lines.push(`${formatMac(e.mac)} dev ${e.dev} master ${dev.name}`);
-      }
-    }
-    return `bridge fdb (${node}):\n${lines.join('\n')}`;
-  }
+  if (what === 'fdb' && d instanceof IpNode) return `bridge fdb (${node}):\n${bridgeFdb(d)}`;
   if (what === 'mac-table' && d instanceof Switch) {
     return `MAC table of ${node}:\n` + renderTable(['VLAN', 'MAC', 'port', 'age'], d.macTable().map((x) => [String(x.vlan), formatMac(x.mac), x.port, `${x.age.toFixed(3)}s`]));
   }
-  if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n` + d.routes.routes().map(formatRoute).join('\n');
-  if (what === 'arp' && d instanceof IpNode) {
-    const now = lab.engine.now;
-    return (
-      `ip neigh (${node}):\n` +
-      d.neighbors
-        .entries()
-        .map((n) => `${formatIpv4(n.ip)} dev ${n.dev.name}${n.state === 'INCOMPLETE' || n.state === 'FAILED' ? '' : ` lladdr ${formatMac(n.mac)}`} ${n.state === 'REACHABLE' && n.expires <= now ? 'STALE' : n.state}`)
-        .join('\n')
-    );
-  }
+  if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n${ipRoute(d)}`;
+  if (what === 'arp' && d instanceof IpNode) return `ip neigh (${node}):\n${ipNeigh(d)}`;
   return `${node}: nothing to show for ${what}`;
+}
+
+const shell = new Shell();
+
+/** Runs a command line on a node of the lab (`podnet exec`, `exec` steps); drive the engine to finish it. */
+export function execCommand(lab: LabNetwork, node: string, argv: string[], done: (r: CommandResult) => void): void {
+  const n = lab.ipNodes.get(node);
+  if (n === undefined) {
+    done({ status: 2, stdout: `no host or router named ${node}` });
+    return;
+  }
+  const ctx: ShellContext = { node: n, udp: lab.udp.get(node)!, resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress), services: new Map() };
+  shell.run(ctx, argv, done);
 }
 
 /** Re-export for the CLI. */

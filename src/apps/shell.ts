@@ -1,0 +1,214 @@
+/**
+ * The commands people type, run on an emulated node: `ping`, `traceroute`, `ip addr|route|neigh`,
+ * `bridge fdb`, `iptables-save`, `conntrack -L`, and whatever later layers add (dig, curl, nc). Each
+ * command gets its arguments as words and finishes with an exit status and the text it printed, in the
+ * real tool's layout. Argument errors get the tool's usage line and status 2, as the real tools do.
+ */
+import { parseIpv4, type Ipv4 } from '../wire/addr.js';
+import type { IpNode } from '../net/ip-node.js';
+import { bridgeFdb, ipAddr, ipNeigh, ipRoute } from '../net/views.js';
+import { formatIptablesSave } from '../net/netfilter/rules.js';
+import { formatConn } from '../net/netfilter/conntrack.js';
+import type { UdpStack } from '../transport/udp.js';
+import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
+import { DEFAULT_TRACEROUTE, formatTraceroute, traceroute, type TracerouteOptions } from './traceroute.js';
+
+/** What a command finished with. */
+export interface CommandResult {
+  status: number;
+  stdout: string;
+}
+
+/** Where a command runs. `resolve` turns a name into an address (node names, later DNS). */
+export interface ShellContext {
+  node: IpNode;
+  udp: UdpStack;
+  resolve(name: string): Ipv4 | undefined;
+  /** Extra services later layers attach (a TCP stack, a resolver), by name. */
+  services: Map<string, unknown>;
+}
+
+/** A command: reads `args` (without its own name) and calls `done` exactly once. */
+export type Command = (ctx: ShellContext, args: string[], done: (r: CommandResult) => void) => void;
+
+/** Splits a command line into words (single and double quotes, backslash escapes). */
+export function splitWords(line: string): string[] | undefined {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quote !== undefined) {
+      if (ch === quote) quote = undefined;
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      inWord = true;
+    } else if (ch === ' ' || ch === '\t') {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quote !== undefined) return undefined;
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/** A set of commands. */
+export class Shell {
+  readonly commands = new Map<string, Command>();
+
+  constructor() {
+    this.commands.set('ping', pingCommand);
+    this.commands.set('traceroute', tracerouteCommand);
+    this.commands.set('ip', ipCommand);
+    this.commands.set('bridge', bridgeCommand);
+    this.commands.set('iptables-save', (ctx, _args, done) => {
+      const nf = ctx.node.netfilter;
+      done({ status: 0, stdout: nf === undefined ? '' : formatIptablesSave(nf.ruleset) });
+    });
+    this.commands.set('conntrack', (ctx, args, done) => {
+      if (args[0] !== '-L' && args[0] !== '--dump') {
+        done({ status: 2, stdout: 'conntrack v1.4.7 (conntrack-tools): only -L is supported here' });
+        return;
+      }
+      const nf = ctx.node.netfilter;
+      const now = ctx.node.engine.now;
+      const conns = nf === undefined ? [] : nf.conntrack.entries(now);
+      done({ status: 0, stdout: [...conns.map((c) => formatConn(c, now)), `conntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`].join('\n') });
+    });
+  }
+
+  /** Runs `argv` on `ctx`; unknown commands answer as bash does (status 127). */
+  run(ctx: ShellContext, argv: string[], done: (r: CommandResult) => void): void {
+    const [name, ...args] = argv;
+    const cmd = name === undefined ? undefined : this.commands.get(name);
+    if (cmd === undefined) {
+      done({ status: 127, stdout: `bash: ${name ?? ''}: command not found (podnet knows: ${[...this.commands.keys()].sort().join(', ')})` });
+      return;
+    }
+    cmd(ctx, args, done);
+  }
+}
+
+/** Reads `-x VALUE` style options; returns the positional words or an error text. */
+function options(args: string[], withValue: string, flags: string): { opts: Map<string, string>; rest: string[] } | string {
+  const opts = new Map<string, string>();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.length === 2 && a[0] === '-' && withValue.includes(a[1]!)) {
+      const v = args[++i];
+      if (v === undefined) return `option requires an argument -- '${a[1]}'`;
+      opts.set(a[1]!, v);
+    } else if (a.length === 2 && a[0] === '-' && flags.includes(a[1]!)) opts.set(a[1]!, '');
+    else if (a.startsWith('-') && a.length > 1) return `invalid option -- '${a.slice(1)}'`;
+    else rest.push(a);
+  }
+  return { opts, rest };
+}
+
+function num(v: string | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= min && n <= max ? n : Number.NaN;
+}
+
+const pingCommand: Command = (ctx, args, done) => {
+  const usage = 'Usage: ping [-c count] [-i interval] [-s packetsize] [-t ttl] [-W timeout] [-M do|dont] destination';
+  const p = options(args, 'cistWM', 'n');
+  if (typeof p === 'string' || p.rest.length !== 1) {
+    done({ status: 2, stdout: `ping: ${typeof p === 'string' ? p : 'usage error: Destination address required'}\n${usage}` });
+    return;
+  }
+  const o: Partial<PingOptions> = {};
+  const c = num(p.opts.get('c'), 1, 1e6);
+  const i = num(p.opts.get('i'), 0.001, 3600);
+  const s = num(p.opts.get('s'), 0, 65507);
+  const t = num(p.opts.get('t'), 1, 255);
+  const w = num(p.opts.get('W'), 0.001, 3600);
+  if ([c, i, s, t, w].some((x) => Number.isNaN(x))) {
+    done({ status: 2, stdout: `ping: invalid argument\n${usage}` });
+    return;
+  }
+  if (c !== undefined) o.count = c;
+  if (i !== undefined) o.interval = Math.round(i * 1e9);
+  if (s !== undefined) o.size = s;
+  if (t !== undefined) o.ttl = t;
+  if (w !== undefined) o.timeout = Math.round(w * 1e9);
+  const m = p.opts.get('M');
+  if (m !== undefined) o.df = m !== 'dont';
+  const dst = ctx.resolve(p.rest[0]!);
+  if (dst === undefined) {
+    done({ status: 2, stdout: `ping: ${p.rest[0]}: Name or service not known` });
+    return;
+  }
+  ping(ctx.node, dst, o, (r) => done({ status: r.received > 0 ? 0 : 1, stdout: formatPing(r, o.size ?? DEFAULT_PING.size) }));
+};
+
+const tracerouteCommand: Command = (ctx, args, done) => {
+  const usage = 'Usage: traceroute [ -n ] [ -m max_ttl ] [ -q nqueries ] [ -w waittime ] [ -p port ] host [ packetlen ]';
+  const p = options(args, 'mqwp', 'nI4');
+  if (typeof p === 'string' || p.rest.length < 1 || p.rest.length > 2) {
+    done({ status: 2, stdout: typeof p === 'string' ? `${p}\n${usage}` : usage });
+    return;
+  }
+  const o: Partial<TracerouteOptions> = {};
+  const m = num(p.opts.get('m'), 1, 255);
+  const q = num(p.opts.get('q'), 1, 10);
+  const w = num(p.opts.get('w'), 0, 60);
+  const port = num(p.opts.get('p'), 1, 65535);
+  const len = num(p.rest[1], 28, 65000);
+  if ([m, q, w, port, len].some((x) => Number.isNaN(x))) {
+    done({ status: 2, stdout: `Bad option value\n${usage}` });
+    return;
+  }
+  if (m !== undefined) o.maxHops = m;
+  if (q !== undefined) o.queries = q;
+  if (w !== undefined) o.wait = Math.round(w * 1e9);
+  if (port !== undefined) o.port = port;
+  if (len !== undefined) o.packetLen = len;
+  const dst = ctx.resolve(p.rest[0]!);
+  if (dst === undefined) {
+    done({ status: 2, stdout: `${p.rest[0]}: Name or service not known\nCannot handle "host" cmdline arg \`${p.rest[0]}' on position 1 (argc 1)` });
+    return;
+  }
+  traceroute(ctx.node, ctx.udp, dst, o, (r) => done({ status: 0, stdout: formatTraceroute(r, { ...DEFAULT_TRACEROUTE, ...o }, p.opts.has('n')) }));
+};
+
+const ipCommand: Command = (ctx, args, done) => {
+  const a = args.filter((x) => x !== '-4');
+  const obj = a[0] ?? '';
+  const sub = a[1] ?? 'show';
+  const is = (full: string): boolean => obj.length > 0 && full.startsWith(obj);
+  if (!['show', 'list', 'ls'].includes(sub)) {
+    done({ status: 255, stdout: `Command "${sub}" is unknown, try "ip ${obj} help".` });
+    return;
+  }
+  if (is('address') || obj === 'a') done({ status: 0, stdout: ipAddr(ctx.node) });
+  else if (is('route') || obj === 'r') done({ status: 0, stdout: ipRoute(ctx.node) });
+  else if (is('neighbour') || is('neighbor') || obj === 'n') done({ status: 0, stdout: ipNeigh(ctx.node) });
+  else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
+};
+
+const bridgeCommand: Command = (ctx, args, done) => {
+  if (args[0] !== 'fdb' || (args[1] !== undefined && args[1] !== 'show')) {
+    done({ status: 255, stdout: 'Usage: bridge fdb [ show ]' });
+    return;
+  }
+  done({ status: 0, stdout: bridgeFdb(ctx.node) });
+};
+
+/** The usual resolver of a shell: an IPv4 literal, else a node name via `names`. */
+export function literalOr(names: (n: string) => Ipv4 | undefined): (name: string) => Ipv4 | undefined {
+  return (name) => parseIpv4(name) ?? names(name);
+}
