@@ -356,15 +356,21 @@ function parseTarget(t: string, words: string[], at: number, table: TableName, i
 }
 
 /**
- * Parses iptables-save text (`*table`, `:CHAIN POLICY [p:b]`, `-A CHAIN ...`, `COMMIT`) into `into`,
- * replacing the tables it names, as `iptables-restore` does. Jumps to chains that do not exist are errors.
+ * Parses iptables-save text (`*table`, `:CHAIN POLICY [p:b]`, `-A CHAIN ...`, `COMMIT`) into `into`, as
+ * `iptables-restore` does: all-or-nothing (on any error nothing changes), and each table named in the text
+ * is replaced. With `noflush` (iptables-restore --noflush, what kube-proxy and flanneld use) tables are
+ * merged instead: a declared chain is created or flushed, others keep their rules, and `-I`, `-D`, `-N`,
+ * `-F` and `-X` edit chains in place.
  */
-export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset()): { ok: true; ruleset: Ruleset } | { ok: false; errors: RulesError[] } {
+export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), opts: { noflush?: boolean } = {}): { ok: true; ruleset: Ruleset } | { ok: false; errors: RulesError[] } {
   const errors: RulesError[] = [];
+  const staged = new Map<TableName, Map<string, Chain>>();
   let table: TableName | undefined;
   let chains: Map<string, Chain> | undefined;
-  const jumps: { line: number; chain: string; table: TableName; target: string }[] = [];
-  text.split('\n').forEach((raw, idx) => {
+  const jumps: { line: number; table: TableName; target: string }[] = [];
+  const clone = (m: Map<string, Chain>): Map<string, Chain> => new Map([...m].map(([k, c]) => [k, { ...c, rules: [...c.rules] }]));
+  const lines = text.split('\n');
+  lines.forEach((raw, idx) => {
     const line = idx + 1;
     const s = raw.trim();
     if (s === '' || s.startsWith('#')) return;
@@ -376,7 +382,7 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset()):
         return;
       }
       table = t;
-      chains = new Map();
+      chains = opts.noflush === true ? clone(staged.get(t) ?? into[t]) : new Map();
       return;
     }
     if (table === undefined || chains === undefined) {
@@ -385,7 +391,7 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset()):
     }
     if (s === 'COMMIT') {
       for (const b of BUILTIN_CHAINS[table]) if (!chains.has(b)) chains.set(b, { name: b, policy: 'ACCEPT', rules: [], packets: 0, bytes: 0 });
-      into[table] = chains;
+      staged.set(table, chains);
       table = undefined;
       return;
     }
@@ -396,8 +402,10 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset()):
         return;
       }
       const builtin = BUILTIN_CHAINS[table].includes(m[1]!);
-      if (builtin && m[2] !== 'ACCEPT' && m[2] !== 'DROP') errors.push({ line, message: `policy of ${m[1]} must be ACCEPT or DROP` });
-      chains.set(m[1]!, { name: m[1]!, policy: builtin ? (m[2] as 'ACCEPT' | 'DROP') : undefined, rules: [], packets: 0, bytes: 0 });
+      if (builtin && m[2] !== 'ACCEPT' && m[2] !== 'DROP' && !(opts.noflush === true && m[2] === '-')) errors.push({ line, message: `policy of ${m[1]} must be ACCEPT or DROP` });
+      const old = chains.get(m[1]!);
+      const policy = builtin ? (m[2] === '-' ? (old?.policy ?? 'ACCEPT') : (m[2] as 'ACCEPT' | 'DROP')) : undefined;
+      chains.set(m[1]!, { name: m[1]!, policy, rules: [], packets: old?.packets ?? 0, bytes: old?.bytes ?? 0 });
       return;
     }
     const words = tokenize(s);
@@ -405,27 +413,59 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset()):
       errors.push({ line, message: 'unterminated quote' });
       return;
     }
-    if (words[0] !== '-A' && words[0] !== '--append') {
-      errors.push({ line, message: `expected "-A CHAIN ...", got ${JSON.stringify(words[0])}` });
-      return;
-    }
+    const op = words[0];
     const chainName = words[1];
     const chain = chainName === undefined ? undefined : chains.get(chainName);
+    if (op === '-N' || op === '--new-chain') {
+      if (chainName === undefined || chain !== undefined) errors.push({ line, message: `-N: chain ${JSON.stringify(chainName ?? '')} already exists or has no name` });
+      else chains.set(chainName, { name: chainName, policy: undefined, rules: [], packets: 0, bytes: 0 });
+      return;
+    }
     if (chain === undefined) {
       errors.push({ line, message: `chain ${JSON.stringify(chainName ?? '')} is not declared in *${table}` });
       return;
     }
-    const r = parseRule(words.slice(2), s, table);
+    if (op === '-X' || op === '--delete-chain') {
+      if (BUILTIN_CHAINS[table].includes(chain.name)) errors.push({ line, message: `-X: cannot delete built-in chain ${chain.name}` });
+      else chains.delete(chain.name);
+      return;
+    }
+    if (op === '-F' || op === '--flush') {
+      chain.rules = [];
+      return;
+    }
+    if (op !== '-A' && op !== '--append' && op !== '-I' && op !== '--insert' && op !== '-D' && op !== '--delete') {
+      errors.push({ line, message: `expected -A, -I, -D, -N, -F or -X, got ${JSON.stringify(op)}` });
+      return;
+    }
+    let rest = words.slice(2);
+    let position = 1;
+    if ((op === '-I' || op === '--insert') && /^[0-9]+$/.test(rest[0] ?? '')) {
+      position = Number(rest[0]);
+      rest = rest.slice(1);
+    }
+    // every rule is kept as iptables-save would print it: "-A CHAIN <spec>"
+    const textOf = `-A ${chain.name} ${s.slice(s.indexOf(chain.name) + chain.name.length).trim().replace(/^\d+\s+/, op === '-I' || op === '--insert' ? '' : '$&')}`.trim();
+    if (op === '-D' || op === '--delete') {
+      const i = chain.rules.findIndex((x) => x.text === textOf);
+      if (i < 0) errors.push({ line, message: `-D: no rule "${textOf}" in ${chain.name} (Bad rule: does a matching rule exist in that chain?)` });
+      else chain.rules.splice(i, 1);
+      return;
+    }
+    const r = parseRule(rest, textOf, table);
     if (typeof r === 'string') {
       errors.push({ line, message: r });
       return;
     }
-    if (r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') jumps.push({ line, chain: chainName!, table, target: r.target.chain });
-    chain.rules.push(r);
+    if (r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') jumps.push({ line, table, target: r.target.chain });
+    if (op === '-I' || op === '--insert') chain.rules.splice(Math.min(position - 1, chain.rules.length), 0, r);
+    else chain.rules.push(r);
   });
-  if (table !== undefined) errors.push({ line: text.split('\n').length, message: `table *${table} has no COMMIT` });
-  for (const j of jumps) if (!into[j.table].has(j.target)) errors.push({ line: j.line, message: `jump to chain ${JSON.stringify(j.target)}, which does not exist in *${j.table}` });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, ruleset: into };
+  if (table !== undefined) errors.push({ line: lines.length, message: `table *${table} has no COMMIT` });
+  for (const j of jumps) if (!(staged.get(j.table) ?? into[j.table]).has(j.target)) errors.push({ line: j.line, message: `jump to chain ${JSON.stringify(j.target)}, which does not exist in *${j.table}` });
+  if (errors.length > 0) return { ok: false, errors };
+  for (const [t, c] of staged) into[t] = c;
+  return { ok: true, ruleset: into };
 }
 
 /** The ruleset as `iptables-save -c` prints it (with counters). */
