@@ -1,0 +1,119 @@
+/**
+ * TCP's byte buffers: the send buffer (bytes written by the application and not yet acknowledged, read
+ * back at any offset for (re)transmission) and the reassembly queue (segments that arrived ahead of
+ * RCV.NXT, RFC 9293 §3.10.7.4 "segments with higher beginning sequence numbers may be held"). Sequence
+ * numbers here are the connection's unwrapped offsets, never the 32-bit wire values.
+ */
+
+/** A growable ring of bytes: append at the tail, copy out from any offset, consume from the head. */
+export class ByteRing {
+  private buf: Uint8Array;
+  private head = 0;
+  /** Bytes held. */
+  length = 0;
+
+  constructor(initialCapacity = 4096) {
+    let cap = 1;
+    while (cap < initialCapacity) cap *= 2;
+    this.buf = new Uint8Array(cap);
+  }
+
+  /** Appends a copy of `bytes`. */
+  push(bytes: Uint8Array): void {
+    const need = this.length + bytes.length;
+    if (need > this.buf.length) this.grow(need);
+    const cap = this.buf.length;
+    const tail = (this.head + this.length) & (cap - 1);
+    const first = Math.min(bytes.length, cap - tail);
+    this.buf.set(bytes.subarray(0, first), tail);
+    if (first < bytes.length) this.buf.set(bytes.subarray(first), 0);
+    this.length = need;
+  }
+
+  /** Copies `len` bytes starting `off` bytes after the head into `dst` at `dstOff`. Throws past the end. */
+  copyOut(off: number, len: number, dst: Uint8Array, dstOff: number): void {
+    if (off < 0 || len < 0 || off + len > this.length) throw new RangeError(`ByteRing: copyOut(${off}, ${len}) of ${this.length} bytes`);
+    const cap = this.buf.length;
+    const start = (this.head + off) & (cap - 1);
+    const first = Math.min(len, cap - start);
+    dst.set(this.buf.subarray(start, start + first), dstOff);
+    if (first < len) dst.set(this.buf.subarray(0, len - first), dstOff + first);
+  }
+
+  /** Drops `n` bytes from the head. */
+  consume(n: number): void {
+    if (n < 0 || n > this.length) throw new RangeError(`ByteRing: consume(${n}) of ${this.length} bytes`);
+    this.head = (this.head + n) & (this.buf.length - 1);
+    this.length -= n;
+  }
+
+  private grow(need: number): void {
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = new Uint8Array(cap);
+    this.copyOut(0, this.length, next, 0);
+    this.buf = next;
+    this.head = 0;
+  }
+}
+
+/** One held segment: its first sequence offset and a private copy of its data. */
+interface Held {
+  start: number;
+  data: Uint8Array;
+}
+
+/** Out-of-order segments, sorted by start; overlaps are allowed and resolved when taken. */
+export class ReassemblyQueue {
+  private readonly held: Held[] = [];
+  /** Bytes held (counting overlaps twice). */
+  bytes = 0;
+
+  /** Segments held. */
+  get size(): number {
+    return this.held.length;
+  }
+
+  /** Holds a copy of `data`, which starts at sequence offset `start`. Exact duplicates are ignored. */
+  insert(start: number, data: Uint8Array): void {
+    const h = this.held;
+    let i = h.length;
+    while (i > 0 && h[i - 1]!.start > start) i--;
+    // already held wholly by the segment before (a duplicate of an out-of-order segment)
+    const prev = h[i - 1];
+    if (prev !== undefined && prev.start <= start && prev.start + prev.data.length >= start + data.length) return;
+    h.splice(i, 0, { start, data: data.slice() });
+    this.bytes += data.length;
+  }
+
+  /**
+   * Removes and returns the bytes that continue the stream at `next` (in order, without overlap), and drops
+   * held segments wholly below it. Returns [] when the next byte has not arrived.
+   */
+  take(next: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const h = this.held;
+    while (h.length > 0 && h[0]!.start <= next) {
+      const s = h.shift()!;
+      this.bytes -= s.data.length;
+      const end = s.start + s.data.length;
+      if (end <= next) continue;
+      out.push(s.data.subarray(next - s.start));
+      next = end;
+    }
+    return out;
+  }
+
+  /** The highest sequence offset held, or -1. */
+  get highest(): number {
+    let m = -1;
+    for (const s of this.held) m = Math.max(m, s.start + s.data.length);
+    return m;
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.held.length = 0;
+    this.bytes = 0;
+  }
+}

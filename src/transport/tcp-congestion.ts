@@ -1,0 +1,94 @@
+/**
+ * Congestion control: slow start and congestion avoidance (RFC 5681 §3.1), fast retransmit and fast
+ * recovery on three duplicate ACKs (RFC 5681 §3.2) with NewReno's partial-ACK handling (RFC 6582), and the
+ * loss window after a retransmission timeout. Windows are in bytes. The connection decides what counts as
+ * a duplicate ACK and does the retransmitting; this file only keeps cwnd, ssthresh and the recovery point.
+ */
+
+/** What the connection must do after an ACK. */
+export type CongestionAction = 'none' | 'fast-retransmit' | 'retransmit-next' | 'send-more';
+
+/** NewReno state of one connection. */
+export class NewReno {
+  /** Congestion window, bytes. */
+  cwnd: number;
+  /** Slow-start threshold, bytes; "arbitrarily high" at first (RFC 5681 §3.1). */
+  ssthresh = Number.MAX_SAFE_INTEGER;
+  /** Duplicate ACKs in a row. */
+  dupAcks = 0;
+  /** True between a fast retransmit and the ACK that covers `recover`. */
+  inRecovery = false;
+  /** RFC 6582: the highest sequence offset sent when recovery (or the last timeout) began. */
+  recover = 0;
+
+  constructor(
+    private mss: number,
+    private readonly initialSegments: number,
+  ) {
+    this.cwnd = initialSegments * mss;
+  }
+
+  /** Sets the sender MSS (after the handshake, or a path MTU change); an untouched initial window follows it. */
+  setMss(mss: number): void {
+    if (this.cwnd === this.initialSegments * this.mss) this.cwnd = this.initialSegments * mss;
+    this.mss = mss;
+  }
+
+  /**
+   * An ACK of `acked` new bytes, up to offset `ack`; `flight` is what is still outstanding after it.
+   * In recovery a partial ACK asks for the next hole to be retransmitted (RFC 6582 §3.2 step 3).
+   */
+  onNewAck(acked: number, ack: number, flight: number): CongestionAction {
+    this.dupAcks = 0;
+    const mss = this.mss;
+    if (this.inRecovery) {
+      if (ack >= this.recover) {
+        // full ACK: RFC 6582 §3.2 step 3, option (1)
+        this.inRecovery = false;
+        this.cwnd = Math.min(this.ssthresh, Math.max(flight, mss) + mss);
+        return 'none';
+      }
+      // partial ACK: deflate by what was acked, add back one MSS if at least that much was
+      this.cwnd = Math.max(this.cwnd - acked + (acked >= mss ? mss : 0), mss);
+      return 'retransmit-next';
+    }
+    if (this.cwnd < this.ssthresh) {
+      // slow start, RFC 5681 eq. (2): cwnd += min(N, SMSS)
+      this.cwnd += Math.min(acked, mss);
+    } else {
+      // congestion avoidance, RFC 5681 eq. (3): about one SMSS per RTT
+      this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
+    }
+    return 'none';
+  }
+
+  /**
+   * A duplicate ACK (RFC 5681 §2) while `flight` bytes are outstanding; `ack` is its acknowledgment and
+   * `highest` the highest offset sent. The third one starts fast retransmit unless the ACK does not
+   * cover `recover` (RFC 6582 §3.2 step 2: losses from before the last recovery or timeout).
+   */
+  onDupAck(ack: number, flight: number, highest: number): CongestionAction {
+    this.dupAcks++;
+    const mss = this.mss;
+    if (this.inRecovery) {
+      // RFC 5681 §3.2 step 4: each further duplicate means a segment left the network
+      this.cwnd += mss;
+      return 'send-more';
+    }
+    if (this.dupAcks !== 3 || ack <= this.recover) return 'none';
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss); // RFC 5681 eq. (4)
+    this.recover = highest;
+    this.cwnd = this.ssthresh + 3 * mss;
+    this.inRecovery = true;
+    return 'fast-retransmit';
+  }
+
+  /** The retransmission timer expired with `flight` outstanding: RFC 5681 eq. (4), then the loss window. */
+  onTimeout(flight: number, highest: number): void {
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.cwnd = this.mss;
+    this.inRecovery = false;
+    this.dupAcks = 0;
+    this.recover = highest;
+  }
+}

@@ -1,0 +1,494 @@
+/**
+ * One TCP connection (RFC 9293) and the socket an application holds: opening, segment arrival
+ * (§3.10.7: acceptability, RST, ACK processing, data and FIN), ICMP errors, TIME-WAIT and closing, and
+ * the application API. Sending and the timers are in tcp-output.ts (the base class); the sequence spaces
+ * in tcp-send.ts and tcp-receive.ts; demultiplexing, listeners and the wire belong to the stack.
+ */
+import { ICMP_FRAG_NEEDED } from '../wire/icmp.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOption, type TcpSegment } from '../wire/tcp.js';
+import type { Engine } from '../sim/engine.js';
+import { SECOND } from '../sim/engine.js';
+import { DeadlineTimer } from './tcp-timer.js';
+import { DEFAULT_PEER_MSS, MAX_WSCALE, NO_OPTIONS, TcpOutput, type TcpSocketEvents } from './tcp-output.js';
+import type { TcpCloseReason, TcpConfig, TcpHost, TcpStats } from './tcp-types.js';
+
+export type { TcpSocketEvents } from './tcp-output.js';
+
+/** How a passive connection tells its listener about its fate (implemented by TcpListener). */
+export interface AcceptQueue {
+  /** The handshake completed. */
+  established(s: TcpSocket): void;
+  /** The half-open connection died before completing. */
+  abandoned(s: TcpSocket): void;
+}
+
+/** RFC 6298 §5.7: the RTO once data flows after a retransmitted SYN. */
+const RTO_AFTER_SYN_LOSS = 3 * SECOND;
+
+/** A TCP connection and the application's handle on it. */
+export class TcpSocket extends TcpOutput {
+  /** @internal Built by TcpStack. `mtu` is the interface MTU toward the peer. */
+  constructor(
+    host: TcpHost,
+    engine: Engine,
+    localIp: number,
+    localPort: number,
+    remoteIp: number,
+    remotePort: number,
+    config: TcpConfig,
+    mtu: number,
+    private readonly acceptQueue: AcceptQueue | undefined,
+  ) {
+    super(host, engine, localIp, localPort, remoteIp, remotePort, config, mtu, acceptQueue !== undefined);
+  }
+
+  // ---- application API -------------------------------------------------------------------------------
+
+  /** Adds an event listener. */
+  on<K extends keyof TcpSocketEvents>(event: K, fn: TcpSocketEvents[K]): this {
+    this.listeners[event].push(fn);
+    return this;
+  }
+
+  /**
+   * Queues bytes to send (copied). Returns false when more than `sndBuf` bytes are waiting, as a Node
+   * stream does: the data is still queued, and 'drain' follows. Throws after end() or close (a caller bug).
+   */
+  write(bytes: Uint8Array): boolean {
+    if (this.snd.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT') {
+      throw new Error(`tcp ${this.name}: write after ${this.snd.finQueued ? 'end()' : 'close'}`);
+    }
+    this.snd.push(bytes);
+    this.output();
+    const ok = this.snd.buf.length < this.config.sndBuf;
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  /** Sends FIN after the queued data: this side is done writing (RFC 9293 CLOSE). */
+  end(): void {
+    if (this.snd.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    this.snd.finQueued = true;
+    if (this.state === 'ESTABLISHED') this.setState('FIN-WAIT-1');
+    else if (this.state === 'CLOSE-WAIT') this.setState('LAST-ACK');
+    // in SYN-SENT / SYN-RECEIVED the FIN waits for the handshake (RFC 9293 §3.10.4)
+    this.output();
+  }
+
+  /** Aborts the connection: RST to the peer where one is due (RFC 9293 ABORT), close reason 'aborted'. */
+  destroy(): void {
+    const s = this.state;
+    if (s === 'CLOSED') return;
+    if (s === 'SYN-RECEIVED' || s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT') {
+      this.transmit({ seq: this.snd.wire(this.snd.max), ack: this.rcv.wire(this.rcv.nxt), flags: TCP_RST | TCP_ACK, window: 0, options: NO_OPTIONS });
+    }
+    this.finish('aborted');
+  }
+
+  /** Stops 'data' events; arriving bytes fill the receive buffer and the advertised window shrinks. */
+  pause(): void {
+    this.rcv.paused = true;
+  }
+
+  /** Delivers what was buffered while paused and reopens the window (sending a window update if it grew). */
+  resume(): void {
+    if (!this.rcv.paused) return;
+    this.rcv.paused = false;
+    const before = this.rcv.window;
+    for (const c of this.rcv.drain()) this.emit('data', c);
+    this.maybeEmitEnd();
+    if (!this.synchronized) return;
+    const after = this.rcv.free;
+    // RFC 9293 §3.8.6.2.2 / Linux tcp_cleanup_rbuf: tell the peer when the window grew usefully
+    if (after > before && (before < this.rcv.mss || after >= 2 * before)) this.sendAck();
+  }
+
+  /** Bytes received but not yet delivered (while paused). */
+  get bufferedBytes(): number {
+    return this.rcv.unreadBytes;
+  }
+
+  /** Bytes written and not yet acknowledged. */
+  get pendingBytes(): number {
+    return this.snd.buf.length;
+  }
+
+  /** Resolves when the handshake completes; rejects with a TcpError if it never does. */
+  connected(): Promise<TcpSocket> {
+    return new Promise((resolve, reject) => {
+      if (this.everConnected) return resolve(this);
+      if (this.closeEmitted) return reject(new TcpError(this.closeReason ?? 'closed'));
+      this.on('connect', () => resolve(this));
+      this.on('close', (r) => reject(new TcpError(r)));
+    });
+  }
+
+  /** Resolves with the close reason once the socket closes. */
+  closed(): Promise<TcpCloseReason> {
+    return new Promise((resolve) => {
+      if (this.closeEmitted) return resolve(this.closeReason ?? 'closed');
+      this.on('close', resolve);
+    });
+  }
+
+  /** Counters and estimator values. */
+  get stats(): TcpStats {
+    return {
+      ...this.counters,
+      rttSamples: this.rto.samples,
+      srttNs: this.rto.srtt,
+      rttvarNs: this.rto.rttvar,
+      rtoNs: this.rto.rto,
+      cwnd: this.cc.cwnd,
+      ssthresh: this.cc.ssthresh,
+      mss: this.snd.mss,
+    };
+  }
+
+  // ---- opening ---------------------------------------------------------------------------------------
+
+  /** @internal Active open: sends the SYN. `timeoutNs` bounds the whole handshake. */
+  openActive(timeoutNs: number | undefined): void {
+    this.setState('SYN-SENT');
+    this.sendSyn(false);
+    if (timeoutNs !== undefined) {
+      this.connectTimer = new DeadlineTimer(this.engine, () => {
+        if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') this.finish('timeout');
+      });
+      this.connectTimer.set(timeoutNs);
+    }
+  }
+
+  /** @internal Passive open: `syn` arrived at a listener. */
+  openPassive(syn: TcpSegment): void {
+    this.counters.segmentsReceived++;
+    this.takeSynOptions(syn.options);
+    this.rcv.synchronize(syn.seq, this.synWindow);
+    this.snd.wnd = this.snd.maxWnd = syn.window; // RFC 7323 §2.2: never scaled in a SYN
+    this.setState('SYN-RECEIVED');
+    this.sendSyn(true);
+  }
+
+  /** Reads MSS and window scale from the peer's SYN or SYN-ACK (RFC 7323: scaling only if both offer it). */
+  private takeSynOptions(options: readonly TcpOption[]): void {
+    let peerMss = DEFAULT_PEER_MSS;
+    let peerShift = -1;
+    for (const o of options) {
+      if (o.kind === 'mss') peerMss = o.mss;
+      else if (o.kind === 'wscale') peerShift = Math.min(o.shift, MAX_WSCALE); // RFC 7323 §2.3: > 14 counts as 14
+    }
+    this.snd.mss = Math.max(1, Math.min(this.rcv.mss, peerMss));
+    this.cc.setMss(this.snd.mss);
+    this.windowScaled = peerShift >= 0 && this.config.windowScaling;
+    if (this.windowScaled) {
+      this.snd.wscale = peerShift;
+    } else {
+      this.snd.wscale = 0;
+      this.rcv.wscale = 0;
+    }
+  }
+
+  // ---- segment arrival (RFC 9293 §3.10.7) --------------------------------------------------------------
+
+  /** @internal A segment for this connection, checksum verified. */
+  segmentArrives(seg: TcpSegment): void {
+    this.counters.segmentsReceived++;
+    if (this.state === 'SYN-SENT') {
+      this.synSentArrives(seg);
+      return;
+    }
+    if (this.state === 'CLOSED') {
+      this.drop('tcp-state', 'segment for a closed connection');
+      return;
+    }
+    const flags = seg.flags;
+    // Linux tcp_check_req: a retransmitted SYN in SYN-RECEIVED means our SYN-ACK was lost
+    if (this.state === 'SYN-RECEIVED' && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === this.rcv.irs) {
+      this.note(() => 'retransmitted SYN: SYN-ACK again');
+      this.sendSyn(true);
+      return;
+    }
+    // step 1: sequence number acceptable?
+    const a = this.rcv.accept(seg);
+    if (a === undefined) {
+      if ((flags & TCP_RST) === 0) this.sendAck();
+      const seq = this.rcv.off(seg.seq);
+      const len = seg.payload.length + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
+      if (seq + len <= this.rcv.nxt) this.counters.duplicates++;
+      if (this.state === 'TIME-WAIT' && flags & TCP_FIN) this.timeWaitTimer.set(2 * this.config.mslNs); // a retransmitted FIN
+      this.drop('out-of-window', `seq ${seg.seq} len ${len} outside RCV.NXT ${this.rcv.wire(this.rcv.nxt)} window ${this.rcv.window}`);
+      return;
+    }
+    // step 2: RST (RFC 5961 §3: only an exact match resets; other in-window RSTs get a challenge ACK)
+    if (flags & TCP_RST) {
+      if (this.rcv.off(seg.seq) !== this.rcv.nxt) {
+        this.sendAck();
+        this.drop('out-of-window', 'RST not at RCV.NXT: challenge ACK (RFC 5961)');
+      } else this.resetArrives();
+      return;
+    }
+    // step 4: SYN in a synchronized state: challenge ACK (RFC 5961 §4)
+    if (a.syn) {
+      this.sendAck();
+      this.drop('tcp-state', `SYN in ${this.state}: challenge ACK`);
+      return;
+    }
+    // step 5: ACK
+    if ((flags & TCP_ACK) === 0) {
+      this.drop('tcp-state', 'segment without ACK');
+      return;
+    }
+    const ack = this.snd.off(seg.ack);
+    if (this.state === 'SYN-RECEIVED') {
+      if (!(ack > this.snd.una && ack <= this.snd.max)) {
+        this.transmit({ seq: seg.ack, ack: 0, flags: TCP_RST, window: 0, options: NO_OPTIONS });
+        this.drop('tcp-state', `ACK ${seg.ack} does not acknowledge our SYN`);
+        return;
+      }
+      this.snd.wnd = this.snd.maxWnd = seg.window << this.snd.wscale;
+      this.snd.wl1 = a.seq;
+      this.snd.wl2 = ack;
+      this.ackAdvance(ack);
+      this.establish();
+      this.announce();
+      if (this.isClosed) return; // the application destroyed it on accept
+    }
+    if (!this.processAck(seg, a.seq, ack)) return;
+    // steps 7 and 8: text and FIN
+    if (a.data.length > 0) {
+      if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') this.receiveData(a.seq, a.data);
+      else this.drop('tcp-state', `data in ${this.state} (the peer already sent FIN)`);
+    }
+    if (a.probe) this.sendAck();
+    if (a.fin && this.rcv.peerFin < 0) this.rcv.peerFin = a.seq + a.data.length;
+    this.maybeTakeFin();
+    if (!this.isClosed) this.output();
+  }
+
+  private synSentArrives(seg: TcpSegment): void {
+    const flags = seg.flags;
+    const ack = this.snd.off(seg.ack);
+    const ackOk = (flags & TCP_ACK) !== 0 && ack > 0 && ack <= this.snd.max;
+    if ((flags & TCP_ACK) !== 0 && !ackOk) {
+      if ((flags & TCP_RST) === 0) this.transmit({ seq: seg.ack, ack: 0, flags: TCP_RST, window: 0, options: NO_OPTIONS });
+      this.drop('tcp-state', `SYN-SENT: ACK ${seg.ack} is not for our SYN`);
+      return;
+    }
+    if (flags & TCP_RST) {
+      if (ackOk) {
+        this.note(() => 'RST in answer to our SYN: connection refused');
+        this.finish('refused');
+      } else this.drop('tcp-state', 'SYN-SENT: RST without ACK');
+      return;
+    }
+    if ((flags & TCP_SYN) === 0) {
+      this.drop('tcp-state', 'SYN-SENT: neither SYN nor RST');
+      return;
+    }
+    this.takeSynOptions(seg.options);
+    this.rcv.synchronize(seg.seq, this.synWindow);
+    this.snd.wnd = this.snd.maxWnd = seg.window;
+    this.snd.wl1 = 0;
+    this.snd.wl2 = ack;
+    if (!ackOk) {
+      // simultaneous open (RFC 9293 §3.5, figure 7)
+      this.setState('SYN-RECEIVED');
+      this.sendSyn(true);
+      return;
+    }
+    this.ackAdvance(ack);
+    this.establish();
+    this.sendAck();
+    this.announce();
+    this.output();
+  }
+
+  /** The handshake completed: ESTABLISHED (or FIN-WAIT-1 if end() came first). */
+  private establish(): void {
+    this.connectTimer?.clear();
+    this.retries = 0;
+    this.everConnected = true;
+    if (this.synRetransmitted && this.rto.samples === 0) this.rto.atLeast(RTO_AFTER_SYN_LOSS);
+    this.setState(this.snd.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED');
+  }
+
+  /** Tells the application: 'connect', or the listener's accept queue for a passive open. */
+  private announce(): void {
+    if (this.acceptQueue !== undefined) this.acceptQueue.established(this);
+    else this.emit('connect');
+  }
+
+  private resetArrives(): void {
+    const s = this.state;
+    if (s === 'SYN-RECEIVED' && this.acceptQueue !== undefined) {
+      this.note(() => 'RST in SYN-RECEIVED: the half-open connection is dropped');
+      this.finish('reset');
+    } else if (s === 'SYN-RECEIVED') {
+      this.finish('refused');
+    } else if (s === 'TIME-WAIT') {
+      this.finish('closed');
+    } else {
+      this.note(() => `RST in ${s}: connection reset`);
+      this.finish('reset');
+    }
+  }
+
+  /** Step 5 for synchronized states. Returns false when the segment was consumed (dropped or closed). */
+  private processAck(seg: TcpSegment, seq: number, ack: number): boolean {
+    const snd = this.snd;
+    if (ack > snd.ackLimit) {
+      this.sendAck();
+      this.drop('out-of-window', `ACK ${seg.ack} for data not yet sent`);
+      return false;
+    }
+    const window = seg.window << snd.wscale;
+    if (ack > snd.una) {
+      this.ackAdvance(ack);
+    } else if (ack === snd.una && seg.payload.length === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && window === snd.wnd && snd.outstanding) {
+      // RFC 5681 §2: a duplicate acknowledgment
+      this.counters.dupAcksReceived++;
+      if (this.cc.onDupAck(ack, snd.max - snd.una, snd.max) === 'fast-retransmit') {
+        this.counters.fastRetransmits++;
+        this.note(() => `3 duplicate ACKs for ${seg.ack}: fast retransmit, cwnd ${this.cc.cwnd}, ssthresh ${this.cc.ssthresh}`);
+        this.retransmitFirst();
+      }
+    }
+    snd.updateWindow(seq, ack, window);
+    const finAcked = snd.finAcked;
+    if (this.state === 'FIN-WAIT-1' && finAcked) this.setState('FIN-WAIT-2');
+    else if (this.state === 'CLOSING' && finAcked) this.enterTimeWait();
+    else if (this.state === 'LAST-ACK' && finAcked) {
+      this.finish('closed');
+      return false;
+    }
+    return true;
+  }
+
+  /** The peer acknowledged everything below `ack` (> SND.UNA). */
+  private ackAdvance(ack: number): void {
+    const dataAcked = this.snd.acknowledge(ack);
+    this.counters.bytesAcked += dataAcked;
+    if (this.timedEnd >= 0 && ack >= this.timedEnd) {
+      this.rto.sample(this.engine.now - this.timedAt);
+      this.timedEnd = -1;
+    }
+    this.retries = 0;
+    this.persistBackoff = 0;
+    if (this.snd.outstanding) this.rtxTimer.set(this.rto.rto); // RFC 6298 §5.3
+    else this.rtxTimer.clear();
+    if (dataAcked > 0 && this.synchronized && this.cc.onNewAck(dataAcked, ack, this.snd.max - this.snd.una) === 'retransmit-next') {
+      this.retransmitFirst(); // NewReno partial ACK: the next hole
+    }
+    if (this.needDrain && this.snd.buf.length < this.config.sndBuf) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  private receiveData(seq: number, data: Uint8Array): void {
+    const rcv = this.rcv;
+    if (seq !== rcv.nxt) {
+      // ahead of RCV.NXT: hold it and send a duplicate ACK at once (RFC 5681 §4.2)
+      rcv.ooo.insert(seq, data);
+      this.counters.outOfOrder++;
+      this.sendAck();
+      return;
+    }
+    this.deliver(data.slice());
+    const filled = rcv.ooo.size > 0;
+    for (const chunk of rcv.ooo.take(rcv.nxt)) this.deliver(chunk);
+    this.unackedBytes += data.length;
+    // RFC 5681 §4.2: ACK at least every second full-sized segment, and at once when a hole fills
+    if (filled || this.config.delayedAckNs === 0 || this.unackedBytes >= 2 * rcv.mss) this.sendAck();
+    else if (!this.delackTimer.pending) this.delackTimer.set(this.config.delayedAckNs);
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    this.counters.bytesReceived += bytes.length;
+    const now = this.rcv.take(bytes);
+    if (now !== undefined) this.emit('data', now);
+  }
+
+  /** Step 8: the peer's FIN, once every byte before it has arrived. */
+  private maybeTakeFin(): void {
+    if (this.rcv.peerFin < 0 || this.rcv.nxt !== this.rcv.peerFin) return;
+    const s = this.state;
+    if (s !== 'ESTABLISHED' && s !== 'FIN-WAIT-1' && s !== 'FIN-WAIT-2') return;
+    this.rcv.nxt++;
+    this.sendAck();
+    if (s === 'ESTABLISHED') this.setState('CLOSE-WAIT');
+    else if (s === 'FIN-WAIT-1') this.setState('CLOSING');
+    else this.enterTimeWait();
+    this.maybeEmitEnd();
+  }
+
+  private maybeEmitEnd(): void {
+    const r = this.rcv;
+    if (this.endEmitted || r.peerFin < 0 || r.nxt <= r.peerFin || r.unreadBytes > 0 || r.paused) return;
+    this.endEmitted = true;
+    this.emit('end');
+  }
+
+  // ---- errors and closing ----------------------------------------------------------------------------
+
+  /** @internal An ICMP destination unreachable about this connection (RFC 1122 §4.2.3.9, RFC 1191). */
+  icmpUnreachable(code: number, nextHopMtu: number): void {
+    const snd = this.snd;
+    if (code === ICMP_FRAG_NEEDED && nextHopMtu >= 68) {
+      const mss = nextHopMtu - 40;
+      if (mss >= snd.mss) return;
+      this.note(() => `path MTU ${nextHopMtu}: MSS ${snd.mss} -> ${mss}, resending`);
+      snd.mss = mss;
+      this.cc.setMss(mss);
+      if (this.canSend && snd.outstanding) {
+        snd.nxt = snd.una; // not congestion: resend at the smaller size at once
+        this.output();
+      }
+      return;
+    }
+    if (this.state === 'SYN-SENT') {
+      this.note(() => `ICMP unreachable (code ${code}) while connecting`);
+      this.finish('unreachable');
+      return;
+    }
+    // Linux treats it as a soft error on an open connection: retransmission decides
+    this.note(() => `ICMP unreachable (code ${code}) on an open connection: ignored (soft error)`);
+  }
+
+  private enterTimeWait(): void {
+    this.setState('TIME-WAIT');
+    this.rtxTimer.clear();
+    this.persistTimer.clear();
+    this.delackTimer.clear();
+    this.timeWaitTimer.set(2 * this.config.mslNs);
+    this.emitClose('closed');
+  }
+
+  /** @internal Enters CLOSED, leaves the stack, and tells the application (once). */
+  override finish(reason: TcpCloseReason): void {
+    if (this.state === 'CLOSED' && this.closeEmitted) return;
+    const wasHalfOpen = this.state === 'SYN-RECEIVED' && this.acceptQueue !== undefined;
+    this.setState('CLOSED');
+    for (const t of [this.rtxTimer, this.persistTimer, this.delackTimer, this.timeWaitTimer]) t.clear();
+    this.connectTimer?.clear();
+    this.rcv.ooo.clear();
+    this.host.release(this);
+    if (wasHalfOpen) this.acceptQueue!.abandoned(this);
+    this.emitClose(reason);
+  }
+
+  private emitClose(reason: TcpCloseReason): void {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    this.closeReason = reason;
+    this.emit('close', reason);
+  }
+
+}
+
+/** A failed connect() as a promise rejection; `reason` is the close reason. */
+export class TcpError extends Error {
+  constructor(readonly reason: TcpCloseReason) {
+    super(`tcp: ${reason}`);
+  }
+}

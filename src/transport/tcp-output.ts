@@ -1,0 +1,310 @@
+/**
+ * The part of a TCP connection that sends (RFC 9293, RFC 6298, RFC 5681): the connection's state, and
+ * what goes out and when: SYNs, data under the windows, retransmissions after a timeout or three
+ * duplicate ACKs, zero-window probes, ACKs (delayed or not), with the retransmission, persist and
+ * delayed-ACK timers. Segment arrival and the application API are in tcp-connection.ts, which extends it,
+ * as Linux splits tcp_output.c from tcp_input.c.
+ */
+import { formatIpv4 } from '../wire/addr.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOption } from '../wire/tcp.js';
+import type { Engine } from '../sim/engine.js';
+import type { DropReason } from '../link/trace.js';
+import { NewReno } from './tcp-congestion.js';
+import { ReceiveSpace } from './tcp-receive.js';
+import { RtoEstimator } from './tcp-rto.js';
+import { SendSpace } from './tcp-send.js';
+import { DeadlineTimer } from './tcp-timer.js';
+import type { OutSegment, TcpCloseReason, TcpConfig, TcpHost, TcpState, TcpTuple } from './tcp-types.js';
+
+/** Events of a socket and their listeners' signatures. */
+export interface TcpSocketEvents {
+  /** The handshake completed (active open). */
+  connect: () => void;
+  /** Bytes arrived in order. The array is the listener's to keep. */
+  data: (bytes: Uint8Array) => void;
+  /** The peer sent FIN and every byte before it was delivered. */
+  end: () => void;
+  /** The send buffer drained below `sndBuf` after a write() returned false. */
+  drain: () => void;
+  /** The connection is over for the application (TIME-WAIT may linger in the stack). Fires once. */
+  close: (reason: TcpCloseReason) => void;
+}
+
+/** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option. */
+export const DEFAULT_PEER_MSS = 536;
+/** RFC 7323 §2.3: the largest window scale shift. */
+export const MAX_WSCALE = 14;
+/** An empty option list. */
+export const NO_OPTIONS: readonly TcpOption[] = [];
+
+/** A connection's state and its sending half; TcpSocket adds arrival and the application API. */
+export abstract class TcpOutput implements TcpTuple {
+  /** The RFC 9293 state. */
+  state: TcpState = 'CLOSED';
+  /** Why it closed, once it has. */
+  closeReason: TcpCloseReason | undefined = undefined;
+
+  protected readonly snd: SendSpace;
+  protected readonly rcv: ReceiveSpace;
+  protected readonly rto: RtoEstimator;
+  protected readonly cc: NewReno;
+  protected readonly rtxTimer: DeadlineTimer;
+  protected readonly persistTimer: DeadlineTimer;
+  protected readonly delackTimer: DeadlineTimer;
+  protected readonly timeWaitTimer: DeadlineTimer;
+  protected connectTimer: DeadlineTimer | undefined = undefined;
+  protected retries = 0;
+  protected persistBackoff = 0;
+  protected synRetransmitted = false;
+  /** Both SYNs carried window scale (RFC 7323 §1.3). */
+  protected windowScaled = false;
+  /** Karn's rule: the segment being timed ends at timedEnd (-1: none), sent at timedAt. */
+  protected timedEnd = -1;
+  protected timedAt = 0;
+  /** In-order bytes received since our last ACK (delayed ACKs). */
+  protected unackedBytes = 0;
+  protected needDrain = false;
+  protected endEmitted = false;
+  protected closeEmitted = false;
+  protected everConnected = false;
+  protected readonly counters = {
+    segmentsSent: 0,
+    segmentsReceived: 0,
+    bytesSent: 0,
+    bytesAcked: 0,
+    bytesReceived: 0,
+    retransmissions: 0,
+    fastRetransmits: 0,
+    timeouts: 0,
+    dupAcksReceived: 0,
+    outOfOrder: 0,
+    duplicates: 0,
+    windowProbes: 0,
+  };
+  protected readonly listeners: { [K in keyof TcpSocketEvents]: TcpSocketEvents[K][] } = { connect: [], data: [], end: [], drain: [], close: [] };
+
+  /** `mtu` is the interface MTU toward the peer. */
+  constructor(
+    protected readonly host: TcpHost,
+    protected readonly engine: Engine,
+    readonly localIp: number,
+    readonly localPort: number,
+    readonly remoteIp: number,
+    readonly remotePort: number,
+    readonly config: TcpConfig,
+    mtu: number,
+    /** True for a connection a listener accepted (SYN-ACK retries apply, not SYN retries). */
+    protected readonly passive: boolean,
+  ) {
+    // RFC 9293 §3.4.1 wants a clock plus a keyed hash; a draw from the seeded PRNG is enough here
+    this.snd = new SendSpace(engine.rng.nextU32(), Math.min(mtu - 40, DEFAULT_PEER_MSS));
+    this.rcv = new ReceiveSpace(config.rcvBuf, mtu - 40);
+    // the scale we would use: the smallest shift that lets the 16-bit field express the whole buffer
+    while (this.rcv.wscale < MAX_WSCALE && config.rcvBuf / 2 ** this.rcv.wscale > 0xffff) this.rcv.wscale++;
+    this.rto = new RtoEstimator({ initialRtoNs: config.initialRtoNs, minRtoNs: config.minRtoNs, maxRtoNs: config.maxRtoNs, granularityNs: config.clockGranularityNs });
+    this.cc = new NewReno(this.snd.mss, config.initialCwndSegments);
+    this.rtxTimer = new DeadlineTimer(engine, () => this.onRetransmitTimeout());
+    this.persistTimer = new DeadlineTimer(engine, () => this.onPersistTimeout());
+    this.delackTimer = new DeadlineTimer(engine, () => this.sendAck());
+    this.timeWaitTimer = new DeadlineTimer(engine, () => this.finish('closed'));
+  }
+
+  // ---- output ----------------------------------------------------------------------------------------
+
+  /** The window a SYN or SYN-ACK announces (unscaled, so at most 65535). */
+  protected get synWindow(): number {
+    return Math.min(this.config.rcvBuf, 0xffff);
+  }
+
+  /** Sends (or resends) our SYN, or SYN-ACK with `withAck`, and arms the retransmission timer. */
+  protected sendSyn(withAck: boolean): void {
+    const options: TcpOption[] = [{ kind: 'mss', mss: this.rcv.mss }];
+    // RFC 7323 §1.3: a SYN-ACK carries window scale only if the SYN did
+    if (this.config.windowScaling && (!withAck || this.windowScaled)) options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.rcv.wscale });
+    this.transmit({ seq: this.snd.wire(0), ack: withAck ? this.rcv.wire(this.rcv.nxt) : 0, flags: TCP_SYN | (withAck ? TCP_ACK : 0), window: this.synWindow, options });
+    if (this.snd.max === 0) {
+      this.timedEnd = 1;
+      this.timedAt = this.engine.now;
+    }
+    this.snd.nxt = this.snd.max = 1;
+    this.rtxTimer.set(this.rto.rto);
+  }
+
+  /** Sends what the windows allow; arms the persist timer when the peer's window holds data back. */
+  protected output(): void {
+    if (!this.canSend) return;
+    const snd = this.snd;
+    for (let next = snd.next(this.cc.cwnd, this.config.noDelay); next !== undefined; next = snd.next(this.cc.cwnd, this.config.noDelay)) {
+      this.sendData(snd.nxt, next.len, next.fin);
+      snd.nxt += next.len + (next.fin ? 1 : 0);
+      if (snd.nxt > snd.max) snd.max = snd.nxt;
+    }
+    if (snd.waiting && !snd.outstanding && !this.persistTimer.pending) this.persistTimer.set(this.persistInterval());
+  }
+
+  /** Sends `len` data bytes from offset `off`, plus FIN if `fin`; times it and arms the RTO timer (RFC 6298 §5.1). */
+  protected sendData(off: number, len: number, fin: boolean): void {
+    const snd = this.snd;
+    const end = off + len + (fin ? 1 : 0);
+    const isRetransmit = off < snd.max;
+    this.transmit({
+      seq: snd.wire(off),
+      ack: this.rcv.wire(this.rcv.nxt),
+      flags: TCP_ACK | (fin ? TCP_FIN : 0) | (len > 0 && off + len === snd.dataEnd ? TCP_PSH : 0),
+      window: 0, // filled in by transmit
+      options: NO_OPTIONS,
+      from: snd.buf,
+      off: snd.bufOffset(off),
+      len,
+    });
+    this.counters.bytesSent += len;
+    if (isRetransmit) {
+      this.counters.retransmissions++;
+      if (this.timedEnd > off) this.timedEnd = -1; // Karn's rule: never time a retransmitted segment
+    } else if (this.timedEnd < 0) {
+      this.timedEnd = end;
+      this.timedAt = this.engine.now;
+    }
+    this.persistTimer.clear();
+    if (!this.rtxTimer.pending) this.rtxTimer.set(this.rto.rto);
+  }
+
+  /** Retransmits the first unacknowledged segment (fast retransmit, NewReno partial ACK). */
+  protected retransmitFirst(): void {
+    const snd = this.snd;
+    const len = Math.min(snd.mss, Math.max(0, Math.min(snd.dataEnd, snd.max) - snd.una));
+    const fin = snd.finQueued && snd.una + len === snd.dataEnd && snd.max > snd.dataEnd;
+    if (len === 0 && !fin) return;
+    this.sendData(snd.una, len, fin);
+    const end = snd.una + len + (fin ? 1 : 0);
+    if (snd.nxt < end) snd.nxt = end;
+  }
+
+  protected onRetransmitTimeout(): void {
+    const s = this.state;
+    if (s === 'SYN-SENT' || s === 'SYN-RECEIVED') {
+      this.retries++;
+      const limit = s === 'SYN-SENT' || !this.passive ? this.config.synRetries : this.config.synAckRetries;
+      const what = s === 'SYN-SENT' ? 'SYN' : 'SYN-ACK';
+      if (this.retries > limit) {
+        this.note(() => `${what} retransmitted ${limit} times: giving up`);
+        this.finish('timeout');
+        return;
+      }
+      this.counters.timeouts++;
+      this.counters.retransmissions++;
+      this.synRetransmitted = true;
+      this.timedEnd = -1;
+      this.rto.backoff();
+      this.note(() => `${what} timeout: retransmission ${this.retries}, next RTO ${this.rto.rto / 1e6} ms`);
+      this.sendSyn(s === 'SYN-RECEIVED');
+      return;
+    }
+    const snd = this.snd;
+    if (!this.canSend || !snd.outstanding) return;
+    this.retries++;
+    if (this.retries > this.config.retries) {
+      this.note(() => `retransmitted ${this.config.retries} times without an ACK: connection timed out`);
+      this.finish('timeout');
+      return;
+    }
+    this.counters.timeouts++;
+    this.cc.onTimeout(snd.max - snd.una, snd.max);
+    this.rto.backoff();
+    this.timedEnd = -1;
+    this.note(() => `retransmission timeout: resending from ${snd.wire(snd.una)}, RTO now ${this.rto.rto / 1e6} ms, cwnd ${this.cc.cwnd}`);
+    // go back N: resend from SND.UNA as the (now one-segment) window allows
+    snd.nxt = snd.una;
+    this.rtxTimer.set(this.rto.rto);
+    this.output();
+  }
+
+  protected onPersistTimeout(): void {
+    const snd = this.snd;
+    if (!this.canSend || snd.outstanding) return;
+    const avail = snd.dataEnd - snd.nxt;
+    if (avail <= 0) return;
+    const usable = snd.una + snd.wnd - snd.nxt;
+    if (usable > 0) {
+      // a window too small for SWS avoidance: send what fits after all (RFC 9293 §3.8.6.2.1 override)
+      const len = Math.min(avail, usable, snd.mss);
+      this.sendData(snd.nxt, len, false);
+      snd.nxt += len;
+      if (snd.nxt > snd.max) snd.max = snd.nxt;
+      return;
+    }
+    // zero window: probe with one byte beyond it (RFC 9293 §3.8.6.1); SND.NXT stays
+    this.counters.windowProbes++;
+    this.note(() => `zero window: probe ${this.persistBackoff + 1}`);
+    this.transmit({ seq: snd.wire(snd.nxt), ack: this.rcv.wire(this.rcv.nxt), flags: TCP_ACK, window: 0, options: NO_OPTIONS, from: snd.buf, off: snd.bufOffset(snd.nxt), len: 1 });
+    snd.probeEnd = Math.max(snd.probeEnd, snd.nxt + 1);
+    this.persistBackoff++;
+    this.persistTimer.set(this.persistInterval());
+  }
+
+  protected persistInterval(): number {
+    return Math.min(this.rto.rto * 2 ** this.persistBackoff, this.config.maxRtoNs);
+  }
+
+  /** Sends a bare ACK now (and cancels a delayed one). Its sequence number is SND.MAX, as Linux's is. */
+  protected sendAck(): void {
+    if (this.state === 'CLOSED' || this.state === 'SYN-SENT') return;
+    this.transmit({ seq: this.snd.wire(this.snd.max), ack: this.rcv.wire(this.rcv.nxt), flags: TCP_ACK, window: 0, options: NO_OPTIONS });
+  }
+
+  /** Every segment leaves here: fills in the window (when ACK is set and it is not a SYN or RST) and counts. */
+  protected transmit(s: OutSegment): void {
+    if ((s.flags & TCP_ACK) !== 0 && (s.flags & (TCP_SYN | TCP_RST)) === 0) {
+      s.window = this.rcv.advertise();
+      this.unackedBytes = 0;
+      this.delackTimer.clear();
+    }
+    this.counters.segmentsSent++;
+    this.host.transmit(this, s);
+  }
+
+  /** "10.0.0.1:32768 > 10.0.0.2:80", for messages. */
+  get name(): string {
+    return `${formatIpv4(this.localIp)}:${this.localPort} > ${formatIpv4(this.remoteIp)}:${this.remotePort}`;
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------
+
+  /** State read through a getter, so TypeScript does not narrow it across calls that change it. */
+  protected get isClosed(): boolean {
+    return this.state === 'CLOSED';
+  }
+
+  protected get synchronized(): boolean {
+    const s = this.state;
+    return s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'SYN-RECEIVED';
+  }
+
+  /** States in which data and FIN may be sent. */
+  protected get canSend(): boolean {
+    const s = this.state;
+    return s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-1' || s === 'CLOSING' || s === 'LAST-ACK';
+  }
+
+  protected setState(s: TcpState): void {
+    const from = this.state;
+    if (from === s) return;
+    this.state = s;
+    this.note(() => `${from} -> ${s}`);
+  }
+
+  protected note(message: () => string): void {
+    this.host.note(() => `TCP ${this.name}: ${message()}`);
+  }
+
+  protected drop(reason: DropReason, detail: string): void {
+    this.host.drop(reason, `TCP ${this.name}: ${detail}`);
+  }
+
+  protected emit<K extends keyof TcpSocketEvents>(event: K, ...args: Parameters<TcpSocketEvents[K]>): void {
+    for (const fn of this.listeners[event].slice()) (fn as (...a: unknown[]) => void)(...args);
+  }
+
+  /** Enters CLOSED, leaves the stack, and tells the application (once). */
+  abstract finish(reason: TcpCloseReason): void;
+}

@@ -1,0 +1,172 @@
+/**
+ * TCP's parts on their own: the RFC 6298 estimator with numbers worked by hand, NewReno's window
+ * arithmetic (RFC 5681, RFC 6582), the send ring and reassembly queue, and the deadline timer.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Engine, MS, SECOND } from '../sim/engine.js';
+import { ByteRing, ReassemblyQueue } from './tcp-buffers.js';
+import { NewReno } from './tcp-congestion.js';
+import { RtoEstimator } from './tcp-rto.js';
+import { DeadlineTimer } from './tcp-timer.js';
+
+const LINUX_RTO = { initialRtoNs: 1 * SECOND, minRtoNs: 200 * MS, maxRtoNs: 120 * SECOND, granularityNs: 1 * MS };
+
+describe('RFC 6298 estimator', () => {
+  it('starts at 1 s, then follows §2.2 and §2.3 (worked by hand)', () => {
+    const e = new RtoEstimator(LINUX_RTO);
+    assert.equal(e.rto, 1 * SECOND);
+    // first sample R = 100 ms: SRTT = R, RTTVAR = R/2, RTO = SRTT + max(G, 4 RTTVAR) = 100 + 200 = 300 ms
+    e.sample(100 * MS);
+    assert.deepEqual([e.srtt, e.rttvar, e.rto], [100 * MS, 50 * MS, 300 * MS]);
+    // R' = 200 ms: RTTVAR = 3/4 * 50 + 1/4 * |100 - 200| = 62.5; SRTT = 7/8 * 100 + 1/8 * 200 = 112.5;
+    // RTO = 112.5 + 4 * 62.5 = 362.5 ms
+    e.sample(200 * MS);
+    assert.deepEqual([e.srtt, e.rttvar, e.rto], [112.5 * MS, 62.5 * MS, 362.5 * MS]);
+    assert.equal(e.samples, 2);
+  });
+
+  it('doubles on each expiry up to the ceiling (§5.5), and a new sample ends the backoff', () => {
+    const e = new RtoEstimator(LINUX_RTO);
+    e.sample(100 * MS);
+    const seen: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      e.backoff();
+      seen.push(e.rto / MS);
+    }
+    assert.deepEqual(seen, [600, 1200, 2400, 4800, 9600, 19200, 38400, 76800, 120000, 120000, 120000, 120000]);
+    e.sample(100 * MS);
+    assert.ok(e.rto < 1 * SECOND);
+  });
+
+  it('never goes below the floor, and G counts when the variance is tiny', () => {
+    const e = new RtoEstimator(LINUX_RTO);
+    e.sample(1 * MS);
+    assert.equal(e.rto, 200 * MS);
+    const fine = new RtoEstimator({ ...LINUX_RTO, minRtoNs: 0 });
+    for (let i = 0; i < 200; i++) fine.sample(10 * MS);
+    assert.equal(fine.rto, 11 * MS, 'SRTT 10 ms + G 1 ms once RTTVAR has decayed below G/4');
+  });
+});
+
+describe('NewReno', () => {
+  const MSS = 1000;
+
+  it('grows by one MSS per ACK in slow start and about one MSS per RTT in congestion avoidance', () => {
+    const cc = new NewReno(MSS, 10);
+    assert.equal(cc.cwnd, 10_000);
+    cc.onNewAck(2000, 2001, 0);
+    assert.equal(cc.cwnd, 11_000, 'RFC 5681 eq. (2): min(N, SMSS)');
+    cc.ssthresh = 11_000;
+    cc.onNewAck(1000, 3001, 0);
+    assert.equal(cc.cwnd, 11_000 + Math.floor((1000 * 1000) / 11_000), 'eq. (3): SMSS*SMSS/cwnd');
+  });
+
+  it('enters fast recovery on the third duplicate ACK, inflates, deflates on a partial ACK, exits on a full one', () => {
+    const cc = new NewReno(MSS, 10);
+    const flight = 10_000;
+    assert.equal(cc.onDupAck(1, flight, 10_001), 'none');
+    assert.equal(cc.onDupAck(1, flight, 10_001), 'none');
+    assert.equal(cc.onDupAck(1, flight, 10_001), 'fast-retransmit');
+    assert.deepEqual([cc.ssthresh, cc.cwnd, cc.recover, cc.inRecovery], [5000, 8000, 10_001, true], 'ssthresh = flight/2, cwnd = ssthresh + 3 MSS');
+    assert.equal(cc.onDupAck(1, flight, 10_001), 'send-more');
+    assert.equal(cc.cwnd, 9000);
+    // partial ACK of 3000 bytes: cwnd - 3000 + MSS, and the next hole goes out
+    assert.equal(cc.onNewAck(3000, 3001, 7000), 'retransmit-next');
+    assert.equal(cc.cwnd, 7000);
+    // full ACK covering recover: cwnd = min(ssthresh, max(flight, MSS) + MSS)
+    assert.equal(cc.onNewAck(7000, 10_001, 0), 'none');
+    assert.deepEqual([cc.cwnd, cc.inRecovery], [2000, false]);
+  });
+
+  it('does not fast-retransmit again for losses from before the last recovery (RFC 6582 §3.2 step 2)', () => {
+    const cc = new NewReno(MSS, 10);
+    cc.onTimeout(10_000, 20_001);
+    assert.deepEqual([cc.cwnd, cc.ssthresh], [1000, 5000], 'loss window and half the flight');
+    for (let i = 0; i < 3; i++) assert.equal(cc.onDupAck(15_001, 5000, 20_001), 'none');
+  });
+
+  it('keeps ssthresh at least two segments', () => {
+    const cc = new NewReno(MSS, 10);
+    cc.onTimeout(1500, 1501);
+    assert.equal(cc.ssthresh, 2000);
+  });
+});
+
+describe('tcp buffers', () => {
+  it('ByteRing reads back any range across wrap-around and growth', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 400 })), { maxLength: 30 }), (ops) => {
+        const ring = new ByteRing(16);
+        let model: number[] = [];
+        for (const [bytes, consume] of ops) {
+          ring.push(bytes);
+          model.push(...bytes);
+          const n = Math.min(consume, model.length);
+          ring.consume(n);
+          model = model.slice(n);
+          assert.equal(ring.length, model.length);
+          const off = Math.floor(model.length / 3);
+          const out = new Uint8Array(model.length - off);
+          ring.copyOut(off, out.length, out, 0);
+          assert.deepEqual([...out], model.slice(off));
+        }
+      }),
+    );
+  });
+
+  it('ByteRing throws on reads past its end (a caller bug)', () => {
+    const ring = new ByteRing();
+    ring.push(new Uint8Array(10));
+    assert.throws(() => ring.copyOut(5, 6, new Uint8Array(6), 0), RangeError);
+    assert.throws(() => ring.consume(11), RangeError);
+  });
+
+  it('ReassemblyQueue yields the stream in order from overlapping, duplicated, out-of-order pieces', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 199 }), fc.integer({ min: 1, max: 40 })), { maxLength: 40 }), fc.nat(), (pieces, seed) => {
+        const stream = Uint8Array.from({ length: 240 }, (_, i) => (i * 7 + seed) & 0xff);
+        const q = new ReassemblyQueue();
+        let next = 0;
+        const out: number[] = [];
+        const all: [number, number][] = [...pieces, [0, 240]]; // finally the whole stream, so it completes
+        for (const [start, len] of all) {
+          const end = Math.min(start + len, 240);
+          if (end <= next) continue;
+          const s = Math.max(start, next);
+          if (s === next) {
+            out.push(...stream.subarray(s, end));
+            next = end;
+            for (const c of q.take(next)) {
+              out.push(...c);
+              next += c.length;
+            }
+          } else q.insert(s, stream.subarray(s, end));
+        }
+        assert.deepEqual(out, [...stream]);
+        assert.equal(q.size, 0);
+      }),
+    );
+  });
+});
+
+describe('DeadlineTimer', () => {
+  it('fires once at the latest deadline set, or earlier when moved earlier, and never after clear', () => {
+    const engine = new Engine(1);
+    const fired: number[] = [];
+    const t = new DeadlineTimer(engine, () => fired.push(engine.now));
+    t.set(100);
+    t.set(300); // moved later: the event at 100 re-arms itself
+    engine.run(200);
+    assert.deepEqual(fired, []);
+    t.set(50); // from 200: 250, earlier than 300
+    engine.run(1000);
+    assert.deepEqual(fired, [250]);
+    t.set(10);
+    t.clear();
+    engine.run(2000);
+    assert.deepEqual(fired, [250]);
+    assert.equal(t.pending, false);
+  });
+});

@@ -1,0 +1,347 @@
+/**
+ * The TCP layer of one IP node: demultiplexes segments to connections by their four numbers, runs
+ * listeners (the LISTEN state, the backlog), answers segments for no connection with RST (RFC 9293
+ * §3.10.7.1: a connection to a closed port is refused), hands ICMP errors to the connection they quote,
+ * and writes segments onto the wire in place. The state machine itself lives in tcp-connection.ts.
+ */
+import { formatIpv4, prefixMask, readIpv4, type Ipv4 } from '../wire/addr.js';
+import { readU16 } from '../wire/bytes.js';
+import { IPPROTO_TCP, IPV4_DST_OFF, IPV4_SRC_OFF } from '../wire/ipv4.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, emitTcpHeader, parseTcp, tcpHeaderLength, verifyTcpChecksum, writeTcpChecksum, type TcpSegment } from '../wire/tcp.js';
+import type { DropReason } from '../link/trace.js';
+import { IP_OFF, type IcmpEvent, type IpNode, type SendError } from '../net/ip-node.js';
+import type { NetDev } from '../net/netdev.js';
+import { TcpSocket, type AcceptQueue } from './tcp-connection.js';
+import { DEFAULT_TCP, type OutSegment, type TcpConfig, type TcpHost, type TcpTuple } from './tcp-types.js';
+
+/** Options of listen(): the backlog and any per-connection tunables. */
+export interface TcpListenOptions extends Partial<TcpConfig> {
+  /** Connections the listener may hold that the application has not accepted, half-open ones included. Default 511 (Node's). */
+  backlog?: number;
+}
+
+/** Options of connect(). */
+export interface TcpConnectOptions extends Partial<TcpConfig> {
+  /** Local port; an ephemeral one (32768-60999, Linux ip_local_port_range) when omitted. */
+  srcPort?: number;
+  /** Give up the handshake after this long ('timeout'), before the SYN retries run out. */
+  timeoutNs?: number;
+}
+
+/** Receives each connection a listener accepts. */
+export type TcpConnectionHandler = (socket: TcpSocket) => void;
+
+/** Loopback MTU: Linux lo has 65536, but an IPv4 packet stops at 65535 (so the MSS is 65495, as Linux announces on lo). */
+const LOOPBACK_MTU = 65535;
+
+/** A listening port (RFC 9293 LISTEN). */
+export class TcpListener implements AcceptQueue {
+  private halfOpen = 0;
+  private readonly queue: TcpSocket[] = [];
+  private accepting = true;
+  /** True after close(). */
+  closed = false;
+
+  constructor(
+    private readonly stack: TcpStack,
+    readonly port: number,
+    readonly backlog: number,
+    readonly config: TcpConfig,
+    private readonly onConnection: TcpConnectionHandler,
+  ) {}
+
+  /** Connections counted against the backlog: half-open plus established and not yet accepted. */
+  get held(): number {
+    return this.halfOpen + this.queue.length;
+  }
+
+  /** True when a new SYN would overflow the backlog. */
+  get full(): boolean {
+    return this.held >= this.backlog;
+  }
+
+  /** Stops handing connections to the application; completed ones wait in the accept queue (and fill the backlog). */
+  pause(): void {
+    this.accepting = false;
+  }
+
+  /** Hands over the queued connections and those that follow. */
+  resume(): void {
+    this.accepting = true;
+    while (this.accepting && this.queue.length > 0) this.onConnection(this.queue.shift()!);
+  }
+
+  /** Stops listening; connections not yet accepted are reset, as Linux does on close(listen_fd). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stack.unlisten(this);
+    for (const s of this.queue.splice(0)) s.destroy();
+  }
+
+  /** @internal */
+  halfOpened(): void {
+    this.halfOpen++;
+  }
+
+  /** @internal The handshake of `s` completed. */
+  established(s: TcpSocket): void {
+    this.halfOpen--;
+    if (this.closed) {
+      s.destroy();
+      return;
+    }
+    if (this.accepting) this.onConnection(s);
+    else this.queue.push(s);
+  }
+
+  /** @internal A half-open connection died. */
+  abandoned(_s: TcpSocket): void {
+    this.halfOpen--;
+  }
+}
+
+/** The TCP layer of one node. */
+export class TcpStack implements TcpHost {
+  /** Defaults for this node's connections (each connect/listen may override). */
+  readonly config: TcpConfig;
+  /** Resets sent for segments that matched no connection or listener. */
+  resetsSent = 0;
+  private readonly conns = new Map<string, TcpSocket>();
+  private readonly listeners = new Map<number, TcpListener>();
+  private readonly portUse = new Map<number, number>();
+  private ephemeral = 32768; // Linux ip_local_port_range starts here
+  /** The frame being handled, so drops inside a connection trace it. */
+  private current: Uint8Array | undefined = undefined;
+
+  constructor(
+    readonly node: IpNode,
+    config: Partial<TcpConfig> = {},
+  ) {
+    this.config = { ...DEFAULT_TCP, ...config };
+    node.setProtocolHandler(IPPROTO_TCP, (frame, ipLen, dev) => this.receive(frame, ipLen, dev));
+    node.onIcmp((ev) => this.icmp(ev));
+  }
+
+  // ---- application API -------------------------------------------------------------------------------
+
+  /** Listens on `port` (0: an ephemeral one). Throws if the port already listens (EADDRINUSE, a caller bug). */
+  listen(port: number, onConnection: TcpConnectionHandler): TcpListener;
+  listen(port: number, opts: TcpListenOptions, onConnection: TcpConnectionHandler): TcpListener;
+  listen(port: number, a: TcpListenOptions | TcpConnectionHandler, b?: TcpConnectionHandler): TcpListener {
+    const opts = typeof a === 'function' ? {} : a;
+    const handler = typeof a === 'function' ? a : b!;
+    const p = port === 0 ? this.pickEphemeral() : port;
+    if (this.listeners.has(p)) throw new Error(`${this.node.name}: TCP port ${p} already listening`);
+    const { backlog, ...config } = opts;
+    const l = new TcpListener(this, p, backlog ?? 511, { ...this.config, ...config }, handler);
+    this.listeners.set(p, l);
+    return l;
+  }
+
+  /**
+   * Opens a connection to `dst`:`port` and returns its socket at once (in SYN-SENT); `onConnect`, if
+   * given, runs when the handshake completes. Failure arrives as the 'close' event ('refused', 'timeout',
+   * 'unreachable'). Throws if the chosen local port already has this connection (a caller bug).
+   */
+  connect(dst: Ipv4, port: number, opts: TcpConnectOptions = {}, onConnect?: (s: TcpSocket) => void): TcpSocket {
+    const { srcPort, timeoutNs, ...overrides } = opts;
+    const config = { ...this.config, ...overrides };
+    const path = this.pathTo(dst);
+    const localIp = path?.src ?? this.node.primaryAddress ?? 0;
+    const lport = srcPort ?? this.pickEphemeral();
+    const key = connKey(localIp, lport, dst, port);
+    if (this.conns.has(key)) throw new Error(`${this.node.name}: TCP ${formatIpv4(localIp)}:${lport} -> ${formatIpv4(dst)}:${port} already exists`);
+    const s = new TcpSocket(this, this.node.engine, localIp, lport, dst, port, config, path?.mtu ?? 1500, undefined);
+    if (onConnect !== undefined) s.on('connect', () => onConnect(s));
+    if (path === undefined) {
+      this.node.note(() => `TCP connect to ${formatIpv4(dst)}:${port}: no route (ENETUNREACH)`);
+      this.node.engine.schedule(0, () => s.finish('unreachable'));
+      return s;
+    }
+    this.conns.set(key, s);
+    this.portUse.set(lport, (this.portUse.get(lport) ?? 0) + 1);
+    s.openActive(timeoutNs);
+    return s;
+  }
+
+  /** connect() as a promise: resolves when established, rejects with a TcpError naming the reason. */
+  connectAsync(dst: Ipv4, port: number, opts: TcpConnectOptions = {}): Promise<TcpSocket> {
+    return this.connect(dst, port, opts).connected();
+  }
+
+  /** The live connections (TIME-WAIT included), for inspection. */
+  connections(): TcpSocket[] {
+    return [...this.conns.values()];
+  }
+
+  /** The listener on `port`, if any. */
+  listener(port: number): TcpListener | undefined {
+    return this.listeners.get(port);
+  }
+
+  /** @internal Called by TcpListener.close(). */
+  unlisten(l: TcpListener): void {
+    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+  }
+
+  // ---- TcpHost ---------------------------------------------------------------------------------------
+
+  /** @internal Writes one segment of `t` in place in a new frame and sends it. */
+  transmit(t: TcpTuple, s: OutSegment): SendError | undefined {
+    const hl = tcpHeaderLength(s);
+    const dataLen = s.len ?? 0;
+    const len = hl + dataLen;
+    return this.node.sendIp({ dst: t.remoteIp, src: t.localIp, protocol: IPPROTO_TCP }, len, (f, off) => {
+      emitTcpHeader({ srcPort: t.localPort, dstPort: t.remotePort, seq: s.seq, ack: s.ack, flags: s.flags, window: s.window, urgent: 0, options: s.options }, f, off);
+      if (dataLen > 0) s.from!.copyOut(s.off!, dataLen, f, off + hl);
+      writeTcpChecksum(t.localIp, t.remoteIp, f, off, len);
+    });
+  }
+
+  /** @internal A connection reached CLOSED. */
+  release(conn: object): void {
+    const s = conn as TcpSocket;
+    const key = connKey(s.localIp, s.localPort, s.remoteIp, s.remotePort);
+    if (this.conns.get(key) !== s) return;
+    this.conns.delete(key);
+    const n = (this.portUse.get(s.localPort) ?? 1) - 1;
+    if (n > 0) this.portUse.set(s.localPort, n);
+    else this.portUse.delete(s.localPort);
+  }
+
+  /** @internal */
+  note(message: () => string): void {
+    this.node.note(message);
+  }
+
+  /** @internal */
+  drop(reason: DropReason, detail: string): void {
+    this.node.drop(reason, this.current, undefined, detail);
+  }
+
+  // ---- receive ---------------------------------------------------------------------------------------
+
+  private receive(frame: Uint8Array, ipLen: number, _dev: NetDev): void {
+    const node = this.node;
+    const ihl = (frame[IP_OFF]! & 0x0f) * 4;
+    const off = IP_OFF + ihl;
+    const len = ipLen - ihl;
+    const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
+    const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+    if (len >= 20 && !verifyTcpChecksum(src, dst, frame, off, len)) {
+      node.drop('bad-checksum', frame, undefined, 'TCP checksum');
+      return;
+    }
+    const parsed = parseTcp(frame.subarray(off, off + len));
+    if (!parsed.ok) {
+      node.drop('malformed', frame, undefined, `TCP ${parsed.error.field}: ${parsed.error.reason}`);
+      return;
+    }
+    if (node.isBroadcast(dst)) {
+      // RFC 1122 §4.2.3.10: a segment to a broadcast or multicast address is silently discarded
+      node.drop('not-for-us', frame, undefined, `TCP to broadcast ${formatIpv4(dst)}`);
+      return;
+    }
+    const seg = parsed.value;
+    const conn = this.conns.get(connKey(dst, seg.dstPort, src, seg.srcPort));
+    if (conn !== undefined) {
+      this.current = frame;
+      conn.segmentArrives(seg);
+      this.current = undefined;
+      return;
+    }
+    const l = this.listeners.get(seg.dstPort);
+    if (l !== undefined) {
+      this.listenArrives(l, seg, src, dst, frame);
+      return;
+    }
+    node.drop('no-listener', frame, undefined, `TCP port ${seg.dstPort} closed`);
+    this.sendReset(seg, dst, src);
+  }
+
+  /** RFC 9293 §3.10.7.2: a segment for a listener. */
+  private listenArrives(l: TcpListener, seg: TcpSegment, src: Ipv4, dst: Ipv4, frame: Uint8Array): void {
+    const node = this.node;
+    if (seg.flags & TCP_RST) {
+      node.drop('tcp-state', frame, undefined, `TCP RST to listener ${l.port}`);
+      return;
+    }
+    if (seg.flags & TCP_ACK) {
+      node.drop('tcp-state', frame, undefined, `TCP ACK to listener ${l.port} without a connection: RST`);
+      this.sendReset(seg, dst, src);
+      return;
+    }
+    if ((seg.flags & TCP_SYN) === 0) {
+      node.drop('tcp-state', frame, undefined, `TCP segment without SYN to listener ${l.port}`);
+      return;
+    }
+    if (l.full) {
+      // Linux drops the SYN (ListenOverflows); the client's SYN retransmission tries again later
+      node.drop('listen-overflow', frame, undefined, `TCP listener ${l.port}: backlog ${l.backlog} full`);
+      return;
+    }
+    const path = this.pathTo(src);
+    const s = new TcpSocket(this, node.engine, dst, seg.dstPort, src, seg.srcPort, l.config, path?.mtu ?? 1500, l);
+    this.conns.set(connKey(dst, seg.dstPort, src, seg.srcPort), s);
+    this.portUse.set(seg.dstPort, (this.portUse.get(seg.dstPort) ?? 0) + 1);
+    l.halfOpened();
+    s.openPassive(seg);
+  }
+
+  /** RFC 9293 §3.10.7.1: the reset for a segment that belongs to no connection (never for a RST). */
+  private sendReset(seg: TcpSegment, local: Ipv4, remote: Ipv4): void {
+    if (seg.flags & TCP_RST) return;
+    const segLen = seg.payload.length + (seg.flags & TCP_SYN ? 1 : 0) + (seg.flags & TCP_FIN ? 1 : 0);
+    const withAck = (seg.flags & TCP_ACK) === 0;
+    this.resetsSent++;
+    this.node.note(() => `TCP ${formatIpv4(remote)}:${seg.srcPort} -> port ${seg.dstPort}: no connection, sending RST`);
+    this.transmit(
+      { localIp: local, localPort: seg.dstPort, remoteIp: remote, remotePort: seg.srcPort },
+      withAck
+        ? { seq: 0, ack: (seg.seq + segLen) >>> 0, flags: TCP_RST | TCP_ACK, window: 0, options: [] }
+        : { seq: seg.ack, ack: 0, flags: TCP_RST, window: 0, options: [] },
+    );
+  }
+
+  /** ICMP destination unreachable quoting one of our segments goes to its connection. */
+  private icmp(ev: IcmpEvent): void {
+    const m = ev.message;
+    if (m.kind !== 'unreachable') return;
+    const q = m.original;
+    if (q.length < 20 || q[9] !== IPPROTO_TCP) return;
+    const ihl = (q[0]! & 0x0f) * 4;
+    if (q.length < ihl + 8) return;
+    const conn = this.conns.get(connKey(readIpv4(q, 12), readU16(q, ihl), readIpv4(q, 16), readU16(q, ihl + 2)));
+    conn?.icmpUnreachable(m.code, m.nextHopMtu);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------
+
+  /** Source address and interface MTU toward `dst`, as the node's routing would choose; undefined: no route. */
+  private pathTo(dst: Ipv4): { src: Ipv4; mtu: number } | undefined {
+    const node = this.node;
+    if (node.isLocal(dst)) return { src: dst, mtu: LOOPBACK_MTU };
+    const route = node.routes.lookup(dst);
+    if (route === undefined) return undefined;
+    const dev = node.dev(route.dev);
+    if (dev === undefined) return undefined;
+    if (route.src !== undefined) return { src: route.src, mtu: dev.mtu };
+    const toward = route.via ?? dst;
+    const a = dev.addresses.find((x) => ((x.addr ^ toward) & prefixMask(x.len)) === 0) ?? dev.addresses[0];
+    return { src: a?.addr ?? node.primaryAddress ?? 0, mtu: dev.mtu };
+  }
+
+  private pickEphemeral(): number {
+    for (let i = 0; i < 28232; i++) {
+      const p = this.ephemeral;
+      this.ephemeral = p >= 60999 ? 32768 : p + 1;
+      if (!this.portUse.has(p) && !this.listeners.has(p)) return p;
+    }
+    throw new Error(`${this.node.name}: no ephemeral TCP port left`);
+  }
+}
+
+function connKey(localIp: Ipv4, localPort: number, remoteIp: Ipv4, remotePort: number): string {
+  return `${localIp}:${localPort}:${remoteIp}:${remotePort}`;
+}

@@ -1,0 +1,253 @@
+/**
+ * TCP moving data: a megabyte over three hops, intact under seeded loss, reordering and duplication (a
+ * property over many seeds); fast retransmit on three duplicate ACKs; the retransmission timer's backoff
+ * and Karn's rule; delayed ACKs; flow control down to a zero window with persist probes; path MTU.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { MS, SECOND } from '../sim/engine.js';
+import { TCP_ACK } from '../wire/tcp.js';
+import type { TcpCloseReason, TcpSocket } from './tcp.js';
+import { readAll } from './socket.js';
+import { SegmentTap, dropOnly, ip, patternBytes, tcpOf, threeHopLab, twoHostLab, type TcpLab, type TcpLabOptions } from './testing.js';
+
+const MB = 1 << 20;
+
+interface Transfer {
+  lab: TcpLab;
+  client: TcpSocket;
+  server: () => TcpSocket;
+  received: () => Uint8Array | undefined;
+  closes: Record<'client' | 'server', TcpCloseReason | undefined>;
+}
+
+/** A writes `data` to B and closes; B reads to the end and closes too. */
+function transfer(labOpts: TcpLabOptions, data: Uint8Array, build = threeHopLab): Transfer {
+  const lab = build(labOpts);
+  let server: TcpSocket | undefined;
+  let received: Uint8Array | undefined;
+  const closes: Transfer['closes'] = { client: undefined, server: undefined };
+  lab.tb.listen(5001, (s) => {
+    server = s;
+    readAll(s, (b) => {
+      received = b;
+      s.end();
+    });
+    s.on('close', (r) => (closes.server = r));
+  });
+  const client = lab.ta.connect(lab.B, 5001);
+  client.on('connect', () => {
+    client.write(data);
+    client.end();
+  });
+  client.on('close', (r) => (closes.client = r));
+  return { lab, client, server: () => server!, received: () => received, closes };
+}
+
+/** Index of the first differing byte, or -1. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+describe('tcp bulk transfer', () => {
+  it('moves 1 MB over host-router-router-host intact, without a retransmission, and closes cleanly', () => {
+    const data = patternBytes(MB, 42);
+    const t = transfer({}, data);
+    const tap = new SegmentTap(['A', 'B']);
+    t.lab.net.tracer = tap;
+    t.lab.engine.run();
+    assert.equal(firstDifference(t.received()!, data), -1);
+    assert.deepEqual(t.closes, { client: 'closed', server: 'closed' });
+    const c = t.client.stats;
+    assert.deepEqual([c.retransmissions, c.timeouts, c.bytesAcked, t.server().stats.bytesReceived], [0, 0, MB, MB]);
+    assert.ok(c.cwnd > 100 * 1460, `slow start grew cwnd to ${c.cwnd}`);
+    assert.equal(c.ssthresh, Number.MAX_SAFE_INTEGER, 'no loss, so no ssthresh yet');
+    // delayed ACKs: one ACK per two full-sized segments (RFC 5681 §4.2), not one per segment
+    const dataSegs = tap.from('A').filter((s) => s.seg.payload.length > 0).length;
+    const pureAcks = tap.from('B').filter((s) => s.seg.flags === TCP_ACK && s.seg.payload.length === 0).length;
+    assert.equal(dataSegs, Math.ceil(MB / 1460));
+    assert.ok(pureAcks >= dataSegs * 0.45 && pureAcks <= dataSegs * 0.55, `${pureAcks} ACKs for ${dataSegs} segments`);
+    for (const r of t.lab.routers) assert.deepEqual(r.drops, {});
+  });
+
+  it('arrives intact and closes cleanly under seeded loss, reordering and duplication (property over seeds)', () => {
+    const totals = { retransmissions: 0, fastRetransmits: 0, timeouts: 0, outOfOrder: 0, duplicates: 0 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.double({ min: 0.01, max: 0.05, noNaN: true }),
+        fc.double({ min: 0, max: 0.05, noNaN: true }),
+        fc.double({ min: 0, max: 0.1, noNaN: true }),
+        (seed, loss, duplicate, reorder) => {
+          const data = patternBytes(MB, seed);
+          const t = transfer({ seed, impair: { loss, duplicate, reorder, reorderDelayNs: 500_000 } }, data);
+          t.lab.engine.run();
+          const got = t.received();
+          assert.ok(got !== undefined, `seed ${seed}: the server never saw the end of the stream`);
+          assert.equal(firstDifference(got, data), -1, `seed ${seed}: data differs`);
+          assert.deepEqual(t.closes, { client: 'closed', server: 'closed' }, `seed ${seed}`);
+          assert.equal(t.client.state, 'CLOSED');
+          assert.equal(t.lab.ta.connections().length + t.lab.tb.connections().length, 0);
+          const c = t.client.stats;
+          const s = t.server().stats;
+          totals.retransmissions += c.retransmissions;
+          totals.fastRetransmits += c.fastRetransmits;
+          totals.timeouts += c.timeouts;
+          totals.outOfOrder += s.outOfOrder;
+          totals.duplicates += s.duplicates;
+        },
+      ),
+      { numRuns: 30, seed: 20240601 },
+    );
+    // the impairments did happen, and each recovery path was exercised
+    for (const [k, v] of Object.entries(totals)) assert.ok(v > 0, `${k} never happened`);
+  });
+
+  it('repeats exactly: the same seed gives the same segments at the same times', () => {
+    const run = (): string => {
+      const t = transfer({ seed: 5, impair: { loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelayNs: 300_000 } }, patternBytes(200_000));
+      const tap = new SegmentTap(['A', 'B']);
+      t.lab.net.tracer = tap;
+      t.lab.engine.run();
+      return tap.segments.map((s) => `${s.time} ${s.device} ${s.seg.seq} ${s.seg.ack} ${s.seg.flags}`).join('\n');
+    };
+    assert.equal(run(), run());
+  });
+});
+
+describe('tcp loss recovery', () => {
+  /** Drops the n-th data segment `from` sends (1-based), once. */
+  function dropNthData(n: number, from = ip('10.0.1.2')): (f: Uint8Array) => boolean {
+    let seen = 0;
+    return (f) => {
+      const t = tcpOf(f);
+      if (t === undefined || t.src !== from || t.seg.payload.length === 0) return false;
+      return ++seen === n;
+    };
+  }
+
+  it('fast-retransmits a lost segment on the third duplicate ACK, without waiting for the timer', () => {
+    const data = patternBytes(100_000, 3);
+    const t = transfer({ impair: dropOnly(dropNthData(5)) }, data);
+    const tap = new SegmentTap(['A', 'B']);
+    t.lab.net.tracer = tap;
+    t.lab.engine.run();
+    assert.equal(firstDifference(t.received()!, data), -1);
+    const c = t.client.stats;
+    assert.deepEqual([c.fastRetransmits, c.timeouts, c.retransmissions], [1, 0, 1]);
+    assert.ok(c.dupAcksReceived >= 3);
+    // the lost segment (the fifth: offset 4 * 1460) goes again right after the third duplicate ACK
+    const fromA = tap.from('A').filter((s) => s.seg.payload.length > 0);
+    const lostSeq = fromA[4]!.seg.seq;
+    const again = fromA.findIndex((s, i) => i > 4 && s.seg.seq === lostSeq);
+    assert.ok(again > 0, 'retransmitted');
+    const dupAcks = tap.from('B').filter((s) => s.seg.ack === lostSeq && s.time < fromA[again]!.time);
+    // the ACK that first asked for it and three duplicates (B sent more while they were in flight)
+    assert.ok(dupAcks.length >= 4, `${dupAcks.length} ACKs for the hole`);
+    const transit = fromA[again]!.time - dupAcks[3]!.time;
+    assert.ok(transit > 300_000 && transit < 400_000, `sent as the third duplicate arrived (3 hops of 100 µs), not ${transit} ns later`);
+    assert.ok(c.ssthresh < Number.MAX_SAFE_INTEGER, 'ssthresh was set');
+    assert.equal(t.server().stats.outOfOrder >= 3, true);
+  });
+
+  it('backs off the retransmission timer: 200 ms, 400, 800, 1600, then "timeout"', () => {
+    const lab = twoHostLab({ tcp: { retries: 4 } });
+    const tap = new SegmentTap(['A']);
+    lab.net.tracer = tap;
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    const reasons: [number, TcpCloseReason][] = [];
+    c.on('close', (r) => reasons.push([lab.engine.now, r]));
+    lab.engine.run(1 * SECOND);
+    assert.equal(c.stats.rtoNs, 200 * MS, 'a 200 µs RTT gives the 200 ms floor');
+    lab.net.links[0]!.props.loss = 1; // the cable is cut
+    c.write(new Uint8Array(1000));
+    lab.engine.run(20 * SECOND);
+    const sends = tap.segments.filter((s) => s.seg.payload.length > 0).map((s) => s.time);
+    const gaps = sends.slice(1).map((t, i) => (t - sends[i]!) / MS);
+    assert.deepEqual(gaps, [200, 400, 800, 1600]);
+    assert.deepEqual(reasons, [[sends.at(-1)! + 3200 * MS, 'timeout']], 'the fifth expiry (RTO 3.2 s) exceeds retries 4');
+    assert.deepEqual([c.stats.timeouts, c.stats.retransmissions], [4, 4]);
+  });
+
+  it("follows Karn's rule: no RTT sample from a retransmitted segment, and the RTO stays backed off", () => {
+    const t = transfer({ impair: dropOnly(dropNthData(1, ip('10.0.0.1'))) }, patternBytes(1000), twoHostLab);
+    t.lab.engine.run(1 * SECOND);
+    const c = t.client.stats;
+    assert.deepEqual([c.timeouts, c.retransmissions], [1, 1], 'one segment alone: no duplicate ACKs, the timer fires');
+    assert.equal(c.rttSamples, 1, 'only the handshake sample');
+    assert.equal(c.rtoNs, 400 * MS, 'backed off once and not recomputed');
+  });
+
+  it('shrinks the MSS on ICMP fragmentation needed (path MTU discovery) and finishes the transfer', () => {
+    const data = patternBytes(100_000, 9);
+    const t = transfer({ middleMtu: 1400 }, data);
+    t.lab.engine.run();
+    assert.equal(firstDifference(t.received()!, data), -1);
+    assert.equal(t.client.stats.mss, 1360, '1400 - 40');
+    assert.ok((t.lab.routers[0]!.drops['mtu-exceeded'] ?? 0) >= 1);
+    assert.deepEqual(t.closes, { client: 'closed', server: 'closed' });
+  });
+});
+
+describe('tcp flow control', () => {
+  it('stops at a zero window, probes it with backoff, and resumes when the reader does', () => {
+    const lab = twoHostLab();
+    const tap = new SegmentTap(['A', 'B']);
+    lab.net.tracer = tap;
+    const data = patternBytes(400_000, 11);
+    let server: TcpSocket | undefined;
+    let got: Uint8Array | undefined;
+    lab.tb.listen(80, (s) => {
+      server = s;
+      s.pause(); // the application does not read
+      readAll(s, (b) => (got = b));
+    });
+    const c = lab.ta.connect(lab.B, 80);
+    c.on('connect', () => {
+      c.write(data);
+      c.end();
+    });
+    lab.engine.run(5 * SECOND);
+    assert.equal(server!.bufferedBytes, 131072, 'the receive buffer is full');
+    assert.equal(tap.from('B').at(-1)!.seg.window, 0, 'and says so');
+    const probes = tap.from('A').filter((s) => s.seg.payload.length === 1);
+    assert.ok(probes.length >= 3, `${probes.length} probes`);
+    assert.equal(c.stats.windowProbes, probes.length);
+    const gaps = probes.slice(1).map((p, i) => p.time - probes[i]!.time);
+    for (let i = 1; i < gaps.length; i++) assert.equal(gaps[i], 2 * gaps[i - 1]!, 'persist timer backs off');
+    assert.equal(c.state, 'FIN-WAIT-1', 'the FIN waits behind the data');
+    server!.resume();
+    lab.engine.run(10 * SECOND);
+    assert.equal(firstDifference(got!, data), -1);
+    assert.equal(c.state, 'FIN-WAIT-2');
+  });
+
+  it('advertises the window that is left while the reader lags', () => {
+    const lab = twoHostLab();
+    const tap = new SegmentTap(['B']);
+    lab.net.tracer = tap;
+    lab.tb.listen(80, (s) => s.pause());
+    const c = lab.ta.connect(lab.B, 80);
+    c.on('connect', () => c.write(new Uint8Array(14600)));
+    lab.engine.run(1 * SECOND);
+    // 131072 - 14600 = 116472 bytes free, in units of 4 (window scale 2)
+    assert.equal(tap.segments.at(-1)!.seg.window, Math.floor(116472 / 4));
+  });
+
+  it('write() returns false past the send buffer and "drain" follows', () => {
+    const lab = twoHostLab({ tcp: { sndBuf: 10_000 } });
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    const seen: string[] = [];
+    c.on('connect', () => seen.push(`write ${c.write(new Uint8Array(20_000))}`));
+    c.on('drain', () => seen.push(`drain, ${c.pendingBytes} pending`));
+    lab.engine.run(1 * SECOND);
+    assert.equal(seen[0], 'write false');
+    assert.equal(seen.length, 2);
+    assert.match(seen[1]!, /^drain, \d+ pending$/);
+  });
+});
