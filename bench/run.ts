@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runWorkload, type WorkloadResult } from './two-subnets.js';
 import { runEncap, type EncapMode, type EncapResult } from './encap.js';
+import { runTcpBulk } from './tcp-bulk.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -58,6 +59,12 @@ runEncap('vxlan', 2000);
 const routed = encap('routed');
 for (const r of [routed, encap('vxlan'), encap('ipip')]) {
   line({ metric: 'encap-packet-hops-per-sec', mode: r.mode, value: Math.round(r.hops / r.wallSeconds), vsRouted: +(r.hops / r.wallSeconds / (routed.hops / routed.wallSeconds)).toFixed(3), bytesOnCoreLink: r.bytesOnCoreLink, delivered: r.delivered, datagrams: r.datagrams });
+}
+// TCP: a bulk transfer over three hops (1 Gbps links): simulated goodput and the wall time it took
+{
+  const mb = opt('--tcp-mb', 100);
+  const r = runTcpBulk(mb);
+  line({ metric: 'tcp-bulk', megabytes: mb, simulatedGoodputMbps: +(r.simulatedGoodputBps / 1e6).toFixed(1), wallSeconds: +r.wallSeconds.toFixed(3), wallMBps: +(mb / r.wallSeconds).toFixed(1) });
 }
 if (args.includes('--ns3')) {
   const script = resolve(root, '../shared/bench/ns3/run.sh');

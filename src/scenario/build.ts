@@ -9,6 +9,7 @@ import { Hub } from '../link/hub.js';
 import { Switch } from '../link/switch.js';
 import { IpNode } from '../net/ip-node.js';
 import { UdpStack } from '../transport/udp.js';
+import { TcpStack } from '../transport/tcp.js';
 import { VxlanDev, type VxlanConfig } from '../net/vxlan.js';
 import { BridgeDev } from '../net/bridge.js';
 import { IpipDev, type IpipConfig } from '../net/ipip.js';
@@ -23,6 +24,7 @@ export interface LabNetwork {
   network: Network;
   ipNodes: Map<string, IpNode>;
   udp: Map<string, UdpStack>;
+  tcp: Map<string, TcpStack>;
   switches: Map<string, Switch>;
 }
 
@@ -32,6 +34,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
   const network = new Network(engine);
   const ipNodes = new Map<string, IpNode>();
   const udp = new Map<string, UdpStack>();
+  const tcp = new Map<string, TcpStack>();
   const switches = new Map<string, Switch>();
   const mtuOf = new Map<string, number>();
   for (const l of spec.links) {
@@ -81,6 +84,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       if (n.iptables !== undefined) node.enableNetfilter(n.iptables);
       ipNodes.set(n.name, node);
       udp.set(n.name, new UdpStack(node));
+      tcp.set(n.name, new TcpStack(node));
       for (const u of n.udpEncaps) {
         // flanneld's MTU comes from the external interface: here the one facing the first peer
         const toPeer = u.peers.length > 0 ? node.routes.lookup(u.peers[0]!.remote) : undefined;
@@ -107,7 +111,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
     const pb = portOf(network.device(l.b.node)!, l.b.port);
     network.connect(pa, pb, { ...spec.linkDefaults, ...l.props });
   }
-  return { spec, engine, network, ipNodes, udp, switches };
+  return { spec, engine, network, ipNodes, udp, tcp, switches };
 }
 
 function portOf(d: Device, name: string) {

@@ -301,7 +301,8 @@ export function execCommand(lab: LabNetwork, node: string, argv: string[], done:
     done({ status: 2, stdout: `no host or router named ${node}` });
     return;
   }
-  const ctx: ShellContext = { node: n, udp: lab.udp.get(node)!, resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress), services: new Map() };
+  const services = new Map<string, unknown>([['tcp', lab.tcp.get(node)]]);
+  const ctx: ShellContext = { node: n, udp: lab.udp.get(node)!, resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress), services };
   shell.run(ctx, argv, done);
 }
 
