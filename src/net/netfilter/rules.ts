@@ -405,10 +405,13 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       if (builtin && m[2] !== 'ACCEPT' && m[2] !== 'DROP' && !(opts.noflush === true && m[2] === '-')) errors.push({ line, message: `policy of ${m[1]} must be ACCEPT or DROP` });
       const old = chains.get(m[1]!);
       const policy = builtin ? (m[2] === '-' ? (old?.policy ?? 'ACCEPT') : (m[2] as 'ACCEPT' | 'DROP')) : undefined;
-      chains.set(m[1]!, { name: m[1]!, policy, rules: [], packets: old?.packets ?? 0, bytes: old?.bytes ?? 0 });
+      chains.set(m[1]!, { name: m[1]!, policy, rules: [], packets: m[3] !== undefined ? Number(m[3]) : (old?.packets ?? 0), bytes: m[4] !== undefined ? Number(m[4]) : (old?.bytes ?? 0) });
       return;
     }
-    const words = tokenize(s);
+    // iptables-save -c puts each rule's counters first: "[packets:bytes] -A CHAIN ..."
+    const counters = /^\[(\d+):(\d+)\]\s+/.exec(s);
+    const body = counters === null ? s : s.slice(counters[0].length);
+    const words = tokenize(body);
     if (words === undefined) {
       errors.push({ line, message: 'unterminated quote' });
       return;
@@ -445,7 +448,7 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       rest = rest.slice(1);
     }
     // every rule is kept as iptables-save would print it: "-A CHAIN <spec>"
-    const textOf = `-A ${chain.name} ${s.slice(s.indexOf(chain.name) + chain.name.length).trim().replace(/^\d+\s+/, op === '-I' || op === '--insert' ? '' : '$&')}`.trim();
+    const textOf = `-A ${chain.name} ${body.slice(body.indexOf(chain.name) + chain.name.length).trim().replace(/^\d+\s+/, op === '-I' || op === '--insert' ? '' : '$&')}`.trim();
     if (op === '-D' || op === '--delete') {
       const i = chain.rules.findIndex((x) => x.text === textOf);
       if (i < 0) errors.push({ line, message: `-D: no rule "${textOf}" in ${chain.name} (Bad rule: does a matching rule exist in that chain?)` });
@@ -458,6 +461,10 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       return;
     }
     if (r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') jumps.push({ line, table, target: r.target.chain });
+    if (counters !== null) {
+      r.packets = Number(counters[1]);
+      r.bytes = Number(counters[2]);
+    }
     if (op === '-I' || op === '--insert') chain.rules.splice(Math.min(position - 1, chain.rules.length), 0, r);
     else chain.rules.push(r);
   });

@@ -1,0 +1,324 @@
+/**
+ * A stub resolver that behaves as glibc 2.36's (resolv/res_query.c, res_send.c) given a resolv.conf:
+ * - search (res_search): a name with a trailing dot is asked as it is and only so; one with at least
+ *   `ndots` dots is asked as it is first; then, if it has no trailing dot, each search domain in turn,
+ *   going on after NXDOMAIN, NODATA or SERVFAIL and stopping on anything else; last, the bare name if it
+ *   was not asked yet. This is why a pod with ndots:5 asks `example.com.default.svc.cluster.local.` first.
+ * - sending (res_send): `attempts` rounds over the nameservers in order (rotated with `rotate`); each
+ *   wait is glibc's `(timeout << ns) / nscount` seconds for the ns-th server (plain `timeout` for the
+ *   first); SERVFAIL, NOTIMP and REFUSED move on to the next server; a truncated UDP answer is asked again
+ *   over a stream (TCP) to the same server when a connector is given; an ICMP port unreachable moves on
+ *   at once.
+ * - outcome (res_query's h_errno): NOERROR with answers is success, NOERROR without is NO_DATA, NXDOMAIN
+ *   is HOST_NOT_FOUND, SERVFAIL or silence is TRY_AGAIN, anything else NO_RECOVERY.
+ * Queries carry RD, no EDNS unless `options edns0` (then 1200 bytes, as glibc), AD only with trust-ad.
+ * Parallel A/AAAA lookups (getaddrinfo) and caching are not modelled.
+ */
+import type { Ipv4 } from '../../wire/addr.js';
+import {
+  type DnsMessage,
+  type DnsQuestion,
+  type DnsRecord,
+  DNS_CLASS_IN,
+  DNS_RCODE_NOERROR,
+  DNS_RCODE_NOTIMP,
+  DNS_RCODE_NXDOMAIN,
+  DNS_RCODE_REFUSED,
+  DNS_RCODE_SERVFAIL,
+  buildDns,
+  checkName,
+  emptyDnsMessage,
+  nameKey,
+} from '../../wire/dns.js';
+import { SECOND } from '../../sim/engine.js';
+import type { UdpStack } from '../../transport/udp.js';
+import { type ExchangeOutcome, type ExchangeRequest, exchangeStream, exchangeUdp } from './exchange.js';
+import { type ResolvConf, parseResolvConf } from './resolv-conf.js';
+import type { StreamConnector } from './stream.js';
+
+/** glibc's h_errno values for a failed lookup (netdb.h). */
+export type HErrno = 'HOST_NOT_FOUND' | 'NO_DATA' | 'TRY_AGAIN' | 'NO_RECOVERY';
+
+/** One exchange with one nameserver. */
+export interface ResolveAttempt {
+  readonly name: string;
+  readonly type: number;
+  readonly server: Ipv4;
+  readonly transport: 'udp' | 'tcp';
+  /** Simulated time the query left. */
+  readonly sentAt: number;
+  /** ns waited before giving up on it (the answer's RTT when answered). */
+  readonly waited: number;
+  readonly outcome: ExchangeOutcome['kind'];
+  /** 12-bit RCODE of the answer. */
+  readonly rcode?: number;
+  readonly truncated?: boolean;
+}
+
+/** What a lookup found. */
+export interface ResolveResult {
+  /** The name as asked. */
+  readonly query: string;
+  readonly type: number;
+  /** Undefined on success. */
+  readonly herrno?: HErrno;
+  /** The absolute name whose answer was used (on success). */
+  readonly name?: string;
+  /** The answer used (on success), or the last one received. */
+  readonly response?: DnsMessage;
+  /** Answer-section records of the successful response. */
+  readonly answers: readonly DnsRecord[];
+  /** IPv4 addresses among them, for the name or its CNAME chain. */
+  readonly addresses: readonly Ipv4[];
+  /** Absolute names tried, in order. */
+  readonly names: readonly string[];
+  /** Every exchange, in order. */
+  readonly attempts: readonly ResolveAttempt[];
+  /** ns from the call to the result. */
+  readonly elapsed: number;
+}
+
+/** How one name's res_send ended. */
+type SendResult =
+  | { readonly ok: true; readonly message: DnsMessage }
+  /** `last`: the last answer (SERVFAIL/NOTIMP/REFUSED); `refused`: every exchange was refused or unsendable. */
+  | { readonly ok: false; readonly last?: DnsMessage; readonly refused: boolean };
+
+/** The stub resolver of one node. */
+export class StubResolver {
+  readonly conf: ResolvConf;
+  private rotateOffset: number | undefined;
+
+  /** `conf` is resolv.conf text or parsed settings; `connect` opens TCP streams for truncated answers and use-vc. */
+  constructor(
+    readonly udp: UdpStack,
+    conf: ResolvConf | string,
+    readonly connect?: StreamConnector,
+  ) {
+    this.conf = typeof conf === 'string' ? parseResolvConf(conf) : conf;
+  }
+
+  /** Looks `name` up as res_search does; `done` is called once. Throws on text that is not a name (a caller bug). */
+  resolve(name: string, type: number, done: (r: ResolveResult) => void): void {
+    const bad = checkName(name);
+    if (bad !== undefined) throw new RangeError(`resolver: ${bad}`);
+    const engine = this.udp.node.engine;
+    const start = engine.now;
+    const names: string[] = [];
+    const attempts: ResolveAttempt[] = [];
+    const trailingDot = name.endsWith('.') && !name.endsWith('\\.');
+    const bare = trailingDot ? name.slice(0, -1) : name;
+    const dots = countDots(bare);
+    let last: DnsMessage | undefined;
+    const finish = (herrno: HErrno | undefined, fqdn?: string, response?: DnsMessage): void => {
+      const answers = herrno === undefined && response !== undefined ? response.answers : [];
+      done({
+        query: name,
+        type,
+        ...(herrno === undefined ? {} : { herrno }),
+        ...(fqdn === undefined ? {} : { name: fqdn }),
+        ...(response ?? last ? { response: (response ?? last)! } : {}),
+        answers,
+        addresses: fqdn === undefined ? [] : addressesOf(fqdn, answers),
+        names,
+        attempts,
+        elapsed: engine.now - start,
+      });
+    };
+    // one res_querydomain: ask, then classify as res_query does
+    const ask = (fqdn: string, cb: (herrno: HErrno | undefined, servfail: boolean, refused: boolean, m?: DnsMessage) => void): void => {
+      names.push(fqdn);
+      this.send(fqdn, type, attempts, (r) => {
+        if (!r.ok) {
+          if (r.last !== undefined) last = r.last;
+          const rc = r.last?.rcode;
+          cb(rc === undefined || rc === DNS_RCODE_SERVFAIL ? 'TRY_AGAIN' : 'NO_RECOVERY', rc === DNS_RCODE_SERVFAIL, r.refused);
+          return;
+        }
+        const m = r.message;
+        last = m;
+        if (m.rcode === DNS_RCODE_NOERROR && m.answers.length > 0) cb(undefined, false, false, m);
+        else if (m.rcode === DNS_RCODE_NOERROR) cb('NO_DATA', false, false);
+        else if (m.rcode === DNS_RCODE_NXDOMAIN) cb('HOST_NOT_FOUND', false, false);
+        else if (m.rcode === DNS_RCODE_SERVFAIL) cb('TRY_AGAIN', true, false);
+        else cb('NO_RECOVERY', false, false);
+      });
+    };
+    let savedHerrno: HErrno | undefined;
+    let triedAsIs = false;
+    let gotNodata = false;
+    let gotServfail = false;
+    let rootOnList = false;
+    const absolute = (domain: string | undefined): string => (domain === undefined || domain === '' ? `${bare}.` : `${bare}.${domain}.`);
+    const afterSearch = (lastHerrno: HErrno): void => {
+      // res_query.c: "If the query has not already been tried as is then try it" (RES_NOTLDQUERY is off)
+      if (!(triedAsIs || rootOnList)) {
+        const fqdn = absolute(undefined);
+        ask(fqdn, (h, _s, _r, m) => {
+          if (h === undefined) finish(undefined, fqdn, m);
+          else giveUp(h);
+        });
+        return;
+      }
+      giveUp(lastHerrno);
+    };
+    const giveUp = (lastHerrno: HErrno): void => {
+      finish(savedHerrno ?? (gotNodata ? 'NO_DATA' : gotServfail ? 'TRY_AGAIN' : lastHerrno));
+    };
+    const search = (i: number, lastHerrno: HErrno): void => {
+      const domains = this.conf.search;
+      if (i >= domains.length) {
+        afterSearch(lastHerrno);
+        return;
+      }
+      const domain = domains[i]!;
+      if (domain === '') rootOnList = true;
+      const fqdn = absolute(domain);
+      ask(fqdn, (h, servfail, refused, m) => {
+        if (h === undefined) {
+          finish(undefined, fqdn, m);
+          return;
+        }
+        // "If no server present, give up."
+        if (refused) {
+          finish('TRY_AGAIN');
+          return;
+        }
+        if (h === 'NO_DATA') gotNodata = true;
+        if (h === 'NO_DATA' || h === 'HOST_NOT_FOUND') search(i + 1, h);
+        else if (h === 'TRY_AGAIN' && servfail) {
+          gotServfail = true;
+          search(i + 1, h);
+        } else afterSearch(h);
+      });
+    };
+    if (dots >= this.conf.ndots || trailingDot) {
+      const fqdn = absolute(undefined);
+      ask(fqdn, (h, _s, _r, m) => {
+        if (h === undefined || trailingDot) {
+          finish(h, h === undefined ? fqdn : undefined, m);
+          return;
+        }
+        savedHerrno = h;
+        triedAsIs = true;
+        search(0, h);
+      });
+      return;
+    }
+    search(0, 'HOST_NOT_FOUND');
+  }
+
+  /** res_send for one absolute name: rounds over the nameservers until an answer. */
+  private send(fqdn: string, type: number, log: ResolveAttempt[], done: (r: SendResult) => void): void {
+    const engine = this.udp.node.engine;
+    const c = this.conf;
+    const ns = c.nameservers;
+    const id = engine.rng.nextU32() & 0xffff;
+    const question: DnsQuestion = { name: fqdn, type, class: DNS_CLASS_IN };
+    const query: DnsMessage = {
+      ...emptyDnsMessage({ id, rd: true, ad: c.trustAd }),
+      questions: [question],
+      ...(c.edns0 ? { edns: { udpSize: 1200, extendedRcode: 0, version: 0, dnssecOk: false, z: 0, options: [] } } : {}),
+    };
+    const bytes = buildDns(query);
+    if (c.rotate && this.rotateOffset === undefined) this.rotateOffset = engine.rng.int(ns.length);
+    const offset = c.rotate ? this.rotateOffset! % ns.length : 0;
+    if (c.rotate) this.rotateOffset = this.rotateOffset! + 1;
+    let last: DnsMessage | undefined;
+    let refusedOnly = true;
+    const record = (server: Ipv4, transport: 'udp' | 'tcp', sentAt: number, o: ExchangeOutcome): void => {
+      log.push({
+        name: fqdn,
+        type,
+        server,
+        transport,
+        sentAt,
+        waited: engine.now - sentAt,
+        outcome: o.kind,
+        ...(o.kind === 'answer' ? { rcode: o.message.rcode | ((o.message.edns?.extendedRcode ?? 0) << 4), truncated: o.message.tc } : {}),
+      });
+      if (o.kind !== 'refused' && o.kind !== 'unreachable') refusedOnly = false;
+    };
+    const step = (round: number, shift: number): void => {
+      if (shift >= ns.length) {
+        step(round + 1, 0);
+        return;
+      }
+      if (round >= c.attempts) {
+        done({ ok: false, refused: refusedOnly, ...(last === undefined ? {} : { last }) });
+        return;
+      }
+      const i = (shift + offset) % ns.length;
+      const server = ns[i]!;
+      // send_dg: seconds = retrans << ns; if (ns > 0) seconds /= nscount; at least 1
+      const seconds = Math.max(1, Math.floor((c.timeout * 2 ** i) / (i > 0 ? ns.length : 1)));
+      const x: ExchangeRequest = { server, port: 53, bytes, id, questions: [question], timeout: seconds * SECOND };
+      const sentAt = engine.now;
+      const viaStream = (next: () => void): void => {
+        const t0 = engine.now;
+        exchangeStream(this.connect!, this.udp, x, (o) => {
+          record(server, 'tcp', t0, o);
+          if (o.kind === 'answer' && !isRetryRcode(o.message.rcode)) done({ ok: true, message: o.message });
+          else {
+            if (o.kind === 'answer') last = o.message;
+            next();
+          }
+        });
+      };
+      if (c.useVc && this.connect !== undefined) {
+        // res_send: "Use VC; at most one attempt per server"
+        viaStream(() => (shift + 1 < ns.length ? step(round, shift + 1) : done({ ok: false, refused: refusedOnly, ...(last === undefined ? {} : { last }) })));
+        return;
+      }
+      exchangeUdp(this.udp, x, (o) => {
+        record(server, 'udp', sentAt, o);
+        if (o.kind !== 'answer') {
+          step(round, shift + 1);
+          return;
+        }
+        if (isRetryRcode(o.message.rcode)) {
+          last = o.message;
+          step(round, shift + 1);
+          return;
+        }
+        if (o.message.tc && this.connect !== undefined) {
+          viaStream(() => step(round, shift + 1));
+          return;
+        }
+        done({ ok: true, message: o.message });
+      });
+    };
+    step(0, 0);
+  }
+}
+
+/** send_dg: these answers make glibc try the next server. */
+function isRetryRcode(rcode: number): boolean {
+  return rcode === DNS_RCODE_SERVFAIL || rcode === DNS_RCODE_NOTIMP || rcode === DNS_RCODE_REFUSED;
+}
+
+function countDots(name: string): number {
+  let n = 0;
+  for (let i = 0; i < name.length; i++) {
+    if (name[i] === '\\') i++;
+    else if (name[i] === '.') n++;
+  }
+  return n;
+}
+
+/** A records for `name` or along its CNAME chain in `answers`. */
+function addressesOf(name: string, answers: readonly DnsRecord[]): Ipv4[] {
+  const chain = new Set([nameKey(name)]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of answers) {
+      if (r.data.type === 'CNAME' && chain.has(nameKey(r.name)) && !chain.has(nameKey(r.data.target))) {
+        chain.add(nameKey(r.data.target));
+        grew = true;
+      }
+    }
+  }
+  const out: Ipv4[] = [];
+  for (const r of answers) if (r.data.type === 'A' && chain.has(nameKey(r.name))) out.push(r.data.address);
+  return out;
+}
