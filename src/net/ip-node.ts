@@ -11,6 +11,7 @@ import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4,
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN } from '../wire/ethernet.js';
 import { UDP_HEADER_LEN, verifyUdpChecksum } from '../wire/udp.js';
+import { buildTcp } from '../wire/tcp.js';
 import {
   IPPROTO_ICMP,
   IPPROTO_UDP,
@@ -205,6 +206,7 @@ export class IpNode extends Device {
         const d = (inDev === undefined ? undefined : this.dev(inDev)) ?? this.devs[0];
         if (d !== undefined) this.sendIcmpError(frame, ipLen, d, type, code, 0);
       },
+      resetTcp: (frame, ipLen) => this.sendTcpReset(frame, ipLen),
     };
     this.netfilter = new Netfilter(host, ruleset);
     return this.netfilter;
@@ -263,14 +265,23 @@ export class IpNode extends Device {
   }
 
   private receiveIpv4(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
+    // (frame and ipLen are reassigned when netfilter reassembles fragments)
     const check = checkIpv4(frame, IP_OFF, frame.length - IP_OFF);
     if (check !== 'ok') {
       this.drop(check === 'bad-checksum' ? 'bad-checksum' : 'malformed', frame, port, `IPv4 ${check}`);
       return;
     }
-    const ipLen = (frame[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | frame[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
+    let ipLen = (frame[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | frame[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
     let ct: PacketCtx | undefined;
     if (this.netfilter !== undefined) {
+      // nf_defrag_ipv4: conntrack sees whole datagrams, so fragments are reassembled first (and output
+      // fragments them again if they must leave by a smaller MTU)
+      if ((((frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) | frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1]!) & 0x3fff) !== 0) {
+        const whole = this.reassemble(frame, ipLen, port);
+        if (whole === undefined) return;
+        frame = whole.frame;
+        ipLen = whole.ipLen;
+      }
       ct = this.netfilter.prerouting(frame, ipLen, dev.name);
       if (ct === undefined) return;
     }
@@ -378,16 +389,15 @@ export class IpNode extends Device {
       this.note(() => `IPv4 fragment queued for reassembly (${ra.pending} datagram(s) waiting)`);
       // one timer per new queue would do; a sweep at the timeout is simpler and costs nothing per fragment
       this.engine.schedule(REASSEMBLY_TIMEOUT_NS, () =>
-        ra.expire(this.engine.now, (header) => {
+        ra.expire(this.engine.now, (quote) => {
           this.drop('fragment-timeout', undefined, undefined, 'IPv4 reassembly did not complete in 30 s');
-          if (header !== undefined) {
-            // RFC 792: time exceeded, code 1 (fragment reassembly), only when the first fragment arrived
-            const f = allocFrame(IP_OFF + header.length + 8);
-            f.set(header, IP_OFF);
-            f[IP_OFF + 2] = 0;
-            f[IP_OFF + 3] = header.length + 8;
+          if (quote !== undefined) {
+            // RFC 792: time exceeded, code 1 (fragment reassembly), only when the first fragment arrived;
+            // it quotes that fragment as it arrived and answers from the address it was sent to
+            const f = allocFrame(IP_OFF + quote.length);
+            f.set(quote, IP_OFF);
             const dev = this.devs.find((d) => d.addresses.length > 0);
-            if (dev !== undefined) this.sendIcmpError(f, header.length + 8, dev, ICMP_TIME_EXCEEDED, 1, 0);
+            if (dev !== undefined) this.sendIcmpError(f, quote.length, dev, ICMP_TIME_EXCEEDED, 1, 0);
           }
         }),
       );
@@ -704,6 +714,42 @@ export class IpNode extends Device {
   // ---- ICMP errors ----------------------------------------------------------------------------------
 
   /**
+   * Answers the TCP segment in `frame` with a RST, as netfilter's REJECT --reject-with tcp-reset does
+   * (nf_send_reset): from the address and port it was sent to; RST with the segment's ACK as sequence, or
+   * RST/ACK acknowledging what it carried when it had no ACK. Never about a RST.
+   */
+  sendTcpReset(frame: Uint8Array, ipLen: number): void {
+    const ihl = (frame[IP_OFF]! & 0x0f) * 4;
+    const t = IP_OFF + ihl;
+    if (ipLen < ihl + 20 || frame[IP_OFF + IPV4_PROTO_OFF] !== 6) return;
+    const flags = frame[t + 13]!;
+    if ((flags & 0x04) !== 0) return;
+    const hl = (frame[t + 12]! >> 4) * 4;
+    const dataLen = ipLen - ihl - hl;
+    const seq = readIpv4(frame, t + 4);
+    const ack = readIpv4(frame, t + 8);
+    const hasAck = (flags & 0x10) !== 0;
+    const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
+    const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+    const seg = buildTcp(
+      {
+        srcPort: (frame[t + 2]! << 8) | frame[t + 3]!,
+        dstPort: (frame[t]! << 8) | frame[t + 1]!,
+        seq: hasAck ? ack : 0,
+        ack: hasAck ? 0 : (seq + dataLen + (flags & 0x02 ? 1 : 0) + (flags & 0x01 ? 1 : 0)) >>> 0,
+        flags: hasAck ? 0x04 : 0x14,
+        window: 0,
+        urgent: 0,
+        options: [],
+      },
+      dst,
+      src,
+    );
+    this.note(() => `TCP reset to ${formatIpv4(src)}:${(frame[t]! << 8) | frame[t + 1]!}`);
+    this.sendIp({ dst: src, src: dst, protocol: 6, df: true }, seg.length, (f, off) => f.set(seg, off));
+  }
+
+  /**
    * Sends an ICMP error about the packet in `frame` (RFC 792, RFC 1122 3.2.2): never about an ICMP error,
    * a non-first fragment, or a packet from a broadcast/unspecified source.
    */
@@ -721,7 +767,10 @@ export class IpNode extends Device {
       type === ICMP_TIME_EXCEEDED
         ? { kind: 'time-exceeded', type: ICMP_TIME_EXCEEDED, code, original: quote }
         : { kind: 'unreachable', type: ICMP_DEST_UNREACH, code, nextHopMtu: code === ICMP_FRAG_NEEDED ? mtu : 0, original: quote };
-    const from = inDev.addresses[0]?.addr ?? this.primaryAddress ?? 0;
+    // icmp.c: about a packet that was for us, answer from the address it was sent to; otherwise from the
+    // interface it came in on
+    const origDst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
+    const from = this.local.has(origDst) ? origDst : (inDev.addresses[0]?.addr ?? this.primaryAddress ?? 0);
     const len = icmpLength(msg);
     this.note(() => `sending ICMP ${icmpName(type, code)}${mtu ? ` (next-hop MTU ${mtu})` : ''} to ${formatIpv4(src)}`);
     this.sendIp({ dst: src, src: from, protocol: IPPROTO_ICMP, df: false }, len, (f, off) => {

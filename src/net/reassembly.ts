@@ -20,8 +20,10 @@ interface Queue {
   pieces: Piece[];
   /** Total payload length, known once the last fragment (MF clear) arrived. */
   total: number;
-  /** The first fragment's IP header (for the rebuilt datagram and ICMP errors). */
+  /** The first fragment's IP header (for the rebuilt datagram). */
   header: Uint8Array | undefined;
+  /** The first fragment as it arrived, header and 8 bytes: what an ICMP error about the datagram quotes. */
+  quote: Uint8Array | undefined;
   expires: number;
   bytes: number;
 }
@@ -36,12 +38,12 @@ export type ReassemblyResult =
 export class Reassembler {
   private readonly queues = new Map<string, Queue>();
 
-  /** Datagrams whose queue expired (their first fragment, if any, for ICMP time exceeded code 1). */
-  expire(now: number, onTimeout: (header: Uint8Array | undefined, key: string) => void): void {
+  /** Datagrams whose queue expired, with their first fragment's quote if it came (for ICMP time exceeded code 1). */
+  expire(now: number, onTimeout: (quote: Uint8Array | undefined, key: string) => void): void {
     for (const [k, q] of this.queues) {
       if (q.expires <= now) {
         this.queues.delete(k);
-        onTimeout(q.header, k);
+        onTimeout(q.quote, k);
       }
     }
   }
@@ -63,7 +65,7 @@ export class Reassembler {
     if (off + len > 65535 - ihl) return { kind: 'invalid', reason: 'reassembled datagram would exceed 65535 bytes' };
     let q = this.queues.get(key);
     if (q === undefined) {
-      q = { pieces: [], total: -1, header: undefined, expires: now + REASSEMBLY_TIMEOUT_NS, bytes: 0 };
+      q = { pieces: [], total: -1, header: undefined, quote: undefined, expires: now + REASSEMBLY_TIMEOUT_NS, bytes: 0 };
       this.queues.set(key, q);
     }
     for (const p of q.pieces) {
@@ -79,7 +81,10 @@ export class Reassembler {
       }
       q.total = off + len;
     }
-    if (off === 0) q.header = frame.slice(ipOff, ipOff + ihl);
+    if (off === 0) {
+      q.header = frame.slice(ipOff, ipOff + ihl);
+      q.quote = frame.slice(ipOff, ipOff + Math.min(ipLen, ihl + 8));
+    }
     q.pieces.push({ off, data: frame.slice(ipOff + ihl, ipOff + ipLen) });
     q.bytes += len;
     if (q.total < 0 || q.bytes !== q.total || q.header === undefined) return { kind: 'pending' };

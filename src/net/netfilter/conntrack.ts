@@ -34,6 +34,8 @@ export interface Conn {
   tcp: CtTcpState | undefined;
   packets: number;
   bytes: number;
+  /** When the first packet was seen (UDP becomes a stream only after 2 s with replies). */
+  readonly firstSeen: number;
 }
 
 /** Timeouts in ns, Linux's defaults (net.netfilter.nf_conntrack_*_timeout*). */
@@ -83,7 +85,7 @@ export class Conntrack {
   /** A new, unconfirmed connection for a first packet. */
   create(t: Tuple, now: number): Conn {
     this.created++;
-    return { orig: t, reply: invert(t), seenReply: false, assured: false, confirmed: false, expires: now + timeoutFor(t.proto, undefined, false), mark: 0, tcp: undefined, packets: 0, bytes: 0 };
+    return { orig: t, reply: invert(t), seenReply: false, assured: false, confirmed: false, expires: now + timeoutFor(t.proto, undefined, false), mark: 0, tcp: undefined, packets: 0, bytes: 0, firstSeen: now };
   }
 
   /** True when some live connection already expects replies shaped like `reply` (NAT must avoid it). */
@@ -121,22 +123,30 @@ export function timeoutFor(proto: number, tcp: CtTcpState | undefined, assured: 
   return CT_TIMEOUTS.generic;
 }
 
-/** Advances the simplified TCP state machine with one segment's flags. */
+/**
+ * Advances the TCP state with one segment's flags, following the kernel's tcp_conntracks table
+ * (nf_conntrack_proto_tcp.c) for the states modelled: a FIN is "a FIN was seen" whichever side sent it,
+ * the ACK of the first FIN gives CLOSE_WAIT, the second FIN LAST_ACK, its ACK TIME_WAIT.
+ */
 export function tcpTransition(state: CtTcpState | undefined, flags: number, dir: 'orig' | 'reply'): CtTcpState {
   const SYN = 0x02;
   const ACK = 0x10;
   const FIN = 0x01;
   const RST = 0x04;
-  if (flags & RST) return 'CLOSE';
   const s = state ?? 'SYN_SENT';
-  if (flags & SYN) return flags & ACK && dir === 'reply' ? 'SYN_RECV' : s === 'ESTABLISHED' ? s : 'SYN_SENT';
+  if (flags & RST) return 'CLOSE';
+  if (flags & SYN) {
+    if (flags & ACK) return dir === 'reply' && s === 'SYN_SENT' ? 'SYN_RECV' : s;
+    return dir === 'orig' && (s === 'SYN_SENT' || s === 'TIME_WAIT' || s === 'CLOSE') ? 'SYN_SENT' : s;
+  }
   if (flags & FIN) {
-    if (s === 'ESTABLISHED') return dir === 'orig' ? 'FIN_WAIT' : 'CLOSE_WAIT';
-    if (s === 'FIN_WAIT' || s === 'CLOSE_WAIT') return 'LAST_ACK';
+    if (s === 'SYN_RECV' || s === 'ESTABLISHED') return 'FIN_WAIT';
+    if (s === 'FIN_WAIT' || s === 'CLOSE_WAIT' || s === 'LAST_ACK') return 'LAST_ACK';
     return s;
   }
   if (flags & ACK) {
     if (s === 'SYN_RECV' && dir === 'orig') return 'ESTABLISHED';
+    if (s === 'FIN_WAIT') return 'CLOSE_WAIT';
     if (s === 'LAST_ACK') return 'TIME_WAIT';
   }
   return s;

@@ -25,6 +25,8 @@ export interface NetfilterHost {
   drop(reason: DropReason, frame: Uint8Array | undefined, port: undefined, detail: string): void;
   /** For REJECT: an ICMP error about the packet in `frame`, leaving via `inDev`. */
   reject(frame: Uint8Array, ipLen: number, inDev: string | undefined, type: number, code: number): void;
+  /** For REJECT --reject-with tcp-reset: a RST answering the segment in `frame`. */
+  resetTcp(frame: Uint8Array, ipLen: number): void;
 }
 
 /** State of one packet on its way through the hooks. */
@@ -79,6 +81,13 @@ export class Netfilter {
   input(frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string): boolean {
     const v = this.walk('filter', 'INPUT', frame, ipLen, ctx, inDev, undefined);
     if (!this.verdict(v, frame, ipLen, inDev, 'filter INPUT')) return false;
+    // nat at LOCAL_IN (after filter, as in Linux): SNAT for new connections, and the source of replies to
+    // our own DNATed connections put back (a node calling a ClusterIP sees the VIP answer)
+    if (!ctx.conn.confirmed && !ctx.related && this.walk('nat', 'INPUT', frame, ipLen, ctx, inDev, undefined) === 'DROP') {
+      this.dropped(frame, 'nat INPUT');
+      return false;
+    }
+    this.manipSrc(frame, ctx);
     this.conntrack.confirm(ctx.conn);
     return true;
   }
@@ -123,11 +132,10 @@ export class Netfilter {
     const now = this.host.engine.now;
     const related = relatedTuple(frame, ipLen);
     if (related !== undefined) {
-      const hit = this.conntrack.lookup(related, now);
-      if (hit !== undefined) {
-        // the error travels against the quoted packet
-        return { conn: hit.conn, dir: hit.dir === 'orig' ? 'reply' : 'orig', related: true, mark: hit.conn.mark, tuple: related };
-      }
+      // the quote is a packet that went out the other way; its inverse is the tuple the error belongs to
+      // (nf_conntrack_inet_error: the inner tuple is inverted before the lookup)
+      const hit = this.conntrack.lookup(invert(related), now);
+      if (hit !== undefined) return { conn: hit.conn, dir: hit.dir, related: true, mark: hit.conn.mark, tuple: related };
     }
     const t = packetTuple(frame, ipLen);
     const hit = this.conntrack.lookup(t, now);
@@ -137,16 +145,19 @@ export class Netfilter {
       conn = hit.conn;
       dir = hit.dir;
     } else conn = this.conntrack.create(t, now);
-    if (dir === 'reply' && !conn.seenReply) {
-      conn.seenReply = true;
-      if (t.proto !== 6) conn.assured = true;
-    }
+    if (dir === 'reply') conn.seenReply = true;
+    let streamUdp = false;
     if (t.proto === 6) {
       const ihl = (frame[IP]! & 0x0f) * 4;
       if (ipLen >= ihl + 14) conn.tcp = tcpTransition(conn.tcp, frame[IP + ihl + 13]!, dir);
       if (conn.tcp === 'ESTABLISHED') conn.assured = true;
+    } else if (t.proto === 17 && conn.seenReply && now > conn.firstSeen + 2_000_000_000) {
+      // nf_conntrack_udp_packet: replied to and still active after 2 s: a stream, 120 s and ASSURED
+      streamUdp = true;
+      conn.assured = true;
     }
-    conn.expires = now + timeoutFor(t.proto, conn.tcp, conn.assured);
+    // ICMP and other protocols are never ASSURED; a replied UDP exchange keeps 30 s until it is a stream
+    conn.expires = now + timeoutFor(t.proto, conn.tcp, streamUdp || (t.proto === 17 && conn.assured));
     conn.packets++;
     conn.bytes += ipLen;
     return { conn, dir, related: false, mark: 0, tuple: t };
@@ -156,8 +167,8 @@ export class Netfilter {
 
   private walk(table: TableName, chain: string, frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string | undefined, outDev: string | undefined): Verdict {
     const c = this.ruleset[table].get(chain);
-    if (c === undefined || (c.rules.length === 0 && c.policy !== 'DROP')) return 'ACCEPT';
-    const v = this.runChain(table, c, frame, ipLen, ctx, inDev, outDev, 0);
+    if (c === undefined) return 'ACCEPT';
+    const v = c.rules.length === 0 ? 'CONTINUE' : this.runChain(table, c, frame, ipLen, ctx, inDev, outDev, 0);
     if (v === 'CONTINUE' || v === 'RETURN') {
       c.packets++;
       c.bytes += ipLen;
@@ -256,7 +267,8 @@ export class Netfilter {
     if (v === 'REJECT') {
       const [type, code] = REJECT_CODES[this.rejectWith] ?? [3, 3];
       this.host.drop('policy', frame, undefined, `${where}: REJECT with ${this.rejectWith}`);
-      this.host.reject(frame, ipLen, inDev, type, code);
+      if (this.rejectWith === 'tcp-reset' && frame[IP + 9] === 6) this.host.resetTcp(frame, ipLen);
+      else this.host.reject(frame, ipLen, inDev, type, code);
       return false;
     }
     this.dropped(frame, where);
@@ -306,6 +318,8 @@ export class Netfilter {
   /** Destination manipulation (PREROUTING/OUTPUT): original direction gets the DNAT target, replies the un-SNAT. */
   private manipDst(frame: Uint8Array, ctx: PacketCtx): void {
     const c = ctx.conn;
+    // only a connection with the matching NAT changes anything (original: DNAT; replies: un-SNAT)
+    if (!(ctx.dir === 'orig' ? hasDnat(c) : hasSnat(c))) return;
     // the packet's destination must become the source of the other direction's tuple
     const want = ctx.dir === 'orig' ? { ip: c.reply.src, port: c.reply.sport } : { ip: c.orig.src, port: c.orig.sport };
     if (ctx.related) {
@@ -318,6 +332,7 @@ export class Netfilter {
   /** Source manipulation (POSTROUTING): original direction gets the SNAT source, replies the un-DNAT. */
   private manipSrc(frame: Uint8Array, ctx: PacketCtx): void {
     const c = ctx.conn;
+    if (!(ctx.dir === 'orig' ? hasSnat(c) : hasDnat(c))) return;
     const want = ctx.dir === 'orig' ? { ip: c.reply.dst, port: c.reply.dport } : { ip: c.orig.dst, port: c.orig.dport };
     if (ctx.related) {
       rewriteRelated(frame, 'src', want.ip, want.port);
@@ -325,6 +340,14 @@ export class Netfilter {
     }
     rewrite(frame, 'src', want.ip, want.port);
   }
+}
+
+function hasDnat(c: Conn): boolean {
+  return c.reply.src !== c.orig.dst || c.reply.sport !== c.orig.dport;
+}
+
+function hasSnat(c: Conn): boolean {
+  return c.reply.dst !== c.orig.src || c.reply.dport !== c.orig.sport;
 }
 
 function portful(proto: number): boolean {
@@ -338,9 +361,10 @@ function ifMatch(pattern: string, dev: string | undefined): boolean {
 
 function ctStates(ctx: PacketCtx): CtState[] {
   const c = ctx.conn;
-  const s: CtState[] = [ctx.related ? 'RELATED' : c.confirmed ? 'ESTABLISHED' : 'NEW'];
-  if (c.reply.src !== c.orig.dst || c.reply.sport !== c.orig.dport) s.push('DNAT');
-  if (c.reply.dst !== c.orig.src || c.reply.dport !== c.orig.sport) s.push('SNAT');
+  // resolve_normal_ct: NEW until a reply has been seen, then ESTABLISHED in both directions
+  const s: CtState[] = [ctx.related ? 'RELATED' : ctx.dir === 'reply' || c.seenReply ? 'ESTABLISHED' : 'NEW'];
+  if (hasDnat(c)) s.push('DNAT');
+  if (hasSnat(c)) s.push('SNAT');
   return s;
 }
 

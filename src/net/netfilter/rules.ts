@@ -405,7 +405,9 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       if (builtin && m[2] !== 'ACCEPT' && m[2] !== 'DROP' && !(opts.noflush === true && m[2] === '-')) errors.push({ line, message: `policy of ${m[1]} must be ACCEPT or DROP` });
       const old = chains.get(m[1]!);
       const policy = builtin ? (m[2] === '-' ? (old?.policy ?? 'ACCEPT') : (m[2] as 'ACCEPT' | 'DROP')) : undefined;
-      chains.set(m[1]!, { name: m[1]!, policy, rules: [], packets: m[3] !== undefined ? Number(m[3]) : (old?.packets ?? 0), bytes: m[4] !== undefined ? Number(m[4]) : (old?.bytes ?? 0) });
+      // --noflush flushes declared user chains only; a declared built-in chain just gets its policy
+      const keep = opts.noflush === true && builtin && old !== undefined ? old.rules : [];
+      chains.set(m[1]!, { name: m[1]!, policy, rules: keep, packets: m[3] !== undefined ? Number(m[3]) : (old?.packets ?? 0), bytes: m[4] !== undefined ? Number(m[4]) : (old?.bytes ?? 0) });
       return;
     }
     // iptables-save -c puts each rule's counters first: "[packets:bytes] -A CHAIN ..."
@@ -429,7 +431,9 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       return;
     }
     if (op === '-X' || op === '--delete-chain') {
+      const users = [...chains.values()].filter((c) => c.rules.some((r) => (r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') && r.target.chain === chain.name));
       if (BUILTIN_CHAINS[table].includes(chain.name)) errors.push({ line, message: `-X: cannot delete built-in chain ${chain.name}` });
+      else if (users.length > 0) errors.push({ line, message: `-X ${chain.name}: Too many links (rules in ${users.map((c) => c.name).join(', ')} still jump to it)` });
       else chains.delete(chain.name);
       return;
     }
@@ -468,8 +472,10 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
     if (op === '-I' || op === '--insert') chain.rules.splice(Math.min(position - 1, chain.rules.length), 0, r);
     else chain.rules.push(r);
   });
-  if (table !== undefined) errors.push({ line: lines.length, message: `table *${table} has no COMMIT` });
-  for (const j of jumps) if (!(staged.get(j.table) ?? into[j.table]).has(j.target)) errors.push({ line: j.line, message: `jump to chain ${JSON.stringify(j.target)}, which does not exist in *${j.table}` });
+  const uncommitted = table;
+  if (uncommitted !== undefined) errors.push({ line: lines.length, message: `table *${uncommitted} has no COMMIT` });
+  // jumps are checked against the tables as they will be (a table without COMMIT has its own error)
+  for (const j of jumps) if (j.table !== uncommitted && !(staged.get(j.table) ?? into[j.table]).has(j.target)) errors.push({ line: j.line, message: `jump to chain ${JSON.stringify(j.target)}, which does not exist in *${j.table}` });
   if (errors.length > 0) return { ok: false, errors };
   for (const [t, c] of staged) into[t] = c;
   return { ok: true, ruleset: into };
