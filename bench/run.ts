@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { runWorkload, type WorkloadResult } from './two-subnets.js';
 import { runEncap, type EncapMode, type EncapResult } from './encap.js';
 import { runTcpBulk } from './tcp-bulk.js';
+import { runDnsBench } from './dns.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -65,6 +66,11 @@ for (const r of [routed, encap('vxlan'), encap('ipip')]) {
   const mb = opt('--tcp-mb', 100);
   const r = runTcpBulk(mb);
   line({ metric: 'tcp-bulk', megabytes: mb, simulatedGoodputMbps: +(r.simulatedGoodputBps / 1e6).toFixed(1), wallSeconds: +r.wallSeconds.toFixed(3), wallMBps: +(mb / r.wallSeconds).toFixed(1) });
+}
+// DNS: queries answered per wall second by an emulated server (UDP, hosts records)
+{
+  const r = runDnsBench(20_000, 64);
+  line({ metric: 'dns-queries-per-sec', ...r });
 }
 if (args.includes('--ns3')) {
   const script = resolve(root, '../shared/bench/ns3/run.sh');

@@ -11,6 +11,9 @@ import { formatIptablesSave } from '../net/netfilter/rules.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
 import type { UdpStack } from '../transport/udp.js';
 import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
+import { dig, type DigEnv } from './dns/dig.js';
+import { tcpConnector } from './dns/tcp.js';
+import type { TcpStack } from '../transport/tcp.js';
 import { DEFAULT_TRACEROUTE, formatTraceroute, traceroute, type TracerouteOptions } from './traceroute.js';
 
 /** What a command finished with. */
@@ -72,6 +75,7 @@ export class Shell {
     this.commands.set('traceroute', tracerouteCommand);
     this.commands.set('ip', ipCommand);
     this.commands.set('bridge', bridgeCommand);
+    this.commands.set('dig', digCommand);
     this.commands.set('iptables-save', (ctx, _args, done) => {
       const nf = ctx.node.netfilter;
       done({ status: 0, stdout: nf === undefined ? '' : formatIptablesSave(nf.ruleset) });
@@ -198,6 +202,14 @@ const ipCommand: Command = (ctx, args, done) => {
   else if (is('route') || obj === 'r') done({ status: 0, stdout: ipRoute(ctx.node) });
   else if (is('neighbour') || is('neighbor') || obj === 'n') done({ status: 0, stdout: ipNeigh(ctx.node) });
   else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
+};
+
+/** dig over the node's UDP (and TCP, for +tcp and truncated answers); resolv.conf from the 'resolv.conf' service. */
+const digCommand: Command = (ctx, args, done) => {
+  const tcp = ctx.services.get('tcp') as TcpStack | undefined;
+  const resolvConf = ctx.services.get('resolv.conf') as string | undefined;
+  const env: DigEnv = { udp: ctx.udp, ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}), ...(resolvConf !== undefined ? { resolvConf } : {}) };
+  dig(env, args, (r) => done({ status: r.exitCode, stdout: r.stdout + (r.stderr !== '' ? (r.stdout !== '' ? '\n' : '') + r.stderr : '') }));
 };
 
 const bridgeCommand: Command = (ctx, args, done) => {

@@ -10,6 +10,8 @@ import { Switch } from '../link/switch.js';
 import { IpNode } from '../net/ip-node.js';
 import { UdpStack } from '../transport/udp.js';
 import { TcpStack } from '../transport/tcp.js';
+import { DnsServer, type DnsServerConfig } from '../apps/dns/server.js';
+import { serveDnsOverTcp, tcpConnector } from '../apps/dns/tcp.js';
 import { VxlanDev, type VxlanConfig } from '../net/vxlan.js';
 import { BridgeDev } from '../net/bridge.js';
 import { IpipDev, type IpipConfig } from '../net/ipip.js';
@@ -26,6 +28,8 @@ export interface LabNetwork {
   udp: Map<string, UdpStack>;
   tcp: Map<string, TcpStack>;
   switches: Map<string, Switch>;
+  /** resolv.conf text of nodes that have one. */
+  resolvConf: Map<string, string>;
 }
 
 /** Builds the network described by `spec`. Does not run any step. */
@@ -35,6 +39,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
   const ipNodes = new Map<string, IpNode>();
   const udp = new Map<string, UdpStack>();
   const tcp = new Map<string, TcpStack>();
+  const resolvConf = new Map<string, string>();
   const switches = new Map<string, Switch>();
   const mtuOf = new Map<string, number>();
   for (const l of spec.links) {
@@ -85,6 +90,15 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       ipNodes.set(n.name, node);
       udp.set(n.name, new UdpStack(node));
       tcp.set(n.name, new TcpStack(node));
+      if (n.resolvConf !== undefined) resolvConf.set(n.name, n.resolvConf);
+      if (n.dns !== undefined) {
+        const cfg: DnsServerConfig = {
+          // with upstreams, names the hosts records lack go on to them (CoreDNS: hosts { fallthrough })
+          ...(n.dns.hosts !== undefined ? { hosts: { text: n.dns.hosts, fallthrough: n.dns.forward.length > 0 } } : {}),
+          ...(n.dns.forward.length > 0 ? { forward: { upstreams: n.dns.forward.map((addr) => ({ addr })), connect: tcpConnector(tcp.get(n.name)!) } } : {}),
+        };
+        serveDnsOverTcp(new DnsServer(udp.get(n.name)!, cfg), tcp.get(n.name)!);
+      }
       for (const u of n.udpEncaps) {
         // flanneld's MTU comes from the external interface: here the one facing the first peer
         const toPeer = u.peers.length > 0 ? node.routes.lookup(u.peers[0]!.remote) : undefined;
@@ -111,7 +125,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
     const pb = portOf(network.device(l.b.node)!, l.b.port);
     network.connect(pa, pb, { ...spec.linkDefaults, ...l.props });
   }
-  return { spec, engine, network, ipNodes, udp, tcp, switches };
+  return { spec, engine, network, ipNodes, udp, tcp, switches, resolvConf };
 }
 
 function portOf(d: Device, name: string) {

@@ -6,7 +6,7 @@ import type { LinkProps } from '../link/channel.js';
 import { parseIptablesSave } from '../net/netfilter/rules.js';
 import { formatPath, type Checker, type SpecPath } from './source.js';
 import { parseBandwidth, parseByteSize, parseDuration } from './units.js';
-import type { BridgeSpec, InterfaceSpec, IpipSpec, LinkSpec, NodeSpec, RouteSpecIn, SwitchPortSpec, UdpEncapSpec, VxlanSpec } from './lab-types.js';
+import type { BridgeSpec, DnsServerSpec, InterfaceSpec, IpipSpec, LinkSpec, NodeSpec, RouteSpecIn, SwitchPortSpec, UdpEncapSpec, VxlanSpec } from './lab-types.js';
 
 /** Names of nodes, interfaces and ports. */
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -19,7 +19,7 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
   const kind = c.oneOf([...path, 'kind'], o.kind, ['host', 'router', 'switch', 'hub'] as const);
   if (name === undefined || kind === undefined) return undefined;
   if (kind === 'host' || kind === 'router') {
-    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'udpEncaps', 'routes', 'iptables']);
+    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'udpEncaps', 'routes', 'iptables', 'dns', 'resolvConf']);
     const interfaces: InterfaceSpec[] = [];
     (c.arr([...path, 'interfaces'], o.interfaces) ?? []).forEach((x, i) => {
       const ip = [...path, 'interfaces', i];
@@ -125,6 +125,29 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
           const at = c.doc.locate([...path, 'iptables']);
           for (const e of r.errors) c.errors.push({ file: c.doc.file, line: at.line + e.line, col: 1, field: formatPath([...path, 'iptables']), message: `iptables-save line ${e.line}: ${e.message}` });
         }
+      }
+    }
+    if (o.resolvConf !== undefined) {
+      const t = c.str([...path, 'resolvConf'], o.resolvConf);
+      if (t !== undefined) node.resolvConf = t;
+    }
+    if (o.dns !== undefined) {
+      const dp = [...path, 'dns'];
+      const d = c.obj(dp, o.dns);
+      if (d !== undefined) {
+        c.unknownKeys(dp, d, ['hosts', 'forward']);
+        const spec: DnsServerSpec = { forward: [] };
+        if (d.hosts !== undefined) {
+          const h = c.str([...dp, 'hosts'], d.hosts, { allowEmpty: true });
+          if (h !== undefined) spec.hosts = h;
+        }
+        if (d.forward !== undefined) {
+          (c.arr([...dp, 'forward'], d.forward) ?? []).forEach((x, i) => {
+            const ip = c.parse([...dp, 'forward', i], x, parseIpv4, 'an IPv4 address');
+            if (ip !== undefined) spec.forward.push(ip);
+          });
+        }
+        node.dns = spec;
       }
     }
     return node;

@@ -82,9 +82,15 @@ export interface UdpEncapSpec {
   peers: { subnet: Ipv4Prefix; remote: Ipv4 }[];
 }
 
+/** A DNS server on a node (UDP and TCP 53): /etc/hosts-style records, and upstreams for the rest. */
+export interface DnsServerSpec {
+  hosts?: string;
+  forward: Ipv4[];
+}
+
 /** A node of the lab. */
 export type NodeSpec =
-  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; udpEncaps: UdpEncapSpec[]; routes: RouteSpecIn[]; iptables?: Ruleset; path: SpecPath }
+  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; udpEncaps: UdpEncapSpec[]; routes: RouteSpecIn[]; iptables?: Ruleset; dns?: DnsServerSpec; resolvConf?: string; path: SpecPath }
   | { kind: 'switch'; name: string; ports: SwitchPortSpec[]; agingNs?: number; path: SpecPath }
   | { kind: 'hub'; name: string; ports: string[]; path: SpecPath };
 

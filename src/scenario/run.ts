@@ -302,6 +302,8 @@ export function execCommand(lab: LabNetwork, node: string, argv: string[], done:
     return;
   }
   const services = new Map<string, unknown>([['tcp', lab.tcp.get(node)]]);
+  const rc = lab.resolvConf.get(node);
+  if (rc !== undefined) services.set('resolv.conf', rc);
   const ctx: ShellContext = { node: n, udp: lab.udp.get(node)!, resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress), services };
   shell.run(ctx, argv, done);
 }
