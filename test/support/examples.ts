@@ -15,10 +15,10 @@ import { captureLinks, type LinkCapture } from '../../src/observe/capture.js';
 /** The repository's examples/ directory (this file runs from dist/test/support/). */
 export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
-/** File names of every example lab, sorted. */
+/** File names of every example lab, sorted (cluster-*.yaml are Cluster inputs, not labs). */
 export function exampleNames(): string[] {
   return readdirSync(EXAMPLES_DIR)
-    .filter((f) => f.endsWith('.yaml'))
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('cluster-'))
     .sort();
 }
 

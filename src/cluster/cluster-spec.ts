@@ -1,0 +1,116 @@
+/**
+ * The podnet Cluster document as a validated value: the nodes with their underlay addresses, the CNI and
+ * its Flannel config, the cluster and service CIDRs, cluster DNS, and the underlay between the nodes.
+ * Defaults are k3s's (pkg/cli/cmds/server.go). Reading it from YAML with located errors is the scenario
+ * layer's (scenario/cluster-doc.ts).
+ */
+import type { LinkProps } from '../link/channel.js';
+import { parseCidr, parseIpv4, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
+import type { FlannelBackendType, FlannelNetConf } from './flannel-net-conf.js';
+import type { Labels } from './k8s-objects.js';
+import type { FieldPath, Origin } from './source-ref.js';
+
+/** apiVersion of the Cluster document. */
+export const CLUSTER_API_VERSION = 'podnet.dev/v1alpha1';
+
+/** k3s's defaults for what a Cluster may leave out. */
+export const K3S_DEFAULTS = {
+  /** --cluster-cidr. */
+  clusterCIDR: parseCidr('10.42.0.0/16')!,
+  /** --service-cidr. */
+  serviceCIDR: parseCidr('10.43.0.0/16')!,
+  /** --cluster-dns: the kube-dns Service's clusterIP. */
+  clusterDNS: parseIpv4('10.43.0.10')!,
+  /** --cluster-domain. */
+  clusterDomain: 'cluster.local',
+  /** --flannel-backend. */
+  flannelBackend: 'vxlan' as FlannelBackendType,
+  /** kube-controller-manager's --node-cidr-mask-size: each node's podCIDR. */
+  nodeCIDRMaskSize: 24,
+  /** --service-node-port-range. */
+  nodePortRange: { min: 30000, max: 32767 },
+} as const;
+
+/** k3s's packaged components that `disable` may name (k3s --disable); podnet builds only CoreDNS so far. */
+export const K3S_COMPONENTS = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server'] as const;
+
+/** A packaged component. */
+export type K3sComponent = (typeof K3S_COMPONENTS)[number];
+
+/** A k3s node: a server (runs the control plane, and workloads too) or an agent. */
+export interface ClusterNodeSpec {
+  name: string;
+  /** Underlay address with its prefix, e.g. 192.168.56.11/24 (Flannel's PublicIP). */
+  address: Ipv4Prefix;
+  role: 'server' | 'agent';
+  /** Labels given in the document (k3s's own node labels are added by the plan). */
+  labels: Labels;
+  /** Path of this node in the Cluster document, for located problems. */
+  path: FieldPath;
+}
+
+/** The network between the nodes. */
+export type UnderlaySpec =
+  | {
+      /** All nodes on one L2 segment (one switch): the default. */
+      type: 'switch';
+      link: Partial<LinkProps>;
+    }
+  | {
+      /** Nodes in several subnets, one switch each, joined by a router with one address per subnet. */
+      type: 'routed';
+      /** The router's address in each node subnet, in order of first appearance. */
+      gateways: Ipv4Prefix[];
+      link: Partial<LinkProps>;
+    };
+
+/** A validated Cluster document. */
+export interface ClusterSpec {
+  name: string;
+  seed: number;
+  nodes: ClusterNodeSpec[];
+  cni: 'flannel';
+  flannel: {
+    backend: FlannelBackendType;
+    /** The config flanneld runs with: given as spec.flannel.netConf, or what k3s writes from clusterCIDR and backend. */
+    netConf: FlannelNetConf;
+    /** The net-conf.json text (as given, or as k3s would write it). */
+    netConfText: string;
+  };
+  clusterCIDR: Ipv4Prefix;
+  /**
+   * Prefix length of each node's podCIDR, carved from clusterCIDR by kube-controller-manager in node order
+   * (the first node gets the first subnet). Flannel in k3s runs with --kube-subnet-mgr and takes that
+   * subnet; net-conf.json's SubnetLen/Min/Max matter only to Flannel's etcd subnet manager.
+   */
+  nodeCIDRMaskSize: number;
+  serviceCIDR: Ipv4Prefix;
+  clusterDNS: Ipv4;
+  clusterDomain: string;
+  nodePortRange: { min: number; max: number };
+  /** Packaged components turned off. */
+  disable: K3sComponent[];
+  underlay: UnderlaySpec;
+  origin: Origin;
+}
+
+/**
+ * The labels k3s (kubelet plus k3s's own) puts on a node: hostname, OS and arch, instance type, and the
+ * control-plane/master roles on servers. User labels from the Cluster document are added on top.
+ */
+export function k3sNodeLabels(node: Pick<ClusterNodeSpec, 'name' | 'role' | 'labels'>): Record<string, string> {
+  const out: Record<string, string> = {
+    'beta.kubernetes.io/arch': 'amd64',
+    'beta.kubernetes.io/instance-type': 'k3s',
+    'beta.kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': 'amd64',
+    'kubernetes.io/hostname': node.name,
+    'kubernetes.io/os': 'linux',
+    'node.kubernetes.io/instance-type': 'k3s',
+  };
+  if (node.role === 'server') {
+    out['node-role.kubernetes.io/control-plane'] = 'true';
+    out['node-role.kubernetes.io/master'] = 'true';
+  }
+  return { ...out, ...node.labels };
+}

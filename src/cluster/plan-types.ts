@@ -1,0 +1,98 @@
+/**
+ * The plan's types: what cluster/plan.ts decides about nodes, pods and services, for the builder (control/)
+ * that turns it into devices, addresses and rules. Pod IPs are not here: IPAM assigns them at build time.
+ */
+import type { Ipv4, Ipv4Prefix } from '../wire/addr.js';
+import type { ClusterSpec } from './cluster-spec.js';
+import type { Ingress, Labels, NetworkPolicy, PodSpec, ServicePort, ServiceType } from './k8s-objects.js';
+import type { Origin, Problem } from './source-ref.js';
+
+/** A node of the plan. */
+export interface PlannedNode {
+  name: string;
+  address: Ipv4Prefix;
+  role: 'server' | 'agent';
+  /** k3s's node labels plus the document's. */
+  labels: Labels;
+  /** Pods bound to it, as 'namespace/name', in the order of ClusterPlan.pods. */
+  pods: string[];
+}
+
+/** A pod of the plan. */
+export interface PlannedPod {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  annotations: Labels;
+  spec: PodSpec;
+  /** The node it runs on; absent while Pending. */
+  node?: string;
+  /** Why no node took it (kube-scheduler's wording). */
+  pendingReason?: string;
+  /** For Deployment replicas: the ReplicaSet `<deployment>-<hash>` that owns it. */
+  owner?: { kind: 'ReplicaSet'; name: string; deployment: string; podTemplateHash: string };
+  /** Added by podnet as k3s adds it (CoreDNS). */
+  builtin: boolean;
+  /** The Pod or Deployment it came from. */
+  origin: Origin;
+}
+
+/** One endpoint of a service port: a pod (or, for the kubernetes Service, a server node) and the port it listens on. */
+export interface PlannedEndpoint {
+  /** Pod name (in the service's namespace); absent for node endpoints (the API server on each server). */
+  pod?: string;
+  /** The node the pod runs on, or the node itself. */
+  node: string;
+  /** Resolved target port. */
+  port: number;
+  /** The endpoint's address is its node's (hostNetwork pod, or a node endpoint). */
+  hostNetwork: boolean;
+}
+
+/** A service port of the plan. */
+export interface PlannedServicePort extends ServicePort {
+  /** Ready pods selected by the service, in pod order, with the targetPort resolved per pod. */
+  endpoints: PlannedEndpoint[];
+}
+
+/** A Service of the plan. */
+export interface PlannedService {
+  namespace: string;
+  name: string;
+  type: ServiceType;
+  labels: Labels;
+  /** Allocated or as written; absent for headless and ExternalName services. */
+  clusterIP?: Ipv4;
+  headless: boolean;
+  selector?: Labels;
+  ports: PlannedServicePort[];
+  sessionAffinity: 'None' | 'ClientIP';
+  sessionAffinityTimeoutSeconds: number;
+  externalTrafficPolicy?: 'Cluster' | 'Local';
+  internalTrafficPolicy: 'Cluster' | 'Local';
+  externalName?: string;
+  externalIPs: Ipv4[];
+  healthCheckNodePort?: number;
+  builtin: boolean;
+  origin: Origin;
+}
+
+/** What the cluster runs. */
+export interface ClusterPlan {
+  cluster: ClusterSpec;
+  /** Sorted. */
+  namespaces: string[];
+  /** In document order. */
+  nodes: PlannedNode[];
+  /** Built-in pods first, then in manifest order (a Deployment's replicas together). */
+  pods: PlannedPod[];
+  /** kubernetes and kube-dns first, then in manifest order. */
+  services: PlannedService[];
+  networkPolicies: NetworkPolicy[];
+  ingresses: Ingress[];
+  /** Things that work but probably not as meant: Pending pods, services without endpoints, ... */
+  warnings: Problem[];
+}
+
+/** planCluster's outcome. */
+export type PlanResult = { ok: true; plan: ClusterPlan } | { ok: false; errors: Problem[]; warnings: Problem[] };

@@ -1,0 +1,68 @@
+/**
+ * A small deterministic scheduler: a pod with spec.nodeName goes there (as kubelet takes it, bypassing
+ * the scheduler); any other pod goes to the node, among those its nodeSelector allows and whose host
+ * ports it does not clash with, running the fewest pods, ties broken by node name. A pod no node fits
+ * stays Pending with kube-scheduler's kind of message. Real kube-scheduler scores on resources and
+ * topology spread; "fewest pods" gives the same even spread for a cluster of equal nodes.
+ */
+import type { Labels, PodSpec } from './k8s-objects.js';
+import { labelsMatch } from './label-selector.js';
+
+/** A node as the scheduler sees it. */
+export interface SchedulerNode {
+  name: string;
+  labels: Labels;
+  /** Pods bound so far. */
+  pods: number;
+  /** Host ports in use, as 'TCP/80'. */
+  hostPorts: Set<string>;
+}
+
+/** Where a pod goes, or why it stays Pending. */
+export type Placement = { node: string } | { pending: string };
+
+/** The host ports a pod needs ('TCP/80'); with hostNetwork every container port is a host port. */
+export function podHostPorts(spec: PodSpec): string[] {
+  const out: string[] = [];
+  for (const c of spec.containers) {
+    for (const p of c.ports) {
+      const hostPort = spec.hostNetwork ? p.containerPort : p.hostPort;
+      if (hostPort !== undefined && hostPort !== 0) out.push(`${p.protocol}/${hostPort}`);
+    }
+  }
+  return out;
+}
+
+/** Picks a node for a pod with `spec`; does not bind it (see bindPod). `nodes` must be sorted by name. */
+export function placePod(nodes: readonly SchedulerNode[], spec: PodSpec): Placement {
+  if (nodes.length === 0) return { pending: 'no nodes available to schedule pods' };
+  if (spec.nodeName !== undefined) {
+    return nodes.some((n) => n.name === spec.nodeName) ? { node: spec.nodeName } : { pending: `node ${JSON.stringify(spec.nodeName)} not found` };
+  }
+  const ports = podHostPorts(spec);
+  let best: SchedulerNode | undefined;
+  let selectorMisses = 0;
+  let portClashes = 0;
+  for (const n of nodes) {
+    if (!labelsMatch(spec.nodeSelector, n.labels)) {
+      selectorMisses++;
+      continue;
+    }
+    if (ports.some((p) => n.hostPorts.has(p))) {
+      portClashes++;
+      continue;
+    }
+    if (best === undefined || n.pods < best.pods) best = n;
+  }
+  if (best !== undefined) return { node: best.name };
+  const reasons: string[] = [];
+  if (selectorMisses > 0) reasons.push(`${selectorMisses} node(s) didn't match Pod's node affinity/selector`);
+  if (portClashes > 0) reasons.push(`${portClashes} node(s) didn't have free ports for the requested pod ports`);
+  return { pending: `0/${nodes.length} nodes are available: ${reasons.sort().join(', ')}.` };
+}
+
+/** Records a pod with `spec` as running on `node`. */
+export function bindPod(node: SchedulerNode, spec: PodSpec): void {
+  node.pods++;
+  for (const p of podHostPorts(spec)) node.hostPorts.add(p);
+}
