@@ -12,10 +12,10 @@ import { main } from '../src/cli/main.js';
 import { EXAMPLES_DIR } from './support/examples.js';
 
 /** Runs the CLI and collects what it printed. */
-function cli(...argv: string[]): { code: number; out: string; err: string } {
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -27,9 +27,9 @@ function tempDir(t: { after(fn: () => void): void }): string {
 
 const TWO_SUBNETS = join(EXAMPLES_DIR, 'two-subnets.yaml');
 
-test('--help prints the usage and exits 0', () => {
+test('--help prints the usage and exits 0', async () => {
   for (const argv of [['--help'], ['-h'], ['help'], ['run', '--help']]) {
-    const r = cli(...argv);
+    const r = await cli(...argv);
     assert.equal(r.code, 0, argv.join(' '));
     assert.match(r.out, /^Usage:/m);
     assert.match(r.out, /podnet run LAB\.yaml/);
@@ -37,7 +37,7 @@ test('--help prints the usage and exits 0', () => {
   }
 });
 
-test('usage errors exit 2 and print what was wrong, then the usage', () => {
+test('usage errors exit 2 and print what was wrong, then the usage', async () => {
   const cases: [string[], RegExp][] = [
     [[], /no command given/],
     [['frobnicate'], /unknown command "frobnicate"/],
@@ -51,7 +51,7 @@ test('usage errors exit 2 and print what was wrong, then the usage', () => {
     [['run', TWO_SUBNETS, '--pcap'], /--pcap needs a value/],
   ];
   for (const [argv, message] of cases) {
-    const r = cli(...argv);
+    const r = await cli(...argv);
     assert.equal(r.code, 2, `podnet ${argv.join(' ')} exited ${r.code}:\n${r.out}${r.err}`);
     assert.match(r.err, message, `podnet ${argv.join(' ')}`);
     assert.match(r.err, /^Usage:/m, `podnet ${argv.join(' ')} should print the usage`);
@@ -59,7 +59,7 @@ test('usage errors exit 2 and print what was wrong, then the usage', () => {
   }
 });
 
-test('a lab that does not validate exits 2, naming file:line:col and the field path, without the usage', (t) => {
+test('a lab that does not validate exits 2, naming file:line:col and the field path, without the usage', async (t) => {
   const file = join(tempDir(t), 'bad.yaml');
   writeFileSync(
     file,
@@ -78,7 +78,7 @@ test('a lab that does not validate exits 2, naming file:line:col and the field p
       '',
     ].join('\n'),
   );
-  const r = cli('run', file);
+  const r = await cli('run', file);
   assert.equal(r.code, 2, r.out + r.err);
   assert.match(r.err, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:11:20: spec\\.nodes\\[1\\]\\.interfaces\\[0\\]\\.address: `, 'm'));
   assert.match(r.err, /10\.0\.0\.300\/24/);
@@ -86,8 +86,8 @@ test('a lab that does not validate exits 2, naming file:line:col and the field p
   assert.equal(r.out, '');
 });
 
-test('run examples/two-subnets.yaml passes every step and exits 0', () => {
-  const r = cli('run', TWO_SUBNETS);
+test('run examples/two-subnets.yaml passes every step and exits 0', async () => {
+  const r = await cli('run', TWO_SUBNETS);
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^lab two-subnets: /);
   assert.doesNotMatch(r.out, /^FAIL/m);
@@ -98,7 +98,7 @@ test('run examples/two-subnets.yaml passes every step and exits 0', () => {
   assert.equal(r.err, '');
 });
 
-test('a lab with a failing expectation exits 1 and says what happened instead', (t) => {
+test('a lab with a failing expectation exits 1 and says what happened instead', async (t) => {
   const file = join(tempDir(t), 'fails.yaml');
   writeFileSync(
     file,
@@ -120,7 +120,7 @@ spec:
       expect: { received: 2 }
 `,
   );
-  const r = cli('run', file);
+  const r = await cli('run', file);
   assert.equal(r.code, 1, r.out + r.err);
   assert.match(r.out, /^PASS {2}this one holds/m);
   assert.match(r.out, /^FAIL {2}this one cannot {2}\(.*fails\.yaml:14\)$/m);
@@ -128,17 +128,17 @@ spec:
   assert.match(r.out, /^1 passed, 1 failed$/m);
 });
 
-test('demo exits 0 and prints the per-hop table of A -> E', () => {
-  const r = cli('demo');
+test('trace on the two-subnet lab prints the per-hop table of A -> E', async () => {
+  const r = await cli('trace', TWO_SUBNETS, '--from', 'A', '--to', 'E');
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^trace A -> E \(10\.0\.1\.2\)/m);
   assert.match(r.out, /^hop\s+time\s+device\s+in\s+out\s+src MAC\s+dst MAC\s+VLAN\s+src IP\s+dst IP\s+proto\s+sport\s+dport\s+TTL\s+info$/m);
   assert.match(r.out, /delivered to E, reply received/);
 });
 
-test('--pcap DIR writes one pcap per link', (t) => {
+test('--pcap DIR writes one pcap per link', async (t) => {
   const dir = join(tempDir(t), 'pcaps');
-  const r = cli('run', join(EXAMPLES_DIR, 'same-subnet.yaml'), '--pcap', dir);
+  const r = await cli('run', join(EXAMPLES_DIR, 'same-subnet.yaml'), '--pcap', dir);
   assert.equal(r.code, 0, r.out + r.err);
   const files = readdirSync(dir).sort();
   assert.deepEqual(files, ['A-eth0__sw1-p1.pcap', 'B-eth0__sw1-p2.pcap', 'C-eth0__sw2-p1.pcap', 'D-eth0__sw2-p2.pcap', 'sw1-p4__sw2-p3.pcap']);
@@ -149,7 +149,43 @@ test('--pcap DIR writes one pcap per link', (t) => {
   }
   assert.match(r.out, new RegExp(`^pcaps: 5 files in ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
 
-  const tr = cli('trace', TWO_SUBNETS, '--from', 'A', '--to', 'E', '--pcap', join(dir, 'trace'));
+  const tr = await cli('trace', TWO_SUBNETS, '--from', 'A', '--to', 'E', '--pcap', join(dir, 'trace'));
   assert.equal(tr.code, 0, tr.out + tr.err);
   assert.equal(readdirSync(join(dir, 'trace')).filter((f) => f.endsWith('.pcap')).length, 13, 'two-subnets has 13 links');
+});
+
+test('demo builds the two-node cluster, lists leases and pods, and pings across nodes hop by hop', async () => {
+  const r = await cli('demo');
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^podnet demo: cluster "demo" .*: 2 nodes, Flannel vxlan, pods in 10\.42\.0\.0\/16/m);
+  assert.match(r.out, /^server\s+192\.168\.56\.11\/24\s+10\.42\.\d+\.0\/24\s+vxlan\s+1450$/m);
+  assert.match(r.out, /dev flannel\.1 proto flannel onlink$/m);
+  assert.match(r.out, /^reply received: \d+ frames on the wire$/m);
+  // the overlay's two layers appear in the hop table: VXLAN outer headers and the inner ICMP
+  assert.match(r.out, /VXLAN\s+\d+\s+8472\s+64\s+vni 1/);
+});
+
+test('demo --compare puts vxlan, host-gw and udp side by side with the bytes each puts on the wire', async () => {
+  const r = await cli('demo', '--compare');
+  assert.equal(r.code, 0, r.out + r.err);
+  // 98 bytes of Ethernet+IP+ICMP for a 56-byte ping; VXLAN adds 50, udp 28, host-gw nothing
+  assert.match(r.out, /^vxlan\s+yes\s+148\s+1450\s+1\s+1\s+1\s+no\s+no$/m);
+  assert.match(r.out, /^host-gw\s+yes\s+98\s+1500\s+1\s+0\s+0\s+yes\s+no$/m);
+  assert.match(r.out, /^udp\s+yes\s+126\s+1472\s+1\s+0\s+0\s+no\s+yes \(flanneld\)$/m);
+});
+
+test('demo --backend rejects an unknown backend with usage, exit 2', async () => {
+  const r = await cli('demo', '--backend', 'ipsec');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--backend must be vxlan, host-gw or udp/);
+});
+
+test('bench cluster --json prints one line with the figures', async () => {
+  const r = await cli('bench', 'cluster', '--nodes', '4', '--pods-per-node', '3', '--pairs', '5', '--json');
+  assert.equal(r.code, 0, r.out + r.err);
+  const j = JSON.parse(r.out) as Record<string, number>;
+  assert.deepEqual(Object.keys(j), ['nodes', 'pods', 'pairsChecked', 'pairsReachable', 'wallSeconds', 'peakRssBytes']);
+  assert.equal(j.nodes, 4);
+  assert.equal(j.pods, 12);
+  assert.equal(j.pairsReachable, 5);
 });

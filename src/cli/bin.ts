@@ -2,4 +2,4 @@
 /** The executable behind `npx podnet`: runs the CLI and sets the exit code. */
 import { main } from './main.js';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

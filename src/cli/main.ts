@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
 import { execCommand, runLab, runStep } from '../scenario/run.js';
 import { buildLab } from '../scenario/build.js';
+import { runScale } from '../scenario/scale.js';
+import { DemoInputError, runDemo } from './demo.js';
+import type { BackendType } from '../control/flannel/backends.js';
 import { traceLab } from '../scenario/trace.js';
 import { formatSpecError } from '../scenario/source.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
@@ -17,7 +20,11 @@ import { LabBuildError } from '../scenario/build.js';
 const USAGE = `podnet - a byte-accurate network emulator
 
 Usage:
-  podnet demo [--pcap DIR] [--json]          the notes' cross-subnet walkthrough, hop by hop
+  podnet demo [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml] [--pcap DIR] [--json] [--no-explain]
+                                             a k3s-like two-node cluster with Flannel: leases, pods, routes,
+                                             and one pod-to-pod ping across nodes, hop by hop
+  podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
+                                             build a big cluster and ping K random pod pairs
   podnet run LAB.yaml [--pcap DIR] [--seed N] [--verbose] [--json]
                                              build a lab, run its steps, check expectations
   podnet trace LAB.yaml --from NODE --to NODE|IP [--icmp] [--sport N] [--dport N]
@@ -43,8 +50,8 @@ interface Flags {
   rest: string[];
 }
 
-const VALUE_FLAGS = new Set(['--pcap', '--seed', '--from', '--to', '--sport', '--dport']);
-const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version', '--fresh']);
+const VALUE_FLAGS = new Set(['--pcap', '--seed', '--from', '--to', '--sport', '--dport', '--backend', '--file', '--nodes', '--pods-per-node', '--pairs']);
+const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version', '--fresh', '--compare']);
 
 function parseFlags(args: string[]): Flags {
   const f: Flags = { positional: [], values: new Map(), bools: new Set(), rest: [] };
@@ -192,8 +199,49 @@ function cmdExec(f: Flags, out: (s: string) => void): number {
   return result.status;
 }
 
+function backendFlag(f: Flags): BackendType | undefined {
+  const b = f.values.get('--backend');
+  if (b === undefined) return undefined;
+  if (b !== 'vxlan' && b !== 'host-gw' && b !== 'udp') throw new UsageError(`--backend must be vxlan, host-gw or udp, got ${JSON.stringify(b)}`);
+  return b;
+}
+
+async function cmdDemo(f: Flags, out: (s: string) => void): Promise<number> {
+  if (f.positional.length > 1) throw new UsageError('demo takes no positional arguments (use --file CLUSTER.yaml)');
+  const file = f.values.get('--file') ?? join(examplesDir(), 'cluster-demo.yaml');
+  if (!existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
+  const backend = backendFlag(f);
+  const r = await runDemo({ file, ...(backend !== undefined ? { backend } : {}), compare: f.bools.has('--compare'), pcap: f.values.has('--pcap'), json: f.bools.has('--json'), explain: !f.bools.has('--no-explain') });
+  const dir = f.values.get('--pcap');
+  const files = dir !== undefined && r.captures.length > 0 ? writePcaps(dir, r.captures) : [];
+  if (f.bools.has('--json')) out(JSON.stringify({ ...(r.json as object), pcaps: files }, null, 2));
+  else {
+    out(r.text);
+    if (files.length > 0) out(`pcaps: ${files.length} files in ${dir} (one per link; open the node uplinks to see the VXLAN headers)`);
+  }
+  return r.status;
+}
+
+async function cmdBench(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (f.positional[1] !== 'cluster' || f.positional.length > 2) throw new UsageError('bench takes one workload: cluster');
+  const nodes = intFlag(f, '--nodes', 2, 30000);
+  const ppn = intFlag(f, '--pods-per-node', 1, 250);
+  if (nodes === undefined || ppn === undefined) throw new UsageError('bench cluster needs --nodes N and --pods-per-node M');
+  const pairs = intFlag(f, '--pairs', 0, 100000) ?? 100;
+  const backend = backendFlag(f);
+  const t0 = performance.now();
+  const progress = (phase: string, done: number, total: number): void => err(`  ${phase} ${done}/${total} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const r = await runScale(nodes, ppn, pairs, { ...(backend !== undefined ? { backend } : {}), ...(f.bools.has('--json') ? {} : { progress }) });
+  const wallSeconds = +((performance.now() - t0) / 1000).toFixed(3);
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  const line = { nodes: r.nodes, pods: r.pods, pairsChecked: r.pairsChecked, pairsReachable: r.pairsReachable, wallSeconds, peakRssBytes };
+  if (f.bools.has('--json')) out(JSON.stringify(line));
+  else out(`${r.nodes} nodes, ${r.pods} pods built${r.failedPods ? ` (${r.failedPods} pods failed to start)` : ''}; ${r.pairsReachable}/${r.pairsChecked} sampled pod pairs reachable; ${wallSeconds} s, peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  return r.pairsReachable === r.pairsChecked && r.failedPods === 0 ? 0 : 1;
+}
+
 /** Runs the CLI with `argv` (without node and script), printing through `out`/`err`. Returns the exit code. */
-export function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
   try {
     const f = parseFlags(argv);
     const cmd = f.positional[0];
@@ -212,12 +260,10 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
         return cmdTrace(f, out);
       case 'exec':
         return cmdExec(f, out);
-      case 'demo': {
-        if (!f.values.has('--from')) f.values.set('--from', 'A');
-        if (!f.values.has('--to')) f.values.set('--to', 'E');
-        if (f.positional.length > 1) throw new UsageError('demo takes no file');
-        return cmdTrace(f, out, join(examplesDir(), 'two-subnets.yaml'));
-      }
+      case 'demo':
+        return await cmdDemo(f, out);
+      case 'bench':
+        return await cmdBench(f, out, err);
       case undefined:
         throw new UsageError('no command given');
       default:
@@ -228,7 +274,7 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
       err(`podnet: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof LabFileError || e instanceof LabBuildError) {
+    if (e instanceof LabFileError || e instanceof LabBuildError || e instanceof DemoInputError) {
       err(e.message);
       return 2;
     }

@@ -40,15 +40,17 @@ export function placePod(nodes: readonly SchedulerNode[], spec: PodSpec): Placem
     return nodes.some((n) => n.name === spec.nodeName) ? { node: spec.nodeName } : { pending: `node ${JSON.stringify(spec.nodeName)} not found` };
   }
   const ports = podHostPorts(spec);
+  // most pods have no nodeSelector: skip the label check then (this loop runs pods x nodes times)
+  const anySelector = Object.keys(spec.nodeSelector).length > 0;
   let best: SchedulerNode | undefined;
   let selectorMisses = 0;
   let portClashes = 0;
   for (const n of nodes) {
-    if (!labelsMatch(spec.nodeSelector, n.labels)) {
+    if (anySelector && !labelsMatch(spec.nodeSelector, n.labels)) {
       selectorMisses++;
       continue;
     }
-    if (ports.some((p) => n.hostPorts.has(p))) {
+    if (ports.length > 0 && ports.some((p) => n.hostPorts.has(p))) {
       portClashes++;
       continue;
     }

@@ -476,42 +476,47 @@ export class IpNode extends Device {
     const forUs = dev.addresses.some((x) => x.addr === a.targetIp);
     // RFC 826 merge: refresh an entry we already have for the sender
     const existing = this.neighbors.get(dev, a.senderIp);
+    const wasReachable = existing !== undefined && existing.state === 'REACHABLE';
     if (existing !== undefined) {
       if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
     } else if (forUs && a.senderIp !== 0) this.resolved(this.neighbors.ensure(dev, a.senderIp), a.senderMac);
     if (a.op !== ARP_OP_REQUEST) {
-      this.note(() =>
-        existing !== undefined
-          ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: ${existing.state === 'PERMANENT' ? 'permanent entry kept' : 'cache refreshed'}`
-          : forUs
-            ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: learned`
-            : `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`,
-      );
+      // a reply that resolved a waiting entry was explained by resolved() already
+      if (existing === undefined || existing.state === 'PERMANENT' || wasReachable) {
+        this.note(() =>
+          existing !== undefined
+            ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: ${existing.state === 'PERMANENT' ? 'permanent entry kept' : 'cache refreshed'}`
+            : forUs
+              ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: learned`
+              : `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`,
+        );
+      }
       return;
     }
     if (forUs) {
       this.note(() => `ARP who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}: that is us, replying ${formatMac(dev.mac)}`);
-      this.sendArpReply(dev, a, port);
+      this.sendArpReply(dev, a);
       return;
     }
     if (dev.proxyArp && this.config.forwarding) {
       const r = this.routes.lookup(a.targetIp);
       if (r !== undefined && r.dev !== dev.name) {
         this.note(() => `proxy ARP: ${formatIpv4(a.targetIp)} is routed via ${r.dev}, answering with our MAC ${formatMac(dev.mac)}`);
-        this.sendArpReply(dev, a, port);
+        this.sendArpReply(dev, a);
         return;
       }
     }
     this.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
   }
 
-  private sendArpReply(dev: NetDev, req: ArpPacket, inPort: Port | undefined): void {
+  /** Answers `req` from `dev` (a frame this node originates: no inbound port in traces). */
+  private sendArpReply(dev: NetDev, req: ArpPacket): void {
     const reply = buildArpFrame(
       { op: ARP_OP_REPLY, senderMac: dev.mac, senderIp: req.targetIp, targetMac: req.senderMac, targetIp: req.senderIp },
       dev.mac,
       req.senderMac,
     );
-    dev.xmit(reply, inPort);
+    dev.xmit(reply);
   }
 
   private resolved(n: Neighbor, mac: Mac): void {

@@ -47,7 +47,7 @@ export function checkDeployment(ctx: ManifestCtx, base: SpecPath, o: Record<stri
   const spec = c.obj(sp, o.spec);
   if (spec === undefined) return undefined;
   strictFields(c, sp, spec, ['replicas', 'selector', 'template'], ['minReadySeconds', 'paused', 'progressDeadlineSeconds', 'revisionHistoryLimit', 'strategy']);
-  const replicas = spec.replicas === undefined ? 1 : c.int([...sp, 'replicas'], spec.replicas, { min: 0, max: 1000 });
+  const replicas = spec.replicas === undefined ? 1 : c.int([...sp, 'replicas'], spec.replicas, { min: 0, max: 1_000_000 }); // Kubernetes allows any int32; podnet caps at a million pods
   const selector = checkSelector(c, [...sp, 'selector'], spec.selector);
   if (selector !== undefined && selectorIsEmpty(selector)) c.error([...sp, 'selector'], 'Invalid value: empty selector is invalid for deployment');
   const tp = [...sp, 'template'];

@@ -188,7 +188,7 @@ test('Deployment: replicas default 1, and the selector must match the template l
     '      containers: [{ name: web, image: nginx }]', // 13
   ].join('\n');
   assert.deepEqual(errorsOf(text), [
-    'app.yaml:5:13: spec.replicas: -1 is out of range: must be between 0 and 1000',
+    'app.yaml:5:13: spec.replicas: -1 is out of range: must be between 0 and 1000000',
     'app.yaml:10:15: spec.template.metadata.labels: Invalid value: {"app":"wbe"}: `selector` does not match template `labels`',
     'app.yaml:12:22: spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"',
   ]);

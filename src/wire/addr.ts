@@ -71,18 +71,31 @@ export function formatIpv4(ip: Ipv4): string {
   return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
 }
 
-/** Parses a dotted quad; undefined when malformed. */
+/** Parses a dotted quad (no leading zeros, as inet_pton); undefined when malformed. */
 export function parseIpv4(text: string): Ipv4 | undefined {
-  const parts = text.trim().split('.');
-  if (parts.length !== 4) return undefined;
+  // by hand: this runs for every address in every manifest and CNI result
   let v = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = v * 256 + n;
+  let part = -1;
+  let digits = 0;
+  let dots = 0;
+  let i = 0;
+  let end = text.length;
+  while (i < end && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  while (end > i && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9 || text.charCodeAt(end - 1) === 10)) end--;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined; // leading zero
+      part = digits === 0 ? c - 48 : part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return undefined;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      v = v * 256 + part;
+      digits = 0;
+    } else return undefined;
   }
-  return v >>> 0;
+  if (dots !== 3 || digits === 0) return undefined;
+  return (v * 256 + part) >>> 0;
 }
 
 /** The netmask of a prefix length, as an unsigned number (prefix 0 gives 0). */

@@ -32,8 +32,13 @@ export function goQuoteList(items: readonly string[]): string {
 
 /** A JSON string as encoding/json writes it (HTML-safe: <, >, & and U+2028/2029 escaped). */
 function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const j = JSON.stringify(s);
+  // most strings need no HTML escaping: test before paying for a replace with a callback
+  return HTML_UNSAFE.test(s) ? j.replace(HTML_UNSAFE_G, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j;
 }
+
+const HTML_UNSAFE = /[<>&\u2028\u2029]/;
+const HTML_UNSAFE_G = /[<>&\u2028\u2029]/g;
 
 /**
  * Serialises like Go's json.MarshalIndent(v, "", indent) over a value decoded into `map[string]interface{}`:

@@ -93,6 +93,8 @@ export class MemoryStore implements CniStore {
 }
 
 function norm(p: string): string {
+  // the usual case, an absolute path without doubled or trailing slashes, needs no work
+  if (p.charCodeAt(0) === 47 && !p.includes('//') && (p.length === 1 || p.charCodeAt(p.length - 1) !== 47)) return p;
   const s = ('/' + p).replace(/\/+/g, '/');
   return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s;
 }

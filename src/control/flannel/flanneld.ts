@@ -10,7 +10,7 @@ import { formatCidr, formatIpv4, prefixMask, type Ipv4, type Ipv4Prefix, type Ma
 import type { IpNode } from '../../net/ip-node.js';
 import { parseIptablesSave } from '../../net/netfilter/rules.js';
 import type { UdpStack } from '../../transport/udp.js';
-import type { Datastore, LeaseId, Watch } from '../datastore/types.js';
+import type { Datastore, LeaseId, ListResult, Watch } from '../datastore/types.js';
 import {
   encodeFlannelLeaseValue,
   flannelSubnetKey,
@@ -93,8 +93,9 @@ export class Flanneld {
     });
     const storeLease = await o.store.grantLease(ttl);
     let subnet: Ipv4Prefix | undefined;
+    let existing: ListResult | undefined;
     for (let attempt = 0; attempt < 10 && subnet === undefined; attempt++) {
-      const existing = await o.store.list(flannelSubnetsPrefix(prefix));
+      existing = await o.store.list(flannelSubnetsPrefix(prefix));
       const taken = new Set<number>();
       for (const kv of existing.kvs) {
         const k = parseFlannelSubnetKey(kv.key, prefix);
@@ -122,7 +123,8 @@ export class Flanneld {
       const r = parseIptablesSave(flannelMasqRules(c.network, subnet), nf.ruleset, { noflush: true });
       if (!r.ok) throw new Error(`flanneld: bad ip-masq rules: ${r.errors.map((e) => e.message).join('; ')}`);
     }
-    await f.follow(prefix);
+    // the list the lease was chosen from also seeds the peers: a watch from its revision misses nothing
+    await f.follow(prefix, existing!);
     f.scheduleRenewal(ttl);
     return f;
   }
@@ -146,8 +148,7 @@ export class Flanneld {
     await this.o.store.revokeLease(this.storeLease);
   }
 
-  private async follow(prefix: string): Promise<void> {
-    const list = await this.o.store.list(flannelSubnetsPrefix(prefix));
+  private async follow(prefix: string, list: ListResult): Promise<void> {
     for (const kv of list.kvs) this.onPut(kv.key, kv.value, prefix);
     this.watch = await this.o.store.watch(
       flannelSubnetsPrefix(prefix),
@@ -161,8 +162,19 @@ export class Flanneld {
 
   private onPut(key: string, value: string, prefix: string): void {
     if (key === this.key) return;
-    const k = parseFlannelSubnetKey(key, prefix);
-    const v = parseFlannelLeaseValue(value);
+    // every flanneld sees the same leases: parse each key and value once per store (N nodes, N^2 sightings)
+    let cache = parsedLeases.get(this.o.store);
+    if (cache === undefined) {
+      cache = new Map();
+      parsedLeases.set(this.o.store, cache);
+    }
+    const cacheKey = `${key}\n${value}`;
+    let parsed = cache.get(cacheKey);
+    if (parsed === undefined) {
+      parsed = { k: parseFlannelSubnetKey(key, prefix), v: parseFlannelLeaseValue(value) };
+      cache.set(cacheKey, parsed);
+    }
+    const { k, v } = parsed;
     if (!k.ok || !v.ok) {
       this.errors.push(`ignored malformed lease ${key}: ${!k.ok ? k.error.reason : !v.ok ? v.error.reason : ''}`);
       return;
@@ -208,6 +220,9 @@ export class Flanneld {
     });
   }
 }
+
+/** Parsed lease keys and values, per datastore (dropped with it). */
+const parsedLeases = new WeakMap<Datastore, Map<string, { k: ReturnType<typeof parseFlannelSubnetKey>; v: ReturnType<typeof parseFlannelLeaseValue> }>>();
 
 /** flannel's subnet pick: a random one among the first 100 free in [SubnetMin, SubnetMax]. */
 export function pickFreeSubnet(c: FlanneldConfig, taken: ReadonlySet<number>, random: () => number): Ipv4Prefix | undefined {

@@ -1,0 +1,218 @@
+/**
+ * A running k3s-like cluster built from a plan: nodes on an underlay, a datastore (in memory by default,
+ * any Datastore will do), flanneld on every node, and every scheduled pod wired by the CNI plugins
+ * exactly as the kubelet would do it (k3s's flannel conflist: flannel -> bridge + host-local, portmap).
+ * Services, kube-proxy and DNS come in later layers; this file owns the data path up to pod IPs.
+ */
+import { Engine } from '../sim/engine.js';
+import { Network, type Port } from '../link/device.js';
+import { Switch } from '../link/switch.js';
+import { IpNode } from '../net/ip-node.js';
+import { UdpStack } from '../transport/udp.js';
+import { TcpStack } from '../transport/tcp.js';
+import { formatCidr, formatIpv4, parseCidr, prefixContains, type Ipv4 } from '../wire/addr.js';
+import { MemoryDatastore } from '../control/datastore/memory.js';
+import type { Datastore } from '../control/datastore/types.js';
+import { flannelConfigKey } from '../control/datastore/flannel-keys.js';
+import { Flanneld, type FlanneldConfig } from '../control/flannel/flanneld.js';
+import type { BackendConfig, BackendType } from '../control/flannel/backends.js';
+import { EmulatedHost } from '../control/cni/emulated-host.js';
+import { MemoryStore } from '../control/cni/host.js';
+import { CniRuntime } from '../control/cni/runtime.js';
+import { parseConfList, type NetConfList } from '../control/cni/conflist.js';
+import type { ClusterPlan, PlannedPod } from './plan-types.js';
+
+/** k3s's flannel conflist (pkg/agent/flannel/setup_linux.go: cniVersion 1.0.0, forceAddress, portmap). */
+export const K3S_FLANNEL_CONFLIST = JSON.stringify({
+  name: 'cbr0',
+  cniVersion: '1.0.0',
+  plugins: [
+    { type: 'flannel', delegate: { hairpinMode: true, forceAddress: true, isDefaultGateway: true } },
+    { type: 'portmap', capabilities: { portMappings: true } },
+  ],
+});
+
+/** A node of the running cluster. */
+export interface ClusterNode {
+  name: string;
+  ip: Ipv4;
+  stack: IpNode;
+  udp: UdpStack;
+  tcp: TcpStack;
+  flanneld: Flanneld;
+  cni: CniRuntime;
+  host: EmulatedHost;
+}
+
+/** A running pod. */
+export interface ClusterPod {
+  /** namespace/name. */
+  id: string;
+  name: string;
+  namespace: string;
+  node: string;
+  ip: Ipv4;
+  /** The pod's own stack (the node's for hostNetwork pods). */
+  stack: IpNode;
+  udp: UdpStack;
+  tcp: TcpStack;
+  hostNetwork: boolean;
+  labels: Record<string, string>;
+}
+
+/** What the builder reports while it works (for progress on big clusters). */
+export type BuildProgress = (phase: 'nodes' | 'pods', done: number, total: number) => void;
+
+/** Options of buildCluster. */
+export interface BuildOptions {
+  /** Run flanneld against this store instead of a fresh in-memory one. */
+  store?: Datastore;
+  /** Replace the Cluster document's backend (podnet demo --backend). */
+  backend?: BackendType;
+  /** Called now and then with how far the build is. */
+  progress?: BuildProgress;
+  /** --ip-masq for flanneld (k3s runs it with ip-masq on). Default true. */
+  ipMasq?: boolean;
+}
+
+/** A cluster, built and idle (no packet has moved yet). */
+export interface ClusterRuntime {
+  plan: ClusterPlan;
+  engine: Engine;
+  network: Network;
+  store: Datastore;
+  nodes: Map<string, ClusterNode>;
+  pods: Map<string, ClusterPod>;
+  /** Pods that could not be wired, with the CNI error (as kubelet's "FailedCreatePodSandBox"). */
+  failedPods: { id: string; node: string; error: string }[];
+  backend: BackendType;
+  conflist: NetConfList;
+}
+
+/** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
+export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): Promise<ClusterRuntime> {
+  const spec = plan.cluster;
+  const engine = new Engine(spec.seed);
+  const network = new Network(engine);
+  const store = opts.store ?? new MemoryDatastore(engine);
+  const backend: BackendType = opts.backend ?? spec.flannel.backend;
+  const nc = spec.flannel.netConf;
+  const backendCfg: BackendConfig =
+    backend === spec.flannel.netConf.backend.type
+      ? (nc.backend as BackendConfig)
+      : backend === 'vxlan'
+        ? { type: 'vxlan', vni: 1, port: 8472 }
+        : backend === 'udp'
+          ? { type: 'udp', port: 8285 }
+          : { type: 'host-gw' };
+  const flannelCfg: FlanneldConfig = { network: nc.network, subnetLen: nc.subnetLen, subnetMin: nc.subnetMin, subnetMax: nc.subnetMax, backend: backendCfg };
+  await store.put(flannelConfigKey(), spec.flannel.netConfText);
+
+  // underlay: one switch for all nodes, or a router and one switch per subnet
+  const link = spec.underlay.link;
+  const switches = new Map<string, Switch>();
+  let router: IpNode | undefined;
+  if (spec.underlay.type === 'routed') {
+    router = new IpNode(network, 'underlay-router', { forwarding: true });
+    spec.underlay.gateways.forEach((g, i) => {
+      const ifName = `eth${i}`;
+      router!.addNic(ifName, 0x02_fe_00_00_00_00 + i);
+      router!.addAddress(ifName, g);
+      const sw = new Switch(network, `underlay${i}`);
+      switches.set(formatCidr({ addr: g.addr, len: g.len }), sw);
+      network.connect(router!.port(ifName)!, sw.addSwitchPort('uplink'), link);
+    });
+  } else switches.set('all', new Switch(network, 'underlay'));
+
+  const nodes = new Map<string, ClusterNode>();
+  let nodeIndex = 0;
+  for (const pn of plan.nodes) {
+    const stack = new IpNode(network, pn.name, { forwarding: true });
+    stack.addNic('eth0', 0x02_00_c0_a8_00_00 + nodeIndex);
+    stack.addAddress('eth0', pn.address);
+    let sw = switches.get('all');
+    if (spec.underlay.type === 'routed') {
+      const g = spec.underlay.gateways.find((x) => prefixContains(x, pn.address.addr))!;
+      sw = switches.get(formatCidr({ addr: g.addr, len: g.len }))!;
+      stack.routes.add({ dst: 0, len: 0, via: g.addr, dev: 'eth0' });
+    }
+    network.connect(stack.port('eth0')!, sw!.addSwitchPort(`p${nodeIndex + 1}`), link);
+    const udp = new UdpStack(stack);
+    const tcp = new TcpStack(stack);
+    const flanneld = await Flanneld.start({
+      node: stack,
+      udp,
+      store,
+      config: flannelCfg,
+      extDev: 'eth0',
+      publicIp: pn.address.addr,
+      ipMasq: opts.ipMasq ?? true,
+      random: () => engine.rng.next(),
+    });
+    const cniStore = new MemoryStore();
+    cniStore.write('/run/flannel/subnet.env', flanneld.subnetEnv);
+    const host = new EmulatedHost(stack, cniStore);
+    nodes.set(pn.name, { name: pn.name, ip: pn.address.addr, stack, udp, tcp, flanneld, cni: new CniRuntime(host), host });
+    nodeIndex++;
+    if (opts.progress !== undefined && (nodeIndex % 100 === 0 || nodeIndex === plan.nodes.length)) opts.progress('nodes', nodeIndex, plan.nodes.length);
+  }
+
+  const parsed = parseConfList(K3S_FLANNEL_CONFLIST);
+  if (!parsed.ok) throw new Error(`built-in conflist: ${JSON.stringify(parsed.problem)}`);
+  const conflist = parsed.value;
+  const pods = new Map<string, ClusterPod>();
+  const failedPods: ClusterRuntime['failedPods'] = [];
+  const scheduled = plan.pods.filter((p) => p.node !== undefined);
+  let done = 0;
+  for (const p of scheduled) {
+    const node = nodes.get(p.node!)!;
+    const r = wirePod(node, p, conflist);
+    if (typeof r === 'string') failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
+    else pods.set(r.id, r);
+    done++;
+    if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length)) opts.progress('pods', done, scheduled.length);
+  }
+  return { plan, engine, network, store, nodes, pods, failedPods, backend, conflist };
+}
+
+/** Runs the CNI ADD for one pod, as the kubelet does for its sandbox. Returns the pod, or the CNI error. */
+function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): ClusterPod | string {
+  const id = `${p.namespace}/${p.name}`;
+  const labels = { ...p.labels };
+  if (p.spec.hostNetwork === true) {
+    return { id, name: p.name, namespace: p.namespace, node: node.name, ip: node.ip, stack: node.stack, udp: node.udp, tcp: node.tcp, hostNetwork: true, labels };
+  }
+  // containerd names sandboxes by a 64-hex id and namespaces /var/run/netns/cni-<uuid>; ours are readable
+  const containerId = `${p.namespace}_${p.name}`;
+  const netns = `/var/run/netns/cni-${p.namespace}-${p.name}`;
+  const stackName = p.namespace === 'default' ? p.name : `${p.namespace}/${p.name}`;
+  const stack = node.host.createNetns(netns, stackName);
+  const r = node.cni.addNetworkList(conflist, {
+    containerId,
+    netns,
+    ifName: 'eth0',
+    args: [
+      ['K8S_POD_NAMESPACE', p.namespace],
+      ['K8S_POD_NAME', p.name],
+      ['K8S_POD_INFRA_CONTAINER_ID', containerId],
+    ],
+  });
+  if (!r.ok) {
+    node.host.deleteNetns(netns);
+    return `${r.error.msg}`;
+  }
+  const addr = r.value.ips?.[0]?.address;
+  const ip = addr === undefined ? undefined : parseCidr(addr)?.addr;
+  if (ip === undefined) return `CNI result without an address for ${id}`;
+  return { id, name: p.name, namespace: p.namespace, node: node.name, ip, stack, udp: new UdpStack(stack), tcp: new TcpStack(stack), hostNetwork: false, labels };
+}
+
+/** A one-line description of a pod, for listings. */
+export function describePod(p: ClusterPod): string {
+  return `${p.id} on ${p.node}: ${formatIpv4(p.ip)}${p.hostNetwork ? ' (hostNetwork)' : ''}`;
+}
+
+/** The port of a node's eth0 (for captures and traces). */
+export function nodeUplink(n: ClusterNode): Port {
+  return n.stack.port('eth0')!;
+}
