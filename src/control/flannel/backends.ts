@@ -108,7 +108,7 @@ function vxlanBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
       ctx.node.routes.add({ dst: l.subnet.addr, len: l.subnet.len, via: l.subnet.addr, dev: name, proto: 'flannel', onlink: true });
       ctx.node.addPermanentNeighbor(name, l.subnet.addr, l.vtepMac);
       dev.setFdb(l.vtepMac, l.publicIp);
-      ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.subnet.addr)} dev ${name} onlink; neigh ${formatIpv4(l.subnet.addr)} lladdr ${formatMac(l.vtepMac!)} permanent; fdb ${formatMac(l.vtepMac!)} dst ${formatIpv4(l.publicIp)}`);
+      if (ctx.node.tracing) ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.subnet.addr)} dev ${name} onlink; neigh ${formatIpv4(l.subnet.addr)} lladdr ${formatMac(l.vtepMac!)} permanent; fdb ${formatMac(l.vtepMac!)} dst ${formatIpv4(l.publicIp)}`);
     },
     removePeer(l: Lease): void {
       ctx.node.routes.remove(l.subnet.addr, l.subnet.len);
@@ -133,7 +133,7 @@ function hostGwBackend(ctx: BackendContext): Backend {
         );
       }
       ctx.node.routes.add({ dst: l.subnet.addr, len: l.subnet.len, via: l.publicIp, dev: ctx.extDev, proto: 'flannel' });
-      ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.publicIp)} dev ${ctx.extDev}`);
+      if (ctx.node.tracing) ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.publicIp)} dev ${ctx.extDev}`);
     },
     removePeer(l: Lease): void {
       ctx.node.routes.remove(l.subnet.addr, l.subnet.len, { via: l.publicIp });

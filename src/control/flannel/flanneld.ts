@@ -98,8 +98,12 @@ export class Flanneld {
       existing = await o.store.list(flannelSubnetsPrefix(prefix));
       const taken = new Set<number>();
       for (const kv of existing.kvs) {
-        const k = parseFlannelSubnetKey(kv.key, prefix);
-        if (k.ok) taken.add(k.value.ipv4.addr);
+        const l = parseLeaseCached(o.store, kv.key, kv.value, prefix);
+        if (typeof l !== 'string') taken.add(l.subnet.addr);
+        else {
+          const k = parseFlannelSubnetKey(kv.key, prefix);
+          if (k.ok) taken.add(k.value.ipv4.addr);
+        }
       }
       const candidate = pickFreeSubnet(c, taken, o.random);
       if (candidate === undefined) break;
@@ -162,29 +166,14 @@ export class Flanneld {
 
   private onPut(key: string, value: string, prefix: string): void {
     if (key === this.key) return;
-    // every flanneld sees the same leases: parse each key and value once per store (N nodes, N^2 sightings)
-    let cache = parsedLeases.get(this.o.store);
-    if (cache === undefined) {
-      cache = new Map();
-      parsedLeases.set(this.o.store, cache);
-    }
-    const cacheKey = `${key}\n${value}`;
-    let parsed = cache.get(cacheKey);
-    if (parsed === undefined) {
-      parsed = { k: parseFlannelSubnetKey(key, prefix), v: parseFlannelLeaseValue(value) };
-      cache.set(cacheKey, parsed);
-    }
-    const { k, v } = parsed;
-    if (!k.ok || !v.ok) {
-      this.errors.push(`ignored malformed lease ${key}: ${!k.ok ? k.error.reason : !v.ok ? v.error.reason : ''}`);
+    // every flanneld sees the same leases: parse each once per store (N nodes, N^2 sightings), and share
+    // the resulting (immutable) Lease between the nodes
+    const parsed = parseLeaseCached(this.o.store, key, value, prefix);
+    if (typeof parsed === 'string') {
+      this.errors.push(`ignored malformed lease ${key}: ${parsed}`);
       return;
     }
-    const lease: Lease = {
-      subnet: k.value.ipv4,
-      publicIp: v.value.publicIp,
-      backendType: v.value.backendType as BackendType,
-      ...(v.value.vxlan !== undefined ? { vtepMac: v.value.vxlan.vtepMac, vni: v.value.vxlan.vni ?? 1 } : {}),
-    };
+    const lease = parsed;
     const old = this.peers.get(key);
     if (old !== undefined) {
       if (old.publicIp === lease.publicIp && old.vtepMac === lease.vtepMac) return;
@@ -221,8 +210,30 @@ export class Flanneld {
   }
 }
 
-/** Parsed lease keys and values, per datastore (dropped with it). */
-const parsedLeases = new WeakMap<Datastore, Map<string, { k: ReturnType<typeof parseFlannelSubnetKey>; v: ReturnType<typeof parseFlannelLeaseValue> }>>();
+/** Parsed leases by key, per datastore (dropped with it): the value they were parsed from and the result. */
+const parsedLeases = new WeakMap<Datastore, Map<string, { value: string; lease: Lease | string }>>();
+
+/** The Lease a subnet key and value describe, or why they are malformed; parsed once per store. */
+function parseLeaseCached(store: Datastore, key: string, value: string, prefix: string): Lease | string {
+  let cache = parsedLeases.get(store);
+  if (cache === undefined) {
+    cache = new Map();
+    parsedLeases.set(store, cache);
+  }
+  const hit = cache.get(key);
+  if (hit !== undefined && hit.value === value) return hit.lease;
+  const k = parseFlannelSubnetKey(key, prefix);
+  const v = parseFlannelLeaseValue(value);
+  const lease: Lease | string = !k.ok
+    ? k.error.reason
+    : !v.ok
+      ? v.error.reason
+      : v.value.vxlan !== undefined
+        ? { subnet: k.value.ipv4, publicIp: v.value.publicIp, backendType: v.value.backendType as BackendType, vtepMac: v.value.vxlan.vtepMac, vni: v.value.vxlan.vni ?? 1 }
+        : { subnet: k.value.ipv4, publicIp: v.value.publicIp, backendType: v.value.backendType as BackendType };
+  cache.set(key, { value, lease });
+  return lease;
+}
 
 /** flannel's subnet pick: a random one among the first 100 free in [SubnetMin, SubnetMax]. */
 export function pickFreeSubnet(c: FlanneldConfig, taken: ReadonlySet<number>, random: () => number): Ipv4Prefix | undefined {
