@@ -42,13 +42,16 @@ export interface CniHost {
 
 /** Joins path parts with single slashes. */
 export function joinPath(...parts: string[]): string {
-  return parts.join('/').replace(/\/+/g, '/');
+  const j = parts.join('/');
+  return j.includes('//') ? j.replace(/\/+/g, '/') : j;
 }
 
 /** A CniStore in memory (emulation mode). */
 export class MemoryStore implements CniStore {
   private readonly files = new Map<string, string>();
   private readonly dirs = new Set<string>(['/']);
+  /** Directory -> names of the files directly in it (so list() costs what the directory holds). */
+  private readonly children = new Map<string, Set<string>>();
 
   read(path: string): string | undefined {
     return this.files.get(norm(path));
@@ -56,7 +59,16 @@ export class MemoryStore implements CniStore {
 
   write(path: string, data: string): void {
     const p = norm(path);
-    this.mkdirp(parent(p));
+    const dir = parent(p);
+    this.mkdirp(dir);
+    if (!this.files.has(p)) {
+      let c = this.children.get(dir);
+      if (c === undefined) {
+        c = new Set();
+        this.children.set(dir, c);
+      }
+      c.add(p.slice(dir === '/' ? 1 : dir.length + 1));
+    }
     this.files.set(p, data);
   }
 
@@ -67,15 +79,15 @@ export class MemoryStore implements CniStore {
   }
 
   remove(path: string): boolean {
-    return this.files.delete(norm(path));
+    const p = norm(path);
+    const dir = parent(p);
+    this.children.get(dir)?.delete(p.slice(dir === '/' ? 1 : dir.length + 1));
+    return this.files.delete(p);
   }
 
   list(dir: string): string[] {
-    const d = norm(dir);
-    const prefix = d === '/' ? '/' : `${d}/`;
-    const out: string[] = [];
-    for (const p of this.files.keys()) if (p.startsWith(prefix) && !p.slice(prefix.length).includes('/')) out.push(p.slice(prefix.length));
-    return out.sort();
+    const c = this.children.get(norm(dir));
+    return c === undefined ? [] : [...c].sort();
   }
 
   mkdirp(dir: string): void {
