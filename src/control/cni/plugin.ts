@@ -166,6 +166,21 @@ export function dispatch(plugin: CniPlugin, command: CniCommand | string, ctx: P
 export type PluginRegistry = ReadonlyMap<string, CniPlugin>;
 
 /**
+ * A deep copy of JSON data (what JSON.parse(JSON.stringify(v)) gives, without the text in between):
+ * undefined members dropped, as the encoding would drop them.
+ */
+function cloneJson(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : cloneJson(x)));
+  const out: Record<string, unknown> = {};
+  for (const k in v as Record<string, unknown>) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined && typeof x !== 'function') out[k] = cloneJson(x);
+  }
+  return out;
+}
+
+/**
  * An Invoker over a registry, as libcni's invoke package over CNI_PATH: the configuration is serialised
  * and decoded again so callee and caller share no objects, exactly as through a pipe.
  */
@@ -173,7 +188,7 @@ export function makeInvoker(registry: PluginRegistry, host: CniHost): Invoker {
   const invoke: Invoker = (type, command, conf, args) => {
     const plugin = registry.get(type);
     if (plugin === undefined) return fail(CniErrorCode.Internal, `failed to find plugin "${type}" in path [${args.path.join(' ')}]`);
-    return dispatch(plugin, command, { ...args, host, invoke }, JSON.parse(JSON.stringify(conf)));
+    return dispatch(plugin, command, { ...args, host, invoke }, cloneJson(conf));
   };
   return invoke;
 }
