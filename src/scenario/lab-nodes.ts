@@ -19,7 +19,7 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
   const kind = c.oneOf([...path, 'kind'], o.kind, ['host', 'router', 'switch', 'hub'] as const);
   if (name === undefined || kind === undefined) return undefined;
   if (kind === 'host' || kind === 'router') {
-    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'udpEncaps', 'routes', 'iptables', 'dns', 'resolvConf']);
+    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'udpEncaps', 'routes', 'iptables', 'dns', 'resolvConf', 'http']);
     const interfaces: InterfaceSpec[] = [];
     (c.arr([...path, 'interfaces'], o.interfaces) ?? []).forEach((x, i) => {
       const ip = [...path, 'interfaces', i];
@@ -114,7 +114,7 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
         routes.push(r);
       });
     }
-    const node: NodeSpec = { kind, name, interfaces, bridges, vxlans, ipips, udpEncaps, routes, path };
+    const node: NodeSpec = { kind, name, interfaces, bridges, vxlans, ipips, udpEncaps, routes, httpPorts: [], path };
     if (o.iptables !== undefined) {
       const text = c.str([...path, 'iptables'], o.iptables, { allowEmpty: true });
       if (text !== undefined) {
@@ -125,6 +125,18 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
           const at = c.doc.locate([...path, 'iptables']);
           for (const e of r.errors) c.errors.push({ file: c.doc.file, line: at.line + e.line, col: 1, field: formatPath([...path, 'iptables']), message: `iptables-save line ${e.line}: ${e.message}` });
         }
+      }
+    }
+    if (o.http !== undefined) {
+      // a web server answering like traefik/whoami (who it is, and who it sees asking) on each port
+      const hp = [...path, 'http'];
+      const ho = c.obj(hp, o.http);
+      if (ho !== undefined) {
+        c.unknownKeys(hp, ho, ['ports']);
+        (c.arr([...hp, 'ports'], ho.ports) ?? []).forEach((x, i) => {
+          const port = c.int([...hp, 'ports', i], x, { min: 1, max: 65535 });
+          if (port !== undefined) node.httpPorts.push(port);
+        });
       }
     }
     if (o.resolvConf !== undefined) {

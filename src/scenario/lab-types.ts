@@ -90,7 +90,7 @@ export interface DnsServerSpec {
 
 /** A node of the lab. */
 export type NodeSpec =
-  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; udpEncaps: UdpEncapSpec[]; routes: RouteSpecIn[]; iptables?: Ruleset; dns?: DnsServerSpec; resolvConf?: string; path: SpecPath }
+  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; udpEncaps: UdpEncapSpec[]; routes: RouteSpecIn[]; iptables?: Ruleset; dns?: DnsServerSpec; resolvConf?: string; httpPorts: number[]; path: SpecPath }
   | { kind: 'switch'; name: string; ports: SwitchPortSpec[]; agingNs?: number; path: SpecPath }
   | { kind: 'hub'; name: string; ports: string[]; path: SpecPath };
 

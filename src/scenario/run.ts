@@ -13,6 +13,7 @@ import { formatIptablesSave } from '../net/netfilter/rules.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
 import { formatPing, ping, type PingResult } from '../apps/ping.js';
 import { Shell, literalOr, type CommandResult, type ShellContext } from '../apps/shell.js';
+import { registerHttpCommands } from '../apps/http/commands.js';
 import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
 import type { FrameSummary } from '../observe/summary.js';
 import { renderTable } from '../observe/table.js';
@@ -293,6 +294,7 @@ export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fd
 }
 
 const shell = new Shell();
+registerHttpCommands(shell);
 
 /** Runs a command line on a node of the lab (`podnet exec`, `exec` steps); drive the engine to finish it. */
 export function execCommand(lab: LabNetwork, node: string, argv: string[], done: (r: CommandResult) => void): void {

@@ -1,0 +1,27 @@
+// The curl command lines recorded by make-golden.mjs (server 10.43.0.1:80 runs the golden handler;
+// nothing listens on 8080; 8081 drops every packet).
+export const CASES = [
+  { name: 'get-verbose', argv: ['-v', 'http://10.43.0.1/'] },
+  { name: 'get', argv: ['http://10.43.0.1/'] },
+  { name: 'include', argv: ['-i', '--no-styled-output', 'http://10.43.0.1/'] },
+  { name: 'head', argv: ['-I', '--no-styled-output', 'http://10.43.0.1/'] },
+  { name: 'head-verbose', argv: ['-v', '-I', '--no-styled-output', 'http://10.43.0.1/'] },
+  { name: 'post-verbose', argv: ['-v', '-d', 'hello', '-H', 'X-Trace: abc', 'http://10.43.0.1/post'] },
+  { name: 'chunked-verbose', argv: ['-v', 'http://10.43.0.1/chunked'] },
+  { name: 'close-verbose', argv: ['-v', 'http://10.43.0.1/close'] },
+  { name: 'fail-verbose', argv: ['-v', '-f', 'http://10.43.0.1/missing'] },
+  { name: 'fail', argv: ['-f', 'http://10.43.0.1/missing'] },
+  { name: 'not-found', argv: ['http://10.43.0.1/missing'] },
+  { name: 'write-out', argv: ['-s', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{content_type} %{num_connects}\\n', 'http://10.43.0.1/'] },
+  { name: 'meter', argv: ['-o', '/dev/null', 'http://10.43.0.1/'] },
+  { name: 'meter-verbose', argv: ['-v', '-o', '/dev/null', 'http://10.43.0.1/post', '-d', 'a=1'] },
+  { name: 'refused-verbose', argv: ['-v', 'http://10.43.0.1:8080/'] },
+  { name: 'refused', argv: ['http://10.43.0.1:8080/'] },
+  { name: 'refused-silent', argv: ['-sS', 'http://10.43.0.1:8080/'] },
+  { name: 'connect-timeout-verbose', argv: ['-v', '--max-time', '1', 'http://10.43.0.1:8081/'] },
+  { name: 'connect-timeout-option', argv: ['-v', '--connect-timeout', '1', 'http://10.43.0.1:8081/'] },
+  { name: 'transfer-timeout-verbose', argv: ['-v', '-m', '1', 'http://10.43.0.1/hang'] },
+  { name: 'resolve-verbose', argv: ['-v', 'http://nosuch.invalid/'] },
+  { name: 'bad-option', argv: ['--frobnicate', 'http://10.43.0.1/'] },
+  { name: 'no-url', argv: ['-v'] },
+];
