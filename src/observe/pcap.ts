@@ -37,8 +37,9 @@ export interface PcapWriterOptions {
   /** LINKTYPE_* value for every record in the file. */
   linktype?: number;
   /**
-   * Streams the file instead of keeping it: each full chunk is handed to `sink`, which must consume it
-   * before returning (the buffer is reused). Call `flush()` at the end. Keeps memory flat on long captures.
+   * Streams the file instead of keeping it: each full chunk is handed to `sink`. Call `flush()` at the
+   * end. Keeps memory flat on long captures. The chunk is the sink's to keep: the writer starts a fresh
+   * buffer, so the sink may write it out asynchronously (on another thread) while the simulation goes on.
    */
   sink?: (chunk: Uint8Array) => void;
 }
@@ -51,6 +52,8 @@ export interface PcapWriterOptions {
 export class PcapWriter {
   private chunks: Uint8Array[] = [];
   private buf: Uint8Array;
+  /** A view of `buf` for the record headers (four 32-bit stores instead of sixteen byte stores). */
+  private view: DataView;
   private pos = 0;
   private done = 0; // bytes in full chunks
   private count = 0;
@@ -70,7 +73,8 @@ export class PcapWriter {
     this.snaplen = snaplen;
     this.sink = opts.sink;
     this.buf = new Uint8Array(this.sink === undefined ? INITIAL_CAPACITY : CHUNK_SIZE);
-    const v = new DataView(this.buf.buffer);
+    this.view = new DataView(this.buf.buffer);
+    const v = this.view;
     v.setUint32(0, PCAP_MAGIC_NANOS, true);
     v.setUint16(4, 2, true); // version_major
     v.setUint16(6, 4, true); // version_minor
@@ -94,10 +98,12 @@ export class PcapWriter {
     if (this.pos + need > this.buf.length) this.nextChunk(need);
     const b = this.buf;
     let at = this.pos;
-    at = putU32(b, at, sec);
-    at = putU32(b, at, timeNs - sec * NS_PER_SEC);
-    at = putU32(b, at, incl);
-    at = putU32(b, at, frame.length);
+    const v = this.view;
+    v.setUint32(at, sec, true);
+    v.setUint32(at + 4, timeNs - sec * NS_PER_SEC, true);
+    v.setUint32(at + 8, incl, true);
+    v.setUint32(at + 12, frame.length, true);
+    at += PCAP_RECORD_HEADER_LEN;
     b.set(incl === frame.length ? frame : frame.subarray(0, incl), at);
     this.pos = at + incl;
     this.count++;
@@ -119,6 +125,9 @@ export class PcapWriter {
     this.sink(this.buf.subarray(0, this.pos));
     this.done += this.pos;
     this.pos = 0;
+    // the sink owns what it was given
+    this.buf = new Uint8Array(CHUNK_SIZE);
+    this.view = new DataView(this.buf.buffer);
   }
 
   /** The whole file so far, as one new array (without a sink; with one, only what is not flushed yet). */
@@ -136,23 +145,20 @@ export class PcapWriter {
   private nextChunk(need: number): void {
     if (this.sink !== undefined) {
       this.flush();
-      if (need > this.buf.length) this.buf = new Uint8Array(need);
+      if (need > this.buf.length) {
+        this.buf = new Uint8Array(need);
+        this.view = new DataView(this.buf.buffer);
+      }
       return;
     }
     this.chunks.push(this.buf.subarray(0, this.pos));
     this.done += this.pos;
     this.buf = new Uint8Array(Math.max(CHUNK_SIZE, need));
+    this.view = new DataView(this.buf.buffer);
     this.pos = 0;
   }
 }
 
-function putU32(b: Uint8Array, at: number, v: number): number {
-  b[at] = v & 0xff;
-  b[at + 1] = (v >>> 8) & 0xff;
-  b[at + 2] = (v >>> 16) & 0xff;
-  b[at + 3] = v >>> 24;
-  return at + 4;
-}
 
 /** Why a pcap file could not be read. */
 export interface PcapError {
