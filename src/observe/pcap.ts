@@ -37,9 +37,9 @@ export interface PcapWriterOptions {
   /** LINKTYPE_* value for every record in the file. */
   linktype?: number;
   /**
-   * Streams the file instead of keeping it: each full chunk is handed to `sink`. Call `flush()` at the
-   * end. Keeps memory flat on long captures. The chunk is the sink's to keep: the writer starts a fresh
-   * buffer, so the sink may write it out asynchronously (on another thread) while the simulation goes on.
+   * Streams the file instead of keeping it: each full chunk is handed to `sink`, which must consume it
+   * before returning (the buffer is reused: fresh memory would cost page faults on every chunk). Call
+   * `flush()` at the end. Keeps memory flat on long captures.
    */
   sink?: (chunk: Uint8Array) => void;
 }
@@ -125,9 +125,6 @@ export class PcapWriter {
     this.sink(this.buf.subarray(0, this.pos));
     this.done += this.pos;
     this.pos = 0;
-    // the sink owns what it was given
-    this.buf = new Uint8Array(CHUNK_SIZE);
-    this.view = new DataView(this.buf.buffer);
   }
 
   /** The whole file so far, as one new array (without a sink; with one, only what is not flushed yet). */
