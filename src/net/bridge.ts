@@ -94,10 +94,11 @@ export class BridgeDev extends NetDev implements L2Master {
       this.flood(from, frame, dst, port);
       return;
     }
-    if (e.dev === from) {
-      this.node.drop('same-port', frame, port, `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from`);
+    if (e.dev === from && !from.hairpin) {
+      this.node.drop('same-port', frame, port, `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from (hairpin off)`);
       return;
     }
+    if (e.dev === from) this.node.note(() => `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from: sent back (hairpin on)`);
     this.node.note(() => `${this.name}: ${formatMac(dst)} is on ${e.dev.name}: forwarded`);
     this.out(e.dev, frame, port);
   }

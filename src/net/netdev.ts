@@ -28,6 +28,8 @@ export abstract class NetDev {
   promiscuous = false;
   /** Administrative state. */
   up = true;
+  /** As a bridge port: frames may go back out of the port they came in on (`bridge link set hairpin on`). */
+  hairpin = false;
   /** The bridge this device is a port of (Linux "master"); its frames then go to the bridge, not to IP. */
   master: L2Master | undefined = undefined;
 

@@ -33,19 +33,14 @@ export function randomMac(rng: Prng): Mac {
   return hi * 0x1_0000_0000 + lo;
 }
 
-const hairpin = new WeakMap<NetDev, boolean>();
-
-/**
- * Sets a bridge port's hairpin flag (`bridge link set dev X hairpin on`). BridgeDev does not reflect frames
- * back out of their port yet; the flag is recorded here so CHECK, the state file and traces can see it.
- */
+/** Sets a bridge port's hairpin flag (`bridge link set dev X hairpin on`): the bridge then reflects frames. */
 export function setHairpin(dev: NetDev, on: boolean): void {
-  hairpin.set(dev, on);
+  dev.hairpin = on;
 }
 
 /** A bridge port's hairpin flag. */
 export function hairpinOf(dev: NetDev): boolean {
-  return hairpin.get(dev) ?? false;
+  return dev.hairpin;
 }
 
 /** The bridge `name` on `node`, or a message saying why it is not one. */

@@ -1,0 +1,71 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine } from '../sim/engine.js';
+import { Network, Device, type Port } from '../link/device.js';
+import { IpNode } from './ip-node.js';
+import { BridgeDev } from './bridge.js';
+import { writeMac } from '../wire/addr.js';
+
+/** A device that records what reaches it and can send raw frames. */
+class Probe extends Device {
+  readonly got: Uint8Array[] = [];
+  get kind(): string {
+    return 'probe';
+  }
+  receive(_port: Port, frame: Uint8Array): void {
+    this.got.push(frame);
+  }
+}
+
+function frame(dst: number, src: number): Uint8Array {
+  const f = new Uint8Array(60);
+  writeMac(f, 0, dst);
+  writeMac(f, 6, src);
+  f[12] = 0x88;
+  f[13] = 0xb5; // IEEE local experimental ethertype: nobody's protocol
+  return f;
+}
+
+/** node with br0 over two ports p1, p2; a probe on each; MACs 0xa1 behind p1, 0xb2 behind p2. */
+function lab(hairpin: boolean) {
+  const engine = new Engine(1);
+  const net = new Network(engine);
+  const node = new IpNode(net, 'node');
+  const br = new BridgeDev(node, 'br0', 0x02_00_00_00_00_01);
+  node.addDev(br);
+  const probes: Probe[] = [];
+  for (const name of ['p1', 'p2']) {
+    const nic = node.addNic(name, 0x02_00_00_00_01_00 + probes.length);
+    br.enslave(nic);
+    nic.hairpin = hairpin;
+    const p = new Probe(net, `probe-${name}`);
+    net.connect(p.addPort('eth0'), node.port(name)!);
+    probes.push(p);
+  }
+  return { engine, node, br, probes };
+}
+
+describe('bridge', () => {
+  it('learns, forwards known unicast to its port only, floods unknown', () => {
+    const { engine, probes, br } = lab(false);
+    probes[0]!.transmit(probes[0]!.port('eth0')!, frame(0xb2, 0xa1)); // unknown: flooded to p2
+    engine.run();
+    probes[1]!.transmit(probes[1]!.port('eth0')!, frame(0xa1, 0xb2)); // known: to p1 only
+    engine.run();
+    assert.equal(probes[1]!.got.length, 1);
+    assert.equal(probes[0]!.got.length, 1);
+    assert.deepEqual(br.entries().map((e) => e.dev), ['p1', 'p2']);
+  });
+
+  it('without hairpin a frame for a MAC behind its own port is dropped; with hairpin it goes back out', () => {
+    for (const hairpin of [false, true]) {
+      const { engine, probes, node } = lab(hairpin);
+      probes[0]!.transmit(probes[0]!.port('eth0')!, frame(0xb2, 0xa1)); // learns 0xa1 on p1
+      engine.run();
+      probes[0]!.transmit(probes[0]!.port('eth0')!, frame(0xa1, 0xa3)); // for 0xa1, arriving on p1
+      engine.run();
+      assert.equal(probes[0]!.got.length, hairpin ? 1 : 0, `hairpin ${hairpin}`);
+      assert.equal(node.drops['same-port'] ?? 0, hairpin ? 0 : 1);
+    }
+  });
+});
