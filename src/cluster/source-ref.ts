@@ -42,7 +42,7 @@ const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
 
 /**
  * Field text for a path: `a.b[2].c`, keys that are not plain names quoted (`labels["app.kubernetes.io/name"]`).
- * The same text as scenario/source.ts formatPath, which this layer sits below and cannot import.
+ * scenario/source.ts formatPath, for lab and cluster files, is this same function.
  */
 export function formatFieldPath(path: FieldPath): string {
   let out = '';

@@ -4,6 +4,7 @@
  * small Checker that validates plain values and collects those errors. What a Lab or Cluster document
  * must contain is decided by the validators that use this; reading files from disk is the caller's.
  */
+import { formatFieldPath } from '../cluster/source-ref.js';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 
 /** A path into a document: map keys and list indexes, e.g. ['spec', 'nodes', 2, 'name']. */
@@ -51,17 +52,9 @@ export function formatSpecError(e: SpecError): string {
   return `${e.file}:${e.line}:${e.col}: ${e.field === '' ? '' : `${e.field}: `}${e.message}`;
 }
 
-const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
-
 /** Field text for a path: `a.b[2].c`; keys that are not plain names are quoted: `labels["app.kubernetes.io/name"]`. */
 export function formatPath(path: SpecPath): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else if (PLAIN_KEY.test(seg)) out += out === '' ? seg : `.${seg}`;
-    else out += `[${JSON.stringify(seg)}]`;
-  }
-  return out;
+  return formatFieldPath(path);
 }
 
 /** Parses every document in `text`; YAML syntax errors (and duplicate keys) become SpecErrors. */
