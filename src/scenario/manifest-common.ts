@@ -76,6 +76,29 @@ const META_IGNORED = ['uid', 'resourceVersion', 'generation', 'creationTimestamp
  * metadata: name (checked by `nameRule`), namespace ("default" when absent; '' for cluster-scoped kinds,
  * where a namespace is ignored as the API server ignores it), labels, annotations.
  */
+/**
+ * The opening every namespaced object with a spec shares: its top-level fields (status ignored),
+ * metadata named by `nameRule`, and the spec mapping with its allowed fields. Undefined when the spec
+ * is not a mapping (the error is recorded).
+ */
+export function openObject(
+  ctx: ManifestCtx,
+  base: SpecPath,
+  o: Record<string, unknown>,
+  nameRule: (name: string) => string[],
+  specFields: readonly string[],
+  ignoredSpecFields: readonly string[] = [],
+): { metadata: ObjectMeta | undefined; sp: SpecPath; spec: Record<string, unknown> } | undefined {
+  const { c } = ctx;
+  strictFields(c, base, o, ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
+  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, { namespaced: true, nameRule });
+  const sp = [...base, 'spec'];
+  const spec = c.obj(sp, o.spec);
+  if (spec === undefined) return undefined;
+  strictFields(c, sp, spec, specFields, ignoredSpecFields);
+  return { metadata, sp, spec };
+}
+
 export function checkMeta(ctx: ManifestCtx, path: SpecPath, v: unknown, opts: { namespaced: boolean; nameRule: (name: string) => string[] }): ObjectMeta | undefined {
   const { c } = ctx;
   const o = c.obj(path, v);

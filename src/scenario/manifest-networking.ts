@@ -8,17 +8,14 @@ import { checkDns1035Label, checkDns1123Subdomain, checkPortName } from '../clus
 import type { Origin } from '../cluster/source-ref.js';
 import { parseCidr, parseIpv4, prefixContains, prefixMask, type Ipv4Prefix } from '../wire/addr.js';
 import type { Checker, SpecPath } from './source.js';
-import { checkIntOrStringPort, checkMeta, checkPortNumber, checkProtocol, checkSelector, checkStringList, invalid, strictFields, type ManifestCtx } from './manifest-common.js';
+import { checkIntOrStringPort, checkPortNumber, checkProtocol, checkSelector, checkStringList, invalid, openObject, strictFields, type ManifestCtx } from './manifest-common.js';
 
 /** networking.k8s.io/v1 NetworkPolicy. */
 export function checkNetworkPolicy(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): NetworkPolicy | undefined {
   const { c } = ctx;
-  strictFields(c, base, o, ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
-  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, { namespaced: true, nameRule: checkDns1123Subdomain });
-  const sp = [...base, 'spec'];
-  const spec = c.obj(sp, o.spec);
-  if (spec === undefined) return undefined;
-  strictFields(c, sp, spec, ['podSelector', 'policyTypes', 'ingress', 'egress']);
+  const opened = openObject(ctx, base, o, checkDns1123Subdomain, ['podSelector', 'policyTypes', 'ingress', 'egress']);
+  if (opened === undefined) return undefined;
+  const { metadata, sp, spec } = opened;
   const podSelector = checkSelector(c, [...sp, 'podSelector'], spec.podSelector);
   const rules = (key: 'ingress' | 'egress', peerKey: 'from' | 'to'): NetworkPolicyRule[] => {
     if (spec[key] === undefined || spec[key] === null) return [];
@@ -121,12 +118,9 @@ function parseNetworkCidr(text: string): Ipv4Prefix | undefined {
 /** networking.k8s.io/v1 Ingress. */
 export function checkIngress(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): Ingress | undefined {
   const { c } = ctx;
-  strictFields(c, base, o, ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
-  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, { namespaced: true, nameRule: checkDns1123Subdomain });
-  const sp = [...base, 'spec'];
-  const spec = c.obj(sp, o.spec);
-  if (spec === undefined) return undefined;
-  strictFields(c, sp, spec, ['ingressClassName', 'defaultBackend', 'rules', 'tls']);
+  const opened = openObject(ctx, base, o, checkDns1123Subdomain, ['ingressClassName', 'defaultBackend', 'rules', 'tls']);
+  if (opened === undefined) return undefined;
+  const { metadata, sp, spec } = opened;
   const out: Ingress['spec'] = { rules: [], tls: [] };
   if (spec.ingressClassName !== undefined) {
     const n = c.str([...sp, 'ingressClassName'], spec.ingressClassName);

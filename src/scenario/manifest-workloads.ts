@@ -9,7 +9,7 @@ import { selectorIsEmpty, selectorMatches } from '../cluster/label-selector.js';
 import type { Origin } from '../cluster/source-ref.js';
 import { parseIpv4 } from '../wire/addr.js';
 import type { SpecPath } from './source.js';
-import { checkAnnotations, checkLabels, checkMeta, checkPortNumber, checkProtocol, checkSelector, checkStringList, invalid, strictFields, warn, type ManifestCtx } from './manifest-common.js';
+import { checkAnnotations, checkLabels, checkMeta, checkPortNumber, checkProtocol, checkSelector, checkStringList, invalid, openObject, strictFields, warn, type ManifestCtx } from './manifest-common.js';
 
 /** PodSpec fields podnet accepts and ignores (storage, security, resources, lifecycle, ...). */
 const POD_SPEC_IGNORED = [
@@ -41,12 +41,9 @@ export function checkPod(ctx: ManifestCtx, base: SpecPath, o: Record<string, unk
 /** apps/v1 Deployment. */
 export function checkDeployment(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): Deployment | undefined {
   const { c } = ctx;
-  strictFields(c, base, o, ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
-  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, { namespaced: true, nameRule: checkDns1123Subdomain });
-  const sp = [...base, 'spec'];
-  const spec = c.obj(sp, o.spec);
-  if (spec === undefined) return undefined;
-  strictFields(c, sp, spec, ['replicas', 'selector', 'template'], ['minReadySeconds', 'paused', 'progressDeadlineSeconds', 'revisionHistoryLimit', 'strategy']);
+  const opened = openObject(ctx, base, o, checkDns1123Subdomain, ['replicas', 'selector', 'template'], ['minReadySeconds', 'paused', 'progressDeadlineSeconds', 'revisionHistoryLimit', 'strategy']);
+  if (opened === undefined) return undefined;
+  const { metadata, sp, spec } = opened;
   const replicas = spec.replicas === undefined ? 1 : c.int([...sp, 'replicas'], spec.replicas, { min: 0, max: 1_000_000 }); // Kubernetes allows any int32; podnet caps at a million pods
   const selector = checkSelector(c, [...sp, 'selector'], spec.selector);
   if (selector !== undefined && selectorIsEmpty(selector)) c.error([...sp, 'selector'], 'Invalid value: empty selector is invalid for deployment');
