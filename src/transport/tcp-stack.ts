@@ -4,7 +4,7 @@
  * §3.10.7.1: a connection to a closed port is refused), hands ICMP errors to the connection they quote,
  * and writes segments onto the wire in place. The state machine itself lives in tcp-connection.ts.
  */
-import { formatIpv4, prefixMask, readIpv4, type Ipv4 } from '../wire/addr.js';
+import { formatIpv4, readIpv4, type Ipv4 } from '../wire/addr.js';
 import { readU16 } from '../wire/bytes.js';
 import { IPPROTO_TCP, IPV4_DST_OFF, IPV4_SRC_OFF } from '../wire/ipv4.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, emitTcpHeader, parseTcp, tcpHeaderLength, verifyTcpChecksum, writeTcpChecksum, type TcpSegment } from '../wire/tcp.js';
@@ -326,10 +326,7 @@ export class TcpStack implements TcpHost {
     if (route === undefined) return undefined;
     const dev = node.dev(route.dev);
     if (dev === undefined) return undefined;
-    if (route.src !== undefined) return { src: route.src, mtu: dev.mtu };
-    const toward = route.via ?? dst;
-    const a = dev.addresses.find((x) => ((x.addr ^ toward) & prefixMask(x.len)) === 0) ?? dev.addresses[0];
-    return { src: a?.addr ?? node.primaryAddress ?? 0, mtu: dev.mtu };
+    return { src: route.src ?? node.sourceFor(dev, route.via ?? dst), mtu: dev.mtu };
   }
 
   private pickEphemeral(): number {
