@@ -6,6 +6,7 @@ import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { IPPROTO_ICMP } from '../wire/ipv4.js';
 import { ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, emitIcmp, icmpLength, type IcmpMessage } from '../wire/icmp.js';
 import { icmpName, type IcmpEvent, type IpNode } from '../net/ip-node.js';
+import type { Timer } from '../sim/engine.js';
 
 /** Options as `ping -c COUNT -i INTERVAL -s SIZE -t TTL -W TIMEOUT`. */
 export interface PingOptions {
@@ -57,9 +58,11 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
   const sentAt = new Map<number, number>();
   const r: PingResult = { dst, transmitted: 0, received: 0, errors: 0, lines: [], rtts: [] };
   let finished = false;
+  let deadline: Timer | undefined;
   const finish = (): void => {
     if (finished) return;
     finished = true;
+    deadline?.cancel();
     off();
     done(r);
   };
@@ -107,7 +110,7 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
       r.lines.push({ seq, kind: 'send-failed', from: 0, error: err === 'no-route' ? 'connect: Network is unreachable' : err === 'policy' ? 'ping: sendmsg: Operation not permitted' : 'ping: local error: message too long' });
     }
     if (seq < o.count) node.engine.schedule(o.interval, () => sendOne(seq + 1));
-    else node.engine.schedule(o.timeout, finish);
+    else deadline = node.engine.timer(o.timeout, finish);
   };
   sendOne(1);
 }

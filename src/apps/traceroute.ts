@@ -111,10 +111,16 @@ export function traceroute(node: IpNode, udp: UdpStack, dst: Ipv4, options: Part
       resolve({ note: err === 'no-route' ? '!N' : '!X' });
       return;
     }
-    node.engine.schedule(o.wait, () => {
+    const wait = node.engine.timer(o.wait, () => {
       if (pending?.port === thisPort) pending = undefined;
       resolve({ note: '' });
     });
+    // an answer ends the wait: the clock need not run on to the timeout
+    const answered = pending.resolve;
+    pending.resolve = (p) => {
+      wait.cancel();
+      answered(p);
+    };
   };
   probe(1, 0, { ttl: 1, probes: [] });
 }

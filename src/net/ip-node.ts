@@ -225,6 +225,8 @@ export class IpNode extends Device {
     const n = this.neighbors.ensure(dev, ip);
     n.mac = mac;
     n.state = 'PERMANENT';
+    n.retrans?.cancel();
+    n.retrans = undefined;
     this.flushPending(n);
   }
 
@@ -522,6 +524,8 @@ export class IpNode extends Device {
     n.state = 'REACHABLE';
     n.expires = this.engine.now + this.config.arp.reachableNs;
     n.probes = 0;
+    n.retrans?.cancel();
+    n.retrans = undefined;
     if (changed) this.note(() => `ARP: ${formatIpv4(n.ip)} is at ${formatMac(mac)} (${n.dev.name})`);
     this.flushPending(n);
   }
@@ -539,7 +543,8 @@ export class IpNode extends Device {
     n.probes++;
     this.note(() => `ARP who-has ${formatIpv4(n.ip)} tell ${formatIpv4(src)} on ${dev.name} (try ${n.probes})`);
     dev.xmit(buildArpFrame({ op: ARP_OP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: n.ip }, dev.mac, MAC_BROADCAST));
-    this.engine.schedule(this.config.arp.retransNs, () => {
+    n.retrans = this.engine.timer(this.config.arp.retransNs, () => {
+      n.retrans = undefined;
       if (n.state !== 'INCOMPLETE') return;
       if (n.probes < this.config.arp.maxProbes) {
         this.solicit(n);

@@ -6,6 +6,7 @@
 import type { Ipv4, Mac } from '../wire/addr.js';
 import type { NetDev } from './netdev.js';
 import type { Port } from '../link/device.js';
+import type { Timer } from '../sim/engine.js';
 
 /** Neighbour states, named as `ip neigh` prints them. */
 export type NeighborState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'FAILED' | 'PERMANENT';
@@ -22,6 +23,8 @@ export interface Neighbor {
   pending: PendingFrame[];
   /** Requests sent in the current resolution. */
   probes: number;
+  /** The wait for an answer to the last request; cancelled when one comes. */
+  retrans?: Timer | undefined;
 }
 
 /** A frame waiting for ARP. */

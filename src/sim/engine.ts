@@ -19,6 +19,26 @@ interface SimEvent {
   arg: unknown;
 }
 
+/** A timer's state; its engine event calls fireTimer with it. */
+class TimerEvent implements Timer {
+  pending = true;
+  constructor(
+    private readonly engine: Engine,
+    readonly fn: () => void,
+  ) {}
+
+  cancel(): void {
+    if (!this.pending) return;
+    this.pending = false;
+    this.engine.timerCancelled();
+  }
+}
+
+function fireTimer(t: TimerEvent): void {
+  t.pending = false;
+  t.fn();
+}
+
 /** A cancellable timer returned by `Engine.timer`. */
 export interface Timer {
   /** Stops the timer if it has not fired. */
@@ -38,6 +58,8 @@ export class Engine {
   private free: SimEvent[] = [];
   private seq = 0;
   private stopped = false;
+  /** Cancelled timers whose events are still in the heap. */
+  private cancelledTimers = 0;
 
   constructor(seed = 1) {
     this.rng = new Prng(seed);
@@ -72,18 +94,19 @@ export class Engine {
 
   /** A cancellable one-shot timer. */
   timer(delay: number, fn: () => void): Timer {
-    const t = { pending: true, cancel() { t.pending = false; } };
-    this.schedule(delay, () => {
-      if (!t.pending) return;
-      t.pending = false;
-      fn();
-    });
+    const t = new TimerEvent(this, fn);
+    this.schedule(delay, fireTimer, t);
     return t;
   }
 
-  /** Number of events waiting. */
+  /** Called by a timer when it is cancelled: its event no longer counts as work. */
+  timerCancelled(): void {
+    this.cancelledTimers++;
+  }
+
+  /** Number of events waiting (cancelled timers not counted). */
   get pendingEvents(): number {
-    return this.heap.length;
+    return this.heap.length - this.cancelledTimers;
   }
 
   /** Stops `run` after the current event. */
@@ -108,11 +131,19 @@ export class Engine {
   private loop(end: number): void {
     this.stopped = false;
     const h = this.heap;
-    while (h.length > 0 && !this.stopped) {
+    while (h.length > this.cancelledTimers && !this.stopped) {
       const ev = h[0]!;
       if (ev.time > end) break;
       const last = h.pop()!;
       if (h.length > 0) this.siftDown(last);
+      if (ev.fn === fireTimer && !(ev.arg as TimerEvent).pending) {
+        // a cancelled timer: nothing happens, and the clock does not move for it
+        this.cancelledTimers--;
+        ev.fn = undefined;
+        ev.arg = undefined;
+        this.free.push(ev);
+        continue;
+      }
       this.now = ev.time;
       const fn = ev.fn!;
       const arg = ev.arg;
