@@ -160,6 +160,8 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
     if (ev.message.kind !== 'echo') icmpSeen.push(icmpName(ev.message.type, ev.message.code));
   });
   let match: (ev: TraceEvent) => boolean;
+  /** Where the packet ended up, when it did: the path's last device (a flood's other copies end elsewhere). */
+  let reached: string | undefined;
   try {
     if (a.kind === 'ping') {
       let result: PingResult | undefined;
@@ -184,6 +186,7 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       if (e.loss !== undefined && loss !== e.loss) fail(`${loss}% packet loss, expected ${e.loss}%`);
       const d = formatIpv4(dst);
       match = (ev) => ev.kind === 'frame' && anyLayer(ev.frame, (x) => x.protocol === 'ICMP echo request' && x.dstIp === d);
+      if (result.received > 0) reached = [...lab.ipNodes.values()].find((n) => n.isLocal(dst))?.name;
     } else {
       const stack = lab.udp.get(a.from)!;
       // a node named as target is the receiver, even where tenants overlap addresses
@@ -203,6 +206,7 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       engine.runUntilIdle(STEP_LIMIT_NS);
       if (bound) recvStack!.unbind(listenPort);
       const delivered = got.length > 0;
+      if (delivered) reached = target?.name;
       const lines = [`${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${a.size !== undefined ? `${a.size} bytes` : JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}${got.length ? ` (${got[0]!.bytes} bytes, seen from ${formatIpv4(got[0]!.from)})` : ''}`];
       for (const err of errors) lines.push(`  send failed: ${err}`);
       const drops = rec.events.filter((x) => x.kind === 'drop');
@@ -227,7 +231,7 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
   }
   if (e.icmp !== undefined && !icmpSeen.includes(e.icmp)) fail(`expected ICMP "${e.icmp}" at ${a.from}; got: ${icmpSeen.length ? icmpSeen.join(', ') : 'none'}`);
   if (e.path !== undefined) {
-    const p = dataPath(lab, rec.events.filter(match));
+    const p = dataPath(lab, rec.events.filter(match), reached);
     if (p.join(' ') !== e.path.join(' ')) fail(`path was ${p.join(' -> ') || '(nothing sent)'}, expected ${e.path.join(' -> ')}`);
   }
   if (e.seenBy !== undefined) {
@@ -245,7 +249,7 @@ function anyLayer(s: FrameSummary, pred: (s: FrameSummary) => boolean): boolean 
 }
 
 /** Devices in the order they first put the packet on a wire, then the last receiver. */
-function dataPath(lab: LabNetwork, frames: TraceEvent[]): string[] {
+function dataPath(lab: LabNetwork, frames: TraceEvent[], reached: string | undefined): string[] {
   const out: string[] = [];
   let lastReceiver: string | undefined;
   for (const f of frames) {
@@ -253,7 +257,9 @@ function dataPath(lab: LabNetwork, frames: TraceEvent[]): string[] {
     if (!out.includes(f.device)) out.push(f.device);
     lastReceiver = lab.network.device(f.device)?.port(f.outPort)?.peer?.device.name;
   }
-  if (lastReceiver !== undefined && !out.includes(lastReceiver)) out.push(lastReceiver);
+  // the node that delivered it, when known; else where the last copy went
+  const last = reached ?? lastReceiver;
+  if (last !== undefined && !out.includes(last)) out.push(last);
   return out;
 }
 
