@@ -16,7 +16,7 @@ export interface PingOptions {
   /** Data bytes after the ICMP header (iputils default: 56). */
   size: number;
   ttl: number;
-  /** ns to wait for the last reply (iputils -W default: 10 s; we use 1 s to keep runs short). */
+  /** ns to wait for the last reply or error (iputils lingers up to 10 s; 2 s covers ARP giving up after 3 tries). */
   timeout: number;
   /** Set DF (iputils -M do). */
   df: boolean;
@@ -45,7 +45,7 @@ export interface PingResult {
 }
 
 /** The default options. */
-export const DEFAULT_PING: PingOptions = { count: 3, interval: 1_000_000_000, size: 56, ttl: 64, timeout: 1_000_000_000, df: true };
+export const DEFAULT_PING: PingOptions = { count: 3, interval: 1_000_000_000, size: 56, ttl: 64, timeout: 2_000_000_000, df: true };
 
 /**
  * Starts a ping from `node` to `dst`; `done` is called once the last reply arrived or the timeout after

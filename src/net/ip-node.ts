@@ -557,7 +557,9 @@ export class IpNode extends Device {
         const ipLen = (f[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | f[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
         // the error leaves from the interface that faces the sender (where the packet came in)
         const inDev = (inPort === undefined ? undefined : this.devByPort[inPort.index]) ?? dev;
-        if (!this.isLocal(readIpv4(f, IP_OFF + IPV4_SRC_OFF))) this.sendIcmpError(f, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+        // arp_error_report: host unreachable to the sender, which may be this node itself (the ICMP then
+        // loops back and a local ping prints "Destination Host Unreachable", as iputils does on Linux)
+        this.sendIcmpError(f, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
         this.drop('arp-timeout', f, undefined, `${formatIpv4(n.ip)} did not answer ${n.probes} ARP requests`);
       }
       this.neighbors.delete(dev, n.ip);
