@@ -32,9 +32,10 @@ Usage:
                                              send one packet (UDP 88 -> 99 by default, echoed back)
                                              on a freshly powered-on lab and print every hop
   podnet exec LAB.yaml NODE [--fresh] [--seed N] -- COMMAND [ARGS...]
-                                             run a command on a node (ping, traceroute, ip addr|route|neigh,
-                                             bridge fdb, iptables-save, conntrack -L) after the lab's steps
-                                             (or on a fresh lab with --fresh); exits with its status
+                                             run a command on a node (ping, traceroute, dig, curl, nc,
+                                             ip addr|route|neigh, bridge fdb, iptables-save, conntrack -L)
+                                             after the lab's steps (or on a fresh lab with --fresh); exits
+                                             with its status
   podnet --help | --version
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 on bad usage or a bad lab file.`;
