@@ -189,3 +189,11 @@ test('bench cluster --json prints one line with the figures', async () => {
   assert.equal(j.pods, 12);
   assert.equal(j.pairsReachable, 5);
 });
+
+test('demo is deterministic: two runs print the same JSON (leases, MACs, pod IPs, every event)', async () => {
+  const a = await cli('demo', '--json');
+  const b = await cli('demo', '--json');
+  assert.equal(a.code, 0);
+  assert.equal(a.out, b.out);
+  assert.ok(a.out.length > 1000);
+});
