@@ -155,7 +155,7 @@ test('--pcap DIR writes one pcap per link', async (t) => {
 });
 
 test('demo builds the two-node cluster, lists leases and pods, and pings across nodes hop by hop', async () => {
-  const r = await cli('demo');
+  const r = await cli('demo', '--no-pcap');
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^podnet demo: cluster "demo" .*: 2 nodes, Flannel vxlan, pods in 10\.42\.0\.0\/16/m);
   assert.match(r.out, /^server\s+192\.168\.56\.11\/24\s+10\.42\.\d+\.0\/24\s+vxlan\s+1450$/m);
@@ -191,8 +191,8 @@ test('bench cluster --json prints one line with the figures', async () => {
 });
 
 test('demo is deterministic: two runs print the same JSON (leases, MACs, pod IPs, every event)', async () => {
-  const a = await cli('demo', '--json');
-  const b = await cli('demo', '--json');
+  const a = await cli('demo', '--json', '--no-pcap');
+  const b = await cli('demo', '--json', '--no-pcap');
   assert.equal(a.code, 0);
   assert.equal(a.out, b.out);
   assert.ok(a.out.length > 1000);

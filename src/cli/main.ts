@@ -20,9 +20,11 @@ import { LabBuildError } from '../scenario/build.js';
 const USAGE = `podnet - a byte-accurate network emulator
 
 Usage:
-  podnet demo [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml] [--pcap DIR] [--json] [--no-explain]
+  podnet demo [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml] [--pcap DIR | --no-pcap]
+              [--json] [--no-explain]
                                              a k3s-like two-node cluster with Flannel: leases, pods, routes,
-                                             and one pod-to-pod ping across nodes, hop by hop
+                                             and one pod-to-pod ping across nodes, hop by hop; pcaps go to
+                                             ./podnet-demo-pcap unless --pcap DIR or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
   podnet run LAB.yaml [--pcap DIR] [--seed N] [--verbose] [--json]
@@ -52,7 +54,7 @@ interface Flags {
 }
 
 const VALUE_FLAGS = new Set(['--pcap', '--seed', '--from', '--to', '--sport', '--dport', '--backend', '--file', '--nodes', '--pods-per-node', '--pairs']);
-const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version', '--fresh', '--compare']);
+const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version', '--fresh', '--compare', '--no-pcap']);
 
 function parseFlags(args: string[]): Flags {
   const f: Flags = { positional: [], values: new Map(), bools: new Set(), rest: [] };
@@ -212,8 +214,10 @@ async function cmdDemo(f: Flags, out: (s: string) => void): Promise<number> {
   const file = f.values.get('--file') ?? join(examplesDir(), 'cluster-demo.yaml');
   if (!existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
   const backend = backendFlag(f);
-  const r = await runDemo({ file, ...(backend !== undefined ? { backend } : {}), compare: f.bools.has('--compare'), pcap: f.values.has('--pcap'), json: f.bools.has('--json'), explain: !f.bools.has('--no-explain') });
-  const dir = f.values.get('--pcap');
+  if (f.bools.has('--no-pcap') && f.values.has('--pcap')) throw new UsageError('--pcap and --no-pcap exclude each other');
+  // the demo writes its pcaps unless told not to (the issue's "writes pcaps"); --compare has none
+  const dir = f.bools.has('--no-pcap') || f.bools.has('--compare') ? undefined : (f.values.get('--pcap') ?? 'podnet-demo-pcap');
+  const r = await runDemo({ file, ...(backend !== undefined ? { backend } : {}), compare: f.bools.has('--compare'), pcap: dir !== undefined, json: f.bools.has('--json'), explain: !f.bools.has('--no-explain') });
   const files = dir !== undefined && r.captures.length > 0 ? writePcaps(dir, r.captures) : [];
   if (f.bools.has('--json')) out(JSON.stringify({ ...(r.json as object), pcaps: files }, null, 2));
   else {
