@@ -18,7 +18,9 @@ export function parseLab(file: string, text: string): LabResult {
   if (!loaded.ok) return loaded;
   const docs = loaded.docs.filter((d) => d.value !== null && d.value !== undefined);
   if (docs.length !== 1) {
-    return { ok: false, errors: [{ file, line: 1, col: 1, field: '', message: `expected exactly one Lab document, found ${docs.length}` }] };
+    const kinds = docs.map((d) => (typeof d.value === 'object' && d.value !== null ? (d.value as { kind?: unknown }).kind : undefined));
+    const hint = kinds.includes('Cluster') ? ': this is a Cluster file, run it with `podnet demo --file ' + file + '`' : '';
+    return { ok: false, errors: [{ file, line: 1, col: 1, field: '', message: `expected exactly one Lab document, found ${docs.length}${hint}` }] };
   }
   const doc = docs[0]!;
   const c = new Checker(doc);
