@@ -197,3 +197,12 @@ test('demo is deterministic: two runs print the same JSON (leases, MACs, pod IPs
   assert.equal(a.out, b.out);
   assert.ok(a.out.length > 1000);
 });
+
+test('exec runs a command inside a cluster pod: traceroute across the overlay shows cni0, the far flannel.1, the pod', async () => {
+  const r = await cli('exec', join(EXAMPLES_DIR, 'cluster-demo.yaml'), 'client', '--', 'traceroute', '-n', '-q', '1', 'kube-system/coredns-544949575d-mw2mv');
+  assert.equal(r.code, 0, r.out + r.err);
+  // hop 1: the gateway on cni0 (x.y.z.1); hop 2: the other node's flannel.1 (its lease's .0); hop 3: the pod
+  assert.match(r.out, /^ 1  10\.42\.\d+\.1  /m);
+  assert.match(r.out, /^ 2  10\.42\.\d+\.0  /m);
+  assert.match(r.out, /^ 3  10\.42\.\d+\.\d+  /m);
+});

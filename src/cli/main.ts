@@ -6,7 +6,13 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
-import { execCommand, runLab, runStep } from '../scenario/run.js';
+import { execCommand, runLab, runStep, shellRun } from '../scenario/run.js';
+import { loadCluster } from '../scenario/manifests.js';
+import { buildCluster } from '../cluster/runtime.js';
+import { literalOr } from '../apps/shell.js';
+import type { IpNode } from '../net/ip-node.js';
+import type { UdpStack } from '../transport/udp.js';
+import type { TcpStack } from '../transport/tcp.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
 import { DemoInputError, runDemo } from './demo.js';
@@ -33,7 +39,7 @@ Usage:
                         [--pcap DIR] [--seed N] [--json] [--no-explain] [--after-steps]
                                              send one packet (UDP 88 -> 99 by default, echoed back)
                                              on a freshly powered-on lab and print every hop
-  podnet exec LAB.yaml NODE [--fresh] [--seed N] -- COMMAND [ARGS...]
+  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] -- COMMAND [ARGS...]
                                              run a command on a node (ping, traceroute, dig, curl, nc,
                                              ip addr|route|neigh, bridge fdb, iptables-save, conntrack -L)
                                              after the lab's steps (or on a fresh lab with --fresh); exits
@@ -182,10 +188,11 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   return r.delivered ? 0 : 1;
 }
 
-function cmdExec(f: Flags, out: (s: string) => void): number {
+async function cmdExec(f: Flags, out: (s: string) => void): Promise<number> {
   const [, file, node] = f.positional;
-  if (file === undefined || node === undefined || f.positional.length > 3) throw new UsageError('exec takes a lab file and a node name');
+  if (file === undefined || node === undefined || f.positional.length > 3) throw new UsageError('exec takes a lab or cluster file and a node or pod name');
   if (f.rest.length === 0) throw new UsageError('exec needs a command after --, e.g. podnet exec lab.yaml A -- ping -c 2 E');
+  if (isClusterFile(file)) return execInCluster(f, file, node, out);
   const spec = loadLab(file);
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
   const lab = buildLab(spec, seed);
@@ -194,6 +201,40 @@ function cmdExec(f: Flags, out: (s: string) => void): number {
   let result: { status: number; stdout: string } | undefined;
   execCommand(lab, node, f.rest, (r) => (result = r));
   lab.engine.runUntilIdle(600_000_000_000);
+  if (result === undefined) {
+    out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
+    return 1;
+  }
+  if (result.stdout !== '') out(result.stdout);
+  return result.status;
+}
+
+function isClusterFile(file: string): boolean {
+  try {
+    return /^kind:\s*Cluster\s*$/m.test(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** exec on a cluster: a pod (name or namespace/name) or a node, with pods and nodes resolvable by name. */
+async function execInCluster(f: Flags, file: string, target: string, out: (s: string) => void): Promise<number> {
+  const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
+  if (!loaded.ok) throw new LabFileError(loaded.errors.map(formatSpecError).join('\n'));
+  const backend = backendFlag(f);
+  const c = await buildCluster(loaded.cluster.plan, backend !== undefined ? { backend } : {});
+  const pods = [...c.pods.values()];
+  const byName = (name: string): { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack } | undefined => {
+    const pod = pods.find((p) => p.id === name || p.name === name);
+    if (pod !== undefined) return pod;
+    const n = c.nodes.get(name);
+    return n === undefined ? undefined : { ip: n.ip, stack: n.stack, udp: n.udp, tcp: n.tcp };
+  };
+  const where = byName(target);
+  if (where === undefined) throw new UsageError(`${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')})`);
+  let result: { status: number; stdout: string } | undefined;
+  shellRun({ node: where.stack, udp: where.udp, resolve: literalOr((n) => byName(n)?.ip), services: new Map<string, unknown>([['tcp', where.tcp]]) }, f.rest, (r) => (result = r));
+  c.engine.runUntilIdle(600_000_000_000);
   if (result === undefined) {
     out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
     return 1;
@@ -264,7 +305,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       case 'trace':
         return cmdTrace(f, out);
       case 'exec':
-        return cmdExec(f, out);
+        return await cmdExec(f, out);
       case 'demo':
         return await cmdDemo(f, out);
       case 'bench':

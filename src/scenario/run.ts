@@ -302,6 +302,11 @@ export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fd
 const shell = new Shell();
 registerHttpCommands(shell);
 
+/** Runs a command line in `ctx` with the lab shell's commands (ping, dig, curl, ...); drive the engine to finish it. */
+export function shellRun(ctx: ShellContext, argv: string[], done: (r: CommandResult) => void): void {
+  shell.run(ctx, argv, done);
+}
+
 /** Runs a command line on a node of the lab (`podnet exec`, `exec` steps); drive the engine to finish it. */
 export function execCommand(lab: LabNetwork, node: string, argv: string[], done: (r: CommandResult) => void): void {
   const n = lab.ipNodes.get(node);
