@@ -133,21 +133,16 @@ export function quotedString(c: Checker, path: SpecPath, v: unknown): string | u
 
 /** A label map (metadata.labels, matchLabels, nodeSelector, a Service's selector): keys and values as the API server checks them. */
 export function checkLabels(c: Checker, path: SpecPath, v: unknown): Labels {
-  const o = c.obj(path, v);
-  const out: Record<string, string> = {};
-  if (o === undefined) return out;
-  for (const [k, val] of Object.entries(o)) {
-    const keyOk = checkQualifiedName(k);
-    if (keyOk.length > 0) errorAtKey(c, [...path, k], `Invalid value: ${JSON.stringify(k)}: ${keyOk.join(', ')}`);
-    const s = quotedString(c, [...path, k], val);
-    if (s === undefined || !invalid(c, [...path, k], s, checkLabelValue(s))) continue;
-    if (keyOk.length === 0) out[k] = s;
-  }
-  return out;
+  return stringMap(c, path, v, checkLabelValue);
 }
 
 /** metadata.annotations: qualified-name keys, any string values. */
 export function checkAnnotations(c: Checker, path: SpecPath, v: unknown): Labels {
+  return stringMap(c, path, v, () => []);
+}
+
+/** A map with qualified-name keys and string values that `valueRule` accepts (problems as in invalid()). */
+function stringMap(c: Checker, path: SpecPath, v: unknown, valueRule: (value: string) => string[]): Labels {
   const o = c.obj(path, v);
   const out: Record<string, string> = {};
   if (o === undefined) return out;
@@ -155,7 +150,8 @@ export function checkAnnotations(c: Checker, path: SpecPath, v: unknown): Labels
     const keyOk = checkQualifiedName(k);
     if (keyOk.length > 0) errorAtKey(c, [...path, k], `Invalid value: ${JSON.stringify(k)}: ${keyOk.join(', ')}`);
     const s = quotedString(c, [...path, k], val);
-    if (s !== undefined && keyOk.length === 0) out[k] = s;
+    if (s === undefined || !invalid(c, [...path, k], s, valueRule(s))) continue;
+    if (keyOk.length === 0) out[k] = s;
   }
   return out;
 }
