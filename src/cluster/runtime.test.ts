@@ -58,6 +58,18 @@ describe('a running cluster', () => {
     assert.deepEqual(seen.map(formatIpv4), [formatIpv4(c.nodes.get(pod.node)!.ip)]);
   });
 
+  it('pod-to-pod traffic across nodes keeps the pod address: flannel masquerades only what leaves the cluster', async () => {
+    const c = await buildCluster(plan());
+    const pods = [...c.pods.values()];
+    const a = pods.find((p) => p.node === 'server' && p.name === 'client')!;
+    const b = pods.find((p) => p.node === 'agent')!;
+    const seen: number[] = [];
+    b.udp.bind(7001, (d) => seen.push(d.src));
+    a.udp.send(40001, b.ip, 7001, new Uint8Array([9]));
+    c.engine.runUntilIdle(10e9);
+    assert.deepEqual(seen.map(formatIpv4), [formatIpv4(a.ip)]);
+  });
+
   it('host-gw across a routed underlay: flanneld refuses the peer with an error that says why', async () => {
     const text = readFileSync(DEMO, 'utf8')
       .replace('address: 192.168.56.12/24', 'address: 192.168.57.12/24')
