@@ -28,7 +28,9 @@ const NS_PER_SEC = 1_000_000_000;
 /** First time (ns) whose seconds no longer fit the 32-bit ts_sec field. */
 const MAX_TIME_NS = 0x1_0000_0000 * NS_PER_SEC;
 const INITIAL_CAPACITY = 64 * 1024;
-const CHUNK_SIZE = 1024 * 1024;
+// 256 KiB: a capture per link keeps one chunk hot per link; 25 links x 256 KiB stay in cache where 1 MiB
+// chunks did not (pcap cost 1.25x against 1.37x on the two-subnet benchmark)
+const CHUNK_SIZE = 256 * 1024;
 
 /** Options for a PcapWriter. */
 export interface PcapWriterOptions {
