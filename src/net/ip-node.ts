@@ -225,8 +225,10 @@ export class IpNode extends Device {
     const n = this.neighbors.ensure(dev, ip);
     n.mac = mac;
     n.state = 'PERMANENT';
-    n.retrans?.cancel();
-    n.retrans = undefined;
+    if (n.retrans !== undefined) {
+      n.retrans.cancel();
+      n.retrans = undefined;
+    }
     this.flushPending(n);
   }
 

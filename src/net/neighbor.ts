@@ -66,7 +66,7 @@ export class NeighborTable {
     }
     let n = m.get(ip);
     if (n === undefined) {
-      n = { ip, dev, mac: 0, state: 'INCOMPLETE', expires: 0, pending: [], probes: 0 };
+      n = { ip, dev, mac: 0, state: 'INCOMPLETE', expires: 0, pending: [], probes: 0, retrans: undefined };
       m.set(ip, n);
     }
     return n;
