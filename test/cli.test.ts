@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { EXAMPLES_DIR } from './support/examples.js';
 
@@ -205,4 +206,31 @@ test('exec runs a command inside a cluster pod: traceroute across the overlay sh
   assert.match(r.out, /^ 1  10\.42\.\d+\.1  /m);
   assert.match(r.out, /^ 2  10\.42\.\d+\.0  /m);
   assert.match(r.out, /^ 3  10\.42\.\d+\.\d+  /m);
+});
+
+test('the package.json bins run as programs (shebang and execute bit), as `npx podnet` runs them', () => {
+  const root = dirname(EXAMPLES_DIR);
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  assert.deepEqual(Object.keys(pkg.bin).sort(), ['podnet', 'podnet-cni']);
+
+  const help = spawnSync(join(root, pkg.bin['podnet']!), ['--help'], { encoding: 'utf8' });
+  assert.equal(help.error, undefined, `podnet did not start: ${String(help.error)}`);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage:/m);
+
+  const bad = spawnSync(join(root, pkg.bin['podnet']!), ['--no-such-flag'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Usage:/);
+
+  const version = spawnSync(join(root, pkg.bin['podnet-cni']!), ['bridge'], {
+    encoding: 'utf8',
+    input: '{"cniVersion":"1.0.0"}',
+    env: { ...process.env, CNI_COMMAND: 'VERSION' },
+  });
+  assert.equal(version.error, undefined, `podnet-cni did not start: ${String(version.error)}`);
+  assert.equal(version.status, 0);
+  assert.deepEqual(JSON.parse(version.stdout), {
+    cniVersion: '1.1.0',
+    supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'],
+  });
 });
