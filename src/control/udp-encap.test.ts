@@ -24,6 +24,7 @@ import { UdpStack } from '../transport/udp.js';
 import { parseLab } from '../scenario/lab.js';
 import { buildLab } from '../scenario/build.js';
 import { FLANNEL_UDP_PORT, UDP_ENCAP_OVERHEAD, UdpEncapAgent, type UdpEncapConfig } from './udp-encap.js';
+import { hex } from '../wire/testing.js';
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const net = (s: string): Ipv4Prefix => ({ addr: ip(s.split('/')[0]!), len: Number(s.split('/')[1]) });
@@ -38,12 +39,6 @@ const MAC_N1_ETH0 = 0x02_00_00_00_01_00 as Mac;
 const MAC_N1_VETH = 0x02_00_00_00_01_01 as Mac;
 const MAC_N2_ETH0 = 0x02_00_00_00_02_00 as Mac;
 const MAC_N2_VETH = 0x02_00_00_00_02_01 as Mac;
-
-/** Annotated hex: whitespace and // comments ignored. */
-function hex(text: string): Uint8Array {
-  const digits = text.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, '');
-  return Uint8Array.from(digits.match(/../g)!.map((h) => parseInt(h, 16)));
-}
 
 /** A pod's side of its veth: records what arrives. */
 class Probe extends Device {

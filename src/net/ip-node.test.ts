@@ -17,18 +17,13 @@ import { internetChecksum } from '../wire/checksum.js';
 import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
 import { IpNode, type IcmpEvent } from './ip-node.js';
 import { DEFAULT_ARP, type ArpConfig } from './neighbor.js';
+import { hex } from '../wire/testing.js';
 
 // ---- helpers ------------------------------------------------------------------------------------------
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const mac = (last: number): Mac => 0x02_00_00_00_00_00 + last;
 const EMPTY = new Uint8Array(0);
-
-/** Annotated hex: whitespace and // comments ignored. */
-function hex(text: string): Uint8Array {
-  const digits = text.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, '');
-  return Uint8Array.from(digits.match(/../g)!.map((h) => parseInt(h, 16)));
-}
 
 /** A wire-side probe: records what arrives, sends what the test builds. */
 class Probe extends Device {

@@ -14,6 +14,7 @@ import { parseIcmp } from '../wire/icmp.js';
 import { TraceRecorder } from '../observe/recorder.js';
 import { IpNode } from './ip-node.js';
 import { TUN_DEFAULT_MTU, TunDev } from './tun.js';
+import { hex } from '../wire/testing.js';
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const MAC_R = 0x02_00_00_00_00_10 as Mac;
@@ -22,12 +23,6 @@ const R = ip('10.0.1.1');
 const P = ip('10.0.1.2');
 const TUN_ADDR = ip('10.99.0.1');
 const FAR = ip('10.99.7.7');
-
-/** Annotated hex: whitespace and // comments ignored. */
-function hex(text: string): Uint8Array {
-  const digits = text.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, '');
-  return Uint8Array.from(digits.match(/../g)!.map((h) => parseInt(h, 16)));
-}
 
 /** A wire-side probe: records what arrives. */
 class Probe extends Device {

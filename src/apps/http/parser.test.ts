@@ -10,14 +10,9 @@ import fc from 'fast-check';
 import { concatBytes, fieldValue, formatHttpDate, latin1, latin1Bytes, utf8Text, type HttpRequestHead } from './message.js';
 import { HttpRequestParser, HttpResponseParser, parseHttpRequest, parseHttpResponse, type HttpEvent } from './parser.js';
 import { encodeChunked, serializeRequest, serializeResponse } from './serialize.js';
+import { hex } from '../../wire/testing.js';
 
 const bytes = (s: string): Uint8Array => latin1Bytes(s);
-
-/** Annotated hex: whitespace and // comments ignored. */
-function hex(text: string): Uint8Array {
-  const digits = text.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, '');
-  return Uint8Array.from(digits.match(/../g)!.map((h) => parseInt(h, 16)));
-}
 
 /** `curl -s -d 'a=1&b=2' -H 'X-Trace: abc' http://127.0.0.1:18090/submit?x=1`, captured with `nc -l -p 18090 | xxd`. */
 const CURL_POST = hex(`
