@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, US } from '../sim/engine.js';
-import { Device, Network, type Port } from '../link/device.js';
+import { Network } from '../link/device.js';
 import { parseIpv4 as parseAddr, type Ipv4, type Ipv4Prefix, type Mac } from '../wire/addr.js';
 import { buildEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { buildIpv4, checkIpv4, decrementTtl } from '../wire/ipv4.js';
@@ -25,6 +25,7 @@ import { parseLab } from '../scenario/lab.js';
 import { buildLab } from '../scenario/build.js';
 import { FLANNEL_UDP_PORT, UDP_ENCAP_OVERHEAD, UdpEncapAgent, type UdpEncapConfig } from './udp-encap.js';
 import { hex } from '../wire/testing.js';
+import { FrameProbe } from '../link/testing.js';
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const net = (s: string): Ipv4Prefix => ({ addr: ip(s.split('/')[0]!), len: Number(s.split('/')[1]) });
@@ -39,17 +40,6 @@ const MAC_N1_ETH0 = 0x02_00_00_00_01_00 as Mac;
 const MAC_N1_VETH = 0x02_00_00_00_01_01 as Mac;
 const MAC_N2_ETH0 = 0x02_00_00_00_02_00 as Mac;
 const MAC_N2_VETH = 0x02_00_00_00_02_01 as Mac;
-
-/** A pod's side of its veth: records what arrives. */
-class Probe extends Device {
-  readonly got: Uint8Array[] = [];
-  get kind(): string {
-    return 'probe';
-  }
-  receive(_port: Port, frame: Uint8Array): void {
-    this.got.push(frame);
-  }
-}
 
 /** IPv4 from `src` to `dst` carrying UDP 40000 -> 53 with `data` (no UDP checksum), or another protocol's bytes. */
 function packet(src: Ipv4, dst: Ipv4, ttl: number, o: { data?: Uint8Array; protocol?: number; fragOffset?: number } = {}): Uint8Array {
@@ -79,7 +69,7 @@ function flannelLab(cfg: UdpEncapConfig = {}) {
     const agent = new UdpEncapAgent(node, udp, cfg);
     node.addAddress('flannel0', { addr: ip(lease), len: 32 });
     node.routes.add({ dst: ip('10.244.0.0'), len: 16, dev: 'flannel0' });
-    const probe = new Probe(nw, probeName);
+    const probe = new FrameProbe(nw, probeName);
     const port = probe.addPort('eth0');
     nw.connect(port, node.port('veth1')!, { bandwidth: 0, latency: 1 * US });
     const send = (p: Uint8Array): void => probe.transmit(port, buildEthernet({ dst: veth, src: podMac, ethertype: ETHERTYPE_IPV4, payload: p }));

@@ -1,21 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine } from '../sim/engine.js';
-import { Network, Device, type Port } from '../link/device.js';
+import { Network } from '../link/device.js';
 import { IpNode } from './ip-node.js';
 import { BridgeDev } from './bridge.js';
 import { writeMac } from '../wire/addr.js';
-
-/** A device that records what reaches it and can send raw frames. */
-class Probe extends Device {
-  readonly got: Uint8Array[] = [];
-  get kind(): string {
-    return 'probe';
-  }
-  receive(_port: Port, frame: Uint8Array): void {
-    this.got.push(frame);
-  }
-}
+import { FrameProbe } from '../link/testing.js';
 
 function frame(dst: number, src: number): Uint8Array {
   const f = new Uint8Array(60);
@@ -33,12 +23,12 @@ function lab(hairpin: boolean) {
   const node = new IpNode(net, 'node');
   const br = new BridgeDev(node, 'br0', 0x02_00_00_00_00_01);
   node.addDev(br);
-  const probes: Probe[] = [];
+  const probes: FrameProbe[] = [];
   for (const name of ['p1', 'p2']) {
     const nic = node.addNic(name, 0x02_00_00_00_01_00 + probes.length);
     br.enslave(nic);
     nic.hairpin = hairpin;
-    const p = new Probe(net, `probe-${name}`);
+    const p = new FrameProbe(net, `probe-${name}`);
     net.connect(p.addPort('eth0'), node.port(name)!);
     probes.push(p);
   }

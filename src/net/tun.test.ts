@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, US } from '../sim/engine.js';
-import { Device, Network, type Port } from '../link/device.js';
+import { Network } from '../link/device.js';
 import { parseIpv4 as parseAddr, type Ipv4, type Mac } from '../wire/addr.js';
 import { buildEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { buildIpv4 } from '../wire/ipv4.js';
@@ -15,6 +15,7 @@ import { TraceRecorder } from '../observe/recorder.js';
 import { IpNode } from './ip-node.js';
 import { TUN_DEFAULT_MTU, TunDev } from './tun.js';
 import { hex } from '../wire/testing.js';
+import { FrameProbe } from '../link/testing.js';
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const MAC_R = 0x02_00_00_00_00_10 as Mac;
@@ -23,17 +24,6 @@ const R = ip('10.0.1.1');
 const P = ip('10.0.1.2');
 const TUN_ADDR = ip('10.99.0.1');
 const FAR = ip('10.99.7.7');
-
-/** A wire-side probe: records what arrives. */
-class Probe extends Device {
-  readonly got: Uint8Array[] = [];
-  get kind(): string {
-    return 'probe';
-  }
-  receive(_port: Port, frame: Uint8Array): void {
-    this.got.push(frame);
-  }
-}
 
 /** UDP 40000 -> 53, 8 bytes, no checksum, inside IPv4 from `src` to `dst`. */
 function udpPacket(src: Ipv4, dst: Ipv4, ttl: number, o: { df?: boolean; size?: number } = {}): Uint8Array {
@@ -54,7 +44,7 @@ function tunLab(mtu?: number) {
   const r = new IpNode(net, 'R', { forwarding: true });
   r.addNic('eth0', MAC_R);
   r.addAddress('eth0', { addr: R, len: 24 });
-  const p = new Probe(net, 'P');
+  const p = new FrameProbe(net, 'P');
   const pPort = p.addPort('eth0');
   net.connect(pPort, r.port('eth0')!, { bandwidth: 0, latency: 1 * US });
   r.addPermanentNeighbor('eth0', P, MAC_P);

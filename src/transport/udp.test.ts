@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, US } from '../sim/engine.js';
-import { Device, Network, type Port } from '../link/device.js';
+import { Network } from '../link/device.js';
 import { parseIpv4 as parseAddr, type Ipv4 } from '../wire/addr.js';
 import { buildEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { buildIpv4 } from '../wire/ipv4.js';
@@ -13,6 +13,7 @@ import { buildUdp } from '../wire/udp.js';
 import { TraceRecorder } from '../observe/recorder.js';
 import { IpNode, type IcmpEvent } from '../net/ip-node.js';
 import { UdpStack, type UdpDatagramIn } from './udp.js';
+import { FrameProbe } from '../link/testing.js';
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const A = ip('10.0.0.1');
@@ -37,17 +38,6 @@ function lab() {
   return { engine, net, a, b, ua: new UdpStack(a), ub: new UdpStack(b), rec };
 }
 
-/** A raw-frame injector standing in for A, so tests can put any bytes on B's wire. */
-class Probe extends Device {
-  readonly got: Uint8Array[] = [];
-  get kind(): string {
-    return 'probe';
-  }
-  receive(_port: Port, frame: Uint8Array): void {
-    this.got.push(frame);
-  }
-}
-
 function probeLab() {
   const engine = new Engine(1);
   const net = new Network(engine);
@@ -55,7 +45,7 @@ function probeLab() {
   b.addNic('eth0', MAC_B);
   b.addAddress('eth0', { addr: B, len: 24 });
   b.addPermanentNeighbor('eth0', A, MAC_A);
-  const p = new Probe(net, 'P');
+  const p = new FrameProbe(net, 'P');
   const port = p.addPort('eth0');
   net.connect(port, b.port('eth0')!, { bandwidth: 0, latency: 1 * US });
   const send = (udp: Uint8Array): void =>

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Engine, SECOND, US } from '../../sim/engine.js';
-import { Device, Network, type Port } from '../../link/device.js';
+import { Device, Network } from '../../link/device.js';
 import { formatIpv4, parseIpv4 as parseAddr, readIpv4, writeIpv4, type Ipv4, type Mac } from '../../wire/addr.js';
 import { buildEthernet, ETHERTYPE_IPV4 } from '../../wire/ethernet.js';
 import { buildIpv4, checkIpv4 } from '../../wire/ipv4.js';
@@ -22,6 +22,7 @@ import { IpNode, type IcmpEvent } from '../ip-node.js';
 import { UdpStack, type UdpDatagramIn } from '../../transport/udp.js';
 import { formatConn, type Conn } from './conntrack.js';
 import { formatIptablesSave, parseIptablesSave, type Rule, type Ruleset, type TableName } from './rules.js';
+import { FrameProbe } from '../../link/testing.js';
 
 // ---- helpers ------------------------------------------------------------------------------------------
 
@@ -64,17 +65,7 @@ function rules(spec: { nat?: string[]; filter?: string[]; forward?: 'ACCEPT' | '
 }
 
 /** A raw-frame device: records what arrives, sends what the test builds. */
-class Probe extends Device {
-  readonly got: Uint8Array[] = [];
-  get kind(): string {
-    return 'probe';
-  }
-  receive(_port: Port, frame: Uint8Array): void {
-    this.got.push(frame);
-  }
-  send(frame: Uint8Array): void {
-    this.transmit(this.ports[0]!, frame);
-  }
+class Probe extends FrameProbe {
   /** IPv4 packets received (Ethernet stripped). */
   packets(): Uint8Array[] {
     return this.got.filter((f) => u16(f, 12) === ETHERTYPE_IPV4).map((f) => f.subarray(14));
