@@ -15,21 +15,28 @@ export const BUILTIN_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', 
 /** The API server's secure port, where the kubernetes Service's endpoints point. */
 export const APISERVER_PORT = 6443;
 
+/** What the API server fills in for a ClusterIP Service that says nothing more (a fresh object per Service). */
+function clusterIpDefaults() {
+  return {
+    type: 'ClusterIP',
+    sessionAffinity: 'None',
+    sessionAffinityTimeoutSeconds: 10800,
+    internalTrafficPolicy: 'Cluster',
+    externalIPs: [],
+    publishNotReadyAddresses: false,
+    allocateLoadBalancerNodePorts: true,
+  } satisfies Partial<Service['spec']>;
+}
+
 /** The `kubernetes` Service (no selector: its endpoints are the servers, added by the plan). */
 export function kubernetesService(clusterIP: Ipv4): Service {
   return {
     kind: 'Service',
     metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' }, annotations: {} },
     spec: {
-      type: 'ClusterIP',
       clusterIP,
       ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: APISERVER_PORT }],
-      sessionAffinity: 'None',
-      sessionAffinityTimeoutSeconds: 10800,
-      internalTrafficPolicy: 'Cluster',
-      externalIPs: [],
-      publishNotReadyAddresses: false,
-      allocateLoadBalancerNodePorts: true,
+      ...clusterIpDefaults(),
     },
     origin: BUILTIN_ORIGIN,
   };
@@ -81,7 +88,6 @@ export function kubeDnsService(clusterDNS: Ipv4): Service {
       annotations: { 'prometheus.io/port': '9153', 'prometheus.io/scrape': 'true' },
     },
     spec: {
-      type: 'ClusterIP',
       clusterIP: clusterDNS,
       selector: { 'k8s-app': 'kube-dns' },
       ports: [
@@ -89,12 +95,7 @@ export function kubeDnsService(clusterDNS: Ipv4): Service {
         { name: 'dns-tcp', protocol: 'TCP', port: 53, targetPort: 53 },
         { name: 'metrics', protocol: 'TCP', port: 9153, targetPort: 9153 },
       ],
-      sessionAffinity: 'None',
-      sessionAffinityTimeoutSeconds: 10800,
-      internalTrafficPolicy: 'Cluster',
-      externalIPs: [],
-      publishNotReadyAddresses: false,
-      allocateLoadBalancerNodePorts: true,
+      ...clusterIpDefaults(),
     },
     origin: BUILTIN_ORIGIN,
   };
