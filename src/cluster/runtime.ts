@@ -19,18 +19,8 @@ import type { BackendConfig, BackendType } from '../control/flannel/backends.js'
 import { EmulatedHost } from '../control/cni/emulated-host.js';
 import { MemoryStore } from '../control/cni/host.js';
 import { CniRuntime } from '../control/cni/runtime.js';
-import { parseConfList, type NetConfList } from '../control/cni/conflist.js';
+import { K3S_FLANNEL_CONFLIST, parseConfList, type NetConfList } from '../control/cni/conflist.js';
 import type { ClusterPlan, PlannedPod } from './plan-types.js';
-
-/** k3s's flannel conflist (pkg/agent/flannel/setup_linux.go: cniVersion 1.0.0, forceAddress, portmap). */
-export const K3S_FLANNEL_CONFLIST = JSON.stringify({
-  name: 'cbr0',
-  cniVersion: '1.0.0',
-  plugins: [
-    { type: 'flannel', delegate: { hairpinMode: true, forceAddress: true, isDefaultGateway: true } },
-    { type: 'portmap', capabilities: { portMappings: true } },
-  ],
-});
 
 /** A node of the running cluster. */
 export interface ClusterNode {

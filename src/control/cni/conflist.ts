@@ -134,3 +134,13 @@ export function confListFromObject(doc: unknown): { ok: true; value: NetConfList
   if (cniVersions !== undefined) value.cniVersions = cniVersions;
   return { ok: true, value };
 }
+
+/** k3s's flannel conflist (pkg/agent/flannel/setup_linux.go: cniVersion 1.0.0, forceAddress, portmap). */
+export const K3S_FLANNEL_CONFLIST = JSON.stringify({
+  name: 'cbr0',
+  cniVersion: '1.0.0',
+  plugins: [
+    { type: 'flannel', delegate: { hairpinMode: true, forceAddress: true, isDefaultGateway: true } },
+    { type: 'portmap', capabilities: { portMappings: true } },
+  ],
+});

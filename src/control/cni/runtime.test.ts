@@ -9,16 +9,16 @@ import { SECOND } from '../../sim/engine.js';
 import { parseIpv4 } from '../../wire/addr.js';
 import { ping } from '../../apps/ping.js';
 import { BridgeDev } from '../../net/bridge.js';
-import { parseConfList } from './conflist.js';
+import { K3S_FLANNEL_CONFLIST, parseConfList } from './conflist.js';
 import { saveTable } from './iptables.js';
 import type { CniPlugin } from './plugin.js';
 import { defaultRegistry } from './plugins.js';
 import { CniRuntime } from './runtime.js';
-import { FLANNEL_CONFLIST, SUBNET_ENV, testHost } from './testing.js';
+import { SUBNET_ENV, testHost } from './testing.js';
 import { CniErrorCode, ok } from './types.js';
 
 function flannelList() {
-  const l = parseConfList(FLANNEL_CONFLIST);
+  const l = parseConfList(K3S_FLANNEL_CONFLIST);
   assert.ok(l.ok);
   return l.value;
 }

@@ -33,12 +33,3 @@ export function testHost(seed = 7): { engine: Engine; host: EmulatedHost; store:
 /** The subnet.env k3s's flanneld writes on its first node. */
 export const SUBNET_ENV = 'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n';
 
-/** The stock flannel conflist (kube-flannel.yml), with k3s's cniVersion. */
-export const FLANNEL_CONFLIST = JSON.stringify({
-  name: 'cbr0',
-  cniVersion: '1.0.0',
-  plugins: [
-    { type: 'flannel', delegate: { hairpinMode: true, forceAddress: true, isDefaultGateway: true } },
-    { type: 'portmap', capabilities: { portMappings: true } },
-  ],
-});
