@@ -156,6 +156,24 @@ function classCode(text: string): number | undefined {
   return m !== null && Number(m[1]) <= 0xffff ? Number(m[1]) : undefined;
 }
 
+type BooleanOption = 'tcp' | 'edns' | 'cookie' | 'recurse' | 'adflag' | 'cdflag' | 'dnssec' | 'nsid' | 'ignoreTc' | 'short';
+
+/** dig's on/off options (+X and +noX), with their aliases, and the field each sets. */
+const BOOLEAN_OPTIONS: ReadonlyMap<string, BooleanOption> = new Map([
+  ['tcp', 'tcp'],
+  ['vc', 'tcp'],
+  ['edns', 'edns'],
+  ['cookie', 'cookie'],
+  ['recurse', 'recurse'],
+  ['rdflag', 'recurse'],
+  ['adflag', 'adflag'],
+  ['cdflag', 'cdflag'],
+  ['dnssec', 'dnssec'],
+  ['nsid', 'nsid'],
+  ['ignore', 'ignoreTc'],
+  ['short', 'short'],
+]);
+
 function plusOption(o: DigOptions, text: string): string | undefined {
   const [rawKey, val] = text.split('=', 2) as [string, string | undefined];
   const no = rawKey.startsWith('no');
@@ -164,41 +182,14 @@ function plusOption(o: DigOptions, text: string): string | undefined {
     const n = Number(val);
     return val !== undefined && Number.isInteger(n) ? Math.max(min, Math.min(max, n)) : undefined;
   };
+  const flag = BOOLEAN_OPTIONS.get(key);
+  if (flag !== undefined) {
+    o[flag] = !no;
+    // +dnssec and +nsid need an OPT record
+    if (!no && (flag === 'dnssec' || flag === 'nsid')) o.edns = true;
+    return undefined;
+  }
   switch (key) {
-    case 'tcp':
-    case 'vc':
-      o.tcp = !no;
-      return undefined;
-    case 'edns':
-      o.edns = !no;
-      return undefined;
-    case 'cookie':
-      o.cookie = !no;
-      return undefined;
-    case 'recurse':
-    case 'rdflag':
-      o.recurse = !no;
-      return undefined;
-    case 'adflag':
-      o.adflag = !no;
-      return undefined;
-    case 'cdflag':
-      o.cdflag = !no;
-      return undefined;
-    case 'dnssec':
-      o.dnssec = !no;
-      if (!no) o.edns = true;
-      return undefined;
-    case 'nsid':
-      o.nsid = !no;
-      if (!no) o.edns = true;
-      return undefined;
-    case 'ignore':
-      o.ignoreTc = !no;
-      return undefined;
-    case 'short':
-      o.short = !no;
-      return undefined;
     case 'bufsize': {
       const n = num(0, 65535);
       if (n === undefined) return `Invalid option: +${text}`;
