@@ -111,6 +111,14 @@ describe('dig in the emulation', () => {
     assert.ok(typeof root !== 'string');
     assert.deepEqual([root.name, root.type], ['.', 2]);
     assert.equal(parseDigArgs(['+frobnicate']), 'Invalid option: +frobnicate');
+    // dig(1): +vc is +tcp, +[no]rdflag is +[no]recurse, +ignore keeps a truncated UDP answer, +nsid adds an OPT record
+    const flags = parseDigArgs(['+vc', '+nordflag', '+noedns', '+ignore', '+noadflag', '+cdflag', '+nocookie', 'x']);
+    assert.ok(typeof flags !== 'string');
+    assert.deepEqual([flags.tcp, flags.recurse, flags.edns, flags.ignoreTc, flags.adflag, flags.cdflag, flags.cookie], [true, false, false, true, false, true, false]);
+    const nsid = parseDigArgs(['+noedns', '+nsid', 'x']);
+    assert.ok(typeof nsid !== 'string');
+    assert.deepEqual([nsid.nsid, nsid.edns], [true, true]);
+    assert.equal(parseDigArgs(['+constructor']), 'Invalid option: +constructor');
     assert.match(parseDigArgs(['a..b']) as string, /is not a legal name/);
     const bad = run(setup(), '+frobnicate');
     assert.deepEqual([bad.exitCode, bad.stdout, bad.stderr], [1, '', 'Invalid option: +frobnicate\n']);
