@@ -251,14 +251,14 @@ function curlError(
   }
 }
 
-/** The `curl` command for the shell: needs the node's TCP stack as services.get('tcp'). */
+/** The `curl` command for the shell: needs the node's TCP stack (ctx.tcp). */
 export const curlCommand: Command = (ctx, args, done) => {
   const o = parseCurlArgs(args);
   if ('error' in o) {
     done({ status: 2, stdout: o.error });
     return;
   }
-  const tcp = ctx.services.get('tcp') as TcpStack | undefined;
+  const tcp = ctx.tcp;
   if (tcp === undefined) {
     done({ status: 2, stdout: `curl: podnet: node ${ctx.node.name} has no TCP stack` });
     return;

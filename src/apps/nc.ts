@@ -363,14 +363,14 @@ function crlf(b: Uint8Array): Uint8Array {
   return Uint8Array.from(out);
 }
 
-/** The `nc` command for the shell: needs the node's TCP stack as services.get('tcp'). */
+/** The `nc` command for the shell: needs the node's TCP stack (ctx.tcp). */
 export const ncCommand: Command = (ctx, args, done) => {
   const o = parseNcArgs(args);
   if ('error' in o) {
     done({ status: 1, stdout: o.error });
     return;
   }
-  const tcp = ctx.services.get('tcp') as TcpStack | undefined;
+  const tcp = ctx.tcp;
   if (tcp === undefined) {
     done({ status: 1, stdout: `nc: podnet: node ${ctx.node.name} has no TCP stack` });
     return;

@@ -27,8 +27,10 @@ export interface ShellContext {
   node: IpNode;
   udp: UdpStack;
   resolve(name: string): Ipv4 | undefined;
-  /** Extra services later layers attach (a TCP stack, a resolver), by name. */
-  services: Map<string, unknown>;
+  /** The node's TCP stack, for the commands that need one (curl, nc, dig +tcp). */
+  tcp?: TcpStack;
+  /** The node's /etc/resolv.conf text, when it has one (dig reads its nameserver and search list). */
+  resolvConf?: string;
 }
 
 /** A command: reads `args` (without its own name) and calls `done` exactly once. */
@@ -204,10 +206,9 @@ const ipCommand: Command = (ctx, args, done) => {
   else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
 };
 
-/** dig over the node's UDP (and TCP, for +tcp and truncated answers); resolv.conf from the 'resolv.conf' service. */
+/** dig over the node's UDP (and TCP, for +tcp and truncated answers), with the node's resolv.conf. */
 const digCommand: Command = (ctx, args, done) => {
-  const tcp = ctx.services.get('tcp') as TcpStack | undefined;
-  const resolvConf = ctx.services.get('resolv.conf') as string | undefined;
+  const { tcp, resolvConf } = ctx;
   const env: DigEnv = { udp: ctx.udp, ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}), ...(resolvConf !== undefined ? { resolvConf } : {}) };
   dig(env, args, (r) => done({ status: r.exitCode, stdout: r.stdout + (r.stderr !== '' ? (r.stdout !== '' ? '\n' : '') + r.stderr : '') }));
 };

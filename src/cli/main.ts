@@ -233,7 +233,7 @@ async function execInCluster(f: Flags, file: string, target: string, out: (s: st
   const where = byName(target);
   if (where === undefined) throw new UsageError(`${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')})`);
   let result: { status: number; stdout: string } | undefined;
-  shellRun({ node: where.stack, udp: where.udp, resolve: literalOr((n) => byName(n)?.ip), services: new Map<string, unknown>([['tcp', where.tcp]]) }, f.rest, (r) => (result = r));
+  shellRun({ node: where.stack, udp: where.udp, resolve: literalOr((n) => byName(n)?.ip), tcp: where.tcp }, f.rest, (r) => (result = r));
   c.engine.runUntilIdle(600_000_000_000);
   if (result === undefined) {
     out(`${f.rest[0]}: did not finish within 600 s of simulated time`);

@@ -314,10 +314,11 @@ export function execCommand(lab: LabNetwork, node: string, argv: string[], done:
     done({ status: 2, stdout: `no host or router named ${node}` });
     return;
   }
-  const services = new Map<string, unknown>([['tcp', lab.tcp.get(node)]]);
+  const ctx: ShellContext = { node: n, udp: lab.udp.get(node)!, resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress) };
+  const tcp = lab.tcp.get(node);
+  if (tcp !== undefined) ctx.tcp = tcp;
   const rc = lab.resolvConf.get(node);
-  if (rc !== undefined) services.set('resolv.conf', rc);
-  const ctx: ShellContext = { node: n, udp: lab.udp.get(node)!, resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress), services };
+  if (rc !== undefined) ctx.resolvConf = rc;
   shell.run(ctx, argv, done);
 }
 

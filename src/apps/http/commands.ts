@@ -1,6 +1,6 @@
 /**
- * Adds the HTTP-era commands to a shell: `curl` (src/apps/curl.ts) and `nc` (src/apps/nc.ts). Both find
- * the node's TCP stack as `ctx.services.get('tcp')` (a TcpStack) and resolve names with `ctx.resolve`.
+ * Adds the HTTP-era commands to a shell: `curl` (src/apps/curl.ts) and `nc` (src/apps/nc.ts). Both use
+ * the node's TCP stack, `ctx.tcp`, and resolve names with `ctx.resolve`.
  */
 import type { Shell } from '../shell.js';
 import { curlCommand } from '../curl.js';

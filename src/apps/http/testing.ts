@@ -68,7 +68,7 @@ export function httpLab(opts: { seed?: number; link?: Partial<LinkProps> } = {})
   const host = (node: IpNode): LabHost => {
     const udp = new UdpStack(node);
     const tcp = new TcpStack(node);
-    const ctx: ShellContext = { node, udp, resolve: literalOr((n) => names.get(n)), services: new Map<string, unknown>([['tcp', tcp]]) };
+    const ctx: ShellContext = { node, udp, resolve: literalOr((n) => names.get(n)), tcp };
     return { node, udp, tcp, ctx };
   };
   return { engine, net, client: host(client), router: host(router), web: host(web), names };
