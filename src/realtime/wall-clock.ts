@@ -31,8 +31,19 @@ export class WallClock implements Clock {
   /** Runs `fn` after at least `delayNs` nanoseconds (timers have millisecond resolution). */
   schedule(delayNs: number, fn: () => void): void {
     if (!(delayNs >= 0)) throw new RangeError(`WallClock.schedule: bad delay ${delayNs}`);
-    // round up: firing early would let the store see now < deadline and merely reschedule
-    const timer = setTimeout(fn, Math.ceil(delayNs / 1_000_000));
+    this.at(this.now + delayNs, fn);
+  }
+
+  /**
+   * setTimeout counts from libuv's loop time, cached when the loop last woke, so it can fire up to about a
+   * millisecond before the delay has passed on the monotonic clock; such a wake-up waits out the rest.
+   */
+  private at(deadline: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      const left = deadline - this.now;
+      if (left > 0) this.at(deadline, fn);
+      else fn();
+    }, Math.ceil(Math.max(0, deadline - this.now) / 1_000_000));
     if (!this.keepAlive) timer.unref();
   }
 }
