@@ -36,7 +36,9 @@ export function runDnsBench(queries = 20_000, concurrency = 32): DnsBenchResult 
   const l = dnsLab(1);
   new DnsServer(l.udp.dns, { zones: [CLUSTER_ZONE, REVERSE_ZONE] });
   const server = ip('10.43.0.10');
-  const templates = MIX.map((q) => buildDns({ ...emptyDnsMessage({ rd: true }), questions: [{ name: q.name, type: q.type, class: 1 }] }));
+  const templates = MIX.map((q) =>
+    buildDns({ ...emptyDnsMessage({ rd: true }), questions: [{ name: q.name, type: q.type, class: 1 }] }),
+  );
   let sent = 0;
   let answered = 0;
   let correct = 0;
@@ -65,7 +67,15 @@ export function runDnsBench(queries = 20_000, concurrency = 32): DnsBenchResult 
   const t0 = process.hrtime.bigint();
   l.engine.run();
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { queries, answered, correct, wallSeconds, queriesPerSecond: Math.round(answered / wallSeconds), simSeconds: l.engine.now / 1e9, events: l.engine.eventsRun };
+  return {
+    queries,
+    answered,
+    correct,
+    wallSeconds,
+    queriesPerSecond: Math.round(answered / wallSeconds),
+    simSeconds: l.engine.now / 1e9,
+    events: l.engine.eventsRun,
+  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -73,5 +83,12 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const concurrency = Number(process.argv[3] ?? 32);
   runDnsBench(2_000, concurrency); // warm the JIT
   const r = runDnsBench(queries, concurrency);
-  console.log(JSON.stringify({ metric: 'dns-queries-per-sec', value: r.queriesPerSecond, ...r, wallSeconds: +r.wallSeconds.toFixed(3) }));
+  console.log(
+    JSON.stringify({
+      metric: 'dns-queries-per-sec',
+      value: r.queriesPerSecond,
+      ...r,
+      wallSeconds: +r.wallSeconds.toFixed(3),
+    }),
+  );
 }

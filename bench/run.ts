@@ -43,8 +43,23 @@ const plain = await best(false);
 const withPcap = await best(true);
 const line = (o: object): void => console.log(JSON.stringify(o));
 const hps = (r: WorkloadResult): number => Math.round(r.hops / r.wallSeconds);
-line({ metric: 'packet-hops-per-sec', value: hps(plain), pcap: false, hops: plain.hops, datagramsSent: plain.datagramsSent, datagramsReceived: plain.datagramsReceived, wallSeconds: +plain.wallSeconds.toFixed(3) });
-line({ metric: 'packet-hops-per-sec', value: hps(withPcap), pcap: true, hops: withPcap.hops, pcapBytes: withPcap.pcapBytes, wallSeconds: +withPcap.wallSeconds.toFixed(3) });
+line({
+  metric: 'packet-hops-per-sec',
+  value: hps(plain),
+  pcap: false,
+  hops: plain.hops,
+  datagramsSent: plain.datagramsSent,
+  datagramsReceived: plain.datagramsReceived,
+  wallSeconds: +plain.wallSeconds.toFixed(3),
+});
+line({
+  metric: 'packet-hops-per-sec',
+  value: hps(withPcap),
+  pcap: true,
+  hops: withPcap.hops,
+  pcapBytes: withPcap.pcapBytes,
+  wallSeconds: +withPcap.wallSeconds.toFixed(3),
+});
 line({ metric: 'pcap-cost-ratio', value: +(withPcap.wallSeconds / plain.wallSeconds).toFixed(3) });
 line({ metric: 'engine-events-per-sec', value: Math.round(plain.events / plain.wallSeconds), events: plain.events });
 // encapsulation: the same flow routed, through VXLAN and through IP-in-IP (best of `repeat`)
@@ -59,13 +74,27 @@ const encap = (mode: EncapMode): EncapResult => {
 runEncap('vxlan', 2000);
 const routed = encap('routed');
 for (const r of [routed, encap('vxlan'), encap('ipip')]) {
-  line({ metric: 'encap-packet-hops-per-sec', mode: r.mode, value: Math.round(r.hops / r.wallSeconds), vsRouted: +(r.hops / r.wallSeconds / (routed.hops / routed.wallSeconds)).toFixed(3), bytesOnCoreLink: r.bytesOnCoreLink, delivered: r.delivered, datagrams: r.datagrams });
+  line({
+    metric: 'encap-packet-hops-per-sec',
+    mode: r.mode,
+    value: Math.round(r.hops / r.wallSeconds),
+    vsRouted: +(r.hops / r.wallSeconds / (routed.hops / routed.wallSeconds)).toFixed(3),
+    bytesOnCoreLink: r.bytesOnCoreLink,
+    delivered: r.delivered,
+    datagrams: r.datagrams,
+  });
 }
 // TCP: a bulk transfer over three hops (1 Gbps links): simulated goodput and the wall time it took
 {
   const mb = opt('--tcp-mb', 100);
   const r = runTcpBulk(mb);
-  line({ metric: 'tcp-bulk', megabytes: mb, simulatedGoodputMbps: +(r.simulatedGoodputBps / 1e6).toFixed(1), wallSeconds: +r.wallSeconds.toFixed(3), wallMBps: +(mb / r.wallSeconds).toFixed(1) });
+  line({
+    metric: 'tcp-bulk',
+    megabytes: mb,
+    simulatedGoodputMbps: +(r.simulatedGoodputBps / 1e6).toFixed(1),
+    wallSeconds: +r.wallSeconds.toFixed(3),
+    wallMBps: +(mb / r.wallSeconds).toFixed(1),
+  });
 }
 // DNS: queries answered per wall second by an emulated server (UDP, hosts records)
 {
@@ -82,7 +111,12 @@ if (args.includes('--ns3')) {
     try {
       const ns3 = JSON.parse(out) as { value: number };
       line(JSON.parse(out));
-      line({ metric: 'podnet-vs-ns3-ratio', value: +(hps(plain) / ns3.value).toFixed(2), podnet: hps(plain), ns3: ns3.value });
+      line({
+        metric: 'podnet-vs-ns3-ratio',
+        value: +(hps(plain) / ns3.value).toFixed(2),
+        podnet: hps(plain),
+        ns3: ns3.value,
+      });
     } catch {
       line({ metric: 'ns3-packet-hops-per-sec', error: (r.stderr || out).slice(0, 500) });
     }

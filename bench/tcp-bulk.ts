@@ -53,6 +53,14 @@ export function runTcpBulk(megabytes: number, opts: TcpBulkOptions = {}): TcpBul
   const t0 = process.hrtime.bigint();
   lab.engine.run(3600 * SECOND);
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (received !== n || mismatch >= 0 || doneAt < 0) throw new Error(`tcp-bulk: ${received} of ${n} bytes, first mismatch at ${mismatch}`);
-  return { simulatedGoodputBps: (n * 8 * SECOND) / doneAt, wallSeconds, simulatedNs: doneAt, bytes: n, retransmissions: c.stats.retransmissions, events: lab.engine.eventsRun };
+  if (received !== n || mismatch >= 0 || doneAt < 0)
+    throw new Error(`tcp-bulk: ${received} of ${n} bytes, first mismatch at ${mismatch}`);
+  return {
+    simulatedGoodputBps: (n * 8 * SECOND) / doneAt,
+    wallSeconds,
+    simulatedNs: doneAt,
+    bytes: n,
+    retransmissions: c.stats.retransmissions,
+    events: lab.engine.eventsRun,
+  };
 }

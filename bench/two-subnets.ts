@@ -33,7 +33,12 @@ export function buildWorkload(labFile: string): LabNetwork {
 }
 
 /** Runs the 28 flows; returns counts and the wall time of the simulation alone. */
-export async function runWorkload(labFile: string, packets: number, intervalNs: number, pcap: boolean): Promise<WorkloadResult> {
+export async function runWorkload(
+  labFile: string,
+  packets: number,
+  intervalNs: number,
+  pcap: boolean,
+): Promise<WorkloadResult> {
   const lab = buildWorkload(labFile);
   // with pcap, every link's capture streams to its own file, as `podnet run --pcap DIR` does
   const dir = pcap ? mkdtempSync(join(tmpdir(), 'podnet-bench-')) : '';
@@ -72,5 +77,12 @@ export async function runWorkload(labFile: string, packets: number, intervalNs: 
   if (pcap) rmSync(dir, { recursive: true });
   let hops = 0;
   for (const l of lab.network.links) hops += l.ab.transmitted + l.ba.transmitted;
-  return { hops, datagramsSent: sent, datagramsReceived: received, events: lab.engine.eventsRun, wallSeconds, pcapBytes: caps.reduce((a, c) => a + c.writer.byteLength, 0) };
+  return {
+    hops,
+    datagramsSent: sent,
+    datagramsReceived: received,
+    events: lab.engine.eventsRun,
+    wallSeconds,
+    pcapBytes: caps.reduce((a, c) => a + c.writer.byteLength, 0),
+  };
 }

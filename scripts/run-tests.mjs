@@ -12,6 +12,9 @@ function walk(dir) {
   });
 }
 const files = walk('dist').sort();
-if (files.length === 0) { console.error('run-tests: no test files under dist/'); process.exit(1); }
+if (files.length === 0) {
+  console.error('run-tests: no test files under dist/');
+  process.exit(1);
+}
 const r = spawnSync(process.execPath, ['--test', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -16,7 +16,11 @@ import { EXAMPLES_DIR } from './support/examples.js';
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+  const code = await main(
+    argv,
+    (s) => out.push(s),
+    (s) => err.push(s),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -81,7 +85,13 @@ test('a lab that does not validate exits 2, naming file:line:col and the field p
   );
   const r = await cli('run', file);
   assert.equal(r.code, 2, r.out + r.err);
-  assert.match(r.err, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:11:20: spec\\.nodes\\[1\\]\\.interfaces\\[0\\]\\.address: `, 'm'));
+  assert.match(
+    r.err,
+    new RegExp(
+      `^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:11:20: spec\\.nodes\\[1\\]\\.interfaces\\[0\\]\\.address: `,
+      'm',
+    ),
+  );
   assert.match(r.err, /10\.0\.0\.300\/24/);
   assert.doesNotMatch(r.err, /Usage:/);
   assert.equal(r.out, '');
@@ -133,7 +143,10 @@ test('trace on the two-subnet lab prints the per-hop table of A -> E', async () 
   const r = await cli('trace', TWO_SUBNETS, '--from', 'A', '--to', 'E');
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^trace A -> E \(10\.0\.1\.2\)/m);
-  assert.match(r.out, /^hop\s+time\s+device\s+in\s+out\s+src MAC\s+dst MAC\s+VLAN\s+src IP\s+dst IP\s+proto\s+sport\s+dport\s+TTL\s+info$/m);
+  assert.match(
+    r.out,
+    /^hop\s+time\s+device\s+in\s+out\s+src MAC\s+dst MAC\s+VLAN\s+src IP\s+dst IP\s+proto\s+sport\s+dport\s+TTL\s+info$/m,
+  );
   assert.match(r.out, /delivered to E, reply received/);
 });
 
@@ -142,7 +155,13 @@ test('--pcap DIR writes one pcap per link', async (t) => {
   const r = await cli('run', join(EXAMPLES_DIR, 'same-subnet.yaml'), '--pcap', dir);
   assert.equal(r.code, 0, r.out + r.err);
   const files = readdirSync(dir).sort();
-  assert.deepEqual(files, ['A-eth0__sw1-p1.pcap', 'B-eth0__sw1-p2.pcap', 'C-eth0__sw2-p1.pcap', 'D-eth0__sw2-p2.pcap', 'sw1-p4__sw2-p3.pcap']);
+  assert.deepEqual(files, [
+    'A-eth0__sw1-p1.pcap',
+    'B-eth0__sw1-p2.pcap',
+    'C-eth0__sw2-p1.pcap',
+    'D-eth0__sw2-p2.pcap',
+    'sw1-p4__sw2-p3.pcap',
+  ]);
   for (const f of files) {
     const bytes = readFileSync(join(dir, f));
     assert.equal(bytes.readUInt32LE(0), 0xa1b23c4d, `${f}: nanosecond pcap magic`);
@@ -152,7 +171,11 @@ test('--pcap DIR writes one pcap per link', async (t) => {
 
   const tr = await cli('trace', TWO_SUBNETS, '--from', 'A', '--to', 'E', '--pcap', join(dir, 'trace'));
   assert.equal(tr.code, 0, tr.out + tr.err);
-  assert.equal(readdirSync(join(dir, 'trace')).filter((f) => f.endsWith('.pcap')).length, 13, 'two-subnets has 13 links');
+  assert.equal(
+    readdirSync(join(dir, 'trace')).filter((f) => f.endsWith('.pcap')).length,
+    13,
+    'two-subnets has 13 links',
+  );
 });
 
 test('demo builds the two-node cluster, lists leases and pods, and pings across nodes hop by hop', async () => {
@@ -200,7 +223,17 @@ test('demo is deterministic: two runs print the same JSON (leases, MACs, pod IPs
 });
 
 test('exec runs a command inside a cluster pod: traceroute across the overlay shows cni0, the far flannel.1, the pod', async () => {
-  const r = await cli('exec', join(EXAMPLES_DIR, 'cluster-demo.yaml'), 'client', '--', 'traceroute', '-n', '-q', '1', 'kube-system/coredns-544949575d-mw2mv');
+  const r = await cli(
+    'exec',
+    join(EXAMPLES_DIR, 'cluster-demo.yaml'),
+    'client',
+    '--',
+    'traceroute',
+    '-n',
+    '-q',
+    '1',
+    'kube-system/coredns-544949575d-mw2mv',
+  );
   assert.equal(r.code, 0, r.out + r.err);
   // hop 1: the gateway on cni0 (x.y.z.1); hop 2: the other node's flannel.1 (its lease's .0); hop 3: the pod
   assert.match(r.out, /^ 1  10\.42\.\d+\.1  /m);

@@ -20,7 +20,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetnsSet, requireNetns } from './support/netns.js';
-import { errorOf, netnsPath, normalizeResult, requireCniPlugins, runPodnet, runReference, type PluginRun } from './support/netns-cni.js';
+import {
+  errorOf,
+  netnsPath,
+  normalizeResult,
+  requireCniPlugins,
+  runPodnet,
+  runReference,
+  type PluginRun,
+} from './support/netns-cni.js';
 import { loadHostState, type HostStateDoc } from '../src/control/cni/state.js';
 import { MemoryStore } from '../src/control/cni/host.js';
 import { saveTable } from '../src/control/cni/iptables.js';
@@ -88,14 +96,20 @@ function ipJson(e: Env, nsName: string, args: string[]): Record<string, unknown>
 /** `ip route` of a pod namespace as "dst via gw dev X [kernel]" lines. */
 function kernelRoutes(e: Env, pod: string): string[] {
   return ipJson(e, pod, ['route', 'show'])
-    .map((r) => `${r.dst === 'default' ? '0.0.0.0/0' : String(r.dst)}${r.gateway !== undefined ? ` via ${String(r.gateway)}` : ''} dev ${String(r.dev)}${r.protocol === 'kernel' ? ' kernel' : ''}`)
+    .map(
+      (r) =>
+        `${r.dst === 'default' ? '0.0.0.0/0' : String(r.dst)}${r.gateway !== undefined ? ` via ${String(r.gateway)}` : ''} dev ${String(r.dev)}${r.protocol === 'kernel' ? ' kernel' : ''}`,
+    )
     .sort();
 }
 
 function emulatedRoutes(n: IpNode): string[] {
   return n.routes
     .routes()
-    .map((r) => `${formatIpv4(r.dst)}/${r.len}${r.via !== undefined ? ` via ${formatIpv4(r.via)}` : ''} dev ${r.dev}${r.proto === 'kernel' ? ' kernel' : ''}`)
+    .map(
+      (r) =>
+        `${formatIpv4(r.dst)}/${r.len}${r.via !== undefined ? ` via ${formatIpv4(r.via)}` : ''} dev ${r.dev}${r.proto === 'kernel' ? ' kernel' : ''}`,
+    )
     .sort();
 }
 
@@ -122,17 +136,36 @@ function assertSameWiring(e: Env, pod: string): void {
   const eth0 = ipJson(e, pod, ['addr', 'show', 'dev', 'eth0'])[0]!;
   const dev = p.dev('eth0')!;
   assert.equal(dev.mtu, eth0.mtu, `${pod} eth0 MTU`);
-  const kAddrs = (eth0.addr_info as { family: string; local: string; prefixlen: number }[]).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
-  assert.deepEqual(dev.addresses.map((a) => `${formatIpv4(a.addr)}/${a.len}`), kAddrs, `${pod} eth0 addresses`);
+  const kAddrs = (eth0.addr_info as { family: string; local: string; prefixlen: number }[])
+    .filter((a) => a.family === 'inet')
+    .map((a) => `${a.local}/${a.prefixlen}`);
+  assert.deepEqual(
+    dev.addresses.map((a) => `${formatIpv4(a.addr)}/${a.len}`),
+    kAddrs,
+    `${pod} eth0 addresses`,
+  );
   assert.deepEqual(emulatedRoutes(p), kernelRoutes(e, pod), `${pod} routes`);
   // the host side: the bridge and every veth
   const br = ipJson(e, 'host', ['addr', 'show', 'dev', 'cni0'])[0]!;
   const obr = o.node.dev('cni0');
   assert.ok(obr instanceof BridgeDev);
   assert.equal(obr.mtu, br.mtu, 'cni0 MTU');
-  assert.deepEqual(obr.addresses.map((a) => `${formatIpv4(a.addr)}/${a.len}`), (br.addr_info as { family: string; local: string; prefixlen: number }[]).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), 'cni0 addresses');
-  const kVeths = ipJson(e, 'host', ['-d', 'link', 'show', 'type', 'veth']).map((l) => `mtu ${String(l.mtu)} master ${String(l.master)} hairpin ${String((l.linkinfo as { info_slave_data?: { hairpin?: boolean } }).info_slave_data?.hairpin)}`);
-  const oVeths = o.node.devs.filter((d) => d.name.startsWith('veth')).map((d) => `mtu ${d.mtu} master ${d.master instanceof BridgeDev ? d.master.name : 'none'} hairpin ${hairpinOf(d)}`);
+  assert.deepEqual(
+    obr.addresses.map((a) => `${formatIpv4(a.addr)}/${a.len}`),
+    (br.addr_info as { family: string; local: string; prefixlen: number }[])
+      .filter((a) => a.family === 'inet')
+      .map((a) => `${a.local}/${a.prefixlen}`),
+    'cni0 addresses',
+  );
+  const kVeths = ipJson(e, 'host', ['-d', 'link', 'show', 'type', 'veth']).map(
+    (l) =>
+      `mtu ${String(l.mtu)} master ${String(l.master)} hairpin ${String((l.linkinfo as { info_slave_data?: { hairpin?: boolean } }).info_slave_data?.hairpin)}`,
+  );
+  const oVeths = o.node.devs
+    .filter((d) => d.name.startsWith('veth'))
+    .map(
+      (d) => `mtu ${d.mtu} master ${d.master instanceof BridgeDev ? d.master.name : 'none'} hairpin ${hairpinOf(d)}`,
+    );
   assert.deepEqual(oVeths.sort(), kVeths.sort(), 'host veths');
   assert.equal(saveTable(o.node, 'nat'), natTable(e, 'host'), 'nat table');
 }
@@ -153,7 +186,11 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
       results[pod] = { ref, pod: ourRun };
       assertSameWiring(e, pod);
     }
-    assert.deepEqual(files(join(e.ourData, 'podnet-ref')), files(join(e.refData, 'podnet-ref')), 'host-local files after 3 ADDs');
+    assert.deepEqual(
+      files(join(e.ourData, 'podnet-ref')),
+      files(join(e.refData, 'podnet-ref')),
+      'host-local files after 3 ADDs',
+    );
 
     // CHECK with the ADD result as prevResult: the reference (1.1.1) fails its own result here, because a
     // route without "gw" must be in the table without one; podnet says the same
@@ -169,7 +206,11 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
     const refDel = runReference(e.ns, 'host', 'bridge', del, { ...refConf, prevResult: results.pod2!.ref.json });
     const ourDel = runPodnet(e.state, 'bridge', del, { ...ourConf, prevResult: results.pod2!.pod.json });
     assert.deepEqual([ourDel.exitCode, ourDel.stdout], [refDel.exitCode, refDel.stdout], 'DEL ctr-2');
-    assert.deepEqual(files(join(e.ourData, 'podnet-ref')), files(join(e.refData, 'podnet-ref')), 'host-local files after DEL');
+    assert.deepEqual(
+      files(join(e.ourData, 'podnet-ref')),
+      files(join(e.refData, 'podnet-ref')),
+      'host-local files after DEL',
+    );
     assert.equal(saveTable(ours(e).node, 'nat'), natTable(e, 'host'), 'nat table after DEL');
     // a second DEL is fine on both
     assert.equal(runReference(e.ns, 'host', 'bridge', del, refConf).exitCode, 0);
@@ -182,7 +223,11 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
     const ourRun = runPodnet(e.state, 'bridge', call, ourConf);
     assertSameResult(ref, ourRun, 'ADD ctr-4 after DEL');
     assert.equal((ourRun.json!.ips as { address: string }[])[0]!.address, '10.99.0.5/24');
-    assert.deepEqual(files(join(e.ourData, 'podnet-ref')), files(join(e.refData, 'podnet-ref')), 'host-local files after re-ADD');
+    assert.deepEqual(
+      files(join(e.ourData, 'podnet-ref')),
+      files(join(e.refData, 'podnet-ref')),
+      'host-local files after re-ADD',
+    );
     assertSameWiring(e, 'pod4');
   });
 
@@ -190,7 +235,12 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
     const e = setup(t);
     if (e === undefined) return;
     e.ns.add('pod1');
-    const conf = (dataDir: string, subnet: string): Record<string, unknown> => ({ cniVersion: VERSION, name: 'tiny', type: 'host-local', ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir } });
+    const conf = (dataDir: string, subnet: string): Record<string, unknown> => ({
+      cniVersion: VERSION,
+      name: 'tiny',
+      type: 'host-local',
+      ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir },
+    });
     const call = (id: string) => ({ command: 'ADD', containerId: id, netns: netnsPath(e.ns, 'pod1'), ifName: 'eth0' });
     // a /30 has one address for pods: .1 is the gateway
     const r1 = runReference(e.ns, 'host', 'host-local', call('c1'), conf(e.refData, '10.98.0.0/30'));
@@ -201,8 +251,11 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
     assert.equal(r2.exitCode, 1);
     assert.equal(o2.exitCode, 1);
     assert.deepEqual(errorOf(o2), errorOf(r2), 'exhaustion error');
-    assert.equal(errorOf(o2)!.msg, 'failed to allocate for range 0: no IP addresses available in range set: 10.98.0.1-10.98.0.2');
-    assert.equal(o2.json!.cniVersion, VERSION, 'podnet errors carry the spec\'s cniVersion');
+    assert.equal(
+      errorOf(o2)!.msg,
+      'failed to allocate for range 0: no IP addresses available in range set: 10.98.0.1-10.98.0.2',
+    );
+    assert.equal(o2.json!.cniVersion, VERSION, "podnet errors carry the spec's cniVersion");
     // the same container again: duplicate allocation
     const r3 = runReference(e.ns, 'host', 'host-local', call('c1'), conf(e.refData, '10.98.0.0/30'));
     const o3 = runPodnet(e.state, 'host-local', call('c1'), conf(e.ourData, '10.98.0.0/30'));
@@ -212,7 +265,10 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
     const cases: [string, unknown, Partial<ReturnType<typeof call>>?][] = [
       ['a /31', conf(e.ourData, '10.97.0.0/31')],
       ['no ipam', { cniVersion: VERSION, name: 'x', type: 'host-local' }],
-      ['no ranges', { cniVersion: VERSION, name: 'x', type: 'host-local', ipam: { type: 'host-local', dataDir: e.ourData } }],
+      [
+        'no ranges',
+        { cniVersion: VERSION, name: 'x', type: 'host-local', ipam: { type: 'host-local', dataDir: e.ourData } },
+      ],
       ['empty stdin', ''],
       ['no name', { cniVersion: VERSION, type: 'host-local' }],
       ['bad container ID', conf(e.ourData, '10.97.0.0/24'), { containerId: '-x' }],
@@ -235,7 +291,10 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
       if (what === 'unsupported version') {
         // same code and message; the details list each side's own versions
         assert.deepEqual([oe.code, oe.msg], [re.code, re.msg], what);
-        assert.match(String(oe.details), /^config is "9\.9\.9", plugin supports \["0\.3\.0" "0\.3\.1" "0\.4\.0" "1\.0\.0" "1\.1\.0"\]$/);
+        assert.match(
+          String(oe.details),
+          /^config is "9\.9\.9", plugin supports \["0\.3\.0" "0\.3\.1" "0\.4\.0" "1\.0\.0" "1\.1\.0"\]$/,
+        );
       } else assert.deepEqual(oe, re, what);
     }
   });
@@ -278,7 +337,11 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
     e.ns.add('pod1');
     const call = { command: 'ADD', containerId: 'lo-1', netns: netnsPath(e.ns, 'pod1'), ifName: 'lo' };
     const conf = { cniVersion: VERSION, name: 'lo', type: 'loopback' };
-    assertSameResult(runReference(e.ns, 'host', 'loopback', call, conf), runPodnet(e.state, 'loopback', call, conf), 'loopback ADD');
+    assertSameResult(
+      runReference(e.ns, 'host', 'loopback', call, conf),
+      runPodnet(e.state, 'loopback', call, conf),
+      'loopback ADD',
+    );
     assert.equal(e.ns.ip('pod1', ['-j', 'link', 'show', 'lo']).includes('"UP"'), true, 'the reference brought lo up');
     for (const type of ['bridge', 'host-local', 'loopback', 'portmap']) {
       const r = runReference(e.ns, 'host', type, { command: 'VERSION' }, '');
@@ -289,7 +352,10 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
       assert.equal(o.json!.cniVersion, '1.1.0');
       // podnet speaks every version the reference does from 0.3.0 on, and 1.1.0
       const refFrom030 = (r.json!.supportedVersions as string[]).filter((v) => v >= '0.3.0');
-      assert.deepEqual((o.json!.supportedVersions as string[]).filter((v) => refFrom030.includes(v)), refFrom030);
+      assert.deepEqual(
+        (o.json!.supportedVersions as string[]).filter((v) => refFrom030.includes(v)),
+        refFrom030,
+      );
       assert.ok((o.json!.supportedVersions as string[]).includes('1.1.0'));
     }
   });
@@ -299,10 +365,21 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
     if (e === undefined) return;
     e.ns.add('pod1');
     const subnetFile = join(e.tmp, 'subnet.env');
-    writeFileSync(subnetFile, 'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
+    writeFileSync(
+      subnetFile,
+      'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n',
+    );
     const flannelDir = join(e.tmp, 'flannel');
     // flannel's own "ipam" key is merged into the delegate's: a private dataDir instead of the machine's
-    const conf = { cniVersion: VERSION, name: 'cbr0', type: 'flannel', subnetFile, dataDir: flannelDir, ipam: { dataDir: e.ourData }, delegate: { hairpinMode: true, isDefaultGateway: true } };
+    const conf = {
+      cniVersion: VERSION,
+      name: 'cbr0',
+      type: 'flannel',
+      subnetFile,
+      dataDir: flannelDir,
+      ipam: { dataDir: e.ourData },
+      delegate: { hairpinMode: true, isDefaultGateway: true },
+    };
     const call = { command: 'ADD', containerId: 'f-1', netns: netnsPath(e.ns, 'pod1'), ifName: 'eth0' };
     const ourRun = runPodnet(e.state, 'flannel', call, conf);
     assert.equal(ourRun.exitCode, 0, ourRun.stdout);
@@ -312,7 +389,12 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
       cniVersion: VERSION,
       hairpinMode: true,
       ipMasq: false,
-      ipam: { dataDir: e.ourData, type: 'host-local', ranges: [[{ subnet: '10.42.0.0/24' }]], routes: [{ dst: '10.42.0.0/16' }] },
+      ipam: {
+        dataDir: e.ourData,
+        type: 'host-local',
+        ranges: [[{ subnet: '10.42.0.0/24' }]],
+        routes: [{ dst: '10.42.0.0/16' }],
+      },
       isDefaultGateway: true,
       isGateway: true,
       mtu: 1450,
@@ -320,17 +402,30 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
       type: 'bridge',
     });
     // Go's json.Marshal of a map: compact, keys sorted
-    assert.equal(saved, `{"cniVersion":"1.0.0","hairpinMode":true,"ipMasq":false,"ipam":{"dataDir":${JSON.stringify(e.ourData)},"ranges":[[{"subnet":"10.42.0.0/24"}]],"routes":[{"dst":"10.42.0.0/16"}],"type":"host-local"},"isDefaultGateway":true,"isGateway":true,"mtu":1450,"name":"cbr0","type":"bridge"}`);
-    const withDir = (dir: string): Record<string, unknown> => ({ ...delegate, ipam: { ...(delegate.ipam as object), dataDir: dir } });
+    assert.equal(
+      saved,
+      `{"cniVersion":"1.0.0","hairpinMode":true,"ipMasq":false,"ipam":{"dataDir":${JSON.stringify(e.ourData)},"ranges":[[{"subnet":"10.42.0.0/24"}]],"routes":[{"dst":"10.42.0.0/16"}],"type":"host-local"},"isDefaultGateway":true,"isGateway":true,"mtu":1450,"name":"cbr0","type":"bridge"}`,
+    );
+    const withDir = (dir: string): Record<string, unknown> => ({
+      ...delegate,
+      ipam: { ...(delegate.ipam as object), dataDir: dir },
+    });
     const ref = runReference(e.ns, 'host', 'bridge', call, withDir(e.refData));
     assert.equal(ref.exitCode, 0, ref.stdout);
-    assert.deepEqual(normalizeResult(ourRun.json), normalizeResult(ref.json), 'flannel ADD vs reference bridge on the delegate');
+    assert.deepEqual(
+      normalizeResult(ourRun.json),
+      normalizeResult(ref.json),
+      'flannel ADD vs reference bridge on the delegate',
+    );
     assert.equal((ourRun.json!.ips as { address: string }[])[0]!.address, '10.42.0.2/24');
     // DEL runs the saved delegate and forgets it
     const del = runPodnet(e.state, 'flannel', { ...call, command: 'DEL' }, conf);
     assert.equal(del.exitCode, 0, del.stdout);
     assert.throws(() => readFileSync(join(flannelDir, 'f-1')));
-    assert.deepEqual(readdirSync(join(e.ourData, 'cbr0')).filter((f) => /^\d/.test(f)), [], 'the address was released');
+    assert.deepEqual(
+      readdirSync(join(e.ourData, 'cbr0')).filter((f) => /^\d/.test(f)),
+      [],
+      'the address was released',
+    );
   });
 });
-

@@ -22,7 +22,12 @@ test('podnet demo --pcap: tshark decodes every link cleanly, VXLAN included', as
     for (const c of r.captures) {
       const frames = tsharkFramesOf(c.writer.bytes(), { decodeAs: ['udp.port==8472,vxlan', 'udp.port==8285,ip'] });
       assertCleanDecode(frames);
-      for (const f of frames) if (f.protocols.includes('icmp') && (f.protocols.includes('vxlan') || f.fields['udp.dstport']?.includes('8285'))) inner++;
+      for (const f of frames)
+        if (
+          f.protocols.includes('icmp') &&
+          (f.protocols.includes('vxlan') || f.fields['udp.dstport']?.includes('8285'))
+        )
+          inner++;
     }
     // the echo request and reply, each on both uplinks (sent and received side)... at least one each way
     assert.ok(inner >= 2, `${backend}: ${inner} encapsulated ICMP frames`);

@@ -17,12 +17,17 @@ function assertSameRun(name: string, a: WorkerLabRun, b: WorkerLabRun): void {
     const other = b.pcaps[link]!;
     assert.ok(bytes.length > 24, `${link}: empty capture`);
     const firstDiff = bytes.findIndex((x, i) => other[i] !== x);
-    assert.ok(bytes.length === other.length && firstDiff === -1, `${link}: pcaps differ (${bytes.length} vs ${other.length} bytes, first difference at byte ${firstDiff})`);
+    assert.ok(
+      bytes.length === other.length && firstDiff === -1,
+      `${link}: pcaps differ (${bytes.length} vs ${other.length} bytes, first difference at byte ${firstDiff})`,
+    );
   }
   if (a.events !== b.events) {
     let i = 0;
     while (a.events[i] === b.events[i]) i++;
-    assert.fail(`trace events differ from character ${i}:\n  run 1: ${a.events.slice(Math.max(0, i - 80), i + 80)}\n  run 2: ${b.events.slice(Math.max(0, i - 80), i + 80)}`);
+    assert.fail(
+      `trace events differ from character ${i}:\n  run 1: ${a.events.slice(Math.max(0, i - 80), i + 80)}\n  run 2: ${b.events.slice(Math.max(0, i - 80), i + 80)}`,
+    );
   }
 }
 

@@ -26,7 +26,10 @@ function setup(): { l: DnsLab; caps: LinkCapture[] } {
   const l = dnsLab();
   const caps = captureLinks(l.network);
   new DnsServer(l.udp.upstream, { zones: [UPSTREAM_ZONE] });
-  new DnsServer(l.udp.dns, { zones: [CLUSTER_ZONE, REVERSE_ZONE], forward: { upstreams: [{ addr: ip('10.44.0.53') }] } });
+  new DnsServer(l.udp.dns, {
+    zones: [CLUSTER_ZONE, REVERSE_ZONE],
+    forward: { upstreams: [{ addr: ip('10.44.0.53') }] },
+  });
   return { l, caps };
 }
 
@@ -47,16 +50,23 @@ function compare(t: TsharkFrame, m: DnsMessage): string[] {
   const f = (name: string): string[] => t.fields[name] ?? [];
   const diffs: string[] = [];
   const eq = (name: string, theirs: string[], ours: string[]): void => {
-    if (JSON.stringify(theirs) !== JSON.stringify(ours)) diffs.push(`${name}: tshark ${JSON.stringify(theirs)}, ours ${JSON.stringify(ours)}`);
+    if (JSON.stringify(theirs) !== JSON.stringify(ours))
+      diffs.push(`${name}: tshark ${JSON.stringify(theirs)}, ours ${JSON.stringify(ours)}`);
   };
   eq('dns.id', f('dns.id'), [`0x${m.id.toString(16).padStart(4, '0')}`]);
   eq('dns.flags.response', f('dns.flags.response'), [m.qr ? '1' : '0']);
   eq('dns.flags.truncated', f('dns.flags.truncated'), [m.tc ? '1' : '0']);
   if (m.qr) eq('dns.flags.rcode', f('dns.flags.rcode'), [String(m.rcode)]);
   // tshark prints names without the final dot
-  eq('dns.qry.name', f('dns.qry.name'), m.questions.map((q) => q.name.replace(/\.$/, '')));
+  eq(
+    'dns.qry.name',
+    f('dns.qry.name'),
+    m.questions.map((q) => q.name.replace(/\.$/, '')),
+  );
   eq('dns.count.answers', f('dns.count.answers'), [String(m.answers.length)]);
-  const addrs = [...m.answers, ...m.authorities, ...m.additionals].flatMap((r) => (r.data.type === 'A' ? [formatIpv4(r.data.address)] : []));
+  const addrs = [...m.answers, ...m.authorities, ...m.additionals].flatMap((r) =>
+    r.data.type === 'A' ? [formatIpv4(r.data.address)] : [],
+  );
   eq('dns.a', f('dns.a'), addrs);
   return diffs;
 }
@@ -104,7 +114,9 @@ test('a query tshark finds malformed gets FORMERR, which tshark decodes cleanly'
   if (!requirePeer(t, 'tshark', TSHARK)) return;
   const { l, caps } = setup();
   // a valid question, then an answer record whose RDLENGTH (4) runs past the end of the message
-  const query = hex('be ef 01 00 00 01 00 01 00 00 00 00 07 65 78 61 6d 70 6c 65 03 63 6f 6d 00 00 01 00 01 c0 0c 00 01 00 01 00 00 00 3c 00 04 0a 00');
+  const query = hex(
+    'be ef 01 00 00 01 00 01 00 00 00 00 07 65 78 61 6d 70 6c 65 03 63 6f 6d 00 00 01 00 01 c0 0c 00 01 00 01 00 00 00 3c 00 04 0a 00',
+  );
   const port = l.udp.client.bind(0, () => {});
   l.udp.client.send(port, ip('10.43.0.10'), 53, query);
   l.engine.runFor(SECOND);
@@ -112,7 +124,13 @@ test('a query tshark finds malformed gets FORMERR, which tshark decodes cleanly'
   const frames = tsharkFramesOf(client.writer.bytes()).filter((f) => f.protocols.includes('dns'));
   assert.equal(frames.length, 2);
   const [q, a] = frames as [TsharkFrame, TsharkFrame];
-  assert.ok(decodeProblems(q).includes('malformed packet'), `tshark should call the query malformed: ${decodeProblems(q).join('; ')}`);
+  assert.ok(
+    decodeProblems(q).includes('malformed packet'),
+    `tshark should call the query malformed: ${decodeProblems(q).join('; ')}`,
+  );
   assert.deepEqual(decodeProblems(a), []);
-  assert.deepEqual([a.fields['dns.id'], a.fields['dns.flags.rcode'], a.fields['dns.qry.name']], [['0xbeef'], ['1'], ['example.com']]);
+  assert.deepEqual(
+    [a.fields['dns.id'], a.fields['dns.flags.rcode'], a.fields['dns.qry.name']],
+    [['0xbeef'], ['1'], ['example.com']],
+  );
 });

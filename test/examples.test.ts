@@ -34,7 +34,10 @@ for (const name of exampleNames()) {
     assert.ok(spec.steps.length > 0, 'an example without steps shows nothing');
     for (const s of spec.steps) {
       // traffic and MAC tables are what a person checks; other steps (wait, link changes, routes) just act or print
-      const checkable = s.action.kind === 'ping' || s.action.kind === 'udp' || (s.action.kind === 'show' && s.action.what === 'mac-table');
+      const checkable =
+        s.action.kind === 'ping' ||
+        s.action.kind === 'udp' ||
+        (s.action.kind === 'show' && s.action.what === 'mac-table');
       const checks = Object.values(s.expect).filter((v) => v !== undefined).length;
       if (checkable) assert.ok(checks > 0, `step "${s.name}" (${s.action.kind}) expects nothing`);
     }
@@ -61,14 +64,29 @@ function rows(events: TraceEvent[], protocol: string): Row[] {
   return events.flatMap((e) => {
     if (e.kind !== 'frame' || e.frame.protocol !== protocol) return [];
     const f = e.frame;
-    const r: Row = { device: e.device, out: e.outPort, srcMac: f.srcMac, dstMac: f.dstMac, srcIp: f.srcIp, dstIp: f.dstIp };
+    const r: Row = {
+      device: e.device,
+      out: e.outPort,
+      srcMac: f.srcMac,
+      dstMac: f.dstMac,
+      srcIp: f.srcIp,
+      dstIp: f.dstIp,
+    };
     if (protocol === 'UDP') Object.assign(r, { srcPort: f.srcPort, dstPort: f.dstPort, ttl: f.ttl });
     return [r];
   });
 }
 
-test('two-subnets: trace A -> E (UDP 88 -> 99) has the MACs and IPs of the notes\' tables at every hop', () => {
-  const t = traceLab(loadExample('two-subnets.yaml'), { from: 'A', to: 'E', protocol: 'udp', srcPort: 88, dstPort: 99, afterSteps: false, capture: false });
+test("two-subnets: trace A -> E (UDP 88 -> 99) has the MACs and IPs of the notes' tables at every hop", () => {
+  const t = traceLab(loadExample('two-subnets.yaml'), {
+    from: 'A',
+    to: 'E',
+    protocol: 'udp',
+    srcPort: 88,
+    dstPort: 99,
+    afterSteps: false,
+    capture: false,
+  });
   assert.ok(t.ok, t.ok ? '' : t.error);
   assert.equal(t.delivered, true, 'E got the datagram');
   assert.equal(t.replied, true, 'A got the answer');
@@ -100,13 +118,30 @@ test('two-subnets: trace A -> E (UDP 88 -> 99) has the MACs and IPs of the notes
   // Before any of that, A asks for its gateway's MAC; router1 answers with the notes' row
   // (src ..:ca, dst ..:aa, 10.0.0.1 -> 10.0.0.2).
   const arp = rows(t.events, 'ARP request');
-  assert.deepEqual(arp[0], { device: 'A', out: 'eth0', srcMac: mac('aa'), dstMac: BROADCAST, srcIp: '10.0.0.2', dstIp: '10.0.0.1' });
+  assert.deepEqual(arp[0], {
+    device: 'A',
+    out: 'eth0',
+    srcMac: mac('aa'),
+    dstMac: BROADCAST,
+    srcIp: '10.0.0.2',
+    dstIp: '10.0.0.1',
+  });
   const replies = rows(t.events, 'ARP reply').filter((r) => r.device === 'router1');
-  assert.deepEqual(replies, [{ device: 'router1', out: 'eth0', srcMac: mac('ca'), dstMac: mac('aa'), srcIp: '10.0.0.1', dstIp: '10.0.0.2' }]);
+  assert.deepEqual(replies, [
+    { device: 'router1', out: 'eth0', srcMac: mac('ca'), dstMac: mac('aa'), srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
+  ]);
 });
 
-test('same-subnet: trace A -> C follows the notes\' three tables (ARP request, ARP reply, data both ways)', () => {
-  const t = traceLab(loadExample('same-subnet.yaml'), { from: 'A', to: 'C', protocol: 'udp', srcPort: 88, dstPort: 99, afterSteps: false, capture: false });
+test("same-subnet: trace A -> C follows the notes' three tables (ARP request, ARP reply, data both ways)", () => {
+  const t = traceLab(loadExample('same-subnet.yaml'), {
+    from: 'A',
+    to: 'C',
+    protocol: 'udp',
+    srcPort: 88,
+    dstPort: 99,
+    afterSteps: false,
+    capture: false,
+  });
   assert.ok(t.ok, t.ok ? '' : t.error);
   assert.equal(t.delivered, true);
   assert.equal(t.replied, true);
@@ -128,8 +163,24 @@ test('same-subnet: trace A -> C follows the notes\' three tables (ARP request, A
     { device: 'sw1', out: 'p1', ...isAt },
   ]);
   // Table 3: A-->C is aa -> ac, C-->A is ac -> aa; one subnet, so no TTL change and no MAC rewrite.
-  const ac = { srcMac: mac('aa'), dstMac: mac('ac'), srcIp: '10.0.0.2', dstIp: '10.0.0.4', srcPort: 88, dstPort: 99, ttl: 64 };
-  const ca = { srcMac: mac('ac'), dstMac: mac('aa'), srcIp: '10.0.0.4', dstIp: '10.0.0.2', srcPort: 99, dstPort: 88, ttl: 64 };
+  const ac = {
+    srcMac: mac('aa'),
+    dstMac: mac('ac'),
+    srcIp: '10.0.0.2',
+    dstIp: '10.0.0.4',
+    srcPort: 88,
+    dstPort: 99,
+    ttl: 64,
+  };
+  const ca = {
+    srcMac: mac('ac'),
+    dstMac: mac('aa'),
+    srcIp: '10.0.0.4',
+    dstIp: '10.0.0.2',
+    srcPort: 99,
+    dstPort: 88,
+    ttl: 64,
+  };
   assert.deepEqual(rows(t.events, 'UDP'), [
     { device: 'A', out: 'eth0', ...ac },
     { device: 'sw1', out: 'p4', ...ac },

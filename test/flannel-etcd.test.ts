@@ -49,7 +49,13 @@ test('flanneld leases subnets in a real etcd, programs the overlay from it, and 
       node,
       udp: new UdpStack(node),
       store,
-      config: { network: { addr: ip('10.244.0.0'), len: 16 }, subnetLen: 24, subnetMin: ip('10.244.1.0'), subnetMax: ip('10.244.255.0'), backend: { type: 'vxlan' } },
+      config: {
+        network: { addr: ip('10.244.0.0'), len: 16 },
+        subnetLen: 24,
+        subnetMin: ip('10.244.1.0'),
+        subnetMax: ip('10.244.255.0'),
+        backend: { type: 'vxlan' },
+      },
       extDev: 'eth0',
       publicIp: ip(`192.168.56.${11 + i}`),
       ipMasq: false,
@@ -68,7 +74,10 @@ test('flanneld leases subnets in a real etcd, programs the overlay from it, and 
 
   // etcd holds both leases under flannel's keys, with flannel's JSON, attached to a lease with a TTL
   const list = await store.list('/coreos.com/network/subnets/');
-  assert.deepEqual(list.kvs.map((kv) => kv.key).sort(), flannel.map((f) => `/coreos.com/network/subnets/${formatCidr(f.lease.subnet).replace('/', '-')}`).sort());
+  assert.deepEqual(
+    list.kvs.map((kv) => kv.key).sort(),
+    flannel.map((f) => `/coreos.com/network/subnets/${formatCidr(f.lease.subnet).replace('/', '-')}`).sort(),
+  );
   for (const kv of list.kvs) {
     assert.ok(kv.lease !== undefined, `${kv.key} is attached to an etcd lease`);
     const v = parseFlannelLeaseValue(kv.value);

@@ -40,7 +40,21 @@ function frameTo(c: Awaited<ReturnType<typeof demo>>, proto: number, payload: Ui
     l4[6] = cs >> 8;
     l4[7] = cs & 0xff;
   }
-  const ip = buildIpv4({ tos: 0, id: 1, df: false, mf: false, fragmentOffset: 0, ttl: 64, protocol: proto, src: agent.ip, dst: server.ip, options: new Uint8Array(0) }, l4);
+  const ip = buildIpv4(
+    {
+      tos: 0,
+      id: 1,
+      df: false,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: 64,
+      protocol: proto,
+      src: agent.ip,
+      dst: server.ip,
+      options: new Uint8Array(0),
+    },
+    l4,
+  );
   const f = new Uint8Array(14 + ip.length);
   writeMac(f, 0, server.stack.dev('eth0')!.mac);
   writeMac(f, 6, agent.stack.dev('eth0')!.mac);

@@ -35,7 +35,13 @@ test('an HTTP exchange in the emulation decodes in tshark as our parser and serv
   run(curlCommand, ['-d', 'a=1&b=2', 'http://10.43.0.1/post']);
   run(curlCommand, ['http://web/chunked']);
   run(curlCommand, ['-I', 'http://web/missing']);
-  run(ncCommand, ['-N', 'web', '80', '--send', `GET /big HTTP/1.1\\r\\nHost: web\\r\\nX-Big: ${'a'.repeat(9 * 1024)}\\r\\n\\r\\n`]);
+  run(ncCommand, [
+    '-N',
+    'web',
+    '80',
+    '--send',
+    `GET /big HTTP/1.1\\r\\nHost: web\\r\\nX-Big: ${'a'.repeat(9 * 1024)}\\r\\n\\r\\n`,
+  ]);
   lab.engine.run(lab.engine.now + 10_000_000_000);
 
   // the client's link carries everything; tshark reassembles the TCP streams itself
@@ -49,12 +55,18 @@ test('an HTTP exchange in the emulation decodes in tshark as our parser and serv
   assert.deepEqual(f('http.request.method'), [...seen.map((r) => r.method), 'GET']);
   assert.deepEqual(f('http.host'), [...seen.map((r) => r.host), 'web']);
   assert.deepEqual(f('http.request.uri'), [...seen.map((r) => r.target), '/big']);
-  assert.deepEqual(seen.map((r) => `${r.method} ${r.target}`), ['GET /', 'POST /post', 'GET /chunked', 'HEAD /missing']);
+  assert.deepEqual(
+    seen.map((r) => `${r.method} ${r.target}`),
+    ['GET /', 'POST /post', 'GET /chunked', 'HEAD /missing'],
+  );
   const statuses = [...server.stats.responses.entries()].flatMap(([code, n]) => Array<string>(n).fill(String(code)));
   assert.deepEqual([...f('http.response.code')].sort(), statuses.sort());
   assert.deepEqual(f('http.response.code'), ['200', '200', '200', '404', '431']);
   // in wire order: GET's answer, the POST body, its echo, the HEAD answer (the length it would have), the 431
   assert.deepEqual(f('http.content_length_header'), ['18', '7', '19', '19', '75']);
   assert.ok(f('http.transfer_encoding').includes('chunked'), 'the chunked response was recognised');
-  assert.deepEqual(server.stats.parseErrors.map((e) => e.status), [431]);
+  assert.deepEqual(
+    server.stats.parseErrors.map((e) => e.status),
+    [431],
+  );
 });

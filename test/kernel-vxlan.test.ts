@@ -38,7 +38,15 @@ import type { LinkCapture } from '../src/observe/capture.js';
 import { formatCidr, formatIpv4, formatMac } from '../src/wire/addr.js';
 import { requirePeer } from './support/peers.js';
 import { failureReport, runCaptured } from './support/examples.js';
-import { NetnsSet, kernelSupports, requireNetns, run, startCapture, waitFor, type KernelDeviceKind } from './support/netns.js';
+import {
+  NetnsSet,
+  kernelSupports,
+  requireNetns,
+  run,
+  startCapture,
+  waitFor,
+  type KernelDeviceKind,
+} from './support/netns.js';
 
 const FIXTURE = resolve(dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/vxlan-kernel.yaml');
 const TCPDUMP = { bin: 'tcpdump', install: 'apt-get install -y tcpdump' };
@@ -52,7 +60,8 @@ const LINUX_PORT_MAX = 60999;
 
 function loadFixture(): LabSpec {
   const r = parseLab('test/fixtures/vxlan-kernel.yaml', readFileSync(FIXTURE, 'utf8'));
-  if (!r.ok) throw new Error(`test/fixtures/vxlan-kernel.yaml does not validate:\n${r.errors.map(formatSpecError).join('\n')}`);
+  if (!r.ok)
+    throw new Error(`test/fixtures/vxlan-kernel.yaml does not validate:\n${r.errors.map(formatSpecError).join('\n')}`);
   return r.lab;
 }
 
@@ -107,7 +116,9 @@ function decodeEthernet(b: Uint8Array, off: number, end: number, p: string, d: D
     put('arp.dst.hw_mac', macAt(b, l3 + 18));
     put('arp.dst.proto_ipv4', ipAt(b, l3 + 24));
     put('eth.trailer_len', end - l3 - 28); // padding after the ARP message, if any
-    return op === 1 ? `ARP request who-has ${ipAt(b, l3 + 24)} tell ${ipAt(b, l3 + 14)}` : `ARP ${op === 2 ? 'reply' : `op ${op}`} ${ipAt(b, l3 + 14)} is-at ${macAt(b, l3 + 8)}`;
+    return op === 1
+      ? `ARP request who-has ${ipAt(b, l3 + 24)} tell ${ipAt(b, l3 + 14)}`
+      : `ARP ${op === 2 ? 'reply' : `op ${op}`} ${ipAt(b, l3 + 14)} is-at ${macAt(b, l3 + 8)}`;
   }
   if (type === 0x0800 && end - l3 >= 20) return decodeIpv4(b, l3, end, p, d);
   if (type === 0x86dd) d.noise = true;
@@ -190,7 +201,9 @@ function compareFrames(kernel: DecodedFrame[], podnet: DecodedFrame[]): string[]
     const p = podnet[i]!.fields;
     for (const name of new Set([...k.keys(), ...p.keys()])) {
       if (k.get(name) !== p.get(name)) {
-        diffs.push(`frame ${i + 1} (${kernel[i]!.label}) ${name}: kernel ${k.get(name) ?? '(absent)'}, podnet ${p.get(name) ?? '(absent)'}`);
+        diffs.push(
+          `frame ${i + 1} (${kernel[i]!.label}) ${name}: kernel ${k.get(name) ?? '(absent)'}, podnet ${p.get(name) ?? '(absent)'}`,
+        );
       }
     }
   }
@@ -210,7 +223,8 @@ type IpNodeSpec = Extract<NodeSpec, { kind: 'host' | 'router' }>;
  */
 function buildInKernel(ns: NetnsSet, spec: LabSpec): IpNodeSpec[] {
   const nodes = spec.nodes.map((n) => {
-    if (n.kind !== 'host' && n.kind !== 'router') throw new Error(`kernel mirror: ${n.kind} ${n.name} is not supported`);
+    if (n.kind !== 'host' && n.kind !== 'router')
+      throw new Error(`kernel mirror: ${n.kind} ${n.name} is not supported`);
     return n;
   });
   for (const n of nodes) {
@@ -219,7 +233,19 @@ function buildInKernel(ns: NetnsSet, spec: LabSpec): IpNodeSpec[] {
   }
   const linkMtu = new Map<string, number>();
   for (const l of spec.links) {
-    ns.ip(l.a.node, ['link', 'add', 'name', l.a.port, 'type', 'veth', 'peer', 'name', l.b.port, 'netns', ns.full(l.b.node)]);
+    ns.ip(l.a.node, [
+      'link',
+      'add',
+      'name',
+      l.a.port,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      l.b.port,
+      'netns',
+      ns.full(l.b.node),
+    ]);
     const mtu = l.props.mtu ?? spec.linkDefaults.mtu;
     for (const end of [l.a, l.b]) linkMtu.set(`${end.node}:${end.port}`, mtu ?? 1500);
   }
@@ -229,27 +255,69 @@ function buildInKernel(ns: NetnsSet, spec: LabSpec): IpNodeSpec[] {
       const mtu = i.mtu ?? linkMtu.get(`${n.name}:${i.name}`);
       if (mtu === undefined) throw new Error(`kernel mirror: ${n.name}:${i.name} is on no link`);
       if (i.proxyArp) throw new Error(`kernel mirror: proxyArp on ${n.name}:${i.name} is not supported`);
-      ns.ip(n.name, ['link', 'set', 'dev', i.name, ...(i.mac === undefined ? [] : ['address', formatMac(i.mac)]), 'mtu', String(mtu)]);
+      ns.ip(n.name, [
+        'link',
+        'set',
+        'dev',
+        i.name,
+        ...(i.mac === undefined ? [] : ['address', formatMac(i.mac)]),
+        'mtu',
+        String(mtu),
+      ]);
       for (const a of i.addresses) ns.ip(n.name, ['addr', 'add', formatCidr(a), 'dev', i.name]);
       up.push([n.name, i.name]);
     }
     for (const v of n.vxlans) {
-      if (v.fdb.length + v.arp.length + v.addresses.length > 0) throw new Error(`kernel mirror: fdb/arp/address on ${n.name}:${v.name} are not supported`);
+      if (v.fdb.length + v.arp.length + v.addresses.length > 0)
+        throw new Error(`kernel mirror: fdb/arp/address on ${n.name}:${v.name} are not supported`);
       const args = ['link', 'add', 'name', v.name, ...(v.mac === undefined ? [] : ['address', formatMac(v.mac)])];
       // podnet's default MTU is the underlay's 1500 minus 50; the kernel's, without `dev`, is 1500
-      args.push('mtu', String(v.mtu ?? 1450), 'type', 'vxlan', 'id', String(v.vni), 'local', formatIpv4(v.local), 'dstport', String(v.port));
+      args.push(
+        'mtu',
+        String(v.mtu ?? 1450),
+        'type',
+        'vxlan',
+        'id',
+        String(v.vni),
+        'local',
+        formatIpv4(v.local),
+        'dstport',
+        String(v.port),
+      );
       if (v.remotes.length > 0) args.push('remote', formatIpv4(v.remotes[0]!));
       if (!v.learning) args.push('nolearning');
       if (v.proxy) args.push('proxy');
       if (v.df) args.push('df', 'set');
       if (v.ttl !== 64) args.push('ttl', String(v.ttl)); // 64 is podnet's model of "ttl auto"
       ns.ip(n.name, args);
-      for (const r of v.remotes.slice(1)) run('bridge', ['-n', ns.full(n.name), 'fdb', 'append', '00:00:00:00:00:00', 'dev', v.name, 'dst', formatIpv4(r)]);
+      for (const r of v.remotes.slice(1))
+        run('bridge', [
+          '-n',
+          ns.full(n.name),
+          'fdb',
+          'append',
+          '00:00:00:00:00:00',
+          'dev',
+          v.name,
+          'dst',
+          formatIpv4(r),
+        ]);
       up.push([n.name, v.name]);
     }
     for (const br of n.bridges) {
-      if (br.addresses.length > 0) throw new Error(`kernel mirror: addresses on bridge ${n.name}:${br.name} are not supported`);
-      ns.ip(n.name, ['link', 'add', 'name', br.name, ...(br.mac === undefined ? [] : ['address', formatMac(br.mac)]), 'type', 'bridge', 'mcast_snooping', '0']);
+      if (br.addresses.length > 0)
+        throw new Error(`kernel mirror: addresses on bridge ${n.name}:${br.name} are not supported`);
+      ns.ip(n.name, [
+        'link',
+        'add',
+        'name',
+        br.name,
+        ...(br.mac === undefined ? [] : ['address', formatMac(br.mac)]),
+        'type',
+        'bridge',
+        'mcast_snooping',
+        '0',
+      ]);
       for (const port of br.ports) ns.ip(n.name, ['link', 'set', 'dev', port, 'master', br.name]);
       up.push([n.name, br.name]);
     }
@@ -258,7 +326,13 @@ function buildInKernel(ns: NetnsSet, spec: LabSpec): IpNodeSpec[] {
   for (const n of nodes) {
     for (const r of n.routes) {
       const to = r.to.len === 0 ? 'default' : formatCidr(r.to);
-      ns.ip(n.name, ['route', 'add', to, ...(r.via === undefined ? [] : ['via', formatIpv4(r.via)]), ...(r.dev === undefined ? [] : ['dev', r.dev])]);
+      ns.ip(n.name, [
+        'route',
+        'add',
+        to,
+        ...(r.via === undefined ? [] : ['via', formatIpv4(r.via)]),
+        ...(r.dev === undefined ? [] : ['dev', r.dev]),
+      ]);
     }
   }
   return nodes;
@@ -277,18 +351,24 @@ interface IpLinkJson {
  */
 async function waitUntilUp(ns: NetnsSet, nodes: IpNodeSpec[]): Promise<void> {
   let waiting = '';
-  await waitFor('links to come up', () => {
-    waiting = nodes.flatMap((n) =>
-      (JSON.parse(ns.ip(n.name, ['-j', '-d', 'link', 'show'])) as IpLinkJson[])
-        .filter((l) => {
-          const kind = l.linkinfo?.info_kind;
-          if ((kind === 'veth' || kind === 'bridge') && l.operstate !== 'UP') return true;
-          return l.linkinfo?.info_slave_kind === 'bridge' && l.linkinfo.info_slave_data?.state !== 'forwarding';
-        })
-        .map((l) => `${n.name}:${l.ifname}`),
-    ).join(', ');
-    return waiting === '';
-  }, 3_000).catch((e: Error) => {
+  await waitFor(
+    'links to come up',
+    () => {
+      waiting = nodes
+        .flatMap((n) =>
+          (JSON.parse(ns.ip(n.name, ['-j', '-d', 'link', 'show'])) as IpLinkJson[])
+            .filter((l) => {
+              const kind = l.linkinfo?.info_kind;
+              if ((kind === 'veth' || kind === 'bridge') && l.operstate !== 'UP') return true;
+              return l.linkinfo?.info_slave_kind === 'bridge' && l.linkinfo.info_slave_data?.state !== 'forwarding';
+            })
+            .map((l) => `${n.name}:${l.ifname}`),
+        )
+        .join(', ');
+      return waiting === '';
+    },
+    3_000,
+  ).catch((e: Error) => {
     throw new Error(`${e.message} (still waiting for ${waiting})`);
   });
 }
@@ -304,7 +384,9 @@ function requireKernel(t: TestContext, kind: KernelDeviceKind): boolean {
 
 /** The pcap of the podnet link between `UNDERLAY.node:UNDERLAY.dev` and `UNDERLAY.peer`. */
 function underlayCapture(captures: LinkCapture[]): LinkCapture {
-  const c = captures.find((x) => x.linkId.includes(`${UNDERLAY.node}:${UNDERLAY.dev}`) && x.linkId.includes(UNDERLAY.peer));
+  const c = captures.find(
+    (x) => x.linkId.includes(`${UNDERLAY.node}:${UNDERLAY.dev}`) && x.linkId.includes(UNDERLAY.peer),
+  );
   assert.ok(c, `no capture of the underlay link among ${captures.map((x) => x.linkId).join(', ')}`);
   return c;
 }
@@ -313,10 +395,24 @@ const meaningful = (fs: DecodedFrame[]): DecodedFrame[] => fs.filter((f) => !f.n
 
 describe('the Linux kernel as the oracle for VXLAN (test/fixtures/vxlan-kernel.yaml)', () => {
   it("podnet's frames on the underlay carry the same header fields as the kernel's for one ping from empty caches", async (t) => {
-    if (!requireNetns(t) || !requirePeer(t, 'tcpdump', TCPDUMP) || !requirePeer(t, 'ping', PING) || !requireKernel(t, 'vxlan')) return;
+    if (
+      !requireNetns(t) ||
+      !requirePeer(t, 'tcpdump', TCPDUMP) ||
+      !requirePeer(t, 'ping', PING) ||
+      !requireKernel(t, 'vxlan')
+    )
+      return;
     const spec = loadFixture();
 
-    const trace = traceLab(spec, { from: 'vm1', to: 'vm2', protocol: 'icmp', srcPort: 0, dstPort: 0, afterSteps: false, capture: true });
+    const trace = traceLab(spec, {
+      from: 'vm1',
+      to: 'vm2',
+      protocol: 'icmp',
+      srcPort: 0,
+      dstPort: 0,
+      afterSteps: false,
+      capture: true,
+    });
     assert.ok(trace.ok, trace.ok ? '' : trace.error);
     assert.ok(trace.delivered && trace.replied, `podnet: ${trace.summary}`);
     const podnet = meaningful(decodePcap(underlayCapture(trace.captures).writer.bytes()));
@@ -334,7 +430,11 @@ describe('the Linux kernel as the oracle for VXLAN (test/fixtures/vxlan-kernel.y
         ns.exec('vm1', 'ping', ['-n', '-c', '1', '-W', '2', '10.10.0.2']);
         // the reply reached vm1, so every frame has crossed the underlay; give tcpdump time to write them,
         // then a little more so that a frame the scenario does not expect would show up too
-        await waitFor(`${podnet.length} frames in the kernel capture`, () => cap.frames() >= podnet.length, 2_000).catch(() => {});
+        await waitFor(
+          `${podnet.length} frames in the kernel capture`,
+          () => cap.frames() >= podnet.length,
+          2_000,
+        ).catch(() => {});
         await new Promise((r) => setTimeout(r, 100));
       } finally {
         await cap.stop();
@@ -348,14 +448,24 @@ describe('the Linux kernel as the oracle for VXLAN (test/fixtures/vxlan-kernel.y
 
     // the oracle itself: Linux picks vxlan source ports from ip_local_port_range
     for (const f of kernel) {
-      if (f.udpSrcPort !== undefined) assert.ok(f.udpSrcPort >= LINUX_PORT_MIN && f.udpSrcPort <= LINUX_PORT_MAX, `kernel source port ${f.udpSrcPort}`);
+      if (f.udpSrcPort !== undefined)
+        assert.ok(
+          f.udpSrcPort >= LINUX_PORT_MIN && f.udpSrcPort <= LINUX_PORT_MAX,
+          `kernel source port ${f.udpSrcPort}`,
+        );
     }
     for (const f of podnet) {
       if (f.udpSrcPort === undefined) continue;
-      assert.ok(f.udpSrcPort >= LINUX_PORT_MIN && f.udpSrcPort <= LINUX_PORT_MAX, `${f.label}: podnet's outer UDP source port ${f.udpSrcPort} is outside Linux's ${LINUX_PORT_MIN}-${LINUX_PORT_MAX}`);
+      assert.ok(
+        f.udpSrcPort >= LINUX_PORT_MIN && f.udpSrcPort <= LINUX_PORT_MAX,
+        `${f.label}: podnet's outer UDP source port ${f.udpSrcPort} is outside Linux's ${LINUX_PORT_MIN}-${LINUX_PORT_MAX}`,
+      );
     }
     const diffs = compareFrames(kernel, podnet);
-    assert.ok(diffs.length === 0, `podnet differs from the Linux kernel in ${diffs.length} field(s):\n  ${diffs.join('\n  ')}`);
+    assert.ok(
+      diffs.length === 0,
+      `podnet differs from the Linux kernel in ${diffs.length} field(s):\n  ${diffs.join('\n  ')}`,
+    );
   });
 
   it("podnet's outer UDP source port is in Linux's range and the same for every packet of a flow", (t) => {
@@ -365,17 +475,34 @@ describe('the Linux kernel as the oracle for VXLAN (test/fixtures/vxlan-kernel.y
     const byFlow = new Map<string, Set<number>>();
     for (const f of frames) {
       const port = f.udpSrcPort!;
-      assert.ok(port >= LINUX_PORT_MIN && port <= LINUX_PORT_MAX, `${f.label}: outer UDP source port ${port} is outside ${LINUX_PORT_MIN}-${LINUX_PORT_MAX}`);
+      assert.ok(
+        port >= LINUX_PORT_MIN && port <= LINUX_PORT_MAX,
+        `${f.label}: outer UDP source port ${port} is outside ${LINUX_PORT_MIN}-${LINUX_PORT_MAX}`,
+      );
       const flow = f.label; // inner addresses, protocol and ICMP type: one flow per direction
       byFlow.set(flow, (byFlow.get(flow) ?? new Set()).add(port));
     }
     const echo = [...byFlow].filter(([flow]) => flow.includes('ICMP echo'));
-    assert.equal(echo.length, 2, `expected echo requests and replies across the underlay, got ${[...byFlow.keys()].join('; ')}`);
-    assert.ok(frames.filter((f) => f.label.includes('echo request')).length === 3, 'three echo requests crossed the underlay');
-    for (const [flow, ports] of byFlow) assert.equal(ports.size, 1, `${flow}: one flow went out with source ports ${[...ports].join(', ')}`);
+    assert.equal(
+      echo.length,
+      2,
+      `expected echo requests and replies across the underlay, got ${[...byFlow.keys()].join('; ')}`,
+    );
+    assert.ok(
+      frames.filter((f) => f.label.includes('echo request')).length === 3,
+      'three echo requests crossed the underlay',
+    );
+    for (const [flow, ports] of byFlow)
+      assert.equal(ports.size, 1, `${flow}: one flow went out with source ports ${[...ports].join(', ')}`);
     // the kernel's flow hash is symmetric: an echo request and its reply leave with the same source port
-    const [reqPorts, repPorts] = ['echo request', 'echo reply'].map((w) => [...byFlow].find(([flow]) => flow.includes(w))![1]);
-    assert.deepEqual([...reqPorts!], [...repPorts!], 'request and reply directions of one flow use one outer source port, as Linux');
+    const [reqPorts, repPorts] = ['echo request', 'echo reply'].map(
+      (w) => [...byFlow].find(([flow]) => flow.includes(w))![1],
+    );
+    assert.deepEqual(
+      [...reqPorts!],
+      [...repPorts!],
+      'request and reply directions of one flow use one outer source port, as Linux',
+    );
     t.diagnostic(`source ports: ${[...byFlow].map(([flow, ports]) => `${[...ports][0]} for ${flow}`).join('; ')}`);
   });
 

@@ -42,7 +42,8 @@ function compare(t: TsharkFrame, s: FrameSummary, origLen: number): string[] {
   const eq = (field: string, k: number, ours: string | number | undefined): void => {
     const theirs = t.fields[field]?.[k];
     const o = ours === undefined ? undefined : String(ours);
-    if (theirs !== o) diffs.push(`${field}${k > 0 ? `[${k}]` : ''}: tshark ${theirs ?? '(absent)'}, ours ${o ?? '(absent)'}`);
+    if (theirs !== o)
+      diffs.push(`${field}${k > 0 ? `[${k}]` : ''}: tshark ${theirs ?? '(absent)'}, ours ${o ?? '(absent)'}`);
   };
   eq('frame.len', 0, origLen);
   eq('frame.len', 0, s.length);
@@ -85,8 +86,10 @@ function compare(t: TsharkFrame, s: FrameSummary, origLen: number): string[] {
     }
   }
   // no layer tshark found that we did not (a tag or an Ethernet header we missed)
-  if ((t.fields['eth.src']?.length ?? 0) !== n.eth) diffs.push(`tshark found ${t.fields['eth.src']?.length ?? 0} Ethernet headers, we found ${n.eth}`);
-  if ((t.fields['vlan.id']?.length ?? 0) !== n.vlan) diffs.push(`tshark found ${t.fields['vlan.id']?.length ?? 0} 802.1Q tags, we found ${n.vlan}`);
+  if ((t.fields['eth.src']?.length ?? 0) !== n.eth)
+    diffs.push(`tshark found ${t.fields['eth.src']?.length ?? 0} Ethernet headers, we found ${n.eth}`);
+  if ((t.fields['vlan.id']?.length ?? 0) !== n.vlan)
+    diffs.push(`tshark found ${t.fields['vlan.id']?.length ?? 0} 802.1Q tags, we found ${n.vlan}`);
   return diffs;
 }
 
@@ -115,15 +118,26 @@ for (const name of exampleNames()) {
       // no reassembly: each fragment is decoded on its own, so a first fragment shows its UDP header as
       // our per-hop summary does (with reassembly tshark would show it only in the last fragment's frame)
       const frames = tsharkFrames(file, { decodeAs: DECODE_AS, prefs: { 'ip.defragment': 'FALSE' } });
-      assert.equal(frames.length, records.length, `${c.fileName}: tshark read ${frames.length} frames, we wrote ${records.length}`);
+      assert.equal(
+        frames.length,
+        records.length,
+        `${c.fileName}: tshark read ${frames.length} frames, we wrote ${records.length}`,
+      );
       assertCleanDecode(frames);
       frames.forEach((f, i) => {
         const rec = records[i]!;
         const diffs = compare(f, summarizeFrame(rec.data), rec.origLen);
-        assert.deepEqual(diffs, [], `${c.fileName} frame ${i + 1} (${f.protocols.join(':')}):\n  ${diffs.join('\n  ')}`);
+        assert.deepEqual(
+          diffs,
+          [],
+          `${c.fileName} frame ${i + 1} (${f.protocols.join(':')}):\n  ${diffs.join('\n  ')}`,
+        );
         // the timestamp tshark shows is the simulated transmit time we stamped, to the nanosecond
         const ns = BigInt(rec.timeNs);
-        assert.equal(first(f, 'frame.time_epoch'), `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`);
+        assert.equal(
+          first(f, 'frame.time_epoch'),
+          `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`,
+        );
       });
       total += frames.length;
     }
@@ -147,7 +161,10 @@ test('examples/vlans.yaml: the 802.1Q tag is on the trunk only, with the VLAN of
     '02:00:00:00:00:af': '20',
   };
   const trunk = 'sw1-p8__sw2-p8.pcap';
-  assert.ok(captures.some((c) => c.fileName === trunk), `no capture named ${trunk}: ${captures.map((c) => c.fileName).join(', ')}`);
+  assert.ok(
+    captures.some((c) => c.fileName === trunk),
+    `no capture named ${trunk}: ${captures.map((c) => c.fileName).join(', ')}`,
+  );
   const seenVlans = new Set<string>();
   for (const c of captures) {
     const file = join(dir, c.fileName);
@@ -161,12 +178,18 @@ test('examples/vlans.yaml: the 802.1Q tag is on the trunk only, with the VLAN of
         assert.ok(f.protocols.includes('vlan'), `${where}: tshark sees no vlan layer`);
         const src = first(f, 'eth.src')!;
         assert.deepEqual(f.fields['vlan.id'], [vlanOf[src]], `${where}: frame from ${src} tagged with the wrong VLAN`);
-        assert.ok(['0x0800', '0x0806'].includes(first(f, 'vlan.etype') ?? ''), `${where}: inner ethertype ${first(f, 'vlan.etype')}`);
+        assert.ok(
+          ['0x0800', '0x0806'].includes(first(f, 'vlan.etype') ?? ''),
+          `${where}: inner ethertype ${first(f, 'vlan.etype')}`,
+        );
         seenVlans.add(first(f, 'vlan.id')!);
       } else {
         assert.equal(f.fields['vlan.id'], undefined, `${where}: an access link carries a tag`);
         assert.ok(!f.protocols.includes('vlan'), `${where}: an access link carries a tag`);
-        assert.ok(['0x0800', '0x0806'].includes(first(f, 'eth.type') ?? ''), `${where}: ethertype ${first(f, 'eth.type')}`);
+        assert.ok(
+          ['0x0800', '0x0806'].includes(first(f, 'eth.type') ?? ''),
+          `${where}: ethertype ${first(f, 'eth.type')}`,
+        );
       }
     }
   }

@@ -54,7 +54,8 @@ function compare(t: TsharkFrame, frame: Uint8Array): string[] {
   // tshark prints the ack field even without the ACK bit (then 0, as we send it)
   eq('tcp.ack', s.flags & TCP_ACK ? s.ack : 0);
   const flags = t.fields['tcp.flags']?.[0];
-  if (flags === undefined || Number(flags) !== s.flags) diffs.push(`tcp.flags: tshark ${flags}, ours 0x${s.flags.toString(16)}`);
+  if (flags === undefined || Number(flags) !== s.flags)
+    diffs.push(`tcp.flags: tshark ${flags}, ours 0x${s.flags.toString(16)}`);
   eq('tcp.window_size_value', s.window);
   eq('tcp.len', s.payload.length);
   const mss = s.options.find((o) => o.kind === 'mss');
@@ -90,7 +91,9 @@ test('tshark decodes a TCP exchange cleanly and reads the same numbers, flags an
     assert.deepEqual(diffs, [], `frame ${i + 1} (${f.protocols.join(':')}):\n  ${diffs.join('\n  ')}`);
     if (f.protocols.includes('tcp')) tcp++;
     // TCP analysis: nothing out of sequence; the one warning allowed is the RST that refuses port 81
-    const seqWarnings = f.expert.filter((e) => e.group === 'Sequence' && (e.severity === 'warn' || e.severity === 'error'));
+    const seqWarnings = f.expert.filter(
+      (e) => e.group === 'Sequence' && (e.severity === 'warn' || e.severity === 'error'),
+    );
     const allowed = f.fields['tcp.flags.reset']?.[0] === '1';
     assert.deepEqual(allowed ? [] : seqWarnings.map((e) => e.message), [], `frame ${i + 1}`);
   });
@@ -109,7 +112,11 @@ test('tshark counts the same retransmissions as our stack on a lossy exchange', 
   const retransmitted = tshark.filter((f) => {
     const src = frames[f.number - 1] === undefined ? undefined : tcpOf(frames[f.number - 1]!);
     if (src === undefined || src.src !== lab.A || src.seg.dstPort !== 80) return false;
-    return ['tcp.analysis.retransmission', 'tcp.analysis.fast_retransmission', 'tcp.analysis.spurious_retransmission'].some((k) => k in f.fields);
+    return [
+      'tcp.analysis.retransmission',
+      'tcp.analysis.fast_retransmission',
+      'tcp.analysis.spurious_retransmission',
+    ].some((k) => k in f.fields);
   });
   assert.ok(c.stats.retransmissions > 0, 'the seed loses something');
   assert.equal(retransmitted.length, c.stats.retransmissions);

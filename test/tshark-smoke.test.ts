@@ -15,39 +15,100 @@ const TSHARK = { bin: 'tshark', install: 'apt-get install -y tshark' };
 
 // RFC 826 ARP request, who-has 10.0.0.2 tell 10.0.0.1, padded to the 60-byte Ethernet minimum.
 const ARP_REQUEST = Uint8Array.of(
-  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // eth dst: broadcast
-  0x02, 0x00, 0x00, 0x00, 0x00, 0x01, // eth src: 02:00:00:00:00:01 (locally administered)
-  0x08, 0x06, // ethertype ARP
-  0x00, 0x01, // htype Ethernet
-  0x08, 0x00, // ptype IPv4
-  0x06, 0x04, // hlen 6, plen 4
-  0x00, 0x01, // oper 1 = request
-  0x02, 0x00, 0x00, 0x00, 0x00, 0x01, // sha
-  0x0a, 0x00, 0x00, 0x01, // spa 10.0.0.1
-  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // tha unknown
-  0x0a, 0x00, 0x00, 0x02, // tpa 10.0.0.2
+  0xff,
+  0xff,
+  0xff,
+  0xff,
+  0xff,
+  0xff, // eth dst: broadcast
+  0x02,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x01, // eth src: 02:00:00:00:00:01 (locally administered)
+  0x08,
+  0x06, // ethertype ARP
+  0x00,
+  0x01, // htype Ethernet
+  0x08,
+  0x00, // ptype IPv4
+  0x06,
+  0x04, // hlen 6, plen 4
+  0x00,
+  0x01, // oper 1 = request
+  0x02,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x01, // sha
+  0x0a,
+  0x00,
+  0x00,
+  0x01, // spa 10.0.0.1
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00, // tha unknown
+  0x0a,
+  0x00,
+  0x00,
+  0x02, // tpa 10.0.0.2
   ...new Array<number>(18).fill(0), // padding to 60 bytes
 );
 
 /** IPv4/UDP 10.0.0.1:40000 -> 10.0.0.2:8000 carrying "hi!\n"; `ipChecksum` lets a test break it. */
 function udpFrame(ipChecksum: number): Uint8Array {
   return Uint8Array.of(
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, // eth dst
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, // eth src
-    0x08, 0x00, // ethertype IPv4
-    0x45, 0x00, // version 4, IHL 5; DSCP/ECN 0
-    0x00, 0x20, // total length 32 = 20 + 8 + 4
-    0x00, 0x01, // identification 1
-    0x40, 0x00, // flags DF, fragment offset 0
-    0x40, 0x11, // TTL 64, protocol 17 (UDP)
-    ipChecksum >>> 8, ipChecksum & 0xff, // RFC 791 header checksum (correct value 0x26ca)
-    0x0a, 0x00, 0x00, 0x01, // src 10.0.0.1
-    0x0a, 0x00, 0x00, 0x02, // dst 10.0.0.2
-    0x9c, 0x40, // UDP src port 40000
-    0x1f, 0x40, // UDP dst port 8000 (no dissector claims it: decodes as data)
-    0x00, 0x0c, // UDP length 12
-    0xa6, 0xdf, // RFC 768 checksum over pseudo-header + UDP header + data
-    0x68, 0x69, 0x21, 0x0a, // "hi!\n"
+    0x02,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x02, // eth dst
+    0x02,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01, // eth src
+    0x08,
+    0x00, // ethertype IPv4
+    0x45,
+    0x00, // version 4, IHL 5; DSCP/ECN 0
+    0x00,
+    0x20, // total length 32 = 20 + 8 + 4
+    0x00,
+    0x01, // identification 1
+    0x40,
+    0x00, // flags DF, fragment offset 0
+    0x40,
+    0x11, // TTL 64, protocol 17 (UDP)
+    ipChecksum >>> 8,
+    ipChecksum & 0xff, // RFC 791 header checksum (correct value 0x26ca)
+    0x0a,
+    0x00,
+    0x00,
+    0x01, // src 10.0.0.1
+    0x0a,
+    0x00,
+    0x00,
+    0x02, // dst 10.0.0.2
+    0x9c,
+    0x40, // UDP src port 40000
+    0x1f,
+    0x40, // UDP dst port 8000 (no dissector claims it: decodes as data)
+    0x00,
+    0x0c, // UDP length 12
+    0xa6,
+    0xdf, // RFC 768 checksum over pseudo-header + UDP header + data
+    0x68,
+    0x69,
+    0x21,
+    0x0a, // "hi!\n"
   );
 }
 
@@ -98,7 +159,10 @@ test('tshark decodes PcapWriter frames to the values written, and rejects a bad 
     'ip.checksum.status = 0 (Bad)',
     'expert error/Checksum: Bad checksum [should be 0x26ca] [ip.checksum_bad.expert]',
   ]);
-  assert.throws(() => assertCleanDecode(frames), /frame 3 \(eth:ethertype:ip:udp:data\):\n\s+ip\.checksum\.status = 0 \(Bad\)/);
+  assert.throws(
+    () => assertCleanDecode(frames),
+    /frame 3 \(eth:ethertype:ip:udp:data\):\n\s+ip\.checksum\.status = 0 \(Bad\)/,
+  );
 });
 
 test('tshark flags a truncated IPv4 header as malformed', (t) => {

@@ -32,7 +32,10 @@ function normalise(screen: string): string {
     .map((l) =>
       l
         .replace(/after \d+ (ms|milliseconds)/g, 'after N $1')
-        .replace(/^(\s*\d+ +\S+ +\d+ +\S+ +\d+ +\S+) +\S+ +\S+ (\S+|--:--:--) (\S+|--:--:--) (\S+|--:--:--) +\S+$/, '$1 <dl> <ul> $2 $3 $4 <now>'),
+        .replace(
+          /^(\s*\d+ +\S+ +\d+ +\S+ +\d+ +\S+) +\S+ +\S+ (\S+|--:--:--) (\S+|--:--:--) (\S+|--:--:--) +\S+$/,
+          '$1 <dl> <ul> $2 $3 $4 <now>',
+        ),
     )
     .join('\n');
 }
@@ -52,7 +55,10 @@ function curl(lab: HttpLab, argv: string[]): { status: number; stdout: string } 
 }
 
 describe('curl matches the real curl 7.88.1 (golden screens)', () => {
-  const { curl: version, cases } = JSON.parse(readFileSync(new URL('cases.json', GOLDEN), 'utf8')) as { curl: string; cases: GoldenCase[] };
+  const { curl: version, cases } = JSON.parse(readFileSync(new URL('cases.json', GOLDEN), 'utf8')) as {
+    curl: string;
+    cases: GoldenCase[];
+  };
   it('the goldens come from curl 7.88.1', () => assert.match(version, /^curl 7\.88\.1 /));
   for (const c of cases) {
     it(`curl ${c.argv.join(' ')}`, () => {
@@ -77,11 +83,26 @@ describe('curl inside the emulation', () => {
   });
 
   it('prints the write-out variables from simulated time', () => {
-    const r = curl(goldenLab(), ['-s', '-o', '/dev/null', '-w', '%{http_code} %{remote_ip}:%{remote_port} %{local_ip} %{size_header} %{size_request} %{time_connect} %{exitcode} %%\\n', 'http://10.43.0.1/']);
+    const r = curl(goldenLab(), [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{remote_ip}:%{remote_port} %{local_ip} %{size_header} %{size_request} %{time_connect} %{exitcode} %%\\n',
+      'http://10.43.0.1/',
+    ]);
     const m = /^200 10\.43\.0\.1:80 10\.0\.1\.2 133 73 0\.000(\d{3}) 0 %$/.exec(r.stdout);
     assert.ok(m, r.stdout);
-    const refused = curl(goldenLab(), ['-s', '-w', '%{http_code} %{exitcode} %{remote_port} [%{errormsg}]', 'http://10.43.0.1:8080/']);
-    assert.equal(refused.stdout, "000 7 0 [Failed to connect to 10.43.0.1 port 8080 after 0 ms: Couldn't connect to server]");
+    const refused = curl(goldenLab(), [
+      '-s',
+      '-w',
+      '%{http_code} %{exitcode} %{remote_port} [%{errormsg}]',
+      'http://10.43.0.1:8080/',
+    ]);
+    assert.equal(
+      refused.stdout,
+      "000 7 0 [Failed to connect to 10.43.0.1 port 8080 after 0 ms: Couldn't connect to server]",
+    );
     assert.equal(refused.status, 7);
     const unknown = curl(goldenLab(), ['-s', '-o', '/dev/null', '-w', '%{nope}x', 'http://10.43.0.1/']);
     assert.equal(unknown.stdout, "curl: unknown --write-out variable: 'nope'\nx");
@@ -92,7 +113,10 @@ describe('curl inside the emulation', () => {
     const r = curl(lab, ['-v', 'http://192.0.2.1/']);
     assert.equal(r.status, 7);
     assert.match(r.stdout, /^\* connect to 192\.0\.2\.1 port 80 failed: No route to host$/m);
-    assert.match(r.stdout, /^curl: \(7\) Failed to connect to 192\.0\.2\.1 port 80 after 0 ms: Couldn't connect to server$/m);
+    assert.match(
+      r.stdout,
+      /^curl: \(7\) Failed to connect to 192\.0\.2\.1 port 80 after 0 ms: Couldn't connect to server$/m,
+    );
     lab.client.node.routes.remove(0, 0);
     const island = curl(lab, ['-v', 'http://192.0.2.1/']);
     assert.equal(island.status, 7);
@@ -104,16 +128,36 @@ describe('curl inside the emulation', () => {
     const tcp = lab.web.tcp;
     tcp.listen(81, (s) => s.on('data', () => s.destroy()));
     tcp.listen(82, (s) => s.on('data', () => s.end()));
-    tcp.listen(83, (s) => s.on('data', () => (s.write(new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello')), s.end())));
+    tcp.listen(83, (s) =>
+      s.on(
+        'data',
+        () => (s.write(new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello')), s.end()),
+      ),
+    );
     tcp.listen(84, (s) => s.on('data', () => (s.write(new TextEncoder().encode('garbage here\r\n\r\n')), s.end())));
-    tcp.listen(85, (s) => s.on('data', () => (s.write(new TextEncoder().encode('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n')), s.end())));
-    const run = (port: number): { status: number; stdout: string } => runToEnd(lab.engine, curlCommand, lab.client.ctx, [`http://10.43.0.1:${port}/`]);
+    tcp.listen(85, (s) =>
+      s.on(
+        'data',
+        () => (
+          s.write(new TextEncoder().encode('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n')),
+          s.end()
+        ),
+      ),
+    );
+    const run = (port: number): { status: number; stdout: string } =>
+      runToEnd(lab.engine, curlCommand, lab.client.ctx, [`http://10.43.0.1:${port}/`]);
     assert.deepEqual(run(81), { status: 56, stdout: 'curl: (56) Recv failure: Connection reset by peer' });
     assert.deepEqual(run(82), { status: 52, stdout: 'curl: (52) Empty reply from server' });
     // as on a terminal: the partial body has no newline, so stdout shows it only when curl exits
-    assert.deepEqual(run(83), { status: 18, stdout: 'curl: (18) transfer closed with 5 bytes remaining to read\nhello' });
+    assert.deepEqual(run(83), {
+      status: 18,
+      stdout: 'curl: (18) transfer closed with 5 bytes remaining to read\nhello',
+    });
     assert.deepEqual(run(84), { status: 1, stdout: 'curl: (1) Received HTTP/0.9 when not allowed' });
-    assert.deepEqual(run(85), { status: 18, stdout: 'curl: (18) transfer closed with outstanding read data remaining\nhello' });
+    assert.deepEqual(run(85), {
+      status: 18,
+      stdout: 'curl: (18) transfer closed with outstanding read data remaining\nhello',
+    });
   });
 
   it('closes its connection when it exits (FIN), so the server side closes too', () => {
@@ -121,7 +165,13 @@ describe('curl inside the emulation', () => {
     const r = curl(lab, ['http://10.43.0.1/']);
     assert.equal(r.stdout, 'Hello from podnet');
     lab.engine.run(lab.engine.now + 5 * SECOND);
-    assert.deepEqual(lab.web.tcp.connections().map((s) => s.state).filter((s) => s !== 'TIME-WAIT' && s !== 'CLOSED'), []);
+    assert.deepEqual(
+      lab.web.tcp
+        .connections()
+        .map((s) => s.state)
+        .filter((s) => s !== 'TIME-WAIT' && s !== 'CLOSED'),
+      [],
+    );
   });
 });
 
@@ -138,27 +188,83 @@ describe('curl arguments and request', () => {
     assert.equal(o.method, 'PUT');
     assert.deepEqual(o.data, ['x', 'y']);
     assert.equal(o.maxTimeS, 2.5);
-    assert.equal((parseCurlArgs(['-m']) as { error: string }).error.split('\n')[0], 'curl: option -m: requires parameter');
-    assert.equal((parseCurlArgs(['-m', 'abc', 'u']) as { error: string }).error.split('\n')[0], 'curl: option -m: expected a proper numerical parameter');
-    assert.equal((parseCurlArgs(['-sW', 'u']) as { error: string }).error.split('\n')[0], 'curl: option -sW: is unknown');
+    assert.equal(
+      (parseCurlArgs(['-m']) as { error: string }).error.split('\n')[0],
+      'curl: option -m: requires parameter',
+    );
+    assert.equal(
+      (parseCurlArgs(['-m', 'abc', 'u']) as { error: string }).error.split('\n')[0],
+      'curl: option -m: expected a proper numerical parameter',
+    );
+    assert.equal(
+      (parseCurlArgs(['-sW', 'u']) as { error: string }).error.split('\n')[0],
+      'curl: option -sW: is unknown',
+    );
   });
 
   it('writes headers as curl does: Host first, -H lines verbatim in their place, removals, empty headers', () => {
-    const o = opts(['-H', 'X-First: 1', '-H', 'User-Agent: x', '-H', 'Host: example.com', '-H', 'Accept:', '-H', 'X-Empty;', '-H', 'X-A:1', 'http://10.0.0.1:8080/p?q=1#frag']);
+    const o = opts([
+      '-H',
+      'X-First: 1',
+      '-H',
+      'User-Agent: x',
+      '-H',
+      'Host: example.com',
+      '-H',
+      'Accept:',
+      '-H',
+      'X-Empty;',
+      '-H',
+      'X-A:1',
+      'http://10.0.0.1:8080/p?q=1#frag',
+    ]);
     const u = parseCurlUrl(o.url);
     assert.ok(!('code' in u));
-    assert.deepEqual(curlRequest(o, u).lines, ['GET /p?q=1 HTTP/1.1', 'Host: example.com', 'X-First: 1', 'User-Agent: x', 'X-Empty:', 'X-A:1']);
+    assert.deepEqual(curlRequest(o, u).lines, [
+      'GET /p?q=1 HTTP/1.1',
+      'Host: example.com',
+      'X-First: 1',
+      'User-Agent: x',
+      'X-Empty:',
+      'X-A:1',
+    ]);
     const post = opts(['-d', 'zz', '-H', 'X-First: 1', '-H', 'Content-Type: text/plain', 'h:8080']);
     const pu = parseCurlUrl(post.url);
     assert.ok(!('code' in pu));
-    assert.deepEqual(curlRequest(post, pu).lines, ['POST / HTTP/1.1', 'Host: h:8080', 'User-Agent: curl/7.88.1', 'Accept: */*', 'X-First: 1', 'Content-Type: text/plain', 'Content-Length: 2']);
+    assert.deepEqual(curlRequest(post, pu).lines, [
+      'POST / HTTP/1.1',
+      'Host: h:8080',
+      'User-Agent: curl/7.88.1',
+      'Accept: */*',
+      'X-First: 1',
+      'Content-Type: text/plain',
+      'Content-Length: 2',
+    ]);
   });
 
   it('reads URLs as curl does', () => {
-    assert.deepEqual(parseCurlUrl('web'), { host: 'web', port: 80, showPort: false, target: '/', effective: 'http://web/' });
-    assert.deepEqual(parseCurlUrl('http://web:80?x'), { host: 'web', port: 80, showPort: false, target: '/?x', effective: 'http://web/?x' });
-    assert.deepEqual(parseCurlUrl('https://web/'), { code: 1, message: 'Protocol "https" not supported or disabled in libcurl' });
-    assert.deepEqual(parseCurlUrl('http://web:99999/'), { code: 3, message: 'URL using bad/illegal format or missing URL' });
+    assert.deepEqual(parseCurlUrl('web'), {
+      host: 'web',
+      port: 80,
+      showPort: false,
+      target: '/',
+      effective: 'http://web/',
+    });
+    assert.deepEqual(parseCurlUrl('http://web:80?x'), {
+      host: 'web',
+      port: 80,
+      showPort: false,
+      target: '/?x',
+      effective: 'http://web/?x',
+    });
+    assert.deepEqual(parseCurlUrl('https://web/'), {
+      code: 1,
+      message: 'Protocol "https" not supported or disabled in libcurl',
+    });
+    assert.deepEqual(parseCurlUrl('http://web:99999/'), {
+      code: 3,
+      message: 'URL using bad/illegal format or missing URL',
+    });
   });
 });
 
@@ -180,6 +286,9 @@ describe('curl progress meter arithmetic (lib/progress.c)', () => {
     const m = new CurlMeter((t) => (out += t), 500_000_000, Date.UTC(2026, 0, 1));
     m.update(500_000_000, { dl: 0, ul: 0, ulSize: 0 });
     m.done(500_000_000 + 2_133_000, { dl: 7, ul: 0, dlSize: 7, ulSize: 0 });
-    assert.equal(renderScreen(out).split('\n')[2], '100     7  100     7    0     0   3281      0 --:--:-- --:--:-- --:--:--  3500');
+    assert.equal(
+      renderScreen(out).split('\n')[2],
+      '100     7  100     7    0     0   3281      0 --:--:-- --:--:-- --:--:--  3500',
+    );
   });
 });

@@ -22,7 +22,14 @@ import type { Command } from './shell.js';
 import { curlRequest, parseCurlArgs, parseCurlUrl, type CurlOptions } from './http/curl-args.js';
 import { curlWriteOut } from './http/curl-writeout.js';
 
-export { CURL_VERSION, curlRequest, parseCurlArgs, parseCurlUrl, type CurlOptions, type CurlUrl } from './http/curl-args.js';
+export {
+  CURL_VERSION,
+  curlRequest,
+  parseCurlArgs,
+  parseCurlUrl,
+  type CurlOptions,
+  type CurlUrl,
+} from './http/curl-args.js';
 export { curlWriteOut } from './http/curl-writeout.js';
 
 /** What curl printed and returned. */
@@ -55,7 +62,13 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
   };
   const finish = (status: number, exchange?: HttpExchangeResult): void => {
     term.flush();
-    done({ status, stdout: term.stdoutText, stderr: term.stderrText, screen: term.screen, ...(exchange === undefined ? {} : { exchange }) });
+    done({
+      status,
+      stdout: term.stdoutText,
+      stderr: term.stderrText,
+      screen: term.screen,
+      ...(exchange === undefined ? {} : { exchange }),
+    });
   };
   const u = parseCurlUrl(o.url);
   if ('code' in u) {
@@ -63,9 +76,11 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
     finish(u.code);
     return;
   }
-  if (o.verbose && o.method === 'POST' && o.data !== undefined) term.stderr('Note: Unnecessary use of -X or --request, POST is already inferred.\n');
+  if (o.verbose && o.method === 'POST' && o.data !== undefined)
+    term.stderr('Note: Unnecessary use of -X or --request, POST is already inferred.\n');
   const toTerminal = o.output === undefined;
-  const meter = !o.silent && !o.noProgress && !toTerminal ? new CurlMeter((t) => term.stderr(t), start, epochMs) : undefined;
+  const meter =
+    !o.silent && !o.noProgress && !toTerminal ? new CurlMeter((t) => term.stderr(t), start, epochMs) : undefined;
   // curl notes "[N bytes data]" only when the data is not shown on the terminal itself
   const dataNotes = o.verbose && !toTerminal;
   const req = curlRequest(o, u);
@@ -86,10 +101,24 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
   let timedOutBy: 'connect-timeout' | undefined;
   const writeOut = (code: number, errormsg: string): void => {
     if (o.writeOut === undefined) return;
-    const local = conn?.established === true ? { ip: formatIpv4(conn.socket.localIp), port: conn.socket.localPort } : undefined;
+    const local =
+      conn?.established === true ? { ip: formatIpv4(conn.socket.localIp), port: conn.socket.localPort } : undefined;
     const headBytes = req.lines.join('\r\n').length + 4;
-    const text = curlWriteOut(o.writeOut, { code, errormsg, url: u, ip, local, exchange, method: req.method, headBytes, bodyBytes: req.body?.length ?? 0, start }, (unknown) =>
-      term.stderr(`curl: unknown --write-out variable: '${unknown}'\n`),
+    const text = curlWriteOut(
+      o.writeOut,
+      {
+        code,
+        errormsg,
+        url: u,
+        ip,
+        local,
+        exchange,
+        method: req.method,
+        headBytes,
+        bodyBytes: req.body?.length ?? 0,
+        start,
+      },
+      (unknown) => term.stderr(`curl: unknown --write-out variable: '${unknown}'\n`),
     );
     term.stdout(text);
   };
@@ -175,7 +204,14 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
         return;
       }
       const f = r.failure!;
-      const e = curlError(f, r, { host, addr, port: u.port, ms: elapsedMs(), timedOutBy, connectTimeoutMs: Math.round((o.connectTimeoutS ?? 0) * 1000) });
+      const e = curlError(f, r, {
+        host,
+        addr,
+        port: u.port,
+        ms: elapsedMs(),
+        timedOutBy,
+        connectTimeoutMs: Math.round((o.connectTimeoutS ?? 0) * 1000),
+      });
       if (f.kind === 'stopped' && timedOutBy === undefined) c.destroy();
       else if (f.phase === 'transfer') c.end();
       fail(e.code, e.message, e.verbose);
@@ -207,29 +243,59 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
 function curlError(
   f: HttpFailure,
   r: HttpExchangeResult,
-  c: { host: string; addr: string; port: number; ms: number; timedOutBy: 'connect-timeout' | undefined; connectTimeoutMs: number },
+  c: {
+    host: string;
+    addr: string;
+    port: number;
+    ms: number;
+    timedOutBy: 'connect-timeout' | undefined;
+    connectTimeoutMs: number;
+  },
 ): { code: number; message: string; verbose: string[] } {
   const couldnt = `Failed to connect to ${c.host} port ${c.port} after ${c.ms} ms: Couldn't connect to server`;
-  const one = (code: number, message: string): { code: number; message: string; verbose: string[] } => ({ code, message, verbose: [message] });
+  const one = (code: number, message: string): { code: number; message: string; verbose: string[] } => ({
+    code,
+    message,
+    verbose: [message],
+  });
   if (c.timedOutBy === 'connect-timeout') {
     const message = `Failed to connect to ${c.host} port ${c.port} after ${c.ms} ms: Timeout was reached`;
     return { code: 28, message, verbose: [`ipv4 connect timeout after ${c.connectTimeoutMs}ms, move on!`, message] };
   }
   switch (f.kind) {
     case 'refused':
-      return { code: 7, message: couldnt, verbose: [`connect to ${c.addr} port ${c.port} failed: Connection refused`, couldnt] };
+      return {
+        code: 7,
+        message: couldnt,
+        verbose: [`connect to ${c.addr} port ${c.port} failed: Connection refused`, couldnt],
+      };
     case 'unreachable':
       return f.immediate === true
-        ? { code: 7, message: couldnt, verbose: [`Immediate connect fail for ${c.addr}: Network is unreachable`, couldnt] }
-        : { code: 7, message: couldnt, verbose: [`connect to ${c.addr} port ${c.port} failed: No route to host`, couldnt] };
+        ? {
+            code: 7,
+            message: couldnt,
+            verbose: [`Immediate connect fail for ${c.addr}: Network is unreachable`, couldnt],
+          }
+        : {
+            code: 7,
+            message: couldnt,
+            verbose: [`connect to ${c.addr} port ${c.port} failed: No route to host`, couldnt],
+          };
     case 'connect-failed':
-      return { code: 7, message: couldnt, verbose: [`connect to ${c.addr} port ${c.port} failed: Connection timed out`, couldnt] };
+      return {
+        code: 7,
+        message: couldnt,
+        verbose: [`connect to ${c.addr} port ${c.port} failed: Connection timed out`, couldnt],
+      };
     case 'timeout':
       if (f.phase === 'connect') return one(28, `Connection timed out after ${c.ms} milliseconds`);
       {
         const size = r.head === undefined ? undefined : fieldValue(r.head.fields, 'content-length');
         const got = r.bodyBytes;
-        return one(28, `Operation timed out after ${c.ms} milliseconds with ${got}${size !== undefined && r.head?.framing.kind === 'length' ? ` out of ${size}` : ''} bytes received`);
+        return one(
+          28,
+          `Operation timed out after ${c.ms} milliseconds with ${got}${size !== undefined && r.head?.framing.kind === 'length' ? ` out of ${size}` : ''} bytes received`,
+        );
       }
     case 'reset':
       return one(56, 'Recv failure: Connection reset by peer');
@@ -237,7 +303,8 @@ function curlError(
       return one(52, 'Empty reply from server');
     case 'truncated': {
       const framing = r.head?.framing;
-      if (framing?.kind === 'length') return one(18, `transfer closed with ${framing.length - r.bodyBytes} bytes remaining to read`);
+      if (framing?.kind === 'length')
+        return one(18, `transfer closed with ${framing.length - r.bodyBytes} bytes remaining to read`);
       return one(18, 'transfer closed with outstanding read data remaining');
     }
     case 'protocol': {
@@ -263,5 +330,7 @@ export const curlCommand: Command = (ctx, args, done) => {
     done({ status: 2, stdout: `curl: podnet: node ${ctx.node.name} has no TCP stack` });
     return;
   }
-  runCurl({ tcp, resolve: (n) => ctx.resolve(n) }, o, (r) => done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }));
+  runCurl({ tcp, resolve: (n) => ctx.resolve(n) }, o, (r) =>
+    done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
+  );
 };

@@ -16,9 +16,15 @@ describe('nc over the emulated network', () => {
     const lab = httpLab();
     const listener = start(ncCommand, lab.web.ctx, ['-lv', '-p', '8080', '--send', 'pong\\n']);
     const client = runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-v', '-N', 'web', '8080', '--send', 'ping\\n']);
-    assert.deepEqual(client, { status: 0, stdout: 'Connection to web (10.43.0.1) 8080 port [tcp/http-alt] succeeded!\npong' });
+    assert.deepEqual(client, {
+      status: 0,
+      stdout: 'Connection to web (10.43.0.1) 8080 port [tcp/http-alt] succeeded!\npong',
+    });
     lab.engine.run(lab.engine.now + SECOND);
-    assert.deepEqual(listener.result, { status: 0, stdout: 'Listening on 0.0.0.0 8080\nConnection received on 10.0.1.2 32768\nping' });
+    assert.deepEqual(listener.result, {
+      status: 0,
+      stdout: 'Listening on 0.0.0.0 8080\nConnection received on 10.0.1.2 32768\nping',
+    });
     // the listener served one connection and stopped listening
     assert.equal(lab.web.tcp.listener(8080), undefined);
   });
@@ -35,14 +41,26 @@ describe('nc over the emulated network', () => {
         'nc: connect to 10.43.0.1 port 81 (tcp) failed: Connection refused',
       ].join('\n'),
     });
-    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-z', '10.43.0.1', '81']), { status: 1, stdout: '' });
-    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zvn', 'web', '80']), { status: 0, stdout: 'Connection to web 80 port [tcp/*] succeeded!' });
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-z', '10.43.0.1', '81']), {
+      status: 1,
+      stdout: '',
+    });
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zvn', 'web', '80']), {
+      status: 0,
+      stdout: 'Connection to web 80 port [tcp/*] succeeded!',
+    });
   });
 
   it('talks HTTP by hand: -C turns \\n into CRLF, the server closes after Connection: close', () => {
     const lab = httpLab();
     new HttpServer(goldenHandler).listen(lab.web.tcp, 80);
-    const r = runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-C', 'web', '80', '--send', 'GET / HTTP/1.1\\nHost: web\\nConnection: close\\n\\n']);
+    const r = runToEnd(lab.engine, ncCommand, lab.client.ctx, [
+      '-C',
+      'web',
+      '80',
+      '--send',
+      'GET / HTTP/1.1\\nHost: web\\nConnection: close\\n\\n',
+    ]);
     assert.equal(r.status, 0);
     assert.equal(
       r.stdout.replace(/\r/g, ''),
@@ -68,23 +86,46 @@ describe('nc over the emulated network', () => {
     lab.web.node.enableNetfilter(drop.ruleset);
     const t0 = lab.engine.now;
     const r = runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-v', '-w', '2', '10.43.0.1', '8081']);
-    assert.deepEqual(r, { status: 1, stdout: 'nc: connect to 10.43.0.1 port 8081 (tcp) timed out: Operation now in progress' });
+    assert.deepEqual(r, {
+      status: 1,
+      stdout: 'nc: connect to 10.43.0.1 port 8081 (tcp) timed out: Operation now in progress',
+    });
     assert.ok(lab.engine.now - t0 >= 2 * SECOND);
-    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-v', '192.0.2.1', '80']), { status: 1, stdout: 'nc: connect to 192.0.2.1 port 80 (tcp) failed: No route to host' });
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-v', '192.0.2.1', '80']), {
+      status: 1,
+      stdout: 'nc: connect to 192.0.2.1 port 80 (tcp) failed: No route to host',
+    });
     lab.client.node.routes.remove(0, 0);
-    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zv', '192.0.2.1', '80']), { status: 1, stdout: 'nc: connect to 192.0.2.1 port 80 (tcp) failed: Network is unreachable' });
-    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zv', 'nosuch', '80']), { status: 1, stdout: 'nc: getaddrinfo for host "nosuch" port 80: Name or service not known' });
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zv', '192.0.2.1', '80']), {
+      status: 1,
+      stdout: 'nc: connect to 192.0.2.1 port 80 (tcp) failed: Network is unreachable',
+    });
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zv', 'nosuch', '80']), {
+      status: 1,
+      stdout: 'nc: getaddrinfo for host "nosuch" port 80: Name or service not known',
+    });
   });
 
   it('UDP: the listener answers the first peer; the client prints the reply and stops after -w', () => {
     const lab = httpLab();
     const listener = start(ncCommand, lab.web.ctx, ['-luv', '-p', '9999', '-w', '3', '--send', 'pong\\n']);
     const t0 = lab.engine.now;
-    const client = runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-u', '-w', '1', 'web', '9999', '--send', 'ping\\n']);
+    const client = runToEnd(lab.engine, ncCommand, lab.client.ctx, [
+      '-u',
+      '-w',
+      '1',
+      'web',
+      '9999',
+      '--send',
+      'ping\\n',
+    ]);
     assert.deepEqual(client, { status: 0, stdout: 'pong' });
     assert.ok(lab.engine.now - t0 >= 1 * SECOND);
     lab.engine.run(lab.engine.now + 5 * SECOND);
-    assert.deepEqual(listener.result, { status: 0, stdout: 'Bound on 0.0.0.0 9999\nConnection received on 10.0.1.2 32768\nping' });
+    assert.deepEqual(listener.result, {
+      status: 0,
+      stdout: 'Bound on 0.0.0.0 9999\nConnection received on 10.0.1.2 32768\nping',
+    });
   });
 });
 
@@ -103,6 +144,9 @@ describe('nc arguments', () => {
   });
 
   it('reads --send as printf does', () => {
-    assert.deepEqual(printfBytes('a\\r\\nb\\x41\\0101\\\\é'), Uint8Array.from([0x61, 13, 10, 0x62, 0x41, 0x41, 0x5c, 0xc3, 0xa9]));
+    assert.deepEqual(
+      printfBytes('a\\r\\nb\\x41\\0101\\\\é'),
+      Uint8Array.from([0x61, 13, 10, 0x62, 0x41, 0x41, 0x5c, 0xc3, 0xa9]),
+    );
   });
 });

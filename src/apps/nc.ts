@@ -32,8 +32,34 @@ export const NC_USAGE = `usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interv
 
 /** Service names of /etc/services (Debian netbase) for the ports podnet labs use. */
 const SERVICES: Record<string, Record<number, string>> = {
-  tcp: { 21: 'ftp', 22: 'ssh', 23: 'telnet', 25: 'smtp', 53: 'domain', 80: 'http', 110: 'pop3', 143: 'imap2', 179: 'bgp', 443: 'https', 853: 'domain-s', 3306: 'mysql', 5432: 'postgresql', 6379: 'redis', 8080: 'http-alt' },
-  udp: { 53: 'domain', 67: 'bootps', 68: 'bootpc', 69: 'tftp', 123: 'ntp', 161: 'snmp', 443: 'https', 853: 'domain-s', 5353: 'mdns' },
+  tcp: {
+    21: 'ftp',
+    22: 'ssh',
+    23: 'telnet',
+    25: 'smtp',
+    53: 'domain',
+    80: 'http',
+    110: 'pop3',
+    143: 'imap2',
+    179: 'bgp',
+    443: 'https',
+    853: 'domain-s',
+    3306: 'mysql',
+    5432: 'postgresql',
+    6379: 'redis',
+    8080: 'http-alt',
+  },
+  udp: {
+    53: 'domain',
+    67: 'bootps',
+    68: 'bootpc',
+    69: 'tftp',
+    123: 'ntp',
+    161: 'snmp',
+    443: 'https',
+    853: 'domain-s',
+    5353: 'mdns',
+  },
 };
 
 /** A parsed nc command line. */
@@ -105,7 +131,8 @@ export function printfBytes(text: string): Uint8Array {
 
 function portNumber(text: string): number | string {
   if (!/^[0-9]+$/.test(text)) {
-    for (const table of Object.values(SERVICES)) for (const [p, name] of Object.entries(table)) if (name === text) return Number(p);
+    for (const table of Object.values(SERVICES))
+      for (const [p, name] of Object.entries(table)) if (name === text) return Number(p);
     return `nc: port number invalid: ${text}`;
   }
   const n = Number(text);
@@ -116,10 +143,28 @@ function portNumber(text: string): number | string {
 
 /** Parses nc's arguments; errors come back as nc prints them (exit status 1). */
 export function parseNcArgs(args: readonly string[]): NcOptions | { error: string } {
-  const o: NcOptions = { listen: false, udp: false, verbose: false, scan: false, numeric: false, shutdown: false, crlf: false, ports: [] };
+  const o: NcOptions = {
+    listen: false,
+    udp: false,
+    verbose: false,
+    scan: false,
+    numeric: false,
+    shutdown: false,
+    crlf: false,
+    ports: [],
+  };
   const rest: string[] = [];
-  const flags: Record<string, keyof NcOptions> = { l: 'listen', u: 'udp', v: 'verbose', z: 'scan', n: 'numeric', N: 'shutdown', C: 'crlf' };
-  const seconds = (v: string, what: string): number | string => (/^[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : `nc: ${what} cannot be negative`);
+  const flags: Record<string, keyof NcOptions> = {
+    l: 'listen',
+    u: 'udp',
+    v: 'verbose',
+    z: 'scan',
+    n: 'numeric',
+    N: 'shutdown',
+    C: 'crlf',
+  };
+  const seconds = (v: string, what: string): number | string =>
+    /^[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : `nc: ${what} cannot be negative`;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--send') {
@@ -217,7 +262,8 @@ export function runNc(env: NcEnv, o: NcOptions, done: (r: NcResult) => void): ()
   /** The timers of a session: -w idle, -q after the data, podnet's default idle. */
   const sessionTimers = (close: () => void): { activity(): void; sent(): void } => {
     let idle: { cancel(): void } | undefined;
-    const idleNs = o.waitS !== undefined ? Math.round(o.waitS * SECOND) : o.quitS === undefined ? NC_IDLE_DEFAULT_NS : undefined;
+    const idleNs =
+      o.waitS !== undefined ? Math.round(o.waitS * SECOND) : o.quitS === undefined ? NC_IDLE_DEFAULT_NS : undefined;
     const activity = (): void => {
       idle?.cancel();
       if (idleNs !== undefined) idle = engine.timer(idleNs, close);
@@ -332,7 +378,10 @@ export function runNc(env: NcEnv, o: NcOptions, done: (r: NcResult) => void): ()
     const startedAt = engine.now;
     const noRoute = !env.tcp.node.isLocal(dst) && env.tcp.node.routes.lookup(dst) === undefined;
     const waitNs = o.waitS === undefined ? undefined : Math.round(o.waitS * SECOND);
-    const s = env.tcp.connect(dst, port, { ...(o.sourcePort === undefined ? {} : { srcPort: o.sourcePort }), ...(waitNs === undefined ? {} : { timeoutNs: waitNs }) });
+    const s = env.tcp.connect(dst, port, {
+      ...(o.sourcePort === undefined ? {} : { srcPort: o.sourcePort }),
+      ...(waitNs === undefined ? {} : { timeoutNs: waitNs }),
+    });
     let connected = false;
     s.on('connect', () => {
       connected = true;
@@ -346,7 +395,9 @@ export function runNc(env: NcEnv, o: NcOptions, done: (r: NcResult) => void): ()
     s.on('close', (reason) => {
       if (connected) return;
       const timedOut = reason === 'timeout' && waitNs !== undefined && engine.now - startedAt >= waitNs;
-      say(`nc: connect to ${host} port ${port} (tcp) ${timedOut ? 'timed out: Operation now in progress' : `failed: ${connectError(reason, noRoute)}`}`);
+      say(
+        `nc: connect to ${host} port ${port} (tcp) ${timedOut ? 'timed out: Operation now in progress' : `failed: ${connectError(reason, noRoute)}`}`,
+      );
       tryPort(k + 1);
     });
   };
@@ -375,5 +426,7 @@ export const ncCommand: Command = (ctx, args, done) => {
     done({ status: 1, stdout: `nc: podnet: node ${ctx.node.name} has no TCP stack` });
     return;
   }
-  runNc({ tcp, udp: ctx.udp, resolve: (n) => ctx.resolve(n) }, o, (r) => done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }));
+  runNc({ tcp, udp: ctx.udp, resolve: (n) => ctx.resolve(n) }, o, (r) =>
+    done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
+  );
 };

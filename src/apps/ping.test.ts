@@ -123,7 +123,13 @@ describe('formatPing (iputils output)', () => {
     // 9999 us >= 10000 - 5, so it takes the 1-decimal branch: (9999 + 50) / 1000 = 10, 49 / 100 = 0 -> "10.0"
     // (not "10.00"); 99950 us >= 100000 - 50 -> (99950 + 500) / 1000 = "100" (not "100.0");
     // 9994 us stays in the 2-decimal branch: (9994 + 5) / 1000 = 9, 999 / 10 = 99 -> "9.99"
-    assert.deepEqual(replyTimes([9_994 * US, 9_995 * US, 9_999 * US, 99_949 * US, 99_950 * US]), ['9.99', '10.0', '10.0', '99.9', '100']);
+    assert.deepEqual(replyTimes([9_994 * US, 9_995 * US, 9_999 * US, 99_949 * US, 99_950 * US]), [
+      '9.99',
+      '10.0',
+      '10.0',
+      '99.9',
+      '100',
+    ]);
   });
 
   it('truncates a reply time to whole microseconds as iputils measures it (45.6789 us prints 0.045)', () => {
@@ -214,24 +220,33 @@ describe('ping over two hops', () => {
   it('reports Time to live exceeded from the first router with -t 1', () => {
     const { engine, a } = twoHops(L1, L2);
     const r = runPing(a, engine, ip('10.0.2.2'), { ttl: 1, count: 2 });
-    assert.deepEqual(r.lines.map((l) => [l.kind, l.seq, l.from, l.error]), [
-      ['error', 1, ip('10.0.1.1'), 'Time to live exceeded'],
-      ['error', 2, ip('10.0.1.1'), 'Time to live exceeded'],
-    ]);
+    assert.deepEqual(
+      r.lines.map((l) => [l.kind, l.seq, l.from, l.error]),
+      [
+        ['error', 1, ip('10.0.1.1'), 'Time to live exceeded'],
+        ['error', 2, ip('10.0.1.1'), 'Time to live exceeded'],
+      ],
+    );
     assert.deepEqual([r.transmitted, r.received, r.errors], [2, 0, 2]);
   });
 
   it('reports Destination Net Unreachable when the router has no route', () => {
     const { engine, a } = twoHops(L1, L2);
     const r = runPing(a, engine, ip('192.0.2.1'), { count: 1 });
-    assert.deepEqual(r.lines.map((l) => [l.kind, l.from, l.error]), [['error', ip('10.0.1.1'), 'Destination Net Unreachable']]);
+    assert.deepEqual(
+      r.lines.map((l) => [l.kind, l.from, l.error]),
+      [['error', ip('10.0.1.1'), 'Destination Net Unreachable']],
+    );
   });
 
   it('reports the next-hop MTU when a DF ping is too big for the second link', () => {
     const { engine, a, r: router } = twoHops(L1, { ...L2, mtu: 1000 });
     router.dev('eth1')!.mtu = 1000;
     const r = runPing(a, engine, ip('10.0.2.2'), { size: 1400, count: 1 });
-    assert.deepEqual(r.lines.map((l) => [l.kind, l.from, l.error]), [['error', ip('10.0.1.1'), 'Frag needed and DF set (mtu = 1000)']]);
+    assert.deepEqual(
+      r.lines.map((l) => [l.kind, l.from, l.error]),
+      [['error', ip('10.0.1.1'), 'Frag needed and DF set (mtu = 1000)']],
+    );
   });
 
   it('counts lost replies as loss after the timeout when the far end is gone', () => {

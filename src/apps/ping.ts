@@ -45,7 +45,14 @@ export interface PingResult {
 }
 
 /** The default options. */
-export const DEFAULT_PING: PingOptions = { count: 3, interval: 1_000_000_000, size: 56, ttl: 64, timeout: 2_000_000_000, df: true };
+export const DEFAULT_PING: PingOptions = {
+  count: 3,
+  interval: 1_000_000_000,
+  size: 56,
+  ttl: 64,
+  timeout: 2_000_000_000,
+  df: true,
+};
 
 /**
  * Starts a ping from `node` to `dst`; `done` is called once the last reply arrived or the timeout after
@@ -90,7 +97,10 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
       if (qid !== ident || !sentAt.has(qseq)) return;
       sentAt.delete(qseq);
       r.errors++;
-      const text = m.kind === 'unreachable' && m.code === 4 ? `Frag needed and DF set (mtu = ${m.nextHopMtu})` : icmpTitle(m.type, m.code);
+      const text =
+        m.kind === 'unreachable' && m.code === 4
+          ? `Frag needed and DF set (mtu = ${m.nextHopMtu})`
+          : icmpTitle(m.type, m.code);
       r.lines.push({ seq: qseq, kind: 'error', from: ev.src, error: text });
       if (r.received + r.errors === o.count && r.transmitted === o.count) finish();
     }
@@ -107,7 +117,17 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
     if (err !== undefined) {
       sentAt.delete(seq);
       r.errors++;
-      r.lines.push({ seq, kind: 'send-failed', from: 0, error: err === 'no-route' ? 'connect: Network is unreachable' : err === 'policy' ? 'ping: sendmsg: Operation not permitted' : 'ping: local error: message too long' });
+      r.lines.push({
+        seq,
+        kind: 'send-failed',
+        from: 0,
+        error:
+          err === 'no-route'
+            ? 'connect: Network is unreachable'
+            : err === 'policy'
+              ? 'ping: sendmsg: Operation not permitted'
+              : 'ping: local error: message too long',
+      });
     }
     if (seq < o.count) node.engine.schedule(o.interval, () => sendOne(seq + 1));
     else deadline = node.engine.timer(o.timeout, finish);
@@ -118,7 +138,15 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
 function icmpTitle(type: number, code: number): string {
   // iputils wording
   if (type === 11) return 'Time to live exceeded';
-  if (type === 3) return ['Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable', 'Destination Port Unreachable'][code] ?? icmpName(type, code);
+  if (type === 3)
+    return (
+      [
+        'Destination Net Unreachable',
+        'Destination Host Unreachable',
+        'Destination Protocol Unreachable',
+        'Destination Port Unreachable',
+      ][code] ?? icmpName(type, code)
+    );
   return icmpName(type, code);
 }
 
@@ -127,14 +155,19 @@ export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
   const dst = formatIpv4(r.dst);
   const out = [`PING ${dst} (${dst}) ${size}(${size + 28}) bytes of data.`];
   for (const l of r.lines) {
-    if (l.kind === 'reply') out.push(`${l.bytes} bytes from ${formatIpv4(l.from)}: icmp_seq=${l.seq} ttl=${l.ttl} time=${fmtMs(l.rttNs!)} ms`);
+    if (l.kind === 'reply')
+      out.push(
+        `${l.bytes} bytes from ${formatIpv4(l.from)}: icmp_seq=${l.seq} ttl=${l.ttl} time=${fmtMs(l.rttNs!)} ms`,
+      );
     else if (l.kind === 'error') out.push(`From ${formatIpv4(l.from)} icmp_seq=${l.seq} ${l.error}`);
     else out.push(l.error!);
   }
   // iputils prints the loss with %g: 66.6667%, 25%
   const loss = r.transmitted === 0 ? 0 : Number((((r.transmitted - r.received) / r.transmitted) * 100).toPrecision(6));
   out.push('', `--- ${dst} ping statistics ---`);
-  out.push(`${r.transmitted} packets transmitted, ${r.received} received${r.errors ? `, +${r.errors} errors` : ''}, ${loss}% packet loss`);
+  out.push(
+    `${r.transmitted} packets transmitted, ${r.received} received${r.errors ? `, +${r.errors} errors` : ''}, ${loss}% packet loss`,
+  );
   if (r.rtts.length > 0) {
     // iputils (ping_common.c, finish): integer microseconds; tsum and tsum2 divided by n, mdev = llsqrt(tsum2 - tsum^2)
     const us = r.rtts.map((x) => BigInt(Math.floor(x / 1000)));

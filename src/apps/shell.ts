@@ -90,7 +90,13 @@ export class Shell {
       const nf = ctx.node.netfilter;
       const now = ctx.node.engine.now;
       const conns = nf === undefined ? [] : nf.conntrack.entries(now);
-      done({ status: 0, stdout: [...conns.map((c) => formatConn(c, now)), `conntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`].join('\n') });
+      done({
+        status: 0,
+        stdout: [
+          ...conns.map((c) => formatConn(c, now)),
+          `conntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`,
+        ].join('\n'),
+      });
     });
   }
 
@@ -99,7 +105,10 @@ export class Shell {
     const [name, ...args] = argv;
     const cmd = name === undefined ? undefined : this.commands.get(name);
     if (cmd === undefined) {
-      done({ status: 127, stdout: `bash: ${name ?? ''}: command not found (podnet knows: ${[...this.commands.keys()].sort().join(', ')})` });
+      done({
+        status: 127,
+        stdout: `bash: ${name ?? ''}: command not found (podnet knows: ${[...this.commands.keys()].sort().join(', ')})`,
+      });
       return;
     }
     cmd(ctx, args, done);
@@ -107,7 +116,11 @@ export class Shell {
 }
 
 /** Reads `-x VALUE` style options; returns the positional words or an error text. */
-function options(args: string[], withValue: string, flags: string): { opts: Map<string, string>; rest: string[] } | string {
+function options(
+  args: string[],
+  withValue: string,
+  flags: string,
+): { opts: Map<string, string>; rest: string[] } | string {
   const opts = new Map<string, string>();
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -133,7 +146,10 @@ const pingCommand: Command = (ctx, args, done) => {
   const usage = 'Usage: ping [-c count] [-i interval] [-s packetsize] [-t ttl] [-W timeout] [-M do|dont] destination';
   const p = options(args, 'cistWM', 'n');
   if (typeof p === 'string' || p.rest.length !== 1) {
-    done({ status: 2, stdout: `ping: ${typeof p === 'string' ? p : 'usage error: Destination address required'}\n${usage}` });
+    done({
+      status: 2,
+      stdout: `ping: ${typeof p === 'string' ? p : 'usage error: Destination address required'}\n${usage}`,
+    });
     return;
   }
   const o: Partial<PingOptions> = {};
@@ -158,11 +174,14 @@ const pingCommand: Command = (ctx, args, done) => {
     done({ status: 2, stdout: `ping: ${p.rest[0]}: Name or service not known` });
     return;
   }
-  ping(ctx.node, dst, o, (r) => done({ status: r.received > 0 ? 0 : 1, stdout: formatPing(r, o.size ?? DEFAULT_PING.size) }));
+  ping(ctx.node, dst, o, (r) =>
+    done({ status: r.received > 0 ? 0 : 1, stdout: formatPing(r, o.size ?? DEFAULT_PING.size) }),
+  );
 };
 
 const tracerouteCommand: Command = (ctx, args, done) => {
-  const usage = 'Usage: traceroute [ -n ] [ -m max_ttl ] [ -q nqueries ] [ -w waittime ] [ -p port ] host [ packetlen ]';
+  const usage =
+    'Usage: traceroute [ -n ] [ -m max_ttl ] [ -q nqueries ] [ -w waittime ] [ -p port ] host [ packetlen ]';
   const p = options(args, 'mqwp', 'nI4');
   if (typeof p === 'string' || p.rest.length < 1 || p.rest.length > 2) {
     done({ status: 2, stdout: typeof p === 'string' ? `${p}\n${usage}` : usage });
@@ -185,10 +204,15 @@ const tracerouteCommand: Command = (ctx, args, done) => {
   if (len !== undefined) o.packetLen = len;
   const dst = ctx.resolve(p.rest[0]!);
   if (dst === undefined) {
-    done({ status: 2, stdout: `${p.rest[0]}: Name or service not known\nCannot handle "host" cmdline arg \`${p.rest[0]}' on position 1 (argc 1)` });
+    done({
+      status: 2,
+      stdout: `${p.rest[0]}: Name or service not known\nCannot handle "host" cmdline arg \`${p.rest[0]}' on position 1 (argc 1)`,
+    });
     return;
   }
-  traceroute(ctx.node, ctx.udp, dst, o, (r) => done({ status: 0, stdout: formatTraceroute(r, { ...DEFAULT_TRACEROUTE, ...o }, p.opts.has('n')) }));
+  traceroute(ctx.node, ctx.udp, dst, o, (r) =>
+    done({ status: 0, stdout: formatTraceroute(r, { ...DEFAULT_TRACEROUTE, ...o }, p.opts.has('n')) }),
+  );
 };
 
 const ipCommand: Command = (ctx, args, done) => {
@@ -209,8 +233,14 @@ const ipCommand: Command = (ctx, args, done) => {
 /** dig over the node's UDP (and TCP, for +tcp and truncated answers), with the node's resolv.conf. */
 const digCommand: Command = (ctx, args, done) => {
   const { tcp, resolvConf } = ctx;
-  const env: DigEnv = { udp: ctx.udp, ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}), ...(resolvConf !== undefined ? { resolvConf } : {}) };
-  dig(env, args, (r) => done({ status: r.exitCode, stdout: r.stdout + (r.stderr !== '' ? (r.stdout !== '' ? '\n' : '') + r.stderr : '') }));
+  const env: DigEnv = {
+    udp: ctx.udp,
+    ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
+    ...(resolvConf !== undefined ? { resolvConf } : {}),
+  };
+  dig(env, args, (r) =>
+    done({ status: r.exitCode, stdout: r.stdout + (r.stderr !== '' ? (r.stdout !== '' ? '\n' : '') + r.stderr : '') }),
+  );
 };
 
 const bridgeCommand: Command = (ctx, args, done) => {

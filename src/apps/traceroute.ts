@@ -22,7 +22,13 @@ export interface TracerouteOptions {
 }
 
 /** traceroute's defaults. */
-export const DEFAULT_TRACEROUTE: TracerouteOptions = { maxHops: 30, queries: 3, wait: 5_000_000_000, port: 33434, packetLen: 60 };
+export const DEFAULT_TRACEROUTE: TracerouteOptions = {
+  maxHops: 30,
+  queries: 3,
+  wait: 5_000_000_000,
+  port: 33434,
+  packetLen: 60,
+};
 
 /** One probe's answer. */
 export interface Probe {
@@ -46,7 +52,13 @@ export interface TracerouteResult {
 }
 
 /** Runs traceroute from `node` (with its UDP stack) to `dst`; `done` gets the result. */
-export function traceroute(node: IpNode, udp: UdpStack, dst: Ipv4, options: Partial<TracerouteOptions>, done: (r: TracerouteResult) => void): void {
+export function traceroute(
+  node: IpNode,
+  udp: UdpStack,
+  dst: Ipv4,
+  options: Partial<TracerouteOptions>,
+  done: (r: TracerouteResult) => void,
+): void {
   const o = { ...DEFAULT_TRACEROUTE, ...options };
   const r: TracerouteResult = { dst, hops: [], reached: false };
   const srcPort = udp.bind(0, () => {});
@@ -66,11 +78,28 @@ export function traceroute(node: IpNode, udp: UdpStack, dst: Ipv4, options: Part
     if (qSport !== srcPort || qDport !== pending.port) return;
     let note = '';
     if (m.type === ICMP_DEST_UNREACH) {
-      note = m.code === 3 ? '' : m.code === 1 ? '!H' : m.code === 0 ? '!N' : m.code === 2 ? '!P' : m.code === 4 ? `!F-${m.nextHopMtu}` : m.code === 13 ? '!X' : `!<${m.code}>`;
+      note =
+        m.code === 3
+          ? ''
+          : m.code === 1
+            ? '!H'
+            : m.code === 0
+              ? '!N'
+              : m.code === 2
+                ? '!P'
+                : m.code === 4
+                  ? `!F-${m.nextHopMtu}`
+                  : m.code === 13
+                    ? '!X'
+                    : `!<${m.code}>`;
     } else if (m.type !== ICMP_TIME_EXCEEDED) return;
     const p = pending;
     pending = undefined;
-    p.resolve({ from: ev.src, rttNs: ev.time - p.sent, note: m.type === ICMP_DEST_UNREACH && m.code === 3 ? '' : note });
+    p.resolve({
+      from: ev.src,
+      rttNs: ev.time - p.sent,
+      note: m.type === ICMP_DEST_UNREACH && m.code === 3 ? '' : note,
+    });
     if (m.type === ICMP_DEST_UNREACH) lastWasFinal = true;
   });
   let lastWasFinal = false;
@@ -141,7 +170,8 @@ export function formatTraceroute(r: TracerouteResult, o: Partial<TracerouteOptio
         line += ' *';
         continue;
       }
-      if (p.from !== last) line += numeric ? ` ${formatIpv4(p.from)}` : ` ${formatIpv4(p.from)} (${formatIpv4(p.from)})`;
+      if (p.from !== last)
+        line += numeric ? ` ${formatIpv4(p.from)}` : ` ${formatIpv4(p.from)} (${formatIpv4(p.from)})`;
       last = p.from;
       line += `  ${((p.rttNs ?? 0) / 1e6).toFixed(3)} ms${p.note ? ` ${p.note}` : ''}`;
     }

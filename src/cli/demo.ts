@@ -38,7 +38,8 @@ export interface DemoOutput {
 function load(file: string) {
   const text = readFileSync(file, 'utf8');
   const r = loadCluster([{ file, text }]);
-  if (!r.ok) throw new DemoInputError([...r.errors.map(formatSpecError), ...r.notHandled.map((n) => n.message)].join('\n'));
+  if (!r.ok)
+    throw new DemoInputError([...r.errors.map(formatSpecError), ...r.notHandled.map((n) => n.message)].join('\n'));
   return r.cluster;
 }
 
@@ -50,7 +51,8 @@ function pickPair(c: ClusterRuntime): [ClusterPod, ClusterPod] | undefined {
   const pods = [...c.pods.values()].filter((p) => !p.hostNetwork);
   const from = pods.find((p) => p.name === 'client') ?? pods[0];
   if (from === undefined) return undefined;
-  const to = pods.find((p) => p.node !== from.node && p.namespace === 'default') ?? pods.find((p) => p.node !== from.node);
+  const to =
+    pods.find((p) => p.node !== from.node && p.namespace === 'default') ?? pods.find((p) => p.node !== from.node);
   return to === undefined ? undefined : [from, to];
 }
 
@@ -68,23 +70,40 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
   const c = await buildCluster(loaded.plan, o.backend !== undefined ? { backend: o.backend } : {});
   const out: string[] = [];
   const spec = loaded.plan.cluster;
-  out.push(`podnet demo: cluster "${spec.name}" from ${o.file}: ${c.nodes.size} nodes, Flannel ${c.backend}, pods in ${formatCidr(spec.clusterCIDR)}, services in ${formatCidr(spec.serviceCIDR)}`);
+  out.push(
+    `podnet demo: cluster "${spec.name}" from ${o.file}: ${c.nodes.size} nodes, Flannel ${c.backend}, pods in ${formatCidr(spec.clusterCIDR)}, services in ${formatCidr(spec.serviceCIDR)}`,
+  );
   for (const w of loaded.notHandled) out.push(`warning: ${w.message}`);
   out.push('');
   out.push(
     renderTable(
       ['NODE', 'ADDRESS', 'FLANNEL LEASE', 'BACKEND', 'POD MTU'],
-      [...c.nodes.values()].map((n) => [n.name, formatCidr({ addr: n.ip, len: loaded.plan.nodes.find((p) => p.name === n.name)!.address.len }), formatCidr(n.flanneld.lease.subnet), c.backend, String(n.flanneld.backend.mtu)]),
+      [...c.nodes.values()].map((n) => [
+        n.name,
+        formatCidr({ addr: n.ip, len: loaded.plan.nodes.find((p) => p.name === n.name)!.address.len }),
+        formatCidr(n.flanneld.lease.subnet),
+        c.backend,
+        String(n.flanneld.backend.mtu),
+      ]),
     ),
   );
   out.push('');
-  out.push(renderTable(['POD', 'NODE', 'IP'], [...c.pods.values()].map((p) => [p.id, p.node, formatIpv4(p.ip) + (p.hostNetwork ? ' (host)' : '')])));
+  out.push(
+    renderTable(
+      ['POD', 'NODE', 'IP'],
+      [...c.pods.values()].map((p) => [p.id, p.node, formatIpv4(p.ip) + (p.hostNetwork ? ' (host)' : '')]),
+    ),
+  );
   for (const f of c.failedPods) out.push(`pod ${f.id} on ${f.node} failed to start: ${f.error}`);
   for (const n of c.nodes.values()) {
     out.push('', `${n.name}$ ip route`, ipRoute(n.stack));
-    const neigh = ipNeigh(n.stack).split('\n').filter((l) => l.includes('PERMANENT'));
+    const neigh = ipNeigh(n.stack)
+      .split('\n')
+      .filter((l) => l.includes('PERMANENT'));
     if (neigh.length > 0) out.push(`${n.name}$ ip neigh | grep PERMANENT`, ...neigh);
-    const fdb = bridgeFdb(n.stack).split('\n').filter((l) => l.includes('flannel'));
+    const fdb = bridgeFdb(n.stack)
+      .split('\n')
+      .filter((l) => l.includes('flannel'));
     if (fdb.length > 0) out.push(`${n.name}$ bridge fdb show dev flannel.1`, ...fdb);
     for (const e of n.flanneld.errors) out.push(`flanneld on ${n.name}: ${e}`);
   }
@@ -100,14 +119,39 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
   const r = pingOnce(c, from, to);
   c.network.tracer = undefined;
   out.push('');
-  out.push(`ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`);
+  out.push(
+    `ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`,
+  );
   out.push('');
   out.push(formatHopTable(rec.events, { explain: o.explain }));
   out.push('');
   const ok = r !== undefined && r.received === 1;
   const frames = rec.events.filter((e) => e.kind === 'frame').length;
-  out.push(ok ? `reply received: ${frames} frames on the wire` : `NO reply: ${frames} frames on the wire; drops: ${rec.events.filter((e) => e.kind === 'drop').map((e) => (e.kind === 'drop' ? `${e.device}: ${e.reason}` : '')).join(', ') || 'none'}`);
-  const json = o.json ? { cluster: spec.name, backend: c.backend, nodes: [...c.nodes.values()].map((n) => ({ name: n.name, ip: formatIpv4(n.ip), lease: formatCidr(n.flanneld.lease.subnet), mtu: n.flanneld.backend.mtu })), pods: [...c.pods.values()].map((p) => ({ id: p.id, node: p.node, ip: formatIpv4(p.ip) })), ping: { from: from.id, to: to.id, received: ok }, events: rec.events } : undefined;
+  out.push(
+    ok
+      ? `reply received: ${frames} frames on the wire`
+      : `NO reply: ${frames} frames on the wire; drops: ${
+          rec.events
+            .filter((e) => e.kind === 'drop')
+            .map((e) => (e.kind === 'drop' ? `${e.device}: ${e.reason}` : ''))
+            .join(', ') || 'none'
+        }`,
+  );
+  const json = o.json
+    ? {
+        cluster: spec.name,
+        backend: c.backend,
+        nodes: [...c.nodes.values()].map((n) => ({
+          name: n.name,
+          ip: formatIpv4(n.ip),
+          lease: formatCidr(n.flanneld.lease.subnet),
+          mtu: n.flanneld.backend.mtu,
+        })),
+        pods: [...c.pods.values()].map((p) => ({ id: p.id, node: p.node, ip: formatIpv4(p.ip) })),
+        ping: { from: from.id, to: to.id, received: ok },
+        events: rec.events,
+      }
+    : undefined;
   return { status: ok ? 0 : 1, text: out.join('\n'), captures, json };
 }
 
@@ -132,24 +176,50 @@ async function compare(plan: Parameters<typeof buildCluster>[0], o: DemoOptions)
       for (const e of rec.events) {
         if (e.kind === 'frame' && e.device === from.node && e.outPort === up.name && wire === 0) {
           const inner = e.frame.inner ?? e.frame;
-          if (e.frame.protocol.startsWith('ICMP echo request') || inner.protocol === 'ICMP echo request') wire = e.frame.length;
+          if (e.frame.protocol.startsWith('ICMP echo request') || inner.protocol === 'ICMP echo request')
+            wire = e.frame.length;
         }
       }
     }
     if (!ok) status = 1;
     const n = [...c.nodes.values()][0]!;
     const routes = n.stack.routes.routes().filter((r) => r.proto === 'flannel').length;
-    const neigh = ipNeigh(n.stack).split('\n').filter((l) => l.includes('PERMANENT')).length;
-    const fdb = bridgeFdb(n.stack).split('\n').filter((l) => l.includes('flannel')).length;
-    const row = { backend, pingOk: ok, bytesOnWire: wire, podMtu: n.flanneld.backend.mtu, routesPerNode: routes, permanentNeighboursPerNode: neigh, fdbEntriesPerNode: fdb };
+    const neigh = ipNeigh(n.stack)
+      .split('\n')
+      .filter((l) => l.includes('PERMANENT')).length;
+    const fdb = bridgeFdb(n.stack)
+      .split('\n')
+      .filter((l) => l.includes('flannel')).length;
+    const row = {
+      backend,
+      pingOk: ok,
+      bytesOnWire: wire,
+      podMtu: n.flanneld.backend.mtu,
+      routesPerNode: routes,
+      permanentNeighboursPerNode: neigh,
+      fdbEntriesPerNode: fdb,
+    };
     data.push(row);
-    rows.push([backend, ok ? 'yes' : 'NO', String(wire), String(row.podMtu), String(routes), String(neigh), String(fdb), backend === 'host-gw' ? 'yes' : 'no', backend === 'udp' ? 'yes (flanneld)' : 'no']);
+    rows.push([
+      backend,
+      ok ? 'yes' : 'NO',
+      String(wire),
+      String(row.podMtu),
+      String(routes),
+      String(neigh),
+      String(fdb),
+      backend === 'host-gw' ? 'yes' : 'no',
+      backend === 'udp' ? 'yes (flanneld)' : 'no',
+    ]);
   }
   const text = [
     `podnet demo --compare: Flannel's three backends on the same ${plan.nodes.length}-node cluster (${o.file})`,
     'bytes on the wire: the frame carrying one 64-byte ping (84 bytes of IP) between the nodes; per node: what flanneld programmed',
     '',
-    renderTable(['BACKEND', 'PING', 'BYTES ON WIRE', 'POD MTU', 'ROUTES', 'PERM. NEIGH', 'FDB', 'NEEDS L2', 'USER-SPACE HOP'], rows),
+    renderTable(
+      ['BACKEND', 'PING', 'BYTES ON WIRE', 'POD MTU', 'ROUTES', 'PERM. NEIGH', 'FDB', 'NEEDS L2', 'USER-SPACE HOP'],
+      rows,
+    ),
   ].join('\n');
   return { status, text, captures: [], json: o.json ? data : undefined };
 }

@@ -59,8 +59,32 @@ interface Flags {
   rest: string[];
 }
 
-const VALUE_FLAGS = new Set(['--pcap', '--seed', '--from', '--to', '--sport', '--dport', '--backend', '--file', '--nodes', '--pods-per-node', '--pairs']);
-const BOOL_FLAGS = new Set(['--verbose', '--json', '--icmp', '--no-explain', '--after-steps', '--help', '-h', '--version', '--fresh', '--compare', '--no-pcap']);
+const VALUE_FLAGS = new Set([
+  '--pcap',
+  '--seed',
+  '--from',
+  '--to',
+  '--sport',
+  '--dport',
+  '--backend',
+  '--file',
+  '--nodes',
+  '--pods-per-node',
+  '--pairs',
+]);
+const BOOL_FLAGS = new Set([
+  '--verbose',
+  '--json',
+  '--icmp',
+  '--no-explain',
+  '--after-steps',
+  '--help',
+  '-h',
+  '--version',
+  '--fresh',
+  '--compare',
+  '--no-pcap',
+]);
 
 function parseFlags(args: string[]): Flags {
   const f: Flags = { positional: [], values: new Map(), bools: new Set(), rest: [] };
@@ -86,7 +110,8 @@ function parseFlags(args: string[]): Flags {
 function intFlag(f: Flags, name: string, min: number, max: number): number | undefined {
   const v = f.values.get(name);
   if (v === undefined) return undefined;
-  if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
@@ -133,10 +158,30 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
   const pcapDir = f.values.get('--pcap');
   let caps: LinkCapture[] = [];
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
-  const res = runLab(spec, { ...(seed !== undefined ? { seed } : {}), prepare: (lab) => (caps = pcapDir ? captureLinks(lab.network) : []) });
+  const res = runLab(spec, {
+    ...(seed !== undefined ? { seed } : {}),
+    prepare: (lab) => (caps = pcapDir ? captureLinks(lab.network) : []),
+  });
   const files = pcapDir ? writePcaps(pcapDir, caps) : [];
   if (f.bools.has('--json')) {
-    out(JSON.stringify({ lab: spec.name, ok: res.ok, steps: res.steps.map((s) => ({ name: s.name, ok: s.ok, failures: s.failures, output: s.output, ...(f.bools.has('--verbose') ? { events: s.events } : {}) })), pcaps: files }, null, 2));
+    out(
+      JSON.stringify(
+        {
+          lab: spec.name,
+          ok: res.ok,
+          steps: res.steps.map((s) => ({
+            name: s.name,
+            ok: s.ok,
+            failures: s.failures,
+            output: s.output,
+            ...(f.bools.has('--verbose') ? { events: s.events } : {}),
+          })),
+          pcaps: files,
+        },
+        null,
+        2,
+      ),
+    );
     return res.ok ? 0 : 1;
   }
   out(`lab ${spec.name}${spec.description ? `: ${spec.description.trim()}` : ''}`);
@@ -156,7 +201,8 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
 
 function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): number {
   const file = fileOverride ?? f.positional[1];
-  if (file === undefined || f.positional.length > (fileOverride ? 1 : 2)) throw new UsageError('trace takes one lab file');
+  if (file === undefined || f.positional.length > (fileOverride ? 1 : 2))
+    throw new UsageError('trace takes one lab file');
   const from = f.values.get('--from');
   const to = f.values.get('--to');
   if (from === undefined || to === undefined) throw new UsageError('trace needs --from NODE and --to NODE|IP');
@@ -176,7 +222,13 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   if (!r.ok) throw new UsageError(r.error);
   const files = pcapDir ? writePcaps(pcapDir, r.captures) : [];
   if (f.bools.has('--json')) {
-    out(JSON.stringify({ lab: spec.name, from, to, delivered: r.delivered, replied: r.replied, events: r.events, pcaps: files }, null, 2));
+    out(
+      JSON.stringify(
+        { lab: spec.name, from, to, delivered: r.delivered, replied: r.replied, events: r.events, pcaps: files },
+        null,
+        2,
+      ),
+    );
     return r.delivered ? 0 : 1;
   }
   out(r.title);
@@ -190,13 +242,18 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
 
 async function cmdExec(f: Flags, out: (s: string) => void): Promise<number> {
   const [, file, node] = f.positional;
-  if (file === undefined || node === undefined || f.positional.length > 3) throw new UsageError('exec takes a lab or cluster file and a node or pod name');
-  if (f.rest.length === 0) throw new UsageError('exec needs a command after --, e.g. podnet exec lab.yaml A -- ping -c 2 E');
+  if (file === undefined || node === undefined || f.positional.length > 3)
+    throw new UsageError('exec takes a lab or cluster file and a node or pod name');
+  if (f.rest.length === 0)
+    throw new UsageError('exec needs a command after --, e.g. podnet exec lab.yaml A -- ping -c 2 E');
   if (isClusterFile(file)) return execInCluster(f, file, node, out);
   const spec = loadLab(file);
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
   const lab = buildLab(spec, seed);
-  if (!lab.ipNodes.has(node)) throw new UsageError(`${file} has no host or router named ${JSON.stringify(node)} (has: ${[...lab.ipNodes.keys()].join(', ')})`);
+  if (!lab.ipNodes.has(node))
+    throw new UsageError(
+      `${file} has no host or router named ${JSON.stringify(node)} (has: ${[...lab.ipNodes.keys()].join(', ')})`,
+    );
   if (!f.bools.has('--fresh')) for (const s of spec.steps) runStep(lab, s);
   let result: { status: number; stdout: string } | undefined;
   execCommand(lab, node, f.rest, (r) => (result = r));
@@ -231,9 +288,16 @@ async function execInCluster(f: Flags, file: string, target: string, out: (s: st
     return n === undefined ? undefined : { ip: n.ip, stack: n.stack, udp: n.udp, tcp: n.tcp };
   };
   const where = byName(target);
-  if (where === undefined) throw new UsageError(`${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')})`);
+  if (where === undefined)
+    throw new UsageError(
+      `${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')})`,
+    );
   let result: { status: number; stdout: string } | undefined;
-  shellRun({ node: where.stack, udp: where.udp, resolve: literalOr((n) => byName(n)?.ip), tcp: where.tcp }, f.rest, (r) => (result = r));
+  shellRun(
+    { node: where.stack, udp: where.udp, resolve: literalOr((n) => byName(n)?.ip), tcp: where.tcp },
+    f.rest,
+    (r) => (result = r),
+  );
   c.engine.runUntilIdle(600_000_000_000);
   if (result === undefined) {
     out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
@@ -246,7 +310,8 @@ async function execInCluster(f: Flags, file: string, target: string, out: (s: st
 function backendFlag(f: Flags): BackendType | undefined {
   const b = f.values.get('--backend');
   if (b === undefined) return undefined;
-  if (b !== 'vxlan' && b !== 'host-gw' && b !== 'udp') throw new UsageError(`--backend must be vxlan, host-gw or udp, got ${JSON.stringify(b)}`);
+  if (b !== 'vxlan' && b !== 'host-gw' && b !== 'udp')
+    throw new UsageError(`--backend must be vxlan, host-gw or udp, got ${JSON.stringify(b)}`);
   return b;
 }
 
@@ -255,39 +320,69 @@ async function cmdDemo(f: Flags, out: (s: string) => void): Promise<number> {
   const file = f.values.get('--file') ?? join(examplesDir(), 'cluster-demo.yaml');
   if (!existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
   const backend = backendFlag(f);
-  if (f.bools.has('--no-pcap') && f.values.has('--pcap')) throw new UsageError('--pcap and --no-pcap exclude each other');
+  if (f.bools.has('--no-pcap') && f.values.has('--pcap'))
+    throw new UsageError('--pcap and --no-pcap exclude each other');
   // the demo writes its pcaps unless told not to (the issue's "writes pcaps"); --compare has none
-  const dir = f.bools.has('--no-pcap') || f.bools.has('--compare') ? undefined : (f.values.get('--pcap') ?? 'podnet-demo-pcap');
-  const r = await runDemo({ file, ...(backend !== undefined ? { backend } : {}), compare: f.bools.has('--compare'), pcap: dir !== undefined, json: f.bools.has('--json'), explain: !f.bools.has('--no-explain') });
+  const dir =
+    f.bools.has('--no-pcap') || f.bools.has('--compare') ? undefined : (f.values.get('--pcap') ?? 'podnet-demo-pcap');
+  const r = await runDemo({
+    file,
+    ...(backend !== undefined ? { backend } : {}),
+    compare: f.bools.has('--compare'),
+    pcap: dir !== undefined,
+    json: f.bools.has('--json'),
+    explain: !f.bools.has('--no-explain'),
+  });
   const files = dir !== undefined && r.captures.length > 0 ? writePcaps(dir, r.captures) : [];
   if (f.bools.has('--json')) out(JSON.stringify({ ...(r.json as object), pcaps: files }, null, 2));
   else {
     out(r.text);
-    if (files.length > 0) out(`pcaps: ${files.length} files in ${dir} (one per link; open the node uplinks to see the VXLAN headers)`);
+    if (files.length > 0)
+      out(`pcaps: ${files.length} files in ${dir} (one per link; open the node uplinks to see the VXLAN headers)`);
   }
   return r.status;
 }
 
 async function cmdBench(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  if (f.positional[1] !== 'cluster' || f.positional.length > 2) throw new UsageError('bench takes one workload: cluster');
+  if (f.positional[1] !== 'cluster' || f.positional.length > 2)
+    throw new UsageError('bench takes one workload: cluster');
   const nodes = intFlag(f, '--nodes', 2, 30000);
   const ppn = intFlag(f, '--pods-per-node', 1, 250);
-  if (nodes === undefined || ppn === undefined) throw new UsageError('bench cluster needs --nodes N and --pods-per-node M');
+  if (nodes === undefined || ppn === undefined)
+    throw new UsageError('bench cluster needs --nodes N and --pods-per-node M');
   const pairs = intFlag(f, '--pairs', 0, 100000) ?? 100;
   const backend = backendFlag(f);
   const t0 = performance.now();
-  const progress = (phase: string, done: number, total: number): void => err(`  ${phase} ${done}/${total} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  const r = await runScale(nodes, ppn, pairs, { ...(backend !== undefined ? { backend } : {}), ...(f.bools.has('--json') ? {} : { progress }) });
+  const progress = (phase: string, done: number, total: number): void =>
+    err(`  ${phase} ${done}/${total} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const r = await runScale(nodes, ppn, pairs, {
+    ...(backend !== undefined ? { backend } : {}),
+    ...(f.bools.has('--json') ? {} : { progress }),
+  });
   const wallSeconds = +((performance.now() - t0) / 1000).toFixed(3);
   const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-  const line = { nodes: r.nodes, pods: r.pods, pairsChecked: r.pairsChecked, pairsReachable: r.pairsReachable, wallSeconds, peakRssBytes };
+  const line = {
+    nodes: r.nodes,
+    pods: r.pods,
+    pairsChecked: r.pairsChecked,
+    pairsReachable: r.pairsReachable,
+    wallSeconds,
+    peakRssBytes,
+  };
   if (f.bools.has('--json')) out(JSON.stringify(line));
-  else out(`${r.nodes} nodes, ${r.pods} pods built${r.failedPods ? ` (${r.failedPods} pods failed to start)` : ''}; ${r.pairsReachable}/${r.pairsChecked} sampled pod pairs reachable; ${wallSeconds} s, peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  else
+    out(
+      `${r.nodes} nodes, ${r.pods} pods built${r.failedPods ? ` (${r.failedPods} pods failed to start)` : ''}; ${r.pairsReachable}/${r.pairsChecked} sampled pod pairs reachable; ${wallSeconds} s, peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
   return r.pairsReachable === r.pairsChecked && r.failedPods === 0 ? 0 : 1;
 }
 
 /** Runs the CLI with `argv` (without node and script), printing through `out`/`err`. Returns the exit code. */
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+  err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+): Promise<number> {
   try {
     const f = parseFlags(argv);
     const cmd = f.positional[0];
@@ -334,4 +429,3 @@ function indent(s: string): string {
     .map((l) => '  ' + l)
     .join('\n');
 }
-

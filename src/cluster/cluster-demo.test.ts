@@ -10,7 +10,9 @@ import { formatCidr, formatIpv4 } from '../wire/addr.js';
 
 /** The repository's examples/ (this file runs from dist/src/cluster/). */
 const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples');
-const clusterExamples = readdirSync(EXAMPLES).filter((f) => f.startsWith('cluster-') && f.endsWith('.yaml')).sort();
+const clusterExamples = readdirSync(EXAMPLES)
+  .filter((f) => f.startsWith('cluster-') && f.endsWith('.yaml'))
+  .sort();
 
 function loadExample(name: string) {
   const r = loadCluster([{ file: `examples/${name}`, text: readFileSync(join(EXAMPLES, name), 'utf8') }]);
@@ -33,22 +35,34 @@ for (const name of clusterExamples) {
 
 test('cluster-demo: two k3s nodes, four web replicas two per node, a Service in front of them, a client pod', () => {
   const { plan } = loadExample('cluster-demo.yaml');
-  assert.deepEqual(plan.nodes.map((n) => [n.name, n.role, formatCidr(n.address)]), [
-    ['server', 'server', '192.168.56.11/24'],
-    ['agent', 'agent', '192.168.56.12/24'],
-  ]);
+  assert.deepEqual(
+    plan.nodes.map((n) => [n.name, n.role, formatCidr(n.address)]),
+    [
+      ['server', 'server', '192.168.56.11/24'],
+      ['agent', 'agent', '192.168.56.12/24'],
+    ],
+  );
   assert.equal(plan.cluster.flannel.backend, 'vxlan');
   assert.equal(formatCidr(plan.cluster.clusterCIDR), '10.42.0.0/16');
   assert.equal(formatIpv4(plan.cluster.clusterDNS), '10.43.0.10');
   const web = plan.pods.filter((p) => p.owner?.deployment === 'web');
   assert.equal(web.length, 4);
-  assert.deepEqual(['server', 'agent'].map((n) => web.filter((p) => p.node === n).length), [2, 2]);
+  assert.deepEqual(
+    ['server', 'agent'].map((n) => web.filter((p) => p.node === n).length),
+    [2, 2],
+  );
   const client = plan.pods.find((p) => p.name === 'client')!;
   assert.ok(client.node !== undefined);
   const svc = plan.services.find((s) => s.name === 'web')!;
   assert.equal(svc.type, 'ClusterIP');
   assert.equal(svc.ports[0]!.port, 80);
-  assert.deepEqual(svc.ports[0]!.endpoints.map((e) => e.port), [80, 80, 80, 80]);
+  assert.deepEqual(
+    svc.ports[0]!.endpoints.map((e) => e.port),
+    [80, 80, 80, 80],
+  );
   assert.deepEqual(svc.ports[0]!.endpoints.map((e) => e.pod).sort(), web.map((p) => p.name).sort());
-  assert.ok(plan.services.some((s) => s.name === 'kube-dns' && s.ports[0]!.endpoints.length === 1), 'CoreDNS is running');
+  assert.ok(
+    plan.services.some((s) => s.name === 'kube-dns' && s.ports[0]!.endpoints.length === 1),
+    'CoreDNS is running',
+  );
 });

@@ -57,10 +57,27 @@ export interface NetConfIssue {
 }
 
 /** Result of parseNetConf: the config, or the errors; warnings (things flannel ignores silently) either way. */
-export type NetConfResult = { ok: true; conf: FlannelNetConf; warnings: NetConfIssue[] } | { ok: false; errors: NetConfIssue[]; warnings: NetConfIssue[] };
+export type NetConfResult =
+  | { ok: true; conf: FlannelNetConf; warnings: NetConfIssue[] }
+  | { ok: false; errors: NetConfIssue[]; warnings: NetConfIssue[] };
 
 /** The keys of Flannel's Config; encoding/json ignores any other key. */
-const CONFIG_KEYS = ['EnableIPv4', 'EnableIPv6', 'EnableNFTables', 'Network', 'IPv6Network', 'Networks', 'IPv6Networks', 'SubnetMin', 'SubnetMax', 'IPv6SubnetMin', 'IPv6SubnetMax', 'SubnetLen', 'IPv6SubnetLen', 'Backend'];
+const CONFIG_KEYS = [
+  'EnableIPv4',
+  'EnableIPv6',
+  'EnableNFTables',
+  'Network',
+  'IPv6Network',
+  'Networks',
+  'IPv6Networks',
+  'SubnetMin',
+  'SubnetMax',
+  'IPv6SubnetMin',
+  'IPv6SubnetMax',
+  'SubnetLen',
+  'IPv6SubnetLen',
+  'Backend',
+];
 
 /** Backends Flannel has that podnet does not emulate yet. */
 const OTHER_BACKENDS = ['wireguard', 'ipip', 'ipsec', 'extension', 'alloc', 'tencent-vpc', 'ali-vpc', 'aws-vpc', 'gce'];
@@ -86,16 +103,23 @@ export interface NetworkConfigInput {
  * CheckNetworkConfig for IPv4: the first rule broken, with Flannel's message, or SubnetLen/Min/Max with
  * defaults. A SubnetMin or SubnetMax of 0.0.0.0 counts as not given, as in Flannel.
  */
-export function checkNetworkConfig(input: NetworkConfigInput): { ok: true; subnetLen: number; subnetMin: Ipv4; subnetMax: Ipv4 } | { ok: false; error: NetConfIssue } {
+export function checkNetworkConfig(
+  input: NetworkConfigInput,
+): { ok: true; subnetLen: number; subnetMin: Ipv4; subnetMax: Ipv4 } | { ok: false; error: NetConfIssue } {
   const { network } = input;
-  const fail = (key: string, message: string): { ok: false; error: NetConfIssue } => ({ ok: false, error: { key, message } });
-  if (network.addr === 0 && network.len === 0) return fail('Network', 'please define a correct Network parameter in the flannel config');
+  const fail = (key: string, message: string): { ok: false; error: NetConfIssue } => ({
+    ok: false,
+    error: { key, message },
+  });
+  if (network.addr === 0 && network.len === 0)
+    return fail('Network', 'please define a correct Network parameter in the flannel config');
   let subnetLen = input.subnetLen ?? 0;
   if (subnetLen > 0) {
     // SubnetLen needs room for a tunnel and a bridge device on each host.
     if (subnetLen > 30) return fail('SubnetLen', 'SubnetLen must be less than /31');
     // The first subnet is not used, so the Network must hold more than two.
-    if (subnetLen < network.len + 2) return fail('SubnetLen', 'network must be able to accommodate at least four subnets');
+    if (subnetLen < network.len + 2)
+      return fail('SubnetLen', 'network must be able to accommodate at least four subnets');
   } else {
     const d = defaultSubnetLen(network.len);
     if (d === undefined) return fail('Network', 'network is too small. Minimum useful network prefix is /28');
@@ -103,7 +127,7 @@ export function checkNetworkConfig(input: NetworkConfigInput): { ok: true; subne
   }
   const size = 2 ** (32 - subnetLen);
   const base = (network.addr & prefixMask(network.len)) >>> 0;
-  const inNetwork = (ip: Ipv4): boolean => ((ip & prefixMask(network.len)) >>> 0) === base;
+  const inNetwork = (ip: Ipv4): boolean => (ip & prefixMask(network.len)) >>> 0 === base;
   let subnetMin = input.subnetMin ?? 0;
   // Flannel skips the first subnet: its .0 would be the Network's own address.
   if (subnetMin === 0) subnetMin = base + size;
@@ -112,8 +136,10 @@ export function checkNetworkConfig(input: NetworkConfigInput): { ok: true; subne
   if (subnetMax === 0) subnetMax = base + 2 ** (32 - network.len) - size;
   else if (!inNetwork(subnetMax)) return fail('SubnetMax', 'SubnetMax is not in the range of the Network');
   const mask = prefixMask(subnetLen);
-  if (((subnetMin & mask) >>> 0) !== subnetMin) return fail('SubnetMin', `SubnetMin is not on a SubnetLen boundary: ${formatIpv4(subnetMin)}`);
-  if (((subnetMax & mask) >>> 0) !== subnetMax) return fail('SubnetMax', `SubnetMax is not on a SubnetLen boundary: ${formatIpv4(subnetMax)}`);
+  if ((subnetMin & mask) >>> 0 !== subnetMin)
+    return fail('SubnetMin', `SubnetMin is not on a SubnetLen boundary: ${formatIpv4(subnetMin)}`);
+  if ((subnetMax & mask) >>> 0 !== subnetMax)
+    return fail('SubnetMax', `SubnetMax is not on a SubnetLen boundary: ${formatIpv4(subnetMax)}`);
   return { ok: true, subnetLen, subnetMin, subnetMax };
 }
 
@@ -128,10 +154,19 @@ function field(obj: Record<string, unknown>, name: string): unknown {
   return found === null ? undefined : found;
 }
 
-function unknownKeys(obj: Record<string, unknown>, known: readonly string[], where: string, warnings: NetConfIssue[]): void {
+function unknownKeys(
+  obj: Record<string, unknown>,
+  known: readonly string[],
+  where: string,
+  warnings: NetConfIssue[],
+): void {
   const lower = known.map((k) => k.toLowerCase());
   for (const k of Object.keys(obj)) {
-    if (!lower.includes(k.toLowerCase())) warnings.push({ key: where === '' ? k : `${where}.${k}`, message: `flannel ignores unknown key ${JSON.stringify(k)} (known: ${known.join(', ')})` });
+    if (!lower.includes(k.toLowerCase()))
+      warnings.push({
+        key: where === '' ? k : `${where}.${k}`,
+        message: `flannel ignores unknown key ${JSON.stringify(k)} (known: ${known.join(', ')})`,
+      });
   }
 }
 
@@ -156,10 +191,18 @@ export function parseNetConf(text: string): NetConfResult {
   } catch (e) {
     return { ok: false, errors: [{ key: '', message: `not valid JSON: ${(e as Error).message}` }], warnings };
   }
-  if (!isPlainObject(raw)) return { ok: false, errors: [{ key: '', message: `json: cannot unmarshal ${jsonKind(raw)} into Go value of type subnet.Config` }], warnings };
+  if (!isPlainObject(raw))
+    return {
+      ok: false,
+      errors: [{ key: '', message: `json: cannot unmarshal ${jsonKind(raw)} into Go value of type subnet.Config` }],
+      warnings,
+    };
   unknownKeys(raw, CONFIG_KEYS, '', warnings);
   const typeError = (key: string, v: unknown, goType: string): void => {
-    errors.push({ key, message: `json: cannot unmarshal ${jsonKind(v)} into Go struct field Config.${key} of type ${goType}` });
+    errors.push({
+      key,
+      message: `json: cannot unmarshal ${jsonKind(v)} into Go struct field Config.${key} of type ${goType}`,
+    });
   };
   const bool = (key: string, dflt: boolean): boolean => {
     const v = field(raw as Record<string, unknown>, key);
@@ -185,7 +228,8 @@ export function parseNetConf(text: string): NetConfResult {
     const v = field(raw as Record<string, unknown>, key);
     if (v === undefined) return undefined;
     const ip = typeof v === 'string' || typeof v === 'number' ? parseIpv4(String(v)) : undefined;
-    if (ip === undefined) errors.push({ key, message: `${JSON.stringify(v)} is not an IPv4 address (Invalid IP address format)` });
+    if (ip === undefined)
+      errors.push({ key, message: `${JSON.stringify(v)} is not an IPv4 address (Invalid IP address format)` });
     return ip;
   };
   const enableIPv4 = bool('EnableIPv4', true);
@@ -193,17 +237,28 @@ export function parseNetConf(text: string): NetConfResult {
   const enableNFTables = bool('EnableNFTables', false);
   if (!enableIPv4) errors.push({ key: 'EnableIPv4', message: 'podnet emulates IPv4 only: EnableIPv4 must stay true' });
   if (enableIPv6) errors.push({ key: 'EnableIPv6', message: 'podnet emulates IPv4 only: EnableIPv6 is not supported' });
-  if (field(raw, 'Networks') !== undefined) errors.push({ key: 'Networks', message: 'podnet supports a single Network (the MultiClusterCIDR "Networks" list is not supported)' });
+  if (field(raw, 'Networks') !== undefined)
+    errors.push({
+      key: 'Networks',
+      message: 'podnet supports a single Network (the MultiClusterCIDR "Networks" list is not supported)',
+    });
   let network: Ipv4Prefix | undefined = { addr: 0, len: 0 };
   const netRaw = field(raw, 'Network');
   if (netRaw !== undefined) {
     const p = typeof netRaw === 'string' || typeof netRaw === 'number' ? parseCidr(String(netRaw)) : undefined;
     if (p === undefined) {
-      errors.push({ key: 'Network', message: `invalid CIDR address: ${typeof netRaw === 'string' ? netRaw : JSON.stringify(netRaw)}` });
+      errors.push({
+        key: 'Network',
+        message: `invalid CIDR address: ${typeof netRaw === 'string' ? netRaw : JSON.stringify(netRaw)}`,
+      });
       network = undefined;
     } else {
       network = { addr: (p.addr & prefixMask(p.len)) >>> 0, len: p.len };
-      if (network.addr !== p.addr) warnings.push({ key: 'Network', message: `host bits are set: flannel uses ${formatIpv4(network.addr)}/${network.len}` });
+      if (network.addr !== p.addr)
+        warnings.push({
+          key: 'Network',
+          message: `host bits are set: flannel uses ${formatIpv4(network.addr)}/${network.len}`,
+        });
     }
   }
   const subnetLen = uint('SubnetLen');
@@ -218,9 +273,23 @@ export function parseNetConf(text: string): NetConfResult {
   const checked = checkNetworkConfig(input);
   if (!checked.ok) return { ok: false, errors: [checked.error], warnings };
   if (checked.subnetMin > checked.subnetMax) {
-    warnings.push({ key: 'SubnetMin', message: `SubnetMin ${formatIpv4(checked.subnetMin)} is above SubnetMax ${formatIpv4(checked.subnetMax)}: no subnet can be leased ("out of subnets")` });
+    warnings.push({
+      key: 'SubnetMin',
+      message: `SubnetMin ${formatIpv4(checked.subnetMin)} is above SubnetMax ${formatIpv4(checked.subnetMax)}: no subnet can be leased ("out of subnets")`,
+    });
   }
-  return { ok: true, conf: { network, subnetLen: checked.subnetLen, subnetMin: checked.subnetMin, subnetMax: checked.subnetMax, enableNFTables, backend }, warnings };
+  return {
+    ok: true,
+    conf: {
+      network,
+      subnetLen: checked.subnetLen,
+      subnetMin: checked.subnetMin,
+      subnetMax: checked.subnetMax,
+      enableNFTables,
+      backend,
+    },
+    warnings,
+  };
 }
 
 function parseBackend(v: unknown, errors: NetConfIssue[], warnings: NetConfIssue[]): FlannelBackend | undefined {
@@ -229,12 +298,18 @@ function parseBackend(v: unknown, errors: NetConfIssue[], warnings: NetConfIssue
   // json.RawMessage "null", and decodes to an empty Type.)
   if (v === undefined) return { type: 'udp', port: FLANNEL_UDP_DEFAULT_PORT };
   if (!isPlainObject(v)) {
-    errors.push({ key: 'Backend', message: `error decoding Backend property of config: json: cannot unmarshal ${jsonKind(v)} into Go value of type struct { Type string }` });
+    errors.push({
+      key: 'Backend',
+      message: `error decoding Backend property of config: json: cannot unmarshal ${jsonKind(v)} into Go value of type struct { Type string }`,
+    });
     return undefined;
   }
   const typeRaw = field(v, 'Type');
   if (typeRaw !== undefined && typeof typeRaw !== 'string') {
-    errors.push({ key: 'Backend.Type', message: `error decoding Backend property of config: json: cannot unmarshal ${jsonKind(typeRaw)} into Go struct field .Type of type string` });
+    errors.push({
+      key: 'Backend.Type',
+      message: `error decoding Backend property of config: json: cannot unmarshal ${jsonKind(typeRaw)} into Go struct field .Type of type string`,
+    });
     return undefined;
   }
   const type = typeRaw ?? '';
@@ -242,27 +317,46 @@ function parseBackend(v: unknown, errors: NetConfIssue[], warnings: NetConfIssue
     const x = field(v, key);
     if (x === undefined) return dflt;
     if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
-      errors.push({ key: `Backend.${key}`, message: `json: cannot unmarshal ${jsonKind(x)} into Go struct field .${key} of type int` });
+      errors.push({
+        key: `Backend.${key}`,
+        message: `json: cannot unmarshal ${jsonKind(x)} into Go struct field .${key} of type int`,
+      });
       return dflt;
     }
-    if (x < min || x > max) errors.push({ key: `Backend.${key}`, message: `${key} ${x} is out of range: must be between ${min} and ${max}` });
+    if (x < min || x > max)
+      errors.push({ key: `Backend.${key}`, message: `${key} ${x} is out of range: must be between ${min} and ${max}` });
     return x;
   };
   const bool = (key: string): boolean => {
     const x = field(v, key);
     if (x === undefined) return false;
     if (typeof x !== 'boolean') {
-      errors.push({ key: `Backend.${key}`, message: `json: cannot unmarshal ${jsonKind(x)} into Go struct field .${key} of type bool` });
+      errors.push({
+        key: `Backend.${key}`,
+        message: `json: cannot unmarshal ${jsonKind(x)} into Go struct field .${key} of type bool`,
+      });
       return false;
     }
     return x;
   };
   switch (type) {
     case 'vxlan': {
-      unknownKeys(v, ['Type', 'VNI', 'Port', 'MTU', 'GBP', 'Learning', 'DirectRouting', 'MacPrefix'], 'Backend', warnings);
+      unknownKeys(
+        v,
+        ['Type', 'VNI', 'Port', 'MTU', 'GBP', 'Learning', 'DirectRouting', 'MacPrefix'],
+        'Backend',
+        warnings,
+      );
       const vni = int('VNI', FLANNEL_VXLAN_DEFAULT_VNI, 0, 0xff_ffff);
       const port = int('Port', 0, 0, 65535);
-      const b: FlannelBackend = { type: 'vxlan', vni, port: port === 0 ? FLANNEL_VXLAN_DEFAULT_PORT : port, directRouting: bool('DirectRouting'), gbp: bool('GBP'), learning: bool('Learning') };
+      const b: FlannelBackend = {
+        type: 'vxlan',
+        vni,
+        port: port === 0 ? FLANNEL_VXLAN_DEFAULT_PORT : port,
+        directRouting: bool('DirectRouting'),
+        gbp: bool('GBP'),
+        learning: bool('Learning'),
+      };
       const mtu = field(v, 'MTU');
       if (mtu !== undefined) {
         const m = int('MTU', 0, 0, 65535);
@@ -278,8 +372,16 @@ function parseBackend(v: unknown, errors: NetConfIssue[], warnings: NetConfIssue
       unknownKeys(v, ['Type', 'Port'], 'Backend', warnings);
       return { type: 'udp', port: int('Port', FLANNEL_UDP_DEFAULT_PORT, 1, 65535) };
     default:
-      if (OTHER_BACKENDS.includes(type)) errors.push({ key: 'Backend.Type', message: `backend type ${JSON.stringify(type)} is not emulated by podnet yet (vxlan, host-gw, udp are)` });
-      else errors.push({ key: 'Backend.Type', message: `unknown backend type: ${type === '' ? '""' : type} (flannel's backends: vxlan, host-gw, udp, ${OTHER_BACKENDS.join(', ')})` });
+      if (OTHER_BACKENDS.includes(type))
+        errors.push({
+          key: 'Backend.Type',
+          message: `backend type ${JSON.stringify(type)} is not emulated by podnet yet (vxlan, host-gw, udp are)`,
+        });
+      else
+        errors.push({
+          key: 'Backend.Type',
+          message: `unknown backend type: ${type === '' ? '""' : type} (flannel's backends: vxlan, host-gw, udp, ${OTHER_BACKENDS.join(', ')})`,
+        });
       return undefined;
   }
 }
@@ -288,7 +390,14 @@ function parseBackend(v: unknown, errors: NetConfIssue[], warnings: NetConfIssue
 export function defaultBackend(type: FlannelBackendType): FlannelBackend {
   switch (type) {
     case 'vxlan':
-      return { type, vni: FLANNEL_VXLAN_DEFAULT_VNI, port: FLANNEL_VXLAN_DEFAULT_PORT, directRouting: false, gbp: false, learning: false };
+      return {
+        type,
+        vni: FLANNEL_VXLAN_DEFAULT_VNI,
+        port: FLANNEL_VXLAN_DEFAULT_PORT,
+        directRouting: false,
+        gbp: false,
+        learning: false,
+      };
     case 'host-gw':
       return { type };
     case 'udp':

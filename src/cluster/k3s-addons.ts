@@ -32,7 +32,12 @@ function clusterIpDefaults() {
 export function kubernetesService(clusterIP: Ipv4): Service {
   return {
     kind: 'Service',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' }, annotations: {} },
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { component: 'apiserver', provider: 'kubernetes' },
+      annotations: {},
+    },
     spec: {
       clusterIP,
       ports: [{ name: 'https', protocol: 'TCP', port: 443, targetPort: APISERVER_PORT }],
@@ -47,7 +52,12 @@ export function coreDnsDeployment(): Deployment {
   const labels = { 'k8s-app': 'kube-dns' };
   return {
     kind: 'Deployment',
-    metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' }, annotations: {} },
+    metadata: {
+      name: 'coredns',
+      namespace: 'kube-system',
+      labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' },
+      annotations: {},
+    },
     replicas: 1,
     selector: { matchLabels: labels, matchExpressions: [] },
     template: {

@@ -2,7 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../sim/prng.js';
-import { fnv1a32, generateName, K8S_ALPHANUMS, objectPrng, podTemplateHash, randString, safeEncodeString } from './k8s-names.js';
+import {
+  fnv1a32,
+  generateName,
+  K8S_ALPHANUMS,
+  objectPrng,
+  podTemplateHash,
+  randString,
+  safeEncodeString,
+} from './k8s-names.js';
 
 test('rand.String uses only the 27-letter alphabet, every letter of it, at the asked length', () => {
   const prng = new Prng(1);

@@ -15,7 +15,14 @@ import { ClusterIpAllocator, NodePortAllocator } from './service-alloc.js';
 import { problemAt, type FieldPath, type Problem } from './source-ref.js';
 
 /** ClusterIPs, NodePorts and endpoints. Written addresses and ports are reserved before any is allocated. */
-export function planServices(cluster: ClusterSpec, svcs: Service[], pods: PlannedPod[], isBuiltin: (o: K8sObject) => boolean, errors: Problem[], warnings: Problem[]): PlannedService[] {
+export function planServices(
+  cluster: ClusterSpec,
+  svcs: Service[],
+  pods: PlannedPod[],
+  isBuiltin: (o: K8sObject) => boolean,
+  errors: Problem[],
+  warnings: Problem[],
+): PlannedService[] {
   const ips = new ClusterIpAllocator(cluster.serviceCIDR);
   const ports = new NodePortAllocator(cluster.nodePortRange);
   const clusterIPs = new Map<Service, Ipv4>();
@@ -27,7 +34,8 @@ export function planServices(cluster: ClusterSpec, svcs: Service[], pods: Planne
     const ip = s.spec.clusterIP;
     if (typeof ip !== 'number') continue;
     const err = ips.take(ip);
-    if (err !== undefined) errors.push(problemAt(s.origin, ['spec', 'clusterIP'], `${ips.describe(err)}${clashWith(ip, clusterIPs)}`));
+    if (err !== undefined)
+      errors.push(problemAt(s.origin, ['spec', 'clusterIP'], `${ips.describe(err)}${clashWith(ip, clusterIPs)}`));
     else clusterIPs.set(s, ip);
   }
   // Written nodePorts: a port number may repeat within one Service only for different protocols.
@@ -39,7 +47,14 @@ export function planServices(cluster: ClusterSpec, svcs: Service[], pods: Planne
       if (p.nodePort === undefined) return;
       const protos = own.get(p.nodePort);
       if (protos !== undefined) {
-        if (protos.includes(p.protocol)) errors.push(problemAt(s.origin, ['spec', 'ports', i, 'nodePort'], `nodePort ${p.nodePort}/${p.protocol} is used twice in this Service`));
+        if (protos.includes(p.protocol))
+          errors.push(
+            problemAt(
+              s.origin,
+              ['spec', 'ports', i, 'nodePort'],
+              `nodePort ${p.nodePort}/${p.protocol} is used twice in this Service`,
+            ),
+          );
         protos.push(p.protocol);
         return;
       }
@@ -59,10 +74,14 @@ export function planServices(cluster: ClusterSpec, svcs: Service[], pods: Planne
     const prng: Prng = objectPrng(cluster.seed, `Service/${s.metadata.namespace}/${s.metadata.name}`);
     if (s.spec.clusterIP === undefined && s.spec.type !== 'ExternalName') {
       const ip = ips.next(prng);
-      if (ip === undefined) errors.push(problemAt(s.origin, ['metadata', 'name'], `no clusterIP left in ${formatCidr(cluster.serviceCIDR)}`));
+      if (ip === undefined)
+        errors.push(
+          problemAt(s.origin, ['metadata', 'name'], `no clusterIP left in ${formatCidr(cluster.serviceCIDR)}`),
+        );
       else clusterIPs.set(s, ip);
     }
-    const wantsNodePorts = s.spec.type === 'NodePort' || (s.spec.type === 'LoadBalancer' && s.spec.allocateLoadBalancerNodePorts);
+    const wantsNodePorts =
+      s.spec.type === 'NodePort' || (s.spec.type === 'LoadBalancer' && s.spec.allocateLoadBalancerNodePorts);
     if (wantsNodePorts) {
       const list = nodePorts.get(s)!;
       // Ports of one Service with the same port number (DNS on UDP and TCP) share one nodePort, as the API server allocates them.
@@ -78,16 +97,34 @@ export function planServices(cluster: ClusterSpec, svcs: Service[], pods: Planne
           return;
         }
         const np = ports.next(prng);
-        if (np === undefined) errors.push(problemAt(s.origin, ['spec', 'ports', i], `no nodePort left in ${cluster.nodePortRange.min}-${cluster.nodePortRange.max}`));
+        if (np === undefined)
+          errors.push(
+            problemAt(
+              s.origin,
+              ['spec', 'ports', i],
+              `no nodePort left in ${cluster.nodePortRange.min}-${cluster.nodePortRange.max}`,
+            ),
+          );
         else {
           list[i] = np;
           byPort.set(p.port, np);
         }
       });
     }
-    if (s.spec.type === 'LoadBalancer' && s.spec.externalTrafficPolicy === 'Local' && s.spec.healthCheckNodePort === undefined) {
+    if (
+      s.spec.type === 'LoadBalancer' &&
+      s.spec.externalTrafficPolicy === 'Local' &&
+      s.spec.healthCheckNodePort === undefined
+    ) {
       const np = ports.next(prng);
-      if (np === undefined) errors.push(problemAt(s.origin, ['spec', 'externalTrafficPolicy'], `no nodePort left for healthCheckNodePort in ${cluster.nodePortRange.min}-${cluster.nodePortRange.max}`));
+      if (np === undefined)
+        errors.push(
+          problemAt(
+            s.origin,
+            ['spec', 'externalTrafficPolicy'],
+            `no nodePort left for healthCheckNodePort in ${cluster.nodePortRange.min}-${cluster.nodePortRange.max}`,
+          ),
+        );
       else healthPorts.set(s, np);
     }
   }
@@ -123,7 +160,9 @@ export function planServices(cluster: ClusterSpec, svcs: Service[], pods: Planne
     if (hc !== undefined) planned.healthCheckNodePort = hc;
     if (builtin && s.metadata.name === 'kubernetes' && s.metadata.namespace === 'default') {
       // The API server runs on every server, on the host: its endpoints are the servers' addresses.
-      for (const n of cluster.nodes) if (n.role === 'server') planned.ports[0]!.endpoints.push({ node: n.name, port: APISERVER_PORT, hostNetwork: true });
+      for (const n of cluster.nodes)
+        if (n.role === 'server')
+          planned.ports[0]!.endpoints.push({ node: n.name, port: APISERVER_PORT, hostNetwork: true });
     } else if (s.spec.selector !== undefined && s.spec.type !== 'ExternalName') {
       fillEndpoints(s, planned, pods, warnings);
     }
@@ -138,11 +177,23 @@ function fillEndpoints(s: Service, planned: PlannedService, pods: PlannedPod[], 
   const ready = selected.filter((p) => p.node !== undefined);
   if (selected.length === 0) {
     const sel = formatSelector({ matchLabels: selector, matchExpressions: [] });
-    warnings.push(problemAt(s.origin, ['spec', 'selector'], `selector ${sel === '' ? '{}' : sel} matches no pod in namespace ${JSON.stringify(s.metadata.namespace)}: the service has no endpoints`));
+    warnings.push(
+      problemAt(
+        s.origin,
+        ['spec', 'selector'],
+        `selector ${sel === '' ? '{}' : sel} matches no pod in namespace ${JSON.stringify(s.metadata.namespace)}: the service has no endpoints`,
+      ),
+    );
     return;
   }
   if (ready.length === 0) {
-    warnings.push(problemAt(s.origin, ['spec', 'selector'], `every pod the selector matches is Pending: the service has no endpoints`));
+    warnings.push(
+      problemAt(
+        s.origin,
+        ['spec', 'selector'],
+        `every pod the selector matches is Pending: the service has no endpoints`,
+      ),
+    );
     return;
   }
   planned.ports.forEach((port, i) => {
@@ -153,7 +204,13 @@ function fillEndpoints(s: Service, planned: PlannedService, pods: PlannedPod[], 
       else port.endpoints.push({ pod: pod.name, node: pod.node!, port: target, hostNetwork: pod.spec.hostNetwork });
     }
     if (missing.length > 0) {
-      warnings.push(problemAt(s.origin, ['spec', 'ports', i, 'targetPort'], `no container port named ${JSON.stringify(port.targetPort)} (${port.protocol}) in pod${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${missing.length > 1 ? 'they get' : 'it gets'} no endpoint for this port`));
+      warnings.push(
+        problemAt(
+          s.origin,
+          ['spec', 'ports', i, 'targetPort'],
+          `no container port named ${JSON.stringify(port.targetPort)} (${port.protocol}) in pod${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${missing.length > 1 ? 'they get' : 'it gets'} no endpoint for this port`,
+        ),
+      );
     }
   });
 }
@@ -162,7 +219,10 @@ function fillEndpoints(s: Service, planned: PlannedService, pods: PlannedPod[], 
  * The port a pod serves a service port on: a number as it is (whether or not a container declares it,
  * as in Kubernetes), a name through the pod's container ports of the same protocol (podutil.FindPort).
  */
-export function resolveTargetPort(port: Pick<ServicePort, 'targetPort' | 'protocol'>, spec: PodSpec): number | undefined {
+export function resolveTargetPort(
+  port: Pick<ServicePort, 'targetPort' | 'protocol'>,
+  spec: PodSpec,
+): number | undefined {
   if (typeof port.targetPort === 'number') return port.targetPort;
   for (const c of spec.containers) {
     for (const cp of c.ports) if (cp.name === port.targetPort && cp.protocol === port.protocol) return cp.containerPort;
@@ -175,15 +235,30 @@ export function checkIngressBackends(ing: Ingress, services: PlannedService[], w
     if (!('service' in b)) return;
     const svc = services.find((s) => s.namespace === ing.metadata.namespace && s.name === b.service.name);
     if (svc === undefined) {
-      warnings.push(problemAt(ing.origin, [...path, 'service', 'name'], `service ${JSON.stringify(b.service.name)} not found in namespace ${JSON.stringify(ing.metadata.namespace)}: requests routed here get 404 or 503`));
+      warnings.push(
+        problemAt(
+          ing.origin,
+          [...path, 'service', 'name'],
+          `service ${JSON.stringify(b.service.name)} not found in namespace ${JSON.stringify(ing.metadata.namespace)}: requests routed here get 404 or 503`,
+        ),
+      );
       return;
     }
     const p = b.service.port;
     const found = 'number' in p ? svc.ports.some((x) => x.port === p.number) : svc.ports.some((x) => x.name === p.name);
-    if (!found) warnings.push(problemAt(ing.origin, [...path, 'service', 'port'], `service ${JSON.stringify(svc.name)} has no port ${'number' in p ? p.number : JSON.stringify(p.name)}`));
+    if (!found)
+      warnings.push(
+        problemAt(
+          ing.origin,
+          [...path, 'service', 'port'],
+          `service ${JSON.stringify(svc.name)} has no port ${'number' in p ? p.number : JSON.stringify(p.name)}`,
+        ),
+      );
   };
   if (ing.spec.defaultBackend !== undefined) check(ing.spec.defaultBackend, ['spec', 'defaultBackend']);
-  ing.spec.rules.forEach((r, i) => r.paths.forEach((p, j) => check(p.backend, ['spec', 'rules', i, 'http', 'paths', j, 'backend'])));
+  ing.spec.rules.forEach((r, i) =>
+    r.paths.forEach((p, j) => check(p.backend, ['spec', 'rules', i, 'http', 'paths', j, 'backend'])),
+  );
 }
 
 function clashWith(ip: Ipv4, taken: Map<Service, Ipv4>): string {

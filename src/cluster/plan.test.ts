@@ -65,17 +65,23 @@ function deployment(name: string, replicas: number, extraSpec: string[] = [], la
 }
 
 function service(name: string, spec: string[]): string {
-  return ['apiVersion: v1', 'kind: Service', `metadata: { name: ${name} }`, 'spec:', ...spec.map((l) => `  ${l}`)].join('\n');
+  return ['apiVersion: v1', 'kind: Service', `metadata: { name: ${name} }`, 'spec:', ...spec.map((l) => `  ${l}`)].join(
+    '\n',
+  );
 }
 
 const svc = (p: ClusterPlan, name: string): PlannedService => p.services.find((s) => s.name === name)!;
-const perNode = (p: ClusterPlan): Record<string, number> => Object.fromEntries(p.nodes.map((n) => [n.name, n.pods.length]));
+const perNode = (p: ClusterPlan): Record<string, number> =>
+  Object.fromEntries(p.nodes.map((n) => [n.name, n.pods.length]));
 
 test('a Deployment of 7 replicas spreads over 3 nodes: fewest pods first, ties by node name', () => {
   const p = plan(deployment('web', 7));
   const web = p.pods.filter((x) => x.owner?.deployment === 'web');
   assert.equal(web.length, 7);
-  assert.deepEqual(web.map((x) => x.node), ['n1', 'n2', 'n3', 'n1', 'n2', 'n3', 'n1']);
+  assert.deepEqual(
+    web.map((x) => x.node),
+    ['n1', 'n2', 'n3', 'n1', 'n2', 'n3', 'n1'],
+  );
   assert.deepEqual(perNode(p), { n1: 3, n2: 2, n3: 2 });
 });
 
@@ -91,31 +97,69 @@ test('replica names look like Kubernetes names and depend only on the seed and t
     assert.equal(pod.owner!.name, `web-${hash}`);
   }
   assert.equal(new Set(names).size, 3);
-  assert.deepEqual(plan(deployment('web', 3)).pods.map((x) => x.name), names, 'same seed, same names');
-  assert.notDeepEqual(plan(deployment('web', 3), { seed: 2 }).pods.map((x) => x.name), names, 'another seed, other names');
+  assert.deepEqual(
+    plan(deployment('web', 3)).pods.map((x) => x.name),
+    names,
+    'same seed, same names',
+  );
+  assert.notDeepEqual(
+    plan(deployment('web', 3), { seed: 2 }).pods.map((x) => x.name),
+    names,
+    'another seed, other names',
+  );
   // Adding another Deployment before it does not rename its pods.
   const both = plan(`${deployment('api', 2)}\n---\n${deployment('web', 3)}`);
-  assert.deepEqual(both.pods.filter((x) => x.owner?.deployment === 'web').map((x) => x.name), names);
+  assert.deepEqual(
+    both.pods.filter((x) => x.owner?.deployment === 'web').map((x) => x.name),
+    names,
+  );
 });
 
 test('nodeName pins a pod; nodeSelector limits the nodes; what fits nowhere stays Pending with a located warning', () => {
   const app = [
     deployment('db', 2, ['nodeSelector: { disktype: ssd }']),
     '---',
-    ['apiVersion: v1', 'kind: Pod', 'metadata: { name: pinned }', 'spec:', '  nodeName: n3', '  containers: [{ name: c, image: busybox }]'].join('\n'),
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: pinned }',
+      'spec:',
+      '  nodeName: n3',
+      '  containers: [{ name: c, image: busybox }]',
+    ].join('\n'),
     '---',
-    ['apiVersion: v1', 'kind: Pod', 'metadata: { name: lost }', 'spec:', '  nodeName: n9', '  containers: [{ name: c, image: busybox }]'].join('\n'),
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: lost }',
+      'spec:',
+      '  nodeName: n9',
+      '  containers: [{ name: c, image: busybox }]',
+    ].join('\n'),
     '---',
-    ['apiVersion: v1', 'kind: Pod', 'metadata: { name: picky }', 'spec:', '  nodeSelector: { disktype: nvme }', '  containers: [{ name: c, image: busybox }]'].join('\n'),
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: picky }',
+      'spec:',
+      '  nodeSelector: { disktype: nvme }',
+      '  containers: [{ name: c, image: busybox }]',
+    ].join('\n'),
   ].join('\n');
   const loaded = load(app);
   const p = loaded.plan;
-  assert.deepEqual(p.pods.filter((x) => x.owner?.deployment === 'db').map((x) => x.node), ['n2', 'n2']);
+  assert.deepEqual(
+    p.pods.filter((x) => x.owner?.deployment === 'db').map((x) => x.node),
+    ['n2', 'n2'],
+  );
   assert.equal(p.pods.find((x) => x.name === 'pinned')!.node, 'n3');
   const lost = p.pods.find((x) => x.name === 'lost')!;
   assert.equal(lost.node, undefined);
   assert.equal(lost.pendingReason, 'node "n9" not found');
-  assert.equal(p.pods.find((x) => x.name === 'picky')!.pendingReason, "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.");
+  assert.equal(
+    p.pods.find((x) => x.name === 'picky')!.pendingReason,
+    "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+  );
   assert.deepEqual(loaded.warnings.map(formatSpecError), [
     'app.yaml:24:13: spec.nodeName: pod default/lost stays Pending: node "n9" not found',
     "app.yaml:31:17: spec.nodeSelector: pod default/picky stays Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
@@ -126,8 +170,14 @@ test('nodeName pins a pod; nodeSelector limits the nodes; what fits nowhere stay
 test('host ports: two pods wanting the same host port never share a node', () => {
   const p = plan(deployment('edge', 4, ['hostNetwork: true']));
   const edge = p.pods.filter((x) => x.owner?.deployment === 'edge');
-  assert.deepEqual(edge.map((x) => x.node), ['n1', 'n2', 'n3', undefined]);
-  assert.equal(edge[3]!.pendingReason, "0/3 nodes are available: 3 node(s) didn't have free ports for the requested pod ports.");
+  assert.deepEqual(
+    edge.map((x) => x.node),
+    ['n1', 'n2', 'n3', undefined],
+  );
+  assert.equal(
+    edge[3]!.pendingReason,
+    "0/3 nodes are available: 3 node(s) didn't have free ports for the requested pod ports.",
+  );
 });
 
 test('clusterIPs: kubernetes gets .1, kube-dns the cluster DNS address, written ones are kept, the rest come from the dynamic band', () => {
@@ -160,10 +210,22 @@ test('clusterIPs: kubernetes gets .1, kube-dns the cluster DNS address, written 
   assert.equal(svc(p, 'ext').clusterIP, undefined);
   assert.equal(svc(p, 'ext').externalName, 'db.example.com');
   // Deterministic: the same input gives the same addresses.
-  assert.equal(plan(app, { coredns: true }).services.map((s) => s.clusterIP).join(), p.services.map((s) => s.clusterIP).join());
+  assert.equal(
+    plan(app, { coredns: true })
+      .services.map((s) => s.clusterIP)
+      .join(),
+    p.services.map((s) => s.clusterIP).join(),
+  );
   // The kubernetes Service's endpoints are the servers' API servers.
   assert.deepEqual(svc(p, 'kubernetes').ports[0]!.endpoints, [{ node: 'n1', port: 6443, hostNetwork: true }]);
-  assert.deepEqual(svc(p, 'kube-dns').ports.map((x) => [x.name, x.protocol, x.endpoints.length]), [['dns', 'UDP', 1], ['dns-tcp', 'TCP', 1], ['metrics', 'TCP', 1]]);
+  assert.deepEqual(
+    svc(p, 'kube-dns').ports.map((x) => [x.name, x.protocol, x.endpoints.length]),
+    [
+      ['dns', 'UDP', 1],
+      ['dns-tcp', 'TCP', 1],
+      ['metrics', 'TCP', 1],
+    ],
+  );
 });
 
 test('written clusterIPs outside the range or already taken are errors at the field, as the API server reports them', () => {
@@ -180,12 +242,24 @@ test('written clusterIPs outside the range or already taken are errors at the fi
     'app.yaml:19:14: spec.clusterIP: provided IP is already allocated (by Service default/kubernetes)',
   ]);
   // With CoreDNS disabled the DNS address is free for a Service of one's own.
-  assert.equal(formatIpv4(svc(plan(service('mydns', ['clusterIP: 10.43.0.10', 'ports: [{ port: 53, protocol: UDP }]'])), 'mydns').clusterIP!), '10.43.0.10');
+  assert.equal(
+    formatIpv4(
+      svc(plan(service('mydns', ['clusterIP: 10.43.0.10', 'ports: [{ port: 53, protocol: UDP }]'])), 'mydns')
+        .clusterIP!,
+    ),
+    '10.43.0.10',
+  );
 });
 
 test('NodePorts: allocated from 30086-32767 when absent, written ones kept and checked, shared by one port number over two protocols', () => {
   const app = [
-    service('np', ['type: NodePort', 'ports:', '  - { name: dns, port: 53, protocol: UDP }', '  - { name: dns-tcp, port: 53, protocol: TCP }', '  - { name: web, port: 80, nodePort: 30080 }']),
+    service('np', [
+      'type: NodePort',
+      'ports:',
+      '  - { name: dns, port: 53, protocol: UDP }',
+      '  - { name: dns-tcp, port: 53, protocol: TCP }',
+      '  - { name: web, port: 80, nodePort: 30080 }',
+    ]),
     '---',
     service('lb', ['type: LoadBalancer', 'externalTrafficPolicy: Local', 'ports: [{ port: 443 }]']),
   ].join('\n');
@@ -214,37 +288,66 @@ test('NodePorts: allocated from 30086-32767 when absent, written ones kept and c
 
 test('named targetPorts resolve per pod through its container ports; numbers are used as they are', () => {
   // Two Deployments behind one Service: "http" is 8080 in v1 pods and 9090 in v2 pods.
-  const v2 = deployment('web-v2', 1, [], '{ app: web, version: v2 }').replace('containerPort: 8080', 'containerPort: 9090');
+  const v2 = deployment('web-v2', 1, [], '{ app: web, version: v2 }').replace(
+    'containerPort: 8080',
+    'containerPort: 9090',
+  );
   const app = [
     deployment('web-v1', 2, [], '{ app: web, version: v1 }'),
     '---',
     v2,
     '---',
-    ['apiVersion: v1', 'kind: Pod', 'metadata: { name: odd, labels: { app: web } }', 'spec: { containers: [{ name: c, image: x, ports: [{ name: metrics, containerPort: 9100 }] }] }'].join('\n'),
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: odd, labels: { app: web } }',
+      'spec: { containers: [{ name: c, image: x, ports: [{ name: metrics, containerPort: 9100 }] }] }',
+    ].join('\n'),
     '---',
-    service('web', ['selector: { app: web }', 'ports:', '  - { name: http, port: 80, targetPort: http }', '  - { name: admin, port: 81, targetPort: 7000 }']),
+    service('web', [
+      'selector: { app: web }',
+      'ports:',
+      '  - { name: http, port: 80, targetPort: http }',
+      '  - { name: admin, port: 81, targetPort: 7000 }',
+    ]),
   ].join('\n');
   const loaded = load(app);
   const web = svc(loaded.plan, 'web');
-  const byPod = (i: number): Record<string, number> => Object.fromEntries(web.ports[i]!.endpoints.map((e) => [e.pod!.replace(/-[^-]+-[^-]+$/, ''), e.port]));
+  const byPod = (i: number): Record<string, number> =>
+    Object.fromEntries(web.ports[i]!.endpoints.map((e) => [e.pod!.replace(/-[^-]+-[^-]+$/, ''), e.port]));
   assert.deepEqual(byPod(0), { 'web-v1': 8080, 'web-v2': 9090 });
   assert.equal(web.ports[0]!.endpoints.length, 3, 'the pod without an "http" port gets no endpoint for it');
   assert.equal(web.ports[1]!.endpoints.length, 4, 'a numeric targetPort needs no declared container port');
   assert.ok(web.ports[1]!.endpoints.every((e) => e.port === 7000));
-  assert.deepEqual(
-    loaded.warnings.map(formatSpecError),
-    ['app.yaml:34:43: spec.ports[0].targetPort: no container port named "http" (TCP) in pod odd: it gets no endpoint for this port'],
-  );
+  assert.deepEqual(loaded.warnings.map(formatSpecError), [
+    'app.yaml:34:43: spec.ports[0].targetPort: no container port named "http" (TCP) in pod odd: it gets no endpoint for this port',
+  ]);
   // A UDP service port does not match a TCP container port of the same name.
-  const udp = plan([deployment('web', 1), '---', service('web', ['selector: { app: web }', 'ports: [{ port: 80, protocol: UDP, targetPort: http }]'])].join('\n'));
+  const udp = plan(
+    [
+      deployment('web', 1),
+      '---',
+      service('web', ['selector: { app: web }', 'ports: [{ port: 80, protocol: UDP, targetPort: http }]']),
+    ].join('\n'),
+  );
   assert.deepEqual(svc(udp, 'web').ports[0]!.endpoints, []);
 });
 
 test('a selector that matches nothing, and Pending pods, leave a Service without endpoints (with a warning)', () => {
-  const loaded = load([deployment('web', 1), '---', service('web', ['selector: { app: wbe }', 'ports: [{ port: 80 }]'])].join('\n'));
+  const loaded = load(
+    [deployment('web', 1), '---', service('web', ['selector: { app: wbe }', 'ports: [{ port: 80 }]'])].join('\n'),
+  );
   assert.deepEqual(svc(loaded.plan, 'web').ports[0]!.endpoints, []);
-  assert.deepEqual(loaded.warnings.map(formatSpecError), ['app.yaml:16:13: spec.selector: selector app=wbe matches no pod in namespace "default": the service has no endpoints']);
-  const pending = load([deployment('web', 1, ['nodeName: nope']), '---', service('web', ['selector: { app: web }', 'ports: [{ port: 80 }]'])].join('\n'));
+  assert.deepEqual(loaded.warnings.map(formatSpecError), [
+    'app.yaml:16:13: spec.selector: selector app=wbe matches no pod in namespace "default": the service has no endpoints',
+  ]);
+  const pending = load(
+    [
+      deployment('web', 1, ['nodeName: nope']),
+      '---',
+      service('web', ['selector: { app: web }', 'ports: [{ port: 80 }]']),
+    ].join('\n'),
+  );
   assert.deepEqual(svc(pending.plan, 'web').ports[0]!.endpoints, []);
   assert.match(formatSpecError(pending.warnings[1]!), /every pod the selector matches is Pending/);
 });
@@ -253,13 +356,25 @@ test('namespaces must exist; an object may be defined once; the built-in CoreDNS
   const app = [
     ['apiVersion: v1', 'kind: Namespace', 'metadata: { name: shop }'].join('\n'),
     '---',
-    service('web', ['ports: [{ port: 80 }]']).replace('metadata: { name: web }', 'metadata: { name: web, namespace: shop }'),
+    service('web', ['ports: [{ port: 80 }]']).replace(
+      'metadata: { name: web }',
+      'metadata: { name: web, namespace: shop }',
+    ),
     '---',
-    service('web', ['ports: [{ port: 80 }]']).replace('metadata: { name: web }', 'metadata: { name: web, namespace: shop }'), // line 13
+    service('web', ['ports: [{ port: 80 }]']).replace(
+      'metadata: { name: web }',
+      'metadata: { name: web, namespace: shop }',
+    ), // line 13
     '---',
-    service('api', ['ports: [{ port: 80 }]']).replace('metadata: { name: api }', 'metadata: { name: api, namespace: shopp }'), // line 19
+    service('api', ['ports: [{ port: 80 }]']).replace(
+      'metadata: { name: api }',
+      'metadata: { name: api, namespace: shopp }',
+    ), // line 19
     '---',
-    service('kube-dns', ['ports: [{ port: 53 }]']).replace('metadata: { name: kube-dns }', 'metadata: { name: kube-dns, namespace: kube-system }'), // line 25
+    service('kube-dns', ['ports: [{ port: 53 }]']).replace(
+      'metadata: { name: kube-dns }',
+      'metadata: { name: kube-dns, namespace: kube-system }',
+    ), // line 25
   ].join('\n');
   assert.deepEqual(errorsOf(app, { coredns: true }), [
     'app.yaml:13:19: metadata.name: Service "web" in namespace "shop" already exists (first defined at app.yaml:7)',
@@ -279,7 +394,10 @@ test('CoreDNS is built in (one replica, kube-system) unless disabled', () => {
   assert.equal(dns[0]!.spec.dnsPolicy, 'Default');
   const off = plan('');
   assert.deepEqual(off.pods, []);
-  assert.deepEqual(off.services.map((s) => s.name), ['kubernetes']);
+  assert.deepEqual(
+    off.services.map((s) => s.name),
+    ['kubernetes'],
+  );
 });
 
 test('Ingress backends that name a missing Service or port are warned about', () => {

@@ -45,8 +45,13 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
     const id = `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
     const before = seen.get(id);
     if (before !== undefined) {
-      const what = o.metadata.namespace === '' ? `${o.kind} ${JSON.stringify(o.metadata.name)}` : `${o.kind} ${JSON.stringify(o.metadata.name)} in namespace ${JSON.stringify(o.metadata.namespace)}`;
-      const hint = isBuiltin(before) ? ' (k3s creates it; add coredns to spec.disable of the Cluster to supply your own)' : ` (first defined at ${before.origin.doc.file}:${before.origin.doc.locate([...before.origin.path, 'metadata', 'name']).line})`;
+      const what =
+        o.metadata.namespace === ''
+          ? `${o.kind} ${JSON.stringify(o.metadata.name)}`
+          : `${o.kind} ${JSON.stringify(o.metadata.name)} in namespace ${JSON.stringify(o.metadata.namespace)}`;
+      const hint = isBuiltin(before)
+        ? ' (k3s creates it; add coredns to spec.disable of the Cluster to supply your own)'
+        : ` (first defined at ${before.origin.doc.file}:${before.origin.doc.locate([...before.origin.path, 'metadata', 'name']).line})`;
       errors.push(problemAt(o.origin, ['metadata', 'name'], `${what} already exists${hint}`));
       continue;
     }
@@ -56,19 +61,47 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
   const unique = [...seen.values()];
   const inKnownNamespace = unique.filter((o) => {
     if (o.kind === 'Namespace' || namespaces.has(o.metadata.namespace)) return true;
-    errors.push(problemAt(o.origin, ['metadata', 'namespace'], `namespaces ${JSON.stringify(o.metadata.namespace)} not found (declare it with a v1 Namespace)`));
+    errors.push(
+      problemAt(
+        o.origin,
+        ['metadata', 'namespace'],
+        `namespaces ${JSON.stringify(o.metadata.namespace)} not found (declare it with a v1 Namespace)`,
+      ),
+    );
     return false;
   });
 
   // Nodes.
-  const nodes: PlannedNode[] = cluster.nodes.map((n) => ({ name: n.name, address: n.address, role: n.role, labels: k3sNodeLabels(n), pods: [] }));
-  const schedNodes: SchedulerNode[] = nodes.map((n) => ({ name: n.name, labels: n.labels, pods: 0, hostPorts: new Set<string>() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const nodes: PlannedNode[] = cluster.nodes.map((n) => ({
+    name: n.name,
+    address: n.address,
+    role: n.role,
+    labels: k3sNodeLabels(n),
+    pods: [],
+  }));
+  const schedNodes: SchedulerNode[] = nodes
+    .map((n) => ({ name: n.name, labels: n.labels, pods: 0, hostPorts: new Set<string>() }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   // Pods in manifest order (built-ins first): written ones as they are, Deployment replicas named as the
   // ReplicaSet controller names them. Written names are reserved first so a generated one never takes them.
-  const podNames = new Set<string>(inKnownNamespace.flatMap((o) => (o.kind === 'Pod' ? [`${o.metadata.namespace}/${o.metadata.name}`] : [])));
+  const podNames = new Set<string>(
+    inKnownNamespace.flatMap((o) => (o.kind === 'Pod' ? [`${o.metadata.namespace}/${o.metadata.name}`] : [])),
+  );
   const drafts: PodDraft[] = inKnownNamespace.flatMap((o): PodDraft[] => {
-    if (o.kind === 'Pod') return [{ namespace: o.metadata.namespace, name: o.metadata.name, labels: o.metadata.labels, annotations: o.metadata.annotations, spec: o.spec, builtin: isBuiltin(o), origin: o.origin, specPath: ['spec'] }];
+    if (o.kind === 'Pod')
+      return [
+        {
+          namespace: o.metadata.namespace,
+          name: o.metadata.name,
+          labels: o.metadata.labels,
+          annotations: o.metadata.annotations,
+          spec: o.spec,
+          builtin: isBuiltin(o),
+          origin: o.origin,
+          specPath: ['spec'],
+        },
+      ];
     if (o.kind === 'Deployment') return replicaPods(o, cluster.seed, podNames, isBuiltin(o));
     return [];
   });
@@ -80,7 +113,11 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
       if ((d.spec.nodeName !== undefined) !== (pass === 'pinned')) continue;
       const where = placePod(schedNodes, d.spec);
       placed.set(d, where);
-      if ('node' in where) bindPod(schedNodes.find((n) => n.name === where.node)!, d.spec);
+      if ('node' in where)
+        bindPod(
+          schedNodes.find((n) => n.name === where.node)!,
+          d.spec,
+        );
     }
   }
   const pods: PlannedPod[] = drafts.map((d) => {
@@ -90,12 +127,24 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
       nodes.find((n) => n.name === where.node)!.pods.push(`${d.namespace}/${d.name}`);
       return { ...rest, node: where.node };
     }
-    const field = d.spec.nodeName !== undefined ? [...specPath, 'nodeName'] : Object.keys(d.spec.nodeSelector).length > 0 ? [...specPath, 'nodeSelector'] : specPath;
+    const field =
+      d.spec.nodeName !== undefined
+        ? [...specPath, 'nodeName']
+        : Object.keys(d.spec.nodeSelector).length > 0
+          ? [...specPath, 'nodeSelector']
+          : specPath;
     warnings.push(problemAt(d.origin, field, `pod ${d.namespace}/${d.name} stays Pending: ${where.pending}`));
     return { ...rest, pendingReason: where.pending };
   });
 
-  const services = planServices(cluster, inKnownNamespace.filter((o): o is Service => o.kind === 'Service'), pods, isBuiltin, errors, warnings);
+  const services = planServices(
+    cluster,
+    inKnownNamespace.filter((o): o is Service => o.kind === 'Service'),
+    pods,
+    isBuiltin,
+    errors,
+    warnings,
+  );
   const networkPolicies = inKnownNamespace.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
   const ingresses = inKnownNamespace.filter((o): o is Ingress => o.kind === 'Ingress');
   for (const ing of ingresses) checkIngressBackends(ing, services, warnings);

@@ -39,11 +39,12 @@ describe('a running cluster', () => {
         const lease = c.nodes.get(p.node)!.flanneld.lease.subnet;
         assert.equal((p.ip & 0xffffff00) >>> 0, lease.addr, `${p.id} ${formatIpv4(p.ip)} outside its node's lease`);
       }
-      for (const a of pods) for (const b of pods) if (a !== b) assert.equal(pingOnce(c, a.stack, b.ip).received, 1, `${a.id} -> ${b.id}`);
+      for (const a of pods)
+        for (const b of pods) if (a !== b) assert.equal(pingOnce(c, a.stack, b.ip).received, 1, `${a.id} -> ${b.id}`);
     });
   }
 
-  it('ip-masq: a pod reaching a host outside the cluster is seen with its node\'s address', async () => {
+  it("ip-masq: a pod reaching a host outside the cluster is seen with its node's address", async () => {
     const c = await buildCluster(plan());
     const outside = new IpNode(c.network, 'outside');
     outside.addNic('eth0', 0x02_00_00_00_77_00);
@@ -73,7 +74,10 @@ describe('a running cluster', () => {
   it('host-gw across a routed underlay: flanneld refuses the peer with an error that says why', async () => {
     const text = readFileSync(DEMO, 'utf8')
       .replace('address: 192.168.56.12/24', 'address: 192.168.57.12/24')
-      .replace(/underlay:\n\s+type: switch/, 'underlay:\n    type: routed\n    gateways: [192.168.56.1/24, 192.168.57.1/24]');
+      .replace(
+        /underlay:\n\s+type: switch/,
+        'underlay:\n    type: routed\n    gateways: [192.168.56.1/24, 192.168.57.1/24]',
+      );
     const c = await buildCluster(plan(text), { backend: 'host-gw' });
     const errors = [...c.nodes.values()].flatMap((n) => n.flanneld.errors);
     assert.ok(errors.length > 0);

@@ -95,7 +95,13 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
         : backend === 'udp'
           ? { type: 'udp', port: 8285 }
           : { type: 'host-gw' };
-  const flannelCfg: FlanneldConfig = { network: nc.network, subnetLen: nc.subnetLen, subnetMin: nc.subnetMin, subnetMax: nc.subnetMax, backend: backendCfg };
+  const flannelCfg: FlanneldConfig = {
+    network: nc.network,
+    subnetLen: nc.subnetLen,
+    subnetMin: nc.subnetMin,
+    subnetMax: nc.subnetMax,
+    backend: backendCfg,
+  };
   await store.put(flannelConfigKey(), spec.flannel.netConfText);
 
   // underlay: one switch for all nodes, or a router and one switch per subnet
@@ -142,9 +148,19 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     const cniStore = new MemoryStore();
     cniStore.write('/run/flannel/subnet.env', flanneld.subnetEnv);
     const host = new EmulatedHost(stack, cniStore);
-    nodes.set(pn.name, { name: pn.name, ip: pn.address.addr, stack, udp, tcp, flanneld, cni: new CniRuntime(host), host });
+    nodes.set(pn.name, {
+      name: pn.name,
+      ip: pn.address.addr,
+      stack,
+      udp,
+      tcp,
+      flanneld,
+      cni: new CniRuntime(host),
+      host,
+    });
     nodeIndex++;
-    if (opts.progress !== undefined && (nodeIndex % 100 === 0 || nodeIndex === plan.nodes.length)) opts.progress('nodes', nodeIndex, plan.nodes.length);
+    if (opts.progress !== undefined && (nodeIndex % 100 === 0 || nodeIndex === plan.nodes.length))
+      opts.progress('nodes', nodeIndex, plan.nodes.length);
   }
 
   const parsed = parseConfList(K3S_FLANNEL_CONFLIST);
@@ -160,7 +176,8 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     if (typeof r === 'string') failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
     else pods.set(r.id, r);
     done++;
-    if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length)) opts.progress('pods', done, scheduled.length);
+    if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
+      opts.progress('pods', done, scheduled.length);
   }
   return { plan, engine, network, store, nodes, pods, failedPods, backend, conflist };
 }
@@ -170,7 +187,18 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Clust
   const id = `${p.namespace}/${p.name}`;
   const labels = { ...p.labels };
   if (p.spec.hostNetwork === true) {
-    return { id, name: p.name, namespace: p.namespace, node: node.name, ip: node.ip, stack: node.stack, udp: node.udp, tcp: node.tcp, hostNetwork: true, labels };
+    return {
+      id,
+      name: p.name,
+      namespace: p.namespace,
+      node: node.name,
+      ip: node.ip,
+      stack: node.stack,
+      udp: node.udp,
+      tcp: node.tcp,
+      hostNetwork: true,
+      labels,
+    };
   }
   // containerd names sandboxes by a 64-hex id and namespaces /var/run/netns/cni-<uuid>; ours are readable
   const containerId = `${p.namespace}_${p.name}`;
@@ -194,7 +222,18 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Clust
   const addr = r.value.ips?.[0]?.address;
   const ip = addr === undefined ? undefined : parseCidr(addr)?.addr;
   if (ip === undefined) return `CNI result without an address for ${id}`;
-  return { id, name: p.name, namespace: p.namespace, node: node.name, ip, stack, udp: new UdpStack(stack), tcp: new TcpStack(stack), hostNetwork: false, labels };
+  return {
+    id,
+    name: p.name,
+    namespace: p.namespace,
+    node: node.name,
+    ip,
+    stack,
+    udp: new UdpStack(stack),
+    tcp: new TcpStack(stack),
+    hostNetwork: false,
+    labels,
+  };
 }
 
 /** A one-line description of a pod, for listings. */

@@ -37,7 +37,9 @@ export function podHostPorts(spec: PodSpec): string[] {
 export function placePod(nodes: readonly SchedulerNode[], spec: PodSpec): Placement {
   if (nodes.length === 0) return { pending: 'no nodes available to schedule pods' };
   if (spec.nodeName !== undefined) {
-    return nodes.some((n) => n.name === spec.nodeName) ? { node: spec.nodeName } : { pending: `node ${JSON.stringify(spec.nodeName)} not found` };
+    return nodes.some((n) => n.name === spec.nodeName)
+      ? { node: spec.nodeName }
+      : { pending: `node ${JSON.stringify(spec.nodeName)} not found` };
   }
   const ports = podHostPorts(spec);
   // most pods have no nodeSelector: skip the label check then (this loop runs pods x nodes times)

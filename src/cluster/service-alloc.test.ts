@@ -28,7 +28,10 @@ test('written addresses: inside the range, not the network or broadcast address,
   assert.equal(a.take(ip('10.44.0.1')), 'out-of-range');
   assert.equal(a.take(ip('10.43.0.0')), 'out-of-range');
   assert.equal(a.take(ip('10.43.255.255')), 'out-of-range');
-  assert.equal(a.describe('out-of-range'), 'provided IP is not in the valid range. The range of valid IPs is 10.43.0.0/16');
+  assert.equal(
+    a.describe('out-of-range'),
+    'provided IP is not in the valid range. The range of valid IPs is 10.43.0.0/16',
+  );
   assert.equal(a.describe('already-allocated'), 'provided IP is already allocated');
 });
 
@@ -39,14 +42,23 @@ test('small ranges: the band is at least 16 addresses (none for /28 and smaller)
   assert.equal(formatIpv4(tiny.dynamicStart), '10.96.0.1');
   const prng = new Prng(3);
   const all = Array.from({ length: 14 }, () => tiny.next(prng)).sort((x, y) => x! - y!);
-  assert.deepEqual(all.map((x) => formatIpv4(x!)), Array.from({ length: 14 }, (_, i) => `10.96.0.${i + 1}`));
+  assert.deepEqual(
+    all.map((x) => formatIpv4(x!)),
+    Array.from({ length: 14 }, (_, i) => `10.96.0.${i + 1}`),
+  );
   assert.equal(tiny.next(prng), undefined, 'exhausted');
 
   const b = new BandedAllocator(40, 16);
   const order: number[] = [];
   for (let i = 0; i < 40; i++) order.push(b.next(prng)!);
-  assert.ok(order.slice(0, 24).every((x) => x >= 16), 'upper band first');
-  assert.ok(order.slice(24).every((x) => x < 16), 'then the lower band');
+  assert.ok(
+    order.slice(0, 24).every((x) => x >= 16),
+    'upper band first',
+  );
+  assert.ok(
+    order.slice(24).every((x) => x < 16),
+    'then the lower band',
+  );
 });
 
 test('NodePorts: 30000-32767 with a static band of 86 ports; written ones checked', () => {
@@ -60,7 +72,10 @@ test('NodePorts: 30000-32767 with a static band of 86 ports; written ones checke
   assert.equal(a.take(30007), undefined);
   assert.equal(a.take(30007), 'already-allocated');
   assert.equal(a.take(8080), 'out-of-range');
-  assert.equal(a.describe('out-of-range'), 'provided port is not in the valid range. The range of valid ports is 30000-32767');
+  assert.equal(
+    a.describe('out-of-range'),
+    'provided port is not in the valid range. The range of valid ports is 30000-32767',
+  );
 });
 
 test('same PRNG, same allocations', () => {

@@ -91,7 +91,9 @@ export class ClusterIpAllocator {
 
   /** The API server's message for a refused address. */
   describe(err: AllocError): string {
-    return err === 'out-of-range' ? `provided IP is not in the valid range. The range of valid IPs is ${formatCidr(this.cidr)}` : 'provided IP is already allocated';
+    return err === 'out-of-range'
+      ? `provided IP is not in the valid range. The range of valid IPs is ${formatCidr(this.cidr)}`
+      : 'provided IP is already allocated';
   }
 }
 
@@ -127,6 +129,8 @@ export class NodePortAllocator {
 
   /** The API server's message for a refused port. */
   describe(err: AllocError): string {
-    return err === 'out-of-range' ? `provided port is not in the valid range. The range of valid ports is ${this.range.min}-${this.range.max}` : 'provided port is already allocated';
+    return err === 'out-of-range'
+      ? `provided port is not in the valid range. The range of valid ports is ${this.range.min}-${this.range.max}`
+      : 'provided port is already allocated';
   }
 }

@@ -42,7 +42,12 @@ const MAC_N2_ETH0 = 0x02_00_00_00_02_00 as Mac;
 const MAC_N2_VETH = 0x02_00_00_00_02_01 as Mac;
 
 /** IPv4 from `src` to `dst` carrying UDP 40000 -> 53 with `data` (no UDP checksum), or another protocol's bytes. */
-function packet(src: Ipv4, dst: Ipv4, ttl: number, o: { data?: Uint8Array; protocol?: number; fragOffset?: number } = {}): Uint8Array {
+function packet(
+  src: Ipv4,
+  dst: Ipv4,
+  ttl: number,
+  o: { data?: Uint8Array; protocol?: number; fragOffset?: number } = {},
+): Uint8Array {
   let l4 = o.data ?? new Uint8Array(0);
   if (o.protocol === undefined) {
     l4 = new Uint8Array(8 + (o.data?.length ?? 0));
@@ -51,14 +56,38 @@ function packet(src: Ipv4, dst: Ipv4, ttl: number, o: { data?: Uint8Array; proto
     l4[5] = l4.length & 0xff;
     l4.set(o.data ?? new Uint8Array(0), 8);
   }
-  return buildIpv4({ tos: 0, id: 0x1234, df: true, mf: false, fragmentOffset: o.fragOffset ?? 0, ttl, protocol: o.protocol ?? 17, src, dst, options: new Uint8Array(0) }, l4);
+  return buildIpv4(
+    {
+      tos: 0,
+      id: 0x1234,
+      df: true,
+      mf: false,
+      fragmentOffset: o.fragOffset ?? 0,
+      ttl,
+      protocol: o.protocol ?? 17,
+      src,
+      dst,
+      options: new Uint8Array(0),
+    },
+    l4,
+  );
 }
 
 /** The two-node picture above, flanneld running on both nodes with `cfg`. */
 function flannelLab(cfg: UdpEncapConfig = {}) {
   const engine = new Engine(1);
   const nw = new Network(engine);
-  const side = (name: string, eth: Mac, veth: Mac, addr: Ipv4, gw: string, lease: string, pod: Ipv4, podMac: Mac, probeName: string) => {
+  const side = (
+    name: string,
+    eth: Mac,
+    veth: Mac,
+    addr: Ipv4,
+    gw: string,
+    lease: string,
+    pod: Ipv4,
+    podMac: Mac,
+    probeName: string,
+  ) => {
     const node = new IpNode(nw, name, { forwarding: true });
     node.addNic('eth0', eth);
     node.addAddress('eth0', { addr, len: 24 });
@@ -72,7 +101,8 @@ function flannelLab(cfg: UdpEncapConfig = {}) {
     const probe = new FrameProbe(nw, probeName);
     const port = probe.addPort('eth0');
     nw.connect(port, node.port('veth1')!, { bandwidth: 0, latency: 1 * US });
-    const send = (p: Uint8Array): void => probe.transmit(port, buildEthernet({ dst: veth, src: podMac, ethertype: ETHERTYPE_IPV4, payload: p }));
+    const send = (p: Uint8Array): void =>
+      probe.transmit(port, buildEthernet({ dst: veth, src: podMac, ethertype: ETHERTYPE_IPV4, payload: p }));
     return { node, udp, agent, probe, send };
   };
   const s1 = side('node1', MAC_N1_ETH0, MAC_N1_VETH, NODE1, '10.244.0.1', '10.244.0.0', POD1, MAC_POD1, 'pod1');
@@ -84,7 +114,11 @@ function flannelLab(cfg: UdpEncapConfig = {}) {
   nw.tracer = rec;
   /** UDP frames node `device` put on the underlay. */
   const underlay = (device: string): Uint8Array[] =>
-    rec.events.flatMap((e) => (e.kind === 'frame' && e.device === device && e.outPort === 'eth0' && e.frame.protocol === 'UDP' && e.bytes ? [e.bytes] : []));
+    rec.events.flatMap((e) =>
+      e.kind === 'frame' && e.device === device && e.outPort === 'eth0' && e.frame.protocol === 'UDP' && e.bytes
+        ? [e.bytes]
+        : [],
+    );
   const drops = (): string[] => rec.events.flatMap((e) => (e.kind === 'drop' ? [`${e.device}: ${e.reason}`] : []));
   return { engine, nw, n1: s1, n2: s2, rec, underlay, drops };
 }
@@ -92,7 +126,7 @@ function flannelLab(cfg: UdpEncapConfig = {}) {
 const u16 = (b: Uint8Array, off: number): number => (b[off]! << 8) | b[off + 1]!;
 
 describe('UdpEncapAgent: the outer datagram', () => {
-  it('carries the inner IP packet byte for byte in UDP 8285 -> 8285 between the nodes\' public addresses', () => {
+  it("carries the inner IP packet byte for byte in UDP 8285 -> 8285 between the nodes' public addresses", () => {
     const { engine, n1, underlay } = flannelLab();
     const data = new TextEncoder().encode('hello pod2');
     n1.send(packet(POD1, POD2, 64, { data }));
@@ -120,14 +154,20 @@ describe('UdpEncapAgent: the outer datagram', () => {
     n1.send(packet(POD1, POD2, 64));
     engine.runUntilIdle();
     const s = summarizeFrame(underlay('node1')[0]!);
-    assert.deepEqual([s.protocol, s.srcIp, s.dstIp, s.srcPort, s.dstPort, s.ttl], ['UDP', '192.168.0.11', '192.168.0.12', 8285, 8285, 64]);
+    assert.deepEqual(
+      [s.protocol, s.srcIp, s.dstIp, s.srcPort, s.dstPort, s.ttl],
+      ['UDP', '192.168.0.11', '192.168.0.12', 8285, 8285, 64],
+    );
     assert.ok(s.inner !== undefined);
-    assert.deepEqual([s.inner.srcMac, s.inner.protocol, s.inner.srcIp, s.inner.dstIp, s.inner.ttl, s.inner.dstPort], ['', 'UDP', '10.244.0.2', '10.244.1.2', 62, 53]);
+    assert.deepEqual(
+      [s.inner.srcMac, s.inner.protocol, s.inner.srcIp, s.inner.dstIp, s.inner.ttl, s.inner.dstPort],
+      ['', 'UDP', '10.244.0.2', '10.244.1.2', 62, 53],
+    );
   });
 });
 
 describe('UdpEncapAgent: TTL', () => {
-  it('flanneld is a hop each way: pod2 gets TTL 60 from pod1\'s 64 (two kernels, two agents)', () => {
+  it("flanneld is a hop each way: pod2 gets TTL 60 from pod1's 64 (two kernels, two agents)", () => {
     const { engine, n1, n2 } = flannelLab();
     n1.send(packet(POD1, POD2, 64));
     engine.runUntilIdle();
@@ -135,7 +175,10 @@ describe('UdpEncapAgent: TTL', () => {
     const f = n2.probe.got[0]!;
     assert.deepEqual(f.subarray(0, 14), hex('0200000000a2  020000000201  0800'));
     assert.deepEqual(f.subarray(14), packet(POD1, POD2, 60));
-    assert.deepEqual([n1.agent.encapsulated, n2.agent.decapsulated, n1.agent.tun.txPackets, n2.agent.tun.rxPackets], [1, 1, 1, 1]);
+    assert.deepEqual(
+      [n1.agent.encapsulated, n2.agent.decapsulated, n1.agent.tun.txPackets, n2.agent.tun.rxPackets],
+      [1, 1, 1, 1],
+    );
   });
 
   it('with decrementTtl off only the routing nodes count: TTL 62', () => {
@@ -154,7 +197,7 @@ describe('UdpEncapAgent: TTL', () => {
     assert.deepEqual(drops(), ['node1: ttl-expired']);
   });
 
-  it('on the receiving side too; and a TTL of 0 wraps to 255 as C\'s --ttl does', () => {
+  it("on the receiving side too; and a TTL of 0 wraps to 255 as C's --ttl does", () => {
     const { engine, n1, n2, drops } = flannelLab();
     n1.udp.send(5555, NODE2, FLANNEL_UDP_PORT, packet(POD1, POD2, 1));
     n1.udp.send(5555, NODE2, FLANNEL_UDP_PORT, packet(POD1, POD2, 0));
@@ -164,7 +207,7 @@ describe('UdpEncapAgent: TTL', () => {
     assert.deepEqual(n2.probe.got[0]!.subarray(14), packet(POD1, POD2, 254), '0 -> 255 (flanneld) -> 254 (node2)');
   });
 
-  it('the checksum update equals proxy_amd64.c\'s byte-swapped `check += htons(0x100)` for every checksum', () => {
+  it("the checksum update equals proxy_amd64.c's byte-swapped `check += htons(0x100)` for every checksum", () => {
     const h = new Uint8Array(20);
     h[8] = 64;
     h[9] = 17;
@@ -224,12 +267,15 @@ describe('UdpEncapAgent: MTU', () => {
     n1.send(packet(POD1, POD2, 64, { data: new Uint8Array(1472 - 28) }));
     n1.send(packet(POD1, POD2, 64, { data: new Uint8Array(1473 - 28) }));
     engine.runUntilIdle();
-    assert.deepEqual(underlay('node1').map((f) => f.length), [1514]);
+    assert.deepEqual(
+      underlay('node1').map((f) => f.length),
+      [1514],
+    );
     assert.equal(n1.probe.got.length, 1);
     const icmp = parseIcmp(n1.probe.got[0]!.subarray(34));
     assert.ok(icmp.ok && icmp.value.kind === 'unreachable');
     assert.deepEqual([icmp.value.code, icmp.value.nextHopMtu], [4, 1472]);
-    assert.deepEqual(n1.probe.got[0]!.subarray(26, 30), hex('0a f4 00 01'), 'from node1\'s address facing pod1');
+    assert.deepEqual(n1.probe.got[0]!.subarray(26, 30), hex('0a f4 00 01'), "from node1's address facing pod1");
   });
 
   it('follows the underlay (9000 -> 8972) unless the MTU is given', () => {
@@ -304,11 +350,21 @@ ${node}
 `;
 
   it('builds a TUN and an agent: name flannel0, port 8285 and MTU 1472 by default, the address and the peers', () => {
-    const r = parseLab('t.yaml', lab('      udpEncaps: [{ address: 10.244.0.0/32, peers: [{ subnet: 10.244.1.0/24, remote: 192.168.0.12 }] }]'));
+    const r = parseLab(
+      't.yaml',
+      lab('      udpEncaps: [{ address: 10.244.0.0/32, peers: [{ subnet: 10.244.1.0/24, remote: 192.168.0.12 }] }]'),
+    );
     assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
     const n = r.lab.nodes[0]!;
     assert.ok(n.kind === 'router');
-    assert.deepEqual(n.udpEncaps, [{ name: 'flannel0', addresses: [net('10.244.0.0/32')], port: 8285, peers: [{ subnet: net('10.244.1.0/24'), remote: NODE2 }] }]);
+    assert.deepEqual(n.udpEncaps, [
+      {
+        name: 'flannel0',
+        addresses: [net('10.244.0.0/32')],
+        port: 8285,
+        peers: [{ subnet: net('10.244.1.0/24'), remote: NODE2 }],
+      },
+    ]);
     const built = buildLab(r.lab);
     const node = built.ipNodes.get('n1')!;
     const tun = node.dev('flannel0');

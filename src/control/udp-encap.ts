@@ -18,7 +18,17 @@ import { formatCidr, formatIpv4, readIpv4, type Ipv4, type Ipv4Prefix } from '..
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
 import { allocFrame } from '../wire/frame-alloc.js';
 import { ICMP_DEST_UNREACH, ICMP_NET_UNREACH, emitIcmp } from '../wire/icmp.js';
-import { IPPROTO_ICMP, IPV4_DST_OFF, IPV4_FLAGS_FRAG_OFF, IPV4_MIN_HEADER_LEN, IPV4_PROTO_OFF, IPV4_SRC_OFF, IPV4_TTL_OFF, decrementTtl, emitIpv4Header } from '../wire/ipv4.js';
+import {
+  IPPROTO_ICMP,
+  IPV4_DST_OFF,
+  IPV4_FLAGS_FRAG_OFF,
+  IPV4_MIN_HEADER_LEN,
+  IPV4_PROTO_OFF,
+  IPV4_SRC_OFF,
+  IPV4_TTL_OFF,
+  decrementTtl,
+  emitIpv4Header,
+} from '../wire/ipv4.js';
 import type { IpNode } from '../net/ip-node.js';
 import { RouteTable } from '../net/route-table.js';
 import { TunDev } from '../net/tun.js';
@@ -115,7 +125,11 @@ export class UdpEncapAgent {
     const dst = readIpv4(packet, IPV4_DST_OFF);
     const peer = this.table.lookup(dst);
     if (peer === undefined) {
-      tun.dropPacket('no-route', packet, `${tun.name}: no subnet lease covers ${formatIpv4(dst)} (flanneld knows ${this.table.size} peer subnets)`);
+      tun.dropPacket(
+        'no-route',
+        packet,
+        `${tun.name}: no subnet lease covers ${formatIpv4(dst)} (flanneld knows ${this.table.size} peer subnets)`,
+      );
       this.sendNetUnreachable(packet);
       return;
     }
@@ -128,7 +142,11 @@ export class UdpEncapAgent {
         `UDP to ${formatIpv4(remote)}:${this.port}${this.decrementTtl ? ` (inner TTL ${ttl} -> ${(ttl - 1) & 0xff})` : ''}`,
     );
     // a failed send (no route to the peer, too big for the underlay) is dropped and counted by the node
-    if (this.udp.send(this.port, remote, this.port, packet, this.local === undefined ? {} : { src: this.local }) === undefined) this.encapsulated++;
+    if (
+      this.udp.send(this.port, remote, this.port, packet, this.local === undefined ? {} : { src: this.local }) ===
+      undefined
+    )
+      this.encapsulated++;
   }
 
   /** udp_to_tun: a datagram from another agent. */
@@ -136,12 +154,20 @@ export class UdpEncapAgent {
     const tun = this.tun;
     const packet = d.payload;
     if (packet.length < IPV4_MIN_HEADER_LEN) {
-      tun.dropPacket('malformed', packet, `${tun.name}: ${packet.length}-byte datagram from ${formatIpv4(d.src)} is shorter than an IP header`);
+      tun.dropPacket(
+        'malformed',
+        packet,
+        `${tun.name}: ${packet.length}-byte datagram from ${formatIpv4(d.src)} is shorter than an IP header`,
+      );
       return;
     }
     if (packet.length > tun.mtu) {
       // the proxy reads into a buffer of the tun's MTU: the rest is cut off and the kernel rejects the remains
-      tun.dropPacket('malformed', packet, `${tun.name}: ${packet.length}-byte datagram from ${formatIpv4(d.src)} exceeds flanneld's ${tun.mtu}-byte buffer (truncated)`);
+      tun.dropPacket(
+        'malformed',
+        packet,
+        `${tun.name}: ${packet.length}-byte datagram from ${formatIpv4(d.src)} exceeds flanneld's ${tun.mtu}-byte buffer (truncated)`,
+      );
       return;
     }
     const ttl = packet[IPV4_TTL_OFF]!;
@@ -161,7 +187,11 @@ export class UdpEncapAgent {
     if (!this.decrementTtl) return true;
     // RFC 1624 update; proxy_amd64.c's byte-swapped `check += htons(0x100)` gives the same bytes
     if (decrementTtl(packet, 0) !== 0) return true;
-    this.tun.dropPacket('ttl-expired', packet, `${this.tun.name}: inner TTL reached 0 on a packet ${what}; flanneld sends no ICMP time exceeded`);
+    this.tun.dropPacket(
+      'ttl-expired',
+      packet,
+      `${this.tun.name}: inner TTL reached 0 on a packet ${what}; flanneld sends no ICMP time exceeded`,
+    );
     return false;
   }
 
@@ -182,11 +212,28 @@ export class UdpEncapAgent {
     const src = this.tun.addresses[0]?.addr ?? 0;
     const to = readIpv4(offender, IPV4_SRC_OFF);
     emitIpv4Header(
-      { tos: 0, totalLength: len, id: 0, df: false, mf: false, fragmentOffset: 0, ttl: NET_UNREACH_TTL, protocol: IPPROTO_ICMP, checksum: 0, src, dst: to, options: NO_OPTIONS },
+      {
+        tos: 0,
+        totalLength: len,
+        id: 0,
+        df: false,
+        mf: false,
+        fragmentOffset: 0,
+        ttl: NET_UNREACH_TTL,
+        protocol: IPPROTO_ICMP,
+        checksum: 0,
+        src,
+        dst: to,
+        options: NO_OPTIONS,
+      },
       frame,
       ETH_HEADER_LEN,
     );
-    emitIcmp({ kind: 'unreachable', type: ICMP_DEST_UNREACH, code: ICMP_NET_UNREACH, nextHopMtu: 0, original }, frame, ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN);
+    emitIcmp(
+      { kind: 'unreachable', type: ICMP_DEST_UNREACH, code: ICMP_NET_UNREACH, nextHopMtu: 0, original },
+      frame,
+      ETH_HEADER_LEN + IPV4_MIN_HEADER_LEN,
+    );
     this.node.note(() => `${this.tun.name}: ICMP net unreachable to ${formatIpv4(to)} written back into the tun`);
     this.tun.writeOwned(frame.subarray(ETH_HEADER_LEN));
   }

@@ -26,8 +26,11 @@ function channel(props: Partial<LinkProps>, seed = 1) {
   const engine = new Engine(seed);
   const arrivals: { time: number; frame: Uint8Array }[] = [];
   const drops: { time: number; reason: DropReason; frame: Uint8Array }[] = [];
-  const ch = new Channel(engine, { ...DEFAULT_LINK, ...props }, { deliver: (f) => arrivals.push({ time: engine.now, frame: f }) }, (reason, f) =>
-    drops.push({ time: engine.now, reason, frame: f }),
+  const ch = new Channel(
+    engine,
+    { ...DEFAULT_LINK, ...props },
+    { deliver: (f) => arrivals.push({ time: engine.now, frame: f }) },
+    (reason, f) => drops.push({ time: engine.now, reason, frame: f }),
   );
   return { engine, ch, arrivals, drops };
 }
@@ -45,7 +48,10 @@ describe('channel timing', () => {
     const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000_000, latency: 1 * US });
     assert.equal(ch.send(frame(1500), 1486), true);
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.time), [13_000]);
+    assert.deepEqual(
+      arrivals.map((a) => a.time),
+      [13_000],
+    );
     assert.equal(ch.delivered, 1);
     assert.equal(ch.transmitted, 1);
   });
@@ -55,7 +61,10 @@ describe('channel timing', () => {
     const { engine, ch, arrivals } = channel({ bandwidth: 3_000_000, latency: 5 * MS });
     ch.send(frame(100), 86);
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.time), [266_667 + 5_000_000]);
+    assert.deepEqual(
+      arrivals.map((a) => a.time),
+      [266_667 + 5_000_000],
+    );
   });
 
   it('measures time from when the frame is sent, not from zero', () => {
@@ -63,7 +72,10 @@ describe('channel timing', () => {
     const { engine, ch, arrivals } = channel({ bandwidth: 10_000_000, latency: 20 * US });
     engine.at(1 * MS, () => ch.send(frame(64), 50));
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.time), [1_000_000 + 51_200 + 20_000]);
+    assert.deepEqual(
+      arrivals.map((a) => a.time),
+      [1_000_000 + 51_200 + 20_000],
+    );
   });
 
   it('queues back-to-back frames FIFO, each starting when the previous one finished', () => {
@@ -88,7 +100,10 @@ describe('channel timing', () => {
     ch.send(frame(125, 1), 111);
     engine.at(1500 * US, () => ch.send(frame(125, 2), 111));
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.time), [1000 * US, 2500 * US]);
+    assert.deepEqual(
+      arrivals.map((a) => a.time),
+      [1000 * US, 2500 * US],
+    );
   });
 
   it('mixes sizes correctly: a small frame behind a big one waits for it', () => {
@@ -97,18 +112,28 @@ describe('channel timing', () => {
     ch.send(frame(1000, 1), 986);
     ch.send(frame(100, 2), 86);
     engine.run();
-    assert.deepEqual(arrivals.map((a) => [a.time, a.frame[0]]), [
-      [9_000_000, 1],
-      [9_800_000, 2],
-    ]);
+    assert.deepEqual(
+      arrivals.map((a) => [a.time, a.frame[0]]),
+      [
+        [9_000_000, 1],
+        [9_800_000, 2],
+      ],
+    );
   });
 
   it('bandwidth 0 means no serialization delay and no queueing: every frame arrives after the latency alone', () => {
     const { engine, ch, arrivals, drops } = channel({ bandwidth: 0, latency: 7 * US, queueLimit: 1 });
     for (let i = 0; i < 10; i++) ch.send(frame(1500, i), 1486);
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.time), Array(10).fill(7_000));
-    assert.deepEqual(arrivals.map((a) => a.frame[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'still in order');
+    assert.deepEqual(
+      arrivals.map((a) => a.time),
+      Array(10).fill(7_000),
+    );
+    assert.deepEqual(
+      arrivals.map((a) => a.frame[0]),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      'still in order',
+    );
     assert.equal(drops.length, 0, 'the queue limit never applies');
   });
 
@@ -125,8 +150,14 @@ describe('channel timing', () => {
     const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000, latency: 0, queueLimit: 100 });
     for (let i = 0; i < 40; i++) ch.send(frame(125, i), 111);
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.frame[0]), Array.from({ length: 40 }, (_, i) => i));
-    assert.deepEqual(arrivals.map((a) => a.time), Array.from({ length: 40 }, (_, i) => (i + 1) * MS));
+    assert.deepEqual(
+      arrivals.map((a) => a.frame[0]),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    assert.deepEqual(
+      arrivals.map((a) => a.time),
+      Array.from({ length: 40 }, (_, i) => (i + 1) * MS),
+    );
   });
 });
 
@@ -136,12 +167,18 @@ describe('channel queue limit', () => {
     const { engine, ch, arrivals, drops } = channel({ bandwidth: 1_000_000, latency: 0, queueLimit: 2 });
     const sent = [1, 2, 3, 4, 5].map((i) => ch.send(frame(125, i), 111));
     assert.deepEqual(sent, [true, true, true, false, false]);
-    assert.deepEqual(drops.map((d) => [d.reason, d.frame[0], d.time]), [
-      ['queue-full', 4, 0],
-      ['queue-full', 5, 0],
-    ]);
+    assert.deepEqual(
+      drops.map((d) => [d.reason, d.frame[0], d.time]),
+      [
+        ['queue-full', 4, 0],
+        ['queue-full', 5, 0],
+      ],
+    );
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.frame[0]), [1, 2, 3]);
+    assert.deepEqual(
+      arrivals.map((a) => a.frame[0]),
+      [1, 2, 3],
+    );
     assert.equal(ch.transmitted, 3, 'tail-dropped frames never reach the wire');
   });
 
@@ -154,12 +191,18 @@ describe('channel queue limit', () => {
     engine.at(500 * US, () => assert.equal(ch.send(frame(125, 3), 111), false));
     engine.at(1500 * US, () => assert.equal(ch.send(frame(125, 4), 111), true));
     engine.run();
-    assert.deepEqual(drops.map((d) => d.frame[0]), [3]);
-    assert.deepEqual(arrivals.map((a) => [a.frame[0], a.time]), [
-      [1, 1 * MS],
-      [2, 2 * MS],
-      [4, 3 * MS],
-    ]);
+    assert.deepEqual(
+      drops.map((d) => d.frame[0]),
+      [3],
+    );
+    assert.deepEqual(
+      arrivals.map((a) => [a.frame[0], a.time]),
+      [
+        [1, 1 * MS],
+        [2, 2 * MS],
+        [4, 3 * MS],
+      ],
+    );
   });
 
   it('counts queue-full at the sending device when used through a link', () => {
@@ -188,8 +231,14 @@ describe('channel MTU', () => {
     assert.equal(ch.send(frame(1514, 1), 1500), true);
     assert.equal(ch.send(frame(1515, 2), 1501), false);
     engine.run();
-    assert.deepEqual(arrivals.map((a) => a.frame[0]), [1]);
-    assert.deepEqual(drops.map((d) => [d.reason, d.frame[0]]), [['mtu-exceeded', 2]]);
+    assert.deepEqual(
+      arrivals.map((a) => a.frame[0]),
+      [1],
+    );
+    assert.deepEqual(
+      drops.map((d) => [d.reason, d.frame[0]]),
+      [['mtu-exceeded', 2]],
+    );
     assert.equal(ch.transmitted, 1);
   });
 
@@ -215,7 +264,10 @@ describe('channel MTU', () => {
     a.transmit(pa, tagged(18 + 1000)); // L3 1000 behind a tag: fits
     a.transmit(pa, tagged(18 + 1001)); // too big
     engine.run();
-    assert.deepEqual(b.got.map((g) => g.frame.length), [1014, 1018]);
+    assert.deepEqual(
+      b.got.map((g) => g.frame.length),
+      [1014, 1018],
+    );
     assert.deepEqual(a.drops, { 'mtu-exceeded': 2 });
   });
 });
@@ -257,7 +309,10 @@ describe('channel loss', () => {
     ch.send(frame(125), 111);
     engine.run();
     assert.equal(arrivals.length, 0);
-    assert.deepEqual(drops.map((d) => [d.reason, d.time]), [['link-loss', 3 * MS]]);
+    assert.deepEqual(
+      drops.map((d) => [d.reason, d.time]),
+      [['link-loss', 3 * MS]],
+    );
     assert.equal(ch.transmitted, 1);
     assert.equal(ch.delivered, 0);
   });
@@ -284,8 +339,14 @@ describe('link wiring', () => {
     a.transmit(pa, frame(125, 1));
     b.transmit(pb, frame(125, 2));
     engine.run();
-    assert.deepEqual(a.got.map((g) => [g.frame[0], g.time]), [[2, 1500 * US]]);
-    assert.deepEqual(b.got.map((g) => [g.frame[0], g.time]), [[1, 1500 * US]]);
+    assert.deepEqual(
+      a.got.map((g) => [g.frame[0], g.time]),
+      [[2, 1500 * US]],
+    );
+    assert.deepEqual(
+      b.got.map((g) => [g.frame[0], g.time]),
+      [[1, 1500 * US]],
+    );
   });
 
   it('transmitting on an unconnected port is a link-down drop, and connecting a port twice throws', () => {

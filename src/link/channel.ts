@@ -21,7 +21,13 @@ export interface LinkProps {
 }
 
 /** Defaults: a 1 Gbps, 1500-byte-MTU Ethernet with 1 µs of cable and a 1000-frame queue. */
-export const DEFAULT_LINK: LinkProps = { latency: 1_000, bandwidth: 1_000_000_000, mtu: 1500, queueLimit: 1000, loss: 0 };
+export const DEFAULT_LINK: LinkProps = {
+  latency: 1_000,
+  bandwidth: 1_000_000_000,
+  mtu: 1500,
+  queueLimit: 1000,
+  loss: 0,
+};
 
 /** Receives what a channel delivers. */
 export interface FrameReceiver {

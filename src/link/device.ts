@@ -82,7 +82,10 @@ export abstract class Device {
     if (tr?.frame !== undefined) tr.frame(this.engine.now, this.name, inPort?.name, out.name, frame);
     this.framesSent++;
     // MTU counts the L3 payload: the frame minus Ethernet (and 802.1Q) header
-    const tagged = frame.length >= ETH_HEADER_LEN && frame[ETH_TYPE_OFF] === ETHERTYPE_VLAN >> 8 && frame[ETH_TYPE_OFF + 1] === (ETHERTYPE_VLAN & 0xff);
+    const tagged =
+      frame.length >= ETH_HEADER_LEN &&
+      frame[ETH_TYPE_OFF] === ETHERTYPE_VLAN >> 8 &&
+      frame[ETH_TYPE_OFF + 1] === (ETHERTYPE_VLAN & 0xff);
     tx.send(frame, frame.length - ETH_HEADER_LEN - (tagged ? VLAN_TAG_LEN : 0));
   }
 
@@ -117,8 +120,12 @@ export class Link {
     readonly props: LinkProps,
   ) {
     const engine = a.device.engine;
-    this.ab = new Channel(engine, props, { deliver: (f) => deliverTo(b, f) }, (reason, f) => a.device.drop(reason, f, a, `link ${id}`));
-    this.ba = new Channel(engine, props, { deliver: (f) => deliverTo(a, f) }, (reason, f) => b.device.drop(reason, f, b, `link ${id}`));
+    this.ab = new Channel(engine, props, { deliver: (f) => deliverTo(b, f) }, (reason, f) =>
+      a.device.drop(reason, f, a, `link ${id}`),
+    );
+    this.ba = new Channel(engine, props, { deliver: (f) => deliverTo(a, f) }, (reason, f) =>
+      b.device.drop(reason, f, b, `link ${id}`),
+    );
   }
 }
 

@@ -80,7 +80,8 @@ describe('hub', () => {
 
   it('has no memory: the second frame between the same pair floods again', () => {
     const { engine, hs } = lab(3);
-    const send = (from: number, to: number): void => hs[from]!.transmit(hs[from]!.port('eth0')!, ethFrame(MAC(from + 1), MAC(to + 1), 'x'));
+    const send = (from: number, to: number): void =>
+      hs[from]!.transmit(hs[from]!.port('eth0')!, ethFrame(MAC(from + 1), MAC(to + 1), 'x'));
     send(0, 1);
     engine.run();
     send(1, 0);
@@ -96,7 +97,9 @@ describe('hub', () => {
     net.tracer = rec;
     hs[1]!.transmit(hs[1]!.port('eth0')!, ethFrame(MAC(2), MAC(1), 'x'));
     engine.run();
-    const out = rec.events.filter((e) => e.kind === 'frame' && e.device === 'hub1').map((e) => (e.kind === 'frame' ? `${e.inPort}->${e.outPort}` : ''));
+    const out = rec.events
+      .filter((e) => e.kind === 'frame' && e.device === 'hub1')
+      .map((e) => (e.kind === 'frame' ? `${e.inPort}->${e.outPort}` : ''));
     assert.deepEqual(out, ['p2->p1', 'p2->p3']);
   });
 });

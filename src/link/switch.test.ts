@@ -35,7 +35,11 @@ const TYPE = 0x88b5; // IEEE local experimental ethertype
 
 function frame(src: number, dst: number, text: string, vid?: number): Uint8Array {
   const payload = new TextEncoder().encode(text);
-  return buildEthernet(vid === undefined ? { dst, src, ethertype: TYPE, payload } : { dst, src, ethertype: TYPE, vlan: { pcp: 0, dei: false, vid }, payload });
+  return buildEthernet(
+    vid === undefined
+      ? { dst, src, ethertype: TYPE, payload }
+      : { dst, src, ethertype: TYPE, vlan: { pcp: 0, dei: false, vid }, payload },
+  );
 }
 
 /** A switch with one host per port; `configs[i]` configures port p(i+1). Links are instant (latency 0). */
@@ -61,7 +65,10 @@ describe('switch learning and forwarding', () => {
     hosts[0]!.send(frame(MAC(1), MAC_BROADCAST, 'who'));
     engine.run();
     assert.deepEqual(counts(hosts), [0, 1, 1, 1]);
-    assert.deepEqual(sw.macTable().map((r) => [r.vlan, r.mac, r.port]), [[1, MAC(1), 'p1']]);
+    assert.deepEqual(
+      sw.macTable().map((r) => [r.vlan, r.mac, r.port]),
+      [[1, MAC(1), 'p1']],
+    );
   });
 
   it('floods unknown unicast, then sends known unicast out of one port only', () => {
@@ -83,7 +90,10 @@ describe('switch learning and forwarding', () => {
     hosts[1]!.send(frame(MAC(2), MAC(3), 'learn h2')); // make sure a learned table does not matter
     hosts[0]!.send(frame(MAC(1), 0x01_00_5e_00_00_fb, 'mdns'));
     engine.run();
-    assert.deepEqual(hosts.map((h) => h.texts().filter((t) => t === 'mdns').length), [0, 1, 1]);
+    assert.deepEqual(
+      hosts.map((h) => h.texts().filter((t) => t === 'mdns').length),
+      [0, 1, 1],
+    );
   });
 
   it('filters a frame whose destination was learned on the port it came in on (same-port)', () => {
@@ -108,7 +118,11 @@ describe('switch learning and forwarding', () => {
     assert.deepEqual(hosts[2]!.texts(), ['hello'], 'h3 did not see the known unicast');
     // that frame did not refresh h1's entry (only h1's own frames do): at t=10 s it is gone
     engine.at(aging, () => {
-      assert.deepEqual(sw.macTable().map((r) => r.mac), [MAC(2)], 'h1 aged out of the table');
+      assert.deepEqual(
+        sw.macTable().map((r) => r.mac),
+        [MAC(2)],
+        'h1 aged out of the table',
+      );
       hosts[1]!.send(frame(MAC(2), MAC(1), 'too late'));
     });
     engine.run();
@@ -141,7 +155,10 @@ describe('switch learning and forwarding', () => {
     engine.run();
     hosts[2]!.send(frame(MAC(7), MAC_BROADCAST, 'MAC 7 now on p3'));
     engine.run();
-    assert.deepEqual(sw.macTable().map((r) => [r.mac, r.port]), [[MAC(7), 'p3']]);
+    assert.deepEqual(
+      sw.macTable().map((r) => [r.mac, r.port]),
+      [[MAC(7), 'p3']],
+    );
     hosts[1]!.send(frame(MAC(2), MAC(7), 'to MAC 7'));
     engine.run();
     assert.deepEqual(hosts[2]!.texts(), ['MAC 7 on p1', 'to MAC 7']);
@@ -175,7 +192,10 @@ describe('switch learning and forwarding', () => {
     hosts[0]!.send(frame(MAC(1), MAC(2), 'x'));
     engine.run();
     const notes = rec.events.filter((e) => e.kind === 'note').map((e) => (e.kind === 'note' ? e.message : ''));
-    assert.deepEqual(notes, ['learned 02:00:00:00:00:01 on p1 (VLAN 1)', 'unknown unicast 02:00:00:00:00:02: flooded in VLAN 1 to p2']);
+    assert.deepEqual(notes, [
+      'learned 02:00:00:00:00:01 on p1 (VLAN 1)',
+      'unknown unicast 02:00:00:00:00:02: flooded in VLAN 1 to p2',
+    ]);
   });
 });
 
@@ -265,10 +285,13 @@ describe('switch VLANs (IEEE 802.1Q)', () => {
     hosts[0]!.send(frame(MAC(5), MAC_BROADCAST, 'M in 10'));
     hosts[2]!.send(frame(MAC(5), MAC_BROADCAST, 'M in 20'));
     engine.run();
-    assert.deepEqual(sw.macTable().map((r) => [r.vlan, r.mac, r.port]), [
-      [10, MAC(5), 'p1'],
-      [20, MAC(5), 'p3'],
-    ]);
+    assert.deepEqual(
+      sw.macTable().map((r) => [r.vlan, r.mac, r.port]),
+      [
+        [10, MAC(5), 'p1'],
+        [20, MAC(5), 'p3'],
+      ],
+    );
     hosts[1]!.send(frame(MAC(2), MAC(5), 'to M via 10'));
     hosts[3]!.send(frame(MAC(4), MAC(5), 'to M via 20'));
     engine.run();
@@ -304,10 +327,17 @@ describe('switch VLANs (IEEE 802.1Q)', () => {
     const b20 = h('b20', s2, 'p2', 20);
     const rec = new TraceRecorder();
     net.tracer = rec;
-    net.connect(s1.addSwitchPort('trunk', { mode: 'trunk', vlan: 1 }), s2.addSwitchPort('trunk', { mode: 'trunk', vlan: 1 }), { bandwidth: 0, latency: 0 });
+    net.connect(
+      s1.addSwitchPort('trunk', { mode: 'trunk', vlan: 1 }),
+      s2.addSwitchPort('trunk', { mode: 'trunk', vlan: 1 }),
+      { bandwidth: 0, latency: 0 },
+    );
     a10.send(frame(MAC(1), MAC_BROADCAST, 'a10 hello'));
     engine.run();
-    assert.deepEqual([a20, b10, b20].map((x) => x.texts()), [[], ['a10 hello'], []]);
+    assert.deepEqual(
+      [a20, b10, b20].map((x) => x.texts()),
+      [[], ['a10 hello'], []],
+    );
     const onTrunk = rec.events.find((e) => e.kind === 'frame' && e.device === 's1' && e.outPort === 'trunk');
     assert.equal(onTrunk?.kind === 'frame' ? onTrunk.frame.vlan : undefined, 10);
     b10.send(frame(MAC(3), MAC(1), 'b10 reply'));

@@ -7,7 +7,15 @@ import { copyFrame } from '../wire/frame-alloc.js';
 import { Device, type Port } from './device.js';
 import type { Network } from './device.js';
 import { MAC_BROADCAST, formatMac, isGroupMac, readMac, type Mac } from '../wire/addr.js';
-import { ETH_HEADER_LEN, ETHERTYPE_VLAN, VLAN_TAG_LEN, etherTypeAt, insertVlanTag, stripVlanTag, vlanIdAt } from '../wire/ethernet.js';
+import {
+  ETH_HEADER_LEN,
+  ETHERTYPE_VLAN,
+  VLAN_TAG_LEN,
+  etherTypeAt,
+  insertVlanTag,
+  stripVlanTag,
+  vlanIdAt,
+} from '../wire/ethernet.js';
 
 /** How a switch port treats VLANs. */
 export interface SwitchPortConfig {
@@ -129,7 +137,11 @@ export class Switch extends Device {
       if (known.port !== port || known.expires <= now) {
         const from = known.port.name;
         const aged = known.expires <= now;
-        this.note(() => (aged ? `learned ${formatMac(src)} on ${port.name} (VLAN ${vid}, old entry had aged out)` : `${formatMac(src)} moved from ${from} to ${port.name} (VLAN ${vid})`));
+        this.note(() =>
+          aged
+            ? `learned ${formatMac(src)} on ${port.name} (VLAN ${vid}, old entry had aged out)`
+            : `${formatMac(src)} moved from ${from} to ${port.name} (VLAN ${vid})`,
+        );
         known.port = port;
       }
       known.expires = now + this.agingNs;
@@ -155,8 +167,11 @@ export class Switch extends Device {
     const out: Port[] = [];
     for (const p of this.ports) if (p !== inPort && p.tx !== undefined && this.isMember(p, vid)) out.push(p);
     this.note(() => {
-      const why = dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown unicast ${formatMac(dst)}`;
-      return out.length === 0 ? `${why} in VLAN ${vid}: no other member port` : `${why}: flooded in VLAN ${vid} to ${out.map((p) => p.name).join(', ')}`;
+      const why =
+        dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown unicast ${formatMac(dst)}`;
+      return out.length === 0
+        ? `${why} in VLAN ${vid}: no other member port`
+        : `${why}: flooded in VLAN ${vid} to ${out.map((p) => p.name).join(', ')}`;
     });
     // every copy but the last is a fresh buffer: the receivers may rewrite theirs in place
     for (let i = 0; i < out.length; i++) this.egress(out[i]!, i === out.length - 1 ? f : copyFrame(f), vid, inPort);

@@ -39,7 +39,14 @@ export interface Tracer {
   /** A device explains a decision ("learned aa:.. on p1", "matched route 10.0.1.0/24 via ..."). */
   note?(time: number, device: string, message: string): void;
   /** A device discarded a frame or packet. `frame` may be undefined for drops of internal state. */
-  drop?(time: number, device: string, port: string | undefined, reason: DropReason, detail: string, frame: Uint8Array | undefined): void;
+  drop?(
+    time: number,
+    device: string,
+    port: string | undefined,
+    reason: DropReason,
+    detail: string,
+    frame: Uint8Array | undefined,
+  ): void;
   /** A link delivered or lost a frame. */
   capture?(time: number, linkId: string, frame: Uint8Array): void;
 }

@@ -44,7 +44,10 @@ describe('bridge', () => {
     engine.run();
     assert.equal(probes[1]!.got.length, 1);
     assert.equal(probes[0]!.got.length, 1);
-    assert.deepEqual(br.entries().map((e) => e.dev), ['p1', 'p2']);
+    assert.deepEqual(
+      br.entries().map((e) => e.dev),
+      ['p1', 'p2'],
+    );
   });
 
   it('without hairpin a frame for a MAC behind its own port is dropped; with hairpin it goes back out', () => {

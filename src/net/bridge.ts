@@ -95,18 +95,30 @@ export class BridgeDev extends NetDev implements L2Master {
       return;
     }
     if (e.dev === from && !from.hairpin) {
-      this.node.drop('same-port', frame, port, `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from (hairpin off)`);
+      this.node.drop(
+        'same-port',
+        frame,
+        port,
+        `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from (hairpin off)`,
+      );
       return;
     }
-    if (e.dev === from) this.node.note(() => `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from: sent back (hairpin on)`);
+    if (e.dev === from)
+      this.node.note(
+        () => `${this.name}: ${formatMac(dst)} is behind ${from.name}, where it came from: sent back (hairpin on)`,
+      );
     this.node.note(() => `${this.name}: ${formatMac(dst)} is on ${e.dev.name}: forwarded`);
     this.out(e.dev, frame, port);
   }
 
   private flood(from: NetDev | undefined, frame: Uint8Array, dst: Mac, port: Port | undefined): void {
     const targets = this.members.filter((d) => d !== from && d.up);
-    this.node.note(() => `${this.name}: ${dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`} flooded to ${targets.map((d) => d.name).join(', ') || 'no port'}`);
-    for (let i = 0; i < targets.length; i++) this.out(targets[i]!, i === targets.length - 1 ? frame : copyFrame(frame), port);
+    this.node.note(
+      () =>
+        `${this.name}: ${dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`} flooded to ${targets.map((d) => d.name).join(', ') || 'no port'}`,
+    );
+    for (let i = 0; i < targets.length; i++)
+      this.out(targets[i]!, i === targets.length - 1 ? frame : copyFrame(frame), port);
   }
 
   private out(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {

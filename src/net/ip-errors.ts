@@ -65,7 +65,15 @@ export function sendTcpReset(node: IpNode, frame: Uint8Array, ipLen: number): vo
  * Sends an ICMP error about the packet in `frame` (RFC 792, RFC 1122 3.2.2): never about an ICMP error,
  * a non-first fragment, or a packet from a broadcast/unspecified source.
  */
-export function sendIcmpError(node: IpNode, frame: Uint8Array, ipLen: number, inDev: NetDev, type: number, code: number, mtu: number): void {
+export function sendIcmpError(
+  node: IpNode,
+  frame: Uint8Array,
+  ipLen: number,
+  inDev: NetDev,
+  type: number,
+  code: number,
+  mtu: number,
+): void {
   const ihl = (frame[IP_OFF]! & 0x0f) * 4;
   const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
   const fragOff = ((frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) | frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1]!) & 0x1fff;
@@ -78,7 +86,13 @@ export function sendIcmpError(node: IpNode, frame: Uint8Array, ipLen: number, in
   const msg: IcmpMessage =
     type === ICMP_TIME_EXCEEDED
       ? { kind: 'time-exceeded', type: ICMP_TIME_EXCEEDED, code, original: quote }
-      : { kind: 'unreachable', type: ICMP_DEST_UNREACH, code, nextHopMtu: code === ICMP_FRAG_NEEDED ? mtu : 0, original: quote };
+      : {
+          kind: 'unreachable',
+          type: ICMP_DEST_UNREACH,
+          code,
+          nextHopMtu: code === ICMP_FRAG_NEEDED ? mtu : 0,
+          original: quote,
+        };
   // icmp.c: about a packet that was for us, answer from the address it was sent to; otherwise from the
   // interface it came in on
   const origDst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);

@@ -17,7 +17,7 @@ import { internetChecksum } from '../wire/checksum.js';
 import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
 import { IpNode, type IcmpEvent } from './ip-node.js';
 import { DEFAULT_ARP, type ArpConfig } from './neighbor.js';
-import { hex } from '../wire/testing.js';
+import { flipBits, hex } from '../wire/testing.js';
 
 // ---- helpers ------------------------------------------------------------------------------------------
 
@@ -66,7 +66,18 @@ interface Packet {
 
 function ipPacket(p: Packet): Uint8Array {
   return buildIpv4(
-    { tos: p.tos ?? 0, id: p.id ?? 0x1234, df: p.df ?? true, mf: false, fragmentOffset: 0, ttl: p.ttl ?? 64, protocol: p.protocol ?? 17, src: p.src, dst: p.dst, options: EMPTY },
+    {
+      tos: p.tos ?? 0,
+      id: p.id ?? 0x1234,
+      df: p.df ?? true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: p.ttl ?? 64,
+      protocol: p.protocol ?? 17,
+      src: p.src,
+      dst: p.dst,
+      options: EMPTY,
+    },
     p.payload ?? hex('9c 40 00 35 00 08 00 00'), // UDP 40000 -> 53, length 8, no checksum
   );
 }
@@ -149,7 +160,10 @@ function echo(node: IpNode, dst: Ipv4, seq: number, opts: { ttl?: number } = {})
 }
 
 function wire(rec: TraceRecorder, device?: string): Extract<TraceEvent, { kind: 'frame' }>[] {
-  return rec.events.filter((e): e is Extract<TraceEvent, { kind: 'frame' }> => e.kind === 'frame' && (device === undefined || e.device === device));
+  return rec.events.filter(
+    (e): e is Extract<TraceEvent, { kind: 'frame' }> =>
+      e.kind === 'frame' && (device === undefined || e.device === device),
+  );
 }
 
 // ---- ARP ----------------------------------------------------------------------------------------------
@@ -191,7 +205,10 @@ describe('ip-node ARP (RFC 826)', () => {
       `),
     );
     assert.equal(frames[2]!.frame.dstMac, '02:00:00:00:00:0b');
-    assert.deepEqual(replies.map((r) => [r.time, r.message.kind]), [[4000, 'echo']]);
+    assert.deepEqual(
+      replies.map((r) => [r.time, r.message.kind]),
+      [[4000, 'echo']],
+    );
     const na = a.neighbors.get(a.dev('eth0')!, ip('10.0.0.2'))!;
     assert.deepEqual([na.state, na.mac, na.expires], ['REACHABLE', mac(0x0b), 2000 + 30 * SECOND]);
     const nb = b.neighbors.get(b.dev('eth0')!, ip('10.0.0.1'))!;
@@ -205,22 +222,45 @@ describe('ip-node ARP (RFC 826)', () => {
     rec.clear();
     echo(a, ip('10.0.0.2'), 2);
     engine.run();
-    assert.deepEqual(wire(rec, 'A').map((f) => f.frame.protocol), ['ICMP echo request'], 'no ARP within 30 s');
+    assert.deepEqual(
+      wire(rec, 'A').map((f) => f.frame.protocol),
+      ['ICMP echo request'],
+      'no ARP within 30 s',
+    );
     rec.clear();
     engine.at(2000 + 30 * SECOND, () => echo(a, ip('10.0.0.2'), 3));
     engine.run();
-    assert.deepEqual(wire(rec, 'A').map((f) => f.frame.protocol), ['ARP request', 'ICMP echo request'], 'expired: resolve again');
+    assert.deepEqual(
+      wire(rec, 'A').map((f) => f.frame.protocol),
+      ['ARP request', 'ICMP echo request'],
+      'expired: resolve again',
+    );
   });
 
   it('answers only for its own addresses, and learns nothing from a request not for it', () => {
     const { engine, r, p1 } = routerLab({ arp: true });
-    p1.send(buildArpFrame({ op: ARP_OP_REQUEST, senderMac: MAC_P1, senderIp: P1, targetMac: 0, targetIp: ip('10.0.1.99') }, MAC_P1, MAC_BROADCAST));
+    p1.send(
+      buildArpFrame(
+        { op: ARP_OP_REQUEST, senderMac: MAC_P1, senderIp: P1, targetMac: 0, targetIp: ip('10.0.1.99') },
+        MAC_P1,
+        MAC_BROADCAST,
+      ),
+    );
     engine.run();
     assert.equal(p1.got.length, 0);
     assert.equal(r.neighbors.get(r.dev('eth0')!, P1), undefined, 'RFC 826: only a target learns a new sender');
-    p1.send(buildArpFrame({ op: ARP_OP_REQUEST, senderMac: MAC_P1, senderIp: P1, targetMac: 0, targetIp: R0 }, MAC_P1, MAC_BROADCAST));
+    p1.send(
+      buildArpFrame(
+        { op: ARP_OP_REQUEST, senderMac: MAC_P1, senderIp: P1, targetMac: 0, targetIp: R0 },
+        MAC_P1,
+        MAC_BROADCAST,
+      ),
+    );
     engine.run();
-    assert.deepEqual(p1.arps().map((x) => [x.op, x.senderIp, x.senderMac, x.targetIp, x.targetMac, x.ethDst]), [[ARP_OP_REPLY, R0, MAC_R0, P1, MAC_P1, MAC_P1]]);
+    assert.deepEqual(
+      p1.arps().map((x) => [x.op, x.senderIp, x.senderMac, x.targetIp, x.targetMac, x.ethDst]),
+      [[ARP_OP_REPLY, R0, MAC_R0, P1, MAC_P1, MAC_P1]],
+    );
   });
 
   it('keeps at most queueLen packets per unresolved neighbour, dropping the oldest with arp-queue-full', () => {
@@ -243,19 +283,29 @@ describe('ip-node ARP (RFC 826)', () => {
     echo(a, ip('10.0.0.99'), 2);
     engine.run();
     const asks = wire(rec, 'A');
-    assert.deepEqual(asks.map((f) => [f.time, f.frame.info]), [
-      [0, 'who-has 10.0.0.99 tell 10.0.0.1'],
-      [1 * SECOND, 'who-has 10.0.0.99 tell 10.0.0.1'],
-      [2 * SECOND, 'who-has 10.0.0.99 tell 10.0.0.1'],
-    ]);
+    assert.deepEqual(
+      asks.map((f) => [f.time, f.frame.info]),
+      [
+        [0, 'who-has 10.0.0.99 tell 10.0.0.1'],
+        [1 * SECOND, 'who-has 10.0.0.99 tell 10.0.0.1'],
+        [2 * SECOND, 'who-has 10.0.0.99 tell 10.0.0.1'],
+      ],
+    );
     const timeouts = rec.events.filter((e) => e.kind === 'drop' && e.reason === 'arp-timeout');
-    assert.deepEqual(timeouts.map((e) => e.time), [3 * SECOND, 3 * SECOND]);
+    assert.deepEqual(
+      timeouts.map((e) => e.time),
+      [3 * SECOND, 3 * SECOND],
+    );
     assert.deepEqual(a.drops, { 'arp-timeout': 2 });
     assert.equal(a.neighbors.get(a.dev('eth0')!, ip('10.0.0.99')), undefined, 'the failed entry is removed');
     rec.clear();
     echo(a, ip('10.0.0.99'), 3);
     engine.runFor(1);
-    assert.deepEqual(wire(rec, 'A').map((f) => f.frame.protocol), ['ARP request'], 'a new packet starts a new resolution');
+    assert.deepEqual(
+      wire(rec, 'A').map((f) => f.frame.protocol),
+      ['ARP request'],
+      'a new packet starts a new resolution',
+    );
   });
 
   it('a router that cannot resolve the next hop tells the remote sender: ICMP host unreachable', () => {
@@ -269,7 +319,11 @@ describe('ip-node ARP (RFC 826)', () => {
     const m = icmpOf(back[0]!);
     assert.equal(m.kind, 'unreachable');
     assert.deepEqual([m.type, m.code], [3, 1], 'destination unreachable, host unreachable');
-    assert.equal(p1.got[0]!.time, 3 * SECOND + 2 * US, 'sent when the third request times out, 1 µs after the packet arrived');
+    assert.equal(
+      p1.got[0]!.time,
+      3 * SECOND + 2 * US,
+      'sent when the third request times out, 1 µs after the packet arrived',
+    );
     const h = header(back[0]!);
     assert.equal(h.dst, P1);
     // Linux picks the source of an ICMP error from the route back to the sender (icmp_send with
@@ -281,10 +335,20 @@ describe('ip-node ARP (RFC 826)', () => {
     const { engine, r, p1 } = routerLab();
     const rogue = mac(0x66);
     // a request for R from P1's address, but with another MAC (a spoof, or a misconfigured host)
-    p1.send(buildArpFrame({ op: ARP_OP_REQUEST, senderMac: rogue, senderIp: P1, targetMac: 0, targetIp: R0 }, rogue, MAC_BROADCAST));
+    p1.send(
+      buildArpFrame(
+        { op: ARP_OP_REQUEST, senderMac: rogue, senderIp: P1, targetMac: 0, targetIp: R0 },
+        rogue,
+        MAC_BROADCAST,
+      ),
+    );
     engine.run();
     const n = r.neighbors.get(r.dev('eth0')!, P1)!;
-    assert.deepEqual([n.state, n.mac], ['PERMANENT', MAC_P1], 'a request addressed to us must not overwrite the permanent entry');
+    assert.deepEqual(
+      [n.state, n.mac],
+      ['PERMANENT', MAC_P1],
+      'a request addressed to us must not overwrite the permanent entry',
+    );
   });
 });
 
@@ -321,7 +385,13 @@ describe('ip-node forwarding', () => {
   it('keeps the checksum equal to a full recomputation for any header it forwards', () => {
     fc.assert(
       fc.property(
-        fc.record({ ttl: fc.integer({ min: 2, max: 255 }), id: fc.integer({ min: 0, max: 0xffff }), tos: fc.integer({ min: 0, max: 255 }), src: fc.integer({ min: 1, max: 0xdfff_ffff }), df: fc.boolean() }),
+        fc.record({
+          ttl: fc.integer({ min: 2, max: 255 }),
+          id: fc.integer({ min: 0, max: 0xffff }),
+          tos: fc.integer({ min: 0, max: 255 }),
+          src: fc.integer({ min: 1, max: 0xdfff_ffff }),
+          df: fc.boolean(),
+        }),
         (h) => {
           const { engine, p1, p2 } = routerLab();
           p1.send(ethIp(MAC_P1, MAC_R0, { ...h, dst: P2 }));
@@ -329,7 +399,23 @@ describe('ip-node forwarding', () => {
           assert.equal(p2.got.length, 1);
           const out = p2.got[0]!.frame.subarray(14);
           const expected = new Uint8Array(20);
-          emitIpv4Header({ tos: h.tos, totalLength: 28, id: h.id, df: h.df, mf: false, fragmentOffset: 0, ttl: h.ttl - 1, protocol: 17, checksum: 0, src: h.src, dst: P2, options: EMPTY }, expected);
+          emitIpv4Header(
+            {
+              tos: h.tos,
+              totalLength: 28,
+              id: h.id,
+              df: h.df,
+              mf: false,
+              fragmentOffset: 0,
+              ttl: h.ttl - 1,
+              protocol: 17,
+              checksum: 0,
+              src: h.src,
+              dst: P2,
+              options: EMPTY,
+            },
+            expected,
+          );
           assert.deepEqual(out.subarray(0, 20), expected);
         },
       ),
@@ -377,7 +463,11 @@ describe('ip-node forwarding', () => {
     p1.send(ethIp(MAC_P1, MAC_R0, { src: P1, dst: ip('192.0.2.7') }));
     engine.run();
     assert.equal(p2.ipPackets().length, 1);
-    assert.equal(header(p2.ipPackets()[0]!).dst, ip('192.0.2.7'), 'the IP destination is untouched; only the MAC is the gateway');
+    assert.equal(
+      header(p2.ipPackets()[0]!).dst,
+      ip('192.0.2.7'),
+      'the IP destination is untouched; only the MAC is the gateway',
+    );
     assert.equal(p2.got[0]!.frame[5], 0x22);
   });
 
@@ -405,7 +495,14 @@ describe('ip-node forwarding', () => {
   it('fragments a non-DF packet too big for the next link (RFC 791): sizes, offsets, MF, data', () => {
     const { engine, p1, p2 } = routerLab({ mtu1: 576 });
     const data = Uint8Array.from({ length: 1480 }, (_, i) => (i * 7) & 0xff);
-    p1.send(buildEthernet({ dst: MAC_R0, src: MAC_P1, ethertype: ETHERTYPE_IPV4, payload: ipPacket({ src: P1, dst: P2, df: false, id: 0xbeef, protocol: 253, payload: data }) }));
+    p1.send(
+      buildEthernet({
+        dst: MAC_R0,
+        src: MAC_P1,
+        ethertype: ETHERTYPE_IPV4,
+        payload: ipPacket({ src: P1, dst: P2, df: false, id: 0xbeef, protocol: 253, payload: data }),
+      }),
+    );
     engine.run();
     const frags = p2.ipPackets();
     // 576 - 20 = 556 -> 552 data bytes per fragment (a multiple of 8): 552 + 552 + 376 = 1480
@@ -428,7 +525,28 @@ describe('ip-node forwarding', () => {
 
   it('delivers a packet addressed to any of its own addresses instead of forwarding it', () => {
     const { engine, r, p1, p2 } = routerLab();
-    p1.send(buildEthernet({ dst: MAC_R0, src: MAC_P1, ethertype: ETHERTYPE_IPV4, payload: buildIpv4({ tos: 0, id: 1, df: false, mf: false, fragmentOffset: 0, ttl: 1, protocol: 1, src: P1, dst: R1, options: EMPTY }, buildIcmp({ kind: 'echo', type: 8, code: 0, id: 7, seq: 9, data: EMPTY })) }));
+    p1.send(
+      buildEthernet({
+        dst: MAC_R0,
+        src: MAC_P1,
+        ethertype: ETHERTYPE_IPV4,
+        payload: buildIpv4(
+          {
+            tos: 0,
+            id: 1,
+            df: false,
+            mf: false,
+            fragmentOffset: 0,
+            ttl: 1,
+            protocol: 1,
+            src: P1,
+            dst: R1,
+            options: EMPTY,
+          },
+          buildIcmp({ kind: 'echo', type: 8, code: 0, id: 7, seq: 9, data: EMPTY }),
+        ),
+      }),
+    );
     engine.run();
     assert.equal(p2.got.length, 0);
     assert.equal(r.forwarded, 0);
@@ -436,12 +554,22 @@ describe('ip-node forwarding', () => {
     assert.equal(back.length, 1, 'TTL 1 does not matter for a packet that is for us');
     const m = icmpOf(back[0]!);
     assert.deepEqual(m.kind === 'echo' ? [m.type, m.id, m.seq] : [], [0, 7, 9]);
-    assert.deepEqual([header(back[0]!).src, header(back[0]!).dst], [R1, P1], 'the reply comes from the address that was pinged');
+    assert.deepEqual(
+      [header(back[0]!).src, header(back[0]!).dst],
+      [R1, P1],
+      'the reply comes from the address that was pinged',
+    );
   });
 
   it('does not send ICMP errors about ICMP errors (RFC 1122 3.2.2)', () => {
     const { engine, r, p1, p2 } = routerLab();
-    const err = buildIcmp({ kind: 'unreachable', type: 3, code: 3, nextHopMtu: 0, original: ipPacket({ src: P2, dst: P1 }).subarray(0, 28) });
+    const err = buildIcmp({
+      kind: 'unreachable',
+      type: 3,
+      code: 3,
+      nextHopMtu: 0,
+      original: ipPacket({ src: P2, dst: P1 }).subarray(0, 28),
+    });
     p1.send(ethIp(MAC_P1, MAC_R0, { src: P1, dst: P2, ttl: 1, protocol: 1, payload: err }));
     engine.run();
     assert.equal(p1.got.length + p2.got.length, 0);
@@ -493,14 +621,22 @@ describe('ip-node forwarding', () => {
 // ---- proxy ARP ----------------------------------------------------------------------------------------
 
 describe('ip-node proxy ARP', () => {
-  const ask = (target: Ipv4): Uint8Array => buildArpFrame({ op: ARP_OP_REQUEST, senderMac: MAC_P1, senderIp: P1, targetMac: 0, targetIp: target }, MAC_P1, MAC_BROADCAST);
+  const ask = (target: Ipv4): Uint8Array =>
+    buildArpFrame(
+      { op: ARP_OP_REQUEST, senderMac: MAC_P1, senderIp: P1, targetMac: 0, targetIp: target },
+      MAC_P1,
+      MAC_BROADCAST,
+    );
 
   it('answers with its own MAC for an address routed out of another interface', () => {
     const { engine, r, p1 } = routerLab();
     r.dev('eth0')!.proxyArp = true;
     p1.send(ask(ip('10.0.2.50')));
     engine.run();
-    assert.deepEqual(p1.arps().map((x) => [x.op, x.senderIp, x.senderMac, x.targetIp, x.targetMac]), [[ARP_OP_REPLY, ip('10.0.2.50'), MAC_R0, P1, MAC_P1]]);
+    assert.deepEqual(
+      p1.arps().map((x) => [x.op, x.senderIp, x.senderMac, x.targetIp, x.targetMac]),
+      [[ARP_OP_REPLY, ip('10.0.2.50'), MAC_R0, P1, MAC_P1]],
+    );
   });
 
   it('stays quiet for an address on the asking interface, or with proxy ARP off', () => {
@@ -530,7 +666,7 @@ describe('ip-node robustness', () => {
   it('drops a packet with a corrupted header checksum as bad-checksum, without forwarding or answering', () => {
     const { engine, r, p1, p2 } = routerLab();
     const f = ethIp(MAC_P1, MAC_R0, { src: P1, dst: P2, ttl: 1 });
-    f[14 + 10] ^= 0x01; // flip a checksum bit
+    flipBits(f, 14 + 10, 0x01); // flip a checksum bit
     p1.send(f);
     engine.run();
     assert.equal(p1.got.length + p2.got.length, 0, 'no forward, and no ICMP about a corrupt packet');
@@ -552,7 +688,10 @@ describe('ip-node robustness', () => {
   });
 
   const frameArb = (): fc.Arbitrary<Uint8Array> => {
-    const addr = fc.oneof(fc.constantFrom(P1, P2, R0, R1, ip('10.0.1.255'), 0xffff_ffff, 0, ip('224.0.0.1'), ip('192.0.2.1')), fc.integer({ min: 0, max: 0xffff_ffff }));
+    const addr = fc.oneof(
+      fc.constantFrom(P1, P2, R0, R1, ip('10.0.1.255'), 0xffff_ffff, 0, ip('224.0.0.1'), ip('192.0.2.1')),
+      fc.integer({ min: 0, max: 0xffff_ffff }),
+    );
     const validIp = fc
       .record({
         ttl: fc.integer({ min: 0, max: 255 }),
@@ -562,33 +701,48 @@ describe('ip-node robustness', () => {
         df: fc.boolean(),
         mf: fc.boolean(),
         fragmentOffset: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0x1fff })),
-        payload: fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(buildIcmp({ kind: 'echo', type: 8, code: 0, id: 1, seq: 1, data: EMPTY }), hex('9c 40 00 35 00 08 00 00')), fc.uint8Array({ minLength: 1400, maxLength: 1600 })),
+        payload: fc.oneof(
+          fc.uint8Array({ maxLength: 64 }),
+          fc.constantFrom(
+            buildIcmp({ kind: 'echo', type: 8, code: 0, id: 1, seq: 1, data: EMPTY }),
+            hex('9c 40 00 35 00 08 00 00'),
+          ),
+          fc.uint8Array({ minLength: 1400, maxLength: 1600 }),
+        ),
         id: fc.integer({ min: 0, max: 0xffff }),
       })
       .map((h) => buildIpv4({ ...h, tos: 0, options: EMPTY }, h.payload));
     const validArp = fc
-      .record({ op: fc.integer({ min: 0, max: 3 }), senderIp: addr, targetIp: addr, senderMac: fc.constantFrom(MAC_P1, mac(0x66), 0), targetMac: fc.constantFrom(0, MAC_R0) })
+      .record({
+        op: fc.integer({ min: 0, max: 3 }),
+        senderIp: addr,
+        targetIp: addr,
+        senderMac: fc.constantFrom(MAC_P1, mac(0x66), 0),
+        targetMac: fc.constantFrom(0, MAC_R0),
+      })
       .map((a) => buildArpFrame({ ...a, op: a.op }, a.senderMac, MAC_BROADCAST).subarray(14));
     const body = fc.oneof(validIp, validArp, fc.uint8Array({ maxLength: 80 }));
     const ethertype = fc.constantFrom(ETHERTYPE_IPV4, ETHERTYPE_ARP, 0x8100, 0x86dd);
     const edits = fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 3 });
     return fc.oneof(
       fc.uint8Array({ maxLength: 120 }),
-      fc.tuple(fc.constantFrom(MAC_R0, MAC_BROADCAST, mac(0x99)), ethertype, body, edits, fc.boolean()).map(([dst, type, b, changes, fix]) => {
-        const f = buildEthernet({ dst, src: MAC_P1, ethertype: type, payload: b });
-        for (const [at, v] of changes) if (f.length > 14) f[14 + (at % (f.length - 14))] = v;
-        if (fix && f.length >= 34 && f[14]! >>> 4 === 4) {
-          // repair the header checksum after the edits so the packet gets past the first check
-          const hl = (f[14]! & 0xf) * 4;
-          if (hl >= 20 && 14 + hl <= f.length) {
-            f[24] = f[25] = 0;
-            const c = internetChecksum(f, 14, hl);
-            f[24] = c >>> 8;
-            f[25] = c & 0xff;
+      fc
+        .tuple(fc.constantFrom(MAC_R0, MAC_BROADCAST, mac(0x99)), ethertype, body, edits, fc.boolean())
+        .map(([dst, type, b, changes, fix]) => {
+          const f = buildEthernet({ dst, src: MAC_P1, ethertype: type, payload: b });
+          for (const [at, v] of changes) if (f.length > 14) f[14 + (at % (f.length - 14))] = v;
+          if (fix && f.length >= 34 && f[14]! >>> 4 === 4) {
+            // repair the header checksum after the edits so the packet gets past the first check
+            const hl = (f[14]! & 0xf) * 4;
+            if (hl >= 20 && 14 + hl <= f.length) {
+              f[24] = f[25] = 0;
+              const c = internetChecksum(f, 14, hl);
+              f[24] = c >>> 8;
+              f[25] = c & 0xff;
+            }
           }
-        }
-        return f;
-      }),
+          return f;
+        }),
     );
   };
 
@@ -601,7 +755,11 @@ describe('ip-node robustness', () => {
         const accounted = rec.events.length > 0 || r.delivered > 0;
         engine.runUntilIdle(10 * SECOND);
         assert.ok(accounted, `nothing recorded for ${Buffer.from(f).toString('hex')}`);
-        assert.equal(net.dropCount, Object.values(r.drops).reduce((s, n) => s + (n ?? 0), 0), 'every drop is counted by reason');
+        assert.equal(
+          net.dropCount,
+          Object.values(r.drops).reduce((s, n) => s + (n ?? 0), 0),
+          'every drop is counted by reason',
+        );
         for (const e of rec.events) if (e.kind === 'frame') assert.ok(e.bytes!.length >= 14);
       }),
       { numRuns: 1500 },

@@ -7,7 +7,19 @@
 import { allocFrame } from '../wire/frame-alloc.js';
 import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
 import { Device, type Network, type Port } from '../link/device.js';
-import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, writeIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
+import {
+  MAC_BROADCAST,
+  formatIpv4,
+  formatMac,
+  isGroupMac,
+  prefixMask,
+  readIpv4,
+  readMac,
+  writeIpv4,
+  writeMac,
+  type Ipv4,
+  type Mac,
+} from '../wire/addr.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN } from '../wire/ethernet.js';
 import { UDP_HEADER_LEN, verifyUdpChecksum } from '../wire/udp.js';
@@ -292,7 +304,12 @@ export class IpNode extends Device {
       return;
     }
     if (!this.config.forwarding) {
-      this.drop('not-for-us', frame, port, `${formatIpv4(dst)} is not an address of ${this.name} and forwarding is off`);
+      this.drop(
+        'not-for-us',
+        frame,
+        port,
+        `${formatIpv4(dst)} is not an address of ${this.name} and forwarding is off`,
+      );
       return;
     }
     if (dst >>> 28 === 0xe) {
@@ -308,7 +325,13 @@ export class IpNode extends Device {
     this.forward(frame, ipLen, dev, port, ct);
   }
 
-  private forward(frame: Uint8Array, ipLen: number, inDev: NetDev, port: Port | undefined, ct: PacketCtx | undefined): void {
+  private forward(
+    frame: Uint8Array,
+    ipLen: number,
+    inDev: NetDev,
+    port: Port | undefined,
+    ct: PacketCtx | undefined,
+  ): void {
     const ttl = frame[IP_OFF + IPV4_TTL_OFF]!;
     if (ttl <= 1) {
       this.drop('ttl-expired', frame, port, `TTL ${ttl} on arrival`);
@@ -350,7 +373,8 @@ export class IpNode extends Device {
     if (h === undefined) {
       this.drop('unhandled-protocol', frame, port, `IP protocol ${proto}`);
       // RFC 1122 3.2.2: no ICMP error about a datagram sent to a broadcast or multicast address
-      if (!this.isBroadcast(readIpv4(frame, IP_OFF + IPV4_DST_OFF))) this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
+      if (!this.isBroadcast(readIpv4(frame, IP_OFF + IPV4_DST_OFF)))
+        this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
       return;
     }
     h(frame, ipLen, dev);
@@ -368,7 +392,15 @@ export class IpNode extends Device {
       this.drop('malformed', frame, port, `UDP length ${len}`);
       return true;
     }
-    if (!verifyUdpChecksum(readIpv4(frame, IP_OFF + IPV4_SRC_OFF), readIpv4(frame, IP_OFF + IPV4_DST_OFF), frame, off, len)) {
+    if (
+      !verifyUdpChecksum(
+        readIpv4(frame, IP_OFF + IPV4_SRC_OFF),
+        readIpv4(frame, IP_OFF + IPV4_DST_OFF),
+        frame,
+        off,
+        len,
+      )
+    ) {
       this.drop('bad-checksum', frame, port, 'UDP checksum (tunnel)');
       return true;
     }
@@ -377,7 +409,11 @@ export class IpNode extends Device {
   }
 
   /** Collects a fragment; returns the whole datagram once complete. */
-  private reassemble(frame: Uint8Array, ipLen: number, port: Port | undefined): { frame: Uint8Array; ipLen: number } | undefined {
+  private reassemble(
+    frame: Uint8Array,
+    ipLen: number,
+    port: Port | undefined,
+  ): { frame: Uint8Array; ipLen: number } | undefined {
     const now = this.engine.now;
     if (this.reassembler === undefined) this.reassembler = new Reassembler();
     const ra = this.reassembler;
@@ -413,7 +449,12 @@ export class IpNode extends Device {
     const icmp = frame.subarray(IP_OFF + ihl, IP_OFF + ipLen);
     const parsed = parseIcmp(icmp);
     if (!parsed.ok) {
-      this.drop(parsed.error.reason.includes('checksum') ? 'bad-checksum' : 'malformed', frame, port, `ICMP ${parsed.error.field}: ${parsed.error.reason}`);
+      this.drop(
+        parsed.error.reason.includes('checksum') ? 'bad-checksum' : 'malformed',
+        frame,
+        port,
+        `ICMP ${parsed.error.field}: ${parsed.error.reason}`,
+      );
       return;
     }
     const msg = parsed.value;
@@ -429,7 +470,14 @@ export class IpNode extends Device {
       this.replyEcho(frame, ipLen, ihl, src, dst);
       return;
     }
-    const ev: IcmpEvent = { time: this.engine.now, src, dst, ttl: frame[IP_OFF + IPV4_TTL_OFF]!, message: msg, ipLength: ipLen };
+    const ev: IcmpEvent = {
+      time: this.engine.now,
+      src,
+      dst,
+      ttl: frame[IP_OFF + IPV4_TTL_OFF]!,
+      message: msg,
+      ipLength: ipLen,
+    };
     for (const l of this.icmpListeners.slice()) l(ev);
     void dev;
   }
@@ -495,14 +543,20 @@ export class IpNode extends Device {
       return;
     }
     if (forUs) {
-      this.note(() => `ARP who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}: that is us, replying ${formatMac(dev.mac)}`);
+      this.note(
+        () =>
+          `ARP who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}: that is us, replying ${formatMac(dev.mac)}`,
+      );
       this.sendArpReply(dev, a);
       return;
     }
     if (dev.proxyArp && this.config.forwarding) {
       const r = this.routes.lookup(a.targetIp);
       if (r !== undefined && r.dev !== dev.name) {
-        this.note(() => `proxy ARP: ${formatIpv4(a.targetIp)} is routed via ${r.dev}, answering with our MAC ${formatMac(dev.mac)}`);
+        this.note(
+          () =>
+            `proxy ARP: ${formatIpv4(a.targetIp)} is routed via ${r.dev}, answering with our MAC ${formatMac(dev.mac)}`,
+        );
         this.sendArpReply(dev, a);
         return;
       }
@@ -513,7 +567,13 @@ export class IpNode extends Device {
   /** Answers `req` from `dev` (a frame this node originates: no inbound port in traces). */
   private sendArpReply(dev: NetDev, req: ArpPacket): void {
     const reply = buildArpFrame(
-      { op: ARP_OP_REPLY, senderMac: dev.mac, senderIp: req.targetIp, targetMac: req.senderMac, targetIp: req.senderIp },
+      {
+        op: ARP_OP_REPLY,
+        senderMac: dev.mac,
+        senderIp: req.targetIp,
+        targetMac: req.senderMac,
+        targetIp: req.senderIp,
+      },
       dev.mac,
       req.senderMac,
     );
@@ -544,7 +604,13 @@ export class IpNode extends Device {
     const src = this.sourceFor(dev, n.ip);
     n.probes++;
     this.note(() => `ARP who-has ${formatIpv4(n.ip)} tell ${formatIpv4(src)} on ${dev.name} (try ${n.probes})`);
-    dev.xmit(buildArpFrame({ op: ARP_OP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: n.ip }, dev.mac, MAC_BROADCAST));
+    dev.xmit(
+      buildArpFrame(
+        { op: ARP_OP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: n.ip },
+        dev.mac,
+        MAC_BROADCAST,
+      ),
+    );
     n.retrans = this.engine.timer(this.config.arp.retransNs, () => {
       n.retrans = undefined;
       if (n.state !== 'INCOMPLETE') return;
@@ -581,7 +647,11 @@ export class IpNode extends Device {
    * payload in place at `off` (the payload's offset in the frame), then routes it. Returns an error word
    * when it could not be sent at all.
    */
-  sendIp(opts: SendOptions, payloadLen: number, fill: (frame: Uint8Array, off: number, src: Ipv4) => void): SendError | undefined {
+  sendIp(
+    opts: SendOptions,
+    payloadLen: number,
+    fill: (frame: Uint8Array, off: number, src: Ipv4) => void,
+  ): SendError | undefined {
     const route = this.routes.lookup(opts.dst);
     const isLoop = this.local.has(opts.dst);
     if (route === undefined && !isLoop) {
@@ -590,7 +660,9 @@ export class IpNode extends Device {
       return 'no-route';
     }
     const dev = route === undefined ? undefined : this.dev(route.dev);
-    const src = opts.src ?? (isLoop ? opts.dst : (route!.src ?? (dev === undefined ? 0 : this.sourceFor(dev, route!.via ?? opts.dst))));
+    const src =
+      opts.src ??
+      (isLoop ? opts.dst : (route!.src ?? (dev === undefined ? 0 : this.sourceFor(dev, route!.via ?? opts.dst))));
     const ipLen = IPV4_MIN_HEADER_LEN + payloadLen;
     const frame = allocFrame(IP_OFF + ipLen);
     emitIpv4Header(
@@ -613,7 +685,12 @@ export class IpNode extends Device {
     );
     fill(frame, IP_OFF + IPV4_MIN_HEADER_LEN, src);
     if (ipLen > (dev?.mtu ?? 65535) && opts.df !== false) {
-      this.drop('mtu-exceeded', frame, undefined, `${ipLen} bytes > MTU ${dev!.mtu} of ${dev!.name} with DF set (EMSGSIZE)`);
+      this.drop(
+        'mtu-exceeded',
+        frame,
+        undefined,
+        `${ipLen} bytes > MTU ${dev!.mtu} of ${dev!.name} with DF set (EMSGSIZE)`,
+      );
       return 'mtu-exceeded';
     }
     return this.localOut(frame, ipLen, route);
@@ -651,7 +728,15 @@ export class IpNode extends Device {
   }
 
   /** Sends an IP packet (in `frame` at IP_OFF) along `route`: MTU, next hop, ARP, MAC rewrite. */
-  output(frame: Uint8Array, ipLen: number, route: Route, dst: Ipv4, inPort: Port | undefined, inDev: NetDev | undefined, ct?: PacketCtx): void {
+  output(
+    frame: Uint8Array,
+    ipLen: number,
+    route: Route,
+    dst: Ipv4,
+    inPort: Port | undefined,
+    inDev: NetDev | undefined,
+    ct?: PacketCtx,
+  ): void {
     const dev = this.dev(route.dev);
     if (dev === undefined || !dev.up) {
       this.drop('link-down', frame, inPort, `route device ${route.dev} is missing or down`);
@@ -699,7 +784,12 @@ export class IpNode extends Device {
     const e = n ?? this.neighbors.ensure(dev, nextHop);
     if (e.pending.length >= this.config.arp.queueLen) {
       const old = e.pending.shift()!;
-      this.drop('arp-queue-full', old.frame, old.inPort, `more than ${this.config.arp.queueLen} packets waiting for ${formatIpv4(nextHop)}`);
+      this.drop(
+        'arp-queue-full',
+        old.frame,
+        old.inPort,
+        `more than ${this.config.arp.queueLen} packets waiting for ${formatIpv4(nextHop)}`,
+      );
     }
     e.pending.push({ frame, inPort });
     if (e.state !== 'INCOMPLETE' || e.probes === 0) {

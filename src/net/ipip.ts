@@ -7,7 +7,15 @@
 import type { Port } from '../link/device.js';
 import { formatIpv4, readIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
-import { IPPROTO_IPIP, IPV4_DST_OFF, IPV4_FLAGS_FRAG_OFF, IPV4_FLAG_DF, IPV4_SRC_OFF, IPV4_TOS_OFF, IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
+import {
+  IPPROTO_IPIP,
+  IPV4_DST_OFF,
+  IPV4_FLAGS_FRAG_OFF,
+  IPV4_FLAG_DF,
+  IPV4_SRC_OFF,
+  IPV4_TOS_OFF,
+  IPV4_TOTAL_LEN_OFF,
+} from '../wire/ipv4.js';
 import { IP_OFF, type IpNode } from './ip-node.js';
 import { NetDev } from './netdev.js';
 
@@ -61,11 +69,18 @@ export class IpipDev extends NetDev {
     const df = (frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) & IPV4_FLAG_DF;
     const tos = frame[IP_OFF + IPV4_TOS_OFF]!;
     this.encapsulated++;
-    node.note(() => `${this.name}: IP-in-IP to ${formatIpv4(outerDst)}${this.remote === undefined ? ' (the route\'s gateway)' : ''}`);
+    node.note(
+      () =>
+        `${this.name}: IP-in-IP to ${formatIpv4(outerDst)}${this.remote === undefined ? " (the route's gateway)" : ''}`,
+    );
     // RFC 2003 3.1: DF is copied from the inner header, TOS too (Linux: inherit when "tos inherit")
-    node.sendIp({ dst: outerDst, src: this.local, protocol: IPPROTO_IPIP, ttl: this.ttl, tos, df: df !== 0 }, innerLen, (f, off) => {
-      f.set(frame.subarray(IP_OFF, IP_OFF + innerLen), off);
-    });
+    node.sendIp(
+      { dst: outerDst, src: this.local, protocol: IPPROTO_IPIP, ttl: this.ttl, tos, df: df !== 0 },
+      innerLen,
+      (f, off) => {
+        f.set(frame.subarray(IP_OFF, IP_OFF + innerLen), off);
+      },
+    );
   }
 
   /** The outer packet in `frame` (IP at IP_OFF) is for this tunnel: strip it and receive the inner one. */
@@ -78,7 +93,9 @@ export class IpipDev extends NetDev {
     inner[ETH_TYPE_OFF] = ETHERTYPE_IPV4 >> 8;
     inner[ETH_TYPE_OFF + 1] = ETHERTYPE_IPV4 & 0xff;
     this.decapsulated++;
-    this.node.note(() => `${this.name}: decapsulated IP-in-IP from ${formatIpv4(readIpv4(frame, IP_OFF + IPV4_SRC_OFF))}`);
+    this.node.note(
+      () => `${this.name}: decapsulated IP-in-IP from ${formatIpv4(readIpv4(frame, IP_OFF + IPV4_SRC_OFF))}`,
+    );
     this.node.receiveOn(this, inner, port);
   }
 }
@@ -96,7 +113,9 @@ function ipipDemux(node: IpNode): IpipDev[] {
       const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
       const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
       // Linux's lookup order: an exact (local, remote) tunnel first, then an any-remote device on that local
-      const t = devs.find((d) => d.remote === src && d.local === dst) ?? devs.find((d) => d.remote === undefined && (d.local === dst || d.local === 0));
+      const t =
+        devs.find((d) => d.remote === src && d.local === dst) ??
+        devs.find((d) => d.remote === undefined && (d.local === dst || d.local === 0));
       if (t === undefined) {
         node.drop('unhandled-protocol', frame, undefined, `IP-in-IP from ${formatIpv4(src)}: no tunnel matches`);
         return;

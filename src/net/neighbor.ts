@@ -46,7 +46,12 @@ export interface ArpConfig {
 }
 
 /** Linux-like ARP defaults. */
-export const DEFAULT_ARP: ArpConfig = { reachableNs: 30_000_000_000, retransNs: 1_000_000_000, maxProbes: 3, queueLen: 101 };
+export const DEFAULT_ARP: ArpConfig = {
+  reachableNs: 30_000_000_000,
+  retransNs: 1_000_000_000,
+  maxProbes: 3,
+  queueLen: 101,
+};
 
 /** A neighbour table keyed by (device, IP). */
 export class NeighborTable {

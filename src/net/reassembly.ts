@@ -30,9 +30,7 @@ interface Queue {
 
 /** What happened to one fragment. */
 export type ReassemblyResult =
-  | { kind: 'pending' }
-  | { kind: 'complete'; frame: Uint8Array; ipLen: number }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'pending' } | { kind: 'complete'; frame: Uint8Array; ipLen: number } | { kind: 'invalid'; reason: string };
 
 /** Reassembly queues of one node. */
 export class Reassembler {
@@ -61,17 +59,28 @@ export class Reassembler {
     const off = (word & 0x1fff) * 8;
     const len = ipLen - ihl;
     const key = `${readIpv4(frame, ipOff + 12)}|${readIpv4(frame, ipOff + 16)}|${frame[ipOff + 9]}|${(frame[ipOff + 4]! << 8) | frame[ipOff + 5]!}`;
-    if (mf && len % 8 !== 0) return { kind: 'invalid', reason: `fragment payload of ${len} bytes is not a multiple of 8` };
+    if (mf && len % 8 !== 0)
+      return { kind: 'invalid', reason: `fragment payload of ${len} bytes is not a multiple of 8` };
     if (off + len > 65535 - ihl) return { kind: 'invalid', reason: 'reassembled datagram would exceed 65535 bytes' };
     let q = this.queues.get(key);
     if (q === undefined) {
-      q = { pieces: [], total: -1, header: undefined, quote: undefined, expires: now + REASSEMBLY_TIMEOUT_NS, bytes: 0 };
+      q = {
+        pieces: [],
+        total: -1,
+        header: undefined,
+        quote: undefined,
+        expires: now + REASSEMBLY_TIMEOUT_NS,
+        bytes: 0,
+      };
       this.queues.set(key, q);
     }
     for (const p of q.pieces) {
       if (off < p.off + p.data.length && p.off < off + len) {
         this.queues.delete(key);
-        return { kind: 'invalid', reason: `fragment at ${off}..${off + len} overlaps ${p.off}..${p.off + p.data.length}: datagram discarded` };
+        return {
+          kind: 'invalid',
+          reason: `fragment at ${off}..${off + len} overlaps ${p.off}..${p.off + p.data.length}: datagram discarded`,
+        };
       }
     }
     if (!mf) {
@@ -97,7 +106,7 @@ export class Reassembler {
     // the whole datagram: length, no MF, offset 0, header checksum recomputed
     out[14 + 2] = total >>> 8;
     out[14 + 3] = total & 0xff;
-    out[14 + 6] &= 0x40; // keep only DF
+    out[14 + 6] = h[6]! & 0x40; // keep only DF (h is at least a 20-byte header)
     out[14 + 7] = 0;
     out[14 + 10] = 0;
     out[14 + 11] = 0;

@@ -102,7 +102,17 @@ describe('route table lookups', () => {
     const t = new RouteTable();
     const onLink = t.add({ ...net('10.0.0.0/24'), dev: 'eth0' });
     const viaGw = t.add({ ...net('0.0.0.0/0'), via: ip('10.0.0.1'), dev: 'eth0' });
-    assert.deepEqual(onLink, { dst: ip('10.0.0.0'), len: 24, dev: 'eth0', via: undefined, metric: 0, proto: 'static', scope: 'link', src: undefined, onlink: false });
+    assert.deepEqual(onLink, {
+      dst: ip('10.0.0.0'),
+      len: 24,
+      dev: 'eth0',
+      via: undefined,
+      metric: 0,
+      proto: 'static',
+      scope: 'link',
+      src: undefined,
+      onlink: false,
+    });
     assert.equal(viaGw.scope, 'global');
   });
 });
@@ -144,7 +154,14 @@ describe('route table maintenance', () => {
     t.add({ ...net('0.0.0.0/0'), via: ip('10.0.0.1'), dev: 'eth0', proto: 'boot' });
     t.add({ ...net('10.244.1.0/24'), via: ip('192.168.56.11'), dev: 'eth1', proto: 'bird', onlink: true });
     t.add({ ...net('10.0.0.0/24'), dev: 'eth0', proto: 'kernel', scope: 'link', src: ip('10.0.0.2') });
-    t.add({ ...net('172.17.0.0/16'), dev: 'docker0', proto: 'kernel', scope: 'link', src: ip('172.17.0.1'), metric: 425 });
+    t.add({
+      ...net('172.17.0.0/16'),
+      dev: 'docker0',
+      proto: 'kernel',
+      scope: 'link',
+      src: ip('172.17.0.1'),
+      metric: 425,
+    });
     assert.deepEqual(t.routes().map(formatRoute), [
       'default via 10.0.0.1 dev eth0',
       '10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.2',
@@ -157,7 +174,16 @@ describe('route table maintenance', () => {
 describe('route table against a linear scan', () => {
   // The reference: scan every route, keep those covering ip, take the longest, then the lowest metric, then
   // the earliest added. Prefixes are drawn from a small pool of addresses so that lookups hit, nest and tie.
-  const pool = [ip('10.0.0.0'), ip('10.1.0.0'), ip('10.1.2.0'), ip('10.1.2.3'), ip('192.168.1.1'), ip('128.0.0.0'), ip('255.255.255.255'), 0];
+  const pool = [
+    ip('10.0.0.0'),
+    ip('10.1.0.0'),
+    ip('10.1.2.0'),
+    ip('10.1.2.3'),
+    ip('192.168.1.1'),
+    ip('128.0.0.0'),
+    ip('255.255.255.255'),
+    0,
+  ];
   const addrArb = fc.oneof(fc.constantFrom(...pool), fc.integer({ min: 0, max: 0xffff_ffff }));
   const specArb = fc.record({
     dst: addrArb,
@@ -168,7 +194,16 @@ describe('route table against a linear scan', () => {
   type Op = { add: RouteSpec } | { remove: { dst: Ipv4; len: number; dev?: string } } | { lookup: Ipv4 };
   const opArb: fc.Arbitrary<Op> = fc.oneof(
     { weight: 4, arbitrary: specArb.map((s) => ({ add: s })) },
-    { weight: 1, arbitrary: fc.record({ dst: addrArb, len: fc.integer({ min: 0, max: 32 }), dev: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined }) }).map((r) => ({ remove: r })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .record({
+          dst: addrArb,
+          len: fc.integer({ min: 0, max: 32 }),
+          dev: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined }),
+        })
+        .map((r) => ({ remove: r })),
+    },
     { weight: 4, arbitrary: addrArb.map((a) => ({ lookup: a })) },
   );
 
@@ -191,7 +226,12 @@ describe('route table against a linear scan', () => {
           } else if ('remove' in op) {
             const { dst, len, dev } = op.remove;
             const unit = 2 ** (32 - len);
-            const gone = ref.filter((r) => r.len === len && Math.floor(r.dst / unit) === Math.floor(dst / unit) && (dev === undefined || r.dev === dev));
+            const gone = ref.filter(
+              (r) =>
+                r.len === len &&
+                Math.floor(r.dst / unit) === Math.floor(dst / unit) &&
+                (dev === undefined || r.dev === dev),
+            );
             const n = t.remove(dst, len, dev === undefined ? {} : { dev });
             assert.equal(n, gone.length);
             ref = ref.filter((r) => !gone.includes(r));

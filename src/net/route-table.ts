@@ -77,7 +77,9 @@ export class RouteTable {
     const key = (dst & prefixMask(len)) >>> 0;
     const list = m?.get(key);
     if (m === undefined || list === undefined) return 0;
-    const keep = list.filter((r) => (match.dev !== undefined && r.dev !== match.dev) || (match.via !== undefined && r.via !== match.via));
+    const keep = list.filter(
+      (r) => (match.dev !== undefined && r.dev !== match.dev) || (match.via !== undefined && r.via !== match.via),
+    );
     const removed = list.length - keep.length;
     if (keep.length === 0) m.delete(key);
     else m.set(key, keep);

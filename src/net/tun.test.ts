@@ -31,7 +31,21 @@ function udpPacket(src: Ipv4, dst: Ipv4, ttl: number, o: { df?: boolean; size?: 
   payload.set(hex('9c 40 00 35'));
   payload[4] = payload.length >> 8;
   payload[5] = payload.length & 0xff;
-  return buildIpv4({ tos: 0, id: 0x1234, df: o.df ?? true, mf: false, fragmentOffset: 0, ttl, protocol: 17, src, dst, options: new Uint8Array(0) }, payload);
+  return buildIpv4(
+    {
+      tos: 0,
+      id: 0x1234,
+      df: o.df ?? true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl,
+      protocol: 17,
+      src,
+      dst,
+      options: new Uint8Array(0),
+    },
+    payload,
+  );
 }
 
 /**
@@ -113,7 +127,10 @@ describe('TunDev: the node sends, the process reads', () => {
     send(udpPacket(P, FAR, 64, { size: 1453 })); // 20 + 1453 = 1473
     send(udpPacket(P, FAR, 64, { size: 1452 })); // 1472 fits
     engine.runUntilIdle();
-    assert.deepEqual(read.map((x) => x.length), [1472]);
+    assert.deepEqual(
+      read.map((x) => x.length),
+      [1472],
+    );
     assert.equal(p.got.length, 1);
     const icmp = parseIcmp(p.got[0]!.subarray(14 + 20));
     assert.ok(icmp.ok && icmp.value.kind === 'unreachable');
@@ -122,7 +139,10 @@ describe('TunDev: the node sends, the process reads', () => {
 
   it('gives packets the node originates toward the tun the tun address as source', () => {
     const { engine, read, r } = tunLab();
-    assert.equal(r.sendIp({ dst: FAR, protocol: 17 }, 8, () => {}), undefined);
+    assert.equal(
+      r.sendIp({ dst: FAR, protocol: 17 }, 8, () => {}),
+      undefined,
+    );
     engine.runUntilIdle();
     assert.equal(read.length, 1);
     assert.deepEqual(read[0]!.subarray(12, 16), hex('0a 63 00 01')); // 10.99.0.1
@@ -147,7 +167,23 @@ describe('TunDev: the process writes, the node receives', () => {
   it('delivers a written echo request to the tun address locally; the reply goes back to the reader', () => {
     const { engine, read, tun } = tunLab();
     const echo = hex('08 00 f7 fe 00 01 00 00'); // type 8, id 1, seq 0; checksum ~0x0801
-    tun.write(buildIpv4({ tos: 0, id: 7, df: false, mf: false, fragmentOffset: 0, ttl: 64, protocol: 1, src: FAR, dst: TUN_ADDR, options: new Uint8Array(0) }, echo));
+    tun.write(
+      buildIpv4(
+        {
+          tos: 0,
+          id: 7,
+          df: false,
+          mf: false,
+          fragmentOffset: 0,
+          ttl: 64,
+          protocol: 1,
+          src: FAR,
+          dst: TUN_ADDR,
+          options: new Uint8Array(0),
+        },
+        echo,
+      ),
+    );
     engine.runUntilIdle();
     assert.equal(read.length, 1);
     const reply = read[0]!;

@@ -70,7 +70,10 @@ export class TunDev extends NetDev {
     const total = (frame[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | frame[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
     const packet = frame.subarray(IP_OFF, Math.min(frame.length, IP_OFF + total));
     this.txPackets++;
-    this.node.note(() => `${this.name}: ${packet.length}-byte packet for ${formatIpv4(readIpv4(frame, IP_OFF + IPV4_DST_OFF))} read by the process holding the tun`);
+    this.node.note(
+      () =>
+        `${this.name}: ${packet.length}-byte packet for ${formatIpv4(readIpv4(frame, IP_OFF + IPV4_DST_OFF))} read by the process holding the tun`,
+    );
     reader(packet);
   }
 
@@ -89,7 +92,10 @@ export class TunDev extends NetDev {
    * Throws when there are not 14 bytes before the packet (a caller bug).
    */
   writeOwned(packet: Uint8Array): void {
-    if (packet.byteOffset < ETH_HEADER_LEN) throw new RangeError(`${this.name}: writeOwned needs ${ETH_HEADER_LEN} bytes of headroom, the packet has ${packet.byteOffset}`);
+    if (packet.byteOffset < ETH_HEADER_LEN)
+      throw new RangeError(
+        `${this.name}: writeOwned needs ${ETH_HEADER_LEN} bytes of headroom, the packet has ${packet.byteOffset}`,
+      );
     this.inject(new Uint8Array(packet.buffer, packet.byteOffset - ETH_HEADER_LEN, ETH_HEADER_LEN + packet.length));
   }
 
@@ -115,7 +121,12 @@ export class TunDev extends NetDev {
       return;
     }
     if (version !== 4 && version !== 6) {
-      this.node.drop('malformed', frame, undefined, `${this.name}: IP version ${version} written to an IFF_NO_PI tun: write(2) fails with EINVAL`);
+      this.node.drop(
+        'malformed',
+        frame,
+        undefined,
+        `${this.name}: IP version ${version} written to an IFF_NO_PI tun: write(2) fails with EINVAL`,
+      );
       return;
     }
     this.rxPackets++;

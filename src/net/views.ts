@@ -23,9 +23,14 @@ export function ipAddr(node: IpNode): string {
     if (d.up) flags.push('UP');
     if (up) flags.push('LOWER_UP');
     const master = d.master instanceof BridgeDev ? ` master ${d.master.name}` : '';
-    out.push(`${i + 2}: ${d.name}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${up ? 'UP' : 'DOWN'} group default qlen 1000`);
+    out.push(
+      `${i + 2}: ${d.name}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${up ? 'UP' : 'DOWN'} group default qlen 1000`,
+    );
     out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff` : '    link/none');
-    if (d instanceof VxlanDev) out.push(`    vxlan id ${d.vni} local ${formatIpv4(d.local)} dstport ${d.dstPort}${d.learning ? '' : ' nolearning'}${d.proxy ? ' proxy' : ''}`);
+    if (d instanceof VxlanDev)
+      out.push(
+        `    vxlan id ${d.vni} local ${formatIpv4(d.local)} dstport ${d.dstPort}${d.learning ? '' : ' nolearning'}${d.proxy ? ' proxy' : ''}`,
+      );
     for (const a of d.addresses) {
       const brd = a.len < 31 ? ` brd ${formatIpv4(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0)}` : '';
       out.push(`    inet ${formatIpv4(a.addr)}/${a.len}${brd} scope global ${d.name}`);
@@ -58,8 +63,12 @@ export function bridgeFdb(node: IpNode): string {
   const lines: string[] = [];
   for (const dev of node.devs as NetDev[]) {
     if (dev instanceof VxlanDev) {
-      for (const e of dev.fdbEntries()) lines.push(`${formatMac(e.mac)} dev ${dev.name} dst ${formatIpv4(e.remote)} self${e.static ? ' permanent' : ''}`);
-      for (const r of dev.floodList) lines.push(`00:00:00:00:00:00 dev ${dev.name} dst ${formatIpv4(r)} self permanent`);
+      for (const e of dev.fdbEntries())
+        lines.push(
+          `${formatMac(e.mac)} dev ${dev.name} dst ${formatIpv4(e.remote)} self${e.static ? ' permanent' : ''}`,
+        );
+      for (const r of dev.floodList)
+        lines.push(`00:00:00:00:00:00 dev ${dev.name} dst ${formatIpv4(r)} self permanent`);
     } else if (dev instanceof BridgeDev) {
       for (const e of dev.entries()) lines.push(`${formatMac(e.mac)} dev ${e.dev} master ${dev.name}`);
     }

@@ -9,7 +9,16 @@
  */
 import { copyFrame } from '../wire/frame-alloc.js';
 import type { Port } from '../link/device.js';
-import { MAC_BROADCAST, formatIpv4, formatMac, isGroupMac, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
+import {
+  MAC_BROADCAST,
+  formatIpv4,
+  formatMac,
+  isGroupMac,
+  readIpv4,
+  readMac,
+  type Ipv4,
+  type Mac,
+} from '../wire/addr.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp } from '../wire/arp.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPPROTO_UDP, IPV4_MIN_HEADER_LEN, IPV4_SRC_OFF } from '../wire/ipv4.js';
@@ -110,7 +119,9 @@ export class VxlanDev extends NetDev {
   /** Live entries, as `bridge fdb show dev vxlan0` would list them. */
   fdbEntries(): { mac: Mac; remote: Ipv4; static: boolean }[] {
     const now = this.node.engine.now;
-    return [...this.fdb].filter(([, e]) => e.expires > now).map(([mac, e]) => ({ mac, remote: e.remote, static: e.static }));
+    return [...this.fdb]
+      .filter(([, e]) => e.expires > now)
+      .map(([mac, e]) => ({ mac, remote: e.remote, static: e.static }));
   }
 
   /** The entry for `mac`, if alive. */
@@ -128,7 +139,10 @@ export class VxlanDev extends NetDev {
     const dst = readMac(frame, 0);
     const e = isGroupMac(dst) ? undefined : this.lookup(dst);
     if (e !== undefined) {
-      node.note(() => `${this.name}: ${formatMac(dst)} is behind VTEP ${formatIpv4(e.remote)} (${e.static ? 'static' : 'learned'} FDB entry, VNI ${this.vni})`);
+      node.note(
+        () =>
+          `${this.name}: ${formatMac(dst)} is behind VTEP ${formatIpv4(e.remote)} (${e.static ? 'static' : 'learned'} FDB entry, VNI ${this.vni})`,
+      );
       this.encapsulate(frame, e.remote);
       return;
     }
@@ -138,7 +152,8 @@ export class VxlanDev extends NetDev {
     }
     const why = dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`;
     node.note(() => `${this.name}: ${why}: head-end replication to ${this.floodList.map(formatIpv4).join(', ')}`);
-    for (let i = 0; i < this.floodList.length; i++) this.encapsulate(i === this.floodList.length - 1 ? frame : copyFrame(frame), this.floodList[i]!);
+    for (let i = 0; i < this.floodList.length; i++)
+      this.encapsulate(i === this.floodList.length - 1 ? frame : copyFrame(frame), this.floodList[i]!);
   }
 
   private encapsulate(inner: Uint8Array, remote: Ipv4): void {
@@ -146,28 +161,37 @@ export class VxlanDev extends NetDev {
     const udpLen = UDP_HEADER_LEN + VXLAN_HEADER_LEN + inner.length;
     const outerLen = IPV4_MIN_HEADER_LEN + udpLen;
     if (outerLen > this.underlayMtu) {
-      node.drop('mtu-exceeded', inner, undefined, `${this.name}: encapsulated ${outerLen} bytes > underlay MTU ${this.underlayMtu}; a VTEP must not fragment (RFC 7348 4.3)`);
+      node.drop(
+        'mtu-exceeded',
+        inner,
+        undefined,
+        `${this.name}: encapsulated ${outerLen} bytes > underlay MTU ${this.underlayMtu}; a VTEP must not fragment (RFC 7348 4.3)`,
+      );
       return;
     }
     const srcPort = flowSourcePort(inner);
     this.encapsulated++;
-    node.sendIp({ dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df }, udpLen, (f, off, src) => {
-      f[off] = srcPort >>> 8;
-      f[off + 1] = srcPort & 0xff;
-      f[off + 2] = this.dstPort >>> 8;
-      f[off + 3] = this.dstPort & 0xff;
-      f[off + 4] = udpLen >>> 8;
-      f[off + 5] = udpLen & 0xff;
-      f[off + 6] = 0;
-      f[off + 7] = 0;
-      emitVxlan({ vni: this.vni }, f, off + UDP_HEADER_LEN);
-      f.set(inner, off + UDP_HEADER_LEN + VXLAN_HEADER_LEN);
-      if (this.udpChecksum) {
-        const c = udpChecksum(src, remote, f, off, udpLen);
-        f[off + 6] = c >>> 8;
-        f[off + 7] = c & 0xff;
-      }
-    });
+    node.sendIp(
+      { dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df },
+      udpLen,
+      (f, off, src) => {
+        f[off] = srcPort >>> 8;
+        f[off + 1] = srcPort & 0xff;
+        f[off + 2] = this.dstPort >>> 8;
+        f[off + 3] = this.dstPort & 0xff;
+        f[off + 4] = udpLen >>> 8;
+        f[off + 5] = udpLen & 0xff;
+        f[off + 6] = 0;
+        f[off + 7] = 0;
+        emitVxlan({ vni: this.vni }, f, off + UDP_HEADER_LEN);
+        f.set(inner, off + UDP_HEADER_LEN + VXLAN_HEADER_LEN);
+        if (this.udpChecksum) {
+          const c = udpChecksum(src, remote, f, off, udpLen);
+          f[off + 6] = c >>> 8;
+          f[off + 7] = c & 0xff;
+        }
+      },
+    );
   }
 
   /** A decapsulated frame from `remote`. */
@@ -183,7 +207,9 @@ export class VxlanDev extends NetDev {
       const e = this.fdb.get(src);
       if (e === undefined || (!e.static && e.remote !== remote)) {
         this.fdb.set(src, { remote, static: false, expires: node.engine.now + this.ageingNs });
-        node.note(() => `${this.name}: learned ${formatMac(src)} is behind VTEP ${formatIpv4(remote)} (VNI ${this.vni})`);
+        node.note(
+          () => `${this.name}: learned ${formatMac(src)} is behind VTEP ${formatIpv4(remote)} (VNI ${this.vni})`,
+        );
       } else if (!e.static) e.expires = node.engine.now + this.ageingNs;
     }
     node.note(() => `${this.name}: decapsulated VNI ${this.vni} from ${formatIpv4(remote)}`);
@@ -200,11 +226,23 @@ export class VxlanDev extends NetDev {
     const a = p.value;
     const mac = this.arpTable.get(a.targetIp);
     if (mac === undefined) {
-      node.drop('arp-suppressed', frame, inPort, `${this.name}: ARP proxy has no entry for ${formatIpv4(a.targetIp)}; not flooded`);
+      node.drop(
+        'arp-suppressed',
+        frame,
+        inPort,
+        `${this.name}: ARP proxy has no entry for ${formatIpv4(a.targetIp)}; not flooded`,
+      );
       return;
     }
-    node.note(() => `${this.name}: ARP proxy answers ${formatIpv4(a.targetIp)} is-at ${formatMac(mac)} locally, nothing crosses the underlay`);
-    const reply = buildArpFrame({ op: ARP_OP_REPLY, senderMac: mac, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp }, mac, a.senderMac);
+    node.note(
+      () =>
+        `${this.name}: ARP proxy answers ${formatIpv4(a.targetIp)} is-at ${formatMac(mac)} locally, nothing crosses the underlay`,
+    );
+    const reply = buildArpFrame(
+      { op: ARP_OP_REPLY, senderMac: mac, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp },
+      mac,
+      a.senderMac,
+    );
     // the answer comes back up the device it was asked on, after the current event (as a softirq would)
     node.engine.schedule(0, () => node.receiveOn(this, reply, inPort));
   }
@@ -272,7 +310,8 @@ export function flowSourcePort(inner: Uint8Array): number {
     mix(p);
     pair(readIpv4(inner, 26), readIpv4(inner, 30));
     const l4 = 14 + (inner[14]! & 0x0f) * 4;
-    if ((p === 6 || p === 17) && inner.length >= l4 + 4) pair((inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
+    if ((p === 6 || p === 17) && inner.length >= l4 + 4)
+      pair((inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
   } else if (type === ETHERTYPE_ARP && inner.length >= 42) {
     pair(readIpv4(inner, 28), readIpv4(inner, 38));
   } else {

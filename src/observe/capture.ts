@@ -17,7 +17,10 @@ export interface LinkCapture {
  * Taps every link of `network` (links added later are not tapped). With `sinkFor`, each link's pcap is
  * streamed to the sink it returns for the file name (flush the writers at the end).
  */
-export function captureLinks(network: Network, sinkFor?: (fileName: string) => (chunk: Uint8Array) => void): LinkCapture[] {
+export function captureLinks(
+  network: Network,
+  sinkFor?: (fileName: string) => (chunk: Uint8Array) => void,
+): LinkCapture[] {
   return network.links.map((l) => {
     const fileName = `${safe(l.a.device.name)}-${safe(l.a.name)}__${safe(l.b.device.name)}-${safe(l.b.name)}.pcap`;
     const writer = new PcapWriter(sinkFor === undefined ? {} : { sink: sinkFor(fileName) });

@@ -8,13 +8,30 @@ test('global header matches the libpcap savefile format, field by field', () => 
   const w = new PcapWriter();
   // pcap-savefile(5) / draft-ietf-opsawg-pcap section 4, all fields little-endian here.
   const expected = Uint8Array.of(
-    0x4d, 0x3c, 0xb2, 0xa1, // magic 0xa1b23c4d: nanosecond timestamps
-    0x02, 0x00, // version_major 2
-    0x04, 0x00, // version_minor 4
-    0x00, 0x00, 0x00, 0x00, // thiszone 0 (GMT)
-    0x00, 0x00, 0x00, 0x00, // sigfigs 0
-    0x00, 0x00, 0x04, 0x00, // snaplen 262144 = 0x00040000
-    0x01, 0x00, 0x00, 0x00, // linktype 1 = LINKTYPE_ETHERNET
+    0x4d,
+    0x3c,
+    0xb2,
+    0xa1, // magic 0xa1b23c4d: nanosecond timestamps
+    0x02,
+    0x00, // version_major 2
+    0x04,
+    0x00, // version_minor 4
+    0x00,
+    0x00,
+    0x00,
+    0x00, // thiszone 0 (GMT)
+    0x00,
+    0x00,
+    0x00,
+    0x00, // sigfigs 0
+    0x00,
+    0x00,
+    0x04,
+    0x00, // snaplen 262144 = 0x00040000
+    0x01,
+    0x00,
+    0x00,
+    0x00, // linktype 1 = LINKTYPE_ETHERNET
   );
   assert.deepEqual(w.bytes(), expected);
   assert.equal(w.byteLength, 24);
@@ -28,11 +45,25 @@ test('record header carries seconds, nanoseconds, incl_len and orig_len', () => 
   assert.deepEqual(
     rec,
     Uint8Array.of(
-      0x03, 0x00, 0x00, 0x00, // ts_sec 3
-      0x7b, 0x00, 0x00, 0x00, // ts_nsec 123
-      0x03, 0x00, 0x00, 0x00, // incl_len 3
-      0x03, 0x00, 0x00, 0x00, // orig_len 3
-      0xaa, 0xbb, 0xcc,
+      0x03,
+      0x00,
+      0x00,
+      0x00, // ts_sec 3
+      0x7b,
+      0x00,
+      0x00,
+      0x00, // ts_nsec 123
+      0x03,
+      0x00,
+      0x00,
+      0x00, // incl_len 3
+      0x03,
+      0x00,
+      0x00,
+      0x00, // orig_len 3
+      0xaa,
+      0xbb,
+      0xcc,
     ),
   );
 });
@@ -52,7 +83,10 @@ test('round trip keeps time, length and bytes; the frame is copied at write time
   assert.equal(w.frameCount, 502);
   const [a, b] = r.value.records;
   assert.equal(a!.timeNs, 0);
-  assert.deepEqual(a!.data, new Uint8Array(60).map((_, i) => i));
+  assert.deepEqual(
+    a!.data,
+    new Uint8Array(60).map((_, i) => i),
+  );
   assert.equal(b!.timeNs, 1_500_000_001);
   assert.equal(b!.origLen, 14);
   assert.deepEqual(b!.data, new Uint8Array(14).fill(0xff));
@@ -91,7 +125,12 @@ test('reads microsecond big-endian files', () => {
 test('bad input is reported with field and offset', () => {
   assert.deepEqual(parsePcap(new Uint8Array(10)), {
     ok: false,
-    error: { protocol: 'pcap', field: 'header', offset: 0, reason: 'file is 10 bytes, shorter than the 24-byte global header' },
+    error: {
+      protocol: 'pcap',
+      field: 'header',
+      offset: 0,
+      reason: 'file is 10 bytes, shorter than the 24-byte global header',
+    },
   });
   const bad = new PcapWriter();
   bad.write(0, new Uint8Array(20));

@@ -158,7 +158,6 @@ export class PcapWriter {
   }
 }
 
-
 /** Why a pcap file could not be read. */
 export interface PcapError {
   /** Always 'pcap'. */

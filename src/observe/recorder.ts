@@ -8,9 +8,25 @@ import { summarizeFrame, type FrameSummary } from './summary.js';
 
 /** One recorded event. Times are integer nanoseconds. */
 export type TraceEvent =
-  | { kind: 'frame'; time: number; device: string; inPort: string | undefined; outPort: string; frame: FrameSummary; bytes?: Uint8Array }
+  | {
+      kind: 'frame';
+      time: number;
+      device: string;
+      inPort: string | undefined;
+      outPort: string;
+      frame: FrameSummary;
+      bytes?: Uint8Array;
+    }
   | { kind: 'note'; time: number; device: string; message: string }
-  | { kind: 'drop'; time: number; device: string; port: string | undefined; reason: DropReason; detail: string; frame?: FrameSummary };
+  | {
+      kind: 'drop';
+      time: number;
+      device: string;
+      port: string | undefined;
+      reason: DropReason;
+      detail: string;
+      frame?: FrameSummary;
+    };
 
 /** Options for a recorder. */
 export interface RecorderOptions {
@@ -38,7 +54,14 @@ export class TraceRecorder implements Tracer {
     this.events.push({ kind: 'note', time, device, message });
   }
 
-  drop(time: number, device: string, port: string | undefined, reason: DropReason, detail: string, frame: Uint8Array | undefined): void {
+  drop(
+    time: number,
+    device: string,
+    port: string | undefined,
+    reason: DropReason,
+    detail: string,
+    frame: Uint8Array | undefined,
+  ): void {
     const ev: TraceEvent = { kind: 'drop', time, device, port, reason, detail };
     if (frame !== undefined) ev.frame = summarizeFrame(frame, this.ports);
     this.events.push(ev);

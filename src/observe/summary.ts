@@ -110,7 +110,14 @@ function summarizeIpv4(f: Uint8Array, off: number, s: FrameSummary, vxlanPorts: 
       s.inner = summarizeFrame(f.subarray(l4 + 16, off + total), vxlanPorts);
     } else if (IP_IN_UDP_PORTS.includes(s.dstPort) && total >= ihl + 8 + 20 && f[l4 + 8]! >> 4 === 4) {
       s.info = `len ${len - 8}, IPv4 inside`;
-      const inner: FrameSummary = { srcMac: '', dstMac: '', ethertype: 'IPv4', protocol: '?', info: '', length: total - ihl - 8 };
+      const inner: FrameSummary = {
+        srcMac: '',
+        dstMac: '',
+        ethertype: 'IPv4',
+        protocol: '?',
+        info: '',
+        length: total - ihl - 8,
+      };
       summarizeIpv4(f.subarray(0, off + total), l4 + 8, inner, vxlanPorts);
       s.inner = inner;
     }
@@ -143,7 +150,14 @@ function summarizeIpv4(f: Uint8Array, off: number, s: FrameSummary, vxlanPorts: 
   }
   if (proto === 4) {
     s.protocol = 'IPIP';
-    const inner: FrameSummary = { srcMac: '', dstMac: '', ethertype: 'IPv4', protocol: '?', info: '', length: total - ihl };
+    const inner: FrameSummary = {
+      srcMac: '',
+      dstMac: '',
+      ethertype: 'IPv4',
+      protocol: '?',
+      info: '',
+      length: total - ihl,
+    };
     summarizeIpv4(f, l4, inner, vxlanPorts);
     s.inner = inner;
     return;

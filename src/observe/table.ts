@@ -8,7 +8,11 @@ import type { FrameSummary } from './summary.js';
 /** Renders rows as a fixed-width table with a header and a rule. */
 export function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -17,10 +21,42 @@ export function formatMicros(ns: number): string {
   return `${(ns / 1000).toFixed(3)}us`;
 }
 
-const HOP_HEADER = ['hop', 'time', 'device', 'in', 'out', 'src MAC', 'dst MAC', 'VLAN', 'src IP', 'dst IP', 'proto', 'sport', 'dport', 'TTL', 'info'];
+const HOP_HEADER = [
+  'hop',
+  'time',
+  'device',
+  'in',
+  'out',
+  'src MAC',
+  'dst MAC',
+  'VLAN',
+  'src IP',
+  'dst IP',
+  'proto',
+  'sport',
+  'dport',
+  'TTL',
+  'info',
+];
 
 function hopCells(n: string, time: string, device: string, inPort: string, outPort: string, s: FrameSummary): string[] {
-  return [n, time, device, inPort, outPort, s.srcMac, s.dstMac, s.vlan === undefined ? '' : String(s.vlan), s.srcIp ?? '', s.dstIp ?? '', s.protocol, s.srcPort?.toString() ?? '', s.dstPort?.toString() ?? '', s.ttl?.toString() ?? '', s.info];
+  return [
+    n,
+    time,
+    device,
+    inPort,
+    outPort,
+    s.srcMac,
+    s.dstMac,
+    s.vlan === undefined ? '' : String(s.vlan),
+    s.srcIp ?? '',
+    s.dstIp ?? '',
+    s.protocol,
+    s.srcPort?.toString() ?? '',
+    s.dstPort?.toString() ?? '',
+    s.ttl?.toString() ?? '',
+    s.info,
+  ];
 }
 
 /** Options for the hop table. */

@@ -16,7 +16,9 @@ test('WallClock: the embedded datastore expires a 1 s lease in real time', async
   const store = new MemoryDatastore(new WallClock());
   const lease = await store.grantLease(1);
   await store.put('/k', 'v', { lease });
-  const deleted = new Promise<number>((resolve) => void store.watch('/', (ev) => ev.type === 'delete' && resolve(ev.revision)));
+  const deleted = new Promise<number>(
+    (resolve) => void store.watch('/', (ev) => ev.type === 'delete' && resolve(ev.revision)),
+  );
   const keepOpen = setTimeout(() => undefined, 5_000); // the store's own timers do not hold the process
   const revision = await deleted;
   clearTimeout(keepOpen);

@@ -39,11 +39,14 @@ export class WallClock implements Clock {
    * millisecond before the delay has passed on the monotonic clock; such a wake-up waits out the rest.
    */
   private at(deadline: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      const left = deadline - this.now;
-      if (left > 0) this.at(deadline, fn);
-      else fn();
-    }, Math.ceil(Math.max(0, deadline - this.now) / 1_000_000));
+    const timer = setTimeout(
+      () => {
+        const left = deadline - this.now;
+        if (left > 0) this.at(deadline, fn);
+        else fn();
+      },
+      Math.ceil(Math.max(0, deadline - this.now) / 1_000_000),
+    );
     if (!this.keepAlive) timer.unref();
   }
 }

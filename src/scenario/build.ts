@@ -56,12 +56,26 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       const node = new IpNode(network, n.name, { forwarding: n.kind === 'router' });
       const autoMac = (k: number): number => 0x02_00_00_00_00_00 + (ni + 1) * 256 + k + 1;
       n.interfaces.forEach((i, ii) => {
-        node.addNic(i.name, i.mac ?? autoMac(ii), i.mtu ?? mtuOf.get(`${n.name}:${i.name}`) ?? 1500).proxyArp = i.proxyArp;
+        node.addNic(i.name, i.mac ?? autoMac(ii), i.mtu ?? mtuOf.get(`${n.name}:${i.name}`) ?? 1500).proxyArp =
+          i.proxyArp;
         for (const a of i.addresses) node.addAddress(i.name, a);
       });
       n.vxlans.forEach((v, vi) => {
-        const underlay = node.routes.lookup(v.local) === undefined ? 1500 : (node.dev(node.routes.lookup(v.local)!.dev)?.mtu ?? 1500);
-        const cfg: VxlanConfig = { name: v.name, mac: v.mac ?? autoMac(64 + vi), vni: v.vni, local: v.local, dstPort: v.port, learning: v.learning, proxy: v.proxy, df: v.df, udpChecksum: v.udpcsum, ttl: v.ttl, underlayMtu: underlay };
+        const underlay =
+          node.routes.lookup(v.local) === undefined ? 1500 : (node.dev(node.routes.lookup(v.local)!.dev)?.mtu ?? 1500);
+        const cfg: VxlanConfig = {
+          name: v.name,
+          mac: v.mac ?? autoMac(64 + vi),
+          vni: v.vni,
+          local: v.local,
+          dstPort: v.port,
+          learning: v.learning,
+          proxy: v.proxy,
+          df: v.df,
+          udpChecksum: v.udpcsum,
+          ttl: v.ttl,
+          underlayMtu: underlay,
+        };
         if (v.mtu !== undefined) cfg.mtu = v.mtu;
         const dev = new VxlanDev(node, cfg);
         dev.floodList.push(...v.remotes);
@@ -78,14 +92,24 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       }
       n.bridges.forEach((b, bi) => {
         const members = b.ports.map((p) => node.dev(p)!);
-        const br = new BridgeDev(node, b.name, b.mac ?? autoMac(128 + bi), Math.min(1500, ...members.map((m) => m.mtu)));
+        const br = new BridgeDev(
+          node,
+          b.name,
+          b.mac ?? autoMac(128 + bi),
+          Math.min(1500, ...members.map((m) => m.mtu)),
+        );
         node.addDev(br);
         for (const m of members) br.enslave(m);
         for (const a of b.addresses) node.addAddress(b.name, a);
       });
       for (const r of n.routes) {
         const dev = r.dev ?? (r.via === undefined ? undefined : node.routes.lookup(r.via)?.dev);
-        if (dev === undefined) throw new LabBuildError(spec, [...n.path, 'routes'], `${n.name}: gateway of route is not on any connected subnet`);
+        if (dev === undefined)
+          throw new LabBuildError(
+            spec,
+            [...n.path, 'routes'],
+            `${n.name}: gateway of route is not on any connected subnet`,
+          );
         node.routes.add({ dst: r.to.addr, len: r.to.len, via: r.via, dev, proto: 'static' });
       }
       if (n.iptables !== undefined) node.enableNetfilter(n.iptables);
@@ -98,14 +122,25 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
         const cfg: DnsServerConfig = {
           // with upstreams, names the hosts records lack go on to them (CoreDNS: hosts { fallthrough })
           ...(n.dns.hosts !== undefined ? { hosts: { text: n.dns.hosts, fallthrough: n.dns.forward.length > 0 } } : {}),
-          ...(n.dns.forward.length > 0 ? { forward: { upstreams: n.dns.forward.map((addr) => ({ addr })), connect: tcpConnector(tcp.get(n.name)!) } } : {}),
+          ...(n.dns.forward.length > 0
+            ? {
+                forward: {
+                  upstreams: n.dns.forward.map((addr) => ({ addr })),
+                  connect: tcpConnector(tcp.get(n.name)!),
+                },
+              }
+            : {}),
         };
         serveDnsOverTcp(new DnsServer(udp.get(n.name)!, cfg), tcp.get(n.name)!);
       }
       for (const u of n.udpEncaps) {
         // flanneld's MTU comes from the external interface: here the one facing the first peer
         const toPeer = u.peers.length > 0 ? node.routes.lookup(u.peers[0]!.remote) : undefined;
-        const cfg: UdpEncapConfig = { name: u.name, port: u.port, underlayMtu: (toPeer && node.dev(toPeer.dev)?.mtu) ?? 1500 };
+        const cfg: UdpEncapConfig = {
+          name: u.name,
+          port: u.port,
+          underlayMtu: (toPeer && node.dev(toPeer.dev)?.mtu) ?? 1500,
+        };
         if (u.mtu !== undefined) cfg.mtu = u.mtu;
         const agent = new UdpEncapAgent(node, udp.get(n.name)!, cfg);
         for (const a of u.addresses) node.addAddress(u.name, a);
@@ -114,7 +149,10 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
     } else if (n.kind === 'switch') {
       const sw = new Switch(network, n.name, n.agingNs);
       for (const p of n.ports) {
-        const cfg = p.mode === 'trunk' && p.vlans !== undefined ? { mode: p.mode, vlan: p.vlan, allowed: new Set(p.vlans) } : { mode: p.mode, vlan: p.vlan };
+        const cfg =
+          p.mode === 'trunk' && p.vlans !== undefined
+            ? { mode: p.mode, vlan: p.vlan, allowed: new Set(p.vlans) }
+            : { mode: p.mode, vlan: p.vlan };
         sw.addSwitchPort(p.name, cfg);
       }
       switches.set(n.name, sw);

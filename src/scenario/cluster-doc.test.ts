@@ -21,7 +21,11 @@ function ok(spec: string[]): ClusterSpec {
   return r.cluster!;
 }
 
-const TWO_NODES = ['  nodes:', '    - { name: server, address: 192.168.56.11/24 }', '    - { name: agent, address: 192.168.56.12/24 }'];
+const TWO_NODES = [
+  '  nodes:',
+  '    - { name: server, address: 192.168.56.11/24 }',
+  '    - { name: agent, address: 192.168.56.12/24 }',
+];
 
 test("everything left out is k3s's default", () => {
   const c = ok(TWO_NODES);
@@ -32,7 +36,14 @@ test("everything left out is k3s's default", () => {
   assert.deepEqual(c.nodePortRange, { min: 30000, max: 32767 });
   assert.equal(c.cni, 'flannel');
   assert.equal(c.flannel.backend, 'vxlan');
-  assert.deepEqual(c.flannel.netConf.backend, { type: 'vxlan', vni: 1, port: 8472, directRouting: false, gbp: false, learning: false });
+  assert.deepEqual(c.flannel.netConf.backend, {
+    type: 'vxlan',
+    vni: 1,
+    port: 8472,
+    directRouting: false,
+    gbp: false,
+    learning: false,
+  });
   assert.equal(c.flannel.netConf.subnetLen, 24);
   assert.equal(formatIpv4(c.flannel.netConf.subnetMin), '10.42.1.0');
   assert.equal(formatIpv4(c.flannel.netConf.subnetMax), '10.42.255.0');
@@ -40,10 +51,13 @@ test("everything left out is k3s's default", () => {
   assert.deepEqual(c.disable, []);
   assert.equal(c.seed, 1);
   assert.deepEqual(c.underlay, { type: 'switch', link: {} });
-  assert.deepEqual(c.nodes.map((n) => [n.name, n.role, formatCidr(n.address)]), [
-    ['server', 'server', '192.168.56.11/24'],
-    ['agent', 'agent', '192.168.56.12/24'],
-  ]);
+  assert.deepEqual(
+    c.nodes.map((n) => [n.name, n.role, formatCidr(n.address)]),
+    [
+      ['server', 'server', '192.168.56.11/24'],
+      ['agent', 'agent', '192.168.56.12/24'],
+    ],
+  );
 });
 
 test('explicit settings, link properties and labels are read', () => {
@@ -94,40 +108,72 @@ test('address rules: no overlaps between pods, services and nodes; cluster DNS i
 });
 
 test('more address mistakes: host bits, the kubernetes address as DNS, too many nodes for the pod network, no server', () => {
-  assert.deepEqual(read([...TWO_NODES, '  clusterCIDR: 10.42.1.0/16']).errors, ['cluster.yaml:8:16: spec.clusterCIDR: host bits are set: did you mean 10.42.0.0/16?']);
-  assert.deepEqual(read([...TWO_NODES, '  clusterDNS: 10.43.0.1']).errors, ["cluster.yaml:8:15: spec.clusterDNS: 10.43.0.1 is the kubernetes Service's address (the first of 10.43.0.0/16)"]);
+  assert.deepEqual(read([...TWO_NODES, '  clusterCIDR: 10.42.1.0/16']).errors, [
+    'cluster.yaml:8:16: spec.clusterCIDR: host bits are set: did you mean 10.42.0.0/16?',
+  ]);
+  assert.deepEqual(read([...TWO_NODES, '  clusterDNS: 10.43.0.1']).errors, [
+    "cluster.yaml:8:15: spec.clusterDNS: 10.43.0.1 is the kubernetes Service's address (the first of 10.43.0.0/16)",
+  ]);
   assert.deepEqual(read([...TWO_NODES, '  serviceCIDR: 10.0.0.0/8']).errors, [
     'cluster.yaml:8:16: spec.serviceCIDR: 10.0.0.0/8 is too large: for IPv4 the mask must be /12 or longer',
     'cluster.yaml:8:16: spec.serviceCIDR: serviceCIDR 10.0.0.0/8 overlaps clusterCIDR 10.42.0.0/16',
   ]);
-  const threeNodes = ['  nodes:', '    - { name: a, address: 192.168.56.11/24 }', '    - { name: b, address: 192.168.56.12/24 }', '    - { name: c, address: 192.168.56.13/24 }'];
-  assert.deepEqual(read([...threeNodes, '  clusterCIDR: 10.42.0.0/23']).errors, ['cluster.yaml:9:16: spec.clusterCIDR: 10.42.0.0/23 holds 2 node podCIDRs of /24, fewer than the 3 nodes']);
-  assert.deepEqual(read(['  nodes:', '    - { name: a, address: 192.168.56.11/24, role: agent }']).errors, ['cluster.yaml:6:5: spec.nodes: a k3s cluster needs at least one node with role: server']);
-  assert.deepEqual(read(['  nodes:', '    - { name: a, address: 192.168.56.0/24 }']).errors, ['cluster.yaml:6:27: spec.nodes[0].address: 192.168.56.0 is the network address of 192.168.56.0/24']);
+  const threeNodes = [
+    '  nodes:',
+    '    - { name: a, address: 192.168.56.11/24 }',
+    '    - { name: b, address: 192.168.56.12/24 }',
+    '    - { name: c, address: 192.168.56.13/24 }',
+  ];
+  assert.deepEqual(read([...threeNodes, '  clusterCIDR: 10.42.0.0/23']).errors, [
+    'cluster.yaml:9:16: spec.clusterCIDR: 10.42.0.0/23 holds 2 node podCIDRs of /24, fewer than the 3 nodes',
+  ]);
+  assert.deepEqual(read(['  nodes:', '    - { name: a, address: 192.168.56.11/24, role: agent }']).errors, [
+    'cluster.yaml:6:5: spec.nodes: a k3s cluster needs at least one node with role: server',
+  ]);
+  assert.deepEqual(read(['  nodes:', '    - { name: a, address: 192.168.56.0/24 }']).errors, [
+    'cluster.yaml:6:27: spec.nodes[0].address: 192.168.56.0 is the network address of 192.168.56.0/24',
+  ]);
   assert.deepEqual(read(['  nodes: []']).errors, ['cluster.yaml:5:10: spec.nodes: a cluster needs at least one node']);
-  assert.deepEqual(read([...TWO_NODES, '  cni: calico']).errors, ['cluster.yaml:8:8: spec.cni: calico is not supported by podnet yet (flannel is)']);
+  assert.deepEqual(read([...TWO_NODES, '  cni: calico']).errors, [
+    'cluster.yaml:8:8: spec.cni: calico is not supported by podnet yet (flannel is)',
+  ]);
 });
 
 test('nodes on one switch share a subnet; a routed underlay joins several with a router', () => {
-  const apart = ['  nodes:', '    - { name: a, address: 192.168.56.11/24 }', '    - { name: b, address: 192.168.57.12/24 }', '    - { name: c, address: 192.168.56.1/24 }'];
+  const apart = [
+    '  nodes:',
+    '    - { name: a, address: 192.168.56.11/24 }',
+    '    - { name: b, address: 192.168.57.12/24 }',
+    '    - { name: c, address: 192.168.56.1/24 }',
+  ];
   assert.deepEqual(read(apart).errors, [
     "cluster.yaml:7:27: spec.nodes[1].address: node b (192.168.57.12/24) is not in a's subnet 192.168.56.0/24: nodes on one switch share one subnet (set underlay.type: routed to join several subnets with a router)",
   ]);
   const routed = ok([...apart, '  underlay: { type: routed }']);
   assert.equal(routed.underlay.type, 'routed');
   // .1 of 192.168.56.0/24 is node c's, so the router takes .2 there.
-  assert.deepEqual(routed.underlay.type === 'routed' && routed.underlay.gateways.map(formatCidr), ['192.168.56.2/24', '192.168.57.1/24']);
+  assert.deepEqual(routed.underlay.type === 'routed' && routed.underlay.gateways.map(formatCidr), [
+    '192.168.56.2/24',
+    '192.168.57.1/24',
+  ]);
   const explicit = read([...apart, '  underlay:', '    type: routed', '    gateways: [192.168.56.11/24, 10.9.9.9/24]']);
   assert.deepEqual(explicit.errors, [
     "cluster.yaml:11:16: spec.underlay.gateways[0]: 192.168.56.11 is node a's address",
-    'cluster.yaml:11:34: spec.underlay.gateways[1]: 10.9.9.9/24 is in no node\'s subnet (192.168.56.0/24, 192.168.57.0/24)',
+    "cluster.yaml:11:34: spec.underlay.gateways[1]: 10.9.9.9/24 is in no node's subnet (192.168.56.0/24, 192.168.57.0/24)",
     "cluster.yaml:11:15: spec.underlay.gateways: no router address in 192.168.56.0/24 (node a's subnet)",
     "cluster.yaml:11:15: spec.underlay.gateways: no router address in 192.168.57.0/24 (node b's subnet)",
   ]);
 });
 
 test('host-gw over a routed underlay is accepted, with a warning that says why it will fail', () => {
-  const text = [...HEAD, '  nodes:', '    - { name: a, address: 192.168.56.11/24 }', '    - { name: b, address: 192.168.57.12/24 }', '  flannel: { backend: host-gw }', '  underlay: { type: routed }'].join('\n');
+  const text = [
+    ...HEAD,
+    '  nodes:',
+    '    - { name: a, address: 192.168.56.11/24 }',
+    '    - { name: b, address: 192.168.57.12/24 }',
+    '  flannel: { backend: host-gw }',
+    '  underlay: { type: routed }',
+  ].join('\n');
   const r = loadCluster([{ file: 'cluster.yaml', text }]);
   assert.ok(r.ok, r.ok ? '' : r.errors.map(formatSpecError).join('\n'));
   assert.deepEqual(r.cluster.warnings.map(formatSpecError), [
@@ -135,34 +181,72 @@ test('host-gw over a routed underlay is accepted, with a warning that says why i
   ]);
 });
 
-test('a raw net-conf.json decides the network and backend, checked by Flannel\'s rules', () => {
-  const c = ok([...TWO_NODES, '  flannel:', '    netConf: |', '      {"Network": "10.244.0.0/16", "SubnetLen": 26, "Backend": {"Type": "vxlan", "VNI": 4096, "Port": 4789, "DirectRouting": true}}']);
+test("a raw net-conf.json decides the network and backend, checked by Flannel's rules", () => {
+  const c = ok([
+    ...TWO_NODES,
+    '  flannel:',
+    '    netConf: |',
+    '      {"Network": "10.244.0.0/16", "SubnetLen": 26, "Backend": {"Type": "vxlan", "VNI": 4096, "Port": 4789, "DirectRouting": true}}',
+  ]);
   assert.equal(formatCidr(c.clusterCIDR), '10.244.0.0/16', 'clusterCIDR follows the net-conf.json Network');
   assert.equal(c.flannel.netConf.subnetLen, 26);
-  assert.deepEqual(c.flannel.netConf.backend, { type: 'vxlan', vni: 4096, port: 4789, directRouting: true, gbp: false, learning: false });
+  assert.deepEqual(c.flannel.netConf.backend, {
+    type: 'vxlan',
+    vni: 4096,
+    port: 4789,
+    directRouting: true,
+    gbp: false,
+    learning: false,
+  });
   assert.equal(c.flannel.backend, 'vxlan');
 
   // ⚠ Without Backend, flanneld's code picks udp (its docs say vxlan): podnet follows the code.
   const udp = ok([...TWO_NODES, '  flannel:', '    netConf: \'{"Network": "10.42.0.0/16"}\'']);
   assert.equal(udp.flannel.backend, 'udp');
   assert.deepEqual(udp.flannel.netConf.backend, { type: 'udp', port: 8285 });
-  assert.deepEqual(read([...TWO_NODES, '  flannel:', '    backend: vxlan', '    netConf: \'{"Network": "10.42.0.0/16"}\'']).errors, [
-    'cluster.yaml:9:14: spec.flannel.backend: backend vxlan disagrees with net-conf.json\'s Backend.Type "udp" (no Backend in net-conf.json: flannel then uses udp)',
-  ]);
+  assert.deepEqual(
+    read([...TWO_NODES, '  flannel:', '    backend: vxlan', '    netConf: \'{"Network": "10.42.0.0/16"}\'']).errors,
+    [
+      'cluster.yaml:9:14: spec.flannel.backend: backend vxlan disagrees with net-conf.json\'s Backend.Type "udp" (no Backend in net-conf.json: flannel then uses udp)',
+    ],
+  );
 
   // Errors name the netConf field and the JSON key.
-  assert.deepEqual(read([...TWO_NODES, '  flannel:', '    netConf: \'{"Network": "10.42.0.0/16", "SubnetLen": 31, "Backend": {"Type": "vxlan"}}\'']).errors, [
-    'cluster.yaml:9:14: spec.flannel.netConf: net-conf.json SubnetLen: SubnetLen must be less than /31',
+  assert.deepEqual(
+    read([
+      ...TWO_NODES,
+      '  flannel:',
+      '    netConf: \'{"Network": "10.42.0.0/16", "SubnetLen": 31, "Backend": {"Type": "vxlan"}}\'',
+    ]).errors,
+    ['cluster.yaml:9:14: spec.flannel.netConf: net-conf.json SubnetLen: SubnetLen must be less than /31'],
+  );
+  assert.deepEqual(
+    read([
+      ...TWO_NODES,
+      '  clusterCIDR: 10.42.0.0/16',
+      '  flannel:',
+      '    netConf: \'{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}\'',
+    ]).errors,
+    [
+      'cluster.yaml:10:14: spec.flannel.netConf: net-conf.json Network 10.244.0.0/16 differs from spec.clusterCIDR 10.42.0.0/16',
+    ],
+  );
+  const warned = read([
+    ...TWO_NODES,
+    '  flannel:',
+    '    netConf: \'{"Network": "10.42.0.0/16", "Backend": {"Type": "host-gw"}, "Bakcend": 1}\'',
   ]);
-  assert.deepEqual(read([...TWO_NODES, '  clusterCIDR: 10.42.0.0/16', '  flannel:', '    netConf: \'{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}}\'']).errors, [
-    'cluster.yaml:10:14: spec.flannel.netConf: net-conf.json Network 10.244.0.0/16 differs from spec.clusterCIDR 10.42.0.0/16',
-  ]);
-  const warned = read([...TWO_NODES, '  flannel:', '    netConf: \'{"Network": "10.42.0.0/16", "Backend": {"Type": "host-gw"}, "Bakcend": 1}\'']);
   assert.deepEqual(warned.errors, []);
   assert.equal(warned.warnings.length, 1);
-  assert.match(warned.warnings[0]!, /^cluster\.yaml:9:14: spec\.flannel\.netConf: net-conf\.json Bakcend: flannel ignores unknown key "Bakcend"/);
+  assert.match(
+    warned.warnings[0]!,
+    /^cluster\.yaml:9:14: spec\.flannel\.netConf: net-conf\.json Bakcend: flannel ignores unknown key "Bakcend"/,
+  );
 });
 
 test('unknown fields of the Cluster document are errors at the key', () => {
-  assert.deepEqual(read([...TWO_NODES, '  clusterCidr: 10.42.0.0/16']).errors.map((e) => e.split(' (expected')[0]), ['cluster.yaml:8:3: spec.clusterCidr: unknown field "clusterCidr"']);
+  assert.deepEqual(
+    read([...TWO_NODES, '  clusterCidr: 10.42.0.0/16']).errors.map((e) => e.split(' (expected')[0]),
+    ['cluster.yaml:8:3: spec.clusterCidr: unknown field "clusterCidr"'],
+  );
 });

@@ -4,15 +4,50 @@
  * CIDRs, cluster DNS and domain, and the underlay between nodes. Everything left out takes k3s's default.
  * Validation reports every problem with file, line and field; the typed result is cluster/cluster-spec.ts.
  */
-import { K3S_COMPONENTS, K3S_DEFAULTS, type ClusterNodeSpec, type ClusterSpec, type K3sComponent, type UnderlaySpec } from '../cluster/cluster-spec.js';
-import { defaultBackend, k3sNetConfText, parseNetConf, type FlannelBackendType, type FlannelNetConf } from '../cluster/flannel-net-conf.js';
+import {
+  K3S_COMPONENTS,
+  K3S_DEFAULTS,
+  type ClusterNodeSpec,
+  type ClusterSpec,
+  type K3sComponent,
+  type UnderlaySpec,
+} from '../cluster/cluster-spec.js';
+import {
+  defaultBackend,
+  k3sNetConfText,
+  parseNetConf,
+  type FlannelBackendType,
+  type FlannelNetConf,
+} from '../cluster/flannel-net-conf.js';
 import { checkDns1123Subdomain } from '../cluster/k8s-validation.js';
-import { formatCidr, formatIpv4, parseCidr, parseIpv4, prefixContains, prefixMask, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
+import {
+  formatCidr,
+  formatIpv4,
+  parseCidr,
+  parseIpv4,
+  prefixContains,
+  prefixMask,
+  type Ipv4,
+  type Ipv4Prefix,
+} from '../wire/addr.js';
 import { checkLinkProps } from './lab-nodes.js';
 import { checkLabels, invalid, warn, type ManifestCtx } from './manifest-common.js';
 import type { SpecPath } from './source.js';
 
-const SPEC_KEYS = ['seed', 'nodes', 'cni', 'flannel', 'clusterCIDR', 'nodeCIDRMaskSize', 'serviceCIDR', 'clusterDNS', 'clusterDomain', 'nodePortRange', 'disable', 'underlay'];
+const SPEC_KEYS = [
+  'seed',
+  'nodes',
+  'cni',
+  'flannel',
+  'clusterCIDR',
+  'nodeCIDRMaskSize',
+  'serviceCIDR',
+  'clusterDNS',
+  'clusterDomain',
+  'nodePortRange',
+  'disable',
+  'underlay',
+];
 
 /** Network address of a prefix. */
 function network(p: Ipv4Prefix): Ipv4 {
@@ -27,7 +62,7 @@ function broadcast(p: Ipv4Prefix): Ipv4 {
 /** True when two prefixes share any address. */
 function overlaps(a: Ipv4Prefix, b: Ipv4Prefix): boolean {
   const len = Math.min(a.len, b.len);
-  return ((a.addr & prefixMask(len)) >>> 0) === ((b.addr & prefixMask(len)) >>> 0);
+  return (a.addr & prefixMask(len)) >>> 0 === (b.addr & prefixMask(len)) >>> 0;
 }
 
 /** Text of a prefix's network, e.g. 192.168.56.0/24 for the node address 192.168.56.11/24. */
@@ -72,18 +107,36 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
   const givenClusterCIDR = cidr('clusterCIDR');
   const serviceCIDR = cidr('serviceCIDR') ?? K3S_DEFAULTS.serviceCIDR;
   // The API server's limits on --service-cluster-ip-range: at most a /12; and room for the kubernetes and DNS Services.
-  if (serviceCIDR.len < 12) c.error(['spec', 'serviceCIDR'], `${formatCidr(serviceCIDR)} is too large: for IPv4 the mask must be /12 or longer`);
-  if (serviceCIDR.len > 28) c.error(['spec', 'serviceCIDR'], `${formatCidr(serviceCIDR)} is too small: use /28 or shorter`);
+  if (serviceCIDR.len < 12)
+    c.error(
+      ['spec', 'serviceCIDR'],
+      `${formatCidr(serviceCIDR)} is too large: for IPv4 the mask must be /12 or longer`,
+    );
+  if (serviceCIDR.len > 28)
+    c.error(['spec', 'serviceCIDR'], `${formatCidr(serviceCIDR)} is too small: use /28 or shorter`);
 
   // Flannel: a backend type, or a whole net-conf.json (which then decides the backend and the network).
   const flannel = checkFlannel(ctx, spec.flannel, givenClusterCIDR);
   const clusterCIDR = givenClusterCIDR ?? flannel?.netConf.network ?? K3S_DEFAULTS.clusterCIDR;
 
   let clusterDNS = K3S_DEFAULTS.clusterDNS;
-  if (spec.clusterDNS !== undefined) clusterDNS = c.parse(['spec', 'clusterDNS'], spec.clusterDNS, parseIpv4, 'an IPv4 address') ?? clusterDNS;
-  if (!prefixContains(serviceCIDR, clusterDNS)) c.error(['spec', 'clusterDNS'], `${formatIpv4(clusterDNS)} is not inside serviceCIDR ${formatCidr(serviceCIDR)} (kube-dns is a Service, its address comes from that range)`);
-  else if (clusterDNS === network(serviceCIDR) || clusterDNS === broadcast(serviceCIDR)) c.error(['spec', 'clusterDNS'], `${formatIpv4(clusterDNS)} is the ${clusterDNS === network(serviceCIDR) ? 'network' : 'broadcast'} address of ${formatCidr(serviceCIDR)}`);
-  else if (clusterDNS === network(serviceCIDR) + 1) c.error(['spec', 'clusterDNS'], `${formatIpv4(clusterDNS)} is the kubernetes Service's address (the first of ${formatCidr(serviceCIDR)})`);
+  if (spec.clusterDNS !== undefined)
+    clusterDNS = c.parse(['spec', 'clusterDNS'], spec.clusterDNS, parseIpv4, 'an IPv4 address') ?? clusterDNS;
+  if (!prefixContains(serviceCIDR, clusterDNS))
+    c.error(
+      ['spec', 'clusterDNS'],
+      `${formatIpv4(clusterDNS)} is not inside serviceCIDR ${formatCidr(serviceCIDR)} (kube-dns is a Service, its address comes from that range)`,
+    );
+  else if (clusterDNS === network(serviceCIDR) || clusterDNS === broadcast(serviceCIDR))
+    c.error(
+      ['spec', 'clusterDNS'],
+      `${formatIpv4(clusterDNS)} is the ${clusterDNS === network(serviceCIDR) ? 'network' : 'broadcast'} address of ${formatCidr(serviceCIDR)}`,
+    );
+  else if (clusterDNS === network(serviceCIDR) + 1)
+    c.error(
+      ['spec', 'clusterDNS'],
+      `${formatIpv4(clusterDNS)} is the kubernetes Service's address (the first of ${formatCidr(serviceCIDR)})`,
+    );
 
   let clusterDomain: string = K3S_DEFAULTS.clusterDomain;
   if (spec.clusterDomain !== undefined) {
@@ -92,7 +145,12 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
   }
   let nodePortRange: { min: number; max: number } = { ...K3S_DEFAULTS.nodePortRange };
   if (spec.nodePortRange !== undefined) {
-    const r = c.parse(['spec', 'nodePortRange'], spec.nodePortRange, parsePortRange, 'a port range such as 30000-32767');
+    const r = c.parse(
+      ['spec', 'nodePortRange'],
+      spec.nodePortRange,
+      parsePortRange,
+      'a port range such as 30000-32767',
+    );
     if (r !== undefined) nodePortRange = r;
   }
   const disable: K3sComponent[] = [];
@@ -105,20 +163,45 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
   const underlay = checkUnderlay(ctx, spec.underlay, nodes);
 
   // The three address spaces must stay apart: pods, services, and the nodes' own networks.
-  if (overlaps(clusterCIDR, serviceCIDR)) c.error(['spec', spec.serviceCIDR === undefined ? 'clusterCIDR' : 'serviceCIDR'], `serviceCIDR ${formatCidr(serviceCIDR)} overlaps clusterCIDR ${formatCidr(clusterCIDR)}`);
+  if (overlaps(clusterCIDR, serviceCIDR))
+    c.error(
+      ['spec', spec.serviceCIDR === undefined ? 'clusterCIDR' : 'serviceCIDR'],
+      `serviceCIDR ${formatCidr(serviceCIDR)} overlaps clusterCIDR ${formatCidr(clusterCIDR)}`,
+    );
   for (const n of nodes) {
-    for (const [what, p] of [['clusterCIDR', clusterCIDR], ['serviceCIDR', serviceCIDR]] as const) {
-      if (overlaps(p, n.address)) c.error([...n.path, 'address'], `node ${n.name}'s network ${subnetText(n.address)} overlaps ${what} ${formatCidr(p)}`);
+    for (const [what, p] of [
+      ['clusterCIDR', clusterCIDR],
+      ['serviceCIDR', serviceCIDR],
+    ] as const) {
+      if (overlaps(p, n.address))
+        c.error(
+          [...n.path, 'address'],
+          `node ${n.name}'s network ${subnetText(n.address)} overlaps ${what} ${formatCidr(p)}`,
+        );
     }
   }
   // Each node gets one podCIDR of the pod network (kube-controller-manager's allocator).
   let nodeCIDRMaskSize: number = K3S_DEFAULTS.nodeCIDRMaskSize;
-  if (spec.nodeCIDRMaskSize !== undefined) nodeCIDRMaskSize = c.int(['spec', 'nodeCIDRMaskSize'], spec.nodeCIDRMaskSize, { min: 1, max: 30 }) ?? nodeCIDRMaskSize;
-  const maskAt: SpecPath = ['spec', spec.nodeCIDRMaskSize !== undefined ? 'nodeCIDRMaskSize' : givenClusterCIDR !== undefined ? 'clusterCIDR' : 'flannel'];
-  if (nodeCIDRMaskSize < clusterCIDR.len) c.error(maskAt, `node podCIDRs of /${nodeCIDRMaskSize} do not fit in clusterCIDR ${formatCidr(clusterCIDR)}`);
+  if (spec.nodeCIDRMaskSize !== undefined)
+    nodeCIDRMaskSize =
+      c.int(['spec', 'nodeCIDRMaskSize'], spec.nodeCIDRMaskSize, { min: 1, max: 30 }) ?? nodeCIDRMaskSize;
+  const maskAt: SpecPath = [
+    'spec',
+    spec.nodeCIDRMaskSize !== undefined
+      ? 'nodeCIDRMaskSize'
+      : givenClusterCIDR !== undefined
+        ? 'clusterCIDR'
+        : 'flannel',
+  ];
+  if (nodeCIDRMaskSize < clusterCIDR.len)
+    c.error(maskAt, `node podCIDRs of /${nodeCIDRMaskSize} do not fit in clusterCIDR ${formatCidr(clusterCIDR)}`);
   else if (nodeCIDRMaskSize - clusterCIDR.len < 31) {
     const subnets = 2 ** (nodeCIDRMaskSize - clusterCIDR.len);
-    if (subnets < nodes.length) c.error(maskAt, `${formatCidr(clusterCIDR)} holds ${subnets} node podCIDR${subnets === 1 ? '' : 's'} of /${nodeCIDRMaskSize}, fewer than the ${nodes.length} nodes`);
+    if (subnets < nodes.length)
+      c.error(
+        maskAt,
+        `${formatCidr(clusterCIDR)} holds ${subnets} node podCIDR${subnets === 1 ? '' : 's'} of /${nodeCIDRMaskSize}, fewer than the ${nodes.length} nodes`,
+      );
   }
 
   if (flannel === undefined || underlay === undefined) return undefined;
@@ -161,13 +244,31 @@ function checkNodes(ctx: ManifestCtx, v: unknown): ClusterNodeSpec[] {
     c.unknownKeys(path, o, ['name', 'address', 'role', 'labels']);
     let name = c.str([...path, 'name'], o.name);
     if (name !== undefined && !invalid(c, [...path, 'name'], name, checkDns1123Subdomain(name))) name = undefined;
-    const address = c.parse([...path, 'address'], o.address, parseCidr, 'an IPv4 address with its prefix length (192.168.56.11/24)');
+    const address = c.parse(
+      [...path, 'address'],
+      o.address,
+      parseCidr,
+      'an IPv4 address with its prefix length (192.168.56.11/24)',
+    );
     if (address !== undefined) {
-      if (address.len > 30) c.error([...path, 'address'], `a node needs a subnet it shares with others: /${address.len} is too long (use /30 or shorter)`);
-      else if (address.addr === network(address) || address.addr === broadcast(address)) c.error([...path, 'address'], `${formatIpv4(address.addr)} is the ${address.addr === network(address) ? 'network' : 'broadcast'} address of ${subnetText(address)}`);
+      if (address.len > 30)
+        c.error(
+          [...path, 'address'],
+          `a node needs a subnet it shares with others: /${address.len} is too long (use /30 or shorter)`,
+        );
+      else if (address.addr === network(address) || address.addr === broadcast(address))
+        c.error(
+          [...path, 'address'],
+          `${formatIpv4(address.addr)} is the ${address.addr === network(address) ? 'network' : 'broadcast'} address of ${subnetText(address)}`,
+        );
     }
     // k3s: the first machine runs `k3s server`, the others join with `k3s agent`.
-    const role = o.role === undefined ? (i === 0 ? 'server' : 'agent') : c.oneOf([...path, 'role'], o.role, ['server', 'agent'] as const);
+    const role =
+      o.role === undefined
+        ? i === 0
+          ? 'server'
+          : 'agent'
+        : c.oneOf([...path, 'role'], o.role, ['server', 'agent'] as const);
     const labels = o.labels === undefined ? {} : checkLabels(c, [...path, 'labels'], o.labels);
     if (name === undefined || address === undefined || role === undefined) return;
     const sameName = nodes.find((n) => n.name === name);
@@ -182,7 +283,11 @@ function checkNodes(ctx: ManifestCtx, v: unknown): ClusterNodeSpec[] {
   return nodes;
 }
 
-function checkFlannel(ctx: ManifestCtx, v: unknown, clusterCIDR: Ipv4Prefix | undefined): ClusterSpec['flannel'] | undefined {
+function checkFlannel(
+  ctx: ManifestCtx,
+  v: unknown,
+  clusterCIDR: Ipv4Prefix | undefined,
+): ClusterSpec['flannel'] | undefined {
   const { c } = ctx;
   const fp: SpecPath = ['spec', 'flannel'];
   const o = v === undefined ? {} : c.obj(fp, v);
@@ -190,7 +295,11 @@ function checkFlannel(ctx: ManifestCtx, v: unknown, clusterCIDR: Ipv4Prefix | un
   c.unknownKeys(fp, o, ['backend', 'netConf']);
   let backend: FlannelBackendType | undefined;
   if (o.backend !== undefined) {
-    if (o.backend === 'wireguard-native' || o.backend === 'wireguard' || o.backend === 'ipsec') c.error([...fp, 'backend'], `${JSON.stringify(o.backend)} is not emulated by podnet yet (vxlan, host-gw, udp are)`);
+    if (o.backend === 'wireguard-native' || o.backend === 'wireguard' || o.backend === 'ipsec')
+      c.error(
+        [...fp, 'backend'],
+        `${JSON.stringify(o.backend)} is not emulated by podnet yet (vxlan, host-gw, udp are)`,
+      );
     else backend = c.oneOf([...fp, 'backend'], o.backend, ['vxlan', 'host-gw', 'udp'] as const);
     if (backend === undefined) return undefined;
   }
@@ -201,7 +310,8 @@ function checkFlannel(ctx: ManifestCtx, v: unknown, clusterCIDR: Ipv4Prefix | un
     const parsed = parseNetConf(text);
     if (!parsed.ok) {
       // Only the Network can make k3s's own config fail Flannel's rules (a prefix longer than /28).
-      for (const e of parsed.errors) c.error(['spec', 'clusterCIDR'], `flannel refuses ${formatCidr(network)}: ${e.message}`);
+      for (const e of parsed.errors)
+        c.error(['spec', 'clusterCIDR'], `flannel refuses ${formatCidr(network)}: ${e.message}`);
       return undefined;
     }
     return { backend: type, netConf: { ...parsed.conf, backend: defaultBackend(type) }, netConfText: text };
@@ -209,19 +319,27 @@ function checkFlannel(ctx: ManifestCtx, v: unknown, clusterCIDR: Ipv4Prefix | un
   const text = c.str([...fp, 'netConf'], o.netConf);
   if (text === undefined) return undefined;
   const parsed = parseNetConf(text);
-  for (const w of parsed.warnings) warn(ctx, [...fp, 'netConf'], `net-conf.json${w.key === '' ? '' : ` ${w.key}`}: ${w.message}`);
+  for (const w of parsed.warnings)
+    warn(ctx, [...fp, 'netConf'], `net-conf.json${w.key === '' ? '' : ` ${w.key}`}: ${w.message}`);
   if (!parsed.ok) {
-    for (const e of parsed.errors) c.error([...fp, 'netConf'], `net-conf.json${e.key === '' ? '' : ` ${e.key}`}: ${e.message}`);
+    for (const e of parsed.errors)
+      c.error([...fp, 'netConf'], `net-conf.json${e.key === '' ? '' : ` ${e.key}`}: ${e.message}`);
     return undefined;
   }
   const conf: FlannelNetConf = parsed.conf;
   if (backend !== undefined && conf.backend.type !== backend) {
-    c.error([...fp, 'backend'], `backend ${backend} disagrees with net-conf.json's Backend.Type ${JSON.stringify(conf.backend.type)}${text.toLowerCase().includes('"backend"') ? '' : ' (no Backend in net-conf.json: flannel then uses udp)'}`);
+    c.error(
+      [...fp, 'backend'],
+      `backend ${backend} disagrees with net-conf.json's Backend.Type ${JSON.stringify(conf.backend.type)}${text.toLowerCase().includes('"backend"') ? '' : ' (no Backend in net-conf.json: flannel then uses udp)'}`,
+    );
     return undefined;
   }
   // k3s writes its --cluster-cidr into net-conf.json; a different Network would give pods addresses outside every node's podCIDR.
   if (clusterCIDR !== undefined && (conf.network.addr !== clusterCIDR.addr || conf.network.len !== clusterCIDR.len)) {
-    c.error([...fp, 'netConf'], `net-conf.json Network ${formatCidr(conf.network)} differs from spec.clusterCIDR ${formatCidr(clusterCIDR)}`);
+    c.error(
+      [...fp, 'netConf'],
+      `net-conf.json Network ${formatCidr(conf.network)} differs from spec.clusterCIDR ${formatCidr(clusterCIDR)}`,
+    );
     return undefined;
   }
   return { backend: conf.backend.type, netConf: conf, netConfText: text };
@@ -247,7 +365,10 @@ function checkUnderlay(ctx: ManifestCtx, v: unknown, nodes: ClusterNodeSpec[]): 
     const [home, ...others] = subnets;
     for (const s of others) {
       for (const n of nodes.filter((x) => network(x.address) === s.net.addr && x.address.len === s.net.len)) {
-        c.error([...n.path, 'address'], `node ${n.name} (${formatCidr(n.address)}) is not in ${home!.first.name}'s subnet ${formatCidr(home!.net)}: nodes on one switch share one subnet (set underlay.type: routed to join several subnets with a router)`);
+        c.error(
+          [...n.path, 'address'],
+          `node ${n.name} (${formatCidr(n.address)}) is not in ${home!.first.name}'s subnet ${formatCidr(home!.net)}: nodes on one switch share one subnet (set underlay.type: routed to join several subnets with a router)`,
+        );
       }
     }
     return { type, link };
@@ -260,10 +381,20 @@ function checkUnderlay(ctx: ManifestCtx, v: unknown, nodes: ClusterNodeSpec[]): 
       if (g === undefined) return;
       const s = subnets.find((s) => s.net.len === g.len && prefixContains(s.net, g.addr));
       const node = nodes.find((n) => n.address.addr === g.addr);
-      if (s === undefined) c.error([...up, 'gateways', i], `${formatCidr(g)} is in no node's subnet (${subnets.map((s) => formatCidr(s.net)).join(', ')})`);
-      else if (node !== undefined) c.error([...up, 'gateways', i], `${formatIpv4(g.addr)} is node ${node.name}'s address`);
-      else if (g.addr === s.net.addr || g.addr === broadcast(s.net)) c.error([...up, 'gateways', i], `${formatIpv4(g.addr)} is the ${g.addr === s.net.addr ? 'network' : 'broadcast'} address of ${formatCidr(s.net)}`);
-      else if (gateways.some((x) => prefixContains({ addr: x.addr, len: x.len }, g.addr) && x.len === g.len)) c.error([...up, 'gateways', i], `the router already has an address in ${formatCidr(s.net)}`);
+      if (s === undefined)
+        c.error(
+          [...up, 'gateways', i],
+          `${formatCidr(g)} is in no node's subnet (${subnets.map((s) => formatCidr(s.net)).join(', ')})`,
+        );
+      else if (node !== undefined)
+        c.error([...up, 'gateways', i], `${formatIpv4(g.addr)} is node ${node.name}'s address`);
+      else if (g.addr === s.net.addr || g.addr === broadcast(s.net))
+        c.error(
+          [...up, 'gateways', i],
+          `${formatIpv4(g.addr)} is the ${g.addr === s.net.addr ? 'network' : 'broadcast'} address of ${formatCidr(s.net)}`,
+        );
+      else if (gateways.some((x) => prefixContains({ addr: x.addr, len: x.len }, g.addr) && x.len === g.len))
+        c.error([...up, 'gateways', i], `the router already has an address in ${formatCidr(s.net)}`);
       else gateways.push(g);
     });
   }
@@ -275,7 +406,8 @@ function checkUnderlay(ctx: ManifestCtx, v: unknown, nodes: ClusterNodeSpec[]): 
     }
     let addr = s.net.addr + 1;
     while (addr < broadcast(s.net) && nodes.some((n) => n.address.addr === addr)) addr++;
-    if (addr >= broadcast(s.net)) c.error([...s.first.path, 'address'], `${formatCidr(s.net)} has no free address for the router`);
+    if (addr >= broadcast(s.net))
+      c.error([...s.first.path, 'address'], `${formatCidr(s.net)} has no free address for the router`);
     else gateways.push({ addr, len: s.net.len });
   }
   return { type, gateways, link };

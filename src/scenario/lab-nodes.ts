@@ -6,7 +6,18 @@ import type { LinkProps } from '../link/channel.js';
 import { parseIptablesSave } from '../net/netfilter/rules.js';
 import { formatPath, type Checker, type SpecPath } from './source.js';
 import { parseBandwidth, parseByteSize, parseDuration } from './units.js';
-import type { BridgeSpec, DnsServerSpec, InterfaceSpec, IpipSpec, LinkSpec, NodeSpec, RouteSpecIn, SwitchPortSpec, UdpEncapSpec, VxlanSpec } from './lab-types.js';
+import type {
+  BridgeSpec,
+  DnsServerSpec,
+  InterfaceSpec,
+  IpipSpec,
+  LinkSpec,
+  NodeSpec,
+  RouteSpecIn,
+  SwitchPortSpec,
+  UdpEncapSpec,
+  VxlanSpec,
+} from './lab-types.js';
 
 /** Names of nodes, interfaces and ports. */
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -19,7 +30,20 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
   const kind = c.oneOf([...path, 'kind'], o.kind, ['host', 'router', 'switch', 'hub'] as const);
   if (name === undefined || kind === undefined) return undefined;
   if (kind === 'host' || kind === 'router') {
-    c.unknownKeys(path, o, ['name', 'kind', 'interfaces', 'bridges', 'vxlans', 'ipips', 'udpEncaps', 'routes', 'iptables', 'dns', 'resolvConf', 'http']);
+    c.unknownKeys(path, o, [
+      'name',
+      'kind',
+      'interfaces',
+      'bridges',
+      'vxlans',
+      'ipips',
+      'udpEncaps',
+      'routes',
+      'iptables',
+      'dns',
+      'resolvConf',
+      'http',
+    ]);
     const interfaces: InterfaceSpec[] = [];
     (c.arr([...path, 'interfaces'], o.interfaces) ?? []).forEach((x, i) => {
       const ip = [...path, 'interfaces', i];
@@ -27,10 +51,18 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
       if (io === undefined) return;
       c.unknownKeys(ip, io, ['name', 'mac', 'address', 'addresses', 'mtu', 'proxyArp']);
       const iname = c.str([...ip, 'name'], io.name, { pattern: NAME, what: 'an interface name' });
-      const mac = io.mac === undefined ? undefined : c.parse([...ip, 'mac'], io.mac, parseMac, 'a MAC address (aa:bb:cc:dd:ee:ff)');
+      const mac =
+        io.mac === undefined
+          ? undefined
+          : c.parse([...ip, 'mac'], io.mac, parseMac, 'a MAC address (aa:bb:cc:dd:ee:ff)');
       const addresses: Ipv4Prefix[] = [];
       if (io.address !== undefined) {
-        const a = c.parse([...ip, 'address'], io.address, parseCidr, 'an IPv4 address with prefix length (10.0.0.2/24)');
+        const a = c.parse(
+          [...ip, 'address'],
+          io.address,
+          parseCidr,
+          'an IPv4 address with prefix length (10.0.0.2/24)',
+        );
         if (a !== undefined) addresses.push(a);
       }
       if (io.addresses !== undefined) {
@@ -42,13 +74,19 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
       const mtu = io.mtu === undefined ? undefined : c.int([...ip, 'mtu'], io.mtu, { min: 68, max: 65535 });
       const proxyArp = io.proxyArp === undefined ? false : (c.bool([...ip, 'proxyArp'], io.proxyArp) ?? false);
       if (iname === undefined) return;
-      if (interfaces.some((e) => e.name === iname)) c.error([...ip, 'name'], `duplicate interface ${JSON.stringify(iname)}`);
+      if (interfaces.some((e) => e.name === iname))
+        c.error([...ip, 'name'], `duplicate interface ${JSON.stringify(iname)}`);
       const spec: InterfaceSpec = { name: iname, addresses, proxyArp };
       if (mac !== undefined) spec.mac = mac;
       if (mtu !== undefined) spec.mtu = mtu;
       interfaces.push(spec);
     });
-    const vxlans = o.vxlans === undefined ? [] : (c.arr([...path, 'vxlans'], o.vxlans) ?? []).flatMap((x, i) => checkVxlan(c, [...path, 'vxlans', i], x) ?? []);
+    const vxlans =
+      o.vxlans === undefined
+        ? []
+        : (c.arr([...path, 'vxlans'], o.vxlans) ?? []).flatMap(
+            (x, i) => checkVxlan(c, [...path, 'vxlans', i], x) ?? [],
+          );
     const ipips: IpipSpec[] = [];
     if (o.ipips !== undefined) {
       (c.arr([...path, 'ipips'], o.ipips) ?? []).forEach((x, i) => {
@@ -58,9 +96,15 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
         c.unknownKeys(tp, to, ['name', 'local', 'remote', 'mtu', 'address']);
         const tname = c.str([...tp, 'name'], to.name, { pattern: NAME, what: 'a device name' });
         const local = c.parse([...tp, 'local'], to.local, parseIpv4, 'an IPv4 address');
-        const remote = to.remote === undefined ? undefined : c.parse([...tp, 'remote'], to.remote, parseIpv4, 'an IPv4 address');
+        const remote =
+          to.remote === undefined ? undefined : c.parse([...tp, 'remote'], to.remote, parseIpv4, 'an IPv4 address');
         const mtu = to.mtu === undefined ? undefined : c.int([...tp, 'mtu'], to.mtu, { min: 68, max: 65535 });
-        const addresses = to.address === undefined ? [] : [c.parse([...tp, 'address'], to.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) => (a ? [a] : []));
+        const addresses =
+          to.address === undefined
+            ? []
+            : [c.parse([...tp, 'address'], to.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) =>
+                a ? [a] : [],
+              );
         if (tname === undefined || local === undefined) return;
         const t: IpipSpec = { name: tname, local, addresses };
         if (remote !== undefined) t.remote = remote;
@@ -68,9 +112,22 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
         ipips.push(t);
       });
     }
-    const udpEncaps = o.udpEncaps === undefined ? [] : (c.arr([...path, 'udpEncaps'], o.udpEncaps) ?? []).flatMap((x, i) => checkUdpEncap(c, [...path, 'udpEncaps', i], x) ?? []);
-    udpEncaps.forEach((u, i) => udpEncaps.findIndex((x) => x.port === u.port) < i && c.error([...path, 'udpEncaps', i, 'port'], `UDP port ${u.port} is already used by another udpEncap on ${name}`));
-    const devNames = new Set([...interfaces.map((i) => i.name), ...vxlans.map((v) => v.name), ...ipips.map((t) => t.name)]);
+    const udpEncaps =
+      o.udpEncaps === undefined
+        ? []
+        : (c.arr([...path, 'udpEncaps'], o.udpEncaps) ?? []).flatMap(
+            (x, i) => checkUdpEncap(c, [...path, 'udpEncaps', i], x) ?? [],
+          );
+    udpEncaps.forEach(
+      (u, i) =>
+        udpEncaps.findIndex((x) => x.port === u.port) < i &&
+        c.error([...path, 'udpEncaps', i, 'port'], `UDP port ${u.port} is already used by another udpEncap on ${name}`),
+    );
+    const devNames = new Set([
+      ...interfaces.map((i) => i.name),
+      ...vxlans.map((v) => v.name),
+      ...ipips.map((t) => t.name),
+    ]);
     const bridges: BridgeSpec[] = [];
     if (o.bridges !== undefined) {
       (c.arr([...path, 'bridges'], o.bridges) ?? []).forEach((x, i) => {
@@ -83,10 +140,16 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
         const ports: string[] = [];
         (c.arr([...bp, 'ports'], bo.ports) ?? []).forEach((pn, k) => {
           const n = c.str([...bp, 'ports', k], pn);
-          if (n !== undefined && !devNames.has(n)) c.error([...bp, 'ports', k], `no interface or vxlan device ${JSON.stringify(n)} on ${name}`);
+          if (n !== undefined && !devNames.has(n))
+            c.error([...bp, 'ports', k], `no interface or vxlan device ${JSON.stringify(n)} on ${name}`);
           else if (n !== undefined) ports.push(n);
         });
-        const addresses = bo.address === undefined ? [] : [c.parse([...bp, 'address'], bo.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) => (a ? [a] : []));
+        const addresses =
+          bo.address === undefined
+            ? []
+            : [c.parse([...bp, 'address'], bo.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) =>
+                a ? [a] : [],
+              );
         if (bname === undefined) return;
         const b: BridgeSpec = { name: bname, ports, addresses };
         if (mac !== undefined) b.mac = mac;
@@ -102,10 +165,14 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
         const ro = c.obj(rp, x);
         if (ro === undefined) return;
         c.unknownKeys(rp, ro, ['to', 'via', 'dev']);
-        const to = ro.to === 'default' ? { addr: 0, len: 0 } : c.parse([...rp, 'to'], ro.to, parseCidr, 'a prefix (10.0.1.0/24) or "default"');
+        const to =
+          ro.to === 'default'
+            ? { addr: 0, len: 0 }
+            : c.parse([...rp, 'to'], ro.to, parseCidr, 'a prefix (10.0.1.0/24) or "default"');
         const via = ro.via === undefined ? undefined : c.parse([...rp, 'via'], ro.via, parseIpv4, 'an IPv4 address');
         const dev = ro.dev === undefined ? undefined : c.str([...rp, 'dev'], ro.dev);
-        if (dev !== undefined && !devNames.has(dev)) c.error([...rp, 'dev'], `no interface ${JSON.stringify(dev)} on ${name}`);
+        if (dev !== undefined && !devNames.has(dev))
+          c.error([...rp, 'dev'], `no interface ${JSON.stringify(dev)} on ${name}`);
         if (ro.via === undefined && ro.dev === undefined) c.error(rp, 'a route needs "via" or "dev"');
         if (to === undefined) return;
         const r: RouteSpecIn = { to };
@@ -123,7 +190,14 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
         else {
           // a block scalar's text starts on the line after "iptables: |"
           const at = c.doc.locate([...path, 'iptables']);
-          for (const e of r.errors) c.errors.push({ file: c.doc.file, line: at.line + e.line, col: 1, field: formatPath([...path, 'iptables']), message: `iptables-save line ${e.line}: ${e.message}` });
+          for (const e of r.errors)
+            c.errors.push({
+              file: c.doc.file,
+              line: at.line + e.line,
+              col: 1,
+              field: formatPath([...path, 'iptables']),
+              message: `iptables-save line ${e.line}: ${e.message}`,
+            });
         }
       }
     }
@@ -182,8 +256,10 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
       if (pname === undefined || mode === undefined) return;
       if (ports.some((p) => p.name === pname)) c.error([...pp, 'name'], `duplicate port ${JSON.stringify(pname)}`);
       if (mode === 'access') {
-        if (po.vlans !== undefined) c.error([...pp, 'vlans'], 'only trunk ports carry a list of VLANs (set mode: trunk)');
-        if (po.native !== undefined) c.error([...pp, 'native'], 'only trunk ports have a native VLAN (set mode: trunk)');
+        if (po.vlans !== undefined)
+          c.error([...pp, 'vlans'], 'only trunk ports carry a list of VLANs (set mode: trunk)');
+        if (po.native !== undefined)
+          c.error([...pp, 'native'], 'only trunk ports have a native VLAN (set mode: trunk)');
         ports.push({ name: pname, mode, vlan: po.vlan === undefined ? 1 : (vid('vlan', po.vlan) ?? 1) });
       } else {
         if (po.vlan !== undefined) c.error([...pp, 'vlan'], 'a trunk port has "vlans" and "native", not "vlan"');
@@ -218,41 +294,79 @@ export function checkNode(c: Checker, path: SpecPath, v: unknown): NodeSpec | un
 function checkVxlan(c: Checker, p: SpecPath, v: unknown): VxlanSpec | undefined {
   const o = c.obj(p, v);
   if (o === undefined) return undefined;
-  c.unknownKeys(p, o, ['name', 'mac', 'vni', 'local', 'port', 'remotes', 'learning', 'proxy', 'df', 'udpcsum', 'ttl', 'mtu', 'address', 'fdb', 'arp']);
+  c.unknownKeys(p, o, [
+    'name',
+    'mac',
+    'vni',
+    'local',
+    'port',
+    'remotes',
+    'learning',
+    'proxy',
+    'df',
+    'udpcsum',
+    'ttl',
+    'mtu',
+    'address',
+    'fdb',
+    'arp',
+  ]);
   const name = c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name' });
   const vni = c.int([...p, 'vni'], o.vni, { min: 0, max: 0xffffff });
   const local = c.parse([...p, 'local'], o.local, parseIpv4, 'an IPv4 address');
   const port = o.port === undefined ? 4789 : c.int([...p, 'port'], o.port, { min: 1, max: 65535 });
   const flag = (k: string, d: boolean): boolean => (o[k] === undefined ? d : (c.bool([...p, k], o[k]) ?? d));
   const remotes: Ipv4[] = [];
-  if (o.remotes !== undefined) (c.arr([...p, 'remotes'], o.remotes) ?? []).forEach((r, i) => {
-    const ip = c.parse([...p, 'remotes', i], r, parseIpv4, 'an IPv4 address');
-    if (ip !== undefined) remotes.push(ip);
-  });
+  if (o.remotes !== undefined)
+    (c.arr([...p, 'remotes'], o.remotes) ?? []).forEach((r, i) => {
+      const ip = c.parse([...p, 'remotes', i], r, parseIpv4, 'an IPv4 address');
+      if (ip !== undefined) remotes.push(ip);
+    });
   const fdb: { mac: Mac; remote: Ipv4 }[] = [];
-  if (o.fdb !== undefined) (c.arr([...p, 'fdb'], o.fdb) ?? []).forEach((r, i) => {
-    const ro = c.obj([...p, 'fdb', i], r);
-    if (ro === undefined) return;
-    c.unknownKeys([...p, 'fdb', i], ro, ['mac', 'remote']);
-    const mac = c.parse([...p, 'fdb', i, 'mac'], ro.mac, parseMac, 'a MAC address');
-    const remote = c.parse([...p, 'fdb', i, 'remote'], ro.remote, parseIpv4, 'an IPv4 address');
-    if (mac !== undefined && remote !== undefined) fdb.push({ mac, remote });
-  });
+  if (o.fdb !== undefined)
+    (c.arr([...p, 'fdb'], o.fdb) ?? []).forEach((r, i) => {
+      const ro = c.obj([...p, 'fdb', i], r);
+      if (ro === undefined) return;
+      c.unknownKeys([...p, 'fdb', i], ro, ['mac', 'remote']);
+      const mac = c.parse([...p, 'fdb', i, 'mac'], ro.mac, parseMac, 'a MAC address');
+      const remote = c.parse([...p, 'fdb', i, 'remote'], ro.remote, parseIpv4, 'an IPv4 address');
+      if (mac !== undefined && remote !== undefined) fdb.push({ mac, remote });
+    });
   const arp: { ip: Ipv4; mac: Mac }[] = [];
-  if (o.arp !== undefined) (c.arr([...p, 'arp'], o.arp) ?? []).forEach((r, i) => {
-    const ro = c.obj([...p, 'arp', i], r);
-    if (ro === undefined) return;
-    c.unknownKeys([...p, 'arp', i], ro, ['ip', 'mac']);
-    const ip = c.parse([...p, 'arp', i, 'ip'], ro.ip, parseIpv4, 'an IPv4 address');
-    const mac = c.parse([...p, 'arp', i, 'mac'], ro.mac, parseMac, 'a MAC address');
-    if (mac !== undefined && ip !== undefined) arp.push({ ip, mac });
-  });
+  if (o.arp !== undefined)
+    (c.arr([...p, 'arp'], o.arp) ?? []).forEach((r, i) => {
+      const ro = c.obj([...p, 'arp', i], r);
+      if (ro === undefined) return;
+      c.unknownKeys([...p, 'arp', i], ro, ['ip', 'mac']);
+      const ip = c.parse([...p, 'arp', i, 'ip'], ro.ip, parseIpv4, 'an IPv4 address');
+      const mac = c.parse([...p, 'arp', i, 'mac'], ro.mac, parseMac, 'a MAC address');
+      if (mac !== undefined && ip !== undefined) arp.push({ ip, mac });
+    });
   const mac = o.mac === undefined ? undefined : c.parse([...p, 'mac'], o.mac, parseMac, 'a MAC address');
   const mtu = o.mtu === undefined ? undefined : c.int([...p, 'mtu'], o.mtu, { min: 68, max: 65535 });
   const ttl = o.ttl === undefined ? 64 : (c.int([...p, 'ttl'], o.ttl, { min: 1, max: 255 }) ?? 64);
-  const addresses = o.address === undefined ? [] : [c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) => (a ? [a] : []));
+  const addresses =
+    o.address === undefined
+      ? []
+      : [c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with prefix length')].flatMap((a) =>
+          a ? [a] : [],
+        );
   if (name === undefined || vni === undefined || local === undefined || port === undefined) return undefined;
-  const spec: VxlanSpec = { name, vni, local, port, remotes, learning: flag('learning', true), proxy: flag('proxy', false), df: flag('df', false), udpcsum: flag('udpcsum', true), ttl, addresses, fdb, arp };
+  const spec: VxlanSpec = {
+    name,
+    vni,
+    local,
+    port,
+    remotes,
+    learning: flag('learning', true),
+    proxy: flag('proxy', false),
+    df: flag('df', false),
+    udpcsum: flag('udpcsum', true),
+    ttl,
+    addresses,
+    fdb,
+    arp,
+  };
   if (mac !== undefined) spec.mac = mac;
   if (mtu !== undefined) spec.mtu = mtu;
   return spec;
@@ -262,21 +376,29 @@ function checkUdpEncap(c: Checker, p: SpecPath, v: unknown): UdpEncapSpec | unde
   const o = c.obj(p, v);
   if (o === undefined) return undefined;
   c.unknownKeys(p, o, ['name', 'address', 'mtu', 'port', 'peers']);
-  const name = o.name === undefined ? 'flannel0' : c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name' });
-  const addresses = o.address === undefined ? [] : [c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with prefix length (10.244.0.0/32)')].flatMap((a) => (a ? [a] : []));
+  const name =
+    o.name === undefined ? 'flannel0' : c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name' });
+  const addresses =
+    o.address === undefined
+      ? []
+      : [
+          c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with prefix length (10.244.0.0/32)'),
+        ].flatMap((a) => (a ? [a] : []));
   const mtu = o.mtu === undefined ? undefined : c.int([...p, 'mtu'], o.mtu, { min: 68, max: 65535 });
   const port = o.port === undefined ? 8285 : c.int([...p, 'port'], o.port, { min: 1, max: 65535 });
   const peers: UdpEncapSpec['peers'] = [];
-  if (o.peers !== undefined) (c.arr([...p, 'peers'], o.peers) ?? []).forEach((r, i) => {
-    const pp = [...p, 'peers', i];
-    const ro = c.obj(pp, r);
-    if (ro === undefined) return;
-    c.unknownKeys(pp, ro, ['subnet', 'remote']);
-    const subnet = c.parse([...pp, 'subnet'], ro.subnet, parseCidr, 'a pod subnet (10.244.1.0/24)');
-    const remote = c.parse([...pp, 'remote'], ro.remote, parseIpv4, "an IPv4 address (the peer host's public IP)");
-    if (subnet !== undefined && peers.some((x) => x.subnet.addr === subnet.addr && x.subnet.len === subnet.len)) c.error([...pp, 'subnet'], `subnet ${String(ro.subnet)} is listed twice`);
-    else if (subnet !== undefined && remote !== undefined) peers.push({ subnet, remote });
-  });
+  if (o.peers !== undefined)
+    (c.arr([...p, 'peers'], o.peers) ?? []).forEach((r, i) => {
+      const pp = [...p, 'peers', i];
+      const ro = c.obj(pp, r);
+      if (ro === undefined) return;
+      c.unknownKeys(pp, ro, ['subnet', 'remote']);
+      const subnet = c.parse([...pp, 'subnet'], ro.subnet, parseCidr, 'a pod subnet (10.244.1.0/24)');
+      const remote = c.parse([...pp, 'remote'], ro.remote, parseIpv4, "an IPv4 address (the peer host's public IP)");
+      if (subnet !== undefined && peers.some((x) => x.subnet.addr === subnet.addr && x.subnet.len === subnet.len))
+        c.error([...pp, 'subnet'], `subnet ${String(ro.subnet)} is listed twice`);
+      else if (subnet !== undefined && remote !== undefined) peers.push({ subnet, remote });
+    });
   if (name === undefined || port === undefined) return undefined;
   const spec: UdpEncapSpec = { name, addresses, port, peers };
   if (mtu !== undefined) spec.mtu = mtu;
@@ -294,7 +416,12 @@ export function checkLinkProps(c: Checker, path: SpecPath, v: unknown, extra: st
     if (x !== undefined) props.latency = x;
   }
   if (o.bandwidth !== undefined) {
-    const x = c.parse([...path, 'bandwidth'], o.bandwidth, parseBandwidth, 'a bandwidth (100Mbps, 10Gbps, or 0 for unlimited)');
+    const x = c.parse(
+      [...path, 'bandwidth'],
+      o.bandwidth,
+      parseBandwidth,
+      'a bandwidth (100Mbps, 10Gbps, or 0 for unlimited)',
+    );
     if (x !== undefined) props.bandwidth = x;
   }
   if (o.mtu !== undefined) {
@@ -309,14 +436,20 @@ export function checkLinkProps(c: Checker, path: SpecPath, v: unknown, extra: st
     if (x !== undefined) props.queueLimit = x;
   }
   if (o.loss !== undefined) {
-    if (typeof o.loss !== 'number' || !(o.loss >= 0 && o.loss < 1)) c.error([...path, 'loss'], 'must be a probability in [0, 1)');
+    if (typeof o.loss !== 'number' || !(o.loss >= 0 && o.loss < 1))
+      c.error([...path, 'loss'], 'must be a probability in [0, 1)');
     else props.loss = o.loss;
   }
   return props;
 }
 
 /** Validates an endpoint NODE:PORT against the nodes. */
-export function parseEnd(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[]): { node: string; port: string } | undefined {
+export function parseEnd(
+  c: Checker,
+  path: SpecPath,
+  v: unknown,
+  nodes: NodeSpec[],
+): { node: string; port: string } | undefined {
   const s = c.str(path, v, { pattern: /^[^:]+:[^:]+$/, what: 'an endpoint NODE:PORT (A:eth0, sw1:p1)' });
   if (s === undefined) return undefined;
   const [node, port] = s.split(':') as [string, string];
@@ -326,7 +459,10 @@ export function parseEnd(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec
     return undefined;
   }
   if ((n.kind === 'host' || n.kind === 'router') && !n.interfaces.some((i) => i.name === port)) {
-    c.error(path, `${node} has no interface ${JSON.stringify(port)} (has: ${n.interfaces.map((i) => i.name).join(', ') || 'none'})`);
+    c.error(
+      path,
+      `${node} has no interface ${JSON.stringify(port)} (has: ${n.interfaces.map((i) => i.name).join(', ') || 'none'})`,
+    );
     return undefined;
   }
   return { node, port };
@@ -342,4 +478,3 @@ export function checkLink(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
   if (a === undefined || b === undefined) return undefined;
   return { a, b, props, path };
 }
-

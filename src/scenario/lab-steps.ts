@@ -34,7 +34,10 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
   c.unknownKeys(path, o, ['name', ...STEP_KINDS, 'expect']);
   const kinds = STEP_KINDS.filter((k) => o[k] !== undefined);
   if (kinds.length !== 1) {
-    c.error(path, `a step has exactly one of: ${STEP_KINDS.join(', ')} (found ${kinds.length === 0 ? 'none' : kinds.join(', ')})`);
+    c.error(
+      path,
+      `a step has exactly one of: ${STEP_KINDS.join(', ')} (found ${kinds.length === 0 ? 'none' : kinds.join(', ')})`,
+    );
     return undefined;
   }
   const kind = kinds[0]!;
@@ -47,7 +50,8 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
       const node = checkFrom(c, [...ap, 'node'], eo.node, nodes);
       const cmd = c.str([...ap, 'command'], eo.command);
       const argv = cmd === undefined ? undefined : splitWords(cmd);
-      if (cmd !== undefined && (argv === undefined || argv.length === 0)) c.error([...ap, 'command'], 'unbalanced quotes or an empty command');
+      if (cmd !== undefined && (argv === undefined || argv.length === 0))
+        c.error([...ap, 'command'], 'unbalanced quotes or an empty command');
       else if (node !== undefined && argv !== undefined) action = { kind: 'exec', node, argv };
     }
   } else if (kind === 'unlink') {
@@ -70,9 +74,18 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
       const dev = c.str([...ap, 'dev'], fo.dev);
       const mac = c.parse([...ap, 'mac'], fo.mac, parseMac, 'a MAC address');
       const remote = c.parse([...ap, 'remote'], fo.remote, parseIpv4, 'an IPv4 address');
-      if (node !== undefined && (n === undefined || n.kind === 'switch' || n.kind === 'hub')) c.error([...ap, 'node'], `${JSON.stringify(node)} is not a host or router of this lab`);
-      else if (n !== undefined && n.kind !== 'switch' && n.kind !== 'hub' && dev !== undefined && !n.vxlans.some((v) => v.name === dev)) c.error([...ap, 'dev'], `${node} has no vxlan device ${JSON.stringify(dev)}`);
-      else if (node !== undefined && dev !== undefined && mac !== undefined && remote !== undefined) action = { kind: 'fdb', node, dev, mac, remote };
+      if (node !== undefined && (n === undefined || n.kind === 'switch' || n.kind === 'hub'))
+        c.error([...ap, 'node'], `${JSON.stringify(node)} is not a host or router of this lab`);
+      else if (
+        n !== undefined &&
+        n.kind !== 'switch' &&
+        n.kind !== 'hub' &&
+        dev !== undefined &&
+        !n.vxlans.some((v) => v.name === dev)
+      )
+        c.error([...ap, 'dev'], `${node} has no vxlan device ${JSON.stringify(dev)}`);
+      else if (node !== undefined && dev !== undefined && mac !== undefined && remote !== undefined)
+        action = { kind: 'fdb', node, dev, mac, remote };
     }
   } else if (kind === 'wait') {
     const d = c.parse(ap, o.wait, parseDuration, 'a duration (1s, 500ms)');
@@ -81,15 +94,19 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
     const so = c.obj(ap, o.show);
     if (so !== undefined) {
       c.unknownKeys(ap, so, ['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables']);
-      const which = (['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables'] as const).filter((k) => so[k] !== undefined);
+      const which = (['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables'] as const).filter(
+        (k) => so[k] !== undefined,
+      );
       if (which.length !== 1) c.error(ap, 'show exactly one of: macTable, routes, arp, fdb, conntrack, iptables');
       else {
         const w = which[0]!;
         const node = c.str([...ap, w], so[w]);
         const n = nodes.find((x) => x.name === node);
         if (node !== undefined && n === undefined) c.error([...ap, w], `no node named ${JSON.stringify(node)}`);
-        else if (w === 'macTable' && n !== undefined && n.kind !== 'switch') c.error([...ap, w], `${node} is a ${n.kind}; only switches have a MAC table`);
-        else if (w !== 'macTable' && n !== undefined && n.kind !== 'host' && n.kind !== 'router') c.error([...ap, w], `${node} is a ${n.kind}; it has no ${w}`);
+        else if (w === 'macTable' && n !== undefined && n.kind !== 'switch')
+          c.error([...ap, w], `${node} is a ${n.kind}; only switches have a MAC table`);
+        else if (w !== 'macTable' && n !== undefined && n.kind !== 'host' && n.kind !== 'router')
+          c.error([...ap, w], `${node} is a ${n.kind}; it has no ${w}`);
         else if (node !== undefined) action = { kind: 'show', what: w === 'macTable' ? 'mac-table' : w, node };
       }
     }
@@ -105,7 +122,8 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
         if (po.size !== undefined) a.size = c.int([...ap, 'size'], po.size, { min: 0, max: 65507 }) ?? 56;
         if (po.ttl !== undefined) a.ttl = c.int([...ap, 'ttl'], po.ttl, { min: 1, max: 255 }) ?? 64;
         if (po.df !== undefined) a.df = c.bool([...ap, 'df'], po.df) ?? true;
-        if (po.interval !== undefined) a.interval = c.parse([...ap, 'interval'], po.interval, parseDuration, 'a duration') ?? 1e9;
+        if (po.interval !== undefined)
+          a.interval = c.parse([...ap, 'interval'], po.interval, parseDuration, 'a duration') ?? 1e9;
         action = a;
       }
     }
@@ -113,16 +131,21 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
     const uo = c.obj(ap, o.udp);
     if (uo !== undefined) {
       c.unknownKeys(ap, uo, ['from', 'to', 'srcPort', 'dstPort', 'data', 'count', 'listen', 'listenAt', 'size', 'df']);
-      if (uo.size !== undefined && uo.data !== undefined) c.error([...ap, 'size'], 'give either "data" or "size", not both');
+      if (uo.size !== undefined && uo.data !== undefined)
+        c.error([...ap, 'size'], 'give either "data" or "size", not both');
       const size = uo.size === undefined ? undefined : c.int([...ap, 'size'], uo.size, { min: 0, max: 65507 });
       const df = uo.df === undefined ? undefined : c.bool([...ap, 'df'], uo.df);
       let listenAt: { node: string; port: number } | undefined;
       if (uo.listenAt !== undefined) {
-        const t = c.str([...ap, 'listenAt'], uo.listenAt, { pattern: /^[^:]+:[0-9]{1,5}$/, what: 'NODE:PORT, where the datagram is expected (behind a DNAT)' });
+        const t = c.str([...ap, 'listenAt'], uo.listenAt, {
+          pattern: /^[^:]+:[0-9]{1,5}$/,
+          what: 'NODE:PORT, where the datagram is expected (behind a DNAT)',
+        });
         if (t !== undefined) {
           const [n, p] = t.split(':') as [string, string];
           const nd = nodes.find((x) => x.name === n);
-          if (nd === undefined || nd.kind === 'switch' || nd.kind === 'hub') c.error([...ap, 'listenAt'], `${JSON.stringify(n)} is not a host or router of this lab`);
+          if (nd === undefined || nd.kind === 'switch' || nd.kind === 'hub')
+            c.error([...ap, 'listenAt'], `${JSON.stringify(n)} is not a host or router of this lab`);
           else if (Number(p) < 1 || Number(p) > 65535) c.error([...ap, 'listenAt'], `port ${p} is out of range`);
           else listenAt = { node: n, port: Number(p) };
         }
@@ -134,7 +157,14 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
       const dstPort = c.int([...ap, 'dstPort'], uo.dstPort, { min: 1, max: 65535 });
       const data = uo.data === undefined ? 'hello' : c.str([...ap, 'data'], uo.data, { allowEmpty: true });
       const count = uo.count === undefined ? 1 : c.int([...ap, 'count'], uo.count, { min: 1, max: 100000 });
-      if (from !== undefined && to !== undefined && srcPort !== undefined && dstPort !== undefined && data !== undefined && count !== undefined) {
+      if (
+        from !== undefined &&
+        to !== undefined &&
+        srcPort !== undefined &&
+        dstPort !== undefined &&
+        data !== undefined &&
+        count !== undefined
+      ) {
         action = { kind: 'udp', from, to, srcPort, dstPort, data, count, listen };
         if (listenAt !== undefined) action.listenAt = listenAt;
         if (size !== undefined) action.size = size;
@@ -152,7 +182,9 @@ function describeAction(v: unknown): string {
   if (typeof v !== 'object' || v === null) return String(v);
   const o = v as Record<string, unknown>;
   if ('from' in o) return `${String(o.from)} -> ${String(o.to)}`;
-  return Object.entries(o).map(([k, x]) => `${k} ${String(x)}`).join(' ');
+  return Object.entries(o)
+    .map(([k, x]) => `${k} ${String(x)}`)
+    .join(' ');
 }
 
 function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], kind: string): StepExpect {
@@ -172,7 +204,12 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
   c.unknownKeys(path, o, allowed[kind] ?? []);
   if (o.received !== undefined) e.received = c.int([...path, 'received'], o.received, { min: 0 });
   if (o.loss !== undefined) {
-    const l = c.parse([...path, 'loss'], o.loss, (t) => (/^(100|[1-9]?[0-9])%$/.test(t) ? Number(t.slice(0, -1)) : undefined), 'a percentage (0%, 100%)');
+    const l = c.parse(
+      [...path, 'loss'],
+      o.loss,
+      (t) => (/^(100|[1-9]?[0-9])%$/.test(t) ? Number(t.slice(0, -1)) : undefined),
+      'a percentage (0%, 100%)',
+    );
     if (l !== undefined) e.loss = l;
   }
   if (o.delivered !== undefined) e.delivered = c.bool([...path, 'delivered'], o.delivered);
@@ -208,7 +245,8 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
     const out: string[] = [];
     list.forEach((x, i) => {
       const s = c.str([...path, key, i], x);
-      if (s !== undefined && !nodes.some((n) => n.name === s)) c.error([...path, key, i], `no node named ${JSON.stringify(s)}`);
+      if (s !== undefined && !nodes.some((n) => n.name === s))
+        c.error([...path, key, i], `no node named ${JSON.stringify(s)}`);
       else if (s !== undefined) out.push(s);
     });
     return out;
@@ -233,4 +271,3 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
   }
   return e;
 }
-

@@ -90,7 +90,21 @@ export interface DnsServerSpec {
 
 /** A node of the lab. */
 export type NodeSpec =
-  | { kind: 'host' | 'router'; name: string; interfaces: InterfaceSpec[]; bridges: BridgeSpec[]; vxlans: VxlanSpec[]; ipips: IpipSpec[]; udpEncaps: UdpEncapSpec[]; routes: RouteSpecIn[]; iptables?: Ruleset; dns?: DnsServerSpec; resolvConf?: string; httpPorts: number[]; path: SpecPath }
+  | {
+      kind: 'host' | 'router';
+      name: string;
+      interfaces: InterfaceSpec[];
+      bridges: BridgeSpec[];
+      vxlans: VxlanSpec[];
+      ipips: IpipSpec[];
+      udpEncaps: UdpEncapSpec[];
+      routes: RouteSpecIn[];
+      iptables?: Ruleset;
+      dns?: DnsServerSpec;
+      resolvConf?: string;
+      httpPorts: number[];
+      path: SpecPath;
+    }
   | { kind: 'switch'; name: string; ports: SwitchPortSpec[]; agingNs?: number; path: SpecPath }
   | { kind: 'hub'; name: string; ports: string[]; path: SpecPath };
 
@@ -107,8 +121,29 @@ export type Target = { node: string } | { ip: Ipv4 };
 
 /** What a step does. */
 export type StepAction =
-  | { kind: 'ping'; from: string; to: Target; count: number; size?: number; ttl?: number; df?: boolean; interval?: number }
-  | { kind: 'udp'; from: string; to: Target; srcPort: number; dstPort: number; data: string; count: number; listen: boolean; listenAt?: { node: string; port: number }; size?: number; df?: boolean }
+  | {
+      kind: 'ping';
+      from: string;
+      to: Target;
+      count: number;
+      size?: number;
+      ttl?: number;
+      df?: boolean;
+      interval?: number;
+    }
+  | {
+      kind: 'udp';
+      from: string;
+      to: Target;
+      srcPort: number;
+      dstPort: number;
+      data: string;
+      count: number;
+      listen: boolean;
+      listenAt?: { node: string; port: number };
+      size?: number;
+      df?: boolean;
+    }
   | { kind: 'wait'; duration: number }
   | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables'; node: string }
   | { kind: 'unlink'; node: string; port: string }

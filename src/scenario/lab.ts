@@ -7,10 +7,16 @@
 import { Checker, loadYaml, type SourceDoc, type SpecPath } from './source.js';
 import { checkLink, checkLinkProps, checkNode } from './lab-nodes.js';
 import { checkStep } from './lab-steps.js';
-import { LAB_API_VERSION, type LabResult, type LabSpec, type LinkSpec, type NodeSpec, type StepSpec } from './lab-types.js';
+import {
+  LAB_API_VERSION,
+  type LabResult,
+  type LabSpec,
+  type LinkSpec,
+  type NodeSpec,
+  type StepSpec,
+} from './lab-types.js';
 
 export * from './lab-types.js';
-
 
 /** Reads and validates a Lab from YAML text. */
 export function parseLab(file: string, text: string): LabResult {
@@ -18,9 +24,18 @@ export function parseLab(file: string, text: string): LabResult {
   if (!loaded.ok) return loaded;
   const docs = loaded.docs.filter((d) => d.value !== null && d.value !== undefined);
   if (docs.length !== 1) {
-    const kinds = docs.map((d) => (typeof d.value === 'object' && d.value !== null ? (d.value as { kind?: unknown }).kind : undefined));
-    const hint = kinds.includes('Cluster') ? ': this is a Cluster file, run it with `podnet demo --file ' + file + '`' : '';
-    return { ok: false, errors: [{ file, line: 1, col: 1, field: '', message: `expected exactly one Lab document, found ${docs.length}${hint}` }] };
+    const kinds = docs.map((d) =>
+      typeof d.value === 'object' && d.value !== null ? (d.value as { kind?: unknown }).kind : undefined,
+    );
+    const hint = kinds.includes('Cluster')
+      ? ': this is a Cluster file, run it with `podnet demo --file ' + file + '`'
+      : '';
+    return {
+      ok: false,
+      errors: [
+        { file, line: 1, col: 1, field: '', message: `expected exactly one Lab document, found ${docs.length}${hint}` },
+      ],
+    };
   }
   const doc = docs[0]!;
   const c = new Checker(doc);
@@ -33,7 +48,8 @@ function checkLab(c: Checker, doc: SourceDoc): LabSpec | undefined {
   const root = c.obj([], doc.value);
   if (root === undefined) return undefined;
   c.unknownKeys([], root, ['apiVersion', 'kind', 'metadata', 'spec']);
-  if (root.apiVersion !== LAB_API_VERSION) c.error(['apiVersion'], root.apiVersion === undefined ? 'required field is missing' : `must be ${LAB_API_VERSION}`);
+  if (root.apiVersion !== LAB_API_VERSION)
+    c.error(['apiVersion'], root.apiVersion === undefined ? 'required field is missing' : `must be ${LAB_API_VERSION}`);
   if (root.kind !== 'Lab') c.error(['kind'], root.kind === undefined ? 'required field is missing' : `must be Lab`);
   const meta = c.obj(['metadata'], root.metadata);
   let name = 'lab';
@@ -47,7 +63,8 @@ function checkLab(c: Checker, doc: SourceDoc): LabSpec | undefined {
   if (spec === undefined) return undefined;
   c.unknownKeys(['spec'], spec, ['seed', 'linkDefaults', 'nodes', 'links', 'steps']);
   const seed = spec.seed === undefined ? 1 : (c.int(['spec', 'seed'], spec.seed, { min: 0, max: 0xffff_ffff }) ?? 1);
-  const linkDefaults = spec.linkDefaults === undefined ? {} : checkLinkProps(c, ['spec', 'linkDefaults'], spec.linkDefaults, []);
+  const linkDefaults =
+    spec.linkDefaults === undefined ? {} : checkLinkProps(c, ['spec', 'linkDefaults'], spec.linkDefaults, []);
   const nodes: NodeSpec[] = [];
   const names = new Set<string>();
   (c.arr(['spec', 'nodes'], spec.nodes) ?? []).forEach((n, i) => {
@@ -66,7 +83,10 @@ function checkLab(c: Checker, doc: SourceDoc): LabSpec | undefined {
   }
   const used = new Map<string, SpecPath>();
   for (const l of links) {
-    for (const [end, key] of [[l.a, 'a'], [l.b, 'b']] as const) {
+    for (const [end, key] of [
+      [l.a, 'a'],
+      [l.b, 'b'],
+    ] as const) {
       const id = `${end.node}:${end.port}`;
       if (used.has(id)) c.error([...l.path, key], `port ${id} is already used by another link`);
       used.set(id, l.path);
@@ -81,4 +101,3 @@ function checkLab(c: Checker, doc: SourceDoc): LabSpec | undefined {
   }
   return { file: doc.file, name, description, seed, linkDefaults, nodes, links, steps, doc };
 }
-

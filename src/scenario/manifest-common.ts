@@ -37,11 +37,21 @@ export function invalid(c: Checker, path: SpecPath, value: string | number, reas
  * Strict fields: every key of `obj` must be one podnet reads (`used`) or one Kubernetes has and podnet
  * ignores (`ignored`). Unknown keys are reported at the key, with the nearest known name when one is close.
  */
-export function strictFields(c: Checker, path: SpecPath, obj: Record<string, unknown>, used: readonly string[], ignored: readonly string[] = []): void {
+export function strictFields(
+  c: Checker,
+  path: SpecPath,
+  obj: Record<string, unknown>,
+  used: readonly string[],
+  ignored: readonly string[] = [],
+): void {
   for (const key of Object.keys(obj)) {
     if (used.includes(key) || ignored.includes(key)) continue;
     const near = closest(key, [...used, ...ignored]);
-    errorAtKey(c, [...path, key], `unknown field ${JSON.stringify(key)}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}`);
+    errorAtKey(
+      c,
+      [...path, key],
+      `unknown field ${JSON.stringify(key)}${near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`}`,
+    );
   }
 }
 
@@ -63,14 +73,26 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    for (let j = 1; j <= b.length; j++)
+      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
     prev = row;
   }
   return prev[b.length]!;
 }
 
 /** ObjectMeta fields podnet does not use (set by the API server, or about lifecycle). */
-const META_IGNORED = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'finalizers', 'ownerReferences', 'managedFields', 'selfLink'];
+const META_IGNORED = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'finalizers',
+  'ownerReferences',
+  'managedFields',
+  'selfLink',
+];
 
 /**
  * metadata: name (checked by `nameRule`), namespace ("default" when absent; '' for cluster-scoped kinds,
@@ -99,14 +121,22 @@ export function openObject(
   return { metadata, sp, spec };
 }
 
-export function checkMeta(ctx: ManifestCtx, path: SpecPath, v: unknown, opts: { namespaced: boolean; nameRule: (name: string) => string[] }): ObjectMeta | undefined {
+export function checkMeta(
+  ctx: ManifestCtx,
+  path: SpecPath,
+  v: unknown,
+  opts: { namespaced: boolean; nameRule: (name: string) => string[] },
+): ObjectMeta | undefined {
   const { c } = ctx;
   const o = c.obj(path, v);
   if (o === undefined) return undefined;
   strictFields(c, path, o, ['name', 'namespace', 'labels', 'annotations'], ['generateName', ...META_IGNORED]);
   let name: string | undefined;
   if (o.name === undefined && o.generateName !== undefined) {
-    c.error([...path, 'generateName'], 'podnet needs a fixed metadata.name (generateName is not supported; kubectl apply refuses it too)');
+    c.error(
+      [...path, 'generateName'],
+      'podnet needs a fixed metadata.name (generateName is not supported; kubectl apply refuses it too)',
+    );
   } else {
     name = c.str([...path, 'name'], o.name);
     if (name !== undefined && !invalid(c, [...path, 'name'], name, opts.nameRule(name))) name = undefined;
@@ -179,8 +209,10 @@ export function checkSelector(c: Checker, path: SpecPath, v: unknown): LabelSele
           if (s !== undefined && invalid(c, [...ep, 'values', k], s, checkLabelValue(s))) values.push(s);
         });
       }
-      if ((operator === 'In' || operator === 'NotIn') && values.length === 0) c.error([...ep, 'values'], 'Required value: must be specified when `operator` is \'In\' or \'NotIn\'');
-      if ((operator === 'Exists' || operator === 'DoesNotExist') && e.values !== undefined && values.length > 0) c.error([...ep, 'values'], 'Forbidden: may not be specified when `operator` is \'Exists\' or \'DoesNotExist\'');
+      if ((operator === 'In' || operator === 'NotIn') && values.length === 0)
+        c.error([...ep, 'values'], "Required value: must be specified when `operator` is 'In' or 'NotIn'");
+      if ((operator === 'Exists' || operator === 'DoesNotExist') && e.values !== undefined && values.length > 0)
+        c.error([...ep, 'values'], "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
       if (key !== undefined && operator !== undefined) matchExpressions.push({ key, operator, values });
     });
   }

@@ -3,15 +3,38 @@
  * requires and kept typed for the issues that enforce policies and run an ingress controller. Namespace
  * scoping and whether backends exist are cluster/plan.ts's.
  */
-import type { Ingress, IngressBackend, IngressPath, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule } from '../cluster/k8s-objects.js';
+import type {
+  Ingress,
+  IngressBackend,
+  IngressPath,
+  NetworkPolicy,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+  NetworkPolicyRule,
+} from '../cluster/k8s-objects.js';
 import { checkDns1035Label, checkDns1123Subdomain, checkPortName } from '../cluster/k8s-validation.js';
 import type { Origin } from '../cluster/source-ref.js';
 import { parseCidr, parseIpv4, prefixContains, prefixMask, type Ipv4Prefix } from '../wire/addr.js';
 import type { Checker, SpecPath } from './source.js';
-import { checkIntOrStringPort, checkPortNumber, checkProtocol, checkSelector, checkStringList, invalid, openObject, strictFields, type ManifestCtx } from './manifest-common.js';
+import {
+  checkIntOrStringPort,
+  checkPortNumber,
+  checkProtocol,
+  checkSelector,
+  checkStringList,
+  invalid,
+  openObject,
+  strictFields,
+  type ManifestCtx,
+} from './manifest-common.js';
 
 /** networking.k8s.io/v1 NetworkPolicy. */
-export function checkNetworkPolicy(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): NetworkPolicy | undefined {
+export function checkNetworkPolicy(
+  ctx: ManifestCtx,
+  base: SpecPath,
+  o: Record<string, unknown>,
+  origin: Origin,
+): NetworkPolicy | undefined {
   const { c } = ctx;
   const opened = openObject(ctx, base, o, checkDns1123Subdomain, ['podSelector', 'policyTypes', 'ingress', 'egress']);
   if (opened === undefined) return undefined;
@@ -63,8 +86,10 @@ function checkRule(c: Checker, path: SpecPath, v: unknown, peerKey: 'from' | 'to
       }
       if (po.endPort !== undefined) {
         const e = checkPortNumber(c, [...pp, 'endPort'], po.endPort);
-        if (typeof po.port !== 'number') c.error([...pp, 'endPort'], 'Required value: may not be specified when `port` is non-numeric or absent');
-        else if (e !== undefined && e < po.port) c.error([...pp, 'endPort'], `Invalid value: ${e}: must be greater than or equal to \`port\``);
+        if (typeof po.port !== 'number')
+          c.error([...pp, 'endPort'], 'Required value: may not be specified when `port` is non-numeric or absent');
+        else if (e !== undefined && e < po.port)
+          c.error([...pp, 'endPort'], `Invalid value: ${e}: must be greater than or equal to \`port\``);
         else if (e !== undefined) port.endPort = e;
       }
       ports.push(port);
@@ -88,7 +113,8 @@ function checkPeer(c: Checker, path: SpecPath, v: unknown): NetworkPolicyPeer | 
   }
   if (o.ipBlock !== undefined) {
     const bp = [...path, 'ipBlock'];
-    if (o.podSelector !== undefined || o.namespaceSelector !== undefined) c.error(bp, 'Forbidden: may not specify both ipBlock and another peer');
+    if (o.podSelector !== undefined || o.namespaceSelector !== undefined)
+      c.error(bp, 'Forbidden: may not specify both ipBlock and another peer');
     const bo = c.obj(bp, o.ipBlock);
     if (bo !== undefined) {
       strictFields(c, bp, bo, ['cidr', 'except']);
@@ -98,14 +124,16 @@ function checkPeer(c: Checker, path: SpecPath, v: unknown): NetworkPolicyPeer | 
         (c.arr([...bp, 'except'], bo.except) ?? []).forEach((x, i) => {
           const e = c.parse([...bp, 'except', i], x, parseNetworkCidr, 'an IPv4 CIDR');
           if (e === undefined || cidr === undefined) return;
-          if (!(e.len > cidr.len && prefixContains(cidr, e.addr))) c.error([...bp, 'except', i], 'Invalid value: must be a strict subset of `cidr`');
+          if (!(e.len > cidr.len && prefixContains(cidr, e.addr)))
+            c.error([...bp, 'except', i], 'Invalid value: must be a strict subset of `cidr`');
           else except.push(e);
         });
       }
       if (cidr !== undefined) peer.ipBlock = { cidr, except };
     }
   }
-  if (o.podSelector === undefined && o.namespaceSelector === undefined && o.ipBlock === undefined) c.error(path, 'Required value: must specify a peer (podSelector, namespaceSelector or ipBlock)');
+  if (o.podSelector === undefined && o.namespaceSelector === undefined && o.ipBlock === undefined)
+    c.error(path, 'Required value: must specify a peer (podSelector, namespaceSelector or ipBlock)');
   return peer;
 }
 
@@ -116,22 +144,34 @@ function parseNetworkCidr(text: string): Ipv4Prefix | undefined {
 }
 
 /** networking.k8s.io/v1 Ingress. */
-export function checkIngress(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): Ingress | undefined {
+export function checkIngress(
+  ctx: ManifestCtx,
+  base: SpecPath,
+  o: Record<string, unknown>,
+  origin: Origin,
+): Ingress | undefined {
   const { c } = ctx;
-  const opened = openObject(ctx, base, o, checkDns1123Subdomain, ['ingressClassName', 'defaultBackend', 'rules', 'tls']);
+  const opened = openObject(ctx, base, o, checkDns1123Subdomain, [
+    'ingressClassName',
+    'defaultBackend',
+    'rules',
+    'tls',
+  ]);
   if (opened === undefined) return undefined;
   const { metadata, sp, spec } = opened;
   const out: Ingress['spec'] = { rules: [], tls: [] };
   if (spec.ingressClassName !== undefined) {
     const n = c.str([...sp, 'ingressClassName'], spec.ingressClassName);
-    if (n !== undefined && invalid(c, [...sp, 'ingressClassName'], n, checkDns1123Subdomain(n))) out.ingressClassName = n;
+    if (n !== undefined && invalid(c, [...sp, 'ingressClassName'], n, checkDns1123Subdomain(n)))
+      out.ingressClassName = n;
   }
   if (spec.defaultBackend !== undefined) {
     const b = checkBackend(c, [...sp, 'defaultBackend'], spec.defaultBackend);
     if (b !== undefined) out.defaultBackend = b;
   }
   const rules = spec.rules === undefined ? [] : (c.arr([...sp, 'rules'], spec.rules) ?? []);
-  if (spec.defaultBackend === undefined && rules.length === 0) c.error(sp, 'Invalid value: either `defaultBackend` or `rules` must be specified');
+  if (spec.defaultBackend === undefined && rules.length === 0)
+    c.error(sp, 'Invalid value: either `defaultBackend` or `rules` must be specified');
   rules.forEach((x, i) => {
     const rp = [...sp, 'rules', i];
     const ro = c.obj(rp, x);
@@ -140,8 +180,13 @@ export function checkIngress(ctx: ManifestCtx, base: SpecPath, o: Record<string,
     const rule: Ingress['spec']['rules'][number] = { paths: [] };
     if (ro.host !== undefined) {
       const h = c.str([...rp, 'host'], ro.host);
-      if (h !== undefined && parseIpv4(h) !== undefined) c.error([...rp, 'host'], `Invalid value: ${JSON.stringify(h)}: must be a DNS name, not an IP address`);
-      else if (h !== undefined && invalid(c, [...rp, 'host'], h, checkDns1123Subdomain(h.startsWith('*.') ? h.slice(2) : h))) rule.host = h;
+      if (h !== undefined && parseIpv4(h) !== undefined)
+        c.error([...rp, 'host'], `Invalid value: ${JSON.stringify(h)}: must be a DNS name, not an IP address`);
+      else if (
+        h !== undefined &&
+        invalid(c, [...rp, 'host'], h, checkDns1123Subdomain(h.startsWith('*.') ? h.slice(2) : h))
+      )
+        rule.host = h;
     }
     if (ro.http !== undefined) {
       const hp = [...rp, 'http'];
@@ -164,7 +209,9 @@ export function checkIngress(ctx: ManifestCtx, base: SpecPath, o: Record<string,
       const to = c.obj(tp, x);
       if (to === undefined) return;
       strictFields(c, tp, to, ['hosts', 'secretName']);
-      const tls: Ingress['spec']['tls'][number] = { hosts: to.hosts === undefined ? [] : checkStringList(c, [...tp, 'hosts'], to.hosts) };
+      const tls: Ingress['spec']['tls'][number] = {
+        hosts: to.hosts === undefined ? [] : checkStringList(c, [...tp, 'hosts'], to.hosts),
+      };
       if (to.secretName !== undefined) {
         const s = c.str([...tp, 'secretName'], to.secretName);
         if (s !== undefined) tls.secretName = s;
@@ -191,8 +238,13 @@ function checkPath(c: Checker, path: SpecPath, v: unknown): IngressPath | undefi
   const pathType = c.oneOf([...path, 'pathType'], o.pathType, ['Exact', 'Prefix', 'ImplementationSpecific'] as const);
   const p = o.path === undefined ? undefined : c.str([...path, 'path'], o.path, { allowEmpty: true });
   if (pathType === 'Exact' || pathType === 'Prefix') {
-    if (!(p ?? '').startsWith('/')) c.error([...path, 'path'], `Invalid value: ${JSON.stringify(p ?? '')}: must be an absolute path`);
-    else if (BAD_SEQUENCES.some((s) => p!.includes(s)) || BAD_SUFFIXES.some((s) => p!.endsWith(s))) c.error([...path, 'path'], `Invalid value: ${JSON.stringify(p)}: must not contain '//', '/./', '/../', '%2f' or end with '/..' or '/.'`);
+    if (!(p ?? '').startsWith('/'))
+      c.error([...path, 'path'], `Invalid value: ${JSON.stringify(p ?? '')}: must be an absolute path`);
+    else if (BAD_SEQUENCES.some((s) => p!.includes(s)) || BAD_SUFFIXES.some((s) => p!.endsWith(s)))
+      c.error(
+        [...path, 'path'],
+        `Invalid value: ${JSON.stringify(p)}: must not contain '//', '/./', '/../', '%2f' or end with '/..' or '/.'`,
+      );
   } else if (p !== undefined && p !== '' && !p.startsWith('/')) {
     c.error([...path, 'path'], `Invalid value: ${JSON.stringify(p)}: must be an absolute path`);
   }
@@ -218,7 +270,8 @@ function checkBackend(c: Checker, path: SpecPath, v: unknown): IngressBackend | 
     strictFields(c, rp, ro, ['apiGroup', 'kind', 'name']);
     const kind = c.str([...rp, 'kind'], ro.kind);
     const name = c.str([...rp, 'name'], ro.name);
-    const apiGroup = ro.apiGroup === undefined ? undefined : c.str([...rp, 'apiGroup'], ro.apiGroup, { allowEmpty: true });
+    const apiGroup =
+      ro.apiGroup === undefined ? undefined : c.str([...rp, 'apiGroup'], ro.apiGroup, { allowEmpty: true });
     if (kind === undefined || name === undefined) return undefined;
     return { resource: apiGroup === undefined ? { kind, name } : { apiGroup, kind, name } };
   }
@@ -237,7 +290,8 @@ function checkBackend(c: Checker, path: SpecPath, v: unknown): IngressBackend | 
   let port: { number: number } | { name: string } | undefined;
   if (po !== undefined) {
     strictFields(c, pp, po, ['name', 'number']);
-    if (po.name !== undefined && po.number !== undefined) c.error(pp, 'Invalid value: cannot set both port name & port number');
+    if (po.name !== undefined && po.number !== undefined)
+      c.error(pp, 'Invalid value: cannot set both port name & port number');
     else if (po.number !== undefined) {
       const n = checkPortNumber(c, [...pp, 'number'], po.number);
       if (n !== undefined) port = { number: n };

@@ -9,44 +9,119 @@ import { selectorIsEmpty, selectorMatches } from '../cluster/label-selector.js';
 import type { Origin } from '../cluster/source-ref.js';
 import { parseIpv4 } from '../wire/addr.js';
 import type { SpecPath } from './source.js';
-import { checkAnnotations, checkLabels, checkMeta, checkPortNumber, checkProtocol, checkSelector, checkStringList, invalid, openObject, strictFields, warn, type ManifestCtx } from './manifest-common.js';
+import {
+  checkAnnotations,
+  checkLabels,
+  checkMeta,
+  checkPortNumber,
+  checkProtocol,
+  checkSelector,
+  checkStringList,
+  invalid,
+  openObject,
+  strictFields,
+  warn,
+  type ManifestCtx,
+} from './manifest-common.js';
 
 /** PodSpec fields podnet accepts and ignores (storage, security, resources, lifecycle, ...). */
 const POD_SPEC_IGNORED = [
-  'activeDeadlineSeconds', 'automountServiceAccountToken', 'dnsConfig', 'enableServiceLinks', 'ephemeralContainers', 'hostAliases',
-  'hostIPC', 'hostPID', 'hostUsers', 'imagePullSecrets', 'initContainers', 'os', 'overhead', 'preemptionPolicy', 'priority',
-  'priorityClassName', 'readinessGates', 'resourceClaims', 'resources', 'runtimeClassName', 'schedulerName', 'securityContext',
-  'serviceAccount', 'serviceAccountName', 'setHostnameAsFQDN', 'shareProcessNamespace', 'terminationGracePeriodSeconds',
-  'tolerations', 'volumes',
+  'activeDeadlineSeconds',
+  'automountServiceAccountToken',
+  'dnsConfig',
+  'enableServiceLinks',
+  'ephemeralContainers',
+  'hostAliases',
+  'hostIPC',
+  'hostPID',
+  'hostUsers',
+  'imagePullSecrets',
+  'initContainers',
+  'os',
+  'overhead',
+  'preemptionPolicy',
+  'priority',
+  'priorityClassName',
+  'readinessGates',
+  'resourceClaims',
+  'resources',
+  'runtimeClassName',
+  'schedulerName',
+  'securityContext',
+  'serviceAccount',
+  'serviceAccountName',
+  'setHostnameAsFQDN',
+  'shareProcessNamespace',
+  'terminationGracePeriodSeconds',
+  'tolerations',
+  'volumes',
 ];
 /** PodSpec fields that change scheduling in Kubernetes but not in podnet's simple scheduler: accepted with a warning. */
 const POD_SPEC_SCHEDULING = ['affinity', 'topologySpreadConstraints', 'schedulingGates'];
 /** Container fields podnet accepts and ignores. */
 const CONTAINER_IGNORED = [
-  'env', 'envFrom', 'imagePullPolicy', 'lifecycle', 'livenessProbe', 'readinessProbe', 'resizePolicy', 'resources', 'restartPolicy',
-  'securityContext', 'startupProbe', 'stdin', 'stdinOnce', 'terminationMessagePath', 'terminationMessagePolicy', 'tty',
-  'volumeDevices', 'volumeMounts', 'workingDir',
+  'env',
+  'envFrom',
+  'imagePullPolicy',
+  'lifecycle',
+  'livenessProbe',
+  'readinessProbe',
+  'resizePolicy',
+  'resources',
+  'restartPolicy',
+  'securityContext',
+  'startupProbe',
+  'stdin',
+  'stdinOnce',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'tty',
+  'volumeDevices',
+  'volumeMounts',
+  'workingDir',
 ];
 
 /** v1 Pod. */
-export function checkPod(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): Pod | undefined {
+export function checkPod(
+  ctx: ManifestCtx,
+  base: SpecPath,
+  o: Record<string, unknown>,
+  origin: Origin,
+): Pod | undefined {
   const { c } = ctx;
   strictFields(c, base, o, ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
-  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, { namespaced: true, nameRule: checkDns1123Subdomain });
+  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, {
+    namespaced: true,
+    nameRule: checkDns1123Subdomain,
+  });
   const spec = checkPodSpec(ctx, [...base, 'spec'], o.spec, false);
   if (metadata === undefined || spec === undefined) return undefined;
   return { kind: 'Pod', metadata, spec, origin };
 }
 
 /** apps/v1 Deployment. */
-export function checkDeployment(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): Deployment | undefined {
+export function checkDeployment(
+  ctx: ManifestCtx,
+  base: SpecPath,
+  o: Record<string, unknown>,
+  origin: Origin,
+): Deployment | undefined {
   const { c } = ctx;
-  const opened = openObject(ctx, base, o, checkDns1123Subdomain, ['replicas', 'selector', 'template'], ['minReadySeconds', 'paused', 'progressDeadlineSeconds', 'revisionHistoryLimit', 'strategy']);
+  const opened = openObject(
+    ctx,
+    base,
+    o,
+    checkDns1123Subdomain,
+    ['replicas', 'selector', 'template'],
+    ['minReadySeconds', 'paused', 'progressDeadlineSeconds', 'revisionHistoryLimit', 'strategy'],
+  );
   if (opened === undefined) return undefined;
   const { metadata, sp, spec } = opened;
-  const replicas = spec.replicas === undefined ? 1 : c.int([...sp, 'replicas'], spec.replicas, { min: 0, max: 1_000_000 }); // Kubernetes allows any int32; podnet caps at a million pods
+  const replicas =
+    spec.replicas === undefined ? 1 : c.int([...sp, 'replicas'], spec.replicas, { min: 0, max: 1_000_000 }); // Kubernetes allows any int32; podnet caps at a million pods
   const selector = checkSelector(c, [...sp, 'selector'], spec.selector);
-  if (selector !== undefined && selectorIsEmpty(selector)) c.error([...sp, 'selector'], 'Invalid value: empty selector is invalid for deployment');
+  if (selector !== undefined && selectorIsEmpty(selector))
+    c.error([...sp, 'selector'], 'Invalid value: empty selector is invalid for deployment');
   const tp = [...sp, 'template'];
   const template = c.obj(tp, spec.template);
   if (template === undefined) return undefined;
@@ -55,16 +130,27 @@ export function checkDeployment(ctx: ManifestCtx, base: SpecPath, o: Record<stri
   let annotations: Record<string, string> = {};
   const tm = template.metadata === undefined ? undefined : c.obj([...tp, 'metadata'], template.metadata);
   if (tm !== undefined) {
-    strictFields(c, [...tp, 'metadata'], tm, ['labels', 'annotations'], ['name', 'namespace', 'generateName', 'creationTimestamp', 'finalizers', 'ownerReferences', 'uid']);
+    strictFields(
+      c,
+      [...tp, 'metadata'],
+      tm,
+      ['labels', 'annotations'],
+      ['name', 'namespace', 'generateName', 'creationTimestamp', 'finalizers', 'ownerReferences', 'uid'],
+    );
     if (tm.labels !== undefined) labels = checkLabels(c, [...tp, 'metadata', 'labels'], tm.labels);
-    if (tm.annotations !== undefined) annotations = checkAnnotations(c, [...tp, 'metadata', 'annotations'], tm.annotations);
+    if (tm.annotations !== undefined)
+      annotations = checkAnnotations(c, [...tp, 'metadata', 'annotations'], tm.annotations);
   }
   // The API server: a Deployment's selector must select the pods its template makes.
   if (selector !== undefined && !selectorIsEmpty(selector) && !selectorMatches(selector, labels)) {
-    c.error([...tp, 'metadata', 'labels'], `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``);
+    c.error(
+      [...tp, 'metadata', 'labels'],
+      `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``,
+    );
   }
   const podSpec = checkPodSpec(ctx, [...tp, 'spec'], template.spec, true);
-  if (metadata === undefined || replicas === undefined || selector === undefined || podSpec === undefined) return undefined;
+  if (metadata === undefined || replicas === undefined || selector === undefined || podSpec === undefined)
+    return undefined;
   return { kind: 'Deployment', metadata, replicas, selector, template: { labels, annotations, spec: podSpec }, origin };
 }
 
@@ -73,17 +159,40 @@ export function checkPodSpec(ctx: ManifestCtx, path: SpecPath, v: unknown, templ
   const { c } = ctx;
   const o = c.obj(path, v);
   if (o === undefined) return undefined;
-  strictFields(c, path, o, ['containers', 'nodeName', 'nodeSelector', 'hostNetwork', 'dnsPolicy', 'restartPolicy', 'hostname', 'subdomain'], [...POD_SPEC_IGNORED, ...POD_SPEC_SCHEDULING]);
-  for (const k of POD_SPEC_SCHEDULING) if (o[k] !== undefined) warn(ctx, [...path, k], `podnet's scheduler ignores ${k} (it honours nodeName and nodeSelector)`);
+  strictFields(
+    c,
+    path,
+    o,
+    ['containers', 'nodeName', 'nodeSelector', 'hostNetwork', 'dnsPolicy', 'restartPolicy', 'hostname', 'subdomain'],
+    [...POD_SPEC_IGNORED, ...POD_SPEC_SCHEDULING],
+  );
+  for (const k of POD_SPEC_SCHEDULING)
+    if (o[k] !== undefined)
+      warn(ctx, [...path, k], `podnet's scheduler ignores ${k} (it honours nodeName and nodeSelector)`);
   const hostNetwork = o.hostNetwork === undefined ? false : (c.bool([...path, 'hostNetwork'], o.hostNetwork) ?? false);
   const spec: PodSpec = {
     nodeSelector: o.nodeSelector === undefined ? {} : checkLabels(c, [...path, 'nodeSelector'], o.nodeSelector),
     hostNetwork,
-    dnsPolicy: o.dnsPolicy === undefined ? 'ClusterFirst' : (c.oneOf([...path, 'dnsPolicy'], o.dnsPolicy, ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'] as const) ?? 'ClusterFirst'),
-    restartPolicy: o.restartPolicy === undefined ? 'Always' : (c.oneOf([...path, 'restartPolicy'], o.restartPolicy, ['Always', 'OnFailure', 'Never'] as const) ?? 'Always'),
+    dnsPolicy:
+      o.dnsPolicy === undefined
+        ? 'ClusterFirst'
+        : (c.oneOf([...path, 'dnsPolicy'], o.dnsPolicy, [
+            'ClusterFirst',
+            'ClusterFirstWithHostNet',
+            'Default',
+            'None',
+          ] as const) ?? 'ClusterFirst'),
+    restartPolicy:
+      o.restartPolicy === undefined
+        ? 'Always'
+        : (c.oneOf([...path, 'restartPolicy'], o.restartPolicy, ['Always', 'OnFailure', 'Never'] as const) ?? 'Always'),
     containers: [],
   };
-  if (template && spec.restartPolicy !== 'Always') c.error([...path, 'restartPolicy'], `Unsupported value: ${JSON.stringify(spec.restartPolicy)}: supported values: "Always"`);
+  if (template && spec.restartPolicy !== 'Always')
+    c.error(
+      [...path, 'restartPolicy'],
+      `Unsupported value: ${JSON.stringify(spec.restartPolicy)}: supported values: "Always"`,
+    );
   if (o.nodeName !== undefined) {
     const n = c.str([...path, 'nodeName'], o.nodeName);
     if (n !== undefined && invalid(c, [...path, 'nodeName'], n, checkDns1123Subdomain(n))) spec.nodeName = n;
@@ -94,12 +203,14 @@ export function checkPodSpec(ctx: ManifestCtx, path: SpecPath, v: unknown, templ
     if (n !== undefined && invalid(c, [...path, key], n, checkDns1123Label(n))) spec[key] = n;
   }
   const list = c.arr([...path, 'containers'], o.containers);
-  if (list !== undefined && list.length === 0) c.error([...path, 'containers'], 'Required value: a pod needs at least one container');
+  if (list !== undefined && list.length === 0)
+    c.error([...path, 'containers'], 'Required value: a pod needs at least one container');
   const names = new Set<string>();
   (list ?? []).forEach((x, i) => {
     const ctr = checkContainer(ctx, [...path, 'containers', i], x, hostNetwork);
     if (ctr === undefined) return;
-    if (names.has(ctr.name)) c.error([...path, 'containers', i, 'name'], `Duplicate value: ${JSON.stringify(ctr.name)}`);
+    if (names.has(ctr.name))
+      c.error([...path, 'containers', i, 'name'], `Duplicate value: ${JSON.stringify(ctr.name)}`);
     names.add(ctr.name);
     spec.containers.push(ctr);
   });
@@ -111,7 +222,10 @@ export function checkPodSpec(ctx: ManifestCtx, path: SpecPath, v: unknown, templ
       const key = `${p.protocol}/${p.hostPort}`;
       if (hostPorts.has(key)) {
         const i = spec.containers.indexOf(ctr);
-        c.error([...path, 'containers', i, 'ports', ctr.ports.indexOf(p), 'hostPort'], `Duplicate value: "${p.hostPort}/${p.protocol}"`);
+        c.error(
+          [...path, 'containers', i, 'ports', ctr.ports.indexOf(p), 'hostPort'],
+          `Duplicate value: "${p.hostPort}/${p.protocol}"`,
+        );
       }
       hostPorts.add(key);
     });
@@ -152,7 +266,11 @@ function checkContainer(ctx: ManifestCtx, path: SpecPath, v: unknown, hostNetwor
       }
       if (hostNetwork && containerPort !== undefined) {
         // The API server defaults hostPort to containerPort with hostNetwork and refuses any other value.
-        if (port.hostPort !== undefined && port.hostPort !== containerPort) c.error([...pp, 'hostPort'], `Invalid value: ${port.hostPort}: must match \`containerPort\` when \`hostNetwork\` is true`);
+        if (port.hostPort !== undefined && port.hostPort !== containerPort)
+          c.error(
+            [...pp, 'hostPort'],
+            `Invalid value: ${port.hostPort}: must match \`containerPort\` when \`hostNetwork\` is true`,
+          );
         port.hostPort = containerPort;
       }
       if (po.hostIP !== undefined) {

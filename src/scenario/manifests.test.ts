@@ -49,11 +49,27 @@ test('errors name file, line, column and field, and all of them are reported at 
     '          protocol: tcp', // 11: protocols are upper case
   ].join('\n');
   const errs = errorsOf(text);
-  assert.ok(errs.some((e) => e.startsWith('app.yaml:4:9: metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain')), errs.join('\n'));
-  assert.ok(errs.includes('app.yaml:8:7: spec.containers[0].imag: unknown field "imag" (did you mean "image"?)'), errs.join('\n'));
+  assert.ok(
+    errs.some((e) =>
+      e.startsWith('app.yaml:4:9: metadata.name: Invalid value: "Web_1": a lowercase RFC 1123 subdomain'),
+    ),
+    errs.join('\n'),
+  );
+  assert.ok(
+    errs.includes('app.yaml:8:7: spec.containers[0].imag: unknown field "imag" (did you mean "image"?)'),
+    errs.join('\n'),
+  );
   assert.ok(errs.includes('app.yaml:7:7: spec.containers[0].image: required field is missing'), errs.join('\n'));
-  assert.ok(errs.includes('app.yaml:10:26: spec.containers[0].ports[0].containerPort: 70000 is out of range: must be between 1 and 65535'), errs.join('\n'));
-  assert.ok(errs.includes('app.yaml:11:21: spec.containers[0].ports[0].protocol: "tcp" is not one of: TCP, UDP, SCTP'), errs.join('\n'));
+  assert.ok(
+    errs.includes(
+      'app.yaml:10:26: spec.containers[0].ports[0].containerPort: 70000 is out of range: must be between 1 and 65535',
+    ),
+    errs.join('\n'),
+  );
+  assert.ok(
+    errs.includes('app.yaml:11:21: spec.containers[0].ports[0].protocol: "tcp" is not one of: TCP, UDP, SCTP'),
+    errs.join('\n'),
+  );
   assert.equal(errs.length, 5);
 });
 
@@ -125,7 +141,16 @@ test('kinds podnet does not handle are listed by name with file and line, and ig
 });
 
 test('a document without apiVersion or kind is an error; empty documents are skipped', () => {
-  const text = ['---', 'metadata: { name: x }', 'spec: {}', '---', '---', 'apiVersion: v1', 'metadata: { name: y }', ''].join('\n');
+  const text = [
+    '---',
+    'metadata: { name: x }',
+    'spec: {}',
+    '---',
+    '---',
+    'apiVersion: v1',
+    'metadata: { name: y }',
+    '',
+  ].join('\n');
   assert.deepEqual(errorsOf(text), [
     'app.yaml:2:1: apiVersion: apiVersion not set (every manifest needs apiVersion and kind)',
     'app.yaml:2:1: kind: kind not set (every manifest needs apiVersion and kind)',
@@ -135,11 +160,23 @@ test('a document without apiVersion or kind is an error; empty documents are ski
 
 test('a kind podnet reads, at an apiVersion Kubernetes no longer serves, is an error as kubectl reports it', () => {
   const text = ['apiVersion: extensions/v1beta1', 'kind: Deployment', 'metadata: { name: old }', 'spec: {}'].join('\n');
-  assert.deepEqual(errorsOf(text), ['app.yaml:1:13: apiVersion: no matches for kind "Deployment" in version "extensions/v1beta1" (use apps/v1)']);
+  assert.deepEqual(errorsOf(text), [
+    'app.yaml:1:13: apiVersion: no matches for kind "Deployment" in version "extensions/v1beta1" (use apps/v1)',
+  ]);
 });
 
 test('API server defaults: namespace default, protocol TCP, targetPort = port, type ClusterIP, ClientIP timeout 10800', () => {
-  const svc = one<Service>(['apiVersion: v1', 'kind: Service', 'metadata: { name: web }', 'spec:', '  selector: { app: web }', '  ports: [{ port: 80 }]', '  sessionAffinity: ClientIP'].join('\n'));
+  const svc = one<Service>(
+    [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: { name: web }',
+      'spec:',
+      '  selector: { app: web }',
+      '  ports: [{ port: 80 }]',
+      '  sessionAffinity: ClientIP',
+    ].join('\n'),
+  );
   assert.equal(svc.metadata.namespace, 'default');
   assert.equal(svc.spec.type, 'ClusterIP');
   assert.equal(svc.spec.clusterIP, undefined);
@@ -148,27 +185,73 @@ test('API server defaults: namespace default, protocol TCP, targetPort = port, t
   assert.equal(svc.spec.internalTrafficPolicy, 'Cluster');
   assert.equal(svc.spec.externalTrafficPolicy, undefined, 'only externally reachable services have one');
 
-  const pod = one<Pod>(['apiVersion: v1', 'kind: Pod', 'metadata: { name: p }', 'spec:', '  containers: [{ name: c, image: busybox, ports: [{ containerPort: 53, protocol: UDP, name: dns }] }]'].join('\n'));
+  const pod = one<Pod>(
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: p }',
+      'spec:',
+      '  containers: [{ name: c, image: busybox, ports: [{ containerPort: 53, protocol: UDP, name: dns }] }]',
+    ].join('\n'),
+  );
   assert.equal(pod.metadata.namespace, 'default');
   assert.equal(pod.spec.dnsPolicy, 'ClusterFirst');
   assert.equal(pod.spec.restartPolicy, 'Always');
   assert.equal(pod.spec.hostNetwork, false);
   assert.deepEqual(pod.spec.containers[0]!.ports, [{ containerPort: 53, protocol: 'UDP', name: 'dns' }]);
 
-  const np = one<Service>(['apiVersion: v1', 'kind: Service', 'metadata: { name: np }', 'spec: { type: NodePort, ports: [{ port: 80, nodePort: 30080 }] }'].join('\n'));
+  const np = one<Service>(
+    [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: { name: np }',
+      'spec: { type: NodePort, ports: [{ port: 80, nodePort: 30080 }] }',
+    ].join('\n'),
+  );
   assert.equal(np.spec.externalTrafficPolicy, 'Cluster');
   assert.equal(np.spec.ports[0]!.nodePort, 30080);
 });
 
 test('hostNetwork pods: hostPort defaults to containerPort and may not differ', () => {
-  const ok = one<Pod>(['apiVersion: v1', 'kind: Pod', 'metadata: { name: p }', 'spec:', '  hostNetwork: true', '  containers: [{ name: c, image: x, ports: [{ containerPort: 8080 }] }]'].join('\n'));
+  const ok = one<Pod>(
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: p }',
+      'spec:',
+      '  hostNetwork: true',
+      '  containers: [{ name: c, image: x, ports: [{ containerPort: 8080 }] }]',
+    ].join('\n'),
+  );
   assert.equal(ok.spec.containers[0]!.ports[0]!.hostPort, 8080);
-  const errs = errorsOf(['apiVersion: v1', 'kind: Pod', 'metadata: { name: p }', 'spec:', '  hostNetwork: true', '  containers: [{ name: c, image: x, ports: [{ containerPort: 8080, hostPort: 80 }] }]'].join('\n'));
-  assert.deepEqual(errs, ['app.yaml:6:78: spec.containers[0].ports[0].hostPort: Invalid value: 80: must match `containerPort` when `hostNetwork` is true']);
+  const errs = errorsOf(
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: p }',
+      'spec:',
+      '  hostNetwork: true',
+      '  containers: [{ name: c, image: x, ports: [{ containerPort: 8080, hostPort: 80 }] }]',
+    ].join('\n'),
+  );
+  assert.deepEqual(errs, [
+    'app.yaml:6:78: spec.containers[0].ports[0].hostPort: Invalid value: 80: must match `containerPort` when `hostNetwork` is true',
+  ]);
 });
 
 test('Deployment: replicas default 1, and the selector must match the template labels (the API server rule)', () => {
-  const d = one<Deployment>(['apiVersion: apps/v1', 'kind: Deployment', 'metadata: { name: web }', 'spec:', '  selector: { matchLabels: { app: web } }', '  template:', '    metadata: { labels: { app: web, tier: front } }', '    spec: { containers: [{ name: web, image: nginx }] }'].join('\n'));
+  const d = one<Deployment>(
+    [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: { name: web }',
+      'spec:',
+      '  selector: { matchLabels: { app: web } }',
+      '  template:',
+      '    metadata: { labels: { app: web, tier: front } }',
+      '    spec: { containers: [{ name: web, image: nginx }] }',
+    ].join('\n'),
+  );
   assert.equal(d.replicas, 1);
   assert.deepEqual(d.template.labels, { app: 'web', tier: 'front' });
 
@@ -192,17 +275,35 @@ test('Deployment: replicas default 1, and the selector must match the template l
     'app.yaml:10:15: spec.template.metadata.labels: Invalid value: {"app":"wbe"}: `selector` does not match template `labels`',
     'app.yaml:12:22: spec.template.spec.restartPolicy: Unsupported value: "Never": supported values: "Always"',
   ]);
-  assert.deepEqual(errorsOf(['apiVersion: apps/v1', 'kind: Deployment', 'metadata: { name: web }', 'spec:', '  selector: {}', '  template: { spec: { containers: [{ name: web, image: nginx }] } }'].join('\n')), [
-    'app.yaml:5:13: spec.selector: Invalid value: empty selector is invalid for deployment',
-  ]);
+  assert.deepEqual(
+    errorsOf(
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: { name: web }',
+        'spec:',
+        '  selector: {}',
+        '  template: { spec: { containers: [{ name: web, image: nginx }] } }',
+      ].join('\n'),
+    ),
+    ['app.yaml:5:13: spec.selector: Invalid value: empty selector is invalid for deployment'],
+  );
 });
 
 test('label values must be strings: YAML numbers and booleans get a hint to quote them', () => {
-  const errs = errorsOf(['apiVersion: v1', 'kind: Namespace', 'metadata:', '  name: shop', '  labels: { version: 1, canary: true, "-bad": x }'].join('\n'));
+  const errs = errorsOf(
+    [
+      'apiVersion: v1',
+      'kind: Namespace',
+      'metadata:',
+      '  name: shop',
+      '  labels: { version: 1, canary: true, "-bad": x }',
+    ].join('\n'),
+  );
   assert.deepEqual(errs, [
     'app.yaml:5:22: metadata.labels.version: expected a string, got a number 1: quote it ("1")',
     'app.yaml:5:33: metadata.labels.canary: expected a string, got a boolean true: quote it ("true")',
-    'app.yaml:5:39: metadata.labels["-bad"]: Invalid value: "-bad": name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyName\', or \'my.name\', or \'123-abc\')',
+    "app.yaml:5:39: metadata.labels[\"-bad\"]: Invalid value: \"-bad\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', or 'my.name', or '123-abc')",
   ]);
 });
 
@@ -236,12 +337,26 @@ test('Service rules by type: None only for ClusterIP, nodePort only for NodePort
     "app.yaml:13:23: spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
     'app.yaml:14:26: spec.externalTrafficPolicy: Invalid value: may only be set for externally-accessible services (NodePort, LoadBalancer, or with externalIPs)',
     "app.yaml:15:3: spec.externalName: Forbidden: may only be set when `type` is 'ExternalName'",
-    'app.yaml:19:19: metadata.name: Invalid value: "2c": a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character (e.g. \'my-name\', or \'abc-123\')',
+    "app.yaml:19:19: metadata.name: Invalid value: \"2c\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name', or 'abc-123')",
   ]);
-  const headless = one<Service>(['apiVersion: v1', 'kind: Service', 'metadata: { name: db }', 'spec: { clusterIP: None, selector: { app: db } }'].join('\n'));
+  const headless = one<Service>(
+    [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: { name: db }',
+      'spec: { clusterIP: None, selector: { app: db } }',
+    ].join('\n'),
+  );
   assert.equal(headless.spec.clusterIP, 'None');
   assert.deepEqual(headless.spec.ports, [], 'a headless Service may have no ports');
-  const fixed = one<Service>(['apiVersion: v1', 'kind: Service', 'metadata: { name: db }', 'spec: { clusterIP: 10.43.0.50, ports: [{ port: 5432, targetPort: pg }] }'].join('\n'));
+  const fixed = one<Service>(
+    [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: { name: db }',
+      'spec: { clusterIP: 10.43.0.50, ports: [{ port: 5432, targetPort: pg }] }',
+    ].join('\n'),
+  );
   assert.equal(fixed.spec.clusterIP, parseIpv4('10.43.0.50'));
   assert.equal(fixed.spec.ports[0]!.targetPort, 'pg');
   assert.equal(fixed.spec.selector, undefined);
@@ -269,7 +384,10 @@ test('NetworkPolicy: podSelector required, policyTypes defaulted, peers and port
     { podSelector: { matchLabels: { app: 'client' }, matchExpressions: [] } },
     { ipBlock: { cidr: parseCidr('192.168.56.0/24'), except: [parseCidr('192.168.56.99/32')] } },
   ]);
-  assert.deepEqual(np.spec.ingress[0]!.ports, [{ protocol: 'TCP', port: 'http' }, { protocol: 'UDP', port: 5000, endPort: 5010 }]);
+  assert.deepEqual(np.spec.ingress[0]!.ports, [
+    { protocol: 'TCP', port: 'http' },
+    { protocol: 'UDP', port: 5000, endPort: 5010 },
+  ]);
   assert.deepEqual(np.spec.egress, [{ peers: [], ports: [] }], 'an empty rule allows everything');
 
   const errs = errorsOf(
@@ -342,12 +460,27 @@ test('Ingress: pathType required, absolute paths, one backend with a port number
 });
 
 test('v1 List documents are unpacked; errors inside name the item', () => {
-  const m = read(['apiVersion: v1', 'kind: List', 'items:', '  - { apiVersion: v1, kind: Namespace, metadata: { name: a } }', '  - { apiVersion: v1, kind: Namespace, metadata: { name: B } }', '  - { apiVersion: v1, kind: Secret, metadata: { name: s } }'].join('\n'));
-  assert.deepEqual(m.objects.map((o) => o.metadata.name), ['a']);
+  const m = read(
+    [
+      'apiVersion: v1',
+      'kind: List',
+      'items:',
+      '  - { apiVersion: v1, kind: Namespace, metadata: { name: a } }',
+      '  - { apiVersion: v1, kind: Namespace, metadata: { name: B } }',
+      '  - { apiVersion: v1, kind: Secret, metadata: { name: s } }',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    m.objects.map((o) => o.metadata.name),
+    ['a'],
+  );
   assert.equal(m.objects[0]!.origin.path.join('.'), 'items.0');
   assert.equal(m.errors.length, 1);
   assert.match(formatSpecError(m.errors[0]!), /^app\.yaml:5:58: items\[1\]\.metadata\.name: Invalid value: "B"/);
-  assert.deepEqual(m.notHandled.map((n) => n.message), ['kind Secret (v1) at app.yaml:6 is not handled by podnet yet: ignored']);
+  assert.deepEqual(
+    m.notHandled.map((n) => n.message),
+    ['kind Secret (v1) at app.yaml:6 is not handled by podnet yet: ignored'],
+  );
 });
 
 test('fields Kubernetes has but podnet does not model are accepted; scheduling ones with a warning', () => {
@@ -368,28 +501,59 @@ test('fields Kubernetes has but podnet does not model are accepted; scheduling o
     ].join('\n'),
   );
   assert.deepEqual(m.errors, []);
-  assert.deepEqual(m.warnings.map(formatSpecError), ["app.yaml:6:13: spec.affinity: podnet's scheduler ignores affinity (it honours nodeName and nodeSelector)"]);
+  assert.deepEqual(m.warnings.map(formatSpecError), [
+    "app.yaml:6:13: spec.affinity: podnet's scheduler ignores affinity (it honours nodeName and nodeSelector)",
+  ]);
 });
 
 test('parseClusterFiles: several files, exactly one Cluster document', () => {
   const r = parseClusterFiles([
     { file: 'cluster.yaml', text: CLUSTER },
-    { file: 'app.yaml', text: ['apiVersion: v1', 'kind: Namespace', 'metadata: { name: shop }', '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: { name: c }'].join('\n') },
+    {
+      file: 'app.yaml',
+      text: [
+        'apiVersion: v1',
+        'kind: Namespace',
+        'metadata: { name: shop }',
+        '---',
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata: { name: c }',
+      ].join('\n'),
+    },
   ]);
   assert.ok(r.ok, r.ok ? '' : r.errors.map(formatSpecError).join('\n'));
   assert.equal(r.input.cluster.nodes[0]!.name, 'n1');
-  assert.deepEqual(r.input.objects.map((o) => `${o.kind}/${o.metadata.name}`), ['Namespace/shop']);
-  assert.deepEqual(r.input.notHandled.map((n) => n.message), ['kind ConfigMap (v1) at app.yaml:6 is not handled by podnet yet: ignored']);
+  assert.deepEqual(
+    r.input.objects.map((o) => `${o.kind}/${o.metadata.name}`),
+    ['Namespace/shop'],
+  );
+  assert.deepEqual(
+    r.input.notHandled.map((n) => n.message),
+    ['kind ConfigMap (v1) at app.yaml:6 is not handled by podnet yet: ignored'],
+  );
 
-  const none = parseClusterFiles([{ file: 'app.yaml', text: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n' }]);
+  const none = parseClusterFiles([
+    { file: 'app.yaml', text: 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n' },
+  ]);
   assert.ok(!none.ok);
-  assert.deepEqual(none.errors.map(formatSpecError), ['app.yaml:1:1: no Cluster document: add one (apiVersion: podnet.dev/v1alpha1, kind: Cluster) with the nodes']);
+  assert.deepEqual(none.errors.map(formatSpecError), [
+    'app.yaml:1:1: no Cluster document: add one (apiVersion: podnet.dev/v1alpha1, kind: Cluster) with the nodes',
+  ]);
 
-  const two = parseClusterFiles([{ file: 'a.yaml', text: CLUSTER }, { file: 'b.yaml', text: CLUSTER }]);
+  const two = parseClusterFiles([
+    { file: 'a.yaml', text: CLUSTER },
+    { file: 'b.yaml', text: CLUSTER },
+  ]);
   assert.ok(!two.ok);
-  assert.deepEqual(two.errors.map(formatSpecError), ['b.yaml:2:7: kind: a second Cluster document (the first is in a.yaml): one cluster at a time']);
+  assert.deepEqual(two.errors.map(formatSpecError), [
+    'b.yaml:2:7: kind: a second Cluster document (the first is in a.yaml): one cluster at a time',
+  ]);
 
-  const syntax = parseClusterFiles([{ file: 'a.yaml', text: CLUSTER }, { file: 'b.yaml', text: 'kind: [unclosed\n' }]);
+  const syntax = parseClusterFiles([
+    { file: 'a.yaml', text: CLUSTER },
+    { file: 'b.yaml', text: 'kind: [unclosed\n' },
+  ]);
   assert.ok(!syntax.ok);
   assert.equal(syntax.errors[0]!.file, 'b.yaml');
 });

@@ -17,7 +17,12 @@ import { checkService } from './manifest-service.js';
 import { checkDeployment, checkPod } from './manifest-workloads.js';
 import { Checker, loadYaml, type SourceDoc, type SpecError, type SpecPath } from './source.js';
 
-type KindChecker = (ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin) => K8sObject | undefined;
+type KindChecker = (
+  ctx: ManifestCtx,
+  base: SpecPath,
+  o: Record<string, unknown>,
+  origin: Origin,
+) => K8sObject | undefined;
 
 /** The kinds podnet reads, by "apiVersion kind". */
 const HANDLED: Readonly<Record<string, KindChecker>> = {
@@ -30,7 +35,9 @@ const HANDLED: Readonly<Record<string, KindChecker>> = {
 };
 
 /** Kinds podnet reads, with the apiVersion Kubernetes serves them at (older ones were removed). */
-const SERVED_AT: Readonly<Record<string, string>> = Object.fromEntries(Object.keys(HANDLED).map((k) => [k.split(' ')[1]!, k.split(' ')[0]!]));
+const SERVED_AT: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.keys(HANDLED).map((k) => [k.split(' ')[1]!, k.split(' ')[0]!]),
+);
 
 /** What a set of manifest documents holds. */
 export interface Manifests {
@@ -62,8 +69,10 @@ function readObject(ctx: ManifestCtx, base: SpecPath, v: unknown, out: Manifests
   const apiVersion = o.apiVersion;
   const kind = o.kind;
   if (apiVersion === undefined || apiVersion === '' || kind === undefined || kind === '') {
-    if (apiVersion === undefined || apiVersion === '') c.error([...base, 'apiVersion'], 'apiVersion not set (every manifest needs apiVersion and kind)');
-    if (kind === undefined || kind === '') c.error([...base, 'kind'], 'kind not set (every manifest needs apiVersion and kind)');
+    if (apiVersion === undefined || apiVersion === '')
+      c.error([...base, 'apiVersion'], 'apiVersion not set (every manifest needs apiVersion and kind)');
+    if (kind === undefined || kind === '')
+      c.error([...base, 'kind'], 'kind not set (every manifest needs apiVersion and kind)');
     return;
   }
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
@@ -81,7 +90,9 @@ function readObject(ctx: ManifestCtx, base: SpecPath, v: unknown, out: Manifests
   }
   if (apiVersion === 'v1' && kind === 'List') {
     strictFields(c, base, o, ['apiVersion', 'kind', 'items'], ['metadata']);
-    (c.arr([...base, 'items'], o.items) ?? []).forEach((item, i) => readObject(ctx, [...base, 'items', i], item, out, true));
+    (c.arr([...base, 'items'], o.items) ?? []).forEach((item, i) =>
+      readObject(ctx, [...base, 'items', i], item, out, true),
+    );
     return;
   }
   const check = HANDLED[`${apiVersion} ${kind}`];
@@ -91,15 +102,31 @@ function readObject(ctx: ManifestCtx, base: SpecPath, v: unknown, out: Manifests
     return;
   }
   const served = SERVED_AT[kind];
-  if (served !== undefined && (groupOf(apiVersion) === groupOf(served) || (groupOf(apiVersion) === 'extensions' && served !== 'v1'))) {
+  if (
+    served !== undefined &&
+    (groupOf(apiVersion) === groupOf(served) || (groupOf(apiVersion) === 'extensions' && served !== 'v1'))
+  ) {
     // A kind podnet reads, at a version Kubernetes no longer serves (extensions/v1beta1 Deployment, ...).
-    c.error([...base, 'apiVersion'], `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)} (use ${served})`);
+    c.error(
+      [...base, 'apiVersion'],
+      `no matches for kind ${JSON.stringify(kind)} in version ${JSON.stringify(apiVersion)} (use ${served})`,
+    );
     return;
   }
   const { line, col } = c.doc.locate([...base, 'kind']);
   const meta = o.metadata;
-  const name = meta !== null && typeof meta === 'object' && typeof (meta as Record<string, unknown>).name === 'string' ? ((meta as Record<string, unknown>).name as string) : undefined;
-  const entry: NotHandled = { kind, apiVersion, file: c.doc.file, line, col, message: `kind ${kind} (${apiVersion}) at ${c.doc.file}:${line} is not handled by podnet yet: ignored` };
+  const name =
+    meta !== null && typeof meta === 'object' && typeof (meta as Record<string, unknown>).name === 'string'
+      ? ((meta as Record<string, unknown>).name as string)
+      : undefined;
+  const entry: NotHandled = {
+    kind,
+    apiVersion,
+    file: c.doc.file,
+    line,
+    col,
+    message: `kind ${kind} (${apiVersion}) at ${c.doc.file}:${line} is not handled by podnet yet: ignored`,
+  };
   if (name !== undefined) entry.name = name;
   out.notHandled.push(entry);
 }
@@ -111,9 +138,17 @@ function groupOf(apiVersion: string): string {
 }
 
 /** v1 Namespace. */
-function checkNamespace(ctx: ManifestCtx, base: SpecPath, o: Record<string, unknown>, origin: Origin): K8sObject | undefined {
+function checkNamespace(
+  ctx: ManifestCtx,
+  base: SpecPath,
+  o: Record<string, unknown>,
+  origin: Origin,
+): K8sObject | undefined {
   strictFields(ctx.c, base, o, ['apiVersion', 'kind', 'metadata'], ['spec', 'status']);
-  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, { namespaced: false, nameRule: checkDns1123Label });
+  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, {
+    namespaced: false,
+    nameRule: checkDns1123Label,
+  });
   return metadata === undefined ? undefined : { kind: 'Namespace', metadata, origin };
 }
 
@@ -133,7 +168,9 @@ export interface ClusterInput {
 }
 
 /** parseClusterFiles' outcome; notHandled and warnings are reported either way. */
-export type ClusterInputResult = { ok: true; input: ClusterInput } | { ok: false; errors: SpecError[]; notHandled: NotHandled[]; warnings: SpecError[] };
+export type ClusterInputResult =
+  | { ok: true; input: ClusterInput }
+  | { ok: false; errors: SpecError[]; notHandled: NotHandled[]; warnings: SpecError[] };
 
 /** Reads and validates cluster input from one or several files; exactly one Cluster document among them. */
 export function parseClusterFiles(files: readonly ClusterFile[]): ClusterInputResult {
@@ -148,20 +185,41 @@ export function parseClusterFiles(files: readonly ClusterFile[]): ClusterInputRe
   errors.push(...m.errors);
   // A Cluster document that failed validation has its own errors; one that is missing gets this one.
   if (m.clusters.length === 0 && !docs.some((d) => isClusterDoc(d.value))) {
-    errors.push({ file: files[0]?.file ?? '', line: 1, col: 1, field: '', message: `no Cluster document: add one (apiVersion: ${CLUSTER_API_VERSION}, kind: Cluster) with the nodes` });
+    errors.push({
+      file: files[0]?.file ?? '',
+      line: 1,
+      col: 1,
+      field: '',
+      message: `no Cluster document: add one (apiVersion: ${CLUSTER_API_VERSION}, kind: Cluster) with the nodes`,
+    });
   }
   if (m.clusters.length > 1) {
     for (const extra of m.clusters.slice(1)) {
       const at = extra.origin.doc.locate(['kind']);
-      errors.push({ file: extra.origin.doc.file, line: at.line, col: at.col, field: 'kind', message: `a second Cluster document (the first is in ${m.clusters[0]!.origin.doc.file}): one cluster at a time` });
+      errors.push({
+        file: extra.origin.doc.file,
+        line: at.line,
+        col: at.col,
+        field: 'kind',
+        message: `a second Cluster document (the first is in ${m.clusters[0]!.origin.doc.file}): one cluster at a time`,
+      });
     }
   }
-  if (errors.length > 0 || m.clusters.length !== 1) return { ok: false, errors, notHandled: m.notHandled, warnings: m.warnings };
-  return { ok: true, input: { cluster: m.clusters[0]!, objects: m.objects, notHandled: m.notHandled, warnings: m.warnings } };
+  if (errors.length > 0 || m.clusters.length !== 1)
+    return { ok: false, errors, notHandled: m.notHandled, warnings: m.warnings };
+  return {
+    ok: true,
+    input: { cluster: m.clusters[0]!, objects: m.objects, notHandled: m.notHandled, warnings: m.warnings },
+  };
 }
 
 function isClusterDoc(v: unknown): boolean {
-  return v !== null && typeof v === 'object' && (v as Record<string, unknown>).kind === 'Cluster' && (v as Record<string, unknown>).apiVersion === CLUSTER_API_VERSION;
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    (v as Record<string, unknown>).kind === 'Cluster' &&
+    (v as Record<string, unknown>).apiVersion === CLUSTER_API_VERSION
+  );
 }
 
 /** A planned cluster with what reading it found along the way. */
@@ -173,7 +231,11 @@ export interface LoadedCluster {
 }
 
 /** Reads, validates and plans cluster input in one call (what `podnet cluster` runs). */
-export function loadCluster(files: readonly ClusterFile[]): { ok: true; cluster: LoadedCluster } | { ok: false; errors: SpecError[]; notHandled: NotHandled[]; warnings: SpecError[] } {
+export function loadCluster(
+  files: readonly ClusterFile[],
+):
+  | { ok: true; cluster: LoadedCluster }
+  | { ok: false; errors: SpecError[]; notHandled: NotHandled[]; warnings: SpecError[] } {
   const read = parseClusterFiles(files);
   if (!read.ok) return read;
   const planned = planCluster(read.input.cluster, read.input.objects);

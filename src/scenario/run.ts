@@ -58,7 +58,14 @@ export function runStep(lab: LabNetwork, step: StepSpec): StepResult {
   const prev = lab.network.tracer;
   lab.network.tracer = prev === undefined ? rec : tee(prev, rec);
   const pos = lab.spec.doc.locate(step.path);
-  const r: StepResult = { name: step.name, ok: true, output: '', failures: [], events: rec.events, where: `${lab.spec.file}:${pos.line}` };
+  const r: StepResult = {
+    name: step.name,
+    ok: true,
+    output: '',
+    failures: [],
+    events: rec.events,
+    where: `${lab.spec.file}:${pos.line}`,
+  };
   try {
     execute(lab, step, r, rec);
   } finally {
@@ -68,7 +75,10 @@ export function runStep(lab: LabNetwork, step: StepSpec): StepResult {
   return r;
 }
 
-function tee(a: NonNullable<LabNetwork['network']['tracer']>, b: TraceRecorder): NonNullable<LabNetwork['network']['tracer']> {
+function tee(
+  a: NonNullable<LabNetwork['network']['tracer']>,
+  b: TraceRecorder,
+): NonNullable<LabNetwork['network']['tracer']> {
   return {
     frame: (...x) => (a.frame?.(...x), b.frame(...x)),
     note: (...x) => (a.note?.(...x), b.note(...x)),
@@ -92,11 +102,16 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
     r.output = show(lab, a.what, a.node);
     if (a.what === 'mac-table') {
       const rows = lab.switches.get(a.node)!.macTable();
-      if (e.macTableSize !== undefined && rows.length !== e.macTableSize) fail(`MAC table of ${a.node} has ${rows.length} entries, expected ${e.macTableSize}`);
+      if (e.macTableSize !== undefined && rows.length !== e.macTableSize)
+        fail(`MAC table of ${a.node} has ${rows.length} entries, expected ${e.macTableSize}`);
       for (const want of e.macTable ?? []) {
         const row = rows.find((x) => x.mac === want.mac && (want.vlan === undefined || x.vlan === want.vlan));
-        if (row === undefined) fail(`MAC table of ${a.node} has no entry for ${formatMac(want.mac)}${want.vlan ? ` in VLAN ${want.vlan}` : ''}`);
-        else if (want.port !== undefined && row.port !== want.port) fail(`MAC table of ${a.node}: ${formatMac(want.mac)} is on ${row.port}, expected ${want.port}`);
+        if (row === undefined)
+          fail(
+            `MAC table of ${a.node} has no entry for ${formatMac(want.mac)}${want.vlan ? ` in VLAN ${want.vlan}` : ''}`,
+          );
+        else if (want.port !== undefined && row.port !== want.port)
+          fail(`MAC table of ${a.node}: ${formatMac(want.mac)} is on ${row.port}, expected ${want.port}`);
       }
     }
     return;
@@ -144,8 +159,10 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       return;
     }
     r.output = `${a.node}$ ${a.argv.join(' ')}\n${result.stdout}`;
-    if (e.status !== undefined && result.status !== e.status) fail(`exit status ${result.status}, expected ${e.status}`);
-    for (const t of e.contains ?? []) if (!result.stdout.includes(t)) fail(`output does not contain ${JSON.stringify(t)}`);
+    if (e.status !== undefined && result.status !== e.status)
+      fail(`exit status ${result.status}, expected ${e.status}`);
+    for (const t of e.contains ?? [])
+      if (!result.stdout.includes(t)) fail(`output does not contain ${JSON.stringify(t)}`);
     for (const re of e.matches ?? []) if (!re.test(result.stdout)) fail(`output does not match /${re.source}/`);
     return;
   }
@@ -182,22 +199,35 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       }
       r.output = formatPing(result, a.size);
       const loss = Math.round(((result.transmitted - result.received) / result.transmitted) * 100);
-      if (e.received !== undefined && result.received !== e.received) fail(`received ${result.received} replies, expected ${e.received}`);
+      if (e.received !== undefined && result.received !== e.received)
+        fail(`received ${result.received} replies, expected ${e.received}`);
       if (e.loss !== undefined && loss !== e.loss) fail(`${loss}% packet loss, expected ${e.loss}%`);
       const d = formatIpv4(dst);
-      match = (ev) => ev.kind === 'frame' && anyLayer(ev.frame, (x) => x.protocol === 'ICMP echo request' && x.dstIp === d);
+      match = (ev) =>
+        ev.kind === 'frame' && anyLayer(ev.frame, (x) => x.protocol === 'ICMP echo request' && x.dstIp === d);
       if (result.received > 0) reached = [...lab.ipNodes.values()].find((n) => n.isLocal(dst))?.name;
     } else {
       const stack = lab.udp.get(a.from)!;
       // a node named as target is the receiver, even where tenants overlap addresses
-      const target = a.listenAt !== undefined ? lab.ipNodes.get(a.listenAt.node) : 'node' in a.to ? lab.ipNodes.get(a.to.node) : [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
+      const target =
+        a.listenAt !== undefined
+          ? lab.ipNodes.get(a.listenAt.node)
+          : 'node' in a.to
+            ? lab.ipNodes.get(a.to.node)
+            : [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
       const listenPort = a.listenAt?.port ?? a.dstPort;
       const got: { from: Ipv4; data: string; bytes: number }[] = [];
       const recvStack = target === undefined ? undefined : lab.udp.get(target.name);
       const bound = a.listen && recvStack !== undefined && !recvStack.isBound(listenPort);
-      if (bound) recvStack!.bind(listenPort, (d) => got.push({ from: d.src, data: new TextDecoder().decode(d.payload), bytes: d.payload.length }));
+      if (bound)
+        recvStack!.bind(listenPort, (d) =>
+          got.push({ from: d.src, data: new TextDecoder().decode(d.payload), bytes: d.payload.length }),
+        );
       // `size` sends that many bytes of a repeating pattern instead of `data`
-      const payload = a.size !== undefined ? Uint8Array.from({ length: a.size }, (_, i) => 0x61 + (i % 26)) : new TextEncoder().encode(a.data);
+      const payload =
+        a.size !== undefined
+          ? Uint8Array.from({ length: a.size }, (_, i) => 0x61 + (i % 26))
+          : new TextEncoder().encode(a.data);
       const errors: string[] = [];
       for (let i = 0; i < a.count; i++) {
         const err = stack.send(a.srcPort, dst, a.dstPort, payload, a.df === undefined ? {} : { df: a.df });
@@ -207,20 +237,34 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       if (bound) recvStack!.unbind(listenPort);
       const delivered = got.length > 0;
       if (delivered) reached = target?.name;
-      const lines = [`${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${a.size !== undefined ? `${a.size} bytes` : JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}${got.length ? ` (${got[0]!.bytes} bytes, seen from ${formatIpv4(got[0]!.from)})` : ''}`];
+      const lines = [
+        `${a.from} -> ${formatIpv4(dst)}:${a.dstPort} UDP ${a.size !== undefined ? `${a.size} bytes` : JSON.stringify(a.data)} x${a.count}: ${got.length} delivered${target ? ` to ${target.name}` : ''}${got.length ? ` (${got[0]!.bytes} bytes, seen from ${formatIpv4(got[0]!.from)})` : ''}`,
+      ];
       for (const err of errors) lines.push(`  send failed: ${err}`);
       const drops = rec.events.filter((x) => x.kind === 'drop');
-      for (const x of drops) if (x.kind === 'drop') lines.push(`  dropped at ${x.device}${x.port ? `:${x.port}` : ''}: ${x.reason}${x.detail ? ` (${x.detail})` : ''}`);
+      for (const x of drops)
+        if (x.kind === 'drop')
+          lines.push(
+            `  dropped at ${x.device}${x.port ? `:${x.port}` : ''}: ${x.reason}${x.detail ? ` (${x.detail})` : ''}`,
+          );
       for (const m of icmpSeen) lines.push(`  ${a.from} got ICMP ${m}`);
       r.output = lines.join('\n');
       if (e.receivedFrom !== undefined) {
         const froms = [...new Set(got.map((g) => formatIpv4(g.from)))];
-        if (froms.length !== 1 || froms[0] !== formatIpv4(e.receivedFrom)) fail(`the receiver saw the datagram from ${froms.join(', ') || 'nobody'}, expected ${formatIpv4(e.receivedFrom)}`);
+        if (froms.length !== 1 || froms[0] !== formatIpv4(e.receivedFrom))
+          fail(
+            `the receiver saw the datagram from ${froms.join(', ') || 'nobody'}, expected ${formatIpv4(e.receivedFrom)}`,
+          );
       }
-      if (e.delivered !== undefined && delivered !== e.delivered) fail(e.delivered ? 'datagram was not delivered' : `datagram was delivered (${got.length}x), expected it not to be`);
+      if (e.delivered !== undefined && delivered !== e.delivered)
+        fail(
+          e.delivered ? 'datagram was not delivered' : `datagram was delivered (${got.length}x), expected it not to be`,
+        );
       const sport = a.srcPort;
       const dport = a.dstPort;
-      match = (ev) => ev.kind === 'frame' && anyLayer(ev.frame, (x) => x.protocol === 'UDP' && x.srcPort === sport && x.dstPort === dport);
+      match = (ev) =>
+        ev.kind === 'frame' &&
+        anyLayer(ev.frame, (x) => x.protocol === 'UDP' && x.srcPort === sport && x.dstPort === dport);
     }
   } finally {
     off();
@@ -229,16 +273,22 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
     const seen = rec.events.flatMap((x) => (x.kind === 'drop' ? [`${x.device}: ${x.reason}`] : []));
     fail(`expected a drop with reason ${e.drop}; drops seen: ${seen.length ? seen.join(', ') : 'none'}`);
   }
-  if (e.icmp !== undefined && !icmpSeen.includes(e.icmp)) fail(`expected ICMP "${e.icmp}" at ${a.from}; got: ${icmpSeen.length ? icmpSeen.join(', ') : 'none'}`);
+  if (e.icmp !== undefined && !icmpSeen.includes(e.icmp))
+    fail(`expected ICMP "${e.icmp}" at ${a.from}; got: ${icmpSeen.length ? icmpSeen.join(', ') : 'none'}`);
   if (e.path !== undefined) {
     const p = dataPath(lab, rec.events.filter(match), reached);
-    if (p.join(' ') !== e.path.join(' ')) fail(`path was ${p.join(' -> ') || '(nothing sent)'}, expected ${e.path.join(' -> ')}`);
+    if (p.join(' ') !== e.path.join(' '))
+      fail(`path was ${p.join(' -> ') || '(nothing sent)'}, expected ${e.path.join(' -> ')}`);
   }
   if (e.seenBy !== undefined) {
     // who had to look at what this step sent: its packets, and the ARP requests broadcast to deliver them
-    const seen = seenBy(lab, rec.events.filter((ev) => match(ev) || (ev.kind === 'frame' && ev.frame.protocol === 'ARP request')));
+    const seen = seenBy(
+      lab,
+      rec.events.filter((ev) => match(ev) || (ev.kind === 'frame' && ev.frame.protocol === 'ARP request')),
+    );
     const want = [...e.seenBy].sort();
-    if (seen.join(',') !== want.join(',')) fail(`frames were seen by ${seen.join(', ') || 'nobody'}, expected ${want.join(', ')}`);
+    if (seen.join(',') !== want.join(','))
+      fail(`frames were seen by ${seen.join(', ') || 'nobody'}, expected ${want.join(', ')}`);
   }
 }
 
@@ -280,7 +330,11 @@ function portFor(lab: LabNetwork, node: string, name: string): Port {
 }
 
 /** Renders `show` views: MAC table, routes (ip route), ARP cache (ip neigh), FDBs (bridge fdb), conntrack -L, iptables-save -c. */
-export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables', node: string): string {
+export function show(
+  lab: LabNetwork,
+  what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables',
+  node: string,
+): string {
   const d = lab.network.device(node);
   if ((what === 'conntrack' || what === 'iptables') && d instanceof IpNode) {
     const nf = d.netfilter;
@@ -292,7 +346,13 @@ export function show(lab: LabNetwork, what: 'mac-table' | 'routes' | 'arp' | 'fd
   }
   if (what === 'fdb' && d instanceof IpNode) return `bridge fdb (${node}):\n${bridgeFdb(d)}`;
   if (what === 'mac-table' && d instanceof Switch) {
-    return `MAC table of ${node}:\n` + renderTable(['VLAN', 'MAC', 'port', 'age'], d.macTable().map((x) => [String(x.vlan), formatMac(x.mac), x.port, `${x.age.toFixed(3)}s`]));
+    return (
+      `MAC table of ${node}:\n` +
+      renderTable(
+        ['VLAN', 'MAC', 'port', 'age'],
+        d.macTable().map((x) => [String(x.vlan), formatMac(x.mac), x.port, `${x.age.toFixed(3)}s`]),
+      )
+    );
   }
   if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n${ipRoute(d)}`;
   if (what === 'arp' && d instanceof IpNode) return `ip neigh (${node}):\n${ipNeigh(d)}`;
@@ -314,7 +374,11 @@ export function execCommand(lab: LabNetwork, node: string, argv: string[], done:
     done({ status: 2, stdout: `no host or router named ${node}` });
     return;
   }
-  const ctx: ShellContext = { node: n, udp: lab.udp.get(node)!, resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress) };
+  const ctx: ShellContext = {
+    node: n,
+    udp: lab.udp.get(node)!,
+    resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress),
+  };
   const tcp = lab.tcp.get(node);
   if (tcp !== undefined) ctx.tcp = tcp;
   const rc = lab.resolvConf.get(node);

@@ -26,7 +26,10 @@ export function scaleClusterText(nodes: number, podsPerNode: number, backend: Ba
     '  underlay: { type: switch, link: { latency: 10us, bandwidth: 10Gbps, mtu: 1500 } }',
     '  nodes:',
   ];
-  for (let i = 0; i < nodes; i++) lines.push(`    - { name: node${i}, address: 172.16.${Math.floor((i + 1) / 256)}.${(i + 1) % 256}/16${i === 0 ? ', role: server' : ''} }`);
+  for (let i = 0; i < nodes; i++)
+    lines.push(
+      `    - { name: node${i}, address: 172.16.${Math.floor((i + 1) / 256)}.${(i + 1) % 256}/16${i === 0 ? ', role: server' : ''} }`,
+    );
   lines.push(
     '---',
     'apiVersion: apps/v1',
@@ -53,7 +56,12 @@ export interface ScaleResult {
 }
 
 /** Builds the scale cluster and pings `pairs` random pod pairs on different nodes. */
-export async function runScale(nodes: number, podsPerNode: number, pairs: number, opts: { backend?: BackendType; progress?: BuildProgress } = {}): Promise<ScaleResult> {
+export async function runScale(
+  nodes: number,
+  podsPerNode: number,
+  pairs: number,
+  opts: { backend?: BackendType; progress?: BuildProgress } = {},
+): Promise<ScaleResult> {
   const text = scaleClusterText(nodes, podsPerNode, opts.backend ?? 'vxlan');
   const r = loadCluster([{ file: 'scale.yaml', text }]);
   if (!r.ok) throw new Error(r.errors.map(formatSpecError).join('\n'));
@@ -72,5 +80,12 @@ export async function runScale(nodes: number, podsPerNode: number, pairs: number
     c.engine.runUntilIdle(10e9);
     if (got) reachable++;
   }
-  return { nodes: c.nodes.size, pods: c.pods.size, pairsChecked: checked, pairsReachable: reachable, failedPods: c.failedPods.length, cluster: c };
+  return {
+    nodes: c.nodes.size,
+    pods: c.pods.size,
+    pairsChecked: checked,
+    pairsReachable: reachable,
+    failedPods: c.failedPods.length,
+    cluster: c,
+  };
 }

@@ -71,13 +71,40 @@ test('nested mistakes are reported with exact line, column, field and message', 
   const errors = checkLab(r.docs[0]!);
   assert.deepEqual(errors, [
     {
-      file: 'lab.yaml', line: 14, col: 11, field: 'spec.nodes[1].interfaces[0].adress',
+      file: 'lab.yaml',
+      line: 14,
+      col: 11,
+      field: 'spec.nodes[1].interfaces[0].adress',
       message: 'unknown field "adress" (expected one of: name, mac, address, mtu)',
     },
-    { file: 'lab.yaml', line: 13, col: 11, field: 'spec.nodes[1].interfaces[0].address', message: 'required field is missing' },
-    { file: 'lab.yaml', line: 15, col: 16, field: 'spec.nodes[1].interfaces[0].mtu', message: '70000 is out of range: must be between 68 and 65535' },
-    { file: 'lab.yaml', line: 20, col: 16, field: 'spec.nodes[2].latency', message: '"10 parsecs" is not a duration such as 10ms' },
-    { file: 'lab.yaml', line: 19, col: 20, field: 'spec.nodes[2].interfaces[0].address', message: '"10.0.0.2/33" is not an IPv4 CIDR' },
+    {
+      file: 'lab.yaml',
+      line: 13,
+      col: 11,
+      field: 'spec.nodes[1].interfaces[0].address',
+      message: 'required field is missing',
+    },
+    {
+      file: 'lab.yaml',
+      line: 15,
+      col: 16,
+      field: 'spec.nodes[1].interfaces[0].mtu',
+      message: '70000 is out of range: must be between 68 and 65535',
+    },
+    {
+      file: 'lab.yaml',
+      line: 20,
+      col: 16,
+      field: 'spec.nodes[2].latency',
+      message: '"10 parsecs" is not a duration such as 10ms',
+    },
+    {
+      file: 'lab.yaml',
+      line: 19,
+      col: 20,
+      field: 'spec.nodes[2].interfaces[0].address',
+      message: '"10.0.0.2/33" is not an IPv4 CIDR',
+    },
   ]);
   assert.equal(
     formatSpecError(errors[4]!),
@@ -137,10 +164,13 @@ test('multi-document files give each document its index and absolute positions',
   const text = ['kind: A', 'x: 1', '---', 'kind: B', 'x:', '  y: [1, 2, oops]', ''].join('\n');
   const r = loadYaml('multi.yaml', text);
   assert.ok(r.ok);
-  assert.deepEqual(r.docs.map((d) => [d.index, d.value]), [
-    [0, { kind: 'A', x: 1 }],
-    [1, { kind: 'B', x: { y: [1, 2, 'oops'] } }],
-  ]);
+  assert.deepEqual(
+    r.docs.map((d) => [d.index, d.value]),
+    [
+      [0, { kind: 'A', x: 1 }],
+      [1, { kind: 'B', x: { y: [1, 2, 'oops'] } }],
+    ],
+  );
   const [a, b] = r.docs as [SourceDoc, SourceDoc];
   assert.deepEqual(a.locate(['x']), { line: 2, col: 4 });
   assert.deepEqual(b.locate(['x', 'y', 2]), { line: 6, col: 13 });
@@ -156,7 +186,10 @@ test('a syntax error in one document reports that document only', () => {
   const r = loadYaml('m.yaml', ['a: 1', '---', 'b: [1', 'c: 2', ''].join('\n'));
   assert.ok(!r.ok);
   assert.ok(r.errors.length >= 1);
-  assert.ok(r.errors.every((e) => e.line >= 3), JSON.stringify(r.errors));
+  assert.ok(
+    r.errors.every((e) => e.line >= 3),
+    JSON.stringify(r.errors),
+  );
 });
 
 test('aliases resolve for values and positions', () => {
@@ -186,7 +219,10 @@ test('empty files and comment-only files have no documents', () => {
 
 test('formatPath quotes keys that are not plain names', () => {
   assert.equal(formatPath(['spec', 'nodes', 2, 'interfaces', 0, 'address']), 'spec.nodes[2].interfaces[0].address');
-  assert.equal(formatPath(['metadata', 'labels', 'app.kubernetes.io/name']), 'metadata.labels["app.kubernetes.io/name"]');
+  assert.equal(
+    formatPath(['metadata', 'labels', 'app.kubernetes.io/name']),
+    'metadata.labels["app.kubernetes.io/name"]',
+  );
   assert.equal(formatPath([0, 'a']), '[0].a');
   assert.equal(formatPath([]), '');
   assert.equal(formatSpecError({ file: 'x.yaml', line: 1, col: 1, field: '', message: 'empty' }), 'x.yaml:1:1: empty');

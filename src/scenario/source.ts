@@ -5,7 +5,17 @@
  * must contain is decided by the validators that use this; reading files from disk is the caller's.
  */
 import { formatFieldPath } from '../cluster/source-ref.js';
-import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+} from 'yaml';
 
 /** A path into a document: map keys and list indexes, e.g. ['spec', 'nodes', 2, 'name']. */
 export type SpecPath = readonly (string | number)[];
@@ -164,7 +174,11 @@ export class Checker {
   }
 
   /** A string (non-empty unless allowEmpty; matching `pattern`, described by `what`, if given). */
-  str(path: SpecPath, v: unknown, opts: { allowEmpty?: boolean; pattern?: RegExp; what?: string } = {}): string | undefined {
+  str(
+    path: SpecPath,
+    v: unknown,
+    opts: { allowEmpty?: boolean; pattern?: RegExp; what?: string } = {},
+  ): string | undefined {
     if (typeof v !== 'string') return this.expected(path, 'a string', v);
     if (v === '' && !opts.allowEmpty) return this.fail(path, 'must not be empty');
     if (opts.pattern && !opts.pattern.test(v)) {
@@ -178,7 +192,12 @@ export class Checker {
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) return this.expected(path, 'an integer', v);
     const { min, max } = range;
     if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
-      const bounds = min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
+      const bounds =
+        min !== undefined && max !== undefined
+          ? `between ${min} and ${max}`
+          : min !== undefined
+            ? `at least ${min}`
+            : `at most ${max}`;
       return this.fail(path, `${v} is out of range: must be ${bounds}`);
     }
     return v;
@@ -193,7 +212,10 @@ export class Checker {
   oneOf<T extends string>(path: SpecPath, v: unknown, choices: readonly T[]): T | undefined {
     if (typeof v === 'string' && (choices as readonly string[]).includes(v)) return v as T;
     if (v === undefined) return this.fail(path, 'required field is missing');
-    return this.fail(path, `${typeof v === 'string' ? JSON.stringify(v) : describeValue(v)} is not one of: ${choices.join(', ')}`);
+    return this.fail(
+      path,
+      `${typeof v === 'string' ? JSON.stringify(v) : describeValue(v)} is not one of: ${choices.join(', ')}`,
+    );
   }
 
   /**
@@ -210,7 +232,11 @@ export class Checker {
   unknownKeys(path: SpecPath, obj: Record<string, unknown>, allowed: readonly string[]): void {
     for (const key of Object.keys(obj)) {
       if (!allowed.includes(key)) {
-        this.push([...path, key], `unknown field ${JSON.stringify(key)} (expected one of: ${allowed.join(', ')})`, 'key');
+        this.push(
+          [...path, key],
+          `unknown field ${JSON.stringify(key)} (expected one of: ${allowed.join(', ')})`,
+          'key',
+        );
       }
     }
   }

@@ -27,7 +27,16 @@ export interface TraceOptions {
 
 /** A finished trace. */
 export type TraceResult =
-  | { ok: true; title: string; summary: string; delivered: boolean; replied: boolean; events: TraceEvent[]; captures: LinkCapture[]; lab: LabNetwork }
+  | {
+      ok: true;
+      title: string;
+      summary: string;
+      delivered: boolean;
+      replied: boolean;
+      events: TraceEvent[];
+      captures: LinkCapture[];
+      lab: LabNetwork;
+    }
   | { ok: false; error: string };
 
 /** Runs a trace on `spec`. */
@@ -35,10 +44,12 @@ export function traceLab(spec: LabSpec, o: TraceOptions): TraceResult {
   const lab = buildLab(spec, o.seed);
   const captures = o.capture ? captureLinks(lab.network) : [];
   const from = lab.ipNodes.get(o.from);
-  if (from === undefined) return { ok: false, error: `--from ${o.from}: no host or router of that name in ${spec.file}` };
+  if (from === undefined)
+    return { ok: false, error: `--from ${o.from}: no host or router of that name in ${spec.file}` };
   const toNode = lab.ipNodes.get(o.to);
   const dst = toNode?.primaryAddress ?? parseIpv4(o.to);
-  if (dst === undefined) return { ok: false, error: `--to ${o.to}: neither a node with an address nor an IPv4 address` };
+  if (dst === undefined)
+    return { ok: false, error: `--to ${o.to}: neither a node with an address nor an IPv4 address` };
   if (o.afterSteps) for (const s of spec.steps) runStep(lab, s);
   const target = [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
   const rec = new TraceRecorder();

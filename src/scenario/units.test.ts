@@ -24,7 +24,25 @@ test('parseDuration accepts the documented forms', () => {
 });
 
 test('parseDuration rejects malformed text', () => {
-  for (const bad of ['', '10', 10, 1.5, '10 parsecs', '-1ms', '+1ms', '1e3us', '.5ms', '5.ms', '1.5ns', '1 m s', 'ms', '10MS', '1_000ns', '0x10ns', '9007199254740993ns']) {
+  for (const bad of [
+    '',
+    '10',
+    10,
+    1.5,
+    '10 parsecs',
+    '-1ms',
+    '+1ms',
+    '1e3us',
+    '.5ms',
+    '5.ms',
+    '1.5ns',
+    '1 m s',
+    'ms',
+    '10MS',
+    '1_000ns',
+    '0x10ns',
+    '9007199254740993ns',
+  ]) {
     assert.equal(parseDuration(bad), undefined, JSON.stringify(bad));
   }
 });

@@ -28,8 +28,8 @@ function scaled(text: string, units: Readonly<Record<string, bigint>>): number |
 const DURATION_UNITS: Readonly<Record<string, bigint>> = {
   ns: 1n,
   us: 1_000n,
-  'µs': 1_000n, // U+00B5 MICRO SIGN
-  'μs': 1_000n, // U+03BC GREEK SMALL LETTER MU
+  µs: 1_000n, // U+00B5 MICRO SIGN
+  μs: 1_000n, // U+03BC GREEK SMALL LETTER MU
   ms: 1_000_000n,
   s: 1_000_000_000n,
   m: 60_000_000_000n,
@@ -112,7 +112,10 @@ export function formatDuration(ns: number): string {
   for (const [size, unit] of FORMAT_STEPS) {
     if (v < size) continue;
     const whole = v / size;
-    const frac = (v % size).toString().padStart(size.toString().length - 1, '0').replace(/0+$/, '');
+    const frac = (v % size)
+      .toString()
+      .padStart(size.toString().length - 1, '0')
+      .replace(/0+$/, '');
     return frac === '' ? `${whole}${unit}` : `${whole}.${frac}${unit}`;
   }
   return `${ns}ns`;

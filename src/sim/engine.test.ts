@@ -45,12 +45,17 @@ describe('engine ordering', () => {
       fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), (times) => {
         const e = new Engine();
         const ran: number[] = [];
-        times.forEach((t, i) => e.at(t, () => {
-          assert.equal(e.now, t); // the clock reads the event's own time while it runs
-          ran.push(i);
-        }));
+        times.forEach((t, i) =>
+          e.at(t, () => {
+            assert.equal(e.now, t); // the clock reads the event's own time while it runs
+            ran.push(i);
+          }),
+        );
         e.run();
-        const expected = times.map((t, i) => ({ t, i })).sort((x, y) => x.t - y.t || x.i - y.i).map((x) => x.i);
+        const expected = times
+          .map((t, i) => ({ t, i }))
+          .sort((x, y) => x.t - y.t || x.i - y.i)
+          .map((x) => x.i);
         assert.deepEqual(ran, expected);
         assert.equal(e.pendingEvents, 0);
       }),
@@ -60,10 +65,13 @@ describe('engine ordering', () => {
   it('keeps (time, seq) order when events schedule more events while running', () => {
     // Each event may spawn children at now + d. Reference: a list kept sorted by (time, seq), seq counting
     // every schedule call across the whole run, exactly the order a correct engine must produce.
-    const spec = fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 })), {
-      minLength: 1,
-      maxLength: 60,
-    });
+    const spec = fc.array(
+      fc.tuple(fc.integer({ min: 0, max: 20 }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 })),
+      {
+        minLength: 1,
+        maxLength: 60,
+      },
+    );
     fc.assert(
       fc.property(spec, (roots) => {
         let budget = 500;

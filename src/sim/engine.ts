@@ -72,7 +72,8 @@ export class Engine {
 
   /** Runs `fn(arg)` at absolute time `time` (>= now). */
   at<T>(time: number, fn: (arg: T) => void, arg?: T): void {
-    if (!(time >= this.now) || !Number.isInteger(time)) throw new Error(`engine: bad event time ${time} at now=${this.now}`);
+    if (!(time >= this.now) || !Number.isInteger(time))
+      throw new Error(`engine: bad event time ${time} at now=${this.now}`);
     const ev = this.free.pop() ?? { time: 0, seq: 0, fn: undefined, arg: undefined };
     ev.time = time;
     ev.seq = this.seq++;

@@ -67,13 +67,19 @@ describe('prng golden values', () => {
   });
 
   it('the BigInt reference reproduces the published xoshiro128** vector for state {1, 2, 3, 4}', () => {
-    assert.deepEqual(take(xoshiro128ss([1n, 2n, 3n, 4n]), 8), [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849]);
+    assert.deepEqual(
+      take(xoshiro128ss([1n, 2n, 3n, 4n]), 8),
+      [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849],
+    );
   });
 
   it('Prng with state {1, 2, 3, 4} gives the same published vector', () => {
     const p = new Prng(0) as unknown as { s0: number; s1: number; s2: number; s3: number };
     Object.assign(p, { s0: 1, s1: 2, s2: 3, s3: 4 });
-    assert.deepEqual(draws(p as unknown as Prng, 8), [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849]);
+    assert.deepEqual(
+      draws(p as unknown as Prng, 8),
+      [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849],
+    );
   });
 
   it('agrees with the BigInt reference for any seed, over 200 words', () => {

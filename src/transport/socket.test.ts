@@ -49,10 +49,12 @@ describe('Sockets', () => {
 
   it('connects, exchanges and closes TCP with callbacks', () => {
     const { engine, sa, sb, B } = lab();
-    sb.tcpListen(80, { backlog: 8 }, (s) => readAll(s, (req) => {
-      s.write(text(`echo ${str(req)}`));
-      s.end();
-    }));
+    sb.tcpListen(80, { backlog: 8 }, (s) =>
+      readAll(s, (req) => {
+        s.write(text(`echo ${str(req)}`));
+        s.end();
+      }),
+    );
     let reply = '';
     sa.tcpConnect(B, 80, {}, (s) => {
       s.write(text('ping'));

@@ -8,7 +8,13 @@
 import type { Ipv4 } from '../wire/addr.js';
 import type { IpNode, SendError } from '../net/ip-node.js';
 import { UdpStack, type UdpDatagramIn, type UdpSendOptions } from './udp.js';
-import { TcpStack, type TcpConnectOptions, type TcpConnectionHandler, type TcpListenOptions, type TcpListener } from './tcp-stack.js';
+import {
+  TcpStack,
+  type TcpConnectOptions,
+  type TcpConnectionHandler,
+  type TcpListenOptions,
+  type TcpListener,
+} from './tcp-stack.js';
 import type { TcpSocket } from './tcp-connection.js';
 import type { TcpConfig } from './tcp-types.js';
 

@@ -32,7 +32,8 @@ export class ByteRing {
 
   /** Copies `len` bytes starting `off` bytes after the head into `dst` at `dstOff`. Throws past the end. */
   copyOut(off: number, len: number, dst: Uint8Array, dstOff: number): void {
-    if (off < 0 || len < 0 || off + len > this.length) throw new RangeError(`ByteRing: copyOut(${off}, ${len}) of ${this.length} bytes`);
+    if (off < 0 || len < 0 || off + len > this.length)
+      throw new RangeError(`ByteRing: copyOut(${off}, ${len}) of ${this.length} bytes`);
     const cap = this.buf.length;
     const start = (this.head + off) & (cap - 1);
     const first = Math.min(len, cap - start);

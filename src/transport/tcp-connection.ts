@@ -80,7 +80,13 @@ export class TcpSocket extends TcpOutput {
     const s = this.state;
     if (s === 'CLOSED') return;
     if (s === 'SYN-RECEIVED' || s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT') {
-      this.transmit({ seq: this.snd.wire(this.snd.max), ack: this.rcv.wire(this.rcv.nxt), flags: TCP_RST | TCP_ACK, window: 0, options: NO_OPTIONS });
+      this.transmit({
+        seq: this.snd.wire(this.snd.max),
+        ack: this.rcv.wire(this.rcv.nxt),
+        flags: TCP_RST | TCP_ACK,
+        window: 0,
+        options: NO_OPTIONS,
+      });
     }
     this.finish('aborted');
   }
@@ -203,7 +209,11 @@ export class TcpSocket extends TcpOutput {
     }
     const flags = seg.flags;
     // Linux tcp_check_req: a retransmitted SYN in SYN-RECEIVED means our SYN-ACK was lost
-    if (this.state === 'SYN-RECEIVED' && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seg.seq === this.rcv.irs) {
+    if (
+      this.state === 'SYN-RECEIVED' &&
+      (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN &&
+      seg.seq === this.rcv.irs
+    ) {
       this.note(() => 'retransmitted SYN: SYN-ACK again');
       this.sendSyn(true);
       return;
@@ -216,7 +226,10 @@ export class TcpSocket extends TcpOutput {
       const len = seg.payload.length + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
       if (seq + len <= this.rcv.nxt) this.counters.duplicates++;
       if (this.state === 'TIME-WAIT' && flags & TCP_FIN) this.timeWaitTimer.set(2 * this.config.mslNs); // a retransmitted FIN
-      this.drop('out-of-window', `seq ${seg.seq} len ${len} outside RCV.NXT ${this.rcv.wire(this.rcv.nxt)} window ${this.rcv.window}`);
+      this.drop(
+        'out-of-window',
+        `seq ${seg.seq} len ${len} outside RCV.NXT ${this.rcv.wire(this.rcv.nxt)} window ${this.rcv.window}`,
+      );
       return;
     }
     // step 2: RST (RFC 5961 §3: only an exact match resets; other in-window RSTs get a challenge ACK)
@@ -256,7 +269,8 @@ export class TcpSocket extends TcpOutput {
     if (!this.processAck(seg, a.seq, ack)) return;
     // steps 7 and 8: text and FIN
     if (a.data.length > 0) {
-      if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') this.receiveData(a.seq, a.data);
+      if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2')
+        this.receiveData(a.seq, a.data);
       else this.drop('tcp-state', `data in ${this.state} (the peer already sent FIN)`);
     }
     if (a.probe) this.sendAck();
@@ -270,7 +284,8 @@ export class TcpSocket extends TcpOutput {
     const ack = this.snd.off(seg.ack);
     const ackOk = (flags & TCP_ACK) !== 0 && ack > 0 && ack <= this.snd.max;
     if ((flags & TCP_ACK) !== 0 && !ackOk) {
-      if ((flags & TCP_RST) === 0) this.transmit({ seq: seg.ack, ack: 0, flags: TCP_RST, window: 0, options: NO_OPTIONS });
+      if ((flags & TCP_RST) === 0)
+        this.transmit({ seq: seg.ack, ack: 0, flags: TCP_RST, window: 0, options: NO_OPTIONS });
       this.drop('tcp-state', `SYN-SENT: ACK ${seg.ack} is not for our SYN`);
       return;
     }
@@ -344,12 +359,20 @@ export class TcpSocket extends TcpOutput {
     const window = seg.window << snd.wscale;
     if (ack > snd.una) {
       this.ackAdvance(ack);
-    } else if (ack === snd.una && seg.payload.length === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && window === snd.wnd && snd.outstanding) {
+    } else if (
+      ack === snd.una &&
+      seg.payload.length === 0 &&
+      (seg.flags & (TCP_SYN | TCP_FIN)) === 0 &&
+      window === snd.wnd &&
+      snd.outstanding
+    ) {
       // RFC 5681 §2: a duplicate acknowledgment
       this.counters.dupAcksReceived++;
       if (this.cc.onDupAck(ack, snd.max - snd.una, snd.max) === 'fast-retransmit') {
         this.counters.fastRetransmits++;
-        this.note(() => `3 duplicate ACKs for ${seg.ack}: fast retransmit, cwnd ${this.cc.cwnd}, ssthresh ${this.cc.ssthresh}`);
+        this.note(
+          () => `3 duplicate ACKs for ${seg.ack}: fast retransmit, cwnd ${this.cc.cwnd}, ssthresh ${this.cc.ssthresh}`,
+        );
         this.retransmitFirst();
       }
     }
@@ -374,9 +397,14 @@ export class TcpSocket extends TcpOutput {
     }
     this.retries = 0;
     this.persistBackoff = 0;
-    if (this.snd.outstanding) this.rtxTimer.set(this.rto.rto); // RFC 6298 §5.3
+    if (this.snd.outstanding)
+      this.rtxTimer.set(this.rto.rto); // RFC 6298 §5.3
     else this.rtxTimer.clear();
-    if (dataAcked > 0 && this.synchronized && this.cc.onNewAck(dataAcked, ack, this.snd.max - this.snd.una) === 'retransmit-next') {
+    if (
+      dataAcked > 0 &&
+      this.synchronized &&
+      this.cc.onNewAck(dataAcked, ack, this.snd.max - this.snd.una) === 'retransmit-next'
+    ) {
       this.retransmitFirst(); // NewReno partial ACK: the next hole
     }
     if (this.needDrain && this.snd.buf.length < this.config.sndBuf) {
@@ -483,7 +511,6 @@ export class TcpSocket extends TcpOutput {
     this.closeReason = reason;
     this.emit('close', reason);
   }
-
 }
 
 /** A failed connect() as a promise rejection; `reason` is the close reason. */

@@ -81,7 +81,13 @@ export abstract class TcpOutput implements TcpTuple {
     duplicates: 0,
     windowProbes: 0,
   };
-  protected readonly listeners: { [K in keyof TcpSocketEvents]: TcpSocketEvents[K][] } = { connect: [], data: [], end: [], drain: [], close: [] };
+  protected readonly listeners: { [K in keyof TcpSocketEvents]: TcpSocketEvents[K][] } = {
+    connect: [],
+    data: [],
+    end: [],
+    drain: [],
+    close: [],
+  };
 
   /** `mtu` is the interface MTU toward the peer. */
   constructor(
@@ -101,7 +107,12 @@ export abstract class TcpOutput implements TcpTuple {
     this.rcv = new ReceiveSpace(config.rcvBuf, mtu - 40);
     // the scale we would use: the smallest shift that lets the 16-bit field express the whole buffer
     while (this.rcv.wscale < MAX_WSCALE && config.rcvBuf / 2 ** this.rcv.wscale > 0xffff) this.rcv.wscale++;
-    this.rto = new RtoEstimator({ initialRtoNs: config.initialRtoNs, minRtoNs: config.minRtoNs, maxRtoNs: config.maxRtoNs, granularityNs: config.clockGranularityNs });
+    this.rto = new RtoEstimator({
+      initialRtoNs: config.initialRtoNs,
+      minRtoNs: config.minRtoNs,
+      maxRtoNs: config.maxRtoNs,
+      granularityNs: config.clockGranularityNs,
+    });
     this.cc = new NewReno(this.snd.mss, config.initialCwndSegments);
     this.rtxTimer = new DeadlineTimer(engine, () => this.onRetransmitTimeout());
     this.persistTimer = new DeadlineTimer(engine, () => this.onPersistTimeout());
@@ -120,8 +131,15 @@ export abstract class TcpOutput implements TcpTuple {
   protected sendSyn(withAck: boolean): void {
     const options: TcpOption[] = [{ kind: 'mss', mss: this.rcv.mss }];
     // RFC 7323 §1.3: a SYN-ACK carries window scale only if the SYN did
-    if (this.config.windowScaling && (!withAck || this.windowScaled)) options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.rcv.wscale });
-    this.transmit({ seq: this.snd.wire(0), ack: withAck ? this.rcv.wire(this.rcv.nxt) : 0, flags: TCP_SYN | (withAck ? TCP_ACK : 0), window: this.synWindow, options });
+    if (this.config.windowScaling && (!withAck || this.windowScaled))
+      options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.rcv.wscale });
+    this.transmit({
+      seq: this.snd.wire(0),
+      ack: withAck ? this.rcv.wire(this.rcv.nxt) : 0,
+      flags: TCP_SYN | (withAck ? TCP_ACK : 0),
+      window: this.synWindow,
+      options,
+    });
     if (this.snd.max === 0) {
       this.timedEnd = 1;
       this.timedAt = this.engine.now;
@@ -134,7 +152,11 @@ export abstract class TcpOutput implements TcpTuple {
   protected output(): void {
     if (!this.canSend) return;
     const snd = this.snd;
-    for (let next = snd.next(this.cc.cwnd, this.config.noDelay); next !== undefined; next = snd.next(this.cc.cwnd, this.config.noDelay)) {
+    for (
+      let next = snd.next(this.cc.cwnd, this.config.noDelay);
+      next !== undefined;
+      next = snd.next(this.cc.cwnd, this.config.noDelay)
+    ) {
       this.sendData(snd.nxt, next.len, next.fin);
       snd.nxt += next.len + (next.fin ? 1 : 0);
       if (snd.nxt > snd.max) snd.max = snd.nxt;
@@ -212,7 +234,10 @@ export abstract class TcpOutput implements TcpTuple {
     this.cc.onTimeout(snd.max - snd.una, snd.max);
     this.rto.backoff();
     this.timedEnd = -1;
-    this.note(() => `retransmission timeout: resending from ${snd.wire(snd.una)}, RTO now ${this.rto.rto / 1e6} ms, cwnd ${this.cc.cwnd}`);
+    this.note(
+      () =>
+        `retransmission timeout: resending from ${snd.wire(snd.una)}, RTO now ${this.rto.rto / 1e6} ms, cwnd ${this.cc.cwnd}`,
+    );
     // go back N: resend from SND.UNA as the (now one-segment) window allows
     snd.nxt = snd.una;
     this.rtxTimer.set(this.rto.rto);
@@ -236,7 +261,16 @@ export abstract class TcpOutput implements TcpTuple {
     // zero window: probe with one byte beyond it (RFC 9293 §3.8.6.1); SND.NXT stays
     this.counters.windowProbes++;
     this.note(() => `zero window: probe ${this.persistBackoff + 1}`);
-    this.transmit({ seq: snd.wire(snd.nxt), ack: this.rcv.wire(this.rcv.nxt), flags: TCP_ACK, window: 0, options: NO_OPTIONS, from: snd.buf, off: snd.bufOffset(snd.nxt), len: 1 });
+    this.transmit({
+      seq: snd.wire(snd.nxt),
+      ack: this.rcv.wire(this.rcv.nxt),
+      flags: TCP_ACK,
+      window: 0,
+      options: NO_OPTIONS,
+      from: snd.buf,
+      off: snd.bufOffset(snd.nxt),
+      len: 1,
+    });
     snd.probeEnd = Math.max(snd.probeEnd, snd.nxt + 1);
     this.persistBackoff++;
     this.persistTimer.set(this.persistInterval());
@@ -249,7 +283,13 @@ export abstract class TcpOutput implements TcpTuple {
   /** Sends a bare ACK now (and cancels a delayed one). Its sequence number is SND.MAX, as Linux's is. */
   protected sendAck(): void {
     if (this.state === 'CLOSED' || this.state === 'SYN-SENT') return;
-    this.transmit({ seq: this.snd.wire(this.snd.max), ack: this.rcv.wire(this.rcv.nxt), flags: TCP_ACK, window: 0, options: NO_OPTIONS });
+    this.transmit({
+      seq: this.snd.wire(this.snd.max),
+      ack: this.rcv.wire(this.rcv.nxt),
+      flags: TCP_ACK,
+      window: 0,
+      options: NO_OPTIONS,
+    });
   }
 
   /** Every segment leaves here: fills in the window (when ACK is set and it is not a SYN or RST) and counts. */

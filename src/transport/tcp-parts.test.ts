@@ -69,7 +69,11 @@ describe('NewReno', () => {
     assert.equal(cc.onDupAck(1, flight, 10_001), 'none');
     assert.equal(cc.onDupAck(1, flight, 10_001), 'none');
     assert.equal(cc.onDupAck(1, flight, 10_001), 'fast-retransmit');
-    assert.deepEqual([cc.ssthresh, cc.cwnd, cc.recover, cc.inRecovery], [5000, 8000, 10_001, true], 'ssthresh = flight/2, cwnd = ssthresh + 3 MSS');
+    assert.deepEqual(
+      [cc.ssthresh, cc.cwnd, cc.recover, cc.inRecovery],
+      [5000, 8000, 10_001, true],
+      'ssthresh = flight/2, cwnd = ssthresh + 3 MSS',
+    );
     assert.equal(cc.onDupAck(1, flight, 10_001), 'send-more');
     assert.equal(cc.cwnd, 9000);
     // partial ACK of 3000 bytes: cwnd - 3000 + MSS, and the next hole goes out
@@ -97,22 +101,25 @@ describe('NewReno', () => {
 describe('tcp buffers', () => {
   it('ByteRing reads back any range across wrap-around and growth', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 400 })), { maxLength: 30 }), (ops) => {
-        const ring = new ByteRing(16);
-        let model: number[] = [];
-        for (const [bytes, consume] of ops) {
-          ring.push(bytes);
-          model.push(...bytes);
-          const n = Math.min(consume, model.length);
-          ring.consume(n);
-          model = model.slice(n);
-          assert.equal(ring.length, model.length);
-          const off = Math.floor(model.length / 3);
-          const out = new Uint8Array(model.length - off);
-          ring.copyOut(off, out.length, out, 0);
-          assert.deepEqual([...out], model.slice(off));
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 400 })), { maxLength: 30 }),
+        (ops) => {
+          const ring = new ByteRing(16);
+          let model: number[] = [];
+          for (const [bytes, consume] of ops) {
+            ring.push(bytes);
+            model.push(...bytes);
+            const n = Math.min(consume, model.length);
+            ring.consume(n);
+            model = model.slice(n);
+            assert.equal(ring.length, model.length);
+            const off = Math.floor(model.length / 3);
+            const out = new Uint8Array(model.length - off);
+            ring.copyOut(off, out.length, out, 0);
+            assert.deepEqual([...out], model.slice(off));
+          }
+        },
+      ),
     );
   });
 
@@ -125,28 +132,32 @@ describe('tcp buffers', () => {
 
   it('ReassemblyQueue yields the stream in order from overlapping, duplicated, out-of-order pieces', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat({ max: 199 }), fc.integer({ min: 1, max: 40 })), { maxLength: 40 }), fc.nat(), (pieces, seed) => {
-        const stream = Uint8Array.from({ length: 240 }, (_, i) => (i * 7 + seed) & 0xff);
-        const q = new ReassemblyQueue();
-        let next = 0;
-        const out: number[] = [];
-        const all: [number, number][] = [...pieces, [0, 240]]; // finally the whole stream, so it completes
-        for (const [start, len] of all) {
-          const end = Math.min(start + len, 240);
-          if (end <= next) continue;
-          const s = Math.max(start, next);
-          if (s === next) {
-            out.push(...stream.subarray(s, end));
-            next = end;
-            for (const c of q.take(next)) {
-              out.push(...c);
-              next += c.length;
-            }
-          } else q.insert(s, stream.subarray(s, end));
-        }
-        assert.deepEqual(out, [...stream]);
-        assert.equal(q.size, 0);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 199 }), fc.integer({ min: 1, max: 40 })), { maxLength: 40 }),
+        fc.nat(),
+        (pieces, seed) => {
+          const stream = Uint8Array.from({ length: 240 }, (_, i) => (i * 7 + seed) & 0xff);
+          const q = new ReassemblyQueue();
+          let next = 0;
+          const out: number[] = [];
+          const all: [number, number][] = [...pieces, [0, 240]]; // finally the whole stream, so it completes
+          for (const [start, len] of all) {
+            const end = Math.min(start + len, 240);
+            if (end <= next) continue;
+            const s = Math.max(start, next);
+            if (s === next) {
+              out.push(...stream.subarray(s, end));
+              next = end;
+              for (const c of q.take(next)) {
+                out.push(...c);
+                next += c.length;
+              }
+            } else q.insert(s, stream.subarray(s, end));
+          }
+          assert.deepEqual(out, [...stream]);
+          assert.equal(q.size, 0);
+        },
+      ),
     );
   });
 });

@@ -7,7 +7,18 @@
 import { formatIpv4, readIpv4, type Ipv4 } from '../wire/addr.js';
 import { readU16 } from '../wire/bytes.js';
 import { IPPROTO_TCP, IPV4_DST_OFF, IPV4_SRC_OFF } from '../wire/ipv4.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, emitTcpHeader, parseTcp, tcpHeaderLength, verifyTcpChecksum, writeTcpChecksum, type TcpSegment } from '../wire/tcp.js';
+import {
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  emitTcpHeader,
+  parseTcp,
+  tcpHeaderLength,
+  verifyTcpChecksum,
+  writeTcpChecksum,
+  type TcpSegment,
+} from '../wire/tcp.js';
 import type { DropReason } from '../link/trace.js';
 import { IP_OFF, type IcmpEvent, type IpNode, type SendError } from '../net/ip-node.js';
 import type { NetDev } from '../net/netdev.js';
@@ -151,7 +162,10 @@ export class TcpStack implements TcpHost {
     const localIp = path?.src ?? this.node.primaryAddress ?? 0;
     const lport = srcPort ?? this.pickEphemeral();
     const key = connKey(localIp, lport, dst, port);
-    if (this.conns.has(key)) throw new Error(`${this.node.name}: TCP ${formatIpv4(localIp)}:${lport} -> ${formatIpv4(dst)}:${port} already exists`);
+    if (this.conns.has(key))
+      throw new Error(
+        `${this.node.name}: TCP ${formatIpv4(localIp)}:${lport} -> ${formatIpv4(dst)}:${port} already exists`,
+      );
     const s = new TcpSocket(this, this.node.engine, localIp, lport, dst, port, config, path?.mtu ?? 1500, undefined);
     if (onConnect !== undefined) s.on('connect', () => onConnect(s));
     if (path === undefined) {
@@ -193,7 +207,20 @@ export class TcpStack implements TcpHost {
     const dataLen = s.len ?? 0;
     const len = hl + dataLen;
     return this.node.sendIp({ dst: t.remoteIp, src: t.localIp, protocol: IPPROTO_TCP }, len, (f, off) => {
-      emitTcpHeader({ srcPort: t.localPort, dstPort: t.remotePort, seq: s.seq, ack: s.ack, flags: s.flags, window: s.window, urgent: 0, options: s.options }, f, off);
+      emitTcpHeader(
+        {
+          srcPort: t.localPort,
+          dstPort: t.remotePort,
+          seq: s.seq,
+          ack: s.ack,
+          flags: s.flags,
+          window: s.window,
+          urgent: 0,
+          options: s.options,
+        },
+        f,
+        off,
+      );
       if (dataLen > 0) s.from!.copyOut(s.off!, dataLen, f, off + hl);
       writeTcpChecksum(t.localIp, t.remoteIp, f, off, len);
     });

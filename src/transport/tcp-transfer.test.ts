@@ -10,7 +10,17 @@ import { MS, SECOND } from '../sim/engine.js';
 import { TCP_ACK } from '../wire/tcp.js';
 import type { TcpCloseReason, TcpSocket } from './tcp.js';
 import { readAll } from './socket.js';
-import { SegmentTap, dropOnly, ip, patternBytes, tcpOf, threeHopLab, twoHostLab, type TcpLab, type TcpLabOptions } from './testing.js';
+import {
+  SegmentTap,
+  dropOnly,
+  ip,
+  patternBytes,
+  tcpOf,
+  threeHopLab,
+  twoHostLab,
+  type TcpLab,
+  type TcpLabOptions,
+} from './testing.js';
 
 const MB = 1 << 20;
 
@@ -108,7 +118,10 @@ describe('tcp bulk transfer', () => {
 
   it('repeats exactly: the same seed gives the same segments at the same times', () => {
     const run = (): string => {
-      const t = transfer({ seed: 5, impair: { loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelayNs: 300_000 } }, patternBytes(200_000));
+      const t = transfer(
+        { seed: 5, impair: { loss: 0.03, duplicate: 0.02, reorder: 0.05, reorderDelayNs: 300_000 } },
+        patternBytes(200_000),
+      );
       const tap = new SegmentTap(['A', 'B']);
       t.lab.net.tracer = tap;
       t.lab.engine.run();
@@ -148,7 +161,10 @@ describe('tcp loss recovery', () => {
     // the ACK that first asked for it and three duplicates (B sent more while they were in flight)
     assert.ok(dupAcks.length >= 4, `${dupAcks.length} ACKs for the hole`);
     const transit = fromA[again]!.time - dupAcks[3]!.time;
-    assert.ok(transit > 300_000 && transit < 400_000, `sent as the third duplicate arrived (3 hops of 100 µs), not ${transit} ns later`);
+    assert.ok(
+      transit > 300_000 && transit < 400_000,
+      `sent as the third duplicate arrived (3 hops of 100 µs), not ${transit} ns later`,
+    );
     assert.ok(c.ssthresh < Number.MAX_SAFE_INTEGER, 'ssthresh was set');
     assert.equal(t.server().stats.outOfOrder >= 3, true);
   });
@@ -169,7 +185,11 @@ describe('tcp loss recovery', () => {
     const sends = tap.segments.filter((s) => s.seg.payload.length > 0).map((s) => s.time);
     const gaps = sends.slice(1).map((t, i) => (t - sends[i]!) / MS);
     assert.deepEqual(gaps, [200, 400, 800, 1600]);
-    assert.deepEqual(reasons, [[sends.at(-1)! + 3200 * MS, 'timeout']], 'the fifth expiry (RTO 3.2 s) exceeds retries 4');
+    assert.deepEqual(
+      reasons,
+      [[sends.at(-1)! + 3200 * MS, 'timeout']],
+      'the fifth expiry (RTO 3.2 s) exceeds retries 4',
+    );
     assert.deepEqual([c.stats.timeouts, c.stats.retransmissions], [4, 4]);
   });
 

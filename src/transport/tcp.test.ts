@@ -54,29 +54,64 @@ describe('tcp handshake', () => {
     c.on('connect', () => (connectedAt = lab.engine.now));
     lab.engine.run();
     assert.equal(tap.segments.length, 3, flow(tap.segments).join('\n'));
-    const [syn, synAck, ack] = tap.segments.map((s) => s.seg) as [SeenSegment['seg'], SeenSegment['seg'], SeenSegment['seg']];
+    const [syn, synAck, ack] = tap.segments.map((s) => s.seg) as [
+      SeenSegment['seg'],
+      SeenSegment['seg'],
+      SeenSegment['seg'],
+    ];
     // SYN: first ephemeral port, no ACK bit and a zero ack field, the full 16-bit window (a SYN's window is
     // never scaled), MSS = MTU 1500 - 20 (IP) - 20 (TCP), then NOP + window scale 2 (131072 >> 2 fits 16 bits)
     assert.deepEqual(
       { src: syn.srcPort, dst: syn.dstPort, flags: syn.flags, ack: syn.ack, window: syn.window, options: syn.options },
-      { src: 32768, dst: 80, flags: TCP_SYN, ack: 0, window: 65535, options: [{ kind: 'mss', mss: 1460 }, { kind: 'nop' }, { kind: 'wscale', shift: 2 }] },
+      {
+        src: 32768,
+        dst: 80,
+        flags: TCP_SYN,
+        ack: 0,
+        window: 65535,
+        options: [{ kind: 'mss', mss: 1460 }, { kind: 'nop' }, { kind: 'wscale', shift: 2 }],
+      },
     );
     assert.equal(tap.segments[0]!.ipLength, 20 + 28, '28-byte TCP header: 20 + 8 option bytes');
     // SYN-ACK: acknowledges ISN(A) + 1 (the SYN takes a sequence number); offers scaling because the SYN did
     assert.deepEqual(
-      { src: synAck.srcPort, dst: synAck.dstPort, flags: synAck.flags, ack: synAck.ack, window: synAck.window, options: synAck.options },
-      { src: 80, dst: 32768, flags: TCP_SYN | TCP_ACK, ack: (syn.seq + 1) >>> 0, window: 65535, options: [{ kind: 'mss', mss: 1460 }, { kind: 'nop' }, { kind: 'wscale', shift: 2 }] },
+      {
+        src: synAck.srcPort,
+        dst: synAck.dstPort,
+        flags: synAck.flags,
+        ack: synAck.ack,
+        window: synAck.window,
+        options: synAck.options,
+      },
+      {
+        src: 80,
+        dst: 32768,
+        flags: TCP_SYN | TCP_ACK,
+        ack: (syn.seq + 1) >>> 0,
+        window: 65535,
+        options: [{ kind: 'mss', mss: 1460 }, { kind: 'nop' }, { kind: 'wscale', shift: 2 }],
+      },
     );
     // ACK: seq ISN(A) + 1, ack ISN(B) + 1, no options, window 131072 / 2^2 = 32768
     assert.deepEqual(
-      { flags: ack.flags, seq: ack.seq, ack: ack.ack, window: ack.window, options: ack.options, len: tap.segments[2]!.ipLength },
+      {
+        flags: ack.flags,
+        seq: ack.seq,
+        ack: ack.ack,
+        window: ack.window,
+        options: ack.options,
+        len: tap.segments[2]!.ipLength,
+      },
       { flags: TCP_ACK, seq: (syn.seq + 1) >>> 0, ack: (synAck.seq + 1) >>> 0, window: 32768, options: [], len: 40 },
     );
     // connected when the SYN-ACK arrives: 62-byte frame at 1 Gbps (496 ns) + 100 µs of cable
     assert.equal(connectedAt, tap.segments[1]!.time + 496 + 100 * US);
     assert.equal(c.state, 'ESTABLISHED');
     assert.equal(accepted.length, 1);
-    assert.deepEqual([accepted[0]!.state, accepted[0]!.remoteIp, accepted[0]!.remotePort, accepted[0]!.localPort], ['ESTABLISHED', lab.A, 32768, 80]);
+    assert.deepEqual(
+      [accepted[0]!.state, accepted[0]!.remoteIp, accepted[0]!.remotePort, accepted[0]!.localPort],
+      ['ESTABLISHED', lab.A, 32768, 80],
+    );
     // the handshake gave each side one RTT sample (Karn: neither SYN was retransmitted); as in Linux, the
     // client's runs from connect() and so includes the ARP exchange that held the SYN back
     assert.equal(c.stats.rttSamples, 1);
@@ -138,7 +173,10 @@ describe('tcp handshake', () => {
     assert.deepEqual(flow(tap.segments), ['A S seq 0 len 0', 'B R. seq 0 ack 1 len 0']);
     const [syn, rst] = tap.segments;
     // RFC 9293 §3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, window 0, as Linux sends it
-    assert.deepEqual([rst!.seg.seq, rst!.seg.ack, rst!.seg.flags, rst!.seg.window], [0, (syn!.seg.seq + 1) >>> 0, TCP_RST | TCP_ACK, 0]);
+    assert.deepEqual(
+      [rst!.seg.seq, rst!.seg.ack, rst!.seg.flags, rst!.seg.window],
+      [0, (syn!.seg.seq + 1) >>> 0, TCP_RST | TCP_ACK, 0],
+    );
     assert.deepEqual(reasons, [[rst!.time + 54 * 8 + 100 * US, 'refused']], 'refused one RTT after the SYN');
     assert.equal(c.state, 'CLOSED');
     assert.deepEqual(lab.b.drops, { 'no-listener': 1 });
@@ -163,7 +201,10 @@ describe('tcp handshake', () => {
     lab.engine.run();
     const times = tap.from('A').map((s) => s.time / SECOND);
     assert.deepEqual(times, [0, 1, 3, 7, 15, 31, 63], 'RFC 6298 §5.5: the RTO doubles after each expiry');
-    assert.ok(tap.from('A').every((s) => s.seg.flags === TCP_SYN && s.seg.seq === tap.segments[0]!.seg.seq), 'the same SYN each time');
+    assert.ok(
+      tap.from('A').every((s) => s.seg.flags === TCP_SYN && s.seg.seq === tap.segments[0]!.seg.seq),
+      'the same SYN each time',
+    );
     assert.deepEqual(reasons, [[127 * SECOND, 'timeout']]);
     assert.equal(c.stats.timeouts, 6);
     assert.equal(c.stats.retransmissions, 6);
@@ -330,7 +371,11 @@ describe('tcp close', () => {
     const finsFromB = tap.from('B').filter((s) => s.seg.flags & TCP_FIN);
     assert.equal(finsFromB.length, 2, 'B retransmits its FIN after the RTO');
     // go-back-N from SND.UNA: the unacknowledged answer and the FIN travel again in one segment
-    assert.deepEqual(flow(tap.segments).slice(-3), ['A . seq 4 ack 13 len 0', 'B FP. seq 1 ack 4 len 11', 'A . seq 4 ack 13 len 0']);
+    assert.deepEqual(flow(tap.segments).slice(-3), [
+      'A . seq 4 ack 13 len 0',
+      'B FP. seq 1 ack 4 len 11',
+      'A . seq 4 ack 13 len 0',
+    ]);
     assert.equal(server().state, 'CLOSED');
     assert.equal(server().closeReason, 'closed');
     const acksAfter = tap.from('A').filter((s) => s.time > finsFromB[1]!.time);
@@ -356,7 +401,14 @@ describe('tcp close', () => {
     assert.deepEqual(
       states.filter((s) => !/SYN|-> ESTABLISHED/.test(s)),
       // the FINs cross: A's, sent first, reaches B first, so B's ACK of it reaches A first
-      ['A: ESTABLISHED -> FIN-WAIT-1', 'B: ESTABLISHED -> FIN-WAIT-1', 'B: FIN-WAIT-1 -> CLOSING', 'A: FIN-WAIT-1 -> CLOSING', 'A: CLOSING -> TIME-WAIT', 'B: CLOSING -> TIME-WAIT'],
+      [
+        'A: ESTABLISHED -> FIN-WAIT-1',
+        'B: ESTABLISHED -> FIN-WAIT-1',
+        'B: FIN-WAIT-1 -> CLOSING',
+        'A: FIN-WAIT-1 -> CLOSING',
+        'A: CLOSING -> TIME-WAIT',
+        'B: CLOSING -> TIME-WAIT',
+      ],
     );
   });
 

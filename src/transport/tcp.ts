@@ -5,6 +5,12 @@
  * closed ports), tcp-connection.ts (the state machine), tcp-congestion.ts, tcp-rto.ts, tcp-buffers.ts
  * and tcp-timer.ts.
  */
-export { TcpStack, TcpListener, type TcpConnectOptions, type TcpListenOptions, type TcpConnectionHandler } from './tcp-stack.js';
+export {
+  TcpStack,
+  TcpListener,
+  type TcpConnectOptions,
+  type TcpListenOptions,
+  type TcpConnectionHandler,
+} from './tcp-stack.js';
 export { TcpSocket, TcpError, type TcpSocketEvents } from './tcp-connection.js';
 export { DEFAULT_TCP, type TcpCloseReason, type TcpConfig, type TcpState, type TcpStats } from './tcp-types.js';

@@ -156,7 +156,18 @@ export function threeHopLab(o: TcpLabOptions = {}): TcpLab {
     net.connect(r1.port('eth1')!, impairment.ports[0]!, half);
     net.connect(impairment.ports[1]!, r2.port('eth1')!, half);
   }
-  return { engine, net, a, b, ta: new TcpStack(a, o.tcp), tb: new TcpStack(b, o.tcp), A: ip('10.0.1.2'), B: ip('10.0.2.2'), routers: [r1, r2], impairment };
+  return {
+    engine,
+    net,
+    a,
+    b,
+    ta: new TcpStack(a, o.tcp),
+    tb: new TcpStack(b, o.tcp),
+    A: ip('10.0.1.2'),
+    B: ip('10.0.2.2'),
+    routers: [r1, r2],
+    impairment,
+  };
 }
 
 /** A (10.0.0.1) and B (10.0.0.2) on one cable (the `middle` props apply to it). */
@@ -176,7 +187,18 @@ export function twoHostLab(o: TcpLabOptions = {}): TcpLab {
     net.connect(a.port('eth0')!, impairment.ports[0]!, props);
     net.connect(impairment.ports[1]!, b.port('eth0')!, props);
   }
-  return { engine, net, a, b, ta: new TcpStack(a, o.tcp), tb: new TcpStack(b, o.tcp), A: ip('10.0.0.1'), B: ip('10.0.0.2'), routers: [], impairment };
+  return {
+    engine,
+    net,
+    a,
+    b,
+    ta: new TcpStack(a, o.tcp),
+    tb: new TcpStack(b, o.tcp),
+    A: ip('10.0.0.1'),
+    B: ip('10.0.0.2'),
+    routers: [],
+    impairment,
+  };
 }
 
 function host(net: Network, name: string, macLast: number, addr: string, gw: string, mtu?: number): IpNode {
@@ -210,7 +232,14 @@ export class SegmentTap implements Tracer {
     if (!p.ok || p.value.header.protocol !== IPPROTO_TCP) return;
     const t = parseTcp(p.value.payload, p.value.header.src, p.value.header.dst);
     if (!t.ok) throw new Error(`${device} sent a bad TCP segment: ${t.error.field}: ${t.error.reason}`);
-    this.segments.push({ time, device, src: p.value.header.src, dst: p.value.header.dst, ipLength: p.value.header.totalLength, seg: t.value });
+    this.segments.push({
+      time,
+      device,
+      src: p.value.header.src,
+      dst: p.value.header.dst,
+      ipLength: p.value.header.totalLength,
+      seg: t.value,
+    });
   }
 
   /** Segments sent by `device`. */

@@ -14,6 +14,7 @@ import { TraceRecorder } from '../observe/recorder.js';
 import { IpNode, type IcmpEvent } from '../net/ip-node.js';
 import { UdpStack, type UdpDatagramIn } from './udp.js';
 import { FrameProbe } from '../link/testing.js';
+import { flipBits } from '../wire/testing.js';
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const A = ip('10.0.0.1');
@@ -55,7 +56,21 @@ function probeLab() {
         dst: MAC_B,
         src: MAC_A,
         ethertype: ETHERTYPE_IPV4,
-        payload: buildIpv4({ tos: 0, id: 1, df: true, mf: false, fragmentOffset: 0, ttl: 64, protocol: 17, src: A, dst: B, options: new Uint8Array(0) }, udp),
+        payload: buildIpv4(
+          {
+            tos: 0,
+            id: 1,
+            df: true,
+            mf: false,
+            fragmentOffset: 0,
+            ttl: 64,
+            protocol: 17,
+            src: A,
+            dst: B,
+            options: new Uint8Array(0),
+          },
+          udp,
+        ),
       }),
     );
   return { engine, b, ub: new UdpStack(b), p, send };
@@ -69,7 +84,9 @@ describe('udp delivery', () => {
     assert.equal(ua.send(40000, B, 5353, text('hello podnet')), undefined);
     engine.run();
     // ARP request 0 -> 1 µs, reply -> 2 µs, datagram -> 3 µs
-    assert.deepEqual(got, [{ src: A, srcPort: 40000, dst: B, dstPort: 5353, ttl: 64, time: 3 * US, payload: text('hello podnet') }]);
+    assert.deepEqual(got, [
+      { src: A, srcPort: 40000, dst: B, dstPort: 5353, ttl: 64, time: 3 * US, payload: text('hello podnet') },
+    ]);
     assert.equal(ub.received, 1);
   });
 
@@ -130,7 +147,7 @@ describe('udp checksum on receive', () => {
     let delivered = 0;
     ub.bind(53, () => delivered++);
     const d = buildUdp({ srcPort: 1234, dstPort: 53, payload: text('query') }, A, B);
-    d[6] ^= 0x80;
+    flipBits(d, 6, 0x80);
     send(d);
     engine.run();
     assert.equal(delivered, 0);
@@ -142,7 +159,7 @@ describe('udp checksum on receive', () => {
     const { engine, b, ub, send } = probeLab();
     ub.bind(53, () => assert.fail('delivered'));
     const d = buildUdp({ srcPort: 1234, dstPort: 53, payload: text('query') }, A, B);
-    d[9] ^= 0x01;
+    flipBits(d, 9, 0x01);
     send(d);
     engine.run();
     assert.deepEqual(b.drops, { 'bad-checksum': 1 });
@@ -187,9 +204,19 @@ describe('udp ports', () => {
   it('bind(0) hands out ephemeral ports from 32768 up, skipping ports in use', () => {
     const { ua } = lab();
     ua.bind(32769, () => {});
-    assert.equal(ua.bind(0, () => {}), 32768);
-    assert.equal(ua.bind(0, () => {}), 32770, '32769 was taken');
-    assert.equal(ua.bind(0, () => {}), 32771);
+    assert.equal(
+      ua.bind(0, () => {}),
+      32768,
+    );
+    assert.equal(
+      ua.bind(0, () => {}),
+      32770,
+      '32769 was taken',
+    );
+    assert.equal(
+      ua.bind(0, () => {}),
+      32771,
+    );
     assert.ok(ua.isBound(32770));
   });
 
@@ -202,7 +229,10 @@ describe('udp ports', () => {
     ua.send(1, B, 7, text('x'));
     engine.run();
     assert.deepEqual(b.drops, { 'no-listener': 1 }, 'unbound: closed again');
-    assert.equal(ub.bind(7, () => {}), 7);
+    assert.equal(
+      ub.bind(7, () => {}),
+      7,
+    );
   });
 
   it('replies reach the ephemeral port the request came from', () => {

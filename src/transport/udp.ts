@@ -59,7 +59,13 @@ export class UdpStack {
   }
 
   /** Sends one datagram. */
-  send(srcPort: number, dst: Ipv4, dstPort: number, payload: Uint8Array, opts: UdpSendOptions = {}): SendError | undefined {
+  send(
+    srcPort: number,
+    dst: Ipv4,
+    dstPort: number,
+    payload: Uint8Array,
+    opts: UdpSendOptions = {},
+  ): SendError | undefined {
     const len = UDP_HEADER_LEN + payload.length;
     return this.node.sendIp({ ...opts, dst, protocol: IPPROTO_UDP }, len, (f, off, src) => {
       f[off] = srcPort >>> 8;
@@ -115,6 +121,14 @@ export class UdpStack {
     this.received++;
     const srcPort = (frame[off]! << 8) | frame[off + 1]!;
     node.note(() => `UDP ${formatIpv4(src)}:${srcPort} -> port ${dstPort}: delivered to the socket`);
-    h({ src, srcPort, dst, dstPort, ttl: frame[IP_OFF + IPV4_TTL_OFF]!, payload: frame.subarray(off + UDP_HEADER_LEN, off + len), time: node.engine.now });
+    h({
+      src,
+      srcPort,
+      dst,
+      dstPort,
+      ttl: frame[IP_OFF + IPV4_TTL_OFF]!,
+      payload: frame.subarray(off + UDP_HEADER_LEN, off + len),
+      time: node.engine.now,
+    });
   }
 }

@@ -59,7 +59,10 @@ export function formatMac(mac: Mac): string {
 
 /** Parses aa:bb:cc:dd:ee:ff (or with '-'); undefined when malformed. */
 export function parseMac(text: string): Mac | undefined {
-  const m = /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i.exec(text.trim());
+  const m =
+    /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i.exec(
+      text.trim(),
+    );
   if (!m) return undefined;
   let v = 0;
   for (let i = 1; i <= 6; i++) v = v * 256 + parseInt(m[i]!, 16);
@@ -81,7 +84,11 @@ export function parseIpv4(text: string): Ipv4 | undefined {
   let i = 0;
   let end = text.length;
   while (i < end && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
-  while (end > i && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9 || text.charCodeAt(end - 1) === 10)) end--;
+  while (
+    end > i &&
+    (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9 || text.charCodeAt(end - 1) === 10)
+  )
+    end--;
   for (; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
@@ -129,5 +136,5 @@ export function formatCidr(p: Ipv4Prefix): string {
 /** True when `ip` lies inside `prefix`. */
 export function prefixContains(prefix: Ipv4Prefix, ip: Ipv4): boolean {
   const mask = prefixMask(prefix.len);
-  return ((ip & mask) >>> 0) === ((prefix.addr & mask) >>> 0);
+  return (ip & mask) >>> 0 === (prefix.addr & mask) >>> 0;
 }

@@ -31,8 +31,20 @@ const REPLY_FRAME = hex(`
   0a 00 01 01        // tpa: 10.0.1.1
 `);
 
-const REQUEST: ArpPacket = { op: ARP_OP_REQUEST, senderMac: 0x02_00_00_00_01_01, senderIp: 0x0a_00_01_01, targetMac: 0, targetIp: 0x0a_00_01_fe };
-const REPLY: ArpPacket = { op: ARP_OP_REPLY, senderMac: 0x02_00_00_00_01_fe, senderIp: 0x0a_00_01_fe, targetMac: 0x02_00_00_00_01_01, targetIp: 0x0a_00_01_01 };
+const REQUEST: ArpPacket = {
+  op: ARP_OP_REQUEST,
+  senderMac: 0x02_00_00_00_01_01,
+  senderIp: 0x0a_00_01_01,
+  targetMac: 0,
+  targetIp: 0x0a_00_01_fe,
+};
+const REPLY: ArpPacket = {
+  op: ARP_OP_REPLY,
+  senderMac: 0x02_00_00_00_01_fe,
+  senderIp: 0x0a_00_01_fe,
+  targetMac: 0x02_00_00_00_01_01,
+  targetIp: 0x0a_00_01_01,
+};
 
 describe('arp vectors', () => {
   it('parses the captured request and reply', () => {
@@ -76,7 +88,13 @@ describe('arp vectors', () => {
 });
 
 const arpArb: fc.Arbitrary<ArpPacket> = fc
-  .record({ op: fc.constantFrom(ARP_OP_REQUEST, ARP_OP_REPLY), senderMac: macArb, senderIp: ipv4Arb, targetMac: macArb, targetIp: ipv4Arb })
+  .record({
+    op: fc.constantFrom(ARP_OP_REQUEST, ARP_OP_REPLY),
+    senderMac: macArb,
+    senderIp: ipv4Arb,
+    targetMac: macArb,
+    targetIp: ipv4Arb,
+  })
   .map((p) => ({ ...p }));
 
 describe('arp properties', () => {

@@ -32,7 +32,10 @@ describe('internet checksum (RFC 1071)', () => {
   it('chains through `initial`', () => {
     const a = hex('12 34 56 78');
     const b = hex('9a bc');
-    assert.equal(onesComplementSum(b, 0, 2, onesComplementSum(a, 0, 4)), onesComplementSum(hex('12 34 56 78 9a bc'), 0, 6));
+    assert.equal(
+      onesComplementSum(b, 0, 2, onesComplementSum(a, 0, 4)),
+      onesComplementSum(hex('12 34 56 78 9a bc'), 0, 6),
+    );
   });
 
   it('folds sums beyond 32 bits exactly', () => {
@@ -44,15 +47,19 @@ describe('internet checksum (RFC 1071)', () => {
 
   it('is unchanged by where the data sits, and 0 over data with its own checksum appended', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 200 }).map((b) => (b.length % 2 ? b.subarray(1) : b)), fc.nat({ max: 7 }), (data, shift) => {
-        const buf = new Uint8Array(shift + data.length + 2);
-        buf.set(data, shift);
-        const c = internetChecksum(buf, shift, data.length);
-        buf[shift + data.length] = c >>> 8;
-        buf[shift + data.length + 1] = c & 0xff;
-        assert.equal(internetChecksum(data, 0, data.length), c);
-        assert.equal(internetChecksum(buf, shift, data.length + 2), 0);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 200 }).map((b) => (b.length % 2 ? b.subarray(1) : b)),
+        fc.nat({ max: 7 }),
+        (data, shift) => {
+          const buf = new Uint8Array(shift + data.length + 2);
+          buf.set(data, shift);
+          const c = internetChecksum(buf, shift, data.length);
+          buf[shift + data.length] = c >>> 8;
+          buf[shift + data.length + 1] = c & 0xff;
+          assert.equal(internetChecksum(data, 0, data.length), c);
+          assert.equal(internetChecksum(buf, shift, data.length + 2), 0);
+        },
+      ),
     );
   });
 });

@@ -5,13 +5,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DnsWriter, canonicalName, checkName, formatLabel, isSubdomain, labelCount, nameKey, nameWireLength, readName, sameName, splitName } from './dns-name.js';
+import {
+  DnsWriter,
+  canonicalName,
+  checkName,
+  formatLabel,
+  isSubdomain,
+  labelCount,
+  nameKey,
+  nameWireLength,
+  readName,
+  sameName,
+  splitName,
+} from './dns-name.js';
 import { hex } from './testing.js';
 
 describe('dns names: text', () => {
   it("escapes as BIND's dns_name_totext: specials with a backslash, non-printables as \\DDD", () => {
     assert.equal(formatLabel(new TextEncoder().encode('a.b')), 'a\\.b');
-    assert.equal(formatLabel(Uint8Array.from([0x20, 0x22, 0x24, 0x28, 0x29, 0x3b, 0x40, 0x5c, 0x7f, 0x00, 0x41])), String.raw`\032\"\$\(\)\;\@\\\127\000A`);
+    assert.equal(
+      formatLabel(Uint8Array.from([0x20, 0x22, 0x24, 0x28, 0x29, 0x3b, 0x40, 0x5c, 0x7f, 0x00, 0x41])),
+      String.raw`\032\"\$\(\)\;\@\\\127\000A`,
+    );
   });
 
   it('reads escapes back and normalises to one canonical text', () => {
@@ -88,7 +103,10 @@ describe('dns names: wire', () => {
         const text = labels.length === 0 ? '.' : labels.map((l) => formatLabel(l)).join('.') + '.';
         const parts = splitName(text);
         assert.ok(typeof parts !== 'string');
-        assert.deepEqual(parts.labels.map((l) => Array.from(l)), labels.map((l) => Array.from(l)));
+        assert.deepEqual(
+          parts.labels.map((l) => Array.from(l)),
+          labels.map((l) => Array.from(l)),
+        );
         const w = new DnsWriter();
         w.name(text, true);
         assert.deepEqual(readName(w.view(), 0), { ok: true, value: { name: text, end: w.pos } });

@@ -218,7 +218,12 @@ export function readName(msg: Uint8Array, off: number, field = 'name'): DnsResul
       if (pos + 1 >= msg.length) return dnsFail(field, pos, 'compression pointer cut short');
       const ptr = ((b & 0x3f) << 8) | msg[pos + 1]!;
       if (end < 0) end = pos + 2;
-      if (ptr >= runStart) return dnsFail(field, pos, `compression pointer to ${ptr} does not point before ${runStart} (loop or forward pointer)`);
+      if (ptr >= runStart)
+        return dnsFail(
+          field,
+          pos,
+          `compression pointer to ${ptr} does not point before ${runStart} (loop or forward pointer)`,
+        );
       pos = ptr;
       runStart = ptr;
       continue;

@@ -41,11 +41,34 @@ export const DNS_CLASS_ANY = 255;
 
 /** Mnemonics of the types podnet names (dig prints the rest as TYPEnnn, RFC 3597 5). */
 const TYPE_NAMES: Record<number, string> = {
-  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV',
-  35: 'NAPTR', 39: 'DNAME', 41: 'OPT', 43: 'DS', 46: 'RRSIG', 47: 'NSEC', 48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS',
-  99: 'SPF', 251: 'IXFR', 252: 'AXFR', 255: 'ANY', 257: 'CAA',
+  1: 'A',
+  2: 'NS',
+  5: 'CNAME',
+  6: 'SOA',
+  12: 'PTR',
+  13: 'HINFO',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  35: 'NAPTR',
+  39: 'DNAME',
+  41: 'OPT',
+  43: 'DS',
+  46: 'RRSIG',
+  47: 'NSEC',
+  48: 'DNSKEY',
+  64: 'SVCB',
+  65: 'HTTPS',
+  99: 'SPF',
+  251: 'IXFR',
+  252: 'AXFR',
+  255: 'ANY',
+  257: 'CAA',
 };
-const TYPE_CODES: Record<string, number> = Object.fromEntries(Object.entries(TYPE_NAMES).map(([k, v]) => [v, Number(k)]));
+const TYPE_CODES: Record<string, number> = Object.fromEntries(
+  Object.entries(TYPE_NAMES).map(([k, v]) => [v, Number(k)]),
+);
 
 /** The mnemonic of a type ("A", "SRV"), or "TYPE65280" for one without a name (RFC 3597 5). */
 export function dnsTypeName(type: number): string {
@@ -62,7 +85,17 @@ export function dnsTypeCode(text: string): number | undefined {
 
 /** The mnemonic of a class ("IN"), or "CLASS4" (RFC 3597 5). */
 export function dnsClassName(cls: number): string {
-  return cls === 1 ? 'IN' : cls === 3 ? 'CH' : cls === 4 ? 'HS' : cls === 254 ? 'NONE' : cls === 255 ? 'ANY' : `CLASS${cls}`;
+  return cls === 1
+    ? 'IN'
+    : cls === 3
+      ? 'CH'
+      : cls === 4
+        ? 'HS'
+        : cls === 254
+          ? 'NONE'
+          : cls === 255
+            ? 'ANY'
+            : `CLASS${cls}`;
 }
 
 /** The RDATA of a record, by type. `UNKNOWN` holds any other type (or any class other than IN) as raw bytes. */
@@ -82,7 +115,13 @@ export type DnsRData =
       readonly expire: number;
       readonly minimum: number;
     }
-  | { readonly type: 'SRV'; readonly priority: number; readonly weight: number; readonly port: number; readonly target: string }
+  | {
+      readonly type: 'SRV';
+      readonly priority: number;
+      readonly weight: number;
+      readonly port: number;
+      readonly target: string;
+    }
   | { readonly type: 'TXT'; readonly strings: readonly Uint8Array[] }
   | { readonly type: 'UNKNOWN'; readonly code: number; readonly data: Uint8Array };
 
@@ -97,20 +136,38 @@ export interface DnsRecord {
 /** The TYPE code of some RDATA. */
 export function rdataTypeCode(d: DnsRData): number {
   switch (d.type) {
-    case 'A': return DNS_TYPE_A;
-    case 'AAAA': return DNS_TYPE_AAAA;
-    case 'CNAME': return DNS_TYPE_CNAME;
-    case 'NS': return DNS_TYPE_NS;
-    case 'PTR': return DNS_TYPE_PTR;
-    case 'SOA': return DNS_TYPE_SOA;
-    case 'SRV': return DNS_TYPE_SRV;
-    case 'TXT': return DNS_TYPE_TXT;
-    case 'UNKNOWN': return d.code;
+    case 'A':
+      return DNS_TYPE_A;
+    case 'AAAA':
+      return DNS_TYPE_AAAA;
+    case 'CNAME':
+      return DNS_TYPE_CNAME;
+    case 'NS':
+      return DNS_TYPE_NS;
+    case 'PTR':
+      return DNS_TYPE_PTR;
+    case 'SOA':
+      return DNS_TYPE_SOA;
+    case 'SRV':
+      return DNS_TYPE_SRV;
+    case 'TXT':
+      return DNS_TYPE_TXT;
+    case 'UNKNOWN':
+      return d.code;
   }
 }
 
 /** Types this file parses into typed RDATA (class IN only). */
-const TYPED = new Set([DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_CNAME, DNS_TYPE_NS, DNS_TYPE_PTR, DNS_TYPE_SOA, DNS_TYPE_SRV, DNS_TYPE_TXT]);
+const TYPED = new Set([
+  DNS_TYPE_A,
+  DNS_TYPE_AAAA,
+  DNS_TYPE_CNAME,
+  DNS_TYPE_NS,
+  DNS_TYPE_PTR,
+  DNS_TYPE_SOA,
+  DNS_TYPE_SRV,
+  DNS_TYPE_TXT,
+]);
 
 /** True when records of `type` in `cls` are parsed into typed RDATA (others stay UNKNOWN). */
 export function isTypedRData(type: number, cls: number): boolean {
@@ -138,13 +195,23 @@ export function readRecordHeader(msg: Uint8Array, off: number, field: string): D
   const n = readName(msg, off, `${field}.name`);
   if (!n.ok) return n;
   const p = n.value.end;
-  if (p + DNS_RR_FIXED_LEN > msg.length) return dnsFail(field, p, `record fields cut short: ${msg.length - p} of ${DNS_RR_FIXED_LEN} bytes`);
+  if (p + DNS_RR_FIXED_LEN > msg.length)
+    return dnsFail(field, p, `record fields cut short: ${msg.length - p} of ${DNS_RR_FIXED_LEN} bytes`);
   const rdataLen = readU16(msg, p + 8);
   const rdataOff = p + DNS_RR_FIXED_LEN;
-  if (rdataOff + rdataLen > msg.length) return dnsFail(`${field}.rdlength`, p + 8, `RDLENGTH ${rdataLen} runs past the end of the message`);
+  if (rdataOff + rdataLen > msg.length)
+    return dnsFail(`${field}.rdlength`, p + 8, `RDLENGTH ${rdataLen} runs past the end of the message`);
   return {
     ok: true,
-    value: { name: n.value.name, type: readU16(msg, p), class: readU16(msg, p + 2), ttl: readU32(msg, p + 4), rdataOff, rdataLen, end: rdataOff + rdataLen },
+    value: {
+      name: n.value.name,
+      type: readU16(msg, p),
+      class: readU16(msg, p + 2),
+      ttl: readU32(msg, p + 4),
+      rdataOff,
+      rdataLen,
+      end: rdataOff + rdataLen,
+    },
   };
 }
 
@@ -153,11 +220,20 @@ export function readRecordHeader(msg: Uint8Array, off: number, field: string): D
  * whole message (RFC 3597 4 allows it for the RFC 1035 types; SRV targets are accepted compressed too, as
  * BIND does). RDATA that does not fill its RDLENGTH exactly is FORMERR.
  */
-export function parseRData(msg: Uint8Array, type: number, cls: number, off: number, len: number, field: string): DnsResult<DnsRData> {
+export function parseRData(
+  msg: Uint8Array,
+  type: number,
+  cls: number,
+  off: number,
+  len: number,
+  field: string,
+): DnsResult<DnsRData> {
   const end = off + len;
   if (!isTypedRData(type, cls)) return { ok: true, value: { type: 'UNKNOWN', code: type, data: msg.slice(off, end) } };
   const exact = <T extends DnsRData>(value: T, used: number): DnsResult<DnsRData> =>
-    used === end ? { ok: true, value } : dnsFail(`${field}.rdata`, off, `${dnsTypeName(type)} RDATA uses ${used - off} of RDLENGTH ${len} bytes`);
+    used === end
+      ? { ok: true, value }
+      : dnsFail(`${field}.rdata`, off, `${dnsTypeName(type)} RDATA uses ${used - off} of RDLENGTH ${len} bytes`);
   // a name inside RDATA must end inside it
   const nameIn = (at: number, what: string): DnsResult<{ name: string; end: number }> => {
     const r = readName(msg.subarray(0, end), at, `${field}.${what}`);
@@ -186,7 +262,16 @@ export function parseRData(msg: Uint8Array, type: number, cls: number, off: numb
       const p = r.value.end;
       if (p + 20 > end) return dnsFail(`${field}.rdata`, p, 'SOA counters cut short');
       return exact(
-        { type: 'SOA', mname: m.value.name, rname: r.value.name, serial: readU32(msg, p), refresh: readU32(msg, p + 4), retry: readU32(msg, p + 8), expire: readU32(msg, p + 12), minimum: readU32(msg, p + 16) },
+        {
+          type: 'SOA',
+          mname: m.value.name,
+          rname: r.value.name,
+          serial: readU32(msg, p),
+          refresh: readU32(msg, p + 4),
+          retry: readU32(msg, p + 8),
+          expire: readU32(msg, p + 12),
+          minimum: readU32(msg, p + 16),
+        },
         p + 20,
       );
     }
@@ -194,7 +279,16 @@ export function parseRData(msg: Uint8Array, type: number, cls: number, off: numb
       if (len < 7) return dnsFail(`${field}.rdata`, off, `SRV RDATA of ${len} bytes is too short`);
       const t = nameIn(off + 6, 'target');
       if (!t.ok) return t;
-      return exact({ type: 'SRV', priority: readU16(msg, off), weight: readU16(msg, off + 2), port: readU16(msg, off + 4), target: t.value.name }, t.value.end);
+      return exact(
+        {
+          type: 'SRV',
+          priority: readU16(msg, off),
+          weight: readU16(msg, off + 2),
+          port: readU16(msg, off + 4),
+          target: t.value.name,
+        },
+        t.value.end,
+      );
     }
     default: {
       // TXT (RFC 1035 3.3.14): one or more <character-string>s, each a length byte and that many bytes
@@ -326,7 +420,7 @@ export function formatIpv6(a: Uint8Array): string {
   for (let i = 0; i < 8; i++) w.push((a[2 * i]! << 8) | a[2 * i + 1]!);
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (w[i] !== 0) {
       i++;
       continue;

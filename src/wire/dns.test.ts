@@ -49,7 +49,14 @@ const DIG_QUERY_VALUE: DnsMessage = {
   answers: [],
   authorities: [],
   additionals: [],
-  edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, z: 0, options: [{ code: 10, data: hex('5b33a275f4e4a54a') }] },
+  edns: {
+    udpSize: 1232,
+    extendedRcode: 0,
+    version: 0,
+    dnssecOk: false,
+    z: 0,
+    options: [{ code: 10, data: hex('5b33a275f4e4a54a') }],
+  },
 };
 
 // An NXDOMAIN with the SOA in the authority section, encoded by podnet and accepted by the real dig 9.18,
@@ -82,7 +89,16 @@ const SOA: DnsRecord = {
   name: 'cluster.local.',
   class: 1,
   ttl: 30,
-  data: { type: 'SOA', mname: 'ns.dns.cluster.local.', rname: 'hostmaster.cluster.local.', serial: 1700000000, refresh: 7200, retry: 1800, expire: 86400, minimum: 30 },
+  data: {
+    type: 'SOA',
+    mname: 'ns.dns.cluster.local.',
+    rname: 'hostmaster.cluster.local.',
+    serial: 1700000000,
+    refresh: 7200,
+    retry: 1800,
+    expire: 86400,
+    minimum: 30,
+  },
 };
 const NXDOMAIN_VALUE: DnsMessage = {
   ...DNS_EMPTY_HEADER,
@@ -95,7 +111,14 @@ const NXDOMAIN_VALUE: DnsMessage = {
   answers: [],
   authorities: [SOA],
   additionals: [],
-  edns: { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: false, z: 0, options: [{ code: 10, data: hex('f7137eb1867e1b7e') }] },
+  edns: {
+    udpSize: 1232,
+    extendedRcode: 0,
+    version: 0,
+    dnssecOk: false,
+    z: 0,
+    options: [{ code: 10, data: hex('f7137eb1867e1b7e') }],
+  },
 };
 
 function fails(bytes: Uint8Array): { field: string; offset: number; reason: string; formerr: boolean } {
@@ -147,25 +170,90 @@ describe('dns vectors', () => {
 });
 
 describe('dns malformed messages', () => {
-  const header = (qd: number, an: number, ns: number, ar: number): Uint8Array => hex(`ab cd 01 00 00 ${qd.toString(16).padStart(2, '0')} 00 0${an} 00 0${ns} 00 0${ar}`);
+  const header = (qd: number, an: number, ns: number, ar: number): Uint8Array =>
+    hex(`ab cd 01 00 00 ${qd.toString(16).padStart(2, '0')} 00 0${an} 00 0${ns} 00 0${ar}`);
   const cases: [string, Uint8Array, Partial<ReturnType<typeof fails>>][] = [
     ['fewer than 12 bytes: nothing to answer', DIG_QUERY.subarray(0, 11), { field: 'header', formerr: false }],
-    ['a pointer to itself', concat(header(1, 0, 0, 0), hex('c0 0c 00 01 00 01')), { field: 'question[0].name', offset: 12, formerr: true }],
-    ['a forward pointer', concat(header(1, 0, 0, 0), hex('c0 12 00 01 00 01 01 61 00')), { field: 'question[0].name', offset: 12 }],
-    ['a two-pointer loop', concat(header(1, 0, 0, 0), hex('01 61 c0 0e 00 01 00 01')), { field: 'question[0].name', offset: 14 }],
-    ['a label of 64 (extended label type 01)', concat(header(1, 0, 0, 0), hex('40'), new Uint8Array(64), hex('00 00 01 00 01')), { field: 'question[0].name', reason: 'label type 0x40 is reserved' }],
-    ['a name over 255 octets', concat(header(1, 0, 0, 0), ...Array.from({ length: 5 }, () => concat(hex('3f'), new Uint8Array(63).fill(0x61))), hex('00 00 01 00 01')), { field: 'question[0].name', reason: 'name longer than 255 octets' }],
+    [
+      'a pointer to itself',
+      concat(header(1, 0, 0, 0), hex('c0 0c 00 01 00 01')),
+      { field: 'question[0].name', offset: 12, formerr: true },
+    ],
+    [
+      'a forward pointer',
+      concat(header(1, 0, 0, 0), hex('c0 12 00 01 00 01 01 61 00')),
+      { field: 'question[0].name', offset: 12 },
+    ],
+    [
+      'a two-pointer loop',
+      concat(header(1, 0, 0, 0), hex('01 61 c0 0e 00 01 00 01')),
+      { field: 'question[0].name', offset: 14 },
+    ],
+    [
+      'a label of 64 (extended label type 01)',
+      concat(header(1, 0, 0, 0), hex('40'), new Uint8Array(64), hex('00 00 01 00 01')),
+      { field: 'question[0].name', reason: 'label type 0x40 is reserved' },
+    ],
+    [
+      'a name over 255 octets',
+      concat(
+        header(1, 0, 0, 0),
+        ...Array.from({ length: 5 }, () => concat(hex('3f'), new Uint8Array(63).fill(0x61))),
+        hex('00 00 01 00 01'),
+      ),
+      { field: 'question[0].name', reason: 'name longer than 255 octets' },
+    ],
     ['a question cut short', concat(header(1, 0, 0, 0), hex('01 61 00 00 01')), { field: 'question[0]', offset: 15 }],
-    ['a question missing', header(1, 0, 0, 0), { field: 'question[0].name', reason: 'name runs past the end of the message' }],
-    ['RDLENGTH beyond the message', concat(header(0, 1, 0, 0), hex('00 00 01 00 01 00 00 00 3c 00 08 0a 00 00 01')), { field: 'answer[0].rdlength' }],
-    ['an A record of 5 bytes', concat(header(0, 1, 0, 0), hex('00 00 01 00 01 00 00 00 3c 00 05 0a 00 00 01 02')), { field: 'answer[0].rdata', reason: 'A RDATA is 5 bytes, not 4' }],
-    ['a CNAME whose name runs past RDLENGTH', concat(header(0, 1, 0, 0), hex('00 00 05 00 01 00 00 00 3c 00 02 01 61 00')), { field: 'answer[0].target' }],
-    ['a TXT string past RDLENGTH', concat(header(0, 1, 0, 0), hex('00 00 10 00 01 00 00 00 3c 00 02 05 61')), { field: 'answer[0].rdata' }],
-    ['two OPT records (RFC 6891 6.1.1)', concat(header(0, 0, 0, 2), hex('00 00 29 04 d0 00 00 00 00 00 00'), hex('00 00 29 04 d0 00 00 00 00 00 00')), { field: 'additional[1]', reason: 'more than one OPT record (RFC 6891 6.1.1)' }],
-    ['OPT in the answer section', concat(header(0, 1, 0, 0), hex('00 00 29 04 d0 00 00 00 00 00 00')), { field: 'answer[0]' }],
-    ['OPT with an owner name', concat(header(0, 0, 0, 1), hex('01 61 00 00 29 04 d0 00 00 00 00 00 00')), { field: 'additional[0].name' }],
-    ['an EDNS option overrunning the OPT', concat(header(0, 0, 0, 1), hex('00 00 29 04 d0 00 00 00 00 00 06 00 0a 00 08 01 02')), { field: 'additional[0].option' }],
-    ['bytes after the last record', concat(DIG_QUERY, hex('00')), { field: 'message', offset: DIG_QUERY.length, reason: '1 bytes after the last record' }],
+    [
+      'a question missing',
+      header(1, 0, 0, 0),
+      { field: 'question[0].name', reason: 'name runs past the end of the message' },
+    ],
+    [
+      'RDLENGTH beyond the message',
+      concat(header(0, 1, 0, 0), hex('00 00 01 00 01 00 00 00 3c 00 08 0a 00 00 01')),
+      { field: 'answer[0].rdlength' },
+    ],
+    [
+      'an A record of 5 bytes',
+      concat(header(0, 1, 0, 0), hex('00 00 01 00 01 00 00 00 3c 00 05 0a 00 00 01 02')),
+      { field: 'answer[0].rdata', reason: 'A RDATA is 5 bytes, not 4' },
+    ],
+    [
+      'a CNAME whose name runs past RDLENGTH',
+      concat(header(0, 1, 0, 0), hex('00 00 05 00 01 00 00 00 3c 00 02 01 61 00')),
+      { field: 'answer[0].target' },
+    ],
+    [
+      'a TXT string past RDLENGTH',
+      concat(header(0, 1, 0, 0), hex('00 00 10 00 01 00 00 00 3c 00 02 05 61')),
+      { field: 'answer[0].rdata' },
+    ],
+    [
+      'two OPT records (RFC 6891 6.1.1)',
+      concat(header(0, 0, 0, 2), hex('00 00 29 04 d0 00 00 00 00 00 00'), hex('00 00 29 04 d0 00 00 00 00 00 00')),
+      { field: 'additional[1]', reason: 'more than one OPT record (RFC 6891 6.1.1)' },
+    ],
+    [
+      'OPT in the answer section',
+      concat(header(0, 1, 0, 0), hex('00 00 29 04 d0 00 00 00 00 00 00')),
+      { field: 'answer[0]' },
+    ],
+    [
+      'OPT with an owner name',
+      concat(header(0, 0, 0, 1), hex('01 61 00 00 29 04 d0 00 00 00 00 00 00')),
+      { field: 'additional[0].name' },
+    ],
+    [
+      'an EDNS option overrunning the OPT',
+      concat(header(0, 0, 0, 1), hex('00 00 29 04 d0 00 00 00 00 00 06 00 0a 00 08 01 02')),
+      { field: 'additional[0].option' },
+    ],
+    [
+      'bytes after the last record',
+      concat(DIG_QUERY, hex('00')),
+      { field: 'message', offset: DIG_QUERY.length, reason: '1 bytes after the last record' },
+    ],
   ];
   for (const [name, bytes, expected] of cases) {
     it(`rejects ${name}`, () => {
@@ -176,17 +264,26 @@ describe('dns malformed messages', () => {
   }
 
   it('accepts a pointer to a suffix of an earlier name, as compression intends', () => {
-    const m = concat(header(2, 0, 0, 0), hex('03 77 77 77 07 65 78 61 6d 70 6c 65 00 00 01 00 01'), hex('01 61 c0 10 00 01 00 01'));
+    const m = concat(
+      header(2, 0, 0, 0),
+      hex('03 77 77 77 07 65 78 61 6d 70 6c 65 00 00 01 00 01'),
+      hex('01 61 c0 10 00 01 00 01'),
+    );
     const r = parseDns(m);
     assert.ok(r.ok);
-    assert.deepEqual(r.value.questions.map((q) => q.name), ['www.example.', 'a.example.']);
+    assert.deepEqual(
+      r.value.questions.map((q) => q.name),
+      ['www.example.', 'a.example.'],
+    );
   });
 });
 
 // ---- properties -----------------------------------------------------------------------------------------
 
 const labelArb: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.constantFrom('a', 'svc', 'cluster', 'local', 'Example', 'default', '_tcp', 'xn--p1ai').map((s) => new TextEncoder().encode(s)),
+  fc
+    .constantFrom('a', 'svc', 'cluster', 'local', 'Example', 'default', '_tcp', 'xn--p1ai')
+    .map((s) => new TextEncoder().encode(s)),
   fc.uint8Array({ minLength: 1, maxLength: 63 }),
 );
 /** Absolute names in canonical text, at most 255 octets on the wire. */
@@ -207,11 +304,28 @@ const rdataArb = fc.oneof(
   nameArb.map((target) => ({ type: 'CNAME' as const, target })),
   nameArb.map((target) => ({ type: 'NS' as const, target })),
   nameArb.map((target) => ({ type: 'PTR' as const, target })),
-  fc.record({ mname: nameArb, rname: nameArb, serial: u32Arb, refresh: u32Arb, retry: u32Arb, expire: u32Arb, minimum: u32Arb }).map((s) => ({ type: 'SOA' as const, ...s })),
-  fc.record({ priority: u16Arb, weight: u16Arb, port: u16Arb, target: nameArb }).map((s) => ({ type: 'SRV' as const, ...s })),
-  fc.array(fc.uint8Array({ maxLength: 255 }), { minLength: 1, maxLength: 3 }).map((strings) => ({ type: 'TXT' as const, strings })),
   fc
-    .record({ code: u16Arb.filter((c) => ![1, 2, 5, 6, 12, 16, 28, 33, 41].includes(c)), data: fc.uint8Array({ maxLength: 40 }) })
+    .record({
+      mname: nameArb,
+      rname: nameArb,
+      serial: u32Arb,
+      refresh: u32Arb,
+      retry: u32Arb,
+      expire: u32Arb,
+      minimum: u32Arb,
+    })
+    .map((s) => ({ type: 'SOA' as const, ...s })),
+  fc
+    .record({ priority: u16Arb, weight: u16Arb, port: u16Arb, target: nameArb })
+    .map((s) => ({ type: 'SRV' as const, ...s })),
+  fc
+    .array(fc.uint8Array({ maxLength: 255 }), { minLength: 1, maxLength: 3 })
+    .map((strings) => ({ type: 'TXT' as const, strings })),
+  fc
+    .record({
+      code: u16Arb.filter((c) => ![1, 2, 5, 6, 12, 16, 28, 33, 41].includes(c)),
+      data: fc.uint8Array({ maxLength: 40 }),
+    })
     .map((u) => ({ type: 'UNKNOWN' as const, ...u })),
 );
 /** fc.record builds objects without a prototype; deepStrictEqual wants plain ones like the parser's. */
@@ -219,21 +333,27 @@ const plain = <T extends object>(o: T): T => ({ ...o });
 const recordArb: fc.Arbitrary<DnsRecord> = fc.oneof(
   fc.record({ name: nameArb, class: fc.constant(1), ttl: ttlArb, data: rdataArb }).map(plain),
   // outside class IN every type is raw (RFC 3597), except OPT which is never a record
-  fc.record({
-    name: nameArb,
-    class: u16Arb.filter((c) => c !== 1),
-    ttl: ttlArb,
-    data: fc.record({ code: u16Arb.filter((c) => c !== 41), data: fc.uint8Array({ maxLength: 20 }) }).map((u) => ({ type: 'UNKNOWN' as const, ...u })),
-  }).map(plain),
+  fc
+    .record({
+      name: nameArb,
+      class: u16Arb.filter((c) => c !== 1),
+      ttl: ttlArb,
+      data: fc
+        .record({ code: u16Arb.filter((c) => c !== 41), data: fc.uint8Array({ maxLength: 20 }) })
+        .map((u) => ({ type: 'UNKNOWN' as const, ...u })),
+    })
+    .map(plain),
 );
-const ednsArb: fc.Arbitrary<Edns> = fc.record({
-  udpSize: u16Arb,
-  extendedRcode: fc.integer({ min: 0, max: 255 }),
-  version: fc.integer({ min: 0, max: 255 }),
-  dnssecOk: fc.boolean(),
-  z: fc.integer({ min: 0, max: 0x7fff }),
-  options: fc.array(fc.record({ code: u16Arb, data: fc.uint8Array({ maxLength: 20 }) }).map(plain), { maxLength: 3 }),
-}).map(plain);
+const ednsArb: fc.Arbitrary<Edns> = fc
+  .record({
+    udpSize: u16Arb,
+    extendedRcode: fc.integer({ min: 0, max: 255 }),
+    version: fc.integer({ min: 0, max: 255 }),
+    dnssecOk: fc.boolean(),
+    z: fc.integer({ min: 0, max: 0x7fff }),
+    options: fc.array(fc.record({ code: u16Arb, data: fc.uint8Array({ maxLength: 20 }) }).map(plain), { maxLength: 3 }),
+  })
+  .map(plain);
 const messageArb: fc.Arbitrary<DnsMessage> = fc
   .record({
     id: u16Arb,

@@ -163,7 +163,10 @@ function readQuestion(buf: Uint8Array, off: number, field: string): DnsResult<{ 
   if (!n.ok) return n;
   const p = n.value.end;
   if (p + 4 > buf.length) return dnsFail(field, p, `QTYPE/QCLASS cut short: ${buf.length - p} of 4 bytes`);
-  return { ok: true, value: { question: { name: n.value.name, type: readU16(buf, p), class: readU16(buf, p + 2) }, end: p + 4 } };
+  return {
+    ok: true,
+    value: { question: { name: n.value.name, type: readU16(buf, p), class: readU16(buf, p + 2) }, end: p + 4 },
+  };
 }
 
 const SECTIONS = ['answer', 'authority', 'additional'] as const;
@@ -196,7 +199,8 @@ export function parseDns(buf: Uint8Array): DnsResult<DnsMessage> {
       const r = rr.value;
       if (r.type === DNS_TYPE_OPT) {
         if (s !== 2) return dnsFail(field, pos, `OPT record in the ${SECTIONS[s]} section`);
-        if (r.name !== '.') return dnsFail(`${field}.name`, pos, `OPT owner is "${r.name}", not the root (RFC 6891 6.1.2)`);
+        if (r.name !== '.')
+          return dnsFail(`${field}.name`, pos, `OPT owner is "${r.name}", not the root (RFC 6891 6.1.2)`);
         if (edns !== undefined) return dnsFail(field, pos, 'more than one OPT record (RFC 6891 6.1.1)');
         const opts = readEdnsOptions(buf, r.rdataOff, r.rdataLen, field);
         if (!opts.ok) return opts;
@@ -283,7 +287,8 @@ export function encodeDns(m: DnsMessage, limit = DNS_TCP_MAX, w = new DnsWriter(
     w.u16(q.class);
   }
   const optLen = m.edns === undefined ? 0 : 11 + m.edns.options.reduce((n, o) => n + 4 + o.data.length, 0);
-  if (w.pos + optLen > limit) throw new RangeError(`dns: header, questions and OPT need ${w.pos + optLen} bytes, limit ${limit}`);
+  if (w.pos + optLen > limit)
+    throw new RangeError(`dns: header, questions and OPT need ${w.pos + optLen} bytes, limit ${limit}`);
   const written = [0, 0, 0];
   const lists = [m.answers, m.authorities, m.additionals];
   let truncated = false;
@@ -362,7 +367,19 @@ export function emitDns(m: DnsMessage, buf: Uint8Array, off = 0): number {
   return bytes.length;
 }
 
-const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+const RCODE_NAMES = [
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'YXDOMAIN',
+  'YXRRSET',
+  'NXRRSET',
+  'NOTAUTH',
+  'NOTZONE',
+];
 
 /** BIND's text of a 12-bit RCODE ("NXDOMAIN", "RESERVED11", "BADVERS"), undefined when it has none. */
 export function dnsRcodeName(rcode: number): string | undefined {
@@ -379,7 +396,19 @@ export function dnsOpcodeName(opcode: number): string {
 }
 
 /** A header with every flag clear, for building messages: `{ ...DNS_EMPTY_HEADER, id, rd: true }`. */
-export const DNS_EMPTY_HEADER: DnsHeader = { id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode: 0 };
+export const DNS_EMPTY_HEADER: DnsHeader = {
+  id: 0,
+  qr: false,
+  opcode: 0,
+  aa: false,
+  tc: false,
+  rd: false,
+  ra: false,
+  z: false,
+  ad: false,
+  cd: false,
+  rcode: 0,
+};
 
 /** A message with no records. */
 export function emptyDnsMessage(header: Partial<DnsHeader> = {}): DnsMessage {

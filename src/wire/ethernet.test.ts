@@ -29,7 +29,9 @@ const ARP_REQUEST_FRAME = hex(`
 
 // The ICMP echo request from the same capture, with an 802.1Q tag inserted by hand after the source MAC
 // (the capture host has no 8021q module). tshark decodes it as "802.1Q Virtual LAN, PRI: 5, DEI: 0, ID: 10".
-const IP_PACKET = hex('45 00 00 3c 17 50 00 00 40 01 4c 6f 0a 00 01 01 0a 00 02 02 08 00 3b 27 12 34 00 01 6162636465666768696a6b6c6d6e6f7071727374757677616263646566676869');
+const IP_PACKET = hex(
+  '45 00 00 3c 17 50 00 00 40 01 4c 6f 0a 00 01 01 0a 00 02 02 08 00 3b 27 12 34 00 01 6162636465666768696a6b6c6d6e6f7071727374757677616263646566676869',
+);
 const TAGGED_FRAME = concat(
   hex(`
     02 00 00 00 01 fe  // dst: 02:00:00:00:01:fe
@@ -68,7 +70,12 @@ describe('ethernet vectors', () => {
   });
 
   it('inserts and strips a tag in place of a switch trunk port', () => {
-    const untagged = buildEthernet({ dst: 0x02_00_00_00_01_fe, src: 0x02_00_00_00_01_01, ethertype: ETHERTYPE_IPV4, payload: IP_PACKET });
+    const untagged = buildEthernet({
+      dst: 0x02_00_00_00_01_fe,
+      src: 0x02_00_00_00_01_01,
+      ethertype: ETHERTYPE_IPV4,
+      payload: IP_PACKET,
+    });
     const tagged = insertVlanTag(untagged, 10, 5);
     assert.deepEqual(tagged, TAGGED_FRAME);
     const stripped = stripVlanTag(tagged);
@@ -112,7 +119,9 @@ describe('ethernet vectors', () => {
 });
 
 // fc.record builds null-prototype objects; spreading gives the plain objects parse returns.
-const vlanArb = fc.record({ pcp: fc.integer({ min: 0, max: 7 }), dei: fc.boolean(), vid: fc.integer({ min: 0, max: 4094 }) }).map((v) => ({ ...v }));
+const vlanArb = fc
+  .record({ pcp: fc.integer({ min: 0, max: 7 }), dei: fc.boolean(), vid: fc.integer({ min: 0, max: 4094 }) })
+  .map((v) => ({ ...v }));
 const frameArb: fc.Arbitrary<EthernetFrame> = fc
   .record({
     dst: macArb,

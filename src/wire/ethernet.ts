@@ -142,7 +142,8 @@ export function insertVlanTag(frame: Uint8Array, vid: number, pcp = 0): Uint8Arr
  * (overwriting bytes 4-15 of `frame`) and the returned view starts 4 bytes in. Throws if untagged.
  */
 export function stripVlanTag(frame: Uint8Array): Uint8Array {
-  if (frame.length < ETH_HEADER_LEN + VLAN_TAG_LEN || !hasVlanTag(frame)) throw new RangeError(`${P}: frame has no 802.1Q tag`);
+  if (frame.length < ETH_HEADER_LEN + VLAN_TAG_LEN || !hasVlanTag(frame))
+    throw new RangeError(`${P}: frame has no 802.1Q tag`);
   frame.copyWithin(VLAN_TAG_LEN, 0, ETH_TYPE_OFF);
   return frame.subarray(VLAN_TAG_LEN);
 }
@@ -151,4 +152,3 @@ export function stripVlanTag(frame: Uint8Array): Uint8Array {
 function tci(vid: number, pcp: number, dei: boolean): number {
   return ((pcp & 7) << 13) | (dei ? 0x1000 : 0) | (vid & 0xfff);
 }
-

@@ -16,11 +16,13 @@ import {
   icmpLength,
   parseIcmp,
 } from './icmp.js';
-import { bytesArb, concat, hex, mutatedArb, u16Arb, u32Arb } from './testing.js';
+import { bytesArb, concat, flipBits, hex, mutatedArb, u16Arb, u32Arb } from './testing.js';
 
 // All captured with tcpdump on Linux veths: netns 10.0.1.1 talking to 10.0.2.2 through a router
 // 10.0.1.254 whose link to 10.0.2.2 has a 68-byte MTU. These are the ICMP parts of the IP packets.
-const PING_DATA = hex('61 62 63 64 65 66 67 68 69 6a 6b 6c 6d 6e 6f 70 71 72 73 74 75 76 77 61 62 63 64 65 66 67 68 69'); // "abcdefghijklmnopqrstuvwabcdefghi"
+const PING_DATA = hex(
+  '61 62 63 64 65 66 67 68 69 6a 6b 6c 6d 6e 6f 70 71 72 73 74 75 76 77 61 62 63 64 65 66 67 68 69',
+); // "abcdefghijklmnopqrstuvwabcdefghi"
 
 const ECHO_REQUEST = concat(
   hex(`
@@ -74,11 +76,33 @@ const FRAG_NEEDED = concat(
 );
 
 const VECTORS: [string, Uint8Array, IcmpMessage][] = [
-  ['echo request', ECHO_REQUEST, { kind: 'echo', type: ICMP_ECHO_REQUEST, code: 0, id: 0x1234, seq: 1, data: PING_DATA }],
+  [
+    'echo request',
+    ECHO_REQUEST,
+    { kind: 'echo', type: ICMP_ECHO_REQUEST, code: 0, id: 0x1234, seq: 1, data: PING_DATA },
+  ],
   ['echo reply', ECHO_REPLY, { kind: 'echo', type: ICMP_ECHO_REPLY, code: 0, id: 0x1234, seq: 1, data: PING_DATA }],
-  ['port unreachable', PORT_UNREACHABLE, { kind: 'unreachable', type: ICMP_DEST_UNREACH, code: ICMP_PORT_UNREACH, nextHopMtu: 0, original: UDP_TO_CLOSED_PORT }],
-  ['time exceeded', TIME_EXCEEDED, { kind: 'time-exceeded', type: ICMP_TIME_EXCEEDED, code: ICMP_TTL_EXCEEDED_IN_TRANSIT, original: TTL_ONE_UDP }],
-  ['fragmentation needed', FRAG_NEEDED, { kind: 'unreachable', type: ICMP_DEST_UNREACH, code: ICMP_FRAG_NEEDED, nextHopMtu: 68, original: DF_UDP }],
+  [
+    'port unreachable',
+    PORT_UNREACHABLE,
+    {
+      kind: 'unreachable',
+      type: ICMP_DEST_UNREACH,
+      code: ICMP_PORT_UNREACH,
+      nextHopMtu: 0,
+      original: UDP_TO_CLOSED_PORT,
+    },
+  ],
+  [
+    'time exceeded',
+    TIME_EXCEEDED,
+    { kind: 'time-exceeded', type: ICMP_TIME_EXCEEDED, code: ICMP_TTL_EXCEEDED_IN_TRANSIT, original: TTL_ONE_UDP },
+  ],
+  [
+    'fragmentation needed',
+    FRAG_NEEDED,
+    { kind: 'unreachable', type: ICMP_DEST_UNREACH, code: ICMP_FRAG_NEEDED, nextHopMtu: 68, original: DF_UDP },
+  ],
 ];
 
 describe('icmp vectors', () => {
@@ -100,8 +124,11 @@ describe('icmp vectors', () => {
 
   it('rejects a bad checksum and a short message', () => {
     const bad = ECHO_REQUEST.slice();
-    bad[bad.length - 1] ^= 0x40;
-    assert.deepEqual(parseIcmp(bad), { ok: false, error: { protocol: 'icmp', field: 'checksum', offset: 2, reason: 'bad checksum' } });
+    flipBits(bad, bad.length - 1, 0x40);
+    assert.deepEqual(parseIcmp(bad), {
+      ok: false,
+      error: { protocol: 'icmp', field: 'checksum', offset: 2, reason: 'bad checksum' },
+    });
     const short = parseIcmp(ECHO_REQUEST.subarray(0, 7));
     assert.ok(!short.ok);
     assert.equal(short.error.field, 'header');
@@ -126,7 +153,15 @@ describe('icmp vectors', () => {
 
 const bodyArb = fc.uint8Array({ maxLength: 64 });
 const messageArb: fc.Arbitrary<IcmpMessage> = fc.oneof(
-  fc.record({ type: fc.constantFrom(0 as const, 8 as const), code: fc.nat({ max: 255 }), id: u16Arb, seq: u16Arb, data: bodyArb }).map((m) => ({ kind: 'echo' as const, ...m })),
+  fc
+    .record({
+      type: fc.constantFrom(0 as const, 8 as const),
+      code: fc.nat({ max: 255 }),
+      id: u16Arb,
+      seq: u16Arb,
+      data: bodyArb,
+    })
+    .map((m) => ({ kind: 'echo' as const, ...m })),
   fc.tuple(fc.nat({ max: 255 }), u16Arb, bodyArb).map(([code, mtu, original]) => ({
     kind: 'unreachable' as const,
     type: 3 as const,
@@ -134,9 +169,16 @@ const messageArb: fc.Arbitrary<IcmpMessage> = fc.oneof(
     nextHopMtu: code === ICMP_FRAG_NEEDED ? mtu : 0,
     original,
   })),
-  fc.tuple(fc.nat({ max: 255 }), bodyArb).map(([code, original]) => ({ kind: 'time-exceeded' as const, type: 11 as const, code, original })),
   fc
-    .record({ type: fc.nat({ max: 255 }).filter((t) => ![0, 3, 8, 11].includes(t)), code: fc.nat({ max: 255 }), rest: u32Arb, data: bodyArb })
+    .tuple(fc.nat({ max: 255 }), bodyArb)
+    .map(([code, original]) => ({ kind: 'time-exceeded' as const, type: 11 as const, code, original })),
+  fc
+    .record({
+      type: fc.nat({ max: 255 }).filter((t) => ![0, 3, 8, 11].includes(t)),
+      code: fc.nat({ max: 255 }),
+      rest: u32Arb,
+      data: bodyArb,
+    })
     .map((m) => ({ kind: 'other' as const, ...m })),
 );
 

@@ -94,7 +94,13 @@ export function parseIcmp(buf: Uint8Array): WireResult<IcmpMessage> {
       return ok({ kind: 'echo', type, code, id: readU16(buf, 4), seq: readU16(buf, 6), data: body });
     case ICMP_DEST_UNREACH:
       // RFC 1191 §4: the low 16 bits of the unused word carry the next-hop MTU for code 4.
-      return ok({ kind: 'unreachable', type, code, nextHopMtu: code === ICMP_FRAG_NEEDED ? readU16(buf, 6) : 0, original: body });
+      return ok({
+        kind: 'unreachable',
+        type,
+        code,
+        nextHopMtu: code === ICMP_FRAG_NEEDED ? readU16(buf, 6) : 0,
+        original: body,
+      });
     case ICMP_TIME_EXCEEDED:
       return ok({ kind: 'time-exceeded', type, code, original: body });
     default:

@@ -14,7 +14,7 @@ import {
   ipv4HeaderLength,
   parseIpv4,
 } from './ipv4.js';
-import { bytesArb, concat, hex, ipv4Arb, mutatedArb, u16Arb } from './testing.js';
+import { bytesArb, concat, flipBits, hex, ipv4Arb, mutatedArb, u16Arb } from './testing.js';
 
 // The classic example (Wikipedia, "Internet checksum" / "IPv4 header checksum"), 192.168.0.1 ->
 // 192.168.0.199, UDP. Its total length says 115 bytes, so 95 zero bytes stand in for the datagram.
@@ -167,7 +167,7 @@ describe('ipv4 vectors', () => {
       [bad((b) => ((b[3] = 19), fixSum(b))), 'bad-total-length', 'totalLength', 2],
       [bad((b) => void 0, 59), 'truncated', 'totalLength', 2],
       [bad((b) => ((b[6] = 0x80), fixSum(b))), 'bad-flags', 'flags', 6],
-      [bad((b) => (b[11] ^= 1)), 'bad-checksum', 'checksum', 10],
+      [bad((b) => flipBits(b, 11, 1)), 'bad-checksum', 'checksum', 10],
     ];
     for (const [bytes, check, field, offset] of cases) {
       assert.equal(checkIpv4(bytes, 0, bytes.length), check, field);
@@ -177,7 +177,7 @@ describe('ipv4 vectors', () => {
       assert.equal(r.error.field, field, check);
       assert.equal(r.error.offset, offset);
     }
-    const r = parseIpv4(bad((b) => (b[11] ^= 1)));
+    const r = parseIpv4(bad((b) => flipBits(b, 11, 1)));
     assert.equal(!r.ok && r.error.reason, 'bad checksum');
   });
 
@@ -202,7 +202,11 @@ describe('ipv4 vectors', () => {
     // [length, IHL]: a 32-byte header + 24 data ((60 - 32) rounded down to 8), then 24 + 32, then 24 + 4.
     assert.deepEqual(
       frags.map((f) => [f.length, f[0]! & 0xf]),
-      [[56, 8], [56, 6], [28, 6]],
+      [
+        [56, 8],
+        [56, 6],
+        [28, 6],
+      ],
     );
     for (const f of frags) assert.equal(checkIpv4(f, 0, f.length), 'ok');
     assert.deepEqual(frags[0]!.subarray(20, 32), options);
@@ -214,7 +218,9 @@ describe('ipv4 vectors', () => {
 type HeaderFields = Omit<Ipv4Header, 'checksum' | 'totalLength'>;
 
 /** Options as an (unvalidated) raw blob, a multiple of 4 up to 40 bytes. */
-const rawOptionsArb = fc.integer({ min: 0, max: 10 }).chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 }));
+const rawOptionsArb = fc
+  .integer({ min: 0, max: 10 })
+  .chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 }));
 
 function headerArb(options: fc.Arbitrary<Uint8Array>): fc.Arbitrary<HeaderFields> {
   return fc
@@ -233,7 +239,9 @@ function headerArb(options: fc.Arbitrary<Uint8Array>): fc.Arbitrary<HeaderFields
     .map((h) => ({ ...h }));
 }
 
-const packetArb = fc.tuple(headerArb(rawOptionsArb), fc.uint8Array({ maxLength: 80 })).map(([h, payload]) => buildIpv4(h, payload));
+const packetArb = fc
+  .tuple(headerArb(rawOptionsArb), fc.uint8Array({ maxLength: 80 }))
+  .map(([h, payload]) => buildIpv4(h, payload));
 
 describe('ipv4 properties', () => {
   it('parse(build(h, payload)) gives h, the payload, and a header checkIpv4 accepts', () => {
@@ -266,17 +274,20 @@ describe('ipv4 properties', () => {
 
   it('decrementTtl keeps the checksum valid and equal to a full recomputation', () => {
     fc.assert(
-      fc.property(packetArb.filter((p) => p[8]! > 1), (p) => {
-        const ttl = p[8]!;
-        assert.equal(decrementTtl(p, 0), ttl - 1);
-        assert.equal(p[8], ttl - 1);
-        assert.equal(checkIpv4(p, 0, p.length), 'ok');
-        const r = parseIpv4(p);
-        assert.ok(r.ok);
-        const again = new Uint8Array(r.value.headerLength);
-        emitIpv4Header(r.value.header, again);
-        assert.deepEqual(again, p.subarray(0, r.value.headerLength));
-      }),
+      fc.property(
+        packetArb.filter((p) => p[8]! > 1),
+        (p) => {
+          const ttl = p[8]!;
+          assert.equal(decrementTtl(p, 0), ttl - 1);
+          assert.equal(p[8], ttl - 1);
+          assert.equal(checkIpv4(p, 0, p.length), 'ok');
+          const r = parseIpv4(p);
+          assert.ok(r.ok);
+          const again = new Uint8Array(r.value.headerLength);
+          emitIpv4Header(r.value.header, again);
+          assert.deepEqual(again, p.subarray(0, r.value.headerLength));
+        },
+      ),
     );
   });
 
@@ -284,7 +295,9 @@ describe('ipv4 properties', () => {
     // Well-formed options: NOP, or type/length/body with the copy bit either way.
     const optionArb = fc.oneof(
       fc.constant(Uint8Array.of(1)),
-      fc.tuple(fc.constantFrom(0x07, 0x44, 0x83, 0x89, 0x94), fc.uint8Array({ maxLength: 6 })).map(([t, body]) => concat(Uint8Array.of(t, body.length + 2), body)),
+      fc
+        .tuple(fc.constantFrom(0x07, 0x44, 0x83, 0x89, 0x94), fc.uint8Array({ maxLength: 6 }))
+        .map(([t, body]) => concat(Uint8Array.of(t, body.length + 2), body)),
     );
     const optionsArb = fc
       .array(optionArb, { maxLength: 6 })
@@ -326,7 +339,7 @@ describe('ipv4 properties', () => {
 /** A plain reference for well-formed options: those with the copy bit, padded with EOL to 4 bytes. */
 function copiedOptions(options: Uint8Array): Uint8Array {
   const kept: number[] = [];
-  for (let o = 0; o < options.length && options[o] !== 0; ) {
+  for (let o = 0; o < options.length && options[o] !== 0;) {
     const len = options[o] === 1 ? 1 : options[o + 1]!;
     if (options[o]! & 0x80) kept.push(...options.subarray(o, o + len));
     o += len;

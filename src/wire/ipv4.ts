@@ -79,7 +79,8 @@ export interface Ipv4Packet {
 }
 
 /** The verdict of `checkIpv4`: 'ok', or the first thing wrong with the header. */
-export type Ipv4Check = 'ok' | 'truncated' | 'bad-version' | 'bad-ihl' | 'bad-total-length' | 'bad-flags' | 'bad-checksum';
+export type Ipv4Check =
+  'ok' | 'truncated' | 'bad-version' | 'bad-ihl' | 'bad-total-length' | 'bad-flags' | 'bad-checksum';
 
 const P = 'ipv4';
 
@@ -133,8 +134,10 @@ function checkFailure(check: Exclude<Ipv4Check, 'ok'>, buf: Uint8Array): WireFai
   const total = readU16(buf, IPV4_TOTAL_LEN_OFF);
   switch (check) {
     case 'truncated':
-      if (buf.length < IPV4_MIN_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${IPV4_MIN_HEADER_LEN} bytes`);
-      if (hl > buf.length) return fail(P, 'ihl', IPV4_VER_IHL_OFF, `truncated: ${hl}-byte header, ${buf.length} present`);
+      if (buf.length < IPV4_MIN_HEADER_LEN)
+        return fail(P, 'header', 0, `truncated: ${buf.length} of ${IPV4_MIN_HEADER_LEN} bytes`);
+      if (hl > buf.length)
+        return fail(P, 'ihl', IPV4_VER_IHL_OFF, `truncated: ${hl}-byte header, ${buf.length} present`);
       return fail(P, 'totalLength', IPV4_TOTAL_LEN_OFF, `truncated: total length ${total}, ${buf.length} present`);
     case 'bad-version':
       return fail(P, 'version', IPV4_VER_IHL_OFF, `version ${buf[0]! >>> 4} is not 4`);
@@ -228,7 +231,7 @@ export function fragmentIpv4(packet: Uint8Array, mtu: number): Uint8Array[] | un
   const keptFlags = flags & ~(FRAG_OFFSET_MASK | IPV4_FLAG_MF);
   const dataLen = total - hl;
   const fragments: Uint8Array[] = [];
-  for (let pos = 0; pos < dataLen; ) {
+  for (let pos = 0; pos < dataLen;) {
     const options = pos === 0 ? packet.subarray(IPV4_MIN_HEADER_LEN, hl) : laterOptions;
     const fhl = IPV4_MIN_HEADER_LEN + options.length;
     const n = Math.min((mtu - fhl) & ~7, dataLen - pos);
@@ -239,7 +242,11 @@ export function fragmentIpv4(packet: Uint8Array, mtu: number): Uint8Array[] | un
     frag.set(packet.subarray(hl + pos, hl + pos + n), fhl);
     frag[IPV4_VER_IHL_OFF] = 0x40 | (fhl >>> 2);
     writeU16(frag, IPV4_TOTAL_LEN_OFF, fhl + n);
-    writeU16(frag, IPV4_FLAGS_FRAG_OFF, keptFlags | (more ? IPV4_FLAG_MF : 0) | (((baseOffset + pos) >>> 3) & FRAG_OFFSET_MASK));
+    writeU16(
+      frag,
+      IPV4_FLAGS_FRAG_OFF,
+      keptFlags | (more ? IPV4_FLAG_MF : 0) | (((baseOffset + pos) >>> 3) & FRAG_OFFSET_MASK),
+    );
     writeU16(frag, IPV4_CHECKSUM_OFF, 0);
     writeU16(frag, IPV4_CHECKSUM_OFF, internetChecksum(frag, 0, fhl));
     fragments.push(frag);
@@ -255,7 +262,7 @@ export function fragmentIpv4(packet: Uint8Array, mtu: number): Uint8Array[] | un
 function copiedOptions(packet: Uint8Array, hl: number): Uint8Array {
   const out = new Uint8Array(IPV4_MAX_HEADER_LEN - IPV4_MIN_HEADER_LEN);
   let n = 0;
-  for (let i = IPV4_MIN_HEADER_LEN; i < hl; ) {
+  for (let i = IPV4_MIN_HEADER_LEN; i < hl;) {
     const type = packet[i]!;
     if (type === OPTION_EOL) break;
     if (type === OPTION_NOP) {

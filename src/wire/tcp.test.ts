@@ -54,7 +54,13 @@ const LINUX_SYN_VALUE: TcpSegment = {
   window: 64240,
   checksum: 0x30cb,
   urgent: 0,
-  options: [{ kind: 'mss', mss: 1460 }, { kind: 'sack-permitted' }, { kind: 'timestamps', tsval: 2965468427, tsecr: 0 }, { kind: 'nop' }, { kind: 'wscale', shift: 10 }],
+  options: [
+    { kind: 'mss', mss: 1460 },
+    { kind: 'sack-permitted' },
+    { kind: 'timestamps', tsval: 2965468427, tsecr: 0 },
+    { kind: 'nop' },
+    { kind: 'wscale', shift: 10 },
+  ],
   payload: new Uint8Array(0),
 };
 
@@ -124,8 +130,15 @@ describe('tcp vectors', () => {
     const r = parseTcp(LINUX_DATA, CLIENT, SERVER);
     assert.ok(r.ok);
     const { seq, ack, flags, window, options, payload } = r.value;
-    assert.deepEqual({ seq, ack, flags, window }, { seq: 201190544, ack: 2285415712, flags: TCP_PSH | TCP_ACK, window: 63 });
-    assert.deepEqual(options, [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: 2965468427, tsecr: 2501821002 }]);
+    assert.deepEqual(
+      { seq, ack, flags, window },
+      { seq: 201190544, ack: 2285415712, flags: TCP_PSH | TCP_ACK, window: 63 },
+    );
+    assert.deepEqual(options, [
+      { kind: 'nop' },
+      { kind: 'nop' },
+      { kind: 'timestamps', tsval: 2965468427, tsecr: 2501821002 },
+    ]);
     assert.equal(new TextDecoder().decode(payload), 'ping\n');
     assert.equal(formatTcpFlags(flags), 'P.');
   });
@@ -133,17 +146,27 @@ describe('tcp vectors', () => {
   it('reads the RST as tcpdump prints it: [R.] seq 0 ack 3004669261 win 0', () => {
     const r = parseTcp(LINUX_RST, SERVER, CLIENT);
     assert.ok(r.ok);
-    assert.deepEqual([formatTcpFlags(r.value.flags), r.value.seq, r.value.ack, r.value.window], ['R.', 0, 3004669261, 0]);
+    assert.deepEqual(
+      [formatTcpFlags(r.value.flags), r.value.seq, r.value.ack, r.value.window],
+      ['R.', 0, 3004669261, 0],
+    );
   });
 
   it('rejects the checksum under the wrong addresses, and skips the check without them', () => {
-    assert.deepEqual(parseTcp(LINUX_SYN, CLIENT, SERVER + 1), { ok: false, error: { protocol: 'tcp', field: 'checksum', offset: 16, reason: 'bad checksum' } });
+    assert.deepEqual(parseTcp(LINUX_SYN, CLIENT, SERVER + 1), {
+      ok: false,
+      error: { protocol: 'tcp', field: 'checksum', offset: 16, reason: 'bad checksum' },
+    });
     assert.ok(parseTcp(LINUX_SYN).ok);
     assert.equal(verifyTcpChecksum(CLIENT, SERVER, LINUX_SYN, 0, LINUX_SYN.length), true);
   });
 
   it('keeps ECE, CWR and the reserved bits in flags', () => {
-    const seg = buildTcp({ ...LINUX_SYN_VALUE, flags: 0xf00 | TCP_ECE | TCP_CWR | TCP_SYN, options: [] }, CLIENT, SERVER);
+    const seg = buildTcp(
+      { ...LINUX_SYN_VALUE, flags: 0xf00 | TCP_ECE | TCP_CWR | TCP_SYN, options: [] },
+      CLIENT,
+      SERVER,
+    );
     assert.deepEqual(seg.subarray(12, 14), hex('5f c2'));
     const r = parseTcp(seg, CLIENT, SERVER);
     assert.ok(r.ok);
@@ -156,7 +179,10 @@ describe('tcp vectors', () => {
 
   it('stops at EOL and ignores the padding after it', () => {
     // MSS 536, then EOL and three padding bytes
-    const bytes = concat(hex('00 50 00 50 00 00 00 01 00 00 00 00 60 02 10 00 00 00 00 00'), hex('02 04 02 18 00 00 00 00'));
+    const bytes = concat(
+      hex('00 50 00 50 00 00 00 01 00 00 00 00 60 02 10 00 00 00 00 00'),
+      hex('02 04 02 18 00 00 00 00'),
+    );
     const r = parseTcp(bytes);
     assert.ok(r.ok);
     assert.deepEqual(r.value.options, [{ kind: 'mss', mss: 536 }]);
@@ -219,7 +245,9 @@ const optionArb: fc.Arbitrary<TcpOption> = fc.oneof(
   u16Arb.map((mss): TcpOption => ({ kind: 'mss', mss })),
   fc.nat({ max: 255 }).map((shift): TcpOption => ({ kind: 'wscale', shift })),
   fc.constant<TcpOption>({ kind: 'sack-permitted' }),
-  fc.array(fc.tuple(u32Arb, u32Arb), { minLength: 1, maxLength: 4 }).map((blocks): TcpOption => ({ kind: 'sack', blocks })),
+  fc
+    .array(fc.tuple(u32Arb, u32Arb), { minLength: 1, maxLength: 4 })
+    .map((blocks): TcpOption => ({ kind: 'sack', blocks })),
   fc.tuple(u32Arb, u32Arb).map(([tsval, tsecr]): TcpOption => ({ kind: 'timestamps', tsval, tsecr })),
   fc
     .tuple(
@@ -231,17 +259,19 @@ const optionArb: fc.Arbitrary<TcpOption> = fc.oneof(
 
 const optionsArb = fc.array(optionArb, { maxLength: 8 }).filter((o) => tcpHeaderLength({ options: o }) <= 60);
 
-const segmentArb = fc.record({
-  srcPort: u16Arb,
-  dstPort: u16Arb,
-  seq: u32Arb,
-  ack: u32Arb,
-  flags: fc.nat({ max: 0xfff }),
-  window: u16Arb,
-  urgent: u16Arb,
-  options: optionsArb,
-  payload: fc.uint8Array({ maxLength: 64 }),
-}).map((s) => ({ ...s })); // fc.record builds null-prototype objects; deepEqual compares prototypes
+const segmentArb = fc
+  .record({
+    srcPort: u16Arb,
+    dstPort: u16Arb,
+    seq: u32Arb,
+    ack: u32Arb,
+    flags: fc.nat({ max: 0xfff }),
+    window: u16Arb,
+    urgent: u16Arb,
+    options: optionsArb,
+    payload: fc.uint8Array({ maxLength: 64 }),
+  })
+  .map((s) => ({ ...s })); // fc.record builds null-prototype objects; deepEqual compares prototypes
 
 describe('tcp properties', () => {
   it('parse(build(s)) gives s back with a checksum that verifies', () => {

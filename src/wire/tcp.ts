@@ -110,10 +110,12 @@ const EMPTY = new Uint8Array(0);
  * past the header) fail the parse; a known kind with an unexpected length is kept as 'unknown'.
  */
 export function parseTcp(buf: Uint8Array, src?: Ipv4, dst?: Ipv4): WireResult<TcpSegment> {
-  if (buf.length < TCP_MIN_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${TCP_MIN_HEADER_LEN} bytes`);
+  if (buf.length < TCP_MIN_HEADER_LEN)
+    return fail(P, 'header', 0, `truncated: ${buf.length} of ${TCP_MIN_HEADER_LEN} bytes`);
   const hl = (buf[TCP_DATA_OFF_OFF]! >>> 4) * 4;
   if (hl < TCP_MIN_HEADER_LEN) return fail(P, 'dataOffset', TCP_DATA_OFF_OFF, `data offset ${hl / 4} is below 5`);
-  if (hl > buf.length) return fail(P, 'dataOffset', TCP_DATA_OFF_OFF, `truncated: ${hl}-byte header, ${buf.length} present`);
+  if (hl > buf.length)
+    return fail(P, 'dataOffset', TCP_DATA_OFF_OFF, `truncated: ${hl}-byte header, ${buf.length} present`);
   if (src !== undefined && dst !== undefined && !verifyTcpChecksum(src, dst, buf, 0, buf.length)) {
     return fail(P, 'checksum', TCP_CHECKSUM_OFF, 'bad checksum');
   }
@@ -161,7 +163,8 @@ function knownOption(type: number, data: Uint8Array): TcpOption {
   if (type === TCPOPT_MSS && n === 2) return { kind: 'mss', mss: readU16(data, 0) };
   if (type === TCPOPT_WSCALE && n === 1) return { kind: 'wscale', shift: data[0]! };
   if (type === TCPOPT_SACK_PERMITTED && n === 0) return { kind: 'sack-permitted' };
-  if (type === TCPOPT_TIMESTAMPS && n === 8) return { kind: 'timestamps', tsval: readU32(data, 0), tsecr: readU32(data, 4) };
+  if (type === TCPOPT_TIMESTAMPS && n === 8)
+    return { kind: 'timestamps', tsval: readU32(data, 0), tsecr: readU32(data, 4) };
   if (type === TCPOPT_SACK && n > 0 && n % 8 === 0) {
     const blocks: [number, number][] = [];
     for (let k = 0; k < n; k += 8) blocks.push([readU32(data, k), readU32(data, k + 4)]);
@@ -297,7 +300,13 @@ export function verifyTcpChecksum(src: Ipv4, dst: Ipv4, buf: Uint8Array, off: nu
  * Writes the segment at `off` with its checksum (`s.checksum`, if present, is ignored) and returns its
  * length. Throws when it does not fit or the options exceed 40 bytes.
  */
-export function emitTcp(s: TcpHeader & { payload: Uint8Array; checksum?: number }, src: Ipv4, dst: Ipv4, buf: Uint8Array, off = 0): number {
+export function emitTcp(
+  s: TcpHeader & { payload: Uint8Array; checksum?: number },
+  src: Ipv4,
+  dst: Ipv4,
+  buf: Uint8Array,
+  off = 0,
+): number {
   const len = tcpLength(s);
   assertRoom(P, buf, off, len);
   const hl = emitTcpHeader(s, buf, off);

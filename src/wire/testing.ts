@@ -12,6 +12,14 @@ export function hex(text: string): Uint8Array {
   return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 
+/** Flips the bits of `mask` in byte `offset` (a test's way to corrupt one field); throws past the end. */
+export function flipBits(bytes: Uint8Array, offset: number, mask: number): Uint8Array {
+  const b = bytes[offset];
+  if (b === undefined) throw new RangeError(`flipBits: offset ${offset} is past the end (${bytes.length} bytes)`);
+  bytes[offset] = b ^ mask;
+  return bytes;
+}
+
 /** The byte arrays one after another, in a new array. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -16,7 +16,12 @@ const PODNET = hex(`
           // data 706f+646e+6574+0a00 (the odd last byte padded, RFC 1071) = 0x27a5d -> 7a5f -> ~ = 85a0
   70 6f 64 6e 65 74 0a  // "podnet\\n"
 `);
-const PODNET_VALUE: UdpDatagram = { srcPort: 40000, dstPort: 33434, checksum: 0x85a0, payload: new TextEncoder().encode('podnet\n') };
+const PODNET_VALUE: UdpDatagram = {
+  srcPort: 40000,
+  dstPort: 33434,
+  checksum: 0x85a0,
+  payload: new TextEncoder().encode('podnet\n'),
+};
 
 describe('udp vectors', () => {
   it('parses the captured datagram, verifying its checksum', () => {
@@ -33,7 +38,10 @@ describe('udp vectors', () => {
   });
 
   it('rejects the checksum under the wrong addresses, and skips the check without them', () => {
-    assert.deepEqual(parseUdp(PODNET, SRC, DST + 1), { ok: false, error: { protocol: 'udp', field: 'checksum', offset: 6, reason: 'bad checksum' } });
+    assert.deepEqual(parseUdp(PODNET, SRC, DST + 1), {
+      ok: false,
+      error: { protocol: 'udp', field: 'checksum', offset: 6, reason: 'bad checksum' },
+    });
     assert.ok(parseUdp(PODNET).ok);
   });
 
@@ -58,7 +66,11 @@ describe('udp vectors', () => {
     const cases: [Uint8Array, string, string][] = [
       [PODNET.subarray(0, 7), 'header', 'truncated: 7 of 8 bytes'],
       [PODNET.subarray(0, 14), 'length', 'truncated: length 15, only 14 bytes present'],
-      [concat(PODNET.subarray(0, 4), hex('00 07'), PODNET.subarray(6)), 'length', 'length 7 is shorter than the header'],
+      [
+        concat(PODNET.subarray(0, 4), hex('00 07'), PODNET.subarray(6)),
+        'length',
+        'length 7 is shorter than the header',
+      ],
     ];
     for (const [bytes, field, reason] of cases) {
       const r = parseUdp(bytes);
@@ -76,7 +88,9 @@ describe('udp vectors', () => {
   });
 });
 
-const datagramArb = fc.record({ srcPort: u16Arb, dstPort: u16Arb, payload: fc.uint8Array({ maxLength: 100 }) }).map((d) => ({ ...d }));
+const datagramArb = fc
+  .record({ srcPort: u16Arb, dstPort: u16Arb, payload: fc.uint8Array({ maxLength: 100 }) })
+  .map((d) => ({ ...d }));
 
 describe('udp properties', () => {
   it('parse(build(d)) gives d back with a checksum that verifies', () => {
@@ -95,15 +109,22 @@ describe('udp properties', () => {
 
   it('detects any single corrupted byte', () => {
     fc.assert(
-      fc.property(datagramArb, ipv4Arb, ipv4Arb, fc.nat(), fc.integer({ min: 1, max: 255 }), (d, src, dst, at, flip) => {
-        const bytes = buildUdp(d, src, dst);
-        const i = at % bytes.length;
-        bytes[i] = bytes[i]! ^ flip;
-        // One byte changes one word by a non-zero amount below 0xffff, which the sum always sees; the only
-        // escape is a corrupted checksum field that became 0, which means "none" (RFC 768).
-        if (((bytes[6]! << 8) | bytes[7]!) === 0) return;
-        assert.equal(verifyUdpChecksum(src, dst, bytes, 0, bytes.length), false);
-      }),
+      fc.property(
+        datagramArb,
+        ipv4Arb,
+        ipv4Arb,
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (d, src, dst, at, flip) => {
+          const bytes = buildUdp(d, src, dst);
+          const i = at % bytes.length;
+          bytes[i] = bytes[i]! ^ flip;
+          // One byte changes one word by a non-zero amount below 0xffff, which the sum always sees; the only
+          // escape is a corrupted checksum field that became 0, which means "none" (RFC 768).
+          if (((bytes[6]! << 8) | bytes[7]!) === 0) return;
+          assert.equal(verifyUdpChecksum(src, dst, bytes, 0, bytes.length), false);
+        },
+      ),
     );
   });
 

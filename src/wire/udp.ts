@@ -37,7 +37,8 @@ export function parseUdp(buf: Uint8Array, src?: Ipv4, dst?: Ipv4): WireResult<Ud
   if (buf.length < UDP_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${UDP_HEADER_LEN} bytes`);
   const len = readU16(buf, UDP_LEN_OFF);
   if (len < UDP_HEADER_LEN) return fail(P, 'length', UDP_LEN_OFF, `length ${len} is shorter than the header`);
-  if (len > buf.length) return fail(P, 'length', UDP_LEN_OFF, `truncated: length ${len}, only ${buf.length} bytes present`);
+  if (len > buf.length)
+    return fail(P, 'length', UDP_LEN_OFF, `truncated: length ${len}, only ${buf.length} bytes present`);
   if (src !== undefined && dst !== undefined && !verifyUdpChecksum(src, dst, buf, 0, len)) {
     return fail(P, 'checksum', UDP_CHECKSUM_OFF, 'bad checksum');
   }

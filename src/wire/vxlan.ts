@@ -35,7 +35,8 @@ const P = 'vxlan';
 
 /** Parses a UDP payload as VXLAN. RFC 7348: reserved bits are ignored; the I flag must be set. */
 export function parseVxlan(buf: Uint8Array): WireResult<VxlanPacket> {
-  if (buf.length < VXLAN_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${VXLAN_HEADER_LEN} bytes`);
+  if (buf.length < VXLAN_HEADER_LEN)
+    return fail(P, 'header', 0, `truncated: ${buf.length} of ${VXLAN_HEADER_LEN} bytes`);
   if ((buf[0]! & VXLAN_FLAG_I) === 0) return fail(P, 'flags', 0, 'I flag clear: no valid VNI');
   const vni = (buf[4]! << 16) | (buf[5]! << 8) | buf[6]!;
   return ok({ header: { vni }, inner: buf.subarray(VXLAN_HEADER_LEN) });
@@ -44,7 +45,8 @@ export function parseVxlan(buf: Uint8Array): WireResult<VxlanPacket> {
 /** Writes the 8-byte header at `off`; returns bytes written. */
 export function emitVxlan(h: VxlanHeader, buf: Uint8Array, off = 0): number {
   assertRoom(P, buf, off, VXLAN_HEADER_LEN);
-  if (!Number.isInteger(h.vni) || h.vni < 0 || h.vni > 0xff_ffff) throw new RangeError(`VNI ${h.vni} is not a 24-bit value`);
+  if (!Number.isInteger(h.vni) || h.vni < 0 || h.vni > 0xff_ffff)
+    throw new RangeError(`VNI ${h.vni} is not a 24-bit value`);
   buf[off] = VXLAN_FLAG_I;
   buf[off + 1] = 0;
   buf[off + 2] = 0;

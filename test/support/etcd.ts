@@ -31,14 +31,22 @@ export async function startEtcd(timeoutMs = 15_000): Promise<EtcdServer> {
   const child = spawn(
     ETCD.bin,
     [
-      '--name', 'podnet-test',
-      '--data-dir', dataDir,
-      '--listen-client-urls', client,
-      '--advertise-client-urls', client,
-      '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `podnet-test=${peer}`,
-      '--initial-cluster-state', 'new',
+      '--name',
+      'podnet-test',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      client,
+      '--advertise-client-urls',
+      client,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `podnet-test=${peer}`,
+      '--initial-cluster-state',
+      'new',
     ],
     // a fresh environment for etcd's own settings: ETCD_* variables would override the flags above
     { stdio: ['ignore', 'pipe', 'pipe'], env: withoutEtcdVars(process.env) },
@@ -76,7 +84,11 @@ export async function startEtcd(timeoutMs = 15_000): Promise<EtcdServer> {
       .then(async (r) => (r.ok ? r.text() : undefined))
       .catch(() => undefined);
     // /version answers before the member has a leader; /health says when it can serve writes
-    const healthy = version !== undefined && (await fetch(`${client}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok).catch(() => false));
+    const healthy =
+      version !== undefined &&
+      (await fetch(`${client}/health`, { signal: AbortSignal.timeout(1_000) })
+        .then((r) => r.ok)
+        .catch(() => false));
     if (healthy) return { endpoint: client, version: version.trim(), stop };
     if (Date.now() > deadline) {
       await stop();

@@ -38,7 +38,10 @@ export interface CapturedLabRun {
 /** Runs `spec` (optionally with another seed) with a pcap tap on every link, as `podnet run --pcap` does. */
 export function runCaptured(spec: LabSpec, seed?: number): CapturedLabRun {
   let captures: LinkCapture[] = [];
-  const result = runLab(spec, { ...(seed !== undefined ? { seed } : {}), prepare: (lab) => (captures = captureLinks(lab.network)) });
+  const result = runLab(spec, {
+    ...(seed !== undefined ? { seed } : {}),
+    prepare: (lab) => (captures = captureLinks(lab.network)),
+  });
   return { result, captures };
 }
 
@@ -46,6 +49,9 @@ export function runCaptured(spec: LabSpec, seed?: number): CapturedLabRun {
 export function failureReport(r: LabRunResult): string {
   return r.steps
     .filter((s) => !s.ok)
-    .map((s) => `step "${s.name}" (${s.where}):\n${s.failures.map((f) => `  - ${f}`).join('\n')}\n${s.output.replace(/^/gm, '    | ')}`)
+    .map(
+      (s) =>
+        `step "${s.name}" (${s.where}):\n${s.failures.map((f) => `  - ${f}`).join('\n')}\n${s.output.replace(/^/gm, '    | ')}`,
+    )
     .join('\n');
 }

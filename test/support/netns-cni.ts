@@ -69,7 +69,11 @@ export function runReference(ns: NetnsSet, hostNs: string, type: string, call: C
 
 /** Runs podnet's plugin `type` as its executable would, with its emulated host in `stateDir`. */
 export function runPodnet(stateDir: string, type: string, call: CniCall, conf: unknown): PluginRun {
-  const r = runCniExecutable(type, { ...cniEnv(call), PODNET_CNI_STATE: stateDir }, typeof conf === 'string' ? conf : JSON.stringify(conf));
+  const r = runCniExecutable(
+    type,
+    { ...cniEnv(call), PODNET_CNI_STATE: stateDir },
+    typeof conf === 'string' ? conf : JSON.stringify(conf),
+  );
   return { stdout: r.stdout, exitCode: r.exitCode, json: decode(r.stdout) };
 }
 

@@ -25,10 +25,16 @@ export const NETNS_NEEDS = 'root and Linux network namespaces (iproute2: apt-get
 /** Runs `cmd args` synchronously with a timeout; returns stdout, throws with the command and its stderr. */
 export function run(cmd: string, args: readonly string[], timeoutMs = COMMAND_TIMEOUT_MS): string {
   try {
-    return execFileSync(cmd, [...args], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(cmd, [...args], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; signal?: string; status?: number; message: string };
-    const why = err.signal === 'SIGKILL' ? `timed out after ${timeoutMs} ms` : `exited with ${err.status ?? err.signal ?? '?'}`;
+    const why =
+      err.signal === 'SIGKILL' ? `timed out after ${timeoutMs} ms` : `exited with ${err.status ?? err.signal ?? '?'}`;
     const out = `${err.stderr ?? ''}${err.stdout ?? ''}`.trim() || err.message;
     throw new Error(`${cmd} ${args.join(' ')}: ${why}: ${out}`);
   }
@@ -107,7 +113,10 @@ export class NetnsSet {
     this.names.push(full);
     // default.* applies to devices created later, all.* to those that exist (lo). A kernel booted with
     // ipv6.disable=1 has no such files, and nothing to turn off.
-    this.exec(name, 'sh', ['-c', 'd=/proc/sys/net/ipv6/conf; [ -d $d ] || exit 0; echo 1 > $d/default/disable_ipv6 && echo 1 > $d/all/disable_ipv6']);
+    this.exec(name, 'sh', [
+      '-c',
+      'd=/proc/sys/net/ipv6/conf; [ -d $d ] || exit 0; echo 1 > $d/default/disable_ipv6 && echo 1 > $d/all/disable_ipv6',
+    ]);
     return full;
   }
 
@@ -124,7 +133,9 @@ export class NetnsSet {
   /** Starts `cmd args...` inside the namespace; `destroy()` kills it if it still runs. */
   spawn(name: string, cmd: string, args: readonly string[]): ChildProcess {
     // `ip netns exec` execs the command, so the child's pid is the command's own
-    const child = spawn('ip', ['netns', 'exec', this.full(name), cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', this.full(name), cmd, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.children.push(child);
     return child;
   }
@@ -205,8 +216,25 @@ export function kernelSupports(kind: KernelDeviceKind): KernelSupport {
   try {
     ns.add('probe');
     // documentation addresses (RFC 5737): the devices stay down and nothing is ever sent
-    if (kind === 'vxlan') ns.ip('probe', ['link', 'add', 'name', 'probe0', 'type', 'vxlan', 'id', '1', 'dstport', '4789', 'local', '192.0.2.1', 'remote', '192.0.2.2']);
-    else if (kind === 'ipip') ns.ip('probe', ['link', 'add', 'name', 'probe0', 'type', 'ipip', 'local', '192.0.2.1', 'remote', '192.0.2.2']);
+    if (kind === 'vxlan')
+      ns.ip('probe', [
+        'link',
+        'add',
+        'name',
+        'probe0',
+        'type',
+        'vxlan',
+        'id',
+        '1',
+        'dstport',
+        '4789',
+        'local',
+        '192.0.2.1',
+        'remote',
+        '192.0.2.2',
+      ]);
+    else if (kind === 'ipip')
+      ns.ip('probe', ['link', 'add', 'name', 'probe0', 'type', 'ipip', 'local', '192.0.2.1', 'remote', '192.0.2.2']);
     else {
       ns.ip('probe', ['link', 'add', 'name', 'probe-a', 'type', 'veth', 'peer', 'name', 'probe-b']);
       ns.ip('probe', ['link', 'add', 'link', 'probe-a', 'name', 'probe0', 'type', 'vlan', 'id', '2']);
@@ -245,7 +273,19 @@ export interface Capture {
  * keeps tcpdump from switching to its own user, who could not write into our temporary directory.
  */
 export async function startCapture(ns: NetnsSet, name: string, dev: string, file: string): Promise<Capture> {
-  const child = ns.spawn(name, 'tcpdump', ['-i', dev, '-n', '-s', '0', '--immediate-mode', '-U', '-Z', 'root', '-w', file]);
+  const child = ns.spawn(name, 'tcpdump', [
+    '-i',
+    dev,
+    '-n',
+    '-s',
+    '0',
+    '--immediate-mode',
+    '-U',
+    '-Z',
+    'root',
+    '-w',
+    file,
+  ]);
   let stderr = '';
   let exited = false;
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -260,10 +300,14 @@ export async function startCapture(ns: NetnsSet, name: string, dev: string, file
       resolve();
     });
   });
-  await waitFor(`tcpdump to listen on ${dev} in ${ns.full(name)}`, () => {
-    if (exited) throw new Error(`tcpdump exited before listening: ${stderr.trim()}`);
-    return stderr.includes('listening on');
-  }, COMMAND_TIMEOUT_MS);
+  await waitFor(
+    `tcpdump to listen on ${dev} in ${ns.full(name)}`,
+    () => {
+      if (exited) throw new Error(`tcpdump exited before listening: ${stderr.trim()}`);
+      return stderr.includes('listening on');
+    },
+    COMMAND_TIMEOUT_MS,
+  );
   return {
     frames(): number {
       try {

@@ -21,7 +21,10 @@ export interface PeerSpec {
 export function hasBinary(bin: string): boolean {
   const candidates = bin.includes('/')
     ? [bin]
-    : (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, bin));
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, bin));
   return candidates.some(isExecutableFile);
 }
 

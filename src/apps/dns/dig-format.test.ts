@@ -81,23 +81,42 @@ describe('dig text pieces', () => {
   });
 
   it("puts fields at BIND's columns: tabs to 24/32/40/48, one space once a field runs past", () => {
-    const a = (name: string, ttl: number): string => recordLine({ name, class: 1, ttl, data: { type: 'A', address: 0x0a000001 } });
+    const a = (name: string, ttl: number): string =>
+      recordLine({ name, class: 1, ttl, data: { type: 'A', address: 0x0a000001 } });
     assert.equal(a('a.', 5), 'a.\t\t\t5\tIN\tA\t10.0.0.1');
     assert.equal(a('example.com.', 300), 'example.com.\t\t300\tIN\tA\t10.0.0.1');
     assert.equal(a('aaaaaaaaaaaaaaaaaaaaaaa.', 0), 'aaaaaaaaaaaaaaaaaaaaaaa. 0\tIN\tA\t10.0.0.1'); // 24 chars: one space
     assert.equal(a('aaaaaaaaaaaaaaaaaaaaaa.', 0), 'aaaaaaaaaaaaaaaaaaaaaa.\t0\tIN\tA\t10.0.0.1'); // 23 chars: a tab to 24
-    assert.equal(a('kubernetes.default.svc.cluster.local.', 5), 'kubernetes.default.svc.cluster.local. 5\tIN A\t10.0.0.1');
+    assert.equal(
+      a('kubernetes.default.svc.cluster.local.', 5),
+      'kubernetes.default.svc.cluster.local. 5\tIN A\t10.0.0.1',
+    );
   });
 
   it('judges the COOKIE that came back against the one sent', () => {
-    const base = { argv: [], serverCount: 0, serverAddr: 0x0a2b000a, serverPort: 53, serverName: '10.43.0.10', notes: [], whenMs: 0 };
+    const base = {
+      argv: [],
+      serverCount: 0,
+      serverAddr: 0x0a2b000a,
+      serverPort: 53,
+      serverName: '10.43.0.10',
+      notes: [],
+      whenMs: 0,
+    };
     const message = (cookie: string) => {
-      const r = parseDns(hex(`0001 8180 0000 0000 0000 0001 00 0029 04d0 00000000 ${(4 + cookie.length / 2).toString(16).padStart(4, '0')} 000a ${(cookie.length / 2).toString(16).padStart(4, '0')} ${cookie}`));
+      const r = parseDns(
+        hex(
+          `0001 8180 0000 0000 0000 0001 00 0029 04d0 00000000 ${(4 + cookie.length / 2).toString(16).padStart(4, '0')} 000a ${(cookie.length / 2).toString(16).padStart(4, '0')} ${cookie}`,
+        ),
+      );
       assert.ok(r.ok);
       return { bytes: new Uint8Array(0), message: r.value, transport: 'UDP' as const, rtt: 0 };
     };
     const sent = hex('0102030405060708');
-    const line = (cookie: string): string | undefined => formatDig({ ...base, reply: message(cookie), sentCookie: sent }).split('\n').find((l) => l.startsWith('; COOKIE'));
+    const line = (cookie: string): string | undefined =>
+      formatDig({ ...base, reply: message(cookie), sentCookie: sent })
+        .split('\n')
+        .find((l) => l.startsWith('; COOKIE'));
     assert.equal(line('0102030405060708'), '; COOKIE: 0102030405060708 (echoed)');
     assert.equal(line('01020304050607080a0b0c0d0e0f1011'), '; COOKIE: 01020304050607080a0b0c0d0e0f1011 (good)');
     assert.equal(line('ff02030405060708'), '; COOKIE: ff02030405060708 (bad)');

@@ -87,20 +87,34 @@ export function formatDig(run: DigRun): string {
   const m = r.message;
   out.push(';; Got answer:');
   if (m.questions.some((q) => isSubdomain(q.name, 'local.'))) {
-    out.push(';; WARNING: .local is reserved for Multicast DNS', ';; You are currently testing what happens when an mDNS query is leaked to DNS');
+    out.push(
+      ';; WARNING: .local is reserved for Multicast DNS',
+      ';; You are currently testing what happens when an mDNS query is leaked to DNS',
+    );
   }
   const rcode = fullRcode(m);
   const status = dnsRcodeName(rcode) ?? `?${rcode}`;
   out.push(`;; ->>HEADER<<- opcode: ${dnsOpcodeName(m.opcode)}, status: ${status}, id: ${m.id}`);
-  const flags = (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const).filter((f) => m[f]).map((f) => ` ${f}`).join('');
+  const flags = (['qr', 'aa', 'tc', 'rd', 'ra', 'ad', 'cd'] as const)
+    .filter((f) => m[f])
+    .map((f) => ` ${f}`)
+    .join('');
   const additional = m.additionals.length + (m.edns === undefined ? 0 : 1);
-  out.push(`;; flags:${flags}${m.z ? '; MBZ: 0x4' : ''}; QUERY: ${m.questions.length}, ANSWER: ${m.answers.length}, AUTHORITY: ${m.authorities.length}, ADDITIONAL: ${additional}`);
+  out.push(
+    `;; flags:${flags}${m.z ? '; MBZ: 0x4' : ''}; QUERY: ${m.questions.length}, ANSWER: ${m.answers.length}, AUTHORITY: ${m.authorities.length}, ADDITIONAL: ${additional}`,
+  );
   if (m.rd && !m.ra) out.push(';; WARNING: recursion requested but not available');
   out.push('');
   if (m.edns !== undefined) out.push(...optLines(m.edns, run.sentCookie));
   if (m.questions.length > 0) {
     out.push(';; QUESTION SECTION:');
-    for (const q of m.questions) out.push(`;${columns(q.name, [[32, dnsClassName(q.class)], [40, dnsTypeName(q.type)]])}`);
+    for (const q of m.questions)
+      out.push(
+        `;${columns(q.name, [
+          [32, dnsClassName(q.class)],
+          [40, dnsTypeName(q.type)],
+        ])}`,
+      );
     out.push('');
   }
   const section = (title: string, list: readonly DnsRecord[]): void => {
@@ -139,9 +153,12 @@ function noteLine(n: DigNote): string {
 function optLines(e: Edns, sentCookie: Uint8Array | undefined): string[] {
   const out = [';; OPT PSEUDOSECTION:'];
   const mbz = e.z & 0x7fff;
-  out.push(`; EDNS: version: ${e.version}, flags:${e.dnssecOk ? ' do' : ''}${mbz !== 0 ? `; MBZ: 0x${mbz.toString(16).padStart(4, '0')}, udp: ` : '; udp: '}${e.udpSize}`);
+  out.push(
+    `; EDNS: version: ${e.version}, flags:${e.dnssecOk ? ' do' : ''}${mbz !== 0 ? `; MBZ: 0x${mbz.toString(16).padStart(4, '0')}, udp: ` : '; udp: '}${e.udpSize}`,
+  );
   for (const o of e.options) {
-    const name = o.code === EDNS_OPTION_COOKIE ? '; COOKIE' : o.code === EDNS_OPTION_NSID ? '; NSID' : `; OPT=${o.code}`;
+    const name =
+      o.code === EDNS_OPTION_COOKIE ? '; COOKIE' : o.code === EDNS_OPTION_NSID ? '; NSID' : `; OPT=${o.code}`;
     if (o.data.length === 0) {
       out.push(name);
       continue;
@@ -219,7 +236,9 @@ export function rdataText(d: DnsRData): string {
       if (d.data.length === 0) return '\\# 0';
       const words: string[] = [];
       for (let i = 0; i < d.data.length; i += 28) {
-        words.push(Array.from(d.data.subarray(i, i + 28), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(''));
+        words.push(
+          Array.from(d.data.subarray(i, i + 28), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(''),
+        );
       }
       return `\\# ${d.data.length} ${words.join(' ')}`;
     }

@@ -18,14 +18,25 @@ const GOLDEN = new URL('../../../../src/apps/dns/golden/', import.meta.url);
 function setup(seed = 1): DnsLab {
   const l = dnsLab(seed);
   new DnsServer(l.udp.upstream, { zones: [UPSTREAM_ZONE] });
-  const dns = new DnsServer(l.udp.dns, { zones: [CLUSTER_ZONE, REVERSE_ZONE], forward: { upstreams: [{ addr: ip('10.44.0.53') }] } });
+  const dns = new DnsServer(l.udp.dns, {
+    zones: [CLUSTER_ZONE, REVERSE_ZONE],
+    forward: { upstreams: [{ addr: ip('10.44.0.53') }] },
+  });
   l.streamServers.set(ip('10.43.0.10'), dns);
   return l;
 }
 
 function run(l: DnsLab, args: string, withConnect = true): DigResult {
   let out: DigResult | undefined;
-  dig({ udp: l.udp.client, resolvConf: podResolvConf(ip('10.43.0.10'), 'default'), ...(withConnect ? { connect: l.connect } : {}) }, args, (r) => (out = r));
+  dig(
+    {
+      udp: l.udp.client,
+      resolvConf: podResolvConf(ip('10.43.0.10'), 'default'),
+      ...(withConnect ? { connect: l.connect } : {}),
+    },
+    args,
+    (r) => (out = r),
+  );
   l.engine.runFor(60 * SECOND);
   assert.ok(out, 'dig finished');
   return out;
@@ -75,7 +86,10 @@ describe('dig in the emulation', () => {
     assert.match(r.stdout, /^;; WHEN: Thu Jan 01 00:00:00 UTC 2026$/m);
     // client -> router -> server and back: 4 links of 100 us
     assert.match(r.stdout, /^;; Query time: 0 msec$/m);
-    assert.deepEqual(r.response?.answers.map((a) => a.data), [{ type: 'A', address: ip('10.43.0.1') }]);
+    assert.deepEqual(
+      r.response?.answers.map((a) => a.data),
+      [{ type: 'A', address: ip('10.43.0.1') }],
+    );
   });
 
   it('uses the resolv.conf nameserver without @server, and prints no "server found" line', () => {
@@ -92,21 +106,43 @@ describe('dig in the emulation', () => {
     assert.match(r.stdout, /\(TCP\)$/m);
     assert.equal(r.response?.answers.length, 40);
     const noTcp = run(setup(), '@10.43.0.10 big.cluster.local TXT', false);
-    assert.match(noTcp.stdout, /^;; Truncated, retrying in TCP mode\.\n;; communications error to 10\.43\.0\.10#53: connection refused\n/);
+    assert.match(
+      noTcp.stdout,
+      /^;; Truncated, retrying in TCP mode\.\n;; communications error to 10\.43\.0\.10#53: connection refused\n/,
+    );
     assert.equal(noTcp.exitCode, 9);
     assert.match(run(setup(), '@10.43.0.10 big.cluster.local TXT +ignore').stdout, /flags: qr aa tc rd;/);
   });
 
   it('+tcp, +short, and repeated runs with one seed print the same bytes', () => {
     assert.match(run(setup(), '@10.43.0.10 kubernetes.default.svc.cluster.local +tcp').stdout, /\(TCP\)$/m);
-    assert.equal(run(setup(), '@10.43.0.10 alias.default.svc.cluster.local +short').stdout, 'kubernetes.default.svc.cluster.local.\n10.43.0.1\n');
-    assert.equal(run(setup(7), '@10.43.0.10 www.example.org').stdout, run(setup(7), '@10.43.0.10 www.example.org').stdout);
+    assert.equal(
+      run(setup(), '@10.43.0.10 alias.default.svc.cluster.local +short').stdout,
+      'kubernetes.default.svc.cluster.local.\n10.43.0.1\n',
+    );
+    assert.equal(
+      run(setup(7), '@10.43.0.10 www.example.org').stdout,
+      run(setup(7), '@10.43.0.10 www.example.org').stdout,
+    );
   });
 
   it('reads the command line as dig does', () => {
-    const o = parseDigArgs(['@10.43.0.10', '-p', '5353', 'MX', 'example.org', '+dnssec', '+bufsize=4096', '+retry=1', '+time=2']);
+    const o = parseDigArgs([
+      '@10.43.0.10',
+      '-p',
+      '5353',
+      'MX',
+      'example.org',
+      '+dnssec',
+      '+bufsize=4096',
+      '+retry=1',
+      '+time=2',
+    ]);
     assert.ok(typeof o !== 'string');
-    assert.deepEqual([o.name, o.type, o.port, o.dnssec, o.bufsize, o.tries, o.time], ['example.org', 15, 5353, true, 4096, 2, 2]);
+    assert.deepEqual(
+      [o.name, o.type, o.port, o.dnssec, o.bufsize, o.tries, o.time],
+      ['example.org', 15, 5353, true, 4096, 2, 2],
+    );
     const root = parseDigArgs([]);
     assert.ok(typeof root !== 'string');
     assert.deepEqual([root.name, root.type], ['.', 2]);
@@ -114,7 +150,10 @@ describe('dig in the emulation', () => {
     // dig(1): +vc is +tcp, +[no]rdflag is +[no]recurse, +ignore keeps a truncated UDP answer, +nsid adds an OPT record
     const flags = parseDigArgs(['+vc', '+nordflag', '+noedns', '+ignore', '+noadflag', '+cdflag', '+nocookie', 'x']);
     assert.ok(typeof flags !== 'string');
-    assert.deepEqual([flags.tcp, flags.recurse, flags.edns, flags.ignoreTc, flags.adflag, flags.cdflag, flags.cookie], [true, false, false, true, false, true, false]);
+    assert.deepEqual(
+      [flags.tcp, flags.recurse, flags.edns, flags.ignoreTc, flags.adflag, flags.cdflag, flags.cookie],
+      [true, false, false, true, false, true, false],
+    );
     const nsid = parseDigArgs(['+noedns', '+nsid', 'x']);
     assert.ok(typeof nsid !== 'string');
     assert.deepEqual([nsid.nsid, nsid.edns], [true, true]);

@@ -85,12 +85,35 @@ export interface DigResult {
 
 /** Splits a command line on blanks (no quoting: dig arguments never need it here). */
 function words(args: string | readonly string[]): string[] {
-  return typeof args === 'string' ? args.trim().split(/\s+/).filter((w) => w !== '') : [...args];
+  return typeof args === 'string'
+    ? args
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== '')
+    : [...args];
 }
 
 /** Parses dig arguments (without the program name); a string is an error message as dig prints it. */
 export function parseDigArgs(argv: readonly string[]): DigOptions | string {
-  const o: DigOptions = { name: '', type: -1, cls: DNS_CLASS_IN, port: 53, tcp: false, edns: true, bufsize: 1232, cookie: true, recurse: true, adflag: true, cdflag: false, dnssec: false, nsid: false, ignoreTc: false, short: false, time: 5, tries: 3 };
+  const o: DigOptions = {
+    name: '',
+    type: -1,
+    cls: DNS_CLASS_IN,
+    port: 53,
+    tcp: false,
+    edns: true,
+    bufsize: 1232,
+    cookie: true,
+    recurse: true,
+    adflag: true,
+    cdflag: false,
+    dnssec: false,
+    nsid: false,
+    ignoreTc: false,
+    short: false,
+    time: 5,
+    tries: 3,
+  };
   let named = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -156,7 +179,8 @@ function classCode(text: string): number | undefined {
   return m !== null && Number(m[1]) <= 0xffff ? Number(m[1]) : undefined;
 }
 
-type BooleanOption = 'tcp' | 'edns' | 'cookie' | 'recurse' | 'adflag' | 'cdflag' | 'dnssec' | 'nsid' | 'ignoreTc' | 'short';
+type BooleanOption =
+  'tcp' | 'edns' | 'cookie' | 'recurse' | 'adflag' | 'cdflag' | 'dnssec' | 'nsid' | 'ignoreTc' | 'short';
 
 /** dig's on/off options (+X and +noX), with their aliases, and the field each sets. */
 const BOOLEAN_OPTIONS: ReadonlyMap<string, BooleanOption> = new Map([
@@ -224,7 +248,9 @@ export function digQuery(o: DigOptions, id: number, cookie: Uint8Array | undefin
   return {
     ...emptyDnsMessage({ id, rd: o.recurse, ad: o.adflag, cd: o.cdflag }),
     questions: [{ name: canonicalName(o.name), type: o.type, class: o.cls }],
-    ...(o.edns ? { edns: { udpSize: o.bufsize, extendedRcode: 0, version: 0, dnssecOk: o.dnssec, z: 0, options } } : {}),
+    ...(o.edns
+      ? { edns: { udpSize: o.bufsize, extendedRcode: 0, version: 0, dnssecOk: o.dnssec, z: 0, options } }
+      : {}),
   };
 }
 
@@ -238,8 +264,16 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
   }
   const o = parsed;
   const engine = env.udp.node.engine;
-  const conf = env.resolvConf === undefined ? DEFAULT_RESOLV_CONF : typeof env.resolvConf === 'string' ? parseResolvConf(env.resolvConf) : env.resolvConf;
-  const servers = o.server !== undefined ? [{ addr: o.server.addr, name: o.server.text }] : conf.nameservers.map((a) => ({ addr: a, name: formatIpv4(a) }));
+  const conf =
+    env.resolvConf === undefined
+      ? DEFAULT_RESOLV_CONF
+      : typeof env.resolvConf === 'string'
+        ? parseResolvConf(env.resolvConf)
+        : env.resolvConf;
+  const servers =
+    o.server !== undefined
+      ? [{ addr: o.server.addr, name: o.server.text }]
+      : conf.nameservers.map((a) => ({ addr: a, name: formatIpv4(a) }));
   let cookie: Uint8Array | undefined;
   if (o.edns && o.cookie) {
     cookie = new Uint8Array(8);
@@ -249,12 +283,32 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
     }
   }
   const notes: DigNote[] = [];
-  const base = { argv, serverCount: o.server === undefined ? 0 : 1, notes, ...(cookie === undefined ? {} : { sentCookie: cookie }), short: o.short, ...(env.version === undefined ? {} : { version: env.version }) };
+  const base = {
+    argv,
+    serverCount: o.server === undefined ? 0 : 1,
+    notes,
+    ...(cookie === undefined ? {} : { sentCookie: cookie }),
+    short: o.short,
+    ...(env.version === undefined ? {} : { version: env.version }),
+  };
   const epoch = env.epochMs ?? DIG_EPOCH_MS;
   const finish = (server: { addr: Ipv4; name: string } | undefined, reply: DigReply | undefined): void => {
     const s = server ?? servers[0] ?? { addr: 0, name: '0.0.0.0' };
-    const run: DigRun = { ...base, serverAddr: s.addr, serverPort: o.port, serverName: s.name, whenMs: epoch + Math.floor(engine.now / 1e6), ...(reply === undefined ? {} : { reply }) };
-    done({ stdout: formatDig(run), stderr: '', exitCode: reply === undefined ? 9 : 0, ...(reply === undefined ? {} : { response: reply.message }), run });
+    const run: DigRun = {
+      ...base,
+      serverAddr: s.addr,
+      serverPort: o.port,
+      serverName: s.name,
+      whenMs: epoch + Math.floor(engine.now / 1e6),
+      ...(reply === undefined ? {} : { reply }),
+    };
+    done({
+      stdout: formatDig(run),
+      stderr: '',
+      exitCode: reply === undefined ? 9 : 0,
+      ...(reply === undefined ? {} : { response: reply.message }),
+      run,
+    });
   };
   const request = (server: Ipv4, id: number): ExchangeRequest => {
     const q = digQuery(o, id, cookie);

@@ -69,12 +69,17 @@ export function exchangeUdp(udp: UdpStack, req: ExchangeRequest, done: (o: Excha
   };
   port = udp.bind(0, (d) => {
     if (d.src !== req.server || d.srcPort !== req.port) {
-      node.note(() => `DNS client :${port}: ignored a datagram from ${formatIpv4(d.src)}:${d.srcPort}, not the server asked`);
+      node.note(
+        () => `DNS client :${port}: ignored a datagram from ${formatIpv4(d.src)}:${d.srcPort}, not the server asked`,
+      );
       return;
     }
     const r = parseDns(d.payload);
     if (!r.ok || !answersQuery(r.value, req.id, req.questions)) {
-      node.note(() => `DNS client :${port}: ignored a reply that does not answer query ${req.id}${r.ok ? '' : ` (${r.error.reason})`}`);
+      node.note(
+        () =>
+          `DNS client :${port}: ignored a reply that does not answer query ${req.id}${r.ok ? '' : ` (${r.error.reason})`}`,
+      );
       return;
     }
     finish({ kind: 'answer', message: r.value, bytes: d.payload.slice(), rtt: d.time - sentAt });
@@ -96,7 +101,12 @@ export function exchangeUdp(udp: UdpStack, req: ExchangeRequest, done: (o: Excha
 }
 
 /** Sends `req` over a stream opened with `connect` (RFC 7766) and calls `done` once; closes the stream after. */
-export function exchangeStream(connect: StreamConnector, udp: UdpStack, req: ExchangeRequest, done: (o: ExchangeOutcome) => void): void {
+export function exchangeStream(
+  connect: StreamConnector,
+  udp: UdpStack,
+  req: ExchangeRequest,
+  done: (o: ExchangeOutcome) => void,
+): void {
   const engine = udp.node.engine;
   const sentAt = engine.now;
   const stream = connect(req.server, req.port);
@@ -115,7 +125,8 @@ export function exchangeStream(connect: StreamConnector, udp: UdpStack, req: Exc
   const timer = engine.timer(req.timeout, () => finish({ kind: 'timeout' }));
   readDnsMessages(stream, (bytes) => {
     const r = parseDns(bytes);
-    if (r.ok && answersQuery(r.value, req.id, req.questions)) finish({ kind: 'answer', message: r.value, bytes, rtt: engine.now - sentAt });
+    if (r.ok && answersQuery(r.value, req.id, req.questions))
+      finish({ kind: 'answer', message: r.value, bytes, rtt: engine.now - sentAt });
   });
   stream.onEnd(() => finish({ kind: 'refused' }));
   stream.write(frameDnsMessage(req.bytes));

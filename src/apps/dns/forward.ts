@@ -70,7 +70,14 @@ export function forwardPlugin(udp: UdpStack, cfg: ForwardConfig, stats?: Forward
       const up = order[i]!;
       const id = engine.rng.nextU32() & 0xffff;
       const query = { ...req.message, id };
-      const x: ExchangeRequest = { server: up.addr, port: up.port ?? 53, bytes: buildDns(query), id, questions: query.questions, timeout };
+      const x: ExchangeRequest = {
+        server: up.addr,
+        port: up.port ?? 53,
+        bytes: buildDns(query),
+        id,
+        questions: query.questions,
+        timeout,
+      };
       if (stats) stats.forwarded++;
       const relay = (o: ExchangeOutcome): void => {
         if (o.kind !== 'answer') {

@@ -5,7 +5,18 @@
  * the next plugin with `fallthrough`.
  */
 import { parseIpv4, type Ipv4 } from '../../wire/addr.js';
-import { type DnsRecord, DNS_CLASS_IN, DNS_RCODE_NXDOMAIN, DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_PTR, checkName, isSubdomain, nameKey, parseIpv6 } from '../../wire/dns.js';
+import {
+  type DnsRecord,
+  DNS_CLASS_IN,
+  DNS_RCODE_NXDOMAIN,
+  DNS_TYPE_A,
+  DNS_TYPE_AAAA,
+  DNS_TYPE_PTR,
+  checkName,
+  isSubdomain,
+  nameKey,
+  parseIpv6,
+} from '../../wire/dns.js';
 import { type DnsPlugin, replyTo } from './plugin.js';
 
 /** Configuration of the hosts plugin. */
@@ -61,13 +72,17 @@ export function hostsPlugin(cfg: HostsConfig): DnsPlugin {
   };
   for (const e of parseHosts(cfg.text)) {
     for (const name of e.names) {
-      const data = 'v4' in e.address ? { type: 'A' as const, address: e.address.v4 } : { type: 'AAAA' as const, address: e.address.v6 };
+      const data =
+        'v4' in e.address
+          ? { type: 'A' as const, address: e.address.v4 }
+          : { type: 'AAAA' as const, address: e.address.v6 };
       add(forward, name, { name, class: DNS_CLASS_IN, ttl, data });
     }
     // CoreDNS answers PTR with every name on the line; only IPv4 reverse names here
     if ('v4' in e.address) {
       const rev = reverseName(e.address.v4);
-      for (const name of e.names) add(reverse, rev, { name: rev, class: DNS_CLASS_IN, ttl, data: { type: 'PTR', target: name } });
+      for (const name of e.names)
+        add(reverse, rev, { name: rev, class: DNS_CLASS_IN, ttl, data: { type: 'PTR', target: name } });
     }
   }
   return (next) => (req, respond) => {
@@ -83,7 +98,8 @@ export function hostsPlugin(cfg: HostsConfig): DnsPlugin {
       else respond(replyTo(req.message, { aa: true, rcode: DNS_RCODE_NXDOMAIN }));
       return;
     }
-    const want = q.type === DNS_TYPE_A ? 'A' : q.type === DNS_TYPE_AAAA ? 'AAAA' : q.type === DNS_TYPE_PTR ? 'PTR' : undefined;
+    const want =
+      q.type === DNS_TYPE_A ? 'A' : q.type === DNS_TYPE_AAAA ? 'AAAA' : q.type === DNS_TYPE_PTR ? 'PTR' : undefined;
     respond(replyTo(req.message, { aa: true, answers: known.filter((r) => r.data.type === want) }));
   };
 }

@@ -59,7 +59,10 @@ export function parseResolvConf(text: string): ResolvConf {
   for (const raw of text.split('\n')) {
     // res_init.c: a line starting with ';' or '#' is a comment; keywords must start the line
     if (raw.startsWith(';') || raw.startsWith('#')) continue;
-    const words = raw.trim().split(/[ \t]+/).filter((w) => w !== '');
+    const words = raw
+      .trim()
+      .split(/[ \t]+/)
+      .filter((w) => w !== '');
     const [key, ...args] = words;
     if (key === undefined || raw[0] === ' ' || raw[0] === '\t') continue;
     if (key === 'nameserver') {
@@ -104,7 +107,12 @@ function trimDot(d: string): string {
  * The resolv.conf a kubelet writes into a pod with dnsPolicy ClusterFirst (pkg/kubelet/network/dns):
  * the cluster DNS service, the namespace's search path, then the host's, and ndots:5.
  */
-export function podResolvConf(clusterDns: Ipv4, namespace: string, clusterDomain = 'cluster.local', hostSearch: readonly string[] = []): string {
+export function podResolvConf(
+  clusterDns: Ipv4,
+  namespace: string,
+  clusterDomain = 'cluster.local',
+  hostSearch: readonly string[] = [],
+): string {
   const ip = `${clusterDns >>> 24}.${(clusterDns >>> 16) & 0xff}.${(clusterDns >>> 8) & 0xff}.${clusterDns & 0xff}`;
   const search = [`${namespace}.svc.${clusterDomain}`, `svc.${clusterDomain}`, clusterDomain, ...hostSearch];
   return `search ${search.join(' ')}\nnameserver ${ip}\noptions ndots:5\n`;

@@ -17,7 +17,10 @@ const POD_RESOLV = podResolvConf(ip('10.43.0.10'), 'default');
 
 describe('resolv.conf', () => {
   it("reads a pod's resolv.conf as the kubelet writes it", () => {
-    assert.equal(POD_RESOLV, 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\noptions ndots:5\n');
+    assert.equal(
+      POD_RESOLV,
+      'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\noptions ndots:5\n',
+    );
     assert.deepEqual(parseResolvConf(POD_RESOLV), {
       ...DEFAULT_RESOLV_CONF,
       nameservers: [ip('10.43.0.10')],
@@ -44,18 +47,32 @@ describe('resolv.conf', () => {
     );
     assert.deepEqual(c.nameservers.map(formatIpv4), ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     assert.deepEqual(c.search, ['a.example', 'b.example']);
-    assert.deepEqual([c.ndots, c.timeout, c.attempts, c.rotate, c.edns0, c.useVc, c.trustAd], [15, 30, 5, true, true, true, true]);
+    assert.deepEqual(
+      [c.ndots, c.timeout, c.attempts, c.rotate, c.edns0, c.useVc, c.trustAd],
+      [15, 30, 5, true, true, true, true],
+    );
     assert.deepEqual(parseResolvConf('search x.example\ndomain y.example\n').search, ['y.example']);
     assert.deepEqual(parseResolvConf('').nameservers, [ip('127.0.0.1')]);
-    assert.deepEqual([parseResolvConf('options attempts:0 timeout:0').attempts, parseResolvConf('options timeout:0').timeout], [0, 0]);
+    assert.deepEqual(
+      [parseResolvConf('options attempts:0 timeout:0').attempts, parseResolvConf('options timeout:0').timeout],
+      [0, 0],
+    );
   });
 });
 
 /** The lab with the cluster DNS (zones, forwarding upstream) and an upstream that knows example.org and the root. */
-function setup(resolv: string, server: Partial<DnsServerConfig> = {}, withConnect = true): { l: DnsLab; r: StubResolver; dns: DnsServer } {
+function setup(
+  resolv: string,
+  server: Partial<DnsServerConfig> = {},
+  withConnect = true,
+): { l: DnsLab; r: StubResolver; dns: DnsServer } {
   const l = dnsLab();
   new DnsServer(l.udp.upstream, { zones: [UPSTREAM_ZONE, ROOT_ZONE] });
-  const dns = new DnsServer(l.udp.dns, { zones: [CLUSTER_ZONE, REVERSE_ZONE], forward: { upstreams: [{ addr: ip('10.44.0.53') }] }, ...server });
+  const dns = new DnsServer(l.udp.dns, {
+    zones: [CLUSTER_ZONE, REVERSE_ZONE],
+    forward: { upstreams: [{ addr: ip('10.44.0.53') }] },
+    ...server,
+  });
   l.streamServers.set(ip('10.43.0.10'), dns);
   return { l, r: new StubResolver(l.udp.client, resolv, withConnect ? l.connect : undefined), dns };
 }
@@ -72,7 +89,10 @@ describe('stub resolver: search list and ndots', () => {
   it('ndots:5 tries the search list first: kubernetes.default resolves on the second name', () => {
     const { l, r } = setup(POD_RESOLV);
     const x = resolve(l, r, 'kubernetes.default');
-    assert.deepEqual(x.names, ['kubernetes.default.default.svc.cluster.local.', 'kubernetes.default.svc.cluster.local.']);
+    assert.deepEqual(x.names, [
+      'kubernetes.default.default.svc.cluster.local.',
+      'kubernetes.default.svc.cluster.local.',
+    ]);
     assert.equal(x.herrno, undefined);
     assert.equal(x.name, 'kubernetes.default.svc.cluster.local.');
     assert.deepEqual(x.addresses.map(formatIpv4), ['10.43.0.1']);
@@ -81,7 +101,12 @@ describe('stub resolver: search list and ndots', () => {
   it('an external name with 2 dots costs 3 NXDOMAINs before the real query (coredns#747)', () => {
     const { l, r } = setup(POD_RESOLV);
     const x = resolve(l, r, 'www.example.org');
-    assert.deepEqual(x.names, ['www.example.org.default.svc.cluster.local.', 'www.example.org.svc.cluster.local.', 'www.example.org.cluster.local.', 'www.example.org.']);
+    assert.deepEqual(x.names, [
+      'www.example.org.default.svc.cluster.local.',
+      'www.example.org.svc.cluster.local.',
+      'www.example.org.cluster.local.',
+      'www.example.org.',
+    ]);
     assert.deepEqual(x.addresses.map(formatIpv4), ['192.0.2.10']);
     assert.equal(x.attempts.length, 4);
   });
@@ -99,21 +124,36 @@ describe('stub resolver: search list and ndots', () => {
     assert.deepEqual(resolve(l, r, 'www.example.org').names, ['www.example.org.']);
     // as-is failed: then the search list; the saved HOST_NOT_FOUND of the first try is the answer
     const x = resolve(l, r, 'kubernetes.nowhere');
-    assert.deepEqual(x.names, ['kubernetes.nowhere.', 'kubernetes.nowhere.default.svc.cluster.local.', 'kubernetes.nowhere.svc.cluster.local.', 'kubernetes.nowhere.cluster.local.']);
+    assert.deepEqual(x.names, [
+      'kubernetes.nowhere.',
+      'kubernetes.nowhere.default.svc.cluster.local.',
+      'kubernetes.nowhere.svc.cluster.local.',
+      'kubernetes.nowhere.cluster.local.',
+    ]);
     assert.equal(x.herrno, 'HOST_NOT_FOUND');
   });
 
   it('a single label is finally asked bare, after the search list', () => {
     const { l, r } = setup(POD_RESOLV);
     const x = resolve(l, r, 'nothing');
-    assert.deepEqual(x.names, ['nothing.default.svc.cluster.local.', 'nothing.svc.cluster.local.', 'nothing.cluster.local.', 'nothing.']);
+    assert.deepEqual(x.names, [
+      'nothing.default.svc.cluster.local.',
+      'nothing.svc.cluster.local.',
+      'nothing.cluster.local.',
+      'nothing.',
+    ]);
     assert.equal(x.herrno, 'HOST_NOT_FOUND');
   });
 
   it('NODATA keeps searching and is what is reported when nothing better turns up', () => {
     const { l, r } = setup(POD_RESOLV);
     const x = resolve(l, r, 'kubernetes.default', DNS_TYPE_AAAA);
-    assert.deepEqual(x.names, ['kubernetes.default.default.svc.cluster.local.', 'kubernetes.default.svc.cluster.local.', 'kubernetes.default.cluster.local.', 'kubernetes.default.']);
+    assert.deepEqual(x.names, [
+      'kubernetes.default.default.svc.cluster.local.',
+      'kubernetes.default.svc.cluster.local.',
+      'kubernetes.default.cluster.local.',
+      'kubernetes.default.',
+    ]);
     assert.equal(x.herrno, 'NO_DATA');
   });
 
@@ -122,7 +162,10 @@ describe('stub resolver: search list and ndots', () => {
     const x = resolve(l, r, 'www.example.org');
     assert.equal(x.names.length, 4);
     // the last name (forwarded, upstream refuses) got SERVFAIL on both attempts (attempts:2, one server)
-    assert.deepEqual(x.attempts.filter((a) => a.name === 'www.example.org.').map((a) => a.rcode), [2, 2]);
+    assert.deepEqual(
+      x.attempts.filter((a) => a.name === 'www.example.org.').map((a) => a.rcode),
+      [2, 2],
+    );
     assert.equal(x.herrno, 'TRY_AGAIN');
     assert.equal(x.response?.rcode, 2);
   });
@@ -130,17 +173,22 @@ describe('stub resolver: search list and ndots', () => {
 
 describe('stub resolver: servers, timeouts and transports', () => {
   it("waits glibc's (timeout << ns) / nscount per server: 2, 1, 2 s with timeout:2 and three silent servers", () => {
-    const { l, r } = setup('nameserver 10.45.0.200\nnameserver 10.45.0.201\nnameserver 10.45.0.202\noptions timeout:2 attempts:2\n');
+    const { l, r } = setup(
+      'nameserver 10.45.0.200\nnameserver 10.45.0.201\nnameserver 10.45.0.202\noptions timeout:2 attempts:2\n',
+    );
     const x = resolve(l, r, 'kubernetes.default.svc.cluster.local.');
     assert.equal(x.herrno, 'TRY_AGAIN');
-    assert.deepEqual(x.attempts.map((a) => [formatIpv4(a.server), a.outcome, a.waited / SECOND]), [
-      ['10.45.0.200', 'timeout', 2],
-      ['10.45.0.201', 'timeout', 1],
-      ['10.45.0.202', 'timeout', 2],
-      ['10.45.0.200', 'timeout', 2],
-      ['10.45.0.201', 'timeout', 1],
-      ['10.45.0.202', 'timeout', 2],
-    ]);
+    assert.deepEqual(
+      x.attempts.map((a) => [formatIpv4(a.server), a.outcome, a.waited / SECOND]),
+      [
+        ['10.45.0.200', 'timeout', 2],
+        ['10.45.0.201', 'timeout', 1],
+        ['10.45.0.202', 'timeout', 2],
+        ['10.45.0.200', 'timeout', 2],
+        ['10.45.0.201', 'timeout', 1],
+        ['10.45.0.202', 'timeout', 2],
+      ],
+    );
     assert.equal(x.elapsed, 10 * SECOND);
   });
 
@@ -154,9 +202,14 @@ describe('stub resolver: servers, timeouts and transports', () => {
   it('moves on at once after ICMP port unreachable, and gives up the search when no server is there', () => {
     const { l, r } = setup('nameserver 10.45.0.9\nnameserver 10.43.0.10\n');
     const x = resolve(l, r, 'kubernetes.default.svc.cluster.local.');
-    assert.deepEqual(x.attempts.map((a) => a.outcome), ['refused', 'answer']);
+    assert.deepEqual(
+      x.attempts.map((a) => a.outcome),
+      ['refused', 'answer'],
+    );
     assert.ok(x.elapsed < 2 * MS, `${x.elapsed} ns`);
-    const { l: l2, r: r2 } = setup('search default.svc.cluster.local svc.cluster.local\nnameserver 10.45.0.9\noptions ndots:5\n');
+    const { l: l2, r: r2 } = setup(
+      'search default.svc.cluster.local svc.cluster.local\nnameserver 10.45.0.9\noptions ndots:5\n',
+    );
     const gone = resolve(l2, r2, 'kubernetes');
     assert.deepEqual([gone.names, gone.herrno], [['kubernetes.default.svc.cluster.local.'], 'TRY_AGAIN']);
   });
@@ -164,7 +217,13 @@ describe('stub resolver: servers, timeouts and transports', () => {
   it('asks again over TCP after a truncated UDP answer, and keeps the truncated one without TCP', () => {
     const { l, r } = setup(POD_RESOLV);
     const x = resolve(l, r, 'big.cluster.local.', DNS_TYPE_TXT);
-    assert.deepEqual(x.attempts.map((a) => [a.transport, a.outcome, a.truncated]), [['udp', 'answer', true], ['tcp', 'answer', false]]);
+    assert.deepEqual(
+      x.attempts.map((a) => [a.transport, a.outcome, a.truncated]),
+      [
+        ['udp', 'answer', true],
+        ['tcp', 'answer', false],
+      ],
+    );
     assert.equal(x.answers.length, 40);
     const { l: l2, r: r2 } = setup(POD_RESOLV, {}, false);
     const y = resolve(l2, r2, 'big.cluster.local.', DNS_TYPE_TXT);
@@ -174,7 +233,10 @@ describe('stub resolver: servers, timeouts and transports', () => {
 
   it('use-vc sends over TCP only; edns0 advertises 1200 bytes and so gets more in UDP', () => {
     const { l, r } = setup(`${POD_RESOLV}options use-vc\n`);
-    assert.deepEqual(resolve(l, r, 'kubernetes.default').attempts.map((a) => a.transport), ['tcp', 'tcp']);
+    assert.deepEqual(
+      resolve(l, r, 'kubernetes.default').attempts.map((a) => a.transport),
+      ['tcp', 'tcp'],
+    );
     const { l: l2, r: r2 } = setup(`${POD_RESOLV}options edns0\n`, {}, false);
     assert.equal(resolve(l2, r2, 'big.cluster.local.', DNS_TYPE_TXT).answers.length, 18);
   });

@@ -117,7 +117,7 @@ export class StubResolver {
         type,
         ...(herrno === undefined ? {} : { herrno }),
         ...(fqdn === undefined ? {} : { name: fqdn }),
-        ...(response ?? last ? { response: (response ?? last)! } : {}),
+        ...((response ?? last) ? { response: (response ?? last)! } : {}),
         answers,
         addresses: fqdn === undefined ? [] : addressesOf(fqdn, answers),
         names,
@@ -126,13 +126,20 @@ export class StubResolver {
       });
     };
     // one res_querydomain: ask, then classify as res_query does
-    const ask = (fqdn: string, cb: (herrno: HErrno | undefined, servfail: boolean, refused: boolean, m?: DnsMessage) => void): void => {
+    const ask = (
+      fqdn: string,
+      cb: (herrno: HErrno | undefined, servfail: boolean, refused: boolean, m?: DnsMessage) => void,
+    ): void => {
       names.push(fqdn);
       this.send(fqdn, type, attempts, (r) => {
         if (!r.ok) {
           if (r.last !== undefined) last = r.last;
           const rc = r.last?.rcode;
-          cb(rc === undefined || rc === DNS_RCODE_SERVFAIL ? 'TRY_AGAIN' : 'NO_RECOVERY', rc === DNS_RCODE_SERVFAIL, r.refused);
+          cb(
+            rc === undefined || rc === DNS_RCODE_SERVFAIL ? 'TRY_AGAIN' : 'NO_RECOVERY',
+            rc === DNS_RCODE_SERVFAIL,
+            r.refused,
+          );
           return;
         }
         const m = r.message;
@@ -149,7 +156,8 @@ export class StubResolver {
     let gotNodata = false;
     let gotServfail = false;
     let rootOnList = false;
-    const absolute = (domain: string | undefined): string => (domain === undefined || domain === '' ? `${bare}.` : `${bare}.${domain}.`);
+    const absolute = (domain: string | undefined): string =>
+      domain === undefined || domain === '' ? `${bare}.` : `${bare}.${domain}.`;
     const afterSearch = (lastHerrno: HErrno): void => {
       // res_query.c: "If the query has not already been tried as is then try it" (RES_NOTLDQUERY is off)
       if (!(triedAsIs || rootOnList)) {
@@ -235,7 +243,9 @@ export class StubResolver {
         sentAt,
         waited: engine.now - sentAt,
         outcome: o.kind,
-        ...(o.kind === 'answer' ? { rcode: o.message.rcode | ((o.message.edns?.extendedRcode ?? 0) << 4), truncated: o.message.tc } : {}),
+        ...(o.kind === 'answer'
+          ? { rcode: o.message.rcode | ((o.message.edns?.extendedRcode ?? 0) << 4), truncated: o.message.tc }
+          : {}),
       });
       if (o.kind !== 'refused' && o.kind !== 'unreachable') refusedOnly = false;
     };
@@ -267,7 +277,11 @@ export class StubResolver {
       };
       if (c.useVc && this.connect !== undefined) {
         // res_send: "Use VC; at most one attempt per server"
-        viaStream(() => (shift + 1 < ns.length ? step(round, shift + 1) : done({ ok: false, refused: refusedOnly, ...(last === undefined ? {} : { last }) })));
+        viaStream(() =>
+          shift + 1 < ns.length
+            ? step(round, shift + 1)
+            : done({ ok: false, refused: refusedOnly, ...(last === undefined ? {} : { last }) }),
+        );
         return;
       }
       exchangeUdp(this.udp, x, (o) => {
@@ -309,7 +323,7 @@ function countDots(name: string): number {
 /** A records for `name` or along its CNAME chain in `answers`. */
 function addressesOf(name: string, answers: readonly DnsRecord[]): Ipv4[] {
   const chain = new Set([nameKey(name)]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const r of answers) {
       if (r.data.type === 'CNAME' && chain.has(nameKey(r.name)) && !chain.has(nameKey(r.data.target))) {

@@ -28,7 +28,12 @@ const UPSTREAM_IP = ip('10.44.0.53');
 function lab(config: Partial<DnsServerConfig> = {}): { l: DnsLab; server: DnsServer; upstream: DnsServer } {
   const l = dnsLab();
   const upstream = new DnsServer(l.udp.upstream, { zones: [UPSTREAM_ZONE] });
-  const server = new DnsServer(l.udp.dns, { zones: [CLUSTER_ZONE], forward: { upstreams: [{ addr: UPSTREAM_IP }], policy: 'sequential' }, keepLog: true, ...config });
+  const server = new DnsServer(l.udp.dns, {
+    zones: [CLUSTER_ZONE],
+    forward: { upstreams: [{ addr: UPSTREAM_IP }], policy: 'sequential' },
+    keepLog: true,
+    ...config,
+  });
   l.streamServers.set(DNS_IP, server);
   return { l, server, upstream };
 }
@@ -65,7 +70,9 @@ describe('dns server: zone', () => {
     assert.ok(a.qr && a.aa && a.rd && !a.ra && !a.tc);
     assert.equal(a.rcode, 0);
     assert.deepEqual(a.questions, [{ name: 'kubernetes.default.svc.cluster.local.', type: 1, class: 1 }]);
-    assert.deepEqual(a.answers, [rr('kubernetes.default.svc.cluster.local.', 5, { type: 'A', address: ip('10.43.0.1') })]);
+    assert.deepEqual(a.answers, [
+      rr('kubernetes.default.svc.cluster.local.', 5, { type: 'A', address: ip('10.43.0.1') }),
+    ]);
   });
 
   it('matches names case-insensitively and keeps the case asked in the question', () => {
@@ -86,7 +93,11 @@ describe('dns server: zone', () => {
 
   it('gives NODATA (NOERROR, no answers, SOA) for another type and for empty non-terminals', () => {
     const { l } = lab();
-    for (const [name, type] of [['kubernetes.default.svc.cluster.local.', 28], ['default.svc.cluster.local.', 1], ['svc.cluster.local.', 1]] as const) {
+    for (const [name, type] of [
+      ['kubernetes.default.svc.cluster.local.', 28],
+      ['default.svc.cluster.local.', 1],
+      ['svc.cluster.local.', 1],
+    ] as const) {
       const a = ask(l, query(name, type));
       assert.equal(a.rcode, 0, name);
       assert.deepEqual(a.answers, []);
@@ -96,7 +107,10 @@ describe('dns server: zone', () => {
 
   it('follows CNAMEs inside the zone, stops at its edge, and reports the last name (RFC 6604)', () => {
     const { l } = lab({ forward: undefined });
-    assert.deepEqual(names(ask(l, query('alias.default.svc.cluster.local.')).answers), ['alias.default.svc.cluster.local. CNAME', 'kubernetes.default.svc.cluster.local. A']);
+    assert.deepEqual(names(ask(l, query('alias.default.svc.cluster.local.')).answers), [
+      'alias.default.svc.cluster.local. CNAME',
+      'kubernetes.default.svc.cluster.local. A',
+    ]);
     const out = ask(l, query('web.default.svc.cluster.local.'));
     assert.deepEqual(names(out.answers), ['web.default.svc.cluster.local. CNAME']);
     assert.equal(out.rcode, 0);
@@ -104,9 +118,14 @@ describe('dns server: zone', () => {
     assert.equal(dangling.rcode, 3);
     assert.deepEqual(names(dangling.answers), ['dangling.default.svc.cluster.local. CNAME']);
     const loop = ask(l, query('loop1.default.svc.cluster.local.'));
-    assert.deepEqual(names(loop.answers), ['loop1.default.svc.cluster.local. CNAME', 'loop2.default.svc.cluster.local. CNAME']);
+    assert.deepEqual(names(loop.answers), [
+      'loop1.default.svc.cluster.local. CNAME',
+      'loop2.default.svc.cluster.local. CNAME',
+    ]);
     // asking for the CNAME itself returns it, not its target
-    assert.deepEqual(names(ask(l, query('web.default.svc.cluster.local.', 5)).answers), ['web.default.svc.cluster.local. CNAME']);
+    assert.deepEqual(names(ask(l, query('web.default.svc.cluster.local.', 5)).answers), [
+      'web.default.svc.cluster.local. CNAME',
+    ]);
   });
 
   it("adds the SRV target's address in the additional section", () => {
@@ -119,26 +138,55 @@ describe('dns server: zone', () => {
   it('rejects zones that are not zones', async () => {
     const { Zone } = await import('./zone.js');
     assert.throws(() => new Zone({ origin: 'a.', records: [] }), /no SOA/);
-    assert.throws(() => new Zone({ origin: 'cluster.local.', records: [CLUSTER_SOA, rr('x.org.', 1, { type: 'A', address: 1 })] }), /outside/);
-    assert.throws(() => new Zone({ origin: 'cluster.local.', records: [CLUSTER_SOA, rr('a.cluster.local.', 1, { type: 'CNAME', target: 'b.' }), rr('a.cluster.local.', 1, { type: 'A', address: 1 })] }), /CNAME and other/);
+    assert.throws(
+      () => new Zone({ origin: 'cluster.local.', records: [CLUSTER_SOA, rr('x.org.', 1, { type: 'A', address: 1 })] }),
+      /outside/,
+    );
+    assert.throws(
+      () =>
+        new Zone({
+          origin: 'cluster.local.',
+          records: [
+            CLUSTER_SOA,
+            rr('a.cluster.local.', 1, { type: 'CNAME', target: 'b.' }),
+            rr('a.cluster.local.', 1, { type: 'A', address: 1 }),
+          ],
+        }),
+      /CNAME and other/,
+    );
   });
 });
 
 describe('dns server: hosts, forward and the chain', () => {
   it('runs plugins in the fixed order: hosts before the zone, whatever the config says', () => {
     assert.deepEqual([...PLUGIN_ORDER], ['hosts', 'kubernetes', 'zone', 'forward']);
-    const { l } = lab({ hosts: { text: '# k3s NodeHosts\n10.0.0.99 kubernetes.default.svc.cluster.local\n', fallthrough: true } });
-    assert.deepEqual(ask(l, query('kubernetes.default.svc.cluster.local.')).answers.map((r) => r.data), [{ type: 'A', address: ip('10.0.0.99') }]);
+    const { l } = lab({
+      hosts: { text: '# k3s NodeHosts\n10.0.0.99 kubernetes.default.svc.cluster.local\n', fallthrough: true },
+    });
+    assert.deepEqual(
+      ask(l, query('kubernetes.default.svc.cluster.local.')).answers.map((r) => r.data),
+      [{ type: 'A', address: ip('10.0.0.99') }],
+    );
     // fallthrough: names hosts does not know reach the zone
     assert.equal(ask(l, query('dns-version.cluster.local.', 16)).answers.length, 1);
   });
 
   it('hosts: A, PTR, NOERROR for other types, NXDOMAIN without fallthrough, TTL 3600 by default', () => {
-    const { l } = lab({ hosts: { text: '10.42.0.7 node1 node1.local  # comment\n::1 localhost6\nbogus line\n' }, zones: [], forward: undefined });
+    const { l } = lab({
+      hosts: { text: '10.42.0.7 node1 node1.local  # comment\n::1 localhost6\nbogus line\n' },
+      zones: [],
+      forward: undefined,
+    });
     const a = ask(l, query('node1.'));
     assert.deepEqual(a.answers, [rr('node1.', 3600, { type: 'A', address: ip('10.42.0.7') })]);
     assert.ok(a.aa);
-    assert.deepEqual(ask(l, query('7.0.42.10.in-addr.arpa.', 12)).answers.map((r) => r.data), [{ type: 'PTR', target: 'node1.' }, { type: 'PTR', target: 'node1.local.' }]);
+    assert.deepEqual(
+      ask(l, query('7.0.42.10.in-addr.arpa.', 12)).answers.map((r) => r.data),
+      [
+        { type: 'PTR', target: 'node1.' },
+        { type: 'PTR', target: 'node1.local.' },
+      ],
+    );
     assert.equal(ask(l, query('localhost6.', 28)).answers.length, 1);
     const mx = ask(l, query('node1.', 15));
     assert.deepEqual([mx.rcode, mx.answers.length], [0, 0]);
@@ -156,7 +204,13 @@ describe('dns server: hosts, forward and the chain', () => {
   });
 
   it('tries the next upstream after a timeout and answers SERVFAIL when none answers', () => {
-    const { l, server } = lab({ forward: { upstreams: [{ addr: ip('10.45.0.200') }, { addr: UPSTREAM_IP }], policy: 'sequential', timeout: 500 * MS } });
+    const { l, server } = lab({
+      forward: {
+        upstreams: [{ addr: ip('10.45.0.200') }, { addr: UPSTREAM_IP }],
+        policy: 'sequential',
+        timeout: 500 * MS,
+      },
+    });
     const t0 = l.engine.now;
     const got: number[] = [];
     const port = l.udp.client.bind(0, () => got.push(l.engine.now - t0));
@@ -213,7 +267,12 @@ describe('dns server: malformed and unsupported queries', () => {
     const { l, server } = lab();
     const notify = ask(l, query('cluster.local.', 6, { opcode: DNS_OPCODE_NOTIFY }));
     assert.deepEqual([notify.rcode, notify.opcode], [4, DNS_OPCODE_NOTIFY]);
-    const bad = ask(l, query('cluster.local.', 6, { edns: { udpSize: 4096, extendedRcode: 0, version: 1, dnssecOk: false, z: 0, options: [] } }));
+    const bad = ask(
+      l,
+      query('cluster.local.', 6, {
+        edns: { udpSize: 4096, extendedRcode: 0, version: 1, dnssecOk: false, z: 0, options: [] },
+      }),
+    );
     assert.equal(fullRcode(bad), 16);
     assert.deepEqual([bad.rcode, bad.edns?.extendedRcode, bad.edns?.version], [0, 1, 0]);
     assert.deepEqual([server.stats.notimp, server.stats.badvers], [1, 1]);
@@ -239,12 +298,26 @@ function exchangeRaw(l: DnsLab, bytes: Uint8Array): DnsMessage {
 }
 
 describe('dns server: EDNS, truncation and streams', () => {
-  const EDNS = { udpSize: 4096, extendedRcode: 0, version: 0, dnssecOk: true, z: 0, options: [{ code: 10, data: hex('0102030405060708') }] };
+  const EDNS = {
+    udpSize: 4096,
+    extendedRcode: 0,
+    version: 0,
+    dnssecOk: true,
+    z: 0,
+    options: [{ code: 10, data: hex('0102030405060708') }],
+  };
 
   it("answers EDNS with its own size, the DO bit copied and the client's cookie echoed", () => {
     const { l } = lab();
     const a = ask(l, query('kubernetes.default.svc.cluster.local.', 1, { edns: EDNS }));
-    assert.deepEqual(a.edns, { udpSize: 1232, extendedRcode: 0, version: 0, dnssecOk: true, z: 0, options: [{ code: 10, data: hex('0102030405060708') }] });
+    assert.deepEqual(a.edns, {
+      udpSize: 1232,
+      extendedRcode: 0,
+      version: 0,
+      dnssecOk: true,
+      z: 0,
+      options: [{ code: 10, data: hex('0102030405060708') }],
+    });
     assert.equal(ask(l, query('kubernetes.default.svc.cluster.local.')).edns, undefined);
   });
 
@@ -275,14 +348,33 @@ describe('dns server: EDNS, truncation and streams', () => {
       assert.ok(r.ok);
       answers.push(r.value);
     });
-    client.write(concat(frameDnsMessage(buildDns({ ...query('big.cluster.local.', 16), id: 1 })), frameDnsMessage(buildDns({ ...query('www.example.org.'), id: 2 }))));
+    client.write(
+      concat(
+        frameDnsMessage(buildDns({ ...query('big.cluster.local.', 16), id: 1 })),
+        frameDnsMessage(buildDns({ ...query('www.example.org.'), id: 2 })),
+      ),
+    );
     l.engine.runFor(SECOND);
-    assert.deepEqual(answers.map((a) => [a.id, a.tc, a.answers.length]), [[1, false, 40], [2, false, 1]]);
+    assert.deepEqual(
+      answers.map((a) => [a.id, a.tc, a.answers.length]),
+      [
+        [1, false, 40],
+        [2, false, 1],
+      ],
+    );
   });
 
   it('forwards a stream client over a stream when a connector is set, so nothing is truncated', () => {
     const l = dnsLab();
-    const bigZone = { origin: 'example.org.', records: [...UPSTREAM_ZONE.records, ...CLUSTER_ZONE.records.filter((r) => r.name === 'big.cluster.local.').map((r) => ({ ...r, name: 'big.example.org.' }))] };
+    const bigZone = {
+      origin: 'example.org.',
+      records: [
+        ...UPSTREAM_ZONE.records,
+        ...CLUSTER_ZONE.records
+          .filter((r) => r.name === 'big.cluster.local.')
+          .map((r) => ({ ...r, name: 'big.example.org.' })),
+      ],
+    };
     l.streamServers.set(UPSTREAM_IP, new DnsServer(l.udp.upstream, { zones: [bigZone] }));
     const server = new DnsServer(l.udp.dns, { forward: { upstreams: [{ addr: UPSTREAM_IP }], connect: l.connect } });
     const [client, serverEnd] = memoryStreamPair(l.engine);
@@ -295,7 +387,10 @@ describe('dns server: EDNS, truncation and streams', () => {
     });
     client.write(frameDnsMessage(buildDns(query('big.example.org.', 16))));
     l.engine.runFor(SECOND);
-    assert.deepEqual(answers.map((a) => [a.id, a.tc, a.answers.length]), [[0x4242, false, 40]]);
+    assert.deepEqual(
+      answers.map((a) => [a.id, a.tc, a.answers.length]),
+      [[0x4242, false, 40]],
+    );
     // over UDP the same question comes back truncated, for the client to retry over TCP
     assert.equal(ask(l, query('big.example.org.', 16)).tc, true);
   });

@@ -92,7 +92,17 @@ export interface DnsServerStats {
 /** The DNS server of one node. */
 export class DnsServer {
   readonly port: number;
-  readonly stats: DnsServerStats = { received: 0, answered: 0, dropped: 0, formerr: 0, notimp: 0, badvers: 0, truncated: 0, rcodes: {}, forward: { forwarded: 0, timeouts: 0, failures: 0 } };
+  readonly stats: DnsServerStats = {
+    received: 0,
+    answered: 0,
+    dropped: 0,
+    formerr: 0,
+    notimp: 0,
+    badvers: 0,
+    truncated: 0,
+    rcodes: {},
+    forward: { forwarded: 0, timeouts: 0, failures: 0 },
+  };
   readonly log: DnsServerEvent[] = [];
   private readonly chain: DnsHandler;
   private readonly maxUdp: number;
@@ -131,12 +141,18 @@ export class DnsServer {
     });
     readDnsMessages(stream, (bytes) => {
       if (!open) return;
-      this.handle(bytes, peer, 'tcp', (out) => {
-        if (open) stream.write(frameDnsMessage(out));
-      }, () => {
-        open = false;
-        stream.end();
-      });
+      this.handle(
+        bytes,
+        peer,
+        'tcp',
+        (out) => {
+          if (open) stream.write(frameDnsMessage(out));
+        },
+        () => {
+          open = false;
+          stream.end();
+        },
+      );
     });
   }
 
@@ -144,7 +160,13 @@ export class DnsServer {
    * Answers one message: `send` gets the answer's bytes (not framed), `drop` is told when there is no
    * answer (the default counts it). The core of both transports; exported for tests and adapters.
    */
-  handle(bytes: Uint8Array, peer: DnsPeer, transport: 'udp' | 'tcp', send: (answer: Uint8Array) => void, drop?: () => void): void {
+  handle(
+    bytes: Uint8Array,
+    peer: DnsPeer,
+    transport: 'udp' | 'tcp',
+    send: (answer: Uint8Array) => void,
+    drop?: () => void,
+  ): void {
     this.stats.received++;
     const node = this.udp.node;
     const dropIt = (detail: string, name?: string, type?: number): void => {
@@ -166,9 +188,21 @@ export class DnsServer {
       }
       const q = peekDnsQuestion(bytes);
       // RFC 1035 4.1.1: Format error - the name server was unable to interpret the query
-      const formerr: DnsMessage = { ...replyTo({ ...h, questions: q === undefined ? [] : [q], answers: [], authorities: [], additionals: [] }, { rcode: DNS_RCODE_FORMERR }) };
+      const formerr: DnsMessage = {
+        ...replyTo(
+          { ...h, questions: q === undefined ? [] : [q], answers: [], authorities: [], additionals: [] },
+          { rcode: DNS_RCODE_FORMERR },
+        ),
+      };
       this.stats.formerr++;
-      this.finish(formerr, undefined, peer, transport, send, `${r.error.field} at ${r.error.offset}: ${r.error.reason}`);
+      this.finish(
+        formerr,
+        undefined,
+        peer,
+        transport,
+        send,
+        `${r.error.field} at ${r.error.offset}: ${r.error.reason}`,
+      );
       return;
     }
     const m = r.value;
@@ -183,21 +217,47 @@ export class DnsServer {
     }
     if (m.questions.length !== 1) {
       this.stats.formerr++;
-      this.finish(replyTo(m, { rcode: DNS_RCODE_FORMERR }), m.edns, peer, transport, send, `${m.questions.length} questions`);
+      this.finish(
+        replyTo(m, { rcode: DNS_RCODE_FORMERR }),
+        m.edns,
+        peer,
+        transport,
+        send,
+        `${m.questions.length} questions`,
+      );
       return;
     }
     if (m.edns !== undefined && m.edns.version > 0) {
       this.stats.badvers++;
-      this.finish(replyTo(m, { rcode: DNS_RCODE_BADVERS }), m.edns, peer, transport, send, `EDNS version ${m.edns.version}`);
+      this.finish(
+        replyTo(m, { rcode: DNS_RCODE_BADVERS }),
+        m.edns,
+        peer,
+        transport,
+        send,
+        `EDNS version ${m.edns.version}`,
+      );
       return;
     }
     const q = m.questions[0]!;
-    node.note(() => `DNS ${transport.toUpperCase()} query from ${formatIpv4(peer.src)}:${peer.srcPort}: ${q.name} ${dnsTypeName(q.type)} id ${m.id}`);
-    this.chain({ message: m, question: q, src: peer.src, srcPort: peer.srcPort, transport }, (resp) => this.finish(resp, m.edns, peer, transport, send));
+    node.note(
+      () =>
+        `DNS ${transport.toUpperCase()} query from ${formatIpv4(peer.src)}:${peer.srcPort}: ${q.name} ${dnsTypeName(q.type)} id ${m.id}`,
+    );
+    this.chain({ message: m, question: q, src: peer.src, srcPort: peer.srcPort, transport }, (resp) =>
+      this.finish(resp, m.edns, peer, transport, send),
+    );
   }
 
   /** Fixes the echoed fields and EDNS of `resp`, encodes it within the transport's size and sends it. */
-  private finish(resp: DnsMessage, queryEdns: Edns | undefined, peer: DnsPeer, transport: 'udp' | 'tcp', send: (b: Uint8Array) => void, detail?: string): void {
+  private finish(
+    resp: DnsMessage,
+    queryEdns: Edns | undefined,
+    peer: DnsPeer,
+    transport: 'udp' | 'tcp',
+    send: (b: Uint8Array) => void,
+    detail?: string,
+  ): void {
     const rcode = fullRcode(resp);
     let edns: Edns | undefined;
     if (queryEdns !== undefined) {
@@ -230,17 +290,32 @@ export class DnsServer {
       additionals: resp.additionals,
     };
     const out: DnsMessage = edns === undefined ? base : { ...base, edns };
-    const limit = transport === 'tcp' ? DNS_TCP_MAX : queryEdns === undefined ? DNS_UDP_MAX : Math.min(this.maxUdp, Math.max(DNS_UDP_MAX, queryEdns.udpSize));
+    const limit =
+      transport === 'tcp'
+        ? DNS_TCP_MAX
+        : queryEdns === undefined
+          ? DNS_UDP_MAX
+          : Math.min(this.maxUdp, Math.max(DNS_UDP_MAX, queryEdns.udpSize));
     const enc = encodeDns(out, limit, this.writer);
     if (enc.truncated) this.stats.truncated++;
     this.stats.answered++;
     this.stats.rcodes[rcode] = (this.stats.rcodes[rcode] ?? 0) + 1;
     const q = out.questions[0];
     this.udp.node.note(
-      () => `DNS answer to ${formatIpv4(peer.src)}:${peer.srcPort}: ${dnsRcodeName(rcode) ?? rcode}, ${out.answers.length} answers, ${enc.bytes.length} bytes${enc.truncated ? ', truncated (TC)' : ''}${detail === undefined ? '' : ` (${detail})`}`,
+      () =>
+        `DNS answer to ${formatIpv4(peer.src)}:${peer.srcPort}: ${dnsRcodeName(rcode) ?? rcode}, ${out.answers.length} answers, ${enc.bytes.length} bytes${enc.truncated ? ', truncated (TC)' : ''}${detail === undefined ? '' : ` (${detail})`}`,
     );
     if (this.config.keepLog === true) {
-      this.record({ ...peer, transport, outcome: 'answered', rcode, size: enc.bytes.length, truncated: enc.truncated, ...(q === undefined ? {} : { name: q.name, type: q.type }), ...(detail === undefined ? {} : { detail }) });
+      this.record({
+        ...peer,
+        transport,
+        outcome: 'answered',
+        rcode,
+        size: enc.bytes.length,
+        truncated: enc.truncated,
+        ...(q === undefined ? {} : { name: q.name, type: q.type }),
+        ...(detail === undefined ? {} : { detail }),
+      });
     }
     send(enc.bytes.slice());
   }

@@ -14,28 +14,35 @@ describe('dns stream framing', () => {
   });
 
   it('returns whole messages and keeps the incomplete rest', () => {
-    assert.deepEqual(deframeDnsMessages(hex('00 02 01 02 00 01 09 00')), { messages: [hex('01 02'), hex('09')], rest: hex('00') });
+    assert.deepEqual(deframeDnsMessages(hex('00 02 01 02 00 01 09 00')), {
+      messages: [hex('01 02'), hex('09')],
+      rest: hex('00'),
+    });
     assert.deepEqual(deframeDnsMessages(hex('00 05 01 02')), { messages: [], rest: hex('00 05 01 02') });
     assert.deepEqual(deframeDnsMessages(hex('00 00')), { messages: [new Uint8Array(0)], rest: new Uint8Array(0) });
   });
 
   it('reassembles the same messages however the bytes are split', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }), fc.array(fc.nat({ max: 2000 }), { maxLength: 8 }), (msgs, cuts) => {
-        const all = msgs.reduce<Uint8Array>((acc, m) => appendBytes(acc, frameDnsMessage(m)), new Uint8Array(0));
-        const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
-        let rest: Uint8Array = new Uint8Array(0);
-        const got: Uint8Array[] = [];
-        let prev = 0;
-        for (const p of [...points, all.length]) {
-          const d = deframeDnsMessages(appendBytes(rest, all.subarray(prev, p)));
-          got.push(...d.messages);
-          rest = d.rest;
-          prev = p;
-        }
-        assert.deepEqual(got, msgs);
-        assert.equal(rest.length, 0);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }),
+        fc.array(fc.nat({ max: 2000 }), { maxLength: 8 }),
+        (msgs, cuts) => {
+          const all = msgs.reduce<Uint8Array>((acc, m) => appendBytes(acc, frameDnsMessage(m)), new Uint8Array(0));
+          const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
+          let rest: Uint8Array = new Uint8Array(0);
+          const got: Uint8Array[] = [];
+          let prev = 0;
+          for (const p of [...points, all.length]) {
+            const d = deframeDnsMessages(appendBytes(rest, all.subarray(prev, p)));
+            got.push(...d.messages);
+            rest = d.rest;
+            prev = p;
+          }
+          assert.deepEqual(got, msgs);
+          assert.equal(rest.length, 0);
+        },
+      ),
     );
   });
 });

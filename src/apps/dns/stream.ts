@@ -28,7 +28,8 @@ export type StreamConnector = (dst: Ipv4, port: number) => ByteStream | undefine
 
 /** The message with its 2-byte length prefix (RFC 1035 4.2.2). Throws above 65535 bytes (a caller bug). */
 export function frameDnsMessage(message: Uint8Array): Uint8Array {
-  if (message.length > 0xffff) throw new RangeError(`dns: a ${message.length}-byte message cannot be framed (max 65535)`);
+  if (message.length > 0xffff)
+    throw new RangeError(`dns: a ${message.length}-byte message cannot be framed (max 65535)`);
   const out = new Uint8Array(2 + message.length);
   out[0] = message.length >>> 8;
   out[1] = message.length & 0xff;

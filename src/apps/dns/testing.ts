@@ -31,7 +31,12 @@ export interface DnsLab {
   readonly upstream: IpNode;
   /** 10.45.0.9: a host with nothing listening on port 53 (ICMP port unreachable). */
   readonly spare: IpNode;
-  readonly udp: { readonly client: UdpStack; readonly dns: UdpStack; readonly upstream: UdpStack; readonly spare: UdpStack };
+  readonly udp: {
+    readonly client: UdpStack;
+    readonly dns: UdpStack;
+    readonly upstream: UdpStack;
+    readonly spare: UdpStack;
+  };
   /** DNS servers reachable through `connect`, by address. */
   readonly streamServers: Map<Ipv4, DnsServer>;
   /** Opens an in-memory stream from the client to a server in `streamServers` (a TCP stand-in). */
@@ -87,7 +92,12 @@ export function dnsLab(seed = 1, latency = 100 * US): DnsLab {
     dns: host.dns!,
     upstream: host.upstream!,
     spare: host.spare!,
-    udp: { client: new UdpStack(client), dns: new UdpStack(host.dns!), upstream: new UdpStack(host.upstream!), spare: new UdpStack(host.spare!) },
+    udp: {
+      client: new UdpStack(client),
+      dns: new UdpStack(host.dns!),
+      upstream: new UdpStack(host.upstream!),
+      spare: new UdpStack(host.spare!),
+    },
     streamServers,
     connect,
   };
@@ -120,7 +130,13 @@ export const CLUSTER_ZONE: ZoneConfig = {
   records: [
     CLUSTER_SOA,
     rr('kubernetes.default.svc.cluster.local.', 5, { type: 'A', address: ip('10.43.0.1') }),
-    rr('_https._tcp.kubernetes.default.svc.cluster.local.', 5, { type: 'SRV', priority: 0, weight: 100, port: 443, target: 'kubernetes.default.svc.cluster.local.' }),
+    rr('_https._tcp.kubernetes.default.svc.cluster.local.', 5, {
+      type: 'SRV',
+      priority: 0,
+      weight: 100,
+      port: 443,
+      target: 'kubernetes.default.svc.cluster.local.',
+    }),
     rr('web.default.svc.cluster.local.', 5, { type: 'CNAME', target: 'www.example.org.' }),
     rr('alias.default.svc.cluster.local.', 5, { type: 'CNAME', target: 'kubernetes.default.svc.cluster.local.' }),
     rr('loop1.default.svc.cluster.local.', 5, { type: 'CNAME', target: 'loop2.default.svc.cluster.local.' }),
@@ -135,7 +151,16 @@ export const CLUSTER_ZONE: ZoneConfig = {
 export const REVERSE_ZONE: ZoneConfig = {
   origin: '43.10.in-addr.arpa.',
   records: [
-    rr('43.10.in-addr.arpa.', 30, { type: 'SOA', mname: 'ns.dns.43.10.in-addr.arpa.', rname: 'hostmaster.43.10.in-addr.arpa.', serial: 1700000000, refresh: 7200, retry: 1800, expire: 86400, minimum: 30 }),
+    rr('43.10.in-addr.arpa.', 30, {
+      type: 'SOA',
+      mname: 'ns.dns.43.10.in-addr.arpa.',
+      rname: 'hostmaster.43.10.in-addr.arpa.',
+      serial: 1700000000,
+      refresh: 7200,
+      retry: 1800,
+      expire: 86400,
+      minimum: 30,
+    }),
     rr('1.0.43.10.in-addr.arpa.', 5, { type: 'PTR', target: 'kubernetes.default.svc.cluster.local.' }),
   ],
 };
@@ -144,7 +169,16 @@ export const REVERSE_ZONE: ZoneConfig = {
 export const UPSTREAM_ZONE: ZoneConfig = {
   origin: 'example.org.',
   records: [
-    rr('example.org.', 3600, { type: 'SOA', mname: 'ns.example.org.', rname: 'admin.example.org.', serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 60 }),
+    rr('example.org.', 3600, {
+      type: 'SOA',
+      mname: 'ns.example.org.',
+      rname: 'admin.example.org.',
+      serial: 1,
+      refresh: 2,
+      retry: 3,
+      expire: 4,
+      minimum: 60,
+    }),
     rr('www.example.org.', 300, { type: 'A', address: ip('192.0.2.10') }),
   ],
 };
@@ -152,5 +186,16 @@ export const UPSTREAM_ZONE: ZoneConfig = {
 /** A root zone for an upstream that should say NXDOMAIN about everything else. */
 export const ROOT_ZONE: ZoneConfig = {
   origin: '.',
-  records: [rr('.', 86400, { type: 'SOA', mname: 'a.root-servers.net.', rname: 'nstld.verisign-grs.com.', serial: 2026010100, refresh: 1800, retry: 900, expire: 604800, minimum: 86400 })],
+  records: [
+    rr('.', 86400, {
+      type: 'SOA',
+      mname: 'a.root-servers.net.',
+      rname: 'nstld.verisign-grs.com.',
+      serial: 2026010100,
+      refresh: 1800,
+      retry: 900,
+      expire: 604800,
+      minimum: 86400,
+    }),
+  ],
 };

@@ -5,7 +5,19 @@
  * Names outside every zone go to the next plugin. Wildcards (RFC 4592) and delegations below the apex
  * are not served. Building zones from Kubernetes objects belongs to the cluster layer.
  */
-import { type DnsRecord, DNS_RCODE_NXDOMAIN, DNS_RCODE_NOERROR, DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_ANY, DNS_TYPE_CNAME, isSubdomain, nameKey, rdataTypeCode, DNS_CLASS_IN } from '../../wire/dns.js';
+import {
+  type DnsRecord,
+  DNS_RCODE_NXDOMAIN,
+  DNS_RCODE_NOERROR,
+  DNS_TYPE_A,
+  DNS_TYPE_AAAA,
+  DNS_TYPE_ANY,
+  DNS_TYPE_CNAME,
+  isSubdomain,
+  nameKey,
+  rdataTypeCode,
+  DNS_CLASS_IN,
+} from '../../wire/dns.js';
 import { type DnsAnswerParts, type DnsPlugin, replyTo } from './plugin.js';
 
 /** A zone as data: its apex and records (one SOA at the apex is required). */
@@ -55,7 +67,8 @@ export class Zone {
     this.existing.add(this.origin);
     for (const [name, list] of this.byName) {
       // RFC 1034 3.6.2: a name with a CNAME has no other data
-      if (list.some((r) => r.data.type === 'CNAME') && list.length > 1) throw new Error(`zone ${this.origin}: ${name} has a CNAME and other records`);
+      if (list.some((r) => r.data.type === 'CNAME') && list.length > 1)
+        throw new Error(`zone ${this.origin}: ${name} has a CNAME and other records`);
     }
   }
 
@@ -77,7 +90,12 @@ export class Zone {
       if (rrs === undefined) {
         // RFC 6604 3: the RCODE describes the last name of the chain
         const exists = this.existing.has(name);
-        return { rcode: exists ? DNS_RCODE_NOERROR : DNS_RCODE_NXDOMAIN, answers, authorities: [this.negativeSoa()], additionals: [] };
+        return {
+          rcode: exists ? DNS_RCODE_NOERROR : DNS_RCODE_NXDOMAIN,
+          answers,
+          authorities: [this.negativeSoa()],
+          additionals: [],
+        };
       }
       const match = qtype === DNS_TYPE_ANY ? rrs : rrs.filter((r) => rdataTypeCode(r.data) === qtype);
       if (match.length > 0) {
@@ -126,7 +144,9 @@ function parentName(key: string): string {
  * else (and classes other than IN) goes to `next`.
  */
 export function zonePlugin(zones: readonly (Zone | ZoneConfig)[]): DnsPlugin {
-  const list = zones.map((z) => (z instanceof Zone ? z : new Zone(z))).sort((a, b) => b.origin.length - a.origin.length);
+  const list = zones
+    .map((z) => (z instanceof Zone ? z : new Zone(z)))
+    .sort((a, b) => b.origin.length - a.origin.length);
   return (next) => (req, respond) => {
     const q = req.question;
     const zone = q.class === DNS_CLASS_IN ? list.find((z) => z.contains(q.name)) : undefined;

@@ -21,10 +21,12 @@ import { serializeRequest, toFields, type FieldsInit } from './serialize.js';
  * added unless the fields frame the body), or the exact bytes of a request a tool composed itself (curl
  * writes -H lines verbatim) with its method, which tells how the response is framed.
  */
-export type HttpClientRequest = { method: string; target: string; fields: FieldsInit; body?: Uint8Array } | { method: string; raw: Uint8Array };
+export type HttpClientRequest =
+  { method: string; target: string; fields: FieldsInit; body?: Uint8Array } | { method: string; raw: Uint8Array };
 
 /** Why an exchange failed. */
-export type HttpFailureKind = 'refused' | 'unreachable' | 'connect-failed' | 'timeout' | 'reset' | 'empty' | 'truncated' | 'protocol' | 'stopped';
+export type HttpFailureKind =
+  'refused' | 'unreachable' | 'connect-failed' | 'timeout' | 'reset' | 'empty' | 'truncated' | 'protocol' | 'stopped';
 
 /** A failed exchange. */
 export interface HttpFailure {
@@ -115,7 +117,10 @@ export class HttpConnection {
   ) {
     const node = tcp.node;
     this.noRoute = !node.isLocal(dst) && node.routes.lookup(dst) === undefined;
-    this.socket = tcp.connect(dst, port, { ...(opts.srcPort === undefined ? {} : { srcPort: opts.srcPort }), ...(opts.connectTimeoutNs === undefined ? {} : { timeoutNs: opts.connectTimeoutNs }) });
+    this.socket = tcp.connect(dst, port, {
+      ...(opts.srcPort === undefined ? {} : { srcPort: opts.srcPort }),
+      ...(opts.connectTimeoutNs === undefined ? {} : { timeoutNs: opts.connectTimeoutNs }),
+    });
     this.socket.on('connect', () => {
       this.established = true;
       this.sink?.connected();
@@ -137,7 +142,15 @@ export class HttpConnection {
 
   /** True when another request may be sent on this connection. */
   get reusable(): boolean {
-    return this.established && this.keepAlive && !this.peerEnded && this.closed === undefined && this.sink === undefined && !this.parser.inMessage && this.parser.error === undefined;
+    return (
+      this.established &&
+      this.keepAlive &&
+      !this.peerEnded &&
+      this.closed === undefined &&
+      this.sink === undefined &&
+      !this.parser.inMessage &&
+      this.parser.error === undefined
+    );
   }
 
   /** "10.0.0.2:80". */
@@ -165,7 +178,12 @@ export class HttpConnection {
  * Runs one request/response exchange on `conn` (new or reused) and calls `done` once. Returns a
  * function that abandons it (the connection is then closed).
  */
-export function httpExchange(conn: HttpConnection, req: HttpClientRequest, opts: HttpExchangeOptions, done: (r: HttpExchangeResult) => void): () => void {
+export function httpExchange(
+  conn: HttpConnection,
+  req: HttpClientRequest,
+  opts: HttpExchangeOptions,
+  done: (r: HttpExchangeResult) => void,
+): () => void {
   const engine = conn.tcp.node.engine;
   const hooks = opts.hooks ?? {};
   const timings: HttpTimings = { start: engine.now, done: engine.now };
@@ -203,7 +221,15 @@ export function httpExchange(conn: HttpConnection, req: HttpClientRequest, opts:
     if (sent) return;
     sent = true;
     timings.connected ??= engine.now;
-    const bytes = 'raw' in req ? req.raw : serializeRequest({ method: req.method, target: req.target, fields: toFields(req.fields), ...(req.body === undefined ? {} : { body: req.body }) });
+    const bytes =
+      'raw' in req
+        ? req.raw
+        : serializeRequest({
+            method: req.method,
+            target: req.target,
+            fields: toFields(req.fields),
+            ...(req.body === undefined ? {} : { body: req.body }),
+          });
     conn.parser.expect(req.method);
     conn.socket.write(bytes);
     hooks.sent?.(bytes);
@@ -252,7 +278,14 @@ export function httpExchange(conn: HttpConnection, req: HttpClientRequest, opts:
     closed: (reason) => {
       if (finished) return;
       if (!conn.established) {
-        const kind: HttpFailureKind = reason === 'refused' ? 'refused' : reason === 'unreachable' ? 'unreachable' : reason === 'timeout' ? 'connect-failed' : 'reset';
+        const kind: HttpFailureKind =
+          reason === 'refused'
+            ? 'refused'
+            : reason === 'unreachable'
+              ? 'unreachable'
+              : reason === 'timeout'
+                ? 'connect-failed'
+                : 'reset';
         finish({ kind, phase: 'connect', ...(reason === 'unreachable' && conn.noRoute ? { immediate: true } : {}) });
         return;
       }
@@ -261,12 +294,15 @@ export function httpExchange(conn: HttpConnection, req: HttpClientRequest, opts:
     },
   };
 
-  const timer = opts.timeoutNs === undefined ? undefined : engine.timer(opts.timeoutNs, () => {
-    const phase = conn.established ? 'transfer' : 'connect';
-    finish({ kind: 'timeout', phase });
-    if (phase === 'connect') conn.destroy();
-    else conn.end();
-  });
+  const timer =
+    opts.timeoutNs === undefined
+      ? undefined
+      : engine.timer(opts.timeoutNs, () => {
+          const phase = conn.established ? 'transfer' : 'connect';
+          finish({ kind: 'timeout', phase });
+          if (phase === 'connect') conn.destroy();
+          else conn.end();
+        });
   conn.attach(sink);
   if (conn.closed !== undefined) sink.closed(conn.closed);
   else if (reused) {
@@ -336,14 +372,24 @@ export class HttpClient {
     ];
     if (!this.options.keepAlive) fields.push({ name: 'Connection', value: 'close' });
     const c = conn;
-    httpExchange(c, { method: call.method ?? (body === undefined ? 'GET' : 'POST'), target: call.target ?? '/', fields, ...(body === undefined ? {} : { body }) }, { timeoutNs: call.timeoutNs ?? this.options.timeoutNs }, (r) => {
-      if (r.reusable && this.options.keepAlive) {
-        const p = this.idle.get(key) ?? [];
-        p.push(c);
-        this.idle.set(key, p);
-      } else c.end();
-      done(r);
-    });
+    httpExchange(
+      c,
+      {
+        method: call.method ?? (body === undefined ? 'GET' : 'POST'),
+        target: call.target ?? '/',
+        fields,
+        ...(body === undefined ? {} : { body }),
+      },
+      { timeoutNs: call.timeoutNs ?? this.options.timeoutNs },
+      (r) => {
+        if (r.reusable && this.options.keepAlive) {
+          const p = this.idle.get(key) ?? [];
+          p.push(c);
+          this.idle.set(key, p);
+        } else c.end();
+        done(r);
+      },
+    );
   }
 
   /** Closes the idle connections. */

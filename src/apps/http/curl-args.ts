@@ -82,7 +82,17 @@ const SHORT: Record<string, string> = {
 
 /** Parses curl's arguments; a usage error comes back as curl's text (exit status 2). */
 export function parseCurlArgs(args: readonly string[]): CurlOptions | { error: string } {
-  const o: CurlOptions = { url: '', verbose: false, silent: false, showError: false, include: false, head: false, fail: false, noProgress: false, headers: [] };
+  const o: CurlOptions = {
+    url: '',
+    verbose: false,
+    silent: false,
+    showError: false,
+    include: false,
+    head: false,
+    fail: false,
+    noProgress: false,
+    headers: [],
+  };
   const urls: string[] = [];
   const set = (name: string, shown: string, value: string | undefined): string | undefined => {
     const spec = LONG[name]!;
@@ -95,7 +105,8 @@ export function parseCurlArgs(args: readonly string[]): CurlOptions | { error: s
     if (k === 'headers') o.headers.push(value);
     else if (k === 'data') (o.data ??= []).push(value);
     else if (k === 'maxTimeS' || k === 'connectTimeoutS') {
-      if (!/^[0-9]*\.?[0-9]+$/.test(value.trim())) return `curl: option ${shown}: expected a ${/^-/.test(value.trim()) ? 'positive' : 'proper'} numerical parameter`;
+      if (!/^[0-9]*\.?[0-9]+$/.test(value.trim()))
+        return `curl: option ${shown}: expected a ${/^-/.test(value.trim()) ? 'positive' : 'proper'} numerical parameter`;
       o[k] = Number(value);
     } else if (k === 'url') urls.push(value);
     else (o as unknown as Record<string, string>)[k] = value;
@@ -126,7 +137,8 @@ export function parseCurlArgs(args: readonly string[]): CurlOptions | { error: s
     if (err !== undefined) return { error: `${err}\n${TRY_HELP}` };
   }
   if (urls.length === 0) return { error: `curl: no URL specified!\n${TRY_HELP}` };
-  if (urls.length > 1) return { error: `curl: podnet's curl fetches one URL per run (got ${urls.length})\n${TRY_HELP}` };
+  if (urls.length > 1)
+    return { error: `curl: podnet's curl fetches one URL per run (got ${urls.length})\n${TRY_HELP}` };
   o.url = urls[0]!;
   return o;
 }
@@ -179,12 +191,16 @@ function customHeader(h: string): { name: string; line?: string } | undefined {
     const value = h.slice(colon + 1).trim();
     return value === '' ? { name } : { name, line: h };
   }
-  if (semi > 0 && h.slice(semi + 1).trim() === '') return { name: h.slice(0, semi).trim(), line: `${h.slice(0, semi).trim()}:` };
+  if (semi > 0 && h.slice(semi + 1).trim() === '')
+    return { name: h.slice(0, semi).trim(), line: `${h.slice(0, semi).trim()}:` };
   return undefined;
 }
 
 /** The request curl sends: its method, the head as text lines, the body. */
-export function curlRequest(o: CurlOptions, u: CurlUrl): { method: string; lines: string[]; body: Uint8Array | undefined } {
+export function curlRequest(
+  o: CurlOptions,
+  u: CurlUrl,
+): { method: string; lines: string[]; body: Uint8Array | undefined } {
   const body = o.data === undefined ? undefined : utf8(o.data.join('&'));
   const method = o.method ?? (o.head ? 'HEAD' : body !== undefined ? 'POST' : 'GET');
   const custom = o.headers.map(customHeader).filter((h) => h !== undefined);

@@ -147,7 +147,9 @@ export class CurlMeter {
     const { spentUs, dlSpeed, ulSpeed } = this.speeds(now, c);
     const curSecs = Math.floor(spentUs / 1_000_000);
     const est = (total: number | undefined, cur: number, speed: number): { secs: number; pct: number } =>
-      total !== undefined && speed > 0 ? { secs: Math.floor(total / speed), pct: percent(total, cur) } : { secs: 0, pct: 0 };
+      total !== undefined && speed > 0
+        ? { secs: Math.floor(total / speed), pct: percent(total, cur) }
+        : { secs: 0, pct: 0 };
     const ul = est(c.ulSize, c.ul, ulSpeed);
     const dl = est(c.dlSize, c.dl, dlSpeed);
     const totalSecs = Math.max(ul.secs, dl.secs);

@@ -31,7 +31,13 @@ export type HttpResult<T> = { ok: true; value: T } | { ok: false; error: HttpErr
 export type HttpSide = 'request' | 'response';
 
 /** Builds an error of `side`: a response error is always 502 (what a proxy relaying it answers). */
-export function httpError(side: HttpSide, status: number, field: string, offset: number, reason: string): { ok: false; error: HttpError } {
+export function httpError(
+  side: HttpSide,
+  status: number,
+  field: string,
+  offset: number,
+  reason: string,
+): { ok: false; error: HttpError } {
   return { ok: false, error: { protocol: 'HTTP', field, offset, reason, status: side === 'response' ? 502 : status } };
 }
 
@@ -69,7 +75,11 @@ function splitLines(side: HttpSide, bytes: Uint8Array, base: number): HttpResult
  * Parses field lines (RFC 9112 §5). Requests reject obs-fold; responses unfold it into one space. Field
  * values are trimmed of OWS and may not hold control characters other than HTAB.
  */
-export function parseFieldLines(side: HttpSide, lines: readonly string[], offsets: readonly number[]): HttpResult<HttpField[]> {
+export function parseFieldLines(
+  side: HttpSide,
+  lines: readonly string[],
+  offsets: readonly number[],
+): HttpResult<HttpField[]> {
   const fields: { name: string; value: string }[] = [];
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k]!;
@@ -77,7 +87,8 @@ export function parseFieldLines(side: HttpSide, lines: readonly string[], offset
     const first = line.charCodeAt(0);
     if (first === 0x20 || first === 0x09) {
       // RFC 9112 §5.2 obs-fold; §2.2: whitespace before the first field is invalid too
-      if (side === 'request' || fields.length === 0) return httpError(side, 400, 'obs-fold', at, 'field line starts with whitespace (obsolete line folding)');
+      if (side === 'request' || fields.length === 0)
+        return httpError(side, 400, 'obs-fold', at, 'field line starts with whitespace (obsolete line folding)');
       const prev = fields[fields.length - 1]!;
       const more = trimOws(line);
       if (!validValue(more)) return httpError(side, 400, 'field-value', at, 'control character in a field value');
@@ -91,10 +102,17 @@ export function parseFieldLines(side: HttpSide, lines: readonly string[], offset
     if (!isToken(name)) {
       const ws = /[ \t]$/.test(name);
       // RFC 9112 §5.1: whitespace between name and colon MUST be answered with 400
-      return httpError(side, 400, 'field-name', at, ws ? 'whitespace between field name and colon' : `invalid character in field name ${JSON.stringify(name)}`);
+      return httpError(
+        side,
+        400,
+        'field-name',
+        at,
+        ws ? 'whitespace between field name and colon' : `invalid character in field name ${JSON.stringify(name)}`,
+      );
     }
     const value = trimOws(line.slice(colon + 1));
-    if (!validValue(value)) return httpError(side, 400, 'field-value', at + colon + 1, `control character in the value of ${name}`);
+    if (!validValue(value))
+      return httpError(side, 400, 'field-value', at + colon + 1, `control character in the value of ${name}`);
     fields.push({ name, value });
   }
   return { ok: true, value: fields };
@@ -161,7 +179,12 @@ function validTarget(method: string, target: string): boolean {
  * Parses a request header section `bytes` (start line through the line before the empty line; the empty
  * line may be included). `base` is its offset in the message, for errors.
  */
-export function parseRequestHead(bytes: Uint8Array, headerBytes: number, limits: HttpLimits, base = 0): HttpResult<HttpRequestHead> {
+export function parseRequestHead(
+  bytes: Uint8Array,
+  headerBytes: number,
+  limits: HttpLimits,
+  base = 0,
+): HttpResult<HttpRequestHead> {
   const side = 'request';
   const split = splitLines(side, bytes, base);
   if (!split.ok) return split;
@@ -170,16 +193,20 @@ export function parseRequestHead(bytes: Uint8Array, headerBytes: number, limits:
   if (start === undefined) return httpError(side, 400, 'request-line', base, 'empty request');
   const sp1 = start.indexOf(' ');
   const sp2 = sp1 < 0 ? -1 : start.indexOf(' ', sp1 + 1);
-  if (sp1 < 0 || sp2 < 0) return httpError(side, 400, 'request-line', base, 'request line is not "method SP request-target SP HTTP-version"');
+  if (sp1 < 0 || sp2 < 0)
+    return httpError(side, 400, 'request-line', base, 'request line is not "method SP request-target SP HTTP-version"');
   const method = start.slice(0, sp1);
   const target = start.slice(sp1 + 1, sp2);
   const version = start.slice(sp2 + 1);
   if (!isToken(method)) return httpError(side, 400, 'method', base, `method ${JSON.stringify(method)} is not a token`);
-  if (target === '' || !validTarget(method, target)) return httpError(side, 400, 'request-target', base + sp1 + 1, `invalid request-target ${JSON.stringify(target)}`);
+  if (target === '' || !validTarget(method, target))
+    return httpError(side, 400, 'request-target', base + sp1 + 1, `invalid request-target ${JSON.stringify(target)}`);
   const digits = versionDigits(version);
-  if (digits === undefined) return httpError(side, 400, 'HTTP-version', base + sp2 + 1, `invalid HTTP-version ${JSON.stringify(version)}`);
+  if (digits === undefined)
+    return httpError(side, 400, 'HTTP-version', base + sp2 + 1, `invalid HTTP-version ${JSON.stringify(version)}`);
   // RFC 9110 §15.6.6: a major version we do not speak
-  if (digits[0] !== 1) return httpError(side, 505, 'HTTP-version', base + sp2 + 1, `HTTP major version ${digits[0]} is not supported`);
+  if (digits[0] !== 1)
+    return httpError(side, 505, 'HTTP-version', base + sp2 + 1, `HTTP major version ${digits[0]} is not supported`);
   const minor = digits[1];
   const parsed = parseFieldLines(side, lines.slice(1), offsets.slice(1));
   if (!parsed.ok) return parsed;
@@ -199,18 +226,41 @@ export function parseRequestHead(bytes: Uint8Array, headerBytes: number, limits:
     // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 means faulty framing
     if (minor === 0) return httpError(side, 400, 'Transfer-Encoding', base, 'Transfer-Encoding in an HTTP/1.0 request');
     // RFC 9112 §6.3 item 3: both present may be a smuggling attempt; we reject
-    if (cl !== undefined) return httpError(side, 400, 'Transfer-Encoding', base, 'both Transfer-Encoding and Content-Length');
+    if (cl !== undefined)
+      return httpError(side, 400, 'Transfer-Encoding', base, 'both Transfer-Encoding and Content-Length');
     const codings = te.map((t) => t.split(';')[0]!.trim());
     // RFC 9112 §6.3 item 4: chunked must be the final coding of a request, and only once (§7)
-    if (codings[codings.length - 1] !== 'chunked') return httpError(side, 400, 'Transfer-Encoding', base, `final transfer coding is ${JSON.stringify(codings[codings.length - 1] ?? '')}, not chunked`);
-    if (codings.filter((c) => c === 'chunked').length > 1) return httpError(side, 400, 'Transfer-Encoding', base, 'chunked applied more than once');
+    if (codings[codings.length - 1] !== 'chunked')
+      return httpError(
+        side,
+        400,
+        'Transfer-Encoding',
+        base,
+        `final transfer coding is ${JSON.stringify(codings[codings.length - 1] ?? '')}, not chunked`,
+      );
+    if (codings.filter((c) => c === 'chunked').length > 1)
+      return httpError(side, 400, 'Transfer-Encoding', base, 'chunked applied more than once');
     // RFC 9112 §6.1: a transfer coding we do not understand is 501
     const other = codings.find((c) => c !== 'chunked');
-    if (other !== undefined) return httpError(side, 501, 'Transfer-Encoding', base, `transfer coding ${JSON.stringify(other)} is not implemented`);
+    if (other !== undefined)
+      return httpError(
+        side,
+        501,
+        'Transfer-Encoding',
+        base,
+        `transfer coding ${JSON.stringify(other)} is not implemented`,
+      );
     framing = { kind: 'chunked' };
   } else if (cl !== undefined) {
     if (Number.isNaN(cl)) return httpError(side, 400, 'Content-Length', base, 'invalid or conflicting Content-Length');
-    if (cl > limits.maxBodyBytes) return httpError(side, 413, 'Content-Length', base, `body of ${cl} bytes exceeds the limit of ${limits.maxBodyBytes}`);
+    if (cl > limits.maxBodyBytes)
+      return httpError(
+        side,
+        413,
+        'Content-Length',
+        base,
+        `body of ${cl} bytes exceeds the limit of ${limits.maxBodyBytes}`,
+      );
     framing = cl === 0 ? { kind: 'none' } : { kind: 'length', length: cl };
   } else {
     framing = { kind: 'none' }; // RFC 9112 §6.3 item 7: a request without either has no body
@@ -221,29 +271,60 @@ export function parseRequestHead(bytes: Uint8Array, headerBytes: number, limits:
   const keepAlive = !conn.includes('close') && (minor >= 1 || conn.includes('keep-alive'));
   return {
     ok: true,
-    value: { method, target, version, minor, fields, host, expectContinue: expect.includes('100-continue'), keepAlive, framing, lines, headerBytes },
+    value: {
+      method,
+      target,
+      version,
+      minor,
+      fields,
+      host,
+      expectContinue: expect.includes('100-continue'),
+      keepAlive,
+      framing,
+      lines,
+      headerBytes,
+    },
   };
 }
 
 /** Request methods whose 2xx responses carry no body of their own (HEAD: never; CONNECT: becomes a tunnel). */
 function noBodyFor(method: string, status: number): boolean {
-  return method === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304 || (method === 'CONNECT' && status >= 200 && status < 300);
+  return (
+    method === 'HEAD' ||
+    (status >= 100 && status < 200) ||
+    status === 204 ||
+    status === 304 ||
+    (method === 'CONNECT' && status >= 200 && status < 300)
+  );
 }
 
 /** Parses a response header section; `method` is that of the request it answers (HEAD has no body). */
-export function parseResponseHead(bytes: Uint8Array, headerBytes: number, method: string, base = 0): HttpResult<HttpResponseHead> {
+export function parseResponseHead(
+  bytes: Uint8Array,
+  headerBytes: number,
+  method: string,
+  base = 0,
+): HttpResult<HttpResponseHead> {
   const side = 'response';
   const split = splitLines(side, bytes, base);
   if (!split.ok) return split;
   const { lines, offsets } = split.value;
   const start = lines[0] ?? '';
   const m = /^(HTTP\/([0-9])\.([0-9])) ([0-9]{3})(?: (.*))?$/.exec(start);
-  if (m === null) return httpError(side, 502, 'status-line', base, `not an HTTP/1.x status line: ${JSON.stringify(start.slice(0, 40))}`);
+  if (m === null)
+    return httpError(
+      side,
+      502,
+      'status-line',
+      base,
+      `not an HTTP/1.x status line: ${JSON.stringify(start.slice(0, 40))}`,
+    );
   if (m[2] !== '1') return httpError(side, 502, 'HTTP-version', base, `HTTP major version ${m[2]} is not supported`);
   const status = Number(m[4]);
   if (status < 100) return httpError(side, 502, 'status-code', base + 9, `status code ${m[4]} below 100`);
   const reason = m[5] ?? '';
-  if (!validValue(reason)) return httpError(side, 502, 'reason-phrase', base + 13, 'control character in the reason phrase');
+  if (!validValue(reason))
+    return httpError(side, 502, 'reason-phrase', base + 13, 'control character in the reason phrase');
   const minor = Number(m[3]);
   const parsed = parseFieldLines(side, lines.slice(1), offsets.slice(1));
   if (!parsed.ok) return parsed;
@@ -307,7 +388,8 @@ export function validChunkExt(s: string): boolean {
           if (i >= n) return false;
           const c = s.charCodeAt(i);
           if (c === 0x22) break;
-          if (c === 0x5c) i++; // quoted-pair
+          if (c === 0x5c)
+            i++; // quoted-pair
           else if (c < 0x20 ? c !== 0x09 : c === 0x7f) return false;
           i++;
         }

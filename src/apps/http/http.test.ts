@@ -20,7 +20,11 @@ import { whoamiHandler } from './whoami.js';
 const WEB = ip('10.43.0.1');
 
 /** Sends raw bytes from the client to web:80 and returns everything the server sent until it closed. */
-function rawExchange(lab: HttpLab, request: string | Uint8Array, opts: { endAfter?: boolean; runNs?: number } = {}): { text: string; closedByServer: boolean } {
+function rawExchange(
+  lab: HttpLab,
+  request: string | Uint8Array,
+  opts: { endAfter?: boolean; runNs?: number } = {},
+): { text: string; closedByServer: boolean } {
   let got: Uint8Array | undefined;
   const s = lab.client.tcp.connect(WEB, 80, {}, (sock) => {
     sock.write(typeof request === 'string' ? latin1Bytes(request) : request);
@@ -35,7 +39,10 @@ function rawExchange(lab: HttpLab, request: string | Uint8Array, opts: { endAfte
 }
 
 /** Splits a byte string of back-to-back responses (all with Content-Length) into parsed responses. */
-function responses(text: string, methods: string[] = []): { status: number; fields: { name: string; value: string }[]; body: string }[] {
+function responses(
+  text: string,
+  methods: string[] = [],
+): { status: number; fields: { name: string; value: string }[]; body: string }[] {
   const out = [];
   let bytes = latin1Bytes(text);
   let k = 0;
@@ -80,7 +87,10 @@ describe('HTTP server over the emulated network', () => {
 
   it('answers pipelined requests in order on one connection, and closes after Connection: close', () => {
     const { lab } = labWith();
-    const r = rawExchange(lab, 'GET / HTTP/1.1\r\nHost: web\r\n\r\nHEAD / HTTP/1.1\r\nHost: web\r\n\r\nGET /missing HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n');
+    const r = rawExchange(
+      lab,
+      'GET / HTTP/1.1\r\nHost: web\r\n\r\nHEAD / HTTP/1.1\r\nHost: web\r\n\r\nGET /missing HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n',
+    );
     assert.ok(r.closedByServer);
     const rs = responses(r.text, ['GET', 'HEAD', 'GET']);
     assert.deepEqual(
@@ -147,7 +157,11 @@ describe('HTTP server over the emulated network', () => {
 
   it('reads a chunked request body, and answers Expect: 100-continue with an interim 100', () => {
     const { lab } = labWith();
-    const r = rawExchange(lab, 'POST /post HTTP/1.1\r\nHost: web\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n', { endAfter: true });
+    const r = rawExchange(
+      lab,
+      'POST /post HTTP/1.1\r\nHost: web\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n',
+      { endAfter: true },
+    );
     assert.match(r.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
     assert.match(r.text, /POST \/post abcde\n$/);
   });
@@ -193,10 +207,22 @@ describe('whoami: what the server saw', () => {
     const get = (): string => {
       let text = '';
       const client = new HttpClient(lab.client.tcp, { userAgent: 'curl/7.88.1' });
-      client.request(WEB, 80, { target: '/?x=1', host: 'web', headers: [['accept', '*/*'], ['X-Forwarded-For', '1.2.3.4']] }, (r) => {
-        text = utf8Text(r.body);
-        client.close();
-      });
+      client.request(
+        WEB,
+        80,
+        {
+          target: '/?x=1',
+          host: 'web',
+          headers: [
+            ['accept', '*/*'],
+            ['X-Forwarded-For', '1.2.3.4'],
+          ],
+        },
+        (r) => {
+          text = utf8Text(r.body);
+          client.close();
+        },
+      );
       lab.engine.run(lab.engine.now + SECOND);
       return text;
     };

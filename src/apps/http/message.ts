@@ -19,7 +19,8 @@ export interface HttpField {
  * How the body of a message is delimited (RFC 9112 §6.3): no body, exactly `length` bytes, the chunked
  * transfer coding, or everything until the connection closes (responses only).
  */
-export type HttpFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
+export type HttpFraming =
+  { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
 
 /** What request and response heads share. */
 export interface HttpHeadBase {

@@ -7,8 +7,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { concatBytes, fieldValue, formatHttpDate, latin1, latin1Bytes, utf8Text, type HttpRequestHead } from './message.js';
-import { HttpRequestParser, HttpResponseParser, parseHttpRequest, parseHttpResponse, type HttpEvent } from './parser.js';
+import {
+  concatBytes,
+  fieldValue,
+  formatHttpDate,
+  latin1,
+  latin1Bytes,
+  utf8Text,
+  type HttpRequestHead,
+} from './message.js';
+import {
+  HttpRequestParser,
+  HttpResponseParser,
+  parseHttpRequest,
+  parseHttpResponse,
+  type HttpEvent,
+} from './parser.js';
 import { encodeChunked, serializeRequest, serializeResponse } from './serialize.js';
 import { hex } from '../../wire/testing.js';
 
@@ -47,7 +61,10 @@ function requestError(input: string | Uint8Array, limits = {}) {
 }
 
 /** Every event of feeding `chunks` one after another, then finish(). */
-function events<H>(p: { push(b: Uint8Array): void; finish(): void; next(): HttpEvent<H> | undefined }, chunks: Uint8Array[]): HttpEvent<H>[] {
+function events<H>(
+  p: { push(b: Uint8Array): void; finish(): void; next(): HttpEvent<H> | undefined },
+  chunks: Uint8Array[],
+): HttpEvent<H>[] {
   const out: HttpEvent<H>[] = [];
   const drain = (): void => {
     for (;;) {
@@ -88,18 +105,33 @@ describe('HTTP request parser: real bytes', () => {
     assert.equal(m.host, '127.0.0.1:18090');
     assert.deepEqual(
       m.fields.map((f) => `${f.name}: ${f.value}`),
-      ['Host: 127.0.0.1:18090', 'User-Agent: curl/7.88.1', 'Accept: */*', 'X-Trace: abc', 'Content-Length: 7', 'Content-Type: application/x-www-form-urlencoded'],
+      [
+        'Host: 127.0.0.1:18090',
+        'User-Agent: curl/7.88.1',
+        'Accept: */*',
+        'X-Trace: abc',
+        'Content-Length: 7',
+        'Content-Type: application/x-www-form-urlencoded',
+      ],
     );
     assert.deepEqual(m.framing, { kind: 'length', length: 7 });
     assert.equal(latin1(m.body), 'a=1&b=2');
     assert.equal(m.keepAlive, true);
     assert.equal(m.headerBytes, CURL_POST.length - 7);
-    assert.deepEqual(serializeRequest({ method: m.method, target: m.target, fields: m.fields, body: m.body }), CURL_POST);
+    assert.deepEqual(
+      serializeRequest({ method: m.method, target: m.target, fields: m.fields, body: m.body }),
+      CURL_POST,
+    );
   });
 
   it('gives the same events however the bytes are split (one byte at a time, random cuts)', () => {
     const whole = normalize(events(new HttpRequestParser(), [CURL_POST]));
-    const single = normalize(events(new HttpRequestParser(), [...CURL_POST].map((b) => Uint8Array.of(b))));
+    const single = normalize(
+      events(
+        new HttpRequestParser(),
+        [...CURL_POST].map((b) => Uint8Array.of(b)),
+      ),
+    );
     assert.deepEqual(single, whole);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: CURL_POST.length }), { maxLength: 8 }), (cuts) => {
@@ -114,7 +146,9 @@ describe('HTTP request parser: real bytes', () => {
     const two = bytes('GET /a HTTP/1.1\r\nHost: h\r\n\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\n');
     const evs = events(new HttpRequestParser(), [two]);
     assert.deepEqual(
-      evs.map((e) => (e.kind === 'head' ? `head ${(e.head as HttpRequestHead).method} ${(e.head as HttpRequestHead).target}` : e.kind)),
+      evs.map((e) =>
+        e.kind === 'head' ? `head ${(e.head as HttpRequestHead).method} ${(e.head as HttpRequestHead).target}` : e.kind,
+      ),
       ['head GET /a', 'end', 'head HEAD /b', 'end'],
     );
   });
@@ -125,7 +159,9 @@ describe('HTTP request parser: real bytes', () => {
   });
 
   it('reads a chunked request body with extensions and trailers', () => {
-    const m = requestOk('POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b ; c="x \\"y\\""\r\nhello\r\n1\r\n!\r\n000\r\nX-Sum: 6\r\n\r\n');
+    const m = requestOk(
+      'POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b ; c="x \\"y\\""\r\nhello\r\n1\r\n!\r\n000\r\nX-Sum: 6\r\n\r\n',
+    );
     assert.equal(latin1(m.body), 'hello!');
     assert.deepEqual(m.trailers, [{ name: 'X-Sum', value: '6' }]);
   });
@@ -151,7 +187,11 @@ describe('HTTP request parser: limits and malformed requests answer with the rig
 
   it('413 for a body over the limit, by Content-Length or by chunks', () => {
     assert.equal(requestError('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2000000\r\n\r\n').status, 413);
-    assert.equal(requestError('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n', { maxBodyBytes: 8 }).status, 413);
+    assert.equal(
+      requestError('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n', { maxBodyBytes: 8 })
+        .status,
+      413,
+    );
   });
 
   const cases: [string, string, number, string][] = [
@@ -171,18 +211,78 @@ describe('HTTP request parser: limits and malformed requests answer with the rig
     ['bare CR', 'GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n', 400, 'line'],
     ['NUL in a value', 'GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n', 400, 'line'],
     ['control char in a value', 'GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n', 400, 'field-value'],
-    ['Content-Length and Transfer-Encoding (RFC 9112 §6.3)', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'Transfer-Encoding'],
-    ['differing Content-Lengths', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!', 400, 'Content-Length'],
-    ['Content-Length not a number', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\nhello', 400, 'Content-Length'],
-    ['final coding not chunked', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n', 400, 'Transfer-Encoding'],
-    ['chunked twice', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n', 400, 'Transfer-Encoding'],
-    ['unknown coding before chunked', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 501, 'Transfer-Encoding'],
-    ['Transfer-Encoding in HTTP/1.0', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'Transfer-Encoding'],
-    ['bad chunk size', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n', 400, 'chunk-size'],
-    ['chunk longer than its size', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n', 400, 'chunk-data'],
-    ['chunk-size line ended by a bare LF', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n', 400, 'chunk-size'],
-    ['bad chunk extension', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;=x\r\nhello\r\n0\r\n\r\n', 400, 'chunk-ext'],
-    ['chunk size overflow', `POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n${'f'.repeat(20)}\r\n`, 413, 'chunk-size'],
+    [
+      'Content-Length and Transfer-Encoding (RFC 9112 §6.3)',
+      'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'Transfer-Encoding',
+    ],
+    [
+      'differing Content-Lengths',
+      'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+      400,
+      'Content-Length',
+    ],
+    [
+      'Content-Length not a number',
+      'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\nhello',
+      400,
+      'Content-Length',
+    ],
+    [
+      'final coding not chunked',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n',
+      400,
+      'Transfer-Encoding',
+    ],
+    [
+      'chunked twice',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n',
+      400,
+      'Transfer-Encoding',
+    ],
+    [
+      'unknown coding before chunked',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n',
+      501,
+      'Transfer-Encoding',
+    ],
+    [
+      'Transfer-Encoding in HTTP/1.0',
+      'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'Transfer-Encoding',
+    ],
+    [
+      'bad chunk size',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
+      400,
+      'chunk-size',
+    ],
+    [
+      'chunk longer than its size',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n',
+      400,
+      'chunk-data',
+    ],
+    [
+      'chunk-size line ended by a bare LF',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n',
+      400,
+      'chunk-size',
+    ],
+    [
+      'bad chunk extension',
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;=x\r\nhello\r\n0\r\n\r\n',
+      400,
+      'chunk-ext',
+    ],
+    [
+      'chunk size overflow',
+      `POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n${'f'.repeat(20)}\r\n`,
+      413,
+      'chunk-size',
+    ],
     ['connection closed inside the head', 'GET / HTTP/1.1\r\nHost: h\r\n', 400, 'header-section'],
     ['connection closed inside the body', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhello', 400, 'body'],
   ];
@@ -227,13 +327,17 @@ describe('HTTP response parser', () => {
   };
 
   it("decodes MDN's chunked example (Transfer-Encoding page)", () => {
-    const m = res('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nMozilla\r\n11\r\nDeveloper Network\r\n0\r\n\r\n');
+    const m = res(
+      'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nMozilla\r\n11\r\nDeveloper Network\r\n0\r\n\r\n',
+    );
     assert.equal(latin1(m.body), 'MozillaDeveloper Network');
     assert.equal(m.keepAlive, true);
   });
 
   it("decodes Wikipedia's chunked example, CRLFs inside the data included", () => {
-    const m = res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n\r\n');
+    const m = res(
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n\r\n',
+    );
     assert.equal(latin1(m.body), 'Wikipedia in \r\n\r\nchunks.');
   });
 
@@ -259,7 +363,10 @@ describe('HTTP response parser', () => {
     p.push(bytes('HTTP/1.0 200 OK\r\n\r\nuntil '));
     const evs = normalize(events(p, [bytes('close\n')]));
     assert.equal((evs[0] as { head: { keepAlive: boolean } }).head.keepAlive, false);
-    assert.deepEqual(evs.slice(1), [{ kind: 'body', data: 'until close\n' }, { kind: 'end', trailers: [] }]);
+    assert.deepEqual(evs.slice(1), [
+      { kind: 'body', data: 'until close\n' },
+      { kind: 'end', trailers: [] },
+    ]);
   });
 
   it('unfolds obs-fold in a response into one space (RFC 9112 §5.2), keeps raw lines for curl -v', () => {
@@ -274,7 +381,11 @@ describe('HTTP response parser', () => {
     const cut = parseHttpResponse(bytes('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello'), 'GET', true);
     assert.ok(cut !== undefined && !cut.ok && cut.error.field === 'body');
     // Transfer-Encoding overrides Content-Length in a response, and the connection must close after it
-    const both = res('HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', 'GET', false);
+    const both = res(
+      'HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+      'GET',
+      false,
+    );
     assert.equal(latin1(both.body), 'ok');
     assert.equal(both.keepAlive, false);
   });
@@ -283,7 +394,9 @@ describe('HTTP response parser', () => {
     const p = new HttpResponseParser();
     p.expect('HEAD');
     p.expect('GET');
-    const evs = events(p, [bytes('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc')]);
+    const evs = events(p, [
+      bytes('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'),
+    ]);
     assert.deepEqual(
       normalize(evs).map((e) => (e as { kind: string }).kind),
       ['head', 'end', 'head', 'body', 'end'],
@@ -295,9 +408,18 @@ describe('HTTP serializers and properties', () => {
   it('writes Content-Length or chunked framing, and heads without bodies for HEAD/204', () => {
     const r = serializeResponse({ status: 200, fields: [['Content-Type', 'text/plain']], body: bytes('hi\n') });
     assert.equal(latin1(r), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nhi\n');
-    const c = serializeResponse({ status: 200, fields: [], body: bytes('hello'), chunked: true, trailers: [['X-T', '1']] });
+    const c = serializeResponse({
+      status: 200,
+      fields: [],
+      body: bytes('hello'),
+      chunked: true,
+      trailers: [['X-T', '1']],
+    });
     assert.equal(latin1(c), 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n');
-    assert.equal(latin1(serializeResponse({ status: 200, fields: [], body: bytes('hello'), headOnly: true })), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
+    assert.equal(
+      latin1(serializeResponse({ status: 200, fields: [], body: bytes('hello'), headOnly: true })),
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n',
+    );
     assert.equal(latin1(serializeResponse({ status: 204, fields: [] })), 'HTTP/1.1 204 No Content\r\n\r\n');
     assert.throws(() => serializeResponse({ status: 200, fields: [['X', 'a\r\nInjected: 1']] }));
     assert.throws(() => serializeRequest({ method: 'GET', target: '/', fields: [['Bad Name', 'x']] }));
@@ -324,7 +446,10 @@ describe('HTTP serializers and properties', () => {
         fc.uint8Array({ maxLength: 300 }),
         fc.boolean(),
         (method, target, extra, body, chunked) => {
-          const fields = [['Host', 'example.test'] as [string, string], ...extra.filter(([n]) => !/^(host|content-length|transfer-encoding|expect)$/i.test(n))];
+          const fields = [
+            ['Host', 'example.test'] as [string, string],
+            ...extra.filter(([n]) => !/^(host|content-length|transfer-encoding|expect)$/i.test(n)),
+          ];
           const wire = serializeRequest({ method, target, fields, body, chunked });
           const m = requestOk(wire);
           assert.equal(m.method, method);
@@ -342,7 +467,26 @@ describe('HTTP serializers and properties', () => {
   it('never throws on arbitrary bytes, split anywhere, for either side', () => {
     const httpish = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
-      fc.array(fc.constantFrom('GET / HTTP/1.1\r\n', 'Host: h\r\n', 'Transfer-Encoding: chunked\r\n', 'Content-Length: 3\r\n', '\r\n', '5\r\n', 'hello', '0\r\n', ';x=y', ' ', '\n', '\r', 'HTTP/1.1 200 OK\r\n'), { maxLength: 20 }).map((a) => bytes(a.join(''))),
+      fc
+        .array(
+          fc.constantFrom(
+            'GET / HTTP/1.1\r\n',
+            'Host: h\r\n',
+            'Transfer-Encoding: chunked\r\n',
+            'Content-Length: 3\r\n',
+            '\r\n',
+            '5\r\n',
+            'hello',
+            '0\r\n',
+            ';x=y',
+            ' ',
+            '\n',
+            '\r',
+            'HTTP/1.1 200 OK\r\n',
+          ),
+          { maxLength: 20 },
+        )
+        .map((a) => bytes(a.join(''))),
     );
     fc.assert(
       fc.property(httpish, fc.integer({ min: 1, max: 50 }), (input, step) => {
@@ -350,7 +494,8 @@ describe('HTTP serializers and properties', () => {
         for (let i = 0; i < input.length; i += step) chunks.push(input.subarray(i, i + step));
         const a = events(new HttpRequestParser({ maxHeaderBytes: 64 }), chunks);
         const b = events(new HttpResponseParser(), chunks);
-        for (const e of [...a, ...b]) if (e.kind === 'error') assert.ok([400, 413, 414, 431, 501, 502, 505].includes(e.error.status));
+        for (const e of [...a, ...b])
+          if (e.kind === 'error') assert.ok([400, 413, 414, 431, 501, 502, 505].includes(e.error.status));
       }),
     );
   });

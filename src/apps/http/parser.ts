@@ -10,8 +10,28 @@
  * limits (431 for a header section over maxHeaderBytes, 414 for a request line that alone is over it, 413
  * for a body over maxBodyBytes) and reads bodies by Content-Length, chunked, or until the peer closes.
  */
-import { DEFAULT_HTTP_LIMITS, concatBytes, latin1, type HttpError, type HttpField, type HttpFraming, type HttpLimits, type HttpRequest, type HttpRequestHead, type HttpResponse, type HttpResponseHead } from './message.js';
-import { httpError, parseFieldLines, parseRequestHead, parseResponseHead, validChunkExt, type HttpResult, type HttpSide } from './head.js';
+import {
+  DEFAULT_HTTP_LIMITS,
+  concatBytes,
+  latin1,
+  type HttpError,
+  type HttpField,
+  type HttpFraming,
+  type HttpLimits,
+  type HttpRequest,
+  type HttpRequestHead,
+  type HttpResponse,
+  type HttpResponseHead,
+} from './message.js';
+import {
+  httpError,
+  parseFieldLines,
+  parseRequestHead,
+  parseResponseHead,
+  validChunkExt,
+  type HttpResult,
+  type HttpSide,
+} from './head.js';
 
 /** What a parser yields. `data` is the parser's copy: keep it. */
 export type HttpEvent<H> =
@@ -20,7 +40,8 @@ export type HttpEvent<H> =
   | { readonly kind: 'end'; readonly trailers: HttpField[] }
   | { readonly kind: 'error'; readonly error: HttpError };
 
-type State = 'idle' | 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-crlf' | 'trailers' | 'until-close' | 'failed';
+type State =
+  'idle' | 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-crlf' | 'trailers' | 'until-close' | 'failed';
 
 /** RFC 9112 §2.2: empty lines a server skips before a request line (robustness); more is an attack. */
 const MAX_LEADING_EMPTY_LINES = 8;
@@ -118,8 +139,14 @@ abstract class MessageParser<H extends { readonly framing: HttpFraming }> {
   private oversized(trailers: boolean): HttpEvent<H> {
     const limit = this.limits.maxHeaderBytes;
     const lf = this.buf.subarray(this.start, this.end).indexOf(10);
-    if (!trailers && this.side === 'request' && (lf < 0 || lf >= limit)) return this.fail(414, 'request-target', 0, `request line longer than ${limit} bytes`);
-    return this.fail(431, trailers ? 'trailer-section' : 'header-section', 0, `${trailers ? 'trailer' : 'header'} section larger than ${limit} bytes`);
+    if (!trailers && this.side === 'request' && (lf < 0 || lf >= limit))
+      return this.fail(414, 'request-target', 0, `request line longer than ${limit} bytes`);
+    return this.fail(
+      431,
+      trailers ? 'trailer-section' : 'header-section',
+      0,
+      `${trailers ? 'trailer' : 'header'} section larger than ${limit} bytes`,
+    );
   }
 
   private take(n: number): void {
@@ -154,8 +181,10 @@ abstract class MessageParser<H extends { readonly framing: HttpFraming }> {
         const b = this.buf[this.start]!;
         if (this.side === 'request' && (b === 10 || b === 13)) {
           if (b === 13 && avail < 2) return this.eof ? this.fail(400, 'request-line', 0, 'bare CR') : undefined;
-          if (b === 13 && this.buf[this.start + 1] !== 10) return this.fail(400, 'request-line', 0, 'bare CR before the request line');
-          if (++this.leadingEmpty > MAX_LEADING_EMPTY_LINES) return this.fail(400, 'request-line', 0, 'too many empty lines before the request line');
+          if (b === 13 && this.buf[this.start + 1] !== 10)
+            return this.fail(400, 'request-line', 0, 'bare CR before the request line');
+          if (++this.leadingEmpty > MAX_LEADING_EMPTY_LINES)
+            return this.fail(400, 'request-line', 0, 'too many empty lines before the request line');
           this.start += b === 13 ? 2 : 1;
           if (this.start === this.end) this.start = this.end = 0;
           return 'again';
@@ -173,14 +202,24 @@ abstract class MessageParser<H extends { readonly framing: HttpFraming }> {
         if (section === undefined) {
           const limit = this.limits.maxHeaderBytes;
           if (avail > limit) return this.oversized(trailers);
-          if (this.eof) return avail === 0 && !trailers ? undefined : this.fail(400, trailers ? 'trailer-section' : 'header-section', avail, 'connection closed inside the header section');
+          if (this.eof)
+            return avail === 0 && !trailers
+              ? undefined
+              : this.fail(
+                  400,
+                  trailers ? 'trailer-section' : 'header-section',
+                  avail,
+                  'connection closed inside the header section',
+                );
           return undefined;
         }
         const { contentEnd, size } = section;
         if (size > this.limits.maxHeaderBytes) return this.oversized(trailers);
         const bytes = this.buf.subarray(this.start, this.start + contentEnd);
         if (trailers) {
-          const lines = latin1(bytes).split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+          const lines = latin1(bytes)
+            .split('\n')
+            .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
           if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
           const offsets: number[] = [];
           let at = 0;
@@ -188,7 +227,8 @@ abstract class MessageParser<H extends { readonly framing: HttpFraming }> {
             offsets.push(this.consumed + at);
             at += l.length + 2;
           }
-          if (lines.some((l) => l.includes('\r') || l.includes('\0'))) return this.fail(400, 'trailer-section', 0, 'bare CR or NUL in the trailer section');
+          if (lines.some((l) => l.includes('\r') || l.includes('\0')))
+            return this.fail(400, 'trailer-section', 0, 'bare CR or NUL in the trailer section');
           const fields = parseFieldLines(this.side, lines, offsets);
           if (!fields.ok) {
             this.failure = fields.error;
@@ -226,15 +266,20 @@ abstract class MessageParser<H extends { readonly framing: HttpFraming }> {
           this.state = 'chunk-crlf';
           return 'again';
         }
-        if (avail === 0) return this.eof ? this.fail(400, 'body', 0, `connection closed with ${this.remaining} body bytes outstanding`) : undefined;
+        if (avail === 0)
+          return this.eof
+            ? this.fail(400, 'body', 0, `connection closed with ${this.remaining} body bytes outstanding`)
+            : undefined;
         const n = Math.min(avail, this.remaining);
         this.remaining -= n;
         return this.body(n);
       }
       case 'chunk-crlf': {
         // RFC 9112 §7.1: chunk-data is followed by CRLF
-        if (avail < 2) return this.eof ? this.fail(400, 'chunk-data', 0, 'connection closed inside a chunk') : undefined;
-        if (this.buf[this.start] !== 13 || this.buf[this.start + 1] !== 10) return this.fail(400, 'chunk-data', 0, 'chunk data not followed by CRLF');
+        if (avail < 2)
+          return this.eof ? this.fail(400, 'chunk-data', 0, 'connection closed inside a chunk') : undefined;
+        if (this.buf[this.start] !== 13 || this.buf[this.start + 1] !== 10)
+          return this.fail(400, 'chunk-data', 0, 'chunk data not followed by CRLF');
         this.take(2);
         this.state = 'chunk-size';
         return 'again';
@@ -243,16 +288,31 @@ abstract class MessageParser<H extends { readonly framing: HttpFraming }> {
         const window = this.buf.subarray(this.start, this.start + Math.min(avail, this.limits.maxChunkLineBytes + 1));
         const lf = window.indexOf(10);
         if (lf < 0) {
-          if (avail > this.limits.maxChunkLineBytes) return this.fail(400, 'chunk-size', 0, `chunk-size line longer than ${this.limits.maxChunkLineBytes} bytes`);
+          if (avail > this.limits.maxChunkLineBytes)
+            return this.fail(
+              400,
+              'chunk-size',
+              0,
+              `chunk-size line longer than ${this.limits.maxChunkLineBytes} bytes`,
+            );
           return this.eof ? this.fail(400, 'chunk-size', 0, 'connection closed inside a chunk-size line') : undefined;
         }
-        if (lf === 0 || window[lf - 1] !== 13) return this.fail(400, 'chunk-size', lf, 'chunk-size line not ended by CRLF');
+        if (lf === 0 || window[lf - 1] !== 13)
+          return this.fail(400, 'chunk-size', lf, 'chunk-size line not ended by CRLF');
         const line = latin1(window, 0, lf - 1);
         const m = /^[0-9A-Fa-f]+/.exec(line);
-        if (m === null) return this.fail(400, 'chunk-size', 0, `invalid chunk size ${JSON.stringify(line.slice(0, 20))}`);
+        if (m === null)
+          return this.fail(400, 'chunk-size', 0, `invalid chunk size ${JSON.stringify(line.slice(0, 20))}`);
         const digits = m[0].replace(/^0+(?=.)/, '');
-        if (digits.length > 13) return this.fail(this.side === 'request' ? 413 : 400, 'chunk-size', 0, 'chunk size too large');
-        if (!validChunkExt(line.slice(m[0].length))) return this.fail(400, 'chunk-ext', m[0].length, `invalid chunk extension ${JSON.stringify(line.slice(m[0].length, m[0].length + 20))}`);
+        if (digits.length > 13)
+          return this.fail(this.side === 'request' ? 413 : 400, 'chunk-size', 0, 'chunk size too large');
+        if (!validChunkExt(line.slice(m[0].length)))
+          return this.fail(
+            400,
+            'chunk-ext',
+            m[0].length,
+            `invalid chunk extension ${JSON.stringify(line.slice(m[0].length, m[0].length + 20))}`,
+          );
         const size = parseInt(digits, 16);
         this.take(lf + 1);
         if (size === 0) {
@@ -261,7 +321,8 @@ abstract class MessageParser<H extends { readonly framing: HttpFraming }> {
           return 'again';
         }
         this.bodyBytes += size;
-        if (this.side === 'request' && this.bodyBytes > this.limits.maxBodyBytes) return this.fail(413, 'chunk-size', 0, `chunked body exceeds the limit of ${this.limits.maxBodyBytes} bytes`);
+        if (this.side === 'request' && this.bodyBytes > this.limits.maxBodyBytes)
+          return this.fail(413, 'chunk-size', 0, `chunked body exceeds the limit of ${this.limits.maxBodyBytes} bytes`);
         this.remaining = size;
         this.state = 'chunk-data';
         return 'again';
@@ -341,7 +402,9 @@ export interface Parsed<T> {
   readonly consumed: number;
 }
 
-function collect<H>(p: MessageParser<H & { framing: HttpFraming }>): HttpResult<{ head: H; body: Uint8Array; trailers: HttpField[] }> | undefined {
+function collect<H>(
+  p: MessageParser<H & { framing: HttpFraming }>,
+): HttpResult<{ head: H; body: Uint8Array; trailers: HttpField[] }> | undefined {
   let head: H | undefined;
   const body: Uint8Array[] = [];
   for (;;) {
@@ -358,12 +421,21 @@ function collect<H>(p: MessageParser<H & { framing: HttpFraming }>): HttpResult<
  * Parses one complete request at the start of `bytes`. Returns undefined when the bytes end before the
  * message does; the error when it is invalid.
  */
-export function parseHttpRequest(bytes: Uint8Array, limits: Partial<HttpLimits> = {}): HttpResult<Parsed<HttpRequest>> | undefined {
+export function parseHttpRequest(
+  bytes: Uint8Array,
+  limits: Partial<HttpLimits> = {},
+): HttpResult<Parsed<HttpRequest>> | undefined {
   const p = new HttpRequestParser(limits);
   p.push(bytes);
   const r = collect(p);
   if (r === undefined || !r.ok) return r;
-  return { ok: true, value: { message: { ...r.value.head, body: r.value.body, trailers: r.value.trailers }, consumed: bytes.length - p.buffered } };
+  return {
+    ok: true,
+    value: {
+      message: { ...r.value.head, body: r.value.body, trailers: r.value.trailers },
+      consumed: bytes.length - p.buffered,
+    },
+  };
 }
 
 /**
@@ -371,7 +443,11 @@ export function parseHttpRequest(bytes: Uint8Array, limits: Partial<HttpLimits> 
  * responses before it are skipped. With `closed`, the bytes are all the connection carried (a body
  * delimited by the close ends with them).
  */
-export function parseHttpResponse(bytes: Uint8Array, method = 'GET', closed = false): HttpResult<Parsed<HttpResponse>> | undefined {
+export function parseHttpResponse(
+  bytes: Uint8Array,
+  method = 'GET',
+  closed = false,
+): HttpResult<Parsed<HttpResponse>> | undefined {
   const p = new HttpResponseParser();
   p.expect(method);
   p.push(bytes);
@@ -382,6 +458,12 @@ export function parseHttpResponse(bytes: Uint8Array, method = 'GET', closed = fa
     const head = r.value.head;
     // RFC 9110 §15.2: interim responses precede the final one
     if (head.status >= 100 && head.status < 200 && head.status !== 101) continue;
-    return { ok: true, value: { message: { ...head, body: r.value.body, trailers: r.value.trailers }, consumed: bytes.length - p.buffered } };
+    return {
+      ok: true,
+      value: {
+        message: { ...head, body: r.value.body, trailers: r.value.trailers },
+        consumed: bytes.length - p.buffered,
+      },
+    };
   }
 }

@@ -42,7 +42,11 @@ export interface HttpResponseOut {
 /** Normalises a fields argument. */
 export function toFields(init: FieldsInit | undefined): HttpField[] {
   if (init === undefined) return [];
-  return init.map((f) => (Array.isArray(f) ? { name: (f as readonly [string, string])[0], value: (f as readonly [string, string])[1] } : (f as HttpField)));
+  return init.map((f) =>
+    Array.isArray(f)
+      ? { name: (f as readonly [string, string])[0], value: (f as readonly [string, string])[1] }
+      : (f as HttpField),
+  );
 }
 
 function checkField(f: HttpField): void {
@@ -62,7 +66,11 @@ export function serializeHead(startLine: string, fields: readonly HttpField[]): 
 }
 
 /** A body in the chunked coding: chunks of at most `chunkSize` bytes, the last-chunk, trailers, CRLF. */
-export function encodeChunked(body: Uint8Array, chunkSize = Math.max(1, body.length), trailers: FieldsInit = []): Uint8Array {
+export function encodeChunked(
+  body: Uint8Array,
+  chunkSize = Math.max(1, body.length),
+  trailers: FieldsInit = [],
+): Uint8Array {
   if (!(chunkSize >= 1)) throw new RangeError(`http: chunk size ${chunkSize}`);
   const parts: Uint8Array[] = [];
   for (let off = 0; off < body.length; off += chunkSize) {
@@ -81,7 +89,12 @@ export function encodeChunked(body: Uint8Array, chunkSize = Math.max(1, body.len
 const CRLF = Uint8Array.of(13, 10);
 
 /** Adds the framing field a body needs unless one is there. */
-function framed(fields: HttpField[], body: Uint8Array | undefined, chunked: boolean, lengthAlways: boolean): HttpField[] {
+function framed(
+  fields: HttpField[],
+  body: Uint8Array | undefined,
+  chunked: boolean,
+  lengthAlways: boolean,
+): HttpField[] {
   const hasTe = fieldValues(fields, 'transfer-encoding').length > 0;
   const hasCl = fieldValues(fields, 'content-length').length > 0;
   if (chunked) return hasTe ? fields : [...fields, { name: 'Transfer-Encoding', value: 'chunked' }];
@@ -93,7 +106,8 @@ function framed(fields: HttpField[], body: Uint8Array | undefined, chunked: bool
 /** The bytes of a request; a body gets Content-Length (or the chunked coding) unless the fields frame it. */
 export function serializeRequest(r: HttpRequestOut): Uint8Array {
   if (!isToken(r.method)) throw new Error(`http: invalid method ${JSON.stringify(r.method)}`);
-  if (/[\s]/.test(r.target) || r.target === '') throw new Error(`http: invalid request-target ${JSON.stringify(r.target)}`);
+  if (/[\s]/.test(r.target) || r.target === '')
+    throw new Error(`http: invalid request-target ${JSON.stringify(r.target)}`);
   const chunked = r.chunked === true;
   const fields = framed(toFields(r.fields), r.body, chunked, false);
   const head = serializeHead(`${r.method} ${r.target} ${r.version ?? 'HTTP/1.1'}`, fields);
@@ -111,7 +125,8 @@ export function statusHasNoBody(status: number): boolean {
  * 304 nothing is: they have no body).
  */
 export function serializeResponse(r: HttpResponseOut): Uint8Array {
-  if (!(Number.isInteger(r.status) && r.status >= 100 && r.status <= 999)) throw new Error(`http: invalid status ${r.status}`);
+  if (!(Number.isInteger(r.status) && r.status >= 100 && r.status <= 999))
+    throw new Error(`http: invalid status ${r.status}`);
   const reason = r.reason ?? reasonPhrase(r.status);
   if (/[\r\n\0]/.test(reason)) throw new Error('http: CR, LF or NUL in the reason phrase');
   const noBody = statusHasNoBody(r.status);

@@ -318,7 +318,13 @@ class ServerConnection {
     try {
       r = this.server.handler(full, respond);
     } catch (e) {
-      if (!answered) respond({ status: 500, body: `500 Internal Server Error: ${(e as Error).message}\n`, headers: [['Content-Type', 'text/plain; charset=utf-8']], close: true });
+      if (!answered)
+        respond({
+          status: 500,
+          body: `500 Internal Server Error: ${(e as Error).message}\n`,
+          headers: [['Content-Type', 'text/plain; charset=utf-8']],
+          close: true,
+        });
       return;
     }
     if (r !== undefined && !answered) respond(r);
@@ -326,9 +332,18 @@ class ServerConnection {
 
   private respond(req: HttpRequest, res: HttpResponseInit): void {
     const status = res.status ?? 200;
-    const keep = req.keepAlive && res.close !== true && !this.closing && this.served < this.server.options.maxRequestsPerConnection;
+    const keep =
+      req.keepAlive &&
+      res.close !== true &&
+      !this.closing &&
+      this.served < this.server.options.maxRequestsPerConnection;
     const body = typeof res.body === 'string' ? utf8(res.body) : (res.body ?? new Uint8Array(0));
-    const headers = res.headers === undefined ? [] : isRecord(res.headers) ? Object.entries(res.headers).map(([name, value]) => ({ name, value })) : toFields(res.headers);
+    const headers =
+      res.headers === undefined
+        ? []
+        : isRecord(res.headers)
+          ? Object.entries(res.headers).map(([name, value]) => ({ name, value }))
+          : toFields(res.headers);
     this.write(status, headers, body, res.chunked === true, req.method === 'HEAD', keep, req.minor, res.reason);
     this.busy = false;
     if (!keep) {
@@ -340,7 +355,16 @@ class ServerConnection {
     this.pump();
   }
 
-  private write(status: number, headers: HttpField[], body: Uint8Array, chunked: boolean, headOnly: boolean, keep: boolean, minor: number, reason?: string): void {
+  private write(
+    status: number,
+    headers: HttpField[],
+    body: Uint8Array,
+    chunked: boolean,
+    headOnly: boolean,
+    keep: boolean,
+    minor: number,
+    reason?: string,
+  ): void {
     const o = this.server.options;
     const fields: HttpField[] = [];
     if (o.serverName !== '') fields.push({ name: 'Server', value: o.serverName });
@@ -349,11 +373,25 @@ class ServerConnection {
     fields.push(...headers.filter((h) => !/^(content-length|transfer-encoding|connection|date|server)$/i.test(h.name)));
     const noBody = statusHasNoBody(status);
     const useChunked = chunked && !noBody && minor >= 1;
-    if (!noBody) fields.push(useChunked ? { name: 'Transfer-Encoding', value: 'chunked' } : { name: 'Content-Length', value: String(body.length) });
+    if (!noBody)
+      fields.push(
+        useChunked
+          ? { name: 'Transfer-Encoding', value: 'chunked' }
+          : { name: 'Content-Length', value: String(body.length) },
+      );
     if (!keep) fields.push({ name: 'Connection', value: 'close' });
     else if (minor === 0) fields.push({ name: 'Connection', value: 'keep-alive' }); // RFC 9112 §9.3: a 1.0 client must be told
     this.server.count(status);
-    this.t.write(serializeResponse({ status, ...(reason === undefined ? {} : { reason }), fields, body, chunked: useChunked, headOnly }));
+    this.t.write(
+      serializeResponse({
+        status,
+        ...(reason === undefined ? {} : { reason }),
+        fields,
+        body,
+        chunked: useChunked,
+        headOnly,
+      }),
+    );
   }
 }
 

@@ -75,7 +75,11 @@ export function httpLab(opts: { seed?: number; link?: Partial<LinkProps> } = {})
 }
 
 /** Starts `cmd` on `ctx`; the result is filled in when it finishes (drive the engine). */
-export function start(cmd: Command, ctx: ShellContext, args: string[]): { result: CommandResult | undefined; at: number | undefined } {
+export function start(
+  cmd: Command,
+  ctx: ShellContext,
+  args: string[],
+): { result: CommandResult | undefined; at: number | undefined } {
   const box: { result: CommandResult | undefined; at: number | undefined } = { result: undefined, at: undefined };
   cmd(ctx, args, (r) => {
     if (box.result !== undefined) throw new Error('command finished twice');

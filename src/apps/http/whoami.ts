@@ -27,7 +27,8 @@ export function goRequestWrite(req: HttpServerRequest): Uint8Array {
   // Go writes its default User-Agent when the request had none
   text += `User-Agent: ${ua ?? 'Go-http-client/1.1'}\r\n`;
   // the transfer writer: Content-Length for a body (and for an empty POST/PUT/PATCH), chunked never here
-  if (req.body.length > 0 || ['POST', 'PUT', 'PATCH'].includes(req.method)) text += `Content-Length: ${req.body.length}\r\n`;
+  if (req.body.length > 0 || ['POST', 'PUT', 'PATCH'].includes(req.method))
+    text += `Content-Length: ${req.body.length}\r\n`;
   const skip = new Set(['host', 'user-agent', 'content-length', 'transfer-encoding', 'trailer']);
   const byKey = new Map<string, string[]>();
   for (const f of req.fields as HttpField[]) {
@@ -51,6 +52,10 @@ export function whoamiBody(req: HttpServerRequest, hostname: string, addresses: 
 export function whoamiHandler(node: IpNode): HttpHandler {
   return (req) => {
     const addresses = node.devs.flatMap((d) => d.addresses.map((a) => formatIpv4(a.addr)));
-    return { status: 200, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: whoamiBody(req, node.name, addresses) };
+    return {
+      status: 200,
+      headers: [['Content-Type', 'text/plain; charset=utf-8']],
+      body: whoamiBody(req, node.name, addresses),
+    };
   };
 }

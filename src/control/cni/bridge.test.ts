@@ -44,7 +44,10 @@ describe('bridge plugin', () => {
     const ifs = res.interfaces as { name: string; mac: string; sandbox?: string }[];
     assert.equal(ifs[0]!.name, 'cni0');
     assert.match(ifs[1]!.name, /^veth[0-9a-f]{8}$/);
-    assert.deepEqual(ifs.map((i) => i.sandbox), [undefined, undefined, '/var/run/netns/p1']);
+    assert.deepEqual(
+      ifs.map((i) => i.sandbox),
+      [undefined, undefined, '/var/run/netns/p1'],
+    );
     for (const i of ifs) assert.match(i.mac, /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/, 'locally administered unicast');
     assert.deepEqual(res.ips, [{ address: '10.99.0.2/24', gateway: '10.99.0.1', interface: 2 }]);
     assert.deepEqual(res.routes, [{ dst: '10.99.0.0/16' }, { dst: '0.0.0.0/0', gw: '10.99.0.1' }]);
@@ -52,7 +55,10 @@ describe('bridge plugin', () => {
     const br = node.dev('cni0');
     assert.ok(br instanceof BridgeDev);
     assert.equal(br.mtu, 1450);
-    assert.deepEqual(br.addresses.map((a) => `${formatIpv4(a.addr)}/${a.len}`), ['10.99.0.1/24']);
+    assert.deepEqual(
+      br.addresses.map((a) => `${formatIpv4(a.addr)}/${a.len}`),
+      ['10.99.0.1/24'],
+    );
     const veth = node.dev(ifs[1]!.name)!;
     assert.equal(veth.master, br);
     assert.equal(hairpinOf(veth), true);
@@ -61,7 +67,10 @@ describe('bridge plugin', () => {
     assert.equal(eth0.mtu, 1450);
     assert.equal(vethPeer(eth0)!.dev, veth);
     assert.deepEqual(
-      pod.routes.routes().map((x) => `${formatIpv4(x.dst)}/${x.len} ${x.via === undefined ? '' : `via ${formatIpv4(x.via)} `}${x.proto}`).sort(),
+      pod.routes
+        .routes()
+        .map((x) => `${formatIpv4(x.dst)}/${x.len} ${x.via === undefined ? '' : `via ${formatIpv4(x.via)} `}${x.proto}`)
+        .sort(),
       ['0.0.0.0/0 via 10.99.0.1 boot', '10.99.0.0/16 via 10.99.0.1 boot', '10.99.0.0/24 kernel'],
     );
     assert.equal(node.config.forwarding, true);
@@ -108,14 +117,20 @@ describe('bridge plugin', () => {
     const { t, conf, call } = harness();
     assert.ok(call('ADD', 'p1').ok);
     const again = call('ADD', 'p1');
-    assert.deepEqual(again.ok ? undefined : again.error, { code: 999, msg: 'container veth name provided (eth0) already exists' });
+    assert.deepEqual(again.ok ? undefined : again.error, {
+      code: 999,
+      msg: 'container veth name provided (eth0) already exists',
+    });
     const hp = call('ADD', 'p3', conf({ promiscMode: true }));
     assert.deepEqual(hp.ok ? undefined : hp.error.msg, 'cannot set hairpin mode and promiscuous mode at the same time');
     const vlan = call('ADD', 'p4', conf({ vlan: 100 }));
     assert.deepEqual(vlan.ok ? undefined : [vlan.error.code, vlan.error.msg], [2, 'unsupported field "vlan": 100']);
     t.host.node.addNic('br-x', 0x020000000001);
     const foreign = call('ADD', 'p5', conf({ bridge: 'br-x' }));
-    assert.deepEqual(foreign.ok ? undefined : foreign.error.msg, 'failed to create bridge "br-x": "br-x" already exists but is not a bridge');
+    assert.deepEqual(
+      foreign.ok ? undefined : foreign.error.msg,
+      'failed to create bridge "br-x": "br-x" already exists but is not a bridge',
+    );
     const nons = t.host.podNode('', '/nope');
     assert.equal(nons, undefined);
   });

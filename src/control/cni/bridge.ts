@@ -11,10 +11,30 @@ import { EthernetDev } from '../../net/netdev.js';
 import { formatIpv4, parseIpv4, parseMac, prefixMask, type Ipv4 } from '../../wire/addr.js';
 import { ipMasqChainName, ipMasqComment, setupIpMasq, teardownIpMasq } from './ipmasq.js';
 import { configureIface, validateInterfaceIps, validateRoutes } from './ipam-apply.js';
-import { addAddress, createVeth, deleteLink, ensureBridge, hairpinOf, macString, removeAddress, setHairpin, vethPeer } from './netlink.js';
+import {
+  addAddress,
+  createVeth,
+  deleteLink,
+  ensureBridge,
+  hairpinOf,
+  macString,
+  removeAddress,
+  setHairpin,
+  vethPeer,
+} from './netlink.js';
 import { parseCniArgs } from './host-local-config.js';
 import { resultFromJson, type CniPlugin, type NetConf, type PluginCtx } from './plugin.js';
-import { CniErrorCode, SUPPORTED_VERSIONS, cidrOf, dnsIsEmpty, fail, ok, type CniDns, type CniOutcome, type CniResult } from './types.js';
+import {
+  CniErrorCode,
+  SUPPORTED_VERSIONS,
+  cidrOf,
+  dnsIsEmpty,
+  fail,
+  ok,
+  type CniDns,
+  type CniOutcome,
+  type CniResult,
+} from './types.js';
 
 /** The reference plugin's default bridge name. */
 export const DEFAULT_BRIDGE = 'cni0';
@@ -41,18 +61,35 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 export function loadBridgeConf(conf: NetConf, cniArgs: string): CniOutcome<BridgeConf> {
   const flag = (k: string): boolean => conf[k] === true;
   for (const k of ['bridge', 'mtu', 'vlan']) {
-    if (conf[k] !== undefined && typeof conf[k] !== (k === 'bridge' ? 'string' : 'number')) return fail(CniErrorCode.Internal, `failed to load netconf: json: cannot unmarshal ${typeof conf[k]} into Go struct field NetConf.${k}`);
+    if (conf[k] !== undefined && typeof conf[k] !== (k === 'bridge' ? 'string' : 'number'))
+      return fail(
+        CniErrorCode.Internal,
+        `failed to load netconf: json: cannot unmarshal ${typeof conf[k]} into Go struct field NetConf.${k}`,
+      );
   }
   const vlan = (conf.vlan as number | undefined) ?? 0;
-  if (vlan < 0 || vlan > 4094) return fail(CniErrorCode.Internal, `invalid VLAN ID ${vlan} (must be between 0 and 4094)`);
+  if (vlan < 0 || vlan > 4094)
+    return fail(CniErrorCode.Internal, `invalid VLAN ID ${vlan} (must be between 0 and 4094)`);
   // SPEC error 2: the message names the unsupported key and its value
-  if (vlan !== 0) return fail(CniErrorCode.UnsupportedField, `unsupported field "vlan": ${vlan}`, 'podnet\'s bridge does not filter VLANs');
-  if (conf.vlanTrunk !== undefined) return fail(CniErrorCode.UnsupportedField, `unsupported field "vlanTrunk": ${JSON.stringify(conf.vlanTrunk)}`, 'podnet\'s bridge does not filter VLANs');
-  if (conf.macspoofchk === true) return fail(CniErrorCode.UnsupportedField, 'unsupported field "macspoofchk": true', 'podnet has no nftables');
+  if (vlan !== 0)
+    return fail(
+      CniErrorCode.UnsupportedField,
+      `unsupported field "vlan": ${vlan}`,
+      "podnet's bridge does not filter VLANs",
+    );
+  if (conf.vlanTrunk !== undefined)
+    return fail(
+      CniErrorCode.UnsupportedField,
+      `unsupported field "vlanTrunk": ${JSON.stringify(conf.vlanTrunk)}`,
+      "podnet's bridge does not filter VLANs",
+    );
+  if (conf.macspoofchk === true)
+    return fail(CniErrorCode.UnsupportedField, 'unsupported field "macspoofchk": true', 'podnet has no nftables');
   let mac: string | undefined = parseCniArgs(cniArgs).get('MAC');
   const args = conf.args;
   if (isObj(args) && isObj(args.cni) && typeof args.cni.mac === 'string' && args.cni.mac !== '') mac = args.cni.mac;
-  if (isObj(conf.runtimeConfig) && typeof conf.runtimeConfig.mac === 'string' && conf.runtimeConfig.mac !== '') mac = conf.runtimeConfig.mac;
+  if (isObj(conf.runtimeConfig) && typeof conf.runtimeConfig.mac === 'string' && conf.runtimeConfig.mac !== '')
+    mac = conf.runtimeConfig.mac;
   const ipam = isObj(conf.ipam) ? conf.ipam : {};
   return ok({
     name: conf.name,
@@ -91,12 +128,17 @@ function add(ctx: PluginCtx, conf: NetConf): CniOutcome<CniResult> {
   const l = loadBridgeConf(conf, ctx.args);
   if (!l.ok) return l;
   const n = l.value;
-  if (n.hairpinMode && n.promiscMode) return fail(CniErrorCode.Internal, 'cannot set hairpin mode and promiscuous mode at the same time');
+  if (n.hairpinMode && n.promiscMode)
+    return fail(CniErrorCode.Internal, 'cannot set hairpin mode and promiscuous mode at the same time');
   const node = ctx.host.node;
   const br = ensureBridge(node, n.brName, n.mtu, ctx.host.rng, n.promiscMode);
   if (!br.ok) return fail(br.error.code, `failed to create bridge "${n.brName}": ${br.error.msg}`);
   const pod = ctx.host.podNode(ctx.containerId, ctx.netns);
-  if (pod === undefined) return fail(CniErrorCode.Internal, `failed to open netns "${ctx.netns}": failed to Statfs "${ctx.netns}": no such file or directory`);
+  if (pod === undefined)
+    return fail(
+      CniErrorCode.Internal,
+      `failed to open netns "${ctx.netns}": failed to Statfs "${ctx.netns}": no such file or directory`,
+    );
   let contMac: number | undefined;
   if (n.mac !== undefined) {
     contMac = parseMac(n.mac);
@@ -130,7 +172,13 @@ function add(ctx: PluginCtx, conf: NetConf): CniOutcome<CniResult> {
   return ok(result);
 }
 
-function layer3(ctx: PluginCtx, n: BridgeConf, br: BridgeDev, result: CniResult, ipamOut: Record<string, unknown> | undefined): CniOutcome<void> {
+function layer3(
+  ctx: PluginCtx,
+  n: BridgeConf,
+  br: BridgeDev,
+  result: CniResult,
+  ipamOut: Record<string, unknown> | undefined,
+): CniOutcome<void> {
   const ipam = resultFromJson(ipamOut);
   if (!ipam.ok) return ipam;
   result.ips = ipam.value.ips ?? [];
@@ -145,7 +193,8 @@ function layer3(ctx: PluginCtx, n: BridgeConf, br: BridgeDev, result: CniResult,
     ipc.interface = 2;
     if (ipc.gateway === undefined && n.isGw) ipc.gateway = formatIpv4(calcGatewayIp(a.addr, a.len));
     if (n.isDefaultGw) {
-      if (!defaultRouteFound) defaultRouteFound = result.routes.some((r) => r.gw !== undefined && r.dst === '0.0.0.0/0');
+      if (!defaultRouteFound)
+        defaultRouteFound = result.routes.some((r) => r.gw !== undefined && r.dst === '0.0.0.0/0');
       if (!defaultRouteFound) {
         result.routes.push(ipc.gateway === undefined ? { dst: '0.0.0.0/0' } : { dst: '0.0.0.0/0', gw: ipc.gateway });
         defaultRouteFound = true;
@@ -203,7 +252,11 @@ function check(ctx: PluginCtx, conf: NetConf, prev: CniResult | undefined): CniO
   if (!l.ok) return l;
   const n = l.value;
   const pod = ctx.host.podNode(ctx.containerId, ctx.netns);
-  if (pod === undefined) return fail(CniErrorCode.Internal, `failed to open netns "${ctx.netns}": failed to Statfs "${ctx.netns}": no such file or directory`);
+  if (pod === undefined)
+    return fail(
+      CniErrorCode.Internal,
+      `failed to open netns "${ctx.netns}": failed to Statfs "${ctx.netns}": no such file or directory`,
+    );
   if (n.ipamType !== '') {
     const r = ctx.invoke(n.ipamType, 'CHECK', conf, ctx);
     if (!r.ok) return r;
@@ -216,23 +269,46 @@ function check(ctx: PluginCtx, conf: NetConf, prev: CniResult | undefined): CniO
   if (brMap === undefined || brMap.name === '') return fail(CniErrorCode.Internal, 'Interface name missing ');
   const br = node.dev(brMap.name);
   if (br === undefined) return fail(CniErrorCode.Internal, `Interface name ${brMap.name} not found`);
-  if (brMap.sandbox !== undefined && brMap.sandbox !== '') return fail(CniErrorCode.Internal, `Interface ${brMap.name} should not be in sandbox`);
-  if (!(br instanceof BridgeDev)) return fail(CniErrorCode.Internal, `Interface ${brMap.name} does not have link type of bridge`);
-  if (brMap.mac !== undefined && brMap.mac !== '' && brMap.mac !== macString(br.mac)) return fail(CniErrorCode.Internal, `Bridge interface ${brMap.name} Mac doesn't match: ${brMap.mac}`);
-  if (br.promiscuous !== n.promiscMode) return fail(CniErrorCode.Internal, `Bridge interface ${brMap.name} configured Promisc Mode ${n.promiscMode} doesn't match current state: ${br.promiscuous} `);
-  if (contMap === undefined) return fail(CniErrorCode.Internal, `Sandbox in prevResult  doesn't match configured netns: ${ctx.netns}`);
+  if (brMap.sandbox !== undefined && brMap.sandbox !== '')
+    return fail(CniErrorCode.Internal, `Interface ${brMap.name} should not be in sandbox`);
+  if (!(br instanceof BridgeDev))
+    return fail(CniErrorCode.Internal, `Interface ${brMap.name} does not have link type of bridge`);
+  if (brMap.mac !== undefined && brMap.mac !== '' && brMap.mac !== macString(br.mac))
+    return fail(CniErrorCode.Internal, `Bridge interface ${brMap.name} Mac doesn't match: ${brMap.mac}`);
+  if (br.promiscuous !== n.promiscMode)
+    return fail(
+      CniErrorCode.Internal,
+      `Bridge interface ${brMap.name} configured Promisc Mode ${n.promiscMode} doesn't match current state: ${br.promiscuous} `,
+    );
+  if (contMap === undefined)
+    return fail(CniErrorCode.Internal, `Sandbox in prevResult  doesn't match configured netns: ${ctx.netns}`);
   const cont = pod.dev(contMap.name);
   if (cont === undefined) return fail(CniErrorCode.Internal, `Interface name ${contMap.name} not found`);
   const contPeer = vethPeer(cont);
-  if (!(cont instanceof EthernetDev) || contPeer === undefined) return fail(CniErrorCode.Internal, `Error: Container interface ${contMap.name} not of type veth`);
-  if (contMap.mac !== undefined && contMap.mac !== '' && contMap.mac !== macString(cont.mac)) return fail(CniErrorCode.Internal, `Interface ${contMap.name} Mac ${contMap.mac} doesn't match container Mac: ${macString(cont.mac)}`);
+  if (!(cont instanceof EthernetDev) || contPeer === undefined)
+    return fail(CniErrorCode.Internal, `Error: Container interface ${contMap.name} not of type veth`);
+  if (contMap.mac !== undefined && contMap.mac !== '' && contMap.mac !== macString(cont.mac))
+    return fail(
+      CniErrorCode.Internal,
+      `Interface ${contMap.name} Mac ${contMap.mac} doesn't match container Mac: ${macString(cont.mac)}`,
+    );
   const vethFound = ifs.some((i) => {
     if (i.name === brMap.name || i.name === contMap.name) return false;
     const d = node.dev(i.name);
-    return d !== undefined && contPeer.node === node && contPeer.dev === d && d.master === br && (i.mac === undefined || i.mac === '' || i.mac === macString(d.mac));
+    return (
+      d !== undefined &&
+      contPeer.node === node &&
+      contPeer.dev === d &&
+      d.master === br &&
+      (i.mac === undefined || i.mac === '' || i.mac === macString(d.mac))
+    );
   });
   if (!vethFound) return fail(CniErrorCode.Internal, `CNI veth created for bridge ${n.brName} was not found`);
-  if (hairpinOf(contPeer.dev) !== n.hairpinMode) return fail(CniErrorCode.Internal, `hairpin mode of ${contPeer.dev.name} is ${hairpinOf(contPeer.dev) ? 'on' : 'off'}, configured ${n.hairpinMode ? 'on' : 'off'}`);
+  if (hairpinOf(contPeer.dev) !== n.hairpinMode)
+    return fail(
+      CniErrorCode.Internal,
+      `hairpin mode of ${contPeer.dev.name} is ${hairpinOf(contPeer.dev) ? 'on' : 'off'}, configured ${n.hairpinMode ? 'on' : 'off'}`,
+    );
   const ips = validateInterfaceIps(pod, ctx.ifName, prev);
   if (!ips.ok) return ips;
   return validateRoutes(pod, prev.routes ?? []);

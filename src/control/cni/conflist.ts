@@ -3,7 +3,14 @@
  * runtime reads from /etc/cni/net.d, checking every field the spec defines, and saying exactly where a
  * problem is (`plugins[1].type: must be a non-empty string`). Plugin-specific keys are left to the plugins.
  */
-import { CniErrorCode, SUPPORTED_VERSIONS, compareVersions, isVersion, type CniError, type FieldError } from './types.js';
+import {
+  CniErrorCode,
+  SUPPORTED_VERSIONS,
+  compareVersions,
+  isVersion,
+  type CniError,
+  type FieldError,
+} from './types.js';
 
 /** One plugin's configuration object inside a list (its own keys are the plugin's business). */
 export type PluginConf = Record<string, unknown> & { type: string };
@@ -37,12 +44,20 @@ export function formatFieldErrors(errors: readonly FieldError[]): string {
 }
 
 /** Parses a .conflist document. */
-export function parseConfList(text: string): { ok: true; value: NetConfList } | { ok: false; problem: ConfListProblem } {
+export function parseConfList(
+  text: string,
+): { ok: true; value: NetConfList } | { ok: false; problem: ConfListProblem } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return { ok: false, problem: { error: { code: CniErrorCode.DecodingFailure, msg: `error parsing configuration list: ${(e as Error).message}` }, fields: [] } };
+    return {
+      ok: false,
+      problem: {
+        error: { code: CniErrorCode.DecodingFailure, msg: `error parsing configuration list: ${(e as Error).message}` },
+        fields: [],
+      },
+    };
   }
   return confListFromObject(doc);
 }
@@ -56,19 +71,36 @@ export function parseConf(text: string): { ok: true; value: NetConfList } | { ok
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return { ok: false, problem: { error: { code: CniErrorCode.DecodingFailure, msg: `error parsing configuration: ${(e as Error).message}` }, fields: [] } };
+    return {
+      ok: false,
+      problem: {
+        error: { code: CniErrorCode.DecodingFailure, msg: `error parsing configuration: ${(e as Error).message}` },
+        fields: [],
+      },
+    };
   }
   if (!isObj(doc)) return invalid([{ path: '.', message: 'must be a JSON object' }]);
   const { name, cniVersion, ...plugin } = doc;
   return confListFromObject({ name, cniVersion, plugins: [plugin] });
 }
 
-function invalid(fields: FieldError[], code: number = CniErrorCode.InvalidNetworkConfig): { ok: false; problem: ConfListProblem } {
-  return { ok: false, problem: { error: { code, msg: `invalid network configuration list: ${formatFieldErrors(fields).replace(/\n/g, '; ')}` }, fields } };
+function invalid(
+  fields: FieldError[],
+  code: number = CniErrorCode.InvalidNetworkConfig,
+): { ok: false; problem: ConfListProblem } {
+  return {
+    ok: false,
+    problem: {
+      error: { code, msg: `invalid network configuration list: ${formatFieldErrors(fields).replace(/\n/g, '; ')}` },
+      fields,
+    },
+  };
 }
 
 /** Checks a decoded configuration list. */
-export function confListFromObject(doc: unknown): { ok: true; value: NetConfList } | { ok: false; problem: ConfListProblem } {
+export function confListFromObject(
+  doc: unknown,
+): { ok: true; value: NetConfList } | { ok: false; problem: ConfListProblem } {
   if (!isObj(doc)) return invalid([{ path: '.', message: 'must be a JSON object' }]);
   const errors: FieldError[] = [];
   const versionErrors: FieldError[] = [];
@@ -82,27 +114,42 @@ export function confListFromObject(doc: unknown): { ok: true; value: NetConfList
     return false;
   };
   let name = '';
-  if (typeof doc.name !== 'string' || doc.name === '') errors.push({ path: 'name', message: 'must be a non-empty string' });
-  else if (!CNI_NAME_RE.test(doc.name)) errors.push({ path: 'name', message: `invalid characters in ${JSON.stringify(doc.name)}: must start with a letter or digit, then letters, digits, "_", "." or "-"` });
+  if (typeof doc.name !== 'string' || doc.name === '')
+    errors.push({ path: 'name', message: 'must be a non-empty string' });
+  else if (!CNI_NAME_RE.test(doc.name))
+    errors.push({
+      path: 'name',
+      message: `invalid characters in ${JSON.stringify(doc.name)}: must start with a letter or digit, then letters, digits, "_", "." or "-"`,
+    });
   else name = doc.name;
 
   let cniVersion = '';
   let cniVersions: string[] | undefined;
   if (doc.cniVersions !== undefined) {
-    if (!Array.isArray(doc.cniVersions) || !doc.cniVersions.every((v) => typeof v === 'string' && isVersion(v))) errors.push({ path: 'cniVersions', message: 'must be an array of versions like "1.1.0"' });
+    if (!Array.isArray(doc.cniVersions) || !doc.cniVersions.every((v) => typeof v === 'string' && isVersion(v)))
+      errors.push({ path: 'cniVersions', message: 'must be an array of versions like "1.1.0"' });
     else {
       cniVersions = doc.cniVersions as string[];
       // SPEC 1.1.0: the runtime uses the highest version both sides support
       const common = cniVersions.filter((v) => SUPPORTED_VERSIONS.includes(v)).sort(compareVersions);
       if (common.length > 0) cniVersion = common[common.length - 1]!;
-      else versionErrors.push({ path: 'cniVersions', message: `none of ${JSON.stringify(cniVersions)} is supported (supported: ${SUPPORTED_VERSIONS.join(', ')})` });
+      else
+        versionErrors.push({
+          path: 'cniVersions',
+          message: `none of ${JSON.stringify(cniVersions)} is supported (supported: ${SUPPORTED_VERSIONS.join(', ')})`,
+        });
     }
   }
   if (doc.cniVersion !== undefined) {
-    if (typeof doc.cniVersion !== 'string' || !isVersion(doc.cniVersion)) errors.push({ path: 'cniVersion', message: 'must be a version string like "1.1.0"' });
+    if (typeof doc.cniVersion !== 'string' || !isVersion(doc.cniVersion))
+      errors.push({ path: 'cniVersion', message: 'must be a version string like "1.1.0"' });
     else if (cniVersion === '' && cniVersions === undefined) {
       if (SUPPORTED_VERSIONS.includes(doc.cniVersion)) cniVersion = doc.cniVersion;
-      else versionErrors.push({ path: 'cniVersion', message: `${JSON.stringify(doc.cniVersion)} is not supported (supported: ${SUPPORTED_VERSIONS.join(', ')})` });
+      else
+        versionErrors.push({
+          path: 'cniVersion',
+          message: `${JSON.stringify(doc.cniVersion)} is not supported (supported: ${SUPPORTED_VERSIONS.join(', ')})`,
+        });
     }
   } else if (cniVersions === undefined) errors.push({ path: 'cniVersion', message: 'is required' });
 
@@ -110,7 +157,8 @@ export function confListFromObject(doc: unknown): { ok: true; value: NetConfList
   const disableGC = bool('disableGC');
   const loadOnlyInlinedPlugins = bool('loadOnlyInlinedPlugins');
   const plugins: PluginConf[] = [];
-  if (!Array.isArray(doc.plugins)) errors.push({ path: 'plugins', message: 'must be an array of plugin configurations' });
+  if (!Array.isArray(doc.plugins))
+    errors.push({ path: 'plugins', message: 'must be an array of plugin configurations' });
   else if (doc.plugins.length === 0) errors.push({ path: 'plugins', message: 'must not be empty' });
   else {
     doc.plugins.forEach((p, i) => {
@@ -119,12 +167,21 @@ export function confListFromObject(doc: unknown): { ok: true; value: NetConfList
         errors.push({ path: at, message: 'must be an object' });
         return;
       }
-      if (typeof p.type !== 'string' || p.type === '') errors.push({ path: `${at}.type`, message: 'must be a non-empty string' });
-      else if (p.type.includes('/') || p.type === '.' || p.type === '..') errors.push({ path: `${at}.type`, message: `${JSON.stringify(p.type)} is not a plugin name (no "/" allowed)` });
-      if (p.capabilities !== undefined && (!isObj(p.capabilities) || !Object.values(p.capabilities).every((b) => typeof b === 'boolean'))) errors.push({ path: `${at}.capabilities`, message: 'must map capability names to true or false' });
-      if (p.ipam !== undefined && (!isObj(p.ipam) || (p.ipam.type !== undefined && typeof p.ipam.type !== 'string'))) errors.push({ path: `${at}.ipam`, message: 'must be an object with a string "type"' });
+      if (typeof p.type !== 'string' || p.type === '')
+        errors.push({ path: `${at}.type`, message: 'must be a non-empty string' });
+      else if (p.type.includes('/') || p.type === '.' || p.type === '..')
+        errors.push({ path: `${at}.type`, message: `${JSON.stringify(p.type)} is not a plugin name (no "/" allowed)` });
+      if (
+        p.capabilities !== undefined &&
+        (!isObj(p.capabilities) || !Object.values(p.capabilities).every((b) => typeof b === 'boolean'))
+      )
+        errors.push({ path: `${at}.capabilities`, message: 'must map capability names to true or false' });
+      if (p.ipam !== undefined && (!isObj(p.ipam) || (p.ipam.type !== undefined && typeof p.ipam.type !== 'string')))
+        errors.push({ path: `${at}.ipam`, message: 'must be an object with a string "type"' });
       if (p.dns !== undefined && !isObj(p.dns)) errors.push({ path: `${at}.dns`, message: 'must be an object' });
-      for (const reserved of ['runtimeConfig', 'prevResult']) if (p[reserved] !== undefined) errors.push({ path: `${at}.${reserved}`, message: 'is set by the runtime, not in the configuration file' });
+      for (const reserved of ['runtimeConfig', 'prevResult'])
+        if (p[reserved] !== undefined)
+          errors.push({ path: `${at}.${reserved}`, message: 'is set by the runtime, not in the configuration file' });
       plugins.push({ ...(p as PluginConf) });
     });
   }

@@ -10,7 +10,16 @@ import { formatIpv4 } from '../../wire/addr.js';
 import { goJson } from './go-format.js';
 import { joinPath } from './host.js';
 import { resultFromJson, type CniPlugin, type NetConf, type PluginCtx } from './plugin.js';
-import { CniErrorCode, SUPPORTED_VERSIONS, cidrOf, fail, networkOf, ok, type CniOutcome, type CniResult } from './types.js';
+import {
+  CniErrorCode,
+  SUPPORTED_VERSIONS,
+  cidrOf,
+  fail,
+  networkOf,
+  ok,
+  type CniOutcome,
+  type CniResult,
+} from './types.js';
 
 /** Where flanneld writes its lease for CNI. */
 export const DEFAULT_SUBNET_FILE = '/run/flannel/subnet.env';
@@ -57,7 +66,8 @@ export function parseSubnetEnv(text: string, file: string): CniOutcome<SubnetEnv
         break;
       }
       case 'FLANNEL_MTU':
-        if (!/^[0-9]+$/.test(value) || Number(value) > 0xffff_ffff) return fail(CniErrorCode.Internal, `strconv.ParseUint: parsing ${JSON.stringify(value)}: invalid syntax`);
+        if (!/^[0-9]+$/.test(value) || Number(value) > 0xffff_ffff)
+          return fail(CniErrorCode.Internal, `strconv.ParseUint: parsing ${JSON.stringify(value)}: invalid syntax`);
         mtu = Number(value);
         break;
       case 'FLANNEL_IPMASQ':
@@ -90,9 +100,12 @@ function readSubnetEnv(ctx: PluginCtx, file: string): CniOutcome<SubnetEnv> {
 /** The delegate configuration flannel builds for ADD (doCmdAdd + getDelegateIPAM). */
 export function buildDelegate(conf: NetConf, env: SubnetEnv): CniOutcome<Record<string, unknown>> {
   const d: Record<string, unknown> = isObj(conf.delegate) ? { ...conf.delegate } : {};
-  if ('type' in d && typeof d.type !== 'string') return fail(CniErrorCode.Internal, "'delegate' dictionary, if present, must have (string) 'type' field");
-  if ('name' in d) return fail(CniErrorCode.Internal, "'delegate' dictionary must not have 'name' field, it'll be set by flannel");
-  if ('ipam' in d) return fail(CniErrorCode.Internal, "'delegate' dictionary must not have 'ipam' field, it'll be set by flannel");
+  if ('type' in d && typeof d.type !== 'string')
+    return fail(CniErrorCode.Internal, "'delegate' dictionary, if present, must have (string) 'type' field");
+  if ('name' in d)
+    return fail(CniErrorCode.Internal, "'delegate' dictionary must not have 'name' field, it'll be set by flannel");
+  if ('ipam' in d)
+    return fail(CniErrorCode.Internal, "'delegate' dictionary must not have 'ipam' field, it'll be set by flannel");
   if (isObj(conf.runtimeConfig)) d.runtimeConfig = conf.runtimeConfig;
   d.name = conf.name;
   if (!('type' in d)) d.type = 'bridge';

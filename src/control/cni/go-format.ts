@@ -34,7 +34,9 @@ export function goQuoteList(items: readonly string[]): string {
 function goJsonString(s: string): string {
   const j = JSON.stringify(s);
   // most strings need no HTML escaping: test before paying for a replace with a callback
-  return HTML_UNSAFE.test(s) ? j.replace(HTML_UNSAFE_G, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : j;
+  return HTML_UNSAFE.test(s)
+    ? j.replace(HTML_UNSAFE_G, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : j;
 }
 
 const HTML_UNSAFE = /[<>&\u2028\u2029]/;

@@ -6,7 +6,16 @@
  * /32 are too small. Messages are the reference plugin's, word for word.
  */
 import { formatIpv4, parseIpv4, prefixMask, type Ipv4 } from '../../wire/addr.js';
-import { cidrOf, fail, ok, parseRoute, CniErrorCode, type CniOutcome, type CniRoute, type FieldError } from './types.js';
+import {
+  cidrOf,
+  fail,
+  ok,
+  parseRoute,
+  CniErrorCode,
+  type CniOutcome,
+  type CniRoute,
+  type FieldError,
+} from './types.js';
 import type { NetConf } from './plugin.js';
 
 /** One canonical range: subnet (host bits kept, as Go's types.IPNet), start, end, gateway. */
@@ -57,7 +66,7 @@ export function rangeSetString(s: RangeSet): string {
 /** Whether `ip` lies in the subnet of `r` (net.IPNet.Contains). */
 export function inSubnet(r: IpRange, ip: Ipv4): boolean {
   const m = prefixMask(r.len);
-  return ((ip & m) >>> 0) === ((r.subnetIp & m) >>> 0);
+  return (ip & m) >>> 0 === (r.subnetIp & m) >>> 0;
 }
 
 /** Range.Contains: in the subnet and between start and end. */
@@ -80,8 +89,10 @@ interface RawRange {
 function ipInRange(r: Partial<IpRange> & { subnetIp: Ipv4; len: number }, ip: Ipv4): string | undefined {
   const full = r as IpRange;
   if (!inSubnet(full, ip)) return `${formatIpv4(ip)} not in network ${subnetString(full)}`;
-  if (r.rangeStart !== undefined && ip < r.rangeStart) return `${formatIpv4(ip)} is in network ${subnetString(full)} but before start ${formatIpv4(r.rangeStart)}`;
-  if (r.rangeEnd !== undefined && ip > r.rangeEnd) return `${formatIpv4(ip)} is in network ${subnetString(full)} but after end ${formatIpv4(r.rangeEnd)}`;
+  if (r.rangeStart !== undefined && ip < r.rangeStart)
+    return `${formatIpv4(ip)} is in network ${subnetString(full)} but before start ${formatIpv4(r.rangeStart)}`;
+  if (r.rangeEnd !== undefined && ip > r.rangeEnd)
+    return `${formatIpv4(ip)} is in network ${subnetString(full)} but after end ${formatIpv4(r.rangeEnd)}`;
   return undefined;
 }
 
@@ -95,7 +106,8 @@ export function canonicalizeRange(raw: RawRange): { ok: true; value: IpRange } |
   else {
     const gw = parseIpv4(raw.gateway);
     if (gw === undefined) return { ok: false, message: `invalid IP address: ${raw.gateway}` };
-    if (!inSubnet(r as IpRange, gw)) return { ok: false, message: `gateway ${raw.gateway} not in network ${subnetString(r as IpRange)}` };
+    if (!inSubnet(r as IpRange, gw))
+      return { ok: false, message: `gateway ${raw.gateway} not in network ${subnetString(r as IpRange)}` };
     r.gateway = gw;
   }
   if (raw.rangeStart !== undefined && raw.rangeStart !== '') {
@@ -119,7 +131,12 @@ export function canonicalizeRange(raw: RawRange): { ok: true; value: IpRange } |
 }
 
 function overlaps(a: IpRange, b: IpRange): boolean {
-  return ipInRange(a, b.rangeStart) === undefined || ipInRange(a, b.rangeEnd) === undefined || ipInRange(b, a.rangeStart) === undefined || ipInRange(b, a.rangeEnd) === undefined;
+  return (
+    ipInRange(a, b.rangeStart) === undefined ||
+    ipInRange(a, b.rangeEnd) === undefined ||
+    ipInRange(b, a.rangeStart) === undefined ||
+    ipInRange(b, a.rangeEnd) === undefined
+  );
 }
 
 /** RangeSet.Canonicalize. */
@@ -131,7 +148,10 @@ function canonicalizeSet(raw: unknown): { ok: true; value: RangeSet } | { ok: fa
     if (!r.ok) return r;
     set.push(r.value);
   }
-  for (let i = 0; i < set.length - 1; i++) for (let j = i + 1; j < set.length; j++) if (overlaps(set[i]!, set[j]!)) return { ok: false, message: `subnets ${rangeString(set[i]!)} and ${rangeString(set[j]!)} overlap` };
+  for (let i = 0; i < set.length - 1; i++)
+    for (let j = i + 1; j < set.length; j++)
+      if (overlaps(set[i]!, set[j]!))
+        return { ok: false, message: `subnets ${rangeString(set[i]!)} and ${rangeString(set[j]!)} overlap` };
   return { ok: true, value: set };
 }
 
@@ -154,7 +174,8 @@ export function loadHostLocalConfig(conf: NetConf, cniArgs: string): CniOutcome<
   const ipArg = parseCniArgs(cniArgs).get('IP');
   if (ipArg !== undefined) {
     const ip = parseIpv4(ipArg);
-    if (ip === undefined) return fail(CniErrorCode.Internal, `ARGS: error parsing value of pair "IP=${ipArg}": invalid IP address`);
+    if (ip === undefined)
+      return fail(CniErrorCode.Internal, `ARGS: error parsing value of pair "IP=${ipArg}": invalid IP address`);
     ipArgs.push(ip);
   }
   const extra: unknown[] = [];
@@ -169,9 +190,13 @@ export function loadHostLocalConfig(conf: NetConf, cniArgs: string): CniOutcome<
   }
   const rawSets: unknown[] = [];
   if (Array.isArray(rc.ipRanges)) rawSets.push(...rc.ipRanges);
-  if (typeof ipam.subnet === 'string' && ipam.subnet !== '') rawSets.push([{ subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway }]);
+  if (typeof ipam.subnet === 'string' && ipam.subnet !== '')
+    rawSets.push([
+      { subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway },
+    ]);
   if (ipam.ranges !== undefined && ipam.ranges !== null) {
-    if (!Array.isArray(ipam.ranges)) return fail(CniErrorCode.Internal, 'json: cannot unmarshal ipam.ranges: must be an array of range sets');
+    if (!Array.isArray(ipam.ranges))
+      return fail(CniErrorCode.Internal, 'json: cannot unmarshal ipam.ranges: must be an array of range sets');
     rawSets.push(...ipam.ranges);
   }
   if (rawSets.length === 0) return fail(CniErrorCode.Internal, 'no IP ranges specified');
@@ -183,7 +208,8 @@ export function loadHostLocalConfig(conf: NetConf, cniArgs: string): CniOutcome<
   }
   for (let i = 0; i < ranges.length - 1; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
-      if (ranges[i]!.some((a) => ranges[j]!.some((b) => overlaps(a, b)))) return fail(CniErrorCode.Internal, `range set ${i} overlaps with ${j}`);
+      if (ranges[i]!.some((a) => ranges[j]!.some((b) => overlaps(a, b))))
+        return fail(CniErrorCode.Internal, `range set ${i} overlaps with ${j}`);
     }
   }
   const routes: CniRoute[] = [];

@@ -8,9 +8,25 @@
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../../wire/addr.js';
 import { joinPath, type CniStore } from './host.js';
-import { loadHostLocalConfig, rangeFor, rangeSetString, type HostLocalConfig, type IpRange, type RangeSet } from './host-local-config.js';
+import {
+  loadHostLocalConfig,
+  rangeFor,
+  rangeSetString,
+  type HostLocalConfig,
+  type IpRange,
+  type RangeSet,
+} from './host-local-config.js';
 import type { CniPlugin, NetConf, PluginCtx, ValidAttachment } from './plugin.js';
-import { CniErrorCode, SUPPORTED_VERSIONS, fail, ok, type CniDns, type CniIpConfig, type CniOutcome, type CniResult } from './types.js';
+import {
+  CniErrorCode,
+  SUPPORTED_VERSIONS,
+  fail,
+  ok,
+  type CniDns,
+  type CniIpConfig,
+  type CniOutcome,
+  type CniResult,
+} from './types.js';
 
 const LAST_IP_PREFIX = 'last_reserved_ip.';
 const LINE_BREAK = '\r\n';
@@ -120,17 +136,34 @@ function ipConfig(ip: Ipv4, r: IpRange): CniIpConfig {
 }
 
 /** IPAllocator.Get for range set `idx`. */
-function allocate(store: HostLocalStore, set: RangeSet, idx: number, id: string, ifname: string, requested: Ipv4 | undefined): CniOutcome<CniIpConfig> {
+function allocate(
+  store: HostLocalStore,
+  set: RangeSet,
+  idx: number,
+  id: string,
+  ifname: string,
+  requested: Ipv4 | undefined,
+): CniOutcome<CniIpConfig> {
   if (requested !== undefined) {
     const r = rangeFor(set, requested);
-    if (r === undefined) return fail(CniErrorCode.Internal, `${formatIpv4(requested)} not in range set ${rangeSetString(set)}`);
-    if (requested === r.gateway) return fail(CniErrorCode.Internal, `requested ip ${formatIpv4(requested)} is subnet's gateway`);
-    if (!store.reserve(id, ifname, requested, idx)) return fail(CniErrorCode.Internal, `requested IP address ${formatIpv4(requested)} is not available in range set ${rangeSetString(set)}`);
+    if (r === undefined)
+      return fail(CniErrorCode.Internal, `${formatIpv4(requested)} not in range set ${rangeSetString(set)}`);
+    if (requested === r.gateway)
+      return fail(CniErrorCode.Internal, `requested ip ${formatIpv4(requested)} is subnet's gateway`);
+    if (!store.reserve(id, ifname, requested, idx))
+      return fail(
+        CniErrorCode.Internal,
+        `requested IP address ${formatIpv4(requested)} is not available in range set ${rangeSetString(set)}`,
+      );
     return ok(ipConfig(requested, r));
   }
   // SPEC: a second ADD for the same container and interface is an error
   for (const held of store.getById(id, ifname)) {
-    if (rangeFor(set, held) !== undefined) return fail(CniErrorCode.Internal, `${formatIpv4(held)} has been allocated to ${id}, duplicate allocation is not allowed`);
+    if (rangeFor(set, held) !== undefined)
+      return fail(
+        CniErrorCode.Internal,
+        `${formatIpv4(held)} has been allocated to ${id}, duplicate allocation is not allowed`,
+      );
   }
   for (const { ip, range } of iterate(set, store.lastReservedIp(idx))) {
     if (store.reserve(id, ifname, ip, idx)) return ok(ipConfig(ip, range));
@@ -192,7 +225,10 @@ export const hostLocalPlugin: CniPlugin = {
     }
     if (requested.length > 0) {
       store.releaseById(ctx.containerId, ctx.ifName);
-      return fail(CniErrorCode.Internal, `failed to allocate all requested IPs: ${requested.map(formatIpv4).join(' ')}`);
+      return fail(
+        CniErrorCode.Internal,
+        `failed to allocate all requested IPs: ${requested.map(formatIpv4).join(' ')}`,
+      );
     }
     if (cfg.routes.length > 0) result.routes = cfg.routes.map((r) => ({ ...r }));
     return ok(result);
@@ -209,7 +245,8 @@ export const hostLocalPlugin: CniPlugin = {
   check(ctx, conf) {
     const l = load(ctx, conf);
     if (!l.ok) return l;
-    if (!l.value.store.findById(ctx.containerId, ctx.ifName)) return fail(CniErrorCode.Internal, `host-local: Failed to find address added by container ${ctx.containerId}`);
+    if (!l.value.store.findById(ctx.containerId, ctx.ifName))
+      return fail(CniErrorCode.Internal, `host-local: Failed to find address added by container ${ctx.containerId}`);
     return ok(undefined);
   },
 

@@ -19,10 +19,15 @@ export function configureIface(pod: IpNode, ifName: string, res: CniResult): Cni
   for (const ipc of res.ips ?? []) {
     if (ipc.interface === undefined) continue;
     const intf = ifs[ipc.interface];
-    if (intf === undefined) return fail(CniErrorCode.Internal, `failed to add IP addr ${ipc.address} to "${ifName}": invalid interface index`);
+    if (intf === undefined)
+      return fail(
+        CniErrorCode.Internal,
+        `failed to add IP addr ${ipc.address} to "${ifName}": invalid interface index`,
+      );
     if (intf.name !== ifName) continue;
     const a = cidrOf(ipc.address);
-    if (a === undefined) return fail(CniErrorCode.Internal, `failed to add IP addr ${ipc.address} to "${ifName}": invalid address`);
+    if (a === undefined)
+      return fail(CniErrorCode.Internal, `failed to add IP addr ${ipc.address} to "${ifName}": invalid address`);
     const r = addAddress(pod, ifName, a);
     if (!r.ok) return fail(r.error.code, `failed to add IP addr ${ipc.address} to "${ifName}": file exists`);
     if (ipc.gateway !== undefined) v4gw = parseIpv4(ipc.gateway);
@@ -31,9 +36,22 @@ export function configureIface(pod: IpNode, ifName: string, res: CniResult): Cni
     const dst = cidrOf(rt.dst)!;
     const gw = rt.gw !== undefined ? parseIpv4(rt.gw) : v4gw;
     const net = (dst.addr & prefixMask(dst.len)) >>> 0;
-    const exists = pod.routes.routes().some((x) => x.dst === net && x.len === dst.len && x.via === gw && x.dev === ifName);
-    if (exists) return fail(CniErrorCode.Internal, `failed to add route '${formatIpv4(net)}/${dst.len} via ${gw === undefined ? '<nil>' : formatIpv4(gw)} dev ${ifName}': file exists`);
-    pod.routes.add({ dst: net, len: dst.len, via: gw, dev: ifName, proto: 'boot', ...(rt.priority !== undefined ? { metric: rt.priority } : {}) });
+    const exists = pod.routes
+      .routes()
+      .some((x) => x.dst === net && x.len === dst.len && x.via === gw && x.dev === ifName);
+    if (exists)
+      return fail(
+        CniErrorCode.Internal,
+        `failed to add route '${formatIpv4(net)}/${dst.len} via ${gw === undefined ? '<nil>' : formatIpv4(gw)} dev ${ifName}': file exists`,
+      );
+    pod.routes.add({
+      dst: net,
+      len: dst.len,
+      via: gw,
+      dev: ifName,
+      proto: 'boot',
+      ...(rt.priority !== undefined ? { metric: rt.priority } : {}),
+    });
   }
   return ok(undefined);
 }
@@ -44,7 +62,8 @@ export function validateInterfaceIps(pod: IpNode, ifName: string, res: CniResult
   for (const ipc of res.ips ?? []) {
     const a = cidrOf(ipc.address);
     if (a === undefined) continue;
-    if (dev === undefined || !dev.addresses.some((x) => x.addr === a.addr && x.len === a.len)) return fail(CniErrorCode.Internal, `Failed to match addr ${ipc.address} on interface ${ifName}`);
+    if (dev === undefined || !dev.addresses.some((x) => x.addr === a.addr && x.len === a.len))
+      return fail(CniErrorCode.Internal, `Failed to match addr ${ipc.address} on interface ${ifName}`);
   }
   return ok(undefined);
 }
@@ -69,7 +88,10 @@ export function validateRoutes(pod: IpNode, routes: readonly CniRoute[]): CniOut
     const gw = rt.gw !== undefined ? parseIpv4(rt.gw) : undefined;
     const isDefault = net === 0 && dst.len === 0;
     if (!pod.routes.routes().some((x) => x.dst === net && x.len === dst.len && (isDefault || x.via === gw))) {
-      return fail(CniErrorCode.Internal, `Expected Route {Dst:${goIpNet(dst.addr, dst.len)} GW:${rt.gw ?? '<nil>'}} not found in routing table`);
+      return fail(
+        CniErrorCode.Internal,
+        `Expected Route {Dst:${goIpNet(dst.addr, dst.len)} GW:${rt.gw ?? '<nil>'}} not found in routing table`,
+      );
     }
   }
   return ok(undefined);

@@ -57,6 +57,11 @@ export function teardownIpMasq(node: IpNode, a: IfAddr, chain: string, comment: 
   const c = commentMatch(comment);
   deleteRule(node, 'nat', 'POSTROUTING', `-s ${formatIpv4(a.addr)}/32 ${c} -j ${chain}`);
   // plugins before v0.7 wrote the address with its prefix length
-  deleteRule(node, 'nat', 'POSTROUTING', `-s ${formatIpv4((a.addr & prefixMask(a.len)) >>> 0)}/${a.len} ${c} -j ${chain}`);
+  deleteRule(
+    node,
+    'nat',
+    'POSTROUTING',
+    `-s ${formatIpv4((a.addr & prefixMask(a.len)) >>> 0)}/${a.len} ${c} -j ${chain}`,
+  );
   clearAndDeleteChain(node, 'nat', chain);
 }

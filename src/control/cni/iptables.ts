@@ -5,7 +5,14 @@
  * line for line with a real kernel's. The rule model and packet matching belong to net/netfilter.
  */
 import type { IpNode } from '../../net/ip-node.js';
-import { BUILTIN_CHAINS, parseRule, tokenize, type Chain, type Rule, type TableName } from '../../net/netfilter/rules.js';
+import {
+  BUILTIN_CHAINS,
+  parseRule,
+  tokenize,
+  type Chain,
+  type Rule,
+  type TableName,
+} from '../../net/netfilter/rules.js';
 import { CniErrorCode, fail, ok, type CniOutcome } from './types.js';
 
 function table(node: IpNode, t: TableName): Map<string, Chain> {
@@ -46,7 +53,8 @@ export function makeRule(t: TableName, chain: string, spec: string): CniOutcome<
   }
   const r = parseRule(kept, `-A ${chain} ${spec}`, t);
   if (typeof r === 'string') return fail(CniErrorCode.Internal, `bad iptables rule "${spec}": ${r}`);
-  if (ports !== undefined && ports.length === 1 && Number.isInteger(ports[0])) r.dport = { lo: ports[0]!, hi: ports[0]!, neg: false };
+  if (ports !== undefined && ports.length === 1 && Number.isInteger(ports[0]))
+    r.dport = { lo: ports[0]!, hi: ports[0]!, neg: false };
   return ok(r);
 }
 
@@ -62,7 +70,11 @@ export function insertRule(node: IpNode, t: TableName, chain: string, pos: numbe
 
 function insertAt(node: IpNode, t: TableName, chain: string, spec: string, at: number): CniOutcome<void> {
   const c = table(node, t).get(chain);
-  if (c === undefined) return fail(CniErrorCode.Internal, `running [iptables -t ${t} -A ${chain} ${spec}]: exit status 1: iptables: No chain/target/match by that name.`);
+  if (c === undefined)
+    return fail(
+      CniErrorCode.Internal,
+      `running [iptables -t ${t} -A ${chain} ${spec}]: exit status 1: iptables: No chain/target/match by that name.`,
+    );
   const r = makeRule(t, chain, spec);
   if (!r.ok) return r;
   if (at < 0 || at >= c.rules.length) c.rules.push(r.value);
@@ -95,7 +107,10 @@ export function deleteRule(node: IpNode, t: TableName, chain: string, spec: stri
 export function deleteJumpsTo(node: IpNode, t: TableName, chain: string): void {
   const tb = node.netfilter?.ruleset[t];
   if (tb === undefined) return;
-  for (const c of tb.values()) c.rules = c.rules.filter((r) => !((r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') && r.target.chain === chain));
+  for (const c of tb.values())
+    c.rules = c.rules.filter(
+      (r) => !((r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') && r.target.chain === chain),
+    );
 }
 
 /** `iptables -F CHAIN; iptables -X CHAIN` (go-iptables ClearAndDeleteChain); missing chains are fine. */
@@ -114,7 +129,12 @@ export function saveTable(node: IpNode, t: TableName): string {
   const lines = [`*${t}`];
   const chains: Chain[] = [];
   for (const b of builtins) chains.push(tb?.get(b) ?? { name: b, policy: 'ACCEPT', rules: [], packets: 0, bytes: 0 });
-  if (tb !== undefined) chains.push(...[...tb.values()].filter((c) => !builtins.includes(c.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+  if (tb !== undefined)
+    chains.push(
+      ...[...tb.values()]
+        .filter((c) => !builtins.includes(c.name))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    );
   for (const c of chains) lines.push(`:${c.name} ${c.policy ?? '-'} [0:0]`);
   for (const c of chains) for (const r of c.rules) lines.push(r.text);
   lines.push('COMMIT');

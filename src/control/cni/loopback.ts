@@ -15,7 +15,8 @@ export const loopbackPlugin: CniPlugin = {
 
   add(ctx, conf, prev) {
     const pod = ctx.host.podNode(ctx.containerId, ctx.netns);
-    if (pod === undefined) return fail(CniErrorCode.Internal, `failed to Statfs "${ctx.netns}": no such file or directory`);
+    if (pod === undefined)
+      return fail(CniErrorCode.Internal, `failed to Statfs "${ctx.netns}": no such file or directory`);
     loopbackUp(pod);
     if (prev !== undefined) return ok({ ...prev, cniVersion: conf.cniVersion });
     return ok({

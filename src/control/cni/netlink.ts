@@ -52,7 +52,13 @@ export function bridgeByName(node: IpNode, name: string): CniOutcome<BridgeDev> 
 }
 
 /** Creates bridge `name` (`ip link add NAME type bridge mtu MTU; ip link set NAME up`) unless it exists. */
-export function ensureBridge(node: IpNode, name: string, mtu: number, rng: Prng, promisc: boolean): CniOutcome<BridgeDev> {
+export function ensureBridge(
+  node: IpNode,
+  name: string,
+  mtu: number,
+  rng: Prng,
+  promisc: boolean,
+): CniOutcome<BridgeDev> {
   if (node.dev(name) === undefined) {
     const br = new BridgeDev(node, name, randomMac(rng), mtu > 0 ? mtu : DEFAULT_MTU);
     node.addDev(br);
@@ -77,8 +83,15 @@ export interface VethPair {
  * cable that, like a veth, has no delay and no queueing. As plugins pkg/ip SetupVeth: an existing
  * `ifName` is an error; a peer name that is taken is drawn again (up to 10 tries).
  */
-export function createVeth(host: CniHost, pod: IpNode, ifName: string, mtu: number, contMac?: Mac): CniOutcome<VethPair> {
-  if (pod.dev(ifName) !== undefined || pod.port(ifName) !== undefined) return fail(CniErrorCode.Internal, `container veth name provided (${ifName}) already exists`);
+export function createVeth(
+  host: CniHost,
+  pod: IpNode,
+  ifName: string,
+  mtu: number,
+  contMac?: Mac,
+): CniOutcome<VethPair> {
+  if (pod.dev(ifName) !== undefined || pod.port(ifName) !== undefined)
+    return fail(CniErrorCode.Internal, `container veth name provided (${ifName}) already exists`);
   const node = host.node;
   let peer = '';
   for (let i = 0; i < 10 && peer === ''; i++) {
@@ -136,7 +149,8 @@ function removeDev(node: IpNode, dev: NetDev): void {
 export function addAddress(node: IpNode, devName: string, a: IfAddr): CniOutcome<void> {
   const d = node.dev(devName);
   if (d === undefined) return fail(CniErrorCode.Internal, `failed to lookup "${devName}": Link not found`);
-  if (d.addresses.some((x) => x.addr === a.addr && x.len === a.len)) return fail(CniErrorCode.Internal, `failed to add IP addr ${formatCidr(a)} to "${devName}": file exists`);
+  if (d.addresses.some((x) => x.addr === a.addr && x.len === a.len))
+    return fail(CniErrorCode.Internal, `failed to add IP addr ${formatCidr(a)} to "${devName}": file exists`);
   node.addAddress(devName, a);
   return ok(undefined);
 }

@@ -41,7 +41,12 @@ export interface PluginArgs {
 export type NetConf = Record<string, unknown> & { cniVersion: string; name: string; type: string };
 
 /** Runs another plugin (`invoke.DelegateAdd` & co.): same environment, another command and configuration. */
-export type Invoker = (type: string, command: CniCommand, conf: Record<string, unknown>, args: PluginArgs) => CniOutcome<Record<string, unknown> | undefined>;
+export type Invoker = (
+  type: string,
+  command: CniCommand,
+  conf: Record<string, unknown>,
+  args: PluginArgs,
+) => CniOutcome<Record<string, unknown> | undefined>;
 
 /** Everything a plugin call can use. */
 export interface PluginCtx extends PluginArgs {
@@ -91,9 +96,15 @@ export function validateContainerId(id: string): CniOutcome<void> {
 /** libcni utils.ValidateInterfaceName: Linux's rules for interface names. */
 export function validateIfName(name: string): CniOutcome<void> {
   if (name === '') return fail(CniErrorCode.InvalidEnvironment, 'interface name is empty');
-  if (name.length > 15) return fail(CniErrorCode.InvalidEnvironment, 'interface name is too long', 'interface name should be less than 16 characters');
+  if (name.length > 15)
+    return fail(
+      CniErrorCode.InvalidEnvironment,
+      'interface name is too long',
+      'interface name should be less than 16 characters',
+    );
   if (name === '.' || name === '..') return fail(CniErrorCode.InvalidEnvironment, 'interface name is . or ..');
-  if (/[/:\s]/.test(name)) return fail(CniErrorCode.InvalidEnvironment, 'interface name contains / or : or whitespace characters');
+  if (/[/:\s]/.test(name))
+    return fail(CniErrorCode.InvalidEnvironment, 'interface name contains / or : or whitespace characters');
   return ok(undefined);
 }
 
@@ -108,11 +119,22 @@ export function decodeMessage(text: string, e: unknown): string {
  * version against the plugin's, parses prevResult, and returns ADD's result converted to the
  * configuration's version (undefined for the other commands).
  */
-export function dispatch(plugin: CniPlugin, command: CniCommand | string, ctx: PluginCtx, conf: unknown): CniOutcome<Record<string, unknown> | undefined> {
+export function dispatch(
+  plugin: CniPlugin,
+  command: CniCommand | string,
+  ctx: PluginCtx,
+  conf: unknown,
+): CniOutcome<Record<string, unknown> | undefined> {
   if (command === 'VERSION') return ok(versionInfo(plugin) as unknown as Record<string, unknown>);
-  if (!isObj(conf)) return fail(CniErrorCode.DecodingFailure, 'error unmarshall network config: json: cannot unmarshal non-object into Go value of type struct { Name string "json:\\"name\\"" }');
-  if (typeof conf.name !== 'string' || conf.name === '') return fail(CniErrorCode.InvalidNetworkConfig, 'missing network name');
-  if (!CNI_NAME_RE.test(conf.name)) return fail(CniErrorCode.InvalidNetworkConfig, 'invalid characters found in network name', conf.name);
+  if (!isObj(conf))
+    return fail(
+      CniErrorCode.DecodingFailure,
+      'error unmarshall network config: json: cannot unmarshal non-object into Go value of type struct { Name string "json:\\"name\\"" }',
+    );
+  if (typeof conf.name !== 'string' || conf.name === '')
+    return fail(CniErrorCode.InvalidNetworkConfig, 'missing network name');
+  if (!CNI_NAME_RE.test(conf.name))
+    return fail(CniErrorCode.InvalidNetworkConfig, 'invalid characters found in network name', conf.name);
   if (command !== 'STATUS' && command !== 'GC') {
     const c = validateContainerId(ctx.containerId);
     if (!c.ok) return c;
@@ -123,14 +145,24 @@ export function dispatch(plugin: CniPlugin, command: CniCommand | string, ctx: P
   const version = typeof conf.cniVersion === 'string' && conf.cniVersion !== '' ? conf.cniVersion : '0.1.0';
   const minimum: Partial<Record<string, string>> = { CHECK: '0.4.0', STATUS: '1.1.0', GC: '1.1.0' };
   const min = minimum[command];
-  if (min !== undefined && compareVersions(version, min) < 0) return fail(CniErrorCode.IncompatibleVersion, `config version does not allow ${command}`);
-  if (!plugin.supportedVersions.includes(version)) return fail(CniErrorCode.IncompatibleVersion, 'incompatible CNI versions', `config is "${version}", plugin supports ${goQuoteList(plugin.supportedVersions)}`);
+  if (min !== undefined && compareVersions(version, min) < 0)
+    return fail(CniErrorCode.IncompatibleVersion, `config version does not allow ${command}`);
+  if (!plugin.supportedVersions.includes(version))
+    return fail(
+      CniErrorCode.IncompatibleVersion,
+      'incompatible CNI versions',
+      `config is "${version}", plugin supports ${goQuoteList(plugin.supportedVersions)}`,
+    );
   const netConf = { ...conf, cniVersion: version } as NetConf;
   if (typeof netConf.type !== 'string') netConf.type = plugin.type;
   let prev: CniResult | undefined;
   if (conf.prevResult !== undefined && conf.prevResult !== null) {
     const p = parseResult(conf.prevResult, 'prevResult');
-    if (!p.ok) return fail(CniErrorCode.DecodingFailure, `could not parse prevResult: ${p.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    if (!p.ok)
+      return fail(
+        CniErrorCode.DecodingFailure,
+        `could not parse prevResult: ${p.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      );
     prev = p.value;
   }
   switch (command) {
@@ -153,7 +185,9 @@ export function dispatch(plugin: CniPlugin, command: CniCommand | string, ctx: P
     case 'GC': {
       if (plugin.gc === undefined) return ok(undefined);
       const raw = conf['cni.dev/valid-attachments'];
-      const valid: ValidAttachment[] = Array.isArray(raw) ? raw.filter(isObj).map((a) => ({ containerID: String(a.containerID ?? ''), ifname: String(a.ifname ?? '') })) : [];
+      const valid: ValidAttachment[] = Array.isArray(raw)
+        ? raw.filter(isObj).map((a) => ({ containerID: String(a.containerID ?? ''), ifname: String(a.ifname ?? '') }))
+        : [];
       const r = plugin.gc(ctx, netConf, valid);
       return r.ok ? ok(undefined) : r;
     }
@@ -187,7 +221,8 @@ function cloneJson(v: unknown): unknown {
 export function makeInvoker(registry: PluginRegistry, host: CniHost): Invoker {
   const invoke: Invoker = (type, command, conf, args) => {
     const plugin = registry.get(type);
-    if (plugin === undefined) return fail(CniErrorCode.Internal, `failed to find plugin "${type}" in path [${args.path.join(' ')}]`);
+    if (plugin === undefined)
+      return fail(CniErrorCode.Internal, `failed to find plugin "${type}" in path [${args.path.join(' ')}]`);
     return dispatch(plugin, command, { ...args, host, invoke }, cloneJson(conf));
   };
   return invoke;
@@ -196,6 +231,10 @@ export function makeInvoker(registry: PluginRegistry, host: CniHost): Invoker {
 /** Reads a delegate's ADD output back into a Result (libcni's NewResultFromResult). */
 export function resultFromJson(v: Record<string, unknown> | undefined): CniOutcome<CniResult> {
   const p = parseResult(v);
-  if (!p.ok) return fail(CniErrorCode.DecodingFailure, `failed to decode result: ${p.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  if (!p.ok)
+    return fail(
+      CniErrorCode.DecodingFailure,
+      `failed to decode result: ${p.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    );
   return ok(p.value);
 }

@@ -10,7 +10,13 @@ import type { CniPlugin, PluginRegistry } from './plugin.js';
 import { portmapPlugin } from './portmap.js';
 
 /** Every plugin podnet implements. */
-export const ALL_PLUGINS: readonly CniPlugin[] = [bridgePlugin, hostLocalPlugin, loopbackPlugin, portmapPlugin, flannelPlugin];
+export const ALL_PLUGINS: readonly CniPlugin[] = [
+  bridgePlugin,
+  hostLocalPlugin,
+  loopbackPlugin,
+  portmapPlugin,
+  flannelPlugin,
+];
 
 /** A registry of all of podnet's plugins. */
 export function defaultRegistry(): PluginRegistry {

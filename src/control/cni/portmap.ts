@@ -18,7 +18,15 @@
  */
 import { formatIpv4, parseIpv4, prefixMask } from '../../wire/addr.js';
 import { commentMatch, formatChainName } from './ipmasq.js';
-import { appendUnique, chainExists, clearAndDeleteChain, deleteJumpsTo, ensureChain, insertRule, ruleExists } from './iptables.js';
+import {
+  appendUnique,
+  chainExists,
+  clearAndDeleteChain,
+  deleteJumpsTo,
+  ensureChain,
+  insertRule,
+  ruleExists,
+} from './iptables.js';
 import type { CniPlugin, NetConf, PluginCtx } from './plugin.js';
 import { CniErrorCode, SUPPORTED_VERSIONS, cidrOf, fail, ok, type CniOutcome, type CniResult } from './types.js';
 import type { IpNode } from '../../net/ip-node.js';
@@ -54,8 +62,13 @@ function parseConf(conf: NetConf, ifName: string, prev: CniResult | undefined): 
   const raw = Array.isArray(rc.portMappings) ? rc.portMappings : [];
   const mappings: PortMapEntry[] = [];
   for (const m of raw) {
-    if (!isObj(m)) return fail(CniErrorCode.DecodingFailure, 'failed to parse config: portMappings entries must be objects');
-    const e: PortMapEntry = { hostPort: Number(m.hostPort ?? 0), containerPort: Number(m.containerPort ?? 0), protocol: String(m.protocol ?? '') };
+    if (!isObj(m))
+      return fail(CniErrorCode.DecodingFailure, 'failed to parse config: portMappings entries must be objects');
+    const e: PortMapEntry = {
+      hostPort: Number(m.hostPort ?? 0),
+      containerPort: Number(m.containerPort ?? 0),
+      protocol: String(m.protocol ?? ''),
+    };
     if (typeof m.hostIP === 'string' && m.hostIP !== '') e.hostIP = m.hostIP;
     if (!(e.containerPort > 0)) return fail(CniErrorCode.Internal, `Invalid container port number: ${e.containerPort}`);
     if (!(e.hostPort > 0)) return fail(CniErrorCode.Internal, `Invalid host port number: ${e.hostPort}`);
@@ -90,7 +103,8 @@ function dnatRules(pm: PortMapConf, id: string): { rules: string[]; entries: str
   for (const proto of [...byProto.keys()].sort()) {
     const ports = byProto.get(proto)!;
     // multiport takes at most 15 ports
-    for (let i = 0; i < ports.length; i += 15) entries.push(`-p ${proto} ${comment} -m multiport --dports ${ports.slice(i, i + 15).join(',')}`);
+    for (let i = 0; i < ports.length; i += 15)
+      entries.push(`-p ${proto} ${comment} -m multiport --dports ${ports.slice(i, i + 15).join(',')}`);
   }
   const mark = `-j ${SET_MARK_CHAIN}`;
   const podNet = `${formatIpv4((c.addr & prefixMask(c.len)) >>> 0)}/${c.len}`;
@@ -109,7 +123,7 @@ function dnatRules(pm: PortMapConf, id: string): { rules: string[]; entries: str
 }
 
 function markDef(bit: number): string {
-  const v = `0x${(1 << bit >>> 0).toString(16)}`;
+  const v = `0x${((1 << bit) >>> 0).toString(16)}`;
   return `${v}/${v}`;
 }
 
@@ -117,7 +131,14 @@ function forwardPorts(node: IpNode, pm: PortMapConf, id: string): CniOutcome<voi
   const steps: CniOutcome<void>[] = [];
   if (pm.snat) {
     ensureChain(node, 'nat', SET_MARK_CHAIN);
-    steps.push(appendUnique(node, 'nat', SET_MARK_CHAIN, `-m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark ${markDef(pm.markBit)}`));
+    steps.push(
+      appendUnique(
+        node,
+        'nat',
+        SET_MARK_CHAIN,
+        `-m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark ${markDef(pm.markBit)}`,
+      ),
+    );
     ensureChain(node, 'nat', MARK_MASQ_CHAIN);
     steps.push(appendUnique(node, 'nat', MARK_MASQ_CHAIN, `-m mark --mark ${markDef(pm.markBit)} -j MASQUERADE`));
     // prepended, or the bridge's masquerade rules would take the packet first
@@ -125,7 +146,8 @@ function forwardPorts(node: IpNode, pm: PortMapConf, id: string): CniOutcome<voi
     if (!ruleExists(node, 'nat', 'POSTROUTING', entry)) steps.push(insertRule(node, 'nat', 'POSTROUTING', 1, entry));
   }
   ensureChain(node, 'nat', TOP_LEVEL_DNAT_CHAIN);
-  for (const c of ['PREROUTING', 'OUTPUT']) steps.push(appendUnique(node, 'nat', c, `-m addrtype --dst-type LOCAL -j ${TOP_LEVEL_DNAT_CHAIN}`));
+  for (const c of ['PREROUTING', 'OUTPUT'])
+    steps.push(appendUnique(node, 'nat', c, `-m addrtype --dst-type LOCAL -j ${TOP_LEVEL_DNAT_CHAIN}`));
   const chain = dnatChainName(pm.name, id);
   teardown(node, chain);
   ensureChain(node, 'nat', chain);
@@ -173,10 +195,21 @@ export const portmapPlugin: CniPlugin = {
     if (pm.value.mappings.length === 0 || pm.value.container === undefined) return ok(undefined);
     const node = ctx.host.node;
     const chain = dnatChainName(conf.name, ctx.containerId);
-    if (!chainExists(node, 'nat', chain)) return fail(CniErrorCode.Internal, `could not check ipv4 dnat: chain ${chain} not found in iptables table nat`);
+    if (!chainExists(node, 'nat', chain))
+      return fail(CniErrorCode.Internal, `could not check ipv4 dnat: chain ${chain} not found in iptables table nat`);
     const { rules, entries } = dnatRules(pm.value, ctx.containerId);
-    for (const r of rules) if (!ruleExists(node, 'nat', chain, r)) return fail(CniErrorCode.Internal, `could not check ipv4 dnat: rule ${r} in chain ${chain} not found in table nat`);
-    for (const e of entries) if (!ruleExists(node, 'nat', TOP_LEVEL_DNAT_CHAIN, `${e} -j ${chain}`)) return fail(CniErrorCode.Internal, `could not check ipv4 dnat: rule ${e} in chain ${TOP_LEVEL_DNAT_CHAIN} not found in table nat`);
+    for (const r of rules)
+      if (!ruleExists(node, 'nat', chain, r))
+        return fail(
+          CniErrorCode.Internal,
+          `could not check ipv4 dnat: rule ${r} in chain ${chain} not found in table nat`,
+        );
+    for (const e of entries)
+      if (!ruleExists(node, 'nat', TOP_LEVEL_DNAT_CHAIN, `${e} -j ${chain}`))
+        return fail(
+          CniErrorCode.Internal,
+          `could not check ipv4 dnat: rule ${e} in chain ${TOP_LEVEL_DNAT_CHAIN} not found in table nat`,
+        );
     return ok(undefined);
   },
 

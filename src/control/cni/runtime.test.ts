@@ -28,13 +28,22 @@ describe('CniRuntime with the stock flannel conflist', () => {
     const t = testHost();
     t.store.write('/run/flannel/subnet.env', SUBNET_ENV);
     const list = flannelList();
-    const rt = { ...t.pod('web'), capabilityArgs: { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }], bandwidth: { ingressRate: 1 } } };
+    const rt = {
+      ...t.pod('web'),
+      capabilityArgs: {
+        portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+        bandwidth: { ingressRate: 1 },
+      },
+    };
     const r = t.runtime.addNetworkList(list, rt);
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(r.value.cniVersion, '1.0.0');
     assert.deepEqual(r.value.ips, [{ address: '10.42.0.2/24', gateway: '10.42.0.1', interface: 2 }]);
     assert.deepEqual(r.value.routes, [{ dst: '10.42.0.0/16' }, { dst: '0.0.0.0/0', gw: '10.42.0.1' }]);
-    assert.deepEqual(r.value.interfaces!.map((i) => i.name.replace(/^veth[0-9a-f]{8}$/, 'vethX')), ['cni0', 'vethX', 'eth0']);
+    assert.deepEqual(
+      r.value.interfaces!.map((i) => i.name.replace(/^veth[0-9a-f]{8}$/, 'vethX')),
+      ['cni0', 'vethX', 'eth0'],
+    );
     const pod = t.host.podNode('', rt.netns)!;
     assert.equal(pod.dev('eth0')!.mtu, 1450);
     const node = t.host.node;
@@ -45,9 +54,15 @@ describe('CniRuntime with the stock flannel conflist', () => {
     assert.doesNotMatch(nat, /-j CNI-[0-9a-f]{24}\b/);
     // portmap got runtimeConfig (its capability only) and prevResult
     assert.match(nat, /-A CNI-DN-[0-9a-f]{21} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.42\.0\.2:80/);
-    assert.match(nat, /-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"cbr0\\" id: \\"web-id\\"" -m multiport --dports 8080 -j CNI-DN-/);
+    assert.match(
+      nat,
+      /-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"cbr0\\" id: \\"web-id\\"" -m multiport --dports 8080 -j CNI-DN-/,
+    );
     // flannel saved its delegate for DEL, and the runtime its result
-    assert.match(t.store.read('/var/lib/cni/flannel/web-id')!, /^\{"cniVersion":"1\.0\.0","forceAddress":true,"hairpinMode":true,"ipMasq":false,"ipam":\{"ranges":\[\[\{"subnet":"10\.42\.0\.0\/24"\}\]\],"routes":\[\{"dst":"10\.42\.0\.0\/16"\}\],"type":"host-local"\}/);
+    assert.match(
+      t.store.read('/var/lib/cni/flannel/web-id')!,
+      /^\{"cniVersion":"1\.0\.0","forceAddress":true,"hairpinMode":true,"ipMasq":false,"ipam":\{"ranges":\[\[\{"subnet":"10\.42\.0\.0\/24"\}\]\],"routes":\[\{"dst":"10\.42\.0\.0\/16"\}\],"type":"host-local"\}/,
+    );
     assert.deepEqual(t.runtime.cachedResult(list, rt)?.ips, r.value.ips);
     assert.equal(t.store.read('/var/lib/cni/networks/cbr0/10.42.0.2'), 'web-id\r\neth0');
   });
@@ -88,9 +103,25 @@ describe('CniRuntime with the stock flannel conflist', () => {
     assert.equal(t.runtime.checkNetworkList(list, a).ok, false, 'no ADD yet');
     assert.ok(t.runtime.addNetworkList(list, a).ok);
     assert.deepEqual(t.runtime.checkNetworkList(list, a), ok(undefined));
-    assert.deepEqual(t.runtime.checkNetworkList({ ...list, disableCheck: true }, { ...a, containerId: 'other' }), ok(undefined));
+    assert.deepEqual(
+      t.runtime.checkNetworkList({ ...list, disableCheck: true }, { ...a, containerId: 'other' }),
+      ok(undefined),
+    );
     // the bridge's own CHECK: addresses, veth, bridge, routes
-    const bl = parseConfList(JSON.stringify({ cniVersion: '1.0.0', name: 'chk', plugins: [{ type: 'bridge', bridge: 'br9', isDefaultGateway: true, ipam: { type: 'host-local', subnet: '10.9.0.0/24' } }] }));
+    const bl = parseConfList(
+      JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'chk',
+        plugins: [
+          {
+            type: 'bridge',
+            bridge: 'br9',
+            isDefaultGateway: true,
+            ipam: { type: 'host-local', subnet: '10.9.0.0/24' },
+          },
+        ],
+      }),
+    );
     assert.ok(bl.ok);
     const c = t.pod('c');
     assert.ok(t.runtime.addNetworkList(bl.value, c).ok);
@@ -99,7 +130,11 @@ describe('CniRuntime with the stock flannel conflist', () => {
     eth0.addresses.splice(0);
     const bad = t.runtime.checkNetworkList(bl.value, c);
     assert.equal(bad.ok, false);
-    if (!bad.ok) assert.equal(bad.error.msg, 'plugin type="bridge" name="chk" failed (check): Failed to match addr 10.9.0.2/24 on interface eth0');
+    if (!bad.ok)
+      assert.equal(
+        bad.error.msg,
+        'plugin type="bridge" name="chk" failed (check): Failed to match addr 10.9.0.2/24 on interface eth0',
+      );
   });
 
   it('STATUS: 50 while flanneld has not written subnet.env; GC releases addresses of dead containers', () => {
@@ -110,10 +145,22 @@ describe('CniRuntime with the stock flannel conflist', () => {
     if (!s.ok) assert.equal(s.error.code, CniErrorCode.PluginNotAvailable);
     t.store.write('/run/flannel/subnet.env', SUBNET_ENV);
     assert.ok(t.runtime.getStatusNetworkList(list).ok);
-    const bridgeList = parseConfList(JSON.stringify({ cniVersion: '1.1.0', name: 'gcnet', plugins: [{ type: 'bridge', ipam: { type: 'host-local', subnet: '10.5.0.0/24' } }] }));
+    const bridgeList = parseConfList(
+      JSON.stringify({
+        cniVersion: '1.1.0',
+        name: 'gcnet',
+        plugins: [{ type: 'bridge', ipam: { type: 'host-local', subnet: '10.5.0.0/24' } }],
+      }),
+    );
     assert.ok(bridgeList.ok);
     for (const n of ['a', 'b', 'c']) assert.ok(t.runtime.addNetworkList(bridgeList.value, t.pod(n)).ok);
-    assert.deepEqual(t.store.list('/var/lib/cni/networks/gcnet'), ['10.5.0.2', '10.5.0.3', '10.5.0.4', 'last_reserved_ip.0', 'lock']);
+    assert.deepEqual(t.store.list('/var/lib/cni/networks/gcnet'), [
+      '10.5.0.2',
+      '10.5.0.3',
+      '10.5.0.4',
+      'last_reserved_ip.0',
+      'lock',
+    ]);
     assert.ok(t.runtime.gcNetworkList(bridgeList.value, [{ containerID: 'b-id', ifname: 'eth0' }]).ok);
     assert.deepEqual(t.store.list('/var/lib/cni/networks/gcnet'), ['10.5.0.3', 'last_reserved_ip.0', 'lock']);
     assert.deepEqual(t.store.list('/var/lib/cni/results'), ['gcnet-b-id-eth0']);
@@ -132,7 +179,14 @@ describe('CniRuntime with the stock flannel conflist', () => {
 
   it('a failure after IPAM succeeded releases the address (the upper plugin cleans up)', () => {
     const t = testHost();
-    const mk = (subnet: string) => parseConfList(JSON.stringify({ cniVersion: '1.0.0', name: 'n1', plugins: [{ type: 'bridge', isGateway: true, ipam: { type: 'host-local', subnet } }] }));
+    const mk = (subnet: string) =>
+      parseConfList(
+        JSON.stringify({
+          cniVersion: '1.0.0',
+          name: 'n1',
+          plugins: [{ type: 'bridge', isGateway: true, ipam: { type: 'host-local', subnet } }],
+        }),
+      );
     const l1 = mk('10.6.0.0/24');
     const l2 = mk('10.7.0.0/24');
     assert.ok(l1.ok && l2.ok);
@@ -142,9 +196,16 @@ describe('CniRuntime with the stock flannel conflist', () => {
     assert.equal(r.ok, false);
     if (!r.ok) {
       assert.equal(r.error.code, CniErrorCode.Internal);
-      assert.equal(r.error.msg, 'plugin type="bridge" name="n1" failed (add): failed to set bridge addr: "cni0" already has an IP address different from 10.7.0.1/24');
+      assert.equal(
+        r.error.msg,
+        'plugin type="bridge" name="n1" failed (add): failed to set bridge addr: "cni0" already has an IP address different from 10.7.0.1/24',
+      );
     }
-    assert.deepEqual(t.store.list('/var/lib/cni/networks/n1'), ['10.6.0.2', 'last_reserved_ip.0', 'lock'], '10.7.0.2 was released');
+    assert.deepEqual(
+      t.store.list('/var/lib/cni/networks/n1'),
+      ['10.6.0.2', 'last_reserved_ip.0', 'lock'],
+      '10.7.0.2 was released',
+    );
   });
 });
 

@@ -9,9 +9,26 @@
 import { goJson } from './go-format.js';
 import { joinPath, type CniHost } from './host.js';
 import type { NetConfList, PluginConf } from './conflist.js';
-import { makeInvoker, resultFromJson, type CniCommand, type Invoker, type PluginArgs, type PluginRegistry, type ValidAttachment } from './plugin.js';
+import {
+  makeInvoker,
+  resultFromJson,
+  type CniCommand,
+  type Invoker,
+  type PluginArgs,
+  type PluginRegistry,
+  type ValidAttachment,
+} from './plugin.js';
 import { defaultRegistry } from './plugins.js';
-import { CniErrorCode, compareVersions, fail, ok, resultToJson, type CniOutcome, type CniResult, type CniVersionInfo } from './types.js';
+import {
+  CniErrorCode,
+  compareVersions,
+  fail,
+  ok,
+  resultToJson,
+  type CniOutcome,
+  type CniResult,
+  type CniVersionInfo,
+} from './types.js';
 
 /** What the runtime knows about one attachment (libcni RuntimeConf). */
 export interface RuntimeConf {
@@ -50,21 +67,36 @@ export class CniRuntime {
   }
 
   /** libcni buildOneConfig: name, cniVersion, prevResult and runtimeConfig injected into a plugin's conf. */
-  buildOneConfig(list: NetConfList, plugin: PluginConf, prev: Record<string, unknown> | undefined, rt: RuntimeConf): Record<string, unknown> {
+  buildOneConfig(
+    list: NetConfList,
+    plugin: PluginConf,
+    prev: Record<string, unknown> | undefined,
+    rt: RuntimeConf,
+  ): Record<string, unknown> {
     const conf: Record<string, unknown> = { ...plugin, name: list.name, cniVersion: list.cniVersion };
     if (prev !== undefined) conf.prevResult = prev;
     const caps = (plugin.capabilities ?? {}) as Record<string, boolean>;
     const rc: Record<string, unknown> = {};
-    for (const [cap, on] of Object.entries(caps)) if (on && rt.capabilityArgs?.[cap] !== undefined) rc[cap] = rt.capabilityArgs[cap];
+    for (const [cap, on] of Object.entries(caps))
+      if (on && rt.capabilityArgs?.[cap] !== undefined) rc[cap] = rt.capabilityArgs[cap];
     if (Object.keys(rc).length > 0) conf.runtimeConfig = rc;
     return conf;
   }
 
-  private run(plugin: PluginConf, command: CniCommand, conf: Record<string, unknown>, rt: RuntimeConf): CniOutcome<Record<string, unknown> | undefined> {
+  private run(
+    plugin: PluginConf,
+    command: CniCommand,
+    conf: Record<string, unknown>,
+    rt: RuntimeConf,
+  ): CniOutcome<Record<string, unknown> | undefined> {
     const r = this.invoke(plugin.type, command, conf, this.pluginArgs(rt));
     if (r.ok) return r;
     const verb = command.toLowerCase();
-    return fail(r.error.code, `plugin type="${plugin.type}" name="${String(conf.name)}" failed (${verb}): ${r.error.msg}`, r.error.details);
+    return fail(
+      r.error.code,
+      `plugin type="${plugin.type}" name="${String(conf.name)}" failed (${verb}): ${r.error.msg}`,
+      r.error.details,
+    );
   }
 
   private cachePath(list: NetConfList, rt: RuntimeConf): string {
@@ -130,10 +162,18 @@ export class CniRuntime {
 
   /** CHECK: each plugin with the cached result; nothing when the list sets disableCheck. */
   checkNetworkList(list: NetConfList, rt: RuntimeConf): CniOutcome<void> {
-    if (compareVersions(list.cniVersion, '0.4.0') < 0) return fail(CniErrorCode.IncompatibleVersion, `configuration version "${list.cniVersion}" does not support the CHECK command`);
+    if (compareVersions(list.cniVersion, '0.4.0') < 0)
+      return fail(
+        CniErrorCode.IncompatibleVersion,
+        `configuration version "${list.cniVersion}" does not support the CHECK command`,
+      );
     if (list.disableCheck) return ok(undefined);
     const cached = this.cachedResult(list, rt);
-    if (cached === undefined) return fail(CniErrorCode.UnknownContainer, `no cached result for ${list.name}/${rt.containerId}/${rt.ifName}: was ADD run?`);
+    if (cached === undefined)
+      return fail(
+        CniErrorCode.UnknownContainer,
+        `no cached result for ${list.name}/${rt.containerId}/${rt.ifName}: was ADD run?`,
+      );
     const prev = resultToJson(cached, list.cniVersion);
     for (const plugin of list.plugins) {
       const r = this.run(plugin, 'CHECK', this.buildOneConfig(list, plugin, prev, rt), rt);
@@ -144,7 +184,11 @@ export class CniRuntime {
 
   /** STATUS: each plugin in order; the first that is not ready answers (error 50 or 51). */
   getStatusNetworkList(list: NetConfList): CniOutcome<void> {
-    if (compareVersions(list.cniVersion, '1.1.0') < 0) return fail(CniErrorCode.IncompatibleVersion, `configuration version "${list.cniVersion}" does not support the STATUS verb`);
+    if (compareVersions(list.cniVersion, '1.1.0') < 0)
+      return fail(
+        CniErrorCode.IncompatibleVersion,
+        `configuration version "${list.cniVersion}" does not support the STATUS verb`,
+      );
     const rt: RuntimeConf = { containerId: '', netns: '', ifName: '' };
     for (const plugin of list.plugins) {
       const r = this.run(plugin, 'STATUS', this.buildOneConfig(list, plugin, undefined, rt), rt);
@@ -161,7 +205,8 @@ export class CniRuntime {
     if (compareVersions(list.cniVersion, '1.1.0') < 0 || list.disableGC) return ok(undefined);
     const dir = joinPath(this.opts.cacheDir ?? DEFAULT_CACHE_DIR, 'results');
     const keep = new Set(valid.map((a) => `${list.name}-${a.containerID}-${a.ifname}`));
-    for (const f of this.host.store.list(dir)) if (f.startsWith(`${list.name}-`) && !keep.has(f)) this.host.store.remove(joinPath(dir, f));
+    for (const f of this.host.store.list(dir))
+      if (f.startsWith(`${list.name}-`) && !keep.has(f)) this.host.store.remove(joinPath(dir, f));
     const rt: RuntimeConf = { containerId: '', netns: '', ifName: '' };
     let first: CniOutcome<void> | undefined;
     for (const plugin of list.plugins) {
@@ -174,7 +219,12 @@ export class CniRuntime {
 
   /** VERSION of plugin `type`. */
   getVersionInfo(type: string): CniOutcome<CniVersionInfo> {
-    const r = this.invoke(type, 'VERSION', {}, { containerId: '', netns: '', ifName: '', args: '', path: this.opts.path ?? ['/opt/cni/bin'] });
+    const r = this.invoke(
+      type,
+      'VERSION',
+      {},
+      { containerId: '', netns: '', ifName: '', args: '', path: this.opts.path ?? ['/opt/cni/bin'] },
+    );
     return r.ok ? ok(r.value as unknown as CniVersionInfo) : r;
   }
 }

@@ -13,7 +13,10 @@ import { SUBNET_ENV, testHost } from './testing.js';
 
 describe('Go-compatible text', () => {
   it('sha512 matches FIPS 180-4 vectors, and chain names match the reference plugins', () => {
-    assert.equal(sha512Hex('abc'), 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f');
+    assert.equal(
+      sha512Hex('abc'),
+      'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
+    );
     assert.equal(sha512Hex('').slice(0, 16), 'cf83e1357eefb8bd');
     // both seen in iptables-save after the reference bridge and portmap ran for ("testnet", "abc123")
     assert.equal(formatChainName('testnet', 'abc123'), 'CNI-ac401170a6a418c7c78d298f');
@@ -48,18 +51,41 @@ describe('runSkel (the plugin executable)', () => {
     assert.match(about.stderr, /CNI protocol versions supported: 0\.3\.0, 0\.3\.1, 0\.4\.0, 1\.0\.0, 1\.1\.0/);
     const missing = runSkel(bridge, { CNI_COMMAND: 'ADD' }, '', noHost, registry);
     assert.deepEqual(missing, {
-      stdout: '{\n    "cniVersion": "1.1.0",\n    "code": 4,\n    "msg": "required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing"\n}',
+      stdout:
+        '{\n    "cniVersion": "1.1.0",\n    "code": 4,\n    "msg": "required env variables [CNI_CONTAINERID,CNI_NETNS,CNI_IFNAME,CNI_PATH] missing"\n}',
       stderr: '',
       exitCode: 1,
     });
   });
 
   it('decode errors (6), unknown commands (4), bad interface names (4)', () => {
-    const env = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/n', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' };
+    const env = {
+      CNI_COMMAND: 'ADD',
+      CNI_CONTAINERID: 'c',
+      CNI_NETNS: '/n',
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: '/opt/cni/bin',
+    };
     const t = testHost();
-    assert.match(runSkel(bridge, env, '', () => t.host, registry).stdout, /"code": 6,\n    "msg": "error unmarshall network config: unexpected end of JSON input"/);
-    assert.match(runSkel(bridge, { ...env, CNI_COMMAND: 'FOO' }, '{"cniVersion":"1.0.0","name":"n"}', () => t.host, registry).stdout, /"cniVersion": "1.0.0",\n    "code": 4,\n    "msg": "unknown CNI_COMMAND: FOO"/);
-    assert.match(runSkel(bridge, { ...env, CNI_IFNAME: 'a-very-long-name0' }, '{"cniVersion":"1.0.0","name":"n"}', () => t.host, registry).stdout, /"msg": "interface name is too long",\n    "details": "interface name should be less than 16 characters"/);
+    assert.match(
+      runSkel(bridge, env, '', () => t.host, registry).stdout,
+      /"code": 6,\n    "msg": "error unmarshall network config: unexpected end of JSON input"/,
+    );
+    assert.match(
+      runSkel(bridge, { ...env, CNI_COMMAND: 'FOO' }, '{"cniVersion":"1.0.0","name":"n"}', () => t.host, registry)
+        .stdout,
+      /"cniVersion": "1.0.0",\n    "code": 4,\n    "msg": "unknown CNI_COMMAND: FOO"/,
+    );
+    assert.match(
+      runSkel(
+        bridge,
+        { ...env, CNI_IFNAME: 'a-very-long-name0' },
+        '{"cniVersion":"1.0.0","name":"n"}',
+        () => t.host,
+        registry,
+      ).stdout,
+      /"msg": "interface name is too long",\n    "details": "interface name should be less than 16 characters"/,
+    );
   });
 });
 
@@ -67,8 +93,21 @@ describe('conformance: every plugin', () => {
   for (const plugin of ALL_PLUGINS) {
     describe(plugin.type, () => {
       const registry = defaultRegistry();
-      const conf = (extra: Record<string, unknown> = {}) => JSON.stringify({ cniVersion: '1.1.0', name: 'conf-net', type: plugin.type, ipam: { type: 'host-local', subnet: '10.77.0.0/24' }, ...extra });
-      const env = (cmd: string) => ({ CNI_COMMAND: cmd, CNI_CONTAINERID: 'ctr', CNI_NETNS: '/var/run/netns/ctr', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin' });
+      const conf = (extra: Record<string, unknown> = {}) =>
+        JSON.stringify({
+          cniVersion: '1.1.0',
+          name: 'conf-net',
+          type: plugin.type,
+          ipam: { type: 'host-local', subnet: '10.77.0.0/24' },
+          ...extra,
+        });
+      const env = (cmd: string) => ({
+        CNI_COMMAND: cmd,
+        CNI_CONTAINERID: 'ctr',
+        CNI_NETNS: '/var/run/netns/ctr',
+        CNI_IFNAME: 'eth0',
+        CNI_PATH: '/opt/cni/bin',
+      });
 
       it('answers VERSION with 1.1.0 among its versions', () => {
         const out = runSkel(plugin, { CNI_COMMAND: 'VERSION' }, '', () => testHost().host, registry);
@@ -79,26 +118,57 @@ describe('conformance: every plugin', () => {
 
       it('rejects a configuration without a name (7) and an unknown version (1)', () => {
         const t = testHost();
-        assert.match(runSkel(plugin, env('ADD'), JSON.stringify({ cniVersion: '1.1.0', type: plugin.type }), () => t.host, registry).stdout, /"code": 7,\n    "msg": "missing network name"/);
-        assert.match(runSkel(plugin, env('ADD'), conf({ cniVersion: '0.9.0' }), () => t.host, registry).stdout, /"code": 1,\n    "msg": "incompatible CNI versions"/);
+        assert.match(
+          runSkel(
+            plugin,
+            env('ADD'),
+            JSON.stringify({ cniVersion: '1.1.0', type: plugin.type }),
+            () => t.host,
+            registry,
+          ).stdout,
+          /"code": 7,\n    "msg": "missing network name"/,
+        );
+        assert.match(
+          runSkel(plugin, env('ADD'), conf({ cniVersion: '0.9.0' }), () => t.host, registry).stdout,
+          /"code": 1,\n    "msg": "incompatible CNI versions"/,
+        );
       });
 
       it('DEL without a prior ADD succeeds, twice', () => {
         const t = testHost();
         t.pod('ctr', 'ctr');
-        for (let i = 0; i < 2; i++) assert.deepEqual(runSkel(plugin, env('DEL'), conf(), () => t.host, registry), { stdout: '', stderr: '', exitCode: 0 });
+        for (let i = 0; i < 2; i++)
+          assert.deepEqual(
+            runSkel(plugin, env('DEL'), conf(), () => t.host, registry),
+            { stdout: '', stderr: '', exitCode: 0 },
+          );
       });
 
       it('STATUS succeeds when ready (GC succeeds too)', () => {
         const t = testHost();
         t.store.write('/run/flannel/subnet.env', SUBNET_ENV);
-        assert.equal(runSkel(plugin, { CNI_COMMAND: 'STATUS', CNI_PATH: '/opt/cni/bin' }, conf(), () => t.host, registry).exitCode, 0);
-        assert.equal(runSkel(plugin, { CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' }, conf({ 'cni.dev/valid-attachments': [] }), () => t.host, registry).exitCode, 0);
+        assert.equal(
+          runSkel(plugin, { CNI_COMMAND: 'STATUS', CNI_PATH: '/opt/cni/bin' }, conf(), () => t.host, registry).exitCode,
+          0,
+        );
+        assert.equal(
+          runSkel(
+            plugin,
+            { CNI_COMMAND: 'GC', CNI_PATH: '/opt/cni/bin' },
+            conf({ 'cni.dev/valid-attachments': [] }),
+            () => t.host,
+            registry,
+          ).exitCode,
+          0,
+        );
       });
 
       it('CHECK needs a 0.4.0+ configuration', () => {
         const t = testHost();
-        assert.match(runSkel(plugin, env('CHECK'), conf({ cniVersion: '0.3.1' }), () => t.host, registry).stdout, /"code": 1,\n    "msg": "config version does not allow CHECK"/);
+        assert.match(
+          runSkel(plugin, env('CHECK'), conf({ cniVersion: '0.3.1' }), () => t.host, registry).stdout,
+          /"code": 1,\n    "msg": "config version does not allow CHECK"/,
+        );
       });
     });
   }

@@ -6,7 +6,15 @@
  */
 import { goJson } from './go-format.js';
 import type { CniHost } from './host.js';
-import { decodeMessage, dispatch, makeInvoker, versionInfo, type CniPlugin, type PluginArgs, type PluginRegistry } from './plugin.js';
+import {
+  decodeMessage,
+  dispatch,
+  makeInvoker,
+  versionInfo,
+  type CniPlugin,
+  type PluginArgs,
+  type PluginRegistry,
+} from './plugin.js';
 import { CNI_SPEC_VERSION, CniErrorCode, isVersion, type CniError } from './types.js';
 
 /** What a plugin process produced. */
@@ -43,30 +51,56 @@ export function needsHost(env: Readonly<Record<string, string | undefined>>): bo
  * Runs `plugin` as its executable would. `host` is asked for only when the command needs one;
  * `registry` serves delegation (bridge -> host-local). `about` goes to stderr when CNI_COMMAND is unset.
  */
-export function runSkel(plugin: CniPlugin, env: Readonly<Record<string, string | undefined>>, stdin: string, host: () => CniHost, registry: PluginRegistry, about = `CNI ${plugin.type} plugin (podnet)`): ExecOutcome {
+export function runSkel(
+  plugin: CniPlugin,
+  env: Readonly<Record<string, string | undefined>>,
+  stdin: string,
+  host: () => CniHost,
+  registry: PluginRegistry,
+  about = `CNI ${plugin.type} plugin (podnet)`,
+): ExecOutcome {
   const get = (k: string): string => env[k] ?? '';
   const cmd = get('CNI_COMMAND');
   const missing = VARS.filter((v) => get(v) === '' && (v === 'CNI_COMMAND' || (REQUIRED[cmd] ?? []).includes(v)));
   let confVersion = CNI_SPEC_VERSION;
   const failWith = (e: CniError): ExecOutcome => ({ stdout: formatCniError(e, confVersion), stderr: '', exitCode: 1 });
   if (missing.length > 0) {
-    if (cmd === '') return { stdout: '', stderr: `${about}\nCNI protocol versions supported: ${plugin.supportedVersions.join(', ')}\n`, exitCode: 0 };
-    return failWith({ code: CniErrorCode.InvalidEnvironment, msg: `required env variables [${missing.join(',')}] missing` });
+    if (cmd === '')
+      return {
+        stdout: '',
+        stderr: `${about}\nCNI protocol versions supported: ${plugin.supportedVersions.join(', ')}\n`,
+        exitCode: 0,
+      };
+    return failWith({
+      code: CniErrorCode.InvalidEnvironment,
+      msg: `required env variables [${missing.join(',')}] missing`,
+    });
   }
   if (cmd === 'VERSION') return { stdout: goJson(versionInfo(plugin)) + '\n', stderr: '', exitCode: 0 };
   let conf: unknown;
   try {
     conf = JSON.parse(stdin);
   } catch (e) {
-    return failWith({ code: CniErrorCode.DecodingFailure, msg: `error unmarshall network config: ${decodeMessage(stdin, e)}` });
+    return failWith({
+      code: CniErrorCode.DecodingFailure,
+      msg: `error unmarshall network config: ${decodeMessage(stdin, e)}`,
+    });
   }
-  if (typeof conf === 'object' && conf !== null && typeof (conf as { cniVersion?: unknown }).cniVersion === 'string' && isVersion((conf as { cniVersion: string }).cniVersion)) confVersion = (conf as { cniVersion: string }).cniVersion;
+  if (
+    typeof conf === 'object' &&
+    conf !== null &&
+    typeof (conf as { cniVersion?: unknown }).cniVersion === 'string' &&
+    isVersion((conf as { cniVersion: string }).cniVersion)
+  )
+    confVersion = (conf as { cniVersion: string }).cniVersion;
   const args: PluginArgs = {
     containerId: get('CNI_CONTAINERID'),
     netns: get('CNI_NETNS'),
     ifName: get('CNI_IFNAME'),
     args: get('CNI_ARGS'),
-    path: get('CNI_PATH').split(':').filter((p) => p !== ''),
+    path: get('CNI_PATH')
+      .split(':')
+      .filter((p) => p !== ''),
   };
   const h = host();
   const r = dispatch(plugin, cmd, { ...args, host: h, invoke: makeInvoker(registry, h) }, conf);

@@ -92,7 +92,13 @@ function saveStack(n: IpNode): StackState {
     .routes()
     .filter((r) => r.proto !== 'kernel')
     .map((r) => {
-      const s: RouteState = { dst: `${formatIpv4(r.dst)}/${r.len}`, dev: r.dev, metric: r.metric, proto: r.proto, scope: r.scope };
+      const s: RouteState = {
+        dst: `${formatIpv4(r.dst)}/${r.len}`,
+        dev: r.dev,
+        metric: r.metric,
+        proto: r.proto,
+        scope: r.scope,
+      };
       if (r.via !== undefined) s.via = formatIpv4(r.via);
       if (r.src !== undefined) s.src = formatIpv4(r.src);
       if (r.onlink) s.onlink = true;
@@ -124,7 +130,11 @@ export function saveHostState(host: EmulatedHost, seed: number): HostStateDoc {
       if (peer === undefined || seen.has(d) || !label.has(peer.node)) continue;
       seen.add(d);
       seen.add(peer.dev);
-      links.push({ a: `${label.get(n)}/${d.name}`, b: `${label.get(peer.node)}/${peer.dev.name}`, mtu: (d as EthernetDev).port.link!.props.mtu });
+      links.push({
+        a: `${label.get(n)}/${d.name}`,
+        b: `${label.get(peer.node)}/${peer.dev.name}`,
+        mtu: (d as EthernetDev).port.link!.props.mtu,
+      });
     }
   }
   return {
@@ -132,7 +142,10 @@ export function saveHostState(host: EmulatedHost, seed: number): HostStateDoc {
     seed: seed >>> 0,
     node: saveStack(host.node),
     // a namespace with no device was only looked at (a DEL after it was gone): nothing to keep
-    netns: host.netnsEntries().filter(([, n]) => n.devs.length > 0).map(([path, n]) => ({ path, stack: saveStack(n) })),
+    netns: host
+      .netnsEntries()
+      .filter(([, n]) => n.devs.length > 0)
+      .map(([path, n]) => ({ path, stack: saveStack(n) })),
     links,
   };
 }
@@ -141,7 +154,12 @@ function restoreStack(n: IpNode, s: StackState): void {
   n.config.forwarding = s.forwarding;
   for (const d of s.devs) {
     const mac = parseMac(d.mac) ?? 0;
-    const dev: NetDev = d.kind === 'bridge' ? new BridgeDev(n, d.name, mac, d.mtu) : d.kind === 'loopback' ? new LoopbackDev(n) : n.addNic(d.name, mac, d.mtu);
+    const dev: NetDev =
+      d.kind === 'bridge'
+        ? new BridgeDev(n, d.name, mac, d.mtu)
+        : d.kind === 'loopback'
+          ? new LoopbackDev(n)
+          : n.addNic(d.name, mac, d.mtu);
     if (d.kind !== 'nic') n.addDev(dev);
     dev.up = d.up;
     if (d.promisc === true) dev.promiscuous = true;
@@ -190,7 +208,12 @@ function restoreStack(n: IpNode, s: StackState): void {
  * the document does not know is created when a plugin first asks for it (executable mode: the real
  * runtime made it).
  */
-export function loadHostState(doc: HostStateDoc | undefined, store: CniStore, autoNetns: boolean, initialSeed = 1): { host: EmulatedHost; engine: Engine } {
+export function loadHostState(
+  doc: HostStateDoc | undefined,
+  store: CniStore,
+  autoNetns: boolean,
+  initialSeed = 1,
+): { host: EmulatedHost; engine: Engine } {
   const engine = new Engine(doc?.seed ?? initialSeed);
   const network = new Network(engine);
   const node = new IpNode(network, HOST_STACK);
@@ -198,13 +221,15 @@ export function loadHostState(doc: HostStateDoc | undefined, store: CniStore, au
   if (doc === undefined) return { host, engine };
   restoreStack(node, doc.node);
   for (const ns of doc.netns) restoreStack(host.createNetns(ns.path, ns.stack.name), ns.stack);
-  const stack = (label: string): IpNode | undefined => (label === HOST_STACK ? node : host.netnsEntries().find(([, n]) => n.name === label)?.[1]);
+  const stack = (label: string): IpNode | undefined =>
+    label === HOST_STACK ? node : host.netnsEntries().find(([, n]) => n.name === label)?.[1];
   for (const l of doc.links) {
     const [an, ad] = splitLabel(l.a);
     const [bn, bd] = splitLabel(l.b);
     const a = stack(an)?.dev(ad);
     const b = stack(bn)?.dev(bd);
-    if (a instanceof EthernetDev && b instanceof EthernetDev) network.connect(a.port, b.port, { latency: 0, bandwidth: 0, mtu: l.mtu, queueLimit: 1000, loss: 0 });
+    if (a instanceof EthernetDev && b instanceof EthernetDev)
+      network.connect(a.port, b.port, { latency: 0, bandwidth: 0, mtu: l.mtu, queueLimit: 1000, loss: 0 });
   }
   return { host, engine };
 }

@@ -10,7 +10,13 @@ import { MemoryStore } from './host.js';
 import { CniRuntime, type RuntimeConf } from './runtime.js';
 
 /** A node "node1" with an emulated CNI host, an in-memory store and a runtime. */
-export function testHost(seed = 7): { engine: Engine; host: EmulatedHost; store: MemoryStore; runtime: CniRuntime; pod(name: string, id?: string): RuntimeConf } {
+export function testHost(seed = 7): {
+  engine: Engine;
+  host: EmulatedHost;
+  store: MemoryStore;
+  runtime: CniRuntime;
+  pod(name: string, id?: string): RuntimeConf;
+} {
   const engine = new Engine(seed);
   const network = new Network(engine);
   const node = new IpNode(network, 'node1');
@@ -31,5 +37,5 @@ export function testHost(seed = 7): { engine: Engine; host: EmulatedHost; store:
 }
 
 /** The subnet.env k3s's flanneld writes on its first node. */
-export const SUBNET_ENV = 'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n';
-
+export const SUBNET_ENV =
+  'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n';

@@ -133,7 +133,13 @@ export function isVersion(v: string): boolean {
 
 /** True when the DNS object carries nothing (libcni then leaves "dns" out of the Result). */
 export function dnsIsEmpty(d: CniDns | undefined): boolean {
-  return d === undefined || ((d.nameservers?.length ?? 0) === 0 && (d.domain ?? '') === '' && (d.search?.length ?? 0) === 0 && (d.options?.length ?? 0) === 0);
+  return (
+    d === undefined ||
+    ((d.nameservers?.length ?? 0) === 0 &&
+      (d.domain ?? '') === '' &&
+      (d.search?.length ?? 0) === 0 &&
+      (d.options?.length ?? 0) === 0)
+  );
 }
 
 /**
@@ -144,10 +150,16 @@ export function resultToJson(r: CniResult, cniVersion: string): Record<string, u
   const old = compareVersions(cniVersion, '1.0.0') < 0;
   const out: Record<string, unknown> = { cniVersion };
   if (r.interfaces !== undefined && r.interfaces.length > 0) {
-    out.interfaces = r.interfaces.map((i) => (old ? { name: i.name, mac: i.mac || undefined, sandbox: i.sandbox || undefined } : { ...i, mac: i.mac || undefined, sandbox: i.sandbox || undefined }));
+    out.interfaces = r.interfaces.map((i) =>
+      old
+        ? { name: i.name, mac: i.mac || undefined, sandbox: i.sandbox || undefined }
+        : { ...i, mac: i.mac || undefined, sandbox: i.sandbox || undefined },
+    );
   }
-  if (r.ips !== undefined && r.ips.length > 0) out.ips = r.ips.map((ip) => (old ? { version: ip.address.includes(':') ? '6' : '4', ...ip } : { ...ip }));
-  if (r.routes !== undefined && r.routes.length > 0) out.routes = r.routes.map((rt) => (old ? { dst: rt.dst, gw: rt.gw } : { ...rt }));
+  if (r.ips !== undefined && r.ips.length > 0)
+    out.ips = r.ips.map((ip) => (old ? { version: ip.address.includes(':') ? '6' : '4', ...ip } : { ...ip }));
+  if (r.routes !== undefined && r.routes.length > 0)
+    out.routes = r.routes.map((rt) => (old ? { dst: rt.dst, gw: rt.gw } : { ...rt }));
   if (!dnsIsEmpty(r.dns)) out.dns = { ...r.dns };
   else if (old) out.dns = {};
   return out;
@@ -165,12 +177,16 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
  * Reads a Result (a plugin's output, or `prevResult`) from decoded JSON, checking the types and formats of
  * the fields it uses. `path` prefixes the field paths in errors (e.g. "prevResult").
  */
-export function parseResult(v: unknown, path = ''): { ok: true; value: CniResult } | { ok: false; errors: FieldError[] } {
+export function parseResult(
+  v: unknown,
+  path = '',
+): { ok: true; value: CniResult } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const at = (p: string): string => (path === '' ? p : `${path}.${p}`);
   if (!isObj(v)) return { ok: false, errors: [{ path: path || '.', message: 'must be an object' }] };
   const r: CniResult = { cniVersion: typeof v.cniVersion === 'string' ? v.cniVersion : '' };
-  if (typeof v.cniVersion !== 'string' || !isVersion(v.cniVersion)) errors.push({ path: at('cniVersion'), message: 'must be a version string like "1.1.0"' });
+  if (typeof v.cniVersion !== 'string' || !isVersion(v.cniVersion))
+    errors.push({ path: at('cniVersion'), message: 'must be a version string like "1.1.0"' });
   const list = (k: string): unknown[] | undefined => {
     const x = v[k];
     if (x === undefined || x === null) return undefined;
@@ -184,7 +200,8 @@ export function parseResult(v: unknown, path = ''): { ok: true; value: CniResult
   if (ifs !== undefined) {
     r.interfaces = [];
     ifs.forEach((x, i) => {
-      if (!isObj(x) || typeof x.name !== 'string') errors.push({ path: at(`interfaces[${i}].name`), message: 'must be a string' });
+      if (!isObj(x) || typeof x.name !== 'string')
+        errors.push({ path: at(`interfaces[${i}].name`), message: 'must be a string' });
       else r.interfaces!.push({ ...(x as unknown as CniInterface) });
     });
   }
@@ -193,11 +210,19 @@ export function parseResult(v: unknown, path = ''): { ok: true; value: CniResult
     r.ips = [];
     ips.forEach((x, i) => {
       if (!isObj(x) || typeof x.address !== 'string' || cidrOf(x.address) === undefined) {
-        errors.push({ path: at(`ips[${i}].address`), message: 'must be an address with prefix length, e.g. "10.1.0.5/16"' });
+        errors.push({
+          path: at(`ips[${i}].address`),
+          message: 'must be an address with prefix length, e.g. "10.1.0.5/16"',
+        });
         return;
       }
-      if (x.gateway !== undefined && (typeof x.gateway !== 'string' || parseIpv4(x.gateway) === undefined)) errors.push({ path: at(`ips[${i}].gateway`), message: 'must be an IPv4 address' });
-      if (x.interface !== undefined && (typeof x.interface !== 'number' || !Number.isInteger(x.interface) || x.interface < 0)) errors.push({ path: at(`ips[${i}].interface`), message: 'must be an index into interfaces' });
+      if (x.gateway !== undefined && (typeof x.gateway !== 'string' || parseIpv4(x.gateway) === undefined))
+        errors.push({ path: at(`ips[${i}].gateway`), message: 'must be an IPv4 address' });
+      if (
+        x.interface !== undefined &&
+        (typeof x.interface !== 'number' || !Number.isInteger(x.interface) || x.interface < 0)
+      )
+        errors.push({ path: at(`ips[${i}].interface`), message: 'must be an index into interfaces' });
       const ip: CniIpConfig = { address: x.address };
       if (typeof x.gateway === 'string') ip.gateway = x.gateway;
       if (typeof x.interface === 'number') ip.interface = x.interface;
@@ -227,12 +252,14 @@ export function parseRoute(x: unknown, path: string, errors: FieldError[]): CniR
   }
   const rt: CniRoute = { dst: x.dst };
   if (x.gw !== undefined) {
-    if (typeof x.gw !== 'string' || parseIpv4(x.gw) === undefined) errors.push({ path: `${path}.gw`, message: 'must be an IPv4 address' });
+    if (typeof x.gw !== 'string' || parseIpv4(x.gw) === undefined)
+      errors.push({ path: `${path}.gw`, message: 'must be an IPv4 address' });
     else rt.gw = x.gw;
   }
   for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) {
     if (x[k] === undefined) continue;
-    if (typeof x[k] !== 'number' || !Number.isInteger(x[k])) errors.push({ path: `${path}.${k}`, message: 'must be an integer' });
+    if (typeof x[k] !== 'number' || !Number.isInteger(x[k]))
+      errors.push({ path: `${path}.${k}`, message: 'must be an integer' });
     else rt[k] = x[k] as number;
   }
   return rt;

@@ -53,7 +53,17 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
   each('put then get returns the value with createRevision, modRevision and version', async (s, p) => {
     equal(await s.get(`${p}a`), undefined, 'a missing key');
     const kv = await s.put(`${p}a`, '{"Network":"10.5.0.0/16"}');
-    equal(kv, { key: `${p}a`, value: '{"Network":"10.5.0.0/16"}', createRevision: kv.modRevision, modRevision: kv.modRevision, version: 1 }, 'put result');
+    equal(
+      kv,
+      {
+        key: `${p}a`,
+        value: '{"Network":"10.5.0.0/16"}',
+        createRevision: kv.modRevision,
+        modRevision: kv.modRevision,
+        version: 1,
+      },
+      'put result',
+    );
     equal(await s.get(`${p}a`), kv, 'get after put');
     await s.put(`${p}empty`, '');
     equal((await s.get(`${p}empty`))?.value, '', 'an empty value');
@@ -68,10 +78,22 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     const last = await s.put(`${p.slice(0, -1)}x`, 'a sibling');
     const all = await s.list(p);
     // UTF-8 order: 'z' (7a) < U+FFFF (ef bf bf) < U+1D11E (f0 9d 84 9e), unlike UTF-16's '<'
-    equal(all.kvs.map((kv) => kv.key.slice(p.length)), ['a', 'a/10', 'a/2', 'b', 'z', '\uffff', '𝄞'], 'keys under the prefix');
-    equal(all.kvs.map((kv) => kv.value), ['a', 'a/10', 'a/2', 'b', 'z', '\uffff', '𝄞'], 'values under the prefix');
+    equal(
+      all.kvs.map((kv) => kv.key.slice(p.length)),
+      ['a', 'a/10', 'a/2', 'b', 'z', '\uffff', '𝄞'],
+      'keys under the prefix',
+    );
+    equal(
+      all.kvs.map((kv) => kv.value),
+      ['a', 'a/10', 'a/2', 'b', 'z', '\uffff', '𝄞'],
+      'values under the prefix',
+    );
     equal(all.revision, last.modRevision, 'list revision is the store revision');
-    equal((await s.list(`${p}a/`)).kvs.map((kv) => kv.key), [`${p}a/10`, `${p}a/2`], 'a narrower prefix');
+    equal(
+      (await s.list(`${p}a/`)).kvs.map((kv) => kv.key),
+      [`${p}a/10`, `${p}a/2`],
+      'a narrower prefix',
+    );
     equal((await s.list(`${p}nothing/`)).kvs, [], 'an empty prefix match');
     const sorted = [...inside].sort(compareKeys);
     equal(sorted, ['a', 'a/10', 'a/2', 'b', 'z', '\uffff', '𝄞'], 'compareKeys agrees with the store');
@@ -80,7 +102,11 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
   each('every change bumps the revision by one; a recreated key starts again at version 1', async (s, p) => {
     const a1 = await s.put(`${p}a`, '1');
     const a2 = await s.put(`${p}a`, '2');
-    equal([a2.createRevision, a2.modRevision, a2.version], [a1.createRevision, a1.modRevision + 1, 2], 'second put of a');
+    equal(
+      [a2.createRevision, a2.modRevision, a2.version],
+      [a1.createRevision, a1.modRevision + 1, 2],
+      'second put of a',
+    );
     const b = await s.put(`${p}b`, 'x');
     equal(b.modRevision, a2.modRevision + 1, 'put of b');
     equal(await s.delete(`${p}a`), true, 'delete of an existing key');
@@ -97,10 +123,21 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     const events: WatchEvent[] = [];
     const w = await s.watch(p, (ev) => events.push(ev));
     equal(await s.deletePrefix(`${p}d/`), 2, 'keys deleted');
-    equal((await s.list(p)).kvs.map((kv) => kv.key), [`${p}d`, `${p}e`], 'keys left');
+    equal(
+      (await s.list(p)).kvs.map((kv) => kv.key),
+      [`${p}d`, `${p}e`],
+      'keys left',
+    );
     await target.until(() => events.length >= 2, 'two delete events');
     const r = before + 1;
-    equal(events, [{ type: 'delete', key: `${p}d/1`, revision: r }, { type: 'delete', key: `${p}d/2`, revision: r }], 'delete events');
+    equal(
+      events,
+      [
+        { type: 'delete', key: `${p}d/1`, revision: r },
+        { type: 'delete', key: `${p}d/2`, revision: r },
+      ],
+      'delete events',
+    );
     equal(await s.deletePrefix(`${p}nothing/`), 0, 'deleting nothing');
     equal((await s.put(`${p}f`, 'f')).modRevision, r + 1, 'next revision after an empty deletePrefix');
     w.cancel();
@@ -110,7 +147,11 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     const k = `${p}subnets/10.5.72.0-24`;
     const first = await s.compareAndSwap(k, { value: undefined }, 'first');
     equal(first.succeeded, true, 'first claim');
-    equal([first.current?.value, first.current?.version, first.current?.createRevision], ['first', 1, first.current?.modRevision], 'first claim result');
+    equal(
+      [first.current?.value, first.current?.version, first.current?.createRevision],
+      ['first', 1, first.current?.modRevision],
+      'first claim result',
+    );
     const second = await s.compareAndSwap(k, { value: undefined }, 'second');
     equal(second, { succeeded: false, current: first.current }, 'second claim');
     equal((await s.get(k))?.value, 'first', 'value after the failed claim');
@@ -122,7 +163,11 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     equal(await s.get(k), undefined, 'still missing');
     const v0 = await s.put(k, 'v0');
     const ok = await s.compareAndSwap(k, { value: 'v0' }, 'v1');
-    equal(ok, { succeeded: true, current: { ...v0, value: 'v1', modRevision: v0.modRevision + 1, version: 2 } }, 'matching value');
+    equal(
+      ok,
+      { succeeded: true, current: { ...v0, value: 'v1', modRevision: v0.modRevision + 1, version: 2 } },
+      'matching value',
+    );
     equal(await s.compareAndSwap(k, { value: 'v0' }, 'v2'), { succeeded: false, current: ok.current }, 'stale value');
   });
 
@@ -132,8 +177,16 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     equal(created.succeeded, true, 'modRevision 0 on a missing key');
     const cur = created.current!;
     const ok = await s.compareAndSwap(k, { modRevision: cur.modRevision }, 'b');
-    equal([ok.succeeded, ok.current?.value, ok.current?.modRevision], [true, 'b', cur.modRevision + 1], 'current modRevision');
-    equal(await s.compareAndSwap(k, { modRevision: cur.modRevision }, 'c'), { succeeded: false, current: ok.current }, 'stale modRevision');
+    equal(
+      [ok.succeeded, ok.current?.value, ok.current?.modRevision],
+      [true, 'b', cur.modRevision + 1],
+      'current modRevision',
+    );
+    equal(
+      await s.compareAndSwap(k, { modRevision: cur.modRevision }, 'c'),
+      { succeeded: false, current: ok.current },
+      'stale modRevision',
+    );
     equal((await s.compareAndSwap(k, { modRevision: 0 }, 'd')).succeeded, false, 'modRevision 0 on an existing key');
   });
 
@@ -141,7 +194,11 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     const lease = await s.grantLease(60);
     leases.push(lease);
     await s.put(`${p}l/1`, 'x', { lease });
-    equal((await s.compareAndSwap(`${p}l/2`, { value: undefined }, 'x', { lease })).current?.lease, lease, 'CAS attaches the lease');
+    equal(
+      (await s.compareAndSwap(`${p}l/2`, { value: undefined }, 'x', { lease })).current?.lease,
+      lease,
+      'CAS attaches the lease',
+    );
     await s.put(`${p}l/3`, 'no lease');
     await s.put(`${p}l/4`, 'x', { lease });
     const l4 = await s.put(`${p}l/4`, 'rewritten without a lease');
@@ -150,10 +207,21 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     const events: WatchEvent[] = [];
     const w = await s.watch(p, (ev) => events.push(ev));
     equal(await s.revokeLease(lease), true, 'revoke');
-    equal((await s.list(p)).kvs.map((kv) => kv.key), [`${p}l/3`, `${p}l/4`], 'keys left');
+    equal(
+      (await s.list(p)).kvs.map((kv) => kv.key),
+      [`${p}l/3`, `${p}l/4`],
+      'keys left',
+    );
     await target.until(() => events.length >= 2, 'two delete events');
     const r = l4.modRevision + 1;
-    equal(events, [{ type: 'delete', key: `${p}l/1`, revision: r }, { type: 'delete', key: `${p}l/2`, revision: r }], 'delete events');
+    equal(
+      events,
+      [
+        { type: 'delete', key: `${p}l/1`, revision: r },
+        { type: 'delete', key: `${p}l/2`, revision: r },
+      ],
+      'delete events',
+    );
     equal(await s.revokeLease(lease), false, 'second revoke');
     equal(await s.keepAlive(lease), false, 'keepAlive of a revoked lease');
     await rejectsWith(s.put(`${p}l/5`, 'x', { lease }), 'lease-not-found', 'put with a revoked lease');
@@ -177,7 +245,11 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     // t = 3 s: `dropped` expired at 2 s; `kept` was renewed at 1, 2 and 3 s, so it lives until 5 s
     await target.until(() => events.length >= 1, 'the expiry of the lease not kept alive');
     equal(events, [{ type: 'delete', key: `${p}dropped`, revision: kv.modRevision + 1 }], 'expiry event');
-    equal((await s.list(p)).kvs.map((e) => e.key), [`${p}kept`], 'keys after the first expiry');
+    equal(
+      (await s.list(p)).kvs.map((e) => e.key),
+      [`${p}kept`],
+      'keys after the first expiry',
+    );
     equal(await s.keepAlive(dropped), false, 'keepAlive after expiry');
     await target.elapse(TTL - 0.5);
     equal((await s.get(`${p}kept`))?.value, 'x', 'kept key half a second before its TTL');
@@ -201,8 +273,22 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     equal(
       events,
       [
-        { type: 'put', key: `${p}w/a`, value: '1', revision: a1.modRevision, createRevision: a1.modRevision, version: 1 },
-        { type: 'put', key: `${p}w/a`, value: '2', revision: a2.modRevision, createRevision: a1.modRevision, version: 2 },
+        {
+          type: 'put',
+          key: `${p}w/a`,
+          value: '1',
+          revision: a1.modRevision,
+          createRevision: a1.modRevision,
+          version: 1,
+        },
+        {
+          type: 'put',
+          key: `${p}w/a`,
+          value: '2',
+          revision: a2.modRevision,
+          createRevision: a1.modRevision,
+          version: 2,
+        },
         { type: 'put', key: `${p}w/b`, value: '3', revision: b.modRevision, createRevision: b.modRevision, version: 1 },
         { type: 'delete', key: `${p}w/a`, revision: b.modRevision + 1 },
       ],
@@ -222,7 +308,11 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     await s.put(`${p}2`, '2');
     await s.put(`${p}3`, '3');
     await target.until(() => b.length === 3, 'the live watch sees the later puts');
-    equal(a.map((ev) => ev.key), [`${p}1`], 'events after cancel');
+    equal(
+      a.map((ev) => ev.key),
+      [`${p}1`],
+      'events after cancel',
+    );
     wb.cancel();
   });
 
@@ -237,7 +327,15 @@ export function runDatastoreConformance(name: string, target: ConformanceTarget,
     await target.until(() => events.length >= 2, 'two replayed events');
     const three = await s.put(`${p}h/3`, 'three');
     await target.until(() => events.length >= 3, 'a live event after the replay');
-    equal(events.map((ev) => [ev.key.slice(p.length), ev.revision]), [['h/2', two.modRevision], ['h/1', one.modRevision], ['h/3', three.modRevision]], 'events');
+    equal(
+      events.map((ev) => [ev.key.slice(p.length), ev.revision]),
+      [
+        ['h/2', two.modRevision],
+        ['h/1', one.modRevision],
+        ['h/3', three.modRevision],
+      ],
+      'events',
+    );
     w.cancel();
   });
 
@@ -275,9 +373,13 @@ async function rejectsWith(p: Promise<unknown>, code: DatastoreError['code'], wh
 
 /** JSON with object keys sorted and undefined properties dropped, so equal values print equal. */
 function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x !== null && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : x,
-  ) ?? 'undefined';
+  return (
+    JSON.stringify(v, (_k, x: unknown) =>
+      x !== null && typeof x === 'object' && !Array.isArray(x)
+        ? Object.fromEntries(
+            Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+          )
+        : x,
+    ) ?? 'undefined'
+  );
 }

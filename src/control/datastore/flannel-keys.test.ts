@@ -25,7 +25,10 @@ describe('flannel keys', () => {
     assert.equal(flannelConfigKey(), '/coreos.com/network/config');
     assert.equal(flannelSubnetsPrefix(), '/coreos.com/network/subnets');
     assert.equal(flannelSubnetKey({ ipv4: parseCidr('10.5.72.0/24')! }), '/coreos.com/network/subnets/10.5.72.0-24');
-    assert.equal(flannelSubnetKey({ ipv4: parseCidr('10.42.3.0/24')! }, '/k3s/flannel/'), '/k3s/flannel/subnets/10.42.3.0-24');
+    assert.equal(
+      flannelSubnetKey({ ipv4: parseCidr('10.42.3.0/24')! }, '/k3s/flannel/'),
+      '/k3s/flannel/subnets/10.42.3.0-24',
+    );
     assert.equal(
       flannelSubnetKey({ ipv4: parseCidr('10.244.1.0/24')!, ipv6: { addr: 'fd00:10:244:1::', len: 64 } }),
       '/coreos.com/network/subnets/10.244.1.0-24&fd00:10:244:1::-64',
@@ -33,7 +36,10 @@ describe('flannel keys', () => {
   });
 
   it('parses subnet keys back, dual-stack included', () => {
-    assert.deepEqual(parseFlannelSubnetKey('/coreos.com/network/subnets/10.5.72.0-24'), { ok: true, value: { ipv4: { addr: parseCidr('10.5.72.0/24')!.addr, len: 24 } } });
+    assert.deepEqual(parseFlannelSubnetKey('/coreos.com/network/subnets/10.5.72.0-24'), {
+      ok: true,
+      value: { ipv4: { addr: parseCidr('10.5.72.0/24')!.addr, len: 24 } },
+    });
     assert.deepEqual(parseFlannelSubnetKey('/coreos.com/network/subnets/10.244.1.0-24&fd00:10:244:1::-64'), {
       ok: true,
       value: { ipv4: { addr: parseCidr('10.244.1.0/24')!.addr, len: 24 }, ipv6: { addr: 'fd00:10:244:1::', len: 64 } },
@@ -72,7 +78,11 @@ describe('flannel keys', () => {
 });
 
 describe('flannel lease values', () => {
-  const vxlan: FlannelLeaseAttrs = { publicIp: PUBLIC, backendType: 'vxlan', backendData: vxlanBackendData({ vni: 1, vtepMac: VTEP }) };
+  const vxlan: FlannelLeaseAttrs = {
+    publicIp: PUBLIC,
+    backendType: 'vxlan',
+    backendData: vxlanBackendData({ vni: 1, vtepMac: VTEP }),
+  };
 
   it('encodes a vxlan lease as flanneld writes it', () => {
     // flannel before dual-stack support, and the reference notes
@@ -90,11 +100,18 @@ describe('flannel lease values', () => {
       '{"PublicIP":"10.85.81.165","PublicIPv6":null,"BackendType":"host-gw"}',
     );
     assert.equal(
-      encodeFlannelLeaseValue({ ...vxlan, publicIpv6: 'fd00::5', backendV6Data: vxlanBackendData({ vni: 1, vtepMac: VTEP + 1 }) }),
+      encodeFlannelLeaseValue({
+        ...vxlan,
+        publicIpv6: 'fd00::5',
+        backendV6Data: vxlanBackendData({ vni: 1, vtepMac: VTEP + 1 }),
+      }),
       '{"PublicIP":"10.85.81.165","PublicIPv6":"fd00::5","BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"de:71:6e:55:36:75"},' +
         '"BackendV6Data":{"VNI":1,"VtepMAC":"de:71:6e:55:36:76"}}',
     );
-    assert.equal(encodeFlannelLeaseValue({ publicIp: PUBLIC, backendType: 'x<y>&z' }, { omitNullPublicIpv6: true }), '{"PublicIP":"10.85.81.165","BackendType":"x\\u003cy\\u003e\\u0026z"}');
+    assert.equal(
+      encodeFlannelLeaseValue({ publicIp: PUBLIC, backendType: 'x<y>&z' }, { omitNullPublicIpv6: true }),
+      '{"PublicIP":"10.85.81.165","BackendType":"x\\u003cy\\u003e\\u0026z"}',
+    );
   });
 
   it('parses both forms, and the vxlan attributes', () => {
@@ -108,11 +125,18 @@ describe('flannel lease values', () => {
       assert.equal(encodeFlannelLeaseValue(r.value, { omitNullPublicIpv6: !text.includes('PublicIPv6') }), text);
     }
     // flannel's first vxlan releases had no VNI in BackendData; Go matches field names case-insensitively
-    const old = parseFlannelLeaseValue('{"publicip":"192.168.33.6","BackendType":"vxlan","BackendData":{"VtepMAC":"02:52:fb:99:b1:f2"}}');
+    const old = parseFlannelLeaseValue(
+      '{"publicip":"192.168.33.6","BackendType":"vxlan","BackendData":{"VtepMAC":"02:52:fb:99:b1:f2"}}',
+    );
     assert.ok(old.ok);
     assert.deepEqual(old.value.vxlan, { vtepMac: parseMac('02:52:fb:99:b1:f2') });
-    const hostGw = parseFlannelLeaseValue('{"PublicIP":"192.168.8.188","PublicIPv6":"fd00::8","BackendType":"host-gw"}');
-    assert.deepEqual(hostGw, { ok: true, value: { publicIp: parseCidr('192.168.8.188/32')!.addr, publicIpv6: 'fd00::8', backendType: 'host-gw' } });
+    const hostGw = parseFlannelLeaseValue(
+      '{"PublicIP":"192.168.8.188","PublicIPv6":"fd00::8","BackendType":"host-gw"}',
+    );
+    assert.deepEqual(hostGw, {
+      ok: true,
+      value: { publicIp: parseCidr('192.168.8.188/32')!.addr, publicIpv6: 'fd00::8', backendType: 'host-gw' },
+    });
   });
 
   it('rejects malformed values with the field and the reason', () => {
@@ -124,9 +148,17 @@ describe('flannel lease values', () => {
       ['{"PublicIP":"10.0.0.1","PublicIPv6":"fd00::g"}', 'PublicIPv6', /not an IPv6/],
       ['{"PublicIP":"10.0.0.1","BackendType":7}', 'BackendType', /not a string/],
       ['{"PublicIP":"10.0.0.1","BackendType":"vxlan"}', 'BackendData', /object with VtepMAC/],
-      ['{"PublicIP":"10.0.0.1","BackendType":"vxlan","BackendData":{"VNI":70000,"VtepMAC":"de:71:6e:55:36:75"}}', 'BackendData.VNI', /0\.\.65535/],
+      [
+        '{"PublicIP":"10.0.0.1","BackendType":"vxlan","BackendData":{"VNI":70000,"VtepMAC":"de:71:6e:55:36:75"}}',
+        'BackendData.VNI',
+        /0\.\.65535/,
+      ],
       ['{"PublicIP":"10.0.0.1","BackendType":"vxlan","BackendData":{"VNI":1}}', 'BackendData.VtepMAC', /missing/],
-      ['{"PublicIP":"10.0.0.1","BackendType":"vxlan","BackendData":{"VtepMAC":"de:71:6e"}}', 'BackendData.VtepMAC', /not a MAC/],
+      [
+        '{"PublicIP":"10.0.0.1","BackendType":"vxlan","BackendData":{"VtepMAC":"de:71:6e"}}',
+        'BackendData.VtepMAC',
+        /not a MAC/,
+      ],
     ];
     for (const [text, field, reason] of bad) {
       const r = parseFlannelLeaseValue(text);

@@ -25,7 +25,8 @@ export interface FlannelFormatError {
 }
 
 /** A parsed key or value, or why it is not one. */
-export type FlannelResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: FlannelFormatError };
+export type FlannelResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: FlannelFormatError };
 
 /** A lease's subnet as its key names it: IPv4, plus IPv6 on dual-stack networks. */
 export interface FlannelSubnet {
@@ -93,7 +94,11 @@ export function parseFlannelSubnetKey(key: string, prefix = FLANNEL_ETCD_PREFIX)
   const dir = `${flannelSubnetsPrefix(prefix)}/`;
   if (!key.startsWith(dir)) return fail('key', `${JSON.stringify(key)} is not under ${dir}`);
   const m = SUBNET_SEGMENT.exec(key.slice(dir.length));
-  if (!m) return fail('key', `${JSON.stringify(key.slice(dir.length))} is not a subnet like 10.5.72.0-24 or 10.5.72.0-24&fc00::-64`);
+  if (!m)
+    return fail(
+      'key',
+      `${JSON.stringify(key.slice(dir.length))} is not a subnet like 10.5.72.0-24 or 10.5.72.0-24&fc00::-64`,
+    );
   const addr = parseIpv4(m[1]!);
   if (addr === undefined) return fail('key', `${m[1]} is not an IPv4 address`);
   const len = Number(m[2]);

@@ -20,7 +20,8 @@ runDatastoreConformance(
     },
     elapse: async (seconds) => engine.runFor(Math.round(seconds * SECOND)),
     leaseSlackSeconds: 0,
-    until: async (cond, what) => assert.ok(cond(), `${what}: not yet true, but the in-memory store delivers synchronously`),
+    until: async (cond, what) =>
+      assert.ok(cond(), `${what}: not yet true, but the in-memory store delivers synchronously`),
   },
   test,
 );
@@ -104,9 +105,15 @@ describe('memory datastore in simulated time', () => {
     const s = new MemoryDatastore(new Engine(), { historyLimit: 4 });
     for (let i = 0; i < 9; i++) s.putSync(`/k${i}`, String(i)); // revisions 2..10
     const events: WatchEvent[] = [];
-    assert.throws(() => s.watchSync('/', (ev) => events.push(ev), { startRevision: 2 }), (err: unknown) => err instanceof DatastoreError && err.code === 'compacted');
+    assert.throws(
+      () => s.watchSync('/', (ev) => events.push(ev), { startRevision: 2 }),
+      (err: unknown) => err instanceof DatastoreError && err.code === 'compacted',
+    );
     s.watchSync('/', (ev) => events.push(ev), { startRevision: 7 });
-    assert.deepEqual(events.map((ev) => ev.revision), [7, 8, 9, 10]);
+    assert.deepEqual(
+      events.map((ev) => ev.revision),
+      [7, 8, 9, 10],
+    );
   });
 
   it('lists every key for the empty prefix and resolves its promises with effects already applied', async () => {
@@ -115,7 +122,10 @@ describe('memory datastore in simulated time', () => {
     assert.equal(s.getSync('/b')?.value, '2', 'applied before the promise is awaited');
     await put;
     await s.put('/a', '1');
-    assert.deepEqual((await s.list('')).kvs.map((kv) => kv.key), ['/a', '/b']);
+    assert.deepEqual(
+      (await s.list('')).kvs.map((kv) => kv.key),
+      ['/a', '/b'],
+    );
     assert.equal(s.revision, 3);
   });
 

@@ -116,7 +116,17 @@ export class MemoryDatastore implements Datastore {
     if (old?.lease !== undefined) this.leases.get(old.lease)?.keys.delete(key);
     lease?.keys.add(key);
     this.kvs.set(key, kv);
-    this.emit([{ type: 'put', key, value, revision, createRevision: kv.createRevision, version: kv.version, ...(lease ? { lease: lease.id } : {}) }]);
+    this.emit([
+      {
+        type: 'put',
+        key,
+        value,
+        revision,
+        createRevision: kv.createRevision,
+        version: kv.version,
+        ...(lease ? { lease: lease.id } : {}),
+      },
+    ]);
     return kv;
   }
 
@@ -138,7 +148,8 @@ export class MemoryDatastore implements Datastore {
     const cur = this.kvs.get(key);
     let holds: boolean;
     if ('modRevision' in expected) {
-      if (!Number.isInteger(expected.modRevision) || expected.modRevision < 0) throw new DatastoreError('invalid', `compareAndSwap: bad modRevision ${expected.modRevision}`);
+      if (!Number.isInteger(expected.modRevision) || expected.modRevision < 0)
+        throw new DatastoreError('invalid', `compareAndSwap: bad modRevision ${expected.modRevision}`);
       // etcd compares a missing key's mod_revision as 0
       holds = (cur?.modRevision ?? 0) === expected.modRevision;
     } else {
@@ -151,7 +162,11 @@ export class MemoryDatastore implements Datastore {
   /** Grants a lease expiring `ttlSeconds` from now. */
   grantLeaseSync(ttlSeconds: number): LeaseId {
     this.assertOpen();
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new DatastoreError('invalid', `grantLease: TTL must be a positive whole number of seconds, got ${ttlSeconds}`);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+      throw new DatastoreError(
+        'invalid',
+        `grantLease: TTL must be a positive whole number of seconds, got ${ttlSeconds}`,
+      );
     const id = String(this.nextLeaseId++);
     const ttlNs = ttlSeconds * NS_PER_SECOND;
     this.leases.set(id, { id, ttlNs, deadline: this.clock.now + ttlNs, keys: new Set() });
@@ -191,11 +206,20 @@ export class MemoryDatastore implements Datastore {
   watchSync(prefix: string, onEvent: (ev: WatchEvent) => void, opts: WatchOptions = {}): Watch {
     this.assertOpen();
     const start = opts.startRevision;
-    if (start !== undefined && (!Number.isInteger(start) || start < 0)) throw new DatastoreError('invalid', `watch: bad startRevision ${start}`);
+    if (start !== undefined && (!Number.isInteger(start) || start < 0))
+      throw new DatastoreError('invalid', `watch: bad startRevision ${start}`);
     if (start !== undefined && start > 0 && start <= this.compactedRevision) {
-      throw new DatastoreError('compacted', `watch: revision ${start} is compacted (history kept after ${this.compactedRevision})`);
+      throw new DatastoreError(
+        'compacted',
+        `watch: revision ${start} is compacted (history kept after ${this.compactedRevision})`,
+      );
     }
-    const w: Watcher = { prefix, onEvent, minRevision: start !== undefined && start > 0 ? start : this.rev + 1, active: true };
+    const w: Watcher = {
+      prefix,
+      onEvent,
+      minRevision: start !== undefined && start > 0 ? start : this.rev + 1,
+      active: true,
+    };
     this.watchers.add(w);
     if (start !== undefined && start > 0) {
       // replay what was already delivered to others; queued events reach w through the delivery loop

@@ -86,7 +86,16 @@ function vxlanBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
   const mtu = extMtu(ctx) - 50;
   const mac = ctx.randomMac();
   // pkg/backend/vxlan/device.go: Learning false, no flood list; Port 0 means the kernel default, 8472
-  const dev = new VxlanDev(ctx.node, { name, mac, vni, local: ctx.publicIp, dstPort: cfg.port || 8472, learning: false, mtu, underlayMtu: extMtu(ctx) });
+  const dev = new VxlanDev(ctx.node, {
+    name,
+    mac,
+    vni,
+    local: ctx.publicIp,
+    dstPort: cfg.port || 8472,
+    learning: false,
+    mtu,
+    underlayMtu: extMtu(ctx),
+  });
   // vxlan_network.go: the device gets the lease's network address as a /32
   ctx.node.addAddress(name, { addr: ctx.subnet.addr, len: 32 });
   const onSameSubnet = (ip: Ipv4): boolean => {
@@ -98,17 +107,39 @@ function vxlanBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
     mtu,
     attrs: { vtepMac: mac, vni },
     addPeer(l: Lease): void {
-      if (l.vtepMac === undefined) throw new FlannelError(`lease ${formatCidr(l.subnet)} of ${formatIpv4(l.publicIp)} has no VtepMAC: is that node running the vxlan backend?`);
+      if (l.vtepMac === undefined)
+        throw new FlannelError(
+          `lease ${formatCidr(l.subnet)} of ${formatIpv4(l.publicIp)} has no VtepMAC: is that node running the vxlan backend?`,
+        );
       if (cfg.directRouting === true && onSameSubnet(l.publicIp)) {
-        ctx.node.routes.add({ dst: l.subnet.addr, len: l.subnet.len, via: l.publicIp, dev: ctx.extDev, proto: 'flannel' });
-        ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.publicIp)} (DirectRouting: same subnet)`);
+        ctx.node.routes.add({
+          dst: l.subnet.addr,
+          len: l.subnet.len,
+          via: l.publicIp,
+          dev: ctx.extDev,
+          proto: 'flannel',
+        });
+        ctx.node.note(
+          () => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.publicIp)} (DirectRouting: same subnet)`,
+        );
         return;
       }
       // exactly one route, one permanent ARP entry and one FDB entry per remote (vxlan_network.go handleSubnetEvents)
-      ctx.node.routes.add({ dst: l.subnet.addr, len: l.subnet.len, via: l.subnet.addr, dev: name, proto: 'flannel', onlink: true });
+      ctx.node.routes.add({
+        dst: l.subnet.addr,
+        len: l.subnet.len,
+        via: l.subnet.addr,
+        dev: name,
+        proto: 'flannel',
+        onlink: true,
+      });
       ctx.node.addPermanentNeighbor(name, l.subnet.addr, l.vtepMac);
       dev.setFdb(l.vtepMac, l.publicIp);
-      if (ctx.node.tracing) ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.subnet.addr)} dev ${name} onlink; neigh ${formatIpv4(l.subnet.addr)} lladdr ${formatMac(l.vtepMac!)} permanent; fdb ${formatMac(l.vtepMac!)} dst ${formatIpv4(l.publicIp)}`);
+      if (ctx.node.tracing)
+        ctx.node.note(
+          () =>
+            `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.subnet.addr)} dev ${name} onlink; neigh ${formatIpv4(l.subnet.addr)} lladdr ${formatMac(l.vtepMac!)} permanent; fdb ${formatMac(l.vtepMac!)} dst ${formatIpv4(l.publicIp)}`,
+        );
     },
     removePeer(l: Lease): void {
       ctx.node.routes.remove(l.subnet.addr, l.subnet.len);
@@ -132,8 +163,15 @@ function hostGwBackend(ctx: BackendContext): Backend {
             `host-gw routes pod subnets via peer hosts directly, so all nodes must share one L2 segment (use vxlan, or DirectRouting)`,
         );
       }
-      ctx.node.routes.add({ dst: l.subnet.addr, len: l.subnet.len, via: l.publicIp, dev: ctx.extDev, proto: 'flannel' });
-      if (ctx.node.tracing) ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.publicIp)} dev ${ctx.extDev}`);
+      ctx.node.routes.add({
+        dst: l.subnet.addr,
+        len: l.subnet.len,
+        via: l.publicIp,
+        dev: ctx.extDev,
+        proto: 'flannel',
+      });
+      if (ctx.node.tracing)
+        ctx.node.note(() => `flanneld: ${formatCidr(l.subnet)} via ${formatIpv4(l.publicIp)} dev ${ctx.extDev}`);
     },
     removePeer(l: Lease): void {
       ctx.node.routes.remove(l.subnet.addr, l.subnet.len, { via: l.publicIp });
@@ -142,10 +180,21 @@ function hostGwBackend(ctx: BackendContext): Backend {
 }
 
 function udpBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
-  const agent = new UdpEncapAgent(ctx.node, ctx.udp, { name: 'flannel0', port: cfg.port ?? 8285, underlayMtu: extMtu(ctx), local: ctx.publicIp });
+  const agent = new UdpEncapAgent(ctx.node, ctx.udp, {
+    name: 'flannel0',
+    port: cfg.port ?? 8285,
+    underlayMtu: extMtu(ctx),
+    local: ctx.publicIp,
+  });
   // pkg/backend/udp: the lease IP as a /32 on flannel0 and the whole network routed into it
   ctx.node.addAddress('flannel0', { addr: ctx.subnet.addr, len: 32 });
-  ctx.node.routes.add({ dst: ctx.network.addr, len: ctx.network.len, dev: 'flannel0', proto: 'flannel', scope: 'link' });
+  ctx.node.routes.add({
+    dst: ctx.network.addr,
+    len: ctx.network.len,
+    dev: 'flannel0',
+    proto: 'flannel',
+    scope: 'link',
+  });
   return {
     type: 'udp',
     mtu: agent.tun.mtu,

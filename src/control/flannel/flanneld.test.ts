@@ -16,7 +16,13 @@ import type { BackendType } from './backends.js';
 
 const ip = (s: string): number => parseIpv4(s)!;
 const NETWORK = parseCidr('10.42.0.0/16')!;
-const config = (type: BackendType): FlanneldConfig => ({ network: NETWORK, subnetLen: 24, subnetMin: ip('10.42.1.0'), subnetMax: ip('10.42.255.0'), backend: { type } });
+const config = (type: BackendType): FlanneldConfig => ({
+  network: NETWORK,
+  subnetLen: 24,
+  subnetMin: ip('10.42.1.0'),
+  subnetMax: ip('10.42.255.0'),
+  backend: { type },
+});
 
 /** n nodes on one switch (192.168.56.11...), each with flanneld and a bridge holding its subnet's .1. */
 async function cluster(n: number, type: BackendType, opts: { sameL2?: boolean } = {}) {
@@ -31,14 +37,26 @@ async function cluster(n: number, type: BackendType, opts: { sameL2?: boolean } 
     node.addNic('eth0', 0x02_00_00_00_10_00 + i);
     // all on 192.168.56.0/24 unless sameL2 is false: then every node thinks it is alone in a /32 world
     node.addAddress('eth0', { addr: ip(`192.168.56.${11 + i}`), len: opts.sameL2 === false ? 32 : 24 });
-    if (opts.sameL2 === false) node.routes.add({ dst: ip('192.168.56.0'), len: 24, via: ip('192.168.56.1'), dev: 'eth0', onlink: true });
+    if (opts.sameL2 === false)
+      node.routes.add({ dst: ip('192.168.56.0'), len: 24, via: ip('192.168.56.1'), dev: 'eth0', onlink: true });
     net.connect(node.port('eth0')!, sw.addSwitchPort(`p${i + 1}`));
     nodes.push(node);
     udps.push(new UdpStack(node));
   }
   const fl: Flanneld[] = [];
   for (let i = 0; i < n; i++) {
-    fl.push(await Flanneld.start({ node: nodes[i]!, udp: udps[i]!, store, config: config(type), extDev: 'eth0', publicIp: ip(`192.168.56.${11 + i}`), ipMasq: false, random: () => engine.rng.next() }));
+    fl.push(
+      await Flanneld.start({
+        node: nodes[i]!,
+        udp: udps[i]!,
+        store,
+        config: config(type),
+        extDev: 'eth0',
+        publicIp: ip(`192.168.56.${11 + i}`),
+        ipMasq: false,
+        random: () => engine.rng.next(),
+      }),
+    );
     // stand-in for cni0: the subnet's .1 on a bridge, as the CNI bridge plugin would put it
     const br = new BridgeDev(nodes[i]!, 'cni0', 0x02_00_00_00_20_00 + i);
     nodes[i]!.addDev(br);
@@ -61,7 +79,10 @@ describe('flanneld', () => {
     assert.equal(new Set(subnets).size, 3);
     for (const s of subnets) assert.match(s, /^10\.42\.\d+\.0\/24$/);
     const env = fl[0]!.subnetEnv;
-    assert.equal(env, `FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=${formatIpv4(fl[0]!.lease.subnet.addr + 1)}/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n`);
+    assert.equal(
+      env,
+      `FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=${formatIpv4(fl[0]!.lease.subnet.addr + 1)}/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n`,
+    );
   });
 
   it('vxlan: per remote node exactly one onlink route, one permanent neighbour, one FDB entry', async () => {
@@ -71,26 +92,48 @@ describe('flanneld', () => {
     assert.equal(flannelRoutes.length, 2);
     for (const peer of fl.slice(1)) {
       const s = peer.lease.subnet;
-      assert.ok(flannelRoutes.some((r) => formatRoute(r) === `${formatCidr(s)} via ${formatIpv4(s.addr)} dev flannel.1 proto flannel onlink`), formatRoute(flannelRoutes[0]!));
+      assert.ok(
+        flannelRoutes.some(
+          (r) => formatRoute(r) === `${formatCidr(s)} via ${formatIpv4(s.addr)} dev flannel.1 proto flannel onlink`,
+        ),
+        formatRoute(flannelRoutes[0]!),
+      );
     }
-    const neigh = ipNeigh(n1).split('\n').filter((l) => l.includes('flannel.1'));
+    const neigh = ipNeigh(n1)
+      .split('\n')
+      .filter((l) => l.includes('flannel.1'));
     assert.equal(neigh.length, 2);
     for (const l of neigh) assert.match(l, / dev flannel\.1 lladdr ([0-9a-f]{2}:){5}[0-9a-f]{2} PERMANENT$/);
-    const fdb = bridgeFdb(n1).split('\n').filter((l) => l.includes('flannel.1'));
-    assert.deepEqual(fdb.map((l) => l.replace(/^\S+ /, '')).sort(), ['dev flannel.1 dst 192.168.56.12 self permanent', 'dev flannel.1 dst 192.168.56.13 self permanent']);
+    const fdb = bridgeFdb(n1)
+      .split('\n')
+      .filter((l) => l.includes('flannel.1'));
+    assert.deepEqual(fdb.map((l) => l.replace(/^\S+ /, '')).sort(), [
+      'dev flannel.1 dst 192.168.56.12 self permanent',
+      'dev flannel.1 dst 192.168.56.13 self permanent',
+    ]);
     assert.equal(n1.dev('flannel.1')!.mtu, 1450);
   });
 
-  it('vxlan: a packet to another node\'s subnet crosses the overlay (UDP 8472)', async () => {
+  it("vxlan: a packet to another node's subnet crosses the overlay (UDP 8472)", async () => {
     const { engine, nodes, fl } = await cluster(2, 'vxlan');
     const r = pingOnce(nodes[0]!, fl[1]!.lease.subnet.addr + 1, engine);
     assert.equal(r.received, 1);
   });
 
-  it('host-gw: routes via the peers\' public IPs; refused with a clear error across an L3 hop', async () => {
+  it("host-gw: routes via the peers' public IPs; refused with a clear error across an L3 hop", async () => {
     const { nodes, fl, engine } = await cluster(3, 'host-gw');
-    const r = nodes[0]!.routes.routes().filter((x) => x.proto === 'flannel').map(formatRoute).sort();
-    assert.deepEqual(r, [`${formatCidr(fl[1]!.lease.subnet)} via 192.168.56.12 dev eth0 proto flannel`, `${formatCidr(fl[2]!.lease.subnet)} via 192.168.56.13 dev eth0 proto flannel`].sort());
+    const r = nodes[0]!.routes
+      .routes()
+      .filter((x) => x.proto === 'flannel')
+      .map(formatRoute)
+      .sort();
+    assert.deepEqual(
+      r,
+      [
+        `${formatCidr(fl[1]!.lease.subnet)} via 192.168.56.12 dev eth0 proto flannel`,
+        `${formatCidr(fl[2]!.lease.subnet)} via 192.168.56.13 dev eth0 proto flannel`,
+      ].sort(),
+    );
     assert.equal(pingOnce(nodes[0]!, fl[2]!.lease.subnet.addr + 1, engine).received, 1);
     const far = await cluster(2, 'host-gw', { sameL2: false });
     assert.equal(far.fl[0]!.errors.length, 1);
@@ -99,7 +142,9 @@ describe('flanneld', () => {
 
   it('udp: flannel0 with the whole network routed into it, packets cross in UDP 8285', async () => {
     const { engine, nodes, fl } = await cluster(2, 'udp');
-    assert.ok(nodes[0]!.routes.routes().some((x) => formatRoute(x) === '10.42.0.0/16 dev flannel0 proto flannel scope link'));
+    assert.ok(
+      nodes[0]!.routes.routes().some((x) => formatRoute(x) === '10.42.0.0/16 dev flannel0 proto flannel scope link'),
+    );
     assert.equal(fl[0]!.subnetEnv.includes('FLANNEL_MTU=1472'), true);
     assert.equal(pingOnce(nodes[0]!, fl[1]!.lease.subnet.addr + 1, engine).received, 1);
   });
@@ -110,7 +155,12 @@ describe('flanneld', () => {
     await fl[2]!.stop();
     assert.equal(nodes[0]!.routes.routes().filter((r) => r.dev === 'flannel.1' && r.len === 24).length, 1);
     assert.ok(!nodes[0]!.routes.routes().some((r) => r.dst === gone.addr && r.len === 24));
-    assert.equal(bridgeFdb(nodes[0]!).split('\n').filter((l) => l.includes('192.168.56.13')).length, 0);
+    assert.equal(
+      bridgeFdb(nodes[0]!)
+        .split('\n')
+        .filter((l) => l.includes('192.168.56.13')).length,
+      0,
+    );
   });
 
   it('the lease expires without renewal and the others forget the node; renewal keeps it', async () => {
@@ -122,11 +172,20 @@ describe('flanneld', () => {
   });
 
   it('picks among the first 100 free subnets and says "out of subnets" when none is left', async () => {
-    const c: FlanneldConfig = { network: parseCidr('10.5.0.0/24')!, subnetLen: 26, subnetMin: ip('10.5.0.64'), subnetMax: ip('10.5.0.192'), backend: { type: 'host-gw' } };
+    const c: FlanneldConfig = {
+      network: parseCidr('10.5.0.0/24')!,
+      subnetLen: 26,
+      subnetMin: ip('10.5.0.64'),
+      subnetMax: ip('10.5.0.192'),
+      backend: { type: 'host-gw' },
+    };
     const seen = new Set<number>();
     for (let i = 0; i < 50; i++) seen.add(pickFreeSubnet(c, new Set(), () => (i % 10) / 10)!.addr);
     assert.deepEqual([...seen].sort((a, b) => a - b).map(formatIpv4), ['10.5.0.64', '10.5.0.128', '10.5.0.192']);
-    assert.equal(pickFreeSubnet(c, new Set([ip('10.5.0.64'), ip('10.5.0.128'), ip('10.5.0.192')]), () => 0), undefined);
+    assert.equal(
+      pickFreeSubnet(c, new Set([ip('10.5.0.64'), ip('10.5.0.128'), ip('10.5.0.192')]), () => 0),
+      undefined,
+    );
     const engine = new Engine(1);
     const net = new Network(engine);
     const store = new MemoryDatastore(engine);
@@ -134,7 +193,16 @@ describe('flanneld', () => {
       const node = new IpNode(net, `n${i}`);
       node.addNic('eth0', 0x02_00_00_00_00_10 + i);
       node.addAddress('eth0', { addr: ip(`192.168.0.${i}`), len: 24 });
-      return Flanneld.start({ node, udp: new UdpStack(node), store, config: c, extDev: 'eth0', publicIp: ip(`192.168.0.${i}`), ipMasq: false, random: () => engine.rng.next() });
+      return Flanneld.start({
+        node,
+        udp: new UdpStack(node),
+        store,
+        config: c,
+        extDev: 'eth0',
+        publicIp: ip(`192.168.0.${i}`),
+        ipMasq: false,
+        random: () => engine.rng.next(),
+      });
     };
     for (let i = 1; i <= 3; i++) await start(i);
     await assert.rejects(start(4), /out of subnets: no free \/26 left in 10\.5\.0\.0\/24/);

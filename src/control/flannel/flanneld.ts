@@ -20,7 +20,14 @@ import {
   vxlanBackendData,
   FLANNEL_ETCD_PREFIX,
 } from '../datastore/flannel-keys.js';
-import { FlannelError, createBackend, type Backend, type BackendConfig, type BackendType, type Lease } from './backends.js';
+import {
+  FlannelError,
+  createBackend,
+  type Backend,
+  type BackendConfig,
+  type BackendType,
+  type Lease,
+} from './backends.js';
 import { flannelMasqRules } from './ipmasq.js';
 
 /** The parts of net-conf.json flanneld acts on (defaults already applied). */
@@ -107,20 +114,40 @@ export class Flanneld {
       }
       const candidate = pickFreeSubnet(c, taken, o.random);
       if (candidate === undefined) break;
-      const cas = await o.store.compareAndSwap(flannelSubnetKey({ ipv4: candidate }, prefix), { value: undefined }, value, { lease: storeLease });
+      const cas = await o.store.compareAndSwap(
+        flannelSubnetKey({ ipv4: candidate }, prefix),
+        { value: undefined },
+        value,
+        { lease: storeLease },
+      );
       if (cas.succeeded) subnet = candidate;
     }
     if (subnet === undefined) {
       await o.store.revokeLease(storeLease);
-      throw new FlannelError(`${o.node.name}: out of subnets: no free /${c.subnetLen} left in ${formatCidr(c.network)} between ${formatIpv4(c.subnetMin)} and ${formatIpv4(c.subnetMax)}`);
+      throw new FlannelError(
+        `${o.node.name}: out of subnets: no free /${c.subnetLen} left in ${formatCidr(c.network)} between ${formatIpv4(c.subnetMin)} and ${formatIpv4(c.subnetMax)}`,
+      );
     }
     const key = flannelSubnetKey({ ipv4: subnet }, prefix);
     o.node.note(() => `flanneld: leased ${formatCidr(subnet!)} (${key}) for ${formatIpv4(o.publicIp)}, TTL ${ttl} s`);
     const backend = createBackend(
-      { node: o.node, udp: o.udp, extDev: o.extDev, publicIp: o.publicIp, subnet, network: c.network, randomMac: () => vtepMac ?? randomMac(o.random) },
+      {
+        node: o.node,
+        udp: o.udp,
+        extDev: o.extDev,
+        publicIp: o.publicIp,
+        subnet,
+        network: c.network,
+        randomMac: () => vtepMac ?? randomMac(o.random),
+      },
       c.backend,
     );
-    const lease: Lease = { subnet, publicIp: o.publicIp, backendType: type, ...(vtepMac !== undefined ? { vtepMac, vni: c.backend.vni ?? 1 } : {}) };
+    const lease: Lease = {
+      subnet,
+      publicIp: o.publicIp,
+      backendType: type,
+      ...(vtepMac !== undefined ? { vtepMac, vni: c.backend.vni ?? 1 } : {}),
+    };
     const f = new Flanneld(o, lease, backend, key, storeLease);
     if (o.ipMasq) {
       const nf = o.node.enableNetfilter();
@@ -194,7 +221,9 @@ export class Flanneld {
     if (old === undefined) return;
     this.peers.delete(key);
     this.backend.removePeer(old);
-    this.o.node.note(() => `flanneld: lease ${formatCidr(old.subnet)} of ${formatIpv4(old.publicIp)} is gone: its routes removed`);
+    this.o.node.note(
+      () => `flanneld: lease ${formatCidr(old.subnet)} of ${formatIpv4(old.publicIp)} is gone: its routes removed`,
+    );
   }
 
   private scheduleRenewal(ttl: number): void {
@@ -229,14 +258,24 @@ function parseLeaseCached(store: Datastore, key: string, value: string, prefix: 
     : !v.ok
       ? v.error.reason
       : v.value.vxlan !== undefined
-        ? { subnet: k.value.ipv4, publicIp: v.value.publicIp, backendType: v.value.backendType as BackendType, vtepMac: v.value.vxlan.vtepMac, vni: v.value.vxlan.vni ?? 1 }
+        ? {
+            subnet: k.value.ipv4,
+            publicIp: v.value.publicIp,
+            backendType: v.value.backendType as BackendType,
+            vtepMac: v.value.vxlan.vtepMac,
+            vni: v.value.vxlan.vni ?? 1,
+          }
         : { subnet: k.value.ipv4, publicIp: v.value.publicIp, backendType: v.value.backendType as BackendType };
   cache.set(key, { value, lease });
   return lease;
 }
 
 /** flannel's subnet pick: a random one among the first 100 free in [SubnetMin, SubnetMax]. */
-export function pickFreeSubnet(c: FlanneldConfig, taken: ReadonlySet<number>, random: () => number): Ipv4Prefix | undefined {
+export function pickFreeSubnet(
+  c: FlanneldConfig,
+  taken: ReadonlySet<number>,
+  random: () => number,
+): Ipv4Prefix | undefined {
   const step = 2 ** (32 - c.subnetLen);
   const free: number[] = [];
   for (let a = c.subnetMin; a <= c.subnetMax && free.length < 100; a += step) {

@@ -7,7 +7,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpv4, type Ipv4 } from '../../wire/addr.js';
-import { CT_TIMEOUTS, Conntrack, formatConn, invert, tcpTransition, timeoutFor, tupleKey, type CtTcpState, type Tuple } from './conntrack.js';
+import {
+  CT_TIMEOUTS,
+  Conntrack,
+  formatConn,
+  invert,
+  tcpTransition,
+  timeoutFor,
+  tupleKey,
+  type CtTcpState,
+  type Tuple,
+} from './conntrack.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
 const S = 1e9;
@@ -24,7 +34,10 @@ const dnsQuery: Tuple = { proto: UDP, src: ip('10.42.0.5'), sport: 40000, dst: i
 
 describe('conntrack: timeouts are Linux defaults', () => {
   it('nf_conntrack_udp_timeout 30, _udp_timeout_stream 120, _icmp_timeout 30, _generic_timeout 600', () => {
-    assert.deepEqual([CT_TIMEOUTS.udp, CT_TIMEOUTS.udpStream, CT_TIMEOUTS.icmp, CT_TIMEOUTS.generic], [30 * S, 120 * S, 30 * S, 600 * S]);
+    assert.deepEqual(
+      [CT_TIMEOUTS.udp, CT_TIMEOUTS.udpStream, CT_TIMEOUTS.icmp, CT_TIMEOUTS.generic],
+      [30 * S, 120 * S, 30 * S, 600 * S],
+    );
   });
 
   it('TCP: SYN_SENT 2 min, SYN_RECV 60 s, ESTABLISHED 5 days, FIN_WAIT 2 min, CLOSE_WAIT 60 s, LAST_ACK 30 s, TIME_WAIT 2 min, CLOSE 10 s', () => {
@@ -56,7 +69,11 @@ describe('conntrack: the table', () => {
     const ct = new Conntrack();
     const c = ct.create(dnsQuery, 0);
     assert.equal(ct.created, 1);
-    assert.deepEqual(c.reply, { proto: UDP, src: ip('10.43.0.10'), sport: 53, dst: ip('10.42.0.5'), dport: 40000 }, 'reply = mirror of orig');
+    assert.deepEqual(
+      c.reply,
+      { proto: UDP, src: ip('10.43.0.10'), sport: 53, dst: ip('10.42.0.5'), dport: 40000 },
+      'reply = mirror of orig',
+    );
     assert.deepEqual([c.confirmed, c.seenReply, c.assured, c.expires, c.tcp], [false, false, false, 30 * S, undefined]);
     assert.equal(ct.lookup(dnsQuery, 0), undefined, 'unconfirmed: nf_conntrack_confirm has not run yet');
     ct.confirm(c);
@@ -79,7 +96,15 @@ describe('conntrack: the table', () => {
 
   it('tuple keys tell every field apart', () => {
     const keys = new Set(
-      [dnsQuery, { ...dnsQuery, proto: TCP }, { ...dnsQuery, src: dnsQuery.src + 1 }, { ...dnsQuery, sport: 40001 }, { ...dnsQuery, dst: dnsQuery.dst + 1 }, { ...dnsQuery, dport: 54 }, invert(dnsQuery)].map(tupleKey),
+      [
+        dnsQuery,
+        { ...dnsQuery, proto: TCP },
+        { ...dnsQuery, src: dnsQuery.src + 1 },
+        { ...dnsQuery, sport: 40001 },
+        { ...dnsQuery, dst: dnsQuery.dst + 1 },
+        { ...dnsQuery, dport: 54 },
+        invert(dnsQuery),
+      ].map(tupleKey),
     );
     assert.equal(keys.size, 7);
   });
@@ -108,7 +133,10 @@ describe('conntrack: the table', () => {
     assert.equal(ct.lookup(dnsQuery, 30 * S), undefined);
     const fresh = ct.create(dnsQuery, 30 * S);
     assert.notEqual(fresh, old);
-    assert.deepEqual([fresh.reply.src, fresh.seenReply, fresh.assured, fresh.mark, fresh.expires], [ip('10.43.0.10'), false, false, 0, 60 * S]);
+    assert.deepEqual(
+      [fresh.reply.src, fresh.seenReply, fresh.assured, fresh.mark, fresh.expires],
+      [ip('10.43.0.10'), false, false, 0, 60 * S],
+    );
     ct.confirm(fresh);
     assert.deepEqual(ct.entries(30 * S), [fresh]);
     assert.equal(ct.created, 2);
@@ -140,7 +168,13 @@ describe('conntrack: TCP states (tcp_conntracks in nf_conntrack_proto_tcp.c)', (
   });
 
   it('a retransmitted SYN stays SYN_SENT; a stray SYN on an established connection is ignored', () => {
-    assert.deepEqual(run([[SYN, 'orig'], [SYN, 'orig']]), ['SYN_SENT', 'SYN_SENT']);
+    assert.deepEqual(
+      run([
+        [SYN, 'orig'],
+        [SYN, 'orig'],
+      ]),
+      ['SYN_SENT', 'SYN_SENT'],
+    );
     assert.equal(tcpTransition('ESTABLISHED', SYN, 'orig'), 'ESTABLISHED');
   });
 
@@ -239,7 +273,19 @@ describe('conntrack: conntrack -L lines', () => {
 
   it('other protocols: addresses only; an expired entry shows 0, never a negative number', () => {
     const ct = new Conntrack();
-    const c = ct.create({ proto: 253 /* experimental: no name in libnetfilter_conntrack */, src: ip('10.0.0.1'), sport: 0, dst: ip('10.0.0.2'), dport: 0 }, 0);
-    assert.equal(formatConn(c, 700 * S), 'unknown  253 0 src=10.0.0.1 dst=10.0.0.2 [UNREPLIED] src=10.0.0.2 dst=10.0.0.1 mark=0 use=1');
+    const c = ct.create(
+      {
+        proto: 253 /* experimental: no name in libnetfilter_conntrack */,
+        src: ip('10.0.0.1'),
+        sport: 0,
+        dst: ip('10.0.0.2'),
+        dport: 0,
+      },
+      0,
+    );
+    assert.equal(
+      formatConn(c, 700 * S),
+      'unknown  253 0 src=10.0.0.1 dst=10.0.0.2 [UNREPLIED] src=10.0.0.2 dst=10.0.0.1 mark=0 use=1',
+    );
   });
 });

@@ -16,7 +16,8 @@ export interface Tuple {
 }
 
 /** TCP states conntrack follows (simplified from nf_conntrack_proto_tcp). */
-export type CtTcpState = 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
+export type CtTcpState =
+  'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT' | 'CLOSE_WAIT' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSE';
 
 /** One tracked connection. */
 export interface Conn {
@@ -44,7 +45,16 @@ export const CT_TIMEOUTS = {
   udpStream: 120e9,
   icmp: 30e9,
   generic: 600e9,
-  tcp: { SYN_SENT: 120e9, SYN_RECV: 60e9, ESTABLISHED: 432000e9, FIN_WAIT: 120e9, CLOSE_WAIT: 60e9, LAST_ACK: 30e9, TIME_WAIT: 120e9, CLOSE: 10e9 } as Record<CtTcpState, number>,
+  tcp: {
+    SYN_SENT: 120e9,
+    SYN_RECV: 60e9,
+    ESTABLISHED: 432000e9,
+    FIN_WAIT: 120e9,
+    CLOSE_WAIT: 60e9,
+    LAST_ACK: 30e9,
+    TIME_WAIT: 120e9,
+    CLOSE: 10e9,
+  } as Record<CtTcpState, number>,
 };
 
 /** The table key of a tuple. */
@@ -85,7 +95,19 @@ export class Conntrack {
   /** A new, unconfirmed connection for a first packet. */
   create(t: Tuple, now: number): Conn {
     this.created++;
-    return { orig: t, reply: invert(t), seenReply: false, assured: false, confirmed: false, expires: now + timeoutFor(t.proto, undefined, false), mark: 0, tcp: undefined, packets: 0, bytes: 0, firstSeen: now };
+    return {
+      orig: t,
+      reply: invert(t),
+      seenReply: false,
+      assured: false,
+      confirmed: false,
+      expires: now + timeoutFor(t.proto, undefined, false),
+      mark: 0,
+      tcp: undefined,
+      packets: 0,
+      bytes: 0,
+      firstSeen: now,
+    };
   }
 
   /** True when some live connection already expects replies shaped like `reply` (NAT must avoid it). */

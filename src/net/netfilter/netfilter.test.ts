@@ -37,8 +37,14 @@ const put16 = (b: Uint8Array, o: number, v: number): void => {
 };
 
 /** iptables-save text for the nat and filter tables; user chains are declared from their -A lines. */
-function rules(spec: { nat?: string[]; filter?: string[]; forward?: 'ACCEPT' | 'DROP'; input?: 'ACCEPT' | 'DROP' }): Ruleset {
-  const userChains = (lines: string[], builtin: string[]) => [...new Set(lines.map((l) => l.split(' ')[1]!))].filter((c) => !builtin.includes(c));
+function rules(spec: {
+  nat?: string[];
+  filter?: string[];
+  forward?: 'ACCEPT' | 'DROP';
+  input?: 'ACCEPT' | 'DROP';
+}): Ruleset {
+  const userChains = (lines: string[], builtin: string[]) =>
+    [...new Set(lines.map((l) => l.split(' ')[1]!))].filter((c) => !builtin.includes(c));
   const nat = spec.nat ?? [];
   const filter = spec.filter ?? [];
   const t = [
@@ -87,14 +93,19 @@ class Lab {
   }
 
   /** A node with NICs `{ eth0: '10.0.0.2/24' }` and an optional default gateway. */
-  node(name: string, nics: Record<string, string>, o: { router?: boolean; gw?: string; routes?: [string, string][] } = {}): IpNode {
+  node(
+    name: string,
+    nics: Record<string, string>,
+    o: { router?: boolean; gw?: string; routes?: [string, string][] } = {},
+  ): IpNode {
     const n = new IpNode(this.net, name, { forwarding: o.router ?? false });
     for (const [dev, cidr] of Object.entries(nics)) {
       n.addNic(dev, this.nextMac++);
       const [a, len] = cidr.split('/');
       n.addAddress(dev, { addr: ip(a!), len: Number(len) });
     }
-    const viaDev = (via: Ipv4): string => n.devs.find((d) => d.addresses.some((a) => ((a.addr ^ via) >>> (32 - a.len)) === 0))!.name;
+    const viaDev = (via: Ipv4): string =>
+      n.devs.find((d) => d.addresses.some((a) => (a.addr ^ via) >>> (32 - a.len) === 0))!.name;
     if (o.gw !== undefined) n.routes.add({ dst: 0, len: 0, via: ip(o.gw), dev: viaDev(ip(o.gw)) });
     for (const [cidr, via] of o.routes ?? []) {
       const [a, len] = cidr.split('/');
@@ -133,7 +144,9 @@ class Lab {
 
   /** Drop events of `device` (reason and detail). */
   drops(device: string): string[] {
-    return this.rec.events.filter((e) => e.kind === 'drop' && e.device === device).map((e) => (e.kind === 'drop' ? `${e.reason}: ${e.detail}` : ''));
+    return this.rec.events
+      .filter((e) => e.kind === 'drop' && e.device === device)
+      .map((e) => (e.kind === 'drop' ? `${e.reason}: ${e.detail}` : ''));
   }
 
   run(): void {
@@ -149,7 +162,14 @@ interface Got {
   data: string;
   time: number;
 }
-const got = (d: UdpDatagramIn): Got => ({ src: formatIpv4(d.src), srcPort: d.srcPort, dst: formatIpv4(d.dst), dstPort: d.dstPort, data: str(d.payload), time: d.time });
+const got = (d: UdpDatagramIn): Got => ({
+  src: formatIpv4(d.src),
+  srcPort: d.srcPort,
+  dst: formatIpv4(d.dst),
+  dstPort: d.dstPort,
+  data: str(d.payload),
+  time: d.time,
+});
 
 /** Binds `port` and records what arrives; with `reply`, answers each datagram (an echo by default). */
 function listen(stack: UdpStack, port: number, reply?: (d: UdpDatagramIn) => string | undefined): Got[] {
@@ -184,7 +204,17 @@ function pseudoSum(src: Ipv4, dst: Ipv4, proto: number, len: number): number {
 }
 
 /** A TCP/IP packet with correct checksums. */
-function tcpPacket(src: Ipv4, dst: Ipv4, sport: number, dport: number, flags: number, seq: number, ack: number, data: Uint8Array = EMPTY, ttl = 64): Uint8Array {
+function tcpPacket(
+  src: Ipv4,
+  dst: Ipv4,
+  sport: number,
+  dport: number,
+  flags: number,
+  seq: number,
+  ack: number,
+  data: Uint8Array = EMPTY,
+  ttl = 64,
+): Uint8Array {
   const seg = new Uint8Array(20 + data.length);
   put16(seg, 0, sport);
   put16(seg, 2, dport);
@@ -195,12 +225,44 @@ function tcpPacket(src: Ipv4, dst: Ipv4, sport: number, dport: number, flags: nu
   put16(seg, 14, 64240);
   seg.set(data, 20);
   put16(seg, 16, foldChecksum(onesComplementSum(seg, 0, seg.length, pseudoSum(src, dst, 6, seg.length))));
-  return buildIpv4({ tos: 0, id: 0x1000 + (seq & 0xff), df: true, mf: false, fragmentOffset: 0, ttl, protocol: 6, src, dst, options: EMPTY }, seg);
+  return buildIpv4(
+    {
+      tos: 0,
+      id: 0x1000 + (seq & 0xff),
+      df: true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl,
+      protocol: 6,
+      src,
+      dst,
+      options: EMPTY,
+    },
+    seg,
+  );
 }
 
-function udpPacket(src: Ipv4, dst: Ipv4, sport: number, dport: number, data: Uint8Array, o: { ttl?: number; noChecksum?: boolean; id?: number } = {}): Uint8Array {
+function udpPacket(
+  src: Ipv4,
+  dst: Ipv4,
+  sport: number,
+  dport: number,
+  data: Uint8Array,
+  o: { ttl?: number; noChecksum?: boolean; id?: number } = {},
+): Uint8Array {
   return buildIpv4(
-    { tos: 0, id: o.id ?? 0x2222, df: true, mf: false, fragmentOffset: 0, ttl: o.ttl ?? 64, protocol: 17, src, dst, options: EMPTY },
+    {
+      tos: 0,
+      id: o.id ?? 0x2222,
+      df: true,
+      mf: false,
+      fragmentOffset: 0,
+      ttl: o.ttl ?? 64,
+      protocol: 17,
+      src,
+      dst,
+      options: EMPTY,
+    },
     buildUdp({ srcPort: sport, dstPort: dport, payload: data }, src, dst, o.noChecksum !== true),
   );
 }
@@ -276,18 +338,31 @@ function assertChecksums(pkt: Uint8Array, what: string, o: { skipReassemblyQuote
   const l4 = pkt.subarray(ihl, u16(pkt, 2));
   const src = readIpv4(pkt, 12);
   const dst = readIpv4(pkt, 16);
-  if (pkt[9] === 17 && l4.length >= 8 && u16(l4, 4) <= l4.length) assert.ok(verifyUdpChecksum(src, dst, l4, 0, u16(l4, 4)), `${what}: UDP checksum`);
-  if (pkt[9] === 6 && l4.length >= 20) assert.equal(foldChecksum(onesComplementSum(l4, 0, l4.length, pseudoSum(src, dst, 6, l4.length))), 0, `${what}: TCP checksum`);
+  if (pkt[9] === 17 && l4.length >= 8 && u16(l4, 4) <= l4.length)
+    assert.ok(verifyUdpChecksum(src, dst, l4, 0, u16(l4, 4)), `${what}: UDP checksum`);
+  if (pkt[9] === 6 && l4.length >= 20)
+    assert.equal(
+      foldChecksum(onesComplementSum(l4, 0, l4.length, pseudoSum(src, dst, 6, l4.length))),
+      0,
+      `${what}: TCP checksum`,
+    );
   if (pkt[9] === 1) {
     const m = parseIcmp(l4);
     assert.ok(m.ok, `${what}: ICMP checksum`);
     // (skipReassemblyQuote: the reassembly-timeout quote has its own test, 'reassembly time exceeded ...')
-    if ((m.value.kind === 'unreachable' || m.value.kind === 'time-exceeded') && !(o.skipReassemblyQuote === true && m.value.type === 11 && m.value.code === 1)) {
+    if (
+      (m.value.kind === 'unreachable' || m.value.kind === 'time-exceeded') &&
+      !(o.skipReassemblyQuote === true && m.value.type === 11 && m.value.code === 1)
+    ) {
       const q = m.value.original;
       const qihl = (q[0]! & 0x0f) * 4;
       assert.equal(internetChecksum(q, 0, qihl), 0, `${what}: quoted IPv4 header checksum`);
       // a datagram quoted whole (empty payload) has a checkable UDP checksum too
-      if (q[9] === 17 && u16(q, 2) === q.length && (u16(q, 6) & 0x3fff) === 0 && u16(q, qihl + 6) !== 0) assert.ok(verifyUdpChecksum(readIpv4(q, 12), readIpv4(q, 16), q, qihl, q.length - qihl), `${what}: quoted UDP checksum`);
+      if (q[9] === 17 && u16(q, 2) === q.length && (u16(q, 6) & 0x3fff) === 0 && u16(q, qihl + 6) !== 0)
+        assert.ok(
+          verifyUdpChecksum(readIpv4(q, 12), readIpv4(q, 16), q, qihl, q.length - qihl),
+          `${what}: quoted UDP checksum`,
+        );
     }
   }
 }
@@ -345,12 +420,23 @@ describe('netfilter: MASQUERADE', () => {
     const atC1 = listen(lab.udp(c1), 40000);
     lab.udp(c1).send(40000, ip(S), 53, text('hello'));
     lab.run();
-    assert.deepEqual(atS.map((d) => [d.src, d.srcPort, d.data]), [[G_OUT, 40000, 'hello']], 'S sees the gateway, port kept (nf_nat_get_unique_tuple keeps a free one)');
-    assert.deepEqual(atC1.map((d) => [d.src, d.srcPort, d.dst, d.dstPort, d.data]), [[S, 53, C1, 40000, 'hello']]);
+    assert.deepEqual(
+      atS.map((d) => [d.src, d.srcPort, d.data]),
+      [[G_OUT, 40000, 'hello']],
+      'S sees the gateway, port kept (nf_nat_get_unique_tuple keeps a free one)',
+    );
+    assert.deepEqual(
+      atC1.map((d) => [d.src, d.srcPort, d.dst, d.dstPort, d.data]),
+      [[S, 53, C1, 40000, 'hello']],
+    );
 
     const [fromC1] = lab.sent('C1', 'eth0', 17);
     const [toS] = lab.sent('G', 'eth1', 17);
-    assertBytes(toS, rebuilt(fromC1!, { src: G_OUT, ttl: 63 }), 'G -> S: source 203.0.113.1, TTL 63, checksums as if computed afresh');
+    assertBytes(
+      toS,
+      rebuilt(fromC1!, { src: G_OUT, ttl: 63 }),
+      'G -> S: source 203.0.113.1, TTL 63, checksums as if computed afresh',
+    );
     const [fromS] = lab.sent('S', 'eth0', 17);
     const [toC1] = lab.sent('G', 'eth0', 17);
     assertBytes(toC1, rebuilt(fromS!, { dst: C1, ttl: 63 }), 'G -> C1: destination back to 10.0.0.2');
@@ -358,7 +444,10 @@ describe('netfilter: MASQUERADE', () => {
     assertChecksums(toC1!, 'G -> C1');
 
     const [conn] = nf.conntrack.entries(lab.engine.now);
-    assert.equal(tuples(conn!), 'src=10.0.0.2 dst=203.0.113.9 sport=40000 dport=53 src=203.0.113.9 dst=203.0.113.1 sport=53 dport=40000');
+    assert.equal(
+      tuples(conn!),
+      'src=10.0.0.2 dst=203.0.113.9 sport=40000 dport=53 src=203.0.113.9 dst=203.0.113.1 sport=53 dport=40000',
+    );
   });
 
   it('two clients with the same source port get distinct ports outside, and each gets its own answer', () => {
@@ -371,25 +460,44 @@ describe('netfilter: MASQUERADE', () => {
     lab.udp(c2).send(40000, ip(S), 53, text('from c2'));
     lab.run();
     const ports = atS.map((d) => d.srcPort);
-    assert.deepEqual(atS.map((d) => [d.src, d.data]), [[G_OUT, 'from c1'], [G_OUT, 'from c2']]);
+    assert.deepEqual(
+      atS.map((d) => [d.src, d.data]),
+      [
+        [G_OUT, 'from c1'],
+        [G_OUT, 'from c2'],
+      ],
+    );
     assert.equal(ports[0], 40000, 'the first flow keeps its port');
     assert.notEqual(ports[1], 40000, 'the second would clash with the first reply tuple: nf_nat_used_tuple');
     assert.ok(ports[1]! >= 1024 && ports[1]! <= 65535, `unprivileged source ports stay unprivileged (got ${ports[1]})`);
-    assert.deepEqual(at1.map((d) => [d.src, d.data]), [[S, 'from c1']]);
-    assert.deepEqual(at2.map((d) => [d.src, d.data]), [[S, 'from c2']]);
     assert.deepEqual(
-      nf.conntrack.entries(lab.engine.now).map((c) => tuples(c)).sort(),
+      at1.map((d) => [d.src, d.data]),
+      [[S, 'from c1']],
+    );
+    assert.deepEqual(
+      at2.map((d) => [d.src, d.data]),
+      [[S, 'from c2']],
+    );
+    assert.deepEqual(
+      nf.conntrack
+        .entries(lab.engine.now)
+        .map((c) => tuples(c))
+        .sort(),
       [
         'src=10.0.0.2 dst=203.0.113.9 sport=40000 dport=53 src=203.0.113.9 dst=203.0.113.1 sport=53 dport=40000',
         `src=10.0.1.2 dst=203.0.113.9 sport=40000 dport=53 src=203.0.113.9 dst=203.0.113.1 sport=53 dport=${ports[1]}`,
       ],
     );
-    for (const p of [...lab.sent('G', 'eth1'), ...lab.sent('G', 'eth0'), ...lab.sent('G', 'eth2')]) assertChecksums(p, 'from G');
+    for (const p of [...lab.sent('G', 'eth1'), ...lab.sent('G', 'eth0'), ...lab.sent('G', 'eth2')])
+      assertChecksums(p, 'from G');
   });
 
   it('--random-fully draws every port from the engine PRNG: same seed, same ports; another seed, others', () => {
     const run = (seed: number) => {
-      const { lab, c1, s } = masqLab({ seed, nat: ['-A POSTROUTING -s 10.0.0.0/8 -o eth1 -j MASQUERADE --random-fully'] });
+      const { lab, c1, s } = masqLab({
+        seed,
+        nat: ['-A POSTROUTING -s 10.0.0.0/8 -o eth1 -j MASQUERADE --random-fully'],
+      });
       const atS = listen(lab.udp(s), 53);
       const draws: number[] = [];
       const rng = lab.engine.rng;
@@ -404,9 +512,16 @@ describe('netfilter: MASQUERADE', () => {
       return { ports: atS.map((d) => d.srcPort), draws: draws.length };
     };
     const a = run(7);
-    assert.equal(a.draws, 3, 'one draw per new connection (NF_NAT_RANGE_PROTO_RANDOM_FULLY: no attempt to keep the port)');
+    assert.equal(
+      a.draws,
+      3,
+      'one draw per new connection (NF_NAT_RANGE_PROTO_RANDOM_FULLY: no attempt to keep the port)',
+    );
     assert.equal(new Set(a.ports).size, 3);
-    assert.ok(a.ports.every((p) => p >= 1024 && p <= 65535 && ![40000, 40001, 40002].includes(p)), `ports ${a.ports}`);
+    assert.ok(
+      a.ports.every((p) => p >= 1024 && p <= 65535 && ![40000, 40001, 40002].includes(p)),
+      `ports ${a.ports}`,
+    );
     assert.deepEqual(run(7).ports, a.ports, 'deterministic for a seed');
     assert.notDeepEqual(run(8).ports, a.ports);
   });
@@ -424,15 +539,36 @@ describe('netfilter: MASQUERADE', () => {
     assert.equal(ids.length, 2);
     assert.equal(ids[0], 0x4242);
     assert.notEqual(ids[1], 0x4242);
-    assert.deepEqual(requests.map((p) => formatIpv4(readIpv4(p, 12))), [G_OUT, G_OUT]);
-    for (const p of [...requests, ...lab.sent('G', 'eth0', 1), ...lab.sent('G', 'eth2', 1)]) assertChecksums(p, 'echo through G');
-    const echoes = (log: IcmpEvent[]) => log.map((e) => [formatIpv4(e.src), e.message.kind === 'echo' ? [e.message.type, e.message.id, e.message.seq] : e.message.kind]);
+    assert.deepEqual(
+      requests.map((p) => formatIpv4(readIpv4(p, 12))),
+      [G_OUT, G_OUT],
+    );
+    for (const p of [...requests, ...lab.sent('G', 'eth0', 1), ...lab.sent('G', 'eth2', 1)])
+      assertChecksums(p, 'echo through G');
+    const echoes = (log: IcmpEvent[]) =>
+      log.map((e) => [
+        formatIpv4(e.src),
+        e.message.kind === 'echo' ? [e.message.type, e.message.id, e.message.seq] : e.message.kind,
+      ]);
     assert.deepEqual(echoes(r1), [[S, [0, 0x4242, 1]]]);
-    assert.deepEqual(echoes(r2), [[S, [0, 0x4242, 1]]], 'the reply finds C2 by the translated id and gets its own id back');
+    assert.deepEqual(
+      echoes(r2),
+      [[S, [0, 0x4242, 1]]],
+      'the reply finds C2 by the translated id and gets its own id back',
+    );
     const [fromC2] = lab.sent('C2', 'eth0', 1);
-    assertBytes(requests[1], rebuilt(fromC2!, { src: G_OUT, ttl: 63, icmpId: ids[1] }), 'the echo request from C2 with the new id');
+    assertBytes(
+      requests[1],
+      rebuilt(fromC2!, { src: G_OUT, ttl: 63, icmpId: ids[1] }),
+      'the echo request from C2 with the new id',
+    );
     const lines = nf.conntrack.entries(lab.engine.now).map((c) => tuples(c));
-    assert.ok(lines.includes(`src=10.0.1.2 dst=203.0.113.9 type=8 code=0 id=16962 src=203.0.113.9 dst=203.0.113.1 type=0 code=0 id=${ids[1]}`), lines.join('\n'));
+    assert.ok(
+      lines.includes(
+        `src=10.0.1.2 dst=203.0.113.9 type=8 code=0 id=16962 src=203.0.113.9 dst=203.0.113.1 type=0 code=0 id=${ids[1]}`,
+      ),
+      lines.join('\n'),
+    );
   });
 
   it('TCP: handshake, data and close through the gateway, conntrack states as Linux names them, checksums valid', () => {
@@ -449,9 +585,23 @@ describe('netfilter: MASQUERADE', () => {
     const nf = g.enableNetfilter(rules({ nat: ['-A POSTROUTING -o eth1 -j MASQUERADE'] }));
     const gMac = (dev: string) => g.dev(dev)!.mac;
     const fromInside = (flags: number, seq: number, ack: number, data: Uint8Array = EMPTY) =>
-      inside.send(buildEthernet({ dst: gMac('eth0'), src: MAC_P1, ethertype: ETHERTYPE_IPV4, payload: tcpPacket(ip(C1), ip(S), 40000, 80, flags, seq, ack, data) }));
+      inside.send(
+        buildEthernet({
+          dst: gMac('eth0'),
+          src: MAC_P1,
+          ethertype: ETHERTYPE_IPV4,
+          payload: tcpPacket(ip(C1), ip(S), 40000, 80, flags, seq, ack, data),
+        }),
+      );
     const fromOutside = (flags: number, seq: number, ack: number, data: Uint8Array = EMPTY) =>
-      outside.send(buildEthernet({ dst: gMac('eth1'), src: MAC_P2, ethertype: ETHERTYPE_IPV4, payload: tcpPacket(ip(S), ip(G_OUT), 80, 40000, flags, seq, ack, data) }));
+      outside.send(
+        buildEthernet({
+          dst: gMac('eth1'),
+          src: MAC_P2,
+          ethertype: ETHERTYPE_IPV4,
+          payload: tcpPacket(ip(S), ip(G_OUT), 80, 40000, flags, seq, ack, data),
+        }),
+      );
     const state = (): string => {
       const [c] = nf.conntrack.entries(lab.engine.now);
       return c?.tcp ?? 'none';
@@ -479,7 +629,16 @@ describe('netfilter: MASQUERADE', () => {
     step(() => fromInside(FIN | ACK, 1019, 5020));
     step(() => fromOutside(FIN | ACK, 5020, 1020));
     step(() => fromInside(ACK, 1020, 5021));
-    assert.deepEqual(states, ['SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'FIN_WAIT', 'LAST_ACK', 'TIME_WAIT']);
+    assert.deepEqual(states, [
+      'SYN_SENT',
+      'SYN_RECV',
+      'ESTABLISHED',
+      'ESTABLISHED',
+      'ESTABLISHED',
+      'FIN_WAIT',
+      'LAST_ACK',
+      'TIME_WAIT',
+    ]);
     const out = outside.packets();
     const back = inside.packets();
     assert.equal(out.length, 5);
@@ -492,7 +651,11 @@ describe('netfilter: MASQUERADE', () => {
       assertChecksums(p, `inbound segment ${i}`);
       assert.deepEqual([formatIpv4(readIpv4(p, 16)), u16(p, 22)], [C1, 40000]);
     });
-    assertBytes(out[0], rebuilt(tcpPacket(ip(C1), ip(S), 40000, 80, SYN, 1000, 0), { src: G_OUT, ttl: 63 }), 'the SYN as S sees it');
+    assertBytes(
+      out[0],
+      rebuilt(tcpPacket(ip(C1), ip(S), 40000, 80, SYN, 1000, 0), { src: G_OUT, ttl: 63 }),
+      'the SYN as S sees it',
+    );
     assert.equal(state(), 'TIME_WAIT');
     const [tw] = nf.conntrack.entries(lab.engine.now);
     assert.equal(tw!.expires, lab.engine.now - 1 * US + 120 * SECOND, 'TIME_WAIT lasts 2 minutes from the last ACK');
@@ -506,8 +669,16 @@ describe('netfilter: MASQUERADE', () => {
       lab.udp(c1).send(40000, ip(S), 53, text(`query ${i}`));
       lab.run();
     }
-    assert.deepEqual(counters(ruleAt(rs, 'nat', 'POSTROUTING', 0)), [1, 20 + 8 + 7], 'MASQUERADE rule: one packet, the first (35 bytes)');
-    assert.deepEqual(counters(ruleAt(rs, 'filter', 'FORWARD', 0)), [10, 10 * 35], 'the filter accounting rule sees every packet both ways');
+    assert.deepEqual(
+      counters(ruleAt(rs, 'nat', 'POSTROUTING', 0)),
+      [1, 20 + 8 + 7],
+      'MASQUERADE rule: one packet, the first (35 bytes)',
+    );
+    assert.deepEqual(
+      counters(ruleAt(rs, 'filter', 'FORWARD', 0)),
+      [10, 10 * 35],
+      'the filter accounting rule sees every packet both ways',
+    );
   });
 
   it('iptables-save -c: a built-in chain policy counts the packets that reached it (here: nat PREROUTING, empty)', () => {
@@ -545,13 +716,23 @@ function dnatLab(nat: string[], o: { xRoutes?: [string, string][] } = {}) {
 
 describe('netfilter: DNAT', () => {
   it('to another host and port: the server sees the client, the client sees the address it called', () => {
-    const { lab, x, b, nf } = dnatLab(['-A PREROUTING -d 203.0.113.1/32 -i eth1 -p udp -m udp --dport 8080 -j DNAT --to-destination 10.0.0.2:80']);
+    const { lab, x, b, nf } = dnatLab([
+      '-A PREROUTING -d 203.0.113.1/32 -i eth1 -p udp -m udp --dport 8080 -j DNAT --to-destination 10.0.0.2:80',
+    ]);
     const atB = listen(lab.udp(b), 80, (d) => `pong ${str(d.payload)}`);
     const atX = listen(lab.udp(x), 50000);
     lab.udp(x).send(50000, ip(G_OUT), 8080, text('ping'));
     lab.run();
-    assert.deepEqual(atB.map((d) => [d.src, d.srcPort, d.dst, d.dstPort]), [[X, 50000, B, 80]], 'DNAT keeps the client address');
-    assert.deepEqual(atX.map((d) => [d.src, d.srcPort, d.data]), [[G_OUT, 8080, 'pong ping']], 'the reply comes from the original destination');
+    assert.deepEqual(
+      atB.map((d) => [d.src, d.srcPort, d.dst, d.dstPort]),
+      [[X, 50000, B, 80]],
+      'DNAT keeps the client address',
+    );
+    assert.deepEqual(
+      atX.map((d) => [d.src, d.srcPort, d.data]),
+      [[G_OUT, 8080, 'pong ping']],
+      'the reply comes from the original destination',
+    );
     const [fromX] = lab.sent('X', 'eth0', 17);
     const [toB] = lab.sent('G', 'eth0', 17);
     assertBytes(toB, rebuilt(fromX!, { dst: B, dport: 80, ttl: 63 }), 'G -> B');
@@ -559,11 +740,17 @@ describe('netfilter: DNAT', () => {
     const [toX] = lab.sent('G', 'eth1', 17);
     assertBytes(toX, rebuilt(fromB!, { src: G_OUT, sport: 8080, ttl: 63 }), 'G -> X');
     const [c] = nf.conntrack.entries(lab.engine.now);
-    assert.equal(tuples(c!), 'src=203.0.113.50 dst=203.0.113.1 sport=50000 dport=8080 src=10.0.0.2 dst=203.0.113.50 sport=80 dport=50000');
+    assert.equal(
+      tuples(c!),
+      'src=203.0.113.50 dst=203.0.113.1 sport=50000 dport=8080 src=10.0.0.2 dst=203.0.113.50 sport=80 dport=50000',
+    );
   });
 
   it('-m addrtype --dst-type LOCAL: every address of the node is LOCAL, a routed destination is not', () => {
-    const { lab, x, b } = dnatLab(['-A PREROUTING -m addrtype --dst-type LOCAL -p udp --dport 30053 -j DNAT --to-destination 10.0.0.2:53'], { xRoutes: [['10.0.0.0/24', G_OUT]] });
+    const { lab, x, b } = dnatLab(
+      ['-A PREROUTING -m addrtype --dst-type LOCAL -p udp --dport 30053 -j DNAT --to-destination 10.0.0.2:53'],
+      { xRoutes: [['10.0.0.0/24', G_OUT]] },
+    );
     const at53 = listen(lab.udp(b), 53);
     const at30053 = listen(lab.udp(b), 30053);
     for (const [sp, dst] of [
@@ -574,8 +761,19 @@ describe('netfilter: DNAT', () => {
       lab.udp(x).send(sp, ip(dst), 30053, text(`to ${dst}`));
       lab.run();
     }
-    assert.deepEqual(at53.map((d) => [d.srcPort, d.data]), [[50001, 'to 203.0.113.1'], [50002, 'to 10.0.0.1']], 'both gateway addresses are LOCAL, whichever interface');
-    assert.deepEqual(at30053.map((d) => [d.srcPort, d.data]), [[50003, 'to 10.0.0.2']], 'forwarded traffic is not LOCAL');
+    assert.deepEqual(
+      at53.map((d) => [d.srcPort, d.data]),
+      [
+        [50001, 'to 203.0.113.1'],
+        [50002, 'to 10.0.0.1'],
+      ],
+      'both gateway addresses are LOCAL, whichever interface',
+    );
+    assert.deepEqual(
+      at30053.map((d) => [d.srcPort, d.data]),
+      [[50003, 'to 10.0.0.2']],
+      'forwarded traffic is not LOCAL',
+    );
   });
 
   it('nat OUTPUT: a node reaching a ClusterIP itself is DNATed and re-routed; its socket sees the VIP answer', () => {
@@ -598,8 +796,15 @@ describe('netfilter: DNAT', () => {
     lab.udp(n).send(41000, ip('10.43.0.10'), 53, text('q'));
     lab.run();
     assert.deepEqual(atUp, [], 'the default route was not used after DNAT');
-    assert.deepEqual(atEp.map((d) => [d.src, d.srcPort]), [['10.42.1.1', 41000]], 'masqueraded to the address facing the endpoint');
-    assert.deepEqual(atN.map((d) => [d.src, d.srcPort, d.data]), [['10.43.0.10', 53, 'q']]);
+    assert.deepEqual(
+      atEp.map((d) => [d.src, d.srcPort]),
+      [['10.42.1.1', 41000]],
+      'masqueraded to the address facing the endpoint',
+    );
+    assert.deepEqual(
+      atN.map((d) => [d.src, d.srcPort, d.data]),
+      [['10.43.0.10', 53, 'q']],
+    );
   });
 });
 
@@ -633,7 +838,8 @@ describe('netfilter: statistic --mode random (kube-proxy endpoint selection)', (
       ],
     });
     node.enableNetfilter(rs);
-    for (let i = 0; i < n; i++) for (let k = 0; k < packetsPerFlow; k++) lab.udp(c).send(10000 + i, ip('10.43.0.10'), 53, EMPTY);
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < packetsPerFlow; k++) lab.udp(c).send(10000 + i, ip('10.43.0.10'), 53, EMPTY);
     lab.run();
     const pkts = sink.packets();
     return { rs, flows: new Map(pkts.map((p) => [u16(p, 20), formatIpv4(readIpv4(p, 16))])), pkts };
@@ -680,16 +886,31 @@ const FAR = '198.51.100.9';
  * C (10.0.0.2) -- G -- R (203.0.113.2 | 198.51.100.1) -- S (198.51.100.9). Routed both ways unless G
  * masquerades: R and S have routes back to 10.0.0.0/24 only when `routedBack`.
  */
-function chainLab(o: { nat?: string[]; filter?: string[]; forward?: 'ACCEPT' | 'DROP'; input?: 'ACCEPT' | 'DROP'; routedBack: boolean }) {
+function chainLab(o: {
+  nat?: string[];
+  filter?: string[];
+  forward?: 'ACCEPT' | 'DROP';
+  input?: 'ACCEPT' | 'DROP';
+  routedBack: boolean;
+}) {
   const lab = new Lab();
   const c = lab.node('C', { eth0: `${C1}/24` }, { gw: G_IN });
   const g = lab.node('G', { eth0: `${G_IN}/24`, eth1: `${G_OUT}/24` }, { router: true, gw: R });
-  const r = lab.node('R', { eth0: `${R}/24`, eth1: '198.51.100.1/24' }, { router: true, routes: o.routedBack ? [['10.0.0.0/24', G_OUT]] : [] });
+  const r = lab.node(
+    'R',
+    { eth0: `${R}/24`, eth1: '198.51.100.1/24' },
+    { router: true, routes: o.routedBack ? [['10.0.0.0/24', G_OUT]] : [] },
+  );
   const s = lab.node('S', { eth0: `${FAR}/24` }, { gw: '198.51.100.1' });
   lab.link(c, 'eth0', g, 'eth0');
   lab.link(g, 'eth1', r, 'eth0');
   lab.link(r, 'eth1', s, 'eth0');
-  const rs = rules({ nat: o.nat ?? [], filter: o.filter ?? [], forward: o.forward ?? 'ACCEPT', input: o.input ?? 'ACCEPT' });
+  const rs = rules({
+    nat: o.nat ?? [],
+    filter: o.filter ?? [],
+    forward: o.forward ?? 'ACCEPT',
+    input: o.input ?? 'ACCEPT',
+  });
   const nf = g.enableNetfilter(rs);
   return { lab, c, g, r, s, rs, nf };
 }
@@ -698,7 +919,10 @@ describe('netfilter: filter', () => {
   it('FORWARD policy DROP with "--ctstate RELATED,ESTABLISHED -j ACCEPT": out and back works, new from outside is dropped', () => {
     const { lab, c, s, rs, g } = chainLab({
       forward: 'DROP',
-      filter: ['-A FORWARD -i eth0 -o eth1 -j ACCEPT', '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'],
+      filter: [
+        '-A FORWARD -i eth0 -o eth1 -j ACCEPT',
+        '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      ],
       routedBack: true,
     });
     const atS = listen(lab.udp(s), 53, echo);
@@ -711,11 +935,17 @@ describe('netfilter: filter', () => {
     lab.udp(s).send(5555, ip(C1), 9999, text('unsolicited'));
     lab.run();
     assert.deepEqual(atC9, [], 'a NEW connection from outside meets the policy');
-    assert.ok(lab.drops('G').some((d) => d === 'policy: filter FORWARD: DROP'), lab.drops('G').join('\n'));
+    assert.ok(
+      lab.drops('G').some((d) => d === 'policy: filter FORWARD: DROP'),
+      lab.drops('G').join('\n'),
+    );
     // TTL 2: R drops it and answers time exceeded, RELATED to the flow, so it passes the DROP policy
     lab.udp(c).send(40001, ip(FAR), 33434, EMPTY, { ttl: 2 });
     lab.run();
-    assert.deepEqual(icmp.map((e) => [formatIpv4(e.src), e.message.kind]), [[R, 'time-exceeded']]);
+    assert.deepEqual(
+      icmp.map((e) => [formatIpv4(e.src), e.message.kind]),
+      [[R, 'time-exceeded']],
+    );
     assert.deepEqual(
       [...rs.filter.get('FORWARD')!.rules.map((r) => r.packets), rs.filter.get('FORWARD')!.packets],
       [2, 2, 1],
@@ -726,7 +956,10 @@ describe('netfilter: filter', () => {
 
   it('REJECT answers port unreachable; --reject-with icmp-host-prohibited is type 3 code 10; the quote is the packet as FORWARD saw it', () => {
     const { lab, c, rs } = chainLab({
-      filter: ['-A FORWARD -p udp -m udp --dport 9 -j REJECT', '-A FORWARD -p udp -m udp --dport 10 -j REJECT --reject-with icmp-host-prohibited'],
+      filter: [
+        '-A FORWARD -p udp -m udp --dport 9 -j REJECT',
+        '-A FORWARD -p udp -m udp --dport 10 -j REJECT --reject-with icmp-host-prohibited',
+      ],
       routedBack: true,
     });
     const icmp = icmpLog(c);
@@ -737,14 +970,26 @@ describe('netfilter: filter', () => {
     const seen = icmp.map((e) => {
       assert.ok(e.message.kind === 'unreachable');
       const q = e.message.original;
-      return [formatIpv4(e.src), e.message.type, e.message.code, formatIpv4(readIpv4(q, 12)), formatIpv4(readIpv4(q, 16)), u16(q, 20), u16(q, 22), q[8]];
+      return [
+        formatIpv4(e.src),
+        e.message.type,
+        e.message.code,
+        formatIpv4(readIpv4(q, 12)),
+        formatIpv4(readIpv4(q, 16)),
+        u16(q, 20),
+        u16(q, 22),
+        q[8],
+      ];
     });
     assert.deepEqual(seen, [
       [G_IN, 3, 3, C1, FAR, 40000, 9, 63],
       [G_IN, 3, 10, C1, FAR, 40001, 10, 63],
     ]);
     for (const p of lab.sent('G', 'eth0', 1)) assertChecksums(p, 'REJECT');
-    assert.deepEqual(rs.filter.get('FORWARD')!.rules.map((r) => r.packets), [1, 1]);
+    assert.deepEqual(
+      rs.filter.get('FORWARD')!.rules.map((r) => r.packets),
+      [1, 1],
+    );
     assert.equal(lab.sent('G', 'eth1', 17).length, 0, 'nothing rejected went on');
   });
 
@@ -754,7 +999,10 @@ describe('netfilter: filter', () => {
     lab.udp(c).send(40000, ip(G_OUT), 7, text('echo?'));
     lab.run();
     assert.deepEqual(
-      icmp.map((e) => [formatIpv4(e.src), e.message.kind === 'unreachable' ? [e.message.code, e.message.original[8]] : e.message.kind]),
+      icmp.map((e) => [
+        formatIpv4(e.src),
+        e.message.kind === 'unreachable' ? [e.message.code, e.message.original[8]] : e.message.kind,
+      ]),
       [[G_OUT, [3, 64]]],
     );
   });
@@ -768,14 +1016,25 @@ describe('netfilter: filter', () => {
     g.addPermanentNeighbor('eth1', ip(S), 0x02_00_00_00_0a_02);
     g.enableNetfilter(rules({ filter: ['-A FORWARD -p tcp -m tcp --dport 23 -j REJECT --reject-with tcp-reset'] }));
     const syn = tcpPacket(ip(C1), ip(S), 40000, 23, 0x02, 1000, 0);
-    inside.send(buildEthernet({ dst: g.dev('eth0')!.mac, src: 0x02_00_00_00_0a_01, ethertype: ETHERTYPE_IPV4, payload: syn }));
+    inside.send(
+      buildEthernet({ dst: g.dev('eth0')!.mac, src: 0x02_00_00_00_0a_01, ethertype: ETHERTYPE_IPV4, payload: syn }),
+    );
     lab.run();
     const [rst] = inside.packets();
     assert.ok(rst !== undefined, 'an answer came back');
     assertChecksums(rst, 'RST');
     // no ACK on the SYN: seq 0, ack = its seq + 1 (SYN), flags RST|ACK, ports swapped, from the SYN's destination
     assert.deepEqual(
-      [rst[9], formatIpv4(readIpv4(rst, 12)), formatIpv4(readIpv4(rst, 16)), u16(rst, 20), u16(rst, 22), new DataView(rst.buffer, rst.byteOffset).getUint32(24), new DataView(rst.buffer, rst.byteOffset).getUint32(28), rst[33]],
+      [
+        rst[9],
+        formatIpv4(readIpv4(rst, 12)),
+        formatIpv4(readIpv4(rst, 16)),
+        u16(rst, 20),
+        u16(rst, 22),
+        new DataView(rst.buffer, rst.byteOffset).getUint32(24),
+        new DataView(rst.buffer, rst.byteOffset).getUint32(28),
+        rst[33],
+      ],
       [6, S, C1, 23, 40000, 0, 1001, 0x14],
     );
   });
@@ -789,7 +1048,10 @@ describe('netfilter: filter', () => {
     lab.link(c, 'eth0', g, 'lan0');
     lab.link(g, 'eth1', s1, 'eth0');
     lab.link(g, 'wg0', s2, 'eth0');
-    const rs = rules({ nat: ['-A POSTROUTING -s 10.0.0.0/24 -o eth+ -j MASQUERADE', '-A POSTROUTING ! -o eth+'], filter: ['-A FORWARD -i lan+'] });
+    const rs = rules({
+      nat: ['-A POSTROUTING -s 10.0.0.0/24 -o eth+ -j MASQUERADE', '-A POSTROUTING ! -o eth+'],
+      filter: ['-A FORWARD -i lan+'],
+    });
     g.enableNetfilter(rs);
     const at1 = listen(lab.udp(s1), 53);
     const at2 = listen(lab.udp(s2), 53);
@@ -797,7 +1059,10 @@ describe('netfilter: filter', () => {
     lab.udp(c).send(40000, ip(FAR), 53, text('b'));
     lab.run();
     assert.deepEqual([at1.map((d) => d.src), at2.map((d) => d.src)], [[G_OUT], [C1]]);
-    assert.deepEqual(rs.nat.get('POSTROUTING')!.rules.map((r) => r.packets), [1, 1]);
+    assert.deepEqual(
+      rs.nat.get('POSTROUTING')!.rules.map((r) => r.packets),
+      [1, 1],
+    );
     assert.equal(ruleAt(rs, 'filter', 'FORWARD', 0).packets, 2);
   });
 
@@ -814,7 +1079,10 @@ describe('netfilter: filter', () => {
       lab.run();
     }
     // NEW: tries 0, 1, 2 (no reply seen yet); ESTABLISHED: the reply, then try 3
-    assert.deepEqual(rs.filter.get('FORWARD')!.rules.map((r) => r.packets), [3, 2]);
+    assert.deepEqual(
+      rs.filter.get('FORWARD')!.rules.map((r) => r.packets),
+      [3, 2],
+    );
   });
 });
 
@@ -831,7 +1099,11 @@ describe('netfilter: MARK', () => {
         '-A PREROUTING -i eth0 -j MARK --set-xmark 0x20/0xf0', // (0x5100 & ~0xf0) ^ 0x20 = 0x5120
       ],
       forward: 'DROP',
-      filter: ['-A FORWARD -m mark --mark 0x5120', '-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT', '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'],
+      filter: [
+        '-A FORWARD -m mark --mark 0x5120',
+        '-A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT',
+        '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      ],
       routedBack: true,
     });
     const atS = listen(lab.udp(s), 53, echo);
@@ -842,7 +1114,10 @@ describe('netfilter: MARK', () => {
     lab.run();
     assert.deepEqual([atS.length, atC.length], [2, 2]);
     // the nat table marks only the first packet: the second is accepted as ESTABLISHED, like the replies
-    assert.deepEqual(rs.filter.get('FORWARD')!.rules.map((r) => r.packets), [1, 1, 3]);
+    assert.deepEqual(
+      rs.filter.get('FORWARD')!.rules.map((r) => r.packets),
+      [1, 1, 3],
+    );
     lab.udp(s).send(5353, ip(C1), 40000, text('unmarked and new'));
     lab.run();
     assert.equal(atC.length, 2, 'an unmarked NEW packet meets the DROP policy');
@@ -908,12 +1183,24 @@ describe('netfilter: MARK', () => {
       [fromOutside, 'outside'],
       [hairpin, 'self'],
     ] as const) {
-      assert.deepEqual(log.map((d) => [d.src, d.srcPort, d.data]), [['10.43.0.10', 53, `answer for ${what}`]], `${what} gets the answer from the service address`);
+      assert.deepEqual(
+        log.map((d) => [d.src, d.srcPort, d.data]),
+        [['10.43.0.10', 53, `answer for ${what}`]],
+        `${what} gets the answer from the service address`,
+      );
     }
     const post = rs.nat.get('KUBE-POSTROUTING')!.rules;
-    assert.deepEqual(post.map((r) => r.packets), [1, 2, 2], 'RETURN for the unmarked pod flow; MARK and MASQUERADE for the two marked');
-    assert.deepEqual(rs.filter.get('KUBE-FORWARD')!.rules.map((r) => r.packets), [2, 3], 'marked flows accepted by mark, all three answers by ctstate');
-    assert.equal(ruleAt(rs, 'filter', 'FORWARD', 1).packets, 1, 'the pod flow by flannel\'s source rule');
+    assert.deepEqual(
+      post.map((r) => r.packets),
+      [1, 2, 2],
+      'RETURN for the unmarked pod flow; MARK and MASQUERADE for the two marked',
+    );
+    assert.deepEqual(
+      rs.filter.get('KUBE-FORWARD')!.rules.map((r) => r.packets),
+      [2, 3],
+      'marked flows accepted by mark, all three answers by ctstate',
+    );
+    assert.equal(ruleAt(rs, 'filter', 'FORWARD', 1).packets, 1, "the pod flow by flannel's source rule");
     for (const dev of ['eth0', 'eth1', 'eth2']) for (const p of lab.sent('N', dev, 17)) assertChecksums(p, `N ${dev}`);
   });
 });
@@ -932,11 +1219,18 @@ describe('netfilter: ICMP errors are RELATED and translated (nf_nat_icmp_reply_t
     const [toC] = lab.sent('G', 'eth0', 1);
     assert.ok(fromR !== undefined && toC !== undefined);
     assertBytes(toC, rebuilt(fromR, { ttl: 63 }), 'G -> C: the error as R sent it, one hop older');
-    assert.deepEqual(icmp.map((e) => [formatIpv4(e.src), e.message.kind]), [[R, 'time-exceeded']], 'the hop is R, not the destination');
+    assert.deepEqual(
+      icmp.map((e) => [formatIpv4(e.src), e.message.kind]),
+      [[R, 'time-exceeded']],
+      'the hop is R, not the destination',
+    );
   });
 
   it('time exceeded from a router beyond a MASQUERADE gateway reaches the client with its own addresses quoted', () => {
-    const { lab, c, nf } = chainLab({ nat: ['-A POSTROUTING -s 10.0.0.0/24 -o eth1 -j MASQUERADE'], routedBack: false });
+    const { lab, c, nf } = chainLab({
+      nat: ['-A POSTROUTING -s 10.0.0.0/24 -o eth1 -j MASQUERADE'],
+      routedBack: false,
+    });
     const icmp = icmpLog(c);
     lab.udp(c).send(40000, ip(FAR), 33434, EMPTY, { ttl: 2 }); // traceroute's second probe, empty so the quote holds it whole
     lab.run();
@@ -953,7 +1247,15 @@ describe('netfilter: ICMP errors are RELATED and translated (nf_nat_icmp_reply_t
       icmp.map((e) => {
         assert.ok(e.message.kind === 'time-exceeded');
         const q = e.message.original;
-        return [formatIpv4(e.src), formatIpv4(e.dst), formatIpv4(readIpv4(q, 12)), u16(q, 20), formatIpv4(readIpv4(q, 16)), u16(q, 22), q[8]];
+        return [
+          formatIpv4(e.src),
+          formatIpv4(e.dst),
+          formatIpv4(readIpv4(q, 12)),
+          u16(q, 20),
+          formatIpv4(readIpv4(q, 16)),
+          u16(q, 22),
+          q[8],
+        ];
       }),
       [[R, C1, C1, 40000, FAR, 33434, 1]],
     );
@@ -961,7 +1263,9 @@ describe('netfilter: ICMP errors are RELATED and translated (nf_nat_icmp_reply_t
   });
 
   it('port unreachable from the server behind a DNAT reaches the client from the address it called, quoting that address', () => {
-    const { lab, x, b, nf } = dnatLab(['-A PREROUTING -d 203.0.113.1/32 -p udp --dport 8080 -j DNAT --to-destination 10.0.0.2:80']);
+    const { lab, x, b, nf } = dnatLab([
+      '-A PREROUTING -d 203.0.113.1/32 -p udp --dport 8080 -j DNAT --to-destination 10.0.0.2:80',
+    ]);
     lab.udp(b); // B has UDP but nothing on port 80: it answers port unreachable
     const icmp = icmpLog(x);
     lab.udp(x).send(50000, ip(G_OUT), 8080, EMPTY);
@@ -970,13 +1274,24 @@ describe('netfilter: ICMP errors are RELATED and translated (nf_nat_icmp_reply_t
     assert.ok(fromB !== undefined, 'B answered port unreachable');
     const [toX] = lab.sent('G', 'eth1', 1);
     assert.ok(toX !== undefined, 'G passed it on');
-    assertBytes(toX, rebuiltError(fromB, { src: G_OUT, ttl: 63 }, { dst: G_OUT, dport: 8080 }), 'G -> X: port unreachable, translated');
+    assertBytes(
+      toX,
+      rebuiltError(fromB, { src: G_OUT, ttl: 63 }, { dst: G_OUT, dport: 8080 }),
+      'G -> X: port unreachable, translated',
+    );
     assertChecksums(toX, 'G -> X');
     assert.deepEqual(
       icmp.map((e) => {
         assert.ok(e.message.kind === 'unreachable');
         const q = e.message.original;
-        return [formatIpv4(e.src), e.message.code, formatIpv4(readIpv4(q, 12)), u16(q, 20), formatIpv4(readIpv4(q, 16)), u16(q, 22)];
+        return [
+          formatIpv4(e.src),
+          e.message.code,
+          formatIpv4(readIpv4(q, 12)),
+          u16(q, 20),
+          formatIpv4(readIpv4(q, 16)),
+          u16(q, 22),
+        ];
       }),
       [[G_OUT, 3, X, 50000, G_OUT, 8080]],
     );
@@ -997,7 +1312,10 @@ describe('netfilter: fragments on a conntrack node', () => {
     lab.udp(c1).send(40000, ip(S), 53, text('large answer please'));
     lab.run();
     assert.ok(lab.sent('S', 'eth0', 17).length >= 3, 'S sent the answer in fragments');
-    assert.deepEqual(atC1.map((d) => [d.src, d.srcPort, d.data.length]), [[S, 53, 3000]]);
+    assert.deepEqual(
+      atC1.map((d) => [d.src, d.srcPort, d.data.length]),
+      [[S, 53, 3000]],
+    );
   });
 
   it('reassembly time exceeded quotes the first fragment as it arrived: header unchanged, then its first 8 bytes', () => {
@@ -1013,13 +1331,23 @@ describe('netfilter: fragments on a conntrack node', () => {
     first[6] = 0x20; // MF: the rest never comes
     put16(first, 10, 0);
     put16(first, 10, internetChecksum(first, 0, 20));
-    outside.send(buildEthernet({ dst: g.dev('eth1')!.mac, src: 0x02_00_00_00_0a_02, ethertype: ETHERTYPE_IPV4, payload: first }));
+    outside.send(
+      buildEthernet({ dst: g.dev('eth1')!.mac, src: 0x02_00_00_00_0a_02, ethertype: ETHERTYPE_IPV4, payload: first }),
+    );
     lab.engine.run(31 * SECOND);
     const [err] = outside.packets();
     assert.ok(err !== undefined, 'an ICMP error came back');
     assert.deepEqual([err[20], err[21]], [11, 1], 'time exceeded, fragment reassembly');
-    assert.equal(hex(err.subarray(28, 48)), hex(first.subarray(0, 20)), 'the quoted header is the fragment\'s, byte for byte');
-    assert.equal(hex(err.subarray(48, 56)), hex(first.subarray(20, 28)), 'then the first 8 bytes of its data: the UDP ports');
+    assert.equal(
+      hex(err.subarray(28, 48)),
+      hex(first.subarray(0, 20)),
+      "the quoted header is the fragment's, byte for byte",
+    );
+    assert.equal(
+      hex(err.subarray(48, 56)),
+      hex(first.subarray(20, 28)),
+      'then the first 8 bytes of its data: the UDP ports',
+    );
     assertChecksums(err, 'time exceeded');
     assert.equal(formatIpv4(readIpv4(err, 12)), G_OUT);
   });
@@ -1038,7 +1366,8 @@ describe('netfilter: conntrack timing', () => {
     lab.link(c, 'eth0', n, 'eth0');
     lab.link(n, 'eth1', e1, 'eth0');
     lab.link(n, 'eth2', e2, 'eth0');
-    const dnatTo = (a: string) => rules({ nat: [`-A PREROUTING -d 10.43.0.10/32 -p udp -m udp --dport 53 -j DNAT --to-destination ${a}:53`] });
+    const dnatTo = (a: string) =>
+      rules({ nat: [`-A PREROUTING -d 10.43.0.10/32 -p udp -m udp --dport 53 -j DNAT --to-destination ${a}:53`] });
     const nf = n.enableNetfilter(dnatTo('10.42.1.5'));
     const hits: [number, string][] = [];
     const at = (name: string) => (d: UdpDatagramIn) => {
@@ -1066,9 +1395,19 @@ describe('netfilter: conntrack timing', () => {
     const [c] = nf.conntrack.entries(lab.engine.now);
     assert.equal(c!.assured, true);
     assert.equal(queryAt(20 + 119), 'E1', '119 s after the last packet the entry is still there');
-    assert.equal(queryAt(20 + 119 + 121), 'E2', 'past 120 s of silence it expired: the next query is NEW and takes the new rule');
-    assert.ok(answers.every((d) => d.src === '10.43.0.10' && d.srcPort === 53), 'every answer, old endpoint or new, comes from the service address');
-    assert.deepEqual(answers.map((d) => d.data), ['E1', 'E1', 'E1', 'E1', 'E2']);
+    assert.equal(
+      queryAt(20 + 119 + 121),
+      'E2',
+      'past 120 s of silence it expired: the next query is NEW and takes the new rule',
+    );
+    assert.ok(
+      answers.every((d) => d.src === '10.43.0.10' && d.srcPort === 53),
+      'every answer, old endpoint or new, comes from the service address',
+    );
+    assert.deepEqual(
+      answers.map((d) => d.data),
+      ['E1', 'E1', 'E1', 'E1', 'E2'],
+    );
   });
 
   it('an unanswered UDP flow lives 30 s after its last packet; retries every 10 s keep the stale entry alive', () => {
@@ -1086,7 +1425,10 @@ describe('netfilter: conntrack timing', () => {
     const { nf, queryAt, lab } = serviceLab(true);
     queryAt(0);
     const [c] = nf.conntrack.entries(lab.engine.now);
-    assert.match(formatConn(c!, lab.engine.now), /^udp {6}17 29 src=10\.42\.0\.5 dst=10\.43\.0\.10 sport=40000 dport=53 src=10\.42\.1\.5 dst=10\.42\.0\.5 sport=53 dport=40000 mark=0 use=1$/);
+    assert.match(
+      formatConn(c!, lab.engine.now),
+      /^udp {6}17 29 src=10\.42\.0\.5 dst=10\.43\.0\.10 sport=40000 dport=53 src=10\.42\.1\.5 dst=10\.42\.0\.5 sport=53 dport=40000 mark=0 use=1$/,
+    );
     queryAt(5); // after 2 s: now a stream
     const [s] = nf.conntrack.entries(lab.engine.now);
     assert.match(formatConn(s!, lab.engine.now), /^udp {6}17 119 .* \[ASSURED\] mark=0 use=1$/);
@@ -1132,7 +1474,7 @@ describe('netfilter: random traffic through a NAT gateway (fast-check)', () => {
     errType: fc.constantFrom(3, 11, 12, 4, 5),
   });
 
-  it('never throws; whatever comes out has valid IPv4, UDP, TCP and ICMP checksums (the quote\'s too)', () => {
+  it("never throws; whatever comes out has valid IPv4, UDP, TCP and ICMP checksums (the quote's too)", () => {
     fc.assert(
       fc.property(fc.array(pktArb, { minLength: 1, maxLength: 14 }), (pkts) => {
         const lab = new Lab();
@@ -1145,7 +1487,11 @@ describe('netfilter: random traffic through a NAT gateway (fast-check)', () => {
         g.addPermanentNeighbor('eth1', ip(S), 0x02_00_00_00_0a_02);
         g.enableNetfilter(
           rules({
-            nat: ['-A PREROUTING -i eth1 -d 203.0.113.1/32 -p udp --dport 8080 -j DNAT --to-destination 10.0.0.2:80', '-A PREROUTING -i eth1 -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.2', '-A POSTROUTING -o eth1 -j MASQUERADE'],
+            nat: [
+              '-A PREROUTING -i eth1 -d 203.0.113.1/32 -p udp --dport 8080 -j DNAT --to-destination 10.0.0.2:80',
+              '-A PREROUTING -i eth1 -p tcp --dport 8080 -j DNAT --to-destination 10.0.0.2',
+              '-A POSTROUTING -o eth1 -j MASQUERADE',
+            ],
             filter: ['-A FORWARD -p udp --dport 1 -j REJECT'],
           }),
         );
@@ -1163,18 +1509,67 @@ describe('netfilter: random traffic through a NAT gateway (fast-check)', () => {
               pkt = tcpPacket(src, dst, p.port, p.peerPort, p.flags, p.quote >>> 0, 0, p.data, p.ttl);
               break;
             case 'echo':
-              pkt = buildIpv4({ tos: 0, id: 1, df: false, mf: false, fragmentOffset: 0, ttl: p.ttl, protocol: 1, src, dst, options: EMPTY }, buildIcmp({ kind: 'echo', type: p.flags & 1 ? 0 : 8, code: 0, id: p.port, seq: 1, data: p.data }));
+              pkt = buildIpv4(
+                {
+                  tos: 0,
+                  id: 1,
+                  df: false,
+                  mf: false,
+                  fragmentOffset: 0,
+                  ttl: p.ttl,
+                  protocol: 1,
+                  src,
+                  dst,
+                  options: EMPTY,
+                },
+                buildIcmp({ kind: 'echo', type: p.flags & 1 ? 0 : 8, code: 0, id: p.port, seq: 1, data: p.data }),
+              );
               break;
             case 'error': {
               // an ICMP error quoting something sent earlier (as the far side would see it), or junk
               const seen = [...quotable, ...(p.fromInside ? inside : outside).packets().filter((x) => x[9] !== 1)];
-              const q = (seen.length > 0 ? seen[p.quote % seen.length]! : udpPacket(ip(C1), ip(S), 40000, 53, EMPTY)).slice(0, 28);
-              const m: IcmpMessage = p.errType === 11 ? { kind: 'time-exceeded', type: 11, code: 0, original: q } : p.errType === 3 ? { kind: 'unreachable', type: 3, code: 3, nextHopMtu: 0, original: q } : { kind: 'other', type: p.errType, code: 0, rest: 0, data: q };
-              pkt = buildIpv4({ tos: 0, id: 2, df: false, mf: false, fragmentOffset: 0, ttl: p.ttl, protocol: 1, src, dst, options: EMPTY }, buildIcmp(m));
+              const q = (
+                seen.length > 0 ? seen[p.quote % seen.length]! : udpPacket(ip(C1), ip(S), 40000, 53, EMPTY)
+              ).slice(0, 28);
+              const m: IcmpMessage =
+                p.errType === 11
+                  ? { kind: 'time-exceeded', type: 11, code: 0, original: q }
+                  : p.errType === 3
+                    ? { kind: 'unreachable', type: 3, code: 3, nextHopMtu: 0, original: q }
+                    : { kind: 'other', type: p.errType, code: 0, rest: 0, data: q };
+              pkt = buildIpv4(
+                {
+                  tos: 0,
+                  id: 2,
+                  df: false,
+                  mf: false,
+                  fragmentOffset: 0,
+                  ttl: p.ttl,
+                  protocol: 1,
+                  src,
+                  dst,
+                  options: EMPTY,
+                },
+                buildIcmp(m),
+              );
               break;
             }
             case 'other':
-              pkt = buildIpv4({ tos: 0, id: 3, df: false, mf: false, fragmentOffset: 0, ttl: p.ttl, protocol: 47, src, dst, options: EMPTY }, p.data);
+              pkt = buildIpv4(
+                {
+                  tos: 0,
+                  id: 3,
+                  df: false,
+                  mf: false,
+                  fragmentOffset: 0,
+                  ttl: p.ttl,
+                  protocol: 47,
+                  src,
+                  dst,
+                  options: EMPTY,
+                },
+                p.data,
+              );
               break;
             case 'junk':
               pkt = new Uint8Array([0x45, ...p.data]);
@@ -1187,11 +1582,17 @@ describe('netfilter: random traffic through a NAT gateway (fast-check)', () => {
             put16(pkt, 10, internetChecksum(pkt, 0, 20));
           }
           if (p.kind !== 'junk' && pkt.length >= 28) quotable.push(pkt);
-          const frame = buildEthernet({ dst: g.dev(p.fromInside ? 'eth0' : 'eth1')!.mac, src: p.fromInside ? 0x02_00_00_00_0a_01 : 0x02_00_00_00_0a_02, ethertype: ETHERTYPE_IPV4, payload: pkt });
+          const frame = buildEthernet({
+            dst: g.dev(p.fromInside ? 'eth0' : 'eth1')!.mac,
+            src: p.fromInside ? 0x02_00_00_00_0a_01 : 0x02_00_00_00_0a_02,
+            ethertype: ETHERTYPE_IPV4,
+            payload: pkt,
+          });
           (p.fromInside ? inside : outside).send(frame);
           lab.run();
         }
-        for (const out of [...inside.packets(), ...outside.packets()]) assertChecksums(out, 'delivered', { skipReassemblyQuote: true });
+        for (const out of [...inside.packets(), ...outside.packets()])
+          assertChecksums(out, 'delivered', { skipReassemblyQuote: true });
       }),
       { numRuns: 150, seed: 20240613 },
     );

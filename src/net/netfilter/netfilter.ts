@@ -9,7 +9,15 @@ import { formatIpv4, readIpv4, writeIpv4, type Ipv4 } from '../../wire/addr.js';
 import { checksumAdjust, internetChecksum } from '../../wire/checksum.js';
 import type { DropReason } from '../../link/trace.js';
 import { Conntrack, invert, tcpTransition, timeoutFor, tupleKey, type Conn, type Tuple } from './conntrack.js';
-import { type Chain, type CtState, type Rule, type Ruleset, type TableName, type Target, emptyRuleset } from './rules.js';
+import {
+  type Chain,
+  type CtState,
+  type Rule,
+  type Ruleset,
+  type TableName,
+  type Target,
+  emptyRuleset,
+} from './rules.js';
 
 /** Where the IP header sits in the frames netfilter sees. */
 const IP = 14;
@@ -83,7 +91,11 @@ export class Netfilter {
     if (!this.verdict(v, frame, ipLen, inDev, 'filter INPUT')) return false;
     // nat at LOCAL_IN (after filter, as in Linux): SNAT for new connections, and the source of replies to
     // our own DNATed connections put back (a node calling a ClusterIP sees the VIP answer)
-    if (!ctx.conn.confirmed && !ctx.related && this.walk('nat', 'INPUT', frame, ipLen, ctx, inDev, undefined) === 'DROP') {
+    if (
+      !ctx.conn.confirmed &&
+      !ctx.related &&
+      this.walk('nat', 'INPUT', frame, ipLen, ctx, inDev, undefined) === 'DROP'
+    ) {
       this.dropped(frame, 'nat INPUT');
       return false;
     }
@@ -135,7 +147,8 @@ export class Netfilter {
       // the quote is a packet that went out the other way; its inverse is the tuple the error belongs to
       // (nf_conntrack_inet_error: the inner tuple is inverted before the lookup)
       const hit = this.conntrack.lookup(invert(related), now);
-      if (hit !== undefined) return { conn: hit.conn, dir: hit.dir, related: true, mark: hit.conn.mark, tuple: related };
+      if (hit !== undefined)
+        return { conn: hit.conn, dir: hit.dir, related: true, mark: hit.conn.mark, tuple: related };
     }
     const t = packetTuple(frame, ipLen);
     const hit = this.conntrack.lookup(t, now);
@@ -165,7 +178,15 @@ export class Netfilter {
 
   // ---- tables ---------------------------------------------------------------------------------------
 
-  private walk(table: TableName, chain: string, frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string | undefined, outDev: string | undefined): Verdict {
+  private walk(
+    table: TableName,
+    chain: string,
+    frame: Uint8Array,
+    ipLen: number,
+    ctx: PacketCtx,
+    inDev: string | undefined,
+    outDev: string | undefined,
+  ): Verdict {
     const c = this.ruleset[table].get(chain);
     if (c === undefined) return 'ACCEPT';
     const v = c.rules.length === 0 ? 'CONTINUE' : this.runChain(table, c, frame, ipLen, ctx, inDev, outDev, 0);
@@ -177,7 +198,16 @@ export class Netfilter {
     return v;
   }
 
-  private runChain(table: TableName, c: Chain, frame: Uint8Array, ipLen: number, ctx: PacketCtx, inDev: string | undefined, outDev: string | undefined, depth: number): Verdict | 'RETURN' {
+  private runChain(
+    table: TableName,
+    c: Chain,
+    frame: Uint8Array,
+    ipLen: number,
+    ctx: PacketCtx,
+    inDev: string | undefined,
+    outDev: string | undefined,
+    depth: number,
+  ): Verdict | 'RETURN' {
     if (depth > 64) {
       this.host.note(() => `netfilter: chain nesting deeper than 64 at ${c.name}: dropped`);
       return 'DROP';
@@ -214,7 +244,14 @@ export class Netfilter {
         }
         case 'MARK': {
           const m = ctx.mark;
-          ctx.mark = (t.op === 'set' ? (m & ~t.mask) | t.value : t.op === 'or' ? m | t.value : t.op === 'and' ? m & t.value : (m & ~t.mask) ^ t.value) >>> 0;
+          ctx.mark =
+            (t.op === 'set'
+              ? (m & ~t.mask) | t.value
+              : t.op === 'or'
+                ? m | t.value
+                : t.op === 'and'
+                  ? m & t.value
+                  : (m & ~t.mask) ^ t.value) >>> 0;
           continue;
         }
         case 'DNAT':
@@ -233,11 +270,17 @@ export class Netfilter {
     this.host.note(() => `iptables -t ${table} ${c.name}: ${what} by "${r.text}"`);
   }
 
-  private matches(r: Rule, frame: Uint8Array, ctx: PacketCtx, inDev: string | undefined, outDev: string | undefined): boolean {
+  private matches(
+    r: Rule,
+    frame: Uint8Array,
+    ctx: PacketCtx,
+    inDev: string | undefined,
+    outDev: string | undefined,
+  ): boolean {
     const src = readIpv4(frame, IP + 12);
     const dst = readIpv4(frame, IP + 16);
-    if (r.src !== undefined && (((src & r.src.mask) >>> 0) === r.src.addr) === r.src.neg) return false;
-    if (r.dst !== undefined && (((dst & r.dst.mask) >>> 0) === r.dst.addr) === r.dst.neg) return false;
+    if (r.src !== undefined && ((src & r.src.mask) >>> 0 === r.src.addr) === r.src.neg) return false;
+    if (r.dst !== undefined && ((dst & r.dst.mask) >>> 0 === r.dst.addr) === r.dst.neg) return false;
     const proto = frame[IP + 9]!;
     if (r.proto !== undefined && (proto === r.proto.num) === r.proto.neg) return false;
     if (r.inIf !== undefined && ifMatch(r.inIf.name, inDev) === r.inIf.neg) return false;
@@ -250,7 +293,7 @@ export class Netfilter {
       if (r.sport !== undefined && (sp >= r.sport.lo && sp <= r.sport.hi) === r.sport.neg) return false;
       if (r.dport !== undefined && (dp >= r.dport.lo && dp <= r.dport.hi) === r.dport.neg) return false;
     }
-    if (r.mark !== undefined && (((ctx.mark & r.mark.mask) >>> 0) === r.mark.value) === r.mark.neg) return false;
+    if (r.mark !== undefined && ((ctx.mark & r.mark.mask) >>> 0 === r.mark.value) === r.mark.neg) return false;
     if (r.dstTypeLocal !== undefined && this.host.isLocal(dst) !== r.dstTypeLocal) return false;
     if (r.srcTypeLocal !== undefined && this.host.isLocal(src) !== r.srcTypeLocal) return false;
     if (r.ctstate !== undefined) {
@@ -282,13 +325,23 @@ export class Netfilter {
 
   // ---- NAT ------------------------------------------------------------------------------------------
 
-  private applyNat(t: Extract<Target, { kind: 'DNAT' | 'SNAT' | 'MASQUERADE' }>, ctx: PacketCtx, outDev: string | undefined, table: TableName, c: Chain, r: Rule): void {
+  private applyNat(
+    t: Extract<Target, { kind: 'DNAT' | 'SNAT' | 'MASQUERADE' }>,
+    ctx: PacketCtx,
+    outDev: string | undefined,
+    table: TableName,
+    c: Chain,
+    r: Rule,
+  ): void {
     const conn = ctx.conn;
     const now = this.host.engine.now;
     if (t.kind === 'DNAT') {
       const port = t.port ?? conn.orig.dport;
       conn.reply = { ...conn.reply, src: t.ip, sport: portful(conn.orig.proto) ? port : conn.reply.sport };
-      this.host.note(() => `iptables -t ${table} ${c.name}: DNAT ${formatIpv4(conn.orig.dst)}:${conn.orig.dport} -> ${formatIpv4(t.ip)}:${port} by "${r.text}"`);
+      this.host.note(
+        () =>
+          `iptables -t ${table} ${c.name}: DNAT ${formatIpv4(conn.orig.dst)}:${conn.orig.dport} -> ${formatIpv4(t.ip)}:${port} by "${r.text}"`,
+      );
       return;
     }
     const ip = t.kind === 'SNAT' ? t.ip : (this.host.masqueradeAddress(outDev ?? '', conn.reply.src) ?? conn.orig.src);
@@ -297,13 +350,19 @@ export class Netfilter {
     let lo = t.portLo ?? (want < 1024 ? 1 : 1024);
     let hi = t.portHi ?? (want < 1024 ? 1023 : 65535);
     if (!portful(proto) && proto !== 1) lo = hi = 0;
-    const candidate = (p: number): Tuple => ({ ...conn.reply, dst: ip, dport: proto === 1 ? p : portful(proto) ? p : conn.reply.dport });
+    const candidate = (p: number): Tuple => ({
+      ...conn.reply,
+      dst: ip,
+      dport: proto === 1 ? p : portful(proto) ? p : conn.reply.dport,
+    });
     let chosen: Tuple | undefined;
     const keepable = proto === 1 || portful(proto) ? want >= lo && want <= hi : true;
     if (!t.randomFully && keepable && !this.conntrack.replyTaken(candidate(want), now)) chosen = candidate(want);
     const span = hi - lo + 1;
     for (let i = 0; chosen === undefined && i < Math.min(span, 65536); i++) {
-      const p = t.randomFully ? lo + Math.floor(this.host.engine.rng.next() * span) : lo + ((want - lo + i + span) % span);
+      const p = t.randomFully
+        ? lo + Math.floor(this.host.engine.rng.next() * span)
+        : lo + ((want - lo + i + span) % span);
       const cand = candidate(p);
       if (!this.conntrack.replyTaken(cand, now)) chosen = cand;
     }
@@ -312,7 +371,10 @@ export class Netfilter {
       return;
     }
     conn.reply = chosen;
-    this.host.note(() => `iptables -t ${table} ${c.name}: ${t.kind} ${formatIpv4(conn.orig.src)}:${conn.orig.sport} -> ${formatIpv4(chosen!.dst)}:${chosen!.dport} by "${r.text}"`);
+    this.host.note(
+      () =>
+        `iptables -t ${table} ${c.name}: ${t.kind} ${formatIpv4(conn.orig.src)}:${conn.orig.sport} -> ${formatIpv4(chosen!.dst)}:${chosen!.dport} by "${r.text}"`,
+    );
   }
 
   /** Destination manipulation (PREROUTING/OUTPUT): original direction gets the DNAT target, replies the un-SNAT. */
@@ -413,7 +475,14 @@ function rewrite(frame: Uint8Array, which: 'src' | 'dst', ip: Ipv4, port: number
   rewriteAt(frame, IP, which, ip, port, true);
 }
 
-function rewriteAt(b: Uint8Array, ipOff: number, which: 'src' | 'dst', ip: Ipv4, port: number, fixIcmpId: boolean): void {
+function rewriteAt(
+  b: Uint8Array,
+  ipOff: number,
+  which: 'src' | 'dst',
+  ip: Ipv4,
+  port: number,
+  fixIcmpId: boolean,
+): void {
   const addrOff = ipOff + (which === 'src' ? 12 : 16);
   const old = readIpv4(b, addrOff);
   const ihl = (b[ipOff]! & 0x0f) * 4;

@@ -8,7 +8,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpv4, type Ipv4 } from '../../wire/addr.js';
-import { emptyRuleset, formatAddrMatch, formatIptablesSave, parseIptablesSave, tokenize, type Chain, type Rule, type Ruleset, type TableName } from './rules.js';
+import {
+  emptyRuleset,
+  formatAddrMatch,
+  formatIptablesSave,
+  parseIptablesSave,
+  tokenize,
+  type Chain,
+  type Rule,
+  type Ruleset,
+  type TableName,
+} from './rules.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
 
@@ -177,7 +187,10 @@ describe('rules: kube-proxy iptables-save output', () => {
     assert.deepEqual(r.target, { kind: 'JUMP', chain: 'KUBE-SVC-CDGGSHYLG3RE2FKL' });
     assert.equal(r.src, undefined);
     assert.deepEqual([r.packets, r.bytes], [0, 0]);
-    assert.equal(r.text, '-A KUBE-SERVICES -d 10.43.0.10/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-CDGGSHYLG3RE2FKL');
+    assert.equal(
+      r.text,
+      '-A KUBE-SERVICES -d 10.43.0.10/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-CDGGSHYLG3RE2FKL',
+    );
   });
 
   it('"! -s 10.42.0.0/16" is a negated source match (clients outside the cluster CIDR get marked)', () => {
@@ -212,7 +225,12 @@ describe('rules: kube-proxy iptables-save output', () => {
 
   it('MARK: --set-xmark 0x4000/0x4000 (how --or-mark comes back) and --set-xmark 0x4000/0x0 (--xor-mark)', () => {
     // libxt_MARK: the kernel computes mark = (mark & ~mask) ^ value, so V/V sets the bit and V/0 flips it
-    assert.deepEqual(chain(rs, 'nat', 'KUBE-MARK-MASQ').rules[0]!.target, { kind: 'MARK', op: 'xor', value: 0x4000, mask: 0x4000 });
+    assert.deepEqual(chain(rs, 'nat', 'KUBE-MARK-MASQ').rules[0]!.target, {
+      kind: 'MARK',
+      op: 'xor',
+      value: 0x4000,
+      mask: 0x4000,
+    });
     const post = chain(rs, 'nat', 'KUBE-POSTROUTING').rules;
     assert.deepEqual(post[1]!.target, { kind: 'MARK', op: 'xor', value: 0x4000, mask: 0 });
   });
@@ -240,9 +258,15 @@ describe('rules: kube-proxy iptables-save output', () => {
     assert.deepEqual(fw.src, { addr: ip('127.0.0.0'), mask: ip('255.0.0.0'), len: 8, neg: true });
     assert.deepEqual(fw.target, { kind: 'DROP' });
     const fwd = chain(rs, 'filter', 'KUBE-FORWARD').rules;
-    assert.deepEqual(fwd.map((r) => r.ctstate), [{ states: ['INVALID'], neg: false }, undefined, { states: ['RELATED', 'ESTABLISHED'], neg: false }]);
+    assert.deepEqual(
+      fwd.map((r) => r.ctstate),
+      [{ states: ['INVALID'], neg: false }, undefined, { states: ['RELATED', 'ESTABLISHED'], neg: false }],
+    );
     assert.deepEqual(fwd[1]!.mark, { value: 0x4000, mask: 0x4000, neg: false });
-    assert.deepEqual(chain(rs, 'filter', 'KUBE-SERVICES').rules[0]!.target, { kind: 'REJECT', with: 'icmp-port-unreachable' });
+    assert.deepEqual(chain(rs, 'filter', 'KUBE-SERVICES').rules[0]!.target, {
+      kind: 'REJECT',
+      with: 'icmp-port-unreachable',
+    });
   });
 });
 
@@ -271,7 +295,10 @@ describe('rules: flanneld ip-masq and forward chains', () => {
 
   it('FLANNEL-FWD under a FORWARD policy of DROP', () => {
     assert.equal(chain(rs, 'filter', 'FORWARD').policy, 'DROP');
-    assert.deepEqual(chain(rs, 'filter', 'FLANNEL-FWD').rules.map((x) => x.target), [{ kind: 'ACCEPT' }, { kind: 'ACCEPT' }]);
+    assert.deepEqual(
+      chain(rs, 'filter', 'FLANNEL-FWD').rules.map((x) => x.target),
+      [{ kind: 'ACCEPT' }, { kind: 'ACCEPT' }],
+    );
   });
 });
 
@@ -302,11 +329,23 @@ COMMIT
     assert.deepEqual(pre[0]!.inIf, { name: 'eth0', neg: false });
     assert.deepEqual(pre[0]!.dport, { lo: 53, hi: 53, neg: true });
     assert.deepEqual(pre[1]!.inIf, { name: 'cni+', neg: false });
-    assert.deepEqual([pre[1]!.sport, pre[1]!.dport], [{ lo: 1024, hi: 65535, neg: false }, { lo: 30000, hi: 32767, neg: false }]);
+    assert.deepEqual(
+      [pre[1]!.sport, pre[1]!.dport],
+      [
+        { lo: 1024, hi: 65535, neg: false },
+        { lo: 30000, hi: 32767, neg: false },
+      ],
+    );
     assert.deepEqual(pre[1]!.target, { kind: 'DNAT', ip: ip('10.0.0.2') });
     const post = chain(rs, 'nat', 'POSTROUTING').rules;
     assert.deepEqual(post[0]!.outIf, { name: 'eth+', neg: false });
-    assert.deepEqual(post[0]!.target, { kind: 'SNAT', ip: ip('203.0.113.1'), portLo: 20000, portHi: 20999, randomFully: false });
+    assert.deepEqual(post[0]!.target, {
+      kind: 'SNAT',
+      ip: ip('203.0.113.1'),
+      portLo: 20000,
+      portHi: 20999,
+      randomFully: false,
+    });
     assert.deepEqual(post[1]!.outIf, { name: 'eth+', neg: true });
     assert.deepEqual(post[1]!.target, { kind: 'MASQUERADE', randomFully: false, portLo: 1024, portHi: 2047 });
     assert.deepEqual(post[2]!.proto, { num: 1, neg: false });
@@ -332,11 +371,27 @@ COMMIT
     const kernel = (m: number, value: number, mask: number): number => ((m & ~mask) ^ value) >>> 0;
     const rules = chain(rs, 'nat', 'MARKS').rules;
     for (const start of [0, 0x4000, 0x1234_5678, 0xffff_ffff]) {
-      assert.equal(apply(rules[0]!.target, start), kernel(start, 0x4000, 0x4000), `--or-mark from ${start.toString(16)}`);
+      assert.equal(
+        apply(rules[0]!.target, start),
+        kernel(start, 0x4000, 0x4000),
+        `--or-mark from ${start.toString(16)}`,
+      );
       assert.equal(apply(rules[1]!.target, start), kernel(start, 0x4000, 0), `--xor-mark from ${start.toString(16)}`);
-      assert.equal(apply(rules[2]!.target, start), kernel(start, 0, ~0xffff00ff >>> 0), `--and-mark from ${start.toString(16)}`);
-      assert.equal(apply(rules[3]!.target, start), kernel(start, 0x10, 0xffff_ffff), `--set-mark from ${start.toString(16)}`);
-      assert.equal(apply(rules[4]!.target, start), kernel(start, 0x10, 0x10 | 0xf0), `--set-mark V/M from ${start.toString(16)}`);
+      assert.equal(
+        apply(rules[2]!.target, start),
+        kernel(start, 0, ~0xffff00ff >>> 0),
+        `--and-mark from ${start.toString(16)}`,
+      );
+      assert.equal(
+        apply(rules[3]!.target, start),
+        kernel(start, 0x10, 0xffff_ffff),
+        `--set-mark from ${start.toString(16)}`,
+      );
+      assert.equal(
+        apply(rules[4]!.target, start),
+        kernel(start, 0x10, 0x10 | 0xf0),
+        `--set-mark V/M from ${start.toString(16)}`,
+      );
     }
   });
 
@@ -344,7 +399,16 @@ COMMIT
     const r = chain(rs, 'nat', 'MARKS').rules[5]!;
     assert.equal(r.comment, 'say "hi" and it\'s \\ fine');
     assert.deepEqual(r.target, { kind: 'GOTO', chain: 'DONE' });
-    assert.deepEqual(tokenize('-A X -m comment --comment "a \\"b\\"" -j ACCEPT'), ['-A', 'X', '-m', 'comment', '--comment', 'a "b"', '-j', 'ACCEPT']);
+    assert.deepEqual(tokenize('-A X -m comment --comment "a \\"b\\"" -j ACCEPT'), [
+      '-A',
+      'X',
+      '-m',
+      'comment',
+      '--comment',
+      'a "b"',
+      '-j',
+      'ACCEPT',
+    ]);
     assert.equal(tokenize('-A X --comment "never closed'), undefined);
   });
 
@@ -358,7 +422,10 @@ COMMIT
 -A INPUT ! -p udp -j DROP
 COMMIT
 `);
-    assert.deepEqual(chain(t, 'filter', 'INPUT').rules.map((r) => r.proto), [undefined, { num: 47, neg: false }, { num: 17, neg: true }]);
+    assert.deepEqual(
+      chain(t, 'filter', 'INPUT').rules.map((r) => r.proto),
+      [undefined, { num: 47, neg: false }, { num: 17, neg: true }],
+    );
   });
 });
 
@@ -379,14 +446,22 @@ describe('rules: errors, located as iptables-restore locates them', () => {
   });
 
   it('a jump to a chain that is never declared is an error on the jumping line', () => {
-    const errs = errorsOf(`${HEAD}-A PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -d 10.43.0.10/32 -j KUBE-SVC-NOTDECLARED0000\nCOMMIT\n`);
-    assert.deepEqual(errs.map((e) => e.line), [8]);
+    const errs = errorsOf(
+      `${HEAD}-A PREROUTING -j KUBE-SERVICES\n-A KUBE-SERVICES -d 10.43.0.10/32 -j KUBE-SVC-NOTDECLARED0000\nCOMMIT\n`,
+    );
+    assert.deepEqual(
+      errs.map((e) => e.line),
+      [8],
+    );
     assert.match(errs[0]!.message, /KUBE-SVC-NOTDECLARED0000/);
   });
 
   it('-A to an undeclared chain is an error', () => {
     const errs = errorsOf(`${HEAD}-A KUBE-NODEPORTS -j ACCEPT\nCOMMIT\n`);
-    assert.deepEqual(errs.map((e) => e.line), [7]);
+    assert.deepEqual(
+      errs.map((e) => e.line),
+      [7],
+    );
     assert.match(errs[0]!.message, /KUBE-NODEPORTS/);
   });
 
@@ -394,12 +469,19 @@ describe('rules: errors, located as iptables-restore locates them', () => {
     const errs = errorsOf(`${HEAD}-A PREROUTING -j KUBE-SERVICES\n`);
     // 7 lines read (the text ends with a newline): iptables-restore reports line 8
     const commit = errs.filter((e) => /COMMIT/.test(e.message));
-    assert.deepEqual(commit.map((e) => e.line), [8]);
+    assert.deepEqual(
+      commit.map((e) => e.line),
+      [8],
+    );
   });
 
   it('a missing COMMIT is the only error: the jump to a chain declared in that same table is not reported as missing', () => {
     const errs = errorsOf(`${HEAD}-A PREROUTING -j KUBE-SERVICES\n`);
-    assert.deepEqual(errs.map((e) => e.line), [8], JSON.stringify(errs));
+    assert.deepEqual(
+      errs.map((e) => e.line),
+      [8],
+      JSON.stringify(errs),
+    );
   });
 
   it('DNAT, SNAT and MASQUERADE outside the nat table are rejected (x_tables: "only valid in nat table")', () => {
@@ -412,8 +494,14 @@ describe('rules: errors, located as iptables-restore locates them', () => {
 -A FORWARD -j MASQUERADE
 COMMIT
 `);
-    assert.deepEqual(errs.map((e) => e.line), [5, 6, 7]);
-    assert.ok(errs.every((e) => /nat table/.test(e.message)), JSON.stringify(errs));
+    assert.deepEqual(
+      errs.map((e) => e.line),
+      [5, 6, 7],
+    );
+    assert.ok(
+      errs.every((e) => /nat table/.test(e.message)),
+      JSON.stringify(errs),
+    );
   });
 
   it('reports every bad line at once, each with its own number', () => {
@@ -433,13 +521,19 @@ COMMIT
 -Q PREROUTING -j ACCEPT
 COMMIT
 `);
-    assert.deepEqual(errs.map((e) => e.line), [1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    assert.deepEqual(
+      errs.map((e) => e.line),
+      [1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+    );
   });
 
   it('a rejected table leaves the ruleset it was loaded into untouched (iptables-restore commits a table whole or not at all)', () => {
     const live = load(`${HEAD}-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n`);
     const before = formatIptablesSave(live);
-    errorsOf(`${HEAD}-A PREROUTING -j DNAT --to-destination 10.0.0.2:80\n-A PREROUTING -j NOSUCHTHING --foo\n-A KUBE-SERVICES -j DNAT --to-destination bad\nCOMMIT\n`, live);
+    errorsOf(
+      `${HEAD}-A PREROUTING -j DNAT --to-destination 10.0.0.2:80\n-A PREROUTING -j NOSUCHTHING --foo\n-A KUBE-SERVICES -j DNAT --to-destination bad\nCOMMIT\n`,
+      live,
+    );
     assert.equal(formatIptablesSave(live), before, 'nat must still hold the rules that were loaded before');
   });
 });
@@ -452,7 +546,13 @@ describe('rules: formatIptablesSave', () => {
       .map((l) => l.replace(/^\[\d+:\d+\] /, '').replace(/ \[\d+:\d+\]$/, ' [0:0]'))
       .join('\n');
   const modelOf = (rs: Ruleset) =>
-    (['filter', 'nat'] as const).map((t) => [...rs[t].values()].map((c) => ({ name: c.name, policy: c.policy, rules: c.rules.map(({ packets: _p, bytes: _b, ...r }) => r) })));
+    (['filter', 'nat'] as const).map((t) =>
+      [...rs[t].values()].map((c) => ({
+        name: c.name,
+        policy: c.policy,
+        rules: c.rules.map(({ packets: _p, bytes: _b, ...r }) => r),
+      })),
+    );
 
   it('prints iptables-save -c: tables, chains with policy (or -) and counters, "[p:b] -A ..." rules, COMMIT', () => {
     const rs = load(FLANNEL);
@@ -501,7 +601,10 @@ describe('rules: formatIptablesSave', () => {
   });
 
   it('an empty ruleset prints the built-in chains only', () => {
-    assert.equal(formatIptablesSave(emptyRuleset(), ['filter']), '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT');
+    assert.equal(
+      formatIptablesSave(emptyRuleset(), ['filter']),
+      '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT',
+    );
   });
 });
 
@@ -526,8 +629,23 @@ describe('rules: iptables-restore --noflush (how kube-proxy and flanneld apply t
     ].join('\n');
     const r = parseIptablesSave(update, rs, { noflush: true });
     assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
-    assert.deepEqual([...rs.nat.keys()], ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-SERVICES']);
-    assert.deepEqual(chain(rs, 'nat', 'KUBE-SERVICES').rules.map((x) => x.target), [{ kind: 'JUMP', chain: 'KUBE-NODEPORTS' }]);
+    assert.deepEqual(
+      [...rs.nat.keys()],
+      [
+        'PREROUTING',
+        'INPUT',
+        'OUTPUT',
+        'POSTROUTING',
+        'KUBE-MARK-MASQ',
+        'KUBE-NODEPORTS',
+        'KUBE-POSTROUTING',
+        'KUBE-SERVICES',
+      ],
+    );
+    assert.deepEqual(
+      chain(rs, 'nat', 'KUBE-SERVICES').rules.map((x) => x.target),
+      [{ kind: 'JUMP', chain: 'KUBE-NODEPORTS' }],
+    );
     assert.equal(chain(rs, 'nat', 'KUBE-NODEPORTS').rules.length, 0);
     assert.equal(chain(rs, 'nat', 'KUBE-POSTROUTING').rules.length, 3, 'not declared: untouched');
     assert.equal(chain(rs, 'nat', 'PREROUTING').rules.length, 1);
@@ -537,14 +655,24 @@ describe('rules: iptables-restore --noflush (how kube-proxy and flanneld apply t
   it('flanneld\'s "-I POSTROUTING 1" puts its chain before kube-proxy\'s jump', () => {
     const rs = load(KUBE_PROXY);
     const r = parseIptablesSave(
-      ['*nat', ':FLANNEL-POSTRTG - [0:0]', '-I POSTROUTING 1 -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG', '-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN', 'COMMIT', ''].join('\n'),
+      [
+        '*nat',
+        ':FLANNEL-POSTRTG - [0:0]',
+        '-I POSTROUTING 1 -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG',
+        '-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN',
+        'COMMIT',
+        '',
+      ].join('\n'),
       rs,
       { noflush: true },
     );
     assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
     assert.deepEqual(
       chain(rs, 'nat', 'POSTROUTING').rules.map((x) => x.text),
-      ['-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG', '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING'],
+      [
+        '-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG',
+        '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+      ],
     );
   });
 
@@ -555,7 +683,7 @@ describe('rules: iptables-restore --noflush (how kube-proxy and flanneld apply t
     const r = parseIptablesSave(['*filter', ':FORWARD DROP [0:0]', 'COMMIT', ''].join('\n'), rs, { noflush: true });
     assert.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
     assert.equal(chain(rs, 'filter', 'FORWARD').policy, 'DROP');
-    assert.equal(chain(rs, 'filter', 'FORWARD').rules.length, 2, 'kube-proxy\'s two FORWARD rules are still there');
+    assert.equal(chain(rs, 'filter', 'FORWARD').rules.length, 2, "kube-proxy's two FORWARD rules are still there");
   });
 
   it('-X of a chain that a rule still jumps to fails the whole restore (EBUSY, "Too many links")', () => {

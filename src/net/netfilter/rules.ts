@@ -216,7 +216,22 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
       case '-m':
       case '--match': {
         const v = arg();
-        if (v === undefined || !['comment', 'statistic', 'mark', 'addrtype', 'conntrack', 'state', 'tcp', 'udp', 'icmp', 'multiport'].includes(v)) return `unsupported match module ${JSON.stringify(v ?? '')}`;
+        if (
+          v === undefined ||
+          ![
+            'comment',
+            'statistic',
+            'mark',
+            'addrtype',
+            'conntrack',
+            'state',
+            'tcp',
+            'udp',
+            'icmp',
+            'multiport',
+          ].includes(v)
+        )
+          return `unsupported match module ${JSON.stringify(v ?? '')}`;
         break;
       }
       case '--comment':
@@ -262,7 +277,8 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
       case '--state': {
         const v = arg() ?? '';
         const states = v.split(',') as CtState[];
-        if (!states.every((s) => ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'DNAT', 'SNAT'].includes(s))) return `unknown conntrack state in ${JSON.stringify(v)}`;
+        if (!states.every((s) => ['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'DNAT', 'SNAT'].includes(s)))
+          return `unknown conntrack state in ${JSON.stringify(v)}`;
         r.ctstate = { states, neg: n };
         break;
       }
@@ -285,7 +301,13 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
   return r;
 }
 
-function parseTarget(t: string, words: string[], at: number, table: TableName, isGoto: boolean): { target: Target; next: number } | string {
+function parseTarget(
+  t: string,
+  words: string[],
+  at: number,
+  table: TableName,
+  isGoto: boolean,
+): { target: Target; next: number } | string {
   let i = at + 1;
   const opts = new Map<string, string | true>();
   while (i < words.length && words[i]!.startsWith('--')) {
@@ -317,7 +339,10 @@ function parseTarget(t: string, words: string[], at: number, table: TableName, i
       if (table !== 'nat') return 'DNAT is only valid in the nat table';
       const hp = parseHostPort(str('--to-destination') ?? '');
       if (hp === undefined) return 'DNAT needs --to-destination IP[:PORT]';
-      return { target: hp.portLo === undefined ? { kind: 'DNAT', ip: hp.ip } : { kind: 'DNAT', ip: hp.ip, port: hp.portLo }, next: i };
+      return {
+        target: hp.portLo === undefined ? { kind: 'DNAT', ip: hp.ip } : { kind: 'DNAT', ip: hp.ip, port: hp.portLo },
+        next: i,
+      };
     }
     case 'SNAT': {
       if (table !== 'nat') return 'SNAT is only valid in the nat table';
@@ -339,13 +364,27 @@ function parseTarget(t: string, words: string[], at: number, table: TableName, i
       return { target, next: i };
     }
     case 'MARK': {
-      for (const [k, op] of [['--set-xmark', 'set'], ['--set-mark', 'set'], ['--or-mark', 'or'], ['--xor-mark', 'xor'], ['--and-mark', 'and']] as const) {
+      for (const [k, op] of [
+        ['--set-xmark', 'set'],
+        ['--set-mark', 'set'],
+        ['--or-mark', 'or'],
+        ['--xor-mark', 'xor'],
+        ['--and-mark', 'and'],
+      ] as const) {
         const v = str(k);
         if (v === undefined) continue;
         const m = parseMark(v);
         if (m === undefined) return `${k} needs VALUE[/MASK]`;
         // --set-xmark v/m is "zero the mask bits then XOR v" (iptables-save writes --set-mark as --set-xmark)
-        return { target: { kind: 'MARK', op: k === '--set-xmark' ? 'xor' : op, value: m.value, mask: k === '--set-xmark' ? m.mask : op === 'set' ? m.mask : 0 }, next: i };
+        return {
+          target: {
+            kind: 'MARK',
+            op: k === '--set-xmark' ? 'xor' : op,
+            value: m.value,
+            mask: k === '--set-xmark' ? m.mask : op === 'set' ? m.mask : 0,
+          },
+          next: i,
+        };
       }
       return 'MARK needs --set-xmark, --set-mark, --or-mark, --xor-mark or --and-mark';
     }
@@ -362,13 +401,18 @@ function parseTarget(t: string, words: string[], at: number, table: TableName, i
  * merged instead: a declared chain is created or flushed, others keep their rules, and `-I`, `-D`, `-N`,
  * `-F` and `-X` edit chains in place.
  */
-export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), opts: { noflush?: boolean } = {}): { ok: true; ruleset: Ruleset } | { ok: false; errors: RulesError[] } {
+export function parseIptablesSave(
+  text: string,
+  into: Ruleset = emptyRuleset(),
+  opts: { noflush?: boolean } = {},
+): { ok: true; ruleset: Ruleset } | { ok: false; errors: RulesError[] } {
   const errors: RulesError[] = [];
   const staged = new Map<TableName, Map<string, Chain>>();
   let table: TableName | undefined;
   let chains: Map<string, Chain> | undefined;
   const jumps: { line: number; table: TableName; target: string }[] = [];
-  const clone = (m: Map<string, Chain>): Map<string, Chain> => new Map([...m].map(([k, c]) => [k, { ...c, rules: [...c.rules] }]));
+  const clone = (m: Map<string, Chain>): Map<string, Chain> =>
+    new Map([...m].map(([k, c]) => [k, { ...c, rules: [...c.rules] }]));
   const lines = text.split('\n');
   lines.forEach((raw, idx) => {
     const line = idx + 1;
@@ -390,7 +434,8 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       return;
     }
     if (s === 'COMMIT') {
-      for (const b of BUILTIN_CHAINS[table]) if (!chains.has(b)) chains.set(b, { name: b, policy: 'ACCEPT', rules: [], packets: 0, bytes: 0 });
+      for (const b of BUILTIN_CHAINS[table])
+        if (!chains.has(b)) chains.set(b, { name: b, policy: 'ACCEPT', rules: [], packets: 0, bytes: 0 });
       staged.set(table, chains);
       table = undefined;
       return;
@@ -402,12 +447,19 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
         return;
       }
       const builtin = BUILTIN_CHAINS[table].includes(m[1]!);
-      if (builtin && m[2] !== 'ACCEPT' && m[2] !== 'DROP' && !(opts.noflush === true && m[2] === '-')) errors.push({ line, message: `policy of ${m[1]} must be ACCEPT or DROP` });
+      if (builtin && m[2] !== 'ACCEPT' && m[2] !== 'DROP' && !(opts.noflush === true && m[2] === '-'))
+        errors.push({ line, message: `policy of ${m[1]} must be ACCEPT or DROP` });
       const old = chains.get(m[1]!);
       const policy = builtin ? (m[2] === '-' ? (old?.policy ?? 'ACCEPT') : (m[2] as 'ACCEPT' | 'DROP')) : undefined;
       // --noflush flushes declared user chains only; a declared built-in chain just gets its policy
       const keep = opts.noflush === true && builtin && old !== undefined ? old.rules : [];
-      chains.set(m[1]!, { name: m[1]!, policy, rules: keep, packets: m[3] !== undefined ? Number(m[3]) : (old?.packets ?? 0), bytes: m[4] !== undefined ? Number(m[4]) : (old?.bytes ?? 0) });
+      chains.set(m[1]!, {
+        name: m[1]!,
+        policy,
+        rules: keep,
+        packets: m[3] !== undefined ? Number(m[3]) : (old?.packets ?? 0),
+        bytes: m[4] !== undefined ? Number(m[4]) : (old?.bytes ?? 0),
+      });
       return;
     }
     // iptables-save -c puts each rule's counters first: "[packets:bytes] -A CHAIN ..."
@@ -422,7 +474,8 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
     const chainName = words[1];
     const chain = chainName === undefined ? undefined : chains.get(chainName);
     if (op === '-N' || op === '--new-chain') {
-      if (chainName === undefined || chain !== undefined) errors.push({ line, message: `-N: chain ${JSON.stringify(chainName ?? '')} already exists or has no name` });
+      if (chainName === undefined || chain !== undefined)
+        errors.push({ line, message: `-N: chain ${JSON.stringify(chainName ?? '')} already exists or has no name` });
       else chains.set(chainName, { name: chainName, policy: undefined, rules: [], packets: 0, bytes: 0 });
       return;
     }
@@ -431,9 +484,16 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       return;
     }
     if (op === '-X' || op === '--delete-chain') {
-      const users = [...chains.values()].filter((c) => c.rules.some((r) => (r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') && r.target.chain === chain.name));
-      if (BUILTIN_CHAINS[table].includes(chain.name)) errors.push({ line, message: `-X: cannot delete built-in chain ${chain.name}` });
-      else if (users.length > 0) errors.push({ line, message: `-X ${chain.name}: Too many links (rules in ${users.map((c) => c.name).join(', ')} still jump to it)` });
+      const users = [...chains.values()].filter((c) =>
+        c.rules.some((r) => (r.target?.kind === 'JUMP' || r.target?.kind === 'GOTO') && r.target.chain === chain.name),
+      );
+      if (BUILTIN_CHAINS[table].includes(chain.name))
+        errors.push({ line, message: `-X: cannot delete built-in chain ${chain.name}` });
+      else if (users.length > 0)
+        errors.push({
+          line,
+          message: `-X ${chain.name}: Too many links (rules in ${users.map((c) => c.name).join(', ')} still jump to it)`,
+        });
       else chains.delete(chain.name);
       return;
     }
@@ -452,10 +512,17 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
       rest = rest.slice(1);
     }
     // every rule is kept as iptables-save would print it: "-A CHAIN <spec>"
-    const textOf = `-A ${chain.name} ${body.slice(body.indexOf(chain.name) + chain.name.length).trim().replace(/^\d+\s+/, op === '-I' || op === '--insert' ? '' : '$&')}`.trim();
+    const textOf = `-A ${chain.name} ${body
+      .slice(body.indexOf(chain.name) + chain.name.length)
+      .trim()
+      .replace(/^\d+\s+/, op === '-I' || op === '--insert' ? '' : '$&')}`.trim();
     if (op === '-D' || op === '--delete') {
       const i = chain.rules.findIndex((x) => x.text === textOf);
-      if (i < 0) errors.push({ line, message: `-D: no rule "${textOf}" in ${chain.name} (Bad rule: does a matching rule exist in that chain?)` });
+      if (i < 0)
+        errors.push({
+          line,
+          message: `-D: no rule "${textOf}" in ${chain.name} (Bad rule: does a matching rule exist in that chain?)`,
+        });
       else chain.rules.splice(i, 1);
       return;
     }
@@ -475,7 +542,12 @@ export function parseIptablesSave(text: string, into: Ruleset = emptyRuleset(), 
   const uncommitted = table;
   if (uncommitted !== undefined) errors.push({ line: lines.length, message: `table *${uncommitted} has no COMMIT` });
   // jumps are checked against the tables as they will be (a table without COMMIT has its own error)
-  for (const j of jumps) if (j.table !== uncommitted && !(staged.get(j.table) ?? into[j.table]).has(j.target)) errors.push({ line: j.line, message: `jump to chain ${JSON.stringify(j.target)}, which does not exist in *${j.table}` });
+  for (const j of jumps)
+    if (j.table !== uncommitted && !(staged.get(j.table) ?? into[j.table]).has(j.target))
+      errors.push({
+        line: j.line,
+        message: `jump to chain ${JSON.stringify(j.target)}, which does not exist in *${j.table}`,
+      });
   if (errors.length > 0) return { ok: false, errors };
   for (const [t, c] of staged) into[t] = c;
   return { ok: true, ruleset: into };

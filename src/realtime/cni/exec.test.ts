@@ -12,8 +12,17 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), 'bin.js');
 
-function run(type: string, env: Record<string, string>, stdin: string): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync(process.execPath, [BIN, type], { input: stdin, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20_000 });
+function run(
+  type: string,
+  env: Record<string, string>,
+  stdin: string,
+): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [BIN, type], {
+    input: stdin,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
@@ -21,8 +30,21 @@ describe('podnet-cni executable', () => {
   it('ADD, ADD, DEL across processes: results, host-local files and the saved host', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'podnet-cni-exec-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const conf = JSON.stringify({ cniVersion: '1.1.0', name: 'exec-net', type: 'bridge', isDefaultGateway: true, ipam: { type: 'host-local', subnet: '10.66.0.0/24', dataDir: join(dir, 'data') } });
-    const env = (cmd: string, id: string) => ({ CNI_COMMAND: cmd, CNI_CONTAINERID: id, CNI_NETNS: `/var/run/netns/${id}`, CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin', PODNET_CNI_STATE: join(dir, 'state') });
+    const conf = JSON.stringify({
+      cniVersion: '1.1.0',
+      name: 'exec-net',
+      type: 'bridge',
+      isDefaultGateway: true,
+      ipam: { type: 'host-local', subnet: '10.66.0.0/24', dataDir: join(dir, 'data') },
+    });
+    const env = (cmd: string, id: string) => ({
+      CNI_COMMAND: cmd,
+      CNI_CONTAINERID: id,
+      CNI_NETNS: `/var/run/netns/${id}`,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: '/opt/cni/bin',
+      PODNET_CNI_STATE: join(dir, 'state'),
+    });
     const a = run('bridge', env('ADD', 'a'), conf);
     assert.equal(a.status, 0, a.stdout + a.stderr);
     assert.deepEqual(JSON.parse(a.stdout).ips, [{ address: '10.66.0.2/24', gateway: '10.66.0.1', interface: 2 }]);
@@ -36,7 +58,10 @@ describe('podnet-cni executable', () => {
     assert.deepEqual(readdirSync(join(dir, 'data', 'exec-net')).sort(), ['10.66.0.3', 'last_reserved_ip.0', 'lock']);
     assert.equal(readFileSync(join(dir, 'data', 'exec-net', '10.66.0.3'), 'utf8'), 'b\r\neth0');
     const state = JSON.parse(readFileSync(join(dir, 'state', 'host.json'), 'utf8')) as { netns: { path: string }[] };
-    assert.deepEqual(state.netns.map((n) => n.path), ['/var/run/netns/b']);
+    assert.deepEqual(
+      state.netns.map((n) => n.path),
+      ['/var/run/netns/b'],
+    );
     const v = run('host-local', { CNI_COMMAND: 'VERSION' }, '');
     assert.equal(v.stdout, '{"cniVersion":"1.1.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]}\n');
     const unknown = run('macvlan', { CNI_COMMAND: 'VERSION' }, '');

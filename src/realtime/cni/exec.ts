@@ -44,11 +44,26 @@ function lock(dir: string): () => void {
 }
 
 /** Runs plugin `pluginType` as its executable would, with `env` and `stdin`. */
-export function runCniExecutable(pluginType: string, env: Readonly<Record<string, string | undefined>>, stdin: string): ExecOutcome {
+export function runCniExecutable(
+  pluginType: string,
+  env: Readonly<Record<string, string | undefined>>,
+  stdin: string,
+): ExecOutcome {
   const registry = defaultRegistry();
   const plugin = registry.get(pluginType);
   if (plugin === undefined) {
-    return { stdout: formatCniError({ code: CniErrorCode.Internal, msg: `podnet has no CNI plugin "${pluginType}"`, details: `known: ${[...registry.keys()].join(', ')}` }, CNI_SPEC_VERSION), stderr: '', exitCode: 1 };
+    return {
+      stdout: formatCniError(
+        {
+          code: CniErrorCode.Internal,
+          msg: `podnet has no CNI plugin "${pluginType}"`,
+          details: `known: ${[...registry.keys()].join(', ')}`,
+        },
+        CNI_SPEC_VERSION,
+      ),
+      stderr: '',
+      exitCode: 1,
+    };
   }
   if (!needsHost(env)) return runSkel(plugin, env, stdin, () => ({}) as CniHost, registry);
   const dir = env.PODNET_CNI_STATE ?? DEFAULT_STATE_DIR;

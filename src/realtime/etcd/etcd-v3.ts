@@ -75,7 +75,12 @@ export class EtcdV3Datastore implements Datastore {
   }
 
   async put(key: string, value: string, opts: PutOptions = {}): Promise<KeyValue> {
-    const r = await this.call<JsonPutResponse>('/v3/kv/put', { key: b64(key), value: b64(value), lease: opts.lease, prev_kv: true });
+    const r = await this.call<JsonPutResponse>('/v3/kv/put', {
+      key: b64(key),
+      value: b64(value),
+      lease: opts.lease,
+      prev_kv: true,
+    });
     const revision = int(r.header.revision);
     const prev = r.prev_kv;
     return {
@@ -98,11 +103,17 @@ export class EtcdV3Datastore implements Datastore {
     return int(r.deleted);
   }
 
-  async compareAndSwap(key: string, expected: CasExpectation, value: string, opts: PutOptions = {}): Promise<CasResult> {
+  async compareAndSwap(
+    key: string,
+    expected: CasExpectation,
+    value: string,
+    opts: PutOptions = {},
+  ): Promise<CasResult> {
     const k = b64(key);
     let compare: Record<string, unknown>;
     if ('modRevision' in expected) {
-      if (!Number.isInteger(expected.modRevision) || expected.modRevision < 0) throw new DatastoreError('invalid', `compareAndSwap: bad modRevision ${expected.modRevision}`);
+      if (!Number.isInteger(expected.modRevision) || expected.modRevision < 0)
+        throw new DatastoreError('invalid', `compareAndSwap: bad modRevision ${expected.modRevision}`);
       compare = { key: k, target: 'MOD', result: 'EQUAL', mod_revision: String(expected.modRevision) };
     } else if (expected.value === undefined) {
       compare = { key: k, target: 'VERSION', result: 'EQUAL', version: '0' };
@@ -121,9 +132,14 @@ export class EtcdV3Datastore implements Datastore {
 
   async grantLease(ttlSeconds: number): Promise<LeaseId> {
     this.assertOpen();
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new DatastoreError('invalid', `grantLease: TTL must be a positive whole number of seconds, got ${ttlSeconds}`);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
+      throw new DatastoreError(
+        'invalid',
+        `grantLease: TTL must be a positive whole number of seconds, got ${ttlSeconds}`,
+      );
     const r = await this.call<JsonLeaseGrantResponse>('/v3/lease/grant', { TTL: String(ttlSeconds) });
-    if (r.error || r.ID === undefined) throw new DatastoreError('unavailable', `etcd /v3/lease/grant: ${r.error || 'no lease id in the answer'}`);
+    if (r.error || r.ID === undefined)
+      throw new DatastoreError('unavailable', `etcd /v3/lease/grant: ${r.error || 'no lease id in the answer'}`);
     return r.ID;
   }
 
@@ -143,7 +159,11 @@ export class EtcdV3Datastore implements Datastore {
       clearTimeout(timer);
       this.streams.delete(ac);
     }
-    if (!answered) throw new DatastoreError(this.closed ? 'closed' : 'unavailable', `etcd /v3/lease/keepalive: no answer for lease ${lease}`);
+    if (!answered)
+      throw new DatastoreError(
+        this.closed ? 'closed' : 'unavailable',
+        `etcd /v3/lease/keepalive: no answer for lease ${lease}`,
+      );
     return ttl > 0;
   }
 
@@ -160,7 +180,8 @@ export class EtcdV3Datastore implements Datastore {
   async watch(prefix: string, onEvent: (ev: WatchEvent) => void, opts: WatchOptions = {}): Promise<Watch> {
     this.assertOpen();
     const start = opts.startRevision;
-    if (start !== undefined && (!Number.isInteger(start) || start < 0)) throw new DatastoreError('invalid', `watch: bad startRevision ${start}`);
+    if (start !== undefined && (!Number.isInteger(start) || start < 0))
+      throw new DatastoreError('invalid', `watch: bad startRevision ${start}`);
     const ac = this.openStream();
     let active = true;
     const watch: Watch = {
@@ -172,12 +193,17 @@ export class EtcdV3Datastore implements Datastore {
     };
     let established: (() => void) | undefined;
     const created = new Promise<void>((resolve) => (established = resolve));
-    const request = { create_request: { ...prefixRangeEnd(prefix), ...(start ? { start_revision: String(start) } : {}) } };
+    const request = {
+      create_request: { ...prefixRangeEnd(prefix), ...(start ? { start_revision: String(start) } : {}) },
+    };
     let createdSeen = false;
     const ended = this.gw.stream<JsonWatchResponse>('/v3/watch', request, ac.signal, (msg) => {
       if (msg.canceled) {
         const compacted = int(msg.compact_revision) > 0;
-        throw new DatastoreError(compacted ? 'compacted' : 'unavailable', `etcd watch canceled: ${compacted ? `revision ${start} is compacted (oldest kept: ${msg.compact_revision})` : msg.cancel_reason ?? 'no reason given'}`);
+        throw new DatastoreError(
+          compacted ? 'compacted' : 'unavailable',
+          `etcd watch canceled: ${compacted ? `revision ${start} is compacted (oldest kept: ${msg.compact_revision})` : (msg.cancel_reason ?? 'no reason given')}`,
+        );
       }
       if (msg.created) {
         createdSeen = true;
@@ -192,7 +218,8 @@ export class EtcdV3Datastore implements Datastore {
     // the watch either gets established, or its stream fails first: whichever comes first settles `watch`
     const failed = ended.then(
       () => {
-        if (!createdSeen && !ac.signal.aborted) throw new DatastoreError('unavailable', 'etcd watch: stream ended before the watch was created');
+        if (!createdSeen && !ac.signal.aborted)
+          throw new DatastoreError('unavailable', 'etcd watch: stream ended before the watch was created');
       },
       (err: unknown) => {
         const e = err instanceof DatastoreError ? err : new DatastoreError('unavailable', String(err));
@@ -210,7 +237,8 @@ export class EtcdV3Datastore implements Datastore {
       watch.cancel();
       throw err;
     }
-    if (!createdSeen) throw new DatastoreError(this.closed ? 'closed' : 'unavailable', 'etcd watch: closed before it was created');
+    if (!createdSeen)
+      throw new DatastoreError(this.closed ? 'closed' : 'unavailable', 'etcd watch: closed before it was created');
     return watch;
   }
 

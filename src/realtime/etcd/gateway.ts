@@ -152,14 +152,19 @@ export class EtcdGateway {
   async call<T>(path: string, body: unknown): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.endpoint + path, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(this.endpoint + path, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (err) {
       throw new DatastoreError('unavailable', `etcd ${path}: ${describe(err)}`);
     }
     const text = await res.text().catch(() => '');
     const parsed = parseJson(text);
     if (!res.ok) throw gatewayError(path, res.status, parsed as JsonError | undefined);
-    if (parsed === undefined) throw new DatastoreError('unavailable', `etcd ${path}: response is not JSON: ${text.slice(0, 200)}`);
+    if (parsed === undefined)
+      throw new DatastoreError('unavailable', `etcd ${path}: response is not JSON: ${text.slice(0, 200)}`);
     return parsed as T;
   }
 
@@ -188,7 +193,8 @@ export class EtcdGateway {
           buffered = buffered.slice(nl + 1);
           if (line === '') continue;
           const msg = parseJson(line) as { result?: T; error?: JsonError } | undefined;
-          if (msg?.error !== undefined || msg?.result === undefined) throw gatewayError(path, 200, msg?.error ?? { message: `bad stream message: ${line.slice(0, 200)}` });
+          if (msg?.error !== undefined || msg?.result === undefined)
+            throw gatewayError(path, 200, msg?.error ?? { message: `bad stream message: ${line.slice(0, 200)}` });
           if (!onMessage(msg.result)) return;
         }
       }
