@@ -103,7 +103,7 @@ test('run examples/two-subnets.yaml passes every step and exits 0', async () => 
   assert.match(r.out, /^lab two-subnets: /);
   assert.doesNotMatch(r.out, /^FAIL/m);
   // one PASS line per step of the file, and the closing count agrees
-  const steps = (r.out.match(/^PASS  /gm) ?? []).length;
+  const steps = (r.out.match(/^PASS {2}/gm) ?? []).length;
   assert.ok(steps >= 8, `only ${steps} steps ran`);
   assert.match(r.out, new RegExp(`^${steps} passed, 0 failed$`, 'm'));
   assert.equal(r.err, '');
@@ -236,9 +236,9 @@ test('exec runs a command inside a cluster pod: traceroute across the overlay sh
   );
   assert.equal(r.code, 0, r.out + r.err);
   // hop 1: the gateway on cni0 (x.y.z.1); hop 2: the other node's flannel.1 (its lease's .0); hop 3: the pod
-  assert.match(r.out, /^ 1  10\.42\.\d+\.1  /m);
-  assert.match(r.out, /^ 2  10\.42\.\d+\.0  /m);
-  assert.match(r.out, /^ 3  10\.42\.\d+\.\d+  /m);
+  assert.match(r.out, /^ 1 {2}10\.42\.\d+\.1 {2}/m);
+  assert.match(r.out, /^ 2 {2}10\.42\.\d+\.0 {2}/m);
+  assert.match(r.out, /^ 3 {2}10\.42\.\d+\.\d+ {2}/m);
 });
 
 test('the package.json bins run as programs (shebang and execute bit), as `npx podnet` runs them', () => {

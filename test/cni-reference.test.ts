@@ -273,7 +273,7 @@ describe('CNI plugins against the reference plugins (containernetworking-plugins
       ['no name', { cniVersion: VERSION, type: 'host-local' }],
       ['bad container ID', conf(e.ourData, '10.97.0.0/24'), { containerId: '-x' }],
       ['unsupported version', { ...conf(e.ourData, '10.97.0.0/24'), cniVersion: '9.9.9' }],
-      ['missing env', conf(e.ourData, '10.97.0.0/24'), { containerId: undefined, netns: undefined } as never],
+      ['missing env', conf(e.ourData, '10.97.0.0/24'), { containerId: undefined, netns: undefined }],
     ];
     for (const [what, c, over] of cases) {
       const cl = { ...call('c9'), ...(over ?? {}) };

@@ -115,7 +115,7 @@ export function printfBytes(text: string): Uint8Array {
     }
     const n = text[++i]!;
     const simple: Record<string, number> = { n: 10, r: 13, t: 9, '\\': 92, a: 7, b: 8, f: 12, v: 11, '"': 34, "'": 39 };
-    if (simple[n] !== undefined) out.push(simple[n]!);
+    if (simple[n] !== undefined) out.push(simple[n]);
     else if (n === 'x' && /^[0-9A-Fa-f]/.test(text[i + 1] ?? '')) {
       const m = /^[0-9A-Fa-f]{1,2}/.exec(text.slice(i + 1))![0];
       out.push(parseInt(m, 16));

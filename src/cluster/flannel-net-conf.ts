@@ -205,7 +205,7 @@ export function parseNetConf(text: string): NetConfResult {
     });
   };
   const bool = (key: string, dflt: boolean): boolean => {
-    const v = field(raw as Record<string, unknown>, key);
+    const v = field(raw, key);
     if (v === undefined) return dflt;
     if (typeof v !== 'boolean') {
       typeError(key, v, 'bool');
@@ -214,7 +214,7 @@ export function parseNetConf(text: string): NetConfResult {
     return v;
   };
   const uint = (key: string): number | undefined => {
-    const v = field(raw as Record<string, unknown>, key);
+    const v = field(raw, key);
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
       typeError(key, v, 'uint');
@@ -225,7 +225,7 @@ export function parseNetConf(text: string): NetConfResult {
   // ip.IP4 and ip.IP4Net trim the quotes off the raw JSON value and parse what is left, so a bare number
   // gets as far as the parser; IPv6 text makes Flannel panic (FromIP on a non-IPv4 address).
   const ip4 = (key: string): Ipv4 | undefined => {
-    const v = field(raw as Record<string, unknown>, key);
+    const v = field(raw, key);
     if (v === undefined) return undefined;
     const ip = typeof v === 'string' || typeof v === 'number' ? parseIpv4(String(v)) : undefined;
     if (ip === undefined)

@@ -87,7 +87,7 @@ export function planServices(
       // Ports of one Service with the same port number (DNS on UDP and TCP) share one nodePort, as the API server allocates them.
       const byPort = new Map<number, number>();
       s.spec.ports.forEach((p, i) => {
-        if (list[i] !== undefined) byPort.set(p.port, list[i]!);
+        if (list[i] !== undefined) byPort.set(p.port, list[i]);
       });
       s.spec.ports.forEach((p, i) => {
         if (list[i] !== undefined) return;

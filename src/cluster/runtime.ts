@@ -89,7 +89,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
   const nc = spec.flannel.netConf;
   const backendCfg: BackendConfig =
     backend === spec.flannel.netConf.backend.type
-      ? (nc.backend as BackendConfig)
+      ? nc.backend
       : backend === 'vxlan'
         ? { type: 'vxlan', vni: 1, port: 8472 }
         : backend === 'udp'

@@ -718,7 +718,7 @@ export class IpNode extends Device {
       this.drop('no-route', frame, undefined, `no route to ${formatIpv4(dst)}`);
       return 'no-route';
     }
-    this.note(() => `${formatIpv4(dst)} matched route ${formatRoute(route!)}`);
+    this.note(() => `${formatIpv4(dst)} matched route ${formatRoute(route)}`);
     this.output(frame, ipLen, route, dst, undefined, undefined, ct);
     return undefined;
   }

@@ -5,7 +5,7 @@
  * is the gateway of the route that chose it (`ip route add 10.244.1.0/24 via 192.168.0.2 dev tunl0 onlink`).
  */
 import type { Port } from '../link/device.js';
-import { formatIpv4, readIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
+import { formatIpv4, readIpv4, writeMac, type Ipv4 } from '../wire/addr.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import {
   IPPROTO_IPIP,
@@ -46,7 +46,7 @@ export class IpipDev extends NetDev {
     readonly node: IpNode,
     c: IpipConfig,
   ) {
-    super(c.name, 0 as Mac, c.mtu ?? 1500 - IPIP_OVERHEAD);
+    super(c.name, 0, c.mtu ?? 1500 - IPIP_OVERHEAD);
     this.local = c.local;
     this.remote = c.remote;
     this.ttl = c.ttl ?? 64;

@@ -54,7 +54,7 @@ describe('IPv4 reassembly', () => {
           }
           if (pieces.length === 1) return true; // an unfragmented datagram never reaches the reassembler
           assert.ok(done !== undefined);
-          assert.equal(checkIpv4(done!, 0, done!.length), 'ok');
+          assert.equal(checkIpv4(done, 0, done.length), 'ok');
           assert.deepEqual(done, d);
           assert.equal(r.pending, 0);
           return true;

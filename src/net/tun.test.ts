@@ -107,8 +107,8 @@ describe('TunDev: the node sends, the process reads', () => {
     assert.deepEqual(read[0], want);
     assert.deepEqual(udpPacket(P, FAR, 63), want, 'the hand-written bytes are a valid packet with TTL 63');
     // no copy: the view starts where the IP header sat in the frame P sent, whose MACs the tun cleared
-    assert.equal(read[0]!.byteOffset, 14);
-    assert.equal(read[0]!.buffer, frame.buffer);
+    assert.equal(read[0].byteOffset, 14);
+    assert.equal(read[0].buffer, frame.buffer);
     assert.deepEqual(frame.subarray(0, 12), new Uint8Array(12));
     assert.equal(tun.txPackets, 1);
   });

@@ -11,7 +11,7 @@
  */
 import type { Port } from '../link/device.js';
 import type { DropReason } from '../link/trace.js';
-import { formatIpv4, readIpv4, type Ipv4, type Mac } from '../wire/addr.js';
+import { formatIpv4, readIpv4, type Ipv4 } from '../wire/addr.js';
 import { allocFrame } from '../wire/frame-alloc.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPV4_DST_OFF, IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
@@ -45,7 +45,7 @@ export class TunDev extends NetDev {
     name: string,
     mtu = TUN_DEFAULT_MTU,
   ) {
-    super(name, 0 as Mac, mtu);
+    super(name, 0, mtu);
     node.addDev(this);
   }
 

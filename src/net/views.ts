@@ -4,7 +4,7 @@
  */
 import { formatIpv4, formatMac, prefixMask } from '../wire/addr.js';
 import { BridgeDev } from './bridge.js';
-import { EthernetDev, type NetDev } from './netdev.js';
+import { EthernetDev } from './netdev.js';
 import type { IpNode } from './ip-node.js';
 import { formatRoute } from './route-table.js';
 import { VxlanDev } from './vxlan.js';
@@ -61,7 +61,7 @@ export function ipNeigh(node: IpNode): string {
 /** `bridge fdb`: learned bridge entries and VXLAN forwarding entries (all-zero MAC = flood list). */
 export function bridgeFdb(node: IpNode): string {
   const lines: string[] = [];
-  for (const dev of node.devs as NetDev[]) {
+  for (const dev of node.devs) {
     if (dev instanceof VxlanDev) {
       for (const e of dev.fdbEntries())
         lines.push(

@@ -220,7 +220,7 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
       const recvStack = target === undefined ? undefined : lab.udp.get(target.name);
       const bound = a.listen && recvStack !== undefined && !recvStack.isBound(listenPort);
       if (bound)
-        recvStack!.bind(listenPort, (d) =>
+        recvStack.bind(listenPort, (d) =>
           got.push({ from: d.src, data: new TextDecoder().decode(d.payload), bytes: d.payload.length }),
         );
       // `size` sends that many bytes of a repeating pattern instead of `data`
@@ -234,7 +234,7 @@ function execute(lab: LabNetwork, step: StepSpec, r: StepResult, rec: TraceRecor
         if (err !== undefined) errors.push(err);
       }
       engine.runUntilIdle(STEP_LIMIT_NS);
-      if (bound) recvStack!.unbind(listenPort);
+      if (bound) recvStack.unbind(listenPort);
       const delivered = got.length > 0;
       if (delivered) reached = target?.name;
       const lines = [

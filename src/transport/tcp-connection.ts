@@ -501,7 +501,7 @@ export class TcpSocket extends TcpOutput {
     this.connectTimer?.clear();
     this.rcv.ooo.clear();
     this.host.release(this);
-    if (wasHalfOpen) this.acceptQueue!.abandoned(this);
+    if (wasHalfOpen) this.acceptQueue.abandoned(this);
     this.emitClose(reason);
   }
 

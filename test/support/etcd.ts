@@ -55,8 +55,8 @@ export async function startEtcd(timeoutMs = 15_000): Promise<EtcdServer> {
   const keep = (chunk: Buffer): void => {
     log = (log + chunk.toString('utf8')).slice(-8_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stopped = false;
   const killOnExit = (): void => void child.kill('SIGKILL');

@@ -154,7 +154,7 @@ function walk(node: unknown, fields: Record<string, string[]>, expert: TsharkExp
     if (typeof value === 'string') {
       (fields[key] ??= []).push(value);
     } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      (fields[key] ??= []).push(...(value as string[]));
+      (fields[key] ??= []).push(...value);
     } else {
       walk(value, fields, expert);
     }
@@ -163,7 +163,7 @@ function walk(node: unknown, fields: Record<string, string[]>, expert: TsharkExp
 
 function toExpert(e: unknown): TsharkExpert {
   const o = (e ?? {}) as Record<string, unknown>;
-  const text = (k: string): string => (typeof o[k] === 'string' ? (o[k] as string) : '');
+  const text = (k: string): string => (typeof o[k] === 'string' ? o[k] : '');
   const id = Object.keys(o).find((k) => !k.startsWith('_ws.expert.')) ?? '';
   return {
     severity: label(SEVERITIES, text('_ws.expert.severity')),

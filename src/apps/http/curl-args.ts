@@ -118,7 +118,7 @@ export function parseCurlArgs(args: readonly string[]): CurlOptions | { error: s
     if (a.startsWith('--') && a.length > 2) {
       const name = a.slice(2);
       if (LONG[name] === undefined) return { error: `curl: option ${a}: is unknown\n${TRY_HELP}` };
-      err = set(name, a, LONG[name]!.arg ? args[++i] : undefined);
+      err = set(name, a, LONG[name].arg ? args[++i] : undefined);
     } else if (a.startsWith('-') && a.length > 1) {
       // short options group ("-sSv"); one taking a value ends the group, its value attached or next
       for (let j = 1; j < a.length; j++) {

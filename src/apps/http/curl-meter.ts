@@ -130,7 +130,7 @@ export class CurlMeter {
       // Curl_timediff: whole ms, the microsecond part truncated toward zero as C division does
       let spanMs = (now.sec - then.sec) * 1000 + Math.trunc((now.usec - then.usec) / 1000);
       if (spanMs === 0) spanMs = 1;
-      const amount = this.speeder[nowIndex]! - this.speeder[checkIndex]!;
+      const amount = this.speeder[nowIndex] - this.speeder[checkIndex]!;
       this.current = amount > 4294967 ? Math.floor(amount / (spanMs / 1000)) : Math.floor((amount * 1000) / spanMs);
     } else {
       this.current = ulSpeed + dlSpeed;

@@ -7,15 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import {
-  concatBytes,
-  fieldValue,
-  formatHttpDate,
-  latin1,
-  latin1Bytes,
-  utf8Text,
-  type HttpRequestHead,
-} from './message.js';
+import { concatBytes, fieldValue, formatHttpDate, latin1, latin1Bytes, utf8Text } from './message.js';
 import {
   HttpRequestParser,
   HttpResponseParser,
@@ -136,7 +128,7 @@ describe('HTTP request parser: real bytes', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: CURL_POST.length }), { maxLength: 8 }), (cuts) => {
         const at = [0, ...cuts.sort((a, b) => a - b), CURL_POST.length];
-        const chunks = at.slice(1).map((end, i) => CURL_POST.subarray(at[i]!, end));
+        const chunks = at.slice(1).map((end, i) => CURL_POST.subarray(at[i], end));
         assert.deepEqual(normalize(events(new HttpRequestParser(), chunks)), whole);
       }),
     );
@@ -146,9 +138,7 @@ describe('HTTP request parser: real bytes', () => {
     const two = bytes('GET /a HTTP/1.1\r\nHost: h\r\n\r\n\r\nHEAD /b HTTP/1.1\r\nHost: h\r\n\r\n');
     const evs = events(new HttpRequestParser(), [two]);
     assert.deepEqual(
-      evs.map((e) =>
-        e.kind === 'head' ? `head ${(e.head as HttpRequestHead).method} ${(e.head as HttpRequestHead).target}` : e.kind,
-      ),
+      evs.map((e) => (e.kind === 'head' ? `head ${e.head.method} ${e.head.target}` : e.kind)),
       ['head GET /a', 'end', 'head HEAD /b', 'end'],
     );
   });

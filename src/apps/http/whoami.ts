@@ -10,7 +10,7 @@
  */
 import { formatIpv4 } from '../../wire/addr.js';
 import type { IpNode } from '../../net/ip-node.js';
-import { concatBytes, latin1Bytes, type HttpField } from './message.js';
+import { concatBytes, latin1Bytes } from './message.js';
 import type { HttpHandler, HttpServerRequest } from './server.js';
 
 /** Go's textproto.CanonicalMIMEHeaderKey: "x-forwarded-for" → "X-Forwarded-For"; names with other characters stay as they are. */
@@ -31,7 +31,7 @@ export function goRequestWrite(req: HttpServerRequest): Uint8Array {
     text += `Content-Length: ${req.body.length}\r\n`;
   const skip = new Set(['host', 'user-agent', 'content-length', 'transfer-encoding', 'trailer']);
   const byKey = new Map<string, string[]>();
-  for (const f of req.fields as HttpField[]) {
+  for (const f of req.fields) {
     if (skip.has(f.name.toLowerCase())) continue;
     const k = canonicalHeaderKey(f.name);
     byKey.set(k, [...(byKey.get(k) ?? []), f.value]);

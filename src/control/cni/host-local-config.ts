@@ -144,7 +144,7 @@ function canonicalizeSet(raw: unknown): { ok: true; value: RangeSet } | { ok: fa
   if (!Array.isArray(raw) || raw.length === 0) return { ok: false, message: 'empty range set' };
   const set: RangeSet = [];
   for (const x of raw) {
-    const r = canonicalizeRange(isObj(x) ? (x as RawRange) : {});
+    const r = canonicalizeRange(isObj(x) ? x : {});
     if (!r.ok) return r;
     set.push(r.value);
   }

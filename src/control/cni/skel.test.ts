@@ -69,12 +69,12 @@ describe('runSkel (the plugin executable)', () => {
     const t = testHost();
     assert.match(
       runSkel(bridge, env, '', () => t.host, registry).stdout,
-      /"code": 6,\n    "msg": "error unmarshall network config: unexpected end of JSON input"/,
+      /"code": 6,\n {4}"msg": "error unmarshall network config: unexpected end of JSON input"/,
     );
     assert.match(
       runSkel(bridge, { ...env, CNI_COMMAND: 'FOO' }, '{"cniVersion":"1.0.0","name":"n"}', () => t.host, registry)
         .stdout,
-      /"cniVersion": "1.0.0",\n    "code": 4,\n    "msg": "unknown CNI_COMMAND: FOO"/,
+      /"cniVersion": "1.0.0",\n {4}"code": 4,\n {4}"msg": "unknown CNI_COMMAND: FOO"/,
     );
     assert.match(
       runSkel(
@@ -84,7 +84,7 @@ describe('runSkel (the plugin executable)', () => {
         () => t.host,
         registry,
       ).stdout,
-      /"msg": "interface name is too long",\n    "details": "interface name should be less than 16 characters"/,
+      /"msg": "interface name is too long",\n {4}"details": "interface name should be less than 16 characters"/,
     );
   });
 });
@@ -126,11 +126,11 @@ describe('conformance: every plugin', () => {
             () => t.host,
             registry,
           ).stdout,
-          /"code": 7,\n    "msg": "missing network name"/,
+          /"code": 7,\n {4}"msg": "missing network name"/,
         );
         assert.match(
           runSkel(plugin, env('ADD'), conf({ cniVersion: '0.9.0' }), () => t.host, registry).stdout,
-          /"code": 1,\n    "msg": "incompatible CNI versions"/,
+          /"code": 1,\n {4}"msg": "incompatible CNI versions"/,
         );
       });
 
@@ -167,7 +167,7 @@ describe('conformance: every plugin', () => {
         const t = testHost();
         assert.match(
           runSkel(plugin, env('CHECK'), conf({ cniVersion: '0.3.1' }), () => t.host, registry).stdout,
-          /"code": 1,\n    "msg": "config version does not allow CHECK"/,
+          /"code": 1,\n {4}"msg": "config version does not allow CHECK"/,
         );
       });
     });

@@ -260,7 +260,7 @@ export function parseRoute(x: unknown, path: string, errors: FieldError[]): CniR
     if (x[k] === undefined) continue;
     if (typeof x[k] !== 'number' || !Number.isInteger(x[k]))
       errors.push({ path: `${path}.${k}`, message: 'must be an integer' });
-    else rt[k] = x[k] as number;
+    else rt[k] = x[k];
   }
   return rt;
 }

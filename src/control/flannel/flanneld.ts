@@ -129,7 +129,7 @@ export class Flanneld {
       );
     }
     const key = flannelSubnetKey({ ipv4: subnet }, prefix);
-    o.node.note(() => `flanneld: leased ${formatCidr(subnet!)} (${key}) for ${formatIpv4(o.publicIp)}, TTL ${ttl} s`);
+    o.node.note(() => `flanneld: leased ${formatCidr(subnet)} (${key}) for ${formatIpv4(o.publicIp)}, TTL ${ttl} s`);
     const backend = createBackend(
       {
         node: o.node,

@@ -373,7 +373,7 @@ export class Netfilter {
     conn.reply = chosen;
     this.host.note(
       () =>
-        `iptables -t ${table} ${c.name}: ${t.kind} ${formatIpv4(conn.orig.src)}:${conn.orig.sport} -> ${formatIpv4(chosen!.dst)}:${chosen!.dport} by "${r.text}"`,
+        `iptables -t ${table} ${c.name}: ${t.kind} ${formatIpv4(conn.orig.src)}:${conn.orig.sport} -> ${formatIpv4(chosen.dst)}:${chosen.dport} by "${r.text}"`,
     );
   }
 
