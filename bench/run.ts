@@ -102,7 +102,7 @@ for (const r of [routed, encap('vxlan'), encap('ipip')]) {
   line({ metric: 'dns-queries-per-sec', ...r });
 }
 if (args.includes('--ns3')) {
-  const script = resolve(root, '../shared/bench/ns3/run.sh');
+  const script = resolve(root, 'bench/ns3/run.sh');
   if (!existsSync(script)) {
     line({ metric: 'ns3-packet-hops-per-sec', error: `not found: ${script}` });
   } else {
@@ -110,7 +110,7 @@ if (args.includes('--ns3')) {
     const out = r.stdout.trim().split('\n').pop() ?? '';
     try {
       const ns3 = JSON.parse(out) as { value: number };
-      line(JSON.parse(out));
+      line(ns3);
       line({
         metric: 'podnet-vs-ns3-ratio',
         value: +(hps(plain) / ns3.value).toFixed(2),

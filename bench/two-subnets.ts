@@ -1,5 +1,5 @@
 /**
- * The notes' two-subnet workload, the same as ns-3's reference (../shared/bench/ns3/seed_topology.cc):
+ * The notes' two-subnet workload, the same as ns-3's reference (bench/ns3/seed_topology.cc):
  * hosts A-D behind two switches and router1, E-H behind two switches and router2, routers point-to-point;
  * 10 Gbps links, 1 us on the LANs and 10 us between the routers. Every host of A-D sends `packets` UDP
  * datagrams of 64 bytes, one every `interval`, to each of E-H and to each other host of A-D: 28 flows.

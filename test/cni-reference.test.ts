@@ -98,7 +98,7 @@ function kernelRoutes(e: Env, pod: string): string[] {
   return ipJson(e, pod, ['route', 'show'])
     .map(
       (r) =>
-        `${r.dst === 'default' ? '0.0.0.0/0' : String(r.dst)}${r.gateway !== undefined ? ` via ${String(r.gateway)}` : ''} dev ${String(r.dev)}${r.protocol === 'kernel' ? ' kernel' : ''}`,
+        `${r.dst === 'default' ? '0.0.0.0/0' : String(r.dst)}${r.gateway !== undefined ? ` via ${r.gateway as string}` : ''} dev ${String(r.dev)}${r.protocol === 'kernel' ? ' kernel' : ''}`,
     )
     .sort();
 }

@@ -96,6 +96,8 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
   };
   if (meter !== undefined) tick();
 
+  // ip, conn and abandon are read by closures that may run before they are assigned below (so not const)
+  // eslint-disable-next-line prefer-const
   let ip: Ipv4 | undefined;
   let exchange: HttpExchangeResult | undefined;
   let timedOutBy: 'connect-timeout' | undefined;
@@ -133,6 +135,7 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
   };
 
   const host = u.host;
+  // eslint-disable-next-line prefer-const
   let conn: HttpConnection | undefined;
   ip = parseIpv4(host) ?? env.resolve(host);
   if (ip === undefined) {
@@ -145,6 +148,7 @@ export function runCurl(env: CurlEnv, o: CurlOptions, done: (r: CurlResult) => v
   conn = c;
   const elapsedMs = (): number => Math.floor((engine.now - start) / MS);
   let connectTimer: { cancel(): void } | undefined;
+  // eslint-disable-next-line prefer-const
   let abandon: (() => void) | undefined;
   if (o.connectTimeoutS !== undefined) {
     connectTimer = engine.timer(Math.round(o.connectTimeoutS * SECOND), () => {

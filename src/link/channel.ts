@@ -50,7 +50,7 @@ export class Channel {
 
   private busyUntil = 0;
   // ring of in-flight frames: [head, tail)
-  private frames: (Uint8Array | undefined)[] = new Array(16);
+  private frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(16);
   private starts: Float64Array = new Float64Array(16);
   private lost: Uint8Array = new Uint8Array(16);
   private head = 0;
@@ -132,7 +132,7 @@ export class Channel {
 
   private grow(): void {
     const n = this.frames.length;
-    const frames: (Uint8Array | undefined)[] = new Array(n * 2);
+    const frames: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(n * 2);
     const starts = new Float64Array(n * 2);
     const lost = new Uint8Array(n * 2);
     for (let k = this.head; k < this.tail; k++) {

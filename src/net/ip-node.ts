@@ -114,7 +114,7 @@ export class IpNode extends Device {
   private readonly devByPort: (NetDev | undefined)[] = [];
   private readonly local = new Set<Ipv4>();
   private readonly broadcasts = new Set<Ipv4>();
-  private readonly protocols: (ProtocolHandler | undefined)[] = new Array(256);
+  private readonly protocols: (ProtocolHandler | undefined)[] = new Array<ProtocolHandler | undefined>(256);
   private readonly icmpListeners: ((ev: IcmpEvent) => void)[] = [];
   private readonly udpTunnels = new Map<number, UdpTunnelHandler>();
   private ipId: number;

@@ -32,7 +32,7 @@ export type RouteSpec = Pick<Route, 'dst' | 'len' | 'dev'> & Partial<Omit<Route,
 
 /** A longest-prefix-match routing table. */
 export class RouteTable {
-  private readonly byLen: (Map<Ipv4, Route[]> | undefined)[] = new Array(33);
+  private readonly byLen: (Map<Ipv4, Route[]> | undefined)[] = new Array<Map<Ipv4, Route[]> | undefined>(33);
   private lens: number[] = [];
   private count = 0;
 

@@ -15,6 +15,8 @@ export const SECOND = 1_000_000_000;
 interface SimEvent {
   time: number;
   seq: number;
+  // each event pairs a handler with the argument it was scheduled with; the pairing is checked at `at`/`after`
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   fn: ((arg: any) => void) | undefined;
   arg: unknown;
 }

@@ -129,7 +129,7 @@ function splitUncached(text: string): NameParts | string {
   let wire = 1;
   for (const l of labels) wire += 1 + l.length;
   if (wire > DNS_MAX_NAME) return `name of ${wire} octets (max ${DNS_MAX_NAME}): "${text}"`;
-  const keys: string[] = new Array(labels.length);
+  const keys: string[] = new Array<string>(labels.length);
   let suffix = '.';
   for (let k = labels.length - 1; k >= 0; k--) {
     suffix = formatLabel(labels[k]!) + (suffix === '.' ? '.' : `.${suffix}`);

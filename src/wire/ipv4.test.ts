@@ -165,7 +165,7 @@ describe('ipv4 vectors', () => {
       [bad((b) => (b[0] = 0x44)), 'bad-ihl', 'ihl', 0],
       [bad((b) => (b[0] = 0x4f), 40), 'truncated', 'ihl', 0], // IHL 15 needs 60 bytes
       [bad((b) => ((b[3] = 19), fixSum(b))), 'bad-total-length', 'totalLength', 2],
-      [bad((b) => void 0, 59), 'truncated', 'totalLength', 2],
+      [bad(() => undefined, 59), 'truncated', 'totalLength', 2],
       [bad((b) => ((b[6] = 0x80), fixSum(b))), 'bad-flags', 'flags', 6],
       [bad((b) => flipBits(b, 11, 1)), 'bad-checksum', 'checksum', 10],
     ];

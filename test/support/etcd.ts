@@ -112,5 +112,5 @@ async function freePort(): Promise<number> {
 }
 
 function withoutEtcdVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('ETCD'))) as NodeJS.ProcessEnv;
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('ETCD')));
 }

@@ -6,6 +6,7 @@
  * `CNI-<sha512(name+id)>` that masquerades the pod's traffic leaving its subnet. Order of operations,
  * result layout ([bridge, host veth, container veth], ips on interface 2) and messages follow bridge.go.
  */
+import { isJsonObject } from '../../wire/json.js';
 import { BridgeDev } from '../../net/bridge.js';
 import { EthernetDev } from '../../net/netdev.js';
 import { formatIpv4, parseIpv4, parseMac, prefixMask, type Ipv4 } from '../../wire/addr.js';
@@ -55,8 +56,6 @@ export interface BridgeConf {
   mac: string | undefined;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** bridge.go loadNetConf, with podnet's unsupported keys rejected as SPEC error 2. */
 export function loadBridgeConf(conf: NetConf, cniArgs: string): CniOutcome<BridgeConf> {
   const flag = (k: string): boolean => conf[k] === true;
@@ -87,10 +86,11 @@ export function loadBridgeConf(conf: NetConf, cniArgs: string): CniOutcome<Bridg
     return fail(CniErrorCode.UnsupportedField, 'unsupported field "macspoofchk": true', 'podnet has no nftables');
   let mac: string | undefined = parseCniArgs(cniArgs).get('MAC');
   const args = conf.args;
-  if (isObj(args) && isObj(args.cni) && typeof args.cni.mac === 'string' && args.cni.mac !== '') mac = args.cni.mac;
-  if (isObj(conf.runtimeConfig) && typeof conf.runtimeConfig.mac === 'string' && conf.runtimeConfig.mac !== '')
+  if (isJsonObject(args) && isJsonObject(args.cni) && typeof args.cni.mac === 'string' && args.cni.mac !== '')
+    mac = args.cni.mac;
+  if (isJsonObject(conf.runtimeConfig) && typeof conf.runtimeConfig.mac === 'string' && conf.runtimeConfig.mac !== '')
     mac = conf.runtimeConfig.mac;
-  const ipam = isObj(conf.ipam) ? conf.ipam : {};
+  const ipam = isJsonObject(conf.ipam) ? conf.ipam : {};
   return ok({
     name: conf.name,
     brName: typeof conf.bridge === 'string' && conf.bridge !== '' ? conf.bridge : DEFAULT_BRIDGE,
@@ -102,7 +102,7 @@ export function loadBridgeConf(conf: NetConf, cniArgs: string): CniOutcome<Bridg
     hairpinMode: flag('hairpinMode'),
     promiscMode: flag('promiscMode'),
     ipamType: typeof ipam.type === 'string' ? ipam.type : '',
-    dns: isObj(conf.dns) ? (conf.dns as CniDns) : undefined,
+    dns: isJsonObject(conf.dns) ? (conf.dns as CniDns) : undefined,
     mac,
   });
 }

@@ -3,6 +3,7 @@
  * runtime reads from /etc/cni/net.d, checking every field the spec defines, and saying exactly where a
  * problem is (`plugins[1].type: must be a non-empty string`). Plugin-specific keys are left to the plugins.
  */
+import { isJsonArray, isJsonObject } from '../../wire/json.js';
 import {
   CniErrorCode,
   SUPPORTED_VERSIONS,
@@ -35,8 +36,6 @@ export interface ConfListProblem {
 
 /** Network names, container IDs: alphanumeric, then [A-Za-z0-9_.-] (libcni utils cniReg). */
 export const CNI_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Formats field problems one per line, `path: message`. */
 export function formatFieldErrors(errors: readonly FieldError[]): string {
@@ -79,7 +78,7 @@ export function parseConf(text: string): { ok: true; value: NetConfList } | { ok
       },
     };
   }
-  if (!isObj(doc)) return invalid([{ path: '.', message: 'must be a JSON object' }]);
+  if (!isJsonObject(doc)) return invalid([{ path: '.', message: 'must be a JSON object' }]);
   const { name, cniVersion, ...plugin } = doc;
   return confListFromObject({ name, cniVersion, plugins: [plugin] });
 }
@@ -101,7 +100,7 @@ function invalid(
 export function confListFromObject(
   doc: unknown,
 ): { ok: true; value: NetConfList } | { ok: false; problem: ConfListProblem } {
-  if (!isObj(doc)) return invalid([{ path: '.', message: 'must be a JSON object' }]);
+  if (!isJsonObject(doc)) return invalid([{ path: '.', message: 'must be a JSON object' }]);
   const errors: FieldError[] = [];
   const versionErrors: FieldError[] = [];
   const bool = (k: string): boolean => {
@@ -126,7 +125,7 @@ export function confListFromObject(
   let cniVersion = '';
   let cniVersions: string[] | undefined;
   if (doc.cniVersions !== undefined) {
-    if (!Array.isArray(doc.cniVersions) || !doc.cniVersions.every((v) => typeof v === 'string' && isVersion(v)))
+    if (!isJsonArray(doc.cniVersions) || !doc.cniVersions.every((v) => typeof v === 'string' && isVersion(v)))
       errors.push({ path: 'cniVersions', message: 'must be an array of versions like "1.1.0"' });
     else {
       cniVersions = doc.cniVersions as string[];
@@ -157,13 +156,12 @@ export function confListFromObject(
   const disableGC = bool('disableGC');
   const loadOnlyInlinedPlugins = bool('loadOnlyInlinedPlugins');
   const plugins: PluginConf[] = [];
-  if (!Array.isArray(doc.plugins))
-    errors.push({ path: 'plugins', message: 'must be an array of plugin configurations' });
+  if (!isJsonArray(doc.plugins)) errors.push({ path: 'plugins', message: 'must be an array of plugin configurations' });
   else if (doc.plugins.length === 0) errors.push({ path: 'plugins', message: 'must not be empty' });
   else {
     doc.plugins.forEach((p, i) => {
       const at = `plugins[${i}]`;
-      if (!isObj(p)) {
+      if (!isJsonObject(p)) {
         errors.push({ path: at, message: 'must be an object' });
         return;
       }
@@ -173,12 +171,15 @@ export function confListFromObject(
         errors.push({ path: `${at}.type`, message: `${JSON.stringify(p.type)} is not a plugin name (no "/" allowed)` });
       if (
         p.capabilities !== undefined &&
-        (!isObj(p.capabilities) || !Object.values(p.capabilities).every((b) => typeof b === 'boolean'))
+        (!isJsonObject(p.capabilities) || !Object.values(p.capabilities).every((b) => typeof b === 'boolean'))
       )
         errors.push({ path: `${at}.capabilities`, message: 'must map capability names to true or false' });
-      if (p.ipam !== undefined && (!isObj(p.ipam) || (p.ipam.type !== undefined && typeof p.ipam.type !== 'string')))
+      if (
+        p.ipam !== undefined &&
+        (!isJsonObject(p.ipam) || (p.ipam.type !== undefined && typeof p.ipam.type !== 'string'))
+      )
         errors.push({ path: `${at}.ipam`, message: 'must be an object with a string "type"' });
-      if (p.dns !== undefined && !isObj(p.dns)) errors.push({ path: `${at}.dns`, message: 'must be an object' });
+      if (p.dns !== undefined && !isJsonObject(p.dns)) errors.push({ path: `${at}.dns`, message: 'must be an object' });
       for (const reserved of ['runtimeConfig', 'prevResult'])
         if (p[reserved] !== undefined)
           errors.push({ path: `${at}.${reserved}`, message: 'is set by the runtime, not in the configuration file' });

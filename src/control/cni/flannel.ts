@@ -6,6 +6,7 @@
  * delegate again from that saved file, so it works even if subnet.env changed or vanished meanwhile.
  * Keys set in the conflist's "delegate" (hairpinMode, isDefaultGateway, ...) pass through.
  */
+import { isJsonArray, isJsonObject } from '../../wire/json.js';
 import { formatIpv4 } from '../../wire/addr.js';
 import { goJson } from './go-format.js';
 import { joinPath } from './host.js';
@@ -35,8 +36,6 @@ export interface SubnetEnv {
   mtu: number;
   ipMasq: boolean;
 }
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses subnet.env text; `file` names it in errors ("<file> is missing FLANNEL_MTU"). */
 export function parseSubnetEnv(text: string, file: string): CniOutcome<SubnetEnv> {
@@ -99,14 +98,14 @@ function readSubnetEnv(ctx: PluginCtx, file: string): CniOutcome<SubnetEnv> {
 
 /** The delegate configuration flannel builds for ADD (doCmdAdd + getDelegateIPAM). */
 export function buildDelegate(conf: NetConf, env: SubnetEnv): CniOutcome<Record<string, unknown>> {
-  const d: Record<string, unknown> = isObj(conf.delegate) ? { ...conf.delegate } : {};
+  const d: Record<string, unknown> = isJsonObject(conf.delegate) ? { ...conf.delegate } : {};
   if ('type' in d && typeof d.type !== 'string')
     return fail(CniErrorCode.Internal, "'delegate' dictionary, if present, must have (string) 'type' field");
   if ('name' in d)
     return fail(CniErrorCode.Internal, "'delegate' dictionary must not have 'name' field, it'll be set by flannel");
   if ('ipam' in d)
     return fail(CniErrorCode.Internal, "'delegate' dictionary must not have 'ipam' field, it'll be set by flannel");
-  if (isObj(conf.runtimeConfig)) d.runtimeConfig = conf.runtimeConfig;
+  if (isJsonObject(conf.runtimeConfig)) d.runtimeConfig = conf.runtimeConfig;
   d.name = conf.name;
   if (!('type' in d)) d.type = 'bridge';
   // if flanneld masquerades (FLANNEL_IPMASQ=true), the bridge must not
@@ -114,10 +113,10 @@ export function buildDelegate(conf: NetConf, env: SubnetEnv): CniOutcome<Record<
   if (!('mtu' in d)) d.mtu = env.mtu;
   if (d.type === 'bridge' && !('isGateway' in d)) d.isGateway = true;
   if (conf.cniVersion !== '') d.cniVersion = conf.cniVersion;
-  const ipam: Record<string, unknown> = isObj(conf.ipam) ? { ...conf.ipam } : {};
+  const ipam: Record<string, unknown> = isJsonObject(conf.ipam) ? { ...conf.ipam } : {};
   if (!('type' in ipam)) ipam.type = 'host-local';
   ipam.ranges = [[{ subnet: env.subnet }]];
-  const routes = Array.isArray(ipam.routes) ? [...ipam.routes] : [];
+  const routes = isJsonArray(ipam.routes) ? [...ipam.routes] : [];
   for (const nw of env.networks) routes.push({ dst: nw });
   ipam.routes = routes;
   d.ipam = ipam;
@@ -151,7 +150,7 @@ function del(ctx: PluginCtx, conf: NetConf): CniOutcome<void> {
     // the interface stays on the bridge until the node reboots, as with the reference plugin
     return ok(undefined);
   }
-  if (!isObj(d) || typeof d.type !== 'string') return ok(undefined);
+  if (!isJsonObject(d) || typeof d.type !== 'string') return ok(undefined);
   const r = ctx.invoke(d.type, 'DEL', d, ctx);
   if (!r.ok) return r;
   ctx.host.store.remove(path);

@@ -5,6 +5,7 @@
  * subnet's .1, rangeStart to .1 (the gateway is skipped when iterating), rangeEnd to broadcast-1, /31 and
  * /32 are too small. Messages are the reference plugin's, word for word.
  */
+import { isJsonArray, isJsonObject } from '../../wire/json.js';
 import { formatIpv4, parseIpv4, prefixMask, type Ipv4 } from '../../wire/addr.js';
 import {
   cidrOf,
@@ -45,8 +46,6 @@ export interface HostLocalConfig {
 
 /** The reference plugin's default dataDir. */
 export const HOST_LOCAL_DATA_DIR = '/var/lib/cni/networks';
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Go's net.IPNet.String() of the subnet as written. */
 export function subnetString(r: IpRange): string {
@@ -141,10 +140,10 @@ function overlaps(a: IpRange, b: IpRange): boolean {
 
 /** RangeSet.Canonicalize. */
 function canonicalizeSet(raw: unknown): { ok: true; value: RangeSet } | { ok: false; message: string } {
-  if (!Array.isArray(raw) || raw.length === 0) return { ok: false, message: 'empty range set' };
+  if (!isJsonArray(raw) || raw.length === 0) return { ok: false, message: 'empty range set' };
   const set: RangeSet = [];
   for (const x of raw) {
-    const r = canonicalizeRange(isObj(x) ? x : {});
+    const r = canonicalizeRange(isJsonObject(x) ? x : {});
     if (!r.ok) return r;
     set.push(r.value);
   }
@@ -169,7 +168,7 @@ export function parseCniArgs(args: string): Map<string, string> {
 /** allocator.LoadIPAMConfig. */
 export function loadHostLocalConfig(conf: NetConf, cniArgs: string): CniOutcome<HostLocalConfig> {
   const ipam = conf.ipam;
-  if (!isObj(ipam)) return fail(CniErrorCode.Internal, "IPAM config missing 'ipam' key");
+  if (!isJsonObject(ipam)) return fail(CniErrorCode.Internal, "IPAM config missing 'ipam' key");
   const ipArgs: Ipv4[] = [];
   const ipArg = parseCniArgs(cniArgs).get('IP');
   if (ipArg !== undefined) {
@@ -180,22 +179,22 @@ export function loadHostLocalConfig(conf: NetConf, cniArgs: string): CniOutcome<
   }
   const extra: unknown[] = [];
   const args = conf.args;
-  if (isObj(args) && isObj(args.cni) && Array.isArray(args.cni.ips)) extra.push(...args.cni.ips);
-  const rc = isObj(conf.runtimeConfig) ? conf.runtimeConfig : {};
-  if (Array.isArray(rc.ips)) extra.push(...rc.ips);
+  if (isJsonObject(args) && isJsonObject(args.cni) && isJsonArray(args.cni.ips)) extra.push(...args.cni.ips);
+  const rc = isJsonObject(conf.runtimeConfig) ? conf.runtimeConfig : {};
+  if (isJsonArray(rc.ips)) extra.push(...rc.ips);
   for (const x of extra) {
     const ip = typeof x === 'string' ? parseIpv4(x.split('/')[0]!) : undefined;
     if (ip === undefined) return fail(CniErrorCode.Internal, `cannot understand ip: ${String(x)}`);
     ipArgs.push(ip);
   }
   const rawSets: unknown[] = [];
-  if (Array.isArray(rc.ipRanges)) rawSets.push(...rc.ipRanges);
+  if (isJsonArray(rc.ipRanges)) rawSets.push(...rc.ipRanges);
   if (typeof ipam.subnet === 'string' && ipam.subnet !== '')
     rawSets.push([
       { subnet: ipam.subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway },
     ]);
   if (ipam.ranges !== undefined && ipam.ranges !== null) {
-    if (!Array.isArray(ipam.ranges))
+    if (!isJsonArray(ipam.ranges))
       return fail(CniErrorCode.Internal, 'json: cannot unmarshal ipam.ranges: must be an array of range sets');
     rawSets.push(...ipam.ranges);
   }
@@ -213,7 +212,7 @@ export function loadHostLocalConfig(conf: NetConf, cniArgs: string): CniOutcome<
     }
   }
   const routes: CniRoute[] = [];
-  if (Array.isArray(ipam.routes)) {
+  if (isJsonArray(ipam.routes)) {
     const errors: FieldError[] = [];
     ipam.routes.forEach((x, i) => {
       const r = parseRoute(x, `ipam.routes[${i}]`, errors);

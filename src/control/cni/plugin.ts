@@ -4,6 +4,7 @@
  * bridge), or a real container runtime executing podnet as a CNI binary. The checks and their messages
  * are those of libcni's skel package (pkg/skel/skel.go), so errors look the same as the reference plugins'.
  */
+import { isJsonArray, isJsonObject, jsonString } from '../../wire/json.js';
 import { goQuoteList } from './go-format.js';
 import type { CniHost } from './host.js';
 import { CNI_NAME_RE } from './conflist.js';
@@ -84,8 +85,6 @@ export function versionInfo(plugin: CniPlugin): CniVersionInfo {
   return { cniVersion: CNI_SPEC_VERSION, supportedVersions: [...plugin.supportedVersions] };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** libcni utils.ValidateContainerID. */
 export function validateContainerId(id: string): CniOutcome<void> {
   if (id === '') return fail(CniErrorCode.UnknownContainer, 'missing containerID');
@@ -121,12 +120,12 @@ export function decodeMessage(text: string, e: unknown): string {
  */
 export function dispatch(
   plugin: CniPlugin,
-  command: CniCommand | string,
+  command: string, // a CniCommand, or whatever CNI_COMMAND held
   ctx: PluginCtx,
   conf: unknown,
 ): CniOutcome<Record<string, unknown> | undefined> {
   if (command === 'VERSION') return ok(versionInfo(plugin) as unknown as Record<string, unknown>);
-  if (!isObj(conf))
+  if (!isJsonObject(conf))
     return fail(
       CniErrorCode.DecodingFailure,
       'error unmarshall network config: json: cannot unmarshal non-object into Go value of type struct { Name string "json:\\"name\\"" }',
@@ -185,8 +184,10 @@ export function dispatch(
     case 'GC': {
       if (plugin.gc === undefined) return ok(undefined);
       const raw = conf['cni.dev/valid-attachments'];
-      const valid: ValidAttachment[] = Array.isArray(raw)
-        ? raw.filter(isObj).map((a) => ({ containerID: String(a.containerID ?? ''), ifname: String(a.ifname ?? '') }))
+      const valid: ValidAttachment[] = isJsonArray(raw)
+        ? raw
+            .filter(isJsonObject)
+            .map((a) => ({ containerID: jsonString(a.containerID), ifname: jsonString(a.ifname) }))
         : [];
       const r = plugin.gc(ctx, netConf, valid);
       return r.ok ? ok(undefined) : r;
@@ -205,7 +206,7 @@ export type PluginRegistry = ReadonlyMap<string, CniPlugin>;
  */
 function cloneJson(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : cloneJson(x)));
+  if (isJsonArray(v)) return v.map((x) => (x === undefined ? null : cloneJson(x)));
   const out: Record<string, unknown> = {};
   for (const k in v as Record<string, unknown>) {
     const x = (v as Record<string, unknown>)[k];

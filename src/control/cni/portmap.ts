@@ -16,6 +16,7 @@
  * Not modelled: route_localnet on the host interface (IpNode has no such switch) and the UDP conntrack
  * flush after ADD.
  */
+import { isJsonArray, isJsonObject, jsonString } from '../../wire/json.js';
 import { formatIpv4, parseIpv4, prefixMask } from '../../wire/addr.js';
 import { commentMatch, formatChainName } from './ipmasq.js';
 import {
@@ -55,19 +56,17 @@ interface PortMapConf {
   container?: { addr: number; len: number };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function parseConf(conf: NetConf, ifName: string, prev: CniResult | undefined): CniOutcome<PortMapConf> {
-  const rc = isObj(conf.runtimeConfig) ? conf.runtimeConfig : {};
-  const raw = Array.isArray(rc.portMappings) ? rc.portMappings : [];
+  const rc = isJsonObject(conf.runtimeConfig) ? conf.runtimeConfig : {};
+  const raw = isJsonArray(rc.portMappings) ? rc.portMappings : [];
   const mappings: PortMapEntry[] = [];
   for (const m of raw) {
-    if (!isObj(m))
+    if (!isJsonObject(m))
       return fail(CniErrorCode.DecodingFailure, 'failed to parse config: portMappings entries must be objects');
     const e: PortMapEntry = {
       hostPort: Number(m.hostPort ?? 0),
       containerPort: Number(m.containerPort ?? 0),
-      protocol: String(m.protocol ?? ''),
+      protocol: jsonString(m.protocol),
     };
     if (typeof m.hostIP === 'string' && m.hostIP !== '') e.hostIP = m.hostIP;
     if (!(e.containerPort > 0)) return fail(CniErrorCode.Internal, `Invalid container port number: ${e.containerPort}`);

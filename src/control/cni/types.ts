@@ -4,6 +4,7 @@
  * configuration list lives in conflist.ts; the plugins, the runtime and the executable boundary build on
  * these types.
  */
+import { isJsonArray, isJsonObject } from '../../wire/json.js';
 import { parseCidr, parseIpv4, prefixMask } from '../../wire/addr.js';
 
 /** The spec version podnet implements. */
@@ -171,8 +172,6 @@ export interface FieldError {
   message: string;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Reads a Result (a plugin's output, or `prevResult`) from decoded JSON, checking the types and formats of
  * the fields it uses. `path` prefixes the field paths in errors (e.g. "prevResult").
@@ -183,14 +182,14 @@ export function parseResult(
 ): { ok: true; value: CniResult } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const at = (p: string): string => (path === '' ? p : `${path}.${p}`);
-  if (!isObj(v)) return { ok: false, errors: [{ path: path || '.', message: 'must be an object' }] };
+  if (!isJsonObject(v)) return { ok: false, errors: [{ path: path || '.', message: 'must be an object' }] };
   const r: CniResult = { cniVersion: typeof v.cniVersion === 'string' ? v.cniVersion : '' };
   if (typeof v.cniVersion !== 'string' || !isVersion(v.cniVersion))
     errors.push({ path: at('cniVersion'), message: 'must be a version string like "1.1.0"' });
   const list = (k: string): unknown[] | undefined => {
     const x = v[k];
     if (x === undefined || x === null) return undefined;
-    if (!Array.isArray(x)) {
+    if (!isJsonArray(x)) {
       errors.push({ path: at(k), message: 'must be an array' });
       return undefined;
     }
@@ -200,7 +199,7 @@ export function parseResult(
   if (ifs !== undefined) {
     r.interfaces = [];
     ifs.forEach((x, i) => {
-      if (!isObj(x) || typeof x.name !== 'string')
+      if (!isJsonObject(x) || typeof x.name !== 'string')
         errors.push({ path: at(`interfaces[${i}].name`), message: 'must be a string' });
       else r.interfaces!.push({ ...(x as unknown as CniInterface) });
     });
@@ -209,7 +208,7 @@ export function parseResult(
   if (ips !== undefined) {
     r.ips = [];
     ips.forEach((x, i) => {
-      if (!isObj(x) || typeof x.address !== 'string' || cidrOf(x.address) === undefined) {
+      if (!isJsonObject(x) || typeof x.address !== 'string' || cidrOf(x.address) === undefined) {
         errors.push({
           path: at(`ips[${i}].address`),
           message: 'must be an address with prefix length, e.g. "10.1.0.5/16"',
@@ -238,7 +237,7 @@ export function parseResult(
     });
   }
   if (v.dns !== undefined && v.dns !== null) {
-    if (!isObj(v.dns)) errors.push({ path: at('dns'), message: 'must be an object' });
+    if (!isJsonObject(v.dns)) errors.push({ path: at('dns'), message: 'must be an object' });
     else r.dns = { ...(v.dns as CniDns) };
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: r };
@@ -246,7 +245,7 @@ export function parseResult(
 
 /** Reads one `{dst, gw, ...}` route object, adding problems to `errors`. */
 export function parseRoute(x: unknown, path: string, errors: FieldError[]): CniRoute | undefined {
-  if (!isObj(x) || typeof x.dst !== 'string' || cidrOf(x.dst) === undefined) {
+  if (!isJsonObject(x) || typeof x.dst !== 'string' || cidrOf(x.dst) === undefined) {
     errors.push({ path: `${path}.dst`, message: 'must be a CIDR, e.g. "10.42.0.0/16"' });
     return undefined;
   }

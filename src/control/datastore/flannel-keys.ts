@@ -13,6 +13,7 @@
  * omitempty, so it writes `"PublicIPv6":null` on IPv4-only nodes; older releases wrote no such field.
  * Both are accepted when parsing; encoding writes the current form unless told otherwise.
  */
+import { isJsonObject } from '../../wire/json.js';
 import { formatIpv4, formatMac, parseIpv4, parseMac, type Ipv4, type Ipv4Prefix, type Mac } from '../../wire/addr.js';
 
 /** flanneld's default --etcd-prefix. */
@@ -117,7 +118,7 @@ export function vxlanBackendData(data: FlannelVxlanData): Record<string, unknown
 
 /** Reads a vxlan BackendData value (VNI a 16-bit integer when present, VtepMAC a MAC). */
 export function parseVxlanBackendData(data: unknown, field = 'BackendData'): FlannelResult<FlannelVxlanData> {
-  if (!isObject(data)) return fail(field, 'must be an object with VtepMAC (vxlan backend)');
+  if (!isJsonObject(data)) return fail(field, 'must be an object with VtepMAC (vxlan backend)');
   const vni = member(data, 'VNI');
   if (vni !== undefined && !(Number.isInteger(vni) && (vni as number) >= 0 && (vni as number) <= 0xffff)) {
     return fail(`${field}.VNI`, `${JSON.stringify(vni)} is not an integer 0..65535`);
@@ -148,7 +149,7 @@ export function parseFlannelLeaseValue(text: string): FlannelResult<FlannelLease
   } catch (err) {
     return fail('', `not JSON: ${(err as Error).message}`);
   }
-  if (!isObject(doc)) return fail('', 'must be a JSON object');
+  if (!isJsonObject(doc)) return fail('', 'must be a JSON object');
   const ipText = member(doc, 'PublicIP');
   if (typeof ipText !== 'string') return fail('PublicIP', 'missing or not a string');
   const publicIp = parseIpv4(ipText);
@@ -206,10 +207,6 @@ function isIpv6Text(s: string): boolean {
   if (!groups.every((g) => g.every((x) => /^[0-9a-fA-F]{1,4}$/.test(x)))) return false;
   const count = groups.reduce((n, g) => n + g.length, 0) + groupsForV4;
   return halves.length === 2 ? count <= 7 : count === 8;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function nullToUndefined(v: unknown): unknown {

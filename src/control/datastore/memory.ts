@@ -323,6 +323,8 @@ export class MemoryDatastore implements Datastore {
       this.delivering = false;
     }
     this.trimLog();
+    // rethrows what a watcher threw, as it was
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (firstError !== undefined) throw firstError;
   }
 
@@ -352,6 +354,8 @@ function settle<T>(op: () => T): Promise<T> {
   try {
     return Promise.resolve(op());
   } catch (err) {
+    // passes on whatever the operation threw, unchanged
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
     return Promise.reject(err);
   }
 }

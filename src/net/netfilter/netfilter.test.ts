@@ -520,7 +520,7 @@ describe('netfilter: MASQUERADE', () => {
     assert.equal(new Set(a.ports).size, 3);
     assert.ok(
       a.ports.every((p) => p >= 1024 && p <= 65535 && ![40000, 40001, 40002].includes(p)),
-      `ports ${a.ports}`,
+      `ports ${a.ports.join(',')}`,
     );
     assert.deepEqual(run(7).ports, a.ports, 'deterministic for a seed');
     assert.notDeepEqual(run(8).ports, a.ports);
@@ -851,7 +851,7 @@ describe('netfilter: statistic --mode random (kube-proxy endpoint selection)', (
     const counts = EPS.map(([, a]) => count(a));
     assert.equal(counts[0]! + counts[1]! + counts[2]!, 3000);
     // binomial(3000, 1/3): sd ~ 26; 4 sd either side
-    for (const k of counts) assert.ok(Math.abs(k - 1000) < 104, `split ${counts}`);
+    for (const k of counts) assert.ok(Math.abs(k - 1000) < 104, `split ${counts.join(',')}`);
     assert.equal(ruleAt(rs, 'nat', SVC, 0).packets, counts[0], 'the 1/3 rule counted exactly the flows it took');
     assert.equal(ruleAt(rs, 'nat', SVC, 1).packets, counts[1]);
     assert.equal(ruleAt(rs, 'nat', SVC, 2).packets, counts[2]);

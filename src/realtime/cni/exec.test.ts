@@ -10,6 +10,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The parts of a CNI result these tests read. */
+interface CniResultJson {
+  ips: { address: string }[];
+  interfaces: { mac: string }[];
+}
+
 const BIN = join(dirname(fileURLToPath(import.meta.url)), 'bin.js');
 
 function run(
@@ -47,12 +53,17 @@ describe('podnet-cni executable', () => {
     });
     const a = run('bridge', env('ADD', 'a'), conf);
     assert.equal(a.status, 0, a.stdout + a.stderr);
-    assert.deepEqual(JSON.parse(a.stdout).ips, [{ address: '10.66.0.2/24', gateway: '10.66.0.1', interface: 2 }]);
+    assert.deepEqual((JSON.parse(a.stdout) as CniResultJson).ips, [
+      { address: '10.66.0.2/24', gateway: '10.66.0.1', interface: 2 },
+    ]);
     assert.ok(a.stdout.startsWith('{\n    "cniVersion": "1.1.0",\n    "interfaces": [\n'), a.stdout);
     const b = run('bridge', env('ADD', 'b'), conf);
-    assert.equal(JSON.parse(b.stdout).ips[0].address, '10.66.0.3/24');
+    assert.equal((JSON.parse(b.stdout) as CniResultJson).ips[0]?.address, '10.66.0.3/24');
     // the same bridge for both: state survived between processes
-    assert.equal(JSON.parse(b.stdout).interfaces[0].mac, JSON.parse(a.stdout).interfaces[0].mac);
+    assert.equal(
+      (JSON.parse(b.stdout) as CniResultJson).interfaces[0]?.mac,
+      (JSON.parse(a.stdout) as CniResultJson).interfaces[0]?.mac ?? 'no interface in the first result',
+    );
     const d = run('bridge', env('DEL', 'a'), conf);
     assert.deepEqual([d.status, d.stdout], [0, '']);
     assert.deepEqual(readdirSync(join(dir, 'data', 'exec-net')).sort(), ['10.66.0.3', 'last_reserved_ip.0', 'lock']);
