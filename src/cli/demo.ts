@@ -15,6 +15,9 @@ import { formatSpecError } from '../scenario/source.js';
 import { TraceRecorder } from '../observe/recorder.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
 import { formatHopTable, renderTable } from '../observe/table.js';
+import { clusterWarnings, type ClusterWarning } from '../cluster/cluster-warnings.js';
+import type { PlannedService } from '../cluster/plan-types.js';
+import type { Problem } from '../cluster/source-ref.js';
 
 /** What the demo was asked for. */
 export interface DemoOptions {
@@ -26,12 +29,13 @@ export interface DemoOptions {
   explain: boolean;
 }
 
-/** The demo's outcome: text to print, pcaps to write, exit status. */
+/** The demo's outcome: text to print, pcaps to write, exit status, and the warnings (the CLI prints them). */
 export interface DemoOutput {
   status: number;
   text: string;
   captures: LinkCapture[];
   json?: unknown;
+  warnings: ClusterWarning[];
 }
 
 /** Reads and plans the cluster file; throws an Error with file:line messages when it does not validate. */
@@ -40,7 +44,21 @@ function load(file: string) {
   const r = loadCluster([{ file, text }]);
   if (!r.ok)
     throw new DemoInputError([...r.errors.map(formatSpecError), ...r.notHandled.map((n) => n.message)].join('\n'));
-  return r.cluster;
+  return { ...r.cluster, clusterWarnings: loadedWarnings(r.cluster) };
+}
+
+/** Every warning about a loaded cluster: reading's, the plan's, and what podnet does not emulate. */
+export function loadedWarnings(loaded: {
+  plan: Parameters<typeof clusterWarnings>[0];
+  notHandled: Parameters<typeof clusterWarnings>[1];
+  warnings: readonly Problem[];
+}): ClusterWarning[] {
+  const planned = new Set<Problem>(loaded.plan.warnings);
+  return clusterWarnings(
+    loaded.plan,
+    loaded.notHandled,
+    loaded.warnings.filter((w) => !planned.has(w)),
+  );
 }
 
 /** The cluster file did not validate. */
@@ -66,14 +84,13 @@ function pingOnce(c: ClusterRuntime, from: ClusterPod, to: ClusterPod): PingResu
 /** Runs the demo. */
 export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
   const loaded = load(o.file);
-  if (o.compare) return compare(loaded.plan, o);
+  if (o.compare) return compare(loaded.plan, loaded.clusterWarnings, o);
   const c = await buildCluster(loaded.plan, o.backend !== undefined ? { backend: o.backend } : {});
   const out: string[] = [];
   const spec = loaded.plan.cluster;
   out.push(
     `podnet demo: cluster "${spec.name}" from ${o.file}: ${c.nodes.size} nodes, Flannel ${c.backend}, pods in ${formatCidr(spec.clusterCIDR)}, services in ${formatCidr(spec.serviceCIDR)}`,
   );
-  for (const w of loaded.notHandled) out.push(`warning: ${w.message}`);
   out.push('');
   out.push(
     renderTable(
@@ -90,8 +107,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
   out.push('');
   out.push(
     renderTable(
-      ['POD', 'NODE', 'IP'],
-      [...c.pods.values()].map((p) => [p.id, p.node, formatIpv4(p.ip) + (p.hostNetwork ? ' (host)' : '')]),
+      ['POD', 'STATUS', 'NODE', 'IP'],
+      [
+        ...[...c.pods.values()].map((p) => [
+          p.id,
+          'Running',
+          p.node,
+          formatIpv4(p.ip) + (p.hostNetwork ? ' (host)' : ''),
+        ]),
+        ...loaded.plan.pods
+          .filter((p) => p.node === undefined)
+          .map((p) => [`${p.namespace}/${p.name}`, 'Pending', '<none>', '<none>']),
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    renderTable(
+      ['NAMESPACE', 'SERVICE', 'TYPE', 'CLUSTER-IP', 'PORT(S)', 'ENDPOINTS'],
+      loaded.plan.services.map((s) => serviceRow(s, c)),
     ),
   );
   for (const f of c.failedPods) out.push(`pod ${f.id} on ${f.node} failed to start: ${f.error}`);
@@ -110,7 +144,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
   const pair = pickPair(c);
   if (pair === undefined) {
     out.push('', 'no two pods on different nodes to ping between');
-    return { status: 1, text: out.join('\n'), captures: [] };
+    return { status: 1, text: out.join('\n'), captures: [], warnings: loaded.clusterWarnings };
   }
   const [from, to] = pair;
   const captures = o.pcap ? captureLinks(c.network) : [];
@@ -148,31 +182,60 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
           mtu: n.flanneld.backend.mtu,
         })),
         pods: [...c.pods.values()].map((p) => ({ id: p.id, node: p.node, ip: formatIpv4(p.ip) })),
+        pendingPods: loaded.plan.pods
+          .filter((p) => p.node === undefined)
+          .map((p) => ({ id: `${p.namespace}/${p.name}`, reason: p.pendingReason ?? '' })),
+        services: loaded.plan.services.map((s) => {
+          const [namespace, name, type, clusterIP, ports, endpoints] = serviceRow(s, c);
+          return { namespace, name, type, clusterIP, ports, endpoints };
+        }),
         ping: { from: from.id, to: to.id, received: ok },
         events: rec.events,
+        warnings: loaded.clusterWarnings,
       }
     : undefined;
-  return { status: ok ? 0 : 1, text: out.join('\n'), captures, json };
+  return { status: ok ? 0 : 1, text: out.join('\n'), captures, json, warnings: loaded.clusterWarnings };
 }
 
-/** --compare: the three backends on the same cluster, side by side. */
-async function compare(plan: Parameters<typeof buildCluster>[0], o: DemoOptions): Promise<DemoOutput> {
+/** One pod per node (the first not on the host network), for pinging between every pair of nodes. */
+function podPerNode(c: ClusterRuntime): ClusterPod[] {
+  const out: ClusterPod[] = [];
+  for (const n of c.nodes.keys()) {
+    const pod = [...c.pods.values()].find((p) => p.node === n && !p.hostNetwork);
+    if (pod !== undefined) out.push(pod);
+  }
+  return out;
+}
+
+/** Every pair of nodes, one pod on each: every pair of node subnets is crossed when the underlay is routed. */
+function nodePairs(c: ClusterRuntime): [ClusterPod, ClusterPod][] {
+  const reps = podPerNode(c);
+  return reps.flatMap((a, i) => reps.slice(i + 1).map((b): [ClusterPod, ClusterPod] => [a, b]));
+}
+
+/** --compare: the three backends on the same cluster, side by side, each pinging across every pair of nodes. */
+async function compare(
+  plan: Parameters<typeof buildCluster>[0],
+  warnings: ClusterWarning[],
+  o: DemoOptions,
+): Promise<DemoOutput> {
   const rows: string[][] = [];
   const data: Record<string, unknown>[] = [];
+  const notes: string[] = [];
   let status = 0;
   for (const backend of ['vxlan', 'host-gw', 'udp'] as const) {
     const c = await buildCluster(plan, { backend });
-    const pair = pickPair(c);
+    const pairs = nodePairs(c);
     let wire = 0;
-    let ok = false;
-    if (pair !== undefined) {
-      const [from, to] = pair;
-      // the size of the echo request as it crosses the underlay between the two nodes
+    const failed: string[] = [];
+    pairs.forEach(([from, to], i) => {
+      // the size of the echo request as it crosses the underlay, measured on the first pair
       const up = c.nodes.get(from.node)!.stack.port('eth0')!;
       const rec = new TraceRecorder();
       c.network.tracer = rec;
-      ok = pingOnce(c, from, to)?.received === 1;
+      if (pingOnce(c, from, to)?.received !== 1) failed.push(`${from.node} -> ${to.node}`);
       c.network.tracer = undefined;
+      if (i > 0) return;
       for (const e of rec.events) {
         if (e.kind === 'frame' && e.device === from.node && e.outPort === up.name && wire === 0) {
           const inner = e.frame.inner ?? e.frame;
@@ -180,8 +243,23 @@ async function compare(plan: Parameters<typeof buildCluster>[0], o: DemoOptions)
             wire = e.frame.length;
         }
       }
-    }
+    });
+    const ok = pairs.length > 0 && failed.length === 0;
     if (!ok) status = 1;
+    const errors = [...new Set([...c.nodes.values()].flatMap((n) => n.flanneld.errors))];
+    if (pairs.length === 0) notes.push(`${backend}: no two nodes with a pod each to ping between`);
+    else if (!ok) {
+      notes.push(
+        `${backend}: ${pairs.length - failed.length} of ${pairs.length} node pairs answer ping; no reply for ${failed.join(', ')}`,
+      );
+      if (backend === 'host-gw' && plan.cluster.underlay.type === 'routed')
+        notes.push(
+          "  host-gw routes each pod subnet via the peer node's own address, so every node must be one L2 hop away; " +
+            'across a router Linux refuses such a route ("Nexthop has invalid gateway"), so flanneld has no route to the pods of nodes in other subnets (use vxlan)',
+        );
+      for (const e of errors.slice(0, 3)) notes.push(`  flanneld: ${e}`);
+      if (errors.length > 3) notes.push(`  flanneld: ... and ${errors.length - 3} more`);
+    }
     const n = [...c.nodes.values()][0]!;
     const routes = n.stack.routes.routes().filter((r) => r.proto === 'flannel').length;
     const neigh = ipNeigh(n.stack)
@@ -193,6 +271,10 @@ async function compare(plan: Parameters<typeof buildCluster>[0], o: DemoOptions)
     const row = {
       backend,
       pingOk: ok,
+      pairs: pairs.length,
+      pairsOk: pairs.length - failed.length,
+      failedPairs: failed,
+      flanneldErrors: errors,
       bytesOnWire: wire,
       podMtu: n.flanneld.backend.mtu,
       routesPerNode: routes,
@@ -202,7 +284,7 @@ async function compare(plan: Parameters<typeof buildCluster>[0], o: DemoOptions)
     data.push(row);
     rows.push([
       backend,
-      ok ? 'yes' : 'NO',
+      ok ? 'yes' : `NO (${row.pairsOk}/${pairs.length})`,
       String(wire),
       String(row.podMtu),
       String(routes),
@@ -214,12 +296,39 @@ async function compare(plan: Parameters<typeof buildCluster>[0], o: DemoOptions)
   }
   const text = [
     `podnet demo --compare: Flannel's three backends on the same ${plan.nodes.length}-node cluster (${o.file})`,
-    'bytes on the wire: the frame carrying one 64-byte ping (84 bytes of IP) between the nodes; per node: what flanneld programmed',
+    'ping: one pod on each node, every pair of nodes; bytes on the wire: the frame carrying one 64-byte ping (84 bytes of IP) between the first two nodes; per node: what flanneld programmed on the first',
     '',
     renderTable(
       ['BACKEND', 'PING', 'BYTES ON WIRE', 'POD MTU', 'ROUTES', 'PERM. NEIGH', 'FDB', 'NEEDS L2', 'USER-SPACE HOP'],
       rows,
     ),
+    ...(notes.length > 0 ? ['', ...notes] : []),
   ].join('\n');
-  return { status, text, captures: [], json: o.json ? data : undefined };
+  return { status, text, captures: [], json: o.json ? { backends: data, warnings } : undefined, warnings };
+}
+
+/** A row of the Services table, as `kubectl get svc -A` and `kubectl get endpoints` print them. */
+function serviceRow(s: PlannedService, c: ClusterRuntime): [string, string, string, string, string, string] {
+  const clusterIp = s.type === 'ExternalName' ? '<none>' : s.clusterIP === undefined ? 'None' : formatIpv4(s.clusterIP);
+  const ports =
+    s.ports.map((p) => `${p.port}${p.nodePort === undefined ? '' : `:${p.nodePort}`}/${p.protocol}`).join(',') ||
+    '<none>';
+  return [s.namespace, s.name, s.type, clusterIp, ports, formatEndpoints(s, c)];
+}
+
+/**
+ * kubectl's ENDPOINTS column (printers.go formatEndpoints): ip:port for each port, then each address, the
+ * first three and `+ N more...`; `<none>` when there is none.
+ */
+function formatEndpoints(s: PlannedService, c: ClusterRuntime): string {
+  const all = s.ports.flatMap((p) =>
+    p.endpoints.flatMap((e) => {
+      const ip =
+        e.pod === undefined || e.hostNetwork ? c.nodes.get(e.node)?.ip : c.pods.get(`${s.namespace}/${e.pod}`)?.ip;
+      return ip === undefined ? [] : [`${formatIpv4(ip)}:${e.port}`];
+    }),
+  );
+  if (all.length === 0) return '<none>';
+  const shown = all.slice(0, 3).join(',');
+  return all.length > 3 ? `${shown} + ${all.length - 3} more...` : shown;
 }

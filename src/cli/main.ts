@@ -15,7 +15,9 @@ import type { UdpStack } from '../transport/udp.js';
 import type { TcpStack } from '../transport/tcp.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
-import { DemoInputError, runDemo } from './demo.js';
+import { DemoInputError, loadedWarnings, runDemo } from './demo.js';
+import { formatWarnings, type ClusterWarning } from '../cluster/cluster-warnings.js';
+import { holdsClusterDoc } from '../scenario/cluster-doc.js';
 import type { BackendType } from '../control/flannel/backends.js';
 import { traceLab } from '../scenario/trace.js';
 import { formatSpecError } from '../scenario/source.js';
@@ -177,6 +179,8 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
             ...(f.bools.has('--verbose') ? { events: s.events } : {}),
           })),
           pcaps: files,
+          // a lab has nothing podnet plans around or leaves out yet; the key is there for scripts that read both
+          warnings: [],
         },
         null,
         2,
@@ -240,13 +244,13 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   return r.delivered ? 0 : 1;
 }
 
-async function cmdExec(f: Flags, out: (s: string) => void): Promise<number> {
+async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [, file, node] = f.positional;
   if (file === undefined || node === undefined || f.positional.length > 3)
     throw new UsageError('exec takes a lab or cluster file and a node or pod name');
   if (f.rest.length === 0)
     throw new UsageError('exec needs a command after --, e.g. podnet exec lab.yaml A -- ping -c 2 E');
-  if (isClusterFile(file)) return execInCluster(f, file, node, out);
+  if (isClusterFile(file)) return execInCluster(f, file, node, out, err);
   const spec = loadLab(file);
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
   const lab = buildLab(spec, seed);
@@ -266,18 +270,44 @@ async function cmdExec(f: Flags, out: (s: string) => void): Promise<number> {
   return result.status;
 }
 
+/** Whether `file` holds a Cluster document; an unreadable file is left to loadLab to report. */
 function isClusterFile(file: string): boolean {
+  let text: string;
   try {
-    return /^kind:\s*Cluster\s*$/m.test(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch {
     return false;
   }
+  return holdsClusterDoc(text);
+}
+
+/** Prints the WARNINGS and NOT EMULATED sections (on stderr, so a command's own output stays clean). */
+function printWarnings(err: (s: string) => void, ws: readonly ClusterWarning[]): void {
+  const lines = formatWarnings(ws);
+  if (lines.length > 0) err(['', ...lines].join('\n'));
 }
 
 /** exec on a cluster: a pod (name or namespace/name) or a node, with pods and nodes resolvable by name. */
-async function execInCluster(f: Flags, file: string, target: string, out: (s: string) => void): Promise<number> {
+async function execInCluster(
+  f: Flags,
+  file: string,
+  target: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
   const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
   if (!loaded.ok) throw new LabFileError(loaded.errors.map(formatSpecError).join('\n'));
+  printWarnings(err, loadedWarnings(loaded.cluster));
+  // A Pending pod has no sandbox to run in: say so, as kubectl does, rather than fail to find it.
+  const pending = loaded.cluster.plan.pods.find(
+    (p) => p.node === undefined && (`${p.namespace}/${p.name}` === target || p.name === target),
+  );
+  if (pending !== undefined) {
+    err(
+      `podnet: pod ${pending.namespace}/${pending.name} is Pending (${pending.pendingReason ?? 'not scheduled'}): it runs nowhere, so there is nothing to exec in`,
+    );
+    return 1;
+  }
   const backend = backendFlag(f);
   const c = await buildCluster(loaded.cluster.plan, backend !== undefined ? { backend } : {});
   const pods = [...c.pods.values()];
@@ -287,6 +317,11 @@ async function execInCluster(f: Flags, file: string, target: string, out: (s: st
     const n = c.nodes.get(name);
     return n === undefined ? undefined : { ip: n.ip, stack: n.stack, udp: n.udp, tcp: n.tcp };
   };
+  const failed = c.failedPods.find((p) => p.id === target || p.id.endsWith(`/${target}`));
+  if (failed !== undefined && byName(target) === undefined) {
+    err(`podnet: pod ${failed.id} on ${failed.node} failed to start (CNI ADD: ${failed.error}): nothing to exec in`);
+    return 1;
+  }
   const where = byName(target);
   if (where === undefined)
     throw new UsageError(
@@ -315,7 +350,7 @@ function backendFlag(f: Flags): BackendType | undefined {
   return b;
 }
 
-async function cmdDemo(f: Flags, out: (s: string) => void): Promise<number> {
+async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (f.positional.length > 1) throw new UsageError('demo takes no positional arguments (use --file CLUSTER.yaml)');
   const file = f.values.get('--file') ?? join(examplesDir(), 'cluster-demo.yaml');
   if (!existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
@@ -339,6 +374,7 @@ async function cmdDemo(f: Flags, out: (s: string) => void): Promise<number> {
     out(r.text);
     if (files.length > 0)
       out(`pcaps: ${files.length} files in ${dir} (one per link; open the node uplinks to see the VXLAN headers)`);
+    printWarnings(err, r.warnings);
   }
   return r.status;
 }
@@ -400,9 +436,9 @@ export async function main(
       case 'trace':
         return cmdTrace(f, out);
       case 'exec':
-        return await cmdExec(f, out);
+        return await cmdExec(f, out, err);
       case 'demo':
-        return await cmdDemo(f, out);
+        return await cmdDemo(f, out, err);
       case 'bench':
         return await cmdBench(f, out, err);
       case undefined:

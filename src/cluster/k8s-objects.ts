@@ -213,6 +213,8 @@ export interface NotHandled {
   apiVersion: string;
   /** metadata.name when it has one. */
   name?: string;
+  /** metadata.namespace when it has one. */
+  namespace?: string;
   file: string;
   line: number;
   col: number;

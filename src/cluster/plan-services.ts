@@ -12,6 +12,7 @@ import type { Ingress, IngressBackend, K8sObject, PodSpec, Protocol, Service, Se
 import { formatSelector, labelsMatch } from './label-selector.js';
 import type { PlannedPod, PlannedService, PlannedServicePort } from './plan-types.js';
 import { ClusterIpAllocator, NodePortAllocator } from './service-alloc.js';
+import { objectName, planWarning, type PlanWarning } from './cluster-warnings.js';
 import { problemAt, type FieldPath, type Problem } from './source-ref.js';
 
 /** ClusterIPs, NodePorts and endpoints. Written addresses and ports are reserved before any is allocated. */
@@ -21,7 +22,7 @@ export function planServices(
   pods: PlannedPod[],
   isBuiltin: (o: K8sObject) => boolean,
   errors: Problem[],
-  warnings: Problem[],
+  warnings: PlanWarning[],
 ): PlannedService[] {
   const ips = new ClusterIpAllocator(cluster.serviceCIDR);
   const ports = new NodePortAllocator(cluster.nodePortRange);
@@ -171,16 +172,19 @@ export function planServices(
 }
 
 /** Endpoints of a Service with a selector: its namespace's scheduled pods that match, targetPort resolved per pod. */
-function fillEndpoints(s: Service, planned: PlannedService, pods: PlannedPod[], warnings: Problem[]): void {
+function fillEndpoints(s: Service, planned: PlannedService, pods: PlannedPod[], warnings: PlanWarning[]): void {
   const selector = s.spec.selector!;
+  const object = objectName('Service', s.metadata.namespace, s.metadata.name);
   const selected = pods.filter((p) => p.namespace === s.metadata.namespace && labelsMatch(selector, p.labels));
   const ready = selected.filter((p) => p.node !== undefined);
   if (selected.length === 0) {
     const sel = formatSelector({ matchLabels: selector, matchExpressions: [] });
     warnings.push(
-      problemAt(
+      planWarning(
         s.origin,
         ['spec', 'selector'],
+        'selector-matches-nothing',
+        object,
         `selector ${sel === '' ? '{}' : sel} matches no pod in namespace ${JSON.stringify(s.metadata.namespace)}: the service has no endpoints`,
       ),
     );
@@ -188,9 +192,11 @@ function fillEndpoints(s: Service, planned: PlannedService, pods: PlannedPod[], 
   }
   if (ready.length === 0) {
     warnings.push(
-      problemAt(
+      planWarning(
         s.origin,
         ['spec', 'selector'],
+        'endpoints-pending',
+        object,
         `every pod the selector matches is Pending: the service has no endpoints`,
       ),
     );
@@ -205,9 +211,11 @@ function fillEndpoints(s: Service, planned: PlannedService, pods: PlannedPod[], 
     }
     if (missing.length > 0) {
       warnings.push(
-        problemAt(
+        planWarning(
           s.origin,
           ['spec', 'ports', i, 'targetPort'],
+          'target-port-missing',
+          object,
           `no container port named ${JSON.stringify(port.targetPort)} (${port.protocol}) in pod${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${missing.length > 1 ? 'they get' : 'it gets'} no endpoint for this port`,
         ),
       );
@@ -230,15 +238,19 @@ export function resolveTargetPort(
   return undefined;
 }
 
-export function checkIngressBackends(ing: Ingress, services: PlannedService[], warnings: Problem[]): void {
+/** Warns about Ingress backends naming a Service, or a port of it, that does not exist. */
+export function checkIngressBackends(ing: Ingress, services: PlannedService[], warnings: PlanWarning[]): void {
+  const object = objectName('Ingress', ing.metadata.namespace, ing.metadata.name);
   const check = (b: IngressBackend, path: FieldPath): void => {
     if (!('service' in b)) return;
     const svc = services.find((s) => s.namespace === ing.metadata.namespace && s.name === b.service.name);
     if (svc === undefined) {
       warnings.push(
-        problemAt(
+        planWarning(
           ing.origin,
           [...path, 'service', 'name'],
+          'ingress-no-backend',
+          object,
           `service ${JSON.stringify(b.service.name)} not found in namespace ${JSON.stringify(ing.metadata.namespace)}: requests routed here get 404 or 503`,
         ),
       );
@@ -248,9 +260,11 @@ export function checkIngressBackends(ing: Ingress, services: PlannedService[], w
     const found = 'number' in p ? svc.ports.some((x) => x.port === p.number) : svc.ports.some((x) => x.name === p.name);
     if (!found)
       warnings.push(
-        problemAt(
+        planWarning(
           ing.origin,
           [...path, 'service', 'port'],
+          'ingress-no-backend',
+          object,
           `service ${JSON.stringify(svc.name)} has no port ${'number' in p ? p.number : JSON.stringify(p.name)}`,
         ),
       );

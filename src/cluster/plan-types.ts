@@ -5,6 +5,7 @@
 import type { Ipv4, Ipv4Prefix } from '../wire/addr.js';
 import type { ClusterSpec } from './cluster-spec.js';
 import type { Ingress, Labels, NetworkPolicy, PodSpec, ServicePort, ServiceType } from './k8s-objects.js';
+import type { PlanWarning } from './cluster-warnings.js';
 import type { Origin, Problem } from './source-ref.js';
 
 /** A node of the plan. */
@@ -91,8 +92,8 @@ export interface ClusterPlan {
   networkPolicies: NetworkPolicy[];
   ingresses: Ingress[];
   /** Things that work but probably not as meant: Pending pods, services without endpoints, ... */
-  warnings: Problem[];
+  warnings: PlanWarning[];
 }
 
 /** planCluster's outcome. */
-export type PlanResult = { ok: true; plan: ClusterPlan } | { ok: false; errors: Problem[]; warnings: Problem[] };
+export type PlanResult = { ok: true; plan: ClusterPlan } | { ok: false; errors: Problem[]; warnings: PlanWarning[] };

@@ -161,8 +161,8 @@ test('nodeName pins a pod; nodeSelector limits the nodes; what fits nowhere stay
     "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
   );
   assert.deepEqual(loaded.warnings.map(formatSpecError), [
-    'app.yaml:24:13: spec.nodeName: pod default/lost stays Pending: node "n9" not found',
-    "app.yaml:31:17: spec.nodeSelector: pod default/picky stays Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+    'app.yaml:24:13: spec.nodeName: Pod default/lost stays Pending: node "n9" not found',
+    "app.yaml:31:17: spec.nodeSelector: Pod default/picky stays Pending: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
   ]);
   assert.ok(p.nodes.find((n) => n.name === 'n1')!.labels['node-role.kubernetes.io/control-plane'] === 'true');
 });

@@ -13,6 +13,7 @@ import type { Deployment, Ingress, K8sObject, NetworkPolicy, Service } from './k
 import { checkIngressBackends, planServices } from './plan-services.js';
 import type { PlannedNode, PlannedPod, PlanResult } from './plan-types.js';
 import { bindPod, placePod, type SchedulerNode } from './scheduler.js';
+import { objectName, planWarning, type PlanWarning } from './cluster-warnings.js';
 import { problemAt, type FieldPath, type Problem } from './source-ref.js';
 
 export type * from './plan-types.js';
@@ -27,7 +28,7 @@ interface PodDraft extends Omit<PlannedPod, 'node' | 'pendingReason'> {
 /** Plans `objects` on `cluster`; every problem found is reported, not just the first. */
 export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[]): PlanResult {
   const errors: Problem[] = [];
-  const warnings: Problem[] = [];
+  const warnings: PlanWarning[] = [];
   const disabled = new Set(cluster.disable);
 
   // The objects k3s creates itself come first, as they exist before anything is applied.
@@ -133,7 +134,8 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
         : Object.keys(d.spec.nodeSelector).length > 0
           ? [...specPath, 'nodeSelector']
           : specPath;
-    warnings.push(problemAt(d.origin, field, `pod ${d.namespace}/${d.name} stays Pending: ${where.pending}`));
+    const pod = objectName('Pod', d.namespace, d.name);
+    warnings.push(planWarning(d.origin, field, 'pod-pending', pod, `${pod} stays Pending: ${where.pending}`));
     return { ...rest, pendingReason: where.pending };
   });
 
@@ -184,16 +186,18 @@ function replicaPods(d: Deployment, seed: number, taken: Set<string>, builtin: b
 }
 
 /** host-gw routes pod subnets via the peer node's address, which must be on a shared L2 segment. */
-function underlayWarnings(cluster: ClusterSpec, warnings: Problem[]): void {
+function underlayWarnings(cluster: ClusterSpec, warnings: PlanWarning[]): void {
   if (cluster.flannel.backend !== 'host-gw') return;
   const [first, ...rest] = cluster.nodes;
   if (first === undefined) return;
   const apart = rest.filter((n) => !sameSubnet(first.address, n.address));
   if (apart.length === 0) return;
   warnings.push(
-    problemAt(
+    planWarning(
       cluster.origin,
       ['spec', 'flannel', 'backend'],
+      'backend-needs-l2',
+      `Cluster ${cluster.name}`,
       `flannel host-gw needs every node on one L2 segment, but ${apart.map((n) => n.name).join(', ')} ${apart.length > 1 ? 'are' : 'is'} not in ${first.name}'s subnet ${formatCidr({ addr: (first.address.addr & prefixMask(first.address.len)) >>> 0, len: first.address.len })}: routes to pods there cannot be installed (use vxlan, or vxlan with DirectRouting)`,
     ),
   );

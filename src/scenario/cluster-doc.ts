@@ -33,6 +33,7 @@ import {
 import { checkLinkProps } from './lab-nodes.js';
 import { checkLabels, invalid, warn, type ManifestCtx } from './manifest-common.js';
 import type { SpecPath } from './source.js';
+import { isMap, parseAllDocuments } from 'yaml';
 
 const SPEC_KEYS = [
   'seed',
@@ -411,4 +412,13 @@ function checkUnderlay(ctx: ManifestCtx, v: unknown, nodes: ClusterNodeSpec[]): 
     else gateways.push({ addr, len: s.net.len });
   }
   return { type, gateways, link };
+}
+
+/**
+ * Whether `text` holds a document of kind Cluster, read with the YAML parser so quoting (`kind: "Cluster"`),
+ * flow style and trailing comments (`kind: Cluster # mine`) do not matter. A document with syntax errors
+ * still counts when its kind reads as Cluster: the cluster reader then reports those errors.
+ */
+export function holdsClusterDoc(text: string): boolean {
+  return parseAllDocuments(text).some((d) => isMap(d.contents) && d.get('kind') === 'Cluster');
 }

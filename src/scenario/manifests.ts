@@ -114,11 +114,9 @@ function readObject(ctx: ManifestCtx, base: SpecPath, v: unknown, out: Manifests
     return;
   }
   const { line, col } = c.doc.locate([...base, 'kind']);
-  const meta = o.metadata;
-  const name =
-    meta !== null && typeof meta === 'object' && typeof (meta as Record<string, unknown>).name === 'string'
-      ? ((meta as Record<string, unknown>).name as string)
-      : undefined;
+  const meta = o.metadata !== null && typeof o.metadata === 'object' ? (o.metadata as Record<string, unknown>) : {};
+  const name = typeof meta.name === 'string' ? meta.name : undefined;
+  const namespace = typeof meta.namespace === 'string' ? meta.namespace : undefined;
   const entry: NotHandled = {
     kind,
     apiVersion,
@@ -128,6 +126,7 @@ function readObject(ctx: ManifestCtx, base: SpecPath, v: unknown, out: Manifests
     message: `kind ${kind} (${apiVersion}) at ${c.doc.file}:${line} is not handled by podnet yet: ignored`,
   };
   if (name !== undefined) entry.name = name;
+  if (namespace !== undefined) entry.namespace = namespace;
   out.notHandled.push(entry);
 }
 

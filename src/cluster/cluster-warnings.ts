@@ -1,0 +1,191 @@
+/**
+ * What a person should know before trusting a run of their cluster: warnings about things that will not
+ * work as written (a selector that matches nothing, a Pending pod, an Ingress routed to a missing Service),
+ * and what podnet does not emulate yet (kube-proxy, NetworkPolicy enforcement, kinds it does not read).
+ * Each warning names the object (`Service default/web`) and carries a machine-readable code; the CLI prints
+ * them and puts them in its --json. The plan finds the first kind (plan.ts, plan-services.ts); this file
+ * adds the second from the plan and what reading skipped, and formats both.
+ */
+import { formatIpv4 } from '../wire/addr.js';
+import type { NotHandled } from './k8s-objects.js';
+import type { ClusterPlan, PlannedService } from './plan-types.js';
+import { problemAt, type FieldPath, type Origin, type Problem } from './source-ref.js';
+
+/** Machine-readable warning codes (the `code` of the CLI's --json warnings). */
+export type WarningCode =
+  /** A Service selector that matches no pod: no endpoints. */
+  | 'selector-matches-nothing'
+  /** Every pod a Service selects is Pending: no endpoints. */
+  | 'endpoints-pending'
+  /** A named targetPort some selected pods do not declare. */
+  | 'target-port-missing'
+  /** A pod no node takes. */
+  | 'pod-pending'
+  /** An Ingress backend naming a Service or port that does not exist. */
+  | 'ingress-no-backend'
+  /** The Flannel backend cannot work on this underlay (host-gw across a router). */
+  | 'backend-needs-l2'
+  /** A field podnet reads but ignores (scheduler affinity, a net-conf.json key flannel ignores). */
+  | 'field-ignored'
+  /** A Service whose virtual IP, node ports or DNS name nothing answers yet. */
+  | 'service-not-emulated'
+  /** A NetworkPolicy that nothing enforces yet. */
+  | 'networkpolicy-not-enforced'
+  /** An Ingress that no ingress controller serves yet. */
+  | 'ingress-not-emulated'
+  /** A document of a kind podnet does not read: ignored. */
+  | 'kind-not-handled';
+
+/** Codes that say what podnet does not emulate (the rest say what will not work as written). */
+const NOT_EMULATED: ReadonlySet<WarningCode> = new Set<WarningCode>([
+  'service-not-emulated',
+  'networkpolicy-not-enforced',
+  'ingress-not-emulated',
+  'kind-not-handled',
+]);
+
+/** One warning, as printed and as put in --json. */
+export interface ClusterWarning {
+  code: WarningCode;
+  /** The object, as `Kind namespace/name` (`Kind name` when cluster-scoped). */
+  object: string;
+  /** A sentence that names the object and says what happens. */
+  message: string;
+  /** `file:line` of the object or field, when the user wrote it. */
+  at?: string;
+}
+
+/** A warning found while planning: located like an error (Problem), with its code and object. */
+export interface PlanWarning extends Problem {
+  code: WarningCode;
+  /** `Kind namespace/name`. */
+  object: string;
+}
+
+/** A PlanWarning about the field at `rel` of the object at `origin`. */
+export function planWarning(
+  origin: Origin,
+  rel: FieldPath,
+  code: WarningCode,
+  object: string,
+  message: string,
+): PlanWarning {
+  return { ...problemAt(origin, rel, message), code, object };
+}
+
+/** `Kind namespace/name`, or `Kind name` for a cluster-scoped object. */
+export function objectName(kind: string, namespace: string, name: string): string {
+  return namespace === '' ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
+}
+
+/** Kinds without a namespace that a manifest podnet does not read is likely to hold. */
+const CLUSTER_SCOPED = new Set([
+  'APIService',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'Node',
+  'PersistentVolume',
+  'PriorityClass',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
+]);
+
+/** Everything to say about a loaded cluster: plan warnings, reading's other warnings, and what is not emulated. */
+export function clusterWarnings(
+  plan: ClusterPlan,
+  notHandled: readonly NotHandled[],
+  readingWarnings: readonly Problem[] = [],
+): ClusterWarning[] {
+  const out: ClusterWarning[] = [];
+  const builtin = (file: string): boolean => file.startsWith('<');
+  const at = (p: Problem): { at?: string } => (builtin(p.file) ? {} : { at: `${p.file}:${p.line}` });
+  for (const w of readingWarnings)
+    out.push({
+      code: 'field-ignored',
+      object: w.field === '' ? w.file : w.field,
+      message: `${w.field === '' ? '' : `${w.field}: `}${w.message}`,
+      ...at(w),
+    });
+  for (const w of plan.warnings) {
+    // the planner's sentences follow a file:line:field prefix; here they follow the object's name, once
+    const message = w.message.startsWith(w.object) ? w.message : `${w.object}: ${w.message}`;
+    out.push({ code: w.code, object: w.object, message, ...at(w) });
+  }
+  for (const s of plan.services) out.push(...serviceNotEmulated(s));
+  for (const np of plan.networkPolicies) {
+    const object = objectName('NetworkPolicy', np.metadata.namespace, np.metadata.name);
+    out.push({
+      code: 'networkpolicy-not-enforced',
+      object,
+      message: `${object}: not enforced: k3s enforces NetworkPolicy with its embedded kube-router policy controller, which podnet does not emulate yet; traffic the policy would deny is allowed`,
+      ...at(problemAt(np.origin, [], '')),
+    });
+  }
+  for (const ing of plan.ingresses) {
+    const object = objectName('Ingress', ing.metadata.namespace, ing.metadata.name);
+    out.push({
+      code: 'ingress-not-emulated',
+      object,
+      message: `${object}: no ingress controller is emulated yet (k3s's Traefik is not): its rules route nothing`,
+      ...at(problemAt(ing.origin, [], '')),
+    });
+  }
+  for (const n of notHandled) {
+    const name = n.name ?? '(unnamed)';
+    const object = CLUSTER_SCOPED.has(n.kind) ? `${n.kind} ${name}` : `${n.kind} ${n.namespace ?? 'default'}/${name}`;
+    out.push({
+      code: 'kind-not-handled',
+      object,
+      message: `${object}: kind ${n.kind} (${n.apiVersion}) is not handled by podnet yet: ignored`,
+      at: `${n.file}:${n.line}`,
+    });
+  }
+  return out;
+}
+
+/** kube-proxy is not emulated: a Service's virtual IP, node ports and load balancer answer nothing. */
+function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
+  const object = objectName('Service', s.namespace, s.name);
+  const at = s.builtin ? {} : { at: `${s.origin.doc.file}:${s.origin.doc.locate([...s.origin.path, 'kind']).line}` };
+  const what: string[] = [];
+  if (s.type === 'ExternalName')
+    what.push(`ExternalName ${s.externalName ?? ''} is a DNS CNAME, and cluster DNS is not emulated yet`);
+  else if (s.clusterIP === undefined)
+    what.push('headless: its DNS records are served by cluster DNS, which is not emulated yet');
+  else {
+    const nodePorts = s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol}`]));
+    const parts = [`ClusterIP ${formatIpv4(s.clusterIP)}`];
+    if (nodePorts.length > 0) parts.push(`NodePort${nodePorts.length > 1 ? 's' : ''} ${nodePorts.join(', ')}`);
+    what.push(
+      `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
+    );
+    if (s.type === 'LoadBalancer') what.push('no load balancer (k3s servicelb) is emulated: no external IP');
+    if (s.builtin && s.name === 'kube-dns') what.push('no DNS server runs in the CoreDNS pod yet either');
+  }
+  return [{ code: 'service-not-emulated', object, message: `${object}: ${what.join('; ')}`, ...at }];
+}
+
+/** Splits warnings into what will not work as written and what podnet does not emulate. */
+export function partitionWarnings(ws: readonly ClusterWarning[]): {
+  warnings: ClusterWarning[];
+  notEmulated: ClusterWarning[];
+} {
+  return {
+    warnings: ws.filter((w) => !NOT_EMULATED.has(w.code)),
+    notEmulated: ws.filter((w) => NOT_EMULATED.has(w.code)),
+  };
+}
+
+/** The WARNINGS and NOT EMULATED sections as lines (none when there is nothing to say). */
+export function formatWarnings(ws: readonly ClusterWarning[]): string[] {
+  const { warnings, notEmulated } = partitionWarnings(ws);
+  const line = (w: ClusterWarning): string => `  ${w.message}${w.at === undefined ? '' : ` (${w.at})`}`;
+  const out: string[] = [];
+  if (warnings.length > 0) out.push('WARNINGS', ...warnings.map(line));
+  if (notEmulated.length > 0) out.push('NOT EMULATED', ...notEmulated.map(line));
+  return out;
+}
