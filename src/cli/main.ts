@@ -18,7 +18,7 @@ import { runScale } from '../scenario/scale.js';
 import { DemoInputError, runDemo } from './demo.js';
 import type { BackendType } from '../control/flannel/backends.js';
 import { traceLab } from '../scenario/trace.js';
-import { formatSpecError } from '../scenario/source.js';
+import { formatSpecErrors } from '../scenario/source.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
 import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
@@ -124,7 +124,7 @@ function loadLab(file: string): LabSpec {
   }
   const r = parseLab(file, text);
   if (!r.ok) {
-    throw new LabFileError(r.errors.map(formatSpecError).join('\n'));
+    throw new LabFileError(formatSpecErrors(r.errors));
   }
   return r.lab;
 }
@@ -277,7 +277,7 @@ function isClusterFile(file: string): boolean {
 /** exec on a cluster: a pod (name or namespace/name) or a node, with pods and nodes resolvable by name. */
 async function execInCluster(f: Flags, file: string, target: string, out: (s: string) => void): Promise<number> {
   const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
-  if (!loaded.ok) throw new LabFileError(loaded.errors.map(formatSpecError).join('\n'));
+  if (!loaded.ok) throw new LabFileError(formatSpecErrors(loaded.errors));
   const backend = backendFlag(f);
   const c = await buildCluster(loaded.cluster.plan, backend !== undefined ? { backend } : {});
   const pods = [...c.pods.values()];
