@@ -38,7 +38,10 @@ export interface DemoOutput {
 function load(file: string) {
   const text = readFileSync(file, 'utf8');
   const r = loadCluster([{ file, text }]);
-  if (!r.ok) throw new DemoInputError([formatSpecErrors(r.errors), ...r.notHandled.map((n) => n.message)].join('\n'));
+  if (!r.ok)
+    throw new DemoInputError(
+      [formatSpecErrors(r.errors), ...r.notHandled.map((n) => n.message)].filter((s) => s !== '').join('\n'),
+    );
   return r.cluster;
 }
 
