@@ -11,7 +11,7 @@ import { ipNeigh, ipRoute, bridgeFdb } from '../net/views.js';
 import type { BackendType } from '../control/flannel/backends.js';
 import { buildCluster, type ClusterPod, type ClusterRuntime } from '../cluster/runtime.js';
 import { loadCluster } from '../scenario/manifests.js';
-import { formatSpecError } from '../scenario/source.js';
+import { formatSpecErrors } from '../scenario/source.js';
 import { TraceRecorder } from '../observe/recorder.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
 import { formatHopTable, renderTable } from '../observe/table.js';
@@ -43,7 +43,9 @@ function load(file: string) {
   const text = readFileSync(file, 'utf8');
   const r = loadCluster([{ file, text }]);
   if (!r.ok)
-    throw new DemoInputError([...r.errors.map(formatSpecError), ...r.notHandled.map((n) => n.message)].join('\n'));
+    throw new DemoInputError(
+      [formatSpecErrors(r.errors), ...r.notHandled.map((n) => n.message)].filter((s) => s !== '').join('\n'),
+    );
   return { ...r.cluster, clusterWarnings: loadedWarnings(r.cluster) };
 }
 

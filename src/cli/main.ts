@@ -20,7 +20,7 @@ import { formatWarnings, type ClusterWarning } from '../cluster/cluster-warnings
 import { holdsClusterDoc } from '../scenario/cluster-doc.js';
 import type { BackendType } from '../control/flannel/backends.js';
 import { traceLab } from '../scenario/trace.js';
-import { formatSpecError } from '../scenario/source.js';
+import { formatSpecErrors } from '../scenario/source.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
 import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
@@ -126,7 +126,7 @@ function loadLab(file: string): LabSpec {
   }
   const r = parseLab(file, text);
   if (!r.ok) {
-    throw new LabFileError(r.errors.map(formatSpecError).join('\n'));
+    throw new LabFileError(formatSpecErrors(r.errors));
   }
   return r.lab;
 }
@@ -296,7 +296,7 @@ async function execInCluster(
   err: (s: string) => void,
 ): Promise<number> {
   const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
-  if (!loaded.ok) throw new LabFileError(loaded.errors.map(formatSpecError).join('\n'));
+  if (!loaded.ok) throw new LabFileError(formatSpecErrors(loaded.errors));
   printWarnings(err, loadedWarnings(loaded.cluster));
   // A Pending pod has no sandbox to run in: say so, as kubectl does, rather than fail to find it.
   const pending = loaded.cluster.plan.pods.find(

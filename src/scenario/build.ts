@@ -171,9 +171,9 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
 
 function portOf(d: Device, name: string) {
   const p = d.port(name);
-  if (p !== undefined) return p;
-  // switch and hub ports may be created by the links that use them
-  return d instanceof Switch ? d.addSwitchPort(name) : d.addPort(name);
+  // parseEnd accepts only declared interfaces and switch/hub ports
+  if (p === undefined) throw new Error(`lab validation let through ${d.name}:${name}, which has no such port`);
+  return p;
 }
 
 /** A lab that validated but cannot be built (a rule that needs the whole topology). */

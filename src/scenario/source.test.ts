@@ -1,7 +1,15 @@
 /** Tests for YAML loading with positions and for Checker's located, collected errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Checker, formatPath, formatSpecError, loadYaml, type SourceDoc, type SpecError } from './source.js';
+import {
+  Checker,
+  formatPath,
+  formatSpecError,
+  formatSpecErrors,
+  loadYaml,
+  type SourceDoc,
+  type SpecError,
+} from './source.js';
 import { parseDuration } from './units.js';
 
 /** A stand-in CIDR parser so this test does not depend on wire/. */
@@ -226,4 +234,82 @@ test('formatPath quotes keys that are not plain names', () => {
   assert.equal(formatPath([0, 'a']), '[0].a');
   assert.equal(formatPath([]), '');
   assert.equal(formatSpecError({ file: 'x.yaml', line: 1, col: 1, field: '', message: 'empty' }), 'x.yaml:1:1: empty');
+});
+
+test('a file over the size limit is rejected with one error before it is parsed, fast', () => {
+  const text = 'a: [' + '"xxxxxxxx", '.repeat((50 * 1024 * 1024) / 12) + ']\n'; // about 50 MB
+  const t0 = performance.now();
+  const r = loadYaml('big.yaml', text);
+  const ms = performance.now() - t0;
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.ok ? [] : r.errors.map(formatSpecError), [
+    `big.yaml:1:1: file is too large (${text.length} characters; the limit is 1 MiB)`,
+  ]);
+  assert.ok(ms < 500, `rejecting a 50 MB file took ${ms.toFixed(0)} ms`);
+});
+
+test('nesting deeper than 64 levels is one clear error, not a stack overflow', () => {
+  const cases: [string, string, string][] = [
+    ['flow', '['.repeat(100_000), 'deep.yaml:1:65'],
+    ['flow maps', 'a: ' + '{b: '.repeat(1000), 'deep.yaml:1:260'],
+    ['compact lists', '- '.repeat(20_000) + 'x', 'deep.yaml:1:129'],
+    ['indented', Array.from({ length: 70 }, (_, i) => ' '.repeat(i) + 'k:').join('\n'), 'deep.yaml:65:65'],
+  ];
+  for (const [name, text, at] of cases) {
+    const r = loadYaml('deep.yaml', text);
+    assert.deepEqual(
+      r.ok ? [] : r.errors.map(formatSpecError),
+      [`${at}: nesting is deeper than 64 levels of mappings and lists`],
+      name,
+    );
+  }
+  const ok = loadYaml('ok.yaml', '['.repeat(64) + ']'.repeat(64));
+  assert.equal(ok.ok, true, '64 levels are allowed');
+  // A bracket inside a plain or quoted scalar is text, not nesting.
+  const text = loadYaml('ok.yaml', `a: x${'['.repeat(100)}\nb: "${'['.repeat(100)}"\nc: 'it''s ${'{'.repeat(100)}'\n`);
+  assert.equal(text.ok, true, JSON.stringify(text));
+});
+
+test('aliases: a billion laughs and alias chains that nest too deep are rejected', () => {
+  const lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+  for (const [prev, name] of [...'abcdefgh'].map((p, i) => [p, 'bcdefghi'[i]!])) {
+    lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+  }
+  const bomb = loadYaml('lol.yaml', lines.join('\n'));
+  assert.equal(bomb.ok, false);
+  assert.match(
+    bomb.ok ? '' : formatSpecError(bomb.errors[0]!),
+    /^lol\.yaml:1:1: aliases expand to too many nodes \(limit 1000\)/,
+  );
+
+  let chain = `a0: &a0 ${'['.repeat(40)}${']'.repeat(40)}\n`;
+  for (let i = 1; i < 5; i++) chain += `a${i}: &a${i} ${'['.repeat(40)}*a${i - 1}${']'.repeat(40)}\n`;
+  const deep = loadYaml('chain.yaml', chain);
+  assert.deepEqual(deep.ok ? [] : deep.errors.map(formatSpecError), [
+    'chain.yaml:1:1: nesting is deeper than 64 levels of mappings and lists once aliases are expanded',
+  ]);
+  assert.equal(loadYaml('ok.yaml', 'x: &x {a: 1}\ny: [*x, *x]\n').ok, true, 'ordinary aliases still work');
+});
+
+test('one syntax error gives one message, not the cascade after it', () => {
+  const r = loadYaml('bad.yaml', 'a: 1\n  b: 2\nc: {x: 1\n');
+  assert.deepEqual(r.ok ? [] : r.errors.map(formatSpecError), [
+    'bad.yaml:1:4: Nested mappings are not allowed in compact mappings',
+  ]);
+});
+
+test('formatSpecErrors prints at most 20 errors, then how many more', () => {
+  const errors: SpecError[] = Array.from({ length: 23 }, (_, i) => ({
+    file: 'f.yaml',
+    line: i + 1,
+    col: 1,
+    field: 'x',
+    message: `problem ${i}`,
+  }));
+  const lines = formatSpecErrors(errors).split('\n');
+  assert.equal(lines.length, 21);
+  assert.equal(lines[19], 'f.yaml:20:1: x: problem 19');
+  assert.equal(lines[20], '... and 3 more errors');
+  assert.equal(formatSpecErrors(errors.slice(0, 21)).split('\n')[20], '... and 1 more error');
+  assert.equal(formatSpecErrors(errors.slice(0, 20)).split('\n').length, 20);
 });

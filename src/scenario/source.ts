@@ -6,16 +6,34 @@
  */
 import { formatFieldPath } from '../cluster/source-ref.js';
 import {
+  Composer,
   isAlias,
   isMap,
   isNode,
   isScalar,
   isSeq,
   LineCounter,
-  parseAllDocuments,
+  Parser,
+  type CST,
   type Document,
   type Node,
 } from 'yaml';
+
+/**
+ * What a scenario file may cost to read. A lab is a few kilobytes; these stop a mistaken or hostile file
+ * before it uses minutes of CPU, the stack (deep nesting) or memory (a "billion laughs" of aliases).
+ */
+export const SOURCE_LIMITS = {
+  /** Largest file, in characters (1 MiB; yaml 2.9 parses about 0.2 MB/s here, so this caps it at seconds). */
+  maxChars: 1024 * 1024,
+  /** Deepest nesting of mappings and lists. */
+  maxDepth: 64,
+  /** Most alias expansions while building a document's value (the yaml library's maxAliasCount). */
+  maxAliasCount: 1000,
+} as const;
+
+/** How many errors formatSpecErrors prints before summing up the rest. */
+export const MAX_REPORTED_ERRORS = 20;
 
 /** A path into a document: map keys and list indexes, e.g. ['spec', 'nodes', 2, 'name']. */
 export type SpecPath = readonly (string | number)[];
@@ -62,33 +80,150 @@ export function formatSpecError(e: SpecError): string {
   return `${e.file}:${e.line}:${e.col}: ${e.field === '' ? '' : `${e.field}: `}${e.message}`;
 }
 
+/**
+ * All errors as text, one per line, at most `cap` of them followed by `... and N more errors`.
+ */
+export function formatSpecErrors(errors: readonly SpecError[], cap: number = MAX_REPORTED_ERRORS): string {
+  const lines = errors.slice(0, cap).map(formatSpecError);
+  const rest = errors.length - cap;
+  if (rest > 0) lines.push(`... and ${rest} more error${rest === 1 ? '' : 's'}`);
+  return lines.join('\n');
+}
+
 /** Field text for a path: `a.b[2].c`; keys that are not plain names are quoted: `labels["app.kubernetes.io/name"]`. */
 export function formatPath(path: SpecPath): string {
   return formatFieldPath(path);
 }
 
-/** Parses every document in `text`; YAML syntax errors (and duplicate keys) become SpecErrors. */
+/**
+ * Parses every document in `text`; YAML syntax errors (and duplicate keys) become SpecErrors, the first
+ * one of each document only, since the parser's later errors there mostly follow from the first. A file
+ * over SOURCE_LIMITS is rejected with one error and not composed at all.
+ */
 export function loadYaml(file: string, text: string): LoadResult {
+  const fail = (pos: SourcePos, message: string): LoadResult => ({
+    ok: false,
+    errors: [{ file, ...pos, field: '', message }],
+  });
+  if (text.length > SOURCE_LIMITS.maxChars) {
+    return fail(
+      { line: 1, col: 1 },
+      `file is too large (${text.length} characters; the limit is ${SOURCE_LIMITS.maxChars / 1024 / 1024} MiB)`,
+    );
+  }
+  const tooDeepMessage = `nesting is deeper than ${SOURCE_LIMITS.maxDepth} levels of mappings and lists`;
+  // The yaml parser takes ~15 us per level of one-line nesting ("[[[[", "- - - -"): a quick scan first.
+  const early = scanNesting(text, SOURCE_LIMITS.maxDepth);
+  if (early !== undefined) {
+    const lineStart = text.lastIndexOf('\n', early) + 1;
+    const line = text.slice(0, lineStart).split('\n').length;
+    return fail({ line, col: early - lineStart + 1 }, tooDeepMessage);
+  }
   const lines = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  // The parser builds its syntax tree without recursion; the composer after it recurses once per level.
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  const deep = tooDeep(tokens, SOURCE_LIMITS.maxDepth);
+  if (deep !== undefined) return fail(toPos(lines, deep), tooDeepMessage);
+  const parsed = new Composer({ prettyErrors: false }).compose(tokens);
   const errors: SpecError[] = [];
   const docs: SourceDoc[] = [];
-  parsed.forEach((doc, index) => {
-    for (const e of doc.errors) {
-      errors.push({ file, ...toPos(lines, e.pos[0]), field: '', message: e.message });
+  let index = 0;
+  for (const doc of parsed) {
+    const at = index++;
+    const first = doc.errors[0];
+    if (first !== undefined) {
+      errors.push({ file, ...toPos(lines, first.pos[0]), field: '', message: first.message });
+      continue;
     }
-    if (doc.errors.length > 0) return;
+    const expanded = aliasedDepth(doc.contents, new Map());
+    if (expanded > SOURCE_LIMITS.maxDepth) {
+      errors.push({
+        file,
+        ...toPos(lines, doc.range[0]),
+        field: '',
+        message: `${tooDeepMessage} once aliases are expanded`,
+      });
+      continue;
+    }
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: 1000 });
+      value = doc.toJS({ maxAliasCount: SOURCE_LIMITS.maxAliasCount });
     } catch (e) {
-      // toJS throws only on alias bombs (resource exhaustion); report it like a syntax error.
-      errors.push({ file, ...toPos(lines, doc.range[0]), field: '', message: (e as Error).message });
-      return;
+      // toJS throws only when aliases expand past maxAliasCount: a "billion laughs".
+      const message = `aliases expand to too many nodes (limit ${SOURCE_LIMITS.maxAliasCount}): ${(e as Error).message}`;
+      errors.push({ file, ...toPos(lines, doc.range[0]), field: '', message });
+      continue;
     }
-    docs.push({ file, index, value, locate: (path, at = 'value') => locate(doc, lines, path, at) });
-  });
+    docs.push({ file, index: at, value, locate: (path, at = 'value') => locate(doc, lines, path, at) });
+  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, docs };
+}
+
+/**
+ * Offset where one-line nesting passes `max`: flow brackets ("[[{") or compact block entries ("- - ? ").
+ * A bracket counts only where a flow collection can start (after a line start, indicator, comma or
+ * bracket); quoted text and comments are skipped. Nesting spread over indented lines is left to tooDeep:
+ * each such level costs a longer line, so the size limit bounds it.
+ */
+function scanNesting(text: string, max: number): number | undefined {
+  let flow = 0;
+  let compact = 0;
+  let prev = '\n'; // last character that was not a space
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === ' ' || ch === '\t' || ch === '\r') continue;
+    const atStart =
+      prev === '\n' || prev === ',' || prev === '[' || prev === '{' || prev === ':' || prev === '-' || prev === '?';
+    // a bracket or comma inside plain text ("a[b") is text: it must not make the next bracket count
+    const plain = (ch === '[' || ch === '{' || ch === ',') && !atStart && !(ch === ',' && flow > 0);
+    if (ch === '\n') compact = 0;
+    else if (ch === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end - 1;
+      continue;
+    } else if ((ch === '"' || ch === "'") && atStart) {
+      // skip the quoted scalar ('' is an escaped quote in single quotes, \" in double)
+      for (i++; i < text.length && text[i] !== ch; i++) if (ch === '"' && text[i] === '\\') i++;
+    } else if ((ch === '[' || ch === '{') && atStart) {
+      if (++flow > max) return i;
+    } else if ((ch === ']' || ch === '}') && flow > 0) flow--;
+    else if ((ch === '-' || ch === '?') && (prev === '\n' || prev === '-' || prev === '?') && text[i + 1] === ' ') {
+      if (++compact > max) return i;
+    }
+    prev = plain ? 'a' : ch;
+  }
+  return undefined;
+}
+
+/** Depth of mappings and lists under `node` with aliases counted as what they stand for (anchors come first). */
+function aliasedDepth(node: unknown, anchors: Map<string, number>): number {
+  if (isAlias(node)) return anchors.get(node.source) ?? 0;
+  let depth = 0;
+  if (isMap(node))
+    depth =
+      1 + Math.max(0, ...node.items.flatMap((p) => [aliasedDepth(p.key, anchors), aliasedDepth(p.value, anchors)]));
+  else if (isSeq(node)) depth = 1 + Math.max(0, ...node.items.map((x) => aliasedDepth(x, anchors)));
+  const anchor = isNode(node) ? node.anchor : undefined;
+  if (anchor !== undefined) anchors.set(anchor, depth);
+  return depth;
+}
+
+/** Offset of the first collection nested deeper than `max`, walking the syntax tree without recursion. */
+function tooDeep(tokens: readonly CST.Token[], max: number): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [t, depth] = top;
+    if (t.type === 'document') {
+      if (t.value !== undefined) stack.push([t.value, depth]);
+    } else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (depth + 1 > max) return t.offset;
+      for (const item of t.items) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
 }
 
 function toPos(lines: LineCounter, offset: number): SourcePos {
@@ -226,6 +361,35 @@ export class Checker {
     if (typeof v !== 'string' && typeof v !== 'number') return this.expected(path, what, v);
     const out = parse(String(v));
     return out === undefined ? this.fail(path, `${JSON.stringify(String(v))} is not ${what}`) : out;
+  }
+
+  /**
+   * Each item of the list at `path` (absent counts as empty unless `required`), checked by `item` with its
+   * own path; the items it returns, leaving out those it rejected (undefined).
+   */
+  each<T>(
+    path: SpecPath,
+    v: unknown,
+    item: (path: SpecPath, v: unknown) => T | undefined,
+    opts: { required?: boolean } = {},
+  ): T[] {
+    if (v === undefined && !opts.required) return [];
+    const out: T[] = [];
+    (this.arr(path, v) ?? []).forEach((x, i) => {
+      const r = item([...path, i], x);
+      if (r !== undefined) out.push(r);
+    });
+    return out;
+  }
+
+  /**
+   * The mapping at `path` with only `allowed` keys (others reported), or undefined after an error: the
+   * "object with these fields" shape every lab and manifest object has.
+   */
+  fields<K extends string>(path: SpecPath, v: unknown, allowed: readonly K[]): Partial<Record<K, unknown>> | undefined {
+    const o = this.obj(path, v);
+    if (o !== undefined) this.unknownKeys(path, o, allowed);
+    return o as Partial<Record<K, unknown>> | undefined;
   }
 
   /** Reports each key of `obj` not in `allowed`, at the key itself. */
