@@ -246,7 +246,7 @@ export function parsePcapng(bytes: Uint8Array): PcapngParseResult {
         name: '',
         tsresol: 6,
       };
-      for (let o = body + 8; o + 4 <= end; ) {
+      for (let o = body + 8; o + 4 <= end;) {
         const code = v.getUint16(o, le);
         const olen = v.getUint16(o + 2, le);
         if (code === 0) break;
@@ -267,8 +267,7 @@ export function parsePcapng(bytes: Uint8Array): PcapngParseResult {
       if (iface === undefined) return fail(`block[${i}].interface_id`, body, `no interface ${id} described before`);
       const ts = v.getUint32(body + 4, le) * TWO_32 + v.getUint32(body + 8, le);
       const incl = v.getUint32(body + 12, le);
-      if (incl > end - (body + 20))
-        return fail(`block[${i}].captured_length`, body + 12, `${incl} overruns the block`);
+      if (incl > end - (body + 20)) return fail(`block[${i}].captured_length`, body + 12, `${incl} overruns the block`);
       const r = iface.tsresol;
       packets.push({
         interfaceId: id,
