@@ -107,7 +107,6 @@ export class PcapOutput {
   private readonly fds: number[] = [];
   private readonly flushers: (() => void)[] = [];
   private pcapng: PcapngWriter | undefined;
-  private interfaces = 0;
 
   private constructor(readonly target: PcapTarget) {}
 
@@ -134,8 +133,7 @@ export class PcapOutput {
   attach(network: Network): void {
     const w = this.pcapng;
     if (w !== undefined) {
-      this.interfaces += captureLinksPcapng(network, w).length;
-      network.onLink(() => this.interfaces++);
+      captureLinksPcapng(network, w);
       return;
     }
     const caps = captureLinks(network, (fileName) => {
@@ -166,7 +164,6 @@ export class PcapOutput {
     const records: { iface: number; timeNs: number; data: Uint8Array }[] = [];
     for (const c of caps) {
       const iface = w.addInterface(c.fileName.replace(/\.pcap$/, ''));
-      this.interfaces++;
       const r = parsePcap(c.writer.bytes());
       if (!r.ok) throw new Error(`internal: capture ${c.fileName} does not parse: ${r.error.reason}`);
       for (const x of r.value.records) records.push({ iface: iface.id, timeNs: x.timeNs, data: x.data });
@@ -192,8 +189,8 @@ export class PcapOutput {
 
   /** One line for humans: where the captures went. */
   describe(): string {
-    return this.target.kind === 'pcapng'
-      ? `pcapng: ${this.target.path} (${this.interfaces} interfaces, one per link)`
+    return this.pcapng !== undefined
+      ? `pcapng: ${this.target.path} (${this.pcapng.interfaceCount} interfaces, one per link)`
       : `pcaps: ${this.files.length} files in ${this.target.path}`;
   }
 }
