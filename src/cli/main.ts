@@ -2,7 +2,7 @@
  * The `podnet` command: argument parsing, files in and out, exit codes. Everything it shows is computed by
  * the isomorphic core; this file only reads labs, writes pcaps and prints.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
@@ -21,32 +21,36 @@ import { holdsClusterDoc } from '../scenario/cluster-doc.js';
 import type { BackendType } from '../control/flannel/backends.js';
 import { traceLab } from '../scenario/trace.js';
 import { formatSpecErrors } from '../scenario/source.js';
-import { captureLinks, type LinkCapture } from '../observe/capture.js';
+import { checkPcapTarget, PcapOutput, type PcapTarget } from './pcap-out.js';
 import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
 
 const USAGE = `podnet - a byte-accurate network emulator
 
 Usage:
-  podnet demo [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml] [--pcap DIR | --no-pcap]
+  podnet demo [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml] [--pcap DIR|FILE.pcapng | --no-pcap]
               [--json] [--no-explain]
                                              a k3s-like two-node cluster with Flannel: leases, pods, routes,
                                              and one pod-to-pod ping across nodes, hop by hop; pcaps go to
-                                             ./podnet-demo-pcap unless --pcap DIR or --no-pcap
+                                             ./podnet-demo-pcap unless --pcap or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
-  podnet run LAB.yaml [--pcap DIR] [--seed N] [--verbose] [--json]
+  podnet run LAB.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json]
                                              build a lab, run its steps, check expectations
   podnet trace LAB.yaml --from NODE --to NODE|IP [--icmp] [--sport N] [--dport N]
-                        [--pcap DIR] [--seed N] [--json] [--no-explain] [--after-steps]
+                        [--pcap DIR|FILE.pcapng] [--seed N] [--json] [--no-explain] [--after-steps]
                                              send one packet (UDP 88 -> 99 by default, echoed back)
                                              on a freshly powered-on lab and print every hop
-  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] -- COMMAND [ARGS...]
+  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [--pcap DIR|FILE.pcapng] -- COMMAND [ARGS...]
                                              run a command on a node (ping, traceroute, dig, curl, nc,
                                              ip addr|route|neigh, bridge fdb, iptables-save, conntrack -L)
                                              after the lab's steps (or on a fresh lab with --fresh); exits
                                              with its status
   podnet --help | --version
+
+--pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
+a clash); --pcap FILE.pcapng writes one pcapng file, one interface per link. A .pcapng file must not exist.
+Links plugged in during the run are captured too.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 on bad usage or a bad lab file.`;
 
@@ -134,13 +138,21 @@ function loadLab(file: string): LabSpec {
 /** A lab that does not validate: printed without usage, exit 2. */
 class LabFileError extends Error {}
 
-function writePcaps(dir: string, caps: LinkCapture[]): string[] {
-  mkdirSync(dir, { recursive: true });
-  return caps.map((c) => {
-    const p = join(dir, c.fileName);
-    writeFileSync(p, c.writer.bytes());
-    return p;
-  });
+/** --pcap (or `dflt`), checked before anything runs: a usage error when it cannot be written. */
+function pcapTarget(f: Flags, dflt?: string): PcapTarget | undefined {
+  const arg = f.values.get('--pcap') ?? dflt;
+  if (arg === undefined) return undefined;
+  const r = checkPcapTarget(arg);
+  if (!r.ok) throw new UsageError(r.error);
+  return r.target;
+}
+
+/** Creates the checked --pcap directory or file. */
+function openPcap(t: PcapTarget | undefined): PcapOutput | undefined {
+  if (t === undefined) return undefined;
+  const r = PcapOutput.open(t);
+  if (!r.ok) throw new UsageError(r.error);
+  return r.value;
 }
 
 function examplesDir(): string {
@@ -157,14 +169,19 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
   const file = f.positional[1];
   if (file === undefined || f.positional.length > 2) throw new UsageError('run takes one lab file');
   const spec = loadLab(file);
-  const pcapDir = f.values.get('--pcap');
-  let caps: LinkCapture[] = [];
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
-  const res = runLab(spec, {
-    ...(seed !== undefined ? { seed } : {}),
-    prepare: (lab) => (caps = pcapDir ? captureLinks(lab.network) : []),
-  });
-  const files = pcapDir ? writePcaps(pcapDir, caps) : [];
+  const pcap = openPcap(pcapTarget(f));
+  let res: ReturnType<typeof runLab>;
+  try {
+    res = runLab(spec, {
+      ...(seed !== undefined ? { seed } : {}),
+      prepare: (lab) => pcap?.attach(lab.network),
+    });
+  } catch (e) {
+    pcap?.discard();
+    throw e;
+  }
+  const files = pcap?.finish() ?? [];
   if (f.bools.has('--json')) {
     out(
       JSON.stringify(
@@ -199,7 +216,7 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
   out('');
   const failed = res.steps.filter((s) => !s.ok).length;
   out(`${res.steps.length - failed} passed, ${failed} failed`);
-  if (files.length) out(`pcaps: ${files.length} files in ${pcapDir}`);
+  if (pcap !== undefined) out(pcap.describe());
   return failed === 0 ? 0 : 1;
 }
 
@@ -211,7 +228,7 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   const to = f.values.get('--to');
   if (from === undefined || to === undefined) throw new UsageError('trace needs --from NODE and --to NODE|IP');
   const spec = loadLab(file);
-  const pcapDir = f.values.get('--pcap');
+  const pcapAt = pcapTarget(f);
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
   const r = traceLab(spec, {
     from,
@@ -220,11 +237,13 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
     srcPort: intFlag(f, '--sport', 1, 65535) ?? 88,
     dstPort: intFlag(f, '--dport', 1, 65535) ?? 99,
     afterSteps: f.bools.has('--after-steps'),
-    capture: pcapDir !== undefined,
+    capture: pcapAt !== undefined,
     ...(seed !== undefined ? { seed } : {}),
   });
   if (!r.ok) throw new UsageError(r.error);
-  const files = pcapDir ? writePcaps(pcapDir, r.captures) : [];
+  const pcap = openPcap(pcapAt);
+  pcap?.add(r.captures);
+  const files = pcap?.finish() ?? [];
   if (f.bools.has('--json')) {
     out(
       JSON.stringify(
@@ -258,10 +277,13 @@ async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => v
     throw new UsageError(
       `${file} has no host or router named ${JSON.stringify(node)} (has: ${[...lab.ipNodes.keys()].join(', ')})`,
     );
+  const pcap = openPcap(pcapTarget(f));
+  pcap?.attach(lab.network);
   if (!f.bools.has('--fresh')) for (const s of spec.steps) runStep(lab, s);
   let result: { status: number; stdout: string } | undefined;
   execCommand(lab, node, f.rest, (r) => (result = r));
   lab.engine.runUntilIdle(600_000_000_000);
+  pcap?.finish();
   if (result === undefined) {
     out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
     return 1;
@@ -309,6 +331,7 @@ async function execInCluster(
     return 1;
   }
   const backend = backendFlag(f);
+  const pcapAt = pcapTarget(f);
   const c = await buildCluster(loaded.cluster.plan, backend !== undefined ? { backend } : {});
   const pods = [...c.pods.values()];
   const byName = (name: string): { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack } | undefined => {
@@ -327,6 +350,8 @@ async function execInCluster(
     throw new UsageError(
       `${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')})`,
     );
+  const pcap = openPcap(pcapAt);
+  pcap?.attach(c.network);
   let result: { status: number; stdout: string } | undefined;
   shellRun(
     { node: where.stack, udp: where.udp, resolve: literalOr((n) => byName(n)?.ip), tcp: where.tcp },
@@ -334,6 +359,7 @@ async function execInCluster(
     (r) => (result = r),
   );
   c.engine.runUntilIdle(600_000_000_000);
+  pcap?.finish();
   if (result === undefined) {
     out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
     return 1;
@@ -358,22 +384,22 @@ async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => v
   if (f.bools.has('--no-pcap') && f.values.has('--pcap'))
     throw new UsageError('--pcap and --no-pcap exclude each other');
   // the demo writes its pcaps unless told not to (the issue's "writes pcaps"); --compare has none
-  const dir =
-    f.bools.has('--no-pcap') || f.bools.has('--compare') ? undefined : (f.values.get('--pcap') ?? 'podnet-demo-pcap');
+  const pcapAt = f.bools.has('--no-pcap') || f.bools.has('--compare') ? undefined : pcapTarget(f, 'podnet-demo-pcap');
   const r = await runDemo({
     file,
     ...(backend !== undefined ? { backend } : {}),
     compare: f.bools.has('--compare'),
-    pcap: dir !== undefined,
+    pcap: pcapAt !== undefined,
     json: f.bools.has('--json'),
     explain: !f.bools.has('--no-explain'),
   });
-  const files = dir !== undefined && r.captures.length > 0 ? writePcaps(dir, r.captures) : [];
+  const pcap = r.captures.length > 0 ? openPcap(pcapAt) : undefined;
+  pcap?.add(r.captures);
+  const files = pcap?.finish() ?? [];
   if (f.bools.has('--json')) out(JSON.stringify({ ...(r.json as object), pcaps: files }, null, 2));
   else {
     out(r.text);
-    if (files.length > 0)
-      out(`pcaps: ${files.length} files in ${dir} (one per link; open the node uplinks to see the VXLAN headers)`);
+    if (pcap !== undefined) out(`${pcap.describe()} (open the node uplinks to see the VXLAN headers)`);
     printWarnings(err, r.warnings);
   }
   return r.status;

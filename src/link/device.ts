@@ -141,8 +141,22 @@ export class Network {
   tracer: Tracer | undefined = undefined;
   /** Drops across all devices. */
   dropCount = 0;
+  private readonly linkWatchers: ((link: Link) => void)[] = [];
 
   constructor(readonly engine: Engine) {}
+
+  /**
+   * Calls `fn` with every link connected from now on (by the builder, a lab's `link` step, a cluster
+   * adding a node or pod), so observers such as captures follow the network without the code that
+   * plugs cables knowing about them. Returns a function that stops the calls.
+   */
+  onLink(fn: (link: Link) => void): () => void {
+    this.linkWatchers.push(fn);
+    return () => {
+      const i = this.linkWatchers.indexOf(fn);
+      if (i >= 0) this.linkWatchers.splice(i, 1);
+    };
+  }
 
   /** Registers a device (called by the Device constructor). */
   add(d: Device): void {
@@ -177,6 +191,7 @@ export class Network {
     a.tx = link.ab;
     b.tx = link.ba;
     this.links.push(link);
+    for (const fn of this.linkWatchers) fn(link);
     return link;
   }
 }
