@@ -232,7 +232,7 @@ test('exec runs a command inside a cluster pod: traceroute across the overlay sh
     '-n',
     '-q',
     '1',
-    'kube-system/coredns-544949575d-mw2mv',
+    'kube-system/coredns-6f7bbd4779-b7bzr',
   );
   assert.equal(r.code, 0, r.out + r.err);
   // hop 1: the gateway on cni0 (x.y.z.1); hop 2: the other node's flannel.1 (its lease's .0); hop 3: the pod

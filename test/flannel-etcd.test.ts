@@ -59,7 +59,6 @@ test('flanneld leases subnets in a real etcd, programs the overlay from it, and 
       extDev: 'eth0',
       publicIp: ip(`192.168.56.${11 + i}`),
       ipMasq: false,
-      random: () => engine.rng.next(),
       leaseTtlSeconds: 60,
     });
     const br = new BridgeDev(node, 'cni0', 0x02_00_00_00_31_00 + i);

@@ -102,7 +102,9 @@ test('tshark decodes a TCP exchange cleanly and reads the same numbers, flags an
 
 test('tshark counts the same retransmissions as our stack on a lossy exchange', (t) => {
   if (!requirePeer(t, 'tshark', TSHARK)) return;
-  const lab = twoHostLab({ seed: 6, impair: { loss: 0.08, duplicate: 0, reorder: 0, reorderDelayNs: 1 } });
+  // seed 4: the impairment's stream loses 6 frames, and A retransmits 6 times (one fast retransmit, 2 RTOs).
+  // Not every seed qualifies: with seed 6 all three ARP replies are lost and no TCP segment is ever sent.
+  const lab = twoHostLab({ seed: 4, impair: { loss: 0.08, duplicate: 0, reorder: 0, reorderDelayNs: 1 } });
   const caps = captureLinks(lab.net);
   const c = exchange(lab);
   lab.engine.run();

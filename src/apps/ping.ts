@@ -60,8 +60,8 @@ export const DEFAULT_PING: PingOptions = {
  */
 export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, done: (r: PingResult) => void): void {
   const o = { ...DEFAULT_PING, ...options };
-  // iputils uses a per-process identifier; ours comes from the engine so runs repeat exactly
-  const ident = node.engine.rng.nextU32() & 0xffff;
+  // iputils uses a per-process identifier; ours comes from the node's ping stream so runs repeat exactly
+  const ident = node.engine.stream(`node:${node.name}/ping`).nextU32() & 0xffff;
   const sentAt = new Map<number, number>();
   const r: PingResult = { dst, transmitted: 0, received: 0, errors: 0, lines: [], rtts: [] };
   let finished = false;

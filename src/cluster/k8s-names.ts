@@ -4,7 +4,7 @@
  * alphabet of k8s.io/apimachinery/pkg/util/rand (no vowels, no 0/1/3, so no words and no look-alikes).
  * The same seed always gives the same names.
  */
-import { Prng } from '../sim/prng.js';
+import { type Prng, streamPrng } from '../sim/prng.js';
 
 /** rand.String's alphabet. */
 export const K8S_ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -47,22 +47,13 @@ export function safeEncodeString(s: string): string {
   return out;
 }
 
-/** 32-bit FNV-1a of the UTF-16 code units of `s` (ASCII names hash as their bytes). */
-export function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
 /**
  * A PRNG for one object, from the cluster seed and a key such as 'Deployment/default/web': the names of an
- * object do not change when other objects are added or reordered.
+ * object do not change when other objects are added or reordered. It is the engine stream `k8s:<key>` of a
+ * run with that seed (one derivation for all of podnet's randomness, see streamPrng).
  */
 export function objectPrng(seed: number, key: string): Prng {
-  return new Prng((fnv1a32(key) ^ Math.imul(seed >>> 0, 0x9e3779b1)) >>> 0);
+  return streamPrng(seed, `k8s:${key}`);
 }
 
 /**

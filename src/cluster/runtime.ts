@@ -143,7 +143,6 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
       extDev: 'eth0',
       publicIp: pn.address.addr,
       ipMasq: opts.ipMasq ?? true,
-      random: () => engine.rng.next(),
     });
     const cniStore = new MemoryStore();
     cniStore.write('/run/flannel/subnet.env', flanneld.subnetEnv);

@@ -31,6 +31,7 @@ function channel(props: Partial<LinkProps>, seed = 1) {
     { ...DEFAULT_LINK, ...props },
     { deliver: (f) => arrivals.push({ time: engine.now, frame: f }) },
     (reason, f) => drops.push({ time: engine.now, reason, frame: f }),
+    'A:eth0>B:eth0',
   );
   return { engine, ch, arrivals, drops };
 }
@@ -317,12 +318,20 @@ describe('channel loss', () => {
     assert.equal(ch.delivered, 0);
   });
 
-  it('loss 0 never draws from the PRNG (adding a lossless link does not change other random streams)', () => {
+  it('loss 0 never draws from its stream; a lossy channel draws from its own stream only', () => {
     const { engine, ch } = channel({ loss: 0 }, 5);
     for (let i = 0; i < 10; i++) ch.send(frame(64), 50);
     engine.run();
     const ref = new Engine(5);
-    assert.equal(engine.rng.nextU32(), ref.rng.nextU32());
+    assert.equal(engine.stream('link:A:eth0>B:eth0').nextU32(), ref.stream('link:A:eth0>B:eth0').nextU32());
+    const lossy = channel({ loss: 0.5 }, 5);
+    for (let i = 0; i < 10; i++) lossy.ch.send(frame(64), 50);
+    lossy.engine.run();
+    assert.equal(lossy.engine.stream('node:A/tcp').nextU32(), ref.stream('node:A/tcp').nextU32());
+    assert.notEqual(
+      lossy.engine.stream('link:A:eth0>B:eth0').nextU32(),
+      new Engine(5).stream('link:A:eth0>B:eth0').nextU32(),
+    );
   });
 });
 

@@ -4,6 +4,7 @@
  * this channel's own ring, so a hop costs one pooled engine event and no allocation.
  */
 import type { Engine } from '../sim/engine.js';
+import type { Prng } from '../sim/prng.js';
 import type { DropReason } from './trace.js';
 
 /** Tunables of a link, applied to both directions. */
@@ -57,13 +58,19 @@ export class Channel {
   private txHead = 0; // first entry whose transmission has not started yet
   private tail = 0;
   private readonly deliverNext = (): void => this.deliverHead();
+  /** Loss draws: this direction's own stream `link:<from port>><to port>`, e.g. `link:A:eth0>sw1:p1`. */
+  private readonly rng: Prng;
 
+  /** `name` is the direction, `<from port>><to port>`; it names the channel's random stream. */
   constructor(
     private readonly engine: Engine,
     readonly props: LinkProps,
     private readonly receiver: FrameReceiver,
     private readonly onDrop: ChannelDrop,
-  ) {}
+    readonly name: string,
+  ) {
+    this.rng = engine.stream(`link:${name}`);
+  }
 
   /** Frames waiting for the transmitter (not counting the one being sent). */
   get queued(): number {
@@ -95,7 +102,7 @@ export class Channel {
     this.transmitted++;
     if (this.capture !== undefined) this.capture.write(start, frame);
     if (this.tap !== undefined) this.tap(start, frame);
-    const lost = p.loss > 0 && this.engine.rng.next() < p.loss;
+    const lost = p.loss > 0 && this.rng.next() < p.loss;
     if (this.tail - this.head === this.frames.length) this.grow();
     const mask = this.frames.length - 1;
     const i = this.tail & mask;

@@ -120,11 +120,19 @@ export class Link {
     readonly props: LinkProps,
   ) {
     const engine = a.device.engine;
-    this.ab = new Channel(engine, props, { deliver: (f) => deliverTo(b, f) }, (reason, f) =>
-      a.device.drop(reason, f, a, `link ${id}`),
+    this.ab = new Channel(
+      engine,
+      props,
+      { deliver: (f) => deliverTo(b, f) },
+      (reason, f) => a.device.drop(reason, f, a, `link ${id}`),
+      `${a.id}>${b.id}`,
     );
-    this.ba = new Channel(engine, props, { deliver: (f) => deliverTo(a, f) }, (reason, f) =>
-      b.device.drop(reason, f, b, `link ${id}`),
+    this.ba = new Channel(
+      engine,
+      props,
+      { deliver: (f) => deliverTo(a, f) },
+      (reason, f) => b.device.drop(reason, f, b, `link ${id}`),
+      `${b.id}>${a.id}`,
     );
   }
 }

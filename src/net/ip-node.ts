@@ -125,7 +125,8 @@ export class IpNode extends Device {
   constructor(network: Network, name: string, config: Partial<IpNodeConfig> = {}) {
     super(network, name);
     this.config = { forwarding: false, defaultTtl: 64, arp: DEFAULT_ARP, ...config };
-    this.ipId = this.engine.rng.nextU32() & 0xffff;
+    // the first IP ID is random (Linux: ip_idents seeded randomly); from this node's own stream
+    this.ipId = this.engine.stream(`node:${name}/ip-id`).nextU32() & 0xffff;
     this.broadcasts.add(0xffff_ffff);
   }
 

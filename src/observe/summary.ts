@@ -84,6 +84,13 @@ function summarizeIpv4(f: Uint8Array, off: number, s: FrameSummary, vxlanPorts: 
     return;
   }
   const ihl = (f[off]! & 0x0f) * 4;
+  if (ihl < 20) {
+    // RFC 791: IHL counts 32-bit words and is at least 5; a smaller one would make an IPIP inner header start
+    // where this one does and recurse forever (tshark: "Bogus IPv4 header length")
+    s.protocol = 'IPv4';
+    s.info = `bad header length ${ihl}`;
+    return;
+  }
   const total = Math.min((f[off + 2]! << 8) | f[off + 3]!, f.length - off);
   s.srcIp = formatIpv4(readIpv4(f, off + 12));
   s.dstIp = formatIpv4(readIpv4(f, off + 16));

@@ -69,7 +69,8 @@ export async function runScale(
   const pods = [...c.pods.values()];
   let reachable = 0;
   let checked = 0;
-  const rng = c.engine.rng;
+  // the sampled pairs: the scenario's own stream, apart from every model's
+  const rng = c.engine.stream('scenario:scale/pairs');
   for (let i = 0; i < pairs && pods.length > 1 && c.nodes.size > 1; i++) {
     const a = pods[rng.int(pods.length)]!;
     let b = pods[rng.int(pods.length)]!;

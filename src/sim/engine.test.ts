@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Engine, MS, SECOND, US } from './engine.js';
+import { type Prng, streamPrng } from './prng.js';
 
 describe('engine ordering', () => {
   it('runs events at the same instant in the order they were scheduled', () => {
@@ -242,11 +243,65 @@ describe('engine determinism', () => {
     const draw = (seed: number): number[] => {
       const e = new Engine(seed);
       const out: number[] = [];
-      for (let i = 0; i < 5; i++) e.schedule(i, () => out.push(e.rng.nextU32()));
+      for (let i = 0; i < 5; i++) e.schedule(i, () => out.push(e.stream('node:A/tcp').nextU32()));
       e.run();
       return out;
     };
     assert.deepEqual(draw(7), draw(7));
     assert.notDeepEqual(draw(7), draw(8));
+  });
+});
+
+describe('engine random streams', () => {
+  const take = (p: Prng, n: number): number[] => Array.from({ length: n }, () => p.nextU32());
+
+  it('stream(name) is the same object on every call, and is streamPrng(seed, name)', () => {
+    const e = new Engine(42);
+    const a = e.stream('node:A/tcp');
+    assert.equal(e.stream('node:A/tcp'), a, 'memoised: draws continue where the last caller left off');
+    assert.deepEqual(take(a, 20), take(streamPrng(42, 'node:A/tcp'), 20));
+    assert.equal(e.seed, 42);
+  });
+
+  it('distinct names give distinct sequences; the same name in another run gives the same one', () => {
+    const e = new Engine(1);
+    const names = ['node:A/tcp', 'node:B/tcp', 'node:A/ip-id', 'link:A:eth0>sw1:p1', 'link:sw1:p1>A:eth0', 'cni:node1'];
+    const firsts = names.map((n) => take(e.stream(n), 4).join(','));
+    assert.equal(new Set(firsts).size, names.length);
+    const again = new Engine(1);
+    assert.deepEqual(
+      names.map((n) => take(again.stream(n), 4).join(',')),
+      firsts,
+    );
+    assert.notDeepEqual(take(new Engine(2).stream('node:A/tcp'), 4), take(new Engine(1).stream('node:A/tcp'), 4));
+  });
+
+  it("an extra draw from one node's stream leaves another node's values unchanged, whatever the order", () => {
+    // two runs of the same "scenario" (A and B draw alternately in events); run 2 adds draws to A only
+    const run = (extraOnA: number): { a: number[]; b: number[] } => {
+      const e = new Engine(9);
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        e.schedule(i, () => {
+          for (let k = 0; k <= (i === 3 ? extraOnA : 0); k++) a.push(e.stream('node:A/tcp').nextU32());
+        });
+        e.schedule(i, () => b.push(e.stream('node:B/tcp').nextU32()));
+      }
+      // a stream first asked for late (a node added mid-run) starts at the same place as any other time
+      e.schedule(5, () => e.stream('node:C/tcp').nextU32());
+      e.run();
+      return { a, b };
+    };
+    const plain = run(0);
+    const more = run(5);
+    assert.deepEqual(more.b, plain.b, "B's values do not move");
+    assert.notDeepEqual(more.a, plain.a, 'the test can fail: A itself did change');
+    assert.deepEqual(more.a.slice(0, 4), plain.a.slice(0, 4), "A's draws before the extra ones are the same");
+  });
+
+  it('refuses a seed that is not a safe integer (streams would silently collapse)', () => {
+    assert.throws(() => new Engine(1.5), /not a safe integer/);
+    assert.throws(() => new Engine(Number.NaN), /not a safe integer/);
   });
 });

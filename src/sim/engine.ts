@@ -1,9 +1,10 @@
 /**
  * The engine: an integer-nanosecond clock and an event queue ordered by (time, insertion sequence), so
  * events at the same instant run in the order they were scheduled and every run repeats exactly (as ns-3).
- * It owns time and randomness for all model code; it knows nothing of packets.
+ * It owns time and randomness for all model code; it knows nothing of packets. Randomness comes only as
+ * named streams (`stream`), one per object, so there is no shared generator a new draw could shift.
  */
-import { Prng } from './prng.js';
+import { type Prng, streamPrng } from './prng.js';
 
 /** Nanoseconds per unit, for readable schedules. */
 export const NS = 1;
@@ -54,8 +55,9 @@ export class Engine {
   now = 0;
   /** Events executed so far. */
   eventsRun = 0;
-  /** The seeded PRNG every model must use. */
-  readonly rng: Prng;
+  /** The run's seed; every random stream is derived from it and the stream's name. */
+  readonly seed: number;
+  private readonly streams = new Map<string, Prng>();
   private heap: SimEvent[] = [];
   private free: SimEvent[] = [];
   private seq = 0;
@@ -64,7 +66,23 @@ export class Engine {
   private cancelledTimers = 0;
 
   constructor(seed = 1) {
-    this.rng = new Prng(seed);
+    if (!Number.isSafeInteger(seed)) throw new Error(`engine: seed ${seed} is not a safe integer`);
+    this.seed = seed;
+  }
+
+  /**
+   * The random stream called `name` (as ns-3's per-object RngStream): derived from the seed and the name
+   * only (`streamPrng`), and the same object on every call with that name. Each object takes its stream once,
+   * when it is built, under a name that says whose it is: `node:A/tcp`, `link:A:eth0-sw1:p1`,
+   * `node:A/ping`, `cni:node1`. Draws from one stream never move another's values.
+   */
+  stream(name: string): Prng {
+    let s = this.streams.get(name);
+    if (s === undefined) {
+      s = streamPrng(this.seed, name);
+      this.streams.set(name, s);
+    }
+    return s;
   }
 
   /** Runs `fn(arg)` after `delay` ns (integer, >= 0). */

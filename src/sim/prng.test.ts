@@ -2,12 +2,13 @@
  * The PRNG is the only randomness in a run, so its stream is part of every scenario's golden output. These
  * tests pin it to the published algorithms: splitmix32-style seeding (a Weyl sequence through the murmur3
  * 32-bit finalizer) feeding xoshiro128** (Blackman & Vigna), checked against a reference written here in
- * BigInt arithmetic, so a slip in the 32-bit tricks of prng.ts (>>> 0, Math.imul) cannot hide.
+ * BigInt arithmetic, so a slip in the 32-bit tricks of prng.ts (>>> 0, Math.imul) cannot hide. Named
+ * streams (streamPrng) are pinned to FNV-1a-64 and SplitMix64's published vectors and to a C reference.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Prng } from './prng.js';
+import { fnv1a64, Prng, splitmix64, streamPrng } from './prng.js';
 
 const M32 = 0xffff_ffffn;
 
@@ -132,17 +133,63 @@ describe('prng streams', () => {
     // binomial(6000, 1/6): sigma = sqrt(6000 * 1/6 * 5/6) = 28.9
     for (const c of counts) assert.ok(Math.abs(c - 1000) < 145, counts.join(','));
   });
+});
 
-  it('fork() is deterministic and gives an independent stream', () => {
-    const a = new Prng(5);
-    const b = new Prng(5);
-    const fa = a.fork();
-    const fb = b.fork();
-    assert.deepEqual(draws(fa, 10), draws(fb, 10));
-    assert.deepEqual(draws(a, 10), draws(b, 10), 'parents stay in step after forking');
-    // fork() seeds the child from the parent's next word
-    const c = new Prng(5);
-    const childSeed = c.nextU32();
-    assert.deepEqual(draws(new Prng(5).fork(), 5), draws(new Prng(childSeed), 5));
+describe('named streams: streamPrng(seed, name)', () => {
+  it('FNV-1a-64 gives the published test vectors (Fowler/Noll/Vo test suite)', () => {
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+    assert.equal(fnv1a64(enc('')), 0xcbf29ce484222325n);
+    assert.equal(fnv1a64(enc('a')), 0xaf63dc4c8601ec8cn);
+    assert.equal(fnv1a64(enc('foobar')), 0x85944171f73967e8n);
+  });
+
+  it("SplitMix64 from state 0 gives Vigna's splitmix64.c outputs", () => {
+    const a = splitmix64(0n);
+    const b = splitmix64(a.state);
+    assert.equal(a.value, 0xe220a8397b1dcdafn);
+    assert.equal(b.value, 0x6e789e6aa1b965f4n);
+  });
+
+  // Computed by a 20-line C program (uint64_t FNV-1a over the seed's 8 little-endian bytes then the name,
+  // two splitmix64 outputs split into four uint32 words, Vigna's xoshiro128** reference), not by prng.ts.
+  const C_REFERENCE: [number, string, number[]][] = [
+    [1, 'node:A/tcp', [3265715375, 2915093083, 1888532052, 1400895923]],
+    [1, 'node:B/tcp', [120470577, 2590346950, 363385512, 4289282249]],
+    [2, 'node:A/tcp', [1286695284, 4180005277, 3184930873, 1055359297]],
+    [0, '', [3578933133, 1119036580, 2112909528, 2995757203]],
+    [1, 'link:A:eth0-sw1:p1', [713472476, 2735504797, 3870120952, 2313416174]],
+    [1, 'node:\u00e9', [2803869432, 302791172, 268303619, 3193924329]], // UTF-8 c3 a9
+  ];
+  for (const [seed, name, want] of C_REFERENCE) {
+    it(`seed ${seed}, name ${JSON.stringify(name)}: the C reference's first words (fixed forever)`, () => {
+      assert.deepEqual(draws(streamPrng(seed, name), 4), want);
+    });
+  }
+
+  it('the state words are the two SplitMix64 outputs, low half first', () => {
+    const bytes = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode('node:A/tcp')]);
+    const key = fnv1a64(bytes);
+    assert.equal(key, 0xa55859921c6adb5dn, 'the C reference printed this key');
+    const w0 = splitmix64(key);
+    const w1 = splitmix64(w0.state);
+    const words = [w0.value & M32, w0.value >> 32n, w1.value & M32, w1.value >> 32n];
+    assert.deepEqual(words, [0xba096f00n, 0xfcbeb215n, 0xc7222cc5n, 0xd39eaaadn]);
+    assert.deepEqual(draws(streamPrng(1, 'node:A/tcp'), 50), take(xoshiro128ss(words), 50));
+  });
+
+  it('negative and large seeds are distinct 64-bit values, not folded to 32 bits', () => {
+    assert.notDeepEqual(draws(streamPrng(-1, 'x'), 4), draws(streamPrng(0xffff_ffff, 'x'), 4));
+    assert.notDeepEqual(draws(streamPrng(2 ** 32, 'x'), 4), draws(streamPrng(0, 'x'), 4));
+    assert.throws(() => streamPrng(0.5, 'x'), /not a safe integer/);
+  });
+
+  it('distinct names, distinct streams (1000 node names, no two first words alike)', () => {
+    const firsts = new Set<number>();
+    for (let i = 0; i < 1000; i++) firsts.add(streamPrng(1, `node:pod-${i}/tcp`).nextU32());
+    assert.equal(firsts.size, 1000);
+  });
+
+  it('fromState refuses the all-zero state', () => {
+    assert.throws(() => Prng.fromState(0, 0, 0, 0), /all-zero/);
   });
 });

@@ -102,8 +102,8 @@ export abstract class TcpOutput implements TcpTuple {
     /** True for a connection a listener accepted (SYN-ACK retries apply, not SYN retries). */
     protected readonly passive: boolean,
   ) {
-    // RFC 9293 §3.4.1 wants a clock plus a keyed hash; a draw from the seeded PRNG is enough here
-    this.snd = new SendSpace(engine.rng.nextU32(), Math.min(mtu - 40, DEFAULT_PEER_MSS));
+    // RFC 9293 §3.4.1 wants a clock plus a keyed hash; a draw from the node's seeded stream is enough here
+    this.snd = new SendSpace(host.initialSequence(), Math.min(mtu - 40, DEFAULT_PEER_MSS));
     this.rcv = new ReceiveSpace(config.rcvBuf, mtu - 40);
     // the scale we would use: the smallest shift that lets the 16-bit field express the whole buffer
     while (this.rcv.wscale < MAX_WSCALE && config.rcvBuf / 2 ** this.rcv.wscale > 0xffff) this.rcv.wscale++;

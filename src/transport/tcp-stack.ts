@@ -22,6 +22,7 @@ import {
 import type { DropReason } from '../link/trace.js';
 import { IP_OFF, type IcmpEvent, type IpNode, type SendError } from '../net/ip-node.js';
 import type { NetDev } from '../net/netdev.js';
+import type { Prng } from '../sim/prng.js';
 import { TcpSocket, type AcceptQueue } from './tcp-connection.js';
 import { DEFAULT_TCP, type OutSegment, type TcpConfig, type TcpHost, type TcpTuple } from './tcp-types.js';
 
@@ -122,6 +123,8 @@ export class TcpStack implements TcpHost {
   private readonly listeners = new Map<number, TcpListener>();
   private readonly portUse = new Map<number, number>();
   private ephemeral = 32768; // Linux ip_local_port_range starts here
+  /** ISNs: the stream `node:<name>/tcp`, so connections elsewhere never move this node's sequence numbers. */
+  private readonly rng: Prng;
   /** The frame being handled, so drops inside a connection trace it. */
   private current: Uint8Array | undefined = undefined;
 
@@ -130,6 +133,7 @@ export class TcpStack implements TcpHost {
     config: Partial<TcpConfig> = {},
   ) {
     this.config = { ...DEFAULT_TCP, ...config };
+    this.rng = node.engine.stream(`node:${node.name}/tcp`);
     node.setProtocolHandler(IPPROTO_TCP, (frame, ipLen, dev) => this.receive(frame, ipLen, dev));
     node.onIcmp((ev) => this.icmp(ev));
   }
@@ -200,6 +204,11 @@ export class TcpStack implements TcpHost {
   }
 
   // ---- TcpHost ---------------------------------------------------------------------------------------
+
+  /** @internal A new connection's ISN, from this node's TCP stream. */
+  initialSequence(): number {
+    return this.rng.nextU32();
+  }
 
   /** @internal Writes one segment of `t` in place in a new frame and sends it. */
   transmit(t: TcpTuple, s: OutSegment): SendError | undefined {

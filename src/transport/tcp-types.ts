@@ -149,4 +149,6 @@ export interface TcpHost {
   note(message: () => string): void;
   /** Counts and traces a discarded segment (the node's one drop path). */
   drop(reason: DropReason, detail: string): void;
+  /** A new connection's initial sequence number, drawn from the node's own TCP stream. */
+  initialSequence(): number;
 }

@@ -7,6 +7,7 @@ import { Device, Network, type Port } from '../link/device.js';
 import type { LinkProps } from '../link/channel.js';
 import type { Tracer } from '../link/trace.js';
 import { Engine } from '../sim/engine.js';
+import type { Prng } from '../sim/prng.js';
 import { parseIpv4 as parseAddr, type Ipv4 } from '../wire/addr.js';
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
 import { IPPROTO_TCP, parseIpv4 } from '../wire/ipv4.js';
@@ -22,7 +23,7 @@ export function ip(s: string): Ipv4 {
   return a;
 }
 
-/** What the impairment does to each frame, drawn from the engine's PRNG. */
+/** What the impairment does to each frame, drawn from its own stream `node:<name>/impairment`. */
 export interface ImpairmentProps {
   /** Probability a frame is dropped. */
   loss: number;
@@ -45,6 +46,7 @@ export class Impairment extends Device {
   dropped = 0;
   duplicated = 0;
   delayed = 0;
+  private readonly rng: Prng;
 
   constructor(
     network: Network,
@@ -52,6 +54,7 @@ export class Impairment extends Device {
     readonly props: ImpairmentProps,
   ) {
     super(network, name);
+    this.rng = this.engine.stream(`node:${name}/impairment`);
     this.addPort('a');
     this.addPort('b');
   }
@@ -62,7 +65,7 @@ export class Impairment extends Device {
 
   receive(port: Port, frame: Uint8Array): void {
     const out = port === this.ports[0] ? this.ports[1]! : this.ports[0]!;
-    const rng = this.engine.rng;
+    const rng = this.rng;
     const p = this.props;
     if (p.dropIf?.(frame) === true) {
       this.dropped++;

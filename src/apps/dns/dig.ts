@@ -264,6 +264,8 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
   }
   const o = parsed;
   const engine = env.udp.node.engine;
+  // cookies and query IDs: the stream `node:<name>/dig`, shared by every dig run on that node
+  const rng = engine.stream(`node:${env.udp.node.name}/dig`);
   const conf =
     env.resolvConf === undefined
       ? DEFAULT_RESOLV_CONF
@@ -278,7 +280,7 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
   if (o.edns && o.cookie) {
     cookie = new Uint8Array(8);
     for (let i = 0; i < 8; i += 4) {
-      const v = engine.rng.nextU32();
+      const v = rng.nextU32();
       cookie.set([v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff], i);
     }
   }
@@ -335,7 +337,7 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
       return;
     }
     const s = servers[si]!;
-    const id = engine.rng.nextU32() & 0xffff;
+    const id = rng.nextU32() & 0xffff;
     if (o.tcp) {
       viaTcp(si, id, () => tryServer(si + 1));
       return;
@@ -346,7 +348,7 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
         if (x.kind === 'answer') {
           if (x.message.tc && !o.ignoreTc) {
             notes.push({ kind: 'truncated' });
-            viaTcp(si, engine.rng.nextU32() & 0xffff, () => tryServer(si + 1));
+            viaTcp(si, rng.nextU32() & 0xffff, () => tryServer(si + 1));
             return;
           }
           finish(s, { bytes: x.bytes, message: x.message, transport: 'UDP', rtt: x.rtt });

@@ -44,7 +44,8 @@ export interface ForwardStats {
 
 /** The forward plugin, sending from `udp`'s node. `stats` (optional) is updated as queries go out. */
 export function forwardPlugin(udp: UdpStack, cfg: ForwardConfig, stats?: ForwardStats): DnsPlugin {
-  const engine = udp.node.engine;
+  // upstream order and query IDs: the stream `node:<name>/dns-forward`
+  const rng = udp.node.engine.stream(`node:${udp.node.name}/dns-forward`);
   const from = nameKey(cfg.from ?? '.');
   const timeout = cfg.timeout ?? 2000 * MS;
   if (cfg.upstreams.length === 0) throw new Error('forward: no upstreams');
@@ -56,7 +57,7 @@ export function forwardPlugin(udp: UdpStack, cfg: ForwardConfig, stats?: Forward
     const order = [...cfg.upstreams];
     if ((cfg.policy ?? 'random') === 'random') {
       for (let i = order.length - 1; i > 0; i--) {
-        const j = engine.rng.int(i + 1);
+        const j = rng.int(i + 1);
         [order[i], order[j]] = [order[j]!, order[i]!];
       }
     }
@@ -68,7 +69,7 @@ export function forwardPlugin(udp: UdpStack, cfg: ForwardConfig, stats?: Forward
         return;
       }
       const up = order[i]!;
-      const id = engine.rng.nextU32() & 0xffff;
+      const id = rng.nextU32() & 0xffff;
       const query = { ...req.message, id };
       const x: ExchangeRequest = {
         server: up.addr,

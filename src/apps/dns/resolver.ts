@@ -31,6 +31,7 @@ import {
   nameKey,
 } from '../../wire/dns.js';
 import { SECOND } from '../../sim/engine.js';
+import type { Prng } from '../../sim/prng.js';
 import type { UdpStack } from '../../transport/udp.js';
 import { type ExchangeOutcome, type ExchangeRequest, exchangeStream, exchangeUdp } from './exchange.js';
 import { type ResolvConf, parseResolvConf } from './resolv-conf.js';
@@ -88,6 +89,8 @@ type SendResult =
 export class StubResolver {
   readonly conf: ResolvConf;
   private rotateOffset: number | undefined;
+  /** Query IDs and the rotate start: the stream `node:<name>/resolver`. */
+  private readonly rng: Prng;
 
   /** `conf` is resolv.conf text or parsed settings; `connect` opens TCP streams for truncated answers and use-vc. */
   constructor(
@@ -96,6 +99,7 @@ export class StubResolver {
     readonly connect?: StreamConnector,
   ) {
     this.conf = typeof conf === 'string' ? parseResolvConf(conf) : conf;
+    this.rng = udp.node.engine.stream(`node:${udp.node.name}/resolver`);
   }
 
   /** Looks `name` up as res_search does; `done` is called once. Throws on text that is not a name (a caller bug). */
@@ -221,7 +225,7 @@ export class StubResolver {
     const engine = this.udp.node.engine;
     const c = this.conf;
     const ns = c.nameservers;
-    const id = engine.rng.nextU32() & 0xffff;
+    const id = this.rng.nextU32() & 0xffff;
     const question: DnsQuestion = { name: fqdn, type, class: DNS_CLASS_IN };
     const query: DnsMessage = {
       ...emptyDnsMessage({ id, rd: true, ad: c.trustAd }),
@@ -229,7 +233,7 @@ export class StubResolver {
       ...(c.edns0 ? { edns: { udpSize: 1200, extendedRcode: 0, version: 0, dnssecOk: false, z: 0, options: [] } } : {}),
     };
     const bytes = buildDns(query);
-    if (c.rotate && this.rotateOffset === undefined) this.rotateOffset = engine.rng.int(ns.length);
+    if (c.rotate && this.rotateOffset === undefined) this.rotateOffset = this.rng.int(ns.length);
     const offset = c.rotate ? this.rotateOffset! % ns.length : 0;
     if (c.rotate) this.rotateOffset = this.rotateOffset! + 1;
     let last: DnsMessage | undefined;

@@ -12,18 +12,18 @@ import { deleteLink } from './netlink.js';
 /** The emulator's CniHost. */
 export class EmulatedHost implements CniHost {
   private readonly namespaces = new Map<string, IpNode>();
+  /** Veth names and MACs: the stream `cni:<node>`, so pods added on one node do not move another's. */
+  readonly rng: Prng;
 
   constructor(
     readonly node: IpNode,
     readonly store: CniStore = new MemoryStore(),
-  ) {}
+  ) {
+    this.rng = node.engine.stream(`cni:${node.name}`);
+  }
 
   get network(): Network {
     return this.node.network;
-  }
-
-  get rng(): Prng {
-    return this.node.engine.rng;
   }
 
   /** Creates the network namespace at `path` (`ip netns add`), a new stack named `name`. */

@@ -36,7 +36,7 @@ export interface CniHost {
   podNode(containerId: string, netns: string): IpNode | undefined;
   /** Files: host-local's dataDir, flannel's subnet.env and cache. */
   readonly store: CniStore;
-  /** Randomness for veth names and MACs (the engine's, so runs repeat). */
+  /** Randomness for veth names and MACs: this host's own engine stream, so runs repeat. */
   readonly rng: Prng;
 }
 

@@ -137,7 +137,7 @@ describe('memory datastore in simulated time', () => {
       s.watchSync('/coreos.com/network/subnets', (ev) => log.push(`${e.now} ${ev.type} ${ev.key} r${ev.revision}`));
       for (let i = 0; i < 5; i++) {
         e.schedule(i * SECOND, () => {
-          const lease = s.grantLeaseSync(2 + e.rng.int(3));
+          const lease = s.grantLeaseSync(2 + e.stream('test:ttl').int(3));
           s.compareAndSwapSync(`/coreos.com/network/subnets/10.5.${i}.0-24`, { value: undefined }, '{}', { lease });
         });
       }

@@ -54,7 +54,6 @@ async function cluster(n: number, type: BackendType, opts: { sameL2?: boolean } 
         extDev: 'eth0',
         publicIp: ip(`192.168.56.${11 + i}`),
         ipMasq: false,
-        random: () => engine.rng.next(),
       }),
     );
     // stand-in for cni0: the subnet's .1 on a bridge, as the CNI bridge plugin would put it
@@ -201,7 +200,6 @@ describe('flanneld', () => {
         extDev: 'eth0',
         publicIp: ip(`192.168.0.${i}`),
         ipMasq: false,
-        random: () => engine.rng.next(),
       });
     };
     for (let i = 1; i <= 3; i++) await start(i);

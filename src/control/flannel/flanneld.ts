@@ -50,8 +50,8 @@ export interface FlanneldOptions {
   publicIp: Ipv4;
   /** --ip-masq. */
   ipMasq: boolean;
-  /** Random numbers: subnet choice and VTEP MAC (the engine's PRNG inside the simulation). */
-  random: () => number;
+  /** Random numbers for the subnet choice and VTEP MAC; by default the node's stream `flanneld:<node>`. */
+  random?: () => number;
   /** --etcd-prefix. */
   prefix?: string;
   /** Subnet lease TTL (flannel: 24 h). */
@@ -91,7 +91,9 @@ export class Flanneld {
     const prefix = o.prefix ?? FLANNEL_ETCD_PREFIX;
     const c = o.config;
     const type: BackendType = c.backend.type;
-    const vtepMac: Mac | undefined = type === 'vxlan' ? randomMac(o.random) : undefined;
+    const rng = o.node.engine.stream(`flanneld:${o.node.name}`);
+    const random = o.random ?? ((): number => rng.next());
+    const vtepMac: Mac | undefined = type === 'vxlan' ? randomMac(random) : undefined;
     const ttl = o.leaseTtlSeconds ?? FLANNEL_LEASE_TTL_S;
     const value = encodeFlannelLeaseValue({
       publicIp: o.publicIp,
@@ -112,7 +114,7 @@ export class Flanneld {
           if (k.ok) taken.add(k.value.ipv4.addr);
         }
       }
-      const candidate = pickFreeSubnet(c, taken, o.random);
+      const candidate = pickFreeSubnet(c, taken, random);
       if (candidate === undefined) break;
       const cas = await o.store.compareAndSwap(
         flannelSubnetKey({ ipv4: candidate }, prefix),
@@ -138,7 +140,7 @@ export class Flanneld {
         publicIp: o.publicIp,
         subnet,
         network: c.network,
-        randomMac: () => vtepMac ?? randomMac(o.random),
+        randomMac: () => vtepMac ?? randomMac(random),
       },
       c.backend,
     );

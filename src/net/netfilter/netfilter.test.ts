@@ -492,7 +492,7 @@ describe('netfilter: MASQUERADE', () => {
       assertChecksums(p, 'from G');
   });
 
-  it('--random-fully draws every port from the engine PRNG: same seed, same ports; another seed, others', () => {
+  it("--random-fully draws every port from the node's netfilter stream: same seed, same ports; another seed, others", () => {
     const run = (seed: number) => {
       const { lab, c1, s } = masqLab({
         seed,
@@ -500,7 +500,7 @@ describe('netfilter: MASQUERADE', () => {
       });
       const atS = listen(lab.udp(s), 53);
       const draws: number[] = [];
-      const rng = lab.engine.rng;
+      const rng = lab.engine.stream('node:G/netfilter');
       const next = rng.next.bind(rng);
       rng.next = () => {
         const v = next();

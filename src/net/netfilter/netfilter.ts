@@ -25,7 +25,7 @@ const IP = 14;
 /** What netfilter needs from its node. */
 export interface NetfilterHost {
   readonly name: string;
-  readonly engine: { now: number; rng: { next(): number } };
+  readonly engine: { now: number; stream(name: string): { next(): number } };
   isLocal(ip: Ipv4): boolean;
   /** The address MASQUERADE uses on `dev` toward `dst`. */
   masqueradeAddress(dev: string, dst: Ipv4): Ipv4 | undefined;
@@ -65,11 +65,15 @@ type Verdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'CONTINUE';
 export class Netfilter {
   readonly conntrack = new Conntrack();
   private rejectWith = 'icmp-port-unreachable';
+  /** `-m statistic --mode random` and `--random-fully` ports: the stream `node:<name>/netfilter`. */
+  private readonly rng: { next(): number };
 
   constructor(
     private readonly host: NetfilterHost,
     public ruleset: Ruleset = emptyRuleset(),
-  ) {}
+  ) {
+    this.rng = host.engine.stream(`node:${host.name}/netfilter`);
+  }
 
   // ---- hooks ----------------------------------------------------------------------------------------
 
@@ -301,7 +305,7 @@ export class Netfilter {
       if (r.ctstate.states.some((s) => states.includes(s)) === r.ctstate.neg) return false;
     }
     // statistic last, so the random draw happens only for packets that match everything else (as iptables)
-    if (r.probability !== undefined && !(this.host.engine.rng.next() < r.probability)) return false;
+    if (r.probability !== undefined && !(this.rng.next() < r.probability)) return false;
     return true;
   }
 
@@ -360,9 +364,7 @@ export class Netfilter {
     if (!t.randomFully && keepable && !this.conntrack.replyTaken(candidate(want), now)) chosen = candidate(want);
     const span = hi - lo + 1;
     for (let i = 0; chosen === undefined && i < Math.min(span, 65536); i++) {
-      const p = t.randomFully
-        ? lo + Math.floor(this.host.engine.rng.next() * span)
-        : lo + ((want - lo + i + span) % span);
+      const p = t.randomFully ? lo + Math.floor(this.rng.next() * span) : lo + ((want - lo + i + span) % span);
       const cand = candidate(p);
       if (!this.conntrack.replyTaken(cand, now)) chosen = cand;
     }

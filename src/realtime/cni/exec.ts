@@ -81,7 +81,8 @@ export function runCniExecutable(
     const out = runSkel(plugin, env, stdin, () => (loaded = loadHostState(doc, new FsStore(), true)).host, registry);
     const cmd = env.CNI_COMMAND;
     if (loaded !== undefined && (cmd === 'ADD' || cmd === 'DEL' || cmd === 'GC')) {
-      const next = saveHostState(loaded.host, loaded.engine.rng.nextU32());
+      // the next invocation's seed: a stream of its own, so it does not depend on how many draws this one made
+      const next = saveHostState(loaded.host, loaded.engine.stream('cni-exec:next-seed').nextU32());
       writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 1) + '\n', { mode: 0o600 });
       renameSync(`${file}.tmp`, file);
     }
