@@ -1,32 +1,20 @@
 /**
  * An IPv4 node: a host, or a router when forwarding is on. It owns its interfaces, the routing table, the
- * ARP cache, ICMP (echo, errors) and the hand-off of local packets to transport protocols registered by
- * number. The forwarding path works on the received frame in place: check the header, decrement TTL with an
- * incremental checksum, look up the route, rewrite both MACs, send the same buffer on.
+ * receive/forward/output paths, reassembly, and the hand-off of local packets to transport protocols and
+ * UDP tunnels registered by number and port. The forwarding path works on the received frame in place: check
+ * the header, decrement TTL with an incremental checksum, look up the route, rewrite both MACs, send the same
+ * buffer on. It leaves ARP to arp-resolver.ts, ICMP addressed to it to local-icmp.ts, the ICMP errors and
+ * resets it sends to ip-errors.ts, and its netfilter wiring to netfilter-host.ts.
  */
 import { allocFrame } from '../wire/frame-alloc.js';
 import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
 import { Device, type Network, type Port } from '../link/device.js';
-import {
-  MAC_BROADCAST,
-  formatIpv4,
-  formatMac,
-  isGroupMac,
-  prefixMask,
-  readIpv4,
-  readMac,
-  writeIpv4,
-  writeMac,
-  type Ipv4,
-  type Mac,
-} from '../wire/addr.js';
-import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
+import { formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN } from '../wire/ethernet.js';
 import { UDP_HEADER_LEN, verifyUdpChecksum } from '../wire/udp.js';
 import {
   IPPROTO_ICMP,
   IPPROTO_UDP,
-  IPV4_CHECKSUM_OFF,
   IPV4_DST_OFF,
   IPV4_FLAGS_FRAG_OFF,
   IPV4_FLAG_DF,
@@ -42,22 +30,19 @@ import {
 } from '../wire/ipv4.js';
 import {
   ICMP_DEST_UNREACH,
-  ICMP_ECHO_REPLY,
-  ICMP_ECHO_REQUEST,
   ICMP_FRAG_NEEDED,
-  ICMP_HOST_UNREACH,
   ICMP_NET_UNREACH,
   ICMP_TIME_EXCEEDED,
   ICMP_TTL_EXCEEDED_IN_TRANSIT,
-  parseIcmp,
-  type IcmpMessage,
 } from '../wire/icmp.js';
-import { internetChecksum } from '../wire/checksum.js';
 import { EthernetDev, type IfAddr, type NetDev } from './netdev.js';
-import { DEFAULT_ARP, NeighborTable, type ArpConfig, type Neighbor } from './neighbor.js';
+import { DEFAULT_ARP, NeighborTable, type ArpConfig } from './neighbor.js';
 import { RouteTable, formatRoute, type Route } from './route-table.js';
 import { sendIcmpError, sendTcpReset } from './ip-errors.js';
-import { Netfilter, type NetfilterHost, type PacketCtx } from './netfilter/netfilter.js';
+import { Netfilter, type PacketCtx } from './netfilter/netfilter.js';
+import { netfilterHostOf } from './netfilter-host.js';
+import { ArpResolver } from './arp-resolver.js';
+import { LocalIcmp, type IcmpEvent } from './local-icmp.js';
 import type { Ruleset } from './netfilter/rules.js';
 
 /** Offset of the IP header in frames handled by an IP node (untagged Ethernet). */
@@ -66,16 +51,8 @@ export const IP_OFF = ETH_HEADER_LEN;
 /** A transport protocol's receive hook: the IP packet sits in `frame` at IP_OFF, `ipLen` bytes long. */
 export type ProtocolHandler = (frame: Uint8Array, ipLen: number, dev: NetDev) => void;
 
-/** An ICMP message that reached this node, for ping/traceroute and error reporting to sockets. */
-export interface IcmpEvent {
-  readonly time: number;
-  readonly src: Ipv4;
-  readonly dst: Ipv4;
-  readonly ttl: number;
-  readonly message: IcmpMessage;
-  /** Total IP length of the packet carrying it. */
-  readonly ipLength: number;
-}
+/** An ICMP message that reached this node (defined in local-icmp.ts). */
+export type { IcmpEvent } from './local-icmp.js';
 
 /** Receives a tunnel datagram: its payload is frame[payloadOff, end); the outer IP header is at IP_OFF. */
 export type UdpTunnelHandler = (frame: Uint8Array, payloadOff: number, end: number, port: Port | undefined) => void;
@@ -115,8 +92,14 @@ export class IpNode extends Device {
   private readonly local = new Set<Ipv4>();
   private readonly broadcasts = new Set<Ipv4>();
   private readonly protocols: (ProtocolHandler | undefined)[] = new Array<ProtocolHandler | undefined>(256);
-  private readonly icmpListeners: ((ev: IcmpEvent) => void)[] = [];
   private readonly udpTunnels = new Map<number, UdpTunnelHandler>();
+  /** ARP: answers requests and resolves next hops (arp-resolver.ts). */
+  private readonly arp = new ArpResolver(this, this.broadcasts, this.devByPort);
+  /** ICMP addressed to this node (local-icmp.ts). */
+  private readonly icmp = new LocalIcmp(this, this.broadcasts, {
+    nextIpId: () => this.nextIpId(),
+    send: (frame, ipLen, dst) => this.routeAndOutput(frame, ipLen, dst),
+  });
   private ipId: number;
   /** Netfilter (iptables and conntrack), once enabled; undefined costs nothing per packet. */
   netfilter: Netfilter | undefined = undefined;
@@ -202,47 +185,20 @@ export class IpNode extends Device {
       if (ruleset !== undefined) this.netfilter.ruleset = ruleset;
       return this.netfilter;
     }
-    const host: NetfilterHost = {
-      name: this.name,
-      engine: this.engine,
-      isLocal: (ip) => this.local.has(ip),
-      masqueradeAddress: (devName, toward) => {
-        const d = this.dev(devName);
-        return d === undefined ? undefined : this.sourceFor(d, toward);
-      },
-      note: (m) => this.note(m),
-      drop: (reason, frame, _port, detail) => this.drop(reason, frame, undefined, detail),
-      reject: (frame, ipLen, inDev, type, code) => {
-        const d = (inDev === undefined ? undefined : this.dev(inDev)) ?? this.devs[0];
-        if (d !== undefined) this.sendIcmpError(frame, ipLen, d, type, code, 0);
-      },
-      resetTcp: (frame, ipLen) => this.sendTcpReset(frame, ipLen),
-    };
-    this.netfilter = new Netfilter(host, ruleset);
+    this.netfilter = new Netfilter(netfilterHostOf(this), ruleset);
     return this.netfilter;
   }
 
   /** Subscribes to ICMP messages addressed to this node. Returns an unsubscribe function. */
   onIcmp(fn: (ev: IcmpEvent) => void): () => void {
-    this.icmpListeners.push(fn);
-    return () => {
-      const i = this.icmpListeners.indexOf(fn);
-      if (i >= 0) this.icmpListeners.splice(i, 1);
-    };
+    return this.icmp.subscribe(fn);
   }
 
   /** Adds a permanent neighbour entry (as `ip neigh add ... nud permanent`). */
   addPermanentNeighbor(devName: string, ip: Ipv4, mac: Mac): void {
     const dev = this.dev(devName);
     if (dev === undefined) throw new Error(`${this.name}: no device ${devName}`);
-    const n = this.neighbors.ensure(dev, ip);
-    n.mac = mac;
-    n.state = 'PERMANENT';
-    if (n.retrans !== undefined) {
-      n.retrans.cancel();
-      n.retrans = undefined;
-    }
-    this.flushPending(n);
+    this.arp.addPermanent(dev, ip, mac);
   }
 
   // ---- receive --------------------------------------------------------------------------------------
@@ -273,7 +229,7 @@ export class IpNode extends Device {
     }
     const type = (frame[ETH_TYPE_OFF]! << 8) | frame[ETH_TYPE_OFF + 1]!;
     if (type === ETHERTYPE_IPV4) this.receiveIpv4(dev, frame, port);
-    else if (type === ETHERTYPE_ARP) this.receiveArp(dev, frame, port);
+    else if (type === ETHERTYPE_ARP) this.arp.receive(dev, frame, port);
     else if (type === ETHERTYPE_VLAN) this.drop('vlan-mismatch', frame, port, `${dev.name} is not a VLAN interface`);
     else this.drop('unhandled-protocol', frame, port, `ethertype 0x${type.toString(16).padStart(4, '0')}`);
   }
@@ -366,7 +322,7 @@ export class IpNode extends Device {
     this.delivered++;
     const proto = frame[IP_OFF + IPV4_PROTO_OFF]!;
     if (proto === IPPROTO_ICMP) {
-      this.receiveIcmp(frame, ipLen, dev, port);
+      this.icmp.receive(frame, ipLen, port);
       return;
     }
     if (proto === IPPROTO_UDP && this.udpTunnels.size > 0 && this.tryUdpTunnel(frame, ipLen, port)) return;
@@ -443,196 +399,6 @@ export class IpNode extends Device {
     }
     this.note(() => `IPv4 datagram of ${r.ipLen} bytes reassembled from its fragments`);
     return r;
-  }
-
-  private receiveIcmp(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined): void {
-    const ihl = (frame[IP_OFF]! & 0x0f) * 4;
-    const icmp = frame.subarray(IP_OFF + ihl, IP_OFF + ipLen);
-    const parsed = parseIcmp(icmp);
-    if (!parsed.ok) {
-      this.drop(
-        parsed.error.reason.includes('checksum') ? 'bad-checksum' : 'malformed',
-        frame,
-        port,
-        `ICMP ${parsed.error.field}: ${parsed.error.reason}`,
-      );
-      return;
-    }
-    const msg = parsed.value;
-    const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
-    const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
-    if (msg.type === ICMP_ECHO_REQUEST) {
-      if (this.broadcasts.has(dst)) {
-        // Linux ignores broadcast echo by default (icmp_echo_ignore_broadcasts = 1)
-        this.note(() => `ignored broadcast echo request from ${formatIpv4(src)}`);
-        return;
-      }
-      this.note(() => `echo request from ${formatIpv4(src)}: replying`);
-      this.replyEcho(frame, ipLen, ihl, src, dst);
-      return;
-    }
-    const ev: IcmpEvent = {
-      time: this.engine.now,
-      src,
-      dst,
-      ttl: frame[IP_OFF + IPV4_TTL_OFF]!,
-      message: msg,
-      ipLength: ipLen,
-    };
-    for (const l of this.icmpListeners.slice()) l(ev);
-    void dev;
-  }
-
-  /** Turns the request into the reply in place: swap addresses, type 0, fresh TTL, fix both checksums. */
-  private replyEcho(frame: Uint8Array, ipLen: number, ihl: number, src: Ipv4, dst: Ipv4): void {
-    const icmpOff = IP_OFF + ihl;
-    frame[icmpOff] = ICMP_ECHO_REPLY;
-    frame[icmpOff + 2] = 0;
-    frame[icmpOff + 3] = 0;
-    const c = internetChecksum(frame, icmpOff, ipLen - ihl);
-    frame[icmpOff + 2] = c >>> 8;
-    frame[icmpOff + 3] = c & 0xff;
-    writeIpv4(frame, IP_OFF + IPV4_SRC_OFF, dst);
-    writeIpv4(frame, IP_OFF + IPV4_DST_OFF, src);
-    frame[IP_OFF + IPV4_TTL_OFF] = this.config.defaultTtl;
-    // Linux sends echo replies from its ICMP socket with IP_PMTUDISC_DONT: no DF, a fresh IP ID
-    // (seen in the kernel-oracle capture, test/kernel-vxlan.test.ts)
-    const id = this.nextIpId();
-    frame[IP_OFF + 4] = id >>> 8;
-    frame[IP_OFF + 5] = id & 0xff;
-    frame[IP_OFF + IPV4_FLAGS_FRAG_OFF] = 0;
-    frame[IP_OFF + IPV4_FLAGS_FRAG_OFF + 1] = 0;
-    this.fixIpChecksum(frame, ihl);
-    this.routeAndOutput(frame, ipLen, src);
-  }
-
-  private fixIpChecksum(frame: Uint8Array, ihl: number): void {
-    frame[IP_OFF + IPV4_CHECKSUM_OFF] = 0;
-    frame[IP_OFF + IPV4_CHECKSUM_OFF + 1] = 0;
-    const c = internetChecksum(frame, IP_OFF, ihl);
-    frame[IP_OFF + IPV4_CHECKSUM_OFF] = c >>> 8;
-    frame[IP_OFF + IPV4_CHECKSUM_OFF + 1] = c & 0xff;
-  }
-
-  // ---- ARP ------------------------------------------------------------------------------------------
-
-  private receiveArp(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
-    const parsed = parseArp(frame.subarray(ETH_HEADER_LEN));
-    if (!parsed.ok) {
-      this.drop('malformed', frame, port, `ARP ${parsed.error.field}: ${parsed.error.reason}`);
-      return;
-    }
-    const a = parsed.value;
-    const forUs = dev.addresses.some((x) => x.addr === a.targetIp);
-    // RFC 826 merge: refresh an entry we already have for the sender
-    const existing = this.neighbors.get(dev, a.senderIp);
-    const wasReachable = existing !== undefined && existing.state === 'REACHABLE';
-    if (existing !== undefined) {
-      if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
-    } else if (forUs && a.senderIp !== 0) this.resolved(this.neighbors.ensure(dev, a.senderIp), a.senderMac);
-    if (a.op !== ARP_OP_REQUEST) {
-      // a reply that resolved a waiting entry was explained by resolved() already
-      if (existing === undefined || existing.state === 'PERMANENT' || wasReachable) {
-        this.note(() =>
-          existing !== undefined
-            ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: ${existing.state === 'PERMANENT' ? 'permanent entry kept' : 'cache refreshed'}`
-            : forUs
-              ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: learned`
-              : `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`,
-        );
-      }
-      return;
-    }
-    if (forUs) {
-      this.note(
-        () =>
-          `ARP who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}: that is us, replying ${formatMac(dev.mac)}`,
-      );
-      this.sendArpReply(dev, a);
-      return;
-    }
-    if (dev.proxyArp && this.config.forwarding) {
-      const r = this.routes.lookup(a.targetIp);
-      if (r !== undefined && r.dev !== dev.name) {
-        this.note(
-          () =>
-            `proxy ARP: ${formatIpv4(a.targetIp)} is routed via ${r.dev}, answering with our MAC ${formatMac(dev.mac)}`,
-        );
-        this.sendArpReply(dev, a);
-        return;
-      }
-    }
-    this.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
-  }
-
-  /** Answers `req` from `dev` (a frame this node originates: no inbound port in traces). */
-  private sendArpReply(dev: NetDev, req: ArpPacket): void {
-    const reply = buildArpFrame(
-      {
-        op: ARP_OP_REPLY,
-        senderMac: dev.mac,
-        senderIp: req.targetIp,
-        targetMac: req.senderMac,
-        targetIp: req.senderIp,
-      },
-      dev.mac,
-      req.senderMac,
-    );
-    dev.xmit(reply);
-  }
-
-  private resolved(n: Neighbor, mac: Mac): void {
-    const changed = n.state !== 'REACHABLE' || n.mac !== mac;
-    n.mac = mac;
-    n.state = 'REACHABLE';
-    n.expires = this.engine.now + this.config.arp.reachableNs;
-    n.probes = 0;
-    n.retrans?.cancel();
-    n.retrans = undefined;
-    if (changed) this.note(() => `ARP: ${formatIpv4(n.ip)} is at ${formatMac(mac)} (${n.dev.name})`);
-    this.flushPending(n);
-  }
-
-  private flushPending(n: Neighbor): void {
-    if (n.pending.length === 0) return;
-    const waiting = n.pending;
-    n.pending = [];
-    for (const p of waiting) this.sendResolved(n.dev, p.frame, n.mac, p.inPort);
-  }
-
-  private solicit(n: Neighbor): void {
-    const dev = n.dev;
-    const src = this.sourceFor(dev, n.ip);
-    n.probes++;
-    this.note(() => `ARP who-has ${formatIpv4(n.ip)} tell ${formatIpv4(src)} on ${dev.name} (try ${n.probes})`);
-    dev.xmit(
-      buildArpFrame(
-        { op: ARP_OP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: n.ip },
-        dev.mac,
-        MAC_BROADCAST,
-      ),
-    );
-    n.retrans = this.engine.timer(this.config.arp.retransNs, () => {
-      n.retrans = undefined;
-      if (n.state !== 'INCOMPLETE') return;
-      if (n.probes < this.config.arp.maxProbes) {
-        this.solicit(n);
-        return;
-      }
-      n.state = 'FAILED';
-      const waiting = n.pending;
-      n.pending = [];
-      for (const { frame: f, inPort } of waiting) {
-        const ipLen = (f[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | f[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
-        // the error leaves from the interface that faces the sender (where the packet came in)
-        const inDev = (inPort === undefined ? undefined : this.devByPort[inPort.index]) ?? dev;
-        // arp_error_report: host unreachable to the sender, which may be this node itself (the ICMP then
-        // loops back and a local ping prints "Destination Host Unreachable", as iputils does on Linux)
-        this.sendIcmpError(f, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
-        this.drop('arp-timeout', f, undefined, `${formatIpv4(n.ip)} did not answer ${n.probes} ARP requests`);
-      }
-      this.neighbors.delete(dev, n.ip);
-    });
   }
 
   /** The source address this node uses on `dev` toward `toward`: an address on its subnet, else the first. */
@@ -761,52 +527,11 @@ export class IpNode extends Device {
       for (const p of pieces) {
         const f = allocFrame(IP_OFF + p.length);
         f.set(p, IP_OFF);
-        this.resolveAndSend(dev, f, route.via ?? dst, inPort);
+        this.arp.resolveAndSend(dev, f, route.via ?? dst, inPort);
       }
       return;
     }
-    this.resolveAndSend(dev, frame, route.via ?? dst, inPort);
-  }
-
-  private resolveAndSend(dev: NetDev, frame: Uint8Array, nextHop: Ipv4, inPort: Port | undefined): void {
-    if (!dev.usesArp) {
-      dev.xmitL3(frame, nextHop, inPort);
-      return;
-    }
-    if (this.broadcasts.has(nextHop)) {
-      this.sendResolved(dev, frame, MAC_BROADCAST, inPort);
-      return;
-    }
-    const n = this.neighbors.get(dev, nextHop);
-    if (n !== undefined && (n.state === 'PERMANENT' || (n.state === 'REACHABLE' && n.expires > this.engine.now))) {
-      this.sendResolved(dev, frame, n.mac, inPort);
-      return;
-    }
-    const e = n ?? this.neighbors.ensure(dev, nextHop);
-    if (e.pending.length >= this.config.arp.queueLen) {
-      const old = e.pending.shift()!;
-      this.drop(
-        'arp-queue-full',
-        old.frame,
-        old.inPort,
-        `more than ${this.config.arp.queueLen} packets waiting for ${formatIpv4(nextHop)}`,
-      );
-    }
-    e.pending.push({ frame, inPort });
-    if (e.state !== 'INCOMPLETE' || e.probes === 0) {
-      e.state = 'INCOMPLETE';
-      e.probes = 0;
-      this.note(() => `next hop ${formatIpv4(nextHop)} not in ARP cache: packet queued`);
-      this.solicit(e);
-    }
-  }
-
-  private sendResolved(dev: NetDev, frame: Uint8Array, dstMac: Mac, inPort?: Port): void {
-    writeMac(frame, 0, dstMac);
-    writeMac(frame, 6, dev.mac);
-    frame[ETH_TYPE_OFF] = ETHERTYPE_IPV4 >> 8;
-    frame[ETH_TYPE_OFF + 1] = ETHERTYPE_IPV4 & 0xff;
-    dev.xmit(frame, inPort);
+    this.arp.resolveAndSend(dev, frame, route.via ?? dst, inPort);
   }
 
   private nextIpId(): number {

@@ -1,0 +1,215 @@
+/**
+ * The ARP side of an IP node (RFC 826): answers requests for its addresses (and proxy ARP), learns
+ * senders, and resolves next hops for outgoing packets, queueing them while a request is outstanding and
+ * reporting host unreachable when none is answered (Linux's arp_error_report). It owns the protocol and the
+ * timers; the cache itself is NeighborTable (neighbor.ts), and routing, ICMP and the drop path stay with
+ * the node (ip-node.ts).
+ */
+import { MAC_BROADCAST, formatIpv4, formatMac, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
+import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
+import { ETH_HEADER_LEN, ETH_SRC_OFF, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import { IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
+import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../wire/icmp.js';
+import type { Port } from '../link/device.js';
+import type { NetDev } from './netdev.js';
+import type { Neighbor } from './neighbor.js';
+import type { IpNode } from './ip-node.js';
+
+/** Offset of the IP header in the node's frames (untagged Ethernet). */
+const IP_OFF = ETH_HEADER_LEN;
+
+/** ARP for one IP node: request/reply handling and next-hop resolution over the node's neighbour table. */
+export class ArpResolver {
+  /**
+   * @param node the node this resolver serves (its neighbours, ARP tunables, routes, drop and ICMP paths)
+   * @param broadcasts the node's broadcast addresses, sent to ff:ff:ff:ff:ff:ff without asking
+   * @param devByPort the node's devices by port index, to find the device a queued packet came in on
+   */
+  constructor(
+    private readonly node: IpNode,
+    private readonly broadcasts: ReadonlySet<Ipv4>,
+    private readonly devByPort: readonly (NetDev | undefined)[],
+  ) {}
+
+  /** An ARP frame arrived on `dev`: learn the sender (RFC 826 merge), answer a request for us or by proxy. */
+  receive(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
+    const node = this.node;
+    const parsed = parseArp(frame.subarray(ETH_HEADER_LEN));
+    if (!parsed.ok) {
+      node.drop('malformed', frame, port, `ARP ${parsed.error.field}: ${parsed.error.reason}`);
+      return;
+    }
+    const a = parsed.value;
+    const forUs = dev.addresses.some((x) => x.addr === a.targetIp);
+    // RFC 826 merge: refresh an entry we already have for the sender
+    const existing = node.neighbors.get(dev, a.senderIp);
+    const wasReachable = existing !== undefined && existing.state === 'REACHABLE';
+    if (existing !== undefined) {
+      if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
+    } else if (forUs && a.senderIp !== 0) this.resolved(node.neighbors.ensure(dev, a.senderIp), a.senderMac);
+    if (a.op !== ARP_OP_REQUEST) {
+      // a reply that resolved a waiting entry was explained by resolved() already
+      if (existing === undefined || existing.state === 'PERMANENT' || wasReachable) {
+        node.note(() =>
+          existing !== undefined
+            ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: ${existing.state === 'PERMANENT' ? 'permanent entry kept' : 'cache refreshed'}`
+            : forUs
+              ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: learned`
+              : `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`,
+        );
+      }
+      return;
+    }
+    if (forUs) {
+      node.note(
+        () =>
+          `ARP who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}: that is us, replying ${formatMac(dev.mac)}`,
+      );
+      this.sendReply(dev, a);
+      return;
+    }
+    if (dev.proxyArp && node.config.forwarding) {
+      const r = node.routes.lookup(a.targetIp);
+      if (r !== undefined && r.dev !== dev.name) {
+        node.note(
+          () =>
+            `proxy ARP: ${formatIpv4(a.targetIp)} is routed via ${r.dev}, answering with our MAC ${formatMac(dev.mac)}`,
+        );
+        this.sendReply(dev, a);
+        return;
+      }
+    }
+    node.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
+  }
+
+  /** Makes `ip` on `dev` a permanent entry with `mac` and sends what was waiting for it. */
+  addPermanent(dev: NetDev, ip: Ipv4, mac: Mac): void {
+    const n = this.node.neighbors.ensure(dev, ip);
+    n.mac = mac;
+    n.state = 'PERMANENT';
+    if (n.retrans !== undefined) {
+      n.retrans.cancel();
+      n.retrans = undefined;
+    }
+    this.flushPending(n);
+  }
+
+  /**
+   * Sends the IP packet at offset 14 of `frame` out of `dev` to `nextHop`: straight away when its MAC is
+   * known (or it is a broadcast), else queued behind an ARP request. Devices without ARP get it as is.
+   */
+  resolveAndSend(dev: NetDev, frame: Uint8Array, nextHop: Ipv4, inPort: Port | undefined): void {
+    if (!dev.usesArp) {
+      dev.xmitL3(frame, nextHop, inPort);
+      return;
+    }
+    if (this.broadcasts.has(nextHop)) {
+      this.sendResolved(dev, frame, MAC_BROADCAST, inPort);
+      return;
+    }
+    const node = this.node;
+    const n = node.neighbors.get(dev, nextHop);
+    if (n !== undefined && (n.state === 'PERMANENT' || (n.state === 'REACHABLE' && n.expires > node.engine.now))) {
+      this.sendResolved(dev, frame, n.mac, inPort);
+      return;
+    }
+    const e = n ?? node.neighbors.ensure(dev, nextHop);
+    const queueLen = node.config.arp.queueLen;
+    if (e.pending.length >= queueLen) {
+      const old = e.pending.shift()!;
+      node.drop(
+        'arp-queue-full',
+        old.frame,
+        old.inPort,
+        `more than ${queueLen} packets waiting for ${formatIpv4(nextHop)}`,
+      );
+    }
+    e.pending.push({ frame, inPort });
+    if (e.state !== 'INCOMPLETE' || e.probes === 0) {
+      e.state = 'INCOMPLETE';
+      e.probes = 0;
+      node.note(() => `next hop ${formatIpv4(nextHop)} not in ARP cache: packet queued`);
+      this.solicit(e);
+    }
+  }
+
+  /** Answers `req` from `dev` (a frame this node originates: no inbound port in traces). */
+  private sendReply(dev: NetDev, req: ArpPacket): void {
+    const reply = buildArpFrame(
+      {
+        op: ARP_OP_REPLY,
+        senderMac: dev.mac,
+        senderIp: req.targetIp,
+        targetMac: req.senderMac,
+        targetIp: req.senderIp,
+      },
+      dev.mac,
+      req.senderMac,
+    );
+    dev.xmit(reply);
+  }
+
+  private resolved(n: Neighbor, mac: Mac): void {
+    const node = this.node;
+    const changed = n.state !== 'REACHABLE' || n.mac !== mac;
+    n.mac = mac;
+    n.state = 'REACHABLE';
+    n.expires = node.engine.now + node.config.arp.reachableNs;
+    n.probes = 0;
+    n.retrans?.cancel();
+    n.retrans = undefined;
+    if (changed) node.note(() => `ARP: ${formatIpv4(n.ip)} is at ${formatMac(mac)} (${n.dev.name})`);
+    this.flushPending(n);
+  }
+
+  private flushPending(n: Neighbor): void {
+    if (n.pending.length === 0) return;
+    const waiting = n.pending;
+    n.pending = [];
+    for (const p of waiting) this.sendResolved(n.dev, p.frame, n.mac, p.inPort);
+  }
+
+  private solicit(n: Neighbor): void {
+    const node = this.node;
+    const dev = n.dev;
+    const src = node.sourceFor(dev, n.ip);
+    n.probes++;
+    node.note(() => `ARP who-has ${formatIpv4(n.ip)} tell ${formatIpv4(src)} on ${dev.name} (try ${n.probes})`);
+    dev.xmit(
+      buildArpFrame(
+        { op: ARP_OP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: n.ip },
+        dev.mac,
+        MAC_BROADCAST,
+      ),
+    );
+    n.retrans = node.engine.timer(node.config.arp.retransNs, () => {
+      n.retrans = undefined;
+      if (n.state !== 'INCOMPLETE') return;
+      if (n.probes < node.config.arp.maxProbes) {
+        this.solicit(n);
+        return;
+      }
+      n.state = 'FAILED';
+      const waiting = n.pending;
+      n.pending = [];
+      for (const { frame: f, inPort } of waiting) {
+        const ipLen = (f[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | f[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
+        // the error leaves from the interface that faces the sender (where the packet came in)
+        const inDev = (inPort === undefined ? undefined : this.devByPort[inPort.index]) ?? dev;
+        // arp_error_report: host unreachable to the sender, which may be this node itself (the ICMP then
+        // loops back and a local ping prints "Destination Host Unreachable", as iputils does on Linux)
+        node.sendIcmpError(f, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+        node.drop('arp-timeout', f, undefined, `${formatIpv4(n.ip)} did not answer ${n.probes} ARP requests`);
+      }
+      node.neighbors.delete(dev, n.ip);
+    });
+  }
+
+  private sendResolved(dev: NetDev, frame: Uint8Array, dstMac: Mac, inPort?: Port): void {
+    writeMac(frame, 0, dstMac);
+    writeMac(frame, ETH_SRC_OFF, dev.mac);
+    frame[ETH_TYPE_OFF] = ETHERTYPE_IPV4 >> 8;
+    frame[ETH_TYPE_OFF + 1] = ETHERTYPE_IPV4 & 0xff;
+    dev.xmit(frame, inPort);
+  }
+}
