@@ -238,6 +238,20 @@ describe('engine rejects bad times (caller bugs)', () => {
   });
 });
 
+describe('engine rejects times past 2^53 ns', () => {
+  it('throws a RangeError for a time or a delay past Number.MAX_SAFE_INTEGER, and queues nothing', () => {
+    const e = new Engine();
+    const noop = (): void => {};
+    assert.throws(() => e.at(2 ** 53, noop), RangeError);
+    assert.throws(() => e.at(2 ** 60, noop), /event time 1152921504606847000 ns is past Number.MAX_SAFE_INTEGER/);
+    e.run(1000);
+    assert.throws(() => e.schedule(Number.MAX_SAFE_INTEGER, noop), RangeError, 'now + delay is past the limit');
+    assert.equal(e.pendingEvents, 0);
+    e.at(Number.MAX_SAFE_INTEGER, noop); // the last representable nanosecond is still fine
+    assert.equal(e.pendingEvents, 1);
+  });
+});
+
 describe('engine determinism', () => {
   it('the same seed gives the same random draws inside events', () => {
     const draw = (seed: number): number[] => {

@@ -90,10 +90,16 @@ export class Engine {
     this.at(this.now + delay, fn, arg);
   }
 
-  /** Runs `fn(arg)` at absolute time `time` (>= now). */
+  /**
+   * Runs `fn(arg)` at absolute time `time` (an integer >= now, at most Number.MAX_SAFE_INTEGER ns, about
+   * 104 days: past it the clock could no longer tell neighbouring nanoseconds apart). Throws otherwise.
+   */
   at<T>(time: number, fn: (arg: T) => void, arg?: T): void {
-    if (!(time >= this.now) || !Number.isInteger(time))
+    if (!(time >= this.now) || !Number.isSafeInteger(time)) {
+      if (Number.isInteger(time) && time > Number.MAX_SAFE_INTEGER)
+        throw new RangeError(`engine: event time ${time} ns is past Number.MAX_SAFE_INTEGER (2^53 - 1 ns)`);
       throw new Error(`engine: bad event time ${time} at now=${this.now}`);
+    }
     const ev = this.free.pop() ?? { time: 0, seq: 0, fn: undefined, arg: undefined };
     ev.time = time;
     ev.seq = this.seq++;
