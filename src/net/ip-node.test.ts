@@ -673,6 +673,18 @@ describe('ip-node robustness', () => {
     assert.deepEqual(r.drops, { 'bad-checksum': 1 });
   });
 
+  it('drops ICMP to the node with a bad checksum as bad-checksum and a truncated one as malformed, unanswered', () => {
+    const { engine, r, p1 } = routerLab();
+    const echo = buildIcmp({ kind: 'echo', type: 8, code: 0, id: 7, seq: 1, data: hex('de ad be ef') });
+    flipBits(echo, 6, 0x01); // the sequence number, so the checksum no longer verifies
+    p1.send(ethIp(MAC_P1, MAC_R0, { src: P1, dst: R0, protocol: 1, payload: echo }));
+    p1.send(ethIp(MAC_P1, MAC_R0, { src: P1, dst: R0, protocol: 1, payload: echo, id: 2 }));
+    p1.send(ethIp(MAC_P1, MAC_R0, { src: P1, dst: R0, protocol: 1, payload: hex('08 00 f7 ff 00 00') }));
+    engine.run();
+    assert.equal(p1.got.length, 0, 'no echo reply, no ICMP error about ICMP');
+    assert.deepEqual(r.drops, { 'bad-checksum': 2, malformed: 1 });
+  });
+
   it('drops truncated, wrong-version and bad-length packets as malformed', () => {
     const { engine, r, p1 } = routerLab();
     const good = ethIp(MAC_P1, MAC_R0, { src: P1, dst: P2 });

@@ -72,7 +72,7 @@ export class LocalIcmp {
     const parsed = parseIcmp(icmp);
     if (!parsed.ok) {
       this.node.drop(
-        parsed.error.reason.includes('checksum') ? 'bad-checksum' : 'malformed',
+        parsed.error.code === 'bad-checksum' ? 'bad-checksum' : 'malformed',
         frame,
         port,
         `ICMP ${parsed.error.field}: ${parsed.error.reason}`,

@@ -63,23 +63,25 @@ describe('arp vectors', () => {
 
   it('names the field it rejects', () => {
     const cases = [
-      { field: 'htype', offset: 0, bytes: [0x00, 0x06] }, // IEEE 802 networks
-      { field: 'ptype', offset: 2, bytes: [0x86, 0xdd] }, // IPv6
-      { field: 'hlen', offset: 4, bytes: [8] },
-      { field: 'plen', offset: 5, bytes: [16] },
-      { field: 'op', offset: 6, bytes: [0x00, 0x03] }, // RARP request (RFC 903) is not ARP
+      { field: 'htype', offset: 0, code: 'unsupported', bytes: [0x00, 0x06] }, // IEEE 802 networks
+      { field: 'ptype', offset: 2, code: 'unsupported', bytes: [0x86, 0xdd] }, // IPv6
+      { field: 'hlen', offset: 4, code: 'unsupported', bytes: [8] },
+      { field: 'plen', offset: 5, code: 'unsupported', bytes: [16] },
+      { field: 'op', offset: 6, code: 'bad-value', bytes: [0x00, 0x03] }, // RARP request (RFC 903) is not ARP
     ];
-    for (const { field, offset, bytes } of cases) {
+    for (const { field, offset, code, bytes } of cases) {
       const b = REQUEST_FRAME.slice(14);
       b.set(bytes, offset);
       const r = parseArp(b);
       assert.ok(!r.ok, field);
       assert.equal(r.error.field, field);
       assert.equal(r.error.offset, offset);
+      assert.equal(r.error.code, code, field);
     }
     const short = parseArp(REQUEST_FRAME.subarray(14, 14 + ARP_LEN - 1));
     assert.ok(!short.ok);
     assert.equal(short.error.field, 'packet');
+    assert.equal(short.error.code, 'truncated');
   });
 
   it('throws when emitting into a buffer that is too small', () => {

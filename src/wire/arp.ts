@@ -47,15 +47,16 @@ const P = 'arp';
 
 /** Parses an Ethernet/IPv4 ARP packet; bytes after the 28 (Ethernet padding) are ignored. */
 export function parseArp(buf: Uint8Array): WireResult<ArpPacket> {
-  if (buf.length < ARP_LEN) return fail(P, 'packet', 0, `truncated: ${buf.length} of ${ARP_LEN} bytes`);
+  if (buf.length < ARP_LEN) return fail(P, 'packet', 0, 'truncated', `truncated: ${buf.length} of ${ARP_LEN} bytes`);
   if (readU16(buf, ARP_HTYPE_OFF) !== ARP_HTYPE_ETHERNET)
-    return fail(P, 'htype', ARP_HTYPE_OFF, 'hardware type is not Ethernet');
+    return fail(P, 'htype', ARP_HTYPE_OFF, 'unsupported', 'hardware type is not Ethernet');
   if (readU16(buf, ARP_PTYPE_OFF) !== ETHERTYPE_IPV4)
-    return fail(P, 'ptype', ARP_PTYPE_OFF, 'protocol type is not IPv4');
-  if (buf[ARP_HLEN_OFF] !== 6) return fail(P, 'hlen', ARP_HLEN_OFF, 'hardware address length is not 6');
-  if (buf[ARP_PLEN_OFF] !== 4) return fail(P, 'plen', ARP_PLEN_OFF, 'protocol address length is not 4');
+    return fail(P, 'ptype', ARP_PTYPE_OFF, 'unsupported', 'protocol type is not IPv4');
+  if (buf[ARP_HLEN_OFF] !== 6) return fail(P, 'hlen', ARP_HLEN_OFF, 'unsupported', 'hardware address length is not 6');
+  if (buf[ARP_PLEN_OFF] !== 4) return fail(P, 'plen', ARP_PLEN_OFF, 'unsupported', 'protocol address length is not 4');
   const op = readU16(buf, ARP_OP_OFF);
-  if (op !== ARP_OP_REQUEST && op !== ARP_OP_REPLY) return fail(P, 'op', ARP_OP_OFF, `unknown opcode ${op}`);
+  if (op !== ARP_OP_REQUEST && op !== ARP_OP_REPLY)
+    return fail(P, 'op', ARP_OP_OFF, 'bad-value', `unknown opcode ${op}`);
   return ok({
     op,
     senderMac: readMac(buf, ARP_SHA_OFF),

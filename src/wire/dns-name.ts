@@ -36,9 +36,15 @@ export interface DnsFail {
 /** What the DNS parsers return. Assignable to WireResult<T>. */
 export type DnsResult<T> = WireOk<T> | DnsFail;
 
-/** Builds a DNS rejection of `field` at `offset`; FORMERR-worthy unless `formerr` is false. */
+/**
+ * Builds a DNS rejection of `field` at `offset`; FORMERR-worthy unless `formerr` is false. Its code is
+ * `truncated` when there is no header to answer, else `malformed` (`formerr` is what DNS callers act on).
+ */
 export function dnsFail(field: string, offset: number, reason: string, formerr = true): DnsFail {
-  return { ok: false, error: { protocol: 'dns', field, offset, reason, formerr } };
+  return {
+    ok: false,
+    error: { protocol: 'dns', field, offset, code: formerr ? 'malformed' : 'truncated', reason, formerr },
+  };
 }
 
 // ---- text form ------------------------------------------------------------------------------------------

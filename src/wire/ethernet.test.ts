@@ -91,23 +91,32 @@ describe('ethernet vectors', () => {
   it('rejects short frames, VID 4095 and 802.3 length fields', () => {
     assert.deepEqual(parseEthernet(ARP_REQUEST_FRAME.subarray(0, 13)), {
       ok: false,
-      error: { protocol: 'ethernet', field: 'header', offset: 0, reason: 'truncated: 13 of 14 bytes' },
+      error: {
+        protocol: 'ethernet',
+        field: 'header',
+        offset: 0,
+        code: 'truncated',
+        reason: 'truncated: 13 of 14 bytes',
+      },
     });
     const shortTag = parseEthernet(TAGGED_FRAME.subarray(0, 17));
     assert.ok(!shortTag.ok);
     assert.equal(shortTag.error.field, 'vlan');
+    assert.equal(shortTag.error.code, 'truncated');
     const reserved = TAGGED_FRAME.slice();
     reserved[14] = 0x0f;
     reserved[15] = 0xff;
     const r = parseEthernet(reserved);
     assert.ok(!r.ok);
     assert.equal(r.error.field, 'vlan.vid');
+    assert.equal(r.error.code, 'bad-value');
     const llc = ARP_REQUEST_FRAME.slice();
     llc[12] = 0x00;
     llc[13] = 0x1c; // an IEEE 802.3 length (28), not an ethertype
     const l = parseEthernet(llc);
     assert.ok(!l.ok);
     assert.equal(l.error.reason, 'not Ethernet II');
+    assert.equal(l.error.code, 'unsupported');
     assert.equal(l.error.offset, 12);
   });
 

@@ -57,20 +57,22 @@ const P = 'ethernet';
 
 /** Parses an Ethernet II frame (no FCS), with or without one 802.1Q tag. */
 export function parseEthernet(buf: Uint8Array): WireResult<EthernetFrame> {
-  if (buf.length < ETH_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${ETH_HEADER_LEN} bytes`);
+  if (buf.length < ETH_HEADER_LEN)
+    return fail(P, 'header', 0, 'truncated', `truncated: ${buf.length} of ${ETH_HEADER_LEN} bytes`);
   const dst = readMac(buf, ETH_DST_OFF);
   const src = readMac(buf, ETH_SRC_OFF);
   let typeOff = ETH_TYPE_OFF;
   let vlan: VlanTag | undefined;
   if (etherTypeAt(buf) === ETHERTYPE_VLAN) {
-    if (buf.length < ETH_HEADER_LEN + VLAN_TAG_LEN) return fail(P, 'vlan', VLAN_TCI_OFF, 'truncated 802.1Q tag');
+    if (buf.length < ETH_HEADER_LEN + VLAN_TAG_LEN)
+      return fail(P, 'vlan', VLAN_TCI_OFF, 'truncated', 'truncated 802.1Q tag');
     const tci = readU16(buf, VLAN_TCI_OFF);
-    if ((tci & 0xfff) === VID_RESERVED) return fail(P, 'vlan.vid', VLAN_TCI_OFF, 'reserved VID 4095');
+    if ((tci & 0xfff) === VID_RESERVED) return fail(P, 'vlan.vid', VLAN_TCI_OFF, 'bad-value', 'reserved VID 4095');
     vlan = { pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0xfff };
     typeOff = VLAN_INNER_TYPE_OFF;
   }
   const ethertype = readU16(buf, typeOff);
-  if (ethertype < ETHERTYPE_MIN) return fail(P, 'ethertype', typeOff, 'not Ethernet II');
+  if (ethertype < ETHERTYPE_MIN) return fail(P, 'ethertype', typeOff, 'unsupported', 'not Ethernet II');
   const payload = buf.subarray(typeOff + 2);
   return ok(vlan ? { dst, src, vlan, ethertype, payload } : { dst, src, ethertype, payload });
 }

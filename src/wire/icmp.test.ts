@@ -127,7 +127,7 @@ describe('icmp vectors', () => {
     flipBits(bad, bad.length - 1, 0x40);
     assert.deepEqual(parseIcmp(bad), {
       ok: false,
-      error: { protocol: 'icmp', field: 'checksum', offset: 2, reason: 'bad checksum' },
+      error: { protocol: 'icmp', field: 'checksum', offset: 2, code: 'bad-checksum', reason: 'bad checksum' },
     });
     const short = parseIcmp(ECHO_REQUEST.subarray(0, 7));
     assert.ok(!short.ok);

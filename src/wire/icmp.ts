@@ -82,9 +82,11 @@ const P = 'icmp';
 
 /** Parses a whole ICMP message (the IP payload, sized by the IP total length) and verifies its checksum. */
 export function parseIcmp(buf: Uint8Array): WireResult<IcmpMessage> {
-  if (buf.length < ICMP_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${ICMP_HEADER_LEN} bytes`);
+  if (buf.length < ICMP_HEADER_LEN)
+    return fail(P, 'header', 0, 'truncated', `truncated: ${buf.length} of ${ICMP_HEADER_LEN} bytes`);
   // RFC 792: the checksum covers the whole message, starting with the type.
-  if (internetChecksum(buf, 0, buf.length) !== 0) return fail(P, 'checksum', ICMP_CHECKSUM_OFF, 'bad checksum');
+  if (internetChecksum(buf, 0, buf.length) !== 0)
+    return fail(P, 'checksum', ICMP_CHECKSUM_OFF, 'bad-checksum', 'bad checksum');
   const type = buf[0]!;
   const code = buf[1]!;
   const body = buf.subarray(ICMP_HEADER_LEN);

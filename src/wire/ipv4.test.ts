@@ -15,6 +15,7 @@ import {
   parseIpv4,
 } from './ipv4.js';
 import { bytesArb, concat, flipBits, hex, ipv4Arb, mutatedArb, u16Arb } from './testing.js';
+import type { WireErrorCode } from './result.js';
 
 // The classic example (Wikipedia, "Internet checksum" / "IPv4 header checksum"), 192.168.0.1 ->
 // 192.168.0.199, UDP. Its total length says 115 bytes, so 95 zero bytes stand in for the datagram.
@@ -159,23 +160,24 @@ describe('ipv4 vectors', () => {
       b[10] = c >>> 8;
       b[11] = c & 0xff;
     };
-    const cases: [Uint8Array, string, string, number][] = [
-      [ECHO_PACKET.subarray(0, 19), 'truncated', 'header', 0],
-      [bad((b) => (b[0] = 0x65)), 'bad-version', 'version', 0],
-      [bad((b) => (b[0] = 0x44)), 'bad-ihl', 'ihl', 0],
-      [bad((b) => (b[0] = 0x4f), 40), 'truncated', 'ihl', 0], // IHL 15 needs 60 bytes
-      [bad((b) => ((b[3] = 19), fixSum(b))), 'bad-total-length', 'totalLength', 2],
-      [bad(() => undefined, 59), 'truncated', 'totalLength', 2],
-      [bad((b) => ((b[6] = 0x80), fixSum(b))), 'bad-flags', 'flags', 6],
-      [bad((b) => flipBits(b, 11, 1)), 'bad-checksum', 'checksum', 10],
+    const cases: [Uint8Array, string, string, number, WireErrorCode][] = [
+      [ECHO_PACKET.subarray(0, 19), 'truncated', 'header', 0, 'truncated'],
+      [bad((b) => (b[0] = 0x65)), 'bad-version', 'version', 0, 'bad-value'],
+      [bad((b) => (b[0] = 0x44)), 'bad-ihl', 'ihl', 0, 'bad-length'],
+      [bad((b) => (b[0] = 0x4f), 40), 'truncated', 'ihl', 0, 'truncated'], // IHL 15 needs 60 bytes
+      [bad((b) => ((b[3] = 19), fixSum(b))), 'bad-total-length', 'totalLength', 2, 'bad-length'],
+      [bad(() => undefined, 59), 'truncated', 'totalLength', 2, 'truncated'],
+      [bad((b) => ((b[6] = 0x80), fixSum(b))), 'bad-flags', 'flags', 6, 'bad-value'],
+      [bad((b) => flipBits(b, 11, 1)), 'bad-checksum', 'checksum', 10, 'bad-checksum'],
     ];
-    for (const [bytes, check, field, offset] of cases) {
+    for (const [bytes, check, field, offset, code] of cases) {
       assert.equal(checkIpv4(bytes, 0, bytes.length), check, field);
       const r = parseIpv4(bytes);
       assert.ok(!r.ok);
       assert.equal(r.error.protocol, 'ipv4');
       assert.equal(r.error.field, field, check);
       assert.equal(r.error.offset, offset);
+      assert.equal(r.error.code, code, check);
     }
     const r = parseIpv4(bad((b) => flipBits(b, 11, 1)));
     assert.equal(!r.ok && r.error.reason, 'bad checksum');

@@ -135,20 +135,32 @@ function checkFailure(check: Exclude<Ipv4Check, 'ok'>, buf: Uint8Array): WireFai
   switch (check) {
     case 'truncated':
       if (buf.length < IPV4_MIN_HEADER_LEN)
-        return fail(P, 'header', 0, `truncated: ${buf.length} of ${IPV4_MIN_HEADER_LEN} bytes`);
+        return fail(P, 'header', 0, 'truncated', `truncated: ${buf.length} of ${IPV4_MIN_HEADER_LEN} bytes`);
       if (hl > buf.length)
-        return fail(P, 'ihl', IPV4_VER_IHL_OFF, `truncated: ${hl}-byte header, ${buf.length} present`);
-      return fail(P, 'totalLength', IPV4_TOTAL_LEN_OFF, `truncated: total length ${total}, ${buf.length} present`);
+        return fail(P, 'ihl', IPV4_VER_IHL_OFF, 'truncated', `truncated: ${hl}-byte header, ${buf.length} present`);
+      return fail(
+        P,
+        'totalLength',
+        IPV4_TOTAL_LEN_OFF,
+        'truncated',
+        `truncated: total length ${total}, ${buf.length} present`,
+      );
     case 'bad-version':
-      return fail(P, 'version', IPV4_VER_IHL_OFF, `version ${buf[0]! >>> 4} is not 4`);
+      return fail(P, 'version', IPV4_VER_IHL_OFF, 'bad-value', `version ${buf[0]! >>> 4} is not 4`);
     case 'bad-ihl':
-      return fail(P, 'ihl', IPV4_VER_IHL_OFF, `IHL ${hl / 4} is below 5`);
+      return fail(P, 'ihl', IPV4_VER_IHL_OFF, 'bad-length', `IHL ${hl / 4} is below 5`);
     case 'bad-total-length':
-      return fail(P, 'totalLength', IPV4_TOTAL_LEN_OFF, `total length ${total} is shorter than the ${hl}-byte header`);
+      return fail(
+        P,
+        'totalLength',
+        IPV4_TOTAL_LEN_OFF,
+        'bad-length',
+        `total length ${total} is shorter than the ${hl}-byte header`,
+      );
     case 'bad-flags':
-      return fail(P, 'flags', IPV4_FLAGS_FRAG_OFF, 'reserved flag set');
+      return fail(P, 'flags', IPV4_FLAGS_FRAG_OFF, 'bad-value', 'reserved flag set');
     case 'bad-checksum':
-      return fail(P, 'checksum', IPV4_CHECKSUM_OFF, 'bad checksum');
+      return fail(P, 'checksum', IPV4_CHECKSUM_OFF, 'bad-checksum', 'bad checksum');
   }
 }
 

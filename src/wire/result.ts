@@ -1,14 +1,29 @@
 /**
  * The result every wire parser returns. Parsers never throw on input (a packet from the network is data,
- * not a bug): they return `{ ok: false, error }` naming the protocol, the field, the byte offset and why.
+ * not a bug): they return `{ ok: false, error }` naming the protocol, the field, the byte offset, a
+ * machine-readable code and a reason for people. Callers decide on `code`, never on the reason's text.
  * `throw` is kept for caller bugs, such as emitting into a buffer that is too small.
  */
+
+/**
+ * What kind of wrong the bytes are, for callers to act on (a drop reason, an answer):
+ * - `truncated`: fewer bytes than the format or one of its length fields needs;
+ * - `bad-checksum`: the checksum does not verify;
+ * - `bad-length`: a length field is below its minimum or disagrees with the rest of the header;
+ * - `bad-value`: a field holds a value the format forbids (IP version not 4, a reserved bit, an unknown op);
+ * - `unsupported`: well-formed, but not a variant podnet handles (ARP over non-Ethernet, 802.3 length frames);
+ * - `malformed`: anything else; protocols with their own error codes say more (DNS `formerr`, HTTP `status`).
+ */
+export type WireErrorCode = 'truncated' | 'bad-checksum' | 'bad-length' | 'bad-value' | 'unsupported' | 'malformed';
 
 /** Why some bytes are not a valid packet of `protocol`: the offending field and its offset in the input. */
 export interface WireError {
   readonly protocol: string;
   readonly field: string;
   readonly offset: number;
+  /** What kind of wrong: decide on this. */
+  readonly code: WireErrorCode;
+  /** The explanation for people (traces, messages): never match on its text. */
   readonly reason: string;
 }
 
@@ -33,8 +48,8 @@ export function ok<T>(value: T): WireOk<T> {
 }
 
 /** Builds a rejection of `field` at byte `offset` of a `protocol` packet. */
-export function fail(protocol: string, field: string, offset: number, reason: string): WireFail {
-  return { ok: false, error: { protocol, field, offset, reason } };
+export function fail(protocol: string, field: string, offset: number, code: WireErrorCode, reason: string): WireFail {
+  return { ok: false, error: { protocol, field, offset, code, reason } };
 }
 
 /** Throws the RangeError for emitting `need` bytes at `off` into `buf`, when they do not fit (a caller bug). */

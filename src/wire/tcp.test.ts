@@ -21,6 +21,7 @@ import {
   verifyTcpChecksum,
 } from './tcp.js';
 import { bytesArb, concat, hex, ipv4Arb, mutatedArb, u16Arb, u32Arb } from './testing.js';
+import type { WireErrorCode } from './result.js';
 
 const CLIENT = 0x0a_00_00_01; // 10.0.0.1
 const SERVER = 0x0a_00_00_02; // 10.0.0.2
@@ -155,7 +156,7 @@ describe('tcp vectors', () => {
   it('rejects the checksum under the wrong addresses, and skips the check without them', () => {
     assert.deepEqual(parseTcp(LINUX_SYN, CLIENT, SERVER + 1), {
       ok: false,
-      error: { protocol: 'tcp', field: 'checksum', offset: 16, reason: 'bad checksum' },
+      error: { protocol: 'tcp', field: 'checksum', offset: 16, code: 'bad-checksum', reason: 'bad checksum' },
     });
     assert.ok(parseTcp(LINUX_SYN).ok);
     assert.equal(verifyTcpChecksum(CLIENT, SERVER, LINUX_SYN, 0, LINUX_SYN.length), true);
@@ -212,16 +213,22 @@ describe('tcp vectors', () => {
 
   it('names the field and offset of each malformed header', () => {
     const base = hex('00 50 00 50 00 00 00 01 00 00 00 00 60 02 10 00 00 00 00 00');
-    const cases: [Uint8Array, string, number, string][] = [
-      [base.subarray(0, 19), 'header', 0, 'truncated: 19 of 20 bytes'],
-      [concat(base.subarray(0, 12), hex('40'), base.subarray(13)), 'dataOffset', 12, 'data offset 4 is below 5'],
-      [base, 'dataOffset', 12, 'truncated: 24-byte header, 20 present'],
-      [concat(base, hex('01 01 01 02')), 'options', 23, 'option 2 has no length byte'],
-      [concat(base, hex('02 01 00 00')), 'options', 21, 'option 2 has length 1, below 2'],
-      [concat(base, hex('08 0a 00 00')), 'options', 21, 'option 8 of length 10 runs past the header'],
+    const cases: [Uint8Array, string, number, WireErrorCode, string][] = [
+      [base.subarray(0, 19), 'header', 0, 'truncated', 'truncated: 19 of 20 bytes'],
+      [
+        concat(base.subarray(0, 12), hex('40'), base.subarray(13)),
+        'dataOffset',
+        12,
+        'bad-length',
+        'data offset 4 is below 5',
+      ],
+      [base, 'dataOffset', 12, 'truncated', 'truncated: 24-byte header, 20 present'],
+      [concat(base, hex('01 01 01 02')), 'options', 23, 'bad-length', 'option 2 has no length byte'],
+      [concat(base, hex('02 01 00 00')), 'options', 21, 'bad-length', 'option 2 has length 1, below 2'],
+      [concat(base, hex('08 0a 00 00')), 'options', 21, 'bad-length', 'option 8 of length 10 runs past the header'],
     ];
-    for (const [bytes, field, offset, reason] of cases) {
-      assert.deepEqual(parseTcp(bytes), { ok: false, error: { protocol: 'tcp', field, offset, reason } }, reason);
+    for (const [bytes, field, offset, code, reason] of cases) {
+      assert.deepEqual(parseTcp(bytes), { ok: false, error: { protocol: 'tcp', field, offset, code, reason } }, reason);
     }
   });
 

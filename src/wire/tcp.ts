@@ -111,13 +111,14 @@ const EMPTY = new Uint8Array(0);
  */
 export function parseTcp(buf: Uint8Array, src?: Ipv4, dst?: Ipv4): WireResult<TcpSegment> {
   if (buf.length < TCP_MIN_HEADER_LEN)
-    return fail(P, 'header', 0, `truncated: ${buf.length} of ${TCP_MIN_HEADER_LEN} bytes`);
+    return fail(P, 'header', 0, 'truncated', `truncated: ${buf.length} of ${TCP_MIN_HEADER_LEN} bytes`);
   const hl = (buf[TCP_DATA_OFF_OFF]! >>> 4) * 4;
-  if (hl < TCP_MIN_HEADER_LEN) return fail(P, 'dataOffset', TCP_DATA_OFF_OFF, `data offset ${hl / 4} is below 5`);
+  if (hl < TCP_MIN_HEADER_LEN)
+    return fail(P, 'dataOffset', TCP_DATA_OFF_OFF, 'bad-length', `data offset ${hl / 4} is below 5`);
   if (hl > buf.length)
-    return fail(P, 'dataOffset', TCP_DATA_OFF_OFF, `truncated: ${hl}-byte header, ${buf.length} present`);
+    return fail(P, 'dataOffset', TCP_DATA_OFF_OFF, 'truncated', `truncated: ${hl}-byte header, ${buf.length} present`);
   if (src !== undefined && dst !== undefined && !verifyTcpChecksum(src, dst, buf, 0, buf.length)) {
-    return fail(P, 'checksum', TCP_CHECKSUM_OFF, 'bad checksum');
+    return fail(P, 'checksum', TCP_CHECKSUM_OFF, 'bad-checksum', 'bad checksum');
   }
   const options = parseTcpOptions(buf, TCP_MIN_HEADER_LEN, hl);
   if (!Array.isArray(options)) return options;
@@ -147,10 +148,11 @@ export function parseTcpOptions(buf: Uint8Array, start: number, end: number): Tc
       i++;
       continue;
     }
-    if (i + 1 >= end) return fail(P, 'options', i, `option ${type} has no length byte`);
+    if (i + 1 >= end) return fail(P, 'options', i, 'bad-length', `option ${type} has no length byte`);
     const len = buf[i + 1]!;
-    if (len < 2) return fail(P, 'options', i + 1, `option ${type} has length ${len}, below 2`);
-    if (i + len > end) return fail(P, 'options', i + 1, `option ${type} of length ${len} runs past the header`);
+    if (len < 2) return fail(P, 'options', i + 1, 'bad-length', `option ${type} has length ${len}, below 2`);
+    if (i + len > end)
+      return fail(P, 'options', i + 1, 'bad-length', `option ${type} of length ${len} runs past the header`);
     out.push(knownOption(type, buf.subarray(i + 2, i + len)));
     i += len;
   }

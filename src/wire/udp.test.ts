@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type UdpDatagram, buildUdp, emitUdp, parseUdp, udpChecksum, udpLength, verifyUdpChecksum } from './udp.js';
 import { bytesArb, concat, hex, ipv4Arb, mutatedArb, u16Arb } from './testing.js';
+import type { WireErrorCode } from './result.js';
 
 const SRC = 0x0a_00_01_01; // 10.0.1.1
 const DST = 0x0a_00_02_02; // 10.0.2.2
@@ -40,7 +41,7 @@ describe('udp vectors', () => {
   it('rejects the checksum under the wrong addresses, and skips the check without them', () => {
     assert.deepEqual(parseUdp(PODNET, SRC, DST + 1), {
       ok: false,
-      error: { protocol: 'udp', field: 'checksum', offset: 6, reason: 'bad checksum' },
+      error: { protocol: 'udp', field: 'checksum', offset: 6, code: 'bad-checksum', reason: 'bad checksum' },
     });
     assert.ok(parseUdp(PODNET).ok);
   });
@@ -63,19 +64,20 @@ describe('udp vectors', () => {
   it('validates the length field and ignores bytes after it', () => {
     const padded = parseUdp(concat(PODNET, new Uint8Array(4)), SRC, DST);
     assert.deepEqual(padded, { ok: true, value: PODNET_VALUE });
-    const cases: [Uint8Array, string, string][] = [
-      [PODNET.subarray(0, 7), 'header', 'truncated: 7 of 8 bytes'],
-      [PODNET.subarray(0, 14), 'length', 'truncated: length 15, only 14 bytes present'],
+    const cases: [Uint8Array, string, WireErrorCode, string][] = [
+      [PODNET.subarray(0, 7), 'header', 'truncated', 'truncated: 7 of 8 bytes'],
+      [PODNET.subarray(0, 14), 'length', 'truncated', 'truncated: length 15, only 14 bytes present'],
       [
         concat(PODNET.subarray(0, 4), hex('00 07'), PODNET.subarray(6)),
         'length',
+        'bad-length',
         'length 7 is shorter than the header',
       ],
     ];
-    for (const [bytes, field, reason] of cases) {
+    for (const [bytes, field, code, reason] of cases) {
       const r = parseUdp(bytes);
       assert.ok(!r.ok);
-      assert.deepEqual([r.error.field, r.error.reason], [field, reason]);
+      assert.deepEqual([r.error.field, r.error.code, r.error.reason], [field, code, reason]);
     }
   });
 

@@ -34,13 +34,15 @@ const P = 'udp';
  * a non-zero checksum is verified; RFC 768: a zero checksum means the sender computed none.
  */
 export function parseUdp(buf: Uint8Array, src?: Ipv4, dst?: Ipv4): WireResult<UdpDatagram> {
-  if (buf.length < UDP_HEADER_LEN) return fail(P, 'header', 0, `truncated: ${buf.length} of ${UDP_HEADER_LEN} bytes`);
+  if (buf.length < UDP_HEADER_LEN)
+    return fail(P, 'header', 0, 'truncated', `truncated: ${buf.length} of ${UDP_HEADER_LEN} bytes`);
   const len = readU16(buf, UDP_LEN_OFF);
-  if (len < UDP_HEADER_LEN) return fail(P, 'length', UDP_LEN_OFF, `length ${len} is shorter than the header`);
+  if (len < UDP_HEADER_LEN)
+    return fail(P, 'length', UDP_LEN_OFF, 'bad-length', `length ${len} is shorter than the header`);
   if (len > buf.length)
-    return fail(P, 'length', UDP_LEN_OFF, `truncated: length ${len}, only ${buf.length} bytes present`);
+    return fail(P, 'length', UDP_LEN_OFF, 'truncated', `truncated: length ${len}, only ${buf.length} bytes present`);
   if (src !== undefined && dst !== undefined && !verifyUdpChecksum(src, dst, buf, 0, len)) {
-    return fail(P, 'checksum', UDP_CHECKSUM_OFF, 'bad checksum');
+    return fail(P, 'checksum', UDP_CHECKSUM_OFF, 'bad-checksum', 'bad checksum');
   }
   return ok({
     srcPort: readU16(buf, UDP_SRC_PORT_OFF),

@@ -18,8 +18,10 @@ describe('vxlan', () => {
     assert.deepEqual([...buf], [0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0]);
   });
   it('rejects a clear I flag and a short header, ignores reserved bits', () => {
-    assert.equal(parseVxlan(new Uint8Array([0, 0, 0, 0, 0, 0, 1, 0])).ok, false);
-    assert.equal(parseVxlan(new Uint8Array(7)).ok, false);
+    const clear = parseVxlan(new Uint8Array([0, 0, 0, 0, 0, 0, 1, 0]));
+    assert.deepEqual(clear.ok ? undefined : [clear.error.field, clear.error.code], ['flags', 'bad-value']);
+    const short = parseVxlan(new Uint8Array(7));
+    assert.deepEqual(short.ok ? undefined : [short.error.field, short.error.code], ['header', 'truncated']);
     const r = parseVxlan(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 5, 0xff]));
     assert.ok(r.ok && r.value.header.vni === 5);
   });

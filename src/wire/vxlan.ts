@@ -36,8 +36,8 @@ const P = 'vxlan';
 /** Parses a UDP payload as VXLAN. RFC 7348: reserved bits are ignored; the I flag must be set. */
 export function parseVxlan(buf: Uint8Array): WireResult<VxlanPacket> {
   if (buf.length < VXLAN_HEADER_LEN)
-    return fail(P, 'header', 0, `truncated: ${buf.length} of ${VXLAN_HEADER_LEN} bytes`);
-  if ((buf[0]! & VXLAN_FLAG_I) === 0) return fail(P, 'flags', 0, 'I flag clear: no valid VNI');
+    return fail(P, 'header', 0, 'truncated', `truncated: ${buf.length} of ${VXLAN_HEADER_LEN} bytes`);
+  if ((buf[0]! & VXLAN_FLAG_I) === 0) return fail(P, 'flags', 0, 'bad-value', 'I flag clear: no valid VNI');
   const vni = (buf[4]! << 16) | (buf[5]! << 8) | buf[6]!;
   return ok({ header: { vni }, inner: buf.subarray(VXLAN_HEADER_LEN) });
 }

@@ -38,7 +38,10 @@ export function httpError(
   offset: number,
   reason: string,
 ): { ok: false; error: HttpError } {
-  return { ok: false, error: { protocol: 'HTTP', field, offset, reason, status: side === 'response' ? 502 : status } };
+  return {
+    ok: false,
+    error: { protocol: 'HTTP', field, offset, code: 'malformed', reason, status: side === 'response' ? 502 : status },
+  };
 }
 
 /** The lines of a header section `bytes[0..len)`, ending at the empty line (the terminator is excluded). */
