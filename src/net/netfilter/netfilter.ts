@@ -1,12 +1,12 @@
 /**
  * Netfilter for one IP node: the five hooks (PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING), the filter
- * and nat tables walked as iptables walks them, connection tracking, and NAT applied to the packet in place
- * with incremental checksum updates (RFC 1624). The nat table is consulted only for a connection's first
- * packet; every later packet, in either direction, is rewritten from the conntrack entry alone, which is
- * why a stale entry keeps sending traffic to a dead endpoint (kubernetes#125467) exactly as in Linux.
+ * and nat tables walked as iptables walks them, and connection tracking of each packet. The nat table is
+ * consulted only for a connection's first packet; every later packet, in either direction, is rewritten
+ * from the conntrack entry alone, which is why a stale entry keeps sending traffic to a dead endpoint
+ * (kubernetes#125467) exactly as in Linux. Choosing and applying a translation is nat.ts's, the connection
+ * table conntrack.ts's, and the rule model rules.ts's.
  */
-import { formatIpv4, readIpv4, writeIpv4, type Ipv4 } from '../../wire/addr.js';
-import { checksumAdjust, internetChecksum } from '../../wire/checksum.js';
+import { readIpv4, type Ipv4 } from '../../wire/addr.js';
 import type { DropReason } from '../../link/trace.js';
 import { Conntrack, invert, tcpTransition, timeoutFor, tupleKey, type Conn, type Tuple } from './conntrack.js';
 import {
@@ -18,6 +18,7 @@ import {
   type Target,
   emptyRuleset,
 } from './rules.js';
+import { applyNat, hasDnat, hasSnat, manipDst, manipSrc, portful } from './nat.js';
 
 /** Where the IP header sits in the frames netfilter sees. */
 const IP = 14;
@@ -59,12 +60,15 @@ const REJECT_CODES: Record<string, [number, number]> = {
   'icmp-admin-prohibited': [3, 13],
 };
 
-type Verdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'CONTINUE';
+/** A REJECT target reached: the verdict itself says how to answer (`--reject-with`). */
+type RejectVerdict = Extract<Target, { kind: 'REJECT' }>;
+
+/** Where a walk through a table ends; a REJECT carries its own answer type, nothing is left in a field. */
+type Verdict = 'ACCEPT' | 'DROP' | 'CONTINUE' | RejectVerdict;
 
 /** The netfilter of one node. */
 export class Netfilter {
   readonly conntrack = new Conntrack();
-  private rejectWith = 'icmp-port-unreachable';
   /** `-m statistic --mode random` and `--random-fully` ports: the stream `node:<name>/netfilter`. */
   private readonly rng: { next(): number };
 
@@ -85,7 +89,7 @@ export class Netfilter {
       const v = this.walk('nat', 'PREROUTING', frame, ipLen, ctx, inDev, undefined);
       if (v === 'DROP') return this.dropped(frame, 'nat PREROUTING');
     }
-    this.manipDst(frame, ctx);
+    manipDst(frame, ctx);
     return ctx;
   }
 
@@ -103,7 +107,7 @@ export class Netfilter {
       this.dropped(frame, 'nat INPUT');
       return false;
     }
-    this.manipSrc(frame, ctx);
+    manipSrc(frame, ctx);
     this.conntrack.confirm(ctx.conn);
     return true;
   }
@@ -122,7 +126,7 @@ export class Netfilter {
       const v = this.walk('nat', 'OUTPUT', frame, ipLen, ctx, undefined, outDev);
       if (v === 'DROP') return this.dropped(frame, 'nat OUTPUT');
     }
-    this.manipDst(frame, ctx);
+    manipDst(frame, ctx);
     const v = this.walk('filter', 'OUTPUT', frame, ipLen, ctx, undefined, outDev);
     if (!this.verdict(v, frame, ipLen, undefined, 'filter OUTPUT')) return undefined;
     return ctx;
@@ -137,7 +141,7 @@ export class Netfilter {
         return false;
       }
     }
-    this.manipSrc(frame, ctx);
+    manipSrc(frame, ctx);
     this.conntrack.confirm(ctx.conn);
     return true;
   }
@@ -231,8 +235,7 @@ export class Netfilter {
           return 'DROP';
         case 'REJECT':
           this.explain(table, c, r, `REJECT (${t.with})`);
-          this.rejectWith = t.with;
-          return 'REJECT';
+          return t;
         case 'RETURN':
           return 'RETURN';
         case 'JUMP':
@@ -261,7 +264,7 @@ export class Netfilter {
         case 'DNAT':
         case 'SNAT':
         case 'MASQUERADE':
-          this.applyNat(t, ctx, outDev, table, c, r);
+          applyNat(this.host, this.conntrack, this.rng, t, ctx, outDev, `${table} ${c.name}`, r.text);
           return 'ACCEPT';
         default:
           continue;
@@ -311,10 +314,11 @@ export class Netfilter {
 
   private verdict(v: Verdict, frame: Uint8Array, ipLen: number, inDev: string | undefined, where: string): boolean {
     if (v === 'ACCEPT' || v === 'CONTINUE') return true;
-    if (v === 'REJECT') {
-      const [type, code] = REJECT_CODES[this.rejectWith] ?? [3, 3];
-      this.host.drop('policy', frame, undefined, `${where}: REJECT with ${this.rejectWith}`);
-      if (this.rejectWith === 'tcp-reset' && frame[IP + 9] === 6) this.host.resetTcp(frame, ipLen);
+    if (v !== 'DROP') {
+      // REJECT: the verdict names its answer
+      const [type, code] = REJECT_CODES[v.with] ?? [3, 3];
+      this.host.drop('policy', frame, undefined, `${where}: REJECT with ${v.with}`);
+      if (v.with === 'tcp-reset' && frame[IP + 9] === 6) this.host.resetTcp(frame, ipLen);
       else this.host.reject(frame, ipLen, inDev, type, code);
       return false;
     }
@@ -326,96 +330,6 @@ export class Netfilter {
     this.host.drop('policy', frame, undefined, `${where}: DROP`);
     return undefined;
   }
-
-  // ---- NAT ------------------------------------------------------------------------------------------
-
-  private applyNat(
-    t: Extract<Target, { kind: 'DNAT' | 'SNAT' | 'MASQUERADE' }>,
-    ctx: PacketCtx,
-    outDev: string | undefined,
-    table: TableName,
-    c: Chain,
-    r: Rule,
-  ): void {
-    const conn = ctx.conn;
-    const now = this.host.engine.now;
-    if (t.kind === 'DNAT') {
-      const port = t.port ?? conn.orig.dport;
-      conn.reply = { ...conn.reply, src: t.ip, sport: portful(conn.orig.proto) ? port : conn.reply.sport };
-      this.host.note(
-        () =>
-          `iptables -t ${table} ${c.name}: DNAT ${formatIpv4(conn.orig.dst)}:${conn.orig.dport} -> ${formatIpv4(t.ip)}:${port} by "${r.text}"`,
-      );
-      return;
-    }
-    const ip = t.kind === 'SNAT' ? t.ip : (this.host.masqueradeAddress(outDev ?? '', conn.reply.src) ?? conn.orig.src);
-    const proto = conn.orig.proto;
-    const want = conn.orig.sport;
-    let lo = t.portLo ?? (want < 1024 ? 1 : 1024);
-    let hi = t.portHi ?? (want < 1024 ? 1023 : 65535);
-    if (!portful(proto) && proto !== 1) lo = hi = 0;
-    const candidate = (p: number): Tuple => ({
-      ...conn.reply,
-      dst: ip,
-      dport: proto === 1 ? p : portful(proto) ? p : conn.reply.dport,
-    });
-    let chosen: Tuple | undefined;
-    const keepable = proto === 1 || portful(proto) ? want >= lo && want <= hi : true;
-    if (!t.randomFully && keepable && !this.conntrack.replyTaken(candidate(want), now)) chosen = candidate(want);
-    const span = hi - lo + 1;
-    for (let i = 0; chosen === undefined && i < Math.min(span, 65536); i++) {
-      const p = t.randomFully ? lo + Math.floor(this.rng.next() * span) : lo + ((want - lo + i + span) % span);
-      const cand = candidate(p);
-      if (!this.conntrack.replyTaken(cand, now)) chosen = cand;
-    }
-    if (chosen === undefined) {
-      this.host.note(() => `${t.kind}: no free port for ${formatIpv4(ip)}; packet passes untranslated`);
-      return;
-    }
-    conn.reply = chosen;
-    this.host.note(
-      () =>
-        `iptables -t ${table} ${c.name}: ${t.kind} ${formatIpv4(conn.orig.src)}:${conn.orig.sport} -> ${formatIpv4(chosen.dst)}:${chosen.dport} by "${r.text}"`,
-    );
-  }
-
-  /** Destination manipulation (PREROUTING/OUTPUT): original direction gets the DNAT target, replies the un-SNAT. */
-  private manipDst(frame: Uint8Array, ctx: PacketCtx): void {
-    const c = ctx.conn;
-    // only a connection with the matching NAT changes anything (original: DNAT; replies: un-SNAT)
-    if (!(ctx.dir === 'orig' ? hasDnat(c) : hasSnat(c))) return;
-    // the packet's destination must become the source of the other direction's tuple
-    const want = ctx.dir === 'orig' ? { ip: c.reply.src, port: c.reply.sport } : { ip: c.orig.src, port: c.orig.sport };
-    if (ctx.related) {
-      rewriteRelated(frame, 'dst', want.ip, want.port);
-      return;
-    }
-    rewrite(frame, 'dst', want.ip, want.port);
-  }
-
-  /** Source manipulation (POSTROUTING): original direction gets the SNAT source, replies the un-DNAT. */
-  private manipSrc(frame: Uint8Array, ctx: PacketCtx): void {
-    const c = ctx.conn;
-    if (!(ctx.dir === 'orig' ? hasSnat(c) : hasDnat(c))) return;
-    const want = ctx.dir === 'orig' ? { ip: c.reply.dst, port: c.reply.dport } : { ip: c.orig.dst, port: c.orig.dport };
-    if (ctx.related) {
-      rewriteRelated(frame, 'src', want.ip, want.port);
-      return;
-    }
-    rewrite(frame, 'src', want.ip, want.port);
-  }
-}
-
-function hasDnat(c: Conn): boolean {
-  return c.reply.src !== c.orig.dst || c.reply.sport !== c.orig.dport;
-}
-
-function hasSnat(c: Conn): boolean {
-  return c.reply.dst !== c.orig.src || c.reply.dport !== c.orig.sport;
-}
-
-function portful(proto: number): boolean {
-  return proto === 6 || proto === 17 || proto === 132;
 }
 
 function ifMatch(pattern: string, dev: string | undefined): boolean {
@@ -470,84 +384,6 @@ function relatedTuple(frame: Uint8Array, ipLen: number): Tuple | undefined {
   const innerIhl = (frame[inner]! & 0x0f) * 4;
   if (ipLen - ihl - 8 < innerIhl + 8) return undefined;
   return tupleAt(frame, inner, ipLen - ihl - 8);
-}
-
-/** Rewrites the packet's source or destination address and port in place, fixing every checksum. */
-function rewrite(frame: Uint8Array, which: 'src' | 'dst', ip: Ipv4, port: number): void {
-  rewriteAt(frame, IP, which, ip, port, true);
-}
-
-function rewriteAt(
-  b: Uint8Array,
-  ipOff: number,
-  which: 'src' | 'dst',
-  ip: Ipv4,
-  port: number,
-  fixIcmpId: boolean,
-): void {
-  const addrOff = ipOff + (which === 'src' ? 12 : 16);
-  const old = readIpv4(b, addrOff);
-  const ihl = (b[ipOff]! & 0x0f) * 4;
-  const proto = b[ipOff + 9]!;
-  const l4 = ipOff + ihl;
-  const frag = ((b[ipOff + 6]! << 8) | b[ipOff + 7]!) & 0x1fff;
-  const l4Csum = frag !== 0 ? -1 : proto === 6 ? l4 + 16 : proto === 17 ? l4 + 6 : -1;
-  const hasL4Csum = l4Csum >= 0 && l4Csum + 1 < b.length && !(proto === 17 && b[l4Csum] === 0 && b[l4Csum + 1] === 0);
-  if (old !== ip) {
-    writeIpv4(b, addrOff, ip);
-    adjust(b, ipOff + 10, old >>> 16, ip >>> 16, false);
-    adjust(b, ipOff + 10, old & 0xffff, ip & 0xffff, false);
-    if (hasL4Csum) {
-      adjust(b, l4Csum, old >>> 16, ip >>> 16, proto === 17);
-      adjust(b, l4Csum, old & 0xffff, ip & 0xffff, proto === 17);
-    }
-  }
-  if (frag !== 0) return;
-  if (portful(proto) && l4 + 4 <= b.length) {
-    const po = l4 + (which === 'src' ? 0 : 2);
-    const oldPort = (b[po]! << 8) | b[po + 1]!;
-    if (oldPort !== port) {
-      b[po] = port >>> 8;
-      b[po + 1] = port & 0xff;
-      if (hasL4Csum) adjust(b, l4Csum, oldPort, port, proto === 17);
-    }
-  } else if (proto === 1 && fixIcmpId && l4 + 8 <= b.length) {
-    const type = b[l4]!;
-    // the echo identifier travels as "sport" in requests and "dport" in replies
-    if ((type === 8 && which === 'src') || (type === 0 && which === 'dst')) {
-      const oldId = (b[l4 + 4]! << 8) | b[l4 + 5]!;
-      if (oldId !== port && port !== 0) {
-        b[l4 + 4] = port >>> 8;
-        b[l4 + 5] = port & 0xff;
-        adjust(b, l4 + 2, oldId, port, false);
-      }
-    }
-  }
-}
-
-/**
- * NAT on an ICMP error: the outer header is rewritten like any packet of its direction, the quoted packet
- * the other way round (its source when the outer destination changes), then the ICMP checksum is redone.
- */
-function rewriteRelated(frame: Uint8Array, which: 'src' | 'dst', ip: Ipv4, port: number): void {
-  const ihl = (frame[IP]! & 0x0f) * 4;
-  const total = (frame[IP + 2]! << 8) | frame[IP + 3]!;
-  const l4 = IP + ihl;
-  const inner = l4 + 8;
-  rewriteAt(frame, IP, which, ip, 0, false);
-  rewriteAt(frame.subarray(0, IP + total), inner, which === 'dst' ? 'src' : 'dst', ip, port, true);
-  frame[l4 + 2] = 0;
-  frame[l4 + 3] = 0;
-  const c = internetChecksum(frame, l4, total - ihl);
-  frame[l4 + 2] = c >>> 8;
-  frame[l4 + 3] = c & 0xff;
-}
-
-function adjust(b: Uint8Array, off: number, oldWord: number, newWord: number, udp: boolean): void {
-  let c = checksumAdjust((b[off]! << 8) | b[off + 1]!, oldWord, newWord);
-  if (udp && c === 0) c = 0xffff; // RFC 768: a computed zero is sent as all ones
-  b[off] = c >>> 8;
-  b[off + 1] = c & 0xff;
 }
 
 /** Exported for tests: the key of a tuple. */
