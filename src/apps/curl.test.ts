@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseIptablesSave } from '../net/netfilter/rules.js';
+import { parseIptablesSave } from '../net/netfilter/iptables-restore.js';
 import { SECOND } from '../sim/engine.js';
 import { curlCommand, curlRequest, parseCurlArgs, parseCurlUrl, type CurlOptions } from './curl.js';
 import { CurlMeter, max5data, time2str } from './http/curl-meter.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseIptablesSave } from '../net/netfilter/rules.js';
+import { parseIptablesSave } from '../net/netfilter/iptables-restore.js';
 import { SECOND } from '../sim/engine.js';
 import { HttpServer } from './http/server.js';
 import { goldenHandler, httpLab, runToEnd, start } from './http/testing.js';

@@ -7,7 +7,7 @@
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import { bridgeFdb, ipAddr, ipNeigh, ipRoute } from '../net/views.js';
-import { formatIptablesSave } from '../net/netfilter/rules.js';
+import { formatIptablesSave } from '../net/netfilter/iptables-restore.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
 import type { UdpStack } from '../transport/udp.js';
 import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';

@@ -2,7 +2,7 @@
  * Validation of a lab's nodes: hosts and routers (their devices are checked in lab-devices.ts), switches
  * with access and trunk ports, and hubs. Links are lab-links.ts's.
  */
-import { parseIptablesSave } from '../net/netfilter/rules.js';
+import { parseIptablesSave } from '../net/netfilter/iptables-restore.js';
 import { formatPath, type Checker, type SpecPath } from './source.js';
 import { parseDuration } from './units.js';
 import {

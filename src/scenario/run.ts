@@ -9,7 +9,7 @@ import { Switch } from '../link/switch.js';
 import type { Port } from '../link/device.js';
 import { VxlanDev } from '../net/vxlan.js';
 import { bridgeFdb, ipNeigh, ipRoute } from '../net/views.js';
-import { formatIptablesSave } from '../net/netfilter/rules.js';
+import { formatIptablesSave } from '../net/netfilter/iptables-restore.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
 import { formatPing, ping, type PingResult } from '../apps/ping.js';
 import { Shell, literalOr, type CommandResult, type ShellContext } from '../apps/shell.js';

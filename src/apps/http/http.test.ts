@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseIptablesSave } from '../../net/netfilter/rules.js';
+import { parseIptablesSave } from '../../net/netfilter/iptables-restore.js';
 import { SECOND } from '../../sim/engine.js';
 import { readAll } from '../../transport/socket.js';
 import { HttpClient, type HttpExchangeResult } from './client.js';

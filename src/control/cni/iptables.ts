@@ -5,14 +5,8 @@
  * line for line with a real kernel's. The rule model and packet matching belong to net/netfilter.
  */
 import type { IpNode } from '../../net/ip-node.js';
-import {
-  BUILTIN_CHAINS,
-  parseRule,
-  tokenize,
-  type Chain,
-  type Rule,
-  type TableName,
-} from '../../net/netfilter/rules.js';
+import { BUILTIN_CHAINS, type Chain, type Rule, type TableName } from '../../net/netfilter/rules.js';
+import { parseRule, tokenize } from '../../net/netfilter/rule-parse.js';
 import { CniErrorCode, fail, ok, type CniOutcome } from './types.js';
 
 function table(node: IpNode, t: TableName): Map<string, Chain> {

@@ -8,7 +8,7 @@
  */
 import { formatCidr, formatIpv4, prefixMask, type Ipv4, type Ipv4Prefix, type Mac } from '../../wire/addr.js';
 import type { IpNode } from '../../net/ip-node.js';
-import { parseIptablesSave } from '../../net/netfilter/rules.js';
+import { parseIptablesSave } from '../../net/netfilter/iptables-restore.js';
 import type { UdpStack } from '../../transport/udp.js';
 import type { Datastore, LeaseId, ListResult, Watch } from '../datastore/types.js';
 import {

@@ -21,7 +21,8 @@ import { TraceRecorder } from '../../observe/recorder.js';
 import { IpNode, type IcmpEvent } from '../ip-node.js';
 import { UdpStack, type UdpDatagramIn } from '../../transport/udp.js';
 import { formatConn, type Conn } from './conntrack.js';
-import { formatIptablesSave, parseIptablesSave, type Rule, type Ruleset, type TableName } from './rules.js';
+import { formatIptablesSave, parseIptablesSave } from './iptables-restore.js';
+import type { Rule, Ruleset, TableName } from './rules.js';
 import { FrameProbe } from '../../link/testing.js';
 
 // ---- helpers ------------------------------------------------------------------------------------------

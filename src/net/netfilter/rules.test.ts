@@ -8,17 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpv4, type Ipv4 } from '../../wire/addr.js';
-import {
-  emptyRuleset,
-  formatAddrMatch,
-  formatIptablesSave,
-  parseIptablesSave,
-  tokenize,
-  type Chain,
-  type Rule,
-  type Ruleset,
-  type TableName,
-} from './rules.js';
+import { emptyRuleset, formatAddrMatch, type Chain, type Rule, type Ruleset, type TableName } from './rules.js';
+import { tokenize } from './rule-parse.js';
+import { formatIptablesSave, parseIptablesSave } from './iptables-restore.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
 
