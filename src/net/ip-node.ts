@@ -54,8 +54,18 @@ export type ProtocolHandler = (frame: Uint8Array, ipLen: number, dev: NetDev) =>
 /** An ICMP message that reached this node (defined in local-icmp.ts). */
 export type { IcmpEvent } from './local-icmp.js';
 
-/** Receives a tunnel datagram: its payload is frame[payloadOff, end); the outer IP header is at IP_OFF. */
-export type UdpTunnelHandler = (frame: Uint8Array, payloadOff: number, end: number, port: Port | undefined) => void;
+/**
+ * A kernel UDP tunnel socket (Linux's udp_tunnel_sock: VXLAN, flannel's udp backend): an object that owns
+ * one UDP port of a node and takes its datagrams before any socket would.
+ */
+export interface UdpTunnel {
+  /**
+   * A datagram for the tunnel's port arrived, its UDP length and checksum already checked: the payload is
+   * frame[payloadOff, end), the outer IP header at IP_OFF; `port` is where the frame came in. The tunnel
+   * owns the frame from here: it decapsulates or drops it through the node's drop path.
+   */
+  receive(frame: Uint8Array, payloadOff: number, end: number, port: Port | undefined): void;
+}
 
 /** Options for an IP packet originated here. */
 export interface SendOptions {
@@ -92,7 +102,7 @@ export class IpNode extends Device {
   private readonly local = new Set<Ipv4>();
   private readonly broadcasts = new Set<Ipv4>();
   private readonly protocols: (ProtocolHandler | undefined)[] = new Array<ProtocolHandler | undefined>(256);
-  private readonly udpTunnels = new Map<number, UdpTunnelHandler>();
+  private readonly udpTunnels = new Map<number, UdpTunnel>();
   /** ARP: answers requests and resolves next hops (arp-resolver.ts). */
   private readonly arp = new ArpResolver(this, this.broadcasts, this.devByPort);
   /** ICMP addressed to this node (local-icmp.ts). */
@@ -174,9 +184,14 @@ export class IpNode extends Device {
    * Claims UDP port `port` for a kernel tunnel (VXLAN, flannel's udp backend), as Linux's UDP tunnel
    * sockets do: such datagrams are handled here, before any socket.
    */
-  setUdpTunnel(port: number, h: UdpTunnelHandler): void {
+  setUdpTunnel(port: number, tunnel: UdpTunnel): void {
     if (this.udpTunnels.has(port)) throw new Error(`${this.name}: UDP port ${port} already has a tunnel`);
-    this.udpTunnels.set(port, h);
+    this.udpTunnels.set(port, tunnel);
+  }
+
+  /** The tunnel that owns UDP port `port`, if any (a second VXLAN device on a port shares its socket). */
+  udpTunnel(port: number): UdpTunnel | undefined {
+    return this.udpTunnels.get(port);
   }
 
   /** Turns on netfilter with `ruleset` (iptables-save text parsed by parseIptablesSave), as a namespace's. */
@@ -342,8 +357,8 @@ export class IpNode extends Device {
     const ihl = (frame[IP_OFF]! & 0x0f) * 4;
     const off = IP_OFF + ihl;
     if (ipLen - ihl < UDP_HEADER_LEN) return false;
-    const h = this.udpTunnels.get((frame[off + 2]! << 8) | frame[off + 3]!);
-    if (h === undefined) return false;
+    const tunnel = this.udpTunnels.get((frame[off + 2]! << 8) | frame[off + 3]!);
+    if (tunnel === undefined) return false;
     const len = (frame[off + 4]! << 8) | frame[off + 5]!;
     if (len < UDP_HEADER_LEN || len > ipLen - ihl) {
       this.drop('malformed', frame, port, `UDP length ${len}`);
@@ -361,7 +376,7 @@ export class IpNode extends Device {
       this.drop('bad-checksum', frame, port, 'UDP checksum (tunnel)');
       return true;
     }
-    h(frame, off + UDP_HEADER_LEN, off + len, port);
+    tunnel.receive(frame, off + UDP_HEADER_LEN, off + len, port);
     return true;
   }
 

@@ -23,8 +23,8 @@ import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp } from '../wire/a
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPPROTO_UDP, IPV4_MIN_HEADER_LEN, IPV4_SRC_OFF } from '../wire/ipv4.js';
 import { UDP_HEADER_LEN, udpChecksum } from '../wire/udp.js';
-import { VXLAN_HEADER_LEN, VXLAN_OVERHEAD, VXLAN_PORT_IANA, emitVxlan } from '../wire/vxlan.js';
-import { IP_OFF, type IpNode } from './ip-node.js';
+import { VXLAN_FLAG_I, VXLAN_HEADER_LEN, VXLAN_OVERHEAD, VXLAN_PORT_IANA, emitVxlan } from '../wire/vxlan.js';
+import { IP_OFF, type IpNode, type UdpTunnel } from './ip-node.js';
 import { NetDev } from './netdev.js';
 
 /** How a VXLAN device is set up (the knobs of `ip link add ... type vxlan`). */
@@ -103,7 +103,7 @@ export class VxlanDev extends NetDev {
     this.ageingNs = c.ageingNs ?? 300_000_000_000;
     this.underlayMtu = c.underlayMtu ?? 1500;
     node.addDev(this);
-    vxlanSocket(node, this.dstPort).set(this.vni, this);
+    VxlanSocket.of(node, this.dstPort).add(this);
   }
 
   /** Programs a static entry: frames for `mac` go to `remote` (what a controller or flanneld does). */
@@ -252,35 +252,46 @@ function isArp(f: Uint8Array): boolean {
   return f.length >= ETH_HEADER_LEN && ((f[ETH_TYPE_OFF]! << 8) | f[ETH_TYPE_OFF + 1]!) === ETHERTYPE_ARP;
 }
 
-const sockets = new WeakMap<IpNode, Map<number, Map<number, VxlanDev>>>();
+/**
+ * The UDP tunnel socket of one port on one node (Linux's vxlan_sock): it owns the port in the node's
+ * tunnel registry and hands each datagram to the VXLAN device of its VNI, or drops it.
+ */
+export class VxlanSocket implements UdpTunnel {
+  /** The devices sharing this port, by VNI. */
+  private readonly byVni = new Map<number, VxlanDev>();
 
-/** The VNI demultiplexer for UDP port `port` on `node` (one UDP tunnel socket per port, as Linux). */
-function vxlanSocket(node: IpNode, port: number): Map<number, VxlanDev> {
-  let perNode = sockets.get(node);
-  if (perNode === undefined) {
-    perNode = new Map();
-    sockets.set(node, perNode);
+  constructor(
+    private readonly node: IpNode,
+    readonly port: number,
+  ) {}
+
+  /** The socket for UDP port `port` on `node`, created and registered on first use (one per port, as Linux). */
+  static of(node: IpNode, port: number): VxlanSocket {
+    const existing = node.udpTunnel(port);
+    if (existing instanceof VxlanSocket) return existing;
+    const sock = new VxlanSocket(node, port);
+    node.setUdpTunnel(port, sock); // throws when another kind of tunnel holds the port
+    return sock;
   }
-  let byVni = perNode.get(port);
-  if (byVni === undefined) {
-    const table = new Map<number, VxlanDev>();
-    byVni = table;
-    perNode.set(port, table);
-    node.setUdpTunnel(port, (frame, off, end, p) => {
-      if (end - off < VXLAN_HEADER_LEN || (frame[off]! & 0x08) === 0) {
-        node.drop('malformed', frame, p, 'VXLAN header truncated or I flag clear');
-        return;
-      }
-      const vni = (frame[off + 4]! << 16) | (frame[off + 5]! << 8) | frame[off + 6]!;
-      const dev = table.get(vni);
-      if (dev === undefined) {
-        node.drop('unknown-vni', frame, p, `VXLAN VNI ${vni} on port ${port}`);
-        return;
-      }
-      dev.receiveInner(frame.subarray(off + VXLAN_HEADER_LEN, end), readIpv4(frame, IP_OFF + IPV4_SRC_OFF), p);
-    });
+
+  /** Binds `dev` to its VNI on this port. */
+  add(dev: VxlanDev): void {
+    this.byVni.set(dev.vni, dev);
   }
-  return byVni;
+
+  receive(frame: Uint8Array, off: number, end: number, p: Port | undefined): void {
+    if (end - off < VXLAN_HEADER_LEN || (frame[off]! & VXLAN_FLAG_I) === 0) {
+      this.node.drop('malformed', frame, p, 'VXLAN header truncated or I flag clear');
+      return;
+    }
+    const vni = (frame[off + 4]! << 16) | (frame[off + 5]! << 8) | frame[off + 6]!;
+    const dev = this.byVni.get(vni);
+    if (dev === undefined) {
+      this.node.drop('unknown-vni', frame, p, `VXLAN VNI ${vni} on port ${this.port}`);
+      return;
+    }
+    dev.receiveInner(frame.subarray(off + VXLAN_HEADER_LEN, end), readIpv4(frame, IP_OFF + IPV4_SRC_OFF), p);
+  }
 }
 
 /**
