@@ -9,12 +9,13 @@
  * because a net-conf.json that fails them fails the moment it is used with etcd.
  */
 import { formatIpv4, parseCidr, parseIpv4, prefixMask, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
+import { VXLAN_PORT_LINUX } from '../wire/vxlan.js';
 
 /** The Flannel backends podnet emulates. */
 export type FlannelBackendType = 'vxlan' | 'host-gw' | 'udp';
 
 /** The kernel's VXLAN port when Flannel's Port is 0 (IANA's 4789 is only the Windows default). */
-export const FLANNEL_VXLAN_DEFAULT_PORT = 8472;
+export const FLANNEL_VXLAN_DEFAULT_PORT = VXLAN_PORT_LINUX;
 /** flanneld's udp backend port. */
 export const FLANNEL_UDP_DEFAULT_PORT = 8285;
 /** The vxlan backend's VNI when Backend.VNI is absent (device flannel.1). */

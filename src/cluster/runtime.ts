@@ -21,6 +21,7 @@ import { MemoryStore } from '../control/cni/host.js';
 import { CniRuntime } from '../control/cni/runtime.js';
 import { K3S_FLANNEL_CONFLIST, parseConfList, type NetConfList } from '../control/cni/conflist.js';
 import type { ClusterPlan, PlannedPod } from './plan-types.js';
+import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -91,7 +92,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     backend === spec.flannel.netConf.backend.type
       ? nc.backend
       : backend === 'vxlan'
-        ? { type: 'vxlan', vni: 1, port: 8472 }
+        ? { type: 'vxlan', vni: 1, port: FLANNEL_VXLAN_DEFAULT_PORT }
         : backend === 'udp'
           ? { type: 'udp', port: 8285 }
           : { type: 'host-gw' };

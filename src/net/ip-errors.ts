@@ -14,6 +14,7 @@ import {
   ICMP_HOST_UNREACH,
   ICMP_NET_UNREACH,
   ICMP_PORT_UNREACH,
+  ICMP_PROTO_UNREACH,
   ICMP_TIME_EXCEEDED,
   emitIcmp,
   icmpLength,
@@ -115,7 +116,7 @@ export function icmpName(type: number, code: number): string {
         return 'net unreachable';
       case ICMP_HOST_UNREACH:
         return 'host unreachable';
-      case 2:
+      case ICMP_PROTO_UNREACH:
         return 'protocol unreachable';
       case ICMP_PORT_UNREACH:
         return 'port unreachable';

@@ -31,7 +31,9 @@ import {
 import {
   ICMP_DEST_UNREACH,
   ICMP_FRAG_NEEDED,
+  ICMP_FRAG_REASSEMBLY_EXCEEDED,
   ICMP_NET_UNREACH,
+  ICMP_PROTO_UNREACH,
   ICMP_TIME_EXCEEDED,
   ICMP_TTL_EXCEEDED_IN_TRANSIT,
 } from '../wire/icmp.js';
@@ -346,7 +348,7 @@ export class IpNode extends Device {
       this.drop('unhandled-protocol', frame, port, `IP protocol ${proto}`);
       // RFC 1122 3.2.2: no ICMP error about a datagram sent to a broadcast or multicast address
       if (!this.isBroadcast(readIpv4(frame, IP_OFF + IPV4_DST_OFF)))
-        this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, 2 /* protocol unreachable */, 0);
+        this.sendIcmpError(frame, ipLen, dev, ICMP_DEST_UNREACH, ICMP_PROTO_UNREACH, 0);
       return;
     }
     h(frame, ipLen, dev);
@@ -406,7 +408,8 @@ export class IpNode extends Device {
             const f = allocFrame(IP_OFF + quote.length);
             f.set(quote, IP_OFF);
             const dev = this.devs.find((d) => d.addresses.length > 0);
-            if (dev !== undefined) this.sendIcmpError(f, quote.length, dev, ICMP_TIME_EXCEEDED, 1, 0);
+            if (dev !== undefined)
+              this.sendIcmpError(f, quote.length, dev, ICMP_TIME_EXCEEDED, ICMP_FRAG_REASSEMBLY_EXCEEDED, 0);
           }
         }),
       );

@@ -13,8 +13,8 @@ import type { Port } from '../link/device.js';
 import type { DropReason } from '../link/trace.js';
 import { formatIpv4, readIpv4, type Ipv4 } from '../wire/addr.js';
 import { allocFrame } from '../wire/frame-alloc.js';
-import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
-import { IPV4_DST_OFF, IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
+import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../wire/ethernet.js';
+import { IPV4_DST_OFF, IPV4_TOTAL_LEN_OFF, IPV4_VERSION } from '../wire/ipv4.js';
 import { IP_OFF, type IpNode } from './ip-node.js';
 import { NetDev } from './netdev.js';
 
@@ -22,7 +22,8 @@ import { NetDev } from './netdev.js';
 export const TUN_DEFAULT_MTU = 1500;
 
 /** IFF_NO_PI: the kernel takes the protocol from the version nibble; 6 means IPv6. */
-const ETHERTYPE_IPV6 = 0x86dd;
+/** The version nibble of an IPv6 header (RFC 8200). */
+const IPV6_VERSION = 6;
 
 /**
  * The process side of a TUN, called once per packet the node sends out of the device (the process's
@@ -120,7 +121,7 @@ export class TunDev extends NetDev {
       this.node.drop('link-down', frame, undefined, `${this.name} is down: write(2) fails with EIO`);
       return;
     }
-    if (version !== 4 && version !== 6) {
+    if (version !== IPV4_VERSION && version !== IPV6_VERSION) {
       this.node.drop(
         'malformed',
         frame,
@@ -137,7 +138,7 @@ export class TunDev extends NetDev {
 /** Writes the pseudo Ethernet header (MACs zero, type from the version nibble); returns the IP version. */
 function setPseudoHeader(frame: Uint8Array): number {
   const version = frame.length > ETH_HEADER_LEN ? frame[ETH_HEADER_LEN]! >> 4 : 0;
-  const type = version === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+  const type = version === IPV6_VERSION ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
   frame.fill(0, 0, ETH_TYPE_OFF);
   frame[ETH_TYPE_OFF] = type >> 8;
   frame[ETH_TYPE_OFF + 1] = type & 0xff;

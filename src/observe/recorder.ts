@@ -5,6 +5,7 @@
  */
 import type { DropReason, Tracer } from '../link/trace.js';
 import { summarizeFrame, type FrameSummary } from './summary.js';
+import { VXLAN_PORT_IANA, VXLAN_PORT_LINUX } from '../wire/vxlan.js';
 
 /** One recorded event. Times are integer nanoseconds. */
 export type TraceEvent =
@@ -41,7 +42,7 @@ export class TraceRecorder implements Tracer {
   readonly events: TraceEvent[] = [];
   private readonly ports: number[];
   constructor(private readonly opts: RecorderOptions = {}) {
-    this.ports = opts.vxlanPorts ?? [4789, 8472];
+    this.ports = opts.vxlanPorts ?? [VXLAN_PORT_IANA, VXLAN_PORT_LINUX];
   }
 
   frame(time: number, device: string, inPort: string | undefined, outPort: string, frame: Uint8Array): void {

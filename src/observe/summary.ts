@@ -5,6 +5,10 @@
  * as `inner`.
  */
 import { formatIpv4, formatMac, readIpv4, readMac } from '../wire/addr.js';
+import { ARP_OP_REPLY, ARP_OP_REQUEST } from '../wire/arp.js';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN } from '../wire/ethernet.js';
+import { IPV4_VERSION } from '../wire/ipv4.js';
+import { VXLAN_PORT_IANA, VXLAN_PORT_LINUX } from '../wire/vxlan.js';
 
 /** UDP destination ports whose payload is a bare IPv4 packet: flannel's udp backend (8285). */
 export const IP_IN_UDP_PORTS: readonly number[] = [8285];
@@ -34,7 +38,10 @@ export interface FrameSummary {
 }
 
 /** Summarizes an Ethernet frame. */
-export function summarizeFrame(f: Uint8Array, vxlanPorts: readonly number[] = [4789, 8472]): FrameSummary {
+export function summarizeFrame(
+  f: Uint8Array,
+  vxlanPorts: readonly number[] = [VXLAN_PORT_IANA, VXLAN_PORT_LINUX],
+): FrameSummary {
   const s: FrameSummary = { srcMac: '?', dstMac: '?', ethertype: '?', protocol: '?', info: '', length: f.length };
   if (f.length < 14) {
     s.info = 'truncated Ethernet header';
@@ -44,13 +51,13 @@ export function summarizeFrame(f: Uint8Array, vxlanPorts: readonly number[] = [4
   s.srcMac = formatMac(readMac(f, 6));
   let off = 12;
   let type = (f[off]! << 8) | f[off + 1]!;
-  if (type === 0x8100 && f.length >= 18) {
+  if (type === ETHERTYPE_VLAN && f.length >= 18) {
     s.vlan = ((f[14]! << 8) | f[15]!) & 0x0fff;
     off = 16;
     type = (f[off]! << 8) | f[off + 1]!;
   }
   off += 2;
-  if (type === 0x0806) {
+  if (type === ETHERTYPE_ARP) {
     s.ethertype = 'ARP';
     if (f.length < off + 28) {
       s.protocol = 'ARP';
@@ -62,11 +69,16 @@ export function summarizeFrame(f: Uint8Array, vxlanPorts: readonly number[] = [4
     const tpa = formatIpv4(readIpv4(f, off + 24));
     s.srcIp = spa;
     s.dstIp = tpa;
-    s.protocol = op === 1 ? 'ARP request' : op === 2 ? 'ARP reply' : `ARP op ${op}`;
-    s.info = op === 1 ? `who-has ${tpa} tell ${spa}` : op === 2 ? `${spa} is-at ${formatMac(readMac(f, off + 8))}` : '';
+    s.protocol = op === ARP_OP_REQUEST ? 'ARP request' : op === ARP_OP_REPLY ? 'ARP reply' : `ARP op ${op}`;
+    s.info =
+      op === ARP_OP_REQUEST
+        ? `who-has ${tpa} tell ${spa}`
+        : op === ARP_OP_REPLY
+          ? `${spa} is-at ${formatMac(readMac(f, off + 8))}`
+          : '';
     return s;
   }
-  if (type === 0x0800) {
+  if (type === ETHERTYPE_IPV4) {
     s.ethertype = 'IPv4';
     summarizeIpv4(f, off, s, vxlanPorts);
     return s;
@@ -115,7 +127,7 @@ function summarizeIpv4(f: Uint8Array, off: number, s: FrameSummary, vxlanPorts: 
       s.vni = (f[l4 + 12]! << 16) | (f[l4 + 13]! << 8) | f[l4 + 14]!;
       s.info = `vni ${s.vni}`;
       s.inner = summarizeFrame(f.subarray(l4 + 16, off + total), vxlanPorts);
-    } else if (IP_IN_UDP_PORTS.includes(s.dstPort) && total >= ihl + 8 + 20 && f[l4 + 8]! >> 4 === 4) {
+    } else if (IP_IN_UDP_PORTS.includes(s.dstPort) && total >= ihl + 8 + 20 && f[l4 + 8]! >> 4 === IPV4_VERSION) {
       s.info = `len ${len - 8}, IPv4 inside`;
       const inner: FrameSummary = {
         srcMac: '',

@@ -28,6 +28,8 @@ export const VLAN_INNER_TYPE_OFF = 16;
 export const ETHERTYPE_IPV4 = 0x0800;
 /** Ethertype of ARP (RFC 826). */
 export const ETHERTYPE_ARP = 0x0806;
+/** Ethertype of IPv6 (RFC 2464). */
+export const ETHERTYPE_IPV6 = 0x86dd;
 /** The 802.1Q tag protocol identifier. */
 export const ETHERTYPE_VLAN = 0x8100;
 /** The smallest frame on the wire without its 4-byte FCS (IEEE 802.3 minFrameSize 64 - 4); not enforced. */

@@ -26,6 +26,8 @@ export const ICMP_PROTO_UNREACH = 2;
 export const ICMP_PORT_UNREACH = 3;
 /** Destination unreachable code: fragmentation needed and DF set (carries the next-hop MTU, RFC 1191). */
 export const ICMP_FRAG_NEEDED = 4;
+/** Time exceeded code: fragment reassembly time exceeded (RFC 792). */
+export const ICMP_FRAG_REASSEMBLY_EXCEEDED = 1;
 /** Time exceeded code: TTL exceeded in transit. */
 export const ICMP_TTL_EXCEEDED_IN_TRANSIT = 0;
 /** Type(1) code(1) checksum(2) and the 4 type-specific bytes. */

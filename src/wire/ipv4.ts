@@ -9,6 +9,8 @@ import { readU16, writeU16 } from './bytes.js';
 import { checksumAdjust, internetChecksum } from './checksum.js';
 import { type WireFail, type WireResult, assertRoom, fail, ok } from './result.js';
 
+/** The version nibble of an IPv4 header (RFC 791). */
+export const IPV4_VERSION = 4;
 /** A header without options. */
 export const IPV4_MIN_HEADER_LEN = 20;
 /** The longest header: IHL 15. */
@@ -91,7 +93,7 @@ const P = 'ipv4';
 export function checkIpv4(buf: Uint8Array, off: number, len: number): Ipv4Check {
   if (len < IPV4_MIN_HEADER_LEN) return 'truncated';
   const verIhl = buf[off + IPV4_VER_IHL_OFF]!;
-  if (verIhl >>> 4 !== 4) return 'bad-version';
+  if (verIhl >>> 4 !== IPV4_VERSION) return 'bad-version';
   const hl = (verIhl & 0xf) * 4;
   if (hl < IPV4_MIN_HEADER_LEN) return 'bad-ihl';
   if (hl > len) return 'truncated';
@@ -194,7 +196,7 @@ export function emitIpv4Header(h: Ipv4Header, buf: Uint8Array, off = 0): number 
   }
   const hl = IPV4_MIN_HEADER_LEN + optLen;
   assertRoom(P, buf, off, hl);
-  buf[off + IPV4_VER_IHL_OFF] = 0x40 | (hl >>> 2);
+  buf[off + IPV4_VER_IHL_OFF] = (IPV4_VERSION << 4) | (hl >>> 2);
   buf[off + IPV4_TOS_OFF] = h.tos;
   writeU16(buf, off + IPV4_TOTAL_LEN_OFF, h.totalLength);
   writeU16(buf, off + IPV4_ID_OFF, h.id);
@@ -252,7 +254,7 @@ export function fragmentIpv4(packet: Uint8Array, mtu: number): Uint8Array[] | un
     frag.set(packet.subarray(0, IPV4_MIN_HEADER_LEN));
     frag.set(options, IPV4_MIN_HEADER_LEN);
     frag.set(packet.subarray(hl + pos, hl + pos + n), fhl);
-    frag[IPV4_VER_IHL_OFF] = 0x40 | (fhl >>> 2);
+    frag[IPV4_VER_IHL_OFF] = (IPV4_VERSION << 4) | (fhl >>> 2);
     writeU16(frag, IPV4_TOTAL_LEN_OFF, fhl + n);
     writeU16(
       frag,

@@ -11,6 +11,7 @@
 import { formatCidr, formatIpv4, formatMac, type Ipv4, type Ipv4Prefix, type Mac } from '../../wire/addr.js';
 import type { IpNode } from '../../net/ip-node.js';
 import { VxlanDev } from '../../net/vxlan.js';
+import { VXLAN_PORT_LINUX } from '../../wire/vxlan.js';
 import type { UdpStack } from '../../transport/udp.js';
 import { UdpEncapAgent } from '../udp-encap.js';
 
@@ -91,7 +92,7 @@ function vxlanBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
     mac,
     vni,
     local: ctx.publicIp,
-    dstPort: cfg.port || 8472,
+    dstPort: cfg.port || VXLAN_PORT_LINUX,
     learning: false,
     mtu,
     underlayMtu: extMtu(ctx),
