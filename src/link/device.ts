@@ -6,6 +6,7 @@ import type { Engine } from '../sim/engine.js';
 import { Channel, DEFAULT_LINK, type LinkProps } from './channel.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_VLAN, VLAN_TAG_LEN } from '../wire/ethernet.js';
 import type { DropReason, Tracer } from './trace.js';
+import { StormWatch } from './storm.js';
 
 /** One network port of a device (a NIC, a switch port). */
 export class Port {
@@ -126,6 +127,9 @@ export class Link {
     this.ba = new Channel(engine, props, { deliver: (f) => deliverTo(a, f) }, (reason, f) =>
       b.device.drop(reason, f, b, `link ${id}`),
     );
+    this.ab.ends = { from: a, to: b };
+    this.ba.ends = { from: b, to: a };
+    this.ab.storm = this.ba.storm = a.device.network.stormWatch;
   }
 }
 
@@ -141,8 +145,12 @@ export class Network {
   tracer: Tracer | undefined = undefined;
   /** Drops across all devices. */
   dropCount = 0;
+  /** Watches every link for broadcast storms; stops the engine when one trips (see storm.ts). */
+  readonly stormWatch: StormWatch;
 
-  constructor(readonly engine: Engine) {}
+  constructor(readonly engine: Engine) {
+    this.stormWatch = new StormWatch(engine);
+  }
 
   /** Registers a device (called by the Device constructor). */
   add(d: Device): void {
