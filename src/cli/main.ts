@@ -6,7 +6,9 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
-import { execCommand, runLab, runStep, shellRun } from '../scenario/run.js';
+import { budgetsFor, execCommand, runLab, runStep, shellRun } from '../scenario/run.js';
+import { describeStop, settle, stopFor, type Budgets } from '../scenario/budget.js';
+import { parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { buildCluster } from '../cluster/runtime.js';
 import { literalOr } from '../apps/shell.js';
@@ -35,18 +37,22 @@ Usage:
                                              ./podnet-demo-pcap unless --pcap DIR or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
-  podnet run LAB.yaml [--pcap DIR] [--seed N] [--verbose] [--json]
+  podnet run LAB.yaml [--pcap DIR] [--seed N] [--verbose] [--json] [BUDGETS]
                                              build a lab, run its steps, check expectations
   podnet trace LAB.yaml --from NODE --to NODE|IP [--icmp] [--sport N] [--dport N]
-                        [--pcap DIR] [--seed N] [--json] [--no-explain] [--after-steps]
+                        [--pcap DIR] [--seed N] [--json] [--no-explain] [--after-steps] [BUDGETS]
                                              send one packet (UDP 88 -> 99 by default, echoed back)
                                              on a freshly powered-on lab and print every hop
-  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] -- COMMAND [ARGS...]
+  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [BUDGETS] -- COMMAND [ARGS...]
                                              run a command on a node (ping, traceroute, dig, curl, nc,
                                              ip addr|route|neigh, bridge fdb, iptables-save, conntrack -L)
                                              after the lab's steps (or on a fresh lab with --fresh); exits
                                              with its status
   podnet --help | --version
+
+BUDGETS, per step (also spec.limits in a lab): --max-events N (default 10000000 engine events) and
+  --max-sim-time DURATION (default 1h of simulated time, e.g. 90s, 2h). A step that goes over one, or
+  that a broadcast storm stops, fails with a message naming it; the steps after it are not run.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 on bad usage or a bad lab file.`;
 
@@ -73,6 +79,8 @@ const VALUE_FLAGS = new Set([
   '--nodes',
   '--pods-per-node',
   '--pairs',
+  '--max-events',
+  '--max-sim-time',
 ]);
 const BOOL_FLAGS = new Set([
   '--verbose',
@@ -115,6 +123,21 @@ function intFlag(f: Flags, name: string, min: number, max: number): number | und
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max)
     throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+/** --max-events and --max-sim-time, when given. */
+function budgetFlags(f: Flags): Partial<Budgets> {
+  const b: Partial<Budgets> = {};
+  const n = intFlag(f, '--max-events', 1, Number.MAX_SAFE_INTEGER);
+  if (n !== undefined) b.maxEvents = n;
+  const t = f.values.get('--max-sim-time');
+  if (t !== undefined) {
+    const d = parseDuration(t);
+    if (d === undefined || d === 0)
+      throw new UsageError(`--max-sim-time must be a duration such as 90s or 2h, got ${JSON.stringify(t)}`);
+    b.maxSimTime = d;
+  }
+  return b;
 }
 
 function loadLab(file: string): LabSpec {
@@ -160,9 +183,13 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
   const pcapDir = f.values.get('--pcap');
   let caps: LinkCapture[] = [];
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
+  const verbose = f.bools.has('--verbose');
   const res = runLab(spec, {
     ...(seed !== undefined ? { seed } : {}),
     prepare: (lab) => (caps = pcapDir ? captureLinks(lab.network) : []),
+    // per-hop tables are printed only with --verbose: without it, keep only what the checks need
+    record: verbose ? 'all' : 'needed',
+    budgets: budgetFlags(f),
   });
   const files = pcapDir ? writePcaps(pcapDir, caps) : [];
   if (f.bools.has('--json')) {
@@ -176,8 +203,10 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
             ok: s.ok,
             failures: s.failures,
             output: s.output,
-            ...(f.bools.has('--verbose') ? { events: s.events } : {}),
+            ...(s.stopped !== undefined ? { stopped: s.stopped } : {}),
+            ...(verbose ? { events: s.events, eventsOmitted: s.omitted } : {}),
           })),
+          notRun: res.notRun,
           pcaps: files,
           // a lab has nothing podnet plans around or leaves out yet; the key is there for scripts that read both
           warnings: [],
@@ -193,12 +222,20 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
     out('');
     out(`${s.ok ? 'PASS' : 'FAIL'}  ${s.name}  (${s.where})`);
     if (s.output) out(indent(s.output));
-    if (f.bools.has('--verbose') && s.events.length > 0) out(indent(formatHopTable(s.events)));
-    for (const x of s.failures) out(`  expected: ${x}`);
+    if (verbose && s.events.length > 0) out(indent(formatHopTable(s.events)));
+    if (verbose && s.omitted > 0)
+      out(`  (recording capped: ${s.omitted} more events of this step were not kept; the table above is partial)`);
+    for (const x of s.failures) out(x === s.stopped ? `  ${x}` : `  expected: ${x}`);
+  }
+  for (const name of res.notRun) {
+    out('');
+    out(`SKIP  ${name}  (not run: an earlier step was stopped)`);
   }
   out('');
   const failed = res.steps.filter((s) => !s.ok).length;
-  out(`${res.steps.length - failed} passed, ${failed} failed`);
+  out(
+    `${res.steps.length - failed} passed, ${failed} failed${res.notRun.length ? `, ${res.notRun.length} not run` : ''}`,
+  );
   if (files.length) out(`pcaps: ${files.length} files in ${pcapDir}`);
   return failed === 0 ? 0 : 1;
 }
@@ -221,19 +258,36 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
     dstPort: intFlag(f, '--dport', 1, 65535) ?? 99,
     afterSteps: f.bools.has('--after-steps'),
     capture: pcapDir !== undefined,
+    budgets: budgetFlags(f),
     ...(seed !== undefined ? { seed } : {}),
   });
-  if (!r.ok) throw new UsageError(r.error);
+  if (!r.ok) {
+    if (r.error.startsWith('--after-steps: ')) {
+      out(r.error);
+      return 1;
+    }
+    throw new UsageError(r.error);
+  }
   const files = pcapDir ? writePcaps(pcapDir, r.captures) : [];
   if (f.bools.has('--json')) {
     out(
       JSON.stringify(
-        { lab: spec.name, from, to, delivered: r.delivered, replied: r.replied, events: r.events, pcaps: files },
+        {
+          lab: spec.name,
+          from,
+          to,
+          delivered: r.delivered,
+          replied: r.replied,
+          ...(r.stopped !== undefined ? { stopped: r.stopped } : {}),
+          events: r.events,
+          eventsOmitted: r.omitted,
+          pcaps: files,
+        },
         null,
         2,
       ),
     );
-    return r.delivered ? 0 : 1;
+    return r.delivered && r.stopped === undefined ? 0 : 1;
   }
   out(r.title);
   out('');
@@ -241,7 +295,7 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   out('');
   out(r.summary);
   if (files.length) out(`pcaps: ${files.join(', ')}`);
-  return r.delivered ? 0 : 1;
+  return r.delivered && r.stopped === undefined ? 0 : 1;
 }
 
 async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -258,12 +312,24 @@ async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => v
     throw new UsageError(
       `${file} has no host or router named ${JSON.stringify(node)} (has: ${[...lab.ipNodes.keys()].join(', ')})`,
     );
-  if (!f.bools.has('--fresh')) for (const s of spec.steps) runStep(lab, s);
+  const budgets = budgetsFor(spec, budgetFlags(f));
+  if (!f.bools.has('--fresh'))
+    for (const [i, s] of spec.steps.entries()) {
+      const r = runStep(lab, s, { budgets, record: 'needed', index: i + 1 });
+      if (r.stopped !== undefined) {
+        out(r.stopped);
+        return 1;
+      }
+    }
   let result: { status: number; stdout: string } | undefined;
   execCommand(lab, node, f.rest, (r) => (result = r));
-  lab.engine.runUntilIdle(600_000_000_000);
+  const stop = settle(lab.engine, lab.network, budgets);
+  if (stop !== undefined) {
+    out(`${f.rest[0]}: stopped: ${describeStop(stop)}`);
+    return 1;
+  }
   if (result === undefined) {
-    out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
+    out(`${f.rest[0]}: did not finish (the network went quiet without an answer)`);
     return 1;
   }
   if (result.stdout !== '') out(result.stdout);
@@ -333,9 +399,13 @@ async function execInCluster(
     f.rest,
     (r) => (result = r),
   );
-  c.engine.runUntilIdle(600_000_000_000);
-  if (result === undefined) {
-    out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
+  // a cluster's control plane keeps timers (leases, resyncs), so it never goes quiet: 600 s unless told
+  const budgets = budgetsFor({ limits: { maxSimTime: 600_000_000_000 } }, budgetFlags(f));
+  const end = c.engine.runBounded(budgets.maxSimTime, budgets.maxEvents);
+  // a spent time budget is normal here once the command is done
+  if (result === undefined || end === 'event-budget') {
+    const stop = end === 'idle' ? undefined : stopFor(end, c.engine, c.network, budgets);
+    out(`${f.rest[0]}: ${stop === undefined ? 'did not finish' : `stopped: ${describeStop(stop)}`}`);
     return 1;
   }
   if (result.stdout !== '') out(result.stdout);
