@@ -24,6 +24,7 @@ import type { BackendType } from '../control/flannel/backends.js';
 import { traceLab } from '../scenario/trace.js';
 import { formatSpecError } from '../scenario/source.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
+import { DEFAULT_RECORDING_CAP, RecordingCap } from '../observe/recorder.js';
 import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
 
@@ -53,6 +54,8 @@ Usage:
 BUDGETS, per step (also spec.limits in a lab): --max-events N (default 10000000 engine events) and
   --max-sim-time DURATION (default 1h of simulated time, e.g. 90s, 2h). A step that goes over one, or
   that a broadcast storm stops, fails with a message naming it; the steps after it are not run.
+  run and trace keep at most --max-recorded-events N events for tables and JSON (default 200000) and say
+  how many they left out.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 on bad usage or a bad lab file.`;
 
@@ -81,6 +84,7 @@ const VALUE_FLAGS = new Set([
   '--pairs',
   '--max-events',
   '--max-sim-time',
+  '--max-recorded-events',
 ]);
 const BOOL_FLAGS = new Set([
   '--verbose',
@@ -140,6 +144,11 @@ function budgetFlags(f: Flags): Partial<Budgets> {
   return b;
 }
 
+/** --max-recorded-events, or the default cap. */
+function recordingCap(f: Flags): number {
+  return intFlag(f, '--max-recorded-events', 0, Number.MAX_SAFE_INTEGER) ?? DEFAULT_RECORDING_CAP;
+}
+
 function loadLab(file: string): LabSpec {
   let text: string;
   try {
@@ -190,6 +199,7 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
     // per-hop tables are printed only with --verbose: without it, keep only what the checks need
     record: verbose ? 'all' : 'needed',
     budgets: budgetFlags(f),
+    cap: new RecordingCap(recordingCap(f)),
   });
   const files = pcapDir ? writePcaps(pcapDir, caps) : [];
   if (f.bools.has('--json')) {
@@ -259,6 +269,7 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
     afterSteps: f.bools.has('--after-steps'),
     capture: pcapDir !== undefined,
     budgets: budgetFlags(f),
+    cap: recordingCap(f),
     ...(seed !== undefined ? { seed } : {}),
   });
   if (!r.ok) {
