@@ -7,11 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exampleNames } from './support/examples.js';
+import { exampleNames, FAILING_EXAMPLES } from './support/examples.js';
 import { runExampleHere, runExampleInWorker, type WorkerLabRun } from './support/lab-worker.js';
 
 function assertSameRun(name: string, a: WorkerLabRun, b: WorkerLabRun): void {
-  assert.ok(a.ok && b.ok, `examples/${name} did not pass`);
+  // an example that fails on purpose must fail the same way twice
+  const pass = !FAILING_EXAMPLES.has(name);
+  assert.ok(a.ok === pass && b.ok === pass, `examples/${name} did not ${pass ? 'pass' : 'fail'}`);
   assert.deepEqual(Object.keys(b.pcaps).sort(), Object.keys(a.pcaps).sort(), 'the same links were captured');
   for (const [link, bytes] of Object.entries(a.pcaps)) {
     const other = b.pcaps[link]!;
@@ -40,7 +42,9 @@ for (const name of exampleNames()) {
   test(`examples/${name}: a different seed still passes, and changes the bytes`, () => {
     const base = runExampleHere(name);
     const other = runExampleHere(name, 4242);
-    assert.ok(other.ok, `examples/${name} fails with seed 4242`);
+    assert.equal(other.ok, !FAILING_EXAMPLES.has(name), `examples/${name} changed outcome with seed 4242`);
+    // switch-loop stops on its first ARP broadcast, before anything draws from the PRNG (ping's identifier)
+    if (FAILING_EXAMPLES.has(name)) return;
     const changed = Object.keys(base.pcaps).filter((k) => Buffer.compare(base.pcaps[k]!, other.pcaps[k]!) !== 0);
     assert.ok(changed.length > 0, 'seed 4242 produced exactly the same pcaps as the lab seed: is the seed used?');
   });

@@ -14,7 +14,7 @@ import { parsePcap } from '../src/observe/pcap.js';
 import { summarizeFrame, type FrameSummary } from '../src/observe/summary.js';
 import { requirePeer } from './support/peers.js';
 import { assertCleanDecode, tsharkFrames, type TsharkFrame } from './support/tshark.js';
-import { exampleNames, failureReport, loadExample, runCaptured } from './support/examples.js';
+import { exampleNames, FAILING_EXAMPLES, failureReport, loadExample, runCaptured } from './support/examples.js';
 
 const TSHARK = { bin: 'tshark', install: 'apt-get install -y tshark' };
 
@@ -103,7 +103,8 @@ for (const name of exampleNames()) {
   test(`examples/${name}: every link's pcap decodes cleanly in tshark and matches the bytes we wrote`, (t) => {
     if (!requirePeer(t, 'tshark', TSHARK)) return;
     const { result, captures } = runCaptured(loadExample(name));
-    assert.ok(result.ok, failureReport(result));
+    // a storm stops its lab on purpose; its pcaps must still decode
+    assert.equal(result.ok, !FAILING_EXAMPLES.has(name), failureReport(result));
     const dir = mkdtempSync(join(tmpdir(), 'podnet-examples-pcap-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     let total = 0;

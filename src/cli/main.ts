@@ -6,7 +6,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
-import { execCommand, runLab, runStep, shellRun } from '../scenario/run.js';
+import { budgetsFor, execCommand, runLab, runStep, shellRun } from '../scenario/run.js';
+import { describeStop, settle, stopFor, type Budgets } from '../scenario/budget.js';
+import { parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { buildCluster } from '../cluster/runtime.js';
 import { literalOr } from '../apps/shell.js';
@@ -22,6 +24,7 @@ import type { BackendType } from '../control/flannel/backends.js';
 import { traceLab } from '../scenario/trace.js';
 import { formatSpecErrors } from '../scenario/source.js';
 import { checkPcapTarget, PcapOutput, type PcapTarget } from './pcap-out.js';
+import { DEFAULT_RECORDING_CAP, RecordingCap } from '../observe/recorder.js';
 import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
 
@@ -35,13 +38,13 @@ Usage:
                                              ./podnet-demo-pcap unless --pcap or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
-  podnet run LAB.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json]
+  podnet run LAB.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json] [BUDGETS]
                                              build a lab, run its steps, check expectations
   podnet trace LAB.yaml --from NODE --to NODE|IP [--icmp] [--sport N] [--dport N]
-                        [--pcap DIR|FILE.pcapng] [--seed N] [--json] [--no-explain] [--after-steps]
+                        [--pcap DIR|FILE.pcapng] [--seed N] [--json] [--no-explain] [--after-steps] [BUDGETS]
                                              send one packet (UDP 88 -> 99 by default, echoed back)
                                              on a freshly powered-on lab and print every hop
-  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [--pcap DIR|FILE.pcapng] -- COMMAND [ARGS...]
+  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [--pcap DIR|FILE.pcapng] [BUDGETS] -- COMMAND [ARGS...]
                                              run a command on a node (ping, traceroute, dig, curl, nc,
                                              ip addr|route|neigh, bridge fdb, iptables-save, conntrack -L)
                                              after the lab's steps (or on a fresh lab with --fresh); exits
@@ -51,6 +54,11 @@ Usage:
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
 a clash); --pcap FILE.pcapng writes one pcapng file, one interface per link. A .pcapng file must not exist.
 Links plugged in during the run are captured too.
+BUDGETS, per step (also spec.limits in a lab): --max-events N (default 10000000 engine events) and
+  --max-sim-time DURATION (default 1h of simulated time, e.g. 90s, 2h). A step that goes over one, or
+  that a broadcast storm stops, fails with a message naming it; the steps after it are not run.
+  run and trace keep at most --max-recorded-events N events for tables and JSON (default 200000) and say
+  how many they left out.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 on bad usage or a bad lab file.`;
 
@@ -77,6 +85,9 @@ const VALUE_FLAGS = new Set([
   '--nodes',
   '--pods-per-node',
   '--pairs',
+  '--max-events',
+  '--max-sim-time',
+  '--max-recorded-events',
 ]);
 const BOOL_FLAGS = new Set([
   '--verbose',
@@ -119,6 +130,26 @@ function intFlag(f: Flags, name: string, min: number, max: number): number | und
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max)
     throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+/** --max-events and --max-sim-time, when given. */
+function budgetFlags(f: Flags): Partial<Budgets> {
+  const b: Partial<Budgets> = {};
+  const n = intFlag(f, '--max-events', 1, Number.MAX_SAFE_INTEGER);
+  if (n !== undefined) b.maxEvents = n;
+  const t = f.values.get('--max-sim-time');
+  if (t !== undefined) {
+    const d = parseDuration(t);
+    if (d === undefined || d === 0)
+      throw new UsageError(`--max-sim-time must be a duration such as 90s or 2h, got ${JSON.stringify(t)}`);
+    b.maxSimTime = d;
+  }
+  return b;
+}
+
+/** --max-recorded-events, or the default cap. */
+function recordingCap(f: Flags): number {
+  return intFlag(f, '--max-recorded-events', 0, Number.MAX_SAFE_INTEGER) ?? DEFAULT_RECORDING_CAP;
 }
 
 function loadLab(file: string): LabSpec {
@@ -170,12 +201,17 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
   if (file === undefined || f.positional.length > 2) throw new UsageError('run takes one lab file');
   const spec = loadLab(file);
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
+  const verbose = f.bools.has('--verbose');
   const pcap = openPcap(pcapTarget(f));
   let res: ReturnType<typeof runLab>;
   try {
     res = runLab(spec, {
       ...(seed !== undefined ? { seed } : {}),
       prepare: (lab) => pcap?.attach(lab.network),
+      // per-hop tables are printed only with --verbose: without it, keep only what the checks need
+      record: verbose ? 'all' : 'needed',
+      budgets: budgetFlags(f),
+      cap: new RecordingCap(recordingCap(f)),
     });
   } catch (e) {
     pcap?.discard();
@@ -193,8 +229,10 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
             ok: s.ok,
             failures: s.failures,
             output: s.output,
-            ...(f.bools.has('--verbose') ? { events: s.events } : {}),
+            ...(s.stopped !== undefined ? { stopped: s.stopped } : {}),
+            ...(verbose ? { events: s.events, eventsOmitted: s.omitted } : {}),
           })),
+          notRun: res.notRun,
           pcaps: files,
           // a lab has nothing podnet plans around or leaves out yet; the key is there for scripts that read both
           warnings: [],
@@ -210,12 +248,20 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
     out('');
     out(`${s.ok ? 'PASS' : 'FAIL'}  ${s.name}  (${s.where})`);
     if (s.output) out(indent(s.output));
-    if (f.bools.has('--verbose') && s.events.length > 0) out(indent(formatHopTable(s.events)));
-    for (const x of s.failures) out(`  expected: ${x}`);
+    if (verbose && s.events.length > 0) out(indent(formatHopTable(s.events)));
+    if (verbose && s.omitted > 0)
+      out(`  (recording capped: ${s.omitted} more events of this step were not kept; the table above is partial)`);
+    for (const x of s.failures) out(x === s.stopped ? `  ${x}` : `  expected: ${x}`);
+  }
+  for (const name of res.notRun) {
+    out('');
+    out(`SKIP  ${name}  (not run: an earlier step was stopped)`);
   }
   out('');
   const failed = res.steps.filter((s) => !s.ok).length;
-  out(`${res.steps.length - failed} passed, ${failed} failed`);
+  out(
+    `${res.steps.length - failed} passed, ${failed} failed${res.notRun.length ? `, ${res.notRun.length} not run` : ''}`,
+  );
   if (pcap !== undefined) out(pcap.describe());
   return failed === 0 ? 0 : 1;
 }
@@ -238,21 +284,39 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
     dstPort: intFlag(f, '--dport', 1, 65535) ?? 99,
     afterSteps: f.bools.has('--after-steps'),
     capture: pcapAt !== undefined,
+    budgets: budgetFlags(f),
+    cap: recordingCap(f),
     ...(seed !== undefined ? { seed } : {}),
   });
-  if (!r.ok) throw new UsageError(r.error);
+  if (!r.ok) {
+    if (r.error.startsWith('--after-steps: ')) {
+      out(r.error);
+      return 1;
+    }
+    throw new UsageError(r.error);
+  }
   const pcap = openPcap(pcapAt);
   pcap?.add(r.captures);
   const files = pcap?.finish() ?? [];
   if (f.bools.has('--json')) {
     out(
       JSON.stringify(
-        { lab: spec.name, from, to, delivered: r.delivered, replied: r.replied, events: r.events, pcaps: files },
+        {
+          lab: spec.name,
+          from,
+          to,
+          delivered: r.delivered,
+          replied: r.replied,
+          ...(r.stopped !== undefined ? { stopped: r.stopped } : {}),
+          events: r.events,
+          eventsOmitted: r.omitted,
+          pcaps: files,
+        },
         null,
         2,
       ),
     );
-    return r.delivered ? 0 : 1;
+    return r.delivered && r.stopped === undefined ? 0 : 1;
   }
   out(r.title);
   out('');
@@ -260,7 +324,7 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   out('');
   out(r.summary);
   if (files.length) out(`pcaps: ${files.join(', ')}`);
-  return r.delivered ? 0 : 1;
+  return r.delivered && r.stopped === undefined ? 0 : 1;
 }
 
 async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -279,13 +343,26 @@ async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => v
     );
   const pcap = openPcap(pcapTarget(f));
   pcap?.attach(lab.network);
-  if (!f.bools.has('--fresh')) for (const s of spec.steps) runStep(lab, s);
+  const budgets = budgetsFor(spec, budgetFlags(f));
+  if (!f.bools.has('--fresh'))
+    for (const [i, s] of spec.steps.entries()) {
+      const r = runStep(lab, s, { budgets, record: 'needed', index: i + 1 });
+      if (r.stopped !== undefined) {
+        pcap?.finish();
+        out(r.stopped);
+        return 1;
+      }
+    }
   let result: { status: number; stdout: string } | undefined;
   execCommand(lab, node, f.rest, (r) => (result = r));
-  lab.engine.runUntilIdle(600_000_000_000);
+  const stop = settle(lab.engine, lab.network, budgets);
   pcap?.finish();
+  if (stop !== undefined) {
+    out(`${f.rest[0]}: stopped: ${describeStop(stop)}`);
+    return 1;
+  }
   if (result === undefined) {
-    out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
+    out(`${f.rest[0]}: did not finish (the network went quiet without an answer)`);
     return 1;
   }
   if (result.stdout !== '') out(result.stdout);
@@ -358,10 +435,14 @@ async function execInCluster(
     f.rest,
     (r) => (result = r),
   );
-  c.engine.runUntilIdle(600_000_000_000);
+  // a cluster's control plane keeps timers (leases, resyncs), so it never goes quiet: 600 s unless told
+  const budgets = budgetsFor({ limits: { maxSimTime: 600_000_000_000 } }, budgetFlags(f));
+  const end = c.engine.runBounded(budgets.maxSimTime, budgets.maxEvents);
   pcap?.finish();
-  if (result === undefined) {
-    out(`${f.rest[0]}: did not finish within 600 s of simulated time`);
+  // a spent time budget is normal here once the command is done
+  if (result === undefined || end === 'event-budget') {
+    const stop = end === 'idle' ? undefined : stopFor(end, c.engine, c.network, budgets);
+    out(`${f.rest[0]}: ${stop === undefined ? 'did not finish' : `stopped: ${describeStop(stop)}`}`);
     return 1;
   }
   if (result.stdout !== '') out(result.stdout);

@@ -6,6 +6,8 @@
 import type { Engine } from '../sim/engine.js';
 import type { Prng } from '../sim/prng.js';
 import type { DropReason } from './trace.js';
+import type { Port } from './device.js';
+import type { StormCounters, StormWatch } from './storm.js';
 
 /** Tunables of a link, applied to both directions. */
 export interface LinkProps {
@@ -48,6 +50,13 @@ export class Channel {
   tap: ((time: number, frame: Uint8Array) => void) | undefined = undefined;
   /** Set by captures: a writer fed every frame put on the wire (a method call, cheaper than `tap`). */
   capture: { write(time: number, frame: Uint8Array): void } | undefined = undefined;
+
+  /** The ports this channel joins, sender first (set by `Link`; a bare channel in a test has none). */
+  ends: { from: Port; to: Port } | undefined = undefined;
+  /** Set by `Link`: counts this channel's group-addressed frames to detect broadcast storms. */
+  storm: StormWatch | undefined = undefined;
+  /** This channel's window for `storm`. */
+  readonly stormCounters: StormCounters = { windowEnd: 0, groupFrames: 0 };
 
   private busyUntil = 0;
   // ring of in-flight frames: [head, tail)
@@ -100,6 +109,8 @@ export class Channel {
       this.busyUntil = end;
     }
     this.transmitted++;
+    // the I/G bit of the destination MAC: only group-addressed frames can storm (unicast pays this test)
+    if ((frame[0]! & 1) !== 0 && this.storm !== undefined) this.storm.groupFrame(this, this.stormCounters, frame);
     if (this.capture !== undefined) this.capture.write(start, frame);
     if (this.tap !== undefined) this.tap(start, frame);
     const lost = p.loss > 0 && this.rng.next() < p.loss;

@@ -6,6 +6,7 @@ import type { Engine } from '../sim/engine.js';
 import { Channel, DEFAULT_LINK, type LinkProps } from './channel.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_VLAN, VLAN_TAG_LEN } from '../wire/ethernet.js';
 import type { DropReason, Tracer } from './trace.js';
+import { StormWatch } from './storm.js';
 
 /** One network port of a device (a NIC, a switch port). */
 export class Port {
@@ -134,6 +135,9 @@ export class Link {
       (reason, f) => b.device.drop(reason, f, b, `link ${id}`),
       `${b.id}>${a.id}`,
     );
+    this.ab.ends = { from: a, to: b };
+    this.ba.ends = { from: b, to: a };
+    this.ab.storm = this.ba.storm = a.device.network.stormWatch;
   }
 }
 
@@ -150,8 +154,12 @@ export class Network {
   /** Drops across all devices. */
   dropCount = 0;
   private readonly linkWatchers: ((link: Link) => void)[] = [];
+  /** Watches every link for broadcast storms; stops the engine when one trips (see storm.ts). */
+  readonly stormWatch: StormWatch;
 
-  constructor(readonly engine: Engine) {}
+  constructor(readonly engine: Engine) {
+    this.stormWatch = new StormWatch(engine);
+  }
 
   /**
    * Calls `fn` with every link connected from now on (by the builder, a lab's `link` step, a cluster

@@ -271,3 +271,23 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
   }
   return e;
 }
+
+/** Validates spec.limits: per-step budgets, `{ maxEvents: 20000000, maxSimTime: 2h }`. */
+export function checkLimits(c: Checker, v: unknown): { maxEvents?: number; maxSimTime?: number } {
+  const out: { maxEvents?: number; maxSimTime?: number } = {};
+  if (v === undefined) return out;
+  const path: SpecPath = ['spec', 'limits'];
+  const o = c.obj(path, v);
+  if (o === undefined) return out;
+  c.unknownKeys(path, o, ['maxEvents', 'maxSimTime']);
+  if (o.maxEvents !== undefined) {
+    const n = c.int([...path, 'maxEvents'], o.maxEvents, { min: 1, max: Number.MAX_SAFE_INTEGER });
+    if (n !== undefined) out.maxEvents = n;
+  }
+  if (o.maxSimTime !== undefined) {
+    const d = c.parse([...path, 'maxSimTime'], o.maxSimTime, parseDuration, 'a duration (10s, 1h)');
+    if (d === 0) c.error([...path, 'maxSimTime'], 'must be more than 0');
+    else if (d !== undefined) out.maxSimTime = d;
+  }
+  return out;
+}

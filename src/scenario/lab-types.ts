@@ -191,6 +191,8 @@ export interface LabSpec {
   description: string;
   seed: number;
   linkDefaults: Partial<LinkProps>;
+  /** spec.limits: per-step budgets overriding the defaults (command-line flags override these). */
+  limits: { maxEvents?: number; maxSimTime?: number };
   nodes: NodeSpec[];
   links: LinkSpec[];
   steps: StepSpec[];

@@ -6,7 +6,7 @@
  */
 import { Checker, loadYaml, type SourceDoc, type SpecPath } from './source.js';
 import { checkLink, checkLinkProps, checkNode } from './lab-nodes.js';
-import { checkStep } from './lab-steps.js';
+import { checkLimits, checkStep } from './lab-steps.js';
 import {
   LAB_API_VERSION,
   type LabResult,
@@ -61,7 +61,7 @@ function checkLab(c: Checker, doc: SourceDoc): LabSpec | undefined {
   }
   const spec = c.obj(['spec'], root.spec);
   if (spec === undefined) return undefined;
-  c.unknownKeys(['spec'], spec, ['seed', 'linkDefaults', 'nodes', 'links', 'steps']);
+  c.unknownKeys(['spec'], spec, ['seed', 'linkDefaults', 'limits', 'nodes', 'links', 'steps']);
   const seed = spec.seed === undefined ? 1 : (c.int(['spec', 'seed'], spec.seed, { min: 0, max: 0xffff_ffff }) ?? 1);
   const linkDefaults =
     spec.linkDefaults === undefined ? {} : checkLinkProps(c, ['spec', 'linkDefaults'], spec.linkDefaults, []);
@@ -99,5 +99,6 @@ function checkLab(c: Checker, doc: SourceDoc): LabSpec | undefined {
       if (step !== undefined) steps.push(step);
     });
   }
-  return { file: doc.file, name, description, seed, linkDefaults, nodes, links, steps, doc };
+  const limits = checkLimits(c, spec.limits);
+  return { file: doc.file, name, description, seed, linkDefaults, limits, nodes, links, steps, doc };
 }

@@ -5,10 +5,11 @@
  */
 import { formatIpv4, parseIpv4 } from '../wire/addr.js';
 import { ping } from '../apps/ping.js';
-import { TraceRecorder, type TraceEvent } from '../observe/recorder.js';
+import { DEFAULT_RECORDING_CAP, RecordingCap, TraceRecorder, type TraceEvent } from '../observe/recorder.js';
 import { captureLinks, type LinkCapture } from '../observe/capture.js';
 import { buildLab, type LabNetwork } from './build.js';
-import { runStep } from './run.js';
+import { budgetsFor, runStep } from './run.js';
+import { describeStop, settle, type Budgets } from './budget.js';
 import type { LabSpec } from './lab.js';
 
 /** What to trace. */
@@ -23,6 +24,10 @@ export interface TraceOptions {
   afterSteps: boolean;
   capture: boolean;
   seed?: number;
+  /** Budgets for the traced packet (and each step with `afterSteps`); unset fields: spec.limits, defaults. */
+  budgets?: Partial<Budgets>;
+  /** Events kept (default DEFAULT_RECORDING_CAP); the rest are counted in `omitted`. */
+  cap?: number;
 }
 
 /** A finished trace. */
@@ -34,6 +39,10 @@ export type TraceResult =
       delivered: boolean;
       replied: boolean;
       events: TraceEvent[];
+      /** Events not kept because of the recording cap. */
+      omitted: number;
+      /** Why the trace stopped before the network was quiet (a budget or a storm), if it did. */
+      stopped?: string;
       captures: LinkCapture[];
       lab: LabNetwork;
     }
@@ -50,9 +59,14 @@ export function traceLab(spec: LabSpec, o: TraceOptions): TraceResult {
   const dst = toNode?.primaryAddress ?? parseIpv4(o.to);
   if (dst === undefined)
     return { ok: false, error: `--to ${o.to}: neither a node with an address nor an IPv4 address` };
-  if (o.afterSteps) for (const s of spec.steps) runStep(lab, s);
+  const budgets = budgetsFor(spec, o.budgets);
+  if (o.afterSteps)
+    for (const [i, s] of spec.steps.entries()) {
+      const r = runStep(lab, s, { budgets, record: 'needed', index: i + 1 });
+      if (r.stopped !== undefined) return { ok: false, error: `--after-steps: ${r.stopped}` };
+    }
   const target = [...lab.ipNodes.values()].find((n) => n.isLocal(dst));
-  const rec = new TraceRecorder();
+  const rec = new TraceRecorder({ cap: new RecordingCap(o.cap ?? DEFAULT_RECORDING_CAP) });
   lab.network.tracer = rec;
   let delivered = false;
   let replied = false;
@@ -76,11 +90,25 @@ export function traceLab(spec: LabSpec, o: TraceOptions): TraceResult {
     if (!fromUdp.isBound(o.srcPort)) fromUdp.bind(o.srcPort, () => (replied = true));
     fromUdp.send(o.srcPort, dst, o.dstPort, new TextEncoder().encode('hello from podnet'));
   }
-  engine.runUntilIdle(60_000_000_000);
+  const stop = settle(engine, lab.network, budgets);
   lab.network.tracer = undefined;
   const title = `trace ${o.from} -> ${o.to} (${formatIpv4(dst)}), ${what}, lab ${spec.name}${o.afterSteps ? ' after its steps' : ', all caches empty'}`;
   const frames = rec.events.filter((e) => e.kind === 'frame').length;
   const drops = rec.events.filter((e) => e.kind === 'drop').length;
-  const summary = `${delivered ? `delivered to ${target?.name ?? formatIpv4(dst)}` : 'NOT delivered'}${o.protocol === 'udp' ? `, ${replied ? 'reply received' : 'no reply'}` : ''}; ${frames} frames on the wire, ${drops} dropped`;
-  return { ok: true, title, summary, delivered, replied, events: rec.events, captures, lab };
+  const capped = rec.omitted > 0 ? `; recording capped: ${rec.omitted} more events not kept` : '';
+  const stopped = stop === undefined ? undefined : `trace stopped: ${describeStop(stop)}`;
+  const summary = `${stopped !== undefined ? `${stopped}\n` : ''}${delivered ? `delivered to ${target?.name ?? formatIpv4(dst)}` : 'NOT delivered'}${o.protocol === 'udp' ? `, ${replied ? 'reply received' : 'no reply'}` : ''}; ${frames} frames on the wire, ${drops} dropped${capped}`;
+  const res: TraceResult = {
+    ok: true,
+    title,
+    summary,
+    delivered,
+    replied,
+    events: rec.events,
+    omitted: rec.omitted,
+    captures,
+    lab,
+  };
+  if (stopped !== undefined) res.stopped = stopped;
+  return res;
 }

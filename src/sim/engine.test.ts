@@ -319,3 +319,25 @@ describe('engine random streams', () => {
     assert.throws(() => new Engine(Number.NaN), /not a safe integer/);
   });
 });
+
+describe('engine budgets', () => {
+  it('runBounded says why it returned: idle, event budget, time budget, stopped', () => {
+    const e = new Engine();
+    e.schedule(10, () => {});
+    assert.equal(e.runBounded(1000, 100), 'idle');
+    const tick = (): void => e.schedule(1, tick);
+    tick();
+    const before = e.eventsRun;
+    assert.equal(e.runBounded(1_000_000, 500), 'event-budget');
+    assert.equal(e.eventsRun - before, 500, 'exactly the budget ran');
+    const t = e.now;
+    assert.equal(e.runBounded(100, 1_000_000), 'time-budget');
+    assert.equal(e.now, t + 100, 'the clock stays at the last event inside the budget');
+    e.schedule(0, () => e.stop());
+    assert.equal(e.runBounded(1_000_000, 1_000_000), 'stopped');
+    // a cancelled timer past the budget is not work left over
+    const f = new Engine();
+    f.timer(5000, () => {}).cancel();
+    assert.equal(f.runBounded(100), 'idle');
+  });
+});

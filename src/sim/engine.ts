@@ -49,6 +49,13 @@ export interface Timer {
   readonly pending: boolean;
 }
 
+/**
+ * Why a bounded run (`runBounded`) returned: the queue emptied (`idle`), `stop()` was called (`stopped`, e.g.
+ * a storm detector), the event budget ran out (`event-budget`), or the next event lies past the simulated-time
+ * budget (`time-budget`).
+ */
+export type RunEnd = 'idle' | 'stopped' | 'event-budget' | 'time-budget';
+
 /** The discrete-event engine. */
 export class Engine {
   /** Current simulated time in integer nanoseconds. */
@@ -155,12 +162,22 @@ export class Engine {
     this.loop(this.now + limit);
   }
 
-  private loop(end: number): void {
+  /**
+   * Like `runUntilIdle(maxSimTime)`, but also stops after `maxEvents` events, and says why it returned. The
+   * clock stays at the last event run, so `now` tells where a budget ran out.
+   */
+  runBounded(maxSimTime: number, maxEvents = Number.POSITIVE_INFINITY): RunEnd {
+    return this.loop(this.now + maxSimTime, this.eventsRun + maxEvents);
+  }
+
+  private loop(end: number, eventLimit = Number.POSITIVE_INFINITY): RunEnd {
     this.stopped = false;
     const h = this.heap;
     while (h.length > this.cancelledTimers && !this.stopped) {
       const ev = h[0]!;
-      if (ev.time > end) break;
+      if (ev.time > end) return 'time-budget';
+      // one compare per event: the budget that turns a runaway (a loop, a storm) into a clear failure
+      if (this.eventsRun >= eventLimit) return 'event-budget';
       const last = h.pop()!;
       if (h.length > 0) this.siftDown(last);
       if (ev.fn === fireTimer && !(ev.arg as TimerEvent).pending) {
@@ -180,6 +197,7 @@ export class Engine {
       this.eventsRun++;
       fn(arg);
     }
+    return this.stopped ? 'stopped' : 'idle';
   }
 
   /** Runs for `duration` ns of simulated time from now. */

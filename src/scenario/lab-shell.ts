@@ -1,0 +1,72 @@
+/**
+ * What a person types or reads on a lab's nodes: the `show` views (MAC table, ip route, ip neigh, bridge fdb,
+ * conntrack -L, iptables-save -c) and the shell that runs commands for `exec` steps and `podnet exec`.
+ * Driving the engine until a command finishes is the caller's job.
+ */
+import { formatMac } from '../wire/addr.js';
+import { IpNode } from '../net/ip-node.js';
+import { Switch } from '../link/switch.js';
+import { bridgeFdb, ipNeigh, ipRoute } from '../net/views.js';
+import { formatIptablesSave } from '../net/netfilter/iptables-restore.js';
+import { formatConn } from '../net/netfilter/conntrack.js';
+import { Shell, literalOr, type CommandResult, type ShellContext } from '../apps/shell.js';
+import { registerHttpCommands } from '../apps/http/commands.js';
+import { renderTable } from '../observe/table.js';
+import type { LabNetwork } from './build.js';
+
+/** Renders `show` views: MAC table, routes (ip route), ARP cache (ip neigh), FDBs (bridge fdb), conntrack -L, iptables-save -c. */
+export function show(
+  lab: LabNetwork,
+  what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables',
+  node: string,
+): string {
+  const d = lab.network.device(node);
+  if ((what === 'conntrack' || what === 'iptables') && d instanceof IpNode) {
+    const nf = d.netfilter;
+    if (nf === undefined) return `${node}: netfilter is not enabled (no iptables rules)`;
+    if (what === 'iptables') return `iptables-save -c (${node}):\n${formatIptablesSave(nf.ruleset)}`;
+    const now = lab.engine.now;
+    const conns = nf.conntrack.entries(now);
+    return `conntrack -L (${node}):\n${conns.map((c) => formatConn(c, now)).join('\n')}\nconntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`;
+  }
+  if (what === 'fdb' && d instanceof IpNode) return `bridge fdb (${node}):\n${bridgeFdb(d)}`;
+  if (what === 'mac-table' && d instanceof Switch) {
+    return (
+      `MAC table of ${node}:\n` +
+      renderTable(
+        ['VLAN', 'MAC', 'port', 'age'],
+        d.macTable().map((x) => [String(x.vlan), formatMac(x.mac), x.port, `${x.age.toFixed(3)}s`]),
+      )
+    );
+  }
+  if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n${ipRoute(d)}`;
+  if (what === 'arp' && d instanceof IpNode) return `ip neigh (${node}):\n${ipNeigh(d)}`;
+  return `${node}: nothing to show for ${what}`;
+}
+
+const shell = new Shell();
+registerHttpCommands(shell);
+
+/** Runs a command line in `ctx` with the lab shell's commands (ping, dig, curl, ...); drive the engine to finish it. */
+export function shellRun(ctx: ShellContext, argv: string[], done: (r: CommandResult) => void): void {
+  shell.run(ctx, argv, done);
+}
+
+/** Runs a command line on a node of the lab (`podnet exec`, `exec` steps); drive the engine to finish it. */
+export function execCommand(lab: LabNetwork, node: string, argv: string[], done: (r: CommandResult) => void): void {
+  const n = lab.ipNodes.get(node);
+  if (n === undefined) {
+    done({ status: 2, stdout: `no host or router named ${node}` });
+    return;
+  }
+  const ctx: ShellContext = {
+    node: n,
+    udp: lab.udp.get(node)!,
+    resolve: literalOr((name) => lab.ipNodes.get(name)?.primaryAddress),
+  };
+  const tcp = lab.tcp.get(node);
+  if (tcp !== undefined) ctx.tcp = tcp;
+  const rc = lab.resolvConf.get(node);
+  if (rc !== undefined) ctx.resolvConf = rc;
+  shell.run(ctx, argv, done);
+}
