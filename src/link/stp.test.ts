@@ -38,10 +38,7 @@ describe('stp: Linux defaults', () => {
   it('port ids and path costs follow br_make_port_id and port_cost', () => {
     assert.equal(makePortId(32, 1), 0x8001); // bridge link show: port_id 0x8001
     assert.equal(makePortId(32, 3), 0x8003);
-    assert.deepEqual(
-      [10e9, 1e9, 100e6, 10e6, 25e9, 0].map(portCostForSpeed),
-      [2, 4, 19, 100, 1, 100],
-    );
+    assert.deepEqual([10e9, 1e9, 100e6, 10e6, 25e9, 0].map(portCostForSpeed), [2, 4, 19, 100, 1, 100]);
   });
 });
 
@@ -171,10 +168,16 @@ describe('stp: BPDUs on the wire', () => {
       assert.equal(first.value.forwardDelay, 15 * 256);
     }
     // a BPDU from another bridge (worse id) is consumed by STP, not flooded to b
-    const foreign = { ...(first.ok ? first.value : ({} as never)), bridge: { priority: 0x8000, mac: 0x02_00_00_00_aa_00 } };
+    const foreign = {
+      ...(first.ok ? first.value : ({} as never)),
+      bridge: { priority: 0x8000, mac: 0x02_00_00_00_aa_00 },
+    };
     a.send(buildBpduFrame({ ...foreign, root: foreign.bridge }, 0x02_00_00_00_aa_01));
     engine.run(12 * SECOND);
     assert.ok(b.got.length > 0);
-    assert.ok(b.got.every((f) => readMac(f, 6) === 0x02_00_00_00_01_02), 'b only hears sw1 itself');
+    assert.ok(
+      b.got.every((f) => readMac(f, 6) === 0x02_00_00_00_01_02),
+      'b only hears sw1 itself',
+    );
   });
 });

@@ -184,7 +184,11 @@ export class StpBridge {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.helloTimer = this.bgTimer(this.helloNs, () => this.helloTimerExpired(), (t) => (this.helloAt = t));
+    this.helloTimer = this.bgTimer(
+      this.helloNs,
+      () => this.helloTimerExpired(),
+      (t) => (this.helloAt = t),
+    );
     this.configBpduGeneration();
     for (const p of this.ports) if (p.io.carrier()) this.enablePort(p);
     this.pollCarrier();
@@ -381,7 +385,11 @@ export class StpBridge {
 
   private startTcnTimer(): void {
     this.tcnTimer?.cancel();
-    this.tcnTimer = this.bgTimer(this.bridgeHelloNs, () => this.tcnTimerExpired(), (t) => (this.tcnAt = t));
+    this.tcnTimer = this.bgTimer(
+      this.bridgeHelloNs,
+      () => this.tcnTimerExpired(),
+      (t) => (this.tcnAt = t),
+    );
   }
 
   /** __br_set_topology_change(): the flag also switches MAC ageing (see ageingNs). */
@@ -423,7 +431,11 @@ export class StpBridge {
     this.send(p, bpdu);
     p.topologyChangeAck = false;
     p.configPending = false;
-    p.holdTimer = this.bgTimer(STP_HOLD_NS, () => this.holdTimerExpired(p), (t) => (p.holdAt = t));
+    p.holdTimer = this.bgTimer(
+      STP_HOLD_NS,
+      () => this.holdTimerExpired(p),
+      (t) => (p.holdAt = t),
+    );
   }
 
   private send(p: StpPort, bpdu: Bpdu): void {
@@ -529,7 +541,11 @@ export class StpBridge {
     this.tcnTimer = undefined;
     this.configBpduGeneration();
     this.helloTimer?.cancel();
-    this.helloTimer = this.bgTimer(this.helloNs, () => this.helloTimerExpired(), (t) => (this.helloAt = t));
+    this.helloTimer = this.bgTimer(
+      this.helloNs,
+      () => this.helloTimerExpired(),
+      (t) => (this.helloAt = t),
+    );
   }
 
   // --- br_stp_if.c ---
@@ -578,7 +594,11 @@ export class StpBridge {
 
   private helloTimerExpired(): void {
     this.configBpduGeneration();
-    this.helloTimer = this.bgTimer(this.helloNs, () => this.helloTimerExpired(), (t) => (this.helloAt = t));
+    this.helloTimer = this.bgTimer(
+      this.helloNs,
+      () => this.helloTimerExpired(),
+      (t) => (this.helloAt = t),
+    );
   }
 
   private messageAgeTimerExpired(p: StpPort): void {

@@ -127,7 +127,11 @@ export class Switch extends Device {
   /** Entries age after agingNs, or after 2 x forward delay while STP signals a topology change. */
   private expired(e: MacEntry, now: number): boolean {
     if (e.expires <= now) return true;
-    return this.stp !== undefined && this.stp.topologyChange && e.expires - this.agingNs + this.stp.ageingNs(this.agingNs) <= now;
+    return (
+      this.stp !== undefined &&
+      this.stp.topologyChange &&
+      e.expires - this.agingNs + this.stp.ageingNs(this.agingNs) <= now
+    );
   }
 
   /** Forgets every learned address. */

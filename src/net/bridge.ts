@@ -165,7 +165,12 @@ export class BridgeDev extends NetDev implements L2Master {
     }
     const outState = this.portState(e.dev);
     if (outState !== 'forwarding') {
-      this.node.drop('stp-port-state', frame, port, `${this.name}: ${formatMac(dst)} is behind ${e.dev.name}, ${outState}`);
+      this.node.drop(
+        'stp-port-state',
+        frame,
+        port,
+        `${this.name}: ${formatMac(dst)} is behind ${e.dev.name}, ${outState}`,
+      );
       return;
     }
     if (e.dev === from && !from.hairpin) {

@@ -6,7 +6,11 @@
 import { formatIpv4, formatMac, type Ipv4 } from '../wire/addr.js';
 import { IpNode, icmpName } from '../net/ip-node.js';
 import { Switch } from '../link/switch.js';
-import type { Port } from '../link/device.js';
+import type { Device, Port } from '../link/device.js';
+import type { StpBridge } from '../link/stp.js';
+import { formatShowStp, stpPortRows } from '../link/stp-view.js';
+import { BridgeDev } from '../net/bridge.js';
+import { formatBridgeId } from '../wire/stp.js';
 import { VxlanDev } from '../net/vxlan.js';
 import { bridgeFdb, ipNeigh, ipRoute } from '../net/views.js';
 import { formatIptablesSave } from '../net/netfilter/rules.js';
@@ -332,7 +336,7 @@ function portFor(lab: LabNetwork, node: string, name: string): Port {
 /** Renders `show` views: MAC table, routes (ip route), ARP cache (ip neigh), FDBs (bridge fdb), conntrack -L, iptables-save -c. */
 export function show(
   lab: LabNetwork,
-  what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables',
+  what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables' | 'stp',
   node: string,
 ): string {
   const d = lab.network.device(node);
@@ -354,6 +358,7 @@ export function show(
       )
     );
   }
+  if (what === 'stp') return showStp(d, node);
   if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n${ipRoute(d)}`;
   if (what === 'arp' && d instanceof IpNode) return `ip neigh (${node}):\n${ipNeigh(d)}`;
   return `${node}: nothing to show for ${what}`;
@@ -365,6 +370,23 @@ registerHttpCommands(shell);
 /** Runs a command line in `ctx` with the lab shell's commands (ping, dig, curl, ...); drive the engine to finish it. */
 export function shellRun(ctx: ShellContext, argv: string[], done: (r: CommandResult) => void): void {
   shell.run(ctx, argv, done);
+}
+
+/** Port roles and states of a switch's or a node's bridges' spanning tree, then `brctl showstp`. */
+function showStp(d: Device | undefined, node: string): string {
+  const trees: [string, StpBridge, number][] = [];
+  if (d instanceof Switch && d.stp !== undefined) trees.push([node, d.stp, d.agingNs]);
+  if (d instanceof IpNode)
+    for (const dev of d.devs)
+      if (dev instanceof BridgeDev && dev.stp !== undefined) trees.push([dev.name, dev.stp, dev.ageingNs]);
+  if (trees.length === 0) return `${node}: STP is not enabled (stp: true)`;
+  return trees
+    .map(([name, stp, ageing]) => {
+      const head = `STP of ${node}${name === node ? '' : ` ${name}`}: ${stp.isRootBridge() ? 'root bridge' : `root ${formatBridgeId(stp.designatedRoot)} cost ${stp.rootPathCost}`}`;
+      const table = renderTable(['port', 'role', 'state', 'cost', 'designated bridge', 'dport'], stpPortRows(stp));
+      return `${head}\n${table}\n\nbrctl showstp ${name}:\n${formatShowStp(name, stp, ageing)}`;
+    })
+    .join('\n');
 }
 
 /** Runs a command line on a node of the lab (`podnet exec`, `exec` steps); drive the engine to finish it. */

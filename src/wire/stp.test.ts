@@ -116,7 +116,10 @@ describe('stp properties', () => {
     fc.assert(
       fc.property(bpduArb, macArb, (b, src) => {
         // fc.record builds null-prototype objects; compare as plain data
-        assert.deepEqual(parseBpduFrame(buildBpduFrame(b, src)), { ok: true, value: JSON.parse(JSON.stringify(b)) as Bpdu });
+        assert.deepEqual(parseBpduFrame(buildBpduFrame(b, src)), {
+          ok: true,
+          value: JSON.parse(JSON.stringify(b)) as Bpdu,
+        });
       }),
     );
   });
