@@ -2,11 +2,17 @@
  * A learning bridge (IEEE 802.1D/802.1Q): one MAC table per VLAN with aging, flooding of broadcast,
  * multicast and unknown unicast inside the VLAN, access and trunk ports. Inside the switch a frame is held
  * untagged plus its VLAN id; the tag is added only on the way out of a trunk for a non-native VLAN.
+ * With `enableStp` it runs IEEE 802.1D spanning tree (link/stp.ts): BPDUs to 01:80:c2:00:00:00 are
+ * consumed, and a port learns and forwards only in the states 802.1D 8.4 allows. Without STP those BPDUs
+ * are flooded like any multicast, as a Linux bridge with stp_state 0 does (br_handle_frame "must forward
+ * to keep loop detection").
  */
 import { copyFrame } from '../wire/frame-alloc.js';
 import { Device, type Port } from './device.js';
 import type { Network } from './device.js';
 import { MAC_BROADCAST, formatMac, isGroupMac, readMac, type Mac } from '../wire/addr.js';
+import { STP_GROUP_MAC, parseBpduFrame } from '../wire/stp.js';
+import { StpBridge, type StpOptions, type StpPortIo } from './stp.js';
 import {
   ETH_HEADER_LEN,
   ETHERTYPE_VLAN,
@@ -50,6 +56,9 @@ export const DEFAULT_MAC_AGING_NS = 300_000_000_000;
 export class Switch extends Device {
   private readonly configs: SwitchPortConfig[] = [];
   private readonly tables = new Map<number, Map<Mac, MacEntry>>();
+  /** The spanning tree, when enabled. */
+  stp: StpBridge | undefined = undefined;
+  private readonly stpIo: StpPortIo[] = [];
 
   constructor(
     network: Network,
@@ -75,6 +84,56 @@ export class Switch extends Device {
     return this.configs[port.index] ?? { mode: 'access', vlan: 1 };
   }
 
+  /**
+   * Runs 802.1D STP on every port the switch has now (call it after linking). The bridge id's MAC is
+   * `mac`; port n's BPDUs come from `mac + n`, as a hardware switch's per-port addresses.
+   */
+  enableStp(mac: Mac, opts: StpOptions = {}): StpBridge {
+    const stp = new StpBridge(
+      this.engine,
+      mac,
+      {
+        note: (m) => this.note(m),
+        flushPort: (io) => this.flushPort(this.ports[this.stpIo.indexOf(io)]!),
+      },
+      opts,
+    );
+    for (const p of this.ports) {
+      const io: StpPortIo = {
+        name: p.name,
+        mac: mac + p.index + 1,
+        carrier: () => p.tx !== undefined,
+        speed: () => p.link?.props.bandwidth ?? 0,
+        send: (f) => this.transmit(p, f),
+      };
+      this.stpIo[p.index] = io;
+      stp.addPort(io);
+    }
+    this.stp = stp;
+    this.engine.backgroundTimer(0, () => stp.start());
+    return stp;
+  }
+
+  /** The 802.1D state of `port` ('forwarding' without STP). */
+  stpState(port: Port): string {
+    const io = this.stpIo[port.index];
+    return this.stp === undefined || io === undefined ? 'forwarding' : this.stp.portState(io);
+  }
+
+  private flushPort(port: Port): void {
+    for (const t of this.tables.values()) for (const [mac, e] of t) if (e.port === port) t.delete(mac);
+  }
+
+  /** Entries age after agingNs, or after 2 x forward delay while STP signals a topology change. */
+  private expired(e: MacEntry, now: number): boolean {
+    if (e.expires <= now) return true;
+    return (
+      this.stp !== undefined &&
+      this.stp.topologyChange &&
+      e.expires - this.agingNs + this.stp.ageingNs(this.agingNs) <= now
+    );
+  }
+
   /** Forgets every learned address. */
   flushMacTable(): void {
     this.tables.clear();
@@ -86,7 +145,7 @@ export class Switch extends Device {
     const rows: MacTableRow[] = [];
     for (const [vlan, t] of this.tables) {
       for (const [mac, e] of t) {
-        if (e.expires <= now) continue;
+        if (this.expired(e, now)) continue;
         rows.push({ vlan, mac, port: e.port.name, age: (now - (e.expires - this.agingNs)) / 1e9 });
       }
     }
@@ -96,6 +155,20 @@ export class Switch extends Device {
   receive(port: Port, frame: Uint8Array): void {
     if (frame.length < ETH_HEADER_LEN) {
       this.drop('malformed', frame, port, 'shorter than an Ethernet header');
+      return;
+    }
+    const stpState = this.stpState(port);
+    if (this.stp !== undefined && readMac(frame, 0) === STP_GROUP_MAC) {
+      const r = parseBpduFrame(frame);
+      if (!r.ok) {
+        this.drop('malformed', frame, port, `${r.error.field}: ${r.error.reason}`);
+        return;
+      }
+      this.stp.receive(this.stpIo[port.index]!, r.value);
+      return;
+    }
+    if (stpState !== 'forwarding' && stpState !== 'learning') {
+      this.drop('stp-port-state', frame, port, `${port.name} is ${stpState} (802.1D: no learning, no forwarding)`);
       return;
     }
     const cfg = this.configs[port.index] ?? { mode: 'access', vlan: 1 };
@@ -130,6 +203,7 @@ export class Switch extends Device {
       this.tables.set(vid, table);
     }
     const known = table.get(src);
+    if (known !== undefined && this.expired(known, now)) known.expires = now; // aged out, however it aged
     if (known === undefined) {
       table.set(src, { port, expires: now + this.agingNs });
       this.note(() => `learned ${formatMac(src)} on ${port.name} (VLAN ${vid})`);
@@ -146,12 +220,21 @@ export class Switch extends Device {
       }
       known.expires = now + this.agingNs;
     }
+    if (stpState === 'learning') {
+      this.drop('stp-port-state', frame, port, `${port.name} is learning (802.1D: learns, does not forward)`);
+      return;
+    }
     const dst = readMac(f, 0);
     if (!isGroupMac(dst)) {
       const e = table.get(dst);
-      if (e !== undefined && e.expires > now) {
+      if (e !== undefined && !this.expired(e, now)) {
         if (e.port === port) {
           this.drop('same-port', frame, port, `${formatMac(dst)} is on the port the frame came in on`);
+          return;
+        }
+        const outState = this.stpState(e.port);
+        if (outState !== 'forwarding') {
+          this.drop('stp-port-state', frame, port, `${formatMac(dst)} is on ${e.port.name}, which is ${outState}`);
           return;
         }
         this.note(() => `${formatMac(dst)} is on ${e.port.name} (MAC table, VLAN ${vid}): forwarded`);
@@ -165,7 +248,8 @@ export class Switch extends Device {
 
   private flood(inPort: Port, f: Uint8Array, vid: number, dst: Mac): void {
     const out: Port[] = [];
-    for (const p of this.ports) if (p !== inPort && p.tx !== undefined && this.isMember(p, vid)) out.push(p);
+    for (const p of this.ports)
+      if (p !== inPort && p.tx !== undefined && this.isMember(p, vid) && this.stpState(p) === 'forwarding') out.push(p);
     this.note(() => {
       const why =
         dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown unicast ${formatMac(dst)}`;

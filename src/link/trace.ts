@@ -30,7 +30,8 @@ export type DropReason =
   | 'fragment-timeout' // reassembly never completed
   | 'no-fdb-entry' // VXLAN: no forwarding entry and no flood list for the destination MAC
   | 'arp-suppressed' // VXLAN with ARP proxy: a request the table cannot answer is not flooded (Linux arp_reduce)
-  | 'unknown-vni'; // VXLAN packet for a VNI this VTEP does not have
+  | 'unknown-vni' // VXLAN packet for a VNI this VTEP does not have
+  | 'stp-port-state'; // STP: the port is blocking, listening or learning, so the frame is not forwarded (802.1D 8.4)
 
 /** The observer interface. Every hook is optional. */
 export interface Tracer {

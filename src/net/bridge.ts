@@ -2,13 +2,18 @@
  * A Linux bridge inside an IP node (br0, cni0, docker0): member devices are its ports, it learns source
  * MACs per member with aging, forwards known unicast, floods the rest, and is itself an interface of the
  * node (frames for its own MAC, and broadcasts, go up to IP). No VLAN filtering, as Linux by default.
+ * With `enableStp` (`ip link set br0 type bridge stp_state 1`) it runs 802.1D spanning tree (link/stp.ts)
+ * and members learn and forward only as their port state allows (br_handle_frame); with STP off, BPDUs to
+ * 01:80:c2:00:00:00 are flooded like other multicast, as Linux does.
  */
 import { copyFrame } from '../wire/frame-alloc.js';
 import type { Port } from '../link/device.js';
 import { MAC_BROADCAST, formatMac, isGroupMac, readMac, type Mac } from '../wire/addr.js';
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
 import type { IpNode } from './ip-node.js';
-import { NetDev, type L2Master } from './netdev.js';
+import { EthernetDev, NetDev, type L2Master } from './netdev.js';
+import { STP_GROUP_MAC, parseBpduFrame } from '../wire/stp.js';
+import { StpBridge, type StpOptions, type StpPortIo, type StpPortState } from '../link/stp.js';
 
 /** Linux's default bridge ageing time: 300 s. */
 export const BRIDGE_AGEING_NS = 300_000_000_000;
@@ -22,6 +27,9 @@ interface FdbEntry {
 export class BridgeDev extends NetDev implements L2Master {
   readonly members: NetDev[] = [];
   private readonly fdb = new Map<Mac, FdbEntry>();
+  /** The spanning tree, when enabled. */
+  stp: StpBridge | undefined = undefined;
+  private readonly stpIo = new Map<NetDev, StpPortIo>();
 
   constructor(
     readonly node: IpNode,
@@ -41,17 +49,74 @@ export class BridgeDev extends NetDev implements L2Master {
     this.members.push(dev);
   }
 
+  /** Turns STP on for the current members (Linux: `stp_state 1`); port numbers follow enslave order. */
+  enableStp(opts: StpOptions = {}): StpBridge {
+    const stp = new StpBridge(
+      this.node.engine,
+      this.mac,
+      {
+        note: (m) => this.node.note(() => `${this.name}: ${m()}`),
+        flushPort: (io) => {
+          for (const [mac, e] of this.fdb) if (this.stpIo.get(e.dev) === io) this.fdb.delete(mac);
+        },
+      },
+      opts,
+    );
+    for (const dev of this.members) {
+      const port = dev instanceof EthernetDev ? dev.port : undefined;
+      const io: StpPortIo = {
+        name: dev.name,
+        mac: dev.mac,
+        carrier: () => dev.up && (port === undefined || port.tx !== undefined),
+        speed: () => port?.link?.props.bandwidth ?? 0,
+        send: (f) => dev.xmit(f),
+      };
+      this.stpIo.set(dev, io);
+      stp.addPort(io);
+    }
+    this.stp = stp;
+    this.node.engine.backgroundTimer(0, () => stp.start());
+    return stp;
+  }
+
+  /** The STP state of member `dev` ('forwarding' without STP). */
+  portState(dev: NetDev): StpPortState {
+    const io = this.stpIo.get(dev);
+    return this.stp === undefined || io === undefined ? 'forwarding' : this.stp.portState(io);
+  }
+
+  /** The ageing time now: 2 x forward delay during an STP topology change (__br_set_topology_change). */
+  private get currentAgeingNs(): number {
+    return this.stp?.ageingNs(this.ageingNs) ?? this.ageingNs;
+  }
+
+  private live(e: FdbEntry, now: number): boolean {
+    return e.expires > now && e.expires - this.ageingNs + this.currentAgeingNs > now;
+  }
+
   /** Learned entries, as `bridge fdb show` lists them. */
   entries(): { mac: Mac; dev: string; ageNs: number }[] {
     const now = this.node.engine.now;
     return [...this.fdb]
-      .filter(([, e]) => e.expires > now)
+      .filter(([, e]) => this.live(e, now))
       .map(([mac, e]) => ({ mac, dev: e.dev.name, ageNs: now - (e.expires - this.ageingNs) }))
       .sort((a, b) => a.mac - b.mac);
   }
 
   input(from: NetDev, frame: Uint8Array, port?: Port): void {
     const now = this.node.engine.now;
+    const state = this.portState(from);
+    if (this.stp !== undefined && readMac(frame, 0) === STP_GROUP_MAC) {
+      // br_handle_frame: with STP on, frames to the Bridge Group Address go to the STP code, never forwarded
+      const r = parseBpduFrame(frame);
+      if (!r.ok) this.node.drop('malformed', frame, port, `${this.name}: ${r.error.field}: ${r.error.reason}`);
+      else this.stp.receive(this.stpIo.get(from)!, r.value);
+      return;
+    }
+    if (state !== 'forwarding' && state !== 'learning') {
+      this.node.drop('stp-port-state', frame, port, `${this.name}: ${from.name} is ${state}`);
+      return;
+    }
     const src = readMac(frame, 6);
     if (!isGroupMac(src)) {
       const e = this.fdb.get(src);
@@ -66,6 +131,10 @@ export class BridgeDev extends NetDev implements L2Master {
         }
         e.expires = now + this.ageingNs;
       }
+    }
+    if (state === 'learning') {
+      this.node.drop('stp-port-state', frame, port, `${this.name}: ${from.name} is learning (no forwarding)`);
+      return;
     }
     const dst = readMac(frame, 0);
     if (dst === this.mac) {
@@ -90,8 +159,18 @@ export class BridgeDev extends NetDev implements L2Master {
 
   private forward(from: NetDev | undefined, frame: Uint8Array, dst: Mac, port: Port | undefined): void {
     const e = this.fdb.get(dst);
-    if (e === undefined || e.expires <= this.node.engine.now) {
+    if (e === undefined || !this.live(e, this.node.engine.now)) {
       this.flood(from, frame, dst, port);
+      return;
+    }
+    const outState = this.portState(e.dev);
+    if (outState !== 'forwarding') {
+      this.node.drop(
+        'stp-port-state',
+        frame,
+        port,
+        `${this.name}: ${formatMac(dst)} is behind ${e.dev.name}, ${outState}`,
+      );
       return;
     }
     if (e.dev === from && !from.hairpin) {
@@ -112,7 +191,7 @@ export class BridgeDev extends NetDev implements L2Master {
   }
 
   private flood(from: NetDev | undefined, frame: Uint8Array, dst: Mac, port: Port | undefined): void {
-    const targets = this.members.filter((d) => d !== from && d.up);
+    const targets = this.members.filter((d) => d !== from && d.up && this.portState(d) === 'forwarding');
     this.node.note(
       () =>
         `${this.name}: ${dst === MAC_BROADCAST ? 'broadcast' : isGroupMac(dst) ? 'multicast' : `unknown ${formatMac(dst)}`} flooded to ${targets.map((d) => d.name).join(', ') || 'no port'}`,

@@ -100,6 +100,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
         );
         node.addDev(br);
         for (const m of members) br.enslave(m);
+        if (b.stp !== undefined) br.enableStp(b.stp);
         for (const a of b.addresses) node.addAddress(b.name, a);
       });
       for (const r of n.routes) {
@@ -166,6 +167,11 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
     const pb = portOf(network.device(l.b.node)!, l.b.port);
     network.connect(pa, pb, { ...spec.linkDefaults, ...l.props });
   }
+  // STP runs on the ports the links made; the bridge MAC is 02:00:00:00:NN:00 (NN = node number), port n's n above
+  spec.nodes.forEach((n, ni) => {
+    if (n.kind === 'switch' && n.stp !== undefined)
+      switches.get(n.name)!.enableStp(0x02_00_00_00_00_00 + (ni + 1) * 256, n.stp);
+  });
   return { spec, engine, network, ipNodes, udp, tcp, switches, resolvConf };
 }
 

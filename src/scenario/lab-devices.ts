@@ -204,7 +204,7 @@ export function checkBridge(
   node: string,
   devices: ReadonlySet<string>,
 ): BridgeSpec | undefined {
-  const o = c.fields(p, v, ['name', 'mac', 'ports', 'address']);
+  const o = c.fields(p, v, ['name', 'mac', 'ports', 'address', 'stp', 'priority']);
   if (o === undefined) return undefined;
   const name = c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name' });
   const mac = o.mac === undefined ? undefined : deviceMac(c, [...p, 'mac'], o.mac);
@@ -225,7 +225,19 @@ export function checkBridge(
   if (name === undefined) return undefined;
   const b: BridgeSpec = { name, ports, addresses };
   if (mac !== undefined) b.mac = mac;
+  const stp = checkStp(c, p, o);
+  if (stp !== undefined) b.stp = stp;
   return b;
+}
+
+/** `stp: true` and an optional `priority` (0-65535, the bridge id's top 16 bits) on a switch or bridge. */
+export function checkStp(c: Checker, p: SpecPath, o: Record<string, unknown>): { priority?: number } | undefined {
+  const on = o.stp === undefined ? false : (c.bool([...p, 'stp'], o.stp) ?? false);
+  if (o.priority !== undefined && !on)
+    c.error([...p, 'priority'], 'priority is the STP bridge priority: set stp: true');
+  if (!on) return undefined;
+  const prio = o.priority === undefined ? undefined : c.int([...p, 'priority'], o.priority, { min: 0, max: 65535 });
+  return prio === undefined ? {} : { priority: prio };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   checkInterface,
   checkIpip,
   checkRoute,
+  checkStp,
   checkUdpEncap,
   checkVxlan,
   NAME,
@@ -37,7 +38,7 @@ const NODE_KEYS = {
     'resolvConf',
     'http',
   ],
-  switch: ['name', 'kind', 'ports', 'agingTime'],
+  switch: ['name', 'kind', 'ports', 'agingTime', 'stp', 'priority'],
   hub: ['name', 'kind', 'ports'],
 } as const;
 
@@ -101,6 +102,8 @@ function checkSwitch(c: Checker, path: SpecPath, o: Record<string, unknown>, nam
     const a = c.parse([...path, 'agingTime'], o.agingTime, parseDuration, 'a duration (300s)');
     if (a !== undefined) node.agingNs = a;
   }
+  const stp = checkStp(c, path, o);
+  if (stp !== undefined && node.kind === 'switch') node.stp = stp;
   return node;
 }
 

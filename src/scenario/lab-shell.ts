@@ -1,6 +1,6 @@
 /**
  * What a person types or reads on a lab's nodes: the `show` views (MAC table, ip route, ip neigh, bridge fdb,
- * conntrack -L, iptables-save -c) and the shell that runs commands for `exec` steps and `podnet exec`.
+ * conntrack -L, iptables-save -c, spanning tree) and the shell that runs commands for `exec` steps and `podnet exec`.
  * Driving the engine until a command finishes is the caller's job.
  */
 import { formatMac } from '../wire/addr.js';
@@ -12,12 +12,17 @@ import { formatConn } from '../net/netfilter/conntrack.js';
 import { Shell, literalOr, type CommandResult, type ShellContext } from '../apps/shell.js';
 import { registerHttpCommands } from '../apps/http/commands.js';
 import { renderTable } from '../observe/table.js';
+import type { Device } from '../link/device.js';
+import type { StpBridge } from '../link/stp.js';
+import { formatShowStp, stpPortRows } from '../link/stp-view.js';
+import { BridgeDev } from '../net/bridge.js';
+import { formatBridgeId } from '../wire/stp.js';
 import type { LabNetwork } from './build.js';
 
 /** Renders `show` views: MAC table, routes (ip route), ARP cache (ip neigh), FDBs (bridge fdb), conntrack -L, iptables-save -c. */
 export function show(
   lab: LabNetwork,
-  what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables',
+  what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables' | 'stp',
   node: string,
 ): string {
   const d = lab.network.device(node);
@@ -39,9 +44,27 @@ export function show(
       )
     );
   }
+  if (what === 'stp') return showStp(d, node);
   if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n${ipRoute(d)}`;
   if (what === 'arp' && d instanceof IpNode) return `ip neigh (${node}):\n${ipNeigh(d)}`;
   return `${node}: nothing to show for ${what}`;
+}
+
+/** Port roles and states of a switch's or a node's bridges' spanning tree, then `brctl showstp`. */
+function showStp(d: Device | undefined, node: string): string {
+  const trees: [string, StpBridge, number][] = [];
+  if (d instanceof Switch && d.stp !== undefined) trees.push([node, d.stp, d.agingNs]);
+  if (d instanceof IpNode)
+    for (const dev of d.devs)
+      if (dev instanceof BridgeDev && dev.stp !== undefined) trees.push([dev.name, dev.stp, dev.ageingNs]);
+  if (trees.length === 0) return `${node}: STP is not enabled (stp: true)`;
+  return trees
+    .map(([name, stp, ageing]) => {
+      const head = `STP of ${node}${name === node ? '' : ` ${name}`}: ${stp.isRootBridge() ? 'root bridge' : `root ${formatBridgeId(stp.designatedRoot)} cost ${stp.rootPathCost}`}`;
+      const table = renderTable(['port', 'role', 'state', 'cost', 'designated bridge', 'dport'], stpPortRows(stp));
+      return `${head}\n${table}\n\nbrctl showstp ${name}:\n${formatShowStp(name, stp, ageing)}`;
+    })
+    .join('\n');
 }
 
 const shell = new Shell();

@@ -93,11 +93,11 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
   } else if (kind === 'show') {
     const so = c.obj(ap, o.show);
     if (so !== undefined) {
-      c.unknownKeys(ap, so, ['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables']);
-      const which = (['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables'] as const).filter(
+      c.unknownKeys(ap, so, ['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables', 'stp']);
+      const which = (['macTable', 'routes', 'arp', 'fdb', 'conntrack', 'iptables', 'stp'] as const).filter(
         (k) => so[k] !== undefined,
       );
-      if (which.length !== 1) c.error(ap, 'show exactly one of: macTable, routes, arp, fdb, conntrack, iptables');
+      if (which.length !== 1) c.error(ap, 'show exactly one of: macTable, routes, arp, fdb, conntrack, iptables, stp');
       else {
         const w = which[0]!;
         const node = c.str([...ap, w], so[w]);
@@ -105,7 +105,9 @@ export function checkStep(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpe
         if (node !== undefined && n === undefined) c.error([...ap, w], `no node named ${JSON.stringify(node)}`);
         else if (w === 'macTable' && n !== undefined && n.kind !== 'switch')
           c.error([...ap, w], `${node} is a ${n.kind}; only switches have a MAC table`);
-        else if (w !== 'macTable' && n !== undefined && n.kind !== 'host' && n.kind !== 'router')
+        else if (w === 'stp' && n !== undefined && n.kind === 'hub')
+          c.error([...ap, w], `${node} is a hub; it runs no spanning tree`);
+        else if (w !== 'macTable' && w !== 'stp' && n !== undefined && n.kind !== 'host' && n.kind !== 'router')
           c.error([...ap, w], `${node} is a ${n.kind}; it has no ${w}`);
         else if (node !== undefined) action = { kind: 'show', what: w === 'macTable' ? 'mac-table' : w, node };
       }

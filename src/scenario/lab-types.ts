@@ -40,6 +40,8 @@ export interface BridgeSpec {
   mac?: Mac;
   ports: string[];
   addresses: Ipv4Prefix[];
+  /** 802.1D spanning tree (`stp_state 1`), with this bridge priority (default 32768). */
+  stp?: { priority?: number };
 }
 
 /** A VXLAN device on a host or router. */
@@ -105,7 +107,15 @@ export type NodeSpec =
       httpPorts: number[];
       path: SpecPath;
     }
-  | { kind: 'switch'; name: string; ports: SwitchPortSpec[]; agingNs?: number; path: SpecPath }
+  | {
+      kind: 'switch';
+      name: string;
+      ports: SwitchPortSpec[];
+      agingNs?: number;
+      /** 802.1D spanning tree, with this bridge priority (default 32768). */
+      stp?: { priority?: number };
+      path: SpecPath;
+    }
   | { kind: 'hub'; name: string; ports: string[]; path: SpecPath };
 
 /** A link between two ports. */
@@ -145,7 +155,7 @@ export type StepAction =
       df?: boolean;
     }
   | { kind: 'wait'; duration: number }
-  | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables'; node: string }
+  | { kind: 'show'; what: 'mac-table' | 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables' | 'stp'; node: string }
   | { kind: 'unlink'; node: string; port: string }
   | { kind: 'link'; a: { node: string; port: string }; b: { node: string; port: string } }
   | { kind: 'fdb'; node: string; dev: string; mac: Mac; remote: Ipv4 }

@@ -26,19 +26,21 @@ interface SimEvent {
 class TimerEvent implements Timer {
   pending = true;
   constructor(
-    private readonly engine: Engine,
+    readonly engine: Engine,
     readonly fn: () => void,
+    readonly background = false,
   ) {}
 
   cancel(): void {
     if (!this.pending) return;
     this.pending = false;
-    this.engine.timerCancelled();
+    this.engine.timerCancelled(this.background);
   }
 }
 
 function fireTimer(t: TimerEvent): void {
   t.pending = false;
+  if (t.background) t.engine.backgroundDone();
   t.fn();
 }
 
@@ -71,6 +73,8 @@ export class Engine {
   private stopped = false;
   /** Cancelled timers whose events are still in the heap. */
   private cancelledTimers = 0;
+  /** Background timers still pending: they run in time but do not keep runUntilIdle going. */
+  private backgroundTimers = 0;
 
   constructor(seed = 1) {
     if (!Number.isSafeInteger(seed)) throw new Error(`engine: seed ${seed} is not a safe integer`);
@@ -133,14 +137,33 @@ export class Engine {
     return t;
   }
 
-  /** Called by a timer when it is cancelled: its event no longer counts as work. */
-  timerCancelled(): void {
-    this.cancelledTimers++;
+  /**
+   * A timer for a protocol's periodic housekeeping (STP hellos, ageing): it fires in time order like any
+   * event, but a network whose only pending events are background timers counts as idle, so
+   * `runUntilIdle` returns instead of running the clock to its limit. What the timer sends (frames on a
+   * link) is ordinary work again.
+   */
+  backgroundTimer(delay: number, fn: () => void): Timer {
+    const t = new TimerEvent(this, fn, true);
+    this.backgroundTimers++;
+    this.schedule(delay, fireTimer, t);
+    return t;
   }
 
-  /** Number of events waiting (cancelled timers not counted). */
+  /** Called by a timer when it is cancelled: its event no longer counts as work. */
+  timerCancelled(background = false): void {
+    this.cancelledTimers++;
+    if (background) this.backgroundTimers--;
+  }
+
+  /** Called when a background timer fires. */
+  backgroundDone(): void {
+    this.backgroundTimers--;
+  }
+
+  /** Number of events waiting (cancelled and background timers not counted). */
   get pendingEvents(): number {
-    return this.heap.length - this.cancelledTimers;
+    return this.heap.length - this.cancelledTimers - this.backgroundTimers;
   }
 
   /** Stops `run` after the current event. */
@@ -159,7 +182,7 @@ export class Engine {
    * `run`, the clock stays at the last event when the queue empties (nothing happened after it).
    */
   runUntilIdle(limit = Number.POSITIVE_INFINITY): void {
-    this.loop(this.now + limit);
+    this.loop(this.now + limit, Number.POSITIVE_INFINITY, true);
   }
 
   /**
@@ -167,13 +190,14 @@ export class Engine {
    * clock stays at the last event run, so `now` tells where a budget ran out.
    */
   runBounded(maxSimTime: number, maxEvents = Number.POSITIVE_INFINITY): RunEnd {
-    return this.loop(this.now + maxSimTime, this.eventsRun + maxEvents);
+    return this.loop(this.now + maxSimTime, this.eventsRun + maxEvents, true);
   }
 
-  private loop(end: number, eventLimit = Number.POSITIVE_INFINITY): RunEnd {
+  /** The event loop; with `untilIdle`, pending background timers alone do not keep it going. */
+  private loop(end: number, eventLimit = Number.POSITIVE_INFINITY, untilIdle = false): RunEnd {
     this.stopped = false;
     const h = this.heap;
-    while (h.length > this.cancelledTimers && !this.stopped) {
+    while (h.length > this.cancelledTimers + (untilIdle ? this.backgroundTimers : 0) && !this.stopped) {
       const ev = h[0]!;
       if (ev.time > end) return 'time-budget';
       // one compare per event: the budget that turns a runaway (a loop, a storm) into a clear failure
