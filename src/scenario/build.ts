@@ -92,10 +92,16 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       }
       n.bridges.forEach((b, bi) => {
         const members = b.ports.map((p) => node.dev(p)!);
+        // Linux gives a bridge whose address was not set the lowest MAC of its ports
+        // (br_stp_recalculate_bridge_id in net/bridge/br_stp_if.c); with no ports, a generated one
+        const lowest = members.reduce<number | undefined>(
+          (lo, m) => (lo === undefined || m.mac < lo ? m.mac : lo),
+          undefined,
+        );
         const br = new BridgeDev(
           node,
           b.name,
-          b.mac ?? autoMac(128 + bi),
+          b.mac ?? lowest ?? autoMac(128 + bi),
           Math.min(1500, ...members.map((m) => m.mtu)),
         );
         node.addDev(br);
