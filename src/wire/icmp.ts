@@ -24,6 +24,16 @@ export const ICMP_HOST_UNREACH = 1;
 export const ICMP_PROTO_UNREACH = 2;
 /** Destination unreachable code: port unreachable. */
 export const ICMP_PORT_UNREACH = 3;
+/** Type: source quench (RFC 792; deprecated by RFC 6633, still an error message to conntrack). */
+export const ICMP_SOURCE_QUENCH = 4;
+/** Type: parameter problem (RFC 792). */
+export const ICMP_PARAMETER_PROBLEM = 12;
+/** Destination unreachable code: network administratively prohibited (RFC 1122 §3.2.2.1). */
+export const ICMP_NET_PROHIBITED = 9;
+/** Destination unreachable code: host administratively prohibited (RFC 1122 §3.2.2.1). */
+export const ICMP_HOST_PROHIBITED = 10;
+/** Destination unreachable code: communication administratively prohibited (RFC 1812 §5.2.7.1). */
+export const ICMP_ADMIN_PROHIBITED = 13;
 /** Destination unreachable code: fragmentation needed and DF set (carries the next-hop MTU, RFC 1191). */
 export const ICMP_FRAG_NEEDED = 4;
 /** Time exceeded code: fragment reassembly time exceeded (RFC 792). */

@@ -8,6 +8,22 @@
  */
 import { readIpv4, type Ipv4 } from '../../wire/addr.js';
 import type { DropReason } from '../../link/trace.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPV4_PROTO_OFF } from '../../wire/ipv4.js';
+import {
+  ICMP_ADMIN_PROHIBITED,
+  ICMP_DEST_UNREACH,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_HOST_PROHIBITED,
+  ICMP_HOST_UNREACH,
+  ICMP_NET_PROHIBITED,
+  ICMP_NET_UNREACH,
+  ICMP_PORT_UNREACH,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_PROTO_UNREACH,
+  ICMP_SOURCE_QUENCH,
+  ICMP_TIME_EXCEEDED,
+} from '../../wire/icmp.js';
 import { Conntrack, invert, tcpTransition, timeoutFor, tupleKey, type Conn, type Tuple } from './conntrack.js';
 import {
   type Chain,
@@ -51,13 +67,13 @@ export interface PacketCtx {
 }
 
 const REJECT_CODES: Record<string, [number, number]> = {
-  'icmp-net-unreachable': [3, 0],
-  'icmp-host-unreachable': [3, 1],
-  'icmp-proto-unreachable': [3, 2],
-  'icmp-port-unreachable': [3, 3],
-  'icmp-net-prohibited': [3, 9],
-  'icmp-host-prohibited': [3, 10],
-  'icmp-admin-prohibited': [3, 13],
+  'icmp-net-unreachable': [ICMP_DEST_UNREACH, ICMP_NET_UNREACH],
+  'icmp-host-unreachable': [ICMP_DEST_UNREACH, ICMP_HOST_UNREACH],
+  'icmp-proto-unreachable': [ICMP_DEST_UNREACH, ICMP_PROTO_UNREACH],
+  'icmp-port-unreachable': [ICMP_DEST_UNREACH, ICMP_PORT_UNREACH],
+  'icmp-net-prohibited': [ICMP_DEST_UNREACH, ICMP_NET_PROHIBITED],
+  'icmp-host-prohibited': [ICMP_DEST_UNREACH, ICMP_HOST_PROHIBITED],
+  'icmp-admin-prohibited': [ICMP_DEST_UNREACH, ICMP_ADMIN_PROHIBITED],
 };
 
 /** A REJECT target reached: the verdict itself says how to answer (`--reject-with`). */
@@ -288,7 +304,7 @@ export class Netfilter {
     const dst = readIpv4(frame, IP + 16);
     if (r.src !== undefined && ((src & r.src.mask) >>> 0 === r.src.addr) === r.src.neg) return false;
     if (r.dst !== undefined && ((dst & r.dst.mask) >>> 0 === r.dst.addr) === r.dst.neg) return false;
-    const proto = frame[IP + 9]!;
+    const proto = frame[IP + IPV4_PROTO_OFF]!;
     if (r.proto !== undefined && (proto === r.proto.num) === r.proto.neg) return false;
     if (r.inIf !== undefined && ifMatch(r.inIf.name, inDev) === r.inIf.neg) return false;
     if (r.outIf !== undefined && ifMatch(r.outIf.name, outDev) === r.outIf.neg) return false;
@@ -316,9 +332,9 @@ export class Netfilter {
     if (v === 'ACCEPT' || v === 'CONTINUE') return true;
     if (v !== 'DROP') {
       // REJECT: the verdict names its answer
-      const [type, code] = REJECT_CODES[v.with] ?? [3, 3];
+      const [type, code] = REJECT_CODES[v.with] ?? [ICMP_DEST_UNREACH, ICMP_PORT_UNREACH];
       this.host.drop('policy', frame, undefined, `${where}: REJECT with ${v.with}`);
-      if (v.with === 'tcp-reset' && frame[IP + 9] === 6) this.host.resetTcp(frame, ipLen);
+      if (v.with === 'tcp-reset' && frame[IP + IPV4_PROTO_OFF] === IPPROTO_TCP) this.host.resetTcp(frame, ipLen);
       else this.host.reject(frame, ipLen, inDev, type, code);
       return false;
     }
@@ -363,23 +379,30 @@ function tupleAt(b: Uint8Array, ip: number, len: number): Tuple {
   if (frag === 0 && portful(proto) && len >= ihl + 4) {
     sport = (b[l4]! << 8) | b[l4 + 1]!;
     dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
-  } else if (frag === 0 && proto === 1 && len >= ihl + 8) {
+  } else if (frag === 0 && proto === IPPROTO_ICMP && len >= ihl + 8) {
     const type = b[l4]!;
     const id = (b[l4 + 4]! << 8) | b[l4 + 5]!;
-    if (type === 8) sport = id;
-    else if (type === 0) dport = id;
+    if (type === ICMP_ECHO_REQUEST) sport = id;
+    else if (type === ICMP_ECHO_REPLY) dport = id;
   }
   return { proto, src, sport, dst, dport };
 }
 
 /** For an ICMP error: the tuple of the quoted packet, as it was sent (lookup key of its connection). */
 function relatedTuple(frame: Uint8Array, ipLen: number): Tuple | undefined {
-  if (frame[IP + 9] !== 1) return undefined;
+  if (frame[IP + IPV4_PROTO_OFF] !== IPPROTO_ICMP) return undefined;
   const ihl = (frame[IP]! & 0x0f) * 4;
   const l4 = IP + ihl;
   if (ipLen < ihl + 8 + 20) return undefined;
   const type = frame[l4]!;
-  if (type !== 3 && type !== 11 && type !== 12 && type !== 4) return undefined;
+  // the error types whose quoted packet conntrack relates to a connection (nf_conntrack_proto_icmp.c)
+  if (
+    type !== ICMP_DEST_UNREACH &&
+    type !== ICMP_TIME_EXCEEDED &&
+    type !== ICMP_PARAMETER_PROBLEM &&
+    type !== ICMP_SOURCE_QUENCH
+  )
+    return undefined;
   const inner = l4 + 8;
   const innerIhl = (frame[inner]! & 0x0f) * 4;
   if (ipLen - ihl - 8 < innerIhl + 8) return undefined;
