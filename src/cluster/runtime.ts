@@ -1,6 +1,7 @@
 /**
  * A running k3s-like cluster built from a plan: nodes on an underlay, a datastore (in memory by default,
- * any Datastore will do), flanneld on every node, and every scheduled pod wired by the CNI plugins
+ * any Datastore will do), flanneld on every node (kube subnet manager by default, as k3s: each Node gets
+ * the next podCIDR of the cluster CIDR as it joins), and every scheduled pod wired by the CNI plugins
  * exactly as the kubelet would do it (k3s's flannel conflist: flannel -> bridge + host-local, portmap).
  * Services, kube-proxy and DNS come in later layers; this file owns the data path up to pod IPs.
  */
@@ -16,12 +17,14 @@ import type { Datastore } from '../control/datastore/types.js';
 import { flannelConfigKey } from '../control/datastore/flannel-keys.js';
 import { Flanneld, type FlanneldConfig } from '../control/flannel/flanneld.js';
 import type { BackendConfig, BackendType } from '../control/flannel/backends.js';
+import { encodeKubeNode, kubeNodeKey } from '../control/flannel/kube-subnet.js';
 import { EmulatedHost } from '../control/cni/emulated-host.js';
 import { MemoryStore } from '../control/cni/host.js';
 import { CniRuntime } from '../control/cni/runtime.js';
 import { K3S_FLANNEL_CONFLIST, parseConfList, type NetConfList } from '../control/cni/conflist.js';
 import type { ClusterPlan, PlannedPod } from './plan-types.js';
 import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
+import { RangeAllocator } from './range-allocator.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -64,6 +67,11 @@ export interface BuildOptions {
   progress?: BuildProgress;
   /** --ip-masq for flanneld (k3s runs it with ip-masq on). Default true. */
   ipMasq?: boolean;
+  /**
+   * flannel's subnet manager: `kube` (k3s: each Node's podCIDR from the range allocator, in join order)
+   * or `etcd` (random leases under /coreos.com/network/subnets). Default kube.
+   */
+  subnetManager?: 'kube' | 'etcd';
 }
 
 /** A cluster, built and idle (no packet has moved yet). */
@@ -78,6 +86,10 @@ export interface ClusterRuntime {
   failedPods: { id: string; node: string; error: string }[];
   backend: BackendType;
   conflist: NetConfList;
+  /** The subnet manager flanneld runs with. */
+  subnetManager: 'kube' | 'etcd';
+  /** kube mode: kube-controller-manager's podCIDR allocator. */
+  podCIDRs?: RangeAllocator;
 }
 
 /** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
@@ -103,7 +115,10 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     subnetMax: nc.subnetMax,
     backend: backendCfg,
   };
-  await store.put(flannelConfigKey(), spec.flannel.netConfText);
+  const subnetManager = opts.subnetManager ?? 'kube';
+  // etcd mode reads net-conf.json from the store; kube mode (k3s) from a file, and needs each Node's podCIDR
+  if (subnetManager === 'etcd') await store.put(flannelConfigKey(), spec.flannel.netConfText);
+  const podCIDRs = subnetManager === 'kube' ? new RangeAllocator(spec.clusterCIDR, spec.nodeCIDRMaskSize) : undefined;
 
   // underlay: one switch for all nodes, or a router and one switch per subnet
   const link = spec.underlay.link;
@@ -136,7 +151,9 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     network.connect(stack.port('eth0')!, sw!.addSwitchPort(`p${nodeIndex + 1}`), link);
     const udp = new UdpStack(stack);
     const tcp = new TcpStack(stack);
+    if (podCIDRs !== undefined) await registerNode(store, podCIDRs, pn.name, pn.address.addr);
     const flanneld = await Flanneld.start({
+      subnetManager,
       node: stack,
       udp,
       store,
@@ -179,7 +196,26 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
       opts.progress('pods', done, scheduled.length);
   }
-  return { plan, engine, network, store, nodes, pods, failedPods, backend, conflist };
+  return {
+    plan,
+    engine,
+    network,
+    store,
+    nodes,
+    pods,
+    failedPods,
+    backend,
+    conflist,
+    subnetManager,
+    ...(podCIDRs !== undefined ? { podCIDRs } : {}),
+  };
+}
+
+/** The kubelet registers the Node; kube-controller-manager's range allocator sets its spec.podCIDR. */
+async function registerNode(store: Datastore, podCIDRs: RangeAllocator, name: string, ip: Ipv4): Promise<void> {
+  const podCIDR = podCIDRs.allocate(name);
+  if (podCIDR === undefined) throw new Error(`node ${name}: ${podCIDRs.exhaustedMessage()}`);
+  await store.put(kubeNodeKey(name), encodeKubeNode({ name, annotations: {}, podCIDR, internalIp: ip }));
 }
 
 /** Runs the CNI ADD for one pod, as the kubelet does for its sandbox. Returns the pod, or the CNI error. */
