@@ -18,6 +18,7 @@ import { formatHopTable, renderTable } from '../observe/table.js';
 import { clusterWarnings, type ClusterWarning } from '../cluster/cluster-warnings.js';
 import type { PlannedService } from '../cluster/plan-types.js';
 import type { Problem } from '../cluster/source-ref.js';
+import { openDatastore, type DatastoreChoice, type OpenedDatastore } from './datastore-flag.js';
 
 /** What the demo was asked for. */
 export interface DemoOptions {
@@ -27,6 +28,8 @@ export interface DemoOptions {
   pcap: boolean;
   json: boolean;
   explain: boolean;
+  /** --datastore: flannel's subnet manager and its store (default: kube subnet manager, as k3s). */
+  datastore?: DatastoreChoice;
 }
 
 /** The demo's outcome: text to print, pcaps to write, exit status, and the warnings (the CLI prints them). */
@@ -86,8 +89,20 @@ function pingOnce(c: ClusterRuntime, from: ClusterPod, to: ClusterPod): PingResu
 /** Runs the demo. */
 export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
   const loaded = load(o.file);
-  if (o.compare) return compare(loaded.plan, loaded.clusterWarnings, o);
-  const c = await buildCluster(loaded.plan, o.backend !== undefined ? { backend: o.backend } : {});
+  const ds = openDatastore(o.datastore ?? { kind: 'kube' });
+  try {
+    return o.compare ? await compare(loaded.plan, loaded.clusterWarnings, o, ds) : await demo(loaded, o, ds);
+  } finally {
+    await ds.close();
+  }
+}
+
+async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedDatastore): Promise<DemoOutput> {
+  const c = await buildCluster(loaded.plan, {
+    ...ds.build,
+    ...(o.backend !== undefined ? { backend: o.backend } : {}),
+  });
+  await ds.settle(c);
   const out: string[] = [];
   const spec = loaded.plan.cluster;
   out.push(
@@ -220,13 +235,15 @@ async function compare(
   plan: Parameters<typeof buildCluster>[0],
   warnings: ClusterWarning[],
   o: DemoOptions,
+  ds: OpenedDatastore,
 ): Promise<DemoOutput> {
   const rows: string[][] = [];
   const data: Record<string, unknown>[] = [];
   const notes: string[] = [];
   let status = 0;
   for (const backend of ['vxlan', 'host-gw', 'udp'] as const) {
-    const c = await buildCluster(plan, { backend });
+    const c = await buildCluster(plan, { ...ds.build, backend });
+    await ds.settle(c);
     const pairs = nodePairs(c);
     let wire = 0;
     const failed: string[] = [];

@@ -18,6 +18,7 @@ import type { TcpStack } from '../transport/tcp.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
 import { DemoInputError, loadedWarnings, runDemo } from './demo.js';
+import { openDatastore, parseDatastoreFlag, type DatastoreChoice, type OpenedDatastore } from './datastore-flag.js';
 import { formatWarnings, type ClusterWarning } from '../cluster/cluster-warnings.js';
 import { holdsClusterDoc } from '../scenario/cluster-doc.js';
 import type { BackendType } from '../control/flannel/backends.js';
@@ -81,6 +82,7 @@ const VALUE_FLAGS = new Set([
   '--sport',
   '--dport',
   '--backend',
+  '--datastore',
   '--file',
   '--nodes',
   '--pods-per-node',
@@ -409,7 +411,28 @@ async function execInCluster(
   }
   const backend = backendFlag(f);
   const pcapAt = pcapTarget(f);
-  const c = await buildCluster(loaded.cluster.plan, backend !== undefined ? { backend } : {});
+  const ds = openDatastore(datastoreFlag(f));
+  try {
+    return await execOnBuilt(loaded.cluster.plan, f, target, file, out, err, ds, backend, pcapAt);
+  } finally {
+    await ds.close();
+  }
+}
+
+/** exec on a cluster, built on the store --datastore names. */
+async function execOnBuilt(
+  plan: Parameters<typeof buildCluster>[0],
+  f: Flags,
+  target: string,
+  file: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+  ds: OpenedDatastore,
+  backend: BackendType | undefined,
+  pcapAt: ReturnType<typeof pcapTarget>,
+): Promise<number> {
+  const c = await buildCluster(plan, { ...ds.build, ...(backend !== undefined ? { backend } : {}) });
+  await ds.settle(c);
   const pods = [...c.pods.values()];
   const byName = (name: string): { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack } | undefined => {
     const pod = pods.find((p) => p.id === name || p.name === name);
@@ -449,6 +472,12 @@ async function execInCluster(
   return result.status;
 }
 
+function datastoreFlag(f: Flags): DatastoreChoice {
+  const d = parseDatastoreFlag(f.values.get('--datastore'));
+  if (typeof d === 'string') throw new UsageError(d);
+  return d;
+}
+
 function backendFlag(f: Flags): BackendType | undefined {
   const b = f.values.get('--backend');
   if (b === undefined) return undefined;
@@ -462,6 +491,7 @@ async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => v
   const file = f.values.get('--file') ?? join(examplesDir(), 'cluster-demo.yaml');
   if (!existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
   const backend = backendFlag(f);
+  const datastore = datastoreFlag(f);
   if (f.bools.has('--no-pcap') && f.values.has('--pcap'))
     throw new UsageError('--pcap and --no-pcap exclude each other');
   // the demo writes its pcaps unless told not to (the issue's "writes pcaps"); --compare has none
@@ -469,6 +499,7 @@ async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => v
   const r = await runDemo({
     file,
     ...(backend !== undefined ? { backend } : {}),
+    datastore,
     compare: f.bools.has('--compare'),
     pcap: pcapAt !== undefined,
     json: f.bools.has('--json'),
