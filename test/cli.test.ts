@@ -182,7 +182,10 @@ test('demo builds the two-node cluster, lists leases and pods, and pings across 
   const r = await cli('demo', '--no-pcap');
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^podnet demo: cluster "demo" .*: 2 nodes, Flannel vxlan, pods in 10\.42\.0\.0\/16/m);
-  assert.match(r.out, /^server\s+192\.168\.56\.11\/24\s+10\.42\.\d+\.0\/24\s+vxlan\s+1450$/m);
+  // k3s's podCIDRs: the range allocator hands out the cluster CIDR's /24s in join order
+  assert.match(r.out, /^server\s+192\.168\.56\.11\/24\s+10\.42\.0\.0\/24\s+vxlan\s+1450$/m);
+  assert.match(r.out, /^agent\s+192\.168\.56\.12\/24\s+10\.42\.1\.0\/24\s+vxlan\s+1450$/m);
+  assert.match(r.out, /^10\.42\.1\.0\/24 via 10\.42\.1\.0 dev flannel\.1 proto flannel onlink$/m);
   assert.match(r.out, /dev flannel\.1 proto flannel onlink$/m);
   assert.match(r.out, /^reply received: \d+ frames on the wire$/m);
   // the overlay's two layers appear in the hop table: VXLAN outer headers and the inner ICMP
@@ -196,6 +199,17 @@ test('demo --compare puts vxlan, host-gw and udp side by side with the bytes eac
   assert.match(r.out, /^vxlan\s+yes\s+148\s+1450\s+1\s+1\s+1\s+no\s+no$/m);
   assert.match(r.out, /^host-gw\s+yes\s+98\s+1500\s+1\s+0\s+0\s+yes\s+no$/m);
   assert.match(r.out, /^udp\s+yes\s+126\s+1472\s+1\s+0\s+0\s+no\s+yes \(flanneld\)$/m);
+});
+
+test("demo --datastore memory runs flannel's etcd subnet manager (random leases, never 10.42.0.0/24)", async () => {
+  const r = await cli('demo', '--no-pcap', '--datastore', 'memory');
+  assert.equal(r.code, 0, r.out + r.err);
+  const leases = [...r.out.matchAll(/^(?:server|agent)\s+\S+\s+(10\.42\.\d+\.0\/24)\s+vxlan/gm)].map((m) => m[1]);
+  assert.equal(leases.length, 2);
+  assert.ok(!leases.includes('10.42.0.0/24'), leases.join(' '));
+  const bad = await cli('demo', '--datastore', 'consul://x:1');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--datastore must be memory or etcd:\/\/HOST:PORT, got "consul:\/\/x:1"/);
 });
 
 test('demo --backend rejects an unknown backend with usage, exit 2', async () => {

@@ -18,6 +18,7 @@ import { Flanneld } from '../src/control/flannel/flanneld.js';
 import { parseFlannelLeaseValue } from '../src/control/datastore/flannel-keys.js';
 import { ping, type PingResult } from '../src/apps/ping.js';
 import { formatCidr, parseIpv4 } from '../src/wire/addr.js';
+import { main } from '../src/cli/main.js';
 
 let server: EtcdServer | undefined;
 before(async () => {
@@ -95,4 +96,67 @@ test('flanneld leases subnets in a real etcd, programs the overlay from it, and 
   assert.equal(flannel[0]!.peers.size, 0);
   assert.equal(nodes[0]!.routes.routes().filter((x) => x.dev === 'flannel.1' && x.len === 24).length, 0);
   await flannel[0]!.stop();
+});
+
+test('a restarted flanneld takes back its lease in a real etcd; demo --datastore etcd:// runs on it', async (t: TestContext) => {
+  if (!requirePeer(t, 'etcd', ETCD)) return;
+  assert.ok(server, 'etcd is installed but did not start');
+  const store = new EtcdV3Datastore(server.endpoint);
+  t.after(() => store.close());
+  const prefix = '/restart-test/network';
+  const engine = new Engine(4);
+  const net = new Network(engine);
+  const start = async (name: string, mac: number) => {
+    const node = new IpNode(net, name, { forwarding: true });
+    node.addNic('eth0', mac);
+    node.addAddress('eth0', { addr: ip('192.168.56.21'), len: 24 });
+    return Flanneld.start({
+      node,
+      udp: new UdpStack(node),
+      store,
+      prefix,
+      config: {
+        network: { addr: ip('10.244.0.0'), len: 16 },
+        subnetLen: 24,
+        subnetMin: ip('10.244.1.0'),
+        subnetMax: ip('10.244.255.0'),
+        backend: { type: 'vxlan' },
+      },
+      extDev: 'eth0',
+      publicIp: ip('192.168.56.21'),
+      ipMasq: false,
+      leaseTtlSeconds: 60,
+    });
+  };
+  const first = await start('node1', 0x02_00_00_00_32_01);
+  first.exit();
+  const again = await start('node1-restarted', 0x02_00_00_00_32_02);
+  assert.equal(formatCidr(again.lease.subnet), formatCidr(first.lease.subnet));
+  const kvs = (await store.list(`${prefix}/subnets/`)).kvs;
+  assert.equal(kvs.length, 1, kvs.map((kv) => kv.key).join(' '));
+  const v = parseFlannelLeaseValue(kvs[0]!.value);
+  assert.ok(v.ok && v.value.vxlan?.vtepMac === again.lease.vtepMac, kvs[0]!.value);
+  await again.stop();
+
+  // the CLI on the same etcd: flannel's etcd mode (random leases from SubnetMin, so never 10.42.0.0/24);
+  // a second run takes back the same leases, as restarted flanneds would
+  const endpoint = server.endpoint.replace(/^http:/, 'etcd:');
+  const demo = async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(
+      ['demo', '--no-pcap', '--datastore', endpoint],
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
+    assert.equal(code, 0, out.join('\n') + err.join('\n'));
+    return [...out.join('\n').matchAll(/^(server|agent)\s+\S+\s+(10\.42\.\d+\.0\/24)\s+vxlan/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+  };
+  const a = await demo();
+  assert.equal(a.length, 2);
+  assert.ok(!a.some((l) => l.endsWith(' 10.42.0.0/24')), a.join(', '));
+  assert.deepEqual(await demo(), a);
+  assert.equal((await store.list('/coreos.com/network/subnets/')).kvs.length, 2);
 });

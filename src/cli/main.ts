@@ -18,6 +18,7 @@ import type { TcpStack } from '../transport/tcp.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
 import { DemoInputError, loadedWarnings, runDemo } from './demo.js';
+import { DatastoreError } from '../control/datastore/types.js';
 import { openDatastore, parseDatastoreFlag, type DatastoreChoice, type OpenedDatastore } from './datastore-flag.js';
 import { formatWarnings, type ClusterWarning } from '../cluster/cluster-warnings.js';
 import { holdsClusterDoc } from '../scenario/cluster-doc.js';
@@ -33,7 +34,7 @@ const USAGE = `podnet - a byte-accurate network emulator
 
 Usage:
   podnet demo [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml] [--pcap DIR|FILE.pcapng | --no-pcap]
-              [--json] [--no-explain]
+              [--datastore memory|etcd://HOST:PORT] [--json] [--no-explain]
                                              a k3s-like two-node cluster with Flannel: leases, pods, routes,
                                              and one pod-to-pod ping across nodes, hop by hop; pcaps go to
                                              ./podnet-demo-pcap unless --pcap or --no-pcap
@@ -45,7 +46,8 @@ Usage:
                         [--pcap DIR|FILE.pcapng] [--seed N] [--json] [--no-explain] [--after-steps] [BUDGETS]
                                              send one packet (UDP 88 -> 99 by default, echoed back)
                                              on a freshly powered-on lab and print every hop
-  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [--pcap DIR|FILE.pcapng] [BUDGETS] -- COMMAND [ARGS...]
+  podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [--pcap DIR|FILE.pcapng] [--datastore D] [BUDGETS]
+              -- COMMAND [ARGS...]
                                              run a command on a node (ping, traceroute, dig, curl, nc,
                                              ip addr|route|neigh, bridge fdb, iptables-save, conntrack -L)
                                              after the lab's steps (or on a fresh lab with --fresh); exits
@@ -55,6 +57,9 @@ Usage:
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
 a clash); --pcap FILE.pcapng writes one pcapng file, one interface per link. A .pcapng file must not exist.
 Links plugged in during the run are captured too.
+--datastore (clusters): without it flanneld runs k3s's kube subnet manager (node podCIDRs 10.42.0.0/24,
+  10.42.1.0/24, ... in join order); memory runs flannel's etcd subnet manager on an embedded store (random
+  subnets), etcd://HOST:PORT runs it on a real etcd.
 BUDGETS, per step (also spec.limits in a lab): --max-events N (default 10000000 engine events) and
   --max-sim-time DURATION (default 1h of simulated time, e.g. 90s, 2h). A step that goes over one, or
   that a broadcast storm stops, fails with a message naming it; the steps after it are not run.
@@ -592,6 +597,11 @@ export async function main(
     if (e instanceof LabFileError || e instanceof LabBuildError || e instanceof DemoInputError) {
       err(e.message);
       return 2;
+    }
+    // --datastore etcd:// that does not answer (or fails mid-way)
+    if (e instanceof DatastoreError) {
+      err(`podnet: datastore: ${e.message}`);
+      return 1;
     }
     throw e;
   }

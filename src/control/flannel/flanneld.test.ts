@@ -205,4 +205,63 @@ describe('flanneld', () => {
     for (let i = 1; i <= 3; i++) await start(i);
     await assert.rejects(start(4), /out of subnets: no free \/26 left in 10\.5\.0\.0\/24/);
   });
+
+  it('a restarted flanneld takes back the lease its public IP holds (tryAcquireLease), not a second one', async () => {
+    const { engine, nodes, fl, store } = await cluster(2, 'vxlan');
+    const before = await store.list('/coreos.com/network/subnets/');
+    const old = fl[1]!.lease.subnet;
+    // the process dies (or is restarted): its lease stays in the store until the TTL runs out
+    fl[1]!.exit();
+    // node2 reboots: a fresh stack with the same address, and flanneld starts again
+    const node = new IpNode(nodes[0]!.network, 'node2-rebooted', { forwarding: true });
+    node.addNic('eth0', 0x02_00_00_00_10_09);
+    node.addAddress('eth0', { addr: ip('192.168.56.12'), len: 24 });
+    const again = await Flanneld.start({
+      node,
+      udp: new UdpStack(node),
+      store,
+      config: config('vxlan'),
+      extDev: 'eth0',
+      publicIp: ip('192.168.56.12'),
+      ipMasq: false,
+    });
+    assert.equal(formatCidr(again.lease.subnet), formatCidr(old));
+    const after = await store.list('/coreos.com/network/subnets/');
+    assert.deepEqual(
+      after.kvs.map((kv) => kv.key),
+      before.kvs.map((kv) => kv.key),
+    );
+    // renewed with the new attributes: the new VTEP MAC, which node1 now programs for that subnet
+    const kv = after.kvs.find((x) => x.key.endsWith(formatCidr(old).replace('/', '-')))!;
+    assert.match(
+      kv.value,
+      /^\{"PublicIP":"192\.168\.56\.12","PublicIPv6":null,"BackendType":"vxlan","BackendData":\{"VNI":1,"VtepMAC":"[0-9a-f:]{17}"\}\}$/,
+    );
+    assert.equal(fl[0]!.peers.get(kv.key)!.vtepMac, again.lease.vtepMac);
+    assert.notEqual(again.lease.vtepMac, fl[1]!.lease.vtepMac);
+    engine.runUntilIdle(1e9);
+  });
+
+  it('a lease left for this IP that no longer fits the config is deleted and a new one taken', async () => {
+    const { nodes, fl, store } = await cluster(1, 'vxlan');
+    fl[0]!.exit();
+    const old = fl[0]!.lease.subnet;
+    const node = new IpNode(nodes[0]!.network, 'node1-again');
+    node.addNic('eth0', 0x02_00_00_00_10_19);
+    node.addAddress('eth0', { addr: ip('192.168.56.11'), len: 24 });
+    // the network is now a /25 subnet length: the old /24 does not fit
+    const again = await Flanneld.start({
+      node,
+      udp: new UdpStack(node),
+      store,
+      config: { ...config('vxlan'), subnetLen: 25 },
+      extDev: 'eth0',
+      publicIp: ip('192.168.56.11'),
+      ipMasq: false,
+    });
+    assert.equal(again.lease.subnet.len, 25);
+    const keys = (await store.list('/coreos.com/network/subnets/')).kvs.map((kv) => kv.key);
+    assert.deepEqual(keys, [`/coreos.com/network/subnets/${formatCidr(again.lease.subnet).replace('/', '-')}`]);
+    assert.ok(!keys.includes(`/coreos.com/network/subnets/${formatCidr(old).replace('/', '-')}`));
+  });
 });
