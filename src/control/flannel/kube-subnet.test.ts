@@ -95,6 +95,36 @@ describe('flannel kube subnet manager', () => {
     assert.deepEqual(routes(nodes[1]!), ['10.42.0.0/24 via 10.42.0.0 dev flannel.1 proto flannel onlink']);
   });
 
+  it('after a reboot flanneld keeps its podCIDR and rewrites its annotations; the peers follow the new VtepMAC', async () => {
+    const { store, nodes, fl } = await kubeCluster(2, 'vxlan');
+    fl[1]!.exit();
+    // node2 reboots: a fresh stack (a new flannel.1 with a new MAC), the same Node object
+    const rebooted = new IpNode(nodes[0]!.network, 'node2-rebooted', { forwarding: true });
+    rebooted.addNic('eth0', 0x02_00_00_00_40_09);
+    rebooted.addAddress('eth0', { addr: ip('192.168.56.12'), len: 24 });
+    const again = await Flanneld.start({
+      node: rebooted,
+      nodeName: 'node2',
+      udp: new UdpStack(rebooted),
+      store,
+      subnetManager: 'kube',
+      config: fl[1]!.o.config,
+      extDev: 'eth0',
+      publicIp: ip('192.168.56.12'),
+      ipMasq: false,
+      random: () => 0.5,
+    });
+    assert.equal(formatCidr(again.lease.subnet), '10.42.1.0/24');
+    assert.notEqual(again.lease.vtepMac, fl[1]!.lease.vtepMac);
+    const node = parseKubeNode((await store.get(kubeNodeKey('node2')))!.value);
+    assert.ok(typeof node !== 'string');
+    assert.equal(
+      node.annotations['flannel.alpha.coreos.com/backend-data'],
+      `{"VNI":1,"VtepMAC":"${formatMac(again.lease.vtepMac!)}"}`,
+    );
+    assert.equal(fl[0]!.peers.get(kubeNodeKey('node2'))!.vtepMac, again.lease.vtepMac);
+  });
+
   it('host-gw writes backend-data null; a Node without kube-subnet-manager "true" is not a peer', async () => {
     const { store, nodes } = await kubeCluster(2, 'host-gw');
     const node = parseKubeNode((await store.get(kubeNodeKey('node2')))!.value);
