@@ -151,11 +151,15 @@ export function getView(objs: KubeObjects, g: Pick<GetArgs, 'resource' | 'output
           ? keep(objs.services)
           : keep(objs.endpoints);
   if (g.output === 'json' || g.output === 'yaml') {
-    // kubectl wraps several objects in a v1 List; -o json indents by 4 (json.MarshalIndent), -o yaml sorts keys
+    // kubectl wraps several objects in a v1 List; -o json indents by 4 (json.MarshalIndent); -o yaml goes
+    // through sigs.k8s.io/yaml (go-yaml v2): keys sorted, sequences not indented, YAML 1.1 quoting of timestamps
     const list = { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };
     return {
       kind: 'list',
-      text: g.output === 'json' ? JSON.stringify(list, null, 4) : stringify(list, { sortMapEntries: true }).trimEnd(),
+      text:
+        g.output === 'json'
+          ? JSON.stringify(list, null, 4)
+          : stringify(list, { sortMapEntries: true, indentSeq: false, version: '1.1' }).trimEnd(),
     };
   }
   const wide = g.output === 'wide';

@@ -91,7 +91,7 @@ export interface KubePod {
   kind: 'Pod';
   metadata: KubeMeta;
   spec: {
-    containers: Container[];
+    containers: (Omit<Container, 'ports'> & { ports?: Container['ports'] })[];
     dnsPolicy: string;
     hostNetwork?: boolean;
     hostname?: string;
@@ -262,7 +262,8 @@ function kubePod(rt: ClusterRuntime, p: PlannedPod, meta: MetaFn, created: strin
   }
   const s = p.spec;
   const spec: KubePod['spec'] = {
-    containers: s.containers,
+    // the API server omits empty lists (omitempty)
+    containers: s.containers.map(({ ports, ...c }) => (ports.length > 0 ? { ...c, ports } : c)),
     dnsPolicy: s.dnsPolicy,
     ...(s.hostNetwork ? { hostNetwork: true } : {}),
     ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
@@ -407,11 +408,14 @@ function kubeEndpoints(
   type Addr = NonNullable<KubeEndpoints['subsets']>[number]['addresses'][number];
   const subsets: NonNullable<KubeEndpoints['subsets']> = [];
   for (const sp of s.ports) {
-    const addrs: Addr[] = [];
+    // a named targetPort can resolve to different numbers in different pods: one subset per number
+    const byPort = new Map<number, Addr[]>();
     for (const e of sp.endpoints) {
       const ip =
         e.pod !== undefined && !e.hostNetwork ? podIp(s.namespace, e.pod) : formatIpv4(rt.nodes.get(e.node)!.ip);
       if (ip === undefined) continue;
+      const addrs = byPort.get(e.port) ?? [];
+      byPort.set(e.port, addrs);
       addrs.push({
         ip,
         nodeName: e.node,
@@ -427,12 +431,13 @@ function kubeEndpoints(
           : {}),
       });
     }
-    if (addrs.length === 0) continue;
-    addrs.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-    const port = { ...(sp.name !== '' ? { name: sp.name } : {}), port: sp.endpoints[0]!.port, protocol: sp.protocol };
-    const same = subsets.find((x) => JSON.stringify(x.addresses) === JSON.stringify(addrs));
-    if (same !== undefined) same.ports.push(port);
-    else subsets.push({ addresses: addrs, ports: [port] });
+    for (const [number, addrs] of byPort) {
+      addrs.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+      const port = { ...(sp.name !== '' ? { name: sp.name } : {}), port: number, protocol: sp.protocol };
+      const same = subsets.find((x) => JSON.stringify(x.addresses) === JSON.stringify(addrs));
+      if (same !== undefined) same.ports.push(port);
+      else subsets.push({ addresses: addrs, ports: [port] });
+    }
   }
   return [{ apiVersion: 'v1', kind: 'Endpoints', metadata: m, ...(subsets.length > 0 ? { subsets } : {}) }];
 }

@@ -21,7 +21,8 @@ const NS_PER_S = 1e9;
  * 3 hours, `5h20m` below 8 hours, hours below 2 days, `3d4h` below 8 days, days below 2 years, then years.
  */
 export function humanDuration(ns: number): string {
-  const seconds = Math.floor(ns / NS_PER_S);
+  // Go: int(d.Seconds()) truncates toward zero, so -1.9 s is "0s" and -2 s "<invalid>"
+  const seconds = Math.trunc(ns / NS_PER_S);
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
   if (seconds < 60 * 2) return `${seconds}s`;
