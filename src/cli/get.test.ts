@@ -231,10 +231,37 @@ spec:
 ---
 apiVersion: v1
 kind: Pod
-metadata: { name: runs }
+metadata: { name: runs, labels: { app: runs } }
 spec:
   containers:
     - { name: app, image: nginx:1.27 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: np }
+spec:
+  type: NodePort
+  selector: { app: runs }
+  ports:
+    - { port: 80, nodePort: 30080 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: lb }
+spec:
+  type: LoadBalancer
+  selector: { app: runs }
+  ports:
+    - { port: 8080, targetPort: 80, nodePort: 30081 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: headless }
+spec:
+  clusterIP: None
+  selector: { app: nothing }
+  ports:
+    - { port: 80 }
 `;
 
 test('a pod no node takes: STATUS Pending, no IP or node, and PodScheduled False Unschedulable in -o yaml', (t) => {
@@ -266,6 +293,27 @@ test('a pod no node takes: STATUS Pending, no IP or node, and PodScheduled False
       },
     ],
   );
+});
+
+test('NodePort, LoadBalancer and headless Services, and an Endpoints without addresses, as printService shows them', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-get-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'services.yaml');
+  writeFileSync(file, PENDING);
+  const svc = new Map(cells(get('svc', file).out).rows.map((r) => [r[0], r]));
+  // makePortString: port:nodePort/protocol; getServiceExternalIP: <pending> for a LoadBalancer without ingress
+  assert.deepEqual(svc.get('np')!.slice(3, 5), ['<none>', '80:30080/TCP']);
+  assert.deepEqual(svc.get('lb')!.slice(3, 5), ['<pending>', '8080:30081/TCP']);
+  assert.deepEqual(svc.get('headless')!.slice(1, 5), ['ClusterIP', 'None', '<none>', '80/TCP']);
+  const ep = new Map(cells(get('ep', file).out).rows.map((r) => [r[0], r[1]]));
+  assert.equal(ep.get('headless'), '<none>');
+  assert.match(ep.get('lb')!, /^10\.42\.\d+\.\d+:80$/);
+});
+
+test('get --help prints the usage with get in it', () => {
+  const r = get('--help');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /podnet get nodes\|pods\|services\|endpoints CLUSTER\.yaml/);
 });
 
 test('bad resource, bad -o, missing file: usage errors, exit 2', () => {

@@ -530,7 +530,8 @@ export async function main(
 ): Promise<number> {
   try {
     // get has kubectl's flags (-o, -n, -A), so it reads its own arguments
-    if (argv[0] === 'get') return await cmdGet(argv.slice(1), out, err);
+    if (argv[0] === 'get' && !argv.includes('--help') && !argv.includes('-h'))
+      return await cmdGet(argv.slice(1), out, err);
     const f = parseFlags(argv);
     const cmd = f.positional[0];
     if (f.bools.has('--version')) {
