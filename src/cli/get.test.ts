@@ -325,6 +325,7 @@ test('bad resource, bad -o, missing file: usage errors, exit 2', () => {
     [['pods', DEMO, '-n', 'x', '-A'], /-n and -A exclude each other/],
     [['pods', DEMO, '--watch'], /unknown option --watch/],
     [['pods', '/nonexistent/c.yaml'], /cannot read \/nonexistent\/c\.yaml/],
+    [['pods', resolve(HERE, '../../../examples/two-subnets.yaml')], /holds no Cluster document/],
   ];
   for (const [args, msg] of cases) {
     const r = get(...args);
