@@ -29,6 +29,7 @@ import { checkPcapTarget, PcapOutput, type PcapTarget } from './pcap-out.js';
 import { DEFAULT_RECORDING_CAP, RecordingCap } from '../observe/recorder.js';
 import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
+import { cmdGet, GET_USAGE, GetUsageError } from './get.js';
 
 const USAGE = `podnet - a byte-accurate network emulator
 
@@ -52,6 +53,7 @@ Usage:
                                              ip addr|route|neigh, bridge fdb, iptables-save, conntrack -L)
                                              after the lab's steps (or on a fresh lab with --fresh); exits
                                              with its status
+${GET_USAGE}
   podnet --help | --version
 
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
@@ -563,6 +565,9 @@ export async function main(
   err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
 ): Promise<number> {
   try {
+    // get has kubectl's flags (-o, -n, -A), so it reads its own arguments
+    if (argv[0] === 'get' && !argv.includes('--help') && !argv.includes('-h'))
+      return await cmdGet(argv.slice(1), out, err);
     const f = parseFlags(argv);
     const cmd = f.positional[0];
     if (f.bools.has('--version')) {
@@ -590,7 +595,7 @@ export async function main(
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof GetUsageError) {
       err(`podnet: ${e.message}\n\n${USAGE}`);
       return 2;
     }
