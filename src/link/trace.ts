@@ -18,6 +18,7 @@ export type DropReason =
   | 'same-port' // switch: destination learned on the port the frame came in on (filtered)
   | 'not-for-us' // NIC: destination MAC is neither ours nor broadcast; host: IP not ours and not forwarding
   | 'no-route' // no route to the destination
+  | 'martian' // IPv4: a 127/8 source or destination on a device other than lo (Linux ip_route_input_slow)
   | 'ttl-expired' // TTL reached zero in transit
   | 'arp-timeout' // next hop never answered ARP
   | 'arp-queue-full' // too many packets waiting for one ARP resolution

@@ -389,7 +389,8 @@ describe('ip-node forwarding', () => {
           ttl: fc.integer({ min: 2, max: 255 }),
           id: fc.integer({ min: 0, max: 0xffff }),
           tos: fc.integer({ min: 0, max: 255 }),
-          src: fc.integer({ min: 1, max: 0xdfff_ffff }),
+          // any unicast source but 127/8, which Linux drops as a martian (loopback.test.ts)
+          src: fc.integer({ min: 1, max: 0xdfff_ffff }).filter((a) => a >>> 24 !== 127),
           df: fc.boolean(),
         }),
         (h) => {

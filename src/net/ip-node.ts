@@ -4,7 +4,8 @@
  * UDP tunnels registered by number and port. The forwarding path works on the received frame in place: check
  * the header, decrement TTL with an incremental checksum, look up the route, rewrite both MACs, send the same
  * buffer on. It leaves ARP to arp-resolver.ts, ICMP addressed to it to local-icmp.ts, the ICMP errors and
- * resets it sends to ip-errors.ts, and its netfilter wiring to netfilter-host.ts.
+ * resets it sends to ip-errors.ts, and its netfilter wiring to netfilter-host.ts. Every node has `lo`
+ * (loopback.ts): 127/8 is local, looped back without touching a wire, and a martian on any other device.
  */
 import { allocFrame } from '../wire/frame-alloc.js';
 import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
@@ -46,6 +47,7 @@ import { netfilterHostOf } from './netfilter-host.js';
 import { ArpResolver } from './arp-resolver.js';
 import { LocalIcmp, type IcmpEvent } from './local-icmp.js';
 import type { Ruleset } from './netfilter/rules.js';
+import { LOOPBACK_ADDR, LoopbackDev, isLoopbackAddr } from './loopback.js';
 
 /** Offset of the IP header in frames handled by an IP node (untagged Ethernet). */
 export const IP_OFF = ETH_HEADER_LEN;
@@ -96,6 +98,8 @@ export class IpNode extends Device {
   readonly routes = new RouteTable();
   readonly neighbors = new NeighborTable();
   readonly devs: NetDev[] = [];
+  /** `lo`, kept apart from `devs` (which are the devices after it: `ip addr` numbers them from 2). */
+  readonly lo = new LoopbackDev();
   readonly config: IpNodeConfig;
   /** Packets forwarded / delivered locally. */
   forwarded = 0;
@@ -103,6 +107,8 @@ export class IpNode extends Device {
   private readonly devByPort: (NetDev | undefined)[] = [];
   private readonly local = new Set<Ipv4>();
   private readonly broadcasts = new Set<Ipv4>();
+  /** Local routes beyond the node's addresses (`ip route add local PREFIX dev lo`, Linux's AnyIP). */
+  private readonly anyIp: IfAddr[] = [];
   private readonly protocols: (ProtocolHandler | undefined)[] = new Array<ProtocolHandler | undefined>(256);
   private readonly udpTunnels = new Map<number, UdpTunnel>();
   /** ARP: answers requests and resolves next hops (arp-resolver.ts). */
@@ -166,9 +172,25 @@ export class IpNode extends Device {
     return this.broadcasts.has(ip) || ip >>> 28 === 0xe;
   }
 
-  /** True when `ip` is one of this node's addresses. */
+  /** True when `ip` is one of this node's addresses, a loopback address, or under one of its local routes. */
   isLocal(ip: Ipv4): boolean {
-    return this.local.has(ip);
+    return this.local.has(ip) || isLoopbackAddr(ip) || (this.anyIp.length > 0 && this.isAnyIp(ip));
+  }
+
+  /**
+   * Makes every address under `prefix` this node's, as `ip route add local PREFIX dev lo` does on Linux
+   * (AnyIP): packets to them are delivered here and answered from the address they were sent to. Addresses
+   * in the node's connected subnets stay its neighbours', as they would with the usual `ip rule` that keeps
+   * such a table for traffic from outside.
+   */
+  addLocalRoute(prefix: IfAddr): void {
+    this.anyIp.push(prefix);
+  }
+
+  private isAnyIp(ip: Ipv4): boolean {
+    if (!this.anyIp.some((p) => ((p.addr ^ ip) & prefixMask(p.len)) === 0)) return false;
+    const r = this.routes.lookup(ip);
+    return r === undefined || r.scope !== 'link';
   }
 
   /** The primary address of the node (first address of the first device that has one). */
@@ -273,7 +295,13 @@ export class IpNode extends Device {
       if (ct === undefined) return;
     }
     const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
-    if (this.local.has(dst) || this.broadcasts.has(dst)) {
+    const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
+    if (isLoopbackAddr(src) || isLoopbackAddr(dst)) {
+      // net/ipv4/route.c ip_route_input_slow: 127/8 belongs to lo; off any other device it is a martian
+      this.drop('martian', frame, port, `${formatIpv4(src)} -> ${formatIpv4(dst)} arrived on ${dev.name}, not lo`);
+      return;
+    }
+    if (this.local.has(dst) || this.broadcasts.has(dst) || (this.anyIp.length > 0 && this.isAnyIp(dst))) {
       this.deliverLocal(frame, ipLen, dev, port, ct);
       return;
     }
@@ -437,8 +465,9 @@ export class IpNode extends Device {
     payloadLen: number,
     fill: (frame: Uint8Array, off: number, src: Ipv4) => void,
   ): SendError | undefined {
-    const route = this.routes.lookup(opts.dst);
-    const isLoop = this.local.has(opts.dst);
+    const isLoop = this.isLocal(opts.dst);
+    // the local table comes first (Linux: `ip rule` 0 lookup local), so a local address never takes a route
+    const route = isLoop ? undefined : this.routes.lookup(opts.dst);
     if (route === undefined && !isLoop) {
       this.note(() => `no route to ${formatIpv4(opts.dst)}`);
       this.drop('no-route', undefined, undefined, `no route to ${formatIpv4(opts.dst)}`);
@@ -447,7 +476,11 @@ export class IpNode extends Device {
     const dev = route === undefined ? undefined : this.dev(route.dev);
     const src =
       opts.src ??
-      (isLoop ? opts.dst : (route!.src ?? (dev === undefined ? 0 : this.sourceFor(dev, route!.via ?? opts.dst))));
+      (isLoop
+        ? isLoopbackAddr(opts.dst)
+          ? LOOPBACK_ADDR // `local 127.0.0.0/8 dev lo ... src 127.0.0.1`
+          : opts.dst
+        : (route!.src ?? (dev === undefined ? 0 : this.sourceFor(dev, route!.via ?? opts.dst))));
     const ipLen = IPV4_MIN_HEADER_LEN + payloadLen;
     const frame = allocFrame(IP_OFF + ipLen);
     emitIpv4Header(
@@ -486,17 +519,18 @@ export class IpNode extends Device {
     let dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
     let ct: PacketCtx | undefined;
     if (this.netfilter !== undefined) {
-      ct = this.netfilter.output(frame, ipLen, route?.dev);
+      ct = this.netfilter.output(frame, ipLen, route?.dev ?? this.lo.name);
       if (ct === undefined) return 'policy';
       const now = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
       if (now !== dst) {
         dst = now;
-        route = this.routes.lookup(dst);
+        route = this.isLocal(dst) ? undefined : this.routes.lookup(dst);
       }
     }
-    if (this.local.has(dst)) {
-      // loopback: deliver after the current event, as the kernel's backlog would
-      this.engine.schedule(0, () => this.deliverLocal(frame, ipLen, this.devs[0]!, undefined, ct));
+    if (this.isLocal(dst)) {
+      // loopback: deliver on lo after the current event, as the kernel's backlog would; no frame leaves
+      this.note(() => `${formatIpv4(dst)} is local: looped back on lo`);
+      this.engine.schedule(0, () => this.deliverLocal(frame, ipLen, this.lo, undefined, ct));
       return undefined;
     }
     if (route === undefined) {
@@ -509,7 +543,7 @@ export class IpNode extends Device {
   }
 
   private routeAndOutput(frame: Uint8Array, ipLen: number, dst: Ipv4): void {
-    this.localOut(frame, ipLen, this.routes.lookup(dst));
+    this.localOut(frame, ipLen, this.isLocal(dst) ? undefined : this.routes.lookup(dst));
   }
 
   /** Sends an IP packet (in `frame` at IP_OFF) along `route`: MTU, next hop, ARP, MAC rewrite. */
