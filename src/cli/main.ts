@@ -441,11 +441,12 @@ async function execOnBuilt(
   const c = await buildCluster(plan, { ...ds.build, ...(backend !== undefined ? { backend } : {}) });
   await ds.settle(c);
   const pods = [...c.pods.values()];
-  const byName = (name: string): { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack } | undefined => {
+  type Where = { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack; resolvConf?: string };
+  const byName = (name: string): Where | undefined => {
     const pod = pods.find((p) => p.id === name || p.name === name);
     if (pod !== undefined) return pod;
-    const n = c.nodes.get(name);
-    return n === undefined ? undefined : { ip: n.ip, stack: n.stack, udp: n.udp, tcp: n.tcp };
+    // nodes, then machines outside the cluster (outside clients, the internet router)
+    return c.nodes.get(name) ?? c.outside.get(name) ?? (name === c.internet.name ? c.internet : undefined);
   };
   const failed = c.failedPods.find((p) => p.id === target || p.id.endsWith(`/${target}`));
   if (failed !== undefined && byName(target) === undefined) {
@@ -455,13 +456,19 @@ async function execOnBuilt(
   const where = byName(target);
   if (where === undefined)
     throw new UsageError(
-      `${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')})`,
+      `${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')}; outside: ${[c.internet.name, ...c.outside.keys()].join(', ')})`,
     );
   const pcap = openPcap(pcapAt);
   pcap?.attach(c.network);
   let result: { status: number; stdout: string } | undefined;
   shellRun(
-    { node: where.stack, udp: where.udp, resolve: literalOr((n) => byName(n)?.ip), tcp: where.tcp },
+    {
+      node: where.stack,
+      udp: where.udp,
+      resolve: literalOr((n) => byName(n)?.ip),
+      tcp: where.tcp,
+      ...(where.resolvConf !== undefined ? { resolvConf: where.resolvConf } : {}),
+    },
     f.rest,
     (r) => (result = r),
   );

@@ -64,6 +64,26 @@ export type UnderlaySpec =
       link: Partial<LinkProps>;
     };
 
+/**
+ * The `internet` router (spec.internet): the nodes' default gateway, standing in for every address outside
+ * the underlay (it answers ping to any of them, and accepts TCP on INTERNET_TCP_PORTS), with the upstream
+ * DNS server the nodes' resolv.conf names. On a routed underlay the underlay's router plays this part.
+ */
+export interface InternetSpec {
+  /** Its address on a switch underlay (default: the lowest address of the nodes' subnet no host uses). */
+  address: Ipv4Prefix;
+  /** Names its DNS server answers (A records); every other name is NXDOMAIN. */
+  dns: { name: string; ip: Ipv4 }[];
+}
+
+/** A machine outside the cluster on the underlay (spec.outsideClients), e.g. a laptop reaching NodePorts. */
+export interface OutsideClientSpec {
+  name: string;
+  /** Its address with prefix, in one of the nodes' subnets; its default route goes to the internet router. */
+  address: Ipv4Prefix;
+  path: FieldPath;
+}
+
 /** A validated Cluster document. */
 export interface ClusterSpec {
   name: string;
@@ -91,6 +111,8 @@ export interface ClusterSpec {
   /** Packaged components turned off. */
   disable: K3sComponent[];
   underlay: UnderlaySpec;
+  internet: InternetSpec;
+  outsideClients: OutsideClientSpec[];
   origin: Origin;
 }
 

@@ -3,6 +3,7 @@
  * any Datastore will do), flanneld on every node (kube subnet manager by default, as k3s: each Node gets
  * the next podCIDR of the cluster CIDR as it joins), and every scheduled pod wired by the CNI plugins
  * exactly as the kubelet would do it (k3s's flannel conflist: flannel -> bridge + host-local, portmap).
+ * Every node's default route leads to the internet router, where outside clients also sit (internet.ts).
  * Services, kube-proxy and DNS come in later layers; this file owns the data path up to pod IPs.
  */
 import { Engine } from '../sim/engine.js';
@@ -25,6 +26,7 @@ import { K3S_FLANNEL_CONFLIST, parseConfList, type NetConfList } from '../contro
 import type { ClusterPlan, PlannedPod } from './plan-types.js';
 import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 import { RangeAllocator } from './range-allocator.js';
+import { buildOutsideClient, equipInternet, type Internet, type OutsideHost } from './internet.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -36,6 +38,8 @@ export interface ClusterNode {
   flanneld: Flanneld;
   cni: CniRuntime;
   host: EmulatedHost;
+  /** The node's /etc/resolv.conf: the internet router's DNS server (k3s nodes use the host's resolver). */
+  resolvConf: string;
 }
 
 /** A running pod. */
@@ -90,6 +94,10 @@ export interface ClusterRuntime {
   subnetManager: 'kube' | 'etcd';
   /** kube mode: kube-controller-manager's podCIDR allocator. */
   podCIDRs?: RangeAllocator;
+  /** The internet router (the underlay router on a routed underlay), with its DNS server. */
+  internet: Internet;
+  /** Machines outside the cluster on the underlay (spec.outsideClients), by name. */
+  outside: Map<string, OutsideHost>;
 }
 
 /** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
@@ -135,6 +143,31 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
       network.connect(router!.port(ifName)!, sw.addSwitchPort('uplink'), link);
     });
   } else switches.set('all', new Switch(network, 'underlay'));
+  // the internet: the routed underlay's router, or a router of its own on the nodes' switch (internet.ts)
+  if (router === undefined) {
+    router = new IpNode(network, 'internet', { forwarding: true });
+    router.addNic('eth0', 0x02_fe_00_00_01_00);
+    router.addAddress('eth0', spec.internet.address);
+    network.connect(router.port('eth0')!, switches.get('all')!.addSwitchPort('internet'), link);
+  }
+  const internet = equipInternet(router, spec.internet);
+  const switchFor = (a: Ipv4): Switch =>
+    spec.underlay.type === 'routed'
+      ? switches.get(formatCidr(spec.underlay.gateways.find((x) => prefixContains(x, a))!))!
+      : switches.get('all')!;
+  const gatewayFor = (a: Ipv4): Ipv4 =>
+    spec.underlay.type === 'routed'
+      ? spec.underlay.gateways.find((x) => prefixContains(x, a))!.addr
+      : spec.internet.address.addr;
+  const outside = new Map<string, OutsideHost>();
+  spec.outsideClients.forEach((oc, i) => {
+    const mac = 0x02_fe_00_00_02_00 + i;
+    const gateway = gatewayFor(oc.address.addr);
+    outside.set(
+      oc.name,
+      buildOutsideClient(network, switchFor(oc.address.addr), oc, { mac, gateway, dns: internet.ip, link }),
+    );
+  });
 
   const nodes = new Map<string, ClusterNode>();
   let nodeIndex = 0;
@@ -142,13 +175,9 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     const stack = new IpNode(network, pn.name, { forwarding: true });
     stack.addNic('eth0', 0x02_00_c0_a8_00_00 + nodeIndex);
     stack.addAddress('eth0', pn.address);
-    let sw = switches.get('all');
-    if (spec.underlay.type === 'routed') {
-      const g = spec.underlay.gateways.find((x) => prefixContains(x, pn.address.addr))!;
-      sw = switches.get(formatCidr({ addr: g.addr, len: g.len }))!;
-      stack.routes.add({ dst: 0, len: 0, via: g.addr, dev: 'eth0' });
-    }
-    network.connect(stack.port('eth0')!, sw!.addSwitchPort(`p${nodeIndex + 1}`), link);
+    // the default route goes to the internet (or the routed underlay's router, which plays it)
+    stack.routes.add({ dst: 0, len: 0, via: gatewayFor(pn.address.addr), dev: 'eth0' });
+    network.connect(stack.port('eth0')!, switchFor(pn.address.addr).addSwitchPort(`p${nodeIndex + 1}`), link);
     const udp = new UdpStack(stack);
     const tcp = new TcpStack(stack);
     if (podCIDRs !== undefined) await registerNode(store, podCIDRs, pn.name, pn.address.addr);
@@ -174,6 +203,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
       flanneld,
       cni: new CniRuntime(host),
       host,
+      resolvConf: internet.resolvConf,
     });
     nodeIndex++;
     if (opts.progress !== undefined && (nodeIndex % 100 === 0 || nodeIndex === plan.nodes.length))
@@ -206,6 +236,8 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     failedPods,
     backend,
     conflist,
+    internet,
+    outside,
     subnetManager,
     ...(podCIDRs !== undefined ? { podCIDRs } : {}),
   };

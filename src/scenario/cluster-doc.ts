@@ -1,7 +1,8 @@
 /**
  * The podnet Cluster document (apiVersion podnet.dev/v1alpha1, kind Cluster): nodes with their underlay
  * addresses and roles, the CNI (Flannel) with its backend or a raw net-conf.json, the cluster and service
- * CIDRs, cluster DNS and domain, and the underlay between nodes. Everything left out takes k3s's default.
+ * CIDRs, cluster DNS and domain, the underlay between nodes, and what sits outside the cluster on it
+ * (the internet router and outside clients: cluster-outside.ts). Everything left out takes k3s's default.
  * Validation reports every problem with file, line and field; the typed result is cluster/cluster-spec.ts.
  */
 import {
@@ -31,6 +32,7 @@ import {
   type Ipv4Prefix,
 } from '../wire/addr.js';
 import { checkLinkProps } from './lab-nodes.js';
+import { checkInternet, checkOutsideClients } from './cluster-outside.js';
 import { checkLabels, invalid, warn, type ManifestCtx } from './manifest-common.js';
 import type { SpecPath } from './source.js';
 import { isMap, parseAllDocuments } from 'yaml';
@@ -48,6 +50,8 @@ const SPEC_KEYS = [
   'nodePortRange',
   'disable',
   'underlay',
+  'internet',
+  'outsideClients',
 ];
 
 /** Network address of a prefix. */
@@ -162,6 +166,8 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
     });
   }
   const underlay = checkUnderlay(ctx, spec.underlay, nodes);
+  const outsideClients = checkOutsideClients(ctx, spec.outsideClients, nodes);
+  const internet = checkInternet(ctx, spec.internet, nodes, underlay, outsideClients);
 
   // The three address spaces must stay apart: pods, services, and the nodes' own networks.
   if (overlaps(clusterCIDR, serviceCIDR))
@@ -205,7 +211,7 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
       );
   }
 
-  if (flannel === undefined || underlay === undefined) return undefined;
+  if (flannel === undefined || underlay === undefined || internet === undefined) return undefined;
   return {
     name,
     seed,
@@ -220,6 +226,8 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
     nodePortRange,
     disable,
     underlay,
+    internet,
+    outsideClients,
     origin: { doc: c.doc, path: [] },
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * What sits outside a cluster on its underlay: the `internet` router every node's default route points to,
+ * and outside clients (a laptop). The router stands in for the whole internet: a local route for 0.0.0.0/0
+ * (Linux AnyIP, `ip route add local 0.0.0.0/0 dev lo`) makes every address beyond the underlay its own, so
+ * a ping to 8.8.8.8 is answered there; TCP to INTERNET_TCP_PORTS is accepted and then left silent (a
+ * server that answers nothing: a client sees the handshake complete and waits), other ports are refused
+ * with RST. Its upstream DNS server answers spec.internet.dns and NXDOMAIN for every other name.
+ * runtime.ts places these machines; this file equips them.
+ */
+import type { Network } from '../link/device.js';
+import type { LinkProps } from '../link/channel.js';
+import type { Switch } from '../link/switch.js';
+import { IpNode } from '../net/ip-node.js';
+import { UdpStack } from '../transport/udp.js';
+import { TcpStack } from '../transport/tcp.js';
+import { formatIpv4, type Ipv4 } from '../wire/addr.js';
+import { DnsServer } from '../apps/dns/server.js';
+import type { InternetSpec, OutsideClientSpec } from './cluster-spec.js';
+
+/** TCP ports the internet accepts connections on (web and ssh); the rest answer RST, as closed ports do. */
+export const INTERNET_TCP_PORTS = [22, 80, 443] as const;
+
+/** A machine on the underlay that is not a node: the internet router or an outside client. */
+export interface OutsideHost {
+  name: string;
+  ip: Ipv4;
+  stack: IpNode;
+  udp: UdpStack;
+  tcp: TcpStack;
+  /** Its /etc/resolv.conf (nameserver: the internet's DNS server). */
+  resolvConf: string;
+}
+
+/** The internet router with its DNS server. */
+export interface Internet extends OutsideHost {
+  dns: DnsServer;
+}
+
+/** /etc/resolv.conf of a machine whose upstream DNS server is the internet router at `dns`. */
+export function upstreamResolvConf(dns: Ipv4): string {
+  return `nameserver ${formatIpv4(dns)}\n`;
+}
+
+/**
+ * Makes `router` the internet: every address off its connected subnets is its own, it serves DNS for
+ * `spec.dns` on UDP 53 and accepts TCP on INTERNET_TCP_PORTS. `router` already has its underlay addresses.
+ */
+export function equipInternet(router: IpNode, spec: InternetSpec): Internet {
+  router.addLocalRoute({ addr: 0, len: 0 });
+  const udp = new UdpStack(router);
+  const tcp = new TcpStack(router);
+  const hosts = spec.dns.map((e) => `${formatIpv4(e.ip)} ${e.name}`).join('\n');
+  // CoreDNS's hosts plugin without fallthrough: a listed name gets its A record, any other is NXDOMAIN
+  const dns = new DnsServer(udp, { hosts: { text: hosts } });
+  for (const port of INTERNET_TCP_PORTS) tcp.listen(port, () => undefined);
+  const ip = spec.address.addr;
+  return { name: router.name, ip, stack: router, udp, tcp, dns, resolvConf: upstreamResolvConf(ip) };
+}
+
+/** Builds outside client `c` on switch `sw` (port `portName`), its default route via `gateway`. */
+export function buildOutsideClient(
+  network: Network,
+  sw: Switch,
+  c: OutsideClientSpec,
+  o: { mac: number; gateway: Ipv4; dns: Ipv4; link: Partial<LinkProps> },
+): OutsideHost {
+  const stack = new IpNode(network, c.name);
+  stack.addNic('eth0', o.mac);
+  stack.addAddress('eth0', c.address);
+  stack.routes.add({ dst: 0, len: 0, via: o.gateway, dev: 'eth0' });
+  network.connect(stack.port('eth0')!, sw.addSwitchPort(c.name), o.link);
+  return {
+    name: c.name,
+    ip: c.address.addr,
+    stack,
+    udp: new UdpStack(stack),
+    tcp: new TcpStack(stack),
+    resolvConf: upstreamResolvConf(o.dns),
+  };
+}
