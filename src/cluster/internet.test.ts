@@ -22,7 +22,7 @@ import { ipRoute } from '../net/views.js';
 const DEMO = join(import.meta.dirname, '../../../examples/cluster-demo.yaml');
 
 async function cluster(extra: string[] = []): Promise<ClusterRuntime> {
-  const text = readFileSync(DEMO, 'utf8').replace(/^  underlay:$/m, [...extra, '  underlay:'].join('\n'));
+  const text = readFileSync(DEMO, 'utf8').replace(/^ {2}underlay:$/m, [...extra, '  underlay:'].join('\n'));
   const r = loadCluster([{ file: 'cluster.yaml', text }]);
   assert.ok(r.ok, r.ok ? '' : r.errors.map((e) => e.message).join('\n'));
   return buildCluster(r.cluster.plan);

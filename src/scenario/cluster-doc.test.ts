@@ -250,3 +250,42 @@ test('unknown fields of the Cluster document are errors at the key', () => {
     ['cluster.yaml:8:3: spec.clusterCidr: unknown field "clusterCidr"'],
   );
 });
+
+test('spec.internet and spec.outsideClients: defaults, placement in the nodes subnet, located errors', () => {
+  const nodes = [
+    '  nodes:',
+    '    - { name: a, address: 192.168.56.1/24 }',
+    '    - { name: b, address: 192.168.56.12/24 }',
+  ];
+  // the internet router takes the lowest address no node or client holds; no DNS names unless listed
+  const plain = ok([...nodes, '  outsideClients: [{ name: laptop, address: 192.168.56.2/24 }]']);
+  assert.equal(formatCidr(plain.internet.address), '192.168.56.3/24');
+  assert.deepEqual(plain.internet.dns, []);
+  assert.deepEqual(
+    plain.outsideClients.map((c) => [c.name, formatCidr(c.address)]),
+    [['laptop', '192.168.56.2/24']],
+  );
+  const dns = ok([...nodes, '  internet: { address: 192.168.56.254/24, dns: { example.com: 93.184.215.14 } }']);
+  assert.equal(formatCidr(dns.internet.address), '192.168.56.254/24');
+  assert.deepEqual(
+    dns.internet.dns.map((e) => [e.name, formatIpv4(e.ip)]),
+    [['example.com', '93.184.215.14']],
+  );
+  assert.deepEqual(
+    read([
+      ...nodes,
+      '  internet: { address: 10.0.0.1/24, dns: { example.com: nine } }',
+      '  outsideClients:',
+      '    - { name: b, address: 192.168.56.40/24 }',
+      '    - { name: laptop, address: 192.168.56.12/24 }',
+      '    - { name: far, address: 172.16.0.9/24 }',
+    ]).errors,
+    [
+      'cluster.yaml:10:15: spec.outsideClients[0].name: "b" is already the name of a node or host',
+      "cluster.yaml:11:32: spec.outsideClients[1].address: 192.168.56.12 is already b's address",
+      "cluster.yaml:12:29: spec.outsideClients[2].address: 172.16.0.9/24 is in no node's subnet: outside clients sit on the underlay",
+      'cluster.yaml:8:57: spec.internet.dns["example.com"]: "nine" is not an IPv4 address',
+      "cluster.yaml:8:24: spec.internet.address: 10.0.0.1/24 is not in the nodes' subnet 192.168.56.0/24",
+    ],
+  );
+});

@@ -86,7 +86,8 @@ export function checkInternet(
     const a = c.parse([...p, 'address'], o.address, parseCidr, 'an IPv4 address with its prefix length');
     if (a === undefined) return undefined;
     if (a.len !== first.address.len || !prefixContains(first.address, a.addr)) {
-      c.error([...p, 'address'], `${formatCidr(a)} is not in the nodes' subnet ${formatCidr(first.address)}`);
+      const net = { addr: (first.address.addr & prefixMask(first.address.len)) >>> 0, len: first.address.len };
+      c.error([...p, 'address'], `${formatCidr(a)} is not in the nodes' subnet ${formatCidr(net)}`);
       return undefined;
     }
     if (taken(a.addr)) {
