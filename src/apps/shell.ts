@@ -6,7 +6,7 @@
  */
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
-import { bridgeFdb, ipAddr, ipNeigh, ipRoute } from '../net/views.js';
+import { bridgeFdb, ipAddr, ipNeigh, ipRoute, ipRouteLocal } from '../net/views.js';
 import { formatIptablesSave } from '../net/netfilter/iptables-restore.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
 import type { UdpStack } from '../transport/udp.js';
@@ -225,8 +225,13 @@ const ipCommand: Command = (ctx, args, done) => {
     return;
   }
   if (is('address') || obj === 'a') done({ status: 0, stdout: ipAddr(ctx.node) });
-  else if (is('route') || obj === 'r') done({ status: 0, stdout: ipRoute(ctx.node) });
-  else if (is('neighbour') || is('neighbor') || obj === 'n') done({ status: 0, stdout: ipNeigh(ctx.node) });
+  else if (is('route') || obj === 'r') {
+    const table = a.indexOf('table');
+    const name = table < 0 ? 'main' : a[table + 1];
+    if (name === 'main') done({ status: 0, stdout: ipRoute(ctx.node) });
+    else if (name === 'local') done({ status: 0, stdout: ipRouteLocal(ctx.node) });
+    else done({ status: 2, stdout: `Error: argument "${name ?? ''}" is wrong: "table" value is invalid` });
+  } else if (is('neighbour') || is('neighbor') || obj === 'n') done({ status: 0, stdout: ipNeigh(ctx.node) });
   else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
 };
 

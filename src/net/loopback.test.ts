@@ -15,6 +15,7 @@ import { buildIcmp, emitIcmp, icmpLength, parseIcmp, type IcmpMessage } from '..
 import { TraceRecorder } from '../observe/recorder.js';
 import { IpNode, type IcmpEvent } from './ip-node.js';
 import { LOOPBACK_ADDR, isLoopbackAddr } from './loopback.js';
+import { ipRouteLocal } from './views.js';
 
 const ip = (s: string): Ipv4 => parseAddr(s)!;
 const NODE_MAC = 0x02_00_00_00_00_0a;
@@ -135,5 +136,25 @@ describe('local routes (AnyIP: ip route add local 0.0.0.0/0 dev lo)', () => {
       return m.ok && m.value.type === 0 ? [p.value.header.src] : [];
     });
     assert.deepEqual(replies, [ip('8.8.8.8')], 'one echo reply, from 8.8.8.8; 10.0.0.77 is on-link, not ours');
+  });
+});
+
+describe('ip route show table local', () => {
+  it("matches a Linux namespace's (veth0 with 10.0.0.1/24 and 192.168.56.11/24, lo up)", () => {
+    const { a } = lab();
+    a.addAddress('eth0', { addr: ip('192.168.56.11'), len: 24 });
+    // `ip -n x route show table local` on Linux 6.x, trailing blanks removed
+    assert.equal(
+      ipRouteLocal(a),
+      [
+        'local 10.0.0.1 dev eth0 proto kernel scope host src 10.0.0.1',
+        'broadcast 10.0.0.255 dev eth0 proto kernel scope link src 10.0.0.1',
+        'local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1',
+        'local 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1',
+        'broadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1',
+        'local 192.168.56.11 dev eth0 proto kernel scope host src 192.168.56.11',
+        'broadcast 192.168.56.255 dev eth0 proto kernel scope link src 192.168.56.11',
+      ].join('\n'),
+    );
   });
 });

@@ -45,6 +45,38 @@ export function ipRoute(node: IpNode): string {
   return node.routes.routes().map(formatRoute).join('\n');
 }
 
+/**
+ * `ip route show table local`: what the kernel adds for every address (fib_add_ifaddr): `local ADDR` and,
+ * on broadcast-capable subnets, `broadcast BRD`, plus lo's `local 127.0.0.0/8`; sorted by destination, as
+ * the kernel's trie lists them (checked in a namespace with addresses on a veth). Without the trailing
+ * blank iproute2 prints.
+ */
+export function ipRouteLocal(node: IpNode): string {
+  const rows: { key: number; len: number; text: string }[] = [];
+  for (const d of [node.lo, ...node.devs]) {
+    for (const a of d.addresses) {
+      const src = formatIpv4(a.addr);
+      if (d === node.lo)
+        rows.push({
+          key: (a.addr & prefixMask(a.len)) >>> 0,
+          len: a.len,
+          text: `local ${formatIpv4((a.addr & prefixMask(a.len)) >>> 0)}/${a.len} dev lo proto kernel scope host src ${src}`,
+        });
+      rows.push({ key: a.addr, len: 32, text: `local ${src} dev ${d.name} proto kernel scope host src ${src}` });
+      if (a.len < 31) {
+        const brd = ((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0;
+        rows.push({
+          key: brd,
+          len: 32,
+          text: `broadcast ${formatIpv4(brd)} dev ${d.name} proto kernel scope link src ${src}`,
+        });
+      }
+    }
+  }
+  rows.sort((x, y) => x.key - y.key || x.len - y.len);
+  return rows.map((r) => r.text).join('\n');
+}
+
 /** `ip neigh`: REACHABLE entries past their time show as STALE, as the kernel reports them. */
 export function ipNeigh(node: IpNode): string {
   const now = node.engine.now;
