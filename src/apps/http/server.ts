@@ -103,6 +103,22 @@ export interface HttpServerOptions {
   serverName: string;
   /** Wall-clock ms at engine time 0, for Date. */
   epochMs: number;
+  /**
+   * Puts the response's fields in a particular server's order (nginx, Apache and Go each write their own)
+   * and adds what that server adds; absent: Server, Date, the handler's fields, framing, Connection.
+   */
+  arrangeFields?: (fields: HttpField[], ctx: ResponseFieldsContext) => HttpField[];
+}
+
+/** What arrangeFields may need to know about the response being written. */
+export interface ResponseFieldsContext {
+  readonly status: number;
+  /** The connection stays open after this response. */
+  readonly keep: boolean;
+  /** The request's HTTP minor version. */
+  readonly minor: number;
+  /** Responses already sent on this connection, this one not included. */
+  readonly served: number;
 }
 
 /** The defaults. */
@@ -382,11 +398,15 @@ class ServerConnection {
     if (!keep) fields.push({ name: 'Connection', value: 'close' });
     else if (minor === 0) fields.push({ name: 'Connection', value: 'keep-alive' }); // RFC 9112 §9.3: a 1.0 client must be told
     this.server.count(status);
+    const arranged =
+      o.arrangeFields === undefined
+        ? fields
+        : o.arrangeFields(fields, { status, keep, minor, served: this.served - 1 });
     this.t.write(
       serializeResponse({
         status,
         ...(reason === undefined ? {} : { reason }),
-        fields,
+        fields: arranged,
         body,
         chunked: useChunked,
         headOnly,

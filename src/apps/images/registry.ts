@@ -1,0 +1,42 @@
+/**
+ * The images podnet knows, by repository name (registry, tag and digest do not matter:
+ * "docker.io/library/nginx:1.25", "nginx" and "nginx@sha256:..." are all nginx), and starting a
+ * container with its image's behaviour. An image not listed here runs as `startUnknownImage`.
+ * The README's "Known images" table lists the same images; keep the two together.
+ */
+import { parseImageRef } from './image-ref.js';
+import { nginxImage } from './nginx.js';
+import { httpdImage } from './httpd.js';
+import { whoamiImage } from './whoami.js';
+import { httpEchoImage } from './http-echo.js';
+import { coreDnsImage } from './coredns.js';
+import { quietImage, startUnknownImage } from './silent.js';
+import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
+
+/** What the cluster tells images about itself. */
+export interface ImageEnvironment {
+  /** k3s's NodeHosts for CoreDNS: "ADDRESS NAME" per node. */
+  nodeHosts(): string;
+}
+
+/** Every known image behaviour, in the README's order. */
+export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): ImageBehaviour[] {
+  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(() => env.nodeHosts()), quietImage];
+}
+
+/** The behaviour for an image reference, or undefined when podnet does not know the image. */
+export function imageBehaviour(image: string, env?: ImageEnvironment): ImageBehaviour | undefined {
+  const repo = parseImageRef(image).repository;
+  return knownImages(env).find((b) => b.repositories.includes(repo));
+}
+
+/** Whether podnet knows what `image` does. */
+export function isKnownImage(image: string): boolean {
+  return imageBehaviour(image) !== undefined;
+}
+
+/** Starts one container: its image's behaviour, or accept-and-say-nothing on its TCP ports when unknown. */
+export function startContainer(ctx: ContainerContext, env?: ImageEnvironment): RunningContainer {
+  const b = imageBehaviour(ctx.image, env);
+  return b === undefined ? startUnknownImage(ctx) : b.start(ctx);
+}
