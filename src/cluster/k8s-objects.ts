@@ -47,13 +47,39 @@ export interface ContainerPort {
   hostIP?: Ipv4;
 }
 
-/** A container: podnet cares about its ports, and keeps the image and command for the apps it will run. */
+/** What a probe does (v1.ProbeHandler): podnet's kubelet sends httpGet and tcpSocket; exec and grpc are kept typed. */
+export type ProbeAction =
+  | {
+      type: 'httpGet';
+      path: string;
+      port: number | string;
+      host?: Ipv4;
+      scheme: 'HTTP' | 'HTTPS';
+      headers: [string, string][];
+    }
+  | { type: 'tcpSocket'; port: number | string; host?: Ipv4 }
+  | { type: 'exec'; command: string[] }
+  | { type: 'grpc'; port: number; service?: string };
+
+/** v1.Probe with the API server's defaults (period 10 s, timeout 1 s, success 1, failure 3, delay 0). */
+export interface Probe {
+  action: ProbeAction;
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+/** A container: podnet cares about its ports, and runs its image's behaviour with its command and args. */
 export interface Container {
   name: string;
   image: string;
   command?: string[];
   args?: string[];
   ports: ContainerPort[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
 }
 
 /** v1.PodSpec, the parts that matter to the network. */

@@ -23,6 +23,7 @@ import {
   warn,
   type ManifestCtx,
 } from './manifest-common.js';
+import { checkProbe } from './manifest-probes.js';
 
 /** PodSpec fields podnet accepts and ignores (storage, security, resources, lifecycle, ...). */
 const POD_SPEC_IGNORED = [
@@ -64,8 +65,6 @@ const CONTAINER_IGNORED = [
   'envFrom',
   'imagePullPolicy',
   'lifecycle',
-  'livenessProbe',
-  'readinessProbe',
   'resizePolicy',
   'resources',
   'restartPolicy',
@@ -237,7 +236,13 @@ function checkContainer(ctx: ManifestCtx, path: SpecPath, v: unknown, hostNetwor
   const { c } = ctx;
   const o = c.obj(path, v);
   if (o === undefined) return undefined;
-  strictFields(c, path, o, ['name', 'image', 'command', 'args', 'ports'], CONTAINER_IGNORED);
+  strictFields(
+    c,
+    path,
+    o,
+    ['name', 'image', 'command', 'args', 'ports', 'readinessProbe', 'livenessProbe'],
+    CONTAINER_IGNORED,
+  );
   let name = c.str([...path, 'name'], o.name);
   if (name !== undefined && !invalid(c, [...path, 'name'], name, checkDns1123Label(name))) name = undefined;
   const image = c.str([...path, 'image'], o.image);
@@ -284,5 +289,11 @@ function checkContainer(ctx: ManifestCtx, path: SpecPath, v: unknown, hostNetwor
   const ctr: Container = { name, image, ports };
   if (o.command !== undefined) ctr.command = checkStringList(c, [...path, 'command'], o.command);
   if (o.args !== undefined) ctr.args = checkStringList(c, [...path, 'args'], o.args);
+  const readiness =
+    o.readinessProbe === undefined ? undefined : checkProbe(ctx, [...path, 'readinessProbe'], o.readinessProbe, false);
+  if (readiness !== undefined) ctr.readinessProbe = readiness;
+  const liveness =
+    o.livenessProbe === undefined ? undefined : checkProbe(ctx, [...path, 'livenessProbe'], o.livenessProbe, true);
+  if (liveness !== undefined) ctr.livenessProbe = liveness;
   return ctr;
 }
