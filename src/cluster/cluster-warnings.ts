@@ -7,6 +7,7 @@
  * adds the second from the plan and what reading skipped, and formats both.
  */
 import { formatIpv4 } from '../wire/addr.js';
+import { isKnownImage } from '../apps/images/registry.js';
 import type { NotHandled } from './k8s-objects.js';
 import type { ClusterPlan, PlannedService } from './plan-types.js';
 import { problemAt, type FieldPath, type Origin, type Problem } from './source-ref.js';
@@ -34,7 +35,9 @@ export type WarningCode =
   /** An Ingress that no ingress controller serves yet. */
   | 'ingress-not-emulated'
   /** A document of a kind podnet does not read: ignored. */
-  | 'kind-not-handled';
+  | 'kind-not-handled'
+  /** A container image podnet does not know: its TCP ports accept and answer nothing (apps/images). */
+  | 'image-behaviour-unknown';
 
 /** Codes that say what podnet does not emulate (the rest say what will not work as written). */
 const NOT_EMULATED: ReadonlySet<WarningCode> = new Set<WarningCode>([
@@ -115,6 +118,7 @@ export function clusterWarnings(
     const message = w.message.startsWith(w.object) ? w.message : `${w.object}: ${w.message}`;
     out.push({ code: w.code, object: w.object, message, ...at(w) });
   }
+  for (const w of unknownImages(plan)) out.push({ code: w.code, object: w.object, message: w.message, ...at(w) });
   for (const s of plan.services) out.push(...serviceNotEmulated(s));
   for (const np of plan.networkPolicies) {
     const object = objectName('NetworkPolicy', np.metadata.namespace, np.metadata.name);
@@ -147,6 +151,38 @@ export function clusterWarnings(
   return out;
 }
 
+/** One warning per Pod or Deployment container whose image podnet does not know. */
+function unknownImages(plan: ClusterPlan): PlanWarning[] {
+  const out: PlanWarning[] = [];
+  const seen = new Set<string>();
+  for (const p of plan.pods) {
+    const object =
+      p.owner === undefined
+        ? objectName('Pod', p.namespace, p.name)
+        : objectName('Deployment', p.namespace, p.owner.deployment);
+    p.spec.containers.forEach((c, i) => {
+      if (isKnownImage(c.image) || seen.has(`${object}/${c.name}`)) return;
+      seen.add(`${object}/${c.name}`);
+      const tcp = c.ports.filter((x) => x.protocol === 'TCP').map((x) => `${x.containerPort}/TCP`);
+      const does =
+        tcp.length > 0
+          ? `its port${tcp.length > 1 ? 's' : ''} ${tcp.join(', ')} accept${tcp.length > 1 ? '' : 's'} connections and answer${tcp.length > 1 ? '' : 's'} nothing`
+          : 'nothing listens in it';
+      const rel = [...(p.owner === undefined ? [] : ['spec', 'template']), 'spec', 'containers', i, 'image'];
+      out.push(
+        planWarning(
+          p.origin,
+          rel,
+          'image-behaviour-unknown',
+          object,
+          `${object}: container ${c.name}: the behaviour of image ${c.image} is unknown to podnet: ${does} (known images: nginx, httpd, traefik/whoami, hashicorp/http-echo, busybox, alpine, coredns)`,
+        ),
+      );
+    });
+  }
+  return out;
+}
+
 /** kube-proxy is not emulated: a Service's virtual IP, node ports and load balancer answer nothing. */
 function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
   const object = objectName('Service', s.namespace, s.name);
@@ -164,7 +200,8 @@ function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
       `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
     );
     if (s.type === 'LoadBalancer') what.push('no load balancer (k3s servicelb) is emulated: no external IP');
-    if (s.builtin && s.name === 'kube-dns') what.push('no DNS server runs in the CoreDNS pod yet either');
+    if (s.builtin && s.name === 'kube-dns')
+      what.push("the CoreDNS pod answers only the nodes' names (NodeHosts) so far");
   }
   return [{ code: 'service-not-emulated', object, message: `${object}: ${what.join('; ')}`, ...at }];
 }

@@ -27,6 +27,8 @@ import type { ClusterPlan, PlannedPod } from './plan-types.js';
 import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 import { RangeAllocator } from './range-allocator.js';
 import { buildOutsideClient, equipInternet, type Internet, type OutsideHost } from './internet.js';
+import { PodContainers } from './pod-containers.js';
+import type { ImageEnvironment } from '../apps/images/registry.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -56,6 +58,10 @@ export interface ClusterPod {
   tcp: TcpStack;
   hostNetwork: boolean;
   labels: Record<string, string>;
+  /** Its containers, running their images' behaviour, with their probes (pod-containers.ts). */
+  containers: PodContainers;
+  /** Every container runs and passes its readiness probe (the pod's Ready condition, which endpoints use). */
+  ready: boolean;
 }
 
 /** What the builder reports while it works (for progress on big clusters). */
@@ -217,11 +223,13 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
   const failedPods: ClusterRuntime['failedPods'] = [];
   const scheduled = plan.pods.filter((p) => p.node !== undefined);
   let done = 0;
+  // CoreDNS's NodeHosts, as k3s writes it into the coredns ConfigMap: "IP NAME" per node
+  const images = { nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n') };
   for (const p of scheduled) {
     const node = nodes.get(p.node!)!;
     const r = wirePod(node, p, conflist);
     if (typeof r === 'string') failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
-    else pods.set(r.id, r);
+    else pods.set(r.id, runContainers(r, node, p, images));
     done++;
     if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
       opts.progress('pods', done, scheduled.length);
@@ -250,8 +258,22 @@ async function registerNode(store: Datastore, podCIDRs: RangeAllocator, name: st
   await store.put(kubeNodeKey(name), encodeKubeNode({ name, annotations: {}, podCIDR, internalIp: ip }));
 }
 
+/** A pod whose sandbox is wired, before its containers start. */
+type WiredPod = Omit<ClusterPod, 'containers' | 'ready'>;
+
+/** Starts the pod's containers in its sandbox, with their probes sent from `node` (the kubelet's part). */
+function runContainers(w: WiredPod, node: ClusterNode, p: PlannedPod, env: ImageEnvironment): ClusterPod {
+  const sandbox = { engine: node.stack.engine, stack: w.stack, tcp: w.tcp, udp: w.udp, ip: w.ip, nodeTcp: node.tcp };
+  const containers = new PodContainers({ ...sandbox, hostname: p.spec.hostname ?? p.name }, p.spec.containers, env);
+  const pod: ClusterPod = { ...w, containers, ready: false };
+  containers.onReadyChange = (ready) => (pod.ready = ready);
+  containers.start();
+  pod.ready = containers.ready;
+  return pod;
+}
+
 /** Runs the CNI ADD for one pod, as the kubelet does for its sandbox. Returns the pod, or the CNI error. */
-function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): ClusterPod | string {
+function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): WiredPod | string {
   const id = `${p.namespace}/${p.name}`;
   const labels = { ...p.labels };
   if (p.spec.hostNetwork === true) {
