@@ -124,17 +124,19 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
   out.push('');
   out.push(
     renderTable(
-      ['POD', 'STATUS', 'NODE', 'IP'],
+      ['POD', 'READY', 'STATUS', 'NODE', 'IP'],
       [
         ...[...c.pods.values()].map((p) => [
           p.id,
+          // kubectl's READY: containers ready / containers (at build time, before any readiness probe ran)
+          `${p.containers.statuses.filter((s) => s.ready).length}/${p.containers.statuses.length}`,
           'Running',
           p.node,
           formatIpv4(p.ip) + (p.hostNetwork ? ' (host)' : ''),
         ]),
         ...loaded.plan.pods
           .filter((p) => p.node === undefined)
-          .map((p) => [`${p.namespace}/${p.name}`, 'Pending', '<none>', '<none>']),
+          .map((p) => [`${p.namespace}/${p.name}`, `0/${p.spec.containers.length}`, 'Pending', '<none>', '<none>']),
       ],
     ),
   );
