@@ -106,7 +106,7 @@ test('demo prints WARNINGS and NOT EMULATED on stderr, naming each object, and a
     /^ {2}StatefulSet default\/db: kind StatefulSet \(apps\/v1\) is not handled by podnet yet/m,
   );
   // stdout: the Pending pod in the pod list, and the Services as `kubectl get svc -A` and `get endpoints` show them
-  assert.match(r.out, /^default\/stuck\s+Pending\s+<none>\s+<none>$/m);
+  assert.match(r.out, /^default\/stuck\s+0\/1\s+Pending\s+<none>\s+<none>$/m);
   assert.match(r.out, /^NAMESPACE\s+SERVICE\s+TYPE\s+CLUSTER-IP\s+PORT\(S\)\s+ENDPOINTS$/m);
   assert.match(r.out, /^default\s+kubernetes\s+ClusterIP\s+10\.43\.0\.1\s+443\/TCP\s+192\.168\.56\.11:6443$/m);
   assert.match(
