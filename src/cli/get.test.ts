@@ -54,8 +54,8 @@ test('get nodes: NAME STATUS ROLES AGE VERSION, the server control-plane,master 
   assert.deepEqual(
     t.rows.map((x) => x.slice(0, 4)),
     [
-      ['agent', 'Ready', '<none>', '0s'],
-      ['server', 'Ready', 'control-plane,master', '0s'],
+      ['agent', 'Ready', '<none>', '60s'],
+      ['server', 'Ready', 'control-plane,master', '60s'],
     ],
   );
   for (const row of t.rows) assert.match(row[4]!, /^v1\.\d+\.\d+\+k3s\d+$/);
@@ -150,11 +150,11 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
   assert.deepEqual(svc.headers, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR']);
   const web = rt.plan.services.find((s) => s.name === 'web')!;
   assert.deepEqual(svc.rows, [
-    ['kubernetes', 'ClusterIP', '10.43.0.1', '<none>', '443/TCP', '0s', '<none>'],
-    ['web', 'ClusterIP', formatIpv4(web.clusterIP!), '<none>', '80/TCP', '0s', 'app=web'],
+    ['kubernetes', 'ClusterIP', '10.43.0.1', '<none>', '443/TCP', '60s', '<none>'],
+    ['web', 'ClusterIP', formatIpv4(web.clusterIP!), '<none>', '80/TCP', '60s', 'app=web'],
   ]);
   const dns = cells(get('services', DEMO, '-n', 'kube-system').out);
-  assert.deepEqual(dns.rows, [['kube-dns', 'ClusterIP', '10.43.0.10', '<none>', '53/UDP,53/TCP,9153/TCP', '0s']]);
+  assert.deepEqual(dns.rows, [['kube-dns', 'ClusterIP', '10.43.0.10', '<none>', '53/UDP,53/TCP,9153/TCP', '60s']]);
 
   const ep = cells(get('ep', DEMO).out);
   assert.deepEqual(ep.headers, ['NAME', 'ENDPOINTS', 'AGE']);
@@ -165,14 +165,14 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
     .map((p) => formatIpv4(p.ip))
     .sort();
   assert.deepEqual(ep.rows, [
-    ['kubernetes', `${server}:6443`, '0s'],
+    ['kubernetes', `${server}:6443`, '60s'],
     [
       'web',
       `${webIps
         .slice(0, 3)
         .map((ip) => `${ip}:80`)
         .join(',')} + 1 more...`,
-      '0s',
+      '60s',
     ],
   ]);
   assert.deepEqual(cells(get('endpoints', DEMO).out), ep);
@@ -379,4 +379,20 @@ test("renderTable lays out as Go's tabwriter(minwidth 6, padding 3) does, the la
     renderTable({ headers: ['NAME', 'ID', 'AGE'], rows: [['a-long-name', 'x', '0s']] }),
     `NAME${' '.repeat(10)}ID${' '.repeat(4)}AGE\na-long-name${' '.repeat(3)}x${' '.repeat(5)}0s`,
   );
+});
+
+test('get pods: READY comes from the probes the node really sent (a readiness probe on a closed port: 0/1)', () => {
+  const images = resolve(HERE, '../../../examples/cluster-images.yaml');
+  const r = get('pods', images);
+  assert.equal(r.code, 0, r.err);
+  const rows = new Map(cells(r.out).rows.map((row) => [row[0], row]));
+  // not-ready's readinessProbe asks a port nothing listens on; the nginx pods have none, so are ready once started
+  assert.equal(rows.get('not-ready')?.[1], '0/1', r.out);
+  assert.equal(rows.get('not-ready')?.[2], 'Running');
+  assert.equal(rows.get('apache')?.[1], '1/1', r.out);
+  const json = JSON.parse(get('pods', images, '-o', 'json').out) as {
+    items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[];
+  };
+  const nr = json.items.find((p) => p.metadata.name === 'not-ready');
+  assert.equal(nr?.status.conditions.find((c) => c.type === 'Ready')?.status, 'False');
 });

@@ -126,6 +126,9 @@ export async function cmdGet(
     return 2;
   }
   const rt = await buildCluster(loaded.cluster.plan);
+  // kubectl is asked once the kubelet's probes have had their say: GET_AFTER_NS of simulated time after the
+  // build (AGE shows it), so READY and RESTARTS come from real probe results
+  rt.engine.runFor(GET_AFTER_NS);
   const view = getView(kubeObjects(rt), g);
   if (view.kind === 'text') {
     if (view.text === '') err(view.empty);
@@ -133,6 +136,10 @@ export async function cmdGet(
   } else out(view.text);
   return 0;
 }
+
+/** How long after the cluster comes up `podnet get` looks at it: past Kubernetes' default probe schedule
+ * (first probe at initialDelaySeconds, then every 10 s; 3 failures make a container not ready). */
+export const GET_AFTER_NS = 60_000_000_000;
 
 /** What get prints: a table (with kubectl's message on stderr when empty), or a JSON/YAML v1 List. */
 export type GetView = { kind: 'text'; text: string; empty: string } | { kind: 'list'; text: string };

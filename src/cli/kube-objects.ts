@@ -330,6 +330,10 @@ function kubePod(rt: ClusterRuntime, p: PlannedPod, meta: MetaFn, created: strin
       },
     };
   }
+  // readiness and restarts as the kubelet's probes left them (pod-containers.ts)
+  const running = rt.pods.get(`${p.namespace}/${p.name}`);
+  const statusOf = (name: string) => running?.containers.statuses.find((c) => c.name === name);
+  const podReady = running?.ready ?? true;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -339,8 +343,8 @@ function kubePod(rt: ClusterRuntime, p: PlannedPod, meta: MetaFn, created: strin
       phase: 'Running',
       conditions: [
         cond('Initialized', true),
-        cond('Ready', true),
-        cond('ContainersReady', true),
+        cond('Ready', podReady),
+        cond('ContainersReady', podReady),
         cond('PodScheduled', true),
       ],
       hostIP,
@@ -350,8 +354,8 @@ function kubePod(rt: ClusterRuntime, p: PlannedPod, meta: MetaFn, created: strin
       containerStatuses: s.containers.map((c) => ({
         name: c.name,
         image: c.image,
-        ready: true,
-        restartCount: 0,
+        ready: statusOf(c.name)?.ready ?? true,
+        restartCount: statusOf(c.name)?.restartCount ?? 0,
         started: true,
         state: { running: { startedAt: created } },
       })),
