@@ -119,6 +119,8 @@ export interface ResponseFieldsContext {
   readonly minor: number;
   /** Responses already sent on this connection, this one not included. */
   readonly served: number;
+  /** The request's Connection field named the keep-alive token (Apache answers with Keep-Alive only then). */
+  readonly askedKeepAlive: boolean;
 }
 
 /** The defaults. */
@@ -360,7 +362,20 @@ class ServerConnection {
         : isRecord(res.headers)
           ? Object.entries(res.headers).map(([name, value]) => ({ name, value }))
           : toFields(res.headers);
-    this.write(status, headers, body, res.chunked === true, req.method === 'HEAD', keep, req.minor, res.reason);
+    const askedKeepAlive = fieldValues(req.fields, 'connection').some((v) =>
+      v.split(',').some((t) => t.trim().toLowerCase() === 'keep-alive'),
+    );
+    this.write(
+      status,
+      headers,
+      body,
+      res.chunked === true,
+      req.method === 'HEAD',
+      keep,
+      req.minor,
+      res.reason,
+      askedKeepAlive,
+    );
     this.busy = false;
     if (!keep) {
       this.closing = true;
@@ -380,6 +395,7 @@ class ServerConnection {
     keep: boolean,
     minor: number,
     reason?: string,
+    askedKeepAlive = false,
   ): void {
     const o = this.server.options;
     const fields: HttpField[] = [];
@@ -401,7 +417,7 @@ class ServerConnection {
     const arranged =
       o.arrangeFields === undefined
         ? fields
-        : o.arrangeFields(fields, { status, keep, minor, served: this.served - 1 });
+        : o.arrangeFields(fields, { status, keep, minor, served: this.served - 1, askedKeepAlive });
     this.t.write(
       serializeResponse({
         status,

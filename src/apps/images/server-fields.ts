@@ -68,11 +68,14 @@ export const APACHE_KEEPALIVE = { timeoutSeconds: 5, maxRequests: 100 };
  */
 export function apacheFields(fields: HttpField[], ctx: ResponseFieldsContext): HttpField[] {
   const out = withoutConnection(fields);
-  if (ctx.keep) {
+  // ap_set_keepalive (modules/http/http_protocol.c): Keep-Alive and "Connection: Keep-Alive" only when the
+  // client sent the keep-alive token; an HTTP/1.1 client that did not (curl) gets neither. Checked against
+  // Debian's apache2 2.4 with curl -si.
+  if (ctx.keep && ctx.askedKeepAlive) {
     const left = APACHE_KEEPALIVE.maxRequests - ctx.served;
     out.push({ name: 'Keep-Alive', value: `timeout=${APACHE_KEEPALIVE.timeoutSeconds}, max=${left}` });
     out.push({ name: 'Connection', value: 'Keep-Alive' });
-  } else out.push({ name: 'Connection', value: 'close' });
+  } else if (!ctx.keep) out.push({ name: 'Connection', value: 'close' });
   return orderBy(out, APACHE_ORDER, 'before');
 }
 
