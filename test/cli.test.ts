@@ -5,30 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { EXAMPLES_DIR } from './support/examples.js';
-
-/** Runs the CLI and collects what it printed. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'podnet-cli-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { cli, tempDir } from './support/cli.js';
 
 const TWO_SUBNETS = join(EXAMPLES_DIR, 'two-subnets.yaml');
 
@@ -65,7 +46,7 @@ test('usage errors exit 2 and print what was wrong, then the usage', async () =>
 });
 
 test('a lab that does not validate exits 2, naming file:line:col and the field path, without the usage', async (t) => {
-  const file = join(tempDir(t), 'bad.yaml');
+  const file = join(tempDir(t, 'podnet-cli-'), 'bad.yaml');
   writeFileSync(
     file,
     [
@@ -110,7 +91,7 @@ test('run examples/two-subnets.yaml passes every step and exits 0', async () => 
 });
 
 test('a lab with a failing expectation exits 1 and says what happened instead', async (t) => {
-  const file = join(tempDir(t), 'fails.yaml');
+  const file = join(tempDir(t, 'podnet-cli-'), 'fails.yaml');
   writeFileSync(
     file,
     `apiVersion: podnet.dev/v1alpha1
@@ -151,7 +132,7 @@ test('trace on the two-subnet lab prints the per-hop table of A -> E', async () 
 });
 
 test('--pcap DIR writes one pcap per link', async (t) => {
-  const dir = join(tempDir(t), 'pcaps');
+  const dir = join(tempDir(t, 'podnet-cli-'), 'pcaps');
   const r = await cli('run', join(EXAMPLES_DIR, 'same-subnet.yaml'), '--pcap', dir);
   assert.equal(r.code, 0, r.out + r.err);
   const files = readdirSync(dir).sort();

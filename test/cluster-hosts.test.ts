@@ -6,31 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { EXAMPLES_DIR } from './support/examples.js';
 import { assertCleanDecode, tsharkFrames } from './support/tshark.js';
+import { cli, tempDir } from './support/cli.js';
 
 const DEMO = join(EXAMPLES_DIR, 'cluster-demo.yaml');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'podnet-hosts-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** (ip.src, ip.dst) of every ICMP frame tshark finds in `file`. */
 function icmpAddrs(file: string): string[] {
@@ -42,7 +24,7 @@ function icmpAddrs(file: string): string[] {
 }
 
 test('exec client -- ping -c 1 127.0.0.1: answered, and no link carries a single frame', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'podnet-hosts-');
   const r = await cli('exec', DEMO, 'client', '--pcap', dir, '--', 'ping', '-c', '1', '127.0.0.1');
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^64 bytes from 127\.0\.0\.1: icmp_seq=1 ttl=64/m);
@@ -53,7 +35,7 @@ test('exec client -- ping -c 1 127.0.0.1: answered, and no link carries a single
 });
 
 test('exec client -- ping -c 1 8.8.8.8: answered; the pod sends from its IP, the underlay sees the node IP', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'podnet-hosts-');
   const r = await cli('exec', DEMO, 'client', '--pcap', dir, '--', 'ping', '-c', '1', '8.8.8.8');
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^64 bytes from 8\.8\.8\.8: icmp_seq=1/m);
@@ -71,7 +53,7 @@ test('exec client -- ping -c 1 8.8.8.8: answered; the pod sends from its IP, the
 });
 
 test('exec laptop -- ping a node; exec server -- dig a name the cluster file lists', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'podnet-hosts-');
   const file = join(dir, 'cluster.yaml');
   const text = readFileSync(DEMO, 'utf8').replace(
     /^ {2}underlay:$/m,

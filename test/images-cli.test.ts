@@ -6,25 +6,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { loadCluster } from '../src/scenario/manifests.js';
 import { buildCluster } from '../src/cluster/runtime.js';
 import { formatIpv4 } from '../src/wire/addr.js';
 import { NGINX_INDEX_HTML } from '../src/apps/images/nginx.js';
 import { EXAMPLES_DIR } from './support/examples.js';
+import { cli } from './support/cli.js';
 
 const FILE = join(EXAMPLES_DIR, 'cluster-images.yaml');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 async function podIps(): Promise<Map<string, string>> {
   const r = loadCluster([{ file: FILE, text: readFileSync(FILE, 'utf8') }]);
