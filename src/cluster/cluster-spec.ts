@@ -27,6 +27,8 @@ export const K3S_DEFAULTS = {
   flannelBackend: 'vxlan' as FlannelBackendType,
   /** kube-controller-manager's --node-cidr-mask-size: each node's podCIDR. */
   nodeCIDRMaskSize: 24,
+  /** The kubelet's --max-pods (KubeletConfiguration maxPods): pods a node runs, k3s leaves it at 110. */
+  maxPodsPerNode: 110,
   /** --service-node-port-range. */
   nodePortRange: { min: 30000, max: 32767 },
 } as const;
@@ -104,6 +106,11 @@ export interface ClusterSpec {
    * subnet; net-conf.json's SubnetLen/Min/Max matter only to Flannel's etcd subnet manager.
    */
   nodeCIDRMaskSize: number;
+  /**
+   * The kubelet's max-pods on every node (its Node's status.allocatable.pods): the scheduler binds no more
+   * pods than this to a node (NodeResourcesFit's "Too many pods"). hostNetwork pods count too.
+   */
+  maxPodsPerNode: number;
   serviceCIDR: Ipv4Prefix;
   clusterDNS: Ipv4;
   clusterDomain: string;

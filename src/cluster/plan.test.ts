@@ -180,6 +180,47 @@ test('host ports: two pods wanting the same host port never share a node', () =>
   );
 });
 
+test("max-pods: 110 pods per node by default (the kubelet's and k3s's), then kube-scheduler's Too many pods", () => {
+  const p = plan(deployment('big', 331));
+  assert.deepEqual(perNode(p), { n1: 110, n2: 110, n3: 110 });
+  const pending = p.pods.filter((x) => x.node === undefined);
+  assert.equal(pending.length, 1);
+  assert.equal(pending[0]!.pendingReason, '0/3 nodes are available: 3 Too many pods.');
+});
+
+test("max-pods: the Cluster's maxPodsPerNode; pinned pods past it are refused by the kubelet (OutOfpods)", () => {
+  const pod = (name: string, spec: string): string =>
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      `metadata: { name: ${name} }`,
+      'spec:',
+      `  ${spec}`,
+      '  containers: [{ name: c, image: busybox }]',
+    ].join('\n');
+  const app = [
+    pod('pin1', 'nodeName: n1'),
+    pod('pin2', 'nodeName: n1'),
+    deployment('web', 3),
+    pod('picky', 'nodeSelector: { disktype: ssd }'),
+  ].join('\n---\n');
+  const p = plan(app, { extra: ['  maxPodsPerNode: 1'] });
+  const reason = (name: string): string | undefined => p.pods.find((x) => x.name === name)!.pendingReason;
+  assert.deepEqual(perNode(p), { n1: 1, n2: 1, n3: 1 });
+  assert.equal(p.pods.find((x) => x.name === 'pin1')!.node, 'n1');
+  assert.equal(reason('pin2'), "OutOfpods: Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1");
+  assert.deepEqual(
+    p.pods.filter((x) => x.owner?.deployment === 'web').map((x) => x.node ?? x.pendingReason),
+    ['n2', 'n3', '0/3 nodes are available: 3 Too many pods.'],
+  );
+  // n2 (the only ssd node) is full, n1 and n3 do not match: one reason each, counted and sorted as kube-scheduler's FitError does
+  assert.equal(
+    reason('picky'),
+    "0/3 nodes are available: 1 Too many pods, 2 node(s) didn't match Pod's node affinity/selector.",
+  );
+  assert.match(errorsOf('', { extra: ['  maxPodsPerNode: -1'] }).join('\n'), /spec\.maxPodsPerNode/);
+});
+
 test('clusterIPs: kubernetes gets .1, kube-dns the cluster DNS address, written ones are kept, the rest come from the dynamic band', () => {
   const app = [
     deployment('web', 2),

@@ -81,7 +81,13 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
     pods: [],
   }));
   const schedNodes: SchedulerNode[] = nodes
-    .map((n) => ({ name: n.name, labels: n.labels, pods: 0, hostPorts: new Set<string>() }))
+    .map((n) => ({
+      name: n.name,
+      labels: n.labels,
+      pods: 0,
+      maxPods: cluster.maxPodsPerNode,
+      hostPorts: new Set<string>(),
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   // Pods in manifest order (built-ins first): written ones as they are, Deployment replicas named as the

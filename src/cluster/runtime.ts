@@ -304,6 +304,7 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Wired
       ['K8S_POD_NAME', p.name],
       ['K8S_POD_INFRA_CONTAINER_ID', containerId],
     ],
+    capabilityArgs: { portMappings: portMappings(p) },
   });
   if (!r.ok) {
     node.host.deleteNetns(netns);
@@ -324,6 +325,30 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Wired
     hostNetwork: false,
     labels,
   };
+}
+
+/**
+ * The portMappings capability argument for a pod's CNI ADD: one entry per container port with a hostPort,
+ * as containerd's CRI plugin builds it (internal/cri/server/sandbox_run.go toCNIPortMappings: hostPort > 0
+ * only, protocol lower-cased, hostIP as given), so the portmap plugin programs CNI-HOSTPORT-DNAT.
+ */
+export function portMappings(
+  p: PlannedPod,
+): { hostPort: number; containerPort: number; protocol: string; hostIP: string }[] {
+  return p.spec.containers.flatMap((c) =>
+    c.ports.flatMap((port) =>
+      port.hostPort !== undefined && port.hostPort > 0
+        ? [
+            {
+              hostPort: port.hostPort,
+              containerPort: port.containerPort,
+              protocol: port.protocol.toLowerCase(),
+              hostIP: port.hostIP === undefined ? '' : formatIpv4(port.hostIP),
+            },
+          ]
+        : [],
+    ),
+  );
 }
 
 /** A one-line description of a pod, for listings. */

@@ -1,7 +1,8 @@
 /**
  * A small deterministic scheduler: a pod with spec.nodeName goes there (as kubelet takes it, bypassing
  * the scheduler); any other pod goes to the node, among those its nodeSelector allows and whose host
- * ports it does not clash with, running the fewest pods, ties broken by node name. A pod no node fits
+ * ports it does not clash with and that run fewer than their max-pods, running the fewest pods, ties broken by
+ * node name. A pod no node fits
  * stays Pending with kube-scheduler's kind of message. Real kube-scheduler scores on resources and
  * topology spread; "fewest pods" gives the same even spread for a cluster of equal nodes.
  */
@@ -14,6 +15,8 @@ export interface SchedulerNode {
   labels: Labels;
   /** Pods bound so far. */
   pods: number;
+  /** The kubelet's max-pods: its Node's allocatable pods. */
+  maxPods: number;
   /** Host ports in use, as 'TCP/80'. */
   hostPorts: Set<string>;
 }
@@ -37,9 +40,15 @@ export function podHostPorts(spec: PodSpec): string[] {
 export function placePod(nodes: readonly SchedulerNode[], spec: PodSpec): Placement {
   if (nodes.length === 0) return { pending: 'no nodes available to schedule pods' };
   if (spec.nodeName !== undefined) {
-    return nodes.some((n) => n.name === spec.nodeName)
-      ? { node: spec.nodeName }
-      : { pending: `node ${JSON.stringify(spec.nodeName)} not found` };
+    const pinned = nodes.find((n) => n.name === spec.nodeName);
+    if (pinned === undefined) return { pending: `node ${JSON.stringify(spec.nodeName)} not found` };
+    // the kubelet's own admission (pkg/kubelet/lifecycle/predicate.go): reason "OutOf" + resource name,
+    // message from InsufficientResourceError (a real kubelet marks the pod Failed; it never runs)
+    if (pinned.pods + 1 > pinned.maxPods)
+      return {
+        pending: `OutOfpods: Node didn't have enough resource: pods, requested: 1, used: ${pinned.pods}, capacity: ${pinned.maxPods}`,
+      };
+    return { node: pinned.name };
   }
   const ports = podHostPorts(spec);
   // most pods have no nodeSelector: skip the label check then (this loop runs pods x nodes times)
@@ -47,6 +56,7 @@ export function placePod(nodes: readonly SchedulerNode[], spec: PodSpec): Placem
   let best: SchedulerNode | undefined;
   let selectorMisses = 0;
   let portClashes = 0;
+  let full = 0;
   for (const n of nodes) {
     if (anySelector && !labelsMatch(spec.nodeSelector, n.labels)) {
       selectorMisses++;
@@ -56,12 +66,19 @@ export function placePod(nodes: readonly SchedulerNode[], spec: PodSpec): Placem
       portClashes++;
       continue;
     }
+    // NodeResourcesFit (pkg/scheduler/framework/plugins/noderesources/fit.go fitsRequest):
+    // len(nodeInfo.Pods)+1 > allowedPodNumber gives the reason "Too many pods"
+    if (n.pods + 1 > n.maxPods) {
+      full++;
+      continue;
+    }
     if (best === undefined || n.pods < best.pods) best = n;
   }
   if (best !== undefined) return { node: best.name };
   const reasons: string[] = [];
   if (selectorMisses > 0) reasons.push(`${selectorMisses} node(s) didn't match Pod's node affinity/selector`);
   if (portClashes > 0) reasons.push(`${portClashes} node(s) didn't have free ports for the requested pod ports`);
+  if (full > 0) reasons.push(`${full} Too many pods`);
   return { pending: `0/${nodes.length} nodes are available: ${reasons.sort().join(', ')}.` };
 }
 

@@ -44,6 +44,7 @@ const SPEC_KEYS = [
   'flannel',
   'clusterCIDR',
   'nodeCIDRMaskSize',
+  'maxPodsPerNode',
   'serviceCIDR',
   'clusterDNS',
   'clusterDomain',
@@ -211,6 +212,12 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
       );
   }
 
+  // The kubelet's --max-pods (the kubelet accepts any non-negative value; 0 lets nothing be scheduled).
+  let maxPodsPerNode: number = K3S_DEFAULTS.maxPodsPerNode;
+  if (spec.maxPodsPerNode !== undefined)
+    maxPodsPerNode =
+      c.int(['spec', 'maxPodsPerNode'], spec.maxPodsPerNode, { min: 0, max: 1_000_000 }) ?? maxPodsPerNode;
+
   if (flannel === undefined || underlay === undefined || internet === undefined) return undefined;
   return {
     name,
@@ -220,6 +227,7 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
     flannel,
     clusterCIDR,
     nodeCIDRMaskSize,
+    maxPodsPerNode,
     serviceCIDR,
     clusterDNS,
     clusterDomain,
