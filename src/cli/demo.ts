@@ -1,7 +1,8 @@
 /**
  * `podnet demo`: the front door. A k3s-like two-node cluster with Flannel (examples/cluster-demo.yaml):
  * the nodes and their leases, the pods and their addresses, what flanneld programmed, then one ping from a
- * pod on one node to a pod on the other, hop by hop, every decision explained, with pcaps on request.
+ * pod on one node to a pod on the other, hop by hop, every decision explained, with pcaps on request. On a
+ * single-node cluster (examples/cluster-single-node.yaml) it pings pod to pod on the node, then pod to node.
  * `--backend` picks vxlan, host-gw or udp; `--compare` puts the three side by side.
  */
 import { readFileSync } from 'node:fs';
@@ -69,21 +70,48 @@ export function loadedWarnings(loaded: {
 /** The cluster file did not validate. */
 export class DemoInputError extends Error {}
 
-/** Two pods on different nodes: the client pod if there is one, and a web pod elsewhere. */
+/**
+ * Two pods to ping between: the client pod if there is one, and a pod on another node (a default-namespace
+ * one first). On a single-node cluster (k3s's default install) the other pod is on the same node.
+ */
 function pickPair(c: ClusterRuntime): [ClusterPod, ClusterPod] | undefined {
   const pods = [...c.pods.values()].filter((p) => !p.hostNetwork);
   const from = pods.find((p) => p.name === 'client') ?? pods[0];
   if (from === undefined) return undefined;
-  const to =
-    pods.find((p) => p.node !== from.node && p.namespace === 'default') ?? pods.find((p) => p.node !== from.node);
+  const others = c.nodes.size === 1 ? pods.filter((p) => p !== from) : pods.filter((p) => p.node !== from.node);
+  const to = others.find((p) => p.namespace === 'default') ?? others[0];
   return to === undefined ? undefined : [from, to];
 }
 
-function pingOnce(c: ClusterRuntime, from: ClusterPod, to: ClusterPod): PingResult | undefined {
+function pingOnce(c: ClusterRuntime, from: ClusterPod, to: ClusterPod | number): PingResult | undefined {
   let r: PingResult | undefined;
-  ping(from.stack, to.ip, { count: 1 }, (x) => (r = x));
+  ping(from.stack, typeof to === 'number' ? to : to.ip, { count: 1 }, (x) => (r = x));
   c.engine.runUntilIdle(60e9);
   return r;
+}
+
+/** One traced ping: its hop table and summary line, and whether the reply came. */
+function tracedPing(
+  c: ClusterRuntime,
+  from: ClusterPod,
+  to: ClusterPod | number,
+  explain: boolean,
+): { ok: boolean; lines: string[]; events: TraceRecorder['events'] } {
+  const rec = new TraceRecorder();
+  c.network.tracer = rec;
+  const r = pingOnce(c, from, to);
+  c.network.tracer = undefined;
+  const ok = r !== undefined && r.received === 1;
+  const frames = rec.events.filter((e) => e.kind === 'frame').length;
+  const summary = ok
+    ? `reply received: ${frames} frames on the wire`
+    : `NO reply: ${frames} frames on the wire; drops: ${
+        rec.events
+          .filter((e) => e.kind === 'drop')
+          .map((e) => (e.kind === 'drop' ? `${e.device}: ${e.reason}` : ''))
+          .join(', ') || 'none'
+      }`;
+  return { ok, lines: [formatHopTable(rec.events, { explain }), '', summary], events: rec.events };
 }
 
 /** Runs the demo. */
@@ -106,7 +134,7 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
   const out: string[] = [];
   const spec = loaded.plan.cluster;
   out.push(
-    `podnet demo: cluster "${spec.name}" from ${o.file}: ${c.nodes.size} nodes, Flannel ${c.backend}, pods in ${formatCidr(spec.clusterCIDR)}, services in ${formatCidr(spec.serviceCIDR)}`,
+    `podnet demo: cluster "${spec.name}" from ${o.file}: ${c.nodes.size} node${c.nodes.size === 1 ? '' : 's'}, Flannel ${c.backend}, pods in ${formatCidr(spec.clusterCIDR)}, services in ${formatCidr(spec.serviceCIDR)}`,
   );
   out.push('');
   out.push(
@@ -162,34 +190,27 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
   }
   const pair = pickPair(c);
   if (pair === undefined) {
-    out.push('', 'no two pods on different nodes to ping between');
+    out.push('', c.nodes.size === 1 ? 'no two pods to ping between' : 'no two pods on different nodes to ping between');
     return { status: 1, text: out.join('\n'), captures: [], warnings: loaded.clusterWarnings };
   }
   const [from, to] = pair;
   const captures = o.pcap ? captureLinks(c.network) : [];
-  const rec = new TraceRecorder();
-  c.network.tracer = rec;
-  const r = pingOnce(c, from, to);
-  c.network.tracer = undefined;
   out.push('');
   out.push(
     `ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`,
   );
   out.push('');
-  out.push(formatHopTable(rec.events, { explain: o.explain }));
-  out.push('');
-  const ok = r !== undefined && r.received === 1;
-  const frames = rec.events.filter((e) => e.kind === 'frame').length;
-  out.push(
-    ok
-      ? `reply received: ${frames} frames on the wire`
-      : `NO reply: ${frames} frames on the wire; drops: ${
-          rec.events
-            .filter((e) => e.kind === 'drop')
-            .map((e) => (e.kind === 'drop' ? `${e.device}: ${e.reason}` : ''))
-            .join(', ') || 'none'
-        }`,
-  );
+  const podPing = tracedPing(c, from, to, o.explain);
+  out.push(...podPing.lines);
+  // A single node has no other node to cross to: show pod-to-node instead, the pod's own node's address.
+  const node = c.nodes.size === 1 ? c.nodes.get(from.node) : undefined;
+  const nodePing = node === undefined ? undefined : tracedPing(c, from, node.ip, o.explain);
+  if (node !== undefined && nodePing !== undefined) {
+    out.push('', `ping ${from.id} (${formatIpv4(from.ip)}) -> node ${node.name} (${formatIpv4(node.ip)}):`, '');
+    out.push(...nodePing.lines);
+  }
+  const ok = podPing.ok && (nodePing?.ok ?? true);
+  const events = [...podPing.events, ...(nodePing?.events ?? [])];
   const json = o.json
     ? {
         cluster: spec.name,
@@ -208,8 +229,9 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
           const [namespace, name, type, clusterIP, ports, endpoints] = serviceRow(s, c);
           return { namespace, name, type, clusterIP, ports, endpoints };
         }),
-        ping: { from: from.id, to: to.id, received: ok },
-        events: rec.events,
+        ping: { from: from.id, to: to.id, received: podPing.ok },
+        ...(node !== undefined ? { nodePing: { from: from.id, to: node.name, received: nodePing?.ok ?? false } } : {}),
+        events,
         warnings: loaded.clusterWarnings,
       }
     : undefined;
