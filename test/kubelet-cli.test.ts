@@ -6,25 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { NGINX_INDEX_HTML } from '../src/apps/images/nginx.js';
 import { EXAMPLES_DIR } from './support/examples.js';
+import { cli, tempDir } from './support/cli.js';
 
 const SINGLE = join(EXAMPLES_DIR, 'cluster-single-node.yaml');
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** Two nodes: nginx with hostPort 8080 pinned to the agent, a client pod on the server. */
 const TWO_NODES = `apiVersion: podnet.dev/v1alpha1
@@ -64,31 +52,27 @@ test('hostPort 8080 answers on the node address: the laptop outside and a pod on
   assert.equal(other.code, 7);
 });
 
-test("hostPort across nodes: a pod on the server curls the agent's address; the agent's nat table has portmap's DNAT", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'podnet-hostport-'));
-  try {
-    const file = join(dir, 'cluster-hostport.yaml');
-    writeFileSync(file, TWO_NODES);
-    const r = await cli('exec', file, 'client', '--', 'curl', '-s', 'http://192.168.56.12:8080/');
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /<title>Welcome to nginx!<\/title>/);
-    const nat = await cli('exec', file, 'agent', '--', 'iptables-save');
-    assert.equal(nat.code, 0, nat.err);
-    // the rules of plugins/meta/portmap (portmap.go fillDnatRules): the chain per container, jumped to by port
-    assert.match(
-      nat.out,
-      /^(?:\[\d+:\d+\] )?-A CNI-HOSTPORT-DNAT -p tcp .*-m multiport --dports 8080 -j CNI-DN-[0-9a-f]+$/m,
-    );
-    assert.match(
-      nat.out,
-      /^(?:\[\d+:\d+\] )?-A CNI-DN-[0-9a-f]+ -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.42\.1\.\d+:80$/m,
-    );
-    // the server runs no hostPort pod: no DNAT there
-    const serverNat = await cli('exec', file, 'server', '--', 'iptables-save');
-    assert.doesNotMatch(serverNat.out, /--dports 8080/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+test("hostPort across nodes: a pod on the server curls the agent's address; the agent's nat table has portmap's DNAT", async (t) => {
+  const dir = tempDir(t, 'podnet-hostport-');
+  const file = join(dir, 'cluster-hostport.yaml');
+  writeFileSync(file, TWO_NODES);
+  const r = await cli('exec', file, 'client', '--', 'curl', '-s', 'http://192.168.56.12:8080/');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /<title>Welcome to nginx!<\/title>/);
+  const nat = await cli('exec', file, 'agent', '--', 'iptables-save');
+  assert.equal(nat.code, 0, nat.err);
+  // the rules of plugins/meta/portmap (portmap.go fillDnatRules): the chain per container, jumped to by port
+  assert.match(
+    nat.out,
+    /^(?:\[\d+:\d+\] )?-A CNI-HOSTPORT-DNAT -p tcp .*-m multiport --dports 8080 -j CNI-DN-[0-9a-f]+$/m,
+  );
+  assert.match(
+    nat.out,
+    /^(?:\[\d+:\d+\] )?-A CNI-DN-[0-9a-f]+ -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.42\.1\.\d+:80$/m,
+  );
+  // the server runs no hostPort pod: no DNAT there
+  const serverNat = await cli('exec', file, 'server', '--', 'iptables-save');
+  assert.doesNotMatch(serverNat.out, /--dports 8080/);
 });
 
 test('demo on a single-node cluster: pod to pod on the node, then pod to node, both answered, exit 0', async () => {
