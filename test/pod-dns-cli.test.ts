@@ -11,10 +11,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
+import { cli, tempDir } from './support/cli.js';
 import { loadCluster } from '../src/scenario/manifests.js';
 import { buildCluster } from '../src/cluster/runtime.js';
 import { formatIpv4 } from '../src/wire/addr.js';
@@ -57,21 +56,8 @@ spec:
   containers: [{ name: c, image: busybox:1.36 }]
 `;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
 function podsFile(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'podnet-poddns-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'cluster.yaml');
+  const file = join(tempDir(t, 'podnet-poddns-'), 'cluster.yaml');
   writeFileSync(file, PODS);
   return file;
 }
