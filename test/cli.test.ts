@@ -10,6 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { EXAMPLES_DIR } from './support/examples.js';
 import { cli, tempDir } from './support/cli.js';
+import { loadCluster } from '../src/scenario/manifests.js';
+import { buildCluster } from '../src/cluster/runtime.js';
+import { formatIpv4 } from '../src/wire/addr.js';
 
 const TWO_SUBNETS = join(EXAMPLES_DIR, 'two-subnets.yaml');
 
@@ -218,17 +221,13 @@ test('demo is deterministic: two runs print the same JSON (leases, MACs, pod IPs
 });
 
 test('exec runs a command inside a cluster pod: traceroute across the overlay shows cni0, the far flannel.1, the pod', async () => {
-  const r = await cli(
-    'exec',
-    join(EXAMPLES_DIR, 'cluster-demo.yaml'),
-    'client',
-    '--',
-    'traceroute',
-    '-n',
-    '-q',
-    '1',
-    'kube-system/coredns-6f7bbd4779-b7bzr',
-  );
+  // pod names do not resolve inside a pod (no cluster DNS serves them), so the target is the pod's IP
+  const file = join(EXAMPLES_DIR, 'cluster-demo.yaml');
+  const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
+  assert.ok(loaded.ok);
+  const c = await buildCluster(loaded.cluster.plan);
+  const coredns = [...c.pods.values()].find((p) => p.name.startsWith('coredns-'))!;
+  const r = await cli('exec', file, 'client', '--', 'traceroute', '-n', '-q', '1', formatIpv4(coredns.ip));
   assert.equal(r.code, 0, r.out + r.err);
   // hop 1: the gateway on cni0 (x.y.z.1); hop 2: the other node's flannel.1 (its lease's .0); hop 3: the pod
   assert.match(r.out, /^ 1 {2}10\.42\.\d+\.1 {2}/m);

@@ -18,7 +18,7 @@ import { HTTP_EPOCH_MS, concatBytes, fieldValue, latin1Bytes, type HttpResponseH
 import { HttpConnection, httpExchange, type HttpExchangeResult, type HttpFailure } from './http/client.js';
 import { CurlMeter, type MeterCounts } from './http/curl-meter.js';
 import { Terminal } from './http/terminal.js';
-import type { Command } from './shell.js';
+import { withLookedUp, type Command } from './shell.js';
 import { curlRequest, parseCurlArgs, parseCurlUrl, type CurlOptions } from './http/curl-args.js';
 import { curlWriteOut } from './http/curl-writeout.js';
 
@@ -334,7 +334,10 @@ export const curlCommand: Command = (ctx, args, done) => {
     done({ status: 2, stdout: `curl: podnet: node ${ctx.node.name} has no TCP stack` });
     return;
   }
-  runCurl({ tcp, resolve: (n) => ctx.resolve(n) }, o, (r) =>
-    done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
+  const u = parseCurlUrl(o.url);
+  withLookedUp(ctx, 'host' in u ? u.host : undefined, (c) =>
+    runCurl({ tcp, resolve: (n) => c.resolve(n) }, o, (r) =>
+      done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
+    ),
   );
 };

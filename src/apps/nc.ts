@@ -18,7 +18,7 @@ import type { TcpCloseReason, TcpSocket, TcpStack } from '../transport/tcp.js';
 import type { UdpStack } from '../transport/udp.js';
 import { SECOND } from '../sim/engine.js';
 import { Terminal } from './http/terminal.js';
-import type { Command } from './shell.js';
+import { withLookedUp, type Command } from './shell.js';
 
 /** Idle time after which nc stops when neither -w nor -q was given (podnet's stand-in for Ctrl-C). */
 export const NC_IDLE_DEFAULT_NS = 10 * SECOND;
@@ -426,7 +426,9 @@ export const ncCommand: Command = (ctx, args, done) => {
     done({ status: 1, stdout: `nc: podnet: node ${ctx.node.name} has no TCP stack` });
     return;
   }
-  runNc({ tcp, udp: ctx.udp, resolve: (n) => ctx.resolve(n) }, o, (r) =>
-    done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
+  withLookedUp(ctx, o.listen ? undefined : o.host, (c) =>
+    runNc({ tcp, udp: ctx.udp, resolve: (n) => c.resolve(n) }, o, (r) =>
+      done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
+    ),
   );
 };

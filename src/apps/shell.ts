@@ -14,6 +14,7 @@ import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
 import { dig, type DigEnv } from './dns/dig.js';
 import { tcpConnector } from './dns/tcp.js';
 import type { TcpStack } from '../transport/tcp.js';
+import { EAI_NONAME, type Lookup, type LookupResult } from './dns/lookup.js';
 import { DEFAULT_TRACEROUTE, formatTraceroute, traceroute, type TracerouteOptions } from './traceroute.js';
 
 /** What a command finished with. */
@@ -31,6 +32,33 @@ export interface ShellContext {
   tcp?: TcpStack;
   /** The node's /etc/resolv.conf text, when it has one (dig reads its nameserver and search list). */
   resolvConf?: string;
+  /** The node's /etc/hosts text, when it has one (`cat /etc/hosts`). */
+  hostsFile?: string;
+  /**
+   * getaddrinfo (dns/lookup.ts): when set, ping, traceroute, curl and nc resolve names that are not
+   * addresses with it instead of `resolve`.
+   */
+  lookup?: Lookup;
+}
+
+/** Resolves `name` as the commands do: an IPv4 literal, else `ctx.lookup`, else `ctx.resolve`. */
+export function lookupHost(ctx: ShellContext, name: string, done: (r: LookupResult) => void): void {
+  const literal = parseIpv4(name);
+  if (literal !== undefined) done({ ok: true, ip: literal });
+  else if (ctx.lookup !== undefined) ctx.lookup(name, done);
+  else {
+    const ip = ctx.resolve(name);
+    done(ip === undefined ? { ok: false, error: EAI_NONAME } : { ok: true, ip });
+  }
+}
+
+/** `ctx` with `name` already looked up: its `resolve` answers that name from the lookup (curl, nc). */
+export function withLookedUp(ctx: ShellContext, name: string | undefined, done: (c: ShellContext) => void): void {
+  if (name === undefined || ctx.lookup === undefined || parseIpv4(name) !== undefined) {
+    done(ctx);
+    return;
+  }
+  lookupHost(ctx, name, (r) => done({ ...ctx, resolve: (n) => (n === name && r.ok ? r.ip : ctx.resolve(n)) }));
 }
 
 /** A command: reads `args` (without its own name) and calls `done` exactly once. */
@@ -78,6 +106,7 @@ export class Shell {
     this.commands.set('ip', ipCommand);
     this.commands.set('bridge', bridgeCommand);
     this.commands.set('dig', digCommand);
+    this.commands.set('cat', catCommand);
     this.commands.set('iptables-save', (ctx, _args, done) => {
       const nf = ctx.node.netfilter;
       done({ status: 0, stdout: nf === undefined ? '' : formatIptablesSave(nf.ruleset) });
@@ -169,14 +198,14 @@ const pingCommand: Command = (ctx, args, done) => {
   if (w !== undefined) o.timeout = Math.round(w * 1e9);
   const m = p.opts.get('M');
   if (m !== undefined) o.df = m !== 'dont';
-  const dst = ctx.resolve(p.rest[0]!);
-  if (dst === undefined) {
-    done({ status: 2, stdout: `ping: ${p.rest[0]}: Name or service not known` });
-    return;
-  }
-  ping(ctx.node, dst, o, (r) =>
-    done({ status: r.received > 0 ? 0 : 1, stdout: formatPing(r, o.size ?? DEFAULT_PING.size) }),
-  );
+  lookupHost(ctx, p.rest[0]!, (dst) => {
+    // iputils: "ping: NAME: " and gai_strerror's text, status 2
+    if (!dst.ok) done({ status: 2, stdout: `ping: ${p.rest[0]}: ${dst.error}` });
+    else
+      ping(ctx.node, dst.ip, o, (r) =>
+        done({ status: r.received > 0 ? 0 : 1, stdout: formatPing(r, o.size ?? DEFAULT_PING.size) }),
+      );
+  });
 };
 
 const tracerouteCommand: Command = (ctx, args, done) => {
@@ -202,17 +231,17 @@ const tracerouteCommand: Command = (ctx, args, done) => {
   if (w !== undefined) o.wait = Math.round(w * 1e9);
   if (port !== undefined) o.port = port;
   if (len !== undefined) o.packetLen = len;
-  const dst = ctx.resolve(p.rest[0]!);
-  if (dst === undefined) {
-    done({
-      status: 2,
-      stdout: `${p.rest[0]}: Name or service not known\nCannot handle "host" cmdline arg \`${p.rest[0]}' on position 1 (argc 1)`,
-    });
-    return;
-  }
-  traceroute(ctx.node, ctx.udp, dst, o, (r) =>
-    done({ status: 0, stdout: formatTraceroute(r, { ...DEFAULT_TRACEROUTE, ...o }, p.opts.has('n')) }),
-  );
+  lookupHost(ctx, p.rest[0]!, (dst) => {
+    if (!dst.ok)
+      done({
+        status: 2,
+        stdout: `${p.rest[0]}: ${dst.error}\nCannot handle "host" cmdline arg \`${p.rest[0]}' on position 1 (argc 1)`,
+      });
+    else
+      traceroute(ctx.node, ctx.udp, dst.ip, o, (r) =>
+        done({ status: 0, stdout: formatTraceroute(r, { ...DEFAULT_TRACEROUTE, ...o }, p.opts.has('n')) }),
+      );
+  });
 };
 
 const ipCommand: Command = (ctx, args, done) => {
@@ -246,6 +275,28 @@ const digCommand: Command = (ctx, args, done) => {
   dig(env, args, (r) =>
     done({ status: r.exitCode, stdout: r.stdout + (r.stderr !== '' ? (r.stdout !== '' ? '\n' : '') + r.stderr : '') }),
   );
+};
+
+/** `cat` of the files a node has: /etc/resolv.conf and /etc/hosts (coreutils' wording for the rest). */
+const catCommand: Command = (ctx, args, done) => {
+  const files = new Map<string, string | undefined>([
+    ['/etc/resolv.conf', ctx.resolvConf],
+    ['/etc/hosts', ctx.hostsFile],
+  ]);
+  if (args.length === 0) {
+    done({ status: 1, stdout: 'cat: podnet: reading standard input is not supported' });
+    return;
+  }
+  let out = '';
+  let status = 0;
+  for (const a of args) {
+    const text = files.get(a);
+    if (text === undefined) {
+      out += `cat: ${a}: No such file or directory\n`;
+      status = 1;
+    } else out += text;
+  }
+  done({ status, stdout: out.endsWith('\n') ? out.slice(0, -1) : out });
 };
 
 const bridgeCommand: Command = (ctx, args, done) => {

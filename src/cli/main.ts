@@ -12,6 +12,8 @@ import { parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { buildCluster } from '../cluster/runtime.js';
 import { literalOr } from '../apps/shell.js';
+import { systemLookup } from '../apps/dns/lookup.js';
+import { tcpConnector } from '../apps/dns/tcp.js';
 import type { IpNode } from '../net/ip-node.js';
 import type { UdpStack } from '../transport/udp.js';
 import type { TcpStack } from '../transport/tcp.js';
@@ -395,7 +397,7 @@ function printWarnings(err: (s: string) => void, ws: readonly ClusterWarning[]):
   if (lines.length > 0) err(['', ...lines].join('\n'));
 }
 
-/** exec on a cluster: a pod (name or namespace/name) or a node, with pods and nodes resolvable by name. */
+/** exec on a cluster: a pod (name or namespace/name) or a node; names resolve through its /etc/hosts and DNS. */
 async function execInCluster(
   f: Flags,
   file: string,
@@ -441,7 +443,7 @@ async function execOnBuilt(
   const c = await buildCluster(plan, { ...ds.build, ...(backend !== undefined ? { backend } : {}) });
   await ds.settle(c);
   const pods = [...c.pods.values()];
-  type Where = { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack; resolvConf?: string };
+  type Where = { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack; resolvConf?: string; hostsFile?: string };
   const byName = (name: string): Where | undefined => {
     const pod = pods.find((p) => p.id === name || p.name === name);
     if (pod !== undefined) return pod;
@@ -465,9 +467,17 @@ async function execOnBuilt(
     {
       node: where.stack,
       udp: where.udp,
-      resolve: literalOr((n) => byName(n)?.ip),
+      // names resolve as in the machine itself: /etc/hosts, then DNS per its resolv.conf (no shortcut to pods)
+      resolve: literalOr(() => undefined),
+      lookup: systemLookup({
+        udp: where.udp,
+        connect: tcpConnector(where.tcp),
+        ...(where.resolvConf !== undefined ? { resolvConf: where.resolvConf } : {}),
+        ...(where.hostsFile !== undefined ? { hostsFile: where.hostsFile } : {}),
+      }),
       tcp: where.tcp,
       ...(where.resolvConf !== undefined ? { resolvConf: where.resolvConf } : {}),
+      ...(where.hostsFile !== undefined ? { hostsFile: where.hostsFile } : {}),
     },
     f.rest,
     (r) => (result = r),

@@ -68,6 +68,7 @@ export function coreDnsDeployment(): Deployment {
         hostNetwork: false,
         dnsPolicy: 'Default',
         restartPolicy: 'Always',
+        hostAliases: [],
         containers: [
           {
             name: 'coredns',

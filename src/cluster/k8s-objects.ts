@@ -94,7 +94,25 @@ export interface PodSpec {
   restartPolicy: 'Always' | 'OnFailure' | 'Never';
   hostname?: string;
   subdomain?: string;
+  /** Nameservers, searches and options merged into (or, with dnsPolicy None, making) the pod's resolv.conf. */
+  dnsConfig?: PodDnsConfig;
+  /** Extra /etc/hosts entries (v1.HostAlias), in order. */
+  hostAliases: HostAlias[];
   containers: Container[];
+}
+
+/** v1.PodDNSConfig. */
+export interface PodDnsConfig {
+  nameservers: Ipv4[];
+  searches: string[];
+  /** v1.PodDNSConfigOption: `value` absent for a flag option (rotate). */
+  options: { name: string; value?: string }[];
+}
+
+/** v1.HostAlias: one address and the names /etc/hosts gives it. */
+export interface HostAlias {
+  ip: Ipv4;
+  hostnames: string[];
 }
 
 /** v1 Namespace. */

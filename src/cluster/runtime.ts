@@ -28,6 +28,7 @@ import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 import { RangeAllocator } from './range-allocator.js';
 import { buildOutsideClient, equipInternet, type Internet, type OutsideHost } from './internet.js';
 import { PodContainers } from './pod-containers.js';
+import { nodeHostsFile, podHostsFile, podResolvConfText } from './pod-dns.js';
 import type { ImageEnvironment } from '../apps/images/registry.js';
 
 /** A node of the running cluster. */
@@ -42,6 +43,8 @@ export interface ClusterNode {
   host: EmulatedHost;
   /** The node's /etc/resolv.conf: the internet router's DNS server (k3s nodes use the host's resolver). */
   resolvConf: string;
+  /** The node's /etc/hosts (pod-dns.ts nodeHostsFile). */
+  hostsFile: string;
 }
 
 /** A running pod. */
@@ -62,6 +65,10 @@ export interface ClusterPod {
   containers: PodContainers;
   /** Every container runs and passes its readiness probe (the pod's Ready condition, which endpoints use). */
   ready: boolean;
+  /** Its /etc/resolv.conf, from its dnsPolicy and dnsConfig (pod-dns.ts). */
+  resolvConf: string;
+  /** Its /etc/hosts: its own entry and its hostAliases (pod-dns.ts). */
+  hostsFile: string;
 }
 
 /** What the builder reports while it works (for progress on big clusters). */
@@ -210,11 +217,15 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
       cni: new CniRuntime(host),
       host,
       resolvConf: internet.resolvConf,
+      hostsFile: '', // once every node is known, below
     });
     nodeIndex++;
     if (opts.progress !== undefined && (nodeIndex % 100 === 0 || nodeIndex === plan.nodes.length))
       opts.progress('nodes', nodeIndex, plan.nodes.length);
   }
+
+  const machines = [...nodes.values()].map((n) => ({ name: n.name, ip: n.ip }));
+  for (const n of nodes.values()) n.hostsFile = nodeHostsFile(machines);
 
   const parsed = parseConfList(K3S_FLANNEL_CONFLIST);
   if (!parsed.ok) throw new Error(`built-in conflist: ${JSON.stringify(parsed.problem)}`);
@@ -229,7 +240,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     const node = nodes.get(p.node!)!;
     const r = wirePod(node, p, conflist);
     if (typeof r === 'string') failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
-    else pods.set(r.id, runContainers(r, node, p, images));
+    else pods.set(r.id, runContainers(withDnsFiles(r, node, p, plan.cluster), node, p, images));
     done++;
     if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
       opts.progress('pods', done, scheduled.length);
@@ -259,10 +270,31 @@ async function registerNode(store: Datastore, podCIDRs: RangeAllocator, name: st
 }
 
 /** A pod whose sandbox is wired, before its containers start. */
-type WiredPod = Omit<ClusterPod, 'containers' | 'ready'>;
+type WiredPod = Omit<ClusterPod, 'containers' | 'ready' | 'resolvConf' | 'hostsFile'>;
+
+/** The kubelet's part of the sandbox: the pod's resolv.conf and hosts file. */
+function withDnsFiles(
+  w: WiredPod,
+  node: ClusterNode,
+  p: PlannedPod,
+  cluster: { clusterDNS: Ipv4; clusterDomain: string },
+): Omit<ClusterPod, 'containers' | 'ready'> {
+  const ctx = { clusterDNS: cluster.clusterDNS, clusterDomain: cluster.clusterDomain, nodeResolvConf: node.resolvConf };
+  const pod = { name: p.name, namespace: p.namespace, ip: w.ip };
+  return {
+    ...w,
+    resolvConf: podResolvConfText(p.spec, p.namespace, ctx),
+    hostsFile: podHostsFile(p.spec, pod, cluster.clusterDomain, node.hostsFile),
+  };
+}
 
 /** Starts the pod's containers in its sandbox, with their probes sent from `node` (the kubelet's part). */
-function runContainers(w: WiredPod, node: ClusterNode, p: PlannedPod, env: ImageEnvironment): ClusterPod {
+function runContainers(
+  w: Omit<ClusterPod, 'containers' | 'ready'>,
+  node: ClusterNode,
+  p: PlannedPod,
+  env: ImageEnvironment,
+): ClusterPod {
   const sandbox = { engine: node.stack.engine, stack: w.stack, tcp: w.tcp, udp: w.udp, ip: w.ip, nodeTcp: node.tcp };
   const containers = new PodContainers({ ...sandbox, hostname: p.spec.hostname ?? p.name }, p.spec.containers, env);
   const pod: ClusterPod = { ...w, containers, ready: false };

@@ -3,7 +3,7 @@
  * conntrack -L, iptables-save -c, spanning tree) and the shell that runs commands for `exec` steps and `podnet exec`.
  * Driving the engine until a command finishes is the caller's job.
  */
-import { formatMac } from '../wire/addr.js';
+import { formatIpv4, formatMac } from '../wire/addr.js';
 import { IpNode } from '../net/ip-node.js';
 import { Switch } from '../link/switch.js';
 import { bridgeFdb, ipNeigh, ipRoute } from '../net/views.js';
@@ -89,7 +89,19 @@ export function execCommand(lab: LabNetwork, node: string, argv: string[], done:
   };
   const tcp = lab.tcp.get(node);
   if (tcp !== undefined) ctx.tcp = tcp;
+  // node names resolve through generated /etc/hosts entries, which `cat /etc/hosts` shows
+  ctx.hostsFile = labHostsFile(lab);
   const rc = lab.resolvConf.get(node);
   if (rc !== undefined) ctx.resolvConf = rc;
   shell.run(ctx, argv, done);
+}
+
+/** The /etc/hosts of a lab's machines: localhost, then each host and router on its primary address. */
+export function labHostsFile(lab: LabNetwork): string {
+  const lines = ['127.0.0.1\tlocalhost'];
+  for (const [name, n] of lab.ipNodes) {
+    const ip = n.primaryAddress;
+    if (ip !== undefined) lines.push(`${formatIpv4(ip)}\t${name}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -24,15 +24,14 @@ import {
   type ManifestCtx,
 } from './manifest-common.js';
 import { checkProbe } from './manifest-probes.js';
+import { checkDnsConfig, checkHostAliases } from './manifest-pod-dns.js';
 
 /** PodSpec fields podnet accepts and ignores (storage, security, resources, lifecycle, ...). */
 const POD_SPEC_IGNORED = [
   'activeDeadlineSeconds',
   'automountServiceAccountToken',
-  'dnsConfig',
   'enableServiceLinks',
   'ephemeralContainers',
-  'hostAliases',
   'hostIPC',
   'hostPID',
   'hostUsers',
@@ -162,7 +161,18 @@ export function checkPodSpec(ctx: ManifestCtx, path: SpecPath, v: unknown, templ
     c,
     path,
     o,
-    ['containers', 'nodeName', 'nodeSelector', 'hostNetwork', 'dnsPolicy', 'restartPolicy', 'hostname', 'subdomain'],
+    [
+      'containers',
+      'nodeName',
+      'nodeSelector',
+      'hostNetwork',
+      'dnsPolicy',
+      'dnsConfig',
+      'hostAliases',
+      'restartPolicy',
+      'hostname',
+      'subdomain',
+    ],
     [...POD_SPEC_IGNORED, ...POD_SPEC_SCHEDULING],
   );
   for (const k of POD_SPEC_SCHEDULING)
@@ -185,8 +195,11 @@ export function checkPodSpec(ctx: ManifestCtx, path: SpecPath, v: unknown, templ
       o.restartPolicy === undefined
         ? 'Always'
         : (c.oneOf([...path, 'restartPolicy'], o.restartPolicy, ['Always', 'OnFailure', 'Never'] as const) ?? 'Always'),
+    hostAliases: checkHostAliases(ctx, [...path, 'hostAliases'], o.hostAliases),
     containers: [],
   };
+  const dnsConfig = checkDnsConfig(ctx, [...path, 'dnsConfig'], o.dnsConfig, spec.dnsPolicy);
+  if (dnsConfig !== undefined) spec.dnsConfig = dnsConfig;
   if (template && spec.restartPolicy !== 'Always')
     c.error(
       [...path, 'restartPolicy'],

@@ -1,0 +1,56 @@
+/**
+ * getaddrinfo for IPv4 as glibc does it with nsswitch's `hosts: files dns`: /etc/hosts first (the first
+ * line naming the host, case-insensitively), then the stub resolver with the node's resolv.conf. Failures
+ * carry gai_strerror's text: EAI_NONAME "Name or service not known" for NXDOMAIN/NODATA, EAI_AGAIN
+ * "Temporary failure in name resolution" when no server answered (glibc getaddrinfo.c).
+ */
+import type { Ipv4 } from '../../wire/addr.js';
+import { DNS_TYPE_A, checkName, nameKey } from '../../wire/dns.js';
+import type { UdpStack } from '../../transport/udp.js';
+import { parseHosts } from './hosts.js';
+import { StubResolver } from './resolver.js';
+import type { StreamConnector } from './stream.js';
+
+/** What a lookup ended with: an address, or gai_strerror's text. */
+export type LookupResult = { ok: true; ip: Ipv4 } | { ok: false; error: string };
+
+/** Looks a name up; calls `done` once. */
+export type Lookup = (name: string, done: (r: LookupResult) => void) => void;
+
+/** gai_strerror(EAI_NONAME). */
+export const EAI_NONAME = 'Name or service not known';
+/** gai_strerror(EAI_AGAIN). */
+export const EAI_AGAIN = 'Temporary failure in name resolution';
+
+/** A node's getaddrinfo: `hostsFile`, then DNS per `resolvConf` (none: only the hosts file). */
+export function systemLookup(env: {
+  udp: UdpStack;
+  hostsFile?: string;
+  resolvConf?: string;
+  connect?: StreamConnector;
+}): Lookup {
+  const hosts = env.hostsFile === undefined ? [] : parseHosts(env.hostsFile);
+  let resolver: StubResolver | undefined;
+  return (name, done) => {
+    if (checkName(name) !== undefined) {
+      done({ ok: false, error: EAI_NONAME });
+      return;
+    }
+    const key = nameKey(name);
+    for (const h of hosts)
+      if ('v4' in h.address && h.names.includes(key)) {
+        done({ ok: true, ip: h.address.v4 });
+        return;
+      }
+    if (env.resolvConf === undefined) {
+      done({ ok: false, error: EAI_NONAME });
+      return;
+    }
+    resolver ??= new StubResolver(env.udp, env.resolvConf, env.connect);
+    resolver.resolve(name, DNS_TYPE_A, (r) => {
+      const ip = r.addresses[0];
+      if (ip !== undefined) done({ ok: true, ip });
+      else done({ ok: false, error: r.herrno === 'TRY_AGAIN' ? EAI_AGAIN : EAI_NONAME });
+    });
+  };
+}
