@@ -11,6 +11,7 @@ import type { Network } from '../link/device.js';
 import type { LinkProps } from '../link/channel.js';
 import type { Switch } from '../link/switch.js';
 import { IpNode } from '../net/ip-node.js';
+import type { IfAddr } from '../net/netdev.js';
 import { UdpStack } from '../transport/udp.js';
 import { TcpStack } from '../transport/tcp.js';
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
@@ -41,12 +42,25 @@ export function upstreamResolvConf(dns: Ipv4): string {
   return `nameserver ${formatIpv4(dns)}\n`;
 }
 
+/** Address blocks the internet stand-in never claims as its own. */
+const NOT_ON_THE_INTERNET: readonly IfAddr[] = [
+  { addr: 0x0a000000, len: 8 }, // 10.0.0.0/8
+  { addr: 0xac100000, len: 12 }, // 172.16.0.0/12
+  { addr: 0xc0a80000, len: 16 }, // 192.168.0.0/16
+  { addr: 0x64400000, len: 10 }, // 100.64.0.0/10
+  { addr: 0xa9fe0000, len: 16 }, // 169.254.0.0/16
+];
+
 /**
  * Makes `router` the internet: every address off its connected subnets is its own, it serves DNS for
  * `spec.dns` on UDP 53 and accepts TCP on INTERNET_TCP_PORTS. `router` already has its underlay addresses.
  */
 export function equipInternet(router: IpNode, spec: InternetSpec): Internet {
   router.addLocalRoute({ addr: 0, len: 0 });
+  // ... except what no internet host answers for: private (RFC 1918), shared (RFC 6598) and link-local
+  // (RFC 3927) addresses, among them the cluster's pod and Service CIDRs. A pod's query to the kube-dns
+  // ClusterIP must not get an answer from here while kube-proxy is not emulated.
+  for (const p of NOT_ON_THE_INTERNET) router.excludeFromLocalRoutes(p);
   const udp = new UdpStack(router);
   const tcp = new TcpStack(router);
   const hosts = spec.dns.map((e) => `${formatIpv4(e.ip)} ${e.name}`).join('\n');

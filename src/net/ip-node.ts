@@ -109,6 +109,7 @@ export class IpNode extends Device {
   private readonly broadcasts = new Set<Ipv4>();
   /** Local routes beyond the node's addresses (`ip route add local PREFIX dev lo`, Linux's AnyIP). */
   private readonly anyIp: IfAddr[] = [];
+  private readonly anyIpExcept: IfAddr[] = [];
   private readonly protocols: (ProtocolHandler | undefined)[] = new Array<ProtocolHandler | undefined>(256);
   private readonly udpTunnels = new Map<number, UdpTunnel>();
   /** ARP: answers requests and resolves next hops (arp-resolver.ts). */
@@ -187,8 +188,18 @@ export class IpNode extends Device {
     this.anyIp.push(prefix);
   }
 
+  /**
+   * Keeps the addresses under `prefix` out of the local routes (AnyIP) added with addLocalRoute: they are
+   * routed as usual (a stand-in for the internet must not answer for private addresses, which no real
+   * internet host would).
+   */
+  excludeFromLocalRoutes(prefix: IfAddr): void {
+    this.anyIpExcept.push(prefix);
+  }
+
   private isAnyIp(ip: Ipv4): boolean {
     if (!this.anyIp.some((p) => ((p.addr ^ ip) & prefixMask(p.len)) === 0)) return false;
+    if (this.anyIpExcept.some((p) => ((p.addr ^ ip) & prefixMask(p.len)) === 0)) return false;
     const r = this.routes.lookup(ip);
     return r === undefined || r.scope !== 'link';
   }
