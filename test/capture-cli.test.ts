@@ -5,11 +5,10 @@
  * same lab gives the same bytes twice; and a destination that cannot be written is a usage error (exit 2,
  * the usage text, no stack trace) found before the run, leaving an existing file untouched.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePcap } from '../src/observe/pcap.js';
@@ -17,6 +16,7 @@ import { parsePcapng, PcapngWriter } from '../src/observe/pcapng.js';
 import { hex } from '../src/wire/testing.js';
 import { requirePeer } from './support/peers.js';
 import { EXAMPLES_DIR } from './support/examples.js';
+import { tempDir } from './support/cli.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../src/cli/bin.js');
 const TSHARK = { bin: 'tshark', install: 'apt-get install -y tshark' };
@@ -33,12 +33,6 @@ function podnet(args: string[], opts: { cwd?: string; uid?: number; gid?: number
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
   if (r.error) throw r.error;
   return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function tempDir(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'podnet-capture-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** tshark -T fields, one array of values per frame. */
@@ -63,7 +57,7 @@ test('tshark reads the pcapng vector: interface name, nanosecond time above 2^32
   if (!requirePeer(t, 'tshark', TSHARK)) return;
   const w = new PcapngWriter();
   w.addInterface('A-eth0__sw1-p1').write(0x1_0000_0005, hex('deadbeef01'));
-  const file = join(tempDir(t), 'vector.pcapng');
+  const file = join(tempDir(t, 'podnet-capture-'), 'vector.pcapng');
   writeFileSync(file, w.bytes());
   assert.deepEqual(
     tsharkFields(file, ['frame.interface_id', 'frame.interface_name', 'frame.time_epoch', 'frame.len']),
@@ -73,7 +67,7 @@ test('tshark reads the pcapng vector: interface name, nanosecond time above 2^32
 
 test('the link plugged in by a `link` step is captured: the pings through hv2 after the migration', (t) => {
   if (!requirePeer(t, 'tshark', TSHARK)) return;
-  const dir = join(tempDir(t), 'pcaps');
+  const dir = join(tempDir(t, 'podnet-capture-'), 'pcaps');
   const r = podnet(['run', MIGRATION, '--pcap', dir]);
   assert.equal(r.code, 0, r.out + r.err);
   assert.deepEqual(readdirSync(dir).sort(), [
@@ -98,7 +92,7 @@ test('the link plugged in by a `link` step is captured: the pings through hv2 af
 
 test('--pcap FILE.pcapng: one interface per link, named like the pcaps, same frames at the same ns', (t) => {
   if (!requirePeer(t, 'tshark', TSHARK)) return;
-  const tmp = tempDir(t);
+  const tmp = tempDir(t, 'podnet-capture-');
   const dir = join(tmp, 'pcaps');
   const file = join(tmp, 'migration.pcapng');
   assert.equal(podnet(['run', MIGRATION, '--pcap', dir]).code, 0);
@@ -132,7 +126,7 @@ test('--pcap FILE.pcapng: one interface per link, named like the pcaps, same fra
 });
 
 test('the same lab gives the same bytes twice, pcapng and pcaps', (t) => {
-  const tmp = tempDir(t);
+  const tmp = tempDir(t, 'podnet-capture-');
   for (const out of ['a', 'b']) {
     assert.equal(podnet(['run', MIGRATION, '--pcap', join(tmp, `${out}.pcapng`)]).code, 0);
     assert.equal(podnet(['run', MIGRATION, '--pcap', join(tmp, out)]).code, 0);
@@ -144,7 +138,7 @@ test('the same lab gives the same bytes twice, pcapng and pcaps', (t) => {
 
 test('trace, exec and demo write a pcapng; exec and trace --after-steps include the re-plugged link', (t) => {
   if (!requirePeer(t, 'tshark', TSHARK)) return;
-  const tmp = tempDir(t);
+  const tmp = tempDir(t, 'podnet-capture-');
   const names = (file: string): string[] => [
     ...new Set(tsharkFields(file, ['frame.interface_name']).map((f) => f[0]!)),
   ];
@@ -173,7 +167,7 @@ test('trace, exec and demo write a pcapng; exec and trace --after-steps include 
 });
 
 test('demo writes into its own directory again and again (its own files are replaced)', (t) => {
-  const tmp = tempDir(t);
+  const tmp = tempDir(t, 'podnet-capture-');
   for (let i = 0; i < 2; i++) {
     const r = podnet(['demo'], { cwd: tmp });
     assert.equal(r.code, 0, r.out + r.err);
@@ -192,7 +186,7 @@ function assertUsageError(r: Run, reason: RegExp, what: string): void {
 }
 
 test('--pcap that cannot be written is a usage error before the run; an existing file is left alone', (t) => {
-  const tmp = tempDir(t);
+  const tmp = tempDir(t, 'podnet-capture-');
   const existing = join(tmp, 'old.pcapng');
   writeFileSync(existing, 'precious');
   const aFile = join(tmp, 'plain-file');
@@ -219,7 +213,7 @@ test('--pcap that cannot be written is a usage error before the run; an existing
 });
 
 test('--pcap in a directory the user cannot write is a usage error', (t) => {
-  const tmp = tempDir(t);
+  const tmp = tempDir(t, 'podnet-capture-');
   const ro = join(tmp, 'read-only');
   mkdirSync(ro);
   chmodSync(ro, 0o555);
