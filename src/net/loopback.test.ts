@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, SECOND, US } from '../sim/engine.js';
-import { Device, Network, type Port } from '../link/device.js';
+import { Network } from '../link/device.js';
+import { FrameProbe } from '../link/testing.js';
 import { parseIpv4 as parseAddr, type Ipv4 } from '../wire/addr.js';
 import { buildEthernet, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { buildIpv4, parseIpv4 } from '../wire/ipv4.js';
@@ -21,20 +22,6 @@ const ip = (s: string): Ipv4 => parseAddr(s)!;
 const NODE_MAC = 0x02_00_00_00_00_0a;
 const PROBE_MAC = 0x02_00_00_00_00_0b;
 
-/** Records what the node puts on its cable. */
-class Probe extends Device {
-  readonly got: Uint8Array[] = [];
-  get kind(): string {
-    return 'probe';
-  }
-  receive(_port: Port, frame: Uint8Array): void {
-    this.got.push(frame);
-  }
-  send(frame: Uint8Array): void {
-    this.transmit(this.ports[0]!, frame);
-  }
-}
-
 /** Node A (10.0.0.1/24 on eth0) cabled to a probe at 10.0.0.2 whose MAC A knows. */
 function lab(o: { forwarding?: boolean } = {}) {
   const engine = new Engine(1);
@@ -43,7 +30,7 @@ function lab(o: { forwarding?: boolean } = {}) {
   a.addNic('eth0', NODE_MAC);
   a.addAddress('eth0', { addr: ip('10.0.0.1'), len: 24 });
   a.addPermanentNeighbor('eth0', ip('10.0.0.2'), PROBE_MAC);
-  const probe = new Probe(net, 'P');
+  const probe = new FrameProbe(net, 'P');
   net.connect(probe.addPort('eth0'), a.port('eth0')!, { bandwidth: 0, latency: 1 * US });
   const rec = new TraceRecorder();
   net.tracer = rec;

@@ -8,9 +8,20 @@ import { UdpStack } from '../../transport/udp.js';
 import { MemoryDatastore } from '../datastore/memory.js';
 import { formatCidr, formatMac, parseCidr, parseIpv4 } from '../../wire/addr.js';
 import { formatRoute } from '../../net/route-table.js';
-import { Flanneld } from './flanneld.js';
+import { Flanneld, type FlanneldConfig } from './flanneld.js';
 import type { BackendType } from './backends.js';
 import { encodeKubeNode, kubeNodeKey, nodeToLease, parseKubeNode } from './kube-subnet.js';
+
+/** k3s's net-conf.json (10.42.0.0/16, /24 per node) with backend `type`, as flanneld reads it. */
+function netConf(type: BackendType): FlanneldConfig {
+  return {
+    network: parseCidr('10.42.0.0/16')!,
+    subnetLen: 24,
+    subnetMin: ip('10.42.1.0'),
+    subnetMax: ip('10.42.255.0'),
+    backend: { type },
+  };
+}
 
 const ip = (s: string): number => parseIpv4(s)!;
 
@@ -39,13 +50,7 @@ async function kubeCluster(n: number, type: BackendType) {
         udp: new UdpStack(node),
         store,
         subnetManager: 'kube',
-        config: {
-          network: parseCidr('10.42.0.0/16')!,
-          subnetLen: 24,
-          subnetMin: ip('10.42.1.0'),
-          subnetMax: ip('10.42.255.0'),
-          backend: { type },
-        },
+        config: netConf(type),
         extDev: 'eth0',
         publicIp: ip(`192.168.56.${11 + i}`),
         ipMasq: false,
@@ -159,13 +164,7 @@ describe('flannel kube subnet manager', () => {
         udp: new UdpStack(node),
         store,
         subnetManager: 'kube',
-        config: {
-          network: parseCidr('10.42.0.0/16')!,
-          subnetLen: 24,
-          subnetMin: ip('10.42.1.0'),
-          subnetMax: ip('10.42.255.0'),
-          backend: { type: 'host-gw' },
-        },
+        config: netConf('host-gw'),
         extDev: 'eth0',
         publicIp: ip('192.168.0.1'),
         ipMasq: false,
