@@ -14,11 +14,20 @@ import { Switch } from '../src/link/switch.js';
 import { IpNode } from '../src/net/ip-node.js';
 import { BridgeDev } from '../src/net/bridge.js';
 import { UdpStack } from '../src/transport/udp.js';
-import { Flanneld } from '../src/control/flannel/flanneld.js';
+import { Flanneld, type FlanneldConfig } from '../src/control/flannel/flanneld.js';
 import { parseFlannelLeaseValue } from '../src/control/datastore/flannel-keys.js';
 import { ping, type PingResult } from '../src/apps/ping.js';
 import { formatCidr, parseIpv4 } from '../src/wire/addr.js';
 import { main } from '../src/cli/main.js';
+
+/** The net-conf.json these tests lease under: 10.244.0.0/16, /24 per node, vxlan. */
+const NET_CONF: FlanneldConfig = {
+  network: { addr: parseIpv4('10.244.0.0')!, len: 16 },
+  subnetLen: 24,
+  subnetMin: parseIpv4('10.244.1.0')!,
+  subnetMax: parseIpv4('10.244.255.0')!,
+  backend: { type: 'vxlan' },
+};
 
 let server: EtcdServer | undefined;
 before(async () => {
@@ -50,13 +59,7 @@ test('flanneld leases subnets in a real etcd, programs the overlay from it, and 
       node,
       udp: new UdpStack(node),
       store,
-      config: {
-        network: { addr: ip('10.244.0.0'), len: 16 },
-        subnetLen: 24,
-        subnetMin: ip('10.244.1.0'),
-        subnetMax: ip('10.244.255.0'),
-        backend: { type: 'vxlan' },
-      },
+      config: NET_CONF,
       extDev: 'eth0',
       publicIp: ip(`192.168.56.${11 + i}`),
       ipMasq: false,
@@ -115,13 +118,7 @@ test('a restarted flanneld takes back its lease in a real etcd; demo --datastore
       udp: new UdpStack(node),
       store,
       prefix,
-      config: {
-        network: { addr: ip('10.244.0.0'), len: 16 },
-        subnetLen: 24,
-        subnetMin: ip('10.244.1.0'),
-        subnetMax: ip('10.244.255.0'),
-        backend: { type: 'vxlan' },
-      },
+      config: NET_CONF,
       extDev: 'eth0',
       publicIp: ip('192.168.56.21'),
       ipMasq: false,
