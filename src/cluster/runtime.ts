@@ -71,6 +71,26 @@ export interface ClusterPod {
   hostsFile: string;
 }
 
+/** A change to the running cluster's objects, for the components that follow them (kube-proxy, DNS, ingress). */
+export type ClusterChange =
+  | { kind: 'pod-ready' | 'pod-added' | 'pod-deleted'; pod: ClusterPod }
+  | { kind: 'node-added' | 'node-removed'; node: ClusterNode };
+
+/** Who is told about changes: components add a listener; the runtime calls each one, in order, after a change. */
+export class ClusterChanges {
+  private readonly listeners: ((c: ClusterChange) => void)[] = [];
+
+  /** Calls `listener` after every later change. */
+  subscribe(listener: (c: ClusterChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Tells every listener. */
+  publish(c: ClusterChange): void {
+    for (const l of this.listeners) l(c);
+  }
+}
+
 /** What the builder reports while it works (for progress on big clusters). */
 export type BuildProgress = (phase: 'nodes' | 'pods', done: number, total: number) => void;
 
@@ -111,6 +131,8 @@ export interface ClusterRuntime {
   internet: Internet;
   /** Machines outside the cluster on the underlay (spec.outsideClients), by name. */
   outside: Map<string, OutsideHost>;
+  /** Changes to pods and nodes while the cluster runs (readiness now; steps add and remove pods and nodes). */
+  changes: ClusterChanges;
 }
 
 /** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
@@ -231,6 +253,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
   if (!parsed.ok) throw new Error(`built-in conflist: ${JSON.stringify(parsed.problem)}`);
   const conflist = parsed.value;
   const pods = new Map<string, ClusterPod>();
+  const changes = new ClusterChanges();
   const failedPods: ClusterRuntime['failedPods'] = [];
   const scheduled = plan.pods.filter((p) => p.node !== undefined);
   let done = 0;
@@ -240,7 +263,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     const node = nodes.get(p.node!)!;
     const r = wirePod(node, p, conflist);
     if (typeof r === 'string') failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
-    else pods.set(r.id, runContainers(withDnsFiles(r, node, p, plan.cluster), node, p, images));
+    else pods.set(r.id, runContainers(withDnsFiles(r, node, p, plan.cluster), node, p, images, changes));
     done++;
     if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
       opts.progress('pods', done, scheduled.length);
@@ -257,6 +280,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     conflist,
     internet,
     outside,
+    changes,
     subnetManager,
     ...(podCIDRs !== undefined ? { podCIDRs } : {}),
   };
@@ -294,11 +318,15 @@ function runContainers(
   node: ClusterNode,
   p: PlannedPod,
   env: ImageEnvironment,
+  changes: ClusterChanges,
 ): ClusterPod {
   const sandbox = { engine: node.stack.engine, stack: w.stack, tcp: w.tcp, udp: w.udp, ip: w.ip, nodeTcp: node.tcp };
   const containers = new PodContainers({ ...sandbox, hostname: p.spec.hostname ?? p.name }, p.spec.containers, env);
   const pod: ClusterPod = { ...w, containers, ready: false };
-  containers.onReadyChange = (ready) => (pod.ready = ready);
+  containers.onReadyChange = (ready) => {
+    pod.ready = ready;
+    changes.publish({ kind: 'pod-ready', pod });
+  };
   containers.start();
   pod.ready = containers.ready;
   return pod;
