@@ -14,6 +14,7 @@ import { VxlanDev } from '../../net/vxlan.js';
 import { VXLAN_PORT_LINUX } from '../../wire/vxlan.js';
 import type { UdpStack } from '../../transport/udp.js';
 import { UdpEncapAgent } from '../udp-encap.js';
+import { deleteLink } from '../cni/netlink.js';
 
 /** The backends flanneld can run (the ones the notes and this issue cover). */
 export type BackendType = 'vxlan' | 'host-gw' | 'udp';
@@ -53,6 +54,11 @@ export interface Backend {
   removePeer(l: Lease): void;
   /** Lease attributes this node publishes (VtepMAC for vxlan). */
   readonly attrs: Pick<Lease, 'vtepMac' | 'vni'>;
+  /**
+   * flanneld's process ends: what the kernel keeps (vxlan device, routes, neighbours, FDB) stays for the next
+   * flanneld to take over; what the process owned goes (the udp backend's TUN and socket).
+   */
+  exit(): void;
 }
 
 /** What every backend needs: the node, its external device and address, its lease, the network. */
@@ -81,24 +87,43 @@ function extMtu(ctx: BackendContext): number {
   return ctx.node.dev(ctx.extDev)?.mtu ?? 1500;
 }
 
+/**
+ * The vxlan device a previous flanneld left on `node`, when a new one with this config can take it over:
+ * pkg/backend/vxlan/device.go ensureLink keeps an existing flannel.<VNI> whose VNI, local address and port
+ * match (so its MAC, the VtepMAC the other nodes hold, survives a restart), and recreates any other.
+ */
+export function reusableVxlanDev(node: IpNode, cfg: BackendConfig, publicIp: Ipv4): VxlanDev | undefined {
+  const vni = cfg.vni ?? 1;
+  const dev = node.dev(`flannel.${vni}`);
+  if (!(dev instanceof VxlanDev)) return undefined;
+  return dev.vni === vni && dev.local === publicIp && dev.dstPort === (cfg.port || VXLAN_PORT_LINUX) ? dev : undefined;
+}
+
 function vxlanBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
   const vni = cfg.vni ?? 1;
   const name = `flannel.${vni}`;
   const mtu = extMtu(ctx) - 50;
-  const mac = ctx.randomMac();
+  const reused = reusableVxlanDev(ctx.node, cfg, ctx.publicIp);
+  // ensureLink: an incompatible device of that name is deleted and made again
+  if (reused === undefined && ctx.node.dev(name) !== undefined) deleteLink(ctx.node, name);
   // pkg/backend/vxlan/device.go: Learning false, no flood list; Port 0 means the kernel default, 8472
-  const dev = new VxlanDev(ctx.node, {
-    name,
-    mac,
-    vni,
-    local: ctx.publicIp,
-    dstPort: cfg.port || VXLAN_PORT_LINUX,
-    learning: false,
-    mtu,
-    underlayMtu: extMtu(ctx),
-  });
-  // vxlan_network.go: the device gets the lease's network address as a /32
-  ctx.node.addAddress(name, { addr: ctx.subnet.addr, len: 32 });
+  const dev =
+    reused ??
+    new VxlanDev(ctx.node, {
+      name,
+      mac: ctx.randomMac(),
+      vni,
+      local: ctx.publicIp,
+      dstPort: cfg.port || VXLAN_PORT_LINUX,
+      learning: false,
+      mtu,
+      underlayMtu: extMtu(ctx),
+    });
+  const mac = dev.mac;
+  // vxlan_network.go: the device gets the lease's network address as a /32 (ensureV4AddressOnLink: kept
+  // when it is already there, as after a restart)
+  if (!dev.addresses.some((a) => a.addr === ctx.subnet.addr && a.len === 32))
+    ctx.node.addAddress(name, { addr: ctx.subnet.addr, len: 32 });
   const onSameSubnet = (ip: Ipv4): boolean => {
     const r = ctx.node.routes.lookup(ip);
     return r !== undefined && r.dev === ctx.extDev && r.via === undefined;
@@ -112,6 +137,8 @@ function vxlanBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
         throw new FlannelError(
           `lease ${formatCidr(l.subnet)} of ${formatIpv4(l.publicIp)} has no VtepMAC: is that node running the vxlan backend?`,
         );
+      // netlink RouteReplace / NeighSet / FDB replace: programming a peer twice (a restart) leaves one of each
+      ctx.node.routes.remove(l.subnet.addr, l.subnet.len);
       if (cfg.directRouting === true && onSameSubnet(l.publicIp)) {
         ctx.node.routes.add({
           dst: l.subnet.addr,
@@ -147,6 +174,7 @@ function vxlanBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
       ctx.node.neighbors.delete(dev, l.subnet.addr);
       if (l.vtepMac !== undefined) dev.deleteFdb(l.vtepMac);
     },
+    exit(): void {},
   };
 }
 
@@ -164,6 +192,8 @@ function hostGwBackend(ctx: BackendContext): Backend {
             `host-gw routes pod subnets via peer hosts directly, so all nodes must share one L2 segment (use vxlan, or DirectRouting)`,
         );
       }
+      // RouteReplace: once, however often the peer is programmed
+      ctx.node.routes.remove(l.subnet.addr, l.subnet.len, { via: l.publicIp });
       ctx.node.routes.add({
         dst: l.subnet.addr,
         len: l.subnet.len,
@@ -177,6 +207,7 @@ function hostGwBackend(ctx: BackendContext): Backend {
     removePeer(l: Lease): void {
       ctx.node.routes.remove(l.subnet.addr, l.subnet.len, { via: l.publicIp });
     },
+    exit(): void {},
   };
 }
 
@@ -205,6 +236,11 @@ function udpBackend(ctx: BackendContext, cfg: BackendConfig): Backend {
     },
     removePeer(l: Lease): void {
       agent.removePeer(l.subnet);
+    },
+    exit(): void {
+      // the TUN was opened by the process without TUNSETPERSIST: it goes with it, and its routes with it
+      agent.stop();
+      deleteLink(ctx.node, agent.tun.name);
     },
   };
 }

@@ -264,4 +264,60 @@ describe('flanneld', () => {
     assert.deepEqual(keys, [`/coreos.com/network/subnets/${formatCidr(again.lease.subnet).replace('/', '-')}`]);
     assert.ok(!keys.includes(`/coreos.com/network/subnets/${formatCidr(old).replace('/', '-')}`));
   });
+  for (const type of ['vxlan', 'host-gw', 'udp'] as const) {
+    it(`${type}: flanneld restarted in place takes over the node's devices and routes, one of each`, async () => {
+      const { engine, nodes, fl, store } = await cluster(2, type);
+      const node = nodes[0]!;
+      const routesBefore = node.routes.routes().map(formatRoute);
+      const neighBefore = ipNeigh(node);
+      const fdbBefore = bridgeFdb(node);
+      fl[0]!.exit();
+      const again = await Flanneld.start({
+        node,
+        udp: new UdpStack(node),
+        store,
+        config: config(type),
+        extDev: 'eth0',
+        publicIp: ip('192.168.56.11'),
+        ipMasq: true,
+      });
+      assert.equal(formatCidr(again.lease.subnet), formatCidr(fl[0]!.lease.subnet));
+      // vxlan: the same flannel.1 and so the same VtepMAC the other node already programmed
+      assert.equal(again.lease.vtepMac, fl[0]!.lease.vtepMac);
+      assert.deepEqual(node.routes.routes().map(formatRoute), routesBefore);
+      assert.equal(ipNeigh(node), neighBefore);
+      assert.equal(bridgeFdb(node), fdbBefore);
+      assert.equal(node.devs.filter((d) => d.name.startsWith('flannel')).length, type === 'host-gw' ? 0 : 1);
+      // and the overlay still carries a ping both ways
+      assert.equal(pingOnce(node, fl[1]!.lease.subnet.addr + 1, engine).received, 1);
+      assert.equal(pingOnce(nodes[1]!, fl[0]!.lease.subnet.addr + 1, engine).received, 1);
+    });
+  }
+
+  it('ip-masq rules applied by a restarted flanneld appear once', async () => {
+    const { nodes, fl, store } = await cluster(1, 'vxlan');
+    const node = nodes[0]!;
+    const start = () =>
+      Flanneld.start({
+        node,
+        udp: new UdpStack(node),
+        store,
+        config: config('vxlan'),
+        extDev: 'eth0',
+        publicIp: ip('192.168.56.11'),
+        ipMasq: true,
+      });
+    fl[0]!.exit();
+    const first = await start();
+    const once = node.netfilter!.ruleset.nat.get('POSTROUTING')!.rules.length;
+    const chainOnce = node.netfilter!.ruleset.nat.get('FLANNEL-POSTRTG')!.rules.length;
+    first.exit();
+    await start();
+    assert.equal(once, 1);
+    assert.equal(chainOnce, 5);
+    assert.equal(node.netfilter!.ruleset.nat.get('POSTROUTING')!.rules.length, 1);
+    assert.equal(node.netfilter!.ruleset.nat.get('FLANNEL-POSTRTG')!.rules.length, 5);
+    assert.equal(node.netfilter!.ruleset.filter.get('FORWARD')!.rules.length, 1);
+    assert.equal(node.netfilter!.ruleset.filter.get('FLANNEL-FWD')!.rules.length, 2);
+  });
 });

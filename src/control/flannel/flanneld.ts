@@ -33,12 +33,13 @@ import {
 import {
   FlannelError,
   createBackend,
+  reusableVxlanDev,
   type Backend,
   type BackendConfig,
   type BackendType,
   type Lease,
 } from './backends.js';
-import { flannelMasqRules } from './ipmasq.js';
+import { flannelMasqRules, removeFlannelJumps } from './ipmasq.js';
 import {
   KUBE_NODES_PREFIX,
   encodeKubeNode,
@@ -118,7 +119,9 @@ export class Flanneld {
     const type: BackendType = c.backend.type;
     const rng = o.node.engine.stream(`flanneld:${o.node.name}`);
     const random = o.random ?? ((): number => rng.next());
-    const vtepMac: Mac | undefined = type === 'vxlan' ? randomMac(random) : undefined;
+    // a restarted flanneld takes over the vxlan device the last one left, and so keeps its VtepMAC
+    const vtepMac: Mac | undefined =
+      type === 'vxlan' ? (reusableVxlanDev(o.node, c.backend, o.publicIp)?.mac ?? randomMac(random)) : undefined;
     const ttl = o.leaseTtlSeconds ?? FLANNEL_LEASE_TTL_S;
     const attrs: Omit<Lease, 'subnet'> = {
       publicIp: o.publicIp,
@@ -146,6 +149,8 @@ export class Flanneld {
     const f = new Flanneld(o, lease, backend, key, got.storeLease);
     if (o.ipMasq) {
       const nf = o.node.enableNetfilter();
+      // a restart finds its rules in place: like flannel's ensure loop, leave one copy of each, not two
+      removeFlannelJumps(nf.ruleset);
       const r = parseIptablesSave(flannelMasqRules(c.network, subnet), nf.ruleset, { noflush: true });
       if (!r.ok) throw new Error(`flanneld: bad ip-masq rules: ${r.errors.map((e) => e.message).join('; ')}`);
     }
@@ -184,6 +189,7 @@ export class Flanneld {
   exit(): void {
     this.stopped = true;
     this.watch?.cancel();
+    this.backend.exit();
   }
 
   private async follow(watchPrefix: string, list: ListResult): Promise<void> {

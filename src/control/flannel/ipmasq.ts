@@ -3,6 +3,7 @@
  * --random-fully variant, which every kernel podnet models supports), as iptables-restore --noflush input.
  */
 import { formatCidr, type Ipv4Prefix } from '../../wire/addr.js';
+import type { Ruleset } from '../../net/netfilter/rules.js';
 
 const C = '-m comment --comment "flanneld masq"';
 const F = '-m comment --comment "flanneld forward"';
@@ -34,4 +35,20 @@ export function flannelMasqRules(network: Ipv4Prefix, lease: Ipv4Prefix): string
     `-A FLANNEL-FWD -d ${n} ${F} -j ACCEPT`,
     'COMMIT',
   ].join('\n');
+}
+
+/**
+ * Takes out the jumps a previous flanneld inserted into POSTROUTING and FORWARD, so that applying
+ * flannelMasqRules again (whose chain declarations flush FLANNEL-POSTRTG and FLANNEL-FWD) leaves each rule
+ * once: flannel's ensure loop checks for its rules before adding them.
+ */
+export function removeFlannelJumps(rs: Ruleset): void {
+  for (const [table, chain, target] of [
+    ['nat', 'POSTROUTING', 'FLANNEL-POSTRTG'],
+    ['filter', 'FORWARD', 'FLANNEL-FWD'],
+  ] as const) {
+    const c = rs[table].get(chain);
+    if (c === undefined) continue;
+    c.rules = c.rules.filter((r) => !(r.target?.kind === 'JUMP' && r.target.chain === target));
+  }
 }
