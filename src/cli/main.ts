@@ -6,17 +6,12 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
-import { budgetsFor, execCommand, runLab, runStep, shellRun } from '../scenario/run.js';
+import { budgetsFor, execCommand, runLab, runStep } from '../scenario/run.js';
 import { describeStop, settle, stopFor, type Budgets } from '../scenario/budget.js';
 import { parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { buildCluster } from '../cluster/runtime.js';
-import { literalOr } from '../apps/shell.js';
-import { systemLookup } from '../apps/dns/lookup.js';
-import { tcpConnector } from '../apps/dns/tcp.js';
-import type { IpNode } from '../net/ip-node.js';
-import type { UdpStack } from '../transport/udp.js';
-import type { TcpStack } from '../transport/tcp.js';
+import { clusterMachine, clusterMachineNames, runOnMachine } from '../scenario/cluster-shell.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
 import { DemoInputError, loadedWarnings, runDemo } from './demo.js';
@@ -442,46 +437,18 @@ async function execOnBuilt(
 ): Promise<number> {
   const c = await buildCluster(plan, { ...ds.build, ...(backend !== undefined ? { backend } : {}) });
   await ds.settle(c);
-  const pods = [...c.pods.values()];
-  type Where = { ip: number; stack: IpNode; udp: UdpStack; tcp: TcpStack; resolvConf?: string; hostsFile?: string };
-  const byName = (name: string): Where | undefined => {
-    const pod = pods.find((p) => p.id === name || p.name === name);
-    if (pod !== undefined) return pod;
-    // nodes, then machines outside the cluster (outside clients, the internet router)
-    return c.nodes.get(name) ?? c.outside.get(name) ?? (name === c.internet.name ? c.internet : undefined);
-  };
   const failed = c.failedPods.find((p) => p.id === target || p.id.endsWith(`/${target}`));
-  if (failed !== undefined && byName(target) === undefined) {
+  if (failed !== undefined && clusterMachine(c, target) === undefined) {
     err(`podnet: pod ${failed.id} on ${failed.node} failed to start (CNI ADD: ${failed.error}): nothing to exec in`);
     return 1;
   }
-  const where = byName(target);
+  const where = clusterMachine(c, target);
   if (where === undefined)
-    throw new UsageError(
-      `${file} has no pod or node named ${JSON.stringify(target)} (pods: ${pods.map((p) => p.id).join(', ')}; nodes: ${[...c.nodes.keys()].join(', ')}; outside: ${[c.internet.name, ...c.outside.keys()].join(', ')})`,
-    );
+    throw new UsageError(`${file} has no pod or node named ${JSON.stringify(target)} (${clusterMachineNames(c)})`);
   const pcap = openPcap(pcapAt);
   pcap?.attach(c.network);
   let result: { status: number; stdout: string } | undefined;
-  shellRun(
-    {
-      node: where.stack,
-      udp: where.udp,
-      // names resolve as in the machine itself: /etc/hosts, then DNS per its resolv.conf (no shortcut to pods)
-      resolve: literalOr(() => undefined),
-      lookup: systemLookup({
-        udp: where.udp,
-        connect: tcpConnector(where.tcp),
-        ...(where.resolvConf !== undefined ? { resolvConf: where.resolvConf } : {}),
-        ...(where.hostsFile !== undefined ? { hostsFile: where.hostsFile } : {}),
-      }),
-      tcp: where.tcp,
-      ...(where.resolvConf !== undefined ? { resolvConf: where.resolvConf } : {}),
-      ...(where.hostsFile !== undefined ? { hostsFile: where.hostsFile } : {}),
-    },
-    f.rest,
-    (r) => (result = r),
-  );
+  runOnMachine(where, f.rest, (r) => (result = r));
   // a cluster's control plane keeps timers (leases, resyncs), so it never goes quiet: 600 s unless told
   const budgets = budgetsFor({ limits: { maxSimTime: 600_000_000_000 } }, budgetFlags(f));
   const end = c.engine.runBounded(budgets.maxSimTime, budgets.maxEvents);

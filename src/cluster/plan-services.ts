@@ -279,3 +279,25 @@ function clashWith(ip: Ipv4, taken: Map<Service, Ipv4>): string {
   for (const [s, x] of taken) if (x === ip) return ` (by Service ${s.metadata.namespace}/${s.metadata.name})`;
   return '';
 }
+
+/**
+ * Recomputes every selector Service's endpoints from the plan's pods as they are now (the endpoints
+ * controller following pods that came and went). Services without a selector keep theirs.
+ */
+export function refreshEndpoints(plan: { pods: PlannedPod[]; services: PlannedService[] }): void {
+  for (const svc of plan.services) {
+    if (svc.selector === undefined) continue;
+    const selector = svc.selector;
+    const ready = plan.pods.filter(
+      (p) => p.node !== undefined && p.namespace === svc.namespace && labelsMatch(selector, p.labels),
+    );
+    for (const port of svc.ports) {
+      port.endpoints = [];
+      for (const pod of ready) {
+        const target = resolveTargetPort(port, pod.spec);
+        if (target !== undefined)
+          port.endpoints.push({ pod: pod.name, node: pod.node!, port: target, hostNetwork: pod.spec.hostNetwork });
+      }
+    }
+  }
+}

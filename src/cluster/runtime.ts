@@ -9,21 +9,30 @@
 import { Engine } from '../sim/engine.js';
 import { Network, type Port } from '../link/device.js';
 import { Switch } from '../link/switch.js';
+import type { LinkProps } from '../link/channel.js';
 import { IpNode } from '../net/ip-node.js';
 import { UdpStack } from '../transport/udp.js';
 import { TcpStack } from '../transport/tcp.js';
-import { formatCidr, formatIpv4, parseCidr, prefixContains, type Ipv4 } from '../wire/addr.js';
+import {
+  formatCidr,
+  formatIpv4,
+  parseCidr,
+  prefixContains,
+  prefixMask,
+  type Ipv4,
+  type Ipv4Prefix,
+} from '../wire/addr.js';
 import { MemoryDatastore } from '../control/datastore/memory.js';
 import type { Datastore } from '../control/datastore/types.js';
 import { flannelConfigKey } from '../control/datastore/flannel-keys.js';
-import { Flanneld, type FlanneldConfig } from '../control/flannel/flanneld.js';
+import { Flanneld, type FlanneldConfig, type FlanneldOptions } from '../control/flannel/flanneld.js';
 import type { BackendConfig, BackendType } from '../control/flannel/backends.js';
 import { encodeKubeNode, kubeNodeKey } from '../control/flannel/kube-subnet.js';
 import { EmulatedHost } from '../control/cni/emulated-host.js';
 import { MemoryStore } from '../control/cni/host.js';
 import { CniRuntime } from '../control/cni/runtime.js';
 import { K3S_FLANNEL_CONFLIST, parseConfList, type NetConfList } from '../control/cni/conflist.js';
-import type { ClusterPlan, PlannedPod } from './plan-types.js';
+import type { ClusterPlan, PlannedNode, PlannedPod } from './plan-types.js';
 import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 import { RangeAllocator } from './range-allocator.js';
 import { buildOutsideClient, equipInternet, type Internet, type OutsideHost } from './internet.js';
@@ -133,6 +142,25 @@ export interface ClusterRuntime {
   outside: Map<string, OutsideHost>;
   /** Changes to pods and nodes while the cluster runs (readiness now; steps add and remove pods and nodes). */
   changes: ClusterChanges;
+  /** What starting more nodes and pods later needs (lifecycle.ts), kept from the build. */
+  machinery: ClusterMachinery;
+}
+
+/** The build's settings and underlay, for nodes and pods that come later. */
+export interface ClusterMachinery {
+  flannel: FlanneldConfig;
+  ipMasq: boolean;
+  link: Partial<LinkProps>;
+  /** The underlay switch a node with this address plugs into. */
+  switchFor(a: Ipv4): Switch;
+  /** Its default gateway: the internet router, or the routed underlay's router. */
+  gatewayFor(a: Ipv4): Ipv4;
+  /** The underlay's subnets (a joining node's address must be in one). */
+  underlaySubnets: Ipv4Prefix[];
+  /** What images need from the cluster (CoreDNS's NodeHosts). */
+  images: ImageEnvironment;
+  /** Machines that have joined so far, ever (numbers their MACs and switch ports). */
+  nodesJoined: number;
 }
 
 /** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
@@ -204,86 +232,136 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     );
   });
 
-  const nodes = new Map<string, ClusterNode>();
-  let nodeIndex = 0;
-  for (const pn of plan.nodes) {
-    const stack = new IpNode(network, pn.name, { forwarding: true });
-    stack.addNic('eth0', 0x02_00_c0_a8_00_00 + nodeIndex);
-    stack.addAddress('eth0', pn.address);
-    // the default route goes to the internet (or the routed underlay's router, which plays it)
-    stack.routes.add({ dst: 0, len: 0, via: gatewayFor(pn.address.addr), dev: 'eth0' });
-    network.connect(stack.port('eth0')!, switchFor(pn.address.addr).addSwitchPort(`p${nodeIndex + 1}`), link);
-    const udp = new UdpStack(stack);
-    const tcp = new TcpStack(stack);
-    if (podCIDRs !== undefined) await registerNode(store, podCIDRs, pn.name, pn.address.addr);
-    const flanneld = await Flanneld.start({
-      subnetManager,
-      node: stack,
-      udp,
-      store,
-      config: flannelCfg,
-      extDev: 'eth0',
-      publicIp: pn.address.addr,
-      ipMasq: opts.ipMasq ?? true,
-    });
-    const cniStore = new MemoryStore();
-    cniStore.write('/run/flannel/subnet.env', flanneld.subnetEnv);
-    const host = new EmulatedHost(stack, cniStore);
-    nodes.set(pn.name, {
-      name: pn.name,
-      ip: pn.address.addr,
-      stack,
-      udp,
-      tcp,
-      flanneld,
-      cni: new CniRuntime(host),
-      host,
-      resolvConf: internet.resolvConf,
-      hostsFile: '', // once every node is known, below
-    });
-    nodeIndex++;
-    if (opts.progress !== undefined && (nodeIndex % 100 === 0 || nodeIndex === plan.nodes.length))
-      opts.progress('nodes', nodeIndex, plan.nodes.length);
-  }
-
-  const machines = [...nodes.values()].map((n) => ({ name: n.name, ip: n.ip }));
-  for (const n of nodes.values()) n.hostsFile = nodeHostsFile(machines);
-
   const parsed = parseConfList(K3S_FLANNEL_CONFLIST);
   if (!parsed.ok) throw new Error(`built-in conflist: ${JSON.stringify(parsed.problem)}`);
-  const conflist = parsed.value;
-  const pods = new Map<string, ClusterPod>();
-  const changes = new ClusterChanges();
-  const failedPods: ClusterRuntime['failedPods'] = [];
-  const scheduled = plan.pods.filter((p) => p.node !== undefined);
-  let done = 0;
-  // CoreDNS's NodeHosts, as k3s writes it into the coredns ConfigMap: "IP NAME" per node
-  const images = { nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n') };
-  for (const p of scheduled) {
-    const node = nodes.get(p.node!)!;
-    const r = wirePod(node, p, conflist);
-    if (typeof r === 'string') failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
-    else pods.set(r.id, runContainers(withDnsFiles(r, node, p, plan.cluster), node, p, images, changes));
-    done++;
-    if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
-      opts.progress('pods', done, scheduled.length);
-  }
-  return {
+  const nodes = new Map<string, ClusterNode>();
+  const rt: ClusterRuntime = {
     plan,
     engine,
     network,
     store,
     nodes,
-    pods,
-    failedPods,
+    pods: new Map(),
+    failedPods: [],
     backend,
-    conflist,
+    conflist: parsed.value,
     internet,
     outside,
-    changes,
+    changes: new ClusterChanges(),
     subnetManager,
     ...(podCIDRs !== undefined ? { podCIDRs } : {}),
+    machinery: {
+      flannel: flannelCfg,
+      ipMasq: opts.ipMasq ?? true,
+      link,
+      switchFor,
+      gatewayFor,
+      underlaySubnets:
+        spec.underlay.type === 'routed'
+          ? spec.underlay.gateways.map((g) => ({ addr: (g.addr & prefixMask(g.len)) >>> 0, len: g.len }))
+          : [
+              ...new Set(
+                spec.nodes.map((n) =>
+                  formatCidr({ addr: (n.address.addr & prefixMask(n.address.len)) >>> 0, len: n.address.len }),
+                ),
+              ),
+            ].map((t) => parseCidr(t)!),
+      // CoreDNS's NodeHosts, as k3s writes it into the coredns ConfigMap: "IP NAME" per node
+      images: { nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n') },
+      nodesJoined: 0,
+    },
   };
+  for (const pn of plan.nodes) {
+    await startNode(rt, pn);
+    const joined = rt.machinery.nodesJoined;
+    if (opts.progress !== undefined && (joined % 100 === 0 || joined === plan.nodes.length))
+      opts.progress('nodes', joined, plan.nodes.length);
+  }
+  refreshNodeHosts(rt);
+
+  const scheduled = plan.pods.filter((p) => p.node !== undefined);
+  let done = 0;
+  for (const p of scheduled) {
+    startPod(rt, p);
+    done++;
+    if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
+      opts.progress('pods', done, scheduled.length);
+  }
+  return rt;
+}
+
+/**
+ * A machine joins the underlay as a k3s node: its NIC on the subnet's switch, a default route to the
+ * internet, the Node registered (kube mode: the range allocator gives it the next podCIDR), flanneld
+ * started, and /run/flannel/subnet.env written for the CNI flannel plugin.
+ */
+export async function startNode(rt: ClusterRuntime, pn: PlannedNode): Promise<ClusterNode> {
+  const m = rt.machinery;
+  const index = m.nodesJoined++;
+  const stack = new IpNode(rt.network, pn.name, { forwarding: true });
+  stack.addNic('eth0', 0x02_00_c0_a8_00_00 + index);
+  stack.addAddress('eth0', pn.address);
+  // the default route goes to the internet (or the routed underlay's router, which plays it)
+  stack.routes.add({ dst: 0, len: 0, via: m.gatewayFor(pn.address.addr), dev: 'eth0' });
+  rt.network.connect(stack.port('eth0')!, m.switchFor(pn.address.addr).addSwitchPort(`p${index + 1}`), m.link);
+  const udp = new UdpStack(stack);
+  const tcp = new TcpStack(stack);
+  if (rt.podCIDRs !== undefined) await registerNode(rt.store, rt.podCIDRs, pn.name, pn.address.addr);
+  const flanneld = await Flanneld.start(flanneldOptions(rt, stack, udp, pn.address.addr));
+  const cniStore = new MemoryStore();
+  cniStore.write('/run/flannel/subnet.env', flanneld.subnetEnv);
+  const host = new EmulatedHost(stack, cniStore);
+  const node: ClusterNode = {
+    name: pn.name,
+    ip: pn.address.addr,
+    stack,
+    udp,
+    tcp,
+    flanneld,
+    cni: new CniRuntime(host),
+    host,
+    resolvConf: rt.internet.resolvConf,
+    hostsFile: '', // refreshNodeHosts, once the nodes are known
+  };
+  rt.nodes.set(pn.name, node);
+  return node;
+}
+
+/** What flanneld runs with on a node (k3s's embedded flannel: --ip-masq, the external interface eth0). */
+export function flanneldOptions(rt: ClusterRuntime, stack: IpNode, udp: UdpStack, publicIp: Ipv4): FlanneldOptions {
+  return {
+    subnetManager: rt.subnetManager,
+    node: stack,
+    udp,
+    store: rt.store,
+    config: rt.machinery.flannel,
+    extDev: 'eth0',
+    publicIp,
+    ipMasq: rt.machinery.ipMasq,
+  };
+}
+
+/** Every node's /etc/hosts names every node (k3s's agents resolve each other by name). */
+export function refreshNodeHosts(rt: ClusterRuntime): void {
+  const machines = [...rt.nodes.values()].map((n) => ({ name: n.name, ip: n.ip }));
+  const text = nodeHostsFile(machines);
+  for (const n of rt.nodes.values()) n.hostsFile = text;
+}
+
+/**
+ * The kubelet runs a pod bound to its node: CNI ADD for the sandbox, resolv.conf and hosts written, the
+ * containers started with their probes. A pod whose CNI ADD fails is kept in failedPods with the error.
+ */
+export function startPod(rt: ClusterRuntime, p: PlannedPod): ClusterPod | undefined {
+  const node = rt.nodes.get(p.node!)!;
+  const r = wirePod(node, p, rt.conflist);
+  if (typeof r === 'string') {
+    rt.failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
+    return undefined;
+  }
+  const pod = runContainers(withDnsFiles(r, node, p, rt.plan.cluster), node, p, rt.machinery.images, rt.changes);
+  rt.pods.set(pod.id, pod);
+  return pod;
 }
 
 /** The kubelet registers the Node; kube-controller-manager's range allocator sets its spec.podCIDR. */
