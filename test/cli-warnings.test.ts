@@ -179,14 +179,21 @@ test('a cluster file whose kind is flow-style or single-quoted is a cluster file
   assert.equal(lab.err, '', 'a lab has no warnings');
 });
 
-test('run --json on a lab has an empty warnings array; run on a cluster file still points at demo --file', (t) => {
+test('run --json on a lab has an empty warnings array; run on a cluster file without steps builds it and says so', (t) => {
   const r = podnet('run', join(EXAMPLES_DIR, 'same-subnet.yaml'), '--json');
   assert.equal(r.code, 0, r.out + r.err);
   assert.deepEqual((JSON.parse(r.out) as { warnings: unknown[] }).warnings, []);
   const file = tempFile(t, 'cluster.yaml', [...CLUSTER, ...OBJECTS]);
   const c = podnet('run', file);
-  assert.equal(c.code, 2);
-  assert.match(c.err, /this is a Cluster file, run it with `podnet demo --file /);
+  assert.equal(c.code, 0, c.out + c.err);
+  assert.match(c.out, /^cluster \S+: \d+ nodes, \d+ pods$/m);
+  assert.match(c.out, /the Cluster document has no steps: add spec\.steps/);
+  // its warnings go to stderr, as with demo
+  assert.match(c.err, /NOT EMULATED/);
+  // trace reads labs only, and names both ways to run a Cluster file
+  const tr = podnet('trace', file, '--from', 'a', '--to', 'b');
+  assert.equal(tr.code, 2);
+  assert.match(tr.err, /this is a Cluster file, run it with `podnet run .*` \(its steps\) or `podnet demo --file /);
 });
 
 /** Three nodes: a and b share 192.168.56.0/24, c sits in 192.168.57.0/24 behind the underlay router. */

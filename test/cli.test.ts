@@ -31,7 +31,7 @@ test('usage errors exit 2 and print what was wrong, then the usage', async () =>
     [[], /no command given/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['run', TWO_SUBNETS, '--bogus'], /unknown option --bogus/],
-    [['run'], /run takes one lab file/],
+    [['run'], /run takes one lab or cluster file/],
     [['run', '/nonexistent/podnet/lab.yaml'], /cannot read \/nonexistent\/podnet\/lab\.yaml: ENOENT/],
     [['trace', TWO_SUBNETS, '--to', 'E'], /trace needs --from NODE and --to NODE\|IP/],
     [['trace', TWO_SUBNETS, '--from', 'A'], /trace needs --from NODE and --to NODE\|IP/],
@@ -169,8 +169,8 @@ test('demo builds the two-node cluster, lists leases and pods, and pings across 
   // k3s's podCIDRs: the range allocator hands out the cluster CIDR's /24s in join order
   assert.match(r.out, /^server\s+192\.168\.56\.11\/24\s+10\.42\.0\.0\/24\s+vxlan\s+1450$/m);
   assert.match(r.out, /^agent\s+192\.168\.56\.12\/24\s+10\.42\.1\.0\/24\s+vxlan\s+1450$/m);
-  assert.match(r.out, /^10\.42\.1\.0\/24 via 10\.42\.1\.0 dev flannel\.1 proto flannel onlink$/m);
-  assert.match(r.out, /dev flannel\.1 proto flannel onlink$/m);
+  assert.match(r.out, /^10\.42\.1\.0\/24 via 10\.42\.1\.0 dev flannel\.1 onlink$/m);
+  assert.match(r.out, /dev flannel\.1 onlink$/m);
   assert.match(r.out, /^reply received: \d+ frames on the wire$/m);
   // the overlay's two layers appear in the hop table: VXLAN outer headers and the inner ICMP
   assert.match(r.out, /VXLAN\s+\d+\s+8472\s+64\s+vni 1/);

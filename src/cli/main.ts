@@ -12,6 +12,8 @@ import { parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { buildCluster } from '../cluster/runtime.js';
 import { clusterMachine, clusterMachineNames, runOnMachine } from '../scenario/cluster-shell.js';
+import { runClusterSteps } from '../scenario/cluster-run.js';
+import type { StepResult } from '../scenario/step-context.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
 import { DemoInputError, loadedWarnings, runDemo } from './demo.js';
@@ -202,9 +204,10 @@ function examplesDir(): string {
   return resolve(here, '../../../examples');
 }
 
-function cmdRun(f: Flags, out: (s: string) => void): number {
+function cmdRun(f: Flags, out: (s: string) => void, err: (s: string) => void): number | Promise<number> {
   const file = f.positional[1];
-  if (file === undefined || f.positional.length > 2) throw new UsageError('run takes one lab file');
+  if (file === undefined || f.positional.length > 2) throw new UsageError('run takes one lab or cluster file');
+  if (isClusterFile(file)) return cmdRunCluster(f, file, out, err);
   const spec = loadLab(file);
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
   const verbose = f.bools.has('--verbose');
@@ -250,11 +253,21 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
     return res.ok ? 0 : 1;
   }
   out(`lab ${spec.name}${spec.description ? `: ${spec.description.trim()}` : ''}`);
+  return printSteps(out, res, verbose, pcap);
+}
+
+/** The steps' results as `podnet run` prints them (labs and clusters alike); the exit status. */
+function printSteps(
+  out: (s: string) => void,
+  res: { steps: StepResult[]; notRun: string[] },
+  verbose: boolean,
+  pcap: PcapOutput | undefined,
+): number {
   for (const s of res.steps) {
     out('');
     out(`${s.ok ? 'PASS' : 'FAIL'}  ${s.name}  (${s.where})`);
     if (s.output) out(indent(s.output));
-    if (verbose && s.events.length > 0) out(indent(formatHopTable(s.events)));
+    if (verbose && s.events.some((e) => e.kind !== 'note')) out(indent(formatHopTable(s.events)));
     if (verbose && s.omitted > 0)
       out(`  (recording capped: ${s.omitted} more events of this step were not kept; the table above is partial)`);
     for (const x of s.failures) out(x === s.stopped ? `  ${x}` : `  expected: ${x}`);
@@ -269,7 +282,66 @@ function cmdRun(f: Flags, out: (s: string) => void): number {
     `${res.steps.length - failed} passed, ${failed} failed${res.notRun.length ? `, ${res.notRun.length} not run` : ''}`,
   );
   if (pcap !== undefined) out(pcap.describe());
-  return failed === 0 ? 0 : 1;
+  return failed === 0 && res.notRun.length === 0 ? 0 : 1;
+}
+
+/** `podnet run CLUSTER.yaml`: builds the cluster and runs its steps. */
+async function cmdRunCluster(
+  f: Flags,
+  file: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
+  if (!loaded.ok) throw new LabFileError(formatSpecErrors(loaded.errors));
+  printWarnings(err, loadedWarnings(loaded.cluster));
+  const verbose = f.bools.has('--verbose');
+  const backend = backendFlag(f);
+  const pcapAt = pcapTarget(f);
+  const ds = openDatastore(datastoreFlag(f));
+  try {
+    const rt = await buildCluster(loaded.cluster.plan, { ...ds.build, ...(backend !== undefined ? { backend } : {}) });
+    await ds.settle(rt);
+    const pcap = openPcap(pcapAt);
+    pcap?.attach(rt.network);
+    const res = await runClusterSteps(rt, loaded.cluster.run, {
+      file,
+      record: verbose ? 'all' : 'needed',
+      budgets: budgetFlags(f),
+      cap: new RecordingCap(recordingCap(f)),
+    });
+    const files = pcap?.finish() ?? [];
+    if (f.bools.has('--json')) {
+      out(
+        JSON.stringify(
+          {
+            cluster: rt.plan.cluster.name,
+            ok: res.ok,
+            steps: res.steps.map((s) => ({
+              name: s.name,
+              ok: s.ok,
+              failures: s.failures,
+              output: s.output,
+              ...(s.stopped !== undefined ? { stopped: s.stopped } : {}),
+              ...(verbose ? { events: s.events, eventsOmitted: s.omitted } : {}),
+            })),
+            notRun: res.notRun,
+            pcaps: files,
+            warnings: loadedWarnings(loaded.cluster).map((w) => w.message),
+          },
+          null,
+          2,
+        ),
+      );
+      return res.ok ? 0 : 1;
+    }
+    out(`cluster ${rt.plan.cluster.name}: ${rt.nodes.size} nodes, ${rt.pods.size} pods`);
+    if (loaded.cluster.run.steps.length === 0)
+      out('(the Cluster document has no steps: add spec.steps, or see `podnet demo --file`)');
+    return printSteps(out, res, verbose, pcap);
+  } finally {
+    await ds.close();
+  }
 }
 
 function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): number {
@@ -564,7 +636,7 @@ export async function main(
     }
     switch (cmd) {
       case 'run':
-        return cmdRun(f, out);
+        return cmdRun(f, out, err);
       case 'trace':
         return cmdTrace(f, out);
       case 'exec':

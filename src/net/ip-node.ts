@@ -165,7 +165,10 @@ export class IpNode extends Device {
     dev.addresses.push(a);
     this.local.add(a.addr);
     if (a.len < 31) this.broadcasts.add(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0);
-    this.routes.add({ dst: a.addr, len: a.len, dev: devName, proto: 'kernel', scope: 'link', src: a.addr });
+    // fib_add_ifaddr: a prefix route unless the prefix is the address itself (a /32 gets none, as
+    // flannel.1's 10.42.0.0/32 shows in `ip route` on a real node: not at all)
+    if (a.len < 32)
+      this.routes.add({ dst: a.addr, len: a.len, dev: devName, proto: 'kernel', scope: 'link', src: a.addr });
   }
 
   /** True when `ip` is a broadcast address here (255.255.255.255 or a connected subnet's). */

@@ -5,7 +5,11 @@
  */
 import { formatCidr, formatIpv4, prefixMask, type Ipv4 } from '../wire/addr.js';
 
-/** Where a route came from, as `ip route` shows it. */
+/**
+ * Where a route came from. `ip route` shows kernel and bird; static (iproute2's default) and boot are not
+ * shown, nor flannel: flanneld adds its routes through netlink without a protocol (RTPROT_BOOT), so a real
+ * node shows `10.42.1.0/24 via 10.42.1.0 dev flannel.1 onlink`; podnet keeps the tag to tell them apart.
+ */
 export type RouteProto = 'kernel' | 'static' | 'bird' | 'flannel' | 'boot';
 
 /** One route. */
@@ -117,7 +121,7 @@ export function formatRoute(r: Route): string {
   const parts = [r.len === 0 ? 'default' : formatCidr({ addr: r.dst, len: r.len })];
   if (r.via !== undefined) parts.push('via', formatIpv4(r.via));
   parts.push('dev', r.dev);
-  if (r.proto !== 'boot' && r.proto !== 'static') parts.push('proto', r.proto);
+  if (r.proto === 'kernel' || r.proto === 'bird') parts.push('proto', r.proto);
   if (r.scope === 'link' && r.via === undefined) parts.push('scope', 'link');
   if (r.src !== undefined) parts.push('src', formatIpv4(r.src));
   if (r.metric !== 0) parts.push('metric', String(r.metric));

@@ -34,7 +34,7 @@ import {
 import { checkLinkProps } from './lab-nodes.js';
 import { checkInternet, checkOutsideClients } from './cluster-outside.js';
 import { checkLabels, invalid, warn, type ManifestCtx } from './manifest-common.js';
-import type { SpecPath } from './source.js';
+import { SOURCE_LIMITS, type SpecPath } from './source.js';
 import { isMap, parseAllDocuments } from 'yaml';
 
 const SPEC_KEYS = [
@@ -53,6 +53,9 @@ const SPEC_KEYS = [
   'underlay',
   'internet',
   'outsideClients',
+  // read by cluster-steps.ts
+  'steps',
+  'limits',
 ];
 
 /** Network address of a prefix. */
@@ -436,5 +439,7 @@ function checkUnderlay(ctx: ManifestCtx, v: unknown, nodes: ClusterNodeSpec[]): 
  * still counts when its kind reads as Cluster: the cluster reader then reports those errors.
  */
 export function holdsClusterDoc(text: string): boolean {
+  // over the limit, the reader refuses it with the size named; do not parse it here first
+  if (text.length > SOURCE_LIMITS.maxChars) return false;
   return parseAllDocuments(text).some((d) => isMap(d.contents) && d.get('kind') === 'Cluster');
 }

@@ -26,15 +26,7 @@ export function show(
   node: string,
 ): string {
   const d = lab.network.device(node);
-  if ((what === 'conntrack' || what === 'iptables') && d instanceof IpNode) {
-    const nf = d.netfilter;
-    if (nf === undefined) return `${node}: netfilter is not enabled (no iptables rules)`;
-    if (what === 'iptables') return `iptables-save -c (${node}):\n${formatIptablesSave(nf.ruleset)}`;
-    const now = lab.engine.now;
-    const conns = nf.conntrack.entries(now);
-    return `conntrack -L (${node}):\n${conns.map((c) => formatConn(c, now)).join('\n')}\nconntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`;
-  }
-  if (what === 'fdb' && d instanceof IpNode) return `bridge fdb (${node}):\n${bridgeFdb(d)}`;
+  if (d instanceof IpNode && what !== 'mac-table' && what !== 'stp') return showIpNode(d, what, node);
   if (what === 'mac-table' && d instanceof Switch) {
     return (
       `MAC table of ${node}:\n` +
@@ -45,9 +37,20 @@ export function show(
     );
   }
   if (what === 'stp') return showStp(d, node);
-  if (what === 'routes' && d instanceof IpNode) return `ip route (${node}):\n${ipRoute(d)}`;
-  if (what === 'arp' && d instanceof IpNode) return `ip neigh (${node}):\n${ipNeigh(d)}`;
   return `${node}: nothing to show for ${what}`;
+}
+
+/** The tables of an IP stack, as its commands print them: ip route, ip neigh, bridge fdb, iptables-save -c, conntrack -L. */
+export function showIpNode(d: IpNode, what: 'routes' | 'arp' | 'fdb' | 'conntrack' | 'iptables', node: string): string {
+  if (what === 'routes') return `ip route (${node}):\n${ipRoute(d)}`;
+  if (what === 'arp') return `ip neigh (${node}):\n${ipNeigh(d)}`;
+  if (what === 'fdb') return `bridge fdb (${node}):\n${bridgeFdb(d)}`;
+  const nf = d.netfilter;
+  if (nf === undefined) return `${node}: netfilter is not enabled (no iptables rules)`;
+  if (what === 'iptables') return `iptables-save -c (${node}):\n${formatIptablesSave(nf.ruleset)}`;
+  const now = d.engine.now;
+  const conns = nf.conntrack.entries(now);
+  return `conntrack -L (${node}):\n${conns.map((c) => formatConn(c, now)).join('\n')}\nconntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`;
 }
 
 /** Port roles and states of a switch's or a node's bridges' spanning tree, then `brctl showstp`. */

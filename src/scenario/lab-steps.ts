@@ -198,45 +198,16 @@ function checkExpect(c: Checker, path: SpecPath, v: unknown, nodes: NodeSpec[], 
     udp: ['delivered', 'drop', 'path', 'seenBy', 'icmp', 'receivedFrom'],
     show: ['macTable', 'macTableSize'],
     wait: [],
-    exec: ['status', 'contains', 'matches'],
+    exec: ['status', 'contains', 'notContains', 'matches'],
     link: [],
     unlink: [],
     fdb: [],
   };
   c.unknownKeys(path, o, allowed[kind] ?? []);
-  if (o.received !== undefined) e.received = c.int([...path, 'received'], o.received, { min: 0 });
-  if (o.loss !== undefined) {
-    const l = c.parse(
-      [...path, 'loss'],
-      o.loss,
-      (t) => (/^(100|[1-9]?[0-9])%$/.test(t) ? Number(t.slice(0, -1)) : undefined),
-      'a percentage (0%, 100%)',
-    );
-    if (l !== undefined) e.loss = l;
-  }
+  checkOutputExpect(c, path, o, e);
   if (o.delivered !== undefined) e.delivered = c.bool([...path, 'delivered'], o.delivered);
   if (o.drop !== undefined) e.drop = c.str([...path, 'drop'], o.drop);
   if (o.icmp !== undefined) e.icmp = c.str([...path, 'icmp'], o.icmp);
-  if (o.status !== undefined) e.status = c.int([...path, 'status'], o.status, { min: 0, max: 255 });
-  if (o.contains !== undefined) {
-    e.contains = [];
-    (c.arr([...path, 'contains'], o.contains) ?? []).forEach((x, i) => {
-      const t = c.str([...path, 'contains', i], x);
-      if (t !== undefined) e.contains!.push(t);
-    });
-  }
-  if (o.matches !== undefined) {
-    e.matches = [];
-    (c.arr([...path, 'matches'], o.matches) ?? []).forEach((x, i) => {
-      const t = c.str([...path, 'matches', i], x);
-      if (t === undefined) return;
-      try {
-        e.matches!.push(new RegExp(t, 'm'));
-      } catch (err) {
-        c.error([...path, 'matches', i], `not a regular expression: ${(err as Error).message}`);
-      }
-    });
-  }
   if (o.receivedFrom !== undefined) {
     const ip = c.parse([...path, 'receivedFrom'], o.receivedFrom, parseIpv4, 'an IPv4 address');
     if (ip !== undefined) e.receivedFrom = ip;
@@ -292,4 +263,45 @@ export function checkLimits(c: Checker, v: unknown): { maxEvents?: number; maxSi
     else if (d !== undefined) out.maxSimTime = d;
   }
   return out;
+}
+
+/** The expectations on what a command or a ping printed: received, loss, status, contains, matches (into `e`). */
+export function checkOutputExpect(
+  c: Checker,
+  path: SpecPath,
+  o: Record<string, unknown>,
+  e: Pick<StepExpect, 'received' | 'loss' | 'status' | 'contains' | 'notContains' | 'matches'>,
+): void {
+  if (o.received !== undefined) e.received = c.int([...path, 'received'], o.received, { min: 0 });
+  if (o.loss !== undefined) {
+    const l = c.parse(
+      [...path, 'loss'],
+      o.loss,
+      (t) => (/^(100|[1-9]?[0-9])%$/.test(t) ? Number(t.slice(0, -1)) : undefined),
+      'a percentage (0%, 100%)',
+    );
+    if (l !== undefined) e.loss = l;
+  }
+  if (o.status !== undefined) e.status = c.int([...path, 'status'], o.status, { min: 0, max: 255 });
+  for (const key of ['contains', 'notContains'] as const) {
+    if (o[key] === undefined) continue;
+    const list: string[] = [];
+    (c.arr([...path, key], o[key]) ?? []).forEach((x, i) => {
+      const t = c.str([...path, key, i], x);
+      if (t !== undefined) list.push(t);
+    });
+    e[key] = list;
+  }
+  if (o.matches !== undefined) {
+    e.matches = [];
+    (c.arr([...path, 'matches'], o.matches) ?? []).forEach((x, i) => {
+      const t = c.str([...path, 'matches', i], x);
+      if (t === undefined) return;
+      try {
+        e.matches!.push(new RegExp(t, 'm'));
+      } catch (err) {
+        c.error([...path, 'matches', i], `not a regular expression: ${(err as Error).message}`);
+      }
+    });
+  }
 }

@@ -182,6 +182,8 @@ export interface StepExpect {
   status?: number;
   /** exec: lines or fragments the output must contain. */
   contains?: string[];
+  /** exec: fragments the output must not contain (a route that must be gone). */
+  notContains?: string[];
   /** exec: regular expressions the output must match. */
   matches?: RegExp[];
 }

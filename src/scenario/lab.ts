@@ -28,7 +28,11 @@ export function parseLab(file: string, text: string): LabResult {
       typeof d.value === 'object' && d.value !== null ? (d.value as { kind?: unknown }).kind : undefined,
     );
     const hint = kinds.includes('Cluster')
-      ? ': this is a Cluster file, run it with `podnet demo --file ' + file + '`'
+      ? ': this is a Cluster file, run it with `podnet run ' +
+        file +
+        '` (its steps) or `podnet demo --file ' +
+        file +
+        '`'
       : '';
     return {
       ok: false,

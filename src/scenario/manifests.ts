@@ -11,6 +11,8 @@ import { checkDns1123Label } from '../cluster/k8s-validation.js';
 import { planCluster, type ClusterPlan } from '../cluster/plan.js';
 import type { Origin } from '../cluster/source-ref.js';
 import { checkClusterDoc } from './cluster-doc.js';
+import { checkClusterRun, type ClusterRunSpec } from './cluster-steps.js';
+import { isJsonObject } from '../wire/json.js';
 import { checkMeta, strictFields, type ManifestCtx } from './manifest-common.js';
 import { checkIngress, checkNetworkPolicy } from './manifest-networking.js';
 import { checkService } from './manifest-service.js';
@@ -43,6 +45,8 @@ const SERVED_AT: Readonly<Record<string, string>> = Object.fromEntries(
 export interface Manifests {
   /** Cluster documents (usually one). */
   clusters: ClusterSpec[];
+  /** Their steps and limits, in the same order. */
+  runs: ClusterRunSpec[];
   /** Kubernetes objects, in file and document order. */
   objects: K8sObject[];
   notHandled: NotHandled[];
@@ -52,7 +56,7 @@ export interface Manifests {
 
 /** Reads loaded documents (empty ones, such as after a trailing `---`, are skipped as kubectl skips them). */
 export function readManifestDocs(docs: readonly SourceDoc[]): Manifests {
-  const out: Manifests = { clusters: [], objects: [], notHandled: [], errors: [], warnings: [] };
+  const out: Manifests = { clusters: [], runs: [], objects: [], notHandled: [], errors: [], warnings: [] };
   for (const doc of docs) {
     if (doc.value === null || doc.value === undefined) continue;
     const ctx: ManifestCtx = { c: new Checker(doc), warnings: out.warnings };
@@ -84,7 +88,12 @@ function readObject(ctx: ManifestCtx, base: SpecPath, v: unknown, out: Manifests
     if (inList) c.error(base, 'a Cluster document must stand on its own, not inside a List');
     else {
       const cluster = checkClusterDoc(ctx, o);
-      if (cluster !== undefined) out.clusters.push(cluster);
+      const spec = isJsonObject(o.spec) ? o.spec : {};
+      const run = checkClusterRun(c, spec);
+      if (cluster !== undefined) {
+        out.clusters.push(cluster);
+        out.runs.push(run);
+      }
     }
     return;
   }
@@ -161,6 +170,8 @@ export interface ClusterFile {
 /** Everything the files describe: one Cluster and the objects to run on it. */
 export interface ClusterInput {
   cluster: ClusterSpec;
+  /** The Cluster document's steps and limits. */
+  run: ClusterRunSpec;
   objects: K8sObject[];
   notHandled: NotHandled[];
   warnings: SpecError[];
@@ -208,7 +219,13 @@ export function parseClusterFiles(files: readonly ClusterFile[]): ClusterInputRe
     return { ok: false, errors, notHandled: m.notHandled, warnings: m.warnings };
   return {
     ok: true,
-    input: { cluster: m.clusters[0]!, objects: m.objects, notHandled: m.notHandled, warnings: m.warnings },
+    input: {
+      cluster: m.clusters[0]!,
+      run: m.runs[0]!,
+      objects: m.objects,
+      notHandled: m.notHandled,
+      warnings: m.warnings,
+    },
   };
 }
 
@@ -224,6 +241,8 @@ function isClusterDoc(v: unknown): boolean {
 /** A planned cluster with what reading it found along the way. */
 export interface LoadedCluster {
   plan: ClusterPlan;
+  /** The Cluster document's steps and limits. */
+  run: ClusterRunSpec;
   notHandled: NotHandled[];
   /** Reading's warnings, then planning's. */
   warnings: SpecError[];
@@ -240,5 +259,8 @@ export function loadCluster(
   const planned = planCluster(read.input.cluster, read.input.objects);
   const warnings = [...read.input.warnings, ...(planned.ok ? planned.plan.warnings : planned.warnings)];
   if (!planned.ok) return { ok: false, errors: planned.errors, notHandled: read.input.notHandled, warnings };
-  return { ok: true, cluster: { plan: planned.plan, notHandled: read.input.notHandled, warnings } };
+  return {
+    ok: true,
+    cluster: { plan: planned.plan, run: read.input.run, notHandled: read.input.notHandled, warnings },
+  };
 }

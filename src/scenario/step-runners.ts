@@ -8,6 +8,7 @@ import type { Port } from '../link/device.js';
 import { VxlanDev } from '../net/vxlan.js';
 import type { CommandResult } from '../apps/shell.js';
 import type { LabNetwork } from './build.js';
+import type { StepExpect } from './lab-types.js';
 import { execCommand, show } from './lab-shell.js';
 import type { StepRunner, StepRunners } from './step-context.js';
 import { runPing, runUdp } from './step-traffic.js';
@@ -80,11 +81,21 @@ const exec: StepRunner<'exec'> = (ctx, a) => {
     return;
   }
   ctx.result.output = `${a.node}$ ${a.argv.join(' ')}\n${result.stdout}`;
+  checkCommandOutput(e, result, fail);
+};
+
+/** Checks an exec's expectations (status, contains, matches) against what the command did. */
+export function checkCommandOutput(
+  e: Pick<StepExpect, 'status' | 'contains' | 'notContains' | 'matches'>,
+  result: CommandResult,
+  fail: (message: string) => void,
+): void {
   if (e.status !== undefined && result.status !== e.status) fail(`exit status ${result.status}, expected ${e.status}`);
   for (const t of e.contains ?? [])
     if (!result.stdout.includes(t)) fail(`output does not contain ${JSON.stringify(t)}`);
+  for (const t of e.notContains ?? []) if (result.stdout.includes(t)) fail(`output contains ${JSON.stringify(t)}`);
   for (const re of e.matches ?? []) if (!re.test(result.stdout)) fail(`output does not match /${re.source}/`);
-};
+}
 
 function portFor(lab: LabNetwork, node: string, name: string): Port {
   const d = lab.network.device(node)!;

@@ -91,13 +91,13 @@ describe('flannel kube subnet manager', () => {
         .map(formatRoute)
         .sort();
     assert.deepEqual(routes(nodes[0]!), [
-      '10.42.1.0/24 via 10.42.1.0 dev flannel.1 proto flannel onlink',
-      '10.42.2.0/24 via 10.42.2.0 dev flannel.1 proto flannel onlink',
+      '10.42.1.0/24 via 10.42.1.0 dev flannel.1 onlink',
+      '10.42.2.0/24 via 10.42.2.0 dev flannel.1 onlink',
     ]);
     assert.equal(fl[0]!.peers.get(kubeNodeKey('node2'))!.vtepMac, fl[1]!.lease.vtepMac);
     await store.delete(kubeNodeKey('node3'));
-    assert.deepEqual(routes(nodes[0]!), ['10.42.1.0/24 via 10.42.1.0 dev flannel.1 proto flannel onlink']);
-    assert.deepEqual(routes(nodes[1]!), ['10.42.0.0/24 via 10.42.0.0 dev flannel.1 proto flannel onlink']);
+    assert.deepEqual(routes(nodes[0]!), ['10.42.1.0/24 via 10.42.1.0 dev flannel.1 onlink']);
+    assert.deepEqual(routes(nodes[1]!), ['10.42.0.0/24 via 10.42.0.0 dev flannel.1 onlink']);
   });
 
   it('after a reboot flanneld keeps its podCIDR and rewrites its annotations; the peers follow the new VtepMAC', async () => {
@@ -147,7 +147,7 @@ describe('flannel kube subnet manager', () => {
         .routes()
         .filter((r) => r.proto === 'flannel')
         .map(formatRoute),
-      ['10.42.1.0/24 via 192.168.56.12 dev eth0 proto flannel'],
+      ['10.42.1.0/24 via 192.168.56.12 dev eth0'],
     );
   });
 
