@@ -19,7 +19,7 @@ import { k3sNodeLabels } from './cluster-spec.js';
 import { generateName } from './k8s-names.js';
 import type { Labels } from './k8s-objects.js';
 import { refreshEndpoints } from './plan-services.js';
-import type { PlannedNode, PlannedPod } from './plan-types.js';
+import type { PlannedDeployment, PlannedNode, PlannedPod } from './plan-types.js';
 import { bindPod, placePod, podHostPorts, type SchedulerNode } from './scheduler.js';
 import {
   flanneldOptions,
@@ -49,17 +49,19 @@ export function deletePod(rt: ClusterRuntime, ref: string): ChangeLog {
 /** Sets a Deployment's replicas (`kubectl scale deployment NAME --replicas=N`). */
 export function scaleDeployment(rt: ClusterRuntime, ref: string, replicas: number): ChangeLog {
   const [ns, name] = splitRef(ref);
-  const owned = rt.plan.pods.filter((p) => p.owner?.deployment === name && p.namespace === ns);
-  if (owned.length === 0 && !rt.plan.pods.some((p) => p.owner?.deployment === name))
+  const d = rt.plan.deployments.find((x) => x.namespace === ns && x.name === name);
+  if (d === undefined)
     throw new LifecycleError(
-      `deployment ${ns}/${name} not found (deployments: ${deploymentNames(rt).join(', ') || 'none'})`,
+      `deployment ${ns}/${name} not found (deployments: ${rt.plan.deployments.map((x) => `${x.namespace}/${x.name}`).join(', ')})`,
     );
-  if (owned.length === 0) throw new LifecycleError(`deployment ${name} is not in namespace ${ns}`);
-  const log: ChangeLog = [`deployment.apps/${name} scaled from ${owned.length} to ${replicas}`];
+  const owned = rt.plan.pods.filter((p) => p.owner?.deployment === name && p.namespace === ns);
+  const log: ChangeLog = [`deployment.apps/${name} scaled from ${d.replicas} to ${replicas}`];
+  d.replicas = replicas;
   if (replicas > owned.length) {
-    for (let i = owned.length; i < replicas; i++) replace(rt, owned[0]!, log);
+    for (let i = owned.length; i < replicas; i++) create(rt, d.template, log);
   } else {
-    // ReplicaSet getPodsToDelete: unscheduled first, then not ready, then the newest
+    // ReplicaSet getPodsToDelete (controller_utils ActivePodsWithRanks): unscheduled first, then not
+    // ready, then the newest
     const rank = (p: PlannedPod): number =>
       p.node === undefined ? 0 : rt.pods.get(`${p.namespace}/${p.name}`)?.ready === true ? 2 : 1;
     const order = owned
@@ -181,10 +183,6 @@ function splitRef(ref: string): [string, string] {
   return i < 0 ? ['default', ref] : [ref.slice(0, i), ref.slice(i + 1)];
 }
 
-function deploymentNames(rt: ClusterRuntime): string[] {
-  return [...new Set(rt.plan.pods.flatMap((p) => (p.owner ? [`${p.namespace}/${p.owner.deployment}`] : [])))];
-}
-
 function findPlannedPod(rt: ClusterRuntime, ref: string): PlannedPod {
   const matches = rt.plan.pods.filter((p) => `${p.namespace}/${p.name}` === ref || p.name === ref);
   const exact = matches.find((p) => `${p.namespace}/${p.name}` === ref);
@@ -241,17 +239,22 @@ function cniDel(rt: ClusterRuntime, pod: ClusterPod, log: ChangeLog): void {
   );
 }
 
-/** The ReplicaSet that owns `like` creates a pod from the same template, with a new name. */
-function replace(rt: ClusterRuntime, like: PlannedPod, log: ChangeLog): void {
-  const owner = like.owner!;
-  const prng = rt.engine.stream(`k8s:ReplicaSet/${like.namespace}/${owner.name}`);
+/** The ReplicaSet that owns `gone` makes a pod in its place (the Deployment still wants as many). */
+function replace(rt: ClusterRuntime, gone: PlannedPod, log: ChangeLog): void {
+  const d = rt.plan.deployments.find((x) => x.namespace === gone.namespace && x.name === gone.owner!.deployment);
+  if (d !== undefined) create(rt, d.template, log);
+}
+
+/** The ReplicaSet creates a pod from its template, with a new name, and the scheduler places it. */
+function create(rt: ClusterRuntime, template: PlannedDeployment['template'], log: ChangeLog): void {
+  const rs = template.owner!.name;
+  const prng = rt.engine.stream(`k8s:ReplicaSet/${template.namespace}/${rs}`);
   const taken = new Set(rt.plan.pods.map((p) => `${p.namespace}/${p.name}`));
-  let name = generateName(prng, `${owner.name}-`);
-  while (taken.has(`${like.namespace}/${name}`)) name = generateName(prng, `${owner.name}-`);
-  const { node: _node, pendingReason: _reason, ...template } = like;
-  const p: PlannedPod = { ...template, name };
+  let name = generateName(prng, `${rs}-`);
+  while (taken.has(`${template.namespace}/${name}`)) name = generateName(prng, `${rs}-`);
+  const p: PlannedPod = { ...template, labels: { ...template.labels }, name };
   rt.plan.pods.push(p);
-  log.push(`replicaset.apps/${owner.name} created pod/${like.namespace}/${name}`);
+  log.push(`replicaset.apps/${rs} created pod/${template.namespace}/${name}`);
   schedule(rt, p, log);
 }
 

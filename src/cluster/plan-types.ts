@@ -50,6 +50,15 @@ export interface PlannedEndpoint {
   hostNetwork: boolean;
 }
 
+/** A Deployment of the plan: its ReplicaSet and the pod it makes (scaling and replacing pods use it). */
+export interface PlannedDeployment {
+  namespace: string;
+  name: string;
+  replicas: number;
+  /** A pod of the ReplicaSet as it is made, before it gets a name and a node. */
+  template: Omit<PlannedPod, 'name' | 'node' | 'pendingReason'>;
+}
+
 /** A service port of the plan. */
 export interface PlannedServicePort extends ServicePort {
   /** Ready pods selected by the service, in pod order, with the targetPort resolved per pod. */
@@ -89,6 +98,8 @@ export interface ClusterPlan {
   pods: PlannedPod[];
   /** kubernetes and kube-dns first, then in manifest order. */
   services: PlannedService[];
+  /** Built-in ones first, then in manifest order. */
+  deployments: PlannedDeployment[];
   networkPolicies: NetworkPolicy[];
   ingresses: Ingress[];
   /** Things that work but probably not as meant: Pending pods, services without endpoints, ... */

@@ -11,7 +11,7 @@ import { BUILTIN_NAMESPACES, coreDnsDeployment, kubeDnsService, kubernetesServic
 import { objectPrng, generateName, podTemplateHash } from './k8s-names.js';
 import type { Deployment, Ingress, K8sObject, NetworkPolicy, Service } from './k8s-objects.js';
 import { checkIngressBackends, planServices } from './plan-services.js';
-import type { PlannedNode, PlannedPod, PlanResult } from './plan-types.js';
+import type { PlannedDeployment, PlannedNode, PlannedPod, PlanResult } from './plan-types.js';
 import { bindPod, placePod, type SchedulerNode } from './scheduler.js';
 import { objectName, planWarning, type PlanWarning } from './cluster-warnings.js';
 import { problemAt, type FieldPath, type Problem } from './source-ref.js';
@@ -95,6 +95,7 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
   const podNames = new Set<string>(
     inKnownNamespace.flatMap((o) => (o.kind === 'Pod' ? [`${o.metadata.namespace}/${o.metadata.name}`] : [])),
   );
+  const deployments: PlannedDeployment[] = [];
   const drafts: PodDraft[] = inKnownNamespace.flatMap((o): PodDraft[] => {
     if (o.kind === 'Pod')
       return [
@@ -109,7 +110,7 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
           specPath: ['spec'],
         },
       ];
-    if (o.kind === 'Deployment') return replicaPods(o, cluster.seed, podNames, isBuiltin(o));
+    if (o.kind === 'Deployment') return replicaPods(o, cluster.seed, podNames, isBuiltin(o), deployments);
     return [];
   });
 
@@ -161,32 +162,48 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
   if (errors.length > 0) return { ok: false, errors, warnings };
   return {
     ok: true,
-    plan: { cluster, namespaces: [...namespaces].sort(), nodes, pods, services, networkPolicies, ingresses, warnings },
+    plan: {
+      cluster,
+      namespaces: [...namespaces].sort(),
+      nodes,
+      pods,
+      services,
+      deployments,
+      networkPolicies,
+      ingresses,
+      warnings,
+    },
   };
 }
 
 /** The pods of a Deployment: ReplicaSet `<name>-<pod-template-hash>`, pods `<replicaset>-<5 chars>`, labelled with the hash. */
-function replicaPods(d: Deployment, seed: number, taken: Set<string>, builtin: boolean): PodDraft[] {
+function replicaPods(
+  d: Deployment,
+  seed: number,
+  taken: Set<string>,
+  builtin: boolean,
+  deployments: PlannedDeployment[],
+): PodDraft[] {
   const ns = d.metadata.namespace;
   const prng = objectPrng(seed, `Deployment/${ns}/${d.metadata.name}`);
   const hash = podTemplateHash(prng);
   const rs = `${d.metadata.name}-${hash}`;
+  const template: PlannedDeployment['template'] = {
+    namespace: ns,
+    labels: { ...d.template.labels, 'pod-template-hash': hash },
+    annotations: d.template.annotations,
+    spec: d.template.spec,
+    owner: { kind: 'ReplicaSet', name: rs, deployment: d.metadata.name, podTemplateHash: hash },
+    builtin,
+    origin: d.origin,
+  };
+  deployments.push({ namespace: ns, name: d.metadata.name, replicas: d.replicas, template });
   const out: PodDraft[] = [];
   for (let i = 0; i < d.replicas; i++) {
     let name = generateName(prng, `${rs}-`);
     while (taken.has(`${ns}/${name}`)) name = generateName(prng, `${rs}-`);
     taken.add(`${ns}/${name}`);
-    out.push({
-      namespace: ns,
-      name,
-      labels: { ...d.template.labels, 'pod-template-hash': hash },
-      annotations: d.template.annotations,
-      spec: d.template.spec,
-      owner: { kind: 'ReplicaSet', name: rs, deployment: d.metadata.name, podTemplateHash: hash },
-      builtin,
-      origin: d.origin,
-      specPath: ['spec', 'template', 'spec'],
-    });
+    out.push({ ...template, labels: { ...template.labels }, name, specPath: ['spec', 'template', 'spec'] });
   }
   return out;
 }
