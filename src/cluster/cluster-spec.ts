@@ -68,7 +68,7 @@ export type UnderlaySpec =
 
 /**
  * The `internet` router (spec.internet): the nodes' default gateway, standing in for every address outside
- * the underlay (it answers ping to any of them, and accepts TCP on INTERNET_TCP_PORTS), with the upstream
+ * the underlay (it answers ping to any of them, and accepts TCP on any port), with the upstream
  * DNS server the nodes' resolv.conf names. On a routed underlay the underlay's router plays this part.
  */
 export interface InternetSpec {

@@ -2,9 +2,9 @@
  * What sits outside a cluster on its underlay: the `internet` router every node's default route points to,
  * and outside clients (a laptop). The router stands in for the whole internet: a local route for 0.0.0.0/0
  * (Linux AnyIP, `ip route add local 0.0.0.0/0 dev lo`) makes every address beyond the underlay its own, so
- * a ping to 8.8.8.8 is answered there; TCP to INTERNET_TCP_PORTS is accepted and then left silent (a
- * server that answers nothing: a client sees the handshake complete and waits), other ports are refused
- * with RST. Its upstream DNS server answers spec.internet.dns and NXDOMAIN for every other name.
+ * a ping to 8.8.8.8 is answered there, and a TCP connection to any port of any such address is accepted
+ * and then left silent (a server that answers nothing: a client sees the handshake complete and waits).
+ * Its upstream DNS server (UDP and TCP 53) answers spec.internet.dns and NXDOMAIN for every other name.
  * runtime.ts places these machines; this file equips them.
  */
 import type { Network } from '../link/device.js';
@@ -16,10 +16,8 @@ import { UdpStack } from '../transport/udp.js';
 import { TcpStack } from '../transport/tcp.js';
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { DnsServer } from '../apps/dns/server.js';
+import { serveDnsOverTcp } from '../apps/dns/tcp.js';
 import type { InternetSpec, OutsideClientSpec } from './cluster-spec.js';
-
-/** TCP ports the internet accepts connections on (web and ssh); the rest answer RST, as closed ports do. */
-export const INTERNET_TCP_PORTS = [22, 80, 443] as const;
 
 /** A machine on the underlay that is not a node: the internet router or an outside client. */
 export interface OutsideHost {
@@ -53,7 +51,7 @@ const NOT_ON_THE_INTERNET: readonly IfAddr[] = [
 
 /**
  * Makes `router` the internet: every address off its connected subnets is its own, it serves DNS for
- * `spec.dns` on UDP 53 and accepts TCP on INTERNET_TCP_PORTS. `router` already has its underlay addresses.
+ * `spec.dns` on 53 and accepts TCP on every other port. `router` already has its underlay addresses.
  */
 export function equipInternet(router: IpNode, spec: InternetSpec): Internet {
   router.addLocalRoute({ addr: 0, len: 0 });
@@ -66,7 +64,8 @@ export function equipInternet(router: IpNode, spec: InternetSpec): Internet {
   const hosts = spec.dns.map((e) => `${formatIpv4(e.ip)} ${e.name}`).join('\n');
   // CoreDNS's hosts plugin without fallthrough: a listed name gets its A record, any other is NXDOMAIN
   const dns = new DnsServer(udp, { hosts: { text: hosts } });
-  for (const port of INTERNET_TCP_PORTS) tcp.listen(port, () => undefined);
+  serveDnsOverTcp(dns, tcp, 53);
+  tcp.listenOnEveryPort(() => undefined);
   const ip = spec.address.addr;
   return { name: router.name, ip, stack: router, udp, tcp, dns, resolvConf: upstreamResolvConf(ip) };
 }

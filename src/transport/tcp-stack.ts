@@ -121,6 +121,8 @@ export class TcpStack implements TcpHost {
   resetsSent = 0;
   private readonly conns = new Map<string, TcpSocket>();
   private readonly listeners = new Map<number, TcpListener>();
+  /** listenOnEveryPort's handler: a port without a listener gets one on its first segment. */
+  private everyPort: TcpConnectionHandler | undefined;
   private readonly portUse = new Map<number, number>();
   private ephemeral = 32768; // Linux ip_local_port_range starts here
   /** ISNs: the stream `node:<name>/tcp`, so connections elsewhere never move this node's sequence numbers. */
@@ -152,6 +154,14 @@ export class TcpStack implements TcpHost {
     const l = new TcpListener(this, p, backlog ?? 511, { ...this.config, ...config }, handler);
     this.listeners.set(p, l);
     return l;
+  }
+
+  /**
+   * Accepts connections on every port that has no listener of its own, each handed to `onConnection`:
+   * a stand-in for "some server is there", whatever the port (the internet router of a cluster).
+   */
+  listenOnEveryPort(onConnection: TcpConnectionHandler): void {
+    this.everyPort = onConnection;
   }
 
   /**
@@ -287,7 +297,11 @@ export class TcpStack implements TcpHost {
       this.current = undefined;
       return;
     }
-    const l = this.listeners.get(seg.dstPort);
+    const l =
+      this.listeners.get(seg.dstPort) ??
+      (this.everyPort !== undefined && (seg.flags & TCP_SYN) !== 0
+        ? this.listen(seg.dstPort, this.everyPort)
+        : undefined);
     if (l !== undefined) {
       this.listenArrives(l, seg, src, dst, frame);
       return;
