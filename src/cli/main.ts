@@ -40,8 +40,10 @@ Usage:
                                              ./podnet-demo-pcap unless --pcap or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
-  podnet run LAB.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json] [BUDGETS]
-                                             build a lab, run its steps, check expectations
+  podnet run LAB.yaml|CLUSTER.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json] [BUDGETS]
+            [--datastore D] [--backend B]    build a lab or a cluster, run its steps (a cluster's may scale,
+                                             delete pods, add and remove nodes, restart flanneld), check
+                                             expectations
   podnet trace LAB.yaml --from NODE --to NODE|IP [--icmp] [--sport N] [--dport N]
                         [--pcap DIR|FILE.pcapng] [--seed N] [--json] [--no-explain] [--after-steps] [BUDGETS]
                                              send one packet (UDP 88 -> 99 by default, echoed back)
@@ -292,6 +294,8 @@ async function cmdRunCluster(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
+  if (f.values.has('--seed'))
+    throw new UsageError("--seed is for labs: a cluster's seed is its spec.seed (it names its pods too)");
   const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
   if (!loaded.ok) throw new LabFileError(formatSpecErrors(loaded.errors));
   printWarnings(err, loadedWarnings(loaded.cluster));
