@@ -53,3 +53,26 @@ test('a cluster step that fails makes run exit 1 and says what was expected', as
   assert.match(r.out, /^FAIL {2}exec on solo: ip route {2}\(.*c\.yaml:7\)$/m);
   assert.match(r.out, /^ {2}expected: output does not contain "10\.42\.9\.0\/24"$/m);
 });
+
+test('run on a cluster: --seed is refused with the reason, and a bad step is named by file:line', async (t) => {
+  const seeded = await cli('run', LIFECYCLE, '--seed', '3');
+  assert.equal(seeded.code, 2);
+  assert.match(seeded.err, /--seed is for labs: a cluster's seed is its spec\.seed/);
+  const file = join(tempDir(t, 'podnet-crun-'), 'bad.yaml');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: podnet.dev/v1alpha1',
+      'kind: Cluster',
+      'metadata: { name: c }',
+      'spec:',
+      '  nodes: [{ name: solo, address: 192.168.56.11/24, role: server }]',
+      '  steps:',
+      '    - scale: { deployment: web, replicas: lots }',
+      '',
+    ].join('\n'),
+  );
+  const bad = await cli('run', file);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /bad\.yaml:7:\d+: spec\.steps\[0\]\.scale\.replicas: /);
+});

@@ -640,7 +640,7 @@ export async function main(
     }
     switch (cmd) {
       case 'run':
-        return cmdRun(f, out, err);
+        return await cmdRun(f, out, err);
       case 'trace':
         return cmdTrace(f, out);
       case 'exec':
