@@ -29,6 +29,7 @@ import { DEFAULT_RECORDING_CAP, RecordingCap } from '../observe/recorder.js';
 import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
 import { cmdGet, GET_USAGE, GetUsageError } from './get.js';
+import { cmdPortForward, cmdServe, SERVE_USAGE, ServeUsageError } from './serve.js';
 
 const USAGE = `podnet - a byte-accurate network emulator
 
@@ -55,6 +56,7 @@ Usage:
                                              after the lab's steps (or on a fresh lab with --fresh); exits
                                              with its status
 ${GET_USAGE}
+${SERVE_USAGE}
   podnet --help | --version
 
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
@@ -628,6 +630,11 @@ export async function main(
     // get has kubectl's flags (-o, -n, -A), so it reads its own arguments
     if (argv[0] === 'get' && !argv.includes('--help') && !argv.includes('-h'))
       return await cmdGet(argv.slice(1), out, err);
+    // serve and port-forward have kubectl's flags (-n, --address) and run until interrupted
+    if ((argv[0] === 'serve' || argv[0] === 'port-forward') && !argv.includes('--help') && !argv.includes('-h'))
+      return argv[0] === 'serve'
+        ? await cmdServe(argv.slice(1), out, err)
+        : await cmdPortForward(argv.slice(1), out, err);
     const f = parseFlags(argv);
     const cmd = f.positional[0];
     if (f.bools.has('--version')) {
@@ -655,7 +662,7 @@ export async function main(
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof GetUsageError) {
+    if (e instanceof UsageError || e instanceof GetUsageError || e instanceof ServeUsageError) {
       err(`podnet: ${e.message}\n\n${USAGE}`);
       return 2;
     }
