@@ -1,0 +1,116 @@
+/**
+ * `podnet port-forward` as a user runs it, with real clients: the podnet process is started from the test,
+ * the test waits for kubectl's "Forwarding from" line, then real curl fetches nginx's page from an emulated
+ * nginx pod through svc/web, and real `dig +tcp` asks the emulated coredns pod through svc/kube-dns. Bad
+ * arguments print the usage and exit 2.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { EXAMPLES_DIR } from './support/examples.js';
+import { requirePeer } from './support/peers.js';
+import { cli } from './support/cli.js';
+
+const BIN = join(dirname(EXAMPLES_DIR), 'dist/src/cli/bin.js');
+const DEMO = join(EXAMPLES_DIR, 'cluster-demo.yaml');
+const CURL = { bin: 'curl', install: 'apt-get install -y curl' };
+const DIG = { bin: 'dig', install: 'apt-get install -y bind9-dnsutils' };
+const run = promisify(execFile);
+
+interface Forward {
+  child: ChildProcess;
+  port: number;
+  out: string[];
+  err: string[];
+  /** Sends `signal` and resolves with the exit code once the process is gone. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `podnet port-forward ARGS...` and waits for its "Forwarding from" line (at most 30 s). */
+async function forward(t: TestContext, ...args: string[]): Promise<Forward> {
+  const child = spawn(process.execPath, [BIN, 'port-forward', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  const err: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => err.push(s));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no "Forwarding from" line in 30 s; stderr: ${err.join('')}`)), 30_000);
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      buf += s;
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) {
+        out.push(l);
+        const m = /^Forwarding from 127\.0\.0\.1:(\d+) -> \d+$/.exec(l);
+        if (m !== null) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`podnet exited with ${code} before forwarding; stderr: ${err.join('')}`));
+    });
+  });
+  return {
+    child,
+    port,
+    out,
+    err,
+    stop: (signal) => {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+test('real curl through podnet port-forward svc/web gets the emulated nginx page', async (t) => {
+  if (!requirePeer(t, 'curl', CURL)) return;
+  const f = await forward(t, DEMO, 'svc/web', ':80');
+  assert.equal(f.out[0], `Forwarding from 127.0.0.1:${f.port} -> 80`);
+  const r = await run('curl', ['-sS', '-i', '--max-time', '20', `http://127.0.0.1:${f.port}/`]);
+  assert.match(r.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(r.stdout, /^Server: nginx\/1\.27\.\d+\r$/m);
+  assert.match(r.stdout, /<title>Welcome to nginx!<\/title>/);
+  assert.equal(await f.stop('SIGINT'), 0);
+  assert.ok(f.out.includes(`Handling connection for ${f.port}`), f.out.join('\n'));
+  const last = f.out.at(-1) ?? '';
+  assert.match(last, /^podnet port-forward: SIGINT: stopped after .* 1 connections to default\/web-/);
+});
+
+test('real dig +tcp through podnet port-forward svc/kube-dns gets the coredns pod answer', async (t) => {
+  if (!requirePeer(t, 'dig', DIG)) return;
+  const f = await forward(t, DEMO, '-n', 'kube-system', 'svc/kube-dns', ':53');
+  const r = await run('dig', ['+tcp', '+time=10', '+tries=1', '@127.0.0.1', '-p', String(f.port), 'agent', 'A']);
+  assert.match(r.stdout, /status: NOERROR/);
+  // the NodeHosts entry k3s writes for the agent node (192.168.56.12 in the demo)
+  assert.match(r.stdout, /^agent\.\s+\d+\s+IN\s+A\s+192\.168\.56\.12$/m);
+  assert.match(r.stdout, new RegExp(`^;; SERVER: 127\\.0\\.0\\.1#${f.port}\\(127\\.0\\.0\\.1\\) \\(TCP\\)$`, 'm'));
+  assert.equal(await f.stop('SIGTERM'), 0);
+  assert.match(f.out.join('\n'), /to kube-system\/coredns-/);
+});
+
+test('port-forward: bad arguments print the usage and exit 2; a port the Service lacks is an error, exit 1', async () => {
+  for (const args of [
+    ['port-forward', DEMO],
+    ['port-forward', DEMO, 'svc/web'],
+    ['port-forward', DEMO, 'svc/web', '1:2:3'],
+    ['port-forward', DEMO, 'configmap/x', '80'],
+    ['port-forward', DEMO, 'svc/web', '80', '--address', 'example.com'],
+    ['port-forward', DEMO, 'svc/web', '80', '--max-connections', '0'],
+  ]) {
+    const r = await cli(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /^podnet: [^\n]+\n\npodnet - .*\n\nUsage:\n/, args.join(" "));
+  }
+  const r = await cli('port-forward', DEMO, 'svc/web', '8081:81');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^error: Service web does not have a service port 81$/m);
+});
