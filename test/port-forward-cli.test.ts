@@ -7,15 +7,17 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { EXAMPLES_DIR } from './support/examples.js';
 import { requirePeer } from './support/peers.js';
-import { cli } from './support/cli.js';
+import { cli, tempDir } from './support/cli.js';
 
 const BIN = join(dirname(EXAMPLES_DIR), 'dist/src/cli/bin.js');
 const DEMO = join(EXAMPLES_DIR, 'cluster-demo.yaml');
 const CURL = { bin: 'curl', install: 'apt-get install -y curl' };
+const TSHARK = { bin: 'tshark', install: 'apt-get install -y tshark' };
 const DIG = { bin: 'dig', install: 'apt-get install -y bind9-dnsutils' };
 const run = promisify(execFile);
 
@@ -29,8 +31,13 @@ interface Forward {
 }
 
 /** Starts `podnet port-forward ARGS...` and waits for its "Forwarding from" line (at most 30 s). */
-async function forward(t: TestContext, ...args: string[]): Promise<Forward> {
-  const child = spawn(process.execPath, [BIN, 'port-forward', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function forward(t: TestContext, ...args: string[]): Promise<Forward> {
+  return start(t, ['port-forward', ...args], /^Forwarding from 127\.0\.0\.1:(\d+) -> \d+$/);
+}
+
+/** Starts `podnet ARGV...` and waits for a stdout line matching `ready` (its group 1, if any, is a port). */
+async function start(t: TestContext, argv: string[], ready: RegExp): Promise<Forward> {
+  const child = spawn(process.execPath, [BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   const err: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -40,17 +47,20 @@ async function forward(t: TestContext, ...args: string[]): Promise<Forward> {
   child.stderr.setEncoding('utf8').on('data', (s: string) => err.push(s));
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no "Forwarding from" line in 30 s; stderr: ${err.join('')}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no line like ${String(ready)} in 30 s; stderr: ${err.join('')}`)),
+      30_000,
+    );
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       buf += s;
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const l of lines) {
         out.push(l);
-        const m = /^Forwarding from 127\.0\.0\.1:(\d+) -> \d+$/.exec(l);
+        const m = ready.exec(l);
         if (m !== null) {
           clearTimeout(timer);
-          resolve(Number(m[1]));
+          resolve(Number(m[1] ?? 0));
         }
       }
     });
@@ -97,6 +107,48 @@ test('real dig +tcp through podnet port-forward svc/kube-dns gets the coredns po
   assert.match(f.out.join('\n'), /to kube-system\/coredns-/);
 });
 
+test("the forwarded connection runs from the node's cni0 address to the pod, as the pod's veth capture shows", async (t) => {
+  if (!requirePeer(t, 'curl', CURL) || !requirePeer(t, 'tshark', TSHARK)) return;
+  const dir = tempDir(t);
+  const f = await forward(t, DEMO, 'svc/web', ':80', '--pcap', dir);
+  await run('curl', ['-sS', '-o', '/dev/null', '--max-time', '20', `http://127.0.0.1:${f.port}/`]);
+  assert.equal(await f.stop('SIGTERM'), 0);
+  const pod = /1 connections to default\/(web-[a-z0-9-]+) /.exec(f.out.at(-1) ?? '')?.[1];
+  assert.ok(pod !== undefined, f.out.join('\n'));
+  const veth = readdirSync(dir).find(
+    (n) => n.startsWith(`${pod}-eth0__server-veth`) || n.startsWith(`${pod}-eth0__agent-veth`),
+  );
+  assert.ok(veth !== undefined, readdirSync(dir).join(', '));
+  const r = await run('tshark', [
+    '-r',
+    join(dir, veth),
+    '-Y',
+    'tcp.flags.syn == 1',
+    '-T',
+    'fields',
+    '-e',
+    'ip.src',
+    '-e',
+    'ip.dst',
+    '-e',
+    'tcp.dstport',
+  ]);
+  const [syn] = r.stdout.trim().split('\n');
+  // the node's cni0 (10.42.0.1 on server, 10.42.1.1 on agent) to the pod's IP in the same /24, port 80
+  assert.match(syn ?? '', /^10\.42\.([01])\.1\t10\.42\.\1\.\d+\t80$/);
+});
+
+test('podnet serve runs the cluster on the wall clock, lists what it serves, and stops cleanly on SIGTERM', async (t) => {
+  const s = await start(t, ['serve', DEMO], /^Press Ctrl-C to stop\.$/);
+  assert.match(
+    s.out.join('\n'),
+    /^ {2}pod default\/web-[a-z0-9-]+ on (server|agent): 10\.42\.\d+\.\d+; 80\/TCP nginx default page$/m,
+  );
+  assert.match(s.out.join('\n'), /^ {2}service kube-system\/kube-dns: 10\.43\.0\.10 53\/UDP, 53\/TCP, 9153\/TCP$/m);
+  assert.equal(await s.stop('SIGTERM'), 0);
+  assert.match(s.out.at(-1) ?? '', /^podnet serve: SIGTERM: stopped after \d+\.\d s on the wall clock/);
+});
+
 test('port-forward: bad arguments print the usage and exit 2; a port the Service lacks is an error, exit 1', async () => {
   for (const args of [
     ['port-forward', DEMO],
@@ -108,7 +160,7 @@ test('port-forward: bad arguments print the usage and exit 2; a port the Service
   ]) {
     const r = await cli(...args);
     assert.equal(r.code, 2, args.join(' '));
-    assert.match(r.err, /^podnet: [^\n]+\n\npodnet - .*\n\nUsage:\n/, args.join(" "));
+    assert.match(r.err, /^podnet: [^\n]+\n\npodnet - .*\n\nUsage:\n/, args.join(' '));
   }
   const r = await cli('port-forward', DEMO, 'svc/web', '8081:81');
   assert.equal(r.code, 1);

@@ -131,19 +131,24 @@ async function bringUp(file: string, err: (s: string) => void): Promise<ClusterR
   return c;
 }
 
-/** Resolves on the first SIGINT or SIGTERM, naming it. */
-function interrupted(): Promise<string> {
-  return new Promise((resolve) => {
+/** Resolves on the first SIGINT or SIGTERM, naming it; `cancel` removes the handlers without waiting. */
+function interrupted(): Promise<string> & { cancel(): void } {
+  let cancel = (): void => undefined;
+  const p = new Promise<string>((resolve) => {
     const on = (sig: string) => () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      cancel();
       resolve(sig);
     };
     const onInt = on('SIGINT');
     const onTerm = on('SIGTERM');
+    cancel = () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    };
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
   });
+  return Object.assign(p, { cancel });
 }
 
 /** --pcap checked before the build, so a bad path fails fast. */
@@ -189,12 +194,14 @@ export async function cmdServe(
     out(
       `  service ${s.namespace}/${s.name}: ${s.clusterIP !== undefined ? formatIpv4(s.clusterIP) : 'None'} ${s.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}`,
     );
-  out('Press Ctrl-C to stop.');
+  // handlers first: a signal sent as soon as the line below is read must find them
+  const stopped = interrupted();
   const pcap = openPcap(pcapArg);
   pcap?.attach(c.network);
   const runner = new WallRunner(c.engine);
   runner.start();
-  const sig = await interrupted();
+  out('Press Ctrl-C to stop.');
+  const sig = await stopped;
   runner.stop();
   const files = pcap?.finish() ?? [];
   out(summary('serve', sig, runner, c, files.length ? `; pcap ${files.join(', ')}` : ''));
@@ -233,6 +240,8 @@ export async function cmdPortForward(
   pcap?.attach(c.network);
   const runner = new WallRunner(c.engine);
   runner.start();
+  // handlers before the "Forwarding from" lines: a signal sent as soon as one is read must find them
+  const stopped = interrupted();
   let pf: PortForwarder;
   try {
     pf = await PortForwarder.listen({
@@ -249,6 +258,7 @@ export async function cmdPortForward(
   } catch (e) {
     runner.stop();
     pcap?.discard();
+    stopped.cancel();
     if (e instanceof ListenError) {
       err(`error: ${e.message}`);
       return 1;
@@ -260,7 +270,7 @@ export async function cmdPortForward(
       if (ch.kind === 'pod-deleted' && ch.pod === target.pod) resolve('lost');
     }),
   );
-  const why = await Promise.race([interrupted(), lost]);
+  const why = await Promise.race([stopped, lost]);
   await pf.close();
   runner.stop();
   const files = pcap?.finish() ?? [];
