@@ -46,6 +46,11 @@ before(async () => {
   c.engine.runFor(60e9);
 });
 
+/** The error text of a parse or resolve result, '' when it succeeded. */
+function errorOf(x: unknown): string {
+  return typeof x === 'string' ? x : '';
+}
+
 function ports(...args: string[]): PortArg[] {
   return args.map((a) => {
     const p = parsePortArg(a);
@@ -56,7 +61,7 @@ function ports(...args: string[]): PortArg[] {
 
 function resolve(res: string, ns: string, ...args: string[]) {
   const r = parseResourceArg(res);
-  assert.ok(typeof r !== 'string', JSON.stringify(r));
+  assert.ok(typeof r !== 'string', errorOf(r));
   return resolveTarget(c, r, ns, ports(...args));
 }
 
@@ -81,7 +86,7 @@ test('resource arguments: TYPE/NAME, pod by default', () => {
 
 test('svc/NAME: one of its pods, and the Service port becomes that pod targetPort (by name or number)', () => {
   const t = resolve('svc/echo', 'default', '18080:80', ':alt', 'http');
-  assert.ok(typeof t !== 'string', JSON.stringify(t));
+  assert.ok(typeof t !== 'string', errorOf(t));
   assert.equal(t.pod.labels['app'], 'echo');
   // the first by name among equally ready pods
   const names = [...c.pods.values()].filter((p) => p.labels['app'] === 'echo').map((p) => p.name);
@@ -97,17 +102,17 @@ test('svc/NAME: one of its pods, and the Service port becomes that pod targetPor
 
 test('deployment/NAME and pod/NAME: container ports, named ones by number', () => {
   const d = resolve('deployment/echo', 'default', '9000:5678');
-  assert.ok(typeof d !== 'string', JSON.stringify(d));
+  assert.ok(typeof d !== 'string', errorOf(d));
   assert.equal(d.pod.labels['app'], 'echo');
   const p = resolve(`pod/${d.pod.name}`, 'default', 'web');
-  assert.ok(typeof p !== 'string', JSON.stringify(p));
+  assert.ok(typeof p !== 'string', errorOf(p));
   assert.equal(p.pod, d.pod);
   assert.deepEqual(p.ports, [{ local: 5678, remote: 5678 }]);
 });
 
 test('svc/kube-dns in kube-system: port 53 is TCP too, so it is allowed and goes to the coredns pod', () => {
   const t = resolve('svc/kube-dns', 'kube-system', ':53');
-  assert.ok(typeof t !== 'string', JSON.stringify(t));
+  assert.ok(typeof t !== 'string', errorOf(t));
   assert.match(t.pod.name, /^coredns-/);
   assert.deepEqual(t.ports, [{ local: 0, remote: 53 }]);
 });
@@ -120,7 +125,7 @@ test("errors use kubectl's words", () => {
   assert.equal(resolve('svc/kube-dns', 'default', '53'), 'services "kube-dns" not found');
   assert.equal(resolve('pod/missing', 'default', '80'), 'pods "missing" not found');
   assert.equal(resolve('deployment/missing', 'default', '80'), 'deployments.apps "missing" not found');
-  assert.match(JSON.stringify(resolve('svc/manual', 'default', '80')), /Service is defined without a selector/);
+  assert.match(errorOf(resolve('svc/manual', 'default', '80')), /Service is defined without a selector/);
   const d = resolve('deployment/echo', 'default', '80');
   assert.ok(typeof d !== 'string');
   assert.equal(
