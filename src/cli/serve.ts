@@ -27,11 +27,11 @@ import { checkPcapTarget, PcapOutput } from './pcap-out.js';
 import { parsePortArg, parseResourceArg, resolveTarget, type PortArg } from './port-forward-target.js';
 
 /** The usage lines of serve and port-forward, for main's usage text. */
-export const SERVE_USAGE = `  podnet serve CLUSTER.yaml [--pcap FILE.pcapng]
+export const SERVE_USAGE = `  podnet serve CLUSTER.yaml [--pcap DIR|FILE.pcapng]
                                              bring the cluster up, then run it on the wall clock until
                                              Ctrl-C (SIGINT) or SIGTERM; prints its pods and services
   podnet port-forward CLUSTER.yaml TYPE/NAME [LOCAL:]REMOTE... [-n NS] [--address IP[,IP]]
-              [--max-connections N] [--max-buffer BYTES] [--pcap FILE.pcapng]
+              [--max-connections N] [--max-buffer BYTES] [--pcap DIR|FILE.pcapng]
                                              as kubectl port-forward: listen on 127.0.0.1 (default) and
                                              carry each TCP connection to pod/NAME, or to one pod of
                                              svc/NAME or deployment/NAME (a Service port becomes the pod's
