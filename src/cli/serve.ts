@@ -168,7 +168,7 @@ function openPcap(arg: string | undefined): PcapOutput | undefined {
 }
 
 function summary(cmd: string, sig: string, runner: WallRunner, c: ClusterRuntime, extra = ''): string {
-  return `podnet ${cmd}: ${sig}: stopped after ${(runner.wallElapsedNs / 1e9).toFixed(1)} s on the wall clock (simulated clock at ${(c.engine.now / 1e9).toFixed(1)} s, ${c.engine.eventsRun} events)${extra}`;
+  return `podnet ${cmd}: ${sig}: stopped after ${(runner.wallElapsedNs / 1e9).toFixed(1)} s on the wall clock (simulated clock at ${(c.engine.now / 1e9).toFixed(1)} s, ${c.engine.eventsRun} events, longest catch-up ${(runner.maxLagNs / 1e6).toFixed(1)} ms)${extra}`;
 }
 
 /** `podnet serve` (args after the word serve); returns the exit status. */

@@ -17,7 +17,7 @@ export class WallRunner {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private running = false;
-  /** Largest lag seen, in ns: how far the engine fell behind real time after a catch-up run. */
+  /** The longest catch-up, in ns: real time one advance() took to run the events due (how far the engine fell behind). */
   maxLagNs = 0;
 
   constructor(readonly engine: Engine) {}
