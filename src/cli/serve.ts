@@ -247,7 +247,9 @@ export async function cmdPortForward(
     pf = await PortForwarder.listen({
       addresses: a.addresses,
       ports: target.ports,
-      // the kubelet's side: from the pod's node to podIP:port, over cni0 and the pod's veth
+      // the kubelet's side: from the pod's node to podIP:port, over cni0 and the pod's veth. containerd (k3s's
+      // runtime, internal/cri/server/sandbox_portforward_linux.go) dials localhost:port inside the pod's
+      // netns first and the pod IP from the host only as a fallback; the pod-IP path shows on the wire.
       dial: (port) => node.tcp.connect(target.pod.ip, port),
       runner,
       maxConnections: a.maxConnections,
