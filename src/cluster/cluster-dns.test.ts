@@ -119,6 +119,31 @@ describe('cluster DNS: the coredns pod', () => {
     );
   });
 
+  it('dig does not use the search list (dig(1)) unless +search, which walks it as res_search does', async () => {
+    const c = await cluster();
+    const client = pod(c, 'default/client');
+    const coredns = [...c.pods.values()].find((p) => p.name.startsWith('coredns'))!;
+    const at = `@${formatIpv4(coredns.ip)}`;
+    const web = c.plan.services.find((s) => s.name === 'web')!;
+    // `web.` is not in any zone CoreDNS serves: forwarded upstream, NXDOMAIN with the root's SOA
+    const plain = digFrom(c, client, `${at} web`);
+    assert.match(plain.stdout, /status: NXDOMAIN/);
+    assert.match(plain.stdout, /^;web\.\s+IN\s+A$/m);
+    const searched = digFrom(c, client, `${at} +search web`);
+    assert.match(searched.stdout, /status: NOERROR/);
+    assert.match(searched.stdout, /^;web\.default\.svc\.cluster\.local\.\s+IN\s+A$/m);
+    assert.match(
+      searched.stdout,
+      new RegExp(
+        `^web\\.default\\.svc\\.cluster\\.local\\.\\s+5\\s+IN\\s+A\\s+${formatIpv4(web.clusterIP!).replaceAll('.', '\\.')}$`,
+        'm',
+      ),
+    );
+    // web.default: web.default.default.svc.cluster.local. is NXDOMAIN, then web.default.svc.cluster.local.
+    const two = digFrom(c, client, `${at} +search +short web.default`);
+    assert.equal(two.stdout, `${formatIpv4(web.clusterIP!)}\n`);
+  });
+
   it('a pod resolver walks the ndots:5 search list: "web" is asked as web.default.svc.cluster.local first', async () => {
     const c = await cluster();
     const client = pod(c, 'default/client');
