@@ -16,6 +16,7 @@ import { formatIpv4 } from '../wire/addr.js';
 import { DNS_TYPE_A } from '../wire/dns.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { buildCluster, type ClusterPod, type ClusterRuntime } from './runtime.js';
+import { deletePod, scaleDeployment } from './lifecycle.js';
 
 const DEMO = join(import.meta.dirname, '../../../examples/cluster-demo.yaml');
 
@@ -117,6 +118,26 @@ describe('cluster DNS: the coredns pod', () => {
       nx.stdout,
       /^cluster\.local\.\s+5\s+IN\s+SOA\s+ns\.dns\.cluster\.local\. hostmaster\.cluster\.local\. \d+ 7200 1800 86400 5$/m,
     );
+  });
+
+  it('follows the running cluster: a deleted pod leaves, a scaled-up replica joins once ready', async () => {
+    const c = await cluster();
+    const client = pod(c, 'default/client');
+    const coredns = [...c.pods.values()].find((p) => p.name.startsWith('coredns'))!;
+    const short = (name: string): string =>
+      digFrom(c, client, `@${formatIpv4(coredns.ip)} +short ${name}`).stdout.trim();
+    assert.equal(short('db-0.db.default.svc.cluster.local'), formatIpv4(pod(c, 'default/db-0').ip));
+    deletePod(c, 'default/db-0');
+    // db-1 never gets ready: no ready endpoint is left, so the headless name is NXDOMAIN
+    const nx = digFrom(c, client, `@${formatIpv4(coredns.ip)} db.default.svc.cluster.local`);
+    assert.match(nx.stdout, /status: NXDOMAIN/);
+    const before = new Set([...c.pods.values()].filter((p) => p.name.startsWith('web-')).map((p) => p.ip));
+    scaleDeployment(c, 'default/web', 5);
+    c.engine.runFor(10 * SECOND);
+    const added = [...c.pods.values()].find((p) => p.name.startsWith('web-') && !before.has(p.ip))!;
+    assert.ok(added.ready);
+    const name = `${formatIpv4(added.ip).replaceAll('.', '-')}.web.default.svc.cluster.local`;
+    assert.equal(short(name), formatIpv4(added.ip));
   });
 
   it('dig does not use the search list (dig(1)) unless +search, which walks it as res_search does', async () => {
