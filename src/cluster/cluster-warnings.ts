@@ -187,22 +187,16 @@ function unknownImages(plan: ClusterPlan): PlanWarning[] {
 function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
   const object = objectName('Service', s.namespace, s.name);
   const at = s.builtin ? {} : { at: `${s.origin.doc.file}:${s.origin.doc.locate([...s.origin.path, 'kind']).line}` };
+  // ExternalName (a CNAME) and headless Services (endpoint A records) are all DNS, which the coredns pod serves
+  if (s.type === 'ExternalName' || s.clusterIP === undefined) return [];
   const what: string[] = [];
-  if (s.type === 'ExternalName')
-    what.push(`ExternalName ${s.externalName ?? ''} is a DNS CNAME, and cluster DNS is not emulated yet`);
-  else if (s.clusterIP === undefined)
-    what.push('headless: its DNS records are served by cluster DNS, which is not emulated yet');
-  else {
-    const nodePorts = s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol}`]));
-    const parts = [`ClusterIP ${formatIpv4(s.clusterIP)}`];
-    if (nodePorts.length > 0) parts.push(`NodePort${nodePorts.length > 1 ? 's' : ''} ${nodePorts.join(', ')}`);
-    what.push(
-      `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
-    );
-    if (s.type === 'LoadBalancer') what.push('no load balancer (k3s servicelb) is emulated: no external IP');
-    if (s.builtin && s.name === 'kube-dns')
-      what.push("the CoreDNS pod answers only the nodes' names (NodeHosts) so far");
-  }
+  const nodePorts = s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol}`]));
+  const parts = [`ClusterIP ${formatIpv4(s.clusterIP)}`];
+  if (nodePorts.length > 0) parts.push(`NodePort${nodePorts.length > 1 ? 's' : ''} ${nodePorts.join(', ')}`);
+  what.push(
+    `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
+  );
+  if (s.type === 'LoadBalancer') what.push('no load balancer (k3s servicelb) is emulated: no external IP');
   return [{ code: 'service-not-emulated', object, message: `${object}: ${what.join('; ')}`, ...at }];
 }
 

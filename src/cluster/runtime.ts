@@ -39,6 +39,7 @@ import { buildOutsideClient, equipInternet, type Internet, type OutsideHost } fr
 import { PodContainers } from './pod-containers.js';
 import { nodeHostsFile, podHostsFile, podResolvConfText } from './pod-dns.js';
 import type { ImageEnvironment } from '../apps/images/registry.js';
+import { clusterDnsView } from './dns-view.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -157,7 +158,7 @@ export interface ClusterMachinery {
   gatewayFor(a: Ipv4): Ipv4;
   /** The underlay's subnets (a joining node's address must be in one). */
   underlaySubnets: Ipv4Prefix[];
-  /** What images need from the cluster (CoreDNS's NodeHosts). */
+  /** What images need from the cluster (CoreDNS: NodeHosts, Services and pods). */
   images: ImageEnvironment;
   /** Machines that have joined so far, ever (numbers their MACs and switch ports). */
   nodesJoined: number;
@@ -266,11 +267,19 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
                 ),
               ),
             ].map((t) => parseCidr(t)!),
-      // CoreDNS's NodeHosts, as k3s writes it into the coredns ConfigMap: "IP NAME" per node
-      images: { nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n') },
+      // CoreDNS's NodeHosts, as k3s writes it into the coredns ConfigMap: "IP NAME" per node; its kubernetes
+      // plugin reads Services and pods as they are when asked (dns-view.ts)
+      images: {
+        nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n'),
+        kubernetes: () => clusterDnsView({ ...rt, lastChange: () => lastChange }),
+        clusterDomain: spec.clusterDomain,
+      },
       nodesJoined: 0,
     },
   };
+  // CoreDNS's SOA serial: when it last saw the cluster change
+  let lastChange = 0;
+  rt.changes.subscribe(() => (lastChange = engine.now));
   for (const pn of plan.nodes) {
     await startNode(rt, pn);
     const joined = rt.machinery.nodesJoined;
@@ -399,7 +408,8 @@ function runContainers(
   changes: ClusterChanges,
 ): ClusterPod {
   const sandbox = { engine: node.stack.engine, stack: w.stack, tcp: w.tcp, udp: w.udp, ip: w.ip, nodeTcp: node.tcp };
-  const containers = new PodContainers({ ...sandbox, hostname: p.spec.hostname ?? p.name }, p.spec.containers, env);
+  const podEnv: ImageEnvironment = { ...env, resolvConf: () => w.resolvConf };
+  const containers = new PodContainers({ ...sandbox, hostname: p.spec.hostname ?? p.name }, p.spec.containers, podEnv);
   const pod: ClusterPod = { ...w, containers, ready: false };
   containers.onReadyChange = (ready) => {
     pod.ready = ready;

@@ -7,7 +7,11 @@
  *
  * Supported: @server (IPv4), -p, -x, -t, -c, -q, and +[no]tcp/vc, +[no]edns, +[no]cookie, +[no]recurse,
  * +[no]rdflag, +[no]adflag, +[no]cdflag, +[no]dnssec, +[no]nsid, +[no]ignore, +[no]short, +bufsize=,
- * +time=, +tries=, +retry=. Without @server the resolv.conf nameservers are used; dig's +search is not.
+ * +time=, +tries=, +retry=, +[no]search, +ndots=. Without @server the resolv.conf nameservers are used. As
+ * dig(1) says, the search list is not used unless +search: `dig web` asks for `web.` only. With +search a
+ * relative name is tried with the resolv.conf search domains as res_search orders them (fewer dots than
+ * ndots, resolv.conf's unless +ndots: the domains first, the name as it is last; otherwise the other way
+ * round), moving on only after NXDOMAIN (BIND dighost.c next_origin), and only the last answer is printed.
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../../wire/addr.js';
 import {
@@ -17,6 +21,7 @@ import {
   DNS_TYPE_A,
   DNS_TYPE_NS,
   DNS_TYPE_PTR,
+  DNS_RCODE_NXDOMAIN,
   EDNS_OPTION_COOKIE,
   EDNS_OPTION_NSID,
   buildDns,
@@ -71,6 +76,10 @@ export interface DigOptions {
   time: number;
   /** Attempts per server over UDP (+tries, default 3). */
   tries: number;
+  /** +search: walk the resolv.conf search list (default off). */
+  search: boolean;
+  /** +ndots=N (default: resolv.conf's). */
+  ndots?: number;
 }
 
 /** What dig printed and returned. */
@@ -113,6 +122,7 @@ export function parseDigArgs(argv: readonly string[]): DigOptions | string {
     short: false,
     time: 5,
     tries: 3,
+    search: false,
   };
   let named = false;
   for (let i = 0; i < argv.length; i++) {
@@ -180,7 +190,7 @@ function classCode(text: string): number | undefined {
 }
 
 type BooleanOption =
-  'tcp' | 'edns' | 'cookie' | 'recurse' | 'adflag' | 'cdflag' | 'dnssec' | 'nsid' | 'ignoreTc' | 'short';
+  'tcp' | 'edns' | 'cookie' | 'recurse' | 'adflag' | 'cdflag' | 'dnssec' | 'nsid' | 'ignoreTc' | 'short' | 'search';
 
 /** dig's on/off options (+X and +noX), with their aliases, and the field each sets. */
 const BOOLEAN_OPTIONS: ReadonlyMap<string, BooleanOption> = new Map([
@@ -196,6 +206,7 @@ const BOOLEAN_OPTIONS: ReadonlyMap<string, BooleanOption> = new Map([
   ['nsid', 'nsid'],
   ['ignore', 'ignoreTc'],
   ['short', 'short'],
+  ['search', 'search'],
 ]);
 
 function plusOption(o: DigOptions, text: string): string | undefined {
@@ -224,6 +235,12 @@ function plusOption(o: DigOptions, text: string): string | undefined {
       const n = num(1, 0xffffffff);
       if (n === undefined) return `Invalid option: +${text}`;
       o.time = n;
+      return undefined;
+    }
+    case 'ndots': {
+      const n = num(0, 0xffffffff);
+      if (n === undefined) return `Invalid option: +${text}`;
+      o.ndots = n;
       return undefined;
     }
     case 'tries':
@@ -262,7 +279,7 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
     done({ stdout: '', stderr: `${parsed}\n`, exitCode: parsed.startsWith('Invalid option') ? 1 : 10 });
     return;
   }
-  const o = parsed;
+  let o = parsed;
   const engine = env.udp.node.engine;
   // cookies and query IDs: the stream `node:<name>/dig`, shared by every dig run on that node
   const rng = engine.stream(`node:${env.udp.node.name}/dig`);
@@ -294,7 +311,14 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
     ...(env.version === undefined ? {} : { version: env.version }),
   };
   const epoch = env.epochMs ?? DIG_EPOCH_MS;
+  const names = searchNames(o, conf);
   const finish = (server: { addr: Ipv4; name: string } | undefined, reply: DigReply | undefined): void => {
+    const later = names.shift();
+    if (later !== undefined && reply?.message.rcode === DNS_RCODE_NXDOMAIN) {
+      o = { ...o, name: later };
+      tryServer(0);
+      return;
+    }
     const s = server ?? servers[0] ?? { addr: 0, name: '0.0.0.0' };
     const run: DigRun = {
       ...base,
@@ -331,7 +355,7 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
       else fail(x.kind === 'timeout' ? 'timeout' : 'refused');
     });
   };
-  const tryServer = (si: number): void => {
+  function tryServer(si: number): void {
     if (si >= servers.length) {
       finish(undefined, undefined);
       return;
@@ -360,8 +384,21 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
       });
     };
     attempt(o.tries);
-  };
+  }
+  const first = names.shift();
+  if (first !== undefined) o = { ...o, name: first };
   tryServer(0);
+}
+
+/**
+ * The names dig +search tries, in order (res_search's order); just the name without +search, for an
+ * absolute name, or with no search list.
+ */
+export function searchNames(o: Pick<DigOptions, 'name' | 'search' | 'ndots'>, conf: ResolvConf): string[] {
+  if (!o.search || o.name.endsWith('.') || conf.search.length === 0) return [o.name];
+  const dots = o.name.split('.').length - 1;
+  const withDomains = conf.search.map((d) => `${o.name}.${d}`);
+  return dots >= (o.ndots ?? conf.ndots) ? [o.name, ...withDomains] : [...withDomains, o.name];
 }
 
 export { DIG_VERSION };

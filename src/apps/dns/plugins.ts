@@ -6,25 +6,25 @@
  */
 import { DNS_RCODE_REFUSED } from '../../wire/dns.js';
 import type { UdpStack } from '../../transport/udp.js';
+import { type CacheConfig, type CacheStats, cachePlugin } from './cache.js';
 import { type ForwardConfig, type ForwardStats, forwardPlugin } from './forward.js';
 import { type HostsConfig, hostsPlugin } from './hosts.js';
+import { type KubernetesConfig, kubernetesPlugin } from './kubernetes.js';
 import { type DnsHandler, type DnsPlugin, replyTo } from './plugin.js';
 import { type Zone, type ZoneConfig, zonePlugin } from './zone.js';
 
-/** CoreDNS plugin.cfg order, restricted to the plugins podnet has: hosts, kubernetes, file (zone), forward. */
-export const PLUGIN_ORDER = ['hosts', 'kubernetes', 'zone', 'forward'] as const;
+/** CoreDNS plugin.cfg order, restricted to the plugins podnet has: cache, hosts, kubernetes, file (zone), forward. */
+export const PLUGIN_ORDER = ['cache', 'hosts', 'kubernetes', 'zone', 'forward'] as const;
 
 /** A plugin's name. */
 export type PluginName = (typeof PLUGIN_ORDER)[number];
 
 /** Which plugins a server runs, and their settings. */
 export interface PluginSetup {
+  readonly cache?: CacheConfig;
   readonly hosts?: HostsConfig;
-  /**
-   * Cluster records, built by the cluster layer from Services and Endpoints (CoreDNS's `kubernetes`); it
-   * slots in here so the order stays in this file while the plugin lives above apps/.
-   */
-  readonly kubernetes?: DnsPlugin;
+  /** Cluster records from a view of Services, endpoints and pods the cluster layer supplies (kubernetes.ts). */
+  readonly kubernetes?: KubernetesConfig;
   readonly zones?: readonly (Zone | ZoneConfig)[];
   readonly forward?: ForwardConfig;
 }
@@ -32,11 +32,21 @@ export interface PluginSetup {
 /** The handler at the end of every chain: REFUSED. */
 export const refuseAll: DnsHandler = (req, respond) => respond(replyTo(req.message, { rcode: DNS_RCODE_REFUSED }));
 
-/** Builds the chain for `setup`, plugins in PLUGIN_ORDER; `udp` is the server node's UDP layer (for forward). */
-export function buildChain(setup: PluginSetup, udp: UdpStack, forwardStats?: ForwardStats): DnsHandler {
+/**
+ * Builds the chain for `setup`, plugins in PLUGIN_ORDER; `udp` is the server node's UDP layer (for forward,
+ * and the engine clock for cache).
+ */
+export function buildChain(
+  setup: PluginSetup,
+  udp: UdpStack,
+  forwardStats?: ForwardStats,
+  cacheStats?: CacheStats,
+): DnsHandler {
+  const engine = udp.node.engine;
   const make: Record<PluginName, () => DnsPlugin | undefined> = {
+    cache: () => (setup.cache === undefined ? undefined : cachePlugin(setup.cache, () => engine.now, cacheStats)),
     hosts: () => (setup.hosts === undefined ? undefined : hostsPlugin(setup.hosts)),
-    kubernetes: () => setup.kubernetes,
+    kubernetes: () => (setup.kubernetes === undefined ? undefined : kubernetesPlugin(setup.kubernetes)),
     zone: () => (setup.zones === undefined || setup.zones.length === 0 ? undefined : zonePlugin(setup.zones)),
     forward: () => (setup.forward === undefined ? undefined : forwardPlugin(udp, setup.forward, forwardStats)),
   };

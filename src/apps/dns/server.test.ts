@@ -159,7 +159,7 @@ describe('dns server: zone', () => {
 
 describe('dns server: hosts, forward and the chain', () => {
   it('runs plugins in the fixed order: hosts before the zone, whatever the config says', () => {
-    assert.deepEqual([...PLUGIN_ORDER], ['hosts', 'kubernetes', 'zone', 'forward']);
+    assert.deepEqual([...PLUGIN_ORDER], ['cache', 'hosts', 'kubernetes', 'zone', 'forward']);
     const { l } = lab({
       hosts: { text: '# k3s NodeHosts\n10.0.0.99 kubernetes.default.svc.cluster.local\n', fallthrough: true },
     });

@@ -35,6 +35,7 @@ import {
   peekDnsQuestion,
 } from '../../wire/dns.js';
 import type { UdpStack } from '../../transport/udp.js';
+import type { CacheStats } from './cache.js';
 import type { ForwardStats } from './forward.js';
 import { type DnsHandler, replyTo } from './plugin.js';
 import { type PluginSetup, buildChain } from './plugins.js';
@@ -87,6 +88,7 @@ export interface DnsServerStats {
   /** Answers by 12-bit RCODE. */
   rcodes: Record<number, number>;
   forward: ForwardStats;
+  cache: CacheStats;
 }
 
 /** The DNS server of one node. */
@@ -102,6 +104,7 @@ export class DnsServer {
     truncated: 0,
     rcodes: {},
     forward: { forwarded: 0, timeouts: 0, failures: 0 },
+    cache: { hits: 0, misses: 0 },
   };
   readonly log: DnsServerEvent[] = [];
   private readonly chain: DnsHandler;
@@ -116,7 +119,7 @@ export class DnsServer {
   ) {
     this.port = config.port ?? 53;
     this.maxUdp = Math.max(DNS_UDP_MAX, config.maxUdpSize ?? 1232);
-    this.chain = buildChain(config, udp, this.stats.forward);
+    this.chain = buildChain(config, udp, this.stats.forward, this.stats.cache);
     udp.bind(this.port, (d) => {
       const bytes = d.payload.slice();
       this.handle(bytes, { src: d.src, srcPort: d.srcPort }, 'udp', (out) => {

@@ -9,19 +9,16 @@ import { nginxImage } from './nginx.js';
 import { httpdImage } from './httpd.js';
 import { whoamiImage } from './whoami.js';
 import { httpEchoImage } from './http-echo.js';
-import { coreDnsImage } from './coredns.js';
+import { type CoreDnsCluster, coreDnsImage } from './coredns.js';
 import { quietImage, startUnknownImage } from './silent.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
 
-/** What the cluster tells images about itself. */
-export interface ImageEnvironment {
-  /** k3s's NodeHosts for CoreDNS: "ADDRESS NAME" per node. */
-  nodeHosts(): string;
-}
+/** What the cluster tells images about itself (CoreDNS: NodeHosts, its Services and pods, upstream DNS). */
+export type ImageEnvironment = CoreDnsCluster;
 
 /** Every known image behaviour, in the README's order. */
 export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): ImageBehaviour[] {
-  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(() => env.nodeHosts()), quietImage];
+  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(env), quietImage];
 }
 
 /** The behaviour for an image reference, or undefined when podnet does not know the image. */
