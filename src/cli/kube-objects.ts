@@ -247,14 +247,15 @@ function kubePod(rt: ClusterRuntime, p: PlannedPod, meta: MetaFn, created: strin
   const m: KubeMeta = { ...meta('Pod', p.name, p.namespace) };
   if (Object.keys(p.labels).length > 0) m.labels = p.labels;
   if (Object.keys(p.annotations).length > 0) m.annotations = p.annotations;
-  if (p.owner !== undefined) {
-    m.generateName = `${p.owner.name}-`;
+  const owner = p.owner ?? (p.daemonSet === undefined ? undefined : { kind: 'DaemonSet', name: p.daemonSet });
+  if (owner !== undefined) {
+    m.generateName = `${owner.name}-`;
     m.ownerReferences = [
       {
         apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        name: p.owner.name,
-        uid: kubeUid(rt.plan.cluster.seed, `ReplicaSet/${p.namespace}/${p.owner.name}`),
+        kind: owner.kind,
+        name: owner.name,
+        uid: kubeUid(rt.plan.cluster.seed, `${owner.kind}/${p.namespace}/${owner.name}`),
         controller: true,
         blockOwnerDeletion: true,
       },

@@ -199,7 +199,6 @@ function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
     what.push(
       `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
     );
-    if (s.type === 'LoadBalancer') what.push('no load balancer (k3s servicelb) is emulated: no external IP');
     if (s.builtin && s.name === 'kube-dns')
       what.push("the CoreDNS pod answers only the nodes' names (NodeHosts) so far");
   }

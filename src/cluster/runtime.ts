@@ -398,7 +398,15 @@ function runContainers(
   env: ImageEnvironment,
   changes: ClusterChanges,
 ): ClusterPod {
-  const sandbox = { engine: node.stack.engine, stack: w.stack, tcp: w.tcp, udp: w.udp, ip: w.ip, nodeTcp: node.tcp };
+  const sandbox = {
+    engine: node.stack.engine,
+    stack: w.stack,
+    tcp: w.tcp,
+    udp: w.udp,
+    ip: w.ip,
+    nodeTcp: node.tcp,
+    hostIp: node.ip,
+  };
   const containers = new PodContainers({ ...sandbox, hostname: p.spec.hostname ?? p.name }, p.spec.containers, env);
   const pod: ClusterPod = { ...w, containers, ready: false };
   containers.onReadyChange = (ready) => {

@@ -10,6 +10,7 @@ import { httpdImage } from './httpd.js';
 import { whoamiImage } from './whoami.js';
 import { httpEchoImage } from './http-echo.js';
 import { coreDnsImage } from './coredns.js';
+import { klipperLbImage } from './klipper-lb.js';
 import { quietImage, startUnknownImage } from './silent.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
 
@@ -21,7 +22,7 @@ export interface ImageEnvironment {
 
 /** Every known image behaviour, in the README's order. */
 export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): ImageBehaviour[] {
-  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(() => env.nodeHosts()), quietImage];
+  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(() => env.nodeHosts()), klipperLbImage, quietImage];
 }
 
 /** The behaviour for an image reference, or undefined when podnet does not know the image. */
