@@ -22,7 +22,15 @@ export interface ImageEnvironment {
 
 /** Every known image behaviour, in the README's order. */
 export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): ImageBehaviour[] {
-  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(() => env.nodeHosts()), klipperLbImage, quietImage];
+  return [
+    nginxImage,
+    httpdImage,
+    whoamiImage,
+    httpEchoImage,
+    coreDnsImage(() => env.nodeHosts()),
+    klipperLbImage,
+    quietImage,
+  ];
 }
 
 /** The behaviour for an image reference, or undefined when podnet does not know the image. */
