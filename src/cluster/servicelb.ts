@@ -9,9 +9,11 @@
 import { formatIpv4 } from '../wire/addr.js';
 import type { Container, Labels, PodSpec } from './k8s-objects.js';
 import { generateName, objectPrng } from './k8s-names.js';
-import type { PlannedNode, PlannedPod, PlannedService } from './plan-types.js';
+import type { ClusterPlan, PlannedNode, PlannedPod, PlannedService } from './plan-types.js';
 import { bindPod, placePod, podHostPorts, type SchedulerNode } from './scheduler.js';
 import { objectName, planWarning, type PlanWarning } from './cluster-warnings.js';
+import type { Origin } from './source-ref.js';
+import type { Prng } from '../sim/prng.js';
 
 /** Where k3s puts the svclb DaemonSets (servicelb.go DefaultLBNS, metav1.NamespaceSystem). */
 export const SVCLB_NAMESPACE = 'kube-system';
@@ -34,6 +36,8 @@ export interface PlannedServiceLb {
   labels: Labels;
   /** Its pod template. */
   template: { labels: Labels; spec: PodSpec };
+  /** The Service's origin, where warnings about its pods point. */
+  origin: Origin;
 }
 
 /**
@@ -94,6 +98,7 @@ export function svclbDaemonSet(svc: PlannedService, uid8: string, nodeSelector: 
   return {
     name,
     service: `${svc.namespace}/${svc.name}`,
+    origin: svc.origin,
     labels: {
       'svccontroller.k3s.cattle.io/nodeselector': String(Object.keys(nodeSelector).length > 0),
       [SVCNAME_LABEL]: svc.name,
@@ -142,19 +147,8 @@ export function planServiceLb(input: ServiceLbInput): { daemonSets: PlannedServi
     const prng = objectPrng(input.seed, `DaemonSet/${SVCLB_NAMESPACE}/${ds.name}`);
     for (const node of input.nodes) {
       if (!Object.entries(selector).every(([k, v]) => node.labels[k] === v)) continue;
-      const name = generateName(prng, `${ds.name}-`);
-      const pod: PlannedPod = {
-        namespace: SVCLB_NAMESPACE,
-        name,
-        labels: ds.template.labels,
-        annotations: {},
-        spec: ds.template.spec,
-        daemonSet: ds.name,
-        builtin: true,
-        origin: svc.origin,
-      };
-      // the node affinity the DaemonSet controller adds, as a selector on the node's own name
-      const pinned = { ...ds.template.spec, nodeSelector: { ...selector, 'kubernetes.io/hostname': node.name } };
+      const pod = svclbPod(ds, node.name, generateName(prng, `${ds.name}-`));
+      const pinned = pod.spec;
       const where = placePod(input.schedNodes, pinned);
       if ('node' in where) {
         bindPod(
@@ -184,4 +178,54 @@ export function planServiceLb(input: ServiceLbInput): { daemonSets: PlannedServi
     }
   }
   return { daemonSets, pods };
+}
+
+/**
+ * The DaemonSet controller's pod for `node`, not yet scheduled. It pins the pod to its node with node
+ * affinity (`matchFields metadata.name`); podnet writes that as a nodeSelector on the node's
+ * kubernetes.io/hostname label, which the scheduler then treats the same way (and a Pending pod scheduled
+ * again later still waits for its own node).
+ */
+export function svclbPod(ds: PlannedServiceLb, node: string, name: string): PlannedPod {
+  const nodeSelector = { ...ds.template.spec.nodeSelector, 'kubernetes.io/hostname': node };
+  return {
+    namespace: SVCLB_NAMESPACE,
+    name,
+    labels: ds.template.labels,
+    annotations: {},
+    spec: { ...ds.template.spec, nodeSelector },
+    daemonSet: ds.name,
+    builtin: true,
+    origin: ds.origin,
+  };
+}
+
+/**
+ * What the DaemonSet controller adds when a node joins or one of its pods is deleted: a pod for every svclb
+ * DaemonSet whose nodeSelector takes `node` and that has none there yet, unscheduled (the caller schedules
+ * them). `prngOf` gives the stream a DaemonSet draws pod names from. The enablelb rule is the one decided
+ * when the DaemonSet was made (k3s updates it when a node's label changes; podnet's labels do not change).
+ */
+export function missingSvclbPods(
+  plan: Pick<ClusterPlan, 'serviceLbs' | 'pods'>,
+  node: Pick<PlannedNode, 'name' | 'labels'>,
+  prngOf: (key: string) => Prng,
+): PlannedPod[] {
+  const out: PlannedPod[] = [];
+  const taken = new Set(plan.pods.map((p) => `${p.namespace}/${p.name}`));
+  for (const ds of plan.serviceLbs) {
+    if (!Object.entries(ds.template.spec.nodeSelector).every(([k, v]) => node.labels[k] === v)) continue;
+    const has = plan.pods.some(
+      (p) => p.daemonSet === ds.name && p.spec.nodeSelector['kubernetes.io/hostname'] === node.name,
+    );
+    if (has) continue;
+    // its own stream, apart from the plan's (which drew the first pods' names): a pod deleted now never
+    // comes back under the name it had
+    const prng = prngOf(`k8s:DaemonSet/${SVCLB_NAMESPACE}/${ds.name}/controller`);
+    let name = generateName(prng, `${ds.name}-`);
+    while (taken.has(`${SVCLB_NAMESPACE}/${name}`)) name = generateName(prng, `${ds.name}-`);
+    taken.add(`${SVCLB_NAMESPACE}/${name}`);
+    out.push(svclbPod(ds, node.name, name));
+  }
+  return out;
 }
