@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { loadCluster } from '../scenario/manifests.js';
 import { formatIpv4 } from '../wire/addr.js';
 import { formatIptablesSave } from '../net/netfilter/iptables-restore.js';
+import { TraceRecorder } from '../observe/recorder.js';
 import { buildCluster } from './runtime.js';
 import type { ClusterPlan } from './plan-types.js';
 import { serviceUid8, svclbName } from './servicelb.js';
@@ -261,8 +262,34 @@ describe('k3s ServiceLB running', () => {
     const node = c.nodes.get('agent-a')!;
     const pod = [...c.pods.values()].find((p) => p.name.startsWith('svclb-web-') && p.node === 'agent-a')!;
     const laptop = c.outside.get('laptop')!;
+    const rec = new TraceRecorder();
+    c.network.tracer = rec;
     laptop.tcp.connect(node.ip, 80);
     c.engine.runUntilIdle(5e9);
+    c.network.tracer = undefined;
+    // the first SYN's rewrites, as the trace tells them: portmap on the node, then klipper-lb in the pod
+    const notes = rec.events.flatMap((e) =>
+      e.kind === 'note' && /: (DNAT|MASQUERADE) /.test(e.message) ? [`${e.device}: ${e.message}`] : [],
+    );
+    const l = formatIpv4(laptop.ip);
+    const v = formatIpv4(vip);
+    const podIp = formatIpv4(pod.ip);
+    assert.match(
+      notes[0]!,
+      new RegExp(
+        `^agent-a: iptables -t nat CNI-DN-[0-9a-f]+: DNAT 192\\.168\\.56\\.9:80 -> ${podIp.replaceAll('.', '\\.')}:80 by "-A CNI-DN-`,
+      ),
+    );
+    assert.equal(
+      notes[1],
+      `${pod.stack.name}: iptables -t nat PREROUTING: DNAT ${podIp}:80 -> ${v}:80 by "-A PREROUTING -p tcp -m tcp --dport 80 -j DNAT --to-destination ${v}:80"`,
+    );
+    assert.match(
+      notes[2]!,
+      new RegExp(
+        `^${pod.stack.name}: iptables -t nat POSTROUTING: MASQUERADE ${l.replaceAll('.', '\\.')}:\\d+ -> ${podIp.replaceAll('.', '\\.')}:\\d+ by "-A POSTROUTING -d ${v.replaceAll('.', '\\.')}/32 -p tcp -j MASQUERADE"$`,
+      ),
+    );
     const conns = pod.stack.netfilter!.conntrack.entries(c.engine.now).filter((x) => x.orig.proto === 6);
     assert.equal(conns.length, 1, 'one TCP connection tracked in the svclb pod');
     const ct = conns[0]!;
