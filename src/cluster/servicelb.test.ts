@@ -11,7 +11,7 @@ import { loadBalancerIngress } from './servicelb-status.js';
 
 /** A three-node cluster (agent-b's address sorts before agent-a's as a string) with a LoadBalancer Service. */
 function clusterYaml(
-  opts: { labels?: Record<string, string>; extra?: string; local?: boolean; disable?: boolean } = {},
+  opts: { labels?: Record<string, string>; extra?: string; local?: boolean; disable?: boolean; webPort?: number } = {},
 ): string {
   const label = (n: string) =>
     opts.labels?.[n] === undefined ? '' : `, labels: { svccontroller.k3s.cattle.io/enablelb: "${opts.labels[n]}" }`;
@@ -44,7 +44,7 @@ metadata: { name: web }
 spec:
   type: LoadBalancer
 ${opts.local === true ? '  externalTrafficPolicy: Local\n' : ''}  selector: { app: web }
-  ports: [{ name: http, port: 80 }, { name: dns, port: 53, protocol: UDP }]
+  ports: [{ name: http, port: ${opts.webPort ?? 80} }, { name: dns, port: 53, protocol: UDP }]
 ${opts.extra ?? ''}`;
 }
 
@@ -175,6 +175,38 @@ spec:
     const other = svclbPods(p).filter((x) => x.labels['svccontroller.k3s.cattle.io/svcname'] === 'other');
     assert.equal(other.length, 3);
     assert.ok(other.every((x) => x.node === undefined));
+  });
+
+  it("a Traefik-like LoadBalancer in kube-system on 80 and 443: every node, except where a user's pod holds 80", () => {
+    const traefik = `---
+apiVersion: v1
+kind: Service
+metadata: { name: traefik, namespace: kube-system }
+spec:
+  type: LoadBalancer
+  selector: { app: traefik }
+  ports: [{ name: web, port: 80, targetPort: 8000 }, { name: websecure, port: 443, targetPort: 8443 }]
+`;
+    // (web moves to 8080: on 80 its own svclb pods would hold the port first, k3s#2270's other case)
+    const p = plan(clusterYaml({ extra: traefik + HOSTPORT_POD, webPort: 8080 }));
+    const pods = svclbPods(p).filter((x) => x.labels['svccontroller.k3s.cattle.io/svcname'] === 'traefik');
+    const uid8 = serviceUid8(7, 'kube-system', 'traefik');
+    assert.deepEqual(
+      pods.map((x) => [x.name.slice(0, -6), x.node]),
+      [
+        [`svclb-traefik-${uid8}`, 'server'],
+        [`svclb-traefik-${uid8}`, undefined],
+        [`svclb-traefik-${uid8}`, 'agent-b'],
+      ],
+    );
+    assert.deepEqual(
+      pods[0]!.spec.containers.map((c) => [c.name, c.ports[0]!.hostPort]),
+      [
+        ['lb-tcp-80', 80],
+        ['lb-tcp-443', 443],
+      ],
+    );
+    assert.equal(pods[0]!.labels['svccontroller.k3s.cattle.io/svcnamespace'], 'kube-system');
   });
 
   it('disable: [servicelb] makes no DaemonSet', () => {
