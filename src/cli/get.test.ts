@@ -301,9 +301,9 @@ test('NodePort, LoadBalancer and headless Services, and an Endpoints without add
   const file = join(dir, 'services.yaml');
   writeFileSync(file, PENDING);
   const svc = new Map(cells(get('svc', file).out).rows.map((r) => [r[0], r]));
-  // makePortString: port:nodePort/protocol; getServiceExternalIP: <pending> for a LoadBalancer without ingress
+  // makePortString: port:nodePort/protocol; getServiceExternalIP: ServiceLB's ingress (both nodes), clipped to 16
   assert.deepEqual(svc.get('np')!.slice(3, 5), ['<none>', '80:30080/TCP']);
-  assert.deepEqual(svc.get('lb')!.slice(3, 5), ['<pending>', '8080:30081/TCP']);
+  assert.deepEqual(svc.get('lb')!.slice(3, 5), ['192.168.56.11...', '8080:30081/TCP']);
   assert.deepEqual(svc.get('headless')!.slice(1, 5), ['ClusterIP', 'None', '<none>', '80/TCP']);
   const ep = new Map(cells(get('ep', file).out).rows.map((r) => [r[0], r[1]]));
   assert.equal(ep.get('headless'), '<none>');

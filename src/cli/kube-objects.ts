@@ -7,6 +7,7 @@
  * Time: the cluster is created at simulated t=0, which is HTTP_EPOCH_MS on the wall clock (the same epoch
  * podnet's HTTP Date headers use), so every creationTimestamp is that instant.
  */
+import { loadBalancerIngress } from '../cluster/servicelb-status.js';
 import { HTTP_EPOCH_MS } from '../apps/http/message.js';
 import type { ClusterRuntime } from '../cluster/runtime.js';
 import type { PlannedPod, PlannedService } from '../cluster/plan.js';
@@ -130,7 +131,8 @@ export interface KubeService {
     selector?: Record<string, string>;
     sessionAffinity: string;
   };
-  status: { loadBalancer: Record<string, never> };
+  /** status.loadBalancer: ServiceLB's ingress IPs for a LoadBalancer (cluster/servicelb-status.ts). */
+  status: { loadBalancer: { ingress?: { ip: string }[] } };
 }
 
 /** v1 Endpoints. */
@@ -230,7 +232,7 @@ export function kubeObjects(rt: ClusterRuntime): KubeObjects {
     return p === undefined ? undefined : formatIpv4(p.ip);
   };
   const pods = rt.plan.pods.map((p) => kubePod(rt, p, meta, created, podIp(p.namespace, p.name)));
-  const services = rt.plan.services.map((s) => kubeService(s, meta));
+  const services = rt.plan.services.map((s) => kubeService(s, meta, loadBalancerIngress(rt, s)));
   const endpoints = rt.plan.services.flatMap((s) => kubeEndpoints(rt, s, meta, podIp));
   return {
     nodes: nodes.sort(byKey),
@@ -247,14 +249,15 @@ function kubePod(rt: ClusterRuntime, p: PlannedPod, meta: MetaFn, created: strin
   const m: KubeMeta = { ...meta('Pod', p.name, p.namespace) };
   if (Object.keys(p.labels).length > 0) m.labels = p.labels;
   if (Object.keys(p.annotations).length > 0) m.annotations = p.annotations;
-  if (p.owner !== undefined) {
-    m.generateName = `${p.owner.name}-`;
+  const owner = p.owner ?? (p.daemonSet === undefined ? undefined : { kind: 'DaemonSet', name: p.daemonSet });
+  if (owner !== undefined) {
+    m.generateName = `${owner.name}-`;
     m.ownerReferences = [
       {
         apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        name: p.owner.name,
-        uid: kubeUid(rt.plan.cluster.seed, `ReplicaSet/${p.namespace}/${p.owner.name}`),
+        kind: owner.kind,
+        name: owner.name,
+        uid: kubeUid(rt.plan.cluster.seed, `${owner.kind}/${p.namespace}/${owner.name}`),
         controller: true,
         blockOwnerDeletion: true,
       },
@@ -364,7 +367,7 @@ function kubePod(rt: ClusterRuntime, p: PlannedPod, meta: MetaFn, created: strin
   };
 }
 
-function kubeService(s: PlannedService, meta: MetaFn): KubeService {
+function kubeService(s: PlannedService, meta: MetaFn, ingress: readonly string[]): KubeService {
   const m = meta('Service', s.name, s.namespace);
   if (Object.keys(s.labels).length > 0) m.labels = s.labels;
   const clusterIP = s.headless ? 'None' : s.clusterIP === undefined ? undefined : formatIpv4(s.clusterIP);
@@ -389,7 +392,7 @@ function kubeService(s: PlannedService, meta: MetaFn): KubeService {
       ...(s.selector !== undefined ? { selector: s.selector } : {}),
       sessionAffinity: s.sessionAffinity,
     },
-    status: { loadBalancer: {} },
+    status: { loadBalancer: ingress.length > 0 ? { ingress: ingress.map((ip) => ({ ip })) } : {} },
   };
 }
 

@@ -118,7 +118,7 @@ export function serviceTable(services: readonly KubeService[], nowNs: number, wi
       s.metadata.name,
       s.spec.type,
       s.spec.clusterIPs?.[0] ?? '<none>',
-      serviceExternalIp(s),
+      serviceExternalIp(s, wide),
       ports === '' ? '<none>' : ports,
       age(s.metadata.creationTimestamp, nowNs),
     ];
@@ -128,15 +128,22 @@ export function serviceTable(services: readonly KubeService[], nowNs: number, wi
   return { headers, rows };
 }
 
-/** getServiceExternalIP: podnet's load balancers publish no ingress status, so a LoadBalancer shows `<pending>`. */
-function serviceExternalIp(s: KubeService): string {
+/**
+ * getServiceExternalIP: a LoadBalancer shows its status ingress IPs (loadBalancerStatusStringer: joined by
+ * commas, cut to 13 characters and "..." past 16 unless wide), then its externalIPs; `<pending>` when both are empty.
+ */
+function serviceExternalIp(s: KubeService, wide: boolean): string {
   const ext = s.spec.externalIPs ?? [];
   switch (s.spec.type) {
     case 'ClusterIP':
     case 'NodePort':
       return ext.length > 0 ? ext.join(',') : '<none>';
-    case 'LoadBalancer':
-      return ext.length > 0 ? ext.join(',') : '<pending>';
+    case 'LoadBalancer': {
+      let lb = (s.status.loadBalancer.ingress ?? []).map((i) => i.ip).join(',');
+      if (!wide && lb.length > 16) lb = `${lb.slice(0, 13)}...`;
+      const all = [...(lb === '' ? [] : lb.split(',')), ...ext];
+      return all.length > 0 ? all.join(',') : '<pending>';
+    }
     case 'ExternalName':
       return s.spec.externalName ?? '';
     default:

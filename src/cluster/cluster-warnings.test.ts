@@ -29,7 +29,7 @@ test('each Service type says what does not answer: ClusterIP, NodePort, LoadBala
     ws.filter((w) => w.code === 'service-not-emulated').map((w) => w.message),
     [
       'Service default/kubernetes: ClusterIP 10.43.0.1 is allocated but kube-proxy is not emulated yet; connections to it will fail',
-      'Service default/lb: ClusterIP 10.43.0.50 and NodePort 30001/TCP are allocated but kube-proxy is not emulated yet; connections to them will fail; no load balancer (k3s servicelb) is emulated: no external IP',
+      'Service default/lb: ClusterIP 10.43.0.50 and NodePort 30001/TCP are allocated but kube-proxy is not emulated yet; connections to them will fail',
     ],
   );
   assert.deepEqual(ws.find((w) => w.object === 'Service default/lb')!.at, 'c.yaml:9');

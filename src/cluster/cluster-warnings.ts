@@ -196,7 +196,6 @@ function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
   what.push(
     `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
   );
-  if (s.type === 'LoadBalancer') what.push('no load balancer (k3s servicelb) is emulated: no external IP');
   return [{ code: 'service-not-emulated', object, message: `${object}: ${what.join('; ')}`, ...at }];
 }
 

@@ -71,6 +71,9 @@ export interface Probe {
   failureThreshold: number;
 }
 
+/** v1.EnvVar: a literal value, or a field of the pod the kubelet fills in (`status.hostIPs`, `status.podIP`). */
+export type EnvVar = { name: string; value: string } | { name: string; valueFrom: { fieldRef: { fieldPath: string } } };
+
 /** A container: podnet cares about its ports, and runs its image's behaviour with its command and args. */
 export interface Container {
   name: string;
@@ -78,6 +81,8 @@ export interface Container {
   command?: string[];
   args?: string[];
   ports: ContainerPort[];
+  /** Environment variables, in order (podnet's own pods set them; manifests' env is not read yet). */
+  env?: EnvVar[];
   readinessProbe?: Probe;
   livenessProbe?: Probe;
 }

@@ -21,6 +21,7 @@ import type { Labels } from './k8s-objects.js';
 import { refreshEndpoints } from './plan-services.js';
 import type { PlannedDeployment, PlannedNode, PlannedPod } from './plan-types.js';
 import { bindPod, placePod, podHostPorts, type SchedulerNode } from './scheduler.js';
+import { missingSvclbPods } from './servicelb.js';
 import {
   flanneldOptions,
   refreshNodeHosts,
@@ -42,6 +43,12 @@ export function deletePod(rt: ClusterRuntime, ref: string): ChangeLog {
   const log: ChangeLog = [];
   removePod(rt, p, log, { cniDel: true });
   if (p.owner !== undefined) replace(rt, p, log);
+  if (p.daemonSet !== undefined)
+    daemonSetPods(
+      rt,
+      rt.plan.nodes.find((n) => n.name === p.spec.nodeSelector['kubernetes.io/hostname']),
+      log,
+    );
   finish(rt, log);
   return log;
 }
@@ -102,6 +109,7 @@ export async function addNode(rt: ClusterRuntime, n: NewNode): Promise<ChangeLog
   ];
   rt.changes.publish({ kind: 'node-added', node });
   for (const p of rt.plan.pods.filter((x) => x.node === undefined)) schedule(rt, p, log);
+  daemonSetPods(rt, pn, log);
   finish(rt, log);
   return log;
 }
@@ -135,7 +143,10 @@ export async function removeNode(
   rt.network.devices.delete(name);
   log.push(`${name} shut down`);
   // kubectl delete node: the Node object goes; the pod garbage collector deletes its pods
-  const planned = rt.plan.pods.filter((p) => p.node === name);
+  // (and the DaemonSet controller deletes its Pending pods pinned to the node)
+  const planned = rt.plan.pods.filter(
+    (p) => p.node === name || (p.daemonSet !== undefined && p.spec.nodeSelector['kubernetes.io/hostname'] === name),
+  );
   for (const p of planned) removePod(rt, p, log, { cniDel: false });
   rt.plan.nodes.splice(
     rt.plan.nodes.findIndex((x) => x.name === name),
@@ -256,6 +267,16 @@ function create(rt: ClusterRuntime, template: PlannedDeployment['template'], log
   rt.plan.pods.push(p);
   log.push(`replicaset.apps/${rs} created pod/${template.namespace}/${name}`);
   schedule(rt, p, log);
+}
+
+/** The DaemonSet controller: ServiceLB's pods that `node` should run and does not (servicelb.ts). */
+function daemonSetPods(rt: ClusterRuntime, node: PlannedNode | undefined, log: ChangeLog): void {
+  if (node === undefined) return;
+  for (const p of missingSvclbPods(rt.plan, node, (key) => rt.engine.stream(key))) {
+    rt.plan.pods.push(p);
+    log.push(`daemonset.apps/${p.daemonSet ?? ''} created pod/${p.namespace}/${p.name}`);
+    schedule(rt, p, log);
+  }
 }
 
 /** kube-scheduler places a Pending pod now, and its kubelet runs it. */

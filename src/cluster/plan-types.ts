@@ -6,6 +6,7 @@ import type { Ipv4, Ipv4Prefix } from '../wire/addr.js';
 import type { ClusterSpec } from './cluster-spec.js';
 import type { Ingress, Labels, NetworkPolicy, PodSpec, ServicePort, ServiceType } from './k8s-objects.js';
 import type { PlanWarning } from './cluster-warnings.js';
+import type { PlannedServiceLb } from './servicelb.js';
 import type { Origin, Problem } from './source-ref.js';
 
 /** A node of the plan. */
@@ -32,6 +33,8 @@ export interface PlannedPod {
   pendingReason?: string;
   /** For Deployment replicas: the ReplicaSet `<deployment>-<hash>` that owns it. */
   owner?: { kind: 'ReplicaSet'; name: string; deployment: string; podTemplateHash: string };
+  /** For ServiceLB's pods: the DaemonSet that owns them (servicelb.ts). */
+  daemonSet?: string;
   /** Added by podnet as k3s adds it (CoreDNS). */
   builtin: boolean;
   /** The Pod or Deployment it came from. */
@@ -100,6 +103,8 @@ export interface ClusterPlan {
   services: PlannedService[];
   /** Built-in ones first, then in manifest order. */
   deployments: PlannedDeployment[];
+  /** k3s ServiceLB's DaemonSets, one per LoadBalancer Service (servicelb.ts); their pods are in `pods`. */
+  serviceLbs: PlannedServiceLb[];
   networkPolicies: NetworkPolicy[];
   ingresses: Ingress[];
   /** Things that work but probably not as meant: Pending pods, services without endpoints, ... */

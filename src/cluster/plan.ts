@@ -11,6 +11,7 @@ import { BUILTIN_NAMESPACES, coreDnsDeployment, kubeDnsService, kubernetesServic
 import { objectPrng, generateName, podTemplateHash } from './k8s-names.js';
 import type { Deployment, Ingress, K8sObject, NetworkPolicy, Service } from './k8s-objects.js';
 import { checkIngressBackends, planServices } from './plan-services.js';
+import { planServiceLb } from './servicelb.js';
 import type { PlannedDeployment, PlannedNode, PlannedPod, PlanResult } from './plan-types.js';
 import { bindPod, placePod, type SchedulerNode } from './scheduler.js';
 import { objectName, planWarning, type PlanWarning } from './cluster-warnings.js';
@@ -154,6 +155,11 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
     errors,
     warnings,
   );
+  // k3s ServiceLB: its DaemonSets' pods come after every other pod (the controller follows the Services)
+  const serviceLbs = disabled.has('servicelb')
+    ? { daemonSets: [], pods: [] }
+    : planServiceLb({ seed: cluster.seed, services, nodes, schedNodes, warnings });
+  pods.push(...serviceLbs.pods);
   const networkPolicies = inKnownNamespace.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
   const ingresses = inKnownNamespace.filter((o): o is Ingress => o.kind === 'Ingress');
   for (const ing of ingresses) checkIngressBackends(ing, services, warnings);
@@ -169,6 +175,7 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
       pods,
       services,
       deployments,
+      serviceLbs: serviceLbs.daemonSets,
       networkPolicies,
       ingresses,
       warnings,

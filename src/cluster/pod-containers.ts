@@ -9,7 +9,7 @@ import type { Engine } from '../sim/engine.js';
 import type { IpNode } from '../net/ip-node.js';
 import type { TcpStack } from '../transport/tcp.js';
 import type { UdpStack } from '../transport/udp.js';
-import type { Ipv4 } from '../wire/addr.js';
+import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { isKnownImage, startContainer, type ImageEnvironment } from '../apps/images/registry.js';
 import type { Listening, RunningContainer } from '../apps/images/types.js';
 import type { Container } from './k8s-objects.js';
@@ -40,6 +40,8 @@ export interface PodSandbox {
   ip: Ipv4;
   /** The node's TCP stack, where probes come from. */
   nodeTcp: TcpStack;
+  /** The node's address (status.hostIP), for env fieldRefs. */
+  hostIp?: Ipv4;
 }
 
 /** The containers of one pod. */
@@ -119,10 +121,18 @@ export class PodContainers {
   private startOne(i: number): void {
     const c = this.containers[i]!;
     const s = this.statuses[i]!;
-    const { engine: _e, ip: _ip, nodeTcp: _n, stack, ...rest } = this.sandbox;
+    const { engine: _e, ip: _ip, nodeTcp: _n, hostIp: _h, stack, ...rest } = this.sandbox;
     try {
       const r = startContainer(
-        { ...rest, node: stack, image: c.image, command: c.command ?? [], args: c.args ?? [], ports: c.ports },
+        {
+          ...rest,
+          node: stack,
+          image: c.image,
+          command: c.command ?? [],
+          args: c.args ?? [],
+          ports: c.ports,
+          env: containerEnv(c, this.sandbox),
+        },
         this.env,
       );
       this.running[i] = r;
@@ -163,4 +173,22 @@ export class PodContainers {
     this.wasReady = now;
     this.onReadyChange?.(now);
   }
+}
+
+/**
+ * A container's environment as the kubelet makes it (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables):
+ * literal values, and the downward API's status.podIP and status.hostIP(s) (one address: podnet is IPv4 only).
+ */
+function containerEnv(c: Container, sandbox: PodSandbox): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of c.env ?? []) {
+    if ('value' in e) out[e.name] = e.value;
+    else {
+      const f = e.valueFrom.fieldRef.fieldPath;
+      if (f === 'status.podIP' || f === 'status.podIPs') out[e.name] = formatIpv4(sandbox.ip);
+      else if ((f === 'status.hostIP' || f === 'status.hostIPs') && sandbox.hostIp !== undefined)
+        out[e.name] = formatIpv4(sandbox.hostIp);
+    }
+  }
+  return out;
 }

@@ -407,7 +407,15 @@ function runContainers(
   env: ImageEnvironment,
   changes: ClusterChanges,
 ): ClusterPod {
-  const sandbox = { engine: node.stack.engine, stack: w.stack, tcp: w.tcp, udp: w.udp, ip: w.ip, nodeTcp: node.tcp };
+  const sandbox = {
+    engine: node.stack.engine,
+    stack: w.stack,
+    tcp: w.tcp,
+    udp: w.udp,
+    ip: w.ip,
+    nodeTcp: node.tcp,
+    hostIp: node.ip,
+  };
   const podEnv: ImageEnvironment = { ...env, resolvConf: () => w.resolvConf };
   const containers = new PodContainers({ ...sandbox, hostname: p.spec.hostname ?? p.name }, p.spec.containers, podEnv);
   const pod: ClusterPod = { ...w, containers, ready: false };

@@ -10,6 +10,7 @@ import { httpdImage } from './httpd.js';
 import { whoamiImage } from './whoami.js';
 import { httpEchoImage } from './http-echo.js';
 import { type CoreDnsCluster, coreDnsImage } from './coredns.js';
+import { klipperLbImage } from './klipper-lb.js';
 import { quietImage, startUnknownImage } from './silent.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
 
@@ -18,7 +19,7 @@ export type ImageEnvironment = CoreDnsCluster;
 
 /** Every known image behaviour, in the README's order. */
 export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): ImageBehaviour[] {
-  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(env), quietImage];
+  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(env), klipperLbImage, quietImage];
 }
 
 /** The behaviour for an image reference, or undefined when podnet does not know the image. */

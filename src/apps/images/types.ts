@@ -27,6 +27,8 @@ export interface ContainerContext {
   command: readonly string[];
   args: readonly string[];
   ports: readonly DeclaredPort[];
+  /** The container's environment, field references resolved by the kubelet (absent: none). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** A socket a running container holds open. */
