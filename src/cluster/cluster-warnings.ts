@@ -6,7 +6,6 @@
  * them and puts them in its --json. The plan finds the first kind (plan.ts, plan-services.ts); this file
  * adds the second from the plan and what reading skipped, and formats both.
  */
-import { formatIpv4 } from '../wire/addr.js';
 import { isKnownImage } from '../apps/images/registry.js';
 import type { NotHandled } from './k8s-objects.js';
 import type { ClusterPlan, PlannedService } from './plan-types.js';
@@ -183,7 +182,7 @@ function unknownImages(plan: ClusterPlan): PlanWarning[] {
   return out;
 }
 
-/** kube-proxy is not emulated: a Service's virtual IP, node ports and load balancer answer nothing. */
+/** What of a Service is not emulated yet: cluster DNS records, the load balancer, CoreDNS's kubernetes plugin. */
 function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
   const object = objectName('Service', s.namespace, s.name);
   const at = s.builtin ? {} : { at: `${s.origin.doc.file}:${s.origin.doc.locate([...s.origin.path, 'kind']).line}` };
@@ -193,16 +192,12 @@ function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
   else if (s.clusterIP === undefined)
     what.push('headless: its DNS records are served by cluster DNS, which is not emulated yet');
   else {
-    const nodePorts = s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol}`]));
-    const parts = [`ClusterIP ${formatIpv4(s.clusterIP)}`];
-    if (nodePorts.length > 0) parts.push(`NodePort${nodePorts.length > 1 ? 's' : ''} ${nodePorts.join(', ')}`);
-    what.push(
-      `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
-    );
+    // the ClusterIP and NodePorts are kube-proxy's (cluster/kube-proxy.ts)
     if (s.type === 'LoadBalancer') what.push('no load balancer (k3s servicelb) is emulated: no external IP');
     if (s.builtin && s.name === 'kube-dns')
       what.push("the CoreDNS pod answers only the nodes' names (NodeHosts) so far");
   }
+  if (what.length === 0) return [];
   return [{ code: 'service-not-emulated', object, message: `${object}: ${what.join('; ')}`, ...at }];
 }
 
