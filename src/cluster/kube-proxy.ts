@@ -70,10 +70,22 @@ export class KubeProxy {
     this.endpointSlices = new EndpointSliceController(rt);
   }
 
-  /** Programs every node now and again after every cluster change. */
+  /**
+   * Programs every node now, and again after cluster changes: one sync at the current simulated time
+   * after the change's step is done (a step updates the Services' endpoints after it publishes), however
+   * many changes came, as kube-proxy's BoundedFrequencyRunner coalesces them.
+   */
   start(): void {
     this.syncAll();
-    this.rt.changes.subscribe(() => this.syncAll());
+    let pending = false;
+    this.rt.changes.subscribe(() => {
+      if (pending) return;
+      pending = true;
+      this.rt.engine.schedule(0, () => {
+        pending = false;
+        this.syncAll();
+      });
+    });
   }
 
   /** One sync on every node, in node order. */
