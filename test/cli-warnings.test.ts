@@ -92,14 +92,9 @@ test('demo prints WARNINGS and NOT EMULATED on stderr, naming each object, and a
   assert.match(warnings, /^ {2}Pod default\/stuck stays Pending: node "nowhere" not found \(.*cluster\.yaml:18\)$/m);
   assert.match(warnings, /^ {2}Service default\/typo: selector app=wbe matches no pod in namespace "default"/m);
   assert.match(warnings, /^ {2}Ingress default\/site: service "missing" not found in namespace "default"/m);
-  assert.match(
-    notEmulated,
-    /^ {2}Service default\/typo: ClusterIP 10\.43\.\d+\.\d+ and NodePort 30080\/TCP are allocated but kube-proxy is not emulated yet; connections to them will fail \(.*cluster\.yaml:21\)$/m,
-  );
-  assert.match(
-    notEmulated,
-    /^ {2}Service kube-system\/kube-dns: ClusterIP 10\.43\.0\.10 is allocated but kube-proxy is not emulated yet; connections to it will fail$/m,
-  );
+  // kube-proxy answers ClusterIPs and NodePorts: no Service warns about them any more
+  assert.doesNotMatch(notEmulated, /kube-proxy is not emulated/);
+  assert.doesNotMatch(notEmulated, /Service /);
   assert.match(notEmulated, /^ {2}NetworkPolicy default\/deny-all: not enforced: k3s enforces NetworkPolicy/m);
   assert.match(
     notEmulated,
@@ -129,11 +124,7 @@ test('demo --json carries the same warnings as {code, object, message} objects, 
   assert.deepEqual(byCode('ingress-no-backend'), ['Ingress default/site']);
   assert.deepEqual(byCode('networkpolicy-not-enforced'), ['NetworkPolicy default/deny-all']);
   assert.deepEqual(byCode('kind-not-handled'), ['StatefulSet default/db']);
-  assert.deepEqual(byCode('service-not-emulated'), [
-    'Service default/kubernetes',
-    'Service kube-system/kube-dns',
-    'Service default/typo',
-  ]);
+  assert.deepEqual(byCode('service-not-emulated'), []);
   const pending = j.warnings.find((w) => w.code === 'pod-pending')!;
   assert.deepEqual(Object.keys(pending).sort(), ['at', 'code', 'message', 'object']);
   assert.equal(pending.message, 'Pod default/stuck stays Pending: node "nowhere" not found');
@@ -245,7 +236,11 @@ test('demo --compare pings every pair of nodes: host-gw fails across the router,
     ],
   );
   assert.deepEqual(j.backends[1]!.failedPairs, ['a -> c', 'b -> c']);
-  assert.ok(j.warnings.some((w) => w.code === 'service-not-emulated'));
+  assert.deepEqual(
+    j.warnings.filter((w) => w.code === 'service-not-emulated'),
+    [],
+    'kube-proxy serves every Service',
+  );
 });
 
 test('demo --compare on one switch: every pair answers with every backend (the two-node demo)', () => {

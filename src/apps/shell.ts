@@ -7,7 +7,8 @@
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import { bridgeFdb, ipAddr, ipNeigh, ipRoute, ipRouteLocal } from '../net/views.js';
-import { formatIptablesSave } from '../net/netfilter/iptables-restore.js';
+import { iptablesSave } from '../net/netfilter/iptables-save.js';
+import { emptyRuleset } from '../net/netfilter/rules.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
 import type { UdpStack } from '../transport/udp.js';
 import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
@@ -107,9 +108,12 @@ export class Shell {
     this.commands.set('bridge', bridgeCommand);
     this.commands.set('dig', digCommand);
     this.commands.set('cat', catCommand);
-    this.commands.set('iptables-save', (ctx, _args, done) => {
+    this.commands.set('iptables-save', (ctx, args, done) => {
       const nf = ctx.node.netfilter;
-      done({ status: 0, stdout: nf === undefined ? '' : formatIptablesSave(nf.ruleset) });
+      const r = iptablesSave(nf?.ruleset ?? emptyRuleset(), args, ctx.node.engine.now);
+      // a node that never loaded a rule has no tables, and nf_tables' iptables-save prints nothing there
+      const text = r.status === 0 ? (nf === undefined ? '' : r.stdout) : r.stderr;
+      done({ status: r.status, stdout: text.replace(/\n$/, '') });
     });
     this.commands.set('conntrack', (ctx, args, done) => {
       if (args[0] !== '-L' && args[0] !== '--dump') {

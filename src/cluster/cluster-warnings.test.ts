@@ -19,21 +19,25 @@ function warningsFor(...docs: string[]) {
   return clusterWarnings(r.cluster.plan, r.cluster.notHandled);
 }
 
-test('each Service type says what does not answer: ClusterIP, NodePort, LoadBalancer; headless and ExternalName are DNS only, which is served', () => {
+test('every Service type is served (kube-proxy, ServiceLB, cluster DNS); only a health-check node port is not', () => {
   const ws = warningsFor(
     'apiVersion: v1\nkind: Service\nmetadata: { name: lb }\nspec: { type: LoadBalancer, clusterIP: 10.43.0.50, ports: [{ port: 80, nodePort: 30001 }] }',
     'apiVersion: v1\nkind: Service\nmetadata: { name: hl }\nspec: { clusterIP: None, ports: [{ port: 80 }] }',
     'apiVersion: v1\nkind: Service\nmetadata: { name: ext }\nspec: { type: ExternalName, externalName: example.com }',
+    'apiVersion: v1\nkind: Service\nmetadata: { name: local }\nspec: { type: LoadBalancer, externalTrafficPolicy: Local, healthCheckNodePort: 32000, ports: [{ port: 81 }] }',
   );
   assert.deepEqual(
     ws.filter((w) => w.code === 'service-not-emulated').map((w) => w.message),
     [
-      'Service default/kubernetes: ClusterIP 10.43.0.1 is allocated but kube-proxy is not emulated yet; connections to it will fail',
-      'Service default/lb: ClusterIP 10.43.0.50 and NodePort 30001/TCP are allocated but kube-proxy is not emulated yet; connections to them will fail',
+      "Service default/local: healthCheckNodePort 32000 is allocated but kube-proxy's health-check server is not emulated: nothing answers on it",
     ],
   );
-  assert.deepEqual(ws.find((w) => w.object === 'Service default/lb')!.at, 'c.yaml:9');
-  assert.equal(ws.find((w) => w.object === 'Service default/kubernetes')!.at, undefined, 'built in: no file');
+  assert.deepEqual(ws.find((w) => w.object === 'Service default/local')!.at, 'c.yaml:24');
+  assert.equal(
+    ws.find((w) => w.object === 'Service default/kubernetes'),
+    undefined,
+    'kube-proxy answers its ClusterIP',
+  );
 });
 
 test('kinds podnet does not read are named with their namespace, or without one when cluster-scoped', () => {

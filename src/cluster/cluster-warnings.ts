@@ -6,7 +6,6 @@
  * them and puts them in its --json. The plan finds the first kind (plan.ts, plan-services.ts); this file
  * adds the second from the plan and what reading skipped, and formats both.
  */
-import { formatIpv4 } from '../wire/addr.js';
 import { isKnownImage } from '../apps/images/registry.js';
 import type { NotHandled } from './k8s-objects.js';
 import type { ClusterPlan, PlannedService } from './plan-types.js';
@@ -183,19 +182,20 @@ function unknownImages(plan: ClusterPlan): PlanWarning[] {
   return out;
 }
 
-/** kube-proxy is not emulated: a Service's virtual IP, node ports and load balancer answer nothing. */
+/** What of a Service is not emulated yet: kube-proxy's health-check node port. */
 function serviceNotEmulated(s: PlannedService): ClusterWarning[] {
   const object = objectName('Service', s.namespace, s.name);
   const at = s.builtin ? {} : { at: `${s.origin.doc.file}:${s.origin.doc.locate([...s.origin.path, 'kind']).line}` };
   // ExternalName (a CNAME) and headless Services (endpoint A records) are all DNS, which the coredns pod serves
   if (s.type === 'ExternalName' || s.clusterIP === undefined) return [];
   const what: string[] = [];
-  const nodePorts = s.ports.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol}`]));
-  const parts = [`ClusterIP ${formatIpv4(s.clusterIP)}`];
-  if (nodePorts.length > 0) parts.push(`NodePort${nodePorts.length > 1 ? 's' : ''} ${nodePorts.join(', ')}`);
-  what.push(
-    `${parts.join(' and ')} ${parts.length > 1 ? 'are' : 'is'} allocated but kube-proxy is not emulated yet; connections to ${parts.length > 1 ? 'them' : 'it'} will fail`,
-  );
+  // the ClusterIP and NodePorts are kube-proxy's (kube-proxy.ts), the external IPs ServiceLB's (servicelb.ts),
+  // DNS the coredns pod's; what kube-proxy leaves out is its health-check server for Local load balancers
+  if (s.healthCheckNodePort !== undefined)
+    what.push(
+      `healthCheckNodePort ${s.healthCheckNodePort} is allocated but kube-proxy's health-check server is not emulated: nothing answers on it`,
+    );
+  if (what.length === 0) return [];
   return [{ code: 'service-not-emulated', object, message: `${object}: ${what.join('; ')}`, ...at }];
 }
 

@@ -56,8 +56,8 @@ const NOT_ON_THE_INTERNET: readonly IfAddr[] = [
 export function equipInternet(router: IpNode, spec: InternetSpec): Internet {
   router.addLocalRoute({ addr: 0, len: 0 });
   // ... except what no internet host answers for: private (RFC 1918), shared (RFC 6598) and link-local
-  // (RFC 3927) addresses, among them the cluster's pod and Service CIDRs. A pod's query to the kube-dns
-  // ClusterIP must not get an answer from here while kube-proxy is not emulated.
+  // (RFC 3927) addresses, among them the cluster's pod and Service CIDRs: a ClusterIP is kube-proxy's to
+  // answer, never the internet's.
   for (const p of NOT_ON_THE_INTERNET) router.excludeFromLocalRoutes(p);
   const udp = new UdpStack(router);
   const tcp = new TcpStack(router);

@@ -157,6 +157,7 @@ export function planServices(
     if (s.spec.selector !== undefined) planned.selector = s.spec.selector;
     if (s.spec.externalTrafficPolicy !== undefined) planned.externalTrafficPolicy = s.spec.externalTrafficPolicy;
     if (s.spec.externalName !== undefined) planned.externalName = s.spec.externalName;
+    if (s.spec.publishNotReadyAddresses) planned.publishNotReadyAddresses = true;
     const hc = healthPorts.get(s);
     if (hc !== undefined) planned.healthCheckNodePort = hc;
     if (builtin && s.metadata.name === 'kubernetes' && s.metadata.namespace === 'default') {

@@ -86,6 +86,8 @@ export interface PlannedService {
   externalName?: string;
   externalIPs: Ipv4[];
   healthCheckNodePort?: number;
+  /** Not-ready pods are published as ready endpoints too (spec.publishNotReadyAddresses). */
+  publishNotReadyAddresses?: boolean;
   builtin: boolean;
   origin: Origin;
 }

@@ -40,6 +40,7 @@ import { PodContainers } from './pod-containers.js';
 import { nodeHostsFile, podHostsFile, podResolvConfText } from './pod-dns.js';
 import type { ImageEnvironment } from '../apps/images/registry.js';
 import { clusterDnsView } from './dns-view.js';
+import { KubeProxy } from './kube-proxy.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -145,6 +146,8 @@ export interface ClusterRuntime {
   changes: ClusterChanges;
   /** What starting more nodes and pods later needs (lifecycle.ts), kept from the build. */
   machinery: ClusterMachinery;
+  /** kube-proxy (iptables mode) on every node, following the EndpointSlices (kube-proxy.ts). */
+  kubeProxy?: KubeProxy;
 }
 
 /** The build's settings and underlay, for nodes and pods that come later. */
@@ -296,6 +299,9 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
       opts.progress('pods', done, scheduled.length);
   }
+  // kube-proxy starts once every node and pod is there, its rules after flannel's (k3s starts it after the CNI)
+  rt.kubeProxy = new KubeProxy(rt);
+  rt.kubeProxy.start();
   return rt;
 }
 

@@ -12,6 +12,7 @@ import { MAC_BROADCAST, formatMac, isGroupMac, readMac, type Mac } from '../wire
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
 import type { IpNode } from './ip-node.js';
 import { EthernetDev, NetDev, type L2Master } from './netdev.js';
+import { bridgeNetfilter } from './br-netfilter.js';
 import { STP_GROUP_MAC, parseBpduFrame } from '../wire/stp.js';
 import { StpBridge, type StpOptions, type StpPortIo, type StpPortState } from '../link/stp.js';
 
@@ -147,6 +148,9 @@ export class BridgeDev extends NetDev implements L2Master {
       this.node.receiveOn(this, copyFrame(frame), port);
       return;
     }
+    // net.bridge.bridge-nf-call-iptables: bridged IPv4 goes through iptables (br-netfilter.ts)
+    const nf = this.node.netfilter;
+    if (this.node.bridgeNfCallIptables && nf !== undefined && !bridgeNetfilter(nf, this.name, frame)) return;
     this.forward(from, frame, dst, port);
   }
 

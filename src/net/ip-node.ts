@@ -122,6 +122,8 @@ export class IpNode extends Device {
   private ipId: number;
   /** Netfilter (iptables and conntrack), once enabled; undefined costs nothing per packet. */
   netfilter: Netfilter | undefined = undefined;
+  /** net.bridge.bridge-nf-call-iptables: bridged IPv4 frames go through iptables (br-netfilter.ts). Off as on a fresh host. */
+  bridgeNfCallIptables = false;
   private reassembler: Reassembler | undefined = undefined;
 
   constructor(network: Network, name: string, config: Partial<IpNodeConfig> = {}) {

@@ -4,7 +4,7 @@
  * the application API. Sending and the timers are in tcp-output.ts (the base class); the sequence spaces
  * in tcp-send.ts and tcp-receive.ts; demultiplexing, listeners and the wire belong to the stack.
  */
-import { ICMP_FRAG_NEEDED } from '../wire/icmp.js';
+import { ICMP_FRAG_NEEDED, ICMP_PORT_UNREACH } from '../wire/icmp.js';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOption, type TcpSegment } from '../wire/tcp.js';
 import type { Engine } from '../sim/engine.js';
 import { SECOND } from '../sim/engine.js';
@@ -476,7 +476,9 @@ export class TcpSocket extends TcpOutput {
     }
     if (this.state === 'SYN-SENT') {
       this.note(() => `ICMP unreachable (code ${code}) while connecting`);
-      this.finish('unreachable');
+      // icmp_err_convert (net/ipv4/icmp.c): port unreachable is ECONNREFUSED, the other codes EHOSTUNREACH
+      // and the like (what a REJECTed ClusterIP gives: "Connection refused")
+      this.finish(code === ICMP_PORT_UNREACH ? 'refused' : 'unreachable');
       return;
     }
     // Linux treats it as a soft error on an open connection: retransmission decides

@@ -28,6 +28,7 @@ import { Conntrack, invert, tcpTransition, timeoutFor, tupleKey, type Conn, type
 import {
   type Chain,
   type CtState,
+  type RecentMatch,
   type Rule,
   type Ruleset,
   type TableName,
@@ -85,6 +86,8 @@ type Verdict = 'ACCEPT' | 'DROP' | 'CONTINUE' | RejectVerdict;
 /** The netfilter of one node. */
 export class Netfilter {
   readonly conntrack = new Conntrack();
+  /** `-m recent` lists (/proc/net/xt_recent/NAME): source address -> when it was last seen (ns). */
+  readonly recent = new Map<string, Map<Ipv4, number>>();
   /** `-m statistic --mode random` and `--random-fully` ports: the stream `node:<name>/netfilter`. */
   private readonly rng: { next(): number };
 
@@ -325,6 +328,38 @@ export class Netfilter {
     }
     // statistic last, so the random draw happens only for packets that match everything else (as iptables)
     if (r.probability !== undefined && !(this.rng.next() < r.probability)) return false;
+    if (r.recent !== undefined && this.recentMatch(r.recent, src) === r.recent.neg) return false;
+    return true;
+  }
+
+  /**
+   * xt_recent on the source address (net/netfilter/xt_recent.c recent_mt): --set and --update record now
+   * and match; --rcheck matches an entry seen within --seconds, --reap first forgets older ones; --remove
+   * deletes the entry and matches if there was one.
+   */
+  private recentMatch(m: RecentMatch, src: Ipv4): boolean {
+    const now = this.host.engine.now;
+    let list = this.recent.get(m.name);
+    if (list === undefined) {
+      list = new Map();
+      this.recent.set(m.name, list);
+    }
+    const seen = list.get(src);
+    if (m.op === 'set') {
+      list.set(src, now);
+      return true;
+    }
+    if (seen === undefined) return false;
+    if (m.op === 'remove') {
+      list.delete(src);
+      return true;
+    }
+    const fresh = m.seconds === undefined || now - seen <= m.seconds * 1_000_000_000;
+    if (!fresh) {
+      if (m.reap) list.delete(src);
+      return false;
+    }
+    if (m.op === 'update') list.set(src, now);
     return true;
   }
 

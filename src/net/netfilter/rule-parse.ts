@@ -4,7 +4,7 @@
  * word-level grammar and its error messages; the model is rules.ts's, whole files iptables-restore.ts's.
  */
 import { parseIpv4, prefixMask, type Ipv4 } from '../../wire/addr.js';
-import type { AddrMatch, CtState, PortMatch, Rule, TableName, Target } from './rules.js';
+import type { AddrMatch, CtState, PortMatch, RecentMatch, Rule, TableName, Target } from './rules.js';
 
 const PROTOS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, ipip: 4, all: 0, sctp: 132 };
 
@@ -138,6 +138,7 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
             'udp',
             'icmp',
             'multiport',
+            'recent',
           ].includes(v)
         )
           return `unsupported match module ${JSON.stringify(v ?? '')}`;
@@ -154,6 +155,36 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
         const p = Number(arg());
         if (!(p >= 0 && p <= 1)) return '--probability needs a number between 0 and 1';
         r.probability = p;
+        break;
+      }
+      case '--set':
+      case '--rcheck':
+      case '--update':
+      case '--remove': {
+        r.recent = { ...(r.recent ?? { name: 'DEFAULT', reap: false }), op: w.slice(2) as RecentMatch['op'], neg: n };
+        break;
+      }
+      case '--name': {
+        const v = arg();
+        if (v === undefined || v === '') return '--name needs a list name';
+        r.recent = { ...(r.recent ?? { op: 'rcheck', reap: false, neg: false }), name: v };
+        break;
+      }
+      case '--seconds': {
+        const v = arg() ?? '';
+        if (!/^[0-9]{1,10}$/.test(v)) return `--seconds needs a number of seconds, got ${JSON.stringify(v)}`;
+        r.recent = { ...(r.recent ?? { name: 'DEFAULT', op: 'rcheck', reap: false, neg: false }), seconds: Number(v) };
+        break;
+      }
+      case '--reap':
+        r.recent = { ...(r.recent ?? { name: 'DEFAULT', op: 'rcheck', neg: false }), reap: true };
+        break;
+      case '--rsource':
+        break;
+      case '--mask': {
+        // xt_recent keys entries by the masked address; only the full mask (what kube-proxy gets) is modelled
+        const v = arg();
+        if (v !== '255.255.255.255') return `--mask: only 255.255.255.255 is supported, got ${JSON.stringify(v ?? '')}`;
         break;
       }
       case '--dport':

@@ -33,6 +33,17 @@ export interface PortMatch {
 /** Connection-tracking states (`-m conntrack --ctstate` / `-m state --state`). */
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED' | 'DNAT' | 'SNAT';
 
+/** `-m recent --name NAME --set | --rcheck [--seconds S] [--reap]`, on the source address (--rsource). */
+export interface RecentMatch {
+  name: string;
+  op: 'set' | 'rcheck' | 'update' | 'remove';
+  /** Only entries seen within this many seconds count. */
+  seconds?: number;
+  /** Forget entries older than `seconds` while checking. */
+  reap: boolean;
+  neg: boolean;
+}
+
 /** What a rule does when it matches. */
 export type Target =
   | { kind: 'ACCEPT' | 'DROP' | 'RETURN' }
@@ -61,6 +72,8 @@ export interface Rule {
   dstTypeLocal?: boolean;
   srcTypeLocal?: boolean;
   ctstate?: { states: CtState[]; neg: boolean };
+  /** `-m recent` (xt_recent): a named list of source addresses with the time each was last seen. */
+  recent?: RecentMatch;
   comment?: string;
   target: Target | undefined;
   /** The rule as read, for `iptables-save`-style output. */
