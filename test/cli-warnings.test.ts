@@ -132,6 +132,7 @@ test('demo --json carries the same warnings as {code, object, message} objects, 
   assert.deepEqual(byCode('service-not-emulated'), [
     'Service default/kubernetes',
     'Service kube-system/kube-dns',
+    'Service kube-system/traefik',
     'Service default/typo',
   ]);
   const pending = j.warnings.find((w) => w.code === 'pod-pending')!;

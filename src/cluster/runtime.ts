@@ -39,6 +39,7 @@ import { buildOutsideClient, equipInternet, type Internet, type OutsideHost } fr
 import { PodContainers } from './pod-containers.js';
 import { nodeHostsFile, podHostsFile, podResolvConfText } from './pod-dns.js';
 import type { ImageEnvironment } from '../apps/images/registry.js';
+import { traefikIngressView } from './traefik-provider.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -267,7 +268,18 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
               ),
             ].map((t) => parseCidr(t)!),
       // CoreDNS's NodeHosts, as k3s writes it into the coredns ConfigMap: "IP NAME" per node
-      images: { nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n') },
+      images: {
+        nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n'),
+        // traefik's Kubernetes Ingress provider, reading the plan and readiness as they are when a request comes
+        ingress: traefikIngressView(
+          () => rt.plan,
+          (ns, name) => {
+            const p = rt.pods.get(`${ns}/${name}`);
+            return p?.ready === true ? p.ip : undefined;
+          },
+          (name) => rt.nodes.get(name)?.ip,
+        ),
+      },
       nodesJoined: 0,
     },
   };

@@ -10,6 +10,8 @@ import { httpdImage } from './httpd.js';
 import { whoamiImage } from './whoami.js';
 import { httpEchoImage } from './http-echo.js';
 import { coreDnsImage } from './coredns.js';
+import { traefikImage } from './traefik.js';
+import type { IngressView } from './traefik-routes.js';
 import { quietImage, startUnknownImage } from './silent.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
 
@@ -17,11 +19,21 @@ import type { ContainerContext, ImageBehaviour, RunningContainer } from './types
 export interface ImageEnvironment {
   /** k3s's NodeHosts for CoreDNS: "ADDRESS NAME" per node. */
   nodeHosts(): string;
+  /** The Ingress routers and servers traefik routes with (absent: traefik answers 404 to everything). */
+  ingress?: IngressView;
 }
 
 /** Every known image behaviour, in the README's order. */
 export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): ImageBehaviour[] {
-  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(() => env.nodeHosts()), quietImage];
+  return [
+    nginxImage,
+    httpdImage,
+    whoamiImage,
+    httpEchoImage,
+    coreDnsImage(() => env.nodeHosts()),
+    traefikImage(() => env.ingress),
+    quietImage,
+  ];
 }
 
 /** The behaviour for an image reference, or undefined when podnet does not know the image. */
