@@ -29,17 +29,23 @@ export const TRAEFIK_PORTS = { web: 8000, websecure: 8443, traefik: 9000, metric
 const DIAL_TIMEOUT_NS = 30 * SECOND;
 
 /**
- * Marks a response whose fields all sit in Go's header map (copied from the server), which Go writes
- * sorted by key, Date and Content-Length included. Removed before the response is written.
+ * Marks a response whose fields the handler put in Go's header map, which Go writes sorted by key before
+ * what it adds itself (Date, Content-Length, a sniffed Content-Type, Connection). `all`: a proxied
+ * response, whose Date and Content-Length were copied from the server into the map too; `own`: http.Error,
+ * whose Content-Type is explicit. Removed before the response is written.
  */
-const PROXIED_MARK = 'X-Podnet-Proxied';
+const GO_HEADER_MAP = 'X-Podnet-Go-Header-Map';
 
-/** Go's order: everything sorted when the fields came from a server, goFields for Traefik's own answers. */
+/** Go's order for Traefik's responses (net/http chunkWriter.writeHeader). */
 function traefikFields(fields: HttpField[]): HttpField[] {
-  if (!fields.some((f) => f.name === PROXIED_MARK)) return goFields(fields);
-  const own = fields.filter((f) => f.name !== PROXIED_MARK && f.name !== 'Connection');
-  own.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return [...own, ...fields.filter((f) => f.name === 'Connection')];
+  const mark = fields.find((f) => f.name === GO_HEADER_MAP)?.value;
+  if (mark === undefined) return goFields(fields); // the ErrorHandler's: Content-Type sniffed
+  const rest = fields.filter((f) => f.name !== GO_HEADER_MAP);
+  const connection = rest.filter((f) => f.name === 'Connection');
+  const added = mark === 'all' ? [] : rest.filter((f) => /^(date|content-length)$/i.test(f.name));
+  const map = rest.filter((f) => f.name !== 'Connection' && !added.includes(f));
+  map.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...map, ...added, ...connection];
 }
 
 /** Go's http.NotFound. */
@@ -48,6 +54,7 @@ const NOT_FOUND: HttpResponseInit = {
   headers: [
     ['Content-Type', 'text/plain; charset=utf-8'],
     ['X-Content-Type-Options', 'nosniff'],
+    [GO_HEADER_MAP, 'own'],
   ],
   body: '404 page not found\n',
 };
@@ -135,7 +142,7 @@ export class TraefikProxy {
     return {
       status: head.status,
       reason: head.reason,
-      headers: [...forwardedResponseFields(head.fields), { name: PROXIED_MARK, value: '1' }],
+      headers: [...forwardedResponseFields(head.fields), { name: GO_HEADER_MAP, value: 'all' }],
       body: r.body,
     };
   }
@@ -145,7 +152,7 @@ export class TraefikProxy {
 function oneRoute(path: string, text: string): HttpServer {
   return new HttpServer((req) => (req.path === path ? { body: text } : NOT_FOUND), {
     serverName: '',
-    arrangeFields: goFields,
+    arrangeFields: traefikFields,
   });
 }
 
