@@ -226,8 +226,9 @@ test('exec runs a command inside a cluster pod: traceroute across the overlay sh
   const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
   assert.ok(loaded.ok);
   const c = await buildCluster(loaded.cluster.plan);
-  const coredns = [...c.pods.values()].find((p) => p.name.startsWith('coredns-'))!;
-  const r = await cli('exec', file, 'client', '--', 'traceroute', '-n', '-q', '1', formatIpv4(coredns.ip));
+  const client = c.pods.get('default/client')!;
+  const far = [...c.pods.values()].find((p) => p.node !== client.node)!;
+  const r = await cli('exec', file, 'client', '--', 'traceroute', '-n', '-q', '1', formatIpv4(far.ip));
   assert.equal(r.code, 0, r.out + r.err);
   // hop 1: the gateway on cni0 (x.y.z.1); hop 2: the other node's flannel.1 (its lease's .0); hop 3: the pod
   assert.match(r.out, /^ 1 {2}10\.42\.\d+\.1 {2}/m);

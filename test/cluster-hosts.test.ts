@@ -45,10 +45,11 @@ test('exec client -- ping -c 1 8.8.8.8: answered; the pod sends from its IP, the
   const podIp = /^(10\.42\.\d+\.\d+) -> 8\.8\.8\.8/.exec(icmpAddrs(join(dir, veth))[0] ?? '')?.[1];
   assert.ok(podIp !== undefined, 'the request leaves the pod from its pod address');
   assert.deepEqual(icmpAddrs(join(dir, veth)), [`${podIp} -> 8.8.8.8 type 8`, `8.8.8.8 -> ${podIp} type 0`]);
-  // the client runs on the server node (192.168.56.11): MASQUERADE rewrote the source to it
+  // the client runs on the agent node (192.168.56.12; coredns, traefik and the web replicas fill the nodes
+  // first): MASQUERADE rewrote the source to it
   assert.deepEqual(icmpAddrs(join(dir, uplink)), [
-    '192.168.56.11 -> 8.8.8.8 type 8',
-    '8.8.8.8 -> 192.168.56.11 type 0',
+    '192.168.56.12 -> 8.8.8.8 type 8',
+    '8.8.8.8 -> 192.168.56.12 type 0',
   ]);
 });
 

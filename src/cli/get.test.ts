@@ -132,11 +132,12 @@ test('get pods -o wide: kubectl columns, a row per pod with its IP and node from
 
 test('get pods: -n picks a namespace, -A adds NAMESPACE, an empty namespace says so on stderr', () => {
   const sys = cells(get('pods', DEMO, '-n', 'kube-system').out);
-  assert.equal(sys.rows.length, 1);
+  assert.equal(sys.rows.length, 2);
   assert.match(sys.rows[0]![0]!, /^coredns-/);
+  assert.match(sys.rows[1]![0]!, /^traefik-/);
   const all = cells(get('pods', '-A', DEMO).out);
   assert.equal(all.headers[0], 'NAMESPACE');
-  assert.equal(all.rows.length, 6);
+  assert.equal(all.rows.length, 7);
   assert.deepEqual([...new Set(all.rows.map((x) => x[0]))], ['default', 'kube-system']);
   const none = get('pods', DEMO, '--namespace=nosuch');
   assert.equal(none.code, 0);
@@ -154,7 +155,20 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
     ['web', 'ClusterIP', formatIpv4(web.clusterIP!), '<none>', '80/TCP', '60s', 'app=web'],
   ]);
   const dns = cells(get('services', DEMO, '-n', 'kube-system').out);
-  assert.deepEqual(dns.rows, [['kube-dns', 'ClusterIP', '10.43.0.10', '<none>', '53/UDP,53/TCP,9153/TCP', '60s']]);
+  // k3s's traefik Service is a LoadBalancer: its external IP stays <pending> until a load balancer publishes one
+  const traefik = rt.plan.services.find((s) => s.name === 'traefik')!;
+  const [web80, web443] = traefik.ports.map((p) => p.nodePort);
+  assert.deepEqual(dns.rows, [
+    ['kube-dns', 'ClusterIP', '10.43.0.10', '<none>', '53/UDP,53/TCP,9153/TCP', '60s'],
+    [
+      'traefik',
+      'LoadBalancer',
+      formatIpv4(traefik.clusterIP!),
+      '<pending>',
+      `80:${web80}/TCP,443:${web443}/TCP`,
+      '60s',
+    ],
+  ]);
 
   const ep = cells(get('ep', DEMO).out);
   assert.deepEqual(ep.headers, ['NAME', 'ENDPOINTS', 'AGE']);

@@ -33,7 +33,7 @@ export const K3S_DEFAULTS = {
   nodePortRange: { min: 30000, max: 32767 },
 } as const;
 
-/** k3s's packaged components that `disable` may name (k3s --disable); podnet builds only CoreDNS so far. */
+/** k3s's packaged components that `disable` may name (k3s --disable); podnet builds CoreDNS and Traefik so far. */
 export const K3S_COMPONENTS = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server'] as const;
 
 /** A packaged component. */

@@ -9,7 +9,7 @@ const CLUSTER = [
   'kind: Cluster',
   'metadata: { name: t }',
   'spec:',
-  '  disable: [coredns]',
+  '  disable: [coredns, traefik]',
   '  nodes: [{ name: n1, address: 192.168.56.11/24, role: server }]',
 ].join('\n');
 

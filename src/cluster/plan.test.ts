@@ -10,8 +10,9 @@ import { formatSpecError } from '../scenario/source.js';
 import { formatIpv4, parseIpv4 } from '../wire/addr.js';
 import type { ClusterPlan, PlannedService } from './plan.js';
 
-/** Three nodes on one switch; CoreDNS off unless `coredns`. */
-function clusterDoc(opts: { seed?: number; coredns?: boolean; extra?: string[] } = {}): string {
+/** Three nodes on one switch; CoreDNS and Traefik off unless `coredns` / `traefik`. */
+function clusterDoc(opts: { seed?: number; coredns?: boolean; traefik?: boolean; extra?: string[] } = {}): string {
+  const disable = [...(opts.coredns ? [] : ['coredns']), ...(opts.traefik ? [] : ['traefik'])];
   return [
     'apiVersion: podnet.dev/v1alpha1',
     'kind: Cluster',
@@ -21,7 +22,7 @@ function clusterDoc(opts: { seed?: number; coredns?: boolean; extra?: string[] }
     '    - { name: n1, address: 192.168.56.11/24, role: server }',
     '    - { name: n2, address: 192.168.56.12/24, labels: { disktype: ssd } }',
     '    - { name: n3, address: 192.168.56.13/24 }',
-    ...(opts.coredns ? [] : ['  disable: [coredns]']),
+    ...(disable.length > 0 ? [`  disable: [${disable.join(', ')}]`] : []),
     ...(opts.extra ?? []),
   ].join('\n');
 }
@@ -438,6 +439,35 @@ test('CoreDNS is built in (one replica, kube-system) unless disabled', () => {
   assert.deepEqual(
     off.services.map((s) => s.name),
     ['kubernetes'],
+  );
+});
+
+test('Traefik is built in as the k3s chart deploys it (Deployment and LoadBalancer Service traefik) unless disabled', () => {
+  const on = plan('', { traefik: true });
+  const pods = on.pods.filter((x) => x.namespace === 'kube-system');
+  assert.equal(pods.length, 1);
+  assert.match(pods[0]!.name, /^traefik-[4-9bcdf]+-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  assert.equal(pods[0]!.labels['app.kubernetes.io/name'], 'traefik');
+  assert.deepEqual(
+    pods[0]!.spec.containers[0]!.ports.map((p) => `${p.name}:${p.containerPort}`),
+    ['metrics:9100', 'traefik:9000', 'web:8000', 'websecure:8443'],
+  );
+  const t = svc(on, 'traefik');
+  assert.equal(t.namespace, 'kube-system');
+  assert.equal(t.type, 'LoadBalancer');
+  // web 80 and websecure 443, resolved to the pod's named ports, with NodePorts as for any LoadBalancer
+  assert.deepEqual(
+    t.ports.map((p) => [p.name, p.port, p.endpoints.map((e) => e.port)]),
+    [
+      ['web', 80, [8000]],
+      ['websecure', 443, [8443]],
+    ],
+  );
+  assert.ok(t.ports.every((p) => p.nodePort !== undefined && p.nodePort >= 30000 && p.nodePort <= 32767));
+  const off = plan('');
+  assert.equal(
+    off.services.find((s) => s.name === 'traefik'),
+    undefined,
   );
 });
 

@@ -7,7 +7,14 @@
  */
 import { formatCidr, prefixContains, prefixMask, type Ipv4Prefix } from '../wire/addr.js';
 import { k3sNodeLabels, type ClusterSpec } from './cluster-spec.js';
-import { BUILTIN_NAMESPACES, coreDnsDeployment, kubeDnsService, kubernetesService } from './k3s-addons.js';
+import {
+  BUILTIN_NAMESPACES,
+  coreDnsDeployment,
+  kubeDnsService,
+  kubernetesService,
+  traefikDeployment,
+  traefikService,
+} from './k3s-addons.js';
 import { objectPrng, generateName, podTemplateHash } from './k8s-names.js';
 import type { Deployment, Ingress, K8sObject, NetworkPolicy, Service } from './k8s-objects.js';
 import { checkIngressBackends, planServices } from './plan-services.js';
@@ -35,6 +42,7 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
   // The objects k3s creates itself come first, as they exist before anything is applied.
   const builtins: K8sObject[] = [];
   if (!disabled.has('coredns')) builtins.push(coreDnsDeployment(), kubeDnsService(cluster.clusterDNS));
+  if (!disabled.has('traefik')) builtins.push(traefikDeployment(), traefikService());
   // The API server's Service takes the first address of the service CIDR.
   builtins.unshift(kubernetesService(((cluster.serviceCIDR.addr & prefixMask(cluster.serviceCIDR.len)) >>> 0) + 1));
   const all = [...builtins, ...objects];

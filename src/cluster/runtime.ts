@@ -41,6 +41,7 @@ import { nodeHostsFile, podHostsFile, podResolvConfText } from './pod-dns.js';
 import type { ImageEnvironment } from '../apps/images/registry.js';
 import { clusterDnsView } from './dns-view.js';
 import { KubeProxy } from './kube-proxy.js';
+import { traefikIngressView } from './traefik-provider.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -276,6 +277,15 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
         nodeHosts: () => [...nodes.values()].map((n) => `${formatIpv4(n.ip)} ${n.name}`).join('\n'),
         kubernetes: () => clusterDnsView({ ...rt, lastChange: () => lastChange }),
         clusterDomain: spec.clusterDomain,
+        // traefik's Kubernetes Ingress provider, reading the plan and readiness as they are when a request comes
+        ingress: traefikIngressView(
+          () => rt.plan,
+          (ns, name) => {
+            const p = rt.pods.get(`${ns}/${name}`);
+            return p?.ready === true ? p.ip : undefined;
+          },
+          (name) => rt.nodes.get(name)?.ip,
+        ),
       },
       nodesJoined: 0,
     },

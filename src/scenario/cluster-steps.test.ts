@@ -11,7 +11,7 @@ spec:
   nodes:
     - { name: server, address: 192.168.56.11/24, role: server }
     - { name: agent, address: 192.168.56.12/24, role: agent }
-  disable: [coredns]
+  disable: [coredns, traefik]
   steps:
 `;
 

@@ -21,7 +21,7 @@ export function scaleClusterText(nodes: number, podsPerNode: number, backend: Ba
     '  clusterCIDR: 10.128.0.0/9',
     '  serviceCIDR: 10.96.0.0/16',
     '  clusterDNS: 10.96.0.10',
-    '  disable: [coredns]',
+    '  disable: [coredns, traefik]',
     `  flannel: { backend: ${backend} }`,
     '  underlay: { type: switch, link: { latency: 10us, bandwidth: 10Gbps, mtu: 1500 } }',
     '  nodes:',

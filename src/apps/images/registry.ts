@@ -11,15 +11,29 @@ import { whoamiImage } from './whoami.js';
 import { httpEchoImage } from './http-echo.js';
 import { type CoreDnsCluster, coreDnsImage } from './coredns.js';
 import { klipperLbImage } from './klipper-lb.js';
+import { traefikImage } from './traefik.js';
+import type { IngressView } from './traefik-routes.js';
 import { quietImage, startUnknownImage } from './silent.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
 
-/** What the cluster tells images about itself (CoreDNS: NodeHosts, its Services and pods, upstream DNS). */
-export type ImageEnvironment = CoreDnsCluster;
+/**
+ * What the cluster tells images about itself: for CoreDNS, NodeHosts, its Services and pods and the
+ * upstream DNS; for traefik, the Ingress routers and servers (absent: traefik answers 404 to everything).
+ */
+export type ImageEnvironment = CoreDnsCluster & { ingress?: IngressView };
 
 /** Every known image behaviour, in the README's order. */
 export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): ImageBehaviour[] {
-  return [nginxImage, httpdImage, whoamiImage, httpEchoImage, coreDnsImage(env), klipperLbImage, quietImage];
+  return [
+    nginxImage,
+    httpdImage,
+    whoamiImage,
+    httpEchoImage,
+    coreDnsImage(env),
+    traefikImage(() => env.ingress),
+    klipperLbImage,
+    quietImage,
+  ];
 }
 
 /** The behaviour for an image reference, or undefined when podnet does not know the image. */
