@@ -20,7 +20,8 @@ spec:
   nodes:
     - { name: server, address: 192.168.56.11/24, role: server }
     - { name: agent, address: 192.168.56.12/24, role: agent }
-${disable ? '  disable: [servicelb]\n' : ''}---
+  disable: [traefik${disable ? ', servicelb' : ''}]
+---
 apiVersion: v1
 kind: Service
 metadata: { name: web }

@@ -132,12 +132,15 @@ test('get pods -o wide: kubectl columns, a row per pod with its IP and node from
 
 test('get pods: -n picks a namespace, -A adds NAMESPACE, an empty namespace says so on stderr', () => {
   const sys = cells(get('pods', DEMO, '-n', 'kube-system').out);
-  assert.equal(sys.rows.length, 2);
+  // k3s's kube-system on two nodes: coredns, one svclb-traefik per node (ServiceLB), traefik
+  assert.equal(sys.rows.length, 4);
   assert.match(sys.rows[0]![0]!, /^coredns-/);
-  assert.match(sys.rows[1]![0]!, /^traefik-/);
+  assert.match(sys.rows[1]![0]!, /^svclb-traefik-[0-9a-f]{8}-\w{5}$/);
+  assert.match(sys.rows[2]![0]!, /^svclb-traefik-[0-9a-f]{8}-\w{5}$/);
+  assert.match(sys.rows[3]![0]!, /^traefik-/);
   const all = cells(get('pods', '-A', DEMO).out);
   assert.equal(all.headers[0], 'NAMESPACE');
-  assert.equal(all.rows.length, 7);
+  assert.equal(all.rows.length, 9);
   assert.deepEqual([...new Set(all.rows.map((x) => x[0]))], ['default', 'kube-system']);
   const none = get('pods', DEMO, '--namespace=nosuch');
   assert.equal(none.code, 0);
@@ -155,7 +158,8 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
     ['web', 'ClusterIP', formatIpv4(web.clusterIP!), '<none>', '80/TCP', '60s', 'app=web'],
   ]);
   const dns = cells(get('services', DEMO, '-n', 'kube-system').out);
-  // k3s's traefik Service is a LoadBalancer: its external IP stays <pending> until a load balancer publishes one
+  // k3s's traefik Service is a LoadBalancer: ServiceLB publishes the nodes' addresses (kubectl clips them
+  // to 16 characters without -o wide)
   const traefik = rt.plan.services.find((s) => s.name === 'traefik')!;
   const [web80, web443] = traefik.ports.map((p) => p.nodePort);
   assert.deepEqual(dns.rows, [
@@ -164,7 +168,7 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
       'traefik',
       'LoadBalancer',
       formatIpv4(traefik.clusterIP!),
-      '<pending>',
+      '192.168.56.11...',
       `80:${web80}/TCP,443:${web443}/TCP`,
       '60s',
     ],

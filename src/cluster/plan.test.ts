@@ -444,7 +444,14 @@ test('CoreDNS is built in (one replica, kube-system) unless disabled', () => {
 
 test('Traefik is built in as the k3s chart deploys it (Deployment and LoadBalancer Service traefik) unless disabled', () => {
   const on = plan('', { traefik: true });
-  const pods = on.pods.filter((x) => x.namespace === 'kube-system');
+  // with ServiceLB's svclb-traefik-<uid8> pod per node beside it (80 and 443 on every node), as in k3s
+  const svclb = on.pods.filter((x) => x.namespace === 'kube-system' && x.daemonSet !== undefined);
+  assert.equal(svclb.length, on.nodes.length);
+  assert.ok(
+    svclb.every((x) => /^svclb-traefik-[0-9a-f]{8}-\w{5}$/.test(x.name)),
+    svclb.map((x) => x.name).join(),
+  );
+  const pods = on.pods.filter((x) => x.namespace === 'kube-system' && x.daemonSet === undefined);
   assert.equal(pods.length, 1);
   assert.match(pods[0]!.name, /^traefik-[4-9bcdf]+-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   assert.equal(pods[0]!.labels['app.kubernetes.io/name'], 'traefik');

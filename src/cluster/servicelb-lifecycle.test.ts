@@ -19,6 +19,7 @@ spec:
   nodes:
     - { name: server, address: 192.168.56.11/24, role: server }
     - { name: agent, address: 192.168.56.12/24, role: agent }
+  disable: [traefik] # its LoadBalancer would hold port 80 on every node
 ---
 apiVersion: v1
 kind: Service

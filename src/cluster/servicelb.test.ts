@@ -24,7 +24,9 @@ spec:
     - { name: server, address: 192.168.56.11/24, role: server${label('server')} }
     - { name: agent-a, address: 192.168.56.9/24, role: agent${label('agent-a')} }
     - { name: agent-b, address: 192.168.56.100/24, role: agent${label('agent-b')} }
-${opts.disable === true ? '  disable: [servicelb]\n' : ''}  outsideClients: [{ name: laptop, address: 192.168.56.50/24 }]
+  # traefik's LoadBalancer holds 80 and 443 on every node in k3s: these tests use port 80 themselves
+  disable: [traefik${opts.disable === true ? ', servicelb' : ''}]
+  outsideClients: [{ name: laptop, address: 192.168.56.50/24 }]
 ---
 apiVersion: apps/v1
 kind: Deployment
