@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { loadCluster } from '../scenario/manifests.js';
 import { holdsClusterDoc } from '../scenario/cluster-doc.js';
 import { formatSpecErrors } from '../scenario/source.js';
-import { buildCluster } from '../cluster/runtime.js';
+import { buildCluster, CLUSTER_UP_NS } from '../cluster/runtime.js';
 import { kubeObjects, type KubeMeta, type KubeObjects } from './kube-objects.js';
 import {
   endpointsTable,
@@ -137,9 +137,8 @@ export async function cmdGet(
   return 0;
 }
 
-/** How long after the cluster comes up `podnet get` looks at it: past Kubernetes' default probe schedule
- * (first probe at initialDelaySeconds, then every 10 s; 3 failures make a container not ready). */
-export const GET_AFTER_NS = 60_000_000_000;
+/** How long after the cluster comes up `podnet get` looks at it (runtime.ts CLUSTER_UP_NS). */
+export const GET_AFTER_NS = CLUSTER_UP_NS;
 
 /** What get prints: a table (with kubectl's message on stderr when empty), or a JSON/YAML v1 List. */
 export type GetView = { kind: 'text'; text: string; empty: string } | { kind: 'list'; text: string };

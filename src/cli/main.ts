@@ -10,7 +10,7 @@ import { budgetsFor, execCommand, runLab, runStep } from '../scenario/run.js';
 import { describeStop, settle, stopFor, type Budgets } from '../scenario/budget.js';
 import { parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
-import { buildCluster } from '../cluster/runtime.js';
+import { bringUp, buildCluster } from '../cluster/runtime.js';
 import { clusterMachine, clusterMachineNames, runOnMachine } from '../scenario/cluster-shell.js';
 import { runClusterSteps } from '../scenario/cluster-run.js';
 import type { StepResult } from '../scenario/step-context.js';
@@ -308,6 +308,8 @@ async function cmdRunCluster(
   try {
     const rt = await buildCluster(loaded.cluster.plan, { ...ds.build, ...(backend !== undefined ? { backend } : {}) });
     await ds.settle(rt);
+    // the steps start in a cluster that has been up a minute, as `podnet get` shows it
+    bringUp(rt);
     const pcap = openPcap(pcapAt);
     pcap?.attach(rt.network);
     const res = await runClusterSteps(rt, loaded.cluster.run, {
@@ -515,6 +517,8 @@ async function execOnBuilt(
 ): Promise<number> {
   const c = await buildCluster(plan, { ...ds.build, ...(backend !== undefined ? { backend } : {}) });
   await ds.settle(c);
+  // the command runs in a cluster that has been up a minute, as `podnet get` shows it: probes have passed
+  bringUp(c);
   const failed = c.failedPods.find((p) => p.id === target || p.id.endsWith(`/${target}`));
   if (failed !== undefined && clusterMachine(c, target) === undefined) {
     err(`podnet: pod ${failed.id} on ${failed.node} failed to start (CNI ADD: ${failed.error}): nothing to exec in`);

@@ -10,6 +10,7 @@ import { isKnownImage } from '../apps/images/registry.js';
 import type { NotHandled } from './k8s-objects.js';
 import type { ClusterPlan, PlannedService } from './plan-types.js';
 import { problemAt, type FieldPath, type Origin, type Problem } from './source-ref.js';
+import { traefikServes } from './traefik-provider.js';
 
 /** Machine-readable warning codes (the `code` of the CLI's --json warnings). */
 export type WarningCode =
@@ -128,12 +129,18 @@ export function clusterWarnings(
       ...at(problemAt(np.origin, [], '')),
     });
   }
+  // k3s's Traefik serves Ingresses of its class, or with no class (traefik-provider.ts); any other has no controller
+  const traefikOn = !plan.cluster.disable.includes('traefik');
   for (const ing of plan.ingresses) {
+    if (traefikOn && traefikServes(ing, ['traefik'])) continue;
     const object = objectName('Ingress', ing.metadata.namespace, ing.metadata.name);
+    const why = !traefikOn
+      ? 'traefik is disabled (spec.disable) and no other ingress controller is emulated'
+      : `ingress class ${JSON.stringify(ing.spec.ingressClassName ?? ing.metadata.annotations['kubernetes.io/ingress.class'])} has no controller here (k3s's Traefik serves class traefik and Ingresses without one)`;
     out.push({
       code: 'ingress-not-emulated',
       object,
-      message: `${object}: no ingress controller is emulated yet (k3s's Traefik is not): its rules route nothing`,
+      message: `${object}: ${why}: its rules route nothing`,
       ...at(problemAt(ing.origin, [], '')),
     });
   }

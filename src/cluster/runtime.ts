@@ -168,6 +168,18 @@ export interface ClusterMachinery {
   nodesJoined: number;
 }
 
+/**
+ * How long a cluster has been up when a person first looks at it (`podnet get`, `exec`, `run`, `serve`):
+ * past Kubernetes' default probe schedule (first probe at initialDelaySeconds, then every 10 s; 3 failures
+ * make a container not ready), so readiness, and with it every Service's endpoints, is what probes found.
+ */
+export const CLUSTER_UP_NS = 60_000_000_000;
+
+/** Lets the cluster run CLUSTER_UP_NS of simulated time, as if it had just been up that long. */
+export function bringUp(rt: ClusterRuntime): void {
+  rt.engine.runFor(CLUSTER_UP_NS);
+}
+
 /** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
 export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): Promise<ClusterRuntime> {
   const spec = plan.cluster;
