@@ -7,6 +7,7 @@
  * Field names and values are kept as "binary strings": one char per byte (latin1), so a field written
  * back is byte-identical to what arrived, whatever octets it held (RFC 9110 §5.5 obs-text).
  */
+import { civilTime, MONTHS, twoDigits, WEEKDAYS } from '../../wire/civil-time.js';
 import type { WireError } from '../../wire/result.js';
 
 /** One header (or trailer) field line: the name as received (case kept) and the trimmed value. */
@@ -217,27 +218,11 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-const DAYS = ['Thu', 'Fri', 'Sat', 'Sun', 'Mon', 'Tue', 'Wed']; // 1970-01-01 was a Thursday
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
 /** RFC 9110 §5.6.7 IMF-fixdate of a Unix time in ms: "Thu, 01 Jan 2026 00:00:00 GMT". */
 export function formatHttpDate(unixMs: number): string {
-  const secs = Math.floor(unixMs / 1000);
-  const days = Math.floor(secs / 86400);
-  const sod = secs - days * 86400;
-  // civil-from-days (H. Hinnant's algorithm), exact for the proleptic Gregorian calendar
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const dow = DAYS[((days % 7) + 7) % 7]!;
-  return `${dow}, ${two(d)} ${MONTHS[m - 1]} ${y} ${two(Math.floor(sod / 3600))}:${two(Math.floor((sod % 3600) / 60))}:${two(sod % 60)} GMT`;
+  const t = civilTime(Math.floor(unixMs / 1000));
+  const time = `${twoDigits(t.hour)}:${twoDigits(t.minute)}:${twoDigits(t.second)}`;
+  return `${WEEKDAYS[t.weekday]}, ${twoDigits(t.day)} ${MONTHS[t.month - 1]} ${t.year} ${time} GMT`;
 }
 
 /** The Date header for engine time `nowNs` (ns since engine start) counted from `epochMs`. */

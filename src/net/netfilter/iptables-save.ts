@@ -5,6 +5,7 @@
  * Chain lines always carry [packets:bytes]; rules carry them only with -c. Only the filter and nat tables
  * are printed without -t (the ones podnet's nodes use). The date is the simulated clock from the epoch.
  */
+import { civilTime, MONTHS, twoDigits, WEEKDAYS } from '../../wire/civil-time.js';
 import { BUILTIN_CHAINS, type Ruleset, type TableName } from './rules.js';
 
 /** What the command printed and its exit status. */
@@ -14,27 +15,11 @@ export interface SaveOutput {
   stderr: string;
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
 /** ctime(3)'s layout ("Thu Jan  1 00:00:05 1970") for `ns` nanoseconds after the epoch, in UTC. */
 export function ctimeOf(ns: number): string {
-  const secs = Math.floor(ns / 1e9);
-  const days = Math.floor(secs / 86400);
-  const rem = secs - days * 86400;
-  // civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const time = `${two(Math.floor(rem / 3600))}:${two(Math.floor((rem % 3600) / 60))}:${two(rem % 60)}`;
-  return `${DAYS[(((days + 4) % 7) + 7) % 7]} ${MONTHS[m - 1]} ${String(d).padStart(2, ' ')} ${time} ${y}`;
+  const t = civilTime(ns / 1e9);
+  const time = `${twoDigits(t.hour)}:${twoDigits(t.minute)}:${twoDigits(t.second)}`;
+  return `${WEEKDAYS[t.weekday]} ${MONTHS[t.month - 1]} ${String(t.day).padStart(2, ' ')} ${time} ${t.year}`;
 }
 
 /** One table as iptables-save prints it. */
