@@ -151,6 +151,32 @@ describe('the cluster changing while it runs', () => {
     assert.equal(c.plan.pods.filter((p) => p.owner?.deployment === 'web').length, 3);
   });
 
+  it("delete: portmap's part of CNI DEL takes the pod's hostPort rules away", async () => {
+    const r = loadCluster([
+      {
+        file: 'hp.yaml',
+        text: `${CLUSTER}---
+apiVersion: v1
+kind: Pod
+metadata: { name: hp }
+spec:
+  nodeName: agent1
+  containers: [{ name: c, image: 'nginx:1.27', ports: [{ containerPort: 80, hostPort: 8080 }] }]
+`,
+      },
+    ]);
+    assert.ok(r.ok);
+    const c = await buildCluster(r.cluster.plan);
+    // the rules that mention host port 8080 (svclb-traefik's 80 and 443 on this node stay)
+    const hostPortRules = () =>
+      [...c.nodes.get('agent1')!.stack.netfilter!.ruleset.nat.values()].flatMap((ch) =>
+        ch.rules.filter((x) => x.text.includes('8080')).map((x) => x.text),
+      );
+    assert.ok(hostPortRules().length >= 2, hostPortRules().join('\n'));
+    deletePod(c, 'hp');
+    assert.deepEqual(hostPortRules(), []);
+  });
+
   it('scale: up creates and schedules pods; down deletes the not-ready first, then the newest', async () => {
     const c = await build();
     const before = c.plan.pods.filter((p) => p.owner?.deployment === 'web').map((p) => p.name);

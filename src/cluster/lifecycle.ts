@@ -23,6 +23,8 @@ import type { PlannedDeployment, PlannedNode, PlannedPod } from './plan-types.js
 import { bindPod, placePod, podHostPorts, type SchedulerNode } from './scheduler.js';
 import { missingSvclbPods } from './servicelb.js';
 import {
+  podSandbox,
+  portMappings,
   flanneldOptions,
   refreshNodeHosts,
   startNode,
@@ -221,28 +223,21 @@ function removePod(rt: ClusterRuntime, p: PlannedPod, log: ChangeLog, o: { cniDe
   }
   running.containers.stop();
   rt.pods.delete(id);
-  if (o.cniDel && !running.hostNetwork) cniDel(rt, running, log);
+  if (o.cniDel && !running.hostNetwork) cniDel(rt, running, p, log);
   else log.push(`pod/${id} deleted (${formatIpv4(running.ip)})`);
   rt.changes.publish({ kind: 'pod-deleted', pod: running });
 }
 
 /** CNI DEL for the pod's sandbox, as the kubelet runs it: the veth goes, host-local frees the address. */
-function cniDel(rt: ClusterRuntime, pod: ClusterPod, log: ChangeLog): void {
+function cniDel(rt: ClusterRuntime, pod: ClusterPod, planned: PlannedPod, log: ChangeLog): void {
   const node = rt.nodes.get(pod.node)!;
-  const containerId = `${pod.namespace}_${pod.name}`;
-  const netns = `/var/run/netns/cni-${pod.namespace}-${pod.name}`;
+  const sandbox = podSandbox(pod);
+  // containerd tears down with the capability arguments it set up with, so portmap finds its rules
   const r = node.cni.delNetworkList(rt.conflist, {
-    containerId,
-    netns,
-    ifName: 'eth0',
-    args: [
-      ['K8S_POD_NAMESPACE', pod.namespace],
-      ['K8S_POD_NAME', pod.name],
-      ['K8S_POD_INFRA_CONTAINER_ID', containerId],
-    ],
-    capabilityArgs: {},
+    ...sandbox,
+    capabilityArgs: { portMappings: portMappings(planned) },
   });
-  node.host.deleteNetns(netns);
+  node.host.deleteNetns(sandbox.netns);
   log.push(
     r.ok
       ? `pod/${pod.id} deleted: CNI DEL on ${pod.node} released ${formatIpv4(pod.ip)}`

@@ -474,24 +474,12 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Wired
       labels,
     };
   }
-  // containerd names sandboxes by a 64-hex id and namespaces /var/run/netns/cni-<uuid>; ours are readable
-  const containerId = `${p.namespace}_${p.name}`;
-  const netns = `/var/run/netns/cni-${p.namespace}-${p.name}`;
+  const rtConf = podSandbox(p);
   const stackName = p.namespace === 'default' ? p.name : `${p.namespace}/${p.name}`;
-  const stack = node.host.createNetns(netns, stackName);
-  const r = node.cni.addNetworkList(conflist, {
-    containerId,
-    netns,
-    ifName: 'eth0',
-    args: [
-      ['K8S_POD_NAMESPACE', p.namespace],
-      ['K8S_POD_NAME', p.name],
-      ['K8S_POD_INFRA_CONTAINER_ID', containerId],
-    ],
-    capabilityArgs: { portMappings: portMappings(p) },
-  });
+  const stack = node.host.createNetns(rtConf.netns, stackName);
+  const r = node.cni.addNetworkList(conflist, { ...rtConf, capabilityArgs: { portMappings: portMappings(p) } });
   if (!r.ok) {
-    node.host.deleteNetns(netns);
+    node.host.deleteNetns(rtConf.netns);
     return `${r.error.msg}`;
   }
   const addr = r.value.ips?.[0]?.address;
@@ -508,6 +496,30 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Wired
     tcp: new TcpStack(stack),
     hostNetwork: false,
     labels,
+  };
+}
+
+/**
+ * The sandbox of a pod as the runtime hands it to CNI (ADD and DEL alike): its container ID, network
+ * namespace, eth0 and the K8S_POD_* arguments. containerd names sandboxes by a 64-hex id and namespaces
+ * /var/run/netns/cni-<uuid>; podnet's are readable.
+ */
+export function podSandbox(p: { namespace: string; name: string }): {
+  containerId: string;
+  netns: string;
+  ifName: string;
+  args: [string, string][];
+} {
+  const containerId = `${p.namespace}_${p.name}`;
+  return {
+    containerId,
+    netns: `/var/run/netns/cni-${p.namespace}-${p.name}`,
+    ifName: 'eth0',
+    args: [
+      ['K8S_POD_NAMESPACE', p.namespace],
+      ['K8S_POD_NAME', p.name],
+      ['K8S_POD_INFRA_CONTAINER_ID', containerId],
+    ],
   };
 }
 
