@@ -237,14 +237,7 @@ function cmdRun(f: Flags, out: (s: string) => void, err: (s: string) => void): n
         {
           lab: spec.name,
           ok: res.ok,
-          steps: res.steps.map((s) => ({
-            name: s.name,
-            ok: s.ok,
-            failures: s.failures,
-            output: s.output,
-            ...(s.stopped !== undefined ? { stopped: s.stopped } : {}),
-            ...(verbose ? { events: s.events, eventsOmitted: s.omitted } : {}),
-          })),
+          steps: res.steps.map((x) => stepJson(x, verbose)),
           notRun: res.notRun,
           pcaps: files,
           // a lab has nothing podnet plans around or leaves out yet; the key is there for scripts that read both
@@ -258,6 +251,18 @@ function cmdRun(f: Flags, out: (s: string) => void, err: (s: string) => void): n
   }
   out(`lab ${spec.name}${spec.description ? `: ${spec.description.trim()}` : ''}`);
   return printSteps(out, res, verbose, pcap);
+}
+
+/** One step's result in `run --json` (labs and clusters alike); events only with --verbose. */
+function stepJson(s: StepResult, verbose: boolean): Record<string, unknown> {
+  return {
+    name: s.name,
+    ok: s.ok,
+    failures: s.failures,
+    output: s.output,
+    ...(s.stopped !== undefined ? { stopped: s.stopped } : {}),
+    ...(verbose ? { events: s.events, eventsOmitted: s.omitted } : {}),
+  };
 }
 
 /** The steps' results as `podnet run` prints them (labs and clusters alike); the exit status. */
@@ -325,14 +330,7 @@ async function cmdRunCluster(
           {
             cluster: rt.plan.cluster.name,
             ok: res.ok,
-            steps: res.steps.map((s) => ({
-              name: s.name,
-              ok: s.ok,
-              failures: s.failures,
-              output: s.output,
-              ...(s.stopped !== undefined ? { stopped: s.stopped } : {}),
-              ...(verbose ? { events: s.events, eventsOmitted: s.omitted } : {}),
-            })),
+            steps: res.steps.map((x) => stepJson(x, verbose)),
             notRun: res.notRun,
             pcaps: files,
             warnings: loadedWarnings(loaded.cluster).map((w) => w.message),

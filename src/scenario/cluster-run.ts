@@ -18,7 +18,7 @@ import {
   type ChangeLog,
 } from '../cluster/lifecycle.js';
 import { DEFAULT_BUDGETS, formatStop, stopFor, type Budgets, type StepStop } from './budget.js';
-import type { StepResult } from './step-context.js';
+import { startStepResult, type StepResult } from './step-context.js';
 import { checkCommandOutput } from './step-runners.js';
 import { showIpNode } from './lab-shell.js';
 import { clusterMachine, clusterMachineNames, runOnMachine } from './cluster-shell.js';
@@ -71,15 +71,7 @@ async function runClusterStep(
   const prev = rt.network.tracer;
   const mine = rec.only({ frames: opts.record === 'all', notes: true });
   rt.network.tracer = prev === undefined ? mine : teeTracer(prev, mine);
-  const r: StepResult = {
-    name: step.name,
-    ok: true,
-    output: '',
-    failures: [],
-    events: rec.events,
-    omitted: 0,
-    where: `${opts.file}:${rt.plan.cluster.origin.doc.locate(step.path).line}`,
-  };
+  const r = startStepResult(step.name, `${opts.file}:${rt.plan.cluster.origin.doc.locate(step.path).line}`, rec.events);
   const fail = (m: string): void => {
     r.failures.push(m);
   };

@@ -11,7 +11,7 @@ import type { Tracer } from '../link/trace.js';
 import { buildLab, type LabNetwork } from './build.js';
 import type { LabSpec, StepSpec } from './lab.js';
 import { DEFAULT_BUDGETS, formatStop, settle, stopFor, type Budgets, type StepStop } from './budget.js';
-import { needsFrames, type StepContext, type StepResult } from './step-context.js';
+import { needsFrames, startStepResult, type StepContext, type StepResult } from './step-context.js';
 import { STEP_RUNNERS } from './step-runners.js';
 
 export type { StepResult } from './step-context.js';
@@ -69,15 +69,7 @@ export function runStep(lab: LabNetwork, step: StepSpec, opts: RunOptions & { in
   const prev = lab.network.tracer;
   lab.network.tracer = prev === undefined ? mine : tee(prev, mine);
   const pos = lab.spec.doc.locate(step.path);
-  const r: StepResult = {
-    name: step.name,
-    ok: true,
-    output: '',
-    failures: [],
-    events: rec.events,
-    omitted: 0,
-    where: `${lab.spec.file}:${pos.line}`,
-  };
+  const r = startStepResult(step.name, `${lab.spec.file}:${pos.line}`, rec.events);
   const budgets = budgetsFor(lab.spec, opts.budgets);
   const stopped = (s: StepStop | undefined): boolean => {
     if (s === undefined) return true;

@@ -53,3 +53,8 @@ export type StepRunners = { [K in StepAction['kind']]: StepRunner<K> };
 export function needsFrames(step: StepSpec): boolean {
   return step.expect.path !== undefined || step.expect.seenBy !== undefined;
 }
+
+/** A step's result before it runs: passing, with nothing printed, its events kept in `events`. */
+export function startStepResult(name: string, where: string, events: TraceEvent[]): StepResult {
+  return { name, ok: true, output: '', failures: [], events, omitted: 0, where };
+}
