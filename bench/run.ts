@@ -2,6 +2,7 @@
  * `npm run bench`: packet-hops per second on the notes' two-subnet workload, with and without pcap, and
  * engine events per second; one JSON line per figure. `--ns3` also runs ns-3 on the same workload in the
  * same session and prints the ratio (the machine is shared: compare within one run, not across runs).
+ * Then the Services workloads of services.ts (median of --repeat runs).
  * Options: --packets N (per flow, default 5000), --repeat N (best of N, default 3), --ns3.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { runWorkload, type WorkloadResult } from './two-subnets.js';
 import { runEncap, type EncapMode, type EncapResult } from './encap.js';
 import { runTcpBulk } from './tcp-bulk.js';
 import { runDnsBench } from './dns.js';
+import { runServicesBench } from './services.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
@@ -101,6 +103,8 @@ for (const r of [routed, encap('vxlan'), encap('ipip')]) {
   const r = runDnsBench(20_000, 64);
   line({ metric: 'dns-queries-per-sec', ...r });
 }
+// Services: DNS through kube-proxy to CoreDNS, HTTP through ServiceLB and Traefik (median of `repeat` runs)
+for (const w of await runServicesBench(repeat)) line({ metric: `services-${w.name}`, ...w.run });
 if (args.includes('--ns3')) {
   const script = resolve(root, 'bench/ns3/run.sh');
   if (!existsSync(script)) {
