@@ -331,7 +331,7 @@ test('NodePort, LoadBalancer and headless Services, and an Endpoints without add
 test('get --help prints the usage with get in it', () => {
   const r = get('--help');
   assert.equal(r.code, 0);
-  assert.match(r.out, /podnet get nodes\|pods\|services\|endpoints CLUSTER\.yaml/);
+  assert.match(r.out, /podnet get nodes\|pods\|services\|endpoints\|endpointslices CLUSTER\.yaml/);
 });
 
 test('bad resource, bad -o, missing file: usage errors, exit 2', () => {

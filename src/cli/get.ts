@@ -1,5 +1,5 @@
 /**
- * `podnet get nodes|pods|services|endpoints CLUSTER.yaml [-o wide|yaml|json] [-n NS | -A]`: what `kubectl get`
+ * `podnet get nodes|pods|services|endpoints|endpointslices CLUSTER.yaml [-o wide|yaml|json] [-n NS | -A]`: what `kubectl get`
  * prints for a freshly built cluster. The objects come from kube-objects.ts, the tables from kube-printers.ts;
  * this file reads the arguments and the file, builds the cluster and chooses the output.
  */
@@ -11,6 +11,7 @@ import { formatSpecErrors } from '../scenario/source.js';
 import { buildCluster, CLUSTER_UP_NS } from '../cluster/runtime.js';
 import { kubeObjects, type KubeMeta, type KubeObjects } from './kube-objects.js';
 import {
+  endpointSliceTable,
   endpointsTable,
   nodeTable,
   podTable,
@@ -24,7 +25,7 @@ import {
 export class GetUsageError extends Error {}
 
 /** The usage lines of `get`, for main's usage text. */
-export const GET_USAGE = `  podnet get nodes|pods|services|endpoints CLUSTER.yaml [-o wide|yaml|json] [-n NS | -A]
+export const GET_USAGE = `  podnet get nodes|pods|services|endpoints|endpointslices CLUSTER.yaml [-o wide|yaml|json] [-n NS | -A]
                                              what kubectl get prints for the freshly built cluster, in its
                                              columns (also no, po, svc, ep and singular names); AGE is
                                              simulated time since the cluster was created at t=0`;
@@ -42,10 +43,12 @@ const RESOURCES: Record<string, Resource> = {
   svc: 'services',
   endpoints: 'endpoints',
   ep: 'endpoints',
+  endpointslices: 'endpointslices',
+  endpointslice: 'endpointslices',
 };
 
-/** The four resources. */
-export type Resource = 'nodes' | 'pods' | 'services' | 'endpoints';
+/** The resources get shows. */
+export type Resource = 'nodes' | 'pods' | 'services' | 'endpoints' | 'endpointslices';
 /** -o values; `table` is kubectl's default. */
 export type GetOutput = 'table' | 'wide' | 'yaml' | 'json';
 
@@ -97,11 +100,13 @@ export function parseGetArgs(args: readonly string[]): GetArgs {
   if (all && nsGiven) throw new GetUsageError('-n and -A exclude each other');
   const [word, file, ...extra] = positional;
   if (word === undefined || file === undefined || extra.length > 0)
-    throw new GetUsageError('get takes a resource (nodes, pods, services or endpoints) and a cluster file');
+    throw new GetUsageError(
+      'get takes a resource (nodes, pods, services, endpoints or endpointslices) and a cluster file',
+    );
   const resource = RESOURCES[word.toLowerCase()];
   if (resource === undefined)
     throw new GetUsageError(
-      `get: unknown resource type ${JSON.stringify(word)} (nodes, pods, services, endpoints; or no, po, svc, ep)`,
+      `get: unknown resource type ${JSON.stringify(word)} (nodes, pods, services, endpoints, endpointslices; or no, po, svc, ep)`,
     );
   return { resource, file, output, namespace: all ? undefined : namespace };
 }
@@ -155,7 +160,9 @@ export function getView(objs: KubeObjects, g: Pick<GetArgs, 'resource' | 'output
         ? keep(objs.pods)
         : g.resource === 'services'
           ? keep(objs.services)
-          : keep(objs.endpoints);
+          : g.resource === 'endpoints'
+            ? keep(objs.endpoints)
+            : keep(objs.endpointSlices);
   if (g.output === 'json' || g.output === 'yaml') {
     // kubectl wraps several objects in a v1 List; -o json indents by 4 (json.MarshalIndent); -o yaml goes
     // through sigs.k8s.io/yaml (go-yaml v2): keys sorted, sequences not indented, YAML 1.1 quoting of timestamps
@@ -182,6 +189,9 @@ export function getView(objs: KubeObjects, g: Pick<GetArgs, 'resource' | 'output
       break;
     case 'endpoints':
       t = endpointsTable(keep(objs.endpoints), objs.nowNs);
+      break;
+    case 'endpointslices':
+      t = endpointSliceTable(keep(objs.endpointSlices), objs.nowNs);
       break;
   }
   // kubectl's messages when nothing matches (k8s.io/kubectl/pkg/cmd/get/get.go)

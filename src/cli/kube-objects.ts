@@ -1,6 +1,7 @@
 /**
- * The v1 objects the API server of a podnet cluster would return: Nodes, Pods, Services and Endpoints, built
- * from the plan (what exists) and the built runtime (pod IPs, node pod CIDRs). `podnet get` prints them as
+ * The objects the API server of a podnet cluster would return: Nodes, Pods, Services, Endpoints and
+ * EndpointSlices, built from the plan (what exists) and the built runtime (pod IPs, node pod CIDRs, and the
+ * EndpointSlices kube-proxy follows, with each pod's readiness; Endpoints are derived from those). `podnet get` prints them as
  * kubectl does (kube-printers.ts). Only fields podnet knows are filled in; the rest of what a real API server
  * adds (resourceVersion, managedFields, resource requests, ...) is left out rather than invented.
  *
@@ -12,6 +13,7 @@ import { HTTP_EPOCH_MS } from '../apps/http/message.js';
 import type { ClusterRuntime } from '../cluster/runtime.js';
 import type { PlannedPod, PlannedService } from '../cluster/plan.js';
 import { objectPrng } from '../cluster/k8s-names.js';
+import { EndpointSliceController, type EndpointSlice } from '../cluster/endpoint-slices.js';
 import type { Container } from '../cluster/k8s-objects.js';
 import { formatCidr, formatIpv4 } from '../wire/addr.js';
 
@@ -141,13 +143,38 @@ export interface KubeEndpoints {
   kind: 'Endpoints';
   metadata: KubeMeta;
   subsets?: {
-    addresses: {
-      ip: string;
-      nodeName: string;
-      targetRef?: { kind: 'Pod'; name: string; namespace: string; uid: string };
-    }[];
+    /** Ready addresses (the endpoints controller leaves the field out when there are none). */
+    addresses?: KubeEndpointAddress[];
+    /** Addresses of pods that are not Ready. */
+    notReadyAddresses?: KubeEndpointAddress[];
     ports: { name?: string; port: number; protocol: string }[];
   }[];
+}
+
+/** An address of a v1 Endpoints subset. */
+export interface KubeEndpointAddress {
+  ip: string;
+  nodeName: string;
+  targetRef?: { kind: 'Pod'; name: string; namespace: string; uid: string };
+}
+
+/** A discovery.k8s.io/v1 EndpointSlice. */
+export interface KubeEndpointSlice {
+  apiVersion: 'discovery.k8s.io/v1';
+  kind: 'EndpointSlice';
+  metadata: KubeMeta;
+  addressType: 'IPv4';
+  /** null when empty: the field has no omitempty (discovery/v1 types.go). */
+  endpoints:
+    | {
+        addresses: string[];
+        conditions: { ready: boolean; serving: boolean; terminating: boolean };
+        nodeName: string;
+        targetRef?: { kind: 'Pod'; name: string; namespace: string; uid: string };
+      }[]
+    | null;
+  /** null on the controller's placeholder slice (a Service with no endpoints). */
+  ports: { name: string; port: number; protocol: string }[] | null;
 }
 
 /** Every object of the four kinds, each list sorted as the API server lists it (by namespace, then name). */
@@ -156,6 +183,7 @@ export interface KubeObjects {
   pods: KubePod[];
   services: KubeService[];
   endpoints: KubeEndpoints[];
+  endpointSlices: KubeEndpointSlice[];
   /** The simulated time the view is taken at (ns since the cluster was created). */
   nowNs: number;
 }
@@ -233,12 +261,16 @@ export function kubeObjects(rt: ClusterRuntime): KubeObjects {
   };
   const pods = rt.plan.pods.map((p) => kubePod(rt, p, meta, created, podIp(p.namespace, p.name)));
   const services = rt.plan.services.map((s) => kubeService(s, meta, loadBalancerIngress(rt, s)));
-  const endpoints = rt.plan.services.flatMap((s) => kubeEndpoints(rt, s, meta, podIp));
+  // the slices kube-proxy follows (or the same controller's, where no kube-proxy runs): one truth for both
+  const slices = (rt.kubeProxy?.endpointSlices ?? new EndpointSliceController(rt)).slices();
+  const endpoints = slices.map((sl) => kubeEndpoints(rt, sl, meta));
+  const endpointSlices = slices.map((sl) => kubeEndpointSlice(rt, sl, meta));
   return {
     nodes: nodes.sort(byKey),
     pods: pods.sort(byKey),
     services: services.sort(byKey),
     endpoints: endpoints.sort(byKey),
+    endpointSlices: endpointSlices.sort(byKey),
     nowNs: rt.engine.now,
   };
 }
@@ -396,55 +428,98 @@ function kubeService(s: PlannedService, meta: MetaFn, ingress: readonly string[]
   };
 }
 
+/** A pod's targetRef with its uid. */
+function podRef(rt: ClusterRuntime, namespace: string, name: string): NonNullable<KubeEndpointAddress['targetRef']> {
+  return { kind: 'Pod', name, namespace, uid: kubeUid(rt.plan.cluster.seed, `Pod/${namespace}/${name}`) };
+}
+
 /**
- * The Endpoints the endpoints controller keeps for a Service with a selector (none for a Service without
- * one, nor for ExternalName). Ports with the same addresses share a subset, addresses sorted by IP string
- * as endpoints.RepackSubsets/SortSubsets leave them (k8s.io/kubernetes/pkg/api/v1/endpoints/util.go).
+ * The Endpoints the endpoints controller keeps for a Service with a selector (and the API server's own for
+ * the kubernetes Service), from the same EndpointSlice: ready pods in `addresses`, the others in
+ * `notReadyAddresses` (endpoints_controller.go addEndpointSubset). Ports with the same addresses share a
+ * subset, addresses sorted by IP string as endpoints.RepackSubsets/SortSubsets leave them
+ * (k8s.io/kubernetes/pkg/api/v1/endpoints/util.go).
  */
-function kubeEndpoints(
-  rt: ClusterRuntime,
-  s: PlannedService,
-  meta: MetaFn,
-  podIp: (ns: string, name: string) => string | undefined,
-): KubeEndpoints[] {
-  // k3s's kubernetes Service has no selector but the API server keeps its Endpoints (its own addresses)
-  const apiServer = s.builtin && s.namespace === 'default' && s.name === 'kubernetes';
-  if ((s.selector === undefined && !apiServer) || s.type === 'ExternalName') return [];
+function kubeEndpoints(rt: ClusterRuntime, slice: EndpointSlice, meta: MetaFn): KubeEndpoints {
+  const s = slice.service;
   const m = meta('Endpoints', s.name, s.namespace);
   if (Object.keys(s.labels).length > 0) m.labels = s.labels;
-  type Addr = NonNullable<KubeEndpoints['subsets']>[number]['addresses'][number];
-  const subsets: NonNullable<KubeEndpoints['subsets']> = [];
+  type Subset = NonNullable<KubeEndpoints['subsets']>[number];
+  const subsets: Subset[] = [];
+  const byIp = (a: KubeEndpointAddress, b: KubeEndpointAddress): number => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
   for (const sp of s.ports) {
     // a named targetPort can resolve to different numbers in different pods: one subset per number
-    const byPort = new Map<number, Addr[]>();
-    for (const e of sp.endpoints) {
-      const ip =
-        e.pod !== undefined && !e.hostNetwork ? podIp(s.namespace, e.pod) : formatIpv4(rt.nodes.get(e.node)!.ip);
-      if (ip === undefined) continue;
-      const addrs = byPort.get(e.port) ?? [];
-      byPort.set(e.port, addrs);
-      addrs.push({
-        ip,
-        nodeName: e.node,
-        ...(e.pod !== undefined
-          ? {
-              targetRef: {
-                kind: 'Pod' as const,
-                name: e.pod,
-                namespace: s.namespace,
-                uid: kubeUid(rt.plan.cluster.seed, `Pod/${s.namespace}/${e.pod}`),
-              },
-            }
-          : {}),
-      });
+    const byPort = new Map<number, { ready: KubeEndpointAddress[]; notReady: KubeEndpointAddress[] }>();
+    for (const e of slice.endpoints) {
+      const number = e.portsByName.get(sp.name);
+      if (number === undefined) continue;
+      const group = byPort.get(number) ?? { ready: [], notReady: [] };
+      byPort.set(number, group);
+      const addr: KubeEndpointAddress = {
+        ip: e.addresses[0],
+        nodeName: e.nodeName,
+        ...(e.targetRef !== undefined ? { targetRef: podRef(rt, e.targetRef.namespace, e.targetRef.name) } : {}),
+      };
+      (e.conditions.ready ? group.ready : group.notReady).push(addr);
     }
-    for (const [number, addrs] of byPort) {
-      addrs.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+    for (const [number, g] of byPort) {
+      g.ready.sort(byIp);
+      g.notReady.sort(byIp);
       const port = { ...(sp.name !== '' ? { name: sp.name } : {}), port: number, protocol: sp.protocol };
-      const same = subsets.find((x) => JSON.stringify(x.addresses) === JSON.stringify(addrs));
+      const subset: Subset = {
+        ...(g.ready.length > 0 ? { addresses: g.ready } : {}),
+        ...(g.notReady.length > 0 ? { notReadyAddresses: g.notReady } : {}),
+        ports: [port],
+      };
+      const key = (x: Subset): string => JSON.stringify([x.addresses, x.notReadyAddresses]);
+      const same = subsets.find((x) => key(x) === key(subset));
       if (same !== undefined) same.ports.push(port);
-      else subsets.push({ addresses: addrs, ports: [port] });
+      else subsets.push(subset);
     }
   }
-  return [{ apiVersion: 'v1', kind: 'Endpoints', metadata: m, ...(subsets.length > 0 ? { subsets } : {}) }];
+  return { apiVersion: 'v1', kind: 'Endpoints', metadata: m, ...(subsets.length > 0 ? { subsets } : {}) };
+}
+
+/**
+ * An EndpointSlice as the API server returns it: the controller's slice with generateName and the owning
+ * Service (endpointslice reconciler newEndpointSlice) and the Service's labels beside the two it sets; the
+ * API server's own `kubernetes` slice has neither owner nor generateName (endpointsadapter.go).
+ */
+function kubeEndpointSlice(rt: ClusterRuntime, slice: EndpointSlice, meta: MetaFn): KubeEndpointSlice {
+  const s = slice.service;
+  const apiServer = s.builtin && s.namespace === 'default' && s.name === 'kubernetes';
+  const m: KubeMeta = {
+    ...meta('EndpointSlice', slice.metadata.name, s.namespace),
+    labels: apiServer ? slice.metadata.labels : { ...s.labels, ...slice.metadata.labels },
+  };
+  if (!apiServer) {
+    m.generateName = `${s.name}-`;
+    m.ownerReferences = [
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        name: s.name,
+        uid: kubeUid(rt.plan.cluster.seed, `Service/${s.namespace}/${s.name}`),
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ];
+  }
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: m,
+    addressType: 'IPv4',
+    endpoints:
+      slice.endpoints.length === 0
+        ? null
+        : slice.endpoints.map((e) => ({
+            addresses: [...e.addresses],
+            conditions: { ...e.conditions },
+            nodeName: e.nodeName,
+            ...(e.targetRef !== undefined ? { targetRef: podRef(rt, e.targetRef.namespace, e.targetRef.name) } : {}),
+          })),
+    // the controller's placeholder slice for a Service without endpoints carries no ports (reconciler.go)
+    ports: slice.endpoints.length === 0 ? null : slice.ports.map((p) => ({ ...p })),
+  };
 }

@@ -1,12 +1,12 @@
 /**
  * kubectl get's human-readable tables for Nodes, Pods, Services and Endpoints. Columns, cell contents and
  * `<none>` placeholders follow k8s.io/kubernetes/pkg/printers/internalversion/printers.go (checked against
- * printNode, printPod, printService, getServiceExternalIP, makePortString, printEndpoints and
- * formatEndpoints of the current tree); alignment follows kubectl's tabwriter (minwidth 6, padding 3,
+ * printNode, printPod, printService, getServiceExternalIP, makePortString, printEndpoints, formatEndpoints,
+ * printEndpointSlice, formatDiscoveryPorts and formatDiscoveryEndpoints of the current tree); alignment follows kubectl's tabwriter (minwidth 6, padding 3,
  * k8s.io/cli-runtime/pkg/printers/tabwriter.go) and AGE k8s.io/apimachinery/pkg/util/duration.HumanDuration.
  */
 import { HTTP_EPOCH_MS } from '../apps/http/message.js';
-import type { KubeEndpoints, KubeNode, KubePod, KubeService } from './kube-objects.js';
+import type { KubeEndpointSlice, KubeEndpoints, KubeNode, KubePod, KubeService } from './kube-objects.js';
 
 /** One table: column headers and rows of cells. */
 export interface KubeTable {
@@ -151,14 +151,17 @@ function serviceExternalIp(s: KubeService, wide: boolean): string {
   }
 }
 
-/** NAME ENDPOINTS AGE; formatEndpoints shows the first 3 `ip:port` and `+ N more...`, `<none>` without subsets. */
+/**
+ * NAME ENDPOINTS AGE; formatEndpoints shows the first 3 ready `ip:port` (notReadyAddresses are not shown)
+ * and `+ N more...`, `<none>` without subsets.
+ */
 export function endpointsTable(eps: readonly KubeEndpoints[], nowNs: number): KubeTable {
   const rows = eps.map((e) => {
     const list: string[] = [];
     let count = 0;
     for (const ss of e.subsets ?? [])
       for (const port of ss.ports)
-        for (const a of ss.addresses) {
+        for (const a of ss.addresses ?? []) {
           if (list.length < 3) list.push(`${a.ip}:${port.port}`);
           count++;
         }
@@ -192,4 +195,25 @@ export function renderTable(t: KubeTable): string {
 function age(creationTimestamp: string, nowNs: number): string {
   const createdNs = (Date.parse(creationTimestamp) - HTTP_EPOCH_MS) * 1e6;
   return humanDuration(nowNs - createdNs);
+}
+
+/** listWithMoreString: the first 3 items, `+ N more...` past them, `<unset>` for none. */
+function listWithMore(items: readonly string[]): string {
+  if (items.length > 3) return `${items.slice(0, 3).join(',')} + ${items.length - 3} more...`;
+  return items.length === 0 ? '<unset>' : items.join(',');
+}
+
+/**
+ * NAME ADDRESSTYPE PORTS ENDPOINTS AGE (printEndpointSlice): PORTS the port numbers (formatDiscoveryPorts),
+ * ENDPOINTS every address whatever its conditions (formatDiscoveryEndpoints), each list cut at 3.
+ */
+export function endpointSliceTable(slices: readonly KubeEndpointSlice[], nowNs: number): KubeTable {
+  const rows = slices.map((s) => [
+    s.metadata.name,
+    s.addressType,
+    listWithMore((s.ports ?? []).map((p) => String(p.port))),
+    listWithMore((s.endpoints ?? []).flatMap((e) => e.addresses)),
+    age(s.metadata.creationTimestamp, nowNs),
+  ]);
+  return { headers: ['NAME', 'ADDRESSTYPE', 'PORTS', 'ENDPOINTS', 'AGE'], rows };
 }

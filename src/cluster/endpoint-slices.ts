@@ -36,14 +36,23 @@ export interface EndpointSlice {
   service: PlannedService;
 }
 
+/** The kubernetes Service, whose endpoints the API server keeps itself. */
+function isApiServer(svc: PlannedService): boolean {
+  return svc.namespace === 'default' && svc.name === 'kubernetes';
+}
+
 /** The EndpointSlice controller's slices for a running cluster (names kept in `names` across calls). */
 export class EndpointSliceController {
   private readonly names = new Map<string, string>();
 
   constructor(private readonly rt: ClusterRuntime) {}
 
-  /** The slice name of `svc`: generateName(`<name>-`), drawn once from the object's stream. */
+  /**
+   * The slice name of `svc`: generateName(`<name>-`), drawn once from the object's stream; the API server
+   * names its own slice for the kubernetes Service `kubernetes` (reconcilers/endpointsadapter.go).
+   */
   private nameOf(svc: PlannedService): string {
+    if (isApiServer(svc)) return svc.name;
     const key = `${svc.namespace}/${svc.name}`;
     let n = this.names.get(key);
     if (n === undefined) {
@@ -58,8 +67,7 @@ export class EndpointSliceController {
     const out: EndpointSlice[] = [];
     for (const svc of this.rt.plan.services) {
       if (svc.type === 'ExternalName') continue;
-      const apiServer = svc.namespace === 'default' && svc.name === 'kubernetes';
-      if (svc.selector === undefined && !apiServer) continue;
+      if (svc.selector === undefined && !isApiServer(svc)) continue;
       out.push(this.sliceOf(svc));
     }
     return out;
@@ -86,10 +94,13 @@ export class EndpointSliceController {
       metadata: {
         name: this.nameOf(svc),
         namespace: svc.namespace,
-        labels: {
-          'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
-          'kubernetes.io/service-name': svc.name,
-        },
+        // the API server's own slice carries only the service-name label (endpointSliceFromEndpoints)
+        labels: isApiServer(svc)
+          ? { 'kubernetes.io/service-name': svc.name }
+          : {
+              'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+              'kubernetes.io/service-name': svc.name,
+            },
       },
       addressType: 'IPv4',
       endpoints: [...byKey.values()],
