@@ -153,7 +153,7 @@ export function runAct2(c: ClusterRuntime, explain: boolean): { lines: string[];
     const frames = rec.events.filter((e) => e.kind === 'frame').length;
     lines.push(
       '',
-      `the two connections' SYN and SYN-ACK, hop by hop, with every address rewrite (${hops.filter((e) => e.kind === 'frame').length} of ${frames} frames; the rest follow the same conntrack entries):`,
+      `each connection's SYN and SYN-ACK, hop by hop, with every address rewrite (${hops.filter((e) => e.kind === 'frame').length} of ${frames} frames; the rest follow the same conntrack entries):`,
       '',
       formatHopTable(hops, { explain }),
     );

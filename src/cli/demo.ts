@@ -193,8 +193,11 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
   }
   const captures = o.pcap ? captureLinks(c.network) : [];
   const one = o.act === 2 ? undefined : act1(c, o, out);
-  const two = o.act === 1 ? undefined : runAct2(c, o.explain);
+  // without --act, act 2 needs a machine outside the cluster to curl from; a cluster without one shows act 1
+  const two = o.act === 1 || (o.act === undefined && c.outside.size === 0) ? undefined : runAct2(c, o.explain);
   if (two !== undefined) out.push('', ...two.lines);
+  else if (o.act === undefined)
+    out.push('', 'Act 2 (Services from outside) needs an outside client: add spec.outsideClients');
   const ok = (one?.ok ?? true) && (two?.result.ok ?? true);
   const json = o.json
     ? {
@@ -239,9 +242,9 @@ function act1(c: ClusterRuntime, o: DemoOptions, out: string[]): { ok: boolean; 
     return { ok: false, json: {} };
   }
   const [from, to] = pair;
-  out.push('');
+  out.push('', c.nodes.size === 1 ? 'Act 1: pod to pod, and pod to node' : 'Act 1: pod to pod across nodes', '');
   out.push(
-    `Act 1: ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`,
+    `ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`,
   );
   out.push('');
   const podPing = tracedPing(c, from, to, o.explain);
