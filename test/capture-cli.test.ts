@@ -161,10 +161,10 @@ test('trace, exec and demo write a pcapng; exec and trace --after-steps include 
   assert.ok(names(join(tmp, 'exec.pcapng')).includes('vm-eth0__hv2-vnet0'));
   const demo = podnet(['demo', '--pcap', join(tmp, 'demo.pcapng')]);
   assert.equal(demo.code, 0, demo.out + demo.err);
-  // nine pods' veths (coredns, traefik, an svclb-traefik per node, four web, client), two nodes' uplinks,
-  // and the internet router's uplink
-  assert.match(demo.out, /^pcapng: .*demo\.pcapng \(12 interfaces, one per link\)/m);
-  assert.equal(names(join(tmp, 'demo.pcapng')).length, 12);
+  // eleven pods' veths (coredns, traefik, an svclb-traefik per node, four web, client, two whoami), two
+  // nodes' uplinks, the internet router's uplink and the laptop's
+  assert.match(demo.out, /^pcapng: .*demo\.pcapng \(15 interfaces, one per link\)/m);
+  assert.equal(names(join(tmp, 'demo.pcapng')).length, 15);
 });
 
 test('demo writes into its own directory again and again (its own files are replaced)', (t) => {
@@ -172,9 +172,9 @@ test('demo writes into its own directory again and again (its own files are repl
   for (let i = 0; i < 2; i++) {
     const r = podnet(['demo'], { cwd: tmp });
     assert.equal(r.code, 0, r.out + r.err);
-    assert.match(r.out, /^pcaps: 12 files in .*podnet-demo-pcap/m);
+    assert.match(r.out, /^pcaps: 15 files in .*podnet-demo-pcap/m);
   }
-  assert.equal(readdirSync(join(tmp, 'podnet-demo-pcap')).length, 12);
+  assert.equal(readdirSync(join(tmp, 'podnet-demo-pcap')).length, 15);
 });
 
 /** A usage error: exit 2, the reason, the usage text, no stack trace. */

@@ -61,11 +61,7 @@ test('exec laptop -- ping a node; exec server -- dig a name the cluster file lis
   const file = join(dir, 'cluster.yaml');
   const text = readFileSync(DEMO, 'utf8').replace(
     /^ {2}underlay:$/m,
-    [
-      '  outsideClients: [{ name: laptop, address: 192.168.56.100/24 }]',
-      '  internet: { dns: { example.com: 93.184.215.14 } }',
-      '  underlay:',
-    ].join('\n'),
+    ['  internet: { dns: { example.com: 93.184.215.14 } }', '  underlay:'].join('\n'),
   );
   writeFileSync(file, text);
   const p = await cli('exec', file, 'laptop', '--', 'ping', '-c', '1', '192.168.56.12');

@@ -7,6 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { exampleNames, FAILING_EXAMPLES } from './support/examples.js';
 import { runExampleHere, runExampleInWorker, type WorkerLabRun } from './support/lab-worker.js';
 
@@ -54,4 +59,37 @@ for (const name of exampleNames()) {
 // state may leak between runs (ping's ICMP identifier comes from the engine's PRNG for this reason).
 test('two runs in one process give identical pcaps', () => {
   for (const name of exampleNames()) assertSameRun(name, runExampleHere(name), runExampleHere(name));
+});
+
+// The demo (both acts: the ping, then 60 s of cluster life and act 2's curls, dig and curl by name) run
+// as two separate programs: the same JSON, every event included, and byte-identical pcaps.
+test('podnet demo, run twice as separate programs, prints the same JSON and writes the same pcaps', () => {
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '../src/cli/bin.js');
+  const runs = [0, 1].map(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'podnet-det-'));
+    try {
+      const r = spawnSync(process.execPath, [bin, 'demo', '--json', '--pcap', join(dir, 'p')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        maxBuffer: 1 << 28,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const pcaps = Object.fromEntries(
+        readdirSync(join(dir, 'p'))
+          .sort()
+          .map((f) => [f, readFileSync(join(dir, 'p', f))]),
+      );
+      // the pcap paths differ with the directory; everything else must not
+      const json = JSON.parse(r.stdout) as Record<string, unknown> & { act2?: { ok: boolean } };
+      delete json['pcaps'];
+      assert.equal(json.act2?.ok, true);
+      return { json: JSON.stringify(json), pcaps };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
+  assert.equal(a.json, b.json);
+  assert.deepEqual(Object.keys(a.pcaps), Object.keys(b.pcaps));
+  for (const [f, bytes] of Object.entries(a.pcaps)) assert.ok(bytes.equals(b.pcaps[f]!), `${f} differs`);
 });

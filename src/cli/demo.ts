@@ -20,6 +20,7 @@ import { clusterWarnings, type ClusterWarning } from '../cluster/cluster-warning
 import type { PlannedService } from '../cluster/plan-types.js';
 import type { Problem } from '../cluster/source-ref.js';
 import { openDatastore, type DatastoreChoice, type OpenedDatastore } from './datastore-flag.js';
+import { runAct2 } from './demo-act2.js';
 
 /** What the demo was asked for. */
 export interface DemoOptions {
@@ -31,6 +32,8 @@ export interface DemoOptions {
   explain: boolean;
   /** --datastore: flannel's subnet manager and its store (default: kube subnet manager, as k3s). */
   datastore?: DatastoreChoice;
+  /** --act: only act 1 (pod to pod across nodes) or only act 2 (Services); both when undefined. */
+  act?: 1 | 2;
 }
 
 /** The demo's outcome: text to print, pcaps to write, exit status, and the warnings (the CLI prints them). */
@@ -188,29 +191,14 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
     if (fdb.length > 0) out.push(`${n.name}$ bridge fdb show dev flannel.1`, ...fdb);
     for (const e of n.flanneld.errors) out.push(`flanneld on ${n.name}: ${e}`);
   }
-  const pair = pickPair(c);
-  if (pair === undefined) {
-    out.push('', c.nodes.size === 1 ? 'no two pods to ping between' : 'no two pods on different nodes to ping between');
-    return { status: 1, text: out.join('\n'), captures: [], warnings: loaded.clusterWarnings };
-  }
-  const [from, to] = pair;
   const captures = o.pcap ? captureLinks(c.network) : [];
-  out.push('');
-  out.push(
-    `ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`,
-  );
-  out.push('');
-  const podPing = tracedPing(c, from, to, o.explain);
-  out.push(...podPing.lines);
-  // A single node has no other node to cross to: show pod-to-node instead, the pod's own node's address.
-  const node = c.nodes.size === 1 ? c.nodes.get(from.node) : undefined;
-  const nodePing = node === undefined ? undefined : tracedPing(c, from, node.ip, o.explain);
-  if (node !== undefined && nodePing !== undefined) {
-    out.push('', `ping ${from.id} (${formatIpv4(from.ip)}) -> node ${node.name} (${formatIpv4(node.ip)}):`, '');
-    out.push(...nodePing.lines);
-  }
-  const ok = podPing.ok && (nodePing?.ok ?? true);
-  const events = [...podPing.events, ...(nodePing?.events ?? [])];
+  const one = o.act === 2 ? undefined : act1(c, o, out);
+  // without --act, act 2 needs a machine outside the cluster to curl from; a cluster without one shows act 1
+  const two = o.act === 1 || (o.act === undefined && c.outside.size === 0) ? undefined : runAct2(c, o.explain);
+  if (two !== undefined) out.push('', ...two.lines);
+  else if (o.act === undefined)
+    out.push('', 'Act 2 (Services from outside) needs an outside client: add spec.outsideClients');
+  const ok = (one?.ok ?? true) && (two?.result.ok ?? true);
   const json = o.json
     ? {
         cluster: spec.name,
@@ -229,13 +217,51 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
           const [namespace, name, type, clusterIP, ports, endpoints] = serviceRow(s, c);
           return { namespace, name, type, clusterIP, ports, endpoints };
         }),
-        ping: { from: from.id, to: to.id, received: podPing.ok },
-        ...(node !== undefined ? { nodePing: { from: from.id, to: node.name, received: nodePing?.ok ?? false } } : {}),
-        events,
+        ...(one?.json ?? {}),
+        ...(two !== undefined
+          ? {
+              act2: {
+                ok: two.result.ok,
+                commands: two.result.commands,
+                rewrites: two.result.rewrites,
+                events: two.result.events,
+              },
+            }
+          : {}),
         warnings: loaded.clusterWarnings,
       }
     : undefined;
   return { status: ok ? 0 : 1, text: out.join('\n'), captures, json, warnings: loaded.clusterWarnings };
+}
+
+/** Act 1: one ping from a pod to a pod on another node (on a single node: pod to pod, then pod to node). */
+function act1(c: ClusterRuntime, o: DemoOptions, out: string[]): { ok: boolean; json: Record<string, unknown> } {
+  const pair = pickPair(c);
+  if (pair === undefined) {
+    out.push('', c.nodes.size === 1 ? 'no two pods to ping between' : 'no two pods on different nodes to ping between');
+    return { ok: false, json: {} };
+  }
+  const [from, to] = pair;
+  out.push('', c.nodes.size === 1 ? 'Act 1: pod to pod, and pod to node' : 'Act 1: pod to pod across nodes', '');
+  out.push(
+    `ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`,
+  );
+  out.push('');
+  const podPing = tracedPing(c, from, to, o.explain);
+  out.push(...podPing.lines);
+  // A single node has no other node to cross to: show pod-to-node instead, the pod's own node's address.
+  const node = c.nodes.size === 1 ? c.nodes.get(from.node) : undefined;
+  const nodePing = node === undefined ? undefined : tracedPing(c, from, node.ip, o.explain);
+  if (node !== undefined && nodePing !== undefined) {
+    out.push('', `ping ${from.id} (${formatIpv4(from.ip)}) -> node ${node.name} (${formatIpv4(node.ip)}):`, '');
+    out.push(...nodePing.lines);
+  }
+  const json = {
+    ping: { from: from.id, to: to.id, received: podPing.ok },
+    ...(node !== undefined ? { nodePing: { from: from.id, to: node.name, received: nodePing?.ok ?? false } } : {}),
+    events: [...podPing.events, ...(nodePing?.events ?? [])],
+  };
+  return { ok: podPing.ok && (nodePing?.ok ?? true), json };
 }
 
 /** One pod per node (the first not on the host network), for pinging between every pair of nodes. */

@@ -114,7 +114,7 @@ test('get pods -o wide: kubectl columns, a row per pod with its IP and node from
     'READINESS GATES',
   ]);
   const mine = [...rt.pods.values()].filter((p) => p.namespace === 'default');
-  assert.equal(mine.length, 5);
+  assert.equal(mine.length, 7); // four web, client, two whoami
   assert.deepEqual(
     t.rows.map((x) => x[0]),
     mine.map((p) => p.name).sort(),
@@ -140,7 +140,7 @@ test('get pods: -n picks a namespace, -A adds NAMESPACE, an empty namespace says
   assert.match(sys.rows[3]![0]!, /^traefik-/);
   const all = cells(get('pods', '-A', DEMO).out);
   assert.equal(all.headers[0], 'NAMESPACE');
-  assert.equal(all.rows.length, 9);
+  assert.equal(all.rows.length, 11);
   assert.deepEqual([...new Set(all.rows.map((x) => x[0]))], ['default', 'kube-system']);
   const none = get('pods', DEMO, '--namespace=nosuch');
   assert.equal(none.code, 0);
@@ -153,9 +153,11 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
   const svc = cells(get('svc', DEMO, '-o', 'wide').out);
   assert.deepEqual(svc.headers, ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR']);
   const web = rt.plan.services.find((s) => s.name === 'web')!;
+  const whoami = rt.plan.services.find((s) => s.name === 'whoami')!;
   assert.deepEqual(svc.rows, [
     ['kubernetes', 'ClusterIP', '10.43.0.1', '<none>', '443/TCP', '60s', '<none>'],
     ['web', 'ClusterIP', formatIpv4(web.clusterIP!), '<none>', '80/TCP', '60s', 'app=web'],
+    ['whoami', 'ClusterIP', formatIpv4(whoami.clusterIP!), '<none>', '80/TCP', '60s', 'app=whoami'],
   ]);
   const dns = cells(get('services', DEMO, '-n', 'kube-system').out);
   // k3s's traefik Service is a LoadBalancer: ServiceLB publishes the nodes' addresses (kubectl clips them
@@ -182,6 +184,10 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
     .filter((p) => p.labels['app'] === 'web')
     .map((p) => formatIpv4(p.ip))
     .sort();
+  const whoamiIps = [...rt.pods.values()]
+    .filter((p) => p.labels['app'] === 'whoami')
+    .map((p) => formatIpv4(p.ip))
+    .sort();
   assert.deepEqual(ep.rows, [
     ['kubernetes', `${server}:6443`, '60s'],
     [
@@ -192,6 +198,8 @@ test('get services -o wide and get endpoints: kubectl columns and cells', async 
         .join(',')} + 1 more...`,
       '60s',
     ],
+    // two whoami replicas, by IP string
+    ['whoami', whoamiIps.map((ip) => `${ip}:80`).join(','), '60s'],
   ]);
   assert.deepEqual(cells(get('endpoints', DEMO).out), ep);
 });
@@ -213,7 +221,7 @@ test('get -o json and -o yaml: a v1 List of the objects with metadata, spec and 
     };
     assert.equal(list.apiVersion, 'v1');
     assert.equal(list.kind, 'List');
-    assert.equal(list.items.length, 5);
+    assert.equal(list.items.length, 7);
     for (const p of list.items) {
       assert.equal(p.apiVersion, 'v1');
       assert.equal(p.kind, 'Pod');

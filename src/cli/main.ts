@@ -34,11 +34,13 @@ import { cmdPortForward, cmdServe, SERVE_USAGE, ServeUsageError } from './serve.
 const USAGE = `podnet - a byte-accurate network emulator
 
 Usage:
-  podnet demo [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml] [--pcap DIR|FILE.pcapng | --no-pcap]
-              [--datastore memory|etcd://HOST:PORT] [--json] [--no-explain]
-                                             a k3s-like two-node cluster with Flannel: leases, pods, routes,
-                                             and one pod-to-pod ping across nodes, hop by hop; pcaps go to
-                                             ./podnet-demo-pcap unless --pcap or --no-pcap
+  podnet demo [--act 1|2] [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml]
+              [--pcap DIR|FILE.pcapng | --no-pcap] [--datastore memory|etcd://HOST:PORT] [--json] [--no-explain]
+                                             a k3s-like two-node cluster with Flannel: leases, pods, routes;
+                                             act 1: one pod-to-pod ping across nodes, hop by hop; act 2: a
+                                             laptop's curl through ServiceLB, Traefik and kube-proxy to a pod,
+                                             and dig and curl by Service name from a pod (both acts unless
+                                             --act); pcaps go to ./podnet-demo-pcap unless --pcap or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
   podnet run LAB.yaml|CLUSTER.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json] [BUDGETS]
@@ -100,6 +102,7 @@ const VALUE_FLAGS = new Set([
   '--max-events',
   '--max-sim-time',
   '--max-recorded-events',
+  '--act',
 ]);
 const BOOL_FLAGS = new Set([
   '--verbose',
@@ -557,12 +560,22 @@ function backendFlag(f: Flags): BackendType | undefined {
   return b;
 }
 
+/** --act 1|2: one act of the demo (both when absent). */
+function actFlag(f: Flags): 1 | 2 | undefined {
+  const a = f.values.get('--act');
+  if (a === undefined) return undefined;
+  if (a !== '1' && a !== '2') throw new UsageError(`--act must be 1 or 2, got ${JSON.stringify(a)}`);
+  if (f.bools.has('--compare')) throw new UsageError('--act and --compare exclude each other');
+  return a === '1' ? 1 : 2;
+}
+
 async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (f.positional.length > 1) throw new UsageError('demo takes no positional arguments (use --file CLUSTER.yaml)');
   const file = f.values.get('--file') ?? join(examplesDir(), 'cluster-demo.yaml');
   if (!existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
   const backend = backendFlag(f);
   const datastore = datastoreFlag(f);
+  const act = actFlag(f);
   if (f.bools.has('--no-pcap') && f.values.has('--pcap'))
     throw new UsageError('--pcap and --no-pcap exclude each other');
   // the demo writes its pcaps unless told not to (the issue's "writes pcaps"); --compare has none
@@ -571,6 +584,7 @@ async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => v
     file,
     ...(backend !== undefined ? { backend } : {}),
     datastore,
+    ...(act !== undefined ? { act } : {}),
     compare: f.bools.has('--compare'),
     pcap: pcapAt !== undefined,
     json: f.bools.has('--json'),

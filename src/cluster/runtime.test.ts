@@ -32,7 +32,7 @@ describe('a running cluster', () => {
     it(`${backend}: every pod reaches every other pod, on its node and across`, async () => {
       const c = await buildCluster(plan(), { backend });
       const pods = [...c.pods.values()];
-      assert.equal(pods.length, 9); // coredns, traefik, svclb-traefik on each node, 4 web, client
+      assert.equal(pods.length, 11); // coredns, traefik, svclb-traefik on each node, 4 web, client, 2 whoami
       assert.equal(c.failedPods.length, 0);
       // each node's pods live in its own flannel lease, with the gateway on cni0
       for (const p of pods) {
