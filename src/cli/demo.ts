@@ -387,13 +387,16 @@ function serviceRow(s: PlannedService, c: ClusterRuntime): [string, string, stri
 
 /**
  * kubectl's ENDPOINTS column (printers.go formatEndpoints): ip:port for each port, then each address, the
- * first three and `+ N more...`; `<none>` when there is none.
+ * first three and `+ N more...`; `<none>` when there is none. Only ready pods count, as in the Endpoints
+ * object (at the demo's first look, t=0, a pod with a readiness probe has not passed it yet).
  */
 function formatEndpoints(s: PlannedService, c: ClusterRuntime): string {
   const all = s.ports.flatMap((p) =>
     p.endpoints.flatMap((e) => {
-      const ip =
-        e.pod === undefined || e.hostNetwork ? c.nodes.get(e.node)?.ip : c.pods.get(`${s.namespace}/${e.pod}`)?.ip;
+      const pod = e.pod === undefined ? undefined : c.pods.get(`${s.namespace}/${e.pod}`);
+      // a pod that is not ready is a notReadyAddress: kubectl leaves it out of this column
+      if (pod !== undefined && !pod.ready && s.publishNotReadyAddresses !== true) return [];
+      const ip = e.pod === undefined || e.hostNetwork ? c.nodes.get(e.node)?.ip : pod?.ip;
       return ip === undefined ? [] : [`${formatIpv4(ip)}:${e.port}`];
     }),
   );
