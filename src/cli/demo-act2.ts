@@ -1,9 +1,8 @@
 /**
  * The demo's second act: Services. On a cluster that has been up a minute (probes passed, so Services have
- * endpoints), an outside client curls a node's address and the request goes through k3s's ServiceLB (the
- * portmap DNAT to the svclb pod, klipper-lb's DNAT to the traefik ClusterIP and its MASQUERADE), kube-proxy's
- * DNAT to the traefik pod, and Traefik's own connection to a whoami pod, across VXLAN when that pod is on the
- * other node. Then, from a pod, cluster DNS and a Service by name. This file owns the act's narration; the
+ * endpoints), an outside client curls a node's address, which ServiceLB advertises as the traefik
+ * LoadBalancer's address: kube-proxy's "loadbalancer IP" rule DNATs it to the traefik pod and masquerades it,
+ * then Traefik opens its own connection to a whoami pod, across VXLAN when that pod is on the other node. Then, from a pod, cluster DNS and a Service by name. This file owns the act's narration; the
  * data path is the cluster's (runtime.ts) and the tables are observe's.
  */
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
@@ -161,13 +160,15 @@ export function runAct2(c: ClusterRuntime, explain: boolean): { lines: string[];
   lines.push(
     '',
     'Why the whoami page shows what it shows:',
-    `  - ${node.name}'s portmap DNAT (the svclb pod's hostPort 80) hands the connection to the svclb pod, whose klipper-lb rules`,
-    "    DNAT it to the traefik ClusterIP and MASQUERADE it to the pod's own address; kube-proxy on the node then DNATs the",
-    '    ClusterIP to the traefik pod. So Traefik sees the svclb pod as the client: X-Forwarded-For and X-Real-Ip carry',
-    `    its address, and ${laptopName}'s is lost (k3s#1652, klipper-lb#31).`,
+    `  - ServiceLB advertises each node with a ready svclb-traefik pod as the Service's load-balancer address, and kube-proxy`,
+    `    writes a "loadbalancer IP" rule for each in KUBE-SERVICES, which PREROUTING runs before the svclb pod's hostPort: on`,
+    `    ${node.name}, kube-proxy DNATs ${formatIpv4(node.ip)}:80 straight to the traefik pod and marks it for MASQUERADE`,
+    "    (externalTrafficPolicy Cluster), so it reaches Traefik from the node's cni0 address: X-Forwarded-For and X-Real-Ip",
+    `    carry that, and ${laptopName}'s address is lost. The svclb pod holds hostPort 80 but sees only traffic to node addresses`,
+    '    ServiceLB does not advertise (k3s discussion #9927).',
     "  - Traefik opens its own connection to a whoami pod's IP (not the whoami ClusterIP), so RemoteAddr is the traefik pod.",
-    '  - externalTrafficPolicy: Local on the traefik Service would make ServiceLB list only nodes with a ready traefik pod and',
-    "    DNAT to that node's own NodePort, but the svclb pod's MASQUERADE stays: Traefik would still not see the client's address.",
+    '  - externalTrafficPolicy: Local on the traefik Service keeps the client address (KUBE-SVL: no masquerade); ServiceLB then',
+    '    advertises only nodes with a ready traefik pod, and a node without one drops.',
   );
   // (b) from a pod: cluster DNS through the kube-dns ClusterIP, and a Service by its short name
   const pod =

@@ -5,7 +5,8 @@
  * on the first sync), and loaded again on every cluster change whose rules differ. Conntrack is kept, so
  * established connections keep their endpoint, as on Linux.
  */
-import type { Ipv4 } from '../wire/addr.js';
+import { loadBalancerIngress } from './servicelb-status.js';
+import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import { parseIptablesSave } from '../net/netfilter/iptables-restore.js';
 import {
   generateProxyRules,
@@ -90,7 +91,13 @@ export class KubeProxy {
 
   /** One sync on every node, in node order. */
   syncAll(): void {
-    const services = proxyServices(this.endpointSlices.slices());
+    // status.loadBalancer.ingress as ServiceLB publishes it: kube-proxy DNATs those addresses itself, so on a
+    // k3s node traffic to a node IP's LoadBalancer port never reaches the svclb pod (k3s discussion #9927)
+    const services = proxyServices(this.endpointSlices.slices(), (svc) =>
+      this.rt.plan.cluster.disable.includes('servicelb')
+        ? []
+        : loadBalancerIngress(this.rt, svc).map((ip) => parseIpv4(ip)!),
+    );
     for (const node of this.rt.nodes.values()) this.sync(node, services);
   }
 
