@@ -7,17 +7,15 @@
  *   of `cache 30` is fresh: 32 queries in flight, and one at a time) and misses (one query every 5.5 s of
  *   simulated time, so the entry has expired and the kubernetes plugin answers) are measured apart; only
  *   the query's own events are timed, with whatever of the cluster's background (probes) falls in them.
- * - HTTP through ingress: the laptop (spec.outsideClients) -> server's IP:80 -> the svclb-traefik pod's
- *   hostPort -> the traefik ClusterIP -> the traefik pod -> a whoami pod, with a new TCP connection per
- *   request (as curl does) and with keep-alive.
+ * - HTTP through ingress: the laptop (spec.outsideClients) -> server's IP:80, which ServiceLB advertises
+ *   and kube-proxy DNATs to the traefik pod -> a whoami pod, with a new TCP connection per request (as curl
+ *   does) and with keep-alive.
  * Each figure is the median of `--runs` runs (default 5), with frames put on links per wall second and the
  * simulated time per request. Every answer is checked (the Service's ClusterIP from 10.43.0.10, whoami's
  * page with status 200) and no frame may be dropped; anything else exits 1.
  * `node dist/bench/services.js [--runs N] [--queries N] [--requests N] [--json]`.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { HttpClient } from '../src/apps/http/client.js';
 import { buildCluster, type ClusterPod, type ClusterRuntime } from '../src/cluster/runtime.js';
 import { loadCluster } from '../src/scenario/manifests.js';
@@ -25,13 +23,39 @@ import { SECOND } from '../src/sim/engine.js';
 import { formatIpv4, parseIpv4 } from '../src/wire/addr.js';
 import { buildDns, emptyDnsMessage, parseDns } from '../src/wire/dns.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** The demo cluster with the laptop outside, whoami behind a Traefik Ingress, and a client pod per node. */
+/**
+ * Its own cluster, not the demo file (which changes with the demo): the demo's two nodes and web Deployment,
+ * the laptop outside, whoami behind a Traefik Ingress, and a client pod per node.
+ */
 function clusterText(): string {
-  const demo = readFileSync(join(root, 'examples/cluster-demo.yaml'), 'utf8')
-    .replace('  underlay:', '  outsideClients: [{ name: laptop, address: 192.168.56.50/24 }]\n  underlay:')
-    .replace(/\n---\napiVersion: v1\nkind: Pod\nmetadata:\n {2}name: client[\s\S]*$/, '\n');
+  const demo = `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: { name: services-bench }
+spec:
+  seed: 1
+  nodes:
+    - { name: server, address: 192.168.56.11/24, role: server }
+    - { name: agent, address: 192.168.56.12/24, role: agent }
+  flannel: { backend: vxlan }
+  outsideClients: [{ name: laptop, address: 192.168.56.50/24 }]
+  underlay: { type: switch, link: { latency: 100us, bandwidth: 1Gbps, mtu: 1500 } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, labels: { app: web } }
+spec:
+  replicas: 4
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers: [{ name: web, image: 'nginx:1.27', ports: [{ name: http, containerPort: 80 }] }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ name: http, port: 80, targetPort: http }] }
+`;
   const client = (node: string): string => `---
 apiVersion: v1
 kind: Pod
