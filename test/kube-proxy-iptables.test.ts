@@ -78,6 +78,19 @@ const SERVICES: ProxyService[] = [
     endpoints: [ep('10.42.0.5', 'node1'), ep('10.42.1.6', 'node2')],
   },
   {
+    // loadBalancerSourceRanges: a KUBE-FW- chain (one range holds the node IP) and KUBE-PROXY-FIREWALL drops
+    port: svc({
+      service: 'fw',
+      clusterIP: ip('10.43.0.60'),
+      port: 8443,
+      nodePort: 30444,
+      type: 'LoadBalancer',
+      loadBalancerIPs: [ip('192.168.56.11'), ip('192.168.56.12')],
+      loadBalancerSourceRanges: [parseCidr('192.168.56.0/24')!, parseCidr('203.0.113.0/25')!],
+    }),
+    endpoints: [ep('10.42.0.5', 'node1')],
+  },
+  {
     port: svc({
       namespace: 'kube-system',
       service: 'kube-dns',

@@ -187,6 +187,8 @@ export interface Service {
     publishNotReadyAddresses: boolean;
     /** LoadBalancer only; default true. */
     allocateLoadBalancerNodePorts: boolean;
+    /** LoadBalancer only: the sources kube-proxy lets reach the load-balancer IPs (masked); absent: all. */
+    loadBalancerSourceRanges?: Ipv4Prefix[];
   };
   origin: Origin;
 }

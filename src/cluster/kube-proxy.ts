@@ -48,6 +48,7 @@ export function proxyServices(
           stickyMaxAgeSeconds: svc.sessionAffinityTimeoutSeconds || DEFAULT_AFFINITY_SECONDS,
           externalIPs: svc.externalIPs,
           loadBalancerIPs: svc.type === 'LoadBalancer' ? lbIPs(svc) : [],
+          loadBalancerSourceRanges: svc.loadBalancerSourceRanges ?? [],
         },
         endpoints: slice.endpoints.flatMap((e) => {
           const port = e.portsByName.get(p.name);

@@ -158,6 +158,8 @@ export function planServices(
     if (s.spec.externalTrafficPolicy !== undefined) planned.externalTrafficPolicy = s.spec.externalTrafficPolicy;
     if (s.spec.externalName !== undefined) planned.externalName = s.spec.externalName;
     if (s.spec.publishNotReadyAddresses) planned.publishNotReadyAddresses = true;
+    if (s.spec.loadBalancerSourceRanges !== undefined)
+      planned.loadBalancerSourceRanges = s.spec.loadBalancerSourceRanges;
     const hc = healthPorts.get(s);
     if (hc !== undefined) planned.healthCheckNodePort = hc;
     if (builtin && s.metadata.name === 'kubernetes' && s.metadata.namespace === 'default') {

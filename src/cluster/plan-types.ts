@@ -85,6 +85,8 @@ export interface PlannedService {
   internalTrafficPolicy: 'Cluster' | 'Local';
   externalName?: string;
   externalIPs: Ipv4[];
+  /** spec.loadBalancerSourceRanges (LoadBalancer only); absent: every source. */
+  loadBalancerSourceRanges?: Ipv4Prefix[];
   healthCheckNodePort?: number;
   /** Not-ready pods are published as ready endpoints too (spec.publishNotReadyAddresses). */
   publishNotReadyAddresses?: boolean;

@@ -7,7 +7,7 @@
 import type { Service, ServicePort, ServiceType } from '../cluster/k8s-objects.js';
 import { checkDns1035Label, checkDns1123Label, checkDns1123Subdomain } from '../cluster/k8s-validation.js';
 import type { Origin } from '../cluster/source-ref.js';
-import { parseIpv4, type Ipv4 } from '../wire/addr.js';
+import { parseCidr, parseIpv4, prefixMask, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
 import type { SpecPath } from './source.js';
 import {
   checkIntOrStringPort,
@@ -59,8 +59,9 @@ export function checkService(
       'allocateLoadBalancerNodePorts',
       'ipFamilies',
       'ipFamilyPolicy',
+      'loadBalancerSourceRanges',
     ],
-    ['loadBalancerClass', 'loadBalancerIP', 'loadBalancerSourceRanges', 'trafficDistribution'],
+    ['loadBalancerClass', 'loadBalancerIP', 'trafficDistribution'],
   );
   const type: ServiceType =
     spec.type === undefined
@@ -186,6 +187,23 @@ export function checkService(
       if (ip !== undefined) externalIPs.push(ip);
     });
   }
+  // apis/core/validation ValidateService: LoadBalancer only, each entry an IP range (utilnet.ParseIPNets);
+  // kube-proxy uses the masked network (net.ParseCIDR's IPNet), so 192.168.56.7/24 means 192.168.56.0/24
+  const loadBalancerSourceRanges: Ipv4Prefix[] = [];
+  if (spec.loadBalancerSourceRanges !== undefined) {
+    const ranges = c.arr([...sp, 'loadBalancerSourceRanges'], spec.loadBalancerSourceRanges) ?? [];
+    if (ranges.length > 0 && type !== 'LoadBalancer')
+      c.error([...sp, 'loadBalancerSourceRanges'], "Forbidden: may only be used when `type` is 'LoadBalancer'");
+    ranges.forEach((x, i) => {
+      const r = c.parse(
+        [...sp, 'loadBalancerSourceRanges', i],
+        x,
+        (t) => parseCidr(t.trim()),
+        'an IP range (spec.loadBalancerSourceRanges must be a list of IP ranges, e.g. 10.240.0.0/24)',
+      );
+      if (r !== undefined) loadBalancerSourceRanges.push({ addr: (r.addr & prefixMask(r.len)) >>> 0, len: r.len });
+    });
+  }
   // Reachable from outside: NodePort, LoadBalancer, or any Service with externalIPs.
   const reachable = external || externalIPs.length > 0;
   let externalTrafficPolicy: 'Cluster' | 'Local' | undefined = reachable ? 'Cluster' : undefined;
@@ -257,5 +275,6 @@ export function checkService(
   if (externalTrafficPolicy !== undefined) svc.spec.externalTrafficPolicy = externalTrafficPolicy;
   if (healthCheckNodePort !== undefined) svc.spec.healthCheckNodePort = healthCheckNodePort;
   if (externalName !== undefined) svc.spec.externalName = externalName;
+  if (loadBalancerSourceRanges.length > 0) svc.spec.loadBalancerSourceRanges = loadBalancerSourceRanges;
   return svc;
 }

@@ -11,10 +11,10 @@
  * the proxier's. Service ports are taken in a fixed order (by "ns/name:port" and protocol): the real proxier
  * walks a Go map, so its order between services varies from sync to sync.
  *
- * Not modelled: loadBalancerSourceRanges (KUBE-FW- chains), healthCheckNodePort rules, topology hints,
+ * Not modelled: healthCheckNodePort rules, topology hints,
  * --nodeport-addresses, masqueradeAll, and large-cluster mode (over 1000 endpoints comments are dropped).
  */
-import { formatCidr, formatIpv4, type Ipv4 } from '../../wire/addr.js';
+import { formatCidr, formatIpv4, prefixContains, type Ipv4, type Ipv4Prefix } from '../../wire/addr.js';
 import { endpointChainName, serviceChainName } from './chain-names.js';
 import type { ProxyEndpoint, ProxyNode, ProxyOptions, ProxyService, ProxyServicePort } from './types.js';
 
@@ -193,6 +193,11 @@ function writeService(
   const externalPolicyChain = svc.externalTrafficPolicy === 'Local' ? svlChain : svcChain;
   const hasExternal = hasAny && !(svc.externalTrafficPolicy === 'Local' && local.length === 0);
   const usesExtChain = hasAny && external(svc);
+  // loadBalancerSourceRanges: load-balancer IP traffic goes through KUBE-FW- first (proxier.go usesFWChain)
+  const fwChain = serviceChainName('KUBE-FW-', name, proto);
+  const sourceRanges = svc.loadBalancerSourceRanges ?? [];
+  const usesFwChain = hasAny && svc.loadBalancerIPs.length > 0 && sourceRanges.length > 0;
+  const loadBalancerChain = usesFwChain ? fwChain : extChain;
 
   let internalTarget = '';
   let internalComment = '';
@@ -230,7 +235,13 @@ function writeService(
       if (hasAny)
         nat.add(
           'KUBE-SERVICES',
-          `-d ${host(ip)} -p ${proto} -m comment --comment ${q(`${name} ${what}`)} ${dport} -j ${extChain}`,
+          `-d ${host(ip)} -p ${proto} -m comment --comment ${q(`${name} ${what}`)} ${dport} -j ${what === 'external IP' ? extChain : loadBalancerChain}`,
+        );
+      // what the KUBE-FW- chain did not send on (not DNATed) is dropped in filter, from INPUT/FORWARD/OUTPUT
+      if (what === 'loadbalancer IP' && usesFwChain)
+        filter.add(
+          'KUBE-PROXY-FIREWALL',
+          `-d ${host(ip)} -p ${proto} -m comment --comment ${q(`${name} traffic not accepted by ${fwChain}`)} ${dport} -j DROP`,
         );
       if (what === 'external IP' && !hasExternal)
         filter.add(
@@ -286,6 +297,8 @@ function writeService(
     if (hasExternal) nat.add(extChain, `-j ${externalPolicyChain}`);
   }
 
+  if (usesFwChain) writeFirewallChain(nat, name, svc, sourceRanges, node, fwChain, extChain);
+
   if (usesClusterChain) writeServiceToEndpoints(nat, name, proto, svc, svcChain, cluster);
   if (usesLocalChain) writeServiceToEndpoints(nat, name, proto, svc, svlChain, local);
 
@@ -299,6 +312,27 @@ function writeService(
       `-p ${proto} -m comment --comment ${q(name)}${recent} -m ${proto} -j DNAT --to-destination ${endpointString(ep)}`,
     );
   }
+}
+
+/**
+ * The KUBE-FW- chain: each source range on to KUBE-EXT-; when a range holds the node's IP, the load-balancer
+ * IPs as sources too (a VIP bound locally loops a node's own request back with the VIP as source); then a
+ * rule with no target, so the rest falls through undNATed to KUBE-PROXY-FIREWALL's DROP in filter.
+ */
+function writeFirewallChain(
+  nat: Table,
+  name: string,
+  svc: ProxyServicePort,
+  ranges: readonly Ipv4Prefix[],
+  node: ProxyNode,
+  fwChain: string,
+  extChain: string,
+): void {
+  const comment = `-m comment --comment ${q(`${name} loadbalancer IP`)}`;
+  for (const r of ranges) nat.add(fwChain, `-s ${formatCidr(r)} ${comment} -j ${extChain}`);
+  if (ranges.some((r) => prefixContains(r, node.ip)))
+    for (const ip of svc.loadBalancerIPs) nat.add(fwChain, `-s ${host(ip)} ${comment} -j ${extChain}`);
+  nat.add(fwChain, `-m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`);
 }
 
 /** writeServiceToEndpointRules: affinity checks first, then the probability chain (rule i of n: 1/(n-i)). */

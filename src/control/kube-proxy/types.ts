@@ -26,6 +26,8 @@ export interface ProxyServicePort {
   externalIPs: Ipv4[];
   /** status.loadBalancer.ingress IPs. */
   loadBalancerIPs: Ipv4[];
+  /** spec.loadBalancerSourceRanges, network addresses masked; absent or empty: no KUBE-FW- chain. */
+  loadBalancerSourceRanges?: Ipv4Prefix[];
 }
 
 /** One endpoint of a service port, from an EndpointSlice (discovery.k8s.io/v1). */
