@@ -6,7 +6,7 @@
  * its svclb pod Pending with kube-scheduler's message (k3s#2270). What klipper-lb does in the pod is
  * apps/images/klipper-lb.ts's; the Service's status.loadBalancer is servicelb-status.ts's.
  */
-import { formatIpv4 } from '../wire/addr.js';
+import { formatCidr, formatIpv4 } from '../wire/addr.js';
 import type { Container, Labels, PodSpec } from './k8s-objects.js';
 import { generateName, objectPrng } from './k8s-names.js';
 import type { ClusterPlan, PlannedNode, PlannedPod, PlannedService } from './plan-types.js';
@@ -70,6 +70,8 @@ export function svclbDaemonSet(svc: PlannedService, uid8: string, nodeSelector: 
   const name = svclbName(svc.name, uid8);
   const local = svc.externalTrafficPolicy === 'Local';
   const clusterIps = svc.clusterIP === undefined ? '' : formatIpv4(svc.clusterIP);
+  const ranges = (svc.loadBalancerSourceRanges ?? []).map(formatCidr);
+  const srcRanges = ranges.length === 0 ? '0.0.0.0/0' : [...new Set(ranges)].join(' ');
   const containers = svc.ports.map((p): Container => {
     const portName = `lb-${p.protocol.toLowerCase()}-${p.port}`;
     return {
@@ -78,8 +80,9 @@ export function svclbDaemonSet(svc: PlannedService, uid8: string, nodeSelector: 
       ports: [{ name: portName, containerPort: p.port, hostPort: p.port, protocol: p.protocol }],
       env: [
         { name: 'SRC_PORT', value: String(p.port) },
-        // servicehelper.GetLoadBalancerSourceRanges: podnet reads no loadBalancerSourceRanges, so the default
-        { name: 'SRC_RANGES', value: '0.0.0.0/0' },
+        // servicehelper.GetLoadBalancerSourceRanges (masked networks, 0.0.0.0/0 when none), joined by spaces;
+        // its IPNetSet is a Go map, so k3s's order varies: podnet keeps the spec's order, duplicates dropped
+        { name: 'SRC_RANGES', value: srcRanges },
         { name: 'DEST_PROTO', value: p.protocol },
         // Local: to the node's own NodePort (kube-proxy keeps the source there); Cluster: to the ClusterIP
         ...(local

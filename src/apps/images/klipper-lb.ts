@@ -33,8 +33,10 @@ export function klipperLbRules(
       ok: false,
       error: `iptables v1.8.9: invalid port/service \`${/^[0-9]+$/.test(srcPort) ? destPort : srcPort}' specified`,
     };
+  // the script's `for x in ${LIST}` splits on whitespace (servicelb.go joins SRC_RANGES with spaces); commas
+  // separate too (DEST_IPS from status.hostIPs)
   const words = (list: string | undefined): string[] =>
-    (list ?? '').split(',').filter((w) => w !== '' && !w.includes(':'));
+    (list ?? '').split(/[\s,]+/).filter((w) => w !== '' && !w.includes(':'));
   const filter: string[] = [];
   const nat: string[] = [];
   for (const range of words(env.SRC_RANGES)) {
