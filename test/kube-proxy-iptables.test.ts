@@ -12,39 +12,16 @@ import { NetnsSet, requireNetns } from './support/netns.js';
 import { requirePeer } from './support/peers.js';
 import { parseCidr, parseIpv4, type Ipv4 } from '../src/wire/addr.js';
 import { generateProxyRules, jumpRulesText, restoreText } from '../src/control/kube-proxy/proxier.js';
-import type { ProxyService, ProxyServicePort } from '../src/control/kube-proxy/types.js';
+import type { ProxyService } from '../src/control/kube-proxy/types.js';
 import { parseIptablesSave } from '../src/net/netfilter/iptables-restore.js';
 import { emptyRuleset } from '../src/net/netfilter/rules.js';
 import { iptablesSave } from '../src/net/netfilter/iptables-save.js';
+import { proxyEndpoint, proxyPort } from '../src/control/kube-proxy/testing.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
 
-function svc(over: Partial<ProxyServicePort> & Pick<ProxyServicePort, 'service' | 'clusterIP'>): ProxyServicePort {
-  return {
-    namespace: 'default',
-    portName: 'http',
-    protocol: 'TCP',
-    port: 80,
-    nodePort: 0,
-    type: 'ClusterIP',
-    externalTrafficPolicy: 'Cluster',
-    internalTrafficPolicy: 'Cluster',
-    sessionAffinity: 'None',
-    stickyMaxAgeSeconds: 10800,
-    externalIPs: [],
-    loadBalancerIPs: [],
-    ...over,
-  };
-}
-
-const ep = (a: string, node: string, port = 8080) => ({
-  ip: ip(a),
-  port,
-  ready: true,
-  serving: true,
-  terminating: false,
-  nodeName: node,
-});
+const svc = proxyPort;
+const ep = (a: string, node: string, port = 8080) => proxyEndpoint(a, node, { port });
 
 const SERVICES: ProxyService[] = [
   {

@@ -11,32 +11,14 @@ import { describe, it } from 'node:test';
 import { parseCidr, parseIpv4, type Ipv4 } from '../../wire/addr.js';
 import { endpointChainName, serviceChainName } from './chain-names.js';
 import { generateProxyRules, jumpRulesText, restoreText, savedProbability } from './proxier.js';
-import type { ProxyEndpoint, ProxyService, ProxyServicePort } from './types.js';
+import type { ProxyEndpoint, ProxyService } from './types.js';
 import { parseIptablesSave } from '../../net/netfilter/iptables-restore.js';
+import { proxyEndpoint, proxyPort } from './testing.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
 
-function port(over: Partial<ProxyServicePort> & Pick<ProxyServicePort, 'service' | 'clusterIP'>): ProxyServicePort {
-  return {
-    namespace: 'default',
-    portName: 'http',
-    protocol: 'TCP',
-    port: 80,
-    nodePort: 0,
-    type: 'ClusterIP',
-    externalTrafficPolicy: 'Cluster',
-    internalTrafficPolicy: 'Cluster',
-    sessionAffinity: 'None',
-    stickyMaxAgeSeconds: 10800,
-    externalIPs: [],
-    loadBalancerIPs: [],
-    ...over,
-  };
-}
-
-function ep(addr: string, nodeName: string, ready = true): ProxyEndpoint {
-  return { ip: ip(addr), port: 8080, ready, serving: ready, terminating: false, nodeName };
-}
+const port = proxyPort;
+const ep = (addr: string, nodeName: string, ready = true): ProxyEndpoint => proxyEndpoint(addr, nodeName, { ready });
 
 const NODE = { name: 'node1', ip: ip('192.168.56.11') };
 const OPTS = { clusterCIDR: parseCidr('10.42.0.0/16')! };
