@@ -172,14 +172,4 @@ export function parseIptablesSave(
   return { ok: true, ruleset: into };
 }
 
-/** The ruleset as `iptables-save -c` prints it (with counters). */
-export function formatIptablesSave(rs: Ruleset, tables: TableName[] = ['filter', 'nat']): string {
-  const out: string[] = [];
-  for (const t of tables) {
-    out.push(`*${t}`);
-    for (const c of rs[t].values()) out.push(`:${c.name} ${c.policy ?? '-'} [${c.packets}:${c.bytes}]`);
-    for (const c of rs[t].values()) for (const r of c.rules) out.push(`[${r.packets}:${r.bytes}] ${r.text}`);
-    out.push('COMMIT');
-  }
-  return out.join('\n');
-}
+export { formatIptablesSave } from './iptables-save.js';
