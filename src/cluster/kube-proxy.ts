@@ -94,10 +94,9 @@ export class KubeProxy {
   syncAll(): void {
     // status.loadBalancer.ingress as ServiceLB publishes it: kube-proxy DNATs those addresses itself, so on a
     // k3s node traffic to a node IP's LoadBalancer port never reaches the svclb pod (k3s discussion #9927)
+    // (none without ServiceLB: no svclb pod, no address)
     const services = proxyServices(this.endpointSlices.slices(), (svc) =>
-      this.rt.plan.cluster.disable.includes('servicelb')
-        ? []
-        : loadBalancerIngress(this.rt, svc).map((ip) => parseIpv4(ip)!),
+      loadBalancerIngress(this.rt, svc).map((ip) => parseIpv4(ip)!),
     );
     for (const node of this.rt.nodes.values()) this.sync(node, services);
   }
