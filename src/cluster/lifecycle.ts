@@ -20,7 +20,7 @@ import { generateName } from './k8s-names.js';
 import type { Labels } from './k8s-objects.js';
 import { refreshEndpoints } from './plan-services.js';
 import type { PlannedDeployment, PlannedNode, PlannedPod } from './plan-types.js';
-import { bindPod, placePod, podHostPorts, type SchedulerNode } from './scheduler.js';
+import { bindPod, placePod, schedulerNodes } from './scheduler.js';
 import { missingSvclbPods } from './servicelb.js';
 import {
   podSandbox,
@@ -276,18 +276,7 @@ function daemonSetPods(rt: ClusterRuntime, node: PlannedNode | undefined, log: C
 
 /** kube-scheduler places a Pending pod now, and its kubelet runs it. */
 function schedule(rt: ClusterRuntime, p: PlannedPod, log: ChangeLog): void {
-  const nodes: SchedulerNode[] = rt.plan.nodes
-    .map((n) => {
-      const bound = rt.plan.pods.filter((x) => x.node === n.name);
-      return {
-        name: n.name,
-        labels: n.labels,
-        pods: bound.length,
-        maxPods: rt.plan.cluster.maxPodsPerNode,
-        hostPorts: new Set(bound.flatMap((x) => podHostPorts(x.spec))),
-      };
-    })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const nodes = schedulerNodes(rt.plan.nodes, rt.plan.cluster.maxPodsPerNode, rt.plan.pods);
   const where = placePod(nodes, p.spec);
   const id = `${p.namespace}/${p.name}`;
   if (!('node' in where)) {

@@ -20,7 +20,7 @@ import type { Deployment, Ingress, K8sObject, NetworkPolicy, Service } from './k
 import { checkIngressBackends, planServices } from './plan-services.js';
 import { planServiceLb } from './servicelb.js';
 import type { PlannedDeployment, PlannedNode, PlannedPod, PlanResult } from './plan-types.js';
-import { bindPod, placePod, type SchedulerNode } from './scheduler.js';
+import { bindPod, placePod, schedulerNodes } from './scheduler.js';
 import { objectName, planWarning, type PlanWarning } from './cluster-warnings.js';
 import { problemAt, type FieldPath, type Problem } from './source-ref.js';
 
@@ -89,15 +89,7 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
     labels: k3sNodeLabels(n),
     pods: [],
   }));
-  const schedNodes: SchedulerNode[] = nodes
-    .map((n) => ({
-      name: n.name,
-      labels: n.labels,
-      pods: 0,
-      maxPods: cluster.maxPodsPerNode,
-      hostPorts: new Set<string>(),
-    }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const schedNodes = schedulerNodes(nodes, cluster.maxPodsPerNode);
 
   // Pods in manifest order (built-ins first): written ones as they are, Deployment replicas named as the
   // ReplicaSet controller names them. Written names are reserved first so a generated one never takes them.

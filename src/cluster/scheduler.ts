@@ -21,6 +21,29 @@ export interface SchedulerNode {
   hostPorts: Set<string>;
 }
 
+/**
+ * The scheduler's view of `nodes`, sorted by name (as placePod wants them), with the pods already bound to
+ * each (their count and host ports): none when a plan starts, the running ones when a pod comes later.
+ */
+export function schedulerNodes(
+  nodes: readonly { name: string; labels: Labels }[],
+  maxPods: number,
+  bound: readonly { node?: string; spec: PodSpec }[] = [],
+): SchedulerNode[] {
+  return nodes
+    .map((n) => {
+      const mine = bound.filter((x) => x.node === n.name);
+      return {
+        name: n.name,
+        labels: n.labels,
+        pods: mine.length,
+        maxPods,
+        hostPorts: new Set(mine.flatMap((x) => podHostPorts(x.spec))),
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** Where a pod goes, or why it stays Pending. */
 export type Placement = { node: string } | { pending: string };
 
