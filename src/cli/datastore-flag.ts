@@ -6,7 +6,7 @@
  * - `etcd://HOST:PORT`: the etcd subnet manager on a real etcd (v3 API through its JSON gateway).
  */
 import { EtcdV3Datastore } from '../realtime/etcd/etcd-v3.js';
-import type { BuildOptions, ClusterRuntime } from '../cluster/runtime.js';
+import { flannelOf, type BuildOptions, type ClusterRuntime } from '../cluster/runtime.js';
 
 /** What --datastore asked for. */
 export type DatastoreChoice = { kind: 'kube' } | { kind: 'memory' } | { kind: 'etcd'; endpoint: string };
@@ -43,7 +43,7 @@ export function openDatastore(choice: DatastoreChoice): OpenedDatastore {
     settle: async (c) => {
       const want = c.nodes.size - 1;
       for (let i = 0; i < 250; i++) {
-        if ([...c.nodes.values()].every((n) => n.flanneld.peers.size >= want)) return;
+        if ([...c.nodes.values()].every((n) => flannelOf(n).peers.size >= want)) return;
         await new Promise((r) => setTimeout(r, 20));
       }
     },

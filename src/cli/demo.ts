@@ -10,7 +10,7 @@ import { formatCidr, formatIpv4 } from '../wire/addr.js';
 import { ping, type PingResult } from '../apps/ping.js';
 import { ipNeigh, ipRoute, bridgeFdb } from '../net/views.js';
 import type { BackendType } from '../control/flannel/backends.js';
-import { buildCluster, type ClusterPod, type ClusterRuntime } from '../cluster/runtime.js';
+import { buildCluster, type ClusterPod, type ClusterRuntime, flannelOf } from '../cluster/runtime.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { formatSpecErrors } from '../scenario/source.js';
 import { TraceRecorder } from '../observe/recorder.js';
@@ -146,9 +146,9 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
       [...c.nodes.values()].map((n) => [
         n.name,
         formatCidr({ addr: n.ip, len: loaded.plan.nodes.find((p) => p.name === n.name)!.address.len }),
-        formatCidr(n.flanneld.lease.subnet),
+        formatCidr(flannelOf(n).lease.subnet),
         c.backend,
-        String(n.flanneld.backend.mtu),
+        String(flannelOf(n).backend.mtu),
       ]),
     ),
   );
@@ -189,7 +189,7 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
       .split('\n')
       .filter((l) => l.includes('flannel'));
     if (fdb.length > 0) out.push(`${n.name}$ bridge fdb show dev flannel.1`, ...fdb);
-    for (const e of n.flanneld.errors) out.push(`flanneld on ${n.name}: ${e}`);
+    for (const e of flannelOf(n).errors) out.push(`flanneld on ${n.name}: ${e}`);
   }
   const captures = o.pcap ? captureLinks(c.network) : [];
   const one = o.act === 2 ? undefined : act1(c, o, out);
@@ -206,8 +206,8 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
         nodes: [...c.nodes.values()].map((n) => ({
           name: n.name,
           ip: formatIpv4(n.ip),
-          lease: formatCidr(n.flanneld.lease.subnet),
-          mtu: n.flanneld.backend.mtu,
+          lease: formatCidr(flannelOf(n).lease.subnet),
+          mtu: flannelOf(n).backend.mtu,
         })),
         pods: [...c.pods.values()].map((p) => ({ id: p.id, node: p.node, ip: formatIpv4(p.ip) })),
         pendingPods: loaded.plan.pods
@@ -315,7 +315,7 @@ async function compare(
     });
     const ok = pairs.length > 0 && failed.length === 0;
     if (!ok) status = 1;
-    const errors = [...new Set([...c.nodes.values()].flatMap((n) => n.flanneld.errors))];
+    const errors = [...new Set([...c.nodes.values()].flatMap((n) => flannelOf(n).errors))];
     if (pairs.length === 0) notes.push(`${backend}: no two nodes with a pod each to ping between`);
     else if (!ok) {
       notes.push(
@@ -345,7 +345,7 @@ async function compare(
       failedPairs: failed,
       flanneldErrors: errors,
       bytesOnWire: wire,
-      podMtu: n.flanneld.backend.mtu,
+      podMtu: flannelOf(n).backend.mtu,
       routesPerNode: routes,
       permanentNeighboursPerNode: neigh,
       fdbEntriesPerNode: fdb,

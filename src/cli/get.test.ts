@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadCluster } from '../scenario/manifests.js';
-import { buildCluster, type ClusterRuntime } from '../cluster/runtime.js';
+import { buildCluster, type ClusterRuntime, flannelOf } from '../cluster/runtime.js';
 import { formatCidr, formatIpv4 } from '../wire/addr.js';
 import { humanDuration, renderTable } from './kube-printers.js';
 
@@ -90,7 +90,7 @@ test('get nodes -o wide: INTERNAL-IP is the node address; -o json carries the po
   assert.equal(list.kind, 'List');
   assert.equal(list.items.length, 2);
   for (const n of list.items) {
-    const cidr = formatCidr(rt.nodes.get(n.metadata.name)!.flanneld.lease.subnet);
+    const cidr = formatCidr(flannelOf(rt.nodes.get(n.metadata.name)!).lease.subnet);
     assert.equal(n.spec.podCIDR, cidr);
     assert.deepEqual(n.spec.podCIDRs, [cidr]);
     assert.match(n.metadata.uid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

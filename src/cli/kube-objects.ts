@@ -221,7 +221,7 @@ export function kubeObjects(rt: ClusterRuntime): KubeObjects {
   });
 
   const nodes = rt.plan.nodes.map((pn): KubeNode => {
-    const subnet = rt.nodes.get(pn.name)?.flanneld.lease.subnet;
+    const subnet = rt.nodes.get(pn.name)?.flanneld?.lease.subnet;
     const cidr = subnet === undefined ? undefined : formatCidr(subnet);
     return {
       apiVersion: 'v1',

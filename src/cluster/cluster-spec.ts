@@ -86,12 +86,46 @@ export interface OutsideClientSpec {
   path: FieldPath;
 }
 
+/** How a Calico IP pool carries traffic between nodes (projectcalico.org/v3 IPPool ipipMode, vxlanMode). */
+export type CalicoEncapMode = 'Always' | 'CrossSubnet' | 'Never';
+
+/** The encapsulation modes, in the order Calico's API lists them. */
+export const CALICO_ENCAP_MODES: readonly CalicoEncapMode[] = ['Always', 'CrossSubnet', 'Never'];
+
+/**
+ * The default IP pool calico-node creates at first start when no IPPool exists
+ * (node/pkg/lifecycle/startup/startup.go), from calico-node's environment as Calico's calico.yaml sets it.
+ */
+export interface CalicoClusterSpec {
+  /** CALICO_IPV4POOL_IPIP: calico.yaml sets "Always" (an empty value would mean Never). */
+  ipipMode: CalicoEncapMode;
+  /** CALICO_IPV4POOL_VXLAN: calico.yaml sets "Never". */
+  vxlanMode: CalicoEncapMode;
+  /** CALICO_IPV4POOL_NAT_OUTGOING: true by default for IPv4. */
+  natOutgoing: boolean;
+  /** CALICO_IPV4POOL_BLOCK_SIZE: 26. */
+  blockSize: number;
+}
+
+/** Calico's defaults (calico.yaml and startup.go): the pool 192.168.0.0/16 in /26 blocks, IP-in-IP always. */
+export const CALICO_DEFAULTS = {
+  /** CALICO_IPV4POOL_CIDR's default, and so the cluster CIDR k3s's Calico guide tells users to pass. */
+  poolCIDR: parseCidr('192.168.0.0/16')!,
+  ipipMode: 'Always' as CalicoEncapMode,
+  vxlanMode: 'Never' as CalicoEncapMode,
+  natOutgoing: true,
+  blockSize: 26,
+} as const;
+
 /** A validated Cluster document. */
 export interface ClusterSpec {
   name: string;
   seed: number;
   nodes: ClusterNodeSpec[];
-  cni: 'flannel';
+  /** The CNI: Flannel (k3s's own) or Calico (k3s with --flannel-backend=none and Calico's manifests). */
+  cni: 'flannel' | 'calico';
+  /** With cni: calico, the default IP pool's settings (calico.yaml's CALICO_IPV4POOL_* of calico-node). */
+  calico?: CalicoClusterSpec;
   flannel: {
     backend: FlannelBackendType;
     /** The config flanneld runs with: given as spec.flannel.netConf, or what k3s writes from clusterCIDR and backend. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCluster } from '../scenario/manifests.js';
-import { buildCluster, type ClusterRuntime } from './runtime.js';
+import { buildCluster, type ClusterRuntime, flannelOf } from './runtime.js';
 import { addNode, deletePod, LifecycleError, removeNode, restartFlanneld, scaleDeployment } from './lifecycle.js';
 import { ping, type PingResult } from '../apps/ping.js';
 import type { IpNode } from '../net/ip-node.js';
@@ -75,8 +75,8 @@ describe('the cluster changing while it runs', () => {
   it('removeNode (kube subnet manager): every other node drops the route, neighbour and FDB entry at once', async () => {
     const c = await build();
     const gone = c.nodes.get('agent2')!;
-    const subnet = formatCidr(gone.flanneld.lease.subnet);
-    const mac = formatMac(gone.flanneld.lease.vtepMac!);
+    const subnet = formatCidr(flannelOf(gone).lease.subnet);
+    const mac = formatMac(flannelOf(gone).lease.vtepMac!);
     for (const n of c.nodes.values())
       if (n !== gone) assert.deepEqual(holdsPeer(n.stack, subnet, mac), ['route', 'neigh', 'fdb'], n.name);
     const log = await removeNode(c, 'agent2');
@@ -107,15 +107,15 @@ describe('the cluster changing while it runs', () => {
     // and the newcomer is a peer of every node, both ways (it has no pod, so no cni0 yet: ping its flannel.1)
     const server = c.nodes.get('server')!;
     const a3 = c.nodes.get('agent3')!;
-    assert.equal(pingOnce(c, server.stack, a3.flanneld.lease.subnet.addr).received, 1);
-    assert.equal(pingOnce(c, a3.stack, (server.flanneld.lease.subnet.addr + 1) >>> 0).received, 1);
+    assert.equal(pingOnce(c, server.stack, flannelOf(a3).lease.subnet.addr).received, 1);
+    assert.equal(pingOnce(c, a3.stack, (flannelOf(server).lease.subnet.addr + 1) >>> 0).received, 1);
   });
 
   it('removeNode with the etcd subnet manager: the lease stays until its TTL (24 h) runs out, unless revoked', async () => {
     const c = await build('etcd');
     const a2 = c.nodes.get('agent2')!;
-    const s2 = formatCidr(a2.flanneld.lease.subnet);
-    const m2 = formatMac(a2.flanneld.lease.vtepMac!);
+    const s2 = formatCidr(flannelOf(a2).lease.subnet);
+    const m2 = formatMac(flannelOf(a2).lease.vtepMac!);
     const server = c.nodes.get('server')!.stack;
     await removeNode(c, 'agent2');
     assert.deepEqual(holdsPeer(server, s2, m2), ['route', 'neigh', 'fdb'], 'just after the node left');
@@ -125,8 +125,8 @@ describe('the cluster changing while it runs', () => {
     assert.deepEqual(holdsPeer(server, s2, m2), [], 'after 24 h the lease expired');
 
     const a1 = c.nodes.get('agent1')!;
-    const s1 = formatCidr(a1.flanneld.lease.subnet);
-    const m1 = formatMac(a1.flanneld.lease.vtepMac!);
+    const s1 = formatCidr(flannelOf(a1).lease.subnet);
+    const m1 = formatMac(flannelOf(a1).lease.vtepMac!);
     await removeNode(c, 'agent1', { revokeLease: true });
     assert.deepEqual(holdsPeer(server, s1, m1), [], 'a revoked lease goes at once');
   });
@@ -239,15 +239,15 @@ spec:
     const c = await build();
     const server = c.nodes.get('server')!;
     const routes = ipRoute(server.stack);
-    const lease = server.flanneld.lease;
+    const lease = flannelOf(server).lease;
     const log = await restartFlanneld(c, 'server');
     assert.match(
       log[0]!,
       /^flanneld on server restarted: 10\.42\.0\.0\/24 \(same subnet and VTEP MAC\), 2 peer\(s\) programmed$/,
     );
-    assert.equal(server.flanneld.lease.vtepMac, lease.vtepMac);
+    assert.equal(flannelOf(server).lease.vtepMac, lease.vtepMac);
     assert.equal(ipRoute(server.stack), routes);
     const far = c.nodes.get('agent2')!;
-    assert.equal(pingOnce(c, server.stack, (far.flanneld.lease.subnet.addr + 1) >>> 0).received, 1);
+    assert.equal(pingOnce(c, server.stack, (flannelOf(far).lease.subnet.addr + 1) >>> 0).received, 1);
   });
 });

@@ -31,6 +31,7 @@ import {
   startPod,
   type ClusterPod,
   type ClusterRuntime,
+  flannelOf,
 } from './runtime.js';
 
 /** A change that could not be made, with a message for the user. */
@@ -107,7 +108,7 @@ export async function addNode(rt: ClusterRuntime, n: NewNode): Promise<ChangeLog
   const node = await startNode(rt, pn);
   refreshNodeHosts(rt);
   const log: ChangeLog = [
-    `node/${n.name} joined at ${formatIpv4(node.ip)}: podCIDR ${formatCidr(node.flanneld.lease.subnet)}`,
+    `node/${n.name} joined at ${formatIpv4(node.ip)}: podCIDR ${formatCidr(flannelOf(node).lease.subnet)}`,
   ];
   rt.changes.publish({ kind: 'node-added', node });
   for (const p of rt.plan.pods.filter((x) => x.node === undefined)) schedule(rt, p, log);
@@ -136,9 +137,9 @@ export async function removeNode(
       throw new LifecycleError(
         'revokeLease: the kube subnet manager has no lease to revoke (deleting the Node is what counts)',
       );
-    await node.flanneld.stop();
-    log.push(`flanneld on ${name}: lease ${formatCidr(node.flanneld.lease.subnet)} revoked`);
-  } else node.flanneld.exit();
+    await flannelOf(node).stop();
+    log.push(`flanneld on ${name}: lease ${formatCidr(flannelOf(node).lease.subnet)} revoked`);
+  } else flannelOf(node).exit();
   // shut down: off the underlay, its pods' namespaces gone with it, its name free for a machine to come
   for (const [path] of node.host.netnsEntries()) node.host.deleteNetns(path);
   for (const port of node.stack.ports) if (port.peer !== undefined) rt.network.disconnect(port);
@@ -159,7 +160,7 @@ export async function removeNode(
     await rt.store.delete(kubeNodeKey(name));
     rt.podCIDRs.release(name);
     log.push(
-      `node/${name} deleted: podCIDR ${formatCidr(node.flanneld.lease.subnet)} released; every flanneld removes its route`,
+      `node/${name} deleted: podCIDR ${formatCidr(flannelOf(node).lease.subnet)} released; every flanneld removes its route`,
     );
   } else
     log.push(
@@ -177,15 +178,17 @@ export async function restartFlanneld(rt: ClusterRuntime, name: string): Promise
   const node = rt.nodes.get(name);
   if (node === undefined)
     throw new LifecycleError(`node ${name} not found (nodes: ${[...rt.nodes.keys()].join(', ')})`);
-  const before = node.flanneld.lease;
-  node.flanneld.exit();
+  if (node.flanneld === undefined)
+    throw new LifecycleError(`node ${name} runs no flanneld: this cluster's CNI is ${rt.plan.cluster.cni}`);
+  const before = flannelOf(node).lease;
+  flannelOf(node).exit();
   node.flanneld = await Flanneld.start(flanneldOptions(rt, node.stack, node.udp, node.ip));
-  node.host.store.write('/run/flannel/subnet.env', node.flanneld.subnetEnv);
-  const after = node.flanneld.lease;
+  node.host.store.write('/run/flannel/subnet.env', flannelOf(node).subnetEnv);
+  const after = flannelOf(node).lease;
   return [
     `flanneld on ${name} restarted: ${formatCidr(after.subnet)}${
       after.subnet.addr === before.subnet.addr && after.vtepMac === before.vtepMac ? ' (same subnet and VTEP MAC)' : ''
-    }, ${node.flanneld.peers.size} peer(s) programmed`,
+    }, ${flannelOf(node).peers.size} peer(s) programmed`,
   ];
 }
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCluster } from '../scenario/manifests.js';
-import { buildCluster } from './runtime.js';
+import { buildCluster, flannelOf } from './runtime.js';
 import { RangeAllocator } from './range-allocator.js';
 import { formatCidr, formatIpv4, parseCidr } from '../wire/addr.js';
 import { parseKubeNode } from '../control/flannel/kube-subnet.js';
@@ -36,7 +36,7 @@ describe("node podCIDRs, as k3s's controller-manager gives them", () => {
     const c = await buildCluster(plan());
     assert.equal(c.subnetManager, 'kube');
     assert.deepEqual(
-      [...c.nodes.values()].map((n) => `${n.name} ${formatCidr(n.flanneld.lease.subnet)}`),
+      [...c.nodes.values()].map((n) => `${n.name} ${formatCidr(flannelOf(n).lease.subnet)}`),
       ['n1 10.42.0.0/24', 'n2 10.42.1.0/24', 'n3 10.42.2.0/24'],
     );
     // the Node object holds the podCIDR and flannel's annotations
@@ -52,10 +52,10 @@ describe("node podCIDRs, as k3s's controller-manager gives them", () => {
   it("honours the Cluster document's nodeCIDRMaskSize", async () => {
     const c = await buildCluster(plan('  nodeCIDRMaskSize: 26'));
     assert.deepEqual(
-      [...c.nodes.values()].map((n) => formatCidr(n.flanneld.lease.subnet)),
+      [...c.nodes.values()].map((n) => formatCidr(flannelOf(n).lease.subnet)),
       ['10.42.0.0/26', '10.42.0.64/26', '10.42.0.128/26'],
     );
-    assert.match(c.nodes.get('n3')!.flanneld.subnetEnv, /^FLANNEL_SUBNET=10\.42\.0\.129\/26$/m);
+    assert.match(flannelOf(c.nodes.get('n3')!).subnetEnv, /^FLANNEL_SUBNET=10\.42\.0\.129\/26$/m);
   });
 
   it("subnetManager 'etcd' keeps flannel's etcd mode: leases under /coreos.com/network, never the first subnet", async () => {
@@ -63,8 +63,8 @@ describe("node podCIDRs, as k3s's controller-manager gives them", () => {
     const keys = (await c.store.list('/coreos.com/network/subnets/')).kvs.map((kv) => kv.key);
     assert.equal(keys.length, 3);
     for (const n of c.nodes.values()) {
-      assert.notEqual(formatCidr(n.flanneld.lease.subnet), '10.42.0.0/24');
-      assert.match(formatCidr(n.flanneld.lease.subnet), /^10\.42\.\d+\.0\/24$/);
+      assert.notEqual(formatCidr(flannelOf(n).lease.subnet), '10.42.0.0/24');
+      assert.match(formatCidr(flannelOf(n).lease.subnet), /^10\.42\.\d+\.0\/24$/);
     }
     assert.equal((await c.store.list('/registry/minions/')).kvs.length, 0);
   });

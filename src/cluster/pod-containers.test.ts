@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCluster } from '../scenario/manifests.js';
-import { buildCluster, type ClusterRuntime } from './runtime.js';
+import { buildCluster, type ClusterRuntime, flannelOf } from './runtime.js';
 import { SECOND } from '../sim/engine.js';
 import { parseEthernet } from '../wire/ethernet.js';
 import { parseIpv4 } from '../wire/ipv4.js';
@@ -51,7 +51,7 @@ describe('pods run their containers, probed by the kubelet', () => {
     const seen = tapTcp(c);
     c.engine.run(7 * SECOND);
     const p = pod(c, 'not-ready');
-    const gw = formatIpv4((c.nodes.get(p.node)!.flanneld.lease.subnet.addr + 1) >>> 0);
+    const gw = formatIpv4((flannelOf(c.nodes.get(p.node)!).lease.subnet.addr + 1) >>> 0);
     assert.equal(p.ready, false);
     assert.equal(p.containers.statuses[0]!.running, true);
     // probes every 2 s from the node (its cni0 address toward a local pod), at 0, 2, 4 and 6 s

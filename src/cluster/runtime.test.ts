@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCluster } from '../scenario/manifests.js';
-import { buildCluster, type ClusterRuntime } from './runtime.js';
+import { buildCluster, type ClusterRuntime, flannelOf } from './runtime.js';
 import { IpNode } from '../net/ip-node.js';
 import { Switch } from '../link/switch.js';
 import { UdpStack } from '../transport/udp.js';
@@ -36,7 +36,7 @@ describe('a running cluster', () => {
       assert.equal(c.failedPods.length, 0);
       // each node's pods live in its own flannel lease, with the gateway on cni0
       for (const p of pods) {
-        const lease = c.nodes.get(p.node)!.flanneld.lease.subnet;
+        const lease = flannelOf(c.nodes.get(p.node)!).lease.subnet;
         assert.equal((p.ip & 0xffffff00) >>> 0, lease.addr, `${p.id} ${formatIpv4(p.ip)} outside its node's lease`);
       }
       for (const a of pods)
@@ -79,7 +79,7 @@ describe('a running cluster', () => {
         'underlay:\n    type: routed\n    gateways: [192.168.56.1/24, 192.168.57.1/24]',
       );
     const c = await buildCluster(plan(text), { backend: 'host-gw' });
-    const errors = [...c.nodes.values()].flatMap((n) => n.flanneld.errors);
+    const errors = [...c.nodes.values()].flatMap((n) => flannelOf(n).errors);
     assert.ok(errors.length > 0);
     assert.match(errors[0]!, /host-gw: .* is not on eth0's subnet.*one L2 segment/);
   });

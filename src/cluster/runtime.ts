@@ -50,7 +50,8 @@ export interface ClusterNode {
   stack: IpNode;
   udp: UdpStack;
   tcp: TcpStack;
-  flanneld: Flanneld;
+  /** flanneld, on a cluster whose CNI is Flannel (flannelOf). */
+  flanneld?: Flanneld;
   cni: CniRuntime;
   host: EmulatedHost;
   /** The node's /etc/resolv.conf: the internet router's DNS server (k3s nodes use the host's resolver). */
@@ -183,6 +184,7 @@ export function bringUp(rt: ClusterRuntime): void {
 /** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
 export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): Promise<ClusterRuntime> {
   const spec = plan.cluster;
+  if (spec.cni !== 'flannel') throw new Error(`cni: ${spec.cni}: the data path of this CNI is not emulated yet`);
   const engine = new Engine(spec.seed);
   const network = new Network(engine);
   const store = opts.store ?? new MemoryDatastore(engine);
@@ -362,6 +364,12 @@ export async function startNode(rt: ClusterRuntime, pn: PlannedNode): Promise<Cl
   };
   rt.nodes.set(pn.name, node);
   return node;
+}
+
+/** A node's flanneld; a Calico cluster has none, and code that needs one says so by name. */
+export function flannelOf(n: ClusterNode): Flanneld {
+  if (n.flanneld === undefined) throw new Error(`node ${n.name} runs no flanneld: this cluster's CNI is calico`);
+  return n.flanneld;
 }
 
 /** What flanneld runs with on a node (k3s's embedded flannel: --ip-masq, the external interface eth0). */

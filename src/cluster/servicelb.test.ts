@@ -4,7 +4,7 @@ import { loadCluster } from '../scenario/manifests.js';
 import { formatIpv4 } from '../wire/addr.js';
 import { formatIptablesSave } from '../net/netfilter/iptables-restore.js';
 import { TraceRecorder } from '../observe/recorder.js';
-import { buildCluster } from './runtime.js';
+import { buildCluster, flannelOf } from './runtime.js';
 import type { ClusterPlan } from './plan-types.js';
 import { serviceUid8, svclbName } from './servicelb.js';
 import { loadBalancerIngress } from './servicelb-status.js';
@@ -299,8 +299,8 @@ describe('k3s ServiceLB running', () => {
     // the advertised node IPs are kube-proxy's (its "loadbalancer IP" rules come first in PREROUTING); the
     // node's cni0 address is local too but not advertised, so only the hostPort (portmap) catches it. The
     // laptop routes the node's pod subnet via the node, as `ip route add 10.42.x.0/24 via NODE` would.
-    const gw = (node.flanneld.lease.subnet.addr + 1) >>> 0;
-    laptop.stack.routes.add({ dst: node.flanneld.lease.subnet.addr, len: 24, via: node.ip, dev: 'eth0' });
+    const gw = (flannelOf(node).lease.subnet.addr + 1) >>> 0;
+    laptop.stack.routes.add({ dst: flannelOf(node).lease.subnet.addr, len: 24, via: node.ip, dev: 'eth0' });
     const rec = new TraceRecorder();
     c.network.tracer = rec;
     laptop.tcp.connect(gw, 80);

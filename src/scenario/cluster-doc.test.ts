@@ -134,8 +134,52 @@ test('more address mistakes: host bits, the kubernetes address as DNS, too many 
     'cluster.yaml:6:27: spec.nodes[0].address: 192.168.56.0 is the network address of 192.168.56.0/24',
   ]);
   assert.deepEqual(read(['  nodes: []']).errors, ['cluster.yaml:5:10: spec.nodes: a cluster needs at least one node']);
+  assert.deepEqual(read([...TWO_NODES, '  cni: weave']).errors, [
+    'cluster.yaml:8:8: spec.cni: "weave" is not one of: flannel, calico',
+  ]);
+});
+
+const NOTES_NODES = [
+  '  nodes:',
+  '    - { name: master, address: 172.171.5.95/24 }',
+  '    - { name: node, address: 172.171.5.96/24, role: agent }',
+];
+
+test("cni: calico takes calico.yaml's default pool: 192.168.0.0/16 in /26 blocks, IP-in-IP always, NAT outgoing", () => {
+  const c = ok([...NOTES_NODES, '  cni: calico']);
+  assert.equal(c.cni, 'calico');
+  assert.equal(formatCidr(c.clusterCIDR), '192.168.0.0/16');
+  assert.deepEqual(c.calico, { ipipMode: 'Always', vxlanMode: 'Never', natOutgoing: true, blockSize: 26 });
+  // BGP mode, as the notes switch it (CALICO_IPV4POOL_IPIP "off", i.e. Never); VXLAN alone turns IP-in-IP off
+  assert.equal(ok([...NOTES_NODES, '  cni: calico', '  calico: { ipipMode: Never }']).calico?.ipipMode, 'Never');
+  assert.deepEqual(ok([...NOTES_NODES, '  cni: calico', '  calico: { vxlanMode: CrossSubnet }']).calico, {
+    ipipMode: 'Never',
+    vxlanMode: 'CrossSubnet',
+    natOutgoing: true,
+    blockSize: 26,
+  });
+});
+
+test('Calico settings are checked: one encapsulation per pool, no flannel settings, the pool apart from the nodes', () => {
+  assert.deepEqual(
+    read([...NOTES_NODES, '  cni: calico', '  calico: { ipipMode: Always, vxlanMode: Always }']).errors,
+    [
+      'cluster.yaml:9:42: spec.calico.vxlanMode: ipipMode Always and vxlanMode Always cannot both be enabled on one pool',
+    ],
+  );
+  assert.deepEqual(read([...NOTES_NODES, '  cni: calico', '  flannel: { backend: vxlan }']).errors, [
+    'cluster.yaml:9:12: spec.flannel: flannel settings apply to cni: flannel; this cluster runs calico (k3s --flannel-backend=none)',
+  ]);
+  assert.deepEqual(read([...NOTES_NODES, '  calico: { ipipMode: Never }']).errors, [
+    'cluster.yaml:8:11: spec.calico: calico settings apply to cni: calico; this cluster runs flannel',
+  ]);
+  assert.deepEqual(read([...NOTES_NODES, '  cni: calico', '  calico: { ipipMode: Sometimes }']).errors, [
+    'cluster.yaml:9:23: spec.calico.ipipMode: "Sometimes" is not one of: Always, CrossSubnet, Never',
+  ]);
+  // the default pool 192.168.0.0/16 holds the usual 192.168.56.x node network
   assert.deepEqual(read([...TWO_NODES, '  cni: calico']).errors, [
-    'cluster.yaml:8:8: spec.cni: calico is not supported by podnet yet (flannel is)',
+    "cluster.yaml:6:32: spec.nodes[0].address: node server's network 192.168.56.0/24 overlaps clusterCIDR 192.168.0.0/16",
+    "cluster.yaml:7:31: spec.nodes[1].address: node agent's network 192.168.56.0/24 overlaps clusterCIDR 192.168.0.0/16",
   ]);
 });
 

@@ -6,8 +6,11 @@
  * Validation reports every problem with file, line and field; the typed result is cluster/cluster-spec.ts.
  */
 import {
+  CALICO_DEFAULTS,
+  CALICO_ENCAP_MODES,
   K3S_COMPONENTS,
   K3S_DEFAULTS,
+  type CalicoClusterSpec,
   type ClusterNodeSpec,
   type ClusterSpec,
   type K3sComponent,
@@ -42,6 +45,7 @@ const SPEC_KEYS = [
   'nodes',
   'cni',
   'flannel',
+  'calico',
   'clusterCIDR',
   'nodeCIDRMaskSize',
   'maxPodsPerNode',
@@ -98,10 +102,18 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
   const seed = spec.seed === undefined ? 1 : (c.int(['spec', 'seed'], spec.seed, { min: 0, max: 0xffff_ffff }) ?? 1);
   const nodes = checkNodes(ctx, spec.nodes);
 
-  if (spec.cni !== undefined && spec.cni !== 'flannel') {
-    if (spec.cni === 'calico') c.error(['spec', 'cni'], 'calico is not supported by podnet yet (flannel is)');
-    else c.oneOf(['spec', 'cni'], spec.cni, ['flannel'] as const);
-  }
+  const cni =
+    spec.cni === undefined
+      ? 'flannel'
+      : (c.oneOf(['spec', 'cni'], spec.cni, ['flannel', 'calico'] as const) ?? 'flannel');
+  if (cni === 'calico' && spec.flannel !== undefined)
+    c.error(
+      ['spec', 'flannel'],
+      'flannel settings apply to cni: flannel; this cluster runs calico (k3s --flannel-backend=none)',
+    );
+  if (cni !== 'calico' && spec.calico !== undefined)
+    c.error(['spec', 'calico'], 'calico settings apply to cni: calico; this cluster runs flannel');
+  const calico = cni === 'calico' ? checkCalico(ctx, spec.calico) : undefined;
 
   // Addresses of the cluster.
   const cidr = (key: 'clusterCIDR' | 'serviceCIDR'): Ipv4Prefix | undefined => {
@@ -125,8 +137,16 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
     c.error(['spec', 'serviceCIDR'], `${formatCidr(serviceCIDR)} is too small: use /28 or shorter`);
 
   // Flannel: a backend type, or a whole net-conf.json (which then decides the backend and the network).
-  const flannel = checkFlannel(ctx, spec.flannel, givenClusterCIDR);
-  const clusterCIDR = givenClusterCIDR ?? flannel?.netConf.network ?? K3S_DEFAULTS.clusterCIDR;
+  // With Calico, the pod addresses come from its IP pool: 192.168.0.0/16 unless the cluster CIDR is given
+  // (k3s's Calico guide passes --cluster-cidr=192.168.0.0/16, and CALICO_IPV4POOL_CIDR follows it).
+  const flannel = checkFlannel(
+    ctx,
+    cni === 'calico' ? undefined : spec.flannel,
+    givenClusterCIDR ?? (cni === 'calico' ? CALICO_DEFAULTS.poolCIDR : undefined),
+  );
+  const clusterCIDR =
+    givenClusterCIDR ??
+    (cni === 'calico' ? CALICO_DEFAULTS.poolCIDR : (flannel?.netConf.network ?? K3S_DEFAULTS.clusterCIDR));
 
   let clusterDNS = K3S_DEFAULTS.clusterDNS;
   if (spec.clusterDNS !== undefined)
@@ -204,7 +224,10 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
         ? 'clusterCIDR'
         : 'flannel',
   ];
-  if (nodeCIDRMaskSize < clusterCIDR.len)
+  // Calico's IPAM ignores the nodes' podCIDRs (kube-controller-manager still hands them out while it can).
+  if (cni === 'calico') {
+    // nothing to check: pods get addresses from the pool's blocks
+  } else if (nodeCIDRMaskSize < clusterCIDR.len)
     c.error(maskAt, `node podCIDRs of /${nodeCIDRMaskSize} do not fit in clusterCIDR ${formatCidr(clusterCIDR)}`);
   else if (nodeCIDRMaskSize - clusterCIDR.len < 31) {
     const subnets = 2 ** (nodeCIDRMaskSize - clusterCIDR.len);
@@ -226,7 +249,8 @@ export function checkClusterDoc(ctx: ManifestCtx, root: Record<string, unknown>)
     name,
     seed,
     nodes,
-    cni: 'flannel',
+    cni,
+    ...(calico !== undefined ? { calico } : {}),
     flannel,
     clusterCIDR,
     nodeCIDRMaskSize,
@@ -301,6 +325,37 @@ function checkNodes(ctx: ManifestCtx, v: unknown): ClusterNodeSpec[] {
     c.error(['spec', 'nodes'], 'a k3s cluster needs at least one node with role: server');
   }
   return nodes;
+}
+
+/**
+ * spec.calico: the default pool's settings, named as calico-node's environment in calico.yaml names them
+ * (CALICO_IPV4POOL_IPIP, _VXLAN, _NAT_OUTGOING, _BLOCK_SIZE). IPPool documents, when given, replace the
+ * default pool altogether, as calico-node creates it only when no pool exists.
+ */
+function checkCalico(ctx: ManifestCtx, v: unknown): CalicoClusterSpec | undefined {
+  const { c } = ctx;
+  const cp: SpecPath = ['spec', 'calico'];
+  const o = v === undefined ? {} : c.obj(cp, v);
+  if (o === undefined) return undefined;
+  c.unknownKeys(cp, o, ['ipipMode', 'vxlanMode', 'natOutgoing', 'blockSize']);
+  const mode = (key: 'ipipMode' | 'vxlanMode', dflt: CalicoClusterSpec['ipipMode']): CalicoClusterSpec['ipipMode'] =>
+    o[key] === undefined ? dflt : (c.oneOf([...cp, key], o[key], CALICO_ENCAP_MODES) ?? dflt);
+  const ipipMode = mode(
+    'ipipMode',
+    o.vxlanMode !== undefined && o.vxlanMode !== 'Never' ? 'Never' : CALICO_DEFAULTS.ipipMode,
+  );
+  const vxlanMode = mode('vxlanMode', CALICO_DEFAULTS.vxlanMode);
+  // libcalico-go's validator: a pool carries IP-in-IP or VXLAN, never both.
+  if (ipipMode !== 'Never' && vxlanMode !== 'Never')
+    c.error([...cp, 'vxlanMode'], `ipipMode ${ipipMode} and vxlanMode ${vxlanMode} cannot both be enabled on one pool`);
+  const natOutgoing =
+    o.natOutgoing === undefined ? CALICO_DEFAULTS.natOutgoing : (c.bool([...cp, 'natOutgoing'], o.natOutgoing) ?? true);
+  // IPv4 blocks between /20 and /32 (libcalico-go validation of blockSize).
+  const blockSize =
+    o.blockSize === undefined
+      ? CALICO_DEFAULTS.blockSize
+      : (c.int([...cp, 'blockSize'], o.blockSize, { min: 20, max: 32 }) ?? CALICO_DEFAULTS.blockSize);
+  return { ipipMode, vxlanMode, natOutgoing, blockSize };
 }
 
 function checkFlannel(
