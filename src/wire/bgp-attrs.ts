@@ -136,10 +136,13 @@ export function parsePathAttributes(buf: Uint8Array, start: number, end: number,
       continue;
     }
     if ((flags & (BGP_ATTR_FLAG.OPTIONAL | BGP_ATTR_FLAG.TRANSITIVE)) !== expected) {
-      // RFC 7606 §3 c: Optional/Transitive bits in conflict with the attribute: treat-as-withdraw.
+      // RFC 7606 §3 c: Optional/Transitive bits in conflict with the attribute make it malformed:
+      // treat-as-withdraw, except MP_REACH/MP_UNREACH, whose malformation resets the session (§3 j, §5.3:
+      // their routes cannot be trusted, so they cannot be withdrawn).
+      const mp = code === BGP_ATTR.MP_REACH_NLRI || code === BGP_ATTR.MP_UNREACH_NLRI;
       err(
         code,
-        'treat-as-withdraw',
+        mp ? 'session-reset' : 'treat-as-withdraw',
         BGP_UPDATE_SUBCODE.ATTRIBUTE_FLAGS_ERROR,
         whole,
         'attribute flags conflict with its type',

@@ -368,6 +368,8 @@ describe('UPDATE error handling per RFC 7606', () => {
       'treat-as-withdraw',
       [BGP_UPDATE_SUBCODE.ATTRIBUTE_FLAGS_ERROR],
     ]);
+    const mpUnreachFlagged = upd(`c0 0f 03 000101 ${BASE}`); // MP_UNREACH marked transitive
+    assert.deepEqual(actionOf(mpUnreachFlagged), ['session-reset', [BGP_UPDATE_SUBCODE.ATTRIBUTE_FLAGS_ERROR]], '§3 j');
   });
   it('§3 d: a missing well-known mandatory attribute: treat-as-withdraw, data the type code', () => {
     const p = parsed(parseBgpMessage(upd(`${ORIGIN_IGP} ${EMPTY_PATH}`), 0, AS4));
