@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArp } from './arp.js';
+import { bgpMessageLength, parseBgpMessage } from './bgp.js';
 import { WIRE_CORPUS } from './corpus.js';
 import { parseEthernet } from './ethernet.js';
 import { icmpErrorQuote, parseIcmp } from './icmp.js';
@@ -17,6 +18,9 @@ describe('wire corpus replay', () => {
       parseUdp(bytes, 0x0a000101, 0x0a000202);
       if (bytes.length >= 8) verifyUdpChecksum(0x0a000101, 0x0a000202, bytes, 0, bytes.length);
       icmpErrorQuote(bytes);
+      bgpMessageLength(bytes, 0);
+      parseBgpMessage(bytes, 0, { fourOctetAs: true });
+      parseBgpMessage(bytes, 0, { fourOctetAs: false });
       const check = checkIpv4(bytes, 0, bytes.length);
       assert.equal(parseIpv4(bytes).ok, check === 'ok');
       if (check === 'ok') {
@@ -29,6 +33,17 @@ describe('wire corpus replay', () => {
       }
     });
   }
+
+  it('gives the BGP cases their RFC 7606 / RFC 4271 verdicts', () => {
+    const bgp = (name: string) =>
+      parseBgpMessage(WIRE_CORPUS.find((e) => e.name === name)!.bytes, 0, { fourOctetAs: true });
+    const cut = bgp('bgp update, extended-length attribute header cut');
+    assert.ok(cut.ok && cut.value.action === 'session-reset');
+    const overrun = bgp('bgp update, attribute overruns, no routes');
+    assert.ok(overrun.ok && overrun.value.action === 'session-reset');
+    const open = bgp('bgp open, capability overruns its parameter');
+    assert.ok(!open.ok && open.error.notification.code === 2);
+  });
 
   it('holds the hand-picked IPv4 cases with their expected verdicts', () => {
     const verdict = (name: string) => {

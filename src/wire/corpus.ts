@@ -88,4 +88,19 @@ export const WIRE_CORPUS: readonly CorpusEntry[] = [
     bytes: h('08 00 f7 fe 00 01 00 00 01'),
   },
   { name: 'icmp 7 bytes', note: 'one byte short of the header', bytes: h('03 04 00 00 00 00 00') },
+  {
+    name: 'bgp update, extended-length attribute header cut',
+    note: 'flags 0x90 ask for a 2-byte length with one byte of the attribute field left',
+    bytes: h('ff'.repeat(16) + '001a 02 0000 0003 90 0e 01'),
+  },
+  {
+    name: 'bgp update, attribute overruns, no routes',
+    note: 'RFC 7606 §4: nothing identified to withdraw, so the overrun resets the session',
+    bytes: h('ff'.repeat(16) + '001a 02 0000 0003 40 05 09'),
+  },
+  {
+    name: 'bgp open, capability overruns its parameter',
+    note: 'parameter length 4 holds a capability claiming 200 bytes',
+    bytes: h('ff'.repeat(16) + '0021 01 04 fc00 00f0 0a000001 04 02 02 41 c8'),
+  },
 ];
