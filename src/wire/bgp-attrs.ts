@@ -182,7 +182,7 @@ export function parsePathAttributes(buf: Uint8Array, start: number, end: number,
         else attrs.atomicAggregate = true;
         break;
       case BGP_ATTR.AGGREGATOR: // RFC 7606 §7.7: length not 6 (or 8 with 4-octet ASes): attribute-discard
-        if (len !== 2 + asSize) bad('attribute-discard', LEN, `AGGREGATOR length is not ${2 + asSize}`);
+        if (len !== asSize + 4) bad('attribute-discard', LEN, `AGGREGATOR length is not ${asSize + 4}`);
         else attrs.aggregator = { as: asSize === 4 ? readU32(v, 0) : readU16(v, 0), id: readIpv4(v, asSize) };
         break;
       case BGP_ATTR.COMMUNITIES: // RFC 7606 §7.8: length 0 or not a multiple of 4: treat-as-withdraw

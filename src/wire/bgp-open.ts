@@ -161,11 +161,20 @@ export function parseOpenBody(b: Uint8Array, s: number, e: number): BgpResult<Bg
       `Hold Time ${holdTime}`,
       OPEN,
       BGP_OPEN_SUBCODE.UNACCEPTABLE_HOLD_TIME,
+      b.slice(s + 3, s + 5), // no Data in RFC 4271 §6.2; BIRD 2 sends the Hold Time field
     );
   const bgpId = readIpv4(b, s + 5);
   // RFC 6286 §2.2: the BGP Identifier is any non-zero 4-octet value.
   if (bgpId === 0)
-    return bgpFail('bgp-identifier', s + 5, 'bad-value', 'BGP Identifier 0', OPEN, BGP_OPEN_SUBCODE.BAD_BGP_IDENTIFIER);
+    return bgpFail(
+      'bgp-identifier',
+      s + 5,
+      'bad-value',
+      'BGP Identifier 0',
+      OPEN,
+      BGP_OPEN_SUBCODE.BAD_BGP_IDENTIFIER,
+      b.slice(s + 5, s + 9),
+    );
   const optLen = b[s + 9]!;
   if (s + 10 + optLen !== e)
     return bgpFail(
@@ -214,6 +223,12 @@ export function parseOpenBody(b: Uint8Array, s: number, e: number): BgpResult<Bg
   return { ok: true, value: { type: 'open', version, myAs, holdTime, bgpId, capabilities } };
 }
 
+function u32(v: number): Uint8Array {
+  const out = new Uint8Array(4);
+  writeU32(out, 0, v);
+  return out;
+}
+
 /** What the local side expects of a peer's OPEN (RFC 4271 §6.2 checks that need configuration). */
 export interface BgpOpenExpectation {
   /** The configured peer AS. */
@@ -227,8 +242,12 @@ export interface BgpOpenExpectation {
 /** The NOTIFICATION a peer's OPEN earns under `want`, or undefined when it is acceptable. */
 export function checkOpen(open: BgpOpen, want: BgpOpenExpectation): BgpError | undefined {
   if (open.myAs !== want.peerAs) {
-    const data = new Uint8Array(2); // RFC 4271 §6.2 gives no Data for Bad Peer AS; the 2-octet field as sent is customary
-    writeU16(data, 0, open.myAs > 0xffff ? AS_TRANS : open.myAs);
+    // RFC 4271 §6.2 gives no Data for Bad Peer AS. BIRD 2 (proto/bgp/packets.c, bgp_rx_open) sends the AS
+    // the peer claimed: 4 octets when it sent the 4-octet AS capability, else its 2-octet My AS field.
+    const as4 = open.capabilities.some((c) => c.kind === 'four-octet-as');
+    const data = new Uint8Array(as4 ? 4 : 2);
+    if (as4) writeU32(data, 0, open.myAs);
+    else writeU16(data, 0, open.myAs);
     const f = bgpFail(
       'my-as',
       20,
@@ -248,6 +267,7 @@ export function checkOpen(open: BgpOpen, want: BgpOpenExpectation): BgpError | u
       'iBGP peer has our BGP Identifier',
       BGP_ERR.OPEN_MESSAGE,
       BGP_OPEN_SUBCODE.BAD_BGP_IDENTIFIER,
+      u32(open.bgpId), // as BIRD 2: the identifier received
     ).error;
   }
   return undefined;
