@@ -36,6 +36,8 @@ export interface ShellContext {
   resolvConf?: string;
   /** The node's /etc/hosts text, when it has one (`cat /etc/hosts`). */
   hostsFile?: string;
+  /** Commands this machine has beyond the shell's own (a Calico node's calicoctl and birdcl). */
+  extraCommands?: ReadonlyMap<string, Command>;
   /**
    * getaddrinfo (dns/lookup.ts): when set, ping, traceroute, curl and nc resolve names that are not
    * addresses with it instead of `resolve`.
@@ -142,11 +144,12 @@ export class Shell {
   /** Runs `argv` on `ctx`; unknown commands answer as bash does (status 127). */
   run(ctx: ShellContext, argv: string[], done: (r: CommandResult) => void): void {
     const [name, ...args] = argv;
-    const cmd = name === undefined ? undefined : this.commands.get(name);
+    const cmd = name === undefined ? undefined : (ctx.extraCommands?.get(name) ?? this.commands.get(name));
     if (cmd === undefined) {
+      const known = [...this.commands.keys(), ...(ctx.extraCommands?.keys() ?? [])].sort().join(', ');
       done({
         status: 127,
-        stdout: `bash: ${name ?? ''}: command not found (podnet knows: ${[...this.commands.keys()].sort().join(', ')})`,
+        stdout: `bash: ${name ?? ''}: command not found (podnet knows: ${known})`,
       });
       return;
     }

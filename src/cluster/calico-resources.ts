@@ -103,6 +103,20 @@ export type CalicoObject =
   | { kind: 'FelixConfiguration'; metadata: ObjectMeta; spec: FelixConfiguration; origin: Origin }
   | { kind: 'CalicoNode'; metadata: ObjectMeta; spec: CalicoNodeSpec; origin: Origin };
 
+/** The kinds of Calico's resources (the projectcalico Node is `CalicoNode`). */
+const CALICO_KINDS: ReadonlySet<string> = new Set([
+  'IPPool',
+  'BGPConfiguration',
+  'BGPPeer',
+  'FelixConfiguration',
+  'CalicoNode',
+]);
+
+/** True for a Calico resource. */
+export function isCalicoObject(o: { kind: string }): o is CalicoObject {
+  return CALICO_KINDS.has(o.kind);
+}
+
 /** IPPool allowedUses' default (clientv3): Workload and Tunnel. */
 export const DEFAULT_ALLOWED_USES: readonly IpPoolUse[] = ['Workload', 'Tunnel'];
 

@@ -26,6 +26,8 @@ export type WarningCode =
   | 'ingress-no-backend'
   /** The Flannel backend cannot work on this underlay (host-gw across a router). */
   | 'backend-needs-l2'
+  /** A Calico resource on a cluster whose CNI is not Calico: it changes nothing. */
+  | 'calico-resource-ignored'
   /** A field podnet reads but ignores (scheduler affinity, a net-conf.json key flannel ignores). */
   | 'field-ignored'
   /** A Service whose virtual IP, node ports or DNS name nothing answers yet. */

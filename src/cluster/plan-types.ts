@@ -4,6 +4,7 @@
  */
 import type { Ipv4, Ipv4Prefix } from '../wire/addr.js';
 import type { ClusterSpec } from './cluster-spec.js';
+import type { CalicoObject } from './calico-resources.js';
 import type { Ingress, Labels, NetworkPolicy, PodSpec, ServicePort, ServiceType } from './k8s-objects.js';
 import type { PlanWarning } from './cluster-warnings.js';
 import type { PlannedServiceLb } from './servicelb.js';
@@ -111,6 +112,8 @@ export interface ClusterPlan {
   serviceLbs: PlannedServiceLb[];
   networkPolicies: NetworkPolicy[];
   ingresses: Ingress[];
+  /** projectcalico.org/v3 resources (IPPool, BGPConfiguration, BGPPeer, FelixConfiguration, Node), in manifest order. */
+  calicoResources: CalicoObject[];
   /** Things that work but probably not as meant: Pending pods, services without endpoints, ... */
   warnings: PlanWarning[];
 }

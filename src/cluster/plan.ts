@@ -7,6 +7,7 @@
  */
 import { formatCidr, prefixContains, prefixMask, type Ipv4Prefix } from '../wire/addr.js';
 import { k3sNodeLabels, type ClusterSpec } from './cluster-spec.js';
+import { isCalicoObject, type CalicoObject } from './calico-resources.js';
 import {
   BUILTIN_NAMESPACES,
   coreDnsDeployment,
@@ -163,6 +164,19 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
   pods.push(...serviceLbs.pods);
   const networkPolicies = inKnownNamespace.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
   const ingresses = inKnownNamespace.filter((o): o is Ingress => o.kind === 'Ingress');
+  const calicoResources = unique.filter((o): o is CalicoObject => isCalicoObject(o));
+  // Calico's resources mean something only to Calico: say so rather than ignore them quietly
+  if (cluster.cni !== 'calico')
+    for (const r of calicoResources)
+      warnings.push(
+        planWarning(
+          r.origin,
+          ['kind'],
+          'calico-resource-ignored',
+          `${r.kind}/${r.metadata.name}`,
+          `${r.kind}/${r.metadata.name} has no effect: this cluster's CNI is ${cluster.cni} (set spec.cni: calico)`,
+        ),
+      );
   for (const ing of ingresses) checkIngressBackends(ing, services, warnings);
   underlayWarnings(cluster, warnings);
 
@@ -179,6 +193,7 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
       serviceLbs: serviceLbs.daemonSets,
       networkPolicies,
       ingresses,
+      calicoResources,
       warnings,
     },
   };

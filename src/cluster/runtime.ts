@@ -31,7 +31,8 @@ import { encodeKubeNode, kubeNodeKey } from '../control/flannel/kube-subnet.js';
 import { EmulatedHost } from '../control/cni/emulated-host.js';
 import { MemoryStore } from '../control/cni/host.js';
 import { CniRuntime } from '../control/cni/runtime.js';
-import { K3S_FLANNEL_CONFLIST, parseConfList, type NetConfList } from '../control/cni/conflist.js';
+import { K3S_FLANNEL_CONFLIST, calicoConflist, parseConfList, type NetConfList } from '../control/cni/conflist.js';
+import { CalicoCluster, type CalicoNodeAgent } from './calico-node.js';
 import type { ClusterPlan, PlannedNode, PlannedPod } from './plan-types.js';
 import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 import { RangeAllocator } from './range-allocator.js';
@@ -52,7 +53,11 @@ export interface ClusterNode {
   tcp: TcpStack;
   /** flanneld, on a cluster whose CNI is Flannel (flannelOf). */
   flanneld?: Flanneld;
+  /** calico-node (Felix and BIRD), on a cluster whose CNI is Calico (calico-node.ts). */
+  calico?: CalicoNodeAgent;
   cni: CniRuntime;
+  /** The CNI network config list the kubelet runs for this node's pods (/etc/cni/net.d). */
+  conflist: NetConfList;
   host: EmulatedHost;
   /** The node's /etc/resolv.conf: the internet router's DNS server (k3s nodes use the host's resolver). */
   resolvConf: string;
@@ -150,6 +155,8 @@ export interface ClusterRuntime {
   machinery: ClusterMachinery;
   /** kube-proxy (iptables mode) on every node, following the EndpointSlices (kube-proxy.ts). */
   kubeProxy?: KubeProxy;
+  /** With cni: calico, Calico's resources, IPAM and calico-node on every node. */
+  calico?: CalicoCluster;
 }
 
 /** The build's settings and underlay, for nodes and pods that come later. */
@@ -184,7 +191,6 @@ export function bringUp(rt: ClusterRuntime): void {
 /** Builds `plan`: underlay, datastore, flanneld everywhere, then every scheduled pod through CNI. */
 export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): Promise<ClusterRuntime> {
   const spec = plan.cluster;
-  if (spec.cni !== 'flannel') throw new Error(`cni: ${spec.cni}: the data path of this CNI is not emulated yet`);
   const engine = new Engine(spec.seed);
   const network = new Network(engine);
   const store = opts.store ?? new MemoryDatastore(engine);
@@ -268,6 +274,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     outside,
     changes: new ClusterChanges(),
     subnetManager,
+    ...(spec.cni === 'calico' ? { calico: new CalicoCluster(spec, plan.calicoResources, store) } : {}),
     ...(podCIDRs !== undefined ? { podCIDRs } : {}),
     machinery: {
       flannel: flannelCfg,
@@ -314,6 +321,18 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
       opts.progress('nodes', joined, plan.nodes.length);
   }
   refreshNodeHosts(rt);
+  // confd writes every node's bird.cfg once it knows the nodes; Felix programs what IPAM holds so far
+  const calico = rt.calico;
+  if (calico !== undefined) {
+    calico.configurePeers();
+    calico.sync();
+    rt.changes.subscribe((c) => {
+      if (c.kind === 'node-removed') calico.stopNode(c.node.name);
+      if (c.kind === 'node-added' || c.kind === 'node-removed') calico.configurePeers();
+      // a released address may have been a borrowed one, exported on its own
+      if (c.kind !== 'pod-ready' && c.kind !== 'pod-added') calico.sync();
+    });
+  }
 
   const scheduled = plan.pods.filter((p) => p.node !== undefined);
   let done = 0;
@@ -345,10 +364,19 @@ export async function startNode(rt: ClusterRuntime, pn: PlannedNode): Promise<Cl
   rt.network.connect(stack.port('eth0')!, m.switchFor(pn.address.addr).addSwitchPort(`p${index + 1}`), m.link);
   const udp = new UdpStack(stack);
   const tcp = new TcpStack(stack);
-  if (rt.podCIDRs !== undefined) await registerNode(rt.store, rt.podCIDRs, pn.name, pn.address.addr);
-  const flanneld = await Flanneld.start(flanneldOptions(rt, stack, udp, pn.address.addr));
   const cniStore = new MemoryStore();
-  cniStore.write('/run/flannel/subnet.env', flanneld.subnetEnv);
+  let net: Pick<ClusterNode, 'flanneld' | 'calico' | 'conflist'>;
+  if (rt.calico !== undefined) {
+    // kube-controller-manager still hands out podCIDRs while it has some; Calico's IPAM does not use them
+    rt.podCIDRs?.allocate(pn.name);
+    const calico = rt.calico.startNode(pn.name, stack, tcp, pn.address, pn.labels);
+    net = { calico, conflist: calicoConflistFor(pn.name, calico) };
+  } else {
+    if (rt.podCIDRs !== undefined) await registerNode(rt.store, rt.podCIDRs, pn.name, pn.address.addr);
+    const flanneld = await Flanneld.start(flanneldOptions(rt, stack, udp, pn.address.addr));
+    cniStore.write('/run/flannel/subnet.env', flanneld.subnetEnv);
+    net = { flanneld, conflist: rt.conflist };
+  }
   const host = new EmulatedHost(stack, cniStore);
   const node: ClusterNode = {
     name: pn.name,
@@ -356,7 +384,7 @@ export async function startNode(rt: ClusterRuntime, pn: PlannedNode): Promise<Cl
     stack,
     udp,
     tcp,
-    flanneld,
+    ...net,
     cni: new CniRuntime(host),
     host,
     resolvConf: rt.internet.resolvConf,
@@ -399,14 +427,24 @@ export function refreshNodeHosts(rt: ClusterRuntime): void {
  */
 export function startPod(rt: ClusterRuntime, p: PlannedPod): ClusterPod | undefined {
   const node = rt.nodes.get(p.node!)!;
-  const r = wirePod(node, p, rt.conflist);
+  const r = wirePod(node, p, node.conflist);
   if (typeof r === 'string') {
     rt.failedPods.push({ id: `${p.namespace}/${p.name}`, node: node.name, error: r });
     return undefined;
   }
   const pod = runContainers(withDnsFiles(r, node, p, rt.plan.cluster), node, p, rt.machinery.images, rt.changes);
   rt.pods.set(pod.id, pod);
+  // a pod that took a new block, or borrowed an address, changes what Felix and BIRD program
+  if (rt.calico !== undefined && !pod.hostNetwork) rt.calico.podWired(node.name, pod.ip);
   return pod;
+}
+
+/** The conflist Calico's install-cni writes on a node, with the MTU its pools' encapsulation leaves. */
+function calicoConflistFor(name: string, calico: CalicoNodeAgent): NetConfList {
+  const mtu = calico.vxlanTunnelAddr !== undefined ? 1450 : calico.ipipTunnelAddr !== undefined ? 1480 : 1500;
+  const parsed = parseConfList(calicoConflist(name, mtu));
+  if (!parsed.ok) throw new Error(`built-in calico conflist: ${JSON.stringify(parsed.problem)}`);
+  return parsed.value;
 }
 
 /** The kubelet registers the Node; kube-controller-manager's range allocator sets its spec.podCIDR. */

@@ -4,7 +4,8 @@
  * as kubectl exec takes it), on a node, or on a machine outside the cluster. Names resolve as in that
  * machine itself: its /etc/hosts, then DNS per its resolv.conf, never a shortcut to the pod table.
  */
-import { literalOr, type CommandResult } from '../apps/shell.js';
+import { literalOr, type Command, type CommandResult } from '../apps/shell.js';
+import { calicoCommands } from '../cluster/calico-commands.js';
 import { systemLookup } from '../apps/dns/lookup.js';
 import { tcpConnector } from '../apps/dns/tcp.js';
 import type { IpNode } from '../net/ip-node.js';
@@ -21,6 +22,8 @@ export interface ClusterMachine {
   tcp: TcpStack;
   resolvConf?: string;
   hostsFile?: string;
+  /** Its own commands (a Calico node: calicoctl, birdcl). */
+  commands?: ReadonlyMap<string, Command>;
 }
 
 /** The machine called `name` in `rt`, or undefined. */
@@ -35,7 +38,12 @@ export function clusterMachine(rt: ClusterRuntime, name: string): ClusterMachine
   }
   const pod = rt.pods.get(name) ?? [...rt.pods.values()].find((p) => p.name === name);
   if (pod !== undefined) return pod;
-  return rt.nodes.get(name) ?? rt.outside.get(name) ?? (name === rt.internet.name ? rt.internet : undefined);
+  const node = rt.nodes.get(name);
+  if (node !== undefined)
+    return rt.calico !== undefined && node.calico !== undefined
+      ? { ...node, commands: calicoCommands(rt.calico, node.calico) }
+      : node;
+  return rt.outside.get(name) ?? (name === rt.internet.name ? rt.internet : undefined);
 }
 
 /** Every name a command can run on, for messages. */
@@ -57,6 +65,7 @@ export function runOnMachine(where: ClusterMachine, argv: string[], done: (r: Co
         ...(where.hostsFile !== undefined ? { hostsFile: where.hostsFile } : {}),
       }),
       tcp: where.tcp,
+      ...(where.commands !== undefined ? { extraCommands: where.commands } : {}),
       ...(where.resolvConf !== undefined ? { resolvConf: where.resolvConf } : {}),
       ...(where.hostsFile !== undefined ? { hostsFile: where.hostsFile } : {}),
     },

@@ -202,3 +202,29 @@ export const K3S_FLANNEL_CONFLIST = JSON.stringify({
     { type: 'portmap', capabilities: { portMappings: true } },
   ],
 });
+
+/**
+ * The conflist Calico's install-cni writes on each node (manifests/calico.yaml cni_network_config, with
+ * __KUBERNETES_NODE_NAME__ and __CNI_MTU__ filled in): calico with calico-ipam, then portmap with SNAT. Calico's veth_mtu "0" lets it
+ * pick the MTU from the encapsulation: 1480 for IP-in-IP, 1450 for VXLAN, 1500 without (over a 1500 underlay).
+ */
+export function calicoConflist(nodeName: string, mtu: number): string {
+  return JSON.stringify({
+    name: 'k8s-pod-network',
+    cniVersion: '1.0.0',
+    plugins: [
+      {
+        type: 'calico',
+        log_level: 'info',
+        log_file_path: '/var/log/calico/cni/cni.log',
+        datastore_type: 'kubernetes',
+        nodename: nodeName,
+        mtu,
+        ipam: { type: 'calico-ipam' },
+        policy: { type: 'k8s' },
+        kubernetes: { kubeconfig: '/etc/cni/net.d/calico-kubeconfig' },
+      },
+      { type: 'portmap', snat: true, capabilities: { portMappings: true } },
+    ],
+  });
+}
