@@ -16,12 +16,11 @@
  * The model is synchronous and in memory (a CNI ADD in podnet is one call); every change is mirrored, in
  * order, to an optional Datastore with libcalico-go's keys and values (ipam-keys.ts); `flush()` waits for
  * the mirror. Not modelled: IPv6, reservations, IP cooldown (IPCooldownSeconds 0 is the default), reclaiming
- * empty blocks of other nodes, releasing affinities when a pool stops selecting a node, and Go math/rand's
- * exact start block (see blockOrder).
+ * empty blocks of other nodes, and releasing affinities when a pool stops selecting a node.
  */
 import { formatCidr, formatIpv4, prefixContains, type Ipv4, type Ipv4Prefix } from '../../wire/addr.js';
-import { streamPrng } from '../../sim/prng.js';
 import type { Datastore } from '../datastore/types.js';
+import { fnv1_32, GoRand } from './go-rand.js';
 import { IpamBlock } from './ipam-block.js';
 import {
   affinityJson,
@@ -110,8 +109,6 @@ export interface CalicoIpamOptions {
   strictAffinity?: boolean;
   /** Wall time in ns for sequence numbers and claim times (default 0, the epoch: runs stay byte-identical). */
   nowNs?: () => bigint;
-  /** Seed of the per-host block order (see blockOrder). */
-  seed?: number;
 }
 
 /** autoAssign's default when MaxBlocksPerHost is 0 (ipam.go: "Default to a reasonable limit"). */
@@ -128,16 +125,16 @@ export function podHandle(containerId: string): string {
 }
 
 /**
- * The order a host tries a pool's blocks in (randomBlockGenerator): from a start index, every block once,
- * wrapping at the pool's end. Calico seeds Go's math/rand with FNV-1 32 of the host name so that a host
- * starts at the same block each time; podnet keeps that property, drawing the start from the stream
- * `calico-ipam-blocks:<host>` of the run's seed, but not Go's exact numbers. To place a node's block exactly,
- * give the node its own IPPool with a nodeSelector, as Calico users do.
+ * The order a host tries a pool's blocks in, as randomBlockGenerator walks them: from a start index, every
+ * block once, wrapping at the pool's end. The start is `big.Int.Rand` of Go's math/rand seeded with FNV-1 32
+ * of the host name (determineSeed), reproduced exactly (go-rand.ts), so a node claims the block a real
+ * calico-node of that name would in an empty pool. (For /32 blocks Calico seeds with the time instead; podnet
+ * keeps the host seed there too, so runs repeat.)
  */
-export function blockOrder(pool: IpPool, host: string, seed: number): Ipv4Prefix[] {
+export function blockOrder(pool: IpPool, host: string): Ipv4Prefix[] {
   const count = 2 ** (pool.blockSize - pool.cidr.len);
   const step = 2 ** (32 - pool.blockSize);
-  const start = count === 1 ? 0 : streamPrng(seed, `calico-ipam-blocks:${host}`).int(count);
+  const start = Number(new GoRand(BigInt(fnv1_32(host))).bigIntRand(BigInt(count)));
   return Array.from({ length: count }, (_, i) => ({
     addr: (pool.cidr.addr + ((start + i) % count) * step) >>> 0,
     len: pool.blockSize,
@@ -158,7 +155,6 @@ export class CalicoIpam {
   private readonly maxBlocks: number;
   private readonly strict: boolean;
   private readonly nowNs: () => bigint;
-  private readonly seed: number;
   private mirror: Promise<void> = Promise.resolve();
   private mirrorError: Error | undefined;
 
@@ -172,7 +168,6 @@ export class CalicoIpam {
     this.maxBlocks = opts.maxBlocksPerHost || DEFAULT_MAX_BLOCKS_PER_HOST;
     this.strict = opts.strictAffinity ?? false;
     this.nowNs = opts.nowNs ?? (() => 0n);
-    this.seed = opts.seed ?? 0;
   }
 
   /** Sets a node's labels, which pools' nodeSelectors match (none until set). */
@@ -201,7 +196,7 @@ export class CalicoIpam {
       };
     }
     for (const pool of pools.value) {
-      for (const cidr of blockOrder(pool, req.node, this.seed)) {
+      for (const cidr of blockOrder(pool, req.node)) {
         if (this.blocks.has(blockName(cidr))) continue;
         const b = this.claim(cidr, req.node);
         return { ok: true, value: this.assignFrom(b, req.handleId, attrs, req.node) };
@@ -209,7 +204,7 @@ export class CalicoIpam {
     }
     if (!this.strict) {
       for (const pool of pools.value) {
-        for (const cidr of blockOrder(pool, req.node, this.seed)) {
+        for (const cidr of blockOrder(pool, req.node)) {
           const b = this.blocks.get(blockName(cidr));
           if (b !== undefined && b.unallocated.length > 0)
             return { ok: true, value: this.assignFrom(b, req.handleId, attrs, req.node) };
