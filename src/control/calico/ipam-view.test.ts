@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCidr } from '../../wire/addr.js';
 import { CalicoIpam, podHandle, tunnelHandle, type IpPool } from './ipam.js';
-import { formatIpamShow, goF0, goG5 } from './ipam-view.js';
+import { formatGetIpPool, formatIpamShow, goF0, goG5, type IpPoolRow } from './ipam-view.js';
 
 function pool(name: string, cidr: string, extra: Partial<IpPool> = {}): IpPool {
   const base: IpPool = {
@@ -77,5 +77,27 @@ describe('calicoctl ipam show', () => {
     const poolsOnly = formatIpamShow(ipam.allPools(), ipam.allBlocks());
     assert.equal(poolsOnly.split('\n').filter((l) => l.startsWith('| Block')).length, 0);
     assert.equal(poolsOnly.split('\n').filter((l) => l.startsWith('| IP Pool')).length, 3);
+  });
+
+  it('prints calicoctl get ippool [-o wide] as calicoctl’s own system test expects', () => {
+    // calicoctl/tests/st/utils/data.py (v3.32.1) ippool_name1_rev1_table and _wide_table; the test there
+    // strips the output's trailing whitespace, which tabwriter leaves after the last cell of each row
+    const p: IpPoolRow = {
+      ...pool('ippool-name1', '10.0.1.0/24', { nodeSelector: "foo == 'bar'" }),
+      natOutgoing: false,
+      ipipMode: 'Always',
+      vxlanMode: 'Never',
+      disableBGPExport: false,
+    };
+    assert.equal(
+      formatGetIpPool([p]).trimEnd(),
+      'NAME           CIDR          SELECTOR       \n' + "ippool-name1   10.0.1.0/24   foo == 'bar'",
+    );
+    assert.equal(
+      formatGetIpPool([p], { wide: true }).trimEnd(),
+      'NAME           CIDR          NAT     IPIPMODE   VXLANMODE   DISABLED   DISABLEBGPEXPORT   SELECTOR       ASSIGNMENTMODE   \n' +
+        "ippool-name1   10.0.1.0/24   false   Always     Never       false      false              foo == 'bar'   Automatic",
+    );
+    assert.ok(formatGetIpPool([p]).endsWith('   \n\n'), 'tab-terminated cells, then the printer’s empty line');
   });
 });

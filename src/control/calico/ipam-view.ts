@@ -100,3 +100,48 @@ export function formatIpamShow(
 function overlaps(a: Ipv4Prefix, b: Ipv4Prefix): boolean {
   return prefixContains(a, b.addr) || prefixContains(b, a.addr);
 }
+
+/** What `calicoctl get ippool` prints of a pool (IpPool plus the encapsulation fields of the resource). */
+export interface IpPoolRow extends IpPool {
+  readonly natOutgoing: boolean;
+  readonly ipipMode: string;
+  readonly vxlanMode: string;
+  readonly disableBGPExport: boolean;
+}
+
+/**
+ * Go's text/tabwriter as calicoctl's table printer sets it up (commands/common/printer.go:
+ * `tabwriter.NewWriter(os.Stdout, 5, 1, 3, ' ', 0)`): every cell is tab-terminated, so each column is as
+ * wide as its widest cell plus 3 (at least 5); the printer leaves an empty line after the table.
+ */
+export function renderTabwriter(rows: readonly (readonly string[])[]): string {
+  const cols = Math.max(0, ...rows.map((r) => r.length));
+  const width = Array.from({ length: cols }, (_, i) => Math.max(5, ...rows.map((r) => (r[i] ?? '').length + 3)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(width[i]!)).join('') + '\n').join('') + '\n';
+}
+
+/**
+ * `calicoctl get ippool [-o wide]` (calicoctl/resourcemgr/ippool.go v3.32.1): NAME, CIDR, SELECTOR; wide adds
+ * NAT, IPIPMODE, VXLANMODE, DISABLED, DISABLEBGPEXPORT and ASSIGNMENTMODE (Automatic, the only mode podnet
+ * has). Pools in name order, as the datastore lists them.
+ */
+export function formatGetIpPool(pools: readonly IpPoolRow[], opts: { wide?: boolean } = {}): string {
+  const sorted = [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rows = opts.wide
+    ? [
+        ['NAME', 'CIDR', 'NAT', 'IPIPMODE', 'VXLANMODE', 'DISABLED', 'DISABLEBGPEXPORT', 'SELECTOR', 'ASSIGNMENTMODE'],
+        ...sorted.map((p) => [
+          p.name,
+          formatCidr(p.cidr),
+          String(p.natOutgoing),
+          p.ipipMode || 'Never',
+          p.vxlanMode || 'Never',
+          String(p.disabled),
+          String(p.disableBGPExport),
+          p.nodeSelector,
+          'Automatic',
+        ]),
+      ]
+    : [['NAME', 'CIDR', 'SELECTOR'], ...sorted.map((p) => [p.name, formatCidr(p.cidr), p.nodeSelector])];
+  return renderTabwriter(rows);
+}
