@@ -11,7 +11,7 @@ import { MemoryDatastore } from '../datastore/memory.js';
 import type { WatchEvent } from '../datastore/types.js';
 import { formatCidr, formatIpv4, parseCidr } from '../../wire/addr.js';
 import { Engine } from '../../sim/engine.js';
-import { blockOrder, CalicoIpam, podHandle, tunnelHandle, type IpPool } from './ipam.js';
+import { blockOrder, CalicoIpam, podHandle, tunnelHandle, tunnelRequest, type IpPool } from './ipam.js';
 
 function pool(name: string, cidr: string, extra: Partial<IpPool> = {}): IpPool {
   return {
@@ -189,12 +189,7 @@ describe('Calico IPAM', () => {
     const events: WatchEvent[] = [];
     await store.watch('/calico/', (ev) => events.push(ev));
     const ipam = notesIpam(store);
-    ipam.autoAssign({
-      handleId: tunnelHandle('ipip', 'master'),
-      node: 'master',
-      use: 'Tunnel',
-      attrs: { node: 'master', type: 'ipipTunnelAddress' },
-    });
+    ipam.autoAssign(tunnelRequest('ipip', 'master'));
     ipam.autoAssign({
       handleId: podHandle('abc'),
       node: 'master',

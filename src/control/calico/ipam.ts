@@ -119,6 +119,20 @@ export function tunnelHandle(kind: 'ipip' | 'vxlan', node: string): string {
   return `${kind}-tunnel-addr-${node}`;
 }
 
+/**
+ * calico-node's request for a tunnel device's address (node/pkg/allocateip generateHandleAndAttributes and
+ * assignHostTunnelAddr): the handle `ipip-tunnel-addr-<node>` or `vxlan-tunnel-addr-<node>`, attributes
+ * `node` and `type` (ipipTunnelAddress, vxlanTunnelAddress), intended use Tunnel.
+ */
+export function tunnelRequest(kind: 'ipip' | 'vxlan', node: string): AutoAssignRequest {
+  return {
+    handleId: tunnelHandle(kind, node),
+    node,
+    attrs: { node, type: kind === 'ipip' ? 'ipipTunnelAddress' : 'vxlanTunnelAddress' },
+    use: 'Tunnel',
+  };
+}
+
 /** The handle the calico CNI plugin uses for a pod: `k8s-pod-network.<containerID>`. */
 export function podHandle(containerId: string): string {
   return `k8s-pod-network.${containerId}`;
