@@ -200,6 +200,11 @@ export class CalicoCluster {
     const a = this.agents.get(name);
     if (a === undefined) return;
     a.bird?.shutdown();
+    // kube-controllers' IPAM garbage collection: the node's addresses (tunnel and pods) go, then its blocks
+    for (const block of this.ipam.allBlocks())
+      for (const alloc of block.allocations)
+        if (alloc.attrs.node === name && alloc.handleId !== undefined) this.ipam.releaseByHandle(alloc.handleId);
+    this.ipam.removeHost(name);
     this.agents.delete(name);
     this.nodeLabels.delete(name);
   }
