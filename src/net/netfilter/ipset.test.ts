@@ -7,7 +7,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpv4, type Ipv4 } from '../../wire/addr.js';
-import { Ipset, IpsetRegistry, formatIpsetList, formatIpsetSave, parseMember, ipsetMessage } from './ipset.js';
+import {
+  Ipset,
+  IpsetRegistry,
+  formatIpsetList,
+  formatIpsetSave,
+  ipsetCommand,
+  ipsetMessage,
+  parseMember,
+} from './ipset.js';
 import { parseRule, tokenize } from './rule-parse.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
@@ -126,5 +134,35 @@ describe('ipset', () => {
       parseRule(['-m', 'set', '--match-set', 'x', 'both'], '', 'nat'),
       '--match-set x needs src or dst, got "both"',
     );
+  });
+
+  it("runs the read-only ipset commands with the tool's text: list, list -n, save, and its errors", () => {
+    const reg = new IpsetRegistry(() => 0x1d89b39a);
+    const masq = reg.create('cali40masq-ipam-pools', 'hash:net', { maxelem: 1048576 });
+    assert.ok(masq instanceof Ipset);
+    masq.add(parseMember('192.168.0.0/16')!);
+    const other = reg.create('cali40this-host', 'hash:ip');
+    assert.ok(other instanceof Ipset);
+    const list = ipsetCommand(reg, undefined, ['list']);
+    assert.equal(list.status, 0);
+    assert.match(
+      list.stdout,
+      /^Name: cali40masq-ipam-pools\n[^]*\n192\.168\.0\.0\/16\n\nName: cali40this-host\n[^]*Members:\n$/,
+    );
+    assert.equal(ipsetCommand(reg, undefined, ['list', '-n']).stdout, 'cali40masq-ipam-pools\ncali40this-host\n');
+    assert.equal(
+      ipsetCommand(reg, undefined, ['save', 'cali40masq-ipam-pools']).stdout,
+      'create cali40masq-ipam-pools hash:net family inet hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x1d89b39a\nadd cali40masq-ipam-pools 192.168.0.0/16\n',
+    );
+    assert.deepEqual(ipsetCommand(reg, undefined, ['list', 'nope']), {
+      status: 1,
+      stdout: '',
+      stderr: 'ipset v7.17: The set with the given name does not exist\n',
+    });
+    assert.equal(
+      ipsetCommand(reg, undefined, ['foo']).stderr.split('\n')[0],
+      'ipset v7.17: No command specified: unknown argument foo',
+    );
+    assert.equal(ipsetCommand(undefined, undefined, ['list']).stdout, '', 'no sets: nothing, as on a fresh namespace');
   });
 });

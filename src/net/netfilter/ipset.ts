@@ -11,6 +11,7 @@
  * The matching itself is netfilter.ts's; this file owns the sets and the command.
  */
 import { formatIpv4, parseIpv4, prefixMask, type Ipv4 } from '../../wire/addr.js';
+import type { Ruleset } from './rules.js';
 
 /** The set types modelled. */
 export type IpsetType = 'hash:ip' | 'hash:net';
@@ -209,5 +210,63 @@ export class IpsetRegistry {
     if (inUse) return 'in-use';
     this.sets.delete(name);
     return undefined;
+  }
+}
+
+/** How many rules of `rs` match on set `name` (ipset's "References"). */
+export function ipsetReferences(rs: Ruleset, name: string): number {
+  let n = 0;
+  for (const t of Object.values(rs))
+    for (const c of t.values()) for (const r of c.rules) if (r.sets?.some((s) => s.name === name)) n++;
+  return n;
+}
+
+/** What the `ipset` command printed and its exit status. */
+export interface IpsetOutput {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The read-only `ipset` commands: `list [NAME]`, `list -n` / `-n list` (names only), `save [NAME]`, with
+ * ipset v7.17's text (sets in creation order, a blank line between listed sets) and its error for an
+ * unknown set. `reg` is undefined on a node that never loaded netfilter (no sets).
+ */
+export function ipsetCommand(reg: IpsetRegistry | undefined, rs: Ruleset | undefined, args: string[]): IpsetOutput {
+  const words = args.filter((a) => a !== '-sorted' && a !== '-s' && a !== '-n' && a !== '-name');
+  const namesOnly = args.includes('-n') || args.includes('-name');
+  const [cmd, name] = words;
+  const sets = reg?.all() ?? [];
+  const pick = name === undefined ? sets : sets.filter((s) => s.name === name);
+  if (name !== undefined && pick.length === 0)
+    return { status: 1, stdout: '', stderr: `ipset v7.17: ${ipsetMessage('no-such-set')}\n` };
+  const text = (lines: string[], sep: string): IpsetOutput => ({
+    status: 0,
+    stdout: lines.length === 0 ? '' : lines.join(sep) + '\n',
+    stderr: '',
+  });
+  switch (cmd) {
+    case 'list':
+    case '-L':
+      if (namesOnly)
+        return text(
+          pick.map((s) => s.name),
+          '\n',
+        );
+      return text(
+        pick.map((s) => formatIpsetList(s, rs === undefined ? 0 : ipsetReferences(rs, s.name))),
+        '\n\n',
+      );
+    case 'save':
+    case '-S':
+      return text(pick.map(formatIpsetSave), '\n');
+    default:
+      // the tool's words for no command and for an unknown one (exit status 2, a usage error)
+      return {
+        status: 2,
+        stdout: '',
+        stderr: `ipset v7.17: No command specified${cmd === undefined ? '.' : `: unknown argument ${cmd}`}\nTry \`ipset help' for more information.\n`,
+      };
   }
 }
