@@ -248,6 +248,32 @@ export class CalicoIpam {
     return out;
   }
 
+  /**
+   * RemoveIPAMHost, for a deleted node (kube-controllers does it after releasing the node's addresses): each
+   * of its blocks' affinity goes to pendingDeletion, then an empty block is deleted and a block still holding
+   * addresses (borrowed by other nodes, or not yet released) loses its affinity and stays; the affinity key
+   * is deleted last (releaseBlockAffinity).
+   */
+  removeHost(node: string): void {
+    const mine = this.affinities.get(node);
+    if (mine === undefined) return;
+    for (const name of [...mine.keys()].sort()) {
+      const b = this.blocks.get(name);
+      if (b === undefined) continue;
+      this.write(affinityKey(node, b.cidr), affinityJson('pendingDeletion'));
+      if (b.empty) {
+        this.blocks.delete(name);
+        this.write(blockKey(b.cidr), undefined);
+      } else {
+        b.affinity = undefined;
+        b.affinityClaimTime = undefined;
+        this.updateBlock(b);
+      }
+      this.write(affinityKey(node, b.cidr), undefined);
+    }
+    this.affinities.delete(node);
+  }
+
   /** The node's confirmed affine blocks, in datastore key order. */
   blocksOf(node: string): Ipv4Prefix[] {
     const names = [...(this.affinities.get(node)?.entries() ?? [])]
