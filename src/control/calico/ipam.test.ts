@@ -122,8 +122,9 @@ describe('Calico IPAM', () => {
     assert.equal(r.ok ? 'ok' : r.error.code, 'exhausted');
   });
 
-  it('MaxBlocksPerHost reached is ErrBlockLimit (ipam.go), even with free blocks elsewhere', () => {
-    const ipam = new CalicoIpam([pool('p', '10.0.0.0/24')], { maxBlocksPerHost: 1 });
+  it('MaxBlocksPerHost (which Calico allows only with StrictAffinity) reached is ErrBlockLimit', () => {
+    assert.throws(() => new CalicoIpam([], { maxBlocksPerHost: 1 }), /requires StrictAffinity/);
+    const ipam = new CalicoIpam([pool('p', '10.0.0.0/24')], { maxBlocksPerHost: 1, strictAffinity: true });
     for (let i = 0; i < 64; i++) assign(ipam, 'a', podHandle(`p${i}`));
     const r = ipam.autoAssign({ handleId: podHandle('x'), node: 'a' });
     assert.equal(r.ok ? 'ok' : r.error.code, 'block-limit');

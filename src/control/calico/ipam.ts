@@ -103,7 +103,7 @@ export interface BlockState {
 export interface CalicoIpamOptions {
   /** Mirror every change here (memory or etcd). */
   store?: Datastore;
-  /** IPAMConfig.MaxBlocksPerHost; 0 (default) means autoAssign's limit of 20. */
+  /** IPAMConfig.MaxBlocksPerHost; 0 (default) means autoAssign's limit of 20. Needs strictAffinity, as in Calico. */
   maxBlocksPerHost?: number;
   /** IPAMConfig.StrictAffinity (default false): when true, never borrow. */
   strictAffinity?: boolean;
@@ -164,6 +164,9 @@ export class CalicoIpam {
       const s = parseSelector(p.nodeSelector);
       this.selectors.set(p.name, s.ok ? s : { ok: false, error: s.error.message });
     }
+    // SetIPAMConfig (ipam.go): "MaxBlocksPerHost always takes effect before StrictAffinity"
+    if ((opts.maxBlocksPerHost ?? 0) > 0 && opts.strictAffinity !== true)
+      throw new Error('MaxBlocksPerHost requires StrictAffinity to be enabled');
     this.store = opts.store;
     this.maxBlocks = opts.maxBlocksPerHost || DEFAULT_MAX_BLOCKS_PER_HOST;
     this.strict = opts.strictAffinity ?? false;
