@@ -5,6 +5,7 @@
  * plan.ts's. Field names follow the Kubernetes API so a reader can map each one back to the manifest.
  */
 import type { Ipv4, Ipv4Prefix } from '../wire/addr.js';
+import type { CalicoObject } from './calico-resources.js';
 import type { Origin } from './source-ref.js';
 
 /** L4 protocols of container, service and policy ports. */
@@ -256,7 +257,7 @@ export interface Ingress {
 }
 
 /** Every Kubernetes object podnet reads. */
-export type K8sObject = Namespace | Pod | Deployment | Service | NetworkPolicy | Ingress;
+export type K8sObject = Namespace | Pod | Deployment | Service | NetworkPolicy | Ingress | CalicoObject;
 
 /** A manifest object of a kind podnet does not handle yet: kept by name so it is reported, never dropped silently. */
 export interface NotHandled {

@@ -70,7 +70,8 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
   }
   const unique = [...seen.values()];
   const inKnownNamespace = unique.filter((o) => {
-    if (o.kind === 'Namespace' || namespaces.has(o.metadata.namespace)) return true;
+    // cluster-scoped kinds (Namespace, Calico's resources) have namespace ''
+    if (o.kind === 'Namespace' || o.metadata.namespace === '' || namespaces.has(o.metadata.namespace)) return true;
     errors.push(
       problemAt(
         o.origin,

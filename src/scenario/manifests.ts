@@ -14,6 +14,7 @@ import { checkClusterDoc } from './cluster-doc.js';
 import { checkClusterRun, type ClusterRunSpec } from './cluster-steps.js';
 import { isJsonObject } from '../wire/json.js';
 import { checkMeta, strictFields, type ManifestCtx } from './manifest-common.js';
+import { CALICO_HANDLED } from './manifest-calico.js';
 import { checkIngress, checkNetworkPolicy } from './manifest-networking.js';
 import { checkService } from './manifest-service.js';
 import { checkDeployment, checkPod } from './manifest-workloads.js';
@@ -34,6 +35,7 @@ const HANDLED: Readonly<Record<string, KindChecker>> = {
   'apps/v1 Deployment': checkDeployment,
   'networking.k8s.io/v1 NetworkPolicy': checkNetworkPolicy,
   'networking.k8s.io/v1 Ingress': checkIngress,
+  ...CALICO_HANDLED,
 };
 
 /** Kinds podnet reads, with the apiVersion Kubernetes serves them at (older ones were removed). */
