@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SECOND } from '../../sim/engine.js';
-import { formatMac, parseIpv4, writeMac, type Ipv4 } from '../../wire/addr.js';
+import { formatIpv4, formatMac, parseIpv4, writeMac, type Ipv4 } from '../../wire/addr.js';
+import { CalicoIpam } from '../calico/ipam.js';
 import { ping, type PingResult } from '../../apps/ping.js';
 import { TraceRecorder } from '../../observe/recorder.js';
 import { formatRoute } from '../../net/route-table.js';
@@ -172,5 +173,36 @@ describe('calico CNI plugin on an emulated node', () => {
       r.error.msg,
       /: stat \/var\/lib\/calico\/nodename: no such file or directory: check that the calico\/node/,
     );
+  });
+
+  it("works with Calico's IPAM itself: the pod's /32 comes from the node's affine block, DEL frees it", () => {
+    const t = testHost();
+    const node = t.host.node;
+    node.addNic('eth0', 0x02_00_ac_ab_05_5f);
+    node.addAddress('eth0', { addr: ip('172.171.5.95'), len: 24 });
+    node.routes.add({ dst: 0, len: 0, via: ip('172.171.5.1'), dev: 'eth0' });
+    const pool = {
+      name: 'default-ipv4-ippool',
+      cidr: { addr: ip('192.168.0.0'), len: 16 },
+      blockSize: 26,
+      nodeSelector: 'all()',
+      disabled: false,
+      allowedUses: ['Workload', 'Tunnel'] as const,
+    };
+    const ipam = new CalicoIpam([pool]);
+    attachCalicoEnv(node, { nodeName: 'node1', ipam });
+    const l = parseConfList(calicoConflist(1480));
+    assert.ok(l.ok);
+    const rt = { ...t.pod('web', 'c0ffee'), args };
+    const r = t.runtime.addNetworkList(l.value, rt);
+    assert.ok(r.ok, JSON.stringify(r));
+    const [block] = ipam.blocksOf('node1');
+    assert.ok(block !== undefined, 'the node claimed a block');
+    assert.equal(block.len, 26);
+    // a fresh block hands out its first address first
+    assert.deepEqual(r.value.ips, [{ address: `${formatIpv4(block.addr)}/32`, interface: 1 }]);
+    assert.equal(node.routes.lookup(block.addr)?.dev, calicoVethName('default', 'web'));
+    assert.ok(t.runtime.delNetworkList(l.value, rt).ok);
+    assert.deepEqual(ipam.releaseByHandle('k8s-pod-network.c0ffee'), [], 'DEL released the handle already');
   });
 });
