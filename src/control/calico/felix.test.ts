@@ -232,6 +232,24 @@ describe('Felix dataplane, pod to pod in each mode', () => {
     assert.deepEqual(vx.fdbEntries(), [{ mac: vtepMacFor('node'), remote: ip('172.171.5.96'), static: true }]);
   });
 
+  it('VXLAN mode: an address the node borrowed from another block gets its own /32 route on the others', () => {
+    const c = cluster('vxlan');
+    const m = c.nodes[0]!;
+    m.felix.apply({
+      ...m.felix.lastState!,
+      borrowed: [{ ip: ip('192.168.236.60'), node: 'node' }],
+    });
+    assert.ok(
+      m.node.routes
+        .routes()
+        .map(formatRoute)
+        .includes('192.168.236.60 via 192.168.190.192 dev vxlan.calico proto 80 onlink'),
+    );
+    // applying again replaces Felix's routes rather than adding to them
+    m.felix.apply(m.felix.lastState!);
+    assert.equal(m.node.routes.routes().filter((r) => r.proto === 'felix').length, 3);
+  });
+
   it("drops traffic for an unused address of the node's own block at its blackhole route", () => {
     const c = cluster('bgp');
     const b1 = c.pod(1, 'b1');
