@@ -126,7 +126,13 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
             ? 'connect: Network is unreachable'
             : err === 'policy'
               ? 'ping: sendmsg: Operation not permitted'
-              : 'ping: local error: message too long',
+              : err === 'blackhole'
+                ? 'connect: Invalid argument'
+                : err === 'unreachable'
+                  ? 'connect: No route to host'
+                  : err === 'prohibited'
+                    ? 'ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules'
+                    : 'ping: local error: message too long',
       });
     }
     if (seq < o.count) node.engine.schedule(o.interval, () => sendOne(seq + 1));
@@ -138,6 +144,8 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
 function icmpTitle(type: number, code: number): string {
   // iputils wording
   if (type === 11) return 'Time to live exceeded';
+  // iputils ping4 print_icmp: ICMP_PKT_FILTERED (code 13, what a `prohibit` route sends)
+  if (type === 3 && code === 13) return 'Packet filtered';
   if (type === 3)
     return (
       [

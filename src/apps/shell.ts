@@ -8,6 +8,7 @@ import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import { bridgeFdb, ipAddr, ipNeigh, ipRoute, ipRouteLocal } from '../net/views.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
+import { ipsetCommand } from '../net/netfilter/ipset.js';
 import { emptyRuleset } from '../net/netfilter/rules.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
 import type { UdpStack } from '../transport/udp.js';
@@ -114,6 +115,11 @@ export class Shell {
       // a node that never loaded a rule has no tables, and nf_tables' iptables-save prints nothing there
       const text = r.status === 0 ? (nf === undefined ? '' : r.stdout) : r.stderr;
       done({ status: r.status, stdout: text.replace(/\n$/, '') });
+    });
+    this.commands.set('ipset', (ctx, args, done) => {
+      const nf = ctx.node.netfilter;
+      const r = ipsetCommand(nf?.ipsets, nf?.ruleset, args);
+      done({ status: r.status, stdout: (r.status === 0 ? r.stdout : r.stderr).replace(/\n$/, '') });
     });
     this.commands.set('conntrack', (ctx, args, done) => {
       if (args[0] !== '-L' && args[0] !== '--dump') {

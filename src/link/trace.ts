@@ -18,6 +18,9 @@ export type DropReason =
   | 'same-port' // switch: destination learned on the port the frame came in on (filtered)
   | 'not-for-us' // NIC: destination MAC is neither ours nor broadcast; host: IP not ours and not forwarding
   | 'no-route' // no route to the destination
+  | 'route-blackhole' // the route is `blackhole` (silently discarded, as Calico's per-block routes do)
+  | 'route-unreachable' // the route is `unreachable` (ICMP host unreachable)
+  | 'route-prohibit' // the route is `prohibit` (ICMP administratively prohibited)
   | 'martian' // IPv4: a 127/8 source or destination on a device other than lo (Linux ip_route_input_slow)
   | 'ttl-expired' // TTL reached zero in transit
   | 'arp-timeout' // next hop never answered ARP

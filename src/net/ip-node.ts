@@ -30,9 +30,11 @@ import {
   fragmentIpv4,
 } from '../wire/ipv4.js';
 import {
+  ICMP_ADMIN_PROHIBITED,
   ICMP_DEST_UNREACH,
   ICMP_FRAG_NEEDED,
   ICMP_FRAG_REASSEMBLY_EXCEEDED,
+  ICMP_HOST_UNREACH,
   ICMP_NET_UNREACH,
   ICMP_PROTO_UNREACH,
   ICMP_TIME_EXCEEDED,
@@ -84,7 +86,7 @@ export interface SendOptions {
 }
 
 /** Why a send failed before any packet left (returned to the app, like an errno). */
-export type SendError = 'no-route' | 'mtu-exceeded' | 'policy';
+export type SendError = 'no-route' | 'mtu-exceeded' | 'policy' | 'blackhole' | 'unreachable' | 'prohibited';
 
 /** Tunables of an IP node. */
 export interface IpNodeConfig {
@@ -363,11 +365,38 @@ export class IpNode extends Device {
       this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
       return;
     }
+    if (route.type !== 'unicast') {
+      this.dropByRouteType(route, frame, ipLen, inDev, port);
+      return;
+    }
     decrementTtl(frame, IP_OFF);
     this.note(() => `${formatIpv4(dst)} matched route ${formatRoute(route)}; TTL ${ttl} -> ${ttl - 1}`);
     if (ct !== undefined && !this.netfilter!.forward(frame, ipLen, ct, inDev.name, route.dev)) return;
     this.forwarded++;
     this.output(frame, ipLen, route, dst, port, inDev, ct);
+  }
+
+  /**
+   * A forwarded packet met a blackhole, unreachable or prohibit route: net/ipv4/route.c ip_error drops it,
+   * answering unreachable with ICMP host unreachable and prohibit with code 13, blackhole silently.
+   */
+  private dropByRouteType(route: Route, frame: Uint8Array, ipLen: number, inDev: NetDev, port: Port | undefined): void {
+    const why = `${formatRoute(route)} matched ${formatIpv4(readIpv4(frame, IP_OFF + IPV4_DST_OFF))}`;
+    switch (route.type) {
+      case 'unicast':
+        return;
+      case 'blackhole':
+        this.drop('route-blackhole', frame, port, why);
+        return;
+      case 'unreachable':
+        this.drop('route-unreachable', frame, port, why);
+        this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+        return;
+      case 'prohibit':
+        this.drop('route-prohibit', frame, port, why);
+        this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_ADMIN_PROHIBITED, 0);
+        return;
+    }
   }
 
   private deliverLocal(frame: Uint8Array, ipLen: number, dev: NetDev, port: Port | undefined, ct?: PacketCtx): void {
@@ -488,6 +517,12 @@ export class IpNode extends Device {
       this.note(() => `no route to ${formatIpv4(opts.dst)}`);
       this.drop('no-route', undefined, undefined, `no route to ${formatIpv4(opts.dst)}`);
       return 'no-route';
+    }
+    if (route !== undefined && route.type !== 'unicast') {
+      // the local send fails in connect()/sendmsg(): EINVAL, EHOSTUNREACH or EACCES, nothing leaves
+      const reason = `route-${route.type}` as const;
+      this.drop(reason, undefined, undefined, `${formatRoute(route)} matched ${formatIpv4(opts.dst)}`);
+      return route.type === 'prohibit' ? 'prohibited' : route.type;
     }
     const dev = route === undefined ? undefined : this.dev(route.dev);
     const src =

@@ -10,7 +10,20 @@ import { formatCidr, formatIpv4, prefixMask, type Ipv4 } from '../wire/addr.js';
  * shown, nor flannel: flanneld adds its routes through netlink without a protocol (RTPROT_BOOT), so a real
  * node shows `10.42.1.0/24 via 10.42.1.0 dev flannel.1 onlink`; podnet keeps the tag to tell them apart.
  */
-export type RouteProto = 'kernel' | 'static' | 'bird' | 'flannel' | 'boot';
+export type RouteProto = 'kernel' | 'static' | 'bird' | 'flannel' | 'boot' | 'felix';
+
+/**
+ * Linux's route types (rtnetlink RTN_*) that podnet forwards by. A unicast route sends the packet on; the
+ * others end it in the FIB lookup (net/ipv4/route.c ip_error, checked in a namespace with `ip route add
+ * blackhole|unreachable|prohibit`):
+ * - blackhole: a forwarded packet is dropped silently; a local send fails with EINVAL;
+ * - unreachable: ICMP host unreachable back to the sender; locally EHOSTUNREACH;
+ * - prohibit: ICMP communication administratively prohibited (code 13); locally EACCES.
+ */
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit';
+
+/** RTPROT_* numbers `ip route` prints by number when /etc/iproute2/rt_protos has no name (Felix's is 80). */
+const PROTO_TEXT: Partial<Record<RouteProto, string>> = { kernel: 'kernel', bird: 'bird', felix: '80' };
 
 /** One route. */
 export interface Route {
@@ -29,6 +42,8 @@ export interface Route {
   readonly src: Ipv4 | undefined;
   /** Linux "onlink": the gateway is reachable on dev even though no prefix there covers it. */
   readonly onlink: boolean;
+  /** What the route does with a packet: unicast forwards it; the others end it (see RouteType). */
+  readonly type: RouteType;
 }
 
 /** What a caller supplies to add a route. */
@@ -55,9 +70,10 @@ export class RouteTable {
       via: spec.via,
       metric: spec.metric ?? 0,
       proto: spec.proto ?? 'static',
-      scope: spec.scope ?? (spec.via === undefined ? 'link' : 'global'),
+      scope: spec.scope ?? (spec.via === undefined && (spec.type ?? 'unicast') === 'unicast' ? 'link' : 'global'),
       src: spec.src,
       onlink: spec.onlink ?? false,
+      type: spec.type ?? 'unicast',
     };
     let m = this.byLen[r.len];
     if (m === undefined) {
@@ -116,13 +132,19 @@ export class RouteTable {
   }
 }
 
-/** One line of `ip route` for `r`. */
+/** The device typed routes hang on: Linux gives blackhole, unreachable and prohibit routes no device to print. */
+export const TYPED_ROUTE_DEV = 'lo';
+
+/** One line of `ip route` for `r` (iproute2 6.1's order: type, prefix, via, dev, proto, scope, src, metric, flags). */
 export function formatRoute(r: Route): string {
-  const parts = [r.len === 0 ? 'default' : formatCidr({ addr: r.dst, len: r.len })];
+  const parts: string[] = r.type === 'unicast' ? [] : [r.type];
+  // iproute2 prints a host route's prefix without "/32"
+  parts.push(r.len === 0 ? 'default' : r.len === 32 ? formatIpv4(r.dst) : formatCidr({ addr: r.dst, len: r.len }));
   if (r.via !== undefined) parts.push('via', formatIpv4(r.via));
-  parts.push('dev', r.dev);
-  if (r.proto === 'kernel' || r.proto === 'bird') parts.push('proto', r.proto);
-  if (r.scope === 'link' && r.via === undefined) parts.push('scope', 'link');
+  if (r.type === 'unicast') parts.push('dev', r.dev);
+  const proto = PROTO_TEXT[r.proto];
+  if (proto !== undefined) parts.push('proto', proto);
+  if (r.scope === 'link' && r.via === undefined && r.type === 'unicast') parts.push('scope', 'link');
   if (r.src !== undefined) parts.push('src', formatIpv4(r.src));
   if (r.metric !== 0) parts.push('metric', String(r.metric));
   if (r.onlink) parts.push('onlink');

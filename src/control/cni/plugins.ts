@@ -3,6 +3,8 @@
  * order is that of SPEC.md's examples; lookups are by name.
  */
 import { bridgePlugin } from './bridge.js';
+import { calicoIpamPlugin } from './calico-ipam.js';
+import { calicoPlugin } from './calico.js';
 import { flannelPlugin } from './flannel.js';
 import { hostLocalPlugin } from './host-local.js';
 import { loopbackPlugin } from './loopback.js';
@@ -16,6 +18,8 @@ export const ALL_PLUGINS: readonly CniPlugin[] = [
   loopbackPlugin,
   portmapPlugin,
   flannelPlugin,
+  calicoPlugin,
+  calicoIpamPlugin,
 ];
 
 /** A registry of all of podnet's plugins. */

@@ -10,6 +10,9 @@ import { ALL_PLUGINS, defaultRegistry } from './plugins.js';
 import { sha512Hex } from './sha512.js';
 import { runSkel } from './skel.js';
 import { SUBNET_ENV, testHost } from './testing.js';
+import { attachCalicoEnv } from './calico-env.js';
+import { FakeCalicoIpam } from './calico-testing.js';
+import type { IpNode } from '../../net/ip-node.js';
 
 describe('Go-compatible text', () => {
   it('sha512 matches FIPS 180-4 vectors, and chain names match the reference plugins', () => {
@@ -89,6 +92,11 @@ describe('runSkel (the plugin executable)', () => {
   });
 });
 
+/** What "ready" means for calico and calico-ipam: calico/node runs on the node (it has a name and IPAM). */
+function calicoReady(node: IpNode): void {
+  attachCalicoEnv(node, { nodeName: node.name, ipam: new FakeCalicoIpam(new Map()) });
+}
+
 describe('conformance: every plugin', () => {
   for (const plugin of ALL_PLUGINS) {
     describe(plugin.type, () => {
@@ -136,6 +144,7 @@ describe('conformance: every plugin', () => {
 
       it('DEL without a prior ADD succeeds, twice', () => {
         const t = testHost();
+        calicoReady(t.host.node);
         t.pod('ctr', 'ctr');
         for (let i = 0; i < 2; i++)
           assert.deepEqual(
@@ -147,6 +156,7 @@ describe('conformance: every plugin', () => {
       it('STATUS succeeds when ready (GC succeeds too)', () => {
         const t = testHost();
         t.store.write('/run/flannel/subnet.env', SUBNET_ENV);
+        calicoReady(t.host.node);
         assert.equal(
           runSkel(plugin, { CNI_COMMAND: 'STATUS', CNI_PATH: '/opt/cni/bin' }, conf(), () => t.host, registry).exitCode,
           0,

@@ -36,6 +36,7 @@ import {
   emptyRuleset,
 } from './rules.js';
 import { applyNat, hasDnat, hasSnat, manipDst, manipSrc, portful } from './nat.js';
+import { IpsetRegistry } from './ipset.js';
 
 /** Where the IP header sits in the frames netfilter sees. */
 const IP = 14;
@@ -88,6 +89,8 @@ export class Netfilter {
   readonly conntrack = new Conntrack();
   /** `-m recent` lists (/proc/net/xt_recent/NAME): source address -> when it was last seen (ns). */
   readonly recent = new Map<string, Map<Ipv4, number>>();
+  /** The node's ipsets (`-m set` matches look names up here; a missing set matches nothing). */
+  readonly ipsets: IpsetRegistry;
   /** `-m statistic --mode random` and `--random-fully` ports: the stream `node:<name>/netfilter`. */
   private readonly rng: { next(): number };
 
@@ -96,6 +99,8 @@ export class Netfilter {
     public ruleset: Ruleset = emptyRuleset(),
   ) {
     this.rng = host.engine.stream(`node:${host.name}/netfilter`);
+    const ipsetRng = host.engine.stream(`node:${host.name}/ipset`);
+    this.ipsets = new IpsetRegistry(() => Math.floor(ipsetRng.next() * 0x1_0000_0000));
   }
 
   // ---- hooks ----------------------------------------------------------------------------------------
@@ -322,6 +327,11 @@ export class Netfilter {
     if (r.mark !== undefined && ((ctx.mark & r.mark.mask) >>> 0 === r.mark.value) === r.mark.neg) return false;
     if (r.dstTypeLocal !== undefined && this.host.isLocal(dst) !== r.dstTypeLocal) return false;
     if (r.srcTypeLocal !== undefined && this.host.isLocal(src) !== r.srcTypeLocal) return false;
+    if (r.sets !== undefined)
+      for (const m of r.sets) {
+        const hit = this.ipsets.get(m.name)?.has(m.dir === 'src' ? src : dst) ?? false;
+        if (hit === m.neg) return false;
+      }
     if (r.ctstate !== undefined) {
       const states = ctStates(ctx);
       if (r.ctstate.states.some((s) => states.includes(s)) === r.ctstate.neg) return false;

@@ -139,6 +139,7 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
             'icmp',
             'multiport',
             'recent',
+            'set',
           ].includes(v)
         )
           return `unsupported match module ${JSON.stringify(v ?? '')}`;
@@ -181,6 +182,16 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
         break;
       case '--rsource':
         break;
+      case '--match-set': {
+        // xt_set: NAME then the direction flag (one flag for a one-dimensional hash:ip/hash:net set)
+        const name = arg();
+        const dir = arg();
+        if (name === undefined || name === '') return '--match-set needs a set name';
+        if (dir !== 'src' && dir !== 'dst')
+          return `--match-set ${name} needs src or dst, got ${JSON.stringify(dir ?? '')}`;
+        r.sets = [...(r.sets ?? []), { name, dir, neg: n }];
+        break;
+      }
       case '--mask': {
         // xt_recent keys entries by the masked address; only the full mask (what kube-proxy gets) is modelled
         const v = arg();

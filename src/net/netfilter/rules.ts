@@ -44,6 +44,13 @@ export interface RecentMatch {
   neg: boolean;
 }
 
+/** `-m set [!] --match-set NAME src|dst` (xt_set): the packet's source or destination is in an ipset. */
+export interface SetMatch {
+  name: string;
+  dir: 'src' | 'dst';
+  neg: boolean;
+}
+
 /** What a rule does when it matches. */
 export type Target =
   | { kind: 'ACCEPT' | 'DROP' | 'RETURN' }
@@ -74,6 +81,8 @@ export interface Rule {
   ctstate?: { states: CtState[]; neg: boolean };
   /** `-m recent` (xt_recent): a named list of source addresses with the time each was last seen. */
   recent?: RecentMatch;
+  /** `-m set` matches, all of which must hold (a rule may carry several, as Felix's do). */
+  sets?: SetMatch[];
   comment?: string;
   target: Target | undefined;
   /** The rule as read, for `iptables-save`-style output. */
