@@ -352,6 +352,14 @@ export class CalicoCluster {
   }
 }
 
+/**
+ * The pods' MTU on a node (calico.yaml's veth_mtu "0": Calico picks it from the encapsulation): 1450 with
+ * VXLAN, 1480 with IP-in-IP, 1500 without, over a 1500-byte underlay.
+ */
+export function calicoPodMtu(agent: CalicoNodeAgent): number {
+  return agent.vxlanTunnelAddr !== undefined ? 1450 : agent.ipipTunnelAddr !== undefined ? 1480 : 1500;
+}
+
 /** A Calico selector against labels; a selector that does not parse matches nothing (confd logs it). */
 function matchSelector(selector: string, labels: Readonly<Record<string, string>>): boolean {
   const s = parseSelector(selector);
