@@ -16,6 +16,12 @@ export interface OutsideSideOptions {
   localAddress: string;
   /** The real port to listen on for the outside peers (their `neighbor ... port`); none: we only connect. */
   listenPort?: number;
+  /**
+   * The emulated node's address our end of a real session presents to the speaker as its local address:
+   * the speaker's NEXT_HOP self (RFC 4271 §5.1.3) then names the node, as on a real ToR link, not the
+   * host's loopback the socket happens to use. Default: the socket's own address.
+   */
+  presentAs?: Ipv4;
   /** Log lines (a real connection from an address that is no outside peer, refused). */
   log?: (line: string) => void;
 }
@@ -54,7 +60,9 @@ export class OutsidePeerConnector implements BgpConnector {
       return;
     }
     // the speaker's source address is an emulated one the host does not have: use the host's
-    this.real.connect(remote, port, parseIpv4(this.opts.localAddress), cb);
+    this.real.connect(remote, port, parseIpv4(this.opts.localAddress), (r) =>
+      cb(r.ok ? { ok: true, transport: this.present(r.transport) } : r),
+    );
   }
 
   listen(port: number, onAccept: (transport: BgpTransport) => void): BgpListener {
@@ -63,7 +71,7 @@ export class OutsidePeerConnector implements BgpConnector {
     if (listenPort === undefined) return inner;
     const real = this.real.listen(listenPort, (t) => {
       if (this.outside.has(t.remote.addr)) {
-        onAccept(t);
+        onAccept(this.present(t));
         return;
       }
       this.opts.log?.(`bgp: refused a connection from ${formatIpv4(t.remote.addr)}: not a configured outside peer`);
@@ -74,6 +82,20 @@ export class OutsidePeerConnector implements BgpConnector {
         inner.close();
         real.close();
       },
+    };
+  }
+
+  /** The transport as the speaker sees it: our end at `presentAs` when set. */
+  private present(t: BgpTransport): BgpTransport {
+    const addr = this.opts.presentAs;
+    if (addr === undefined) return t;
+    return {
+      local: { addr, port: t.local.port },
+      remote: t.remote,
+      write: (b) => t.write(b),
+      close: () => t.close(),
+      onData: (fn) => t.onData(fn),
+      onClose: (fn) => t.onClose(fn),
     };
   }
 }

@@ -112,6 +112,9 @@ export interface BirdRouteRow {
   nextHop?: string;
   asPath?: string;
   localPref?: number;
+  /** BGP.originator_id and BGP.cluster_list (RFC 4456), when the route was reflected. */
+  originatorId?: string;
+  clusterList?: string;
   primary: boolean;
 }
 
@@ -140,6 +143,8 @@ export function parseShowRouteAll(text: string): BirdRouteRow[] {
     if (attr[1] === 'next_hop') cur.nextHop = attr[2]!;
     else if (attr[1] === 'as_path') cur.asPath = attr[2]!;
     else if (attr[1] === 'local_pref') cur.localPref = Number(attr[2]);
+    else if (attr[1] === 'originator_id') cur.originatorId = attr[2]!;
+    else if (attr[1] === 'cluster_list') cur.clusterList = attr[2]!;
   }
   return rows;
 }
