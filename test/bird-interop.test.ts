@@ -147,6 +147,8 @@ async function rig(t: TestContext): Promise<Rig | undefined> {
     assert.equal(ourState(r), 'Established');
     assert.match((await birdProtocol(r)).info, /^Established/);
   }, 'both sessions reach Established');
+  // the speaker's log names each state change (serve prints it)
+  assert.ok(r.log.includes(`${r.name}: OpenConfirm -> Established`), r.log.join('\n'));
   return r;
 }
 
