@@ -1,0 +1,122 @@
+/**
+ * The routing information bases of RFC 4271 §3.2: Adj-RIB-In per peer (what it sent us), the Loc-RIB
+ * (every candidate per prefix and the one the decision process chose) and Adj-RIB-Out per peer (what we
+ * told it). Prefixes are keyed by one number, `addr * 64 + len`, so lookups hash a number, not a string.
+ * The decision itself is best-path.ts; who gets what is speaker.ts.
+ */
+import type { Ipv4Prefix } from '../../wire/addr.js';
+import type { PathAttributes } from '../../wire/bgp.js';
+import { type Candidate, type RouteSource, selectBest } from './best-path.js';
+
+/** The RIB key of a prefix: address * 64 + length (exact in a double: at most 2^38). */
+export function prefixKey(addr: number, len: number): number {
+  return (addr >>> 0) * 64 + len;
+}
+
+/** The prefix of a RIB key. */
+export function keyPrefix(key: number): Ipv4Prefix {
+  return { addr: Math.floor(key / 64), len: key % 64 };
+}
+
+/** A Loc-RIB entry: the candidates for one prefix and the one chosen. */
+export interface LocRibEntry {
+  readonly key: number;
+  readonly prefix: Ipv4Prefix;
+  /** One per source (a peer, or this speaker), in arrival order. */
+  readonly candidates: Candidate[];
+  best: Candidate | undefined;
+}
+
+/** The Loc-RIB: candidates per prefix and the best of each. */
+export class LocRib {
+  private readonly entries = new Map<number, LocRibEntry>();
+
+  constructor(private readonly defaultLocalPref: number) {}
+
+  /** The entry for `key`, if any candidate exists. */
+  get(key: number): LocRibEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Every entry, in insertion order. */
+  all(): IterableIterator<LocRibEntry> {
+    return this.entries.values();
+  }
+
+  /** Number of prefixes with at least one candidate. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * Sets (attrs) or removes (undefined) `source`'s candidate for `key` and re-runs the decision. Returns
+   * the entry when its best changed (the object or its attributes), undefined when it did not.
+   */
+  set(key: number, source: RouteSource, attrs: PathAttributes | undefined, igpCost?: number): LocRibEntry | undefined {
+    let e = this.entries.get(key);
+    if (e === undefined) {
+      if (attrs === undefined) return undefined;
+      e = { key, prefix: keyPrefix(key), candidates: [], best: undefined };
+      this.entries.set(key, e);
+    }
+    const cs = e.candidates;
+    let i = 0;
+    while (i < cs.length && cs[i]!.source !== source) i++;
+    if (attrs === undefined) {
+      if (i === cs.length) return undefined;
+      cs.splice(i, 1);
+    } else {
+      const c: Candidate = igpCost === undefined ? { attrs, source } : { attrs, source, igpCost };
+      if (i === cs.length) cs.push(c);
+      else cs[i] = c;
+    }
+    const before = e.best;
+    e.best = selectBest(cs, this.defaultLocalPref);
+    if (cs.length === 0) this.entries.delete(key);
+    if (before === e.best) return undefined;
+    if (
+      before !== undefined &&
+      e.best !== undefined &&
+      before.source === e.best.source &&
+      before.attrs === e.best.attrs
+    )
+      return undefined;
+    return e;
+  }
+}
+
+/** Adj-RIB-In of one peer: what it advertised, and whether import accepted it (null: received, rejected). */
+export class AdjRibIn {
+  readonly routes = new Map<number, PathAttributes | null>();
+  /** Routes import accepted. */
+  accepted = 0;
+
+  /** Records a route (`attrs` null when rejected); returns the previous value. */
+  set(key: number, attrs: PathAttributes | null): PathAttributes | null | undefined {
+    const prev = this.routes.get(key);
+    if (prev !== undefined && prev !== null) this.accepted--;
+    if (attrs !== null) this.accepted++;
+    this.routes.set(key, attrs);
+    return prev;
+  }
+
+  /** Forgets a route; returns what it was. */
+  delete(key: number): PathAttributes | null | undefined {
+    const prev = this.routes.get(key);
+    if (prev === undefined) return undefined;
+    if (prev !== null) this.accepted--;
+    this.routes.delete(key);
+    return prev;
+  }
+
+  /** Routes received (accepted or not). */
+  get received(): number {
+    return this.routes.size;
+  }
+
+  /** Forgets everything (the session went down). */
+  clear(): void {
+    this.routes.clear();
+    this.accepted = 0;
+  }
+}
