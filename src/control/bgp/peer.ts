@@ -56,6 +56,8 @@ export interface PeerHost {
   readonly asn: number;
   readonly timers: BgpTimers;
   log(line: string): void;
+  /** RFC 4271 §10 jitter: `ns` scaled by a random factor in [0.75, 1] (or unchanged when jitter is off). */
+  jitter(ns: number): number;
   /** The session reached Established: send the peer our table. */
   established(peer: BgpPeer): void;
   /** The Established session ended: forget the peer's routes. */
@@ -218,10 +220,15 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
           conn?.sendKeepalive();
           break;
         case 'send-notification':
-          this.sendNotification(conn, t.notify ?? eventNotify);
+          // ManualStop's Cease subcode is the caller's (Administrative Shutdown, Peer De-configured, ...)
+          this.sendNotification(conn, event === 'ManualStop' ? (eventNotify ?? t.notify) : (t.notify ?? eventNotify));
           break;
         case 'start-connect-retry':
-          if (others === 0 || conn === undefined) this.startConnectRetry();
+          // BIRD retries a refused connect after `connect delay time`, not the full ConnectRetryTime
+          if (others === 0 || conn === undefined)
+            this.startConnectRetry(
+              event === 'TcpConnectionFails' ? this.host.timers.connectDelayTime : this.host.timers.connectRetryTime,
+            );
           break;
         case 'stop-connect-retry':
           if (others === 0 || t.next !== 'Idle') this.stopConnectRetry();
@@ -291,6 +298,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
       }
       if (!r.ok) {
         this.host.log(`${this.name}: connect to ${formatIpv4(this.config.address)}:${this.port} failed: ${r.error}`);
+        this.lastError = `Socket: ${r.error}`;
         if (this.conns.length === 0) this.event(undefined, 'TcpConnectionFails');
         return;
       }
@@ -353,7 +361,8 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
       if (this.conns.length === 0 && !this.config.passive) this.event(undefined, 'ConnectRetryTimerExpires');
     };
     const e = this.host.engine;
-    this.connectRetry = foreground ? e.timer(seconds * SECOND, fire) : e.backgroundTimer(seconds * SECOND, fire);
+    const ns = this.host.jitter(seconds * SECOND);
+    this.connectRetry = foreground ? e.timer(ns, fire) : e.backgroundTimer(ns, fire);
   }
 
   private stopConnectRetry(): void {
@@ -366,7 +375,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
     const wait = Math.min(t.errorWaitMax, t.errorWaitMin * 2 ** Math.min(this.failures, 16));
     this.failures++;
     this.restartTimer?.cancel();
-    this.restartTimer = this.host.engine.backgroundTimer(wait * SECOND, () => {
+    this.restartTimer = this.host.engine.backgroundTimer(this.host.jitter(wait * SECOND), () => {
       this.restartTimer = undefined;
       if (!this.stopped && this.state === 'Idle') this.start();
     });

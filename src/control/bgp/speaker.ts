@@ -6,7 +6,8 @@
  * owner (the node) what to install or remove.
  */
 import type { Engine } from '../../sim/engine.js';
-import { type Ipv4, type Ipv4Prefix, readIpv4 } from '../../wire/addr.js';
+import { type Ipv4, type Ipv4Prefix, formatIpv4, readIpv4 } from '../../wire/addr.js';
+import type { Prng } from '../../sim/prng.js';
 import { AFI_IPV4, type BgpParsed, type BgpUpdate, type PathAttributes, SAFI_UNICAST } from '../../wire/bgp.js';
 import { type Candidate, DEFAULT_LOCAL_PREF, type RouteSource } from './best-path.js';
 import { type ExportContext, exportAttrs, fromTwoOctet } from './export.js';
@@ -45,6 +46,12 @@ export interface BgpSpeakerConfig {
   timers?: Partial<BgpTimers>;
   /** Delay before pending UPDATEs are sent, ns (default 0: changes in the same instant share messages). */
   batchDelayNs?: number;
+  /**
+   * RFC 4271 §10 jitter on the connect and restart timers, as BIRD does (each delay times a factor in
+   * [0.75, 1], from the speaker's own random stream `bgp:<router id>`). Default true; off, both sides of a
+   * session connect at the same instant and always collide.
+   */
+  jitter?: boolean;
   /** Log lines (state changes, errors), e.g. to serve's output. */
   log?: (line: string) => void;
   /** Import policy: the attributes to use, or undefined to reject (BIRD `import filter`). */
@@ -89,6 +96,7 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   private generation = 0;
   private readonly listener: BgpListener;
   private readonly localAttrs: PathAttributes = { origin: 'igp', asPath: [], unknown: [] };
+  private readonly rng: Prng | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -101,6 +109,7 @@ export class BgpSpeaker implements PeerHost, ExportContext {
     this.connector = config.connector;
     this.timers = { ...BIRD_TIMERS, ...config.timers };
     this.loc = new LocRib(this.defaultLocalPref);
+    this.rng = config.jitter === false ? undefined : engine.stream(`bgp:${formatIpv4(config.routerId)}`);
     this.listener = config.connector.listen(config.listenPort ?? 179, (t) => {
       const peer = this.peers.get(t.remote.addr);
       // BIRD accepts only configured neighbours
@@ -171,6 +180,11 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   /** @internal */
   log(line: string): void {
     this.config.log?.(line);
+  }
+
+  /** @internal */
+  jitter(ns: number): number {
+    return this.rng === undefined ? ns : Math.round(ns * (1 - this.rng.next() / 4));
   }
 
   /** @internal RFC 4271 §9.1.3: a new session gets the whole table. */

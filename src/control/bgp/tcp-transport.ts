@@ -5,8 +5,26 @@
  * realtime/.
  */
 import type { Ipv4 } from '../../wire/addr.js';
-import type { TcpSocket, TcpStack } from '../../transport/tcp.js';
+import type { TcpCloseReason, TcpSocket, TcpStack } from '../../transport/tcp.js';
 import type { BgpConnectResult, BgpConnector, BgpEndpoint, BgpListener, BgpTransport } from './transport.js';
+
+/** The strerror text of a TCP close reason, as BIRD logs it ("Socket: Connection refused"). */
+export function socketErrorText(reason: TcpCloseReason): string {
+  switch (reason) {
+    case 'closed':
+      return 'Connection closed';
+    case 'refused':
+      return 'Connection refused';
+    case 'timeout':
+      return 'Connection timed out';
+    case 'reset':
+      return 'Connection reset by peer';
+    case 'aborted':
+      return 'Connection aborted';
+    case 'unreachable':
+      return 'Network is unreachable';
+  }
+}
 
 /** A TcpSocket as a BgpTransport. */
 class TcpBgpTransport implements BgpTransport {
@@ -24,7 +42,7 @@ class TcpBgpTransport implements BgpTransport {
     });
     // the peer's FIN: BGP has no half-close, the session is over (BIRD: "Connection closed")
     socket.on('end', () => this.ended('Connection closed'));
-    socket.on('close', (reason) => this.ended(reason === 'closed' ? 'Connection closed' : `Connection ${reason}`));
+    socket.on('close', (reason) => this.ended(socketErrorText(reason)));
   }
 
   private ended(reason: string): void {
@@ -72,7 +90,7 @@ export class TcpBgpConnector implements BgpConnector {
     s.on('close', (reason) => {
       if (settled) return;
       settled = true;
-      cb({ ok: false, error: reason });
+      cb({ ok: false, error: socketErrorText(reason) });
     });
   }
 

@@ -6,7 +6,15 @@ import { Network } from '../../link/device.js';
 import { Switch } from '../../link/switch.js';
 import { IpNode } from '../../net/ip-node.js';
 import { Engine } from '../../sim/engine.js';
-import { TcpStack } from '../../transport/tcp.js';
+import { type TcpSocket, TcpStack } from '../../transport/tcp.js';
+import {
+  type BgpCodecCtx,
+  type BgpMessage,
+  type BgpOpen,
+  bgpMessageLength,
+  emitBgpMessage,
+  parseBgpMessage,
+} from '../../wire/bgp.js';
 import { type Ipv4, formatIpv4, parseCidr, parseIpv4 } from '../../wire/addr.js';
 import type { Ipv4Prefix } from '../../wire/addr.js';
 import type { BgpTimers } from './peer.js';
@@ -101,4 +109,67 @@ export function fullMesh(lab: BgpLab): void {
       if (a === b) continue;
       a.speaker.addPeer({ address: b.addr, asn: b.speaker.asn, name: meshName(b.addr) });
     }
+}
+
+/**
+ * A hand-driven BGP peer on a lab host's TCP stack: the test decides every message it sends (including
+ * malformed ones) and reads every message the speaker sends back, parsed with the session's encoding.
+ */
+export class ScriptedPeer {
+  /** Messages received, in order (parse failures as their error text). */
+  readonly received: (BgpMessage | string)[] = [];
+  closed = false;
+  private socket: TcpSocket | undefined;
+  private pending = new Uint8Array(0);
+
+  constructor(
+    private readonly host: BgpLabHost,
+    readonly ctx: BgpCodecCtx = { fourOctetAs: true },
+  ) {}
+
+  /** Connects to `remote`:179; resolves when TCP is up. */
+  connect(remote: Ipv4): void {
+    const s = this.host.tcp.connect(remote, 179, {});
+    this.socket = s;
+    s.on('data', (b) => this.receive(b));
+    s.on('end', () => (this.closed = true));
+    s.on('close', () => (this.closed = true));
+  }
+
+  /** Sends a message. */
+  send(msg: BgpMessage): void {
+    this.sendRaw(emitBgpMessage(msg, this.ctx));
+  }
+
+  /** Sends bytes as they are. */
+  sendRaw(bytes: Uint8Array): void {
+    this.socket!.write(bytes);
+  }
+
+  /** Messages of one type received so far. */
+  ofType<T extends BgpMessage['type']>(type: T): Extract<BgpMessage, { type: T }>[] {
+    return this.received.filter((m): m is Extract<BgpMessage, { type: T }> => typeof m !== 'string' && m.type === type);
+  }
+
+  private receive(chunk: Uint8Array): void {
+    const buf = new Uint8Array(this.pending.length + chunk.length);
+    buf.set(this.pending);
+    buf.set(chunk, this.pending.length);
+    let off = 0;
+    for (;;) {
+      const len = bgpMessageLength(buf, off);
+      if (len === undefined || buf.length - off < len) break;
+      const r = parseBgpMessage(buf.subarray(0, off + len), off, this.ctx);
+      this.received.push(r.ok ? r.value.message : r.error.reason);
+      off += len;
+    }
+    this.pending = buf.slice(off);
+  }
+}
+
+/** An OPEN as a test peer sends it: IPv4 unicast, route refresh and (unless `twoOctet`) 4-octet AS. */
+export function testOpen(asn: number, bgpId: Ipv4, holdTime = 240, twoOctet = false): BgpOpen {
+  const capabilities: BgpOpen['capabilities'] = [{ kind: 'multiprotocol', afi: 1, safi: 1 }, { kind: 'route-refresh' }];
+  if (!twoOctet) capabilities.push({ kind: 'four-octet-as', as: asn });
+  return { type: 'open', version: 4, myAs: asn, holdTime, bgpId, capabilities };
 }
