@@ -129,6 +129,11 @@ export function fromTwoOctet(a: PathAttributes): PathAttributes {
       keep -= 1;
     } else head.push(s);
   }
-  out.asPath = [...head, ...as4];
+  // one sequence where the kept head meets the AS4_PATH (a path, not two)
+  const last = head[head.length - 1];
+  const next = as4[0];
+  if (last?.type === 'sequence' && next?.type === 'sequence' && last.asns.length + next.asns.length <= 255)
+    out.asPath = [...head.slice(0, -1), { type: 'sequence', asns: [...last.asns, ...next.asns] }, ...as4.slice(1)];
+  else out.asPath = [...head, ...as4];
   return out;
 }
