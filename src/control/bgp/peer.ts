@@ -128,8 +128,6 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
   private restartTimer: Timer | undefined;
   private attempt = 0;
   private failures = 0;
-  private readonly memo = new Map<PathAttributes, PathAttributes | null>();
-  private memoGen = -1;
   private stopped = false;
 
   constructor(
@@ -407,23 +405,6 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
     conn.ctx = { fourOctetAs: conn.remoteOpen?.capabilities.some((c) => c.kind === 'four-octet-as') === true };
   }
 
-  /**
-   * The exported form of `attrs` for this peer, made once per generation (one flush): prefixes that share
-   * attributes then share the exported object too, and go out in one UPDATE.
-   */
-  exportMemo(gen: number, attrs: PathAttributes, make: () => PathAttributes | undefined): PathAttributes | undefined {
-    if (gen !== this.memoGen) {
-      this.memo.clear();
-      this.memoGen = gen;
-    }
-    let out = this.memo.get(attrs);
-    if (out === undefined) {
-      out = make() ?? null;
-      this.memo.set(attrs, out);
-    }
-    return out ?? undefined;
-  }
-
   /** Capabilities the peer sent on the Established session. */
   hasCapability(kind: BgpCapability['kind']): boolean {
     return this.session?.remoteOpen?.capabilities.some((c) => c.kind === kind) === true;
@@ -478,8 +459,9 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
           this.event(conn, 'UpdateMsgErr', err);
           return;
         }
-        this.event(conn, 'UpdateMsg');
-        if (conn.state === 'Established') this.host.update(this, r.value);
+        // Established + UpdateMsg: process it and restart the Hold timer (the FSM row, without the lookup)
+        conn.heard();
+        this.host.update(this, r.value);
         return;
       }
       case 'route-refresh':

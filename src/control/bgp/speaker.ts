@@ -10,7 +10,8 @@ import { type Ipv4, type Ipv4Prefix, formatIpv4, readIpv4 } from '../../wire/add
 import type { Prng } from '../../sim/prng.js';
 import { AFI_IPV4, type BgpParsed, type BgpUpdate, type PathAttributes, SAFI_UNICAST } from '../../wire/bgp.js';
 import { type Candidate, DEFAULT_LOCAL_PREF, type RouteSource } from './best-path.js';
-import { type ExportContext, exportAttrs, fromTwoOctet } from './export.js';
+import { ExportCache } from './export-cache.js';
+import { type ExportContext, fromTwoOctet } from './export.js';
 import { NOTIFY_CEASE_DECONFIGURED, NOTIFY_CEASE_SHUTDOWN } from './fsm.js';
 import { BIRD_TIMERS, BgpPeer, type BgpPeerConfig, type BgpTimers, type PeerHost } from './peer.js';
 import { LocRib, type LocRibEntry, prefixKey } from './rib.js';
@@ -92,8 +93,8 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   private readonly listeners: BestChangeListener[] = [];
   private readonly dirty = new Set<BgpPeer>();
   private flushPending = false;
-  /** Counts flushes; export memos are good for one (a session's local address can change between). */
-  private generation = 0;
+  /** Exported attributes and encoded UPDATEs shared between peers, good for one flush. */
+  private readonly cache = new ExportCache();
   private readonly listener: BgpListener;
   private readonly localAttrs: PathAttributes = { origin: 'igp', asPath: [], unknown: [] };
   private readonly rng: Prng | undefined;
@@ -199,7 +200,7 @@ export class BgpSpeaker implements PeerHost, ExportContext {
 
   /** @internal */
   down(peer: BgpPeer): void {
-    this.generation++;
+    this.cache.clear();
     peer.adjOut.clear();
     peer.pendingOut.clear();
     for (const key of [...peer.adjIn.routes.keys()]) this.setCandidate(key, peer, undefined);
@@ -310,7 +311,7 @@ export class BgpSpeaker implements PeerHost, ExportContext {
     const best = e.best!;
     const filter = this.config.exportFilter;
     if (filter !== undefined && !filter(e.prefix, best, peer)) return undefined;
-    return peer.exportMemo(this.generation, best.attrs, () => exportAttrs(this, peer, best));
+    return this.cache.exported(this, peer, best);
   }
 
   private markDirty(peer: BgpPeer): void {
@@ -323,8 +324,8 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   /** Sends every dirty peer's pending changes: one pass per instant (RFC 4271 §9.2). */
   private flush(): void {
     this.flushPending = false;
-    for (const peer of this.dirty) this.updatesOut += flushUpdates(peer);
+    for (const peer of this.dirty) this.updatesOut += flushUpdates(peer, this.cache);
     this.dirty.clear();
-    this.generation++;
+    this.cache.clear();
   }
 }
