@@ -192,3 +192,17 @@ test('a refused connect is retried after the connect delay (5 s, BIRD), with RFC
   assert.equal(a.speaker.status()[0]!.lastError, 'Socket: Connection refused');
   assert.equal(a.speaker.status()[0]!.state, 'Active');
 });
+
+test('determinism: the same seed gives the same sessions to the nanosecond; another seed moves the jittered connects', () => {
+  const run = (seed: number): string[] => {
+    const lab = bgpLab(4, { seed });
+    lab.hosts.forEach((h, i) => h.speaker.originate(cidr(`192.168.${i}.0/26`)));
+    fullMesh(lab);
+    lab.engine.runUntilIdle(120 * SECOND);
+    return lab.hosts.flatMap((h) => [...h.log, ...h.speaker.status().map((s) => `${s.name} ${s.state} ${s.since}`)]);
+  };
+  const a = run(7);
+  assert.deepEqual(run(7), a);
+  assert.notDeepEqual(run(8), a);
+  assert.equal(a.filter((l) => l.includes(' Established ')).length, 12);
+});
