@@ -206,3 +206,41 @@ test('determinism: the same seed gives the same sessions to the nanosecond; anot
   assert.notDeepEqual(run(8), a);
   assert.equal(a.filter((l) => l.includes(' Established ')).length, 12);
 });
+
+test('keepalives are background work: a converged network is idle, and an hour of keepalives keeps every session up', () => {
+  const lab = bgpLab(3);
+  lab.hosts.forEach((h, i) => h.speaker.originate(cidr(`192.168.${i}.0/26`)));
+  fullMesh(lab);
+  lab.engine.runUntilIdle(3600 * SECOND);
+  const idleAt = lab.engine.now;
+  assert.ok(idleAt < 120 * SECOND, `idle at ${idleAt / 1e9} s`);
+  lab.engine.run(idleAt + 3600 * SECOND);
+  for (const h of lab.hosts)
+    for (const s of h.speaker.status()) {
+      assert.equal(s.state, 'Established');
+      assert.ok(s.since < idleAt, 'no session went down and came back');
+    }
+});
+
+test('import and export filters: a rejected route is counted and kept out; a filtered export is never sent', () => {
+  const lab = bgpLab(2, {
+    speaker: (i) =>
+      i === 0
+        ? { exportFilter: (p) => p.len <= 26 } // as Calico's calico_aggr: blocks go out, /32s stay home
+        : { importFilter: (p, a) => (p.addr >>> 24 === 10 ? undefined : { ...a, localPref: 200 }) },
+  });
+  const [a, b] = hosts(lab) as [BgpLabHost, BgpLabHost];
+  a.speaker.originate(cidr('192.168.1.0/26'));
+  a.speaker.originate(cidr('192.168.1.7/32'));
+  a.speaker.originate(cidr('10.9.0.0/16'));
+  fullMesh(lab);
+  lab.engine.runUntilIdle(60 * SECOND);
+  assert.deepEqual(
+    b.speaker.routes().map((r) => formatCidr(r.prefix)),
+    ['192.168.1.0/26'],
+  );
+  assert.equal(best(b, '192.168.1.0/26')!.localPref, 200);
+  assert.equal(b.speaker.drops['import-rejected'], 1);
+  assert.deepEqual([b.speaker.status()[0]!.received, b.speaker.status()[0]!.accepted], [2, 1]);
+  assert.equal(a.speaker.status()[0]!.exported, 2);
+});
