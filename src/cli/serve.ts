@@ -25,11 +25,15 @@ import { loadedWarnings } from './demo.js';
 import { GET_AFTER_NS } from './get.js';
 import { checkPcapTarget, PcapOutput } from './pcap-out.js';
 import { parsePortArg, parseResourceArg, resolveTarget, type PortArg } from './port-forward-target.js';
+import { parseBgpPeerArg, type BgpPeerArg } from './bgp-peer-flag.js';
 
 /** The usage lines of serve and port-forward, for main's usage text. */
-export const SERVE_USAGE = `  podnet serve CLUSTER.yaml [--pcap DIR|FILE.pcapng]
+export const SERVE_USAGE = `  podnet serve CLUSTER.yaml [--pcap DIR|FILE.pcapng] [--bgp-peer ADDR[:PORT],as=N]...
                                              bring the cluster up, then run it on the wall clock until
-                                             Ctrl-C (SIGINT) or SIGTERM; prints its pods and services
+                                             Ctrl-C (SIGINT) or SIGTERM; prints its pods and services.
+                                             --bgp-peer: a real BGP speaker (port 179 by default) the
+                                             cluster's route reflector or first node peers with over a
+                                             real TCP socket (cni: calico)
   podnet port-forward CLUSTER.yaml TYPE/NAME [LOCAL:]REMOTE... [-n NS] [--address IP[,IP]]
               [--max-connections N] [--max-buffer BYTES] [--pcap DIR|FILE.pcapng]
                                              as kubectl port-forward: listen on 127.0.0.1 (default) and
@@ -53,6 +57,8 @@ interface ServeArgs {
   maxConnections: number;
   maxBuffered: number;
   pcap?: string;
+  /** serve's --bgp-peer, in the order given. */
+  bgpPeers: BgpPeerArg[];
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, ki: 1024, m: 2 ** 20, mi: 2 ** 20 };
@@ -64,6 +70,7 @@ function parseArgs(args: readonly string[], portForward: boolean): ServeArgs {
     addresses: ['127.0.0.1'],
     maxConnections: DEFAULT_MAX_CONNECTIONS,
     maxBuffered: DEFAULT_MAX_BUFFERED_BYTES,
+    bgpPeers: [],
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -75,7 +82,11 @@ function parseArgs(args: readonly string[], portForward: boolean): ServeArgs {
       return v;
     };
     if (name === '--pcap') a.pcap = value();
-    else if (portForward && (name === '-n' || name === '--namespace')) a.namespace = value();
+    else if (!portForward && name === '--bgp-peer') {
+      const peer = parseBgpPeerArg(value());
+      if (typeof peer === 'string') throw new ServeUsageError(peer);
+      a.bgpPeers.push(peer);
+    } else if (portForward && (name === '-n' || name === '--namespace')) a.namespace = value();
     else if (portForward && name === '--address') a.addresses = addressList(value());
     else if (portForward && name === '--max-connections') {
       const v = value();
@@ -184,6 +195,12 @@ export async function cmdServe(
   checkPcapArg(pcapArg);
   const c = await bringUp(file, err);
   if (typeof c === 'number') return c;
+  if (a.bgpPeers.length > 0) {
+    err(
+      `podnet serve: --bgp-peer: cluster "${c.plan.cluster.name}" runs no BGP speaker (its CNI is ${c.plan.cluster.cni}); peering with an outside router needs cni: calico`,
+    );
+    return 2;
+  }
   out(`podnet serve: cluster "${c.plan.cluster.name}" from ${file}, on the wall clock (not deterministic)`);
   for (const n of c.nodes.values()) out(`  node ${n.name}: ${formatIpv4(n.ip)}`);
   for (const p of c.pods.values()) {
