@@ -31,13 +31,13 @@ export class ExportCache {
   exported(ctx: ExportContext, peer: BgpPeer, best: Candidate): PathAttributes | undefined {
     const kind = exportKind(peer, best);
     if (kind === 'none') return undefined;
-    const self = peer.localAddress ?? 0;
+    // our address matters only where NEXT_HOP is self
     const cls = peer.ebgp
-      ? EBGP_SELF + self
+      ? EBGP_SELF + (peer.localAddress ?? 0)
       : kind === 'reflect'
         ? REFLECT
         : best.source.local
-          ? IBGP_SELF + self
+          ? IBGP_SELF + (peer.localAddress ?? 0)
           : IBGP_KEEP;
     let byClass = this.attrs.get(best.attrs);
     if (byClass === undefined) {

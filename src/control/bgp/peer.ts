@@ -83,6 +83,8 @@ export interface BgpTimers {
   /** After a failure, before restarting; doubles per consecutive failure (BIRD `error wait time` 60,300). */
   errorWaitMin: number;
   errorWaitMax: number;
+  /** Failures further apart than this do not lengthen the wait (BIRD `error forget time` 300). */
+  errorForgetTime: number;
 }
 
 /** BIRD 2.0's timer defaults. */
@@ -93,6 +95,7 @@ export const BIRD_TIMERS: BgpTimers = {
   connectDelayTime: 5,
   errorWaitMin: 60,
   errorWaitMax: 300,
+  errorForgetTime: 300,
 };
 
 /** BIRD's default protocol name for a neighbour address: "peer_10_0_0_1" (podnet's; Calico names its own). */
@@ -128,6 +131,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
   private restartTimer: Timer | undefined;
   private attempt = 0;
   private failures = 0;
+  private lastFailure: number | undefined;
   private stopped = false;
 
   constructor(
@@ -263,7 +267,6 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
       }
       if (t.actions.includes('established')) {
         this.session = conn;
-        this.failures = 0;
         this.peerBgpId = conn.remoteOpen?.bgpId ?? 0;
       }
     } else {
@@ -370,6 +373,10 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
 
   private scheduleRestart(): void {
     const t = this.host.timers;
+    // BIRD bgp_update_startup_delay: failures `error forget time` or more apart start a new sequence
+    const now = this.host.engine.now;
+    if (this.lastFailure !== undefined && now - this.lastFailure >= t.errorForgetTime * SECOND) this.failures = 0;
+    this.lastFailure = now;
     const wait = Math.min(t.errorWaitMax, t.errorWaitMin * 2 ** Math.min(this.failures, 16));
     this.failures++;
     this.restartTimer?.cancel();

@@ -244,3 +244,22 @@ test('import and export filters: a rejected route is counted and kept out; a fil
   assert.deepEqual([b.speaker.status()[0]!.received, b.speaker.status()[0]!.accepted], [2, 1]);
   assert.equal(a.speaker.status()[0]!.exported, 2);
 });
+
+test('after each failed session the restart waits longer, 60 s doubling to 300 s, until failures are 300 s apart (BIRD error wait and forget times)', () => {
+  const lab = bgpLab(2, { speaker: () => ({ jitter: false }) });
+  const [a, b] = hosts(lab) as [BgpLabHost, BgpLabHost];
+  const downs: number[] = [];
+  const starts: number[] = [];
+  a.speaker.onStateChange((p) => {
+    if (p.state === 'Idle') downs.push(lab.engine.now);
+    if (p.state === 'Active' && downs.length > starts.length) starts.push(lab.engine.now);
+  });
+  // b expects another AS: every OPEN of a's is refused with Bad Peer AS, so every attempt fails
+  a.speaker.addPeer({ address: b.addr, asn: 64512 });
+  b.speaker.addPeer({ address: a.addr, asn: 65000 });
+  lab.engine.run(1800 * SECOND);
+  const waits = starts.map((t, i) => Math.round((t - downs[i]!) / SECOND));
+  // the failure after the 300 s wait comes more than 300 s after the one before: the sequence starts again
+  assert.deepEqual(waits.slice(0, 6), [60, 120, 240, 300, 60, 120]);
+  assert.equal(a.speaker.status()[0]!.lastError, 'Received: OPEN Message Error / Bad Peer AS');
+});

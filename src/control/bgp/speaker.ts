@@ -91,6 +91,7 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   updatesIn = 0;
   private readonly peers = new Map<Ipv4, BgpPeer>();
   private readonly listeners: BestChangeListener[] = [];
+  private readonly stateListeners: ((peer: BgpPeer) => void)[] = [];
   private readonly dirty = new Set<BgpPeer>();
   private flushPending = false;
   /** Exported attributes and encoded UPDATEs shared between peers, good for one flush. */
@@ -215,8 +216,13 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   }
 
   /** @internal */
-  stateChanged(_peer: BgpPeer): void {
-    // status() reads peers directly; a hook for views that want pushes
+  stateChanged(peer: BgpPeer): void {
+    for (const fn of this.stateListeners) fn(peer);
+  }
+
+  /** Registers a listener for session state changes (serve logs them; status() has the same data on demand). */
+  onStateChange(fn: (peer: BgpPeer) => void): void {
+    this.stateListeners.push(fn);
   }
 
   /** @internal An UPDATE on an Established session, with its RFC 7606 action. */

@@ -30,6 +30,7 @@ export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
     peer.pendingOut.clear();
     return 0;
   }
+  if (peer.pendingOut.size === 1) return flushOne(peer, cache);
   const withdrawn: Ipv4Prefix[] = [];
   const groups = new Map<PathAttributes, number[]>();
   for (const [key, attrs] of peer.pendingOut) {
@@ -58,6 +59,32 @@ export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
     for (const m of msgs) conn.sendBytes(m);
     sent += msgs.length;
   }
+  return sent;
+}
+
+/** One pending change (a reflector fanning one route out): no grouping needed. */
+function flushOne(peer: BgpPeer, cache: ExportCache): number {
+  const conn = peer.session!;
+  let sent = 0;
+  for (const [key, attrs] of peer.pendingOut) {
+    const had = peer.adjOut.get(key);
+    if (attrs === null) {
+      if (had === undefined) continue;
+      peer.adjOut.delete(key);
+      conn.send({ type: 'update', withdrawn: [keyPrefix(key)], attrs: NO_ATTRS, nlri: [] });
+      sent++;
+    } else if (had !== attrs) {
+      peer.adjOut.set(key, attrs);
+      const keys = [key];
+      const ctx = conn.ctx;
+      const msgs = ctx.fourOctetAs
+        ? cache.encoded(attrs, keys, () => build(attrs, keys, ctx))
+        : build(attrs, keys, ctx);
+      for (const m of msgs) conn.sendBytes(m);
+      sent += msgs.length;
+    }
+  }
+  peer.pendingOut.clear();
   return sent;
 }
 
