@@ -42,6 +42,10 @@ export interface BgpBenchResult {
   buildWallSeconds: number;
   /** Engine events run to convergence. */
   events: number;
+  /** BGP UPDATE messages sent, all speakers. */
+  updates: number;
+  /** Frames put on links (packet-hops), ARP and TCP acknowledgments included. */
+  frames: number;
   peakRssBytes: number;
 }
 
@@ -177,6 +181,8 @@ export async function runBgpBench(nodes: number, mode: BgpBenchMode, limitSecond
     wallSeconds: +wallSeconds.toFixed(3),
     buildWallSeconds: +buildWallSeconds.toFixed(3),
     events: c.engine.eventsRun,
+    updates: agents.reduce((n, a) => n + (a.bird?.updatesOut ?? 0), 0),
+    frames: c.network.links.reduce((n, l) => n + l.ab.transmitted + l.ba.transmitted, 0),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }

@@ -21,7 +21,8 @@ import {
   checkOpen,
   notificationText,
 } from '../../wire/bgp.js';
-import type { RouteSource } from './best-path.js';
+import type { Candidate, RouteSource } from './best-path.js';
+import { type ExportContext, exportAttrs } from './export.js';
 import { type BgpState, type FsmEvent, type NotifyCode, NOTIFY_CEASE_COLLISION, fsmTransition } from './fsm.js';
 import { AdjRibIn } from './rib.js';
 import { BgpConnection, type ConnectionOwner } from './session.js';
@@ -411,14 +412,14 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
    * The exported form of `attrs` for this peer, made once per generation (one flush): prefixes that share
    * attributes then share the exported object too, and go out in one UPDATE.
    */
-  exportMemo(gen: number, attrs: PathAttributes, make: () => PathAttributes | undefined): PathAttributes | undefined {
+  exportMemo(gen: number, attrs: PathAttributes, ctx: ExportContext, best: Candidate): PathAttributes | undefined {
     if (gen !== this.memoGen) {
       this.memo.clear();
       this.memoGen = gen;
     }
     let out = this.memo.get(attrs);
     if (out === undefined) {
-      out = make() ?? null;
+      out = exportAttrs(ctx, this, best) ?? null;
       this.memo.set(attrs, out);
     }
     return out ?? undefined;

@@ -10,7 +10,7 @@ import { type Ipv4, type Ipv4Prefix, formatIpv4, readIpv4 } from '../../wire/add
 import type { Prng } from '../../sim/prng.js';
 import { AFI_IPV4, type BgpParsed, type BgpUpdate, type PathAttributes, SAFI_UNICAST } from '../../wire/bgp.js';
 import { type Candidate, DEFAULT_LOCAL_PREF, type RouteSource } from './best-path.js';
-import { type ExportContext, exportAttrs, fromTwoOctet } from './export.js';
+import { type ExportContext, exportAttrs, exportKind, fromTwoOctet } from './export.js';
 import { NOTIFY_CEASE_DECONFIGURED, NOTIFY_CEASE_SHUTDOWN } from './fsm.js';
 import { BIRD_TIMERS, BgpPeer, type BgpPeerConfig, type BgpTimers, type PeerHost } from './peer.js';
 import { LocRib, type LocRibEntry, prefixKey } from './rib.js';
@@ -97,6 +97,9 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   private readonly listener: BgpListener;
   private readonly localAttrs: PathAttributes = { origin: 'igp', asPath: [], unknown: [] };
   private readonly rng: Prng | undefined;
+  /** Exports shared by every iBGP peer (normal, reflected), for the generation `memoGen`. */
+  private readonly sharedMemo = new Map<PathAttributes, [PathAttributes | undefined, PathAttributes | undefined]>();
+  private memoGen = -1;
 
   constructor(
     readonly engine: Engine,
@@ -308,9 +311,27 @@ export class BgpSpeaker implements PeerHost, ExportContext {
 
   private exportTo(peer: BgpPeer, e: LocRibEntry): PathAttributes | undefined {
     const best = e.best!;
+    // most (prefix, peer) pairs of an iBGP mesh export nothing: decide that before anything is made
+    const kind = exportKind(peer, best);
+    if (kind === 'none') return undefined;
     const filter = this.config.exportFilter;
     if (filter !== undefined && !filter(e.prefix, best, peer)) return undefined;
-    return peer.exportMemo(this.generation, best.attrs, () => exportAttrs(this, peer, best));
+    if (this.memoGen !== this.generation) {
+      this.sharedMemo.clear();
+      this.memoGen = this.generation;
+    }
+    // an iBGP peer gets a learned route with its NEXT_HOP unchanged: the exported attributes depend on the
+    // route and the kind (normal or reflected) only, so every such peer shares one object (and one encoding)
+    if (!peer.ebgp && !best.source.local && best.attrs.nextHop !== undefined) {
+      let pair = this.sharedMemo.get(best.attrs);
+      if (pair === undefined) {
+        pair = [undefined, undefined];
+        this.sharedMemo.set(best.attrs, pair);
+      }
+      const i = kind === 'reflect' ? 1 : 0;
+      return (pair[i] ??= exportAttrs(this, peer, best));
+    }
+    return peer.exportMemo(this.generation, best.attrs, this, best);
   }
 
   private markDirty(peer: BgpPeer): void {
