@@ -10,7 +10,16 @@ import { formatCidr, formatIpv4 } from '../wire/addr.js';
 import { ping, type PingResult } from '../apps/ping.js';
 import { ipNeigh, ipRoute, bridgeFdb } from '../net/views.js';
 import type { BackendType } from '../control/flannel/backends.js';
-import { buildCluster, type ClusterPod, type ClusterRuntime, flannelOf } from '../cluster/runtime.js';
+import {
+  buildCluster,
+  bringUp,
+  type ClusterNode,
+  type ClusterPod,
+  type ClusterRuntime,
+  flannelOf,
+} from '../cluster/runtime.js';
+import type { CommandResult } from '../apps/shell.js';
+import { clusterMachine, runOnMachine } from '../scenario/cluster-shell.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { formatSpecErrors } from '../scenario/source.js';
 import { TraceRecorder } from '../observe/recorder.js';
@@ -79,7 +88,7 @@ export class DemoInputError extends Error {}
  */
 function pickPair(c: ClusterRuntime): [ClusterPod, ClusterPod] | undefined {
   const pods = [...c.pods.values()].filter((p) => !p.hostNetwork);
-  const from = pods.find((p) => p.name === 'client') ?? pods[0];
+  const from = pods.find((p) => p.name === 'client') ?? pods.find((p) => p.namespace === 'default') ?? pods[0];
   if (from === undefined) return undefined;
   const others = c.nodes.size === 1 ? pods.filter((p) => p !== from) : pods.filter((p) => p.node !== from.node);
   const to = others.find((p) => p.namespace === 'default') ?? others[0];
@@ -101,6 +110,7 @@ function tracedPing(
   explain: boolean,
 ): { ok: boolean; lines: string[]; events: TraceRecorder['events'] } {
   const rec = new TraceRecorder();
+  const since = c.engine.now;
   c.network.tracer = rec;
   const r = pingOnce(c, from, to);
   c.network.tracer = undefined;
@@ -114,7 +124,7 @@ function tracedPing(
           .map((e) => (e.kind === 'drop' ? `${e.device}: ${e.reason}` : ''))
           .join(', ') || 'none'
       }`;
-  return { ok, lines: [formatHopTable(rec.events, { explain }), '', summary], events: rec.events };
+  return { ok, lines: [formatHopTable(rec.events, { explain, since }), '', summary], events: rec.events };
 }
 
 /** Runs the demo. */
@@ -134,23 +144,46 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
     ...(o.backend !== undefined ? { backend: o.backend } : {}),
   });
   await ds.settle(c);
+  // BIRD's sessions come up seconds after the nodes (confd's connect delay): look at a Calico cluster as
+  // `podnet get` does, once it has been up a minute
+  if (c.calico !== undefined) bringUp(c);
   const out: string[] = [];
   const spec = loaded.plan.cluster;
+  const addressOf = (n: ClusterNode): string =>
+    formatCidr({ addr: n.ip, len: loaded.plan.nodes.find((p) => p.name === n.name)!.address.len });
   out.push(
-    `podnet demo: cluster "${spec.name}" from ${o.file}: ${c.nodes.size} node${c.nodes.size === 1 ? '' : 's'}, Flannel ${c.backend}, pods in ${formatCidr(spec.clusterCIDR)}, services in ${formatCidr(spec.serviceCIDR)}`,
+    `podnet demo: cluster "${spec.name}" from ${o.file}: ${c.nodes.size} node${c.nodes.size === 1 ? '' : 's'}, ${c.calico !== undefined ? `Calico (${calicoModeText(c.calico)})` : `Flannel ${c.backend}`}, pods in ${formatCidr(spec.clusterCIDR)}, services in ${formatCidr(spec.serviceCIDR)}`,
   );
   out.push('');
   out.push(
-    renderTable(
-      ['NODE', 'ADDRESS', 'FLANNEL LEASE', 'BACKEND', 'POD MTU'],
-      [...c.nodes.values()].map((n) => [
-        n.name,
-        formatCidr({ addr: n.ip, len: loaded.plan.nodes.find((p) => p.name === n.name)!.address.len }),
-        formatCidr(flannelOf(n).lease.subnet),
-        c.backend,
-        String(flannelOf(n).backend.mtu),
-      ]),
-    ),
+    c.calico !== undefined
+      ? renderTable(
+          ['NODE', 'ADDRESS', 'BLOCKS', 'TUNNEL ADDRESS', 'BGP PEERS', 'POD MTU'],
+          [...c.nodes.values()].map((n) => {
+            const a = n.calico!;
+            const tunnel = a.ipipTunnelAddr ?? a.vxlanTunnelAddr;
+            return [
+              n.name,
+              addressOf(n),
+              a.blocks.map(formatCidr).join(',') || '<none>',
+              tunnel === undefined
+                ? '<none>'
+                : `${formatIpv4(tunnel)} (${a.ipipTunnelAddr !== undefined ? 'tunl0' : 'vxlan.calico'})`,
+              String(a.peers.length),
+              String(n.conflist.plugins[0]?.mtu ?? ''),
+            ];
+          }),
+        )
+      : renderTable(
+          ['NODE', 'ADDRESS', 'FLANNEL LEASE', 'BACKEND', 'POD MTU'],
+          [...c.nodes.values()].map((n) => [
+            n.name,
+            addressOf(n),
+            formatCidr(flannelOf(n).lease.subnet),
+            c.backend,
+            String(flannelOf(n).backend.mtu),
+          ]),
+        ),
   );
   out.push('');
   out.push(
@@ -185,11 +218,18 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
       .split('\n')
       .filter((l) => l.includes('PERMANENT'));
     if (neigh.length > 0) out.push(`${n.name}$ ip neigh | grep PERMANENT`, ...neigh);
+    const vtep = n.calico !== undefined ? 'vxlan.calico' : 'flannel.1';
     const fdb = bridgeFdb(n.stack)
       .split('\n')
-      .filter((l) => l.includes('flannel'));
-    if (fdb.length > 0) out.push(`${n.name}$ bridge fdb show dev flannel.1`, ...fdb);
-    for (const e of flannelOf(n).errors) out.push(`flanneld on ${n.name}: ${e}`);
+      .filter((l) => l.includes(vtep));
+    if (fdb.length > 0) out.push(`${n.name}$ bridge fdb show dev ${vtep}`, ...fdb);
+    for (const e of n.flanneld?.errors ?? []) out.push(`flanneld on ${n.name}: ${e}`);
+  }
+  // the first node's BGP sessions, as calicoctl shows them (BIRD runs unless the pools use VXLAN)
+  const first = [...c.nodes.values()][0];
+  if (first?.calico?.bird !== undefined) {
+    const status = viewOn(c, first.name, ['calicoctl', 'node', 'status']);
+    out.push('', `${first.name}$ calicoctl node status`, status);
   }
   const captures = o.pcap ? captureLinks(c.network) : [];
   const one = o.act === 2 ? undefined : act1(c, o, out);
@@ -203,12 +243,22 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
     ? {
         cluster: spec.name,
         backend: c.backend,
-        nodes: [...c.nodes.values()].map((n) => ({
-          name: n.name,
-          ip: formatIpv4(n.ip),
-          lease: formatCidr(flannelOf(n).lease.subnet),
-          mtu: flannelOf(n).backend.mtu,
-        })),
+        nodes: [...c.nodes.values()].map((n) =>
+          n.calico !== undefined
+            ? {
+                name: n.name,
+                ip: formatIpv4(n.ip),
+                blocks: n.calico.blocks.map(formatCidr),
+                mtu: n.conflist.plugins[0]?.mtu,
+                bgpPeers: n.calico.peers.length,
+              }
+            : {
+                name: n.name,
+                ip: formatIpv4(n.ip),
+                lease: formatCidr(flannelOf(n).lease.subnet),
+                mtu: flannelOf(n).backend.mtu,
+              },
+        ),
         pods: [...c.pods.values()].map((p) => ({ id: p.id, node: p.node, ip: formatIpv4(p.ip) })),
         pendingPods: loaded.plan.pods
           .filter((p) => p.node === undefined)
@@ -234,6 +284,30 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
   return { status: ok ? 0 : 1, text: out.join('\n'), captures, json, warnings: loaded.clusterWarnings };
 }
 
+/** The pool modes in a line: "IP-in-IP Always, BGP node-to-node mesh", "VXLAN CrossSubnet, no BGP", "BGP, no encapsulation". */
+function calicoModeText(calico: NonNullable<ClusterRuntime['calico']>): string {
+  const pools = calico.pools.filter((p) => !p.disabled);
+  const ipip = [...new Set(pools.map((p) => p.ipipMode).filter((m) => m !== 'Never'))];
+  const vxlan = [...new Set(pools.map((p) => p.vxlanMode).filter((m) => m !== 'Never'))];
+  const encap =
+    ipip.length > 0 ? `IP-in-IP ${ipip.join('/')}` : vxlan.length > 0 ? `VXLAN ${vxlan.join('/')}` : 'no encapsulation';
+  const bgp =
+    calico.backend === 'vxlan'
+      ? 'no BGP'
+      : calico.bgp.nodeToNodeMeshEnabled
+        ? 'BGP node-to-node mesh'
+        : 'BGP with route reflectors';
+  return `${encap}, ${bgp}`;
+}
+
+/** The output of a command that answers at once (a view such as calicoctl node status) on a cluster machine. */
+function viewOn(c: ClusterRuntime, where: string, argv: string[]): string {
+  const m = clusterMachine(c, where);
+  let result: CommandResult | undefined;
+  if (m !== undefined) runOnMachine(m, argv, (r) => (result = r));
+  return result?.stdout ?? `${argv.join(' ')}: no answer on ${where}`;
+}
+
 /** Act 1: one ping from a pod to a pod on another node (on a single node: pod to pod, then pod to node). */
 function act1(c: ClusterRuntime, o: DemoOptions, out: string[]): { ok: boolean; json: Record<string, unknown> } {
   const pair = pickPair(c);
@@ -244,7 +318,7 @@ function act1(c: ClusterRuntime, o: DemoOptions, out: string[]): { ok: boolean; 
   const [from, to] = pair;
   out.push('', c.nodes.size === 1 ? 'Act 1: pod to pod, and pod to node' : 'Act 1: pod to pod across nodes', '');
   out.push(
-    `ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), all caches empty:`,
+    `ping ${from.id} (${formatIpv4(from.ip)} on ${from.node}) -> ${to.id} (${formatIpv4(to.ip)} on ${to.node}), ${c.calico !== undefined ? 'the cluster up a minute (BGP converged), no pod has talked yet' : 'all caches empty'}:`,
   );
   out.push('');
   const podPing = tracedPing(c, from, to, o.explain);

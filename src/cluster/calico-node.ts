@@ -200,6 +200,11 @@ export class CalicoCluster {
     const a = this.agents.get(name);
     if (a === undefined) return;
     a.bird?.shutdown();
+    // kube-controllers' IPAM garbage collection: the node's addresses (tunnel and pods) go, then its blocks
+    for (const block of this.ipam.allBlocks())
+      for (const alloc of block.allocations)
+        if (alloc.attrs.node === name && alloc.handleId !== undefined) this.ipam.releaseByHandle(alloc.handleId);
+    this.ipam.removeHost(name);
     this.agents.delete(name);
     this.nodeLabels.delete(name);
   }
@@ -333,7 +338,17 @@ export class CalicoCluster {
       prefix,
       best.attrs.nextHop,
     );
-    if (spec !== undefined) agent.kernel.set(key, stack.routes.add(spec));
+    if (spec === undefined) return;
+    // `gateway recursive` (confd's bgp_template): a next hop that is not on a connected network resolves
+    // through the table (BIRD `learn`s the kernel's default route), so a block behind a router goes to
+    // the router; the tunnel's onlink routes keep the node as their gateway
+    let route = spec;
+    if (spec.onlink !== true && spec.via !== undefined) {
+      const to = stack.routes.lookup(spec.via);
+      if (to === undefined || to.type !== 'unicast') return;
+      if (to.via !== undefined) route = { ...spec, via: to.via, dev: to.dev };
+    }
+    agent.kernel.set(key, stack.routes.add(route));
   }
 }
 

@@ -86,6 +86,8 @@ export class IpipDev extends NetDev {
   /** The outer packet in `frame` (IP at IP_OFF) is for this tunnel: strip it and receive the inner one. */
   receiveOuter(frame: Uint8Array, port: Port | undefined): void {
     const ihl = (frame[IP_OFF]! & 0x0f) * 4;
+    // read before the inner Ethernet header is written over the outer IP header
+    const outerSrc = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
     // the 14 bytes before the inner header become its Ethernet header: no copy
     const inner = frame.subarray(IP_OFF + ihl - ETH_HEADER_LEN);
     writeMac(inner, 0, this.mac);
@@ -93,9 +95,7 @@ export class IpipDev extends NetDev {
     inner[ETH_TYPE_OFF] = ETHERTYPE_IPV4 >> 8;
     inner[ETH_TYPE_OFF + 1] = ETHERTYPE_IPV4 & 0xff;
     this.decapsulated++;
-    this.node.note(
-      () => `${this.name}: decapsulated IP-in-IP from ${formatIpv4(readIpv4(frame, IP_OFF + IPV4_SRC_OFF))}`,
-    );
+    this.node.note(() => `${this.name}: decapsulated IP-in-IP from ${formatIpv4(outerSrc)}`);
     this.node.receiveOn(this, inner, port);
   }
 }

@@ -98,7 +98,7 @@ describe('route table lookups', () => {
     assert.equal(t.lookup(ip('10.9.9.9'))?.dev, 'specific');
   });
 
-  it('fills defaults as ip route does: scope link without a gateway, global with one; metric 0; static', () => {
+  it('fills defaults as ip route does: scope link without a gateway, global with one; metric 0; static; unicast', () => {
     const t = new RouteTable();
     const onLink = t.add({ ...net('10.0.0.0/24'), dev: 'eth0' });
     const viaGw = t.add({ ...net('0.0.0.0/0'), via: ip('10.0.0.1'), dev: 'eth0' });
@@ -112,6 +112,7 @@ describe('route table lookups', () => {
       scope: 'link',
       src: undefined,
       onlink: false,
+      type: 'unicast',
     });
     assert.equal(viaGw.scope, 'global');
   });

@@ -63,6 +63,8 @@ function hopCells(n: string, time: string, device: string, inPort: string, outPo
 export interface HopTableOptions {
   /** Print decision lines ("why") under the frames they explain. Default true. */
   explain?: boolean;
+  /** Print times from this instant (ns) on, e.g. when the traced action started; default 0. */
+  since?: number;
 }
 
 /**
@@ -84,7 +86,16 @@ export function formatHopTable(events: readonly TraceEvent[], opts: HopTableOpti
       hop++;
       if (pending.length > 0) notes.set(rows.length, pending);
       pending = [];
-      rows.push(hopCells(String(hop), formatMicros(ev.time), ev.device, ev.inPort ?? '-', ev.outPort, ev.frame));
+      rows.push(
+        hopCells(
+          String(hop),
+          formatMicros(ev.time - (opts.since ?? 0)),
+          ev.device,
+          ev.inPort ?? '-',
+          ev.outPort,
+          ev.frame,
+        ),
+      );
       let inner = ev.frame.inner;
       while (inner !== undefined) {
         rows.push(hopCells('', '', '  inner', '', '', inner));

@@ -9,99 +9,20 @@
 import {
   DEFAULT_ALLOWED_USES,
   defaultBgpConfiguration,
-  defaultFelixConfiguration,
   type BgpPeer,
   type CalicoNodeSpec,
   type CalicoObject,
   type EncapMode,
-  type FelixConfiguration,
 } from '../cluster/calico-resources.js';
-import { checkDns1123Subdomain } from '../cluster/k8s-validation.js';
 import type { Origin } from '../cluster/source-ref.js';
 import type { IpPoolUse } from '../control/calico/ipam.js';
-import { parseSelector } from '../control/calico/selector.js';
-import { formatCidr, parseCidr, parseIpv4, prefixMask, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
-import { checkMeta, strictFields, warn, type ManifestCtx } from './manifest-common.js';
+import { formatCidr, parseIpv4, prefixMask, type Ipv4Prefix } from '../wire/addr.js';
+import { strictFields, warn, type ManifestCtx } from './manifest-common.js';
+import { asNumber, cidr, cidrList, ipv4, open, selector } from './manifest-calico-common.js';
+import { felixConfiguration } from './manifest-calico-felix.js';
 import type { SpecPath } from './source.js';
 
 const ENCAP_MODES: readonly EncapMode[] = ['Always', 'CrossSubnet', 'Never'];
-
-/** Opens a cluster-scoped Calico object: top-level fields, metadata, and the spec mapping ({} when absent). */
-function open(
-  ctx: ManifestCtx,
-  base: SpecPath,
-  o: Record<string, unknown>,
-  used: readonly string[],
-  notEmulated: readonly string[] = [],
-) {
-  const { c } = ctx;
-  strictFields(c, base, o, ['apiVersion', 'kind', 'metadata', 'spec'], ['status']);
-  const metadata = checkMeta(ctx, [...base, 'metadata'], o.metadata, {
-    namespaced: false,
-    nameRule: checkDns1123Subdomain,
-  });
-  const sp = [...base, 'spec'];
-  const spec = o.spec === undefined || o.spec === null ? {} : c.obj(sp, o.spec);
-  if (spec === undefined) return undefined;
-  strictFields(c, sp, spec, used, notEmulated);
-  for (const key of notEmulated) {
-    if (spec[key] !== undefined) warn(ctx, [...sp, key], `${key} is not emulated by podnet: ignored`);
-  }
-  return { metadata, sp, spec };
-}
-
-/** A selector in Calico's syntax, checked with the parser libcalico-go uses. */
-function selector(ctx: ManifestCtx, path: SpecPath, v: unknown): string | undefined {
-  const text = ctx.c.str(path, v, { allowEmpty: true });
-  if (text === undefined) return undefined;
-  const r = parseSelector(text);
-  if (!r.ok) {
-    ctx.c.error(path, `invalid selector ${JSON.stringify(text)}: ${r.error.message}`);
-    return undefined;
-  }
-  return text;
-}
-
-/** numorstring.ASNumber: an integer, or "high.low" (asdot). */
-function asNumber(ctx: ManifestCtx, path: SpecPath, v: unknown): number | undefined {
-  if (typeof v === 'number') return ctx.c.int(path, v, { min: 0, max: 0xffff_ffff });
-  if (typeof v === 'string') {
-    const m = /^(\d+)(?:\.(\d+))?$/.exec(v);
-    const hi = Number(m?.[1]);
-    const lo = m?.[2] === undefined ? undefined : Number(m[2]);
-    if (m !== null && lo === undefined && hi <= 0xffff_ffff) return hi;
-    if (m !== null && lo !== undefined && hi <= 0xffff && lo <= 0xffff) return hi * 65536 + lo;
-  }
-  ctx.c.error(path, `invalid AS Number format (${typeof v === 'string' ? v : JSON.stringify(v)})`);
-  return undefined;
-}
-
-function ipv4(ctx: ManifestCtx, path: SpecPath, v: unknown): Ipv4 | undefined {
-  const s = ctx.c.str(path, v);
-  if (s === undefined) return undefined;
-  const ip = parseIpv4(s);
-  if (ip === undefined) ctx.c.error(path, `${JSON.stringify(s)} is not an IPv4 address`);
-  return ip;
-}
-
-function cidr(ctx: ManifestCtx, path: SpecPath, v: unknown): Ipv4Prefix | undefined {
-  const s = ctx.c.str(path, v);
-  if (s === undefined) return undefined;
-  const p = parseCidr(s);
-  if (p === undefined) ctx.c.error(path, `${JSON.stringify(s)} is not an IPv4 CIDR`);
-  return p;
-}
-
-function cidrList(ctx: ManifestCtx, path: SpecPath, v: unknown): Ipv4Prefix[] {
-  if (v === undefined || v === null) return [];
-  return (ctx.c.arr(path, v) ?? []).flatMap((x, i) => {
-    const ip = [...path, i];
-    const o = ctx.c.obj(ip, x);
-    if (o === undefined) return [];
-    strictFields(ctx.c, ip, o, ['cidr']);
-    return cidr(ctx, [...ip, 'cidr'], o.cidr) ?? [];
-  });
-}
 
 function ipPool(
   ctx: ManifestCtx,
@@ -328,66 +249,6 @@ function bgpPeer(
     c.error([...sp, 'nodeSelector'], 'node and nodeSelector cannot both be set');
   if (metadata === undefined) return undefined;
   return { kind: 'BGPPeer', metadata, spec: peer, origin };
-}
-
-/** Every FelixConfigurationSpec json name (felixconfig.go); the ones podnet reads are FELIX_USED. */
-const FELIX_FIELDS =
-  'allowIPIPPacketsFromWorkloads allowVXLANPacketsFromWorkloads awsSrcDstCheck bpfAttachType bpfCTLBLogFilter bpfConnectTimeLoadBalancing bpfConnectTimeLoadBalancingEnabled bpfConntrackLogLevel bpfConntrackMode bpfConntrackTimeouts bpfDSROptoutCIDRs bpfDataIfacePattern bpfDisableGROForIfaces bpfDisableUnprivileged bpfEnabled bpfEnforceRPF bpfExcludeCIDRsFromNAT bpfExportBufferSizeMB bpfExtToServiceConnmark bpfExternalServiceMode bpfForceTrackPacketsFromIfaces bpfHostConntrackBypass bpfHostNetworkedNATWithoutCTLB bpfIPFragTimeout bpfIPFragmentReassemblyEnabled bpfJITHardening bpfKubeProxyHealthzPort bpfKubeProxyIptablesCleanupEnabled bpfKubeProxyMinSyncPeriod bpfL3IfacePattern bpfLogFilters bpfLogLevel bpfMaglevMaxEndpointsPerService bpfMaglevMaxServices bpfMapSizeConntrack bpfMapSizeConntrackCleanupQueue bpfMapSizeConntrackScaling bpfMapSizeIPSets bpfMapSizeIfState bpfMapSizeNATAffinity bpfMapSizeNATBackend bpfMapSizeNATFrontend bpfMapSizePerCpuConntrack bpfMapSizeRoute bpfOverlayHostSourceIP bpfPSNATPorts bpfPolicyDebugEnabled bpfProfiling bpfRedirectToPeer cgroupV2Path chainInsertMode dataplaneDriver dataplaneWatchdogTimeout debugDisableLogDropping debugHost debugMemoryProfilePath debugPort debugSimulateCalcGraphHangAfter debugSimulateDataplaneApplyDelay debugSimulateDataplaneHangAfter defaultEndpointToHostAction deviceRouteProtocol deviceRouteSourceAddress deviceRouteSourceAddressIPv6 disableConntrackInvalidCheck endpointReportingDelay endpointReportingEnabled endpointStatusPathPrefix externalNodesList failsafeInboundHostPorts failsafeOutboundHostPorts featureDetectOverride featureGates floatingIPs flowLogsCollectorDebugTrace flowLogsFlushInterval flowLogsGoldmaneServer flowLogsLocalReporter flowLogsPolicyEvaluationMode genericXDPEnabled goGCThreshold goMaxProcs goMemoryLimitMB healthEnabled healthHost healthPort healthTimeoutOverrides interfaceExclude interfacePrefix interfaceRefreshInterval ipForwarding ipipEnabled ipipMTU ipsetsRefreshInterval iptablesBackend iptablesFilterAllowAction iptablesFilterDenyAction iptablesLockProbeInterval iptablesMangleAllowAction iptablesMarkMask iptablesNATOutgoingInterfaceFilter iptablesPostWriteCheckInterval iptablesRefreshInterval ipv4ElevatedRoutePriority ipv4NormalRoutePriority ipv6ElevatedRoutePriority ipv6NormalRoutePriority ipv6Support istioAmbientMode istioDSCPMark kubeNodePortRanges liveMigrationRouteConvergenceTime localSubnetL2Reachability localSubnetL2ReachabilityRefreshInterval logActionRateLimit logActionRateLimitBurst logDebugFilenameRegex logFilePath logPrefix logSeverityFile logSeverityScreen logSeveritySys maxIpsetSize metadataAddr metadataPort mtuIfacePattern natOutgoingAddress natOutgoingExclusions natPortRange netlinkTimeout nftablesFilterAllowAction nftablesFilterDenyAction nftablesFlowTableDataIfacePattern nftablesFlowTableOffload nftablesMangleAllowAction nftablesMarkMask nftablesMode nftablesRefreshInterval nodeSelector openstackRegion policySyncPathPrefix programClusterRoutes prometheusGoMetricsEnabled prometheusMetricsCAFile prometheusMetricsCertFile prometheusMetricsClientAuth prometheusMetricsEnabled prometheusMetricsHost prometheusMetricsKeyFile prometheusMetricsPort prometheusProcessMetricsEnabled prometheusWireGuardMetricsEnabled removeExternalRoutes reportingInterval reportingTTL requireMTUFile routeRefreshInterval routeSource routeSyncDisabled routeTableRange routeTableRanges serviceLoopPrevention sidecarAccelerationEnabled usageReportingEnabled usageReportingInitialDelay usageReportingInterval useInternalDataplaneDriver vxlanEnabled vxlanMTU vxlanMTUV6 vxlanPort vxlanVNI windowsManageFirewallRules wireguardEnabled wireguardEnabledV6 wireguardHostEncryptionEnabled wireguardInterfaceName wireguardInterfaceNameV6 wireguardKeepAlive wireguardListeningPort wireguardListeningPortV6 wireguardMTU wireguardMTUV6 wireguardRoutingRulePriority wireguardThreadingEnabled workloadSourceSpoofing xdpEnabled xdpRefreshInterval'.split(
-    ' ',
-  );
-
-/** Felix settings podnet reads; every other Felix field is accepted with a "not emulated" warning. */
-const FELIX_USED = [
-  'ipipEnabled',
-  'vxlanEnabled',
-  'vxlanVNI',
-  'vxlanPort',
-  'ipipMTU',
-  'vxlanMTU',
-  'natOutgoingAddress',
-  'iptablesBackend',
-  // settings whose default podnet's Felix already behaves as (logging) are read and kept quiet
-  'logSeverityScreen',
-];
-
-function felixConfiguration(
-  ctx: ManifestCtx,
-  base: SpecPath,
-  o: Record<string, unknown>,
-  origin: Origin,
-): CalicoObject | undefined {
-  const { c } = ctx;
-  const opened = open(
-    ctx,
-    base,
-    o,
-    FELIX_USED,
-    FELIX_FIELDS.filter((f) => !FELIX_USED.includes(f)),
-  );
-  if (opened === undefined) return undefined;
-  const { metadata, sp, spec } = opened;
-  const d = defaultFelixConfiguration();
-  const felix: { -readonly [K in keyof FelixConfiguration]: FelixConfiguration[K] } = {
-    ...d,
-    name: metadata?.name ?? '',
-  };
-  if (spec.ipipEnabled !== undefined) felix.ipipEnabled = c.bool([...sp, 'ipipEnabled'], spec.ipipEnabled);
-  if (spec.vxlanEnabled !== undefined) felix.vxlanEnabled = c.bool([...sp, 'vxlanEnabled'], spec.vxlanEnabled);
-  if (spec.vxlanVNI !== undefined)
-    felix.vxlanVNI = c.int([...sp, 'vxlanVNI'], spec.vxlanVNI, { min: 1, max: 0xff_ffff }) ?? d.vxlanVNI;
-  if (spec.vxlanPort !== undefined)
-    felix.vxlanPort = c.int([...sp, 'vxlanPort'], spec.vxlanPort, { min: 1, max: 65535 }) ?? d.vxlanPort;
-  if (spec.ipipMTU !== undefined) felix.ipipMTU = c.int([...sp, 'ipipMTU'], spec.ipipMTU, { min: 68, max: 65535 });
-  if (spec.vxlanMTU !== undefined) felix.vxlanMTU = c.int([...sp, 'vxlanMTU'], spec.vxlanMTU, { min: 68, max: 65535 });
-  if (spec.natOutgoingAddress !== undefined && spec.natOutgoingAddress !== '')
-    felix.natOutgoingAddress = ipv4(ctx, [...sp, 'natOutgoingAddress'], spec.natOutgoingAddress);
-  if (spec.iptablesBackend !== undefined)
-    felix.iptablesBackend =
-      c.oneOf([...sp, 'iptablesBackend'], spec.iptablesBackend, ['Legacy', 'NFT', 'Auto'] as const) ??
-      d.iptablesBackend;
-  for (const k of Object.keys(felix) as (keyof FelixConfiguration)[]) if (felix[k] === undefined) delete felix[k];
-  if (metadata === undefined) return undefined;
-  return { kind: 'FelixConfiguration', metadata, spec: felix, origin };
 }
 
 function calicoNode(

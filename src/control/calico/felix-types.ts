@@ -3,13 +3,10 @@
  * IPAM and feeds again when they change), and the defaults it takes from FelixConfiguration. Felix itself
  * is felix.ts; its iptables and ipsets are felix-nat.ts; the route choice BIRD makes is bird-routes.ts.
  */
-import { prefixMask, type Ipv4, type Mac } from '../../wire/addr.js';
+import { prefixMask, type Ipv4, type Ipv4Prefix, type Mac } from '../../wire/addr.js';
 
-/** An IPv4 prefix. */
-export interface Cidr {
-  addr: Ipv4;
-  len: number;
-}
+/** An IPv4 prefix (a pool, a block). */
+export type Cidr = Ipv4Prefix;
 
 /** An IPPool's encapsulation modes (projectcalico.org/v3 IPPool ipipMode / vxlanMode). */
 export type EncapMode = 'Always' | 'CrossSubnet' | 'Never';

@@ -19,10 +19,10 @@ import { TraceRecorder } from '../../observe/recorder.js';
 import { ping, type PingResult } from '../../apps/ping.js';
 import { EmulatedHost } from '../cni/emulated-host.js';
 import { CniRuntime } from '../cni/runtime.js';
-import { parseConfList } from '../cni/conflist.js';
+import { calicoConflist, parseConfList } from '../cni/conflist.js';
 import { attachCalicoEnv } from '../cni/calico-env.js';
 import { FakeCalicoIpam } from '../cni/calico-testing.js';
-import { calicoConflist, calicoVethName } from '../cni/calico.js';
+import { calicoVethName } from '../cni/calico.js';
 import { birdKernelRoute } from './bird-routes.js';
 import { Felix, VXLAN_DEVICE, vtepMacFor } from './felix.js';
 import type { EncapMode, FelixPeer, FelixPool, FelixState } from './felix-types.js';
@@ -66,7 +66,7 @@ function cluster(mode: Mode) {
   net.connect(internet.port('eth1')!, outside.port('eth0')!);
   const ipam = new FakeCalicoIpam(new Map(NODES.map((n) => [n.name, { addr: ip(n.block), len: 26 }])));
   const pools = [pool(mode)];
-  const list = parseConfList(calicoConflist(mode === 'vxlan' ? 1450 : mode === 'bgp' ? 1500 : 1480));
+  const list = parseConfList(calicoConflist('node', mode === 'vxlan' ? 1450 : mode === 'bgp' ? 1500 : 1480));
   assert.ok(list.ok);
   const nodes = NODES.map((n, i) => {
     const node = new IpNode(net, n.name);
@@ -230,6 +230,24 @@ describe('Felix dataplane, pod to pod in each mode', () => {
     assert.ok(vx instanceof VxlanDev);
     assert.deepEqual([vx.vni, vx.dstPort, vx.learning], [4096, 4789, false]);
     assert.deepEqual(vx.fdbEntries(), [{ mac: vtepMacFor('node'), remote: ip('172.171.5.96'), static: true }]);
+  });
+
+  it('VXLAN mode: an address the node borrowed from another block gets its own /32 route on the others', () => {
+    const c = cluster('vxlan');
+    const m = c.nodes[0]!;
+    m.felix.apply({
+      ...m.felix.lastState!,
+      borrowed: [{ ip: ip('192.168.236.60'), node: 'node' }],
+    });
+    assert.ok(
+      m.node.routes
+        .routes()
+        .map(formatRoute)
+        .includes('192.168.236.60 via 192.168.190.192 dev vxlan.calico proto 80 onlink'),
+    );
+    // applying again replaces Felix's routes rather than adding to them
+    m.felix.apply(m.felix.lastState!);
+    assert.equal(m.node.routes.routes().filter((r) => r.proto === 'felix').length, 3);
   });
 
   it("drops traffic for an unused address of the node's own block at its blackhole route", () => {

@@ -48,6 +48,11 @@ export class Felix {
   private installed: Route[] = [];
   private state: FelixState | undefined;
 
+  /** The state last applied. */
+  get lastState(): FelixState | undefined {
+    return this.state;
+  }
+
   constructor(readonly node: IpNode) {}
 
   /** The configuration in force (defaults filled in). */

@@ -11,7 +11,7 @@ import { MemoryDatastore } from '../datastore/memory.js';
 import type { WatchEvent } from '../datastore/types.js';
 import { formatCidr, formatIpv4, parseCidr } from '../../wire/addr.js';
 import { Engine } from '../../sim/engine.js';
-import { blockOrder, CalicoIpam, podHandle, tunnelHandle, type IpPool } from './ipam.js';
+import { blockOrder, CalicoIpam, podHandle, tunnelHandle, tunnelRequest, type IpPool } from './ipam.js';
 
 function pool(name: string, cidr: string, extra: Partial<IpPool> = {}): IpPool {
   return {
@@ -122,8 +122,9 @@ describe('Calico IPAM', () => {
     assert.equal(r.ok ? 'ok' : r.error.code, 'exhausted');
   });
 
-  it('MaxBlocksPerHost reached is ErrBlockLimit (ipam.go), even with free blocks elsewhere', () => {
-    const ipam = new CalicoIpam([pool('p', '10.0.0.0/24')], { maxBlocksPerHost: 1 });
+  it('MaxBlocksPerHost (which Calico allows only with StrictAffinity) reached is ErrBlockLimit', () => {
+    assert.throws(() => new CalicoIpam([], { maxBlocksPerHost: 1 }), /requires StrictAffinity/);
+    const ipam = new CalicoIpam([pool('p', '10.0.0.0/24')], { maxBlocksPerHost: 1, strictAffinity: true });
     for (let i = 0; i < 64; i++) assign(ipam, 'a', podHandle(`p${i}`));
     const r = ipam.autoAssign({ handleId: podHandle('x'), node: 'a' });
     assert.equal(r.ok ? 'ok' : r.error.code, 'block-limit');
@@ -152,17 +153,43 @@ describe('Calico IPAM', () => {
     assert.equal(assign(ipam, 'master', podHandle('a')).block, '192.168.219.64/26');
   });
 
+  it('removing a node deletes its empty blocks and leaves a block with borrowed addresses unaffine', async () => {
+    const store = new MemoryDatastore(new Engine(1));
+    const ipam = new CalicoIpam([pool('small', '10.0.0.0/25')], { store });
+    const a = assign(ipam, 'a', podHandle('a'));
+    const b = assign(ipam, 'b', podHandle('b'));
+    const c = assign(ipam, 'c', podHandle('c'));
+    assert.equal(c.borrowed, true);
+    // a and b go away; their own pods are released first, c's borrowed address stays
+    ipam.releaseByHandle(podHandle('a'));
+    ipam.releaseByHandle(podHandle('b'));
+    ipam.removeHost('a');
+    ipam.removeHost('b');
+    await ipam.flush();
+    const left = ipam.allBlocks();
+    assert.deepEqual(
+      left.map((x) => [formatCidr(x.cidr), x.node]),
+      [[c.block, undefined]],
+    );
+    assert.deepEqual(ipam.blocksOf('a'), []);
+    const keys = (await store.list('/calico/ipam/v2/')).kvs.map((kv) => kv.key);
+    assert.deepEqual(keys, [
+      `/calico/ipam/v2/assignment/ipv4/block/${c.block.replace('/', '-')}`,
+      '/calico/ipam/v2/handle/k8s-pod-network.c',
+    ]);
+    const kept = JSON.parse((await store.get(keys[0]!))!.value) as { affinity: unknown };
+    assert.equal(kept.affinity, null);
+    assert.ok([a.block, b.block].includes(c.block));
+    // the next node claims the freed block
+    assert.equal(assign(ipam, 'd', podHandle('d')).borrowed, false);
+  });
+
   it('mirrors every change to the datastore with Calico’s keys and JSON, in Calico’s order', async () => {
     const store = new MemoryDatastore(new Engine(1));
     const events: WatchEvent[] = [];
     await store.watch('/calico/', (ev) => events.push(ev));
     const ipam = notesIpam(store);
-    ipam.autoAssign({
-      handleId: tunnelHandle('ipip', 'master'),
-      node: 'master',
-      use: 'Tunnel',
-      attrs: { node: 'master', type: 'ipipTunnelAddress' },
-    });
+    ipam.autoAssign(tunnelRequest('ipip', 'master'));
     ipam.autoAssign({
       handleId: podHandle('abc'),
       node: 'master',

@@ -103,7 +103,7 @@ export interface BlockState {
 export interface CalicoIpamOptions {
   /** Mirror every change here (memory or etcd). */
   store?: Datastore;
-  /** IPAMConfig.MaxBlocksPerHost; 0 (default) means autoAssign's limit of 20. */
+  /** IPAMConfig.MaxBlocksPerHost; 0 (default) means autoAssign's limit of 20. Needs strictAffinity, as in Calico. */
   maxBlocksPerHost?: number;
   /** IPAMConfig.StrictAffinity (default false): when true, never borrow. */
   strictAffinity?: boolean;
@@ -117,6 +117,20 @@ export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
 /** The handle of a tunnel device's address, as calico-node's allocateip names it. */
 export function tunnelHandle(kind: 'ipip' | 'vxlan', node: string): string {
   return `${kind}-tunnel-addr-${node}`;
+}
+
+/**
+ * calico-node's request for a tunnel device's address (node/pkg/allocateip generateHandleAndAttributes and
+ * assignHostTunnelAddr): the handle `ipip-tunnel-addr-<node>` or `vxlan-tunnel-addr-<node>`, attributes
+ * `node` and `type` (ipipTunnelAddress, vxlanTunnelAddress), intended use Tunnel.
+ */
+export function tunnelRequest(kind: 'ipip' | 'vxlan', node: string): AutoAssignRequest {
+  return {
+    handleId: tunnelHandle(kind, node),
+    node,
+    attrs: { node, type: kind === 'ipip' ? 'ipipTunnelAddress' : 'vxlanTunnelAddress' },
+    use: 'Tunnel',
+  };
 }
 
 /** The handle the calico CNI plugin uses for a pod: `k8s-pod-network.<containerID>`. */
@@ -164,6 +178,9 @@ export class CalicoIpam {
       const s = parseSelector(p.nodeSelector);
       this.selectors.set(p.name, s.ok ? s : { ok: false, error: s.error.message });
     }
+    // SetIPAMConfig (ipam.go): "MaxBlocksPerHost always takes effect before StrictAffinity"
+    if ((opts.maxBlocksPerHost ?? 0) > 0 && opts.strictAffinity !== true)
+      throw new Error('MaxBlocksPerHost requires StrictAffinity to be enabled');
     this.store = opts.store;
     this.maxBlocks = opts.maxBlocksPerHost || DEFAULT_MAX_BLOCKS_PER_HOST;
     this.strict = opts.strictAffinity ?? false;
@@ -246,6 +263,32 @@ export class CalicoIpam {
       }
     }
     return out;
+  }
+
+  /**
+   * RemoveIPAMHost, for a deleted node (kube-controllers does it after releasing the node's addresses): each
+   * of its blocks' affinity goes to pendingDeletion, then an empty block is deleted and a block still holding
+   * addresses (borrowed by other nodes, or not yet released) loses its affinity and stays; the affinity key
+   * is deleted last (releaseBlockAffinity).
+   */
+  removeHost(node: string): void {
+    const mine = this.affinities.get(node);
+    if (mine === undefined) return;
+    for (const name of [...mine.keys()].sort()) {
+      const b = this.blocks.get(name);
+      if (b === undefined) continue;
+      this.write(affinityKey(node, b.cidr), affinityJson('pendingDeletion'));
+      if (b.empty) {
+        this.blocks.delete(name);
+        this.write(blockKey(b.cidr), undefined);
+      } else {
+        b.affinity = undefined;
+        b.affinityClaimTime = undefined;
+        this.updateBlock(b);
+      }
+      this.write(affinityKey(node, b.cidr), undefined);
+    }
+    this.affinities.delete(node);
   }
 
   /** The node's confirmed affine blocks, in datastore key order. */

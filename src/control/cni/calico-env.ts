@@ -7,14 +7,14 @@
  * (control/calico/ipam.ts); this file only names the interface the plugins call.
  */
 import type { IpNode } from '../../net/ip-node.js';
-import type { Ipv4 } from '../../wire/addr.js';
+import type { Ipv4, Ipv4Prefix } from '../../wire/addr.js';
 import type { CniHost } from './host.js';
 
 /** One address handed out by Calico IPAM (libcalico-go ipam AutoAssign, one IPv4). */
 export interface CalicoAssignment {
   ip: Ipv4;
   /** The block it came from, e.g. 192.168.236.0/26. */
-  block: { addr: Ipv4; len: number };
+  block: Ipv4Prefix;
   /** True when the block is affine to another node (the address then needs its own /32 route). */
   borrowed: boolean;
 }

@@ -9,15 +9,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SECOND } from '../../sim/engine.js';
-import { formatMac, parseIpv4, writeMac, type Ipv4 } from '../../wire/addr.js';
+import { formatIpv4, formatMac, parseIpv4, writeMac, type Ipv4 } from '../../wire/addr.js';
+import { CalicoIpam } from '../calico/ipam.js';
 import { ping, type PingResult } from '../../apps/ping.js';
 import { TraceRecorder } from '../../observe/recorder.js';
 import { formatRoute } from '../../net/route-table.js';
+import { ipAddr } from '../../net/views.js';
 import { hex } from '../../wire/testing.js';
 import { attachCalicoEnv } from './calico-env.js';
 import { FakeCalicoIpam } from './calico-testing.js';
-import { CALI_HOST_MAC, calicoConflist, calicoVethName } from './calico.js';
-import { parseConfList } from './conflist.js';
+import { CALI_HOST_MAC, calicoVethName } from './calico.js';
+import { calicoConflist, parseConfList } from './conflist.js';
 import { sha1Hex } from './sha1.js';
 import { testHost } from './testing.js';
 
@@ -53,7 +55,7 @@ function calicoNode() {
   ipam.reserve(ip('192.168.236.1'));
   ipam.reserve(ip('192.168.236.2'));
   attachCalicoEnv(node, { nodeName: 'node1', ipam });
-  const l = parseConfList(calicoConflist(1480));
+  const l = parseConfList(calicoConflist('node', 1480));
   assert.ok(l.ok);
   return { ...t, node, ipam, list: l.value };
 }
@@ -112,10 +114,8 @@ describe('calico CNI plugin on an emulated node', () => {
       'default via 169.254.1.1 dev eth0',
       '169.254.1.1 dev eth0 scope link',
     ]);
-    assert.deepEqual(
-      pod.dev('eth0')!.addresses.map((a) => [a.addr, a.len]),
-      [[ip('192.168.236.3'), 32]],
-    );
+    // `ip addr show eth0` in the kernel's pod namespace: "inet 192.168.236.3/32 scope global eth0"
+    assert.ok(ipAddr(pod).split('\n').includes('    inet 192.168.236.3/32 scope global eth0'));
     assert.ok(t.node.routes.routes().map(formatRoute).includes(`192.168.236.3 dev ${veth} scope link`));
   });
 
@@ -164,7 +164,7 @@ describe('calico CNI plugin on an emulated node', () => {
 
   it('fails ADD as Calico does when calico/node has not started on the node', () => {
     const t = testHost();
-    const l = parseConfList(calicoConflist(1480));
+    const l = parseConfList(calicoConflist('node', 1480));
     assert.ok(l.ok);
     const r = t.runtime.addNetworkList(l.value, t.pod('web'));
     assert.ok(!r.ok);
@@ -172,5 +172,36 @@ describe('calico CNI plugin on an emulated node', () => {
       r.error.msg,
       /: stat \/var\/lib\/calico\/nodename: no such file or directory: check that the calico\/node/,
     );
+  });
+
+  it("works with Calico's IPAM itself: the pod's /32 comes from the node's affine block, DEL frees it", () => {
+    const t = testHost();
+    const node = t.host.node;
+    node.addNic('eth0', 0x02_00_ac_ab_05_5f);
+    node.addAddress('eth0', { addr: ip('172.171.5.95'), len: 24 });
+    node.routes.add({ dst: 0, len: 0, via: ip('172.171.5.1'), dev: 'eth0' });
+    const pool = {
+      name: 'default-ipv4-ippool',
+      cidr: { addr: ip('192.168.0.0'), len: 16 },
+      blockSize: 26,
+      nodeSelector: 'all()',
+      disabled: false,
+      allowedUses: ['Workload', 'Tunnel'] as const,
+    };
+    const ipam = new CalicoIpam([pool]);
+    attachCalicoEnv(node, { nodeName: 'node1', ipam });
+    const l = parseConfList(calicoConflist('node', 1480));
+    assert.ok(l.ok);
+    const rt = { ...t.pod('web', 'c0ffee'), args };
+    const r = t.runtime.addNetworkList(l.value, rt);
+    assert.ok(r.ok, JSON.stringify(r));
+    const [block] = ipam.blocksOf('node1');
+    assert.ok(block !== undefined, 'the node claimed a block');
+    assert.equal(block.len, 26);
+    // a fresh block hands out its first address first
+    assert.deepEqual(r.value.ips, [{ address: `${formatIpv4(block.addr)}/32`, interface: 1 }]);
+    assert.equal(node.routes.lookup(block.addr)?.dev, calicoVethName('default', 'web'));
+    assert.ok(t.runtime.delNetworkList(l.value, rt).ok);
+    assert.deepEqual(ipam.releaseByHandle('k8s-pod-network.c0ffee'), [], 'DEL released the handle already');
   });
 });

@@ -178,26 +178,3 @@ export const calicoPlugin: CniPlugin = {
       : ok(undefined);
   },
 };
-
-/**
- * Calico's conflist as calico.yaml's cni_network_config writes it (10-calico.conflist), with the MTU
- * given: calico with calico-ipam, then portmap with snat. (The bandwidth plugin that follows it there is
- * not one podnet has.)
- */
-export function calicoConflist(mtu: number): string {
-  return JSON.stringify({
-    name: 'k8s-pod-network',
-    cniVersion: '0.3.1',
-    plugins: [
-      {
-        type: 'calico',
-        log_level: 'info',
-        datastore_type: 'kubernetes',
-        mtu,
-        ipam: { type: 'calico-ipam' },
-        policy: { type: 'k8s' },
-      },
-      { type: 'portmap', snat: true, capabilities: { portMappings: true } },
-    ],
-  });
-}
