@@ -42,6 +42,7 @@ export function flushUpdates(peer: BgpPeer): number {
     peer.pendingOut.clear();
     return 0;
   }
+  if (peer.pendingOut.size === 1) return flushOne(peer, conn);
   let withdrawn: Ipv4Prefix[] | undefined;
   let groups: Map<PathAttributes, Ipv4Prefix[]> | undefined;
   for (const [key, attrs] of peer.pendingOut) {
@@ -76,6 +77,23 @@ export function flushUpdates(peer: BgpPeer): number {
     }
   }
   return sent;
+}
+
+/** flushUpdates for a single pending change, the common case (one route learned, sent on to every peer). */
+function flushOne(peer: BgpPeer, conn: NonNullable<BgpPeer['session']>): number {
+  const [key, attrs] = peer.pendingOut.entries().next().value!;
+  peer.pendingOut.clear();
+  const had = peer.adjOut.get(key);
+  if (attrs === null) {
+    if (had === undefined) return 0;
+    peer.adjOut.delete(key);
+    conn.send({ type: 'update', withdrawn: [keyPrefix(key)], attrs: { unknown: [] }, nlri: [] });
+    return 1;
+  }
+  if (had === attrs) return 0;
+  peer.adjOut.set(key, attrs);
+  conn.sendBytes(emitBgpUpdateAnnounce(attrBytes(attrs, conn.ctx.fourOctetAs), [keyPrefix(key)]));
+  return 1;
 }
 
 /** Splits prefixes into runs whose NLRI encoding fits in `budget` bytes. */
