@@ -21,7 +21,7 @@ import { TcpBgpConnector } from '../src/control/bgp/tcp-transport.js';
 import { Network } from '../src/link/device.js';
 import { Switch } from '../src/link/switch.js';
 import { IpNode } from '../src/net/ip-node.js';
-import { attachBgpPeer } from '../src/realtime/bgp-attach.js';
+import { attachBgpPeer, globalPeerName } from '../src/realtime/bgp-attach.js';
 import { TcpStack } from '../src/transport/tcp.js';
 import { OutsidePeerConnector } from '../src/realtime/bgp-outside-connector.js';
 import { WallRunner } from '../src/realtime/wall-runner.js';
@@ -51,6 +51,8 @@ interface Rig {
   log: string[];
   /** The master's onBestChange calls, as "PREFIX via NEXTHOP" or "PREFIX withdrawn". */
   bestChanges: string[];
+  /** Our protocol name for BIRD: `Global_127_0_0_2_port_N` (BIRD is not on port 179). */
+  name: string;
 }
 
 function birdConfig(birdPort: number, ourPort: number): string {
@@ -139,21 +141,23 @@ async function rig(t: TestContext): Promise<Rig | undefined> {
   node.addPeer({ address: ip(MASTER), asn: AS, name: 'Node_172_171_5_95' });
   attachBgpPeer(master, connector, { address: ip(BIRD_ADDR), port: birdPort, asn: AS }, (l) => log.push(l));
   runner.start();
-  const r = { bird, master, node, runner, engine, log, bestChanges };
+  const r = { bird, master, node, runner, engine, log, bestChanges, name: globalPeerName(ip(BIRD_ADDR), birdPort) };
   await eventually(async () => {
     assert.equal(node.status()[0]?.state, 'Established');
     assert.equal(ourState(r), 'Established');
     assert.match((await birdProtocol(r)).info, /^Established/);
   }, 'both sessions reach Established');
+  // the speaker's log names each state change (serve prints it)
+  assert.ok(r.log.includes(`${r.name}: OpenConfirm -> Established`), r.log.join('\n'));
   return r;
 }
 
 function ourState(r: Rig): string | undefined {
-  return r.master.status().find((s) => s.name === 'Global_127_0_0_2')?.state;
+  return r.master.status().find((s) => s.name === r.name)?.state;
 }
 
 function ourLastError(r: Rig): string | undefined {
-  return r.master.status().find((s) => s.name === 'Global_127_0_0_2')?.lastError;
+  return r.master.status().find((s) => s.name === r.name)?.lastError;
 }
 
 async function birdProtocol(r: Rig): Promise<{ state: string; info: string }> {
@@ -204,12 +208,12 @@ test("a route BIRD originates (static 10.99.0.0/24) reaches the nodes' tables an
   };
   await eventually(() => {
     // BIRD's own route: NEXT_HOP is BIRD's address on the session (RFC 4271 §5.1.3)
-    assert.equal(bestOf(r.master), `Global_127_0_0_2 ${BIRD_ADDR}`);
+    assert.equal(bestOf(r.master), `${r.name} ${BIRD_ADDR}`);
     // reflected to the client with the next hop unchanged
     assert.equal(bestOf(r.node), `Node_172_171_5_95 ${BIRD_ADDR}`);
   }, 'both Loc-RIBs have 10.99.0.0/24');
   assert.ok(r.bestChanges.includes(`10.99.0.0/24 via ${BIRD_ADDR}`), r.bestChanges.join('; '));
-  assert.ok(r.log.includes(`bgp Global_127_0_0_2: route 10.99.0.0/24 via ${BIRD_ADDR}`), r.log.join('\n'));
+  assert.ok(r.log.includes(`bgp ${r.name}: route 10.99.0.0/24 via ${BIRD_ADDR}`), r.log.join('\n'));
 });
 
 test("the master's views: birdcl show protocols and calicoctl node status show the real session", async (t) => {
@@ -222,13 +226,16 @@ test("the master's views: birdcl show protocols and calicoctl node status show t
   assert.deepEqual(protocols, [
     'name     proto    table    state  since       info',
     'Node_172_171_5_96 BGP      master   up     HH:MM:SS    Established   ',
-    'Global_127_0_0_2 BGP      master   up     HH:MM:SS    Established   ',
+    `${r.name} BGP      master   up     HH:MM:SS    Established   `,
     '',
   ]);
   const status = lines(calicoNodeStatus(r.master.status().map(birdProtocolOf), [], clock));
+  // calicoctl turns every _ of the protocol name into a dot, the port's too (status.go unmarshalBIRD), so
+  // the outside peer's address reads 127.0.0.2.port.N and widens the column
+  const outside = `127.0.0.2.port.${r.name.split('_').pop()}`;
   assert.deepEqual(status.slice(6, 8), [
-    '| 172.171.5.96 | node specific | up    | HH:MM:SS | Established |',
-    '| 127.0.0.2    | global        | up    | HH:MM:SS | Established |',
+    `| ${'172.171.5.96'.padEnd(outside.length)} | node specific | up    | HH:MM:SS | Established |`,
+    `| ${outside} | global        | up    | HH:MM:SS | Established |`,
   ]);
 });
 
@@ -241,15 +248,15 @@ test('NOTIFICATION from BIRD: `birdcl disable` sends Cease / Administrative Shut
     assert.notEqual(ourState(r), 'Established');
     assert.equal(ourLastError(r), 'Received: Cease / Administrative Shutdown');
   }, 'we saw the NOTIFICATION');
-  assert.ok(r.log.includes('Global_127_0_0_2: Received: Cease / Administrative Shutdown'), r.log.join('\n'));
+  assert.ok(r.log.includes(`${r.name}: Received: Cease / Administrative Shutdown`), r.log.join('\n'));
   // BIRD's route goes with the session, from our table and the log
   await eventually(() => assert.ok(r.bestChanges.includes('10.99.0.0/24 withdrawn')), 'withdrawn');
-  assert.ok(r.log.includes('bgp Global_127_0_0_2: route 10.99.0.0/24 withdrawn'), r.log.join('\n'));
+  assert.ok(r.log.includes(`bgp ${r.name}: route 10.99.0.0/24 withdrawn`), r.log.join('\n'));
   // the views say it in BIRD's words
   const clock = { epochMs: 0, now: r.engine.now };
   const row = birdShowProtocols(r.master.status().map(birdProtocolOf), [], clock, 'bird2')
     .split('\n')
-    .find((l) => l.startsWith('Global_127_0_0_2'));
+    .find((l) => l.startsWith(r.name));
   assert.match(row ?? '', /BGP +--- +start +[\d:.]+ +(Idle|Connect|Active) +Received: Administrative shutdown$/);
 });
 
@@ -279,7 +286,7 @@ test('hold timer: BIRD frozen (SIGSTOP) for longer than 3 s, we send Hold Timer 
       'our hold timer expired',
       6000,
     );
-    assert.ok(r.log.includes('Global_127_0_0_2: hold timer expired'), r.log.join('\n'));
+    assert.ok(r.log.includes(`${r.name}: hold timer expired`), r.log.join('\n'));
     assert.ok(['Idle', 'Connect', 'Active'].includes(ourState(r) ?? ''), ourState(r));
   } finally {
     r.bird.process.kill('SIGCONT');

@@ -19,6 +19,7 @@ import {
   flannelOf,
 } from '../cluster/runtime.js';
 import type { CommandResult } from '../apps/shell.js';
+import { calicoPodMtu } from '../cluster/calico-node.js';
 import { clusterMachine, runOnMachine } from '../scenario/cluster-shell.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { formatSpecErrors } from '../scenario/source.js';
@@ -41,6 +42,10 @@ export interface DemoOptions {
   explain: boolean;
   /** --datastore: flannel's subnet manager and its store (default: kube subnet manager, as k3s). */
   datastore?: DatastoreChoice;
+  /** --cni: the file's CNI must be this one (the default file follows it). */
+  cni?: 'flannel' | 'calico';
+  /** --backend with --cni calico: every pool IP-in-IP Always, VXLAN Always (no BGP), or neither (BGP). */
+  calicoMode?: 'ipip' | 'bgp' | 'vxlan';
   /** --act: only act 1 (pod to pod across nodes) or only act 2 (Services); both when undefined. */
   act?: 1 | 2;
 }
@@ -139,6 +144,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutput> {
 }
 
 async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedDatastore): Promise<DemoOutput> {
+  if (o.cni !== undefined && loaded.plan.cluster.cni !== o.cni)
+    throw new DemoInputError(`${o.file}: its cluster runs ${loaded.plan.cluster.cni}, not ${o.cni} (spec.cni)`);
+  if (o.calicoMode !== undefined) withCalicoMode(loaded.plan, o.calicoMode);
   const c = await buildCluster(loaded.plan, {
     ...ds.build,
     ...(o.backend !== undefined ? { backend: o.backend } : {}),
@@ -170,7 +178,7 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
                 ? '<none>'
                 : `${formatIpv4(tunnel)} (${a.ipipTunnelAddr !== undefined ? 'tunl0' : 'vxlan.calico'})`,
               String(a.peers.length),
-              String(n.conflist.plugins[0]?.mtu ?? ''),
+              String(calicoPodMtu(a)),
             ];
           }),
         )
@@ -249,7 +257,7 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
                 name: n.name,
                 ip: formatIpv4(n.ip),
                 blocks: n.calico.blocks.map(formatCidr),
-                mtu: n.conflist.plugins[0]?.mtu,
+                mtu: calicoPodMtu(n.calico),
                 bgpPeers: n.calico.peers.length,
               }
             : {
@@ -282,6 +290,18 @@ async function demo(loaded: ReturnType<typeof load>, o: DemoOptions, ds: OpenedD
       }
     : undefined;
   return { status: ok ? 0 : 1, text: out.join('\n'), captures, json, warnings: loaded.clusterWarnings };
+}
+
+/** Sets every Calico pool of `plan` (the default one and IPPools) to one mode, as --backend asks. */
+function withCalicoMode(plan: ReturnType<typeof load>['plan'], mode: 'ipip' | 'bgp' | 'vxlan'): void {
+  const modes = {
+    ipipMode: mode === 'ipip' ? ('Always' as const) : ('Never' as const),
+    vxlanMode: mode === 'vxlan' ? ('Always' as const) : ('Never' as const),
+  };
+  if (plan.cluster.calico !== undefined) plan.cluster.calico = { ...plan.cluster.calico, ...modes };
+  plan.calicoResources = plan.calicoResources.map((r) =>
+    r.kind === 'IPPool' ? { ...r, spec: { ...r.spec, ...modes } } : r,
+  );
 }
 
 /** The pool modes in a line: "IP-in-IP Always, BGP node-to-node mesh", "VXLAN CrossSubnet, no BGP", "BGP, no encapsulation". */

@@ -38,7 +38,10 @@ const USAGE = `podnet - a byte-accurate network emulator
 Usage:
   podnet demo [--act 1|2] [--backend vxlan|host-gw|udp] [--compare] [--file CLUSTER.yaml]
               [--pcap DIR|FILE.pcapng | --no-pcap] [--datastore memory|etcd://HOST:PORT] [--json] [--no-explain]
+  podnet demo --cni calico [--backend ipip|bgp|vxlan] [--file CLUSTER.yaml] [...]
                                              a k3s-like two-node cluster with Flannel: leases, pods, routes;
+                                             with --cni calico the notes' master and node with Calico (IP-in-IP
+                                             unless --backend), their blocks, BGP sessions and BIRD's routes;
                                              act 1: one pod-to-pod ping across nodes, hop by hop; act 2: a
                                              laptop's curl through ServiceLB, Traefik and kube-proxy to a pod,
                                              and dig and curl by Service name from a pod (both acts unless
@@ -101,6 +104,7 @@ const VALUE_FLAGS = new Set([
   '--sport',
   '--dport',
   '--backend',
+  '--cni',
   '--datastore',
   '--file',
   '--nodes',
@@ -569,6 +573,15 @@ function backendFlag(f: Flags): BackendType | undefined {
   return b;
 }
 
+/** --backend ipip|bgp|vxlan with --cni calico: the pools' encapsulation. */
+function calicoModeFlag(f: Flags): 'ipip' | 'bgp' | 'vxlan' | undefined {
+  const b = f.values.get('--backend');
+  if (b === undefined) return undefined;
+  if (b !== 'ipip' && b !== 'bgp' && b !== 'vxlan')
+    throw new UsageError(`with --cni calico, --backend must be ipip, bgp or vxlan, got ${JSON.stringify(b)}`);
+  return b;
+}
+
 /** --act 1|2: one act of the demo (both when absent). */
 function actFlag(f: Flags): 1 | 2 | undefined {
   const a = f.values.get('--act');
@@ -580,9 +593,17 @@ function actFlag(f: Flags): 1 | 2 | undefined {
 
 async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (f.positional.length > 1) throw new UsageError('demo takes no positional arguments (use --file CLUSTER.yaml)');
-  const file = f.values.get('--file') ?? join(examplesDir(), 'cluster-demo.yaml');
+  const cni = f.values.get('--cni');
+  if (cni !== undefined && cni !== 'flannel' && cni !== 'calico')
+    throw new UsageError(`--cni must be flannel or calico, got ${JSON.stringify(cni)}`);
+  const file =
+    f.values.get('--file') ?? join(examplesDir(), cni === 'calico' ? 'cluster-calico-ipip.yaml' : 'cluster-demo.yaml');
   if (!existsSync(file)) throw new UsageError(`--file ${file}: no such file`);
-  const backend = backendFlag(f);
+  // Calico's "backends" are its pool modes; Flannel's are flanneld's
+  const calicoMode = cni === 'calico' ? calicoModeFlag(f) : undefined;
+  if (cni === 'calico' && f.bools.has('--compare'))
+    throw new UsageError("--compare compares Flannel's backends; it does not take --cni calico");
+  const backend = cni === 'calico' ? undefined : backendFlag(f);
   const datastore = datastoreFlag(f);
   const act = actFlag(f);
   if (f.bools.has('--no-pcap') && f.values.has('--pcap'))
@@ -592,6 +613,8 @@ async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => v
   const r = await runDemo({
     file,
     ...(backend !== undefined ? { backend } : {}),
+    ...(cni !== undefined ? { cni } : {}),
+    ...(calicoMode !== undefined ? { calicoMode } : {}),
     datastore,
     ...(act !== undefined ? { act } : {}),
     compare: f.bools.has('--compare'),

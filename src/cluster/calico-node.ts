@@ -18,6 +18,7 @@ import type { IpNode } from '../net/ip-node.js';
 import type { Route, RouteSpec } from '../net/route-table.js';
 import { BgpSpeaker } from '../control/bgp/speaker.js';
 import { TcpBgpConnector } from '../control/bgp/tcp-transport.js';
+import type { BgpConnector } from '../control/bgp/transport.js';
 import type { Candidate } from '../control/bgp/best-path.js';
 import { CalicoIpam, tunnelHandle } from '../control/calico/ipam.js';
 import { Felix } from '../control/calico/felix.js';
@@ -60,6 +61,15 @@ export interface CalicoNodeAgent {
   kernel: Map<string, Route>;
 }
 
+/**
+ * Lets the builder give one node's BIRD another way to reach its neighbours (serve --bgp-peer: real
+ * sockets for an outside router) and a log: given the node's emulated connector, what BIRD should use.
+ */
+export type BirdHook = (
+  node: string,
+  emulated: BgpConnector,
+) => { connector: BgpConnector; log?: (line: string) => void } | undefined;
+
 /** What a Calico cluster's machines share: the resources, IPAM, and one agent per node. */
 export class CalicoCluster {
   readonly pools: CalicoIpPool[];
@@ -73,7 +83,12 @@ export class CalicoCluster {
   private readonly nodeLabels = new Map<string, Readonly<Record<string, string>>>();
   private kernelPools: FelixPool[] | undefined;
 
-  constructor(spec: ClusterSpec, resources: readonly CalicoObject[], store: Datastore) {
+  constructor(
+    spec: ClusterSpec,
+    resources: readonly CalicoObject[],
+    store: Datastore,
+    private readonly birdHook?: BirdHook,
+  ) {
     const pools = resources.flatMap((r) => (r.kind === 'IPPool' ? [r.spec] : []));
     // calico-node creates the default pool only when there is none (startup.go)
     this.pools =
@@ -180,10 +195,13 @@ export class CalicoCluster {
     if (this.backend === 'bird') {
       const spec = this.nodeSpecs.get(name)?.bgp;
       const rrId = spec?.routeReflectorClusterID;
+      const emulated = new TcpBgpConnector(tcp);
+      const hooked = this.birdHook?.(name, emulated);
       const bird = new BgpSpeaker(stack.engine, {
         routerId: address.addr,
         asn: spec?.asNumber ?? this.bgp.asNumber,
-        connector: new TcpBgpConnector(tcp),
+        connector: hooked?.connector ?? emulated,
+        ...(hooked?.log !== undefined ? { log: hooked.log } : {}),
         listenPort: this.bgp.listenPort,
         // confd's bgp_template: connect delay time 2; connect retry time 5; error wait time 5,30
         timers: { connectDelayTime: 2, connectRetryTime: 5, errorWaitMin: 5, errorWaitMax: 30 },
@@ -373,6 +391,14 @@ function sameRoute(r: Route, spec: RouteSpec): boolean {
     r.type === (spec.type ?? 'unicast') &&
     spec.scope === undefined
   );
+}
+
+/**
+ * The pods' MTU on a node (calico.yaml's veth_mtu "0": Calico picks it from the encapsulation): 1450 with
+ * VXLAN, 1480 with IP-in-IP, 1500 without, over a 1500-byte underlay.
+ */
+export function calicoPodMtu(agent: CalicoNodeAgent): number {
+  return agent.vxlanTunnelAddr !== undefined ? 1450 : agent.ipipTunnelAddr !== undefined ? 1480 : 1500;
 }
 
 /** A Calico selector against labels; a selector that does not parse matches nothing (confd logs it). */

@@ -108,9 +108,14 @@ export async function addNode(rt: ClusterRuntime, n: NewNode): Promise<ChangeLog
   const node = await startNode(rt, pn);
   refreshNodeHosts(rt);
   const log: ChangeLog = [
-    `node/${n.name} joined at ${formatIpv4(node.ip)}: podCIDR ${formatCidr(flannelOf(node).lease.subnet)}`,
+    node.flanneld !== undefined
+      ? `node/${n.name} joined at ${formatIpv4(node.ip)}: podCIDR ${formatCidr(node.flanneld.lease.subnet)}`
+      : `node/${n.name} joined at ${formatIpv4(node.ip)}: calico-node started`,
   ];
   rt.changes.publish({ kind: 'node-added', node });
+  // confd has rewritten every bird.cfg: the new node's sessions, as each node's BIRD lists them
+  if (node.calico !== undefined)
+    log.push(`calico-node on ${n.name}: BGP peers ${node.calico.peers.map((p) => p.name).join(', ') || 'none'}`);
   for (const p of rt.plan.pods.filter((x) => x.node === undefined)) schedule(rt, p, log);
   daemonSetPods(rt, pn, log);
   finish(rt, log);
@@ -132,14 +137,16 @@ export async function removeNode(
     throw new LifecycleError(`node ${name} not found (nodes: ${[...rt.nodes.keys()].join(', ')})`);
   if (rt.nodes.size === 1) throw new LifecycleError(`node ${name} is the cluster's last node`);
   const log: ChangeLog = [];
-  if (o.revokeLease === true) {
+  if (node.flanneld === undefined) {
+    if (o.revokeLease === true) throw new LifecycleError('revokeLease: a Calico node has no flannel lease');
+  } else if (o.revokeLease === true) {
     if (rt.subnetManager !== 'etcd')
       throw new LifecycleError(
         'revokeLease: the kube subnet manager has no lease to revoke (deleting the Node is what counts)',
       );
-    await flannelOf(node).stop();
-    log.push(`flanneld on ${name}: lease ${formatCidr(flannelOf(node).lease.subnet)} revoked`);
-  } else flannelOf(node).exit();
+    await node.flanneld.stop();
+    log.push(`flanneld on ${name}: lease ${formatCidr(node.flanneld.lease.subnet)} revoked`);
+  } else node.flanneld.exit();
   // shut down: off the underlay, its pods' namespaces gone with it, its name free for a machine to come
   for (const [path] of node.host.netnsEntries()) node.host.deleteNetns(path);
   for (const port of node.stack.ports) if (port.peer !== undefined) rt.network.disconnect(port);
@@ -156,7 +163,12 @@ export async function removeNode(
     1,
   );
   rt.nodes.delete(name);
-  if (rt.podCIDRs !== undefined) {
+  if (node.calico !== undefined) {
+    rt.podCIDRs?.release(name);
+    log.push(
+      `node/${name} deleted: kube-controllers releases its addresses and blocks; every other BIRD ends its session with ${formatIpv4(node.ip)} and withdraws its routes`,
+    );
+  } else if (rt.podCIDRs !== undefined) {
     await rt.store.delete(kubeNodeKey(name));
     rt.podCIDRs.release(name);
     log.push(
@@ -236,7 +248,7 @@ function cniDel(rt: ClusterRuntime, pod: ClusterPod, planned: PlannedPod, log: C
   const node = rt.nodes.get(pod.node)!;
   const sandbox = podSandbox(pod);
   // containerd tears down with the capability arguments it set up with, so portmap finds its rules
-  const r = node.cni.delNetworkList(rt.conflist, {
+  const r = node.cni.delNetworkList(node.conflist, {
     ...sandbox,
     capabilityArgs: { portMappings: portMappings(planned) },
   });

@@ -32,7 +32,7 @@ import { EmulatedHost } from '../control/cni/emulated-host.js';
 import { MemoryStore } from '../control/cni/host.js';
 import { CniRuntime } from '../control/cni/runtime.js';
 import { K3S_FLANNEL_CONFLIST, calicoConflist, parseConfList, type NetConfList } from '../control/cni/conflist.js';
-import { CalicoCluster, type CalicoNodeAgent } from './calico-node.js';
+import { CalicoCluster, calicoPodMtu, type BirdHook, type CalicoNodeAgent } from './calico-node.js';
 import type { ClusterPlan, PlannedNode, PlannedPod } from './plan-types.js';
 import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 import { RangeAllocator } from './range-allocator.js';
@@ -127,6 +127,8 @@ export interface BuildOptions {
    * or `etcd` (random leases under /coreos.com/network/subnets). Default kube.
    */
   subnetManager?: 'kube' | 'etcd';
+  /** With cni: calico, another connector (and a log) for a node's BIRD: serve --bgp-peer's real sockets. */
+  birdHook?: BirdHook;
 }
 
 /** A cluster, built and idle (no packet has moved yet). */
@@ -274,7 +276,7 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     outside,
     changes: new ClusterChanges(),
     subnetManager,
-    ...(spec.cni === 'calico' ? { calico: new CalicoCluster(spec, plan.calicoResources, store) } : {}),
+    ...(spec.cni === 'calico' ? { calico: new CalicoCluster(spec, plan.calicoResources, store, opts.birdHook) } : {}),
     ...(podCIDRs !== undefined ? { podCIDRs } : {}),
     machinery: {
       flannel: flannelCfg,
@@ -441,8 +443,7 @@ export function startPod(rt: ClusterRuntime, p: PlannedPod): ClusterPod | undefi
 
 /** The conflist Calico's install-cni writes on a node, with the MTU its pools' encapsulation leaves. */
 function calicoConflistFor(name: string, calico: CalicoNodeAgent): NetConfList {
-  const mtu = calico.vxlanTunnelAddr !== undefined ? 1450 : calico.ipipTunnelAddr !== undefined ? 1480 : 1500;
-  const parsed = parseConfList(calicoConflist(name, mtu));
+  const parsed = parseConfList(calicoConflist(name, calicoPodMtu(calico)));
   if (!parsed.ok) throw new Error(`built-in calico conflist: ${JSON.stringify(parsed.problem)}`);
   return parsed.value;
 }

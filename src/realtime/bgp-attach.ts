@@ -10,6 +10,7 @@
 import type { BgpPeer } from '../control/bgp/peer.js';
 import type { BgpSpeaker } from '../control/bgp/speaker.js';
 import { formatCidr, formatIpv4, type Ipv4 } from '../wire/addr.js';
+import { BGP_PORT } from '../wire/bgp.js';
 import type { OutsidePeerConnector } from './bgp-outside-connector.js';
 
 /** The outside peer, as `--bgp-peer ADDR[:PORT],as=N` gives it. */
@@ -19,9 +20,12 @@ export interface OutsidePeer {
   asn: number;
 }
 
-/** Calico's protocol name for a global BGPPeer at `addr`: `Global_10_0_0_254`. */
-export function globalPeerName(addr: Ipv4): string {
-  return `Global_${formatIpv4(addr).replaceAll('.', '_')}`;
+/**
+ * Calico's protocol name for a global BGPPeer at `addr`: `Global_10_0_0_254`, with `_port_N` when the peer
+ * is not on BGP's port (confd bgp_processor.go buildPeerFromData appends it for a peerIP given with a port).
+ */
+export function globalPeerName(addr: Ipv4, port = BGP_PORT): string {
+  return `Global_${formatIpv4(addr).replaceAll('.', '_')}${port !== BGP_PORT ? `_port_${port}` : ''}`;
 }
 
 /**
@@ -35,7 +39,7 @@ export function attachBgpPeer(
   peer: OutsidePeer,
   log: (line: string) => void,
 ): BgpPeer {
-  const name = globalPeerName(peer.address);
+  const name = globalPeerName(peer.address, peer.port);
   connector.addOutsidePeer(peer.address);
   const added = speaker.addPeer({ address: peer.address, asn: peer.asn, port: peer.port, name });
   /** Prefixes whose best route is the outside peer's, by their text. */

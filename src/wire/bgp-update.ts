@@ -8,17 +8,8 @@ import { readU16, writeU16 } from './bytes.js';
 import { type BgpAttrError, type BgpUpdateAction, type PathAttributes, mostSevere } from './bgp-attr-types.js';
 import { encodePathAttributes } from './bgp-attrs-emit.js';
 import { parsePathAttributes } from './bgp-attrs.js';
-import { encodePrefixes, parsePrefixes, prefixWireLen, writePrefix } from './bgp-prefix.js';
-import {
-  BGP_ATTR,
-  BGP_ERR,
-  BGP_HEADER_LEN,
-  BGP_MAX_MESSAGE_LEN,
-  BGP_TYPE,
-  BGP_UPDATE_SUBCODE,
-  type BgpResult,
-  bgpFail,
-} from './bgp-codes.js';
+import { encodePrefixes, parsePrefixes } from './bgp-prefix.js';
+import { BGP_ATTR, BGP_ERR, BGP_UPDATE_SUBCODE, type BgpResult, bgpFail } from './bgp-codes.js';
 
 /** An UPDATE: routes withdrawn, the attributes of the routes in `nlri`, and those routes. */
 export interface BgpUpdate {
@@ -146,26 +137,5 @@ export function encodeBgpUpdateBody(u: BgpUpdate, asSize: 2 | 4): Uint8Array {
   writeU16(out, 2 + w.length, a.length);
   out.set(a, 4 + w.length);
   out.set(n, 4 + w.length + a.length);
-  return out;
-}
-
-/**
- * A whole UPDATE message (header included) announcing `nlri` with attributes already encoded by
- * encodePathAttributes, and no withdrawn routes: the bytes emitBgpMessage makes for the same UPDATE, for
- * a sender that encodes one set of attributes once and sends it to many peers. Throws past 4,096 bytes.
- */
-export function emitBgpUpdateAnnounce(attrBytes: Uint8Array, nlri: readonly Ipv4Prefix[]): Uint8Array {
-  let len = BGP_HEADER_LEN + 4 + attrBytes.length;
-  for (const p of nlri) len += prefixWireLen(p);
-  if (len > BGP_MAX_MESSAGE_LEN) throw new RangeError(`bgp: update of ${len} bytes exceeds ${BGP_MAX_MESSAGE_LEN}`);
-  const out = new Uint8Array(len);
-  out.fill(0xff, 0, 16);
-  writeU16(out, 16, len);
-  out[18] = BGP_TYPE.UPDATE;
-  // Withdrawn Routes Length 0 (bytes 19-20 stay zero), then Total Path Attribute Length
-  writeU16(out, BGP_HEADER_LEN + 2, attrBytes.length);
-  out.set(attrBytes, BGP_HEADER_LEN + 4);
-  let off = BGP_HEADER_LEN + 4 + attrBytes.length;
-  for (const p of nlri) off = writePrefix(out, off, p);
   return out;
 }

@@ -21,8 +21,7 @@ import {
   checkOpen,
   notificationText,
 } from '../../wire/bgp.js';
-import type { Candidate, RouteSource } from './best-path.js';
-import { type ExportContext, exportAttrs } from './export.js';
+import type { RouteSource } from './best-path.js';
 import { type BgpState, type FsmEvent, type NotifyCode, NOTIFY_CEASE_COLLISION, fsmTransition } from './fsm.js';
 import { AdjRibIn } from './rib.js';
 import { BgpConnection, type ConnectionOwner } from './session.js';
@@ -84,6 +83,8 @@ export interface BgpTimers {
   /** After a failure, before restarting; doubles per consecutive failure (BIRD `error wait time` 60,300). */
   errorWaitMin: number;
   errorWaitMax: number;
+  /** Failures further apart than this do not lengthen the wait (BIRD `error forget time` 300). */
+  errorForgetTime: number;
 }
 
 /** BIRD 2.0's timer defaults. */
@@ -94,6 +95,7 @@ export const BIRD_TIMERS: BgpTimers = {
   connectDelayTime: 5,
   errorWaitMin: 60,
   errorWaitMax: 300,
+  errorForgetTime: 300,
 };
 
 /** BIRD's default protocol name for a neighbour address: "peer_10_0_0_1" (podnet's; Calico names its own). */
@@ -129,8 +131,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
   private restartTimer: Timer | undefined;
   private attempt = 0;
   private failures = 0;
-  private readonly memo = new Map<PathAttributes, PathAttributes | null>();
-  private memoGen = -1;
+  private lastFailure: number | undefined;
   private stopped = false;
 
   constructor(
@@ -266,7 +267,6 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
       }
       if (t.actions.includes('established')) {
         this.session = conn;
-        this.failures = 0;
         this.peerBgpId = conn.remoteOpen?.bgpId ?? 0;
       }
     } else {
@@ -373,6 +373,10 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
 
   private scheduleRestart(): void {
     const t = this.host.timers;
+    // BIRD bgp_update_startup_delay: failures `error forget time` or more apart start a new sequence
+    const now = this.host.engine.now;
+    if (this.lastFailure !== undefined && now - this.lastFailure >= t.errorForgetTime * SECOND) this.failures = 0;
+    this.lastFailure = now;
     const wait = Math.min(t.errorWaitMax, t.errorWaitMin * 2 ** Math.min(this.failures, 16));
     this.failures++;
     this.restartTimer?.cancel();
@@ -406,23 +410,6 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
     conn.keepaliveTime = Math.floor(hold / 3);
     conn.setHold(hold);
     conn.ctx = { fourOctetAs: conn.remoteOpen?.capabilities.some((c) => c.kind === 'four-octet-as') === true };
-  }
-
-  /**
-   * The exported form of `attrs` for this peer, made once per generation (one flush): prefixes that share
-   * attributes then share the exported object too, and go out in one UPDATE.
-   */
-  exportMemo(gen: number, attrs: PathAttributes, ctx: ExportContext, best: Candidate): PathAttributes | undefined {
-    if (gen !== this.memoGen) {
-      this.memo.clear();
-      this.memoGen = gen;
-    }
-    let out = this.memo.get(attrs);
-    if (out === undefined) {
-      out = exportAttrs(ctx, this, best) ?? null;
-      this.memo.set(attrs, out);
-    }
-    return out ?? undefined;
   }
 
   /** Capabilities the peer sent on the Established session. */
@@ -479,8 +466,9 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
           this.event(conn, 'UpdateMsgErr', err);
           return;
         }
-        this.event(conn, 'UpdateMsg');
-        if (conn.state === 'Established') this.host.update(this, r.value);
+        // Established + UpdateMsg: process it and restart the Hold timer (the FSM row, without the lookup)
+        conn.heard();
+        this.host.update(this, r.value);
         return;
       }
       case 'route-refresh':

@@ -192,3 +192,74 @@ test('a refused connect is retried after the connect delay (5 s, BIRD), with RFC
   assert.equal(a.speaker.status()[0]!.lastError, 'Socket: Connection refused');
   assert.equal(a.speaker.status()[0]!.state, 'Active');
 });
+
+test('determinism: the same seed gives the same sessions to the nanosecond; another seed moves the jittered connects', () => {
+  const run = (seed: number): string[] => {
+    const lab = bgpLab(4, { seed });
+    lab.hosts.forEach((h, i) => h.speaker.originate(cidr(`192.168.${i}.0/26`)));
+    fullMesh(lab);
+    lab.engine.runUntilIdle(120 * SECOND);
+    return lab.hosts.flatMap((h) => [...h.log, ...h.speaker.status().map((s) => `${s.name} ${s.state} ${s.since}`)]);
+  };
+  const a = run(7);
+  assert.deepEqual(run(7), a);
+  assert.notDeepEqual(run(8), a);
+  assert.equal(a.filter((l) => l.includes(' Established ')).length, 12);
+});
+
+test('keepalives are background work: a converged network is idle, and an hour of keepalives keeps every session up', () => {
+  const lab = bgpLab(3);
+  lab.hosts.forEach((h, i) => h.speaker.originate(cidr(`192.168.${i}.0/26`)));
+  fullMesh(lab);
+  lab.engine.runUntilIdle(3600 * SECOND);
+  const idleAt = lab.engine.now;
+  assert.ok(idleAt < 120 * SECOND, `idle at ${idleAt / 1e9} s`);
+  lab.engine.run(idleAt + 3600 * SECOND);
+  for (const h of lab.hosts)
+    for (const s of h.speaker.status()) {
+      assert.equal(s.state, 'Established');
+      assert.ok(s.since < idleAt, 'no session went down and came back');
+    }
+});
+
+test('import and export filters: a rejected route is counted and kept out; a filtered export is never sent', () => {
+  const lab = bgpLab(2, {
+    speaker: (i) =>
+      i === 0
+        ? { exportFilter: (p) => p.len <= 26 } // as Calico's calico_aggr: blocks go out, /32s stay home
+        : { importFilter: (p, a) => (p.addr >>> 24 === 10 ? undefined : { ...a, localPref: 200 }) },
+  });
+  const [a, b] = hosts(lab) as [BgpLabHost, BgpLabHost];
+  a.speaker.originate(cidr('192.168.1.0/26'));
+  a.speaker.originate(cidr('192.168.1.7/32'));
+  a.speaker.originate(cidr('10.9.0.0/16'));
+  fullMesh(lab);
+  lab.engine.runUntilIdle(60 * SECOND);
+  assert.deepEqual(
+    b.speaker.routes().map((r) => formatCidr(r.prefix)),
+    ['192.168.1.0/26'],
+  );
+  assert.equal(best(b, '192.168.1.0/26')!.localPref, 200);
+  assert.equal(b.speaker.drops['import-rejected'], 1);
+  assert.deepEqual([b.speaker.status()[0]!.received, b.speaker.status()[0]!.accepted], [2, 1]);
+  assert.equal(a.speaker.status()[0]!.exported, 2);
+});
+
+test('after each failed session the restart waits longer, 60 s doubling to 300 s, until failures are 300 s apart (BIRD error wait and forget times)', () => {
+  const lab = bgpLab(2, { speaker: () => ({ jitter: false }) });
+  const [a, b] = hosts(lab) as [BgpLabHost, BgpLabHost];
+  const downs: number[] = [];
+  const starts: number[] = [];
+  a.speaker.onStateChange((p) => {
+    if (p.state === 'Idle') downs.push(lab.engine.now);
+    if (p.state === 'Active' && downs.length > starts.length) starts.push(lab.engine.now);
+  });
+  // b expects another AS: every OPEN of a's is refused with Bad Peer AS, so every attempt fails
+  a.speaker.addPeer({ address: b.addr, asn: 64512 });
+  b.speaker.addPeer({ address: a.addr, asn: 65000 });
+  lab.engine.run(1800 * SECOND);
+  const waits = starts.map((t, i) => Math.round((t - downs[i]!) / SECOND));
+  // the failure after the 300 s wait comes more than 300 s after the one before: the sequence starts again
+  assert.deepEqual(waits.slice(0, 6), [60, 120, 240, 300, 60, 120]);
+  assert.equal(a.speaker.status()[0]!.lastError, 'Received: OPEN Message Error / Bad Peer AS');
+});

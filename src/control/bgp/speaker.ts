@@ -10,7 +10,8 @@ import { type Ipv4, type Ipv4Prefix, formatIpv4, readIpv4 } from '../../wire/add
 import type { Prng } from '../../sim/prng.js';
 import { AFI_IPV4, type BgpParsed, type BgpUpdate, type PathAttributes, SAFI_UNICAST } from '../../wire/bgp.js';
 import { type Candidate, DEFAULT_LOCAL_PREF, type RouteSource } from './best-path.js';
-import { type ExportContext, exportAttrs, exportKind, fromTwoOctet } from './export.js';
+import { ExportCache } from './export-cache.js';
+import { type ExportContext, fromTwoOctet } from './export.js';
 import { NOTIFY_CEASE_DECONFIGURED, NOTIFY_CEASE_SHUTDOWN } from './fsm.js';
 import { BIRD_TIMERS, BgpPeer, type BgpPeerConfig, type BgpTimers, type PeerHost } from './peer.js';
 import { LocRib, type LocRibEntry, prefixKey } from './rib.js';
@@ -90,16 +91,14 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   updatesIn = 0;
   private readonly peers = new Map<Ipv4, BgpPeer>();
   private readonly listeners: BestChangeListener[] = [];
+  private readonly stateListeners: ((peer: BgpPeer) => void)[] = [];
   private readonly dirty = new Set<BgpPeer>();
   private flushPending = false;
-  /** Counts flushes; export memos are good for one (a session's local address can change between). */
-  private generation = 0;
+  /** Exported attributes and encoded UPDATEs shared between peers, good for one flush. */
+  private readonly cache = new ExportCache();
   private readonly listener: BgpListener;
   private readonly localAttrs: PathAttributes = { origin: 'igp', asPath: [], unknown: [] };
   private readonly rng: Prng | undefined;
-  /** Exports shared by every iBGP peer (normal, reflected), for the generation `memoGen`. */
-  private readonly sharedMemo = new Map<PathAttributes, [PathAttributes | undefined, PathAttributes | undefined]>();
-  private memoGen = -1;
 
   constructor(
     readonly engine: Engine,
@@ -202,7 +201,7 @@ export class BgpSpeaker implements PeerHost, ExportContext {
 
   /** @internal */
   down(peer: BgpPeer): void {
-    this.generation++;
+    this.cache.clear();
     peer.adjOut.clear();
     peer.pendingOut.clear();
     for (const key of [...peer.adjIn.routes.keys()]) this.setCandidate(key, peer, undefined);
@@ -217,8 +216,13 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   }
 
   /** @internal */
-  stateChanged(_peer: BgpPeer): void {
-    // status() reads peers directly; a hook for views that want pushes
+  stateChanged(peer: BgpPeer): void {
+    for (const fn of this.stateListeners) fn(peer);
+  }
+
+  /** Registers a listener for session state changes (serve logs them; status() has the same data on demand). */
+  onStateChange(fn: (peer: BgpPeer) => void): void {
+    this.stateListeners.push(fn);
   }
 
   /** @internal An UPDATE on an Established session, with its RFC 7606 action. */
@@ -311,27 +315,9 @@ export class BgpSpeaker implements PeerHost, ExportContext {
 
   private exportTo(peer: BgpPeer, e: LocRibEntry): PathAttributes | undefined {
     const best = e.best!;
-    // most (prefix, peer) pairs of an iBGP mesh export nothing: decide that before anything is made
-    const kind = exportKind(peer, best);
-    if (kind === 'none') return undefined;
     const filter = this.config.exportFilter;
     if (filter !== undefined && !filter(e.prefix, best, peer)) return undefined;
-    if (this.memoGen !== this.generation) {
-      this.sharedMemo.clear();
-      this.memoGen = this.generation;
-    }
-    // an iBGP peer gets a learned route with its NEXT_HOP unchanged: the exported attributes depend on the
-    // route and the kind (normal or reflected) only, so every such peer shares one object (and one encoding)
-    if (!peer.ebgp && !best.source.local && best.attrs.nextHop !== undefined) {
-      let pair = this.sharedMemo.get(best.attrs);
-      if (pair === undefined) {
-        pair = [undefined, undefined];
-        this.sharedMemo.set(best.attrs, pair);
-      }
-      const i = kind === 'reflect' ? 1 : 0;
-      return (pair[i] ??= exportAttrs(this, peer, best));
-    }
-    return peer.exportMemo(this.generation, best.attrs, this, best);
+    return this.cache.exported(this, peer, best);
   }
 
   private markDirty(peer: BgpPeer): void {
@@ -344,8 +330,8 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   /** Sends every dirty peer's pending changes: one pass per instant (RFC 4271 §9.2). */
   private flush(): void {
     this.flushPending = false;
-    for (const peer of this.dirty) this.updatesOut += flushUpdates(peer);
+    for (const peer of this.dirty) this.updatesOut += flushUpdates(peer, this.cache);
     this.dirty.clear();
-    this.generation++;
+    this.cache.clear();
   }
 }

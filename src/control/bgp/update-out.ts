@@ -1,106 +1,109 @@
 /**
  * Turning a peer's pending changes into UPDATE messages (RFC 4271 §9.2): withdrawals together, then one
  * UPDATE per set of prefixes that share attributes, each message kept under 4,096 bytes (§4.1). What is
- * sent is recorded in the peer's Adj-RIB-Out; a change that matches it sends nothing.
+ * sent is recorded in the peer's Adj-RIB-Out; a change that matches it sends nothing. Encoded messages
+ * are shared between peers through the ExportCache.
  */
 import type { Ipv4Prefix } from '../../wire/addr.js';
 import {
   BGP_HEADER_LEN,
   BGP_MAX_MESSAGE_LEN,
+  type BgpCodecCtx,
   type PathAttributes,
-  emitBgpUpdateAnnounce,
+  emitBgpMessage,
   encodePathAttributes,
   prefixWireLen,
 } from '../../wire/bgp.js';
+import type { ExportCache } from './export-cache.js';
 import { toTwoOctet } from './export.js';
 import type { BgpPeer } from './peer.js';
 import { keyPrefix } from './rib.js';
 
 // an UPDATE's fixed part: the header, Withdrawn Routes Length and Total Path Attribute Length
 const UPDATE_FIXED = BGP_HEADER_LEN + 4;
-
-// Exported attribute sets are never changed once made (export.ts builds a new object each time), so each
-// one is encoded once, however many peers and flushes send it (a route reflector sends one to every client).
-const encoded4 = new WeakMap<PathAttributes, Uint8Array>();
-const encoded2 = new WeakMap<PathAttributes, Uint8Array>();
-
-/** The Path Attributes field of `attrs` for a peer with (four) or without the 4-octet AS capability. */
-function attrBytes(attrs: PathAttributes, four: boolean): Uint8Array {
-  const cache = four ? encoded4 : encoded2;
-  let b = cache.get(attrs);
-  if (b === undefined) {
-    b = four ? encodePathAttributes(attrs, 4) : encodePathAttributes(toTwoOctet(attrs), 2);
-    cache.set(attrs, b);
-  }
-  return b;
-}
+const NO_ATTRS: PathAttributes = { unknown: [] };
 
 /** Sends `peer`'s pending changes; returns the number of UPDATE messages sent. */
-export function flushUpdates(peer: BgpPeer): number {
+export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
   const conn = peer.session;
   if (conn === undefined || peer.pendingOut.size === 0) {
     peer.pendingOut.clear();
     return 0;
   }
-  if (peer.pendingOut.size === 1) return flushOne(peer, conn);
-  let withdrawn: Ipv4Prefix[] | undefined;
-  let groups: Map<PathAttributes, Ipv4Prefix[]> | undefined;
+  if (peer.pendingOut.size === 1) return flushOne(peer, cache);
+  const withdrawn: Ipv4Prefix[] = [];
+  const groups = new Map<PathAttributes, number[]>();
   for (const [key, attrs] of peer.pendingOut) {
     const had = peer.adjOut.get(key);
     if (attrs === null) {
       if (had === undefined) continue;
       peer.adjOut.delete(key);
-      (withdrawn ??= []).push(keyPrefix(key));
+      withdrawn.push(keyPrefix(key));
       continue;
     }
     if (had === attrs) continue;
     peer.adjOut.set(key, attrs);
-    groups ??= new Map();
     const g = groups.get(attrs);
-    if (g === undefined) groups.set(attrs, [keyPrefix(key)]);
-    else g.push(keyPrefix(key));
+    if (g === undefined) groups.set(attrs, [key]);
+    else g.push(key);
   }
   peer.pendingOut.clear();
   let sent = 0;
-  if (withdrawn !== undefined)
-    for (const chunk of chunks(withdrawn, BGP_MAX_MESSAGE_LEN - UPDATE_FIXED)) {
-      conn.send({ type: 'update', withdrawn: chunk, attrs: { unknown: [] }, nlri: [] });
-      sent++;
-    }
-  if (groups === undefined) return sent;
-  const four = conn.ctx.fourOctetAs;
-  for (const [attrs, nlri] of groups) {
-    const bytes = attrBytes(attrs, four);
-    for (const chunk of chunks(nlri, BGP_MAX_MESSAGE_LEN - UPDATE_FIXED - bytes.length)) {
-      conn.sendBytes(emitBgpUpdateAnnounce(bytes, chunk));
-      sent++;
-    }
+  for (const chunk of chunks(withdrawn, BGP_MAX_MESSAGE_LEN - UPDATE_FIXED)) {
+    conn.send({ type: 'update', withdrawn: chunk, attrs: NO_ATTRS, nlri: [] });
+    sent++;
+  }
+  const ctx = conn.ctx;
+  for (const [attrs, keys] of groups) {
+    const msgs = ctx.fourOctetAs ? cache.encoded(attrs, keys, () => build(attrs, keys, ctx)) : build(attrs, keys, ctx);
+    for (const m of msgs) conn.sendBytes(m);
+    sent += msgs.length;
   }
   return sent;
 }
 
-/** flushUpdates for a single pending change, the common case (one route learned, sent on to every peer). */
-function flushOne(peer: BgpPeer, conn: NonNullable<BgpPeer['session']>): number {
-  const [key, attrs] = peer.pendingOut.entries().next().value!;
-  peer.pendingOut.clear();
-  const had = peer.adjOut.get(key);
-  if (attrs === null) {
-    if (had === undefined) return 0;
-    peer.adjOut.delete(key);
-    conn.send({ type: 'update', withdrawn: [keyPrefix(key)], attrs: { unknown: [] }, nlri: [] });
-    return 1;
+/** One pending change (a reflector fanning one route out): no grouping needed. */
+function flushOne(peer: BgpPeer, cache: ExportCache): number {
+  const conn = peer.session!;
+  let sent = 0;
+  for (const [key, attrs] of peer.pendingOut) {
+    const had = peer.adjOut.get(key);
+    if (attrs === null) {
+      if (had === undefined) continue;
+      peer.adjOut.delete(key);
+      conn.send({ type: 'update', withdrawn: [keyPrefix(key)], attrs: NO_ATTRS, nlri: [] });
+      sent++;
+    } else if (had !== attrs) {
+      peer.adjOut.set(key, attrs);
+      const keys = [key];
+      const ctx = conn.ctx;
+      const msgs = ctx.fourOctetAs
+        ? cache.encoded(attrs, keys, () => build(attrs, keys, ctx))
+        : build(attrs, keys, ctx);
+      for (const m of msgs) conn.sendBytes(m);
+      sent += msgs.length;
+    }
   }
-  if (had === attrs) return 0;
-  peer.adjOut.set(key, attrs);
-  conn.sendBytes(emitBgpUpdateAnnounce(attrBytes(attrs, conn.ctx.fourOctetAs), [keyPrefix(key)]));
-  return 1;
+  peer.pendingOut.clear();
+  return sent;
+}
+
+/** The UPDATEs announcing `keys` with `attrs`, split to fit. */
+function build(attrs: PathAttributes, keys: readonly number[], ctx: BgpCodecCtx): Uint8Array[] {
+  const wire = ctx.fourOctetAs ? attrs : toTwoOctet(attrs);
+  const nlri = keys.map(keyPrefix);
+  const attrLen = encodePathAttributes(wire, ctx.fourOctetAs ? 4 : 2).length;
+  const out: Uint8Array[] = [];
+  for (const chunk of chunks(nlri, BGP_MAX_MESSAGE_LEN - UPDATE_FIXED - attrLen))
+    out.push(emitBgpMessage({ type: 'update', withdrawn: [], attrs: wire, nlri: chunk }, ctx));
+  return out;
 }
 
 /** Splits prefixes into runs whose NLRI encoding fits in `budget` bytes. */
 function chunks(ps: Ipv4Prefix[], budget: number): Ipv4Prefix[][] {
+  const out: Ipv4Prefix[][] = [];
   let start = 0;
   let used = 0;
-  const out: Ipv4Prefix[][] = [];
   for (let i = 0; i < ps.length; i++) {
     const n = prefixWireLen(ps[i]!);
     if (used + n > budget) {

@@ -8,6 +8,8 @@ import { describe, test } from 'node:test';
 import { calicoNodeStatus, calicoNodeStatusText, CalicoStatusError, scanBirdPeers } from './calico-node-status.js';
 import {
   birdShowProtocols,
+  BIRDCL_BANNER,
+  calicoBirdOthers,
   birdShowRoute,
   birdTime,
   type BirdBgpProtocol,
@@ -20,7 +22,7 @@ const GOLDEN = new URL('../../../../src/control/bgp/golden/', import.meta.url);
 /** A golden file without birdcl's "BIRD 2.0.12 ready." banner. */
 function golden(name: string): string {
   const text = readFileSync(new URL(`bird2-${name}.txt`, GOLDEN), 'utf8');
-  assert.ok(text.startsWith('BIRD 2.0.12 ready.\n'));
+  assert.ok(text.startsWith(`${BIRDCL_BANNER.bird2}\n`));
   return text.slice(text.indexOf('\n') + 1);
 }
 
@@ -122,11 +124,7 @@ describe("Calico's BIRD (projectcalico/bird, BIRD 1.6 based), from its format st
   // nest/proto.c proto_cmd_show: "%-8s %-8s %-8s %-5s  %-10s  %s"; bgp.c bgp_get_status: "%-14s%s%s";
   // conf/conf.c: tf_proto {"%T", "%F", 20*3600}
   const calicoClock: BirdClock = { epochMs: EPOCH_MS, now: at('30:00:00') };
-  const others: BirdOtherProtocol[] = ['static1', 'kernel1', 'device1', 'direct1'].map((name, i) => ({
-    name,
-    proto: (['Static', 'Kernel', 'Device', 'Direct'] as const)[i]!,
-    since: at('06:14:50'),
-  }));
+  const others = calicoBirdOthers(at('06:14:50'));
   const mesh: BirdBgpProtocol[] = [
     { name: 'Mesh_172_171_5_96', state: 'Established', since: at('14:15:27') },
     {

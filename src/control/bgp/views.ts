@@ -65,6 +65,26 @@ export interface BirdClock {
   now: number;
 }
 
+/** The first line birdcl prints, before any answer (nest/cli.c: "BIRD " BIRD_VERSION " ready."). */
+export const BIRDCL_BANNER: Readonly<Record<BirdDialect, string>> = {
+  // projectcalico/bird sysdep/config.h: BIRD_VERSION "v0.3.3+birdv1.6.8"
+  'calico-bird': 'BIRD v0.3.3+birdv1.6.8 ready.',
+  bird2: 'BIRD 2.0.12 ready.',
+};
+
+/**
+ * The protocols other than BGP that Calico's bird.cfg configures, in its order (bird_aggr.cfg's `protocol
+ * static` is included first, then kernel, device and direct): what `show protocols` lists above the peers.
+ */
+export function calicoBirdOthers(since: number): BirdOtherProtocol[] {
+  return [
+    { name: 'static1', proto: 'Static', since },
+    { name: 'kernel1', proto: 'Kernel', since },
+    { name: 'device1', proto: 'Device', since },
+    { name: 'direct1', proto: 'Direct', since },
+  ];
+}
+
 /** BIRD's NOTIFICATION texts (proto/bgp/packets.c bgp_msg_table; 2.11 exists in BIRD 2 only). */
 const BIRD_ERROR_TEXT: ReadonlyMap<number, string> = new Map([
   [0x100, 'Invalid message header'],

@@ -3,36 +3,13 @@
  * showBlockUtilization, over ipam.go GetUtilization): one "IP Pool" row per pool in name order, then, with
  * --show-blocks, a "Block" row per block of that pool in datastore key order; blocks in no pool are listed
  * (as "Block" rows only) after the pools. Numbers are Go's `%.5g`, percentages `%.f` of 100*n/capacity.
- * The table is olekukonko/tablewriter v0.0.5's default rendering (table.go Render/printHeading/printRow):
- * `+`/`-`/`|` borders, headers centred, a cell that is a decimal number right-aligned, anything else
- * left-aligned. (calicoctl on main has since moved to go-pretty and added an IPS RESERVED column; podnet
- * follows the released version.) The node shell's `calicoctl` command is the cluster's; this is the text.
+ * The table is tablewriter.ts's (olekukonko/tablewriter v0.0.5's defaults). (calicoctl on main has since
+ * moved to go-pretty and added an IPS RESERVED column; podnet follows the released version.) The node
+ * shell's `calicoctl` command is the cluster's; this is the text.
  */
 import { formatCidr, prefixContains, type Ipv4Prefix } from '../../wire/addr.js';
 import type { BlockState, IpPool } from './ipam.js';
-
-/** tablewriter v0.0.5's decimal pattern: such cells are right-aligned. */
-const DECIMAL = /^-?(?:\d{1,3}(?:,\d{3})*|\d+)(?:\.\d+)?$/;
-
-/** Renders `header` and `rows` as tablewriter v0.0.5 does with its defaults (no auto-wrap needed here). */
-export function renderTableWriter(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const cols = header.length;
-  const width = Array.from({ length: cols }, (_, i) =>
-    Math.max(header[i]!.length, ...rows.map((r) => (r[i] ?? '').length)),
-  );
-  const line = `+${width.map((w) => '-'.repeat(w + 2)).join('+')}+`;
-  const centre = (s: string, w: number): string => {
-    // util.go Pad: the smaller half of the gap on the left
-    const gap = w - s.length;
-    const left = Math.floor(gap / 2);
-    return ' '.repeat(left) + s + ' '.repeat(gap - left);
-  };
-  const cell = (s: string, w: number): string => (DECIMAL.test(s.trim()) ? s.padStart(w) : s.padEnd(w));
-  const out = [line, `| ${header.map((h, i) => centre(h.toUpperCase(), width[i]!)).join(' | ')} |`, line];
-  for (const r of rows) out.push(`| ${width.map((w, i) => cell(r[i] ?? '', w)).join(' | ')} |`);
-  out.push(line);
-  return out.join('\n') + '\n';
-}
+import { renderTableWriter } from './tablewriter.js';
 
 /** Go's `%.5g` of a non-negative integer held in a float64 (strconv 'g', precision 5, ties to even). */
 export function goG5(n: number): string {
