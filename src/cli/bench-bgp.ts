@@ -147,7 +147,7 @@ function cells(row: BgpTableRow): string[] {
     // BIRD, the default route, the underlay subnet, the node's own block's blackhole)
     return [
       n(row.nodes),
-      row.mode,
+      row.mode === 'mesh' ? 'full mesh' : '2 RRs',
       `${n(want.total)}*`,
       `${n(want.perNode)}*`,
       '-',
