@@ -11,7 +11,10 @@ import { readFileSync } from 'node:fs';
 import { loadCluster } from '../scenario/manifests.js';
 import { holdsClusterDoc } from '../scenario/cluster-doc.js';
 import { formatSpecErrors } from '../scenario/source.js';
-import { buildCluster, describePod, type ClusterRuntime } from '../cluster/runtime.js';
+import { buildCluster, describePod, type BuildOptions, type ClusterRuntime } from '../cluster/runtime.js';
+import type { BgpConnector, BgpListener, BgpTransport } from '../control/bgp/transport.js';
+import { OutsidePeerConnector } from '../realtime/bgp-outside-connector.js';
+import { attachBgpPeer } from '../realtime/bgp-attach.js';
 import { formatWarnings } from '../cluster/cluster-warnings.js';
 import { formatIpv4 } from '../wire/addr.js';
 import { WallRunner } from '../realtime/wall-runner.js';
@@ -122,7 +125,11 @@ function addressList(v: string): string[] {
 }
 
 /** Reads, validates and builds the cluster, then fast-forwards it as `podnet get` does. */
-async function bringUp(file: string, err: (s: string) => void): Promise<ClusterRuntime | number> {
+async function bringUp(
+  file: string,
+  err: (s: string) => void,
+  birdHook?: BuildOptions['birdHook'],
+): Promise<ClusterRuntime | number> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -137,9 +144,47 @@ async function bringUp(file: string, err: (s: string) => void): Promise<ClusterR
   }
   const warnings = formatWarnings(loadedWarnings(loaded.cluster));
   if (warnings.length > 0) err(['', ...warnings].join('\n'));
-  const c = await buildCluster(loaded.cluster.plan);
+  const c = await buildCluster(loaded.cluster.plan, birdHook !== undefined ? { birdHook } : {});
   c.engine.runFor(GET_AFTER_NS);
   return c;
+}
+
+/**
+ * A node's BIRD connector whose neighbours go over the emulated TCP until `use` gives it the real-socket
+ * one (serve builds the cluster before its wall-clock runner exists, and the real sockets need the runner).
+ */
+class LateConnector implements BgpConnector {
+  private outer: BgpConnector | undefined;
+
+  constructor(readonly emulated: BgpConnector) {}
+
+  use(c: BgpConnector): void {
+    this.outer = c;
+  }
+
+  connect(...args: Parameters<BgpConnector['connect']>): void {
+    (this.outer ?? this.emulated).connect(...args);
+  }
+
+  listen(port: number, onAccept: (t: BgpTransport) => void): BgpListener {
+    return this.emulated.listen(port, onAccept);
+  }
+}
+
+/**
+ * The hook, given only to the node an outside router peers with: the first route reflector (a node whose
+ * projectcalico.org/v3 Node sets routeReflectorClusterID), else the first node.
+ */
+function preferReflector(file: string, hook: NonNullable<BuildOptions['birdHook']>): BuildOptions['birdHook'] {
+  const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
+  const rr = loaded.ok
+    ? loaded.cluster.plan.calicoResources.find(
+        (r) => r.kind === 'CalicoNode' && r.spec.bgp?.routeReflectorClusterID !== undefined,
+      )?.metadata.name
+    : undefined;
+  const first = loaded.ok ? loaded.cluster.plan.nodes[0]?.name : undefined;
+  const chosen = rr ?? first;
+  return (node, emulated) => (node === chosen ? hook(node, emulated) : undefined);
 }
 
 /** Resolves on the first SIGINT or SIGTERM, naming it; `cancel` removes the handlers without waiting. */
@@ -193,11 +238,22 @@ export async function cmdServe(
   if (file === undefined || more.length > 0) throw new ServeUsageError('serve takes one cluster file');
   const pcapArg = a.pcap;
   checkPcapArg(pcapArg);
-  const c = await bringUp(file, err);
+  // --bgp-peer: the route reflector's BIRD (or the first node's) gets the outside peers over real sockets
+  let peering: { node: string; connector: LateConnector } | undefined;
+  const birdHook: BuildOptions['birdHook'] =
+    a.bgpPeers.length === 0
+      ? undefined
+      : (node, emulated) => {
+          if (peering !== undefined) return undefined;
+          peering = { node, connector: new LateConnector(emulated) };
+          return { connector: peering.connector, log: (line) => out(`bgp ${node}: ${line}`) };
+        };
+  const c = await bringUp(file, err, birdHook === undefined ? undefined : preferReflector(file, birdHook));
   if (typeof c === 'number') return c;
-  if (a.bgpPeers.length > 0) {
+  const speaker = peering === undefined ? undefined : c.nodes.get(peering.node)?.calico?.bird;
+  if (a.bgpPeers.length > 0 && (peering === undefined || speaker === undefined)) {
     err(
-      `podnet serve: --bgp-peer: cluster "${c.plan.cluster.name}" runs no BGP speaker (its CNI is ${c.plan.cluster.cni}); peering with an outside router needs cni: calico`,
+      `podnet serve: --bgp-peer: cluster "${c.plan.cluster.name}" runs no BGP speaker ${c.plan.cluster.cni !== 'calico' ? `(its CNI is ${c.plan.cluster.cni}): peering with an outside router needs cni: calico` : '(its Calico pools use VXLAN, which runs no BIRD)'}`,
     );
     return 2;
   }
@@ -216,10 +272,25 @@ export async function cmdServe(
   const pcap = openPcap(pcapArg);
   pcap?.attach(c.network);
   const runner = new WallRunner(c.engine);
+  let outside: OutsidePeerConnector | undefined;
+  if (peering !== undefined && speaker !== undefined) {
+    const node = c.nodes.get(peering.node)!;
+    outside = new OutsidePeerConnector(peering.connector.emulated, runner, {
+      localAddress: '127.0.0.1',
+      presentAs: node.ip,
+      log: (line) => out(line),
+    });
+    peering.connector.use(outside);
+    for (const p of a.bgpPeers) {
+      attachBgpPeer(speaker, outside, { address: p.address, port: p.port, asn: p.asn }, (line) => out(line));
+      out(`  BGP: ${peering.node} (${formatIpv4(node.ip)}) peers with ${formatIpv4(p.address)}:${p.port} as ${p.asn}`);
+    }
+  }
   runner.start();
   out('Press Ctrl-C to stop.');
   const sig = await stopped;
   runner.stop();
+  outside?.real.closeAll();
   const files = pcap?.finish() ?? [];
   out(summary('serve', sig, runner, c, files.length ? `; pcap ${files.join(', ')}` : ''));
   return 0;
