@@ -16,6 +16,8 @@ import { runClusterSteps } from '../scenario/cluster-run.js';
 import type { StepResult } from '../scenario/step-context.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
+import { BGP_SCALE_MAX_NODES, BgpScaleError } from '../scenario/bgp-scale.js';
+import { bgpBenchJson, bgpBenchText, formatBgpTable, runBgpBench, runBgpTable } from './bench-bgp.js';
 import { DemoInputError, loadedWarnings, runDemo } from './demo.js';
 import { DatastoreError } from '../control/datastore/types.js';
 import { openDatastore, parseDatastoreFlag, type DatastoreChoice, type OpenedDatastore } from './datastore-flag.js';
@@ -46,6 +48,11 @@ Usage:
                                              --act); pcaps go to ./podnet-demo-pcap unless --pcap or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
+  podnet bench bgp --nodes N --mode mesh|rr [--json] | --table
+                                             a Calico BGP cluster (full mesh, or 2 route reflectors) run
+                                             until every node has every block's route: sessions, routes
+                                             and iptables rules per node, convergence time; --table: 10,
+                                             100, 1,000 nodes in both modes
   podnet run LAB.yaml|CLUSTER.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json] [BUDGETS]
             [--datastore D] [--backend B]    build a lab or a cluster, run its steps (a cluster's may scale,
                                              delete pods, add and remove nodes, restart flanneld), check
@@ -107,6 +114,7 @@ const VALUE_FLAGS = new Set([
   '--max-sim-time',
   '--max-recorded-events',
   '--act',
+  '--mode',
 ]);
 const BOOL_FLAGS = new Set([
   '--verbose',
@@ -120,6 +128,7 @@ const BOOL_FLAGS = new Set([
   '--fresh',
   '--compare',
   '--no-pcap',
+  '--table',
 ]);
 
 function parseFlags(args: string[]): Flags {
@@ -626,8 +635,9 @@ async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => v
 }
 
 async function cmdBench(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (f.positional[1] === 'bgp' && f.positional.length === 2) return await cmdBenchBgp(f, out);
   if (f.positional[1] !== 'cluster' || f.positional.length > 2)
-    throw new UsageError('bench takes one workload: cluster');
+    throw new UsageError('bench takes one workload: cluster or bgp');
   const nodes = intFlag(f, '--nodes', 2, 30000);
   const ppn = intFlag(f, '--pods-per-node', 1, 250);
   if (nodes === undefined || ppn === undefined)
@@ -657,6 +667,23 @@ async function cmdBench(f: Flags, out: (s: string) => void, err: (s: string) => 
       `${r.nodes} nodes, ${r.pods} pods built${r.failedPods ? ` (${r.failedPods} pods failed to start)` : ''}; ${r.pairsReachable}/${r.pairsChecked} sampled pod pairs reachable; ${wallSeconds} s, peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
     );
   return r.pairsReachable === r.pairsChecked && r.failedPods === 0 ? 0 : 1;
+}
+
+async function cmdBenchBgp(f: Flags, out: (s: string) => void): Promise<number> {
+  if (f.bools.has('--table')) {
+    if (f.values.has('--nodes') || f.values.has('--mode') || f.bools.has('--json'))
+      throw new UsageError('bench bgp --table takes no other option');
+    out(formatBgpTable(runBgpTable(() => undefined)));
+    return 0;
+  }
+  const nodes = intFlag(f, '--nodes', 2, BGP_SCALE_MAX_NODES);
+  const mode = f.values.get('--mode');
+  if (nodes === undefined || (mode !== 'mesh' && mode !== 'rr'))
+    throw new UsageError('bench bgp needs --nodes N and --mode mesh|rr (or --table)');
+  if (mode === 'rr' && nodes < 3) throw new UsageError('bench bgp --mode rr needs at least 3 nodes');
+  const r = await runBgpBench(nodes, mode);
+  out(f.bools.has('--json') ? bgpBenchJson(r) : bgpBenchText(r));
+  return 0;
 }
 
 /** Runs the CLI with `argv` (without node and script), printing through `out`/`err`. Returns the exit code. */
@@ -708,6 +735,11 @@ export async function main(
     if (e instanceof LabFileError || e instanceof LabBuildError || e instanceof DemoInputError) {
       err(e.message);
       return 2;
+    }
+    // bench bgp: a cluster that did not converge (or did not have the sessions it was configured with)
+    if (e instanceof BgpScaleError) {
+      err(`podnet: ${e.message}`);
+      return 1;
     }
     // --datastore etcd:// that does not answer (or fails mid-way)
     if (e instanceof DatastoreError) {

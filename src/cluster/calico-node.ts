@@ -15,7 +15,7 @@
  * node's Felix state and BIRD's exports from IPAM as it now is.
  */
 import type { IpNode } from '../net/ip-node.js';
-import type { Route } from '../net/route-table.js';
+import type { Route, RouteSpec } from '../net/route-table.js';
 import { BgpSpeaker } from '../control/bgp/speaker.js';
 import { TcpBgpConnector } from '../control/bgp/tcp-transport.js';
 import type { BgpConnector } from '../control/bgp/transport.js';
@@ -81,6 +81,7 @@ export class CalicoCluster {
   readonly backend: NetworkingBackend;
   readonly agents = new Map<string, CalicoNodeAgent>();
   private readonly nodeLabels = new Map<string, Readonly<Record<string, string>>>();
+  private kernelPools: FelixPool[] | undefined;
 
   constructor(
     spec: ClusterSpec,
@@ -345,17 +346,23 @@ export class CalicoCluster {
   private learned(agent: CalicoNodeAgent, stack: IpNode, prefix: Ipv4Prefix, best: Candidate | undefined): void {
     const key = formatCidr(prefix);
     const old = agent.kernel.get(key);
+    const spec =
+      best === undefined || best.source.local || best.attrs.nextHop === undefined
+        ? undefined
+        : birdKernelRoute(
+            // the pools never change once the cluster is built: Felix's view of them is made once
+            (this.kernelPools ??= this.felixPools),
+            { address: agent.address.addr, subnetLen: agent.address.len, device: 'eth0' },
+            prefix,
+            best.attrs.nextHop,
+          );
+    // the same tunnel route again (a second route reflector's copy of the route won): the kernel route
+    // stays as it is, as `ip route replace` with the same values leaves it (a speed-up for big clusters)
+    if (old !== undefined && spec?.onlink === true && sameRoute(old, spec)) return;
     if (old !== undefined) {
       stack.routes.remove(old.dst, old.len, { dev: old.dev, ...(old.via !== undefined ? { via: old.via } : {}) });
       agent.kernel.delete(key);
     }
-    if (best === undefined || best.source.local || best.attrs.nextHop === undefined) return;
-    const spec = birdKernelRoute(
-      this.felixPools,
-      { address: agent.address.addr, subnetLen: agent.address.len, device: 'eth0' },
-      prefix,
-      best.attrs.nextHop,
-    );
     if (spec === undefined) return;
     // `gateway recursive` (confd's bgp_template): a next hop that is not on a connected network resolves
     // through the table (BIRD `learn`s the kernel's default route), so a block behind a router goes to
@@ -368,6 +375,22 @@ export class CalicoCluster {
     }
     agent.kernel.set(key, stack.routes.add(route));
   }
+}
+
+/** Whether the installed route `r` is what adding `spec` would make (every field birdKernelRoute sets). */
+function sameRoute(r: Route, spec: RouteSpec): boolean {
+  return (
+    r.dst === spec.dst &&
+    r.len === spec.len &&
+    r.via === spec.via &&
+    r.dev === spec.dev &&
+    r.onlink === (spec.onlink ?? false) &&
+    r.proto === (spec.proto ?? 'static') &&
+    r.metric === (spec.metric ?? 0) &&
+    r.src === spec.src &&
+    r.type === (spec.type ?? 'unicast') &&
+    spec.scope === undefined
+  );
 }
 
 /**

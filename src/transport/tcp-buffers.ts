@@ -25,8 +25,12 @@ export class ByteRing {
     const cap = this.buf.length;
     const tail = (this.head + this.length) & (cap - 1);
     const first = Math.min(bytes.length, cap - tail);
-    this.buf.set(bytes.subarray(0, first), tail);
-    if (first < bytes.length) this.buf.set(bytes.subarray(first), 0);
+    // the common case needs no view: a subarray is an allocation per write (a BGP UPDATE is one write)
+    if (first === bytes.length) this.buf.set(bytes, tail);
+    else {
+      this.buf.set(bytes.subarray(0, first), tail);
+      this.buf.set(bytes.subarray(first), 0);
+    }
     this.length = need;
   }
 
