@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine, MS, SECOND, US } from '../sim/engine.js';
-import { Network } from '../link/device.js';
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import { IpNode } from '../net/ip-node.js';
 import { ping, formatPing, type PingLine, type PingResult, type PingOptions } from './ping.js';
 import type { LinkProps } from '../link/channel.js';
+import { routedPair } from '../net/testing.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
 
@@ -143,24 +143,7 @@ describe('formatPing (iputils output)', () => {
  * an ARP frame 14 + 28 = 42.
  */
 function twoHops(l1: Partial<LinkProps>, l2: Partial<LinkProps>) {
-  const engine = new Engine(1);
-  const net = new Network(engine);
-  const a = new IpNode(net, 'A');
-  const r = new IpNode(net, 'R', { forwarding: true });
-  const b = new IpNode(net, 'B');
-  a.addNic('eth0', 0x02_00_00_00_00_0a);
-  r.addNic('eth0', 0x02_00_00_00_01_00);
-  r.addNic('eth1', 0x02_00_00_00_01_01);
-  b.addNic('eth0', 0x02_00_00_00_00_0b);
-  a.addAddress('eth0', { addr: ip('10.0.1.2'), len: 24 });
-  r.addAddress('eth0', { addr: ip('10.0.1.1'), len: 24 });
-  r.addAddress('eth1', { addr: ip('10.0.2.1'), len: 24 });
-  b.addAddress('eth0', { addr: ip('10.0.2.2'), len: 24 });
-  a.routes.add({ dst: 0, len: 0, via: ip('10.0.1.1'), dev: 'eth0' });
-  b.routes.add({ dst: 0, len: 0, via: ip('10.0.2.1'), dev: 'eth0' });
-  net.connect(a.port('eth0')!, r.port('eth0')!, l1);
-  net.connect(r.port('eth1')!, b.port('eth0')!, l2);
-  return { engine, net, a, r, b };
+  return routedPair(l1, l2);
 }
 
 function runPing(node: IpNode, engine: Engine, dst: Ipv4, o: Partial<PingOptions> = {}): PingResult {

@@ -8,39 +8,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Engine } from '../sim/engine.js';
-import { Network } from '../link/device.js';
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import { TraceRecorder } from '../observe/recorder.js';
 import { ping, type PingResult } from '../apps/ping.js';
-import { IpNode } from './ip-node.js';
+import type { IpNode } from './ip-node.js';
+import { routedPair } from './testing.js';
 import { RouteTable, TYPED_ROUTE_DEV, formatRoute } from './route-table.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
 
 /** A (10.0.1.2) -- R -- B (10.0.2.2); R has the three typed routes. */
 function lab() {
-  const engine = new Engine(1);
-  const net = new Network(engine);
-  const a = new IpNode(net, 'A');
-  const r = new IpNode(net, 'R', { forwarding: true });
-  const b = new IpNode(net, 'B');
-  a.addNic('eth0', 0x02_00_00_00_00_0a);
-  r.addNic('eth0', 0x02_00_00_00_01_00);
-  r.addNic('eth1', 0x02_00_00_00_01_01);
-  b.addNic('eth0', 0x02_00_00_00_00_0b);
-  a.addAddress('eth0', { addr: ip('10.0.1.2'), len: 24 });
-  r.addAddress('eth0', { addr: ip('10.0.1.1'), len: 24 });
-  r.addAddress('eth1', { addr: ip('10.0.2.1'), len: 24 });
-  b.addAddress('eth0', { addr: ip('10.0.2.2'), len: 24 });
-  a.routes.add({ dst: 0, len: 0, via: ip('10.0.1.1'), dev: 'eth0' });
-  b.routes.add({ dst: 0, len: 0, via: ip('10.0.2.1'), dev: 'eth0' });
+  const { engine, net, a, r } = routedPair();
   // all three would otherwise reach B by R's default route
   r.routes.add({ dst: 0, len: 0, via: ip('10.0.2.2'), dev: 'eth1' });
   r.routes.add({ dst: ip('192.168.236.0'), len: 26, dev: TYPED_ROUTE_DEV, type: 'blackhole', proto: 'bird' });
   r.routes.add({ dst: ip('10.9.1.0'), len: 24, dev: TYPED_ROUTE_DEV, type: 'unreachable' });
   r.routes.add({ dst: ip('10.9.2.0'), len: 24, dev: TYPED_ROUTE_DEV, type: 'prohibit' });
-  net.connect(a.port('eth0')!, r.port('eth0')!, {});
-  net.connect(r.port('eth1')!, b.port('eth0')!, {});
   const rec = new TraceRecorder({});
   net.tracer = rec;
   return { engine, a, r, rec };
