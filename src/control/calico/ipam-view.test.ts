@@ -9,21 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCidr } from '../../wire/addr.js';
-import { CalicoIpam, podHandle, tunnelHandle, type IpPool } from './ipam.js';
+import { CalicoIpam, podHandle, tunnelHandle } from './ipam.js';
 import { formatGetIpPool, formatIpamShow, goF0, goG5, type IpPoolRow } from './ipam-view.js';
+import { testPool } from './testing.js';
 
-function pool(name: string, cidr: string, extra: Partial<IpPool> = {}): IpPool {
-  const base: IpPool = {
-    name,
-    cidr: parseCidr(cidr)!,
-    blockSize: 26,
-    nodeSelector: 'all()',
-    disabled: false,
-    allowedUses: ['Workload', 'Tunnel'],
-  };
-  return { ...base, ...extra };
-}
+const pool = testPool;
 
 describe('calicoctl ipam show', () => {
   it('formats numbers as Go does', () => {

@@ -11,19 +11,10 @@ import { MemoryDatastore } from '../datastore/memory.js';
 import type { WatchEvent } from '../datastore/types.js';
 import { formatCidr, formatIpv4, parseCidr } from '../../wire/addr.js';
 import { Engine } from '../../sim/engine.js';
-import { blockOrder, CalicoIpam, podHandle, tunnelHandle, tunnelRequest, type IpPool } from './ipam.js';
+import { blockOrder, CalicoIpam, podHandle, tunnelHandle, tunnelRequest } from './ipam.js';
+import { testPool } from './testing.js';
 
-function pool(name: string, cidr: string, extra: Partial<IpPool> = {}): IpPool {
-  return {
-    name,
-    cidr: parseCidr(cidr)!,
-    blockSize: 26,
-    nodeSelector: 'all()',
-    disabled: false,
-    allowedUses: ['Workload', 'Tunnel'],
-    ...extra,
-  };
-}
+const pool = testPool;
 
 function assign(ipam: CalicoIpam, node: string, handle: string) {
   const r = ipam.autoAssign({ handleId: handle, node, attrs: { node } });
