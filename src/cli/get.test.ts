@@ -97,6 +97,21 @@ test('get nodes -o wide: INTERNAL-IP is the node address; -o json carries the po
   }
 });
 
+test('get nodes -o json on a Calico cluster: kube-controller-manager still gives each Node a podCIDR', () => {
+  const file = resolve(HERE, '../../../examples/cluster-calico-ipip.yaml');
+  const list = JSON.parse(get('nodes', file, '-ojson').out) as {
+    items: { metadata: { name: string }; spec: { podCIDR?: string } }[];
+  };
+  // from the cluster CIDR 192.168.0.0/16 in /24s, in join order, though Calico's IPAM uses its blocks instead
+  assert.deepEqual(
+    list.items.map((n) => [n.metadata.name, n.spec.podCIDR]),
+    [
+      ['master', '192.168.0.0/24'],
+      ['node', '192.168.1.0/24'],
+    ],
+  );
+});
+
 test('get pods -o wide: kubectl columns, a row per pod with its IP and node from the runtime', async () => {
   const rt = await runtimeOf(DEMO);
   const r = get('pods', DEMO, '-o', 'wide');

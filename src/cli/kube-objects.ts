@@ -221,7 +221,10 @@ export function kubeObjects(rt: ClusterRuntime): KubeObjects {
   });
 
   const nodes = rt.plan.nodes.map((pn): KubeNode => {
-    const subnet = rt.nodes.get(pn.name)?.flanneld?.lease.subnet;
+    // flanneld's lease, or with Calico the podCIDR kube-controller-manager still gives each Node
+    const node = rt.nodes.get(pn.name);
+    const subnet =
+      node?.flanneld?.lease.subnet ?? (node?.calico !== undefined ? rt.podCIDRs?.held(pn.name) : undefined);
     const cidr = subnet === undefined ? undefined : formatCidr(subnet);
     return {
       apiVersion: 'v1',

@@ -38,6 +38,12 @@ export class RangeAllocator {
     return undefined;
   }
 
+  /** The podCIDR `node` holds, if any (none allocated: undefined, nothing is allocated by asking). */
+  held(node: string): Ipv4Prefix | undefined {
+    const h = this.byNode.get(node);
+    return h === undefined ? undefined : this.cidr(h);
+  }
+
   /** Frees a deleted node's podCIDR. */
   release(node: string): void {
     const held = this.byNode.get(node);
