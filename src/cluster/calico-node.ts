@@ -81,7 +81,8 @@ export class CalicoCluster {
   readonly backend: NetworkingBackend;
   readonly agents = new Map<string, CalicoNodeAgent>();
   private readonly nodeLabels = new Map<string, Readonly<Record<string, string>>>();
-  private kernelPools: FelixPool[] | undefined;
+  /** The pools as Felix (and BIRD's kernel filter) sees them; the pools never change once the cluster is built. */
+  readonly felixPools: readonly FelixPool[];
 
   constructor(
     spec: ClusterSpec,
@@ -135,11 +136,7 @@ export class CalicoCluster {
     // CALICO_NETWORKING_BACKEND: calico-vxlan.yaml sets vxlan (no BIRD) for VXLAN pools, calico.yaml bird
     this.backend = this.pools.some((p) => !p.disabled && p.vxlanMode !== 'Never') ? 'vxlan' : 'bird';
     this.ipam = new CalicoIpam(this.pools, { store });
-  }
-
-  /** The pools as Felix sees them. */
-  get felixPools(): FelixPool[] {
-    return this.pools.map((p) => ({
+    this.felixPools = this.pools.map((p) => ({
       name: p.name,
       cidr: p.cidr,
       ipipMode: p.ipipMode,
@@ -280,7 +277,7 @@ export class CalicoCluster {
     for (const b of blocks)
       for (const a of b.allocations)
         if (a.borrowed && a.attrs.node !== undefined) borrowed.push({ ip: a.ip, node: a.attrs.node });
-    const pools = this.felixPools;
+    const pools = [...this.felixPools];
     const peersFor = (self: string): FelixPeer[] =>
       this.backend === 'vxlan'
         ? [...this.agents.values()]
@@ -350,8 +347,7 @@ export class CalicoCluster {
       best === undefined || best.source.local || best.attrs.nextHop === undefined
         ? undefined
         : birdKernelRoute(
-            // the pools never change once the cluster is built: Felix's view of them is made once
-            (this.kernelPools ??= this.felixPools),
+            this.felixPools,
             { address: agent.address.addr, subnetLen: agent.address.len, device: 'eth0' },
             prefix,
             best.attrs.nextHop,
