@@ -86,7 +86,7 @@ export function birdPeersOf(
     for (const n of mesh) {
       const ip = formatIpv4(n.ip);
       out.push({
-        name: `Mesh_${ip.replaceAll('.', '_')}`,
+        name: birdProtocolName('Mesh', n.ip),
         type: 'node-to-node mesh',
         ip: n.ip,
         port: bgp.listenPort ?? BGP_DEFAULT_PORT,
@@ -168,7 +168,7 @@ interface Target {
 
 function protocol(prefix: 'Global' | 'Node', t: Target): BirdPeer {
   return {
-    name: `${prefix}_${formatIpv4(t.ip).replaceAll('.', '_')}${t.port !== undefined ? `_port_${t.port}` : ''}`,
+    name: birdProtocolName(prefix, t.ip, t.port),
     type: prefix === 'Global' ? 'global' : 'node specific',
     ip: t.ip,
     port: t.port ?? BGP_DEFAULT_PORT,
@@ -176,6 +176,14 @@ function protocol(prefix: 'Global' | 'Node', t: Target): BirdPeer {
     passive: false,
     rrClient: false,
   };
+}
+
+/**
+ * BIRD's protocol name for a peer as confd writes it (bgp_processor.go): `Mesh_10_0_0_2`, `Node_10_0_0_2`,
+ * `Global_10_0_0_2`, with `_port_N` when the peering names a port.
+ */
+export function birdProtocolName(prefix: 'Mesh' | 'Node' | 'Global', ip: Ipv4, port?: number): string {
+  return `${prefix}_${formatIpv4(ip).replaceAll('.', '_')}${port !== undefined ? `_port_${port}` : ''}`;
 }
 
 /** A BGPPeer's peerIP: an address, or address:port. */

@@ -12,6 +12,7 @@ import type { BgpSpeaker } from '../control/bgp/speaker.js';
 import { formatCidr, formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { BGP_PORT } from '../wire/bgp.js';
 import type { OutsidePeerConnector } from './bgp-outside-connector.js';
+import { birdProtocolName } from '../cluster/calico-peers.js';
 
 /** The outside peer, as `--bgp-peer ADDR[:PORT],as=N` gives it. */
 export interface OutsidePeer {
@@ -25,7 +26,7 @@ export interface OutsidePeer {
  * is not on BGP's port (confd bgp_processor.go buildPeerFromData appends it for a peerIP given with a port).
  */
 export function globalPeerName(addr: Ipv4, port = BGP_PORT): string {
-  return `Global_${formatIpv4(addr).replaceAll('.', '_')}${port !== BGP_PORT ? `_port_${port}` : ''}`;
+  return birdProtocolName('Global', addr, port !== BGP_PORT ? port : undefined);
 }
 
 /**
