@@ -171,22 +171,6 @@ class LateConnector implements BgpConnector {
   }
 }
 
-/**
- * The hook, given only to the node an outside router peers with: the first route reflector (a node whose
- * projectcalico.org/v3 Node sets routeReflectorClusterID), else the first node.
- */
-function preferReflector(file: string, hook: NonNullable<BuildOptions['birdHook']>): BuildOptions['birdHook'] {
-  const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
-  const rr = loaded.ok
-    ? loaded.cluster.plan.calicoResources.find(
-        (r) => r.kind === 'CalicoNode' && r.spec.bgp?.routeReflectorClusterID !== undefined,
-      )?.metadata.name
-    : undefined;
-  const first = loaded.ok ? loaded.cluster.plan.nodes[0]?.name : undefined;
-  const chosen = rr ?? first;
-  return (node, emulated) => (node === chosen ? hook(node, emulated) : undefined);
-}
-
 /** Resolves on the first SIGINT or SIGTERM, naming it; `cancel` removes the handlers without waiting. */
 function interrupted(): Promise<string> & { cancel(): void } {
   let cancel = (): void => undefined;
@@ -243,12 +227,14 @@ export async function cmdServe(
   const birdHook: BuildOptions['birdHook'] =
     a.bgpPeers.length === 0
       ? undefined
-      : (node, emulated) => {
-          if (peering !== undefined) return undefined;
+      : (node, emulated, calico) => {
+          // the first route reflector, else the first node to start
+          const reflector = calico.firstReflector();
+          if (peering !== undefined || (reflector !== undefined && node !== reflector)) return undefined;
           peering = { node, connector: new LateConnector(emulated) };
           return { connector: peering.connector, log: (line) => out(`bgp ${node}: ${line}`) };
         };
-  const c = await bringUp(file, err, birdHook === undefined ? undefined : preferReflector(file, birdHook));
+  const c = await bringUp(file, err, birdHook);
   if (typeof c === 'number') return c;
   const speaker = peering === undefined ? undefined : c.nodes.get(peering.node)?.calico?.bird;
   if (a.bgpPeers.length > 0 && (peering === undefined || speaker === undefined)) {

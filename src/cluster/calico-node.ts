@@ -68,6 +68,7 @@ export interface CalicoNodeAgent {
 export type BirdHook = (
   node: string,
   emulated: BgpConnector,
+  calico: CalicoCluster,
 ) => { connector: BgpConnector; log?: (line: string) => void } | undefined;
 
 /** What a Calico cluster's machines share: the resources, IPAM, and one agent per node. */
@@ -193,7 +194,7 @@ export class CalicoCluster {
       const spec = this.nodeSpecs.get(name)?.bgp;
       const rrId = spec?.routeReflectorClusterID;
       const emulated = new TcpBgpConnector(tcp);
-      const hooked = this.birdHook?.(name, emulated);
+      const hooked = this.birdHook?.(name, emulated, this);
       const bird = new BgpSpeaker(stack.engine, {
         routerId: address.addr,
         asn: spec?.asNumber ?? this.bgp.asNumber,
@@ -209,6 +210,12 @@ export class CalicoCluster {
     }
     this.agents.set(name, agent);
     return agent;
+  }
+
+  /** The first node (in document order) whose projectcalico.org/v3 Node makes it a route reflector. */
+  firstReflector(): string | undefined {
+    for (const [name, spec] of this.nodeSpecs) if (spec.bgp?.routeReflectorClusterID !== undefined) return name;
+    return undefined;
   }
 
   /** calico-node leaves (its machine shut down): BIRD's sessions end, its addresses go back with its Node. */
