@@ -161,6 +161,6 @@ describe('kube-proxy loadBalancerSourceRanges on a running cluster', () => {
     ]);
     const drops = rec.events.flatMap((e) => (e.kind === 'drop' ? [`${e.device} ${e.reason}: ${e.detail}`] : []));
     // the SYN and its two retransmissions within 5 s (1 s, then 2 s: RFC 6298's initial RTO, doubled)
-    assert.deepEqual(drops, Array(3).fill(`${svclb.stack.name} policy: filter FORWARD: DROP`));
+    assert.deepEqual(drops, Array(3).fill(`${svclb.stack.name} policy: filter FORWARD: DROP by FORWARD rule 2`));
   });
 });

@@ -21,6 +21,12 @@ import { prefixContains, type Ipv4 } from '../wire/addr.js';
 import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyRule, Protocol } from './k8s-objects.js';
 import { selectorMatches } from './label-selector.js';
 
+/**
+ * What a connection carries: a protocol a policy port can name, or ICMP (and any other protocol without
+ * ports), which only a rule with no ports allows.
+ */
+export type NetpolProtocol = Protocol | 'ICMP';
+
 /** A pod as policy sees it: where it is, its labels, its address and its named container ports. */
 export interface NetpolPod {
   namespace: string;
@@ -66,7 +72,7 @@ export function evaluateNetpol(
   from: NetpolEndpoint,
   to: NetpolEndpoint,
   port: number,
-  protocol: Protocol,
+  protocol: NetpolProtocol,
 ): NetpolVerdict {
   const egress = direction(world, from, 'Egress', to, port, protocol);
   const ingress = direction(world, to, 'Ingress', from, port, protocol);
@@ -80,7 +86,7 @@ function direction(
   type: 'Ingress' | 'Egress',
   other: NetpolEndpoint,
   port: number,
-  protocol: Protocol,
+  protocol: NetpolProtocol,
 ): DirectionVerdict {
   // an address outside the cluster has no policies of its own
   if (!('pod' in self)) return { isolated: false, selectedBy: [], allowedBy: [], allowed: true };
@@ -116,7 +122,7 @@ function ruleAllows(
   peer: NetpolEndpoint,
   destination: NetpolEndpoint,
   port: number,
-  protocol: Protocol,
+  protocol: NetpolProtocol,
 ): boolean {
   const peerOk = rule.peers.length === 0 || rule.peers.some((p) => peerMatches(world, policy, p, peer));
   if (!peerOk) return false;

@@ -100,6 +100,11 @@ export interface ClusterPlan {
   cluster: ClusterSpec;
   /** Sorted. */
   namespaces: string[];
+  /**
+   * Each namespace's labels, with kubernetes.io/metadata.name=<name> as the API server sets it (what a
+   * NetworkPolicy's namespaceSelector matches).
+   */
+  namespaceLabels: Map<string, Labels>;
   /** In document order. */
   nodes: PlannedNode[];
   /** Built-in pods first, then in manifest order (a Deployment's replicas together). */

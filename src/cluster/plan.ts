@@ -17,7 +17,7 @@ import {
   traefikService,
 } from './k3s-addons.js';
 import { objectPrng, generateName, podTemplateHash } from './k8s-names.js';
-import type { Deployment, Ingress, K8sObject, NetworkPolicy, Service } from './k8s-objects.js';
+import type { Deployment, Ingress, K8sObject, Labels, NetworkPolicy, Service } from './k8s-objects.js';
 import { checkIngressBackends, planServices } from './plan-services.js';
 import { planServiceLb } from './servicelb.js';
 import type { PlannedDeployment, PlannedNode, PlannedPod, PlanResult } from './plan-types.js';
@@ -51,6 +51,9 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
 
   // Namespaces, and objects by identity.
   const namespaces = new Set<string>(BUILTIN_NAMESPACES);
+  const namespaceLabels = new Map<string, Labels>(
+    BUILTIN_NAMESPACES.map((n) => [n, { 'kubernetes.io/metadata.name': n }]),
+  );
   const seen = new Map<string, K8sObject>();
   for (const o of all) {
     const id = `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
@@ -67,7 +70,10 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
       continue;
     }
     seen.set(id, o);
-    if (o.kind === 'Namespace') namespaces.add(o.metadata.name);
+    if (o.kind === 'Namespace') {
+      namespaces.add(o.metadata.name);
+      namespaceLabels.set(o.metadata.name, { ...o.metadata.labels, 'kubernetes.io/metadata.name': o.metadata.name });
+    }
   }
   const unique = [...seen.values()];
   const inKnownNamespace = unique.filter((o) => {
@@ -186,6 +192,7 @@ export function planCluster(cluster: ClusterSpec, objects: readonly K8sObject[])
     plan: {
       cluster,
       namespaces: [...namespaces].sort(),
+      namespaceLabels,
       nodes,
       pods,
       services,

@@ -43,6 +43,7 @@ import type { ImageEnvironment } from '../apps/images/registry.js';
 import { clusterDnsView } from './dns-view.js';
 import { KubeProxy } from './kube-proxy.js';
 import { traefikIngressView } from './traefik-provider.js';
+import type { PolicyEnforcer } from './policy-enforcer.js';
 
 /** A node of the running cluster. */
 export interface ClusterNode {
@@ -159,6 +160,8 @@ export interface ClusterRuntime {
   kubeProxy?: KubeProxy;
   /** With cni: calico, Calico's resources, IPAM and calico-node on every node. */
   calico?: CalicoCluster;
+  /** The NetworkPolicy enforcer: kube-router's controller with Flannel, Felix with Calico (policy-enforcer.ts). */
+  policy?: PolicyEnforcer;
 }
 
 /** The build's settings and underlay, for nodes and pods that come later. */

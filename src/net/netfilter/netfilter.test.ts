@@ -955,6 +955,30 @@ describe('netfilter: filter', () => {
     assert.equal(g.drops.policy, 1);
   });
 
+  it('a drop names the deciding chain, its rule number and comment, then what the explainers add', () => {
+    const { lab, c, g, nf } = chainLab({
+      filter: [
+        '-A FORWARD -p udp -j POD-FW',
+        '-A POD-FW -p udp -m udp --dport 7 -j ACCEPT',
+        '-A POD-FW -m comment --comment "no rule allows it" -j DROP',
+      ],
+      routedBack: true,
+    });
+    const seen: string[] = [];
+    nf.addDropExplainer((frame, ipLen, d) => {
+      seen.push(`${ipLen} ${d?.chain ?? '-'}`);
+      return d === undefined ? undefined : `dropped to ${formatIpv4(readIpv4(frame, 14 + 16))}`;
+    });
+    lab.udp(c).send(40000, ip(FAR), 7, text('ok'));
+    lab.udp(c).send(40001, ip(FAR), 9, text('no'));
+    lab.run();
+    assert.deepEqual(lab.drops('G'), [
+      `policy: filter FORWARD: DROP by POD-FW rule 2 ("no rule allows it"): dropped to ${FAR}`,
+    ]);
+    assert.deepEqual(seen, ['30 POD-FW'], 'explainers run on drops only, with the IP length');
+    assert.equal(g.drops.policy, 1);
+  });
+
   it('REJECT answers port unreachable; --reject-with icmp-host-prohibited is type 3 code 10; the quote is the packet as FORWARD saw it', () => {
     const { lab, c, rs } = chainLab({
       filter: [

@@ -84,6 +84,20 @@ type RejectVerdict = Extract<Target, { kind: 'REJECT' }>;
 /** Where a walk through a table ends; a REJECT carries its own answer type, nothing is left in a field. */
 type Verdict = 'ACCEPT' | 'DROP' | 'CONTINUE' | RejectVerdict;
 
+/** The rule that ended a walk with DROP or REJECT: its chain and 1-based number (`iptables -L --line-numbers`). */
+export interface DecidingRule {
+  table: TableName;
+  chain: string;
+  number: number;
+  rule: Rule;
+}
+
+/**
+ * Says why a packet was dropped in words the deciding rule cannot (a policy enforcer names the policy and
+ * the rule that decided it); undefined to add nothing. Called only on drops, never on the fast path.
+ */
+export type DropExplainer = (frame: Uint8Array, ipLen: number, decided: DecidingRule | undefined) => string | undefined;
+
 /** The netfilter of one node. */
 export class Netfilter {
   readonly conntrack = new Conntrack();
@@ -93,6 +107,10 @@ export class Netfilter {
   readonly ipsets: IpsetRegistry;
   /** `-m statistic --mode random` and `--random-fully` ports: the stream `node:<name>/netfilter`. */
   private readonly rng: { next(): number };
+  /** The DROP or REJECT rule of the last walk that ended in one (undefined: a chain's policy decided). */
+  private decided: DecidingRule | undefined;
+  /** Explainers of drops, in the order they were added (a policy enforcer adds one). */
+  private readonly explainers: DropExplainer[] = [];
 
   constructor(
     private readonly host: NetfilterHost,
@@ -101,6 +119,11 @@ export class Netfilter {
     this.rng = host.engine.stream(`node:${host.name}/netfilter`);
     const ipsetRng = host.engine.stream(`node:${host.name}/ipset`);
     this.ipsets = new IpsetRegistry(() => Math.floor(ipsetRng.next() * 0x1_0000_0000));
+  }
+
+  /** Adds words to every later drop's reason (policy enforcers name the policy that decided). */
+  addDropExplainer(e: DropExplainer): void {
+    this.explainers.push(e);
   }
 
   // ---- hooks ----------------------------------------------------------------------------------------
@@ -221,6 +244,7 @@ export class Netfilter {
   ): Verdict {
     const c = this.ruleset[table].get(chain);
     if (c === undefined) return 'ACCEPT';
+    this.decided = undefined;
     const v = c.rules.length === 0 ? 'CONTINUE' : this.runChain(table, c, frame, ipLen, ctx, inDev, outDev, 0);
     if (v === 'CONTINUE' || v === 'RETURN') {
       c.packets++;
@@ -244,7 +268,9 @@ export class Netfilter {
       this.host.note(() => `netfilter: chain nesting deeper than 64 at ${c.name}: dropped`);
       return 'DROP';
     }
-    for (const r of c.rules) {
+    const rules = c.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
       if (!this.matches(r, frame, ctx, inDev, outDev)) continue;
       r.packets++;
       r.bytes += ipLen;
@@ -256,9 +282,11 @@ export class Netfilter {
           return 'ACCEPT';
         case 'DROP':
           this.explain(table, c, r, 'DROP');
+          this.decided = { table, chain: c.name, number: i + 1, rule: r };
           return 'DROP';
         case 'REJECT':
           this.explain(table, c, r, `REJECT (${t.with})`);
+          this.decided = { table, chain: c.name, number: i + 1, rule: r };
           return t;
         case 'RETURN':
           return 'RETURN';
@@ -378,18 +406,37 @@ export class Netfilter {
     if (v !== 'DROP') {
       // REJECT: the verdict names its answer
       const [type, code] = REJECT_CODES[v.with] ?? [ICMP_DEST_UNREACH, ICMP_PORT_UNREACH];
-      this.host.drop('policy', frame, undefined, `${where}: REJECT with ${v.with}`);
+      this.host.drop('policy', frame, undefined, this.dropDetail(frame, ipLen, `${where}: REJECT with ${v.with}`));
       if (v.with === 'tcp-reset' && frame[IP + IPV4_PROTO_OFF] === IPPROTO_TCP) this.host.resetTcp(frame, ipLen);
       else this.host.reject(frame, ipLen, inDev, type, code);
       return false;
     }
-    this.dropped(frame, where);
+    this.dropped(frame, where, ipLen);
     return false;
   }
 
-  private dropped(frame: Uint8Array, where: string): undefined {
-    this.host.drop('policy', frame, undefined, `${where}: DROP`);
+  private dropped(frame: Uint8Array, where: string, ipLen?: number): undefined {
+    this.host.drop('policy', frame, undefined, this.dropDetail(frame, ipLen, `${where}: DROP`));
     return undefined;
+  }
+
+  /**
+   * A drop's reason: where and what, the deciding rule (chain, number, comment) when a rule decided, and
+   * what the explainers add ("filter FORWARD: DROP by KUBE-POD-FW-X rule 7 "...": dropped by ...").
+   */
+  private dropDetail(frame: Uint8Array, ipLen: number | undefined, head: string): string {
+    const d = this.decided;
+    let s = head;
+    if (d !== undefined)
+      s += ` by ${d.chain} rule ${d.number}${d.rule.comment !== undefined ? ` (${JSON.stringify(d.rule.comment)})` : ''}`;
+    if (this.explainers.length > 0) {
+      const len = ipLen ?? (frame[IP + 2]! << 8) | frame[IP + 3]!;
+      for (const e of this.explainers) {
+        const more = e(frame, len, d);
+        if (more !== undefined) s += `: ${more}`;
+      }
+    }
+    return s;
   }
 }
 
