@@ -117,7 +117,8 @@ export class KubeRouterNetpol implements PolicyEnforcer {
     let pending = false;
     this.rt.changes.subscribe((c) => {
       if (c.kind === 'node-removed') this.loaded.delete(c.node.name);
-      if (pending) return;
+      // isPodUpdateNetPolRelevant: phase, IPs, host and labels matter; readiness does not
+      if (c.kind === 'pod-ready' || pending) return;
       pending = true;
       this.rt.engine.schedule(0, () => {
         pending = false;

@@ -150,7 +150,7 @@ function writePodChain(
   let hasIngress = false;
   let hasEgress = false;
   for (const p of policies) {
-    if (!p.targetPods.some((t) => t.ip === pod.ip)) continue;
+    if (!p.targets.has(pod.ip)) continue;
     const jump = `${commentMatch(`run through nw policy ${p.name}`)} -j ${networkPolicyChainName(p.namespace, p.name, version)}`;
     if (p.type === 'both') {
       hasIngress = hasEgress = true;

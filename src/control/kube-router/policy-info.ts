@@ -43,6 +43,8 @@ export interface PolicyInfo {
   name: string;
   type: 'ingress' | 'egress' | 'both';
   targetPods: KrPod[];
+  /** The selected pods' addresses (the controller's targetPods map is keyed by pod IP). */
+  targets: ReadonlySet<string>;
   ingressRules: RuleInfo[];
   egressRules: RuleInfo[];
 }
@@ -180,6 +182,7 @@ export function buildPoliciesInfo(
       // the controller starts from "ingress" and looks at policyTypes
       type: ingress && egress ? 'both' : egress ? 'egress' : 'ingress',
       targetPods,
+      targets: new Set(targetPods.map((p) => p.ip)),
       ingressRules,
       egressRules,
     };
