@@ -14,6 +14,7 @@ import { TraceRecorder } from '../observe/recorder.js';
 import { ping } from '../apps/ping.js';
 import { buildCluster, type ClusterRuntime } from './runtime.js';
 import { scaleDeployment } from './lifecycle.js';
+import type { KubeRouterNetpol } from './netpol-kube-router.js';
 import type { TcpStack } from '../transport/tcp.js';
 import { NETPOL_CLUSTER as CLUSTER, NETPOL_POLICIES as POLICIES } from './netpol-kube-router-testing.js';
 
@@ -120,6 +121,13 @@ describe('kube-router enforces NetworkPolicy on a Flannel cluster', () => {
       "the new pod is in allow-b's destination set",
     );
     assert.ok(!nf.ipsets.all().some((s) => s.name.startsWith('TMP-')), 'no temporary set left');
+    // the jumps and the explicit ACCEPT went into the built-in chains once, however many syncs ran
+    for (const b of ['INPUT', 'FORWARD', 'OUTPUT']) {
+      const texts = nf.ruleset.filter.get(b)!.rules.map((r) => r.text);
+      assert.equal(texts.filter((t) => t.includes('kube-router netpol - ')).length, 1, b);
+      assert.equal(texts.filter((t) => t.includes('explicitly ACCEPT')).length, 1, b);
+    }
+    assert.ok((c.policy as KubeRouterNetpol).syncs.get('server')! >= 2);
     assert.equal(connect(c, podNamed(c, 'y', 'b').tcp, fresh.ip, 80), 'connected');
     assert.match(connect(c, podNamed(c, 'x', 'c').tcp, fresh.ip, 80), /^closed: /);
     const fp = c.policy!.footprint('server');
