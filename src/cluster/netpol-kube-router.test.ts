@@ -9,11 +9,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCluster } from '../scenario/manifests.js';
-import { parseIpv4, type Ipv4 } from '../wire/addr.js';
+import { parseCidr, parseIpv4, type Ipv4 } from '../wire/addr.js';
 import { TraceRecorder } from '../observe/recorder.js';
 import { ping } from '../apps/ping.js';
 import { buildCluster, type ClusterRuntime } from './runtime.js';
-import { scaleDeployment } from './lifecycle.js';
+import { addNode, scaleDeployment } from './lifecycle.js';
 import type { KubeRouterNetpol } from './netpol-kube-router.js';
 import type { TcpStack } from '../transport/tcp.js';
 import { NETPOL_CLUSTER as CLUSTER, NETPOL_POLICIES as POLICIES } from './netpol-kube-router-testing.js';
@@ -132,6 +132,16 @@ describe('kube-router enforces NetworkPolicy on a Flannel cluster', () => {
     assert.match(connect(c, podNamed(c, 'x', 'c').tcp, fresh.ip, 80), /^closed: /);
     const fp = c.policy!.footprint('server');
     assert.ok(fp.rules > 50 && fp.ipsetEntries > 3, JSON.stringify(fp));
+  });
+
+  it('a node that joins later is programmed and its drops are explained', async () => {
+    const c = await cluster(CLUSTER + POLICIES);
+    await addNode(c, { name: 'agent2', address: parseCidr('192.168.56.13/24')!, role: 'agent', labels: {} });
+    c.engine.runUntilIdle(c.engine.now + 1e9);
+    const nf = c.nodes.get('agent2')!.stack.netfilter!;
+    assert.ok([...nf.ruleset.filter.keys()].some((k) => k.startsWith('KUBE-NWPLCY-')));
+    assert.equal(nf.ruleset.filter.get('FORWARD')!.rules[0]!.text.includes('KUBE-ROUTER-FORWARD'), true);
+    assert.ok(c.policy!.footprint('agent2').rules > 10);
   });
 
   it('spec.disable: [network-policy] leaves policy unenforced', async () => {

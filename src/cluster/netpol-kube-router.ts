@@ -104,13 +104,15 @@ export class KubeRouterNetpol implements PolicyEnforcer {
   start(): void {
     const world = cachedNetpolWorld(this.rt);
     const explain = policyDropExplainer(world, isKubeRouterChain);
-    const explained = new Set<string>();
+    // once per netfilter: a node that leaves and joins again under its name is a new machine
+    const explained = new WeakSet<object>();
     const hang = (): void => {
-      for (const n of this.rt.nodes.values())
-        if (!explained.has(n.name)) {
-          explained.add(n.name);
-          n.stack.enableNetfilter().addDropExplainer(explain);
-        }
+      for (const n of this.rt.nodes.values()) {
+        const nf = n.stack.enableNetfilter();
+        if (explained.has(nf)) continue;
+        explained.add(nf);
+        nf.addDropExplainer(explain);
+      }
     };
     hang();
     this.syncAll();
