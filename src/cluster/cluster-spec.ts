@@ -34,7 +34,15 @@ export const K3S_DEFAULTS = {
 } as const;
 
 /** k3s's packaged components that `disable` may name (k3s --disable); podnet builds CoreDNS and Traefik so far. */
-export const K3S_COMPONENTS = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server'] as const;
+export const K3S_COMPONENTS = [
+  'coredns',
+  'servicelb',
+  'traefik',
+  'local-storage',
+  'metrics-server',
+  // k3s --disable-network-policy: no kube-router network policy controller on a Flannel cluster
+  'network-policy',
+] as const;
 
 /** A packaged component. */
 export type K3sComponent = (typeof K3S_COMPONENTS)[number];

@@ -42,6 +42,7 @@ import { nodeHostsFile, podHostsFile, podResolvConfText } from './pod-dns.js';
 import type { ImageEnvironment } from '../apps/images/registry.js';
 import { clusterDnsView } from './dns-view.js';
 import { KubeProxy } from './kube-proxy.js';
+import { KubeRouterNetpol } from './netpol-kube-router.js';
 import { traefikIngressView } from './traefik-provider.js';
 import type { PolicyEnforcer } from './policy-enforcer.js';
 
@@ -350,6 +351,12 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
   // kube-proxy starts once every node and pod is there, its rules after flannel's (k3s starts it after the CNI)
   rt.kubeProxy = new KubeProxy(rt);
   rt.kubeProxy.start();
+  // k3s's embedded kube-router network policy controller, on Flannel (Felix enforces policy with Calico)
+  if (spec.cni !== 'calico' && !spec.disable.includes('network-policy')) {
+    const netpol = new KubeRouterNetpol(rt);
+    rt.policy = netpol;
+    netpol.start();
+  }
   return rt;
 }
 

@@ -21,6 +21,8 @@ export function bridgeNetfilter(nf: Netfilter, dev: string, frame: Uint8Array): 
   if (ipLen < 20 || ipLen > frame.length - ETH_HEADER_LEN) return true;
   const ct = nf.prerouting(frame, ipLen, dev);
   if (ct === undefined) return false;
+  // what `-m physdev --physdev-is-bridged` asks (xt_physdev: the skb has a bridge port as its out device)
+  ct.bridged = true;
   if (!nf.forward(frame, ipLen, ct, dev, dev)) return false;
   return nf.postrouting(frame, ipLen, ct, dev);
 }

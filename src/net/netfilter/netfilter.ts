@@ -66,6 +66,8 @@ export interface PacketCtx {
   mark: number;
   /** The tuple as the packet looked when it was first seen here. */
   tuple: Tuple;
+  /** A bridge is forwarding it between two of its ports (br_netfilter), not the IP layer routing it. */
+  bridged?: boolean;
 }
 
 const REJECT_CODES: Record<string, [number, number]> = {
@@ -345,13 +347,16 @@ export class Netfilter {
     if (r.inIf !== undefined && ifMatch(r.inIf.name, inDev) === r.inIf.neg) return false;
     if (r.outIf !== undefined && ifMatch(r.outIf.name, outDev) === r.outIf.neg) return false;
     if (r.sport !== undefined || r.dport !== undefined) {
-      if (proto !== 6 && proto !== 17) return false;
+      // TCP, UDP and SCTP all carry the source and destination ports in their first four bytes
+      if (proto !== 6 && proto !== 17 && proto !== 132) return false;
       const l4 = IP + (frame[IP]! & 0x0f) * 4;
       const sp = (frame[l4]! << 8) | frame[l4 + 1]!;
       const dp = (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
       if (r.sport !== undefined && (sp >= r.sport.lo && sp <= r.sport.hi) === r.sport.neg) return false;
       if (r.dport !== undefined && (dp >= r.dport.lo && dp <= r.dport.hi) === r.dport.neg) return false;
     }
+    if (r.physdevIsBridged !== undefined && (ctx.bridged === true) !== r.physdevIsBridged) return false;
+    if (r.icmpType !== undefined && !icmpTypeMatch(r.icmpType, frame, proto)) return false;
     if (r.mark !== undefined && ((ctx.mark & r.mark.mask) >>> 0 === r.mark.value) === r.mark.neg) return false;
     if (r.dstTypeLocal !== undefined && this.host.isLocal(dst) !== r.dstTypeLocal) return false;
     if (r.srcTypeLocal !== undefined && this.host.isLocal(src) !== r.srcTypeLocal) return false;
@@ -438,6 +443,14 @@ export class Netfilter {
     }
     return s;
   }
+}
+
+/** xt_icmp's icmp_type_code_match: type 255 is any; a code given must match too; `!` inverts. */
+function icmpTypeMatch(m: { type: number; code?: number; neg: boolean }, frame: Uint8Array, proto: number): boolean {
+  if (proto !== IPPROTO_ICMP) return false;
+  const l4 = IP + (frame[IP]! & 0x0f) * 4;
+  const hit = m.type === 255 || (frame[l4] === m.type && (m.code === undefined || frame[l4 + 1] === m.code));
+  return hit !== m.neg;
 }
 
 function ifMatch(pattern: string, dev: string | undefined): boolean {

@@ -54,6 +54,25 @@ function parsePorts(text: string, neg: boolean): PortMatch | undefined {
   return { lo, hi, neg };
 }
 
+/** ICMP type names iptables knows (`iptables -p icmp -h`), for the ones policy enforcers write. */
+const ICMP_TYPES: Record<string, { type: number; code?: number }> = {
+  'echo-reply': { type: 0 },
+  'destination-unreachable': { type: 3 },
+  'echo-request': { type: 8 },
+  'time-exceeded': { type: 11 },
+  'parameter-problem': { type: 12 },
+  any: { type: 255 },
+};
+
+/** `--icmp-type` as iptables reads it: a name, a number, or TYPE/CODE. */
+function parseIcmpType(text: string): { type: number; code?: number } | undefined {
+  const named = ICMP_TYPES[text];
+  if (named !== undefined) return named;
+  const m = /^([0-9]{1,3})(?:\/([0-9]{1,3}))?$/.exec(text);
+  if (!m || Number(m[1]) > 255 || Number(m[2] ?? 0) > 255) return undefined;
+  return m[2] === undefined ? { type: Number(m[1]) } : { type: Number(m[1]), code: Number(m[2]) };
+}
+
 function parseMark(text: string): { value: number; mask: number } | undefined {
   const m = /^(0x[0-9a-f]+|[0-9]+)(?:\/(0x[0-9a-f]+|[0-9]+))?$/i.exec(text);
   if (!m) return undefined;
@@ -140,6 +159,9 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
             'multiport',
             'recent',
             'set',
+            'physdev',
+            'limit',
+            'sctp',
           ].includes(v)
         )
           return `unsupported match module ${JSON.stringify(v ?? '')}`;
@@ -148,6 +170,24 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
       case '--comment':
         r.comment = arg() ?? '';
         break;
+      case '--physdev-is-bridged':
+        r.physdevIsBridged = !n;
+        break;
+      case '--limit':
+      case '--limit-burst': {
+        // xt_limit's token bucket is not modelled: it only rate-limits NFLOG/LOG rules, which log nothing here
+        const v = arg() ?? '';
+        if (!/^[0-9]+(\/(second|minute|hour|day|sec|min|s|m|h|d))?$/.test(v))
+          return `${w} needs a rate (10/minute) or a number, got ${JSON.stringify(v)}`;
+        break;
+      }
+      case '--icmp-type': {
+        const v = arg() ?? '';
+        const t = parseIcmpType(v);
+        if (t === undefined) return `--icmp-type: unknown ICMP type ${JSON.stringify(v)}`;
+        r.icmpType = { ...t, neg: n };
+        break;
+      }
       case '--mode': {
         if (arg() !== 'random') return '--mode: only "random" is supported';
         break;
@@ -198,6 +238,8 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
         if (v !== '255.255.255.255') return `--mask: only 255.255.255.255 is supported, got ${JSON.stringify(v ?? '')}`;
         break;
       }
+      case '--dports':
+      case '--destination-ports':
       case '--dport':
       case '--destination-port':
       case '--sport':
@@ -205,7 +247,7 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
         const v = arg() ?? '';
         const p = parsePorts(v, n);
         if (p === undefined) return `${w} needs a port or range (80, 30000:32767), got ${JSON.stringify(v)}`;
-        if (w === '--dport' || w === '--destination-port') r.dport = p;
+        if (w !== '--sport' && w !== '--source-port') r.dport = p;
         else r.sport = p;
         break;
       }
@@ -284,6 +326,18 @@ function parseTarget(
       return { target: { kind: t }, next: i };
     case 'LOG':
       return { target: { kind: 'LOG' }, next: i };
+    case 'NFLOG': {
+      const group = str('--nflog-group') ?? '0';
+      if (!/^[0-9]{1,5}$/.test(group) || Number(group) > 65535) return '--nflog-group needs a number 0-65535';
+      const prefix = str('--nflog-prefix');
+      return {
+        target:
+          prefix === undefined
+            ? { kind: 'NFLOG', group: Number(group) }
+            : { kind: 'NFLOG', group: Number(group), prefix },
+        next: i,
+      };
+    }
     case 'REJECT':
       return { target: { kind: 'REJECT', with: str('--reject-with') ?? 'icmp-port-unreachable' }, next: i };
     case 'DNAT': {

@@ -61,7 +61,9 @@ export type Target =
   | { kind: 'SNAT'; ip: Ipv4; portLo?: number; portHi?: number; randomFully: boolean }
   | { kind: 'MASQUERADE'; portLo?: number; portHi?: number; randomFully: boolean }
   | { kind: 'MARK'; op: 'set' | 'or' | 'xor' | 'and'; value: number; mask: number }
-  | { kind: 'LOG' };
+  | { kind: 'LOG' }
+  /** NFLOG (xt_NFLOG): hands a copy to a userspace logger (ulogd) and continues; podnet has none, so it only counts. */
+  | { kind: 'NFLOG'; group: number; prefix?: string };
 
 /** One rule. Undefined fields match everything. */
 export interface Rule {
@@ -81,6 +83,10 @@ export interface Rule {
   ctstate?: { states: CtState[]; neg: boolean };
   /** `-m recent` (xt_recent): a named list of source addresses with the time each was last seen. */
   recent?: RecentMatch;
+  /** `-m physdev --physdev-is-bridged` (or ! ...): the packet is being bridged, not routed (br_netfilter). */
+  physdevIsBridged?: boolean;
+  /** `--icmp-type T[/C]` (xt_icmp): the ICMP type, and the code when given. */
+  icmpType?: { type: number; code?: number; neg: boolean };
   /** `-m set` matches, all of which must hold (a rule may carry several, as Felix's do). */
   sets?: SetMatch[];
   comment?: string;
