@@ -36,7 +36,7 @@ const CLUSTER = [
   'kind: "Cluster" # mine', // 2
   'metadata: { name: w }', // 3
   'spec:', // 4
-  '  seed: 1', // 5
+  '  disable: [network-policy]', // 5: k3s --disable-network-policy (the default seed, 1)
   '  nodes:', // 6
   '    - { name: server, address: 192.168.56.11/24, role: server }', // 7
   '    - { name: agent, address: 192.168.56.12/24, role: agent }', // 8
@@ -95,7 +95,10 @@ test('demo prints WARNINGS and NOT EMULATED on stderr, naming each object, and a
   // kube-proxy answers ClusterIPs and NodePorts: no Service warns about them any more
   assert.doesNotMatch(notEmulated, /kube-proxy is not emulated/);
   assert.doesNotMatch(notEmulated, /Service /);
-  assert.match(notEmulated, /^ {2}NetworkPolicy default\/deny-all: not enforced: k3s enforces NetworkPolicy/m);
+  assert.match(
+    notEmulated,
+    /^ {2}NetworkPolicy default\/deny-all: not enforced: spec.disable lists network-policy \(k3s --disable-network-policy\)/m,
+  );
   assert.match(
     notEmulated,
     /^ {2}StatefulSet default\/db: kind StatefulSet \(apps\/v1\) is not handled by podnet yet/m,

@@ -32,7 +32,7 @@ export type WarningCode =
   | 'field-ignored'
   /** A Service whose virtual IP, node ports or DNS name nothing answers yet. */
   | 'service-not-emulated'
-  /** A NetworkPolicy that nothing enforces yet. */
+  /** A NetworkPolicy that nothing enforces (network-policy disabled, or an enforcer podnet does not emulate yet). */
   | 'networkpolicy-not-enforced'
   /** An Ingress that no ingress controller serves yet. */
   | 'ingress-not-emulated'
@@ -122,15 +122,23 @@ export function clusterWarnings(
   }
   for (const w of unknownImages(plan)) out.push({ code: w.code, object: w.object, message: w.message, ...at(w) });
   for (const s of plan.services) out.push(...serviceNotEmulated(s));
-  for (const np of plan.networkPolicies) {
-    const object = objectName('NetworkPolicy', np.metadata.namespace, np.metadata.name);
-    out.push({
-      code: 'networkpolicy-not-enforced',
-      object,
-      message: `${object}: not enforced: k3s enforces NetworkPolicy with its embedded kube-router policy controller, which podnet does not emulate yet; traffic the policy would deny is allowed`,
-      ...at(problemAt(np.origin, [], '')),
-    });
-  }
+  // kube-router's controller enforces policy on a Flannel cluster unless k3s runs with --disable-network-policy
+  const unenforced =
+    plan.cluster.cni === 'calico'
+      ? "Calico's Felix policy chains are not emulated yet"
+      : plan.cluster.disable.includes('network-policy')
+        ? 'spec.disable lists network-policy (k3s --disable-network-policy), so no controller enforces it'
+        : undefined;
+  if (unenforced !== undefined)
+    for (const np of plan.networkPolicies) {
+      const object = objectName('NetworkPolicy', np.metadata.namespace, np.metadata.name);
+      out.push({
+        code: 'networkpolicy-not-enforced',
+        object,
+        message: `${object}: not enforced: ${unenforced}; traffic the policy would deny is allowed`,
+        ...at(problemAt(np.origin, [], '')),
+      });
+    }
   // k3s's Traefik serves Ingresses of its class, or with no class (traefik-provider.ts); any other has no controller
   const traefikOn = !plan.cluster.disable.includes('traefik');
   for (const ing of plan.ingresses) {
