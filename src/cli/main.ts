@@ -33,6 +33,7 @@ import { LabBuildError } from '../scenario/build.js';
 import { cmdGet, GET_USAGE, GetUsageError } from './get.js';
 import { cmdPortForward, cmdServe, SERVE_USAGE, ServeUsageError } from './serve.js';
 import { cmdUp, UP_USAGE, UpUsageError } from './up.js';
+import { cmdVerify, VERIFY_USAGE } from './verify.js';
 
 const USAGE = `podnet - a byte-accurate network emulator
 
@@ -71,6 +72,7 @@ Usage:
 ${GET_USAGE}
 ${SERVE_USAGE}
 ${UP_USAGE}
+${VERIFY_USAGE}
   podnet --help | --version
 
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
@@ -708,6 +710,8 @@ export async function main(
     const realExec = argv[0] === 'exec' && argv.slice(0, dashes < 0 ? argv.length : dashes).includes('--real');
     if ((argv[0] === 'up' || argv[0] === 'down' || realExec) && !argv.includes('--help') && !argv.includes('-h'))
       return cmdUp(argv, out, err);
+    if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h'))
+      return await cmdVerify(argv.slice(1), out, err);
     const f = parseFlags(argv);
     const cmd = f.positional[0];
     if (f.bools.has('--version')) {
