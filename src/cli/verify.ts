@@ -2,7 +2,7 @@
  * `podnet verify LAB.yaml`: runs the lab's steps in emulation and on the real kernel and prints, per link,
  * every frame and header field that differs (realtime/real-lab-verify.ts); exits 1 when anything differs.
  */
-import { verifyLab } from '../realtime/real-lab-verify.js';
+import { verifyLab, VerifyUpError, type VerifyResult } from '../realtime/real-lab-verify.js';
 import { formatDiffTable } from '../realtime/real-lab-compare.js';
 import { readLabFile, UpUsageError } from './up.js';
 
@@ -23,7 +23,14 @@ export async function cmdVerify(argv: string[], out: (s: string) => void, err: (
     err('podnet: verify needs root (network namespaces); try sudo');
     return 1;
   }
-  const r = await verifyLab(spec);
+  let r: VerifyResult;
+  try {
+    r = await verifyLab(spec);
+  } catch (e) {
+    if (!(e instanceof VerifyUpError)) throw e;
+    err(`podnet: verify: ${e.message}`);
+    return 2;
+  }
   const n = r.links.reduce((k, l) => k + l.diffs.length, 0);
   if (json) out(JSON.stringify(r, null, 2));
   else {

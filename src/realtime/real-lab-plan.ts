@@ -33,6 +33,8 @@ export interface RealCommand {
   stdin?: string;
   /** The kernel module a device this command makes needs, named in the error when it fails. */
   module?: string;
+  /** A kernel feature the command needs besides the module, named when the kernel says "not supported". */
+  feature?: string;
   /** When its module is missing, `up` goes on without it and warns (link latency and loss: sch_netem). */
   optional?: boolean;
 }
@@ -125,6 +127,7 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
     warnings: [],
   };
   const up: [string, string][] = [];
+  let unplugged = 0;
 
   // link properties per port, as the emulated links get them (lab defaults, then the link's own)
   const props = new Map<string, LinkProps>();
@@ -212,7 +215,11 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
     if (n.kind === 'hub') args.push('ageing_time', '0');
     else if (n.agingNs !== undefined) args.push('ageing_time', String(Math.round(n.agingNs / 1e7)));
     if (stp !== undefined) args.push('stp_state', '1', 'priority', String(stp.priority ?? 32768));
-    ip(n.name, ...args);
+    cmds.push({
+      argv: ['ip', '-n', ns(n.name), ...args],
+      module: 'bridge',
+      ...(vlans ? { feature: 'bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)' } : {}),
+    });
     ports.forEach((p, k) => {
       if (stp !== undefined) ip(n.name, 'link', 'set', 'dev', p.name, 'address', formatMac(bridgeMac + k + 1));
       ip(n.name, 'link', 'set', 'dev', p.name, 'master', br);
@@ -232,8 +239,9 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
       const mtu = i.mtu ?? props.get(`${n.name}:${i.name}`)?.mtu ?? 1500;
       mtuOf.set(i.name, mtu);
       if (!props.has(`${n.name}:${i.name}`)) {
-        // an interface on no link: a dummy device stands for the unplugged NIC
-        ip(n.name, 'link', 'add', 'name', i.name, 'type', 'dummy');
+        // an interface on no link is an unplugged NIC: a veth whose peer stays down has no carrier
+        unplugged++;
+        ip(n.name, 'link', 'add', 'name', i.name, 'type', 'veth', 'peer', 'name', `unplugged${unplugged}`);
         up.push([n.name, i.name]);
       }
       ip(n.name, 'link', 'set', 'dev', i.name, 'address', formatMac(i.mac ?? autoMac(ni, ii)), 'mtu', String(mtu));

@@ -75,10 +75,13 @@ export function realLabUp(plan: RealLabPlan): UpResult {
       continue;
     }
     realLabDown(plan);
+    const unsupported = c.feature !== undefined && /not supported/i.test(r.stderr) ? c.feature : undefined;
     const why =
-      missing !== undefined
-        ? `the running kernel cannot make this device: module ${missing} is not loaded and cannot be loaded (modprobe ${missing})`
-        : (r.stderr || r.stdout).trim();
+      unsupported !== undefined
+        ? `the running kernel has no ${unsupported}: ${r.stderr.trim()}`
+        : missing !== undefined
+          ? `the running kernel cannot make this device: module ${missing} is not loaded and cannot be loaded (modprobe ${missing})`
+          : (r.stderr || r.stdout).trim();
     return { ok: false, error: `${c.argv.join(' ')}: ${why}\n(everything podnet up made was removed again)` };
   }
   return { ok: true, warnings };

@@ -36,6 +36,9 @@ export interface VerifyResult {
   warnings: string[];
 }
 
+/** The lab could not be built on this kernel (what `up` said). */
+export class VerifyUpError extends Error {}
+
 /** How verify runs. */
 export interface VerifyOptions {
   /** Namespace prefix of the realized lab (default `pn-<pid>-<lab>-`). */
@@ -136,7 +139,7 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
   const emu = emulate(spec);
   const plan = planUp(spec, o.prefix ?? `pn-${process.pid}-${spec.name}-`);
   const up = realLabUp(plan);
-  if (!up.ok) throw new Error(up.error);
+  if (!up.ok) throw new VerifyUpError(up.error);
   const dir = mkdtempSync(join(tmpdir(), 'podnet-verify-'));
   const caps: RealCapture[] = [];
   const realSteps: string[] = [];
