@@ -33,13 +33,42 @@ describe('podnet up / exec --real / down', () => {
       assert.equal(up.status, 0, up.stderr);
       assert.ok(listNetns().includes(`${prefix}router1`));
       assert.ok(existsSync(`/etc/netns/${prefix}A/hosts`));
-      const ping = podnet('exec', '--real', lab, 'A', '--prefix', prefix, '--', 'ping', '-n', '-c', '1', '-W', '2', 'H');
+      const ping = podnet(
+        'exec',
+        '--real',
+        lab,
+        'A',
+        '--prefix',
+        prefix,
+        '--',
+        'ping',
+        '-n',
+        '-c',
+        '1',
+        '-W',
+        '2',
+        'H',
+      );
       assert.equal(ping.status, 0, ping.stdout + ping.stderr);
       // two routers on the way: TTL 64 arrives as 62
       assert.match(ping.stdout, /^64 bytes from 10\.0\.1\.5: icmp_seq=1 ttl=62 time=/m);
       const route = podnet('exec', '--real', 'two-subnets', 'A', '--prefix', prefix, '--', 'ip', 'route');
-      assert.equal(route.stdout, 'default via 10.0.0.1 dev eth0 \n10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.2 \n');
-      const fails = podnet('exec', '--real', 'two-subnets', 'A', '--prefix', prefix, '--', 'sh', '-c', 'echo -n out; exit 3');
+      assert.equal(
+        route.stdout,
+        'default via 10.0.0.1 dev eth0 \n10.0.0.0/24 dev eth0 proto kernel scope link src 10.0.0.2 \n',
+      );
+      const fails = podnet(
+        'exec',
+        '--real',
+        'two-subnets',
+        'A',
+        '--prefix',
+        prefix,
+        '--',
+        'sh',
+        '-c',
+        'echo -n out; exit 3',
+      );
       assert.deepEqual([fails.status, fails.stdout], [3, 'out'], 'exit status and output pass through unchanged');
     } finally {
       const down = podnet('down', lab, '--prefix', prefix);

@@ -6,7 +6,7 @@
  * differs by value but is used the same way everywhere matches, and one that changes where Linux's does
  * not is reported.
  */
-import { formatIpv4, formatMac } from '../wire/addr.js';
+import { formatIpv4, formatMac, MAC_BROADCAST } from '../wire/addr.js';
 import { internetChecksum } from '../wire/checksum.js';
 import { parseEthernet } from '../wire/ethernet.js';
 import { parseArp } from '../wire/arp.js';
@@ -99,7 +99,7 @@ function decodeEthernet(b: Uint8Array, p: string, d: DecodedFrame, o: DecodeOpti
     put('arp.dst.proto_ipv4', formatIpv4(x.targetIp));
     put('eth.padding', e.payload.length - 28);
     return x.op === 1
-      ? `${vlan}ARP who-has ${formatIpv4(x.targetIp)} tell ${formatIpv4(x.senderIp)}${x.targetMac !== 0 ? ' (unicast probe)' : ''}`
+      ? `${vlan}ARP who-has ${formatIpv4(x.targetIp)} tell ${formatIpv4(x.senderIp)}${e.dst !== MAC_BROADCAST ? ' (unicast)' : ''}`
       : `${vlan}ARP ${formatIpv4(x.senderIp)} is-at ${formatMac(x.senderMac)}`;
   }
   if (e.ethertype === 0x0800) return vlan + decodeIpv4(e.payload, p, d, o, true);
@@ -218,6 +218,9 @@ function decodeTcp(l4: Uint8Array, p: string, d: DecodedFrame, whole: boolean, s
   const dport = u16(l4, 2);
   const fwd = `${src}:${sport}>${dst}:${dport}`;
   const rev = `${dst}:${dport}>${src}:${sport}`;
+  // the label aligns frames, so it leaves out what is compared by role (an ephemeral port)
+  const shown = (port: number): string => (portRole(port) === undefined ? String(port) : '*');
+  const label = `${src}:${shown(sport)} > ${dst}:${shown(dport)}`;
   put('tcp.srcport', sport, portRole(sport));
   put('tcp.dstport', dport, portRole(dport));
   put('tcp.seq', u32(l4, 4), 'tcp.seq', fwd);
@@ -225,7 +228,7 @@ function decodeTcp(l4: Uint8Array, p: string, d: DecodedFrame, whole: boolean, s
   put('tcp.ack', flags & 0x10 ? u32(l4, 8) : 0, flags & 0x10 ? 'tcp.seq' : undefined, rev);
   const names = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'].filter((_, i) => flags & (1 << i));
   put('tcp.flags', names.join(','));
-  if (!whole) return `TCP ${fwd}`;
+  if (!whole) return `TCP ${label}`;
   const hl = (l4[12]! >> 4) * 4;
   put('tcp.hdr_len', hl);
   put('tcp.window', u16(l4, 14));
@@ -251,7 +254,7 @@ function decodeTcp(l4: Uint8Array, p: string, d: DecodedFrame, whole: boolean, s
   }
   put('tcp.options', opts.join(' '));
   put('tcp.payload', hex(l4.subarray(hl)));
-  return `TCP ${fwd} [${names.join(',')}]`;
+  return `TCP ${label} [${names.join(',')}]`;
 }
 
 /** The consistent mapping of random values: real <-> emulated, per role. */

@@ -4,8 +4,8 @@
  * link's frames compared step by step and field by field (real-lab-compare.ts). The real lab is always
  * taken down again.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildLab } from '../scenario/build.js';
@@ -112,6 +112,26 @@ function startTcpdump(ns: string, dev: string, file: string, link: string): Prom
   });
 }
 
+/**
+ * A stand-in for podnet's whoami servers (`http: { ports }`): Python's http.server on each port, so a
+ * curl step has a real TCP peer. Its HTTP text is not whoami's; its TCP is the kernel's.
+ */
+function startHttpServers(spec: LabSpec, plan: RealLabPlan, root: string): ChildProcess[] {
+  return spec.nodes.flatMap((n) =>
+    n.kind === 'host' || n.kind === 'router'
+      ? n.httpPorts.map((port) =>
+          spawn(
+            'ip',
+            ['netns', 'exec', plan.prefix + n.name, 'python3', '-m', 'http.server', '-d', root, String(port)],
+            {
+              stdio: 'ignore',
+            },
+          ),
+        )
+      : [],
+  );
+}
+
 /** Waits until every veth of the lab has carrier and every bridge port (without STP) forwards. */
 async function waitUntilUp(plan: RealLabPlan): Promise<void> {
   const end = Date.now() + 5000;
@@ -144,6 +164,7 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
   const caps: RealCapture[] = [];
   const realSteps: string[] = [];
   const stepStarts: number[] = [];
+  const servers: ChildProcess[] = [];
   try {
     await waitUntilUp(plan);
     const capture = async (l: LinkEnds): Promise<void> => {
@@ -151,6 +172,11 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
       caps.push(await startTcpdump(plan.prefix + l.a.node, l.a.port, file, linkId(l)));
     };
     for (const l of spec.links) await capture(l);
+    const www = join(dir, 'www');
+    mkdirSync(www);
+    servers.push(...startHttpServers(spec, plan, www));
+    // Python needs a moment to import and bind
+    if (servers.length > 0) await new Promise((r) => setTimeout(r, 700));
     const settle = quietWaiter(caps, o.quietMs ?? 300);
     const ctx: RealStepContext = { spec, plan, onLink: (a, b) => capture({ a, b }) };
     for (const s of spec.steps) {
@@ -159,6 +185,7 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
     }
     await settle();
   } finally {
+    for (const p of servers) p.kill('SIGKILL');
     for (const c of caps) await c.stop();
     realLabDown(plan);
   }
