@@ -6,7 +6,8 @@
  * differs by value but is used the same way everywhere matches, and one that changes where Linux's does
  * not is reported.
  */
-import { formatIpv4, formatMac, MAC_BROADCAST } from '../wire/addr.js';
+import { formatIpv4, formatMac, MAC_BROADCAST, readMac } from '../wire/addr.js';
+import { formatBridgeId, isLengthFramed, parseBpduFrame } from '../wire/stp.js';
 import { internetChecksum } from '../wire/checksum.js';
 import { parseEthernet } from '../wire/ethernet.js';
 import { parseArp } from '../wire/arp.js';
@@ -64,6 +65,7 @@ export function decodeFrame(b: Uint8Array, o: DecodeOptions): DecodedFrame {
 function decodeEthernet(b: Uint8Array, p: string, d: DecodedFrame, o: DecodeOptions): string {
   const put = (name: string, value: string | number, role?: RoleName): number =>
     d.fields.push({ name: p + name, value: String(value), ...(role ? { role } : {}) });
+  if (isLengthFramed(b)) return decodeBpdu(b, p, d, o);
   const r = parseEthernet(b);
   if (!r.ok) {
     put('eth.error', r.error.reason);
@@ -75,12 +77,6 @@ function decodeEthernet(b: Uint8Array, p: string, d: DecodedFrame, o: DecodeOpti
   if (e.vlan !== undefined) put('vlan.id', e.vlan.vid);
   put('eth.type', `0x${e.ethertype.toString(16).padStart(4, '0')}`);
   const vlan = e.vlan !== undefined ? `[vlan ${e.vlan.vid}] ` : '';
-  if (e.ethertype < 0x0600) {
-    // 802.3 length: LLC, which here is STP's BPDUs (01:80:c2:00:00:00)
-    if (!o.stp) d.noise = true;
-    put('stp.bytes', hex(e.payload));
-    return `${vlan}STP BPDU from ${formatMac(e.src)}`;
-  }
   if (e.ethertype === 0x86dd) {
     d.noise = true;
     return `${vlan}IPv6`;
@@ -105,6 +101,34 @@ function decodeEthernet(b: Uint8Array, p: string, d: DecodedFrame, o: DecodeOpti
   if (e.ethertype === 0x0800) return vlan + decodeIpv4(e.payload, p, d, o, true);
   put('eth.payload', hex(e.payload));
   return `${vlan}ethertype ${e.ethertype.toString(16)}`;
+}
+
+/** An 802.3/LLC frame: STP's BPDUs (802.1D 9.3), noise unless the lab runs STP. */
+function decodeBpdu(b: Uint8Array, p: string, d: DecodedFrame, o: DecodeOptions): string {
+  const put = (name: string, value: string | number): number => d.fields.push({ name: p + name, value: String(value) });
+  if (!o.stp) d.noise = true;
+  put('eth.dst', formatMac(readMac(b, 0)));
+  put('eth.src', formatMac(readMac(b, 6)));
+  put('eth.len', u16(b, 12));
+  const r = parseBpduFrame(b);
+  if (!r.ok) {
+    put('stp.error', r.error.reason);
+    return 'bad BPDU';
+  }
+  const x = r.value;
+  if (x.type === 'tcn') return 'STP TCN';
+  put('stp.flags.tc', Number(x.topologyChange));
+  put('stp.flags.tcack', Number(x.topologyChangeAck));
+  put('stp.root', formatBridgeId(x.root));
+  put('stp.root_cost', x.rootPathCost);
+  put('stp.bridge', formatBridgeId(x.bridge));
+  put('stp.port', `0x${x.portId.toString(16)}`);
+  put('stp.msg_age', x.messageAge);
+  put('stp.max_age', x.maxAge);
+  put('stp.hello', x.helloTime);
+  put('stp.forward_delay', x.forwardDelay);
+  put('eth.padding', b.length - 14 - u16(b, 12));
+  return `STP config BPDU from ${formatMac(readMac(b, 6))}`;
 }
 
 /**

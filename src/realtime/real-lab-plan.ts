@@ -23,6 +23,7 @@
 import { formatCidr, formatIpv4, formatMac, prefixContains, type Ipv4, type Mac } from '../wire/addr.js';
 import { formatIptablesSave } from '../net/netfilter/iptables-save.js';
 import { DEFAULT_LINK, type LinkProps } from '../link/channel.js';
+import { portCostForSpeed } from '../link/stp.js';
 import type { LabSpec, NodeSpec } from '../scenario/lab-types.js';
 
 /** One command of a plan. */
@@ -222,7 +223,21 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
     });
     ports.forEach((p, k) => {
       if (stp !== undefined) ip(n.name, 'link', 'set', 'dev', p.name, 'address', formatMac(bridgeMac + k + 1));
+      const cost = stp === undefined ? undefined : props.get(`${n.name}:${p.name}`);
       ip(n.name, 'link', 'set', 'dev', p.name, 'master', br);
+      // a veth says it runs at 10 Gb/s; the path cost follows the lab's link (Linux port_cost, net/bridge/br_if.c)
+      if (cost !== undefined)
+        ip(
+          n.name,
+          'link',
+          'set',
+          'dev',
+          p.name,
+          'type',
+          'bridge_slave',
+          'cost',
+          String(portCostForSpeed(cost.bandwidth)),
+        );
       if (!vlans) return;
       if (p.mode === 'trunk') {
         const allowed = p.vlans === undefined ? ['1-4094'] : p.vlans.map(String);
