@@ -61,8 +61,10 @@ export function traceroute(
 ): void {
   const o = { ...DEFAULT_TRACEROUTE, ...options };
   const r: TracerouteResult = { dst, hops: [], reached: false };
-  const srcPort = udp.bind(0, () => {});
-  const data = new Uint8Array(Math.max(0, o.packetLen - 28));
+  // traceroute 2.1 opens a new socket per probe, so each probe has its own ephemeral source port (seen
+  // against the real tool by podnet verify); its data is 0x40, 0x41, ... ('@', 'A', ...)
+  let srcPort = 0;
+  const data = Uint8Array.from({ length: Math.max(0, o.packetLen - 28) }, (_, i) => 0x40 + (i & 0x3f));
   let port = o.port;
   let pending: { port: number; sent: number; resolve: (p: Probe) => void } | undefined;
   const off = node.onIcmp((ev: IcmpEvent) => {
@@ -105,7 +107,7 @@ export function traceroute(
   let lastWasFinal = false;
   const finish = (): void => {
     off();
-    udp.unbind(srcPort);
+    if (srcPort !== 0) udp.unbind(srcPort);
     done(r);
   };
   const probe = (ttl: number, k: number, hop: Hop): void => {
@@ -134,6 +136,8 @@ export function traceroute(
       node.engine.schedule(0, () => probe(ttl, k + 1, hop));
     };
     pending = { port: thisPort, sent: node.engine.now, resolve };
+    if (srcPort !== 0) udp.unbind(srcPort);
+    srcPort = udp.bind(0, () => {});
     const err = udp.send(srcPort, dst, thisPort, data, { ttl, df: false });
     if (err !== undefined) {
       pending = undefined;

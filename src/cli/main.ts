@@ -32,6 +32,8 @@ import { formatHopTable } from '../observe/table.js';
 import { LabBuildError } from '../scenario/build.js';
 import { cmdGet, GET_USAGE, GetUsageError } from './get.js';
 import { cmdPortForward, cmdServe, SERVE_USAGE, ServeUsageError } from './serve.js';
+import { cmdUp, UP_USAGE, UpUsageError } from './up.js';
+import { cmdVerify, VERIFY_USAGE } from './verify.js';
 
 const USAGE = `podnet - a byte-accurate network emulator
 
@@ -69,6 +71,8 @@ Usage:
                                              with its status
 ${GET_USAGE}
 ${SERVE_USAGE}
+${UP_USAGE}
+${VERIFY_USAGE}
   podnet --help | --version
 
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
@@ -701,6 +705,13 @@ export async function main(
       return argv[0] === 'serve'
         ? await cmdServe(argv.slice(1), out, err)
         : await cmdPortForward(argv.slice(1), out, err);
+    // the real kernel: up, down, exec --real (before `--`) read their own arguments
+    const dashes = argv.indexOf('--');
+    const realExec = argv[0] === 'exec' && argv.slice(0, dashes < 0 ? argv.length : dashes).includes('--real');
+    if ((argv[0] === 'up' || argv[0] === 'down' || realExec) && !argv.includes('--help') && !argv.includes('-h'))
+      return cmdUp(argv, out, err);
+    if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h'))
+      return await cmdVerify(argv.slice(1), out, err);
     const f = parseFlags(argv);
     const cmd = f.positional[0];
     if (f.bools.has('--version')) {
@@ -728,7 +739,12 @@ export async function main(
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof GetUsageError || e instanceof ServeUsageError) {
+    if (
+      e instanceof UsageError ||
+      e instanceof GetUsageError ||
+      e instanceof ServeUsageError ||
+      e instanceof UpUsageError
+    ) {
       err(`podnet: ${e.message}\n\n${USAGE}`);
       return 2;
     }
