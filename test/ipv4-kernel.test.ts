@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NetnsSet, requireNetns, run, startCapture } from './support/netns.js';
+import { NetnsSet, requireNetns, run, startCapture, waitFor } from './support/netns.js';
 import { requirePeer } from './support/peers.js';
 import { Engine } from '../src/sim/engine.js';
 import { Network, type Port } from '../src/link/device.js';
@@ -101,6 +101,24 @@ function buildKernel(ns: NetnsSet, spec: Topology): void {
     }
     for (const r of n.routes ?? []) ns.ip(name, ['route', 'add', ...r.split(' ')]);
   }
+}
+
+/**
+ * Waits until every device is operational: a veth set up is UP only once linkwatch has run for it (until then
+ * its queue is the noop qdisc, which drops what is sent), which on a busy machine takes a moment; a bridge
+ * port must also be forwarding.
+ */
+async function waitOperational(ns: NetnsSet, spec: Topology): Promise<void> {
+  const up = (name: string, dev: string): boolean => / state UP /.test(ns.ip(name, ['-o', 'link', 'show', 'dev', dev]));
+  for (const [name, n] of Object.entries(spec.nodes))
+    for (const dev of Object.keys(n.devs)) await waitFor(`${name}:${dev} up`, () => up(name, dev), 5_000);
+  for (const [sw, members] of Object.entries(spec.switches ?? {}))
+    for (let i = 0; i < members.length; i++)
+      await waitFor(
+        `${sw}:p${i} forwarding`,
+        () => up(sw, `p${i}`) && /state forwarding/.test(ns.exec(sw, 'bridge', ['link', 'show', 'dev', `p${i}`])),
+        5_000,
+      );
 }
 
 /** The podnet side. */
@@ -195,6 +213,7 @@ async function withKernel(t: TestContext, spec: Topology, body: (ns: NetnsSet) =
   const ns = new NetnsSet();
   try {
     buildKernel(ns, spec);
+    await waitOperational(ns, spec);
     await body(ns);
   } finally {
     ns.destroy();
@@ -329,8 +348,12 @@ describe('IPv4 and ICMP as the Linux kernel does them (namespaces as the oracle)
       ];
       const kernel = cases.map(([n, line, what]) => count(ksh(ns, n, line).stdout, what));
       const podnet = cases.map(([n, line, what]) => count(pn.sh(n, line).stdout, what));
-      assert.deepEqual(podnet, kernel);
-      assert.deepEqual(kernel, [6, 2, 20]);
+      assert.deepEqual(podnet, [6, 2, 20]);
+      // the kernel's buckets refill with real time: on a machine too busy to send 20 pings in 40 ms, a
+      // second's worth of tokens may come back during the burst (one more answer), never fewer
+      kernel.forEach((k, i) =>
+        assert.ok(k === podnet[i] || k === podnet[i]! + 1, `${cases[i]![1]}: kernel ${k}, podnet ${podnet[i]!}`),
+      );
     });
   });
 
