@@ -173,7 +173,8 @@ export class Netfilter {
       return false;
     }
     manipSrc(frame, ctx);
-    if (ctx.invalid !== true) this.conntrack.confirm(ctx.conn);
+    // a related error belongs to its connection (confirmed already, or attached to one that is not)
+    if (ctx.invalid !== true && !ctx.related) this.conntrack.confirm(ctx.conn);
     return true;
   }
 
@@ -185,7 +186,7 @@ export class Netfilter {
 
   /** OUTPUT: track locally generated packets, DNAT them (nat OUTPUT), filter them. */
   output(frame: Uint8Array, ipLen: number, outDev: string | undefined): PacketCtx | undefined {
-    const ctx = this.track(frame, ipLen);
+    const ctx = this.track(frame, ipLen, true);
     if (ctx === undefined) return undefined;
     if (!ctx.conn.confirmed && !ctx.related && ctx.invalid !== true) {
       const v = this.walk('nat', 'OUTPUT', frame, ipLen, ctx, undefined, outDev);
@@ -207,13 +208,14 @@ export class Netfilter {
       }
     }
     manipSrc(frame, ctx);
-    if (ctx.invalid !== true) this.conntrack.confirm(ctx.conn);
+    // a related error belongs to its connection (confirmed already, or attached to one that is not)
+    if (ctx.invalid !== true && !ctx.related) this.conntrack.confirm(ctx.conn);
     return true;
   }
 
   // ---- tracking -------------------------------------------------------------------------------------
 
-  private track(frame: Uint8Array, ipLen: number): PacketCtx | undefined {
+  private track(frame: Uint8Array, ipLen: number, local = false): PacketCtx | undefined {
     const now = this.host.engine.now;
     const related = relatedTuple(frame, ipLen);
     if (related !== undefined) {
@@ -223,7 +225,12 @@ export class Netfilter {
       if (hit !== undefined)
         return { conn: hit.conn, dir: hit.dir, related: true, mark: hit.conn.mark, tuple: related };
       const t = packetTuple(frame, ipLen);
-      return { conn: detachedConn(t, now), dir: 'orig', related: false, invalid: true, mark: 0, tuple: t };
+      // an error this host generates carries the conntrack of the packet it is about (icmp_glue_bits:
+      // nf_ct_attach), confirmed or not: RELATED, never NATed by rules; one that arrives about no known
+      // connection has none (INVALID)
+      return local
+        ? { conn: detachedConn(t, now), dir: 'orig', related: true, mark: 0, tuple: related }
+        : { conn: detachedConn(t, now), dir: 'orig', related: false, invalid: true, mark: 0, tuple: t };
     }
     const t = packetTuple(frame, ipLen);
     const hit = this.conntrack.lookup(t, now);
