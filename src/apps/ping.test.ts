@@ -23,6 +23,7 @@ function result(lines: PingLine[], transmitted = lines.length): PingResult {
   const replies = lines.filter((l) => l.kind === 'reply');
   return {
     dst: ip('10.0.2.2'),
+    addr: ip('10.0.2.2'),
     transmitted,
     received: replies.length,
     errors: lines.length - replies.length,

@@ -6,6 +6,7 @@ import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { IPPROTO_ICMP } from '../wire/ipv4.js';
 import { ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, emitIcmp, icmpLength, type IcmpMessage } from '../wire/icmp.js';
 import { icmpName, type IcmpEvent, type IpNode } from '../net/ip-node.js';
+import { LOOPBACK_ADDR } from '../net/loopback.js';
 import type { Timer } from '../sim/engine.js';
 
 /** Options as `ping -c COUNT -i INTERVAL -s SIZE -t TTL -W TIMEOUT`. */
@@ -18,8 +19,11 @@ export interface PingOptions {
   ttl: number;
   /** ns to wait for the last reply or error (iputils lingers up to 10 s; 2 s covers ARP giving up after 3 tries). */
   timeout: number;
-  /** Set DF (iputils -M do). */
-  df: boolean;
+  /**
+   * -M do (true) or -M dont (false); unset is iputils' default, the kernel's IP_PMTUDISC_WANT: DF while the
+   * packet fits the path MTU, fragmented when it does not (`ping -s 1600` over a 1500 link gets replies).
+   */
+  df?: boolean;
 }
 
 /** Bytes of the struct timeval iputils puts first in the data. */
@@ -40,6 +44,8 @@ export interface PingLine {
 /** The whole run. */
 export interface PingResult {
   dst: Ipv4;
+  /** The address the requests went to: `dst`, except 0.0.0.0, which Linux routes to 127.0.0.1. */
+  addr: Ipv4;
   transmitted: number;
   received: number;
   errors: number;
@@ -54,7 +60,6 @@ export const DEFAULT_PING: PingOptions = {
   size: 56,
   ttl: 64,
   timeout: 2_000_000_000,
-  df: true,
 };
 
 /**
@@ -66,7 +71,10 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
   // iputils uses a per-process identifier; ours comes from the node's ping stream so runs repeat exactly
   const ident = node.engine.stream(`node:${node.name}/ping`).nextU32() & 0xffff;
   const sentAt = new Map<number, number>();
-  const r: PingResult = { dst, transmitted: 0, received: 0, errors: 0, lines: [], rtts: [] };
+  // ip_route_output_key_hash: a socket sending to 0.0.0.0 sends to 127.0.0.1 (iputils then prints
+  // "PING 0.0.0.0 (127.0.0.1)" and the reply comes from 127.0.0.1, as seen in a namespace)
+  const addr = dst === 0 ? LOOPBACK_ADDR : dst;
+  const r: PingResult = { dst, addr, transmitted: 0, received: 0, errors: 0, lines: [], rtts: [] };
   let finished = false;
   let deadline: Timer | undefined;
   const finish = (): void => {
@@ -78,7 +86,7 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
   };
   const off = node.onIcmp((ev: IcmpEvent) => {
     const m = ev.message;
-    if (m.kind === 'echo' && m.type === ICMP_ECHO_REPLY && m.id === ident && ev.src === dst) {
+    if (m.kind === 'echo' && m.type === ICMP_ECHO_REPLY && m.id === ident && ev.src === addr) {
       const t0 = sentAt.get(m.seq);
       if (t0 === undefined) return;
       sentAt.delete(m.seq);
@@ -123,9 +131,13 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
     const msg: IcmpMessage = { kind: 'echo', type: ICMP_ECHO_REQUEST, code: 0, id: ident, seq, data };
     r.transmitted++;
     sentAt.set(seq, node.engine.now);
-    const err = node.sendIp({ dst, protocol: IPPROTO_ICMP, ttl: o.ttl, df: o.df }, icmpLength(msg), (f, off) => {
-      emitIcmp(msg, f, off);
-    });
+    const err = node.sendIp(
+      { dst: addr, protocol: IPPROTO_ICMP, ttl: o.ttl, ...(o.df === undefined ? {} : { df: o.df }) },
+      icmpLength(msg),
+      (f, off) => {
+        emitIcmp(msg, f, off);
+      },
+    );
     if (err !== undefined) {
       sentAt.delete(seq);
       r.errors++;
@@ -173,7 +185,7 @@ function icmpTitle(type: number, code: number): string {
 /** The lines iputils ping prints for `r`. */
 export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
   const dst = formatIpv4(r.dst);
-  const out = [`PING ${dst} (${dst}) ${size}(${size + 28}) bytes of data.`];
+  const out = [`PING ${dst} (${formatIpv4(r.addr)}) ${size}(${size + 28}) bytes of data.`];
   for (const l of r.lines) {
     if (l.kind === 'reply')
       out.push(

@@ -6,7 +6,7 @@
  */
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
-import { bridgeFdb, ipAddr, ipNeigh, ipRoute, ipRouteLocal } from '../net/views.js';
+import { bridgeFdb, ipAddr, ipNeigh, ipRoute, ipRouteCache, ipRouteGet, ipRouteLocal } from '../net/views.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
 import { ipsetCommand } from '../net/netfilter/ipset.js';
 import { emptyRuleset } from '../net/netfilter/rules.js';
@@ -185,8 +185,9 @@ function num(v: string | undefined, min: number, max: number): number | undefine
 }
 
 const pingCommand: Command = (ctx, args, done) => {
-  const usage = 'Usage: ping [-c count] [-i interval] [-s packetsize] [-t ttl] [-W timeout] [-M do|dont] destination';
-  const p = options(args, 'cistWM', 'n');
+  const usage =
+    'Usage: ping [-b] [-c count] [-i interval] [-s packetsize] [-t ttl] [-W timeout] [-M do|want|dont] destination';
+  const p = options(args, 'cistWM', 'nb');
   if (typeof p === 'string' || p.rest.length !== 1) {
     done({
       status: 2,
@@ -210,13 +211,24 @@ const pingCommand: Command = (ctx, args, done) => {
   if (t !== undefined) o.ttl = t;
   if (w !== undefined) o.timeout = Math.round(w * 1e9);
   const m = p.opts.get('M');
-  if (m !== undefined) o.df = m !== 'dont';
+  if (m === 'do' || m === 'dont') o.df = m === 'do';
   lookupHost(ctx, p.rest[0]!, (dst) => {
     // iputils: "ping: NAME: " and gai_strerror's text, status 2
     if (!dst.ok) done({ status: 2, stdout: `ping: ${p.rest[0]}: ${dst.error}` });
+    else if (ctx.node.isBroadcast(dst.ip) && dst.ip >>> 28 !== 0xe && !p.opts.has('b'))
+      // iputils connects a probe socket first; to a broadcast address without SO_BROADCAST that is EACCES
+      done({
+        status: 2,
+        stdout: 'ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules',
+      });
     else
       ping(ctx.node, dst.ip, o, (r) =>
-        done({ status: r.received > 0 ? 0 : 1, stdout: formatPing(r, o.size ?? DEFAULT_PING.size) }),
+        done({
+          status: r.received > 0 ? 0 : 1,
+          stdout:
+            (ctx.node.isBroadcast(dst.ip) && dst.ip >>> 28 !== 0xe ? 'WARNING: pinging broadcast address\n' : '') +
+            formatPing(r, o.size ?? DEFAULT_PING.size),
+        }),
       );
   });
 };
@@ -262,6 +274,21 @@ const ipCommand: Command = (ctx, args, done) => {
   const obj = a[0] ?? '';
   const sub = a[1] ?? 'show';
   const is = (full: string): boolean => obj.length > 0 && full.startsWith(obj);
+  const devArg = a.indexOf('dev') >= 2 ? a[a.indexOf('dev') + 1] : undefined;
+  if ((is('route') || obj === 'r') && sub === 'get') {
+    const target = a[2] === undefined ? undefined : parseIpv4(a[2]);
+    if (target === undefined) {
+      done({ status: 1, stdout: `Error: any valid prefix is expected rather than "${a[2] ?? ''}".` });
+      return;
+    }
+    const text = ipRouteGet(ctx.node, target);
+    done(
+      text === undefined
+        ? { status: 2, stdout: 'RTNETLINK answers: Network is unreachable' }
+        : { status: 0, stdout: text },
+    );
+    return;
+  }
   if (!['show', 'list', 'ls'].includes(sub)) {
     done({ status: 255, stdout: `Command "${sub}" is unknown, try "ip ${obj} help".` });
     return;
@@ -269,11 +296,12 @@ const ipCommand: Command = (ctx, args, done) => {
   if (is('address') || obj === 'a') done({ status: 0, stdout: ipAddr(ctx.node) });
   else if (is('route') || obj === 'r') {
     const table = a.indexOf('table');
-    const name = table < 0 ? 'main' : a[table + 1];
+    const name = a[2] === 'cache' ? 'cache' : table < 0 ? 'main' : a[table + 1];
     if (name === 'main') done({ status: 0, stdout: ipRoute(ctx.node) });
     else if (name === 'local') done({ status: 0, stdout: ipRouteLocal(ctx.node) });
+    else if (name === 'cache') done({ status: 0, stdout: ipRouteCache(ctx.node) });
     else done({ status: 2, stdout: `Error: argument "${name ?? ''}" is wrong: "table" value is invalid` });
-  } else if (is('neighbour') || is('neighbor') || obj === 'n') done({ status: 0, stdout: ipNeigh(ctx.node) });
+  } else if (is('neighbour') || is('neighbor') || obj === 'n') done({ status: 0, stdout: ipNeigh(ctx.node, devArg) });
   else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
 };
 
@@ -313,11 +341,20 @@ const catCommand: Command = (ctx, args, done) => {
 };
 
 const bridgeCommand: Command = (ctx, args, done) => {
-  if (args[0] !== 'fdb' || (args[1] !== undefined && args[1] !== 'show')) {
-    done({ status: 255, stdout: 'Usage: bridge fdb [ show ]' });
+  const dev = args[2] === 'dev' ? args[3] : undefined;
+  if (
+    args[0] !== 'fdb' ||
+    (args[1] !== undefined && args[1] !== 'show') ||
+    (args.length > 2 && (dev === undefined || args.length > 4))
+  ) {
+    done({ status: 255, stdout: 'Usage: bridge fdb [ show [ dev DEV ] ]' });
     return;
   }
-  done({ status: 0, stdout: bridgeFdb(ctx.node) });
+  if (dev !== undefined && ctx.node.dev(dev) === undefined) {
+    done({ status: 1, stdout: `Cannot find device "${dev}"` });
+    return;
+  }
+  done({ status: 0, stdout: bridgeFdb(ctx.node, dev) });
 };
 
 /** The usual resolver of a shell: an IPv4 literal, else a node name via `names`. */

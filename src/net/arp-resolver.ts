@@ -45,7 +45,13 @@ export class ArpResolver {
     const existing = node.neighbors.get(dev, a.senderIp);
     const wasReachable = existing !== undefined && existing.state === 'REACHABLE';
     if (existing !== undefined) {
-      if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
+      if (existing.state === 'REACHABLE' && existing.mac !== a.senderMac && this.locked(existing)) {
+        // arp_process: within locktime of the last update a different answer does not override it
+        node.note(
+          () =>
+            `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)} ignored: ${formatMac(existing.mac)} answered less than locktime ago`,
+        );
+      } else if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
     } else if (forUs && a.senderIp !== 0) this.resolved(node.neighbors.ensure(dev, a.senderIp), a.senderMac);
     if (a.op !== ARP_OP_REQUEST) {
       // a reply that resolved a waiting entry was explained by resolved() already
@@ -80,6 +86,25 @@ export class ArpResolver {
       }
     }
     node.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
+  }
+
+  /** True when `ip` on `dev` has a usable MAC (NUD_VALID: reachable, stale or permanent). */
+  isValid(dev: NetDev, ip: Ipv4): boolean {
+    const n = this.node.neighbors.get(dev, ip);
+    return n !== undefined && (n.state === 'REACHABLE' || n.state === 'PERMANENT');
+  }
+
+  /** Starts resolving `ip` on `dev` without a packet waiting (neigh_event_send with no skb). */
+  probe(dev: NetDev, ip: Ipv4): void {
+    const e = this.node.neighbors.ensure(dev, ip);
+    if (e.state === 'INCOMPLETE' && e.probes > 0) return;
+    e.state = 'INCOMPLETE';
+    e.probes = 0;
+    this.solicit(e);
+  }
+
+  private locked(n: Neighbor): boolean {
+    return this.node.engine.now - n.updated <= this.node.config.arp.locktimeNs;
   }
 
   /** Makes `ip` on `dev` a permanent entry with `mac` and sends what was waiting for it. */
@@ -152,6 +177,7 @@ export class ArpResolver {
   private resolved(n: Neighbor, mac: Mac): void {
     const node = this.node;
     const changed = n.state !== 'REACHABLE' || n.mac !== mac;
+    if (n.mac !== mac || n.state !== 'REACHABLE') n.updated = node.engine.now;
     n.mac = mac;
     n.state = 'REACHABLE';
     n.expires = node.engine.now + node.config.arp.reachableNs;
@@ -201,7 +227,8 @@ export class ArpResolver {
         node.sendIcmpError(f, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
         node.drop('arp-timeout', f, undefined, `${formatIpv4(n.ip)} did not answer ${n.probes} ARP requests`);
       }
-      node.neighbors.delete(dev, n.ip);
+      // the entry stays, FAILED, until a new packet asks again (`ip neigh` shows it)
+      n.probes = 0;
     });
   }
 

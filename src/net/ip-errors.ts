@@ -3,24 +3,33 @@
  * rules about when not to) and TCP resets for REJECT --reject-with tcp-reset. Kept apart from ip-node.ts,
  * which owns the paths these are called from.
  */
-import { formatIpv4, readIpv4 } from '../wire/addr.js';
+import { formatIpv4, readIpv4, type Ipv4 } from '../wire/addr.js';
 import { buildTcp } from '../wire/tcp.js';
-import { IPPROTO_ICMP, IPV4_DST_OFF, IPV4_FLAGS_FRAG_OFF, IPV4_PROTO_OFF, IPV4_SRC_OFF } from '../wire/ipv4.js';
+import {
+  IPPROTO_ICMP,
+  IPV4_DST_OFF,
+  IPV4_FLAGS_FRAG_OFF,
+  IPV4_MIN_HEADER_LEN,
+  IPV4_PROTO_OFF,
+  IPV4_SRC_OFF,
+} from '../wire/ipv4.js';
 import {
   ICMP_DEST_UNREACH,
   ICMP_ECHO_REPLY,
   ICMP_ECHO_REQUEST,
   ICMP_FRAG_NEEDED,
+  ICMP_HEADER_LEN,
   ICMP_HOST_UNREACH,
   ICMP_NET_UNREACH,
   ICMP_PORT_UNREACH,
   ICMP_PROTO_UNREACH,
+  ICMP_REDIRECT,
   ICMP_TIME_EXCEEDED,
   emitIcmp,
   icmpLength,
   type IcmpMessage,
 } from '../wire/icmp.js';
-import type { IpNode } from './ip-node.js';
+import type { IpNode, SendOptions } from './ip-node.js';
 import type { NetDev } from './netdev.js';
 
 /** Offset of the IP header in the node's frames (untagged Ethernet). */
@@ -62,9 +71,31 @@ export function sendTcpReset(node: IpNode, frame: Uint8Array, ipLen: number): vo
   node.sendIp({ dst: src, src: dst, protocol: 6, df: true }, seg.length, (f, off) => f.set(seg, off));
 }
 
+/** RFC 1812 4.3.2.3: an ICMP error carries as much of the original as fits in 576 bytes. */
+const ICMP_ERROR_MAX_LEN = 576;
+/** IPTOS_PREC_INTERNETCONTROL: the precedence Linux gives its ICMP errors. */
+const TOS_INTERNETCONTROL = 0xc0;
+/** IPTOS_TOS_MASK: the TOS bits an error keeps from the packet it is about. */
+const TOS_MASK = 0x1e;
+
+/** How an ICMP error came about, where it matters to the rate limits. */
+export interface IcmpErrorCause {
+  /** The route lookup refused the packet (no route, unreachable or prohibit route): ip_error charges first. */
+  routeError?: boolean;
+  /** For a redirect: the better gateway. */
+  gateway?: Ipv4;
+}
+
 /**
- * Sends an ICMP error about the packet in `frame` (RFC 792, RFC 1122 3.2.2): never about an ICMP error,
- * a non-first fragment, or a packet from a broadcast/unspecified source.
+ * Sends an ICMP error about the packet in `frame` as Linux's __icmp_send does (checked in namespaces):
+ * - never about an ICMP error, a non-first fragment, or a packet from a broadcast/unspecified source
+ *   (RFC 1122 3.2.2);
+ * - rate-limited (icmp-ratelimit.ts);
+ * - from the address the packet was sent to when it was for this node, else from the address the route
+ *   back to the sender picks, i.e. of the interface the error leaves by (icmp_errors_use_inbound_ifaddr=0):
+ *   with asymmetric routes that is not the interface the packet came in on;
+ * - TOS 0xc0 plus the packet's TOS bits (RT_TOS | IPTOS_PREC_INTERNETCONTROL), no DF, TTL 64;
+ * - quoting as much of the packet as fits in 576 bytes (RFC 1812 4.3.2.3), not just 8 bytes past its header.
  */
 export function sendIcmpError(
   node: IpNode,
@@ -74,6 +105,7 @@ export function sendIcmpError(
   type: number,
   code: number,
   mtu: number,
+  cause: IcmpErrorCause = {},
 ): void {
   const ihl = (frame[IP_OFF]! & 0x0f) * 4;
   const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
@@ -83,24 +115,43 @@ export function sendIcmpError(
     const t = frame[IP_OFF + ihl];
     if (t !== ICMP_ECHO_REQUEST && t !== ICMP_ECHO_REPLY) return;
   }
-  const quote = frame.slice(IP_OFF, IP_OFF + Math.min(ipLen, ihl + 8));
+  const now = node.engine.now;
+  const limiter = node.icmpRate;
+  const why = `ICMP ${icmpName(type, code)} to ${formatIpv4(src)}`;
+  if (cause.routeError === true && !limiter.unlimited(type, code) && !limiter.allowRouteError(src, now)) {
+    node.note(() => `${why} not sent: rate limit (ip_error)`);
+    return;
+  }
+  const back = node.isLocal(src) ? undefined : node.routes.lookup(src);
+  if (!limiter.allowError(type, code, src, now, inDev === node.lo, back === undefined)) {
+    node.note(() => `${why} not sent: rate limit (icmp_ratelimit / icmp_msgs_per_sec)`);
+    return;
+  }
+  const outMtu = (back === undefined ? undefined : node.dev(back.dev)?.mtu) ?? ICMP_ERROR_MAX_LEN;
+  const room = Math.min(outMtu, ICMP_ERROR_MAX_LEN) - IPV4_MIN_HEADER_LEN - ICMP_HEADER_LEN;
+  const quote = frame.slice(IP_OFF, IP_OFF + Math.min(ipLen, room));
   const msg: IcmpMessage =
     type === ICMP_TIME_EXCEEDED
       ? { kind: 'time-exceeded', type: ICMP_TIME_EXCEEDED, code, original: quote }
-      : {
-          kind: 'unreachable',
-          type: ICMP_DEST_UNREACH,
-          code,
-          nextHopMtu: code === ICMP_FRAG_NEEDED ? mtu : 0,
-          original: quote,
-        };
-  // icmp.c: about a packet that was for us, answer from the address it was sent to; otherwise from the
-  // interface it came in on
+      : type === ICMP_REDIRECT
+        ? { kind: 'other', type, code, rest: cause.gateway ?? 0, data: quote }
+        : {
+            kind: 'unreachable',
+            type: ICMP_DEST_UNREACH,
+            code,
+            nextHopMtu: code === ICMP_FRAG_NEEDED ? mtu : 0,
+            original: quote,
+          };
+  // icmp.c: about a packet that was for us, answer from the address it was sent to; otherwise let the
+  // route back to the sender choose (saddr 0)
   const origDst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
-  const from = node.isLocal(origDst) ? origDst : (inDev.addresses[0]?.addr ?? node.primaryAddress ?? 0);
+  const tos = (frame[IP_OFF + 1]! & TOS_MASK) | TOS_INTERNETCONTROL;
   const len = icmpLength(msg);
-  node.note(() => `sending ICMP ${icmpName(type, code)}${mtu ? ` (next-hop MTU ${mtu})` : ''} to ${formatIpv4(src)}`);
-  node.sendIp({ dst: src, src: from, protocol: IPPROTO_ICMP, df: false }, len, (f, off) => {
+  node.note(() => `sending ${why}${mtu ? ` (next-hop MTU ${mtu})` : ''}`);
+  const opts: SendOptions = node.isLocal(origDst)
+    ? { dst: src, src: origDst, protocol: IPPROTO_ICMP, df: false, tos }
+    : { dst: src, protocol: IPPROTO_ICMP, df: false, tos };
+  node.sendIp(opts, len, (f, off) => {
     emitIcmp(msg, f, off);
   });
 }
@@ -110,6 +161,7 @@ export function icmpName(type: number, code: number): string {
   if (type === ICMP_ECHO_REQUEST) return 'echo request';
   if (type === ICMP_ECHO_REPLY) return 'echo reply';
   if (type === ICMP_TIME_EXCEEDED) return 'time exceeded in-transit';
+  if (type === ICMP_REDIRECT) return 'redirect host';
   if (type === ICMP_DEST_UNREACH) {
     switch (code) {
       case ICMP_NET_UNREACH:

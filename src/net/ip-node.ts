@@ -37,13 +37,17 @@ import {
   ICMP_HOST_UNREACH,
   ICMP_NET_UNREACH,
   ICMP_PROTO_UNREACH,
+  ICMP_REDIRECT,
+  ICMP_REDIRECT_HOST,
   ICMP_TIME_EXCEEDED,
   ICMP_TTL_EXCEEDED_IN_TRANSIT,
 } from '../wire/icmp.js';
 import { EthernetDev, type IfAddr, type NetDev } from './netdev.js';
 import { DEFAULT_ARP, NeighborTable, type ArpConfig } from './neighbor.js';
 import { RouteTable, formatRoute, type Route } from './route-table.js';
-import { sendIcmpError, sendTcpReset } from './ip-errors.js';
+import { sendIcmpError, sendTcpReset, type IcmpErrorCause } from './ip-errors.js';
+import { DEFAULT_ICMP_RATE, IcmpRateLimiter, type IcmpRateConfig } from './icmp-ratelimit.js';
+import { RouteExceptions } from './route-exceptions.js';
 import { Netfilter, type PacketCtx } from './netfilter/netfilter.js';
 import { netfilterHostOf } from './netfilter-host.js';
 import { ArpResolver } from './arp-resolver.js';
@@ -81,7 +85,11 @@ export interface SendOptions {
   src?: Ipv4;
   ttl?: number;
   tos?: number;
-  /** Don't Fragment (Linux sets it on UDP and TCP by default: path MTU discovery). */
+  /**
+   * Path MTU discovery, as a socket's IP_MTU_DISCOVER: undefined is Linux's default (IP_PMTUDISC_WANT: DF
+   * set while the packet fits the path MTU, fragmented here without DF when it does not); true is
+   * IP_PMTUDISC_DO (DF always; larger than the path MTU fails with EMSGSIZE); false is IP_PMTUDISC_DONT.
+   */
   df?: boolean;
 }
 
@@ -93,6 +101,16 @@ export interface IpNodeConfig {
   forwarding: boolean;
   defaultTtl: number;
   arp: ArpConfig;
+  /** net.ipv4.conf.*.send_redirects (1): a router tells a sender on the same subnet of a better gateway. */
+  sendRedirects: boolean;
+  /**
+   * Whether ICMP redirects are believed. Linux's IN_DEV_RX_REDIRECTS is all && dev on a router and
+   * all || dev on a host, and turning forwarding on sets all.accept_redirects to 0: hosts accept, routers
+   * do not (checked with sysctl in namespaces). Undefined follows that rule.
+   */
+  acceptRedirects: boolean | undefined;
+  /** The ICMP rate limits (net.ipv4.icmp_*). */
+  icmpRate: IcmpRateConfig;
 }
 
 /** An IPv4 host or router. */
@@ -103,6 +121,10 @@ export class IpNode extends Device {
   /** `lo`, kept apart from `devs` (which are the devices after it: `ip addr` numbers them from 2). */
   readonly lo = new LoopbackDev();
   readonly config: IpNodeConfig;
+  /** What ICMP taught this node about single destinations: path MTUs and redirects (route-exceptions.ts). */
+  readonly exceptions = new RouteExceptions();
+  /** The ICMP rate limiters (icmp-ratelimit.ts). */
+  readonly icmpRate: IcmpRateLimiter;
   /** Packets forwarded / delivered locally. */
   forwarded = 0;
   delivered = 0;
@@ -130,7 +152,18 @@ export class IpNode extends Device {
 
   constructor(network: Network, name: string, config: Partial<IpNodeConfig> = {}) {
     super(network, name);
-    this.config = { forwarding: false, defaultTtl: 64, arp: DEFAULT_ARP, ...config };
+    this.config = {
+      forwarding: false,
+      defaultTtl: 64,
+      arp: DEFAULT_ARP,
+      sendRedirects: true,
+      acceptRedirects: undefined,
+      icmpRate: DEFAULT_ICMP_RATE,
+      ...config,
+    };
+    const rateStream = this.engine.stream(`node:${name}/icmp-rate`);
+    this.icmpRate = new IcmpRateLimiter(this.config.icmpRate, () => rateStream.nextU32() % 3);
+    this.icmp.subscribe((ev) => this.learnFromIcmp(ev));
     // the first IP ID is random (Linux: ip_idents seeded randomly); from this node's own stream
     this.ipId = this.engine.stream(`node:${name}/ip-id`).nextU32() & 0xffff;
     this.broadcasts.add(0xffff_ffff);
@@ -345,6 +378,13 @@ export class IpNode extends Device {
     this.forward(frame, ipLen, dev, port, ct);
   }
 
+  /**
+   * Forwards a packet, in the order of Linux's receive path: the route lookup first (ip_route_input, whose
+   * failures and typed routes answer through ip_error whatever the TTL, so traceroute to an unroutable
+   * address gets !N from the first router that has no route), then ip_forward: TTL, the MTU check (the
+   * "fragmentation needed" quotes the packet as it arrived, TTL not yet decremented: seen in a namespace),
+   * the TTL decrement, a redirect when the packet leaves by the interface it came in on, FORWARD.
+   */
   private forward(
     frame: Uint8Array,
     ipLen: number,
@@ -352,28 +392,56 @@ export class IpNode extends Device {
     port: Port | undefined,
     ct: PacketCtx | undefined,
   ): void {
-    const ttl = frame[IP_OFF + IPV4_TTL_OFF]!;
-    if (ttl <= 1) {
-      this.drop('ttl-expired', frame, port, `TTL ${ttl} on arrival`);
-      this.sendIcmpError(frame, ipLen, inDev, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, 0);
-      return;
-    }
     const dst = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
     const route = this.routes.lookup(dst);
     if (route === undefined) {
       this.drop('no-route', frame, port, `no route to ${formatIpv4(dst)}`);
-      this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0);
+      this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, { routeError: true });
       return;
     }
     if (route.type !== 'unicast') {
       this.dropByRouteType(route, frame, ipLen, inDev, port);
       return;
     }
+    const ttl = frame[IP_OFF + IPV4_TTL_OFF]!;
+    if (ttl <= 1) {
+      this.drop('ttl-expired', frame, port, `TTL ${ttl} on arrival`);
+      this.sendIcmpError(frame, ipLen, inDev, ICMP_TIME_EXCEEDED, ICMP_TTL_EXCEEDED_IN_TRANSIT, 0);
+      return;
+    }
+    const outDev = this.dev(route.dev);
+    if (
+      outDev !== undefined &&
+      ipLen > outDev.mtu &&
+      ((frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) & IPV4_FLAG_DF) !== 0
+    ) {
+      this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, outDev.mtu);
+      this.drop('mtu-exceeded', frame, port, `${ipLen} bytes > MTU ${outDev.mtu} of ${outDev.name}, DF set`);
+      return;
+    }
     decrementTtl(frame, IP_OFF);
     this.note(() => `${formatIpv4(dst)} matched route ${formatRoute(route)}; TTL ${ttl} -> ${ttl - 1}`);
+    if (outDev === inDev) this.maybeRedirect(frame, ipLen, inDev, route, dst);
     if (ct !== undefined && !this.netfilter!.forward(frame, ipLen, ct, inDev.name, route.dev)) return;
     this.forwarded++;
     this.output(frame, ipLen, route, dst, port, inDev, ct);
+  }
+
+  /**
+   * A packet goes back out of the interface it came in on: when the sender and the next hop share a subnet
+   * there, tell the sender to use that next hop directly (route.c __mkroute_input sets IPSKB_DOREDIRECT when
+   * inet_addr_onlink(out_dev, saddr, gw); ip_forward sends it after the TTL decrement; ip_rt_send_redirect
+   * limits it). The packet itself is still forwarded.
+   */
+  private maybeRedirect(frame: Uint8Array, ipLen: number, dev: NetDev, route: Route, dst: Ipv4): void {
+    if (!this.config.sendRedirects || !dev.usesArp) return;
+    const src = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
+    const gw = route.via ?? dst;
+    const onlink = dev.addresses.some(
+      (a) => ((a.addr ^ src) & prefixMask(a.len)) === 0 && ((a.addr ^ gw) & prefixMask(a.len)) === 0,
+    );
+    if (!onlink || !this.icmpRate.allowRedirect(src, this.engine.now)) return;
+    this.sendIcmpError(frame, ipLen, dev, ICMP_REDIRECT, ICMP_REDIRECT_HOST, 0, { gateway: gw });
   }
 
   /**
@@ -390,11 +458,11 @@ export class IpNode extends Device {
         return;
       case 'unreachable':
         this.drop('route-unreachable', frame, port, why);
-        this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+        this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, { routeError: true });
         return;
       case 'prohibit':
         this.drop('route-prohibit', frame, port, why);
-        this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_ADMIN_PROHIBITED, 0);
+        this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_ADMIN_PROHIBITED, 0, { routeError: true });
         return;
     }
   }
@@ -510,9 +578,11 @@ export class IpNode extends Device {
     payloadLen: number,
     fill: (frame: Uint8Array, off: number, src: Ipv4) => void,
   ): SendError | undefined {
+    // ip_route_output_key_hash: a send to 0.0.0.0 goes to 127.0.0.1, from 127.0.0.1, over lo
+    if (opts.dst === 0) opts = { ...opts, dst: LOOPBACK_ADDR };
     const isLoop = this.isLocal(opts.dst);
     // the local table comes first (Linux: `ip rule` 0 lookup local), so a local address never takes a route
-    const route = isLoop ? undefined : this.routes.lookup(opts.dst);
+    const route = isLoop ? undefined : this.lookupOutput(opts.dst);
     if (route === undefined && !isLoop) {
       this.note(() => `no route to ${formatIpv4(opts.dst)}`);
       this.drop('no-route', undefined, undefined, `no route to ${formatIpv4(opts.dst)}`);
@@ -533,13 +603,17 @@ export class IpNode extends Device {
           : opts.dst
         : (route!.src ?? (dev === undefined ? 0 : this.sourceFor(dev, route!.via ?? opts.dst))));
     const ipLen = IPV4_MIN_HEADER_LEN + payloadLen;
+    const mtu = dev === undefined ? 65535 : this.pathMtu(opts.dst, dev);
+    // IP_PMTUDISC_WANT (the default): DF while the packet fits the path MTU (__ip_make_skb); a larger one
+    // is fragmented here, its fragments without DF (seen in a namespace: ping -s 1600 over a 1500 link)
+    const df = opts.df ?? ipLen <= mtu;
     const frame = allocFrame(IP_OFF + ipLen);
     emitIpv4Header(
       {
         tos: opts.tos ?? 0,
         totalLength: ipLen,
         id: this.nextIpId(),
-        df: opts.df ?? true,
+        df,
         mf: false,
         fragmentOffset: 0,
         ttl: opts.ttl ?? this.config.defaultTtl,
@@ -553,13 +627,8 @@ export class IpNode extends Device {
       IP_OFF,
     );
     fill(frame, IP_OFF + IPV4_MIN_HEADER_LEN, src);
-    if (ipLen > (dev?.mtu ?? 65535) && opts.df !== false) {
-      this.drop(
-        'mtu-exceeded',
-        frame,
-        undefined,
-        `${ipLen} bytes > MTU ${dev!.mtu} of ${dev!.name} with DF set (EMSGSIZE)`,
-      );
+    if (ipLen > mtu && df) {
+      this.drop('mtu-exceeded', frame, undefined, `${ipLen} bytes > path MTU ${mtu} with DF set (EMSGSIZE)`);
       return 'mtu-exceeded';
     }
     return this.localOut(frame, ipLen, route);
@@ -575,7 +644,7 @@ export class IpNode extends Device {
       const now = readIpv4(frame, IP_OFF + IPV4_DST_OFF);
       if (now !== dst) {
         dst = now;
-        route = this.isLocal(dst) ? undefined : this.routes.lookup(dst);
+        route = this.isLocal(dst) ? undefined : this.lookupOutput(dst);
       }
     }
     if (this.isLocal(dst)) {
@@ -594,7 +663,73 @@ export class IpNode extends Device {
   }
 
   private routeAndOutput(frame: Uint8Array, ipLen: number, dst: Ipv4): void {
-    this.localOut(frame, ipLen, this.isLocal(dst) ? undefined : this.routes.lookup(dst));
+    this.localOut(frame, ipLen, this.isLocal(dst) ? undefined : this.lookupOutput(dst));
+  }
+
+  /**
+   * The route a packet this node sends to `dst` takes: the table's, with the gateway a redirect taught
+   * it (a next-hop exception) in place of the route's.
+   */
+  lookupOutput(dst: Ipv4): Route | undefined {
+    const route = this.routes.lookup(dst);
+    if (route === undefined || route.type !== 'unicast') return route;
+    const gw = this.exceptions.get(dst, this.engine.now)?.gateway;
+    return gw === undefined ? route : { ...route, via: gw };
+  }
+
+  /** The MTU toward `dst` out of `dev`: a learned path MTU when there is one (ipv4_mtu), else the device's. */
+  pathMtu(dst: Ipv4, dev: NetDev): number {
+    const pmtu = this.exceptions.get(dst, this.engine.now)?.pmtu ?? 0;
+    return pmtu > 0 && pmtu < dev.mtu ? pmtu : dev.mtu;
+  }
+
+  /**
+   * What an ICMP error teaches the node itself (icmp_unreach, icmp_redirect): a "fragmentation needed"
+   * lowers the path MTU to the quoted packet's destination (ipv4_update_pmtu); a redirect from the gateway
+   * in use, to a gateway on the same subnet, replaces it for that destination (__ip_do_redirect), once the
+   * new gateway's MAC is known: until then it only sends an ARP request for it, as neigh_event_send does.
+   */
+  private learnFromIcmp(ev: IcmpEvent): void {
+    const m = ev.message;
+    const quote =
+      m.kind === 'unreachable' || m.kind === 'other' ? (m.kind === 'other' ? m.data : m.original) : undefined;
+    if (quote === undefined || quote.length < IPV4_MIN_HEADER_LEN) return;
+    const dst = readIpv4(quote, IPV4_DST_OFF);
+    const route = this.lookupOutput(dst);
+    const dev = route === undefined ? undefined : this.dev(route.dev);
+    if (route === undefined || dev === undefined) return;
+    const now = this.engine.now;
+    if (m.kind === 'unreachable' && m.code === ICMP_FRAG_NEEDED && m.nextHopMtu > 0) {
+      const mtu = this.exceptions.learnPmtu(dst, m.nextHopMtu, this.pathMtu(dst, dev), now);
+      if (mtu !== undefined) this.note(() => `path MTU to ${formatIpv4(dst)} is now ${mtu} (for 600 s)`);
+      return;
+    }
+    if (m.kind !== 'other' || m.type !== ICMP_REDIRECT || m.code > 3) return;
+    const accept = this.config.acceptRedirects ?? !this.config.forwarding;
+    const newGw = m.rest >>> 0;
+    const oldGw = ev.src;
+    const onlink = dev.addresses.some(
+      (a) => ((a.addr ^ newGw) & prefixMask(a.len)) === 0 && ((a.addr ^ oldGw) & prefixMask(a.len)) === 0,
+    );
+    if (
+      !accept ||
+      (route.via ?? dst) !== oldGw ||
+      newGw === oldGw ||
+      newGw === 0 ||
+      newGw === 0xffff_ffff ||
+      newGw >>> 28 === 0xe ||
+      !onlink
+    ) {
+      this.note(() => `ICMP redirect for ${formatIpv4(dst)} to ${formatIpv4(newGw)} from ${formatIpv4(oldGw)} ignored`);
+      return;
+    }
+    if (!this.arp.isValid(dev, newGw)) {
+      this.note(() => `ICMP redirect to ${formatIpv4(newGw)}: its MAC is not known yet, asking`);
+      this.arp.probe(dev, newGw);
+      return;
+    }
+    this.exceptions.learnGateway(dst, newGw, now);
+    this.note(() => `ICMP redirect: ${formatIpv4(dst)} now via ${formatIpv4(newGw)} (for 300 s)`);
   }
 
   /** Sends an IP packet (in `frame` at IP_OFF) along `route`: MTU, next hop, ARP, MAC rewrite. */
@@ -612,21 +747,22 @@ export class IpNode extends Device {
       this.drop('link-down', frame, inPort, `route device ${route.dev} is missing or down`);
       return;
     }
-    const tooBig = ipLen > dev.mtu;
+    // a packet of this node's fragments to the path MTU; a forwarded one to the device's (ip_forward_use_pmtu=0)
+    const mtu = inDev === undefined ? this.pathMtu(dst, dev) : dev.mtu;
+    const tooBig = ipLen > mtu;
     if (tooBig && ((frame[IP_OFF + IPV4_FLAGS_FRAG_OFF]! << 8) & IPV4_FLAG_DF) !== 0) {
-      // checked before POSTROUTING, as Linux's ip_forward does, so the quote shows the packet as it arrived
-      if (inDev !== undefined) this.sendIcmpError(frame, ipLen, inDev, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, dev.mtu);
-      this.drop('mtu-exceeded', frame, inPort, `${ipLen} bytes > MTU ${dev.mtu} of ${dev.name}, DF set`);
+      // forward() answered a forwarded packet already, before its TTL was decremented
+      this.drop('mtu-exceeded', frame, inPort, `${ipLen} bytes > MTU ${mtu} of ${dev.name}, DF set`);
       return;
     }
     if (ct !== undefined && !this.netfilter!.postrouting(frame, ipLen, ct, dev.name)) return;
     if (tooBig) {
-      const pieces = fragmentIpv4(frame.subarray(IP_OFF, IP_OFF + ipLen), dev.mtu);
+      const pieces = fragmentIpv4(frame.subarray(IP_OFF, IP_OFF + ipLen), mtu);
       if (pieces === undefined) {
-        this.drop('mtu-exceeded', frame, inPort, `cannot fragment to MTU ${dev.mtu}`);
+        this.drop('mtu-exceeded', frame, inPort, `cannot fragment to MTU ${mtu}`);
         return;
       }
-      this.note(() => `${ipLen} bytes > MTU ${dev.mtu} of ${dev.name}: fragmented into ${pieces.length}`);
+      this.note(() => `${ipLen} bytes > MTU ${mtu} of ${dev.name}: fragmented into ${pieces.length}`);
       for (const p of pieces) {
         const f = allocFrame(IP_OFF + p.length);
         f.set(p, IP_OFF);
@@ -650,8 +786,16 @@ export class IpNode extends Device {
   }
 
   /** Sends an ICMP error about the packet in `frame` (RFC 792, RFC 1122 3.2.2). See ip-errors.ts. */
-  sendIcmpError(frame: Uint8Array, ipLen: number, inDev: NetDev, type: number, code: number, mtu: number): void {
-    sendIcmpError(this, frame, ipLen, inDev, type, code, mtu);
+  sendIcmpError(
+    frame: Uint8Array,
+    ipLen: number,
+    inDev: NetDev,
+    type: number,
+    code: number,
+    mtu: number,
+    cause?: IcmpErrorCause,
+  ): void {
+    sendIcmpError(this, frame, ipLen, inDev, type, code, mtu, cause);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The ARP neighbour cache of one IP node (RFC 826, with Linux's states simplified): entries are INCOMPLETE
  * while a request is outstanding (packets wait in a small queue), REACHABLE for a while after an answer,
- * then expire and are resolved again; PERMANENT entries never expire (what flanneld programs).
+ * then expire and are resolved again; FAILED when no answer came (kept, and shown by `ip neigh`, as Linux
+ * keeps them while the table is below gc_thresh1); PERMANENT entries never expire (what flanneld programs).
  */
 import type { Ipv4, Mac } from '../wire/addr.js';
 import type { NetDev } from './netdev.js';
@@ -19,6 +20,8 @@ export interface Neighbor {
   state: NeighborState;
   /** REACHABLE until this time (ns). */
   expires: number;
+  /** When the link-layer address was last set (ns): Linux's n->updated, which locktime counts from. */
+  updated: number;
   /** Frames waiting for resolution (IP packet at offset 14), with the port a forwarded one came in on. */
   pending: PendingFrame[];
   /** Requests sent in the current resolution. */
@@ -43,6 +46,12 @@ export interface ArpConfig {
   maxProbes: number;
   /** Packets queued per unresolved neighbour (Linux unres_qlen: 101); the oldest is dropped past this, as Linux does. */
   queueLen: number;
+  /**
+   * How long after an answer a different one is ignored (Linux locktime: 100 in USER_HZ, 1 s, read in a
+   * namespace's /proc/sys/net/ipv4/neigh/DEV/locktime): with two hosts answering for one address, the
+   * first reply wins (arp_process: "use the FIRST one").
+   */
+  locktimeNs: number;
 }
 
 /** Linux-like ARP defaults. */
@@ -51,6 +60,7 @@ export const DEFAULT_ARP: ArpConfig = {
   retransNs: 1_000_000_000,
   maxProbes: 3,
   queueLen: 101,
+  locktimeNs: 1_000_000_000,
 };
 
 /** A neighbour table keyed by (device, IP). */
@@ -71,7 +81,7 @@ export class NeighborTable {
     }
     let n = m.get(ip);
     if (n === undefined) {
-      n = { ip, dev, mac: 0, state: 'INCOMPLETE', expires: 0, pending: [], probes: 0, retrans: undefined };
+      n = { ip, dev, mac: 0, state: 'INCOMPLETE', expires: 0, updated: 0, pending: [], probes: 0, retrans: undefined };
       m.set(ip, n);
     }
     return n;

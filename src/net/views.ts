@@ -7,6 +7,7 @@ import { BridgeDev } from './bridge.js';
 import { EthernetDev } from './netdev.js';
 import type { IpNode } from './ip-node.js';
 import { formatRoute } from './route-table.js';
+import { LOOPBACK_ADDR, isLoopbackAddr } from './loopback.js';
 import { VxlanDev } from './vxlan.js';
 
 /** `ip addr`: lo first, then devices in creation order. */
@@ -77,33 +78,96 @@ export function ipRouteLocal(node: IpNode): string {
   return rows.map((r) => r.text).join('\n');
 }
 
-/** `ip neigh`: REACHABLE entries past their time show as STALE, as the kernel reports them. */
-export function ipNeigh(node: IpNode): string {
+/**
+ * `ip neigh [show dev DEV]`: REACHABLE entries past their time show as STALE, as the kernel reports them;
+ * FAILED entries (ARP went unanswered) as `10.0.1.9 dev eth0 FAILED`. Filtered by device, iproute2 leaves
+ * `dev DEV` out of each line (checked with iproute2 6.1 in a namespace).
+ */
+export function ipNeigh(node: IpNode, dev?: string): string {
   const now = node.engine.now;
   return node.neighbors
     .entries()
+    .filter((n) => dev === undefined || n.dev.name === dev)
     .map((n) => {
       const state = n.state === 'REACHABLE' && n.expires <= now ? 'STALE' : n.state;
       const ll = n.state === 'INCOMPLETE' || n.state === 'FAILED' ? '' : ` lladdr ${formatMac(n.mac)}`;
-      return `${formatIpv4(n.ip)} dev ${n.dev.name}${ll} ${state}`;
+      return `${formatIpv4(n.ip)}${dev === undefined ? ` dev ${n.dev.name}` : ''}${ll} ${state}`;
     })
     .join('\n');
 }
 
-/** `bridge fdb`: learned bridge entries and VXLAN forwarding entries (all-zero MAC = flood list). */
-export function bridgeFdb(node: IpNode): string {
+/**
+ * `bridge fdb [show dev DEV]`: learned bridge entries and VXLAN forwarding entries (all-zero MAC = flood
+ * list). Filtered by device, iproute2 leaves `dev DEV` out of each line, as `bridge fdb show dev
+ * flannel.1` prints `aa:bb:cc:dd:ee:ff dst 192.168.1.3 self permanent` (checked in a namespace).
+ */
+export function bridgeFdb(node: IpNode, filterDev?: string): string {
   const lines: string[] = [];
+  const devText = (name: string): string => (filterDev === undefined ? ` dev ${name}` : '');
   for (const dev of node.devs) {
     if (dev instanceof VxlanDev) {
+      if (filterDev !== undefined && filterDev !== dev.name) continue;
       for (const e of dev.fdbEntries())
         lines.push(
-          `${formatMac(e.mac)} dev ${dev.name} dst ${formatIpv4(e.remote)} self${e.static ? ' permanent' : ''}`,
+          `${formatMac(e.mac)}${devText(dev.name)} dst ${formatIpv4(e.remote)} self${e.static ? ' permanent' : ''}`,
         );
       for (const r of dev.floodList)
-        lines.push(`00:00:00:00:00:00 dev ${dev.name} dst ${formatIpv4(r)} self permanent`);
+        lines.push(`00:00:00:00:00:00${devText(dev.name)} dst ${formatIpv4(r)} self permanent`);
     } else if (dev instanceof BridgeDev) {
-      for (const e of dev.entries()) lines.push(`${formatMac(e.mac)} dev ${e.dev} master ${dev.name}`);
+      for (const e of dev.entries())
+        if (filterDev === undefined || filterDev === e.dev)
+          lines.push(`${formatMac(e.mac)}${devText(e.dev)} master ${dev.name}`);
     }
   }
   return lines.join('\n');
+}
+
+/** The "cache" line under a route in `ip route get` / `ip route show cache` (iproute2 6.1's layout). */
+function cacheLine(node: IpNode, dst: number, flags: string[]): string {
+  const e = node.exceptions.get(dst, node.engine.now);
+  const parts = ['    cache'];
+  if (e?.gateway !== undefined) flags.push('redirected');
+  if (flags.length > 0) parts.push(`<${flags.join(',')}>`);
+  if (e !== undefined) {
+    // iproute2 prints rta_expires / hz: whole seconds left, rounded down
+    parts.push(`expires ${Math.floor((e.expires - node.engine.now) / 1_000_000_000)}sec`);
+    if (e.pmtu > 0) parts.push(`mtu ${e.pmtu}`);
+  }
+  return parts.join(' ');
+}
+
+/**
+ * `ip route get ADDR`: the route the node would use for a packet it sends to ADDR, with what ICMP taught
+ * it (a redirected gateway, a path MTU, and how long they last), in iproute2's layout (checked in a
+ * namespace: `10.0.2.2 via 10.0.1.1 dev a0 src 10.0.1.2 uid 0` then `    cache expires 597sec mtu 1400`;
+ * local addresses and 0.0.0.0 as `local ... dev lo`, broadcasts as `broadcast ...`). Without iproute2's
+ * trailing blanks. Undefined when there is no route (the caller prints the error).
+ */
+export function ipRouteGet(node: IpNode, dst: number): string | undefined {
+  const ip = formatIpv4(dst);
+  if (dst === 0 || node.isLocal(dst)) {
+    // ip_route_output_key_hash: 0.0.0.0 means this host, answered from 127.0.0.1
+    const src = dst === 0 || isLoopbackAddr(dst) ? LOOPBACK_ADDR : dst;
+    return `local ${ip} dev lo src ${formatIpv4(src)} uid 0\n${cacheLine(node, dst, ['local'])}`;
+  }
+  const route = node.lookupOutput(dst);
+  if (route === undefined) return undefined;
+  const dev = node.dev(route.dev);
+  const src = route.src ?? (dev === undefined ? 0 : node.sourceFor(dev, route.via ?? dst));
+  if (node.isBroadcast(dst) && dst >>> 28 !== 0xe)
+    return `broadcast ${ip} dev ${route.dev} src ${formatIpv4(src)} uid 0\n${cacheLine(node, dst, ['local', 'brd'])}`;
+  const via = route.via === undefined ? '' : ` via ${formatIpv4(route.via)}`;
+  return `${ip}${via} dev ${route.dev} src ${formatIpv4(src)} uid 0\n${cacheLine(node, dst, [])}`;
+}
+
+/** `ip route show cache`: the destinations ICMP taught something (iproute2 6.1's layout). */
+export function ipRouteCache(node: IpNode): string {
+  const out: string[] = [];
+  for (const e of node.exceptions.entries(node.engine.now)) {
+    const route = node.lookupOutput(e.dst);
+    if (route === undefined) continue;
+    const via = route.via === undefined ? '' : ` via ${formatIpv4(route.via)}`;
+    out.push(`${formatIpv4(e.dst)}${via} dev ${route.dev}`, cacheLine(node, e.dst, []));
+  }
+  return out.join('\n');
 }

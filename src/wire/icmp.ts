@@ -12,6 +12,10 @@ import { type WireResult, assertRoom, fail, ok } from './result.js';
 export const ICMP_ECHO_REPLY = 0;
 /** Type: destination unreachable. */
 export const ICMP_DEST_UNREACH = 3;
+/** Type: redirect (RFC 792); the gateway is in the 4 bytes after the checksum. */
+export const ICMP_REDIRECT = 5;
+/** Redirect code: redirect datagrams for the host (the one Linux sends, ip_rt_send_redirect). */
+export const ICMP_REDIRECT_HOST = 1;
 /** Type: echo request. */
 export const ICMP_ECHO_REQUEST = 8;
 /** Type: time exceeded. */

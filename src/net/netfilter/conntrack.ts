@@ -95,19 +95,7 @@ export class Conntrack {
   /** A new, unconfirmed connection for a first packet. */
   create(t: Tuple, now: number): Conn {
     this.created++;
-    return {
-      orig: t,
-      reply: invert(t),
-      seenReply: false,
-      assured: false,
-      confirmed: false,
-      expires: now + timeoutFor(t.proto, undefined, false),
-      mark: 0,
-      tcp: undefined,
-      packets: 0,
-      bytes: 0,
-      firstSeen: now,
-    };
+    return detachedConn(t, now);
   }
 
   /** True when some live connection already expects replies shaped like `reply` (NAT must avoid it). */
@@ -186,4 +174,21 @@ export function formatConn(c: Conn, now: number): string {
         : `src=${formatIpv4(x.src)} dst=${formatIpv4(x.dst)}`;
   const secs = Math.max(0, Math.floor((c.expires - now) / 1e9));
   return `${proto.padEnd(8)} ${p} ${secs} ${c.tcp !== undefined ? `${c.tcp} ` : ''}${t(c.orig, 'orig')} ${c.seenReply ? '' : '[UNREPLIED] '}${t(c.reply, 'reply')} ${c.assured ? '[ASSURED] ' : ''}mark=${c.mark} use=1`;
+}
+
+/** A connection record that is in no table (a packet Linux leaves without conntrack: an orphan ICMP error). */
+export function detachedConn(t: Tuple, now: number): Conn {
+  return {
+    orig: t,
+    reply: invert(t),
+    seenReply: false,
+    assured: false,
+    confirmed: false,
+    expires: now + timeoutFor(t.proto, undefined, false),
+    mark: 0,
+    tcp: undefined,
+    packets: 0,
+    bytes: 0,
+    firstSeen: now,
+  };
 }

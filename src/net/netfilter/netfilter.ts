@@ -21,10 +21,20 @@ import {
   ICMP_PORT_UNREACH,
   ICMP_PARAMETER_PROBLEM,
   ICMP_PROTO_UNREACH,
+  ICMP_REDIRECT,
   ICMP_SOURCE_QUENCH,
   ICMP_TIME_EXCEEDED,
 } from '../../wire/icmp.js';
-import { Conntrack, invert, tcpTransition, timeoutFor, tupleKey, type Conn, type Tuple } from './conntrack.js';
+import {
+  Conntrack,
+  detachedConn,
+  invert,
+  tcpTransition,
+  timeoutFor,
+  tupleKey,
+  type Conn,
+  type Tuple,
+} from './conntrack.js';
 import {
   type Chain,
   type CtState,
@@ -62,6 +72,11 @@ export interface PacketCtx {
   dir: 'orig' | 'reply';
   /** An ICMP error about a tracked connection. */
   related: boolean;
+  /**
+   * An ICMP error about no tracked connection: Linux's nf_conntrack_inet_error finds none and the packet goes
+   * on without a conntrack entry, INVALID to `-m conntrack` and never seen by the nat table.
+   */
+  invalid?: boolean;
   /** The packet's mark (skb->mark). */
   mark: number;
   /** The tuple as the packet looked when it was first seen here. */
@@ -134,7 +149,7 @@ export class Netfilter {
   prerouting(frame: Uint8Array, ipLen: number, inDev: string): PacketCtx | undefined {
     const ctx = this.track(frame, ipLen);
     if (ctx === undefined) return undefined;
-    if (!ctx.conn.confirmed && !ctx.related) {
+    if (!ctx.conn.confirmed && !ctx.related && ctx.invalid !== true) {
       const v = this.walk('nat', 'PREROUTING', frame, ipLen, ctx, inDev, undefined);
       if (v === 'DROP') return this.dropped(frame, 'nat PREROUTING');
     }
@@ -151,13 +166,15 @@ export class Netfilter {
     if (
       !ctx.conn.confirmed &&
       !ctx.related &&
+      ctx.invalid !== true &&
       this.walk('nat', 'INPUT', frame, ipLen, ctx, inDev, undefined) === 'DROP'
     ) {
       this.dropped(frame, 'nat INPUT');
       return false;
     }
     manipSrc(frame, ctx);
-    this.conntrack.confirm(ctx.conn);
+    // a related error belongs to its connection (confirmed already, or attached to one that is not)
+    if (ctx.invalid !== true && !ctx.related) this.conntrack.confirm(ctx.conn);
     return true;
   }
 
@@ -169,9 +186,9 @@ export class Netfilter {
 
   /** OUTPUT: track locally generated packets, DNAT them (nat OUTPUT), filter them. */
   output(frame: Uint8Array, ipLen: number, outDev: string | undefined): PacketCtx | undefined {
-    const ctx = this.track(frame, ipLen);
+    const ctx = this.track(frame, ipLen, true);
     if (ctx === undefined) return undefined;
-    if (!ctx.conn.confirmed && !ctx.related) {
+    if (!ctx.conn.confirmed && !ctx.related && ctx.invalid !== true) {
       const v = this.walk('nat', 'OUTPUT', frame, ipLen, ctx, undefined, outDev);
       if (v === 'DROP') return this.dropped(frame, 'nat OUTPUT');
     }
@@ -183,7 +200,7 @@ export class Netfilter {
 
   /** POSTROUTING: SNAT/MASQUERADE new connections, rewrite sources, confirm. */
   postrouting(frame: Uint8Array, ipLen: number, ctx: PacketCtx, outDev: string): boolean {
-    if (!ctx.conn.confirmed && !ctx.related) {
+    if (!ctx.conn.confirmed && !ctx.related && ctx.invalid !== true) {
       const v = this.walk('nat', 'POSTROUTING', frame, ipLen, ctx, undefined, outDev);
       if (v === 'DROP') {
         this.dropped(frame, 'nat POSTROUTING');
@@ -191,13 +208,14 @@ export class Netfilter {
       }
     }
     manipSrc(frame, ctx);
-    this.conntrack.confirm(ctx.conn);
+    // a related error belongs to its connection (confirmed already, or attached to one that is not)
+    if (ctx.invalid !== true && !ctx.related) this.conntrack.confirm(ctx.conn);
     return true;
   }
 
   // ---- tracking -------------------------------------------------------------------------------------
 
-  private track(frame: Uint8Array, ipLen: number): PacketCtx | undefined {
+  private track(frame: Uint8Array, ipLen: number, local = false): PacketCtx | undefined {
     const now = this.host.engine.now;
     const related = relatedTuple(frame, ipLen);
     if (related !== undefined) {
@@ -206,6 +224,13 @@ export class Netfilter {
       const hit = this.conntrack.lookup(invert(related), now);
       if (hit !== undefined)
         return { conn: hit.conn, dir: hit.dir, related: true, mark: hit.conn.mark, tuple: related };
+      const t = packetTuple(frame, ipLen);
+      // an error this host generates carries the conntrack of the packet it is about (icmp_glue_bits:
+      // nf_ct_attach), confirmed or not: RELATED, never NATed by rules; one that arrives about no known
+      // connection has none (INVALID)
+      return local
+        ? { conn: detachedConn(t, now), dir: 'orig', related: true, mark: 0, tuple: related }
+        : { conn: detachedConn(t, now), dir: 'orig', related: false, invalid: true, mark: 0, tuple: t };
     }
     const t = packetTuple(frame, ipLen);
     const hit = this.conntrack.lookup(t, now);
@@ -461,6 +486,7 @@ function ifMatch(pattern: string, dev: string | undefined): boolean {
 function ctStates(ctx: PacketCtx): CtState[] {
   const c = ctx.conn;
   // resolve_normal_ct: NEW until a reply has been seen, then ESTABLISHED in both directions
+  if (ctx.invalid === true) return ['INVALID'];
   const s: CtState[] = [ctx.related ? 'RELATED' : ctx.dir === 'reply' || c.seenReply ? 'ESTABLISHED' : 'NEW'];
   if (hasDnat(c)) s.push('DNAT');
   if (hasSnat(c)) s.push('SNAT');
@@ -500,9 +526,10 @@ function relatedTuple(frame: Uint8Array, ipLen: number): Tuple | undefined {
   const l4 = IP + ihl;
   if (ipLen < ihl + 8 + 20) return undefined;
   const type = frame[l4]!;
-  // the error types whose quoted packet conntrack relates to a connection (nf_conntrack_proto_icmp.c)
+  // the error types whose quoted packet conntrack relates to a connection (icmp_is_err, include/linux/icmp.h)
   if (
     type !== ICMP_DEST_UNREACH &&
+    type !== ICMP_REDIRECT &&
     type !== ICMP_TIME_EXCEEDED &&
     type !== ICMP_PARAMETER_PROBLEM &&
     type !== ICMP_SOURCE_QUENCH
