@@ -11,7 +11,7 @@
  * The mark bits are those Felix allocates from the default IptablesMarkMask 0xffff0000
  * (dataplane/driver.go: accept, pass, drop, scratch-0, scratch-1, in that order).
  */
-import { createHash } from 'node:crypto';
+import { base64url, sha224, sha256, sha3_224, utf8 } from './felix-hash.js';
 
 /** iptables.MaxChainNameLength. */
 export const MAX_CHAIN_NAME = 28;
@@ -35,7 +35,7 @@ export const ALL_CALICO_MARKS = MARK_ACCEPT | MARK_PASS | MARK_SCRATCH0 | MARK_S
 export function lengthLimitedId(prefix: string, suffix: string, maxLength = MAX_CHAIN_NAME): string {
   const total = prefix.length + suffix.length;
   if (total > maxLength || (total === maxLength && suffix.startsWith('_'))) {
-    const hash = createHash('sha256').update(suffix).digest('base64url');
+    const hash = base64url(sha256(utf8(suffix)));
     return prefix + '_' + hash.slice(0, maxLength - 1 - prefix.length);
   }
   return prefix + suffix;
@@ -64,13 +64,12 @@ export function policyGroupChainName(
   policyNames: readonly string[],
 ): string {
   const prefix = direction === 'inbound' ? 'cali-gi-' : 'cali-go-';
-  const h = createHash('sha3-224');
-  for (const s of [tier, selector, direction, String(policyNames.length), ...policyNames]) h.update(`${s}\n`);
-  return prefix + h.digest('base64url').slice(0, MAX_CHAIN_NAME - prefix.length);
+  const text = [tier, selector, direction, String(policyNames.length), ...policyNames].map((s) => `${s}\n`).join('');
+  return prefix + base64url(sha3_224(utf8(text))).slice(0, MAX_CHAIN_NAME - prefix.length);
 }
 
 /** The ipset of the endpoints a selector (in canonical text) matches: `cali40s:...`. */
 export function selectorIpsetName(canonical: string): string {
-  const id = 's:' + createHash('sha224').update(`s:${canonical}`).digest('base64url');
+  const id = 's:' + base64url(sha224(utf8(`s:${canonical}`)));
   return ('cali40' + id).slice(0, MAX_IPSET_NAME);
 }

@@ -7,7 +7,7 @@
  * other matches in order, `--dports` for `--destination-ports`, MARK as `--set-xmark V/M` in hex, `-j`/`-g`.
  * The save forms were checked against iptables-save 1.8.9 (nf_tables) in a network namespace.
  */
-import { createHash } from 'node:crypto';
+import { base64url, sha224, utf8 } from './felix-hash.js';
 
 /** One match fragment, in Felix's rendering (`--source 10.0.0.0/8`, `-m set --match-set N src`). */
 export type Fragment = string;
@@ -43,12 +43,14 @@ function felixText(chain: string, r: FelixIptRule, hashFragment: string): string
  * cut to 16.
  */
 export function felixRuleHashes(chain: string, rules: readonly FelixIptRule[]): string[] {
-  let h = createHash('sha224').update(chain).digest();
+  let h = sha224(utf8(chain));
   return rules.map((r) => {
-    h = createHash('sha224')
-      .update(Buffer.concat([h, Buffer.from(felixText(chain, r, 'HASH'))]))
-      .digest();
-    return h.toString('base64url').slice(0, HASH_LENGTH);
+    const text = utf8(felixText(chain, r, 'HASH'));
+    const buf = new Uint8Array(h.length + text.length);
+    buf.set(h);
+    buf.set(text, h.length);
+    h = sha224(buf);
+    return base64url(h).slice(0, HASH_LENGTH);
   });
 }
 
