@@ -14,11 +14,11 @@
 import { prefixContains, type Ipv4 } from '../wire/addr.js';
 import {
   comparePolicies,
+  selects,
   type FelixEntity,
   type FelixPolicy,
   type FelixRule,
 } from '../control/calico/felix-policy-model.js';
-import { parseSelector, selectorMatches } from '../control/calico/selector.js';
 import type { NetpolProtocol } from './netpol-eval.js';
 import type { Protocol } from './k8s-objects.js';
 
@@ -68,8 +68,7 @@ const PROTO_NUMBERS: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, icmp
 const CONN_NUMBERS: Record<NetpolProtocol, number> = { TCP: 6, UDP: 17, SCTP: 132, ICMP: 1 };
 
 function matchesSelector(text: string, labels: Readonly<Record<string, string>>): boolean {
-  const s = parseSelector(text);
-  return s.ok && selectorMatches(s.value, labels);
+  return selects(text, labels);
 }
 
 function ipOf(p: CalicoPeer): Ipv4 {

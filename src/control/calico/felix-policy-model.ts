@@ -13,7 +13,7 @@
  * writes them into iptables is felix-policy-render.ts's.
  */
 import type { Ipv4, Ipv4Prefix } from '../../wire/addr.js';
-import { formatSelector, parseSelector, type SelectorNode } from './selector.js';
+import { formatSelector, parseSelector, selectorMatches, type SelectorNode } from './selector.js';
 
 /** A rule's action (v1: lower case). `log` logs and goes on to the next rule. */
 export type FelixAction = 'allow' | 'deny' | 'pass' | 'log';
@@ -163,8 +163,27 @@ export function comparePolicies(a: FelixPolicy, b: FelixPolicy): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/** Parsed selectors by text: policies repeat a few selectors over many endpoints. */
+const parsedCache = new Map<string, SelectorNode | undefined>();
+
+/** A selector parsed once per text (undefined when it does not parse: it then matches nothing). */
+export function cachedSelector(text: string): SelectorNode | undefined {
+  if (parsedCache.has(text)) return parsedCache.get(text);
+  if (parsedCache.size > 50_000) parsedCache.clear();
+  const r = parseSelector(text);
+  const node = r.ok ? r.value : undefined;
+  parsedCache.set(text, node);
+  return node;
+}
+
+/** Whether the selector `text` selects `labels`. */
+export function selects(text: string, labels: Readonly<Record<string, string>>): boolean {
+  const node = cachedSelector(text);
+  return node !== undefined && selectorMatches(node, labels);
+}
+
 /** The canonical text of a selector (libcalico-go Selector.String), or the text itself if it does not parse. */
 export function normaliseSelector(text: string): string {
-  const parsed = parseSelector(text);
-  return parsed.ok ? formatSelector(parsed.value) : text;
+  const node = cachedSelector(text);
+  return node !== undefined ? formatSelector(node) : text;
 }

@@ -56,6 +56,9 @@ export function endpointChainName(prefix: 'cali-tw-' | 'cali-fw-', iface: string
   return lengthLimitedId(prefix, iface);
 }
 
+/** Group IDs by the text hashed (one group serves many endpoints). */
+const groupIds = new Map<string, string>();
+
 /** rule_defs.go PolicyGroup.ChainName: `cali-gi-`/`cali-go-` + the group's unique ID. */
 export function policyGroupChainName(
   direction: 'inbound' | 'outbound',
@@ -65,7 +68,13 @@ export function policyGroupChainName(
 ): string {
   const prefix = direction === 'inbound' ? 'cali-gi-' : 'cali-go-';
   const text = [tier, selector, direction, String(policyNames.length), ...policyNames].map((s) => `${s}\n`).join('');
-  return prefix + base64url(sha3_224(utf8(text))).slice(0, MAX_CHAIN_NAME - prefix.length);
+  let id = groupIds.get(text);
+  if (id === undefined) {
+    if (groupIds.size > 50_000) groupIds.clear();
+    id = base64url(sha3_224(utf8(text))).slice(0, MAX_CHAIN_NAME - 'cali-gi-'.length);
+    groupIds.set(text, id);
+  }
+  return prefix + id;
 }
 
 /** The ipset of the endpoints a selector (in canonical text) matches: `cali40s:...`. */

@@ -22,6 +22,7 @@ import { formatCidr, formatIpv4, type Ipv4 } from '../../wire/addr.js';
 import {
   comparePolicies,
   normaliseSelector,
+  selects,
   type FelixEntity,
   type FelixPolicy,
   type FelixPort,
@@ -50,7 +51,6 @@ import {
   type FelixIptRule,
   type Fragment,
 } from './felix-policy-rule.js';
-import { parseSelector, selectorMatches } from './selector.js';
 
 /** What Felix programs from. */
 export interface FelixPolicyInput {
@@ -458,10 +458,7 @@ export function policiesFor(
 ): FelixPolicy[] {
   return policies
     .filter((p) => (dir === 'ingress' ? p.ingress : p.egress))
-    .filter((p) => {
-      const s = parseSelector(p.selector);
-      return s.ok && selectorMatches(s.value, w.labels);
-    })
+    .filter((p) => selects(p.selector, w.labels))
     .sort(comparePolicies);
 }
 
@@ -476,10 +473,7 @@ export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
   for (const w of input.local) {
     const ing = policiesFor(w, input.policies, 'ingress');
     const eg = policiesFor(w, input.policies, 'egress');
-    for (const p of input.policies) {
-      const s = parseSelector(p.selector);
-      if (s.ok && selectorMatches(s.value, w.labels)) active.add(p);
-    }
+    for (const p of input.policies) if (selects(p.selector, w.labels)) active.add(p);
     chains.set(
       endpointChainName('cali-tw-', w.iface),
       endpointChain('ingress', groupPolicies(ing), w.profiles, groupChains),
@@ -519,10 +513,7 @@ export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
 
   const sets = new Map<string, FelixIpset>();
   for (const [name, canonical] of [...ipsets.sets].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const s = parseSelector(canonical);
-    const members = s.ok
-      ? input.all.filter((w) => selectorMatches(s.value, w.labels)).map((w) => formatIpv4(w.ip))
-      : [];
+    const members = input.all.filter((w) => selects(canonical, w.labels)).map((w) => formatIpv4(w.ip));
     sets.set(name, { type: 'hash:ip', members });
   }
   const hostNets = input.hosts.map((h) => `${formatIpv4(h)}/32`);

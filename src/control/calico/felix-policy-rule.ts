@@ -99,10 +99,19 @@ export function saveText(chain: string, r: FelixIptRule, hash: string): string {
   return parts.join(' ');
 }
 
+/** Rendered chains by their Felix text: every node renders the same policy and profile chains again. */
+const rendered = new Map<string, string[]>();
+
 /** A chain's rules as iptables-save prints them, each with Felix's hash comment. */
 export function renderChain(chain: string, rules: readonly FelixIptRule[]): string[] {
+  const key = [chain, ...rules.map((r) => felixText(chain, r, 'HASH'))].join('\n');
+  const known = rendered.get(key);
+  if (known !== undefined) return known;
   const hashes = felixRuleHashes(chain, rules);
-  return rules.map((r, i) => saveText(chain, r, hashes[i]!));
+  const lines = rules.map((r, i) => saveText(chain, r, hashes[i]!));
+  if (rendered.size > 100_000) rendered.clear();
+  rendered.set(key, lines);
+  return lines;
 }
 
 /** `--jump MARK --set-mark V/V` (actions.go SetMark). */
