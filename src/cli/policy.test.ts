@@ -28,12 +28,15 @@ describe('podnet policy', () => {
   let dir = '';
   let open = '';
   let denied = '';
+  let enforced = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'podnet-policy-'));
     open = join(dir, 'open.yaml');
     denied = join(dir, 'denied.yaml');
     writeFileSync(open, e2eWorldText('', { ports: [80], protocols: ['TCP', 'UDP', 'SCTP'] }));
-    writeFileSync(denied, e2eWorldText(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP'] }));
+    writeFileSync(denied, e2eWorldText(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP'], enforce: false }));
+    enforced = join(dir, 'enforced.yaml');
+    writeFileSync(enforced, e2eWorldText(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP'] }));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -93,6 +96,30 @@ describe('podnet policy', () => {
     assert.match(
       r.out,
       /^ {2}y\/b -> x\/a TCP 80: probe connected \(allowed\); judge: denied \(dropped by deny-all in namespace x: x\/a is selected for ingress and no rule allows TCP 80 from y\/b\)$/m,
+    );
+  });
+
+  it("with k3s's controller enforcing deny-all: X into x, except each pod to itself; the judge agrees", async () => {
+    const r = await run('policy', 'matrix', enforced);
+    assert.equal(r.code, 0, r.out);
+    const pods = ['x/a', 'x/b', 'x/c', 'y/a', 'y/b', 'y/c', 'z/a', 'z/b', 'z/c'];
+    const rows = pods.map((f) => [f, ...pods.map((t) => (t.startsWith('x/') && t !== f ? 'X' : '.'))].join('\t'));
+    assert.equal(
+      r.out,
+      [
+        'TCP port 80',
+        ['-', ...pods].join('\t'),
+        ...rows,
+        '',
+        '81 pairs probed, all as the NetworkPolicy judge expects',
+      ].join('\n'),
+    );
+    const why = await run('policy', 'why', enforced, '--from', 'y/b', '--to', 'x/a:80');
+    assert.equal(why.code, 0);
+    assert.match(why.out, /^probe: connect from port \d+: rejected \(ICMP code 3\)$/m);
+    assert.match(
+      why.out,
+      /^ {2}dropped on node\d: policy: filter FORWARD: REJECT with icmp-port-unreachable by KUBE-POD-FW-\w+ rule \d+ \(".*"\): dropped by deny-all in namespace x: /m,
     );
   });
 

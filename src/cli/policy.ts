@@ -20,7 +20,7 @@ import {
   type ProbeResult,
   type ProbeRun,
 } from '../cluster/policy-matrix.js';
-import { checkWithJudge, describeDisagreement, netpolJudge } from '../cluster/policy-matrix-judge.js';
+import { checkWithJudge, describeDisagreement, judgeFor } from '../cluster/policy-matrix-judge.js';
 import { columnHeading, matrixJsonLine, matrixTable } from '../cluster/policy-matrix-format.js';
 import { explainPair, probeWithDrops } from '../cluster/policy-matrix-why.js';
 import { netpolWorld } from '../cluster/netpol-world.js';
@@ -152,7 +152,8 @@ function matrix(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
   // results in the matrix's order: column, then source, then target
   const index = new Map(pods.map((p, i) => [p, i]));
   const sorted = runs.map(({ run }) => [...run.results].sort((x, y) => order(index, x, y)));
-  const check = checkWithJudge(sorted.flat(), netpolJudge(rt));
+  const judge = judgeFor(rt);
+  const check = checkWithJudge(sorted.flat(), judge.judge);
   if (a.json) {
     for (const results of sorted) for (const r of results) out(matrixJsonLine(r));
     return check.disagreements.length === 0 ? 0 : 1;
@@ -168,7 +169,7 @@ function matrix(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
       );
     out('');
   }
-  summarize(check, out);
+  summarize(check, judge.name, out);
   return check.disagreements.length === 0 ? 0 : 1;
 }
 
@@ -176,15 +177,15 @@ function order(index: Map<ClusterPod, number>, x: ProbeResult, y: ProbeResult): 
   return index.get(x.from)! - index.get(y.from)! || index.get(x.to)! - index.get(y.to)!;
 }
 
-function summarize(check: ReturnType<typeof checkWithJudge>, out: Out): void {
+function summarize(check: ReturnType<typeof checkWithJudge>, judgeName: string, out: Out): void {
   const byReason = new Map<string, number>();
   for (const n of check.notCompared) byReason.set(n.reason, (byReason.get(n.reason) ?? 0) + 1);
   for (const [reason, count] of byReason) out(`not compared: ${count} pairs (${reason})`);
   if (check.disagreements.length === 0) {
-    out(`${check.compared} pairs probed, all as the NetworkPolicy judge expects`);
+    out(`${check.compared} pairs probed, all as the ${judgeName} expects`);
     return;
   }
-  out(`${check.disagreements.length} of ${check.compared} pairs disagree with the NetworkPolicy judge:`);
+  out(`${check.disagreements.length} of ${check.compared} pairs disagree with the ${judgeName}:`);
   for (const d of check.disagreements) out(`  ${describeDisagreement(d)}`);
 }
 
@@ -220,7 +221,10 @@ function why(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
       `  ${r.policy} ${r.direction} rule ${r.rule + 1}: peers ${r.peersMatch ? 'match' : 'do not match'}, ports ${r.portsMatch ? 'match' : 'do not match'}${r.peersMatch && r.portsMatch ? ': allows' : ''}`,
     );
   out('');
-  out(`verdict: ${x.sentence}`);
+  // on Calico the verdict is Calico's judge's (v3 policies, order, actions); the rules above are v1's view
+  const calico = rt.plan.cluster.cni === 'calico' ? judgeFor(rt).judge(from, to, port, protocol) : undefined;
+  const allowed = calico?.allowed ?? x.verdict.allowed;
+  out(`verdict: ${calico?.why ?? x.sentence}`);
   if (protocol === 'SCTP') {
     out('probe: not sent: SCTP is not emulated (podnet has no SCTP transport)');
     return 0;
@@ -232,7 +236,7 @@ function why(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
   );
   for (const d of drops) out(`  dropped on ${d.device}: ${d.reason}${d.detail !== '' ? `: ${d.detail}` : ''}`);
   const seen = result.outcome === 'connected' || result.outcome === 'answered';
-  if (listens && seen !== x.verdict.allowed) {
+  if (listens && seen !== allowed) {
     out(`the probe disagrees with the verdict: a bug in the enforcer or in the judge`);
     return 1;
   }

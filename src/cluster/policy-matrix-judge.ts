@@ -13,6 +13,8 @@ import { evaluateNetpol, type NetpolPod, type NetpolProtocol, type NetpolWorld }
 import { describeVerdict, netpolWorld } from './netpol-world.js';
 import { outcomeAllowed, podListens, type ProbeResult } from './policy-matrix.js';
 import type { ClusterPod, ClusterRuntime } from './runtime.js';
+import { calicoPeerAt, evaluateCalicoPolicy } from './calico-policy-eval.js';
+import { calicoWorld, describeCalicoVerdict } from './calico-policy-world.js';
 
 /** What a judge says about one connection. */
 export interface JudgeVerdict {
@@ -59,6 +61,29 @@ export function netpolJudge(rt: ClusterRuntime, world: NetpolWorld = netpolWorld
     const v = evaluateNetpol({ ...world, policies }, { pod: a }, { pod: b }, port, protocol);
     return { allowed: v.allowed, why: describeVerdict(v, { pod: a }, { pod: b }, port, protocol) };
   };
+}
+
+/**
+ * Calico's judge of `rt` as it is now (calico-policy-eval.ts on calicoWorld(rt)): Kubernetes policies as
+ * Felix converts them, beside projectcalico.org/v3 NetworkPolicy and GlobalNetworkPolicy with their order
+ * and actions.
+ */
+export function calicoJudge(rt: ClusterRuntime): MatrixJudge {
+  const world = calicoWorld(rt);
+  return (from, to, port, protocol) => {
+    if (from === to) return LOOPBACK_VERDICT;
+    const a = calicoPeerAt(world, from.ip);
+    const b = calicoPeerAt(world, to.ip);
+    const v = evaluateCalicoPolicy(world, a, b, port, protocol);
+    return { allowed: v.allowed, why: describeCalicoVerdict(v, a, b, port, protocol) };
+  };
+}
+
+/** The judge for `rt`'s enforcer: Calico's semantics on a Calico cluster, v1 NetworkPolicy's otherwise. */
+export function judgeFor(rt: ClusterRuntime): { name: string; judge: MatrixJudge } {
+  return rt.plan.cluster.cni === 'calico'
+    ? { name: 'Calico policy judge', judge: calicoJudge(rt) }
+    : { name: 'NetworkPolicy judge', judge: netpolJudge(rt) };
 }
 
 /** A probe the judge disagrees with. */

@@ -1,8 +1,9 @@
 /**
  * The probe engine on the e2e netpol world (x, y, z x a, b, c, agnhost serve-hostname on 80 TCP and UDP,
- * two nodes), with deny-all ingress in x: first with nothing enforcing it (the probes all get through and
- * the judge disagrees on exactly the pairs into x), then with a stand-in enforcer that DROPs, then one
- * that REJECTs, checked probe by probe and against the judge.
+ * two nodes), with deny-all ingress in x: first with nothing enforcing it (k3s's controller disabled: the
+ * probes all get through and the judge disagrees on exactly the pairs into x), then with a stand-in
+ * enforcer that DROPs, then one that REJECTs, then with the real enforcers (kube-router's on Flannel,
+ * Felix on Calico), checked probe by probe and against the judge.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import {
   outcomeAllowed,
   type ProbeResult,
 } from './policy-matrix.js';
-import { LOOPBACK_VERDICT, checkWithJudge, netpolJudge, type MatrixJudge } from './policy-matrix-judge.js';
+import { LOOPBACK_VERDICT, checkWithJudge, judgeFor, netpolJudge, type MatrixJudge } from './policy-matrix-judge.js';
 import { explainPair, probeWithDrops } from './policy-matrix-why.js';
 import { netpolWorld } from './netpol-world.js';
 import {
@@ -29,7 +30,7 @@ const pair = (r: ProbeResult): string => `${r.from.id}>${r.to.id}`;
 
 describe('the policy probe engine', () => {
   it('probes every pair on every declared port, and tells enforced from unenforced policy', async () => {
-    const rt = await upE2eWorld(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP', 'UDP'] });
+    const rt = await upE2eWorld(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP', 'UDP'], enforce: false });
     const pods = matrixPods(rt);
     assert.deepEqual(
       pods.map((p) => p.id),
@@ -76,7 +77,7 @@ describe('the policy probe engine', () => {
   });
 
   it('a REJECT is told apart from a DROP: ICMP port unreachable comes back at once', async () => {
-    const rt = await upE2eWorld(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP'] });
+    const rt = await upE2eWorld(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP'], enforce: false });
     standInDenyIngress(rt, 'x', 'REJECT');
     const pods = matrixPods(rt);
     const run = new PolicyProber(rt).run(matrixProbes(pods, { port: 80, protocol: 'TCP' }));
@@ -102,7 +103,7 @@ describe('the policy probe engine', () => {
   });
 
   it('a port nothing serves is refused and left out of the comparison; SCTP is not emulated', async () => {
-    const rt = await upE2eWorld(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP'] });
+    const rt = await upE2eWorld('', { ports: [80], protocols: ['TCP'] });
     const pods = matrixPods(rt);
     const prober = new PolicyProber(rt);
     const closed = prober.run(matrixProbes(pods, { port: 82, protocol: 'TCP' }));
@@ -115,6 +116,30 @@ describe('the policy probe engine', () => {
     assert.equal(checkWithJudge(sctp.results, netpolJudge(rt)).notCompared[0]?.reason, 'SCTP is not emulated');
   });
 
+  for (const cni of ['flannel', 'calico'] as const)
+    it(`the real enforcer on ${cni} denies exactly the pairs into x, as the judge says`, async () => {
+      const rt = await upE2eWorld(denyAllIngressYaml('x'), { ports: [80], protocols: ['TCP', 'UDP'], cni });
+      assert.equal(rt.policy?.kind, cni === 'flannel' ? 'kube-router' : 'felix');
+      const pods = matrixPods(rt);
+      const prober = new PolicyProber(rt);
+      const { judge } = judgeFor(rt);
+      for (const protocol of ['TCP', 'UDP'] as const) {
+        const run = prober.run(matrixProbes(pods, { port: 80, protocol }));
+        assert.deepEqual(
+          run.results
+            .filter((r) => outcomeAllowed(r.outcome) === false)
+            .map(pair)
+            .sort(),
+          run.results.filter(intoX).map(pair).sort(),
+          `${cni} ${protocol}`,
+        );
+        // kube-router's pod chain REJECTs (icmp-port-unreachable), Felix's cali-tw- chain DROPs
+        const denied = new Set(run.results.filter(intoX).map((r) => r.outcome));
+        assert.deepEqual([...denied], [cni === 'flannel' ? 'rejected' : 'timeout'], `${cni} ${protocol}`);
+        assert.deepEqual(checkWithJudge(run.results, judge).disagreements, [], `${cni} ${protocol}`);
+      }
+    });
+
   it('why: the selecting policies, each rule weighed, and the drop naming chain, rule and policy', async () => {
     const allowB = `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -123,7 +148,11 @@ spec:
   podSelector: { matchLabels: { pod: a } }
   ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { pod: b } } }], ports: [{ port: 81 }] }]
 `;
-    const rt = await upE2eWorld(`${denyAllIngressYaml('x')}---\n${allowB}`, { ports: [80], protocols: ['TCP'] });
+    const rt = await upE2eWorld(`${denyAllIngressYaml('x')}---\n${allowB}`, {
+      ports: [80],
+      protocols: ['TCP'],
+      enforce: false,
+    });
     standInDenyIngress(rt, 'x', 'DROP');
     const world = netpolWorld(rt);
     const wp = (id: string) => world.pods.find((p) => `${p.namespace}/${p.name}` === id)!;

@@ -17,7 +17,7 @@ const MAX_PODS = 110;
 /** The agnhost image the e2e suite runs (its version does not matter to podnet). */
 export const E2E_AGNHOST_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 
-function header(name: string, nodes: number, cni: PolicyCni, seed: number): string[] {
+function header(name: string, nodes: number, cni: PolicyCni, seed: number, enforce = true): string[] {
   const lines = [
     'apiVersion: podnet.dev/v1alpha1',
     'kind: Cluster',
@@ -25,7 +25,7 @@ function header(name: string, nodes: number, cni: PolicyCni, seed: number): stri
     'spec:',
     `  seed: ${seed}`,
     `  cni: ${cni}`,
-    '  disable: [coredns, traefik, servicelb]',
+    `  disable: [coredns, traefik, servicelb${enforce ? '' : ', network-policy'}]`,
     '  underlay: { type: switch, link: { latency: 10us, bandwidth: 10Gbps, mtu: 1500 } }',
     '  nodes:',
   ];
@@ -58,6 +58,8 @@ export interface E2eWorldOptions {
   ports?: readonly number[];
   protocols?: readonly ('TCP' | 'UDP' | 'SCTP')[];
   seed?: number;
+  /** false: k3s's network policy controller disabled (`disable: [network-policy]`), nothing enforces. */
+  enforce?: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export function e2eWorldText(manifests = '', o: E2eWorldOptions = {}): string {
   const pods = o.pods ?? ['a', 'b', 'c'];
   const ports = o.ports ?? [80, 81];
   const protocols = o.protocols ?? ['TCP', 'UDP'];
-  const lines = header('netpol-e2e', 2, o.cni ?? 'flannel', o.seed ?? 1);
+  const lines = header('netpol-e2e', 2, o.cni ?? 'flannel', o.seed ?? 1, o.enforce ?? true);
   for (const ns of namespaces)
     lines.push('---', 'apiVersion: v1', 'kind: Namespace', `metadata: { name: ${ns}, labels: { ns: ${ns} } }`);
   for (const ns of namespaces)
