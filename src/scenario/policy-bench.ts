@@ -140,12 +140,18 @@ export function policyBenchText(o: PolicyBenchOptions): string {
       ...e2eContainer(80, 'TCP'),
     );
   }
-  for (let i = 0; i < o.policies; i++) lines.push('---', ...benchPolicy(i, nss, rng));
+  // Felix does not program named ports (felix-policy-render.ts: they need hash:ip,port ipsets), so the
+  // Calico world names its port by number; kube-router resolves the name per pod, as k3s does
+  const named = (o.cni ?? 'flannel') === 'flannel';
+  for (let i = 0; i < o.policies; i++) lines.push('---', ...benchPolicy(i, nss, rng, named));
   return lines.join('\n') + '\n';
 }
 
-/** The i-th generated policy: default-deny (1 in 8), allow-from-namespace, allow-from-label on a port, ipBlock. */
-function benchPolicy(i: number, nss: number, rng: ReturnType<typeof streamPrng>): string[] {
+/**
+ * The i-th generated policy: default-deny (1 in 8), allow-from-namespace, allow-from-label on a port (by
+ * number, or by name when `named`), ipBlock.
+ */
+function benchPolicy(i: number, nss: number, rng: ReturnType<typeof streamPrng>, named: boolean): string[] {
   const ns = `ns${rng.int(nss)}`;
   const app = APPS[rng.int(APPS.length)]!;
   const meta = ['apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy'];
@@ -169,7 +175,7 @@ function benchPolicy(i: number, nss: number, rng: ReturnType<typeof streamPrng>)
         `  podSelector: { matchLabels: { tier: ${TIERS[rng.int(TIERS.length)]!} } }`,
         '  ingress:',
         `    - from: [{ podSelector: { matchLabels: { app: ${APPS[rng.int(APPS.length)]!} } } }]`,
-        `      ports: [{ protocol: TCP, port: ${rng.int(2) === 0 ? 80 : "'serve-80-tcp'"} }]`,
+        `      ports: [{ protocol: TCP, port: ${rng.int(2) === 0 || !named ? 80 : "'serve-80-tcp'"} }]`,
       ];
     default: {
       const third = rng.int(4);
