@@ -106,7 +106,7 @@ for (const [cni, kind, seed] of [
       t.diagnostic(
         `${RUNS} worlds, ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
           `${quirks} decided by kube-router otherwise than v1 (test/netpol-e2e/kube-router-quirk.ts); ` +
-          `${skipped} worlds not probed (a rule re-adds an ipset member: test/netpol-ipset-readd.test.ts)`,
+          `${skipped} worlds not probed (known podnet gaps: prop-datapath.ts)`,
       );
     });
   });

@@ -2,7 +2,7 @@
  * Where k3s's kube-router (v2.6.3) decides otherwise than networking.k8s.io/v1, found by the property
  * tests (test/netpol-property.test.ts) and read in its source (pkg/controllers/netpol); podnet's
  * kube-router writes the same rules and sets, so the data path does what the real one does, and these
- * are the two ways it parts from the v1 judge:
+ * are the three ways it parts from the v1 judge:
  * 1. Both policyTypes open each other. For a policy with both types, setupPodNetpolRules (pod.go) jumps
  *    from a selected pod's KUBE-POD-FW chain to the policy's KUBE-NWPLCY chain without `-d`/`-s` (an
  *    Ingress-only policy gets `-d <pod ip>`, an Egress-only one `-s <pod ip>`), and that chain holds the
@@ -15,6 +15,9 @@
  *    the longest matching member, so one block's except also cuts the address out of another block of
  *    the same rule that covers it; v1 takes the union of the peers. (A member added twice keeps the last
  *    add's flag, as the kernel does: test/netpol-ipset-readd.test.ts.)
+ * 3. An egress rule's ipBlocks get only its numbered ports: processEgressRules (policy.go) loops over
+ *    `egressRule.ports` for the ipBlock set, never `namedPorts`, so a named port allows nothing towards
+ *    an ipBlock (ingress from ipBlocks does match named ports).
  */
 import {
   evaluateNetpol,
@@ -49,14 +52,23 @@ function inRuleIpBlockSet(peers: readonly NetworkPolicyPeer[], ip: Ipv4): boolea
 /** A never-matching peer (no pod has 255.255.255.255). */
 const NOWHERE: NetworkPolicyPeer = { ipBlock: { cidr: { addr: 0xffffffff, len: 32 }, except: [] } };
 
-/** `rule` with its ipBlocks replaced by what kube-router's set answers for `ip`. */
-function withIpBlockSet(rule: NetworkPolicyRule, ip: Ipv4): NetworkPolicyRule {
-  if (!rule.peers.some((p) => p.ipBlock !== undefined)) return rule;
+/**
+ * `rule` as kube-router's chain has it for the address `ip`: its ipBlocks replaced by what the rule's set
+ * answers (2), and, in an egress rule, the ipBlock half without its named ports (3). One rule may become
+ * two (pods and ipBlocks apart).
+ */
+function withIpBlockSet(rule: NetworkPolicyRule, ip: Ipv4, egress: boolean): NetworkPolicyRule[] {
+  if (!rule.peers.some((p) => p.ipBlock !== undefined)) return [rule];
   const others = rule.peers.filter((p) => p.ipBlock === undefined);
   const block: NetworkPolicyPeer = inRuleIpBlockSet(rule.peers, ip)
     ? { ipBlock: { cidr: { addr: ip, len: 32 }, except: [] } }
     : NOWHERE;
-  return { ...rule, peers: [...others, block] };
+  const numbered = rule.ports.filter((p) => typeof p.port !== 'string');
+  const out: NetworkPolicyRule[] = others.length > 0 ? [{ ...rule, peers: others }] : [];
+  // an empty ports list would mean every port: a rule left with named ports only gives the blocks nothing
+  if (!egress || rule.ports.length === 0) out.push({ ...rule, peers: [block] });
+  else if (numbered.length > 0) out.push({ peers: [block], ports: numbered });
+  return out;
 }
 
 /** The policies as kube-router's sets see the pair: ingress rules at `from`'s address, egress at `to`'s. */
@@ -67,14 +79,14 @@ function ipBlockSetView(world: NetpolWorld, from: NetpolPod, to: NetpolPod): Net
       ...p,
       spec: {
         ...p.spec,
-        ingress: p.spec.ingress.map((r) => withIpBlockSet(r, from.ip)),
-        egress: p.spec.egress.map((r) => withIpBlockSet(r, to.ip)),
+        ingress: p.spec.ingress.flatMap((r) => withIpBlockSet(r, from.ip, false)),
+        egress: p.spec.egress.flatMap((r) => withIpBlockSet(r, to.ip, true)),
       },
     })),
   };
 }
 
-/** kube-router's verdict on `from` -> `to`: the v1 judge's with the two differences above. */
+/** kube-router's verdict on `from` -> `to`: the v1 judge's with the three differences above. */
 export function kubeRouterAllows(
   world: NetpolWorld,
   from: NetpolPod,

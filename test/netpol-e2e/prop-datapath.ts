@@ -45,6 +45,16 @@ export interface PropertyOutcome {
 }
 
 /**
+ * Whether a rule of `w` names a port: Felix matches named ports with hash:ip,port ipsets, which podnet's
+ * Felix does not program yet (the e2e named-port cases are todo for it: test/netpol-e2e-felix.test.ts).
+ */
+export function usesNamedPorts(w: GenWorld): boolean {
+  return w.policies.some((p) =>
+    [...(p.ingress ?? []), ...(p.egress ?? [])].some((r) => (r.ports ?? []).some((x) => typeof x.port === 'string')),
+  );
+}
+
+/**
  * Whether one rule of `w` lists the same address block both as an ipBlock and as another block's except
  * (with `ips`, the pods' addresses): kube-router adds it to the rule's set twice, with and without
  * nomatch, and podnet's ipset keeps the first flag where the kernel keeps the last
@@ -81,6 +91,8 @@ export async function disagreements(w: GenWorld, cni: E2eCni): Promise<PropertyO
   const bare = await build(base);
   const byId = new Map([...bare.pods.values()].map((p) => [p.id, p.ip]));
   const ips = w.pods.map((p) => byId.get(`${p.namespace}/${p.name}`)!);
+  if (cni === 'calico' && usesNamedPorts(w))
+    return { disagreements: [], quirks: 0, probes: 0, skipped: "Felix's named ports are not programmed yet" };
   if (cni === 'flannel' && readdsIpsetMember(w, ips))
     return {
       disagreements: [],
