@@ -1,5 +1,5 @@
 /**
- * The three places where k3s's kube-router decides otherwise than networking.k8s.io/v1
+ * The four places where k3s's kube-router decides otherwise than networking.k8s.io/v1
  * (test/netpol-e2e/kube-router-quirk.ts, from kube-router v2.6.3's pod.go and policy.go), each in its
  * smallest world as the property tests shrank it: x/p0 (server, 10.42.0.2) and x/p1 (agent, 10.42.1.2),
  * probed on TCP 80, TCP 81 and UDP 80. Through Flannel the probes must follow kube-router (and so differ
@@ -77,5 +77,24 @@ describe("kube-router's deviations from v1, measured", () => {
     assert.deepEqual(kr.disagreements, []);
     // x/p1 -> x/p0 UDP 80: v1 resolves udp-80 on x/p0 and allows it; kube-router's ipBlock rule has no port
     assert.equal(kr.quirks, 1);
+  });
+
+  it("an egress rule without `to` and a named port: kube-router takes the number from the policy's own namespace", async () => {
+    // x/p0 names 80 `http`; z/p0 names 81 `http`: v1 allows x/p0 -> z/p0 on 81 (its http), kube-router on 80
+    const w: GenWorld = {
+      namespaces: [
+        { name: 'x', labels: {} },
+        { name: 'z', labels: {} },
+      ],
+      pods: [
+        { namespace: 'x', name: 'p0', labels: {}, httpPort: 80 },
+        { namespace: 'z', name: 'p0', labels: {}, httpPort: 81 },
+      ],
+      policies: [{ namespace: 'x', name: 'http-out', podSelector: {}, egress: [{ ports: [{ port: 'http' }] }] }],
+    };
+    const kr = await disagreements(w, 'flannel');
+    assert.deepEqual(kr.disagreements, []);
+    // x/p0 -> z/p0: TCP 80 allowed by kube-router only, TCP 81 by v1 only
+    assert.equal(kr.quirks, 2);
   });
 });

@@ -60,7 +60,7 @@ const RUNS = Number(process.env.NETPOL_PROPERTY_RUNS ?? 12);
 describe('NetworkPolicy properties', () => {
   it('every generated world is valid cluster input, with its pods in the order generated', () => {
     fc.assert(
-      fc.property(worldArb, (w) => {
+      fc.property(worldArb(), (w) => {
         const { world } = read(w, fakeIps(w));
         assert.deepEqual(
           world.pods.map((p) => `${p.namespace}/${p.name}`),
@@ -73,7 +73,7 @@ describe('NetworkPolicy properties', () => {
 
   it('the judge does not depend on the order the policies were created in', () => {
     fc.assert(
-      fc.property(worldArb, (w) => {
+      fc.property(worldArb(), (w) => {
         const { world } = read(w, fakeIps(w));
         const reversed = { ...world, policies: [...world.policies].reverse() };
         assert.deepEqual(matrix(reversed), matrix(world));
@@ -83,9 +83,13 @@ describe('NetworkPolicy properties', () => {
   });
 });
 
-for (const [cni, kind, seed] of [
-  ['flannel', 'kube-router', 4242],
-  ['calico', 'felix', 4243],
+/** Seeds: fixed, or NETPOL_PROPERTY_SEED to explore (with NETPOL_PROPERTY_RUNS for more worlds). */
+const SEED = Number(process.env.NETPOL_PROPERTY_SEED ?? 4242);
+
+// Felix does not program named ports yet (the e2e named-port cases are todo for it): its worlds use none
+for (const [cni, kind, seed, namedPorts] of [
+  ['flannel', 'kube-router', SEED, true],
+  ['calico', 'felix', SEED + 1, false],
 ] as const)
   describe(`NetworkPolicy properties through ${cni} with ${kind}`, () => {
     it("the measured matrix is the judge's, pair by pair (TCP 80, TCP 81, UDP 80)", async (t) => {
@@ -94,7 +98,7 @@ for (const [cni, kind, seed] of [
       let skipped = 0;
       const t0 = performance.now();
       await fc.assert(
-        fc.asyncProperty(worldArb, async (w) => {
+        fc.asyncProperty(worldArb({ namedPorts }), async (w) => {
           const found = await disagreements(w, cni);
           probes += found.probes;
           quirks += found.quirks;
@@ -104,9 +108,9 @@ for (const [cni, kind, seed] of [
         { numRuns: RUNS, seed },
       );
       t.diagnostic(
-        `${RUNS} worlds, ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
-          `${quirks} decided by kube-router otherwise than v1 (test/netpol-e2e/kube-router-quirk.ts); ` +
-          `${skipped} worlds not probed (known podnet gaps: prop-datapath.ts)`,
+        `${RUNS} worlds, ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+          (cni === 'flannel' ? `; ${quirks} where kube-router parts from v1 (netpol-e2e/kube-router-quirk.ts)` : '') +
+          `; ${skipped} worlds not probed (known podnet gaps: netpol-e2e/prop-datapath.ts)`,
       );
     });
   });

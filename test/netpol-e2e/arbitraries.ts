@@ -122,7 +122,7 @@ function peerArb(podCount: number): fc.Arbitrary<GenPeer> {
   );
 }
 
-const portArb: fc.Arbitrary<GenPort> = fc.oneof(
+const numberedPortArb: fc.Arbitrary<GenPort> = fc.oneof(
   fc.record(
     { protocol: fc.constantFrom('TCP' as const, 'UDP' as const), port: fc.constantFrom(80, 81) },
     {
@@ -135,63 +135,80 @@ const portArb: fc.Arbitrary<GenPort> = fc.oneof(
       requiredKeys: ['port', 'endPort'],
     },
   ),
-  fc.record({ port: fc.constant('http') }),
-  fc.record({ protocol: fc.constant('UDP' as const), port: fc.constant('udp-80') }),
   fc.record({ protocol: fc.constantFrom('TCP' as const, 'UDP' as const) }),
 );
 
-function ruleArb(podCount: number): fc.Arbitrary<GenRule> {
+const namedPortArb: fc.Arbitrary<GenPort> = fc.oneof(
+  fc.record({ port: fc.constant('http') }),
+  fc.record({ protocol: fc.constant('UDP' as const), port: fc.constant('udp-80') }),
+);
+
+/** What a generated world may use. */
+export interface WorldOptions {
+  /** Named ports in policies (`http`, `udp-80`). */
+  namedPorts: boolean;
+}
+
+function ruleArb(podCount: number, opts: WorldOptions): fc.Arbitrary<GenRule> {
+  const port = opts.namedPorts ? fc.oneof(numberedPortArb, namedPortArb) : numberedPortArb;
   return fc.record(
     {
       peers: fc.array(peerArb(podCount), { maxLength: 2 }),
-      ports: fc.array(portArb, { maxLength: 2 }),
+      ports: fc.array(port, { maxLength: 2 }),
     },
     { requiredKeys: [] },
   );
 }
 
-function policyArb(namespaces: readonly string[], podCount: number, i: number): fc.Arbitrary<GenPolicy> {
+function policyArb(
+  namespaces: readonly string[],
+  podCount: number,
+  i: number,
+  opts: WorldOptions,
+): fc.Arbitrary<GenPolicy> {
   return fc.record(
     {
       namespace: fc.constantFrom(...namespaces),
       name: fc.constant(`p${i}`),
       podSelector: selectorArb(POD_KEYS),
       policyTypes: fc.constantFrom<('Ingress' | 'Egress')[]>(['Ingress'], ['Egress'], ['Ingress', 'Egress']),
-      ingress: fc.array(ruleArb(podCount), { maxLength: 2 }),
-      egress: fc.array(ruleArb(podCount), { maxLength: 2 }),
+      ingress: fc.array(ruleArb(podCount, opts), { maxLength: 2 }),
+      egress: fc.array(ruleArb(podCount, opts), { maxLength: 2 }),
     },
     { requiredKeys: ['namespace', 'name', 'podSelector'] },
   );
 }
 
-/** A random world: namespaces, pods, policies. */
-export const worldArb: fc.Arbitrary<GenWorld> = fc
-  .record({
-    nsCount: fc.integer({ min: 2, max: 3 }),
-    nsLabels: fc.array(labelsArb(NS_KEYS), { minLength: 3, maxLength: 3 }),
-    podsPerNs: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 3, maxLength: 3 }),
-  })
-  .chain(({ nsCount, nsLabels, podsPerNs }) => {
-    const names = ['x', 'y', 'z'].slice(0, nsCount);
-    const namespaces = names.map((name, i) => ({ name, labels: nsLabels[i]! }));
-    const slots = names.flatMap((ns, i) => Array.from({ length: podsPerNs[i]! }, (_, j) => ({ ns, name: `p${j}` })));
-    return fc.record({
-      namespaces: fc.constant(namespaces),
-      pods: fc.tuple(
-        ...slots.map((s) =>
-          fc.record({
-            namespace: fc.constant(s.ns),
-            name: fc.constant(s.name),
-            labels: labelsArb(POD_KEYS),
-            httpPort: fc.constantFrom(80 as const, 81 as const),
-          }),
+/** Random worlds: namespaces, pods, policies. */
+export function worldArb(opts: WorldOptions = { namedPorts: true }): fc.Arbitrary<GenWorld> {
+  return fc
+    .record({
+      nsCount: fc.integer({ min: 2, max: 3 }),
+      nsLabels: fc.array(labelsArb(NS_KEYS), { minLength: 3, maxLength: 3 }),
+      podsPerNs: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 3, maxLength: 3 }),
+    })
+    .chain(({ nsCount, nsLabels, podsPerNs }) => {
+      const names = ['x', 'y', 'z'].slice(0, nsCount);
+      const namespaces = names.map((name, i) => ({ name, labels: nsLabels[i]! }));
+      const slots = names.flatMap((ns, i) => Array.from({ length: podsPerNs[i]! }, (_, j) => ({ ns, name: `p${j}` })));
+      return fc.record({
+        namespaces: fc.constant(namespaces),
+        pods: fc.tuple(
+          ...slots.map((s) =>
+            fc.record({
+              namespace: fc.constant(s.ns),
+              name: fc.constant(s.name),
+              labels: labelsArb(POD_KEYS),
+              httpPort: fc.constantFrom(80 as const, 81 as const),
+            }),
+          ),
         ),
-      ),
-      policies: fc
-        .integer({ min: 1, max: 3 })
-        .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => policyArb(names, slots.length, i)))),
+        policies: fc
+          .integer({ min: 1, max: 3 })
+          .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => policyArb(names, slots.length, i, opts)))),
+      });
     });
-  });
+}
 
 /** The manifest of a rule, with ipBlocks written against `ips` (the pods' addresses, by index). */
 function ruleManifest(r: GenRule, peerKey: 'from' | 'to', ips: readonly number[]): Record<string, unknown> {

@@ -2,7 +2,7 @@
  * Where k3s's kube-router (v2.6.3) decides otherwise than networking.k8s.io/v1, found by the property
  * tests (test/netpol-property.test.ts) and read in its source (pkg/controllers/netpol); podnet's
  * kube-router writes the same rules and sets, so the data path does what the real one does, and these
- * are the three ways it parts from the v1 judge:
+ * are the four ways it parts from the v1 judge:
  * 1. Both policyTypes open each other. For a policy with both types, setupPodNetpolRules (pod.go) jumps
  *    from a selected pod's KUBE-POD-FW chain to the policy's KUBE-NWPLCY chain without `-d`/`-s` (an
  *    Ingress-only policy gets `-d <pod ip>`, an Egress-only one `-s <pod ip>`), and that chain holds the
@@ -18,6 +18,9 @@
  * 3. An egress rule's ipBlocks get only its numbered ports: processEgressRules (policy.go) loops over
  *    `egressRule.ports` for the ipBlock set, never `namedPorts`, so a named port allows nothing towards
  *    an ipBlock (ingress from ipBlocks does match named ports).
+ * 4. An egress rule without `to` resolves a named port on the pods of the policy's own namespace
+ *    (buildNetworkPoliciesInfo: "we must try to grab NamedPort from pods that in same namespace") and
+ *    allows those numbers towards every destination, not the number each destination gives the name.
  */
 import {
   evaluateNetpol,
@@ -71,8 +74,31 @@ function withIpBlockSet(rule: NetworkPolicyRule, ip: Ipv4, egress: boolean): Net
   return out;
 }
 
-/** The policies as kube-router's sets see the pair: ingress rules at `from`'s address, egress at `to`'s. */
-function ipBlockSetView(world: NetpolWorld, from: NetpolPod, to: NetpolPod): NetpolWorld {
+/**
+ * An egress rule without peers as kube-router has it (4): each named port replaced by the numbers the
+ * policy's namespace's pods give that name; none at all if no named port resolves and nothing else is left.
+ */
+function withNamespaceNamedPorts(
+  world: NetpolWorld,
+  policy: NetworkPolicy,
+  rule: NetworkPolicyRule,
+): NetworkPolicyRule[] {
+  if (rule.peers.length > 0 || !rule.ports.some((p) => typeof p.port === 'string')) return [rule];
+  const ports = rule.ports.flatMap((pp) => {
+    if (typeof pp.port !== 'string') return [pp];
+    const numbers = new Set(
+      world.pods
+        .filter((pod) => pod.namespace === policy.metadata.namespace)
+        .flatMap((pod) => pod.ports.filter((cp) => cp.name === pp.port && cp.protocol === pp.protocol))
+        .map((cp) => cp.port),
+    );
+    return [...numbers].map((port) => ({ protocol: pp.protocol, port }));
+  });
+  return ports.length === 0 ? [] : [{ ...rule, ports }];
+}
+
+/** The policies as kube-router's chains see the pair: ingress rules at `from`'s address, egress at `to`'s. */
+function kubeRouterView(world: NetpolWorld, from: NetpolPod, to: NetpolPod): NetpolWorld {
   return {
     ...world,
     policies: world.policies.map((p) => ({
@@ -80,13 +106,15 @@ function ipBlockSetView(world: NetpolWorld, from: NetpolPod, to: NetpolPod): Net
       spec: {
         ...p.spec,
         ingress: p.spec.ingress.flatMap((r) => withIpBlockSet(r, from.ip, false)),
-        egress: p.spec.egress.flatMap((r) => withIpBlockSet(r, to.ip, true)),
+        egress: p.spec.egress
+          .flatMap((r) => withNamespaceNamedPorts(world, p, r))
+          .flatMap((r) => withIpBlockSet(r, to.ip, true)),
       },
     })),
   };
 }
 
-/** kube-router's verdict on `from` -> `to`: the v1 judge's with the three differences above. */
+/** kube-router's verdict on `from` -> `to`: the v1 judge's with the four differences above. */
 export function kubeRouterAllows(
   world: NetpolWorld,
   from: NetpolPod,
@@ -94,7 +122,7 @@ export function kubeRouterAllows(
   port: number,
   protocol: NetpolProtocol,
 ): boolean {
-  const view = ipBlockSetView(world, from, to);
+  const view = kubeRouterView(world, from, to);
   const v: NetpolVerdict = evaluateNetpol(view, { pod: from }, { pod: to }, port, protocol);
   if (v.allowed) return true;
   const both = view.policies.filter(
