@@ -1,5 +1,5 @@
 /**
- * The four places where k3s's kube-router decides otherwise than networking.k8s.io/v1
+ * The five places where k3s's kube-router decides otherwise than networking.k8s.io/v1
  * (test/netpol-e2e/kube-router-quirk.ts, from kube-router v2.6.3's pod.go and policy.go), each in its
  * smallest world as the property tests shrank it: x/p0 (server, 10.42.0.2) and x/p1 (agent, 10.42.1.2),
  * probed on TCP 80, TCP 81 and UDP 80. Through Flannel the probes must follow kube-router (and so differ
@@ -95,6 +95,16 @@ describe("kube-router's deviations from v1, measured", () => {
     const kr = await disagreements(w, 'flannel');
     assert.deepEqual(kr.disagreements, []);
     // x/p0 -> z/p0: TCP 80 allowed by kube-router only, TCP 81 by v1 only
+    assert.equal(kr.quirks, 2);
+  });
+
+  it("named ports share address lists: x/p1 (http is 80) is opened on 81 because x/p0's http is 81", async () => {
+    // x/p0 brings in http=81, tcp-80=80, udp-80=80 with one address list; x/p1's udp-80=80 is appended to it
+    const w = world([{ namespace: 'x', name: 'http-in', podSelector: {}, ingress: [{ ports: [{ port: 'http' }] }] }]);
+    w.pods[0] = { ...w.pods[0]!, httpPort: 81 };
+    const kr = await disagreements(w, 'flannel');
+    assert.deepEqual(kr.disagreements, []);
+    // x/p0 -> x/p1 and y/p0 -> x/p1 on TCP 81: allowed by kube-router only
     assert.equal(kr.quirks, 2);
   });
 });
