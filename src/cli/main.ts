@@ -34,6 +34,8 @@ import { cmdGet, GET_USAGE, GetUsageError } from './get.js';
 import { cmdPortForward, cmdServe, SERVE_USAGE, ServeUsageError } from './serve.js';
 import { cmdUp, UP_USAGE, UpUsageError } from './up.js';
 import { cmdVerify, VERIFY_USAGE } from './verify.js';
+import { cmdPolicy, POLICY_USAGE, PolicyFileError, PolicyUsageError } from './policy.js';
+import { BENCH_POLICY_USAGE, cmdBenchPolicy } from './bench-policy.js';
 
 const USAGE = `podnet - a byte-accurate network emulator
 
@@ -73,6 +75,8 @@ ${GET_USAGE}
 ${SERVE_USAGE}
 ${UP_USAGE}
 ${VERIFY_USAGE}
+${POLICY_USAGE}
+${BENCH_POLICY_USAGE}
   podnet --help | --version
 
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
@@ -641,7 +645,7 @@ async function cmdDemo(f: Flags, out: (s: string) => void, err: (s: string) => v
 async function cmdBench(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (f.positional[1] === 'bgp' && f.positional.length === 2) return await cmdBenchBgp(f, out);
   if (f.positional[1] !== 'cluster' || f.positional.length > 2)
-    throw new UsageError('bench takes one workload: cluster or bgp');
+    throw new UsageError('bench takes one workload: cluster, bgp or policy');
   const nodes = intFlag(f, '--nodes', 2, 30000);
   const ppn = intFlag(f, '--pods-per-node', 1, 250);
   if (nodes === undefined || ppn === undefined)
@@ -712,6 +716,11 @@ export async function main(
       return cmdUp(argv, out, err);
     if (argv[0] === 'verify' && !argv.includes('--help') && !argv.includes('-h'))
       return await cmdVerify(argv.slice(1), out, err);
+    // policy and bench policy read their own arguments (--port, --protocol, --pods, --policies)
+    if (argv[0] === 'policy' && !argv.includes('--help') && !argv.includes('-h'))
+      return await cmdPolicy(argv.slice(1), out, err);
+    if (argv[0] === 'bench' && argv[1] === 'policy' && !argv.includes('--help') && !argv.includes('-h'))
+      return await cmdBenchPolicy(argv.slice(2), out, err);
     const f = parseFlags(argv);
     const cmd = f.positional[0];
     if (f.bools.has('--version')) {
@@ -743,12 +752,18 @@ export async function main(
       e instanceof UsageError ||
       e instanceof GetUsageError ||
       e instanceof ServeUsageError ||
-      e instanceof UpUsageError
+      e instanceof UpUsageError ||
+      e instanceof PolicyUsageError
     ) {
       err(`podnet: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    if (e instanceof LabFileError || e instanceof LabBuildError || e instanceof DemoInputError) {
+    if (
+      e instanceof LabFileError ||
+      e instanceof LabBuildError ||
+      e instanceof DemoInputError ||
+      e instanceof PolicyFileError
+    ) {
       err(e.message);
       return 2;
     }

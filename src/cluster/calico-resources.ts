@@ -92,16 +92,57 @@ export interface CalicoNodeSpec {
   readonly ipv4VXLANTunnelAddr?: Ipv4;
 }
 
+/** A port of a Calico rule (numorstring.Port): a number, a range "80:90", or a named port. */
+export type CalicoPort = { first: number; last: number } | { name: string };
+
+/** One side of a Calico rule (v3 EntityRule). Selectors are in Calico's syntax ('' when absent). */
+export interface CalicoEntityRule {
+  readonly selector: string;
+  readonly namespaceSelector: string;
+  readonly notSelector: string;
+  readonly nets: readonly Ipv4Prefix[];
+  readonly notNets: readonly Ipv4Prefix[];
+  readonly ports: readonly CalicoPort[];
+  readonly notPorts: readonly CalicoPort[];
+}
+
+/** One rule of a Calico policy (v3 Rule). */
+export interface CalicoRule {
+  readonly action: 'Allow' | 'Deny' | 'Log' | 'Pass';
+  /** TCP, UDP, SCTP, ICMP (as written, upper case) or a number. */
+  readonly protocol?: string | number;
+  readonly notProtocol?: string | number;
+  readonly source: CalicoEntityRule;
+  readonly destination: CalicoEntityRule;
+}
+
 /**
- * A Calico resource read from a manifest. All are cluster-scoped (metadata.namespace ''). The projectcalico
- * Node is kind `CalicoNode` here, so it never meets a Kubernetes v1 Node under one name.
+ * projectcalico.org/v3 NetworkPolicy and GlobalNetworkPolicy spec (policy.go). `types` defaulted as the API
+ * server defaults it: Ingress, plus Egress when there are egress rules.
+ */
+export interface CalicoPolicySpec {
+  /** Only `default` is emulated. */
+  readonly tier: string;
+  readonly order?: number;
+  readonly selector: string;
+  readonly types: readonly ('Ingress' | 'Egress')[];
+  readonly ingress: readonly CalicoRule[];
+  readonly egress: readonly CalicoRule[];
+}
+
+/**
+ * A Calico resource read from a manifest. All but CalicoNetworkPolicy are cluster-scoped (metadata.namespace
+ * ''). The projectcalico Node is kind `CalicoNode` here, so it never meets a Kubernetes v1 Node under one
+ * name; projectcalico.org/v3 NetworkPolicy is `CalicoNetworkPolicy`, apart from networking.k8s.io's.
  */
 export type CalicoObject =
   | { kind: 'IPPool'; metadata: ObjectMeta; spec: CalicoIpPool; origin: Origin }
   | { kind: 'BGPConfiguration'; metadata: ObjectMeta; spec: BgpConfiguration; origin: Origin }
   | { kind: 'BGPPeer'; metadata: ObjectMeta; spec: BgpPeer; origin: Origin }
   | { kind: 'FelixConfiguration'; metadata: ObjectMeta; spec: FelixConfiguration; origin: Origin }
-  | { kind: 'CalicoNode'; metadata: ObjectMeta; spec: CalicoNodeSpec; origin: Origin };
+  | { kind: 'CalicoNode'; metadata: ObjectMeta; spec: CalicoNodeSpec; origin: Origin }
+  | { kind: 'CalicoNetworkPolicy'; metadata: ObjectMeta; spec: CalicoPolicySpec; origin: Origin }
+  | { kind: 'GlobalNetworkPolicy'; metadata: ObjectMeta; spec: CalicoPolicySpec; origin: Origin };
 
 /** The kinds of Calico's resources (the projectcalico Node is `CalicoNode`). */
 const CALICO_KINDS: ReadonlySet<string> = new Set([
@@ -110,6 +151,8 @@ const CALICO_KINDS: ReadonlySet<string> = new Set([
   'BGPPeer',
   'FelixConfiguration',
   'CalicoNode',
+  'CalicoNetworkPolicy',
+  'GlobalNetworkPolicy',
 ]);
 
 /** True for a Calico resource. */

@@ -33,6 +33,7 @@ import { MemoryStore } from '../control/cni/host.js';
 import { CniRuntime } from '../control/cni/runtime.js';
 import { K3S_FLANNEL_CONFLIST, calicoConflist, parseConfList, type NetConfList } from '../control/cni/conflist.js';
 import { CalicoCluster, calicoPodMtu, type BirdHook, type CalicoNodeAgent } from './calico-node.js';
+import { startFelixPolicy } from './calico-policy-enforcer.js';
 import type { ClusterPlan, PlannedNode, PlannedPod } from './plan-types.js';
 import { FLANNEL_VXLAN_DEFAULT_PORT } from './flannel-net-conf.js';
 import { RangeAllocator } from './range-allocator.js';
@@ -348,6 +349,8 @@ export async function buildCluster(plan: ClusterPlan, opts: BuildOptions = {}): 
     if (opts.progress !== undefined && (done % 1000 === 0 || done === scheduled.length))
       opts.progress('pods', done, scheduled.length);
   }
+  // Felix's policy chains and ipsets on every node, then following the pods (calico-policy-enforcer.ts)
+  if (rt.calico !== undefined) rt.policy = startFelixPolicy(rt);
   // kube-proxy starts once every node and pod is there, its rules after flannel's (k3s starts it after the CNI)
   rt.kubeProxy = new KubeProxy(rt);
   rt.kubeProxy.start();

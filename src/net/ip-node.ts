@@ -256,6 +256,14 @@ export class IpNode extends Device {
   }
 
   /**
+   * The receive hook for IP protocol `proto`, if any: so a prober can see its segments first and pass the
+   * rest on, as a raw socket sees packets beside the stack (cluster/policy-matrix.ts).
+   */
+  protocolHandler(proto: number): ProtocolHandler | undefined {
+    return this.protocols[proto];
+  }
+
+  /**
    * Claims UDP port `port` for a kernel tunnel (VXLAN, flannel's udp backend), as Linux's UDP tunnel
    * sockets do: such datagrams are handled here, before any socket.
    */

@@ -20,6 +20,7 @@ import { formatCidr, parseIpv4, prefixMask, type Ipv4Prefix } from '../wire/addr
 import { strictFields, warn, type ManifestCtx } from './manifest-common.js';
 import { asNumber, cidr, cidrList, ipv4, open, selector } from './manifest-calico-common.js';
 import { felixConfiguration } from './manifest-calico-felix.js';
+import { calicoNetworkPolicy, globalNetworkPolicy } from './manifest-calico-policy.js';
 import type { SpecPath } from './source.js';
 
 const ENCAP_MODES: readonly EncapMode[] = ['Always', 'CrossSubnet', 'Never'];
@@ -319,6 +320,8 @@ const BY_KIND: Readonly<Record<string, CalicoChecker>> = {
   BGPPeer: bgpPeer,
   FelixConfiguration: felixConfiguration,
   Node: calicoNode,
+  NetworkPolicy: calicoNetworkPolicy,
+  GlobalNetworkPolicy: globalNetworkPolicy,
 };
 
 /** The "apiVersion kind" entries for manifests.ts's HANDLED table: every kind at both apiVersions. */

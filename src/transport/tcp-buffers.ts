@@ -5,17 +5,22 @@
  * numbers here are the connection's unwrapped offsets, never the 32-bit wire values.
  */
 
+const EMPTY = new Uint8Array(0);
+
 /** A growable ring of bytes: append at the tail, copy out from any offset, consume from the head. */
 export class ByteRing {
-  private buf: Uint8Array;
+  // allocated on the first push: most connections of a big run (probes, handshakes that are refused or
+  // reset) never write a byte, and 4 KiB for each of them was most of what a connection cost
+  private buf: Uint8Array = EMPTY;
   private head = 0;
+  private readonly initialCapacity: number;
   /** Bytes held. */
   length = 0;
 
   constructor(initialCapacity = 4096) {
     let cap = 1;
     while (cap < initialCapacity) cap *= 2;
-    this.buf = new Uint8Array(cap);
+    this.initialCapacity = cap;
   }
 
   /** Appends a copy of `bytes`. */
@@ -53,7 +58,7 @@ export class ByteRing {
   }
 
   private grow(need: number): void {
-    let cap = this.buf.length * 2;
+    let cap = Math.max(this.buf.length * 2, this.initialCapacity);
     while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
     this.copyOut(0, this.length, next, 0);

@@ -12,6 +12,7 @@ import { httpEchoImage } from './http-echo.js';
 import { type CoreDnsCluster, coreDnsImage } from './coredns.js';
 import { klipperLbImage } from './klipper-lb.js';
 import { traefikImage } from './traefik.js';
+import { agnhostImage } from './agnhost.js';
 import type { IngressView } from './traefik-routes.js';
 import { quietImage, startUnknownImage } from './silent.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
@@ -32,6 +33,7 @@ export function knownImages(env: ImageEnvironment = { nodeHosts: () => '' }): Im
     coreDnsImage(env),
     traefikImage(() => env.ingress),
     klipperLbImage,
+    agnhostImage,
     quietImage,
   ];
 }

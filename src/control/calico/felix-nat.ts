@@ -4,14 +4,13 @@
  *   hash:net, `family inet hashsize 1024 maxelem 1048576` as Felix creates them;
  * - nat: `POSTROUTING -j cali-POSTROUTING`, then cali-fip-snat and cali-nat-outgoing, whose one rule
  *   masquerades what leaves a masq pool for a destination outside every pool, `--random-fully`;
- * - filter: `FORWARD -j cali-FORWARD` accepting traffic from and to cali+ workloads.
  * The rule texts are Felix's as iptables-save prints them; the `cali:` comments are Felix's rule hashes
  * (felix/generictables/rules.go RuleHashes: SHA-224 chained from the chain name over the rendered rule,
  * URL-safe base64, 16 characters; appended rules hash under "<chain>*appends*"), recomputed in the tests.
  * The ipset names are those of released Calico (up to v3.31); Calico's main branch renamed
  * all-ipam-pools to network-ip-pools in May 2026, which changes that rule's hash to W_qq_N2KSTWyCvrX.
- * Left for issue 12 (policy): the workload dispatch chains (cali-from-wl-dispatch, cali-tw-*), the
- * policy marks (0x10000 accept bit) and the raw-table rules; cali-FORWARD here simply accepts.
+ * The filter table (cali-FORWARD, the workload and policy chains) is felix-policy-render.ts's, programmed by
+ * the cluster's policy enforcer (cluster/calico-policy-enforcer.ts); the raw and mangle tables are not modelled.
  */
 import type { IpNode } from '../../net/ip-node.js';
 import type { TableName } from '../../net/netfilter/rules.js';
@@ -35,15 +34,6 @@ export const FELIX_NAT_RULES = {
   ],
   'cali-nat-outgoing': [
     `-A cali-nat-outgoing -m comment --comment "cali:flqWnvo8yq4ULQLa" -m set --match-set ${MASQ_POOLS_SET} src -m set ! --match-set ${ALL_POOLS_SET} dst -j MASQUERADE --random-fully`,
-  ],
-} as const;
-
-/** The simplified filter rules (no `cali:` hashes: these are not Felix's own rules, see the file comment). */
-export const FELIX_FILTER_RULES = {
-  FORWARD: ['-A FORWARD -m comment --comment "cali:wUHhoiAYhphO9Mso" -j cali-FORWARD'],
-  'cali-FORWARD': [
-    '-A cali-FORWARD -i cali+ -m comment --comment "podnet: from workloads (policy is issue 12)" -j ACCEPT',
-    '-A cali-FORWARD -o cali+ -m comment --comment "podnet: to workloads (policy is issue 12)" -j ACCEPT',
   ],
 } as const;
 
@@ -88,6 +78,4 @@ export function programFelixIptables(node: IpNode, pools: readonly FelixPool[]):
   syncChain(node, 'nat', 'cali-nat-outgoing', masq.length > 0 ? FELIX_NAT_RULES['cali-nat-outgoing'] : []);
   syncChain(node, 'nat', 'cali-POSTROUTING', FELIX_NAT_RULES['cali-POSTROUTING']);
   jumpOnce(node, 'nat', 'POSTROUTING', FELIX_NAT_RULES.POSTROUTING[0]);
-  syncChain(node, 'filter', 'cali-FORWARD', FELIX_FILTER_RULES['cali-FORWARD']);
-  jumpOnce(node, 'filter', 'FORWARD', FELIX_FILTER_RULES.FORWARD[0]);
 }

@@ -382,6 +382,15 @@ export class Netfilter {
     }
     if (r.physdevIsBridged !== undefined && (ctx.bridged === true) !== r.physdevIsBridged) return false;
     if (r.icmpType !== undefined && !icmpTypeMatch(r.icmpType, frame, proto)) return false;
+    if (r.multiport !== undefined) {
+      // xt_multiport: TCP, UDP, SCTP (and others with ports at the same offsets)
+      if (proto !== 6 && proto !== 17 && proto !== 132) return false;
+      const l4 = IP + (frame[IP]! & 0x0f) * 4;
+      for (const m of r.multiport) {
+        const port = m.dir === 'src' ? (frame[l4]! << 8) | frame[l4 + 1]! : (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+        if (m.ranges.some((x) => port >= x.lo && port <= x.hi) === m.neg) return false;
+      }
+    }
     if (r.mark !== undefined && ((ctx.mark & r.mark.mask) >>> 0 === r.mark.value) === r.mark.neg) return false;
     if (r.dstTypeLocal !== undefined && this.host.isLocal(dst) !== r.dstTypeLocal) return false;
     if (r.srcTypeLocal !== undefined && this.host.isLocal(src) !== r.srcTypeLocal) return false;

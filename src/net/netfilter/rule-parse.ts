@@ -4,9 +4,10 @@
  * word-level grammar and its error messages; the model is rules.ts's, whole files iptables-restore.ts's.
  */
 import { parseIpv4, prefixMask, type Ipv4 } from '../../wire/addr.js';
-import type { AddrMatch, CtState, PortMatch, RecentMatch, Rule, TableName, Target } from './rules.js';
+import type { AddrMatch, CtState, MultiportMatch, PortMatch, RecentMatch, Rule, TableName, Target } from './rules.js';
 
-const PROTOS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, ipip: 4, all: 0, sctp: 132 };
+// ipencap is /etc/protocols' name for 4, which iptables-save prints (Felix writes `-p 4`)
+const PROTOS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, ipip: 4, ipencap: 4, all: 0, sctp: 132 };
 
 /** Splits a rule line into words, honouring double quotes (comments). */
 export function tokenize(line: string): string[] | undefined {
@@ -71,6 +72,19 @@ function parseIcmpType(text: string): { type: number; code?: number } | undefine
   const m = /^([0-9]{1,3})(?:\/([0-9]{1,3}))?$/.exec(text);
   if (!m || Number(m[1]) > 255 || Number(m[2] ?? 0) > 255) return undefined;
   return m[2] === undefined ? { type: Number(m[1]) } : { type: Number(m[1]), code: Number(m[2]) };
+}
+
+/** xt_multiport's list: ports and ranges, comma-separated, at most 15 slots (a range takes two). */
+function parsePortList(text: string, dir: 'src' | 'dst', neg: boolean): MultiportMatch | undefined {
+  const ranges: MultiportMatch['ranges'] = [];
+  let slots = 0;
+  for (const part of text.split(',')) {
+    const p = parsePorts(part, neg);
+    if (p === undefined) return undefined;
+    slots += p.lo === p.hi ? 1 : 2;
+    ranges.push({ lo: p.lo, hi: p.hi });
+  }
+  return slots > 15 ? undefined : { dir, ranges, neg };
 }
 
 function parseMark(text: string): { value: number; mask: number } | undefined {
@@ -238,8 +252,6 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
         if (v !== '255.255.255.255') return `--mask: only 255.255.255.255 is supported, got ${JSON.stringify(v ?? '')}`;
         break;
       }
-      case '--dports':
-      case '--destination-ports':
       case '--dport':
       case '--destination-port':
       case '--sport':
@@ -249,6 +261,17 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
         if (p === undefined) return `${w} needs a port or range (80, 30000:32767), got ${JSON.stringify(v)}`;
         if (w !== '--sport' && w !== '--source-port') r.dport = p;
         else r.sport = p;
+        break;
+      }
+      case '--dports':
+      case '--destination-ports':
+      case '--sports':
+      case '--source-ports': {
+        const v = arg() ?? '';
+        const dir = w === '--dports' || w === '--destination-ports' ? 'dst' : 'src';
+        const m = parsePortList(v, dir, n);
+        if (m === undefined) return `${w} needs up to 15 ports or ranges (80,81:90), got ${JSON.stringify(v)}`;
+        r.multiport = [...(r.multiport ?? []), m];
         break;
       }
       case '--mark': {
@@ -394,7 +417,8 @@ function parseTarget(
       return 'MARK needs --set-xmark, --set-mark, --or-mark, --xor-mark or --and-mark';
     }
     default:
-      if (/^[A-Za-z0-9_.-]{1,28}$/.test(t)) return { target: { kind: isGoto ? 'GOTO' : 'JUMP', chain: t }, next: i };
+      // iptables takes any name up to 28 characters without blanks (Felix's policy chains hold a "/")
+      if (/^[A-Za-z0-9_./-]{1,28}$/.test(t)) return { target: { kind: isGoto ? 'GOTO' : 'JUMP', chain: t }, next: i };
       return `bad target ${JSON.stringify(t)}`;
   }
 }

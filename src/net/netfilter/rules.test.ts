@@ -431,10 +431,21 @@ describe('rules: errors, located as iptables-restore locates them', () => {
 `;
 
   it('an unknown option names the word and the line', () => {
-    const errs = errorsOf(`${HEAD}-A KUBE-SERVICES -p tcp -m multiport --dports 80,443 -j ACCEPT\nCOMMIT\n`);
+    const errs = errorsOf(`${HEAD}-A KUBE-SERVICES -p tcp -m multiport --ports 80,443 -j ACCEPT\nCOMMIT\n`);
     assert.equal(errs.length, 1);
     assert.equal(errs[0]!.line, 7);
-    assert.match(errs[0]!.message, /--dports/);
+    assert.match(errs[0]!.message, /--ports/);
+  });
+
+  it('a multiport list over 15 slots (a range takes two) is an error, as xt_multiport refuses it', () => {
+    const ok = parseIptablesSave(
+      `${HEAD}-A KUBE-SERVICES -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14:15 -j ACCEPT\nCOMMIT\n`,
+    );
+    assert.ok(ok.ok);
+    const errs = errorsOf(
+      `${HEAD}-A KUBE-SERVICES -p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15:16 -j ACCEPT\nCOMMIT\n`,
+    );
+    assert.match(errs[0]!.message, /up to 15 ports/);
   });
 
   it('a jump to a chain that is never declared is an error on the jumping line', () => {

@@ -30,6 +30,16 @@ export interface PortMatch {
   neg: boolean;
 }
 
+/**
+ * `-m multiport [!] --dports|--sports 80,81:90` (xt_multiport, up to 15 ports, a range counting two): the
+ * port is one of the list. Felix writes every port match this way.
+ */
+export interface MultiportMatch {
+  dir: 'src' | 'dst';
+  ranges: { lo: number; hi: number }[];
+  neg: boolean;
+}
+
 /** Connection-tracking states (`-m conntrack --ctstate` / `-m state --state`). */
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED' | 'DNAT' | 'SNAT';
 
@@ -74,6 +84,7 @@ export interface Rule {
   outIf?: { name: string; neg: boolean };
   sport?: PortMatch;
   dport?: PortMatch;
+  multiport?: MultiportMatch[];
   mark?: { value: number; mask: number; neg: boolean };
   /** `-m statistic --mode random --probability P`. */
   probability?: number;

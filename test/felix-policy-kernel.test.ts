@@ -1,0 +1,149 @@
+/**
+ * Felix's policy chains and ipsets against the real kernel: a two-node Calico cluster with Kubernetes and
+ * Calico policies (selectors, a namespace selector, an ipBlock with excepts, a port range, two policies
+ * grouped, a GlobalNetworkPolicy with Deny, Pass, Log, notNets and notPorts) is built; one node's sets
+ * (podnet's `ipset save`) go through the real `ipset restore`, and its Felix rules (every cali- chain and
+ * Felix's jumps) through the real `iptables-restore`, in a network namespace the test makes. The real
+ * `iptables-save` must print those chains line for line as podnet's does, and the real `ipset save` the
+ * same sets and members. That proves the text is the form the kernel hands back.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { NetnsSet, requireNetns } from './support/netns.js';
+import { requirePeer } from './support/peers.js';
+import { loadCluster } from '../src/scenario/manifests.js';
+import { formatSpecError } from '../src/scenario/source.js';
+import { buildCluster, bringUp } from '../src/cluster/runtime.js';
+import { saveTable } from '../src/control/cni/iptables.js';
+import { ipsetCommand } from '../src/net/netfilter/ipset.js';
+
+const YAML = `apiVersion: podnet.dev/v1alpha1
+kind: Cluster
+metadata: { name: felix-kernel }
+spec:
+  seed: 5
+  nodes:
+    - { name: master, address: 172.171.5.95/24, role: server }
+    - { name: node, address: 172.171.5.96/24, role: agent }
+  cni: calico
+  calico: { ipipMode: Always }
+  disable: [traefik, servicelb]
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: x, labels: { ns: x } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: y, labels: { ns: y } }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: a, namespace: x, labels: { pod: a } }
+spec: { nodeName: master, containers: [{ name: c, image: busybox:1.36 }] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: b, namespace: x, labels: { pod: b } }
+spec: { nodeName: master, containers: [{ name: c, image: busybox:1.36 }] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: a, namespace: y, labels: { pod: a } }
+spec: { nodeName: node, containers: [{ name: c, image: busybox:1.36 }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: default-deny, namespace: x }
+spec: { podSelector: {}, policyTypes: [Ingress, Egress] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: allow-some, namespace: x }
+spec:
+  podSelector: {}
+  ingress:
+    - from: [{ namespaceSelector: { matchLabels: { ns: y } }, podSelector: { matchExpressions: [{ key: pod, operator: In, values: [a, b] }] } }]
+      ports: [{ port: 80 }, { port: 8000, endPort: 8080 }, { protocol: UDP, port: 53 }]
+    - from: [{ ipBlock: { cidr: 10.0.0.0/8, except: [10.1.0.0/16, 10.2.0.0/16] } }]
+  egress:
+    - to: [{ podSelector: { matchLabels: { pod: a } } }]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: { name: platform }
+spec:
+  order: 10
+  selector: has(pod)
+  types: [Ingress, Egress]
+  ingress:
+    - action: Log
+      protocol: TCP
+      destination: { ports: [22] }
+    - action: Deny
+      protocol: TCP
+      source: { nets: [192.0.2.0/24], notNets: [192.0.2.8/29] }
+      destination: { notPorts: [443, "8443:8444"] }
+    - action: Pass
+      source: { notSelector: pod == 'b' }
+  egress:
+    - action: Allow
+      protocol: UDP
+      destination: { ports: [53] }
+    - action: Pass
+`;
+
+test("real iptables-save and ipset save print Felix's policy chains and sets as podnet does", async (t) => {
+  if (
+    !requireNetns(t) ||
+    !requirePeer(t, 'iptables', { bin: 'iptables-restore', install: 'apt-get install -y iptables' }) ||
+    !requirePeer(t, 'ipset', { bin: 'ipset', install: 'apt-get install -y ipset' })
+  )
+    return;
+  const loaded = loadCluster([{ file: 'felix-kernel.yaml', text: YAML }]);
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.map(formatSpecError).join('\n'));
+  const rt = await buildCluster(loaded.cluster.plan);
+  bringUp(rt);
+  const master = rt.nodes.get('master')!.stack;
+  const nf = master.netfilter!;
+
+  // the sets: every set Felix made, as podnet's `ipset save` prints them
+  const setsText = ipsetCommand(nf.ipsets, nf.ruleset, ['save']).stdout;
+  assert.match(setsText, /^create cali40s:\S+ hash:ip family inet hashsize 1024 maxelem 1048576/m);
+  // Felix's part of the filter table: its chains and its rules in INPUT, FORWARD and OUTPUT
+  const ours = saveTable(master, 'filter')
+    .split('\n')
+    .filter((l) => /^:(INPUT|FORWARD|OUTPUT|cali-)/.test(l) || /^-A (cali-|\S+ .*--comment "cali:)/.test(l));
+  assert.ok(ours.some((l) => l.startsWith(':cali-pi-')) && ours.some((l) => l.startsWith(':cali-gi-')));
+  assert.ok(ours.some((l) => l.includes('-g cali-tw-')));
+
+  const ns = new NetnsSet();
+  t.after(() => ns.destroy());
+  ns.add('felix');
+  const inNs = (cmd: string[], input?: string) =>
+    spawnSync('ip', ['netns', 'exec', ns.full('felix'), ...cmd], { input, encoding: 'utf8' });
+  // ipset names are global to a network namespace; the test's own namespace keeps them apart from the host's
+  const restored = inNs(['ipset', 'restore'], setsText);
+  assert.equal(restored.status, 0, `ipset restore: ${restored.stderr}`);
+  const loadedRules = inNs(['iptables-restore'], ['*filter', ...ours, 'COMMIT', ''].join('\n'));
+  assert.equal(loadedRules.status, 0, `iptables-restore: ${loadedRules.stderr}`);
+
+  const real = inNs(['iptables-save', '-t', 'filter']);
+  assert.equal(real.status, 0, real.stderr);
+  const realLines = real.stdout
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#') && l !== '*filter' && l !== 'COMMIT');
+  assert.deepEqual(realLines, ours);
+
+  // the sets as the kernel lists them: same names, types and members
+  const realSets = inNs(['ipset', 'save']);
+  assert.equal(realSets.status, 0, realSets.stderr);
+  const norm = (text: string): string[] =>
+    text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.replace(/ bucketsize \d+ initval 0x[0-9a-f]+$/, ''))
+      .sort();
+  assert.deepEqual(norm(realSets.stdout), norm(setsText));
+});
