@@ -56,3 +56,28 @@ test('kinds podnet does not read are named with their namespace, or without one 
     text.includes('  ConfigMap default/cfg: kind ConfigMap (v1) is not handled by podnet yet: ignored (c.yaml:18)'),
   );
 });
+
+test('NetworkPolicy: enforced on Flannel (kube-router) and Calico (Felix); warned when disabled, and on Calico for a named port', () => {
+  const byName =
+    'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: by-name }\nspec: { podSelector: {}, ingress: [{ ports: [{ port: http }] }] }';
+  const byNumber =
+    'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: by-number }\nspec: { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] }';
+  const codes = (text: string) => {
+    const r = loadCluster([{ file: 'c.yaml', text: [text, byName, byNumber].join('\n---\n') }]);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    return clusterWarnings(r.cluster.plan, r.cluster.notHandled)
+      .filter((w) => w.code === 'networkpolicy-not-enforced')
+      .map((w) => w.message);
+  };
+  assert.deepEqual(codes(CLUSTER), []);
+  assert.deepEqual(codes(CLUSTER.replace('[coredns, traefik]', '[coredns, traefik, network-policy]')), [
+    'NetworkPolicy default/by-name: not enforced: spec.disable lists network-policy (k3s --disable-network-policy), so no controller enforces it; traffic the policy would deny is allowed',
+    'NetworkPolicy default/by-number: not enforced: spec.disable lists network-policy (k3s --disable-network-policy), so no controller enforces it; traffic the policy would deny is allowed',
+  ]);
+  const calico = codes(`${CLUSTER.replace(/192\.168\.56\.11/, '172.16.0.11')}\n  cni: calico`);
+  assert.equal(calico.length, 1);
+  assert.match(
+    calico[0]!,
+    /^NetworkPolicy default\/by-name: a rule names a port: podnet's Felix does not program named ports/,
+  );
+});

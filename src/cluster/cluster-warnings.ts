@@ -123,9 +123,10 @@ export function clusterWarnings(
   for (const w of unknownImages(plan)) out.push({ code: w.code, object: w.object, message: w.message, ...at(w) });
   for (const s of plan.services) out.push(...serviceNotEmulated(s));
   // kube-router's controller enforces policy on a Flannel cluster unless k3s runs with --disable-network-policy
+  // (Felix enforces it on a Calico cluster, except named ports: see below)
   const unenforced =
     plan.cluster.cni === 'calico'
-      ? "Calico's Felix policy chains are not emulated yet"
+      ? undefined
       : plan.cluster.disable.includes('network-policy')
         ? 'spec.disable lists network-policy (k3s --disable-network-policy), so no controller enforces it'
         : undefined;
@@ -136,6 +137,21 @@ export function clusterWarnings(
         code: 'networkpolicy-not-enforced',
         object,
         message: `${object}: not enforced: ${unenforced}; traffic the policy would deny is allowed`,
+        ...at(problemAt(np.origin, [], '')),
+      });
+    }
+  // Felix programs a named port through hash:ip,port ipsets (cali40n:), which podnet does not model
+  if (plan.cluster.cni === 'calico')
+    for (const np of plan.networkPolicies) {
+      const named = [...np.spec.ingress, ...np.spec.egress].some((r) =>
+        r.ports.some((p) => typeof p.port === 'string'),
+      );
+      if (!named) continue;
+      const object = objectName('NetworkPolicy', np.metadata.namespace, np.metadata.name);
+      out.push({
+        code: 'networkpolicy-not-enforced',
+        object,
+        message: `${object}: a rule names a port: podnet's Felix does not program named ports yet (hash:ip,port ipsets are not emulated), so that rule allows nothing`,
         ...at(problemAt(np.origin, [], '')),
       });
     }
