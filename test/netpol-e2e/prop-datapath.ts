@@ -55,33 +55,6 @@ export function usesNamedPorts(w: GenWorld): boolean {
 }
 
 /**
- * Whether one rule of `w` lists the same address block both as an ipBlock and as another block's except
- * (with `ips`, the pods' addresses): kube-router adds it to the rule's set twice, with and without
- * nomatch, and podnet's ipset keeps the first flag where the kernel keeps the last
- * (test/netpol-ipset-readd.test.ts).
- */
-export function readdsIpsetMember(w: GenWorld, ips: readonly number[]): boolean {
-  for (const p of w.policies)
-    for (const rule of [...(p.ingress ?? []), ...(p.egress ?? [])]) {
-      const flags = new Map<string, Set<boolean>>();
-      const note = (addr: number, len: number, nomatch: boolean): void => {
-        const key = `${addr & (len === 0 ? 0 : ~0 << (32 - len))}/${len}`;
-        flags.set(key, (flags.get(key) ?? new Set()).add(nomatch));
-      };
-      for (const peer of rule.peers ?? []) {
-        if (!('ipBlock' in peer)) continue;
-        const { pod, len, exceptPod } = peer.ipBlock;
-        note(ips[pod]!, len, false);
-        const mask = len === 0 ? 0 : ~0 << (32 - len);
-        if (exceptPod !== undefined && len < 32 && (ips[exceptPod]! & mask) === (ips[pod]! & mask))
-          note(ips[exceptPod]!, 32, true);
-      }
-      if ([...flags.values()].some((f) => f.size === 2)) return true;
-    }
-  return false;
-}
-
-/**
  * Builds `w` with `cni`'s enforcer and returns every pair where the data path and the judge disagree
  * (the diagonal aside), each with the judge's reasoning. With Flannel the expectation is kube-router's
  * (kube-router-quirk.ts): where it parts from the judge is counted apart, not as a disagreement. Worlds
@@ -98,13 +71,6 @@ export async function disagreements(
   const ips = w.pods.map((p) => byId.get(`${p.namespace}/${p.name}`)!);
   if (opts.skipKnownGaps && cni === 'calico' && usesNamedPorts(w))
     return { disagreements: [], quirks: 0, probes: 0, skipped: "Felix's named ports are not programmed yet" };
-  if (opts.skipKnownGaps && cni === 'flannel' && readdsIpsetMember(w, ips))
-    return {
-      disagreements: [],
-      quirks: 0,
-      probes: 0,
-      skipped: 'ipset re-add with -exist keeps the first nomatch flag',
-    };
   const withPolicies = read([...worldDocs(w, cni).filter((d) => !d.includes('"kind":"Pod"')), ...policyDocs(w, ips)]);
   const rt = await build({ ...base, networkPolicies: withPolicies.networkPolicies });
   assert.deepEqual(
