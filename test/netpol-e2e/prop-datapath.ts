@@ -40,37 +40,18 @@ export interface PropertyOutcome {
   quirks: number;
   /** Probes sent. */
   probes: number;
-  /** Not probed: the world hits a known podnet bug (why). */
-  skipped?: string;
-}
-
-/**
- * Whether a rule of `w` names a port: Felix matches named ports with hash:ip,port ipsets, which podnet's
- * Felix does not program yet (the e2e named-port cases are todo for it: test/netpol-e2e-felix.test.ts).
- */
-export function usesNamedPorts(w: GenWorld): boolean {
-  return w.policies.some((p) =>
-    [...(p.ingress ?? []), ...(p.egress ?? [])].some((r) => (r.ports ?? []).some((x) => typeof x.port === 'string')),
-  );
 }
 
 /**
  * Builds `w` with `cni`'s enforcer and returns every pair where the data path and the judge disagree
  * (the diagonal aside), each with the judge's reasoning. With Flannel the expectation is kube-router's
- * (kube-router-quirk.ts): where it parts from the judge is counted apart, not as a disagreement. Worlds
- * that hit a known podnet gap are not probed unless `skipKnownGaps` is false.
+ * (kube-router-quirk.ts): where it parts from the judge is counted apart, not as a disagreement.
  */
-export async function disagreements(
-  w: GenWorld,
-  cni: E2eCni,
-  opts: { skipKnownGaps: boolean } = { skipKnownGaps: true },
-): Promise<PropertyOutcome> {
+export async function disagreements(w: GenWorld, cni: E2eCni): Promise<PropertyOutcome> {
   const base = read(worldDocs(w, cni));
   const bare = await build(base);
   const byId = new Map([...bare.pods.values()].map((p) => [p.id, p.ip]));
   const ips = w.pods.map((p) => byId.get(`${p.namespace}/${p.name}`)!);
-  if (opts.skipKnownGaps && cni === 'calico' && usesNamedPorts(w))
-    return { disagreements: [], quirks: 0, probes: 0, skipped: "Felix's named ports are not programmed yet" };
   const withPolicies = read([...worldDocs(w, cni).filter((d) => !d.includes('"kind":"Pod"')), ...policyDocs(w, ips)]);
   const rt = await build({ ...base, networkPolicies: withPolicies.networkPolicies });
   assert.deepEqual(
