@@ -322,6 +322,23 @@ describe("Felix's chains for a workload and a Kubernetes policy", () => {
     ]);
   });
 
+  it('more than 15 multiport slots split into groups of 15 in a port block (policy.go SplitPortList)', () => {
+    const ports = Array.from({ length: 14 }, (_, i) => ({ first: 1000 + i, last: 1000 + i }));
+    const r = renderFelixPolicy({
+      ...NONE,
+      local: [a],
+      all: [a, b],
+      policies: [withDstPorts([...ports, { first: 2000, last: 2001 }])],
+    });
+    // 14 single ports take 14 slots; the range needs two, so it starts the second group
+    assert.deepEqual(strip(r.chains.get(pi)), [
+      `-A ${pi} -m comment --comment "Policy x/knp.default.allow-y ingress" -j MARK --set-xmark 0x0/0x180000`,
+      `-A ${pi} -p tcp -m multiport --dports ${ports.map((p) => p.first).join(',')} -j MARK --set-xmark 0x80000/0x80000`,
+      `-A ${pi} -p tcp -m multiport --dports 2000:2001 -j MARK --set-xmark 0x80000/0x80000`,
+      `-A ${pi} -p tcp -m set --match-set ${set} src -m mark --mark 0x80000/0x80000 -j MARK --set-xmark 0x10000/0x10000`,
+    ]);
+  });
+
   it("an egress named port is filtered by the peer's selector, whose own set is then left out; UDP is udp", () => {
     const toY = entitySelector("projectcalico.org/orchestrator == 'k8s'", "ns == 'y'", '', 'x');
     const egress: FelixPolicy = {
