@@ -106,7 +106,9 @@ for (const [cni, kind, seed] of [
       );
       t.diagnostic(
         `${RUNS} worlds, ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
-          (cni === 'flannel' ? `; ${quirks} where kube-router parts from v1 (netpol-e2e/kube-router-quirk.ts)` : ''),
+          (cni === 'flannel'
+            ? `; ${quirks} where kube-router parts from v1 (src/cluster/netpol-kube-router-deviations.ts)`
+            : ''),
       );
     });
   });

@@ -20,7 +20,7 @@ import {
   type ProbeResult,
   type ProbeRun,
 } from '../cluster/policy-matrix.js';
-import { checkWithJudge, describeDisagreement, judgeFor } from '../cluster/policy-matrix-judge.js';
+import { checkWithJudge, describeDeviation, describeDisagreement, judgeFor } from '../cluster/policy-matrix-judge.js';
 import { columnHeading, matrixJsonLine, matrixTable } from '../cluster/policy-matrix-format.js';
 import { explainPair, probeWithDrops } from '../cluster/policy-matrix-why.js';
 import { netpolWorld } from '../cluster/netpol-world.js';
@@ -155,7 +155,8 @@ function matrix(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
   const judge = judgeFor(rt);
   const check = checkWithJudge(sorted.flat(), judge.judge);
   if (a.json) {
-    for (const results of sorted) for (const r of results) out(matrixJsonLine(r));
+    const deviations = new Map(check.deviations.map((d) => [d.result, d.deviation]));
+    for (const results of sorted) for (const r of results) out(matrixJsonLine(r, deviations.get(r)));
     return check.disagreements.length === 0 ? 0 : 1;
   }
   const names = pods.map((p) => p.id);
@@ -181,6 +182,10 @@ function summarize(check: ReturnType<typeof checkWithJudge>, judgeName: string, 
   const byReason = new Map<string, number>();
   for (const n of check.notCompared) byReason.set(n.reason, (byReason.get(n.reason) ?? 0) + 1);
   for (const [reason, count] of byReason) out(`not compared: ${count} pairs (${reason})`);
+  if (check.deviations.length > 0) {
+    out(`${check.deviations.length} pairs where the enforcer knowingly parts from v1 NetworkPolicy (not failures):`);
+    for (const d of check.deviations) out(`  ${describeDeviation(d)}`);
+  }
   if (check.disagreements.length === 0) {
     out(`${check.compared} pairs probed, all as the ${judgeName} expects`);
     return;

@@ -14,7 +14,7 @@ import { evaluateNetpol } from '../../src/cluster/netpol-eval.js';
 import { netpolWorld, describeVerdict } from '../../src/cluster/netpol-world.js';
 import { GEN_PROBES, policyDocs, worldDocs, type GenWorld } from './arbitraries.js';
 import type { E2eCni } from './world.js';
-import { kubeRouterAllows } from './kube-router-quirk.js';
+import { kubeRouterAllows } from '../../src/cluster/netpol-kube-router-deviations.js';
 
 function read(docs: readonly string[]): ClusterPlan {
   const r = loadCluster([{ file: 'prop.yaml', text: docs.join('\n---\n') }]);
@@ -36,7 +36,7 @@ export function worldYaml(w: GenWorld, cni: E2eCni, ips: readonly number[]): str
 /** What a property run found: real disagreements, and pairs kube-router allows by its known quirk. */
 export interface PropertyOutcome {
   disagreements: string[];
-  /** Pairs where kube-router decides otherwise than the v1 judge, as kube-router-quirk.ts explains. */
+  /** Pairs where kube-router decides otherwise than the v1 judge, as src/cluster/netpol-kube-router-deviations.ts explains. */
   quirks: number;
   /** Probes sent. */
   probes: number;
@@ -45,7 +45,7 @@ export interface PropertyOutcome {
 /**
  * Builds `w` with `cni`'s enforcer and returns every pair where the data path and the judge disagree
  * (the diagonal aside), each with the judge's reasoning. With Flannel the expectation is kube-router's
- * (kube-router-quirk.ts): where it parts from the judge is counted apart, not as a disagreement.
+ * (src/cluster/netpol-kube-router-deviations.ts): where it parts from the judge is counted apart, not as a disagreement.
  */
 export async function disagreements(w: GenWorld, cni: E2eCni): Promise<PropertyOutcome> {
   const base = read(worldDocs(w, cni));
