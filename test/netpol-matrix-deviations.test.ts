@@ -99,6 +99,17 @@ describe("podnet policy matrix labels kube-router's known deviations from v1", (
     }
   });
 
+  it('policy why on a deviating pair: the v1 verdict, then what kube-router does and why; the probe agrees, exit 0', async () => {
+    const r = await run('policy', 'why', flannel, '--from', 'x/a', '--to', 'x/b:80');
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^verdict: dropped by all-egress in namespace x: x\/b is selected for ingress/m);
+    assert.match(
+      r.out,
+      /^enforcer: allowed, knowingly otherwise than v1: kube-router: x\/all-egress has both policyTypes/m,
+    );
+    assert.match(r.out, /^probe: connect from port \d+: connected$/m);
+  });
+
   it("on Calico, Felix follows v1: x's pods do not reach each other, and nothing is labelled", async () => {
     const r = await run('policy', 'matrix', calico, '--port', '80', '--json');
     assert.equal(r.code, 0, r.err);

@@ -226,10 +226,17 @@ function why(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
       `  ${r.policy} ${r.direction} rule ${r.rule + 1}: peers ${r.peersMatch ? 'match' : 'do not match'}, ports ${r.portsMatch ? 'match' : 'do not match'}${r.peersMatch && r.portsMatch ? ': allows' : ''}`,
     );
   out('');
-  // on Calico the verdict is Calico's judge's (v3 policies, order, actions); the rules above are v1's view
-  const calico = rt.plan.cluster.cni === 'calico' ? judgeFor(rt).judge(from, to, port, protocol) : undefined;
-  const allowed = calico?.allowed ?? x.verdict.allowed;
+  // on Calico the verdict is Calico's judge's (v3 policies, order, actions); the rules above are v1's view.
+  // Where kube-router enforces, its known deviations from v1 decide what the probe should see
+  const judged =
+    rt.plan.cluster.cni === 'calico' || rt.policy?.kind === 'kube-router'
+      ? judgeFor(rt).judge(from, to, port, protocol)
+      : undefined;
+  const calico = rt.plan.cluster.cni === 'calico' ? judged : undefined;
+  const allowed = judged?.allowed ?? x.verdict.allowed;
   out(`verdict: ${calico?.why ?? x.sentence}`);
+  if (judged?.deviation !== undefined)
+    out(`enforcer: ${judged.allowed ? 'allowed' : 'denied'}, knowingly otherwise than v1: ${judged.deviation}`);
   if (protocol === 'SCTP') {
     out('probe: not sent: SCTP is not emulated (podnet has no SCTP transport)');
     return 0;
