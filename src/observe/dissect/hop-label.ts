@@ -99,6 +99,7 @@ const RULES: Rule[] = [
   [/^ARP who-has \S+ tell \S+: that is us, replying/, 'neighbour', () => 'ARP reply'],
   [/^ARP who-has \S+: not ours, ignored/, 'neighbour', () => 'ARP ignored'],
   [/^ARP: (\S+) is at (\S+)/, 'neighbour', (m) => `ARP: ${m[1]!} is at ${m[2]!}`],
+  [/^ARP: (\S+) unconfirmed for .* probing/, 'neighbour', (m) => `ARP probe ${m[1]!}`],
   [/not in ARP cache: packet queued/, 'neighbour', () => 'waiting for ARP'],
   [/ARP proxy answers/, 'neighbour', () => 'ARP answered locally'],
   [/proxy ARP/i, 'neighbour', () => 'proxy ARP'],
