@@ -157,7 +157,10 @@ export class Shell {
   }
 }
 
-/** Reads `-x VALUE` style options; returns the positional words or an error text. */
+/**
+ * Reads options as getopt(3) does: `-c 1`, `-c1` and clustered flags (`-nc1`); words that are not options
+ * are the positional ones, in order (GNU getopt permutes them). Returns those or getopt's error text.
+ */
 function options(
   args: string[],
   withValue: string,
@@ -167,13 +170,25 @@ function options(
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a.length === 2 && a[0] === '-' && withValue.includes(a[1]!)) {
-      const v = args[++i];
-      if (v === undefined) return `option requires an argument -- '${a[1]}'`;
-      opts.set(a[1]!, v);
-    } else if (a.length === 2 && a[0] === '-' && flags.includes(a[1]!)) opts.set(a[1]!, '');
-    else if (a.startsWith('-') && a.length > 1) return `invalid option -- '${a.slice(1)}'`;
-    else rest.push(a);
+    if (a === '--') {
+      rest.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a.length === 1) {
+      rest.push(a);
+      continue;
+    }
+    for (let k = 1; k < a.length; k++) {
+      const ch = a[k]!;
+      if (withValue.includes(ch)) {
+        const v = k + 1 < a.length ? a.slice(k + 1) : args[++i];
+        if (v === undefined) return `option requires an argument -- '${ch}'`;
+        opts.set(ch, v);
+        break;
+      }
+      if (!flags.includes(ch)) return `invalid option -- '${ch}'`;
+      opts.set(ch, '');
+    }
   }
   return { opts, rest };
 }
