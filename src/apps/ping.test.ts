@@ -145,8 +145,8 @@ describe('formatPing (iputils output)', () => {
 
 /**
  * A (10.0.1.2) --L1-- R --L2-- B (10.0.2.2). L1: 10 Mb/s, 1 ms. L2: 3 Mb/s, 2 ms (so that serialization
- * needs rounding up). All frames are unpadded: an echo of 56 data bytes is 14 + 20 + 8 + 56 = 98 bytes,
- * an ARP frame 14 + 28 = 42.
+ * needs rounding up). An echo of 56 data bytes is a 14 + 20 + 8 + 56 = 98-byte frame, 110 bytes on the
+ * wire with preamble (8) and FCS (4); an ARP frame is 14 + 28 = 42 bytes, padded to 60 on the wire: 72.
  */
 function twoHops(l1: Partial<LinkProps>, l2: Partial<LinkProps>) {
   return routedPair(l1, l2);
@@ -167,17 +167,17 @@ describe('ping over two hops', () => {
   it('measures rtt as the sum of every serialization and propagation delay on the path', () => {
     const { engine, a } = twoHops(L1, L2);
     const r = runPing(a, engine, ip('10.0.2.2'));
-    // serialization: 98 B on L1 = 784 bits / 10 Mb/s = 78400 ns; on L2 = 784e9 / 3e6 = 261333.3 -> 261334 ns
-    //                42 B on L1 = 33600 ns;                       on L2 = 336e9 / 3e6 = 112000 ns
-    const echoL1 = 78_400 + 1 * MS;
-    const echoL2 = 261_334 + 2 * MS;
-    const arpL1 = 33_600 + 1 * MS;
-    const arpL2 = 112_000 + 2 * MS;
-    const steady = 2 * echoL1 + 2 * echoL2; // 6_679_468 ns
+    // serialization: 110 B on L1 = 880 bits / 10 Mb/s = 88000 ns; on L2 = 880e9 / 3e6 = 293333.3 -> 293334 ns
+    //                 72 B on L1 = 57600 ns;                       on L2 = 576e9 / 3e6 = 192000 ns
+    const echoL1 = 88_000 + 1 * MS;
+    const echoL2 = 293_334 + 2 * MS;
+    const arpL1 = 57_600 + 1 * MS;
+    const arpL2 = 192_000 + 2 * MS;
+    const steady = 2 * echoL1 + 2 * echoL2; // 6_762_668 ns
     // the first echo waits for A's ARP for R and R's ARP for B (B and R learn each other from the requests)
-    const first = 2 * arpL1 + echoL1 + 2 * arpL2 + echoL2 + echoL2 + echoL1; // 12_970_668 ns
-    assert.equal(steady, 6_679_468);
-    assert.equal(first, 12_970_668);
+    const first = 2 * arpL1 + echoL1 + 2 * arpL2 + echoL2 + echoL2 + echoL1; // 13_261_868 ns
+    assert.equal(steady, 6_762_668);
+    assert.equal(first, 13_261_868);
     assert.deepEqual(r.rtts, [first, steady, steady]);
     assert.deepEqual(
       r.lines.map((l) => [l.kind, l.seq, l.ttl, l.bytes, l.from]),
@@ -196,14 +196,14 @@ describe('ping over two hops', () => {
     let doneAt = -1;
     ping(a, ip('10.0.2.2'), {}, () => (doneAt = engine.now));
     engine.runUntilIdle();
-    assert.equal(doneAt, 2 * SECOND + 6_679_468);
+    assert.equal(doneAt, 2 * SECOND + 6_762_668);
   });
 
   it('scales with the data size: -s 1000 makes a 1042-byte frame', () => {
-    // 1042 B = 8336 bits: L1 833600 ns, L2 8336e9/3e6 = 2778666.7 -> 2778667 ns
+    // 1042 B + 12 = 1054 B = 8432 bits: L1 843200 ns, L2 8432e9/3e6 = 2810666.7 -> 2810667 ns
     const { engine, a } = twoHops(L1, L2);
     const r = runPing(a, engine, ip('10.0.2.2'), { size: 1000, count: 2 });
-    assert.equal(r.rtts[1], 2 * (833_600 + 1 * MS) + 2 * (2_778_667 + 2 * MS));
+    assert.equal(r.rtts[1], 2 * (843_200 + 1 * MS) + 2 * (2_810_667 + 2 * MS));
   });
 
   it('reports Time to live exceeded from the first router with -t 1', () => {
