@@ -22,7 +22,19 @@ import { DEFAULT_TRACEROUTE, formatTraceroute, traceroute, type TracerouteOption
 /** What a command finished with. */
 export interface CommandResult {
   status: number;
+  /** What it printed, without the newline that ends its last line (unless `unterminated`). */
   stdout: string;
+  /**
+   * Set when the last line has no newline: the tool printed exactly `stdout` (curl of a body without a
+   * final newline, nc echoing what came in), so `podnet exec` adds nothing after it.
+   */
+  unterminated?: boolean;
+}
+
+/** A command's result for the text a tool wrote: one final newline taken off, or `unterminated` when none. */
+export function printed(status: number, text: string): CommandResult {
+  if (text === '' || text.endsWith('\n')) return { status, stdout: text.slice(0, -1) };
+  return { status, stdout: text, unterminated: true };
 }
 
 /** Where a command runs. `resolve` turns a name into an address (node names, later DNS). */
@@ -250,8 +262,8 @@ const pingCommand: Command = (ctx, args, done) => {
 
 const tracerouteCommand: Command = (ctx, args, done) => {
   const usage =
-    'Usage: traceroute [ -n ] [ -m max_ttl ] [ -q nqueries ] [ -w waittime ] [ -p port ] host [ packetlen ]';
-  const p = options(args, 'mqwp', 'nI4');
+    'Usage: traceroute [ -nIT ] [ -m max_ttl ] [ -N squeries ] [ -q nqueries ] [ -w waittime ] [ -p port ] host [ packetlen ]';
+  const p = options(args, 'mqwpN', 'nIT4');
   if (typeof p === 'string' || p.rest.length < 1 || p.rest.length > 2) {
     done({ status: 2, stdout: typeof p === 'string' ? `${p}\n${usage}` : usage });
     return;
@@ -261,8 +273,9 @@ const tracerouteCommand: Command = (ctx, args, done) => {
   const q = num(p.opts.get('q'), 1, 10);
   const w = num(p.opts.get('w'), 0, 60);
   const port = num(p.opts.get('p'), 1, 65535);
+  const sim = num(p.opts.get('N'), 1, 1000);
   const len = num(p.rest[1], 28, 65000);
-  if ([m, q, w, port, len].some((x) => Number.isNaN(x))) {
+  if ([m, q, w, port, sim, len].some((x) => Number.isNaN(x))) {
     done({ status: 2, stdout: `Bad option value\n${usage}` });
     return;
   }
@@ -270,7 +283,10 @@ const tracerouteCommand: Command = (ctx, args, done) => {
   if (q !== undefined) o.queries = q;
   if (w !== undefined) o.wait = Math.round(w * 1e9);
   if (port !== undefined) o.port = port;
+  if (sim !== undefined) o.simProbes = sim;
   if (len !== undefined) o.packetLen = len;
+  if (p.opts.has('I')) o.method = 'icmp';
+  if (p.opts.has('T')) o.method = 'tcp';
   lookupHost(ctx, p.rest[0]!, (dst) => {
     if (!dst.ok)
       done({
