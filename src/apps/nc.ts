@@ -19,7 +19,7 @@ import type { UdpStack } from '../transport/udp.js';
 import { SECOND } from '../sim/engine.js';
 import { IPPROTO_UDP } from '../wire/ipv4.js';
 import { Terminal } from './http/terminal.js';
-import { withLookedUp, type Command } from './shell.js';
+import { printed, withLookedUp, type Command } from './shell.js';
 
 /** Idle time after which nc stops when neither -w nor -q was given (podnet's stand-in for Ctrl-C). */
 export const NC_IDLE_DEFAULT_NS = 10 * SECOND;
@@ -505,8 +505,6 @@ export const ncCommand: Command = (ctx, args, done) => {
     return;
   }
   withLookedUp(ctx, o.listen ? undefined : o.host, (c) =>
-    runNc({ tcp, udp: ctx.udp, resolve: (n) => c.resolve(n) }, o, (r) =>
-      done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
-    ),
+    runNc({ tcp, udp: ctx.udp, resolve: (n) => c.resolve(n) }, o, (r) => done(printed(r.status, r.screen))),
   );
 };
