@@ -5,6 +5,7 @@
  *   from 10.77.0.2: icmp_seq=1 ttl=64\n\n--- 10.77.0.2 ping statistics ---\n1 packets transmitted, 1
  *   received, 0% packet loss, time 0ms\n\n" (no rtt line, and finish's last newline leaves an empty line);
  * - `-c1` is read as getopt reads it, the same as `-c 1`;
+ * - a DNS server over TCP closes its side after the client's FIN (CoreDNS / miekg/dns serveTCPConn);
  * - nc prints what came in and nothing more: agnhost serve-hostname --tcp writes the hostname with no
  *   newline (serve_hostname.go: conn.Write([]byte(hostname))), so `nc POD 80` ends without one, and
  *   `podnet exec` adds none.
@@ -12,8 +13,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { EXAMPLES_DIR } from './support/examples.js';
 import { cli } from './support/cli.js';
+import { EXAMPLES_DIR, loadExample } from './support/examples.js';
+import { buildLab } from '../src/scenario/build.js';
+import { execCommand } from '../src/scenario/run.js';
+import type { CommandResult } from '../src/apps/shell.js';
+import { SECOND } from '../src/sim/engine.js';
 
 const SAME_SUBNET = join(EXAMPLES_DIR, 'same-subnet.yaml');
 
@@ -44,4 +49,28 @@ test('exec adds no newline after output that has none: nc from agnhost serve-hos
   const r = await cli('exec', file, 'client-a', '--', 'nc', '10.42.0.2', '80');
   assert.equal(r.code, 0);
   assert.equal(r.stdout, 'web-a');
+});
+
+test('dig +tcp to a lab DNS server: the server closes after dig does, leaving no CLOSE-WAIT', () => {
+  const lab = buildLab(loadExample('dns.yaml'));
+  let r: CommandResult | undefined;
+  execCommand(lab, 'client', ['dig', '+tcp', '@10.0.0.53', 'web.example.test'], (x) => (r = x));
+  lab.engine.run(lab.engine.now + 120 * SECOND);
+  assert.equal(r?.status, 0);
+  assert.match(r.stdout, /^web\.example\.test\.\s+\d+\s+IN\s+A\s+10\.0\.0\.80$/m);
+  // both ends went through FIN: the server's socket is gone, the client's has finished TIME-WAIT
+  assert.deepEqual(
+    lab.tcp
+      .get('ns')!
+      .connections()
+      .map((c) => c.state),
+    [],
+  );
+  assert.deepEqual(
+    lab.tcp
+      .get('client')!
+      .connections()
+      .map((c) => c.state),
+    [],
+  );
 });
