@@ -245,11 +245,12 @@ function icmpTitle(type: number, code: number): string {
 }
 
 /**
- * The text iputils ping prints for `r`, without the final newline (ping_common.c finish). With no rtt and
+ * The text iputils ping prints for `r` (to `host`, as named on the command line), without the final newline (ping_common.c finish). With no rtt and
  * no pipe line, finish still ends the summary with an empty line, which is kept: `-s 0` ends "time 0ms\n\n".
  */
-export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
-  const dst = formatIpv4(r.dst);
+export function formatPing(r: PingResult, size = DEFAULT_PING.size, host = formatIpv4(r.dst)): string {
+  // iputils prints the host as it was named ("PING web (10.0.2.80)", "--- web ping statistics ---")
+  const dst = host;
   const out = [`PING ${dst} (${formatIpv4(r.addr)}) ${size}(${size + 28}) bytes of data.`];
   for (const l of r.lines) {
     if (l.kind === 'reply')

@@ -254,7 +254,7 @@ const pingCommand: Command = (ctx, args, done) => {
           status: r.received > 0 ? 0 : 1,
           stdout:
             (ctx.node.isBroadcast(dst.ip) && dst.ip >>> 28 !== 0xe ? 'WARNING: pinging broadcast address\n' : '') +
-            formatPing(r, o.size ?? DEFAULT_PING.size),
+            formatPing(r, o.size ?? DEFAULT_PING.size, p.rest[0]),
         }),
       );
   });
