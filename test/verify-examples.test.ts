@@ -28,6 +28,8 @@ const NOT_RUN: Record<string, string> = {
     'a switching loop without STP is a real broadcast storm on the kernel (podnet stops it; Linux does not)',
   'switch-loop-stp': "35 s of real STP timers (listening, learning): over a test's budget; run podnet verify by hand",
   dns: "the lab's DNS servers run in emulation only; podnet up starts none, so dig has no real peer",
+  tools:
+    "the lab's DNS and HTTP servers run in emulation only; podnet up starts none, so dig and curl have no real peer (its ping, traceroute and nc texts are checked against the real tools in test/tool-texts.test.ts and src/apps)",
 };
 
 /** A known difference: which frames and fields it covers, and why it is there. */

@@ -18,7 +18,7 @@ import { HTTP_EPOCH_MS, concatBytes, fieldValue, latin1Bytes, type HttpResponseH
 import { HttpConnection, httpExchange, type HttpExchangeResult, type HttpFailure } from './http/client.js';
 import { CurlMeter, type MeterCounts } from './http/curl-meter.js';
 import { Terminal } from './http/terminal.js';
-import { withLookedUp, type Command } from './shell.js';
+import { printed, withLookedUp, type Command } from './shell.js';
 import { curlRequest, parseCurlArgs, parseCurlUrl, type CurlOptions } from './http/curl-args.js';
 import { curlWriteOut } from './http/curl-writeout.js';
 
@@ -336,8 +336,6 @@ export const curlCommand: Command = (ctx, args, done) => {
   }
   const u = parseCurlUrl(o.url);
   withLookedUp(ctx, 'host' in u ? u.host : undefined, (c) =>
-    runCurl({ tcp, resolve: (n) => c.resolve(n) }, o, (r) =>
-      done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
-    ),
+    runCurl({ tcp, resolve: (n) => c.resolve(n) }, o, (r) => done(printed(r.status, r.screen))),
   );
 };

@@ -51,6 +51,65 @@ describe('nc over the emulated network', () => {
     });
   });
 
+  it('-z without -v prints nothing, also when the port is open (netcat-openbsd 1.219 in a namespace)', () => {
+    const lab = httpLab();
+    new HttpServer(goldenHandler).listen(lab.web.tcp, 80);
+    // `nc -z 10.77.0.2 8080` to a listener: no output, exit 0; `nc -z 10.77.0.2 81 8080`: exit 0
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-z', '10.43.0.1', '80']), {
+      status: 0,
+      stdout: '',
+    });
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-z', '10.43.0.1', '81', '80']), {
+      status: 0,
+      stdout: '',
+    });
+  });
+
+  it('-zu sends nothing and exits 0; -zuv probes with "X" and fails silently on a closed port', () => {
+    // Recorded with netcat-openbsd 1.219 and strace in two namespaces: `nc -zu 10.77.0.2 9999` makes a
+    // connected UDP socket, writes nothing and exits 0 (so -zu alone does not exit 1 on a closed port);
+    // `nc -zuv 10.77.0.2 9999` writes "X", the ICMP port unreachable makes the next write fail with
+    // ECONNREFUSED and nc exits 1 printing nothing; to a UDP listener it writes X at 0, 0, 1, 2, 3 s,
+    // then prints "succeeded!"; `-zuv open closed` exits 1 and `-zuv closed open` exits 0.
+    const lab = httpLab();
+    const seen: number[] = [];
+    lab.web.ctx.udp.bind(5353, (d) => seen.push(d.payload[0]!));
+    const sentX = (): number => seen.length;
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zu', '10.43.0.1', '5353']), {
+      status: 0,
+      stdout: '',
+    });
+    assert.equal(sentX(), 0, '-zu without -v writes nothing');
+    assert.deepEqual(runToEnd(lab.engine, ncCommand, lab.client.ctx, ['-zu', '10.43.0.1', '9999']), {
+      status: 0,
+      stdout: '',
+    });
+    const closed = start(ncCommand, lab.client.ctx, ['-zuv', '10.43.0.1', '9999']);
+    const t0 = lab.engine.now;
+    lab.engine.run(t0 + 5 * SECOND);
+    assert.deepEqual(closed.result, { status: 1, stdout: '' });
+    // the first two X go out back to back, before the port unreachable is back; the third write fails
+    assert.equal(closed.at, t0 + SECOND);
+    const open = start(ncCommand, lab.client.ctx, ['-zuv', '10.43.0.1', '5353']);
+    const t1 = lab.engine.now;
+    lab.engine.run(t1 + 5 * SECOND);
+    assert.deepEqual(open.result, { status: 0, stdout: 'Connection to 10.43.0.1 5353 port [udp/mdns] succeeded!' });
+    assert.equal(open.at, t1 + 3 * SECOND);
+    assert.deepEqual(seen, [0x58, 0x58, 0x58, 0x58, 0x58]);
+    const openThenClosed = start(ncCommand, lab.client.ctx, ['-zuv', '10.43.0.1', '5353', '9999']);
+    lab.engine.run(lab.engine.now + 10 * SECOND);
+    assert.deepEqual(openThenClosed.result, {
+      status: 1,
+      stdout: 'Connection to 10.43.0.1 5353 port [udp/mdns] succeeded!',
+    });
+    const closedThenOpen = start(ncCommand, lab.client.ctx, ['-zuv', '10.43.0.1', '9999', '5353']);
+    lab.engine.run(lab.engine.now + 10 * SECOND);
+    assert.deepEqual(closedThenOpen.result, {
+      status: 0,
+      stdout: 'Connection to 10.43.0.1 5353 port [udp/mdns] succeeded!',
+    });
+  });
+
   it('talks HTTP by hand: -C turns \\n into CRLF, the server closes after Connection: close', () => {
     const lab = httpLab();
     new HttpServer(goldenHandler).listen(lab.web.tcp, 80);

@@ -17,8 +17,9 @@ import { formatIpv4, parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { TcpCloseReason, TcpSocket, TcpStack } from '../transport/tcp.js';
 import type { UdpStack } from '../transport/udp.js';
 import { SECOND } from '../sim/engine.js';
+import { IPPROTO_UDP } from '../wire/ipv4.js';
 import { Terminal } from './http/terminal.js';
-import { withLookedUp, type Command } from './shell.js';
+import { printed, withLookedUp, type Command } from './shell.js';
 
 /** Idle time after which nc stops when neither -w nor -q was given (podnet's stand-in for Ctrl-C). */
 export const NC_IDLE_DEFAULT_NS = 10 * SECOND;
@@ -340,27 +341,25 @@ export function runNc(env: NcEnv, o: NcOptions, done: (r: NcResult) => void): ()
   }
   const who = o.numeric || formatIpv4(dst) === host ? host : `${host} (${formatIpv4(dst)})`;
   const succeeded = (port: number): void => {
-    if (o.verbose || o.scan) term.stderr(`Connection to ${who} ${port} port [${proto}/${service(port)}] succeeded!\n`);
+    // netcat-openbsd 1.219: the "succeeded" line is -v's alone; `nc -z host 80` prints nothing
+    if (o.verbose) term.stderr(`Connection to ${who} ${port} port [${proto}/${service(port)}] succeeded!\n`);
   };
+
+  if (o.udp && o.scan) {
+    scanUdp(env, o, dst, exit, succeeded, cleanups);
+    return () => exit(1);
+  }
 
   if (o.udp) {
     const sport = env.udp.bind(o.sourcePort ?? 0, (d) => {
-      if (d.src !== dst || d.srcPort !== o.ports[0] || o.scan) return;
+      if (d.src !== dst || d.srcPort !== o.ports[0]) return;
       term.stdout(d.payload.slice());
       term.flush();
       timers.activity();
     });
     cleanups.push(() => env.udp.unbind(sport));
     const timers = sessionTimers(() => exit(0));
-    for (const port of o.ports) {
-      // udptest(): a few "X" datagrams in scan mode; UDP has no handshake to fail
-      if (o.scan) for (let i = 0; i < 4; i++) env.udp.send(sport, dst, port, Uint8Array.of(0x58));
-      if (o.verbose) succeeded(port);
-    }
-    if (o.scan) {
-      exit(0);
-      return () => {};
-    }
+    if (o.verbose) succeeded(o.ports[0]!);
     if (data.length > 0) env.udp.send(sport, dst, o.ports[0]!, data);
     timers.sent();
     timers.activity();
@@ -405,6 +404,85 @@ export function runNc(env: NcEnv, o: NcOptions, done: (r: NcResult) => void): ()
   return () => exit(status);
 }
 
+/** ICMP unreachable codes Linux reports on a connected UDP socket (icmp_err_convert's fatal ones). */
+const UDP_FATAL_UNREACH = new Set([2, 3, 9, 10, 13]);
+
+/**
+ * `nc -zu`, as netcat-openbsd 1.219 does it (seen with strace in a namespace): each port gets a connected
+ * UDP socket and nothing else, so without -v nothing is sent and the exit status is 0. With -v, udptest
+ * writes "X", then four more, a second apart (0, 0, 1, 2, 3 s); a write after an ICMP port unreachable
+ * fails with ECONNREFUSED, which makes the port fail silently (status 1 unless a later port succeeds);
+ * after the last write the port "succeeded".
+ */
+function scanUdp(
+  env: NcEnv,
+  o: NcOptions,
+  dst: Ipv4,
+  exit: (status: number) => void,
+  succeeded: (port: number) => void,
+  cleanups: (() => void)[],
+): void {
+  const engine = env.udp.node.engine;
+  const X = Uint8Array.of(0x58);
+  let status = 1;
+  const scanPort = (k: number): void => {
+    if (k >= o.ports.length) {
+      exit(status);
+      return;
+    }
+    const port = o.ports[k]!;
+    // remote_connect: a connect on UDP only picks the route and the source port
+    status = 0;
+    if (!o.verbose) {
+      scanPort(k + 1);
+      return;
+    }
+    const sport = env.udp.bind(o.sourcePort ?? 0, () => {});
+    let refused = false;
+    const offIcmp = env.udp.node.onIcmp((ev) => {
+      const m = ev.message;
+      if (m.kind !== 'unreachable' || !UDP_FATAL_UNREACH.has(m.code)) return;
+      const q = m.original;
+      const ihl = ((q[0] ?? 0) & 0x0f) * 4;
+      if (q.length < ihl + 4 || q[9] !== IPPROTO_UDP) return;
+      const qDst = ((q[16]! << 24) | (q[17]! << 16) | (q[18]! << 8) | q[19]!) >>> 0;
+      const qSport = (q[ihl]! << 8) | q[ihl + 1]!;
+      const qDport = (q[ihl + 2]! << 8) | q[ihl + 3]!;
+      if (qDst === dst && qSport === sport && qDport === port) refused = true;
+    });
+    const close = (): void => {
+      offIcmp();
+      env.udp.unbind(sport);
+    };
+    cleanups.push(close);
+    // write(2) on a connected socket returns the pending error (sk_err) instead of sending
+    const write = (): boolean => {
+      if (refused) return false;
+      env.udp.send(sport, dst, port, X);
+      return true;
+    };
+    const step = (i: number): void => {
+      if (!write()) {
+        close();
+        status = 1;
+        scanPort(k + 1);
+        return;
+      }
+      if (i === 4) {
+        close();
+        succeeded(port);
+        scanPort(k + 1);
+        return;
+      }
+      // the first two writes go out back to back, then one a second
+      if (i === 0) step(1);
+      else engine.schedule(SECOND, () => step(i + 1));
+    };
+    step(0);
+  };
+  scanPort(0);
+}
+
 function crlf(b: Uint8Array): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < b.length; i++) {
@@ -427,8 +505,6 @@ export const ncCommand: Command = (ctx, args, done) => {
     return;
   }
   withLookedUp(ctx, o.listen ? undefined : o.host, (c) =>
-    runNc({ tcp, udp: ctx.udp, resolve: (n) => c.resolve(n) }, o, (r) =>
-      done({ status: r.status, stdout: r.screen.endsWith('\n') ? r.screen.slice(0, -1) : r.screen }),
-    ),
+    runNc({ tcp, udp: ctx.udp, resolve: (n) => c.resolve(n) }, o, (r) => done(printed(r.status, r.screen))),
   );
 };

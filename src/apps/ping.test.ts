@@ -29,6 +29,10 @@ function result(lines: PingLine[], transmitted = lines.length): PingResult {
     errors: lines.length - replies.length,
     lines,
     rtts: replies.map((l) => l.rttNs!),
+    // one request a second, as ping's default interval
+    elapsedNs: Math.max(0, transmitted - 1) * SECOND,
+    pipe: lines.length > 0 ? 1 : -1,
+    timing: true,
   };
 }
 
@@ -46,8 +50,7 @@ describe('formatPing (iputils output)', () => {
         '64 bytes from 10.0.2.2: icmp_seq=3 ttl=63 time=0.900 ms',
         '',
         '--- 10.0.2.2 ping statistics ---',
-        // iputils also prints ", time 2003ms" (wall time of the run), which PingResult does not carry
-        '3 packets transmitted, 3 received, 0% packet loss',
+        '3 packets transmitted, 3 received, 0% packet loss, time 2000ms',
         'rtt min/avg/max/mdev = 0.400/0.600/0.900/0.216 ms',
       ].join('\n'),
     );
@@ -88,7 +91,9 @@ describe('formatPing (iputils output)', () => {
         'From 10.0.1.1 icmp_seq=2 Destination Host Unreachable',
         '',
         '--- 10.0.2.2 ping statistics ---',
-        '2 packets transmitted, 0 received, +2 errors, 100% packet loss',
+        '2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 1000ms',
+        // no rtt line and no pipe: finish's last putchar('\n') leaves an empty line
+        '',
       ].join('\n'),
     );
   });
@@ -96,13 +101,13 @@ describe('formatPing (iputils output)', () => {
   it('prints the loss as iputils does, with %g: 2 of 3 lost is 66.6667%, 1 of 3 is 33.3333%', () => {
     // iputils: printf(", %g%% packet loss", (float)(lost * 100.0 / transmitted))
     const oneOfThree = result([reply(1, 500 * US)], 3);
-    assert.match(formatPing(oneOfThree), /^3 packets transmitted, 1 received, 66\.6667% packet loss$/m);
+    assert.match(formatPing(oneOfThree), /^3 packets transmitted, 1 received, 66\.6667% packet loss, time 2000ms$/m);
     const twoOfThree = result([reply(1, 500 * US), reply(2, 500 * US)], 3);
-    assert.match(formatPing(twoOfThree), /^3 packets transmitted, 2 received, 33\.3333% packet loss$/m);
+    assert.match(formatPing(twoOfThree), /^3 packets transmitted, 2 received, 33\.3333% packet loss, time 2000ms$/m);
   });
 
   it('prints whole percentages without decimals (%g): 1 of 4 lost is 25%', () => {
-    assert.match(formatPing(result([reply(1, 1), reply(2, 1), reply(3, 1)], 4)), /, 25% packet loss$/m);
+    assert.match(formatPing(result([reply(1, 1), reply(2, 1), reply(3, 1)], 4)), /, 25% packet loss, time 3000ms$/m);
   });
 
   const replyTimes = (rtts: number[]): string[] =>
@@ -140,8 +145,8 @@ describe('formatPing (iputils output)', () => {
 
 /**
  * A (10.0.1.2) --L1-- R --L2-- B (10.0.2.2). L1: 10 Mb/s, 1 ms. L2: 3 Mb/s, 2 ms (so that serialization
- * needs rounding up). All frames are unpadded: an echo of 56 data bytes is 14 + 20 + 8 + 56 = 98 bytes,
- * an ARP frame 14 + 28 = 42.
+ * needs rounding up). An echo of 56 data bytes is a 14 + 20 + 8 + 56 = 98-byte frame, 110 bytes on the
+ * wire with preamble (8) and FCS (4); an ARP frame is 14 + 28 = 42 bytes, padded to 60 on the wire: 72.
  */
 function twoHops(l1: Partial<LinkProps>, l2: Partial<LinkProps>) {
   return routedPair(l1, l2);
@@ -162,17 +167,17 @@ describe('ping over two hops', () => {
   it('measures rtt as the sum of every serialization and propagation delay on the path', () => {
     const { engine, a } = twoHops(L1, L2);
     const r = runPing(a, engine, ip('10.0.2.2'));
-    // serialization: 98 B on L1 = 784 bits / 10 Mb/s = 78400 ns; on L2 = 784e9 / 3e6 = 261333.3 -> 261334 ns
-    //                42 B on L1 = 33600 ns;                       on L2 = 336e9 / 3e6 = 112000 ns
-    const echoL1 = 78_400 + 1 * MS;
-    const echoL2 = 261_334 + 2 * MS;
-    const arpL1 = 33_600 + 1 * MS;
-    const arpL2 = 112_000 + 2 * MS;
-    const steady = 2 * echoL1 + 2 * echoL2; // 6_679_468 ns
+    // serialization: 110 B on L1 = 880 bits / 10 Mb/s = 88000 ns; on L2 = 880e9 / 3e6 = 293333.3 -> 293334 ns
+    //                 72 B on L1 = 57600 ns;                       on L2 = 576e9 / 3e6 = 192000 ns
+    const echoL1 = 88_000 + 1 * MS;
+    const echoL2 = 293_334 + 2 * MS;
+    const arpL1 = 57_600 + 1 * MS;
+    const arpL2 = 192_000 + 2 * MS;
+    const steady = 2 * echoL1 + 2 * echoL2; // 6_762_668 ns
     // the first echo waits for A's ARP for R and R's ARP for B (B and R learn each other from the requests)
-    const first = 2 * arpL1 + echoL1 + 2 * arpL2 + echoL2 + echoL2 + echoL1; // 12_970_668 ns
-    assert.equal(steady, 6_679_468);
-    assert.equal(first, 12_970_668);
+    const first = 2 * arpL1 + echoL1 + 2 * arpL2 + echoL2 + echoL2 + echoL1; // 13_261_868 ns
+    assert.equal(steady, 6_762_668);
+    assert.equal(first, 13_261_868);
     assert.deepEqual(r.rtts, [first, steady, steady]);
     assert.deepEqual(
       r.lines.map((l) => [l.kind, l.seq, l.ttl, l.bytes, l.from]),
@@ -191,14 +196,14 @@ describe('ping over two hops', () => {
     let doneAt = -1;
     ping(a, ip('10.0.2.2'), {}, () => (doneAt = engine.now));
     engine.runUntilIdle();
-    assert.equal(doneAt, 2 * SECOND + 6_679_468);
+    assert.equal(doneAt, 2 * SECOND + 6_762_668);
   });
 
   it('scales with the data size: -s 1000 makes a 1042-byte frame', () => {
-    // 1042 B = 8336 bits: L1 833600 ns, L2 8336e9/3e6 = 2778666.7 -> 2778667 ns
+    // 1042 B + 12 = 1054 B = 8432 bits: L1 843200 ns, L2 8432e9/3e6 = 2810666.7 -> 2810667 ns
     const { engine, a } = twoHops(L1, L2);
     const r = runPing(a, engine, ip('10.0.2.2'), { size: 1000, count: 2 });
-    assert.equal(r.rtts[1], 2 * (833_600 + 1 * MS) + 2 * (2_778_667 + 2 * MS));
+    assert.equal(r.rtts[1], 2 * (843_200 + 1 * MS) + 2 * (2_810_667 + 2 * MS));
   });
 
   it('reports Time to live exceeded from the first router with -t 1', () => {
@@ -239,5 +244,101 @@ describe('ping over two hops', () => {
     const r = runPing(a, engine, ip('10.0.2.2'), { count: 2 });
     assert.deepEqual([r.transmitted, r.received], [2, 0]);
     assert.match(formatPing(r), /2 packets transmitted, 0 received, .*100% packet loss/);
+  });
+});
+
+describe('ping text checked against iputils 20221126 in network namespaces', () => {
+  it('a neighbour that never answers: Destination Host Unreachable from the sender, pipe 4, time', () => {
+    // Real run (veth between two namespaces, 10.77.0.1 -> 10.77.0.5, nobody there), `ping -c 6`:
+    //   From 10.77.0.1 icmp_seq=1..3 Destination Host Unreachable   (when ARP gives up, 3 s in)
+    //   From 10.77.0.1 icmp_seq=4..6 Destination Host Unreachable   (icmp_seq=4 restarted ARP: 3 s later)
+    //   6 packets transmitted, 0 received, +6 errors, 100% packet loss, time 5059ms
+    //   pipe 4
+    // The real "time" is 5059 ms because its timer wakes a few ms late each second; here it is exact.
+    // icmp_seq=4 is due when ARP fails; pinger runs before the errors are read, so seq 1 is acked with
+    // 4 requests out: pipe 4.
+    const { engine, a } = twoHops({}, {});
+    const r = runPing(a, engine, ip('10.0.1.99'), { count: 6 });
+    assert.equal(
+      formatPing(r),
+      [
+        'PING 10.0.1.99 (10.0.1.99) 56(84) bytes of data.',
+        ...[1, 2, 3, 4, 5, 6].map((n) => `From 10.0.1.2 icmp_seq=${n} Destination Host Unreachable`),
+        '',
+        '--- 10.0.1.99 ping statistics ---',
+        '6 packets transmitted, 0 received, +6 errors, 100% packet loss, time 5000ms',
+        'pipe 4',
+      ].join('\n'),
+    );
+  });
+
+  it('prints the error after the last request: ping -c 1 waits its 10 s linger for ARP to fail', () => {
+    // Real: `ping -c 1 10.77.0.7` prints the From line 3 s later, then "time 0ms" and an empty line
+    // (no rtt, no pipe); `ping -c 2 -W 1 10.77.0.8` gives up after 1 s with no From line.
+    const { engine, a } = twoHops({}, {});
+    const start = engine.now;
+    let doneAt = -1;
+    let r: PingResult | undefined;
+    ping(a, ip('10.0.1.99'), { count: 1 }, (x) => {
+      r = x;
+      doneAt = engine.now;
+    });
+    engine.run();
+    assert.equal(
+      formatPing(r!),
+      [
+        'PING 10.0.1.99 (10.0.1.99) 56(84) bytes of data.',
+        'From 10.0.1.2 icmp_seq=1 Destination Host Unreachable',
+        '',
+        '--- 10.0.1.99 ping statistics ---',
+        '1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(doneAt - start, 3 * SECOND, 'ARP gives up after 3 probes a second apart');
+    const w = twoHops({}, {});
+    const r2 = runPing(w.a, w.engine, ip('10.0.1.98'), { count: 2, timeout: SECOND });
+    assert.equal(
+      formatPing(r2),
+      [
+        'PING 10.0.1.98 (10.0.1.98) 56(84) bytes of data.',
+        '',
+        '--- 10.0.1.98 ping statistics ---',
+        '2 packets transmitted, 0 received, 100% packet loss, time 1000ms',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('-s 0 has no room for the timeval: replies without time=, no rtt line, an empty last line', () => {
+    // Real `ping -c1 -s 0 10.77.0.2`, byte for byte (the final empty line is finish's last putchar):
+    const { engine, a } = twoHops({}, {});
+    const r = runPing(a, engine, ip('10.0.1.1'), { count: 1, size: 0 });
+    assert.equal(
+      formatPing(r, 0),
+      [
+        'PING 10.0.1.1 (10.0.1.1) 0(28) bytes of data.',
+        '8 bytes from 10.0.1.1: icmp_seq=1 ttl=64',
+        '',
+        '--- 10.0.1.1 ping statistics ---',
+        '1 packets transmitted, 1 received, 0% packet loss, time 0ms',
+        '',
+      ].join('\n'),
+    );
+    // 15 data bytes are still too few; 16 hold the timeval and bring time= back (real -s 15 / -s 16)
+    const r15 = runPing(a, engine, ip('10.0.1.1'), { count: 1, size: 15 });
+    assert.match(formatPing(r15, 15), /^23 bytes from 10\.0\.1\.1: icmp_seq=1 ttl=64$/m);
+    const r16 = runPing(a, engine, ip('10.0.1.1'), { count: 1, size: 16 });
+    assert.match(formatPing(r16, 16), /^24 bytes from 10\.0\.1\.1: icmp_seq=1 ttl=64 time=\S+ ms$/m);
+  });
+
+  it('a run with replies: time is from the first request to the last one sent, rtt line last', () => {
+    // Real `ping -c 3 -i 0.2 10.77.0.2`: "3 packets transmitted, 3 received, 0% packet loss, time 411ms"
+    // (400 ms of intervals plus timer slack) and no pipe: each reply came before the next request.
+    const { engine, a } = twoHops({}, {});
+    const r = runPing(a, engine, ip('10.0.1.1'), { count: 3, interval: 200 * MS });
+    const text = formatPing(r).split('\n');
+    assert.equal(text.at(-2), '3 packets transmitted, 3 received, 0% packet loss, time 400ms');
+    assert.match(text.at(-1)!, /^rtt min\/avg\/max\/mdev = [0-9./]+ ms$/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * ping: ICMP echo requests at an interval, replies matched by identifier and sequence, and the summary
- * iputils prints ("3 packets transmitted, 3 received, 0% packet loss", "rtt min/avg/max/mdev").
+ * iputils 20221126 prints ("3 packets transmitted, 3 received, 0% packet loss, time 2003ms",
+ * "rtt min/avg/max/mdev", "pipe N"), following ping_common.c's main_loop, pinger, acknowledge and finish.
  */
 import { formatIpv4, type Ipv4 } from '../wire/addr.js';
 import { IPPROTO_ICMP } from '../wire/ipv4.js';
@@ -17,7 +18,11 @@ export interface PingOptions {
   /** Data bytes after the ICMP header (iputils default: 56). */
   size: number;
   ttl: number;
-  /** ns to wait for the last reply or error (iputils lingers up to 10 s; 2 s covers ARP giving up after 3 tries). */
+  /**
+   * -W: ns to wait after the last request when nothing has been received (iputils' lingertime, 10 s by
+   * default, so the "Destination Host Unreachable" of a neighbour that never answers, 3 s later, is seen).
+   * Once a reply came, ping waits max(2 * the largest rtt, interval) instead (ping.h __schedule_exit).
+   */
   timeout: number;
   /**
    * -M do (true) or -M dont (false); unset is iputils' default, the kernel's IP_PMTUDISC_WANT: DF while the
@@ -50,7 +55,14 @@ export interface PingResult {
   received: number;
   errors: number;
   lines: PingLine[];
+  /** Round-trip times (empty without timing: iputils times a reply only when 16 data bytes hold a timeval). */
   rtts: number[];
+  /** ns from the first request to the last one sent: iputils' ", time Nms" (finish: cur_time - start_time). */
+  elapsedNs: number;
+  /** Most requests outstanding when one was answered ("pipe N" when above 1; -1 before any answer). */
+  pipe: number;
+  /** Whether the data had room for the timeval (size >= 16), so replies carry a time. */
+  timing: boolean;
 }
 
 /** The default options. */
@@ -59,7 +71,7 @@ export const DEFAULT_PING: PingOptions = {
   interval: 1_000_000_000,
   size: 56,
   ttl: 64,
-  timeout: 2_000_000_000,
+  timeout: 10_000_000_000,
 };
 
 /**
@@ -74,9 +86,25 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
   // ip_route_output_key_hash: a socket sending to 0.0.0.0 sends to 127.0.0.1 (iputils then prints
   // "PING 0.0.0.0 (127.0.0.1)" and the reply comes from 127.0.0.1, as seen in a namespace)
   const addr = dst === 0 ? LOOPBACK_ADDR : dst;
-  const r: PingResult = { dst, addr, transmitted: 0, received: 0, errors: 0, lines: [], rtts: [] };
+  const timing = o.size >= TIMEVAL_LEN;
+  const startAt = node.engine.now;
+  const r: PingResult = {
+    dst,
+    addr,
+    transmitted: 0,
+    received: 0,
+    errors: 0,
+    lines: [],
+    rtts: [],
+    elapsedNs: 0,
+    pipe: -1,
+    timing,
+  };
   let finished = false;
   let deadline: Timer | undefined;
+  // the next request: main_loop calls pinger before it reads the socket, so a request due at the very
+  // moment an answer arrives goes out first (a neighbour that fails at 3 s meets icmp_seq=4: "pipe 4")
+  let next: { seq: number; at: number; timer: Timer } | undefined;
   const finish = (): void => {
     if (finished) return;
     finished = true;
@@ -84,17 +112,38 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
     off();
     done(r);
   };
+  // ping.h acknowledge: the pipe is how many requests were out, this one included, when it was answered
+  const acknowledge = (seq: number): void => {
+    r.pipe = Math.max(r.pipe, r.transmitted - seq + 1);
+  };
+  const sendDueFirst = (): void => {
+    if (next !== undefined && next.at === node.engine.now) {
+      const n = next;
+      n.timer.cancel();
+      sendOne(n.seq);
+    }
+  };
+  const answered = (): void => {
+    // main_loop: "if (npackets && nreceived + nerrors >= npackets) break"
+    if (r.received + r.errors >= o.count && r.transmitted === o.count) finish();
+  };
   const off = node.onIcmp((ev: IcmpEvent) => {
     const m = ev.message;
     if (m.kind === 'echo' && m.type === ICMP_ECHO_REPLY && m.id === ident && ev.src === addr) {
       const t0 = sentAt.get(m.seq);
       if (t0 === undefined) return;
+      sendDueFirst();
       sentAt.delete(m.seq);
+      acknowledge(m.seq);
       r.received++;
-      const rtt = ev.time - t0;
-      r.rtts.push(rtt);
-      r.lines.push({ seq: m.seq, kind: 'reply', from: ev.src, rttNs: rtt, ttl: ev.ttl, bytes: ev.ipLength - 20 });
-      if (r.received + r.errors === o.count && r.transmitted === o.count) finish();
+      const line: PingLine = { seq: m.seq, kind: 'reply', from: ev.src, ttl: ev.ttl, bytes: ev.ipLength - 20 };
+      if (timing) {
+        const rtt = ev.time - t0;
+        r.rtts.push(rtt);
+        line.rttNs = rtt;
+      }
+      r.lines.push(line);
+      answered();
       return;
     }
     if (m.kind === 'unreachable' || m.kind === 'time-exceeded') {
@@ -106,14 +155,16 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
       const qid = (q[ihl + 4]! << 8) | q[ihl + 5]!;
       const qseq = (q[ihl + 6]! << 8) | q[ihl + 7]!;
       if (qid !== ident || !sentAt.has(qseq)) return;
+      sendDueFirst();
       sentAt.delete(qseq);
+      acknowledge(qseq);
       r.errors++;
       const text =
         m.kind === 'unreachable' && m.code === 4
           ? `Frag needed and DF set (mtu = ${m.nextHopMtu})`
           : icmpTitle(m.type, m.code);
       r.lines.push({ seq: qseq, kind: 'error', from: ev.src, error: text });
-      if (r.received + r.errors === o.count && r.transmitted === o.count) finish();
+      answered();
     }
   });
   // iputils fills the data with its index (0x00, 0x01, ...) and, when 16 bytes fit, puts the send time
@@ -121,8 +172,9 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
   // checked against iputils' packets by podnet verify
   const pattern = Uint8Array.from({ length: o.size }, (_, i) => i & 0xff);
   const sendOne = (seq: number): void => {
+    next = undefined;
     const data = pattern.slice();
-    if (data.length >= TIMEVAL_LEN) {
+    if (timing) {
       const v = new DataView(data.buffer);
       const us = Math.floor(node.engine.now / 1000);
       v.setBigUint64(0, BigInt(Math.floor(us / 1e6)), true);
@@ -130,6 +182,7 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
     }
     const msg: IcmpMessage = { kind: 'echo', type: ICMP_ECHO_REQUEST, code: 0, id: ident, seq, data };
     r.transmitted++;
+    r.elapsedNs = node.engine.now - startAt;
     sentAt.set(seq, node.engine.now);
     const err = node.sendIp(
       { dst: addr, protocol: IPPROTO_ICMP, ttl: o.ttl, ...(o.df === undefined ? {} : { df: o.df }) },
@@ -159,8 +212,17 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
                     : 'ping: local error: message too long',
       });
     }
-    if (seq < o.count) node.engine.schedule(o.interval, () => sendOne(seq + 1));
-    else deadline = node.engine.timer(o.timeout, finish);
+    if (seq < o.count) {
+      const at = node.engine.now + o.interval;
+      next = { seq: seq + 1, at, timer: node.engine.timer(o.interval, () => sendOne(seq + 1)) };
+      return;
+    }
+    // ping.h __schedule_exit: after the last request, wait lingertime (-W) while nothing came back,
+    // else twice the longest rtt, at least one interval (both in whole microseconds)
+    const tmaxNs = r.rtts.reduce((a, b) => Math.max(a, Math.floor(b / 1000) * 1000), 0);
+    const wait = r.received > 0 ? Math.max(2 * tmaxNs, o.interval) : o.timeout;
+    deadline = node.engine.timer(wait, finish);
+    answered();
   };
   sendOne(1);
 }
@@ -182,44 +244,57 @@ function icmpTitle(type: number, code: number): string {
   return icmpName(type, code);
 }
 
-/** The lines iputils ping prints for `r`. */
-export function formatPing(r: PingResult, size = DEFAULT_PING.size): string {
-  const dst = formatIpv4(r.dst);
+/**
+ * The text iputils ping prints for `r` (to `host`, as named on the command line), without the final newline (ping_common.c finish). With no rtt and
+ * no pipe line, finish still ends the summary with an empty line, which is kept: `-s 0` ends "time 0ms\n\n".
+ */
+export function formatPing(r: PingResult, size = DEFAULT_PING.size, host = formatIpv4(r.dst)): string {
+  // iputils prints the host as it was named ("PING web (10.0.2.80)", "--- web ping statistics ---")
+  const dst = host;
   const out = [`PING ${dst} (${formatIpv4(r.addr)}) ${size}(${size + 28}) bytes of data.`];
   for (const l of r.lines) {
     if (l.kind === 'reply')
       out.push(
-        `${l.bytes} bytes from ${formatIpv4(l.from)}: icmp_seq=${l.seq} ttl=${l.ttl} time=${fmtMs(l.rttNs!)} ms`,
+        `${l.bytes} bytes from ${formatIpv4(l.from)}: icmp_seq=${l.seq} ttl=${l.ttl}` +
+          (l.rttNs === undefined ? '' : ` time=${fmtMs(l.rttNs)} ms`),
       );
     else if (l.kind === 'error') out.push(`From ${formatIpv4(l.from)} icmp_seq=${l.seq} ${l.error}`);
     else out.push(l.error!);
   }
   // iputils prints the loss with %g: 66.6667%, 25%
   const loss = r.transmitted === 0 ? 0 : Number((((r.transmitted - r.received) / r.transmitted) * 100).toPrecision(6));
+  // ", time %ldms": 1000 * tv_sec + (tv_nsec + 500000) / 1000000
+  const ms = Math.floor((r.elapsedNs + 500_000) / 1_000_000);
   out.push('', `--- ${dst} ping statistics ---`);
   out.push(
-    `${r.transmitted} packets transmitted, ${r.received} received${r.errors ? `, +${r.errors} errors` : ''}, ${loss}% packet loss`,
+    `${r.transmitted} packets transmitted, ${r.received} received${r.errors ? `, +${r.errors} errors` : ''}` +
+      (r.transmitted > 0 ? `, ${loss}% packet loss, time ${ms}ms` : ''),
   );
-  if (r.rtts.length > 0) {
-    // iputils (ping_common.c, finish): integer microseconds; tsum and tsum2 divided by n, mdev = llsqrt(tsum2 - tsum^2)
-    const us = r.rtts.map((x) => BigInt(Math.floor(x / 1000)));
-    const n = BigInt(us.length);
-    let min = us[0]!;
-    let max = us[0]!;
-    let tsum = 0n;
-    let tsum2 = 0n;
-    for (const t of us) {
-      if (t < min) min = t;
-      if (t > max) max = t;
-      tsum += t;
-      tsum2 += t * t;
-    }
-    tsum /= n;
-    tsum2 /= n;
-    const mdev = isqrt(tsum2 - tsum * tsum);
-    out.push(`rtt min/avg/max/mdev = ${usText(min)}/${usText(tsum)}/${usText(max)}/${usText(mdev)} ms`);
-  }
+  const last: string[] = [];
+  if (r.rtts.length > 0) last.push(`rtt min/avg/max/mdev = ${rttSummary(r.rtts)} ms`);
+  if (r.pipe > 1) last.push(`pipe ${r.pipe}`);
+  out.push(last.join(', '));
   return out.join('\n');
+}
+
+/** min/avg/max/mdev as finish computes them: integer microseconds, mdev = llsqrt((tsum2 - tsum²/n) / n). */
+function rttSummary(rtts: readonly number[]): string {
+  const us = rtts.map((x) => BigInt(Math.floor(x / 1000)));
+  const n = BigInt(us.length);
+  let min = us[0]!;
+  let max = us[0]!;
+  let tsum = 0n;
+  let tsum2 = 0n;
+  for (const t of us) {
+    if (t < min) min = t;
+    if (t > max) max = t;
+    tsum += t;
+    tsum2 += t * t;
+  }
+  const avg = tsum / n;
+  // "This slightly clumsy computation order is important to avoid integer rounding errors"
+  const variance = tsum < 2_147_483_647n ? (tsum2 - (tsum * tsum) / n) / n : tsum2 / n - avg * avg;
+  return `${usText(min)}/${usText(avg)}/${usText(max)}/${usText(isqrt(variance))}`;
 }
 
 function fmtMs(ns: number): string {

@@ -22,7 +22,19 @@ import { DEFAULT_TRACEROUTE, formatTraceroute, traceroute, type TracerouteOption
 /** What a command finished with. */
 export interface CommandResult {
   status: number;
+  /** What it printed, without the newline that ends its last line (unless `unterminated`). */
   stdout: string;
+  /**
+   * Set when the last line has no newline: the tool printed exactly `stdout` (curl of a body without a
+   * final newline, nc echoing what came in), so `podnet exec` adds nothing after it.
+   */
+  unterminated?: boolean;
+}
+
+/** A command's result for the text a tool wrote: one final newline taken off, or `unterminated` when none. */
+export function printed(status: number, text: string): CommandResult {
+  if (text === '' || text.endsWith('\n')) return { status, stdout: text.slice(0, -1) };
+  return { status, stdout: text, unterminated: true };
 }
 
 /** Where a command runs. `resolve` turns a name into an address (node names, later DNS). */
@@ -157,7 +169,10 @@ export class Shell {
   }
 }
 
-/** Reads `-x VALUE` style options; returns the positional words or an error text. */
+/**
+ * Reads options as getopt(3) does: `-c 1`, `-c1` and clustered flags (`-nc1`); words that are not options
+ * are the positional ones, in order (GNU getopt permutes them). Returns those or getopt's error text.
+ */
 function options(
   args: string[],
   withValue: string,
@@ -167,13 +182,25 @@ function options(
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a.length === 2 && a[0] === '-' && withValue.includes(a[1]!)) {
-      const v = args[++i];
-      if (v === undefined) return `option requires an argument -- '${a[1]}'`;
-      opts.set(a[1]!, v);
-    } else if (a.length === 2 && a[0] === '-' && flags.includes(a[1]!)) opts.set(a[1]!, '');
-    else if (a.startsWith('-') && a.length > 1) return `invalid option -- '${a.slice(1)}'`;
-    else rest.push(a);
+    if (a === '--') {
+      rest.push(...args.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a.length === 1) {
+      rest.push(a);
+      continue;
+    }
+    for (let k = 1; k < a.length; k++) {
+      const ch = a[k]!;
+      if (withValue.includes(ch)) {
+        const v = k + 1 < a.length ? a.slice(k + 1) : args[++i];
+        if (v === undefined) return `option requires an argument -- '${ch}'`;
+        opts.set(ch, v);
+        break;
+      }
+      if (!flags.includes(ch)) return `invalid option -- '${ch}'`;
+      opts.set(ch, '');
+    }
   }
   return { opts, rest };
 }
@@ -227,7 +254,7 @@ const pingCommand: Command = (ctx, args, done) => {
           status: r.received > 0 ? 0 : 1,
           stdout:
             (ctx.node.isBroadcast(dst.ip) && dst.ip >>> 28 !== 0xe ? 'WARNING: pinging broadcast address\n' : '') +
-            formatPing(r, o.size ?? DEFAULT_PING.size),
+            formatPing(r, o.size ?? DEFAULT_PING.size, p.rest[0]),
         }),
       );
   });
@@ -235,8 +262,8 @@ const pingCommand: Command = (ctx, args, done) => {
 
 const tracerouteCommand: Command = (ctx, args, done) => {
   const usage =
-    'Usage: traceroute [ -n ] [ -m max_ttl ] [ -q nqueries ] [ -w waittime ] [ -p port ] host [ packetlen ]';
-  const p = options(args, 'mqwp', 'nI4');
+    'Usage: traceroute [ -nIT ] [ -m max_ttl ] [ -N squeries ] [ -q nqueries ] [ -w waittime ] [ -p port ] host [ packetlen ]';
+  const p = options(args, 'mqwpN', 'nIT4');
   if (typeof p === 'string' || p.rest.length < 1 || p.rest.length > 2) {
     done({ status: 2, stdout: typeof p === 'string' ? `${p}\n${usage}` : usage });
     return;
@@ -246,8 +273,9 @@ const tracerouteCommand: Command = (ctx, args, done) => {
   const q = num(p.opts.get('q'), 1, 10);
   const w = num(p.opts.get('w'), 0, 60);
   const port = num(p.opts.get('p'), 1, 65535);
+  const sim = num(p.opts.get('N'), 1, 1000);
   const len = num(p.rest[1], 28, 65000);
-  if ([m, q, w, port, len].some((x) => Number.isNaN(x))) {
+  if ([m, q, w, port, sim, len].some((x) => Number.isNaN(x))) {
     done({ status: 2, stdout: `Bad option value\n${usage}` });
     return;
   }
@@ -255,7 +283,10 @@ const tracerouteCommand: Command = (ctx, args, done) => {
   if (q !== undefined) o.queries = q;
   if (w !== undefined) o.wait = Math.round(w * 1e9);
   if (port !== undefined) o.port = port;
+  if (sim !== undefined) o.simProbes = sim;
   if (len !== undefined) o.packetLen = len;
+  if (p.opts.has('I')) o.method = 'icmp';
+  if (p.opts.has('T')) o.method = 'tcp';
   lookupHost(ctx, p.rest[0]!, (dst) => {
     if (!dst.ok)
       done({

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
 import { budgetsFor, execCommand, runLab, runStep } from '../scenario/run.js';
+import type { CommandResult } from '../apps/shell.js';
 import { describeStop, settle, stopFor, type Budgets } from '../scenario/budget.js';
 import { parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
@@ -435,13 +436,18 @@ function cmdTrace(f: Flags, out: (s: string) => void, fileOverride?: string): nu
   return r.delivered && r.stopped === undefined ? 0 : 1;
 }
 
-async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function cmdExec(
+  f: Flags,
+  out: (s: string) => void,
+  err: (s: string) => void,
+  write: (s: string) => void,
+): Promise<number> {
   const [, file, node] = f.positional;
   if (file === undefined || node === undefined || f.positional.length > 3)
     throw new UsageError('exec takes a lab or cluster file and a node or pod name');
   if (f.rest.length === 0)
     throw new UsageError('exec needs a command after --, e.g. podnet exec lab.yaml A -- ping -c 2 E');
-  if (isClusterFile(file)) return execInCluster(f, file, node, out, err);
+  if (isClusterFile(file)) return execInCluster(f, file, node, out, err, write);
   const spec = loadLab(file);
   const seed = intFlag(f, '--seed', 0, 0xffff_ffff);
   const lab = buildLab(spec, seed);
@@ -461,7 +467,7 @@ async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => v
         return 1;
       }
     }
-  let result: { status: number; stdout: string } | undefined;
+  let result: CommandResult | undefined;
   execCommand(lab, node, f.rest, (r) => (result = r));
   const stop = settle(lab.engine, lab.network, budgets);
   pcap?.finish();
@@ -473,8 +479,17 @@ async function cmdExec(f: Flags, out: (s: string) => void, err: (s: string) => v
     out(`${f.rest[0]}: did not finish (the network went quiet without an answer)`);
     return 1;
   }
-  if (result.stdout !== '') out(result.stdout);
+  printResult(result, out, write);
   return result.status;
+}
+
+/**
+ * Prints what the command printed, as it printed it: a newline after its last line only when the tool
+ * wrote one (`curl -s` of a body without a final newline prints no newline; `ping` ends its lines).
+ */
+function printResult(r: CommandResult, out: (s: string) => void, write: (s: string) => void): void {
+  if (r.unterminated === true) write(r.stdout);
+  else if (r.stdout !== '') out(r.stdout);
 }
 
 /** Whether `file` holds a Cluster document; an unreadable file is left to loadLab to report. */
@@ -501,6 +516,7 @@ async function execInCluster(
   target: string,
   out: (s: string) => void,
   err: (s: string) => void,
+  write: (s: string) => void,
 ): Promise<number> {
   const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
   if (!loaded.ok) throw new LabFileError(formatSpecErrors(loaded.errors));
@@ -519,7 +535,7 @@ async function execInCluster(
   const pcapAt = pcapTarget(f);
   const ds = openDatastore(datastoreFlag(f));
   try {
-    return await execOnBuilt(loaded.cluster.plan, f, target, file, out, err, ds, backend, pcapAt);
+    return await execOnBuilt(loaded.cluster.plan, f, target, file, { out, err, write }, ds, backend, pcapAt);
   } finally {
     await ds.close();
   }
@@ -531,8 +547,7 @@ async function execOnBuilt(
   f: Flags,
   target: string,
   file: string,
-  out: (s: string) => void,
-  err: (s: string) => void,
+  { out, err, write }: { out: (s: string) => void; err: (s: string) => void; write: (s: string) => void },
   ds: OpenedDatastore,
   backend: BackendType | undefined,
   pcapAt: ReturnType<typeof pcapTarget>,
@@ -551,7 +566,7 @@ async function execOnBuilt(
     throw new UsageError(`${file} has no pod or node named ${JSON.stringify(target)} (${clusterMachineNames(c)})`);
   const pcap = openPcap(pcapAt);
   pcap?.attach(c.network);
-  let result: { status: number; stdout: string } | undefined;
+  let result: CommandResult | undefined;
   runOnMachine(where, f.rest, (r) => (result = r));
   // a cluster's control plane keeps timers (leases, resyncs), so it never goes quiet: 600 s unless told
   const budgets = budgetsFor({ limits: { maxSimTime: 600_000_000_000 } }, budgetFlags(f));
@@ -563,7 +578,7 @@ async function execOnBuilt(
     out(`${f.rest[0]}: ${stop === undefined ? 'did not finish' : `stopped: ${describeStop(stop)}`}`);
     return 1;
   }
-  if (result.stdout !== '') out(result.stdout);
+  printResult(result, out, write);
   return result.status;
 }
 
@@ -694,11 +709,15 @@ async function cmdBenchBgp(f: Flags, out: (s: string) => void): Promise<number> 
   return 0;
 }
 
-/** Runs the CLI with `argv` (without node and script), printing through `out`/`err`. Returns the exit code. */
+/**
+ * Runs the CLI with `argv` (without node and script), printing lines through `out`/`err` and text that ends
+ * without a newline (exec's unterminated output) through `write`. Returns the exit code.
+ */
 export async function main(
   argv: string[],
   out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
   err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  write: (s: string) => void = (s) => process.stdout.write(s),
 ): Promise<number> {
   try {
     // get has kubectl's flags (-o, -n, -A), so it reads its own arguments
@@ -737,7 +756,7 @@ export async function main(
       case 'trace':
         return cmdTrace(f, out);
       case 'exec':
-        return await cmdExec(f, out, err);
+        return await cmdExec(f, out, err, write);
       case 'demo':
         return await cmdDemo(f, out, err);
       case 'bench':

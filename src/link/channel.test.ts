@@ -1,7 +1,9 @@
 /**
  * One direction of a link, timed by hand: a frame of B bytes on a link of R bit/s and latency L arrives
- * ceil(8·B·1e9 / R) + L ns after its transmission starts; frames behind it wait (FIFO) up to the queue
- * limit; bigger-than-MTU and lost frames are dropped with a reason, counted at the sending device.
+ * ceil(8·W·1e9 / R) + L ns after its transmission starts, W = 8 (preamble, SFD) + max(B, 60) + 4 (FCS)
+ * bytes (IEEE 802.3); the next frame may start 12 byte times (the inter-frame gap) after that, so a frame
+ * keeps the transmitter busy for W + 12 bytes. Frames behind it wait (FIFO) up to the queue limit;
+ * bigger-than-MTU and lost frames are dropped with a reason, counted at the sending device.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -44,43 +46,44 @@ function frame(n: number, tag = 0): Uint8Array {
 }
 
 describe('channel timing', () => {
-  it('delivers after serialization plus latency: 1500 B at 1 Gb/s + 1 µs = 13 µs', () => {
-    // 1500 * 8 = 12000 bits; at 1e9 bit/s that is 12000 ns; plus 1000 ns of cable
+  it('delivers after serialization plus latency: 1500 B at 1 Gb/s + 1 µs = 13.096 µs', () => {
+    // 8 + 1500 + 4 = 1512 bytes = 12096 bits; at 1e9 bit/s that is 12096 ns; plus 1000 ns of cable
     const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000_000, latency: 1 * US });
     assert.equal(ch.send(frame(1500), 1486), true);
     engine.run();
     assert.deepEqual(
       arrivals.map((a) => a.time),
-      [13_000],
+      [13_096],
     );
     assert.equal(ch.delivered, 1);
     assert.equal(ch.transmitted, 1);
   });
 
   it('rounds the serialization time up to a whole nanosecond', () => {
-    // 100 B at 3 Mb/s: 800 bits * 1e9 / 3e6 = 266666.67 ns -> 266667 ns; plus 5 ms latency
+    // 100 B is 112 on the wire at 3 Mb/s: 896 bits * 1e9 / 3e6 = 298666.67 ns -> 298667 ns; plus 5 ms
     const { engine, ch, arrivals } = channel({ bandwidth: 3_000_000, latency: 5 * MS });
     ch.send(frame(100), 86);
     engine.run();
     assert.deepEqual(
       arrivals.map((a) => a.time),
-      [266_667 + 5_000_000],
+      [298_667 + 5_000_000],
     );
   });
 
   it('measures time from when the frame is sent, not from zero', () => {
-    // 64 B at 10 Mb/s = 512 bits = 51200 ns; sent at t = 1 ms, latency 20 µs
+    // 64 B (76 on the wire) at 10 Mb/s = 608 bits = 60800 ns; sent at t = 1 ms, latency 20 µs
     const { engine, ch, arrivals } = channel({ bandwidth: 10_000_000, latency: 20 * US });
     engine.at(1 * MS, () => ch.send(frame(64), 50));
     engine.run();
     assert.deepEqual(
       arrivals.map((a) => a.time),
-      [1_000_000 + 51_200 + 20_000],
+      [1_000_000 + 60_800 + 20_000],
     );
   });
 
   it('queues back-to-back frames FIFO, each starting when the previous one finished', () => {
-    // 1000 B at 100 Mb/s = 80 µs each; latency 10 µs; three sent at t=0 arrive at 90, 170, 250 µs
+    // 1000 B at 100 Mb/s: received after 1012 bytes (80.96 µs), the wire busy for 1024 (81.92 µs, with the
+    // gap); latency 10 µs; three sent at t=0 start at 0, 81.92, 163.84 µs and arrive 90.96 µs after that
     const { engine, ch, arrivals } = channel({ bandwidth: 100_000_000, latency: 10 * US });
     for (let i = 1; i <= 3; i++) ch.send(frame(1000, i), 986);
     assert.equal(ch.queued, 2, 'one on the wire, two waiting');
@@ -88,18 +91,19 @@ describe('channel timing', () => {
     assert.deepEqual(
       arrivals.map((a) => [a.time, a.frame[0]]),
       [
-        [90_000, 1],
-        [170_000, 2],
-        [250_000, 3],
+        [90_960, 1],
+        [172_880, 2],
+        [254_800, 3],
       ],
     );
   });
 
   it('lets the queue drain: a frame sent after the link went idle starts at once', () => {
-    // 125 B at 1 Mb/s = 1000 µs; the second frame is sent at 1500 µs, after the first finished at 1000 µs
+    // 113 B (125 on the wire) at 1 Mb/s = 1000 µs, the gap until 1096 µs; the second frame is sent at
+    // 1500 µs, after the first finished
     const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000, latency: 0 });
-    ch.send(frame(125, 1), 111);
-    engine.at(1500 * US, () => ch.send(frame(125, 2), 111));
+    ch.send(frame(113, 1), 99);
+    engine.at(1500 * US, () => ch.send(frame(113, 2), 99));
     engine.run();
     assert.deepEqual(
       arrivals.map((a) => a.time),
@@ -108,7 +112,8 @@ describe('channel timing', () => {
   });
 
   it('mixes sizes correctly: a small frame behind a big one waits for it', () => {
-    // 1 Mb/s: 1000 B = 8 ms, 100 B = 0.8 ms; latency 1 ms -> arrivals 9 ms and 9.8 ms
+    // 1 Mb/s: 1000 B is received after 1012 bytes (8.096 ms) and holds the wire for 1024 (8.192 ms);
+    // 100 B takes 112 bytes (0.896 ms); latency 1 ms -> arrivals 9.096 ms and 8.192 + 0.896 + 1 = 10.088 ms
     const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000, latency: 1 * MS });
     ch.send(frame(1000, 1), 986);
     ch.send(frame(100, 2), 86);
@@ -116,8 +121,8 @@ describe('channel timing', () => {
     assert.deepEqual(
       arrivals.map((a) => [a.time, a.frame[0]]),
       [
-        [9_000_000, 1],
-        [9_800_000, 2],
+        [9_096_000, 1],
+        [10_088_000, 2],
       ],
     );
   });
@@ -147,9 +152,10 @@ describe('channel timing', () => {
   });
 
   it('keeps FIFO order and timing across many frames (ring buffer growth)', () => {
-    // 40 frames of 125 B at 1 Mb/s (1 ms each), latency 0: frame i arrives at (i+1) ms
+    // 40 frames of 101 B at 1 Mb/s (101 + 24 = 125 bytes = 1 ms of wire each), latency 0: frame i starts
+    // at i ms and arrives 113 bytes (904 µs) later
     const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000, latency: 0, queueLimit: 100 });
-    for (let i = 0; i < 40; i++) ch.send(frame(125, i), 111);
+    for (let i = 0; i < 40; i++) ch.send(frame(101, i), 87);
     engine.run();
     assert.deepEqual(
       arrivals.map((a) => a.frame[0]),
@@ -157,8 +163,40 @@ describe('channel timing', () => {
     );
     assert.deepEqual(
       arrivals.map((a) => a.time),
-      Array.from({ length: 40 }, (_, i) => (i + 1) * MS),
+      Array.from({ length: 40 }, (_, i) => i * MS + 904 * US),
     );
+  });
+});
+
+describe('channel Ethernet overhead (IEEE 802.3)', () => {
+  it('pads a short frame to 60 bytes on the wire but delivers the bytes it was given', () => {
+    // a 42-byte ARP frame: 8 + 60 (padded) + 4 = 72 bytes = 576 ns at 1 Gb/s; the receiver gets 42 bytes,
+    // as tcpdump shows an ARP frame on a veth (length 42 on both ends, checked in namespaces)
+    const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000_000, latency: 0 });
+    ch.send(frame(42), 28);
+    engine.run();
+    assert.deepEqual(
+      arrivals.map((a) => [a.time, a.frame.length]),
+      [[576, 42]],
+    );
+  });
+
+  it('sends minimum frames back to back at 1,488,095 frames/s: 84 bytes (672 ns) apart', () => {
+    const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000_000, latency: 0, queueLimit: 100 });
+    for (let i = 0; i < 3; i++) ch.send(frame(60, i), 46);
+    engine.run();
+    assert.deepEqual(
+      arrivals.map((a) => a.time),
+      [576, 576 + 672, 576 + 2 * 672],
+    );
+  });
+
+  it('carries 1500-byte packets at 1500 / 1538 of the bit rate: 81,274 a second on 1 GbE', () => {
+    // 14 + 1500 + 4 + 8 + 12 = 1538 bytes = 12304 ns per full frame
+    const { engine, ch, arrivals } = channel({ bandwidth: 1_000_000_000, latency: 0, queueLimit: 1000 });
+    for (let i = 0; i < 100; i++) ch.send(frame(1514), 1500);
+    engine.run();
+    assert.equal(arrivals[99]!.time - arrivals[0]!.time, 99 * 12_304);
   });
 });
 
@@ -184,13 +222,14 @@ describe('channel queue limit', () => {
   });
 
   it('frees a queue slot when a frame starts transmitting', () => {
-    // queueLimit 1, 1 ms per frame. t=0: f1 on the wire, f2 waiting. t=0.5 ms: f3 dropped (f2 still waits).
-    // t=1 ms: f2 starts, so at t=1.5 ms f4 fits in the queue.
+    // queueLimit 1, 1 ms of wire per frame (101 + 24 bytes at 1 Mb/s), received after 904 µs. t=0: f1 on
+    // the wire, f2 waiting. t=0.5 ms: f3 dropped (f2 still waits). t=1 ms: f2 starts, so at t=1.5 ms f4
+    // fits in the queue; it starts at 2 ms.
     const { engine, ch, arrivals, drops } = channel({ bandwidth: 1_000_000, latency: 0, queueLimit: 1 });
-    ch.send(frame(125, 1), 111);
-    ch.send(frame(125, 2), 111);
-    engine.at(500 * US, () => assert.equal(ch.send(frame(125, 3), 111), false));
-    engine.at(1500 * US, () => assert.equal(ch.send(frame(125, 4), 111), true));
+    ch.send(frame(101, 1), 87);
+    ch.send(frame(101, 2), 87);
+    engine.at(500 * US, () => assert.equal(ch.send(frame(101, 3), 87), false));
+    engine.at(1500 * US, () => assert.equal(ch.send(frame(101, 4), 87), true));
     engine.run();
     assert.deepEqual(
       drops.map((d) => d.frame[0]),
@@ -199,9 +238,9 @@ describe('channel queue limit', () => {
     assert.deepEqual(
       arrivals.map((a) => [a.frame[0], a.time]),
       [
-        [1, 1 * MS],
-        [2, 2 * MS],
-        [4, 3 * MS],
+        [1, 904 * US],
+        [2, 1904 * US],
+        [4, 2904 * US],
       ],
     );
   });
@@ -305,9 +344,9 @@ describe('channel loss', () => {
   });
 
   it('a lost frame still occupies the wire (counted as transmitted) and is dropped when it would have arrived', () => {
-    // loss 0.999...: the frame is almost surely lost; 125 B at 1 Mb/s + 2 ms latency = 3 ms
+    // loss 0.999...: the frame is almost surely lost; 113 B (125 on the wire) at 1 Mb/s + 2 ms latency = 3 ms
     const { engine, ch, drops, arrivals } = channel({ loss: 0.999999, bandwidth: 1_000_000, latency: 2 * MS });
-    ch.send(frame(125), 111);
+    ch.send(frame(113), 99);
     engine.run();
     assert.equal(arrivals.length, 0);
     assert.deepEqual(
@@ -337,7 +376,7 @@ describe('channel loss', () => {
 
 describe('link wiring', () => {
   it('a link is full duplex: each direction has its own transmitter and queue', () => {
-    // 125 B at 1 Mb/s = 1 ms; both ends send at t=0; neither waits for the other
+    // 113 B (125 on the wire) at 1 Mb/s = 1 ms; both ends send at t=0; neither waits for the other
     const engine = new Engine();
     const net = new Network(engine);
     const a = new Sink(net, 'a');
@@ -345,8 +384,8 @@ describe('link wiring', () => {
     const pa = a.addPort('eth0');
     const pb = b.addPort('eth0');
     net.connect(pa, pb, { bandwidth: 1_000_000, latency: 500 * US });
-    a.transmit(pa, frame(125, 1));
-    b.transmit(pb, frame(125, 2));
+    a.transmit(pa, frame(113, 1));
+    b.transmit(pb, frame(113, 2));
     engine.run();
     assert.deepEqual(
       a.got.map((g) => [g.frame[0], g.time]),

@@ -2,12 +2,35 @@
  * One direction of a full-duplex link: a transmitter with a bounded FIFO queue (tail drop), serialization
  * delay from the bandwidth, propagation latency, an MTU and optional seeded loss. Frames in flight live in
  * this channel's own ring, so a hop costs one pooled engine event and no allocation.
+ *
+ * Serialization counts what IEEE 802.3 puts on the wire around the bytes we carry: the preamble and SFD
+ * (8 bytes) before the frame, padding up to the 60-byte minimum (clause 3.2.8: 64 with the FCS), the FCS
+ * (4) after it, and the inter-frame gap (12 byte times) before the next frame may start. The receiver has
+ * the frame when its FCS has arrived; the gap only keeps the transmitter busy. So a 1 GbE link carries at
+ * most 1500 / 1538 of its bit rate as IP packets, and TCP with 1460-byte segments at most 949 Mbit/s.
+ * The frame itself stays unpadded in memory, in captures and at the receiver: that is what tcpdump shows
+ * on a veth (a 42-byte ARP frame is captured as 42 bytes on both ends, checked in namespaces), and what
+ * it shows for frames a host sends on a real NIC, which pads them in hardware.
  */
 import type { Engine } from '../sim/engine.js';
 import type { Prng } from '../sim/prng.js';
 import type { DropReason } from './trace.js';
 import type { Port } from './device.js';
 import type { StormCounters, StormWatch } from './storm.js';
+
+/** Preamble (7) and start frame delimiter (1), sent before every frame (IEEE 802.3 clause 3.2.1). */
+export const ETH_PREAMBLE_SFD = 8;
+/** The frame check sequence after the frame (clause 3.2.9). */
+export const ETH_FCS = 4;
+/** The minimum inter-frame gap: 96 bit times (clause 4.4.2). */
+export const ETH_IFG = 12;
+/** The shortest frame without its FCS (minFrameSize 64 with it): shorter ones are padded (clause 3.2.8). */
+export const ETH_MIN_FRAME = 60;
+
+/** Bytes a frame of `length` occupies on the wire until the receiver has its FCS: preamble, padding, FCS. */
+export function ethWireBytes(length: number): number {
+  return ETH_PREAMBLE_SFD + Math.max(length, ETH_MIN_FRAME) + ETH_FCS;
+}
 
 /** Tunables of a link, applied to both directions. */
 export interface LinkProps {
@@ -105,8 +128,10 @@ export class Channel {
         }
         start = this.busyUntil;
       }
-      end = start + Math.ceil((frame.length * 8 * 1e9) / p.bandwidth);
-      this.busyUntil = end;
+      const wire = ethWireBytes(frame.length);
+      end = start + Math.ceil((wire * 8 * 1e9) / p.bandwidth);
+      // the next frame waits out the inter-frame gap as well
+      this.busyUntil = start + Math.ceil(((wire + ETH_IFG) * 8 * 1e9) / p.bandwidth);
     }
     this.transmitted++;
     // the I/G bit of the destination MAC: only group-addressed frames can storm (unicast pays this test)

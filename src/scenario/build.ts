@@ -12,8 +12,7 @@ import { UdpStack } from '../transport/udp.js';
 import { TcpStack } from '../transport/tcp.js';
 import { DnsServer, type DnsServerConfig } from '../apps/dns/server.js';
 import { serveDnsOverTcp, tcpConnector } from '../apps/dns/tcp.js';
-import { HttpServer } from '../apps/http/server.js';
-import { whoamiHandler } from '../apps/http/whoami.js';
+import { whoamiServer } from '../apps/http/whoami.js';
 import { VxlanDev, type VxlanConfig } from '../net/vxlan.js';
 import { BridgeDev } from '../net/bridge.js';
 import { IpipDev, type IpipConfig } from '../net/ipip.js';
@@ -133,7 +132,7 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       udp.set(n.name, new UdpStack(node));
       tcp.set(n.name, new TcpStack(node));
       if (n.resolvConf !== undefined) resolvConf.set(n.name, n.resolvConf);
-      for (const port of n.httpPorts) new HttpServer(whoamiHandler(node)).listen(tcp.get(n.name)!, port);
+      for (const port of n.httpPorts) whoamiServer(node).listen(tcp.get(n.name)!, port);
       if (n.dns !== undefined) {
         const cfg: DnsServerConfig = {
           // with upstreams, names the hosts records lack go on to them (CoreDNS: hosts { fallthrough })

@@ -104,8 +104,9 @@ describe('tcp handshake', () => {
       },
       { flags: TCP_ACK, seq: (syn.seq + 1) >>> 0, ack: (synAck.seq + 1) >>> 0, window: 32768, options: [], len: 40 },
     );
-    // connected when the SYN-ACK arrives: 62-byte frame at 1 Gbps (496 ns) + 100 µs of cable
-    assert.equal(connectedAt, tap.segments[1]!.time + 496 + 100 * US);
+    // connected when the SYN-ACK arrives: 62-byte frame, 74 bytes with preamble and FCS, at 1 Gbps
+    // (592 ns) + 100 µs of cable
+    assert.equal(connectedAt, tap.segments[1]!.time + 592 + 100 * US);
     assert.equal(c.state, 'ESTABLISHED');
     assert.equal(accepted.length, 1);
     assert.deepEqual(
@@ -177,7 +178,8 @@ describe('tcp handshake', () => {
       [rst!.seg.seq, rst!.seg.ack, rst!.seg.flags, rst!.seg.window],
       [0, (syn!.seg.seq + 1) >>> 0, TCP_RST | TCP_ACK, 0],
     );
-    assert.deepEqual(reasons, [[rst!.time + 54 * 8 + 100 * US, 'refused']], 'refused one RTT after the SYN');
+    // the 54-byte RST is padded to 60 on the wire, plus preamble and FCS: 72 bytes
+    assert.deepEqual(reasons, [[rst!.time + 72 * 8 + 100 * US, 'refused']], 'refused one RTT after the SYN');
     assert.equal(c.state, 'CLOSED');
     assert.deepEqual(lab.b.drops, { 'no-listener': 1 });
     assert.equal(lab.tb.resetsSent, 1);

@@ -10,20 +10,24 @@ import { main } from '../../src/cli/main.js';
 /** What one run of the command printed, and its exit status. */
 export interface CliRun {
   code: number;
+  /** stdout without its final newline (lines joined by newlines). */
   out: string;
   err: string;
+  /** stdout exactly as a terminal gets it, final newline (or its absence) included. */
+  stdout: string;
 }
 
 /** Runs `podnet ARGV...` in this process and collects what it printed on stdout and stderr. */
 export async function cli(...argv: string[]): Promise<CliRun> {
-  const out: string[] = [];
+  let stdout = '';
   const err: string[] = [];
   const code = await main(
     argv,
-    (s) => out.push(s),
+    (s) => (stdout += `${s}\n`),
     (s) => err.push(s),
+    (s) => (stdout += s),
   );
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return { code, out: stdout.endsWith('\n') ? stdout.slice(0, -1) : stdout, err: err.join('\n'), stdout };
 }
 
 /** A fresh temporary directory (named with `prefix`), removed after the test `t`. */

@@ -395,6 +395,29 @@ describe('dns server: EDNS, truncation and streams', () => {
     assert.equal(ask(l, query('big.example.org.', 16)).tc, true);
   });
 
+  it('closes its side after the client closes its own, once the answer it owes is written (CoreDNS)', () => {
+    // miekg/dns serveTCPConn reads queries in a loop and answers each before reading on; the read after
+    // the client's FIN fails with EOF, and the server closes the connection: answer, then FIN
+    const { l, server } = lab();
+    const [client, serverEnd] = memoryStreamPair(l.engine, { latency: 50_000 });
+    server.serveStream(serverEnd, { src: ip('10.42.0.2'), srcPort: 40003 });
+    const events: string[] = [];
+    readDnsMessages(client, (m) => events.push(`answer ${parseDns(m).ok ? 'ok' : 'bad'}`));
+    client.onEnd(() => events.push('server closed'));
+    client.write(frameDnsMessage(buildDns({ ...query('www.example.org.'), id: 7 })));
+    client.end();
+    l.engine.runFor(SECOND);
+    assert.deepEqual(events, ['answer ok', 'server closed']);
+    // a client that keeps its side open keeps the connection
+    const [open, openServerEnd] = memoryStreamPair(l.engine, { latency: 50_000 });
+    server.serveStream(openServerEnd, { src: ip('10.42.0.2'), srcPort: 40004 });
+    let closed = false;
+    open.onEnd(() => (closed = true));
+    open.write(frameDnsMessage(buildDns({ ...query('www.example.org.'), id: 8 })));
+    l.engine.runFor(SECOND);
+    assert.equal(closed, false);
+  });
+
   it('closes a stream that sends a message without a header', () => {
     const { l, server } = lab();
     const [client, serverEnd] = memoryStreamPair(l.engine);

@@ -136,22 +136,39 @@ export class DnsServer {
   /**
    * Serves DNS on an accepted stream connection (TCP port 53: RFC 1035 4.2.2, RFC 7766): every framed
    * query gets a framed answer, in the order answers are ready. A message with no header closes the stream.
+   * When the client closes its side (FIN), the server closes its own once the answers it owes are written,
+   * as CoreDNS does (miekg/dns serveTCPConn: a read that fails with EOF ends the loop, then w.Close()), so
+   * no connection is left in CLOSE-WAIT.
    */
   serveStream(stream: ByteStream, peer: DnsPeer): void {
     let open = true;
+    let peerDone = false;
+    let owed = 0;
+    const closeIfDone = (): void => {
+      if (open && peerDone && owed === 0) {
+        open = false;
+        stream.end();
+      }
+    };
     stream.onEnd(() => {
-      open = false;
+      peerDone = true;
+      closeIfDone();
     });
     readDnsMessages(stream, (bytes) => {
       if (!open) return;
+      owed++;
       this.handle(
         bytes,
         peer,
         'tcp',
         (out) => {
+          owed--;
           if (open) stream.write(frameDnsMessage(out));
+          closeIfDone();
         },
         () => {
+          owed--;
+          if (!open) return;
           open = false;
           stream.end();
         },

@@ -15,7 +15,7 @@ import { fieldValue, latin1, latin1Bytes, utf8Text } from './message.js';
 import { parseHttpResponse } from './parser.js';
 import { HttpServer, type HttpHandler } from './server.js';
 import { goldenHandler, httpLab, ip, type HttpLab } from './testing.js';
-import { whoamiHandler } from './whoami.js';
+import { whoamiServer } from './whoami.js';
 
 const WEB = ip('10.43.0.1');
 
@@ -203,7 +203,7 @@ describe('HTTP server over the emulated network', () => {
 describe('whoami: what the server saw', () => {
   it('prints the client address as the server sees it: the client itself, or the router after MASQUERADE', () => {
     const lab = httpLab();
-    new HttpServer(whoamiHandler(lab.web.node)).listen(lab.web.tcp, 80);
+    whoamiServer(lab.web.node).listen(lab.web.tcp, 80);
     const get = (): string => {
       let text = '';
       const client = new HttpClient(lab.client.tcp, { userAgent: 'curl/7.88.1' });
@@ -229,7 +229,8 @@ describe('whoami: what the server saw', () => {
     const direct = get();
     assert.equal(
       direct.replace(/:3\d{4}\n/, ':PORT\n'),
-      'Hostname: web\nIP: 10.43.0.1\nRemoteAddr: 10.0.1.2:PORT\nGET /?x=1 HTTP/1.1\r\nHost: web\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n',
+      // traefik/whoami's getIPs: lo first (127.0.0.1; no ::1 here, podnet has no IPv6), then eth0
+      'Hostname: web\nIP: 127.0.0.1\nIP: 10.43.0.1\nRemoteAddr: 10.0.1.2:PORT\nGET /?x=1 HTTP/1.1\r\nHost: web\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n',
     );
     const nat = parseIptablesSave('*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o eth1 -j MASQUERADE\nCOMMIT\n');
     assert.ok(nat.ok);

@@ -1,17 +1,21 @@
 /**
  * A demo handler that answers with what the server saw, in the layout of traefik/whoami (the image
- * Kubernetes and Traefik tutorials put behind a Service): the node's name and addresses, the client
- * address as it reached the server (so NAT, kube-proxy DNAT/SNAT and proxies show), then the request
- * re-written as Go's Request.Write prints it: request line, Host, User-Agent, the other fields sorted and
- * in Go's canonical case, CRLF line ends.
+ * Kubernetes and Traefik tutorials put behind a Service; its app.go, whoamiHandler and getIPs): the node's
+ * name and addresses, the client address as it reached the server (so NAT, kube-proxy DNAT/SNAT and
+ * proxies show), then the request re-written as Go's Request.Write prints it: request line, Host,
+ * User-Agent, the other fields sorted and in Go's canonical case, CRLF line ends. The response is Go
+ * net/http's: no Server field; Date, Content-Length, then the sniffed Content-Type (server.go's
+ * extraHeader order). /health answers 200 with no body.
  *
- * podnet nodes have no loopback or IPv6 addresses, so unlike on a real host no "IP: 127.0.0.1" or
- * "IP: ::1" lines appear: only the node's interface addresses, in interface order.
+ * getIPs walks net.Interfaces() in index order, so lo's 127.0.0.1 comes first; podnet has no IPv6, so the
+ * "IP: ::1" and "IP: fe80::..." lines a real container prints are missing.
  */
 import { formatIpv4 } from '../../wire/addr.js';
 import type { IpNode } from '../../net/ip-node.js';
+import { LOOPBACK_ADDR } from '../../net/loopback.js';
+import { goFields } from '../images/server-fields.js';
 import { concatBytes, latin1Bytes } from './message.js';
-import type { HttpHandler, HttpServerRequest } from './server.js';
+import { HttpServer, type HttpHandler, type HttpServerRequest } from './server.js';
 
 /** Go's textproto.CanonicalMIMEHeaderKey: "x-forwarded-for" → "X-Forwarded-For"; names with other characters stay as they are. */
 export function canonicalHeaderKey(name: string): string {
@@ -48,14 +52,24 @@ export function whoamiBody(req: HttpServerRequest, hostname: string, addresses: 
   return concatBytes([latin1Bytes(text), goRequestWrite(req)]);
 }
 
-/** The whoami handler for a server on `node` (Content-Type as Go sniffs text: text/plain; charset=utf-8). */
-export function whoamiHandler(node: IpNode): HttpHandler {
+/** The addresses whoami lists for `node`: lo's 127.0.0.1, then each interface's, in interface order. */
+export function whoamiAddresses(node: IpNode): string[] {
+  return [formatIpv4(LOOPBACK_ADDR), ...node.devs.flatMap((d) => d.addresses.map((a) => formatIpv4(a.addr)))];
+}
+
+/** The whoami handler for a server on `node`, calling itself `hostname` (Content-Type as Go sniffs text). */
+export function whoamiHandler(node: IpNode, hostname = node.name): HttpHandler {
   return (req) => {
-    const addresses = node.devs.flatMap((d) => d.addresses.map((a) => formatIpv4(a.addr)));
+    if (req.path === '/health') return { status: 200 };
     return {
       status: 200,
       headers: [['Content-Type', 'text/plain; charset=utf-8']],
-      body: whoamiBody(req, node.name, addresses),
+      body: whoamiBody(req, hostname, whoamiAddresses(node)),
     };
   };
+}
+
+/** A whoami server as traefik/whoami runs one: Go net/http's fields (no Server, Go's order). */
+export function whoamiServer(node: IpNode, hostname = node.name): HttpServer {
+  return new HttpServer(whoamiHandler(node, hostname), { serverName: '', arrangeFields: goFields });
 }

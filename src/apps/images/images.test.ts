@@ -150,7 +150,7 @@ describe('images over the emulated network', () => {
     const { lines, body } = get('traefik/whoami:v1.10', [], 80);
     assert.match(
       body,
-      /^Hostname: pod-a\nIP: 10\.43\.0\.1\nRemoteAddr: 10\.0\.1\.2:\d+\nGET \/ HTTP\/1\.1\r\nHost: web\r\n/,
+      /^Hostname: pod-a\nIP: 127\.0\.0\.1\nIP: 10\.43\.0\.1\nRemoteAddr: 10\.0\.1\.2:\d+\nGET \/ HTTP\/1\.1\r\nHost: web\r\n/,
     );
     assert.deepEqual(
       lines.map((x) => x.split(':')[0]),

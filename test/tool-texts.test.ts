@@ -1,0 +1,76 @@
+/**
+ * The tools' text through `podnet exec`, byte for byte as a terminal gets it, against the real tools run
+ * in network namespaces (iputils-ping 20221126, netcat-openbsd 1.219):
+ * - `ping -c1 -s 0 10.77.0.2` printed, exactly: "PING 10.77.0.2 (10.77.0.2) 0(28) bytes of data.\n8 bytes
+ *   from 10.77.0.2: icmp_seq=1 ttl=64\n\n--- 10.77.0.2 ping statistics ---\n1 packets transmitted, 1
+ *   received, 0% packet loss, time 0ms\n\n" (no rtt line, and finish's last newline leaves an empty line);
+ * - `-c1` is read as getopt reads it, the same as `-c 1`;
+ * - a DNS server over TCP closes its side after the client's FIN (CoreDNS / miekg/dns serveTCPConn);
+ * - nc prints what came in and nothing more: agnhost serve-hostname --tcp writes the hostname with no
+ *   newline (serve_hostname.go: conn.Write([]byte(hostname))), so `nc POD 80` ends without one, and
+ *   `podnet exec` adds none.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { cli } from './support/cli.js';
+import { EXAMPLES_DIR, loadExample } from './support/examples.js';
+import { buildLab } from '../src/scenario/build.js';
+import { execCommand } from '../src/scenario/run.js';
+import type { CommandResult } from '../src/apps/shell.js';
+import { SECOND } from '../src/sim/engine.js';
+
+const SAME_SUBNET = join(EXAMPLES_DIR, 'same-subnet.yaml');
+
+test("ping -c1 -s 0 through podnet exec: the real tool's bytes, the empty last line included", async () => {
+  const r = await cli('exec', SAME_SUBNET, 'A', '--fresh', '--', 'ping', '-c1', '-s', '0', '10.0.0.4');
+  assert.equal(r.code, 0);
+  assert.equal(
+    r.stdout,
+    'PING 10.0.0.4 (10.0.0.4) 0(28) bytes of data.\n8 bytes from 10.0.0.4: icmp_seq=1 ttl=64\n\n' +
+      '--- 10.0.0.4 ping statistics ---\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n\n',
+  );
+});
+
+test('ping reads -c1 and -c 1 alike, and clustered flags (-nc1)', async () => {
+  const texts = await Promise.all(
+    [['-c1'], ['-c', '1'], ['-nc1']].map((o) =>
+      cli('exec', SAME_SUBNET, 'A', '--fresh', '--', 'ping', ...o, '10.0.0.4'),
+    ),
+  );
+  for (const r of texts) {
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\nrtt min\/avg\/max\/mdev = /);
+  }
+});
+
+test('exec adds no newline after output that has none: nc from agnhost serve-hostname', async () => {
+  const file = join(EXAMPLES_DIR, 'cluster-tenant-isolation.yaml');
+  const r = await cli('exec', file, 'client-a', '--', 'nc', '10.42.0.2', '80');
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'web-a');
+});
+
+test('dig +tcp to a lab DNS server: the server closes after dig does, leaving no CLOSE-WAIT', () => {
+  const lab = buildLab(loadExample('dns.yaml'));
+  let r: CommandResult | undefined;
+  execCommand(lab, 'client', ['dig', '+tcp', '@10.0.0.53', 'web.example.test'], (x) => (r = x));
+  lab.engine.run(lab.engine.now + 120 * SECOND);
+  assert.equal(r?.status, 0);
+  assert.match(r.stdout, /^web\.example\.test\.\s+\d+\s+IN\s+A\s+10\.0\.0\.80$/m);
+  // both ends went through FIN: the server's socket is gone, the client's has finished TIME-WAIT
+  assert.deepEqual(
+    lab.tcp
+      .get('ns')!
+      .connections()
+      .map((c) => c.state),
+    [],
+  );
+  assert.deepEqual(
+    lab.tcp
+      .get('client')!
+      .connections()
+      .map((c) => c.state),
+    [],
+  );
+});
