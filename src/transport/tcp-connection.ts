@@ -9,7 +9,8 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOption, type TcpSegment } f
 import type { Engine } from '../sim/engine.js';
 import { SECOND } from '../sim/engine.js';
 import { DeadlineTimer } from './tcp-timer.js';
-import { DEFAULT_PEER_MSS, MAX_WSCALE, NO_OPTIONS, TcpOutput, type TcpSocketEvents } from './tcp-output.js';
+import { DEFAULT_PEER_MSS, FULL_OPTIONS, NO_OPTIONS, TcpOutput, type TcpSocketEvents } from './tcp-output.js';
+import { TCPOLEN_TSTAMP_ALIGNED, readSynOptions, timestampsOf } from './tcp-options.js';
 import type { TcpCloseReason, TcpConfig, TcpHost, TcpStats } from './tcp-types.js';
 
 export type { TcpSocketEvents } from './tcp-output.js';
@@ -21,6 +22,9 @@ export interface AcceptQueue {
   /** The half-open connection died before completing. */
   abandoned(s: TcpSocket): void;
 }
+
+/** RFC 7323 §5.5: TS.Recent older than this is invalid (Linux TCP_PAWS_24DAYS). */
+const PAWS_24DAYS = 24 * 86400 * SECOND;
 
 /** RFC 6298 §5.7: the RTO once data flows after a retransmitted SYN. */
 const RTO_AFTER_SYN_LOSS = 3 * SECOND;
@@ -85,7 +89,7 @@ export class TcpSocket extends TcpOutput {
         ack: this.rcv.wire(this.rcv.nxt),
         flags: TCP_RST | TCP_ACK,
         window: 0,
-        options: NO_OPTIONS,
+        options: FULL_OPTIONS,
       });
     }
     this.finish('aborted');
@@ -169,29 +173,49 @@ export class TcpSocket extends TcpOutput {
   openPassive(syn: TcpSegment): void {
     this.counters.segmentsReceived++;
     this.takeSynOptions(syn.options);
-    this.rcv.synchronize(syn.seq, this.synWindow);
+    this.rcv.synchronize(syn.seq, this.initialWindow(true));
     this.snd.wnd = this.snd.maxWnd = syn.window; // RFC 7323 §2.2: never scaled in a SYN
     this.setState('SYN-RECEIVED');
     this.sendSyn(true);
   }
 
-  /** Reads MSS and window scale from the peer's SYN or SYN-ACK (RFC 7323: scaling only if both offer it). */
+  /**
+   * Reads the peer's SYN or SYN-ACK: MSS, and which of window scale, timestamps and SACK both sides offer
+   * (RFC 7323 §1.3, §3.2; RFC 2018 §2). With timestamps every segment carries 12 option bytes, so the
+   * segment size is the MSS less 12 (Linux mss_cache), and the peer's TSval is the first TS.Recent.
+   */
   private takeSynOptions(options: readonly TcpOption[]): void {
-    let peerMss = DEFAULT_PEER_MSS;
-    let peerShift = -1;
-    for (const o of options) {
-      if (o.kind === 'mss') peerMss = o.mss;
-      else if (o.kind === 'wscale') peerShift = Math.min(o.shift, MAX_WSCALE); // RFC 7323 §2.3: > 14 counts as 14
-    }
-    this.snd.mss = Math.max(1, Math.min(this.rcv.mss, peerMss));
+    const peer = readSynOptions(options);
+    const cfg = this.config;
+    this.tsOk = cfg.timestamps && peer.timestamps !== undefined;
+    this.sackOk = cfg.sack && peer.sackPermitted;
+    const tsLen = this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0;
+    this.snd.mss = Math.max(1, Math.min(this.advMss, peer.mss ?? DEFAULT_PEER_MSS) - tsLen);
+    this.rcv.mss = Math.max(1, this.advMss - tsLen);
     this.cc.setMss(this.snd.mss);
-    this.windowScaled = peerShift >= 0 && this.config.windowScaling;
+    if (peer.timestamps !== undefined && this.tsOk) this.storeTsRecent(peer.timestamps.tsval);
+    this.windowScaled = peer.wscale !== undefined && cfg.windowScaling;
     if (this.windowScaled) {
-      this.snd.wscale = peerShift;
+      this.snd.wscale = peer.wscale ?? 0;
     } else {
       this.snd.wscale = 0;
       this.rcv.wscale = 0;
     }
+  }
+
+  private storeTsRecent(tsval: number): void {
+    this.tsRecent = tsval;
+    this.tsRecentAt = this.engine.now;
+  }
+
+  /**
+   * RFC 7323 §5.3 PAWS (Linux tcp_paws_discard): a segment whose TSval is older than TS.Recent (by more
+   * than one tick, TCP_PAWS_WINDOW) is an old duplicate, unless TS.Recent is over 24 days old.
+   */
+  private pawsReject(tsval: number): boolean {
+    if (this.tsRecentAt < 0) return false;
+    if (this.engine.now - this.tsRecentAt > PAWS_24DAYS) return false;
+    return ((this.tsRecent - tsval) | 0) > 1;
   }
 
   // ---- segment arrival (RFC 9293 §3.10.7) --------------------------------------------------------------
@@ -218,6 +242,14 @@ export class TcpSocket extends TcpOutput {
       this.sendSyn(true);
       return;
     }
+    // RFC 7323 §5.3 (before the sequence check, as tcp_validate_incoming): PAWS
+    const ts = this.tsOk ? timestampsOf(seg.options) : undefined;
+    this.segTsecr = ts?.tsecr ?? 0;
+    if (ts !== undefined && (flags & TCP_RST) === 0 && this.pawsReject(ts.tsval)) {
+      this.sendAck();
+      this.drop('tcp-paws', `PAWS: TSval ${ts.tsval} older than TS.Recent ${this.tsRecent}`);
+      return;
+    }
     // step 1: sequence number acceptable?
     const a = this.rcv.accept(seg);
     if (a === undefined) {
@@ -232,6 +264,8 @@ export class TcpSocket extends TcpOutput {
       );
       return;
     }
+    // RFC 7323 §4.3: TS.Recent follows segments that cover Last.ACK.sent
+    if (ts !== undefined && this.rcv.off(seg.seq) <= this.lastAckSent) this.storeTsRecent(ts.tsval);
     // step 2: RST (RFC 5961 §3: only an exact match resets; other in-window RSTs get a challenge ACK)
     if (flags & TCP_RST) {
       if (this.rcv.off(seg.seq) !== this.rcv.nxt) {
@@ -301,7 +335,8 @@ export class TcpSocket extends TcpOutput {
       return;
     }
     this.takeSynOptions(seg.options);
-    this.rcv.synchronize(seg.seq, this.synWindow);
+    this.segTsecr = this.tsOk ? (timestampsOf(seg.options)?.tsecr ?? 0) : 0;
+    this.rcv.synchronize(seg.seq, this.synWnd);
     this.snd.wnd = this.snd.maxWnd = seg.window;
     this.snd.wl1 = 0;
     this.snd.wl2 = ack;
@@ -394,6 +429,11 @@ export class TcpSocket extends TcpOutput {
     if (this.timedEnd >= 0 && ack >= this.timedEnd) {
       this.rto.sample(this.engine.now - this.timedAt);
       this.timedEnd = -1;
+    } else if (this.timedEnd < 0 && this.segTsecr !== 0) {
+      // RFC 7323 §4.1 RTTM, as tcp_ack_update_rtt: when no sent-time sample exists (Karn: the ACK covers
+      // a retransmission), the echoed TSval gives one, in whole milliseconds (at least 1 µs)
+      const ms = (this.tsNow - this.segTsecr) | 0;
+      if (ms >= 0) this.rto.sample(Math.max(1000, ms * 1_000_000));
     }
     this.retries = 0;
     this.persistBackoff = 0;
@@ -416,15 +456,18 @@ export class TcpSocket extends TcpOutput {
   private receiveData(seq: number, data: Uint8Array): void {
     const rcv = this.rcv;
     if (seq !== rcv.nxt) {
-      // ahead of RCV.NXT: hold it and send a duplicate ACK at once (RFC 5681 §4.2)
+      // ahead of RCV.NXT: hold it and send a duplicate ACK at once (RFC 5681 §4.2), with SACK blocks
       rcv.ooo.insert(seq, data);
+      rcv.noteOutOfOrder(seq, seq + data.length);
       this.counters.outOfOrder++;
       this.sendAck();
       return;
     }
+    rcv.grow(data.length);
     this.deliver(data.slice());
     const filled = rcv.ooo.size > 0;
     for (const chunk of rcv.ooo.take(rcv.nxt)) this.deliver(chunk);
+    rcv.pruneSacks();
     this.unackedBytes += data.length;
     // RFC 5681 §4.2: ACK at least every second full-sized segment, and at once when a hole fills
     if (filled || this.config.delayedAckNs === 0 || this.unackedBytes >= 2 * rcv.mss) this.sendAck();
@@ -463,7 +506,7 @@ export class TcpSocket extends TcpOutput {
   icmpUnreachable(code: number, nextHopMtu: number): void {
     const snd = this.snd;
     if (code === ICMP_FRAG_NEEDED && nextHopMtu >= 68) {
-      const mss = nextHopMtu - 40;
+      const mss = nextHopMtu - 40 - (this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
       if (mss >= snd.mss) return;
       this.note(() => `path MTU ${nextHopMtu}: MSS ${snd.mss} -> ${mss}, resending`);
       snd.mss = mss;
