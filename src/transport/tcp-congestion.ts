@@ -46,6 +46,8 @@ export class NewReno {
   inRecovery = false;
   /** RFC 6582: the highest sequence offset sent when recovery (or the last timeout) began. */
   recover = 0;
+  /** The recovery in progress is RFC 6675's (SACK-based): partial ACKs change nothing here. */
+  sackRecovery = false;
 
   constructor(
     private mss: number,
@@ -71,6 +73,16 @@ export class NewReno {
   onNewAck(acked: number, ack: number, flight: number): CongestionAction {
     this.dupAcks = 0;
     const mss = this.mss;
+    if (this.inRecovery && this.sackRecovery) {
+      // RFC 6675 §5: recovery ends when RecoveryPoint is acknowledged; Linux then sets cwnd to ssthresh
+      // (tcp_end_cwnd_reduction); until then the scoreboard's pipe governs sending, not cwnd growth
+      if (ack >= this.recover) {
+        this.inRecovery = false;
+        this.sackRecovery = false;
+        this.cwnd = this.ssthresh;
+      }
+      return 'none';
+    }
     if (this.inRecovery) {
       if (ack >= this.recover) {
         // full ACK: RFC 6582 §3.2 step 3, option (1)
@@ -113,11 +125,24 @@ export class NewReno {
     return 'fast-retransmit';
   }
 
+  /**
+   * RFC 6675 §5 step 4: loss recovery begins, with `flight` outstanding and `highest` (HighData) the
+   * RecoveryPoint: ssthresh from the algorithm, and cwnd = ssthresh.
+   */
+  enterSackRecovery(flight: number, highest: number): void {
+    this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
+    this.cwnd = this.ssthresh;
+    this.recover = highest;
+    this.inRecovery = true;
+    this.sackRecovery = true;
+  }
+
   /** The retransmission timer expired with `flight` outstanding: RFC 5681 eq. (4), then the loss window. */
   onTimeout(flight: number, highest: number): void {
     this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
     this.cwnd = this.mss;
     this.inRecovery = false;
+    this.sackRecovery = false;
     this.dupAcks = 0;
     this.recover = highest;
   }

@@ -10,7 +10,8 @@ import type { Engine } from '../sim/engine.js';
 import { SECOND } from '../sim/engine.js';
 import { DeadlineTimer } from './tcp-timer.js';
 import { DEFAULT_PEER_MSS, FULL_OPTIONS, NO_OPTIONS, TcpOutput, type TcpSocketEvents } from './tcp-output.js';
-import { TCPOLEN_TSTAMP_ALIGNED, readSynOptions, timestampsOf } from './tcp-options.js';
+import { TCPOLEN_TSTAMP_ALIGNED, readSynOptions, sackBlocksOf, timestampsOf } from './tcp-options.js';
+import { DUP_THRESH } from './tcp-sack.js';
 import type { TcpCloseReason, TcpConfig, TcpHost, TcpStats } from './tcp-types.js';
 
 export type { TcpSocketEvents } from './tcp-output.js';
@@ -31,6 +32,8 @@ const RTO_AFTER_SYN_LOSS = 3 * SECOND;
 
 /** A TCP connection and the application's handle on it. */
 export class TcpSocket extends TcpOutput {
+  /** The connection closed in order while the application still had bytes to read. */
+  private closePending = false;
   /** @internal Built by TcpStack. `mtu` is the interface MTU toward the peer. */
   constructor(
     host: TcpHost,
@@ -392,18 +395,27 @@ export class TcpSocket extends TcpOutput {
       return false;
     }
     const window = seg.window << snd.wscale;
+    // RFC 2018 / RFC 6675: the scoreboard takes the blocks first
+    const blocks = this.sackOk ? sackBlocksOf(seg.options) : undefined;
+    const sackGrew =
+      blocks !== undefined &&
+      this.sack.update(
+        blocks.map(([l, r]) => [snd.off(l), snd.off(r)]),
+        Math.max(ack, snd.una),
+        snd.max,
+      );
     if (ack > snd.una) {
       this.ackAdvance(ack);
+      this.sack.advance(ack);
     } else if (
       ack === snd.una &&
-      seg.payload.length === 0 &&
-      (seg.flags & (TCP_SYN | TCP_FIN)) === 0 &&
-      window === snd.wnd &&
-      snd.outstanding
+      snd.outstanding &&
+      (sackGrew || (seg.payload.length === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && window === snd.wnd))
     ) {
-      // RFC 5681 §2: a duplicate acknowledgment
+      // RFC 5681 §2: a duplicate acknowledgment (with SACK, RFC 6675 §2: one that SACKs new data)
       this.counters.dupAcksReceived++;
-      if (this.cc.onDupAck(ack, snd.max - snd.una, snd.max) === 'fast-retransmit') {
+      if (this.sackOk) this.cc.dupAcks++;
+      else if (this.cc.onDupAck(ack, snd.max - snd.una, snd.max) === 'fast-retransmit') {
         this.counters.fastRetransmits++;
         this.note(
           () => `3 duplicate ACKs for ${seg.ack}: fast retransmit, cwnd ${this.cc.cwnd}, ssthresh ${this.cc.ssthresh}`,
@@ -412,6 +424,7 @@ export class TcpSocket extends TcpOutput {
       }
     }
     snd.updateWindow(seq, ack, window);
+    if (this.sackOk) this.sackRecoveryStart();
     const finAcked = snd.finAcked;
     if (this.state === 'FIN-WAIT-1' && finAcked) this.setState('FIN-WAIT-2');
     else if (this.state === 'CLOSING' && finAcked) this.enterTimeWait();
@@ -420,6 +433,29 @@ export class TcpSocket extends TcpOutput {
       return false;
     }
     return true;
+  }
+
+  /**
+   * RFC 6675 §5 step 4: loss recovery begins on DupThresh duplicate ACKs, or once IsLost(SND.UNA), if
+   * SND.UNA is past the last RecoveryPoint; the first unacknowledged segment goes again at once and the
+   * rest follow as pipe allows (output() runs after every ACK).
+   */
+  private sackRecoveryStart(): void {
+    const snd = this.snd;
+    const cc = this.cc;
+    if (cc.inRecovery || !snd.outstanding || snd.una <= cc.recover) return;
+    if (cc.dupAcks < DUP_THRESH && !this.sack.isLost(snd.una, snd.mss)) return;
+    cc.enterSackRecovery(snd.max - snd.una, snd.max);
+    this.counters.fastRetransmits++;
+    this.note(() => `SACK loss recovery from ${snd.wire(snd.una)}: cwnd ${cc.cwnd}, ssthresh ${cc.ssthresh}`);
+    this.sack.highRxt = snd.una;
+    const end = Math.min(snd.una + snd.mss, this.sack.nextSackedAfter(snd.una), Math.max(snd.dataEnd, snd.una + 1));
+    const len = Math.max(0, Math.min(end, snd.dataEnd) - snd.una);
+    const fin = snd.finQueued && end > snd.dataEnd && snd.max > snd.dataEnd;
+    if (len > 0 || fin) {
+      this.sendData(snd.una, len, fin);
+      this.sack.highRxt = snd.una + len + (fin ? 1 : 0);
+    }
   }
 
   /** The peer acknowledged everything below `ack` (> SND.UNA). */
@@ -498,6 +534,10 @@ export class TcpSocket extends TcpOutput {
     if (this.endEmitted || r.peerFin < 0 || r.nxt <= r.peerFin || r.unreadBytes > 0 || r.paused) return;
     this.endEmitted = true;
     this.emit('end');
+    if (this.closePending) {
+      this.closePending = false;
+      this.emitClose('closed');
+    }
   }
 
   // ---- errors and closing ----------------------------------------------------------------------------
@@ -552,6 +592,11 @@ export class TcpSocket extends TcpOutput {
 
   private emitClose(reason: TcpCloseReason): void {
     if (this.closeEmitted) return;
+    // an orderly close waits until a paused application has read everything ('end', then 'close')
+    if (reason === 'closed' && this.rcv.unreadBytes > 0) {
+      this.closePending = true;
+      return;
+    }
     this.closeEmitted = true;
     this.closeReason = reason;
     this.emit('close', reason);

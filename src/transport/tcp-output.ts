@@ -15,6 +15,7 @@ import { ReceiveSpace } from './tcp-receive.js';
 import { initialWindow, segmentOptions, synOptions, tsClock, windowScaleFor } from './tcp-options.js';
 import { RtoEstimator } from './tcp-rto.js';
 import { SendSpace } from './tcp-send.js';
+import { SackScoreboard } from './tcp-sack.js';
 import { DeadlineTimer } from './tcp-timer.js';
 import type { OutSegment, TcpCloseReason, TcpConfig, TcpHost, TcpState, TcpTuple } from './tcp-types.js';
 
@@ -51,6 +52,8 @@ export abstract class TcpOutput implements TcpTuple {
   protected readonly rcv: ReceiveSpace;
   protected readonly rto: RtoEstimator;
   protected readonly cc: NewReno;
+  /** What the peer SACKed of our data (RFC 6675). */
+  protected readonly sack = new SackScoreboard();
   protected readonly rtxTimer: DeadlineTimer;
   protected readonly persistTimer: DeadlineTimer;
   protected readonly delackTimer: DeadlineTimer;
@@ -195,10 +198,14 @@ export abstract class TcpOutput implements TcpTuple {
   protected output(): void {
     if (!this.canSend) return;
     const snd = this.snd;
+    if (this.cc.sackRecovery) {
+      this.sackTransmit();
+      return;
+    }
     for (
-      let next = snd.next(this.cc.cwnd, this.config.noDelay);
+      let next = this.skipSacked(snd.next(this.cc.cwnd, this.config.noDelay));
       next !== undefined;
-      next = snd.next(this.cc.cwnd, this.config.noDelay)
+      next = this.skipSacked(snd.next(this.cc.cwnd, this.config.noDelay))
     ) {
       this.sendData(snd.nxt, next.len, next.fin);
       if (next.len < snd.mss) snd.sml = snd.nxt + next.len + (next.fin ? 1 : 0); // tcp_minshall_update
@@ -206,6 +213,42 @@ export abstract class TcpOutput implements TcpTuple {
       if (snd.nxt > snd.max) snd.max = snd.nxt;
     }
     if (snd.waiting && !snd.outstanding && !this.persistTimer.pending) this.persistTimer.set(this.persistInterval());
+  }
+
+  /** Resending after a timeout: steps SND.NXT over what the peer SACKed, and asks for the segment again. */
+  private skipSacked(next: ReturnType<SendSpace['next']>): ReturnType<SendSpace['next']> {
+    const snd = this.snd;
+    if (next === undefined || snd.nxt >= snd.max) return next;
+    const g = this.sack.covering(snd.nxt);
+    if (g === undefined) return next;
+    snd.nxt = Math.min(g[1], snd.max);
+    return snd.next(this.cc.cwnd, this.config.noDelay);
+  }
+
+  /**
+   * RFC 6675 §5 steps (C): while cwnd - pipe allows a full segment, send what NextSeg() picks: a lost
+   * piece again, new data, or an unSACKed piece (rule 3).
+   */
+  protected sackTransmit(): void {
+    const snd = this.snd;
+    for (let n = 0; n < 1000; n++) {
+      if (this.cc.cwnd - this.sack.pipe(snd.una, snd.max, snd.mss) < snd.mss) return;
+      const newData = snd.nxt >= snd.max && snd.waiting && snd.una + snd.wnd > snd.nxt;
+      const c = this.sack.nextSeg(snd.una, snd.mss, snd.dataEnd, newData);
+      if (c === undefined) return;
+      if (c.kind === 'new') {
+        const next = snd.next(Number.MAX_SAFE_INTEGER, true);
+        if (next === undefined) return;
+        this.sendData(snd.nxt, next.len, next.fin);
+        snd.nxt += next.len + (next.fin ? 1 : 0);
+        if (snd.nxt > snd.max) snd.max = snd.nxt;
+        continue;
+      }
+      const len = Math.max(0, Math.min(c.end, snd.dataEnd) - c.start);
+      const fin = snd.finQueued && c.end > snd.dataEnd;
+      this.sendData(c.start, len, fin);
+      this.sack.highRxt = c.start + len + (fin ? 1 : 0);
+    }
   }
 
   /** Sends `len` data bytes from offset `off`, plus FIN if `fin`; times it and arms the RTO timer (RFC 6298 §5.1). */
