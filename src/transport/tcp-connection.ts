@@ -34,6 +34,8 @@ const RTO_AFTER_SYN_LOSS = 3 * SECOND;
 export class TcpSocket extends TcpOutput {
   /** The connection closed in order while the application still had bytes to read. */
   private closePending = false;
+  /** In-order data arrived and wants an ACK: at once ('now') or as ackCheck decides. */
+  private ackDue: 'none' | 'check' | 'now' = 'none';
   /** @internal Built by TcpStack. `mtu` is the interface MTU toward the peer. */
   constructor(
     host: TcpHost,
@@ -313,6 +315,7 @@ export class TcpSocket extends TcpOutput {
     if (a.probe) this.sendAck();
     if (a.fin && this.rcv.peerFin < 0) this.rcv.peerFin = a.seq + a.data.length;
     this.maybeTakeFin();
+    this.ackCheck();
     if (!this.isClosed) this.output();
   }
 
@@ -500,13 +503,37 @@ export class TcpSocket extends TcpOutput {
       return;
     }
     rcv.grow(data.length);
+    if (this.ato === 0) {
+      // tcp_event_data_recv on the first data: quickack mode for rcv_wnd / (2 * rcv_mss) ACKs, 2 to 16
+      this.ato = this.config.delayedAckNs;
+      this.quick = Math.min(16, Math.max(2, Math.floor(rcv.window / (2 * rcv.mss))));
+    }
+    this.lastDataAt = this.engine.now;
+    // counted before delivery: an answer written in the 'data' handler carries the ACK
+    this.unackedBytes += data.length;
+    this.ackDue = rcv.ooo.size > 0 ? 'now' : 'check';
     this.deliver(data.slice());
-    const filled = rcv.ooo.size > 0;
     for (const chunk of rcv.ooo.take(rcv.nxt)) this.deliver(chunk);
     rcv.pruneSacks();
-    this.unackedBytes += data.length;
-    // RFC 5681 §4.2: ACK at least every second full-sized segment, and at once when a hole fills
-    if (filled || this.config.delayedAckNs === 0 || this.unackedBytes >= 2 * rcv.mss) this.sendAck();
+  }
+
+  /**
+   * After a segment's data and FIN are taken (Linux __tcp_ack_snd_check): ACK at once when a hole
+   * filled, at least every second full-sized segment (RFC 5681 §4.2), or in quickack mode; otherwise
+   * arm the delayed-ACK timer. A FIN taken with the data made the connection interactive, so then the ACK
+   * waits for the application's answer.
+   */
+  private ackCheck(): void {
+    const due = this.ackDue;
+    this.ackDue = 'none';
+    if (due === 'none' || this.unackedBytes === 0) return;
+    if (
+      due === 'now' ||
+      this.config.delayedAckNs === 0 ||
+      this.unackedBytes >= 2 * this.rcv.mss ||
+      (this.quick > 0 && !this.pingpong)
+    )
+      this.sendAck();
     else if (!this.delackTimer.pending) this.delackTimer.set(this.config.delayedAckNs);
   }
 
@@ -522,10 +549,18 @@ export class TcpSocket extends TcpOutput {
     const s = this.state;
     if (s !== 'ESTABLISHED' && s !== 'FIN-WAIT-1' && s !== 'FIN-WAIT-2') return;
     this.rcv.nxt++;
-    this.sendAck();
-    if (s === 'ESTABLISHED') this.setState('CLOSE-WAIT');
-    else if (s === 'FIN-WAIT-1') this.setState('CLOSING');
-    else this.enterTimeWait();
+    // tcp_fin: in ESTABLISHED the ACK waits (interactive mode), so an application that closes or answers
+    // at once sends it on its FIN or data; in FIN-WAIT-1 and FIN-WAIT-2 it goes at once
+    if (s === 'ESTABLISHED') {
+      this.setState('CLOSE-WAIT');
+      this.pingpong = true;
+      if (this.config.delayedAckNs === 0) this.sendAck();
+      else if (!this.delackTimer.pending) this.delackTimer.set(this.config.delayedAckNs);
+    } else {
+      this.sendAck();
+      if (s === 'FIN-WAIT-1') this.setState('CLOSING');
+      else this.enterTimeWait();
+    }
     this.maybeEmitEnd();
   }
 

@@ -86,6 +86,17 @@ export abstract class TcpOutput implements TcpTuple {
   protected timedAt = 0;
   /** In-order bytes received since our last ACK (delayed ACKs). */
   protected unackedBytes = 0;
+  /**
+   * Linux's delayed-ACK state (inet_connection_sock icsk_ack): `ato` is 0 until data first arrives; then
+   * `quick` ACKs go at once (quickack mode, up to 16: tcp_incr_quickack), unless the connection is
+   * interactive (`pingpong`: we sent data soon after receiving, or the peer sent FIN), when ACKs wait to
+   * ride on our next segment.
+   */
+  protected ato = 0;
+  protected quick = 0;
+  protected pingpong = false;
+  /** When data last arrived (icsk_ack.lrcvtime). */
+  protected lastDataAt = 0;
   protected needDrain = false;
   protected endEmitted = false;
   protected closeEmitted = false;
@@ -146,7 +157,11 @@ export abstract class TcpOutput implements TcpTuple {
     );
     this.rtxTimer = new DeadlineTimer(engine, () => this.onRetransmitTimeout());
     this.persistTimer = new DeadlineTimer(engine, () => this.onPersistTimeout());
-    this.delackTimer = new DeadlineTimer(engine, () => this.sendAck());
+    this.delackTimer = new DeadlineTimer(engine, () => {
+      // tcp_delack_timer_handler: a delayed ACK that had to go alone ends the interactive mode
+      this.pingpong = false;
+      this.sendAck();
+    });
     this.timeWaitTimer = new DeadlineTimer(engine, () => this.finish('closed'));
   }
 
@@ -267,6 +282,8 @@ export abstract class TcpOutput implements TcpTuple {
       len,
     });
     this.counters.bytesSent += len;
+    // tcp_event_data_sent: data sent within ato of data received makes the connection interactive
+    if (!isRetransmit && len > 0 && this.ato > 0 && this.engine.now - this.lastDataAt < this.ato) this.pingpong = true;
     if (isRetransmit) {
       this.counters.retransmissions++;
       if (this.timedEnd > off) this.timedEnd = -1; // Karn's rule: never time a retransmitted segment
@@ -387,6 +404,7 @@ export abstract class TcpOutput implements TcpTuple {
   protected transmit(s: OutSegment): void {
     if ((s.flags & TCP_ACK) !== 0 && (s.flags & (TCP_SYN | TCP_RST)) === 0) {
       s.window = this.rcv.advertise();
+      if (this.quick > 0 && (this.unackedBytes > 0 || this.delackTimer.pending)) this.quick--; // tcp_dec_quickack_mode
       this.unackedBytes = 0;
       this.delackTimer.clear();
     }

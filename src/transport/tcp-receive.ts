@@ -184,15 +184,19 @@ export class ReceiveSpace {
 
   /**
    * The window field to send now (scaled down), as __tcp_select_window: min(free space, rcv_ssthresh),
-   * zero when less than an MSS is free, rounded up to the scale unit (ALIGN). Receiver SWS avoidance (RFC
-   * 9293 §3.8.6.2.2): the right edge moves only by at least an MSS, and it never moves left.
+   * zero when less than an MSS is free. With a window scale it is rounded up to the scale unit (ALIGN);
+   * without one, receiver SWS avoidance (RFC 9293 §3.8.6.2.2) keeps it a multiple of the MSS unless the
+   * last offer is still within an MSS of it. The right edge never moves left (tcp_select_window).
    */
   advertise(): number {
     const free = this.free;
     let wnd = free < this.mss ? 0 : Math.min(free, this.ssthresh);
-    const growth = this.nxt + wnd - this.advRight;
-    if (growth > 0 && growth < Math.min(this.fullSpace, this.mss)) wnd = this.advRight - this.nxt;
-    wnd = Math.max(wnd, this.advRight - this.nxt);
+    const cur = Math.max(0, this.advRight - this.nxt);
+    if (this.wscale === 0 && wnd > 0) {
+      if (cur <= wnd - this.mss || cur > wnd) wnd -= wnd % this.mss;
+      else wnd = cur;
+    }
+    wnd = Math.max(wnd, cur);
     const unit = 2 ** this.wscale;
     const field = Math.min(0xffff, Math.ceil(wnd / unit));
     const right = this.nxt + field * unit;
