@@ -128,6 +128,9 @@ export class TcpStack implements TcpHost {
   private readonly portOffsets = new Map<string, { offset: number; perturb: number }>();
   /** ISNs: the stream `node:<name>/tcp`, so connections elsewhere never move this node's sequence numbers. */
   private readonly rng: Prng;
+  /** Timestamp offsets (`node:<name>/tcp-ts`) and source ports (`node:<name>/tcp-port`), each its own stream. */
+  private readonly tsRng: Prng;
+  private readonly portRng: Prng;
   /** The frame being handled, so drops inside a connection trace it. */
   private current: Uint8Array | undefined = undefined;
 
@@ -137,6 +140,8 @@ export class TcpStack implements TcpHost {
   ) {
     this.config = { ...DEFAULT_TCP, ...config };
     this.rng = node.engine.stream(`node:${node.name}/tcp`);
+    this.tsRng = node.engine.stream(`node:${node.name}/tcp-ts`);
+    this.portRng = node.engine.stream(`node:${node.name}/tcp-port`);
     node.setProtocolHandler(IPPROTO_TCP, (frame, ipLen, dev) => this.receive(frame, ipLen, dev));
     node.onIcmp((ev) => this.icmp(ev));
   }
@@ -223,7 +228,7 @@ export class TcpStack implements TcpHost {
 
   /** @internal A new connection's TSval offset, from this node's TCP stream. */
   timestampOffset(): number {
-    return this.rng.nextU32();
+    return this.tsRng.nextU32();
   }
 
   /** @internal Writes one segment of `t` in place in a new frame and sends it. */
@@ -400,7 +405,7 @@ export class TcpStack implements TcpHost {
     const key = `${dst}:${dport}`;
     let st = this.portOffsets.get(key);
     if (st === undefined) {
-      st = { offset: this.rng.nextU32(), perturb: 0 };
+      st = { offset: this.portRng.nextU32(), perturb: 0 };
       this.portOffsets.set(key, st);
     }
     const offset = ((st.offset + st.perturb) % EPHEMERAL_COUNT) & ~1;
@@ -408,7 +413,7 @@ export class TcpStack implements TcpHost {
       for (let i = 0; i < EPHEMERAL_COUNT; i += 2) {
         const p = EPHEMERAL_LOW + ((offset + parity + i) % EPHEMERAL_COUNT);
         if (!this.portFree(p)) continue;
-        st.perturb += Math.max(i, this.rng.int(8) * 2) + 2;
+        st.perturb += Math.max(i, this.portRng.int(8) * 2) + 2;
         return p;
       }
     }
@@ -417,7 +422,7 @@ export class TcpStack implements TcpHost {
 
   /** listen(0)'s port: random, odd ports first (inet_csk_find_open_port, net/ipv4/inet_connection_sock.c). */
   private pickBindPort(): number {
-    const offset = this.rng.int(EPHEMERAL_COUNT) | 1;
+    const offset = this.portRng.int(EPHEMERAL_COUNT) | 1;
     for (let parity = 0; parity < 2; parity++)
       for (let i = 0; i < EPHEMERAL_COUNT; i += 2) {
         const p = EPHEMERAL_LOW + ((offset - parity + i) % EPHEMERAL_COUNT);
