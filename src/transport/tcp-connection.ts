@@ -34,6 +34,8 @@ const RTO_AFTER_SYN_LOSS = 3 * SECOND;
 export class TcpSocket extends TcpOutput {
   /** The connection closed in order while the application still had bytes to read. */
   private closePending = false;
+  /** In-order bytes for the application, emitted once the segment is processed. */
+  private toDeliver: Uint8Array[] = [];
   /** In-order data arrived and wants an ACK: at once ('now') or as ackCheck decides. */
   private ackDue: 'none' | 'check' | 'now' = 'none';
   /** @internal Built by TcpStack. `mtu` is the interface MTU toward the peer. */
@@ -316,6 +318,7 @@ export class TcpSocket extends TcpOutput {
     if (a.fin && this.rcv.peerFin < 0) this.rcv.peerFin = a.seq + a.data.length;
     this.maybeTakeFin();
     this.ackCheck();
+    this.flushDeliveries();
     if (!this.isClosed) this.output();
   }
 
@@ -537,10 +540,25 @@ export class TcpSocket extends TcpOutput {
     else if (!this.delackTimer.pending) this.delackTimer.set(this.config.delayedAckNs);
   }
 
+  /** Takes in-order bytes; the application gets them after the ACK decision (flushDeliveries). */
   private deliver(bytes: Uint8Array): void {
     this.counters.bytesReceived += bytes.length;
     const now = this.rcv.take(bytes);
-    if (now !== undefined) this.emit('data', now);
+    if (now !== undefined) this.toDeliver.push(now);
+  }
+
+  /**
+   * Wakes the application with what the segment brought: data, then 'end'. As in Linux, where the reader
+   * runs after the softirq has queued the data, taken the FIN and sent or delayed the ACK, an answer the
+   * application writes at once follows a quick ACK rather than carrying it.
+   */
+  private flushDeliveries(): void {
+    const chunks = this.toDeliver;
+    if (chunks.length > 0) {
+      this.toDeliver = [];
+      for (const c of chunks) this.emit('data', c);
+    }
+    this.maybeEmitEnd();
   }
 
   /** Step 8: the peer's FIN, once every byte before it has arrived. */
@@ -561,7 +579,6 @@ export class TcpSocket extends TcpOutput {
       if (s === 'FIN-WAIT-1') this.setState('CLOSING');
       else this.enterTimeWait();
     }
-    this.maybeEmitEnd();
   }
 
   private maybeEmitEnd(): void {
@@ -628,7 +645,8 @@ export class TcpSocket extends TcpOutput {
   private emitClose(reason: TcpCloseReason): void {
     if (this.closeEmitted) return;
     // an orderly close waits until a paused application has read everything ('end', then 'close')
-    if (reason === 'closed' && this.rcv.unreadBytes > 0) {
+    const r = this.rcv;
+    if (reason === 'closed' && (r.unreadBytes > 0 || (!this.endEmitted && r.peerFin >= 0 && r.nxt > r.peerFin))) {
       this.closePending = true;
       return;
     }
