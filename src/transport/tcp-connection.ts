@@ -34,6 +34,13 @@ const RTO_AFTER_SYN_LOSS = 3 * SECOND;
 export class TcpSocket extends TcpOutput {
   /** The connection closed in order while the application still had bytes to read. */
   private closePending = false;
+  /** SO_KEEPALIVE is on; `probesOut` keepalive probes are unanswered (icsk_probes_out). */
+  private keepAliveOn = false;
+  private probesOut = 0;
+  private keepAliveTimer: DeadlineTimer | undefined = undefined;
+  /** close() was called: nobody reads any more (Linux: an orphaned socket, SOCK_DEAD). */
+  private orphaned = false;
+  private finWait2Timer: DeadlineTimer | undefined = undefined;
   /** In-order bytes for the application, emitted once the segment is processed. */
   private toDeliver: Uint8Array[] = [];
   /** In-order data arrived and wants an ACK: at once ('now') or as ackCheck decides. */
@@ -86,8 +93,33 @@ export class TcpSocket extends TcpOutput {
     this.output();
   }
 
+  /**
+   * SO_KEEPALIVE: after `keepAliveTimeNs` without a segment from the peer, probe it every
+   * `keepAliveIntervalNs`; after `keepAliveProbes` unanswered probes, reset and close with 'timeout'
+   * (Linux tcp_keepalive_timer; 7200 s, 75 s, 9 probes by default).
+   */
+  setKeepAlive(enable: boolean): void {
+    this.keepAliveOn = enable;
+    if (!enable) this.keepAliveTimer?.clear();
+    else if (this.synchronized) this.armKeepAlive();
+  }
+
+  /**
+   * Closes the socket: FIN after the queued data, as end(), and the application reads no more (an
+   * orphaned socket). Stuck in FIN-WAIT-2, it gives up after `finTimeoutNs` (tcp_fin_timeout, 60 s).
+   */
+  close(): void {
+    this.orphaned = true;
+    this.end();
+  }
+
   /** Aborts the connection: RST to the peer where one is due (RFC 9293 ABORT), close reason 'aborted'. */
   destroy(): void {
+    this.destroyWith('aborted');
+  }
+
+  /** Sends RST where one is due and closes with `reason`. */
+  private destroyWith(reason: TcpCloseReason): void {
     const s = this.state;
     if (s === 'CLOSED') return;
     if (s === 'SYN-RECEIVED' || s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT') {
@@ -99,7 +131,7 @@ export class TcpSocket extends TcpOutput {
         options: FULL_OPTIONS,
       });
     }
-    this.finish('aborted');
+    this.finish(reason);
   }
 
   /** Stops 'data' events; arriving bytes fill the receive buffer and the advertised window shrinks. */
@@ -230,6 +262,11 @@ export class TcpSocket extends TcpOutput {
   /** @internal A segment for this connection, checksum verified. */
   segmentArrives(seg: TcpSegment): void {
     this.counters.segmentsReceived++;
+    if (this.keepAliveOn && this.keepAliveTimer !== undefined) {
+      // keepalive_time_elapsed counts from the last segment received
+      this.probesOut = 0;
+      this.keepAliveTimer.set(this.config.keepAliveTimeNs);
+    }
     if (this.state === 'SYN-SENT') {
       this.synSentArrives(seg);
       return;
@@ -369,6 +406,40 @@ export class TcpSocket extends TcpOutput {
     this.everConnected = true;
     if (this.synRetransmitted && this.rto.samples === 0) this.rto.atLeast(RTO_AFTER_SYN_LOSS);
     this.setState(this.snd.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED');
+    if (this.config.keepAlive) this.keepAliveOn = true;
+    if (this.keepAliveOn) this.armKeepAlive();
+  }
+
+  private armKeepAlive(): void {
+    this.keepAliveTimer ??= new DeadlineTimer(this.engine, () => this.onKeepAlive());
+    this.keepAliveTimer.set(this.config.keepAliveTimeNs);
+  }
+
+  /** tcp_keepalive_timer: the peer was silent for the idle time, or since the last probe. */
+  private onKeepAlive(): void {
+    const cfg = this.config;
+    if (!this.keepAliveOn || !this.synchronized || this.state === 'TIME-WAIT') return;
+    if (this.snd.outstanding || this.snd.waiting) {
+      // data in flight: the retransmission timer watches the peer
+      this.keepAliveTimer!.set(cfg.keepAliveTimeNs);
+      return;
+    }
+    if (this.probesOut >= cfg.keepAliveProbes) {
+      this.note(() => `${this.probesOut} keepalive probes unanswered: reset`);
+      this.destroyWith('timeout');
+      return;
+    }
+    // tcp_write_wakeup / tcp_xmit_probe_skb: an ACK carrying SND.UNA - 1, which the peer must answer
+    this.probesOut++;
+    this.note(() => `keepalive probe ${this.probesOut}`);
+    this.transmit({
+      seq: this.snd.wire(this.snd.una - 1),
+      ack: this.rcv.wire(this.rcv.nxt),
+      flags: TCP_ACK,
+      window: 0,
+      options: NO_OPTIONS,
+    });
+    this.keepAliveTimer!.set(cfg.keepAliveIntervalNs);
   }
 
   /** Tells the application: 'connect', or the listener's accept queue for a passive open. */
@@ -432,7 +503,18 @@ export class TcpSocket extends TcpOutput {
     snd.updateWindow(seq, ack, window);
     if (this.sackOk) this.sackRecoveryStart();
     const finAcked = snd.finAcked;
-    if (this.state === 'FIN-WAIT-1' && finAcked) this.setState('FIN-WAIT-2');
+    if (this.state === 'FIN-WAIT-1' && finAcked) {
+      this.setState('FIN-WAIT-2');
+      if (this.orphaned) {
+        // tcp_fin_timeout: an orphan does not wait for the peer's FIN for ever (tcp_time_wait(TCP_FIN_WAIT2))
+        this.finWait2Timer = new DeadlineTimer(this.engine, () => {
+          if (this.state !== 'FIN-WAIT-2') return;
+          this.note(() => `no FIN from the peer in ${this.config.finTimeoutNs / 1e9} s: forgotten`);
+          this.finish('closed');
+        });
+        this.finWait2Timer.set(this.config.finTimeoutNs);
+      }
+    }
     else if (this.state === 'CLOSING' && finAcked) this.enterTimeWait();
     else if (this.state === 'LAST-ACK' && finAcked) {
       this.finish('closed');
@@ -636,6 +718,8 @@ export class TcpSocket extends TcpOutput {
     this.setState('CLOSED');
     for (const t of [this.rtxTimer, this.persistTimer, this.delackTimer, this.timeWaitTimer]) t.clear();
     this.connectTimer?.clear();
+    this.keepAliveTimer?.clear();
+    this.finWait2Timer?.clear();
     this.rcv.ooo.clear();
     this.host.release(this);
     if (wasHalfOpen) this.acceptQueue.abandoned(this);

@@ -580,3 +580,91 @@ describe('tcp close', () => {
     );
   });
 });
+
+describe('tcp keepalive and FIN-WAIT-2 timeout', () => {
+  it('probes an idle connection with SND.UNA - 1 and no data, which the peer answers (SO_KEEPALIVE)', () => {
+    // Linux 6.18 between two namespaces (python3, SO_KEEPALIVE, TCP_KEEPIDLE 1, TCP_KEEPINTVL 1): 1 s after
+    // the last segment it received, the client sent an ACK with seq SND.UNA - 1 and no data; the server
+    // answered with an ACK of SND.UNA; the next probe came 1 s after that answer
+    const lab = twoHostLab({ tcp: { keepAliveTimeNs: 1 * SECOND, keepAliveIntervalNs: 1 * SECOND } });
+    const { tap } = watch(lab);
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    c.setKeepAlive(true);
+    c.on('connect', () => c.write(text('hi')));
+    lab.engine.run(2.5 * SECOND);
+    const lines = flow(tap.segments);
+    assert.deepEqual(lines.slice(3), [
+      'A P. seq 1 ack 1 len 2',
+      'B . seq 1 ack 3 len 0',
+      'A . seq 2 ack 1 len 0',
+      'B . seq 1 ack 3 len 0',
+      'A . seq 2 ack 1 len 0',
+      'B . seq 1 ack 3 len 0',
+    ]);
+    const probes = tap.from('A').slice(-2);
+    // B's 66-byte answer takes 528 ns to send and 100 µs on the cable
+    const heard = tap.from('B').at(-2)!.time + 528 + 100 * US;
+    assert.equal(probes[1]!.time - heard, 1 * SECOND, 'the idle time counts from the answer');
+    assert.equal(c.state, 'ESTABLISHED');
+  });
+
+  it('gives up after the probes go unanswered: RST and "timeout" at 7200 s + 9 x 75 s (Linux defaults)', () => {
+    let silent = false; // B's TCP stops reaching A (ARP still works)
+    const lab = twoHostLab({
+      tcp: { keepAlive: true },
+      impair: dropOnly((f) => silent && tcpOf(f)?.src === ip('10.0.0.2')),
+    });
+    const { tap } = watch(lab);
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    const closes: [number, TcpCloseReason][] = [];
+    c.on('close', (r) => closes.push([lab.engine.now, r]));
+    let lastHeard = -1;
+    c.on('connect', () => (lastHeard = lab.engine.now)); // the SYN-ACK was the last segment A heard
+    lab.engine.run(1 * SECOND);
+    silent = true;
+    lab.engine.run(3 * 3600 * SECOND);
+    assert.deepEqual(closes, [[lastHeard + 7200 * SECOND + 9 * 75 * SECOND, 'timeout']]);
+    const fromA = tap.from('A');
+    assert.equal(
+      fromA.filter((s) => s.seg.flags === TCP_ACK && s.seg.payload.length === 0).length,
+      1 + 9,
+      'the handshake ACK and 9 probes',
+    );
+    assert.equal(fromA.at(-1)!.seg.flags, TCP_RST | TCP_ACK, 'tcp_send_active_reset');
+  });
+
+  it('sends no keepalive unless asked (SO_KEEPALIVE is off by default)', () => {
+    const lab = twoHostLab();
+    const { tap } = watch(lab);
+    lab.tb.listen(80, () => {});
+    lab.ta.connect(lab.B, 80);
+    lab.engine.run(3 * 3600 * SECOND);
+    assert.equal(tap.segments.length, 3);
+  });
+
+  it('forgets an orphaned FIN-WAIT-2 connection after tcp_fin_timeout (60 s) if the peer never sends FIN', () => {
+    const lab = twoHostLab();
+    lab.tb.listen(80, () => {}); // the server never closes
+    const c = lab.ta.connect(lab.B, 80);
+    c.on('connect', () => c.close());
+    const closes: [number, TcpCloseReason][] = [];
+    c.on('close', (r) => closes.push([lab.engine.now, r]));
+    lab.engine.run(1 * SECOND);
+    assert.equal(c.state, 'FIN-WAIT-2');
+    lab.engine.run(62 * SECOND);
+    assert.equal(c.state, 'CLOSED');
+    assert.equal(lab.ta.connections().length, 0);
+    assert.ok(closes[0]![0] > 60 * SECOND && closes[0]![0] < 61 * SECOND, `closed at ${closes[0]![0]}`);
+  });
+
+  it('waits in FIN-WAIT-2 for as long as it takes after end(), a half-close (only close() orphans)', () => {
+    const lab = twoHostLab();
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    c.on('connect', () => c.end());
+    lab.engine.run(600 * SECOND);
+    assert.equal(c.state, 'FIN-WAIT-2');
+  });
+});
