@@ -514,8 +514,7 @@ export class TcpSocket extends TcpOutput {
         });
         this.finWait2Timer.set(this.config.finTimeoutNs);
       }
-    }
-    else if (this.state === 'CLOSING' && finAcked) this.enterTimeWait();
+    } else if (this.state === 'CLOSING' && finAcked) this.enterTimeWait();
     else if (this.state === 'LAST-ACK' && finAcked) {
       this.finish('closed');
       return false;
