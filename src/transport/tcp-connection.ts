@@ -144,7 +144,7 @@ export class TcpSocket extends TcpOutput {
     if (!this.rcv.paused) return;
     this.rcv.paused = false;
     const before = this.rcv.window;
-    for (const c of this.rcv.drain()) this.emit('data', c);
+    this.emitUntilPaused(this.rcv.drain());
     this.maybeEmitEnd();
     if (!this.synchronized) return;
     const after = this.rcv.free;
@@ -637,9 +637,20 @@ export class TcpSocket extends TcpOutput {
     const chunks = this.toDeliver;
     if (chunks.length > 0) {
       this.toDeliver = [];
-      for (const c of chunks) this.emit('data', c);
+      this.emitUntilPaused(chunks);
     }
     this.maybeEmitEnd();
+  }
+
+  /** Emits `chunks` as 'data' until the application pauses; the rest wait in the receive buffer. */
+  private emitUntilPaused(chunks: Uint8Array[]): void {
+    for (let i = 0; i < chunks.length; i++) {
+      if (this.rcv.paused) {
+        this.rcv.requeue(chunks.slice(i));
+        return;
+      }
+      this.emit('data', chunks[i]!);
+    }
   }
 
   /** Step 8: the peer's FIN, once every byte before it has arrived. */

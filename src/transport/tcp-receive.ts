@@ -169,6 +169,14 @@ export class ReceiveSpace {
     return bytes;
   }
 
+  /** Puts chunks the application paused before back at the head of the unread bytes. */
+  requeue(chunks: Uint8Array[]): void {
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    this.unread = [...chunks, ...this.unread];
+    this.unreadBytes += n;
+  }
+
   /** Empties the unread bytes (for delivery on resume). */
   drain(): Uint8Array[] {
     const out = this.unread;
