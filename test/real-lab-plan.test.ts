@@ -42,6 +42,10 @@ describe('podnet up plan', () => {
     assert.ok(add < v6 && v6 < veth, 'IPv6 is turned off before the first device is made');
     indexOf(ls, 'ip netns exec pn-t-A sysctl -q -w net.ipv4.ip_forward=0');
     indexOf(ls, 'ip netns exec pn-t-router1 sysctl -q -w net.ipv4.ip_forward=1');
+    indexOf(
+      ls,
+      'ip netns exec pn-t-A sysctl -q -w net.ipv4.tcp_rmem=4096 131072 6291456 net.ipv4.tcp_wmem=4096 16384 4194304',
+    );
     indexOf(ls, 'ip -n pn-t-A link set dev eth0 address 02:00:00:00:00:aa mtu 1500');
     indexOf(ls, 'ip -n pn-t-A addr add 10.0.0.2/24 dev eth0');
     indexOf(ls, 'ip -n pn-t-sw1 link add name sw1 type bridge mcast_snooping 0');

@@ -21,9 +21,10 @@ describe('nc over the emulated network', () => {
       stdout: 'Connection to web (10.43.0.1) 8080 port [tcp/http-alt] succeeded!\npong',
     });
     lab.engine.run(lab.engine.now + SECOND);
+    // the client's port is an even one Linux's connect() would pick (transport/tcp-stack.ts pickConnectPort)
     assert.deepEqual(listener.result, {
       status: 0,
-      stdout: 'Listening on 0.0.0.0 8080\nConnection received on 10.0.1.2 32768\nping',
+      stdout: 'Listening on 0.0.0.0 8080\nConnection received on 10.0.1.2 41336\nping',
     });
     // the listener served one connection and stopped listening
     assert.equal(lab.web.tcp.listener(8080), undefined);

@@ -28,6 +28,7 @@ export type DropReason =
   | 'no-listener' // UDP/TCP port closed
   | 'listen-overflow' // TCP: SYN to a listener whose backlog is full (Linux ListenOverflows)
   | 'out-of-window' // TCP: segment outside the receive window, or an ACK for unsent data (RFC 9293 §3.10.7.4)
+  | 'tcp-paws' // TCP: TSval older than TS.Recent, an old duplicate (RFC 7323 §5 PAWS; Linux PAWSEstabRejected)
   | 'tcp-state' // TCP: segment not valid in the connection's state (RST to a listener, no ACK bit, ...)
   | 'unhandled-protocol' // IP protocol or ethertype nobody handles
   | 'policy' // filtered by a rule (netfilter-like)

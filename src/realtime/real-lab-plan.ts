@@ -143,6 +143,9 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
     // default.* covers devices made later, all.* those that exist (lo)
     inNs(n.name, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
     inNs(n.name, 'sysctl', '-q', '-w', `net.ipv4.ip_forward=${n.kind === 'router' ? 1 : 0}`);
+    // Linux's default TCP buffers (a namespace copies the machine's, which may be tuned): tcp_rmem[2] sets
+    // the window scale podnet offers (7), tcp_rmem[1] the first windows (64240 / 65160)
+    inNs(n.name, 'sysctl', '-q', '-w', 'net.ipv4.tcp_rmem=4096 131072 6291456', 'net.ipv4.tcp_wmem=4096 16384 4194304');
     ip(n.name, 'link', 'set', 'dev', 'lo', 'up');
   }
   for (const l of spec.links)

@@ -1,9 +1,35 @@
 /**
  * Congestion control: slow start and congestion avoidance (RFC 5681 §3.1), fast retransmit and fast
  * recovery on three duplicate ACKs (RFC 5681 §3.2) with NewReno's partial-ACK handling (RFC 6582), and the
- * loss window after a retransmission timeout. Windows are in bytes. The connection decides what counts as
- * a duplicate ACK and does the retransmitting; this file only keeps cwnd, ssthresh and the recovery point.
+ * loss window after a retransmission timeout. Windows are in bytes. How the window grows in congestion
+ * avoidance and how far it falls on a loss is the algorithm's (tcp-cubic.ts: CUBIC, Linux's default;
+ * Reno's halving here). The connection decides what counts as a duplicate ACK and does the
+ * retransmitting; this file only keeps cwnd, ssthresh and the recovery point.
  */
+import type { TcpCongestionName } from './tcp-types.js';
+
+/** What a congestion control algorithm decides (Linux struct tcp_congestion_ops). */
+export interface CongestionAlgorithm {
+  /** Its Linux name. */
+  readonly name: TcpCongestionName;
+  /** The window after `acked` bytes were acknowledged in congestion avoidance (cong_avoid). */
+  avoid(cwnd: number, acked: number, mss: number, nowNs: number, srttNs: number): number;
+  /** ssthresh after a loss with `flight` bytes outstanding (ssthresh); it may remember the loss. */
+  lossThreshold(cwnd: number, flight: number, mss: number, nowNs: number): number;
+}
+
+/** Reno (RFC 5681): about one MSS per RTT in congestion avoidance, half the flight after a loss. */
+export class Reno implements CongestionAlgorithm {
+  readonly name = 'reno';
+
+  avoid(cwnd: number, _acked: number, mss: number): number {
+    return cwnd + Math.max(1, Math.floor((mss * mss) / cwnd)); // RFC 5681 eq. (3)
+  }
+
+  lossThreshold(_cwnd: number, flight: number, mss: number): number {
+    return Math.max(Math.floor(flight / 2), 2 * mss); // RFC 5681 eq. (4)
+  }
+}
 
 /** What the connection must do after an ACK. */
 export type CongestionAction = 'none' | 'fast-retransmit' | 'retransmit-next' | 'send-more';
@@ -20,10 +46,16 @@ export class NewReno {
   inRecovery = false;
   /** RFC 6582: the highest sequence offset sent when recovery (or the last timeout) began. */
   recover = 0;
+  /** The recovery in progress is RFC 6675's (SACK-based): partial ACKs change nothing here. */
+  sackRecovery = false;
 
   constructor(
     private mss: number,
     private readonly initialSegments: number,
+    /** The algorithm that grows the window and sets ssthresh on a loss (Reno unless given). */
+    readonly algorithm: CongestionAlgorithm = new Reno(),
+    /** The clock and smoothed RTT, for algorithms that use time (CUBIC). */
+    private readonly clock: { now(): number; srtt(): number } = { now: () => 0, srtt: () => 0 },
   ) {
     this.cwnd = initialSegments * mss;
   }
@@ -41,6 +73,16 @@ export class NewReno {
   onNewAck(acked: number, ack: number, flight: number): CongestionAction {
     this.dupAcks = 0;
     const mss = this.mss;
+    if (this.inRecovery && this.sackRecovery) {
+      // RFC 6675 §5: recovery ends when RecoveryPoint is acknowledged; Linux then sets cwnd to ssthresh
+      // (tcp_end_cwnd_reduction); until then the scoreboard's pipe governs sending, not cwnd growth
+      if (ack >= this.recover) {
+        this.inRecovery = false;
+        this.sackRecovery = false;
+        this.cwnd = this.ssthresh;
+      }
+      return 'none';
+    }
     if (this.inRecovery) {
       if (ack >= this.recover) {
         // full ACK: RFC 6582 §3.2 step 3, option (1)
@@ -56,8 +98,8 @@ export class NewReno {
       // slow start, RFC 5681 eq. (2): cwnd += min(N, SMSS)
       this.cwnd += Math.min(acked, mss);
     } else {
-      // congestion avoidance, RFC 5681 eq. (3): about one SMSS per RTT
-      this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
+      // congestion avoidance: the algorithm's (Reno: RFC 5681 eq. (3), about one SMSS per RTT)
+      this.cwnd = this.algorithm.avoid(this.cwnd, acked, mss, this.clock.now(), this.clock.srtt());
     }
     return 'none';
   }
@@ -76,18 +118,31 @@ export class NewReno {
       return 'send-more';
     }
     if (this.dupAcks !== 3 || ack <= this.recover) return 'none';
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss); // RFC 5681 eq. (4)
+    this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, mss, this.clock.now());
     this.recover = highest;
     this.cwnd = this.ssthresh + 3 * mss;
     this.inRecovery = true;
     return 'fast-retransmit';
   }
 
+  /**
+   * RFC 6675 §5 step 4: loss recovery begins, with `flight` outstanding and `highest` (HighData) the
+   * RecoveryPoint: ssthresh from the algorithm, and cwnd = ssthresh.
+   */
+  enterSackRecovery(flight: number, highest: number): void {
+    this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
+    this.cwnd = this.ssthresh;
+    this.recover = highest;
+    this.inRecovery = true;
+    this.sackRecovery = true;
+  }
+
   /** The retransmission timer expired with `flight` outstanding: RFC 5681 eq. (4), then the loss window. */
   onTimeout(flight: number, highest: number): void {
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
+    this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
     this.cwnd = this.mss;
     this.inRecovery = false;
+    this.sackRecovery = false;
     this.dupAcks = 0;
     this.recover = highest;
   }

@@ -9,7 +9,9 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOption, type TcpSegment } f
 import type { Engine } from '../sim/engine.js';
 import { SECOND } from '../sim/engine.js';
 import { DeadlineTimer } from './tcp-timer.js';
-import { DEFAULT_PEER_MSS, MAX_WSCALE, NO_OPTIONS, TcpOutput, type TcpSocketEvents } from './tcp-output.js';
+import { DEFAULT_PEER_MSS, FULL_OPTIONS, NO_OPTIONS, TcpOutput, type TcpSocketEvents } from './tcp-output.js';
+import { TCPOLEN_TSTAMP_ALIGNED, readSynOptions, sackBlocksOf, timestampsOf } from './tcp-options.js';
+import { DUP_THRESH } from './tcp-sack.js';
 import type { TcpCloseReason, TcpConfig, TcpHost, TcpStats } from './tcp-types.js';
 
 export type { TcpSocketEvents } from './tcp-output.js';
@@ -22,11 +24,27 @@ export interface AcceptQueue {
   abandoned(s: TcpSocket): void;
 }
 
+/** RFC 7323 §5.5: TS.Recent older than this is invalid (Linux TCP_PAWS_24DAYS). */
+const PAWS_24DAYS = 24 * 86400 * SECOND;
+
 /** RFC 6298 §5.7: the RTO once data flows after a retransmitted SYN. */
 const RTO_AFTER_SYN_LOSS = 3 * SECOND;
 
 /** A TCP connection and the application's handle on it. */
 export class TcpSocket extends TcpOutput {
+  /** The connection closed in order while the application still had bytes to read. */
+  private closePending = false;
+  /** SO_KEEPALIVE is on; `probesOut` keepalive probes are unanswered (icsk_probes_out). */
+  private keepAliveOn = false;
+  private probesOut = 0;
+  private keepAliveTimer: DeadlineTimer | undefined = undefined;
+  /** close() was called: nobody reads any more (Linux: an orphaned socket, SOCK_DEAD). */
+  private orphaned = false;
+  private finWait2Timer: DeadlineTimer | undefined = undefined;
+  /** In-order bytes for the application, emitted once the segment is processed. */
+  private toDeliver: Uint8Array[] = [];
+  /** In-order data arrived and wants an ACK: at once ('now') or as ackCheck decides. */
+  private ackDue: 'none' | 'check' | 'now' = 'none';
   /** @internal Built by TcpStack. `mtu` is the interface MTU toward the peer. */
   constructor(
     host: TcpHost,
@@ -75,8 +93,33 @@ export class TcpSocket extends TcpOutput {
     this.output();
   }
 
+  /**
+   * SO_KEEPALIVE: after `keepAliveTimeNs` without a segment from the peer, probe it every
+   * `keepAliveIntervalNs`; after `keepAliveProbes` unanswered probes, reset and close with 'timeout'
+   * (Linux tcp_keepalive_timer; 7200 s, 75 s, 9 probes by default).
+   */
+  setKeepAlive(enable: boolean): void {
+    this.keepAliveOn = enable;
+    if (!enable) this.keepAliveTimer?.clear();
+    else if (this.synchronized) this.armKeepAlive();
+  }
+
+  /**
+   * Closes the socket: FIN after the queued data, as end(), and the application reads no more (an
+   * orphaned socket). Stuck in FIN-WAIT-2, it gives up after `finTimeoutNs` (tcp_fin_timeout, 60 s).
+   */
+  close(): void {
+    this.orphaned = true;
+    this.end();
+  }
+
   /** Aborts the connection: RST to the peer where one is due (RFC 9293 ABORT), close reason 'aborted'. */
   destroy(): void {
+    this.destroyWith('aborted');
+  }
+
+  /** Sends RST where one is due and closes with `reason`. */
+  private destroyWith(reason: TcpCloseReason): void {
     const s = this.state;
     if (s === 'CLOSED') return;
     if (s === 'SYN-RECEIVED' || s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT') {
@@ -85,10 +128,10 @@ export class TcpSocket extends TcpOutput {
         ack: this.rcv.wire(this.rcv.nxt),
         flags: TCP_RST | TCP_ACK,
         window: 0,
-        options: NO_OPTIONS,
+        options: FULL_OPTIONS,
       });
     }
-    this.finish('aborted');
+    this.finish(reason);
   }
 
   /** Stops 'data' events; arriving bytes fill the receive buffer and the advertised window shrinks. */
@@ -101,7 +144,7 @@ export class TcpSocket extends TcpOutput {
     if (!this.rcv.paused) return;
     this.rcv.paused = false;
     const before = this.rcv.window;
-    for (const c of this.rcv.drain()) this.emit('data', c);
+    this.emitUntilPaused(this.rcv.drain());
     this.maybeEmitEnd();
     if (!this.synchronized) return;
     const after = this.rcv.free;
@@ -169,29 +212,49 @@ export class TcpSocket extends TcpOutput {
   openPassive(syn: TcpSegment): void {
     this.counters.segmentsReceived++;
     this.takeSynOptions(syn.options);
-    this.rcv.synchronize(syn.seq, this.synWindow);
+    this.rcv.synchronize(syn.seq, this.initialWindow(true));
     this.snd.wnd = this.snd.maxWnd = syn.window; // RFC 7323 §2.2: never scaled in a SYN
     this.setState('SYN-RECEIVED');
     this.sendSyn(true);
   }
 
-  /** Reads MSS and window scale from the peer's SYN or SYN-ACK (RFC 7323: scaling only if both offer it). */
+  /**
+   * Reads the peer's SYN or SYN-ACK: MSS, and which of window scale, timestamps and SACK both sides offer
+   * (RFC 7323 §1.3, §3.2; RFC 2018 §2). With timestamps every segment carries 12 option bytes, so the
+   * segment size is the MSS less 12 (Linux mss_cache), and the peer's TSval is the first TS.Recent.
+   */
   private takeSynOptions(options: readonly TcpOption[]): void {
-    let peerMss = DEFAULT_PEER_MSS;
-    let peerShift = -1;
-    for (const o of options) {
-      if (o.kind === 'mss') peerMss = o.mss;
-      else if (o.kind === 'wscale') peerShift = Math.min(o.shift, MAX_WSCALE); // RFC 7323 §2.3: > 14 counts as 14
-    }
-    this.snd.mss = Math.max(1, Math.min(this.rcv.mss, peerMss));
+    const peer = readSynOptions(options);
+    const cfg = this.config;
+    this.tsOk = cfg.timestamps && peer.timestamps !== undefined;
+    this.sackOk = cfg.sack && peer.sackPermitted;
+    const tsLen = this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0;
+    this.snd.mss = Math.max(1, Math.min(this.advMss, peer.mss ?? DEFAULT_PEER_MSS) - tsLen);
+    this.rcv.mss = Math.max(1, this.advMss - tsLen);
     this.cc.setMss(this.snd.mss);
-    this.windowScaled = peerShift >= 0 && this.config.windowScaling;
+    if (peer.timestamps !== undefined && this.tsOk) this.storeTsRecent(peer.timestamps.tsval);
+    this.windowScaled = peer.wscale !== undefined && cfg.windowScaling;
     if (this.windowScaled) {
-      this.snd.wscale = peerShift;
+      this.snd.wscale = peer.wscale ?? 0;
     } else {
       this.snd.wscale = 0;
       this.rcv.wscale = 0;
     }
+  }
+
+  private storeTsRecent(tsval: number): void {
+    this.tsRecent = tsval;
+    this.tsRecentAt = this.engine.now;
+  }
+
+  /**
+   * RFC 7323 §5.3 PAWS (Linux tcp_paws_discard): a segment whose TSval is older than TS.Recent (by more
+   * than one tick, TCP_PAWS_WINDOW) is an old duplicate, unless TS.Recent is over 24 days old.
+   */
+  private pawsReject(tsval: number): boolean {
+    if (this.tsRecentAt < 0) return false;
+    if (this.engine.now - this.tsRecentAt > PAWS_24DAYS) return false;
+    return ((this.tsRecent - tsval) | 0) > 1;
   }
 
   // ---- segment arrival (RFC 9293 §3.10.7) --------------------------------------------------------------
@@ -199,6 +262,11 @@ export class TcpSocket extends TcpOutput {
   /** @internal A segment for this connection, checksum verified. */
   segmentArrives(seg: TcpSegment): void {
     this.counters.segmentsReceived++;
+    if (this.keepAliveOn && this.keepAliveTimer !== undefined) {
+      // keepalive_time_elapsed counts from the last segment received
+      this.probesOut = 0;
+      this.keepAliveTimer.set(this.config.keepAliveTimeNs);
+    }
     if (this.state === 'SYN-SENT') {
       this.synSentArrives(seg);
       return;
@@ -218,6 +286,14 @@ export class TcpSocket extends TcpOutput {
       this.sendSyn(true);
       return;
     }
+    // RFC 7323 §5.3 (before the sequence check, as tcp_validate_incoming): PAWS
+    const ts = this.tsOk ? timestampsOf(seg.options) : undefined;
+    this.segTsecr = ts?.tsecr ?? 0;
+    if (ts !== undefined && (flags & TCP_RST) === 0 && this.pawsReject(ts.tsval)) {
+      this.sendAck();
+      this.drop('tcp-paws', `PAWS: TSval ${ts.tsval} older than TS.Recent ${this.tsRecent}`);
+      return;
+    }
     // step 1: sequence number acceptable?
     const a = this.rcv.accept(seg);
     if (a === undefined) {
@@ -232,6 +308,8 @@ export class TcpSocket extends TcpOutput {
       );
       return;
     }
+    // RFC 7323 §4.3: TS.Recent follows segments that cover Last.ACK.sent
+    if (ts !== undefined && this.rcv.off(seg.seq) <= this.lastAckSent) this.storeTsRecent(ts.tsval);
     // step 2: RST (RFC 5961 §3: only an exact match resets; other in-window RSTs get a challenge ACK)
     if (flags & TCP_RST) {
       if (this.rcv.off(seg.seq) !== this.rcv.nxt) {
@@ -276,6 +354,8 @@ export class TcpSocket extends TcpOutput {
     if (a.probe) this.sendAck();
     if (a.fin && this.rcv.peerFin < 0) this.rcv.peerFin = a.seq + a.data.length;
     this.maybeTakeFin();
+    this.ackCheck();
+    this.flushDeliveries();
     if (!this.isClosed) this.output();
   }
 
@@ -301,7 +381,8 @@ export class TcpSocket extends TcpOutput {
       return;
     }
     this.takeSynOptions(seg.options);
-    this.rcv.synchronize(seg.seq, this.synWindow);
+    this.segTsecr = this.tsOk ? (timestampsOf(seg.options)?.tsecr ?? 0) : 0;
+    this.rcv.synchronize(seg.seq, this.synWnd);
     this.snd.wnd = this.snd.maxWnd = seg.window;
     this.snd.wl1 = 0;
     this.snd.wl2 = ack;
@@ -325,6 +406,40 @@ export class TcpSocket extends TcpOutput {
     this.everConnected = true;
     if (this.synRetransmitted && this.rto.samples === 0) this.rto.atLeast(RTO_AFTER_SYN_LOSS);
     this.setState(this.snd.finQueued ? 'FIN-WAIT-1' : 'ESTABLISHED');
+    if (this.config.keepAlive) this.keepAliveOn = true;
+    if (this.keepAliveOn) this.armKeepAlive();
+  }
+
+  private armKeepAlive(): void {
+    this.keepAliveTimer ??= new DeadlineTimer(this.engine, () => this.onKeepAlive());
+    this.keepAliveTimer.set(this.config.keepAliveTimeNs);
+  }
+
+  /** tcp_keepalive_timer: the peer was silent for the idle time, or since the last probe. */
+  private onKeepAlive(): void {
+    const cfg = this.config;
+    if (!this.keepAliveOn || !this.synchronized || this.state === 'TIME-WAIT') return;
+    if (this.snd.outstanding || this.snd.waiting) {
+      // data in flight: the retransmission timer watches the peer
+      this.keepAliveTimer!.set(cfg.keepAliveTimeNs);
+      return;
+    }
+    if (this.probesOut >= cfg.keepAliveProbes) {
+      this.note(() => `${this.probesOut} keepalive probes unanswered: reset`);
+      this.destroyWith('timeout');
+      return;
+    }
+    // tcp_write_wakeup / tcp_xmit_probe_skb: an ACK carrying SND.UNA - 1, which the peer must answer
+    this.probesOut++;
+    this.note(() => `keepalive probe ${this.probesOut}`);
+    this.transmit({
+      seq: this.snd.wire(this.snd.una - 1),
+      ack: this.rcv.wire(this.rcv.nxt),
+      flags: TCP_ACK,
+      window: 0,
+      options: NO_OPTIONS,
+    });
+    this.keepAliveTimer!.set(cfg.keepAliveIntervalNs);
   }
 
   /** Tells the application: 'connect', or the listener's accept queue for a passive open. */
@@ -357,18 +472,27 @@ export class TcpSocket extends TcpOutput {
       return false;
     }
     const window = seg.window << snd.wscale;
+    // RFC 2018 / RFC 6675: the scoreboard takes the blocks first
+    const blocks = this.sackOk ? sackBlocksOf(seg.options) : undefined;
+    const sackGrew =
+      blocks !== undefined &&
+      this.sack.update(
+        blocks.map(([l, r]) => [snd.off(l), snd.off(r)]),
+        Math.max(ack, snd.una),
+        snd.max,
+      );
     if (ack > snd.una) {
       this.ackAdvance(ack);
+      this.sack.advance(ack);
     } else if (
       ack === snd.una &&
-      seg.payload.length === 0 &&
-      (seg.flags & (TCP_SYN | TCP_FIN)) === 0 &&
-      window === snd.wnd &&
-      snd.outstanding
+      snd.outstanding &&
+      (sackGrew || (seg.payload.length === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && window === snd.wnd))
     ) {
-      // RFC 5681 §2: a duplicate acknowledgment
+      // RFC 5681 §2: a duplicate acknowledgment (with SACK, RFC 6675 §2: one that SACKs new data)
       this.counters.dupAcksReceived++;
-      if (this.cc.onDupAck(ack, snd.max - snd.una, snd.max) === 'fast-retransmit') {
+      if (this.sackOk) this.cc.dupAcks++;
+      else if (this.cc.onDupAck(ack, snd.max - snd.una, snd.max) === 'fast-retransmit') {
         this.counters.fastRetransmits++;
         this.note(
           () => `3 duplicate ACKs for ${seg.ack}: fast retransmit, cwnd ${this.cc.cwnd}, ssthresh ${this.cc.ssthresh}`,
@@ -377,14 +501,48 @@ export class TcpSocket extends TcpOutput {
       }
     }
     snd.updateWindow(seq, ack, window);
+    if (this.sackOk) this.sackRecoveryStart();
     const finAcked = snd.finAcked;
-    if (this.state === 'FIN-WAIT-1' && finAcked) this.setState('FIN-WAIT-2');
-    else if (this.state === 'CLOSING' && finAcked) this.enterTimeWait();
+    if (this.state === 'FIN-WAIT-1' && finAcked) {
+      this.setState('FIN-WAIT-2');
+      if (this.orphaned) {
+        // tcp_fin_timeout: an orphan does not wait for the peer's FIN for ever (tcp_time_wait(TCP_FIN_WAIT2))
+        this.finWait2Timer = new DeadlineTimer(this.engine, () => {
+          if (this.state !== 'FIN-WAIT-2') return;
+          this.note(() => `no FIN from the peer in ${this.config.finTimeoutNs / 1e9} s: forgotten`);
+          this.finish('closed');
+        });
+        this.finWait2Timer.set(this.config.finTimeoutNs);
+      }
+    } else if (this.state === 'CLOSING' && finAcked) this.enterTimeWait();
     else if (this.state === 'LAST-ACK' && finAcked) {
       this.finish('closed');
       return false;
     }
     return true;
+  }
+
+  /**
+   * RFC 6675 §5 step 4: loss recovery begins on DupThresh duplicate ACKs, or once IsLost(SND.UNA), if
+   * SND.UNA is past the last RecoveryPoint; the first unacknowledged segment goes again at once and the
+   * rest follow as pipe allows (output() runs after every ACK).
+   */
+  private sackRecoveryStart(): void {
+    const snd = this.snd;
+    const cc = this.cc;
+    if (cc.inRecovery || !snd.outstanding || snd.una <= cc.recover) return;
+    if (cc.dupAcks < DUP_THRESH && !this.sack.isLost(snd.una, snd.mss)) return;
+    cc.enterSackRecovery(snd.max - snd.una, snd.max);
+    this.counters.fastRetransmits++;
+    this.note(() => `SACK loss recovery from ${snd.wire(snd.una)}: cwnd ${cc.cwnd}, ssthresh ${cc.ssthresh}`);
+    this.sack.highRxt = snd.una;
+    const end = Math.min(snd.una + snd.mss, this.sack.nextSackedAfter(snd.una), Math.max(snd.dataEnd, snd.una + 1));
+    const len = Math.max(0, Math.min(end, snd.dataEnd) - snd.una);
+    const fin = snd.finQueued && end > snd.dataEnd && snd.max > snd.dataEnd;
+    if (len > 0 || fin) {
+      this.sendData(snd.una, len, fin);
+      this.sack.highRxt = snd.una + len + (fin ? 1 : 0);
+    }
   }
 
   /** The peer acknowledged everything below `ack` (> SND.UNA). */
@@ -394,6 +552,11 @@ export class TcpSocket extends TcpOutput {
     if (this.timedEnd >= 0 && ack >= this.timedEnd) {
       this.rto.sample(this.engine.now - this.timedAt);
       this.timedEnd = -1;
+    } else if (this.timedEnd < 0 && this.segTsecr !== 0) {
+      // RFC 7323 §4.1 RTTM, as tcp_ack_update_rtt: when no sent-time sample exists (Karn: the ACK covers
+      // a retransmission), the echoed TSval gives one, in whole milliseconds (at least 1 µs)
+      const ms = (this.tsNow - this.segTsecr) | 0;
+      if (ms >= 0) this.rto.sample(Math.max(1000, ms * 1_000_000));
     }
     this.retries = 0;
     this.persistBackoff = 0;
@@ -416,25 +579,78 @@ export class TcpSocket extends TcpOutput {
   private receiveData(seq: number, data: Uint8Array): void {
     const rcv = this.rcv;
     if (seq !== rcv.nxt) {
-      // ahead of RCV.NXT: hold it and send a duplicate ACK at once (RFC 5681 §4.2)
+      // ahead of RCV.NXT: hold it and send a duplicate ACK at once (RFC 5681 §4.2), with SACK blocks
       rcv.ooo.insert(seq, data);
+      rcv.noteOutOfOrder(seq, seq + data.length);
       this.counters.outOfOrder++;
       this.sendAck();
       return;
     }
-    this.deliver(data.slice());
-    const filled = rcv.ooo.size > 0;
-    for (const chunk of rcv.ooo.take(rcv.nxt)) this.deliver(chunk);
+    rcv.grow(data.length);
+    if (this.ato === 0) {
+      // tcp_event_data_recv on the first data: quickack mode for rcv_wnd / (2 * rcv_mss) ACKs, 2 to 16
+      this.ato = this.config.delayedAckNs;
+      this.quick = Math.min(16, Math.max(2, Math.floor(rcv.window / (2 * rcv.mss))));
+    }
+    this.lastDataAt = this.engine.now;
+    // counted before delivery: an answer written in the 'data' handler carries the ACK
     this.unackedBytes += data.length;
-    // RFC 5681 §4.2: ACK at least every second full-sized segment, and at once when a hole fills
-    if (filled || this.config.delayedAckNs === 0 || this.unackedBytes >= 2 * rcv.mss) this.sendAck();
+    this.ackDue = rcv.ooo.size > 0 ? 'now' : 'check';
+    this.deliver(data.slice());
+    for (const chunk of rcv.ooo.take(rcv.nxt)) this.deliver(chunk);
+    rcv.pruneSacks();
+  }
+
+  /**
+   * After a segment's data and FIN are taken (Linux __tcp_ack_snd_check): ACK at once when a hole
+   * filled, at least every second full-sized segment (RFC 5681 §4.2), or in quickack mode; otherwise
+   * arm the delayed-ACK timer. A FIN taken with the data made the connection interactive, so then the ACK
+   * waits for the application's answer.
+   */
+  private ackCheck(): void {
+    const due = this.ackDue;
+    this.ackDue = 'none';
+    if (due === 'none' || this.unackedBytes === 0) return;
+    if (
+      due === 'now' ||
+      this.config.delayedAckNs === 0 ||
+      this.unackedBytes >= 2 * this.rcv.mss ||
+      (this.quick > 0 && !this.pingpong)
+    )
+      this.sendAck();
     else if (!this.delackTimer.pending) this.delackTimer.set(this.config.delayedAckNs);
   }
 
+  /** Takes in-order bytes; the application gets them after the ACK decision (flushDeliveries). */
   private deliver(bytes: Uint8Array): void {
     this.counters.bytesReceived += bytes.length;
     const now = this.rcv.take(bytes);
-    if (now !== undefined) this.emit('data', now);
+    if (now !== undefined) this.toDeliver.push(now);
+  }
+
+  /**
+   * Wakes the application with what the segment brought: data, then 'end'. As in Linux, where the reader
+   * runs after the softirq has queued the data, taken the FIN and sent or delayed the ACK, an answer the
+   * application writes at once follows a quick ACK rather than carrying it.
+   */
+  private flushDeliveries(): void {
+    const chunks = this.toDeliver;
+    if (chunks.length > 0) {
+      this.toDeliver = [];
+      this.emitUntilPaused(chunks);
+    }
+    this.maybeEmitEnd();
+  }
+
+  /** Emits `chunks` as 'data' until the application pauses; the rest wait in the receive buffer. */
+  private emitUntilPaused(chunks: Uint8Array[]): void {
+    for (let i = 0; i < chunks.length; i++) {
+      if (this.rcv.paused) {
+        this.rcv.requeue(chunks.slice(i));
+        return;
+      }
+      this.emit('data', chunks[i]!);
+    }
   }
 
   /** Step 8: the peer's FIN, once every byte before it has arrived. */
@@ -443,11 +659,18 @@ export class TcpSocket extends TcpOutput {
     const s = this.state;
     if (s !== 'ESTABLISHED' && s !== 'FIN-WAIT-1' && s !== 'FIN-WAIT-2') return;
     this.rcv.nxt++;
-    this.sendAck();
-    if (s === 'ESTABLISHED') this.setState('CLOSE-WAIT');
-    else if (s === 'FIN-WAIT-1') this.setState('CLOSING');
-    else this.enterTimeWait();
-    this.maybeEmitEnd();
+    // tcp_fin: in ESTABLISHED the ACK waits (interactive mode), so an application that closes or answers
+    // at once sends it on its FIN or data; in FIN-WAIT-1 and FIN-WAIT-2 it goes at once
+    if (s === 'ESTABLISHED') {
+      this.setState('CLOSE-WAIT');
+      this.pingpong = true;
+      if (this.config.delayedAckNs === 0) this.sendAck();
+      else if (!this.delackTimer.pending) this.delackTimer.set(this.config.delayedAckNs);
+    } else {
+      this.sendAck();
+      if (s === 'FIN-WAIT-1') this.setState('CLOSING');
+      else this.enterTimeWait();
+    }
   }
 
   private maybeEmitEnd(): void {
@@ -455,6 +678,10 @@ export class TcpSocket extends TcpOutput {
     if (this.endEmitted || r.peerFin < 0 || r.nxt <= r.peerFin || r.unreadBytes > 0 || r.paused) return;
     this.endEmitted = true;
     this.emit('end');
+    if (this.closePending) {
+      this.closePending = false;
+      this.emitClose('closed');
+    }
   }
 
   // ---- errors and closing ----------------------------------------------------------------------------
@@ -463,7 +690,7 @@ export class TcpSocket extends TcpOutput {
   icmpUnreachable(code: number, nextHopMtu: number): void {
     const snd = this.snd;
     if (code === ICMP_FRAG_NEEDED && nextHopMtu >= 68) {
-      const mss = nextHopMtu - 40;
+      const mss = nextHopMtu - 40 - (this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
       if (mss >= snd.mss) return;
       this.note(() => `path MTU ${nextHopMtu}: MSS ${snd.mss} -> ${mss}, resending`);
       snd.mss = mss;
@@ -501,6 +728,8 @@ export class TcpSocket extends TcpOutput {
     this.setState('CLOSED');
     for (const t of [this.rtxTimer, this.persistTimer, this.delackTimer, this.timeWaitTimer]) t.clear();
     this.connectTimer?.clear();
+    this.keepAliveTimer?.clear();
+    this.finWait2Timer?.clear();
     this.rcv.ooo.clear();
     this.host.release(this);
     if (wasHalfOpen) this.acceptQueue.abandoned(this);
@@ -509,6 +738,12 @@ export class TcpSocket extends TcpOutput {
 
   private emitClose(reason: TcpCloseReason): void {
     if (this.closeEmitted) return;
+    // an orderly close waits until a paused application has read everything ('end', then 'close')
+    const r = this.rcv;
+    if (reason === 'closed' && (r.unreadBytes > 0 || (!this.endEmitted && r.peerFin >= 0 && r.nxt > r.peerFin))) {
+      this.closePending = true;
+      return;
+    }
     this.closeEmitted = true;
     this.closeReason = reason;
     this.emit('close', reason);

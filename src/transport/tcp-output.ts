@@ -9,10 +9,13 @@ import { formatIpv4 } from '../wire/addr.js';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOption } from '../wire/tcp.js';
 import type { Engine } from '../sim/engine.js';
 import type { DropReason } from '../link/trace.js';
-import { NewReno } from './tcp-congestion.js';
+import { NewReno, Reno } from './tcp-congestion.js';
+import { Cubic } from './tcp-cubic.js';
 import { ReceiveSpace } from './tcp-receive.js';
+import { initialWindow, segmentOptions, synOptions, tsClock, windowScaleFor } from './tcp-options.js';
 import { RtoEstimator } from './tcp-rto.js';
 import { SendSpace } from './tcp-send.js';
+import { SackScoreboard } from './tcp-sack.js';
 import { DeadlineTimer } from './tcp-timer.js';
 import type { OutSegment, TcpCloseReason, TcpConfig, TcpHost, TcpState, TcpTuple } from './tcp-types.js';
 
@@ -32,10 +35,11 @@ export interface TcpSocketEvents {
 
 /** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option. */
 export const DEFAULT_PEER_MSS = 536;
-/** RFC 7323 §2.3: the largest window scale shift. */
-export const MAX_WSCALE = 14;
+export { MAX_WSCALE } from './tcp-options.js';
 /** An empty option list. */
 export const NO_OPTIONS: readonly TcpOption[] = [];
+/** Marks a RST that takes the connection's timestamps (one sent by tcp_send_active_reset). */
+export const FULL_OPTIONS: readonly TcpOption[] = [];
 
 /** A connection's state and its sending half; TcpSocket adds arrival and the application API. */
 export abstract class TcpOutput implements TcpTuple {
@@ -48,6 +52,8 @@ export abstract class TcpOutput implements TcpTuple {
   protected readonly rcv: ReceiveSpace;
   protected readonly rto: RtoEstimator;
   protected readonly cc: NewReno;
+  /** What the peer SACKed of our data (RFC 6675). */
+  protected readonly sack = new SackScoreboard();
   protected readonly rtxTimer: DeadlineTimer;
   protected readonly persistTimer: DeadlineTimer;
   protected readonly delackTimer: DeadlineTimer;
@@ -58,11 +64,39 @@ export abstract class TcpOutput implements TcpTuple {
   protected synRetransmitted = false;
   /** Both SYNs carried window scale (RFC 7323 §1.3). */
   protected windowScaled = false;
+  /** Both SYNs carried timestamps (RFC 7323 §3): every later segment carries them. */
+  protected tsOk = false;
+  /** Both SYNs carried SACK-permitted (RFC 2018). */
+  protected sackOk = false;
+  /** Our MSS option: the interface MTU less 40 (Linux advmss). */
+  protected readonly advMss: number;
+  /** The window our SYN or SYN-ACK announced. */
+  protected synWnd = 0;
+  /** Added to the millisecond clock for TSval (Linux tp->tsoffset, random per connection). */
+  protected readonly tsOffset: number;
+  /** RFC 7323 TS.Recent: the TSval to echo; valid once tsRecentAt >= 0 (the engine time it was stored). */
+  protected tsRecent = 0;
+  protected tsRecentAt = -1;
+  /** RCV.NXT when we last sent an ACK (RFC 7323 Last.ACK.sent, Linux rcv_wup). */
+  protected lastAckSent = 0;
+  /** TSecr of the segment being processed (0: none), for RTTM. */
+  protected segTsecr = 0;
   /** Karn's rule: the segment being timed ends at timedEnd (-1: none), sent at timedAt. */
   protected timedEnd = -1;
   protected timedAt = 0;
   /** In-order bytes received since our last ACK (delayed ACKs). */
   protected unackedBytes = 0;
+  /**
+   * Linux's delayed-ACK state (inet_connection_sock icsk_ack): `ato` is 0 until data first arrives; then
+   * `quick` ACKs go at once (quickack mode, up to 16: tcp_incr_quickack), unless the connection is
+   * interactive (`pingpong`: we sent data soon after receiving, or the peer sent FIN), when ACKs wait to
+   * ride on our next segment.
+   */
+  protected ato = 0;
+  protected quick = 0;
+  protected pingpong = false;
+  /** When data last arrived (icsk_ack.lrcvtime). */
+  protected lastDataAt = 0;
   protected needDrain = false;
   protected endEmitted = false;
   protected closeEmitted = false;
@@ -104,40 +138,67 @@ export abstract class TcpOutput implements TcpTuple {
   ) {
     // RFC 9293 §3.4.1 wants a clock plus a keyed hash; a draw from the node's seeded stream is enough here
     this.snd = new SendSpace(host.initialSequence(), Math.min(mtu - 40, DEFAULT_PEER_MSS));
-    this.rcv = new ReceiveSpace(config.rcvBuf, mtu - 40);
-    // the scale we would use: the smallest shift that lets the 16-bit field express the whole buffer
-    while (this.rcv.wscale < MAX_WSCALE && config.rcvBuf / 2 ** this.rcv.wscale > 0xffff) this.rcv.wscale++;
+    this.tsOffset = config.timestamps ? host.timestampOffset() : 0;
+    this.advMss = mtu - 40;
+    this.rcv = new ReceiveSpace(config.rcvBuf, Math.max(config.rcvBuf, config.rcvBufMax), this.advMss);
+    // the scale we would use, sized on the largest buffer (tcp_select_initial_window)
+    this.rcv.wscale = config.windowScaling ? windowScaleFor(config.rcvBufMax) : 0;
     this.rto = new RtoEstimator({
       initialRtoNs: config.initialRtoNs,
       minRtoNs: config.minRtoNs,
       maxRtoNs: config.maxRtoNs,
       granularityNs: config.clockGranularityNs,
     });
-    this.cc = new NewReno(this.snd.mss, config.initialCwndSegments);
+    this.cc = new NewReno(
+      this.snd.mss,
+      config.initialCwndSegments,
+      config.congestionControl === 'cubic' ? new Cubic() : new Reno(),
+      { now: () => engine.now, srtt: () => this.rto.srtt ?? 0 },
+    );
     this.rtxTimer = new DeadlineTimer(engine, () => this.onRetransmitTimeout());
     this.persistTimer = new DeadlineTimer(engine, () => this.onPersistTimeout());
-    this.delackTimer = new DeadlineTimer(engine, () => this.sendAck());
+    this.delackTimer = new DeadlineTimer(engine, () => {
+      // tcp_delack_timer_handler: a delayed ACK that had to go alone ends the interactive mode
+      this.pingpong = false;
+      this.sendAck();
+    });
     this.timeWaitTimer = new DeadlineTimer(engine, () => this.finish('closed'));
   }
 
   // ---- output ----------------------------------------------------------------------------------------
 
-  /** The window a SYN or SYN-ACK announces (unscaled, so at most 65535). */
-  protected get synWindow(): number {
-    return Math.min(this.config.rcvBuf, 0xffff);
+  /**
+   * The window a SYN (or, with `withAck`, a SYN-ACK) announces, unscaled: tcp_select_initial_window over
+   * half the buffer, in whole segments of the MSS less the timestamps a SYN-ACK knows were agreed.
+   */
+  protected initialWindow(withAck: boolean): number {
+    return initialWindow(this.rcv.fullSpace, this.advMss - (withAck && this.tsOk ? 12 : 0));
+  }
+
+  /** The TSval to send now. */
+  protected get tsNow(): number {
+    return tsClock(this.engine.now, this.tsOffset);
   }
 
   /** Sends (or resends) our SYN, or SYN-ACK with `withAck`, and arms the retransmission timer. */
   protected sendSyn(withAck: boolean): void {
-    const options: TcpOption[] = [{ kind: 'mss', mss: this.rcv.mss }];
-    // RFC 7323 §1.3: a SYN-ACK carries window scale only if the SYN did
-    if (this.config.windowScaling && (!withAck || this.windowScaled))
-      options.push({ kind: 'nop' }, { kind: 'wscale', shift: this.rcv.wscale });
+    const cfg = this.config;
+    // RFC 7323 §1.3, RFC 2018 §2: a SYN-ACK carries an option only if the SYN did
+    const options = synOptions({
+      mss: this.advMss,
+      sackPermitted: cfg.sack && (!withAck || this.sackOk),
+      timestamps:
+        cfg.timestamps && (!withAck || this.tsOk)
+          ? { tsval: this.tsNow, tsecr: withAck ? this.tsRecent : 0 }
+          : undefined,
+      wscale: cfg.windowScaling && (!withAck || this.windowScaled) ? this.rcv.wscale : undefined,
+    });
+    this.synWnd = this.initialWindow(withAck);
     this.transmit({
       seq: this.snd.wire(0),
       ack: withAck ? this.rcv.wire(this.rcv.nxt) : 0,
       flags: TCP_SYN | (withAck ? TCP_ACK : 0),
-      window: this.synWindow,
+      window: this.synWnd,
       options,
     });
     if (this.snd.max === 0) {
@@ -152,16 +213,57 @@ export abstract class TcpOutput implements TcpTuple {
   protected output(): void {
     if (!this.canSend) return;
     const snd = this.snd;
+    if (this.cc.sackRecovery) {
+      this.sackTransmit();
+      return;
+    }
     for (
-      let next = snd.next(this.cc.cwnd, this.config.noDelay);
+      let next = this.skipSacked(snd.next(this.cc.cwnd, this.config.noDelay));
       next !== undefined;
-      next = snd.next(this.cc.cwnd, this.config.noDelay)
+      next = this.skipSacked(snd.next(this.cc.cwnd, this.config.noDelay))
     ) {
       this.sendData(snd.nxt, next.len, next.fin);
+      if (next.len < snd.mss) snd.sml = snd.nxt + next.len + (next.fin ? 1 : 0); // tcp_minshall_update
       snd.nxt += next.len + (next.fin ? 1 : 0);
       if (snd.nxt > snd.max) snd.max = snd.nxt;
     }
     if (snd.waiting && !snd.outstanding && !this.persistTimer.pending) this.persistTimer.set(this.persistInterval());
+  }
+
+  /** Resending after a timeout: steps SND.NXT over what the peer SACKed, and asks for the segment again. */
+  private skipSacked(next: ReturnType<SendSpace['next']>): ReturnType<SendSpace['next']> {
+    const snd = this.snd;
+    if (next === undefined || snd.nxt >= snd.max) return next;
+    const g = this.sack.covering(snd.nxt);
+    if (g === undefined) return next;
+    snd.nxt = Math.min(g[1], snd.max);
+    return snd.next(this.cc.cwnd, this.config.noDelay);
+  }
+
+  /**
+   * RFC 6675 §5 steps (C): while cwnd - pipe allows a full segment, send what NextSeg() picks: a lost
+   * piece again, new data, or an unSACKed piece (rule 3).
+   */
+  protected sackTransmit(): void {
+    const snd = this.snd;
+    for (let n = 0; n < 1000; n++) {
+      if (this.cc.cwnd - this.sack.pipe(snd.una, snd.max, snd.mss) < snd.mss) return;
+      const newData = snd.nxt >= snd.max && snd.waiting && snd.una + snd.wnd > snd.nxt;
+      const c = this.sack.nextSeg(snd.una, snd.mss, snd.dataEnd, newData);
+      if (c === undefined) return;
+      if (c.kind === 'new') {
+        const next = snd.next(Number.MAX_SAFE_INTEGER, true);
+        if (next === undefined) return;
+        this.sendData(snd.nxt, next.len, next.fin);
+        snd.nxt += next.len + (next.fin ? 1 : 0);
+        if (snd.nxt > snd.max) snd.max = snd.nxt;
+        continue;
+      }
+      const len = Math.max(0, Math.min(c.end, snd.dataEnd) - c.start);
+      const fin = snd.finQueued && c.end > snd.dataEnd;
+      this.sendData(c.start, len, fin);
+      this.sack.highRxt = c.start + len + (fin ? 1 : 0);
+    }
   }
 
   /** Sends `len` data bytes from offset `off`, plus FIN if `fin`; times it and arms the RTO timer (RFC 6298 §5.1). */
@@ -180,6 +282,8 @@ export abstract class TcpOutput implements TcpTuple {
       len,
     });
     this.counters.bytesSent += len;
+    // tcp_event_data_sent: data sent within ato of data received makes the connection interactive
+    if (!isRetransmit && len > 0 && this.ato > 0 && this.engine.now - this.lastDataAt < this.ato) this.pingpong = true;
     if (isRetransmit) {
       this.counters.retransmissions++;
       if (this.timedEnd > off) this.timedEnd = -1; // Karn's rule: never time a retransmitted segment
@@ -292,15 +396,42 @@ export abstract class TcpOutput implements TcpTuple {
     });
   }
 
-  /** Every segment leaves here: fills in the window (when ACK is set and it is not a SYN or RST) and counts. */
+  /**
+   * Every segment leaves here: fills in the window (when ACK is set and it is not a SYN or RST) and the
+   * options of a synchronized connection (timestamps and SACK blocks; a RST keeps the options it was
+   * given, as Linux's tcp_v4_send_reset sends none), and counts.
+   */
   protected transmit(s: OutSegment): void {
     if ((s.flags & TCP_ACK) !== 0 && (s.flags & (TCP_SYN | TCP_RST)) === 0) {
       s.window = this.rcv.advertise();
+      if (this.quick > 0 && (this.unackedBytes > 0 || this.delackTimer.pending)) this.quick--; // tcp_dec_quickack_mode
       this.unackedBytes = 0;
       this.delackTimer.clear();
     }
+    if (s.flags & TCP_ACK) this.lastAckSent = this.rcv.nxt;
+    if ((s.flags & (TCP_SYN | TCP_RST)) === 0 && (this.tsOk || this.sackOk))
+      s.options = segmentOptions(
+        this.tsOk ? { tsval: this.tsNow, tsecr: this.tsRecent } : undefined,
+        this.sackBlocks(s.len ?? 0),
+      );
+    if (s.flags & TCP_RST && s.options === FULL_OPTIONS)
+      s.options = this.tsOk ? segmentOptions({ tsval: this.tsNow, tsecr: this.tsRecent }, undefined) : NO_OPTIONS;
     this.counters.segmentsSent++;
     this.host.transmit(this, s);
+  }
+
+  /**
+   * SACK blocks for an ACK (RFC 2018 §4), as wire numbers, most recent first: at most 3 beside
+   * timestamps, 4 without (40 option bytes), and only as many as leave room for `dataLen` bytes of data
+   * in an MSS-sized segment.
+   */
+  protected sackBlocks(dataLen: number): [number, number][] | undefined {
+    if (!this.sackOk || this.rcv.sacks.length === 0) return undefined;
+    let max = this.tsOk ? 3 : 4;
+    // header room in a full segment beyond the timestamps: MSS - data, less NOP NOP kind length
+    if (dataLen > 0) max = Math.min(max, Math.floor((this.snd.mss - dataLen - 4) / 8));
+    if (max <= 0) return undefined;
+    return this.rcv.sacks.slice(0, max).map(([l, r]) => [this.rcv.wire(l), this.rcv.wire(r)]);
   }
 
   /** "10.0.0.1:32768 > 10.0.0.2:80", for messages. */

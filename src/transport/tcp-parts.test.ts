@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Engine, MS, SECOND } from '../sim/engine.js';
 import { ByteRing, ReassemblyQueue } from './tcp-buffers.js';
+import { Cubic } from './tcp-cubic.js';
 import { NewReno } from './tcp-congestion.js';
 import { RtoEstimator } from './tcp-rto.js';
 import { DeadlineTimer } from './tcp-timer.js';
@@ -179,5 +180,52 @@ describe('DeadlineTimer', () => {
     engine.run(2000);
     assert.deepEqual(fired, [250]);
     assert.equal(t.pending, false);
+  });
+});
+
+describe('CUBIC (RFC 9438)', () => {
+  const MSS = 1000;
+
+  it('falls to 0.7 of the window on a loss and regains it along the cubic curve, reaching W_max at t = K', () => {
+    const cubic = new Cubic();
+    // loss at 100 segments: ssthresh 70 segments (§4.6, Linux beta 717/1024 ~ 0.7), W_max 100
+    assert.equal(cubic.lossThreshold(100 * MSS, 100 * MSS, MSS), 70 * MSS);
+    assert.equal(cubic.wMax, 100);
+    // K = cbrt(W_max (1 - beta) / C) = cbrt(100 * 0.3 / 0.4) = cbrt(75) = 4.217 s (RFC 9438 eq. 2)
+    const K = Math.cbrt(75);
+    let cwnd = 70 * MSS;
+    let now = 0;
+    const rtt = 100_000_000; // 100 ms
+    const at: number[] = [];
+    while (now < 8 * SECOND) {
+      cwnd = cubic.avoid(cwnd, cwnd, MSS, now, rtt); // one window acknowledged per RTT
+      now += rtt;
+      at.push(cwnd / MSS);
+    }
+    // concave: fast at first, flat near W_max around K, convex beyond it
+    const near = at[Math.round(K * 10) - 1]!;
+    assert.ok(Math.abs(near - 100) < 3, `about W_max at K: ${near}`);
+    assert.ok(at[9]! - at[0]! > at[39]! - at[30]!, 'grows faster right after the loss than near W_max');
+    assert.ok(at.at(-1)! > 110, `probes beyond W_max afterwards: ${at.at(-1)}`);
+  });
+
+  it('lowers W_max on a loss before the window regained it (§4.7 fast convergence)', () => {
+    const cubic = new Cubic();
+    cubic.lossThreshold(100 * MSS, 0, MSS);
+    cubic.lossThreshold(80 * MSS, 0, MSS);
+    assert.equal(cubic.wMax, (80 * 1.7) / 2);
+  });
+
+  it('grows at least as its Reno-friendly estimate: alpha = 3(1 - beta)/(1 + beta) segments per window (§4.3)', () => {
+    const cubic = new Cubic();
+    cubic.lossThreshold(20 * MSS, 0, MSS);
+    let c = 14 * MSS;
+    let est = 14;
+    // 1 ms apart with a 1 ms RTT: far too early for the cubic curve (K = 2.3 s) to matter
+    for (let i = 0; i < 200; i++) {
+      est += (3 * 0.3) / 1.7 / (c / MSS);
+      c = cubic.avoid(c, MSS, MSS, i * 1_000_000, 1_000_000);
+    }
+    assert.ok(Math.abs(c / MSS - est) < 0.5, `cubic ${c / MSS} segments, estimate ${est}`);
   });
 });

@@ -41,6 +41,8 @@ export class SendSpace {
   private base = 0;
   /** end() was called. */
   finQueued = false;
+  /** End of the last segment sent smaller than the MSS (Linux snd_sml, for Minshall's Nagle). */
+  sml = 0;
 
   constructor(
     /** Initial send sequence number, as on the wire. */
@@ -121,8 +123,9 @@ export class SendSpace {
   /**
    * The next segment from SND.NXT under min(cwnd, SND.WND), or undefined when none may go. New data obeys
    * sender SWS avoidance (RFC 9293 §3.8.6.2.1: no small segment because the window is small) and Nagle
-   * (§3.7.4: no small final segment while data is unacknowledged, unless `noDelay` or it carries the
-   * FIN); resending after a timeout does not wait. A FIN alone goes whatever the window.
+   * in Minshall's form, as Linux's tcp_nagle_check/tcp_minshall_check (no small final segment while an
+   * earlier small one is unacknowledged, unless `noDelay` or it carries the FIN); resending after a
+   * timeout does not wait. A FIN alone goes whatever the window.
    */
   next(cwnd: number, noDelay: boolean): NextSegment | undefined {
     if (this.finQueued && this.nxt > this.dataEnd) return undefined; // FIN sent
@@ -133,7 +136,16 @@ export class SendSpace {
     if (len < avail && len < this.mss && !resending && (cwnd < this.wnd || len < this.maxWnd / 2)) len = 0;
     const fin = this.finQueued && this.nxt + len === this.dataEnd;
     if (len === 0 && !(fin && avail === 0)) return undefined;
-    if (len < this.mss && len === avail && !fin && !resending && !noDelay && this.outstanding) return undefined;
+    if (
+      len < this.mss &&
+      len === avail &&
+      !fin &&
+      !resending &&
+      !noDelay &&
+      this.sml > this.una &&
+      this.sml <= this.nxt
+    )
+      return undefined;
     return { len, fin };
   }
 

@@ -124,9 +124,13 @@ export class TcpStack implements TcpHost {
   /** listenOnEveryPort's handler: a port without a listener gets one on its first segment. */
   private everyPort: TcpConnectionHandler | undefined;
   private readonly portUse = new Map<number, number>();
-  private ephemeral = 32768; // Linux ip_local_port_range starts here
+  /** connect()'s per-destination port offsets and perturbations (Linux port_offset and table_perturb). */
+  private readonly portOffsets = new Map<string, { offset: number; perturb: number }>();
   /** ISNs: the stream `node:<name>/tcp`, so connections elsewhere never move this node's sequence numbers. */
   private readonly rng: Prng;
+  /** Timestamp offsets (`node:<name>/tcp-ts`) and source ports (`node:<name>/tcp-port`), each its own stream. */
+  private readonly tsRng: Prng;
+  private readonly portRng: Prng;
   /** The frame being handled, so drops inside a connection trace it. */
   private current: Uint8Array | undefined = undefined;
 
@@ -136,6 +140,8 @@ export class TcpStack implements TcpHost {
   ) {
     this.config = { ...DEFAULT_TCP, ...config };
     this.rng = node.engine.stream(`node:${node.name}/tcp`);
+    this.tsRng = node.engine.stream(`node:${node.name}/tcp-ts`);
+    this.portRng = node.engine.stream(`node:${node.name}/tcp-port`);
     node.setProtocolHandler(IPPROTO_TCP, (frame, ipLen, dev) => this.receive(frame, ipLen, dev));
     node.onIcmp((ev) => this.icmp(ev));
   }
@@ -148,7 +154,7 @@ export class TcpStack implements TcpHost {
   listen(port: number, a: TcpListenOptions | TcpConnectionHandler, b?: TcpConnectionHandler): TcpListener {
     const opts = typeof a === 'function' ? {} : a;
     const handler = typeof a === 'function' ? a : b!;
-    const p = port === 0 ? this.pickEphemeral() : port;
+    const p = port === 0 ? this.pickBindPort() : port;
     if (this.listeners.has(p)) throw new Error(`${this.node.name}: TCP port ${p} already listening`);
     const { backlog, ...config } = opts;
     const l = new TcpListener(this, p, backlog ?? 511, { ...this.config, ...config }, handler);
@@ -174,7 +180,7 @@ export class TcpStack implements TcpHost {
     const config = { ...this.config, ...overrides };
     const path = this.pathTo(dst);
     const localIp = path?.src ?? this.node.primaryAddress ?? 0;
-    const lport = srcPort ?? this.pickEphemeral();
+    const lport = srcPort ?? this.pickConnectPort(dst, port);
     const key = connKey(localIp, lport, dst, port);
     if (this.conns.has(key))
       throw new Error(
@@ -218,6 +224,11 @@ export class TcpStack implements TcpHost {
   /** @internal A new connection's ISN, from this node's TCP stream. */
   initialSequence(): number {
     return this.rng.nextU32();
+  }
+
+  /** @internal A new connection's TSval offset, from this node's TCP stream. */
+  timestampOffset(): number {
+    return this.tsRng.nextU32();
   }
 
   /** @internal Writes one segment of `t` in place in a new frame and sends it. */
@@ -379,15 +390,51 @@ export class TcpStack implements TcpHost {
     return { src: route.src ?? node.sourceFor(dev, route.via ?? dst), mtu: dev.mtu };
   }
 
-  private pickEphemeral(): number {
-    for (let i = 0; i < 28232; i++) {
-      const p = this.ephemeral;
-      this.ephemeral = p >= 60999 ? 32768 : p + 1;
-      if (!this.portUse.has(p) && !this.listeners.has(p)) return p;
+  private portFree(p: number): boolean {
+    return !this.portUse.has(p) && !this.listeners.has(p);
+  }
+
+  /**
+   * connect()'s source port, as __inet_hash_connect (net/ipv4/inet_hashtables.c) picks it in
+   * ip_local_port_range 32768-60999: from an offset per destination (Linux: a keyed hash of the addresses
+   * and port, secure_ipv4_port_ephemeral; here a draw from the node's stream on first use) plus a
+   * perturbation that moves on after each connect by the ports tried plus a random 0-7 steps, it tries the
+   * even ports first (the parity of the range's low end; bind(0) prefers odd ones), then the odd ones.
+   */
+  private pickConnectPort(dst: Ipv4, dport: number): number {
+    const key = `${dst}:${dport}`;
+    let st = this.portOffsets.get(key);
+    if (st === undefined) {
+      st = { offset: this.portRng.nextU32(), perturb: 0 };
+      this.portOffsets.set(key, st);
+    }
+    const offset = ((st.offset + st.perturb) % EPHEMERAL_COUNT) & ~1;
+    for (let parity = 0; parity < 2; parity++) {
+      for (let i = 0; i < EPHEMERAL_COUNT; i += 2) {
+        const p = EPHEMERAL_LOW + ((offset + parity + i) % EPHEMERAL_COUNT);
+        if (!this.portFree(p)) continue;
+        st.perturb += Math.max(i, this.portRng.int(8) * 2) + 2;
+        return p;
+      }
     }
     throw new Error(`${this.node.name}: no ephemeral TCP port left`);
   }
+
+  /** listen(0)'s port: random, odd ports first (inet_csk_find_open_port, net/ipv4/inet_connection_sock.c). */
+  private pickBindPort(): number {
+    const offset = this.portRng.int(EPHEMERAL_COUNT) | 1;
+    for (let parity = 0; parity < 2; parity++)
+      for (let i = 0; i < EPHEMERAL_COUNT; i += 2) {
+        const p = EPHEMERAL_LOW + ((offset - parity + i) % EPHEMERAL_COUNT);
+        if (this.portFree(p)) return p;
+      }
+    throw new Error(`${this.node.name}: no ephemeral TCP port left`);
+  }
 }
+
+/** Linux's default net.ipv4.ip_local_port_range: 32768-60999 (28232 ports, an even count). */
+const EPHEMERAL_LOW = 32768;
+const EPHEMERAL_COUNT = 60999 - 32768 + 1;
 
 function connKey(localIp: Ipv4, localPort: number, remoteIp: Ipv4, remotePort: number): string {
   return `${localIp}:${localPort}:${remoteIp}:${remotePort}`;

@@ -51,17 +51,42 @@ export interface TcpConfig {
   clockGranularityNs: number;
   /** Longest an ACK may be delayed (Linux's minimum delayed-ACK timeout, 40 ms); 0 acks every segment. */
   delayedAckNs: number;
-  /** Receive buffer, bytes: the most the receive window offers (Linux tcp_rmem default 131072). */
+  /**
+   * Receive buffer, bytes, at the start (Linux tcp_rmem[1] 131072). Half of it is window (the default
+   * scaling ratio), so the first windows are 64240 / 65160; it grows toward `rcvBufMax` while the
+   * application keeps reading (tcp_rcv_space_adjust).
+   */
   rcvBuf: number;
+  /** Largest receive buffer (Linux tcp_rmem[2] 6291456); the window scale is sized on it (7 for 6 MiB). */
+  rcvBufMax: number;
   /** Send buffer, bytes: write() returns false when more than this is waiting (Linux tcp_wmem 16384 grows; 1 MiB here). */
   sndBuf: number;
   /** Initial congestion window in segments (RFC 6928 and Linux: 10). */
   initialCwndSegments: number;
   /** Disable Nagle's algorithm (TCP_NODELAY). */
   noDelay: boolean;
-  /** Offer window scaling (RFC 7323) in the SYN. */
+  /** Offer window scaling (RFC 7323) in the SYN (net.ipv4.tcp_window_scaling 1). */
   windowScaling: boolean;
+  /** Offer timestamps (RFC 7323) in the SYN (net.ipv4.tcp_timestamps 1). */
+  timestamps: boolean;
+  /** Offer SACK (RFC 2018) in the SYN (net.ipv4.tcp_sack 1). */
+  sack: boolean;
+  /** Congestion control (net.ipv4.tcp_congestion_control): Linux's default 'cubic' (RFC 9438), or 'reno' (NewReno). */
+  congestionControl: TcpCongestionName;
+  /** SO_KEEPALIVE: probe an idle connection (off by default, as on Linux). */
+  keepAlive: boolean;
+  /** Idle time before the first keepalive probe (net.ipv4.tcp_keepalive_time 7200 s). */
+  keepAliveTimeNs: number;
+  /** Between keepalive probes (net.ipv4.tcp_keepalive_intvl 75 s). */
+  keepAliveIntervalNs: number;
+  /** Unanswered probes before the connection is dropped (net.ipv4.tcp_keepalive_probes 9). */
+  keepAliveProbes: number;
+  /** How long an orphaned FIN-WAIT-2 connection waits for the peer's FIN (net.ipv4.tcp_fin_timeout 60 s). */
+  finTimeoutNs: number;
 }
+
+/** Congestion control algorithms, by their Linux names. */
+export type TcpCongestionName = 'cubic' | 'reno';
 
 /** The defaults. */
 export const DEFAULT_TCP: TcpConfig = {
@@ -75,10 +100,19 @@ export const DEFAULT_TCP: TcpConfig = {
   clockGranularityNs: 1 * MS,
   delayedAckNs: 40 * MS,
   rcvBuf: 131072,
+  rcvBufMax: 6291456,
   sndBuf: 1 << 20,
   initialCwndSegments: 10,
   noDelay: false,
   windowScaling: true,
+  timestamps: true,
+  sack: true,
+  congestionControl: 'cubic',
+  keepAlive: false,
+  keepAliveTimeNs: 7200 * SECOND,
+  keepAliveIntervalNs: 75 * SECOND,
+  keepAliveProbes: 9,
+  finTimeoutNs: 60 * SECOND,
 };
 
 /** Counters and estimator values of one connection, for tests and traces. */
@@ -151,4 +185,6 @@ export interface TcpHost {
   drop(reason: DropReason, detail: string): void;
   /** A new connection's initial sequence number, drawn from the node's own TCP stream. */
   initialSequence(): number;
+  /** A new connection's timestamp offset (Linux secure_tcp_ts_off), from the same stream. */
+  timestampOffset(): number;
 }

@@ -59,21 +59,34 @@ describe('tcp handshake', () => {
       SeenSegment['seg'],
       SeenSegment['seg'],
     ];
-    // SYN: first ephemeral port, no ACK bit and a zero ack field, the full 16-bit window (a SYN's window is
-    // never scaled), MSS = MTU 1500 - 20 (IP) - 20 (TCP), then NOP + window scale 2 (131072 >> 2 fits 16 bits)
+    // Linux 6.x's handshake, byte for byte as two namespaces on this kernel sent it (test/tcp-kernel.test.ts
+    // compares live): SYN window 64240 (44 x 1460: tcp_select_initial_window over half of tcp_rmem[1]),
+    // options MSS 1460, SACK-permitted + timestamps (combined form, TSecr 0), NOP, window scale 7 (for
+    // tcp_rmem[2] = 6 MiB): 20 option bytes
+    const tsA = syn.options.find((o) => o.kind === 'timestamps');
+    assert.ok(tsA?.kind === 'timestamps');
     assert.deepEqual(
       { src: syn.srcPort, dst: syn.dstPort, flags: syn.flags, ack: syn.ack, window: syn.window, options: syn.options },
       {
-        src: 32768,
+        src: syn.srcPort,
         dst: 80,
         flags: TCP_SYN,
         ack: 0,
-        window: 65535,
-        options: [{ kind: 'mss', mss: 1460 }, { kind: 'nop' }, { kind: 'wscale', shift: 2 }],
+        window: 64240,
+        options: [
+          { kind: 'mss', mss: 1460 },
+          { kind: 'sack-permitted' },
+          { kind: 'timestamps', tsval: tsA.tsval, tsecr: 0 },
+          { kind: 'nop' },
+          { kind: 'wscale', shift: 7 },
+        ],
       },
     );
-    assert.equal(tap.segments[0]!.ipLength, 20 + 28, '28-byte TCP header: 20 + 8 option bytes');
-    // SYN-ACK: acknowledges ISN(A) + 1 (the SYN takes a sequence number); offers scaling because the SYN did
+    assert.equal(tap.segments[0]!.ipLength, 20 + 40, '40-byte TCP header: 20 + 20 option bytes');
+    // SYN-ACK: acknowledges ISN(A) + 1 (the SYN takes a sequence number), echoes A's TSval; its window is
+    // 65160 = 45 x 1448 (the MSS less the timestamps both now use: tcp_openreq_init_rwin)
+    const tsB = synAck.options.find((o) => o.kind === 'timestamps');
+    assert.ok(tsB?.kind === 'timestamps');
     assert.deepEqual(
       {
         src: synAck.srcPort,
@@ -85,14 +98,21 @@ describe('tcp handshake', () => {
       },
       {
         src: 80,
-        dst: 32768,
+        dst: syn.srcPort,
         flags: TCP_SYN | TCP_ACK,
         ack: (syn.seq + 1) >>> 0,
-        window: 65535,
-        options: [{ kind: 'mss', mss: 1460 }, { kind: 'nop' }, { kind: 'wscale', shift: 2 }],
+        window: 65160,
+        options: [
+          { kind: 'mss', mss: 1460 },
+          { kind: 'sack-permitted' },
+          { kind: 'timestamps', tsval: tsB.tsval, tsecr: tsA.tsval },
+          { kind: 'nop' },
+          { kind: 'wscale', shift: 7 },
+        ],
       },
     );
-    // ACK: seq ISN(A) + 1, ack ISN(B) + 1, no options, window 131072 / 2^2 = 32768
+    // ACK: seq ISN(A) + 1, ack ISN(B) + 1, NOP NOP timestamps, window 64240 rounded up to the scale unit
+    // (ALIGN to 128: 64256 / 128 = 502, as the kernel's first ACK)
     assert.deepEqual(
       {
         flags: ack.flags,
@@ -102,22 +122,81 @@ describe('tcp handshake', () => {
         options: ack.options,
         len: tap.segments[2]!.ipLength,
       },
-      { flags: TCP_ACK, seq: (syn.seq + 1) >>> 0, ack: (synAck.seq + 1) >>> 0, window: 32768, options: [], len: 40 },
+      {
+        flags: TCP_ACK,
+        seq: (syn.seq + 1) >>> 0,
+        ack: (synAck.seq + 1) >>> 0,
+        window: 502,
+        options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'timestamps', tsval: tsA.tsval, tsecr: tsB.tsval }],
+        len: 52,
+      },
     );
+<<<<<<< HEAD
     // connected when the SYN-ACK arrives: 62-byte frame, 74 bytes with preamble and FCS, at 1 Gbps
     // (592 ns) + 100 µs of cable
+=======
+    // connected when the SYN-ACK arrives: 74-byte frame at 1 Gbps (592 ns) + 100 µs of cable
+>>>>>>> tcp-linux
     assert.equal(connectedAt, tap.segments[1]!.time + 592 + 100 * US);
     assert.equal(c.state, 'ESTABLISHED');
     assert.equal(accepted.length, 1);
     assert.deepEqual(
       [accepted[0]!.state, accepted[0]!.remoteIp, accepted[0]!.remotePort, accepted[0]!.localPort],
-      ['ESTABLISHED', lab.A, 32768, 80],
+      ['ESTABLISHED', lab.A, c.localPort, 80],
     );
     // the handshake gave each side one RTT sample (Karn: neither SYN was retransmitted); as in Linux, the
     // client's runs from connect() and so includes the ARP exchange that held the SYN back
     assert.equal(c.stats.rttSamples, 1);
     assert.equal(c.stats.srttNs, connectedAt - 0);
     assert.equal(accepted[0]!.stats.rttSamples, 1);
+  });
+
+  it('picks connect() ports as Linux does: even, in 32768-60999, moving on from a per-destination offset', () => {
+    // what Linux 6.18 did in a namespace (12 connects to one server): 50504, 50516, 50528, 50544, 50548,
+    // 50562, 50572, 50580, 50582, 50590, 50592, 50600: even ports, rising by 2 to 16
+    const lab = twoHostLab();
+    lab.tb.listen(80, (s) => s.destroy());
+    const ports: number[] = [];
+    for (let i = 0; i < 12; i++) ports.push(lab.ta.connect(lab.B, 80).localPort);
+    for (const p of ports) assert.ok(p >= 32768 && p <= 60999 && p % 2 === 0, `port ${p}`);
+    const steps = ports.slice(1).map((p, i) => p - ports[i]!);
+    for (const d of steps) assert.ok(d >= 2 && d <= 16 && d % 2 === 0, `steps ${steps.join(' ')}`);
+    const other = twoHostLab({ seed: 2 }).ta.connect(lab.B, 80).localPort;
+    assert.notEqual(other, ports[0], 'another seed, another offset');
+    assert.equal(twoHostLab().ta.connect(lab.B, 80).localPort, ports[0], 'the same seed, the same port');
+  });
+
+  it('discards a segment whose TSval is older than TS.Recent (RFC 7323 PAWS) and answers with an ACK', () => {
+    const lab = twoHostLab();
+    const { tap } = watch(lab);
+    let server: TcpSocket | undefined;
+    let got = '';
+    lab.tb.listen(80, (s) => {
+      server = s;
+      s.on('data', (d) => (got += str(d)));
+    });
+    const c = lab.ta.connect(lab.B, 80);
+    c.on('connect', () => c.write(text('new')));
+    lab.engine.run(1 * SECOND);
+    const last = tap.from('A').at(-1)!.seg;
+    const ts = last.options.find((o) => o.kind === 'timestamps');
+    assert.ok(ts?.kind === 'timestamps');
+    const acksBefore = tap.from('B').length;
+    // an old duplicate: in window, but stamped 10 ms before what B last echoed
+    server!.segmentArrives({
+      ...last,
+      seq: (last.seq + 3) >>> 0,
+      payload: text('old'),
+      options: [
+        { kind: 'nop' },
+        { kind: 'nop' },
+        { kind: 'timestamps', tsval: (ts.tsval - 10) >>> 0, tsecr: ts.tsecr },
+      ],
+    });
+    lab.engine.run(2 * SECOND);
+    assert.equal(got, 'new', 'the old segment was not delivered');
+    assert.equal(lab.b.drops['tcp-paws'], 1);
+    assert.equal(tap.from('B').length, acksBefore + 1, 'a duplicate ACK answers it (tcp_send_dupack)');
   });
 
   it('draws the ISN from the engine PRNG: the same seed gives the same ISN, another seed another', () => {
@@ -132,15 +211,33 @@ describe('tcp handshake', () => {
     assert.notEqual(isn(7), isn(8));
   });
 
-  it('uses no window scaling when the peer does not offer it (RFC 7323 §1.3)', () => {
+  it('answers a SYN without options with an MSS alone, and without timestamps a SYN-ACK window of 64240', () => {
     const lab = twoHostLab();
     const { tap } = watch(lab);
-    lab.tb.listen(80, { windowScaling: false }, () => {});
-    lab.ta.connect(lab.B, 80);
+    lab.tb.listen(80, () => {});
+    lab.ta.connect(lab.B, 80, { windowScaling: false, timestamps: false, sack: false });
     lab.engine.run();
+    assert.deepEqual(tap.segments[0]!.seg.options, [{ kind: 'mss', mss: 1460 }]);
+    // RFC 7323 §1.3, RFC 2018 §2: the SYN-ACK offers only what the SYN did; the window stays in whole
+    // 1460-byte segments (rounddown(65536, 1460) = 64240)
     assert.deepEqual(tap.segments[1]!.seg.options, [{ kind: 'mss', mss: 1460 }]);
-    // unscaled, A's 131072-byte buffer can only be offered as 65535
-    assert.equal(tap.segments[2]!.seg.window, 65535);
+    assert.equal(tap.segments[1]!.seg.window, 64240);
+    assert.deepEqual(tap.segments[2]!.seg.options, [], 'and no later segment carries options');
+    assert.equal(tap.segments[2]!.seg.window, 64240, 'unscaled');
+  });
+
+  it('puts timestamps without SACK behind two NOPs, and SACK-permitted without timestamps too (tcp_options_write)', () => {
+    const lab = twoHostLab();
+    const { tap } = watch(lab);
+    lab.tb.listen(80, () => {});
+    lab.tb.listen(81, () => {});
+    lab.ta.connect(lab.B, 80, { sack: false });
+    lab.ta.connect(lab.B, 81, { timestamps: false });
+    lab.engine.run();
+    const syns = tap.from('A').filter((s) => s.seg.flags === TCP_SYN);
+    const kinds = (i: number): string[] => syns[i]!.seg.options.map((o) => o.kind);
+    assert.deepEqual(kinds(0), ['mss', 'nop', 'nop', 'timestamps', 'nop', 'wscale']);
+    assert.deepEqual(kinds(1), ['mss', 'nop', 'nop', 'sack-permitted', 'nop', 'wscale']);
   });
 
   it('derives the MSS from the interface MTU, and sends no segment larger than either side allows', () => {
@@ -159,9 +256,10 @@ describe('tcp handshake', () => {
     assert.deepEqual(tap.segments[0]!.seg.options[0], { kind: 'mss', mss: 1360 }, 'A: 1400 - 40');
     assert.deepEqual(tap.segments[1]!.seg.options[0], { kind: 'mss', mss: 1460 }, 'B: 1500 - 40');
     const biggest = (d: string): number => Math.max(...tap.from(d).map((s) => s.seg.payload.length));
-    assert.equal(biggest('A'), 1360);
-    assert.equal(biggest('B'), 1360, 'B respects the MSS A announced');
-    assert.equal(c.stats.mss, 1360);
+    // every segment carries 12 bytes of timestamps, so a full segment holds 1360 - 12 bytes of data
+    assert.equal(biggest('A'), 1348);
+    assert.equal(biggest('B'), 1348, 'B respects the MSS A announced');
+    assert.equal(c.stats.mss, 1348);
   });
 
   it('refuses a connection to a closed port: RST+ACK acknowledging the SYN, reported as "refused"', () => {
@@ -274,7 +372,7 @@ describe('tcp handshake', () => {
     c.on('data', (d) => (got += str(d)));
     lab.engine.run(1 * SECOND);
     assert.equal(got, 'echo me');
-    assert.equal(c.stats.mss, 65495, 'loopback MSS, as Linux announces on lo');
+    assert.equal(c.stats.mss, 65495 - 12, 'loopback MSS, as Linux announces on lo, less the timestamps');
   });
 });
 
@@ -314,10 +412,16 @@ describe('tcp close', () => {
       'A . seq 1 ack 1 len 0',
       'A P. seq 1 ack 1 len 2',
       'A F. seq 3 ack 1 len 0',
-      'B . seq 1 ack 4 len 0', // B acks the FIN at once (it does not wait for the delayed-ACK timer)
+      // as Linux 6.18 between two namespaces (python3: sendall, shutdown(SHUT_WR); the server reads to EOF,
+      // answers and closes): the first data is ACKed at once (quickack mode), the FIN's ACK waits and rides
+      // on the answer (tcp_fin enters interactive mode), the answer is ACKed at once (A's first data), and
+      // the FIN in FIN-WAIT-2 at once. The kernel sent A's FIN after B's first ACK only because python's
+      // shutdown() came 37 µs after its send().
+      'B . seq 1 ack 3 len 0',
       'B P. seq 1 ack 4 len 11',
       'B F. seq 12 ack 4 len 0',
-      'A . seq 4 ack 13 len 0', // the data's ACK was delayed; the FIN is acknowledged at once, covering both
+      'A . seq 4 ack 12 len 0',
+      'A . seq 4 ack 13 len 0',
     ]);
     assert.deepEqual(states, [
       'A: CLOSED -> SYN-SENT',
@@ -355,14 +459,15 @@ describe('tcp close', () => {
   });
 
   it('re-acknowledges a retransmitted FIN in TIME-WAIT when its last ACK was lost, and restarts the timer', () => {
-    let sawFin = false;
+    let finEnd = -1;
     let dropped = 0;
     const lab = twoHostLab({
       impair: dropOnly((f) => {
         const t = tcpOf(f);
         if (t === undefined) return false;
-        if (t.src === ip('10.0.0.2') && t.seg.flags & TCP_FIN) sawFin = true;
-        const lastAck = sawFin && t.src === ip('10.0.0.1') && t.seg.flags === TCP_ACK && dropped === 0;
+        if (t.src === ip('10.0.0.2') && t.seg.flags & TCP_FIN) finEnd = (t.seg.seq + t.seg.payload.length + 1) >>> 0;
+        // A's ACK of B's FIN, once (the answer's own ACK went before it)
+        const lastAck = t.src === ip('10.0.0.1') && t.seg.flags === TCP_ACK && t.seg.ack === finEnd && dropped === 0;
         if (lastAck) dropped++;
         return lastAck;
       }),
@@ -372,17 +477,17 @@ describe('tcp close', () => {
     lab.engine.run(10 * SECOND);
     const finsFromB = tap.from('B').filter((s) => s.seg.flags & TCP_FIN);
     assert.equal(finsFromB.length, 2, 'B retransmits its FIN after the RTO');
-    // go-back-N from SND.UNA: the unacknowledged answer and the FIN travel again in one segment
+    // the answer was acknowledged, so only the FIN goes again
     assert.deepEqual(flow(tap.segments).slice(-3), [
       'A . seq 4 ack 13 len 0',
-      'B FP. seq 1 ack 4 len 11',
+      'B F. seq 12 ack 4 len 0',
       'A . seq 4 ack 13 len 0',
     ]);
     assert.equal(server().state, 'CLOSED');
     assert.equal(server().closeReason, 'closed');
     const acksAfter = tap.from('A').filter((s) => s.time > finsFromB[1]!.time);
     assert.equal(acksAfter.length, 1);
-    assert.equal(acksAfter[0]!.seg.ack, (finsFromB[1]!.seg.seq + 11 + 1) >>> 0);
+    assert.equal(acksAfter[0]!.seg.ack, (finsFromB[1]!.seg.seq + 1) >>> 0);
     // the 2 MSL timer restarted at the retransmitted FIN
     lab.engine.run(acksAfter[0]!.time + 60 * SECOND - 1);
     assert.equal(client.state, 'TIME-WAIT');
@@ -474,10 +579,98 @@ describe('tcp close', () => {
     assert.deepEqual(
       data.map((s) => [s.seg.payload.length, (s.seg.flags & TCP_PSH) !== 0]),
       [
-        [1460, false],
-        [1460, false],
-        [80, true],
+        [1448, false],
+        [1448, false],
+        [104, true],
       ],
     );
+  });
+});
+
+describe('tcp keepalive and FIN-WAIT-2 timeout', () => {
+  it('probes an idle connection with SND.UNA - 1 and no data, which the peer answers (SO_KEEPALIVE)', () => {
+    // Linux 6.18 between two namespaces (python3, SO_KEEPALIVE, TCP_KEEPIDLE 1, TCP_KEEPINTVL 1): 1 s after
+    // the last segment it received, the client sent an ACK with seq SND.UNA - 1 and no data; the server
+    // answered with an ACK of SND.UNA; the next probe came 1 s after that answer
+    const lab = twoHostLab({ tcp: { keepAliveTimeNs: 1 * SECOND, keepAliveIntervalNs: 1 * SECOND } });
+    const { tap } = watch(lab);
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    c.setKeepAlive(true);
+    c.on('connect', () => c.write(text('hi')));
+    lab.engine.run(2.5 * SECOND);
+    const lines = flow(tap.segments);
+    assert.deepEqual(lines.slice(3), [
+      'A P. seq 1 ack 1 len 2',
+      'B . seq 1 ack 3 len 0',
+      'A . seq 2 ack 1 len 0',
+      'B . seq 1 ack 3 len 0',
+      'A . seq 2 ack 1 len 0',
+      'B . seq 1 ack 3 len 0',
+    ]);
+    const probes = tap.from('A').slice(-2);
+    // B's 66-byte answer takes 528 ns to send and 100 µs on the cable
+    const heard = tap.from('B').at(-2)!.time + 528 + 100 * US;
+    assert.equal(probes[1]!.time - heard, 1 * SECOND, 'the idle time counts from the answer');
+    assert.equal(c.state, 'ESTABLISHED');
+  });
+
+  it('gives up after the probes go unanswered: RST and "timeout" at 7200 s + 9 x 75 s (Linux defaults)', () => {
+    let silent = false; // B's TCP stops reaching A (ARP still works)
+    const lab = twoHostLab({
+      tcp: { keepAlive: true },
+      impair: dropOnly((f) => silent && tcpOf(f)?.src === ip('10.0.0.2')),
+    });
+    const { tap } = watch(lab);
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    const closes: [number, TcpCloseReason][] = [];
+    c.on('close', (r) => closes.push([lab.engine.now, r]));
+    let lastHeard = -1;
+    c.on('connect', () => (lastHeard = lab.engine.now)); // the SYN-ACK was the last segment A heard
+    lab.engine.run(1 * SECOND);
+    silent = true;
+    lab.engine.run(3 * 3600 * SECOND);
+    assert.deepEqual(closes, [[lastHeard + 7200 * SECOND + 9 * 75 * SECOND, 'timeout']]);
+    const fromA = tap.from('A');
+    assert.equal(
+      fromA.filter((s) => s.seg.flags === TCP_ACK && s.seg.payload.length === 0).length,
+      1 + 9,
+      'the handshake ACK and 9 probes',
+    );
+    assert.equal(fromA.at(-1)!.seg.flags, TCP_RST | TCP_ACK, 'tcp_send_active_reset');
+  });
+
+  it('sends no keepalive unless asked (SO_KEEPALIVE is off by default)', () => {
+    const lab = twoHostLab();
+    const { tap } = watch(lab);
+    lab.tb.listen(80, () => {});
+    lab.ta.connect(lab.B, 80);
+    lab.engine.run(3 * 3600 * SECOND);
+    assert.equal(tap.segments.length, 3);
+  });
+
+  it('forgets an orphaned FIN-WAIT-2 connection after tcp_fin_timeout (60 s) if the peer never sends FIN', () => {
+    const lab = twoHostLab();
+    lab.tb.listen(80, () => {}); // the server never closes
+    const c = lab.ta.connect(lab.B, 80);
+    c.on('connect', () => c.close());
+    const closes: [number, TcpCloseReason][] = [];
+    c.on('close', (r) => closes.push([lab.engine.now, r]));
+    lab.engine.run(1 * SECOND);
+    assert.equal(c.state, 'FIN-WAIT-2');
+    lab.engine.run(62 * SECOND);
+    assert.equal(c.state, 'CLOSED');
+    assert.equal(lab.ta.connections().length, 0);
+    assert.ok(closes[0]![0] > 60 * SECOND && closes[0]![0] < 61 * SECOND, `closed at ${closes[0]![0]}`);
+  });
+
+  it('waits in FIN-WAIT-2 for as long as it takes after end(), a half-close (only close() orphans)', () => {
+    const lab = twoHostLab();
+    lab.tb.listen(80, () => {});
+    const c = lab.ta.connect(lab.B, 80);
+    c.on('connect', () => c.end());
+    lab.engine.run(600 * SECOND);
+    assert.equal(c.state, 'FIN-WAIT-2');
   });
 });

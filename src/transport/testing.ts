@@ -107,6 +107,8 @@ export interface TcpLabOptions {
   middleMtu?: number;
   /** MTU of host A's NIC (its MSS follows). */
   mtuA?: number;
+  /** MTU of host B's NIC (two-host labs only). */
+  mtuB?: number;
 }
 
 /** A built network: hosts A and B with TCP, and what sits between them. */
@@ -180,7 +182,7 @@ export function twoHostLab(o: TcpLabOptions = {}): TcpLab {
   const a = new IpNode(net, 'A');
   const b = new IpNode(net, 'B');
   a.addNic('eth0', 0x02_00_00_00_00_0a, o.mtuA);
-  b.addNic('eth0', 0x02_00_00_00_00_0b);
+  b.addNic('eth0', 0x02_00_00_00_00_0b, o.mtuB);
   a.addAddress('eth0', { addr: ip('10.0.0.1'), len: 24 });
   b.addAddress('eth0', { addr: ip('10.0.0.2'), len: 24 });
   const props = { ...DEFAULT_LAB_LINK, ...o.link, ...o.middle };

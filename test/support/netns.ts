@@ -273,7 +273,10 @@ export interface Capture {
  * keeps tcpdump from switching to its own user, who could not write into our temporary directory.
  */
 export async function startCapture(ns: NetnsSet, name: string, dev: string, file: string): Promise<Capture> {
+  // -B 32768 (KiB): with the default 2 MiB buffer a busy machine's tcpdump drops frames of a burst
   const child = ns.spawn(name, 'tcpdump', [
+    '-B',
+    '32768',
     '-i',
     dev,
     '-n',

@@ -51,6 +51,7 @@ const DROP_TEXT: Record<DropReason, string> = {
   'no-listener': 'port closed',
   'listen-overflow': 'listen queue full',
   'out-of-window': 'out of window',
+  'tcp-paws': 'PAWS: old timestamp',
   'tcp-state': 'TCP state',
   'unhandled-protocol': 'unhandled protocol',
   policy: 'policy',
