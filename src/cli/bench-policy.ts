@@ -1,11 +1,14 @@
 /**
- * `podnet bench policy --pods N --policies M [--cni flannel|calico] [--pairs K] [--json]`: the notes'
- * "iptables scale" problem for NetworkPolicy. It builds the scale world (scenario/policy-bench.ts) twice
- * from one seed, with no policy and with M, and measures: the build time of each (their difference is the
- * time the enforcer took to program the rules), the enforcer's footprint on each node (rules in its
- * chains, ipset entries), the matrix (K probe pairs, all N x N by default) in both, so the per-packet cost
- * with policies can be set against the cost without (wall ns per packet-hop, a packet-hop being one frame
- * put on one link), and the agreement with the judge. `bench/policy.ts` runs the issue's table.
+ * `podnet bench policy --pods N --policies M [--cni flannel|calico] [--pairs K] [--compare] [--json]`: the
+ * notes' "iptables scale" problem for NetworkPolicy. It builds the scale world (scenario/policy-bench.ts)
+ * with M policies and measures the matrix as a user would wait for it: `wallSeconds` (and `cpuSeconds`, the
+ * process's user + system time over the same span) covers generating and reading the cluster's YAML,
+ * building the cluster and bringing it up (the enforcer programming its rules included), the K probe pairs
+ * (all N x N by default) and the judge's check. Beside it: the enforcer's footprint on each node (rules in its chains,
+ * ipset entries), the parts (build, probes, judge), the wall ns per packet-hop (a packet-hop being one frame
+ * put on one link) and the agreement with the judge. `--compare` first builds and probes the same world
+ * without policies, for the time to program them (the difference of the builds) and the ns per packet-hop
+ * without policies; that pass is not counted in `wallSeconds`. `bench/policy.ts` runs the issue's table.
  */
 import { loadCluster } from '../scenario/manifests.js';
 import { formatSpecError } from '../scenario/source.js';
@@ -16,11 +19,12 @@ import { checkWithJudge, netpolJudge } from '../cluster/policy-matrix-judge.js';
 import { PolicyUsageError } from './policy.js';
 
 /** The usage lines of `bench policy`, for main's usage text. */
-export const BENCH_POLICY_USAGE = `  podnet bench policy --pods N --policies M [--cni flannel|calico] [--pairs K] [--json]
+export const BENCH_POLICY_USAGE = `  podnet bench policy --pods N --policies M [--cni flannel|calico] [--pairs K] [--compare] [--json]
                                              N agnhost pods, M generated NetworkPolicies: rules and ipset
-                                             entries per node, time to program them, ns per packet-hop
-                                             with and without policies, and the probe matrix (K pairs,
-                                             all N x N by default) checked against the judge`;
+                                             entries per node, the probe matrix (K pairs, all N x N by
+                                             default) checked against the judge, its wall and CPU time
+                                             (build, program, probe, judge), ns per packet-hop; --compare
+                                             also runs it without policies (program time, ns/hop without)`;
 
 /** What one bench run measured. */
 export interface PolicyBenchResult {
@@ -29,35 +33,44 @@ export interface PolicyBenchResult {
   /** Mean over the nodes of the enforcer's rules (0 when no enforcer runs). */
   rulesPerNode: number;
   matrixPairs: number;
-  /** Wall seconds of the matrix with policies: probes and the judge's check. */
+  /** Wall seconds of the matrix with policies: build and bring-up (programming included), probes, judge. */
   wallSeconds: number;
+  /** The process's CPU seconds (user + system) over the same span. */
+  cpuSeconds: number;
   cni: PolicyCni;
   /** Which enforcer ran: kube-router, felix, or none (not built into this podnet). */
   enforcer: string;
   nodes: number;
   rulesPerNodeMax: number;
   ipsetEntriesPerNode: number;
-  /** Build (and a minute up) without policies and with them; their difference is the programming. */
-  buildSecondsWithout: number;
+  /** Reading, building and a minute up, with the policies (the enforcer programming them included). */
   buildSecondsWith: number;
-  programSeconds: number;
+  /** With --compare: the same without policies, and the difference, the time to program them. */
+  buildSecondsWithout?: number;
+  programSeconds?: number;
   probeSeconds: number;
   judgeSeconds: number;
-  /** Wall ns per packet-hop while probing, with the policies and without. */
+  /** Wall ns per packet-hop while probing with the policies (and, with --compare, without). */
   nsPerHop: number;
-  nsPerHopWithout: number;
+  nsPerHopWithout?: number;
   /** Probes that got through, and the pairs the judge disagrees with (must be 0). */
   allowedPairs: number;
   disagreements: number;
 }
 
+/** Wall seconds since `t0` (performance.now()), to the millisecond. */
 const seconds = (t0: number): number => +((performance.now() - t0) / 1000).toFixed(3);
 
-async function build(pods: number, policies: number, cni: PolicyCni): Promise<{ rt: ClusterRuntime; s: number }> {
+/** The scale world's cluster plan, generated and read. */
+function load(pods: number, policies: number, cni: PolicyCni) {
   const r = loadCluster([{ file: 'policy-bench.yaml', text: policyBenchText({ pods, policies, cni }) }]);
   if (!r.ok) throw new Error(r.errors.map(formatSpecError).join('\n'));
+  return r.cluster.plan;
+}
+
+async function build(pods: number, policies: number, cni: PolicyCni): Promise<{ rt: ClusterRuntime; s: number }> {
   const t0 = performance.now();
-  const rt = await buildCluster(r.cluster.plan);
+  const rt = await buildCluster(load(pods, policies, cni));
   bringUp(rt);
   return { rt, s: seconds(t0) };
 }
@@ -80,42 +93,60 @@ function probe(rt: ClusterRuntime, pairs: number | undefined) {
   return { run, s, hops: framesSent(rt) - f0 };
 }
 
+/** Options of one bench run. */
+export interface PolicyBenchOptions {
+  /** Probe only the first K pairs of the matrix's order (all by default). */
+  pairs?: number;
+  /** Also build and probe the world without policies first (program time, ns per hop without). */
+  compare?: boolean;
+}
+
 /** Runs the bench once. */
 export async function runPolicyBench(
   pods: number,
   policies: number,
   cni: PolicyCni,
-  pairs?: number,
+  o: PolicyBenchOptions = {},
 ): Promise<PolicyBenchResult> {
-  const bare = await build(pods, 0, cni);
-  const bareProbe = probe(bare.rt, pairs);
-  const nsPerHopWithout = Math.round((bareProbe.s * 1e9) / Math.max(1, bareProbe.hops));
-  const withP = await build(pods, policies, cni);
-  const rt = withP.rt;
-  const foot = [...rt.nodes.keys()].map((n) => rt.policy?.footprint(n) ?? { rules: 0, ipsetEntries: 0 });
-  const p = probe(rt, pairs);
+  let bare: { s: number; nsPerHop: number } | undefined;
+  if (o.compare === true) {
+    const b = await build(pods, 0, cni);
+    const p = probe(b.rt, o.pairs);
+    bare = { s: b.s, nsPerHop: Math.round((p.s * 1e9) / Math.max(1, p.hops)) };
+  }
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const rt = await buildCluster(load(pods, policies, cni));
+  bringUp(rt);
+  const buildSeconds = seconds(t0);
+  const p = probe(rt, o.pairs);
   const t1 = performance.now();
   const check = checkWithJudge(p.run.results, netpolJudge(rt));
   const judgeSeconds = seconds(t1);
+  const wallSeconds = seconds(t0);
+  const cpu = process.cpuUsage(c0);
+  const foot = [...rt.nodes.keys()].map((n) => rt.policy?.footprint(n) ?? { rules: 0, ipsetEntries: 0 });
   const mean = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
   return {
     pods: rt.pods.size,
     policies: rt.plan.networkPolicies.length,
     rulesPerNode: mean(foot.map((f) => f.rules)),
     matrixPairs: p.run.results.length,
-    wallSeconds: +(p.s + judgeSeconds).toFixed(3),
+    wallSeconds,
+    cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(3),
     cni,
     enforcer: rt.policy?.kind ?? 'none',
     nodes: rt.nodes.size,
     rulesPerNodeMax: Math.max(0, ...foot.map((f) => f.rules)),
     ipsetEntriesPerNode: mean(foot.map((f) => f.ipsetEntries)),
-    buildSecondsWithout: bare.s,
-    buildSecondsWith: withP.s,
-    programSeconds: +Math.max(0, withP.s - bare.s).toFixed(3),
+    buildSecondsWith: buildSeconds,
+    ...(bare === undefined
+      ? {}
+      : { buildSecondsWithout: bare.s, programSeconds: +Math.max(0, buildSeconds - bare.s).toFixed(3) }),
     probeSeconds: p.s,
     judgeSeconds,
     nsPerHop: Math.round((p.s * 1e9) / Math.max(1, p.hops)),
-    nsPerHopWithout,
+    ...(bare === undefined ? {} : { nsPerHopWithout: bare.nsPerHop }),
     allowedPairs: p.run.results.filter((r) => r.outcome === 'connected').length,
     disagreements: check.disagreements.length,
   };
@@ -130,9 +161,11 @@ export function policyBenchReport(r: PolicyBenchResult): string {
   return [
     `${r.pods} pods on ${r.nodes} nodes, ${r.policies} policies, ${r.cni}: ${enforcer}`,
     `rules per node ${r.rulesPerNode} (max ${r.rulesPerNodeMax}), ipset entries per node ${r.ipsetEntriesPerNode}`,
-    `build ${r.buildSecondsWithout} s without policies, ${r.buildSecondsWith} s with: ${r.programSeconds} s to program them`,
-    `matrix: ${r.matrixPairs} pairs in ${r.wallSeconds} s (probes ${r.probeSeconds} s, judge ${r.judgeSeconds} s), ${r.allowedPairs} allowed, ${r.disagreements} disagreements with the judge`,
-    `per packet-hop: ${r.nsPerHop} ns with policies, ${r.nsPerHopWithout} ns without`,
+    `matrix: ${r.matrixPairs} pairs in ${r.wallSeconds} s wall, ${r.cpuSeconds} s CPU (build and program ${r.buildSecondsWith} s, probes ${r.probeSeconds} s, judge ${r.judgeSeconds} s), ${r.allowedPairs} allowed, ${r.disagreements} disagreements with the judge`,
+    ...(r.buildSecondsWithout === undefined
+      ? []
+      : [`build ${r.buildSecondsWithout} s without policies: ${r.programSeconds} s to program them`]),
+    `per packet-hop: ${r.nsPerHop} ns with policies${r.nsPerHopWithout === undefined ? '' : `, ${r.nsPerHopWithout} ns without`}`,
   ].join('\n');
 }
 
@@ -153,12 +186,12 @@ function intArg(args: readonly string[], name: string, min: number, max: number)
 
 /** `podnet bench policy ...` (the arguments after `bench policy`); the exit status. */
 export async function cmdBenchPolicy(args: readonly string[], out: (s: string) => void, err: (s: string) => void) {
-  const known = new Set(['--pods', '--policies', '--cni', '--pairs', '--json']);
+  const known = new Set(['--pods', '--policies', '--cni', '--pairs', '--compare', '--json']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
     if (!known.has(name)) throw new PolicyUsageError(`bench policy: unexpected ${JSON.stringify(a)}`);
-    if (name !== '--json' && !a.includes('=')) i++;
+    if (name !== '--json' && name !== '--compare' && !a.includes('=')) i++;
   }
   const pods = intArg(args, '--pods', 2, 5000);
   const policies = intArg(args, '--policies', 0, 100000);
@@ -170,7 +203,10 @@ export async function cmdBenchPolicy(args: readonly string[], out: (s: string) =
   if (cniText !== 'flannel' && cniText !== 'calico')
     throw new PolicyUsageError(`--cni must be flannel or calico, got ${JSON.stringify(cniText ?? '')}`);
   const json = args.includes('--json');
-  const r = await runPolicyBench(pods, policies, cniText, pairs);
+  const r = await runPolicyBench(pods, policies, cniText, {
+    ...(pairs === undefined ? {} : { pairs }),
+    compare: args.includes('--compare'),
+  });
   if (json) out(policyBenchJson(r));
   else out(policyBenchReport(r));
   if (r.enforcer === 'none' && policies > 0)
