@@ -59,6 +59,11 @@ export interface NetfilterHost {
   /** The address MASQUERADE uses on `dev` toward `dst`. */
   masqueradeAddress(dev: string, dst: Ipv4): Ipv4 | undefined;
   note(message: () => string): void;
+  /**
+   * False when nobody listens to notes and drops (no tracer): drop details, which may ask the explainers,
+   * are then not built. Undefined counts as listening.
+   */
+  readonly tracing?: boolean;
   drop(reason: DropReason, frame: Uint8Array | undefined, port: undefined, detail: string): void;
   /** For REJECT: an ICMP error about the packet in `frame`, leaving via `inDev`. */
   reject(frame: Uint8Array, ipLen: number, inDev: string | undefined, type: number, code: number): void;
@@ -411,6 +416,7 @@ export class Netfilter {
   }
 
   private explain(table: TableName, c: Chain, r: Rule, what: string): void {
+    if (this.host.tracing === false) return;
     this.host.note(() => `iptables -t ${table} ${c.name}: ${what} by "${r.text}"`);
   }
 
@@ -529,6 +535,7 @@ export class Netfilter {
    * what the explainers add ("filter FORWARD: DROP by KUBE-POD-FW-X rule 7 "...": dropped by ...").
    */
   private dropDetail(frame: Uint8Array, ipLen: number | undefined, head: string): string {
+    if (this.host.tracing === false) return '';
     const d = this.decided;
     let s = head;
     if (d !== undefined)
