@@ -162,8 +162,17 @@ interface WatchedRules extends Generation {
   compiled: CompiledChain | undefined;
 }
 
-const watchedRules = new WeakMap<Rule[], WatchedRules>();
-const watchedTables = new WeakMap<ReadonlyMap<string, Chain>, Generation>();
+/**
+ * Where a watched array or map keeps its state: a non-enumerable symbol-keyed property of its own (one
+ * property read per chain visit, where a WeakMap would be a hash lookup).
+ */
+const WATCHED = Symbol('podnet.netfilter.watched');
+
+type WithState<T, S> = T & { [WATCHED]?: S };
+
+function setState(target: object, state: unknown): void {
+  Object.defineProperty(target, WATCHED, { value: state, enumerable: false, writable: false, configurable: true });
+}
 
 /**
  * Makes the in-place mutators `names` of `target` count changes in `g`: own, non-enumerable methods that
@@ -185,12 +194,12 @@ function watch(target: object, proto: object, names: readonly string[], g: Gener
   }
 }
 
-function tableGeneration(table: ReadonlyMap<string, Chain>): Generation {
-  let g = watchedTables.get(table);
+function tableGeneration(table: WithState<ReadonlyMap<string, Chain>, Generation>): Generation {
+  let g = table[WATCHED];
   if (g === undefined) {
     g = { generation: 0 };
     watch(table, Map.prototype, MAP_MUTATORS, g);
-    watchedTables.set(table, g);
+    setState(table, g);
   }
   return g;
 }
@@ -231,12 +240,12 @@ export function indexRuns(rules: readonly Rule[]): (AddrRun | undefined)[] {
  * again after its rules changed, its jumps resolved again after the table changed.
  */
 export function compiledChain(chain: Chain, table: ReadonlyMap<string, Chain>): CompiledChain {
-  const rules = chain.rules;
-  let w = watchedRules.get(rules);
+  const rules: WithState<Rule[], WatchedRules> = chain.rules;
+  let w = rules[WATCHED];
   if (w === undefined) {
     w = { generation: 0, builtAt: -1, compiled: undefined };
     watch(rules, Array.prototype, ARRAY_MUTATORS, w);
-    watchedRules.set(rules, w);
+    setState(rules, w);
   }
   let c = w.compiled;
   if (c === undefined || w.builtAt !== w.generation) {
