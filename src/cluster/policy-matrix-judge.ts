@@ -22,8 +22,8 @@ import { calicoWorld, describeCalicoVerdict } from './calico-policy-world.js';
 /** What a judge says about one connection. */
 export interface JudgeVerdict {
   allowed: boolean;
-  /** The verdict in words (describeVerdict's sentence). */
-  why: string;
+  /** The verdict in words (describeVerdict's sentence; the judges build it when it is read). */
+  readonly why: string;
   /** Where the enforcer knowingly decides otherwise than v1 (`allowed` is then the enforcer's): why, in words. */
   deviation?: string;
 }
@@ -64,7 +64,13 @@ export function netpolJudge(rt: ClusterRuntime, world: NetpolWorld = netpolWorld
     const pb = policiesOf(b);
     const policies = a.namespace === b.namespace && pa === pb ? pa : [...pa, ...pb.filter((p) => !pa.includes(p))];
     const v = evaluateNetpol({ ...world, policies }, { pod: a }, { pod: b }, port, protocol);
-    return { allowed: v.allowed, why: describeVerdict(v, { pod: a }, { pod: b }, port, protocol) };
+    // the sentence only when someone reads it (a matrix of 90,000 pairs reads a few)
+    return {
+      allowed: v.allowed,
+      get why() {
+        return describeVerdict(v, { pod: a }, { pod: b }, port, protocol);
+      },
+    };
   };
 }
 
@@ -80,7 +86,12 @@ export function calicoJudge(rt: ClusterRuntime): MatrixJudge {
     const a = calicoPeerAt(world, from.ip);
     const b = calicoPeerAt(world, to.ip);
     const v = evaluateCalicoPolicy(world, a, b, port, protocol);
-    return { allowed: v.allowed, why: describeCalicoVerdict(v, a, b, port, protocol) };
+    return {
+      allowed: v.allowed,
+      get why() {
+        return describeCalicoVerdict(v, a, b, port, protocol);
+      },
+    };
   };
 }
 

@@ -16,6 +16,9 @@ export function netfilterHostOf(node: IpNode): NetfilterHost {
       const d = node.dev(devName);
       return d === undefined ? undefined : node.sourceFor(d, toward);
     },
+    get tracing() {
+      return node.tracing;
+    },
     note: (m) => node.note(m),
     drop: (reason, frame, _port, detail) => node.drop(reason, frame, undefined, detail),
     reject: (frame, ipLen, inDev, type, code) => {

@@ -15,6 +15,7 @@ import {
   tcpTransition,
   timeoutFor,
   tupleKey,
+  tupleHash,
   type CtTcpState,
   type Tuple,
 } from './conntrack.js';
@@ -107,6 +108,29 @@ describe('conntrack: the table', () => {
       ].map(tupleKey),
     );
     assert.equal(keys.size, 7);
+  });
+
+  it('tuple hashes (the table keys) tell every field apart and are safe integers', () => {
+    const tuples = [
+      dnsQuery,
+      { ...dnsQuery, proto: TCP },
+      { ...dnsQuery, src: dnsQuery.src + 1 },
+      { ...dnsQuery, sport: 40001 },
+      { ...dnsQuery, dst: dnsQuery.dst + 1 },
+      { ...dnsQuery, dport: 54 },
+      invert(dnsQuery),
+      { proto: 255, src: 0xffff_ffff, sport: 65535, dst: 0xffff_ffff, dport: 65535 },
+    ];
+    const hashes = tuples.map(tupleHash);
+    assert.equal(new Set(hashes).size, tuples.length);
+    for (const h of hashes) assert.ok(Number.isSafeInteger(h) && h >= 0, String(h));
+    // a table of 100,000 probes' tuples (one client, one server port): no two share a key
+    const many = new Set<number>();
+    for (let i = 0; i < 100_000; i++)
+      many.add(
+        tupleHash({ proto: TCP, src: 0x0a2a0002 + (i % 300), sport: 32768 + (i % 28232), dst: 0x0a2a0102, dport: 80 }),
+      );
+    assert.equal(many.size, 100_000);
   });
 
   it('expiry is lazy: the entry lives until `expires` (exclusive), is removed by the lookup that finds it dead, both tuples at once', () => {

@@ -73,16 +73,85 @@ export interface CtHit {
   dir: 'orig' | 'reply';
 }
 
+/** One entry of the table: a hit and the tuple it was filed under (a hash bucket may hold several). */
+interface Slot {
+  readonly hit: CtHit;
+  readonly proto: number;
+  readonly src: Ipv4;
+  readonly sport: number;
+  readonly dst: Ipv4;
+  readonly dport: number;
+}
+
+/**
+ * A 53-bit hash of a tuple, the table's key. A tuple has 104 bits, so a key names a bucket and the slots in
+ * it are compared field by field; two tuples sharing a key are rare (about one pair in 2^53) and handled.
+ * Numbers, not strings: no text is built per packet.
+ */
+export function tupleHash(t: Tuple): number {
+  const ports = (t.sport << 16) | t.dport;
+  return (mix(t, ports, 0x2545f491) >>> 11) * 0x1_0000_0000 + (mix(t, ports, 0x9e3779b9) >>> 0);
+}
+
+function mix(t: Tuple, ports: number, seed: number): number {
+  let h = Math.imul(t.src ^ seed, 0xcc9e2d51);
+  h = Math.imul(h ^ (h >>> 15) ^ t.dst, 0x85ebca77);
+  h = Math.imul(h ^ (h >>> 13) ^ ports, 0xc2b2ae3d);
+  h = Math.imul(h ^ (h >>> 16) ^ t.proto, 0x27d4eb2f);
+  return h ^ (h >>> 15);
+}
+
+function sameTuple(s: Slot, t: Tuple): boolean {
+  return s.src === t.src && s.dst === t.dst && s.sport === t.sport && s.dport === t.dport && s.proto === t.proto;
+}
+
 /** The conntrack table of one node. */
 export class Conntrack {
-  private readonly byTuple = new Map<string, CtHit>();
+  /** Slots by tupleHash: one slot, or the few whose tuples share a hash. */
+  private readonly byHash = new Map<number, Slot | Slot[]>();
   /** Connections ever created / expired. */
   created = 0;
   expired = 0;
 
+  private find(t: Tuple): Slot | undefined {
+    const b = this.byHash.get(tupleHash(t));
+    if (b === undefined) return undefined;
+    if (!Array.isArray(b)) return sameTuple(b, t) ? b : undefined;
+    for (const s of b) if (sameTuple(s, t)) return s;
+    return undefined;
+  }
+
+  /** Files `conn` under `t` (replacing whatever was filed under the same tuple). */
+  private file(t: Tuple, conn: Conn, dir: 'orig' | 'reply'): void {
+    const s: Slot = { hit: { conn, dir }, proto: t.proto, src: t.src, sport: t.sport, dst: t.dst, dport: t.dport };
+    const key = tupleHash(t);
+    const b = this.byHash.get(key);
+    if (b === undefined || (!Array.isArray(b) && sameTuple(b, t))) this.byHash.set(key, s);
+    else if (!Array.isArray(b)) this.byHash.set(key, [b, s]);
+    else {
+      const i = b.findIndex((x) => sameTuple(x, t));
+      if (i >= 0) b[i] = s;
+      else b.push(s);
+    }
+  }
+
+  /** Takes whatever is filed under `t` out of the table. */
+  private unfile(t: Tuple): void {
+    const key = tupleHash(t);
+    const b = this.byHash.get(key);
+    if (b === undefined) return;
+    if (!Array.isArray(b)) {
+      if (sameTuple(b, t)) this.byHash.delete(key);
+      return;
+    }
+    const rest = b.filter((x) => !sameTuple(x, t));
+    if (rest.length === 0) this.byHash.delete(key);
+    else this.byHash.set(key, rest.length === 1 ? rest[0]! : rest);
+  }
+
   /** Finds the live connection a packet with tuple `t` belongs to. */
   lookup(t: Tuple, now: number): CtHit | undefined {
-    const hit = this.byTuple.get(tupleKey(t));
+    const hit = this.find(t)?.hit;
     if (hit === undefined) return undefined;
     if (hit.conn.expires <= now) {
       this.remove(hit.conn);
@@ -107,20 +176,23 @@ export class Conntrack {
   confirm(c: Conn): void {
     if (c.confirmed) return;
     c.confirmed = true;
-    this.byTuple.set(tupleKey(c.orig), { conn: c, dir: 'orig' });
-    this.byTuple.set(tupleKey(c.reply), { conn: c, dir: 'reply' });
+    this.file(c.orig, c, 'orig');
+    this.file(c.reply, c, 'reply');
   }
 
   /** Forgets a connection. */
   remove(c: Conn): void {
-    this.byTuple.delete(tupleKey(c.orig));
-    this.byTuple.delete(tupleKey(c.reply));
+    this.unfile(c.orig);
+    this.unfile(c.reply);
   }
 
   /** Live connections, each once. */
   entries(now: number): Conn[] {
     const out = new Set<Conn>();
-    for (const h of this.byTuple.values()) if (h.conn.expires > now) out.add(h.conn);
+    for (const b of this.byHash.values())
+      if (!Array.isArray(b)) {
+        if (b.hit.conn.expires > now) out.add(b.hit.conn);
+      } else for (const s of b) if (s.hit.conn.expires > now) out.add(s.hit.conn);
     return [...out];
   }
 }

@@ -37,7 +37,6 @@ import {
 } from './conntrack.js';
 import {
   type Chain,
-  type CtState,
   type RecentMatch,
   type Rule,
   type Ruleset,
@@ -47,6 +46,7 @@ import {
 } from './rules.js';
 import { applyNat, hasDnat, hasSnat, manipDst, manipSrc, portful } from './nat.js';
 import { IpsetRegistry, setMatchHit } from './ipset.js';
+import { ABSENT, CT_BITS, MUST, compiledChain, type CompiledRule } from './rule-index.js';
 
 /** Where the IP header sits in the frames netfilter sees. */
 const IP = 14;
@@ -59,6 +59,11 @@ export interface NetfilterHost {
   /** The address MASQUERADE uses on `dev` toward `dst`. */
   masqueradeAddress(dev: string, dst: Ipv4): Ipv4 | undefined;
   note(message: () => string): void;
+  /**
+   * False when nobody listens to notes and drops (no tracer): drop details, which may ask the explainers,
+   * are then not built. Undefined counts as listening.
+   */
+  readonly tracing?: boolean;
   drop(reason: DropReason, frame: Uint8Array | undefined, port: undefined, detail: string): void;
   /** For REJECT: an ICMP error about the packet in `frame`, leaving via `inDev`. */
   reject(frame: Uint8Array, ipLen: number, inDev: string | undefined, type: number, code: number): void;
@@ -128,6 +133,20 @@ export class Netfilter {
   private decided: DecidingRule | undefined;
   /** Explainers of drops, in the order they were added (a policy enforcer adds one). */
   private readonly explainers: DropExplainer[] = [];
+  /**
+   * Walk long runs of exact-address rules through their index (rule-index.ts), the default; false walks
+   * every rule, as the kernel does (the same verdicts, counters and state; tests compare the two).
+   */
+  useRuleIndex = true;
+  /** The source and destination of the packet being walked (read once per walk: rules never rewrite them). */
+  private pktSrc: Ipv4 = 0;
+  private pktDst: Ipv4 = 0;
+  private pktProto = 0;
+  /** Its first four layer-4 bytes as ports (meaningful for TCP, UDP and SCTP only). */
+  private pktSport = 0;
+  private pktDport = 0;
+  /** Its conntrack states as CT_BITS, worked out at the first `--ctstate` test of a walk (-1 until then). */
+  private pktCt = -1;
 
   constructor(
     private readonly host: NetfilterHost,
@@ -272,6 +291,13 @@ export class Netfilter {
     const c = this.ruleset[table].get(chain);
     if (c === undefined) return 'ACCEPT';
     this.decided = undefined;
+    this.pktSrc = readIpv4(frame, IP + 12);
+    this.pktDst = readIpv4(frame, IP + 16);
+    this.pktProto = frame[IP + IPV4_PROTO_OFF]!;
+    const l4 = IP + (frame[IP]! & 0x0f) * 4;
+    this.pktSport = (frame[l4]! << 8) | frame[l4 + 1]!;
+    this.pktDport = (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+    this.pktCt = -1;
     const v = c.rules.length === 0 ? 'CONTINUE' : this.runChain(table, c, frame, ipLen, ctx, inDev, outDev, 0);
     if (v === 'CONTINUE' || v === 'RETURN') {
       c.packets++;
@@ -295,112 +321,159 @@ export class Netfilter {
       this.host.note(() => `netfilter: chain nesting deeper than 64 at ${c.name}: dropped`);
       return 'DROP';
     }
-    const rules = c.rules;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i]!;
-      if (!this.matches(r, frame, ctx, inDev, outDev)) continue;
-      r.packets++;
-      r.bytes += ipLen;
-      const t = r.target;
-      if (t === undefined) continue;
-      switch (t.kind) {
-        case 'ACCEPT':
-          this.explain(table, c, r, 'ACCEPT');
-          return 'ACCEPT';
-        case 'DROP':
-          this.explain(table, c, r, 'DROP');
-          this.decided = { table, chain: c.name, number: i + 1, rule: r };
-          return 'DROP';
-        case 'REJECT':
-          this.explain(table, c, r, `REJECT (${t.with})`);
-          this.decided = { table, chain: c.name, number: i + 1, rule: r };
-          return t;
-        case 'RETURN':
-          return 'RETURN';
-        case 'JUMP':
-        case 'GOTO': {
-          const sub = this.ruleset[table].get(t.chain);
-          if (sub === undefined) continue;
-          const v = this.runChain(table, sub, frame, ipLen, ctx, inDev, outDev, depth + 1);
-          if (v === 'RETURN' || v === 'CONTINUE') {
-            if (t.kind === 'GOTO') return 'RETURN';
-            continue;
-          }
-          return v;
-        }
-        case 'MARK': {
-          const m = ctx.mark;
-          ctx.mark =
-            (t.op === 'set'
-              ? (m & ~t.mask) | t.value
-              : t.op === 'or'
-                ? m | t.value
-                : t.op === 'and'
-                  ? m & t.value
-                  : (m & ~t.mask) ^ t.value) >>> 0;
-          continue;
-        }
-        case 'DNAT':
-        case 'SNAT':
-        case 'MASQUERADE':
-          applyNat(this.host, this.conntrack, this.rng, t, ctx, outDev, `${table} ${c.name}`, r.text);
-          return 'ACCEPT';
-        default:
-          continue;
+    const compiled = compiledChain(c, this.ruleset[table]);
+    const rules = compiled.rules;
+    const runAt = compiled.runAt;
+    const indexed = this.useRuleIndex;
+    let i = 0;
+    while (i < rules.length) {
+      const run = indexed ? runAt[i] : undefined;
+      if (run === undefined) {
+        const v = this.step(table, c, i, rules[i]!, frame, ipLen, ctx, inDev, outDev, depth);
+        if (v !== undefined) return v;
+        i++;
+        continue;
       }
+      // a run of rules that each need one exact address (rule-index.ts): only those keyed by this packet's
+      // destination or source can match; they are walked in rule order, the others cannot match
+      const byDst = run.byDst.get(this.pktDst);
+      const bySrc = run.bySrc.get(this.pktSrc);
+      const nd = byDst === undefined ? 0 : byDst.length;
+      const ns = bySrc === undefined ? 0 : bySrc.length;
+      let a = 0;
+      let b = 0;
+      while (a < nd || b < ns) {
+        const k = b >= ns || (a < nd && byDst![a]! < bySrc![b]!) ? byDst![a++]! : bySrc![b++]!;
+        const v = this.step(table, c, k, rules[k]!, frame, ipLen, ctx, inDev, outDev, depth);
+        if (v !== undefined) return v;
+      }
+      i = run.end;
     }
     return 'CONTINUE';
   }
 
+  /** Rule `i` (compiled `cr`) of chain `c` on the packet: its verdict, or undefined to go on with the next. */
+  private step(
+    table: TableName,
+    c: Chain,
+    i: number,
+    cr: CompiledRule,
+    frame: Uint8Array,
+    ipLen: number,
+    ctx: PacketCtx,
+    inDev: string | undefined,
+    outDev: string | undefined,
+    depth: number,
+  ): Verdict | 'RETURN' | undefined {
+    if (!this.matches(cr, frame, ctx, inDev, outDev)) return undefined;
+    const r = cr.rule;
+    r.packets++;
+    r.bytes += ipLen;
+    const t = r.target;
+    if (t === undefined) return undefined;
+    switch (t.kind) {
+      case 'ACCEPT':
+        this.explain(table, c, r, 'ACCEPT');
+        return 'ACCEPT';
+      case 'DROP':
+        this.explain(table, c, r, 'DROP');
+        this.decided = { table, chain: c.name, number: i + 1, rule: r };
+        return 'DROP';
+      case 'REJECT':
+        this.explain(table, c, r, `REJECT (${t.with})`);
+        this.decided = { table, chain: c.name, number: i + 1, rule: r };
+        return t;
+      case 'RETURN':
+        return 'RETURN';
+      case 'JUMP':
+      case 'GOTO': {
+        const sub = cr.jump;
+        if (sub === undefined) return undefined;
+        const v = this.runChain(table, sub, frame, ipLen, ctx, inDev, outDev, depth + 1);
+        if (v === 'RETURN' || v === 'CONTINUE') return t.kind === 'GOTO' ? 'RETURN' : undefined;
+        return v;
+      }
+      case 'MARK': {
+        const m = ctx.mark;
+        ctx.mark =
+          (t.op === 'set'
+            ? (m & ~t.mask) | t.value
+            : t.op === 'or'
+              ? m | t.value
+              : t.op === 'and'
+                ? m & t.value
+                : (m & ~t.mask) ^ t.value) >>> 0;
+        return undefined;
+      }
+      case 'DNAT':
+      case 'SNAT':
+      case 'MASQUERADE':
+        applyNat(this.host, this.conntrack, this.rng, t, ctx, outDev, `${table} ${c.name}`, r.text);
+        return 'ACCEPT';
+      default:
+        return undefined;
+    }
+  }
+
   private explain(table: TableName, c: Chain, r: Rule, what: string): void {
+    if (this.host.tracing === false) return;
     this.host.note(() => `iptables -t ${table} ${c.name}: ${what} by "${r.text}"`);
   }
 
+  /**
+   * Whether rule `cr` matches the packet: the common matches from the compiled form, then the rest from the
+   * rule (rule-index.ts). Every test is pure except statistic's draw and recent's update, which come last so
+   * that they happen only for packets that match everything else (as iptables orders them).
+   */
   private matches(
-    r: Rule,
+    cr: CompiledRule,
     frame: Uint8Array,
     ctx: PacketCtx,
     inDev: string | undefined,
     outDev: string | undefined,
   ): boolean {
-    const src = readIpv4(frame, IP + 12);
-    const dst = readIpv4(frame, IP + 16);
-    if (r.src !== undefined && ((src & r.src.mask) >>> 0 === r.src.addr) === r.src.neg) return false;
-    if (r.dst !== undefined && ((dst & r.dst.mask) >>> 0 === r.dst.addr) === r.dst.neg) return false;
-    const proto = frame[IP + IPV4_PROTO_OFF]!;
-    if (r.proto !== undefined && (proto === r.proto.num) === r.proto.neg) return false;
-    if (r.inIf !== undefined && ifMatch(r.inIf.name, inDev) === r.inIf.neg) return false;
-    if (r.outIf !== undefined && ifMatch(r.outIf.name, outDev) === r.outIf.neg) return false;
-    if (r.sport !== undefined || r.dport !== undefined) {
+    const src = this.pktSrc;
+    const dst = this.pktDst;
+    if (cr.srcMode !== ABSENT && ((src & cr.srcMask) >>> 0 === cr.srcAddr) !== (cr.srcMode === MUST)) return false;
+    if (cr.dstMode !== ABSENT && ((dst & cr.dstMask) >>> 0 === cr.dstAddr) !== (cr.dstMode === MUST)) return false;
+    const proto = this.pktProto;
+    if (cr.protoMode !== ABSENT && (proto === cr.proto) !== (cr.protoMode === MUST)) return false;
+    if (cr.inMode !== ABSENT && ifMatch(cr.inName, cr.inPrefix, inDev) !== (cr.inMode === MUST)) return false;
+    if (cr.outMode !== ABSENT && ifMatch(cr.outName, cr.outPrefix, outDev) !== (cr.outMode === MUST)) return false;
+    if (cr.ports) {
       // TCP, UDP and SCTP all carry the source and destination ports in their first four bytes
       if (proto !== 6 && proto !== 17 && proto !== 132) return false;
-      const l4 = IP + (frame[IP]! & 0x0f) * 4;
-      const sp = (frame[l4]! << 8) | frame[l4 + 1]!;
-      const dp = (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
-      if (r.sport !== undefined && (sp >= r.sport.lo && sp <= r.sport.hi) === r.sport.neg) return false;
-      if (r.dport !== undefined && (dp >= r.dport.lo && dp <= r.dport.hi) === r.dport.neg) return false;
+      const sp = this.pktSport;
+      const dp = this.pktDport;
+      if (cr.sportMode !== ABSENT && (sp >= cr.sportLo && sp <= cr.sportHi) !== (cr.sportMode === MUST)) return false;
+      if (cr.dportMode !== ABSENT && (dp >= cr.dportLo && dp <= cr.dportHi) !== (cr.dportMode === MUST)) return false;
     }
+    if (cr.markMode !== ABSENT && ((ctx.mark & cr.markMask) >>> 0 === cr.markValue) !== (cr.markMode === MUST))
+      return false;
+    if (cr.ctMode !== ABSENT) {
+      if (this.pktCt < 0) this.pktCt = ctStateBits(ctx);
+      if (((this.pktCt & cr.ctMask) !== 0) !== (cr.ctMode === MUST)) return false;
+    }
+    return !cr.more || this.moreMatches(cr.rule, frame, ctx, proto, src, dst);
+  }
+
+  /** The matches CompiledRule leaves to the rule: physdev, icmp, multiport, addrtype, set, statistic, recent. */
+  private moreMatches(r: Rule, frame: Uint8Array, ctx: PacketCtx, proto: number, src: Ipv4, dst: Ipv4): boolean {
     if (r.physdevIsBridged !== undefined && (ctx.bridged === true) !== r.physdevIsBridged) return false;
     if (r.icmpType !== undefined && !icmpTypeMatch(r.icmpType, frame, proto)) return false;
     if (r.multiport !== undefined) {
       // xt_multiport: TCP, UDP, SCTP (and others with ports at the same offsets)
       if (proto !== 6 && proto !== 17 && proto !== 132) return false;
-      const l4 = IP + (frame[IP]! & 0x0f) * 4;
       for (const m of r.multiport) {
-        const port = m.dir === 'src' ? (frame[l4]! << 8) | frame[l4 + 1]! : (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+        const port = m.dir === 'src' ? this.pktSport : this.pktDport;
         if (m.ranges.some((x) => port >= x.lo && port <= x.hi) === m.neg) return false;
       }
     }
-    if (r.mark !== undefined && ((ctx.mark & r.mark.mask) >>> 0 === r.mark.value) === r.mark.neg) return false;
     if (r.dstTypeLocal !== undefined && this.host.isLocal(dst) !== r.dstTypeLocal) return false;
     if (r.srcTypeLocal !== undefined && this.host.isLocal(src) !== r.srcTypeLocal) return false;
     if (r.sets !== undefined)
       for (const m of r.sets)
         if (setMatchHit(this.ipsets.get(m.name), m.flags, src, dst, frame, IP) === m.neg) return false;
-    if (r.ctstate !== undefined) {
-      const states = ctStates(ctx);
-      if (r.ctstate.states.some((s) => states.includes(s)) === r.ctstate.neg) return false;
-    }
     // statistic last, so the random draw happens only for packets that match everything else (as iptables)
     if (r.probability !== undefined && !(this.rng.next() < r.probability)) return false;
     if (r.recent !== undefined && this.recentMatch(r.recent, src) === r.recent.neg) return false;
@@ -462,6 +535,7 @@ export class Netfilter {
    * what the explainers add ("filter FORWARD: DROP by KUBE-POD-FW-X rule 7 "...": dropped by ...").
    */
   private dropDetail(frame: Uint8Array, ipLen: number | undefined, head: string): string {
+    if (this.host.tracing === false) return '';
     const d = this.decided;
     let s = head;
     if (d !== undefined)
@@ -485,19 +559,21 @@ function icmpTypeMatch(m: { type: number; code?: number; neg: boolean }, frame: 
   return hit !== m.neg;
 }
 
-function ifMatch(pattern: string, dev: string | undefined): boolean {
+/** `-i`/`-o`: the device is `name`, or starts with it for a pattern that ended in `+`. */
+function ifMatch(name: string, prefix: boolean, dev: string | undefined): boolean {
   if (dev === undefined) return false;
-  return pattern.endsWith('+') ? dev.startsWith(pattern.slice(0, -1)) : dev === pattern;
+  return prefix ? dev.startsWith(name) : dev === name;
 }
 
-function ctStates(ctx: PacketCtx): CtState[] {
+/** The packet's conntrack states (`-m conntrack --ctstate`) as CT_BITS. */
+function ctStateBits(ctx: PacketCtx): number {
   const c = ctx.conn;
   // resolve_normal_ct: NEW until a reply has been seen, then ESTABLISHED in both directions
-  if (ctx.invalid === true) return ['INVALID'];
-  const s: CtState[] = [ctx.related ? 'RELATED' : ctx.dir === 'reply' || c.seenReply ? 'ESTABLISHED' : 'NEW'];
-  if (hasDnat(c)) s.push('DNAT');
-  if (hasSnat(c)) s.push('SNAT');
-  return s;
+  if (ctx.invalid === true) return CT_BITS.INVALID;
+  let bits = ctx.related ? CT_BITS.RELATED : ctx.dir === 'reply' || c.seenReply ? CT_BITS.ESTABLISHED : CT_BITS.NEW;
+  if (hasDnat(c)) bits |= CT_BITS.DNAT;
+  if (hasSnat(c)) bits |= CT_BITS.SNAT;
+  return bits;
 }
 
 /** The tuple of the packet in `frame` (IP at 14). ICMP echo carries its identifier as a port. */
