@@ -8,16 +8,25 @@ import { handle } from './core/handle.js';
 
 /** The part of a worker's global scope used here (the project's types are not the WebWorker lib's). */
 interface WorkerScope {
-  onmessage: ((e: { data: ToWorker }) => void) | null;
+  onmessage: unknown;
+  addEventListener(type: 'message', fn: (e: { data: ToWorker }) => void): void;
   postMessage(msg: FromWorker, transfer: ArrayBuffer[]): void;
 }
 
 const scope = globalThis as unknown as WorkerScope;
 let queue: Promise<void> = Promise.resolve();
-scope.onmessage = (e) => {
+scope.addEventListener('message', (e) => {
   // one request at a time, in order: a run must not interleave with the build of the next
   queue = queue.then(async () => {
     const { msg, transfer } = await handle(e.data);
-    scope.postMessage(msg, transfer);
+    // elkjs's bundled layout code, on its first run, claims `self.onmessage` as if it were ELK's own
+    // worker; our listener stays, and its handler must not see (and swallow) our requests
+    scope.onmessage = null;
+    try {
+      scope.postMessage(msg, transfer);
+    } catch (x) {
+      // a reply that cannot be cloned is a bug here: say so rather than leave the page waiting
+      scope.postMessage({ id: msg.id, type: 'error', message: `worker: ${String(x)}`, problems: [] }, []);
+    }
   });
-};
+});

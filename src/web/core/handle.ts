@@ -5,6 +5,7 @@
 import type { FromWorker, ToWorker } from './protocol.js';
 import { parseWorld } from './world.js';
 import { topologyOf } from './topology.js';
+import { layoutTopology } from './layout.js';
 import { runOn, runTo } from './run.js';
 import { deviceTables } from './tables.js';
 import { compareBackends } from './compare.js';
@@ -63,6 +64,7 @@ async function answer(req: ToWorker): Promise<Reply> {
           name: w.name,
           problems: [],
           topology: topo.topology,
+          layout: await layoutTopology(topo.topology),
           machines: w.machines,
           steps: w.stepNames,
           ms: performance.now() - t0,

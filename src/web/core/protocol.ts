@@ -53,12 +53,29 @@ export interface Topology {
   deviceCount: number;
 }
 
+/** A placed box of the topology. */
+export interface Placed {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The topology's layout: box positions by id and the drawing's size. */
+export interface Layout {
+  boxes: Map<string, Placed>;
+  width: number;
+  height: number;
+}
+
 /** A machine a command can run on. */
 export interface Machine {
   name: string;
   kind: 'host' | 'router' | 'pod' | 'node' | 'outside';
   /** Its primary IPv4 address, dotted. */
   ip?: string;
+  /** For pods: the node it runs on. */
+  node?: string;
 }
 
 /** A recorded event, as the page sees it. Frame bytes are in `bytes` (transferred). */
@@ -69,9 +86,12 @@ export type WebEvent =
       device: string;
       inPort?: string;
       outPort: string;
-      /** The edge id the frame travels on, and which way. */
+      /** The edge id the frame travels on. */
       edge?: string;
+      /** The device at the far end of the cable. */
       to?: string;
+      /** The boxes it goes between (a folded pod's box is its node's group). */
+      boxes?: [string, string];
       frame: FrameSummary;
       bytes?: Uint8Array;
     }
@@ -145,8 +165,10 @@ export type FromWorker =
       name: string;
       problems: LabProblem[];
       topology?: Topology;
+      layout?: Layout;
       machines: Machine[];
       steps: string[];
+      /** Time to build the world and lay it out, ms. */
       ms: number;
     }
   | { id: number; type: 'ran'; result: RunResult }

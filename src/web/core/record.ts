@@ -22,6 +22,7 @@ export class WebRecorder implements Tracer {
   constructor(
     private readonly network: Network,
     private readonly edgeOfLink: ReadonlyMap<string, string>,
+    private readonly boxOf: ReadonlyMap<string, string>,
   ) {
     captureLinksPcapng(network, this.pcap);
   }
@@ -49,7 +50,10 @@ export class WebRecorder implements Tracer {
       const edge = this.edgeOfLink.get(link.id);
       if (edge !== undefined) ev.edge = edge;
       const peer = port?.peer;
-      if (peer !== undefined) ev.to = peer.device.name;
+      if (peer !== undefined) {
+        ev.to = peer.device.name;
+        ev.boxes = [this.boxOf.get(device) ?? device, this.boxOf.get(ev.to) ?? ev.to];
+      }
     }
     this.events.push(ev);
   }

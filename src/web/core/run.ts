@@ -32,7 +32,7 @@ export function destination(w: World, tool: Tool, to: string): string {
 
 /** Runs `req` on `w` (built just before) with everything recorded. */
 export async function runOn(w: World, topo: TopologyIndex, req: RunRequest): Promise<RunResult> {
-  const rec = new WebRecorder(w.network, topo.edgeOfLink);
+  const rec = new WebRecorder(w.network, topo.edgeOfLink, topo.boxOf);
   const start = w.engine.now;
   w.network.tracer = rec;
   const steps: RunStepInfo[] = [];

@@ -25,7 +25,7 @@ export interface TopologyIndex {
 export function topologyOf(w: World): TopologyIndex {
   const rt = w.cluster;
   const podNode = new Map<string, string>();
-  if (rt !== undefined) for (const p of rt.pods.values()) if (!p.hostNetwork) podNode.set(p.id, p.node);
+  if (rt !== undefined) for (const p of rt.pods.values()) if (!p.hostNetwork) podNode.set(p.stack.name, p.node);
   const collapsed = podNode.size > COLLAPSE_PODS_ABOVE;
   const nodes: TopoNode[] = [];
   const boxOf = new Map<string, string>();
@@ -45,7 +45,9 @@ export function topologyOf(w: World): TopologyIndex {
       continue;
     }
     const kind = rt?.nodes.has(d.name) === true ? 'node' : owner !== undefined ? 'pod' : d.kind;
-    const n: TopoNode = { id: d.name, kind, label: d.name, addresses: [], segments: [] };
+    // a pod's box shows its name without the namespace (the full id is in the search and the tooltip)
+    const label = owner !== undefined ? d.name.slice(d.name.indexOf('/') + 1) : d.name;
+    const n: TopoNode = { id: d.name, kind, label, addresses: [], segments: [] };
     if (owner !== undefined) n.parent = owner;
     if (d instanceof IpNode)
       for (const dev of d.devs)

@@ -112,7 +112,7 @@ function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps
   const machines: Machine[] = [];
   for (const n of rt.nodes.values()) machines.push({ name: n.name, kind: 'node', ip: formatIpv4(n.ip) });
   for (const p of rt.pods.values())
-    if (!p.hostNetwork) machines.push({ name: p.id, kind: 'pod', ip: formatIpv4(p.ip) });
+    if (!p.hostNetwork) machines.push({ name: p.id, kind: 'pod', ip: formatIpv4(p.ip), node: p.node });
   for (const o of rt.outside.values()) machines.push({ name: o.name, kind: 'outside', ip: formatIpv4(o.ip) });
   const nodes = [...rt.nodes.keys()];
   const tunnels: World['tunnels'] = [];

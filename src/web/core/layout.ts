@@ -1,0 +1,50 @@
+/**
+ * Places the topology's boxes (in the worker, off the page's thread) with ELK's layered algorithm (elkjs): switches and routers in the middle
+ * layers, hosts and pods at the edges, cables routed around boxes. Only underlay cables shape the layout;
+ * tunnels are drawn over it as straight dashed lines.
+ */
+import elkModule from 'elkjs/lib/elk.bundled.js';
+import type { ELK, ELKConstructorArguments, ElkNode } from 'elkjs/lib/elk-api.js';
+import type { Layout, Placed, Topology } from './protocol.js';
+
+type ElkConstructor = new (args?: ELKConstructorArguments) => ELK;
+// elkjs is CommonJS: a bundler hands over module.exports (the constructor), Node's ESM loader a namespace
+const Elk: ElkConstructor =
+  (elkModule as unknown as { default?: ElkConstructor }).default ?? (elkModule as unknown as ElkConstructor);
+
+/** Box size: wide enough for the name (11px text) and two addresses. */
+export function boxSize(label: string, lines: number): { w: number; h: number } {
+  return { w: Math.max(84, Math.min(200, label.length * 6.6 + 14)), h: 20 + lines * 12 };
+}
+
+/** Lays `t` out. */
+export async function layoutTopology(t: Topology): Promise<Layout> {
+  const elk = new Elk();
+  const children = t.nodes.map((n) => ({ id: n.id, ...size(n.label, Math.min(n.addresses.length, 2)) }));
+  const edges = t.edges
+    .filter((e) => e.layer === 'underlay')
+    .map((e) => ({ id: e.id, sources: [e.a], targets: [e.b] }));
+  const input: ElkNode = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'DOWN',
+      'elk.spacing.nodeNode': '18',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '48',
+      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      'elk.separateConnectedComponents': 'true',
+    },
+    children,
+    edges,
+  };
+  const graph = await elk.layout(input);
+  const boxes = new Map<string, Placed>();
+  for (const c of graph.children ?? [])
+    boxes.set(c.id, { x: c.x ?? 0, y: c.y ?? 0, w: c.width ?? 0, h: c.height ?? 0 });
+  return { boxes, width: graph.width ?? 0, height: graph.height ?? 0 };
+}
+
+function size(label: string, lines: number): { width: number; height: number } {
+  const s = boxSize(label, lines);
+  return { width: s.w, height: s.h };
+}
