@@ -175,7 +175,7 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
         m.set(e.device, e.boxes[0]).set(e.to, e.boxes[1]);
     return (d: string) => m.get(d) ?? d;
   }, [run]);
-  const labels = useMemo(() => stepLabels(cur, boxOf), [cur, boxOf]);
+  const labels = useMemo(() => stepLabels(cur, boxOf, ev), [cur, boxOf, ev]);
   const pos: FramePos | undefined =
     frameEv?.boxes === undefined
       ? undefined

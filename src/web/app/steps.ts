@@ -16,6 +16,9 @@ export interface SimStep {
   dropped: boolean;
 }
 
+/** Labels that say what a device did, kept over details such as an ARP answer. */
+const TELLING = /^(dropped|matched|encapsulated|decapsulated|DNAT|learned|flooded)/;
+
 /** The steps of a run's events. */
 export function simSteps(events: readonly WebEvent[]): SimStep[] {
   const steps: SimStep[] = [];
@@ -36,15 +39,23 @@ export function simSteps(events: readonly WebEvent[]): SimStep[] {
   return steps;
 }
 
-/** Device -> short label of its last decision in `step`. */
-export function stepLabels(step: SimStep | undefined, boxOf: (device: string) => string): Map<string, string> {
+/**
+ * Device -> short label of its decisions in `step`. A VXLAN frame a device sends itself (not forwarded)
+ * is its encapsulation, whatever detail (an ARP answer it waited for) came just before.
+ */
+export function stepLabels(
+  step: SimStep | undefined,
+  boxOf: (device: string) => string,
+  frame?: WebEvent,
+): Map<string, string> {
   const m = new Map<string, string>();
+  if (frame?.kind === 'frame' && frame.inPort === undefined && frame.frame.vni !== undefined)
+    m.set(boxOf(frame.device), `encapsulated VNI ${frame.frame.vni}`);
   for (const [device, text] of step?.decisions ?? []) {
     const short = text.startsWith('dropped: ') ? text.split(' (')[0]! : hopLabel(text);
     // keep the most telling label of a device: a drop or a route match over an ARP detail
     const prev = m.get(boxOf(device));
-    if (prev === undefined || !/^(dropped|matched|encapsulated|decapsulated|DNAT)/.test(prev))
-      m.set(boxOf(device), short);
+    if (prev === undefined || !TELLING.test(prev)) m.set(boxOf(device), short);
   }
   return m;
 }
