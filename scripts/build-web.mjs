@@ -29,6 +29,8 @@ const [page, worker] = await Promise.all([
   build({ ...common, entryPoints: [join(root, 'src/web/worker.ts')], outfile: join(out, 'worker.js'), metafile: true }),
 ]);
 copyFileSync(join(root, 'src/web/app/index.html'), join(out, 'index.html'));
+// ELK lays the topology out in its own worker (already minified by its authors)
+copyFileSync(join(root, 'node_modules/elkjs/lib/elk-worker.min.js'), join(out, 'elk-worker.js'));
 copyFileSync(join(root, 'src/web/app/style.css'), join(out, 'app.css'));
 const examples = readdirSync(join(root, 'examples'))
   .filter((f) => f.endsWith('.yaml'))

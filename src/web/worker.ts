@@ -8,7 +8,6 @@ import { handle } from './core/handle.js';
 
 /** The part of a worker's global scope used here (the project's types are not the WebWorker lib's). */
 interface WorkerScope {
-  onmessage: unknown;
   addEventListener(type: 'message', fn: (e: { data: ToWorker }) => void): void;
   postMessage(msg: FromWorker, transfer: ArrayBuffer[]): void;
 }
@@ -19,9 +18,6 @@ scope.addEventListener('message', (e) => {
   // one request at a time, in order: a run must not interleave with the build of the next
   queue = queue.then(async () => {
     const { msg, transfer } = await handle(e.data);
-    // elkjs's bundled layout code, on its first run, claims `self.onmessage` as if it were ELK's own
-    // worker; our listener stays, and its handler must not see (and swallow) our requests
-    scope.onmessage = null;
     try {
       scope.postMessage(msg, transfer);
     } catch (x) {

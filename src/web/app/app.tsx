@@ -10,7 +10,6 @@ import type {
   DeviceTable,
   FromWorker,
   LabProblem,
-  Layout,
   Machine,
   RunRequest,
   RunResult,
@@ -21,6 +20,7 @@ import { WorkerClient } from './worker-client.js';
 import { createEditor, setText, showProblems } from './editor.js';
 import { decodeLab, encodeLab } from './url-lab.js';
 import { TopologyView, type FramePos } from './topology-view.js';
+import { layoutTopology, type Layout } from './layout.js';
 import { simSteps, stepLabels } from './steps.js';
 import { FrameInspector } from './frame-inspector.js';
 import { DeviceInspector } from './device-inspector.js';
@@ -107,7 +107,7 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
     }
     setProblems(r.problems);
     if (editor.current !== undefined) showProblems(editor.current, r.problems);
-    if (r.problems.length > 0 || r.topology === undefined || r.layout === undefined) {
+    if (r.problems.length > 0 || r.topology === undefined) {
       setStatus(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in the file`);
       return;
     }
@@ -119,10 +119,10 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
       steps: r.steps,
       ms: r.ms,
     };
-    setLayout(r.layout);
+    setLayout(await layoutTopology(r.topology));
     setOpened(o);
     setStatus(
-      `${o.kind} ${o.name}: built and laid out in ${r.ms.toFixed(0)} ms, shown in ${(performance.now() - t0).toFixed(0)} ms`,
+      `${o.kind} ${o.name}: built in ${r.ms.toFixed(0)} ms, shown in ${(performance.now() - t0).toFixed(0)} ms`,
     );
     pickDefaults(o.machines);
   }
@@ -493,7 +493,7 @@ export interface Initial {
 }
 
 /** The lab to start with: the URL fragment's, the file `podnet ui` serves, or the demo cluster. */
-export async function initialLab(examples: Example[]): Promise<Initial> {
+export async function initialLab(list: Promise<Example[]>): Promise<Initial> {
   let served: { file: string; text: string } | undefined;
   try {
     const r = await fetch('api/file');
@@ -502,8 +502,9 @@ export async function initialLab(examples: Example[]): Promise<Initial> {
     // a static host has no api/: fall through to the demo
   }
   const fromUrl = await decodeLab(location.hash);
-  if (fromUrl !== undefined) return { file: 'lab.yaml', text: fromUrl, served: false };
+  if (fromUrl !== undefined) return { file: 'lab.yaml', text: fromUrl, served: served !== undefined };
   if (served !== undefined) return { ...served, served: true };
+  const examples = await list;
   const demo = examples.find((e) => e.name === 'cluster-demo.yaml') ?? examples[0];
   return { file: demo?.name ?? 'lab.yaml', text: demo?.text ?? '', served: false };
 }

@@ -7,9 +7,10 @@ import { render } from 'preact';
 import { App, initialLab, type Example } from './app.js';
 
 async function start(): Promise<void> {
-  const examples = (await (await fetch('examples.json')).json()) as Example[];
-  const initial = await initialLab(examples);
-  render(<App examples={examples} initial={initial} />, document.getElementById('app')!);
+  // both at once: the served file (if any) and the examples menu
+  const examples = fetch('examples.json').then(async (r) => (await r.json()) as Example[]);
+  const [initial, list] = await Promise.all([initialLab(examples), examples]);
+  render(<App examples={list} initial={initial} />, document.getElementById('app')!);
 }
 
 void start();

@@ -6,7 +6,8 @@
  * so a 1,000-node cluster does not re-render on each frame.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Layout, Placed, Topology } from '../core/protocol.js';
+import type { Topology } from '../core/protocol.js';
+import type { Layout, Placed } from './layout.js';
 import { kindFill, segmentColor } from './colors.js';
 
 /** Where the current frame is: the box it leaves and the box it goes to. */

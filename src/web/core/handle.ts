@@ -5,7 +5,6 @@
 import type { FromWorker, ToWorker } from './protocol.js';
 import { parseWorld } from './world.js';
 import { topologyOf } from './topology.js';
-import { layoutTopology } from './layout.js';
 import { runOn, runTo } from './run.js';
 import { deviceTables } from './tables.js';
 import { compareBackends } from './compare.js';
@@ -64,7 +63,6 @@ async function answer(req: ToWorker): Promise<Reply> {
           name: w.name,
           problems: [],
           topology: topo.topology,
-          layout: await layoutTopology(topo.topology),
           machines: w.machines,
           steps: w.stepNames,
           ms: performance.now() - t0,

@@ -53,21 +53,6 @@ export interface Topology {
   deviceCount: number;
 }
 
-/** A placed box of the topology. */
-export interface Placed {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-/** The topology's layout: box positions by id and the drawing's size. */
-export interface Layout {
-  boxes: Map<string, Placed>;
-  width: number;
-  height: number;
-}
-
 /** A machine a command can run on. */
 export interface Machine {
   name: string;
@@ -165,10 +150,9 @@ export type FromWorker =
       name: string;
       problems: LabProblem[];
       topology?: Topology;
-      layout?: Layout;
       machines: Machine[];
       steps: string[];
-      /** Time to build the world and lay it out, ms. */
+      /** Time to build the world, ms. */
       ms: number;
     }
   | { id: number; type: 'ran'; result: RunResult }

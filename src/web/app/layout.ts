@@ -1,16 +1,34 @@
 /**
- * Places the topology's boxes (in the worker, off the page's thread) with ELK's layered algorithm (elkjs): switches and routers in the middle
+ * Places the topology's boxes (in ELK's own worker, elk-worker.js, which loads beside the emulator's) with ELK's layered algorithm (elkjs): switches and routers in the middle
  * layers, hosts and pods at the edges, cables routed around boxes. Only underlay cables shape the layout;
  * tunnels are drawn over it as straight dashed lines.
  */
-import elkModule from 'elkjs/lib/elk.bundled.js';
+import elkModule from 'elkjs/lib/elk-api.js';
 import type { ELK, ELKConstructorArguments, ElkNode } from 'elkjs/lib/elk-api.js';
-import type { Layout, Placed, Topology } from './protocol.js';
+import type { Topology } from '../core/protocol.js';
 
 type ElkConstructor = new (args?: ELKConstructorArguments) => ELK;
 // elkjs is CommonJS: a bundler hands over module.exports (the constructor), Node's ESM loader a namespace
 const Elk: ElkConstructor =
   (elkModule as unknown as { default?: ElkConstructor }).default ?? (elkModule as unknown as ElkConstructor);
+
+/** A placed box of the topology. */
+export interface Placed {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The topology's layout: box positions by id and the drawing's size. */
+export interface Layout {
+  boxes: Map<string, Placed>;
+  width: number;
+  height: number;
+}
+
+// started when the page loads, so ELK's code is parsed while the emulator builds the lab
+const elk = new Elk({ workerUrl: 'elk-worker.js' });
 
 /** Box size: wide enough for the name (11px text) and two addresses. */
 export function boxSize(label: string, lines: number): { w: number; h: number } {
@@ -19,7 +37,6 @@ export function boxSize(label: string, lines: number): { w: number; h: number } 
 
 /** Lays `t` out. */
 export async function layoutTopology(t: Topology): Promise<Layout> {
-  const elk = new Elk();
   const children = t.nodes.map((n) => ({ id: n.id, ...size(n.label, Math.min(n.addresses.length, 2)) }));
   const edges = t.edges
     .filter((e) => e.layer === 'underlay')
