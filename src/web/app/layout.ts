@@ -18,6 +18,8 @@ export interface Placed {
   y: number;
   w: number;
   h: number;
+  /** A box with others inside (a node and its pods): cables meet it at its title. */
+  compound?: boolean;
 }
 
 /** The topology's layout: box positions by id and the drawing's size. */
@@ -35,19 +37,48 @@ export function boxSize(label: string, lines: number): { w: number; h: number } 
   return { w: Math.max(84, Math.min(200, label.length * 6.6 + 14)), h: 20 + lines * 12 };
 }
 
-/** Lays `t` out. */
+/** Lays `t` out: a node's pods inside its box (packed in rows), everything else in layers top to bottom. */
 export async function layoutTopology(t: Topology): Promise<Layout> {
-  const children = t.nodes.map((n) => ({ id: n.id, ...size(n.label, Math.min(n.addresses.length, 2)) }));
+  const byId = new Map(t.nodes.map((n) => [n.id, n]));
+  const inside = (id: string): boolean => {
+    const p = byId.get(id)?.parent;
+    return p !== undefined && byId.has(p);
+  };
+  const kids = new Map<string, ElkNode[]>();
+  for (const n of t.nodes) {
+    if (!inside(n.id)) continue;
+    const list = kids.get(n.parent!) ?? [];
+    list.push({ id: n.id, ...size(n.label, Math.min(n.addresses.length, 1)) });
+    kids.set(n.parent!, list);
+  }
+  const children: ElkNode[] = t.nodes
+    .filter((n) => !inside(n.id))
+    .map((n) => {
+      const lines = Math.min(n.addresses.length, 2);
+      const own = kids.get(n.id);
+      if (own === undefined) return { id: n.id, ...size(n.label, lines) };
+      return {
+        id: n.id,
+        children: own,
+        layoutOptions: {
+          'elk.algorithm': 'rectpacking',
+          'elk.aspectRatio': '2.2',
+          'elk.spacing.nodeNode': '6',
+          'elk.padding': `[top=${boxSize(n.label, lines).h + 4},left=6,bottom=6,right=6]`,
+        },
+      };
+    });
+  // a pod's cable to its own node is drawn by containment; the rest shape the layers
   const edges = t.edges
-    .filter((e) => e.layer === 'underlay')
+    .filter((e) => e.layer === 'underlay' && !inside(e.a) && !inside(e.b))
     .map((e) => ({ id: e.id, sources: [e.a], targets: [e.b] }));
   const input: ElkNode = {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
       'elk.direction': 'DOWN',
-      'elk.spacing.nodeNode': '18',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '48',
+      'elk.spacing.nodeNode': '24',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '40',
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
       'elk.separateConnectedComponents': 'true',
     },
@@ -56,8 +87,13 @@ export async function layoutTopology(t: Topology): Promise<Layout> {
   };
   const graph = await elk.layout(input);
   const boxes = new Map<string, Placed>();
-  for (const c of graph.children ?? [])
-    boxes.set(c.id, { x: c.x ?? 0, y: c.y ?? 0, w: c.width ?? 0, h: c.height ?? 0 });
+  for (const c of graph.children ?? []) {
+    const x = c.x ?? 0;
+    const y = c.y ?? 0;
+    boxes.set(c.id, { x, y, w: c.width ?? 0, h: c.height ?? 0, compound: c.children !== undefined });
+    for (const k of c.children ?? [])
+      boxes.set(k.id, { x: x + (k.x ?? 0), y: y + (k.y ?? 0), w: k.width ?? 0, h: k.height ?? 0 });
+  }
   return { boxes, width: graph.width ?? 0, height: graph.height ?? 0 };
 }
 

@@ -28,7 +28,11 @@ export interface TopologyProps {
   onSelect: (id: string) => void;
 }
 
-const center = (b: Placed): [number, number] => [b.x + b.w / 2, b.y + b.h / 2];
+/** Where cables meet a box: its middle, or the title of a box that holds others. */
+const center = (b: Placed): [number, number] => [b.x + b.w / 2, b.compound === true ? b.y + 12 : b.y + b.h / 2];
+
+const contains = (o: Placed, i: Placed): boolean =>
+  o.compound === true && i.x >= o.x && i.y >= o.y && i.x + i.w <= o.x + o.w && i.y + i.h <= o.y + o.h;
 
 /** The topology panel. */
 export function TopologyView(p: TopologyProps) {
@@ -104,7 +108,7 @@ export function TopologyView(p: TopologyProps) {
         {p.topology.edges.map((e) => {
           const a = boxes.get(e.a);
           const b = boxes.get(e.b);
-          if (a === undefined || b === undefined) return null;
+          if (a === undefined || b === undefined || contains(a, b) || contains(b, a)) return null;
           const [x1, y1] = center(a);
           const [x2, y2] = center(b);
           const color = e.segment === undefined ? '#868e96' : segmentColor(e.segment);
