@@ -147,6 +147,7 @@ function capability(f: Uint8Array, k: number, end: number): DissectedField {
     field('bgp.cap.type', `Type: ${name} (${code})`, k, 1, code),
     field('bgp.cap.length', `Length: ${len}`, k + 1, 1, len),
   ];
+  if (k + 2 + len > end) return field('bgp.cap', `Capability: ${name}`, k, size, '', kids);
   if (code === BGP_CAP.MULTIPROTOCOL && len === 4) {
     const afi = u16(f, k + 2);
     const safi = u8(f, k + 5);
@@ -199,6 +200,10 @@ function prefixes(f: Uint8Array, p: number, end: number, kind: 'nlri' | 'withdra
 }
 
 function update(f: Uint8Array, l: DissectedLayer, p: number, end: number): void {
+  if (end - p < 4) {
+    malformed(l, 'UPDATE needs its two length fields');
+    return;
+  }
   const wlen = u16(f, p);
   l.fields.push(field('bgp.update.withdrawn_routes.length', `Withdrawn Routes Length: ${wlen}`, p, 2, wlen));
   const w = p + 2;
@@ -244,6 +249,7 @@ function attribute(f: Uint8Array, q: number, end: number): DissectedField {
   const flags = u8(f, q);
   const code = u8(f, q + 1);
   const ext = (flags & 0x10) !== 0;
+  if (q + (ext ? 4 : 3) > end) return field('', 'Path attribute cut short', q, end - q, '');
   const len = ext ? u16(f, q + 2) : u8(f, q + 2);
   const v = q + (ext ? 4 : 3);
   const size = Math.min(end, v + len) - q;

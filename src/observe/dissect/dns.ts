@@ -312,9 +312,10 @@ function rdataFields(
   rdlen: number,
   kids: DissectedField[],
 ): string {
+  const rdEnd = rd + rdlen;
   const nameField = (fname: string, text: string, at: number): string | undefined => {
     const n = nameAt(msg, at - m);
-    if (n === undefined) return undefined;
+    if (n === undefined || at + n.size > rdEnd) return undefined;
     kids.push(field(fname, `${text}: ${n.text}`, at, n.size, n.text));
     return n.text;
   };
@@ -347,7 +348,7 @@ function rdataFields(
   if (t === 6) {
     const mname = nameAt(msg, rd - m);
     const rname = mname && nameAt(msg, rd - m + mname.size);
-    if (mname === undefined || rname === undefined) return '';
+    if (mname === undefined || rname === undefined || rd + mname.size + rname.size > rdEnd) return '';
     kids.push(field('dns.soa.mname', `Primary name server: ${mname.text}`, rd, mname.size, mname.text));
     kids.push(
       field('dns.soa.rname', `Responsible authority's mailbox: ${rname.text}`, rd + mname.size, rname.size, rname.text),
