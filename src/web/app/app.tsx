@@ -386,9 +386,9 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
             </span>
           </div>
           <div class="decisions" id="decisions">
-            {cur?.decisions.slice(-4).map(([d, t], i) => (
-              <div key={i} class={t.startsWith('dropped') ? 'drop' : ''}>
-                <b>{d}</b>: {t}
+            {cur?.decisions.slice(-4).map((d, i) => (
+              <div key={i} class={d.kind === 'drop' ? 'drop' : ''} title={d.text}>
+                <b>{d.device}</b>: {d.label === d.text ? d.text : `${d.label} — ${d.text}`}
               </div>
             ))}
           </div>

@@ -5,7 +5,13 @@
  * covers it.
  */
 import { useMemo, useState } from 'preact/hooks';
-import { dissectFrame, fieldAt, hexRows, type DissectedField, type DissectedLayer } from './dissect-port.js';
+import {
+  dissectFrame,
+  fieldAt,
+  hexDump,
+  type DissectedField,
+  type DissectedLayer,
+} from '../../observe/dissect/index.js';
 
 /** A selected byte range. */
 interface Range {
@@ -46,28 +52,29 @@ export function FrameInspector({ bytes, title }: FrameInspectorProps) {
         ))}
       </div>
       <div class="hex" aria-label="bytes">
-        {hexRows(bytes).map((r) => (
+        {hexDump(bytes).map((r) => (
           <div class="hex-row" key={r.offset}>
-            <span class="hex-off">{r.offset.toString(16).padStart(4, '0')}</span>
+            <span class="hex-off">{r.offsetText}</span>
             <span class="hex-bytes">
-              {r.bytes.map((b, i) => (
+              {r.hex.map((h, i) => (
                 <span
                   key={i}
                   class={`byte${selected(r.offset + i) ? ' hl' : ''}`}
                   data-offset={r.offset + i}
                   onClick={() => {
-                    const f = fieldAt(layers, r.offset + i);
-                    if (f !== undefined) pick({ offset: f.offset, length: f.length, name: f.name });
+                    const hit = fieldAt(layers, r.offset + i);
+                    if (hit !== undefined)
+                      pick({ offset: hit.field.offset, length: hit.field.length, name: hit.field.name });
                   }}
                 >
-                  {b.toString(16).padStart(2, '0')}
+                  {h}
                 </span>
               ))}
             </span>
             <span class="hex-ascii">
-              {r.bytes.map((b, i) => (
+              {[...r.ascii].map((c, i) => (
                 <span key={i} class={selected(r.offset + i) ? 'hl' : ''}>
-                  {b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.'}
+                  {c}
                 </span>
               ))}
             </span>

@@ -1,47 +1,61 @@
 /**
  * The simulation's steps: one per frame put on a cable, with the decisions and drops that led to it.
  * Stepping forward and back moves through these; the labels shown on devices are the decisions of the
- * current step, shortened.
+ * current step, shortened by the dissector's hop labels (observe/dissect/hop-label.ts).
  */
+import type { DropReason } from '../../link/trace.js';
+import { hopLabel, noteLabel, type HopLabelKind } from '../../observe/dissect/index.js';
 import type { WebEvent } from '../core/protocol.js';
-import { hopLabel } from './dissect-port.js';
+
+/** One decision or drop of a device. */
+export interface Decision {
+  device: string;
+  /** The whole note, or `dropped: reason (detail)`. */
+  text: string;
+  /** Its short label and what kind of decision it is. */
+  label: string;
+  kind: HopLabelKind;
+}
 
 /** One step of the timeline. */
 export interface SimStep {
   /** Index of the frame event in the run's events (or of the last event, for trailing decisions). */
   event: number;
-  /** Decisions and drops since the previous frame, in order: [device, text]. */
-  decisions: [string, string][];
-  /** True when one of them is a drop. */
-  dropped: boolean;
+  /** Decisions and drops since the previous frame, in order. */
+  decisions: Decision[];
 }
-
-/** Labels that say what a device did, kept over details such as an ARP answer. */
-const TELLING = /^(dropped|matched|encapsulated|decapsulated|DNAT|learned|flooded)/;
 
 /** The steps of a run's events. */
 export function simSteps(events: readonly WebEvent[]): SimStep[] {
   const steps: SimStep[] = [];
-  let pending: [string, string][] = [];
-  let dropped = false;
+  let pending: Decision[] = [];
   events.forEach((e, i) => {
-    if (e.kind === 'note') pending.push([e.device, e.message]);
-    else if (e.kind === 'drop') {
-      pending.push([e.device, `dropped: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`]);
-      dropped = true;
+    if (e.kind === 'note') {
+      const l = noteLabel(e.message);
+      pending.push({ device: e.device, text: e.message, label: l.text, kind: l.kind });
+    } else if (e.kind === 'drop') {
+      const l = hopLabel({ ...e, port: e.port, reason: e.reason as DropReason });
+      pending.push({
+        device: e.device,
+        text: `dropped: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`,
+        label: l.text,
+        kind: l.kind,
+      });
     } else {
-      steps.push({ event: i, decisions: pending, dropped });
+      steps.push({ event: i, decisions: pending });
       pending = [];
-      dropped = false;
     }
   });
-  if (pending.length > 0) steps.push({ event: events.length - 1, decisions: pending, dropped });
+  if (pending.length > 0) steps.push({ event: events.length - 1, decisions: pending });
   return steps;
 }
 
+/** Kinds of decision that say what a device did, kept over details (an ARP answer, a frame sent). */
+const TELLING = new Set<HopLabelKind>(['drop', 'route', 'tunnel', 'nat', 'switch', 'filter']);
+
 /**
- * Device -> short label of its decisions in `step`. A VXLAN frame a device sends itself (not forwarded)
- * is its encapsulation, whatever detail (an ARP answer it waited for) came just before.
+ * Box -> short label of its device's decisions in `step`. A VXLAN frame a device sends itself (not
+ * forwarded) is its encapsulation, whatever detail (an ARP answer it waited for) came just before.
  */
 export function stepLabels(
   step: SimStep | undefined,
@@ -49,13 +63,16 @@ export function stepLabels(
   frame?: WebEvent,
 ): Map<string, string> {
   const m = new Map<string, string>();
-  if (frame?.kind === 'frame' && frame.inPort === undefined && frame.frame.vni !== undefined)
+  const telling = new Set<string>();
+  if (frame?.kind === 'frame' && frame.inPort === undefined && frame.frame.vni !== undefined) {
     m.set(boxOf(frame.device), `encapsulated VNI ${frame.frame.vni}`);
-  for (const [device, text] of step?.decisions ?? []) {
-    const short = text.startsWith('dropped: ') ? text.split(' (')[0]! : hopLabel(text);
-    // keep the most telling label of a device: a drop or a route match over an ARP detail
-    const prev = m.get(boxOf(device));
-    if (prev === undefined || !TELLING.test(prev)) m.set(boxOf(device), short);
+    telling.add(boxOf(frame.device));
+  }
+  for (const d of step?.decisions ?? []) {
+    const box = boxOf(d.device);
+    if (telling.has(box)) continue;
+    m.set(box, d.label);
+    if (TELLING.has(d.kind)) telling.add(box);
   }
   return m;
 }
