@@ -124,3 +124,17 @@ test('podnet ui: arguments', async () => {
     2,
   );
 });
+
+test("compare: Flannel's backends as `podnet demo --compare` measures them", async () => {
+  const r = expect((await handle({ id: 1, type: 'compare', text: demo, file: 'x' })).msg, 'compared');
+  // VXLAN adds 50 bytes (outer Ethernet 14, IPv4 20, UDP 8, VXLAN 8: RFC 7348) and flannel lowers the pod
+  // MTU by as much; the udp backend adds an IPv4 and a UDP header (28) and its MTU is 1500 - 28
+  assert.deepEqual(
+    r.rows.map((x) => [x.backend, x.ok, x.wireBytes, x.wireBytes - x.innerBytes, x.mtu, x.routes, x.neighbours, x.fdb]),
+    [
+      ['vxlan', true, 148, 50, 1450, 1, 1, 1],
+      ['host-gw', true, 98, 0, 1500, 1, 0, 0],
+      ['udp', true, 126, 28, 1472, 1, 0, 0],
+    ],
+  );
+});

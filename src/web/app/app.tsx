@@ -388,7 +388,7 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
           <div class="decisions" id="decisions">
             {cur?.decisions.slice(-4).map((d, i) => (
               <div key={i} class={d.kind === 'drop' ? 'drop' : ''} title={d.text}>
-                <b>{d.device}</b>: {d.label === d.text ? d.text : `${d.label} — ${d.text}`}
+                <b>{d.device}</b>: {d.text}
               </div>
             ))}
           </div>

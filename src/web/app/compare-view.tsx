@@ -22,7 +22,7 @@ export function CompareView({ rows }: { rows: readonly CompareRow[] }) {
         return (
           <figure class="chart" key={key} data-metric={key}>
             <figcaption>{title}</figcaption>
-            <svg width="220" height={rows.length * 22 + 4}>
+            <svg width="270" height={rows.length * 22 + 4}>
               {rows.map((r, i) => {
                 const v = Number(r[key]);
                 const w = Math.round((v / max) * 120);
