@@ -121,6 +121,17 @@ describe('podnet up plan', () => {
     assert.ok(udp.unsupported.some((u) => u.includes('flannel0') && u.includes('agent')));
   });
 
+  it('router-on-a-stick: VLAN devices with ip link add link ... type vlan, which need the 8021q module', () => {
+    const plan = planUp(lab('router-on-a-stick'), 'pn-t-');
+    const ls = plan.commands.map((c) => c.argv.join(' '));
+    const at = indexOf(ls, 'ip -n pn-t-R link add link eth0 name eth0.10 type vlan id 10');
+    assert.equal(plan.commands[at]?.module, '8021q');
+    assert.ok(
+      indexOf(ls, 'ip -n pn-t-R addr add 10.0.20.1/24 dev eth0.20') >
+        indexOf(ls, 'ip -n pn-t-R link add link eth0 name eth0.20 type vlan id 20'),
+    );
+  });
+
   it('podnet up --dry-run prints the plan without root', async () => {
     const r = await cli('up', resolve(ROOT, 'examples/same-subnet.yaml'), '--dry-run', '--prefix', 'x-');
     assert.equal(r.code, 0, r.err);

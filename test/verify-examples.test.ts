@@ -21,6 +21,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Examples verify does not run here, and why. */
 const NOT_RUN: Record<string, string> = {
   ipip: 'this kernel has no ipip module',
+  'router-on-a-stick': 'this kernel has no 8021q module (and its bridge no VLAN filtering for the switch)',
   vlans: "this kernel's bridge has no VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING): RTNETLINK Operation not supported",
   'udp-encap': "flanneld's udp backend needs its userspace agent behind the TUN device; podnet up does not run it",
   'switch-loop':

@@ -11,7 +11,16 @@ import { allocFrame } from '../wire/frame-alloc.js';
 import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
 import { Device, type Network, type Port } from '../link/device.js';
 import { formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
-import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_VLAN } from '../wire/ethernet.js';
+import {
+  ETH_HEADER_LEN,
+  ETH_TYPE_OFF,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_VLAN,
+  VLAN_TAG_LEN,
+  stripVlanTag,
+  vlanIdAt,
+} from '../wire/ethernet.js';
 import { UDP_HEADER_LEN, verifyUdpChecksum } from '../wire/udp.js';
 import {
   IPPROTO_ICMP,
@@ -316,6 +325,21 @@ export class IpNode extends Device {
       this.drop('malformed', frame, port, 'shorter than an Ethernet header');
       return;
     }
+    if (frame[ETH_TYPE_OFF] === ETHERTYPE_VLAN >> 8 && frame[ETH_TYPE_OFF + 1] === (ETHERTYPE_VLAN & 0xff)) {
+      // 802.1Q: the VID picks a VLAN device before the bridge sees the frame; VID 0 is a priority tag
+      // (vlan.ts has the kernel's order).
+      if (frame.length < ETH_HEADER_LEN + VLAN_TAG_LEN) {
+        this.drop('malformed', frame, port, 'shorter than an 802.1Q-tagged Ethernet header');
+        return;
+      }
+      const vid = vlanIdAt(frame);
+      const sub = dev.vlans?.get(vid);
+      if (sub !== undefined) {
+        this.receiveOn(sub, stripVlanTag(frame), port);
+        return;
+      }
+      if (vid === 0 && dev.master === undefined) frame = stripVlanTag(frame);
+    }
     if (dev.master !== undefined) {
       dev.master.input(dev, frame, port);
       return;
@@ -328,7 +352,8 @@ export class IpNode extends Device {
     const type = (frame[ETH_TYPE_OFF]! << 8) | frame[ETH_TYPE_OFF + 1]!;
     if (type === ETHERTYPE_IPV4) this.receiveIpv4(dev, frame, port);
     else if (type === ETHERTYPE_ARP) this.arp.receive(dev, frame, port);
-    else if (type === ETHERTYPE_VLAN) this.drop('vlan-mismatch', frame, port, `${dev.name} is not a VLAN interface`);
+    else if (type === ETHERTYPE_VLAN)
+      this.drop('vlan-mismatch', frame, port, `${dev.name} has no VLAN device for VID ${vlanIdAt(frame)}`);
     else this.drop('unhandled-protocol', frame, port, `ethertype 0x${type.toString(16).padStart(4, '0')}`);
   }
 

@@ -32,6 +32,8 @@ export abstract class NetDev {
   hairpin = false;
   /** The bridge this device is a port of (Linux "master"); its frames then go to the bridge, not to IP. */
   master: L2Master | undefined = undefined;
+  /** 802.1Q devices stacked on this one, by VID (net/vlan.ts); undefined when it has none. */
+  vlans: Map<number, NetDev> | undefined = undefined;
 
   constructor(
     readonly name: string,

@@ -8,6 +8,7 @@ import { EthernetDev } from './netdev.js';
 import type { IpNode } from './ip-node.js';
 import { formatRoute } from './route-table.js';
 import { LOOPBACK_ADDR, isLoopbackAddr } from './loopback.js';
+import { VlanDev } from './vlan.js';
 import { VxlanDev } from './vxlan.js';
 
 /** `ip addr`: lo first, then devices in creation order. */
@@ -19,13 +20,14 @@ export function ipAddr(node: IpNode): string {
     '       valid_lft forever preferred_lft forever',
   ];
   node.devs.forEach((d, i) => {
-    const up = d.up && (!(d instanceof EthernetDev) || d.port.link !== undefined);
+    const lower = d instanceof VlanDev ? d.parent : d;
+    const up = d.up && lower.up && (!(lower instanceof EthernetDev) || lower.port.link !== undefined);
     const flags = d.usesArp ? ['BROADCAST', 'MULTICAST'] : ['POINTOPOINT', 'NOARP'];
     if (d.up) flags.push('UP');
     if (up) flags.push('LOWER_UP');
     const master = d.master instanceof BridgeDev ? ` master ${d.master.name}` : '';
     out.push(
-      `${i + 2}: ${d.name}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${up ? 'UP' : 'DOWN'} group default qlen 1000`,
+      `${i + 2}: ${d.name}${d instanceof VlanDev ? `@${d.parent.name}` : ''}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${up ? 'UP' : 'DOWN'} group default qlen 1000`,
     );
     out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff` : '    link/none');
     if (d instanceof VxlanDev)

@@ -88,7 +88,7 @@ export function switchBridgeName(n: { name: string; ports: readonly (string | { 
 
 /** The address a node name stands for in steps and /etc/hosts: podnet's primary address. */
 export function primaryAddress(n: IpNodeSpec): Ipv4 | undefined {
-  const devs = [...n.interfaces, ...n.vxlans, ...n.ipips, ...n.bridges, ...n.udpEncaps];
+  const devs = [...n.interfaces, ...n.vlans, ...n.vxlans, ...n.ipips, ...n.bridges, ...n.udpEncaps];
   return devs.find((d) => d.addresses.length > 0)?.addresses[0]?.addr;
 }
 
@@ -263,6 +263,15 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
       for (const a of i.addresses) ip(n.name, 'addr', 'add', formatCidr(a), 'dev', i.name);
       if (i.proxyArp) inNs(n.name, 'sysctl', '-q', '-w', `net.ipv4.conf.${i.name}.proxy_arp=1`);
     });
+    for (const v of n.vlans) {
+      const args = ['link', 'add', 'link', v.link, 'name', v.name];
+      if (v.mac !== undefined) args.push('address', formatMac(v.mac));
+      if (v.mtu !== undefined) args.push('mtu', String(v.mtu));
+      args.push('type', 'vlan', 'id', String(v.id));
+      cmds.push({ argv: ['ip', '-n', ns(n.name), ...args], module: '8021q' });
+      for (const a of v.addresses) ip(n.name, 'addr', 'add', formatCidr(a), 'dev', v.name);
+      up.push([n.name, v.name]);
+    }
     n.vxlans.forEach((v, vi) => {
       const under = n.interfaces.find((i) => i.addresses.some((a) => prefixContains(a, v.local)));
       const mtu = v.mtu ?? (under === undefined ? 1500 : mtuOf.get(under.name)!) - VXLAN_OVERHEAD;

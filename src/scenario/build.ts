@@ -17,6 +17,7 @@ import { whoamiHandler } from '../apps/http/whoami.js';
 import { VxlanDev, type VxlanConfig } from '../net/vxlan.js';
 import { BridgeDev } from '../net/bridge.js';
 import { IpipDev, type IpipConfig } from '../net/ipip.js';
+import { VlanDev, type VlanConfig } from '../net/vlan.js';
 import { UdpEncapAgent, type UdpEncapConfig } from '../control/udp-encap.js';
 import type { Ipv4 } from '../wire/addr.js';
 import type { LabSpec, Target } from './lab.js';
@@ -60,6 +61,14 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
           i.proxyArp;
         for (const a of i.addresses) node.addAddress(i.name, a);
       });
+      for (const v of n.vlans) {
+        const parent = node.dev(v.link)!;
+        const cfg: VlanConfig = { name: v.name, id: v.id };
+        if (v.mac !== undefined) cfg.mac = v.mac;
+        if (v.mtu !== undefined) cfg.mtu = v.mtu;
+        node.addDev(new VlanDev(parent, cfg));
+        for (const a of v.addresses) node.addAddress(v.name, a);
+      }
       n.vxlans.forEach((v, vi) => {
         const underlay =
           node.routes.lookup(v.local) === undefined ? 1500 : (node.dev(node.routes.lookup(v.local)!.dev)?.mtu ?? 1500);

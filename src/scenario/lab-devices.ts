@@ -24,6 +24,7 @@ import type {
   IpipSpec,
   RouteSpecIn,
   UdpEncapSpec,
+  VlanSpec,
   VxlanSpec,
 } from './lab-types.js';
 
@@ -145,6 +146,41 @@ export function checkVxlan(c: Checker, p: SpecPath, v: unknown): VxlanSpec | und
     fdb,
     arp,
   };
+  if (mac !== undefined) spec.mac = mac;
+  if (mtu !== undefined) spec.mtu = mtu;
+  return spec;
+}
+
+/**
+ * One 802.1Q sub-interface. `interfaces` are the node's NIC names (its parent must be one); `taken` the
+ * device names already in use, and the (link, id) pairs of earlier VLAN devices, to refuse duplicates.
+ */
+export function checkVlan(
+  c: Checker,
+  p: SpecPath,
+  v: unknown,
+  interfaces: readonly string[],
+  earlier: readonly VlanSpec[],
+): VlanSpec | undefined {
+  const o = c.fields(p, v, ['name', 'link', 'id', 'mac', 'mtu', 'address']);
+  if (o === undefined) return undefined;
+  const name = c.str([...p, 'name'], o.name, { pattern: NAME, what: 'a device name (eth0.10)' });
+  const link = c.str([...p, 'link'], o.link, { what: 'the parent interface (eth0)' });
+  const id = c.int([...p, 'id'], o.id, { min: 1, max: 4094 });
+  const mac = o.mac === undefined ? undefined : c.parse([...p, 'mac'], o.mac, parseMac, 'a MAC address');
+  const mtu = o.mtu === undefined ? undefined : c.int([...p, 'mtu'], o.mtu, { min: 68, max: 65535 });
+  const addresses = optionalAddress(c, [...p, 'address'], o.address, 'an IPv4 address with prefix length');
+  if (link !== undefined && !interfaces.includes(link))
+    c.error(
+      [...p, 'link'],
+      `no interface ${link} on this node (a VLAN device sits on one of: ${interfaces.join(', ')})`,
+    );
+  if (name !== undefined && (interfaces.includes(name) || earlier.some((e) => e.name === name)))
+    c.error([...p, 'name'], `device name ${name} is already used on this node`);
+  if (link !== undefined && id !== undefined && earlier.some((e) => e.link === link && e.id === id))
+    c.error([...p, 'id'], `${link} already has a VLAN device with id ${id}`);
+  if (name === undefined || link === undefined || id === undefined || !interfaces.includes(link)) return undefined;
+  const spec: VlanSpec = { name, link, id, addresses };
   if (mac !== undefined) spec.mac = mac;
   if (mtu !== undefined) spec.mtu = mtu;
   return spec;

@@ -11,13 +11,14 @@ import {
   checkHttp,
   checkInterface,
   checkIpip,
+  checkVlan,
   checkRoute,
   checkStp,
   checkUdpEncap,
   checkVxlan,
   NAME,
 } from './lab-devices.js';
-import type { InterfaceSpec, NodeSpec, SwitchPortSpec } from './lab-types.js';
+import type { InterfaceSpec, NodeSpec, SwitchPortSpec, VlanSpec } from './lab-types.js';
 
 export { NAME } from './lab-devices.js';
 export { checkLink, checkLinkProps, parseEnd } from './lab-links.js';
@@ -28,6 +29,7 @@ const NODE_KEYS = {
     'name',
     'kind',
     'interfaces',
+    'vlans',
     'bridges',
     'vxlans',
     'ipips',
@@ -155,6 +157,18 @@ function checkIpNode(
     },
     { required: true },
   );
+  const vlans: VlanSpec[] = [];
+  c.each([...path, 'vlans'], o.vlans, (p, x) => {
+    const v = checkVlan(
+      c,
+      p,
+      x,
+      interfaces.map((i) => i.name),
+      vlans,
+    );
+    if (v !== undefined) vlans.push(v);
+    return v;
+  });
   const vxlans = c.each([...path, 'vxlans'], o.vxlans, (p, x) => checkVxlan(c, p, x));
   const ipips = c.each([...path, 'ipips'], o.ipips, (p, x) => checkIpip(c, p, x));
   const udpEncaps = c.each([...path, 'udpEncaps'], o.udpEncaps, (p, x) => checkUdpEncap(c, p, x));
@@ -165,6 +179,7 @@ function checkIpNode(
   );
   const devices = new Set([
     ...interfaces.map((i) => i.name),
+    ...vlans.map((v) => v.name),
     ...vxlans.map((v) => v.name),
     ...ipips.map((t) => t.name),
   ]);
@@ -172,7 +187,19 @@ function checkIpNode(
   for (const b of bridges) devices.add(b.name);
   for (const u of udpEncaps) devices.add(u.name);
   const routes = c.each([...path, 'routes'], o.routes, (p, x) => checkRoute(c, p, x, name, devices));
-  const node: NodeSpec = { kind, name, interfaces, bridges, vxlans, ipips, udpEncaps, routes, httpPorts: [], path };
+  const node: NodeSpec = {
+    kind,
+    name,
+    interfaces,
+    vlans,
+    bridges,
+    vxlans,
+    ipips,
+    udpEncaps,
+    routes,
+    httpPorts: [],
+    path,
+  };
   if (o.iptables !== undefined) {
     const text = c.str([...path, 'iptables'], o.iptables, { allowEmpty: true });
     if (text !== undefined) {

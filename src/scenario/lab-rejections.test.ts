@@ -96,3 +96,26 @@ test('every problem in a lab is reported at once', () => {
   );
   assert.equal(errors(text).length, 4, errors(text).join('\n'));
 });
+
+test('a VLAN device needs an interface of its node as its link, a VID in 1-4094, and a name and VID of its own', () => {
+  const text = lab(
+    [
+      '    - name: R', // 9
+      '      kind: router', // 10
+      '      interfaces: [{ name: eth0 }]', // 11
+      '      vlans:', // 12
+      '        - { name: eth0.10, link: eth0, id: 10 }', // 13
+      '        - { name: eth1.10, link: eth1, id: 10 }', // 14
+      '        - { name: eth0.4095, link: eth0, id: 4095 }', // 15
+      '        - { name: eth0.10, link: eth0, id: 11 }', // 16
+      '        - { name: again, link: eth0, id: 10 }', // 17
+    ],
+    [],
+  );
+  assert.deepEqual(errors(text), [
+    't.yaml:14:34: spec.nodes[1].vlans[1].link: no interface eth1 on this node (a VLAN device sits on one of: eth0)',
+    't.yaml:15:46: spec.nodes[1].vlans[2].id: 4095 is out of range: must be between 1 and 4094',
+    't.yaml:16:19: spec.nodes[1].vlans[3].name: device name eth0.10 is already used on this node',
+    't.yaml:17:42: spec.nodes[1].vlans[4].id: eth0 already has a VLAN device with id 10',
+  ]);
+});

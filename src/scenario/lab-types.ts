@@ -64,6 +64,17 @@ export interface VxlanSpec {
   arp: { ip: Ipv4; mac: Mac }[];
 }
 
+/** An 802.1Q sub-interface on a host or router (`ip link add link eth0 name eth0.10 type vlan id 10`). */
+export interface VlanSpec {
+  name: string;
+  /** The parent interface. */
+  link: string;
+  id: number;
+  mac?: Mac;
+  mtu?: number;
+  addresses: Ipv4Prefix[];
+}
+
 /** An IP-in-IP device on a host or router. */
 export interface IpipSpec {
   name: string;
@@ -97,6 +108,7 @@ export type NodeSpec =
       name: string;
       interfaces: InterfaceSpec[];
       bridges: BridgeSpec[];
+      vlans: VlanSpec[];
       vxlans: VxlanSpec[];
       ipips: IpipSpec[];
       udpEncaps: UdpEncapSpec[];
