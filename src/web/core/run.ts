@@ -52,15 +52,12 @@ export async function runOn(w: World, topo: TopologyIndex, req: RunRequest): Pro
       });
     } else {
       title = `the steps of ${w.name}`;
-      // each step's recorder tees to ours: a step starts at the first of our events at its first event's time
-      for (const s of await w.runSteps())
-        steps.push({
-          name: s.name,
-          ok: s.ok,
-          output: s.output,
-          failures: s.failures,
-          firstEvent: firstAt(rec.events, s.events[0]?.time),
-        });
+      // each step's recorder tees to ours: a step's events start where ours stood when it began
+      const marks: number[] = [];
+      const results = await w.runSteps(() => marks.push(rec.events.length));
+      results.forEach((s, i) =>
+        steps.push({ name: s.name, ok: s.ok, output: s.output, failures: s.failures, firstEvent: marks[i] ?? 0 }),
+      );
     }
   } finally {
     rec.detach();
@@ -74,13 +71,6 @@ export async function runOn(w: World, topo: TopologyIndex, req: RunRequest): Pro
     start,
     omitted: rec.omitted,
   };
-}
-
-/** Index of the first event at or after `time` (the end when none is). */
-function firstAt(events: readonly WebEvent[], time: number | undefined): number {
-  if (time === undefined) return events.length;
-  const i = events.findIndex((e) => e.time >= time);
-  return i < 0 ? events.length : i;
 }
 
 /** A page event as the observe layer's TraceEvent (for the per-hop table). */

@@ -38,8 +38,8 @@ export interface World {
   command(machine: string, argv: string[]): CommandResult | undefined;
   /** Starts `argv` on `machine` without driving the engine (the caller runs it to an instant). */
   start(machine: string, argv: string[]): boolean;
-  /** Runs the file's steps in order. */
-  runSteps(): Promise<StepResult[]>;
+  /** Runs the file's steps in order; `starting(i)` is called before step i runs (to mark the recording). */
+  runSteps(starting?: (i: number) => void): Promise<StepResult[]>;
   /** The cluster, when it is one. */
   cluster?: ClusterRuntime;
 }
@@ -100,8 +100,15 @@ function labWorld(spec: Parameters<typeof buildLab>[0]): World {
       settle(lab.engine, lab.network, budgets);
       return result;
     },
-    async runSteps() {
-      return spec.steps.map((s, i) => runStep(lab, s, { budgets, record: 'all', index: i + 1 }));
+    async runSteps(starting) {
+      const out: StepResult[] = [];
+      for (const [i, s] of spec.steps.entries()) {
+        // as runLab: after a stopped step, the rest are not run
+        if (out.some((x) => x.stopped !== undefined)) break;
+        starting?.(i);
+        out.push(runStep(lab, s, { budgets, record: 'all', index: i + 1 }));
+      }
+      return out;
     },
   };
 }
@@ -149,9 +156,16 @@ function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps
       if (result === undefined) rt.engine.runBounded(CLUSTER_COMMAND_NS);
       return result;
     },
-    async runSteps() {
-      const r = await runClusterSteps(rt, run, { file: rt.plan.cluster.name, record: 'all' });
-      return r.steps;
+    async runSteps(starting) {
+      const out: StepResult[] = [];
+      for (const [i, s] of run.steps.entries()) {
+        if (out.some((x) => x.stopped !== undefined)) break;
+        starting?.(i);
+        // one step at a time, so the recording can be marked between them
+        const r = await runClusterSteps(rt, { ...run, steps: [s] }, { file: rt.plan.cluster.name, record: 'all' });
+        out.push(...r.steps);
+      }
+      return out;
     },
   };
 }
