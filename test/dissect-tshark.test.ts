@@ -5,7 +5,8 @@
  * TCP SACK and timestamps, ICMP fragmentation-needed, VXLAN on 4789 with a zero UDP checksum, DNS records of
  * several types, gratuitous ARP, padding). Each goes into a pcap that `tshark -T pdml` reads; for every field
  * we emit whose name tshark also shows in that frame, tshark must have it at the same position with the same
- * size and the same shown value, and every layer must start and end where tshark's protocol item does.
+ * size, the same shown value and the same tree text (showname), and every layer must start and end where
+ * tshark's protocol item does. Every name we emit must be one tshark uses.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,7 +110,7 @@ function flatten(fields: DissectedField[], out: DissectedField[] = []): Dissecte
   return out;
 }
 
-test('the dissector agrees with tshark on every field both know: position, size and value', async (t) => {
+test('the dissector agrees with tshark on every field both know: position, size, value and label', async (t) => {
   if (!requirePeer(t, 'tshark', TSHARK)) return;
   const dir = mkdtempSync(join(tmpdir(), 'podnet-dissect-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -149,6 +150,11 @@ test('the dissector agrees with tshark on every field both know: position, size 
         const at = cands.filter((c) => c.pos === fl.offset);
         if (at.some((c) => c.size === fl.length && c.show === fl.value)) {
           compared.set(fl.name, (compared.get(fl.name) ?? 0) + 1);
+          // and the label is Wireshark's tree text
+          if (!at.some((c) => c.showname === fl.label))
+            diffs.push(
+              `${where}: ${fl.name} label ${short(fl.label)}, tshark ${at.map((c) => short(c.showname)).join(' ')}`,
+            );
           continue;
         }
         // packet-icmp.c reads an echo's first 8 data bytes as a timestamp when they are near the capture
@@ -186,6 +192,7 @@ test('the dissector agrees with tshark on every field both know: position, size 
     'tcp.options.wscale.shift',
     'tcp.options.timestamp.tsval',
     'tcp.options.sack_perm',
+    'tcp.options.sack_le',
     'vxlan.vni',
     'vxlan.flags',
     'dns.qry.name',

@@ -1,7 +1,8 @@
 /**
  * Felix's policy chains and ipsets against the real kernel: a two-node Calico cluster with Kubernetes and
  * Calico policies (selectors, a namespace selector, an ipBlock with excepts, a port range, two policies
- * grouped, a GlobalNetworkPolicy with Deny, Pass, Log, notNets and notPorts) is built; one node's sets
+ * grouped, named ports alone and with a numbered one, a GlobalNetworkPolicy with Deny, Pass, Log, notNets and
+ * notPorts) is built; one node's sets
  * (podnet's `ipset save`) go through the real `ipset restore`, and its Felix rules (every cali- chain and
  * Felix's jumps) through the real `iptables-restore`, in a network namespace the test makes. The real
  * `iptables-save` must print those chains line for line as podnet's does, and the real `ipset save` the
@@ -41,7 +42,12 @@ metadata: { name: y, labels: { ns: y } }
 apiVersion: v1
 kind: Pod
 metadata: { name: a, namespace: x, labels: { pod: a } }
-spec: { nodeName: master, containers: [{ name: c, image: busybox:1.36 }] }
+spec:
+  nodeName: master
+  containers:
+    - name: c
+      image: busybox:1.36
+      ports: [{ name: http, containerPort: 8080 }, { name: dns, containerPort: 5353, protocol: UDP }]
 ---
 apiVersion: v1
 kind: Pod
@@ -51,7 +57,18 @@ spec: { nodeName: master, containers: [{ name: c, image: busybox:1.36 }] }
 apiVersion: v1
 kind: Pod
 metadata: { name: a, namespace: y, labels: { pod: a } }
-spec: { nodeName: node, containers: [{ name: c, image: busybox:1.36 }] }
+spec: { nodeName: node, containers: [{ name: c, image: busybox:1.36, ports: [{ name: http, containerPort: 80 }] }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: named-ports, namespace: x }
+spec:
+  podSelector: {}
+  ingress:
+    - ports: [{ port: http }, { port: 81 }]
+  egress:
+    - to: [{ namespaceSelector: {} }]
+      ports: [{ protocol: UDP, port: dns }]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -111,12 +128,17 @@ test("real iptables-save and ipset save print Felix's policy chains and sets as 
   // the sets: every set Felix made, as podnet's `ipset save` prints them
   const setsText = ipsetCommand(nf.ipsets, nf.ruleset, ['save']).stdout;
   assert.match(setsText, /^create cali40s:\S+ hash:ip family inet hashsize 1024 maxelem 1048576/m);
+  // the named ports: `http` on every pod (x/a's 8080, y/a's 80), `dns` over UDP on the pods of any namespace (CoreDNS's 53 too)
+  assert.match(setsText, /^add cali40n:\S+ 192\.168\.\S+,tcp:8080$/m);
+  assert.match(setsText, /^add cali40n:\S+ 192\.168\.\S+,tcp:80$/m);
+  assert.match(setsText, /^add cali40n:\S+ 192\.168\.\S+,udp:5353$/m);
   // Felix's part of the filter table: its chains and its rules in INPUT, FORWARD and OUTPUT
   const ours = saveTable(master, 'filter')
     .split('\n')
     .filter((l) => /^:(INPUT|FORWARD|OUTPUT|cali-)/.test(l) || /^-A (cali-|\S+ .*--comment "cali:)/.test(l));
   assert.ok(ours.some((l) => l.startsWith(':cali-pi-')) && ours.some((l) => l.startsWith(':cali-gi-')));
   assert.ok(ours.some((l) => l.includes('-g cali-tw-')));
+  assert.ok(ours.some((l) => / -m set --match-set cali40n:\S+ dst,dst -j MARK/.test(l)));
 
   const ns = new NetnsSet();
   t.after(() => ns.destroy());

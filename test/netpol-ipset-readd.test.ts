@@ -5,10 +5,10 @@
  * `to: [{ipBlock: {cidr: 10.42.0.0/16, except: [10.42.0.2/32]}}, {ipBlock: {cidr: 10.42.0.2/32}}]` adds
  * 10.42.0.2/32 twice, first with nomatch, then without. The kernel (ipset 7.17, checked in a network
  * namespace, and again below when the test runs as root with ipset installed) keeps the last add's flag:
- * 10.42.0.2 is in the set, as NetworkPolicy's union of peers says it must be. podnet's ipset model
- * (src/net/netfilter/ipset.ts, Ipset.insert) keeps the first one, so the address stays an exception and
- * kube-router's chain rejects traffic the policy allows. Owner: the kube-router branch. Until it is fixed
- * these run as todo (expected to fail), and the property test leaves such rules out for kube-router.
+ * 10.42.0.2 is in the set, as NetworkPolicy's union of peers says it must be (the kernel's mtype_add,
+ * ip_set_hash_gen.h, overwrites an existing entry's flags under IPSET_FLAG_EXIST). podnet's ipset model
+ * (src/net/netfilter/ipset.ts, Ipset.add) kept the first one, so the address stayed an exception and
+ * kube-router's chain rejected traffic the policy allows; it now keeps the last, as the kernel does.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,8 +19,6 @@ import { NetnsSet, requireNetns } from './support/netns.js';
 import { requirePeer } from './support/peers.js';
 import { disagreements } from './netpol-e2e/prop-datapath.js';
 import type { GenWorld } from './netpol-e2e/arbitraries.js';
-
-const TODO = 'podnet ipset: re-adding a member with -exist must take the new nomatch flag (kube-router branch)';
 
 /** The same member added with nomatch, then without, then the other way round. */
 const RESTORE = (first: string, second: string): string =>
@@ -57,39 +55,35 @@ describe('ipset restore -exist: a member added again takes the new nomatch flag 
     }
   });
 
-  it('podnet: nomatch then match is in the set', { todo: TODO }, () => {
+  it('podnet: nomatch then match is in the set', () => {
     assert.equal(podnetHas(RESTORE(' nomatch', '')), true);
   });
 
-  it('podnet: match then nomatch is not', { todo: TODO }, () => {
+  it('podnet: match then nomatch is not', () => {
     assert.equal(podnetHas(RESTORE('', ' nomatch')), false);
   });
 
-  it(
-    'a Flannel cluster: x/p1 reaches x/p0 when a second ipBlock of the same rule gives back what the first excepted',
-    { todo: TODO },
-    async () => {
-      // the property test's shrunk counterexample: x/p0 is 10.42.0.2 on the server, x/p1 10.42.1.2 on the agent
-      const w: GenWorld = {
-        namespaces: [
-          { name: 'x', labels: {} },
-          { name: 'y', labels: {} },
-        ],
-        pods: [
-          { namespace: 'x', name: 'p0', labels: {}, httpPort: 80 },
-          { namespace: 'x', name: 'p1', labels: {}, httpPort: 80 },
-        ],
-        policies: [
-          {
-            namespace: 'x',
-            name: 'to-blocks',
-            podSelector: {},
-            policyTypes: ['Egress'],
-            egress: [{ peers: [{ ipBlock: { pod: 0, len: 16, exceptPod: 0 } }, { ipBlock: { pod: 0, len: 32 } }] }],
-          },
-        ],
-      };
-      assert.deepEqual((await disagreements(w, 'flannel', { skipKnownGaps: false })).disagreements, []);
-    },
-  );
+  it('a Flannel cluster: x/p1 reaches x/p0 when a second ipBlock of the same rule gives back what the first excepted', async () => {
+    // the property test's shrunk counterexample: x/p0 is 10.42.0.2 on the server, x/p1 10.42.1.2 on the agent
+    const w: GenWorld = {
+      namespaces: [
+        { name: 'x', labels: {} },
+        { name: 'y', labels: {} },
+      ],
+      pods: [
+        { namespace: 'x', name: 'p0', labels: {}, httpPort: 80 },
+        { namespace: 'x', name: 'p1', labels: {}, httpPort: 80 },
+      ],
+      policies: [
+        {
+          namespace: 'x',
+          name: 'to-blocks',
+          podSelector: {},
+          policyTypes: ['Egress'],
+          egress: [{ peers: [{ ipBlock: { pod: 0, len: 16, exceptPod: 0 } }, { ipBlock: { pod: 0, len: 32 } }] }],
+        },
+      ],
+    };
+    assert.deepEqual((await disagreements(w, 'flannel')).disagreements, []);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * The five places where k3s's kube-router decides otherwise than networking.k8s.io/v1
- * (test/netpol-e2e/kube-router-quirk.ts, from kube-router v2.6.3's pod.go and policy.go), each in its
+ * (src/cluster/netpol-kube-router-deviations.ts, from kube-router v2.6.3's pod.go and policy.go), each in its
  * smallest world as the property tests shrank it: x/p0 (server, 10.42.0.2) and x/p1 (agent, 10.42.1.2),
  * probed on TCP 80, TCP 81 and UDP 80. Through Flannel the probes must follow kube-router (and so differ
  * from the v1 judge on exactly the pairs named); through Calico, Felix must follow v1.

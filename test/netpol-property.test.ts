@@ -86,31 +86,29 @@ describe('NetworkPolicy properties', () => {
 /** Seeds: fixed, or NETPOL_PROPERTY_SEED to explore (with NETPOL_PROPERTY_RUNS for more worlds). */
 const SEED = Number(process.env.NETPOL_PROPERTY_SEED ?? 4242);
 
-// Felix does not program named ports yet (the e2e named-port cases are todo for it): its worlds use none
-for (const [cni, kind, seed, namedPorts] of [
-  ['flannel', 'kube-router', SEED, true],
-  ['calico', 'felix', SEED + 1, false],
+for (const [cni, kind, seed] of [
+  ['flannel', 'kube-router', SEED],
+  ['calico', 'felix', SEED + 1],
 ] as const)
   describe(`NetworkPolicy properties through ${cni} with ${kind}`, () => {
     it("the measured matrix is the judge's, pair by pair (TCP 80, TCP 81, UDP 80)", async (t) => {
       let probes = 0;
       let quirks = 0;
-      let skipped = 0;
       const t0 = performance.now();
       await fc.assert(
-        fc.asyncProperty(worldArb({ namedPorts }), async (w) => {
+        fc.asyncProperty(worldArb(), async (w) => {
           const found = await disagreements(w, cni);
           probes += found.probes;
           quirks += found.quirks;
-          if (found.skipped !== undefined) skipped++;
           assert.deepEqual(found.disagreements, [], worldYaml(w, cni, []));
         }),
         { numRuns: RUNS, seed },
       );
       t.diagnostic(
         `${RUNS} worlds, ${probes} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
-          (cni === 'flannel' ? `; ${quirks} where kube-router parts from v1 (netpol-e2e/kube-router-quirk.ts)` : '') +
-          `; ${skipped} worlds not probed (known podnet gaps: netpol-e2e/prop-datapath.ts)`,
+          (cni === 'flannel'
+            ? `; ${quirks} where kube-router parts from v1 (src/cluster/netpol-kube-router-deviations.ts)`
+            : ''),
       );
     });
   });

@@ -20,7 +20,7 @@ import {
   type ProbeResult,
   type ProbeRun,
 } from '../cluster/policy-matrix.js';
-import { checkWithJudge, describeDisagreement, judgeFor } from '../cluster/policy-matrix-judge.js';
+import { checkWithJudge, describeDeviation, describeDisagreement, judgeFor } from '../cluster/policy-matrix-judge.js';
 import { columnHeading, matrixJsonLine, matrixTable } from '../cluster/policy-matrix-format.js';
 import { explainPair, probeWithDrops } from '../cluster/policy-matrix-why.js';
 import { netpolWorld } from '../cluster/netpol-world.js';
@@ -155,7 +155,8 @@ function matrix(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
   const judge = judgeFor(rt);
   const check = checkWithJudge(sorted.flat(), judge.judge);
   if (a.json) {
-    for (const results of sorted) for (const r of results) out(matrixJsonLine(r));
+    const deviations = new Map(check.deviations.map((d) => [d.result, d.deviation]));
+    for (const results of sorted) for (const r of results) out(matrixJsonLine(r, deviations.get(r)));
     return check.disagreements.length === 0 ? 0 : 1;
   }
   const names = pods.map((p) => p.id);
@@ -181,6 +182,10 @@ function summarize(check: ReturnType<typeof checkWithJudge>, judgeName: string, 
   const byReason = new Map<string, number>();
   for (const n of check.notCompared) byReason.set(n.reason, (byReason.get(n.reason) ?? 0) + 1);
   for (const [reason, count] of byReason) out(`not compared: ${count} pairs (${reason})`);
+  if (check.deviations.length > 0) {
+    out(`${check.deviations.length} pairs where the enforcer knowingly parts from v1 NetworkPolicy (not failures):`);
+    for (const d of check.deviations) out(`  ${describeDeviation(d)}`);
+  }
   if (check.disagreements.length === 0) {
     out(`${check.compared} pairs probed, all as the ${judgeName} expects`);
     return;
@@ -221,10 +226,17 @@ function why(rt: ClusterRuntime, a: PolicyArgs, out: Out): number {
       `  ${r.policy} ${r.direction} rule ${r.rule + 1}: peers ${r.peersMatch ? 'match' : 'do not match'}, ports ${r.portsMatch ? 'match' : 'do not match'}${r.peersMatch && r.portsMatch ? ': allows' : ''}`,
     );
   out('');
-  // on Calico the verdict is Calico's judge's (v3 policies, order, actions); the rules above are v1's view
-  const calico = rt.plan.cluster.cni === 'calico' ? judgeFor(rt).judge(from, to, port, protocol) : undefined;
-  const allowed = calico?.allowed ?? x.verdict.allowed;
+  // on Calico the verdict is Calico's judge's (v3 policies, order, actions); the rules above are v1's view.
+  // Where kube-router enforces, its known deviations from v1 decide what the probe should see
+  const judged =
+    rt.plan.cluster.cni === 'calico' || rt.policy?.kind === 'kube-router'
+      ? judgeFor(rt).judge(from, to, port, protocol)
+      : undefined;
+  const calico = rt.plan.cluster.cni === 'calico' ? judged : undefined;
+  const allowed = judged?.allowed ?? x.verdict.allowed;
   out(`verdict: ${calico?.why ?? x.sentence}`);
+  if (judged?.deviation !== undefined)
+    out(`enforcer: ${judged.allowed ? 'allowed' : 'denied'}, knowingly otherwise than v1: ${judged.deviation}`);
   if (protocol === 'SCTP') {
     out('probe: not sent: SCTP is not emulated (podnet has no SCTP transport)');
     return 0;

@@ -5,7 +5,8 @@
  * blocks and the drop names the node, the cali-tw- chain of the destination's interface, the rule number
  * and its comment, and the policy; an allow rule lets its port through and nothing else; replies come back
  * (conntrack); egress policy drops in cali-fw-; a GlobalNetworkPolicy's order, Deny and Pass decide before
- * the Kubernetes policies; `iptables-save` and `ipset list` in a node's shell show Felix's chains and sets.
+ * the Kubernetes policies; `iptables-save` and `ipset list` in a node's shell show Felix's chains and sets;
+ * a named port opens each pod on its own number, and its hash:ip,port set follows the pods as they come and go.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,9 @@ import { calicoVethName } from '../control/cni/calico.js';
 import { saveTable } from '../control/cni/iptables.js';
 import { buildCluster, bringUp, type ClusterPod, type ClusterRuntime } from './runtime.js';
 import { ping } from '../apps/ping.js';
+import { formatMember } from '../net/netfilter/ipset.js';
+import { formatIpv4 } from '../wire/addr.js';
+import { deletePod, scaleDeployment } from './lifecycle.js';
 
 const HEAD = `apiVersion: podnet.dev/v1alpha1
 kind: Cluster
@@ -254,5 +258,68 @@ spec:
       [pod(rt, 'y/a').ip, pod(rt, 'y/b').ip].sort(),
     );
     assert.ok(rt.policy!.footprint('master').rules > 40);
+  });
+
+  it('a named port: the rule opens each pod on its own number for the name, and the set follows the pods', async () => {
+    const rt = await cluster(`${DENY_X}---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: x }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: w, image: busybox:1.36, command: [sleep, infinity], ports: [{ name: http, containerPort: 8080 }] }] }
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: allow-http, namespace: x }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  ingress: [{ ports: [{ port: http }] }]
+`);
+    const webPods = (): ClusterPod[] => [...rt.pods.values()].filter((p) => p.labels.app === 'web');
+    const web = webPods()[0]!;
+    assert.ok(connect(rt, 'y/b', web.id, 8080).ok, 'http is 8080 on the web pod');
+    assert.equal(connect(rt, 'y/b', web.id, 80).ok, false, 'and nothing else is open');
+    /** The members of the named-port set on `node`, as ipset prints them ([] when there is no such set). */
+    const members = (node: string): string[] => {
+      const sets = rt.nodes
+        .get(node)!
+        .stack.netfilter!.ipsets.all()
+        .filter((s) => s.name.startsWith('cali40n:'));
+      assert.ok(sets.length <= 1, node);
+      assert.ok(sets.every((s) => s.type === 'hash:ip,port'));
+      return (sets[0]?.members() ?? []).map(formatMember).sort();
+    };
+    // Felix programs a policy's sets only on nodes where it selects a pod (the rules that use them are there)
+    const expected = (node: string): string[] =>
+      webPods().some((p) => p.node === node)
+        ? webPods()
+            .map((p) => `${formatIpv4(p.ip)},tcp:8080`)
+            .sort()
+        : [];
+    const check = (when: string): void => {
+      for (const n of ['master', 'node']) assert.deepEqual(members(n), expected(n), `${n} ${when}`);
+    };
+    check('at the start');
+    assert.ok(['master', 'node'].some((n) => members(n).length === 1));
+    scaleDeployment(rt, 'x/web', 3);
+    rt.engine.run(rt.engine.now + 1);
+    assert.equal(webPods().length, 3);
+    check('after scaling to 3');
+    assert.ok(
+      ['master', 'node'].every((n) => members(n).length === 3),
+      'both nodes have a web pod now',
+    );
+    const newest = webPods().find((p) => p.id !== web.id)!;
+    assert.ok(connect(rt, 'y/b', newest.id, 8080).ok, 'a new pod is opened on http at once');
+    deletePod(rt, web.id);
+    rt.engine.run(rt.engine.now + 1);
+    assert.equal(webPods().length, 3, 'the Deployment replaces the deleted pod');
+    check('after a delete');
+    for (const n of ['master', 'node'])
+      assert.ok(!members(n).includes(`${formatIpv4(web.ip)},tcp:8080`) || webPods().some((p) => p.ip === web.ip));
   });
 });

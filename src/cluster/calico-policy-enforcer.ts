@@ -1,7 +1,7 @@
 /**
  * Felix enforcing policy on a running Calico cluster: on every node it programs the filter chains and
  * ipsets control/calico/felix-policy-render.ts renders (for the node's pods, the cluster's policies and
- * every pod for the selector ipsets), again whenever a pod or node comes or goes; it hangs a drop explainer
+ * every pod for the selector and named-port ipsets), again whenever a pod or node comes or goes; it hangs a drop explainer
  * on each node's netfilter so a drop in its chains names the policy that decided it (netpol-world.ts's
  * sentence when only Kubernetes policies are in force, Calico's judge's otherwise); and it is the cluster's
  * PolicyEnforcer (kind 'felix').
@@ -9,7 +9,7 @@
 import type { IpNode } from '../net/ip-node.js';
 import type { Rule, TableName } from '../net/netfilter/rules.js';
 import { parseRule, tokenize } from '../net/netfilter/rule-parse.js';
-import { ipsetReferences, Ipset } from '../net/netfilter/ipset.js';
+import { ipsetReferences, Ipset, parseIpPortMember } from '../net/netfilter/ipset.js';
 import { parseCidr } from '../wire/addr.js';
 import { FELIX_IPSET_MAXELEM } from '../control/calico/felix-nat.js';
 import { renderFelixPolicy, type FelixPolicyTables } from '../control/calico/felix-policy-render.js';
@@ -53,6 +53,12 @@ export function applyFelixPolicy(node: IpNode, tables: FelixPolicyTables): void 
     }
     s.flush();
     for (const m of want.members) {
+      if (want.type === 'hash:ip,port') {
+        const e = parseIpPortMember(m);
+        if (typeof e === 'string') throw new Error(`felix: ipset ${name}: ${m}: ${e}`);
+        s.add(e);
+        continue;
+      }
       const p = parseCidr(m.includes('/') ? m : `${m}/32`);
       if (p !== undefined) s.add({ addr: p.addr, len: p.len });
     }
@@ -74,7 +80,7 @@ export function applyFelixPolicy(node: IpNode, tables: FelixPolicyTables): void 
     c.rules = [...parseLines('filter', tables.inserts[b]), ...others, ...parseLines('filter', appends)];
   }
   for (const s of nf.ipsets.all())
-    if (s.name.startsWith('cali40s:') && !tables.ipsets.has(s.name))
+    if (/^cali40[sn]:/.test(s.name) && !tables.ipsets.has(s.name))
       nf.ipsets.destroy(s.name, ipsetReferences(nf.ruleset, s.name) > 0);
 }
 

@@ -7,13 +7,15 @@
  *   ipBlock as nets and its except as notNets, an empty namespaceSelector as `all()`, policyTypes kept;
  * - projectcalico.org/v3 NetworkPolicy and GlobalNetworkPolicy of the default tier, through the update
  *   processors (networkpolicyprocessor.go, rules.go);
- * - each running pod as a workload endpoint: its cali interface, labels with Calico's additions, profiles.
+ * - each running pod as a workload endpoint: its cali interface, labels with Calico's additions, profiles
+ *   and named container ports.
  */
 import type { ClusterRuntime } from './runtime.js';
 import type { CalicoEntityRule, CalicoObject, CalicoPolicySpec, CalicoRule } from './calico-resources.js';
 import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyRule } from './k8s-objects.js';
 import { calicoVethName } from '../control/cni/calico.js';
 import {
+  calicoEndpointPorts,
   calicoWorkloadLabels,
   calicoWorkloadProfiles,
   entitySelector,
@@ -201,6 +203,7 @@ export function hasCalicoPolicies(calicoResources: readonly CalicoObject[]): boo
 /** Every running pod with its own network namespace, as a workload endpoint. */
 export function felixWorkloads(rt: ClusterRuntime): { node: string; workload: FelixWorkload }[] {
   const out: { node: string; workload: FelixWorkload }[] = [];
+  const planned = new Map(rt.plan.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
   for (const p of rt.pods.values()) {
     if (p.hostNetwork) continue;
     const nsLabels = { ...rt.plan.namespaceLabels.get(p.namespace), 'kubernetes.io/metadata.name': p.namespace };
@@ -213,6 +216,7 @@ export function felixWorkloads(rt: ClusterRuntime): { node: string; workload: Fe
         pod: p.name,
         labels: calicoWorkloadLabels(p.labels, p.namespace, nsLabels, 'default'),
         profiles: calicoWorkloadProfiles(p.namespace, 'default'),
+        ports: calicoEndpointPorts(planned.get(p.id)?.spec.containers ?? []),
       },
     });
   }

@@ -43,9 +43,11 @@ export function columnHeading(c: MatrixColumn): string {
 
 /**
  * One pair as a JSON line: {"from": "ns/pod", "to": "ns/pod", "port": 80, "protocol": "TCP", "allowed": true},
- * spaced as the issue writes it; `allowed` is null for SCTP, which is not emulated.
+ * spaced as the issue writes it; `allowed` is null for SCTP, which is not emulated. A pair where the enforcer
+ * knowingly parts from v1 ends with `"deviation": "kube-router: ..."`.
  */
-export function matrixJsonLine(r: ProbeResult): string {
+export function matrixJsonLine(r: ProbeResult, deviation?: string): string {
   const allowed = outcomeAllowed(r.outcome);
-  return `{"from": ${JSON.stringify(r.from.id)}, "to": ${JSON.stringify(r.to.id)}, "port": ${r.port}, "protocol": ${JSON.stringify(r.protocol)}, "allowed": ${allowed === undefined ? 'null' : String(allowed)}}`;
+  const extra = deviation === undefined ? '' : `, "deviation": ${JSON.stringify(deviation)}`;
+  return `{"from": ${JSON.stringify(r.from.id)}, "to": ${JSON.stringify(r.to.id)}, "port": ${r.port}, "protocol": ${JSON.stringify(r.protocol)}, "allowed": ${allowed === undefined ? 'null' : String(allowed)}${extra}}`;
 }

@@ -5,7 +5,9 @@
  * address never leaves it (Linux delivers it on lo), so no policy applies: the e2e suite's
  * Reachability.AllowLoopback expects such pairs to connect whatever the policies say, and so does this
  * judge. Pairs whose target serves nothing on the port (the probe is refused by the pod, not by policy)
- * and SCTP pairs (not emulated) are not compared, and are listed as such.
+ * and SCTP pairs (not emulated) are not compared, and are listed as such. On a Flannel cluster the enforcer
+ * is k3s's kube-router, which knowingly parts from v1 in five ways (netpol-kube-router-deviations.ts): there
+ * the judge expects kube-router's verdict and labels the pair with the deviation, which does not fail the run.
  */
 import type { NetworkPolicy } from './k8s-objects.js';
 import { selectorMatches } from './label-selector.js';
@@ -14,6 +16,7 @@ import { describeVerdict, netpolWorld } from './netpol-world.js';
 import { outcomeAllowed, podListens, type ProbeResult } from './policy-matrix.js';
 import type { ClusterPod, ClusterRuntime } from './runtime.js';
 import { calicoPeerAt, evaluateCalicoPolicy } from './calico-policy-eval.js';
+import { kubeRouterDeviation } from './netpol-kube-router-deviations.js';
 import { calicoWorld, describeCalicoVerdict } from './calico-policy-world.js';
 
 /** What a judge says about one connection. */
@@ -21,6 +24,8 @@ export interface JudgeVerdict {
   allowed: boolean;
   /** The verdict in words (describeVerdict's sentence). */
   why: string;
+  /** Where the enforcer knowingly decides otherwise than v1 (`allowed` is then the enforcer's): why, in words. */
+  deviation?: string;
 }
 
 /** A judge: may `from` open a connection to `to` on `port`/`protocol`? */
@@ -79,10 +84,30 @@ export function calicoJudge(rt: ClusterRuntime): MatrixJudge {
   };
 }
 
-/** The judge for `rt`'s enforcer: Calico's semantics on a Calico cluster, v1 NetworkPolicy's otherwise. */
+/**
+ * The v1 judge with kube-router's known deviations: where kube-router decides otherwise than v1
+ * (kubeRouterDeviation), its verdict is expected and the pair carries the deviation.
+ */
+export function kubeRouterJudge(rt: ClusterRuntime): MatrixJudge {
+  const world = netpolWorld(rt);
+  const v1 = netpolJudge(rt, world);
+  const byId = new Map<string, NetpolPod>(world.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+  return (from, to, port, protocol) => {
+    const v = v1(from, to, port, protocol);
+    if (from === to) return v;
+    const d = kubeRouterDeviation(world, byId.get(from.id)!, byId.get(to.id)!, port, protocol);
+    return d === undefined ? v : { allowed: d.allowed, why: `v1 ${v.why}`, deviation: d.deviation };
+  };
+}
+
+/**
+ * The judge for `rt`'s enforcer: Calico's semantics on a Calico cluster; v1 NetworkPolicy's with
+ * kube-router's deviations where kube-router enforces; v1's otherwise.
+ */
 export function judgeFor(rt: ClusterRuntime): { name: string; judge: MatrixJudge } {
-  return rt.plan.cluster.cni === 'calico'
-    ? { name: 'Calico policy judge', judge: calicoJudge(rt) }
+  if (rt.plan.cluster.cni === 'calico') return { name: 'Calico policy judge', judge: calicoJudge(rt) };
+  return rt.policy?.kind === 'kube-router'
+    ? { name: 'NetworkPolicy judge', judge: kubeRouterJudge(rt) }
     : { name: 'NetworkPolicy judge', judge: netpolJudge(rt) };
 }
 
@@ -97,13 +122,15 @@ export interface MatrixCheck {
   /** Pairs compared. */
   compared: number;
   disagreements: Disagreement[];
+  /** Pairs where the probe saw what the enforcer knowingly does against v1 (not failures), with the deviation. */
+  deviations: { result: ProbeResult; deviation: string }[];
   /** Pairs left out of the comparison, with the reason. */
   notCompared: { result: ProbeResult; reason: string }[];
 }
 
 /** Compares every result with `judge`. */
 export function checkWithJudge(results: readonly ProbeResult[], judge: MatrixJudge): MatrixCheck {
-  const out: MatrixCheck = { compared: 0, disagreements: [], notCompared: [] };
+  const out: MatrixCheck = { compared: 0, disagreements: [], deviations: [], notCompared: [] };
   for (const r of results) {
     const seen = outcomeAllowed(r.outcome);
     if (seen === undefined || r.protocol === 'SCTP') {
@@ -117,6 +144,7 @@ export function checkWithJudge(results: readonly ProbeResult[], judge: MatrixJud
     out.compared++;
     const v = judge(r.from, r.to, r.port, r.protocol);
     if (v.allowed !== seen) out.disagreements.push({ result: r, judge: v });
+    else if (v.deviation !== undefined) out.deviations.push({ result: r, deviation: v.deviation });
   }
   return out;
 }
@@ -126,4 +154,11 @@ export function describeDisagreement(d: Disagreement): string {
   const r = d.result;
   const probe = outcomeAllowed(r.outcome) === true ? 'allowed' : 'denied';
   return `${r.from.id} -> ${r.to.id} ${r.protocol} ${r.port}: probe ${r.outcome} (${probe}); judge: ${d.judge.allowed ? 'allowed' : 'denied'} (${d.judge.why})`;
+}
+
+/** One deviation in a line: the pair, what the probe saw, and the enforcer's known difference from v1. */
+export function describeDeviation(d: { result: ProbeResult; deviation: string }): string {
+  const r = d.result;
+  const seen = outcomeAllowed(r.outcome) === true ? 'allowed' : 'denied';
+  return `${r.from.id} -> ${r.to.id} ${r.protocol} ${r.port}: ${seen} (v1: ${seen === 'allowed' ? 'denied' : 'allowed'}); ${d.deviation}`;
 }

@@ -5,7 +5,7 @@
  * timers; the cache itself is NeighborTable (neighbor.ts), and routing, ICMP and the drop path stay with
  * the node (ip-node.ts).
  */
-import { MAC_BROADCAST, formatIpv4, formatMac, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
+import { MAC_BROADCAST, formatIpv4, formatMac, readMac, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
 import { ETH_HEADER_LEN, ETH_SRC_OFF, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
@@ -41,18 +41,24 @@ export class ArpResolver {
     }
     const a = parsed.value;
     const forUs = dev.addresses.some((x) => x.addr === a.targetIp);
-    // RFC 826 merge: refresh an entry we already have for the sender
+    // RFC 826 merge, as arp_process does it: a request for us tells the sender's MAC without confirming
+    // it (neigh_event_ns: STALE, overriding); other ARP updates an entry we already have, REACHABLE only
+    // for a reply sent to our MAC, and a different MAC only after locktime (or in a gratuitous ARP)
     const existing = node.neighbors.get(dev, a.senderIp);
     const wasReachable = existing !== undefined && existing.state === 'REACHABLE';
-    if (existing !== undefined) {
-      if (existing.state === 'REACHABLE' && existing.mac !== a.senderMac && this.locked(existing)) {
-        // arp_process: within locktime of the last update a different answer does not override it
+    const requestForUs = a.op === ARP_OP_REQUEST && forUs;
+    if (a.senderIp !== 0 && (existing === undefined ? requestForUs : existing.state !== 'PERMANENT')) {
+      const e = existing ?? node.neighbors.ensure(dev, a.senderIp);
+      const valid = e.state !== 'INCOMPLETE' && e.state !== 'FAILED';
+      const garp = a.senderIp === a.targetIp;
+      if (!requestForUs && !garp && valid && e.mac !== a.senderMac && this.locked(e)) {
         node.note(
           () =>
-            `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)} ignored: ${formatMac(existing.mac)} answered less than locktime ago`,
+            `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)} ignored: ${formatMac(e.mac)} answered less than locktime ago`,
         );
-      } else if (existing.state !== 'PERMANENT' && a.senderIp !== 0) this.resolved(existing, a.senderMac);
-    } else if (forUs && a.senderIp !== 0) this.resolved(node.neighbors.ensure(dev, a.senderIp), a.senderMac);
+      } else if (!requestForUs && a.op === ARP_OP_REPLY && readMac(frame, 0) === dev.mac) this.resolved(e, a.senderMac);
+      else if (!valid || e.mac !== a.senderMac) this.learnedStale(e, a.senderMac);
+    }
     if (a.op !== ARP_OP_REQUEST) {
       // a reply that resolved a waiting entry was explained by resolved() already
       if (existing === undefined || existing.state === 'PERMANENT' || wasReachable) {
@@ -60,7 +66,7 @@ export class ArpResolver {
           existing !== undefined
             ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: ${existing.state === 'PERMANENT' ? 'permanent entry kept' : 'cache refreshed'}`
             : forUs
-              ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: learned`
+              ? `ARP ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}: not asked for, ignored (arp_accept 0)`
               : `ARP reply for ${formatIpv4(a.targetIp)} is not for us: ignored`,
         );
       }
@@ -88,10 +94,10 @@ export class ArpResolver {
     node.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
   }
 
-  /** True when `ip` on `dev` has a usable MAC (NUD_VALID: reachable, stale or permanent). */
+  /** True when `ip` on `dev` has a usable MAC (NUD_VALID: reachable, stale, delay, probe or permanent). */
   isValid(dev: NetDev, ip: Ipv4): boolean {
     const n = this.node.neighbors.get(dev, ip);
-    return n !== undefined && (n.state === 'REACHABLE' || n.state === 'PERMANENT');
+    return n !== undefined && n.state !== 'INCOMPLETE' && n.state !== 'FAILED';
   }
 
   /** Starts resolving `ip` on `dev` without a packet waiting (neigh_event_send with no skb). */
@@ -112,10 +118,8 @@ export class ArpResolver {
     const n = this.node.neighbors.ensure(dev, ip);
     n.mac = mac;
     n.state = 'PERMANENT';
-    if (n.retrans !== undefined) {
-      n.retrans.cancel();
-      n.retrans = undefined;
-    }
+    n.timer?.cancel();
+    n.timer = undefined;
     this.flushPending(n);
   }
 
@@ -134,7 +138,8 @@ export class ArpResolver {
     }
     const node = this.node;
     const n = node.neighbors.get(dev, nextHop);
-    if (n !== undefined && (n.state === 'PERMANENT' || (n.state === 'REACHABLE' && n.expires > node.engine.now))) {
+    if (n !== undefined && n.state !== 'INCOMPLETE' && n.state !== 'FAILED') {
+      if (n.state !== 'PERMANENT') this.use(n);
       this.sendResolved(dev, frame, n.mac, inPort);
       return;
     }
@@ -174,19 +179,105 @@ export class ArpResolver {
     dev.xmit(reply);
   }
 
+  /** An answer for `n`: REACHABLE (confirmed now) with `mac`, and what waited for it goes out. */
   private resolved(n: Neighbor, mac: Mac): void {
     const node = this.node;
+    const now = node.engine.now;
     const changed = n.state !== 'REACHABLE' || n.mac !== mac;
-    if (n.mac !== mac || n.state !== 'REACHABLE') n.updated = node.engine.now;
+    if (n.mac !== mac || n.state !== 'REACHABLE') n.updated = now;
     n.mac = mac;
     n.state = 'REACHABLE';
-    n.expires = node.engine.now + node.config.arp.reachableNs;
+    n.confirmed = now;
+    n.expires = now + this.reachableNs();
     n.probes = 0;
-    n.retrans?.cancel();
-    n.retrans = undefined;
+    n.timer?.cancel();
+    n.timer = undefined;
     if (changed) node.note(() => `ARP: ${formatIpv4(n.ip)} is at ${formatMac(mac)} (${n.dev.name})`);
     this.flushPending(n);
   }
+
+  /** The sender of a request told us its MAC without confirming it (neigh_event_ns): STALE. */
+  private learnedStale(n: Neighbor, mac: Mac): void {
+    const node = this.node;
+    n.updated = node.engine.now;
+    n.mac = mac;
+    n.state = 'STALE';
+    n.probes = 0;
+    n.timer?.cancel();
+    n.timer = undefined;
+    node.note(() => `ARP: ${formatIpv4(n.ip)} is at ${formatMac(mac)} (${n.dev.name}), stale until used`);
+    this.flushPending(n);
+  }
+
+  /**
+   * A packet goes out through `n` with its cached MAC (neigh_event_send). REACHABLE past reachable_time
+   * became STALE then (its timer found no use in the 5 s before; see scheduleReachableEnd); a STALE entry
+   * goes DELAY, and DELAY's end probes unless an answer came.
+   */
+  private use(n: Neighbor): void {
+    const now = this.node.engine.now;
+    const delay = this.node.config.arp.delayProbeNs;
+    if (n.state === 'REACHABLE') {
+      if (now < n.expires) {
+        n.used = now;
+        // the REACHABLE timer matters only when a use falls in its last 5 s (it then goes DELAY, not STALE)
+        if (n.timer === undefined && now >= n.expires - delay) this.scheduleReachableEnd(n);
+        return;
+      }
+      n.state = 'STALE';
+    }
+    n.used = now;
+    if (n.state === 'STALE') this.enterDelay(n, now);
+  }
+
+  /**
+   * neigh_timer_handler for REACHABLE at its end: DELAY when used in the last delay_first_probe_time.
+   * This timer and DELAY's are background timers: they fire when time passes anyway (a later packet, a
+   * `wait`), but do not keep a step running 5 s past its last packet; the probes they start are not.
+   */
+  private scheduleReachableEnd(n: Neighbor): void {
+    const node = this.node;
+    n.timer = node.engine.backgroundTimer(n.expires - node.engine.now, () => {
+      n.timer = undefined;
+      if (n.state !== 'REACHABLE') return;
+      const now = node.engine.now;
+      if (now <= n.used + node.config.arp.delayProbeNs) this.enterDelay(n, now);
+      else n.state = 'STALE';
+    });
+  }
+
+  private enterDelay(n: Neighbor, now: number): void {
+    const node = this.node;
+    n.state = 'DELAY';
+    n.updated = now;
+    n.timer?.cancel();
+    n.timer = node.engine.backgroundTimer(node.config.arp.delayProbeNs, () => {
+      n.timer = undefined;
+      if (n.state !== 'DELAY') return;
+      if (node.engine.now <= n.confirmed + node.config.arp.delayProbeNs) {
+        n.state = 'REACHABLE';
+        n.expires = n.confirmed + this.reachableNs();
+        return;
+      }
+      n.state = 'PROBE';
+      n.updated = node.engine.now;
+      n.probes = 0;
+      node.note(() => `ARP: ${formatIpv4(n.ip)} unconfirmed for ${node.config.arp.delayProbeNs / 1e9} s, probing`);
+      this.solicit(n);
+    });
+  }
+
+  /** This node's reachable_time: drawn once from [base/2, 3*base/2) in ms (neigh_rand_reach_time). */
+  private reachableNs(): number {
+    if (this.reachable === undefined) {
+      const base = this.node.config.arp.reachableNs;
+      const ms = Math.max(1, Math.round(base / 1e6));
+      const draw = this.node.engine.stream(`node:${this.node.name}/neigh`).int(ms);
+      this.reachable = (draw + Math.floor(ms / 2)) * 1_000_000;
+    }
+    return this.reachable;
+  }
+  private reachable: number | undefined = undefined;
 
   private flushPending(n: Neighbor): void {
     if (n.pending.length === 0) return;
@@ -195,23 +286,28 @@ export class ArpResolver {
     for (const p of waiting) this.sendResolved(n.dev, p.frame, n.mac, p.inPort);
   }
 
+  /** Sends a request for `n`: broadcast while INCOMPLETE, unicast to the cached MAC in PROBE (arp_solicit). */
   private solicit(n: Neighbor): void {
     const node = this.node;
     const dev = n.dev;
     const src = node.sourceFor(dev, n.ip);
+    const unicast = n.state === 'PROBE';
     n.probes++;
-    node.note(() => `ARP who-has ${formatIpv4(n.ip)} tell ${formatIpv4(src)} on ${dev.name} (try ${n.probes})`);
+    node.note(
+      () =>
+        `ARP who-has ${formatIpv4(n.ip)} tell ${formatIpv4(src)} on ${dev.name} (${unicast ? `unicast to ${formatMac(n.mac)}, ` : ''}try ${n.probes})`,
+    );
     dev.xmit(
       buildArpFrame(
         { op: ARP_OP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: n.ip },
         dev.mac,
-        MAC_BROADCAST,
+        unicast ? n.mac : MAC_BROADCAST,
       ),
     );
-    n.retrans = node.engine.timer(node.config.arp.retransNs, () => {
-      n.retrans = undefined;
-      if (n.state !== 'INCOMPLETE') return;
-      if (n.probes < node.config.arp.maxProbes) {
+    n.timer = node.engine.timer(node.config.arp.retransNs, () => {
+      n.timer = undefined;
+      if (n.state !== 'INCOMPLETE' && n.state !== 'PROBE') return;
+      if (n.probes < (n.state === 'PROBE' ? node.config.arp.ucastProbes : node.config.arp.maxProbes)) {
         this.solicit(n);
         return;
       }

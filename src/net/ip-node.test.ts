@@ -183,9 +183,15 @@ describe('ip-node ARP (RFC 826)', () => {
         [1000, 'B', 'ARP reply'],
         [2000, 'A', 'ICMP echo request'],
         [3000, 'B', 'ICMP echo reply'],
+        // B learned A from the request (STALE: neigh_event_ns), its echo reply used it (DELAY), and nothing
+        // confirmed it within delay_first_probe_time, so B probes A by unicast 5 s later and A answers.
+        // Checked with two namespaces, `ping -c1` and tcpdump: the unicast who-has 5.0 s after the reply.
+        [5 * SECOND + 3000, 'B', 'ARP request'],
+        [5 * SECOND + 4000, 'A', 'ARP reply'],
       ],
       'B answers the echo without asking ARP itself: it learned A from the request',
     );
+    assert.equal(frames[4]!.frame.dstMac, '02:00:00:00:00:0a', "B's probe goes to the MAC it has, not broadcast");
     assert.deepEqual(
       frames[0]!.bytes,
       hex(`
@@ -210,12 +216,14 @@ describe('ip-node ARP (RFC 826)', () => {
       [[4000, 'echo']],
     );
     const na = a.neighbors.get(a.dev('eth0')!, ip('10.0.0.2'))!;
-    assert.deepEqual([na.state, na.mac, na.expires], ['REACHABLE', mac(0x0b), 2000 + 30 * SECOND]);
+    assert.deepEqual([na.state, na.mac, na.confirmed], ['REACHABLE', mac(0x0b), 2000]);
+    // reachable_time is random in [base/2, 3*base/2): 15-45 s (neigh_rand_reach_time)
+    assert.ok(na.expires - na.confirmed >= 15 * SECOND && na.expires - na.confirmed < 45 * SECOND);
     const nb = b.neighbors.get(b.dev('eth0')!, ip('10.0.0.1'))!;
-    assert.deepEqual([nb.state, nb.mac, nb.expires], ['REACHABLE', mac(0x0a), 1000 + 30 * SECOND]);
+    assert.deepEqual([nb.state, nb.mac, nb.confirmed], ['REACHABLE', mac(0x0a), 5 * SECOND + 5000]);
   });
 
-  it('uses the cache for the next packet, and asks again once the entry is older than 30 s', () => {
+  it('uses the cache while REACHABLE; once stale, sends with the cached MAC and revalidates by unicast 5 s later', () => {
     const { engine, a, rec } = pairLab();
     echo(a, ip('10.0.0.2'), 1);
     engine.run();
@@ -225,16 +233,50 @@ describe('ip-node ARP (RFC 826)', () => {
     assert.deepEqual(
       wire(rec, 'A').map((f) => f.frame.protocol),
       ['ICMP echo request'],
-      'no ARP within 30 s',
+      'no ARP while REACHABLE',
     );
+    const na = a.neighbors.get(a.dev('eth0')!, ip('10.0.0.2'))!;
+    const stale = na.expires + 1 * SECOND;
     rec.clear();
-    engine.at(2000 + 30 * SECOND, () => echo(a, ip('10.0.0.2'), 3));
+    engine.at(stale, () => echo(a, ip('10.0.0.2'), 3));
     engine.run();
+    // __neigh_event_send: STALE -> DELAY, the packet goes at once; neigh_timer_handler: DELAY unconfirmed
+    // after delay_first_probe_time -> PROBE, a unicast request; the reply makes it REACHABLE again
     assert.deepEqual(
-      wire(rec, 'A').map((f) => f.frame.protocol),
-      ['ARP request', 'ICMP echo request'],
-      'expired: resolve again',
+      wire(rec, 'A')
+        .filter((f) => f.frame.protocol !== 'ARP reply') // (B revalidates A on its own clock)
+        .map((f) => [f.time - stale, f.frame.protocol, f.frame.dstMac]),
+      [
+        [0, 'ICMP echo request', '02:00:00:00:00:0b'],
+        [5 * SECOND, 'ARP request', '02:00:00:00:00:0b'],
+      ],
     );
+    assert.equal(na.state, 'REACHABLE');
+  });
+
+  it('a neighbour that stops answering: DELAY, then 3 unicast probes 1 s apart, then FAILED', () => {
+    const { engine, net, a, b, rec } = pairLab();
+    echo(a, ip('10.0.0.2'), 1);
+    engine.run();
+    const na = a.neighbors.get(a.dev('eth0')!, ip('10.0.0.2'))!;
+    // B goes away (as in a namespace whose peer changed its MAC: the unicast probes reach no one)
+    net.disconnect(b.port('eth0')!);
+    net.connect(a.port('eth0')!, new IpNode(net, 'C').addNic('eth0', mac(0x0c)).port, { latency: 1 * US });
+    const t0 = na.expires - 1 * SECOND; // used in the last 5 s of REACHABLE: the timer goes DELAY, not STALE
+    const end = na.expires - t0 + 5 * SECOND; // REACHABLE's end, then delay_first_probe_time
+    rec.clear();
+    engine.at(t0, () => echo(a, ip('10.0.0.2'), 2));
+    engine.run();
+    const asks = wire(rec, 'A').filter((f) => f.frame.protocol === 'ARP request');
+    assert.deepEqual(
+      asks.map((f) => [f.time - t0, f.frame.dstMac]),
+      [
+        [end, '02:00:00:00:00:0b'],
+        [end + 1 * SECOND, '02:00:00:00:00:0b'],
+        [end + 2 * SECOND, '02:00:00:00:00:0b'],
+      ],
+    );
+    assert.equal(na.state, 'FAILED');
   });
 
   it('answers only for its own addresses, and learns nothing from a request not for it', () => {

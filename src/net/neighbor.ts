@@ -1,8 +1,15 @@
 /**
- * The ARP neighbour cache of one IP node (RFC 826, with Linux's states simplified): entries are INCOMPLETE
- * while a request is outstanding (packets wait in a small queue), REACHABLE for a while after an answer,
- * then expire and are resolved again; FAILED when no answer came (kept, and shown by `ip neigh`, as Linux
- * keeps them while the table is below gc_thresh1); PERMANENT entries never expire (what flanneld programs).
+ * The ARP neighbour cache of one IP node (RFC 826), with Linux's NUD states (net/core/neighbour.c
+ * neigh_timer_handler and __neigh_event_send, checked with ping and tcpdump between two namespaces):
+ * - INCOMPLETE while broadcast requests are outstanding (packets wait in a small queue); FAILED when none
+ *   was answered (kept, and shown by `ip neigh`, as Linux keeps them while the table is below gc_thresh1);
+ * - REACHABLE after an answer, for reachable_time (a per-node random value in [base/2, 3*base/2), base 30 s);
+ * - then STALE, unless the entry was used in the last delay_first_probe_time (5 s): then DELAY;
+ * - a STALE entry that is used sends at once with the cached MAC and goes DELAY; 5 s later, unless an
+ *   answer confirmed it meanwhile, PROBE: up to ucast_probes (3) unicast requests to the cached MAC, 1 s
+ *   apart, then FAILED. An entry learned from a request for us starts STALE (neigh_event_ns), so the
+ *   host that answered a ping probes the pinger by unicast 5 s after its first reply;
+ * - PERMANENT entries never change (what flanneld programs).
  */
 import type { Ipv4, Mac } from '../wire/addr.js';
 import type { NetDev } from './netdev.js';
@@ -10,7 +17,7 @@ import type { Port } from '../link/device.js';
 import type { Timer } from '../sim/engine.js';
 
 /** Neighbour states, named as `ip neigh` prints them. */
-export type NeighborState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'FAILED' | 'PERMANENT';
+export type NeighborState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
 
 /** One neighbour entry. */
 export interface Neighbor {
@@ -18,16 +25,20 @@ export interface Neighbor {
   readonly dev: NetDev;
   mac: Mac;
   state: NeighborState;
-  /** REACHABLE until this time (ns). */
+  /** REACHABLE until this time (ns): the last confirmation plus the node's reachable_time. */
   expires: number;
   /** When the link-layer address was last set (ns): Linux's n->updated, which locktime counts from. */
   updated: number;
+  /** When an answer last confirmed the entry (ns): Linux's n->confirmed. */
+  confirmed: number;
+  /** When a packet last went out through the entry (ns): Linux's n->used. */
+  used: number;
   /** Frames waiting for resolution (IP packet at offset 14), with the port a forwarded one came in on. */
   pending: PendingFrame[];
-  /** Requests sent in the current resolution. */
+  /** Requests sent in the current resolution (INCOMPLETE) or revalidation (PROBE). */
   probes: number;
-  /** The wait for an answer to the last request; cancelled when one comes. */
-  retrans?: Timer | undefined;
+  /** The entry's pending state timer (retransmit, DELAY's end, REACHABLE's end); cancelled on an answer. */
+  timer?: Timer | undefined;
 }
 
 /** A frame waiting for ARP. */
@@ -38,12 +49,17 @@ export interface PendingFrame {
 
 /** Tunables of ARP, with Linux's defaults. */
 export interface ArpConfig {
-  /** How long an answer is trusted (Linux base_reachable_time: 30 s). */
+  /** Base of how long an answer is trusted (Linux base_reachable_time: 30 s; each node draws its
+   * reachable_time uniformly from [base/2, 3*base/2), neigh_rand_reach_time). */
   reachableNs: number;
   /** Gap between requests (Linux retrans_time: 1 s). */
   retransNs: number;
-  /** Requests before giving up (Linux mcast_solicit: 3). */
+  /** Broadcast requests before giving up on an unresolved entry (Linux mcast_solicit: 3). */
   maxProbes: number;
+  /** Unicast requests before a PROBE entry fails (Linux ucast_solicit: 3). */
+  ucastProbes: number;
+  /** How long a used entry stays DELAY before probing (Linux delay_first_probe_time: 5 s). */
+  delayProbeNs: number;
   /** Packets queued per unresolved neighbour (Linux unres_qlen: 101); the oldest is dropped past this, as Linux does. */
   queueLen: number;
   /**
@@ -59,6 +75,8 @@ export const DEFAULT_ARP: ArpConfig = {
   reachableNs: 30_000_000_000,
   retransNs: 1_000_000_000,
   maxProbes: 3,
+  ucastProbes: 3,
+  delayProbeNs: 5_000_000_000,
   queueLen: 101,
   locktimeNs: 1_000_000_000,
 };
@@ -81,7 +99,19 @@ export class NeighborTable {
     }
     let n = m.get(ip);
     if (n === undefined) {
-      n = { ip, dev, mac: 0, state: 'INCOMPLETE', expires: 0, updated: 0, pending: [], probes: 0, retrans: undefined };
+      n = {
+        ip,
+        dev,
+        mac: 0,
+        state: 'INCOMPLETE',
+        expires: 0,
+        updated: 0,
+        confirmed: 0,
+        used: 0,
+        pending: [],
+        probes: 0,
+        timer: undefined,
+      };
       m.set(ip, n);
     }
     return n;

@@ -7,7 +7,7 @@ import { Network } from '../link/device.js';
 import { parseIpv4 } from '../wire/addr.js';
 import { hex } from '../wire/testing.js';
 import { IpNode } from './ip-node.js';
-import { VxlanDev, VxlanSocket } from './vxlan.js';
+import { VxlanDev, VxlanSocket, flowSourcePort } from './vxlan.js';
 
 const LOCAL = parseIpv4('192.168.0.1')!;
 
@@ -53,5 +53,28 @@ describe('vxlan socket', () => {
       () => new VxlanDev(n, { name: 'vx1', mac: 0x02_00_00_00_00_01, vni: 1, local: LOCAL }),
       /UDP port 4789 already has a tunnel/,
     );
+  });
+});
+
+describe('flowSourcePort', () => {
+  /** An inner Ethernet + IPv4 (proto 17, 10.1.0.2 -> 10.2.0.2) frame with `frag` as flags+offset and 8 bytes after. */
+  const inner = (frag: number, next: number[]): Uint8Array =>
+    Uint8Array.from([
+      ...[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00],
+      ...[0x45, 0, 0, 36, 0x12, 0x34, frag >> 8, frag & 0xff, 64, 17, 0, 0, 10, 1, 0, 2, 10, 2, 0, 2],
+      ...next,
+    ]);
+  it('gives every fragment of a datagram one port, as skb_get_hash leaves ports out of fragments', () => {
+    const first = flowSourcePort(inner(0x2000, [0x9c, 0x40, 0x00, 0x35, 0, 16, 0, 0])); // MF, offset 0: UDP header
+    const middle = flowSourcePort(inner(0x2000 | 178, [1, 2, 3, 4, 5, 6, 7, 8])); // MF, offset 1424
+    const last = flowSourcePort(inner(356, [9, 9, 9, 9, 9, 9, 9, 9])); // offset 2848
+    assert.equal(middle, first);
+    assert.equal(last, first);
+  });
+  it('hashes the ports of a whole datagram, symmetrically', () => {
+    const a = flowSourcePort(inner(0x4000, [0x9c, 0x40, 0x00, 0x35, 0, 16, 0, 0]));
+    const b = flowSourcePort(inner(0x4000, [0x9c, 0x41, 0x00, 0x35, 0, 16, 0, 0]));
+    assert.notEqual(a, b, 'another source port is another flow');
+    assert.ok(a >= 32768 && a <= 60999);
   });
 });

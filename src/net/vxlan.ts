@@ -298,7 +298,7 @@ export class VxlanSocket implements UdpTunnel {
  * The outer UDP source port: a hash of the inner flow, so that one flow keeps one underlay path (ECMP)
  * while flows spread (RFC 7348 section 5), mapped into Linux's default range 32768-60999. Like Linux's
  * flow dissector hash, it is symmetric: both directions of a flow (and an ARP request and its reply) get
- * the same port, as the kernel-oracle capture shows. The value itself differs from Linux's (whose hash
+ * the same port, as the kernel-oracle capture shows; all fragments of a datagram share one. The value itself differs from Linux's (whose hash
  * has a random seed).
  */
 export function flowSourcePort(inner: Uint8Array): number {
@@ -321,7 +321,11 @@ export function flowSourcePort(inner: Uint8Array): number {
     mix(p);
     pair(readIpv4(inner, 26), readIpv4(inner, 30));
     const l4 = 14 + (inner[14]! & 0x0f) * 4;
-    if ((p === 6 || p === 17) && inner.length >= l4 + 4)
+    // a fragment (MF or an offset, the first one too) is hashed without ports: __skb_flow_dissect stops
+    // at an IPv4 fragment unless FLOW_DISSECTOR_F_PARSE_1ST_FRAG, which skb_get_hash does not pass; so
+    // every fragment of a datagram leaves from one source port (seen by podnet verify on vxlan-mtu)
+    const fragment = (((inner[20]! & 0x3f) << 8) | inner[21]!) !== 0;
+    if ((p === 6 || p === 17) && !fragment && inner.length >= l4 + 4)
       pair((inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
   } else if (type === ETHERTYPE_ARP && inner.length >= 42) {
     pair(readIpv4(inner, 28), readIpv4(inner, 38));

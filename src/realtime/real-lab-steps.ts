@@ -130,7 +130,9 @@ export async function runRealStep(ctx: RealStepContext, a: StepAction, settle: (
         ('node' in a.to
           ? a.to.node
           : ipNodes(ctx.spec).find((n) =>
-              [...n.interfaces, ...n.vlans, ...n.vxlans, ...n.bridges].some((d) => d.addresses.some((x) => x.addr === dst)),
+              [...n.interfaces, ...n.vlans, ...n.vxlans, ...n.bridges].some((d) =>
+                d.addresses.some((x) => x.addr === dst),
+              ),
             )?.name);
       const port = a.listenAt?.port ?? a.dstPort;
       const l = a.listen && receiver !== undefined ? await listen(nsOf(ctx, receiver), port) : undefined;

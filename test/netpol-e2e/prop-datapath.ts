@@ -14,7 +14,7 @@ import { evaluateNetpol } from '../../src/cluster/netpol-eval.js';
 import { netpolWorld, describeVerdict } from '../../src/cluster/netpol-world.js';
 import { GEN_PROBES, policyDocs, worldDocs, type GenWorld } from './arbitraries.js';
 import type { E2eCni } from './world.js';
-import { kubeRouterAllows } from './kube-router-quirk.js';
+import { kubeRouterAllows } from '../../src/cluster/netpol-kube-router-deviations.js';
 
 function read(docs: readonly string[]): ClusterPlan {
   const r = loadCluster([{ file: 'prop.yaml', text: docs.join('\n---\n') }]);
@@ -36,75 +36,22 @@ export function worldYaml(w: GenWorld, cni: E2eCni, ips: readonly number[]): str
 /** What a property run found: real disagreements, and pairs kube-router allows by its known quirk. */
 export interface PropertyOutcome {
   disagreements: string[];
-  /** Pairs where kube-router decides otherwise than the v1 judge, as kube-router-quirk.ts explains. */
+  /** Pairs where kube-router decides otherwise than the v1 judge, as src/cluster/netpol-kube-router-deviations.ts explains. */
   quirks: number;
   /** Probes sent. */
   probes: number;
-  /** Not probed: the world hits a known podnet bug (why). */
-  skipped?: string;
-}
-
-/**
- * Whether a rule of `w` names a port: Felix matches named ports with hash:ip,port ipsets, which podnet's
- * Felix does not program yet (the e2e named-port cases are todo for it: test/netpol-e2e-felix.test.ts).
- */
-export function usesNamedPorts(w: GenWorld): boolean {
-  return w.policies.some((p) =>
-    [...(p.ingress ?? []), ...(p.egress ?? [])].some((r) => (r.ports ?? []).some((x) => typeof x.port === 'string')),
-  );
-}
-
-/**
- * Whether one rule of `w` lists the same address block both as an ipBlock and as another block's except
- * (with `ips`, the pods' addresses): kube-router adds it to the rule's set twice, with and without
- * nomatch, and podnet's ipset keeps the first flag where the kernel keeps the last
- * (test/netpol-ipset-readd.test.ts).
- */
-export function readdsIpsetMember(w: GenWorld, ips: readonly number[]): boolean {
-  for (const p of w.policies)
-    for (const rule of [...(p.ingress ?? []), ...(p.egress ?? [])]) {
-      const flags = new Map<string, Set<boolean>>();
-      const note = (addr: number, len: number, nomatch: boolean): void => {
-        const key = `${addr & (len === 0 ? 0 : ~0 << (32 - len))}/${len}`;
-        flags.set(key, (flags.get(key) ?? new Set()).add(nomatch));
-      };
-      for (const peer of rule.peers ?? []) {
-        if (!('ipBlock' in peer)) continue;
-        const { pod, len, exceptPod } = peer.ipBlock;
-        note(ips[pod]!, len, false);
-        const mask = len === 0 ? 0 : ~0 << (32 - len);
-        if (exceptPod !== undefined && len < 32 && (ips[exceptPod]! & mask) === (ips[pod]! & mask))
-          note(ips[exceptPod]!, 32, true);
-      }
-      if ([...flags.values()].some((f) => f.size === 2)) return true;
-    }
-  return false;
 }
 
 /**
  * Builds `w` with `cni`'s enforcer and returns every pair where the data path and the judge disagree
  * (the diagonal aside), each with the judge's reasoning. With Flannel the expectation is kube-router's
- * (kube-router-quirk.ts): where it parts from the judge is counted apart, not as a disagreement. Worlds
- * that hit a known podnet gap are not probed unless `skipKnownGaps` is false.
+ * (src/cluster/netpol-kube-router-deviations.ts): where it parts from the judge is counted apart, not as a disagreement.
  */
-export async function disagreements(
-  w: GenWorld,
-  cni: E2eCni,
-  opts: { skipKnownGaps: boolean } = { skipKnownGaps: true },
-): Promise<PropertyOutcome> {
+export async function disagreements(w: GenWorld, cni: E2eCni): Promise<PropertyOutcome> {
   const base = read(worldDocs(w, cni));
   const bare = await build(base);
   const byId = new Map([...bare.pods.values()].map((p) => [p.id, p.ip]));
   const ips = w.pods.map((p) => byId.get(`${p.namespace}/${p.name}`)!);
-  if (opts.skipKnownGaps && cni === 'calico' && usesNamedPorts(w))
-    return { disagreements: [], quirks: 0, probes: 0, skipped: "Felix's named ports are not programmed yet" };
-  if (opts.skipKnownGaps && cni === 'flannel' && readdsIpsetMember(w, ips))
-    return {
-      disagreements: [],
-      quirks: 0,
-      probes: 0,
-      skipped: 'ipset re-add with -exist keeps the first nomatch flag',
-    };
   const withPolicies = read([...worldDocs(w, cni).filter((d) => !d.includes('"kind":"Pod"')), ...policyDocs(w, ips)]);
   const rt = await build({ ...base, networkPolicies: withPolicies.networkPolicies });
   assert.deepEqual(

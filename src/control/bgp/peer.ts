@@ -327,6 +327,21 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
     this.event(conn, 'TcpConnectionConfirmed');
   }
 
+  /**
+   * An error other than Cease on `conn` stops the whole protocol in BIRD, not one connection
+   * (bgp_rx_notification and bgp_error call bgp_stop when code != 6): the other connection of a collision
+   * is closed too, with a Cease NOTIFICATION once it has sent an OPEN (bgp_graceful_close_conn), so the
+   * peer goes Idle and waits out its error delay instead of carrying on with the other connection.
+   */
+  private stopOthers(conn: BgpConnection): void {
+    for (const c of this.conns.filter((x) => x !== conn)) {
+      if (c.state === 'OpenSent' || c.state === 'OpenConfirm' || c.state === 'Established')
+        c.send({ type: 'notification', code: 6, subcode: 0, data: new Uint8Array(0) });
+      if (c === this.session) this.release();
+      this.dropConnection(c);
+    }
+  }
+
   private dropConnection(conn: BgpConnection): void {
     conn.close();
     const i = this.conns.indexOf(conn);
@@ -426,6 +441,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
       this.host.log(
         `${this.name}: bad message (${r.error.field}: ${r.error.reason}): ${notificationText(n.code, n.subcode)}`,
       );
+      this.stopOthers(conn);
       const ev: FsmEvent =
         n.code === BGP_ERR.OPEN_MESSAGE
           ? 'BgpOpenMsgErr'
@@ -449,6 +465,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
         const routine = m.code === NOTIFY_CEASE_COLLISION.code && m.subcode === NOTIFY_CEASE_COLLISION.subcode;
         if (!routine || this.conns.length <= 1) this.lastError = text;
         this.host.log(`${this.name}: ${text}`);
+        if (!routine && m.code !== NOTIFY_CEASE_COLLISION.code) this.stopOthers(conn);
         const verErr = m.code === BGP_ERR.OPEN_MESSAGE && m.subcode === BGP_OPEN_SUBCODE.UNSUPPORTED_VERSION_NUMBER;
         this.event(conn, verErr ? 'NotifMsgVerErr' : 'NotifMsg');
         return;
@@ -485,6 +502,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
   private receiveOpen(conn: BgpConnection, open: BgpOpen): void {
     const bad = checkOpen(open, { peerAs: this.config.asn, localBgpId: this.host.routerId, localAs: this.host.asn });
     if (bad !== undefined) {
+      this.stopOthers(conn);
       this.event(conn, 'BgpOpenMsgErr', bad.notification);
       return;
     }

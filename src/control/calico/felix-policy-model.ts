@@ -64,7 +64,14 @@ export interface FelixPolicy {
   source: string;
 }
 
-/** A workload endpoint as Felix sees it: its host interface, address, labels and profiles. */
+/** A named container port of a workload endpoint (model.EndpointPort). */
+export interface FelixNamedPort {
+  name: string;
+  protocol: 'tcp' | 'udp' | 'sctp';
+  port: number;
+}
+
+/** A workload endpoint as Felix sees it: its host interface, address, labels, profiles and named ports. */
 export interface FelixWorkload {
   iface: string;
   ip: Ipv4;
@@ -74,6 +81,8 @@ export interface FelixWorkload {
   labels: Readonly<Record<string, string>>;
   /** `kns.<ns>`, `ksa.<ns>.<serviceaccount>`. */
   profiles: readonly string[];
+  /** Its named ports, what named-port ipsets are filled from (calicoEndpointPorts). */
+  ports: readonly FelixNamedPort[];
 }
 
 /** libcalico-go/lib/apis/v3 labels Calico adds to every workload endpoint. */
@@ -113,6 +122,24 @@ export function calicoWorkloadLabels(
 /** The profiles of a pod's endpoint: its namespace's and its service account's. */
 export function calicoWorkloadProfiles(namespace: string, serviceAccount: string): string[] {
   return [`kns.${namespace}`, `ksa.${namespace}.${serviceAccount}`];
+}
+
+/**
+ * A pod's endpoint ports (libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go
+ * appendEndpointPorts): each container port with a number and a name (or a hostPort), its protocol in lower
+ * case (TCP when unset). Only named ones are kept here: a rule's named port never has the empty name.
+ */
+export function calicoEndpointPorts(
+  containers: readonly { ports: readonly { name?: string; containerPort: number; protocol: string }[] }[],
+): FelixNamedPort[] {
+  const out: FelixNamedPort[] = [];
+  for (const c of containers)
+    for (const p of c.ports) {
+      const protocol = ({ TCP: 'tcp', UDP: 'udp', SCTP: 'sctp', '': 'tcp' } as const)[p.protocol as 'TCP'];
+      if (p.name !== undefined && p.name !== '' && p.containerPort !== 0 && protocol !== undefined)
+        out.push({ name: p.name, protocol, port: p.containerPort });
+    }
+  return out;
 }
 
 /** Every label of `node` with `prefix` in front (rules.go parseSelectorAttachPrefix). */

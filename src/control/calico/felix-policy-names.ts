@@ -7,7 +7,9 @@
  * - policy groups (consecutive policies with one selector) get `cali-gi-`/`cali-go-` and a SHA3-224 of the
  *   group (rules/rule_defs.go PolicyGroup.UniqueID);
  * - selector ipsets: `cali40` + the selector's unique ID `s:` + base64(SHA-224("s:" + canonical text))
- *   (libcalico-go/lib/hash MakeUniqueID), cut to ipset's 31 characters (ipsets/ipset_defs.go).
+ *   (libcalico-go/lib/hash MakeUniqueID), cut to ipset's 31 characters (ipsets/ipset_defs.go);
+ * - named-port ipsets: `cali40` + `n:` + base64(SHA-224("n:" + selectorID + "," + protocol + "," + port name))
+ *   (felix/calc/rule_scanner.go IPSetData.UniqueID), cut to 31 the same way.
  * The mark bits are those Felix allocates from the default IptablesMarkMask 0xffff0000
  * (dataplane/driver.go: accept, pass, drop, scratch-0, scratch-1, in that order).
  */
@@ -77,8 +79,26 @@ export function policyGroupChainName(
   return prefix + id;
 }
 
+/** hash.MakeUniqueID: `<prefix>:` + URL-safe base64 (unpadded) of SHA-224(`<prefix>:<content>`). */
+export function makeUniqueId(prefix: string, content: string): string {
+  return `${prefix}:${base64url(sha224(utf8(`${prefix}:${content}`)))}`;
+}
+
+/** ipset_defs.go NameForMainIPSet: `cali40` + the set's ID, cut to 31 characters. */
+function mainIpsetName(id: string): string {
+  return ('cali40' + id).slice(0, MAX_IPSET_NAME);
+}
+
 /** The ipset of the endpoints a selector (in canonical text) matches: `cali40s:...`. */
 export function selectorIpsetName(canonical: string): string {
-  const id = 's:' + base64url(sha224(utf8(`s:${canonical}`)));
-  return ('cali40' + id).slice(0, MAX_IPSET_NAME);
+  return mainIpsetName(makeUniqueId('s', canonical));
+}
+
+/**
+ * The hash:ip,port ipset of a named port (`cali40n:...`): rule_scanner.go IPSetData.UniqueID, the selector's
+ * unique ID (`s:...` of its canonical text; `all()` when the rule side has no selector), the protocol
+ * (ipsetmember.Protocol.String: tcp, udp, sctp) and the port's name, joined by commas and hashed again.
+ */
+export function namedPortIpsetName(canonical: string, protocol: 'tcp' | 'udp' | 'sctp', port: string): string {
+  return mainIpsetName(makeUniqueId('n', `${makeUniqueId('s', canonical)},${protocol},${port}`));
 }

@@ -16,14 +16,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { parseCidr, parseIpv4 } from '../../wire/addr.js';
 import { base64url, sha224, sha256, sha3_224, utf8 } from './felix-hash.js';
-import { lengthLimitedId, policyChainName, selectorIpsetName } from './felix-policy-names.js';
+import { lengthLimitedId, namedPortIpsetName, policyChainName, selectorIpsetName } from './felix-policy-names.js';
 import { renderFelixPolicy, type FelixPolicyInput } from './felix-policy-render.js';
 import {
   calicoWorkloadLabels,
   entitySelector,
   namespacedPolicySelector,
   normaliseSelector,
+  type FelixNamedPort,
   type FelixPolicy,
+  type FelixPort,
 } from './felix-policy-model.js';
 
 const NONE: FelixPolicyInput = {
@@ -159,6 +161,7 @@ describe("Felix's chains for a workload and a Kubernetes policy", () => {
     pod: 'a',
     labels: labels('x', 'a'),
     profiles: ['kns.x', 'ksa.x.default'],
+    ports: [{ name: 'serve-80-tcp', protocol: 'tcp', port: 80 }] as FelixNamedPort[],
   };
   const b = {
     iface: 'cali2222222222b',
@@ -167,6 +170,10 @@ describe("Felix's chains for a workload and a Kubernetes policy", () => {
     pod: 'b',
     labels: labels('y', 'b'),
     profiles: ['kns.y', 'ksa.y.default'],
+    ports: [
+      { name: 'serve-80-tcp', protocol: 'tcp', port: 8080 },
+      { name: 'serve-81-udp', protocol: 'udp', port: 81 },
+    ] as FelixNamedPort[],
   };
   // knp.default.allow-y: x/a accepts TCP 80 from namespace y, and from 10.42.0.0/16 except 10.42.1.0/24
   const fromY = entitySelector("projectcalico.org/orchestrator == 'k8s'", "ns == 'y'", '', 'x');
@@ -270,14 +277,98 @@ describe("Felix's chains for a workload and a Kubernetes policy", () => {
     ]);
   });
 
-  it('a named port is not programmed, and says so', () => {
-    const named: FelixPolicy = {
-      ...policy,
-      inbound: [{ ...policy.inbound[0]!, dst: { ...policy.inbound[0]!.dst, ports: [{ name: 'serve-80-tcp' }] } }],
-    };
-    const r = renderFelixPolicy({ ...NONE, local: [a], all: [a, b], policies: [named] });
-    assert.deepEqual(r.notProgrammed, [
-      'NetworkPolicy x/allow-y ingress rule 1: named ports need hash:ip,port ipsets, which are not emulated',
+  // the named-port set of `serve-80-tcp` on all() (an ingress rule's destination has no selector), worked by
+  // hand from rule_scanner.go IPSetData.UniqueID with coreutils' sha224sum and base64 (URL alphabet, no padding):
+  //   selector ID  s:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug = "s:" + b64(SHA-224("s:all()")), the vector of
+  //                libcalico-go/lib/selector/parser/parser_test.go for all()
+  //   set ID       n:y8TuuFmUHD05e7OHT3RUKn2hUjdTW3uauyD9Sg = "n:" + b64(SHA-224("n:" + selector ID + ",tcp,serve-80-tcp"))
+  //   name         cali40n:y8TuuFmUHD05e7OHT3RUKn2 ("cali40" + the ID, cut to 31)
+  const SERVE_80_ALL = 'cali40n:y8TuuFmUHD05e7OHT3RUKn2';
+  const withDstPorts = (ports: FelixPort[]): FelixPolicy => ({
+    ...policy,
+    inbound: [{ ...policy.inbound[0]!, dst: { ...policy.inbound[0]!.dst, ports } }],
+  });
+
+  it("a named port is a hash:ip,port set of every pod's port of that name, matched dst,dst (rule_scanner.go)", () => {
+    assert.equal(namedPortIpsetName('all()', 'tcp', 'serve-80-tcp'), SERVE_80_ALL);
+    const r = renderFelixPolicy({
+      ...NONE,
+      local: [a],
+      all: [a, b],
+      policies: [withDstPorts([{ name: 'serve-80-tcp' }])],
+    });
+    assert.deepEqual(strip(r.chains.get(pi)), [
+      `-A ${pi} -p tcp -m comment --comment "Policy x/knp.default.allow-y ingress" -m set --match-set ${set} src -m set --match-set ${SERVE_80_ALL} dst,dst -j MARK --set-xmark 0x10000/0x10000`,
     ]);
+    // each pod's own number for the name: 80 on x/a, 8080 on y/b
+    assert.deepEqual(r.ipsets.get(SERVE_80_ALL), {
+      type: 'hash:ip,port',
+      members: ['10.42.0.2,tcp:80', '10.42.1.2,tcp:8080'],
+    });
+  });
+
+  it('a named port with a numbered one goes into a port match block (policy.go AppendPortMatchBlock)', () => {
+    const r = renderFelixPolicy({
+      ...NONE,
+      local: [a],
+      all: [a, b],
+      policies: [withDstPorts([{ name: 'serve-80-tcp' }, { first: 81, last: 81 }])],
+    });
+    assert.deepEqual(strip(r.chains.get(pi)), [
+      `-A ${pi} -m comment --comment "Policy x/knp.default.allow-y ingress" -j MARK --set-xmark 0x0/0x180000`,
+      `-A ${pi} -p tcp -m multiport --dports 81 -j MARK --set-xmark 0x80000/0x80000`,
+      `-A ${pi} -m set --match-set ${SERVE_80_ALL} dst,dst -j MARK --set-xmark 0x80000/0x80000`,
+      `-A ${pi} -p tcp -m set --match-set ${set} src -m mark --mark 0x80000/0x80000 -j MARK --set-xmark 0x10000/0x10000`,
+    ]);
+  });
+
+  it('more than 15 multiport slots split into groups of 15 in a port block (policy.go SplitPortList)', () => {
+    const ports = Array.from({ length: 14 }, (_, i) => ({ first: 1000 + i, last: 1000 + i }));
+    const r = renderFelixPolicy({
+      ...NONE,
+      local: [a],
+      all: [a, b],
+      policies: [withDstPorts([...ports, { first: 2000, last: 2001 }])],
+    });
+    // 14 single ports take 14 slots; the range needs two, so it starts the second group
+    assert.deepEqual(strip(r.chains.get(pi)), [
+      `-A ${pi} -m comment --comment "Policy x/knp.default.allow-y ingress" -j MARK --set-xmark 0x0/0x180000`,
+      `-A ${pi} -p tcp -m multiport --dports ${ports.map((p) => p.first).join(',')} -j MARK --set-xmark 0x80000/0x80000`,
+      `-A ${pi} -p tcp -m multiport --dports 2000:2001 -j MARK --set-xmark 0x80000/0x80000`,
+      `-A ${pi} -p tcp -m set --match-set ${set} src -m mark --mark 0x80000/0x80000 -j MARK --set-xmark 0x10000/0x10000`,
+    ]);
+  });
+
+  it("an egress named port is filtered by the peer's selector, whose own set is then left out; UDP is udp", () => {
+    const toY = entitySelector("projectcalico.org/orchestrator == 'k8s'", "ns == 'y'", '', 'x');
+    const egress: FelixPolicy = {
+      ...policy,
+      ingress: false,
+      egress: true,
+      inbound: [],
+      outbound: [
+        {
+          action: 'allow',
+          protocol: 'udp',
+          src: { nets: [], notNets: [], selector: '', notSelector: '', ports: [], notPorts: [] },
+          dst: {
+            nets: [],
+            notNets: [],
+            selector: toY,
+            notSelector: '',
+            ports: [{ name: 'serve-81-udp' }],
+            notPorts: [],
+          },
+        },
+      ],
+    };
+    const r = renderFelixPolicy({ ...NONE, local: [a], all: [a, b], policies: [egress] });
+    const np = namedPortIpsetName(normaliseSelector(toY), 'udp', 'serve-81-udp');
+    const po = policyChainName('cali-po-', 'default', 'x/knp.default.allow-y');
+    assert.deepEqual(strip(r.chains.get(po)), [
+      `-A ${po} -p udp -m comment --comment "Policy x/knp.default.allow-y egress" -m set --match-set ${np} dst,dst -j MARK --set-xmark 0x10000/0x10000`,
+    ]);
+    assert.deepEqual(r.ipsets.get(np), { type: 'hash:ip,port', members: ['10.42.1.2,udp:81'] });
+    assert.equal(r.ipsets.has(selectorIpsetName(normaliseSelector(toY))), false);
   });
 });

@@ -14,9 +14,15 @@
  *   character after the interfaces' common prefix when several share it; "Unknown interface" drops;
  * - the static chains (rules/static.go) cali-FORWARD, cali-INPUT, cali-OUTPUT, cali-wl-to-host and the
  *   empty host-endpoint and cidr-block chains, and the jumps from INPUT, FORWARD and OUTPUT.
- * Not rendered: named ports (they need `hash:ip,port` ipsets, which the ipset model lacks), port lists over
- * 15 slots, ICMP type matches, service-account and service matches, other tiers; such a rule is left out
- * and named in `notProgrammed`.
+ * - named ports (calc/rule_scanner.go ruleToParsedRule): each becomes a `hash:ip,port` ipset `cali40n:...` of
+ *   the endpoints the rule side's positive selector (all() when none) selects, one `IP,proto:port` entry per
+ *   port of theirs with that name and the rule's protocol (TCP unless UDP or SCTP: labelindex
+ *   CalculateEndpointContribution), matched with `-m set --match-set N dst,dst` (src,src for a source port);
+ *   a side with named ports and no numeric ones drops its selector ipset (the named-port set is already
+ *   filtered by it); ports that do not fit one match (a named port with others, more than 15 slots) go into
+ *   a port match block (policy.go AppendPortMatchBlock).
+ * Not modelled (cluster/cluster-warnings.ts names them): ICMP type matches, service-account and service
+ * matches, other tiers.
  */
 import { formatCidr, formatIpv4, type Ipv4 } from '../../wire/addr.js';
 import {
@@ -40,6 +46,7 @@ import {
   policyChainName,
   policyGroupChainName,
   profileChainName,
+  namedPortIpsetName,
   selectorIpsetName,
 } from './felix-policy-names.js';
 import {
@@ -68,8 +75,8 @@ export interface FelixPolicyInput {
 
 /** An ipset Felix keeps. */
 export interface FelixIpset {
-  type: 'hash:ip' | 'hash:net';
-  /** Addresses or CIDRs as ipset prints them. */
+  type: 'hash:ip' | 'hash:net' | 'hash:ip,port';
+  /** Addresses, CIDRs or `IP,proto:port` entries as ipset prints them. */
   members: string[];
 }
 
@@ -81,50 +88,111 @@ export interface FelixPolicyTables {
   /** Rules appended to FORWARD (hashed under `FORWARD*appends*`, table.go). */
   appends: { FORWARD: string[] };
   ipsets: Map<string, FelixIpset>;
-  /** Rules left out, and why. */
-  notProgrammed: string[];
 }
 
 const PROTO_NUM: Record<string, number> = { tcp: 6, udp: 17, sctp: 132, icmp: 1 };
 
+/** A numeric port or range. */
+type NumericPort = { first: number; last: number };
+
 /** Felix's rendering of a port list (match_builder.go PortRangesToMultiport). */
-function portList(ports: readonly FelixPort[]): string {
-  return ports
-    .map((p) => ('name' in p ? p.name : p.first === p.last ? `${p.first}` : `${p.first}:${p.last}`))
-    .join(',');
+function portList(ports: readonly NumericPort[]): string {
+  return ports.map((p) => (p.first === p.last ? `${p.first}` : `${p.first}:${p.last}`)).join(',');
 }
 
-/** policy.go SplitPortList: slots a list takes (a range two). */
-function portSlots(ports: readonly FelixPort[]): number {
-  return ports.reduce((n, p) => n + ('name' in p || p.first === p.last ? 1 : 2), 0);
+/** policy.go SplitPortList: groups of at most 15 multiport slots (a range takes two). */
+function splitPortList(ports: readonly NumericPort[]): NumericPort[][] {
+  const splits: NumericPort[][] = [];
+  let split: NumericPort[] = [];
+  let free = 15;
+  for (const p of ports) {
+    const need = p.first === p.last ? 1 : 2;
+    if (free < need) {
+      splits.push(split);
+      split = [];
+      free = 15;
+    }
+    split.push(p);
+    free -= need;
+  }
+  if (split.length > 0) splits.push(split);
+  return splits;
+}
+
+/** rule_scanner.go splitNamedAndNumericPorts. */
+function splitPorts(ports: readonly FelixPort[]): { numeric: NumericPort[]; named: string[] } {
+  const numeric: NumericPort[] = [];
+  const named: string[] = [];
+  for (const p of ports)
+    if ('name' in p) named.push(p.name);
+    else numeric.push(p);
+  return { numeric, named };
+}
+
+/**
+ * ruleToParsedRule's named-port protocol: TCP, unless the rule's protocol is UDP or SCTP
+ * (ipsetmember.Protocol.MatchesModelProtocol, by name or number).
+ */
+function namedPortProtocol(p: string | number | undefined): 'tcp' | 'udp' | 'sctp' {
+  if (p === 'udp' || p === 17) return 'udp';
+  if (p === 'sctp' || p === 132) return 'sctp';
+  return 'tcp';
 }
 
 function protoFragment(p: string | number, neg: boolean): Fragment {
   return `${neg ? '! ' : ''}-p ${p}`;
 }
 
-/** Collects the selector ipsets a node's active rules use. */
+/** What an ipset of the rules holds: the endpoints a selector matches, or their ports of one name. */
+interface IpsetSource {
+  /** The selector's canonical text. */
+  canonical: string;
+  namedPort?: { protocol: 'tcp' | 'udp' | 'sctp'; name: string };
+}
+
+/** Collects the selector and named-port ipsets a node's active rules use. */
 class IpsetCollector {
-  readonly sets = new Map<string, string>();
+  readonly sets = new Map<string, IpsetSource>();
   /** The ipset of `selector` (v1 text), remembered with its canonical text. */
   of(selector: string): string {
     const canonical = normaliseSelector(selector);
     const name = selectorIpsetName(canonical);
-    this.sets.set(name, canonical);
+    this.sets.set(name, { canonical });
     return name;
+  }
+  /** The ipset of the `name` ports (with `protocol`) of the endpoints `selector` ('' for all()) selects. */
+  namedPort(selector: string, protocol: 'tcp' | 'udp' | 'sctp', name: string): string {
+    const canonical = normaliseSelector(selector === '' ? 'all()' : selector);
+    const set = namedPortIpsetName(canonical, protocol, name);
+    this.sets.set(set, { canonical, namedPort: { protocol, name } });
+    return set;
   }
 }
 
 /** The iptables rules of one policy rule (policy.go ProtoRuleToIptablesRules), or why it is left out. */
-function ruleToIptables(rule: FelixRule, ipsets: IpsetCollector): FelixIptRule[] | string {
-  const named = [...rule.src.ports, ...rule.dst.ports, ...rule.src.notPorts, ...rule.dst.notPorts].some(
-    (p) => 'name' in p,
-  );
-  if (named) return 'named ports need hash:ip,port ipsets, which are not emulated';
-  for (const e of [rule.src, rule.dst])
-    if (portSlots(e.ports) > 15 || portSlots(e.notPorts) > 15) return 'more than 15 ports in one rule';
+function ruleToIptables(rule: FelixRule, ipsets: IpsetCollector): FelixIptRule[] {
   // FilterRuleToIPVersion: a negated catch-all CIDR drops the whole rule
   for (const e of [rule.src, rule.dst]) if (e.notNets.some((n) => n.len === 0)) return [];
+  const srcSel = combined(rule.src);
+  const dstSel = combined(rule.dst);
+  // ruleToParsedRule: named ports become ipsets filtered by the side's positive selector (also for the
+  // negated ones), and a side's selector ipset is left out when its named ports already cover it
+  const proto = namedPortProtocol(rule.protocol);
+  const src = splitPorts(rule.src.ports);
+  const dst = splitPorts(rule.dst.ports);
+  const notSrc = splitPorts(rule.src.notPorts);
+  const notDst = splitPorts(rule.dst.notPorts);
+  const named = (names: readonly string[], selector: string): string[] =>
+    names.map((n) => ipsets.namedPort(selector, proto, n));
+  let srcNamed = named(src.named, srcSel.positive);
+  let dstNamed = named(dst.named, dstSel.positive);
+  const notSrcNamed = named(notSrc.named, srcSel.positive);
+  const notDstNamed = named(notDst.named, dstSel.positive);
+  const srcSelSet =
+    srcSel.positive !== '' && (src.numeric.length > 0 || src.named.length === 0) ? ipsets.of(srcSel.positive) : '';
+  const dstSelSet =
+    dstSel.positive !== '' && (dst.numeric.length > 0 || dst.named.length === 0) ? ipsets.of(dstSel.positive) : '';
+
   const blocks: FelixIptRule[] = [];
   let usingBlocks = false;
   let doneFirstPositive = false;
@@ -136,10 +204,10 @@ function ruleToIptables(rule: FelixRule, ipsets: IpsetCollector): FelixIptRule[]
     });
     usingBlocks = true;
   };
-  const positiveBlock = (frags: Fragment[]): void => {
+  const positiveBlock = (frags: Fragment[][]): void => {
     initial(0);
     const mark = doneFirstPositive ? MARK_SCRATCH1 : MARK_SCRATCH0;
-    for (const f of frags) blocks.push({ match: [f], action: setMark(mark) });
+    for (const f of frags) blocks.push({ match: f, action: setMark(mark) });
     if (doneFirstPositive) blocks.push({ match: [markClear(MARK_SCRATCH1)], action: clearMark(MARK_SCRATCH0) });
     doneFirstPositive = true;
   };
@@ -147,17 +215,39 @@ function ruleToIptables(rule: FelixRule, ipsets: IpsetCollector): FelixIptRule[]
     initial(MARK_SCRATCH0);
     for (const f of frags) blocks.push({ match: [f], action: clearMark(MARK_SCRATCH0) });
   };
+  // port blocks (AppendPortMatchBlock): one rule per split of numeric ports (with the protocol), one per
+  // named-port set, or-ed
+  const protoMatch: Fragment[] = rule.protocol !== undefined ? [protoFragment(rule.protocol, false)] : [];
+  let srcPorts = splitPortList(src.numeric);
+  let dstPorts = splitPortList(dst.numeric);
+  const portBlock = (splits: NumericPort[][], sets: string[], dir: 'source' | 'destination'): void => {
+    const flags = dir === 'source' ? 'src,src' : 'dst,dst';
+    positiveBlock([
+      ...splits.map((p) => [...protoMatch, `-m multiport --${dir}-ports ${portList(p)}`]),
+      ...sets.map((n) => [`-m set --match-set ${n} ${flags}`]),
+    ]);
+  };
+  if (srcPorts.length + srcNamed.length > 1) {
+    portBlock(srcPorts, srcNamed, 'source');
+    srcPorts = [];
+    srcNamed = [];
+  }
+  if (dstPorts.length + dstNamed.length > 1) {
+    portBlock(dstPorts, dstNamed, 'destination');
+    dstPorts = [];
+    dstNamed = [];
+  }
   const cidrs = (opt: string, list: FelixEntity['nets']): Fragment[] => list.map((n) => `${opt} ${formatCidr(n)}`);
   let srcNets = cidrs('--source', rule.src.nets);
   let dstNets = cidrs('--destination', rule.dst.nets);
   let notSrcNets = cidrs('! --source', rule.src.notNets);
   let notDstNets = cidrs('! --destination', rule.dst.notNets);
   if (srcNets.length > 1) {
-    positiveBlock(srcNets);
+    positiveBlock(srcNets.map((f) => [f]));
     srcNets = [];
   }
   if (dstNets.length > 1) {
-    positiveBlock(dstNets);
+    positiveBlock(dstNets.map((f) => [f]));
     dstNets = [];
   }
   if (srcNets.length + notSrcNets.length > 1) {
@@ -169,23 +259,24 @@ function ruleToIptables(rule: FelixRule, ipsets: IpsetCollector): FelixIptRule[]
     notDstNets = [];
   }
   // CalculateRuleMatch's order
-  const match: Fragment[] = [];
-  if (rule.protocol !== undefined) match.push(protoFragment(rule.protocol, false));
+  const match: Fragment[] = [...protoMatch];
   match.push(...srcNets);
-  const srcSel = combined(rule.src);
-  const dstSel = combined(rule.dst);
-  if (srcSel.positive !== '') match.push(`-m set --match-set ${ipsets.of(srcSel.positive)} src`);
-  if (rule.src.ports.length > 0) match.push(`-m multiport --source-ports ${portList(rule.src.ports)}`);
+  if (srcSelSet !== '') match.push(`-m set --match-set ${srcSelSet} src`);
+  for (const p of srcPorts) match.push(`-m multiport --source-ports ${portList(p)}`);
+  for (const n of srcNamed) match.push(`-m set --match-set ${n} src,src`);
   match.push(...dstNets);
-  if (dstSel.positive !== '') match.push(`-m set --match-set ${ipsets.of(dstSel.positive)} dst`);
-  if (rule.dst.ports.length > 0) match.push(`-m multiport --destination-ports ${portList(rule.dst.ports)}`);
+  if (dstSelSet !== '') match.push(`-m set --match-set ${dstSelSet} dst`);
+  for (const p of dstPorts) match.push(`-m multiport --destination-ports ${portList(p)}`);
+  for (const n of dstNamed) match.push(`-m set --match-set ${n} dst,dst`);
   if (rule.notProtocol !== undefined) match.push(protoFragment(rule.notProtocol, true));
   match.push(...notSrcNets);
   if (srcSel.negative !== '') match.push(`-m set ! --match-set ${ipsets.of(srcSel.negative)} src`);
-  if (rule.src.notPorts.length > 0) match.push(`-m multiport ! --source-ports ${portList(rule.src.notPorts)}`);
+  for (const p of splitPortList(notSrc.numeric)) match.push(`-m multiport ! --source-ports ${portList(p)}`);
+  for (const n of notSrcNamed) match.push(`-m set ! --match-set ${n} src,src`);
   match.push(...notDstNets);
   if (dstSel.negative !== '') match.push(`-m set ! --match-set ${ipsets.of(dstSel.negative)} dst`);
-  if (rule.dst.notPorts.length > 0) match.push(`-m multiport ! --destination-ports ${portList(rule.dst.notPorts)}`);
+  for (const p of splitPortList(notDst.numeric)) match.push(`-m multiport ! --destination-ports ${portList(p)}`);
+  for (const n of notDstNamed) match.push(`-m set ! --match-set ${n} dst,dst`);
   if (usingBlocks) match.push(markSet(MARK_SCRATCH0));
   return [...blocks, ...combineWithAction(rule, match)];
 }
@@ -221,19 +312,9 @@ function combineWithAction(rule: FelixRule, match: Fragment[]): FelixIptRule[] {
 }
 
 /** policy.go ProtoRulesToIptablesRules: the rules, trailing RETURNs dropped, the chain comment on the first. */
-function rulesToChain(
-  rules: readonly FelixRule[],
-  comment: string,
-  ipsets: IpsetCollector,
-  notProgrammed: string[],
-  where: string,
-): FelixIptRule[] {
+function rulesToChain(rules: readonly FelixRule[], comment: string, ipsets: IpsetCollector): FelixIptRule[] {
   const out: FelixIptRule[] = [];
-  rules.forEach((r, i) => {
-    const rendered = ruleToIptables(r, ipsets);
-    if (typeof rendered === 'string') notProgrammed.push(`${where} rule ${i + 1}: ${rendered}`);
-    else out.push(...rendered);
-  });
+  for (const r of rules) out.push(...ruleToIptables(r, ipsets));
   while (out.length > 0 && out[out.length - 1]!.action === '--jump RETURN') out.pop();
   if (out.length === 0) out.push({ match: [] });
   out[0] = { ...out[0]!, comments: [...(out[0]!.comments ?? []), comment] };
@@ -466,7 +547,6 @@ export function policiesFor(
 export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
   const chains = new Map<string, FelixIptRule[]>(staticChains(input));
   const ipsets = new IpsetCollector();
-  const notProgrammed: string[] = [];
   const active = new Set<FelixPolicy>();
   const profiles = new Set<string>();
   const groupChains = new Map<string, FelixIptRule[]>();
@@ -488,33 +568,37 @@ export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
   for (const p of [...active].sort(comparePolicies)) {
     chains.set(
       policyChainName('cali-pi-', 'default', p.name),
-      rulesToChain(p.inbound, `Policy ${p.name} ingress`, ipsets, notProgrammed, `${p.source} ingress`),
+      rulesToChain(p.inbound, `Policy ${p.name} ingress`, ipsets),
     );
     chains.set(
       policyChainName('cali-po-', 'default', p.name),
-      rulesToChain(p.outbound, `Policy ${p.name} egress`, ipsets, notProgrammed, `${p.source} egress`),
+      rulesToChain(p.outbound, `Policy ${p.name} egress`, ipsets),
     );
   }
   for (const prof of [...profiles].sort()) {
     // kns.<ns> allows everything both ways (conversion.go NamespaceToProfile); ksa.* has no rules
     const allow = prof.startsWith('kns.') ? [allowAll] : [];
-    chains.set(
-      profileChainName('cali-pri-', prof),
-      rulesToChain(allow, `Profile ${prof} ingress`, ipsets, notProgrammed, prof),
-    );
-    chains.set(
-      profileChainName('cali-pro-', prof),
-      rulesToChain(allow, `Profile ${prof} egress`, ipsets, notProgrammed, prof),
-    );
+    chains.set(profileChainName('cali-pri-', prof), rulesToChain(allow, `Profile ${prof} ingress`, ipsets));
+    chains.set(profileChainName('cali-pro-', prof), rulesToChain(allow, `Profile ${prof} egress`, ipsets));
   }
   const ifaces = input.local.map((w) => w.iface);
   for (const [k, v] of dispatchChains('cali-from-wl-dispatch', ifaces, '--in-interface', 'cali-fw-')) chains.set(k, v);
   for (const [k, v] of dispatchChains('cali-to-wl-dispatch', ifaces, '--out-interface', 'cali-tw-')) chains.set(k, v);
 
   const sets = new Map<string, FelixIpset>();
-  for (const [name, canonical] of [...ipsets.sets].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const members = input.all.filter((w) => selects(canonical, w.labels)).map((w) => formatIpv4(w.ip));
-    sets.set(name, { type: 'hash:ip', members });
+  for (const [name, source] of [...ipsets.sets].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const selected = input.all.filter((w) => selects(source.canonical, w.labels));
+    const np = source.namedPort;
+    if (np === undefined) sets.set(name, { type: 'hash:ip', members: selected.map((w) => formatIpv4(w.ip)) });
+    else {
+      // labelindex CalculateEndpointContribution: every port of that name and protocol, on each address
+      const members = selected.flatMap((w) =>
+        w.ports
+          .filter((p) => p.name === np.name && p.protocol === np.protocol)
+          .map((p) => `${formatIpv4(w.ip)},${p.protocol}:${p.port}`),
+      );
+      sets.set(name, { type: 'hash:ip,port', members });
+    }
   }
   const hostNets = input.hosts.map((h) => `${formatIpv4(h)}/32`);
   if (input.ipip) sets.set('cali40all-hosts-net', { type: 'hash:net', members: hostNets });
@@ -539,7 +623,6 @@ export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
       ),
     },
     ipsets: sets,
-    notProgrammed,
   };
 }
 

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpv4, type Ipv4 } from '../../wire/addr.js';
+import type { IpsetMember } from './ipset.js';
 import {
   Ipset,
   IpsetRegistry,
@@ -14,7 +15,10 @@ import {
   formatIpsetSave,
   ipsetCommand,
   ipsetMessage,
+  parseIpPortMember,
   parseMember,
+  setMatchHit,
+  applyIpsetRestore,
 } from './ipset.js';
 import { parseRule, tokenize } from './rule-parse.js';
 
@@ -125,15 +129,31 @@ describe('ipset', () => {
     const r = parseRule(words, text, 'nat');
     assert.ok(typeof r !== 'string', typeof r === 'string' ? r : '');
     assert.deepEqual(r.sets, [
-      { name: 'cali40masq-ipam-pools', dir: 'src', neg: false },
-      { name: 'cali40all-ipam-pools', dir: 'dst', neg: true },
+      { name: 'cali40masq-ipam-pools', flags: ['src'], neg: false },
+      { name: 'cali40all-ipam-pools', flags: ['dst'], neg: true },
     ]);
     assert.deepEqual(r.target, { kind: 'MASQUERADE', randomFully: true });
     assert.equal(r.text, text);
     assert.equal(
       parseRule(['-m', 'set', '--match-set', 'x', 'both'], '', 'nat'),
-      '--match-set x needs src or dst, got "both"',
+      '--match-set x needs src or dst flags, got "both"',
     );
+    assert.equal(
+      parseRule(['-m', 'set', '--match-set', 'x', 'dst,sport'], '', 'nat'),
+      '--match-set x needs src or dst flags, got "dst,sport"',
+    );
+  });
+
+  it("reads Felix's named-port match (`dst,dst`, `! ... src,src`) and keeps its text", () => {
+    const text =
+      '-A cali-pi-_x -p tcp -m comment --comment "cali:AAAA" -m set --match-set cali40n:AAAA dst,dst -m set ! --match-set cali40n:BBBB src,src -j MARK --set-xmark 0x10000/0x10000';
+    const r = parseRule(tokenize(text)!.slice(2), text, 'filter');
+    assert.ok(typeof r !== 'string', typeof r === 'string' ? r : '');
+    assert.deepEqual(r.sets, [
+      { name: 'cali40n:AAAA', flags: ['dst', 'dst'], neg: false },
+      { name: 'cali40n:BBBB', flags: ['src', 'src'], neg: true },
+    ]);
+    assert.equal(r.text, text);
   });
 
   it("runs the read-only ipset commands with the tool's text: list, list -n, save, and its errors", () => {
@@ -164,5 +184,115 @@ describe('ipset', () => {
       'ipset v7.17: No command specified: unknown argument foo',
     );
     assert.equal(ipsetCommand(undefined, undefined, ['list']).stdout, '', 'no sets: nothing, as on a fresh namespace');
+  });
+
+  /** A hash:ip,port set with the members the real tool was given (see the next test for the commands). */
+  function ipPort(): Ipset {
+    const s = new Ipset('t', 'hash:ip,port', 0x197d6d60, { maxelem: 1048576 });
+    for (const m of ['10.0.0.1,udp:80', '10.0.0.1,tcp:81', '10.0.0.1,sctp:80', '10.0.0.1,tcp:80', '9.0.0.1,90'])
+      assert.equal(s.add(parseIpPortMember(m) as IpsetMember), undefined, m);
+    return s;
+  }
+
+  it('lists and saves a hash:ip,port set as ipset v7.17 does: by address, protocol number, port', () => {
+    // `ipset create t hash:ip,port maxelem 1048576`, the five adds, then `ipset -sorted list t` / `save t` on 6.1:
+    // a bare port is TCP, udp (17) sorts before sctp (132), 216 + 48 bytes an entry, revision 7
+    assert.equal(
+      formatIpsetList(ipPort(), 1),
+      [
+        'Name: t',
+        'Type: hash:ip,port',
+        'Revision: 7',
+        'Header: family inet hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x197d6d60',
+        'Size in memory: 456',
+        'References: 1',
+        'Number of entries: 5',
+        'Members:',
+        '9.0.0.1,tcp:90',
+        '10.0.0.1,tcp:80',
+        '10.0.0.1,tcp:81',
+        '10.0.0.1,udp:80',
+        '10.0.0.1,sctp:80',
+      ].join('\n'),
+    );
+    assert.equal(
+      formatIpsetSave(ipPort()).split('\n')[0],
+      'create t hash:ip,port family inet hashsize 1024 maxelem 1048576 bucketsize 12 initval 0x197d6d60',
+    );
+    assert.equal(formatIpsetSave(ipPort()).split('\n')[1], 'add t 9.0.0.1,tcp:90');
+  });
+
+  it("refuses a hash:ip,port entry without a port with ipset's words, and a duplicate (http is tcp:80 there too)", () => {
+    assert.equal(parseIpPortMember('10.0.0.1'), 'Syntax error: Second element is missing from 10.0.0.1.');
+    const s = ipPort();
+    assert.equal(s.add(parseIpPortMember('10.0.0.1,tcp:80') as IpsetMember), 'already-added');
+    assert.equal(s.del(parseIpPortMember('10.0.0.1,udp:81') as IpsetMember), 'not-added');
+    assert.equal(s.del(parseIpPortMember('10.0.0.1,udp:80') as IpsetMember), undefined);
+    assert.equal(s.size, 4);
+  });
+
+  /** An IPv4 + TCP/UDP header from `src:sport` to `dst:dport`, as netfilter sees it (behind 14 bytes of Ethernet). */
+  function packet(proto: number, src: string, sport: number, dst: string, dport: number): Uint8Array {
+    const f = new Uint8Array(14 + 20 + 8);
+    f[14] = 0x45;
+    f[14 + 9] = proto;
+    new DataView(f.buffer).setUint32(14 + 12, ip(src));
+    new DataView(f.buffer).setUint32(14 + 16, ip(dst));
+    new DataView(f.buffer).setUint16(34, sport);
+    new DataView(f.buffer).setUint16(36, dport);
+    return f;
+  }
+
+  it('matches -m set on a hash:ip,port set per flag, as the kernel did for one UDP packet 127.0.0.1 -> 127.0.0.1:80', () => {
+    // iptables 1.8.9 OUTPUT counters in a namespace with a set holding 127.0.0.1,udp:80 and a datagram to
+    // 127.0.0.1:80 from a random port: dst -> 0 (too few flags), dst,dst -> 1, dst,src -> 0, src,dst -> 1,
+    // dst,dst,dst -> 1 (extra flags ignored); a hash:ip set holding 127.0.0.1 with dst,dst -> 1
+    const s = new Ipset('ipp', 'hash:ip,port', 0);
+    s.add(parseIpPortMember('127.0.0.1,udp:80') as IpsetMember);
+    const one = new Ipset('ip1', 'hash:ip', 0);
+    one.add(parseMember('127.0.0.1')!);
+    const f = packet(17, '127.0.0.1', 40000, '127.0.0.1', 80);
+    const lo = ip('127.0.0.1');
+    const hit = (set: Ipset, flags: string): boolean =>
+      setMatchHit(set, flags.split(',') as ('src' | 'dst')[], lo, lo, f, 14);
+    assert.deepEqual(
+      ['dst', 'dst,dst', 'dst,src', 'src,dst', 'dst,dst,dst'].map((fl) => hit(s, fl)),
+      [false, true, false, true, true],
+    );
+    assert.equal(hit(one, 'dst,dst'), true);
+    assert.equal(
+      setMatchHit(s, ['dst', 'dst'], lo, lo, packet(6, '127.0.0.1', 1, '127.0.0.1', 80), 14),
+      false,
+      'TCP is not udp:80',
+    );
+    assert.equal(setMatchHit(undefined, ['dst'], lo, lo, f, 14), false, 'a missing set matches nothing');
+  });
+
+  it('restore -exist: a member added again takes the last nomatch flag, as the kernel does', () => {
+    const reg = new IpsetRegistry(() => 0);
+    const lines = (first: string, second: string): string =>
+      [
+        'create T hash:net timeout 0',
+        'add T 10.42.0.0/16 timeout 0',
+        `add T 10.42.0.2 timeout 0${first}`,
+        `add T 10.42.0.2 timeout 0${second}`,
+        'destroy T',
+      ].join('\n');
+    assert.equal(applyIpsetRestore(reg, lines(' nomatch', '').replace('destroy T', ''), { exist: true }), undefined);
+    assert.equal(reg.get('T')!.has(ip('10.42.0.2')), true);
+    assert.equal(applyIpsetRestore(reg, `add T 10.42.0.2 timeout 0 nomatch`, { exist: true }), undefined);
+    assert.equal(reg.get('T')!.has(ip('10.42.0.2')), false);
+    assert.equal(reg.get('T')!.size, 2, 'the flag changes, the entry is not added twice');
+    assert.deepEqual(applyIpsetRestore(reg, `add T 10.42.0.2 timeout 0`), {
+      line: 1,
+      message: "Element cannot be added to the set: it's already added",
+    });
+  });
+
+  it('restores a hash:ip,port set from its save text, initval and bucketsize included', () => {
+    const reg = new IpsetRegistry(() => 0);
+    const text = formatIpsetSave(ipPort());
+    assert.equal(applyIpsetRestore(reg, text), undefined);
+    assert.equal(formatIpsetSave(reg.get('t')!), text);
   });
 });

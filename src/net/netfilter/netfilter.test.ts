@@ -150,8 +150,9 @@ class Lab {
       .map((e) => (e.kind === 'drop' ? `${e.reason}: ${e.detail}` : ''));
   }
 
+  /** Runs until the traffic is over (not on through background timers: ARP revalidation 5 s later). */
   run(): void {
-    this.engine.run();
+    this.engine.runBounded(24 * 3600 * SECOND);
   }
 }
 

@@ -46,7 +46,7 @@ import {
   emptyRuleset,
 } from './rules.js';
 import { applyNat, hasDnat, hasSnat, manipDst, manipSrc, portful } from './nat.js';
-import { IpsetRegistry } from './ipset.js';
+import { IpsetRegistry, setMatchHit } from './ipset.js';
 
 /** Where the IP header sits in the frames netfilter sees. */
 const IP = 14;
@@ -395,10 +395,8 @@ export class Netfilter {
     if (r.dstTypeLocal !== undefined && this.host.isLocal(dst) !== r.dstTypeLocal) return false;
     if (r.srcTypeLocal !== undefined && this.host.isLocal(src) !== r.srcTypeLocal) return false;
     if (r.sets !== undefined)
-      for (const m of r.sets) {
-        const hit = this.ipsets.get(m.name)?.has(m.dir === 'src' ? src : dst) ?? false;
-        if (hit === m.neg) return false;
-      }
+      for (const m of r.sets)
+        if (setMatchHit(this.ipsets.get(m.name), m.flags, src, dst, frame, IP) === m.neg) return false;
     if (r.ctstate !== undefined) {
       const states = ctStates(ctx);
       if (r.ctstate.states.some((s) => states.includes(s)) === r.ctstate.neg) return false;

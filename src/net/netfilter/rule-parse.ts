@@ -237,13 +237,15 @@ export function parseRule(words: string[], text: string, table: TableName): Rule
       case '--rsource':
         break;
       case '--match-set': {
-        // xt_set: NAME then the direction flag (one flag for a one-dimensional hash:ip/hash:net set)
+        // xt_set: NAME then one src|dst flag per dimension, comma-separated (libxt_set.c parse_dirs: at most
+        // IPSET_DIM_MAX = 6)
         const name = arg();
-        const dir = arg();
+        const dirs = arg();
         if (name === undefined || name === '') return '--match-set needs a set name';
-        if (dir !== 'src' && dir !== 'dst')
-          return `--match-set ${name} needs src or dst, got ${JSON.stringify(dir ?? '')}`;
-        r.sets = [...(r.sets ?? []), { name, dir, neg: n }];
+        const flags = (dirs ?? '').split(',');
+        if (flags.length > 6 || !flags.every((f): f is 'src' | 'dst' => f === 'src' || f === 'dst'))
+          return `--match-set ${name} needs src or dst flags, got ${JSON.stringify(dirs ?? '')}`;
+        r.sets = [...(r.sets ?? []), { name, flags, neg: n }];
         break;
       }
       case '--mask': {

@@ -54,10 +54,14 @@ export interface RecentMatch {
   neg: boolean;
 }
 
-/** `-m set [!] --match-set NAME src|dst` (xt_set): the packet's source or destination is in an ipset. */
+/**
+ * `-m set [!] --match-set NAME FLAGS` (xt_set): the packet is in an ipset. FLAGS are one `src` or `dst` per
+ * dimension of the set's entries, comma-separated (`src` for a hash:ip set; `dst,dst` for a hash:ip,port
+ * set: destination address and destination port), up to six (IPSET_DIM_MAX).
+ */
 export interface SetMatch {
   name: string;
-  dir: 'src' | 'dst';
+  flags: readonly ('src' | 'dst')[];
   neg: boolean;
 }
 

@@ -56,6 +56,17 @@ const MINOR_FIELDS: Record<number, string> = {
   6: 'bgp.notify.minor_error_cease',
 };
 const ORIGINS = ['IGP', 'EGP', 'INCOMPLETE'];
+// RFC 4486 §4 Cease subcodes
+const CEASE_NAMES: Record<number, string> = {
+  1: 'Maximum Number of Prefixes Reached',
+  2: 'Administratively Shutdown',
+  3: 'Peer De-configured',
+  4: 'Administratively Reset',
+  5: 'Connection Rejected',
+  6: 'Other Configuration Change',
+  7: 'Connection Collision Resolution',
+  8: 'Out of Resources',
+};
 
 /** Dissects the BGP messages in [off, end), one layer each. */
 export function dissectBgp(c: DissectContext, off: number, end: number): void {
@@ -291,7 +302,7 @@ function attribute(f: Uint8Array, q: number, end: number): DissectedField {
       summary = `: ${u32(f, v)}`;
       kids.push(field(`${P}.local_pref`, `Local preference: ${u32(f, v)}`, v, 4, u32(f, v)));
     } else if (code === BGP_ATTR.ORIGINATOR_ID && len === 4) {
-      summary = `: ${ip(v)}`;
+      summary = `: ${ip(v)} `;
       kids.push(field(`${P}.originator_id`, `Originator identifier: ${ip(v)}`, v, 4, ip(v)));
     } else if (code === BGP_ATTR.CLUSTER_LIST && len % 4 === 0) {
       const ids: DissectedField[] = [];
@@ -315,7 +326,15 @@ function notification(f: Uint8Array, l: DissectedLayer, p: number, end: number):
   const minor = u8(f, p + 1);
   l.fields.push(
     field('bgp.notify.major_error', `Major error Code: ${ERROR_NAMES[major] ?? 'Unknown'} (${major})`, p, 1, major),
-    field(MINOR_FIELDS[major] ?? 'bgp.notify.minor_error', `Minor error Code: ${minor}`, p + 1, 1, minor),
+    field(
+      MINOR_FIELDS[major] ?? 'bgp.notify.minor_error',
+      major === 6
+        ? `Minor error Code (Cease): ${CEASE_NAMES[minor] ?? 'Unknown'} (${minor})`
+        : `Minor error Code: ${minor}`,
+      p + 1,
+      1,
+      minor,
+    ),
   );
   if (end > p + 2)
     l.fields.push(

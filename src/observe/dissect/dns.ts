@@ -23,7 +23,7 @@ const TYPE_LONG: Record<number, string> = {
   12: 'domain name PoinTeR',
   15: 'Mail eXchange',
   16: 'Text strings',
-  28: 'IP6 Address',
+  28: 'IPv6 Address',
   33: 'Server Selection',
 };
 const RCODES = ['No error', 'Format error', 'Server failure', 'No such name', 'Not implemented', 'Refused'];
@@ -97,7 +97,7 @@ function flagsField(f: Uint8Array, off: number): DissectedField {
     kids.push(
       bf('recavail', `Recursion available: Server ${b(0x80) ? 'can' : "can't"} do recursive queries`, 0x80, b(0x80)),
     );
-  kids.push(bf('z', `Z: reserved (${b(0x40)})`, 0x40, b(0x40)));
+  kids.push(bf('z', `Z: reserved ${b(0x40) ? '- incorrect!' : '(0)'}`, 0x40, b(0x40)));
   if (qr)
     kids.push(
       bf(
@@ -109,7 +109,9 @@ function flagsField(f: Uint8Array, off: number): DissectedField {
     );
   kids.push(bf('checkdisable', `Non-authenticated data: ${b(0x10) ? 'Acceptable' : 'Unacceptable'}`, 0x10, b(0x10)));
   if (qr) kids.push(bf('rcode', `Reply code: ${RCODES[rcode] ?? 'Unknown'} (${rcode})`, 0x000f, rcode));
-  const summary = qr ? `${opName} response, ${RCODES[rcode] ?? 'Unknown'}` : opName;
+  // the summary says 'Unknown operation' where the opcode item says 'Unknown' (packet-dns.c)
+  const opText = OPCODES[opcode] ?? 'Unknown operation';
+  const summary = qr ? `${opText} response, ${RCODES[rcode] ?? 'Unknown'}` : opText;
   return field('dns.flags', `Flags: ${hex(w, 4)} ${summary}`, off, 2, hex(w, 4), kids);
 }
 

@@ -64,10 +64,11 @@ function bridgeId(f: Uint8Array, who: 'root' | 'bridge', off: number): Dissected
   const ext = word & 0x0fff;
   const mac = formatMac(readMac(f, off + 2));
   const title = who === 'root' ? 'Root' : 'Bridge';
+  const part = who === 'root' ? 'Root Bridge' : 'Bridge';
   return field('', `${title} Identifier: ${prio} / ${ext} / ${mac}`, off, 8, '', [
-    field(`stp.${who}.prio`, `${title} Bridge Priority: ${prio}`, off, 1, prio),
-    field(`stp.${who}.ext`, `${title} Bridge System ID Extension: ${ext}`, off, 2, ext),
-    field(`stp.${who}.hw`, `${title} Bridge System ID: ${mac}`, off + 2, 6, mac),
+    field(`stp.${who}.prio`, `${part} Priority: ${prio}`, off, 1, prio),
+    field(`stp.${who}.ext`, `${part} System ID Extension: ${ext}`, off, 2, ext),
+    field(`stp.${who}.hw`, `${part} System ID: ${mac}`, off + 2, 6, mac),
   ]);
 }
 
@@ -98,8 +99,9 @@ function dissectBpdu(c: DissectContext, off: number, end: number): void {
   if (type === BPDU_TYPE_TCN) return;
   const flags = u8(f, off + 4);
   const yes = (b: number): string => (flags & b ? 'Yes' : 'No');
+  const flagNames = `${flags & 0x80 ? ', Topology Change Acknowledgment' : ''}${flags & 0x01 ? ', Topology Change' : ''}`;
   l.fields.push(
-    field('stp.flags', `BPDU flags: ${hex(flags, 2)}`, off + 4, 1, hex(flags, 2), [
+    field('stp.flags', `BPDU flags: ${hex(flags, 2)}${flagNames}`, off + 4, 1, hex(flags, 2), [
       bitField(f, 'stp.flags.tcack', `Topology Change Acknowledgment: ${yes(0x80)}`, off + 4, 1, 0x80, flags >> 7),
       bitField(f, 'stp.flags.tc', `Topology Change: ${yes(0x01)}`, off + 4, 1, 0x01, flags & 1),
     ]),

@@ -128,9 +128,16 @@ function optionsField(f: Uint8Array, off: number, end: number): DissectedField {
         field('tcp.options.timestamp.tsecr', `Timestamp echo reply: ${tsecr}`, p + 6, 4, tsecr),
       );
     } else if (kind === 5) {
-      // edges are sequence numbers; without the stream they stay raw (Wireshark shows them relative)
-      for (let e = p + 2; e + 8 <= p + len; e += 8)
-        children.push(field('', `SACK block: left edge ${u32(f, e)}, right edge ${u32(f, e + 4)} (raw)`, e, 8, ''));
+      // raw edges, as tshark shows them without sequence analysis (one frame alone has no stream)
+      const edges: string[] = [];
+      for (let e = p + 2; e + 8 <= p + len; e += 8) {
+        children.push(
+          field('tcp.options.sack_le', `left edge = ${u32(f, e)}`, e, 4, u32(f, e)),
+          field('tcp.options.sack_re', `right edge = ${u32(f, e + 4)}`, e + 4, 4, u32(f, e + 4)),
+        );
+        edges.push(`${u32(f, e)}-${u32(f, e + 4)}`);
+      }
+      title += ` ${edges.join(' ')}`;
     }
     items.push(field(known ? `tcp.options.${known[0]}` : '', title, p, len, colonHex(f, p, len), children));
     p += len;

@@ -2,7 +2,8 @@
  * Where k3s's kube-router (v2.6.3) decides otherwise than networking.k8s.io/v1, found by the property
  * tests (test/netpol-property.test.ts) and read in its source (pkg/controllers/netpol); podnet's
  * kube-router writes the same rules and sets, so the data path does what the real one does, and these
- * are the five ways it parts from the v1 judge:
+ * are the five ways it parts from the v1 judge (the policy matrix labels such pairs instead of failing:
+ * policy-matrix-judge.ts; test/netpol-kube-router-deviations.test.ts measures each):
  * 1. Both policyTypes open each other. For a policy with both types, setupPodNetpolRules (pod.go) jumps
  *    from a selected pod's KUBE-POD-FW chain to the policy's KUBE-NWPLCY chain without `-d`/`-s` (an
  *    Ingress-only policy gets `-d <pod ip>`, an Egress-only one `-s <pod ip>`), and that chain holds the
@@ -33,16 +34,16 @@ import {
   type NetpolProtocol,
   type NetpolVerdict,
   type NetpolWorld,
-} from '../../src/cluster/netpol-eval.js';
+} from './netpol-eval.js';
 import type {
   LabelSelector,
   NetworkPolicy,
   NetworkPolicyPeer,
   NetworkPolicyPort,
   NetworkPolicyRule,
-} from '../../src/cluster/k8s-objects.js';
-import { selectorMatches } from '../../src/cluster/label-selector.js';
-import { prefixContains, type Ipv4, type Ipv4Prefix } from '../../src/wire/addr.js';
+} from './k8s-objects.js';
+import { selectorMatches } from './label-selector.js';
+import { prefixContains, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
 
 /** Whether the policy `p` selects `pod` (its namespace, its podSelector). */
 const selects = (p: NetworkPolicy, pod: NetpolPod): boolean =>
@@ -190,9 +191,20 @@ export function kubeRouterAllows(
   port: number,
   protocol: NetpolProtocol,
 ): boolean {
+  return kubeRouterVerdict(world, from, to, port, protocol).allowed;
+}
+
+/** kube-router's verdict, and the both-types policies (difference 1) that opened it, if any. */
+function kubeRouterVerdict(
+  world: NetpolWorld,
+  from: NetpolPod,
+  to: NetpolPod,
+  port: number,
+  protocol: NetpolProtocol,
+): { allowed: boolean; bothTypes: NetworkPolicy[] } {
   const view = kubeRouterView(world, from, to);
   const v: NetpolVerdict = evaluateNetpol(view, { pod: from }, { pod: to }, port, protocol);
-  if (v.allowed) return true;
+  if (v.allowed) return { allowed: true, bothTypes: [] };
   const both = view.policies.filter(
     (p) =>
       p.spec.policyTypes.includes('Ingress') &&
@@ -203,7 +215,41 @@ export function kubeRouterAllows(
   const alone = (p: NetworkPolicy): NetpolVerdict =>
     evaluateNetpol({ ...view, policies: [p] }, { pod: from }, { pod: to }, port, protocol);
   // the destination's chain also runs its both-type policies' egress rules; the source's, their ingress rules
+  const opening = both.filter(
+    (p) =>
+      (!v.ingress.allowed && alone(p).egress.allowedBy.length > 0) ||
+      (!v.egress.allowed && alone(p).ingress.allowedBy.length > 0),
+  );
   const ingress = v.ingress.allowed || both.some((p) => alone(p).egress.allowedBy.length > 0);
   const egress = v.egress.allowed || both.some((p) => alone(p).ingress.allowedBy.length > 0);
-  return ingress && egress;
+  return { allowed: ingress && egress, bothTypes: ingress && egress ? opening : [] };
+}
+
+/**
+ * Where kube-router's verdict on `from` -> `to` is not v1's: what it does, and why in a sentence naming the
+ * difference (undefined when the two agree).
+ */
+export function kubeRouterDeviation(
+  world: NetpolWorld,
+  from: NetpolPod,
+  to: NetpolPod,
+  port: number,
+  protocol: NetpolProtocol,
+): { allowed: boolean; deviation: string } | undefined {
+  const v1 = evaluateNetpol(world, { pod: from }, { pod: to }, port, protocol).allowed;
+  const kr = kubeRouterVerdict(world, from, to, port, protocol);
+  if (kr.allowed === v1) return undefined;
+  if (kr.bothTypes.length > 0) {
+    const names = kr.bothTypes.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(', ');
+    return {
+      allowed: kr.allowed,
+      deviation: `kube-router: ${names} has both policyTypes, so one direction's rules open the other (pod.go setupPodNetpolRules jumps to the policy's chain without -s/-d)`,
+    };
+  }
+  return {
+    allowed: kr.allowed,
+    deviation: kr.allowed
+      ? "kube-router: its ipsets resolve a named port to addresses that give the name another number (policy.go grabNamedPortFromPod, or an egress rule without peers resolving in the policy's namespace)"
+      : "kube-router: its ipsets leave this pair out (one hash:net set for a rule's ipBlocks, where an except cuts into another block; egress ipBlocks without named ports; named ports resolved in the policy's namespace: policy.go)",
+  };
 }
