@@ -37,6 +37,7 @@ import { cmdUp, UP_USAGE, UpUsageError } from './up.js';
 import { cmdVerify, VERIFY_USAGE } from './verify.js';
 import { cmdPolicy, POLICY_USAGE, PolicyFileError, PolicyUsageError } from './policy.js';
 import { BENCH_POLICY_USAGE, cmdBenchPolicy } from './bench-policy.js';
+import { cmdUi, UI_USAGE, UiUsageError } from './ui.js';
 
 const USAGE = `podnet - a byte-accurate network emulator
 
@@ -78,6 +79,7 @@ ${UP_USAGE}
 ${VERIFY_USAGE}
 ${POLICY_USAGE}
 ${BENCH_POLICY_USAGE}
+${UI_USAGE}
   podnet --help | --version
 
 --pcap DIR writes one pcap per link into DIR (files named after both ends, e.g. A-eth0__sw1-p1.pcap, ~2 on
@@ -740,6 +742,8 @@ export async function main(
       return await cmdPolicy(argv.slice(1), out, err);
     if (argv[0] === 'bench' && argv[1] === 'policy' && !argv.includes('--help') && !argv.includes('-h'))
       return await cmdBenchPolicy(argv.slice(2), out, err);
+    if (argv[0] === 'ui' && !argv.includes('--help') && !argv.includes('-h'))
+      return await cmdUi(argv.slice(1), out, err);
     const f = parseFlags(argv);
     const cmd = f.positional[0];
     if (f.bools.has('--version')) {
@@ -772,7 +776,8 @@ export async function main(
       e instanceof GetUsageError ||
       e instanceof ServeUsageError ||
       e instanceof UpUsageError ||
-      e instanceof PolicyUsageError
+      e instanceof PolicyUsageError ||
+      e instanceof UiUsageError
     ) {
       err(`podnet: ${e.message}\n\n${USAGE}`);
       return 2;

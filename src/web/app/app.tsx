@@ -1,0 +1,510 @@
+/// <reference lib="dom" />
+/**
+ * The page: editor on the left; topology, timeline and inspectors on the right. State lives here; the
+ * emulator runs in the worker (worker-client.ts) and every view renders what it sends back.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { EditorView } from '@codemirror/view';
+import type {
+  CompareRow,
+  DeviceTable,
+  FromWorker,
+  LabProblem,
+  Machine,
+  RunRequest,
+  RunResult,
+  Tool,
+  Topology,
+} from '../core/protocol.js';
+import { WorkerClient } from './worker-client.js';
+import { createEditor, setText, showProblems } from './editor.js';
+import { decodeLab, encodeLab } from './url-lab.js';
+import { TopologyView, type FramePos } from './topology-view.js';
+import { layoutTopology, type Layout } from './layout.js';
+import { simSteps, stepLabels } from './steps.js';
+import { FrameInspector } from './frame-inspector.js';
+import { DeviceInspector } from './device-inspector.js';
+import { CompareView } from './compare-view.js';
+import { edgePcapng, save, traceJson } from './downloads.js';
+import { segmentColor } from './colors.js';
+
+/** An example file shipped with the site. */
+export interface Example {
+  name: string;
+  text: string;
+}
+
+type Tab = 'frame' | 'hops' | 'device' | 'output' | 'compare';
+
+interface Opened {
+  kind: 'lab' | 'cluster';
+  name: string;
+  topology: Topology;
+  machines: Machine[];
+  steps: string[];
+  ms: number;
+}
+
+const worker = new WorkerClient('worker.js');
+
+/** The application. */
+export function App({ examples, initial }: { examples: Example[]; initial: Initial }) {
+  const editorHost = useRef<HTMLDivElement>(null);
+  const editor = useRef<EditorView | undefined>(undefined);
+  const [file, setFile] = useState(initial.file);
+  const [text, setTextState] = useState(initial.text);
+  const [problems, setProblems] = useState<LabProblem[]>([]);
+  const [opened, setOpened] = useState<Opened | undefined>(undefined);
+  const [layout, setLayout] = useState<Layout | undefined>(undefined);
+  const [status, setStatus] = useState('loading…');
+  const [run, setRun] = useState<RunResult | undefined>(undefined);
+  const [step, setStep] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const [tab, setTab] = useState<Tab>('frame');
+  const [device, setDevice] = useState<string | undefined>(undefined);
+  const [tables, setTables] = useState<DeviceTable[] | undefined>(undefined);
+  const [compare, setCompare] = useState<CompareRow[] | { error: string } | 'running' | undefined>(undefined);
+  const [tool, setTool] = useState<Tool>('ping');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const lastRun = useRef<RunRequest | undefined>(undefined);
+
+  useEffect(() => {
+    if (editorHost.current === null) return;
+    editor.current = createEditor(editorHost.current, initial.text, (t) => setTextState(t));
+    (window as unknown as { podnetEditor: EditorView }).podnetEditor = editor.current;
+  }, []);
+
+  // validate and lay out after each pause in typing; keep the lab in the URL fragment
+  const firstOpen = useRef(true);
+  useEffect(() => {
+    const t = setTimeout(
+      () => {
+        void openText(text);
+        void encodeLab(text).then((f) => history.replaceState(null, '', `#${f}`));
+      },
+      firstOpen.current ? 0 : 300,
+    );
+    firstOpen.current = false;
+    return () => clearTimeout(t);
+  }, [text]);
+
+  // the first render of a topology, in ms since the page started loading (the tests read it)
+  useEffect(() => {
+    if (opened === undefined) return;
+    requestAnimationFrame(() => {
+      (window as unknown as { podnetFirstRender?: number }).podnetFirstRender ??= performance.now();
+    });
+  }, [opened]);
+
+  async function openText(t: string): Promise<void> {
+    const t0 = performance.now();
+    setStatus('validating…');
+    const r = await worker.ask({ type: 'open', text: t, file });
+    if (r.type !== 'opened') {
+      setStatus(r.type === 'error' ? r.message : 'unexpected reply');
+      return;
+    }
+    setProblems(r.problems);
+    if (editor.current !== undefined) showProblems(editor.current, r.problems);
+    if (r.problems.length > 0 || r.topology === undefined) {
+      setStatus(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in the file`);
+      return;
+    }
+    const o: Opened = {
+      kind: r.kind,
+      name: r.name,
+      topology: r.topology,
+      machines: r.machines,
+      steps: r.steps,
+      ms: r.ms,
+    };
+    setLayout(await layoutTopology(r.topology));
+    setOpened(o);
+    setStatus(
+      `${o.kind} ${o.name}: built in ${r.ms.toFixed(0)} ms, shown in ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+    pickDefaults(o.machines);
+  }
+
+  function pickDefaults(ms: Machine[]): void {
+    const names = ms.map((m) => m.name);
+    if (names.includes(from) && names.includes(to)) return;
+    const src = ms.find((m) => m.name.endsWith('/client')) ?? ms.find((m) => m.kind === 'pod') ?? ms[0];
+    const dst =
+      ms.find(
+        (m) =>
+          m.kind === 'pod' &&
+          src?.node !== undefined &&
+          m.node !== undefined &&
+          m.node !== src.node &&
+          m.name.includes('web'),
+      ) ??
+      ms.find((m) => m !== src && m.kind === src?.kind) ??
+      ms.find((m) => m !== src);
+    setFrom(src?.name ?? '');
+    setTo(dst?.name ?? '');
+  }
+
+  async function doRun(req: RunRequest): Promise<void> {
+    setStatus(req.mode === 'steps' ? 'running the steps…' : `running ${req.tool}…`);
+    setPlaying(false);
+    const r: FromWorker = await worker.ask({ type: 'run', text, file, run: req });
+    if (r.type !== 'ran') {
+      setStatus(r.type === 'error' ? `run failed: ${r.message}` : 'unexpected reply');
+      return;
+    }
+    lastRun.current = req;
+    setRun(r.result);
+    setStep(0);
+    setTables(undefined);
+    const failed = r.result.steps.filter((s) => !s.ok).length;
+    setStatus(
+      `${r.result.title}: ${r.result.events.filter((e) => e.kind === 'frame').length} frames${failed > 0 ? `, ${failed} failed` : ''}`,
+    );
+  }
+
+  const steps = useMemo(() => (run === undefined ? [] : simSteps(run.events)), [run]);
+  const cur = steps[step];
+  const ev = cur === undefined || run === undefined ? undefined : run.events[cur.event];
+  const frameEv = ev?.kind === 'frame' ? ev : undefined;
+  const boxOf = useMemo(() => {
+    const m = new Map<string, string>();
+    for (const e of run?.events ?? [])
+      if (e.kind === 'frame' && e.boxes !== undefined && e.to !== undefined)
+        m.set(e.device, e.boxes[0]).set(e.to, e.boxes[1]);
+    return (d: string) => m.get(d) ?? d;
+  }, [run]);
+  const labels = useMemo(() => stepLabels(cur, boxOf, ev), [cur, boxOf, ev]);
+  const pos: FramePos | undefined =
+    frameEv?.boxes === undefined
+      ? undefined
+      : {
+          from: frameEv.boxes[0],
+          to: frameEv.boxes[1],
+          color:
+            frameEv.frame.vni !== undefined
+              ? segmentColor(frameEv.frame.vni)
+              : frameEv.frame.vlan !== undefined
+                ? segmentColor(frameEv.frame.vlan)
+                : '#f03e3e',
+        };
+  const timeOf = (ns: number): string => `${((ns - (run?.start ?? 0)) / 1000).toFixed(3)} µs`;
+
+  // keyboard: arrows step (outside the editor), space plays
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if ((e.target as HTMLElement | null)?.closest('.cm-editor, input, select, textarea') != null) return;
+      if (e.key === 'ArrowRight') setStep((s) => Math.min(s + 1, Math.max(steps.length - 1, 0)));
+      else if (e.key === 'ArrowLeft') setStep((s) => Math.max(s - 1, 0));
+      else if (e.key === ' ') setPlaying((p) => !p);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [steps.length]);
+
+  useEffect(() => {
+    if (!playing) return;
+    const t = setInterval(() => {
+      setStep((s) => {
+        if (s + 1 >= steps.length) {
+          setPlaying(false);
+          return s;
+        }
+        return s + 1;
+      });
+    }, 600);
+    return () => clearInterval(t);
+  }, [playing, steps.length]);
+
+  // the device inspector re-runs the scenario to the current instant
+  useEffect(() => {
+    if (tab !== 'device' || device === undefined || lastRun.current === undefined || ev === undefined) return;
+    setTables(undefined);
+    let live = true;
+    void worker.ask({ type: 'tables', text, file, run: lastRun.current, device, time: ev.time }).then((r) => {
+      if (live)
+        setTables(r.type === 'tables' ? r.tables : [{ title: 'error', text: r.type === 'error' ? r.message : '?' }]);
+    });
+    return () => {
+      live = false;
+    };
+  }, [tab, device, ev?.time, run]);
+
+  function loadExample(name: string): void {
+    const ex = examples.find((e) => e.name === name);
+    if (ex === undefined || editor.current === undefined) return;
+    setFile(ex.name);
+    setRun(undefined);
+    setDevice(undefined);
+    setCompare(undefined);
+    setText(editor.current, ex.text);
+  }
+
+  useEffect(() => {
+    // `podnet ui FILE` tells the page when FILE changes on disk
+    if (!initial.served) return;
+    const es = new EventSource('api/events');
+    es.onmessage = (m: MessageEvent<string>) => {
+      const d = JSON.parse(m.data) as { file: string; text: string };
+      if (editor.current !== undefined && d.text !== editor.current.state.doc.toString()) {
+        setFile(d.file);
+        setText(editor.current, d.text);
+      }
+    };
+    return () => es.close();
+  }, []);
+
+  const machines = opened?.machines ?? [];
+  return (
+    <div class="app">
+      <header>
+        <strong>podnet</strong>
+        <select aria-label="examples" value="" onChange={(e) => loadExample(e.currentTarget.value)}>
+          <option value="">Examples…</option>
+          {examples.map((e) => (
+            <option key={e.name} value={e.name}>
+              {e.name}
+            </option>
+          ))}
+        </select>
+        <span class="file">{file}</span>
+        <span class="run-panel">
+          <select aria-label="tool" value={tool} onChange={(e) => setTool(e.currentTarget.value as Tool)}>
+            {(['ping', 'traceroute', 'curl', 'dig'] as const).map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+          <select aria-label="from" value={from} onChange={(e) => setFrom(e.currentTarget.value)}>
+            {machines.map((m) => (
+              <option key={m.name} value={m.name}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+          →
+          <input aria-label="to" list="machines" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+          <datalist id="machines">
+            {machines.map((m) => (
+              <option key={m.name} value={m.name} />
+            ))}
+          </datalist>
+          <button
+            id="run"
+            disabled={opened === undefined || problems.length > 0}
+            onClick={() => void doRun({ mode: 'action', tool, from, to })}
+          >
+            Run
+          </button>
+          <button
+            id="run-steps"
+            disabled={opened === undefined || problems.length > 0 || opened.steps.length === 0}
+            onClick={() => void doRun({ mode: 'steps' })}
+          >
+            Run steps{opened !== undefined && opened.steps.length > 0 ? ` (${opened.steps.length})` : ''}
+          </button>
+        </span>
+        <span class="downloads">
+          <button
+            disabled={run === undefined}
+            onClick={() => run !== undefined && save('podnet-run.pcapng', run.pcapng, 'application/octet-stream')}
+          >
+            pcapng
+          </button>
+          <button
+            disabled={frameEv?.edge === undefined}
+            onClick={() =>
+              run !== undefined &&
+              frameEv?.edge !== undefined &&
+              save(
+                `${frameEv.edge.replace(/[^A-Za-z0-9_.-]/g, '_')}.pcapng`,
+                edgePcapng(run, frameEv.edge),
+                'application/octet-stream',
+              )
+            }
+          >
+            link pcapng
+          </button>
+          <button
+            disabled={run === undefined}
+            onClick={() => run !== undefined && save('podnet-trace.json', traceJson(run), 'application/json')}
+          >
+            trace JSON
+          </button>
+        </span>
+      </header>
+      <main>
+        <section class="left">
+          <div class="editor" ref={editorHost} />
+          <div class={`status${problems.length > 0 ? ' bad' : ''}`} id="status">
+            {status}
+          </div>
+        </section>
+        <section class="right">
+          {opened !== undefined && layout !== undefined ? (
+            <TopologyView
+              topology={opened.topology}
+              layout={layout}
+              labels={labels}
+              current={pos}
+              selected={device}
+              onSelect={(id) => {
+                setDevice(id);
+                setTab('device');
+              }}
+            />
+          ) : (
+            <div class="topology empty">{problems.length > 0 ? 'Fix the file to see its topology.' : 'building…'}</div>
+          )}
+          <div class="timeline">
+            <button aria-label="step back" onClick={() => setStep((s) => Math.max(s - 1, 0))}>
+              ◀
+            </button>
+            <button aria-label={playing ? 'pause' : 'play'} onClick={() => setPlaying(!playing)}>
+              {playing ? '❚❚' : '▶'}
+            </button>
+            <button
+              aria-label="step forward"
+              onClick={() => setStep((s) => Math.min(s + 1, Math.max(steps.length - 1, 0)))}
+            >
+              ▶|
+            </button>
+            <input
+              type="range"
+              aria-label="scrub"
+              min={0}
+              max={Math.max(steps.length - 1, 0)}
+              value={step}
+              onInput={(e) => setStep(Number(e.currentTarget.value))}
+            />
+            <span class="where" id="where">
+              {cur === undefined
+                ? 'no run yet'
+                : `${step + 1}/${steps.length} · ${ev !== undefined ? timeOf(ev.time) : ''} · ${frameEv !== undefined ? `${frameEv.device} ${frameEv.outPort} → ${frameEv.to ?? '?'}: ${frameEv.frame.protocol}${frameEv.frame.vni !== undefined ? ` VNI ${frameEv.frame.vni}` : ''} ${frameEv.frame.inner?.protocol ?? ''}` : 'decisions'}`}
+            </span>
+          </div>
+          <div class="decisions" id="decisions">
+            {cur?.decisions.slice(-4).map((d, i) => (
+              <div key={i} class={d.kind === 'drop' ? 'drop' : ''} title={d.text}>
+                <b>{d.device}</b>: {d.text}
+              </div>
+            ))}
+          </div>
+          <nav class="tabs">
+            {(['frame', 'hops', 'device', 'output', 'compare'] as const).map((t) => (
+              <button key={t} class={tab === t ? 'on' : ''} data-tab={t} onClick={() => setTab(t)}>
+                {t === 'frame'
+                  ? 'Frame'
+                  : t === 'hops'
+                    ? 'Hop table'
+                    : t === 'device'
+                      ? 'Device'
+                      : t === 'output'
+                        ? 'Output'
+                        : 'Compare'}
+              </button>
+            ))}
+          </nav>
+          <div class="panel">
+            {tab === 'frame' && (
+              <FrameInspector
+                bytes={frameEv?.bytes}
+                title={
+                  frameEv === undefined
+                    ? ''
+                    : `Frame ${step + 1}: ${frameEv.bytes?.length ?? 0} bytes on ${frameEv.device}:${frameEv.outPort} → ${frameEv.to ?? '?'} at ${timeOf(frameEv.time)}`
+                }
+              />
+            )}
+            {tab === 'hops' && <pre class="hop-table">{run?.hopTable ?? 'Run something first.'}</pre>}
+            {tab === 'device' && (
+              <DeviceInspector
+                device={device}
+                at={ev === undefined ? 'the start' : timeOf(ev.time)}
+                tables={device === undefined ? undefined : tables}
+              />
+            )}
+            {tab === 'output' && (
+              <div class="output">
+                {run?.steps.map((s) => (
+                  <div key={s.name} class={s.ok ? 'pass' : 'fail'}>
+                    <div>
+                      <b>{s.ok ? 'PASS' : 'FAIL'}</b> {s.name}{' '}
+                      <a
+                        href="#"
+                        onClick={(e) => {
+                          e.preventDefault();
+                          setStep(
+                            Math.max(
+                              0,
+                              steps.findIndex((x) => x.event >= s.firstEvent),
+                            ),
+                          );
+                        }}
+                      >
+                        go
+                      </a>
+                    </div>
+                    <pre>
+                      {[s.output, ...s.failures.map((f) => `expected: ${f}`)].filter((x) => x !== '').join('\n')}
+                    </pre>
+                  </div>
+                )) ?? 'Run something first.'}
+              </div>
+            )}
+            {tab === 'compare' && (
+              <div>
+                <button
+                  disabled={opened?.kind !== 'cluster' || compare === 'running'}
+                  onClick={() => {
+                    setCompare('running');
+                    void worker
+                      .ask({ type: 'compare', text, file })
+                      .then((r) =>
+                        setCompare(r.type === 'compared' ? r.rows : { error: r.type === 'error' ? r.message : '?' }),
+                      );
+                  }}
+                >
+                  Compare Flannel backends
+                </button>
+                {compare === 'running' ? (
+                  <span class="muted"> building the cluster three times…</span>
+                ) : compare === undefined ? null : 'error' in compare ? (
+                  <span class="bad"> {compare.error}</span>
+                ) : (
+                  <CompareView rows={compare} />
+                )}
+              </div>
+            )}
+          </div>
+        </section>
+      </main>
+    </div>
+  );
+}
+
+/** The lab the page starts with; `served`: `podnet ui` serves a file and says when it changes. */
+export interface Initial {
+  file: string;
+  text: string;
+  served: boolean;
+}
+
+/** The lab to start with: the URL fragment's, the file `podnet ui` serves, or the demo cluster. */
+export async function initialLab(list: Promise<Example[]>): Promise<Initial> {
+  let served: { file: string; text: string } | undefined;
+  try {
+    const r = await fetch('api/file');
+    if (r.ok) served = (await r.json()) as { file: string; text: string };
+  } catch {
+    // a static host has no api/: fall through to the demo
+  }
+  const fromUrl = await decodeLab(location.hash);
+  if (fromUrl !== undefined) return { file: 'lab.yaml', text: fromUrl, served: served !== undefined };
+  if (served !== undefined) return { ...served, served: true };
+  const examples = await list;
+  const demo = examples.find((e) => e.name === 'cluster-demo.yaml') ?? examples[0];
+  return { file: demo?.name ?? 'lab.yaml', text: demo?.text ?? '', served: false };
+}

@@ -1,0 +1,261 @@
+/// <reference lib="dom" />
+/**
+ * The topology as SVG: boxes placed by ELK, cables (underlay) and tunnels (overlay) as lines, VLANs and
+ * VNIs coloured, pan (drag), zoom (wheel) and search. The drawing is rendered once per topology; stepping
+ * the simulation moves one marker element and one highlight line, and rewrites the few decision labels,
+ * so a 1,000-node cluster does not re-render on each frame.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { Topology } from '../core/protocol.js';
+import type { Layout, Placed } from './layout.js';
+import { kindFill, segmentColor } from './colors.js';
+
+/** Where the current frame is: the box it leaves and the box it goes to. */
+export interface FramePos {
+  from: string;
+  to: string;
+  color: string;
+}
+
+/** Props of the topology view. */
+export interface TopologyProps {
+  topology: Topology;
+  layout: Layout;
+  /** Decision labels by box id, for the current step. */
+  labels: ReadonlyMap<string, string>;
+  current: FramePos | undefined;
+  selected: string | undefined;
+  onSelect: (id: string) => void;
+}
+
+/** Where cables meet a box: its middle, or the title of a box that holds others. */
+const center = (b: Placed): [number, number] => [b.x + b.w / 2, b.compound === true ? b.y + 12 : b.y + b.h / 2];
+
+const contains = (o: Placed, i: Placed): boolean =>
+  o.compound === true && i.x >= o.x && i.y >= o.y && i.x + i.w <= o.x + o.w && i.y + i.h <= o.y + o.h;
+
+/** The topology panel. */
+export function TopologyView(p: TopologyProps) {
+  const svg = useRef<SVGSVGElement>(null);
+  const world = useRef<SVGGElement>(null);
+  const marker = useRef<SVGCircleElement>(null);
+  const trail = useRef<SVGLineElement>(null);
+  const view = useRef({ x: 20, y: 20, k: 1 });
+  const [layers, setLayers] = useState({ underlay: true, overlay: true });
+  const [query, setQuery] = useState('');
+
+  const apply = (): void => {
+    const v = view.current;
+    world.current?.setAttribute('transform', `translate(${v.x} ${v.y}) scale(${v.k})`);
+  };
+
+  // fit the drawing into the panel when a new topology arrives
+  useEffect(() => {
+    const el = svg.current;
+    if (el === null) return;
+    const r = el.getBoundingClientRect();
+    const k = Math.min(
+      1.2,
+      (r.width - 40) / Math.max(p.layout.width, 1),
+      (r.height - 40) / Math.max(p.layout.height, 1),
+    );
+    view.current = { k: Math.max(k, 0.05), x: 20, y: 20 };
+    apply();
+  }, [p.layout]);
+
+  // move the marker along the current cable (one element, animated with requestAnimationFrame)
+  useEffect(() => {
+    const m = marker.current;
+    const t = trail.current;
+    if (m === null || t === null) return;
+    const a = p.current === undefined ? undefined : p.layout.boxes.get(p.current.from);
+    const b = p.current === undefined ? undefined : p.layout.boxes.get(p.current.to);
+    if (a === undefined || b === undefined) {
+      m.setAttribute('visibility', 'hidden');
+      t.setAttribute('visibility', 'hidden');
+      return;
+    }
+    const [x1, y1] = center(a);
+    const [x2, y2] = center(b);
+    for (const [k, v] of [
+      ['x1', x1],
+      ['y1', y1],
+      ['x2', x2],
+      ['y2', y2],
+    ] as const)
+      t.setAttribute(k, String(v));
+    t.setAttribute('visibility', 'visible');
+    t.setAttribute('stroke', p.current!.color);
+    m.setAttribute('visibility', 'visible');
+    m.setAttribute('fill', p.current!.color);
+    const start = performance.now();
+    let raf = 0;
+    const frame = (now: number): void => {
+      const s = Math.min(1, (now - start) / 350);
+      const e = 0.15 + 0.7 * s;
+      m.setAttribute('cx', String(x1 + (x2 - x1) * e));
+      m.setAttribute('cy', String(y1 + (y2 - y1) * e));
+      if (s < 1) raf = requestAnimationFrame(frame);
+    };
+    raf = requestAnimationFrame(frame);
+    return () => cancelAnimationFrame(raf);
+  }, [p.current, p.layout]);
+
+  const drawing = useMemo(() => {
+    const { boxes } = p.layout;
+    return (
+      <>
+        {p.topology.edges.map((e) => {
+          const a = boxes.get(e.a);
+          const b = boxes.get(e.b);
+          if (a === undefined || b === undefined || contains(a, b) || contains(b, a)) return null;
+          const [x1, y1] = center(a);
+          const [x2, y2] = center(b);
+          const color = e.segment === undefined ? '#868e96' : segmentColor(e.segment);
+          return (
+            <g class={`edge ${e.layer}`} key={e.id} data-edge={e.id}>
+              <line x1={x1} y1={y1} x2={x2} y2={y2} stroke={color} stroke-width={e.layer === 'overlay' ? 2 : 1.5} />
+              {e.label !== undefined && (
+                <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 4} class="edge-label" fill={color}>
+                  {e.label}
+                </text>
+              )}
+            </g>
+          );
+        })}
+        {p.topology.nodes.map((n) => {
+          const b = boxes.get(n.id);
+          if (b === undefined) return null;
+          return (
+            <g
+              class="box"
+              key={n.id}
+              data-node={n.id}
+              transform={`translate(${b.x} ${b.y})`}
+              onClick={() => p.onSelect(n.id)}
+            >
+              <rect width={b.w} height={b.h} rx={4} fill={kindFill(n.kind)} />
+              {n.segments.map((s, i) => (
+                <rect key={s} x={i * 6} y={0} width={5} height={b.h} fill={segmentColor(s)} />
+              ))}
+              <text x={b.w / 2} y={14} class="box-name">
+                {n.label}
+              </text>
+              {n.addresses.slice(0, 2).map((a, i) => (
+                <text key={a} x={b.w / 2} y={27 + i * 13} class="box-addr">
+                  {a}
+                </text>
+              ))}
+            </g>
+          );
+        })}
+      </>
+    );
+  }, [p.topology, p.layout]);
+
+  const q = query.trim().toLowerCase();
+  const found =
+    q === ''
+      ? []
+      : p.topology.nodes.filter((n) => n.id.toLowerCase().includes(q) || n.addresses.some((a) => a.startsWith(q)));
+  useEffect(() => {
+    const hit = found[0] === undefined ? undefined : p.layout.boxes.get(found[0].id);
+    const el = svg.current;
+    if (hit === undefined || el === null) return;
+    const r = el.getBoundingClientRect();
+    const k = Math.max(view.current.k, 0.8);
+    const [cx, cy] = center(hit);
+    view.current = { k, x: r.width / 2 - cx * k, y: r.height / 2 - cy * k };
+    apply();
+  }, [q]);
+
+  const drag = useRef<{ x: number; y: number } | undefined>(undefined);
+  const highlight = (id: string): string | undefined => {
+    const b = p.layout.boxes.get(id);
+    return b === undefined ? undefined : `${b.x - 3},${b.y - 3},${b.w + 6},${b.h + 6}`;
+  };
+  const sel = p.selected === undefined ? undefined : highlight(p.selected)?.split(',').map(Number);
+  return (
+    <div class={`topology ${layers.underlay ? '' : 'hide-underlay'} ${layers.overlay ? '' : 'hide-overlay'}`}>
+      <div class="topo-tools">
+        <input
+          type="search"
+          placeholder="search device or IP"
+          value={query}
+          onInput={(e) => setQuery(e.currentTarget.value)}
+          aria-label="search"
+        />
+        <label>
+          <input
+            type="checkbox"
+            checked={layers.underlay}
+            onChange={(e) => setLayers({ ...layers, underlay: e.currentTarget.checked })}
+          />{' '}
+          underlay
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={layers.overlay}
+            onChange={(e) => setLayers({ ...layers, overlay: e.currentTarget.checked })}
+          />{' '}
+          overlay
+        </label>
+        <span class="muted">
+          {p.topology.nodes.length} boxes
+          {p.topology.collapsed ? `, pods folded (${p.topology.deviceCount} devices)` : ''}
+          {found.length > 0 ? ` · ${found.length} found` : ''}
+        </span>
+      </div>
+      <svg
+        ref={svg}
+        class="topo-svg"
+        onWheel={(e) => {
+          e.preventDefault();
+          const r = svg.current!.getBoundingClientRect();
+          const v = view.current;
+          const f = Math.exp(-e.deltaY * 0.0015);
+          const k = Math.min(4, Math.max(0.03, v.k * f));
+          const mx = e.clientX - r.left;
+          const my = e.clientY - r.top;
+          view.current = { k, x: mx - ((mx - v.x) * k) / v.k, y: my - ((my - v.y) * k) / v.k };
+          apply();
+        }}
+        onPointerDown={(e) => {
+          drag.current = { x: e.clientX, y: e.clientY };
+        }}
+        onPointerMove={(e) => {
+          const d = drag.current;
+          if (d === undefined || e.buttons === 0) return;
+          view.current = { ...view.current, x: view.current.x + e.clientX - d.x, y: view.current.y + e.clientY - d.y };
+          drag.current = { x: e.clientX, y: e.clientY };
+          apply();
+        }}
+        onPointerUp={() => (drag.current = undefined)}
+      >
+        <g ref={world}>
+          {drawing}
+          {found.slice(0, 20).map((n) => {
+            const b = p.layout.boxes.get(n.id);
+            return b === undefined ? null : (
+              <rect key={n.id} class="found" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={6} />
+            );
+          })}
+          {sel !== undefined && <rect class="selected" x={sel[0]} y={sel[1]} width={sel[2]} height={sel[3]} rx={5} />}
+          <line ref={trail} class="trail" visibility="hidden" />
+          <circle ref={marker} class="marker" r={7} visibility="hidden" />
+          <g class="labels">
+            {[...p.labels].map(([id, text]) => {
+              const b = p.layout.boxes.get(id);
+              return b === undefined ? null : (
+                <text key={id} x={b.x + b.w / 2} y={b.y - 6} class="decision" data-label-for={id}>
+                  {text}
+                </text>
+              );
+            })}
+          </g>
+        </g>
+      </svg>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+/**
+ * Screenshots of the UI's main screens at 1280x800 into docs/ui-*.png, taken from a Playwright session
+ * on Debian's chromium against `podnet ui examples/cluster-demo.yaml` (run `npm run build:web` first):
+ * `node dist/test/web/screenshots.js`.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startUiServer } from '../../src/cli/ui.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const docs = join(root, 'docs');
+mkdirSync(docs, { recursive: true });
+const server = await startUiServer({
+  root: join(root, 'dist', 'web'),
+  file: join(root, 'examples', 'cluster-demo.yaml'),
+});
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const shot = (name: string) => p.screenshot({ path: join(docs, `ui-${name}.png`) });
+  await p.goto(server.url);
+  await p.waitForSelector('.box[data-node="server"]', { timeout: 60_000 });
+  await shot('topology');
+  await p.selectOption('select[aria-label="from"]', 'default/client');
+  await p.fill('input[aria-label="to"]', 'default/web-7f64b55889-xbwcj');
+  await p.click('#run');
+  await p.waitForFunction(() => /\d+\/\d+ ·/.test(document.querySelector('#where')?.textContent ?? ''), null, {
+    timeout: 60_000,
+  });
+  await p.locator('.topo-svg').click({ position: { x: 5, y: 5 } });
+  for (let i = 0; i < 60 && !/VXLAN VNI 1/.test((await p.textContent('#where')) ?? ''); i++)
+    await p.keyboard.press('ArrowRight');
+  await p.locator('.field[data-field="vxlan.vni"]').click();
+  await p.locator('.field[data-field="vxlan.vni"]').scrollIntoViewIfNeeded();
+  await p.waitForTimeout(500);
+  await shot('frame');
+  await p.click('[data-tab="hops"]');
+  await shot('hops');
+  await p
+    .locator('.box[data-node="agent"] > rect')
+    .first()
+    .click({ position: { x: 40, y: 8 } });
+  await p.waitForSelector('.device-inspector details', { timeout: 60_000 });
+  await shot('device');
+  await p.click('[data-tab="compare"]');
+  await p.click('button:has-text("Compare Flannel backends")');
+  await p.waitForSelector('.compare', { timeout: 120_000 });
+  await shot('compare');
+  const lab = readFileSync(join(root, 'examples', 'two-subnets.yaml'), 'utf8').replace('10.0.1.2/24', '10.0.1.2/33');
+  await p.evaluate((t) => {
+    const v = (
+      window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
+    ).podnetEditor;
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t } });
+  }, lab);
+  await p.waitForSelector('.cm-lintRange-error', { timeout: 30_000 });
+  await p.locator('.cm-lintRange-error').hover();
+  await p.waitForSelector('.cm-tooltip-lint', { timeout: 10_000 });
+  await shot('editor-error');
+  console.log(`screenshots in ${docs}: ui-topology, ui-frame, ui-hops, ui-device, ui-compare, ui-editor-error`);
+} finally {
+  await browser.close();
+  await server.close();
+}

@@ -1,0 +1,167 @@
+/**
+ * The browser UI in a real browser: Debian's chromium driven by playwright-core (never a downloaded
+ * browser), against `podnet ui`'s server with the demo cluster preloaded. It runs the cross-node ping,
+ * steps with the arrow keys to the VXLAN hop and checks what a person reads in the frame inspector (outer
+ * UDP port 8472, VNI 1, the inner pod addresses) and which bytes light up; an error typed in the editor is
+ * underlined on its line; the downloaded pcapng opens in tshark; the page logs no console errors. Without
+ * chromium the test is skipped, except in CI (CI=true), where it fails.
+ */
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startUiServer, type UiServer } from '../../src/cli/ui.js';
+import { requirePeer } from '../support/peers.js';
+import { tsharkFramesOf } from '../support/tshark.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const site = join(root, 'dist', 'web');
+const demo = join(root, 'examples', 'cluster-demo.yaml');
+
+let browser: Browser | undefined;
+let server: UiServer | undefined;
+let page: Page | undefined;
+const consoleErrors: string[] = [];
+let firstRenderMs = 0;
+
+/** True when chromium is there (else the test is skipped, or fails in CI). */
+function haveChromium(t: TestContext): boolean {
+  return requirePeer(t, "Debian's chromium", {
+    bin: CHROMIUM,
+    install: "install Debian's chromium: apt-get install -y chromium",
+  });
+}
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) return;
+  assert.ok(existsSync(join(site, 'index.html')), `${site} is not built: run npm run build:web`);
+  server = await startUiServer({ root: site, file: demo });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  await page.goto(server.url);
+  await page.waitForSelector('.box[data-node="server"]', { timeout: 60_000 });
+  firstRenderMs = await page.evaluate(() => (window as unknown as { podnetFirstRender: number }).podnetFirstRender);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('the demo cluster is drawn: nodes, pods, the switch, and the VXLAN overlay between the nodes', async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  t.diagnostic(`first render of the demo: ${firstRenderMs.toFixed(0)} ms after navigation`);
+  assert.ok(firstRenderMs > 0 && firstRenderMs < 15_000, `first render took ${firstRenderMs} ms`);
+  for (const id of ['server', 'agent', 'underlay', 'laptop', 'client'])
+    assert.equal(await p.locator(`.box[data-node="${id}"]`).count(), 1, `box ${id}`);
+  assert.match((await p.locator('.edge.overlay').textContent()) ?? '', /VXLAN flannel\.1 VNI 1/);
+  assert.match((await p.textContent('#status')) ?? '', /^cluster demo: built/);
+});
+
+test('cross-node ping: step with the arrow keys to the VXLAN hop; the inspector decodes it and highlights the bytes', async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  await p.selectOption('select[aria-label="tool"]', 'ping');
+  await p.selectOption('select[aria-label="from"]', 'default/client');
+  // a web pod on the other node (client runs on agent; web-…-xbwcj on server, 10.42.0.3)
+  await p.fill('input[aria-label="to"]', 'default/web-7f64b55889-xbwcj');
+  await p.click('#run');
+  await p.waitForFunction(() => /\d+\/\d+ ·/.test(document.querySelector('#where')?.textContent ?? ''), null, {
+    timeout: 60_000,
+  });
+  assert.match((await p.textContent('#status')) ?? '', /ping -c 1 10\.42\.0\.3: \d+ frames$/);
+  await p.locator('.topo-svg').click({ position: { x: 5, y: 5 } });
+  let where = '';
+  for (let i = 0; i < 60 && !/VXLAN VNI 1/.test(where); i++) {
+    await p.keyboard.press('ArrowRight');
+    where = (await p.textContent('#where')) ?? '';
+  }
+  assert.match(where, /agent eth0 → underlay: VXLAN VNI 1 ICMP echo request/);
+  const field = (name: string, nth = 0) => p.locator(`.field[data-field="${name}"]`).nth(nth);
+  assert.equal(await field('udp.dstport').textContent(), 'Destination Port: 8472');
+  assert.equal(await field('vxlan.vni').textContent(), 'VXLAN Network Identifier (VNI): 1');
+  // outer: the nodes; inner: the pods
+  assert.equal(await field('ip.src', 0).textContent(), 'Source Address: 192.168.56.12');
+  assert.equal(await field('ip.dst', 0).textContent(), 'Destination Address: 192.168.56.11');
+  assert.equal(await field('ip.src', 1).textContent(), 'Source Address: 10.42.1.5');
+  assert.equal(await field('ip.dst', 1).textContent(), 'Destination Address: 10.42.0.3');
+  // the VNI is bytes 46-48 of the frame: 14 Ethernet + 20 IPv4 + 8 UDP + 4 (flags, reserved); RFC 7348 §5
+  await field('vxlan.vni').click();
+  const lit = await p
+    .locator('.hex .byte.hl')
+    .evaluateAll((els) => els.map((e) => [e.getAttribute('data-offset'), e.textContent]));
+  assert.deepEqual(lit, [
+    ['46', '00'],
+    ['47', '00'],
+    ['48', '01'],
+  ]);
+  // and the reverse: a byte of the UDP destination port (0x2118 = 8472 at offsets 36-37) selects its field
+  await p.locator('.hex .byte[data-offset="37"]').click();
+  assert.equal(await p.locator('.field.hl').getAttribute('data-field'), 'udp.dstport');
+  assert.deepEqual(await p.locator('.hex .byte.hl').evaluateAll((els) => els.map((e) => e.textContent)), ['21', '18']);
+  // the decision label of the device that sent it
+  assert.match((await p.locator('.decision[data-label-for="agent"]').textContent()) ?? '', /^encapsulated VNI 1$/);
+});
+
+test('the downloaded pcapng of the run opens in tshark, the VXLAN frames with VNI 1 inside', async (t) => {
+  if (!haveChromium(t)) return;
+  if (!requirePeer(t, 'tshark', { bin: 'tshark', install: 'apt-get install -y tshark' })) return;
+  const p = page!;
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-ui-'));
+  try {
+    const [download] = await Promise.all([p.waitForEvent('download'), p.click('button:has-text("pcapng") >> nth=0')]);
+    const file = join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    assert.equal(download.suggestedFilename(), 'podnet-run.pcapng');
+    const frames = tsharkFramesOf(readFileSync(file), { decodeAs: ['udp.port==8472,vxlan'] });
+    const vxlan = frames.filter((f) => f.protocols.includes('vxlan'));
+    // the request and the reply, each seen on both underlay cables (node -> switch, switch -> node)
+    assert.equal(vxlan.length, 4, frames.map((f) => f.protocols.join(':')).join('\n'));
+    for (const f of vxlan) assert.deepEqual(f.fields['vxlan.vni'], ['1']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an error in the editor is underlined on its line with podnet's message", async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  const text = readFileSync(join(root, 'examples', 'two-subnets.yaml'), 'utf8');
+  const lines = text.split('\n');
+  const bad = lines.findIndex((l) => /address: 10\.0\.1\.\d+\/24/.test(l));
+  assert.ok(bad > 0, 'two-subnets.yaml has a 10.0.1.x/24 address');
+  lines[bad] = lines[bad]!.replace(/10\.0\.1\.(\d+)\/24/, '10.0.1.$1/33');
+  await p.evaluate((t2) => {
+    const v = (
+      window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
+    ).podnetEditor;
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t2 } });
+  }, lines.join('\n'));
+  await p.waitForSelector('.cm-lintRange-error', { timeout: 30_000 });
+  const line = await p.evaluate(() => {
+    const el = document.querySelector('.cm-lintRange-error')!.closest('.cm-line')!;
+    return Array.from(document.querySelectorAll('.cm-content .cm-line')).indexOf(el) + 1;
+  });
+  assert.equal(line, bad + 1);
+  assert.match((await p.textContent('#status')) ?? '', /^1 problem in the file$/);
+  await p.locator('.cm-lintRange-error').hover();
+  await p.waitForSelector('.cm-tooltip-lint', { timeout: 10_000 });
+  assert.match(
+    (await p.textContent('.cm-tooltip-lint')) ?? '',
+    /^spec\.nodes\[4\]\.interfaces\[0\]\.address: "10\.0\.1\.2\/33" is not an IPv4 address with prefix length/,
+  );
+});
+
+test('no console errors', (t) => {
+  if (!haveChromium(t)) return;
+  assert.deepEqual(consoleErrors, []);
+});
