@@ -131,13 +131,9 @@ describe('tcp handshake', () => {
         len: 52,
       },
     );
-<<<<<<< HEAD
-    // connected when the SYN-ACK arrives: 62-byte frame, 74 bytes with preamble and FCS, at 1 Gbps
-    // (592 ns) + 100 µs of cable
-=======
-    // connected when the SYN-ACK arrives: 74-byte frame at 1 Gbps (592 ns) + 100 µs of cable
->>>>>>> tcp-linux
-    assert.equal(connectedAt, tap.segments[1]!.time + 592 + 100 * US);
+    // connected when the SYN-ACK arrives: a 74-byte frame (with its options), 86 bytes with preamble and
+    // FCS, at 1 Gbps (688 ns) + 100 µs of cable
+    assert.equal(connectedAt, tap.segments[1]!.time + 688 + 100 * US);
     assert.equal(c.state, 'ESTABLISHED');
     assert.equal(accepted.length, 1);
     assert.deepEqual(
@@ -609,8 +605,8 @@ describe('tcp keepalive and FIN-WAIT-2 timeout', () => {
       'B . seq 1 ack 3 len 0',
     ]);
     const probes = tap.from('A').slice(-2);
-    // B's 66-byte answer takes 528 ns to send and 100 µs on the cable
-    const heard = tap.from('B').at(-2)!.time + 528 + 100 * US;
+    // B's 66-byte answer, 78 bytes with preamble and FCS, takes 624 ns to send and 100 µs on the cable
+    const heard = tap.from('B').at(-2)!.time + 624 + 100 * US;
     assert.equal(probes[1]!.time - heard, 1 * SECOND, 'the idle time counts from the answer');
     assert.equal(c.state, 'ESTABLISHED');
   });
