@@ -108,6 +108,7 @@ const RULES: Rule[] = [
   [/^echo request from \S+: replying/, 'icmp', () => 'echo reply'],
   [/^sending ICMP (.+?) to \d+\.\d+\.\d+\.\d+/, 'icmp', (m) => `sent ICMP ${m[1]!}`],
   [/: ICMP (.+?) to \S+ written back into the tun/, 'icmp', (m) => `sent ICMP ${m[1]!}`],
+  [/^ICMP (.+?) to \S+ not sent: rate limit/, 'icmp', (m) => `ICMP ${m[1]!} rate-limited`],
   [/^TCP reset to/, 'icmp', () => 'sent TCP reset'],
   [/ICMP redirect/, 'icmp', () => 'ICMP redirect'],
   // transport/, apps/
