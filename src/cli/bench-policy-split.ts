@@ -17,11 +17,11 @@ import { formatSpecError } from '../scenario/source.js';
 import { policyBenchText, type PolicyCni } from '../scenario/policy-bench.js';
 import { bringUp, buildCluster, type ClusterRuntime } from '../cluster/runtime.js';
 import {
+  PROBE_OUTCOMES,
   PolicyProber,
   matrixPods,
   matrixProbes,
   type Probe,
-  type ProbeOutcome,
   type ProbeResult,
 } from '../cluster/policy-matrix.js';
 
@@ -40,16 +40,6 @@ export interface SplitAnswer {
   srcPorts: Uint16Array;
   hops: number;
 }
-
-const OUTCOMES: readonly ProbeOutcome[] = [
-  'connected',
-  'answered',
-  'refused',
-  'rejected',
-  'timeout',
-  'unreachable',
-  'not-emulated',
-];
 
 /** The scale world's cluster, generated, read, built and a minute up. */
 export async function buildBenchWorld(pods: number, policies: number, cni: PolicyCni): Promise<ClusterRuntime> {
@@ -122,7 +112,7 @@ export async function probeSplit(
       results.push(run.results[a++]!);
       return;
     }
-    const outcome = OUTCOMES[theirs.outcomes[b]!]!;
+    const outcome = PROBE_OUTCOMES[theirs.outcomes[b]!]!;
     results.push({
       ...p,
       outcome,
@@ -146,7 +136,7 @@ export async function probeShare(task: SplitTask): Promise<SplitAnswer> {
   const f0 = framesSent(rt);
   const run = new PolicyProber(rt).run(share);
   return {
-    outcomes: Uint8Array.from(run.results, (r) => OUTCOMES.indexOf(r.outcome)),
+    outcomes: Uint8Array.from(run.results, (r) => PROBE_OUTCOMES.indexOf(r.outcome)),
     icmpCodes: Uint8Array.from(run.results, (r) => r.icmpCode ?? 0),
     srcPorts: Uint16Array.from(run.results, (r) => r.srcPort),
     hops: framesSent(rt) - f0,

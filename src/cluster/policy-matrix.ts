@@ -98,7 +98,8 @@ export interface ProbeRun {
 }
 
 const PENDING = 0;
-const OUTCOMES: readonly ProbeOutcome[] = [
+/** Every probe outcome, in a fixed order: an outcome's index here is its code in packed arrays. */
+export const PROBE_OUTCOMES: readonly ProbeOutcome[] = [
   'connected',
   'answered',
   'refused',
@@ -107,15 +108,8 @@ const OUTCOMES: readonly ProbeOutcome[] = [
   'unreachable',
   'not-emulated',
 ];
-const CODE: Record<ProbeOutcome, number> = {
-  connected: 1,
-  answered: 2,
-  refused: 3,
-  rejected: 4,
-  timeout: 5,
-  unreachable: 6,
-  'not-emulated': 7,
-};
+/** Outcome codes of the pending-probe array: 0 is PENDING, so an outcome's code is its index + 1. */
+const CODE = Object.fromEntries(PROBE_OUTCOMES.map((o, i) => [o, i + 1])) as Record<ProbeOutcome, number>;
 
 const NO_OPTIONS: readonly TcpOption[] = [];
 const EPHEMERAL_LOW = 32768;
@@ -210,7 +204,7 @@ export class PolicyProber {
     const interference: Partial<Record<DropReason, number>> = {};
     for (const r of INTERFERENCE) if (after[r]! > before[r]!) interference[r] = after[r]! - before[r]!;
     const results = probes.map((p, i): ProbeResult => {
-      const outcome = OUTCOMES[this.outcome[i]! - 1] ?? 'timeout';
+      const outcome = PROBE_OUTCOMES[this.outcome[i]! - 1] ?? 'timeout';
       return {
         ...p,
         outcome,
