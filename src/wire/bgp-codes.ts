@@ -181,6 +181,11 @@ const SUBCODE_NAMES: Record<number, Record<number, string>> = {
   7: { 1: 'Invalid Message Length' },
 };
 
+/** The RFC name of a NOTIFICATION error code ("Cease"), or undefined for a number RFC 4271 does not name. */
+export function notificationCodeName(code: number): string | undefined {
+  return CODE_NAMES[code];
+}
+
 /**
  * The RFC names of a NOTIFICATION: "Hold Timer Expired", "Cease / Administrative Shutdown". Subcode 0 is
  * "unspecific" (RFC 4271 §4.5) and is left out; unknown numbers print as numbers.

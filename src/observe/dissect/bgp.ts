@@ -5,7 +5,7 @@
  * and NLRI, NOTIFICATION's codes, KEEPALIVE.
  */
 import { formatIpv4, readIpv4 } from '../../wire/addr.js';
-import { BGP_ATTR, BGP_CAP, BGP_HEADER_LEN, BGP_TYPE } from '../../wire/bgp-codes.js';
+import { BGP_ATTR, BGP_CAP, BGP_HEADER_LEN, BGP_TYPE, notificationCodeName } from '../../wire/bgp-codes.js';
 import {
   bitField,
   colonHex,
@@ -38,15 +38,6 @@ const CAP_NAMES: Record<number, string> = {
   [BGP_CAP.ENHANCED_ROUTE_REFRESH]: 'Enhanced route refresh capability',
 };
 const ATTR_NAMES: Record<number, string> = Object.fromEntries(Object.entries(BGP_ATTR).map(([k, v]) => [v, k]));
-const ERROR_NAMES: Record<number, string> = {
-  1: 'Message Header Error',
-  2: 'OPEN Message Error',
-  3: 'UPDATE Message Error',
-  4: 'Hold Timer Expired',
-  5: 'Finite State Machine Error',
-  6: 'Cease',
-  7: 'ROUTE-REFRESH Message Error',
-};
 // tshark names the subcode field after the error code
 const MINOR_FIELDS: Record<number, string> = {
   1: 'bgp.notify.minor_error_header',
@@ -325,7 +316,13 @@ function notification(f: Uint8Array, l: DissectedLayer, p: number, end: number):
   const major = u8(f, p);
   const minor = u8(f, p + 1);
   l.fields.push(
-    field('bgp.notify.major_error', `Major error Code: ${ERROR_NAMES[major] ?? 'Unknown'} (${major})`, p, 1, major),
+    field(
+      'bgp.notify.major_error',
+      `Major error Code: ${notificationCodeName(major) ?? 'Unknown'} (${major})`,
+      p,
+      1,
+      major,
+    ),
     field(
       MINOR_FIELDS[major] ?? 'bgp.notify.minor_error',
       major === 6
