@@ -67,6 +67,11 @@ export interface NetpolVerdict {
 }
 
 /** Whether `from` may open a connection to `to` on `port`/`protocol`, and why. */
+/** Whether policy `p` selects `pod`: the pod is in the policy's namespace and matches its podSelector. */
+export function policySelects(p: NetworkPolicy, pod: NetpolPod): boolean {
+  return p.metadata.namespace === pod.namespace && selectorMatches(p.spec.podSelector, pod.labels);
+}
+
 export function evaluateNetpol(
   world: NetpolWorld,
   from: NetpolEndpoint,
@@ -91,12 +96,7 @@ function direction(
   // an address outside the cluster has no policies of its own
   if (!('pod' in self)) return { isolated: false, selectedBy: [], allowedBy: [], allowed: true };
   const pod = self.pod;
-  const selecting = world.policies.filter(
-    (p) =>
-      p.metadata.namespace === pod.namespace &&
-      p.spec.policyTypes.includes(type) &&
-      selectorMatches(p.spec.podSelector, pod.labels),
-  );
+  const selecting = world.policies.filter((p) => p.spec.policyTypes.includes(type) && policySelects(p, pod));
   const destination = type === 'Ingress' ? self : other;
   const allowedBy: { policy: string; rule: number }[] = [];
   for (const p of selecting) {

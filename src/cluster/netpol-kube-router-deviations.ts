@@ -30,6 +30,7 @@
  */
 import {
   evaluateNetpol,
+  policySelects,
   type NetpolPod,
   type NetpolProtocol,
   type NetpolVerdict,
@@ -44,10 +45,6 @@ import type {
 } from './k8s-objects.js';
 import { selectorMatches } from './label-selector.js';
 import { prefixContains, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
-
-/** Whether the policy `p` selects `pod` (its namespace, its podSelector). */
-const selects = (p: NetworkPolicy, pod: NetpolPod): boolean =>
-  p.metadata.namespace === pod.namespace && selectorMatches(p.spec.podSelector, pod.labels);
 
 /** Whether `ip` is in the one hash:net set kube-router makes of a rule's ipBlocks (quirk 2). */
 function inRuleIpBlockSet(peers: readonly NetworkPolicyPeer[], ip: Ipv4): boolean {
@@ -209,8 +206,8 @@ function kubeRouterVerdict(
     (p) =>
       p.spec.policyTypes.includes('Ingress') &&
       p.spec.policyTypes.includes('Egress') &&
-      selects(p, from) &&
-      selects(p, to),
+      policySelects(p, from) &&
+      policySelects(p, to),
   );
   const alone = (p: NetworkPolicy): NetpolVerdict =>
     evaluateNetpol({ ...view, policies: [p] }, { pod: from }, { pod: to }, port, protocol);

@@ -10,8 +10,7 @@
  * the judge expects kube-router's verdict and labels the pair with the deviation, which does not fail the run.
  */
 import type { NetworkPolicy } from './k8s-objects.js';
-import { selectorMatches } from './label-selector.js';
-import { evaluateNetpol, type NetpolPod, type NetpolProtocol, type NetpolWorld } from './netpol-eval.js';
+import { evaluateNetpol, policySelects, type NetpolPod, type NetpolProtocol, type NetpolWorld } from './netpol-eval.js';
 import { describeVerdict, netpolWorld } from './netpol-world.js';
 import { outcomeAllowed, podListens, type ProbeResult } from './policy-matrix.js';
 import type { ClusterPod, ClusterRuntime } from './runtime.js';
@@ -48,9 +47,7 @@ export function netpolJudge(rt: ClusterRuntime, world: NetpolWorld = netpolWorld
   const policiesOf = (pod: NetpolPod): NetworkPolicy[] => {
     let ps = selecting.get(pod);
     if (ps === undefined) {
-      ps = world.policies.filter(
-        (p) => p.metadata.namespace === pod.namespace && selectorMatches(p.spec.podSelector, pod.labels),
-      );
+      ps = world.policies.filter((p) => policySelects(p, pod));
       selecting.set(pod, ps);
     }
     return ps;
