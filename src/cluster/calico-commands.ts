@@ -57,7 +57,7 @@ export function calicoCommands(calico: CalicoCluster, agent: CalicoNodeAgent): M
     const peers = bird.status();
     // a route learned in IP-in-IP mode leaves by tunl0, which Calico's BIRD shows as its interface
     const ifaceOf = (nextHop: number): string =>
-      [...agent.kernel.values()].some((k) => k.via === nextHop && k.dev === IPIP_DEVICE)
+      [...agent.kernel.values()].some(({ route: k }) => k.via === nextHop && k.dev === IPIP_DEVICE)
         ? IPIP_DEVICE
         : (ctx.node.routes.lookup(nextHop)?.dev ?? 'eth0');
     const r = birdcl(args, {

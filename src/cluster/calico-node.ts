@@ -20,6 +20,8 @@ import { BgpSpeaker } from '../control/bgp/speaker.js';
 import { TcpBgpConnector } from '../control/bgp/tcp-transport.js';
 import type { BgpConnector } from '../control/bgp/transport.js';
 import type { Candidate } from '../control/bgp/best-path.js';
+import { prefixKey } from '../control/bgp/rib.js';
+import type { PathAttributes } from '../wire/bgp.js';
 import { CalicoIpam, tunnelHandle } from '../control/calico/ipam.js';
 import { Felix } from '../control/calico/felix.js';
 import { birdKernelRoute } from '../control/calico/bird-routes.js';
@@ -57,8 +59,14 @@ export interface CalicoNodeAgent {
   blocks: Ipv4Prefix[];
   /** Prefixes BIRD exports (the node's blocks, its pods' borrowed /32s), by text. */
   exported: Map<string, Ipv4Prefix>;
-  /** Kernel routes BIRD installed, by prefix text. */
-  kernel: Map<string, Route>;
+  /** Kernel routes BIRD installed, by RIB key (control/bgp/rib.ts prefixKey), with the attributes they came from. */
+  kernel: Map<number, KernelRoute>;
+}
+
+/** A route BIRD's kernel protocol installed, and the BGP attributes it was made from. */
+export interface KernelRoute {
+  readonly route: Route;
+  readonly attrs: PathAttributes;
 }
 
 /**
@@ -348,8 +356,10 @@ export class CalicoCluster {
 
   /** BIRD's kernel protocol: a learned best route goes into the node's table, a withdrawn one comes out. */
   private learned(agent: CalicoNodeAgent, stack: IpNode, prefix: Ipv4Prefix, best: Candidate | undefined): void {
-    const key = formatCidr(prefix);
+    const key = prefixKey(prefix.addr, prefix.len);
     const old = agent.kernel.get(key);
+    // the same attributes again (interned: the second route reflector's copy of the route won): nothing to do
+    if (old !== undefined && best !== undefined && !best.source.local && best.attrs === old.attrs) return;
     const spec =
       best === undefined || best.source.local || best.attrs.nextHop === undefined
         ? undefined
@@ -361,9 +371,13 @@ export class CalicoCluster {
           );
     // the same tunnel route again (a second route reflector's copy of the route won): the kernel route
     // stays as it is, as `ip route replace` with the same values leaves it (a speed-up for big clusters)
-    if (old !== undefined && spec?.onlink === true && sameRoute(old, spec)) return;
+    if (old !== undefined && spec?.onlink === true && sameRoute(old.route, spec)) {
+      agent.kernel.set(key, { route: old.route, attrs: best!.attrs });
+      return;
+    }
     if (old !== undefined) {
-      stack.routes.remove(old.dst, old.len, { dev: old.dev, ...(old.via !== undefined ? { via: old.via } : {}) });
+      const r = old.route;
+      stack.routes.remove(r.dst, r.len, { dev: r.dev, ...(r.via !== undefined ? { via: r.via } : {}) });
       agent.kernel.delete(key);
     }
     if (spec === undefined) return;
@@ -376,11 +390,10 @@ export class CalicoCluster {
       if (to === undefined || to.type !== 'unicast') return;
       if (to.via !== undefined) route = { ...spec, via: to.via, dev: to.dev };
     }
-    agent.kernel.set(key, stack.routes.add(route));
+    agent.kernel.set(key, { route: stack.routes.add(route), attrs: best!.attrs });
   }
 }
 
-/** Whether the installed route `r` is what adding `spec` would make (every field birdKernelRoute sets). */
 function sameRoute(r: Route, spec: RouteSpec): boolean {
   return (
     r.dst === spec.dst &&

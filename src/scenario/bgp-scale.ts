@@ -10,6 +10,7 @@
  */
 import { buildCluster, type ClusterRuntime } from '../cluster/runtime.js';
 import { SECOND } from '../sim/engine.js';
+import { prefixKey } from '../control/bgp/rib.js';
 import { formatCidr } from '../wire/addr.js';
 import { loadCluster } from './manifests.js';
 import { formatSpecError } from './source.js';
@@ -172,7 +173,8 @@ export async function runBgpScale(
     for (const b of agents)
       if (b !== a)
         for (const block of b.blocks)
-          if (!a.kernel.has(formatCidr(block))) fail(`${a.name} has no route to ${b.name}'s ${formatCidr(block)}`);
+          if (!a.kernel.has(prefixKey(block.addr, block.len)))
+            fail(`${a.name} has no route to ${b.name}'s ${formatCidr(block)}`);
   const established = (name: string): number =>
     calico.agents
       .get(name)

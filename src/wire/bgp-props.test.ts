@@ -19,6 +19,7 @@ import {
   notificationText,
   parseBgpMessage,
 } from './bgp.js';
+import { BgpAttrIntern } from './bgp-attr-intern.js';
 import { bytesArb, ipv4Arb, mutatedArb, u16Arb, u32Arb } from './testing.js';
 
 /** fc.record with ordinary objects (fast-check 4 makes null-prototype ones), for deepStrictEqual. */
@@ -226,5 +227,53 @@ describe('BGP codec properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+  it('an intern table changes nothing a parse returns: same message, findings and action, valid or mutated', () => {
+    const intern = new BgpAttrIntern();
+    const valid = fc
+      .tuple(fc.boolean(), fc.boolean())
+      .chain(([as4]) => messageArb(as4).map((m) => emitBgpMessage(m, { fourOctetAs: as4 })));
+    fc.assert(
+      fc.property(fc.oneof(valid, mutatedArb(valid)), fc.boolean(), (bytes, fourOctetAs) => {
+        const plain = parseBgpMessage(bytes, 0, { fourOctetAs });
+        // twice through the table: the second parse of the same bytes is served from it
+        parseBgpMessage(bytes, 0, { fourOctetAs, attrIntern: intern });
+        const shared = parseBgpMessage(bytes, 0, { fourOctetAs, attrIntern: intern });
+        assert.deepEqual(shared, plain);
+      }),
+      { numRuns: 1500 },
+    );
+    assert.ok(intern.hits > 0 && intern.misses > 0, `${intern.hits} hits, ${intern.misses} misses`);
+  });
+  it('interned attributes are shared between UPDATEs, each keeps its own RFC 7606 findings', () => {
+    const intern = new BgpAttrIntern();
+    const ctx = { fourOctetAs: true, attrIntern: intern };
+    const attrs: PathAttributes = { origin: 'igp', asPath: [], unknown: [], localPref: 100 };
+    // no NEXT_HOP: missing only when the UPDATE announces routes in its NLRI field (RFC 7606 §3 d)
+    const announce = emitBgpMessage(
+      { type: 'update', withdrawn: [], attrs, nlri: [{ addr: 0xc0a80000, len: 26 }] },
+      { fourOctetAs: true },
+    );
+    const bare = emitBgpMessage({ type: 'update', withdrawn: [], attrs, nlri: [] }, { fourOctetAs: true });
+    const a = parseBgpMessage(announce, 0, ctx);
+    const b = parseBgpMessage(bare, 0, ctx);
+    const c = parseBgpMessage(announce, 0, ctx);
+    assert.ok(a.ok && b.ok && c.ok);
+    assert.equal((a.value.message as BgpUpdate).attrs, (c.value.message as BgpUpdate).attrs);
+    assert.equal((a.value.message as BgpUpdate).attrs, (b.value.message as BgpUpdate).attrs);
+    assert.deepEqual(
+      a.value.attrErrors.map((e) => e.attr),
+      [3],
+    );
+    assert.deepEqual(b.value.attrErrors, []);
+    assert.deepEqual(
+      c.value.attrErrors.map((e) => e.attr),
+      [3],
+    );
+    assert.equal(intern.misses, 1);
+    assert.equal(intern.hits, 2);
+    // the AS size is part of the key: the same bytes read with 2-octet ASNs are another parse
+    parseBgpMessage(announce, 0, { fourOctetAs: false, attrIntern: intern });
+    assert.equal(intern.misses, 2);
   });
 });

@@ -7,6 +7,7 @@ import type { Ipv4Prefix } from './addr.js';
 import { readU16, writeU16 } from './bytes.js';
 import { type BgpAttrError, type BgpUpdateAction, type PathAttributes, mostSevere } from './bgp-attr-types.js';
 import { encodePathAttributes } from './bgp-attrs-emit.js';
+import type { BgpAttrIntern } from './bgp-attr-intern.js';
 import { parsePathAttributes } from './bgp-attrs.js';
 import { encodePrefixes, parsePrefixes } from './bgp-prefix.js';
 import { BGP_ATTR, BGP_ERR, BGP_UPDATE_SUBCODE, type BgpResult, bgpFail } from './bgp-codes.js';
@@ -31,12 +32,14 @@ export interface BgpUpdateParsed {
  * NOTIFICATION to send) only when the message cannot be delimited: Withdrawn Routes or Total Path
  * Attribute Length overrunning the message, or an unparsable Withdrawn Routes / NLRI field (RFC 7606 §5.3:
  * session reset, since treat-as-withdraw needs every NLRI). Everything else yields the message and errors.
+ * With `intern`, attribute bytes seen before are not parsed again: the attributes are shared (immutable).
  */
 export function parseBgpUpdateBody(
   buf: Uint8Array,
   start: number,
   end: number,
   asSize: 2 | 4,
+  intern?: BgpAttrIntern,
 ): BgpResult<BgpUpdateParsed> {
   const MAL = BGP_UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST;
   if (start + 4 > end)
@@ -84,7 +87,11 @@ export function parseBgpUpdateBody(
       BGP_ERR.UPDATE_MESSAGE,
       BGP_UPDATE_SUBCODE.INVALID_NETWORK_FIELD,
     );
-  const { attrs, errors, seen, overrun } = parsePathAttributes(buf, wEnd + 2, aEnd, asSize);
+  const parsed =
+    intern === undefined ? parsePathAttributes(buf, wEnd + 2, aEnd, asSize) : intern.parse(buf, wEnd + 2, aEnd, asSize);
+  const { attrs, seen, overrun } = parsed;
+  // an interned parse has no errors and is shared: the missing-attribute errors below go in a list of our own
+  const errors = parsed.errors.length === 0 ? [] : parsed.errors;
   const announces = nlri.length > 0 || attrs.mpReach !== undefined;
   // RFC 7606 §4: an overrun attribute list can be treated as withdraw only when the routes are known; with
   // no NLRI, no withdrawn routes and no MP attribute parsed before the overrun, there is nothing to act on.

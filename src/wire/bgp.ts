@@ -6,6 +6,7 @@
  * (RFC 4271 §6.1, §6.2). The speaker (FSM, RIBs) is control/bgp.
  */
 import { readU16, writeU16 } from './bytes.js';
+import type { BgpAttrIntern } from './bgp-attr-intern.js';
 import type { BgpAttrError, BgpUpdateAction } from './bgp-attr-types.js';
 import {
   BGP_ERR,
@@ -33,6 +34,8 @@ export * from './bgp-update.js';
 export interface BgpCodecCtx {
   /** Both sides sent the 4-octet AS capability (RFC 6793 §3): AS_PATH and AGGREGATOR carry 4-octet ASNs. */
   fourOctetAs: boolean;
+  /** Where parsed attribute sets are shared (bgp-attr-intern.ts); none: every UPDATE is parsed afresh. */
+  attrIntern?: BgpAttrIntern;
 }
 
 /** A NOTIFICATION (RFC 4271 §4.5). */
@@ -160,10 +163,17 @@ export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodec
     );
   const len = readU16(bytes, offset + 16);
   const type = bytes[offset + 18]!;
-  const lenField = bytes.slice(offset + 16, offset + 18);
   // RFC 4271 §6.1: Bad Message Length carries the erroneous Length field as Data.
   const badLen = (reason: string): { ok: false; error: BgpError } =>
-    bgpFail('length', offset + 16, 'bad-length', reason, HDR, BGP_HEADER_SUBCODE.BAD_MESSAGE_LENGTH, lenField);
+    bgpFail(
+      'length',
+      offset + 16,
+      'bad-length',
+      reason,
+      HDR,
+      BGP_HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
+      bytes.slice(offset + 16, offset + 18),
+    );
   if (len < BGP_HEADER_LEN || len > BGP_MAX_MESSAGE_LEN) return badLen(`Length ${len} outside 19..4096`);
   const min = MIN_LEN[type];
   // RFC 4271 §6.1: Bad Message Type carries the erroneous Type field as Data.
@@ -192,7 +202,7 @@ export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodec
       return r.ok ? done(r.value) : r;
     }
     case BGP_TYPE.UPDATE: {
-      const r = parseBgpUpdateBody(bytes, s, e, ctx.fourOctetAs ? 4 : 2);
+      const r = parseBgpUpdateBody(bytes, s, e, ctx.fourOctetAs ? 4 : 2, ctx.attrIntern);
       if (!r.ok) return r;
       return {
         ok: true,

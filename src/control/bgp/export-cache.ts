@@ -4,7 +4,7 @@
  * same attributes and prefixes is encoded once and its bytes written to every peer that needs it. A route
  * reflector fanning one client route out to 1,000 clients then encodes one UPDATE, not 1,000.
  */
-import type { PathAttributes } from '../../wire/bgp.js';
+import type { BgpCodecCtx, PathAttributes } from '../../wire/bgp.js';
 import type { Candidate } from './best-path.js';
 import { type ExportContext, exportAttrs, exportKind } from './export.js';
 import type { BgpPeer } from './peer.js';
@@ -50,6 +50,26 @@ export class ExportCache {
       byClass.set(cls, out);
     }
     return out ?? undefined;
+  }
+
+  /** `encoded` for one prefix, without a closure or a key list per peer (the reflector's fan-out). */
+  encodedOne(
+    attrs: PathAttributes,
+    key: number,
+    ctx: BgpCodecCtx,
+    build: (attrs: PathAttributes, keys: readonly number[], ctx: BgpCodecCtx) => Uint8Array[],
+  ): Uint8Array[] {
+    let bySig = this.updates.get(attrs);
+    if (bySig === undefined) {
+      bySig = new Map();
+      this.updates.set(attrs, bySig);
+    }
+    let msgs = bySig.get(key);
+    if (msgs === undefined) {
+      msgs = build(attrs, [key], ctx);
+      bySig.set(key, msgs);
+    }
+    return msgs;
   }
 
   /** The UPDATE messages announcing `keys` with `attrs` (4-octet AS encoding), built once by `build`. */

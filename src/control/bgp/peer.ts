@@ -27,6 +27,7 @@ import { AdjRibIn } from './rib.js';
 import { BgpConnection, type ConnectionOwner } from './session.js';
 import type { BgpConnectResult, BgpConnector, BgpTransport } from './transport.js';
 import type { PathAttributes } from '../../wire/bgp.js';
+import type { BgpAttrIntern } from '../../wire/bgp-attr-intern.js';
 
 /** A neighbour's configuration (BIRD's `protocol bgp NAME { neighbor ADDR as ASN; ... }`). */
 export interface BgpPeerConfig {
@@ -55,6 +56,8 @@ export interface PeerHost {
   readonly routerId: Ipv4;
   readonly asn: number;
   readonly timers: BgpTimers;
+  /** Where the sessions' UPDATE parses share attribute sets (one table per simulation). */
+  readonly attrIntern?: BgpAttrIntern;
   log(line: string): void;
   /** RFC 4271 §10 jitter: `ns` scaled by a random factor in [0.75, 1] (or unchanged when jitter is off). */
   jitter(ns: number): number;
@@ -424,7 +427,9 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
     conn.holdTime = hold;
     conn.keepaliveTime = Math.floor(hold / 3);
     conn.setHold(hold);
-    conn.ctx = { fourOctetAs: conn.remoteOpen?.capabilities.some((c) => c.kind === 'four-octet-as') === true };
+    const fourOctetAs = conn.remoteOpen?.capabilities.some((c) => c.kind === 'four-octet-as') === true;
+    const intern = this.host.attrIntern;
+    conn.ctx = intern === undefined ? { fourOctetAs } : { fourOctetAs, attrIntern: intern };
   }
 
   /** Capabilities the peer sent on the Established session. */

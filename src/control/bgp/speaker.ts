@@ -8,6 +8,7 @@
 import type { Engine } from '../../sim/engine.js';
 import { type Ipv4, type Ipv4Prefix, formatIpv4, readIpv4 } from '../../wire/addr.js';
 import type { Prng } from '../../sim/prng.js';
+import { BgpAttrIntern } from '../../wire/bgp-attr-intern.js';
 import { AFI_IPV4, type BgpParsed, type BgpUpdate, type PathAttributes, SAFI_UNICAST } from '../../wire/bgp.js';
 import { type Candidate, DEFAULT_LOCAL_PREF, type RouteSource } from './best-path.js';
 import { ExportCache } from './export-cache.js';
@@ -61,6 +62,15 @@ export interface BgpSpeakerConfig {
   exportFilter?: (prefix: Ipv4Prefix, best: Candidate, peer: BgpPeer) => boolean;
 }
 
+/** One attribute intern table per simulation: every speaker on an engine shares it. */
+const INTERN = new WeakMap<Engine, BgpAttrIntern>();
+
+function internOf(engine: Engine): BgpAttrIntern {
+  let t = INTERN.get(engine);
+  if (t === undefined) INTERN.set(engine, (t = new BgpAttrIntern()));
+  return t;
+}
+
 /** The source of routes this speaker originates. */
 export const LOCAL_SOURCE: RouteSource = { local: true, ebgp: false, peerAddr: 0, peerBgpId: 0 };
 
@@ -76,6 +86,8 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   readonly connector: BgpConnector;
   readonly timers: BgpTimers;
   readonly loc: LocRib;
+  /** @internal Attribute sets shared with the other speakers of this simulation (as BIRD's ea_lookup). */
+  readonly attrIntern: BgpAttrIntern;
   /** Received routes not used or UPDATEs handled under RFC 7606, by reason. */
   readonly drops: Record<BgpDropReason, number> = {
     'as-path-loop': 0,
@@ -111,6 +123,7 @@ export class BgpSpeaker implements PeerHost, ExportContext {
     this.connector = config.connector;
     this.timers = { ...BIRD_TIMERS, ...config.timers };
     this.loc = new LocRib(this.defaultLocalPref);
+    this.attrIntern = internOf(engine);
     this.rng = config.jitter === false ? undefined : engine.stream(`bgp:${formatIpv4(config.routerId)}`);
     this.listener = config.connector.listen(config.listenPort ?? 179, (t) => {
       const peer = this.peers.get(t.remote.addr);

@@ -62,30 +62,26 @@ export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
   return sent;
 }
 
-/** One pending change (a reflector fanning one route out): no grouping needed. */
+/** One pending change (a reflector fanning one route out): no grouping, no per-peer allocation. */
 function flushOne(peer: BgpPeer, cache: ExportCache): number {
   const conn = peer.session!;
-  let sent = 0;
-  for (const [key, attrs] of peer.pendingOut) {
-    const had = peer.adjOut.get(key);
-    if (attrs === null) {
-      if (had === undefined) continue;
-      peer.adjOut.delete(key);
-      conn.send({ type: 'update', withdrawn: [keyPrefix(key)], attrs: NO_ATTRS, nlri: [] });
-      sent++;
-    } else if (had !== attrs) {
-      peer.adjOut.set(key, attrs);
-      const keys = [key];
-      const ctx = conn.ctx;
-      const msgs = ctx.fourOctetAs
-        ? cache.encoded(attrs, keys, () => build(attrs, keys, ctx))
-        : build(attrs, keys, ctx);
-      for (const m of msgs) conn.sendBytes(m);
-      sent += msgs.length;
-    }
-  }
+  const first = peer.pendingOut.entries().next().value!;
   peer.pendingOut.clear();
-  return sent;
+  const key = first[0];
+  const attrs = first[1];
+  const had = peer.adjOut.get(key);
+  if (attrs === null) {
+    if (had === undefined) return 0;
+    peer.adjOut.delete(key);
+    conn.send({ type: 'update', withdrawn: [keyPrefix(key)], attrs: NO_ATTRS, nlri: [] });
+    return 1;
+  }
+  if (had === attrs) return 0;
+  peer.adjOut.set(key, attrs);
+  const ctx = conn.ctx;
+  const msgs = ctx.fourOctetAs ? cache.encodedOne(attrs, key, ctx, build) : build(attrs, [key], ctx);
+  for (let i = 0; i < msgs.length; i++) conn.sendBytes(msgs[i]!);
+  return msgs.length;
 }
 
 /** The UPDATEs announcing `keys` with `attrs`, split to fit. */
