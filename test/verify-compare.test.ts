@@ -105,4 +105,16 @@ describe('podnet verify: decoding and comparing frames', () => {
       /^A:eth0--sw1:p1: 2 difference\(s\)\n {2}step 2 frame 1 ARP/,
     );
   });
+
+  it('frames pair by label in order, whatever other frames fall between (latency the real lab lacks)', () => {
+    const [arp, req, rep] = [ARP_REQUEST, ECHO_REQUEST, ECHO_REPLY].map((b) => decodeFrame(b, OPTS));
+    // real: request, reply, ARP; emulated: ARP, request, reply: the same frames, interleaved otherwise
+    assert.deepEqual(compareFrames(1, [req!, rep!, arp!], [arp!, req!, rep!], new RoleMap()), []);
+    // a second request only the emulation sent is one difference, numbered as the emulation's frame
+    const d = compareFrames(1, [req!, rep!], [req!, rep!, req!], new RoleMap());
+    assert.deepEqual(
+      d.map((x) => [x.frame, x.label, x.real, x.emulated]),
+      [[3, 'ICMP echo request 10.0.0.2 -> 10.0.0.4', '(no such frame)', 'sent']],
+    );
+  });
 });

@@ -46,6 +46,11 @@ export interface TracerouteOptions {
   /** -N: probes in flight at once (default 16). */
   simProbes: number;
   method: TracerouteMethod;
+  /**
+   * ns the tool spends on each probe it sends (a socket, its options, sendto): answers that come back
+   * meanwhile wait in their sockets until the batch is sent and the tool polls.
+   */
+  sendCost: number;
 }
 
 /** traceroute's defaults. */
@@ -56,6 +61,9 @@ export const DEFAULT_TRACEROUTE: TracerouteOptions = {
   packetLen: 60,
   simProbes: 16,
   method: 'udp',
+  // traceroute 2.1.2 here sent a probe every 20-23 us when no answer came between (tcpdump on the sender's
+  // veth, 16 probes to a host three hops away)
+  sendCost: 20_000,
 };
 
 /** The first UDP destination port (traceroute's DEF_START_PORT). */
@@ -143,6 +151,10 @@ export function traceroute(
   let inFlight = 0;
   let printedHops = 0;
   let finished = false;
+  // traceroute's main loop sends a batch of probes, then polls: answers that arrive during the batch are
+  // read only then (traceroute.c do_it)
+  let sending = false;
+  const unread: (() => void)[] = [];
 
   const find = (pred: (s: Slot) => boolean): Slot | undefined => {
     for (let i = 0; i < Math.min(slots.length, end); i++) {
@@ -153,6 +165,17 @@ export function traceroute(
   };
 
   const answer = (s: Slot, p: Probe, final: boolean): void => {
+    if (s.done) return;
+    if (sending) {
+      // in the socket, unread; the kernel's receive time stays the probe's (SO_TIMESTAMP)
+      s.timer?.cancel();
+      unread.push(() => read(s, p, final));
+      return;
+    }
+    read(s, p, final);
+  };
+
+  const read = (s: Slot, p: Probe, final: boolean): void => {
     if (s.done) return;
     s.done = true;
     s.probe = p;
@@ -290,29 +313,34 @@ export function traceroute(
     });
   };
 
+  /** One pass of the tool's loop: sends what the window allows, one probe per `sendCost`, then polls. */
   const sendMore = (): void => {
-    while (!finished && slots.length < end && inFlight < o.simProbes) {
-      const index = slots.length;
-      const s: Slot = {
-        ttl: Math.floor(index / o.queries) + 1,
-        sentAt: engine.now,
-        key: -1,
-        dport: 0,
-        done: false,
-        final: false,
-      };
-      slots.push(s);
-      inFlight++;
-      const err = sendProbe(s, index);
-      if (err !== undefined) {
-        answer(s, { note: err === 'no-route' ? '!N' : '!X' }, true);
-        continue;
-      }
+    if (finished || slots.length >= end || inFlight >= o.simProbes) return;
+    sending = true;
+    const index = slots.length;
+    const s: Slot = {
+      ttl: Math.floor(index / o.queries) + 1,
+      sentAt: engine.now,
+      key: -1,
+      dport: 0,
+      done: false,
+      final: false,
+    };
+    slots.push(s);
+    inFlight++;
+    const err = sendProbe(s, index);
+    if (err !== undefined) unread.push(() => read(s, { note: err === 'no-route' ? '!N' : '!X' }, true));
+    else
       s.timer = engine.timer(o.wait, () => {
         s.timer = undefined;
         answer(s, { note: '' }, false);
       });
-    }
+    engine.schedule(o.sendCost, () => {
+      if (slots.length < end && inFlight < o.simProbes) return sendMore();
+      // the batch is out: poll, and read every answer that came meanwhile
+      sending = false;
+      for (const f of unread.splice(0)) f();
+    });
   };
 
   function advance(): void {

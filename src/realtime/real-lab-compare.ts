@@ -330,33 +330,32 @@ export interface FrameDiff {
 }
 
 /**
- * Aligns two captures of one link (longest common subsequence of labels) and compares matched frames
- * field by field; a frame only one side has is a difference too.
+ * Pairs two captures of one link within a step: the k-th real frame with a label is matched with the k-th
+ * emulated frame with that label, and matched frames are compared field by field; a frame only one side
+ * has is a difference too. Frames with different labels are not ordered against each other: how they
+ * interleave depends on link latencies the real lab may not have (no sch_netem) and on how long the real
+ * programs take between sends, not on what the kernel sends.
  */
 export function compareFrames(step: number, real: DecodedFrame[], emu: DecodedFrame[], roles: RoleMap): FrameDiff[] {
-  const n = real.length;
-  const m = emu.length;
-  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--)
-      lcs[i]![j] =
-        real[i]!.label === emu[j]!.label ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  const diffs: FrameDiff[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && real[i]!.label === emu[j]!.label) {
-      diffs.push(...compareFields(step, i + 1, real[i]!, emu[j]!, roles));
-      i++;
-      j++;
-    } else if (j >= m || (i < n && lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
-      diffs.push({ step, frame: i + 1, label: real[i]!.label, real: 'sent', emulated: '(no such frame)' });
-      i++;
-    } else {
-      diffs.push({ step, frame: j + 1, label: emu[j]!.label, real: '(no such frame)', emulated: 'sent' });
-      j++;
-    }
+  const queues = new Map<string, number[]>();
+  for (const [j, f] of emu.entries()) {
+    const q = queues.get(f.label);
+    if (q === undefined) queues.set(f.label, [j]);
+    else q.push(j);
   }
+  const matched = new Set<number>();
+  const diffs: FrameDiff[] = [];
+  for (const [i, f] of real.entries()) {
+    const j = queues.get(f.label)?.shift();
+    if (j === undefined) {
+      diffs.push({ step, frame: i + 1, label: f.label, real: 'sent', emulated: '(no such frame)' });
+      continue;
+    }
+    matched.add(j);
+    diffs.push(...compareFields(step, i + 1, f, emu[j]!, roles));
+  }
+  for (const [j, f] of emu.entries())
+    if (!matched.has(j)) diffs.push({ step, frame: j + 1, label: f.label, real: '(no such frame)', emulated: 'sent' });
   return diffs;
 }
 

@@ -10,6 +10,7 @@ import { formatIpv4, formatMac, type Ipv4 } from '../wire/addr.js';
 import type { LabSpec, NodeSpec, StepAction, Target } from '../scenario/lab-types.js';
 import { primaryAddress, type RealLabPlan } from './real-lab-plan.js';
 import { runCommand } from './real-lab-run.js';
+import { DEFAULT_PING } from '../apps/ping.js';
 
 /** What a real step needs: the lab, its plan (namespace names, the commands to replay on `link`). */
 export interface RealStepContext {
@@ -111,7 +112,8 @@ export async function runRealStep(ctx: RealStepContext, a: StepAction, settle: (
     case 'ping': {
       const dst = targetAddress(ctx.spec, a.to);
       if (dst === undefined) return `target ${JSON.stringify(a.to)} has no address`;
-      const argv = ['ping', '-n', '-c', String(a.count), '-W', '2'];
+      // -W: the lingertime podnet's ping uses (iputils' own default, 10 s), so both wait as long
+      const argv = ['ping', '-n', '-c', String(a.count), '-W', String(DEFAULT_PING.timeout / 1e9)];
       if (a.size !== undefined) argv.push('-s', String(a.size));
       if (a.ttl !== undefined) argv.push('-t', String(a.ttl));
       if (a.df !== undefined) argv.push('-M', a.df ? 'do' : 'dont');

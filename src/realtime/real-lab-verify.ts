@@ -54,21 +54,36 @@ interface LinkEnds {
 
 const linkId = (l: LinkEnds): string => `${l.a.node}:${l.a.port}--${l.b.node}:${l.b.port}`;
 
-/** Runs the steps in emulation; per link, its frames and the simulated start time of each step. */
-function emulate(spec: LabSpec): { frames: Map<string, PcapRecord[]>; stepStarts: number[] } {
+/**
+ * Runs the steps in emulation on the real run's clock: step i starts `offsets[i]` ns after the first (as
+ * on the real lab, where starting programs and waiting for quiet take seconds), or at once if the step
+ * before ran longer, and frames after `endNs` (the real captures' end, counted from the first step) are
+ * left out. Neighbour timers (DELAY, PROBE) then fall in the same step on both sides. Per link, its frames
+ * and the simulated start time of each step.
+ */
+function emulate(
+  spec: LabSpec,
+  offsets: readonly number[],
+  endNs: number,
+): { frames: Map<string, PcapRecord[]>; stepStarts: number[] } {
   const lab = buildLab(spec);
   const caps = captureLinks(lab.network);
   const stepStarts: number[] = [];
+  const t0 = lab.engine.now;
   for (const [i, s] of spec.steps.entries()) {
+    const at = t0 + Math.round(offsets[i] ?? 0);
+    if (lab.engine.now < at) lab.engine.run(at);
     stepStarts.push(lab.engine.now);
     const r = runStep(lab, s, { record: 'needed', index: i + 1 });
     if (r.stopped !== undefined) break;
   }
+  if (lab.engine.now < t0 + endNs) lab.engine.run(t0 + endNs);
   const frames = new Map<string, PcapRecord[]>();
   for (const c of caps) {
     const p = parsePcap(c.writer.bytes());
     if (!p.ok) continue;
-    frames.set(c.linkId, [...(frames.get(c.linkId) ?? []), ...p.value.records]);
+    const kept = p.value.records.filter((r) => r.timeNs <= t0 + endNs);
+    frames.set(c.linkId, [...(frames.get(c.linkId) ?? []), ...kept]);
   }
   return { frames, stepStarts };
 }
@@ -156,7 +171,6 @@ async function waitUntilUp(plan: RealLabPlan): Promise<void> {
 
 /** Verifies `spec` on this machine (root): returns the differences per link. */
 export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<VerifyResult> {
-  const emu = emulate(spec);
   const plan = planUp(spec, o.prefix ?? `pn-${process.pid}-${spec.name}-`);
   const up = realLabUp(plan);
   if (!up.ok) throw new VerifyUpError(up.error);
@@ -164,6 +178,7 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
   const caps: RealCapture[] = [];
   const realSteps: string[] = [];
   const stepStarts: number[] = [];
+  let realEnd = 0;
   const servers: ChildProcess[] = [];
   try {
     await waitUntilUp(plan);
@@ -180,10 +195,11 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
     const settle = quietWaiter(caps, o.quietMs ?? 300);
     const ctx: RealStepContext = { spec, plan, onLink: (a, b) => capture({ a, b }) };
     for (const s of spec.steps) {
-      stepStarts.push(Date.now() * 1e6);
+      stepStarts.push(wallNs());
       realSteps.push(await runRealStep(ctx, s.action, settle));
     }
     await settle();
+    realEnd = wallNs();
   } finally {
     for (const p of servers) p.kill('SIGKILL');
     for (const c of caps) await c.stop();
@@ -201,6 +217,12 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
     if (p.ok) real.set(c.link, [...(real.get(c.link) ?? []), ...p.value.records]);
   }
   rmSync(dir, { recursive: true, force: true });
+  const first = stepStarts[0] ?? realEnd;
+  const emu = emulate(
+    spec,
+    stepStarts.map((t) => t - first),
+    realEnd - first,
+  );
   const dec: DecodeOptions = {
     vxlanPorts: new Set(
       spec.nodes.flatMap((n) => (n.kind === 'host' || n.kind === 'router' ? n.vxlans : [])).map((v) => v.port),
@@ -220,6 +242,9 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
   });
   return { lab: spec.name, links, realSteps, warnings: [...plan.warnings, ...up.warnings] };
 }
+
+/** The wall clock in ns, as tcpdump stamps frames (microseconds since the epoch). */
+const wallNs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1e3) * 1e3;
 
 /** Frames split by step: [0] before the first step, [i] during step i (1-based); noise left out. */
 function bySteps(records: PcapRecord[], starts: number[], o: DecodeOptions): DecodedFrame[][] {
