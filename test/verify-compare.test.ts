@@ -11,8 +11,11 @@ import { internetChecksum } from '../src/wire/checksum.js';
 import {
   compareFrames,
   decodeFrame,
+  forgiveTimerSlack,
   formatDiffTable,
   RoleMap,
+  type DecodedField,
+  type DecodedFrame,
   type DecodeOptions,
 } from '../src/realtime/real-lab-compare.js';
 
@@ -115,6 +118,69 @@ describe('podnet verify: decoding and comparing frames', () => {
     assert.deepEqual(
       d.map((x) => [x.frame, x.label, x.real, x.emulated]),
       [[3, 'ICMP echo request 10.0.0.2 -> 10.0.0.4', '(no such frame)', 'sent']],
+    );
+  });
+
+  it('TSval is a clock per flow (never back from its first); TSecr echoes a TSval the peer sent', () => {
+    const m = new RoleMap();
+    const val = (flow: string): DecodedField => ({ name: 'tcp.options.tsval', value: '', role: 'tcp.tsval', flow });
+    const ecr = (flow: string): DecodedField => ({ name: 'tcp.options.tsecr', value: '', role: 'tcp.tsecr', flow });
+    // the real exchange spends 2 ms, the emulated one none: no difference
+    assert.equal(m.match(val('a>b'), '1000', '7'), undefined);
+    assert.equal(m.match(val('a>b'), '1002', '7'), undefined);
+    assert.equal(m.match(ecr('a>b'), '1002', '7'), undefined);
+    assert.equal(m.match(ecr('a>b'), '0', '0'), undefined);
+    assert.equal(m.match(val('a>b'), '999', '8'), "real TSval went back from the flow's first, 1000");
+    assert.equal(m.match(ecr('a>b'), '1003', '7'), 'real TSecr 1003 echoes no TSval the peer sent');
+    assert.equal(m.match(ecr('a>b'), '1000', '9'), 'emulated TSecr 9 echoes no TSval the peer sent');
+  });
+
+  it("an HTTP response's Date and whoami's RemoteAddr port are compared by role, the rest of the payload by value", () => {
+    const frame = (date: string, port: number, body = 'x'): Uint8Array => {
+      const text = `HTTP/1.1 200 OK\r\nDate: ${date}\r\nContent-Length: 1\r\n\r\nRemoteAddr: 10.0.0.2:${port}\n${body}`;
+      const payload = Uint8Array.from(text, (c) => c.charCodeAt(0));
+      // IPv4 + TCP (RFC 9293) from 10.0.0.4:80 to 10.0.0.2:<port>, ACK|PSH, no options
+      const head = hex(
+        '0200000000aa 0200000000ac 0800 4500 0000 0001 4000 4006 0000 0a000004 0a000002 ' +
+          `0050 ${port.toString(16).padStart(4, '0')} 00000001 00000001 5018 01fd 0000 0000`,
+      );
+      const f = new Uint8Array(head.length + payload.length);
+      f.set(head);
+      f.set(payload, head.length);
+      const v = new DataView(f.buffer);
+      v.setUint16(16, f.length - 14);
+      v.setUint16(24, internetChecksum(f, 14, 20));
+      return f;
+    };
+    const real = decodeFrame(frame('Fri, 04 Dec 2026 05:36:07 GMT', 40000), OPTS);
+    assert.equal(real.fields.find((f) => f.name === 'http.date')?.value, 'Fri, 04 Dec 2026 05:36:07 GMT');
+    assert.equal(real.fields.find((f) => f.name === 'http.remoteaddr.port')?.role, 'port');
+    const emu = decodeFrame(frame('Thu, 01 Jan 2026 00:00:01 GMT', 51000), OPTS);
+    assert.deepEqual(compareFrames(3, [real], [emu], new RoleMap()), []);
+    const other = decodeFrame(frame('Thu, 01 Jan 2026 00:00:01 GMT', 51000, 'y'), OPTS);
+    assert.deepEqual(
+      compareFrames(3, [real], [other], new RoleMap()).map((d) => d.field),
+      ['tcp.payload'],
+    );
+  });
+
+  it('a neighbour timer the kernel fires up to 512 ms late: the frame moves to the next step, or past the end', () => {
+    const at = (label: string, timeNs: number): DecodedFrame => ({ label, fields: [], noise: false, timeNs });
+    const probe = 'ARP who-has 10.0.0.4 tell 10.0.0.2 (unicast)';
+    // emulated: the probe 100 ms before step 2 starts (at 10 s); real: in step 2
+    const emu = [[], [at('ping', 1e9), at(probe, 9.9e9)], []];
+    const real = [[], [at('ping', 1e9)], [at(probe, 10.2e9)]];
+    forgiveTimerSlack(real, emu, [0, 10e9, 20e9], 512e6);
+    assert.deepEqual(
+      emu.map((b) => b.map((f) => f.label)),
+      [[], ['ping'], [probe]],
+    );
+    // one 100 ms before the end that the real captures missed is dropped; one 1 s before it stays
+    const late = [[], [at(probe, 9e9), at(probe, 9.9e9)]];
+    forgiveTimerSlack([[], []], late, [0, 10e9], 512e6);
+    assert.deepEqual(
+      late[1]!.map((f) => f.timeNs),
+      [9e9],
     );
   });
 });

@@ -188,7 +188,7 @@ export class ArpResolver {
     n.mac = mac;
     n.state = 'REACHABLE';
     n.confirmed = now;
-    n.expires = now + this.reachableNs();
+    n.expires = now + this.reachableNs(n);
     n.probes = 0;
     n.timer?.cancel();
     n.timer = undefined;
@@ -256,7 +256,7 @@ export class ArpResolver {
       if (n.state !== 'DELAY') return;
       if (node.engine.now <= n.confirmed + node.config.arp.delayProbeNs) {
         n.state = 'REACHABLE';
-        n.expires = n.confirmed + this.reachableNs();
+        n.expires = n.confirmed + this.reachableNs(n);
         return;
       }
       n.state = 'PROBE';
@@ -267,8 +267,13 @@ export class ArpResolver {
     });
   }
 
-  /** This node's reachable_time: drawn once from [base/2, 3*base/2) in ms (neigh_rand_reach_time). */
-  private reachableNs(): number {
+  /**
+   * The reachable_time of `n`'s device: as given in the config, else this node's, drawn once from
+   * [base/2, 3*base/2) in ms (neigh_rand_reach_time; Linux draws one per device).
+   */
+  private reachableNs(n: Neighbor): number {
+    const given = this.node.config.arp.reachableByDev?.get(n.dev.name);
+    if (given !== undefined) return given;
     if (this.reachable === undefined) {
       const base = this.node.config.arp.reachableNs;
       const ms = Math.max(1, Math.round(base / 1e6));

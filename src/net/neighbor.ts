@@ -68,6 +68,11 @@ export interface ArpConfig {
    * first reply wins (arp_process: "use the FIRST one").
    */
   locktimeNs: number;
+  /**
+   * Devices whose reachable_time is given (ns) instead of drawn: `podnet verify` puts here what the real
+   * kernel drew for each device (`ip ntable show`), so neighbours go STALE at the same time in both runs.
+   */
+  reachableByDev?: ReadonlyMap<string, number>;
 }
 
 /** Linux-like ARP defaults. */

@@ -30,10 +30,21 @@ export interface DecodedFrame {
   fields: DecodedField[];
   /** Link-local noise the kernel sends on its own (IPv6, IGMP, STP when the lab has none): not compared. */
   noise: boolean;
+  /** When it was captured (ns, on its run's clock), if known. */
+  timeNs?: number;
 }
 
 /** Fields compared by role (docs/verify.md). */
-export type RoleName = 'ip.id' | 'icmp.ident' | 'ping.timeval' | 'port' | 'vxlan.srcport' | 'tcp.seq' | 'tcp.ts';
+export type RoleName =
+  | 'ip.id'
+  | 'icmp.ident'
+  | 'ping.timeval'
+  | 'port'
+  | 'vxlan.srcport'
+  | 'tcp.seq'
+  | 'tcp.tsval'
+  | 'tcp.tsecr'
+  | 'http.date';
 
 /** What the decoder needs to know about the lab. */
 export interface DecodeOptions {
@@ -152,7 +163,9 @@ function decodeIpv4(b: Uint8Array, p: string, d: DecodedFrame, o: DecodeOptions,
   put('ip.hdr_len', ihl);
   put('ip.dsfield', `0x${b[1]!.toString(16).padStart(2, '0')}`);
   put('ip.len', total);
-  put('ip.id', u16(b, 4), 'ip.id');
+  // Linux keeps one identification counter per (destination, source, protocol) hash bucket, each with a
+  // random start and random jumps (ip_idents_reserve): a mapping per flow, as two counters may meet
+  put('ip.id', u16(b, 4), 'ip.id', `${src}>${dst}/${proto}`);
   put('ip.flags.df', (flags >> 14) & 1);
   put('ip.flags.mf', (flags >> 13) & 1);
   put('ip.frag_offset', flags & 0x1fff);
@@ -271,14 +284,44 @@ function decodeTcp(l4: Uint8Array, p: string, d: DecodedFrame, whole: boolean, s
     if (len < 2) break;
     if (kind === 8 && len === 10) {
       opts.push('ts');
-      put('tcp.options.tsval', u32(l4, i + 2), 'tcp.ts');
-      put('tcp.options.tsecr', u32(l4, i + 6), 'tcp.ts');
+      put('tcp.options.tsval', u32(l4, i + 2), 'tcp.tsval', fwd);
+      put('tcp.options.tsecr', u32(l4, i + 6), 'tcp.tsecr', rev);
     } else opts.push(`${kind}:${hex(l4.subarray(i + 2, i + len))}`);
     i += len;
   }
   put('tcp.options', opts.join(' '));
-  put('tcp.payload', hex(l4.subarray(hl)));
+  put('tcp.payload', hex(httpClocks(l4.subarray(hl), put)));
   return `TCP ${label} [${names.join(',')}]`;
+}
+
+const HTTP_DATE = '\r\nDate: ';
+const REMOTE_ADDR = /\nRemoteAddr: [0-9.]+:([0-9]+)\n/;
+
+/**
+ * An HTTP response's Date (the wall clock) and whoami's RemoteAddr port (the client's ephemeral port, or
+ * its NAT mapping) become fields of their own, compared by role; in the payload they are masked with `*`.
+ */
+function httpClocks(payload: Uint8Array, put: (name: string, value: string, role?: RoleName) => number): Uint8Array {
+  const text = String.fromCharCode(...payload.subarray(0, Math.min(payload.length, 4096)));
+  if (!text.startsWith('HTTP/1.')) return payload;
+  const out = payload.slice();
+  const mask = (from: number, len: number): void => {
+    out.fill(0x2a, from, from + len);
+  };
+  const d = text.indexOf(HTTP_DATE);
+  if (d >= 0) {
+    const from = d + HTTP_DATE.length;
+    const end = text.indexOf('\r\n', from);
+    put('http.date', text.slice(from, end), 'http.date');
+    mask(from, end - from);
+  }
+  const m = REMOTE_ADDR.exec(text);
+  if (m !== null) {
+    const port = m[1]!;
+    put('http.remoteaddr.port', port, portRole(Number(port)));
+    mask(m.index + m[0].length - 1 - port.length, port.length);
+  }
+  return out;
 }
 
 /** The consistent mapping of random values: real <-> emulated, per role. */
@@ -290,7 +333,9 @@ export class RoleMap {
   /** Checks and records that real value `r` stands for emulated `e`; a sentence when it contradicts. */
   match(f: DecodedField, r: string, e: string): string | undefined {
     if (f.role === 'tcp.seq') return this.offset(f.flow ?? '', Number(r), Number(e));
-    const role = f.role ?? '';
+    if (f.role === 'tcp.tsval') return this.clock(f.flow ?? '', Number(r), Number(e));
+    if (f.role === 'tcp.tsecr') return this.echo(f.flow ?? '', Number(r), Number(e));
+    const role = `${f.role ?? ''}|${f.flow ?? ''}`;
     const a = this.realToEmu.get(`${role}|${r}`);
     const b = this.emuToReal.get(`${role}|${e}`);
     if (a === undefined && b === undefined) {
@@ -303,6 +348,33 @@ export class RoleMap {
     return `emulated ${e} stood for real ${b} before, now for ${r}`;
   }
 
+  /**
+   * TSval is a millisecond clock with a random offset per connection (RFC 7323 section 5.4, Linux's
+   * secure_tcp_ts_off), and the two runs spend different wall time between segments: on both sides the
+   * values of a flow must not go back from its first (a clock), and each is remembered for the echo.
+   */
+  private clock(flow: string, r: number, e: number): string | undefined {
+    let c = this.clocks.get(flow);
+    if (c === undefined) this.clocks.set(flow, (c = { first: [r, e], real: new Set(), emu: new Set() }));
+    c.real.add(r);
+    c.emu.add(e);
+    const back = (v: number, first: number): boolean => (v - first + 2 ** 32) % 2 ** 32 >= 2 ** 31;
+    if (back(r, c.first[0])) return `real TSval went back from the flow's first, ${c.first[0]}`;
+    if (back(e, c.first[1])) return `emulated TSval went back from the flow's first, ${c.first[1]}`;
+    return undefined;
+  }
+
+  /** TSecr echoes a TSval the peer sent (RFC 7323 section 4.3), or is 0 on an initial SYN: on both sides. */
+  private echo(peerFlow: string, r: number, e: number): string | undefined {
+    if (r === 0 && e === 0) return undefined;
+    const c = this.clocks.get(peerFlow);
+    if (c?.real.has(r) !== true) return `real TSecr ${r} echoes no TSval the peer sent`;
+    if (!c.emu.has(e)) return `emulated TSecr ${e} echoes no TSval the peer sent`;
+    return undefined;
+  }
+
+  private readonly clocks = new Map<string, { first: [number, number]; real: Set<number>; emu: Set<number> }>();
+
   /** Sequence numbers: both must be the same distance from their flow's first. */
   private offset(flow: string, r: number, e: number): string | undefined {
     const base = this.bases.get(flow);
@@ -313,6 +385,46 @@ export class RoleMap {
     const dr = (r - base[0] + 2 ** 32) % 2 ** 32;
     const de = (e - base[1] + 2 ** 32) % 2 ** 32;
     return dr === de ? undefined : `real is ${dr} past the flow's first, emulated ${de}`;
+  }
+}
+
+/**
+ * How late Linux may fire a neighbour timer: the timer wheel (kernel/time/timer.c) files a timeout of 4 to
+ * 32 s at HZ=1000 in level 3, whose buckets are 512 ms wide, and rounds its expiry up to the bucket; so
+ * DELAY's 5 s ends 5.0 to 5.5 s after the use (seen here: a unicast probe 5.14 s after the reply that
+ * started DELAY). podnet fires it at 5.0 s.
+ */
+export const TIMER_SLACK_NS = 512_000_000;
+
+/**
+ * Forgives a real timer firing up to `slackNs` later than podnet's (TIMER_SLACK_NS): an emulated frame
+ * in the last `slackNs` of a step whose label the real run has one more of in the next step moves to that
+ * step; one in the last `slackNs` of the run that the real run lacks is dropped (the real one came after
+ * the captures ended). `ends[i]` is when emulated bin i ends (bin 0 is before the first step).
+ */
+export function forgiveTimerSlack(
+  real: DecodedFrame[][],
+  emu: DecodedFrame[][],
+  ends: number[],
+  slackNs: number,
+): void {
+  const surplus = (a: DecodedFrame[], b: DecodedFrame[], label: string): number =>
+    a.filter((f) => f.label === label).length - b.filter((f) => f.label === label).length;
+  for (let s = 0; s < emu.length; s++) {
+    const bin = emu[s]!;
+    const end = ends[s];
+    if (end === undefined) break;
+    const last = s === emu.length - 1;
+    for (let j = bin.length - 1; j >= 0; j--) {
+      const f = bin[j]!;
+      if (f.timeNs === undefined || f.timeNs < end - slackNs) break;
+      if (surplus(bin, real[s] ?? [], f.label) <= 0) continue;
+      if (last) bin.splice(j, 1);
+      else if (surplus(real[s + 1] ?? [], emu[s + 1] ?? [], f.label) > 0) {
+        bin.splice(j, 1);
+        emu[s + 1]!.unshift(f);
+      }
+    }
   }
 }
 

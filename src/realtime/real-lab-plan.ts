@@ -322,9 +322,13 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
       );
     if (n.dns !== undefined)
       plan.warnings.push(`${n.name}: podnet up starts no DNS server (podnet's runs in emulation only)`);
-    if (n.httpPorts.length > 0)
-      plan.warnings.push(`${n.name}: podnet up starts no HTTP server on port ${n.httpPorts.join(', ')}`);
+    if (n.httpPorts.length > 0) plan.warnings.push(noHttpServerWarning(n.name, n.httpPorts));
   }
+}
+
+/** The warning that `up` starts no HTTP server for a node's `http` ports (verify starts scripts/whoami.py). */
+export function noHttpServerWarning(node: string, ports: readonly number[]): string {
+  return `${node}: podnet up starts no HTTP server on port ${ports.join(', ')}`;
 }
 
 /** The commands that remove what `plan` made (each may fail harmlessly when already gone). */

@@ -5,20 +5,23 @@
  * taken down again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildLab } from '../scenario/build.js';
 import { runStep } from '../scenario/run.js';
 import type { LabSpec } from '../scenario/lab-types.js';
 import { captureLinks } from '../observe/capture.js';
 import { parsePcap, type PcapRecord } from '../observe/pcap.js';
-import { planUp, type RealLabPlan } from './real-lab-plan.js';
+import { noHttpServerWarning, planUp, type RealLabPlan } from './real-lab-plan.js';
 import { realLabDown, realLabUp, runCommand } from './real-lab-run.js';
 import { runRealStep, type RealStepContext } from './real-lab-steps.js';
 import {
   compareFrames,
   decodeFrame,
+  forgiveTimerSlack,
+  TIMER_SLACK_NS,
   RoleMap,
   type DecodeOptions,
   type DecodedFrame,
@@ -56,8 +59,8 @@ const linkId = (l: LinkEnds): string => `${l.a.node}:${l.a.port}--${l.b.node}:${
 
 /**
  * Runs the steps in emulation on the real run's clock: step i starts `offsets[i]` ns after the first (as
- * on the real lab, where starting programs and waiting for quiet take seconds), or at once if the step
- * before ran longer, and frames after `endNs` (the real captures' end, counted from the first step) are
+ * on the real lab, where starting programs and waiting for quiet take seconds) and runs no longer than
+ * it did there (or starts at once if the step before ran longer), and frames after `endNs` (the real captures' end, counted from the first step) are
  * left out. Neighbour timers (DELAY, PROBE) then fall in the same step on both sides. Per link, its frames
  * and the simulated start time of each step.
  */
@@ -65,8 +68,13 @@ function emulate(
   spec: LabSpec,
   offsets: readonly number[],
   endNs: number,
-): { frames: Map<string, PcapRecord[]>; stepStarts: number[] } {
+  reachable: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): { frames: Map<string, PcapRecord[]>; stepStarts: number[]; end: number } {
   const lab = buildLab(spec);
+  for (const [name, node] of lab.ipNodes) {
+    const byDev = reachable.get(name);
+    if (byDev !== undefined) node.config.arp = { ...node.config.arp, reachableByDev: byDev };
+  }
   const caps = captureLinks(lab.network);
   const stepStarts: number[] = [];
   const t0 = lab.engine.now;
@@ -74,8 +82,11 @@ function emulate(
     const at = t0 + Math.round(offsets[i] ?? 0);
     if (lab.engine.now < at) lab.engine.run(at);
     stepStarts.push(lab.engine.now);
-    const r = runStep(lab, s, { record: 'needed', index: i + 1 });
-    if (r.stopped !== undefined) break;
+    // the step may take as long as the real one did: what is still pending then (a TIME-WAIT, an ARP
+    // retry) goes on during the next step, as it does on the real lab
+    const next = t0 + Math.round(offsets[i + 1] ?? endNs);
+    const r = runStep(lab, s, { record: 'needed', index: i + 1, budgets: { maxSimTime: Math.max(1, next - at) } });
+    if (r.stopped !== undefined && lab.network.stormWatch.report !== undefined) break;
   }
   if (lab.engine.now < t0 + endNs) lab.engine.run(t0 + endNs);
   const frames = new Map<string, PcapRecord[]>();
@@ -85,7 +96,7 @@ function emulate(
     const kept = p.value.records.filter((r) => r.timeNs <= t0 + endNs);
     frames.set(c.linkId, [...(frames.get(c.linkId) ?? []), ...kept]);
   }
-  return { frames, stepStarts };
+  return { frames, stepStarts, end: t0 + endNs };
 }
 
 /** A running tcpdump on one link end. */
@@ -127,24 +138,40 @@ function startTcpdump(ns: string, dev: string, file: string, link: string): Prom
   });
 }
 
+/** scripts/whoami.py: traefik/whoami's answer from a real socket (from dist/src/realtime/, three up). */
+const WHOAMI_PY = fileURLToPath(new URL('../../../scripts/whoami.py', import.meta.url));
+
 /**
- * A stand-in for podnet's whoami servers (`http: { ports }`): Python's http.server on each port, so a
- * curl step has a real TCP peer. Its HTTP text is not whoami's; its TCP is the kernel's.
+ * podnet's whoami servers (`http: { ports }`) on the real lab: scripts/whoami.py on each port, answering
+ * the bytes podnet's whoami answers, over the kernel's TCP. Resolves once every one listens.
  */
-function startHttpServers(spec: LabSpec, plan: RealLabPlan, root: string): ChildProcess[] {
-  return spec.nodes.flatMap((n) =>
+async function startHttpServers(spec: LabSpec, plan: RealLabPlan, servers: ChildProcess[]): Promise<void> {
+  const mine = spec.nodes.flatMap((n) =>
     n.kind === 'host' || n.kind === 'router'
       ? n.httpPorts.map((port) =>
-          spawn(
-            'ip',
-            ['netns', 'exec', plan.prefix + n.name, 'python3', '-m', 'http.server', '-d', root, String(port)],
-            {
-              stdio: 'ignore',
-            },
-          ),
+          spawn('ip', ['netns', 'exec', plan.prefix + n.name, 'python3', WHOAMI_PY, String(port), n.name], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          }),
         )
       : [],
   );
+  servers.push(...mine);
+  await Promise.all(
+    mine.map(
+      (c) =>
+        new Promise<void>((resolve, reject) => {
+          let out = '';
+          let err = '';
+          c.stdout?.setEncoding('utf8').on('data', (x: string) => {
+            out += x;
+            if (out.startsWith('ready\n')) resolve();
+          });
+          c.stderr?.setEncoding('utf8').on('data', (x: string) => (err += x));
+          c.on('close', () => reject(new Error(`whoami.py exited: ${err.trim()}`)));
+        }),
+    ),
+  );
+  for (const c of mine) c.removeAllListeners('close');
 }
 
 /** Waits until every veth of the lab has carrier and every bridge port (without STP) forwards. */
@@ -179,19 +206,17 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
   const realSteps: string[] = [];
   const stepStarts: number[] = [];
   let realEnd = 0;
+  let reachable = new Map<string, Map<string, number>>();
   const servers: ChildProcess[] = [];
   try {
     await waitUntilUp(plan);
+    reachable = reachableTimes(plan);
     const capture = async (l: LinkEnds): Promise<void> => {
       const file = join(dir, `${caps.length}.pcap`);
       caps.push(await startTcpdump(plan.prefix + l.a.node, l.a.port, file, linkId(l)));
     };
     for (const l of spec.links) await capture(l);
-    const www = join(dir, 'www');
-    mkdirSync(www);
-    servers.push(...startHttpServers(spec, plan, www));
-    // Python needs a moment to import and bind
-    if (servers.length > 0) await new Promise((r) => setTimeout(r, 700));
+    await startHttpServers(spec, plan, servers);
     const settle = quietWaiter(caps, o.quietMs ?? 300);
     const ctx: RealStepContext = { spec, plan, onLink: (a, b) => capture({ a, b }) };
     for (const s of spec.steps) {
@@ -222,6 +247,7 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
     spec,
     stepStarts.map((t) => t - first),
     realEnd - first,
+    reachable,
   );
   const dec: DecodeOptions = {
     vxlanPorts: new Set(
@@ -236,17 +262,52 @@ export async function verifyLab(spec: LabSpec, o: VerifyOptions = {}): Promise<V
   const links = ids.map((link) => {
     const r = bySteps(real.get(link) ?? [], stepStarts, dec);
     const e = bySteps(emu.frames.get(link) ?? [], emu.stepStarts, dec);
+    forgiveTimerSlack(r, e, [...emu.stepStarts, emu.end], TIMER_SLACK_NS);
     const diffs: FrameDiff[] = [];
     for (let s = 0; s <= spec.steps.length; s++) diffs.push(...compareFrames(s, r[s] ?? [], e[s] ?? [], roles));
     return { link, diffs };
   });
-  return { lab: spec.name, links, realSteps, warnings: [...plan.warnings, ...up.warnings] };
+  // verify runs whoami.py where up starts no HTTP server
+  const served = new Set(
+    spec.nodes.flatMap((n) =>
+      n.kind === 'host' || n.kind === 'router' ? [noHttpServerWarning(n.name, n.httpPorts)] : [],
+    ),
+  );
+  const warnings = [...plan.warnings.filter((w) => !served.has(w)), ...up.warnings];
+  return { lab: spec.name, links, realSteps, warnings };
+}
+
+/**
+ * Per node, per device, the reachable_time the kernel drew for its ARP table (neigh_rand_reach_time: a
+ * random value in [base/2, 3*base/2), `reachable` in `ip ntable show`, in ms), for the emulation to use.
+ */
+function reachableTimes(plan: RealLabPlan): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const { node, ns } of plan.namespaces) {
+    const r = runCommand({ argv: ['ip', '-n', ns, 'ntable', 'show', 'name', 'arp_cache'] });
+    const byDev = new Map<string, number>();
+    let dev: string | undefined;
+    for (const line of r.stdout.split('\n')) {
+      const d = /^\s+dev (\S+)/.exec(line);
+      if (d !== null) dev = d[1];
+      const t = /\breachable (\d+)/.exec(line);
+      if (t !== null && dev !== undefined) {
+        byDev.set(dev, Number(t[1]) * 1_000_000);
+        dev = undefined;
+      }
+    }
+    out.set(node, byDev);
+  }
+  return out;
 }
 
 /** The wall clock in ns, as tcpdump stamps frames (microseconds since the epoch). */
 const wallNs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1e3) * 1e3;
 
-/** Frames split by step: [0] before the first step, [i] during step i (1-based); noise left out. */
+/**
+ * Frames split by step: [0] before the first step, [i] during step i (1-based); noise left out. Each keeps
+ * its capture time.
+ */
 function bySteps(records: PcapRecord[], starts: number[], o: DecodeOptions): DecodedFrame[][] {
   const out: DecodedFrame[][] = starts.map(() => []);
   out.push([]);
@@ -254,6 +315,7 @@ function bySteps(records: PcapRecord[], starts: number[], o: DecodeOptions): Dec
     let s = 0;
     while (s < starts.length && r.timeNs >= starts[s]!) s++;
     const f = decodeFrame(r.data, o);
+    f.timeNs = r.timeNs;
     if (!f.noise) out[s]!.push(f);
   }
   return out;
