@@ -146,6 +146,9 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
     // Linux's default TCP buffers (a namespace copies the machine's, which may be tuned): tcp_rmem[2] sets
     // the window scale podnet offers (7), tcp_rmem[1] the first windows (64240 / 65160)
     inNs(n.name, 'sysctl', '-q', '-w', 'net.ipv4.tcp_rmem=4096 131072 6291456', 'net.ipv4.tcp_wmem=4096 16384 4194304');
+    // per namespace since Linux 4.15, and a new one copies the machine's (tcp_sk_init): always written
+    if (n.kind === 'host' || n.kind === 'router')
+      inNs(n.name, 'sysctl', '-q', '-w', `net.ipv4.tcp_congestion_control=${n.tcpCongestionControl ?? 'cubic'}`);
     ip(n.name, 'link', 'set', 'dev', 'lo', 'up');
   }
   for (const l of spec.links)

@@ -130,7 +130,10 @@ export function buildLab(spec: LabSpec, seedOverride?: number): LabNetwork {
       if (n.iptables !== undefined) node.enableNetfilter(n.iptables);
       ipNodes.set(n.name, node);
       udp.set(n.name, new UdpStack(node));
-      tcp.set(n.name, new TcpStack(node));
+      tcp.set(
+        n.name,
+        new TcpStack(node, n.tcpCongestionControl !== undefined ? { congestionControl: n.tcpCongestionControl } : {}),
+      );
       if (n.resolvConf !== undefined) resolvConf.set(n.name, n.resolvConf);
       for (const port of n.httpPorts) whoamiServer(node).listen(tcp.get(n.name)!, port);
       if (n.dns !== undefined) {

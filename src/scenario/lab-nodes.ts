@@ -23,6 +23,13 @@ import type { InterfaceSpec, NodeSpec, SwitchPortSpec, VlanSpec } from './lab-ty
 export { NAME } from './lab-devices.js';
 export { checkLink, checkLinkProps, parseEnd } from './lab-links.js';
 
+/** net.ipv4.tcp_congestion_control: the algorithm new TCP connections of the node use. */
+const TCP_CC = 'net.ipv4.tcp_congestion_control';
+/** The sysctls a host or router may set (`sysctl: { NAME: VALUE }`), with Linux's names. */
+const SYSCTLS = [TCP_CC] as const;
+/** The congestion control algorithms podnet has (Linux's names; cubic is the default). */
+const TCP_CONGESTION_NAMES = ['cubic', 'reno'] as const;
+
 /** The fields of each kind of node. */
 const NODE_KEYS = {
   host: [
@@ -39,6 +46,7 @@ const NODE_KEYS = {
     'dns',
     'resolvConf',
     'http',
+    'sysctl',
   ],
   switch: ['name', 'kind', 'ports', 'agingTime', 'stp', 'priority'],
   hub: ['name', 'kind', 'ports'],
@@ -220,6 +228,14 @@ function checkIpNode(
     }
   }
   if (o.http !== undefined) node.httpPorts = checkHttp(c, [...path, 'http'], o.http);
+  if (o.sysctl !== undefined) {
+    const sy = c.fields([...path, 'sysctl'], o.sysctl, SYSCTLS);
+    const cc = sy?.[TCP_CC];
+    if (cc !== undefined) {
+      const name = c.oneOf([...path, 'sysctl', TCP_CC], cc, TCP_CONGESTION_NAMES);
+      if (name !== undefined) node.tcpCongestionControl = name;
+    }
+  }
   if (o.resolvConf !== undefined) {
     const t = c.str([...path, 'resolvConf'], o.resolvConf);
     if (t !== undefined) node.resolvConf = t;

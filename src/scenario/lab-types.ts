@@ -117,6 +117,8 @@ export type NodeSpec =
       dns?: DnsServerSpec;
       resolvConf?: string;
       httpPorts: number[];
+      /** `sysctl: { net.ipv4.tcp_congestion_control }`: what new TCP connections use (Linux's default cubic). */
+      tcpCongestionControl?: 'cubic' | 'reno';
       path: SpecPath;
     }
   | {

@@ -534,7 +534,10 @@ export class TcpSocket extends TcpOutput {
     if (cc.dupAcks < DUP_THRESH && !this.sack.isLost(snd.una, snd.mss)) return;
     cc.enterSackRecovery(snd.max - snd.una, snd.max);
     this.counters.fastRetransmits++;
-    this.note(() => `SACK loss recovery from ${snd.wire(snd.una)}: cwnd ${cc.cwnd}, ssthresh ${cc.ssthresh}`);
+    this.note(
+      () =>
+        `SACK loss recovery from ${snd.wire(snd.una)}: ${cc.algorithm.name} cwnd ${cc.cwnd}, ssthresh ${cc.ssthresh}`,
+    );
     this.sack.highRxt = snd.una;
     const end = Math.min(snd.una + snd.mss, this.sack.nextSackedAfter(snd.una), Math.max(snd.dataEnd, snd.una + 1));
     const len = Math.max(0, Math.min(end, snd.dataEnd) - snd.una);

@@ -341,6 +341,22 @@ describe('tcp SACK (RFC 2018, RFC 6675)', () => {
     assert.ok(c.ssthresh < Number.MAX_SAFE_INTEGER);
   });
 
+  it('net.ipv4.tcp_congestion_control: reno halves the flight on a loss, cubic keeps 0.7 of the window', () => {
+    const data = patternBytes(200_000, 5);
+    const ssthresh = (cc: 'cubic' | 'reno'): number => {
+      const t = transfer({ impair: dropOnly(dropData([5, 8])), tcp: { congestionControl: cc } }, data);
+      t.lab.engine.run();
+      assert.equal(firstDifference(t.received()!, data), -1);
+      return t.client.stats.ssthresh;
+    };
+    const cubic = ssthresh('cubic');
+    const reno = ssthresh('reno');
+    // the same slow start up to the loss: the window then is cubic / 0.7 and the flight about that
+    const window = cubic / 0.7;
+    assert.ok(Math.abs(reno - window / 2) <= 2 * 1448, `reno ${reno}, half of ${window}`);
+    assert.ok(reno < cubic);
+  });
+
   it('without SACK, NewReno recovers the second hole on a partial ACK (RFC 6582)', () => {
     const data = patternBytes(200_000, 5);
     const t = transfer({ impair: dropOnly(dropData([5, 8])), tcp: { sack: false } }, data);
