@@ -94,6 +94,7 @@ for (const r of [routed, encap('vxlan'), encap('ipip')]) {
     metric: 'tcp-bulk',
     megabytes: mb,
     simulatedGoodputMbps: +(r.simulatedGoodputBps / 1e6).toFixed(1),
+    retransmissions: r.retransmissions,
     wallSeconds: +r.wallSeconds.toFixed(3),
     wallMBps: +(mb / r.wallSeconds).toFixed(1),
   });

@@ -7,6 +7,7 @@
  * retransmitting; this file only keeps cwnd, ssthresh and the recovery point.
  */
 import type { TcpCongestionName } from './tcp-types.js';
+import type { HystartAck } from './tcp-hystart.js';
 
 /** What a congestion control algorithm decides (Linux struct tcp_congestion_ops). */
 export interface CongestionAlgorithm {
@@ -16,6 +17,10 @@ export interface CongestionAlgorithm {
   avoid(cwnd: number, acked: number, mss: number, nowNs: number, srttNs: number): number;
   /** ssthresh after a loss with `flight` bytes outstanding (ssthresh); it may remember the loss. */
   lossThreshold(cwnd: number, flight: number, mss: number, nowNs: number): number;
+  /** An ACK of new data, with its RTT sample (pkts_acked); true when slow start should end now (HyStart). */
+  acked?(a: HystartAck): boolean;
+  /** A retransmission timeout (the state TCP_CA_Loss), after lossThreshold. */
+  onTimeout?(): void;
 }
 
 /** Reno (RFC 5681): about one MSS per RTT in congestion avoidance, half the flight after a loss. */
@@ -70,9 +75,21 @@ export class NewReno {
    * An ACK of `acked` new bytes, up to offset `ack`; `flight` is what is still outstanding after it.
    * In recovery a partial ACK asks for the next hole to be retransmitted (RFC 6582 §3.2 step 3).
    */
-  onNewAck(acked: number, ack: number, flight: number): CongestionAction {
+  onNewAck(
+    acked: number,
+    ack: number,
+    flight: number,
+    sample: { rttNs: number | undefined; nxt: number } = { rttNs: undefined, nxt: ack },
+  ): CongestionAction {
     this.dupAcks = 0;
     const mss = this.mss;
+    // pkts_acked comes before the window grows (tcp_clean_rtx_queue, then tcp_cong_control)
+    const a = this.algorithm;
+    if (a.acked !== undefined) {
+      const now = this.clock.now();
+      const info = { nowNs: now, rttNs: sample.rttNs, cwnd: this.cwnd, ssthresh: this.ssthresh, mss, una: ack };
+      if (a.acked({ ...info, nxt: sample.nxt, srttNs: this.clock.srtt() })) this.ssthresh = this.cwnd;
+    }
     if (this.inRecovery && this.sackRecovery) {
       // RFC 6675 §5: recovery ends when RecoveryPoint is acknowledged; Linux then sets cwnd to ssthresh
       // (tcp_end_cwnd_reduction); until then the scoreboard's pipe governs sending, not cwnd growth
@@ -140,6 +157,7 @@ export class NewReno {
   /** The retransmission timer expired with `flight` outstanding: RFC 5681 eq. (4), then the loss window. */
   onTimeout(flight: number, highest: number): void {
     this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
+    this.algorithm.onTimeout?.();
     this.cwnd = this.mss;
     this.inRecovery = false;
     this.sackRecovery = false;

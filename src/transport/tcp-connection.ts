@@ -550,6 +550,7 @@ export class TcpSocket extends TcpOutput {
 
   /** The peer acknowledged everything below `ack` (> SND.UNA). */
   private ackAdvance(ack: number): void {
+    const rttNs = this.ackedRtt(ack);
     const dataAcked = this.snd.acknowledge(ack);
     this.counters.bytesAcked += dataAcked;
     if (this.timedEnd >= 0 && ack >= this.timedEnd) {
@@ -569,7 +570,7 @@ export class TcpSocket extends TcpOutput {
     if (
       dataAcked > 0 &&
       this.synchronized &&
-      this.cc.onNewAck(dataAcked, ack, this.snd.max - this.snd.una) === 'retransmit-next'
+      this.cc.onNewAck(dataAcked, ack, this.snd.max - this.snd.una, { rttNs, nxt: this.snd.nxt }) === 'retransmit-next'
     ) {
       this.retransmitFirst(); // NewReno partial ACK: the next hole
     }

@@ -3,10 +3,11 @@
  * window falls to beta = 0.7 of itself, then follows W(t) = C (t - K)^3 + W_max (C = 0.4, t in seconds,
  * windows in segments), concave up to the window of the last loss and convex beyond it, never slower than
  * Reno would be (the Reno-friendly estimate, §4.3). Fast convergence (§4.7) lowers W_max when losses come
- * before the window regained the last one. Not modelled: HyStart (Linux leaves slow start early when the
- * delay of an ACK train grows), so slow start here ends at the first loss, as RFC 9438 §4.10 allows.
+ * before the window regained the last one. Slow start ends early by HyStart (tcp-hystart.ts), as Linux's
+ * default hystart=1 does; a retransmission timeout forgets W_max and HyStart's state (bictcp_reset).
  */
 import type { CongestionAlgorithm } from './tcp-congestion.js';
+import { Hystart, type HystartAck } from './tcp-hystart.js';
 
 /** RFC 9438 §5: the cubic constant C and the multiplicative decrease beta (Linux: 717/1024). */
 const C = 0.4;
@@ -51,6 +52,22 @@ export class Cubic implements CongestionAlgorithm {
     else if (target > w) next = w + (Math.min(target, 1.5 * w) - w) * (segs / w);
     else next = w + (0.01 * segs) / w; // at the plateau: grow very slowly (Linux: 100 * cwnd ACKs per segment)
     return Math.max(cwnd, Math.floor(next * mss));
+  }
+
+  /** HyStart's state (Linux's default hystart=1). */
+  readonly hystart = new Hystart();
+
+  acked(a: HystartAck): boolean {
+    // cubictcp_acked: delay samples right after fast recovery are discarded (less than a second, HZ)
+    if (this.epochStart >= 0 && a.nowNs - this.epochStart < 1e9) return false;
+    return this.hystart.acked(a);
+  }
+
+  onTimeout(): void {
+    // bictcp_reset on TCP_CA_Loss: W_max too (the next epoch starts from cwnd), and HyStart anew
+    this.wMax = 0;
+    this.epochStart = -1;
+    this.hystart.restart();
   }
 
   lossThreshold(cwnd: number, _flight: number, mss: number): number {

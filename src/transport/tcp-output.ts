@@ -84,6 +84,13 @@ export abstract class TcpOutput implements TcpTuple {
   /** Karn's rule: the segment being timed ends at timedEnd (-1: none), sent at timedAt. */
   protected timedEnd = -1;
   protected timedAt = 0;
+  /**
+   * When each data segment not yet acknowledged was sent, oldest first from `sentHead` (Linux keeps one
+   * timestamp per skb, tcp_skb_timestamp_us): the RTT of the newest one an ACK covers is the sample
+   * congestion control gets (ca_rtt_us), none when a retransmitted one is among them.
+   */
+  protected readonly sentLog: { end: number; at: number; rtx: boolean }[] = [];
+  protected sentHead = 0;
   /** In-order bytes received since our last ACK (delayed ACKs). */
   protected unackedBytes = 0;
   /**
@@ -282,17 +289,45 @@ export abstract class TcpOutput implements TcpTuple {
       len,
     });
     this.counters.bytesSent += len;
+    if (!isRetransmit) this.sentLog.push({ end, at: this.engine.now, rtx: false });
     // tcp_event_data_sent: data sent within ato of data received makes the connection interactive
     if (!isRetransmit && len > 0 && this.ato > 0 && this.engine.now - this.lastDataAt < this.ato) this.pingpong = true;
     if (isRetransmit) {
       this.counters.retransmissions++;
       if (this.timedEnd > off) this.timedEnd = -1; // Karn's rule: never time a retransmitted segment
+      // every logged segment the retransmission overlaps is marked (TCPCB_RETRANS)
+      const log = this.sentLog;
+      for (let i = this.sentHead, start = snd.una; i < log.length && start < end; i++) {
+        const e = log[i]!;
+        if (e.end > off) e.rtx = true;
+        start = e.end;
+      }
     } else if (this.timedEnd < 0) {
       this.timedEnd = end;
       this.timedAt = this.engine.now;
     }
     this.persistTimer.clear();
     if (!this.rtxTimer.pending) this.rtxTimer.set(this.rto.rto);
+  }
+
+  /**
+   * Forgets the send times of segments wholly below `ack`; the RTT of the newest of them, undefined when
+   * none or when one was retransmitted (tcp_clean_rtx_queue: FLAG_RETRANS_DATA_ACKED gives no ca_rtt_us).
+   */
+  protected ackedRtt(ack: number): number | undefined {
+    const log = this.sentLog;
+    let newest = -1;
+    let rtx = false;
+    while (this.sentHead < log.length && log[this.sentHead]!.end <= ack) {
+      const e = log[this.sentHead++]!;
+      newest = e.at;
+      rtx ||= e.rtx;
+    }
+    if (this.sentHead > 1024 && this.sentHead * 2 > log.length) {
+      log.splice(0, this.sentHead);
+      this.sentHead = 0;
+    }
+    return newest < 0 || rtx ? undefined : this.engine.now - newest;
   }
 
   /** Retransmits the first unacknowledged segment (fast retransmit, NewReno partial ACK). */

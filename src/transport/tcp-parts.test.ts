@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { Engine, MS, SECOND } from '../sim/engine.js';
 import { ByteRing, ReassemblyQueue } from './tcp-buffers.js';
 import { Cubic } from './tcp-cubic.js';
+import { Hystart } from './tcp-hystart.js';
 import { NewReno } from './tcp-congestion.js';
 import { RtoEstimator } from './tcp-rto.js';
 import { DeadlineTimer } from './tcp-timer.js';
@@ -227,5 +228,89 @@ describe('CUBIC (RFC 9438)', () => {
       c = cubic.avoid(c, MSS, MSS, i * 1_000_000, 1_000_000);
     }
     assert.ok(Math.abs(c / MSS - est) < 0.5, `cubic ${c / MSS} segments, estimate ${est}`);
+  });
+});
+
+describe('HyStart (Linux tcp_cubic.c hystart_update, hystart_detect = ACK_TRAIN | DELAY)', () => {
+  const MSS = 1448;
+  const US = 1000;
+  /** An ACK in slow start at `t` µs with RTT `rtt` µs, cwnd `segs` segments, SND.UNA `una` of SND.NXT `nxt`. */
+  const ack = (t: number, rtt: number, segs: number, una: number, nxt: number, srtt = rtt) => ({
+    nowNs: t * US,
+    rttNs: rtt * US,
+    cwnd: segs * MSS,
+    ssthresh: Number.MAX_SAFE_INTEGER,
+    mss: MSS,
+    una,
+    nxt,
+    srttNs: srtt * US,
+  });
+
+  it('ACK train: a round whose ACKs, each within 2 ms of the last, outlast (delay_min + cushion) / 2 ends slow start', () => {
+    const h = new Hystart();
+    // RTT 600 µs; cwnd 20 segments, srtt 600 µs: pacing rate 2 * 20 * 1448 B / 600 µs = 96.5 MB/s, so the
+    // cushion min(1 ms, 4 * 65536 B / rate) is 1000 µs and the threshold (600 + 1000) / 2 = 800 µs
+    assert.equal(h.acked(ack(0, 600, 20, 1, 100_000)), false, 'the first ACK starts the round');
+    let t = 0;
+    while (t < 800) {
+      t += 100;
+      assert.equal(h.acked(ack(t, 600, 20, 1 + t, 100_000)), false, `still in the train at ${t} µs`);
+    }
+    assert.equal(h.acked(ack(t + 100, 600, 20, 1 + t + 100, 100_000)), true, 'past 800 µs: found');
+    assert.equal(h.found, true);
+    assert.equal(h.acked(ack(t + 200, 600, 20, 1 + t + 200, 100_000)), false, 'only once');
+  });
+
+  it('no detection below hystart_low_window (16 segments), nor when ACKs are more than 2 ms apart', () => {
+    const h = new Hystart();
+    for (let t = 0; t <= 5000; t += 100) assert.equal(h.acked(ack(t, 600, 15, 1 + t, 100_000)), false);
+    const g = new Hystart();
+    for (let t = 0; t <= 50_000; t += 2500) assert.equal(g.acked(ack(t, 600, 30, 1 + t, 10_000_000)), false);
+  });
+
+  it('delay: after 8 samples, a round minimum above delay_min + clamp(delay_min / 8, 4 ms, 16 ms) ends slow start', () => {
+    const h = new Hystart();
+    // round 1 (until SND.UNA passes 1000): RTT 10 ms; ACKs 3 ms apart, so no ACK train
+    for (let i = 0; i < 10; i++) assert.equal(h.acked(ack(i * 3000, 10_000, 30, 1 + i, 1000)), false);
+    assert.equal(h.delayMin, 10_000);
+    // round 2: RTTs of 14 ms (not more than 10 + 4 ms) do not trigger; 14.001 ms after 8 samples does
+    let t = 100_000;
+    for (let i = 0; i < 9; i++) assert.equal(h.acked(ack((t += 3000), 14_000, 30, 1001 + i, 5000)), false);
+    const g = new Hystart();
+    for (let i = 0; i < 10; i++) g.acked(ack(i * 3000, 10_000, 30, 1 + i, 1000));
+    const got: boolean[] = [];
+    for (let i = 0; i < 9; i++) got.push(g.acked(ack((t += 3000), 14_001, 30, 1001 + i, 5000)));
+    assert.deepEqual(got, [false, false, false, false, false, false, false, false, true]);
+  });
+
+  it('a sample covering a retransmission is ignored; a timeout starts HyStart over', () => {
+    const h = new Hystart();
+    assert.equal(h.acked({ ...ack(0, 600, 20, 1, 100), rttNs: undefined }), false);
+    assert.equal(h.delayMin, 0);
+    h.acked(ack(0, 600, 20, 1, 100));
+    h.found = true;
+    h.restart();
+    assert.deepEqual([h.found, h.delayMin], [false, 0]);
+  });
+
+  it("CUBIC's slow start ends where HyStart says: NewReno then takes ssthresh = cwnd", () => {
+    const cubic = new Cubic();
+    let now = 0;
+    const cc = new NewReno(MSS, 10, cubic, { now: () => now, srtt: () => 600 * US });
+    let una = 1;
+    let rounds = 0;
+    while (cc.ssthresh === Number.MAX_SAFE_INTEGER && rounds < 50) {
+      // one round: a whole window acknowledged in 100 µs steps, one ACK per two segments
+      const segs = cc.cwnd / MSS;
+      const nxt = una + cc.cwnd;
+      for (let i = 0; i < segs / 2; i++) {
+        now += 100 * US;
+        una += 2 * MSS;
+        cc.onNewAck(2 * MSS, una, nxt - una, { rttNs: 600 * US, nxt });
+      }
+      rounds++;
+    }
+    assert.ok(cubic.hystart.found);
+    assert.ok(cc.ssthresh >= 16 * MSS && cc.ssthresh < 100 * MSS, `ssthresh ${cc.ssthresh / MSS} segments`);
   });
 });

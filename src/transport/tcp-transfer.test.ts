@@ -74,7 +74,9 @@ describe('tcp bulk transfer', () => {
     const c = t.client.stats;
     assert.deepEqual([c.retransmissions, c.timeouts, c.bytesAcked, t.server().stats.bytesReceived], [0, 0, MB, MB]);
     assert.ok(c.cwnd > 100 * 1448, `slow start grew cwnd to ${c.cwnd}`);
-    assert.equal(c.ssthresh, Number.MAX_SAFE_INTEGER, 'no loss, so no ssthresh yet');
+    // no loss, but HyStart (CUBIC's default) ended slow start once the ACK train of a round outlasted half
+    // the minimum RTT plus its cushion: ssthresh is the cwnd of then, a whole number of segments past 16
+    assert.ok(c.ssthresh < Number.MAX_SAFE_INTEGER && c.ssthresh % 1448 === 0 && c.ssthresh >= 16 * 1448);
     // delayed ACKs: one ACK per two full-sized segments (RFC 5681 §4.2), not one per segment
     const dataSegs = tap.from('A').filter((s) => s.seg.payload.length > 0).length;
     const pureAcks = tap.from('B').filter((s) => s.seg.flags === TCP_ACK && s.seg.payload.length === 0).length;
@@ -355,6 +357,20 @@ describe('tcp SACK (RFC 2018, RFC 6675)', () => {
     const window = cubic / 0.7;
     assert.ok(Math.abs(reno - window / 2) <= 2 * 1448, `reno ${reno}, half of ${window}`);
     assert.ok(reno < cubic);
+  });
+
+  it('HyStart: CUBIC leaves slow start before the queue overflows, Reno (no HyStart) fills it and loses', () => {
+    const data = patternBytes(8 * MB, 3);
+    const run = (cc: 'cubic' | 'reno'): { retransmissions: number; ssthresh: number } => {
+      const t = transfer({ tcp: { congestionControl: cc } }, data);
+      t.lab.engine.run();
+      assert.equal(firstDifference(t.received()!, data), -1);
+      return t.client.stats;
+    };
+    const cubic = run('cubic');
+    const reno = run('reno');
+    assert.equal(cubic.retransmissions, 0);
+    assert.ok(reno.retransmissions > 0, 'slow start until a router queue drops');
   });
 
   it('without SACK, NewReno recovers the second hole on a partial ACK (RFC 6582)', () => {
