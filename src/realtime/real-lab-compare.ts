@@ -398,9 +398,10 @@ export const TIMER_SLACK_NS = 512_000_000;
 
 /**
  * Forgives a real timer firing up to `slackNs` later than podnet's (TIMER_SLACK_NS): an emulated frame
- * in the last `slackNs` of a step whose label the real run has one more of in the next step moves to that
- * step; one in the last `slackNs` of the run that the real run lacks is dropped (the real one came after
- * the captures ended). `ends[i]` is when emulated bin i ends (bin 0 is before the first step).
+ * whose label its step has more of than the real step moves to the first later step that starts within
+ * `slackNs` of it and has one too few (steps that send nothing may lie between); one the real run lacks
+ * within `slackNs` of the end is dropped (the real one came after the captures ended). `ends[i]` is when
+ * emulated bin i ends (bin 0 is before the first step, the last bin ends with the run).
  */
 export function forgiveTimerSlack(
   real: DecodedFrame[][],
@@ -414,16 +415,21 @@ export function forgiveTimerSlack(
     const bin = emu[s]!;
     const end = ends[s];
     if (end === undefined) break;
-    const last = s === emu.length - 1;
     for (let j = bin.length - 1; j >= 0; j--) {
       const f = bin[j]!;
       if (f.timeNs === undefined || f.timeNs < end - slackNs) break;
       if (surplus(bin, real[s] ?? [], f.label) <= 0) continue;
-      if (last) bin.splice(j, 1);
-      else if (surplus(real[s + 1] ?? [], emu[s + 1] ?? [], f.label) > 0) {
+      if (s === emu.length - 1) {
         bin.splice(j, 1);
-        emu[s + 1]!.unshift(f);
+        continue;
       }
+      // bin k starts when bin k - 1 ends
+      for (let k = s + 1; k < emu.length && (ends[k - 1] ?? Infinity) <= f.timeNs + slackNs; k++)
+        if (surplus(real[k] ?? [], emu[k] ?? [], f.label) > 0) {
+          bin.splice(j, 1);
+          emu[k]!.unshift(f);
+          break;
+        }
     }
   }
 }

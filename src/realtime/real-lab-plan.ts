@@ -38,6 +38,8 @@ export interface RealCommand {
   feature?: string;
   /** When its module is missing, `up` goes on without it and warns (link latency and loss: sch_netem). */
   optional?: boolean;
+  /** When it fails, `up` goes on and warns with this sentence and what the command said. */
+  mayFail?: string;
 }
 
 /** A file `up` writes (the hosts and resolv.conf `ip netns exec` bind-mounts over /etc's). */
@@ -146,9 +148,16 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
     // Linux's default TCP buffers (a namespace copies the machine's, which may be tuned): tcp_rmem[2] sets
     // the window scale podnet offers (7), tcp_rmem[1] the first windows (64240 / 65160)
     inNs(n.name, 'sysctl', '-q', '-w', 'net.ipv4.tcp_rmem=4096 131072 6291456', 'net.ipv4.tcp_wmem=4096 16384 4194304');
-    // per namespace since Linux 4.15, and a new one copies the machine's (tcp_sk_init): always written
-    if (n.kind === 'host' || n.kind === 'router')
-      inNs(n.name, 'sysctl', '-q', '-w', `net.ipv4.tcp_congestion_control=${n.tcpCongestionControl ?? 'cubic'}`);
+    // per namespace since Linux 4.15, and a new one copies the machine's (tcp_sk_init): always written. A
+    // namespace may only pick one of the machine's net.ipv4.tcp_allowed_congestion_control (EPERM
+    // otherwise, tcp_set_default_congestion_control): then up goes on with the machine's and says so
+    if (n.kind === 'host' || n.kind === 'router') {
+      const cc = n.tcpCongestionControl ?? 'cubic';
+      cmds.push({
+        argv: ['ip', 'netns', 'exec', ns(n.name), 'sysctl', '-q', '-w', `net.ipv4.tcp_congestion_control=${cc}`],
+        mayFail: `${n.name}: TCP congestion control ${cc} refused, the namespace keeps the machine's (a namespace may only choose one listed in the machine's net.ipv4.tcp_allowed_congestion_control; add ${cc} there to use it)`,
+      });
+    }
     ip(n.name, 'link', 'set', 'dev', 'lo', 'up');
   }
   for (const l of spec.links)

@@ -67,6 +67,10 @@ export function realLabUp(plan: RealLabPlan): UpResult {
   for (const c of plan.commands) {
     const r = runCommand(c);
     if (r.status === 0) continue;
+    if (c.mayFail !== undefined) {
+      warnings.push(`${c.mayFail}: ${r.stderr.trim().split('\n')[0] ?? ''}`);
+      continue;
+    }
     const missing = c.module !== undefined && !moduleAvailable(c.module) ? c.module : undefined;
     if (c.optional === true && missing !== undefined) {
       if (!skipped.has(missing))
