@@ -347,8 +347,15 @@ describe('tcp SACK (RFC 2018, RFC 6675)', () => {
     const data = patternBytes(200_000, 5);
     const ssthresh = (cc: 'cubic' | 'reno'): number => {
       const t = transfer({ impair: dropOnly(dropData([5, 8])), tcp: { congestionControl: cc } }, data);
+      const notes: string[] = [];
+      t.lab.net.tracer = { note: (_time, _device, message) => notes.push(message) };
       t.lab.engine.run();
       assert.equal(firstDifference(t.received()!, data), -1);
+      // the trace says which algorithm the connection runs
+      assert.ok(
+        notes.some((n) => n.includes(`SACK loss recovery`) && n.includes(`: ${cc} cwnd `)),
+        notes.join('\n'),
+      );
       return t.client.stats.ssthresh;
     };
     const cubic = ssthresh('cubic');
