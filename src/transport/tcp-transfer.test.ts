@@ -380,6 +380,18 @@ describe('tcp SACK (RFC 2018, RFC 6675)', () => {
     assert.ok(reno.retransmissions > 0, 'slow start until a router queue drops');
   });
 
+  it('HyStart on one 1 Gbps hop ends slow start near where the kernel did on a veth pair under tbf 1gbit', () => {
+    // Linux 6.18: TcpExtTCPHystartTrainCwnd 30, no retransmission (tcp-hystart.ts); the veth's own delay
+    // is some microseconds, so the link here has 20 us: the same order, not the same path
+    const data = patternBytes(8 * MB, 3);
+    const t = transfer({ link: { bandwidth: 1e9, latency: 20_000 } }, data, twoHostLab);
+    t.lab.engine.run();
+    const c = t.client.stats;
+    assert.equal(c.retransmissions, 0);
+    const segs = c.ssthresh / 1448;
+    assert.ok(segs >= 20 && segs <= 40, `HyStart left slow start at ${segs} segments`);
+  });
+
   it('without SACK, NewReno recovers the second hole on a partial ACK (RFC 6582)', () => {
     const data = patternBytes(200_000, 5);
     const t = transfer({ impair: dropOnly(dropData([5, 8])), tcp: { sack: false } }, data);
