@@ -4,7 +4,8 @@
  */
 import type { FromWorker, ToWorker } from './protocol.js';
 import { parseWorld } from './world.js';
-import { topologyOf } from './topology.js';
+import { COLLAPSE_PODS_ABOVE, topologyOf } from './topology.js';
+import { plannedPodCount, planTopology } from './plan-topology.js';
 import { runOn, runTo } from './run.js';
 import { deviceTables } from './tables.js';
 import { compareBackends } from './compare.js';
@@ -53,18 +54,26 @@ async function answer(req: ToWorker): Promise<Reply> {
   switch (req.type) {
     case 'open': {
       const t0 = performance.now();
-      const w = await parsed.build();
-      const topo = topologyOf(w);
+      const plan = parsed.plan;
+      // a big cluster is drawn from its plan (building it takes seconds); a small one is built, not run
+      const drawn =
+        plan !== undefined && plannedPodCount(plan) > COLLAPSE_PODS_ABOVE
+          ? { ...planTopology(plan), steps: parsed.stepNames }
+          : await parsed.build({ up: false }).then((w) => ({
+              topology: topologyOf(w).topology,
+              machines: w.machines,
+              steps: w.stepNames,
+            }));
       return {
         msg: {
           id: req.id,
           type: 'opened',
-          kind: w.kind,
-          name: w.name,
+          kind: parsed.kind,
+          name: parsed.name,
           problems: [],
-          topology: topo.topology,
-          machines: w.machines,
-          steps: w.stepNames,
+          topology: drawn.topology,
+          machines: drawn.machines,
+          steps: drawn.steps,
           ms: performance.now() - t0,
         },
         transfer: [],

@@ -19,6 +19,7 @@ import { clusterMachine, runOnMachine } from '../../scenario/cluster-shell.js';
 import { runClusterSteps } from '../../scenario/cluster-run.js';
 import type { SpecError } from '../../scenario/source.js';
 import type { StepResult } from '../../scenario/step-context.js';
+import type { ClusterPlan } from '../../cluster/plan-types.js';
 import type { DocKind, LabProblem, Machine } from './protocol.js';
 
 /** How long a command may run in a cluster, whose timers never let it go quiet (as `podnet exec`). */
@@ -46,7 +47,20 @@ export interface World {
 
 /** The file parsed: problems, or a way to build it. */
 export type Parsed =
-  | { ok: true; kind: DocKind; name: string; build: () => Promise<World> }
+  | {
+      ok: true;
+      kind: DocKind;
+      name: string;
+      /**
+       * Builds it. A cluster is brought up (a minute of simulated time, as `podnet exec` sees it) unless
+       * `up` is false: enough to draw it, not to run commands in it.
+       */
+      build: (opts?: { up?: boolean }) => Promise<World>;
+      /** The names of the file's steps. */
+      stepNames: string[];
+      /** A cluster's plan (drawn without building when it is big). */
+      plan?: ClusterPlan;
+    }
   | { ok: false; kind: DocKind; problems: LabProblem[] };
 
 /** Problems for the editor, from the scenario layer's errors. */
@@ -64,13 +78,21 @@ export function parseWorld(file: string, text: string): Parsed {
       ok: true,
       kind: 'cluster',
       name: c.plan.cluster.name,
-      build: async () => clusterWorld(await buildCluster(c.plan), c.run),
+      build: async (opts) => clusterWorld(await buildCluster(c.plan), c.run, opts?.up !== false),
+      stepNames: c.run.steps.map((s) => s.name),
+      plan: c.plan,
     };
   }
   const r = parseLab(file, text);
   if (!r.ok) return { ok: false, kind: 'lab', problems: problems(r.errors) };
   const spec = r.lab;
-  return { ok: true, kind: 'lab', name: spec.name, build: async () => labWorld(spec) };
+  return {
+    ok: true,
+    kind: 'lab',
+    name: spec.name,
+    build: async () => labWorld(spec),
+    stepNames: spec.steps.map((s) => s.name),
+  };
 }
 
 function labWorld(spec: Parameters<typeof buildLab>[0]): World {
@@ -113,9 +135,9 @@ function labWorld(spec: Parameters<typeof buildLab>[0]): World {
   };
 }
 
-function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps>[1]): World {
+function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps>[1], up: boolean): World {
   // commands run in a cluster that has been up a minute, as `podnet exec` and `podnet get` show it
-  bringUp(rt);
+  if (up) bringUp(rt);
   const machines: Machine[] = [];
   for (const n of rt.nodes.values()) machines.push({ name: n.name, kind: 'node', ip: formatIpv4(n.ip) });
   for (const p of rt.pods.values())
