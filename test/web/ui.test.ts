@@ -3,18 +3,20 @@
  * browser), against `podnet ui`'s server with the demo cluster preloaded. It runs the cross-node ping,
  * steps with the arrow keys to the VXLAN hop and checks what a person reads in the frame inspector (outer
  * UDP port 8472, VNI 1, the inner pod addresses) and which bytes light up; an error typed in the editor is
- * underlined on its line; the downloaded pcapng opens in tshark; the page logs no console errors. Without
+ * underlined on its line; the downloaded pcapng opens in tshark; the page logs no console errors; the
+ * first topology is painted within the issue's second (when the machine is not busy). Without
  * chromium the test is skipped, except in CI (CI=true), where it fails.
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startUiServer, type UiServer } from '../../src/cli/ui.js';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { requirePeer } from '../support/peers.js';
+import { firstRenderBudgetMs, firstTopologyMs } from './timing.js';
 import { tsharkFramesOf } from '../support/tshark.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,6 +29,7 @@ let server: UiServer | undefined;
 let page: Page | undefined;
 const consoleErrors: string[] = [];
 let firstRenderMs = 0;
+let loadBefore = 0;
 
 /** True when chromium is there (else the test is skipped, or fails in CI). */
 function haveChromium(t: TestContext): boolean {
@@ -46,9 +49,10 @@ before(async () => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  loadBefore = (loadavg()[0] ?? 0) / cpus().length;
   await page.goto(server.url);
   await page.waitForSelector('.box[data-node="server"]', { timeout: 60_000 });
-  firstRenderMs = await page.evaluate(() => (window as unknown as { podnetFirstRender: number }).podnetFirstRender);
+  firstRenderMs = await firstTopologyMs(page);
 });
 
 after(async () => {
@@ -59,8 +63,13 @@ after(async () => {
 test('the demo cluster is drawn: nodes, pods, the switch, and the VXLAN overlay between the nodes', async (t) => {
   if (!haveChromium(t)) return;
   const p = page!;
-  t.diagnostic(`first render of the demo: ${firstRenderMs.toFixed(0)} ms after navigation`);
-  assert.ok(firstRenderMs > 0 && firstRenderMs < 15_000, `first render took ${firstRenderMs} ms`);
+  // the issue's bar: under 1 s from navigation to the topology painted, on this 2-core machine. Other
+  // jobs share the cores in CI, so the 1 s budget is asserted when the machine is quiet, a loose one otherwise
+  const budget = firstRenderBudgetMs(loadBefore);
+  t.diagnostic(
+    `first render of the demo: ${firstRenderMs.toFixed(0)} ms after navigation (load ${loadBefore.toFixed(2)} per core, budget ${budget} ms)`,
+  );
+  assert.ok(firstRenderMs > 0 && firstRenderMs < budget, `first render took ${firstRenderMs.toFixed(0)} ms`);
   for (const id of ['server', 'agent', 'underlay', 'laptop', 'client'])
     assert.equal(await p.locator(`.box[data-node="${id}"]`).count(), 1, `box ${id}`);
   assert.match((await p.locator('.edge.overlay').textContent()) ?? '', /VXLAN flannel\.1 VNI 1/);

@@ -2,12 +2,13 @@
 /**
  * The topology as SVG: boxes placed by ELK, cables (underlay) and tunnels (overlay) as lines, VLANs and
  * VNIs coloured, pan (drag), zoom (wheel) and search. The drawing is rendered once per topology; stepping
- * the simulation moves one marker element and one highlight line, and rewrites the few decision labels,
- * so a 1,000-node cluster does not re-render on each frame.
+ * the simulation moves one marker element and one highlight line, and rewrites a fixed set of decision
+ * labels in place (no element is added or removed), so a 1,000-node cluster does not re-render on each
+ * frame.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Topology } from '../core/protocol.js';
-import type { Layout, Placed } from './layout.js';
+import type { Layout, Placed } from './box-size.js';
 import { kindFill, segmentColor } from './colors.js';
 
 /** Where the current frame is: the box it leaves and the box it goes to. */
@@ -28,6 +29,9 @@ export interface TopologyProps {
   onSelect: (id: string) => void;
 }
 
+/** Decision labels shown at once (a step's decisions are a handful of devices). */
+const SLOTS = Array.from({ length: 16 }, (_, i) => i);
+
 /** Where cables meet a box: its middle, or the title of a box that holds others. */
 const center = (b: Placed): [number, number] => [b.x + b.w / 2, b.compound === true ? b.y + 12 : b.y + b.h / 2];
 
@@ -40,6 +44,7 @@ export function TopologyView(p: TopologyProps) {
   const world = useRef<SVGGElement>(null);
   const marker = useRef<SVGCircleElement>(null);
   const trail = useRef<SVGLineElement>(null);
+  const labelSlots = useRef<SVGGElement>(null);
   const view = useRef({ x: 20, y: 20, k: 1 });
   const [layers, setLayers] = useState({ underlay: true, overlay: true });
   const [query, setQuery] = useState('');
@@ -62,6 +67,29 @@ export function TopologyView(p: TopologyProps) {
     view.current = { k: Math.max(k, 0.05), x: 20, y: 20 };
     apply();
   }, [p.layout]);
+
+  // the decision labels: a fixed set of text elements, moved and rewritten in place on each step
+  useEffect(() => {
+    const g = labelSlots.current;
+    if (g === null) return;
+    let i = 0;
+    for (const [id, text] of p.labels) {
+      const b = p.layout.boxes.get(id);
+      const el = g.children[i];
+      if (b === undefined || el === undefined) continue;
+      i++;
+      if (el.firstChild !== null) el.firstChild.nodeValue = text;
+      el.setAttribute('x', String(b.x + b.w / 2));
+      el.setAttribute('y', String(b.y - 6));
+      el.setAttribute('data-label-for', id);
+      el.setAttribute('visibility', 'visible');
+    }
+    for (; i < g.children.length; i++) {
+      const el = g.children[i]!;
+      el.setAttribute('visibility', 'hidden');
+      el.removeAttribute('data-label-for');
+    }
+  }, [p.labels, p.layout]);
 
   // move the marker along the current cable (one element, animated with requestAnimationFrame)
   useEffect(() => {
@@ -244,15 +272,12 @@ export function TopologyView(p: TopologyProps) {
           {sel !== undefined && <rect class="selected" x={sel[0]} y={sel[1]} width={sel[2]} height={sel[3]} rx={5} />}
           <line ref={trail} class="trail" visibility="hidden" />
           <circle ref={marker} class="marker" r={7} visibility="hidden" />
-          <g class="labels">
-            {[...p.labels].map(([id, text]) => {
-              const b = p.layout.boxes.get(id);
-              return b === undefined ? null : (
-                <text key={id} x={b.x + b.w / 2} y={b.y - 6} class="decision" data-label-for={id}>
-                  {text}
-                </text>
-              );
-            })}
+          <g class="labels" ref={labelSlots}>
+            {SLOTS.map((i) => (
+              <text key={i} class="decision" visibility="hidden">
+                {' '}
+              </text>
+            ))}
           </g>
         </g>
       </svg>

@@ -30,6 +30,7 @@ export async function handle(req: ToWorker): Promise<Reply> {
 }
 
 async function answer(req: ToWorker): Promise<Reply> {
+  const t0 = performance.now();
   const parsed = parseWorld(req.file, req.text);
   if (!parsed.ok) {
     if (req.type === 'open')
@@ -53,11 +54,11 @@ async function answer(req: ToWorker): Promise<Reply> {
   }
   switch (req.type) {
     case 'open': {
-      const t0 = performance.now();
       const plan = parsed.plan;
       // a big cluster is drawn from its plan (building it takes seconds); a small one is built, not run
+      const fromPlan = plan !== undefined && plannedPodCount(plan) > COLLAPSE_PODS_ABOVE;
       const drawn =
-        plan !== undefined && plannedPodCount(plan) > COLLAPSE_PODS_ABOVE
+        plan !== undefined && fromPlan
           ? { ...planTopology(plan), steps: parsed.stepNames }
           : await parsed.build({ up: false }).then((w) => ({
               topology: topologyOf(w).topology,
@@ -75,6 +76,7 @@ async function answer(req: ToWorker): Promise<Reply> {
           machines: drawn.machines,
           steps: drawn.steps,
           ms: performance.now() - t0,
+          ...(fromPlan ? { fromPlan } : {}),
         },
         transfer: [],
       };

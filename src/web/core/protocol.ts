@@ -152,8 +152,10 @@ export type FromWorker =
       topology?: Topology;
       machines: Machine[];
       steps: string[];
-      /** Time to build the world, ms. */
+      /** Time to read the file and build the world (or plan it), ms. */
       ms: number;
+      /** Drawn from the cluster's plan, not built (a big cluster: pods have no addresses yet). */
+      fromPlan?: boolean;
     }
   | { id: number; type: 'ran'; result: RunResult }
   | { id: number; type: 'tables'; device: string; time: number; tables: DeviceTable[] }
