@@ -28,6 +28,7 @@ import { DeviceInspector } from './device-inspector.js';
 import { CompareView } from './compare-view.js';
 import { edgePcapng, save, traceJson } from './downloads.js';
 import { segmentColor } from './colors.js';
+import { Frozen } from './frozen.js';
 
 type Tab = 'frame' | 'hops' | 'device' | 'output' | 'compare';
 
@@ -289,17 +290,22 @@ export function App({ examples, initial, worker, opening }: AppProps) {
     return () => es.close();
   }, []);
 
-  // thousands of machines in a big cluster: built once per file, not on every step
-  const machineOptions = useMemo(
-    () =>
-      opened?.machines.map((m) => (
-        <option key={m.name} value={m.name}>
-          {m.name}
-        </option>
-      )),
-    [opened],
+  // thousands of machines in a big cluster: drawn once per file, not on every step
+  const machineOptions = (
+    <Frozen
+      of={opened}
+      draw={() =>
+        opened?.machines.map((m) => (
+          <option key={m.name} value={m.name}>
+            {m.name}
+          </option>
+        ))
+      }
+    />
   );
-  const machineList = useMemo(() => opened?.machines.map((m) => <option key={m.name} value={m.name} />), [opened]);
+  const machineList = (
+    <Frozen of={opened} draw={() => opened?.machines.map((m) => <option key={m.name} value={m.name} />)} />
+  );
   return (
     <div class="app">
       <header>

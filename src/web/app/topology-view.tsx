@@ -6,7 +6,9 @@
  * labels in place (no element is added or removed), so a 1,000-node cluster does not re-render on each
  * frame.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Frozen } from './frozen.js';
 import type { Topology } from '../core/protocol.js';
 import type { Layout, Placed } from './box-size.js';
 import { kindFill, segmentColor } from './colors.js';
@@ -42,6 +44,9 @@ const contains = (o: Placed, i: Placed): boolean =>
 export function TopologyView(p: TopologyProps) {
   const svg = useRef<SVGSVGElement>(null);
   const world = useRef<SVGGElement>(null);
+  const overlay = useRef<SVGGElement>(null);
+  const stage = useRef<HTMLDivElement>(null);
+  const over = useRef<SVGSVGElement>(null);
   const marker = useRef<SVGCircleElement>(null);
   const trail = useRef<SVGLineElement>(null);
   const labelSlots = useRef<SVGGElement>(null);
@@ -52,7 +57,26 @@ export function TopologyView(p: TopologyProps) {
   const apply = (): void => {
     const v = view.current;
     world.current?.setAttribute('transform', `translate(${v.x} ${v.y}) scale(${v.k})`);
+    overlay.current?.setAttribute('transform', `translate(${v.x} ${v.y}) scale(${v.k})`);
   };
+
+  // the drawings' sizes in pixels, from their box: an SVG sized in percent is laid out again, every element
+  // of it, each time anything on the page is (a 1,000-node drawing: a fifth of a second per step)
+  useEffect(() => {
+    const el = stage.current;
+    if (el === null) return;
+    const fit = (): void => {
+      const r = el.getBoundingClientRect();
+      for (const s of [svg.current, over.current]) {
+        s?.setAttribute('width', String(Math.floor(r.width)));
+        s?.setAttribute('height', String(Math.floor(r.height)));
+      }
+    };
+    fit();
+    const ro = new ResizeObserver(fit);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   // fit the drawing into the panel when a new topology arrives
   useEffect(() => {
@@ -129,7 +153,7 @@ export function TopologyView(p: TopologyProps) {
     return () => cancelAnimationFrame(raf);
   }, [p.current, p.layout]);
 
-  const drawing = useMemo(() => {
+  const drawing = (): ComponentChildren => {
     const { boxes } = p.layout;
     return (
       <>
@@ -179,7 +203,7 @@ export function TopologyView(p: TopologyProps) {
         })}
       </>
     );
-  }, [p.topology, p.layout]);
+  };
 
   const q = query.trim().toLowerCase();
   const found =
@@ -235,52 +259,63 @@ export function TopologyView(p: TopologyProps) {
           {found.length > 0 ? ` · ${found.length} found` : ''}
         </span>
       </div>
-      <svg
-        ref={svg}
-        class="topo-svg"
-        onWheel={(e) => {
-          e.preventDefault();
-          const r = svg.current!.getBoundingClientRect();
-          const v = view.current;
-          const f = Math.exp(-e.deltaY * 0.0015);
-          const k = Math.min(4, Math.max(0.03, v.k * f));
-          const mx = e.clientX - r.left;
-          const my = e.clientY - r.top;
-          view.current = { k, x: mx - ((mx - v.x) * k) / v.k, y: my - ((my - v.y) * k) / v.k };
-          apply();
-        }}
-        onPointerDown={(e) => {
-          drag.current = { x: e.clientX, y: e.clientY };
-        }}
-        onPointerMove={(e) => {
-          const d = drag.current;
-          if (d === undefined || e.buttons === 0) return;
-          view.current = { ...view.current, x: view.current.x + e.clientX - d.x, y: view.current.y + e.clientY - d.y };
-          drag.current = { x: e.clientX, y: e.clientY };
-          apply();
-        }}
-        onPointerUp={() => (drag.current = undefined)}
-      >
-        <g ref={world}>
-          {drawing}
-          {found.slice(0, 20).map((n) => {
-            const b = p.layout.boxes.get(n.id);
-            return b === undefined ? null : (
-              <rect key={n.id} class="found" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={6} />
-            );
-          })}
-          {sel !== undefined && <rect class="selected" x={sel[0]} y={sel[1]} width={sel[2]} height={sel[3]} rx={5} />}
-          <line ref={trail} class="trail" visibility="hidden" />
-          <circle ref={marker} class="marker" r={7} visibility="hidden" />
-          <g class="labels" ref={labelSlots}>
-            {SLOTS.map((i) => (
-              <text key={i} class="decision" visibility="hidden">
-                {' '}
-              </text>
-            ))}
+      <div class="topo-stage" ref={stage}>
+        <svg
+          ref={svg}
+          class="topo-svg"
+          onWheel={(e) => {
+            e.preventDefault();
+            const r = svg.current!.getBoundingClientRect();
+            const v = view.current;
+            const f = Math.exp(-e.deltaY * 0.0015);
+            const k = Math.min(4, Math.max(0.03, v.k * f));
+            const mx = e.clientX - r.left;
+            const my = e.clientY - r.top;
+            view.current = { k, x: mx - ((mx - v.x) * k) / v.k, y: my - ((my - v.y) * k) / v.k };
+            apply();
+          }}
+          onPointerDown={(e) => {
+            drag.current = { x: e.clientX, y: e.clientY };
+          }}
+          onPointerMove={(e) => {
+            const d = drag.current;
+            if (d === undefined || e.buttons === 0) return;
+            view.current = {
+              ...view.current,
+              x: view.current.x + e.clientX - d.x,
+              y: view.current.y + e.clientY - d.y,
+            };
+            drag.current = { x: e.clientX, y: e.clientY };
+            apply();
+          }}
+          onPointerUp={() => (drag.current = undefined)}
+        >
+          <g ref={world}>
+            <Frozen of={p.layout} draw={drawing} />
+            {found.slice(0, 20).map((n) => {
+              const b = p.layout.boxes.get(n.id);
+              return b === undefined ? null : (
+                <rect key={n.id} class="found" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={6} />
+              );
+            })}
+            {sel !== undefined && <rect class="selected" x={sel[0]} y={sel[1]} width={sel[2]} height={sel[3]} rx={5} />}
           </g>
-        </g>
-      </svg>
+        </svg>
+        {/* what moves on each step lives in its own layer, so the drawing under it is not painted again */}
+        <svg class="topo-overlay" aria-hidden="true" ref={over}>
+          <g ref={overlay}>
+            <line ref={trail} class="trail" visibility="hidden" />
+            <circle ref={marker} class="marker" r={7} visibility="hidden" />
+            <g class="labels" ref={labelSlots}>
+              {SLOTS.map((i) => (
+                <text key={i} class="decision" visibility="hidden">
+                  {' '}
+                </text>
+              ))}
+            </g>
+          </g>
+        </svg>
+      </div>
     </div>
   );
 }
