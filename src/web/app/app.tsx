@@ -252,15 +252,19 @@ export function App({ examples, initial, worker, opening }: AppProps) {
     return () => clearInterval(t);
   }, [playing, steps.length]);
 
-  // the device inspector re-runs the scenario to the current instant
+  // the device inspector re-runs the scenario to the current instant (in steps mode too)
   useEffect(() => {
     if (tab !== 'device' || device === undefined || lastRun.current === undefined || ev === undefined) return;
     setTables(undefined);
     let live = true;
-    void worker.ask({ type: 'tables', text, file, run: lastRun.current, device, time: ev.time }).then((r) => {
-      if (live)
-        setTables(r.type === 'tables' ? r.tables : [{ title: 'error', text: r.type === 'error' ? r.message : '?' }]);
-    });
+    // the step the instant is in: the last one that had started by its event
+    const inStep = run?.steps.reduce((n, s, i) => (cur !== undefined && s.firstEvent <= cur.event ? i : n), 0) ?? 0;
+    void worker
+      .ask({ type: 'tables', text, file, run: lastRun.current, device, time: ev.time, step: inStep })
+      .then((r) => {
+        if (live)
+          setTables(r.type === 'tables' ? r.tables : [{ title: 'error', text: r.type === 'error' ? r.message : '?' }]);
+      });
     return () => {
       live = false;
     };

@@ -91,11 +91,8 @@ async function answer(req: ToWorker): Promise<Reply> {
     }
     case 'tables': {
       const w = await parsed.build();
-      await runTo(w, req.run, req.time);
-      return {
-        msg: { id: req.id, type: 'tables', device: req.device, time: req.time, tables: deviceTables(w, req.device) },
-        transfer: [],
-      };
+      const tables = await runTo(w, req.run, req.time, () => deviceTables(w, req.device), req.step);
+      return { msg: { id: req.id, type: 'tables', device: req.device, time: req.time, tables }, transfer: [] };
     }
     case 'compare': {
       if (parsed.kind !== 'cluster') throw new Error('compare needs a cluster file (Flannel backends)');

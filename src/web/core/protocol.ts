@@ -138,7 +138,18 @@ export interface CompareRow {
 export type ToWorker =
   | { id: number; type: 'open'; text: string; file: string }
   | { id: number; type: 'run'; text: string; file: string; run: RunRequest }
-  | { id: number; type: 'tables'; text: string; file: string; run: RunRequest; device: string; time: number }
+  | {
+      id: number;
+      type: 'tables';
+      text: string;
+      file: string;
+      run: RunRequest;
+      device: string;
+      /** The instant (absolute ns). */
+      time: number;
+      /** For steps: the index of the step the instant is in. */
+      step?: number;
+    }
   | { id: number; type: 'compare'; text: string; file: string };
 
 /** Worker -> page. */
