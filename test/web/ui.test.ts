@@ -170,6 +170,31 @@ test("an error in the editor is underlined on its line with podnet's message", a
   );
 });
 
+test('Compare: BGP sessions against node count, full mesh against two route reflectors, per node and in total', async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  await p.click('[data-tab="compare"]');
+  await p.waitForSelector('.bgp-chart', { timeout: 60_000 });
+  const bar = (metric: string, nodes: number, mode: string) =>
+    p
+      .locator(`.bgp-chart [data-metric="${metric}"] [data-nodes="${nodes}"][data-mode="${mode}"] .bar-value`)
+      .textContent();
+  assert.equal(await bar('total', 1000, 'mesh'), '499,500');
+  assert.equal(await bar('total', 1000, 'rr'), '1,997');
+  assert.equal(await bar('perNode', 1000, 'rr'), '2 (a reflector: 999)');
+  assert.equal(await bar('perNode', 10, 'mesh'), '9 · run: 9');
+  assert.equal(await bar('total', 10, 'rr'), '17 · run: 17');
+  // log scale: the mesh's bar is longer than the reflectors' at every size
+  const width = async (nodes: number, mode: string) =>
+    Number(
+      await p
+        .locator(`.bgp-chart [data-metric="total"] [data-nodes="${nodes}"][data-mode="${mode}"] rect`)
+        .getAttribute('width'),
+    );
+  for (const n of [10, 100, 1000]) assert.ok((await width(n, 'mesh')) > (await width(n, 'rr')), `${n} nodes`);
+  await p.click('[data-tab="frame"]');
+});
+
 test('no console errors', (t) => {
   if (!haveChromium(t)) return;
   assert.deepEqual(consoleErrors, []);

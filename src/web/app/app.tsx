@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { EditorView } from '@codemirror/view';
 import type {
+  BgpSessionsRow,
   CompareRow,
   DeviceTable,
   FromWorker,
@@ -26,6 +27,7 @@ import { simSteps, stepLabels } from './steps.js';
 import { FrameInspector } from './frame-inspector.js';
 import { DeviceInspector } from './device-inspector.js';
 import { CompareView } from './compare-view.js';
+import { BgpChart } from './bgp-chart.js';
 import { edgePcapng, save, traceJson } from './downloads.js';
 import { segmentColor } from './colors.js';
 import { Frozen } from './frozen.js';
@@ -76,6 +78,16 @@ export function App({ examples, initial, worker, opening }: AppProps) {
   const [device, setDevice] = useState<string | undefined>(undefined);
   const [tables, setTables] = useState<DeviceTable[] | undefined>(undefined);
   const [compare, setCompare] = useState<CompareRow[] | { error: string } | 'running' | undefined>(undefined);
+  const [bgp, setBgp] = useState<BgpSessionsRow[] | { error: string } | undefined>(undefined);
+  const bgpAsked = useRef(false);
+  // the BGP chart does not depend on the file: asked for once, when the Compare tab is first opened
+  useEffect(() => {
+    if (tab !== 'compare' || bgpAsked.current) return;
+    bgpAsked.current = true;
+    void worker
+      .ask({ type: 'bgp-sessions' })
+      .then((r) => setBgp(r.type === 'bgp-sessions' ? r.rows : { error: r.type === 'error' ? r.message : '?' }));
+  }, [tab]);
   const [tool, setTool] = useState<Tool>('ping');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -521,6 +533,14 @@ export function App({ examples, initial, worker, opening }: AppProps) {
                   <span class="bad"> {compare.error}</span>
                 ) : (
                   <CompareView rows={compare} />
+                )}
+                <h4>BGP sessions against node count (Calico)</h4>
+                {bgp === undefined ? (
+                  <span class="muted">computing, and running the 10-node clusters…</span>
+                ) : 'error' in bgp ? (
+                  <span class="bad">{bgp.error}</span>
+                ) : (
+                  <BgpChart rows={bgp} />
                 )}
               </div>
             )}

@@ -9,6 +9,7 @@ import { plannedPodCount, planTopology } from './plan-topology.js';
 import { runOn, runTo } from './run.js';
 import { deviceTables } from './tables.js';
 import { compareBackends } from './compare.js';
+import { bgpSessionRows } from './bgp-sessions.js';
 import { loadCluster } from '../../scenario/manifests.js';
 
 /** A reply and the buffers it hands over. */
@@ -30,6 +31,9 @@ export async function handle(req: ToWorker): Promise<Reply> {
 }
 
 async function answer(req: ToWorker): Promise<Reply> {
+  // not about the file
+  if (req.type === 'bgp-sessions')
+    return { msg: { id: req.id, type: 'bgp-sessions', rows: await bgpSessionRows() }, transfer: [] };
   const t0 = performance.now();
   const parsed = parseWorld(req.file, req.text);
   if (!parsed.ok) {

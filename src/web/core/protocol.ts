@@ -134,6 +134,20 @@ export interface CompareRow {
   ok: boolean;
 }
 
+/** BGP sessions of a Calico cluster of `nodes` nodes: full mesh or two route reflectors. */
+export interface BgpSessionsRow {
+  nodes: number;
+  mode: 'mesh' | 'rr';
+  /** Computed from the configuration: sessions in the cluster, counted once per pair. */
+  total: number;
+  /** Sessions of a node that is not a route reflector. */
+  perNode: number;
+  /** Sessions of a route reflector. */
+  perReflector?: number;
+  /** Established sessions counted in a cluster run to convergence (small sizes only). */
+  measured?: { total: number; perNode: number; perReflector?: number };
+}
+
 /** Page -> worker. */
 export type ToWorker =
   | { id: number; type: 'open'; text: string; file: string }
@@ -150,7 +164,8 @@ export type ToWorker =
       /** For steps: the index of the step the instant is in. */
       step?: number;
     }
-  | { id: number; type: 'compare'; text: string; file: string };
+  | { id: number; type: 'compare'; text: string; file: string }
+  | { id: number; type: 'bgp-sessions' };
 
 /** Worker -> page. */
 export type FromWorker =
@@ -171,4 +186,5 @@ export type FromWorker =
   | { id: number; type: 'ran'; result: RunResult }
   | { id: number; type: 'tables'; device: string; time: number; tables: DeviceTable[] }
   | { id: number; type: 'compared'; rows: CompareRow[] }
+  | { id: number; type: 'bgp-sessions'; rows: BgpSessionsRow[] }
   | { id: number; type: 'error'; message: string; problems: LabProblem[] };
