@@ -534,7 +534,7 @@ export function App({ examples, initial, worker, opening }: AppProps) {
                 ) : (
                   <CompareView rows={compare} />
                 )}
-                <h4>BGP sessions against node count (Calico)</h4>
+                <h4 id="bgp-heading">BGP sessions against node count (Calico)</h4>
                 {bgp === undefined ? (
                   <span class="muted">computing, and running the 10-node clusters…</span>
                 ) : 'error' in bgp ? (

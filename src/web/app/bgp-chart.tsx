@@ -7,7 +7,7 @@
 import type { BgpSessionsRow } from '../core/protocol.js';
 
 const MODES = { mesh: 'full mesh', rr: '2 route reflectors' } as const;
-const BAR = 220;
+const BAR = 150;
 
 type Metric = 'perNode' | 'total';
 
@@ -26,7 +26,7 @@ function Chart({ rows, metric, title }: { rows: readonly BgpSessionsRow[]; metri
   return (
     <figure class="chart" data-metric={metric}>
       <figcaption>{title}</figcaption>
-      <svg width={BAR + 330} height={sizes.length * 44 + 4}>
+      <svg width={BAR + 250} height={sizes.length * 44 + 4}>
         {sizes.map((n, i) => (
           <g key={n} transform={`translate(0 ${i * 44})`}>
             <text x="0" y="24" class="bar-name">
