@@ -1,7 +1,7 @@
 /**
  * A big cluster is drawn from its plan before it is built (src/web/core/plan-topology.ts). That picture
  * must be the one the built cluster gives, folded: the same boxes (kinds, parents, pod counts), the same
- * cables, the same machines. Checked on a switch underlay with outside clients and on a routed underlay.
+ * cables and tunnels, the same VNI colours, the same machines. Checked on a switch underlay with outside clients and on a routed underlay.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,11 +26,10 @@ async function bothPictures(file: string, text: string) {
 
 const boxes = (t: { nodes: { id: string; kind: string; label: string; parent?: string }[] }) =>
   t.nodes.map((n) => `${n.id} ${n.kind} ${n.kind === 'pods' ? n.label : ''} ${n.parent ?? ''}`).sort();
-const cables = (t: { edges: { a: string; b: string; layer: string }[] }) =>
-  t.edges
-    .filter((e) => e.layer === 'underlay')
-    .map((e) => [e.a, e.b].sort().join(' -- '))
-    .sort();
+const cables = (t: { edges: { a: string; b: string; layer: string; label?: string; segment?: number }[] }) =>
+  t.edges.map((e) => `${[e.a, e.b].sort().join(' -- ')} ${e.layer} ${e.label ?? ''} ${e.segment ?? ''}`).sort();
+const colours = (t: { nodes: { id: string; segments: number[] }[] }) =>
+  t.nodes.map((n) => `${n.id} ${n.segments.join(',')}`).sort();
 
 for (const [name, text] of [
   ['cluster-demo.yaml', readFileSync(join(root, 'examples', 'cluster-demo.yaml'), 'utf8')],
@@ -44,6 +43,7 @@ for (const [name, text] of [
     const { planned, built } = await bothPictures(name, text);
     assert.deepEqual(boxes(planned.topology), boxes(built.topology));
     assert.deepEqual(cables(planned.topology), cables(built.topology));
+    assert.deepEqual(colours(planned.topology), colours(built.topology));
     assert.equal(planned.topology.deviceCount, built.topology.deviceCount);
     // the same machines in the same order; pods get their addresses only when built
     assert.deepEqual(

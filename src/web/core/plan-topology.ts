@@ -9,6 +9,7 @@
 import { formatCidr, formatIpv4, prefixContains } from '../../wire/addr.js';
 import type { ClusterPlan } from '../../cluster/plan-types.js';
 import type { Machine, TopoEdge, TopoNode, Topology } from './protocol.js';
+import { clusterTunnels } from './overlay.js';
 
 /** Pods that get a device of their own: scheduled, not on the host's network. */
 export function plannedPodCount(plan: ClusterPlan): number {
@@ -77,6 +78,20 @@ export function planTopology(plan: ClusterPlan): { topology: Topology; machines:
       nodes[nodes.length - 1]!.label = `${count} pods`;
       cable(`pods@${n.name}`, n.name);
     }
+  }
+  // the overlay, as topologyOf draws a built cluster's (and colours the nodes with its VNI)
+  for (const [a, b, label, segment] of clusterTunnels(
+    spec,
+    plan.nodes.map((n) => n.name),
+  )) {
+    const e: TopoEdge = { id: `tunnel:${a}--${b}`, a, b, aPort: '', bPort: '', layer: 'overlay', label };
+    if (segment === undefined) {
+      edges.push(e);
+      continue;
+    }
+    e.segment = segment;
+    edges.push(e);
+    for (const n of nodes) if ((n.id === a || n.id === b) && !n.segments.includes(segment)) n.segments.push(segment);
   }
   // machines as the built world lists them: nodes, then pods, then outside clients
   const machines = [...nodeMachines, ...pods, ...outside];

@@ -21,6 +21,7 @@ import type { SpecError } from '../../scenario/source.js';
 import type { StepResult } from '../../scenario/step-context.js';
 import type { ClusterPlan } from '../../cluster/plan-types.js';
 import type { DocKind, LabProblem, Machine } from './protocol.js';
+import { clusterTunnels, type Tunnel } from './overlay.js';
 
 /** How long a command may run in a cluster, whose timers never let it go quiet (as `podnet exec`). */
 const CLUSTER_COMMAND_NS = 600_000_000_000;
@@ -34,7 +35,7 @@ export interface World {
   machines: Machine[];
   stepNames: string[];
   /** Overlay tunnels between devices known from the spec: [a, b, label, segment]. */
-  tunnels: [string, string, string, number | undefined][];
+  tunnels: Tunnel[];
   /** Starts `argv` on `machine` and drives the engine until it finishes (or the budget ends). */
   command(machine: string, argv: string[]): CommandResult | undefined;
   /** Starts `argv` on `machine` without driving the engine (the caller runs it to an instant). */
@@ -143,12 +144,7 @@ function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps
   for (const p of rt.pods.values())
     if (!p.hostNetwork) machines.push({ name: p.id, kind: 'pod', ip: formatIpv4(p.ip), node: p.node });
   for (const o of rt.outside.values()) machines.push({ name: o.name, kind: 'outside', ip: formatIpv4(o.ip) });
-  const nodes = [...rt.nodes.keys()];
-  const tunnels: World['tunnels'] = [];
-  const overlay = overlayLabel(rt);
-  if (overlay !== undefined)
-    for (let i = 0; i < nodes.length && nodes.length <= 50; i++)
-      for (let j = i + 1; j < nodes.length; j++) tunnels.push([nodes[i]!, nodes[j]!, overlay.label, overlay.segment]);
+  const tunnels = clusterTunnels(rt.plan.cluster, [...rt.nodes.keys()]);
   return {
     kind: 'cluster',
     name: rt.plan.cluster.name,
@@ -190,22 +186,4 @@ function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps
       return out;
     },
   };
-}
-
-/** The overlay between nodes, when pods' traffic is tunnelled: its name and VNI. */
-function overlayLabel(rt: ClusterRuntime): { label: string; segment: number | undefined } | undefined {
-  const calico = rt.plan.cluster.calico;
-  if (rt.plan.cluster.cni === 'calico' && calico !== undefined) {
-    const mode =
-      calico.ipipMode !== 'Never'
-        ? 'IP-in-IP tunl0'
-        : calico.vxlanMode !== 'Never'
-          ? 'VXLAN vxlan.calico VNI 4096'
-          : undefined;
-    return mode === undefined ? undefined : { label: mode, segment: mode.startsWith('VXLAN') ? 4096 : undefined };
-  }
-  const b = rt.plan.cluster.flannel.netConf.backend;
-  if (b.type === 'vxlan') return { label: `VXLAN flannel.1 VNI ${b.vni}`, segment: b.vni };
-  if (b.type === 'udp') return { label: 'flannel UDP 8285', segment: undefined };
-  return undefined;
 }
