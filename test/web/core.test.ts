@@ -138,3 +138,20 @@ test("compare: Flannel's backends as `podnet demo --compare` measures them", asy
     ],
   );
 });
+
+test('BGP sessions against node count: mesh N(N-1)/2, two reflectors 2(N-2)+1, the 10-node clusters run agree', async () => {
+  const r = (await handle({ id: 1, type: 'bgp-sessions' })).msg;
+  assert.equal(r.type, 'bgp-sessions');
+  if (r.type !== 'bgp-sessions') return;
+  const row = (nodes: number, mode: 'mesh' | 'rr') => r.rows.find((x) => x.nodes === nodes && x.mode === mode)!;
+  // a full mesh: every pair of nodes, each node peers with all others
+  assert.deepEqual([row(10, 'mesh').total, row(100, 'mesh').total, row(1000, 'mesh').total], [45, 4950, 499_500]);
+  assert.deepEqual([row(10, 'mesh').perNode, row(1000, 'mesh').perNode], [9, 999]);
+  // two reflectors: each of the N-2 others peers with both, and the two with each other
+  assert.deepEqual([row(10, 'rr').total, row(100, 'rr').total, row(1000, 'rr').total], [17, 197, 1997]);
+  assert.deepEqual([row(1000, 'rr').perNode, row(1000, 'rr').perReflector], [2, 999]);
+  // the 10-node clusters were built and run to convergence: their established sessions are the computed ones
+  assert.deepEqual(row(10, 'mesh').measured, { total: 45, perNode: 9 });
+  assert.deepEqual(row(10, 'rr').measured, { total: 17, perNode: 2, perReflector: 9 });
+  assert.equal(row(100, 'mesh').measured, undefined);
+});

@@ -3,11 +3,13 @@
  * on Debian's chromium against `podnet ui examples/cluster-demo.yaml` (run `npm run build:web` first):
  * `node dist/test/web/screenshots.js`.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startUiServer } from '../../src/cli/ui.js';
+import { bigClusterText } from './big-cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const docs = join(root, 'docs');
@@ -46,8 +48,11 @@ try {
   await shot('device');
   await p.click('[data-tab="compare"]');
   await p.click('button:has-text("Compare Flannel backends")');
-  await p.waitForSelector('.compare', { timeout: 120_000 });
+  await p.waitForSelector('.chart[data-metric="wireBytes"]', { timeout: 120_000 });
+  await p.waitForSelector('.bgp-chart', { timeout: 120_000 });
   await shot('compare');
+  await p.locator('#bgp-heading').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await shot('bgp');
   const lab = readFileSync(join(root, 'examples', 'two-subnets.yaml'), 'utf8').replace('10.0.1.2/24', '10.0.1.2/33');
   await p.evaluate((t) => {
     const v = (
@@ -59,7 +64,23 @@ try {
   await p.locator('.cm-lintRange-error').hover();
   await p.waitForSelector('.cm-tooltip-lint', { timeout: 10_000 });
   await shot('editor-error');
-  console.log(`screenshots in ${docs}: ui-topology, ui-frame, ui-hops, ui-device, ui-compare, ui-editor-error`);
+  // a 1,000-node cluster (test/web/big-cluster.ts), nodes in a grid, pods folded
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-shots-'));
+  const big = join(dir, 'big-1000.yaml');
+  writeFileSync(big, bigClusterText(1000, 2));
+  const bigServer = await startUiServer({ root: join(root, 'dist', 'web'), file: big });
+  try {
+    await p.goto(bigServer.url);
+    await p.waitForSelector('.box[data-node="node999"]', { timeout: 60_000 });
+    await p.waitForTimeout(1000);
+    await shot('big-cluster');
+  } finally {
+    await bigServer.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    `screenshots in ${docs}: ui-topology, ui-frame, ui-hops, ui-device, ui-compare, ui-bgp, ui-editor-error, ui-big-cluster`,
+  );
 } finally {
   await browser.close();
   await server.close();

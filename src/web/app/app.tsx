@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { EditorView } from '@codemirror/view';
 import type {
+  BgpSessionsRow,
   CompareRow,
   DeviceTable,
   FromWorker,
@@ -16,23 +17,20 @@ import type {
   Tool,
   Topology,
 } from '../core/protocol.js';
-import { WorkerClient } from './worker-client.js';
-import { createEditor, setText, showProblems } from './editor.js';
-import { decodeLab, encodeLab } from './url-lab.js';
+import type { WorkerClient } from './worker-client.js';
+import type { Example, Initial } from './initial.js';
+import { encodeLab } from './url-lab.js';
 import { TopologyView, type FramePos } from './topology-view.js';
-import { layoutTopology, type Layout } from './layout.js';
+import type { Layout } from './box-size.js';
+import { clusterLayout, isClusterTopology } from './cluster-layout.js';
 import { simSteps, stepLabels } from './steps.js';
 import { FrameInspector } from './frame-inspector.js';
 import { DeviceInspector } from './device-inspector.js';
 import { CompareView } from './compare-view.js';
+import { BgpChart } from './bgp-chart.js';
 import { edgePcapng, save, traceJson } from './downloads.js';
 import { segmentColor } from './colors.js';
-
-/** An example file shipped with the site. */
-export interface Example {
-  name: string;
-  text: string;
-}
+import { Frozen } from './frozen.js';
 
 type Tab = 'frame' | 'hops' | 'device' | 'output' | 'compare';
 
@@ -45,10 +43,26 @@ interface Opened {
   ms: number;
 }
 
-const worker = new WorkerClient('worker.js');
+/** The editor module, loaded after the first topology is drawn (CodeMirror is most of the page's code). */
+type EditorModule = typeof import('./editor.js');
+
+/** Lays a topology out: a cluster at once on the page, a lab with ELK (loaded the first time a lab opens). */
+async function layOut(t: Topology): Promise<Layout> {
+  if (isClusterTopology(t)) return clusterLayout(t);
+  const { layoutTopology } = await import('./layout.js');
+  return layoutTopology(t);
+}
+
+/** What main.tsx hands over: the examples, the file to open, the worker, and its answer to opening the file. */
+export interface AppProps {
+  examples: Example[];
+  initial: Initial;
+  worker: WorkerClient;
+  opening: Promise<FromWorker>;
+}
 
 /** The application. */
-export function App({ examples, initial }: { examples: Example[]; initial: Initial }) {
+export function App({ examples, initial, worker, opening }: AppProps) {
   const editorHost = useRef<HTMLDivElement>(null);
   const editor = useRef<EditorView | undefined>(undefined);
   const [file, setFile] = useState(initial.file);
@@ -64,23 +78,45 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
   const [device, setDevice] = useState<string | undefined>(undefined);
   const [tables, setTables] = useState<DeviceTable[] | undefined>(undefined);
   const [compare, setCompare] = useState<CompareRow[] | { error: string } | 'running' | undefined>(undefined);
+  const [bgp, setBgp] = useState<BgpSessionsRow[] | { error: string } | undefined>(undefined);
+  const bgpAsked = useRef(false);
+  // the BGP chart does not depend on the file: asked for once, when the Compare tab is first opened
+  useEffect(() => {
+    if (tab !== 'compare' || bgpAsked.current) return;
+    bgpAsked.current = true;
+    void worker
+      .ask({ type: 'bgp-sessions' })
+      .then((r) => setBgp(r.type === 'bgp-sessions' ? r.rows : { error: r.type === 'error' ? r.message : '?' }));
+  }, [tab]);
   const [tool, setTool] = useState<Tool>('ping');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const lastRun = useRef<RunRequest | undefined>(undefined);
 
-  useEffect(() => {
-    if (editorHost.current === null) return;
-    editor.current = createEditor(editorHost.current, initial.text, (t) => setTextState(t));
-    (window as unknown as { podnetEditor: EditorView }).podnetEditor = editor.current;
-  }, []);
+  const editorModule = useRef<EditorModule | undefined>(undefined);
+  const [editorReady, setEditorReady] = useState(false);
+  const problemsRef = useRef<LabProblem[]>([]);
+  // CodeMirror after the first topology is drawn (or the file turned out to have problems): until then
+  // the text is shown as it is
+  const loadEditor = (): void => {
+    if (editorModule.current !== undefined || editorHost.current === null) return;
+    void import('./editor.js').then((m) => {
+      if (editorModule.current !== undefined || editorHost.current === null) return;
+      editorModule.current = m;
+      editor.current = m.createEditor(editorHost.current, text, (t) => setTextState(t));
+      m.showProblems(editor.current, problemsRef.current);
+      (window as unknown as { podnetEditor: EditorView }).podnetEditor = editor.current;
+      setEditorReady(true);
+    });
+  };
 
   // validate and lay out after each pause in typing; keep the lab in the URL fragment
   const firstOpen = useRef(true);
   useEffect(() => {
+    const early = firstOpen.current ? opening : undefined;
     const t = setTimeout(
       () => {
-        void openText(text);
+        void openText(text, early);
         void encodeLab(text).then((f) => history.replaceState(null, '', `#${f}`));
       },
       firstOpen.current ? 0 : 300,
@@ -89,24 +125,31 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
     return () => clearTimeout(t);
   }, [text]);
 
-  // the first render of a topology, in ms since the page started loading (the tests read it)
+  // the first topology on screen: marked once it has been painted (the tests read the mark), then the editor
   useEffect(() => {
-    if (opened === undefined) return;
-    requestAnimationFrame(() => {
-      (window as unknown as { podnetFirstRender?: number }).podnetFirstRender ??= performance.now();
-    });
-  }, [opened]);
+    if (opened === undefined || layout === undefined) return;
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        if (performance.getEntriesByName('podnet:first-topology').length === 0)
+          performance.mark('podnet:first-topology');
+        loadEditor();
+      }, 0),
+    );
+  }, [opened, layout]);
 
-  async function openText(t: string): Promise<void> {
+  async function openText(t: string, early?: Promise<FromWorker>): Promise<void> {
     const t0 = performance.now();
     setStatus('validating…');
-    const r = await worker.ask({ type: 'open', text: t, file });
+    const r = await (early ?? worker.ask({ type: 'open', text: t, file }));
     if (r.type !== 'opened') {
       setStatus(r.type === 'error' ? r.message : 'unexpected reply');
+      loadEditor();
       return;
     }
     setProblems(r.problems);
-    if (editor.current !== undefined) showProblems(editor.current, r.problems);
+    problemsRef.current = r.problems;
+    if (editor.current !== undefined) editorModule.current?.showProblems(editor.current, r.problems);
+    if (r.problems.length > 0) loadEditor();
     if (r.problems.length > 0 || r.topology === undefined) {
       setStatus(`${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in the file`);
       return;
@@ -119,10 +162,12 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
       steps: r.steps,
       ms: r.ms,
     };
-    setLayout(await layoutTopology(r.topology));
+    const l = await layOut(r.topology);
+    setLayout(l);
     setOpened(o);
+    const how = r.fromPlan === true ? 'drawn from its plan (built when something runs)' : 'built';
     setStatus(
-      `${o.kind} ${o.name}: built in ${r.ms.toFixed(0)} ms, shown in ${(performance.now() - t0).toFixed(0)} ms`,
+      `${o.kind} ${o.name}: ${how} in ${r.ms.toFixed(0)} ms, shown in ${(performance.now() - t0).toFixed(0)} ms`,
     );
     pickDefaults(o.machines);
   }
@@ -219,15 +264,19 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
     return () => clearInterval(t);
   }, [playing, steps.length]);
 
-  // the device inspector re-runs the scenario to the current instant
+  // the device inspector re-runs the scenario to the current instant (in steps mode too)
   useEffect(() => {
     if (tab !== 'device' || device === undefined || lastRun.current === undefined || ev === undefined) return;
     setTables(undefined);
     let live = true;
-    void worker.ask({ type: 'tables', text, file, run: lastRun.current, device, time: ev.time }).then((r) => {
-      if (live)
-        setTables(r.type === 'tables' ? r.tables : [{ title: 'error', text: r.type === 'error' ? r.message : '?' }]);
-    });
+    // the step the instant is in: the last one that had started by its event
+    const inStep = run?.steps.reduce((n, s, i) => (cur !== undefined && s.firstEvent <= cur.event ? i : n), 0) ?? 0;
+    void worker
+      .ask({ type: 'tables', text, file, run: lastRun.current, device, time: ev.time, step: inStep })
+      .then((r) => {
+        if (live)
+          setTables(r.type === 'tables' ? r.tables : [{ title: 'error', text: r.type === 'error' ? r.message : '?' }]);
+      });
     return () => {
       live = false;
     };
@@ -240,7 +289,7 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
     setRun(undefined);
     setDevice(undefined);
     setCompare(undefined);
-    setText(editor.current, ex.text);
+    editorModule.current?.setText(editor.current, ex.text);
   }
 
   useEffect(() => {
@@ -251,13 +300,28 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
       const d = JSON.parse(m.data) as { file: string; text: string };
       if (editor.current !== undefined && d.text !== editor.current.state.doc.toString()) {
         setFile(d.file);
-        setText(editor.current, d.text);
+        editorModule.current?.setText(editor.current, d.text);
       }
     };
     return () => es.close();
   }, []);
 
-  const machines = opened?.machines ?? [];
+  // thousands of machines in a big cluster: drawn once per file, not on every step
+  const machineOptions = (
+    <Frozen
+      of={opened}
+      draw={() =>
+        opened?.machines.map((m) => (
+          <option key={m.name} value={m.name}>
+            {m.name}
+          </option>
+        ))
+      }
+    />
+  );
+  const machineList = (
+    <Frozen of={opened} draw={() => opened?.machines.map((m) => <option key={m.name} value={m.name} />)} />
+  );
   return (
     <div class="app">
       <header>
@@ -278,19 +342,11 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
             ))}
           </select>
           <select aria-label="from" value={from} onChange={(e) => setFrom(e.currentTarget.value)}>
-            {machines.map((m) => (
-              <option key={m.name} value={m.name}>
-                {m.name}
-              </option>
-            ))}
+            {machineOptions}
           </select>
           →
           <input aria-label="to" list="machines" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
-          <datalist id="machines">
-            {machines.map((m) => (
-              <option key={m.name} value={m.name} />
-            ))}
-          </datalist>
+          <datalist id="machines">{machineList}</datalist>
           <button
             id="run"
             disabled={opened === undefined || problems.length > 0}
@@ -337,7 +393,9 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
       </header>
       <main>
         <section class="left">
-          <div class="editor" ref={editorHost} />
+          <div class="editor" ref={editorHost}>
+            {!editorReady && <pre class="editor-plain">{text}</pre>}
+          </div>
           <div class={`status${problems.length > 0 ? ' bad' : ''}`} id="status">
             {status}
           </div>
@@ -476,6 +534,14 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
                 ) : (
                   <CompareView rows={compare} />
                 )}
+                <h4 id="bgp-heading">BGP sessions against node count (Calico)</h4>
+                {bgp === undefined ? (
+                  <span class="muted">computing, and running the 10-node clusters…</span>
+                ) : 'error' in bgp ? (
+                  <span class="bad">{bgp.error}</span>
+                ) : (
+                  <BgpChart rows={bgp} />
+                )}
               </div>
             )}
           </div>
@@ -483,28 +549,4 @@ export function App({ examples, initial }: { examples: Example[]; initial: Initi
       </main>
     </div>
   );
-}
-
-/** The lab the page starts with; `served`: `podnet ui` serves a file and says when it changes. */
-export interface Initial {
-  file: string;
-  text: string;
-  served: boolean;
-}
-
-/** The lab to start with: the URL fragment's, the file `podnet ui` serves, or the demo cluster. */
-export async function initialLab(list: Promise<Example[]>): Promise<Initial> {
-  let served: { file: string; text: string } | undefined;
-  try {
-    const r = await fetch('api/file');
-    if (r.ok) served = (await r.json()) as { file: string; text: string };
-  } catch {
-    // a static host has no api/: fall through to the demo
-  }
-  const fromUrl = await decodeLab(location.hash);
-  if (fromUrl !== undefined) return { file: 'lab.yaml', text: fromUrl, served: served !== undefined };
-  if (served !== undefined) return { ...served, served: true };
-  const examples = await list;
-  const demo = examples.find((e) => e.name === 'cluster-demo.yaml') ?? examples[0];
-  return { file: demo?.name ?? 'lab.yaml', text: demo?.text ?? '', served: false };
 }

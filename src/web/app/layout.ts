@@ -1,41 +1,21 @@
 /**
- * Places the topology's boxes (in ELK's own worker, elk-worker.js, which loads beside the emulator's) with ELK's layered algorithm (elkjs): switches and routers in the middle
- * layers, hosts and pods at the edges, cables routed around boxes. Only underlay cables shape the layout;
- * tunnels are drawn over it as straight dashed lines.
+ * Places a lab's boxes with ELK's layered algorithm (elkjs, in its own worker, elk-worker.js): switches
+ * and routers in the middle layers, hosts at the edges. Only underlay cables shape the layout; tunnels
+ * are drawn over it as straight dashed lines. The page loads this module (and ELK) only when it opens a
+ * lab; clusters are laid out by cluster-layout.ts.
  */
 import elkModule from 'elkjs/lib/elk-api.js';
 import type { ELK, ELKConstructorArguments, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { Topology } from '../core/protocol.js';
+import { boxSize, type Layout, type Placed } from './box-size.js';
 
 type ElkConstructor = new (args?: ELKConstructorArguments) => ELK;
 // elkjs is CommonJS: a bundler hands over module.exports (the constructor), Node's ESM loader a namespace
 const Elk: ElkConstructor =
   (elkModule as unknown as { default?: ElkConstructor }).default ?? (elkModule as unknown as ElkConstructor);
 
-/** A placed box of the topology. */
-export interface Placed {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  /** A box with others inside (a node and its pods): cables meet it at its title. */
-  compound?: boolean;
-}
-
-/** The topology's layout: box positions by id and the drawing's size. */
-export interface Layout {
-  boxes: Map<string, Placed>;
-  width: number;
-  height: number;
-}
-
-// started when the page loads, so ELK's code is parsed while the emulator builds the lab
+// started when this module loads, so ELK's code is parsed while the emulator builds the lab
 const elk = new Elk({ workerUrl: 'elk-worker.js' });
-
-/** Box size: wide enough for the name (11px text) and two addresses. */
-export function boxSize(label: string, lines: number): { w: number; h: number } {
-  return { w: Math.max(84, Math.min(200, label.length * 6.6 + 14)), h: 20 + lines * 12 };
-}
 
 /** Lays `t` out: a node's pods inside its box (packed in rows), everything else in layers top to bottom. */
 export async function layoutTopology(t: Topology): Promise<Layout> {

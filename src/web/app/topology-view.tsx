@@ -2,12 +2,15 @@
 /**
  * The topology as SVG: boxes placed by ELK, cables (underlay) and tunnels (overlay) as lines, VLANs and
  * VNIs coloured, pan (drag), zoom (wheel) and search. The drawing is rendered once per topology; stepping
- * the simulation moves one marker element and one highlight line, and rewrites the few decision labels,
- * so a 1,000-node cluster does not re-render on each frame.
+ * the simulation moves one marker element and one highlight line, and rewrites a fixed set of decision
+ * labels in place (no element is added or removed), so a 1,000-node cluster does not re-render on each
+ * frame.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Frozen } from './frozen.js';
 import type { Topology } from '../core/protocol.js';
-import type { Layout, Placed } from './layout.js';
+import type { Layout, Placed } from './box-size.js';
 import { kindFill, segmentColor } from './colors.js';
 
 /** Where the current frame is: the box it leaves and the box it goes to. */
@@ -28,6 +31,9 @@ export interface TopologyProps {
   onSelect: (id: string) => void;
 }
 
+/** Decision labels shown at once (a step's decisions are a handful of devices). */
+const SLOTS = Array.from({ length: 16 }, (_, i) => i);
+
 /** Where cables meet a box: its middle, or the title of a box that holds others. */
 const center = (b: Placed): [number, number] => [b.x + b.w / 2, b.compound === true ? b.y + 12 : b.y + b.h / 2];
 
@@ -38,8 +44,12 @@ const contains = (o: Placed, i: Placed): boolean =>
 export function TopologyView(p: TopologyProps) {
   const svg = useRef<SVGSVGElement>(null);
   const world = useRef<SVGGElement>(null);
+  const overlay = useRef<SVGGElement>(null);
+  const stage = useRef<HTMLDivElement>(null);
+  const over = useRef<SVGSVGElement>(null);
   const marker = useRef<SVGCircleElement>(null);
   const trail = useRef<SVGLineElement>(null);
+  const labelSlots = useRef<SVGGElement>(null);
   const view = useRef({ x: 20, y: 20, k: 1 });
   const [layers, setLayers] = useState({ underlay: true, overlay: true });
   const [query, setQuery] = useState('');
@@ -47,7 +57,26 @@ export function TopologyView(p: TopologyProps) {
   const apply = (): void => {
     const v = view.current;
     world.current?.setAttribute('transform', `translate(${v.x} ${v.y}) scale(${v.k})`);
+    overlay.current?.setAttribute('transform', `translate(${v.x} ${v.y}) scale(${v.k})`);
   };
+
+  // the drawings' sizes in pixels, from their box: an SVG sized in percent is laid out again, every element
+  // of it, each time anything on the page is (a 1,000-node drawing: a fifth of a second per step)
+  useEffect(() => {
+    const el = stage.current;
+    if (el === null) return;
+    const fit = (): void => {
+      const r = el.getBoundingClientRect();
+      for (const s of [svg.current, over.current]) {
+        s?.setAttribute('width', String(Math.floor(r.width)));
+        s?.setAttribute('height', String(Math.floor(r.height)));
+      }
+    };
+    fit();
+    const ro = new ResizeObserver(fit);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   // fit the drawing into the panel when a new topology arrives
   useEffect(() => {
@@ -62,6 +91,29 @@ export function TopologyView(p: TopologyProps) {
     view.current = { k: Math.max(k, 0.05), x: 20, y: 20 };
     apply();
   }, [p.layout]);
+
+  // the decision labels: a fixed set of text elements, moved and rewritten in place on each step
+  useEffect(() => {
+    const g = labelSlots.current;
+    if (g === null) return;
+    let i = 0;
+    for (const [id, text] of p.labels) {
+      const b = p.layout.boxes.get(id);
+      const el = g.children[i];
+      if (b === undefined || el === undefined) continue;
+      i++;
+      if (el.firstChild !== null) el.firstChild.nodeValue = text;
+      el.setAttribute('x', String(b.x + b.w / 2));
+      el.setAttribute('y', String(b.y - 6));
+      el.setAttribute('data-label-for', id);
+      el.setAttribute('visibility', 'visible');
+    }
+    for (; i < g.children.length; i++) {
+      const el = g.children[i]!;
+      el.setAttribute('visibility', 'hidden');
+      el.removeAttribute('data-label-for');
+    }
+  }, [p.labels, p.layout]);
 
   // move the marker along the current cable (one element, animated with requestAnimationFrame)
   useEffect(() => {
@@ -101,7 +153,7 @@ export function TopologyView(p: TopologyProps) {
     return () => cancelAnimationFrame(raf);
   }, [p.current, p.layout]);
 
-  const drawing = useMemo(() => {
+  const drawing = (): ComponentChildren => {
     const { boxes } = p.layout;
     return (
       <>
@@ -151,7 +203,7 @@ export function TopologyView(p: TopologyProps) {
         })}
       </>
     );
-  }, [p.topology, p.layout]);
+  };
 
   const q = query.trim().toLowerCase();
   const found =
@@ -207,55 +259,63 @@ export function TopologyView(p: TopologyProps) {
           {found.length > 0 ? ` · ${found.length} found` : ''}
         </span>
       </div>
-      <svg
-        ref={svg}
-        class="topo-svg"
-        onWheel={(e) => {
-          e.preventDefault();
-          const r = svg.current!.getBoundingClientRect();
-          const v = view.current;
-          const f = Math.exp(-e.deltaY * 0.0015);
-          const k = Math.min(4, Math.max(0.03, v.k * f));
-          const mx = e.clientX - r.left;
-          const my = e.clientY - r.top;
-          view.current = { k, x: mx - ((mx - v.x) * k) / v.k, y: my - ((my - v.y) * k) / v.k };
-          apply();
-        }}
-        onPointerDown={(e) => {
-          drag.current = { x: e.clientX, y: e.clientY };
-        }}
-        onPointerMove={(e) => {
-          const d = drag.current;
-          if (d === undefined || e.buttons === 0) return;
-          view.current = { ...view.current, x: view.current.x + e.clientX - d.x, y: view.current.y + e.clientY - d.y };
-          drag.current = { x: e.clientX, y: e.clientY };
-          apply();
-        }}
-        onPointerUp={() => (drag.current = undefined)}
-      >
-        <g ref={world}>
-          {drawing}
-          {found.slice(0, 20).map((n) => {
-            const b = p.layout.boxes.get(n.id);
-            return b === undefined ? null : (
-              <rect key={n.id} class="found" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={6} />
-            );
-          })}
-          {sel !== undefined && <rect class="selected" x={sel[0]} y={sel[1]} width={sel[2]} height={sel[3]} rx={5} />}
-          <line ref={trail} class="trail" visibility="hidden" />
-          <circle ref={marker} class="marker" r={7} visibility="hidden" />
-          <g class="labels">
-            {[...p.labels].map(([id, text]) => {
-              const b = p.layout.boxes.get(id);
+      <div class="topo-stage" ref={stage}>
+        <svg
+          ref={svg}
+          class="topo-svg"
+          onWheel={(e) => {
+            e.preventDefault();
+            const r = svg.current!.getBoundingClientRect();
+            const v = view.current;
+            const f = Math.exp(-e.deltaY * 0.0015);
+            const k = Math.min(4, Math.max(0.03, v.k * f));
+            const mx = e.clientX - r.left;
+            const my = e.clientY - r.top;
+            view.current = { k, x: mx - ((mx - v.x) * k) / v.k, y: my - ((my - v.y) * k) / v.k };
+            apply();
+          }}
+          onPointerDown={(e) => {
+            drag.current = { x: e.clientX, y: e.clientY };
+          }}
+          onPointerMove={(e) => {
+            const d = drag.current;
+            if (d === undefined || e.buttons === 0) return;
+            view.current = {
+              ...view.current,
+              x: view.current.x + e.clientX - d.x,
+              y: view.current.y + e.clientY - d.y,
+            };
+            drag.current = { x: e.clientX, y: e.clientY };
+            apply();
+          }}
+          onPointerUp={() => (drag.current = undefined)}
+        >
+          <g ref={world}>
+            <Frozen of={p.layout} draw={drawing} />
+            {found.slice(0, 20).map((n) => {
+              const b = p.layout.boxes.get(n.id);
               return b === undefined ? null : (
-                <text key={id} x={b.x + b.w / 2} y={b.y - 6} class="decision" data-label-for={id}>
-                  {text}
-                </text>
+                <rect key={n.id} class="found" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={6} />
               );
             })}
+            {sel !== undefined && <rect class="selected" x={sel[0]} y={sel[1]} width={sel[2]} height={sel[3]} rx={5} />}
           </g>
-        </g>
-      </svg>
+        </svg>
+        {/* what moves on each step lives in its own layer, so the drawing under it is not painted again */}
+        <svg class="topo-overlay" aria-hidden="true" ref={over}>
+          <g ref={overlay}>
+            <line ref={trail} class="trail" visibility="hidden" />
+            <circle ref={marker} class="marker" r={7} visibility="hidden" />
+            <g class="labels" ref={labelSlots}>
+              {SLOTS.map((i) => (
+                <text key={i} class="decision" visibility="hidden">
+                  {' '}
+                </text>
+              ))}
+            </g>
+          </g>
+        </svg>
+      </div>
     </div>
   );
 }

@@ -4,10 +4,12 @@
  */
 import type { FromWorker, ToWorker } from './protocol.js';
 import { parseWorld } from './world.js';
-import { topologyOf } from './topology.js';
+import { COLLAPSE_PODS_ABOVE, topologyOf } from './topology.js';
+import { plannedPodCount, planTopology } from './plan-topology.js';
 import { runOn, runTo } from './run.js';
 import { deviceTables } from './tables.js';
 import { compareBackends } from './compare.js';
+import { bgpSessionRows } from './bgp-sessions.js';
 import { loadCluster } from '../../scenario/manifests.js';
 
 /** A reply and the buffers it hands over. */
@@ -29,6 +31,10 @@ export async function handle(req: ToWorker): Promise<Reply> {
 }
 
 async function answer(req: ToWorker): Promise<Reply> {
+  // not about the file
+  if (req.type === 'bgp-sessions')
+    return { msg: { id: req.id, type: 'bgp-sessions', rows: await bgpSessionRows() }, transfer: [] };
+  const t0 = performance.now();
   const parsed = parseWorld(req.file, req.text);
   if (!parsed.ok) {
     if (req.type === 'open')
@@ -52,20 +58,29 @@ async function answer(req: ToWorker): Promise<Reply> {
   }
   switch (req.type) {
     case 'open': {
-      const t0 = performance.now();
-      const w = await parsed.build();
-      const topo = topologyOf(w);
+      const plan = parsed.plan;
+      // a big cluster is drawn from its plan (building it takes seconds); a small one is built, not run
+      const fromPlan = plan !== undefined && plannedPodCount(plan) > COLLAPSE_PODS_ABOVE;
+      const drawn =
+        plan !== undefined && fromPlan
+          ? { ...planTopology(plan), steps: parsed.stepNames }
+          : await parsed.build({ up: false }).then((w) => ({
+              topology: topologyOf(w).topology,
+              machines: w.machines,
+              steps: w.stepNames,
+            }));
       return {
         msg: {
           id: req.id,
           type: 'opened',
-          kind: w.kind,
-          name: w.name,
+          kind: parsed.kind,
+          name: parsed.name,
           problems: [],
-          topology: topo.topology,
-          machines: w.machines,
-          steps: w.stepNames,
+          topology: drawn.topology,
+          machines: drawn.machines,
+          steps: drawn.steps,
           ms: performance.now() - t0,
+          ...(fromPlan ? { fromPlan } : {}),
         },
         transfer: [],
       };
@@ -80,11 +95,8 @@ async function answer(req: ToWorker): Promise<Reply> {
     }
     case 'tables': {
       const w = await parsed.build();
-      await runTo(w, req.run, req.time);
-      return {
-        msg: { id: req.id, type: 'tables', device: req.device, time: req.time, tables: deviceTables(w, req.device) },
-        transfer: [],
-      };
+      const tables = await runTo(w, req.run, req.time, () => deviceTables(w, req.device), req.step);
+      return { msg: { id: req.id, type: 'tables', device: req.device, time: req.time, tables }, transfer: [] };
     }
     case 'compare': {
       if (parsed.kind !== 'cluster') throw new Error('compare needs a cluster file (Flannel backends)');

@@ -134,12 +134,38 @@ export interface CompareRow {
   ok: boolean;
 }
 
+/** BGP sessions of a Calico cluster of `nodes` nodes: full mesh or two route reflectors. */
+export interface BgpSessionsRow {
+  nodes: number;
+  mode: 'mesh' | 'rr';
+  /** Computed from the configuration: sessions in the cluster, counted once per pair. */
+  total: number;
+  /** Sessions of a node that is not a route reflector. */
+  perNode: number;
+  /** Sessions of a route reflector. */
+  perReflector?: number;
+  /** Established sessions counted in a cluster run to convergence (small sizes only). */
+  measured?: { total: number; perNode: number; perReflector?: number };
+}
+
 /** Page -> worker. */
 export type ToWorker =
   | { id: number; type: 'open'; text: string; file: string }
   | { id: number; type: 'run'; text: string; file: string; run: RunRequest }
-  | { id: number; type: 'tables'; text: string; file: string; run: RunRequest; device: string; time: number }
-  | { id: number; type: 'compare'; text: string; file: string };
+  | {
+      id: number;
+      type: 'tables';
+      text: string;
+      file: string;
+      run: RunRequest;
+      device: string;
+      /** The instant (absolute ns). */
+      time: number;
+      /** For steps: the index of the step the instant is in. */
+      step?: number;
+    }
+  | { id: number; type: 'compare'; text: string; file: string }
+  | { id: number; type: 'bgp-sessions' };
 
 /** Worker -> page. */
 export type FromWorker =
@@ -152,10 +178,13 @@ export type FromWorker =
       topology?: Topology;
       machines: Machine[];
       steps: string[];
-      /** Time to build the world, ms. */
+      /** Time to read the file and build the world (or plan it), ms. */
       ms: number;
+      /** Drawn from the cluster's plan, not built (a big cluster: pods have no addresses yet). */
+      fromPlan?: boolean;
     }
   | { id: number; type: 'ran'; result: RunResult }
   | { id: number; type: 'tables'; device: string; time: number; tables: DeviceTable[] }
   | { id: number; type: 'compared'; rows: CompareRow[] }
+  | { id: number; type: 'bgp-sessions'; rows: BgpSessionsRow[] }
   | { id: number; type: 'error'; message: string; problems: LabProblem[] };

@@ -81,12 +81,24 @@ export function asTraceEvent(e: WebEvent): TraceEvent {
   return { kind: 'drop', time: e.time, device: e.device, port: e.port, reason: e.reason as never, detail: e.detail };
 }
 
-/** Re-runs `req` on a fresh `w` up to `time` (absolute ns); steps run whole (they are not resumable). */
-export async function runTo(w: World, req: RunRequest, time: number): Promise<void> {
-  if (req.mode === 'steps') {
-    await w.runSteps();
-    return;
+/**
+ * Re-runs `req` on a fresh `w` and calls `at` with the world as it is at `time` (absolute ns): after every
+ * event at that instant, before any later one, as `engine.run(time)` leaves it. An action runs to the
+ * instant. Steps run as they ran (they are not resumable in the middle), and `step`, the index of the step
+ * the instant is in, says when to look: when that step starts, a timer is set for 1 ns after the instant
+ * (times are whole nanoseconds, so nothing else can happen in between) and `at` runs there.
+ */
+export async function runTo<T>(w: World, req: RunRequest, time: number, at: () => T, step = 0): Promise<T> {
+  if (req.mode === 'action') {
+    w.start(req.from, toolArgv(req.tool, destination(w, req.tool, req.to)));
+    w.engine.run(time);
+    return at();
   }
-  w.start(req.from, toolArgv(req.tool, destination(w, req.tool, req.to)));
-  w.engine.run(time);
+  let seen: { value: T } | undefined;
+  await w.runSteps((i) => {
+    if (i !== step) return;
+    w.engine.timer(Math.max(0, time + 1 - w.engine.now), () => (seen ??= { value: at() }));
+  });
+  // an instant past the end of what ran (a stopped step): the end
+  return (seen ?? { value: at() }).value;
 }

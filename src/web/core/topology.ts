@@ -21,12 +21,12 @@ export interface TopologyIndex {
   boxOf: Map<string, string>;
 }
 
-/** Builds the picture of `w`. */
-export function topologyOf(w: World): TopologyIndex {
+/** Builds the picture of `w`; pods are folded when there are many, or when `fold` says so. */
+export function topologyOf(w: World, fold?: boolean): TopologyIndex {
   const rt = w.cluster;
   const podNode = new Map<string, string>();
   if (rt !== undefined) for (const p of rt.pods.values()) if (!p.hostNetwork) podNode.set(p.stack.name, p.node);
-  const collapsed = podNode.size > COLLAPSE_PODS_ABOVE;
+  const collapsed = fold ?? podNode.size > COLLAPSE_PODS_ABOVE;
   const nodes: TopoNode[] = [];
   const boxOf = new Map<string, string>();
   const groups = new Map<string, TopoNode>();

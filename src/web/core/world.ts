@@ -19,7 +19,9 @@ import { clusterMachine, runOnMachine } from '../../scenario/cluster-shell.js';
 import { runClusterSteps } from '../../scenario/cluster-run.js';
 import type { SpecError } from '../../scenario/source.js';
 import type { StepResult } from '../../scenario/step-context.js';
+import type { ClusterPlan } from '../../cluster/plan-types.js';
 import type { DocKind, LabProblem, Machine } from './protocol.js';
+import { clusterTunnels, type Tunnel } from './overlay.js';
 
 /** How long a command may run in a cluster, whose timers never let it go quiet (as `podnet exec`). */
 const CLUSTER_COMMAND_NS = 600_000_000_000;
@@ -33,7 +35,7 @@ export interface World {
   machines: Machine[];
   stepNames: string[];
   /** Overlay tunnels between devices known from the spec: [a, b, label, segment]. */
-  tunnels: [string, string, string, number | undefined][];
+  tunnels: Tunnel[];
   /** Starts `argv` on `machine` and drives the engine until it finishes (or the budget ends). */
   command(machine: string, argv: string[]): CommandResult | undefined;
   /** Starts `argv` on `machine` without driving the engine (the caller runs it to an instant). */
@@ -46,7 +48,20 @@ export interface World {
 
 /** The file parsed: problems, or a way to build it. */
 export type Parsed =
-  | { ok: true; kind: DocKind; name: string; build: () => Promise<World> }
+  | {
+      ok: true;
+      kind: DocKind;
+      name: string;
+      /**
+       * Builds it. A cluster is brought up (a minute of simulated time, as `podnet exec` sees it) unless
+       * `up` is false: enough to draw it, not to run commands in it.
+       */
+      build: (opts?: { up?: boolean }) => Promise<World>;
+      /** The names of the file's steps. */
+      stepNames: string[];
+      /** A cluster's plan (drawn without building when it is big). */
+      plan?: ClusterPlan;
+    }
   | { ok: false; kind: DocKind; problems: LabProblem[] };
 
 /** Problems for the editor, from the scenario layer's errors. */
@@ -64,13 +79,21 @@ export function parseWorld(file: string, text: string): Parsed {
       ok: true,
       kind: 'cluster',
       name: c.plan.cluster.name,
-      build: async () => clusterWorld(await buildCluster(c.plan), c.run),
+      build: async (opts) => clusterWorld(await buildCluster(c.plan), c.run, opts?.up !== false),
+      stepNames: c.run.steps.map((s) => s.name),
+      plan: c.plan,
     };
   }
   const r = parseLab(file, text);
   if (!r.ok) return { ok: false, kind: 'lab', problems: problems(r.errors) };
   const spec = r.lab;
-  return { ok: true, kind: 'lab', name: spec.name, build: async () => labWorld(spec) };
+  return {
+    ok: true,
+    kind: 'lab',
+    name: spec.name,
+    build: async () => labWorld(spec),
+    stepNames: spec.steps.map((s) => s.name),
+  };
 }
 
 function labWorld(spec: Parameters<typeof buildLab>[0]): World {
@@ -113,20 +136,15 @@ function labWorld(spec: Parameters<typeof buildLab>[0]): World {
   };
 }
 
-function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps>[1]): World {
+function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps>[1], up: boolean): World {
   // commands run in a cluster that has been up a minute, as `podnet exec` and `podnet get` show it
-  bringUp(rt);
+  if (up) bringUp(rt);
   const machines: Machine[] = [];
   for (const n of rt.nodes.values()) machines.push({ name: n.name, kind: 'node', ip: formatIpv4(n.ip) });
   for (const p of rt.pods.values())
     if (!p.hostNetwork) machines.push({ name: p.id, kind: 'pod', ip: formatIpv4(p.ip), node: p.node });
   for (const o of rt.outside.values()) machines.push({ name: o.name, kind: 'outside', ip: formatIpv4(o.ip) });
-  const nodes = [...rt.nodes.keys()];
-  const tunnels: World['tunnels'] = [];
-  const overlay = overlayLabel(rt);
-  if (overlay !== undefined)
-    for (let i = 0; i < nodes.length && nodes.length <= 50; i++)
-      for (let j = i + 1; j < nodes.length; j++) tunnels.push([nodes[i]!, nodes[j]!, overlay.label, overlay.segment]);
+  const tunnels = clusterTunnels(rt.plan.cluster, [...rt.nodes.keys()]);
   return {
     kind: 'cluster',
     name: rt.plan.cluster.name,
@@ -168,22 +186,4 @@ function clusterWorld(rt: ClusterRuntime, run: Parameters<typeof runClusterSteps
       return out;
     },
   };
-}
-
-/** The overlay between nodes, when pods' traffic is tunnelled: its name and VNI. */
-function overlayLabel(rt: ClusterRuntime): { label: string; segment: number | undefined } | undefined {
-  const calico = rt.plan.cluster.calico;
-  if (rt.plan.cluster.cni === 'calico' && calico !== undefined) {
-    const mode =
-      calico.ipipMode !== 'Never'
-        ? 'IP-in-IP tunl0'
-        : calico.vxlanMode !== 'Never'
-          ? 'VXLAN vxlan.calico VNI 4096'
-          : undefined;
-    return mode === undefined ? undefined : { label: mode, segment: mode.startsWith('VXLAN') ? 4096 : undefined };
-  }
-  const b = rt.plan.cluster.flannel.netConf.backend;
-  if (b.type === 'vxlan') return { label: `VXLAN flannel.1 VNI ${b.vni}`, segment: b.vni };
-  if (b.type === 'udp') return { label: 'flannel UDP 8285', segment: undefined };
-  return undefined;
 }
