@@ -48,14 +48,7 @@ const KNOWN: Record<string, Known[]> = {
   'two-subnets': [],
   'vxlan-mtu': [],
   'vxlan-tenants': [],
-  'vxlan-migration': [
-    {
-      step: 7,
-      label: /ARP /,
-      field: /^$/,
-      why: "the link step makes vm's veth anew (a veth cannot change its peer), so its neighbour cache starts empty, where podnet keeps the NIC and its cache (a real carrier loss keeps it too: checked on this kernel)",
-    },
-  ],
+  'vxlan-migration': [],
   'vxlan-nat-gateway': [
     {
       step: 3,

@@ -59,6 +59,12 @@ export abstract class Device {
   /** Called by a link when `frame` arrives on `port`. The device owns `frame` from then on. */
   abstract receive(port: Port, frame: Uint8Array): void;
 
+  /**
+   * `port`'s cable was unplugged: the device sees its carrier go (Linux: NETDEV_CHANGE without carrier).
+   * Devices that keep per-port state the kernel drops then override this.
+   */
+  carrierLost(_port: Port): void {}
+
   /** Adds a port named `name` (names are unique per device). */
   addPort(name: string): Port {
     if (this.ports.some((p) => p.name === name)) throw new Error(`${this.name}: duplicate port ${name}`);
@@ -195,6 +201,8 @@ export class Network {
     }
     const i = this.links.indexOf(l);
     if (i >= 0) this.links.splice(i, 1);
+    l.a.device.carrierLost(l.a);
+    l.b.device.carrierLost(l.b);
   }
 
   /** Joins two ports with a link. */

@@ -149,6 +149,18 @@ describe('switch learning and forwarding', () => {
     assert.deepEqual(sw.macTable(), []);
   });
 
+  it('forgets what a port learned when its cable is unplugged (as the Linux bridge standing in for it in podnet up)', () => {
+    const { engine, net, hosts, sw } = lab([access(), access(), access()]);
+    hosts[0]!.send(frame(MAC(1), MAC_BROADCAST, 'from p1'));
+    hosts[1]!.send(frame(MAC(2), MAC_BROADCAST, 'from p2'));
+    engine.run();
+    net.disconnect(hosts[0]!.port('eth0')!);
+    assert.deepEqual(
+      sw.macTable().map((r) => [r.mac, r.port]),
+      [[MAC(2), 'p2']],
+    );
+  });
+
   it('follows a station that moves to another port', () => {
     const { engine, hosts, sw } = lab([access(), access(), access()]);
     hosts[0]!.send(frame(MAC(7), MAC_BROADCAST, 'MAC 7 on p1'));

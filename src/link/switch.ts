@@ -120,6 +120,11 @@ export class Switch extends Device {
     return this.stp === undefined || io === undefined ? 'forwarding' : this.stp.portState(io);
   }
 
+  /** A port without carrier forgets what it learned (as the Linux bridge that stands in for a switch in `podnet up`). */
+  override carrierLost(port: Port): void {
+    this.flushPort(port);
+  }
+
   private flushPort(port: Port): void {
     for (const t of this.tables.values()) for (const [mac, e] of t) if (e.port === port) t.delete(mac);
   }

@@ -124,6 +124,24 @@ export class ArpResolver {
   }
 
   /**
+   * `dev` lost its carrier: every entry on it but the permanent ones goes, and what waited for an answer is
+   * dropped (neigh_carrier_down -> neigh_flush_dev, from arp_netdev_event on NETDEV_CHANGE; on this kernel,
+   * pulling a veth's peer down empties `ip neigh` on the other end).
+   */
+  carrierDown(dev: NetDev): void {
+    const node = this.node;
+    for (const n of node.neighbors.onDev(dev)) {
+      if (n.state === 'PERMANENT') continue;
+      n.timer?.cancel();
+      n.timer = undefined;
+      for (const p of n.pending)
+        node.drop('link-down', p.frame, p.inPort, `${dev.name}: no carrier, neighbour ${formatIpv4(n.ip)} flushed`);
+      n.pending = [];
+      node.neighbors.delete(dev, n.ip);
+    }
+  }
+
+  /**
    * Sends the IP packet at offset 14 of `frame` out of `dev` to `nextHop`: straight away when its MAC is
    * known (or it is a broadcast), else queued behind an ARP request. Devices without ARP get it as is.
    */

@@ -32,7 +32,7 @@ function lab(hairpin: boolean) {
     net.connect(p.addPort('eth0'), node.port(name)!);
     probes.push(p);
   }
-  return { engine, node, br, probes };
+  return { engine, net, node, br, probes };
 }
 
 describe('bridge', () => {
@@ -60,5 +60,19 @@ describe('bridge', () => {
       assert.equal(probes[0]!.got.length, hairpin ? 1 : 0, `hairpin ${hairpin}`);
       assert.equal(node.drops['same-port'] ?? 0, hairpin ? 0 : 1);
     }
+  });
+
+  it('a member that loses its carrier loses its learned entries, STP or not (br_fdb_delete_by_port)', () => {
+    // checked on this kernel: a bridge of two veths with STP off; `ip link set` the far end of one down,
+    // and `bridge fdb show` no longer lists the MAC learned on that port
+    const { engine, probes, br, net } = lab(false);
+    probes[0]!.transmit(probes[0]!.port('eth0')!, frame(0xb2, 0xa1));
+    probes[1]!.transmit(probes[1]!.port('eth0')!, frame(0xa1, 0xb2));
+    engine.run();
+    net.disconnect(probes[0]!.port('eth0')!);
+    assert.deepEqual(
+      br.entries().map((e) => e.dev),
+      ['p2'],
+    );
   });
 });

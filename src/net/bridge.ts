@@ -80,6 +80,11 @@ export class BridgeDev extends NetDev implements L2Master {
     return stp;
   }
 
+  /** Member `dev` lost its carrier: what was learned on it goes (br_stp_disable_port -> br_fdb_delete_by_port, STP or not). */
+  memberCarrierLost(dev: NetDev): void {
+    for (const [mac, e] of this.fdb) if (e.dev === dev) this.fdb.delete(mac);
+  }
+
   /** The STP state of member `dev` ('forwarding' without STP). */
   portState(dev: NetDev): StpPortState {
     const io = this.stpIo.get(dev);

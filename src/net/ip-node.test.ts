@@ -254,14 +254,41 @@ describe('ip-node ARP (RFC 826)', () => {
     assert.equal(na.state, 'REACHABLE');
   });
 
+  it('a NIC whose cable is unplugged forgets its neighbours but the permanent ones (neigh_carrier_down)', () => {
+    // checked on this kernel: veth pair in two namespaces, a ping, then the peer end set down: `ip neigh`
+    // on this end is empty at once, and stays empty when the carrier comes back
+    const { engine, net, a } = pairLab();
+    a.addPermanentNeighbor('eth0', ip('10.0.0.9'), mac(0x09));
+    echo(a, ip('10.0.0.2'), 1);
+    engine.run();
+    assert.deepEqual(
+      a.neighbors.entries().map((n) => [n.ip, n.state]),
+      [
+        [ip('10.0.0.9'), 'PERMANENT'],
+        [ip('10.0.0.2'), 'REACHABLE'],
+      ],
+    );
+    echo(a, ip('10.0.0.7'), 2); // nobody: INCOMPLETE, the packet waits for an answer
+    engine.run(engine.now + 1);
+    net.disconnect(a.port('eth0')!);
+    assert.deepEqual(
+      a.neighbors.entries().map((n) => [n.ip, n.state]),
+      [[ip('10.0.0.9'), 'PERMANENT']],
+    );
+    assert.equal(a.drops['link-down'], 1, 'the packet that waited for 10.0.0.7 is dropped');
+    engine.run();
+    assert.equal(a.neighbors.entries().length, 1, 'no timer of a flushed entry fires later');
+  });
+
   it('a neighbour that stops answering: DELAY, then 3 unicast probes 1 s apart, then FAILED', () => {
-    const { engine, net, a, b, rec } = pairLab();
+    const { engine, a, b, rec } = pairLab();
     echo(a, ip('10.0.0.2'), 1);
     engine.run();
     const na = a.neighbors.get(a.dev('eth0')!, ip('10.0.0.2'))!;
-    // B goes away (as in a namespace whose peer changed its MAC: the unicast probes reach no one)
-    net.disconnect(b.port('eth0')!);
-    net.connect(a.port('eth0')!, new IpNode(net, 'C').addNic('eth0', mac(0x0c)).port, { latency: 1 * US });
+    // B stops answering (its address flushed, as `ip addr flush dev eth0` there): the unicast probes go
+    // to a host that no longer answers. (Unplugging A's cable would not do: A's carrier loss flushes its
+    // neighbours, as Linux does; see the next test.)
+    b.dev('eth0')!.addresses.length = 0;
     const t0 = na.expires - 1 * SECOND; // used in the last 5 s of REACHABLE: the timer goes DELAY, not STALE
     const end = na.expires - t0 + 5 * SECOND; // REACHABLE's end, then delay_first_probe_time
     rec.clear();

@@ -308,6 +308,19 @@ export class IpNode extends Device {
     this.arp.addPermanent(dev, ip, mac);
   }
 
+  /**
+   * A NIC's cable was unplugged: its neighbours (and its VLAN devices') are flushed, and a bridge it is a
+   * member of forgets the addresses learned on it, as Linux does on carrier loss (checked on a veth pair
+   * and a bridge in namespaces: `ip neigh` and `bridge fdb` lose those entries at once).
+   */
+  override carrierLost(port: Port): void {
+    const dev = this.devByPort[port.index];
+    if (dev === undefined) return;
+    dev.master?.memberCarrierLost?.(dev);
+    this.arp.carrierDown(dev);
+    for (const v of dev.vlans?.values() ?? []) this.arp.carrierDown(v);
+  }
+
   // ---- receive --------------------------------------------------------------------------------------
 
   receive(port: Port, frame: Uint8Array): void {

@@ -127,6 +127,12 @@ export class NeighborTable {
     return this.byDev.get(dev)?.delete(ip) ?? false;
   }
 
+  /** The entries on `dev` (a copy: the caller may delete while it walks). */
+  onDev(dev: NetDev): Neighbor[] {
+    const m = this.byDev.get(dev);
+    return m === undefined ? [] : [...m.values()];
+  }
+
   /** All entries (for `ip neigh`). */
   entries(): Neighbor[] {
     const out: Neighbor[] = [];

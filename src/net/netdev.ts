@@ -16,6 +16,8 @@ export interface IfAddr {
 export interface L2Master {
   /** A frame arrived on member `from`. */
   input(from: NetDev, frame: Uint8Array, port?: Port): void;
+  /** Member `dev` lost its carrier (a bridge forgets what it learned there). */
+  memberCarrierLost?(dev: NetDev): void;
 }
 
 /** A network device on an IP node. */
