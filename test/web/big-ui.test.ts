@@ -146,6 +146,11 @@ test('1,000 nodes: a click opens a folded node in place, its pods with the addre
   const addr = parsed.plan.nodes.find((n) => n.name === node)!.address;
   assert.equal(await card.locator('.unfolded-node .box-addr').first().textContent(), formatCidr(addr));
   assert.equal(await p.locator(`.box[data-node="${node}"]`).getAttribute('aria-expanded'), 'true');
+  // the click selected the node too; nothing has run, so the device inspector has no instant to show
+  assert.match(
+    (await p.textContent('.device-inspector')) ?? '',
+    new RegExp(`^${node} at the startRun something first`),
+  );
   // readable: the card is on screen whole, at least at 0.8 of its size
   const fit = await p.evaluate((n) => {
     const c = document.querySelector(`[data-unfolded="${n}"] .unfolded-node rect`)!;

@@ -525,6 +525,7 @@ export function App({ examples, initial, worker, opening }: AppProps) {
                 device={device}
                 at={ev === undefined ? 'the start' : timeOf(ev.time)}
                 tables={device === undefined ? undefined : tables}
+                ran={run !== undefined}
               />
             )}
             {tab === 'output' && (
