@@ -535,8 +535,7 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Wired
     };
   }
   const rtConf = podSandbox(p);
-  const stackName = p.namespace === 'default' ? p.name : `${p.namespace}/${p.name}`;
-  const stack = node.host.createNetns(rtConf.netns, stackName);
+  const stack = node.host.createNetns(rtConf.netns, podStackName(p));
   const r = node.cni.addNetworkList(conflist, { ...rtConf, capabilityArgs: { portMappings: portMappings(p) } });
   if (!r.ok) {
     node.host.deleteNetns(rtConf.netns);
@@ -557,6 +556,11 @@ function wirePod(node: ClusterNode, p: PlannedPod, conflist: NetConfList): Wired
     hostNetwork: false,
     labels,
   };
+}
+
+/** The name of a pod's network stack (its device in the network): `name` in default, `namespace/name` elsewhere. */
+export function podStackName(p: { namespace: string; name: string }): string {
+  return p.namespace === 'default' ? p.name : `${p.namespace}/${p.name}`;
 }
 
 /**

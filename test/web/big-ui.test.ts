@@ -4,8 +4,10 @@
  * into one box per node) as a grid, not one endless row; a ping between pods on the first and the last
  * node is run (the worker builds the whole cluster for it) and stepped with the arrow keys, each step
  * painted within a budget, with no element of the topology added or removed while stepping (the marker
- * and the labels move in place). Times are reported in the test's output. Skipped without chromium, except
- * in CI.
+ * and the labels move in place). A folded node opens on a click to show its pods (names from the plan,
+ * addresses as k3s's IPAM gives them) and folds on the next, adding and removing one element (its card)
+ * and leaving every other node's element as it was; opening and folding are timed. Times are reported in
+ * the test's output. Skipped without chromium, except in CI.
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startUiServer, type UiServer } from '../../src/cli/ui.js';
 import { parseWorld } from '../../src/web/core/world.js';
+import { formatCidr } from '../../src/wire/addr.js';
 import { requirePeer } from '../support/peers.js';
-import { bigClusterText } from './big-cluster.js';
+import { bigClusterText, expectedPodsOn } from './big-cluster.js';
 import { firstTopologyMs } from './timing.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -84,6 +87,139 @@ test('1,000 nodes: drawn from the plan, pods folded, nodes in a grid', async (t)
   const rows = new Set(ys).size;
   t.diagnostic(`${rows} rows of nodes`);
   assert.ok(rows >= 10 && rows <= 100, `${rows} rows`);
+});
+
+test('1,000 nodes: a click opens a folded node in place, its pods with the addresses IPAM gives them, and folds it; no other node is touched', async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  const parsed = parseWorld('big.yaml', text);
+  assert.ok(parsed.ok && parsed.plan !== undefined);
+  // a node in the middle of the grid, its neighbours around it
+  const node = 'node517';
+  const want = expectedPodsOn(parsed.plan, node);
+  assert.equal(want.length, PODS_PER_NODE);
+  const others = ['node0', 'node516', 'node518', 'pods@node518', `pods@${node}`, `node${NODES - 1}`];
+  // watch the topology: what is added, removed or changed, and keep other nodes' elements to compare
+  await p.evaluate((keep) => {
+    const w = window as unknown as { seen: { added: string[]; removed: string[]; changed: string[] }; kept: Element[] };
+    w.seen = { added: [], removed: [], changed: [] };
+    w.kept = keep.map((id) => document.querySelector(`.box[data-node="${id}"]`)!);
+    const what = (x: Node): string => {
+      const e = x as Element;
+      return `${e.tagName.toLowerCase()}.${e.getAttribute('class') ?? ''}${e.hasAttribute('data-unfolded') ? `[${e.getAttribute('data-unfolded')}]` : ''}`;
+    };
+    new MutationObserver((ms) => {
+      for (const m of ms) {
+        // what changes inside an opened node's card (its addresses arriving) is the card's own business
+        if ((m.target as Element).closest('[data-unfolded]') !== null) continue;
+        for (const x of Array.from(m.addedNodes)) if (x.nodeType === Node.ELEMENT_NODE) w.seen.added.push(what(x));
+        for (const x of Array.from(m.removedNodes)) if (x.nodeType === Node.ELEMENT_NODE) w.seen.removed.push(what(x));
+        // attributes changed on a node's box (or inside it)
+        const box = m.type === 'attributes' ? (m.target as Element).closest('[data-node]') : null;
+        if (box !== null) w.seen.changed.push(`${box.getAttribute('data-node')} ${m.attributeName}`);
+      }
+    }).observe(document.querySelector('.topo-svg')!, { childList: true, subtree: true, attributes: true });
+  }, others);
+  const boxesBefore = await p.locator('.box[data-node]').count();
+  await p.locator(`.box[data-node="${node}"]`).click();
+  const card = p.locator(`[data-unfolded="${node}"]`);
+  await card.waitFor({ timeout: 10_000 });
+  // the pods' names at once; their addresses once the worker has built the cluster (IPAM gives them then)
+  assert.deepEqual(
+    await card.locator('.box[data-node] .box-name').allTextContents(),
+    want.map((x) => x.label),
+  );
+  const t0 = Date.now();
+  await p.waitForFunction((n) => document.querySelector(`[data-unfolded="${n}"] .box-addr.pending`) === null, node, {
+    timeout: 60_000,
+  });
+  t.diagnostic(`the pods' addresses arrived ${Date.now() - t0} ms after the names (the worker builds the cluster)`);
+  const shown = await card.locator('.box[data-node]').evaluateAll((els) =>
+    els.map((e) => ({
+      id: e.getAttribute('data-node'),
+      label: e.querySelector('.box-name')?.textContent,
+      address: e.querySelector('.box-addr')?.textContent,
+    })),
+  );
+  assert.deepEqual(shown, want);
+  // the node's title as the built node's: its underlay address first
+  const addr = parsed.plan.nodes.find((n) => n.name === node)!.address;
+  assert.equal(await card.locator('.unfolded-node .box-addr').first().textContent(), formatCidr(addr));
+  assert.equal(await p.locator(`.box[data-node="${node}"]`).getAttribute('aria-expanded'), 'true');
+  // the click selected the node too; nothing has run, so the device inspector has no instant to show
+  assert.match(
+    (await p.textContent('.device-inspector')) ?? '',
+    new RegExp(`^${node} at the startRun something first`),
+  );
+  // readable: the card is on screen whole, at least at 0.8 of its size
+  const fit = await p.evaluate((n) => {
+    const c = document.querySelector(`[data-unfolded="${n}"] .unfolded-node rect`)!;
+    const r = c.getBoundingClientRect();
+    const s = document.querySelector('.topo-svg')!.getBoundingClientRect();
+    return {
+      inside: r.left >= s.left && r.top >= s.top && r.right <= s.right && r.bottom <= s.bottom,
+      scale: r.width / Number(c.getAttribute('width')),
+    };
+  }, node);
+  assert.ok(fit.inside && fit.scale >= 0.79, JSON.stringify(fit));
+  // a click on the node's title folds it again
+  await card.locator('.unfolded-node').click({ position: { x: 12, y: 8 } });
+  await card.waitFor({ state: 'detached', timeout: 10_000 });
+  for (const pod of want) assert.equal(await p.locator(`.box[data-node="${pod.id}"]`).count(), 0, pod.id);
+  assert.equal(await p.locator(`.box[data-node="${node}"]`).getAttribute('aria-expanded'), 'false');
+  assert.equal(await p.locator('.box[data-node]').count(), boxesBefore);
+  const seen = await p.evaluate(() => {
+    const w = window as unknown as { seen: { added: string[]; removed: string[]; changed: string[] }; kept: Element[] };
+    const ids = w.kept.map((e) => e.getAttribute('data-node'));
+    const same = w.kept.map((e, i) => e.isConnected && document.querySelector(`.box[data-node="${ids[i]}"]`) === e);
+    return { ...w.seen, same };
+  });
+  t.diagnostic(`opening and folding: added ${seen.added.join(', ')}; removed ${seen.removed.join(', ')}`);
+  // one card added, then removed (and the selection's outline, once); nothing else added, removed or changed
+  assert.deepEqual(
+    seen.added.filter((x) => x !== 'rect.selected'),
+    [`g.unfolded[${node}]`],
+  );
+  assert.deepEqual(seen.removed, [`g.unfolded[${node}]`]);
+  assert.deepEqual([...new Set(seen.changed)], [`${node} aria-expanded`]);
+  assert.deepEqual(
+    seen.same,
+    others.map(() => true),
+    `kept elements of ${others.join(', ')}`,
+  );
+});
+
+test('1,000 nodes: opening and folding a node is painted well within 100 ms', async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  const nodes = ['node1', 'node250', 'node517', 'node750', `node${NODES - 1}`, 'node42', 'node600'];
+  const times = await p.evaluate(async (ids) => {
+    const painted = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    const click = (el: Element) => el.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    const open: number[] = [];
+    const fold: number[] = [];
+    for (const id of ids) {
+      let t1 = performance.now();
+      click(document.querySelector(`.box[data-node="${id}"]`)!);
+      await painted();
+      if (document.querySelector(`[data-unfolded="${id}"] .box[data-node]`) === null)
+        throw new Error(`${id} not opened`);
+      open.push(performance.now() - t1);
+      t1 = performance.now();
+      click(document.querySelector(`[data-unfolded="${id}"] .unfolded-node`)!);
+      await painted();
+      if (document.querySelector(`[data-unfolded="${id}"]`) !== null) throw new Error(`${id} not folded`);
+      fold.push(performance.now() - t1);
+    }
+    return { open, fold };
+  }, nodes);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
+  t.diagnostic(
+    `open a node of ${NODES}: median ${median(times.open).toFixed(0)} ms (${fmt(times.open)}); fold: median ${median(times.fold).toFixed(0)} ms (${fmt(times.fold)})`,
+  );
+  assert.ok(median(times.open) < 100 && Math.max(...times.open) < 500, `open: ${fmt(times.open)} ms`);
+  assert.ok(median(times.fold) < 100 && Math.max(...times.fold) < 500, `fold: ${fmt(times.fold)} ms`);
 });
 
 test('1,000 nodes: a cross-node ping runs, and each step is painted quickly with no element added or removed', async (t) => {

@@ -1,7 +1,10 @@
 /**
  * A big cluster is drawn from its plan before it is built (src/web/core/plan-topology.ts). That picture
  * must be the one the built cluster gives, folded: the same boxes (kinds, parents, pod counts), the same
- * cables and tunnels, the same VNI colours, the same machines. Checked on a switch underlay with outside clients and on a routed underlay.
+ * pods inside each folded group (what a node shows when it is opened: device names, labels, in order),
+ * the same cables and tunnels, the same VNI colours, the same machines. Checked on a switch underlay with
+ * outside clients and on a routed underlay. The pods' addresses come from the worker's `boxes` answer,
+ * which builds the cluster: they must be the ones its IPAM gave.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +15,8 @@ import { parseWorld } from '../../src/web/core/world.js';
 import { topologyOf } from '../../src/web/core/topology.js';
 import { plannedPodCount, planTopology } from '../../src/web/core/plan-topology.js';
 import { handle } from '../../src/web/core/handle.js';
+import type { TopoNode } from '../../src/web/core/protocol.js';
+import { formatIpv4 } from '../../src/wire/addr.js';
 import { bigClusterText } from './big-cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -24,8 +29,14 @@ async function bothPictures(file: string, text: string) {
   return { planned, built: { topology: topologyOf(built, true).topology, machines: built.machines } };
 }
 
-const boxes = (t: { nodes: { id: string; kind: string; label: string; parent?: string }[] }) =>
+const boxes = (t: { nodes: TopoNode[] }) =>
   t.nodes.map((n) => `${n.id} ${n.kind} ${n.kind === 'pods' ? n.label : ''} ${n.parent ?? ''}`).sort();
+/** Each folded group's pods, in the order they are drawn when their node is opened. */
+const members = (t: { nodes: TopoNode[] }) =>
+  t.nodes
+    .filter((n) => n.kind === 'pods')
+    .map((n) => `${n.id}: ${(n.members ?? []).map((m) => `${m.id} ${m.kind} ${m.label} ${m.parent ?? ''}`).join(', ')}`)
+    .sort();
 const cables = (t: { edges: { a: string; b: string; layer: string; label?: string; segment?: number }[] }) =>
   t.edges.map((e) => `${[e.a, e.b].sort().join(' -- ')} ${e.layer} ${e.label ?? ''} ${e.segment ?? ''}`).sort();
 const colours = (t: { nodes: { id: string; segments: number[] }[] }) =>
@@ -42,6 +53,8 @@ for (const [name, text] of [
   test(`${name}: the picture from the plan is the built cluster's, folded`, async () => {
     const { planned, built } = await bothPictures(name, text);
     assert.deepEqual(boxes(planned.topology), boxes(built.topology));
+    assert.deepEqual(members(planned.topology), members(built.topology));
+    assert.ok(planned.topology.nodes.every((n) => n.kind !== 'pods' || (n.members ?? []).length > 0));
     assert.deepEqual(cables(planned.topology), cables(built.topology));
     assert.deepEqual(colours(planned.topology), colours(built.topology));
     assert.equal(planned.topology.deviceCount, built.topology.deviceCount);
@@ -73,4 +86,26 @@ test('a 1,000-node cluster opens from its plan without being built: folded, ever
   assert.equal(r.machines.filter((m) => m.kind === 'pod').length, 2000);
   // parsing and planning 1,000 nodes, not building them (which takes many seconds)
   assert.ok(ms < 10_000, `open took ${ms.toFixed(0)} ms`);
+});
+
+test("a folded node's pods get their addresses from the worker's build: the ones IPAM gave each pod", async () => {
+  const text = bigClusterText(12, 2);
+  const parsed = parseWorld('big.yaml', text);
+  assert.ok(parsed.ok && parsed.plan !== undefined);
+  const r = (await handle({ id: 1, type: 'boxes', text, file: 'big.yaml' })).msg;
+  assert.equal(r.type, 'boxes');
+  if (r.type !== 'boxes') return;
+  const byId = new Map(r.boxes.map((b) => [b.id, b]));
+  // the oracle: the pods of a cluster built apart from the worker, by the runtime
+  const w = await parsed.build({ up: false });
+  const pods = [...w.cluster!.pods.values()].filter((p) => !p.hostNetwork);
+  assert.equal(pods.length, 24);
+  for (const p of pods) {
+    const box = byId.get(p.stack.name);
+    assert.equal(box?.parent, p.node, p.id);
+    assert.deepEqual(box?.addresses, [`${formatIpv4(p.ip)}/24`], p.id);
+  }
+  // and every node's box as the built picture draws it (its underlay address first)
+  for (const n of parsed.plan.nodes) assert.equal(byId.get(n.name)?.addresses[0], `${formatIpv4(n.address.addr)}/16`);
+  assert.equal(r.boxes.length, 12 + 24);
 });

@@ -64,7 +64,7 @@ try {
   await p.locator('.cm-lintRange-error').hover();
   await p.waitForSelector('.cm-tooltip-lint', { timeout: 10_000 });
   await shot('editor-error');
-  // a 1,000-node cluster (test/web/big-cluster.ts), nodes in a grid, pods folded
+  // a 1,000-node cluster (test/web/big-cluster.ts), nodes in a grid, pods folded; then one node opened
   const dir = mkdtempSync(join(tmpdir(), 'podnet-shots-'));
   const big = join(dir, 'big-1000.yaml');
   writeFileSync(big, bigClusterText(1000, 2));
@@ -74,12 +74,20 @@ try {
     await p.waitForSelector('.box[data-node="node999"]', { timeout: 60_000 });
     await p.waitForTimeout(1000);
     await shot('big-cluster');
+    // one of its nodes opened by a click: its pods, with the addresses the worker's build gives them
+    await p.locator('.box[data-node="node517"]').click();
+    await p.waitForSelector('[data-unfolded="node517"]', { timeout: 10_000 });
+    await p.waitForFunction(() => document.querySelector('.unfolded .box-addr.pending') === null, null, {
+      timeout: 120_000,
+    });
+    await p.waitForTimeout(300);
+    await shot('expanded-node');
   } finally {
     await bigServer.close();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(
-    `screenshots in ${docs}: ui-topology, ui-frame, ui-hops, ui-device, ui-compare, ui-bgp, ui-editor-error, ui-big-cluster`,
+    `screenshots in ${docs}: ui-topology, ui-frame, ui-hops, ui-device, ui-compare, ui-bgp, ui-editor-error, ui-big-cluster, ui-expanded-node`,
   );
 } finally {
   await browser.close();

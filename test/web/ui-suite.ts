@@ -4,7 +4,8 @@
  * `podnet ui`'s server with the demo cluster preloaded. It runs the cross-node ping, steps with the arrow
  * keys to the VXLAN hop and checks what a person reads in the frame inspector (outer UDP port 8472, VNI 1,
  * the inner pod addresses) and which bytes light up; an error typed in the editor is underlined on its
- * line; the downloaded pcapng opens in tshark; the Compare view charts BGP sessions; the page logs no
+ * line; the downloaded pcapng opens in tshark; a big cluster's folded node opens on a click and on Enter
+ * to show its pods with the addresses k3s's IPAM gives them; the Compare view charts BGP sessions; the page logs no
  * console errors; the first topology is painted within the issue's second (when the machine is not busy).
  * Without the browser the tests are skipped, except in CI (CI=true), where they fail.
  */
@@ -19,6 +20,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { requirePeer } from '../support/peers.js';
 import { firstRenderBudgetMs, firstTopologyMs } from './timing.js';
 import { tsharkFramesOf } from '../support/tshark.js';
+import { parseWorld } from '../../src/web/core/world.js';
+import { bigClusterText, expectedPodsOn } from './big-cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const site = join(root, 'dist', 'web');
@@ -221,6 +224,77 @@ export function uiSuite(b: SuiteBrowser): void {
       (await p.textContent('.cm-tooltip-lint')) ?? '',
       /^spec\.nodes\[4\]\.interfaces\[0\]\.address: "10\.0\.1\.2\/33" is not an IPv4 address with prefix length/,
     );
+  });
+
+  test(`${b.name}: a big cluster's folded node opens on a click and on Enter, its pods with the addresses IPAM gives them, and folds again; a ping leaves from an open node's pod`, async (t) => {
+    if (!haveBrowser(t)) return;
+    const p = page!;
+    // 16 nodes of 4 pods: more than 60 pods, so drawn from the plan with every node folded
+    const text = bigClusterText(16, 4);
+    const parsed = parseWorld('big-16.yaml', text);
+    assert.ok(parsed.ok && parsed.plan !== undefined);
+    await p.evaluate((t2) => {
+      const v = (
+        window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
+      ).podnetEditor;
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t2 } });
+    }, text);
+    await p.waitForSelector('.box[data-node="pods@node15"]', { timeout: 60_000 });
+    assert.match((await p.textContent('#status')) ?? '', /^cluster big-16: drawn from its plan/);
+    const podsOf = (node: string) =>
+      p.locator(`[data-unfolded="${node}"] .box[data-node]`).evaluateAll((els) =>
+        els.map((e) => ({
+          id: e.getAttribute('data-node'),
+          label: e.querySelector('.box-name')?.textContent,
+          address: e.querySelector('.box-addr')?.textContent,
+        })),
+      );
+    // a click on the folded node opens it; the addresses come once the worker has built the cluster
+    await p.locator('.box[data-node="node5"]').click();
+    await p.locator('[data-unfolded="node5"]').waitFor({ timeout: 10_000 });
+    await p.waitForFunction(() => document.querySelector('[data-unfolded="node5"] .box-addr.pending') === null, null, {
+      timeout: 60_000,
+    });
+    assert.deepEqual(await podsOf('node5'), expectedPodsOn(parsed.plan, 'node5'));
+    assert.equal(await p.locator('.box[data-node="node5"]').getAttribute('aria-expanded'), 'true');
+    // a click on its title folds it: its pods are gone
+    await p.locator('[data-unfolded="node5"] .unfolded-node').click({ position: { x: 12, y: 8 } });
+    await p.locator('[data-unfolded="node5"]').waitFor({ state: 'detached', timeout: 10_000 });
+    for (const pod of expectedPodsOn(parsed.plan, 'node5'))
+      assert.equal(await p.locator(`.box[data-node="${pod.id}"]`).count(), 0, pod.id);
+    // the keyboard: Enter on a focused node opens it and the focus goes to it; Enter again folds it
+    await p.locator('.box[data-node="node6"]').focus();
+    await p.keyboard.press('Enter');
+    await p.locator('[data-unfolded="node6"]').waitFor({ timeout: 10_000 });
+    assert.deepEqual(await podsOf('node6'), expectedPodsOn(parsed.plan, 'node6'));
+    const focused = () =>
+      p.evaluate(() => document.activeElement?.closest('[data-unfolded], [data-node]')?.outerHTML.slice(0, 60));
+    assert.match((await focused()) ?? '', /^<g class="unfolded" data-unfolded="node6"/);
+    await p.keyboard.press('Enter');
+    await p.locator('[data-unfolded="node6"]').waitFor({ state: 'detached', timeout: 10_000 });
+    assert.match((await focused()) ?? '', /^<g class="box" data-node="node6"/);
+    assert.equal(await p.locator('.box[data-node="node6"]').getAttribute('aria-expanded'), 'false');
+    // with node5 open, a ping from its first pod is drawn from that pod's own box, not from the folded group
+    const from = expectedPodsOn(parsed.plan, 'node5')[0]!;
+    const to = expectedPodsOn(parsed.plan, 'node6')[0]!;
+    await p.locator('.box[data-node="node5"]').click();
+    await p.locator('[data-unfolded="node5"]').waitFor({ timeout: 10_000 });
+    await p.selectOption('select[aria-label="from"]', `default/${from.label}`);
+    await p.fill('input[aria-label="to"]', `default/${to.label}`);
+    await p.click('#run');
+    await p.waitForFunction(() => /^1\/\d+ ·/.test(document.querySelector('#where')?.textContent ?? ''), null, {
+      timeout: 60_000,
+    });
+    assert.match((await p.textContent('#where')) ?? '', new RegExp(`^1/\\d+ · .* · ${from.label} eth0 → node5: ARP`));
+    // the pod shows its decision, and the frame leaves from the pod's box
+    await p.waitForSelector(`.decision[data-label-for="${from.id}"]`, { state: 'attached', timeout: 10_000 });
+    const trail = await p.locator('.trail').evaluate((l) => [l.getAttribute('x1'), l.getAttribute('y1')].map(Number));
+    const pod = await p.locator(`[data-unfolded="node5"] .box[data-node="${from.id}"] rect`).evaluate((r) => {
+      const m = (r.closest('.box') as SVGGraphicsElement).getCTM()!;
+      const w = (document.querySelector('.topo-svg g') as SVGGraphicsElement).getCTM()!.inverse().multiply(m);
+      return [w.e + Number(r.getAttribute('width')) / 2, w.f + Number(r.getAttribute('height')) / 2];
+    });
+    assert.deepEqual(trail, pod);
   });
 
   test(`${b.name}: Compare: BGP sessions against node count, full mesh against two route reflectors, per node and in total`, async (t) => {

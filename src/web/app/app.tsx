@@ -15,6 +15,7 @@ import type {
   RunRequest,
   RunResult,
   Tool,
+  TopoNode,
   Topology,
 } from '../core/protocol.js';
 import type { WorkerClient } from './worker-client.js';
@@ -41,6 +42,8 @@ interface Opened {
   machines: Machine[];
   steps: string[];
   ms: number;
+  /** Drawn from the cluster's plan: its pods' addresses are known once the worker has built it. */
+  fromPlan: boolean;
 }
 
 /** The editor module, loaded after the first topology is drawn (CodeMirror is most of the page's code). */
@@ -70,6 +73,11 @@ export function App({ examples, initial, worker, opening }: AppProps) {
   const [problems, setProblems] = useState<LabProblem[]>([]);
   const [opened, setOpened] = useState<Opened | undefined>(undefined);
   const [layout, setLayout] = useState<Layout | undefined>(undefined);
+  // folded nodes shown open, and the built cluster's boxes (pods' addresses), asked for the first time one opens
+  const [unfolded, setUnfolded] = useState<ReadonlySet<string>>(new Set());
+  const [built, setBuilt] = useState<ReadonlyMap<string, TopoNode> | undefined>(undefined);
+  const boxesAsked = useRef<Opened | undefined>(undefined);
+  const openedNow = useRef<Opened | undefined>(undefined);
   const [status, setStatus] = useState('loading…');
   const [run, setRun] = useState<RunResult | undefined>(undefined);
   const [step, setStep] = useState(0);
@@ -161,10 +169,14 @@ export function App({ examples, initial, worker, opening }: AppProps) {
       machines: r.machines,
       steps: r.steps,
       ms: r.ms,
+      fromPlan: r.fromPlan === true,
     };
     const l = await layOut(r.topology);
     setLayout(l);
     setOpened(o);
+    openedNow.current = o;
+    setUnfolded(new Set());
+    setBuilt(undefined);
     const how = r.fromPlan === true ? 'drawn from its plan (built when something runs)' : 'built';
     setStatus(
       `${o.kind} ${o.name}: ${how} in ${r.ms.toFixed(0)} ms, shown in ${(performance.now() - t0).toFixed(0)} ms`,
@@ -191,6 +203,23 @@ export function App({ examples, initial, worker, opening }: AppProps) {
     setTo(dst?.name ?? '');
   }
 
+  /** Opens or folds a folded node; the first time, a cluster drawn from its plan is built for its addresses. */
+  function toggleNode(node: string): void {
+    setUnfolded((s) => {
+      const next = new Set(s);
+      if (!next.delete(node)) next.add(node);
+      return next;
+    });
+    const o = openedNow.current;
+    if (o === undefined || !o.fromPlan || boxesAsked.current === o) return;
+    boxesAsked.current = o;
+    void worker.ask({ type: 'boxes', text, file }).then((r) => {
+      // the file may have changed meanwhile: those boxes are another cluster's
+      if (r.type !== 'boxes' || openedNow.current !== o) return;
+      setBuilt(new Map(r.boxes.map((b) => [b.id, b])));
+    });
+  }
+
   async function doRun(req: RunRequest): Promise<void> {
     setStatus(req.mode === 'steps' ? 'running the steps…' : `running ${req.tool}…`);
     setPlaying(false);
@@ -213,20 +242,31 @@ export function App({ examples, initial, worker, opening }: AppProps) {
   const cur = steps[step];
   const ev = cur === undefined || run === undefined ? undefined : run.events[cur.event];
   const frameEv = ev?.kind === 'frame' ? ev : undefined;
+  // a folded pod's device -> its node, to draw it on its own box while its node is open
+  const podNode = useMemo(() => {
+    const m = new Map<string, string>();
+    for (const n of opened?.topology.nodes ?? [])
+      if (n.kind === 'pods' && n.parent !== undefined) for (const pod of n.members ?? []) m.set(pod.id, n.parent);
+    return m;
+  }, [opened]);
+  const shownOpen = (device: string | undefined): boolean => {
+    const node = device === undefined ? undefined : podNode.get(device);
+    return node !== undefined && unfolded.has(node);
+  };
   const boxOf = useMemo(() => {
     const m = new Map<string, string>();
     for (const e of run?.events ?? [])
       if (e.kind === 'frame' && e.boxes !== undefined && e.to !== undefined)
         m.set(e.device, e.boxes[0]).set(e.to, e.boxes[1]);
-    return (d: string) => m.get(d) ?? d;
-  }, [run]);
+    return (d: string) => (shownOpen(d) ? d : (m.get(d) ?? d));
+  }, [run, podNode, unfolded]);
   const labels = useMemo(() => stepLabels(cur, boxOf, ev), [cur, boxOf, ev]);
   const pos: FramePos | undefined =
     frameEv?.boxes === undefined
       ? undefined
       : {
-          from: frameEv.boxes[0],
-          to: frameEv.boxes[1],
+          from: shownOpen(frameEv.device) ? frameEv.device : frameEv.boxes[0],
+          to: shownOpen(frameEv.to) ? frameEv.to! : frameEv.boxes[1],
           color:
             frameEv.frame.vni !== undefined
               ? segmentColor(frameEv.frame.vni)
@@ -412,6 +452,9 @@ export function App({ examples, initial, worker, opening }: AppProps) {
                 setDevice(id);
                 setTab('device');
               }}
+              unfolded={unfolded}
+              onToggle={toggleNode}
+              built={built}
             />
           ) : (
             <div class="topology empty">{problems.length > 0 ? 'Fix the file to see its topology.' : 'building…'}</div>
@@ -482,6 +525,7 @@ export function App({ examples, initial, worker, opening }: AppProps) {
                 device={device}
                 at={ev === undefined ? 'the start' : timeOf(ev.time)}
                 tables={device === undefined ? undefined : tables}
+                ran={run !== undefined}
               />
             )}
             {tab === 'output' && (

@@ -23,7 +23,8 @@ export function isClusterTopology(t: Topology): boolean {
   return t.nodes.some((n) => n.kind === 'node');
 }
 
-interface Sized {
+/** A box and its children packed inside it. */
+export interface Sized {
   node: TopoNode;
   w: number;
   h: number;
@@ -31,8 +32,8 @@ interface Sized {
   kids: { id: string; x: number; y: number; w: number; h: number }[];
 }
 
-/** A box with its children packed in rows under its title. */
-function sized(n: TopoNode, kids: readonly TopoNode[]): Sized {
+/** A box with its children packed in rows under its title (a node and its pods). */
+export function sized(n: TopoNode, kids: readonly TopoNode[]): Sized {
   const title = boxSize(n.label, Math.min(n.addresses.length, 2));
   if (kids.length === 0) return { node: n, w: title.w, h: title.h, kids: [] };
   const ks = kids.map((k) => ({ id: k.id, ...boxSize(k.label, Math.min(k.addresses.length, 1)) }));

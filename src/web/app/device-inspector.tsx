@@ -9,6 +9,8 @@ export interface DeviceInspectorProps {
   device: string | undefined;
   at: string;
   tables: DeviceTable[] | undefined;
+  /** Something has run: the tables are taken at an instant of a run (none is asked for before). */
+  ran: boolean;
 }
 
 /** The inspector. */
@@ -20,7 +22,9 @@ export function DeviceInspector(p: DeviceInspectorProps) {
       <div class="frame-title">
         {p.device} at {p.at}
       </div>
-      {p.tables === undefined ? (
+      {!p.ran ? (
+        <div class="muted">Run something first: its tables are taken at an instant of the run.</div>
+      ) : p.tables === undefined ? (
         <div class="muted">re-running the scenario to that instant…</div>
       ) : (
         p.tables.map((t) => (

@@ -4,14 +4,16 @@
  * VNIs coloured, pan (drag), zoom (wheel) and search. The drawing is rendered once per topology; stepping
  * the simulation moves one marker element and one highlight line, and rewrites a fixed set of decision
  * labels in place (no element is added or removed), so a 1,000-node cluster does not re-render on each
- * frame.
+ * frame. A folded node (a big cluster's) opens on a click or Enter: its card is added in a layer over the
+ * drawing (unfolded-node.tsx), and the drawing itself is not rendered again.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Frozen } from './frozen.js';
-import type { Topology } from '../core/protocol.js';
+import type { TopoNode, Topology } from '../core/protocol.js';
 import type { Layout, Placed } from './box-size.js';
 import { kindFill, segmentColor } from './colors.js';
+import { foldedGroups, unfold, UnfoldedNode, type Unfolded } from './unfolded-node.js';
 
 /** Where the current frame is: the box it leaves and the box it goes to. */
 export interface FramePos {
@@ -29,10 +31,19 @@ export interface TopologyProps {
   current: FramePos | undefined;
   selected: string | undefined;
   onSelect: (id: string) => void;
+  /** Folded nodes shown open, with their pods. */
+  unfolded: ReadonlySet<string>;
+  /** Opens or folds a folded node. */
+  onToggle: (node: string) => void;
+  /** The built cluster's node and pod boxes by id, once known (a cluster drawn from its plan). */
+  built?: ReadonlyMap<string, TopoNode> | undefined;
 }
 
 /** Decision labels shown at once (a step's decisions are a handful of devices). */
 const SLOTS = Array.from({ length: 16 }, (_, i) => i);
+
+/** Below this zoom an opened node's names cannot be read: opening one zooms in to it. */
+const READABLE_ZOOM = 0.8;
 
 /** Where cables meet a box: its middle, or the title of a box that holds others. */
 const center = (b: Placed): [number, number] => [b.x + b.w / 2, b.compound === true ? b.y + 12 : b.y + b.h / 2];
@@ -53,6 +64,40 @@ export function TopologyView(p: TopologyProps) {
   const view = useRef({ x: 20, y: 20, k: 1 });
   const [layers, setLayers] = useState({ underlay: true, overlay: true });
   const [query, setQuery] = useState('');
+
+  // folded nodes and, for those shown open, their cards; a box is looked up on a card first
+  const groups = useMemo(() => foldedGroups(p.topology), [p.topology]);
+  const cards = useMemo(() => {
+    const m = new Map<string, Unfolded>();
+    for (const id of p.unfolded) {
+      const node = p.topology.nodes.find((n) => n.id === id);
+      const group = groups.get(id);
+      const u = node === undefined || group === undefined ? undefined : unfold(node, group, p.layout, p.built);
+      if (u !== undefined) m.set(id, u);
+    }
+    return m;
+  }, [p.unfolded, p.built, p.layout, groups]);
+  const boxAt = (id: string): Placed | undefined => {
+    for (const u of cards.values()) {
+      const b = u.node.id === id ? u.box : u.podBoxes.get(id);
+      if (b !== undefined) return b;
+    }
+    return p.layout.boxes.get(id);
+  };
+  // the drawing is rendered once per layout: its handlers reach the current props through this
+  const latest = useRef(p);
+  latest.current = p;
+  const focusNext = useRef<string | undefined>(undefined);
+  // a press that dragged the drawing is a pan, not a click on the box it started on
+  const press = useRef({ x: 0, y: 0, panned: false });
+  const toggle = (node: string, byKey: boolean): void => {
+    if (!byKey && press.current.panned) return;
+    if (byKey) focusNext.current = node;
+    latest.current.onToggle(node);
+  };
+  const select = (id: string): void => {
+    if (!press.current.panned) latest.current.onSelect(id);
+  };
 
   const apply = (): void => {
     const v = view.current;
@@ -98,7 +143,7 @@ export function TopologyView(p: TopologyProps) {
     if (g === null) return;
     let i = 0;
     for (const [id, text] of p.labels) {
-      const b = p.layout.boxes.get(id);
+      const b = boxAt(id);
       const el = g.children[i];
       if (b === undefined || el === undefined) continue;
       i++;
@@ -113,15 +158,15 @@ export function TopologyView(p: TopologyProps) {
       el.setAttribute('visibility', 'hidden');
       el.removeAttribute('data-label-for');
     }
-  }, [p.labels, p.layout]);
+  }, [p.labels, p.layout, cards]);
 
   // move the marker along the current cable (one element, animated with requestAnimationFrame)
   useEffect(() => {
     const m = marker.current;
     const t = trail.current;
     if (m === null || t === null) return;
-    const a = p.current === undefined ? undefined : p.layout.boxes.get(p.current.from);
-    const b = p.current === undefined ? undefined : p.layout.boxes.get(p.current.to);
+    const a = p.current === undefined ? undefined : boxAt(p.current.from);
+    const b = p.current === undefined ? undefined : boxAt(p.current.to);
     if (a === undefined || b === undefined) {
       m.setAttribute('visibility', 'hidden');
       t.setAttribute('visibility', 'hidden');
@@ -151,7 +196,45 @@ export function TopologyView(p: TopologyProps) {
     };
     raf = requestAnimationFrame(frame);
     return () => cancelAnimationFrame(raf);
-  }, [p.current, p.layout]);
+  }, [p.current, p.layout, cards]);
+
+  // a node just opened gets the room it needs on screen (before it is painted); its folded box in the
+  // drawing says it is open; Enter moves the focus between the folded box and the card, so Enter undoes it
+  const shownOpen = useRef<ReadonlySet<string>>(new Set());
+  useLayoutEffect(() => {
+    const drawn = world.current;
+    if (drawn === null) return;
+    const folded = (id: string) => drawn.querySelector(`.box[data-node="${CSS.escape(id)}"][aria-expanded]`);
+    for (const id of shownOpen.current) if (!cards.has(id)) folded(id)?.setAttribute('aria-expanded', 'false');
+    for (const id of cards.keys()) if (!shownOpen.current.has(id)) folded(id)?.setAttribute('aria-expanded', 'true');
+    const opened = [...cards.keys()].find((id) => !shownOpen.current.has(id));
+    shownOpen.current = new Set(cards.keys());
+    const card = opened === undefined ? undefined : cards.get(opened);
+    if (card !== undefined) reveal(card.box);
+    const f = focusNext.current;
+    focusNext.current = undefined;
+    if (f === undefined) return;
+    const target = cards.has(f) ? drawn.querySelector(`[data-unfolded="${CSS.escape(f)}"] .unfolded-node`) : folded(f);
+    (target as SVGElement | null)?.focus({ preventScroll: true });
+  }, [cards]);
+
+  /** Pans (and zooms in, up to readable) so that `b` is on screen, when it is not already readable there. */
+  function reveal(b: Placed): void {
+    const el = svg.current;
+    if (el === null) return;
+    const r = el.getBoundingClientRect();
+    const v = view.current;
+    const inside =
+      b.x * v.k + v.x >= 0 &&
+      b.y * v.k + v.y >= 0 &&
+      (b.x + b.w) * v.k + v.x <= r.width &&
+      (b.y + b.h) * v.k + v.y <= r.height;
+    if (inside && v.k >= READABLE_ZOOM) return;
+    const fit = Math.min((r.width - 40) / b.w, (r.height - 40) / b.h);
+    const k = Math.max(0.3, Math.min(Math.max(v.k, READABLE_ZOOM), fit));
+    view.current = { k, x: r.width / 2 - (b.x + b.w / 2) * k, y: r.height / 2 - (b.y + b.h / 2) * k };
+    apply();
+  }
 
   const drawing = (): ComponentChildren => {
     const { boxes } = p.layout;
@@ -178,20 +261,40 @@ export function TopologyView(p: TopologyProps) {
         {p.topology.nodes.map((n) => {
           const b = boxes.get(n.id);
           if (b === undefined) return null;
+          // a folded node, or its pods' box, opens the node (and selects it); Enter on the node does too
+          const opens = groups.has(n.id) ? n.id : n.kind === 'pods' && n.parent !== undefined ? n.parent : undefined;
+          const count = opens === undefined ? 0 : (groups.get(opens)?.members?.length ?? 0);
+          const folded = opens === n.id;
           return (
             <g
               class="box"
               key={n.id}
               data-node={n.id}
               transform={`translate(${b.x} ${b.y})`}
-              onClick={() => p.onSelect(n.id)}
+              onClick={() => {
+                if (opens !== undefined) toggle(opens, false);
+                select(opens ?? n.id);
+              }}
+              role={folded ? 'button' : undefined}
+              tabindex={folded ? 0 : undefined}
+              aria-expanded={folded ? 'false' : undefined}
+              aria-label={folded ? `${n.id}: ${count} pods folded, Enter shows them` : undefined}
+              onKeyDown={
+                folded
+                  ? (e) => {
+                      if (e.key !== 'Enter') return;
+                      e.preventDefault();
+                      toggle(n.id, true);
+                    }
+                  : undefined
+              }
             >
               <rect width={b.w} height={b.h} rx={4} fill={kindFill(n.kind)} />
               {n.segments.map((s, i) => (
                 <rect key={s} x={i * 6} y={0} width={5} height={b.h} fill={segmentColor(s)} />
               ))}
               <text x={b.w / 2} y={14} class="box-name">
-                {n.label}
+                {folded ? `${n.label} ▸` : n.label}
               </text>
               {n.addresses.slice(0, 2).map((a, i) => (
                 <text key={a} x={b.w / 2} y={27 + i * 13} class="box-addr">
@@ -211,7 +314,7 @@ export function TopologyView(p: TopologyProps) {
       ? []
       : p.topology.nodes.filter((n) => n.id.toLowerCase().includes(q) || n.addresses.some((a) => a.startsWith(q)));
   useEffect(() => {
-    const hit = found[0] === undefined ? undefined : p.layout.boxes.get(found[0].id);
+    const hit = found[0] === undefined ? undefined : boxAt(found[0].id);
     const el = svg.current;
     if (hit === undefined || el === null) return;
     const r = el.getBoundingClientRect();
@@ -223,7 +326,7 @@ export function TopologyView(p: TopologyProps) {
 
   const drag = useRef<{ x: number; y: number } | undefined>(undefined);
   const highlight = (id: string): string | undefined => {
-    const b = p.layout.boxes.get(id);
+    const b = boxAt(id);
     return b === undefined ? undefined : `${b.x - 3},${b.y - 3},${b.w + 6},${b.h + 6}`;
   };
   const sel = p.selected === undefined ? undefined : highlight(p.selected)?.split(',').map(Number);
@@ -276,6 +379,7 @@ export function TopologyView(p: TopologyProps) {
           }}
           onPointerDown={(e) => {
             drag.current = { x: e.clientX, y: e.clientY };
+            press.current = { x: e.clientX, y: e.clientY, panned: false };
           }}
           onPointerMove={(e) => {
             const d = drag.current;
@@ -286,14 +390,22 @@ export function TopologyView(p: TopologyProps) {
               y: view.current.y + e.clientY - d.y,
             };
             drag.current = { x: e.clientX, y: e.clientY };
+            if (Math.abs(e.clientX - press.current.x) + Math.abs(e.clientY - press.current.y) > 4)
+              press.current.panned = true;
             apply();
           }}
           onPointerUp={() => (drag.current = undefined)}
         >
           <g ref={world}>
             <Frozen of={p.layout} draw={drawing} />
+            {/* opened nodes, over the drawing (the last opened on top) */}
+            <g class="unfolded-layer">
+              {[...cards.values()].map((u) => (
+                <UnfoldedNode key={u.node.id} u={u} onFold={toggle} onSelect={select} />
+              ))}
+            </g>
             {found.slice(0, 20).map((n) => {
-              const b = p.layout.boxes.get(n.id);
+              const b = boxAt(n.id);
               return b === undefined ? null : (
                 <rect key={n.id} class="found" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={6} />
               );

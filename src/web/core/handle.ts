@@ -98,6 +98,15 @@ async function answer(req: ToWorker): Promise<Reply> {
       const tables = await runTo(w, req.run, req.time, () => deviceTables(w, req.device), req.step);
       return { msg: { id: req.id, type: 'tables', device: req.device, time: req.time, tables }, transfer: [] };
     }
+    case 'boxes': {
+      // IPAM gives pods their addresses as the cluster is built: built (not brought up), then unfolded
+      if (parsed.kind !== 'cluster') throw new Error('boxes are asked for a cluster');
+      const w = await parsed.build({ up: false });
+      const boxes = topologyOf(w, true).topology.nodes.flatMap((n) =>
+        n.kind === 'node' ? [n] : n.kind === 'pods' ? (n.members ?? []) : [],
+      );
+      return { msg: { id: req.id, type: 'boxes', boxes, ms: performance.now() - t0 }, transfer: [] };
+    }
     case 'compare': {
       if (parsed.kind !== 'cluster') throw new Error('compare needs a cluster file (Flannel backends)');
       const loaded = loadCluster([{ file: req.file, text: req.text }]);

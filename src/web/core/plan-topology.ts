@@ -5,10 +5,12 @@
  * addresses (which IPAM assigns at build time) are not needed. The devices and cables are the ones
  * cluster/runtime.ts builds (the underlay switch or the routed underlay's router and switches, the
  * internet router, the outside clients, the nodes and their pods); a test compares the two pictures.
+ * Each folded group keeps its pods' boxes (names, no addresses) for the page to unfold a node.
  */
 import { formatCidr, formatIpv4, prefixContains } from '../../wire/addr.js';
 import type { ClusterPlan } from '../../cluster/plan-types.js';
 import type { Machine, TopoEdge, TopoNode, Topology } from './protocol.js';
+import { podStackName } from '../../cluster/runtime.js';
 import { clusterTunnels } from './overlay.js';
 
 /** Pods that get a device of their own: scheduled, not on the host's network. */
@@ -60,10 +62,13 @@ export function planTopology(plan: ClusterPlan): { topology: Topology; machines:
     outside.push({ name: o.name, kind: 'outside', ip: formatIpv4(o.address.addr) });
     devices++;
   }
-  const podsOn = new Map<string, number>();
+  // each node's pods, boxed as topologyOf boxes a built pod (named by its device), for unfolding
+  const podsOn = new Map<string, TopoNode[]>();
   for (const p of plan.pods)
     if (p.node !== undefined && !p.spec.hostNetwork) {
-      podsOn.set(p.node, (podsOn.get(p.node) ?? 0) + 1);
+      const members = podsOn.get(p.node) ?? [];
+      members.push({ id: podStackName(p), kind: 'pod', label: p.name, parent: p.node, addresses: [], segments: [] });
+      podsOn.set(p.node, members);
       pods.push({ name: `${p.namespace}/${p.name}`, kind: 'pod', node: p.node });
       devices++;
     }
@@ -72,10 +77,12 @@ export function planTopology(plan: ClusterPlan): { topology: Topology; machines:
     cable(n.name, switchFor(n.address.addr));
     nodeMachines.push({ name: n.name, kind: 'node', ip: formatIpv4(n.address.addr) });
     devices++;
-    const count = podsOn.get(n.name) ?? 0;
-    if (count > 0) {
+    const members = podsOn.get(n.name);
+    if (members !== undefined) {
       box(`pods@${n.name}`, 'pods', [], n.name);
-      nodes[nodes.length - 1]!.label = `${count} pods`;
+      const g = nodes[nodes.length - 1]!;
+      g.label = `${members.length} pods`;
+      g.members = members;
       cable(`pods@${n.name}`, n.name);
     }
   }

@@ -28,6 +28,11 @@ export interface TopoNode {
   addresses: string[];
   /** VLAN ids or VNIs it carries, for colouring. */
   segments: number[];
+  /**
+   * For a folded group of pods: the pods' boxes as they are drawn unfolded (in a cluster drawn from its
+   * plan, without addresses: IPAM gives them when the cluster is built).
+   */
+  members?: TopoNode[];
 }
 
 /** A cable between two ports (underlay) or a tunnel between two endpoints (overlay). */
@@ -165,6 +170,8 @@ export type ToWorker =
       step?: number;
     }
   | { id: number; type: 'compare'; text: string; file: string }
+  /** The built cluster's node and pod boxes, for the folded nodes of a cluster drawn from its plan. */
+  | { id: number; type: 'boxes'; text: string; file: string }
   | { id: number; type: 'bgp-sessions' };
 
 /** Worker -> page. */
@@ -186,5 +193,13 @@ export type FromWorker =
   | { id: number; type: 'ran'; result: RunResult }
   | { id: number; type: 'tables'; device: string; time: number; tables: DeviceTable[] }
   | { id: number; type: 'compared'; rows: CompareRow[] }
+  | {
+      id: number;
+      type: 'boxes';
+      /** Every node's box and every pod's (unfolded), with the addresses the build gave them. */
+      boxes: TopoNode[];
+      /** Time to build the cluster, ms. */
+      ms: number;
+    }
   | { id: number; type: 'bgp-sessions'; rows: BgpSessionsRow[] }
   | { id: number; type: 'error'; message: string; problems: LabProblem[] };

@@ -2,6 +2,7 @@
  * The picture of a built lab or cluster: its devices and cables (the underlay) and the tunnels between
  * them (the overlay). A big cluster's pods are folded into one box per node, so a 1,000-node cluster is
  * about a thousand boxes, not tens of thousands; frames on a folded pod's cable are drawn on its group's.
+ * A group keeps its pods' boxes (`members`), so the page can unfold one node without asking again.
  */
 import { formatIpv4 } from '../../wire/addr.js';
 import { Switch } from '../../link/switch.js';
@@ -32,18 +33,6 @@ export function topologyOf(w: World, fold?: boolean): TopologyIndex {
   const groups = new Map<string, TopoNode>();
   for (const d of w.network.devices.values()) {
     const owner = podNode.get(d.name);
-    if (collapsed && owner !== undefined) {
-      const gid = `pods@${owner}`;
-      let g = groups.get(gid);
-      if (g === undefined) {
-        g = { id: gid, kind: 'pods', label: '0 pods', parent: owner, addresses: [], segments: [] };
-        groups.set(gid, g);
-        nodes.push(g);
-      }
-      g.label = `${Number.parseInt(g.label, 10) + 1} pods`;
-      boxOf.set(d.name, gid);
-      continue;
-    }
     const kind = rt?.nodes.has(d.name) === true ? 'node' : owner !== undefined ? 'pod' : d.kind;
     // a pod's box shows its name without the namespace (the full id is in the search and the tooltip)
     const label = owner !== undefined ? d.name.slice(d.name.indexOf('/') + 1) : d.name;
@@ -52,6 +41,20 @@ export function topologyOf(w: World, fold?: boolean): TopologyIndex {
     if (d instanceof IpNode)
       for (const dev of d.devs)
         if (dev.name !== 'lo') for (const a of dev.addresses) n.addresses.push(`${formatIpv4(a.addr)}/${a.len}`);
+    if (collapsed && owner !== undefined) {
+      // folded: the group's box stands for the pod, which it keeps as it would be drawn unfolded
+      const gid = `pods@${owner}`;
+      let g = groups.get(gid);
+      if (g === undefined) {
+        g = { id: gid, kind: 'pods', label: '0 pods', parent: owner, addresses: [], segments: [], members: [] };
+        groups.set(gid, g);
+        nodes.push(g);
+      }
+      g.members!.push(n);
+      g.label = `${g.members!.length} pods`;
+      boxOf.set(d.name, gid);
+      continue;
+    }
     nodes.push(n);
     boxOf.set(d.name, d.name);
   }
