@@ -13,6 +13,8 @@ import { buildLab, type LabNetwork } from '../scenario/build.js';
 import { parseIpv4 } from '../wire/addr.js';
 import { frameHash } from '../wire/frame-hash.js';
 import { flowHash, sourcePortOf } from './vxlan.js';
+import { exchangeUdp } from '../apps/dns/exchange.js';
+import { traceroute } from '../apps/traceroute.js';
 
 const LAB = (vm1Rules: string): string => `apiVersion: podnet.dev/v1alpha1
 kind: Lab
@@ -149,5 +151,24 @@ describe('VXLAN source ports of local sockets', () => {
     const up = connected.filter((o) => o.dir === 'to-gw').map((o) => o.port);
     assert.deepEqual(up, [sourcePortOf(first), sourcePortOf(first), sourcePortOf(second)]);
     assert.notEqual(up[0], request!.port);
+  });
+
+  it("sends the queries of DNS clients and traceroute's probes with their connected sockets' hashes", () => {
+    const { lab: l, outer } = lab();
+    const vm1 = l.udp.get('vm1')!;
+    exchangeUdp(
+      vm1,
+      { server: WEB, port: 53, bytes: new Uint8Array(12), id: 0, questions: [], timeout: 1e9 },
+      () => {},
+    );
+    traceroute(l.ipNodes.get('vm1')!, vm1, WEB, { maxHops: 2, queries: 2, wait: 1e9 }, () => undefined);
+    l.engine.run();
+    const sent = outer.filter((o) => o.dir === 'to-gw' && o.inner[23] === 17);
+    assert.equal(sent.length, 1 + 2 * 2, 'the query and four probes');
+    for (const o of sent) {
+      assert.ok(o.hash !== undefined && o.hash !== flowHash(o.inner), "a socket hash, not the flow's");
+      assert.equal(o.port, sourcePortOf(o.hash));
+    }
+    assert.equal(new Set(sent.map((o) => o.hash)).size, sent.length, 'one socket, one hash, each');
   });
 });
