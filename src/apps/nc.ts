@@ -308,10 +308,12 @@ export function runNc(env: NcEnv, o: NcOptions, done: (r: NcResult) => void): ()
       const timers = sessionTimers(() => exit(0));
       env.udp.bind(port, (d) => {
         if (peer === undefined) {
-          // the first datagram picks the peer (recvfrom, then connect), as nc does without -k
+          // the first datagram picks the peer (recvfrom, then connect), as nc does without -k; the
+          // connect gives the socket its flow hash (checked on Linux 6.18: the reply left a VXLAN device
+          // from another port than an unconnected one's)
           peer = { ip: d.src, port: d.srcPort };
           say(`Connection received on ${formatIpv4(d.src)} ${d.srcPort}`);
-          if (data.length > 0) env.udp.send(port, peer.ip, peer.port, data);
+          if (data.length > 0) env.udp.send(port, peer.ip, peer.port, data, { hash: env.udp.connectHash() });
           timers.sent();
         }
         if (d.src !== peer.ip || d.srcPort !== peer.port) return;
@@ -360,7 +362,8 @@ export function runNc(env: NcEnv, o: NcOptions, done: (r: NcResult) => void): ()
     cleanups.push(() => env.udp.unbind(sport));
     const timers = sessionTimers(() => exit(0));
     if (o.verbose) succeeded(o.ports[0]!);
-    if (data.length > 0) env.udp.send(sport, dst, o.ports[0]!, data);
+    // remote_connect: a connected socket, so the datagram carries its flow hash (checked on Linux 6.18)
+    if (data.length > 0) env.udp.send(sport, dst, o.ports[0]!, data, { hash: env.udp.connectHash() });
     timers.sent();
     timers.activity();
     return () => exit(0);
@@ -438,6 +441,7 @@ function scanUdp(
       return;
     }
     const sport = env.udp.bind(o.sourcePort ?? 0, () => {});
+    const hash = env.udp.connectHash(); // the connected socket's flow hash
     let refused = false;
     const offIcmp = env.udp.node.onIcmp((ev) => {
       const m = ev.message;
@@ -458,7 +462,7 @@ function scanUdp(
     // write(2) on a connected socket returns the pending error (sk_err) instead of sending
     const write = (): boolean => {
       if (refused) return false;
-      env.udp.send(sport, dst, port, X);
+      env.udp.send(sport, dst, port, X, { hash });
       return true;
     };
     const step = (i: number): void => {

@@ -267,12 +267,13 @@ export function traceroute(
   const sendProbe = (s: Slot, index: number): SendError | undefined => {
     const ip = { dst, ttl: s.ttl, df: false };
     if (o.method === 'udp') {
-      // a new socket per probe: its own ephemeral source port (seen against the real tool)
+      // a new socket per probe: its own ephemeral source port (seen against the real tool), connected, so
+      // with a flow hash of its own (through VXLAN two probes of one port pair left from two ports)
       const sport = udp.bind(0, () => {});
       s.key = sport;
       s.dport = (o.port ?? UDP_START_PORT) + index;
       s.release = () => udp.unbind(sport);
-      return udp.send(sport, dst, s.dport, udpData, ip);
+      return udp.send(sport, dst, s.dport, udpData, { ...ip, hash: udp.connectHash() });
     }
     if (o.method === 'icmp') {
       s.key = index + 1;

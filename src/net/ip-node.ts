@@ -8,6 +8,7 @@
  * (loopback.ts): 127/8 is local, looped back without touching a wire, and a martian on any other device.
  */
 import { allocFrame } from '../wire/frame-alloc.js';
+import { carryFrameHash, setFrameHash } from '../wire/frame-hash.js';
 import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
 import { Device, type Network, type Port } from '../link/device.js';
 import { formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
@@ -100,6 +101,12 @@ export interface SendOptions {
    * IP_PMTUDISC_DO (DF always; larger than the path MTU fails with EMSGSIZE); false is IP_PMTUDISC_DONT.
    */
   df?: boolean;
+  /**
+   * The L4 flow hash the packet leaves with (wire/frame-hash.ts): its socket's sk_txhash, which
+   * skb_set_hash_from_sk copies to every skb a TCP or connected UDP socket sends; a tunnel passes its
+   * inner packet's on. Undefined: none, as for a raw or unconnected socket.
+   */
+  hash?: number;
 }
 
 /** Why a send failed before any packet left (returned to the app, like an errno). */
@@ -673,6 +680,7 @@ export class IpNode extends Device {
       IP_OFF,
     );
     fill(frame, IP_OFF + IPV4_MIN_HEADER_LEN, src);
+    if (opts.hash !== undefined) setFrameHash(frame, opts.hash);
     if (ipLen > mtu && df) {
       this.drop('mtu-exceeded', frame, undefined, `${ipLen} bytes > path MTU ${mtu} with DF set (EMSGSIZE)`);
       return 'mtu-exceeded';
@@ -812,6 +820,7 @@ export class IpNode extends Device {
       for (const p of pieces) {
         const f = allocFrame(IP_OFF + p.length);
         f.set(p, IP_OFF);
+        carryFrameHash(frame, f); // ip_copy_metadata: skb_copy_hash
         this.arp.resolveAndSend(dev, f, route.via ?? dst, inPort);
       }
       return;

@@ -7,6 +7,7 @@
 import type { Port } from '../link/device.js';
 import { formatIpv4, readIpv4, writeMac, type Ipv4 } from '../wire/addr.js';
 import { ETH_HEADER_LEN, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
+import { carryFrameHash, frameHash } from '../wire/frame-hash.js';
 import {
   IPPROTO_IPIP,
   IPV4_DST_OFF,
@@ -74,8 +75,17 @@ export class IpipDev extends NetDev {
         `${this.name}: IP-in-IP to ${formatIpv4(outerDst)}${this.remote === undefined ? " (the route's gateway)" : ''}`,
     );
     // RFC 2003 3.1: DF is copied from the inner header, TOS too (Linux: inherit when "tos inherit")
+    // the outer packet is the same skb: an L4 flow hash stays on it (iptunnel_xmit: skb_clear_hash_if_not_l4)
     node.sendIp(
-      { dst: outerDst, src: this.local, protocol: IPPROTO_IPIP, ttl: this.ttl, tos, df: df !== 0 },
+      {
+        dst: outerDst,
+        src: this.local,
+        protocol: IPPROTO_IPIP,
+        ttl: this.ttl,
+        tos,
+        df: df !== 0,
+        hash: frameHash(frame),
+      },
       innerLen,
       (f, off) => {
         f.set(frame.subarray(IP_OFF, IP_OFF + innerLen), off);
@@ -90,6 +100,7 @@ export class IpipDev extends NetDev {
     const outerSrc = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
     // the 14 bytes before the inner header become its Ethernet header: no copy
     const inner = frame.subarray(IP_OFF + ihl - ETH_HEADER_LEN);
+    carryFrameHash(frame, inner); // __iptunnel_pull_header keeps an L4 hash
     writeMac(inner, 0, this.mac);
     writeMac(inner, 6, 0);
     inner[ETH_TYPE_OFF] = ETHERTYPE_IPV4 >> 8;

@@ -6,6 +6,7 @@
  * over 65,535 bytes is refused.
  */
 import { allocFrame } from '../wire/frame-alloc.js';
+import { frameHash, setFrameHash } from '../wire/frame-hash.js';
 import { readIpv4 } from '../wire/addr.js';
 
 /** Linux's net.ipv4.ipfrag_time: 30 s. */
@@ -24,6 +25,8 @@ interface Queue {
   header: Uint8Array | undefined;
   /** The first fragment as it arrived, header and 8 bytes: what an ICMP error about the datagram quotes. */
   quote: Uint8Array | undefined;
+  /** The first fragment's flow hash: ip_frag_reasm morphs the head fragment into the datagram (skb_morph). */
+  hash: number | undefined;
   expires: number;
   bytes: number;
 }
@@ -69,6 +72,7 @@ export class Reassembler {
         total: -1,
         header: undefined,
         quote: undefined,
+        hash: undefined,
         expires: now + REASSEMBLY_TIMEOUT_NS,
         bytes: 0,
       };
@@ -93,6 +97,7 @@ export class Reassembler {
     if (off === 0) {
       q.header = frame.slice(ipOff, ipOff + ihl);
       q.quote = frame.slice(ipOff, ipOff + Math.min(ipLen, ihl + 8));
+      q.hash = frameHash(frame);
     }
     q.pieces.push({ off, data: frame.slice(ipOff + ihl, ipOff + ipLen) });
     q.bytes += len;
@@ -116,6 +121,7 @@ export class Reassembler {
     const c = ~sum & 0xffff;
     out[14 + 10] = c >>> 8;
     out[14 + 11] = c & 0xff;
+    if (q.hash !== undefined) setFrameHash(out, q.hash);
     return { kind: 'complete', frame: out, ipLen: total };
   }
 }

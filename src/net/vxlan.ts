@@ -8,6 +8,7 @@
  * encapsulated packet larger than the underlay MTU is dropped with a reason.
  */
 import { copyFrame } from '../wire/frame-alloc.js';
+import { carryFrameHash, frameHash } from '../wire/frame-hash.js';
 import type { Port } from '../link/device.js';
 import {
   MAC_BROADCAST,
@@ -169,10 +170,15 @@ export class VxlanDev extends NetDev {
       );
       return;
     }
-    const srcPort = flowSourcePort(inner);
+    // skb_get_hash: the hash the inner packet carries, else the flow dissector's, kept on the packet
+    // (the outer one is the same skb) only if it covers ports (iptunnel_xmit: skb_clear_hash_if_not_l4)
+    const carried = frameHash(inner);
+    const h = carried ?? flowHash(inner);
+    const hash = carried !== undefined || isL4Flow(inner) ? h : undefined;
+    const srcPort = sourcePortOf(h);
     this.encapsulated++;
     node.sendIp(
-      { dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df },
+      { dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df, hash },
       udpLen,
       (f, off, src) => {
         f[off] = srcPort >>> 8;
@@ -290,18 +296,41 @@ export class VxlanSocket implements UdpTunnel {
       this.node.drop('unknown-vni', frame, p, `VXLAN VNI ${vni} on port ${this.port}`);
       return;
     }
-    dev.receiveInner(frame.subarray(off + VXLAN_HEADER_LEN, end), readIpv4(frame, IP_OFF + IPV4_SRC_OFF), p);
+    const inner = frame.subarray(off + VXLAN_HEADER_LEN, end);
+    // __iptunnel_pull_header: the hash stays with the decapsulated packet (only an L4 one is ever kept)
+    carryFrameHash(frame, inner);
+    dev.receiveInner(inner, readIpv4(frame, IP_OFF + IPV4_SRC_OFF), p);
   }
 }
 
 /**
- * The outer UDP source port: a hash of the inner flow, so that one flow keeps one underlay path (ECMP)
- * while flows spread (RFC 7348 section 5), mapped into Linux's default range 32768-60999. Like Linux's
- * flow dissector hash, it is symmetric: both directions of a flow (and an ARP request and its reply) get
- * the same port, as the kernel-oracle capture shows; all fragments of a datagram share one. The value itself differs from Linux's (whose hash
- * has a random seed).
+ * The outer UDP source port, as Linux's udp_flow_src_port: the inner packet's flow hash (skb_get_hash)
+ * mapped into the default range 32768-60999, so that one flow keeps one underlay path (ECMP) while flows
+ * spread (RFC 7348 section 5). skb_get_hash returns a hash the packet already carries
+ * (wire/frame-hash.ts): a local TCP or connected UDP socket's random sk_txhash, so such a segment leaves
+ * from a port of its socket's, and each direction of a connection from its own (skb_set_hash_from_sk;
+ * a SYN-ACK has its request sock's; every retransmission timeout draws a new one, sk_rethink_txhash).
+ * Without one it computes the flow dissector's hash, which is symmetric: both directions of a flow (and
+ * an ARP request and its reply) get the same port, as the kernel-oracle capture shows; all fragments of a
+ * datagram share one. The values differ from Linux's (whose hashes are random or seeded at boot).
  */
 export function flowSourcePort(inner: Uint8Array): number {
+  return sourcePortOf(frameHash(inner) ?? flowHash(inner));
+}
+
+/** Maps a flow hash into Linux's default local port range 32768-60999 (inet_get_local_port_range). */
+export function sourcePortOf(hash: number): number {
+  return 32768 + ((hash >>> 0) % (60999 - 32768 + 1));
+}
+
+/**
+ * The flow dissector's hash of an inner frame (__skb_get_hash), symmetric in its addresses and ports:
+ * the ethertype, and the IPv4 protocol and addresses with TCP or UDP ports, or the ARP addresses, or the
+ * MAC pair. An IPv4 fragment (MF or an offset, the first one too) is hashed without ports:
+ * __skb_flow_dissect stops at a fragment unless FLOW_DISSECTOR_F_PARSE_1ST_FRAG, which skb_get_hash does
+ * not pass; so every fragment of a datagram leaves from one source port (seen by podnet verify on vxlan-mtu).
+ */
+export function flowHash(inner: Uint8Array): number {
   let h = 0x811c9dc5;
   const mix = (v: number): void => {
     h = Math.imul(h ^ (v & 0xff), 0x01000193);
@@ -313,25 +342,41 @@ export function flowSourcePort(inner: Uint8Array): number {
     mix(Math.min(a, b));
     mix(Math.max(a, b));
   };
-  if (inner.length < ETH_HEADER_LEN) return 32768;
+  if (inner.length < ETH_HEADER_LEN) return 0;
   const type = (inner[12]! << 8) | inner[13]!;
   mix(type);
   if (type === ETHERTYPE_IPV4 && inner.length >= 34) {
-    const p = inner[23]!;
-    mix(p);
+    mix(inner[23]!);
     pair(readIpv4(inner, 26), readIpv4(inner, 30));
-    const l4 = 14 + (inner[14]! & 0x0f) * 4;
-    // a fragment (MF or an offset, the first one too) is hashed without ports: __skb_flow_dissect stops
-    // at an IPv4 fragment unless FLOW_DISSECTOR_F_PARSE_1ST_FRAG, which skb_get_hash does not pass; so
-    // every fragment of a datagram leaves from one source port (seen by podnet verify on vxlan-mtu)
-    const fragment = (((inner[20]! & 0x3f) << 8) | inner[21]!) !== 0;
-    if ((p === 6 || p === 17) && !fragment && inner.length >= l4 + 4)
-      pair((inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
+    const l4 = portsOffset(inner);
+    if (l4 > 0) pair((inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
   } else if (type === ETHERTYPE_ARP && inner.length >= 42) {
     pair(readIpv4(inner, 28), readIpv4(inner, 38));
   } else {
     // other protocols: the MAC pair
     pair(readMac(inner, 0) % 0x1_0000_0000, readMac(inner, 6) % 0x1_0000_0000);
   }
-  return 32768 + ((h >>> 0) % (60999 - 32768 + 1));
+  return h >>> 0;
+}
+
+/**
+ * Where the ports of an inner IPv4 TCP or UDP packet start, or 0 when the flow hash has none (another
+ * protocol, a fragment, a truncated header).
+ */
+function portsOffset(inner: Uint8Array): number {
+  if (inner.length < 34 || ((inner[12]! << 8) | inner[13]!) !== ETHERTYPE_IPV4) return 0;
+  const p = inner[23]!;
+  const l4 = 14 + (inner[14]! & 0x0f) * 4;
+  const fragment = (((inner[20]! & 0x3f) << 8) | inner[21]!) !== 0;
+  return (p === 6 || p === 17) && !fragment && inner.length >= l4 + 4 ? l4 : 0;
+}
+
+/**
+ * True when the flow hash of `inner` covers ports, so is an L4 hash (flow_keys_have_l4: ports not both
+ * zero), which the tunnel keeps on the packet; any other it clears (iptunnel_xmit:
+ * skb_clear_hash_if_not_l4).
+ */
+function isL4Flow(inner: Uint8Array): boolean {
+  const l4 = portsOffset(inner);
+  return l4 > 0 && (inner[l4]! | inner[l4 + 1]! | inner[l4 + 2]! | inner[l4 + 3]!) !== 0;
 }

@@ -283,6 +283,8 @@ export class TcpSocket extends TcpOutput {
       seg.seq === this.rcv.irs
     ) {
       this.note(() => 'retransmitted SYN: SYN-ACK again');
+      // inet_rtx_syn_ack -> tcp_rtx_synack: the request sock draws a new flow hash for it
+      if (this.passive) this.rethinkTxHash();
       this.sendSyn(true);
       return;
     }

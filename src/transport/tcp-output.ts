@@ -74,6 +74,15 @@ export abstract class TcpOutput implements TcpTuple {
   protected synWnd = 0;
   /** Added to the millisecond clock for TSval (Linux tp->tsoffset, random per connection). */
   protected readonly tsOffset: number;
+  /**
+   * The flow hash every segment of this connection carries (Linux sk_txhash; wire/frame-hash.ts): drawn at
+   * connect (tcp_v4_connect: sk_set_txhash) or when the SYN arrives (tcp_conn_request: the request sock's,
+   * which the SYN-ACK carries and tcp_create_openreq_child hands to the socket), and drawn anew before each
+   * retransmission a timeout sends (tcp_write_timeout: sk_rethink_txhash) and for each SYN-ACK sent again
+   * (tcp_rtx_synack), as net.core.txrehash=1 (the default) has it. A VXLAN device makes its outer source
+   * port of it, so each direction of a connection has its own.
+   */
+  txHash: number;
   /** RFC 7323 TS.Recent: the TSval to echo; valid once tsRecentAt >= 0 (the engine time it was stored). */
   protected tsRecent = 0;
   protected tsRecentAt = -1;
@@ -146,6 +155,7 @@ export abstract class TcpOutput implements TcpTuple {
     // RFC 9293 §3.4.1 wants a clock plus a keyed hash; a draw from the node's seeded stream is enough here
     this.snd = new SendSpace(host.initialSequence(), Math.min(mtu - 40, DEFAULT_PEER_MSS));
     this.tsOffset = config.timestamps ? host.timestampOffset() : 0;
+    this.txHash = host.txHash();
     this.advMss = mtu - 40;
     this.rcv = new ReceiveSpace(config.rcvBuf, Math.max(config.rcvBuf, config.rcvBufMax), this.advMss);
     // the scale we would use, sized on the largest buffer (tcp_select_initial_window)
@@ -356,6 +366,7 @@ export abstract class TcpOutput implements TcpTuple {
       this.counters.retransmissions++;
       this.synRetransmitted = true;
       this.timedEnd = -1;
+      this.rethinkTxHash();
       this.rto.backoff();
       this.note(() => `${what} timeout: retransmission ${this.retries}, next RTO ${this.rto.rto / 1e6} ms`);
       this.sendSyn(s === 'SYN-RECEIVED');
@@ -370,6 +381,7 @@ export abstract class TcpOutput implements TcpTuple {
       return;
     }
     this.counters.timeouts++;
+    this.rethinkTxHash();
     this.cc.onTimeout(snd.max - snd.una, snd.max);
     this.rto.backoff();
     this.timedEnd = -1;
@@ -381,6 +393,14 @@ export abstract class TcpOutput implements TcpTuple {
     snd.nxt = snd.una;
     this.rtxTimer.set(this.rto.rto);
     this.output();
+  }
+
+  /**
+   * A new flow hash, so what follows may take another path (sk_rethink_txhash from tcp_write_timeout, or a
+   * request sock's from tcp_rtx_synack); through a VXLAN device, another outer source port.
+   */
+  protected rethinkTxHash(): void {
+    this.txHash = this.host.txHash();
   }
 
   protected onPersistTimeout(): void {

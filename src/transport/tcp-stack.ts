@@ -131,6 +131,8 @@ export class TcpStack implements TcpHost {
   /** Timestamp offsets (`node:<name>/tcp-ts`) and source ports (`node:<name>/tcp-port`), each its own stream. */
   private readonly tsRng: Prng;
   private readonly portRng: Prng;
+  /** Flow hashes (`node:<name>/tcp-txhash`), a stream of their own so they move no other draw. */
+  private readonly txHashRng: Prng;
   /** The frame being handled, so drops inside a connection trace it. */
   private current: Uint8Array | undefined = undefined;
 
@@ -142,6 +144,7 @@ export class TcpStack implements TcpHost {
     this.rng = node.engine.stream(`node:${node.name}/tcp`);
     this.tsRng = node.engine.stream(`node:${node.name}/tcp-ts`);
     this.portRng = node.engine.stream(`node:${node.name}/tcp-port`);
+    this.txHashRng = node.engine.stream(`node:${node.name}/tcp-txhash`);
     node.setProtocolHandler(IPPROTO_TCP, (frame, ipLen, dev) => this.receive(frame, ipLen, dev));
     node.onIcmp((ev) => this.icmp(ev));
   }
@@ -231,12 +234,18 @@ export class TcpStack implements TcpHost {
     return this.tsRng.nextU32();
   }
 
-  /** @internal Writes one segment of `t` in place in a new frame and sends it. */
+  /** @internal A new sk_txhash: net_tx_rndhash, a random 32-bit value that is never 0. */
+  txHash(): number {
+    return this.txHashRng.nextU32() || 1;
+  }
+
+  /** @internal Writes one segment of `t` in place in a new frame and sends it, with its socket's flow hash. */
   transmit(t: TcpTuple, s: OutSegment): SendError | undefined {
     const hl = tcpHeaderLength(s);
     const dataLen = s.len ?? 0;
     const len = hl + dataLen;
-    return this.node.sendIp({ dst: t.remoteIp, src: t.localIp, protocol: IPPROTO_TCP }, len, (f, off) => {
+    const opts = { dst: t.remoteIp, src: t.localIp, protocol: IPPROTO_TCP, hash: t.txHash };
+    return this.node.sendIp(opts, len, (f, off) => {
       emitTcpHeader(
         {
           srcPort: t.localPort,

@@ -158,6 +158,11 @@ export interface TcpTuple {
   readonly localPort: number;
   readonly remoteIp: Ipv4;
   readonly remotePort: number;
+  /**
+   * The socket's flow hash (Linux sk_txhash), which every segment it sends carries (skb_set_hash_from_sk;
+   * wire/frame-hash.ts). Undefined for a segment of no socket: a RST for a closed port.
+   */
+  readonly txHash?: number;
 }
 
 /** One outgoing segment, as the connection describes it to the stack. */
@@ -187,4 +192,6 @@ export interface TcpHost {
   initialSequence(): number;
   /** A new connection's timestamp offset (Linux secure_tcp_ts_off), from the same stream. */
   timestampOffset(): number;
+  /** A new random flow hash (Linux net_tx_rndhash: never 0), from the node's own stream for them. */
+  txHash(): number;
 }

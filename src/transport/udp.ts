@@ -8,6 +8,7 @@ import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../wire/icmp.js';
 import { UDP_HEADER_LEN, udpChecksum, verifyUdpChecksum } from '../wire/udp.js';
 import { IP_OFF, type IpNode, type SendError, type SendOptions } from '../net/ip-node.js';
 import type { NetDev } from '../net/netdev.js';
+import type { Prng } from '../sim/prng.js';
 
 /** A received datagram. `payload` is a view into the frame: copy it to keep it past the callback. */
 export interface UdpDatagramIn {
@@ -23,7 +24,10 @@ export interface UdpDatagramIn {
 /** Receives datagrams on a bound port. */
 export type UdpHandler = (d: UdpDatagramIn) => void;
 
-/** Options for one datagram. */
+/**
+ * Options for one datagram. `hash` is the sending socket's flow hash: a connected socket's (connectHash),
+ * none for an unconnected one (sendto), as Linux.
+ */
 export interface UdpSendOptions extends Partial<Omit<SendOptions, 'dst' | 'protocol'>> {
   /** Send with a zero checksum (RFC 768 allows it; VXLAN senders usually do). */
   noChecksum?: boolean;
@@ -35,9 +39,23 @@ export class UdpStack {
   private ephemeral = 32768; // Linux ip_local_port_range starts here
   /** Datagrams delivered to sockets. */
   received = 0;
+  /** Connected sockets' flow hashes: the stream `node:<name>/udp-txhash`, which moves no other draw. */
+  private readonly txHashRng: Prng;
 
   constructor(readonly node: IpNode) {
     node.setProtocolHandler(IPPROTO_UDP, (frame, ipLen, dev) => this.receive(frame, ipLen, dev));
+    this.txHashRng = node.engine.stream(`node:${node.name}/udp-txhash`);
+  }
+
+  /**
+   * The flow hash a socket gets when it connects (__ip4_datagram_connect: sk_set_txhash, a random value
+   * that is never 0), for `send`'s `hash`: every datagram of a connected socket carries it
+   * (skb_set_owner_w: skb_set_hash_from_sk), so through a VXLAN device it leaves from a port of its
+   * socket's, new with each connect, not the flow's (seen on Linux 6.18 from Python, dig, glibc's resolver,
+   * traceroute and nc). A socket that only uses sendto has none.
+   */
+  connectHash(): number {
+    return this.txHashRng.nextU32() || 1;
   }
 
   /** Binds `port` (0 picks an ephemeral port). Returns the port. Throws if taken (a caller bug, EADDRINUSE). */

@@ -6,6 +6,7 @@
  * arp.ts and ipv4.ts.
  */
 import { allocFrame } from './frame-alloc.js';
+import { carryFrameHash } from './frame-hash.js';
 import { type Mac, readMac, writeMac } from './addr.js';
 import { readU16, writeU16 } from './bytes.js';
 import { type WireResult, assertRoom, fail, ok } from './result.js';
@@ -138,6 +139,7 @@ export function insertVlanTag(frame: Uint8Array, vid: number, pcp = 0): Uint8Arr
   writeU16(out, ETH_TYPE_OFF, ETHERTYPE_VLAN);
   writeU16(out, VLAN_TCI_OFF, tci(vid, pcp, false));
   out.set(frame.subarray(ETH_TYPE_OFF), VLAN_INNER_TYPE_OFF);
+  carryFrameHash(frame, out); // vlan_insert_tag keeps the skb, and its hash
   return out;
 }
 
@@ -149,7 +151,9 @@ export function stripVlanTag(frame: Uint8Array): Uint8Array {
   if (frame.length < ETH_HEADER_LEN + VLAN_TAG_LEN || !hasVlanTag(frame))
     throw new RangeError(`${P}: frame has no 802.1Q tag`);
   frame.copyWithin(VLAN_TAG_LEN, 0, ETH_TYPE_OFF);
-  return frame.subarray(VLAN_TAG_LEN);
+  const out = frame.subarray(VLAN_TAG_LEN);
+  carryFrameHash(frame, out);
+  return out;
 }
 
 /** The 802.1Q TCI: PCP(3) DEI(1) VID(12). */

@@ -5,6 +5,7 @@
  * is freed by the garbage collector once no frame in it is alive, so no ownership rules are needed.
  * The contents of a fresh frame are zero, as with `new Uint8Array`.
  */
+import { carryFrameHash } from './frame-hash.js';
 
 const SLAB_BYTES = 256 * 1024;
 /** Frames larger than this get their own buffer (jumbo frames, reassembly). */
@@ -25,9 +26,10 @@ export function allocFrame(len: number): Uint8Array {
   return f;
 }
 
-/** A copy of `f` in a fresh frame (a flood's extra copies, a hub's repeats). */
+/** A copy of `f` in a fresh frame (a flood's extra copies, a hub's repeats), with its flow hash (frame-hash.ts). */
 export function copyFrame(f: Uint8Array): Uint8Array {
   const c = allocFrame(f.length);
   c.set(f);
+  carryFrameHash(f, c);
   return c;
 }

@@ -52,7 +52,7 @@ export function answersQuery(answer: DnsMessage, id: number, questions: readonly
   });
 }
 
-/** Sends `req` over UDP from an ephemeral port and calls `done` once. */
+/** Sends `req` over UDP from a new socket connected to the server, on an ephemeral port; calls `done` once. */
 export function exchangeUdp(udp: UdpStack, req: ExchangeRequest, done: (o: ExchangeOutcome) => void): void {
   const node = udp.node;
   const engine = node.engine;
@@ -96,7 +96,9 @@ export function exchangeUdp(udp: UdpStack, req: ExchangeRequest, done: (o: Excha
     if (sport === port && dport === req.port) finish({ kind: 'refused' });
   });
   const timer = engine.timer(req.timeout, () => finish({ kind: 'timeout' }));
-  const err = udp.send(port, req.server, req.port, req.bytes);
+  // the socket is connected to the server (glibc's send_dg, dig, Go's net.Dial in CoreDNS's forward), so
+  // the query carries its flow hash: through VXLAN, a source port of its own (checked on Linux 6.18)
+  const err = udp.send(port, req.server, req.port, req.bytes, { hash: udp.connectHash() });
   if (err !== undefined) finish({ kind: 'unreachable' });
 }
 
