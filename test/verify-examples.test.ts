@@ -59,12 +59,6 @@ const KNOWN: Record<string, Known[]> = {
   'vxlan-nat-gateway': [
     {
       step: 3,
-      label: /TCP /,
-      field: /^(inner\.)?tcp\.window$/,
-      why: "Linux charges each queued skb's truesize (data plus sk_buff and shared info, and more where VXLAN encapsulation re-allocated its head) against the receive buffer until the reader copies it out, and its ACK goes out before the reader runs (tcp_space in __tcp_select_window; tcp_grow_window then finds no room): 509 and 505 where podnet, counting no overhead, offers 510 and 512",
-    },
-    {
-      step: 3,
       label: /^VXLAN .*TCP /,
       field: /^udp\.srcport \(by role\)$/,
       why: 'the VXLAN source port of a TCP segment from a local socket is its sk_txhash (random per socket, carried across the veth: skb_set_hash_from_sk, udp_flow_src_port), so each direction has its own; podnet hashes the inner flow symmetrically, one port for both directions',
