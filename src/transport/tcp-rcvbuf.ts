@@ -11,6 +11,14 @@
  * tcp_rcvbuf_grow), net/ipv4/tcp_output.c (__tcp_select_window), net/ipv4/tcp.c
  * (tcp_set_window_clamp). Sequence numbers, the right edge never moving left and the wire belong to
  * tcp-receive.ts; when ACKs go to tcp-connection.ts. Numbers only: nothing here allocates.
+ *
+ * Not modelled: coalescing into the receive queue's tail (tcp_try_coalesce charges a segment only its
+ * payload when the tail skb is no longer a clone, i.e. once the sender has freed its copy on our ACK,
+ * which depends on when the sender processed that ACK: a veth capture shows the first burst charged in
+ * full and the ACK-clocked segments after it coalesced, so a sleeping reader's window shrinks by 7 units
+ * a segment there and by 11 here); pruning, collapsing and dropping once the queue outgrows the buffer
+ * (tcp_prune_queue, tcp_collapse); memory pressure and SO_RCVBUF; GRO/TSO aggregates (every segment is
+ * one skb, as with gso_max_segs 1); skbs built elsewhere than by a local socket (a NIC's page frags).
  */
 
 /** TCP_RMEM_TO_WIN_SCALE: scaling_ratio is a fraction of 256. */
