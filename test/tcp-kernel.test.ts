@@ -4,7 +4,8 @@
  * have tuned), a python3 client and server, and tcpdump on the client's side. The same exchange runs on
  * podnet's two-host lab, and the test compares what a person would compare in the two captures: the SYN's
  * and SYN-ACK's options byte for byte (TSval and TSecr aside, which are clocks), their windows, the first
- * ACK, and the size of the data segments of a bulk send.
+ * ACK, and the size of the data segments of a bulk send; and, with a server that does not read, the
+ * window of every ACK while the receive buffer fills (each segment charged its skb's truesize).
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +36,17 @@ c.sendall(b'got %d' % n)
 c.close()
 `;
 
+/** A server that accepts and reads nothing for half a second (the data waits in the receive queue), then all. */
+const SLEEPER = `
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 80)); s.listen()
+c, _ = s.accept()
+time.sleep(0.5)
+while c.recv(65536): pass
+c.close()
+`;
+
 const CLIENT = `
 import socket, sys
 c = socket.create_connection(('10.9.0.2', 80))
@@ -50,8 +62,8 @@ interface Seen {
   seg: TcpSegment;
 }
 
-/** The kernel's exchange: `bytes` from client to server at `mtu`. */
-async function kernelExchange(t: TestContext, mtu: number, bytes: number): Promise<Seen[]> {
+/** The kernel's exchange: `bytes` from client to server at `mtu`; the server is `server` (python3 source). */
+async function kernelExchange(t: TestContext, mtu: number, bytes: number, server = SERVER): Promise<Seen[]> {
   const ns = new NetnsSet();
   const dir = mkdtempSync(join(tmpdir(), 'pn-tcpk-'));
   t.after(() => {
@@ -84,10 +96,10 @@ async function kernelExchange(t: TestContext, mtu: number, bytes: number): Promi
   for (const n of ['c', 's']) ns.ip(n, ['link', 'set', 'veth0', 'gso_max_segs', '1', 'up']);
   const file = join(dir, 'c.pcap');
   const cap = await startCapture(ns, 'c', 'veth0', file);
-  const server = ns.spawn('s', 'python3', ['-c', SERVER]);
+  const srv = ns.spawn('s', 'python3', ['-c', server]);
   await waitFor('the server to listen', () => ns.exec('s', 'ss', ['-Htln', 'sport = :80']).includes(':80'), 5000);
   ns.exec('c', 'python3', ['-c', CLIENT, String(bytes)], 10_000);
-  await waitFor('the server to exit', () => server.exitCode !== null, 5000);
+  await waitFor('the server to exit', () => srv.exitCode !== null, 5000);
   await new Promise((r) => setTimeout(r, 300));
   await cap.stop();
   const pcap = parsePcap(readFileSync(file));
@@ -100,12 +112,16 @@ async function kernelExchange(t: TestContext, mtu: number, bytes: number): Promi
   return out;
 }
 
-/** podnet's exchange: the same, between A (client) and B (server) on one cable at `mtu`. */
-function podnetExchange(mtu: number, bytes: number): Seen[] {
+/** podnet's exchange: the same, between A (client) and B (server) on one cable at `mtu`; `sleeper` does not read. */
+function podnetExchange(mtu: number, bytes: number, sleeper = false): Seen[] {
   const lab = twoHostLab({ mtuA: mtu, mtuB: mtu, middle: { mtu } });
   const tap = new SegmentTap(['A', 'B']);
   lab.net.tracer = tap;
   lab.tb.listen(80, (s) => {
+    if (sleeper) {
+      s.pause();
+      return;
+    }
     let n = 0;
     s.on('data', (d) => (n += d.length));
     s.on('end', () => {
@@ -139,6 +155,18 @@ function handshake(segs: Seen[]): string[] {
   return [syn, synAck, ack].map((s) => `flags ${s.seg.flags} win ${s.seg.window} options ${optionBytes(s.seg)}`);
 }
 
+/** The windows of the server's ACKs up to the last byte the client sent, in order. */
+function ackWindows(segs: Seen[], bytes: number): number[] {
+  const irs = segs.find((s) => s.fromClient && s.seg.flags === TCP_SYN)!.seg.seq;
+  const out: number[] = [];
+  for (const s of segs) {
+    if (s.fromClient || s.seg.flags !== TCP_ACK) continue;
+    out.push(s.seg.window);
+    if ((s.seg.ack - irs - 1) >>> 0 >= bytes) break;
+  }
+  return out;
+}
+
 /** The distinct payload sizes of the client's data segments (a busy machine's tcpdump may miss a few). */
 function dataSizes(segs: Seen[]): number[] {
   const sizes = segs.filter((s) => s.fromClient && s.seg.payload.length > 0).map((s) => s.seg.payload.length);
@@ -163,4 +191,21 @@ describe('TCP as Linux 6.x does it, against the kernel in namespaces', () => {
       assert.deepEqual(dataSizes(real), [mtu - 52, 100]);
     });
   }
+
+  it('the windows of a server that does not read, as its receive buffer fills (MTU 1500)', async (t) => {
+    if (
+      !requireNetns(t) ||
+      !requirePeer(t, 'tcpdump', { bin: 'tcpdump', install: 'apt-get install -y tcpdump' }) ||
+      !requirePeer(t, 'python3', { bin: 'python3', install: 'apt-get install -y python3' })
+    )
+      return;
+    // ten full segments (the initial window) and a short one, each acknowledged at once (quickack): the
+    // first re-measures the scaling ratio as 1448 / (832 + 1448), rcv_ssthresh grows two segments an ACK
+    // until the free buffer, 2280 bytes less a segment, is smaller; the last offer is the right edge an
+    // earlier one already reached (on Linux 6.18: 532 555 577 600 592 581 570 559 548 537 537)
+    const bytes = 10 * 1448 + 120;
+    const real = ackWindows(await kernelExchange(t, 1500, bytes, SLEEPER), bytes);
+    const ours = ackWindows(podnetExchange(1500, bytes, true), bytes);
+    assert.deepEqual(ours, real);
+  });
 });

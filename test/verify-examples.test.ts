@@ -49,14 +49,7 @@ const KNOWN: Record<string, Known[]> = {
   'vxlan-mtu': [],
   'vxlan-tenants': [],
   'vxlan-migration': [],
-  'vxlan-nat-gateway': [
-    {
-      step: 3,
-      label: /TCP /,
-      field: /^(inner\.)?tcp\.window$/,
-      why: "Linux charges each queued skb's truesize (data plus sk_buff and shared info, and more where VXLAN encapsulation re-allocated its head) against the receive buffer until the reader copies it out, and its ACK goes out before the reader runs (tcp_space in __tcp_select_window; tcp_grow_window then finds no room): 509 and 505 where podnet, counting no overhead, offers 510 and 512",
-    },
-  ],
+  'vxlan-nat-gateway': [],
 };
 
 const known = (lab: string, d: FrameDiff): Known | undefined =>

@@ -67,10 +67,11 @@ export class ByteRing {
   }
 }
 
-/** One held segment: its first sequence offset and a private copy of its data. */
+/** One held segment: its first sequence offset, a private copy of its data, and what it costs the receive buffer. */
 interface Held {
   start: number;
   data: Uint8Array;
+  truesize: number;
 }
 
 /** Out-of-order segments, sorted by start; overlaps are allowed and resolved when taken. */
@@ -78,37 +79,53 @@ export class ReassemblyQueue {
   private readonly held: Held[] = [];
   /** Bytes held (counting overlaps twice). */
   bytes = 0;
+  /** The truesize of the segments held (what they are charged in the receive buffer). */
+  truesize = 0;
+  /** The truesize of the segments the last take() dropped as wholly below `next`. */
+  dropped = 0;
 
   /** Segments held. */
   get size(): number {
     return this.held.length;
   }
 
-  /** Holds a copy of `data`, which starts at sequence offset `start`. Exact duplicates are ignored. */
-  insert(start: number, data: Uint8Array): void {
+  /**
+   * Holds a copy of `data`, which starts at sequence offset `start`, charged `truesize`. Returns false
+   * for a segment already held wholly by the one before it (ignored, and not charged).
+   */
+  insert(start: number, data: Uint8Array, truesize = 0): boolean {
     const h = this.held;
     let i = h.length;
     while (i > 0 && h[i - 1]!.start > start) i--;
     // already held wholly by the segment before (a duplicate of an out-of-order segment)
     const prev = h[i - 1];
-    if (prev !== undefined && prev.start <= start && prev.start + prev.data.length >= start + data.length) return;
-    h.splice(i, 0, { start, data: data.slice() });
+    if (prev !== undefined && prev.start <= start && prev.start + prev.data.length >= start + data.length) return false;
+    h.splice(i, 0, { start, data: data.slice(), truesize });
     this.bytes += data.length;
+    this.truesize += truesize;
+    return true;
   }
 
   /**
    * Removes and returns the bytes that continue the stream at `next` (in order, without overlap), and drops
-   * held segments wholly below it. Returns [] when the next byte has not arrived.
+   * held segments wholly below it. Returns [] when the next byte has not arrived. The truesize of each
+   * chunk returned is pushed onto `sizes`, in the same order; the dropped segments' is in `this.dropped`.
    */
-  take(next: number): Uint8Array[] {
+  take(next: number, sizes?: number[]): Uint8Array[] {
     const out: Uint8Array[] = [];
     const h = this.held;
+    this.dropped = 0;
     while (h.length > 0 && h[0]!.start <= next) {
       const s = h.shift()!;
       this.bytes -= s.data.length;
+      this.truesize -= s.truesize;
       const end = s.start + s.data.length;
-      if (end <= next) continue;
+      if (end <= next) {
+        this.dropped += s.truesize;
+        continue;
+      }
       out.push(s.data.subarray(next - s.start));
+      sizes?.push(s.truesize);
       next = end;
     }
     return out;
@@ -125,5 +142,6 @@ export class ReassemblyQueue {
   clear(): void {
     this.held.length = 0;
     this.bytes = 0;
+    this.truesize = 0;
   }
 }

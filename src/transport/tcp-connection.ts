@@ -5,12 +5,13 @@
  * in tcp-send.ts and tcp-receive.ts; demultiplexing, listeners and the wire belong to the stack.
  */
 import { ICMP_FRAG_NEEDED, ICMP_PORT_UNREACH } from '../wire/icmp.js';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOption, type TcpSegment } from '../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, tcpHeaderLength, type TcpOption, type TcpSegment } from '../wire/tcp.js';
 import type { Engine } from '../sim/engine.js';
 import { SECOND } from '../sim/engine.js';
 import { DeadlineTimer } from './tcp-timer.js';
 import { DEFAULT_PEER_MSS, FULL_OPTIONS, NO_OPTIONS, TcpOutput, type TcpSocketEvents } from './tcp-output.js';
 import { TCPOLEN_TSTAMP_ALIGNED, readSynOptions, sackBlocksOf, timestampsOf } from './tcp-options.js';
+import { LOCAL_SKB_OVERHEAD } from './tcp-rcvbuf.js';
 import { DUP_THRESH } from './tcp-sack.js';
 import type { TcpCloseReason, TcpConfig, TcpHost, TcpStats } from './tcp-types.js';
 
@@ -143,13 +144,8 @@ export class TcpSocket extends TcpOutput {
   resume(): void {
     if (!this.rcv.paused) return;
     this.rcv.paused = false;
-    const before = this.rcv.window;
     this.emitUntilPaused(this.rcv.drain());
     this.maybeEmitEnd();
-    if (!this.synchronized) return;
-    const after = this.rcv.free;
-    // RFC 9293 §3.8.6.2.2 / Linux tcp_cleanup_rbuf: tell the peer when the window grew usefully
-    if (after > before && (before < this.rcv.mss || after >= 2 * before)) this.sendAck();
   }
 
   /** Bytes received but not yet delivered (while paused). */
@@ -346,11 +342,20 @@ export class TcpSocket extends TcpOutput {
       this.announce();
       if (this.isClosed) return; // the application destroyed it on accept
     }
+    const wasEstablished = this.state === 'ESTABLISHED';
     if (!this.processAck(seg, a.seq, ack)) return;
+    // tcp_rcv_established: a new TSecr on a segment of at least rcv_mss times the receive RTT
+    if (ts !== undefined && wasEstablished)
+      this.rcv.mem.rttMeasureTs(
+        ts.tsecr,
+        this.tsNow,
+        seg.payload.length + (flags & TCP_FIN ? 1 : 0),
+        this.rcv.copied === this.rcv.nxt,
+      );
     // steps 7 and 8: text and FIN
     if (a.data.length > 0) {
       if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2')
-        this.receiveData(a.seq, a.data);
+        this.receiveData(a.seq, a.data, seg);
       else this.drop('tcp-state', `data in ${this.state} (the peer already sent FIN)`);
     }
     if (a.probe) this.sendAck();
@@ -403,6 +408,9 @@ export class TcpSocket extends TcpOutput {
 
   /** The handshake completed: ESTABLISHED (or FIN-WAIT-1 if end() came first). */
   private establish(): void {
+    // tcp_init_transfer: tcp_init_buffer_space (the clamp keeps a segment for the application)
+    const rcv = this.rcv;
+    rcv.mem.establish(rcv.mss, this.snd.mss, rcv.rcvWnd, rcv.copied, this.nowUs);
     this.connectTimer?.clear();
     this.retries = 0;
     this.everConnected = true;
@@ -582,56 +590,90 @@ export class TcpSocket extends TcpOutput {
     }
   }
 
-  private receiveData(seq: number, data: Uint8Array): void {
+  /**
+   * Step 7, the text of segment `seg` (trimmed to `data` at `seq`): queued in order, or held ahead of
+   * RCV.NXT; either way charged the truesize of the skb a local socket would have sent it in.
+   */
+  private receiveData(seq: number, data: Uint8Array, seg: TcpSegment): void {
     const rcv = this.rcv;
+    const truesize = LOCAL_SKB_OVERHEAD + seg.payload.length;
     if (seq !== rcv.nxt) {
       // ahead of RCV.NXT: hold it and send a duplicate ACK at once (RFC 5681 §4.2), with SACK blocks
-      rcv.ooo.insert(seq, data);
+      rcv.hold(seq, data, truesize, this.sackOk);
       rcv.noteOutOfOrder(seq, seq + data.length);
       this.counters.outOfOrder++;
       this.sendAck();
       return;
     }
-    rcv.grow(data.length);
+    // tcp_queue_rcv, then tcp_event_data_recv: the segment is charged before the window is reconsidered
+    this.counters.bytesReceived += data.length;
+    const now = rcv.take(data.slice(), truesize);
+    if (now !== undefined) this.toDeliver.push(now);
+    const mem = rcv.mem;
+    mem.measureRcvMss(data.length, truesize, tcpHeaderLength(seg), seg.flags, this.tcpHeaderLen, rcv.rcvWnd);
+    mem.rttMeasure(this.nowUs, rcv.nxt, rcv.rcvWnd);
     if (this.ato === 0) {
-      // tcp_event_data_recv on the first data: quickack mode for rcv_wnd / (2 * rcv_mss) ACKs, 2 to 16
+      // the first data: quickack mode for rcv_wnd / (2 * rcv_mss) ACKs, at most 16 (tcp_incr_quickack)
       this.ato = this.config.delayedAckNs;
-      this.quick = Math.min(16, Math.max(2, Math.floor(rcv.window / (2 * rcv.mss))));
+      const q = Math.min(16, Math.floor(rcv.rcvWnd / (2 * mem.rcvMss)) || 2);
+      if (q > this.quick) this.quick = q;
     }
+    if (data.length >= 128 && mem.growWindow(data.length, truesize, true)) this.quick |= 1;
     this.lastDataAt = this.engine.now;
     // counted before delivery: an answer written in the 'data' handler carries the ACK
     this.unackedBytes += data.length;
     this.ackDue = rcv.ooo.size > 0 ? 'now' : 'check';
-    this.deliver(data.slice());
-    for (const chunk of rcv.ooo.take(rcv.nxt)) this.deliver(chunk);
+    this.counters.bytesReceived += rcv.takeHeld(this.toDeliver);
     rcv.pruneSacks();
   }
 
   /**
    * After a segment's data and FIN are taken (Linux __tcp_ack_snd_check): ACK at once when a hole
-   * filled, at least every second full-sized segment (RFC 5681 §4.2), or in quickack mode; otherwise
-   * arm the delayed-ACK timer. A FIN taken with the data made the connection interactive, so then the ACK
-   * waits for the application's answer.
+   * filled, when more than one rcv_mss arrived since the last ACK and the window would not shrink for
+   * it (the data is still unread: the reader runs after), or in quickack mode; otherwise arm the
+   * delayed-ACK timer, and the reader may send the ACK once it has read (cleanupRbuf). A FIN taken with
+   * the data made the connection interactive, so then the ACK waits for the application's answer.
    */
   private ackCheck(): void {
     const due = this.ackDue;
     this.ackDue = 'none';
     if (due === 'none' || this.unackedBytes === 0) return;
+    const rcv = this.rcv;
     if (
       due === 'now' ||
       this.config.delayedAckNs === 0 ||
-      this.unackedBytes >= 2 * this.rcv.mss ||
+      (this.unackedBytes > rcv.mem.rcvMss && (rcv.nxt === rcv.copied || this.windowNow() >= rcv.rcvWnd)) ||
       (this.quick > 0 && !this.pingpong)
     )
       this.sendAck();
     else if (!this.delackTimer.pending) this.delackTimer.set(this.config.delayedAckNs);
   }
 
-  /** Takes in-order bytes; the application gets them after the ACK decision (flushDeliveries). */
-  private deliver(bytes: Uint8Array): void {
-    this.counters.bytesReceived += bytes.length;
-    const now = this.rcv.take(bytes);
-    if (now !== undefined) this.toDeliver.push(now);
+  /** __tcp_select_window now, without offering it; leaves quickack mode when less than half is free. */
+  private windowNow(): number {
+    const w = this.rcv.mem.selectWindow(this.rcv.rcvWnd, this.rcv.wscale);
+    this.takeQuickOff();
+    return w;
+  }
+
+  /**
+   * Linux tcp_cleanup_rbuf, after the application read `copied` bytes: send the ACK still owed for
+   * more than one rcv_mss of data, or a window update when the window at least doubled and had fallen
+   * to half the clamp (not once the peer's FIN is in: no more data will come).
+   */
+  private cleanupRbuf(copied: number): void {
+    if (!this.synchronized || this.isClosed) return;
+    const rcv = this.rcv;
+    let timeToAck = this.unackedBytes > rcv.mem.rcvMss;
+    const finIn = rcv.peerFin >= 0 && rcv.nxt > rcv.peerFin;
+    if (copied > 0 && !timeToAck && !finIn) {
+      const now = rcv.window;
+      if (2 * now <= rcv.mem.windowClamp) {
+        const w = this.windowNow();
+        if (w > 0 && w >= 2 * now) timeToAck = true;
+      }
+    }
+    if (timeToAck) this.sendAck();
   }
 
   /**
@@ -648,14 +690,23 @@ export class TcpSocket extends TcpOutput {
     this.maybeEmitEnd();
   }
 
-  /** Emits `chunks` as 'data' until the application pauses; the rest wait in the receive buffer. */
+  /**
+   * Emits `chunks` as 'data' until the application pauses; the rest wait in the receive buffer. Each
+   * chunk read frees its charge, lets autotuning look at the reader's pace (tcp_rcv_space_adjust) and
+   * may send an ACK (tcp_cleanup_rbuf), before the application sees it, as tcp_recvmsg does.
+   */
   private emitUntilPaused(chunks: Uint8Array[]): void {
+    const rcv = this.rcv;
     for (let i = 0; i < chunks.length; i++) {
-      if (this.rcv.paused) {
-        this.rcv.requeue(chunks.slice(i));
+      if (rcv.paused) {
+        rcv.requeue(chunks.slice(i));
         return;
       }
-      this.emit('data', chunks[i]!);
+      const chunk = chunks[i]!;
+      rcv.read(chunk.length);
+      rcv.mem.spaceAdjust(this.nowUs, rcv.copied, rcv.nxt, rcv.oooAhead);
+      this.cleanupRbuf(chunk.length);
+      this.emit('data', chunk);
     }
   }
 
@@ -736,7 +787,7 @@ export class TcpSocket extends TcpOutput {
     this.connectTimer?.clear();
     this.keepAliveTimer?.clear();
     this.finWait2Timer?.clear();
-    this.rcv.ooo.clear();
+    this.rcv.clearHeld();
     this.host.release(this);
     if (wasHalfOpen) this.acceptQueue.abandoned(this);
     this.emitClose(reason);

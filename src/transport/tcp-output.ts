@@ -12,7 +12,14 @@ import type { DropReason } from '../link/trace.js';
 import { NewReno, Reno } from './tcp-congestion.js';
 import { Cubic } from './tcp-cubic.js';
 import { ReceiveSpace } from './tcp-receive.js';
-import { initialWindow, segmentOptions, synOptions, tsClock, windowScaleFor } from './tcp-options.js';
+import {
+  TCPOLEN_TSTAMP_ALIGNED,
+  initialWindow,
+  segmentOptions,
+  synOptions,
+  tsClock,
+  windowScaleFor,
+} from './tcp-options.js';
 import { RtoEstimator } from './tcp-rto.js';
 import { SendSpace } from './tcp-send.js';
 import { SackScoreboard } from './tcp-sack.js';
@@ -195,6 +202,23 @@ export abstract class TcpOutput implements TcpTuple {
   /** The TSval to send now. */
   protected get tsNow(): number {
     return tsClock(this.engine.now, this.tsOffset);
+  }
+
+  /** The microsecond clock TCP stamps its receive-side events with (Linux tp->tcp_mstamp). */
+  protected get nowUs(): number {
+    return Math.floor(this.engine.now / 1000);
+  }
+
+  /** The header every segment of ours carries once synchronized (Linux tp->tcp_header_len). */
+  protected get tcpHeaderLen(): number {
+    return 20 + (this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
+  }
+
+  /** __tcp_select_window found less than half the window free: quickack mode ends (icsk_ack.quick = 0). */
+  protected takeQuickOff(): void {
+    if (!this.rcv.mem.quickOff) return;
+    this.rcv.mem.quickOff = false;
+    this.quick = 0;
   }
 
   /** Sends (or resends) our SYN, or SYN-ACK with `withAck`, and arms the retransmission timer. */
@@ -459,6 +483,7 @@ export abstract class TcpOutput implements TcpTuple {
   protected transmit(s: OutSegment): void {
     if ((s.flags & TCP_ACK) !== 0 && (s.flags & (TCP_SYN | TCP_RST)) === 0) {
       s.window = this.rcv.advertise();
+      this.takeQuickOff();
       if (this.quick > 0 && (this.unackedBytes > 0 || this.delackTimer.pending)) this.quick--; // tcp_dec_quickack_mode
       this.unackedBytes = 0;
       this.delackTimer.clear();

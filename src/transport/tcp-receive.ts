@@ -1,15 +1,15 @@
 /**
  * The receive sequence space of one connection (RFC 9293 §3.3.1): RCV.NXT, the window we advertise, the
  * acceptability test and trimming of arriving segments (§3.10.7.4), out-of-order segments held for
- * reassembly, and bytes waiting for a paused application. Offsets are unwrapped from the peer's ISN.
- * The window follows Linux's receive side (net/ipv4/tcp_output.c __tcp_select_window, tcp_input.c
- * tcp_grow_window and tcp_rcv_space_adjust): half the buffer is window, the offer starts at the SYN's
- * window (rcv_ssthresh) and grows by two segments per segment received, and the buffer grows toward its
- * maximum while the application keeps reading. Acknowledging, events and the state machine belong to the
- * connection.
+ * reassembly, and bytes the application has not read yet. Offsets are unwrapped from the peer's ISN.
+ * The window follows Linux's tcp_select_window (net/ipv4/tcp_output.c): what the receive memory allows
+ * (tcp-rcvbuf.ts, __tcp_select_window), never moving the right edge left. Each segment is charged its
+ * truesize while it waits in a queue, the way skb_set_owner_r charges sk_rmem_alloc, and released when
+ * the application reads it. Acknowledging, events and the state machine belong to the connection.
  */
 import { TCP_FIN, TCP_SYN, type TcpSegment } from '../wire/tcp.js';
 import { ReassemblyQueue } from './tcp-buffers.js';
+import { ReceiveBuffer } from './tcp-rcvbuf.js';
 
 /** An acceptable segment after trimming to the window. */
 export interface Accepted {
@@ -28,8 +28,9 @@ export class ReceiveSpace {
   irs = 0;
   /** Next offset expected (RCV.NXT). */
   nxt = 0;
-  /** Right edge of the window last advertised; never moves left (RFC 9293 §3.8.6.2.2). */
-  advRight = 0;
+  /** The window last advertised (Linux rcv_wnd, unscaled) and RCV.NXT when it was (rcv_wup). */
+  rcvWnd = 0;
+  rcvWup = 0;
   /** Our window scale shift (RFC 7323). */
   wscale = 0;
   /** Offset of the peer's FIN once seen (it may arrive ahead of data), else -1. */
@@ -42,33 +43,38 @@ export class ReceiveSpace {
   unread: Uint8Array[] = [];
   unreadBytes = 0;
   paused = false;
-  /** The receive buffer now (sk_rcvbuf): starts at tcp_rmem[1], grows to `bufMax` while the reader keeps up. */
-  bufSize: number;
-  /** The window offered at most for now (Linux rcv_ssthresh): the SYN's window, growing as data arrives. */
-  ssthresh = 0;
+  /** Offset up to which the application has read (Linux copied_seq). */
+  copied = 0;
+  /** Receive memory: the buffer, what the queues cost in it, and the window it allows. */
+  readonly mem: ReceiveBuffer;
+  /** The truesize of every in-order chunk not yet read, in stream order, from `chargeHead`. */
+  private readonly charges: number[] = [];
+  private chargeHead = 0;
 
   constructor(
     /** Receive buffer size at the start (tcp_rmem[1]). */
     bufSize: number,
     /** Its ceiling (tcp_rmem[2]). */
-    readonly bufMax: number,
-    /** The unit of "full-sized segment": our MSS, less the timestamps option once agreed. */
+    bufMax: number,
+    /** The unit of "full-sized segment": our MSS, less the timestamps option once agreed (Linux advmss). */
     public mss: number,
   ) {
-    this.bufSize = bufSize;
+    this.mem = new ReceiveBuffer(bufSize, bufMax, mss);
   }
 
-  /** Window space of the whole buffer (tcp_full_space: half of it, the default scaling ratio). */
+  /** Window space of the whole buffer (tcp_full_space: half of it at the default scaling ratio). */
   get fullSpace(): number {
-    return Math.floor(this.bufSize / 2);
+    return this.mem.fullSpace;
   }
 
   /** Starts the space at the peer's SYN, with the window our SYN or SYN-ACK announced. */
   synchronize(irs: number, synWindow: number): void {
     this.irs = irs;
     this.nxt = 1;
-    this.advRight = 1 + synWindow;
-    this.ssthresh = synWindow;
+    this.copied = 1;
+    this.rcvWup = 1;
+    this.rcvWnd = synWindow;
+    this.mem.synchronize(synWindow, this.wscale);
   }
 
   /** Offset of a 32-bit sequence number the peer sent, nearest RCV.NXT. */
@@ -81,9 +87,9 @@ export class ReceiveSpace {
     return (this.irs + off) >>> 0;
   }
 
-  /** The window the peer may fill now (RCV.WND). */
+  /** The window the peer may fill now (RCV.WND; Linux tcp_receive_window). */
   get window(): number {
-    return Math.max(0, this.advRight - this.nxt);
+    return Math.max(0, this.rcvWup + this.rcvWnd - this.nxt);
   }
 
   /**
@@ -148,25 +154,70 @@ export class ReceiveSpace {
   }
 
   /**
-   * A data segment of `len` bytes arrived in order: tcp_grow_window raises rcv_ssthresh by two segments
-   * (for segments of at least 128 bytes), up to the free space.
+   * Holds an out-of-order segment (tcp_data_queue_ofo): rcv_ssthresh may grow (with SACK; a segment
+   * counted whole, truesize and all), then it is charged; the buffer may grow to cover what is held
+   * beyond RCV.NXT (tcp_rcvbuf_grow). Returns false for one already held.
    */
-  grow(len: number): void {
-    if (len < 128) return;
-    this.ssthresh = Math.min(this.ssthresh + 2 * this.mss, Math.max(this.ssthresh, this.free));
+  hold(seq: number, data: Uint8Array, truesize: number, sack: boolean): boolean {
+    if (!this.ooo.insert(seq, data, truesize)) return false;
+    if (sack) this.mem.growWindow(data.length, truesize, false);
+    this.mem.charge(truesize);
+    this.mem.rcvbufGrow(this.mem.space, this.oooAhead);
+    return true;
   }
 
-  /** Takes in-order bytes at RCV.NXT; returns them when the application should get them now. */
-  take(bytes: Uint8Array): Uint8Array | undefined {
+  /** Takes in-order bytes at RCV.NXT, charged `truesize`; returns them when the application should get them now. */
+  take(bytes: Uint8Array, truesize: number): Uint8Array | undefined {
+    this.mem.charge(truesize);
+    return this.queue(bytes, truesize);
+  }
+
+  /** Queues in-order bytes already charged (taken from the out-of-order queue). */
+  private queue(bytes: Uint8Array, truesize: number): Uint8Array | undefined {
     this.nxt += bytes.length;
+    this.charges.push(truesize);
     if (this.paused || this.unreadBytes > 0) {
       this.unread.push(bytes);
       this.unreadBytes += bytes.length;
       return undefined;
     }
-    // tcp_rcv_space_adjust: a reader that keeps up gets a buffer of about twice what the window offers
-    if (this.bufSize < this.bufMax) this.bufSize = Math.min(this.bufMax, Math.max(this.bufSize, 4 * this.ssthresh));
     return bytes;
+  }
+
+  /**
+   * Moves what continues the stream from the out-of-order queue (tcp_ofo_queue), already charged; the
+   * chunks the application should get now are pushed onto `out`. Segments wholly below RCV.NXT are
+   * released. Returns the bytes moved.
+   */
+  takeHeld(out: Uint8Array[]): number {
+    if (this.ooo.size === 0) return 0;
+    const sizes: number[] = [];
+    const chunks = this.ooo.take(this.nxt, sizes);
+    this.mem.uncharge(this.ooo.dropped);
+    let n = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      n += chunks[i]!.length;
+      const now = this.queue(chunks[i]!, sizes[i]!);
+      if (now !== undefined) out.push(now);
+    }
+    return n;
+  }
+
+  /** The application read `n` bytes, one whole chunk: its charge is released (sock_rfree). */
+  read(n: number): void {
+    this.copied += n;
+    const c = this.charges;
+    if (this.chargeHead >= c.length) throw new Error('ReceiveSpace: read() of a chunk that was never queued');
+    this.mem.uncharge(c[this.chargeHead++]!);
+    if (this.chargeHead === c.length) {
+      c.length = 0;
+      this.chargeHead = 0;
+    }
+  }
+
+  /** What the out-of-order queue holds beyond RCV.NXT (for tcp_rcvbuf_grow). */
+  get oooAhead(): number {
+    return this.ooo.size > 0 ? Math.max(0, this.ooo.highest - this.nxt) : 0;
   }
 
   /** Puts chunks the application paused before back at the head of the unread bytes. */
@@ -185,30 +236,25 @@ export class ReceiveSpace {
     return out;
   }
 
-  /** Window space not taken by unread bytes (tcp_space: half the free buffer). */
-  get free(): number {
-    return Math.max(0, Math.floor((this.bufSize - this.unreadBytes) / 2));
+  /** Forgets the out-of-order queue (the connection is gone), releasing its charge. */
+  clearHeld(): void {
+    this.mem.uncharge(this.ooo.truesize);
+    this.ooo.clear();
   }
 
   /**
-   * The window field to send now (scaled down), as __tcp_select_window: min(free space, rcv_ssthresh),
-   * zero when less than an MSS is free. With a window scale it is rounded up to the scale unit (ALIGN);
-   * without one, receiver SWS avoidance (RFC 9293 §3.8.6.2.2) keeps it a multiple of the MSS unless the
-   * last offer is still within an MSS of it. The right edge never moves left (tcp_select_window).
+   * The window field to send now (Linux tcp_select_window): what the receive memory allows
+   * (__tcp_select_window), or, if that is less, the window still open from the last offer rounded up to
+   * the scale unit (the right edge never moves left, RFC 9293 §3.8.6.2.2); remembered as rcv_wnd from
+   * RCV.NXT, and scaled down.
    */
   advertise(): number {
-    const free = this.free;
-    let wnd = free < this.mss ? 0 : Math.min(free, this.ssthresh);
-    const cur = Math.max(0, this.advRight - this.nxt);
-    if (this.wscale === 0 && wnd > 0) {
-      if (cur <= wnd - this.mss || cur > wnd) wnd -= wnd % this.mss;
-      else wnd = cur;
-    }
-    wnd = Math.max(wnd, cur);
     const unit = 2 ** this.wscale;
-    const field = Math.min(0xffff, Math.ceil(wnd / unit));
-    const right = this.nxt + field * unit;
-    if (right > this.advRight) this.advRight = right;
-    return field;
+    const cur = this.window;
+    let win = this.mem.selectWindow(this.rcvWnd, this.wscale);
+    if (win < cur) win = Math.ceil(cur / unit) * unit;
+    this.rcvWnd = win;
+    this.rcvWup = this.nxt;
+    return Math.floor(Math.min(win, 0xffff * unit) / unit);
   }
 }

@@ -53,8 +53,9 @@ export interface TcpConfig {
   delayedAckNs: number;
   /**
    * Receive buffer, bytes, at the start (Linux tcp_rmem[1] 131072). Half of it is window (the default
-   * scaling ratio), so the first windows are 64240 / 65160; it grows toward `rcvBufMax` while the
-   * application keeps reading (tcp_rcv_space_adjust).
+   * scaling ratio) until a full-sized segment measures payload against truesize, so the first windows are
+   * 64240 / 65160; each unread segment takes its truesize from it; it grows toward `rcvBufMax` while the
+   * application keeps reading (tcp_rcv_space_adjust). See tcp-rcvbuf.ts.
    */
   rcvBuf: number;
   /** Largest receive buffer (Linux tcp_rmem[2] 6291456); the window scale is sized on it (7 for 6 MiB). */
