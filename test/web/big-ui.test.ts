@@ -6,8 +6,12 @@
  * painted within a budget, with no element of the topology added or removed while stepping (the marker
  * and the labels move in place). A folded node opens on a click to show its pods (names from the plan,
  * addresses as k3s's IPAM gives them) and folds on the next, adding and removing one element (its card)
- * and leaving every other node's element as it was; opening and folding are timed. Times are reported in
- * the test's output. Skipped without chromium, except in CI.
+ * and leaving every other node's element as it was; opening and folding are timed. The search finds a
+ * pod inside a folded node (the pod and its node taken from the plan): by address, once the worker has
+ * built the cluster, which the page says it is doing while it keeps painting; by name, typed key by key
+ * (only outlines and the opened node's card come and go) and pasted in (timed); the node opens, the pod
+ * is outlined on screen, readable. Times are reported in the test's output. Skipped without chromium,
+ * except in CI.
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -278,6 +282,187 @@ test('1,000 nodes: a cross-node ping runs, and each step is painted quickly with
   assert.ok(steps.labels.length > 0, 'decision labels shown');
   assert.equal(steps.churn, 0, 'elements added or removed in the topology while stepping');
   assert.ok(median < 100 && worst < 1000, `steps: ${steps.times.map((x) => x.toFixed(0)).join(' ')} ms`);
+});
+
+/** What the search shows at once: its note, the nodes opened, and whether `id` is outlined on screen, readable. */
+async function searchShows(p: Page, id: string) {
+  return p.evaluate((i) => {
+    const outline = document.querySelector(`.found.current[data-found="${CSS.escape(i)}"]`);
+    const el = document.querySelector(`[data-unfolded] .box[data-node="${CSS.escape(i)}"] rect`);
+    const r = el?.getBoundingClientRect();
+    const s = document.querySelector('.topo-svg')!.getBoundingClientRect();
+    return {
+      note: document.querySelector('.search-note')?.textContent,
+      opened: Array.from(document.querySelectorAll('[data-unfolded]'), (e) => e.getAttribute('data-unfolded')),
+      outlined: outline !== null,
+      onScreen: r !== undefined && r.left >= s.left && r.top >= s.top && r.right <= s.right && r.bottom <= s.bottom,
+      readable: r !== undefined && el !== null && r.width / Number(el.getAttribute('width')) >= 0.79,
+    };
+  }, id);
+}
+
+test('1,000 nodes: a search for a pod’s address has the worker build the cluster, says so while the page keeps painting, then opens the pod’s node on it', async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  // a fresh page: nothing has asked for the pods' addresses yet
+  await p.goto(server!.url);
+  await p.waitForSelector(`.box[data-node="node${NODES - 1}"]`, { timeout: 60_000 });
+  const parsed = parseWorld('big.yaml', text);
+  assert.ok(parsed.ok && parsed.plan !== undefined);
+  const pod = expectedPodsOn(parsed.plan, 'node250')[1]!;
+  const ip = pod.address.split('/')[0]!;
+  // the longest time between two painted frames while the worker builds, and what the search said meanwhile
+  await p.evaluate(() => {
+    const w = window as unknown as { gaps: { worst: number; notes: Set<string>; on: boolean } };
+    w.gaps = { worst: 0, notes: new Set(), on: true };
+    let last = performance.now();
+    const frame = (now: number) => {
+      w.gaps.worst = Math.max(w.gaps.worst, now - last);
+      last = now;
+      w.gaps.notes.add(document.querySelector('.search-note')?.textContent ?? '');
+      if (w.gaps.on) requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+  const t0 = Date.now();
+  await p.fill('input[aria-label="search"]', ip);
+  await p.locator(`.found.current[data-found="${pod.id}"]`).waitFor({ timeout: 60_000 });
+  const ms = Date.now() - t0;
+  const gaps = await p.evaluate(() => {
+    const w = window as unknown as { gaps: { worst: number; notes: Set<string>; on: boolean } };
+    w.gaps.on = false;
+    return { worst: w.gaps.worst, notes: [...w.gaps.notes] };
+  });
+  t.diagnostic(
+    `search for ${ip}: the pod shown ${ms} ms after typing (the worker builds ${NODES} nodes); longest frame meanwhile ${gaps.worst.toFixed(0)} ms; notes: ${gaps.notes.join(' | ')}`,
+  );
+  assert.ok(gaps.notes.includes("· looking among the pods' addresses: building the cluster…"), gaps.notes.join(' | '));
+  assert.ok(gaps.worst < 1000, `the page froze for ${gaps.worst.toFixed(0)} ms`);
+  assert.deepEqual(await searchShows(p, pod.id), {
+    note: '· 1 found',
+    opened: ['node250'],
+    outlined: true,
+    onScreen: true,
+    readable: true,
+  });
+  assert.equal(
+    await p.locator(`[data-unfolded="node250"] .box[data-node="${pod.id}"] .box-addr`).textContent(),
+    pod.address,
+  );
+  // cleared, the node stays open (what was looked for is found); its title folds it
+  await p.fill('input[aria-label="search"]', '');
+  await p.locator('[data-unfolded="node250"] .unfolded-node').click({ position: { x: 12, y: 8 } });
+  await p.locator('[data-unfolded="node250"]').waitFor({ state: 'detached', timeout: 10_000 });
+});
+
+test('1,000 nodes: a search for a pod’s name opens its node and outlines the pod on screen; typed key by key, only outlines and cards come and go; timed', async (t) => {
+  if (!haveChromium(t)) return;
+  const p = page!;
+  const parsed = parseWorld('big.yaml', text);
+  assert.ok(parsed.ok && parsed.plan !== undefined);
+  const plan = parsed.plan;
+  const pod = expectedPodsOn(plan, 'node733')[0]!;
+  const others = ['node0', 'node732', 'node733', 'pods@node733', 'node734', `node${NODES - 1}`];
+  // typed key by key: what is added or removed in the topology, and other nodes' elements kept to compare
+  const typed = await p.evaluate(
+    async ({ name, keep }) => {
+      const painted = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const kept = keep.map((id) => document.querySelector(`.box[data-node="${id}"]`)!);
+      const seen: string[] = [];
+      const changed: string[] = [];
+      const what = (x: Element) =>
+        `${x.tagName.toLowerCase()}.${x.getAttribute('class') ?? ''}${x.hasAttribute('data-unfolded') ? '[card]' : ''}`;
+      const watch = new MutationObserver((ms) => {
+        for (const m of ms) {
+          if ((m.target as Element).closest('[data-unfolded]') !== null) continue;
+          for (const x of [...Array.from(m.addedNodes), ...Array.from(m.removedNodes)])
+            if (x.nodeType === Node.ELEMENT_NODE) seen.push(what(x as Element));
+          const box = m.type === 'attributes' ? (m.target as Element).closest('[data-node]') : null;
+          if (box !== null) changed.push(m.attributeName ?? '');
+        }
+      });
+      watch.observe(document.querySelector('.topo-svg')!, { childList: true, subtree: true, attributes: true });
+      const input = document.querySelector<HTMLInputElement>('input[aria-label="search"]')!;
+      const times: number[] = [];
+      for (let i = 1; i <= name.length; i++) {
+        const t1 = performance.now();
+        input.value = name.slice(0, i);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        await painted();
+        times.push(performance.now() - t1);
+      }
+      // the last key's match: its node opened and the pod outlined, painted
+      while (document.querySelector(`.found.current[data-found="${CSS.escape(name)}"]`) === null) await painted();
+      watch.disconnect();
+      const same = kept.map((e, i) => e.isConnected && document.querySelector(`.box[data-node="${keep[i]}"]`) === e);
+      return { times, seen: [...new Set(seen)].sort(), changed: [...new Set(changed)], same };
+    },
+    { name: pod.id, keep: others },
+  );
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
+  t.diagnostic(
+    `a key typed in the search (${NODES} nodes): median ${median(typed.times).toFixed(0)} ms (${fmt(typed.times)})`,
+  );
+  assert.deepEqual(await searchShows(p, pod.id), {
+    note: '· 1 found',
+    opened: ['node733'],
+    outlined: true,
+    onScreen: true,
+    readable: true,
+  });
+  // the drawing is not drawn again: outlines and opened nodes' cards come and go, nothing else
+  assert.deepEqual(typed.seen, ['g.unfolded[card]', 'rect.found', 'rect.found current']);
+  assert.deepEqual(typed.changed, ['aria-expanded']);
+  assert.deepEqual(
+    typed.same,
+    others.map(() => true),
+  );
+  assert.ok(median(typed.times) < 100, `keys: ${fmt(typed.times)} ms`);
+
+  // timed: a pod's whole name pasted in, to its node opened and the pod outlined, painted; pods all over the grid
+  const nodes = ['node3', 'node250', 'node517', 'node600', 'node871', `node${NODES - 1}`, 'node42'];
+  const pods = nodes.map((n) => expectedPodsOn(plan, n)[1]!.id);
+  const times = await p.evaluate(
+    async ({ ids, holders }) => {
+      const painted = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      const input = document.querySelector<HTMLInputElement>('input[aria-label="search"]')!;
+      const found: number[] = [];
+      const shown: number[] = [];
+      for (const [i, id] of ids.entries()) {
+        const t1 = performance.now();
+        input.value = id;
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        // found: outlined on its node's folded box; then shown: its node opened, the pod outlined
+        const current = () => document.querySelector('.found.current')?.getAttribute('data-found');
+        while (current() !== `pods@${holders[i]}` && current() !== id) await painted();
+        found.push(performance.now() - t1);
+        while (document.querySelector(`.found.current[data-found="${CSS.escape(id)}"]`) === null) await painted();
+        shown.push(performance.now() - t1);
+      }
+      return { found, shown };
+    },
+    { ids: pods, holders: nodes },
+  );
+  t.diagnostic(
+    `search for a pod's name (${NODES} nodes, ${PODS_PER_NODE * NODES} pods): found (outlined on its folded node, painted) median ${median(times.found).toFixed(0)} ms (${fmt(times.found)}); its node opened and the pod outlined, painted: median ${median(times.shown).toFixed(0)} ms (${fmt(times.shown)})`,
+  );
+  assert.deepEqual(await searchShows(p, pods.at(-1)!), {
+    note: '· 1 found',
+    opened: [nodes.at(-1)],
+    outlined: true,
+    onScreen: true,
+    readable: true,
+  });
+  assert.ok(median(times.shown) < 100 && Math.max(...times.shown) < 500, `shown: ${fmt(times.shown)} ms`);
+  // a node's name finds the node; a name nothing has says so
+  await p.fill('input[aria-label="search"]', 'node517');
+  await p.locator('.found.current[data-found="node517"]').waitFor({ timeout: 10_000 });
+  assert.equal(await p.locator('.found').count(), 1);
+  await p.fill('input[aria-label="search"]', 'node1000');
+  await p.waitForFunction(() => document.querySelector('.search-note')?.textContent === '· nothing matches “node1000”');
+  assert.equal(await p.locator('.found').count(), 0);
+  await p.fill('input[aria-label="search"]', '');
 });
 
 test('1,000 nodes: no console errors', (t) => {

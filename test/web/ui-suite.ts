@@ -5,7 +5,9 @@
  * keys to the VXLAN hop and checks what a person reads in the frame inspector (outer UDP port 8472, VNI 1,
  * the inner pod addresses) and which bytes light up; an error typed in the editor is underlined on its
  * line; the downloaded pcapng opens in tshark; a big cluster's folded node opens on a click and on Enter
- * to show its pods with the addresses k3s's IPAM gives them; the Compare view charts BGP sessions; the page logs no
+ * to show its pods with the addresses k3s's IPAM gives them; the search finds a pod inside a folded node
+ * (by name, part of it, or address), opens the node and outlines the pod, steps through several matches
+ * with Enter and says when nothing matches; the Compare view charts BGP sessions; the page logs no
  * console errors; the first topology is painted within the issue's second (when the machine is not busy).
  * Without the browser the tests are skipped, except in CI (CI=true), where they fail.
  */
@@ -14,6 +16,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { startUiServer, type UiServer } from '../../src/cli/ui.js';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -295,6 +298,103 @@ export function uiSuite(b: SuiteBrowser): void {
       return [w.e + Number(r.getAttribute('width')) / 2, w.f + Number(r.getAttribute('height')) / 2];
     });
     assert.deepEqual(trail, pod);
+  });
+
+  test(`${b.name}: the search finds a pod inside a folded node (by name or, once the cluster is built, by address), opens its node and outlines it; a node's name finds the node; Enter moves through several matches; no match says so`, async (t) => {
+    if (!haveBrowser(t)) return;
+    const p = page!;
+    // 20 nodes of 4 pods, drawn from the plan: no pod has an address until the worker builds the cluster
+    const text = bigClusterText(20, 4);
+    const parsed = parseWorld('big-20.yaml', text);
+    assert.ok(parsed.ok && parsed.plan !== undefined);
+    const plan = parsed.plan;
+    await p.evaluate((t2) => {
+      const v = (
+        window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
+      ).podnetEditor;
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t2 } });
+    }, text);
+    await p.waitForSelector('.box[data-node="pods@node19"]', { timeout: 60_000 });
+    assert.match((await p.textContent('#status')) ?? '', /^cluster big-20: drawn from its plan/);
+    const box = 'input[aria-label="search"]';
+    /** Waits (up to 30 s) for `read()` to give `want`, and asserts it. */
+    const until = async <T>(read: () => Promise<T>, want: T): Promise<void> => {
+      let got = await read();
+      for (const t0 = Date.now(); !isDeepStrictEqual(got, want) && Date.now() - t0 < 30_000; got = await read())
+        await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(got, want);
+    };
+    const note = () => p.locator('.search-note').textContent();
+    const opened = () =>
+      p.locator('[data-unfolded]').evaluateAll((els) => els.map((e) => e.getAttribute('data-unfolded')));
+    /** The match shown: its outline is there, and the box it outlines is on screen, readable. */
+    const shownOn = async (id: string) => {
+      await p.locator(`.found.current[data-found="${id}"]`).waitFor({ timeout: 30_000 });
+      return p.evaluate((i) => {
+        const el = document.querySelector(`[data-unfolded] .box[data-node="${i}"] rect, .box[data-node="${i}"] rect`)!;
+        const r = el.getBoundingClientRect();
+        const s = document.querySelector('.topo-svg')!.getBoundingClientRect();
+        const inside = r.left >= s.left && r.top >= s.top && r.right <= s.right && r.bottom <= s.bottom;
+        return inside && r.width / Number(el.getAttribute('width')) >= 0.79;
+      }, id);
+    };
+
+    // nothing matches: it says so, and outlines nothing
+    await p.fill(box, 'no-such-pod');
+    await until(note, '· nothing matches “no-such-pod”');
+    await until(() => p.locator('.found').count(), 0);
+
+    // a pod's address: the worker builds the cluster for it, then its node opens on it
+    const byIp = expectedPodsOn(plan, 'node11')[2]!;
+    await p.fill(box, byIp.address.split('/')[0]!);
+    assert.ok(await shownOn(byIp.id), `${byIp.id} on screen`);
+    await until(opened, ['node11']);
+    await until(note, '· 1 found');
+    assert.equal(
+      await p.locator(`[data-unfolded="node11"] .box[data-node="${byIp.id}"] .box-addr`).textContent(),
+      byIp.address,
+    );
+
+    // a pod's name: its node opens (the one the search opened before folds), the pod outlined on screen
+    const byName = expectedPodsOn(plan, 'node13')[1]!;
+    await p.fill(box, byName.label);
+    assert.ok(await shownOn(byName.id), `${byName.id} on screen`);
+    await until(opened, ['node13']);
+    assert.equal(await p.locator('.box[data-node="node13"]').getAttribute('aria-expanded'), 'true');
+    await until(note, '· 1 found');
+    await until(() => p.locator('.found').count(), 1);
+    // a part of its name finds it too
+    await p.fill(box, byName.label.slice(-5).toUpperCase());
+    assert.ok(await shownOn(byName.id));
+
+    // a node's name finds the node, not its pods' folded box; the node the search opened folds again
+    await p.fill(box, 'node7');
+    assert.ok(await shownOn('node7'));
+    await until(note, '· 1 found');
+    await until(opened, []);
+
+    // several matches: every pod's name starts with its Deployment's; the first is shown, Enter shows the next
+    const pods0 = expectedPodsOn(plan, 'node0');
+    const pods1 = expectedPodsOn(plan, 'node1');
+    const common = pods0[0]!.label.slice(0, pods0[0]!.label.lastIndexOf('-') + 1);
+    await p.fill(box, common);
+    assert.ok(await shownOn(pods0[0]!.id));
+    await until(note, '· 80 found, 1 shown (Enter: next)');
+    await until(opened, ['node0']);
+    for (let i = 1; i < pods0.length; i++) await p.press(box, 'Enter');
+    assert.ok(await shownOn(pods0[pods0.length - 1]!.id));
+    await p.press(box, 'Enter');
+    assert.ok(await shownOn(pods1[0]!.id));
+    await until(note, `· 80 found, ${pods0.length + 1} shown (Enter: next)`);
+    await until(opened, ['node1']);
+    await p.press(box, 'Shift+Enter');
+    assert.ok(await shownOn(pods0[pods0.length - 1]!.id));
+    await until(opened, ['node0']);
+    // cleared: no outline; what the search opened stays open
+    await p.fill(box, '');
+    await until(note, '');
+    await until(() => p.locator('.found').count(), 0);
+    await until(opened, ['node0']);
   });
 
   test(`${b.name}: Compare: BGP sessions against node count, full mesh against two route reflectors, per node and in total`, async (t) => {

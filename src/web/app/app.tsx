@@ -77,6 +77,7 @@ export function App({ examples, initial, worker, opening }: AppProps) {
   const [unfolded, setUnfolded] = useState<ReadonlySet<string>>(new Set());
   const [built, setBuilt] = useState<ReadonlyMap<string, TopoNode> | undefined>(undefined);
   const boxesAsked = useRef<Opened | undefined>(undefined);
+  const [boxesFailed, setBoxesFailed] = useState(false);
   const openedNow = useRef<Opened | undefined>(undefined);
   const [status, setStatus] = useState('loading…');
   const [run, setRun] = useState<RunResult | undefined>(undefined);
@@ -177,6 +178,7 @@ export function App({ examples, initial, worker, opening }: AppProps) {
     openedNow.current = o;
     setUnfolded(new Set());
     setBuilt(undefined);
+    setBoxesFailed(false);
     const how = r.fromPlan === true ? 'drawn from its plan (built when something runs)' : 'built';
     setStatus(
       `${o.kind} ${o.name}: ${how} in ${r.ms.toFixed(0)} ms, shown in ${(performance.now() - t0).toFixed(0)} ms`,
@@ -203,20 +205,33 @@ export function App({ examples, initial, worker, opening }: AppProps) {
     setTo(dst?.name ?? '');
   }
 
-  /** Opens or folds a folded node; the first time, a cluster drawn from its plan is built for its addresses. */
-  function toggleNode(node: string): void {
+  /**
+   * Opens or folds a folded node (`open` undefined: whichever it is not); the first time one opens, a
+   * cluster drawn from its plan is built for its addresses.
+   */
+  function openNode(node: string, open?: boolean): void {
     setUnfolded((s) => {
+      if (open === s.has(node)) return s;
       const next = new Set(s);
       if (!next.delete(node)) next.add(node);
       return next;
     });
+    if (open !== false) askBoxes();
+  }
+
+  /** Asks the worker, once per file, for the built cluster's boxes: its pods' addresses (a few seconds). */
+  function askBoxes(): void {
     const o = openedNow.current;
     if (o === undefined || !o.fromPlan || boxesAsked.current === o) return;
     boxesAsked.current = o;
     void worker.ask({ type: 'boxes', text, file }).then((r) => {
       // the file may have changed meanwhile: those boxes are another cluster's
-      if (r.type !== 'boxes' || openedNow.current !== o) return;
-      setBuilt(new Map(r.boxes.map((b) => [b.id, b])));
+      if (openedNow.current !== o) return;
+      if (r.type === 'boxes') setBuilt(new Map(r.boxes.map((b) => [b.id, b])));
+      else {
+        setBoxesFailed(true);
+        setStatus(`the pods' addresses: ${r.type === 'error' ? r.message : 'unexpected reply'}`);
+      }
     });
   }
 
@@ -453,8 +468,10 @@ export function App({ examples, initial, worker, opening }: AppProps) {
                 setTab('device');
               }}
               unfolded={unfolded}
-              onToggle={toggleNode}
+              onToggle={openNode}
               built={built}
+              onNeedAddresses={askBoxes}
+              addressesFailed={boxesFailed}
             />
           ) : (
             <div class="topology empty">{problems.length > 0 ? 'Fix the file to see its topology.' : 'building…'}</div>

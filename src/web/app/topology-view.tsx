@@ -5,7 +5,9 @@
  * the simulation moves one marker element and one highlight line, and rewrites a fixed set of decision
  * labels in place (no element is added or removed), so a 1,000-node cluster does not re-render on each
  * frame. A folded node (a big cluster's) opens on a click or Enter: its card is added in a layer over the
- * drawing (unfolded-node.tsx), and the drawing itself is not rendered again.
+ * drawing (unfolded-node.tsx), and the drawing itself is not rendered again. The search (search.ts) finds
+ * devices and the pods inside folded nodes: it pans to the match it shows, opening the node that holds a
+ * pod, outlines the first matches, and Enter moves to the next; typing adds or removes only outlines.
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -14,6 +16,7 @@ import type { TopoNode, Topology } from '../core/protocol.js';
 import type { Layout, Placed } from './box-size.js';
 import { kindFill, segmentColor } from './colors.js';
 import { foldedGroups, unfold, UnfoldedNode, type Unfolded } from './unfolded-node.js';
+import { looksLikeAddress, search, searchIndex, type Searchable } from './search.js';
 
 /** Where the current frame is: the box it leaves and the box it goes to. */
 export interface FramePos {
@@ -33,11 +36,18 @@ export interface TopologyProps {
   onSelect: (id: string) => void;
   /** Folded nodes shown open, with their pods. */
   unfolded: ReadonlySet<string>;
-  /** Opens or folds a folded node. */
-  onToggle: (node: string) => void;
+  /** Opens or folds a folded node: as `open` says (the search), or whichever it is not (a click). */
+  onToggle: (node: string, open?: boolean) => void;
   /** The built cluster's node and pod boxes by id, once known (a cluster drawn from its plan). */
   built?: ReadonlyMap<string, TopoNode> | undefined;
+  /** Asks for the built cluster's boxes (a search for an address, before the pods have theirs). */
+  onNeedAddresses?: () => void;
+  /** The worker could not build the cluster for its pods' addresses (its error is in the status line). */
+  addressesFailed?: boolean;
 }
+
+/** Matches outlined at once (the count says how many there are). */
+const OUTLINED = 20;
 
 /** Decision labels shown at once (a step's decisions are a handful of devices). */
 const SLOTS = Array.from({ length: 16 }, (_, i) => i);
@@ -64,6 +74,8 @@ export function TopologyView(p: TopologyProps) {
   const view = useRef({ x: 20, y: 20, k: 1 });
   const [layers, setLayers] = useState({ underlay: true, overlay: true });
   const [query, setQuery] = useState('');
+  // the match shown, once Enter has moved on from the first (for this query)
+  const [pick, setPick] = useState<{ q: string; id: string; n: number } | undefined>(undefined);
 
   // folded nodes and, for those shown open, their cards; a box is looked up on a card first
   const groups = useMemo(() => foldedGroups(p.topology), [p.topology]);
@@ -88,6 +100,8 @@ export function TopologyView(p: TopologyProps) {
   const latest = useRef(p);
   latest.current = p;
   const focusNext = useRef<string | undefined>(undefined);
+  // what the search shows, to pan to once its box is drawn (a pod's, once its node's card is)
+  const panTo = useRef<string | undefined>(undefined);
   // a press that dragged the drawing is a pan, not a click on the box it started on
   const press = useRef({ x: 0, y: 0, panned: false });
   const toggle = (node: string, byKey: boolean): void => {
@@ -210,7 +224,7 @@ export function TopologyView(p: TopologyProps) {
     const opened = [...cards.keys()].find((id) => !shownOpen.current.has(id));
     shownOpen.current = new Set(cards.keys());
     const card = opened === undefined ? undefined : cards.get(opened);
-    if (card !== undefined) reveal(card.box);
+    if (!panToFound() && card !== undefined) reveal(card.box);
     const f = focusNext.current;
     focusNext.current = undefined;
     if (f === undefined) return;
@@ -234,6 +248,23 @@ export function TopologyView(p: TopologyProps) {
     const k = Math.max(0.3, Math.min(Math.max(v.k, READABLE_ZOOM), fit));
     view.current = { k, x: r.width / 2 - (b.x + b.w / 2) * k, y: r.height / 2 - (b.y + b.h / 2) * k };
     apply();
+  }
+
+  /**
+   * Pans to put what the search shows in the middle, zoomed in to readable, once its box is drawn (a pod's
+   * once its node's card is). True when it did.
+   */
+  function panToFound(): boolean {
+    const b = panTo.current === undefined ? undefined : boxAt(panTo.current);
+    const el = svg.current;
+    if (b === undefined || el === null) return false;
+    panTo.current = undefined;
+    const r = el.getBoundingClientRect();
+    const k = Math.max(view.current.k, READABLE_ZOOM);
+    const [cx, cy] = center(b);
+    view.current = { k, x: r.width / 2 - cx * k, y: r.height / 2 - cy * k };
+    apply();
+    return true;
   }
 
   const drawing = (): ComponentChildren => {
@@ -308,21 +339,75 @@ export function TopologyView(p: TopologyProps) {
     );
   };
 
+  // the search: an index of every device and folded pod, made once per topology (and again with the built
+  // cluster's addresses); the match shown is the first, or the one Enter moved to
+  const index = useMemo(() => searchIndex(p.topology, p.built), [p.topology, p.built]);
   const q = query.trim().toLowerCase();
-  const found =
-    q === ''
-      ? []
-      : p.topology.nodes.filter((n) => n.id.toLowerCase().includes(q) || n.addresses.some((a) => a.startsWith(q)));
+  const found = useMemo(() => search(index, q), [index, q]);
+  const at = useMemo(() => {
+    const i = pick?.q === q ? found.findIndex((e) => e.id === pick.id) : -1;
+    return Math.max(i, 0);
+  }, [found, pick, q]);
+  const shown: Searchable | undefined = found[at];
+  // an address can be a pod's, and the pods have theirs once the worker has built the cluster: ask for it
+  const wantsAddresses = looksLikeAddress(q) && index.addressesPending;
   useEffect(() => {
-    const hit = found[0] === undefined ? undefined : boxAt(found[0].id);
-    const el = svg.current;
-    if (hit === undefined || el === null) return;
-    const r = el.getBoundingClientRect();
-    const k = Math.max(view.current.k, 0.8);
-    const [cx, cy] = center(hit);
-    view.current = { k, x: r.width / 2 - cx * k, y: r.height / 2 - cy * k };
-    apply();
-  }, [q]);
+    if (wantsAddresses) latest.current.onNeedAddresses?.();
+  }, [wantsAddresses]);
+  // the node the search opened to show a pod: folded again when the search shows something else, kept
+  // open when the search is cleared (what was looked for has been found). Opening and folding go through
+  // the page's state, which may not have caught up with the last key yet: both are asked for as wanted
+  // (not toggled), so they can be asked twice
+  const searchOpened = useRef<string | undefined>(undefined);
+  useEffect(() => {
+    if (q === '') searchOpened.current = undefined;
+    if (shown === undefined) return;
+    const before = searchOpened.current;
+    if (before !== undefined && before !== shown.node) {
+      searchOpened.current = undefined;
+      latest.current.onToggle(before, false);
+    }
+    if (shown.node !== undefined) {
+      if (!cards.has(shown.node)) searchOpened.current = shown.node;
+      latest.current.onToggle(shown.node, true);
+    }
+    // now, or once the card holding it is drawn (the cards' layout effect)
+    panTo.current = shown.id;
+    panToFound();
+  }, [q, shown?.id, pick?.n]);
+  // the matches outlined: the first ones and the one shown (on top); a pod of a folded node on its folded box
+  const outlined = useMemo(() => {
+    const boxOf = (e: Searchable): string => (e.node !== undefined && !cards.has(e.node) ? (e.group ?? e.id) : e.id);
+    const current = shown === undefined ? undefined : boxOf(shown);
+    const ids = new Set(found.slice(0, OUTLINED).map(boxOf));
+    if (current !== undefined) ids.delete(current);
+    return { others: [...ids], current };
+  }, [found, shown, cards]);
+  const searchNote =
+    q === ''
+      ? ''
+      : found.length === 0
+        ? wantsAddresses && p.addressesFailed !== true
+          ? "looking among the pods' addresses: building the cluster…"
+          : `nothing matches “${query.trim()}”`
+        : `${found.length === 1 ? '1 found' : `${found.length} found, ${at + 1} shown (Enter: next)`}${
+            wantsAddresses && p.addressesFailed !== true ? "; pods' addresses: building the cluster…" : ''
+          }`;
+  const outline = (id: string, current: boolean) => {
+    const b = boxAt(id);
+    return b === undefined ? null : (
+      <rect
+        key={id}
+        class={current ? 'found current' : 'found'}
+        data-found={id}
+        x={b.x - 4}
+        y={b.y - 4}
+        width={b.w + 8}
+        height={b.h + 8}
+        rx={6}
+      />
+    );
+  };
 
   const drag = useRef<{ x: number; y: number } | undefined>(undefined);
   const highlight = (id: string): string | undefined => {
@@ -338,6 +423,13 @@ export function TopologyView(p: TopologyProps) {
           placeholder="search device or IP"
           value={query}
           onInput={(e) => setQuery(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            // Enter shows the next match (Shift+Enter the one before), or the only one again
+            if (e.key !== 'Enter' || found.length === 0) return;
+            e.preventDefault();
+            const next = found[(at + (e.shiftKey ? found.length - 1 : 1)) % found.length]!;
+            setPick({ q, id: next.id, n: (pick?.n ?? 0) + 1 });
+          }}
           aria-label="search"
         />
         <label>
@@ -359,7 +451,9 @@ export function TopologyView(p: TopologyProps) {
         <span class="muted">
           {p.topology.nodes.length} boxes
           {p.topology.collapsed ? `, pods folded (${p.topology.deviceCount} devices)` : ''}
-          {found.length > 0 ? ` · ${found.length} found` : ''}
+        </span>
+        <span class="muted search-note" role="status">
+          {searchNote === '' ? '' : `· ${searchNote}`}
         </span>
       </div>
       <div class="topo-stage" ref={stage}>
@@ -404,12 +498,8 @@ export function TopologyView(p: TopologyProps) {
                 <UnfoldedNode key={u.node.id} u={u} onFold={toggle} onSelect={select} />
               ))}
             </g>
-            {found.slice(0, 20).map((n) => {
-              const b = boxAt(n.id);
-              return b === undefined ? null : (
-                <rect key={n.id} class="found" x={b.x - 4} y={b.y - 4} width={b.w + 8} height={b.h + 8} rx={6} />
-              );
-            })}
+            {outlined.others.map((id) => outline(id, false))}
+            {outlined.current !== undefined && outline(outlined.current, true)}
             {sel !== undefined && <rect class="selected" x={sel[0]} y={sel[1]} width={sel[2]} height={sel[3]} rx={5} />}
           </g>
         </svg>
