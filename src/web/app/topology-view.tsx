@@ -359,7 +359,8 @@ export function TopologyView(p: TopologyProps) {
   // the page's state, which may not have caught up with the last key yet: both are asked for as wanted
   // (not toggled), so they can be asked twice
   const searchOpened = useRef<string | undefined>(undefined);
-  useEffect(() => {
+  // a layout effect: the view pans in the same frame as the match's outline is drawn, never a frame after
+  useLayoutEffect(() => {
     if (q === '') searchOpened.current = undefined;
     if (shown === undefined) return;
     const before = searchOpened.current;
