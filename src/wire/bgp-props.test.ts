@@ -16,6 +16,8 @@ import {
   type PathAttributes,
   bgpMessageLength,
   emitBgpMessage,
+  emitBgpUpdateWithAttrBytes,
+  encodePathAttributes,
   notificationText,
   parseBgpMessage,
 } from './bgp.js';
@@ -192,6 +194,18 @@ describe('BGP codec properties', () => {
       );
     });
   }
+  it('an UPDATE from pre-encoded attributes is byte for byte the one emitBgpMessage makes', () => {
+    for (const fourOctetAs of [false, true]) {
+      const asSize = fourOctetAs ? 4 : 2;
+      fc.assert(
+        fc.property(attrsArb(fourOctetAs ? u32Arb : u16Arb), prefixesArb, (attrs, nlri) => {
+          const want = emitBgpMessage({ type: 'update', withdrawn: [], attrs, nlri }, { fourOctetAs });
+          assert.deepEqual(emitBgpUpdateWithAttrBytes(encodePathAttributes(attrs, asSize), nlri), want);
+        }),
+        { numRuns: 400 },
+      );
+    }
+  });
   it('never throws, and every error carries a NOTIFICATION the RFCs define', () => {
     const valid = fc
       .tuple(fc.boolean(), fc.boolean())

@@ -9,8 +9,17 @@ import { type BgpAttrError, type BgpUpdateAction, type PathAttributes, mostSever
 import { encodePathAttributes } from './bgp-attrs-emit.js';
 import type { BgpAttrIntern } from './bgp-attr-intern.js';
 import { parsePathAttributes } from './bgp-attrs.js';
-import { encodePrefixes, parsePrefixes } from './bgp-prefix.js';
-import { BGP_ATTR, BGP_ERR, BGP_UPDATE_SUBCODE, type BgpResult, bgpFail } from './bgp-codes.js';
+import { encodePrefixes, parsePrefixes, prefixWireLen, writePrefix } from './bgp-prefix.js';
+import {
+  BGP_ATTR,
+  BGP_ERR,
+  BGP_HEADER_LEN,
+  BGP_MAX_MESSAGE_LEN,
+  BGP_TYPE,
+  BGP_UPDATE_SUBCODE,
+  type BgpResult,
+  bgpFail,
+} from './bgp-codes.js';
 
 /** An UPDATE: routes withdrawn, the attributes of the routes in `nlri`, and those routes. */
 export interface BgpUpdate {
@@ -144,5 +153,28 @@ export function encodeBgpUpdateBody(u: BgpUpdate, asSize: 2 | 4): Uint8Array {
   writeU16(out, 2 + w.length, a.length);
   out.set(a, 4 + w.length);
   out.set(n, 4 + w.length + a.length);
+  return out;
+}
+
+/**
+ * A whole UPDATE message, header included, announcing `nlri` with Path Attributes already encoded
+ * (`encodePathAttributes`) and no withdrawn routes: the same bytes as emitBgpMessage of that UPDATE, in
+ * one buffer, so a sender that splits many prefixes over several messages encodes the attributes once.
+ * Throws RangeError past 4,096 bytes (a caller bug, as emitBgpMessage does).
+ */
+export function emitBgpUpdateWithAttrBytes(attrBytes: Uint8Array, nlri: readonly Ipv4Prefix[]): Uint8Array {
+  let nlriLen = 0;
+  for (let i = 0; i < nlri.length; i++) nlriLen += prefixWireLen(nlri[i]!);
+  const len = BGP_HEADER_LEN + 4 + attrBytes.length + nlriLen;
+  if (len > BGP_MAX_MESSAGE_LEN) throw new RangeError(`bgp: update of ${len} bytes exceeds ${BGP_MAX_MESSAGE_LEN}`);
+  const out = new Uint8Array(len);
+  out.fill(0xff, 0, 16);
+  writeU16(out, 16, len);
+  out[18] = BGP_TYPE.UPDATE;
+  // Withdrawn Routes Length stays 0 (bytes 19-20); then Total Path Attribute Length
+  writeU16(out, BGP_HEADER_LEN + 2, attrBytes.length);
+  out.set(attrBytes, BGP_HEADER_LEN + 4);
+  let off = BGP_HEADER_LEN + 4 + attrBytes.length;
+  for (let i = 0; i < nlri.length; i++) off = writePrefix(out, off, nlri[i]!);
   return out;
 }

@@ -10,7 +10,7 @@ import {
   BGP_MAX_MESSAGE_LEN,
   type BgpCodecCtx,
   type PathAttributes,
-  emitBgpMessage,
+  emitBgpUpdateWithAttrBytes,
   encodePathAttributes,
   prefixWireLen,
 } from '../../wire/bgp.js';
@@ -88,10 +88,11 @@ function flushOne(peer: BgpPeer, cache: ExportCache): number {
 function build(attrs: PathAttributes, keys: readonly number[], ctx: BgpCodecCtx): Uint8Array[] {
   const wire = ctx.fourOctetAs ? attrs : toTwoOctet(attrs);
   const nlri = keys.map(keyPrefix);
-  const attrLen = encodePathAttributes(wire, ctx.fourOctetAs ? 4 : 2).length;
+  // the attributes are encoded once and copied into each message
+  const attrBytes = encodePathAttributes(wire, ctx.fourOctetAs ? 4 : 2);
   const out: Uint8Array[] = [];
-  for (const chunk of chunks(nlri, BGP_MAX_MESSAGE_LEN - UPDATE_FIXED - attrLen))
-    out.push(emitBgpMessage({ type: 'update', withdrawn: [], attrs: wire, nlri: chunk }, ctx));
+  for (const chunk of chunks(nlri, BGP_MAX_MESSAGE_LEN - UPDATE_FIXED - attrBytes.length))
+    out.push(emitBgpUpdateWithAttrBytes(attrBytes, chunk));
   return out;
 }
 
