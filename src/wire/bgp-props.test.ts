@@ -17,7 +17,9 @@ import {
   bgpMessageLength,
   emitBgpMessage,
   emitBgpUpdateWithAttrBytes,
+  encodeAttributeTriples,
   encodePathAttributes,
+  pathAttributeTriples,
   notificationText,
   parseBgpMessage,
 } from './bgp.js';
@@ -203,6 +205,32 @@ describe('BGP codec properties', () => {
           assert.deepEqual(emitBgpUpdateWithAttrBytes(encodePathAttributes(attrs, asSize), nlri), want);
         }),
         { numRuns: 400 },
+      );
+    }
+  });
+  it('the direct attribute encoder writes the bytes the triples give, long AS_PATHs and Extended Length included', () => {
+    const rare = (a: PathAttributes): PathAttributes => {
+      const out = { ...a };
+      delete out.mpReach;
+      delete out.mpUnreach;
+      delete out.aggregator;
+      delete out.as4Path;
+      delete out.as4Aggregator;
+      return out;
+    };
+    const longPath: AsPathSegment[] = [
+      { type: 'sequence', asns: Array.from({ length: 600 }, (_, i) => 64512 + i) },
+      { type: 'set', asns: [] },
+      { type: 'set', asns: Array.from({ length: 255 }, (_, i) => 70000 + i) },
+    ];
+    for (const asSize of [2, 4] as const) {
+      fc.assert(
+        fc.property(attrsArb(asSize === 4 ? u32Arb : u16Arb), fc.boolean(), fc.boolean(), (a, common, long) => {
+          let x = common ? rare(a) : a;
+          if (long) x = { ...x, asPath: longPath };
+          assert.deepEqual(encodePathAttributes(x, asSize), encodeAttributeTriples(pathAttributeTriples(x, asSize)));
+        }),
+        { numRuns: 600 },
       );
     }
   });
