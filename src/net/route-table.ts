@@ -51,7 +51,10 @@ export type RouteSpec = Pick<Route, 'dst' | 'len' | 'dev'> & Partial<Omit<Route,
 
 /** A longest-prefix-match routing table. */
 export class RouteTable {
-  private readonly byLen: (Map<Ipv4, Route[]> | undefined)[] = new Array<Map<Ipv4, Route[]> | undefined>(33);
+  // keyed by the masked destination as a signed 32-bit integer (`dst | 0`): V8 keeps those as small
+  // integers, where an address above 127.255.255.255 as an unsigned number is a heap number (an allocation
+  // and a slower hash on every probe)
+  private readonly byLen: (Map<number, Route[]> | undefined)[] = new Array<Map<number, Route[]> | undefined>(33);
   private lens: number[] = [];
   private count = 0;
 
@@ -81,8 +84,8 @@ export class RouteTable {
       this.byLen[r.len] = m;
       this.lens = this.lens.concat(r.len).sort((a, b) => b - a);
     }
-    const list = m.get(r.dst);
-    if (list === undefined) m.set(r.dst, [r]);
+    const list = m.get(r.dst | 0);
+    if (list === undefined) m.set(r.dst | 0, [r]);
     else {
       list.push(r);
       list.sort((a, b) => a.metric - b.metric);
@@ -94,7 +97,7 @@ export class RouteTable {
   /** Removes routes matching prefix (and, when given, dev/via). Returns how many were removed. */
   remove(dst: Ipv4, len: number, match: { dev?: string; via?: Ipv4 } = {}): number {
     const m = this.byLen[len];
-    const key = (dst & prefixMask(len)) >>> 0;
+    const key = dst & prefixMask(len);
     const list = m?.get(key);
     if (m === undefined || list === undefined) return 0;
     const keep = list.filter(
@@ -116,7 +119,7 @@ export class RouteTable {
     const lens = this.lens;
     for (let i = 0; i < lens.length; i++) {
       const len = lens[i]!;
-      const list = this.byLen[len]!.get(len === 0 ? 0 : (ip & (0xffff_ffff << (32 - len))) >>> 0);
+      const list = this.byLen[len]!.get(len === 0 ? 0 : ip & (0xffff_ffff << (32 - len)));
       if (list !== undefined) return list[0];
     }
     return undefined;
