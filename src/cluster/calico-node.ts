@@ -26,7 +26,7 @@ import { CalicoIpam, tunnelHandle } from '../control/calico/ipam.js';
 import { Felix } from '../control/calico/felix.js';
 import { birdKernelRoute } from '../control/calico/bird-routes.js';
 import type { FelixPeer, FelixPool, FelixState, NetworkingBackend } from '../control/calico/felix-types.js';
-import { parseSelector, selectorMatches } from '../control/calico/selector.js';
+import { type SelectorNode, parseSelector, selectorMatches } from '../control/calico/selector.js';
 import { attachCalicoEnv } from '../control/cni/calico-env.js';
 import type { Datastore } from '../control/datastore/types.js';
 import { formatCidr, formatIpv4, prefixContains, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
@@ -90,6 +90,8 @@ export class CalicoCluster {
   readonly backend: NetworkingBackend;
   readonly agents = new Map<string, CalicoNodeAgent>();
   private readonly nodeLabels = new Map<string, Readonly<Record<string, string>>>();
+  /** BGPPeer selectors parsed once (null: does not parse); confd matches each against every node. */
+  private readonly selectors = new Map<string, SelectorNode | null>();
   /** The pools as Felix (and BIRD's kernel filter) sees them; the pools never change once the cluster is built. */
   readonly felixPools: readonly FelixPool[];
 
@@ -263,7 +265,7 @@ export class CalicoCluster {
       const agent = this.agents.get(self.name)!;
       const bird = agent.bird;
       if (bird === undefined) continue;
-      const want = birdPeersOf(self, nodes, this.bgpPeers, settings, matchSelector);
+      const want = birdPeersOf(self, nodes, this.bgpPeers, settings, (s, labels) => this.matchSelector(s, labels));
       const wanted = new Set(want.map((p) => p.ip));
       for (const old of agent.peers) if (!wanted.has(old.ip)) bird.removePeer(old.ip);
       const had = new Set(agent.peers.map((p) => p.ip));
@@ -350,6 +352,17 @@ export class CalicoCluster {
     if (agent === undefined || !agent.blocks.some((b) => prefixContains(b, ip))) this.sync();
   }
 
+  /** A Calico selector against labels; a selector that does not parse matches nothing (confd logs it). */
+  private matchSelector(selector: string, labels: Readonly<Record<string, string>>): boolean {
+    let node = this.selectors.get(selector);
+    if (node === undefined) {
+      const s = parseSelector(selector);
+      node = s.ok ? s.value : null;
+      this.selectors.set(selector, node);
+    }
+    return node !== null && selectorMatches(node, labels);
+  }
+
   private poolOf(p: Ipv4Prefix): CalicoIpPool | undefined {
     return this.pools.find((x) => prefixContains(x.cidr, p.addr) && x.cidr.len <= p.len);
   }
@@ -415,10 +428,4 @@ function sameRoute(r: Route, spec: RouteSpec): boolean {
  */
 export function calicoPodMtu(agent: CalicoNodeAgent): number {
   return agent.vxlanTunnelAddr !== undefined ? 1450 : agent.ipipTunnelAddr !== undefined ? 1480 : 1500;
-}
-
-/** A Calico selector against labels; a selector that does not parse matches nothing (confd logs it). */
-function matchSelector(selector: string, labels: Readonly<Record<string, string>>): boolean {
-  const s = parseSelector(selector);
-  return s.ok && selectorMatches(s.value, labels);
 }
