@@ -20,11 +20,11 @@ interface Entry {
   parsed: ParsedAttrs;
 }
 
-/** FNV-1a over the bytes, with the AS size mixed in. */
+/** FNV-1a over the bytes, with the AS size mixed in; signed 32-bit, a small integer as a Map key in V8. */
 function hashOf(buf: Uint8Array, start: number, end: number, asSize: 2 | 4): number {
   let h = 0x811c9dc5 ^ asSize;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h >>> 0;
+  return h;
 }
 
 function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
@@ -47,11 +47,13 @@ export class BgpAttrIntern {
     const h = hashOf(buf, start, end, asSize);
     const bucket = this.buckets.get(h);
     if (bucket !== undefined)
-      for (const e of bucket)
+      for (let i = 0; i < bucket.length; i++) {
+        const e = bucket[i]!;
         if (e.asSize === asSize && sameBytes(e.bytes, buf, start, end)) {
           this.hits++;
           return e.parsed;
         }
+      }
     this.misses++;
     const parsed = parsePathAttributes(buf, start, end, asSize);
     if (parsed.errors.length > 0 || parsed.overrun !== undefined) return parsed;
