@@ -117,28 +117,29 @@ export function parseBgpUpdateBody(
   if (announces) {
     // RFC 7606 §3 d: a missing well-known mandatory attribute: treat-as-withdraw. NEXT_HOP is mandatory
     // only with routes in the NLRI field (RFC 4760 §3 moves it into MP_REACH for the others).
-    const mandatory: number[] = [BGP_ATTR.ORIGIN, BGP_ATTR.AS_PATH];
-    if (nlri.length > 0) mandatory.push(BGP_ATTR.NEXT_HOP);
-    for (const m of mandatory) {
-      if (!seen.has(m)) {
-        errors.push({
-          attr: m,
-          action: 'treat-as-withdraw',
-          code: BGP_ERR.UPDATE_MESSAGE,
-          subcode: BGP_UPDATE_SUBCODE.MISSING_WELL_KNOWN_ATTRIBUTE,
-          data: Uint8Array.of(m),
-          reason: `missing well-known attribute ${m}`,
-        });
-      }
-    }
+    if (!seen.has(BGP_ATTR.ORIGIN)) errors.push(missingAttribute(BGP_ATTR.ORIGIN));
+    if (!seen.has(BGP_ATTR.AS_PATH)) errors.push(missingAttribute(BGP_ATTR.AS_PATH));
+    if (nlri.length > 0 && !seen.has(BGP_ATTR.NEXT_HOP)) errors.push(missingAttribute(BGP_ATTR.NEXT_HOP));
   }
   return {
     ok: true,
     value: {
       update: { type: 'update', withdrawn, attrs, nlri },
       errors,
-      action: mostSevere(errors.map((e) => e.action)),
+      action: errors.length === 0 ? 'none' : mostSevere(errors.map((e) => e.action)),
     },
+  };
+}
+
+/** RFC 7606 §3 d: the finding for a well-known mandatory attribute the UPDATE lacks. */
+function missingAttribute(m: number): BgpAttrError {
+  return {
+    attr: m,
+    action: 'treat-as-withdraw',
+    code: BGP_ERR.UPDATE_MESSAGE,
+    subcode: BGP_UPDATE_SUBCODE.MISSING_WELL_KNOWN_ATTRIBUTE,
+    data: Uint8Array.of(m),
+    reason: `missing well-known attribute ${m}`,
   };
 }
 

@@ -71,6 +71,11 @@ function internOf(engine: Engine): BgpAttrIntern {
   return t;
 }
 
+/** An MP_REACH/MP_UNREACH for IPv4 unicast (the only family the speaker carries). */
+function isIpv4Unicast(f: { afi: number; safi: number } | undefined): boolean {
+  return f !== undefined && f.afi === AFI_IPV4 && f.safi === SAFI_UNICAST;
+}
+
 /** The source of routes this speaker originates. */
 export const LOCAL_SOURCE: RouteSource = { local: true, ebgp: false, peerAddr: 0, peerBgpId: 0 };
 
@@ -249,11 +254,9 @@ export class BgpSpeaker implements PeerHost, ExportContext {
     }
     const mpReach = u.attrs.mpReach;
     const mpUnreach = u.attrs.mpUnreach;
-    const v4 = (f: { afi: number; safi: number } | undefined): boolean =>
-      f !== undefined && f.afi === AFI_IPV4 && f.safi === SAFI_UNICAST;
     for (const w of u.withdrawn) this.withdrawFrom(peer, w);
-    if (v4(mpUnreach)) for (const w of mpUnreach!.withdrawn) this.withdrawFrom(peer, w);
-    const nlri = v4(mpReach) ? [...u.nlri, ...mpReach!.nlri] : u.nlri;
+    if (isIpv4Unicast(mpUnreach)) for (const w of mpUnreach!.withdrawn) this.withdrawFrom(peer, w);
+    const nlri = isIpv4Unicast(mpReach) ? [...u.nlri, ...mpReach!.nlri] : u.nlri;
     if (nlri.length === 0) return;
     if (action === 'treat-as-withdraw') {
       // RFC 7606 §2: the routes in the UPDATE are withdrawn; the session stays up
