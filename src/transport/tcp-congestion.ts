@@ -87,8 +87,18 @@ export class NewReno {
     const a = this.algorithm;
     if (a.acked !== undefined) {
       const now = this.clock.now();
-      const info = { nowNs: now, rttNs: sample.rttNs, cwnd: this.cwnd, ssthresh: this.ssthresh, mss, una: ack };
-      if (a.acked({ ...info, nxt: sample.nxt, srttNs: this.clock.srtt() })) this.ssthresh = this.cwnd;
+      // one literal per ACK (a spread copy is V8's slow path)
+      const info = {
+        nowNs: now,
+        rttNs: sample.rttNs,
+        cwnd: this.cwnd,
+        ssthresh: this.ssthresh,
+        mss,
+        una: ack,
+        nxt: sample.nxt,
+        srttNs: this.clock.srtt(),
+      };
+      if (a.acked(info)) this.ssthresh = this.cwnd;
     }
     if (this.inRecovery && this.sackRecovery) {
       // RFC 6675 §5: recovery ends when RecoveryPoint is acknowledged; Linux then sets cwnd to ssthresh
