@@ -1,21 +1,40 @@
 /**
  * The routing information bases of RFC 4271 §3.2: Adj-RIB-In per peer (what it sent us), the Loc-RIB
  * (every candidate per prefix and the one the decision process chose) and Adj-RIB-Out per peer (what we
- * told it). Prefixes are keyed by one number, `addr * 64 + len`, so lookups hash a number, not a string.
+ * told it). Prefixes are keyed by one number (see prefixKey), so lookups hash a number, not a string.
  * The decision itself is best-path.ts; who gets what is speaker.ts.
  */
 import type { Ipv4Prefix } from '../../wire/addr.js';
 import type { PathAttributes } from '../../wire/bgp.js';
 import { type Candidate, type RouteSource, selectBest } from './best-path.js';
 
-/** The RIB key of a prefix: address * 64 + length (exact in a double: at most 2^38). */
+// /32s, and prefixes with host bits set, are keyed above the signed 32-bit range
+const HOST_KEY_BASE = 2 ** 32;
+const LOOSE_KEY_BASE = 2 ** 40;
+
+/**
+ * The RIB key of a prefix. A prefix shorter than /32 with its host bits clear (every prefix the wire
+ * carries) is its address with a marker bit just past the prefix, as a signed 32-bit integer: V8 keeps
+ * those as small integers in a Map, where a larger number is a heap number (an allocation and a pointer
+ * to follow on every probe). A /32 is 2^32 + its address; anything else 2^40 + address * 64 + length.
+ */
 export function prefixKey(addr: number, len: number): number {
-  return (addr >>> 0) * 64 + len;
+  const a = addr >>> 0;
+  if (len === 32) return HOST_KEY_BASE + a;
+  if (len >= 0 && len < 32 && (len === 0 ? a === 0 : (a & ((1 << (32 - len)) - 1)) === 0))
+    return a | (1 << (31 - len)) | 0;
+  return LOOSE_KEY_BASE + a * 64 + len;
 }
 
 /** The prefix of a RIB key. */
 export function keyPrefix(key: number): Ipv4Prefix {
-  return { addr: Math.floor(key / 64), len: key % 64 };
+  if (key >= LOOSE_KEY_BASE) {
+    const k = key - LOOSE_KEY_BASE;
+    return { addr: Math.floor(k / 64), len: k % 64 };
+  }
+  if (key >= HOST_KEY_BASE) return { addr: key - HOST_KEY_BASE, len: 32 };
+  const low = key & -key;
+  return { addr: (key ^ low) >>> 0, len: Math.clz32(low) };
 }
 
 /** A Loc-RIB entry: the candidates for one prefix and the one chosen. */

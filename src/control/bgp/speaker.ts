@@ -192,7 +192,9 @@ export class BgpSpeaker implements PeerHost, ExportContext {
 
   /** The Loc-RIB: every prefix with its best and all candidates, in prefix order. */
   routes(): BgpRouteView[] {
-    return [...this.loc.all()].map(routeView).sort((a, b) => a.key - b.key);
+    return [...this.loc.all()]
+      .map(routeView)
+      .sort((a, b) => a.prefix.addr - b.prefix.addr || a.prefix.len - b.prefix.len);
   }
 
   // ---- PeerHost ------------------------------------------------------------------------------------------
