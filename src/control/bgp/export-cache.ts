@@ -16,10 +16,35 @@ const IBGP_KEEP = -2;
 const IBGP_SELF = 2 ** 32;
 const EBGP_SELF = 2 ** 33;
 
+/**
+ * Values by a small key, the first one held inline: most attribute sets in a flush meet one class of
+ * peer and one prefix, so the common case allocates no Map.
+ */
+class FirstThenMap<K, V> {
+  private firstKey: K;
+  private firstValue: V | undefined = undefined;
+  private rest: Map<K, V> | undefined = undefined;
+
+  constructor(key: K, value: V) {
+    this.firstKey = key;
+    this.firstValue = value;
+  }
+
+  get(key: K): V | undefined {
+    if (key === this.firstKey) return this.firstValue;
+    return this.rest?.get(key);
+  }
+
+  set(key: K, value: V): void {
+    if (key === this.firstKey) this.firstValue = value;
+    else (this.rest ??= new Map()).set(key, value);
+  }
+}
+
 /** Exported attributes and encoded UPDATEs, valid until `clear()` (once per flush). */
 export class ExportCache {
-  private readonly attrs = new Map<PathAttributes, Map<number, PathAttributes | null>>();
-  private readonly updates = new Map<PathAttributes, Map<number | string, Uint8Array[]>>();
+  private readonly attrs = new Map<PathAttributes, FirstThenMap<number, PathAttributes | null>>();
+  private readonly updates = new Map<PathAttributes, FirstThenMap<number | string, Uint8Array[]>>();
 
   /** Forgets everything. */
   clear(): void {
@@ -39,15 +64,12 @@ export class ExportCache {
         : best.source.local
           ? IBGP_SELF + (peer.localAddress ?? 0)
           : IBGP_KEEP;
-    let byClass = this.attrs.get(best.attrs);
-    if (byClass === undefined) {
-      byClass = new Map();
-      this.attrs.set(best.attrs, byClass);
-    }
-    let out = byClass.get(cls);
+    const byClass = this.attrs.get(best.attrs);
+    let out = byClass?.get(cls);
     if (out === undefined) {
       out = exportAttrs(ctx, peer, best) ?? null;
-      byClass.set(cls, out);
+      if (byClass === undefined) this.attrs.set(best.attrs, new FirstThenMap(cls, out));
+      else byClass.set(cls, out);
     }
     return out ?? undefined;
   }
@@ -59,15 +81,12 @@ export class ExportCache {
     ctx: BgpCodecCtx,
     build: (attrs: PathAttributes, keys: readonly number[], ctx: BgpCodecCtx) => Uint8Array[],
   ): Uint8Array[] {
-    let bySig = this.updates.get(attrs);
-    if (bySig === undefined) {
-      bySig = new Map();
-      this.updates.set(attrs, bySig);
-    }
-    let msgs = bySig.get(key);
+    const bySig = this.updates.get(attrs);
+    let msgs = bySig?.get(key);
     if (msgs === undefined) {
       msgs = build(attrs, [key], ctx);
-      bySig.set(key, msgs);
+      if (bySig === undefined) this.updates.set(attrs, new FirstThenMap<number | string, Uint8Array[]>(key, msgs));
+      else bySig.set(key, msgs);
     }
     return msgs;
   }
@@ -75,15 +94,12 @@ export class ExportCache {
   /** The UPDATE messages announcing `keys` with `attrs` (4-octet AS encoding), built once by `build`. */
   encoded(attrs: PathAttributes, keys: readonly number[], build: () => Uint8Array[]): Uint8Array[] {
     const sig: number | string = keys.length === 1 ? keys[0]! : keys.join(',');
-    let bySig = this.updates.get(attrs);
-    if (bySig === undefined) {
-      bySig = new Map();
-      this.updates.set(attrs, bySig);
-    }
-    let msgs = bySig.get(sig);
+    const bySig = this.updates.get(attrs);
+    let msgs = bySig?.get(sig);
     if (msgs === undefined) {
       msgs = build();
-      bySig.set(sig, msgs);
+      if (bySig === undefined) this.updates.set(attrs, new FirstThenMap(sig, msgs));
+      else bySig.set(sig, msgs);
     }
     return msgs;
   }
