@@ -23,7 +23,7 @@ import {
 } from '../../wire/bgp.js';
 import type { RouteSource } from './best-path.js';
 import { type BgpState, type FsmEvent, type NotifyCode, NOTIFY_CEASE_COLLISION, fsmTransition } from './fsm.js';
-import { AdjRibIn } from './rib.js';
+import { AdjRibIn, PendingOut } from './rib.js';
 import { BgpConnection, type ConnectionOwner } from './session.js';
 import type { BgpConnectResult, BgpConnector, BgpTransport } from './transport.js';
 import type { PathAttributes } from '../../wire/bgp.js';
@@ -124,7 +124,7 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
   /** What we advertised and with which attributes (RFC 4271 §3.2 Adj-RIB-Out). */
   readonly adjOut = new Map<number, PathAttributes>();
   /** Changes waiting for the next flush: attributes to announce, null to withdraw. */
-  readonly pendingOut = new Map<number, PathAttributes | null>();
+  readonly pendingOut = new PendingOut();
   /** The session's connection once Established. */
   session: BgpConnection | undefined;
   /** Peer-level state while no connection has an OPEN exchange going. */

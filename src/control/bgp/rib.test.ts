@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { prefixMask } from '../../wire/addr.js';
-import { keyPrefix, prefixKey } from './rib.js';
+import type { PathAttributes } from '../../wire/bgp.js';
+import { PendingOut, keyPrefix, prefixKey } from './rib.js';
 
 describe('RIB prefix keys', () => {
   const addr = fc.integer({ min: 0, max: 0xffff_ffff });
@@ -36,5 +37,39 @@ describe('RIB prefix keys', () => {
       assert.deepEqual(keyPrefix(k), { addr: a, len: l });
     }
     assert.deepEqual(keyPrefix(prefixKey(0xc0a8_0001, 32)), { addr: 0xc0a8_0001, len: 32 });
+  });
+});
+
+describe('PendingOut', () => {
+  it('behaves as a Map of changes: order first set, size, has, first entry, clear', () => {
+    const values: (PathAttributes | null)[] = [null, { unknown: [] }, { origin: 'igp', unknown: [] }];
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), key: fc.integer({ min: 0, max: 4 }), v: fc.nat({ max: 2 }) }),
+      fc.record({ kind: fc.constant('clear' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        const model = new Map<number, PathAttributes | null>();
+        const p = new PendingOut();
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            model.set(o.key, values[o.v]!);
+            p.set(o.key, values[o.v]!);
+          } else {
+            model.clear();
+            p.clear();
+          }
+          assert.equal(p.size, model.size);
+          assert.deepEqual([...p], [...model]);
+          for (let k = 0; k <= 4; k++) assert.equal(p.has(k), model.has(k));
+          if (model.size > 0) {
+            const [k, v] = model.entries().next().value!;
+            assert.equal(p.firstKey(), k);
+            assert.equal(p.firstValue(), v);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -139,3 +139,65 @@ export class AdjRibIn {
     this.accepted = 0;
   }
 }
+
+/**
+ * A peer's changes waiting for the next flush (attributes to announce, null to withdraw), in the order
+ * first set, as a Map keeps them. A reflector fanning one route out gives each peer one change per flush:
+ * that one is held inline, so it costs no Map entry, no table the clear allocates, no iterator to read it.
+ */
+export class PendingOut {
+  private hasOne = false;
+  private oneKey = 0;
+  private oneValue: PathAttributes | null = null;
+  private readonly many = new Map<number, PathAttributes | null>();
+
+  /** Number of prefixes with a pending change. */
+  get size(): number {
+    return this.hasOne ? 1 : this.many.size;
+  }
+
+  /** Whether `key` has a pending change. */
+  has(key: number): boolean {
+    return this.hasOne ? this.oneKey === key : this.many.has(key);
+  }
+
+  /** Sets `key`'s change; a key already pending keeps its place. */
+  set(key: number, value: PathAttributes | null): void {
+    if (this.many.size === 0) {
+      if (!this.hasOne || this.oneKey === key) {
+        this.hasOne = true;
+        this.oneKey = key;
+        this.oneValue = value;
+        return;
+      }
+      this.many.set(this.oneKey, this.oneValue);
+      this.hasOne = false;
+      this.oneValue = null;
+    }
+    this.many.set(key, value);
+  }
+
+  /** The key of the first pending change (when size > 0). */
+  firstKey(): number {
+    return this.hasOne ? this.oneKey : this.many.keys().next().value!;
+  }
+
+  /** The value of the first pending change (when size > 0). */
+  firstValue(): PathAttributes | null {
+    return this.hasOne ? this.oneValue : this.many.values().next().value!;
+  }
+
+  /** Forgets every pending change. */
+  clear(): void {
+    if (this.hasOne) {
+      this.hasOne = false;
+      this.oneValue = null;
+    } else if (this.many.size > 0) this.many.clear();
+  }
+
+  /** The pending changes, in the order first set. */
+  *[Symbol.iterator](): IterableIterator<[number, PathAttributes | null]> {
+    if (this.hasOne) yield [this.oneKey, this.oneValue];
+    else yield* this.many;
+  }
+}

@@ -65,10 +65,9 @@ export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
 /** One pending change (a reflector fanning one route out): no grouping, no per-peer allocation. */
 function flushOne(peer: BgpPeer, cache: ExportCache): number {
   const conn = peer.session!;
-  const first = peer.pendingOut.entries().next().value!;
+  const key = peer.pendingOut.firstKey();
+  const attrs = peer.pendingOut.firstValue();
   peer.pendingOut.clear();
-  const key = first[0];
-  const attrs = first[1];
   const had = peer.adjOut.get(key);
   if (attrs === null) {
     if (had === undefined) return 0;
