@@ -142,6 +142,24 @@ export function emitBgpMessage(msg: BgpMessage, ctx: BgpCodecCtx): Uint8Array {
   return out;
 }
 
+/** A message other than an UPDATE, parsed: no attribute findings. */
+function parsedOk(message: BgpMessage, length: number): BgpResult<BgpParsed> {
+  return { ok: true, value: { message, length, attrErrors: [], action: 'none' } };
+}
+
+/** RFC 4271 §6.1: Bad Message Length carries the erroneous Length field as Data. */
+function badLength(bytes: Uint8Array, offset: number, reason: string): { ok: false; error: BgpError } {
+  return bgpFail(
+    'length',
+    offset + 16,
+    'bad-length',
+    reason,
+    BGP_ERR.MESSAGE_HEADER,
+    BGP_HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
+    bytes.slice(offset + 16, offset + 18),
+  );
+}
+
 /**
  * Parses the message at `offset`. Never throws. On failure the error's `notification` is what RFC 4271
  * §6 says to send before closing. An UPDATE with malformed attributes still parses: act on `action`.
@@ -163,18 +181,8 @@ export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodec
     );
   const len = readU16(bytes, offset + 16);
   const type = bytes[offset + 18]!;
-  // RFC 4271 §6.1: Bad Message Length carries the erroneous Length field as Data.
-  const badLen = (reason: string): { ok: false; error: BgpError } =>
-    bgpFail(
-      'length',
-      offset + 16,
-      'bad-length',
-      reason,
-      HDR,
-      BGP_HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
-      bytes.slice(offset + 16, offset + 18),
-    );
-  if (len < BGP_HEADER_LEN || len > BGP_MAX_MESSAGE_LEN) return badLen(`Length ${len} outside 19..4096`);
+  if (len < BGP_HEADER_LEN || len > BGP_MAX_MESSAGE_LEN)
+    return badLength(bytes, offset, `Length ${len} outside 19..4096`);
   const min = MIN_LEN[type];
   // RFC 4271 §6.1: Bad Message Type carries the erroneous Type field as Data.
   if (min === undefined)
@@ -188,18 +196,15 @@ export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodec
       Uint8Array.of(type),
     );
   if (len < min || (type === BGP_TYPE.KEEPALIVE && len !== BGP_HEADER_LEN))
-    return badLen(`Length ${len} wrong for type ${type}`);
-  if (bytes.length - offset < len) return badLen(`Length ${len} but only ${bytes.length - offset} bytes`);
+    return badLength(bytes, offset, `Length ${len} wrong for type ${type}`);
+  if (bytes.length - offset < len)
+    return badLength(bytes, offset, `Length ${len} but only ${bytes.length - offset} bytes`);
   const s = offset + BGP_HEADER_LEN;
   const e = offset + len;
-  const done = (message: BgpMessage): BgpResult<BgpParsed> => ({
-    ok: true,
-    value: { message, length: len, attrErrors: [], action: 'none' },
-  });
   switch (type) {
     case BGP_TYPE.OPEN: {
       const r = parseOpenBody(bytes, s, e);
-      return r.ok ? done(r.value) : r;
+      return r.ok ? parsedOk(r.value, len) : r;
     }
     case BGP_TYPE.UPDATE: {
       const r = parseBgpUpdateBody(bytes, s, e, ctx.fourOctetAs ? 4 : 2, ctx.attrIntern);
@@ -210,9 +215,12 @@ export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodec
       };
     }
     case BGP_TYPE.NOTIFICATION:
-      return done({ type: 'notification', code: bytes[s]!, subcode: bytes[s + 1]!, data: bytes.slice(s + 2, e) });
+      return parsedOk(
+        { type: 'notification', code: bytes[s]!, subcode: bytes[s + 1]!, data: bytes.slice(s + 2, e) },
+        len,
+      );
     case BGP_TYPE.KEEPALIVE:
-      return done({ type: 'keepalive' });
+      return parsedOk({ type: 'keepalive' }, len);
     default: {
       // ROUTE-REFRESH: RFC 7313 §5: a body that is not 4 bytes is ROUTE-REFRESH Message Error / Invalid
       // Message Length, with the whole message as Data.
@@ -226,7 +234,10 @@ export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodec
           BGP_ROUTE_REFRESH_SUBCODE.INVALID_MESSAGE_LENGTH,
           bytes.slice(offset, e),
         );
-      return done({ type: 'route-refresh', afi: readU16(bytes, s), subtype: bytes[s + 2]!, safi: bytes[s + 3]! });
+      return parsedOk(
+        { type: 'route-refresh', afi: readU16(bytes, s), subtype: bytes[s + 2]!, safi: bytes[s + 3]! },
+        len,
+      );
     }
   }
 }

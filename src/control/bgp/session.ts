@@ -163,7 +163,9 @@ export class BgpConnection {
     while (this.open) {
       const len = bgpMessageLength(buf, off);
       if (len === undefined || buf.length - off < len) break;
-      const result = parseBgpMessage(buf.subarray(0, off + len), off, this.ctx);
+      // the parser sees no byte past this message (a chunk that is exactly the message needs no new view)
+      const upTo = off + len === buf.length ? buf : buf.subarray(0, off + len);
+      const result = parseBgpMessage(upTo, off, this.ctx);
       off += len;
       this.messagesIn++;
       this.owner.message(this, result);
