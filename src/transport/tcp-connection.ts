@@ -44,6 +44,8 @@ export class TcpSocket extends TcpOutput {
   private finWait2Timer: DeadlineTimer | undefined = undefined;
   /** In-order bytes for the application, emitted once the segment is processed. */
   private toDeliver: Uint8Array[] = [];
+  /** The emptied array of the last delivery, reused for the next (none while a delivery runs). */
+  private spareDeliver: Uint8Array[] | undefined = undefined;
   /** In-order data arrived and wants an ACK: at once ('now') or as ackCheck decides. */
   private ackDue: 'none' | 'check' | 'now' = 'none';
   /** @internal Built by TcpStack. `mtu` is the interface MTU toward the peer. */
@@ -684,8 +686,12 @@ export class TcpSocket extends TcpOutput {
   private flushDeliveries(): void {
     const chunks = this.toDeliver;
     if (chunks.length > 0) {
-      this.toDeliver = [];
+      // two arrays take turns, no new one per segment; a delivery started from a listener takes a new one
+      this.toDeliver = this.spareDeliver ?? [];
+      this.spareDeliver = undefined;
       this.emitUntilPaused(chunks);
+      chunks.length = 0;
+      this.spareDeliver = chunks;
     }
     this.maybeEmitEnd();
   }
@@ -706,7 +712,7 @@ export class TcpSocket extends TcpOutput {
       rcv.read(chunk.length);
       rcv.mem.spaceAdjust(this.nowUs, rcv.copied, rcv.nxt, rcv.oooAhead);
       this.cleanupRbuf(chunk.length);
-      this.emit('data', chunk);
+      this.emitData(chunk);
     }
   }
 

@@ -556,6 +556,16 @@ export abstract class TcpOutput implements TcpTuple {
     for (const fn of this.listeners[event].slice()) (fn as (...a: unknown[]) => void)(...args);
   }
 
+  /**
+   * emit('data', chunk), once per chunk read: a single listener (BGP's, most sockets') is called without
+   * copying the list or gathering the arguments. As with the copy, one it adds is called from the next chunk.
+   */
+  protected emitData(chunk: Uint8Array): void {
+    const ls = this.listeners.data;
+    if (ls.length === 1) ls[0]!(chunk);
+    else for (const fn of ls.slice()) fn(chunk);
+  }
+
   /** Enters CLOSED, leaves the stack, and tells the application (once). */
   abstract finish(reason: TcpCloseReason): void;
 }
