@@ -45,11 +45,21 @@ class FirstThenMap<K, V> {
 export class ExportCache {
   private readonly attrs = new Map<PathAttributes, FirstThenMap<number, PathAttributes | null>>();
   private readonly updates = new Map<PathAttributes, FirstThenMap<number | string, Uint8Array[]>>();
+  // the last attribute set looked up in each table, and its entry: a best route meets every peer in turn,
+  // and a flush writes one route to every client in turn, so most lookups are the previous one again
+  private lastAttrs: PathAttributes | undefined = undefined;
+  private lastByClass: FirstThenMap<number, PathAttributes | null> | undefined = undefined;
+  private lastUpdateAttrs: PathAttributes | undefined = undefined;
+  private lastBySig: FirstThenMap<number | string, Uint8Array[]> | undefined = undefined;
 
   /** Forgets everything. */
   clear(): void {
     this.attrs.clear();
     this.updates.clear();
+    this.lastAttrs = undefined;
+    this.lastByClass = undefined;
+    this.lastUpdateAttrs = undefined;
+    this.lastBySig = undefined;
   }
 
   /** `exportAttrs(ctx, peer, best)`, shared by every peer of the same class. */
@@ -64,12 +74,24 @@ export class ExportCache {
         : best.source.local
           ? IBGP_SELF + (peer.localAddress ?? 0)
           : IBGP_KEEP;
-    const byClass = this.attrs.get(best.attrs);
+    let byClass: FirstThenMap<number, PathAttributes | null> | undefined;
+    if (best.attrs === this.lastAttrs) byClass = this.lastByClass;
+    else {
+      byClass = this.attrs.get(best.attrs);
+      if (byClass !== undefined) {
+        this.lastAttrs = best.attrs;
+        this.lastByClass = byClass;
+      }
+    }
     let out = byClass?.get(cls);
     if (out === undefined) {
       out = exportAttrs(ctx, peer, best) ?? null;
-      if (byClass === undefined) this.attrs.set(best.attrs, new FirstThenMap(cls, out));
-      else byClass.set(cls, out);
+      if (byClass === undefined) {
+        byClass = new FirstThenMap(cls, out);
+        this.attrs.set(best.attrs, byClass);
+        this.lastAttrs = best.attrs;
+        this.lastByClass = byClass;
+      } else byClass.set(cls, out);
     }
     return out ?? undefined;
   }
@@ -81,12 +103,24 @@ export class ExportCache {
     ctx: BgpCodecCtx,
     build: (attrs: PathAttributes, keys: readonly number[], ctx: BgpCodecCtx) => Uint8Array[],
   ): Uint8Array[] {
-    const bySig = this.updates.get(attrs);
+    let bySig: FirstThenMap<number | string, Uint8Array[]> | undefined;
+    if (attrs === this.lastUpdateAttrs) bySig = this.lastBySig;
+    else {
+      bySig = this.updates.get(attrs);
+      if (bySig !== undefined) {
+        this.lastUpdateAttrs = attrs;
+        this.lastBySig = bySig;
+      }
+    }
     let msgs = bySig?.get(key);
     if (msgs === undefined) {
       msgs = build(attrs, [key], ctx);
-      if (bySig === undefined) this.updates.set(attrs, new FirstThenMap<number | string, Uint8Array[]>(key, msgs));
-      else bySig.set(key, msgs);
+      if (bySig === undefined) {
+        bySig = new FirstThenMap<number | string, Uint8Array[]>(key, msgs);
+        this.updates.set(attrs, bySig);
+        this.lastUpdateAttrs = attrs;
+        this.lastBySig = bySig;
+      } else bySig.set(key, msgs);
     }
     return msgs;
   }
