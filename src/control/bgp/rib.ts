@@ -42,7 +42,7 @@ export interface LocRibEntry {
   readonly key: number;
   readonly prefix: Ipv4Prefix;
   /** One per source (a peer, or this speaker), in arrival order. */
-  readonly candidates: Candidate[];
+  candidates: Candidate[];
   best: Candidate | undefined;
 }
 
@@ -78,7 +78,7 @@ export class LocRib {
       e = { key, prefix: keyPrefix(key), candidates: [], best: undefined };
       this.entries.set(key, e);
     }
-    const cs = e.candidates;
+    let cs = e.candidates;
     let i = 0;
     while (i < cs.length && cs[i]!.source !== source) i++;
     if (attrs === undefined) {
@@ -86,7 +86,11 @@ export class LocRib {
       cs.splice(i, 1);
     } else {
       const c: Candidate = igpCost === undefined ? { attrs, source } : { attrs, source, igpCost };
-      if (i === cs.length) cs.push(c);
+      // the first two candidates (a route from each of two reflectors) go in arrays of their exact size: a
+      // push onto an empty array reserves 17 slots, 150 bytes per prefix that live as long as the route
+      if (i === 0 && cs.length === 0) cs = e.candidates = [c];
+      else if (i === 1 && cs.length === 1) cs = e.candidates = [cs[0]!, c];
+      else if (i === cs.length) cs.push(c);
       else cs[i] = c;
     }
     const before = e.best;
