@@ -5,7 +5,7 @@
  * reflector fanning one client route out to 1,000 clients then encodes one UPDATE, not 1,000.
  */
 import type { BgpCodecCtx, PathAttributes } from '../../wire/bgp.js';
-import type { Candidate } from './best-path.js';
+import type { Candidate, RouteSource } from './best-path.js';
 import { type ExportContext, exportAttrs, exportKind } from './export.js';
 import type { BgpPeer } from './peer.js';
 
@@ -41,7 +41,17 @@ class FirstThenMap<K, V> {
   }
 }
 
-/** Exported attributes and encoded UPDATEs, valid until `clear()` (once per flush). */
+/** A route's reflected attributes, and what they were built from besides the route's own attributes. */
+interface Reflected {
+  readonly source: RouteSource;
+  readonly peerBgpId: number;
+  readonly out: PathAttributes | null;
+}
+
+/**
+ * Exported attributes and encoded UPDATEs, valid until `clear()` (once per flush); reflected attributes
+ * are kept as long as the route's attributes live.
+ */
 export class ExportCache {
   private readonly attrs = new Map<PathAttributes, FirstThenMap<number, PathAttributes | null>>();
   private readonly updates = new Map<PathAttributes, FirstThenMap<number | string, Uint8Array[]>>();
@@ -51,6 +61,11 @@ export class ExportCache {
   private lastByClass: FirstThenMap<number, PathAttributes | null> | undefined = undefined;
   private lastUpdateAttrs: PathAttributes | undefined = undefined;
   private lastBySig: FirstThenMap<number | string, Uint8Array[]> | undefined = undefined;
+  // a reflector gives a route the same attributes in every flush (its ORIGINATOR_ID and CLUSTER_LIST come
+  // from the route alone): built once, so the dump to each new client shares them rather than making a
+  // set per client and route, and the clients' Adj-RIB-Out hold one object (attributes are interned,
+  // immutable: a route that is gone takes its entry with it)
+  private readonly reflected = new WeakMap<PathAttributes, Reflected>();
 
   /** Forgets everything. */
   clear(): void {
@@ -85,7 +100,10 @@ export class ExportCache {
     }
     let out = byClass?.get(cls);
     if (out === undefined) {
-      out = exportAttrs(ctx, peer, best) ?? null;
+      out =
+        cls === REFLECT && best.attrs.nextHop !== undefined
+          ? this.reflect(ctx, peer, best)
+          : (exportAttrs(ctx, peer, best) ?? null);
       if (byClass === undefined) {
         byClass = new FirstThenMap(cls, out);
         this.attrs.set(best.attrs, byClass);
@@ -94,6 +112,15 @@ export class ExportCache {
       } else byClass.set(cls, out);
     }
     return out ?? undefined;
+  }
+
+  /** exportAttrs for a reflection of `best` (with a NEXT_HOP of its own: no peer's address goes in). */
+  private reflect(ctx: ExportContext, peer: BgpPeer, best: Candidate): PathAttributes | null {
+    const r = this.reflected.get(best.attrs);
+    if (r !== undefined && r.source === best.source && r.peerBgpId === best.source.peerBgpId) return r.out;
+    const out = exportAttrs(ctx, peer, best) ?? null;
+    this.reflected.set(best.attrs, { source: best.source, peerBgpId: best.source.peerBgpId, out });
+    return out;
   }
 
   /** `encoded` for one prefix, without a closure or a key list per peer (the reflector's fan-out). */
