@@ -66,7 +66,8 @@ export interface CalicoNodeAgent {
 /** A route BIRD's kernel protocol installed, and the BGP attributes it was made from. */
 export interface KernelRoute {
   readonly route: Route;
-  readonly attrs: PathAttributes;
+  /** Updated in place when another copy of the route (the second reflector's) wins with the same route. */
+  attrs: PathAttributes;
 }
 
 /**
@@ -385,7 +386,7 @@ export class CalicoCluster {
     // the same tunnel route again (a second route reflector's copy of the route won): the kernel route
     // stays as it is, as `ip route replace` with the same values leaves it (a speed-up for big clusters)
     if (old !== undefined && spec?.onlink === true && sameRoute(old.route, spec)) {
-      agent.kernel.set(key, { route: old.route, attrs: best!.attrs });
+      old.attrs = best!.attrs; // no new entry: the old one has survived into the old generation
       return;
     }
     if (old !== undefined) {
