@@ -54,7 +54,11 @@ export class RouteTable {
   // keyed by the masked destination as a signed 32-bit integer (`dst | 0`): V8 keeps those as small
   // integers, where an address above 127.255.255.255 as an unsigned number is a heap number (an allocation
   // and a slower hash on every probe)
-  private readonly byLen: (Map<number, Route[]> | undefined)[] = new Array<Map<number, Route[]> | undefined>(33);
+  // a prefix with one route holds the route itself, an array only for more (the common case is one: an
+  // array per route was 56 bytes more per route, a million of them in a 1,000-node cluster's tables)
+  private readonly byLen: (Map<number, Route | Route[]> | undefined)[] = new Array<
+    Map<number, Route | Route[]> | undefined
+  >(33);
   private lens: number[] = [];
   private count = 0;
 
@@ -84,11 +88,13 @@ export class RouteTable {
       this.byLen[r.len] = m;
       this.lens = this.lens.concat(r.len).sort((a, b) => b - a);
     }
-    const list = m.get(r.dst | 0);
-    if (list === undefined) m.set(r.dst | 0, [r]);
+    const had = m.get(r.dst | 0);
+    if (had === undefined) m.set(r.dst | 0, r);
     else {
+      const list = Array.isArray(had) ? had : [had];
       list.push(r);
       list.sort((a, b) => a.metric - b.metric);
+      if (list !== had) m.set(r.dst | 0, list);
     }
     this.count++;
     return r;
@@ -98,14 +104,15 @@ export class RouteTable {
   remove(dst: Ipv4, len: number, match: { dev?: string; via?: Ipv4 } = {}): number {
     const m = this.byLen[len];
     const key = dst & prefixMask(len);
-    const list = m?.get(key);
-    if (m === undefined || list === undefined) return 0;
+    const had = m?.get(key);
+    if (m === undefined || had === undefined) return 0;
+    const list = Array.isArray(had) ? had : [had];
     const keep = list.filter(
       (r) => (match.dev !== undefined && r.dev !== match.dev) || (match.via !== undefined && r.via !== match.via),
     );
     const removed = list.length - keep.length;
     if (keep.length === 0) m.delete(key);
-    else m.set(key, keep);
+    else m.set(key, keep.length === 1 ? keep[0]! : keep);
     if (m.size === 0) {
       this.byLen[len] = undefined;
       this.lens = this.lens.filter((l) => l !== len);
@@ -119,8 +126,8 @@ export class RouteTable {
     const lens = this.lens;
     for (let i = 0; i < lens.length; i++) {
       const len = lens[i]!;
-      const list = this.byLen[len]!.get(len === 0 ? 0 : ip & (0xffff_ffff << (32 - len)));
-      if (list !== undefined) return list[0];
+      const had = this.byLen[len]!.get(len === 0 ? 0 : ip & (0xffff_ffff << (32 - len)));
+      if (had !== undefined) return Array.isArray(had) ? had[0] : had;
     }
     return undefined;
   }
@@ -128,7 +135,11 @@ export class RouteTable {
   /** Every route, most specific first, as `ip route` lists them. */
   routes(): Route[] {
     const out: Route[] = [];
-    for (const len of this.lens) for (const list of this.byLen[len]!.values()) out.push(...list);
+    for (const len of this.lens)
+      for (const had of this.byLen[len]!.values()) {
+        if (Array.isArray(had)) out.push(...had);
+        else out.push(had);
+      }
     // FIB trie order, as `ip route` dumps the main table: by destination (so the default comes first),
     // longer prefixes of the same address first
     return out.sort((a, b) => a.dst - b.dst || b.len - a.len || a.metric - b.metric);
