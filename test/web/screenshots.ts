@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startUiServer } from '../../src/cli/ui.js';
 import { bigClusterText } from './big-cluster.js';
+import { setEditorText } from './editor.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const docs = join(root, 'docs');
@@ -54,12 +55,7 @@ try {
   await p.locator('#bgp-heading').evaluate((e) => e.scrollIntoView({ block: 'start' }));
   await shot('bgp');
   const lab = readFileSync(join(root, 'examples', 'two-subnets.yaml'), 'utf8').replace('10.0.1.2/24', '10.0.1.2/33');
-  await p.evaluate((t) => {
-    const v = (
-      window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
-    ).podnetEditor;
-    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t } });
-  }, lab);
+  await setEditorText(p, lab);
   await p.waitForSelector('.cm-lintRange-error', { timeout: 30_000 });
   await p.locator('.cm-lintRange-error').hover();
   await p.waitForSelector('.cm-tooltip-lint', { timeout: 10_000 });

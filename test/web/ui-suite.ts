@@ -23,8 +23,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { requirePeer } from '../support/peers.js';
 import { firstRenderBudgetMs, firstTopologyMs } from './timing.js';
 import { tsharkFramesOf } from '../support/tshark.js';
-import { parseWorld } from '../../src/web/core/world.js';
-import { bigClusterText, expectedPodsOn } from './big-cluster.js';
+import { expectedPodsOn } from './big-cluster.js';
+import { openBigCluster, setEditorText } from './editor.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const site = join(root, 'dist', 'web');
@@ -208,12 +208,7 @@ export function uiSuite(b: SuiteBrowser): void {
     const bad = lines.findIndex((l) => /address: 10\.0\.1\.\d+\/24/.test(l));
     assert.ok(bad > 0, 'two-subnets.yaml has a 10.0.1.x/24 address');
     lines[bad] = lines[bad]!.replace(/10\.0\.1\.(\d+)\/24/, '10.0.1.$1/33');
-    await p.evaluate((t2) => {
-      const v = (
-        window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
-      ).podnetEditor;
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t2 } });
-    }, lines.join('\n'));
+    await setEditorText(p, lines.join('\n'));
     await p.waitForSelector('.cm-lintRange-error', { timeout: 30_000 });
     const line = await p.evaluate(() => {
       const el = document.querySelector('.cm-lintRange-error')!.closest('.cm-line')!;
@@ -233,17 +228,7 @@ export function uiSuite(b: SuiteBrowser): void {
     if (!haveBrowser(t)) return;
     const p = page!;
     // 16 nodes of 4 pods: more than 60 pods, so drawn from the plan with every node folded
-    const text = bigClusterText(16, 4);
-    const parsed = parseWorld('big-16.yaml', text);
-    assert.ok(parsed.ok && parsed.plan !== undefined);
-    await p.evaluate((t2) => {
-      const v = (
-        window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
-      ).podnetEditor;
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t2 } });
-    }, text);
-    await p.waitForSelector('.box[data-node="pods@node15"]', { timeout: 60_000 });
-    assert.match((await p.textContent('#status')) ?? '', /^cluster big-16: drawn from its plan/);
+    const plan = await openBigCluster(p, 16, 4);
     const podsOf = (node: string) =>
       p.locator(`[data-unfolded="${node}"] .box[data-node]`).evaluateAll((els) =>
         els.map((e) => ({
@@ -258,18 +243,18 @@ export function uiSuite(b: SuiteBrowser): void {
     await p.waitForFunction(() => document.querySelector('[data-unfolded="node5"] .box-addr.pending') === null, null, {
       timeout: 60_000,
     });
-    assert.deepEqual(await podsOf('node5'), expectedPodsOn(parsed.plan, 'node5'));
+    assert.deepEqual(await podsOf('node5'), expectedPodsOn(plan, 'node5'));
     assert.equal(await p.locator('.box[data-node="node5"]').getAttribute('aria-expanded'), 'true');
     // a click on its title folds it: its pods are gone
     await p.locator('[data-unfolded="node5"] .unfolded-node').click({ position: { x: 12, y: 8 } });
     await p.locator('[data-unfolded="node5"]').waitFor({ state: 'detached', timeout: 10_000 });
-    for (const pod of expectedPodsOn(parsed.plan, 'node5'))
+    for (const pod of expectedPodsOn(plan, 'node5'))
       assert.equal(await p.locator(`.box[data-node="${pod.id}"]`).count(), 0, pod.id);
     // the keyboard: Enter on a focused node opens it and the focus goes to it; Enter again folds it
     await p.locator('.box[data-node="node6"]').focus();
     await p.keyboard.press('Enter');
     await p.locator('[data-unfolded="node6"]').waitFor({ timeout: 10_000 });
-    assert.deepEqual(await podsOf('node6'), expectedPodsOn(parsed.plan, 'node6'));
+    assert.deepEqual(await podsOf('node6'), expectedPodsOn(plan, 'node6'));
     const focused = () =>
       p.evaluate(() => document.activeElement?.closest('[data-unfolded], [data-node]')?.outerHTML.slice(0, 60));
     assert.match((await focused()) ?? '', /^<g class="unfolded" data-unfolded="node6"/);
@@ -278,8 +263,8 @@ export function uiSuite(b: SuiteBrowser): void {
     assert.match((await focused()) ?? '', /^<g class="box" data-node="node6"/);
     assert.equal(await p.locator('.box[data-node="node6"]').getAttribute('aria-expanded'), 'false');
     // with node5 open, a ping from its first pod is drawn from that pod's own box, not from the folded group
-    const from = expectedPodsOn(parsed.plan, 'node5')[0]!;
-    const to = expectedPodsOn(parsed.plan, 'node6')[0]!;
+    const from = expectedPodsOn(plan, 'node5')[0]!;
+    const to = expectedPodsOn(plan, 'node6')[0]!;
     await p.locator('.box[data-node="node5"]').click();
     await p.locator('[data-unfolded="node5"]').waitFor({ timeout: 10_000 });
     await p.selectOption('select[aria-label="from"]', `default/${from.label}`);
@@ -304,18 +289,7 @@ export function uiSuite(b: SuiteBrowser): void {
     if (!haveBrowser(t)) return;
     const p = page!;
     // 20 nodes of 4 pods, drawn from the plan: no pod has an address until the worker builds the cluster
-    const text = bigClusterText(20, 4);
-    const parsed = parseWorld('big-20.yaml', text);
-    assert.ok(parsed.ok && parsed.plan !== undefined);
-    const plan = parsed.plan;
-    await p.evaluate((t2) => {
-      const v = (
-        window as unknown as { podnetEditor: { state: { doc: { length: number } }; dispatch(x: unknown): void } }
-      ).podnetEditor;
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: t2 } });
-    }, text);
-    await p.waitForSelector('.box[data-node="pods@node19"]', { timeout: 60_000 });
-    assert.match((await p.textContent('#status')) ?? '', /^cluster big-20: drawn from its plan/);
+    const plan = await openBigCluster(p, 20, 4);
     const box = 'input[aria-label="search"]';
     /** Waits (up to 30 s) for `read()` to give `want`, and asserts it. */
     const until = async <T>(read: () => Promise<T>, want: T): Promise<void> => {
