@@ -173,8 +173,14 @@ export class VxlanDev extends NetDev {
     // skb_get_hash: the hash the inner packet carries, else the flow dissector's, kept on the packet
     // (the outer one is the same skb) only if it covers ports (iptunnel_xmit: skb_clear_hash_if_not_l4)
     const carried = frameHash(inner);
-    const h = carried ?? flowHash(inner);
-    const hash = carried !== undefined || isL4Flow(inner) ? h : undefined;
+    let h: number;
+    let hash: number | undefined;
+    if (carried !== undefined) h = hash = carried;
+    else {
+      const l4 = portsOffset(inner);
+      h = flowHashAt(inner, l4);
+      hash = hasPorts(inner, l4) ? h : undefined;
+    }
     const srcPort = sourcePortOf(h);
     this.encapsulated++;
     node.sendIp(
@@ -331,32 +337,38 @@ export function sourcePortOf(hash: number): number {
  * not pass; so every fragment of a datagram leaves from one source port (seen by podnet verify on vxlan-mtu).
  */
 export function flowHash(inner: Uint8Array): number {
-  let h = 0x811c9dc5;
-  const mix = (v: number): void => {
-    h = Math.imul(h ^ (v & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((v >>> 8) & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((v >>> 16) & 0xff), 0x01000193);
-    h = Math.imul(h ^ (v >>> 24), 0x01000193);
-  };
-  const pair = (a: number, b: number): void => {
-    mix(Math.min(a, b));
-    mix(Math.max(a, b));
-  };
+  return flowHashAt(inner, portsOffset(inner));
+}
+
+/** flowHash with the ports' offset already found (portsOffset: 0 for none). */
+function flowHashAt(inner: Uint8Array, l4: number): number {
   if (inner.length < ETH_HEADER_LEN) return 0;
   const type = (inner[12]! << 8) | inner[13]!;
-  mix(type);
+  let h = mix(0x811c9dc5, type);
   if (type === ETHERTYPE_IPV4 && inner.length >= 34) {
-    mix(inner[23]!);
-    pair(readIpv4(inner, 26), readIpv4(inner, 30));
-    const l4 = portsOffset(inner);
-    if (l4 > 0) pair((inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
+    h = mix(h, inner[23]!);
+    h = pair(h, readIpv4(inner, 26), readIpv4(inner, 30));
+    if (l4 > 0) h = pair(h, (inner[l4]! << 8) | inner[l4 + 1]!, (inner[l4 + 2]! << 8) | inner[l4 + 3]!);
   } else if (type === ETHERTYPE_ARP && inner.length >= 42) {
-    pair(readIpv4(inner, 28), readIpv4(inner, 38));
+    h = pair(h, readIpv4(inner, 28), readIpv4(inner, 38));
   } else {
     // other protocols: the MAC pair
-    pair(readMac(inner, 0) % 0x1_0000_0000, readMac(inner, 6) % 0x1_0000_0000);
+    h = pair(h, readMac(inner, 0) % 0x1_0000_0000, readMac(inner, 6) % 0x1_0000_0000);
   }
   return h >>> 0;
+}
+
+/** FNV-1a over the four bytes of `v`, low byte first. */
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ (v & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((v >>> 8) & 0xff), 0x01000193);
+  h = Math.imul(h ^ ((v >>> 16) & 0xff), 0x01000193);
+  return Math.imul(h ^ (v >>> 24), 0x01000193);
+}
+
+/** Mixes two values in a fixed order whichever comes first: the symmetric part of the hash. */
+function pair(h: number, a: number, b: number): number {
+  return mix(mix(h, Math.min(a, b)), Math.max(a, b));
 }
 
 /**
@@ -372,11 +384,10 @@ function portsOffset(inner: Uint8Array): number {
 }
 
 /**
- * True when the flow hash of `inner` covers ports, so is an L4 hash (flow_keys_have_l4: ports not both
- * zero), which the tunnel keeps on the packet; any other it clears (iptunnel_xmit:
+ * True when the ports at `l4` (portsOffset) make the flow hash an L4 hash (flow_keys_have_l4: ports not
+ * both zero), which the tunnel keeps on the packet; any other it clears (iptunnel_xmit:
  * skb_clear_hash_if_not_l4).
  */
-function isL4Flow(inner: Uint8Array): boolean {
-  const l4 = portsOffset(inner);
+function hasPorts(inner: Uint8Array, l4: number): boolean {
   return l4 > 0 && (inner[l4]! | inner[l4 + 1]! | inner[l4 + 2]! | inner[l4 + 3]!) !== 0;
 }
