@@ -2,7 +2,9 @@
  * Sharing export work across peers (what BIRD's per-channel buckets give it): within one flush, a best
  * route's exported attributes are built once per kind of peer, not once per peer, and an UPDATE for the
  * same attributes and prefixes is encoded once and its bytes written to every peer that needs it. A route
- * reflector fanning one client route out to 1,000 clients then encodes one UPDATE, not 1,000.
+ * reflector fanning one client route out to 1,000 clients then encodes one UPDATE, not 1,000; and an
+ * UPDATE for one prefix is kept while its attribute set lives, so the table dumps to clients that come up
+ * later send the same bytes again instead of encoding the route once per client.
  */
 import type { BgpCodecCtx, PathAttributes } from '../../wire/bgp.js';
 import type { Candidate, RouteSource } from './best-path.js';
@@ -54,13 +56,15 @@ interface Reflected {
  */
 export class ExportCache {
   private readonly attrs = new Map<PathAttributes, FirstThenMap<number, PathAttributes | null>>();
-  private readonly updates = new Map<PathAttributes, FirstThenMap<number | string, Uint8Array[]>>();
+  private readonly updates = new Map<PathAttributes, FirstThenMap<string, Uint8Array[]>>();
   // the last attribute set looked up in each table, and its entry: a best route meets every peer in turn,
   // and a flush writes one route to every client in turn, so most lookups are the previous one again
   private lastAttrs: PathAttributes | undefined = undefined;
   private lastByClass: FirstThenMap<number, PathAttributes | null> | undefined = undefined;
-  private lastUpdateAttrs: PathAttributes | undefined = undefined;
-  private lastBySig: FirstThenMap<number | string, Uint8Array[]> | undefined = undefined;
+  // one-prefix UPDATEs by attribute set, kept across flushes (see encodedOne), and the last one looked up
+  private readonly singles = new WeakMap<PathAttributes, FirstThenMap<number, Uint8Array[]>>();
+  private lastOneAttrs: PathAttributes | undefined = undefined;
+  private lastOneByKey: FirstThenMap<number, Uint8Array[]> | undefined = undefined;
   // a reflector gives a route the same attributes in every flush (its ORIGINATOR_ID and CLUSTER_LIST come
   // from the route alone): built once, so the dump to each new client shares them rather than making a
   // set per client and route, and the clients' Adj-RIB-Out hold one object (attributes are interned,
@@ -73,8 +77,6 @@ export class ExportCache {
     this.updates.clear();
     this.lastAttrs = undefined;
     this.lastByClass = undefined;
-    this.lastUpdateAttrs = undefined;
-    this.lastBySig = undefined;
   }
 
   /** `exportAttrs(ctx, peer, best)`, shared by every peer of the same class. */
@@ -123,38 +125,43 @@ export class ExportCache {
     return out;
   }
 
-  /** `encoded` for one prefix, without a closure or a key list per peer (the reflector's fan-out). */
+  /**
+   * The UPDATE announcing one prefix with `attrs` (4-octet AS encoding), built once by `build` and kept as
+   * long as `attrs` lives: attribute sets are immutable, so the bytes are a function of the set and the
+   * prefix alone. A reflector then encodes each route once, however many clients it fans the route out to
+   * and however many table dumps to new clients carry it later, without a closure or key list per peer.
+   */
   encodedOne(
     attrs: PathAttributes,
     key: number,
     ctx: BgpCodecCtx,
     build: (attrs: PathAttributes, keys: readonly number[], ctx: BgpCodecCtx) => Uint8Array[],
   ): Uint8Array[] {
-    let bySig: FirstThenMap<number | string, Uint8Array[]> | undefined;
-    if (attrs === this.lastUpdateAttrs) bySig = this.lastBySig;
+    let byKey: FirstThenMap<number, Uint8Array[]> | undefined;
+    if (attrs === this.lastOneAttrs) byKey = this.lastOneByKey;
     else {
-      bySig = this.updates.get(attrs);
-      if (bySig !== undefined) {
-        this.lastUpdateAttrs = attrs;
-        this.lastBySig = bySig;
+      byKey = this.singles.get(attrs);
+      if (byKey !== undefined) {
+        this.lastOneAttrs = attrs;
+        this.lastOneByKey = byKey;
       }
     }
-    let msgs = bySig?.get(key);
+    let msgs = byKey?.get(key);
     if (msgs === undefined) {
       msgs = build(attrs, [key], ctx);
-      if (bySig === undefined) {
-        bySig = new FirstThenMap<number | string, Uint8Array[]>(key, msgs);
-        this.updates.set(attrs, bySig);
-        this.lastUpdateAttrs = attrs;
-        this.lastBySig = bySig;
-      } else bySig.set(key, msgs);
+      if (byKey === undefined) {
+        byKey = new FirstThenMap<number, Uint8Array[]>(key, msgs);
+        this.singles.set(attrs, byKey);
+        this.lastOneAttrs = attrs;
+        this.lastOneByKey = byKey;
+      } else byKey.set(key, msgs);
     }
     return msgs;
   }
 
-  /** The UPDATE messages announcing `keys` with `attrs` (4-octet AS encoding), built once by `build`. */
+  /** The UPDATE messages announcing several `keys` with `attrs` (4-octet AS encoding), built once per flush by `build`. */
   encoded(attrs: PathAttributes, keys: readonly number[], build: () => Uint8Array[]): Uint8Array[] {
-    const sig: number | string = keys.length === 1 ? keys[0]! : keys.join(',');
+    const sig = keys.join(',');
     const bySig = this.updates.get(attrs);
     let msgs = bySig?.get(sig);
     if (msgs === undefined) {

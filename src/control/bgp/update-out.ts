@@ -55,7 +55,11 @@ export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
   }
   const ctx = conn.ctx;
   for (const [attrs, keys] of groups) {
-    const msgs = ctx.fourOctetAs ? cache.encoded(attrs, keys, () => build(attrs, keys, ctx)) : build(attrs, keys, ctx);
+    const msgs = !ctx.fourOctetAs
+      ? build(attrs, keys, ctx)
+      : keys.length === 1
+        ? cache.encodedOne(attrs, keys[0]!, ctx, build)
+        : cache.encoded(attrs, keys, () => build(attrs, keys, ctx));
     for (const m of msgs) conn.sendBytes(m);
     sent += msgs.length;
   }
