@@ -5,8 +5,32 @@
  * timers; the cache itself is NeighborTable (neighbor.ts), and routing, ICMP and the drop path stay with
  * the node (ip-node.ts).
  */
-import { MAC_BROADCAST, formatIpv4, formatMac, readMac, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
-import { ARP_OP_REPLY, ARP_OP_REQUEST, buildArpFrame, parseArp, type ArpPacket } from '../wire/arp.js';
+import {
+  MAC_BROADCAST,
+  formatIpv4,
+  formatMac,
+  readIpv4,
+  readMac,
+  writeMac,
+  type Ipv4,
+  type Mac,
+} from '../wire/addr.js';
+import {
+  ARP_HLEN_OFF,
+  ARP_HTYPE_ETHERNET,
+  ARP_HTYPE_OFF,
+  ARP_OP_OFF,
+  ARP_OP_REPLY,
+  ARP_OP_REQUEST,
+  ARP_PLEN_OFF,
+  ARP_PTYPE_OFF,
+  ARP_SPA_OFF,
+  ARP_TPA_OFF,
+  buildArpFrame,
+  parseArp,
+  type ArpPacket,
+} from '../wire/arp.js';
+import { readU16 } from '../wire/bytes.js';
 import { ETH_HEADER_LEN, ETH_SRC_OFF, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../wire/icmp.js';
@@ -17,6 +41,8 @@ import type { IpNode } from './ip-node.js';
 
 /** Offset of the IP header in the node's frames (untagged Ethernet). */
 const IP_OFF = ETH_HEADER_LEN;
+/** Offset of the target protocol address in an ARP frame. */
+const ARP_TPA = ETH_HEADER_LEN + ARP_TPA_OFF;
 
 /** ARP for one IP node: request/reply handling and next-hop resolution over the node's neighbour table. */
 export class ArpResolver {
@@ -34,6 +60,10 @@ export class ArpResolver {
   /** An ARP frame arrived on `dev`: learn the sender (RFC 826 merge), answer a request for us or by proxy. */
   receive(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
     const node = this.node;
+    if (this.othersRequest(dev, frame)) {
+      if (node.tracing) node.note(() => `ARP who-has ${formatIpv4(readIpv4(frame, ARP_TPA))}: not ours, ignored`);
+      return;
+    }
     const parsed = parseArp(frame.subarray(ETH_HEADER_LEN));
     if (!parsed.ok) {
       node.drop('malformed', frame, port, `ARP ${parsed.error.field}: ${parsed.error.reason}`);
@@ -92,6 +122,30 @@ export class ArpResolver {
       }
     }
     node.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
+  }
+
+  /**
+   * Whether `frame` is a well-formed request for an address not on `dev`, from a sender with no entry
+   * here, and `dev` answers no proxy ARP: arp_process learns nothing from it (an entry is made only for a
+   * request to us) and answers nothing. That is every other node's request on a big segment (a thousand
+   * nodes on one switch each hear every node's request for its reflectors), so it is read in place,
+   * without a parse.
+   */
+  private othersRequest(dev: NetDev, frame: Uint8Array): boolean {
+    if (frame.length < ARP_TPA + 4 || (dev.proxyArp && this.node.config.forwarding)) return false;
+    const a = ETH_HEADER_LEN;
+    if (
+      readU16(frame, a + ARP_HTYPE_OFF) !== ARP_HTYPE_ETHERNET ||
+      readU16(frame, a + ARP_PTYPE_OFF) !== ETHERTYPE_IPV4 ||
+      frame[a + ARP_HLEN_OFF] !== 6 ||
+      frame[a + ARP_PLEN_OFF] !== 4 ||
+      readU16(frame, a + ARP_OP_OFF) !== ARP_OP_REQUEST
+    )
+      return false;
+    const target = readIpv4(frame, ARP_TPA);
+    const addrs = dev.addresses;
+    for (let i = 0; i < addrs.length; i++) if (addrs[i]!.addr === target) return false;
+    return this.node.neighbors.get(dev, readIpv4(frame, a + ARP_SPA_OFF)) === undefined;
   }
 
   /** True when `ip` on `dev` has a usable MAC (NUD_VALID: reachable, stale, delay, probe or permanent). */
