@@ -59,11 +59,17 @@ export class ArpResolver {
 
   /** An ARP frame arrived on `dev`: learn the sender (RFC 826 merge), answer a request for us or by proxy. */
   receive(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
+    // (no closure in this function: one capturing its variables would cost a context object per frame)
+    if (!this.othersRequest(dev, frame)) this.process(dev, frame, port);
+    else if (this.node.tracing) this.ignored(frame);
+  }
+
+  private ignored(frame: Uint8Array): void {
+    this.node.note(() => `ARP who-has ${formatIpv4(readIpv4(frame, ARP_TPA))}: not ours, ignored`);
+  }
+
+  private process(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
     const node = this.node;
-    if (this.othersRequest(dev, frame)) {
-      if (node.tracing) node.note(() => `ARP who-has ${formatIpv4(readIpv4(frame, ARP_TPA))}: not ours, ignored`);
-      return;
-    }
     const parsed = parseArp(frame.subarray(ETH_HEADER_LEN));
     if (!parsed.ok) {
       node.drop('malformed', frame, port, `ARP ${parsed.error.field}: ${parsed.error.reason}`);
