@@ -24,15 +24,24 @@ export function writePrefix(buf: Uint8Array, off: number, p: Ipv4Prefix): number
  * cleared (RFC 4271 §4.3: they are irrelevant).
  */
 export function parsePrefixes(buf: Uint8Array, start: number, end: number): Ipv4Prefix[] | undefined {
-  const out: Ipv4Prefix[] = [];
-  let off = start;
-  while (off < end) {
+  // validate and count first: an array of the exact size (one route per UPDATE is the common case, and a
+  // push onto an empty array reserves 17 slots)
+  let count = 0;
+  for (let off = start; off < end; count++) {
     const len = buf[off]!;
     const n = (len + 7) >> 3;
     if (len > 32 || off + 1 + n > end) return undefined;
+    off += 1 + n;
+  }
+  if (count === 0) return [];
+  const out = new Array<Ipv4Prefix>(count);
+  let off = start;
+  for (let k = 0; k < count; k++) {
+    const len = buf[off]!;
+    const n = (len + 7) >> 3;
     let addr = 0;
     for (let i = 0; i < 4; i++) addr = addr * 256 + (i < n ? buf[off + 1 + i]! : 0);
-    out.push({ addr: (addr & prefixMask(len)) >>> 0, len });
+    out[k] = { addr: (addr & prefixMask(len)) >>> 0, len };
     off += 1 + n;
   }
   return out;

@@ -161,12 +161,18 @@ function badLength(bytes: Uint8Array, offset: number, reason: string): { ok: fal
 }
 
 /**
- * Parses the message at `offset`. Never throws. On failure the error's `notification` is what RFC 4271
- * §6 says to send before closing. An UPDATE with malformed attributes still parses: act on `action`.
+ * Parses the message at `offset`, seeing no byte at or past `end` (a stream's buffer may hold the next
+ * message there). Never throws. On failure the error's `notification` is what RFC 4271 §6 says to send
+ * before closing. An UPDATE with malformed attributes still parses: act on `action`.
  */
-export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodecCtx): BgpResult<BgpParsed> {
+export function parseBgpMessage(
+  bytes: Uint8Array,
+  offset: number,
+  ctx: BgpCodecCtx,
+  end = bytes.length,
+): BgpResult<BgpParsed> {
   const HDR = BGP_ERR.MESSAGE_HEADER;
-  if (offset < 0 || bytes.length - offset < BGP_HEADER_LEN) {
+  if (offset < 0 || end - offset < BGP_HEADER_LEN) {
     return bgpFail('header', offset, 'truncated', 'fewer than 19 bytes', HDR, BGP_HEADER_SUBCODE.BAD_MESSAGE_LENGTH);
   }
   // RFC 4271 §6.1: a marker that is not all ones: Connection Not Synchronized.
@@ -197,8 +203,8 @@ export function parseBgpMessage(bytes: Uint8Array, offset: number, ctx: BgpCodec
     );
   if (len < min || (type === BGP_TYPE.KEEPALIVE && len !== BGP_HEADER_LEN))
     return badLength(bytes, offset, `Length ${len} wrong for type ${type}`);
-  if (bytes.length - offset < len)
-    return badLength(bytes, offset, `Length ${len} but only ${bytes.length - offset} bytes`);
+  if (end - offset < len)
+    return badLength(bytes, offset, `Length ${len} but only ${end - offset} bytes`);
   const s = offset + BGP_HEADER_LEN;
   const e = offset + len;
   switch (type) {

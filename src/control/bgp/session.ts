@@ -163,9 +163,8 @@ export class BgpConnection {
     while (this.open) {
       const len = bgpMessageLength(buf, off);
       if (len === undefined || buf.length - off < len) break;
-      // the parser sees no byte past this message (a chunk that is exactly the message needs no new view)
-      const upTo = off + len === buf.length ? buf : buf.subarray(0, off + len);
-      const result = parseBgpMessage(upTo, off, this.ctx);
+      // the parser sees no byte past this message
+      const result = parseBgpMessage(buf, off, this.ctx, off + len);
       off += len;
       this.messagesIn++;
       this.owner.message(this, result);
