@@ -10,7 +10,7 @@ import type { IpNode } from '../net/ip-node.js';
 import type { Rule, TableName } from '../net/netfilter/rules.js';
 import { parseRule, tokenize } from '../net/netfilter/rule-parse.js';
 import { ipsetReferences, Ipset, parseIpPortMember } from '../net/netfilter/ipset.js';
-import { parseCidr } from '../wire/addr.js';
+import { parseCidr, type Ipv4Prefix } from '../wire/addr.js';
 import { FELIX_IPSET_MAXELEM } from '../control/calico/felix-nat.js';
 import { renderFelixPolicy, type FelixPolicyTables } from '../control/calico/felix-policy-render.js';
 import { felixPolicies, felixWorkloads, hasCalicoPolicies } from './calico-policy.js';
@@ -41,8 +41,16 @@ function parseLines(t: TableName, lines: readonly string[]): Rule[] {
   });
 }
 
-/** Applies Felix's policy tables to a node: ipsets first, then the chains, then removes what is no longer used. */
-export function applyFelixPolicy(node: IpNode, tables: FelixPolicyTables): void {
+/**
+ * Applies Felix's policy tables to a node: ipsets first, then the chains, then removes what is no longer
+ * used. `members` holds net members already parsed: every node's all-hosts set lists every node, so one
+ * pass over a 1,000-node cluster would otherwise parse a million addresses.
+ */
+export function applyFelixPolicy(
+  node: IpNode,
+  tables: FelixPolicyTables,
+  members = new Map<string, Ipv4Prefix | undefined>(),
+): void {
   const nf = node.enableNetfilter();
   for (const [name, want] of tables.ipsets) {
     let s = nf.ipsets.get(name);
@@ -59,8 +67,12 @@ export function applyFelixPolicy(node: IpNode, tables: FelixPolicyTables): void 
         s.add(e);
         continue;
       }
-      const p = parseCidr(m.includes('/') ? m : `${m}/32`);
-      if (p !== undefined) s.add({ addr: p.addr, len: p.len });
+      let p = members.get(m);
+      if (p === undefined && !members.has(m)) {
+        p = parseCidr(m.includes('/') ? m : `${m}/32`);
+        members.set(m, p);
+      }
+      if (p !== undefined) s.add(p);
     }
   }
   const filter = nf.ruleset.filter;
@@ -94,6 +106,7 @@ export function startFelixPolicy(rt: ClusterRuntime): PolicyEnforcer {
     const hosts = [...rt.nodes.values()].map((n) => n.ip);
     const ipip = calico?.pools.some((p) => !p.disabled && p.ipipMode !== 'Never') ?? false;
     const vxlan = calico?.pools.some((p) => !p.disabled && p.vxlanMode !== 'Never') ?? false;
+    const members = new Map<string, Ipv4Prefix | undefined>();
     for (const n of rt.nodes.values()) {
       const tables = renderFelixPolicy({
         local: all.filter((w) => w.node === n.name).map((w) => w.workload),
@@ -104,7 +117,7 @@ export function startFelixPolicy(rt: ClusterRuntime): PolicyEnforcer {
         vxlan,
         vxlanPort: calico?.felixConfig.vxlanPort ?? 4789,
       });
-      applyFelixPolicy(n.stack, tables);
+      applyFelixPolicy(n.stack, tables, members);
       programmed.set(n.name, tables);
     }
     for (const name of [...programmed.keys()]) if (!rt.nodes.has(name)) programmed.delete(name);
