@@ -140,3 +140,24 @@ test('best path (property): the choice does not depend on the order of the candi
     { numRuns: 500 },
   );
 });
+
+test('best path (property): two candidates get what the elimination over them gives, ties included', () => {
+  // a third candidate that step 1 always removes (iBGP, LOCAL_PREF 0 against 99..101) leaves the
+  // elimination with the two in their order: the two-candidate shortcut must choose as it does
+  const worse: Candidate = {
+    attrs: { origin: 'igp', asPath: [], localPref: 0, unknown: [] },
+    source: { local: false, ebgp: false, peerAddr: 1, peerBgpId: 1 },
+  };
+  fc.assert(
+    fc.property(arbCandidate(false), arbCandidate(false), fc.boolean(), (x, y, samePeer) => {
+      const a: Candidate = { ...x, source: { ...x.src, peerAddr: 100 } };
+      const b: Candidate = { ...y, source: { ...y.src, peerAddr: samePeer ? 100 : 101 } };
+      for (const pair of [
+        [a, b],
+        [b, a],
+      ])
+        assert.equal(selectBest(pair), selectBest([...pair, worse]));
+    }),
+    { numRuns: 1000 },
+  );
+});

@@ -131,6 +131,18 @@ function keepLowestMedPerAs(n: number): number {
   return k;
 }
 
+// the elimination's keys, lowest preferred (byLocalPref reads the default of the selection under way)
+let lpDefault = DEFAULT_LOCAL_PREF;
+const byLocal = (c: Candidate): number => (c.source.local ? 0 : 1);
+const byLocalPref = (c: Candidate): number => -localPrefOf(c, lpDefault);
+const byAsPathLength = (c: Candidate): number => asPathLength(c.attrs);
+const byOrigin = (c: Candidate): number => originRank(c.attrs);
+const byEbgp = (c: Candidate): number => (c.source.ebgp ? 0 : 1);
+const byIgpCost = (c: Candidate): number => c.igpCost ?? 0;
+const byRouterId = (c: Candidate): number => routerIdOf(c) >>> 0;
+const byClusterListLength = (c: Candidate): number => c.attrs.clusterList?.length ?? 0;
+const byPeerAddr = (c: Candidate): number => c.source.peerAddr >>> 0;
+
 /** The best of `candidates` by the RFC 4271 §9.1 elimination (undefined when there are none). */
 export function selectBest(
   candidates: readonly Candidate[],
@@ -138,19 +150,28 @@ export function selectBest(
 ): Candidate | undefined {
   const total = candidates.length;
   if (total <= 1) return candidates[0];
+  // two candidates (a route from each of two reflectors, the common case): the elimination keeps the one
+  // the pairwise comparison prefers, the first on a full tie
+  if (total === 2) {
+    const a = candidates[0]!;
+    const b = candidates[1]!;
+    return compareCandidates(a, b, defaultLocalPref) <= 0 ? a : b;
+  }
   if (scratch.length < total) scratch = new Array<Candidate>(total);
   for (let i = 0; i < total; i++) scratch[i] = candidates[i]!;
   let n = total;
-  n = keepLowest(n, (c) => (c.source.local ? 0 : 1));
-  n = keepLowest(n, (c) => -localPrefOf(c, defaultLocalPref));
-  n = keepLowest(n, (c) => asPathLength(c.attrs));
-  n = keepLowest(n, (c) => originRank(c.attrs));
+  // the steps' keys are module constants (a closure made per call is an allocation per step)
+  n = keepLowest(n, byLocal);
+  lpDefault = defaultLocalPref;
+  n = keepLowest(n, byLocalPref);
+  n = keepLowest(n, byAsPathLength);
+  n = keepLowest(n, byOrigin);
   n = keepLowestMedPerAs(n);
-  n = keepLowest(n, (c) => (c.source.ebgp ? 0 : 1));
-  n = keepLowest(n, (c) => c.igpCost ?? 0);
-  n = keepLowest(n, (c) => routerIdOf(c) >>> 0);
-  n = keepLowest(n, (c) => c.attrs.clusterList?.length ?? 0);
-  keepLowest(n, (c) => c.source.peerAddr >>> 0);
+  n = keepLowest(n, byEbgp);
+  n = keepLowest(n, byIgpCost);
+  n = keepLowest(n, byRouterId);
+  n = keepLowest(n, byClusterListLength);
+  keepLowest(n, byPeerAddr);
   const best = scratch[0];
   scratch.fill(undefined as unknown as Candidate, 0, total);
   return best;
