@@ -70,6 +70,8 @@ export class ExportCache {
   // set per client and route, and the clients' Adj-RIB-Out hold one object (attributes are interned,
   // immutable: a route that is gone takes its entry with it)
   private readonly reflected = new WeakMap<PathAttributes, Reflected>();
+  private lastReflectedAttrs: PathAttributes | undefined = undefined;
+  private lastReflected: Reflected | undefined = undefined;
 
   /** Forgets everything. */
   clear(): void {
@@ -83,6 +85,9 @@ export class ExportCache {
   exported(ctx: ExportContext, peer: BgpPeer, best: Candidate): PathAttributes | undefined {
     const kind = exportKind(peer, best);
     if (kind === 'none') return undefined;
+    // a reflection with a NEXT_HOP of its own is the same for every client and every flush: kept per
+    // route (reflect), without this flush's table (a dump to a new client looks up every route once)
+    if (kind === 'reflect' && best.attrs.nextHop !== undefined) return this.reflect(ctx, peer, best) ?? undefined;
     // our address matters only where NEXT_HOP is self
     const cls = peer.ebgp
       ? EBGP_SELF + (peer.localAddress ?? 0)
@@ -102,10 +107,7 @@ export class ExportCache {
     }
     let out = byClass?.get(cls);
     if (out === undefined) {
-      out =
-        cls === REFLECT && best.attrs.nextHop !== undefined
-          ? this.reflect(ctx, peer, best)
-          : (exportAttrs(ctx, peer, best) ?? null);
+      out = exportAttrs(ctx, peer, best) ?? null;
       if (byClass === undefined) {
         byClass = new FirstThenMap(cls, out);
         this.attrs.set(best.attrs, byClass);
@@ -118,10 +120,18 @@ export class ExportCache {
 
   /** exportAttrs for a reflection of `best` (with a NEXT_HOP of its own: no peer's address goes in). */
   private reflect(ctx: ExportContext, peer: BgpPeer, best: Candidate): PathAttributes | null {
-    const r = this.reflected.get(best.attrs);
-    if (r !== undefined && r.source === best.source && r.peerBgpId === best.source.peerBgpId) return r.out;
+    // a route meets every client in turn: most lookups are the previous one again
+    const r = best.attrs === this.lastReflectedAttrs ? this.lastReflected : this.reflected.get(best.attrs);
+    if (r !== undefined && r.source === best.source && r.peerBgpId === best.source.peerBgpId) {
+      this.lastReflectedAttrs = best.attrs;
+      this.lastReflected = r;
+      return r.out;
+    }
     const out = exportAttrs(ctx, peer, best) ?? null;
-    this.reflected.set(best.attrs, { source: best.source, peerBgpId: best.source.peerBgpId, out });
+    const made: Reflected = { source: best.source, peerBgpId: best.source.peerBgpId, out };
+    this.reflected.set(best.attrs, made);
+    this.lastReflectedAttrs = best.attrs;
+    this.lastReflected = made;
     return out;
   }
 

@@ -60,7 +60,9 @@ describe('PendingOut', () => {
             p.clear();
           }
           assert.equal(p.size, model.size);
-          assert.deepEqual([...p], [...model]);
+          const seen: [number, PathAttributes | null][] = [];
+          p.forEach((v, k) => seen.push([k, v]));
+          assert.deepEqual(seen, [...model]);
           for (let k = 0; k <= 4; k++) assert.equal(p.has(k), model.has(k));
           if (model.size > 0) {
             const [k, v] = model.entries().next().value!;

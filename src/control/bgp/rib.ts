@@ -199,9 +199,9 @@ export class PendingOut {
     } else if (this.many.size > 0) this.many.clear();
   }
 
-  /** The pending changes, in the order first set. */
-  *[Symbol.iterator](): IterableIterator<[number, PathAttributes | null]> {
-    if (this.hasOne) yield [this.oneKey, this.oneValue];
-    else yield* this.many;
+  /** Calls `fn` with each pending change, in the order first set (no entry array per change). */
+  forEach(fn: (value: PathAttributes | null, key: number) => void): void {
+    if (this.hasOne) fn(this.oneValue, this.oneKey);
+    else this.many.forEach(fn);
   }
 }

@@ -32,21 +32,24 @@ export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
   }
   if (peer.pendingOut.size === 1) return flushOne(peer, cache);
   const withdrawn: Ipv4Prefix[] = [];
-  const groups = new Map<PathAttributes, number[]>();
-  for (const [key, attrs] of peer.pendingOut) {
+  // prefixes by attribute set, in the order the sets first appear: one prefix held as a number (a table
+  // dump has a set per route), an array only for more
+  const groups = new Map<PathAttributes, number | number[]>();
+  peer.pendingOut.forEach((attrs, key) => {
     const had = peer.adjOut.get(key);
     if (attrs === null) {
-      if (had === undefined) continue;
+      if (had === undefined) return;
       peer.adjOut.delete(key);
       withdrawn.push(keyPrefix(key));
-      continue;
+      return;
     }
-    if (had === attrs) continue;
+    if (had === attrs) return;
     peer.adjOut.set(key, attrs);
     const g = groups.get(attrs);
-    if (g === undefined) groups.set(attrs, [key]);
+    if (g === undefined) groups.set(attrs, key);
+    else if (typeof g === 'number') groups.set(attrs, [g, key]);
     else g.push(key);
-  }
+  });
   peer.pendingOut.clear();
   let sent = 0;
   for (const chunk of chunks(withdrawn, BGP_MAX_MESSAGE_LEN - UPDATE_FIXED)) {
@@ -54,15 +57,18 @@ export function flushUpdates(peer: BgpPeer, cache: ExportCache): number {
     sent++;
   }
   const ctx = conn.ctx;
-  for (const [attrs, keys] of groups) {
-    const msgs = !ctx.fourOctetAs
-      ? build(attrs, keys, ctx)
-      : keys.length === 1
-        ? cache.encodedOne(attrs, keys[0]!, ctx, build)
-        : cache.encoded(attrs, keys, () => build(attrs, keys, ctx));
-    for (const m of msgs) conn.sendBytes(m);
+  groups.forEach((keys, attrs) => {
+    const msgs =
+      typeof keys === 'number'
+        ? ctx.fourOctetAs
+          ? cache.encodedOne(attrs, keys, ctx, build)
+          : build(attrs, [keys], ctx)
+        : ctx.fourOctetAs
+          ? cache.encoded(attrs, keys, () => build(attrs, keys, ctx))
+          : build(attrs, keys, ctx);
+    for (let i = 0; i < msgs.length; i++) conn.sendBytes(msgs[i]!);
     sent += msgs.length;
-  }
+  });
   return sent;
 }
 
