@@ -203,8 +203,7 @@ export function parseBgpMessage(
     );
   if (len < min || (type === BGP_TYPE.KEEPALIVE && len !== BGP_HEADER_LEN))
     return badLength(bytes, offset, `Length ${len} wrong for type ${type}`);
-  if (end - offset < len)
-    return badLength(bytes, offset, `Length ${len} but only ${end - offset} bytes`);
+  if (end - offset < len) return badLength(bytes, offset, `Length ${len} but only ${end - offset} bytes`);
   const s = offset + BGP_HEADER_LEN;
   const e = offset + len;
   switch (type) {
