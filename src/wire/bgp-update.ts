@@ -29,12 +29,19 @@ export interface BgpUpdate {
   nlri: Ipv4Prefix[];
 }
 
-/** A decoded UPDATE with its RFC 7606 findings and the action they add up to (§3 h: the most severe). */
+/**
+ * A decoded UPDATE with its length on the wire, its RFC 7606 findings and the action they add up to (§3 h:
+ * the most severe): what parseBgpMessage returns for it, made once.
+ */
 export interface BgpUpdateParsed {
-  update: BgpUpdate;
-  errors: BgpAttrError[];
+  message: BgpUpdate;
+  length: number;
+  attrErrors: readonly BgpAttrError[];
   action: BgpUpdateAction | 'none';
 }
+
+/** The findings of an UPDATE without any (shared: nothing adds to it). */
+const NO_ERRORS: readonly BgpAttrError[] = Object.freeze([]);
 
 /**
  * Parses an UPDATE body `buf[start, end)` (after the 19-byte header). Never throws. Fails (with the
@@ -49,6 +56,7 @@ export function parseBgpUpdateBody(
   end: number,
   asSize: 2 | 4,
   intern?: BgpAttrIntern,
+  length = end - start + BGP_HEADER_LEN,
 ): BgpResult<BgpUpdateParsed> {
   const MAL = BGP_UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST;
   if (start + 4 > end)
@@ -121,14 +129,10 @@ export function parseBgpUpdateBody(
     if (!seen.has(BGP_ATTR.AS_PATH)) errors.push(missingAttribute(BGP_ATTR.AS_PATH));
     if (nlri.length > 0 && !seen.has(BGP_ATTR.NEXT_HOP)) errors.push(missingAttribute(BGP_ATTR.NEXT_HOP));
   }
-  return {
-    ok: true,
-    value: {
-      update: { type: 'update', withdrawn, attrs, nlri },
-      errors,
-      action: errors.length === 0 ? 'none' : mostSevere(errors.map((e) => e.action)),
-    },
-  };
+  const message: BgpUpdate = { type: 'update', withdrawn, attrs, nlri };
+  return errors.length === 0
+    ? { ok: true, value: { message, length, attrErrors: NO_ERRORS, action: 'none' } }
+    : { ok: true, value: { message, length, attrErrors: errors, action: mostSevere(errors.map((e) => e.action)) } };
 }
 
 /** RFC 7606 §3 d: the finding for a well-known mandatory attribute the UPDATE lacks. */

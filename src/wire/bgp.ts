@@ -69,8 +69,8 @@ export interface BgpParsed {
   message: BgpMessage;
   /** Bytes consumed (the header's Length). */
   length: number;
-  /** RFC 7606 errors in an UPDATE's attributes (empty for other messages). */
-  attrErrors: BgpAttrError[];
+  /** RFC 7606 errors in an UPDATE's attributes (empty for other messages); shared, not to be changed. */
+  attrErrors: readonly BgpAttrError[];
   /** The most severe of their actions (RFC 7606 §3 h), 'none' when there are none. */
   action: BgpUpdateAction | 'none';
 }
@@ -142,9 +142,12 @@ export function emitBgpMessage(msg: BgpMessage, ctx: BgpCodecCtx): Uint8Array {
   return out;
 }
 
+/** The findings of a message that has none (shared: nothing adds to it). */
+const NO_ATTR_ERRORS: readonly BgpAttrError[] = Object.freeze([]);
+
 /** A message other than an UPDATE, parsed: no attribute findings. */
 function parsedOk(message: BgpMessage, length: number): BgpResult<BgpParsed> {
-  return { ok: true, value: { message, length, attrErrors: [], action: 'none' } };
+  return { ok: true, value: { message, length, attrErrors: NO_ATTR_ERRORS, action: 'none' } };
 }
 
 /** RFC 4271 §6.1: Bad Message Length carries the erroneous Length field as Data. */
@@ -212,12 +215,7 @@ export function parseBgpMessage(
       return r.ok ? parsedOk(r.value, len) : r;
     }
     case BGP_TYPE.UPDATE: {
-      const r = parseBgpUpdateBody(bytes, s, e, ctx.fourOctetAs ? 4 : 2, ctx.attrIntern);
-      if (!r.ok) return r;
-      return {
-        ok: true,
-        value: { message: r.value.update, length: len, attrErrors: r.value.errors, action: r.value.action },
-      };
+      return parseBgpUpdateBody(bytes, s, e, ctx.fourOctetAs ? 4 : 2, ctx.attrIntern, len);
     }
     case BGP_TYPE.NOTIFICATION:
       return parsedOk(
