@@ -107,12 +107,13 @@ export function parseBgpUpdateBody(
   const parsed =
     intern === undefined ? parsePathAttributes(buf, wEnd + 2, aEnd, asSize) : intern.parse(buf, wEnd + 2, aEnd, asSize);
   const { attrs, seen, overrun } = parsed;
-  // an interned parse has no errors and is shared: the missing-attribute errors below go in a list of our own
-  const errors = parsed.errors.length === 0 ? [] : parsed.errors;
+  // an interned parse has no errors and is shared: missing-attribute errors go in a list of our own, made
+  // only when there is one
+  let errors = parsed.errors.length === 0 ? undefined : parsed.errors;
   const announces = nlri.length > 0 || attrs.mpReach !== undefined;
   // RFC 7606 §4: an overrun attribute list can be treated as withdraw only when the routes are known; with
   // no NLRI, no withdrawn routes and no MP attribute parsed before the overrun, there is nothing to act on.
-  const overrunError = overrun === undefined ? undefined : errors[overrun];
+  const overrunError = overrun === undefined ? undefined : errors?.[overrun];
   if (
     overrunError !== undefined &&
     nlri.length === 0 &&
@@ -125,12 +126,12 @@ export function parseBgpUpdateBody(
   if (announces) {
     // RFC 7606 §3 d: a missing well-known mandatory attribute: treat-as-withdraw. NEXT_HOP is mandatory
     // only with routes in the NLRI field (RFC 4760 §3 moves it into MP_REACH for the others).
-    if (!seen.has(BGP_ATTR.ORIGIN)) errors.push(missingAttribute(BGP_ATTR.ORIGIN));
-    if (!seen.has(BGP_ATTR.AS_PATH)) errors.push(missingAttribute(BGP_ATTR.AS_PATH));
-    if (nlri.length > 0 && !seen.has(BGP_ATTR.NEXT_HOP)) errors.push(missingAttribute(BGP_ATTR.NEXT_HOP));
+    if (!seen.has(BGP_ATTR.ORIGIN)) (errors ??= []).push(missingAttribute(BGP_ATTR.ORIGIN));
+    if (!seen.has(BGP_ATTR.AS_PATH)) (errors ??= []).push(missingAttribute(BGP_ATTR.AS_PATH));
+    if (nlri.length > 0 && !seen.has(BGP_ATTR.NEXT_HOP)) (errors ??= []).push(missingAttribute(BGP_ATTR.NEXT_HOP));
   }
   const message: BgpUpdate = { type: 'update', withdrawn, attrs, nlri };
-  return errors.length === 0
+  return errors === undefined
     ? { ok: true, value: { message, length, attrErrors: NO_ERRORS, action: 'none' } }
     : { ok: true, value: { message, length, attrErrors: errors, action: mostSevere(errors.map((e) => e.action)) } };
 }
