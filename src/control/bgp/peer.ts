@@ -125,6 +125,8 @@ export class BgpPeer implements RouteSource, ConnectionOwner {
   readonly adjOut = new Map<number, PathAttributes>();
   /** Changes waiting for the next flush: attributes to announce, null to withdraw. */
   readonly pendingOut = new PendingOut();
+  /** @internal On its speaker's list of peers to flush. */
+  dirty = false;
   /** The session's connection once Established. */
   session: BgpConnection | undefined;
   /** Peer-level state while no connection has an OPEN exchange going. */
