@@ -98,17 +98,7 @@ export function pathAttributeTriples(a: PathAttributes, asSize: 2 | 4): BgpRawAt
 
 /** Encodes the Path Attributes field; an attribute over 255 bytes gets the Extended Length bit (RFC 4271 §4.3). */
 export function encodePathAttributes(a: PathAttributes, asSize: 2 | 4): Uint8Array {
-  // the attributes a route reflector and Calico's nodes send are written straight into the field; the
-  // rarer ones (MP_REACH/MP_UNREACH, AGGREGATOR, AS4_*) take the general path through the triples
-  if (
-    a.mpReach !== undefined ||
-    a.mpUnreach !== undefined ||
-    a.aggregator !== undefined ||
-    a.as4Path !== undefined ||
-    a.as4Aggregator !== undefined
-  )
-    return encodeAttributeTriples(pathAttributeTriples(a, asSize));
-  return encodeCommonAttributes(a, asSize);
+  return encodeAttributeTriples(pathAttributeTriples(a, asSize));
 }
 
 /** The Path Attributes field from (flags, type code, value) triples, in their order. */
@@ -116,114 +106,14 @@ export function encodeAttributeTriples(triples: readonly BgpRawAttr[]): Uint8Arr
   const size = triples.reduce((n, t) => n + (t.value.length > 255 ? 4 : 3) + t.value.length, 0);
   const out = new Uint8Array(size);
   let off = 0;
-  for (const t of triples) off = writeAttrHeader(out, off, t.flags, t.code, t.value.length, t.value);
-  return out;
-}
-
-/** Writes one attribute's flags, type code, length (and `value` when given); returns where its value ends. */
-function writeAttrHeader(
-  out: Uint8Array,
-  off: number,
-  flags: number,
-  code: number,
-  len: number,
-  value: Uint8Array | undefined,
-): number {
-  const ext = len > 255;
-  out[off] = (flags & ~BGP_ATTR_FLAG.EXTENDED_LENGTH) | (ext ? BGP_ATTR_FLAG.EXTENDED_LENGTH : 0);
-  out[off + 1] = code;
-  if (ext) writeU16(out, off + 2, len);
-  else out[off + 2] = len;
-  const at = off + (ext ? 4 : 3);
-  if (value !== undefined) out.set(value, at);
-  return at + len;
-}
-
-/** Bytes an attribute of value length `len` takes, header included. */
-function attrSize(len: number): number {
-  return (len > 255 ? 4 : 3) + len;
-}
-
-/** Length of AS_PATH's value as asPathBytes writes it. */
-function asPathLen(segs: readonly AsPathSegment[], asSize: 2 | 4): number {
-  let n = 0;
-  for (const s of segs) {
-    const chunks = s.asns.length === 0 ? 1 : Math.ceil(s.asns.length / 255);
-    n += 2 * chunks + asSize * s.asns.length;
-  }
-  return n;
-}
-
-/** Writes AS_PATH's value as asPathBytes does; returns the next offset. */
-function writeAsPath(out: Uint8Array, off: number, segs: readonly AsPathSegment[], asSize: 2 | 4): number {
-  for (const s of segs) {
-    for (let i = 0; i === 0 || i < s.asns.length; i += 255) {
-      const end = Math.min(i + 255, s.asns.length);
-      out[off++] = SEGMENT_TYPES.indexOf(s.type) + 1;
-      out[off++] = end - i;
-      for (let j = i; j < end; j++) {
-        const as = s.asns[j]!;
-        if (asSize === 4) {
-          out[off++] = as >>> 24;
-          out[off++] = (as >>> 16) & 0xff;
-        }
-        out[off++] = (as >>> 8) & 0xff;
-        out[off++] = as & 0xff;
-      }
-    }
-  }
-  return off;
-}
-
-/** The same bytes as the triples path for attributes without MP_*, AGGREGATOR or AS4_*, with one allocation. */
-function encodeCommonAttributes(a: PathAttributes, asSize: 2 | 4): Uint8Array {
-  const F = BGP_ATTR_EXPECTED_FLAGS;
-  const O = BGP_ATTR_FLAG.OPTIONAL;
-  const T = BGP_ATTR_FLAG.TRANSITIVE;
-  const pathLen = a.asPath === undefined ? 0 : asPathLen(a.asPath, asSize);
-  let size = 0;
-  if (a.origin !== undefined) size += attrSize(1);
-  if (a.asPath !== undefined) size += attrSize(pathLen);
-  if (a.nextHop !== undefined) size += attrSize(4);
-  if (a.med !== undefined) size += attrSize(4);
-  if (a.localPref !== undefined) size += attrSize(4);
-  if (a.atomicAggregate === true) size += attrSize(0);
-  if (a.communities !== undefined) size += attrSize(4 * a.communities.length);
-  if (a.originatorId !== undefined) size += attrSize(4);
-  if (a.clusterList !== undefined) size += attrSize(4 * a.clusterList.length);
-  for (const u of a.unknown) size += attrSize(u.value.length);
-  const out = new Uint8Array(size);
-  let off = 0;
-  if (a.origin !== undefined) {
-    off = writeAttrHeader(out, off, F[BGP_ATTR.ORIGIN]!, BGP_ATTR.ORIGIN, 1, undefined);
-    out[off - 1] = ORIGINS.indexOf(a.origin);
-  }
-  if (a.asPath !== undefined) {
-    const at = writeAttrHeader(out, off, F[BGP_ATTR.AS_PATH]!, BGP_ATTR.AS_PATH, pathLen, undefined) - pathLen;
-    off = writeAsPath(out, at, a.asPath, asSize);
-  }
-  const u32 = (code: number, v: number): void => {
-    off = writeAttrHeader(out, off, F[code]!, code, 4, undefined);
-    writeU32(out, off - 4, v);
-  };
-  const u32s = (code: number, vs: readonly number[]): void => {
-    off = writeAttrHeader(out, off, F[code]!, code, 4 * vs.length, undefined) - 4 * vs.length;
-    for (const v of vs) {
-      writeU32(out, off, v);
-      off += 4;
-    }
-  };
-  if (a.nextHop !== undefined) u32(BGP_ATTR.NEXT_HOP, a.nextHop);
-  if (a.med !== undefined) u32(BGP_ATTR.MULTI_EXIT_DISC, a.med);
-  if (a.localPref !== undefined) u32(BGP_ATTR.LOCAL_PREF, a.localPref);
-  if (a.atomicAggregate === true)
-    off = writeAttrHeader(out, off, F[BGP_ATTR.ATOMIC_AGGREGATE]!, BGP_ATTR.ATOMIC_AGGREGATE, 0, undefined);
-  if (a.communities !== undefined) u32s(BGP_ATTR.COMMUNITIES, a.communities);
-  if (a.originatorId !== undefined) u32(BGP_ATTR.ORIGINATOR_ID, a.originatorId);
-  if (a.clusterList !== undefined) u32s(BGP_ATTR.CLUSTER_LIST, a.clusterList);
-  for (const u of a.unknown) {
-    const partial = (u.flags & (O | T)) === (O | T) ? BGP_ATTR_FLAG.PARTIAL : 0;
-    off = writeAttrHeader(out, off, u.flags | partial, u.code, u.value.length, u.value);
+  for (const t of triples) {
+    const ext = t.value.length > 255;
+    out[off] = (t.flags & ~BGP_ATTR_FLAG.EXTENDED_LENGTH) | (ext ? BGP_ATTR_FLAG.EXTENDED_LENGTH : 0);
+    out[off + 1] = t.code;
+    if (ext) writeU16(out, off + 2, t.value.length);
+    else out[off + 2] = t.value.length;
+    out.set(t.value, off + (ext ? 4 : 3));
+    off += (ext ? 4 : 3) + t.value.length;
   }
   return out;
 }
