@@ -111,6 +111,9 @@ export interface BgpAttrError {
   reason: string;
 }
 
+/** The findings of a message that has none: one shared, frozen list (nothing adds to it). */
+export const NO_ATTR_ERRORS: readonly BgpAttrError[] = Object.freeze([]);
+
 /** The Optional and Transitive bits each recognized attribute must carry (RFC 4271 §5, RFC 4760, RFC 4456). */
 export const BGP_ATTR_EXPECTED_FLAGS: Record<number, number> = {
   [BGP_ATTR.ORIGIN]: BGP_ATTR_FLAG.TRANSITIVE,

@@ -5,7 +5,13 @@
  */
 import type { Ipv4Prefix } from './addr.js';
 import { readU16, writeU16 } from './bytes.js';
-import { type BgpAttrError, type BgpUpdateAction, type PathAttributes, mostSevere } from './bgp-attr-types.js';
+import {
+  type BgpAttrError,
+  type BgpUpdateAction,
+  type PathAttributes,
+  NO_ATTR_ERRORS,
+  mostSevere,
+} from './bgp-attr-types.js';
 import { encodePathAttributes } from './bgp-attrs-emit.js';
 import type { BgpAttrIntern } from './bgp-attr-intern.js';
 import { parsePathAttributes } from './bgp-attrs.js';
@@ -39,9 +45,6 @@ export interface BgpUpdateParsed {
   attrErrors: readonly BgpAttrError[];
   action: BgpUpdateAction | 'none';
 }
-
-/** The findings of an UPDATE without any (shared: nothing adds to it). */
-const NO_ERRORS: readonly BgpAttrError[] = Object.freeze([]);
 
 /**
  * Parses an UPDATE body `buf[start, end)` (after the 19-byte header). Never throws. Fails (with the
@@ -132,7 +135,7 @@ export function parseBgpUpdateBody(
   }
   const message: BgpUpdate = { type: 'update', withdrawn, attrs, nlri };
   return errors === undefined
-    ? { ok: true, value: { message, length, attrErrors: NO_ERRORS, action: 'none' } }
+    ? { ok: true, value: { message, length, attrErrors: NO_ATTR_ERRORS, action: 'none' } }
     : { ok: true, value: { message, length, attrErrors: errors, action: mostSevere(errors.map((e) => e.action)) } };
 }
 

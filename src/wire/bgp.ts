@@ -7,7 +7,7 @@
  */
 import { readU16, writeU16 } from './bytes.js';
 import type { BgpAttrIntern } from './bgp-attr-intern.js';
-import type { BgpAttrError, BgpUpdateAction } from './bgp-attr-types.js';
+import { type BgpAttrError, type BgpUpdateAction, NO_ATTR_ERRORS } from './bgp-attr-types.js';
 import {
   BGP_ERR,
   BGP_HEADER_LEN,
@@ -141,9 +141,6 @@ export function emitBgpMessage(msg: BgpMessage, ctx: BgpCodecCtx): Uint8Array {
   out.set(body, BGP_HEADER_LEN);
   return out;
 }
-
-/** The findings of a message that has none (shared: nothing adds to it). */
-const NO_ATTR_ERRORS: readonly BgpAttrError[] = Object.freeze([]);
 
 /** A message other than an UPDATE, parsed: no attribute findings. */
 function parsedOk(message: BgpMessage, length: number): BgpResult<BgpParsed> {
