@@ -354,10 +354,13 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   /** Sends every dirty peer's pending changes: one pass per instant (RFC 4271 §9.2). */
   private flush(): void {
     this.flushPending = false;
-    const dirty = this.dirty;
-    // (a peer marked while this runs is flushed too, as iterating a Set sees what is added)
-    for (let i = 0; i < this.dirtyCount; i++) this.updatesOut += flushUpdates(dirty[i]!, this.cache);
-    for (let i = 0; i < this.dirtyCount; i++) dirty[i]!.dirty = false;
+    // each peer is unmarked before its flush: one marked again meanwhile goes on the list again, and the
+    // loop, which reads the count afresh, flushes it again
+    for (let i = 0; i < this.dirtyCount; i++) {
+      const peer = this.dirty[i]!;
+      peer.dirty = false;
+      this.updatesOut += flushUpdates(peer, this.cache);
+    }
     this.dirtyCount = 0;
     this.cache.clear();
   }

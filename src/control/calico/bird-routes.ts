@@ -36,14 +36,13 @@ export function birdKernelRoute(
   nextHop: Ipv4,
 ): RouteSpec | undefined {
   const pool = poolOf(pools, prefix);
-  const plain: RouteSpec = { dst: prefix.addr, len: prefix.len, via: nextHop, dev: local.device, proto: 'bird' };
-  if (pool === undefined) return plain;
-  if (pool.vxlanMode !== 'Never') return undefined;
+  if (pool !== undefined && pool.vxlanMode !== 'Never') return undefined;
   const tunnel =
-    pool.ipipMode === 'Always' ||
-    (pool.ipipMode === 'CrossSubnet' && !sameSubnet(nextHop, local.address, local.subnetLen));
-  // a literal, not a spread of `plain`: a spread copy is a slow path in V8, and this runs per learned route
+    pool !== undefined &&
+    (pool.ipipMode === 'Always' ||
+      (pool.ipipMode === 'CrossSubnet' && !sameSubnet(nextHop, local.address, local.subnetLen)));
+  // one object literal per learned route, the one returned
   return tunnel
     ? { dst: prefix.addr, len: prefix.len, via: nextHop, dev: IPIP_DEVICE, proto: 'bird', onlink: true }
-    : plain;
+    : { dst: prefix.addr, len: prefix.len, via: nextHop, dev: local.device, proto: 'bird' };
 }
