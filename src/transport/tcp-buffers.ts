@@ -83,6 +83,9 @@ export class ReassemblyQueue {
   truesize = 0;
   /** The truesize of the segments the last take() dropped as wholly below `next`. */
   dropped = 0;
+  // the highest end of a segment held since the queue was last empty: kept as segments arrive, where a
+  // scan per held segment made a loss episode quadratic
+  private maxEnd = -1;
 
   /** Segments held. */
   get size(): number {
@@ -101,6 +104,7 @@ export class ReassemblyQueue {
     const prev = h[i - 1];
     if (prev !== undefined && prev.start <= start && prev.start + prev.data.length >= start + data.length) return false;
     h.splice(i, 0, { start, data: data.slice(), truesize });
+    this.maxEnd = Math.max(this.maxEnd, start + data.length);
     this.bytes += data.length;
     this.truesize += truesize;
     return true;
@@ -128,19 +132,23 @@ export class ReassemblyQueue {
       sizes?.push(s.truesize);
       next = end;
     }
+    if (h.length === 0) this.maxEnd = -1;
     return out;
   }
 
-  /** The highest sequence offset held, or -1. */
-  get highest(): number {
-    let m = -1;
-    for (const s of this.held) m = Math.max(m, s.start + s.data.length);
-    return m;
+  /**
+   * How far the segments held reach beyond `next`, the stream's next byte (0 when they do not). A segment
+   * taken since the queue was last empty may still count in maxEnd, but take() leaves the stream at or past
+   * its end, so it adds nothing beyond `next`.
+   */
+  aheadOf(next: number): number {
+    return this.held.length > 0 ? Math.max(0, this.maxEnd - next) : 0;
   }
 
   /** Forgets everything. */
   clear(): void {
     this.held.length = 0;
+    this.maxEnd = -1;
     this.bytes = 0;
     this.truesize = 0;
   }

@@ -217,7 +217,7 @@ export class ReceiveSpace {
 
   /** What the out-of-order queue holds beyond RCV.NXT (for tcp_rcvbuf_grow). */
   get oooAhead(): number {
-    return this.ooo.size > 0 ? Math.max(0, this.ooo.highest - this.nxt) : 0;
+    return this.ooo.aheadOf(this.nxt);
   }
 
   /** Puts chunks the application paused before back at the head of the unread bytes. */
