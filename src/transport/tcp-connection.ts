@@ -228,7 +228,7 @@ export class TcpSocket extends TcpOutput {
     this.sackOk = cfg.sack && peer.sackPermitted;
     const tsLen = this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0;
     this.snd.mss = Math.max(1, Math.min(this.advMss, peer.mss ?? DEFAULT_PEER_MSS) - tsLen);
-    this.rcv.mss = Math.max(1, this.advMss - tsLen);
+    this.rcv.mem.advmss = Math.max(1, this.advMss - tsLen);
     this.cc.setMss(this.snd.mss);
     if (peer.timestamps !== undefined && this.tsOk) this.storeTsRecent(peer.timestamps.tsval);
     this.windowScaled = peer.wscale !== undefined && cfg.windowScaling;
@@ -412,7 +412,7 @@ export class TcpSocket extends TcpOutput {
   private establish(): void {
     // tcp_init_transfer: tcp_init_buffer_space (the clamp keeps a segment for the application)
     const rcv = this.rcv;
-    rcv.mem.establish(rcv.mss, this.snd.mss, rcv.rcvWnd, rcv.copied, this.nowUs);
+    rcv.mem.establish(rcv.mem.advmss, this.snd.mss, rcv.rcvWnd, rcv.copied, this.nowUs);
     this.connectTimer?.clear();
     this.retries = 0;
     this.everConnected = true;

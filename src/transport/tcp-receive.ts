@@ -56,8 +56,8 @@ export class ReceiveSpace {
     bufSize: number,
     /** Its ceiling (tcp_rmem[2]). */
     bufMax: number,
-    /** The unit of "full-sized segment": our MSS, less the timestamps option once agreed (Linux advmss). */
-    public mss: number,
+    /** Our MSS (Linux advmss; the connection lowers the buffer's copy once the timestamps option is agreed). */
+    mss: number,
   ) {
     this.mem = new ReceiveBuffer(bufSize, bufMax, mss);
   }
