@@ -1,4 +1,4 @@
-// The VXLAN outer source port of packets from local sockets (vxlan.ts flowSourcePort, wire/frame-hash.ts),
+// The VXLAN outer source port of packets from local sockets (vxlan.ts encapsulate, wire/frame-hash.ts),
 // on the notes' VXLAN NAT gateway: vm1 sits behind hv1's bridge, gw decapsulates, masquerades and routes to
 // web. What the kernel did on this topology (podnet up examples/vxlan-nat-gateway.yaml, tcpdump on hv1's
 // eth0, Linux 6.18): a TCP connection's two directions left from two ports, each its socket's sk_txhash

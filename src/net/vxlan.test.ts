@@ -7,7 +7,10 @@ import { Network } from '../link/device.js';
 import { parseIpv4 } from '../wire/addr.js';
 import { hex } from '../wire/testing.js';
 import { IpNode } from './ip-node.js';
-import { VxlanDev, VxlanSocket, flowSourcePort } from './vxlan.js';
+import { VxlanDev, VxlanSocket, flowHash, sourcePortOf } from './vxlan.js';
+
+/** The outer source port VXLAN gives a frame that carries no socket hash (as encapsulate computes it). */
+const flowSourcePort = (inner: Uint8Array): number => sourcePortOf(flowHash(inner));
 
 const LOCAL = parseIpv4('192.168.0.1')!;
 

@@ -170,8 +170,17 @@ export class VxlanDev extends NetDev {
       );
       return;
     }
-    // skb_get_hash: the hash the inner packet carries, else the flow dissector's, kept on the packet
-    // (the outer one is the same skb) only if it covers ports (iptunnel_xmit: skb_clear_hash_if_not_l4)
+    // The outer UDP source port, as Linux's udp_flow_src_port: the inner packet's flow hash (skb_get_hash)
+    // mapped into the default range 32768-60999, so that one flow keeps one underlay path (ECMP) while flows
+    // spread (RFC 7348 section 5). skb_get_hash returns a hash the packet already carries
+    // (wire/frame-hash.ts): a local TCP or connected UDP socket's random sk_txhash, so such a segment leaves
+    // from a port of its socket's, and each direction of a connection from its own (skb_set_hash_from_sk;
+    // a SYN-ACK has its request sock's; every retransmission timeout draws a new one, sk_rethink_txhash).
+    // Without one it computes the flow dissector's hash, which is symmetric: both directions of a flow (and
+    // an ARP request and its reply) get the same port, as the kernel-oracle capture shows; all fragments of
+    // a datagram share one. The values differ from Linux's (whose hashes are random or seeded at boot). The
+    // computed hash stays on the packet (the outer one is the same skb) only if it covers ports
+    // (iptunnel_xmit: skb_clear_hash_if_not_l4).
     const carried = frameHash(inner);
     let h: number;
     let hash: number | undefined;
@@ -307,21 +316,6 @@ export class VxlanSocket implements UdpTunnel {
     carryFrameHash(frame, inner);
     dev.receiveInner(inner, readIpv4(frame, IP_OFF + IPV4_SRC_OFF), p);
   }
-}
-
-/**
- * The outer UDP source port, as Linux's udp_flow_src_port: the inner packet's flow hash (skb_get_hash)
- * mapped into the default range 32768-60999, so that one flow keeps one underlay path (ECMP) while flows
- * spread (RFC 7348 section 5). skb_get_hash returns a hash the packet already carries
- * (wire/frame-hash.ts): a local TCP or connected UDP socket's random sk_txhash, so such a segment leaves
- * from a port of its socket's, and each direction of a connection from its own (skb_set_hash_from_sk;
- * a SYN-ACK has its request sock's; every retransmission timeout draws a new one, sk_rethink_txhash).
- * Without one it computes the flow dissector's hash, which is symmetric: both directions of a flow (and
- * an ARP request and its reply) get the same port, as the kernel-oracle capture shows; all fragments of a
- * datagram share one. The values differ from Linux's (whose hashes are random or seeded at boot).
- */
-export function flowSourcePort(inner: Uint8Array): number {
-  return sourcePortOf(frameHash(inner) ?? flowHash(inner));
 }
 
 /** Maps a flow hash into Linux's default local port range 32768-60999 (inet_get_local_port_range). */

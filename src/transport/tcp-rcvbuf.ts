@@ -24,7 +24,7 @@
 /** TCP_RMEM_TO_WIN_SCALE: scaling_ratio is a fraction of 256. */
 const RMEM_TO_WIN_SCALE = 8;
 /** TCP_DEFAULT_SCALING_RATIO: half the buffer is window until a full-sized segment says otherwise. */
-export const DEFAULT_SCALING_RATIO = 1 << (RMEM_TO_WIN_SCALE - 1);
+const DEFAULT_SCALING_RATIO = 1 << (RMEM_TO_WIN_SCALE - 1);
 /**
  * The truesize of a segment a local socket sent, less its payload: TCP builds each skb with a
  * MAX_TCP_HEADER head (tcp_stream_alloc_skb: alloc_skb_fclone, truesize = SKB_TRUESIZE(skb_end_offset))
@@ -57,7 +57,7 @@ export function winFromSpace(space: number, ratio: number): number {
 }
 
 /** __tcp_space_from_win: the buffer a window of `win` bytes needs at `ratio`/256. */
-export function spaceFromWin(win: number, ratio: number): number {
+function spaceFromWin(win: number, ratio: number): number {
   return Math.floor((win * 256) / ratio);
 }
 
