@@ -58,7 +58,7 @@ export class BridgeDev extends NetDev implements L2Master {
       {
         note: (m) => this.node.note(() => `${this.name}: ${m()}`),
         flushPort: (io) => {
-          for (const [mac, e] of this.fdb) if (this.stpIo.get(e.dev) === io) this.fdb.delete(mac);
+          for (const [dev, mine] of this.stpIo) if (mine === io) this.flushDev(dev);
         },
       },
       opts,
@@ -82,6 +82,11 @@ export class BridgeDev extends NetDev implements L2Master {
 
   /** Member `dev` lost its carrier: what was learned on it goes (br_stp_disable_port -> br_fdb_delete_by_port, STP or not). */
   memberCarrierLost(dev: NetDev): void {
+    this.flushDev(dev);
+  }
+
+  /** Forgets what was learned on member `dev` (br_fdb_delete_by_port). */
+  private flushDev(dev: NetDev): void {
     for (const [mac, e] of this.fdb) if (e.dev === dev) this.fdb.delete(mac);
   }
 
