@@ -16,21 +16,15 @@ import {
   type Mac,
 } from '../wire/addr.js';
 import {
-  ARP_HLEN_OFF,
-  ARP_HTYPE_ETHERNET,
-  ARP_HTYPE_OFF,
-  ARP_OP_OFF,
   ARP_OP_REPLY,
   ARP_OP_REQUEST,
-  ARP_PLEN_OFF,
-  ARP_PTYPE_OFF,
   ARP_SPA_OFF,
   ARP_TPA_OFF,
   buildArpFrame,
+  isArpRequestAt,
   parseArp,
   type ArpPacket,
 } from '../wire/arp.js';
-import { readU16 } from '../wire/bytes.js';
 import { ETH_HEADER_LEN, ETH_SRC_OFF, ETH_TYPE_OFF, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IPV4_TOTAL_LEN_OFF } from '../wire/ipv4.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../wire/icmp.js';
@@ -127,7 +121,7 @@ export class ArpResolver {
         return;
       }
     }
-    node.note(() => `ARP who-has ${formatIpv4(a.targetIp)}: not ours, ignored`);
+    this.ignored(frame);
   }
 
   /**
@@ -138,20 +132,11 @@ export class ArpResolver {
    * without a parse.
    */
   private othersRequest(dev: NetDev, frame: Uint8Array): boolean {
-    if (frame.length < ARP_TPA + 4 || (dev.proxyArp && this.node.config.forwarding)) return false;
-    const a = ETH_HEADER_LEN;
-    if (
-      readU16(frame, a + ARP_HTYPE_OFF) !== ARP_HTYPE_ETHERNET ||
-      readU16(frame, a + ARP_PTYPE_OFF) !== ETHERTYPE_IPV4 ||
-      frame[a + ARP_HLEN_OFF] !== 6 ||
-      frame[a + ARP_PLEN_OFF] !== 4 ||
-      readU16(frame, a + ARP_OP_OFF) !== ARP_OP_REQUEST
-    )
-      return false;
+    if ((dev.proxyArp && this.node.config.forwarding) || !isArpRequestAt(frame, ETH_HEADER_LEN)) return false;
     const target = readIpv4(frame, ARP_TPA);
     const addrs = dev.addresses;
     for (let i = 0; i < addrs.length; i++) if (addrs[i]!.addr === target) return false;
-    return this.node.neighbors.get(dev, readIpv4(frame, a + ARP_SPA_OFF)) === undefined;
+    return this.node.neighbors.get(dev, readIpv4(frame, ETH_HEADER_LEN + ARP_SPA_OFF)) === undefined;
   }
 
   /** True when `ip` on `dev` has a usable MAC (NUD_VALID: reachable, stale, delay, probe or permanent). */

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ARP_LEN, ARP_OP_REPLY, ARP_OP_REQUEST, type ArpPacket, buildArpFrame, emitArp, parseArp } from './arp.js';
+import {
+  ARP_LEN,
+  ARP_OP_REPLY,
+  ARP_OP_REQUEST,
+  type ArpPacket,
+  buildArpFrame,
+  emitArp,
+  isArpRequestAt,
+  parseArp,
+} from './arp.js';
 import { MAC_BROADCAST } from './addr.js';
 import { bytesArb, concat, hex, ipv4Arb, macArb, mutatedArb } from './testing.js';
 
@@ -117,5 +126,20 @@ describe('arp properties', () => {
       return b;
     });
     fc.assert(fc.property(fc.oneof(bytesArb(), mutatedArb(valid)), (b) => void parseArp(b)));
+  });
+
+  it('isArpRequestAt says yes exactly when parseArp accepts a request, at any offset', () => {
+    const valid = arpArb.map((p) => {
+      const b = new Uint8Array(ARP_LEN);
+      emitArp(p, b);
+      return b;
+    });
+    fc.assert(
+      fc.property(fc.oneof(bytesArb(), mutatedArb(valid), valid), fc.nat({ max: 4 }), (b, off) => {
+        const buf = concat(new Uint8Array(off), b);
+        const r = parseArp(b);
+        assert.equal(isArpRequestAt(buf, off), r.ok && r.value.op === ARP_OP_REQUEST);
+      }),
+    );
   });
 });

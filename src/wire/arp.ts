@@ -45,6 +45,21 @@ export interface ArpPacket {
 
 const P = 'arp';
 
+/**
+ * Whether the ARP packet at `off` in `buf` is a well-formed Ethernet/IPv4 request (what parseArp accepts,
+ * with opcode 1), read in place without a parse: for a receiver that only needs the addresses.
+ */
+export function isArpRequestAt(buf: Uint8Array, off: number): boolean {
+  return (
+    buf.length - off >= ARP_LEN &&
+    readU16(buf, off + ARP_HTYPE_OFF) === ARP_HTYPE_ETHERNET &&
+    readU16(buf, off + ARP_PTYPE_OFF) === ETHERTYPE_IPV4 &&
+    buf[off + ARP_HLEN_OFF] === 6 &&
+    buf[off + ARP_PLEN_OFF] === 4 &&
+    readU16(buf, off + ARP_OP_OFF) === ARP_OP_REQUEST
+  );
+}
+
 /** Parses an Ethernet/IPv4 ARP packet; bytes after the 28 (Ethernet padding) are ignored. */
 export function parseArp(buf: Uint8Array): WireResult<ArpPacket> {
   if (buf.length < ARP_LEN) return fail(P, 'packet', 0, 'truncated', `truncated: ${buf.length} of ${ARP_LEN} bytes`);
