@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { scaleClusterText } from '../../src/scenario/scale.js';
 import { RangeAllocator } from '../../src/cluster/range-allocator.js';
+import { podStackName } from '../../src/cluster/runtime.js';
 import type { ClusterPlan } from '../../src/cluster/plan-types.js';
 import { formatIpv4 } from '../../src/wire/addr.js';
 
@@ -47,8 +48,7 @@ export function expectedPodsOn(plan: ClusterPlan, node: string): ExpectedPod[] {
   return plan.pods
     .filter((p) => p.node === node && p.spec.hostNetwork !== true)
     .map((p, i) => ({
-      // a pod's network namespace is named by the pod, with its namespace unless it is default's
-      id: p.namespace === 'default' ? p.name : `${p.namespace}/${p.name}`,
+      id: podStackName(p),
       label: p.name,
       address: `${formatIpv4((base + 2 + i) >>> 0)}/${podCIDR.len}`,
     }));

@@ -44,6 +44,9 @@ interface Opened {
   ms: number;
   /** Drawn from the cluster's plan: its pods' addresses are known once the worker has built it. */
   fromPlan: boolean;
+  /** The text and file name it was opened from (what the worker builds for its addresses). */
+  text: string;
+  file: string;
 }
 
 /** The editor module, loaded after the first topology is drawn (CodeMirror is most of the page's code). */
@@ -171,6 +174,8 @@ export function App({ examples, initial, worker, opening }: AppProps) {
       steps: r.steps,
       ms: r.ms,
       fromPlan: r.fromPlan === true,
+      text: t,
+      file,
     };
     const l = await layOut(r.topology);
     setLayout(l);
@@ -224,7 +229,8 @@ export function App({ examples, initial, worker, opening }: AppProps) {
     const o = openedNow.current;
     if (o === undefined || !o.fromPlan || boxesAsked.current === o) return;
     boxesAsked.current = o;
-    void worker.ask({ type: 'boxes', text, file }).then((r) => {
+    // the text this drawing came from, not the editor's now (typing may have moved on within the debounce)
+    void worker.ask({ type: 'boxes', text: o.text, file: o.file }).then((r) => {
       // the file may have changed meanwhile: those boxes are another cluster's
       if (openedNow.current !== o) return;
       if (r.type === 'boxes') setBuilt(new Map(r.boxes.map((b) => [b.id, b])));
