@@ -14,8 +14,8 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { Frozen } from './frozen.js';
 import type { TopoNode, Topology } from '../core/protocol.js';
 import type { Layout, Placed } from './box-size.js';
-import { kindFill, segmentColor } from './colors.js';
-import { foldedGroups, unfold, UnfoldedNode, type Unfolded } from './unfolded-node.js';
+import { segmentColor } from './colors.js';
+import { BoxFace, foldedGroups, unfold, UnfoldedNode, type Unfolded } from './unfolded-node.js';
 import { looksLikeAddress, search, searchIndex, type Searchable } from './search.js';
 
 /** Where the current frame is: the box it leaves and the box it goes to. */
@@ -320,18 +320,7 @@ export function TopologyView(p: TopologyProps) {
                   : undefined
               }
             >
-              <rect width={b.w} height={b.h} rx={4} fill={kindFill(n.kind)} />
-              {n.segments.map((s, i) => (
-                <rect key={s} x={i * 6} y={0} width={5} height={b.h} fill={segmentColor(s)} />
-              ))}
-              <text x={b.w / 2} y={14} class="box-name">
-                {folded ? `${n.label} ▸` : n.label}
-              </text>
-              {n.addresses.slice(0, 2).map((a, i) => (
-                <text key={a} x={b.w / 2} y={27 + i * 13} class="box-addr">
-                  {a}
-                </text>
-              ))}
+              <BoxFace node={n} w={b.w} h={b.h} suffix={folded ? '▸' : undefined} />
             </g>
           );
         })}

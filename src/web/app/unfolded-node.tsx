@@ -6,6 +6,7 @@
  * packed inside, as a built cluster draws a node and its pods (cluster-layout.ts), over its neighbours.
  * Folding it removes the card; nothing else on the page changes either way.
  */
+import type { ComponentChildren } from 'preact';
 import type { TopoNode, Topology } from '../core/protocol.js';
 import type { Layout, Placed } from './box-size.js';
 import { sized } from './cluster-layout.js';
@@ -13,6 +14,43 @@ import { kindFill, segmentColor } from './colors.js';
 
 /** Shown in place of a pod's address until the worker has built the cluster (IPAM gives it then). */
 export const PENDING_ADDRESS = '…';
+
+/**
+ * A box's face, as every box in the drawing has it: its kind's fill, a stripe per segment it is on (when
+ * `stripes`), its name with `suffix` (a folded node's ▸, an opened one's ▾) and up to `lines` addresses,
+ * a pending one greyed.
+ */
+export function BoxFace({
+  node,
+  w,
+  h,
+  suffix,
+  lines = 2,
+  stripes = true,
+}: {
+  node: TopoNode;
+  w: number;
+  h: number;
+  suffix?: string;
+  lines?: number;
+  stripes?: boolean;
+}): ComponentChildren {
+  return (
+    <>
+      <rect width={w} height={h} rx={4} fill={kindFill(node.kind)} />
+      {stripes &&
+        node.segments.map((s, i) => <rect key={s} x={i * 6} y={0} width={5} height={h} fill={segmentColor(s)} />)}
+      <text x={w / 2} y={14} class="box-name">
+        {suffix === undefined ? node.label : `${node.label} ${suffix}`}
+      </text>
+      {node.addresses.slice(0, lines).map((a, i) => (
+        <text key={a} x={w / 2} y={27 + i * 13} class={`box-addr${a === PENDING_ADDRESS ? ' pending' : ''}`}>
+          {a}
+        </text>
+      ))}
+    </>
+  );
+}
 
 /** Node id -> its folded group of pods (the `pods@node` box, with the pods as `members`). */
 export function foldedGroups(t: Topology): Map<string, TopoNode> {
@@ -89,23 +127,11 @@ export function UnfoldedNode({ u, onFold, onSelect }: UnfoldedNodeProps) {
           onFold(node.id, true);
         }}
       >
-        <rect width={box.w} height={box.h} rx={4} fill={kindFill(node.kind)} />
-        {node.segments.map((s, i) => (
-          <rect key={s} x={i * 6} y={0} width={5} height={box.h} fill={segmentColor(s)} />
-        ))}
-        <text x={box.w / 2} y={14} class="box-name">
-          {node.label} ▾
-        </text>
-        {node.addresses.slice(0, 2).map((a, i) => (
-          <text key={a} x={box.w / 2} y={27 + i * 13} class={`box-addr${a === PENDING_ADDRESS ? ' pending' : ''}`}>
-            {a}
-          </text>
-        ))}
+        <BoxFace node={node} w={box.w} h={box.h} suffix="▾" />
       </g>
       {u.pods.map((pod) => {
         const b = u.podBoxes.get(pod.id);
         if (b === undefined) return null;
-        const address = pod.addresses[0];
         return (
           <g
             class="box"
@@ -114,15 +140,7 @@ export function UnfoldedNode({ u, onFold, onSelect }: UnfoldedNodeProps) {
             transform={`translate(${b.x - box.x} ${b.y - box.y})`}
             onClick={() => onSelect(pod.id)}
           >
-            <rect width={b.w} height={b.h} rx={4} fill={kindFill(pod.kind)} />
-            <text x={b.w / 2} y={14} class="box-name">
-              {pod.label}
-            </text>
-            {address !== undefined && (
-              <text x={b.w / 2} y={27} class={`box-addr${address === PENDING_ADDRESS ? ' pending' : ''}`}>
-                {address}
-              </text>
-            )}
+            <BoxFace node={pod} w={b.w} h={b.h} lines={1} stripes={false} />
           </g>
         );
       })}
