@@ -274,20 +274,25 @@ export function App({ examples, initial, worker, opening }: AppProps) {
     const node = device === undefined ? undefined : podNode.get(device);
     return node !== undefined && unfolded.has(node);
   };
-  const boxOf = useMemo(() => {
+  // a device -> the box it is drawn in (the worker's one map, read back from the run's frames)
+  const deviceBox = useMemo(() => {
     const m = new Map<string, string>();
     for (const e of run?.events ?? [])
       if (e.kind === 'frame' && e.boxes !== undefined && e.to !== undefined)
         m.set(e.device, e.boxes[0]).set(e.to, e.boxes[1]);
-    return (d: string) => (shownOpen(d) ? d : (m.get(d) ?? d));
-  }, [run, podNode, unfolded]);
+    return m;
+  }, [run]);
+  const boxOf = useMemo(
+    () => (d: string) => (shownOpen(d) ? d : (deviceBox.get(d) ?? d)),
+    [deviceBox, podNode, unfolded],
+  );
   const labels = useMemo(() => stepLabels(cur, boxOf, ev), [cur, boxOf, ev]);
   const pos: FramePos | undefined =
     frameEv?.boxes === undefined
       ? undefined
       : {
-          from: shownOpen(frameEv.device) ? frameEv.device : frameEv.boxes[0],
-          to: shownOpen(frameEv.to) ? frameEv.to! : frameEv.boxes[1],
+          from: boxOf(frameEv.device),
+          to: boxOf(frameEv.to!),
           color:
             frameEv.frame.vni !== undefined
               ? segmentColor(frameEv.frame.vni)
