@@ -209,7 +209,11 @@ export function ping(node: IpNode, dst: Ipv4, options: Partial<PingOptions>, don
                   ? 'connect: No route to host'
                   : err === 'prohibited'
                     ? 'ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules'
-                    : 'ping: local error: message too long',
+                    : err === 'no-buffer-space'
+                      ? // a full transmit queue: iputils retries such a send quietly for up to lingertime
+                        // first (ping_common.c, oom_count); podnet reports it at once
+                        'ping: sendmsg: No buffer space available'
+                      : 'ping: local error: message too long',
       });
     }
     if (seq < o.count) {

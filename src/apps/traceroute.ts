@@ -330,7 +330,10 @@ export function traceroute(
     slots.push(s);
     inFlight++;
     const err = sendProbe(s, index);
-    if (err !== undefined) unread.push(() => read(s, { note: err === 'no-route' ? '!N' : '!X' }, true));
+    // ENOBUFS (a full transmit queue): traceroute's do_send gives the probe up without a word, so it
+    // gets no answer and shows as '*' like a lost one
+    if (err !== undefined && err !== 'no-buffer-space')
+      unread.push(() => read(s, { note: err === 'no-route' ? '!N' : '!X' }, true));
     else
       s.timer = engine.timer(o.wait, () => {
         s.timer = undefined;

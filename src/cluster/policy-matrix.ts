@@ -276,7 +276,8 @@ export class PolicyProber {
     this.sendOpts.dst = p.to.ip;
     this.sendOpts.src = p.from.ip;
     const err = p.from.stack.sendIp(this.sendOpts, tcpHeaderLength(h), this.fillSegment);
-    if (err !== undefined) this.resolve(i, 'unreachable');
+    // a full queue's drop is interference (INTERFERENCE), judged where drops are, not an unreachable target
+    if (err !== undefined && err !== 'no-buffer-space') this.resolve(i, 'unreachable');
   }
 
   /** Writes `segment` (set up by the caller) into a frame sendIp allocated. */

@@ -11,6 +11,7 @@ import { allocFrame } from '../wire/frame-alloc.js';
 import { carryFrameHash, setFrameHash } from '../wire/frame-hash.js';
 import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
 import { Device, type Network, type Port } from '../link/device.js';
+import type { DropReason } from '../link/trace.js';
 import { formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
 import {
   ETH_HEADER_LEN,
@@ -109,8 +110,14 @@ export interface SendOptions {
   hash?: number;
 }
 
-/** Why a send failed before any packet left (returned to the app, like an errno). */
-export type SendError = 'no-route' | 'mtu-exceeded' | 'policy' | 'blackhole' | 'unreachable' | 'prohibited';
+/**
+ * Why a send failed before any packet left (returned to the app, like an errno). 'no-buffer-space' is
+ * ENOBUFS: the packet reached its device, whose full transmit queue refused it (the qdisc's NET_XMIT_DROP,
+ * which dev_queue_xmit returns to the sender); only a packet the node itself built is told so, never one
+ * inside a tunnel, whose device takes it whatever becomes of the outer packet (iptunnel_xmit).
+ */
+export type SendError =
+  'no-route' | 'mtu-exceeded' | 'policy' | 'blackhole' | 'unreachable' | 'prohibited' | 'no-buffer-space';
 
 /** Tunables of an IP node. */
 export interface IpNodeConfig {
@@ -160,6 +167,9 @@ export class IpNode extends Device {
     send: (frame, ipLen, dst) => this.routeAndOutput(frame, ipLen, dst),
   });
   private ipId: number;
+  /** The packet sendIp is handing down, and whether a full transmit queue refused it (see SendError). */
+  private sending: Uint8Array | undefined = undefined;
+  private sendRefused = false;
   /** Netfilter (iptables and conntrack), once enabled; undefined costs nothing per packet. */
   netfilter: Netfilter | undefined = undefined;
   /** net.bridge.bridge-nf-call-iptables: bridged IPv4 frames go through iptables (br-netfilter.ts). Off as on a fresh host. */
@@ -685,7 +695,22 @@ export class IpNode extends Device {
       this.drop('mtu-exceeded', frame, undefined, `${ipLen} bytes > path MTU ${mtu} with DF set (EMSGSIZE)`);
       return 'mtu-exceeded';
     }
-    return this.localOut(frame, ipLen, route);
+    // a tunnel's outer packet is sent from within this call: each send keeps its own packet and verdict
+    const outer = this.sending;
+    const outerRefused = this.sendRefused;
+    this.sending = frame;
+    this.sendRefused = false;
+    const err = this.localOut(frame, ipLen, route);
+    const refused = this.sendRefused;
+    this.sending = outer;
+    this.sendRefused = outerRefused;
+    return err ?? (refused ? 'no-buffer-space' : undefined);
+  }
+
+  /** The one drop path (Device's), which also notes a full transmit queue refusing the packet sendIp is sending. */
+  override drop(reason: DropReason, frame: Uint8Array | undefined, port: Port | undefined, detail = ''): void {
+    if (reason === 'queue-full' && frame !== undefined && frame === this.sending) this.sendRefused = true;
+    super.drop(reason, frame, port, detail);
   }
 
   /** A locally built packet: OUTPUT hook (which may DNAT it), route (again, if it did), send or loop back. */

@@ -53,6 +53,9 @@ export class NewReno {
   recover = 0;
   /** The recovery in progress is RFC 6675's (SACK-based): partial ACKs change nothing here. */
   sackRecovery = false;
+  /** A window reduction for local congestion (Linux's TCP_CA_CWR) lasts until `cwrHigh` is acknowledged. */
+  cwr = false;
+  private cwrHigh = 0;
 
   constructor(
     private mss: number,
@@ -100,6 +103,11 @@ export class NewReno {
       };
       if (a.acked(info)) this.ssthresh = this.cwnd;
     }
+    if (this.cwr) {
+      // no growth while the reduction lasts (tcp_cong_control: tcp_cwnd_reduction, not cong_avoid)
+      if (ack < this.cwrHigh) return 'none';
+      this.cwr = false;
+    }
     if (this.inRecovery && this.sackRecovery) {
       // RFC 6675 §5: recovery ends when RecoveryPoint is acknowledged; Linux then sets cwnd to ssthresh
       // (tcp_end_cwnd_reduction); until then the scoreboard's pipe governs sending, not cwnd growth
@@ -145,6 +153,7 @@ export class NewReno {
       return 'send-more';
     }
     if (this.dupAcks !== 3 || ack <= this.recover) return 'none';
+    this.cwr = false; // recovery takes over from a reduction (TCP_CA_Recovery > TCP_CA_CWR)
     this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, mss, this.clock.now());
     this.recover = highest;
     this.cwnd = this.ssthresh + 3 * mss;
@@ -157,6 +166,7 @@ export class NewReno {
    * RecoveryPoint: ssthresh from the algorithm, and cwnd = ssthresh.
    */
   enterSackRecovery(flight: number, highest: number): void {
+    this.cwr = false;
     this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
     this.cwnd = this.ssthresh;
     this.recover = highest;
@@ -164,10 +174,26 @@ export class NewReno {
     this.sackRecovery = true;
   }
 
+  /**
+   * Local congestion: the device's full queue refused a segment (tcp_enter_cwr, from __tcp_transmit_skb on
+   * NET_XMIT_DROP) with `flight` outstanding and `highest` sent. Unless a reduction or a recovery is under
+   * way, ssthresh comes from the algorithm as after a loss, and the window falls to it and stays there until
+   * `highest` is acknowledged. Linux lowers it one ACK at a time (PRR, RFC 6937) to the same end; here it
+   * falls at once, as on entering SACK recovery.
+   */
+  enterCwr(flight: number, highest: number): void {
+    if (this.inRecovery || this.cwr) return;
+    this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
+    this.cwnd = Math.min(this.cwnd, this.ssthresh);
+    this.cwr = true;
+    this.cwrHigh = highest;
+  }
+
   /** The retransmission timer expired with `flight` outstanding: RFC 5681 eq. (4), then the loss window. */
   onTimeout(flight: number, highest: number): void {
     this.ssthresh = this.algorithm.lossThreshold(this.cwnd, flight, this.mss, this.clock.now());
     this.algorithm.onTimeout?.();
+    this.cwr = false;
     this.cwnd = this.mss;
     this.inRecovery = false;
     this.sackRecovery = false;

@@ -43,6 +43,8 @@ export interface TcpSocketEvents {
 /** RFC 9293 §3.7.1: the MSS assumed when the peer sends no MSS option. */
 export const DEFAULT_PEER_MSS = 536;
 export { MAX_WSCALE } from './tcp-options.js';
+/** TCP_RESOURCE_PROBE_INTERVAL (HZ/2): how soon a probe refused by a full device queue is tried again. */
+const TCP_RESOURCE_PROBE_NS = 500_000_000;
 /** An empty option list. */
 export const NO_OPTIONS: readonly TcpOption[] = [];
 /** Marks a RST that takes the connection's timestamps (one sent by tcp_send_active_reset). */
@@ -126,6 +128,7 @@ export abstract class TcpOutput implements TcpTuple {
   protected everConnected = false;
   protected readonly counters = {
     segmentsSent: 0,
+    queueRefused: 0,
     segmentsReceived: 0,
     bytesSent: 0,
     bytesAcked: 0,
@@ -263,7 +266,8 @@ export abstract class TcpOutput implements TcpTuple {
       next !== undefined;
       next = this.skipSacked(snd.next(this.cc.cwnd, this.config.noDelay))
     ) {
-      this.sendData(snd.nxt, next.len, next.fin);
+      // refused by a full device queue: it stays unsent, for the next ACK, write or probe (tcp_write_xmit)
+      if (!this.sendData(snd.nxt, next.len, next.fin)) break;
       if (next.len < snd.mss) snd.sml = snd.nxt + next.len + (next.fin ? 1 : 0); // tcp_minshall_update
       snd.nxt += next.len + (next.fin ? 1 : 0);
       if (snd.nxt > snd.max) snd.max = snd.nxt;
@@ -294,8 +298,7 @@ export abstract class TcpOutput implements TcpTuple {
       if (c === undefined) return;
       if (c.kind === 'new') {
         const next = snd.next(Number.MAX_SAFE_INTEGER, true);
-        if (next === undefined) return;
-        this.sendData(snd.nxt, next.len, next.fin);
+        if (next === undefined || !this.sendData(snd.nxt, next.len, next.fin)) return;
         snd.nxt += next.len + (next.fin ? 1 : 0);
         if (snd.nxt > snd.max) snd.max = snd.nxt;
         continue;
@@ -307,12 +310,17 @@ export abstract class TcpOutput implements TcpTuple {
     }
   }
 
-  /** Sends `len` data bytes from offset `off`, plus FIN if `fin`; times it and arms the RTO timer (RFC 6298 §5.1). */
-  protected sendData(off: number, len: number, fin: boolean): void {
+  /**
+   * Sends `len` data bytes from offset `off`, plus FIN if `fin`; times it and arms the RTO timer (RFC 6298
+   * §5.1). False when this host's full device queue refused new data, which then counts as never sent; a
+   * refused retransmission counts as sent and lost, for the RTO to repeat (Linux's tcp_retransmit_timer
+   * tries again after TCP_RESOURCE_PROBE_INTERVAL instead, without backing off).
+   */
+  protected sendData(off: number, len: number, fin: boolean): boolean {
     const snd = this.snd;
     const end = off + len + (fin ? 1 : 0);
     const isRetransmit = off < snd.max;
-    this.transmit({
+    const left = this.transmit({
       seq: snd.wire(off),
       ack: this.rcv.wire(this.rcv.nxt),
       flags: TCP_ACK | (fin ? TCP_FIN : 0) | (len > 0 && off + len === snd.dataEnd ? TCP_PSH : 0),
@@ -322,10 +330,12 @@ export abstract class TcpOutput implements TcpTuple {
       off: snd.bufOffset(off),
       len,
     });
+    // tcp_event_data_sent: data sent within ato of data received makes the connection interactive (Linux
+    // counts this before the device has its say)
+    if (!isRetransmit && len > 0 && this.ato > 0 && this.engine.now - this.lastDataAt < this.ato) this.pingpong = true;
+    if (!left && !isRetransmit) return false;
     this.counters.bytesSent += len;
     if (!isRetransmit) this.sentLog.push({ end, at: this.engine.now, rtx: false });
-    // tcp_event_data_sent: data sent within ato of data received makes the connection interactive
-    if (!isRetransmit && len > 0 && this.ato > 0 && this.engine.now - this.lastDataAt < this.ato) this.pingpong = true;
     if (isRetransmit) {
       this.counters.retransmissions++;
       if (this.timedEnd > off) this.timedEnd = -1; // Karn's rule: never time a retransmitted segment
@@ -342,6 +352,7 @@ export abstract class TcpOutput implements TcpTuple {
     }
     this.persistTimer.clear();
     if (!this.rtxTimer.pending) this.rtxTimer.set(this.rto.rto);
+    return true;
   }
 
   /**
@@ -436,7 +447,10 @@ export abstract class TcpOutput implements TcpTuple {
     if (usable > 0) {
       // a window too small for SWS avoidance: send what fits after all (RFC 9293 §3.8.6.2.1 override)
       const len = Math.min(avail, usable, snd.mss);
-      this.sendData(snd.nxt, len, false);
+      if (!this.sendData(snd.nxt, len, false)) {
+        this.retryRefused();
+        return;
+      }
       snd.nxt += len;
       if (snd.nxt > snd.max) snd.max = snd.nxt;
       return;
@@ -444,7 +458,7 @@ export abstract class TcpOutput implements TcpTuple {
     // zero window: probe with one byte beyond it (RFC 9293 §3.8.6.1); SND.NXT stays
     this.counters.windowProbes++;
     this.note(() => `zero window: probe ${this.persistBackoff + 1}`);
-    this.transmit({
+    const left = this.transmit({
       seq: snd.wire(snd.nxt),
       ack: this.rcv.wire(this.rcv.nxt),
       flags: TCP_ACK,
@@ -454,9 +468,21 @@ export abstract class TcpOutput implements TcpTuple {
       off: snd.bufOffset(snd.nxt),
       len: 1,
     });
+    if (!left) {
+      this.retryRefused();
+      return;
+    }
     snd.probeEnd = Math.max(snd.probeEnd, snd.nxt + 1);
     this.persistBackoff++;
     this.persistTimer.set(this.persistInterval());
+  }
+
+  /**
+   * A probe the device's full queue refused: tried again after at most TCP_RESOURCE_PROBE_INTERVAL, without
+   * backing off (tcp_send_probe0: "let senders fight for local resources conservatively").
+   */
+  private retryRefused(): void {
+    this.persistTimer.set(Math.min(this.persistInterval(), TCP_RESOURCE_PROBE_NS));
   }
 
   protected persistInterval(): number {
@@ -480,7 +506,7 @@ export abstract class TcpOutput implements TcpTuple {
    * options of a synchronized connection (timestamps and SACK blocks; a RST keeps the options it was
    * given, as Linux's tcp_v4_send_reset sends none), and counts.
    */
-  protected transmit(s: OutSegment): void {
+  protected transmit(s: OutSegment): boolean {
     if ((s.flags & TCP_ACK) !== 0 && (s.flags & (TCP_SYN | TCP_RST)) === 0) {
       s.window = this.rcv.advertise();
       this.takeQuickOff();
@@ -497,7 +523,12 @@ export abstract class TcpOutput implements TcpTuple {
     if (s.flags & TCP_RST && s.options === FULL_OPTIONS)
       s.options = this.tsOk ? segmentOptions({ tsval: this.tsNow, tsecr: this.tsRecent }, undefined) : NO_OPTIONS;
     this.counters.segmentsSent++;
-    this.host.transmit(this, s);
+    if (this.host.transmit(this, s) !== 'no-buffer-space') return true;
+    // __tcp_transmit_skb: NET_XMIT_DROP from the device's queue is local congestion (tcp_enter_cwr)
+    this.counters.queueRefused++;
+    this.cc.enterCwr(this.snd.max - this.snd.una, this.snd.max);
+    this.note(() => `device queue full: segment ${s.seq} not sent (local congestion, cwnd ${this.cc.cwnd})`);
+    return false;
   }
 
   /**

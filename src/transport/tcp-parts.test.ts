@@ -98,6 +98,29 @@ describe('NewReno', () => {
     cc.onTimeout(1500, 1501);
     assert.equal(cc.ssthresh, 2000);
   });
+
+  it('local congestion (tcp_enter_cwr): ssthresh as after a loss, no growth until the reduction point is acknowledged', () => {
+    const cc = new NewReno(MSS, 10);
+    cc.enterCwr(8000, 8001);
+    assert.deepEqual([cc.ssthresh, cc.cwnd, cc.cwr], [4000, 4000, true], 'Reno: half the flight, cwnd falls to it');
+    cc.enterCwr(4000, 9001);
+    assert.deepEqual([cc.ssthresh, cc.cwnd], [4000, 4000], 'one reduction at a time');
+    cc.onNewAck(1000, 1001, 7000);
+    assert.deepEqual([cc.cwnd, cc.cwr], [4000, true], 'no growth below the reduction point');
+    cc.onNewAck(7000, 8001, 0);
+    assert.equal(cc.cwr, false);
+    assert.equal(cc.cwnd, 4000 + Math.floor((MSS * MSS) / 4000), 'congestion avoidance again, on the ACK that ends it');
+  });
+
+  it('loss recovery takes over from a local-congestion reduction (TCP_CA_Recovery above TCP_CA_CWR)', () => {
+    const cc = new NewReno(MSS, 10);
+    cc.enterCwr(10_000, 10_001);
+    for (let i = 0; i < 2; i++) cc.onDupAck(1, 10_000, 10_001);
+    assert.equal(cc.onDupAck(1, 10_000, 10_001), 'fast-retransmit');
+    assert.deepEqual([cc.cwr, cc.inRecovery], [false, true]);
+    cc.enterCwr(10_000, 10_001);
+    assert.equal(cc.cwr, false, 'no reduction during recovery');
+  });
 });
 
 describe('tcp buffers', () => {

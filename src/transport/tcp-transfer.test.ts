@@ -10,11 +10,13 @@ import { MS, SECOND } from '../sim/engine.js';
 import { TCP_ACK } from '../wire/tcp.js';
 import type { TcpCloseReason, TcpSocket } from './tcp.js';
 import { readAll } from './socket.js';
+import { UdpStack } from './udp.js';
 import {
   SegmentTap,
   dropOnly,
   ip,
   patternBytes,
+  queueFanOut,
   tcpOf,
   threeHopLab,
   twoHostLab,
@@ -384,8 +386,10 @@ describe('tcp SACK (RFC 2018, RFC 6675)', () => {
 
   it('HyStart: CUBIC leaves slow start before the queue overflows, Reno (no HyStart) fills it and loses', () => {
     const data = patternBytes(8 * MB, 3);
-    const run = (cc: 'cubic' | 'reno'): { retransmissions: number; ssthresh: number } => {
-      const t = transfer({ tcp: { congestionControl: cc } }, data);
+    // the routers' link is the bottleneck: a queue at the sender's own device would refuse segments, which
+    // Linux's TCP takes as local congestion, never as loss
+    const run = (cc: 'cubic' | 'reno'): { retransmissions: number; ssthresh: number; queueRefused: number } => {
+      const t = transfer({ tcp: { congestionControl: cc }, middle: { bandwidth: 500_000_000 } }, data);
       t.lab.engine.run();
       assert.equal(firstDifference(t.received()!, data), -1);
       return t.client.stats;
@@ -394,6 +398,7 @@ describe('tcp SACK (RFC 2018, RFC 6675)', () => {
     const reno = run('reno');
     assert.equal(cubic.retransmissions, 0);
     assert.ok(reno.retransmissions > 0, 'slow start until a router queue drops');
+    assert.deepEqual([cubic.queueRefused, reno.queueRefused], [0, 0]);
   });
 
   it('HyStart on one 1 Gbps hop ends slow start near where the kernel did on a veth pair under tbf 1gbit', () => {
@@ -415,5 +420,28 @@ describe('tcp SACK (RFC 2018, RFC 6675)', () => {
     assert.equal(firstDifference(t.received()!, data), -1);
     const c = t.client.stats;
     assert.deepEqual([c.retransmissions, c.timeouts, c.fastRetransmits], [2, 0, 1]);
+  });
+});
+
+describe("tcp local congestion (the sender's own device queue is full)", () => {
+  it('a segment the full queue refuses is not lost: no retransmission, every byte arrives', () => {
+    const { clients, received, refusedDrops } = queueFanOut(40, 50);
+    const sum = (k: 'queueRefused' | 'retransmissions' | 'timeouts'): number =>
+      clients.reduce((n, c) => n + c.stats[k], 0);
+    assert.ok(refusedDrops > 0, 'the queue overflowed');
+    assert.equal(sum('queueRefused'), refusedDrops, 'each refusal reached its sender');
+    assert.deepEqual([sum('retransmissions'), sum('timeouts')], [0, 0]);
+    assert.equal(received(), 40 * 50 * 100);
+  });
+
+  it('a datagram the full queue refuses is counted (Udp SndbufErrors) and the send still succeeds', () => {
+    const lab = twoHostLab({ middle: { bandwidth: 10_000_000, queueLimit: 2 } });
+    lab.a.addPermanentNeighbor('eth0', lab.B, lab.b.dev('eth0')!.mac);
+    const udp = new UdpStack(lab.a);
+    const errs = Array.from({ length: 5 }, () => udp.send(40000, lab.B, 9, new Uint8Array(100)));
+    assert.deepEqual(errs, [undefined, undefined, undefined, undefined, undefined]);
+    // one on the wire, two queued, the last two refused
+    assert.equal(udp.sndbufErrors, 2);
+    assert.equal(lab.a.drops['queue-full'], 2);
   });
 });

@@ -118,7 +118,14 @@ export const DEFAULT_TCP: TcpConfig = {
 
 /** Counters and estimator values of one connection, for tests and traces. */
 export interface TcpStats {
+  /** Segments handed to IP, those a full device queue refused included (Linux's segs_out counts them too). */
   segmentsSent: number;
+  /**
+   * Segments this host's own device refused, its transmit queue full (NET_XMIT_DROP): never on the wire.
+   * Linux's TCP knows at once (tcp_transmit_skb fails) and neither counts a loss nor retransmits: new data
+   * stays unsent until the next ACK, write or probe timer, and the window is reduced (TCP_CA_CWR).
+   */
+  queueRefused: number;
   segmentsReceived: number;
   /** Payload bytes put on the wire, retransmissions included. */
   bytesSent: number;

@@ -6,13 +6,14 @@
 import { Device, Network, type Port } from '../link/device.js';
 import type { LinkProps } from '../link/channel.js';
 import type { Tracer } from '../link/trace.js';
-import { Engine } from '../sim/engine.js';
+import { Engine, MS, SECOND } from '../sim/engine.js';
 import type { Prng } from '../sim/prng.js';
 import { parseIpv4 as parseAddr, type Ipv4 } from '../wire/addr.js';
 import { ETH_HEADER_LEN } from '../wire/ethernet.js';
 import { IPPROTO_TCP, parseIpv4 } from '../wire/ipv4.js';
 import { parseTcp, type TcpSegment } from '../wire/tcp.js';
 import { IpNode } from '../net/ip-node.js';
+import type { TcpSocket } from './tcp.js';
 import { TcpStack } from './tcp-stack.js';
 import type { TcpConfig } from './tcp-types.js';
 
@@ -271,4 +272,44 @@ export function patternBytes(n: number, seed = 1): Uint8Array {
     out[i] = x >>> 24;
   }
   return out;
+}
+
+/** What queueFanOut saw. */
+export interface QueueFanOut {
+  lab: TcpLab;
+  clients: TcpSocket[];
+  /** Bytes B's server read, all connections. */
+  received: () => number;
+  /** Frames A's own device refused, its transmit queue full. */
+  refusedDrops: number;
+}
+
+/**
+ * The sender's own device queue overflowing, as test/tcp-local-congestion-kernel.test.ts makes it with tbf
+ * in a namespace: A opens `conns` connections to B:179, one every 2 ms, then writes 100 bytes to each
+ * every 2 ms, `rounds` times (a BGP route reflector's fan-out), into a 10 Mbit/s link whose transmit queue
+ * holds 4 frames. B's MAC is known, so nothing waits for ARP. Runs 30 simulated seconds.
+ */
+export function queueFanOut(conns: number, rounds: number): QueueFanOut {
+  const lab = twoHostLab({ middle: { bandwidth: 10_000_000, queueLimit: 4 } });
+  // without this, the SYNs would wait for ARP, whose answer sends them all at once: a burst the queue
+  // drops as Linux's neigh_update does, with no one told
+  lab.a.addPermanentNeighbor('eth0', lab.B, lab.b.dev('eth0')!.mac);
+  let received = 0;
+  lab.tb.listen(179, (s) => s.on('data', (b) => (received += b.length)));
+  const clients: TcpSocket[] = [];
+  let up = 0;
+  const msg = new Uint8Array(100).fill(0x78);
+  // one connection at a time: a SYN the queue refuses counts as sent (tcp_connect) and waits out its RTO
+  for (let i = 0; i < conns; i++)
+    lab.engine.schedule(i * 2 * MS, () => {
+      const c = lab.ta.connect(lab.B, 179);
+      clients.push(c);
+      c.on('connect', () => {
+        if (++up < conns) return;
+        for (let r = 0; r < rounds; r++) lab.engine.schedule(r * 2 * MS, () => clients.forEach((x) => x.write(msg)));
+      });
+    });
+  lab.engine.run(30 * SECOND);
+  return { lab, clients, received: () => received, refusedDrops: lab.a.drops['queue-full'] ?? 0 };
 }

@@ -39,6 +39,11 @@ export class UdpStack {
   private ephemeral = 32768; // Linux ip_local_port_range starts here
   /** Datagrams delivered to sockets. */
   received = 0;
+  /**
+   * Datagrams a full transmit queue refused (/proc/net/snmp Udp SndbufErrors): udp_send_skb counts them and,
+   * without IP_RECVERR, tells the sender nothing; the send succeeds.
+   */
+  sndbufErrors = 0;
   /** Connected sockets' flow hashes: the stream `node:<name>/udp-txhash`, which moves no other draw. */
   private readonly txHashRng: Prng;
 
@@ -85,7 +90,7 @@ export class UdpStack {
     opts: UdpSendOptions = {},
   ): SendError | undefined {
     const len = UDP_HEADER_LEN + payload.length;
-    return this.node.sendIp({ ...opts, dst, protocol: IPPROTO_UDP }, len, (f, off, src) => {
+    const err = this.node.sendIp({ ...opts, dst, protocol: IPPROTO_UDP }, len, (f, off, src) => {
       f[off] = srcPort >>> 8;
       f[off + 1] = srcPort & 0xff;
       f[off + 2] = dstPort >>> 8;
@@ -101,6 +106,9 @@ export class UdpStack {
         f[off + 7] = c & 0xff;
       }
     });
+    if (err !== 'no-buffer-space') return err;
+    this.sndbufErrors++;
+    return undefined;
   }
 
   private pickEphemeral(): number {
