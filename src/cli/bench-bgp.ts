@@ -56,10 +56,16 @@ export function bgpBenchJson(r: BgpBenchResult): string {
     events: r.events,
     updates: r.updates,
     frames: r.frames,
+    queueFullDrops: r.queueFullDrops,
   });
 }
 
 const MiB = 2 ** 20;
+
+/** The full transmit queues' refusals, when there were any: ", 1234 refused by full transmit queues (sent again later)". */
+function refused(n: number): string {
+  return n === 0 ? '' : `, ${n} refused by full transmit queues (sent again later)`;
+}
 
 /** The readable line of a run. */
 export function bgpBenchText(r: BgpBenchResult): string {
@@ -71,7 +77,7 @@ export function bgpBenchText(r: BgpBenchResult): string {
   return (
     `${r.nodes} nodes, ${how}: ${r.sessions} BGP sessions (${per}); ${r.routesPerNode} routes and ` +
     `${r.iptablesRulesPerNode} iptables rules per node; converged at ${r.convergedSimSeconds} s simulated ` +
-    `(${r.updates} UPDATEs, ${r.frames} frames); ${r.wallSeconds} s wall (build ${r.buildWallSeconds} s), ` +
+    `(${r.updates} UPDATEs, ${r.frames} frames${refused(r.queueFullDrops)}); ${r.wallSeconds} s wall (build ${r.buildWallSeconds} s), ` +
     `${r.cpuSeconds} s CPU, peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB`
   );
 }

@@ -22,6 +22,8 @@ test('two route reflectors: clients peer with both, the reflectors with everyone
   assert.equal(r.sessionsPerNode, 2);
   assert.equal(r.sessionsPerReflector, 9);
   assert.equal(r.routesPerNode, 12);
+  // nine clients' UPDATEs fit in a reflector's 1,000-frame transmit queue (at 1,000 nodes they do not)
+  assert.equal(r.queueFullDrops, 0);
 });
 
 test('the generated rr cluster is what calicoctl node status and ip route show on a client', async () => {

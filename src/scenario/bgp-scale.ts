@@ -40,6 +40,11 @@ export interface BgpScaleResult {
   updates: number;
   /** Frames put on links (packet-hops), ARP and TCP acknowledgments included. */
   frames: number;
+  /**
+   * Frames a full transmit queue refused (Linux's qdisc drops): at 1,000 nodes the reflectors' own NICs,
+   * while a route goes out to every client. Their TCP keeps each such segment and sends it later.
+   */
+  queueFullDrops: number;
 }
 
 /** The route reflectors' cluster ID, the one Calico's documentation uses. */
@@ -198,5 +203,6 @@ export async function runBgpScale(
     events: c.engine.eventsRun,
     updates: agents.reduce((n, a) => n + (a.bird?.updatesOut ?? 0), 0),
     frames: c.network.links.reduce((n, l) => n + l.ab.transmitted + l.ba.transmitted, 0),
+    queueFullDrops: [...c.network.devices.values()].reduce((n, d) => n + (d.drops['queue-full'] ?? 0), 0),
   };
 }

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bgpBenchJson, bgpBenchText, type BgpBenchResult } from './bench-bgp.js';
+
+/** An 800-node run of 2026-12-04, as `bench bgp --json` printed it (wall, CPU and RSS from another run). */
+const RUN: BgpBenchResult = {
+  nodes: 800,
+  mode: 'rr',
+  sessions: 1597,
+  sessionsPerNode: 2,
+  sessionsPerReflector: 799,
+  routesPerNode: 802,
+  iptablesRulesPerNode: 60,
+  convergedSimSeconds: 2.204,
+  events: 1_589_630,
+  updates: 1_277_600,
+  frames: 1_561_936,
+  queueFullDrops: 6715,
+  wallSeconds: 13.528,
+  buildWallSeconds: 1.128,
+  cpuSeconds: 16.848,
+  peakRssBytes: 990 * 2 ** 20,
+};
+
+test('bench bgp --json: the issue five first, then the rest with the full queues refusals', () => {
+  const o = JSON.parse(bgpBenchJson(RUN)) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(o).slice(0, 5), [
+    'nodes',
+    'sessions',
+    'routesPerNode',
+    'convergedSimSeconds',
+    'wallSeconds',
+  ]);
+  assert.equal(o.queueFullDrops, 6715);
+});
+
+test('bench bgp: the line names the refusals when there were some, and says nothing of them otherwise', () => {
+  assert.match(
+    bgpBenchText(RUN),
+    /\(1277600 UPDATEs, 1561936 frames, 6715 refused by full transmit queues \(sent again later\)\)/,
+  );
+  assert.match(bgpBenchText({ ...RUN, queueFullDrops: 0 }), /\(1277600 UPDATEs, 1561936 frames\); /);
+});
