@@ -554,10 +554,7 @@ export class TcpSocket extends TcpOutput {
     const end = Math.min(snd.una + snd.mss, this.sack.nextSackedAfter(snd.una), Math.max(snd.dataEnd, snd.una + 1));
     const len = Math.max(0, Math.min(end, snd.dataEnd) - snd.una);
     const fin = snd.finQueued && end > snd.dataEnd && snd.max > snd.dataEnd;
-    if (len > 0 || fin) {
-      this.sendData(snd.una, len, fin);
-      this.sack.highRxt = snd.una + len + (fin ? 1 : 0);
-    }
+    if ((len > 0 || fin) && this.sendData(snd.una, len, fin)) this.sack.highRxt = snd.una + len + (fin ? 1 : 0);
   }
 
   /** The peer acknowledged everything below `ack` (> SND.UNA). */

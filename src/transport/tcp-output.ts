@@ -305,16 +305,16 @@ export abstract class TcpOutput implements TcpTuple {
       }
       const len = Math.max(0, Math.min(c.end, snd.dataEnd) - c.start);
       const fin = snd.finQueued && c.end > snd.dataEnd;
-      this.sendData(c.start, len, fin);
+      if (!this.sendData(c.start, len, fin)) return;
       this.sack.highRxt = c.start + len + (fin ? 1 : 0);
     }
   }
 
   /**
    * Sends `len` data bytes from offset `off`, plus FIN if `fin`; times it and arms the RTO timer (RFC 6298
-   * §5.1). False when this host's full device queue refused new data, which then counts as never sent; a
-   * refused retransmission counts as sent and lost, for the RTO to repeat (Linux's tcp_retransmit_timer
-   * tries again after TCP_RESOURCE_PROBE_INTERVAL instead, without backing off).
+   * §5.1). False when this host's full device queue refused it: it then counts as never sent, new data and
+   * retransmission alike (tcp_write_xmit and tcp_xmit_retransmit_queue stop there; the segment waits for
+   * the next ACK, write or timer).
    */
   protected sendData(off: number, len: number, fin: boolean): boolean {
     const snd = this.snd;
@@ -333,7 +333,7 @@ export abstract class TcpOutput implements TcpTuple {
     // tcp_event_data_sent: data sent within ato of data received makes the connection interactive (Linux
     // counts this before the device has its say)
     if (!isRetransmit && len > 0 && this.ato > 0 && this.engine.now - this.lastDataAt < this.ato) this.pingpong = true;
-    if (!left && !isRetransmit) return false;
+    if (!left) return false;
     this.counters.bytesSent += len;
     if (!isRetransmit) this.sentLog.push({ end, at: this.engine.now, rtx: false });
     if (isRetransmit) {
@@ -375,13 +375,16 @@ export abstract class TcpOutput implements TcpTuple {
     return newest < 0 || rtx ? undefined : this.engine.now - newest;
   }
 
-  /** Retransmits the first unacknowledged segment (fast retransmit, NewReno partial ACK). */
+  /**
+   * Retransmits the first unacknowledged segment (fast retransmit, NewReno partial ACK). One a full device
+   * queue refuses is left to the RTO here; Linux, which marks it lost, tries again at the next ACK.
+   */
   protected retransmitFirst(): void {
     const snd = this.snd;
     const len = Math.min(snd.mss, Math.max(0, Math.min(snd.dataEnd, snd.max) - snd.una));
     const fin = snd.finQueued && snd.una + len === snd.dataEnd && snd.max > snd.dataEnd;
     if (len === 0 && !fin) return;
-    this.sendData(snd.una, len, fin);
+    if (!this.sendData(snd.una, len, fin)) return;
     const end = snd.una + len + (fin ? 1 : 0);
     if (snd.nxt < end) snd.nxt = end;
   }
@@ -418,6 +421,7 @@ export abstract class TcpOutput implements TcpTuple {
     this.counters.timeouts++;
     this.rethinkTxHash();
     this.cc.onTimeout(snd.max - snd.una, snd.max);
+    const unbacked = this.rto.rto;
     this.rto.backoff();
     this.timedEnd = -1;
     this.note(
@@ -427,7 +431,15 @@ export abstract class TcpOutput implements TcpTuple {
     // go back N: resend from SND.UNA as the (now one-segment) window allows
     snd.nxt = snd.una;
     this.rtxTimer.set(this.rto.rto);
+    const refusedBefore = this.counters.queueRefused;
     this.output();
+    if (snd.nxt === snd.una && this.counters.queueRefused > refusedBefore) {
+      // tcp_retransmit_timer: "Retransmission failed because of local congestion": tried again after
+      // TCP_RESOURCE_PROBE_INTERVAL, and the RTO is not backed off
+      this.rto.rto = unbacked;
+      this.rtxTimer.set(TCP_RESOURCE_PROBE_NS);
+      this.note(() => `the device queue refused the retransmission: again in 500 ms, RTO back to ${unbacked / 1e6} ms`);
+    }
   }
 
   /**

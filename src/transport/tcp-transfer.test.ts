@@ -434,6 +434,41 @@ describe("tcp local congestion (the sender's own device queue is full)", () => {
     assert.equal(received(), 40 * 50 * 100);
   });
 
+  it('a retransmission the full queue refuses goes again 500 ms later, the RTO not backed off (tcp_retransmit_timer)', () => {
+    // A's first data segment is lost on the wire; when its RTO fires, a burst of datagrams fills A's queue
+    let lost = false;
+    const lab = twoHostLab({
+      middle: { bandwidth: 10_000_000, queueLimit: 2 },
+      impair: dropOnly((f) => {
+        const t = tcpOf(f);
+        if (lost || t === undefined || t.src !== lab.A || t.seg.payload.length === 0) return false;
+        return (lost = true);
+      }),
+    });
+    const udp = new UdpStack(lab.a);
+    let arrived = -1;
+    lab.tb.listen(80, (s) => s.on('data', () => (arrived = lab.engine.now)));
+    const c = lab.ta.connect(lab.B, 80);
+    let sentAt = -1;
+    let rto0 = -1;
+    c.on('connect', () => {
+      c.write(new Uint8Array(1000));
+      sentAt = lab.engine.now;
+      rto0 = c.stats.rtoNs;
+      // one datagram on the wire and two queued when the timer fires a microsecond later
+      lab.engine.schedule(rto0 - 1000, () => {
+        for (let i = 0; i < 3; i++) udp.send(40000, lab.B, 9, new Uint8Array(1400));
+      });
+    });
+    lab.engine.run(5 * SECOND);
+    const st = c.stats;
+    assert.ok(lost && rto0 >= 200 * MS);
+    assert.deepEqual([st.queueRefused, st.timeouts, st.retransmissions], [1, 2, 1]);
+    // sent again at the second expiry, 500 ms after the first; backing off would have made it rto0 * 2
+    const again = sentAt + rto0 + 500 * MS;
+    assert.ok(arrived > again && arrived < again + 2 * MS, `arrived ${(arrived - sentAt) / MS} ms after the send`);
+  });
+
   it('a datagram the full queue refuses is counted (Udp SndbufErrors) and the send still succeeds', () => {
     const lab = twoHostLab({ middle: { bandwidth: 10_000_000, queueLimit: 2 } });
     lab.a.addPermanentNeighbor('eth0', lab.B, lab.b.dev('eth0')!.mac);
