@@ -204,8 +204,15 @@ describe('TCP as Linux 6.x does it, against the kernel in namespaces', () => {
     // until the free buffer, 2280 bytes less a segment, is smaller; the last offer is the right edge an
     // earlier one already reached (on Linux 6.18: 532 555 577 600 592 581 570 559 548 537 537)
     const bytes = 10 * 1448 + 120;
-    const real = ackWindows(await kernelExchange(t, 1500, bytes, SLEEPER), bytes);
     const ours = ackWindows(podnetExchange(1500, bytes, true), bytes);
+    // a loaded machine's kernel may take two segments in one go and acknowledge them once (seen in CI: 9
+    // ACKs for 11 segments); such a run says nothing about the windows, so it is tried again, up to 3 times
+    let real: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const segs = await kernelExchange(t, 1500, bytes, SLEEPER);
+      real = ackWindows(segs, bytes);
+      if (real.length === segs.filter((s) => s.fromClient && s.seg.payload.length > 0).length) break;
+    }
     assert.deepEqual(ours, real);
   });
 });
