@@ -37,13 +37,22 @@ export function keyPrefix(key: number): Ipv4Prefix {
   return { addr: (key ^ low) >>> 0, len: Math.clz32(low) };
 }
 
-/** A Loc-RIB entry: the candidates for one prefix and the one chosen. */
-export interface LocRibEntry {
-  readonly key: number;
-  readonly prefix: Ipv4Prefix;
+/**
+ * A Loc-RIB entry: the candidates for one prefix and the one chosen. The prefix is worked out from the key
+ * when asked (at a best-path change, in views): kept, it would be two more objects per route and node (the
+ * prefix and, for an address above 2^31, the boxed number V8 stores it in) for the garbage collector to
+ * copy and mark, a million of each at 1,000 nodes.
+ */
+export class LocRibEntry {
   /** One per source (a peer, or this speaker), in arrival order. */
-  candidates: Candidate[];
-  best: Candidate | undefined;
+  candidates: Candidate[] = [];
+  best: Candidate | undefined = undefined;
+
+  constructor(readonly key: number) {}
+
+  get prefix(): Ipv4Prefix {
+    return keyPrefix(this.key);
+  }
 }
 
 /** The Loc-RIB: candidates per prefix and the best of each. */
@@ -75,7 +84,7 @@ export class LocRib {
     let e = this.entries.get(key);
     if (e === undefined) {
       if (attrs === undefined) return undefined;
-      e = { key, prefix: keyPrefix(key), candidates: [], best: undefined };
+      e = new LocRibEntry(key);
       this.entries.set(key, e);
     }
     let cs = e.candidates;

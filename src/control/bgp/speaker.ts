@@ -324,20 +324,22 @@ export class BgpSpeaker implements PeerHost, ExportContext {
   }
 
   private bestChanged(e: LocRibEntry): void {
-    for (const fn of this.listeners) fn(e.prefix, e.best);
+    const prefix = e.prefix;
+    for (const fn of this.listeners) fn(prefix, e.best);
     for (const peer of this.peers.values()) {
       if (peer.session === undefined) continue;
-      const a = e.best === undefined ? undefined : this.exportTo(peer, e);
+      const a = e.best === undefined ? undefined : this.exportTo(peer, e, prefix);
       if (a === undefined && !peer.adjOut.has(e.key) && !peer.pendingOut.has(e.key)) continue;
       peer.pendingOut.set(e.key, a ?? null);
       this.markDirty(peer);
     }
   }
 
-  private exportTo(peer: BgpPeer, e: LocRibEntry): PathAttributes | undefined {
+  /** What `peer` is to get of `e` (whose prefix is `prefix`, worked out here when not given), if anything. */
+  private exportTo(peer: BgpPeer, e: LocRibEntry, prefix?: Ipv4Prefix): PathAttributes | undefined {
     const best = e.best!;
     const filter = this.config.exportFilter;
-    if (filter !== undefined && !filter(e.prefix, best, peer)) return undefined;
+    if (filter !== undefined && !filter(prefix ?? e.prefix, best, peer)) return undefined;
     return this.cache.exported(this, peer, best);
   }
 
