@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { prefixMask } from '../../wire/addr.js';
 import type { PathAttributes } from '../../wire/bgp.js';
-import { PendingOut, keyPrefix, prefixKey } from './rib.js';
+import { type Candidate, type RouteSource, selectBest } from './best-path.js';
+import { LocRib, PendingOut, keyPrefix, prefixKey } from './rib.js';
 
 describe('RIB prefix keys', () => {
   const addr = fc.integer({ min: 0, max: 0xffff_ffff });
@@ -72,6 +73,63 @@ describe('PendingOut', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('Loc-RIB', () => {
+  const sources: RouteSource[] = [0, 1, 2, 3].map((i) => ({
+    local: false,
+    ebgp: i === 3,
+    peerAddr: 0x0a00_0001 + i,
+    peerBgpId: 0x0a00_0001 + ((i * 7) % 4),
+  }));
+  const attrsArb: fc.Arbitrary<PathAttributes> = fc
+    .record({
+      localPref: fc.integer({ min: 99, max: 101 }),
+      pathLen: fc.integer({ min: 0, max: 2 }),
+      med: fc.integer({ min: 0, max: 1 }),
+    })
+    .map((a) => ({
+      origin: 'igp',
+      asPath: a.pathLen === 0 ? [] : [{ type: 'sequence', asns: Array.from({ length: a.pathLen }, () => 65000) }],
+      localPref: a.localPref,
+      med: a.med,
+      unknown: [],
+    }));
+  // a change: a source announces attributes or withdraws (undefined)
+  const stepArb = fc.record({ source: fc.integer({ min: 0, max: 3 }), attrs: fc.option(attrsArb, { nil: undefined }) });
+
+  it('keeps one candidate per source in arrival order and chooses as selectBest over them does (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 30 }), (steps) => {
+        const rib = new LocRib(100);
+        const key = prefixKey(0xc0a8_0040, 26);
+        // the model: an array of candidates in arrival order, the best by selectBest
+        let model: Candidate[] = [];
+        let modelBest: Candidate | undefined;
+        for (const s of steps) {
+          const source = sources[s.source]!;
+          const i = model.findIndex((c) => c.source === source);
+          if (s.attrs === undefined) {
+            if (i >= 0) model = model.filter((_, j) => j !== i);
+          } else if (i >= 0) model[i] = { attrs: s.attrs, source };
+          else model.push({ attrs: s.attrs, source });
+          const before = modelBest;
+          modelBest = selectBest(model, 100);
+          const changed = rib.set(key, source, s.attrs);
+          const e = rib.get(key);
+          assert.deepEqual(
+            e?.candidates.map((c) => [c.source.peerAddr, c.attrs]) ?? [],
+            model.map((c) => [c.source.peerAddr, c.attrs]),
+          );
+          assert.equal(e?.best?.source, modelBest?.source);
+          const same = before?.source === modelBest?.source && before?.attrs === modelBest?.attrs;
+          assert.equal(changed !== undefined, !same);
+          assert.equal(rib.size, model.length === 0 ? 0 : 1);
+        }
+      }),
+      { seed: 20261204, numRuns: 2000 },
     );
   });
 });

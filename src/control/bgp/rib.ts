@@ -6,7 +6,7 @@
  */
 import type { Ipv4Prefix } from '../../wire/addr.js';
 import type { PathAttributes } from '../../wire/bgp.js';
-import { type Candidate, type RouteSource, selectBest } from './best-path.js';
+import { type Candidate, type RouteSource, compareCandidates, selectBest } from './best-path.js';
 
 // /32s, and prefixes with host bits set, are keyed above the signed 32-bit range
 const HOST_KEY_BASE = 2 ** 32;
@@ -44,14 +44,63 @@ export function keyPrefix(key: number): Ipv4Prefix {
  * copy and mark, a million of each at 1,000 nodes.
  */
 export class LocRibEntry {
-  /** One per source (a peer, or this speaker), in arrival order. */
-  candidates: Candidate[] = [];
+  /**
+   * The candidates, one per source (a peer, or this speaker), in arrival order: the first two in fields of
+   * their own, the rest in an array. A client of two route reflectors has two per prefix, which an array
+   * would hold in two more objects per route and node.
+   */
+  c0: Candidate | undefined = undefined;
+  c1: Candidate | undefined = undefined;
+  rest: Candidate[] | undefined = undefined;
   best: Candidate | undefined = undefined;
 
   constructor(readonly key: number) {}
 
   get prefix(): Ipv4Prefix {
     return keyPrefix(this.key);
+  }
+
+  /** Every candidate, in arrival order (a new array, for views). */
+  get candidates(): Candidate[] {
+    const out: Candidate[] = [];
+    if (this.c0 !== undefined) out.push(this.c0);
+    if (this.c1 !== undefined) out.push(this.c1);
+    if (this.rest !== undefined) out.push(...this.rest);
+    return out;
+  }
+
+  /** Puts `c` in place of the candidate from its source, or after the others; false when there was none. */
+  replace(c: Candidate): boolean {
+    if (this.c0?.source === c.source) this.c0 = c;
+    else if (this.c1?.source === c.source) this.c1 = c;
+    else {
+      const i = this.rest?.findIndex((x) => x.source === c.source) ?? -1;
+      if (i < 0) return false;
+      this.rest![i] = c;
+    }
+    return true;
+  }
+
+  /** Adds `c` after the others (its source has none here). */
+  append(c: Candidate): void {
+    if (this.c0 === undefined) this.c0 = c;
+    else if (this.c1 === undefined) this.c1 = c;
+    else (this.rest ??= []).push(c);
+  }
+
+  /** Removes `source`'s candidate, the later ones moving up; false when it had none. */
+  remove(source: RouteSource): boolean {
+    if (this.c0?.source === source) {
+      this.c0 = this.c1;
+      this.c1 = this.rest?.shift();
+    } else if (this.c1?.source === source) this.c1 = this.rest?.shift();
+    else {
+      const i = this.rest?.findIndex((x) => x.source === source) ?? -1;
+      if (i < 0) return false;
+      this.rest!.splice(i, 1);
+    }
+    if (this.rest?.length === 0) this.rest = undefined;
+    return true;
   }
 }
 
@@ -87,24 +136,24 @@ export class LocRib {
       e = new LocRibEntry(key);
       this.entries.set(key, e);
     }
-    let cs = e.candidates;
-    let i = 0;
-    while (i < cs.length && cs[i]!.source !== source) i++;
     if (attrs === undefined) {
-      if (i === cs.length) return undefined;
-      cs.splice(i, 1);
+      if (!e.remove(source)) return undefined;
     } else {
       const c: Candidate = igpCost === undefined ? { attrs, source } : { attrs, source, igpCost };
-      // the first two candidates (a route from each of two reflectors) go in arrays of their exact size: a
-      // push onto an empty array reserves 17 slots, 150 bytes per prefix that live as long as the route
-      if (i === 0 && cs.length === 0) cs = e.candidates = [c];
-      else if (i === 1 && cs.length === 1) cs = e.candidates = [cs[0]!, c];
-      else if (i === cs.length) cs.push(c);
-      else cs[i] = c;
+      if (!e.replace(c)) e.append(c);
     }
     const before = e.best;
-    e.best = selectBest(cs, this.defaultLocalPref);
-    if (cs.length === 0) this.entries.delete(key);
+    const lp = this.defaultLocalPref;
+    // one or two candidates (a client of two reflectors): the pairwise choice selectBest makes of two
+    e.best =
+      e.rest !== undefined
+        ? selectBest(e.candidates, lp)
+        : e.c1 === undefined
+          ? e.c0
+          : compareCandidates(e.c0!, e.c1, lp) <= 0
+            ? e.c0
+            : e.c1;
+    if (e.c0 === undefined) this.entries.delete(key);
     if (before === e.best) return undefined;
     if (
       before !== undefined &&
