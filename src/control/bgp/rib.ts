@@ -60,7 +60,7 @@ export class LocRibEntry {
     return keyPrefix(this.key);
   }
 
-  /** Every candidate, in arrival order (a new array, for views). */
+  /** Every candidate, in arrival order (a new array: for views, and a choice among three or more). */
   get candidates(): Candidate[] {
     const out: Candidate[] = [];
     if (this.c0 !== undefined) out.push(this.c0);
@@ -69,7 +69,7 @@ export class LocRibEntry {
     return out;
   }
 
-  /** Puts `c` in place of the candidate from its source, or after the others; false when there was none. */
+  /** Puts `c` in place of the candidate from its source; false when that source has none here. */
   replace(c: Candidate): boolean {
     if (this.c0?.source === c.source) this.c0 = c;
     else if (this.c1?.source === c.source) this.c1 = c;
