@@ -143,6 +143,14 @@ const byRouterId = (c: Candidate): number => routerIdOf(c) >>> 0;
 const byClusterListLength = (c: Candidate): number => c.attrs.clusterList?.length ?? 0;
 const byPeerAddr = (c: Candidate): number => c.source.peerAddr >>> 0;
 
+/**
+ * The better of two candidates, `a` arriving first: the one the pairwise comparison prefers, `a` on a full
+ * tie, which is what the elimination keeps of two (a route from each of two reflectors, the common case).
+ */
+export function bestOfTwo(a: Candidate, b: Candidate, defaultLocalPref = DEFAULT_LOCAL_PREF): Candidate {
+  return compareCandidates(a, b, defaultLocalPref) <= 0 ? a : b;
+}
+
 /** The best of `candidates` by the RFC 4271 §9.1 elimination (undefined when there are none). */
 export function selectBest(
   candidates: readonly Candidate[],
@@ -150,13 +158,7 @@ export function selectBest(
 ): Candidate | undefined {
   const total = candidates.length;
   if (total <= 1) return candidates[0];
-  // two candidates (a route from each of two reflectors, the common case): the elimination keeps the one
-  // the pairwise comparison prefers, the first on a full tie
-  if (total === 2) {
-    const a = candidates[0]!;
-    const b = candidates[1]!;
-    return compareCandidates(a, b, defaultLocalPref) <= 0 ? a : b;
-  }
+  if (total === 2) return bestOfTwo(candidates[0]!, candidates[1]!, defaultLocalPref);
   if (scratch.length < total) scratch = new Array<Candidate>(total);
   for (let i = 0; i < total; i++) scratch[i] = candidates[i]!;
   let n = total;

@@ -6,7 +6,7 @@
  */
 import type { Ipv4Prefix } from '../../wire/addr.js';
 import type { PathAttributes } from '../../wire/bgp.js';
-import { type Candidate, type RouteSource, compareCandidates, selectBest } from './best-path.js';
+import { type Candidate, type RouteSource, bestOfTwo, selectBest } from './best-path.js';
 
 // /32s, and prefixes with host bits set, are keyed above the signed 32-bit range
 const HOST_KEY_BASE = 2 ** 32;
@@ -144,15 +144,8 @@ export class LocRib {
     }
     const before = e.best;
     const lp = this.defaultLocalPref;
-    // one or two candidates (a client of two reflectors): the pairwise choice selectBest makes of two
     e.best =
-      e.rest !== undefined
-        ? selectBest(e.candidates, lp)
-        : e.c1 === undefined
-          ? e.c0
-          : compareCandidates(e.c0!, e.c1, lp) <= 0
-            ? e.c0
-            : e.c1;
+      e.rest !== undefined ? selectBest(e.candidates, lp) : e.c1 === undefined ? e.c0 : bestOfTwo(e.c0!, e.c1, lp);
     if (e.c0 === undefined) this.entries.delete(key);
     if (before === e.best) return undefined;
     if (
