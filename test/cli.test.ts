@@ -38,6 +38,9 @@ test('usage errors exit 2 and print what was wrong, then the usage', async () =>
     [['trace', TWO_SUBNETS, '--from', 'Z', '--to', 'E'], /--from Z: no host or router of that name/],
     [['run', TWO_SUBNETS, '--seed', 'x'], /--seed must be an integer/],
     [['run', TWO_SUBNETS, '--pcap'], /--pcap needs a value/],
+    [['bench', 'bgp', '--nodes', '10', '--mode', 'rr', '--bandwidth', '1GBps'], /--bandwidth takes a bit rate/],
+    [['bench', 'bgp', '--nodes', '10', '--mode', 'rr', '--bandwidth', '0'], /--bandwidth takes a bit rate/],
+    [['bench', 'bgp', '--table', '--bandwidth', '1Gbps'], /--table takes no other option/],
   ];
   for (const [argv, message] of cases) {
     const r = await cli(...argv);
@@ -210,6 +213,17 @@ test('bench cluster --json prints one line with the figures', async () => {
   assert.equal(j.nodes, 4);
   assert.equal(j.pods, 12);
   assert.equal(j.pairsReachable, 5);
+});
+
+test('bench bgp --bandwidth sets the underlay: the JSON and the line say which, 10 Gbit/s by default', async () => {
+  const slow = await cli('bench', 'bgp', '--nodes', '5', '--mode', 'rr', '--bandwidth', '100Mbps', '--json');
+  assert.equal(slow.code, 0, slow.out + slow.err);
+  const j = JSON.parse(slow.out) as Record<string, number>;
+  assert.equal(j.underlayBps, 100_000_000);
+  assert.equal(j.sessions, 7);
+  const text = await cli('bench', 'bgp', '--nodes', '5', '--mode', 'rr');
+  assert.equal(text.code, 0, text.out + text.err);
+  assert.match(text.out, /^5 nodes, 2 route reflectors, 10 Gbit\/s underlay: 7 BGP sessions/);
 });
 
 test('demo is deterministic: two runs print the same JSON (leases, MACs, pod IPs, every event)', async () => {

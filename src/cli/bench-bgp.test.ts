@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bgpBenchJson, bgpBenchText, type BgpBenchResult } from './bench-bgp.js';
+import { bgpBenchJson, bgpBenchText, formatBitRate, type BgpBenchResult } from './bench-bgp.js';
 
-/** An 800-node run of 2026-12-04, as `bench bgp --json` printed it (wall, CPU and RSS from another run). */
+/** An 800-node run of 2026-12-04 over a 1 Gbit/s underlay, as `bench bgp --json` printed it (wall, CPU and RSS from another run). */
 const RUN: BgpBenchResult = {
   nodes: 800,
   mode: 'rr',
@@ -16,6 +16,7 @@ const RUN: BgpBenchResult = {
   updates: 1_277_600,
   frames: 1_561_936,
   queueFullDrops: 6715,
+  underlayBps: 1_000_000_000,
   wallSeconds: 13.528,
   buildWallSeconds: 1.128,
   cpuSeconds: 16.848,
@@ -40,4 +41,14 @@ test('bench bgp: the line names the refusals when there were some, and says noth
     /\(1277600 UPDATEs, 1561936 frames, 6715 refused by full transmit queues \(sent again later\)\)/,
   );
   assert.match(bgpBenchText({ ...RUN, queueFullDrops: 0 }), /\(1277600 UPDATEs, 1561936 frames\); /);
+});
+
+test('bench bgp: bit rates as people write them', () => {
+  assert.equal(formatBitRate(10_000_000_000), '10 Gbit/s');
+  assert.equal(formatBitRate(1_000_000_000), '1 Gbit/s');
+  assert.equal(formatBitRate(2_500_000_000), '2.5 Gbit/s');
+  assert.equal(formatBitRate(100_000_000), '100 Mbit/s');
+  assert.equal(formatBitRate(9600), '9.6 kbit/s');
+  assert.equal(formatBitRate(300), '300 bit/s');
+  assert.match(bgpBenchText(RUN), /^800 nodes, 2 route reflectors, 1 Gbit\/s underlay: 1597 BGP sessions/);
 });

@@ -22,11 +22,14 @@ export interface BgpBenchResult extends BgpScaleResult {
 }
 
 /** Builds, runs to convergence, and times one cluster. */
-export async function runBgpBench(nodes: number, mode: BgpScaleMode): Promise<BgpBenchResult> {
+export async function runBgpBench(nodes: number, mode: BgpScaleMode, bps?: number): Promise<BgpBenchResult> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   let built = t0;
-  const r = await runBgpScale(nodes, mode, { built: () => (built = performance.now()) });
+  const r = await runBgpScale(nodes, mode, {
+    ...(bps !== undefined ? { bps } : {}),
+    built: () => (built = performance.now()),
+  });
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);
   return {
@@ -50,6 +53,7 @@ export function bgpBenchJson(r: BgpBenchResult): string {
     sessionsPerNode: r.sessionsPerNode,
     ...(r.sessionsPerReflector !== undefined ? { sessionsPerReflector: r.sessionsPerReflector } : {}),
     iptablesRulesPerNode: r.iptablesRulesPerNode,
+    underlayBps: r.underlayBps,
     buildWallSeconds: r.buildWallSeconds,
     cpuSeconds: r.cpuSeconds,
     peakRssBytes: r.peakRssBytes,
@@ -67,6 +71,17 @@ function refused(n: number): string {
   return n === 0 ? '' : `, ${n} refused by full transmit queues (sent again later)`;
 }
 
+/** A bit rate as people write it: "10 Gbit/s", "1 Gbit/s", "100 Mbit/s", "1.5 Mbit/s". */
+export function formatBitRate(bps: number): string {
+  for (const [unit, n] of [
+    ['Gbit/s', 1e9],
+    ['Mbit/s', 1e6],
+    ['kbit/s', 1e3],
+  ] as const)
+    if (bps >= n) return `${+(bps / n).toFixed(3)} ${unit}`;
+  return `${bps} bit/s`;
+}
+
 /** The readable line of a run. */
 export function bgpBenchText(r: BgpBenchResult): string {
   const per =
@@ -75,7 +90,7 @@ export function bgpBenchText(r: BgpBenchResult): string {
       : `${r.sessionsPerNode} per node`;
   const how = r.mode === 'mesh' ? 'full mesh' : '2 route reflectors';
   return (
-    `${r.nodes} nodes, ${how}: ${r.sessions} BGP sessions (${per}); ${r.routesPerNode} routes and ` +
+    `${r.nodes} nodes, ${how}, ${formatBitRate(r.underlayBps)} underlay: ${r.sessions} BGP sessions (${per}); ${r.routesPerNode} routes and ` +
     `${r.iptablesRulesPerNode} iptables rules per node; converged at ${r.convergedSimSeconds} s simulated ` +
     `(${r.updates} UPDATEs, ${r.frames} frames${refused(r.queueFullDrops)}); ${r.wallSeconds} s wall (build ${r.buildWallSeconds} s), ` +
     `${r.cpuSeconds} s CPU, peak RSS ${(r.peakRssBytes / MiB).toFixed(0)} MiB`

@@ -9,7 +9,7 @@ import { parseLab, type LabSpec } from '../scenario/lab.js';
 import { budgetsFor, execCommand, runLab, runStep } from '../scenario/run.js';
 import type { CommandResult } from '../apps/shell.js';
 import { describeStop, settle, stopFor, type Budgets } from '../scenario/budget.js';
-import { parseDuration } from '../scenario/units.js';
+import { parseBandwidth, parseDuration } from '../scenario/units.js';
 import { loadCluster } from '../scenario/manifests.js';
 import { bringUp, buildCluster } from '../cluster/runtime.js';
 import { clusterMachine, clusterMachineNames, runOnMachine } from '../scenario/cluster-shell.js';
@@ -54,11 +54,12 @@ Usage:
                                              --act); pcaps go to ./podnet-demo-pcap unless --pcap or --no-pcap
   podnet bench cluster --nodes N --pods-per-node M [--pairs K] [--backend B] [--json]
                                              build a big cluster and ping K random pod pairs
-  podnet bench bgp --nodes N --mode mesh|rr [--json] | --table
+  podnet bench bgp --nodes N --mode mesh|rr [--bandwidth RATE] [--json] | --table
                                              a Calico BGP cluster (full mesh, or 2 route reflectors) run
                                              until every node has every block's route: sessions, routes
-                                             and iptables rules per node, convergence time; --table: 10,
-                                             100, 1,000 nodes in both modes
+                                             and iptables rules per node, convergence time; the nodes
+                                             share a switch at RATE (default 10Gbps); --table: 10, 100,
+                                             1,000 nodes in both modes
   podnet run LAB.yaml|CLUSTER.yaml [--pcap DIR|FILE.pcapng] [--seed N] [--verbose] [--json] [BUDGETS]
             [--datastore D] [--backend B]    build a lab or a cluster, run its steps (a cluster's may scale,
                                              delete pods, add and remove nodes, restart flanneld), check
@@ -126,6 +127,7 @@ const VALUE_FLAGS = new Set([
   '--max-recorded-events',
   '--act',
   '--mode',
+  '--bandwidth',
 ]);
 const BOOL_FLAGS = new Set([
   '--verbose',
@@ -696,7 +698,7 @@ async function cmdBench(f: Flags, out: (s: string) => void, err: (s: string) => 
 
 async function cmdBenchBgp(f: Flags, out: (s: string) => void): Promise<number> {
   if (f.bools.has('--table')) {
-    if (f.values.has('--nodes') || f.values.has('--mode') || f.bools.has('--json'))
+    if (f.values.has('--nodes') || f.values.has('--mode') || f.values.has('--bandwidth') || f.bools.has('--json'))
       throw new UsageError('bench bgp --table takes no other option');
     out(formatBgpTable(runBgpTable(() => undefined)));
     return 0;
@@ -706,7 +708,11 @@ async function cmdBenchBgp(f: Flags, out: (s: string) => void): Promise<number> 
   if (nodes === undefined || (mode !== 'mesh' && mode !== 'rr'))
     throw new UsageError('bench bgp needs --nodes N and --mode mesh|rr (or --table)');
   if (mode === 'rr' && nodes < 3) throw new UsageError('bench bgp --mode rr needs at least 3 nodes');
-  const r = await runBgpBench(nodes, mode);
+  const bw = f.values.get('--bandwidth');
+  const bps = bw === undefined ? undefined : parseBandwidth(bw);
+  if (bps === 0 || (bw !== undefined && bps === undefined))
+    throw new UsageError(`bench bgp --bandwidth takes a bit rate such as 1Gbps or 10Gbps, got '${bw}'`);
+  const r = await runBgpBench(nodes, mode, bps);
   out(f.bools.has('--json') ? bgpBenchJson(r) : bgpBenchText(r));
   return 0;
 }

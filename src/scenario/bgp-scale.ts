@@ -7,6 +7,11 @@
  * `nodeToNodeMeshEnabled: false`: 2(N-2)+1 sessions). The cluster is built from a generated Cluster
  * document and run until it has converged: every node's BIRD has a best route to every other node's
  * block, and the kernel route is installed. Wall time is the caller's (cli/ and bench/ own the clock).
+ *
+ * The nodes share one switch, 10 Gbit/s and 10 µs per link by default (a data-centre underlay, as
+ * `podnet bench cluster` has). At 1 Gbit/s a reflector's NIC queue overflows from about 800 nodes on,
+ * because podnet's BIRD spends no CPU time: the UPDATEs of a route to all 999 clients reach the queue at
+ * the same instant, where a real reflector's writes are spread over its processing.
  */
 import { buildCluster, type ClusterRuntime } from '../cluster/runtime.js';
 import { SECOND } from '../sim/engine.js';
@@ -38,6 +43,8 @@ export interface BgpScaleResult {
   events: number;
   /** BGP UPDATE messages sent, all speakers. */
   updates: number;
+  /** The underlay's bit rate (every node's link to the switch). */
+  underlayBps: number;
   /** Frames put on links (packet-hops), ARP and TCP acknowledgments included. */
   frames: number;
   /**
@@ -56,11 +63,14 @@ export function bgpScaleNodeAddress(i: number): string {
   return `10.0.${n >> 8}.${n & 255}`;
 }
 
+/** The underlay's default bit rate: 10 GbE, as `podnet bench cluster`'s. */
+export const BGP_SCALE_DEFAULT_BPS = 10_000_000_000;
+
 /** The most nodes: Calico's default pool (192.168.0.0/16 in /26 blocks) has 1,024 blocks, one per node. */
 export const BGP_SCALE_MAX_NODES = 1024;
 
-/** The Cluster document (and Calico resources) for `nodes` nodes in `mode`. */
-export function bgpScaleClusterText(nodes: number, mode: BgpScaleMode): string {
+/** The Cluster document (and Calico resources) for `nodes` nodes in `mode`, over a switch at `bps`. */
+export function bgpScaleClusterText(nodes: number, mode: BgpScaleMode, bps = BGP_SCALE_DEFAULT_BPS): string {
   const rr = (i: number): boolean => mode === 'rr' && i < 2;
   const lines = [
     'apiVersion: podnet.dev/v1alpha1',
@@ -71,6 +81,7 @@ export function bgpScaleClusterText(nodes: number, mode: BgpScaleMode): string {
     '  cni: calico',
     '  calico: { ipipMode: Always }',
     '  disable: [traefik, servicelb, coredns]',
+    `  underlay: { type: switch, link: { latency: 10us, bandwidth: ${bps}bps, mtu: 1500 } }`,
     '  nodes:',
   ];
   for (let i = 0; i < nodes; i++) {
@@ -136,6 +147,8 @@ function ruleCount(c: ClusterRuntime, node: string): number {
 export interface BgpScaleOptions {
   /** Simulated seconds to wait for convergence (default 600). */
   limitSeconds?: number;
+  /** The underlay's bit rate (default 10 Gbit/s). */
+  bps?: number;
   /** Called once the cluster is built, before it runs (the caller times the build). */
   built?: () => void;
 }
@@ -148,7 +161,9 @@ export async function runBgpScale(
 ): Promise<BgpScaleResult> {
   if (!Number.isInteger(nodes) || nodes < (mode === 'rr' ? 3 : 2) || nodes > BGP_SCALE_MAX_NODES)
     fail(`--nodes must be from ${mode === 'rr' ? 3 : 2} to ${BGP_SCALE_MAX_NODES} in ${mode} mode, got ${nodes}`);
-  const loaded = loadCluster([{ file: `bgp-${mode}-${nodes}.yaml`, text: bgpScaleClusterText(nodes, mode) }]);
+  const bps = opts.bps ?? BGP_SCALE_DEFAULT_BPS;
+  if (!Number.isSafeInteger(bps) || bps <= 0) fail(`--bandwidth must be a positive bit rate, got ${bps} bit/s`);
+  const loaded = loadCluster([{ file: `bgp-${mode}-${nodes}.yaml`, text: bgpScaleClusterText(nodes, mode, bps) }]);
   if (!loaded.ok) fail(loaded.errors.map(formatSpecError).join('\n'));
   const c = await buildCluster(loaded.cluster.plan);
   const calico = c.calico ?? fail('the cluster runs no Calico');
@@ -200,6 +215,7 @@ export async function runBgpScale(
     routesPerNode: clientNode.stack.routes.size,
     iptablesRulesPerNode: ruleCount(c, client),
     convergedSimSeconds: +(convergedAt / SECOND).toFixed(3),
+    underlayBps: bps,
     events: c.engine.eventsRun,
     updates: agents.reduce((n, a) => n + (a.bird?.updatesOut ?? 0), 0),
     frames: c.network.links.reduce((n, l) => n + l.ab.transmitted + l.ba.transmitted, 0),
