@@ -13,7 +13,7 @@
  * The mark bits are those Felix allocates from the default IptablesMarkMask 0xffff0000
  * (dataplane/driver.go: accept, pass, drop, scratch-0, scratch-1, in that order).
  */
-import { base64url, sha224, sha256, sha3_224, utf8 } from './felix-hash.js';
+import { base64url, sha224, sha256, sha3_224, utf8 } from '../../wire/digest.js';
 
 /** iptables.MaxChainNameLength. */
 export const MAX_CHAIN_NAME = 28;

@@ -7,7 +7,7 @@
  * other matches in order, `--dports` for `--destination-ports`, MARK as `--set-xmark V/M` in hex, `-j`/`-g`.
  * The save forms were checked against iptables-save 1.8.9 (nf_tables) in a network namespace.
  */
-import { base64url, sha224, utf8 } from './felix-hash.js';
+import { base64url, sha224, utf8 } from '../../wire/digest.js';
 
 /** One match fragment, in Felix's rendering (`--source 10.0.0.0/8`, `-m set --match-set N src`). */
 export type Fragment = string;

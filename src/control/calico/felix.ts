@@ -19,7 +19,7 @@ import type { IpNode } from '../../net/ip-node.js';
 import { IpipDev } from '../../net/ipip.js';
 import { VxlanDev } from '../../net/vxlan.js';
 import { TYPED_ROUTE_DEV, type Route, type RouteSpec } from '../../net/route-table.js';
-import { sha1 } from '../cni/sha1.js';
+import { sha1, utf8 } from '../../wire/digest.js';
 import { programFelixIptables } from './felix-nat.js';
 import { IPIP_DEVICE } from './bird-routes.js';
 import {
@@ -37,7 +37,7 @@ export const VXLAN_DEVICE = 'vxlan.calico';
 
 /** The VTEP MAC Felix derives for a node without one on its Node resource: 0x66 ('f'), then sha1(name)[0:5]. */
 export function vtepMacFor(nodeName: string): Mac {
-  const h = sha1(new TextEncoder().encode(nodeName));
+  const h = sha1(utf8(nodeName));
   let m = 0x66;
   for (let i = 0; i < 5; i++) m = m * 256 + h[i]!;
   return m;

@@ -20,7 +20,6 @@ import { attachCalicoEnv } from './calico-env.js';
 import { FakeCalicoIpam } from './calico-testing.js';
 import { CALI_HOST_MAC, calicoVethName } from './calico.js';
 import { calicoConflist, parseConfList } from './conflist.js';
-import { sha1Hex } from './sha1.js';
 import { testHost } from './testing.js';
 
 const ip = (s: string): Ipv4 => parseIpv4(s)!;
@@ -61,14 +60,6 @@ function calicoNode() {
 }
 
 describe('calico veth names', () => {
-  it('computes SHA-1 as FIPS 180-4 does (its one- and two-block examples)', () => {
-    assert.equal(sha1Hex('abc'), 'a9993e364706816aba3e25717850c26c9cd0d89d');
-    assert.equal(
-      sha1Hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'),
-      '84983e441c3bd26ebaae4aa1f95129e5e54670f1',
-    );
-  });
-
   it('names the host veth cali + sha1("<namespace>.<pod>")[:11], as libcalico-go does', () => {
     // libcalico-go conversion_test.go expects eni82111e10a96 for ("namespace", "podname") with prefix eni
     assert.equal(calicoVethName('namespace', 'podname', 'eni'), 'eni82111e10a96');

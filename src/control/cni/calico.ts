@@ -19,7 +19,7 @@ import { NODENAME_MISSING, calicoEnvOf } from './calico-env.js';
 import { parseCniArgs } from './host-local-config.js';
 import { DEFAULT_MTU, deleteLink, keepLoopbackLast, macString, randomMac } from './netlink.js';
 import { resultFromJson, type CniPlugin, type NetConf, type PluginCtx } from './plugin.js';
-import { sha1Hex } from './sha1.js';
+import { hex, sha1, utf8 } from '../../wire/digest.js';
 import { CniErrorCode, SUPPORTED_VERSIONS, cidrOf, fail, ok, type CniOutcome, type CniResult } from './types.js';
 
 /** The MAC of every host-side cali veth (dataplane_linux.go hostSideMAC). */
@@ -31,7 +31,7 @@ export const CALI_PREFIX = 'cali';
 
 /** VethNameForWorkload: the prefix (`cali`) + the first 11 hex digits of sha1("<namespace>.<pod>"). */
 export function calicoVethName(namespace: string, pod: string, prefix = CALI_PREFIX): string {
-  return `${prefix}${sha1Hex(`${namespace}.${pod}`).slice(0, 11)}`;
+  return `${prefix}${hex(sha1(utf8(`${namespace}.${pod}`))).slice(0, 11)}`;
 }
 
 /** The host veth's name for a call: from the pod's identity, or the container ID outside Kubernetes. */

@@ -13,7 +13,7 @@ import { formatIpv4, prefixMask } from '../../wire/addr.js';
 import type { IfAddr } from '../../net/netdev.js';
 import { goQuote } from './go-format.js';
 import { appendUnique, clearAndDeleteChain, deleteRule, ensureChain } from './iptables.js';
-import { sha512Hex } from './sha512.js';
+import { hex, sha512, utf8 } from '../../wire/digest.js';
 import type { CniOutcome } from './types.js';
 
 /** iptables' limit on chain names that the plugins stay within. */
@@ -21,7 +21,7 @@ export const MAX_CHAIN_LENGTH = 28;
 
 /** utils.MustFormatChainNameWithPrefix: "CNI-" + prefix + sha512(name+id) in hex, cut to 28 characters. */
 export function formatChainName(name: string, id: string, prefix = ''): string {
-  return `CNI-${prefix}${sha512Hex(name + id)}`.slice(0, MAX_CHAIN_LENGTH);
+  return `CNI-${prefix}${hex(sha512(utf8(name + id)))}`.slice(0, MAX_CHAIN_LENGTH);
 }
 
 /** The bridge's per-container masquerade chain. */

@@ -7,7 +7,6 @@ import { describe, it } from 'node:test';
 import { goJson, goQuote } from './go-format.js';
 import { formatChainName } from './ipmasq.js';
 import { ALL_PLUGINS, defaultRegistry } from './plugins.js';
-import { sha512Hex } from './sha512.js';
 import { runSkel } from './skel.js';
 import { SUBNET_ENV, testHost } from './testing.js';
 import { attachCalicoEnv } from './calico-env.js';
@@ -15,12 +14,7 @@ import { FakeCalicoIpam } from './calico-testing.js';
 import type { IpNode } from '../../net/ip-node.js';
 
 describe('Go-compatible text', () => {
-  it('sha512 matches FIPS 180-4 vectors, and chain names match the reference plugins', () => {
-    assert.equal(
-      sha512Hex('abc'),
-      'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
-    );
-    assert.equal(sha512Hex('').slice(0, 16), 'cf83e1357eefb8bd');
+  it('chain names match the reference plugins', () => {
     // both seen in iptables-save after the reference bridge and portmap ran for ("testnet", "abc123")
     assert.equal(formatChainName('testnet', 'abc123'), 'CNI-ac401170a6a418c7c78d298f');
     assert.equal(formatChainName('testnet', 'abc123', 'DN-'), 'CNI-DN-ac401170a6a418c7c78d2');

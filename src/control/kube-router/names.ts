@@ -4,7 +4,7 @@
  * kube-router v2.6.3, which k3s vendors as k3s-io/kube-router v2.6.3-k3s1), and the " - <uuid>" suffix
  * ensureTopLevelChains adds to the comments of the rules it inserts with the iptables command.
  */
-import { base32, sha256 } from '../kube-proxy/chain-names.js';
+import { base32, sha256, utf8 } from '../../wire/digest.js';
 
 /** The only family podnet runs: v1core.IPv4Protocol, hashed into names as its string "IPv4". */
 export const IPV4 = 'IPv4';
@@ -27,7 +27,7 @@ export const BUILTIN_TO_KR: readonly (readonly [string, string])[] = [
 
 /** The first 16 characters of base32(sha256(text)). */
 export function hash16(text: string): string {
-  return base32(sha256(new TextEncoder().encode(text))).slice(0, 16);
+  return base32(sha256(utf8(text))).slice(0, 16);
 }
 
 /** podFirewallChainName: KUBE-POD-FW- + hash(namespace + podName + version). */

@@ -5,8 +5,7 @@
  * inserts at position 1 of INPUT, FORWARD and OUTPUT, and the k3s fork's explicit ACCEPT after the last
  * KUBE rule of each built-in chain (ensureExplicitAccept).
  */
-import { base32 } from '../kube-proxy/chain-names.js';
-import { sha1 } from '../cni/sha1.js';
+import { base32, sha1, utf8 } from '../../wire/digest.js';
 import { BUILTIN_TO_KR, withRuleUuid } from './names.js';
 import { commentMatch, MARK } from './iptables-words.js';
 import type { KrSync } from './generator.js';
@@ -19,7 +18,7 @@ function setOptions(s: KrIpset): string {
 
 /** The temporary set for one options string: TMP- + base32(sha1("tmp:" + options)[:10]). */
 export function tmpSetName(options: string): string {
-  return 'TMP-' + base32(sha1(new TextEncoder().encode('tmp:' + options)).slice(0, 10));
+  return 'TMP-' + base32(sha1(utf8('tmp:' + options)).slice(0, 10));
 }
 
 /** BuildIPSetRestore's text for `sets` (sorted by name, as it sorts them). */
