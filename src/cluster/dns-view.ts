@@ -10,7 +10,7 @@
 import { DIG_EPOCH_MS } from '../apps/dns/dig.js';
 import type { KubeDnsEndpoint, KubeDnsPort, KubeDnsService, KubernetesView } from '../apps/dns/kubernetes-view.js';
 import type { Ipv4 } from '../wire/addr.js';
-import { labelsMatch } from './label-selector.js';
+import { labelsMatch } from '../control/label-selector.js';
 import { resolveTargetPort } from './plan-services.js';
 import type { ClusterPlan, PlannedService } from './plan-types.js';
 

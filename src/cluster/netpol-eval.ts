@@ -19,7 +19,7 @@
  */
 import { prefixContains, type Ipv4 } from '../wire/addr.js';
 import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyRule, Protocol } from './k8s-objects.js';
-import { selectorMatches } from './label-selector.js';
+import { selectorMatches } from '../control/label-selector.js';
 
 /**
  * What a connection carries: a protocol a policy port can name, or ICMP (and any other protocol without

@@ -43,7 +43,7 @@ import type {
   NetworkPolicyPort,
   NetworkPolicyRule,
 } from './k8s-objects.js';
-import { selectorMatches } from './label-selector.js';
+import { selectorMatches } from '../control/label-selector.js';
 import { prefixContains, type Ipv4, type Ipv4Prefix } from '../wire/addr.js';
 
 /** Whether `ip` is in the one hash:net set kube-router makes of a rule's ipBlocks (quirk 2). */

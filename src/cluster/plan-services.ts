@@ -9,7 +9,7 @@ import type { ClusterSpec } from './cluster-spec.js';
 import { APISERVER_PORT } from './k3s-addons.js';
 import { objectPrng } from './k8s-names.js';
 import type { Ingress, IngressBackend, K8sObject, PodSpec, Protocol, Service, ServicePort } from './k8s-objects.js';
-import { formatSelector, labelsMatch } from './label-selector.js';
+import { formatSelector, labelsMatch } from '../control/label-selector.js';
 import type { PlannedPod, PlannedService, PlannedServicePort } from './plan-types.js';
 import { ClusterIpAllocator, NodePortAllocator } from './service-alloc.js';
 import { objectName, planWarning, type PlanWarning } from './cluster-warnings.js';

@@ -7,7 +7,7 @@
  * topology spread; "fewest pods" gives the same even spread for a cluster of equal nodes.
  */
 import type { Labels, PodSpec } from './k8s-objects.js';
-import { labelsMatch } from './label-selector.js';
+import { labelsMatch } from '../control/label-selector.js';
 
 /** A node as the scheduler sees it. */
 export interface SchedulerNode {

@@ -6,7 +6,7 @@
  * podnet's nodes have no ExternalIP, so these are the nodes' underlay addresses. Empty: kubectl's `<pending>`.
  */
 import { formatIpv4 } from '../wire/addr.js';
-import { labelsMatch } from './label-selector.js';
+import { labelsMatch } from '../control/label-selector.js';
 import type { PlannedService } from './plan-types.js';
 import type { ClusterRuntime } from './runtime.js';
 import { SVCLB_NAMESPACE, SVCNAMESPACE_LABEL, SVCNAME_LABEL } from './servicelb.js';

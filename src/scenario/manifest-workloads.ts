@@ -5,7 +5,7 @@
  */
 import type { Container, ContainerPort, Deployment, Pod, PodSpec } from '../cluster/k8s-objects.js';
 import { checkDns1123Label, checkDns1123Subdomain, checkPortName } from '../cluster/k8s-validation.js';
-import { selectorIsEmpty, selectorMatches } from '../cluster/label-selector.js';
+import { selectorIsEmpty, selectorMatches } from '../control/label-selector.js';
 import type { Origin } from '../cluster/source-ref.js';
 import { parseIpv4 } from '../wire/addr.js';
 import type { SpecPath } from './source.js';

@@ -6,6 +6,7 @@
  * Kubernetes' label selectors. Where Go iterates a map (listers, the named-port maps) the order here is
  * sorted: pods by namespace/name, policies by namespace/name, a named port's numbers ascending.
  */
+import { selectorMatches } from '../label-selector.js';
 import type { KrPeer, KrPod, KrPolicy, KrPort, KrProtocol, KrSelector } from './types.js';
 
 /** A port of a rule: protocol, and a port and end port as the words kube-router writes ("" when absent). */
@@ -47,24 +48,6 @@ export interface PolicyInfo {
   targets: ReadonlySet<string>;
   ingressRules: RuleInfo[];
   egressRules: RuleInfo[];
-}
-
-/** True when `sel` selects `labels` (k8s.io/apimachinery labels.Selector). */
-export function selects(sel: KrSelector, labels: Readonly<Record<string, string>>): boolean {
-  for (const [k, v] of Object.entries(sel.matchLabels)) if (!Object.hasOwn(labels, k) || labels[k] !== v) return false;
-  return sel.matchExpressions.every((r) => {
-    const has = Object.hasOwn(labels, r.key);
-    switch (r.operator) {
-      case 'In':
-        return has && r.values.includes(labels[r.key]!);
-      case 'NotIn':
-        return !has || !r.values.includes(labels[r.key]!);
-      case 'Exists':
-        return has;
-      case 'DoesNotExist':
-        return !has;
-    }
-  });
 }
 
 const EVERYTHING: KrSelector = { matchLabels: {}, matchExpressions: [] };
@@ -128,13 +111,13 @@ export function buildPoliciesInfo(
 ): PolicyInfo[] {
   const sortedPods = [...pods].sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name));
   const inNs = (ns: string, sel: KrSelector): KrPod[] =>
-    sortedPods.filter((p) => p.namespace === ns && selects(sel, p.labels));
+    sortedPods.filter((p) => p.namespace === ns && selectorMatches(sel, p.labels));
   // evalPodPeer: namespaceSelector (with podSelector or everything) over the matching namespaces, or
   // podSelector alone in the policy's namespace
   const peerPods = (policy: KrPolicy, peer: KrPeer): KrPod[] => {
     if (peer.namespaceSelector !== undefined) {
       const nsSel = peer.namespaceSelector;
-      const names = [...namespaces].filter(([, l]) => selects(nsSel, l)).map(([n]) => n);
+      const names = [...namespaces].filter(([, l]) => selectorMatches(nsSel, l)).map(([n]) => n);
       return names.sort(cmp).flatMap((n) => inNs(n, peer.podSelector ?? EVERYTHING));
     }
     return peer.podSelector !== undefined ? inNs(policy.namespace, peer.podSelector) : [];
