@@ -3,8 +3,8 @@
  * judge's verdict in a sentence, and the drop explainer Felix's chains get on every node, so a packet a
  * policy dropped names the policy and rule ("dropped by rule 1 (Deny) of GlobalNetworkPolicy deny-db: ...").
  */
-import { formatIpv4, readIpv4 } from '../wire/addr.js';
-import type { DecidingRule, DropExplainer } from '../net/netfilter/netfilter.js';
+import { formatIpv4 } from '../wire/addr.js';
+import type { DropExplainer } from '../net/netfilter/netfilter.js';
 import {
   calicoPeerAt,
   evaluateCalicoPolicy,
@@ -16,6 +16,7 @@ import {
 } from './calico-policy-eval.js';
 import { felixPolicies, felixWorkloads } from './calico-policy.js';
 import type { NetpolProtocol } from './netpol-eval.js';
+import { policyChainExplainer } from './netpol-world.js';
 import type { ClusterRuntime } from './runtime.js';
 
 /** The world of `rt` as it is now. */
@@ -81,23 +82,16 @@ export function describeCalicoVerdict(
     .join('; ');
 }
 
-const PROTOCOLS: Record<number, NetpolProtocol> = { 6: 'TCP', 17: 'UDP', 132: 'SCTP' };
-
 /** A drop explainer for Felix's chains: the Calico judge's reason for a packet one of them dropped. */
 export function calicoDropExplainer(
   world: () => CalicoWorld,
   isPolicyChain: (chain: string) => boolean,
 ): DropExplainer {
-  return (frame: Uint8Array, _ipLen: number, decided: DecidingRule | undefined) => {
-    if (decided === undefined || !isPolicyChain(decided.chain)) return undefined;
-    const ip = 14;
+  return policyChainExplainer(isPolicyChain, (src, dst, port, protocol) => {
     const w = world();
-    const from = calicoPeerAt(w, readIpv4(frame, ip + 12));
-    const to = calicoPeerAt(w, readIpv4(frame, ip + 16));
-    const protocol = PROTOCOLS[frame[ip + 9]!] ?? 'ICMP';
-    const l4 = ip + (frame[ip]! & 0x0f) * 4;
-    const port = protocol === 'ICMP' ? 0 : (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+    const from = calicoPeerAt(w, src);
+    const to = calicoPeerAt(w, dst);
     const v = evaluateCalicoPolicy(w, from, to, port, protocol);
     return v.allowed ? undefined : describeCalicoVerdict(v, from, to, port, protocol);
-  };
+  });
 }

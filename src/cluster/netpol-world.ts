@@ -118,24 +118,34 @@ const PROTOCOLS: Record<number, NetpolProtocol> = { 6: 'TCP', 17: 'UDP', 132: 'S
 
 /**
  * A drop explainer for a policy enforcer's chains: when a rule of a chain `isPolicyChain` accepts drops a
- * packet, the policies' verdict on its connection, in words. Other drops get nothing added.
+ * packet, `explain` is asked about its connection (addresses, protocol, destination port) and says why in
+ * words. Other drops get nothing added.
  */
-export function policyDropExplainer(
-  world: () => NetpolWorld,
+export function policyChainExplainer(
   isPolicyChain: (chain: string) => boolean,
+  explain: (src: Ipv4, dst: Ipv4, port: number, protocol: NetpolProtocol) => string | undefined,
 ): DropExplainer {
   return (frame: Uint8Array, _ipLen: number, decided: DecidingRule | undefined) => {
     if (decided === undefined || !isPolicyChain(decided.chain)) return undefined;
     const ip = 14;
-    const proto = frame[ip + 9]!;
-    const w = world();
-    const from = endpointAt(w, readIpv4(frame, ip + 12));
-    const to = endpointAt(w, readIpv4(frame, ip + 16));
     // ICMP and other protocols without ports: only a rule with no ports allows them
-    const protocol = PROTOCOLS[proto] ?? 'ICMP';
+    const protocol = PROTOCOLS[frame[ip + 9]!] ?? 'ICMP';
     const l4 = ip + (frame[ip]! & 0x0f) * 4;
     const port = protocol === 'ICMP' ? 0 : (frame[l4 + 2]! << 8) | frame[l4 + 3]!;
+    return explain(readIpv4(frame, ip + 12), readIpv4(frame, ip + 16), port, protocol);
+  };
+}
+
+/** The Kubernetes NetworkPolicy judge's reason for a packet a policy chain dropped (policyChainExplainer). */
+export function policyDropExplainer(
+  world: () => NetpolWorld,
+  isPolicyChain: (chain: string) => boolean,
+): DropExplainer {
+  return policyChainExplainer(isPolicyChain, (src, dst, port, protocol) => {
+    const w = world();
+    const from = endpointAt(w, src);
+    const to = endpointAt(w, dst);
     const v = evaluateNetpol(w, from, to, port, protocol);
     return v.allowed ? undefined : describeVerdict(v, from, to, port, protocol);
-  };
+  });
 }
