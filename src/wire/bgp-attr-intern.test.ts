@@ -1,8 +1,7 @@
 /**
  * The attribute intern table: the same bytes (and AS size) give the one parse made first, wherever the
  * bytes sit; other bytes, another AS size or a malformed set get parses of their own; thousands of sets
- * each keep theirs; and what it returns is what
- * parsePathAttributes makes of the bytes.
+ * each keep theirs; and what it returns is what parsePathAttributes makes of the bytes.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
