@@ -5,9 +5,10 @@
  * node's block. Without options it prints the notes' table (10, 100 and 1,000 nodes x mesh and 2 RRs, each
  * row in a process of its own); a full mesh of 1,000 nodes (499,500 sessions) does not fit this machine
  * and is printed with its computed session counts, marked as not run.
- * `node dist/bench/bgp.js [--nodes N --mode mesh|rr [--json]]`.
+ * `node dist/bench/bgp.js [--nodes N --mode mesh|rr [--bandwidth RATE] [--json]]`.
  */
 import { bgpBenchJson, bgpBenchText, formatBgpTable, runBgpBench, runBgpTable } from '../src/cli/bench-bgp.js';
+import { parseBandwidth } from '../src/scenario/units.js';
 
 const args = process.argv.slice(2);
 const value = (name: string): string | undefined => {
@@ -16,15 +17,22 @@ const value = (name: string): string | undefined => {
 };
 const nodes = value('--nodes');
 const mode = value('--mode');
-if (nodes === undefined && mode === undefined) {
+const bandwidth = value('--bandwidth');
+const bps = bandwidth === undefined ? undefined : parseBandwidth(bandwidth);
+if (nodes === undefined && mode === undefined && bandwidth === undefined) {
   const rows = runBgpTable((row) =>
     console.error('run' in row ? bgpBenchText(row.run) : `${row.nodes} nodes, ${row.mode}: ${row.notRun}`),
   );
   console.log(formatBgpTable(rows));
-} else if (nodes !== undefined && /^[0-9]+$/.test(nodes) && (mode === 'mesh' || mode === 'rr')) {
-  const r = await runBgpBench(Number(nodes), mode);
+} else if (
+  nodes !== undefined &&
+  /^[0-9]+$/.test(nodes) &&
+  (mode === 'mesh' || mode === 'rr') &&
+  (bandwidth === undefined || (bps !== undefined && bps > 0))
+) {
+  const r = await runBgpBench(Number(nodes), mode, bps);
   console.log(args.includes('--json') ? bgpBenchJson(r) : bgpBenchText(r));
 } else {
-  console.error('usage: node dist/bench/bgp.js [--nodes N --mode mesh|rr [--json]]');
+  console.error('usage: node dist/bench/bgp.js [--nodes N --mode mesh|rr [--bandwidth RATE] [--json]]');
   process.exit(2);
 }

@@ -9,9 +9,10 @@
  * block, and the kernel route is installed. Wall time is the caller's (cli/ and bench/ own the clock).
  *
  * The nodes share one switch, 10 Gbit/s and 10 µs per link by default (a data-centre underlay, as
- * `podnet bench cluster` has). At 1 Gbit/s a reflector's NIC queue overflows from about 800 nodes on,
- * because podnet's BIRD spends no CPU time: the UPDATEs of a route to all 999 clients reach the queue at
- * the same instant, where a real reflector's writes are spread over its processing.
+ * `podnet bench cluster` has). At 1 Gbit/s a reflector's NIC queue overflows somewhere between 600 nodes
+ * (no refusal) and 800 (5,216), because podnet's BIRD spends no CPU time: the UPDATEs of a route to all
+ * its clients reach the queue in the same instant, where a real reflector's writes are spread over its
+ * processing.
  */
 import { buildCluster, type ClusterRuntime } from '../cluster/runtime.js';
 import { SECOND } from '../sim/engine.js';
