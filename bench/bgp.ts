@@ -7,7 +7,15 @@
  * and is printed with its computed session counts, marked as not run.
  * `node dist/bench/bgp.js [--nodes N --mode mesh|rr [--bandwidth RATE] [--json]]`.
  */
-import { bgpBenchJson, bgpBenchText, formatBgpTable, runBgpBench, runBgpTable } from '../src/cli/bench-bgp.js';
+import { getHeapStatistics } from 'node:v8';
+import {
+  bgpBenchJson,
+  bgpBenchText,
+  formatBgpTable,
+  meshTooBig,
+  runBgpBench,
+  runBgpTable,
+} from '../src/cli/bench-bgp.js';
 import { parseBandwidth } from '../src/scenario/units.js';
 
 const args = process.argv.slice(2);
@@ -30,6 +38,11 @@ if (nodes === undefined && mode === undefined && bandwidth === undefined) {
   (mode === 'mesh' || mode === 'rr') &&
   (bandwidth === undefined || (bps !== undefined && bps > 0))
 ) {
+  const tooBig = mode === 'mesh' ? meshTooBig(Number(nodes), getHeapStatistics().heap_size_limit) : undefined;
+  if (tooBig !== undefined) {
+    console.error(`bench bgp: ${tooBig}`);
+    process.exit(2);
+  }
   const r = await runBgpBench(Number(nodes), mode, bps);
   console.log(args.includes('--json') ? bgpBenchJson(r) : bgpBenchText(r));
 } else {

@@ -41,6 +41,7 @@ test('usage errors exit 2 and print what was wrong, then the usage', async () =>
     [['bench', 'bgp', '--nodes', '10', '--mode', 'rr', '--bandwidth', '1GBps'], /--bandwidth takes a bit rate/],
     [['bench', 'bgp', '--nodes', '10', '--mode', 'rr', '--bandwidth', '0'], /--bandwidth takes a bit rate/],
     [['bench', 'bgp', '--table', '--bandwidth', '1Gbps'], /--table takes no other option/],
+    [['bench', 'bgp', '--nodes', '1024', '--mode', 'mesh'], /a full mesh of 1024 nodes has 523,776 sessions/],
   ];
   for (const [argv, message] of cases) {
     const r = await cli(...argv);

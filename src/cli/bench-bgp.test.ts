@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bgpBenchJson, bgpBenchText, formatBitRate, type BgpBenchResult } from './bench-bgp.js';
+import { bgpBenchJson, bgpBenchText, formatBitRate, meshTooBig, type BgpBenchResult } from './bench-bgp.js';
 
 /** An 800-node run of 2026-12-04 over a 1 Gbit/s underlay, as `bench bgp --json` printed it (wall, CPU and RSS from another run). */
 const RUN: BgpBenchResult = {
@@ -51,4 +51,19 @@ test('bench bgp: bit rates as people write them', () => {
   assert.equal(formatBitRate(9600), '9.6 kbit/s');
   assert.equal(formatBitRate(300), '300 bit/s');
   assert.match(bgpBenchText(RUN), /^800 nodes, 2 route reflectors, 1 Gbit\/s underlay: 1597 BGP sessions/);
+});
+
+test('bench bgp: a full mesh past the heap is refused up front, naming the largest that fits', () => {
+  const fourGiB = 4 * 2 ** 30;
+  // 100 nodes: 4,950 sessions, about 0.2 GiB
+  assert.equal(meshTooBig(100, fourGiB), undefined);
+  const m = meshTooBig(1000, fourGiB);
+  assert.match(
+    m ?? '',
+    /^a full mesh of 1000 nodes has 499,500 sessions, about 21\.0 GiB at 44 KiB a session, past this Node's 4\.0 GiB heap/,
+  );
+  // n(n-1)/2 x 44 KiB <= 4 GiB: 437 nodes (95,266 sessions, 3.997 GiB) fit, 438 (95,703) do not
+  assert.match(m ?? '', /at most 437 nodes$/);
+  assert.equal(meshTooBig(437, fourGiB), undefined);
+  assert.notEqual(meshTooBig(438, fourGiB), undefined);
 });

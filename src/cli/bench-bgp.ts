@@ -100,6 +100,32 @@ export function bgpBenchText(r: BgpBenchResult): string {
 /** A row of the table: measured, or only computed (a full mesh too big to run here). */
 export type BgpTableRow = { run: BgpBenchResult } | { nodes: number; mode: BgpScaleMode; notRun: string };
 
+/**
+ * Memory a full mesh takes per session beyond the process's own, measured: a 200-node mesh (19,900
+ * sessions) peaked at 922 MiB on 2026-12-05, about 44 KiB a session (two TCP connections' buffers and
+ * state, two BGP peers, their Adj-RIBs) over the 70 MiB of an empty run.
+ */
+export const MESH_BYTES_PER_SESSION = 44 * 1024;
+
+/**
+ * Why a full mesh of `nodes` cannot run in a heap of `heapLimitBytes` (V8's limit, which a run that
+ * passes it dies on, minutes in), or undefined when it fits: the sessions it needs, the memory they
+ * would take, and the largest mesh that fits.
+ */
+export function meshTooBig(nodes: number, heapLimitBytes: number): string | undefined {
+  const sessions = expectedBgpSessions(nodes, 'mesh').total;
+  const need = sessions * MESH_BYTES_PER_SESSION;
+  if (need <= heapLimitBytes) return undefined;
+  let fits = nodes;
+  while (fits > 2 && expectedBgpSessions(fits, 'mesh').total * MESH_BYTES_PER_SESSION > heapLimitBytes) fits--;
+  const gib = (b: number): string => (b / 2 ** 30).toFixed(1);
+  return (
+    `a full mesh of ${nodes} nodes has ${sessions.toLocaleString('en-US')} sessions, about ${gib(need)} GiB at ` +
+    `${MESH_BYTES_PER_SESSION / 1024} KiB a session, past this Node's ${gib(heapLimitBytes)} GiB heap ` +
+    `(node --max-old-space-size raises it); run --mode rr, or at most ${fits} nodes`
+  );
+}
+
 /** The sizes and modes of the notes' table. */
 export const BGP_TABLE_SIZES: readonly number[] = [10, 100, 1000];
 

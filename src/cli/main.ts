@@ -5,6 +5,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { parseLab, type LabSpec } from '../scenario/lab.js';
 import { budgetsFor, execCommand, runLab, runStep } from '../scenario/run.js';
 import type { CommandResult } from '../apps/shell.js';
@@ -18,7 +19,7 @@ import type { StepResult } from '../scenario/step-context.js';
 import { buildLab } from '../scenario/build.js';
 import { runScale } from '../scenario/scale.js';
 import { BGP_SCALE_MAX_NODES, BgpScaleError } from '../scenario/bgp-scale.js';
-import { bgpBenchJson, bgpBenchText, formatBgpTable, runBgpBench, runBgpTable } from './bench-bgp.js';
+import { bgpBenchJson, bgpBenchText, formatBgpTable, meshTooBig, runBgpBench, runBgpTable } from './bench-bgp.js';
 import { DemoInputError, loadedWarnings, runDemo } from './demo.js';
 import { DatastoreError } from '../control/datastore/types.js';
 import { openDatastore, parseDatastoreFlag, type DatastoreChoice, type OpenedDatastore } from './datastore-flag.js';
@@ -708,6 +709,8 @@ async function cmdBenchBgp(f: Flags, out: (s: string) => void): Promise<number> 
   if (nodes === undefined || (mode !== 'mesh' && mode !== 'rr'))
     throw new UsageError('bench bgp needs --nodes N and --mode mesh|rr (or --table)');
   if (mode === 'rr' && nodes < 3) throw new UsageError('bench bgp --mode rr needs at least 3 nodes');
+  const tooBig = mode === 'mesh' ? meshTooBig(nodes, getHeapStatistics().heap_size_limit) : undefined;
+  if (tooBig !== undefined) throw new UsageError(`bench bgp: ${tooBig}`);
   const bw = f.values.get('--bandwidth');
   const bps = bw === undefined ? undefined : parseBandwidth(bw);
   if (bps === 0 || (bw !== undefined && bps === undefined))
