@@ -13,6 +13,8 @@
  * Each is checked against Node's crypto (or the RFC's vectors) in digest.test.ts.
  */
 
+// ---- SHA-1 ----
+
 /** The 20-byte SHA-1 digest of `data`. */
 export function sha1(data: Uint8Array): Uint8Array {
   const bitLen = data.length * 8;
