@@ -42,6 +42,15 @@ test('usage errors exit 2 and print what was wrong, then the usage', async () =>
     [['bench', 'bgp', '--nodes', '10', '--mode', 'rr', '--bandwidth', '0'], /--bandwidth takes a bit rate/],
     [['bench', 'bgp', '--table', '--bandwidth', '1Gbps'], /--table takes no other option/],
     [['bench', 'bgp', '--nodes', '1024', '--mode', 'mesh'], /a full mesh of 1024 nodes has 523,776 sessions/],
+    // another command's option is refused, not ignored
+    [['run', TWO_SUBNETS, '--mode', 'rr'], /run does not take --mode/],
+    [['trace', TWO_SUBNETS, '--from', 'A', '--to', 'E', '--fresh'], /trace does not take --fresh/],
+    [['demo', '--nodes', '3'], /demo does not take --nodes/],
+    [['bench', 'bgp', '--nodes', '5', '--mode', 'rr', '--pairs', '3'], /bench bgp does not take --pairs/],
+    [
+      ['bench', 'cluster', '--nodes', '4', '--pods-per-node', '3', '--mode', 'rr'],
+      /bench cluster does not take --mode/,
+    ],
   ];
   for (const [argv, message] of cases) {
     const r = await cli(...argv);

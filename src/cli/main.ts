@@ -166,6 +166,58 @@ function parseFlags(args: string[]): Flags {
   return f;
 }
 
+const BUDGET_FLAGS = ['--max-events', '--max-sim-time'];
+
+/** The options each command that shares parseFlags reads (the usage text lists the same). */
+const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  run: [
+    '--seed',
+    '--verbose',
+    '--pcap',
+    '--json',
+    '--max-recorded-events',
+    '--datastore',
+    '--backend',
+    ...BUDGET_FLAGS,
+  ],
+  trace: [
+    '--from',
+    '--to',
+    '--icmp',
+    '--sport',
+    '--dport',
+    '--pcap',
+    '--seed',
+    '--json',
+    '--no-explain',
+    '--after-steps',
+    '--max-recorded-events',
+    ...BUDGET_FLAGS,
+  ],
+  exec: ['--fresh', '--seed', '--pcap', '--datastore', '--backend', ...BUDGET_FLAGS],
+  demo: [
+    '--act',
+    '--backend',
+    '--cni',
+    '--compare',
+    '--file',
+    '--pcap',
+    '--no-pcap',
+    '--datastore',
+    '--json',
+    '--no-explain',
+  ],
+  'bench cluster': ['--nodes', '--pods-per-node', '--pairs', '--backend', '--json'],
+  'bench bgp': ['--nodes', '--mode', '--bandwidth', '--json', '--table'],
+};
+
+/** A usage error for an option `command` does not take (another command's: it would be ignored). */
+function checkFlags(f: Flags, command: string): void {
+  const allowed = COMMAND_FLAGS[command] ?? [];
+  for (const name of [...f.values.keys(), ...f.bools])
+    if (!allowed.includes(name)) throw new UsageError(`${command} does not take ${name}`);
+}
+
 function intFlag(f: Flags, name: string, min: number, max: number): number | undefined {
   const v = f.values.get(name);
   if (v === undefined) return undefined;
@@ -763,6 +815,9 @@ export async function main(
       out(USAGE);
       return 0;
     }
+    if (cmd === 'run' || cmd === 'trace' || cmd === 'exec' || cmd === 'demo') checkFlags(f, cmd);
+    if (cmd === 'bench' && (f.positional[1] === 'cluster' || f.positional[1] === 'bgp'))
+      checkFlags(f, `bench ${f.positional[1]}`);
     switch (cmd) {
       case 'run':
         return await cmdRun(f, out, err);
