@@ -120,6 +120,108 @@ describe('engine ordering', () => {
   });
 });
 
+describe('engine chains (same-instant events share a heap entry)', () => {
+  it('keeps (time, seq) order, pendingEvents and cancelled timers through stops and event budgets', () => {
+    // Ops per event: schedule a child at now + d (d often 0, so chains form and grow while they run), arm a
+    // timer, cancel the oldest live timer, or stop the run. The run is cut into slices by small event
+    // budgets and by stop(); after each slice pendingEvents must equal the reference queue's live events.
+    type Op = { kind: 'child'; d: number } | { kind: 'timer'; d: number } | { kind: 'cancel' } | { kind: 'stop' };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('child' as const), d: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ kind: fc.constant('timer' as const), d: fc.integer({ min: 0, max: 3 }) }),
+      fc.record({ kind: fc.constant('cancel' as const) }),
+      fc.record({ kind: fc.constant('stop' as const) }),
+    );
+    const spec = fc.record({
+      roots: fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.array(op, { maxLength: 3 })), {
+        minLength: 1,
+        maxLength: 40,
+      }),
+      slices: fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 20 }),
+    });
+    fc.assert(
+      fc.property(spec, ({ roots, slices }) => {
+        // the reference: a list sorted by (time, seq), live timers in arming order
+        type Item = { time: number; seq: number; label: string; ops: Op[]; depth: number; timer?: { live: boolean } };
+        let queue: Item[] = [];
+        let seq = 0;
+        let refNow = 0;
+        let refStopped = false;
+        const refTimers: { live: boolean }[] = [];
+        const refPush = (it: Omit<Item, 'seq'>): void => {
+          queue.push({ ...it, seq: seq++ });
+          queue.sort((x, y) => x.time - y.time || x.seq - y.seq);
+        };
+        const refRun = (it: Item): void => {
+          refNow = it.time;
+          want.push(`${it.label}@${refNow}`);
+          if (it.depth >= 3) return;
+          it.ops.forEach((o, k) => {
+            const label = `${it.label}.${k}`;
+            if (o.kind === 'child') refPush({ time: refNow + o.d, label, ops: it.ops, depth: it.depth + 1 });
+            else if (o.kind === 'timer') {
+              const t = { live: true };
+              refTimers.push(t);
+              refPush({ time: refNow + o.d, label: `${label}t`, ops: it.ops, depth: it.depth + 1, timer: t });
+            } else if (o.kind === 'cancel') {
+              const t = refTimers.find((x) => x.live);
+              if (t !== undefined) t.live = false;
+            } else refStopped = true;
+          });
+        };
+        const want: string[] = [];
+        roots.forEach(([t, ops], i) => refPush({ time: t, label: `${i}`, ops, depth: 0 }));
+        const refLive = (): number => queue.filter((x) => x.timer === undefined || x.timer.live).length;
+        // the engine, driven the same way
+        const e = new Engine();
+        const got: string[] = [];
+        const timers: { t: ReturnType<Engine['timer']>; live: boolean }[] = [];
+        const run = (label: string, ops: Op[], depth: number): void => {
+          got.push(`${label}@${e.now}`);
+          if (depth >= 3) return;
+          ops.forEach((o, k) => {
+            const l = `${label}.${k}`;
+            if (o.kind === 'child') e.schedule(o.d, () => run(l, ops, depth + 1));
+            else if (o.kind === 'timer') {
+              const rec = { t: e.timer(o.d, () => ((rec.live = false), run(`${l}t`, ops, depth + 1))), live: true };
+              timers.push(rec);
+            } else if (o.kind === 'cancel') {
+              const rec = timers.find((x) => x.live);
+              if (rec !== undefined) {
+                rec.live = false;
+                rec.t.cancel();
+              }
+            } else e.stop();
+          });
+        };
+        roots.forEach(([t, ops], i) => e.at(t, () => run(`${i}`, ops, 0)));
+        for (let i = 0; refLive() > 0 || e.pendingEvents > 0; i++) {
+          const budget = slices[i % slices.length]!;
+          e.runBounded(100, budget);
+          // the reference runs the same slice: live events until the budget or a stop
+          let n = 0;
+          refStopped = false;
+          while (queue.length > 0 && !refStopped) {
+            const it = queue[0]!;
+            if (it.timer !== undefined && !it.timer.live) {
+              queue = queue.slice(1);
+              continue;
+            }
+            if (n >= budget) break;
+            queue = queue.slice(1);
+            if (it.timer !== undefined) it.timer.live = false;
+            n++;
+            refRun(it);
+          }
+          assert.deepEqual(got, want);
+          assert.equal(e.pendingEvents, refLive());
+          assert.ok(i < 10_000);
+        }
+      }),
+    );
+  });
+});
+
 describe('engine clock', () => {
   it('run(until) runs events up to and including `until`, then leaves the clock at `until`', () => {
     const e = new Engine();

@@ -1,6 +1,8 @@
 /**
  * The engine: an integer-nanosecond clock and an event queue ordered by (time, insertion sequence), so
  * events at the same instant run in the order they were scheduled and every run repeats exactly (as ns-3).
+ * The queue is a binary heap; events scheduled one after another for the same instant (a switch flooding
+ * a broadcast to 1,000 ports) share one heap entry as a chain, each taking the heap's top in turn.
  * It owns time and randomness for all model code; it knows nothing of packets. Randomness comes only as
  * named streams (`stream`), one per object, so there is no shared generator a new draw could shift.
  */
@@ -20,6 +22,8 @@ interface SimEvent {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   fn: ((arg: any) => void) | undefined;
   arg: unknown;
+  /** The event scheduled right after this one for the same instant (its seq is this one's + 1). */
+  next: SimEvent | undefined;
 }
 
 /** A timer's state; its engine event calls fireTimer with it. */
@@ -68,6 +72,10 @@ export class Engine {
   readonly seed: number;
   private readonly streams = new Map<string, Prng>();
   private heap: SimEvent[] = [];
+  /** Events waiting in chains behind a heap entry (not in `heap` itself). */
+  private chained = 0;
+  /** The last event scheduled, while it waits: the next one for the same instant joins its chain. */
+  private last: SimEvent | undefined = undefined;
   private free: SimEvent[] = [];
   private seq = 0;
   private stopped = false;
@@ -111,11 +119,21 @@ export class Engine {
         throw new RangeError(`engine: event time ${time} ns is past Number.MAX_SAFE_INTEGER (2^53 - 1 ns)`);
       throw new Error(`engine: bad event time ${time} at now=${this.now}`);
     }
-    const ev = this.free.pop() ?? { time: 0, seq: 0, fn: undefined, arg: undefined };
+    const ev = this.free.pop() ?? { time: 0, seq: 0, fn: undefined, arg: undefined, next: undefined };
     ev.time = time;
     ev.seq = this.seq++;
     ev.fn = fn;
     ev.arg = arg;
+    ev.next = undefined;
+    // the previous schedule was for this instant too and still waits: nothing can come between the two in
+    // (time, seq) order, so this one follows it in its chain instead of taking a heap entry of its own
+    const prev = this.last;
+    this.last = ev;
+    if (prev !== undefined && prev.time === time) {
+      prev.next = ev;
+      this.chained++;
+      return;
+    }
     const h = this.heap;
     let i = h.length;
     h.push(ev);
@@ -163,7 +181,7 @@ export class Engine {
 
   /** Number of events waiting (cancelled and background timers not counted). */
   get pendingEvents(): number {
-    return this.heap.length - this.cancelledTimers - this.backgroundTimers;
+    return this.heap.length + this.chained - this.cancelledTimers - this.backgroundTimers;
   }
 
   /** Stops `run` after the current event. */
@@ -197,13 +215,22 @@ export class Engine {
   private loop(end: number, eventLimit = Number.POSITIVE_INFINITY, untilIdle = false): RunEnd {
     this.stopped = false;
     const h = this.heap;
-    while (h.length > this.cancelledTimers + (untilIdle ? this.backgroundTimers : 0) && !this.stopped) {
+    while (h.length + this.chained > this.cancelledTimers + (untilIdle ? this.backgroundTimers : 0) && !this.stopped) {
       const ev = h[0]!;
       if (ev.time > end) return 'time-budget';
       // one compare per event: the budget that turns a runaway (a loop, a storm) into a clear failure
       if (this.eventsRun >= eventLimit) return 'event-budget';
-      const last = h.pop()!;
-      if (h.length > 0) this.siftDown(last);
+      if (ev.next !== undefined) {
+        // the next of its chain is the least event left: same time, and every other one at this time was
+        // scheduled later (the chain's events were scheduled one after another)
+        h[0] = ev.next;
+        this.chained--;
+      } else {
+        const tail = h.pop()!;
+        if (h.length > 0) this.siftDown(tail);
+      }
+      if (ev === this.last) this.last = undefined;
+      ev.next = undefined;
       if (ev.fn === fireTimer && !(ev.arg as TimerEvent).pending) {
         // a cancelled timer: nothing happens, and the clock does not move for it
         this.cancelledTimers--;
