@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { EXAMPLES_DIR, exampleNames } from './support/examples.js';
@@ -146,4 +146,33 @@ test('a 50 MB lab is refused in well under a second through the command', (t) =>
   assert.equal(r.stderr, `${file}:1:1: file is too large (52428800 characters; the limit is 1 MiB)\n`);
   // the whole process, node's start included; the check itself is a length comparison
   assert.ok(ms < 3000, `took ${ms.toFixed(0)} ms`);
+});
+
+test('a reader that goes away (podnet run LAB 2>&1 | head) loses nothing: the run finishes, pcaps and exit code included', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-epipe-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const child = spawn(
+    process.execPath,
+    [BIN, 'run', join(EXAMPLES_DIR, 'two-subnets.yaml'), '--verbose', '--pcap', dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  // both read ends closed before the first line: every write the command makes meets EPIPE
+  child.stdout.destroy();
+  child.stderr.destroy();
+  const code = await new Promise<number | null>((resolve) => {
+    const kill = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, 30_000);
+    child.on('exit', (c) => {
+      clearTimeout(kill);
+      resolve(c);
+    });
+  });
+  assert.equal(code, 0, 'the run ends with its own status (it used to spin on EPIPE, or exit 70)');
+  const pcaps = readdirSync(dir).filter((f) => f.endsWith('.pcap'));
+  assert.ok(pcaps.length > 0, 'the pcaps are written');
+  for (const f of pcaps) assert.ok(readFileSync(join(dir, f)).length > 24, `${f} has packets`);
 });

@@ -22,6 +22,20 @@ function internalError(e: unknown): void {
 process.on('uncaughtException', internalError);
 process.on('unhandledRejection', internalError);
 
+/**
+ * A reader that went away (`podnet run LAB 2>&1 | head`): what is left to print has nowhere to go, and the
+ * command carries on without it, so its pcaps are written and its exit status is its own. Without these
+ * listeners the failed write was an uncaught exception whose report, written to the same closed pipe,
+ * failed in turn, for ever.
+ */
+function closedOutput(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+  internalError(e);
+}
+process.stdout.on('error', closedOutput);
+// nothing can be reported where stderr itself fails
+process.stderr.on('error', () => undefined);
+
 try {
   // Only the tests set this: the one way to reach the path below without a bug to show it.
   if (process.env['PODNET_TEST_INTERNAL_ERROR'] === '1') throw new Error('provoked by PODNET_TEST_INTERNAL_ERROR');
