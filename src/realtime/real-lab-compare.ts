@@ -11,6 +11,7 @@ import { formatBridgeId, isLengthFramed, parseBpduFrame } from '../wire/stp.js';
 import { internetChecksum } from '../wire/checksum.js';
 import { parseEthernet } from '../wire/ethernet.js';
 import { parseArp } from '../wire/arp.js';
+import { hex } from '../wire/digest.js';
 
 /** One header field of a frame. */
 export interface DecodedField {
@@ -63,7 +64,6 @@ const PING_TIMEVAL_LEN = 16;
 const u16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
 const u32 = (b: Uint8Array, o: number): number =>
   ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 /** Decodes a frame as captured (Ethernet, no FCS). */
 export function decodeFrame(b: Uint8Array, o: DecodeOptions): DecodedFrame {

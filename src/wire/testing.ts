@@ -31,10 +31,8 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Lowercase hex of `bytes`, for readable assertion failures. */
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** Lowercase hex of `bytes`, for readable assertion failures (digest.ts's hex). */
+export { hex as toHex } from './digest.js';
 
 /** Any unsigned 16-bit number. */
 export const u16Arb: fc.Arbitrary<number> = fc.integer({ min: 0, max: 0xffff });

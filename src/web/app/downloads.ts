@@ -5,6 +5,7 @@
  */
 import { PcapngWriter } from '../../observe/pcapng.js';
 import type { RunResult } from '../core/protocol.js';
+import { hex } from '../../wire/digest.js';
 
 /** Saves `bytes` as `name` through a temporary link. */
 export function save(name: string, bytes: Uint8Array | string, type: string): void {
@@ -29,7 +30,6 @@ export function edgePcapng(run: RunResult, edge: string): Uint8Array {
 
 /** The trace as JSON: every event, frame bytes in hex. */
 export function traceJson(run: RunResult): string {
-  const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return JSON.stringify(
     {
       title: run.title,

@@ -3,14 +3,9 @@
  * A whole lab in the URL fragment, so a link carries it: `#lab=` then the YAML deflated (raw DEFLATE,
  * CompressionStream) and written in base64url. A link is a few hundred characters for the examples.
  */
+import { base64url } from '../../wire/digest.js';
 
 const PREFIX = 'lab=';
-
-function toBase64Url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 function fromBase64Url(s: string): Uint8Array {
   const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
@@ -24,7 +19,7 @@ async function pipe(bytes: Uint8Array, stream: CompressionStream | Decompression
 
 /** The fragment (without '#') that carries `text`. */
 export async function encodeLab(text: string): Promise<string> {
-  return PREFIX + toBase64Url(await pipe(new TextEncoder().encode(text), new CompressionStream('deflate-raw')));
+  return PREFIX + base64url(await pipe(new TextEncoder().encode(text), new CompressionStream('deflate-raw')));
 }
 
 /** The lab a fragment carries, or undefined when it carries none (or a broken one). */
