@@ -7,9 +7,11 @@
  *
  * Here: two namespaces, a veth pair, tbf at 10 Mbit/s with a 6000-byte queue on the sender's side, 40
  * python3 connections with CUBIC each writing 100 bytes every 2 ms, 50 times. The kernel drops about a
- * thousand segments in the qdisc (`tc -s qdisc`), retransmits none (`nstat` TcpRetransSegs), and the server
- * reads every byte. podnet's run of the same shape (testing.ts queueFanOut, a 4-frame queue) must show the
- * same: drops at the sender's device, no retransmission, every byte read.
+ * thousand segments in the qdisc (`tc -s qdisc`) and the server reads every byte. It retransmits none of
+ * them (`nstat` TcpRetransSegs 0 in most runs; once, in CI, 2 with 1,079 drops, most likely a timer's such
+ * as a tail loss probe, which the message counts), so the test allows 1% of the drops where segments taken
+ * as lost would be all of them. podnet's run of the same shape (testing.ts queueFanOut, a 4-frame queue)
+ * must show drops at the sender's device, no retransmission, every byte read.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,7 +66,7 @@ function nstatValue(text: string, name: string): number {
 }
 
 describe('a full queue at the sender: Linux and podnet', () => {
-  it('the kernel: segments dropped by its own qdisc are sent later, never retransmitted', async (t) => {
+  it('the kernel: segments dropped by its own qdisc are sent later, not retransmitted', async (t) => {
     if (!requireNetns(t) || !requirePeer(t, 'python3', { bin: 'python3', install: 'apt-get install -y python3' }))
       return;
     const ns = new NetnsSet();
@@ -90,7 +92,9 @@ describe('a full queue at the sender: Linux and podnet', () => {
       'limit',
       '6000',
     ]);
-    const before = nstatValue(ns.exec('c', 'nstat', ['-az']), 'TcpRetransSegs');
+    const stat0 = ns.exec('c', 'nstat', ['-az']);
+    const before = nstatValue(stat0, 'TcpRetransSegs');
+    const probesBefore = nstatValue(stat0, 'TcpExtTCPLossProbes');
     let served = '';
     const srv = ns.spawn('s', 'python3', ['-c', SERVER, String(TOTAL)]);
     // spawn keeps only stderr: the server prints its count there
@@ -100,9 +104,15 @@ describe('a full queue at the sender: Linux and podnet', () => {
     await waitFor('the server to finish', () => srv.exitCode !== null, 35_000);
     const qdisc = ns.exec('c', 'tc', ['-s', 'qdisc', 'show', 'dev', 'veth0']);
     const dropped = Number(/dropped (\d+)/.exec(qdisc)?.[1] ?? NaN);
-    const retrans = nstatValue(ns.exec('c', 'nstat', ['-az']), 'TcpRetransSegs') - before;
+    const stat1 = ns.exec('c', 'nstat', ['-az']);
+    const retrans = nstatValue(stat1, 'TcpRetransSegs') - before;
+    const probes = nstatValue(stat1, 'TcpExtTCPLossProbes') - probesBefore;
     assert.ok(dropped > 0, `the qdisc dropped nothing: ${qdisc}`);
-    assert.equal(retrans, 0, `TcpRetransSegs rose by ${retrans} with ${dropped} qdisc drops`);
+    // a refused segment is never taken as lost: had it been, every drop would be retransmitted
+    assert.ok(
+      retrans * 100 <= dropped,
+      `TcpRetransSegs rose by ${retrans} (tail loss probes ${probes}) with ${dropped} qdisc drops`,
+    );
     assert.equal(client.trim(), 'drained');
     assert.equal(Number(served.trim()), TOTAL);
   });
