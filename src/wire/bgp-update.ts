@@ -51,7 +51,8 @@ export interface BgpUpdateParsed {
  * NOTIFICATION to send) only when the message cannot be delimited: Withdrawn Routes or Total Path
  * Attribute Length overrunning the message, or an unparsable Withdrawn Routes / NLRI field (RFC 7606 §5.3:
  * session reset, since treat-as-withdraw needs every NLRI). Everything else yields the message and errors.
- * With `intern`, attribute bytes seen before are not parsed again: the attributes are shared (immutable).
+ * With `intern`, attribute bytes seen before are not parsed again: the attributes are shared (immutable);
+ * so is the whole result for a small UPDATE body seen before (a reflector's one-route UPDATE).
  */
 export function parseBgpUpdateBody(
   buf: Uint8Array,
@@ -60,6 +61,21 @@ export function parseBgpUpdateBody(
   asSize: 2 | 4,
   intern?: BgpAttrIntern,
   length = end - start + BGP_HEADER_LEN,
+): BgpResult<BgpUpdateParsed> {
+  const shared = intern?.findUpdate(buf, start, end, asSize);
+  if (shared !== undefined) return shared;
+  const r = parseBody(buf, start, end, asSize, intern, length);
+  intern?.keepUpdate(buf, start, end, asSize, r);
+  return r;
+}
+
+function parseBody(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  asSize: 2 | 4,
+  intern: BgpAttrIntern | undefined,
+  length: number,
 ): BgpResult<BgpUpdateParsed> {
   const MAL = BGP_UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST;
   if (start + 4 > end)
