@@ -60,11 +60,10 @@ export function parseBgpUpdateBody(
   end: number,
   asSize: 2 | 4,
   intern?: BgpAttrIntern,
-  length = end - start + BGP_HEADER_LEN,
 ): BgpResult<BgpUpdateParsed> {
   const shared = intern?.findUpdate(buf, start, end, asSize);
   if (shared !== undefined) return shared;
-  const r = parseBody(buf, start, end, asSize, intern, length);
+  const r = parseBody(buf, start, end, asSize, intern);
   intern?.keepUpdate(buf, start, end, asSize, r);
   return r;
 }
@@ -75,7 +74,6 @@ function parseBody(
   end: number,
   asSize: 2 | 4,
   intern: BgpAttrIntern | undefined,
-  length: number,
 ): BgpResult<BgpUpdateParsed> {
   const MAL = BGP_UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST;
   if (start + 4 > end)
@@ -150,6 +148,7 @@ function parseBody(
     if (nlri.length > 0 && !seen.has(BGP_ATTR.NEXT_HOP)) (errors ??= []).push(missingAttribute(BGP_ATTR.NEXT_HOP));
   }
   const message: BgpUpdate = { type: 'update', withdrawn, attrs, nlri };
+  const length = BGP_HEADER_LEN + end - start;
   return errors === undefined
     ? { ok: true, value: { message, length, attrErrors: NO_ATTR_ERRORS, action: 'none' } }
     : { ok: true, value: { message, length, attrErrors: errors, action: mostSevere(errors.map((e) => e.action)) } };

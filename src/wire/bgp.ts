@@ -212,7 +212,7 @@ export function parseBgpMessage(
       return r.ok ? parsedOk(r.value, len) : r;
     }
     case BGP_TYPE.UPDATE: {
-      return parseBgpUpdateBody(bytes, s, e, ctx.fourOctetAs ? 4 : 2, ctx.attrIntern, len);
+      return parseBgpUpdateBody(bytes, s, e, ctx.fourOctetAs ? 4 : 2, ctx.attrIntern);
     }
     case BGP_TYPE.NOTIFICATION:
       return parsedOk(
