@@ -139,6 +139,20 @@ describe("Felix's static chains", () => {
     );
     assert.deepEqual(ipip.ipsets.get('cali40all-hosts-net'), { type: 'hash:net', members: ['172.171.5.95/32'] });
   });
+
+  it("one programming pass's nodes share the all-hosts members (the same hosts array); other hosts get their own", () => {
+    const hosts = [parseIpv4('172.171.5.95')!, parseIpv4('172.171.5.96')!];
+    const members = (h: typeof hosts) =>
+      renderFelixPolicy({ ...NONE, ipip: true, vxlan: true, hosts: h }).ipsets.get('cali40all-hosts-net')!.members;
+    const first = members(hosts);
+    assert.deepEqual(first, ['172.171.5.95/32', '172.171.5.96/32']);
+    assert.equal(members(hosts), first);
+    // a later pass has a new array: a node added since is in its list
+    const later = [...hosts, parseIpv4('172.171.5.97')!];
+    assert.deepEqual(members(later), ['172.171.5.95/32', '172.171.5.96/32', '172.171.5.97/32']);
+    const both = renderFelixPolicy({ ...NONE, ipip: true, vxlan: true, hosts }).ipsets;
+    assert.equal(both.get('cali40all-vxlan-net')!.members, both.get('cali40all-hosts-net')!.members);
+  });
 });
 
 describe("Felix's chains for a workload and a Kubernetes policy", () => {

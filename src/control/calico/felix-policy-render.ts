@@ -66,7 +66,7 @@ export interface FelixPolicyInput {
   /** Every workload endpoint of the cluster (selector ipsets hold the matching ones from every node). */
   all: readonly FelixWorkload[];
   policies: readonly FelixPolicy[];
-  /** Every Calico node's address (the all-hosts-net and all-vxlan-net ipsets). */
+  /** Every Calico node's address (the all-hosts-net and all-vxlan-net ipsets); never changed once passed. */
   hosts: readonly Ipv4[];
   ipip: boolean;
   vxlan: boolean;
@@ -76,8 +76,8 @@ export interface FelixPolicyInput {
 /** An ipset Felix keeps. */
 export interface FelixIpset {
   type: 'hash:ip' | 'hash:net' | 'hash:ip,port';
-  /** Addresses, CIDRs or `IP,proto:port` entries as ipset prints them. */
-  members: string[];
+  /** Addresses, CIDRs or `IP,proto:port` entries as ipset prints them (shared between nodes: never changed). */
+  members: readonly string[];
 }
 
 /** What Felix programs: the chains it owns (rules as iptables-save prints them), its jumps, its ipsets. */
@@ -544,6 +544,17 @@ export function policiesFor(
 }
 
 /** Everything Felix programs on one node for policy. */
+// one programming pass renders every node with the same hosts array, and every node's all-hosts set lists
+// every node: one members list for all of them, not a thousand strings for each of a thousand nodes
+const hostNetsByHosts = new WeakMap<readonly Ipv4[], readonly string[]>();
+
+/** The all-hosts-net members for `hosts` ("10.0.0.1/32"), shared by every caller with the same array. */
+function hostNetsOf(hosts: readonly Ipv4[]): readonly string[] {
+  let nets = hostNetsByHosts.get(hosts);
+  if (nets === undefined) hostNetsByHosts.set(hosts, (nets = hosts.map((h) => `${formatIpv4(h)}/32`)));
+  return nets;
+}
+
 export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
   const chains = new Map<string, FelixIptRule[]>(staticChains(input));
   const ipsets = new IpsetCollector();
@@ -600,7 +611,7 @@ export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
       sets.set(name, { type: 'hash:ip,port', members });
     }
   }
-  const hostNets = input.hosts.map((h) => `${formatIpv4(h)}/32`);
+  const hostNets = hostNetsOf(input.hosts);
   if (input.ipip) sets.set('cali40all-hosts-net', { type: 'hash:net', members: hostNets });
   if (input.vxlan) sets.set('cali40all-vxlan-net', { type: 'hash:net', members: hostNets });
 
