@@ -543,7 +543,6 @@ export function policiesFor(
     .sort(comparePolicies);
 }
 
-/** Everything Felix programs on one node for policy. */
 // one programming pass renders every node with the same hosts array, and every node's all-hosts set lists
 // every node: one members list for all of them, not a thousand strings for each of a thousand nodes
 const hostNetsByHosts = new WeakMap<readonly Ipv4[], readonly string[]>();
@@ -555,6 +554,7 @@ function hostNetsOf(hosts: readonly Ipv4[]): readonly string[] {
   return nets;
 }
 
+/** Everything Felix programs on one node for policy. */
 export function renderFelixPolicy(input: FelixPolicyInput): FelixPolicyTables {
   const chains = new Map<string, FelixIptRule[]>(staticChains(input));
   const ipsets = new IpsetCollector();
