@@ -33,6 +33,9 @@ export interface SwitchPortConfig {
   allowed?: ReadonlySet<number>;
 }
 
+/** A port's configuration when none was given: access, VLAN 1 (a switch's factory default). */
+const DEFAULT_PORT: Readonly<SwitchPortConfig> = Object.freeze({ mode: 'access', vlan: 1 });
+
 /** One learned address. */
 export interface MacEntry {
   port: Port;
@@ -54,7 +57,7 @@ export const DEFAULT_MAC_AGING_NS = 300_000_000_000;
 
 /** A MAC-learning, VLAN-aware Ethernet switch. */
 export class Switch extends Device {
-  private readonly configs: SwitchPortConfig[] = [];
+  private readonly configs: Readonly<SwitchPortConfig>[] = [];
   private readonly tables = new Map<number, Map<Mac, MacEntry>>();
   /** The spanning tree, when enabled. */
   stp: StpBridge | undefined = undefined;
@@ -73,15 +76,15 @@ export class Switch extends Device {
   }
 
   /** Adds a port with its VLAN mode (access VLAN 1 by default). */
-  addSwitchPort(name: string, config: SwitchPortConfig = { mode: 'access', vlan: 1 }): Port {
+  addSwitchPort(name: string, config: Readonly<SwitchPortConfig> = DEFAULT_PORT): Port {
     const p = this.addPort(name);
     this.configs[p.index] = config;
     return p;
   }
 
   /** The VLAN configuration of `port`. */
-  portConfig(port: Port): SwitchPortConfig {
-    return this.configs[port.index] ?? { mode: 'access', vlan: 1 };
+  portConfig(port: Port): Readonly<SwitchPortConfig> {
+    return this.configs[port.index] ?? DEFAULT_PORT;
   }
 
   /**
@@ -176,7 +179,7 @@ export class Switch extends Device {
       this.drop('stp-port-state', frame, port, `${port.name} is ${stpState} (802.1D: no learning, no forwarding)`);
       return;
     }
-    const cfg = this.configs[port.index] ?? { mode: 'access', vlan: 1 };
+    const cfg = this.configs[port.index] ?? DEFAULT_PORT;
     let vid = cfg.vlan;
     let f = frame;
     if (etherTypeAt(frame) === ETHERTYPE_VLAN) {
@@ -267,13 +270,13 @@ export class Switch extends Device {
   }
 
   private isMember(p: Port, vid: number): boolean {
-    const c = this.configs[p.index] ?? { mode: 'access', vlan: 1 };
+    const c = this.configs[p.index] ?? DEFAULT_PORT;
     if (c.mode === 'access') return c.vlan === vid;
     return c.allowed === undefined ? true : c.allowed.has(vid);
   }
 
   private egress(out: Port, f: Uint8Array, vid: number, inPort: Port): void {
-    const c = this.configs[out.index] ?? { mode: 'access', vlan: 1 };
+    const c = this.configs[out.index] ?? DEFAULT_PORT;
     this.transmit(out, c.mode === 'trunk' && vid !== c.vlan ? insertVlanTag(f, vid) : f, inPort);
   }
 }
