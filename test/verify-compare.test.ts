@@ -87,6 +87,22 @@ describe('podnet verify: decoding and comparing frames', () => {
     assert.equal(d[0]!.emulated, '8: real 29278 stood for emulated 7 before, now for 8');
   });
 
+  it('a value both sides show alike, which one side never drew at random, is no difference; a reuse still is', () => {
+    const port: DecodedField = { name: 'udp.dstport', value: '', role: 'port' };
+    const roles = new RoleMap();
+    // the real kernel's ephemeral source port happened to be 33437, podnet's was 32769
+    assert.equal(roles.match(port, '33437', '32769'), undefined);
+    // then a traceroute probe goes to port 33437 (its base 33434 plus the probe's number) on both sides
+    assert.equal(roles.match(port, '33437', '33437'), undefined);
+    // the first mapping stands, and podnet using 32769 for another real port is still a contradiction
+    assert.equal(roles.match(port, '33437', '32769'), undefined);
+    assert.equal(roles.match(port, '40000', '32769'), 'emulated 32769 stood for real 33437 before, now for 40000');
+    // both sides drew the value before, for other values: a contradiction even though they are equal now
+    assert.equal(roles.match(port, '50000', '32770'), undefined);
+    assert.equal(roles.match(port, '32770', '32771'), undefined);
+    assert.equal(roles.match(port, '32770', '32770'), 'real 32770 stood for emulated 32771 before, now for 32770');
+  });
+
   it('a field that differs by value, and a frame only one side sent, are differences', () => {
     const ttl = ECHO_REQUEST.slice();
     ttl[22] = 63;
