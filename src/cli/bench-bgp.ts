@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expectedBgpSessions, runBgpScale, type BgpScaleMode, type BgpScaleResult } from '../scenario/bgp-scale.js';
+import { formatBitRate } from '../scenario/units.js';
 
 /** One measured run: the cluster's figures and what it cost. */
 export interface BgpBenchResult extends BgpScaleResult {
@@ -69,17 +70,6 @@ const MiB = 2 ** 20;
 /** The full transmit queues' refusals, when there were any: ", 1234 refused by full transmit queues (sent again later)". */
 function refused(n: number): string {
   return n === 0 ? '' : `, ${n} refused by full transmit queues (sent again later)`;
-}
-
-/** A bit rate as people write it: "10 Gbit/s", "1 Gbit/s", "100 Mbit/s", "1.5 Mbit/s". */
-export function formatBitRate(bps: number): string {
-  for (const [unit, n] of [
-    ['Gbit/s', 1e9],
-    ['Mbit/s', 1e6],
-    ['kbit/s', 1e3],
-  ] as const)
-    if (bps >= n) return `${+(bps / n).toFixed(3)} ${unit}`;
-  return `${bps} bit/s`;
 }
 
 /** The readable line of a run. */

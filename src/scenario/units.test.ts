@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatDuration, parseBandwidth, parseByteSize, parseDuration } from './units.js';
+import { formatBitRate, formatDuration, parseBandwidth, parseByteSize, parseDuration } from './units.js';
 
 test('parseDuration accepts the documented forms', () => {
   const cases: [string | number, number][] = [
@@ -108,4 +108,13 @@ test('arbitrary text never makes the parsers throw', () => {
       }
     }),
   );
+});
+
+test('formatBitRate writes a rate as people do', () => {
+  assert.equal(formatBitRate(10_000_000_000), '10 Gbit/s');
+  assert.equal(formatBitRate(1_000_000_000), '1 Gbit/s');
+  assert.equal(formatBitRate(2_500_000_000), '2.5 Gbit/s');
+  assert.equal(formatBitRate(100_000_000), '100 Mbit/s');
+  assert.equal(formatBitRate(9600), '9.6 kbit/s');
+  assert.equal(formatBitRate(300), '300 bit/s');
 });

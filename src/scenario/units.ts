@@ -1,7 +1,8 @@
 /**
  * Human-written quantities in scenario files: durations, bandwidths and byte sizes, parsed into exact
- * integers (nanoseconds, bits per second, bytes). Owns only the text forms; what range a field allows,
- * and the error message naming the field, belong to the validator that calls these.
+ * integers (nanoseconds, bits per second, bytes), and written back for people (formatDuration,
+ * formatBitRate). Owns only the text forms; what range a field allows, and the error message naming the
+ * field, belong to the validator that calls these.
  *
  * Shared grammar: an unsigned decimal with an optional fraction (`2`, `2.5`; not `.5`, `5.`, `+5`, `-5`,
  * and no exponent such as `1e3us`, which reads like a typo more often than an intent), optional spaces,
@@ -119,4 +120,15 @@ export function formatDuration(ns: number): string {
     return frac === '' ? `${whole}${unit}` : `${whole}.${frac}${unit}`;
   }
   return `${ns}ns`;
+}
+
+/** A bit rate as people write it: "10 Gbit/s", "1 Gbit/s", "100 Mbit/s", "1.5 Mbit/s". */
+export function formatBitRate(bps: number): string {
+  for (const [unit, n] of [
+    ['Gbit/s', 1e9],
+    ['Mbit/s', 1e6],
+    ['kbit/s', 1e3],
+  ] as const)
+    if (bps >= n) return `${+(bps / n).toFixed(3)} ${unit}`;
+  return `${bps} bit/s`;
 }
