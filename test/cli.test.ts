@@ -61,6 +61,34 @@ test('usage errors exit 2 and print what was wrong, then the usage', async () =>
   }
 });
 
+test("a usage error prints the usage of the command given, not every command's", async () => {
+  const bgp = await cli('bench', 'bgp', '--nodes', '5', '--mode', 'rr', '--frob');
+  assert.equal(bgp.code, 2);
+  assert.match(bgp.err, /^podnet: unknown option --frob\n\nUsage:\n {2}podnet bench bgp --nodes N /);
+  assert.match(bgp.err, /podnet --help lists every command/);
+  for (const other of ['podnet run ', 'podnet bench cluster', 'podnet bench policy', 'podnet - '])
+    assert.ok(!bgp.err.includes(other), `bench bgp's usage error also printed "${other}"`);
+  // exec has two forms, emulated and --real: both are shown
+  const exec = await cli('exec', TWO_SUBNETS);
+  assert.equal(exec.code, 2);
+  assert.match(exec.err, /^ {2}podnet exec LAB\.yaml\|CLUSTER\.yaml NODE\|POD /m);
+  assert.match(exec.err, /^ {2}podnet exec --real /m);
+  assert.ok(!exec.err.includes('podnet trace '), 'exec printed the trace usage');
+  // bench alone: every bench command
+  const bench = await cli('bench');
+  assert.equal(bench.code, 2);
+  for (const sub of ['cluster', 'bgp', 'policy']) assert.match(bench.err, new RegExp(`^ {2}podnet bench ${sub} `, 'm'));
+  assert.ok(!bench.err.includes('podnet run '), 'bench printed the run usage');
+  // no command, or one podnet does not have: the whole usage
+  for (const argv of [[], ['frob']]) {
+    const r = await cli(...argv);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /podnet - a byte-accurate network emulator\n\nUsage:\n/);
+    assert.match(r.err, /^ {2}podnet run /m);
+    assert.match(r.err, /^ {2}podnet ui /m);
+  }
+});
+
 test('a lab that does not validate exits 2, naming file:line:col and the field path, without the usage', async (t) => {
   const file = join(tempDir(t, 'podnet-cli-'), 'bad.yaml');
   writeFileSync(

@@ -160,7 +160,7 @@ test('port-forward: bad arguments print the usage and exit 2; a port the Service
   ]) {
     const r = await cli(...args);
     assert.equal(r.code, 2, args.join(' '));
-    assert.match(r.err, /^podnet: [^\n]+\n\npodnet - .*\n\nUsage:\n/, args.join(' '));
+    assert.match(r.err, /^podnet: [^\n]+\n\nUsage:\n {2}podnet port-forward /, args.join(' '));
   }
   const r = await cli('port-forward', DEMO, 'svc/web', '8081:81');
   assert.equal(r.code, 1);

@@ -772,6 +772,37 @@ async function cmdBenchBgp(f: Flags, out: (s: string) => void): Promise<number> 
   return 0;
 }
 
+/** The words that name a usage block: a command, and for bench and policy its subcommand. */
+function commandKey(words: readonly string[]): string | undefined {
+  const [first, second] = words;
+  if (first === undefined) return undefined;
+  return (first === 'bench' || first === 'policy') && second !== undefined ? `${first} ${second}` : first;
+}
+
+/**
+ * What a usage error prints after its message: the usage of the command given (every block of USAGE
+ * for it, as `exec` has two), or all of USAGE when there is none or it is unknown. A mistyped flag
+ * should not bury its own message under a hundred lines of other commands.
+ */
+export function usageOf(argv: readonly string[]): string {
+  const key = commandKey(argv.filter((a) => !a.startsWith('-')));
+  if (key === undefined) return USAGE;
+  const lines = USAGE.split('\n');
+  const picked: string[] = [];
+  let inBlock = false;
+  for (const line of lines) {
+    const head = /^ {2}podnet (\S+)(?: (\S+))?/.exec(line);
+    if (head !== null) {
+      // `podnet bench` alone: every bench command's block
+      const k = commandKey([head[1]!, ...(head[2] !== undefined ? [head[2]] : [])]);
+      inBlock = k === key || k?.startsWith(`${key} `) === true;
+    } else if (!line.startsWith('   ')) inBlock = false;
+    if (inBlock) picked.push(line);
+  }
+  if (picked.length === 0) return USAGE;
+  return `Usage:\n${picked.join('\n')}\n\npodnet --help lists every command, with the flags they share (BUDGETS, --pcap, --datastore).`;
+}
+
 /**
  * Runs the CLI with `argv` (without node and script), printing lines through `out`/`err` and text that ends
  * without a newline (exec's unterminated output) through `write`. Returns the exit code.
@@ -843,7 +874,7 @@ export async function main(
       e instanceof PolicyUsageError ||
       e instanceof UiUsageError
     ) {
-      err(`podnet: ${e.message}\n\n${USAGE}`);
+      err(`podnet: ${e.message}\n\n${usageOf(argv)}`);
       return 2;
     }
     if (

@@ -55,8 +55,16 @@ describe('podnet policy', () => {
     ]) {
       const r = await run(...args);
       assert.equal(r.code, 2, args.join(' '));
-      assert.match(r.err, /^podnet: .+\n\npodnet - a byte-accurate network emulator\n/, args.join(' '));
-      assert.match(r.err, /podnet policy matrix CLUSTER\.yaml/);
+      assert.match(r.err, /^podnet: .+\n\n(Usage:|podnet - a byte-accurate network emulator)\n/, args.join(' '));
+      // the usage of the command given (policy's two, or bench policy's), or all of it for a subcommand podnet lacks
+      assert.match(
+        r.err,
+        args[0] === 'bench'
+          ? /podnet bench policy --pods N/
+          : args[1] === 'why'
+            ? /podnet policy why CLUSTER\.yaml/
+            : /podnet policy matrix CLUSTER\.yaml/,
+      );
     }
     const missing = await run('policy', 'matrix', join(dir, 'missing.yaml'));
     assert.equal(missing.code, 2);
