@@ -119,3 +119,23 @@ test('a VLAN device needs an interface of its node as its link, a VID in 1-4094,
     't.yaml:17:42: spec.nodes[1].vlans[4].id: eth0 already has a VLAN device with id 10',
   ]);
 });
+
+test('a Kubernetes or Calico object alone is named as such, with what to add, not checked as a Lab field by field', () => {
+  const pod = [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata: { name: web }',
+    'spec: { containers: [{ name: c, image: nginx }] }',
+  ];
+  assert.deepEqual(errors(pod.join('\n')), [
+    't.yaml:2:7: kind: Pod (v1) is not a podnet Lab: podnet runs Kubernetes and Calico objects in a cluster, so add a Cluster document (apiVersion: podnet.dev/v1alpha1, kind: Cluster) with the nodes to this file, or write a Lab (apiVersion: podnet.dev/v1alpha1, kind: Lab)',
+  ]);
+  const pool = ['apiVersion: projectcalico.org/v3', 'kind: IPPool', 'spec: { cidr: 10.0.0.0/16 }'];
+  assert.match(
+    errors(pool.join('\n')).join('\n'),
+    /^t\.yaml:2:7: kind: IPPool \(projectcalico\.org\/v3\) is not a podnet Lab: /,
+  );
+  // podnet's own apiVersion with a kind it lacks is a Lab with a mistake: its fields are checked as a Lab's
+  const typo = ['apiVersion: podnet.dev/v1alpha1', 'kind: Labb', 'metadata: { name: t }', 'spec: { nodes: [] }'];
+  assert.deepEqual(errors(typo.join('\n')), ['t.yaml:2:7: kind: must be Lab']);
+});

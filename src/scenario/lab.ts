@@ -7,6 +7,7 @@
 import { Checker, loadYaml, type SourceDoc, type SpecPath } from './source.js';
 import { checkLink, checkLinkProps, checkNode } from './lab-nodes.js';
 import { checkLimits, checkStep } from './lab-steps.js';
+import { CLUSTER_API_VERSION } from '../cluster/cluster-spec.js';
 import {
   LAB_API_VERSION,
   type LabResult,
@@ -51,6 +52,22 @@ export function parseLab(file: string, text: string): LabResult {
 function checkLab(c: Checker, doc: SourceDoc): LabSpec | undefined {
   const root = c.obj([], doc.value);
   if (root === undefined) return undefined;
+  // a Kubernetes or Calico object on its own (a Pod's manifest): complaints about its fields as a Lab's
+  // would mislead; podnet runs such objects in a cluster, which a Cluster document describes
+  if (
+    typeof root.kind === 'string' &&
+    root.kind !== 'Lab' &&
+    typeof root.apiVersion === 'string' &&
+    root.apiVersion !== LAB_API_VERSION
+  ) {
+    c.error(
+      ['kind'],
+      `${root.kind} (${root.apiVersion}) is not a podnet Lab: podnet runs Kubernetes and Calico objects in a ` +
+        `cluster, so add a Cluster document (apiVersion: ${CLUSTER_API_VERSION}, kind: Cluster) with the nodes ` +
+        `to this file, or write a Lab (apiVersion: ${LAB_API_VERSION}, kind: Lab)`,
+    );
+    return undefined;
+  }
   c.unknownKeys([], root, ['apiVersion', 'kind', 'metadata', 'spec']);
   if (root.apiVersion !== LAB_API_VERSION)
     c.error(['apiVersion'], root.apiVersion === undefined ? 'required field is missing' : `must be ${LAB_API_VERSION}`);
