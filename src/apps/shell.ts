@@ -8,6 +8,7 @@ import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import { bridgeFdb, ipAddr, ipNeigh, ipRoute, ipRouteCache, ipRouteGet, ipRouteLocal } from '../net/views.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
+import { iptablesCommand } from '../net/netfilter/iptables-list.js';
 import { ipsetCommand } from '../net/netfilter/ipset.js';
 import { emptyRuleset } from '../net/netfilter/rules.js';
 import { formatConn } from '../net/netfilter/conntrack.js';
@@ -129,6 +130,10 @@ export class Shell {
       // a node that never loaded a rule has no tables, and nf_tables' iptables-save prints nothing there
       const text = r.status === 0 ? (nf === undefined ? '' : r.stdout) : r.stderr;
       done({ status: r.status, stdout: text.replace(/\n$/, '') });
+    });
+    this.commands.set('iptables', (ctx, args, done) => {
+      const r = iptablesCommand(ctx.node.netfilter?.ruleset, args);
+      done({ status: r.status, stdout: (r.status === 0 ? r.stdout : r.stderr).replace(/\n$/, '') });
     });
     this.commands.set('ipset', (ctx, args, done) => {
       const nf = ctx.node.netfilter;
