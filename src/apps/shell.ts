@@ -6,7 +6,7 @@
  */
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
-import { bridgeFdb, ipAddr, ipNeigh, ipRoute, ipRouteCache, ipRouteGet, ipRouteLocal } from '../net/views.js';
+import { bridgeFdb, ipNeigh, ipRoute, ipRouteCache, ipRouteGet, ipRouteLocal, ipShow } from '../net/views.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
 import { iptablesCommand } from '../net/netfilter/iptables-list.js';
 import { ipsetCommand } from '../net/netfilter/ipset.js';
@@ -306,6 +306,13 @@ const tracerouteCommand: Command = (ctx, args, done) => {
 };
 
 const ipCommand: Command = (ctx, args, done) => {
+  // options before the object: -4 (podnet's addresses are all IPv4); the others are not emulated
+  const opt = args.find((x, i) => x.startsWith('-') && x !== '-4' && args.slice(0, i).every((y) => y.startsWith('-')));
+  if (opt !== undefined) {
+    done({ status: 255, stdout: `podnet: ip ${opt} is not emulated (podnet's ip takes -4 only)` });
+    return;
+  }
+  const ipv4Only = args.includes('-4');
   const a = args.filter((x) => x !== '-4');
   const obj = a[0] ?? '';
   const sub = a[1] ?? 'show';
@@ -325,12 +332,19 @@ const ipCommand: Command = (ctx, args, done) => {
     );
     return;
   }
-  if (!['show', 'list', 'ls'].includes(sub)) {
+  // iproute2 takes any abbreviation: `ip a s`, `ip l sh`
+  if (!['show', 'list', 'lst', 'ls'].some((w) => sub !== '' && w.startsWith(sub))) {
     done({ status: 255, stdout: `Command "${sub}" is unknown, try "ip ${obj} help".` });
     return;
   }
-  if (is('address') || obj === 'a') done({ status: 0, stdout: ipAddr(ctx.node) });
-  else if (is('route') || obj === 'r') {
+  if (is('address') || obj === 'a' || is('link') || obj === 'l') {
+    // `ip addr show dev eth0`, `ip link show eth0`
+    const dev = a[2] === 'dev' ? a[3] : a[2];
+    const text = ipShow(ctx.node, { ...(dev !== undefined ? { dev } : {}), ipv4Only }, is('link') || obj === 'l');
+    done(
+      text === undefined ? { status: 1, stdout: `Device "${dev ?? ''}" does not exist.` } : { status: 0, stdout: text },
+    );
+  } else if (is('route') || obj === 'r') {
     const table = a.indexOf('table');
     const name = a[2] === 'cache' ? 'cache' : table < 0 ? 'main' : a[table + 1];
     if (name === 'main') done({ status: 0, stdout: ipRoute(ctx.node) });

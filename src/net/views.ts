@@ -11,36 +11,56 @@ import { LOOPBACK_ADDR, isLoopbackAddr } from './loopback.js';
 import { VlanDev } from './vlan.js';
 import { VxlanDev } from './vxlan.js';
 
-/** `ip addr`: lo first, then devices in creation order. */
-export function ipAddr(node: IpNode): string {
-  const out = [
-    '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000',
-    '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
-    '    inet 127.0.0.1/8 scope host lo',
-    '       valid_lft forever preferred_lft forever',
-  ];
+/** What `ip addr` and `ip link` print: one device (`show dev NAME`), IPv4 addresses only (-4). */
+export interface IpShowOptions {
+  dev?: string;
+  ipv4Only?: boolean;
+}
+
+/**
+ * `ip addr` (or with `link`, `ip link`): lo first, then devices in creation order, as iproute2 6.1 prints
+ * them (checked in a network namespace against a veth, a bridge and a vxlan device). A vxlan device's
+ * operational state is UNKNOWN, as for any device without a carrier of its own; its VNI and port are
+ * details (`ip -d`), not shown here. With -4 only devices with an IPv4 address are listed, without their
+ * link line. Undefined when `opts.dev` names no device.
+ */
+export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): string | undefined {
+  if (opts.dev !== undefined && opts.dev !== 'lo' && !node.devs.some((d) => d.name === opts.dev)) return undefined;
+  const mode = link ? ' mode DEFAULT' : '';
+  const blocks: string[][] = [];
+  const lo = [`1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN${mode} group default qlen 1000`];
+  if (link || opts.ipv4Only !== true) lo.push('    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00');
+  if (!link) lo.push('    inet 127.0.0.1/8 scope host lo', '       valid_lft forever preferred_lft forever');
+  if (opts.dev === undefined || opts.dev === 'lo') blocks.push(lo);
   node.devs.forEach((d, i) => {
+    if (opts.dev !== undefined && d.name !== opts.dev) return;
+    if (!link && opts.ipv4Only === true && d.addresses.length === 0) return;
     const lower = d instanceof VlanDev ? d.parent : d;
     const up = d.up && lower.up && (!(lower instanceof EthernetDev) || lower.port.link !== undefined);
     const flags = d.usesArp ? ['BROADCAST', 'MULTICAST'] : ['POINTOPOINT', 'NOARP'];
     if (d.up) flags.push('UP');
     if (up) flags.push('LOWER_UP');
     const master = d.master instanceof BridgeDev ? ` master ${d.master.name}` : '';
-    out.push(
-      `${i + 2}: ${d.name}${d instanceof VlanDev ? `@${d.parent.name}` : ''}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${up ? 'UP' : 'DOWN'} group default qlen 1000`,
-    );
-    out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff` : '    link/none');
-    if (d instanceof VxlanDev)
-      out.push(
-        `    vxlan id ${d.vni} local ${formatIpv4(d.local)} dstport ${d.dstPort}${d.learning ? '' : ' nolearning'}${d.proxy ? ' proxy' : ''}`,
-      );
-    for (const a of d.addresses) {
-      const brd = a.len < 31 ? ` brd ${formatIpv4(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0)}` : '';
-      out.push(`    inet ${formatIpv4(a.addr)}/${a.len}${brd} scope global ${d.name}`);
-      out.push('       valid_lft forever preferred_lft forever');
-    }
+    const state = !up ? 'DOWN' : d instanceof VxlanDev ? 'UNKNOWN' : 'UP';
+    const out = [
+      `${i + 2}: ${d.name}${d instanceof VlanDev ? `@${d.parent.name}` : ''}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${state}${mode} group default qlen 1000`,
+    ];
+    if (link || opts.ipv4Only !== true)
+      out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff` : '    link/none');
+    if (!link)
+      for (const a of d.addresses) {
+        const brd = a.len < 31 ? ` brd ${formatIpv4(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0)}` : '';
+        out.push(`    inet ${formatIpv4(a.addr)}/${a.len}${brd} scope global ${d.name}`);
+        out.push('       valid_lft forever preferred_lft forever');
+      }
+    blocks.push(out);
   });
-  return out.join('\n');
+  return blocks.flat().join('\n');
+}
+
+/** `ip addr`, every device. */
+export function ipAddr(node: IpNode): string {
+  return ipShow(node)!;
 }
 
 /** `ip route`. */
