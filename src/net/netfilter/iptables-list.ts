@@ -294,13 +294,24 @@ function ruleLine(r: Rule, n: number, a: ListArgs): string {
   return s + matchesText(r);
 }
 
+/** One option of a match or target: `--dport 80`, `! --ctstate NEW`, a flag's value is ''. */
+interface Opt {
+  key: string;
+  value: string;
+  neg: boolean;
+}
+
+/** A match module (`-m NAME`, or '' for the protocol's implicit one) or the target (`target:NAME`), with its options. */
+interface Section {
+  name: string;
+  opts: Opt[];
+}
+
 /** The rule's words after the standard options, split at each -m (a match) and the -j/-g (the target). */
-function sections(
-  text: string,
-): { name: string; neg: boolean; opts: { key: string; value: string; neg: boolean }[] }[] {
+function sections(text: string): Section[] {
   const words = tokenize(text) ?? [];
-  const out: { name: string; neg: boolean; opts: { key: string; value: string; neg: boolean }[] }[] = [];
-  let cur: (typeof out)[number] | undefined;
+  const out: Section[] = [];
+  let cur: Section | undefined;
   let neg = false;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
@@ -315,7 +326,7 @@ function sections(
       continue;
     }
     if (w === '-m' || w === '--match' || w === '-j' || w === '--jump' || w === '-g' || w === '--goto') {
-      cur = { name: (w === '-m' || w === '--match' ? '' : 'target:') + (words[++i] ?? ''), neg: false, opts: [] };
+      cur = { name: (w === '-m' || w === '--match' ? '' : 'target:') + (words[++i] ?? ''), opts: [] };
       out.push(cur);
       continue;
     }
@@ -328,7 +339,7 @@ function sections(
     const next = words[i + 1];
     const flag = FLAGS.has(w);
     if (cur === undefined) {
-      cur = { name: '', neg: false, opts: [] };
+      cur = { name: '', opts: [] };
       out.push(cur);
     }
     if (w === '--match-set') {
@@ -403,7 +414,7 @@ function matchesText(r: Rule): string {
   const parts: string[] = [];
   const proto = r.proto?.num === 6 ? 'tcp' : r.proto?.num === 17 ? 'udp' : r.proto?.num === 132 ? 'sctp' : '';
   for (const sec of sections(r.text)) {
-    const get = (k: string): { value: string; neg: boolean } | undefined => sec.opts.find((o) => o.key === k);
+    const get = (k: string): Opt | undefined => sec.opts.find((o) => o.key === k);
     const name = sec.name === '' ? proto : sec.name;
     switch (name) {
       case 'comment':
