@@ -6,6 +6,13 @@
  * own), no VNI line (that is `ip -d`), `mode DEFAULT` in `ip link`, no link line with -4, and the error
  * for a device that does not exist. The NICs are not compared: the namespace's are veths (`eth1@if3 ...
  * link-netns`), podnet's are cables.
+ *
+ * Then a pod's veth pair in the Calico example (the CNI plugin's cali veth on the master, eth0 in CoreDNS's
+ * pod) against a real pair made the same way between two namespaces: each end names the other's index
+ * (`@ifN`) and, on the link line (or, with -4, the first line), the other's namespace. The names of the
+ * namespaces themselves differ (the test's are pn-...), and podnet's host is the unnamed root namespace
+ * (`link-netnsid 0`, as iproute2 prints a peer in a namespace with no name): those are put in place
+ * before comparing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +23,7 @@ import { EXAMPLES_DIR } from './support/examples.js';
 import { cli } from './support/cli.js';
 
 const LAB = join(EXAMPLES_DIR, 'vxlan-mtu.yaml');
+const CALICO = join(EXAMPLES_DIR, 'cluster-calico-ipip.yaml');
 
 test('ip link and ip addr print a vxlan device as iproute2 and the kernel do', async (t) => {
   if (!requireNetns(t)) return;
@@ -75,4 +83,66 @@ test('ip link and ip addr print a vxlan device as iproute2 and the kernel do', a
   // a real vxlan device: the namespace has it, with the VNI asked for (-d shows it)
   const details = spawnSync('ip', ['-n', gw1, '-d', 'link', 'show', 'vxlan0'], { encoding: 'utf8' });
   assert.match(details.stdout, / vxlan id 1 local 192\.168\.0\.1 .*dstport 8472/);
+});
+
+test("a pod's veth pair names the other end's index and namespace, as iproute2 prints a real pair", async (t) => {
+  if (!requireNetns(t)) return;
+  const ns = new NetnsSet();
+  t.after(() => ns.destroy());
+  ns.add('host');
+  ns.add('pod');
+  ns.add('other');
+  const [host, pod] = [ns.full('host'), ns.full('pod')];
+  const ip = (...args: string[]) => {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+  };
+  // the master's devices before the cali veth: eth0 and tunl0, so that it has ifindex 4
+  for (const dev of ['eth0', 'tunl0'])
+    ip('-n', host, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `p-${dev}`, 'netns', ns.full('other'));
+  const caliVeth = 'cali7684beb7319';
+  ip(
+    '-n',
+    host,
+    'link',
+    'add',
+    caliVeth,
+    'address',
+    'ee:ee:ee:ee:ee:ee',
+    'mtu',
+    '1480',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'mtu',
+    '1480',
+    'netns',
+    pod,
+  );
+  ip('-n', pod, 'link', 'set', 'lo', 'up');
+  ip('-n', pod, 'link', 'set', 'eth0', 'up');
+  ip('-n', host, 'link', 'set', caliVeth, 'up');
+  ip('-n', pod, 'addr', 'add', '192.168.236.1/32', 'dev', 'eth0');
+  const coredns = 'kube-system/coredns-6f7bbd4779-b7bzr';
+  const podNetns = 'cni-kube-system-coredns-6f7bbd4779-b7bzr';
+  const real = (netns: string, args: string[]) =>
+    spawnSync('ip', ['-n', netns, ...args], { encoding: 'utf8' }).stdout.trimEnd();
+  // the host's end: the pod's namespace by name
+  const hostReal = real(host, ['link', 'show', caliVeth]).replace(`link-netns ${pod}`, `link-netns ${podNetns}`);
+  const hostOurs = await cli('exec', CALICO, 'master', '--', 'ip', 'link', 'show', caliVeth);
+  assert.equal(hostOurs.out.trimEnd(), hostReal);
+  // the pod's end: the host's namespace, which podnet's has no name (the MAC is the pod's own, random)
+  for (const args of [
+    ['link', 'show', 'eth0'],
+    ['-4', 'addr', 'show', 'dev', 'eth0'],
+  ]) {
+    const ours = (await cli('exec', CALICO, coredns, '--', 'ip', ...args)).out.trimEnd();
+    const mac = /link\/ether (\S+)/.exec(ours)?.[1];
+    let want = real(pod, args).replace(`link-netns ${host}`, 'link-netnsid 0');
+    const realMac = /link\/ether (\S+)/.exec(want)?.[1];
+    if (mac !== undefined && realMac !== undefined) want = want.replace(realMac, mac);
+    assert.equal(ours, want, `ip ${args.join(' ')} in the pod`);
+  }
 });

@@ -64,6 +64,13 @@ export abstract class NetDev {
 
 /** A NIC: a NetDev bound to one port of the node. */
 export class EthernetDev extends NetDev {
+  /**
+   * Set when this NIC is one end of a veth pair (a CNI plugin's): the network namespace of the other end
+   * as `ip` names it (`link-netns cni-...`), or undefined for an unnamed one (the host's, seen from a pod:
+   * `link-netnsid 0`).
+   */
+  veth: { peerNetns: string | undefined } | undefined = undefined;
+
   constructor(
     name: string,
     mac: Mac,

@@ -5,7 +5,7 @@
 import { formatIpv4, formatMac, prefixMask } from '../wire/addr.js';
 import { BridgeDev } from './bridge.js';
 import { EthernetDev } from './netdev.js';
-import type { IpNode } from './ip-node.js';
+import { IpNode as IpNodeClass, type IpNode } from './ip-node.js';
 import { formatRoute } from './route-table.js';
 import { LOOPBACK_ADDR, isLoopbackAddr } from './loopback.js';
 import { VlanDev } from './vlan.js';
@@ -42,11 +42,15 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     if (up) flags.push('LOWER_UP');
     const master = d.master instanceof BridgeDev ? ` master ${d.master.name}` : '';
     const state = !up ? 'DOWN' : d instanceof VxlanDev ? 'UNKNOWN' : 'UP';
+    // a veth names its peer's index and namespace: `eth0@if5 ... link-netnsid 0`
+    const veth = d instanceof EthernetDev ? vethPeerOf(d) : undefined;
+    const at = d instanceof VlanDev ? `@${d.parent.name}` : veth !== undefined ? `@if${veth.index}` : '';
+    const netns = veth === undefined ? '' : veth.netns === undefined ? ' link-netnsid 0' : ` link-netns ${veth.netns}`;
+    const withLink = link || opts.ipv4Only !== true;
     const out = [
-      `${i + 2}: ${d.name}${d instanceof VlanDev ? `@${d.parent.name}` : ''}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${state}${mode} group default qlen 1000`,
+      `${i + 2}: ${d.name}${at}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${state}${mode} group default qlen 1000${withLink ? '' : netns}`,
     ];
-    if (link || opts.ipv4Only !== true)
-      out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff` : '    link/none');
+    if (withLink) out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${netns}` : '    link/none');
     if (!link)
       for (const a of d.addresses) {
         const brd = a.len < 31 ? ` brd ${formatIpv4(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0)}` : '';
@@ -56,6 +60,15 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     blocks.push(out);
   });
   return blocks.flat().join('\n');
+}
+
+/** For one end of a veth pair: the other end's index in its node (as `ip` numbers them) and its namespace's name. */
+function vethPeerOf(d: EthernetDev): { index: number; netns: string | undefined } | undefined {
+  if (d.veth === undefined) return undefined;
+  const p = d.port.peer;
+  if (p === undefined || !(p.device instanceof IpNodeClass)) return undefined;
+  const peer = p.device.devs.findIndex((x) => x instanceof EthernetDev && x.port === p);
+  return peer < 0 ? undefined : { index: peer + 2, netns: d.veth.peerNetns };
 }
 
 /** `ip addr`, every device. */

@@ -144,7 +144,7 @@ function add(ctx: PluginCtx, conf: NetConf): CniOutcome<CniResult> {
     contMac = parseMac(n.mac);
     if (contMac === undefined) return fail(CniErrorCode.Internal, `invalid MAC address: ${n.mac}`);
   }
-  const veth = createVeth(ctx.host, pod, ctx.ifName, n.mtu, contMac);
+  const veth = createVeth(ctx.host, pod, ctx.netns, ctx.ifName, n.mtu, contMac);
   if (!veth.ok) return veth;
   br.value.enslave(veth.value.host);
   setHairpin(veth.value.host, n.hairpinMode);

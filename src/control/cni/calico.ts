@@ -17,7 +17,7 @@ import { formatIpv4, parseMac, type Ipv4, type Mac } from '../../wire/addr.js';
 import type { IpNode } from '../../net/ip-node.js';
 import { NODENAME_MISSING, calicoEnvOf } from './calico-env.js';
 import { parseCniArgs } from './host-local-config.js';
-import { DEFAULT_MTU, deleteLink, keepLoopbackLast, macString, randomMac } from './netlink.js';
+import { DEFAULT_MTU, deleteLink, keepLoopbackLast, macString, markVeth, randomMac } from './netlink.js';
 import { resultFromJson, type CniPlugin, type NetConf, type PluginCtx } from './plugin.js';
 import { hex, sha1, utf8 } from '../../wire/digest.js';
 import { CniErrorCode, SUPPORTED_VERSIONS, cidrOf, fail, ok, type CniOutcome, type CniResult } from './types.js';
@@ -78,6 +78,7 @@ function wire(ctx: PluginCtx, pod: IpNode, hostName: string, ip: Ipv4, mtu: numb
   const cont = pod.addNic(ctx.ifName, mac, mtu);
   const host = node.addNic(hostName, CALI_HOST_MAC, mtu);
   ctx.host.network.connect(cont.port, host.port, { latency: 0, bandwidth: 0, mtu, queueLimit: 1000, loss: 0 });
+  markVeth(cont, host, ctx.netns);
   keepLoopbackLast(pod);
   // configureSysctls: ip_forward, proxy_arp, proxy_delay=0 (route_localnet has no model here)
   node.config.forwarding = true;

@@ -86,6 +86,7 @@ export interface VethPair {
 export function createVeth(
   host: CniHost,
   pod: IpNode,
+  podNetns: string,
   ifName: string,
   mtu: number,
   contMac?: Mac,
@@ -103,8 +104,19 @@ export function createVeth(
   const cont = pod.addNic(ifName, contMac ?? randomMac(host.rng), m);
   const hostDev = node.addNic(peer, randomMac(host.rng), m);
   host.network.connect(cont.port, hostDev.port, { latency: 0, bandwidth: 0, mtu: m, queueLimit: 1000, loss: 0 });
+  markVeth(cont, hostDev, podNetns);
   keepLoopbackLast(pod);
   return ok({ cont, host: hostDev });
+}
+
+/**
+ * Marks `cont` (in a pod) and `host` as the two ends of a veth pair, for `ip link`: the host's end names the
+ * pod's network namespace (the basename of its path, as `ip netns` lists it), the pod's end the host's,
+ * which has no name.
+ */
+export function markVeth(cont: EthernetDev, host: EthernetDev, podNetns: string): void {
+  cont.veth = { peerNetns: undefined };
+  host.veth = { peerNetns: podNetns.split('/').pop() || undefined };
 }
 
 /** The other end of a veth (or any cable) whose one end is `dev`. */
