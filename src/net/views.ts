@@ -50,7 +50,8 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     const out = [
       `${i + 2}: ${d.name}${at}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${state}${mode} group default qlen 1000${withLink ? '' : netns}`,
     ];
-    if (withLink) out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${netns}` : '    link/none');
+    if (withLink)
+      out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${netns}` : '    link/none');
     if (!link)
       for (const a of d.addresses) {
         const brd = a.len < 31 ? ` brd ${formatIpv4(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0)}` : '';
