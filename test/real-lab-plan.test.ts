@@ -47,7 +47,7 @@ describe('podnet up plan', () => {
       'ip netns exec pn-t-A sysctl -q -w net.ipv4.tcp_rmem=4096 131072 6291456 net.ipv4.tcp_wmem=4096 16384 4194304',
     );
     indexOf(ls, 'ip -n pn-t-A link set dev eth0 address 02:00:00:00:00:aa mtu 1500');
-    indexOf(ls, 'ip -n pn-t-A addr add 10.0.0.2/24 dev eth0');
+    indexOf(ls, 'ip -n pn-t-A addr add 10.0.0.2/24 brd + dev eth0');
     indexOf(ls, 'ip -n pn-t-sw1 link add name sw1 type bridge mcast_snooping 0');
     indexOf(ls, 'ip -n pn-t-sw1 link set dev p1 master sw1');
     // the router-to-router link is 10 Gbps; tbf's burst must cover 10 ms of it
@@ -131,7 +131,7 @@ describe('podnet up plan', () => {
     const at = indexOf(ls, 'ip -n pn-t-R link add link eth0 name eth0.10 type vlan id 10');
     assert.equal(plan.commands[at]?.module, '8021q');
     assert.ok(
-      indexOf(ls, 'ip -n pn-t-R addr add 10.0.20.1/24 dev eth0.20') >
+      indexOf(ls, 'ip -n pn-t-R addr add 10.0.20.1/24 brd + dev eth0.20') >
         indexOf(ls, 'ip -n pn-t-R link add link eth0 name eth0.20 type vlan id 20'),
     );
   });

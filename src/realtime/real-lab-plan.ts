@@ -20,7 +20,15 @@
  * - routers get `net.ipv4.ip_forward=1`, hosts 0 (a new namespace inherits the machine's IPv4 settings,
  *   Documentation/networking/ip-sysctl.rst devconf_inherit_init_net, so the value is always written).
  */
-import { formatCidr, formatIpv4, formatMac, prefixContains, type Ipv4, type Mac } from '../wire/addr.js';
+import {
+  formatCidr,
+  formatIpv4,
+  formatMac,
+  prefixContains,
+  type Ipv4,
+  type Ipv4Prefix,
+  type Mac,
+} from '../wire/addr.js';
 import { formatIptablesSave } from '../net/netfilter/iptables-save.js';
 import { DEFAULT_LINK, type LinkProps } from '../link/channel.js';
 import { portCostForSpeed } from '../link/stp.js';
@@ -86,6 +94,15 @@ function autoMac(ni: number, k: number): Mac {
 export function switchBridgeName(n: { name: string; ports: readonly (string | { name: string })[] }): string {
   const ports = n.ports.map((p) => (typeof p === 'string' ? p : p.name));
   return n.name.length <= IFNAMSIZ && /^[A-Za-z0-9_.-]+$/.test(n.name) && !ports.includes(n.name) ? n.name : 'br0';
+}
+
+/**
+ * An address as `ip addr add` takes it, with `brd +` (the subnet's broadcast address, which iproute2 sets
+ * for prefixes up to /30) as DHCP clients and the CNI plugins add theirs: podnet's nodes have one, and
+ * so a broadcast route in the local table and `brd` in `ip addr`.
+ */
+function withBroadcast(a: Ipv4Prefix): string[] {
+  return a.len <= 30 ? [formatCidr(a), 'brd', '+'] : [formatCidr(a)];
 }
 
 /** The address a node name stands for in steps and /etc/hosts: podnet's primary address. */
@@ -275,7 +292,7 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
         up.push([n.name, i.name]);
       }
       ip(n.name, 'link', 'set', 'dev', i.name, 'address', formatMac(i.mac ?? autoMac(ni, ii)), 'mtu', String(mtu));
-      for (const a of i.addresses) ip(n.name, 'addr', 'add', formatCidr(a), 'dev', i.name);
+      for (const a of i.addresses) ip(n.name, 'addr', 'add', ...withBroadcast(a), 'dev', i.name);
       if (i.proxyArp) inNs(n.name, 'sysctl', '-q', '-w', `net.ipv4.conf.${i.name}.proxy_arp=1`);
     });
     for (const v of n.vlans) {
@@ -284,7 +301,7 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
       if (v.mtu !== undefined) args.push('mtu', String(v.mtu));
       args.push('type', 'vlan', 'id', String(v.id));
       cmds.push({ argv: ['ip', '-n', ns(n.name), ...args], module: '8021q' });
-      for (const a of v.addresses) ip(n.name, 'addr', 'add', formatCidr(a), 'dev', v.name);
+      for (const a of v.addresses) ip(n.name, 'addr', 'add', ...withBroadcast(a), 'dev', v.name);
       up.push([n.name, v.name]);
     }
     n.vxlans.forEach((v, vi) => {
@@ -307,7 +324,7 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
         bridgeCmd(n.name, 'fdb', 'replace', formatMac(e.mac), 'dev', v.name, 'dst', formatIpv4(e.remote));
       for (const e of v.arp)
         ip(n.name, 'neigh', 'replace', formatIpv4(e.ip), 'lladdr', formatMac(e.mac), 'dev', v.name, 'nud', 'permanent');
-      for (const a of v.addresses) ip(n.name, 'addr', 'add', formatCidr(a), 'dev', v.name);
+      for (const a of v.addresses) ip(n.name, 'addr', 'add', ...withBroadcast(a), 'dev', v.name);
       up.push([n.name, v.name]);
     });
     for (const t of n.ipips) {
@@ -315,7 +332,7 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
       args.push('type', 'ipip', 'local', formatIpv4(t.local));
       if (t.remote !== undefined) args.push('remote', formatIpv4(t.remote));
       cmds.push({ argv: ['ip', '-n', ns(n.name), ...args], module: 'ipip' });
-      for (const a of t.addresses) ip(n.name, 'addr', 'add', formatCidr(a), 'dev', t.name);
+      for (const a of t.addresses) ip(n.name, 'addr', 'add', ...withBroadcast(a), 'dev', t.name);
       up.push([n.name, t.name]);
     }
     for (const b of n.bridges) {
@@ -325,7 +342,7 @@ export function planUp(spec: LabSpec, prefix = labPrefix(spec.name)): RealLabPla
       if (b.stp !== undefined) args.push('stp_state', '1', 'priority', String(b.stp.priority ?? 32768));
       ip(n.name, ...args);
       for (const p of b.ports) ip(n.name, 'link', 'set', 'dev', p, 'master', b.name);
-      for (const a of b.addresses) ip(n.name, 'addr', 'add', formatCidr(a), 'dev', b.name);
+      for (const a of b.addresses) ip(n.name, 'addr', 'add', ...withBroadcast(a), 'dev', b.name);
       up.push([n.name, b.name]);
     }
     for (const u of n.udpEncaps)
