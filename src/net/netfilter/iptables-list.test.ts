@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIptablesSave } from './iptables-restore.js';
 import { iptablesCommand } from './iptables-list.js';
+import fc from 'fast-check';
 
 const RULES = [
   '*filter',
@@ -96,4 +97,42 @@ test("the real tool's errors, and podnet's refusals: changing rules, and names l
   const names = iptablesCommand(rs, ['-L']);
   assert.equal(names.status, 2);
   assert.match(names.stderr, /without -n looks names up .* which podnet does not emulate: use iptables -L -n/);
+});
+
+test('any arguments give an answer, never an exception: a listing, or an error with the status iptables uses', () => {
+  const rs = ruleset();
+  const words = [
+    '-L',
+    '-S',
+    '-n',
+    '-v',
+    '-x',
+    '-nvL',
+    '-t',
+    'nat',
+    'filter',
+    'bogus',
+    'INPUT',
+    'TEST',
+    '2',
+    '0',
+    'x',
+    '--line-numbers',
+    '--list',
+    '-A',
+    '--frob',
+    '-',
+    '!',
+  ];
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 6 })), { maxLength: 8 }),
+      (args) => {
+        const r = iptablesCommand(rs, args);
+        assert.ok([0, 1, 2, 3].includes(r.status), `${JSON.stringify(args)}: status ${r.status}`);
+        assert.ok(r.status === 0 ? r.stderr === '' : r.stderr !== '' && r.stdout === '', JSON.stringify(args));
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
