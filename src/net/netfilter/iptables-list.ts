@@ -64,7 +64,7 @@ function notEmulated(what: string): SaveOutput {
   };
 }
 
-/** Reads iptables' arguments; a string is the error to print. */
+/** Reads iptables' arguments: what to list, or the error to print (a usage error, or what podnet does not emulate). */
 function parseArgs(args: readonly string[]): ListArgs | SaveOutput {
   const a: ListArgs = {
     mode: 'list',
