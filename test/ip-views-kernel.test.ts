@@ -18,7 +18,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { NetnsSet, requireNetns } from './support/netns.js';
+import { NetnsSet, requireNetns, run } from './support/netns.js';
 import { EXAMPLES_DIR } from './support/examples.js';
 import { cli } from './support/cli.js';
 
@@ -32,10 +32,7 @@ test('ip link and ip addr print a vxlan device as iproute2 and the kernel do', a
   ns.add('gw1');
   ns.add('peer');
   const gw1 = ns.full('gw1');
-  const ip = (...args: string[]) => {
-    const r = spawnSync('ip', ['-n', gw1, ...args], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
-  };
+  const ip = (...args: string[]) => run('ip', ['-n', gw1, ...args]);
   ip('link', 'set', 'lo', 'up');
   // eth0 and eth1 first, so that vxlan0 has ifindex 4 as in podnet's `ip addr`
   for (const [dev, mac, addr] of [
@@ -93,10 +90,7 @@ test("a pod's veth pair names the other end's index and namespace, as iproute2 p
   ns.add('pod');
   ns.add('other');
   const [host, pod] = [ns.full('host'), ns.full('pod')];
-  const ip = (...args: string[]) => {
-    const r = spawnSync('ip', args, { encoding: 'utf8' });
-    assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
-  };
+  const ip = (...args: string[]) => run('ip', args);
   // the master's devices before the cali veth: eth0 and tunl0, so that it has ifindex 4
   for (const dev of ['eth0', 'tunl0'])
     ip('-n', host, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `p-${dev}`, 'netns', ns.full('other'));
