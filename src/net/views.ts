@@ -5,7 +5,7 @@
 import { formatIpv4, formatMac, prefixMask } from '../wire/addr.js';
 import { BridgeDev } from './bridge.js';
 import { EthernetDev } from './netdev.js';
-import { IpNode as IpNodeClass, type IpNode } from './ip-node.js';
+import { IpNode } from './ip-node.js';
 import { formatRoute } from './route-table.js';
 import { LOOPBACK_ADDR, isLoopbackAddr } from './loopback.js';
 import { VlanDev } from './vlan.js';
@@ -19,7 +19,7 @@ export interface IpShowOptions {
 
 /**
  * `ip addr` (or with `link`, `ip link`): lo first, then devices in creation order, as iproute2 6.1 prints
- * them (checked in a network namespace against a veth, a bridge and a vxlan device). A vxlan device's
+ * them (checked in network namespaces against veth pairs and a vxlan device). A vxlan device's
  * operational state is UNKNOWN, as for any device without a carrier of its own; its VNI and port are
  * details (`ip -d`), not shown here. With -4 only devices with an IPv4 address are listed, without their
  * link line. Undefined when `opts.dev` names no device.
@@ -67,7 +67,7 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
 function vethPeerOf(d: EthernetDev): { index: number; netns: string | undefined } | undefined {
   if (d.veth === undefined) return undefined;
   const p = d.port.peer;
-  if (p === undefined || !(p.device instanceof IpNodeClass)) return undefined;
+  if (p === undefined || !(p.device instanceof IpNode)) return undefined;
   const peer = p.device.devs.findIndex((x) => x instanceof EthernetDev && x.port === p);
   return peer < 0 ? undefined : { index: peer + 2, netns: d.veth.peerNetns };
 }
