@@ -107,6 +107,23 @@ test('real dig +tcp through podnet port-forward svc/kube-dns gets the coredns po
   assert.match(f.out.join('\n'), /to kube-system\/coredns-/);
 });
 
+test("exec's dig prints what the real dig prints: one line per answer with +short, one blank line after the full answer", async (t) => {
+  if (!requirePeer(t, 'dig', DIG)) return;
+  const f = await forward(t, DEMO, '-n', 'kube-system', 'svc/kube-dns', ':53');
+  const name = 'web.default.svc.cluster.local';
+  const opts = ['+tcp', '+time=10', '+tries=1'];
+  const real = await run('dig', [...opts, '+short', '@127.0.0.1', '-p', String(f.port), name]);
+  const ours = await cli('exec', DEMO, 'default/client', '--', 'dig', '+tcp', '+short', name);
+  assert.match(real.stdout, /^10\.43\.\d+\.\d+\n$/);
+  assert.equal(ours.stdout, real.stdout);
+  const realFull = await run('dig', [...opts, '@127.0.0.1', '-p', String(f.port), name]);
+  const oursFull = await cli('exec', DEMO, 'default/client', '--', 'dig', '+tcp', name);
+  const end = /;; MSG SIZE {2}rcvd: \d+\n\n$/;
+  assert.match(realFull.stdout, end);
+  assert.match(oursFull.stdout, end);
+  assert.equal(await f.stop('SIGTERM'), 0);
+});
+
 test("the forwarded connection runs from the node's cni0 address to the pod, as the pod's veth capture shows", async (t) => {
   if (!requirePeer(t, 'curl', CURL) || !requirePeer(t, 'tshark', TSHARK)) return;
   const dir = tempDir(t);

@@ -363,9 +363,9 @@ const digCommand: Command = (ctx, args, done) => {
     ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
     ...(resolvConf !== undefined ? { resolvConf } : {}),
   };
-  dig(env, args, (r) =>
-    done({ status: r.exitCode, stdout: r.stdout + (r.stderr !== '' ? (r.stdout !== '' ? '\n' : '') + r.stderr : '') }),
-  );
+  // dig ends its lines (and its full answer with a blank line, as BIND's does): one final newline is the
+  // line's own, which `exec` adds back
+  dig(env, args, (r) => done(printed(r.exitCode, r.stdout + r.stderr)));
 };
 
 /** `cat` of the files a node has: /etc/resolv.conf and /etc/hosts (coreutils' wording for the rest). */
