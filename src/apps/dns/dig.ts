@@ -102,6 +102,24 @@ function words(args: string | readonly string[]): string[] {
     : [...args];
 }
 
+/** BIND's words (isc_result_totext) for why a name's text is not a name, from the codec's reason. */
+function iscNameError(reason: string): string {
+  if (reason.startsWith('empty label')) return 'empty label';
+  if (reason.startsWith('label of')) return 'label too long';
+  if (reason.startsWith('name of')) return 'ran out of space';
+  if (reason.startsWith('escape')) return 'bad escape';
+  if (reason.startsWith('dangling backslash')) return 'unexpected end of input';
+  return reason;
+}
+
+/** What dig 9.18 prints after "Invalid option: ..." (and exits 1). */
+const DIG_USAGE = `Usage:  dig [@global-server] [domain] [q-type] [q-class] {q-opt}
+            {global-d-opt} host [@local-server] {local-d-opt}
+            [ host [@local-server] {local-d-opt} [...]]
+
+Use "dig -h" (or "dig -h | more") for complete list of options
+`;
+
 /** Parses dig arguments (without the program name); a string is an error message as dig prints it. */
 export function parseDigArgs(argv: readonly string[]): DigOptions | string {
   const o: DigOptions = {
@@ -176,7 +194,7 @@ export function parseDigArgs(argv: readonly string[]): DigOptions | string {
   }
   if (o.type < 0) o.type = DNS_TYPE_A;
   const bad = checkName(o.name);
-  if (bad !== undefined) return `dig: '${o.name}' is not a legal name (${bad})`;
+  if (bad !== undefined) return `dig: '${o.name}' is not a legal name (${iscNameError(bad)})`;
   return o;
 }
 
@@ -209,14 +227,19 @@ const BOOLEAN_OPTIONS: ReadonlyMap<string, BooleanOption> = new Map([
   ['search', 'search'],
 ]);
 
+/** A numeric +option as dig 9.18 reads it (isc parse_uint): its name in messages, and its largest value. */
+const NUMERIC_OPTIONS: ReadonlyMap<string, { what: string; max: number }> = new Map([
+  ['bufsize', { what: 'buffer size', max: 65535 }],
+  ['time', { what: 'timeout', max: 65535 }],
+  ['ndots', { what: 'ndots', max: 65535 }],
+  ['tries', { what: 'tries', max: 0xffffffff }],
+  ['retry', { what: 'retries', max: 0xffffffff }],
+]);
+
 function plusOption(o: DigOptions, text: string): string | undefined {
   const [rawKey, val] = text.split('=', 2) as [string, string | undefined];
   const no = rawKey.startsWith('no');
   const key = no ? rawKey.slice(2) : rawKey;
-  const num = (min: number, max: number): number | undefined => {
-    const n = Number(val);
-    return val !== undefined && Number.isInteger(n) ? Math.max(min, Math.min(max, n)) : undefined;
-  };
   const flag = BOOLEAN_OPTIONS.get(key);
   if (flag !== undefined) {
     o[flag] = !no;
@@ -224,36 +247,23 @@ function plusOption(o: DigOptions, text: string): string | undefined {
     if (!no && (flag === 'dnssec' || flag === 'nsid')) o.edns = true;
     return undefined;
   }
-  switch (key) {
-    case 'bufsize': {
-      const n = num(0, 65535);
-      if (n === undefined) return `Invalid option: +${text}`;
-      o.bufsize = n;
-      return undefined;
-    }
-    case 'time': {
-      const n = num(1, 0xffffffff);
-      if (n === undefined) return `Invalid option: +${text}`;
-      o.time = n;
-      return undefined;
-    }
-    case 'ndots': {
-      const n = num(0, 0xffffffff);
-      if (n === undefined) return `Invalid option: +${text}`;
-      o.ndots = n;
-      return undefined;
-    }
-    case 'tries':
-    case 'retry': {
-      const n = num(0, 0xffffffff);
-      if (n === undefined) return `Invalid option: +${text}`;
-      // +retry=N is N retries after the first try
-      o.tries = Math.max(1, key === 'retry' ? n + 1 : n);
-      return undefined;
-    }
-    default:
-      return `Invalid option: +${text}`;
+  const numeric = NUMERIC_OPTIONS.get(key);
+  if (numeric === undefined) return `Invalid option: +${text}`;
+  if (val === undefined || val === '') {
+    // +bufsize alone is the default size again; the others need a value
+    if (key !== 'bufsize') return `Invalid option: +${rawKey}`;
+    o.bufsize = 1232;
+    return undefined;
   }
+  const bad = !/^[0-9]+$/.test(val) ? 'not a valid number' : Number(val) > numeric.max ? 'out of range' : undefined;
+  if (bad !== undefined) return `invalid ${numeric.what} '${val}': ${bad}\ndig: Couldn't parse ${numeric.what}`;
+  const n = Number(val);
+  if (key === 'bufsize') o.bufsize = n;
+  else if (key === 'time') o.time = Math.max(1, n);
+  else if (key === 'ndots') o.ndots = n;
+  // +retry=N is N retries after the first try
+  else o.tries = Math.max(1, key === 'retry' ? n + 1 : n);
+  return undefined;
 }
 
 /** Builds dig's query. `cookie` is the 8-byte client cookie (RFC 7873 4.1), when sent. */
@@ -276,7 +286,17 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
   const argv = words(args);
   const parsed = parseDigArgs(argv);
   if (typeof parsed === 'string') {
-    done({ stdout: '', stderr: `${parsed}\n`, exitCode: parsed.startsWith('Invalid option') ? 1 : 10 });
+    // an option dig does not know: its usage follows (exit 1). Anything else exits 10; for a value it
+    // cannot read, dig prints the first line on stdout ("invalid timeout 'x': ...") and the rest on stderr
+    if (parsed.startsWith('Invalid option')) done({ stdout: '', stderr: `${parsed}\n${DIG_USAGE}`, exitCode: 1 });
+    else {
+      const nl = parsed.indexOf('\n');
+      done(
+        nl < 0
+          ? { stdout: '', stderr: `${parsed}\n`, exitCode: 10 }
+          : { stdout: parsed.slice(0, nl + 1), stderr: `${parsed.slice(nl + 1)}\n`, exitCode: 10 },
+      );
+    }
     return;
   }
   let o = parsed;
