@@ -513,30 +513,26 @@ function matchesText(r: Rule): string {
         break;
       }
       default:
-        if (name.startsWith('target:')) parts.push(...targetText(r));
+        if (name.startsWith('target:')) parts.push(...targetText(r, get));
     }
   }
   return parts.map((p) => ` ${p}`).join('');
 }
 
-/** The target's own text (libxt_<TARGET> print), from the parsed target and, for LOG, the rule's words. */
-function targetText(r: Rule): string[] {
+/**
+ * The target's own text (libxt_<TARGET> print), from the parsed target and, where iptables prints an option
+ * as it was written (a NAT address, LOG's level and prefix), from the target's options (`opt`).
+ */
+function targetText(r: Rule, opt: (key: string) => Opt | undefined): string[] {
   const t = r.target;
   if (t === undefined) return [];
   switch (t.kind) {
     case 'REJECT':
       return [`reject-with ${t.with}`];
-    case 'DNAT': {
-      const words = tokenize(r.text) ?? [];
-      const to = words[words.indexOf('--to-destination') + 1] ?? formatIpv4(t.ip);
-      return [`to:${to}`];
-    }
-    case 'SNAT': {
-      const ports = t.portLo !== undefined ? `:${t.portLo}${t.portHi !== t.portLo ? `-${t.portHi}` : ''}` : '';
-      const words = tokenize(r.text) ?? [];
-      const to = words[words.indexOf('--to-source') + 1] ?? `${formatIpv4(t.ip)}${ports}`;
-      return [`to:${to}${t.randomFully ? ' random-fully' : ''}`];
-    }
+    case 'DNAT':
+      return [`to:${opt('--to-destination')?.value ?? formatIpv4(t.ip)}`];
+    case 'SNAT':
+      return [`to:${opt('--to-source')?.value ?? formatIpv4(t.ip)}${t.randomFully ? ' random-fully' : ''}`];
     case 'MASQUERADE': {
       const out: string[] = [];
       if (t.portLo !== undefined) out.push(`masq ports: ${t.portLo}${t.portHi !== t.portLo ? `-${t.portHi}` : ''}`);
@@ -554,11 +550,9 @@ function targetText(r: Rule): string[] {
       return [`MARK xset ${hex(v)}/${hex(m)}`];
     }
     case 'LOG': {
-      const words = tokenize(r.text) ?? [];
-      const level = words[words.indexOf('--log-level') + 1];
-      const prefix = words.includes('--log-prefix') ? words[words.indexOf('--log-prefix') + 1] : undefined;
+      const prefix = opt('--log-prefix')?.value;
       return [
-        `LOG flags 0 level ${words.includes('--log-level') ? level : 4}${prefix !== undefined ? ` prefix "${prefix}"` : ''}`,
+        `LOG flags 0 level ${opt('--log-level')?.value ?? 4}${prefix !== undefined ? ` prefix "${prefix}"` : ''}`,
       ];
     }
     case 'NFLOG': {
