@@ -307,7 +307,8 @@ const tracerouteCommand: Command = (ctx, args, done) => {
 
 const ipCommand: Command = (ctx, args, done) => {
   // options before the object: -4 (podnet's addresses are all IPv4); the others are not emulated
-  const opt = args.find((x, i) => x.startsWith('-') && x !== '-4' && args.slice(0, i).every((y) => y.startsWith('-')));
+  const firstWord = args.findIndex((x) => !x.startsWith('-'));
+  const opt = args.slice(0, firstWord < 0 ? args.length : firstWord).find((x) => x !== '-4');
   if (opt !== undefined) {
     done({ status: 255, stdout: `podnet: ip ${opt} is not emulated (podnet's ip takes -4 only)` });
     return;
