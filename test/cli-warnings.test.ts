@@ -167,7 +167,7 @@ test('a cluster file whose kind is flow-style or single-quoted is a cluster file
   ]);
   const r = podnet('exec', flow, 'a', '--', 'ip', 'route');
   assert.equal(r.code, 0, r.out + r.err);
-  assert.match(r.out, /^192\.168\.56\.0\/24 dev eth0 proto kernel scope link src 192\.168\.56\.11$/m);
+  assert.match(r.out, /^192\.168\.56\.0\/24 dev eth0 proto kernel scope link src 192\.168\.56\.11 $/m);
   const lab = podnet('exec', join(EXAMPLES_DIR, 'two-subnets.yaml'), 'A', '--fresh', '--', 'ip', 'route');
   assert.equal(lab.code, 0, lab.out + lab.err);
   assert.equal(lab.err, '', 'a lab has no warnings');

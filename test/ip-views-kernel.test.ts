@@ -1,8 +1,10 @@
 /**
- * `ip link` and `ip addr` against iproute2 6.1 and the kernel, in a network namespace the test makes: gw1
- * of examples/vxlan-mtu.yaml (two NICs, then an L3 vxlan device) is rebuilt with the same MACs, MTUs and
- * addresses (added with `brd +`, as DHCP and the CNI plugins add them), and for the vxlan device the real
- * commands must print podnet's text to the byte: state UNKNOWN (a vxlan device has no carrier of its
+ * `ip link`, `ip addr` and `ip route` against iproute2 6.1 and the kernel, in a network namespace the test
+ * makes: gw1 of examples/vxlan-mtu.yaml (two NICs, then an L3 vxlan device, and its route to the far
+ * subnet) is rebuilt with the same MACs, MTUs, addresses (added with `brd +`, as DHCP and the CNI plugins
+ * add them) and routes. The real `ip route` (main and local tables, `get` of a remote, an on-link and a
+ * local address) must print podnet's text to the byte, each line's final blank included; and for the vxlan
+ * device so must `ip link` and `ip addr`: state UNKNOWN (a vxlan device has no carrier of its
  * own), no VNI line (that is `ip -d`), `mode DEFAULT` in `ip link`, no link line with -4, and the error
  * for a device that does not exist. The NICs are not compared: the namespace's are veths (`eth1@if3 ...
  * link-netns`), podnet's are cables.
@@ -42,6 +44,8 @@ test('ip link and ip addr print a vxlan device as iproute2 and the kernel do', a
     ip('link', 'add', dev, 'address', mac, 'type', 'veth', 'peer', 'name', `p-${dev}`, 'netns', ns.full('peer'));
     ip('addr', 'add', addr, 'brd', '+', 'dev', dev);
     ip('link', 'set', dev, 'up');
+    // the far ends up too: a NIC without carrier would print `linkdown` on its routes
+    run('ip', ['-n', ns.full('peer'), 'link', 'set', `p-${dev}`, 'up']);
   }
   ip(
     'link',
@@ -62,7 +66,13 @@ test('ip link and ip addr print a vxlan device as iproute2 and the kernel do', a
   );
   ip('addr', 'add', '10.99.0.1/24', 'brd', '+', 'dev', 'vxlan0');
   ip('link', 'set', 'vxlan0', 'up');
+  ip('route', 'add', '10.2.0.0/24', 'via', '10.99.0.2', 'dev', 'vxlan0');
   const forms = [
+    ['route'],
+    ['route', 'show', 'table', 'local'],
+    ['r', 'get', '10.2.0.9'],
+    ['route', 'get', '10.99.0.7'],
+    ['route', 'get', '10.1.0.1'],
     ['link', 'show', 'vxlan0'],
     ['addr', 'show', 'dev', 'vxlan0'],
     ['-4', 'addr', 'show', 'dev', 'vxlan0'],
@@ -75,7 +85,9 @@ test('ip link and ip addr print a vxlan device as iproute2 and the kernel do', a
     const ours = await cli('exec', LAB, 'gw1', '--', 'ip', ...args);
     const what = `ip ${args.join(' ')}`;
     assert.equal(ours.code, real.status, `${what}: exit status`);
-    assert.equal(ours.out.trimEnd(), (real.status === 0 ? real.stdout : real.stderr).trimEnd(), what);
+    // to the byte, the blank iproute2 ends each route line with included (errors go to stderr)
+    if (real.status === 0) assert.equal(ours.stdout, real.stdout, what);
+    else assert.equal(ours.out.trimEnd(), real.stderr.trimEnd(), what);
   }
   // a real vxlan device: the namespace has it, with the VNI asked for (-d shows it)
   const details = spawnSync('ip', ['-n', gw1, '-d', 'link', 'show', 'vxlan0'], { encoding: 'utf8' });

@@ -85,8 +85,8 @@ export function ipRoute(node: IpNode): string {
 /**
  * `ip route show table local`: what the kernel adds for every address (fib_add_ifaddr): `local ADDR` and,
  * on broadcast-capable subnets, `broadcast BRD`, plus lo's `local 127.0.0.0/8`; sorted by destination, as
- * the kernel's trie lists them (checked in a namespace with addresses on a veth). Without the trailing
- * blank iproute2 prints.
+ * the kernel's trie lists them (checked in a namespace with addresses on a veth). Without the blank
+ * iproute2 ends each line with: the shell's `ip` adds it (apps/shell.ts), the tables do without.
  */
 export function ipRouteLocal(node: IpNode): string {
   const rows: { key: number; len: number; text: string }[] = [];
@@ -176,8 +176,9 @@ function cacheLine(node: IpNode, dst: number, flags: string[]): string {
  * `ip route get ADDR`: the route the node would use for a packet it sends to ADDR, with what ICMP taught
  * it (a redirected gateway, a path MTU, and how long they last), in iproute2's layout (checked in a
  * namespace: `10.0.2.2 via 10.0.1.1 dev a0 src 10.0.1.2 uid 0` then `    cache expires 597sec mtu 1400`;
- * local addresses and 0.0.0.0 as `local ... dev lo`, broadcasts as `broadcast ...`). Without iproute2's
- * trailing blanks. Undefined when there is no route (the caller prints the error).
+ * local addresses and 0.0.0.0 as `local ... dev lo`, broadcasts as `broadcast ...`). Without the blank
+ * iproute2 ends each line with, which the shell's `ip` adds. Undefined when there is no route (the caller
+ * prints the error).
  */
 export function ipRouteGet(node: IpNode, dst: number): string | undefined {
   const ip = formatIpv4(dst);
