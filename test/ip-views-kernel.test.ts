@@ -9,6 +9,11 @@
  * for a device that does not exist. The NICs are not compared: the namespace's are veths (`eth1@if3 ...
  * link-netns`), podnet's are cables.
  *
+ * `ip route show`'s selectors (proto, dev, scope, type, via, src, metric, tables, root/match/exact
+ * prefixes, and their errors) on the Calico example's master, its main table added to a namespace line by
+ * line from podnet's own `ip route` (tunl0 a veth there: the kernel has no ipip module), IPv6 off so that
+ * `table all` holds what podnet has.
+ *
  * Then a pod's veth pair in the Calico example (the CNI plugin's cali veth on the master, eth0 in CoreDNS's
  * pod) against a real pair made the same way between two namespaces: each end names the other's index
  * (`@ifN`) and, on the link line (or, with -4, the first line), the other's namespace. The names of the
@@ -150,5 +155,94 @@ test("a pod's veth pair names the other end's index and namespace, as iproute2 p
     const realMac = /link\/ether (\S+)/.exec(want)?.[1];
     if (mac !== undefined && realMac !== undefined) want = want.replace(realMac, mac);
     assert.equal(ours, want, `ip ${args.join(' ')} in the pod`);
+  }
+});
+
+test('ip route show with selectors prints what iproute2 prints for the same table', async (t) => {
+  if (!requireNetns(t)) return;
+  const ns = new NetnsSet();
+  t.after(() => ns.destroy());
+  ns.add('master');
+  ns.add('far');
+  const master = ns.full('master');
+  // IPv6 off before any device exists: `table all` then lists what podnet has, IPv4's two tables
+  for (const conf of ['all', 'default', 'lo'])
+    ns.exec('master', 'sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${conf}/disable_ipv6`]);
+  const ip = (...args: string[]) => run('ip', ['-n', master, ...args]);
+  ip('link', 'set', 'lo', 'up');
+  // the Calico master's devices; tunl0 is a veth here (the kernel has no ipip module): a route's text
+  // does not depend on its device's kind
+  for (const dev of ['eth0', 'tunl0', 'cali7684beb7319', 'calice0906292e2']) {
+    ip('link', 'add', dev, 'type', 'veth', 'peer', 'name', `p-${dev.slice(0, 12)}`, 'netns', ns.full('far'));
+    ip('link', 'set', dev, 'up');
+    run('ip', ['-n', ns.full('far'), 'link', 'set', `p-${dev.slice(0, 12)}`, 'up']);
+  }
+  ip('addr', 'add', '172.171.5.95/24', 'brd', '+', 'dev', 'eth0');
+  ip('addr', 'add', '192.168.236.0/32', 'dev', 'tunl0');
+  // podnet's main table, added as its lines say (the kernel makes the connected route itself)
+  const ours = await cli('exec', CALICO, 'master', '--', 'ip', 'route');
+  const lines = ours.out.split('\n').filter((l) => !l.includes('proto kernel'));
+  assert.ok(lines.some((l) => l.includes('proto bird onlink')) && lines.some((l) => l.startsWith('blackhole ')));
+  for (const l of lines) ip('route', 'add', ...l.trim().split(' '));
+  const forms = [
+    [],
+    ['show', 'proto', 'bird'],
+    ['s', 'pro', 'bird', 'dev', 'tunl0'],
+    ['list', 'proto', 'kernel'],
+    ['show', 'proto', 'boot'],
+    ['show', 'proto', '0x0c'],
+    ['show', 'proto', 'all'],
+    ['show', 'dev', 'eth0'],
+    ['show', 'oif', 'cali7684beb7319'],
+    ['show', 'scope', 'link'],
+    ['show', 'scope', 'global'],
+    ['show', 'type', 'blackhole'],
+    ['show', 'type', 'unicast'],
+    ['show', 'via', '172.171.5.96'],
+    ['show', 'via', '172.171.5.0/24'],
+    ['show', 'src', '172.171.5.95'],
+    ['show', 'metric', '0'],
+    ['show', '192.168.190.192/26'],
+    ['show', '192.168.236.1'],
+    ['show', '192.168.236.0'],
+    ['show', 'to', '192.168.236.0/255.255.255.192'],
+    ['show', 'root', '192.168.0.0/16'],
+    ['show', 'match', '192.168.236.1'],
+    ['show', 'exact', '192.168.236.0/26'],
+    ['show', 'default'],
+    ['show', 'all'],
+    ['show', 'from', '0/0'],
+    ['show', 'tos', '0'],
+    ['show', 'mark', '1'],
+    ['show', 'table', 'local'],
+    ['show', 'table', 'local', 'type', 'broadcast'],
+    ['show', 'table', 'local', 'dev', 'lo'],
+    ['show', 'table', 'all'],
+    ['show', 'table', '0', 'scope', 'host'],
+    ['show', 'table', 'main', 'src', '172.171.5.95'],
+    ['show', 'dev', 'nope'],
+    ['show', 'proto', 'nope'],
+    ['show', 'scope', 'nope'],
+    ['show', 'type', 'nope'],
+    ['show', 'table', 'nope'],
+    ['show', 'table', '100'],
+    ['show', 'metric', 'x'],
+    ['show', 'dev'],
+    ['show', '192.168.236.0/33'],
+    ['show', 'via', 'nope'],
+  ];
+  // -4 makes `all`, `any` and `default` IPv4 prefixes of length 0: `all` then matches the default route only
+  const withFamily = [
+    ['-4', 'route', 'show', 'all'],
+    ['-4', 'route', 'show', 'default'],
+    ['-4', 'r', 'list', 'root', 'any'],
+  ];
+  for (const args of [...forms.map((f) => ['route', ...f]), ...withFamily]) {
+    const what = `ip ${args.join(' ')}`;
+    const real = spawnSync('ip', ['-n', master, ...args], { encoding: 'utf8' });
+    const mine = await cli('exec', CALICO, 'master', '--', 'ip', ...args);
+    assert.equal(mine.code, real.status, `${what}: exit status`);
+    if (real.status === 0) assert.equal(mine.stdout, real.stdout, what);
+    else assert.equal(mine.out.trimEnd(), real.stderr.trimEnd(), what);
   }
 });

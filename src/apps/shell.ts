@@ -6,7 +6,9 @@
  */
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
-import { bridgeFdb, ipNeigh, ipRoute, ipRouteCache, ipRouteGet, ipRouteLocal, ipShow } from '../net/views.js';
+import { bridgeFdb, ipRouteCache, ipRouteGet, ipShow } from '../net/views.js';
+import { ipNeighShow } from './ip-neigh-show.js';
+import { ipRouteShow } from './ip-route-show.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
 import { iptablesCommand } from '../net/netfilter/iptables-list.js';
 import { ipsetCommand } from '../net/netfilter/ipset.js';
@@ -305,6 +307,21 @@ const tracerouteCommand: Command = (ctx, args, done) => {
   });
 };
 
+/** iproute2's verbs that change state (ip route/addr/link/neigh add, del, flush, ...): real, but not emulated here. */
+const CHANGING_VERBS = [
+  'add',
+  'append',
+  'change',
+  'chg',
+  'delete',
+  'flush',
+  'prepend',
+  'replace',
+  'restore',
+  'save',
+  'set',
+];
+
 const ipCommand: Command = (ctx, args, done) => {
   // options before the object: -4 (podnet's addresses are all IPv4); the others are not emulated
   const firstWord = args.findIndex((x) => !x.startsWith('-'));
@@ -318,7 +335,6 @@ const ipCommand: Command = (ctx, args, done) => {
   const obj = a[0] ?? '';
   const sub = a[1] ?? 'show';
   const is = (full: string): boolean => obj.length > 0 && full.startsWith(obj);
-  const devArg = a.indexOf('dev') >= 2 ? a[a.indexOf('dev') + 1] : undefined;
   if ((is('route') || obj === 'r') && sub === 'get') {
     const target = a[2] === undefined ? undefined : parseIpv4(a[2]);
     if (target === undefined) {
@@ -335,7 +351,13 @@ const ipCommand: Command = (ctx, args, done) => {
   }
   // iproute2 takes any abbreviation: `ip a s`, `ip l sh`
   if (!['show', 'list', 'lst', 'ls'].some((w) => sub !== '' && w.startsWith(sub))) {
-    done({ status: 255, stdout: `Command "${sub}" is unknown, try "ip ${obj} help".` });
+    const changes = CHANGING_VERBS.some((w) => sub !== '' && w.startsWith(sub));
+    done({
+      status: 255,
+      stdout: changes
+        ? `podnet: ip ${obj} ${sub} is not emulated (podnet's ip shows a node's state; the lab or cluster file sets it)`
+        : `Command "${sub}" is unknown, try "ip ${obj} help".`,
+    });
     return;
   }
   if (is('address') || obj === 'a' || is('link') || obj === 'l') {
@@ -346,15 +368,13 @@ const ipCommand: Command = (ctx, args, done) => {
       text === undefined ? { status: 1, stdout: `Device "${dev ?? ''}" does not exist.` } : { status: 0, stdout: text },
     );
   } else if (is('route') || obj === 'r') {
-    const table = a.indexOf('table');
-    const name = a[2] === 'cache' ? 'cache' : table < 0 ? 'main' : a[table + 1];
-    if (name === 'main') done({ status: 0, stdout: blankEnded(ipRoute(ctx.node)) });
-    else if (name === 'local') done({ status: 0, stdout: blankEnded(ipRouteLocal(ctx.node)) });
-    else if (name === 'cache') done({ status: 0, stdout: blankEnded(ipRouteCache(ctx.node)) });
-    else done({ status: 2, stdout: `Error: argument "${name ?? ''}" is wrong: "table" value is invalid` });
-  } else if (is('neighbour') || is('neighbor') || obj === 'n')
-    done({ status: 0, stdout: blankEnded(ipNeigh(ctx.node, devArg)) });
-  else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
+    const r = ipRouteShow(ctx.node, a.slice(2), ipv4Only);
+    if (r === undefined) done({ status: 0, stdout: blankEnded(ipRouteCache(ctx.node)) });
+    else done(r.status === 0 ? { status: 0, stdout: blankEnded(r.stdout) } : r);
+  } else if (is('neighbour') || is('neighbor') || obj === 'n') {
+    const r = ipNeighShow(ctx.node, a.slice(2), ipv4Only);
+    done(r.status === 0 ? { status: 0, stdout: blankEnded(r.stdout) } : r);
+  } else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
 };
 
 /**

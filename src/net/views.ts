@@ -2,7 +2,7 @@
  * The state of an IP node as iproute2 prints it: `ip addr`, `ip route`, `ip neigh`, `bridge fdb`. Plain
  * text in the tools' own layouts, so what people see here matches what they see on a real machine.
  */
-import { formatIpv4, formatMac, prefixMask } from '../wire/addr.js';
+import { formatIpv4, formatMac, prefixMask, type Ipv4 } from '../wire/addr.js';
 import { BridgeDev } from './bridge.js';
 import { EthernetDev } from './netdev.js';
 import { IpNode } from './ip-node.js';
@@ -82,36 +82,48 @@ export function ipRoute(node: IpNode): string {
   return node.routes.routes().map(formatRoute).join('\n');
 }
 
+/** One entry of the kernel's local table: what fib_add_ifaddr adds for an address. */
+export interface LocalTableEntry {
+  type: 'local' | 'broadcast';
+  dst: Ipv4;
+  len: number;
+  dev: string;
+  src: Ipv4;
+}
+
 /**
- * `ip route show table local`: what the kernel adds for every address (fib_add_ifaddr): `local ADDR` and,
- * on broadcast-capable subnets, `broadcast BRD`, plus lo's `local 127.0.0.0/8`; sorted by destination, as
- * the kernel's trie lists them (checked in a namespace with addresses on a veth). Without the blank
- * iproute2 ends each line with: the shell's `ip` adds it (apps/shell.ts), the tables do without.
+ * The kernel's local table (fib_add_ifaddr): `local ADDR` for every address and, on broadcast-capable
+ * subnets, `broadcast BRD`, plus lo's `local 127.0.0.0/8`; sorted by destination, as the kernel's trie
+ * lists them (checked in a namespace with addresses on a veth).
  */
-export function ipRouteLocal(node: IpNode): string {
-  const rows: { key: number; len: number; text: string }[] = [];
+export function localTableRows(node: IpNode): LocalTableEntry[] {
+  const rows: LocalTableEntry[] = [];
   for (const d of [node.lo, ...node.devs]) {
     for (const a of d.addresses) {
-      const src = formatIpv4(a.addr);
       if (d === node.lo)
-        rows.push({
-          key: (a.addr & prefixMask(a.len)) >>> 0,
-          len: a.len,
-          text: `local ${formatIpv4((a.addr & prefixMask(a.len)) >>> 0)}/${a.len} dev lo proto kernel scope host src ${src}`,
-        });
-      rows.push({ key: a.addr, len: 32, text: `local ${src} dev ${d.name} proto kernel scope host src ${src}` });
+        rows.push({ type: 'local', dst: (a.addr & prefixMask(a.len)) >>> 0, len: a.len, dev: 'lo', src: a.addr });
+      rows.push({ type: 'local', dst: a.addr, len: 32, dev: d.name, src: a.addr });
       if (a.len < 31) {
         const brd = ((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0;
-        rows.push({
-          key: brd,
-          len: 32,
-          text: `broadcast ${formatIpv4(brd)} dev ${d.name} proto kernel scope link src ${src}`,
-        });
+        rows.push({ type: 'broadcast', dst: brd, len: 32, dev: d.name, src: a.addr });
       }
     }
   }
-  rows.sort((x, y) => x.key - y.key || x.len - y.len);
-  return rows.map((r) => r.text).join('\n');
+  return rows.sort((x, y) => x.dst - y.dst || x.len - y.len);
+}
+
+/**
+ * `ip route show table local`, without the blank iproute2 ends each line with: the shell's `ip` adds it
+ * (apps/shell.ts), the tables do without.
+ */
+export function ipRouteLocal(node: IpNode): string {
+  return localTableRows(node)
+    .map((e) => {
+      const dst = e.len === 32 ? formatIpv4(e.dst) : `${formatIpv4(e.dst)}/${e.len}`;
+      const scope = e.type === 'local' ? 'host' : 'link';
+      return `${e.type} ${dst} dev ${e.dev} proto kernel scope ${scope} src ${formatIpv4(e.src)}`;
+    })
+    .join('\n');
 }
 
 /**

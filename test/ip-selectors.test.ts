@@ -1,0 +1,78 @@
+/**
+ * `ip route show` and `ip neigh show` selectors inside `podnet exec`, without a kernel: the lines below
+ * are what iproute2 6.1 printed for the same table in a namespace (test/ip-views-kernel.test.ts and
+ * test/ipv4-kernel.test.ts compare them live where namespaces exist). Each line ends with iproute2's blank.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { EXAMPLES_DIR } from './support/examples.js';
+import { cli } from './support/cli.js';
+
+const CALICO = join(EXAMPLES_DIR, 'cluster-calico-ipip.yaml');
+const ip = (...args: string[]) => cli('exec', CALICO, 'master', '--', 'ip', ...args);
+
+test('ip route show: a selector keeps the routes it names and leaves its field out of each line', async () => {
+  assert.equal(
+    (await ip('route', 'show', 'proto', 'bird')).stdout,
+    '192.168.190.192/26 via 172.171.5.96 dev tunl0 onlink \nblackhole 192.168.236.0/26 \n',
+  );
+  assert.equal(
+    (await ip('r', 's', 'pro', 'bird', 'dev', 'tunl0')).stdout,
+    '192.168.190.192/26 via 172.171.5.96 onlink \n',
+  );
+  assert.equal(
+    (await ip('route', 'show', 'scope', 'link')).stdout,
+    '172.171.5.0/24 dev eth0 proto kernel src 172.171.5.95 \n192.168.236.1 dev cali7684beb7319 \n192.168.236.2 dev calice0906292e2 \n',
+  );
+  assert.equal(
+    (await ip('route', 'show', 'match', '192.168.236.1')).stdout,
+    'default via 172.171.5.1 dev eth0 \nblackhole 192.168.236.0/26 proto bird \n192.168.236.1 dev cali7684beb7319 scope link \n',
+  );
+  // a bare address is a /32: no route is exactly that
+  assert.equal((await ip('route', 'show', '192.168.236.0')).stdout, '');
+  assert.equal((await ip('-4', 'route', 'show', 'all')).stdout, 'default via 172.171.5.1 dev eth0 \n');
+  assert.match(
+    (await ip('route', 'show', 'table', 'all')).stdout,
+    /^local 127\.0\.0\.1 dev lo table local proto kernel scope host src 127\.0\.0\.1 $/m,
+  );
+});
+
+test("ip route show: iproute2's errors and exit statuses; what podnet cannot do says so", async () => {
+  const cases: [string[], number, string][] = [
+    [['route', 'show', 'dev', 'nope'], 1, 'Cannot find device "nope"'],
+    [['route', 'show', 'proto', 'foo'], 255, 'Error: argument "foo" is wrong: invalid "protocol"\n'],
+    [['route', 'show', 'table', 'nope'], 255, 'Error: argument "nope" is wrong: table id value is invalid\n'],
+    [['route', 'show', 'table', '100'], 2, 'Error: ipv4: FIB table does not exist.\nDump terminated'],
+    [['route', 'show', 'dev'], 255, 'Command line is not complete. Try option "help"'],
+    [['route', 'show', '10.0.0.0/33'], 1, 'Error: any valid prefix is expected rather than "10.0.0.0/33".'],
+    [['route', 'show', 'realms', '1'], 255, 'podnet: ip route show realms is not emulated'],
+    [
+      ['route', 'add', '10.9.0.0/16', 'dev', 'eth0'],
+      255,
+      "podnet: ip route add is not emulated (podnet's ip shows a node's state; the lab or cluster file sets it)",
+    ],
+    [['route', 'bogus'], 255, 'Command "bogus" is unknown, try "ip route help".'],
+  ];
+  for (const [args, code, text] of cases) {
+    const r = await ip(...args);
+    assert.equal(r.code, code, `ip ${args.join(' ')}: exit status`);
+    assert.equal(r.out, text, `ip ${args.join(' ')}`);
+  }
+});
+
+test('ip neigh show: by state, prefix and device', async () => {
+  assert.equal(
+    (await ip('neigh', 'show', 'nud', 'stale')).stdout,
+    '172.171.5.96 dev eth0 lladdr 02:00:c0:a8:00:01 STALE \n',
+  );
+  assert.equal((await ip('neigh', 'show', 'nud', 'reachable')).stdout, '');
+  assert.equal(
+    (await ip('neigh', 'show', 'to', '172.171.0.0/16', 'dev', 'eth0')).stdout,
+    '172.171.5.96 lladdr 02:00:c0:a8:00:01 STALE \n',
+  );
+  assert.equal((await ip('neigh', 'show', '10.0.0.1')).stdout, '');
+  const bad = await ip('neigh', 'show', 'nud', 'bogus');
+  assert.equal(bad.code, 255);
+  assert.equal(bad.out, 'Error: argument "bogus" is wrong: nud state is bad');
+});
