@@ -25,7 +25,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { NetnsSet, requireNetns, run } from './support/netns.js';
+import { NetnsSet, requireNetns, run, waitFor } from './support/netns.js';
 import { EXAMPLES_DIR } from './support/examples.js';
 import { cli } from './support/cli.js';
 
@@ -244,5 +244,176 @@ test('ip route show with selectors prints what iproute2 prints for the same tabl
     assert.equal(mine.code, real.status, `${what}: exit status`);
     if (real.status === 0) assert.equal(mine.stdout, real.stdout, what);
     else assert.equal(mine.out.trimEnd(), real.stderr.trimEnd(), what);
+  }
+});
+
+/** `ip` output with the underlay NIC as podnet shows it: a plain NIC (the namespace's is a veth, `eth0@ifN`, with a peer namespace). */
+function asCable(text: string): string {
+  return text
+    .split('\n')
+    .map((l, i, all) => {
+      if (/^eth0@if\d+ /.test(l)) return `${'eth0'.padEnd(16)} ${l.replace(/^eth0@if\d+ +/, '')}`;
+      if (/^\d+: eth0@if\d+:/.test(l)) return l.replace(/eth0@if\d+:/, 'eth0:').replace(/ link-netns \S+$/, '');
+      if (i > 0 && /^\d+: eth0@if\d+:/.test(all[i - 1]!)) return l.replace(/ link-netns \S+$/, '');
+      return l;
+    })
+    .join('\n');
+}
+
+test("ip addr and ip link with selectors and -brief print what iproute2 prints for a flannel node's devices", async (t) => {
+  if (!requireNetns(t)) return;
+  const FLANNEL = join(EXAMPLES_DIR, 'cluster-demo.yaml');
+  const ours = async (...args: string[]) => cli('exec', FLANNEL, 'server', '--', 'ip', ...args);
+  // the node's devices as podnet has them: name, MAC, MTU, master, the pod namespace of a veth's peer
+  const links = (await ours('link')).out.split('\n');
+  const devs: { name: string; mac: string; mtu: string; master?: string; netns?: string }[] = [];
+  for (let i = 0; i < links.length; i += 2) {
+    const head = /^\d+: ([^:@]+)(?:@if\d+)?: <[^>]*> mtu (\d+) qdisc \S+(?: master (\S+))?/.exec(links[i]!);
+    const ether = /link\/ether (\S+) .*?(?: link-netns (\S+))?$/.exec(links[i + 1] ?? '');
+    if (head === null || ether === null) continue;
+    devs.push({
+      name: head[1]!,
+      mac: ether[1]!,
+      mtu: head[2]!,
+      ...(head[3] !== undefined ? { master: head[3] } : {}),
+      ...(ether[2] !== undefined ? { netns: ether[2] } : {}),
+    });
+  }
+  assert.deepEqual(
+    devs.map((d) => d.name).slice(0, 3),
+    ['eth0', 'flannel.1', 'cni0'],
+    'the example node has eth0, flannel.1 and cni0 first',
+  );
+  const ns = new NetnsSet();
+  t.after(() => ns.destroy());
+  ns.add('node');
+  ns.add('far');
+  const node = ns.full('node');
+  for (const conf of ['all', 'default', 'lo'])
+    ns.exec('node', 'sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${conf}/disable_ipv6`]);
+  const ip = (...args: string[]) => run('ip', ['-n', node, ...args]);
+  ip('link', 'set', 'lo', 'up');
+  const podNs = new Map<string, string>();
+  const addrs = (await ours('-4', 'addr')).out;
+  for (const d of devs) {
+    if (d.name === 'eth0') {
+      ip(
+        'link',
+        'add',
+        'eth0',
+        'address',
+        d.mac,
+        'mtu',
+        d.mtu,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'u0',
+        'netns',
+        ns.full('far'),
+      );
+      run('ip', ['-n', ns.full('far'), 'link', 'set', 'u0', 'up']);
+    } else if (d.name === 'flannel.1')
+      ip(
+        'link',
+        'add',
+        d.name,
+        'address',
+        d.mac,
+        'mtu',
+        d.mtu,
+        'type',
+        'vxlan',
+        'id',
+        '1',
+        'dstport',
+        '8472',
+        'nolearning',
+      );
+    else if (d.name === 'cni0') ip('link', 'add', d.name, 'address', d.mac, 'mtu', d.mtu, 'type', 'bridge');
+    else {
+      assert.ok(d.netns !== undefined && d.master === 'cni0', `${d.name} is a pod's veth on cni0`);
+      const pod = ns.add(`pod${podNs.size}`);
+      podNs.set(pod, d.netns);
+      ip(
+        'link',
+        'add',
+        d.name,
+        'address',
+        d.mac,
+        'mtu',
+        d.mtu,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'mtu',
+        d.mtu,
+        'netns',
+        pod,
+      );
+      run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
+      ip('link', 'set', d.name, 'master', 'cni0');
+    }
+    ip('link', 'set', d.name, 'up');
+    for (const m of addrs.matchAll(
+      new RegExp(`inet (\\S+)(?: brd \\S+)? scope global ${d.name.replace('.', '\\.')}$`, 'gm'),
+    ))
+      ip('addr', 'add', m[1]!, ...(m[1]!.endsWith('/32') ? [] : ['brd', '+']), 'dev', d.name);
+  }
+  // a bridge reports its carrier a moment after its first port comes up
+  await waitFor('cni0 up', () => /state UP/.test(run('ip', ['-n', node, 'link', 'show', 'cni0'])), 5_000);
+  const real = (args: string[]) => {
+    const r = spawnSync('ip', ['-n', node, ...args], { encoding: 'utf8' });
+    let out = asCable(r.status === 0 ? r.stdout : r.stderr);
+    // the namespace's eth0 is a veth standing in for a NIC: `type veth` must not count it
+    if (args.includes('veth')) out = out.replace(/^eth0 .*\n/m, '').replace(/^\d+: eth0: .*\n(?: {4}.*\n)*/m, '');
+    for (const [pod, name] of podNs) out = out.replaceAll(`link-netns ${pod}`, `link-netns ${name}`);
+    return { status: r.status, out };
+  };
+  const forms = [
+    ['addr'],
+    ['link'],
+    ['-br', 'addr'],
+    ['-brief', 'link'],
+    ['-br', '-4', 'addr'],
+    ['-4', 'a'],
+    ['addr', 'show', 'up'],
+    ['link', 'show', 'type', 'veth'],
+    ['link', 'show', 'type', 'bridge'],
+    ['link', 'show', 'type', 'bridge_slave'],
+    ['-br', 'link', 'show', 'type', 'vxlan'],
+    ['link', 'show', 'master', 'cni0'],
+    ['addr', 'show', 'nomaster'],
+    ['addr', 'show', 'scope', 'host'],
+    ['addr', 'show', 'scope', 'global'],
+    ['addr', 'show', 'to', '10.42.0.0/16'],
+    ['addr', 'show', 'secondary'],
+    ['addr', 'show', 'primary'],
+    ['addr', 'show', 'permanent'],
+    ['addr', 'show', 'dynamic'],
+    ['addr', 'show', '-secondary'],
+    ['addr', 'show', 'label', 'cni*'],
+    ['link', 'show', 'label', 'eth0'],
+    ['addr', 'show', 'group', 'default'],
+    ['addr', 'show', 'group', '5'],
+    ['-br', 'addr', 'show', 'type', 'veth'],
+    ['a', 's', 'dev', 'cni0'],
+    ['link', 'show', 'eth0', 'type', 'bridge'],
+    ['addr', 'show', 'eth0', 'cni0'],
+    ['addr', 'show', 'master', 'nope'],
+    ['addr', 'show', 'scope', 'nope'],
+    ['addr', 'show', 'to', 'nope'],
+    ['addr', 'show', 'dev', 'nope'],
+    ['addr', 'show', 'label'],
+  ];
+  for (const args of forms) {
+    const what = `ip ${args.join(' ')}`;
+    const r = real(args);
+    const mine = await ours(...args);
+    assert.equal(mine.code, r.status, `${what}: exit status`);
+    assert.equal(r.status === 0 ? mine.stdout : mine.out.trimEnd(), r.status === 0 ? r.out : r.out.trimEnd(), what);
   }
 });

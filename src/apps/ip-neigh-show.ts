@@ -4,6 +4,7 @@
  * NOARP), a destination prefix, bare or after `to`, `nomaster`, `master DEV` and `proxy` (podnet's nodes
  * answer proxy ARP by device, never from proxy entries, so that list is empty, as Calico's nodes' is).
  * `unused`, `protocol` and `vrf` are not emulated and say so. Errors in iproute2's words and exit statuses.
+ * With -brief, print_neigh_brief's columns: the address, the device, the MAC, no state.
  */
 import { formatIpv4, formatMac } from '../wire/addr.js';
 import { BridgeDev } from '../net/bridge.js';
@@ -119,6 +120,7 @@ export function ipNeighShow(
   node: IpNode,
   args: readonly string[],
   ipv4Only: boolean,
+  brief = false,
 ): { status: number; stdout: string } {
   let f: NeighFilter;
   try {
@@ -138,7 +140,14 @@ export function ipNeighShow(
     if ((f.state & NUD[state]) === 0) continue;
     // inet_addr_match_rta: a prefix of length 0 (or `all`) matches everything
     if (f.prefix !== undefined && f.prefix.bitlen > 0 && !addrMatch(n.ip, f.prefix.addr, f.prefix.bitlen)) continue;
-    const ll = n.state === 'INCOMPLETE' || n.state === 'FAILED' ? '' : ` lladdr ${formatMac(n.mac)}`;
+    const known = n.state !== 'INCOMPLETE' && n.state !== 'FAILED';
+    if (brief) {
+      // print_neigh_brief: the address in 39 columns, the device in 16 (unless chosen), the MAC; no state
+      const dev = f.dev === undefined ? `${n.dev.name.padEnd(16)} ` : '';
+      lines.push(`${formatIpv4(n.ip).padEnd(39)} ${dev}${known ? formatMac(n.mac) : ''}`);
+      continue;
+    }
+    const ll = known ? ` lladdr ${formatMac(n.mac)}` : '';
     lines.push(`${formatIpv4(n.ip)}${f.dev === undefined ? ` dev ${n.dev.name}` : ''}${ll} ${state}`);
   }
   return { status: 0, stdout: lines.join('\n') };

@@ -8,6 +8,7 @@ import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import { bridgeFdb, ipRouteCache, ipRouteGet, ipShow } from '../net/views.js';
 import { ipNeighShow } from './ip-neigh-show.js';
+import { parseIpShow } from './ip-addr-show.js';
 import { ipRouteShow } from './ip-route-show.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
 import { iptablesCommand } from '../net/netfilter/iptables-list.js';
@@ -322,16 +323,24 @@ const CHANGING_VERBS = [
   'set',
 ];
 
+/** ip's option `opt` (`--x` read as `-x`) is -brief: at least `-br`, since `-b` is `-batch` (ip.c's order). */
+function isBriefOption(opt: string): boolean {
+  const o = opt.startsWith('--') ? opt.slice(1) : opt;
+  return o.length >= 3 && '-brief'.startsWith(o);
+}
+
 const ipCommand: Command = (ctx, args, done) => {
-  // options before the object: -4 (podnet's addresses are all IPv4); the others are not emulated
+  // options before the object: -4 (podnet's addresses are all IPv4) and -brief; the others are not emulated
   const firstWord = args.findIndex((x) => !x.startsWith('-'));
-  const opt = args.slice(0, firstWord < 0 ? args.length : firstWord).find((x) => x !== '-4');
+  const opts = args.slice(0, firstWord < 0 ? args.length : firstWord);
+  const opt = opts.find((x) => x !== '-4' && !isBriefOption(x));
   if (opt !== undefined) {
-    done({ status: 255, stdout: `podnet: ip ${opt} is not emulated (podnet's ip takes -4 only)` });
+    done({ status: 255, stdout: `podnet: ip ${opt} is not emulated (podnet's ip takes -4 and -brief only)` });
     return;
   }
-  const ipv4Only = args.includes('-4');
-  const a = args.filter((x) => x !== '-4');
+  const ipv4Only = opts.includes('-4');
+  const brief = opts.some(isBriefOption);
+  const a = args.slice(opts.length);
   const obj = a[0] ?? '';
   const sub = a[1] ?? 'show';
   const is = (full: string): boolean => obj.length > 0 && full.startsWith(obj);
@@ -361,19 +370,18 @@ const ipCommand: Command = (ctx, args, done) => {
     return;
   }
   if (is('address') || obj === 'a' || is('link') || obj === 'l') {
-    // `ip addr show dev eth0`, `ip link show eth0`
-    const dev = a[2] === 'dev' ? a[3] : a[2];
-    const text = ipShow(ctx.node, { ...(dev !== undefined ? { dev } : {}), ipv4Only }, is('link') || obj === 'l');
-    done(
-      text === undefined ? { status: 1, stdout: `Device "${dev ?? ''}" does not exist.` } : { status: 0, stdout: text },
-    );
+    // `ip addr show dev eth0`, `ip link show type veth`, `ip -br a`
+    const o = parseIpShow(ctx.node, a.slice(2), ipv4Only, brief);
+    if ('status' in o) done(o);
+    else done({ status: 0, stdout: ipShow(ctx.node, o, is('link') || obj === 'l') ?? '' });
   } else if (is('route') || obj === 'r') {
     const r = ipRouteShow(ctx.node, a.slice(2), ipv4Only);
     if (r === undefined) done({ status: 0, stdout: blankEnded(ipRouteCache(ctx.node)) });
     else done(r.status === 0 ? { status: 0, stdout: blankEnded(r.stdout) } : r);
   } else if (is('neighbour') || is('neighbor') || obj === 'n') {
-    const r = ipNeighShow(ctx.node, a.slice(2), ipv4Only);
-    done(r.status === 0 ? { status: 0, stdout: blankEnded(r.stdout) } : r);
+    const r = ipNeighShow(ctx.node, a.slice(2), ipv4Only, brief);
+    // a brief line ends with its lladdr, no blank
+    done(r.status === 0 && !brief ? { status: 0, stdout: blankEnded(r.stdout) } : r);
   } else done({ status: 255, stdout: `Object "${obj}" is unknown, try "ip help".` });
 };
 

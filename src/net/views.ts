@@ -4,63 +4,171 @@
  */
 import { formatIpv4, formatMac, prefixMask, type Ipv4 } from '../wire/addr.js';
 import { BridgeDev } from './bridge.js';
-import { EthernetDev } from './netdev.js';
+import { EthernetDev, type NetDev } from './netdev.js';
+import { IpipDev } from './ipip.js';
+import { TunDev } from './tun.js';
 import { IpNode } from './ip-node.js';
 import { formatRoute } from './route-table.js';
 import { LOOPBACK_ADDR, isLoopbackAddr } from './loopback.js';
 import { VlanDev } from './vlan.js';
 import { VxlanDev } from './vxlan.js';
 
-/** What `ip addr` and `ip link` print: one device (`show dev NAME`), IPv4 addresses only (-4). */
+/**
+ * What `ip addr` and `ip link` print, and the selectors that narrow it (apps/ip-addr-show.ts reads them
+ * from the command line as iproute2 6.1 does).
+ */
 export interface IpShowOptions {
+  /** One device (`show dev NAME`). */
   dev?: string;
+  /** IPv4 only (-4, or implied by `to PREFIX`): no link line, no device without an IPv4 address. */
   ipv4Only?: boolean;
+  /** -br: one line per device. */
+  brief?: boolean;
+  /** `up`: devices administratively up. */
+  up?: boolean;
+  /** `master DEV`, or null for `nomaster`. */
+  master?: string | null;
+  /** `type KIND` (veth, bridge, vxlan, vlan, ipip, tun) and `type KIND_slave` (bridge_slave). */
+  kind?: string;
+  slaveKind?: string;
+  /** `group N`: every podnet device is in group 0 (default). */
+  group?: number;
+  /** Address selectors: `scope`, the IFA_F_* flags (`primary`, `secondary`, `permanent`, ...), `label GLOB`, `to PREFIX`. */
+  scope?: number;
+  flagMask?: number;
+  flags?: number;
+  label?: string;
+  prefix?: { addr: Ipv4; len: number };
+}
+
+/** IFA_F_SECONDARY and IFA_F_PERMANENT (every podnet address is permanent: no DHCP lease runs out in it). */
+export const IFA_F_SECONDARY = 0x01;
+export const IFA_F_PERMANENT = 0x80;
+
+/** The link kind (IFLA_INFO_KIND) of a device, undefined for lo and a physical NIC (no link info). */
+function linkKind(d: NetDev): string | undefined {
+  if (d instanceof BridgeDev) return 'bridge';
+  if (d instanceof VxlanDev) return 'vxlan';
+  if (d instanceof VlanDev) return 'vlan';
+  if (d instanceof IpipDev) return 'ipip';
+  if (d instanceof TunDev) return 'tun';
+  if (d instanceof EthernetDev && d.veth !== undefined) return 'veth';
+  return undefined;
+}
+
+/** fnmatch(pattern, text, 0) for the `label` selector: `*`, `?` and `[...]`. */
+function fnmatch(pattern: string, text: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  try {
+    return new RegExp(`^${re}$`, 's').test(text);
+  } catch {
+    return pattern === text;
+  }
 }
 
 /**
  * `ip addr` (or with `link`, `ip link`): lo first, then devices in creation order, as iproute2 6.1 prints
- * them (checked in network namespaces against veth pairs and a vxlan device). A vxlan device's
+ * them (checked in network namespaces against veth pairs, a bridge and a vxlan device). A vxlan device's
  * operational state is UNKNOWN, as for any device without a carrier of its own; its VNI and port are
- * details (`ip -d`), not shown here. With -4 only devices with an IPv4 address are listed, without their
- * link line. Undefined when `opts.dev` names no device.
+ * details (`ip -d`), not shown here. A device that is up without a carrier says NO-CARRIER. With -4 only
+ * devices with an IPv4 address are listed, without their link line. The selectors work as iproute2's
+ * ipaddr_filter and print_linkinfo do: a device stays when one of its addresses passes every address
+ * selector, or when it has none at all (unless -4 or `to`); `label` prints the matching address lines
+ * alone. Undefined when `opts.dev` names no device.
  */
 export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): string | undefined {
   if (opts.dev !== undefined && opts.dev !== 'lo' && !node.devs.some((d) => d.name === opts.dev)) return undefined;
   const mode = link ? ' mode DEFAULT' : '';
-  const blocks: string[][] = [];
-  const lo = [`1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN${mode} group default qlen 1000`];
-  if (link || opts.ipv4Only !== true) lo.push('    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00');
-  if (!link) lo.push('    inet 127.0.0.1/8 scope host lo', '       valid_lft forever preferred_lft forever');
-  if (opts.dev === undefined || opts.dev === 'lo') blocks.push(lo);
-  node.devs.forEach((d, i) => {
+  const ipv4Only = opts.ipv4Only === true && !link;
+  const addressFilters =
+    opts.scope !== undefined || opts.flagMask !== undefined || opts.label !== undefined || opts.prefix !== undefined;
+  const lines: string[] = [];
+  [node.lo, ...node.devs].forEach((d, i) => {
     if (opts.dev !== undefined && d.name !== opts.dev) return;
-    if (!link && opts.ipv4Only === true && d.addresses.length === 0) return;
+    const isLo = d === node.lo;
+    // the addresses every address selector passes (ipaddr_filter, print_addrinfo)
+    const addrs = d.addresses
+      .map((a, k) => {
+        const secondary = d.addresses
+          .slice(0, k)
+          .some((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
+        return { a, secondary, scope: isLo ? 254 : 0, flags: IFA_F_PERMANENT | (secondary ? IFA_F_SECONDARY : 0) };
+      })
+      .filter(
+        (x) =>
+          (opts.scope === undefined || x.scope === opts.scope) &&
+          (opts.flagMask === undefined || ((x.flags ^ (opts.flags ?? 0)) & opts.flagMask) === 0) &&
+          (opts.label === undefined || fnmatch(opts.label, d.name)) &&
+          (opts.prefix === undefined ||
+            opts.prefix.len <= 0 ||
+            ((x.a.addr ^ opts.prefix.addr) & prefixMask(opts.prefix.len)) === 0),
+      );
+    if (!link && (d.addresses.length > 0 || ipv4Only) && addrs.length === 0 && (addressFilters || ipv4Only)) return;
+    if (opts.up === true && !d.up) return;
+    if (opts.label !== undefined) {
+      // print_linkinfo prints no header under `label`: the address lines alone (none for `ip link`)
+      if (link) return;
+      if (opts.brief === true) lines.push(addrs.map((x) => `${formatIpv4(x.a.addr)}/${x.a.len} `).join(''));
+      else for (const x of addrs) lines.push(...inetLines(d.name, x.a, x.secondary));
+      return;
+    }
+    if (opts.group !== undefined && opts.group !== 0) return;
+    const masterName = d.master instanceof BridgeDev ? d.master.name : undefined;
+    if (opts.master === null && masterName !== undefined) return;
+    if (typeof opts.master === 'string' && masterName !== opts.master) return;
+    if (opts.kind !== undefined && linkKind(d) !== opts.kind) return;
+    if (opts.slaveKind !== undefined && (masterName === undefined || opts.slaveKind !== 'bridge')) return;
     const lower = d instanceof VlanDev ? d.parent : d;
-    const up = d.up && lower.up && (!(lower instanceof EthernetDev) || lower.port.link !== undefined);
-    const flags = d.usesArp ? ['BROADCAST', 'MULTICAST'] : ['POINTOPOINT', 'NOARP'];
-    if (d.up) flags.push('UP');
+    const up = isLo || (d.up && lower.up && (!(lower instanceof EthernetDev) || lower.port.link !== undefined));
+    const flags = isLo ? ['LOOPBACK'] : d.usesArp ? ['BROADCAST', 'MULTICAST'] : ['POINTOPOINT', 'NOARP'];
+    if (d.up || isLo) flags.push('UP');
     if (up) flags.push('LOWER_UP');
-    const master = d.master instanceof BridgeDev ? ` master ${d.master.name}` : '';
-    const state = !up ? 'DOWN' : d instanceof VxlanDev ? 'UNKNOWN' : 'UP';
+    // print_link_flags: up without a carrier
+    if ((d.up || isLo) && !up) flags.unshift('NO-CARRIER');
+    const state = !up ? 'DOWN' : isLo || d instanceof VxlanDev ? 'UNKNOWN' : 'UP';
     // a veth names its peer's index and namespace: `eth0@if5 ... link-netnsid 0`
     const veth = d instanceof EthernetDev ? vethPeerOf(d) : undefined;
     const at = d instanceof VlanDev ? `@${d.parent.name}` : veth !== undefined ? `@if${veth.index}` : '';
+    const mac = isLo ? '00:00:00:00:00:00' : d.usesArp ? formatMac(d.mac) : undefined;
+    if (opts.brief === true) {
+      const head = `${`${d.name}${at}`.padEnd(16)} ${state.padEnd(14)} `;
+      if (link) lines.push(`${head}${mac === undefined ? '' : `${mac} `}<${flags.join(',')}> `);
+      else lines.push(`${head}${addrs.map((x) => `${formatIpv4(x.a.addr)}/${x.a.len} `).join('')}`);
+      return;
+    }
     const netns = veth === undefined ? '' : veth.netns === undefined ? ' link-netnsid 0' : ` link-netns ${veth.netns}`;
-    const withLink = link || opts.ipv4Only !== true;
-    const out = [
-      `${i + 2}: ${d.name}${at}: <${flags.join(',')}> mtu ${d.mtu} qdisc noqueue${master} state ${state}${mode} group default qlen 1000${withLink ? '' : netns}`,
-    ];
+    const master = masterName === undefined ? '' : ` master ${masterName}`;
+    const withLink = link || !ipv4Only;
+    const mtu = isLo ? 65536 : d.mtu;
+    lines.push(
+      `${i + 1}: ${d.name}${at}: <${flags.join(',')}> mtu ${mtu} qdisc noqueue${master} state ${state}${mode} group default qlen 1000${withLink ? '' : netns}`,
+    );
     if (withLink)
-      out.push(d.usesArp ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${netns}` : '    link/none');
-    if (!link)
-      for (const a of d.addresses) {
-        const brd = a.len < 31 ? ` brd ${formatIpv4(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0)}` : '';
-        out.push(`    inet ${formatIpv4(a.addr)}/${a.len}${brd} scope global ${d.name}`);
-        out.push('       valid_lft forever preferred_lft forever');
-      }
-    blocks.push(out);
+      lines.push(
+        isLo
+          ? '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'
+          : d.usesArp
+            ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${netns}`
+            : '    link/none',
+      );
+    if (!link) for (const x of addrs) lines.push(...inetLines(d.name, x.a, x.secondary));
   });
-  return blocks.flat().join('\n');
+  return lines.join('\n');
+}
+
+/** An address's two lines in `ip addr`. */
+function inetLines(dev: string, a: { addr: Ipv4; len: number }, secondary: boolean): string[] {
+  // lo's 127.0.0.1/8 is added without a broadcast address; podnet adds the others with `brd +`
+  const brd =
+    a.len < 31 && dev !== 'lo' ? ` brd ${formatIpv4(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0)}` : '';
+  const scope = dev === 'lo' ? 'host' : 'global';
+  return [
+    `    inet ${formatIpv4(a.addr)}/${a.len}${brd} scope ${scope}${secondary ? ' secondary' : ''} ${dev}`,
+    '       valid_lft forever preferred_lft forever',
+  ];
 }
 
 /** For one end of a veth pair: the other end's index in its node (as `ip` numbers them) and its namespace's name. */
