@@ -495,6 +495,14 @@ describe('IPv4 and ICMP as the Linux kernel does them (namespaces as the oracle)
           assert.equal(p.status, k.status, `${line}: exit status`);
           assert.equal(mac(p.stdout), mac(k.stdout), line);
         }
+        // -brief: the address, the device, the MAC in columns, no state (lo's NOARP entry left out)
+        for (const line of ['ip -br neigh show dev eth0', 'ip -br neigh show to 10.0.1.0/24']) {
+          const brief = (text: string): string => mac(text.replace(/([0-9a-f]{2}:){5}[0-9a-f]{2}/g, 'lladdr'));
+          const k = ksh(ns, 'H', line);
+          const p = pn.sh('H', line);
+          assert.equal(p.status, k.status, `${line}: exit status`);
+          assert.equal(brief(p.stdout), brief(k.stdout), line);
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
