@@ -8,6 +8,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { EXAMPLES_DIR } from './support/examples.js';
 import { cli } from './support/cli.js';
+import { Engine } from '../src/sim/engine.js';
+import { Network } from '../src/link/device.js';
+import { IpNode } from '../src/net/ip-node.js';
+import { parseCidr } from '../src/wire/addr.js';
+import { ipRouteShow } from '../src/apps/ip-route-show.js';
 
 const CALICO = join(EXAMPLES_DIR, 'cluster-calico-ipip.yaml');
 const ip = (...args: string[]) => cli('exec', CALICO, 'master', '--', 'ip', ...args);
@@ -75,4 +80,22 @@ test('ip neigh show: by state, prefix and device', async () => {
   const bad = await ip('neigh', 'show', 'nud', 'bogus');
   assert.equal(bad.code, 255);
   assert.equal(bad.out, 'Error: argument "bogus" is wrong: nud state is bad');
+});
+
+test('a secondary address adds only its local entry, with the primary as source; routes on a NIC without carrier are linkdown', () => {
+  // what Linux 6.x printed for `ip route show table all` with the same two addresses on a veth whose
+  // peer was down (IPv6 off)
+  const n = new IpNode(new Network(new Engine(1)), 'h');
+  n.addNic('eth0', 0x02_00_c0_a8_00_00);
+  for (const a of ['192.168.56.11/24', '192.168.56.12/24']) n.addAddress('eth0', parseCidr(a)!);
+  const lines = ipRouteShow(n, ['table', 'all'], false)!.stdout.split('\n');
+  assert.deepEqual(
+    lines.filter((l) => l.includes('eth0')),
+    [
+      '192.168.56.0/24 dev eth0 proto kernel scope link src 192.168.56.11 linkdown',
+      'local 192.168.56.11 dev eth0 table local proto kernel scope host src 192.168.56.11',
+      'local 192.168.56.12 dev eth0 table local proto kernel scope host src 192.168.56.11',
+      'broadcast 192.168.56.255 dev eth0 table local proto kernel scope link src 192.168.56.11 linkdown',
+    ],
+  );
 });

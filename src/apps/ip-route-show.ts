@@ -14,7 +14,7 @@
 import { formatCidr, formatIpv4, prefixMask, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import type { Route } from '../net/route-table.js';
-import { localTableRows } from '../net/views.js';
+import { hasCarrier, localTableRows } from '../net/views.js';
 
 /** rtnetlink route types (RTN_*), by iproute2's names. */
 const RTN = {
@@ -109,6 +109,14 @@ interface FibRow {
   src: Ipv4 | undefined;
   metric: number;
   onlink: boolean;
+  /** RTNH_F_LINKDOWN: its device is up without a carrier. */
+  linkdown: boolean;
+}
+
+/** Whether the device named `name` is up without a carrier (its routes' next hops are RTNH_F_LINKDOWN). */
+function linkDown(node: IpNode, name: string | undefined): boolean {
+  const d = name === undefined ? undefined : node.dev(name);
+  return d !== undefined && d !== node.lo && d.up && !hasCarrier(d);
 }
 
 /** The main table's routes as rows, in `ip route`'s order. */
@@ -126,6 +134,7 @@ function mainRows(node: IpNode): FibRow[] {
     src: r.src,
     metric: r.metric,
     onlink: r.onlink,
+    linkdown: r.type === 'unicast' && linkDown(node, r.dev),
   }));
 }
 
@@ -143,6 +152,8 @@ function localRows(node: IpNode): FibRow[] {
     src: e.src,
     metric: 0,
     onlink: false,
+    // the kernel marks a broadcast entry's next hop, not a local one's (checked in a namespace)
+    linkdown: e.type === 'broadcast' && linkDown(node, e.dev),
   }));
 }
 
@@ -456,6 +467,7 @@ function formatRow(f: RouteFilter, r: FibRow): string {
   if (r.src !== undefined && f.prefsrc?.bitlen !== 32) parts.push('src', formatIpv4(r.src));
   if (r.metric !== 0 && f.metric === undefined) parts.push('metric', String(r.metric));
   if (r.onlink) parts.push('onlink');
+  if (r.linkdown) parts.push('linkdown');
   return parts.join(' ');
 }
 

@@ -225,12 +225,15 @@ export class IpNode extends Device {
   addAddress(devName: string, a: IfAddr): void {
     const dev = this.dev(devName);
     if (dev === undefined) throw new Error(`${this.name}: no device ${devName}`);
+    // an address in a subnet the device already has an address in is secondary (IFA_F_SECONDARY)
+    const secondary = dev.addresses.some((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
     dev.addresses.push(a);
     this.local.add(a.addr);
     if (a.len < 31) this.broadcasts.add(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0);
-    // fib_add_ifaddr: a prefix route unless the prefix is the address itself (a /32 gets none, as
-    // flannel.1's 10.42.0.0/32 shows in `ip route` on a real node: not at all)
-    if (a.len < 32)
+    // fib_add_ifaddr: a prefix route for a primary address unless the prefix is the address itself (a /32
+    // gets none, as flannel.1's 10.42.0.0/32 shows in `ip route` on a real node: not at all); a secondary
+    // one adds only its local entry, the subnet's route stays the primary's
+    if (a.len < 32 && !secondary)
       this.routes.add({ dst: a.addr, len: a.len, dev: devName, proto: 'kernel', scope: 'link', src: a.addr });
   }
 

@@ -121,8 +121,7 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     if (typeof opts.master === 'string' && masterName !== opts.master) return;
     if (opts.kind !== undefined && linkKind(d) !== opts.kind) return;
     if (opts.slaveKind !== undefined && (masterName === undefined || opts.slaveKind !== 'bridge')) return;
-    const lower = d instanceof VlanDev ? d.parent : d;
-    const up = isLo || (d.up && lower.up && (!(lower instanceof EthernetDev) || lower.port.link !== undefined));
+    const up = isLo || hasCarrier(d);
     const flags = isLo ? ['LOOPBACK'] : d.usesArp ? ['BROADCAST', 'MULTICAST'] : ['POINTOPOINT', 'NOARP'];
     if (d.up || isLo) flags.push('UP');
     if (up) flags.push('LOWER_UP');
@@ -157,6 +156,16 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     if (!link) for (const x of addrs) lines.push(...inetLines(d.name, x.a, x.secondary));
   });
   return lines.join('\n');
+}
+
+/**
+ * Whether `d` is up with a carrier (IFF_RUNNING): a NIC with a cable, a VLAN device over one; virtual
+ * devices have theirs while up. A device that is up without one is NO-CARRIER in `ip link`, and its
+ * routes are `linkdown` in `ip route`.
+ */
+export function hasCarrier(d: NetDev): boolean {
+  const lower = d instanceof VlanDev ? d.parent : d;
+  return d.up && lower.up && (!(lower instanceof EthernetDev) || lower.port.link !== undefined);
 }
 
 /** An address's two lines in `ip addr`. */
@@ -207,15 +216,21 @@ export interface LocalTableEntry {
 export function localTableRows(node: IpNode): LocalTableEntry[] {
   const rows: LocalTableEntry[] = [];
   for (const d of [node.lo, ...node.devs]) {
-    for (const a of d.addresses) {
-      if (d === node.lo)
-        rows.push({ type: 'local', dst: (a.addr & prefixMask(a.len)) >>> 0, len: a.len, dev: 'lo', src: a.addr });
-      rows.push({ type: 'local', dst: a.addr, len: 32, dev: d.name, src: a.addr });
-      if (a.len < 31) {
+    d.addresses.forEach((a, k) => {
+      // a secondary address's entries take its primary's address as their source, and the subnet's
+      // broadcast entry is the primary's alone (fib_add_ifaddr; checked in a namespace)
+      const primary = d.addresses
+        .slice(0, k)
+        .find((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
+      const src = primary?.addr ?? a.addr;
+      if (d === node.lo && primary === undefined)
+        rows.push({ type: 'local', dst: (a.addr & prefixMask(a.len)) >>> 0, len: a.len, dev: 'lo', src });
+      rows.push({ type: 'local', dst: a.addr, len: 32, dev: d.name, src });
+      if (a.len < 31 && primary === undefined) {
         const brd = ((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0;
-        rows.push({ type: 'broadcast', dst: brd, len: 32, dev: d.name, src: a.addr });
+        rows.push({ type: 'broadcast', dst: brd, len: 32, dev: d.name, src });
       }
-    }
+    });
   }
   return rows.sort((x, y) => x.dst - y.dst || x.len - y.len);
 }

@@ -172,8 +172,13 @@ export function removeAddress(node: IpNode, devName: string, a: IfAddr): void {
   const d = node.dev(devName);
   if (d === undefined) return;
   const i = d.addresses.findIndex((x) => x.addr === a.addr && x.len === a.len);
-  if (i >= 0) d.addresses.splice(i, 1);
-  node.routes.remove((a.addr & prefixMask(a.len)) >>> 0, a.len, { dev: devName });
+  if (i < 0) return;
+  // a secondary address (an earlier one in the same subnet) leaves the subnet's route to its primary
+  const secondary = d.addresses
+    .slice(0, i)
+    .some((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
+  d.addresses.splice(i, 1);
+  if (!secondary) node.routes.remove((a.addr & prefixMask(a.len)) >>> 0, a.len, { dev: devName });
 }
 
 /** Lowercase colon MAC, as Go's net.HardwareAddr.String(). */
