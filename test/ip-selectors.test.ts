@@ -99,3 +99,16 @@ test('a secondary address adds only its local entry, with the primary as source;
     ],
   );
 });
+
+test("Calico's tunl0 prints as the ipip module's fallback device does on a real node", async () => {
+  // this machine's kernel has no ipip module; the lines are those of a real Calico node's `ip a` in
+  // projectcalico/calicoctl#1866 (its MTU 1440, podnet's 1480 as Calico's default): @NONE for a tunnel
+  // bound to no device, no POINTOPOINT without a remote, state UNKNOWN, link/ipip with no addresses
+  const out = (await ip('addr', 'show', 'tunl0')).out.split('\n');
+  assert.equal(
+    out[0],
+    '3: tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 qdisc noqueue state UNKNOWN group default qlen 1000',
+  );
+  assert.equal(out[1], '    link/ipip 0.0.0.0 brd 0.0.0.0');
+  assert.equal(out[2], '    inet 192.168.236.0/32 scope global tunl0');
+});

@@ -122,16 +122,34 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     if (opts.kind !== undefined && linkKind(d) !== opts.kind) return;
     if (opts.slaveKind !== undefined && (masterName === undefined || opts.slaveKind !== 'bridge')) return;
     const up = isLo || hasCarrier(d);
-    const flags = isLo ? ['LOOPBACK'] : d.usesArp ? ['BROADCAST', 'MULTICAST'] : ['POINTOPOINT', 'NOARP'];
+    // an IP-in-IP device is point-to-point only with a fixed remote: Calico's tunl0 (the fallback
+    // device, any remote) is `<NOARP,UP,LOWER_UP>`, as real nodes print it
+    const flags = isLo
+      ? ['LOOPBACK']
+      : d.usesArp
+        ? ['BROADCAST', 'MULTICAST']
+        : d instanceof IpipDev && d.remote === undefined
+          ? ['NOARP']
+          : ['POINTOPOINT', 'NOARP'];
     if (d.up || isLo) flags.push('UP');
     if (up) flags.push('LOWER_UP');
     // print_link_flags: up without a carrier
     if ((d.up || isLo) && !up) flags.unshift('NO-CARRIER');
-    const state = !up ? 'DOWN' : isLo || d instanceof VxlanDev ? 'UNKNOWN' : 'UP';
+    // devices without a carrier of their own report no operational state: UNKNOWN
+    const state = !up ? 'DOWN' : isLo || d instanceof VxlanDev || d instanceof IpipDev ? 'UNKNOWN' : 'UP';
     // a veth names its peer's index and namespace: `eth0@if5 ... link-netnsid 0`
     const veth = d instanceof EthernetDev ? vethPeerOf(d) : undefined;
-    const at = d instanceof VlanDev ? `@${d.parent.name}` : veth !== undefined ? `@if${veth.index}` : '';
-    const mac = isLo ? '00:00:00:00:00:00' : d.usesArp ? formatMac(d.mac) : undefined;
+    // a tunnel bound to no device has IFLA_LINK 0, which iproute2 prints as @NONE (`tunl0@NONE`)
+    const at =
+      d instanceof VlanDev
+        ? `@${d.parent.name}`
+        : veth !== undefined
+          ? `@if${veth.index}`
+          : d instanceof IpipDev
+            ? '@NONE'
+            : '';
+    const ipip = d instanceof IpipDev ? ipipAddresses(d) : undefined;
+    const mac = isLo ? '00:00:00:00:00:00' : d.usesArp ? formatMac(d.mac) : ipip?.local;
     if (opts.brief === true) {
       const head = `${`${d.name}${at}`.padEnd(16)} ${state.padEnd(14)} `;
       if (link) lines.push(`${head}${mac === undefined ? '' : `${mac} `}<${flags.join(',')}> `);
@@ -151,11 +169,25 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
           ? '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'
           : d.usesArp
             ? `    link/ether ${formatMac(d.mac)} brd ff:ff:ff:ff:ff:ff${netns}`
-            : '    link/none',
+            : ipip !== undefined
+              ? `    link/ipip ${ipip.local} ${ipip.remote === undefined ? 'brd 0.0.0.0' : `peer ${ipip.remote}`}`
+              : '    link/none',
       );
     if (!link) for (const x of addrs) lines.push(...inetLines(d.name, x.a, x.secondary));
   });
   return lines.join('\n');
+}
+
+/**
+ * An IP-in-IP device's link-layer addresses as `ip link` shows them (`link/ipip LOCAL brd|peer REMOTE`):
+ * Calico's tunl0 is the module's fallback device, with neither (`link/ipip 0.0.0.0 brd 0.0.0.0`).
+ */
+function ipipAddresses(d: IpipDev): { local: string; remote: string | undefined } {
+  const fallback = d.name === 'tunl0' && d.remote === undefined;
+  return {
+    local: fallback ? '0.0.0.0' : formatIpv4(d.local),
+    remote: d.remote === undefined ? undefined : formatIpv4(d.remote),
+  };
 }
 
 /**
