@@ -231,6 +231,23 @@ test('ip route show with selectors prints what iproute2 prints for the same tabl
     ['show', '192.168.236.0/33'],
     ['show', 'via', 'nope'],
   ];
+  // ip route get: the last address wins, a /len is warned about (on stderr, before the answer)
+  for (const args of [
+    ['get', '192.168.190.193'],
+    ['g', 'to', '192.168.236.1'],
+    ['get', '172.171.5.7/24'],
+    ['get', '172.171'],
+    ['get', 'default'],
+    ['get', '1.2.3.4', '192.168.236.2'],
+    ['get', 'nope'],
+    ['get'],
+  ]) {
+    const what = `ip route ${args.join(' ')}`;
+    const r = spawnSync('ip', ['-n', master, 'route', ...args], { encoding: 'utf8' });
+    const mine = await cli('exec', CALICO, 'master', '--', 'ip', 'route', ...args);
+    assert.equal(mine.code, r.status, `${what}: exit status`);
+    assert.equal(mine.stdout, r.stderr + r.stdout, what);
+  }
   // -4 makes `all`, `any` and `default` IPv4 prefixes of length 0: `all` then matches the default route only
   const withFamily = [
     ['-4', 'route', 'show', 'all'],

@@ -9,7 +9,7 @@ import type { IpNode } from '../net/ip-node.js';
 import { bridgeFdb, ipRouteCache, ipRouteGet, ipShow } from '../net/views.js';
 import { ipNeighShow } from './ip-neigh-show.js';
 import { parseIpShow } from './ip-addr-show.js';
-import { ipRouteShow } from './ip-route-show.js';
+import { ipRouteShow, parsePrefix } from './ip-route-show.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
 import { iptablesCommand } from '../net/netfilter/iptables-list.js';
 import { ipsetCommand } from '../net/netfilter/ipset.js';
@@ -344,17 +344,62 @@ const ipCommand: Command = (ctx, args, done) => {
   const obj = a[0] ?? '';
   const sub = a[1] ?? 'show';
   const is = (full: string): boolean => obj.length > 0 && full.startsWith(obj);
-  if ((is('route') || obj === 'r') && sub === 'get') {
-    const target = a[2] === undefined ? undefined : parseIpv4(a[2]);
+  if ((is('route') || obj === 'r') && sub.length > 0 && 'get'.startsWith(sub)) {
+    // `ip route get [to] ADDR` (iproute_get: the last address wins, a /len is warned about and taken as
+    // /32); the lookup's other keys (from, iif, oif, mark, ...) are not emulated
+    const GET_KEYS = [
+      'from',
+      'iif',
+      'mark',
+      'oif',
+      'notify',
+      'connected',
+      'vrf',
+      'uid',
+      'fibmatch',
+      'sport',
+      'dport',
+      'ipproto',
+    ];
+    let target: number | undefined;
+    let warning = '';
+    for (let i = 2; i < a.length; i++) {
+      const w = a[i]!;
+      const key =
+        w === 'tos' ||
+        w === 'dev' ||
+        w === 'as' ||
+        GET_KEYS.some((k) => w.length > 0 && k.startsWith(w)) ||
+        (w.length > 0 && 'dsfield'.startsWith(w));
+      if (key) {
+        done({ status: 255, stdout: `podnet: ip route get ... ${w} is not emulated (podnet looks up [to] ADDR)` });
+        return;
+      }
+      const v = w === 'to' ? a[++i] : w;
+      const p = v === undefined ? undefined : parsePrefix(v, ipv4Only ? 4 : 0);
+      if (v === undefined) {
+        done({ status: 255, stdout: 'Command line is not complete. Try option "help"' });
+        return;
+      }
+      if (p === undefined) {
+        done({ status: 1, stdout: `Error: any valid prefix is expected rather than "${v}".` });
+        return;
+      }
+      target = p.addr;
+      warning =
+        p.family === 4 && p.bitlen !== 32
+          ? `Warning: /${p.bitlen} as prefix is invalid, only /32 (or none) is supported.\n`
+          : '';
+    }
     if (target === undefined) {
-      done({ status: 1, stdout: `Error: any valid prefix is expected rather than "${a[2] ?? ''}".` });
+      done({ status: 1, stdout: 'need at least a destination address' });
       return;
     }
     const text = ipRouteGet(ctx.node, target);
     done(
       text === undefined
-        ? { status: 2, stdout: 'RTNETLINK answers: Network is unreachable' }
-        : { status: 0, stdout: blankEnded(text) },
+        ? { status: 2, stdout: `${warning}RTNETLINK answers: Network is unreachable` }
+        : { status: 0, stdout: warning + blankEnded(text) },
     );
     return;
   }
