@@ -8,13 +8,13 @@ import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import { bridgeFdb, ipRouteCache, ipRouteGet, ipShow } from '../net/views.js';
 import { ipNeighShow } from './ip-neigh-show.js';
+import { conntrackCommand } from './conntrack-cmd.js';
 import { parseIpShow } from './ip-addr-show.js';
 import { ipRouteShow, parsePrefix } from './ip-route-show.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
 import { iptablesCommand } from '../net/netfilter/iptables-list.js';
 import { ipsetCommand } from '../net/netfilter/ipset.js';
 import { emptyRuleset } from '../net/netfilter/rules.js';
-import { formatConn } from '../net/netfilter/conntrack.js';
 import type { UdpStack } from '../transport/udp.js';
 import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
 import { dig, type DigEnv } from './dns/dig.js';
@@ -144,20 +144,9 @@ export class Shell {
       done({ status: r.status, stdout: (r.status === 0 ? r.stdout : r.stderr).replace(/\n$/, '') });
     });
     this.commands.set('conntrack', (ctx, args, done) => {
-      if (args[0] !== '-L' && args[0] !== '--dump') {
-        done({ status: 2, stdout: 'conntrack v1.4.7 (conntrack-tools): only -L is supported here' });
-        return;
-      }
       const nf = ctx.node.netfilter;
       const now = ctx.node.engine.now;
-      const conns = nf === undefined ? [] : nf.conntrack.entries(now);
-      done({
-        status: 0,
-        stdout: [
-          ...conns.map((c) => formatConn(c, now)),
-          `conntrack v1.4.7 (conntrack-tools): ${conns.length} flow entries have been shown.`,
-        ].join('\n'),
-      });
+      done(conntrackCommand(nf === undefined ? [] : nf.conntrack.entries(now), now, args));
     });
   }
 
