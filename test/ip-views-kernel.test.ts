@@ -277,7 +277,7 @@ function asCable(text: string): string {
     .join('\n');
 }
 
-test("ip addr and ip link with selectors and -brief print what iproute2 prints for a flannel node's devices", async (t) => {
+test("ip addr and ip link with selectors and -brief, and bridge link and fdb, print what iproute2 prints for a flannel node's devices", async (t) => {
   if (!requireNetns(t)) return;
   const FLANNEL = join(EXAMPLES_DIR, 'cluster-demo.yaml');
   const ours = async (...args: string[]) => cli('exec', FLANNEL, 'server', '--', 'ip', ...args);
@@ -380,6 +380,10 @@ test("ip addr and ip link with selectors and -brief print what iproute2 prints f
     ))
       ip('addr', 'add', m[1]!, ...(m[1]!.endsWith('/32') ? [] : ['brd', '+']), 'dev', d.name);
   }
+  // flannel's VTEP entries, as podnet's flanneld wrote them
+  const vteps = (await cli('exec', FLANNEL, 'server', '--', 'bridge', 'fdb', 'show', 'dev', 'flannel.1')).out;
+  for (const m of vteps.matchAll(/^(\S+) dst (\S+) self permanent$/gm))
+    run('bridge', ['-n', node, 'fdb', 'append', m[1]!, 'dev', 'flannel.1', 'dst', m[2]!, 'self', 'permanent']);
   // a bridge reports its carrier a moment after its first port comes up
   await waitFor('cni0 up', () => /state UP/.test(run('ip', ['-n', node, 'link', 'show', 'cni0'])), 5_000);
   const real = (args: string[]) => {
@@ -426,6 +430,23 @@ test("ip addr and ip link with selectors and -brief print what iproute2 prints f
     ['addr', 'show', 'dev', 'nope'],
     ['addr', 'show', 'label'],
   ];
+  // bridge link (the pod veths' peers are index 2 in their namespaces, which the bridge tool names by
+  // this namespace's index 2: eth0) and the VXLAN device's entries
+  for (const args of [
+    ['link'],
+    ['link', 'show', 'dev', devs[3]!.name],
+    ['l', 'lst'],
+    ['link', 'show', 'dev', 'nope'],
+    ['fdb', 'show', 'dev', 'flannel.1'],
+    ['fdb', 'show', 'br', 'nope'],
+    ['fdb', 'show', 'dev', 'nope'],
+  ]) {
+    const what = `bridge ${args.join(' ')}`;
+    const r = spawnSync('bridge', ['-n', node, ...args], { encoding: 'utf8' });
+    const mine = await cli('exec', FLANNEL, 'server', '--', 'bridge', ...args);
+    assert.equal(mine.code, r.status, `${what}: exit status`);
+    assert.equal(r.status === 0 ? mine.stdout : mine.out, r.status === 0 ? r.stdout : r.stderr.trimEnd(), what);
+  }
   for (const args of forms) {
     const what = `ip ${args.join(' ')}`;
     const r = real(args);

@@ -6,9 +6,10 @@
  */
 import { parseIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
-import { bridgeFdb, ipRouteCache, ipRouteGet, ipShow } from '../net/views.js';
+import { ipRouteCache, ipRouteGet, ipShow } from '../net/views.js';
 import { ipNeighShow } from './ip-neigh-show.js';
 import { conntrackCommand } from './conntrack-cmd.js';
+import { bridgeCommand } from './bridge-cmd.js';
 import { parseIpShow } from './ip-addr-show.js';
 import { ipRouteShow, parsePrefix } from './ip-route-show.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
@@ -124,7 +125,7 @@ export class Shell {
     this.commands.set('ping', pingCommand);
     this.commands.set('traceroute', tracerouteCommand);
     this.commands.set('ip', ipCommand);
-    this.commands.set('bridge', bridgeCommand);
+    this.commands.set('bridge', (ctx, args, done) => done(bridgeCommand(ctx.node, args)));
     this.commands.set('dig', digCommand);
     this.commands.set('cat', catCommand);
     this.commands.set('iptables-save', (ctx, args, done) => {
@@ -461,23 +462,6 @@ const catCommand: Command = (ctx, args, done) => {
     } else out += text;
   }
   done({ status, stdout: out.endsWith('\n') ? out.slice(0, -1) : out });
-};
-
-const bridgeCommand: Command = (ctx, args, done) => {
-  const dev = args[2] === 'dev' ? args[3] : undefined;
-  if (
-    args[0] !== 'fdb' ||
-    (args[1] !== undefined && args[1] !== 'show') ||
-    (args.length > 2 && (dev === undefined || args.length > 4))
-  ) {
-    done({ status: 255, stdout: 'Usage: bridge fdb [ show [ dev DEV ] ]' });
-    return;
-  }
-  if (dev !== undefined && ctx.node.dev(dev) === undefined) {
-    done({ status: 1, stdout: `Cannot find device "${dev}"` });
-    return;
-  }
-  done({ status: 0, stdout: bridgeFdb(ctx.node, dev) });
 };
 
 /** The usual resolver of a shell: an IPv4 literal, else a node name via `names`. */

@@ -213,7 +213,7 @@ function inetLines(dev: string, a: { addr: Ipv4; len: number }, secondary: boole
 }
 
 /** For one end of a veth pair: the other end's index in its node (as `ip` numbers them) and its namespace's name. */
-function vethPeerOf(d: EthernetDev): { index: number; netns: string | undefined } | undefined {
+export function vethPeerOf(d: EthernetDev): { index: number; netns: string | undefined } | undefined {
   if (d.veth === undefined) return undefined;
   const p = d.port.peer;
   if (p === undefined || !(p.device instanceof IpNode)) return undefined;
@@ -305,24 +305,47 @@ export function ipNeigh(node: IpNode, dev?: string): string {
  * flannel.1` prints `aa:bb:cc:dd:ee:ff dst 192.168.1.3 self permanent` (checked in a namespace).
  */
 export function bridgeFdb(node: IpNode, filterDev?: string): string {
-  const lines: string[] = [];
-  const devText = (name: string): string => (filterDev === undefined ? ` dev ${name}` : '');
+  return fdbEntries(node)
+    .filter((e) => filterDev === undefined || e.dev === filterDev)
+    .map((e) => formatFdbEntry(e, filterDev === undefined))
+    .join('\n');
+}
+
+/** One forwarding entry as `bridge fdb` lists it: a bridge's learned MAC, or a VXLAN device's remote. */
+export interface FdbEntry {
+  mac: number;
+  dev: string;
+  /** The bridge whose table holds it (`master cni0`); undefined for a VXLAN device's own (`self`). */
+  master?: string;
+  /** A VXLAN entry's remote VTEP. */
+  dst?: Ipv4;
+  permanent: boolean;
+}
+
+/** Every bridge and VXLAN forwarding entry of `node`, devices in order (VXLAN flood entries as 00:00:00:00:00:00). */
+export function fdbEntries(node: IpNode): FdbEntry[] {
+  const out: FdbEntry[] = [];
   for (const dev of node.devs) {
     if (dev instanceof VxlanDev) {
-      if (filterDev !== undefined && filterDev !== dev.name) continue;
       for (const e of dev.fdbEntries())
-        lines.push(
-          `${formatMac(e.mac)}${devText(dev.name)} dst ${formatIpv4(e.remote)} self${e.static ? ' permanent' : ''}`,
-        );
-      for (const r of dev.floodList)
-        lines.push(`00:00:00:00:00:00${devText(dev.name)} dst ${formatIpv4(r)} self permanent`);
+        out.push({ mac: e.mac, dev: dev.name, dst: e.remote, permanent: e.static === true });
+      for (const r of dev.floodList) out.push({ mac: 0, dev: dev.name, dst: r, permanent: true });
     } else if (dev instanceof BridgeDev) {
-      for (const e of dev.entries())
-        if (filterDev === undefined || filterDev === e.dev)
-          lines.push(`${formatMac(e.mac)}${devText(e.dev)} master ${dev.name}`);
+      for (const e of dev.entries()) out.push({ mac: e.mac, dev: e.dev, master: dev.name, permanent: false });
     }
   }
-  return lines.join('\n');
+  return out;
+}
+
+/**
+ * An entry's line (`withDev` false: `bridge fdb show dev X` leaves the device out). iproute2 ends a
+ * learned entry's line with the blank after its last flag (`... master cni0 `), where a permanent one
+ * ends with `permanent`; the tables here (demo, lab views) print it without.
+ */
+export function formatFdbEntry(e: FdbEntry, withDev: boolean, iproute2 = false): string {
+  const dev = withDev ? ` dev ${e.dev}` : '';
+  const where = e.master !== undefined ? ` master ${e.master}` : ` dst ${formatIpv4(e.dst ?? 0)} self`;
+  return `${formatMac(e.mac)}${dev}${where}${e.permanent ? ' permanent' : iproute2 ? ' ' : ''}`;
 }
 
 /** The "cache" line under a route in `ip route get` / `ip route show cache` (iproute2 6.1's layout). */
