@@ -10,6 +10,7 @@ import { ipRouteCache, ipRouteGet, ipShow } from '../net/views.js';
 import { ipNeighShow } from './ip-neigh-show.js';
 import { conntrackCommand } from './conntrack-cmd.js';
 import { bridgeCommand } from './bridge-cmd.js';
+import { catProcSys, sysctlCommand } from './sysctl.js';
 import { parseIpShow } from './ip-addr-show.js';
 import { ipRouteShow, parsePrefix } from './ip-route-show.js';
 import { iptablesSave } from '../net/netfilter/iptables-save.js';
@@ -128,6 +129,7 @@ export class Shell {
     this.commands.set('bridge', (ctx, args, done) => done(bridgeCommand(ctx.node, args)));
     this.commands.set('dig', digCommand);
     this.commands.set('cat', catCommand);
+    this.commands.set('sysctl', (ctx, args, done) => done(sysctlCommand(ctx.node, args)));
     this.commands.set('iptables-save', (ctx, args, done) => {
       const nf = ctx.node.netfilter;
       const r = iptablesSave(nf?.ruleset ?? emptyRuleset(), args, ctx.node.engine.now);
@@ -455,6 +457,12 @@ const catCommand: Command = (ctx, args, done) => {
   let out = '';
   let status = 0;
   for (const a of args) {
+    const proc = catProcSys(ctx.node, a);
+    if (proc !== undefined) {
+      out += proc.ok ? proc.text : `${proc.text}\n`;
+      if (!proc.ok) status = 1;
+      continue;
+    }
     const text = files.get(a);
     if (text === undefined) {
       out += `cat: ${a}: No such file or directory\n`;
