@@ -10,7 +10,7 @@ import type { IpNode } from '../net/ip-node.js';
 import { BridgeDev } from '../net/bridge.js';
 import { EthernetDev, type NetDev } from '../net/netdev.js';
 import { fdbEntries, formatFdbEntry, hasCarrier, vethPeerOf } from '../net/views.js';
-import { matches } from './ip-route-show.js';
+import { matches } from './iproute2-args.js';
 
 interface Result {
   status: number;

@@ -7,7 +7,7 @@
  */
 import type { IpNode } from '../net/ip-node.js';
 import { IFA_F_PERMANENT, IFA_F_SECONDARY, type IpShowOptions } from '../net/views.js';
-import { IpError, invarg, parsePrefix, strtoul } from './ip-route-show.js';
+import { IpError, Words, invarg, parsePrefix, strtoul } from './iproute2-args.js';
 
 /** ifa_flag_data of iproute2 6.1: the flag names `ip addr show` filters by, and their IFA_F_* bits. */
 const FLAG_BITS: Record<string, number> = {
@@ -57,14 +57,10 @@ export function parseIpShow(
   const o: IpShowOptions = { ipv4Only, brief };
   const exists = (name: string): boolean => name === 'lo' || node.devs.some((d) => d.name === name);
   try {
-    let i = 0;
-    const next = (): string => {
-      i++;
-      if (i >= args.length) throw new IpError(255, 'Command line is not complete. Try option "help"');
-      return args[i]!;
-    };
-    for (; i < args.length; i++) {
-      const w = args[i]!;
+    const words = new Words(args);
+    const next = (): string => words.next();
+    for (; words.more; words.i++) {
+      const w = words.word;
       if (w === 'to') {
         const v = next();
         if (v.includes(':')) throw new IpError(255, `podnet: ${v} is an IPv6 prefix; IPv6 is not emulated`);

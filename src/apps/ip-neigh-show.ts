@@ -10,7 +10,7 @@ import { formatIpv4, formatMac } from '../wire/addr.js';
 import { BridgeDev } from '../net/bridge.js';
 import type { IpNode } from '../net/ip-node.js';
 import type { NeighborState } from '../net/neighbor.js';
-import { IpError, addrMatch, invarg, matches, parsePrefix, strtoul, type Prefix } from './ip-route-show.js';
+import { IpError, Words, addrMatch, invarg, matches, parsePrefix, strtoul, type Prefix } from './iproute2-args.js';
 
 /** NUD_* bits. */
 const NUD: Record<NeighborState | 'NOARP' | 'NONE', number> = {
@@ -63,14 +63,10 @@ function parse(node: IpNode, args: readonly string[], ipv4Only: boolean): NeighF
     proxy: false,
   };
   let stateGiven = false;
-  let i = 0;
-  const next = (): string => {
-    i++;
-    if (i >= args.length) throw new IpError(255, 'Command line is not complete. Try option "help"');
-    return args[i]!;
-  };
-  for (; i < args.length; i++) {
-    const w = args[i]!;
+  const words = new Words(args);
+  const next = (): string => words.next();
+  for (; words.more; words.i++) {
+    const w = words.word;
     if (w === 'dev') {
       const v = next();
       if (f.dev !== undefined) throw new IpError(255, `Error: duplicate "dev": "${v}" is the second value.`);

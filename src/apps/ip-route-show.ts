@@ -11,10 +11,11 @@
  * those two, and any other table does not exist, as on a machine without it. `realms` is not emulated and
  * says so. Checked against iproute2 6.1 on Linux 6.x in a namespace (test/ip-views-kernel.test.ts).
  */
-import { formatCidr, formatIpv4, prefixMask, type Ipv4 } from '../wire/addr.js';
+import { formatCidr, formatIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import type { Route } from '../net/route-table.js';
 import { hasCarrier, localTableRows } from '../net/views.js';
+import { IpError, Words, addrMatch, invarg, matches, prefixOrFail, strtoul, type Prefix } from './iproute2-args.js';
 
 /** rtnetlink route types (RTN_*), by iproute2's names. */
 const RTN = {
@@ -157,16 +158,6 @@ function localRows(node: IpNode): FibRow[] {
   }));
 }
 
-/** An inet_prefix as iproute2's get_prefix leaves it (IPv4 only). */
-export interface Prefix {
-  /** AF_INET (4) or AF_UNSPEC (0: `all`, `any` and `default` without -4). */
-  family: 0 | 4;
-  addr: Ipv4;
-  bitlen: number;
-  /** PREFIXLEN_SPECIFIED: a `/len` was given, or `default`. */
-  specified: boolean;
-}
-
 /** What the selectors keep and which fields they pin. */
 interface RouteFilter {
   /** 0: every table. */
@@ -195,98 +186,6 @@ export interface IpRouteShowResult {
   stdout: string;
 }
 
-/** A usage error as iproute2 ends it: the message and its exit status. */
-export class IpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly text: string,
-  ) {
-    super(text);
-  }
-}
-
-/** invarg(): `Error: argument "ARG" is wrong: MSG`; exit(-1). MSG keeps its own newline, as iproute2's do. */
-export function invarg(msg: string, arg: string): IpError {
-  return new IpError(255, `Error: argument "${arg}" is wrong: ${msg}`);
-}
-
-/** strtoul(text, &end, base) consuming the whole word (base 0: 0x hex, 0 octal, else decimal). */
-export function strtoul(text: string, base: 0 | 16): number | undefined {
-  const m =
-    base === 16
-      ? /^\+?(?:0[xX])?([0-9a-fA-F]+)$/.exec(text)
-      : /^\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
-  if (m === null) return undefined;
-  const t = m[1]!;
-  const v =
-    base === 16
-      ? parseInt(t, 16)
-      : /^0[xX]/.test(t)
-        ? parseInt(t.slice(2), 16)
-        : t.length > 1 && t.startsWith('0')
-          ? parseInt(t, 8)
-          : parseInt(t, 10);
-  return Number.isSafeInteger(v) ? v : undefined;
-}
-
-/** iproute2's matches(word, keyword): the word is a non-empty prefix of the keyword. */
-export function matches(word: string, keyword: string): boolean {
-  return word.length > 0 && keyword.startsWith(word);
-}
-
-/** get_addr_ipv4: up to four dotted parts in C's number syntax ("10", "10.1", "0x0a.1.0.0"). */
-function parseAddr(text: string): Ipv4 | undefined {
-  const parts = text.split('.');
-  if (parts.length > 4) return undefined;
-  let addr = 0;
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    const n = p === undefined ? 0 : strtoul(p, 0);
-    if (n === undefined || n > 255) return undefined;
-    addr = addr * 256 + n;
-  }
-  return addr >>> 0;
-}
-
-/** get_netmask: a length, or a dotted mask that is one (255.255.255.192 is 26). */
-function parseNetmask(text: string): number | undefined {
-  const n = strtoul(text, 0);
-  if (n !== undefined) return n;
-  const m = parseAddr(text);
-  if (m === undefined || !text.includes('.')) return undefined;
-  const len = Math.clz32(~m);
-  return prefixMask(len) >>> 0 === m ? len : undefined;
-}
-
-/** get_prefix(dst, arg, family): undefined where iproute2 says "any valid prefix is expected". */
-export function parsePrefix(arg: string, family: 0 | 4): Prefix | undefined {
-  const slash = arg.indexOf('/');
-  const a = slash < 0 ? arg : arg.slice(0, slash);
-  if (a === 'default' || a === 'all' || a === 'any') {
-    if (slash >= 0) return undefined;
-    return { family, addr: 0, bitlen: 0, specified: a === 'default' };
-  }
-  const addr = parseAddr(a);
-  if (addr === undefined) return undefined;
-  if (slash < 0) return { family: 4, addr, bitlen: 32, specified: false };
-  const len = parseNetmask(arg.slice(slash + 1));
-  if (len === undefined || len > 32) return undefined;
-  return { family: 4, addr, bitlen: len, specified: true };
-}
-
-function prefixOrFail(arg: string, family: 0 | 4): Prefix {
-  if (arg.includes(':')) throw new IpError(255, `podnet: ${arg} is an IPv6 prefix; IPv6 is not emulated`);
-  const p = parsePrefix(arg, family);
-  if (p === undefined)
-    throw new IpError(1, `Error: ${family === 4 ? 'inet' : 'any valid'} prefix is expected rather than "${arg}".`);
-  return p;
-}
-
-/** inet_addr_match(a, b, bits) === 0: the first `bits` bits agree. */
-export function addrMatch(a: Ipv4, b: Ipv4, bits: number): boolean {
-  return bits <= 0 || ((a ^ b) & prefixMask(Math.min(bits, 32))) === 0;
-}
-
 /** Reads the selectors after `ip route show`. */
 function parseSelectors(args: readonly string[], node: IpNode, ipv4Only: boolean): RouteFilter {
   const family: 0 | 4 = ipv4Only ? 4 : 0;
@@ -308,14 +207,10 @@ function parseSelectors(args: readonly string[], node: IpNode, ipv4Only: boolean
     rsrc: undefined,
     msrc: undefined,
   };
-  let i = 0;
-  const next = (): string => {
-    i++;
-    if (i >= args.length) throw new IpError(255, 'Command line is not complete. Try option "help"');
-    return args[i]!;
-  };
-  for (; i < args.length; i++) {
-    const w = args[i]!;
+  const words = new Words(args);
+  const next = (): string => words.next();
+  for (; words.more; words.i++) {
+    const w = words.word;
     if (matches(w, 'table')) {
       const v = next();
       const id = TABLE_NAMES[v] ?? strtoul(v, 0);
