@@ -72,9 +72,9 @@ Usage:
   podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [--pcap DIR|FILE.pcapng] [--datastore D] [BUDGETS]
               -- COMMAND [ARGS...]
                                              run a command on a node (ping, traceroute, dig, curl, nc,
-                                             ip addr|link|route|neigh, bridge fdb, iptables-save,
-                                             iptables -L -n|-S, conntrack -L) after the lab's steps (or on
-                                             a fresh lab with --fresh); exits with its status
+                                             ip addr|link|route|neigh, bridge fdb|link, iptables-save,
+                                             iptables -L -n|-S, conntrack -L, sysctl, cat) after the lab's
+                                             steps (or on a fresh lab with --fresh); exits with its status
 ${GET_USAGE}
 ${SERVE_USAGE}
 ${UP_USAGE}
