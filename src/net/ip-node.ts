@@ -53,7 +53,7 @@ import {
   ICMP_TIME_EXCEEDED,
   ICMP_TTL_EXCEEDED_IN_TRANSIT,
 } from '../wire/icmp.js';
-import { EthernetDev, type IfAddr, type NetDev } from './netdev.js';
+import { EthernetDev, primaryOf, type IfAddr, type NetDev } from './netdev.js';
 import { DEFAULT_ARP, NeighborTable, type ArpConfig } from './neighbor.js';
 import { RouteTable, formatRoute, type Route } from './route-table.js';
 import { sendIcmpError, sendTcpReset, type IcmpErrorCause } from './ip-errors.js';
@@ -225,9 +225,9 @@ export class IpNode extends Device {
   addAddress(devName: string, a: IfAddr): void {
     const dev = this.dev(devName);
     if (dev === undefined) throw new Error(`${this.name}: no device ${devName}`);
-    // an address in a subnet the device already has an address in is secondary (IFA_F_SECONDARY)
-    const secondary = dev.addresses.some((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
     dev.addresses.push(a);
+    // an address in a subnet the device already has an address in is secondary (IFA_F_SECONDARY)
+    const secondary = primaryOf(dev.addresses, dev.addresses.length - 1) !== undefined;
     this.local.add(a.addr);
     if (a.len < 31) this.broadcasts.add(((a.addr & prefixMask(a.len)) | ~prefixMask(a.len)) >>> 0);
     // fib_add_ifaddr: a prefix route for a primary address unless the prefix is the address itself (a /32

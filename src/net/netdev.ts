@@ -4,12 +4,25 @@
  * subclass NetDev and send their own way.
  */
 import type { Port } from '../link/device.js';
-import type { Ipv4, Mac } from '../wire/addr.js';
+import { prefixMask, type Ipv4, type Mac } from '../wire/addr.js';
 
 /** An address on an interface, e.g. 10.0.0.2/24. */
 export interface IfAddr {
   readonly addr: Ipv4;
   readonly len: number;
+}
+
+/**
+ * The primary of `addresses[k]` (IFA_F_SECONDARY): the first earlier address in the same subnet, whose
+ * connected route and broadcast entry stand for both; undefined when `addresses[k]` is primary itself.
+ */
+export function primaryOf(addresses: readonly IfAddr[], k: number): IfAddr | undefined {
+  const a = addresses[k]!;
+  for (let i = 0; i < k; i++) {
+    const b = addresses[i]!;
+    if (b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0) return b;
+  }
+  return undefined;
 }
 
 /** Something that takes frames from its member devices: a bridge. */

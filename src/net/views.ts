@@ -4,7 +4,7 @@
  */
 import { formatIpv4, formatMac, prefixMask, type Ipv4 } from '../wire/addr.js';
 import { BridgeDev } from './bridge.js';
-import { EthernetDev, type NetDev } from './netdev.js';
+import { EthernetDev, primaryOf, type NetDev } from './netdev.js';
 import { IpipDev } from './ipip.js';
 import { TunDev } from './tun.js';
 import { IpNode } from './ip-node.js';
@@ -92,9 +92,7 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     // the addresses every address selector passes (ipaddr_filter, print_addrinfo)
     const addrs = d.addresses
       .map((a, k) => {
-        const secondary = d.addresses
-          .slice(0, k)
-          .some((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
+        const secondary = primaryOf(d.addresses, k) !== undefined;
         return { a, secondary, scope: isLo ? 254 : 0, flags: IFA_F_PERMANENT | (secondary ? IFA_F_SECONDARY : 0) };
       })
       .filter(
@@ -251,9 +249,7 @@ export function localTableRows(node: IpNode): LocalTableEntry[] {
     d.addresses.forEach((a, k) => {
       // a secondary address's entries take its primary's address as their source, and the subnet's
       // broadcast entry is the primary's alone (fib_add_ifaddr; checked in a namespace)
-      const primary = d.addresses
-        .slice(0, k)
-        .find((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
+      const primary = primaryOf(d.addresses, k);
       const src = primary?.addr ?? a.addr;
       if (d === node.lo && primary === undefined)
         rows.push({ type: 'local', dst: (a.addr & prefixMask(a.len)) >>> 0, len: a.len, dev: 'lo', src });

@@ -11,7 +11,7 @@
  */
 import { IpNode } from '../../net/ip-node.js';
 import { BridgeDev } from '../../net/bridge.js';
-import { EthernetDev, NetDev, type IfAddr } from '../../net/netdev.js';
+import { EthernetDev, NetDev, primaryOf, type IfAddr } from '../../net/netdev.js';
 import type { Port } from '../../link/device.js';
 import { formatCidr, formatMac, prefixMask, type Mac } from '../../wire/addr.js';
 import type { Prng } from '../../sim/prng.js';
@@ -173,10 +173,8 @@ export function removeAddress(node: IpNode, devName: string, a: IfAddr): void {
   if (d === undefined) return;
   const i = d.addresses.findIndex((x) => x.addr === a.addr && x.len === a.len);
   if (i < 0) return;
-  // a secondary address (an earlier one in the same subnet) leaves the subnet's route to its primary
-  const secondary = d.addresses
-    .slice(0, i)
-    .some((b) => b.len === a.len && ((b.addr ^ a.addr) & prefixMask(a.len)) === 0);
+  // a secondary address leaves the subnet's route to its primary
+  const secondary = primaryOf(d.addresses, i) !== undefined;
   d.addresses.splice(i, 1);
   if (!secondary) node.routes.remove((a.addr & prefixMask(a.len)) >>> 0, a.len, { dev: devName });
 }
