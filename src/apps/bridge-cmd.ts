@@ -9,7 +9,7 @@
 import type { IpNode } from '../net/ip-node.js';
 import { BridgeDev } from '../net/bridge.js';
 import { EthernetDev, type NetDev } from '../net/netdev.js';
-import { fdbEntries, formatFdbEntry, hasCarrier, vethPeerOf } from '../net/views.js';
+import { fdbEntries, formatFdbEntry, hasCarrier, linkFlags, vethPeerOf } from '../net/views.js';
 import { matches } from './iproute2-args.js';
 
 interface Result {
@@ -110,10 +110,7 @@ function linkShow(node: IpNode, args: readonly string[]): Result {
     const br = d.master;
     if (!(br instanceof BridgeDev) || (dev !== undefined && d.name !== dev)) return;
     const up = hasCarrier(d);
-    const flags = d.usesArp ? ['BROADCAST', 'MULTICAST'] : ['POINTOPOINT', 'NOARP'];
-    if (d.up) flags.push('UP');
-    if (up) flags.push('LOWER_UP');
-    if (d.up && !up) flags.unshift('NO-CARRIER');
+    const flags = linkFlags(d);
     // the bridge's dump has the peer's index but not its namespace: iproute2 names the device with that
     // index here, whichever it is (a pod's eth0 is index 2 in its namespace, so `veth...@eth0` on a node)
     let at = '';

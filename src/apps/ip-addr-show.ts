@@ -7,7 +7,7 @@
  */
 import type { IpNode } from '../net/ip-node.js';
 import { IFA_F_PERMANENT, IFA_F_SECONDARY, type IpShowOptions } from '../net/views.js';
-import { IpError, Words, invarg, parsePrefix, strtoul } from './iproute2-args.js';
+import { IpError, SCOPE_NAMES, Words, invarg, parsePrefix, rtNameToNumber, strtoul } from './iproute2-args.js';
 
 /** ifa_flag_data of iproute2 6.1: the flag names `ip addr show` filters by, and their IFA_F_* bits. */
 const FLAG_BITS: Record<string, number> = {
@@ -25,9 +25,6 @@ const FLAG_BITS: Record<string, number> = {
   autojoin: 0x400,
   'stable-privacy': 0x800,
 };
-
-/** /etc/iproute2/rt_scopes. */
-const SCOPES: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 
 /** get_filter: a flag word (`secondary`, `-permanent`, `primary`, `dynamic`) sets its bit in the filter. */
 function flagWord(o: IpShowOptions, word: string): boolean {
@@ -75,8 +72,8 @@ export function parseIpShow(
         if (p.family === 4) o.ipv4Only = true;
       } else if (w === 'scope') {
         const v = next();
-        const s = SCOPES[v] ?? strtoul(v, 0);
-        if (s === undefined || s > 255) {
+        const s = rtNameToNumber(SCOPE_NAMES, v);
+        if (s === undefined) {
           if (v !== 'all') throw invarg('invalid "scope"\n', v);
           delete o.scope;
         } else o.scope = s;

@@ -15,7 +15,18 @@ import { formatCidr, formatIpv4, type Ipv4 } from '../wire/addr.js';
 import type { IpNode } from '../net/ip-node.js';
 import type { Route } from '../net/route-table.js';
 import { hasCarrier, localTableRows } from '../net/views.js';
-import { IpError, Words, addrMatch, invarg, matches, prefixOrFail, strtoul, type Prefix } from './iproute2-args.js';
+import {
+  IpError,
+  SCOPE_NAMES,
+  Words,
+  addrMatch,
+  invarg,
+  matches,
+  prefixOrFail,
+  rtNameToNumber,
+  strtoul,
+  type Prefix,
+} from './iproute2-args.js';
 
 /** rtnetlink route types (RTN_*), by iproute2's names. */
 const RTN = {
@@ -64,8 +75,6 @@ const PROTO_NAMES: Record<number, string> = {
   189: 'rip',
   192: 'eigrp',
 };
-/** /etc/iproute2/rt_scopes. */
-const SCOPE_NAMES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
 /** /etc/iproute2/rt_tables. */
 const TABLE_NAMES: Record<string, number> = { local: 255, main: 254, default: 253, unspec: 0 };
 /** /etc/iproute2/rt_dsfield. */
@@ -230,18 +239,16 @@ function parseSelectors(args: readonly string[], node: IpNode, ipv4Only: boolean
       f.tos = tos;
     } else if (matches(w, 'protocol')) {
       const v = next();
-      const named = Object.entries(PROTO_NAMES).find(([, n]) => n === v);
-      const p = named !== undefined ? Number(named[0]) : strtoul(v, 0);
+      const p = rtNameToNumber(PROTO_NAMES, v);
       // `proto all` matches any and still prints the field, as no selector does
-      if (p === undefined || p > 255) {
+      if (p === undefined) {
         if (v !== 'all') throw invarg('invalid "protocol"\n', v);
         f.proto = undefined;
       } else f.proto = p;
     } else if (matches(w, 'scope')) {
       const v = next();
-      const named = Object.entries(SCOPE_NAMES).find(([, n]) => n === v);
-      const s = named !== undefined ? Number(named[0]) : strtoul(v, 0);
-      if (s === undefined || s > 255) {
+      const s = rtNameToNumber(SCOPE_NAMES, v);
+      if (s === undefined) {
         if (v !== 'all') throw invarg('invalid "scope"\n', v);
         f.scope = undefined;
       } else f.scope = s;

@@ -132,3 +132,22 @@ export function prefixOrFail(arg: string, family: 0 | 4): Prefix {
 export function addrMatch(a: Ipv4, b: Ipv4, bits: number): boolean {
   return bits <= 0 || ((a ^ b) & prefixMask(Math.min(bits, 32))) === 0;
 }
+
+/** /etc/iproute2/rt_scopes of iproute2 6.1 (Debian 12): what `scope NAME` takes and prints. */
+export const SCOPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'global',
+  200: 'site',
+  253: 'link',
+  254: 'host',
+  255: 'nowhere',
+};
+
+/**
+ * rtnl_rtprot_a2n / rtnl_rtscope_a2n: a name from `names` (exact), else a number in C's syntax up to
+ * 255; undefined where iproute2 says the value is invalid.
+ */
+export function rtNameToNumber(names: Readonly<Record<number, string>>, v: string): number | undefined {
+  for (const [n, name] of Object.entries(names)) if (name === v) return Number(n);
+  const n = strtoul(v, 0);
+  return n === undefined || n > 255 ? undefined : n;
+}

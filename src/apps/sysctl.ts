@@ -20,7 +20,7 @@ export function sysctlTable(node: IpNode): Map<string, string> {
     t.set(`net.ipv4.conf.${d}.proxy_arp`, dev?.proxyArp === true ? '1' : '0');
     t.set(`net.ipv4.conf.${d}.send_redirects`, c.sendRedirects ? '1' : '0');
     // IN_DEV_RX_REDIRECTS: `all` is off on a router (ip_forward clears it) and on on a host
-    const accept = d === 'all' ? (c.acceptRedirects ?? !c.forwarding) : true;
+    const accept = d === 'all' ? node.acceptsRedirects : true;
     t.set(`net.ipv4.conf.${d}.accept_redirects`, accept ? '1' : '0');
   }
   t.set('net.ipv4.icmp_ratelimit', String(Math.round(c.icmpRate.ratelimitNs / 1e6)));

@@ -195,6 +195,14 @@ export class IpNode extends Device {
     this.broadcasts.add(0xffff_ffff);
   }
 
+  /**
+   * Whether ICMP redirects are believed (net.ipv4.conf.all.accept_redirects as it stands): the config's
+   * choice, else Linux's rule, on for a host and off for a router.
+   */
+  get acceptsRedirects(): boolean {
+    return this.config.acceptRedirects ?? !this.config.forwarding;
+  }
+
   get kind(): string {
     return this.config.forwarding ? 'router' : 'host';
   }
@@ -787,7 +795,7 @@ export class IpNode extends Device {
       return;
     }
     if (m.kind !== 'other' || m.type !== ICMP_REDIRECT || m.code > 3) return;
-    const accept = this.config.acceptRedirects ?? !this.config.forwarding;
+    const accept = this.acceptsRedirects;
     const newGw = m.rest >>> 0;
     const oldGw = ev.src;
     const onlink = dev.addresses.some(

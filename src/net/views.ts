@@ -120,19 +120,7 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
     if (opts.kind !== undefined && linkKind(d) !== opts.kind) return;
     if (opts.slaveKind !== undefined && (masterName === undefined || opts.slaveKind !== 'bridge')) return;
     const up = isLo || hasCarrier(d);
-    // an IP-in-IP device is point-to-point only with a fixed remote: Calico's tunl0 (the fallback
-    // device, any remote) is `<NOARP,UP,LOWER_UP>`, as real nodes print it
-    const flags = isLo
-      ? ['LOOPBACK']
-      : d.usesArp
-        ? ['BROADCAST', 'MULTICAST']
-        : d instanceof IpipDev && d.remote === undefined
-          ? ['NOARP']
-          : ['POINTOPOINT', 'NOARP'];
-    if (d.up || isLo) flags.push('UP');
-    if (up) flags.push('LOWER_UP');
-    // print_link_flags: up without a carrier
-    if ((d.up || isLo) && !up) flags.unshift('NO-CARRIER');
+    const flags = linkFlags(d, isLo);
     // devices without a carrier of their own report no operational state: UNKNOWN
     const state = !up ? 'DOWN' : isLo || d instanceof VxlanDev || d instanceof IpipDev ? 'UNKNOWN' : 'UP';
     // a veth names its peer's index and namespace: `eth0@if5 ... link-netnsid 0`
@@ -186,6 +174,26 @@ function ipipAddresses(d: IpipDev): { local: string; remote: string | undefined 
     local: fallback ? '0.0.0.0' : formatIpv4(d.local),
     remote: d.remote === undefined ? undefined : formatIpv4(d.remote),
   };
+}
+
+/**
+ * A device's flags as `ip link` and `bridge link` print them (print_link_flags): NO-CARRIER for one that
+ * is up without a carrier, then the kind's flags (an IP-in-IP device is point-to-point only with a fixed
+ * remote: Calico's tunl0, any remote, is `<NOARP,UP,LOWER_UP>`, as real nodes print it), UP, LOWER_UP.
+ */
+export function linkFlags(d: NetDev, isLo = false): string[] {
+  const flags = isLo
+    ? ['LOOPBACK']
+    : d.usesArp
+      ? ['BROADCAST', 'MULTICAST']
+      : d instanceof IpipDev && d.remote === undefined
+        ? ['NOARP']
+        : ['POINTOPOINT', 'NOARP'];
+  const up = isLo || hasCarrier(d);
+  if (d.up || isLo) flags.push('UP');
+  if (up) flags.push('LOWER_UP');
+  if ((d.up || isLo) && !up) flags.unshift('NO-CARRIER');
+  return flags;
 }
 
 /**
