@@ -322,21 +322,42 @@ function isBriefOption(opt: string): boolean {
   return o.length >= 3 && '-brief'.startsWith(o);
 }
 
+/** ip's option `opt` is -stats (`-s`, `-statistics`, any abbreviation: matches(opt, "-stats")). */
+function isStatsOption(opt: string): boolean {
+  const o = opt.startsWith('--') ? opt.slice(1) : opt;
+  return o.length >= 2 && ('-stats'.startsWith(o) || '-statistics'.startsWith(o));
+}
+
 const ipCommand: Command = (ctx, args, done) => {
-  // options before the object: -4 (podnet's addresses are all IPv4) and -brief; the others are not emulated
+  // options before the object: -4 (podnet's addresses are all IPv4), -brief and -stats; the others are
+  // not emulated
   const firstWord = args.findIndex((x) => !x.startsWith('-'));
   const opts = args.slice(0, firstWord < 0 ? args.length : firstWord);
-  const opt = opts.find((x) => x !== '-4' && !isBriefOption(x));
+  const opt = opts.find((x) => x !== '-4' && !isBriefOption(x) && !isStatsOption(x));
   if (opt !== undefined) {
-    done({ status: 255, stdout: `podnet: ip ${opt} is not emulated (podnet's ip takes -4 and -brief only)` });
+    done({ status: 255, stdout: `podnet: ip ${opt} is not emulated (podnet's ip takes -4, -brief and -s only)` });
     return;
   }
   const ipv4Only = opts.includes('-4');
   const brief = opts.some(isBriefOption);
+  const stats = opts.filter(isStatsOption).length;
   const a = args.slice(opts.length);
   const obj = a[0] ?? '';
   const sub = a[1] ?? 'show';
   const is = (full: string): boolean => obj.length > 0 && full.startsWith(obj);
+  const addrOrLink = is('address') || obj === 'a' || is('link') || obj === 'l';
+  if (stats > 1 || (stats === 1 && obj !== '' && !addrOrLink)) {
+    // -s -s adds the error counters and carrier transitions, which podnet does not keep; -s changes
+    // `ip neigh` (use and probe counts) and `ip route` cache entries
+    done({
+      status: 255,
+      stdout:
+        stats > 1
+          ? 'podnet: ip -s -s is not emulated (podnet keeps no error counters or carrier transitions; ip -s shows the rest)'
+          : `podnet: ip -s ${obj} is not emulated (podnet's ip -s shows ip link and ip addr counters)`,
+    });
+    return;
+  }
   if ((is('route') || obj === 'r') && sub.length > 0 && 'get'.startsWith(sub)) {
     // `ip route get [to] ADDR` (iproute_get: the last address wins, a /len is warned about and taken as
     // /32); the lookup's other keys (from, iif, oif, mark, ...) are not emulated
@@ -407,11 +428,11 @@ const ipCommand: Command = (ctx, args, done) => {
     });
     return;
   }
-  if (is('address') || obj === 'a' || is('link') || obj === 'l') {
-    // `ip addr show dev eth0`, `ip link show type veth`, `ip -br a`
+  if (addrOrLink) {
+    // `ip addr show dev eth0`, `ip link show type veth`, `ip -br a`, `ip -s link`
     const o = parseIpShow(ctx.node, a.slice(2), ipv4Only, brief);
     if ('status' in o) done(o);
-    else done({ status: 0, stdout: ipShow(ctx.node, o, is('link') || obj === 'l') ?? '' });
+    else done({ status: 0, stdout: ipShow(ctx.node, { ...o, stats: stats > 0 }, is('link') || obj === 'l') ?? '' });
   } else if (is('route') || obj === 'r') {
     const r = ipRouteShow(ctx.node, a.slice(2), ipv4Only);
     if (r === undefined) done({ status: 0, stdout: blankEnded(ipRouteCache(ctx.node)) });

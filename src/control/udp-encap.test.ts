@@ -101,8 +101,9 @@ function flannelLab(cfg: UdpEncapConfig = {}) {
     const probe = new FrameProbe(nw, probeName);
     const port = probe.addPort('eth0');
     nw.connect(port, node.port('veth1')!, { bandwidth: 0, latency: 1 * US });
-    const send = (p: Uint8Array): void =>
+    const send = (p: Uint8Array): void => {
       probe.transmit(port, buildEthernet({ dst: veth, src: podMac, ethertype: ETHERTYPE_IPV4, payload: p }));
+    };
     return { node, udp, agent, probe, send };
   };
   const s1 = side('node1', MAC_N1_ETH0, MAC_N1_VETH, NODE1, '10.244.0.1', '10.244.0.0', POD1, MAC_POD1, 'pod1');

@@ -78,12 +78,15 @@ export abstract class Device {
     return this.ports.find((p) => p.name === name);
   }
 
-  /** Puts `frame` on `out`'s wire. `inPort` is where it came from when forwarding (for traces). */
-  transmit(out: Port, frame: Uint8Array, inPort?: Port): void {
+  /**
+   * Puts `frame` on `out`'s wire. `inPort` is where it came from when forwarding (for traces). False when
+   * the frame was dropped instead (no cable, too big for the link, a full transmit queue).
+   */
+  transmit(out: Port, frame: Uint8Array, inPort?: Port): boolean {
     const tx = out.tx;
     if (tx === undefined) {
       this.drop('link-down', frame, out, 'port not connected');
-      return;
+      return false;
     }
     const tr = this.network.tracer;
     if (tr?.frame !== undefined) tr.frame(this.engine.now, this.name, inPort?.name, out.name, frame);
@@ -93,7 +96,7 @@ export abstract class Device {
       frame.length >= ETH_HEADER_LEN &&
       frame[ETH_TYPE_OFF] === ETHERTYPE_VLAN >> 8 &&
       frame[ETH_TYPE_OFF + 1] === (ETHERTYPE_VLAN & 0xff);
-    tx.send(frame, frame.length - ETH_HEADER_LEN - (tagged ? VLAN_TAG_LEN : 0));
+    return tx.send(frame, frame.length - ETH_HEADER_LEN - (tagged ? VLAN_TAG_LEN : 0));
   }
 
   /** The one drop path: counts, traces and forgets. */

@@ -80,8 +80,9 @@ describe('hub', () => {
 
   it('has no memory: the second frame between the same pair floods again', () => {
     const { engine, hs } = lab(3);
-    const send = (from: number, to: number): void =>
+    const send = (from: number, to: number): void => {
       hs[from]!.transmit(hs[from]!.port('eth0')!, ethFrame(MAC(from + 1), MAC(to + 1), 'x'));
+    };
     send(0, 1);
     engine.run();
     send(1, 0);

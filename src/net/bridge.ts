@@ -149,13 +149,13 @@ export class BridgeDev extends NetDev implements L2Master {
     }
     const dst = readMac(frame, 0);
     if (dst === this.mac) {
-      this.node.receiveOn(this, frame, port);
+      this.passUp(frame, port);
       return;
     }
     if (isGroupMac(dst)) {
       this.flood(from, frame, dst, port);
       // the bridge's own stack gets broadcasts too (ARP for the bridge's address)
-      this.node.receiveOn(this, copyFrame(frame), port);
+      this.passUp(copyFrame(frame), port);
       return;
     }
     // net.bridge.bridge-nf-call-iptables: bridged IPv4 goes through iptables (br-netfilter.ts)
@@ -164,8 +164,17 @@ export class BridgeDev extends NetDev implements L2Master {
     this.forward(from, frame, dst, port);
   }
 
-  /** The node's IP layer sends out of the bridge interface. */
+  /** br_pass_frame_up: the bridge device's own stack receives `frame`, counted from the network header. */
+  private passUp(frame: Uint8Array, port: Port | undefined): void {
+    this.rxPackets++;
+    this.rxBytes += frame.length - ETH_HEADER_LEN;
+    this.node.receiveOn(this, frame, port);
+  }
+
+  /** The node's IP layer sends out of the bridge interface (br_dev_xmit counts it first, header and all). */
   xmit(frame: Uint8Array, inPort?: Port): void {
+    this.txPackets++;
+    this.txBytes += frame.length;
     const dst = readMac(frame, 0);
     if (isGroupMac(dst)) this.flood(undefined, frame, dst, inPort);
     else this.forward(undefined, frame, dst, inPort);

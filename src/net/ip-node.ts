@@ -12,12 +12,23 @@ import { carryFrameHash, setFrameHash } from '../wire/frame-hash.js';
 import { REASSEMBLY_TIMEOUT_NS, Reassembler } from './reassembly.js';
 import { Device, type Network, type Port } from '../link/device.js';
 import type { DropReason } from '../link/trace.js';
-import { formatIpv4, formatMac, isGroupMac, prefixMask, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
+import {
+  MAC_BROADCAST,
+  formatIpv4,
+  formatMac,
+  isGroupMac,
+  prefixMask,
+  readIpv4,
+  readMac,
+  type Ipv4,
+  type Mac,
+} from '../wire/addr.js';
 import {
   ETH_HEADER_LEN,
   ETH_TYPE_OFF,
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
   ETHERTYPE_VLAN,
   VLAN_TAG_LEN,
   stripVlanTag,
@@ -357,6 +368,17 @@ export class IpNode extends Device {
       this.drop('link-down', frame, port, 'port has no device');
       return;
     }
+    // the driver counts what gets past its MAC filter: a veth everything its peer sent (veth_get_stats64
+    // reports the peer's tx as its rx), a NIC on a cable frames to its address or a group address, or
+    // anything when promiscuous (a bridge port is)
+    if (
+      (dev instanceof EthernetDev && dev.veth !== undefined) ||
+      dev.promiscuous ||
+      (frame.length >= ETH_HEADER_LEN && ((frame[0]! & 1) !== 0 || readMac(frame, 0) === dev.mac))
+    ) {
+      dev.rxPackets++;
+      dev.rxBytes += frame.length;
+    }
     this.receiveOn(dev, frame, port);
   }
 
@@ -376,7 +398,12 @@ export class IpNode extends Device {
       const vid = vlanIdAt(frame);
       const sub = dev.vlans?.get(vid);
       if (sub !== undefined) {
-        this.receiveOn(sub, stripVlanTag(frame), port);
+        // vlan_do_receive counts from the network header, multicast (not broadcast) apart
+        const inner = stripVlanTag(frame);
+        sub.rxPackets++;
+        sub.rxBytes += inner.length - ETH_HEADER_LEN;
+        if ((inner[0]! & 1) !== 0 && readMac(inner, 0) !== MAC_BROADCAST) sub.rxMulticast++;
+        this.receiveOn(sub, inner, port);
         return;
       }
       if (vid === 0 && dev.master === undefined) frame = stripVlanTag(frame);
@@ -387,6 +414,8 @@ export class IpNode extends Device {
     }
     const dstMac = readMac(frame, 0);
     if (dstMac !== dev.mac && !isGroupMac(dstMac) && !dev.promiscuous) {
+      // a veth lets it in (PACKET_OTHERHOST): with a type no protocol takes, the core counts it dropped
+      if (dev instanceof EthernetDev && dev.veth !== undefined && unhandledType(frame)) dev.rxDropped++;
       this.drop('not-for-us', frame, port, `${dev.name} is ${formatMac(dev.mac)}, frame is for ${formatMac(dstMac)}`);
       return;
     }
@@ -395,7 +424,10 @@ export class IpNode extends Device {
     else if (type === ETHERTYPE_ARP) this.arp.receive(dev, frame, port);
     else if (type === ETHERTYPE_VLAN)
       this.drop('vlan-mismatch', frame, port, `${dev.name} has no VLAN device for VID ${vlanIdAt(frame)}`);
-    else this.drop('unhandled-protocol', frame, port, `ethertype 0x${type.toString(16).padStart(4, '0')}`);
+    else {
+      if (unhandledType(frame)) dev.rxDropped++;
+      this.drop('unhandled-protocol', frame, port, `ethertype 0x${type.toString(16).padStart(4, '0')}`);
+    }
   }
 
   private receiveIpv4(dev: NetDev, frame: Uint8Array, port: Port | undefined): void {
@@ -740,6 +772,12 @@ export class IpNode extends Device {
     if (this.isLocal(dst)) {
       // loopback: deliver on lo after the current event, as the kernel's backlog would; no frame leaves
       this.note(() => `${formatIpv4(dst)} is local: looped back on lo`);
+      // loopback_xmit counts after eth_type_trans, from the network header; lo's rx is its tx
+      const lo = this.lo;
+      lo.txPackets++;
+      lo.txBytes += ipLen;
+      lo.rxPackets++;
+      lo.rxBytes += ipLen;
       this.engine.schedule(0, () => this.deliverLocal(frame, ipLen, this.lo, undefined, ct));
       return undefined;
     }
@@ -893,3 +931,13 @@ export class IpNode extends Device {
 const EMPTY = new Uint8Array(0);
 
 export { icmpName } from './ip-errors.js';
+
+/**
+ * Whether Linux has no protocol handler for the frame's EtherType, so that __netif_receive_skb_core counts
+ * it in the device's rx_dropped: anything but IPv4, ARP, 802.1Q and IPv6 (podnet has no IPv6, Linux does;
+ * a namespace with IPv6 disabled still has the handler, which drops the packet without counting it here).
+ */
+function unhandledType(frame: Uint8Array): boolean {
+  const type = (frame[ETH_TYPE_OFF]! << 8) | frame[ETH_TYPE_OFF + 1]!;
+  return type !== ETHERTYPE_IPV4 && type !== ETHERTYPE_ARP && type !== ETHERTYPE_VLAN && type !== ETHERTYPE_IPV6;
+}

@@ -18,7 +18,7 @@ import {
   IPV4_TOTAL_LEN_OFF,
 } from '../wire/ipv4.js';
 import { IP_OFF, type IpNode } from './ip-node.js';
-import { NetDev } from './netdev.js';
+import { NetDev, countTunnelXmit } from './netdev.js';
 
 /** Outer IPv4 header: the whole cost of IP-in-IP. */
 export const IPIP_OVERHEAD = 20;
@@ -76,7 +76,7 @@ export class IpipDev extends NetDev {
     );
     // RFC 2003 3.1: DF is copied from the inner header, TOS too (Linux: inherit when "tos inherit")
     // the outer packet is the same skb: an L4 flow hash stays on it (iptunnel_xmit: skb_clear_hash_if_not_l4)
-    node.sendIp(
+    const err = node.sendIp(
       {
         dst: outerDst,
         src: this.local,
@@ -91,6 +91,7 @@ export class IpipDev extends NetDev {
         f.set(frame.subarray(IP_OFF, IP_OFF + innerLen), off);
       },
     );
+    countTunnelXmit(this, err, innerLen, true);
   }
 
   /** The outer packet in `frame` (IP at IP_OFF) is for this tunnel: strip it and receive the inner one. */
@@ -98,6 +99,7 @@ export class IpipDev extends NetDev {
     const ihl = (frame[IP_OFF]! & 0x0f) * 4;
     // read before the inner Ethernet header is written over the outer IP header
     const outerSrc = readIpv4(frame, IP_OFF + IPV4_SRC_OFF);
+    const outerLen = (frame[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | frame[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
     // the 14 bytes before the inner header become its Ethernet header: no copy
     const inner = frame.subarray(IP_OFF + ihl - ETH_HEADER_LEN);
     carryFrameHash(frame, inner); // __iptunnel_pull_header keeps an L4 hash
@@ -106,6 +108,9 @@ export class IpipDev extends NetDev {
     inner[ETH_TYPE_OFF] = ETHERTYPE_IPV4 >> 8;
     inner[ETH_TYPE_OFF + 1] = ETHERTYPE_IPV4 & 0xff;
     this.decapsulated++;
+    // ip_tunnel_rcv counts the inner packet (its Ethernet header here is podnet's, not on any wire)
+    this.rxPackets++;
+    this.rxBytes += outerLen - ihl;
     this.node.note(() => `${this.name}: decapsulated IP-in-IP from ${formatIpv4(outerSrc)}`);
     this.node.receiveOn(this, inner, port);
   }

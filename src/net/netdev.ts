@@ -25,6 +25,29 @@ export function primaryOf(addresses: readonly IfAddr[], k: number): IfAddr | und
   return undefined;
 }
 
+/**
+ * A tunnel's counters after it sent an outer packet (vxlan_xmit_one, ip_tunnel_xmit, then
+ * iptunnel_xmit_stats), given the outer send's error: sent, the inner packet's bytes from its network
+ * header; no route for the outer packet, a carrier error (vxlan only for -ENETUNREACH, where a blackhole,
+ * unreachable or prohibit route is a plain error; IP-in-IP for any); refused below (netfilter, a full queue,
+ * too big with DF), dropped.
+ */
+export function countTunnelXmit(
+  dev: NetDev,
+  err: string | undefined,
+  innerBytes: number,
+  carrierOnAnyRouteError: boolean,
+): void {
+  if (err === undefined) {
+    dev.txPackets++;
+    dev.txBytes += innerBytes;
+  } else if (err === 'policy' || err === 'no-buffer-space' || err === 'mtu-exceeded') dev.txDropped++;
+  else {
+    dev.txErrors++;
+    if (err === 'no-route' || carrierOnAnyRouteError) dev.txCarrierErrors++;
+  }
+}
+
 /** Something that takes frames from its member devices: a bridge. */
 export interface L2Master {
   /** A frame arrived on member `from`. */
@@ -49,6 +72,24 @@ export abstract class NetDev {
   master: L2Master | undefined = undefined;
   /** 802.1Q devices stacked on this one, by VID (net/vlan.ts); undefined when it has none. */
   vlans: Map<number, NetDev> | undefined = undefined;
+
+  // The counters `ip -s link` prints (struct rtnl_link_stats64), each kind of device keeping them where and
+  // as its Linux driver does (checked in namespaces for veth, bridge, vxlan and lo): which frames count, and
+  // whether a frame's bytes include its Ethernet header (a veth's and a NIC's do; a bridge's own receives,
+  // vxlan, tunnels, VLAN devices, tun and lo count from the network header).
+  rxPackets = 0;
+  rxBytes = 0;
+  /** Frames no protocol took (an unknown EtherType): the core's rx_dropped. */
+  rxDropped = 0;
+  /** Multicast (not broadcast) frames received, which only a VLAN device counts of podnet's kinds. */
+  rxMulticast = 0;
+  txPackets = 0;
+  txBytes = 0;
+  /** Frames the device gave up on: no FDB entry (vxlan), no peer (veth), refused by the layer below. */
+  txDropped = 0;
+  txErrors = 0;
+  /** A tunnel's outer packet had no route (-ENETUNREACH). */
+  txCarrierErrors = 0;
 
   constructor(
     readonly name: string,
@@ -94,6 +135,11 @@ export class EthernetDev extends NetDev {
   }
 
   xmit(frame: Uint8Array, inPort?: Port): void {
-    this.port.device.transmit(this.port, frame, inPort);
+    const length = frame.length;
+    if (this.port.device.transmit(this.port, frame, inPort)) {
+      this.txPackets++;
+      this.txBytes += length;
+    } else if (this.veth !== undefined) this.txDropped++; // veth_xmit: no peer, or too big for it
+    // (a NIC's full queue is the qdisc's drop, which `ip -s link` does not show)
   }
 }

@@ -36,11 +36,6 @@ export type TunReader = (packet: Uint8Array) => void;
 export class TunDev extends NetDev {
   /** The process reading the device; while nobody has it open, packets routed into it are dropped. */
   onRead: TunReader | undefined = undefined;
-  /** Packets handed to the reader (`ip -s link` TX). */
-  txPackets = 0;
-  /** Packets the process wrote (`ip -s link` RX). */
-  rxPackets = 0;
-
   constructor(
     readonly node: IpNode,
     name: string,
@@ -64,13 +59,16 @@ export class TunDev extends NetDev {
     frame.fill(0, 0, ETH_TYPE_OFF);
     const reader = this.onRead;
     if (reader === undefined) {
+      this.txDropped++; // tun_net_xmit without a queue: the core's tx_dropped
       this.node.drop('link-down', frame, inPort, `${this.name}: no process has the tun device open`);
       return;
     }
     // the IP total length, not the frame's: a forwarded frame may carry Ethernet padding
     const total = (frame[IP_OFF + IPV4_TOTAL_LEN_OFF]! << 8) | frame[IP_OFF + IPV4_TOTAL_LEN_OFF + 1]!;
     const packet = frame.subarray(IP_OFF, Math.min(frame.length, IP_OFF + total));
+    // what the process reads is `ip -s link`'s TX (tun_put_user), what it writes RX (tun_get_user)
     this.txPackets++;
+    this.txBytes += packet.length;
     this.node.note(
       () =>
         `${this.name}: ${packet.length}-byte packet for ${formatIpv4(readIpv4(frame, IP_OFF + IPV4_DST_OFF))} read by the process holding the tun`,
@@ -131,6 +129,7 @@ export class TunDev extends NetDev {
       return;
     }
     this.rxPackets++;
+    this.rxBytes += frame.length - ETH_HEADER_LEN;
     this.node.receiveOn(this, frame, undefined);
   }
 }

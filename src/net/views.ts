@@ -39,6 +39,8 @@ export interface IpShowOptions {
   flags?: number;
   label?: string;
   prefix?: { addr: Ipv4; len: number };
+  /** -s: each device's counters after its link line (`ip link`) or its addresses (`ip addr`); not with -br. */
+  stats?: boolean;
 }
 
 /** IFA_F_SECONDARY and IFA_F_PERMANENT (every podnet address is permanent: no DHCP lease runs out in it). */
@@ -160,8 +162,31 @@ export function ipShow(node: IpNode, opts: IpShowOptions = {}, link = false): st
               : '    link/none',
       );
     if (!link) for (const x of addrs) lines.push(...inetLines(d.name, x.a, x.secondary));
+    if (opts.stats === true) lines.push(...statsLines(d));
   });
   return lines.join('\n');
+}
+
+/**
+ * `ip -s`'s four lines for `d` (iproute2 6.1 print_stats64): each column as wide as its header or its
+ * widest number, the first at least 10 ("*X errors:"), a blank after every number. podnet keeps no receive
+ * errors, missed frames, collisions or compressed counts: those columns are 0, as on a veth.
+ */
+export function statsLines(d: NetDev): string[] {
+  const rx = [d.rxBytes, d.rxPackets, 0, d.rxDropped, 0, d.rxMulticast];
+  const tx = [d.txBytes, d.txPackets, d.txErrors, d.txDropped, d.txCarrierErrors, 0];
+  const cols = ['*X errors:', 'packets', 'errors', 'dropped', 'heartbt', 'overrun'].map((h) => h.length);
+  for (const v of [rx, tx]) v.forEach((n, i) => (cols[i] = Math.max(cols[i]!, String(n).length)));
+  // the seventh column (compressed) is 10 wide and empty
+  const head = (dir: string, names: string[]): string =>
+    `    ${dir}: ${'bytes'.padStart(cols[0]! - 4)} ${names.map((h, i) => h.padStart(cols[i + 1]!)).join(' ')} ${''.padStart(10)}`;
+  const nums = (v: number[]): string => `    ${v.map((n, i) => `${String(n).padStart(cols[i]!)} `).join('')}`;
+  return [
+    head('RX', ['packets', 'errors', 'dropped', 'missed', 'mcast']),
+    nums(rx),
+    head('TX', ['packets', 'errors', 'dropped', 'carrier', 'collsns']),
+    nums(tx),
+  ];
 }
 
 /**

@@ -50,6 +50,9 @@ export class VlanDev extends NetDev {
   }
 
   xmit(frame: Uint8Array, inPort?: Port): void {
+    // vlan_dev_hard_start_xmit counts the frame as the stack handed it over, before the tag
+    this.txPackets++;
+    this.txBytes += frame.length;
     this.parent.xmit(insertVlanTag(frame, this.id), inPort);
   }
 }

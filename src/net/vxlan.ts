@@ -26,7 +26,7 @@ import { IPPROTO_UDP, IPV4_MIN_HEADER_LEN, IPV4_SRC_OFF } from '../wire/ipv4.js'
 import { UDP_HEADER_LEN, udpChecksum } from '../wire/udp.js';
 import { VXLAN_FLAG_I, VXLAN_HEADER_LEN, VXLAN_OVERHEAD, VXLAN_PORT_IANA, emitVxlan } from '../wire/vxlan.js';
 import { IP_OFF, type IpNode, type UdpTunnel } from './ip-node.js';
-import { NetDev } from './netdev.js';
+import { NetDev, countTunnelXmit } from './netdev.js';
 
 /** How a VXLAN device is set up (the knobs of `ip link add ... type vxlan`). */
 export interface VxlanConfig {
@@ -148,6 +148,7 @@ export class VxlanDev extends NetDev {
       return;
     }
     if (this.floodList.length === 0) {
+      this.txDropped++;
       node.drop('no-fdb-entry', frame, inPort, `${this.name}: no FDB entry for ${formatMac(dst)} and no flood list`);
       return;
     }
@@ -192,7 +193,7 @@ export class VxlanDev extends NetDev {
     }
     const srcPort = sourcePortOf(h);
     this.encapsulated++;
-    node.sendIp(
+    const err = node.sendIp(
       { dst: remote, src: this.local, protocol: IPPROTO_UDP, ttl: this.ttl, df: this.df, hash },
       udpLen,
       (f, off, src) => {
@@ -213,6 +214,7 @@ export class VxlanDev extends NetDev {
         }
       },
     );
+    countTunnelXmit(this, err, inner.length - ETH_HEADER_LEN, false);
   }
 
   /** A decapsulated frame from `remote`. */
@@ -223,6 +225,8 @@ export class VxlanDev extends NetDev {
       return;
     }
     this.decapsulated++;
+    this.rxPackets++;
+    this.rxBytes += inner.length - ETH_HEADER_LEN;
     const src = readMac(inner, 6);
     if (this.learning && !isGroupMac(src)) {
       const e = this.fdb.get(src);

@@ -49,7 +49,7 @@ function probeLab() {
   const p = new FrameProbe(net, 'P');
   const port = p.addPort('eth0');
   net.connect(port, b.port('eth0')!, { bandwidth: 0, latency: 1 * US });
-  const send = (udp: Uint8Array): void =>
+  const send = (udp: Uint8Array): void => {
     p.transmit(
       port,
       buildEthernet({
@@ -73,6 +73,7 @@ function probeLab() {
         ),
       }),
     );
+  };
   return { engine, b, ub: new UdpStack(b), p, send };
 }
 
