@@ -26,8 +26,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { NetnsSet, requireNetns, run, waitFor } from './support/netns.js';
+import { requirePeer } from './support/peers.js';
 import { EXAMPLES_DIR } from './support/examples.js';
 import { cli } from './support/cli.js';
+
+const PYTHON = { bin: 'python3', install: 'apt-get install -y python3' };
 
 const LAB = join(EXAMPLES_DIR, 'vxlan-mtu.yaml');
 const CALICO = join(EXAMPLES_DIR, 'cluster-calico-ipip.yaml');
@@ -278,7 +281,7 @@ function asCable(text: string): string {
 }
 
 test("ip addr and ip link with selectors and -brief, and bridge link and fdb, print what iproute2 prints for a flannel node's devices", async (t) => {
-  if (!requireNetns(t)) return;
+  if (!requireNetns(t) || !requirePeer(t, 'python3 (to send the frames the bridge learns from)', PYTHON)) return;
   const FLANNEL = join(EXAMPLES_DIR, 'cluster-demo.yaml');
   const ours = async (...args: string[]) => cli('exec', FLANNEL, 'server', '--', 'ip', ...args);
   // the node's devices as podnet has them: name, MAC, MTU, master, the pod namespace of a veth's peer
@@ -311,6 +314,8 @@ test("ip addr and ip link with selectors and -brief, and bridge link and fdb, pr
   const ip = (...args: string[]) => run('ip', ['-n', node, ...args]);
   ip('link', 'set', 'lo', 'up');
   const podNs = new Map<string, string>();
+  // a cni0 port's name -> the namespace of its peer
+  const portPod = new Map<string, string>();
   const addrs = (await ours('-4', 'addr')).out;
   for (const d of devs) {
     if (d.name === 'eth0') {
@@ -348,11 +353,14 @@ test("ip addr and ip link with selectors and -brief, and bridge link and fdb, pr
         '8472',
         'nolearning',
       );
-    else if (d.name === 'cni0') ip('link', 'add', d.name, 'address', d.mac, 'mtu', d.mtu, 'type', 'bridge');
+    else if (d.name === 'cni0')
+      // podnet's bridges do not snoop multicast (a snooping one joins 224.0.0.106, which bridge fdb lists)
+      ip('link', 'add', d.name, 'address', d.mac, 'mtu', d.mtu, 'type', 'bridge', 'mcast_snooping', '0');
     else {
       assert.ok(d.netns !== undefined && d.master === 'cni0', `${d.name} is a pod's veth on cni0`);
       const pod = ns.add(`pod${podNs.size}`);
       podNs.set(pod, d.netns);
+      portPod.set(d.name, pod);
       ip(
         'link',
         'add',
@@ -386,6 +394,15 @@ test("ip addr and ip link with selectors and -brief, and bridge link and fdb, pr
     run('bridge', ['-n', node, 'fdb', 'append', m[1]!, 'dev', 'flannel.1', 'dst', m[2]!, 'self', 'permanent']);
   // a bridge reports its carrier a moment after its first port comes up
   await waitFor('cni0 up', () => /state UP/.test(run('ip', ['-n', node, 'link', 'show', 'cni0'])), 5_000);
+  // what podnet's cni0 learned, learned by the kernel's too, port by port in the order podnet learned it
+  // (its listing is newest first): one broadcast frame from each MAC out of the pod's end of the veth
+  const learned = (await cli('exec', FLANNEL, 'server', '--', 'bridge', 'fdb', 'show', 'dynamic')).out;
+  const toLearn = [...learned.matchAll(/^(\S+) dev (\S+) master cni0 $/gm)].reverse();
+  assert.ok(toLearn.length > 0, `the example's cni0 has learned entries:\n${learned}`);
+  for (const [, mac, port] of toLearn) {
+    const send = `import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('eth0', 0)); s.send(bytes.fromhex('ffffffffffff${mac!.replaceAll(':', '')}88b5') + bytes(46))`;
+    run('ip', ['netns', 'exec', portPod.get(port!)!, 'python3', '-c', send]);
+  }
   const real = (args: string[]) => {
     const r = spawnSync('ip', ['-n', node, ...args], { encoding: 'utf8' });
     let out = asCable(r.status === 0 ? r.stdout : r.stderr);
@@ -438,6 +455,14 @@ test("ip addr and ip link with selectors and -brief, and bridge link and fdb, pr
     ['l', 'lst'],
     ['link', 'show', 'dev', 'nope'],
     ['fdb', 'show', 'dev', 'flannel.1'],
+    ['fdb'],
+    ['fdb', 'show', 'br', 'cni0'],
+    ['fdb', 'show', 'dynamic'],
+    ['fdb', 'show', 'dev', 'cni0'],
+    ['fdb', 'show', 'dev', 'eth0'],
+    ['fdb', 'show', 'dev', 'lo'],
+    ['fdb', 'show', 'brport', devs[3]!.name],
+    ['fdb', 'show', 'dev', devs[4]!.name, 'dynamic'],
     ['fdb', 'show', 'br', 'nope'],
     ['fdb', 'show', 'dev', 'nope'],
   ]) {

@@ -2,14 +2,16 @@
  * iproute2 6.1's `bridge` on a node: `bridge fdb [show] [dev|brport DEV] [br BR] [dynamic] [vlan N]` and
  * `bridge link [show] [dev DEV]`, read as bridge/fdb.c and bridge/link.c read them (words fdb show does
  * not know are skipped, as there), in their layouts, with their errors. A learned entry's line ends with
- * the blank after its last flag. The kernel's own entries (each port's and the bridge's MAC as
- * `permanent`, the multicast addresses each device listens to as `self permanent`) are not emulated, and
- * neither are VLAN-aware bridges, so `vlan N` finds nothing. Commands that change state are not emulated.
+ * the blank after its last flag. `bridge fdb show` lists what the kernel dumps, the kernel's own entries
+ * included (kernelFdb). VLAN-aware bridges are not emulated, so `vlan N` finds nothing. Commands that
+ * change state are not emulated.
  */
 import type { IpNode } from '../net/ip-node.js';
 import { BridgeDev } from '../net/bridge.js';
 import { EthernetDev, type NetDev } from '../net/netdev.js';
-import { fdbEntries, formatFdbEntry, hasCarrier, linkFlags, vethPeerOf } from '../net/views.js';
+import { type FdbEntry, formatFdbEntry, hasCarrier, linkFlags, vethPeerOf, vxlanFdbEntries } from '../net/views.js';
+import { VxlanDev } from '../net/vxlan.js';
+import { MAC_ALL_HOSTS, MAC_ALL_NODES_V6 } from '../wire/addr.js';
 import { matches } from './iproute2-args.js';
 
 interface Result {
@@ -75,12 +77,42 @@ function fdbShow(node: IpNode, args: readonly string[]): Result {
     const d = node.dev(name);
     return name === br || (d?.master instanceof BridgeDev && d.master.name === br);
   };
-  const lines = fdbEntries(node)
+  const lines = kernelFdb(node)
     .filter((e) => (dev === undefined || e.dev === dev) && under(e.dev) && !(dynamic && e.permanent))
     // entries of a bridge that is not VLAN-aware carry no VLAN: `vlan N` matches none
     .filter(() => vlan === undefined || vlan === 0)
     .map((e) => formatFdbEntry(e, dev === undefined, true));
   return { status: 0, stdout: lines.join('\n') };
+}
+
+/**
+ * What the kernel dumps for `bridge fdb show` (rtnl_fdb_dump), device by device in index order: a bridge
+ * member's entries in its bridge (br_fdb_dump: learned newest first, then the member's own MAC as
+ * permanent), then the device's own: a vxlan device's table (vxlan_fdb_dump); a bridge's multicast
+ * addresses and its own MAC (`dev cni0 master cni0 permanent`); any other Ethernet device's multicast
+ * addresses (ndo_dflt_fdb_dump). Those are 33:33:00:00:00:01 (ff02::1, which IPv6 joins when the device
+ * is registered, even with IPv6 disabled) and, while the device is up, 01:00:5e:00:00:01 (224.0.0.1,
+ * joined by IPv4 when it comes up). lo, tun and IP-in-IP devices have none. A snooping bridge (Linux's
+ * default) also joins 224.0.0.106 and ff02::6a; podnet's bridges do not snoop multicast, so they list
+ * what a bridge made with `mcast_snooping 0` lists. Checked in namespaces with IPv6 disabled.
+ */
+function kernelFdb(node: IpNode): FdbEntry[] {
+  const out: FdbEntry[] = [];
+  const multicast = (d: NetDev): void => {
+    out.push({ mac: MAC_ALL_NODES_V6, dev: d.name, permanent: true });
+    if (d.up) out.push({ mac: MAC_ALL_HOSTS, dev: d.name, permanent: true });
+  };
+  for (const d of node.devs) {
+    const br = d.master;
+    if (br instanceof BridgeDev)
+      for (const e of br.portEntries(d)) out.push({ mac: e.mac, dev: d.name, master: br.name, permanent: e.permanent });
+    if (d instanceof VxlanDev) out.push(...vxlanFdbEntries(d));
+    else if (d instanceof BridgeDev) {
+      multicast(d);
+      out.push({ mac: d.mac, dev: d.name, master: d.name, permanent: true });
+    } else if (d.usesArp) multicast(d);
+  }
+  return out;
 }
 
 /** The kernel's default path cost of a bridge port by its speed (br_if.c port_cost): a veth is 10 Gb/s. */

@@ -36,6 +36,27 @@ function lab(hairpin: boolean) {
 }
 
 describe('bridge', () => {
+  it("lists a port's entries newest first, its own MAC last; re-learning does not move one, one that aged out comes back first", () => {
+    // as a Linux 6.1 bridge listed them in a namespace (bridge fdb show dev veth1): frames from
+    // 02:..:11 then 02:..:12 gave `12, 11, <port MAC> permanent`, and 11 again left that order
+    const { engine, probes, br, node } = lab(false);
+    const send = (src: number): void => {
+      probes[0]!.transmit(probes[0]!.port('eth0')!, frame(0xffff_ffff_ffff, src));
+      engine.run();
+    };
+    const listed = (): string[] =>
+      br.portEntries(node.dev('p1')!).map((e) => `${e.mac.toString(16)}${e.permanent ? ' permanent' : ''}`);
+    send(0x11);
+    send(0x12);
+    send(0x11);
+    assert.deepEqual(listed(), ['12', '11', '20000000100 permanent']);
+    engine.runFor(301 * 1_000_000_000); // past the 300 s ageing time of both
+    send(0x12);
+    assert.deepEqual(listed(), ['12', '20000000100 permanent']);
+    send(0x11);
+    assert.deepEqual(listed(), ['11', '12', '20000000100 permanent']);
+  });
+
   it('learns, forwards known unicast to its port only, floods unknown', () => {
     const { engine, probes, br } = lab(false);
     probes[0]!.transmit(probes[0]!.port('eth0')!, frame(0xb2, 0xa1)); // unknown: flooded to p2

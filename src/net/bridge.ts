@@ -114,6 +114,19 @@ export class BridgeDev extends NetDev implements L2Master {
       .sort((a, b) => a.mac - b.mac);
   }
 
+  /**
+   * The bridge's entries on member `dev` as `bridge fdb show` lists them (br_fdb_dump walks br->fdb_list,
+   * where each new entry goes first): what was learned there, newest first, then the member's own MAC,
+   * which the bridge keeps as a permanent local entry from the moment the member joins (checked in a
+   * namespace: re-learning an entry does not move it, one that aged out comes back first).
+   */
+  portEntries(dev: NetDev): { mac: Mac; permanent: boolean }[] {
+    const now = this.node.engine.now;
+    const learned: { mac: Mac; permanent: boolean }[] = [];
+    for (const [mac, e] of this.fdb) if (e.dev === dev && this.live(e, now)) learned.push({ mac, permanent: false });
+    return [...learned.reverse(), { mac: dev.mac, permanent: true }];
+  }
+
   input(from: NetDev, frame: Uint8Array, port?: Port): void {
     const now = this.node.engine.now;
     const state = this.portState(from);
@@ -131,7 +144,10 @@ export class BridgeDev extends NetDev implements L2Master {
     const src = readMac(frame, 6);
     if (!isGroupMac(src)) {
       const e = this.fdb.get(src);
-      if (e === undefined) {
+      if (e === undefined || !this.live(e, now)) {
+        // an entry that aged out is gone in Linux (br_fdb_cleanup): learning it again makes a new one,
+        // the newest in `bridge fdb show`
+        if (e !== undefined) this.fdb.delete(src);
         this.fdb.set(src, { dev: from, expires: now + this.ageingNs });
         this.node.note(() => `${this.name}: learned ${formatMac(src)} on ${from.name}`);
       } else {

@@ -355,25 +355,33 @@ export interface FdbEntry {
 export function fdbEntries(node: IpNode): FdbEntry[] {
   const out: FdbEntry[] = [];
   for (const dev of node.devs) {
-    if (dev instanceof VxlanDev) {
-      for (const e of dev.fdbEntries())
-        out.push({ mac: e.mac, dev: dev.name, dst: e.remote, permanent: e.static === true });
-      for (const r of dev.floodList) out.push({ mac: 0, dev: dev.name, dst: r, permanent: true });
-    } else if (dev instanceof BridgeDev) {
+    if (dev instanceof VxlanDev) out.push(...vxlanFdbEntries(dev));
+    else if (dev instanceof BridgeDev) {
       for (const e of dev.entries()) out.push({ mac: e.mac, dev: e.dev, master: dev.name, permanent: false });
     }
   }
   return out;
 }
 
+/** A VXLAN device's forwarding entries, its flood list as 00:00:00:00:00:00 entries after them. */
+export function vxlanFdbEntries(dev: VxlanDev): FdbEntry[] {
+  const out: FdbEntry[] = [];
+  for (const e of dev.fdbEntries())
+    out.push({ mac: e.mac, dev: dev.name, dst: e.remote, permanent: e.static === true });
+  for (const r of dev.floodList) out.push({ mac: 0, dev: dev.name, dst: r, permanent: true });
+  return out;
+}
+
 /**
- * An entry's line (`withDev` false: `bridge fdb show dev X` leaves the device out). iproute2 ends a
+ * An entry's line (`withDev` false: `bridge fdb show dev X` leaves the device out). An entry of a device's
+ * own without a remote (a multicast address it listens to) is `self` alone. iproute2 ends a
  * learned entry's line with the blank after its last flag (`... master cni0 `), where a permanent one
  * ends with `permanent`; the tables here (demo, lab views) print it without.
  */
 export function formatFdbEntry(e: FdbEntry, withDev: boolean, iproute2 = false): string {
   const dev = withDev ? ` dev ${e.dev}` : '';
-  const where = e.master !== undefined ? ` master ${e.master}` : ` dst ${formatIpv4(e.dst ?? 0)} self`;
+  const where =
+    e.master !== undefined ? ` master ${e.master}` : e.dst !== undefined ? ` dst ${formatIpv4(e.dst)} self` : ' self';
   return `${formatMac(e.mac)}${dev}${where}${e.permanent ? ' permanent' : iproute2 ? ' ' : ''}`;
 }
 

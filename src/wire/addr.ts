@@ -11,6 +11,12 @@ export type Ipv4 = number;
 /** ff:ff:ff:ff:ff:ff. */
 export const MAC_BROADCAST: Mac = 0xffff_ffff_ffff;
 
+/** 01:00:5e:00:00:01, the Ethernet multicast address of 224.0.0.1, all hosts (RFC 1112 6.4). */
+export const MAC_ALL_HOSTS: Mac = 0x01_00_5e_00_00_01;
+
+/** 33:33:00:00:00:01, the Ethernet multicast address of ff02::1, all nodes (RFC 2464 7). */
+export const MAC_ALL_NODES_V6: Mac = 0x33_33_00_00_00_01;
+
 /** Reads 6 bytes at `off` as a MAC number. Caller guarantees bounds. */
 export function readMac(buf: Uint8Array, off: number): Mac {
   const hi = (buf[off]! << 8) | buf[off + 1]!;
