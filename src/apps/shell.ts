@@ -20,6 +20,7 @@ import { ipsetCommand } from '../net/netfilter/ipset.js';
 import { emptyRuleset } from '../net/netfilter/rules.js';
 import type { UdpStack } from '../transport/udp.js';
 import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
+import { ssCommand } from './ss.js';
 import { dig, type DigEnv } from './dns/dig.js';
 import { tcpConnector } from './dns/tcp.js';
 import type { TcpStack } from '../transport/tcp.js';
@@ -146,6 +147,9 @@ export class Shell {
       const nf = ctx.node.netfilter;
       const r = ipsetCommand(nf?.ipsets, nf?.ruleset, args);
       done({ status: r.status, stdout: (r.status === 0 ? r.stdout : r.stderr).replace(/\n$/, '') });
+    });
+    this.commands.set('ss', (ctx, args, done) => {
+      done(ssCommand({ node: ctx.node, udp: ctx.udp, ...(ctx.tcp !== undefined ? { tcp: ctx.tcp } : {}) }, args));
     });
     this.commands.set('conntrack', (ctx, args, done) => {
       const nf = ctx.node.netfilter;

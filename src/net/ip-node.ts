@@ -321,6 +321,11 @@ export class IpNode extends Device {
   }
 
   /** The tunnel that owns UDP port `port`, if any (a second VXLAN device on a port shares its socket). */
+  /** The UDP ports the kernel's tunnel sockets hold (vxlan's 8472 or 4789), in the order taken. */
+  udpTunnelPorts(): number[] {
+    return [...this.udpTunnels.keys()];
+  }
+
   udpTunnel(port: number): UdpTunnel | undefined {
     return this.udpTunnels.get(port);
   }

@@ -155,6 +155,24 @@ export class TcpSocket extends TcpOutput {
     return this.rcv.unreadBytes;
   }
 
+  /**
+   * Sequence space received and not yet read, a FIN whose end of file the application has not had
+   * included (Linux's rcv_nxt - copied_seq, `ss`'s Recv-Q: 1 in CLOSE-WAIT until the reader sees EOF).
+   */
+  get unreadSequence(): number {
+    const r = this.rcv;
+    return r.unreadBytes + (r.peerFin >= 0 && r.nxt > r.peerFin && !this.endEmitted ? 1 : 0);
+  }
+
+  /**
+   * Sequence space written and not yet acknowledged, the SYN and FIN included (Linux's write_seq -
+   * snd_una, `ss`'s Send-Q): 1 while a SYN waits for its ACK.
+   */
+  get unacknowledgedSequence(): number {
+    const snd = this.snd;
+    return snd.dataEnd + (snd.finQueued ? 1 : 0) - snd.una;
+  }
+
   /** Bytes written and not yet acknowledged. */
   get pendingBytes(): number {
     return this.snd.buf.length;

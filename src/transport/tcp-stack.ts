@@ -62,6 +62,11 @@ export class TcpListener implements AcceptQueue {
     private readonly onConnection: TcpConnectionHandler,
   ) {}
 
+  /** Connections established and not yet accepted (sk_ack_backlog, `ss`'s Recv-Q of a listener). */
+  get acceptQueueLength(): number {
+    return this.queue.length;
+  }
+
   /** Connections counted against the backlog: half-open plus established and not yet accepted. */
   get held(): number {
     return this.halfOpen + this.queue.length;
@@ -120,7 +125,7 @@ export class TcpStack implements TcpHost {
   /** Resets sent for segments that matched no connection or listener. */
   resetsSent = 0;
   private readonly conns = new Map<string, TcpSocket>();
-  private readonly listeners = new Map<number, TcpListener>();
+  private readonly listenersByPort = new Map<number, TcpListener>();
   /** listenOnEveryPort's handler: a port without a listener gets one on its first segment. */
   private everyPort: TcpConnectionHandler | undefined;
   private readonly portUse = new Map<number, number>();
@@ -158,10 +163,10 @@ export class TcpStack implements TcpHost {
     const opts = typeof a === 'function' ? {} : a;
     const handler = typeof a === 'function' ? a : b!;
     const p = port === 0 ? this.pickBindPort() : port;
-    if (this.listeners.has(p)) throw new Error(`${this.node.name}: TCP port ${p} already listening`);
+    if (this.listenersByPort.has(p)) throw new Error(`${this.node.name}: TCP port ${p} already listening`);
     const { backlog, ...config } = opts;
     const l = new TcpListener(this, p, backlog ?? 511, { ...this.config, ...config }, handler);
-    this.listeners.set(p, l);
+    this.listenersByPort.set(p, l);
     return l;
   }
 
@@ -212,14 +217,19 @@ export class TcpStack implements TcpHost {
     return [...this.conns.values()];
   }
 
+  /** The listeners, in the order opened. */
+  listeners(): TcpListener[] {
+    return [...this.listenersByPort.values()];
+  }
+
   /** The listener on `port`, if any. */
   listener(port: number): TcpListener | undefined {
-    return this.listeners.get(port);
+    return this.listenersByPort.get(port);
   }
 
   /** @internal Called by TcpListener.close(). */
   unlisten(l: TcpListener): void {
-    if (this.listeners.get(l.port) === l) this.listeners.delete(l.port);
+    if (this.listenersByPort.get(l.port) === l) this.listenersByPort.delete(l.port);
   }
 
   // ---- TcpHost ---------------------------------------------------------------------------------------
@@ -318,7 +328,7 @@ export class TcpStack implements TcpHost {
       return;
     }
     const l =
-      this.listeners.get(seg.dstPort) ??
+      this.listenersByPort.get(seg.dstPort) ??
       (this.everyPort !== undefined && (seg.flags & TCP_SYN) !== 0
         ? this.listen(seg.dstPort, this.everyPort)
         : undefined);
@@ -400,7 +410,7 @@ export class TcpStack implements TcpHost {
   }
 
   private portFree(p: number): boolean {
-    return !this.portUse.has(p) && !this.listeners.has(p);
+    return !this.portUse.has(p) && !this.listenersByPort.has(p);
   }
 
   /**

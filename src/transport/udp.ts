@@ -77,6 +77,11 @@ export class UdpStack {
   }
 
   /** True when `port` is bound. */
+  /** The ports bound on this node, in the order bound. */
+  boundPorts(): number[] {
+    return [...this.bound.keys()];
+  }
+
   isBound(port: number): boolean {
     return this.bound.has(port);
   }
