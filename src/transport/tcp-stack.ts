@@ -26,6 +26,12 @@ import type { Prng } from '../sim/prng.js';
 import { TcpSocket, type AcceptQueue } from './tcp-connection.js';
 import { DEFAULT_TCP, type OutSegment, type TcpConfig, type TcpHost, type TcpTuple } from './tcp-types.js';
 
+/**
+ * The backlog a Go program's net.Listen asks for: net.core.somaxconn, which is 4096 since Linux 5.4
+ * (Go's maxListenerBacklog), as `ss -lnt` shows a CoreDNS or Traefik listener's Send-Q.
+ */
+export const GO_LISTEN_BACKLOG = 4096;
+
 /** Options of listen(): the backlog and any per-connection tunables. */
 export interface TcpListenOptions extends Partial<TcpConfig> {
   /** Connections the listener may hold that the application has not accepted, half-open ones included. Default 511 (Node's). */

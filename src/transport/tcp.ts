@@ -6,6 +6,7 @@
  * tcp-rcvbuf.ts (receive memory and the window it allows) and tcp-timer.ts.
  */
 export {
+  GO_LISTEN_BACKLOG,
   TcpStack,
   TcpListener,
   type TcpConnectOptions,

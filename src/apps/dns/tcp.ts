@@ -33,7 +33,9 @@ export function tcpConnector(tcp: TcpStack): StreamConnector {
   return (dst: Ipv4, port: number) => tcpStream(tcp.connect(dst, port));
 }
 
-/** Serves `server` on TCP `port` (53) of `tcp`'s node too, as CoreDNS does. */
-export function serveDnsOverTcp(server: DnsServer, tcp: TcpStack, port = 53): void {
-  tcp.listen(port, {}, (sock) => server.serveStream(tcpStream(sock), { src: sock.remoteIp, srcPort: sock.remotePort }));
+/** Serves `server` on TCP `port` (53) of `tcp`'s node too, as CoreDNS does, with the program's listen() backlog. */
+export function serveDnsOverTcp(server: DnsServer, tcp: TcpStack, port = 53, backlog?: number): void {
+  tcp.listen(port, backlog === undefined ? {} : { backlog }, (sock) =>
+    server.serveStream(tcpStream(sock), { src: sock.remoteIp, srcPort: sock.remotePort }),
+  );
 }

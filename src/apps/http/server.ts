@@ -183,10 +183,13 @@ export class HttpServer {
     this.options = { ...DEFAULT_HTTP_SERVER, ...options, limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits } };
   }
 
-  /** Listens on `port` of a node's TCP stack (default 80). */
-  listen(tcp: TcpStack, port = 80): TcpListener {
+  /**
+   * Listens on `port` of a node's TCP stack (default 80), with the program's listen() backlog (default
+   * 511, nginx's and Apache's; Go programs pass GO_LISTEN_BACKLOG).
+   */
+  listen(tcp: TcpStack, port = 80, backlog?: number): TcpListener {
     const engine = tcp.node.engine;
-    const l = tcp.listen(port, (s) => this.serve(tcpTransport(s), engine));
+    const l = tcp.listen(port, backlog === undefined ? {} : { backlog }, (s) => this.serve(tcpTransport(s), engine));
     this.listeners.push(l);
     return l;
   }

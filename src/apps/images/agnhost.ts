@@ -16,6 +16,7 @@
  * Flags are spf13/pflag's: "--port 80", "--port=80", booleans "--tcp" and "--http=false".
  */
 import { HttpServer } from '../http/server.js';
+import { GO_LISTEN_BACKLOG } from '../../transport/tcp.js';
 import { goFields } from './server-fields.js';
 import { listenPort, parseGoFlags } from './go-flags.js';
 import type { ContainerContext, ImageBehaviour, Listening, RunningContainer } from './types.js';
@@ -53,7 +54,7 @@ function serveHostname(ctx: ContainerContext, rest: readonly string[]): RunningC
   const stops: (() => void)[] = [];
   if (tcp) {
     // conn.Write(hostname); conn.Close()
-    const l = ctx.tcp.listen(port, (s) => {
+    const l = ctx.tcp.listen(port, { backlog: GO_LISTEN_BACKLOG }, (s) => {
       s.write(hostname);
       s.end();
     });
@@ -68,7 +69,7 @@ function serveHostname(ctx: ContainerContext, rest: readonly string[]): RunningC
   }
   if (http) {
     const server = new HttpServer(() => ({ body: ctx.hostname }), { serverName: '', arrangeFields: goFields });
-    server.listen(ctx.tcp, port);
+    server.listen(ctx.tcp, port, GO_LISTEN_BACKLOG);
     listening.push({ protocol: 'TCP', port, serves: 'HTTP: the hostname (serve-hostname)' });
     stops.push(() => server.close());
   }
@@ -96,7 +97,7 @@ function porter(ctx: ContainerContext): RunningContainer {
     const port = m === null ? undefined : listenPort(m[1]!);
     if (port === undefined) continue;
     const server = new HttpServer(() => ({ body: v }), { serverName: '', arrangeFields: goFields });
-    server.listen(ctx.tcp, port);
+    server.listen(ctx.tcp, port, GO_LISTEN_BACKLOG);
     servers.push(server);
     listening.push({ protocol: 'TCP', port, serves: `HTTP: ${JSON.stringify(v)} (porter)` });
   }

@@ -19,6 +19,7 @@ import { serveDnsOverTcp, tcpConnector } from '../dns/tcp.js';
 import { HttpServer } from '../http/server.js';
 import { goFields } from './server-fields.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
+import { GO_LISTEN_BACKLOG } from '../../transport/tcp.js';
 
 /** CoreDNS's health (8080) and ready (8181) ports. */
 export const COREDNS_HEALTH_PORT = 8080;
@@ -74,13 +75,13 @@ export function coreDnsImage(cluster: CoreDnsCluster): ImageBehaviour {
       "DNS on 53/UDP and 53/TCP (k3s's Corefile: cluster.local from Services and pods, NodeHosts, forward, cache 30), /health on 8080, /ready on 8181",
     start(ctx: ContainerContext): RunningContainer {
       const dns = new DnsServer(ctx.udp, k3sCorefile(cluster, ctx));
-      serveDnsOverTcp(dns, ctx.tcp, 53);
+      serveDnsOverTcp(dns, ctx.tcp, 53, GO_LISTEN_BACKLOG);
       const ok = new HttpServer(() => ({ headers: [['Content-Type', 'text/plain; charset=utf-8']], body: 'OK' }), {
         serverName: '',
         arrangeFields: goFields,
       });
-      ok.listen(ctx.tcp, COREDNS_HEALTH_PORT);
-      ok.listen(ctx.tcp, COREDNS_READY_PORT);
+      ok.listen(ctx.tcp, COREDNS_HEALTH_PORT, GO_LISTEN_BACKLOG);
+      ok.listen(ctx.tcp, COREDNS_READY_PORT, GO_LISTEN_BACKLOG);
       return {
         listening: [
           { protocol: 'UDP', port: 53, serves: 'DNS' },

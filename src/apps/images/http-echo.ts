@@ -9,6 +9,7 @@ import { HttpServer, type HttpHandler } from '../http/server.js';
 import { goFields } from './server-fields.js';
 import { listenPort, parseGoFlags } from './go-flags.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
+import { GO_LISTEN_BACKLOG } from '../../transport/tcp.js';
 
 /** http-echo's default listen address. */
 export const HTTP_ECHO_DEFAULT_PORT = 5678;
@@ -43,7 +44,7 @@ export const httpEchoImage: ImageBehaviour = {
       serverName: '',
       arrangeFields: goFields,
     });
-    server.listen(ctx.tcp, port);
+    server.listen(ctx.tcp, port, GO_LISTEN_BACKLOG);
     return { listening: [{ protocol: 'TCP', port, serves: `http-echo "${text}"` }], stop: () => server.close() };
   },
 };

@@ -178,6 +178,22 @@ describe('images over the emulated network', () => {
     assert.equal(none.r.status, 7, 'curl: (7) connection refused');
   });
 
+  it("listen() backlogs as `ss -lnt` shows them: a Go program's net.core.somaxconn (4096), nginx's and Apache's 511", () => {
+    // Go's net.Listen passes somaxconn (4096 since Linux 5.4; maxListenerBacklog in net/sock_linux.go);
+    // nginx's NGX_LISTEN_BACKLOG and Apache's ListenBacklog default to 511
+    for (const [image, args, port, backlog] of [
+      ['traefik/whoami', [], 80, 4096],
+      ['hashicorp/http-echo', ['-text=hi'], 5678, 4096],
+      ['rancher/mirrored-coredns-coredns:1.10.1', ['-conf', '/etc/coredns/Corefile'], 53, 4096],
+      ['nginx', [], 80, 511],
+      ['httpd', [], 80, 511],
+    ] as const) {
+      const lab = httpLab();
+      startContainer(ctxOn(lab.web, image, [...args]));
+      assert.equal(lab.web.tcp.listener(port)?.backlog, backlog, image);
+    }
+  });
+
   it('busybox: its declared port refuses', () => {
     assert.equal(curl('busybox:1.36', [], 'http://web:9000/').r.status, 7);
   });

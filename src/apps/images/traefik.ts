@@ -21,6 +21,7 @@ import { goFields } from './server-fields.js';
 import { forwardedRequestFields, forwardedResponseFields } from './traefik-forward.js';
 import { matchRouter, type IngressView, type TraefikRouter, type TraefikServer } from './traefik-routes.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
+import { GO_LISTEN_BACKLOG } from '../../transport/tcp.js';
 
 /** The chart's entry points (traefik-helm-chart values.yaml `ports`). */
 export const TRAEFIK_PORTS = { web: 8000, websecure: 8443, traefik: 9000, metrics: 9100 } as const;
@@ -166,11 +167,11 @@ export function traefikImage(ingress: () => IngressView | undefined): ImageBehav
       const view = ingress() ?? { configuration: () => ({ routers: [], services: new Map() }) };
       const proxy = new TraefikProxy(ctx.tcp, view, ctx.hostname);
       const web = new HttpServer(proxy.handler, { serverName: '', arrangeFields: traefikFields });
-      web.listen(ctx.tcp, TRAEFIK_PORTS.web);
+      web.listen(ctx.tcp, TRAEFIK_PORTS.web, GO_LISTEN_BACKLOG);
       const ping = oneRoute('/ping', 'OK');
-      ping.listen(ctx.tcp, TRAEFIK_PORTS.traefik);
+      ping.listen(ctx.tcp, TRAEFIK_PORTS.traefik, GO_LISTEN_BACKLOG);
       const metrics = oneRoute('/metrics', '# podnet does not emulate traefik metrics\n');
-      metrics.listen(ctx.tcp, TRAEFIK_PORTS.metrics);
+      metrics.listen(ctx.tcp, TRAEFIK_PORTS.metrics, GO_LISTEN_BACKLOG);
       return {
         listening: [
           { protocol: 'TCP', port: TRAEFIK_PORTS.web, serves: 'ingress (web)' },

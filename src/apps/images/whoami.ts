@@ -7,6 +7,7 @@
 import { whoamiServer } from '../http/whoami.js';
 import { listenPort, parseGoFlags } from './go-flags.js';
 import type { ContainerContext, ImageBehaviour, RunningContainer } from './types.js';
+import { GO_LISTEN_BACKLOG } from '../../transport/tcp.js';
 
 /** traefik/whoami. */
 export const whoamiImage: ImageBehaviour = {
@@ -16,7 +17,7 @@ export const whoamiImage: ImageBehaviour = {
     const { flags } = parseGoFlags([...ctx.command.slice(1), ...ctx.args], ['verbose']);
     const port = listenPort(flags.get('port') ?? '80') ?? 80;
     const server = whoamiServer(ctx.node, ctx.hostname);
-    server.listen(ctx.tcp, port);
+    server.listen(ctx.tcp, port, GO_LISTEN_BACKLOG);
     return { listening: [{ protocol: 'TCP', port, serves: 'whoami' }], stop: () => server.close() };
   },
 };
