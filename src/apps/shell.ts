@@ -21,6 +21,7 @@ import { emptyRuleset } from '../net/netfilter/rules.js';
 import type { UdpStack } from '../transport/udp.js';
 import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
 import { ssCommand } from './ss.js';
+import { arpCommand, netstatCommand, routeCommand } from './net-tools.js';
 import { dig, type DigEnv } from './dns/dig.js';
 import { tcpConnector } from './dns/tcp.js';
 import type { TcpStack } from '../transport/tcp.js';
@@ -148,6 +149,9 @@ export class Shell {
       const r = ipsetCommand(nf?.ipsets, nf?.ruleset, args);
       done({ status: r.status, stdout: (r.status === 0 ? r.stdout : r.stderr).replace(/\n$/, '') });
     });
+    this.commands.set('route', (ctx, args, done) => done(routeCommand(ctx.node, args)));
+    this.commands.set('netstat', (ctx, args, done) => done(netstatCommand(ctx.node, args)));
+    this.commands.set('arp', (ctx, args, done) => done(arpCommand(ctx.node, args)));
     this.commands.set('ss', (ctx, args, done) => {
       done(ssCommand({ node: ctx.node, udp: ctx.udp, ...(ctx.tcp !== undefined ? { tcp: ctx.tcp } : {}) }, args));
     });

@@ -1,0 +1,159 @@
+/**
+ * net-tools 2.10's `route -n`, `netstat -rn` and `arp -n` on a node: what they read from /proc/net/route
+ * and /proc/net/arp, as the kernel writes those files (fib_route_seq_show: the main table only, in the
+ * FIB trie's order, with RTF_UP, RTF_GATEWAY, RTF_HOST and RTF_REJECT for unreachable and prohibit
+ * routes, `*` for a route with no device; arp_seq_show: every neighbour, ATF_COM once resolved, ATF_PERM
+ * for a permanent one), in their layouts (lib/inet_gr.c rprint_fib, arp.c arp_disp and arp_disp_2).
+ * Without -n the tools would look names up (/etc/networks, /etc/hosts, reverse DNS): that is not
+ * emulated, and they say so; so do the options podnet has no data for.
+ */
+import type { IpNode } from '../net/ip-node.js';
+import { formatIpv4, formatMac, prefixMask } from '../wire/addr.js';
+
+interface Result {
+  status: number;
+  stdout: string;
+}
+
+/** The flags and option counts of a net-tools command line: `-rn`, `-n -e`; undefined for a word. */
+function letters(args: readonly string[]): Map<string, number> | string {
+  const seen = new Map<string, number>();
+  for (const a of args) {
+    if (!a.startsWith('-') || a.length < 2) return a;
+    const long: Record<string, string> = { '--numeric': 'n', '--extend': 'e', '--route': 'r', '--all': 'a' };
+    const ls = a.startsWith('--') ? long[a] : a.slice(1);
+    if (ls === undefined) return a;
+    for (const ch of ls) seen.set(ch, (seen.get(ch) ?? 0) + 1);
+  }
+  return seen;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function padStart(s: string, n: number): string {
+  return s.length >= n ? s : ' '.repeat(n - s.length) + s;
+}
+
+/** rprint_fib: the main table as /proc/net/route has it, in layout 1 (route -n), 2 (-e) or 3 (-ee). */
+function routeTable(node: IpNode, ext: number): string {
+  const head = 'Destination     Gateway         Genmask         ';
+  const lines = [
+    'Kernel IP routing table',
+    ext === 1
+      ? `${head}Flags Metric Ref    Use Iface`
+      : ext === 2
+        ? `${head}Flags   MSS Window  irtt Iface`
+        : `${head}Flags Metric Ref    Use Iface    MSS   Window irtt`,
+  ];
+  for (const r of node.routes.routes()) {
+    const dst = pad(formatIpv4(r.dst), 15);
+    const mask = pad(formatIpv4(prefixMask(r.len)), 15);
+    if (r.type === 'unreachable' || r.type === 'prohibit') {
+      // RTF_REJECT: `!` replaces the other flags; no gateway, reference count or device
+      if (ext === 1)
+        lines.push(
+          `${dst} -               ${mask} ${pad('!', 5)} ${pad(String(r.metric), 6)} -  ${padStart('0', 7)} -`,
+        );
+      else if (ext === 2) lines.push(`${dst} -               ${mask} ${pad('!', 5)}     - -          - -`);
+      else
+        lines.push(
+          `${dst} -               ${mask} ${pad('!', 5)} ${pad(String(r.metric), 6)} -  ${padStart('0', 7)} -        -     -      -`,
+        );
+      continue;
+    }
+    const gw = pad(formatIpv4(r.via ?? 0), 15);
+    const flags = pad(`U${r.via !== undefined ? 'G' : ''}${r.len === 32 ? 'H' : ''}`, 5);
+    // a blackhole route has no device: `*`
+    const iface = r.type === 'blackhole' ? '*' : r.dev;
+    if (ext === 1)
+      lines.push(
+        `${dst} ${gw} ${mask} ${flags} ${pad(String(r.metric), 6)} ${pad('0', 2)} ${padStart('0', 7)} ${iface}`,
+      );
+    else if (ext === 2)
+      lines.push(`${dst} ${gw} ${mask} ${flags} ${padStart('0', 5)} ${pad('0', 5)} ${padStart('0', 6)} ${iface}`);
+    else
+      lines.push(
+        `${dst} ${gw} ${mask} ${flags} ${pad(String(r.metric), 6)} ${pad('0', 3)} ${padStart('0', 6)} ${pad(iface.slice(0, 6), 6)}   ${pad('0', 5)} ${pad('0', 6)} 0`,
+      );
+  }
+  return lines.join('\n');
+}
+
+const NUMERIC_ONLY = 'names need /etc/networks and reverse DNS lookups; add -n';
+
+/** `route [-n] [-e] [-ee]`. */
+export function routeCommand(node: IpNode, args: readonly string[]): Result {
+  const o = letters(args.filter((a) => a !== '-A' && a !== 'inet'));
+  if (typeof o === 'string')
+    return {
+      status: 255,
+      stdout: `podnet: route ${o} is not emulated (podnet's route shows the table: route -n [-e])`,
+    };
+  for (const ch of o.keys())
+    if (ch !== 'n' && ch !== 'e' && ch !== 'v')
+      return {
+        status: 255,
+        stdout: `podnet: route -${ch} is not emulated (podnet's route shows the table: route -n [-e])`,
+      };
+  if (!o.has('n')) return { status: 255, stdout: `podnet: route without -n is not emulated (${NUMERIC_ONLY})` };
+  return { status: 0, stdout: routeTable(node, Math.min(3, 1 + (o.get('e') ?? 0))) };
+}
+
+/** `netstat -rn [-e]` (its other tables: ss shows the sockets). */
+export function netstatCommand(node: IpNode, args: readonly string[]): Result {
+  const o = letters(args);
+  if (typeof o === 'string' || !o.has('r') || [...o.keys()].some((ch) => !'rne'.includes(ch)))
+    return {
+      status: 255,
+      stdout: `podnet: netstat ${args.join(' ')} is not emulated (podnet's netstat shows the routing table, netstat -rn; ss shows the sockets)`,
+    };
+  if (!o.has('n')) return { status: 255, stdout: `podnet: netstat -r without -n is not emulated (${NUMERIC_ONLY})` };
+  // netstat's layouts: 2 by default, 1 with one -e, 3 with two
+  const e = o.get('e') ?? 0;
+  return { status: 0, stdout: routeTable(node, e === 0 ? 2 : e === 1 ? 1 : 3) };
+}
+
+/** `arp -n` (Linux style) and `arp -an` (BSD style), optionally `-i DEV`. */
+export function arpCommand(node: IpNode, args: readonly string[]): Result {
+  let dev: string | undefined;
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-i') {
+      dev = args[++i];
+      if (dev === undefined) return { status: 255, stdout: "arp: option requires an argument -- 'i'" };
+    } else rest.push(args[i]!);
+  }
+  const o = letters(rest);
+  if (typeof o === 'string' || [...o.keys()].some((ch) => !'nae'.includes(ch)))
+    return {
+      status: 255,
+      stdout: `podnet: arp ${args.join(' ')} is not emulated (podnet's arp shows the cache: arp -n, arp -an, -i DEV)`,
+    };
+  if (!o.has('n'))
+    return { status: 255, stdout: `podnet: arp without -n is not emulated (names need reverse lookups; add -n)` };
+  const bsd = o.has('a') && !o.has('e');
+  const lines: string[] = [];
+  const entries = node.neighbors.entries().filter((n) => dev === undefined || n.dev.name === dev);
+  for (const n of entries) {
+    const complete = n.state !== 'INCOMPLETE' && n.state !== 'FAILED';
+    const permanent = n.state === 'PERMANENT';
+    const ip = formatIpv4(n.ip);
+    if (bsd) {
+      lines.push(
+        `? (${ip}) at ${complete ? `${formatMac(n.mac)} [ether] ` : '<incomplete> '}${permanent ? 'PERM ' : ''}on ${n.dev.name}`,
+      );
+      continue;
+    }
+    if (lines.length === 0)
+      lines.push('Address                  HWtype  HWaddress           Flags Mask            Iface');
+    const flags = `${complete ? 'C' : ''}${permanent ? 'M' : ''}`;
+    lines.push(
+      `${pad(ip, 23)}  ${complete ? `${pad('ether', 8)}${pad(formatMac(n.mac), 20)}` : `${pad('', 8)}${pad('(incomplete)', 20)}`}${pad(flags, 6)}${pad('', 15)} ${n.dev.name}`,
+    );
+  }
+  if (lines.length === 0 && dev !== undefined)
+    lines.push(`arp: in ${node.neighbors.entries().length} entries no match found.`);
+  return { status: 0, stdout: lines.join('\n') };
+}
