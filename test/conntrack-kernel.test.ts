@@ -157,6 +157,12 @@ test('conntrack -L with filters prints what conntrack-tools 1.4.7 prints for the
     ['-L', '-u', 'FOO'],
     ['-L', '-s'],
     ['-L', '--bogus'],
+    // the count of the same table, which takes no filter
+    ['-C'],
+    ['--count'],
+    ['-C', 'conntrack'],
+    ['-C', 'expect'],
+    ['-C', '-p', 'tcp'],
   ];
   for (const args of forms) {
     const what = `conntrack ${args.join(' ')}`;

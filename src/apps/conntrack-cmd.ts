@@ -6,8 +6,8 @@
  * `--icmp-code` and `--icmp-id` after `-p icmp`, `-u`/`--status`, `-m`/`--mark` (with a mask), `-f`,
  * the NAT selectors `-n`/`--src-nat`, `-g`/`--dst-nat`, `-j`/`--any-nat`, and `-o extended`. Each entry is
  * printed as the kernel's conntrack table shows it, and the count line last (it goes to stderr, which a
- * terminal shows after). Errors in the tool's words, exit status 2. Checked against conntrack 1.4.7 and a
- * namespace's table (test/conntrack-kernel.test.ts).
+ * terminal shows after). `-C` (`--count`) prints the number of entries. Errors in the tool's words, exit
+ * status 2. Checked against conntrack 1.4.7 and a namespace's table (test/conntrack-kernel.test.ts).
  */
 import { parseIpv4, prefixMask, type Ipv4 } from '../wire/addr.js';
 import { formatConn, type Conn } from '../net/netfilter/conntrack.js';
@@ -97,6 +97,38 @@ function dnat(c: Conn): boolean {
 
 type Test = (c: Conn) => boolean;
 
+/** conntrack-tools' long names of the options `-C` refuses (its error names the option so). */
+const LONG_NAMES: Record<string, string> = {
+  '-p': '--protonum',
+  '-s': '--orig-src',
+  '-d': '--orig-dst',
+  '-r': '--reply-src',
+  '-q': '--reply-dst',
+  '-m': '--mark',
+  '-u': '--status',
+};
+
+/**
+ * `conntrack -C [conntrack|expect]`: the number of entries (nf_conntrack_count; podnet keeps no
+ * expectations). The tool takes no filter here: `-C -p tcp` is its "Illegal option" error.
+ */
+function count(conns: readonly Conn[], args: readonly string[]): { status: number; stdout: string } {
+  const [table, ...rest] = args;
+  if (table !== undefined && table.startsWith('-')) {
+    const long = LONG_NAMES[table] ?? (table.startsWith('--') ? table : undefined);
+    if (long === undefined) return { status: 2, stdout: `podnet: conntrack -C ${table} is not emulated` };
+    throw new UsageError(`Illegal option \`${long}' with this command`);
+  }
+  if (rest.length > 0) return { status: 2, stdout: `podnet: conntrack -C ${args.join(' ')} is not emulated` };
+  if (table === 'expect') return { status: 0, stdout: '0' };
+  if (table !== undefined && table !== 'conntrack')
+    return {
+      status: 2,
+      stdout: `podnet: conntrack -C ${table} is not emulated (podnet has the conntrack and expect tables)`,
+    };
+  return { status: 0, stdout: String(conns.length) };
+}
+
 /** `conntrack ARGS...` over `conns` (the node's table at `now`); the text a terminal shows and the exit status. */
 export function conntrackCommand(
   conns: readonly Conn[],
@@ -112,8 +144,9 @@ export function conntrackCommand(
 }
 
 function list(conns: readonly Conn[], now: number, args: readonly string[]): { status: number; stdout: string } {
+  if (args[0] === '-C' || args[0] === '--count') return count(conns, args.slice(1));
   if (args[0] !== '-L' && args[0] !== '--dump')
-    return { status: 2, stdout: `${TOOL}: podnet emulates conntrack -L (--dump) only` };
+    return { status: 2, stdout: `${TOOL}: podnet emulates conntrack -L (--dump) and -C (--count) only` };
   const tests: Test[] = [];
   let table = 'conntrack';
   let proto: number | undefined;
