@@ -339,6 +339,10 @@ export class RoleMap {
     const a = this.realToEmu.get(`${role}|${r}`);
     const b = this.emuToReal.get(`${role}|${e}`);
     if (a === undefined && b === undefined) {
+      // the same value on both sides, first seen: a fixed value (a step's --sport 40000), which binds
+      // nothing, so that a random draw of it later on one side (a real ephemeral port of 40000, seen in a
+      // full run) stands for whatever the other side drew
+      if (r === e) return undefined;
       this.realToEmu.set(`${role}|${r}`, e);
       this.emuToReal.set(`${role}|${e}`, r);
       return undefined;
