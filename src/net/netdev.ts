@@ -4,6 +4,7 @@
  * subclass NetDev and send their own way.
  */
 import type { Port } from '../link/device.js';
+import type { SendError } from './ip-node.js';
 import { prefixMask, type Ipv4, type Mac } from '../wire/addr.js';
 
 /** An address on an interface, e.g. 10.0.0.2/24. */
@@ -34,7 +35,7 @@ export function primaryOf(addresses: readonly IfAddr[], k: number): IfAddr | und
  */
 export function countTunnelXmit(
   dev: NetDev,
-  err: string | undefined,
+  err: SendError | undefined,
   innerBytes: number,
   carrierOnAnyRouteError: boolean,
 ): void {
