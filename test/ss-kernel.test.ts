@@ -28,6 +28,7 @@ import { parseIpv4 } from '../src/wire/addr.js';
 
 const PYTHON = { bin: 'python3', install: 'apt-get install -y python3' };
 const SS = { bin: 'ss', install: 'apt-get install -y iproute2' };
+const NETSTAT = { bin: 'netstat', install: 'apt-get install -y net-tools' };
 
 const A_PY = `
 import socket, sys, time
@@ -119,17 +120,32 @@ const LINES: [string, string][] = [
   ['B', 'ss -4 -tan'],
   ['B', 'ss -6 -tan'],
   ['B', 'ss -tan state bogus'],
+  // net-tools' netstat reads the same sockets from /proc/net/tcp and /proc/net/udp
+  ['A', 'netstat -tn'],
+  ['A', 'netstat -tan'],
+  ['A', 'netstat -tln'],
+  ['A', 'netstat -uan'],
+  ['A', 'netstat -tuln'],
+  ['A', 'netstat -tuna'],
+  ['B', 'netstat -tan'],
 ];
 
 /** A command's lines with the header first and the rest sorted (the kernel's socket order is its hash's). */
 function lines(text: string): string[] {
   const all = text.replace(/\n$/, '').split('\n');
-  const head = /^(Netid|State|Recv-Q)/.test(all[0] ?? '') ? all.shift()! : undefined;
-  return [...(head === undefined ? [] : [head]), ...all.sort()];
+  const head: string[] = [];
+  while (/^(Netid|State|Recv-Q|Active Internet|Proto)/.test(all[0] ?? '')) head.push(all.shift()!);
+  return [...head, ...all.sort()];
 }
 
 test("ss prints the sockets as iproute2 prints the kernel's: states, queues, ports by name or number, columns", async (t) => {
-  if (!requireNetns(t) || !requirePeer(t, 'python3', PYTHON) || !requirePeer(t, 'iproute2 ss', SS)) return;
+  if (
+    !requireNetns(t) ||
+    !requirePeer(t, 'python3', PYTHON) ||
+    !requirePeer(t, 'iproute2 ss', SS) ||
+    !requirePeer(t, 'net-tools netstat', NETSTAT)
+  )
+    return;
   const ours = podnet();
   const ns = new NetnsSet();
   const dir = mkdtempSync(join(tmpdir(), 'podnet-ss-'));

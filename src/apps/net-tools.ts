@@ -9,6 +9,7 @@
  */
 import type { IpNode } from '../net/ip-node.js';
 import { formatIpv4, formatMac, prefixMask } from '../wire/addr.js';
+import { SS_CLOSE, SS_LISTEN, tcpRows, udpRows, type SsContext } from './ss.js';
 
 interface Result {
   status: number;
@@ -101,18 +102,77 @@ export function routeCommand(node: IpNode, args: readonly string[]): Result {
   return { status: 0, stdout: routeTable(node, Math.min(3, 1 + (o.get('e') ?? 0))) };
 }
 
-/** `netstat -rn [-e]` (its other tables: ss shows the sockets). */
-export function netstatCommand(node: IpNode, args: readonly string[]): Result {
+/** netstat's names of the kernel's TCP states (tcp_state), in ss's numbering. */
+const NETSTAT_STATES = [
+  '',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+];
+
+/**
+ * `netstat -rn [-e]`, the routing table, and `netstat -n` with `-t`, `-u`, `-l`, `-a`: the sockets as
+ * /proc/net/tcp and /proc/net/udp list them (a listener's Recv-Q is its accept queue and its Send-Q 0,
+ * where ss shows the backlog; an unconnected UDP socket counts as a server, with no state), in net-tools'
+ * layout (netstat.c: `%-4s  %6ld %6ld %-23s %-23s %-11s`). -p (processes) and the Unix sockets are not
+ * emulated and say so.
+ */
+export function netstatCommand(ctx: SsContext, args: readonly string[]): Result {
   const o = letters(args);
-  if (typeof o === 'string' || !o.has('r') || [...o.keys()].some((ch) => !'rne'.includes(ch)))
+  if (o instanceof Map && o.has('p'))
     return {
       status: 255,
-      stdout: `podnet: netstat ${args.join(' ')} is not emulated (podnet's netstat shows the routing table, netstat -rn; ss shows the sockets)`,
+      stdout: 'podnet: netstat -p (PID/Program name) is not emulated (podnet keeps no process table)',
     };
-  if (!o.has('n')) return { status: 255, stdout: `podnet: netstat -r without -n is not emulated (${NUMERIC_ONLY})` };
-  // netstat's layouts: 2 by default, 1 with one -e, 3 with two
-  const e = o.get('e') ?? 0;
-  return { status: 0, stdout: routeTable(node, e === 0 ? 2 : e === 1 ? 1 : 3) };
+  const known = o instanceof Map && [...o.keys()].every((ch) => 'rnetula'.includes(ch));
+  if (typeof o === 'string' || !known)
+    return {
+      status: 255,
+      stdout: `podnet: netstat ${args.join(' ')} is not emulated (podnet's netstat shows the routing table, -rn, and the TCP and UDP sockets, -n with -t -u -l -a; ss shows them too)`,
+    };
+  if (!o.has('n')) return { status: 255, stdout: `podnet: netstat without -n is not emulated (${NUMERIC_ONLY})` };
+  if (o.has('r')) {
+    // netstat's layouts: 2 by default, 1 with one -e, 3 with two
+    const e = o.get('e') ?? 0;
+    return { status: 0, stdout: routeTable(ctx.node, e === 0 ? 2 : e === 1 ? 1 : 3) };
+  }
+  if (o.has('e')) return { status: 255, stdout: 'podnet: netstat -e (users and inodes) is not emulated' };
+  const all = o.has('a');
+  const servers = o.has('l');
+  // neither -t nor -u: every family, the Unix sockets included, which podnet has none of
+  const everything = !o.has('t') && !o.has('u');
+  const rows = [
+    ...(o.has('t') || everything ? (ctx.tcp === undefined ? [] : tcpRows(ctx.tcp)) : []),
+    ...(o.has('u') || everything ? udpRows(ctx) : []),
+  ].filter((r) => {
+    // a server: a TCP listener or an unconnected UDP socket
+    const server = r.state === SS_LISTEN || (r.netid === 'udp' && r.state === SS_CLOSE);
+    return all || (servers ? server : !server);
+  });
+  const lines = [
+    `Active Internet connections (${all ? 'servers and established' : servers ? 'only servers' : 'w/o servers'})`,
+    'Proto Recv-Q Send-Q Local Address           Foreign Address         State      ',
+  ];
+  for (const r of rows) {
+    // /proc/net/tcp's tx_queue is write_seq - snd_una: 0 for a listener (ss prints its backlog there)
+    const wq = r.state === SS_LISTEN ? 0 : r.wq;
+    const state = r.netid === 'udp' && r.state === SS_CLOSE ? '' : NETSTAT_STATES[r.state]!;
+    const local = `${r.local}:${r.lport}`;
+    const foreign = `${r.peer}:${r.pport === 0 ? '*' : r.pport}`;
+    lines.push(
+      `${pad(r.netid, 4)}  ${padStart(String(r.rq), 6)} ${padStart(String(wq), 6)} ${pad(local, 23)} ${pad(foreign, 23)} ${pad(state, 11)}`,
+    );
+  }
+  if (everything) lines.push('podnet: UNIX domain sockets are not emulated');
+  return { status: 0, stdout: lines.join('\n') };
 }
 
 /** `arp -n` (Linux style) and `arp -an` (BSD style), optionally `-i DEV`. */

@@ -56,12 +56,12 @@ const STATE_NAMES = [
   'listening',
   'closing',
 ];
-const SS_ESTABLISHED = 1;
+export const SS_ESTABLISHED = 1;
 const SS_SYN_SENT = 2;
 const SS_SYN_RECV = 3;
 const SS_TIME_WAIT = 6;
-const SS_CLOSE = 7;
-const SS_LISTEN = 10;
+export const SS_CLOSE = 7;
+export const SS_LISTEN = 10;
 const SS_ALL = (1 << 12) - 1;
 const SS_CONN = SS_ALL & ~((1 << SS_LISTEN) | (1 << SS_CLOSE) | (1 << SS_TIME_WAIT) | (1 << SS_SYN_RECV));
 
@@ -92,8 +92,8 @@ function scanState(word: string): number | undefined {
   return i < 0 ? undefined : 1 << i;
 }
 
-/** One socket's fields, before layout. */
-interface Row {
+/** One socket's fields, before layout: `state` in ss's numbering (the kernel's TCP states). */
+export interface SocketRow {
   netid: 'tcp' | 'udp';
   state: number;
   rq: number;
@@ -217,7 +217,7 @@ export function ssCommand(ctx: SsContext, args: readonly string[]): Result {
   const ipv4 = families === 0 || (families & 1) !== 0;
   let states = stateFilter;
   if (states === 0) states = (tcp ? SS_CONN : 0) | (udp ? 1 << SS_ESTABLISHED : 0) | (everything ? SS_CONN : 0);
-  const rows: Row[] = [];
+  const rows: SocketRow[] = [];
   if (ipv4) {
     if (udp) rows.push(...udpRows(ctx));
     if (tcp && ctx.tcp !== undefined) rows.push(...tcpRows(ctx.tcp));
@@ -236,7 +236,8 @@ export function ssCommand(ctx: SsContext, args: readonly string[]): Result {
   };
 }
 
-function udpRows(ctx: SsContext): Row[] {
+/** The node's UDP sockets, by port (bound ones and the kernel's own vxlan sockets). */
+export function udpRows(ctx: SsContext): SocketRow[] {
   const ports = new Set<number>([...ctx.udp.boundPorts(), ...ctx.node.udpTunnelPorts()]);
   return [...ports]
     .sort((a, b) => a - b)
@@ -252,8 +253,9 @@ function udpRows(ctx: SsContext): Row[] {
     }));
 }
 
-function tcpRows(tcp: TcpStack): Row[] {
-  const rows: Row[] = tcp
+/** The node's TCP sockets: listeners by port, then connections by local port and peer. */
+export function tcpRows(tcp: TcpStack): SocketRow[] {
+  const rows: SocketRow[] = tcp
     .listeners()
     .sort((a, b) => a.port - b.port)
     .map((l) => ({
@@ -312,7 +314,7 @@ const COLUMNS: { right: boolean; header: string; ldelim: string }[] = [
 ];
 
 /** render() after render_calc_width in compact mode (stdout not a terminal). */
-function render(rows: readonly Row[], o: Layout): string {
+function render(rows: readonly SocketRow[], o: Layout): string {
   const enabled = COLUMNS.map((_, k) => (k === 0 ? o.netid : k === 1 ? o.state : true));
   const port = (p: number, proto: 'tcp' | 'udp'): string => (p === 0 ? '*' : (o.service(p, proto) ?? String(p)));
   const lines: string[][] = [];

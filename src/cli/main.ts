@@ -73,9 +73,9 @@ Usage:
               -- COMMAND [ARGS...]
                                              run a command on a node (ping, traceroute, dig, curl, nc,
                                              ip addr|link|route|neigh, bridge fdb|link, iptables-save,
-                                             iptables -L -n|-S, conntrack -L, ss, route -n, arp -n, sysctl,
-                                             cat) after the lab's steps (or on a fresh lab with --fresh);
-                                             exits with its status
+                                             iptables -L -n|-S, conntrack -L, ss, netstat -n, route -n, arp -n,
+                                             sysctl, cat) after the lab's steps (or on a fresh lab with
+                                             --fresh); exits with its status
 ${GET_USAGE}
 ${SERVE_USAGE}
 ${UP_USAGE}
