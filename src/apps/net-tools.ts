@@ -29,14 +29,6 @@ function letters(args: readonly string[]): Map<string, number> | string {
   return seen;
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
-
-function padStart(s: string, n: number): string {
-  return s.length >= n ? s : ' '.repeat(n - s.length) + s;
-}
-
 /** rprint_fib: the main table as /proc/net/route has it, in layout 1 (route -n), 2 (-e) or 3 (-ee). */
 function routeTable(node: IpNode, ext: number): string {
   const head = 'Destination     Gateway         Genmask         ';
@@ -49,34 +41,34 @@ function routeTable(node: IpNode, ext: number): string {
         : `${head}Flags Metric Ref    Use Iface    MSS   Window irtt`,
   ];
   for (const r of node.routes.routes()) {
-    const dst = pad(formatIpv4(r.dst), 15);
-    const mask = pad(formatIpv4(prefixMask(r.len)), 15);
+    const dst = formatIpv4(r.dst).padEnd(15);
+    const mask = formatIpv4(prefixMask(r.len)).padEnd(15);
     if (r.type === 'unreachable' || r.type === 'prohibit') {
       // RTF_REJECT: `!` replaces the other flags; no gateway, reference count or device
       if (ext === 1)
         lines.push(
-          `${dst} -               ${mask} ${pad('!', 5)} ${pad(String(r.metric), 6)} -  ${padStart('0', 7)} -`,
+          `${dst} -               ${mask} ${'!'.padEnd(5)} ${String(r.metric).padEnd(6)} -  ${'0'.padStart(7)} -`,
         );
-      else if (ext === 2) lines.push(`${dst} -               ${mask} ${pad('!', 5)}     - -          - -`);
+      else if (ext === 2) lines.push(`${dst} -               ${mask} ${'!'.padEnd(5)}     - -          - -`);
       else
         lines.push(
-          `${dst} -               ${mask} ${pad('!', 5)} ${pad(String(r.metric), 6)} -  ${padStart('0', 7)} -        -     -      -`,
+          `${dst} -               ${mask} ${'!'.padEnd(5)} ${String(r.metric).padEnd(6)} -  ${'0'.padStart(7)} -        -     -      -`,
         );
       continue;
     }
-    const gw = pad(formatIpv4(r.via ?? 0), 15);
-    const flags = pad(`U${r.via !== undefined ? 'G' : ''}${r.len === 32 ? 'H' : ''}`, 5);
+    const gw = formatIpv4(r.via ?? 0).padEnd(15);
+    const flags = `U${r.via !== undefined ? 'G' : ''}${r.len === 32 ? 'H' : ''}`.padEnd(5);
     // a blackhole route has no device: `*`
     const iface = r.type === 'blackhole' ? '*' : r.dev;
     if (ext === 1)
       lines.push(
-        `${dst} ${gw} ${mask} ${flags} ${pad(String(r.metric), 6)} ${pad('0', 2)} ${padStart('0', 7)} ${iface}`,
+        `${dst} ${gw} ${mask} ${flags} ${String(r.metric).padEnd(6)} ${'0'.padEnd(2)} ${'0'.padStart(7)} ${iface}`,
       );
     else if (ext === 2)
-      lines.push(`${dst} ${gw} ${mask} ${flags} ${padStart('0', 5)} ${pad('0', 5)} ${padStart('0', 6)} ${iface}`);
+      lines.push(`${dst} ${gw} ${mask} ${flags} ${'0'.padStart(5)} ${'0'.padEnd(5)} ${'0'.padStart(6)} ${iface}`);
     else
       lines.push(
-        `${dst} ${gw} ${mask} ${flags} ${pad(String(r.metric), 6)} ${pad('0', 3)} ${padStart('0', 6)} ${pad(iface.slice(0, 6), 6)}   ${pad('0', 5)} ${pad('0', 6)} 0`,
+        `${dst} ${gw} ${mask} ${flags} ${String(r.metric).padEnd(6)} ${'0'.padEnd(3)} ${'0'.padStart(6)} ${iface.slice(0, 6).padEnd(6)}   ${'0'.padEnd(5)} ${'0'.padEnd(6)} 0`,
       );
   }
   return lines.join('\n');
@@ -168,7 +160,7 @@ export function netstatCommand(ctx: SsContext, args: readonly string[]): Result 
     const local = `${r.local}:${r.lport}`;
     const foreign = `${r.peer}:${r.pport === 0 ? '*' : r.pport}`;
     lines.push(
-      `${pad(r.netid, 4)}  ${padStart(String(r.rq), 6)} ${padStart(String(wq), 6)} ${pad(local, 23)} ${pad(foreign, 23)} ${pad(state, 11)}`,
+      `${r.netid.padEnd(4)}  ${String(r.rq).padStart(6)} ${String(wq).padStart(6)} ${local.padEnd(23)} ${foreign.padEnd(23)} ${state.padEnd(11)}`,
     );
   }
   if (everything) lines.push('podnet: UNIX domain sockets are not emulated');
@@ -210,7 +202,7 @@ export function arpCommand(node: IpNode, args: readonly string[]): Result {
       lines.push('Address                  HWtype  HWaddress           Flags Mask            Iface');
     const flags = `${complete ? 'C' : ''}${permanent ? 'M' : ''}`;
     lines.push(
-      `${pad(ip, 23)}  ${complete ? `${pad('ether', 8)}${pad(formatMac(n.mac), 20)}` : `${pad('', 8)}${pad('(incomplete)', 20)}`}${pad(flags, 6)}${pad('', 15)} ${n.dev.name}`,
+      `${ip.padEnd(23)}  ${complete ? `${'ether'.padEnd(8)}${formatMac(n.mac).padEnd(20)}` : `${''.padEnd(8)}${'(incomplete)'.padEnd(20)}`}${flags.padEnd(6)}${''.padEnd(15)} ${n.dev.name}`,
     );
   }
   if (lines.length === 0 && dev !== undefined)

@@ -150,12 +150,10 @@ export class Shell {
       done({ status: r.status, stdout: (r.status === 0 ? r.stdout : r.stderr).replace(/\n$/, '') });
     });
     this.commands.set('route', (ctx, args, done) => done(routeCommand(ctx.node, args)));
-    this.commands.set('netstat', (ctx, args, done) =>
-      done(netstatCommand({ node: ctx.node, udp: ctx.udp, ...(ctx.tcp !== undefined ? { tcp: ctx.tcp } : {}) }, args)),
-    );
+    this.commands.set('netstat', (ctx, args, done) => done(netstatCommand(ctx, args)));
     this.commands.set('arp', (ctx, args, done) => done(arpCommand(ctx.node, args)));
     this.commands.set('ss', (ctx, args, done) => {
-      done(ssCommand({ node: ctx.node, udp: ctx.udp, ...(ctx.tcp !== undefined ? { tcp: ctx.tcp } : {}) }, args));
+      done(ssCommand(ctx, args));
     });
     this.commands.set('conntrack', (ctx, args, done) => {
       const nf = ctx.node.netfilter;
