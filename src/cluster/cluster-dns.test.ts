@@ -140,7 +140,7 @@ describe('cluster DNS: the coredns pod', () => {
     assert.equal(short(name), formatIpv4(added.ip));
   });
 
-  it('dig does not use the search list (dig(1)) unless +search, which walks it as res_search does', async () => {
+  it('dig does not use the search list (dig(1)) unless +search, which walks it as dighost does', async () => {
     const c = await cluster();
     const client = pod(c, 'default/client');
     const coredns = [...c.pods.values()].find((p) => p.name.startsWith('coredns'))!;
@@ -163,6 +163,11 @@ describe('cluster DNS: the coredns pod', () => {
     // web.default: web.default.default.svc.cluster.local. is NXDOMAIN, then web.default.svc.cluster.local.
     const two = digFrom(c, client, `${at} +search +short web.default`);
     assert.equal(two.stdout, `${formatIpv4(web.clusterIP!)}\n`);
+    // with +ndots=1 web.default has ndots dots: asked as it is and only so, NXDOMAIN (dig 9.18.49 +search
+    // +ndots=1 web.default against the same CoreDNS answers, in a namespace: status NXDOMAIN, no search)
+    const asIs = digFrom(c, client, `${at} +search +ndots=1 web.default`);
+    assert.match(asIs.stdout, /status: NXDOMAIN/);
+    assert.match(asIs.stdout, /^;web\.default\.\s+IN\s+A$/m);
   });
 
   it('a pod resolver walks the ndots:5 search list: "web" is asked as web.default.svc.cluster.local first', async () => {

@@ -9,9 +9,9 @@
  * +[no]rdflag, +[no]adflag, +[no]cdflag, +[no]dnssec, +[no]nsid, +[no]ignore, +[no]short, +bufsize=,
  * +time=, +tries=, +retry=, +[no]search, +ndots=. Without @server the resolv.conf nameservers are used. As
  * dig(1) says, the search list is not used unless +search: `dig web` asks for `web.` only. With +search a
- * relative name is tried with the resolv.conf search domains as res_search orders them (fewer dots than
- * ndots, resolv.conf's unless +ndots: the domains first, the name as it is last; otherwise the other way
- * round), moving on only after NXDOMAIN (BIND dighost.c next_origin), and only the last answer is printed.
+ * relative name with fewer dots than ndots (resolv.conf's unless +ndots) is tried with each search domain,
+ * then as it is, moving on only after NXDOMAIN (BIND dighost.c next_origin); a name with ndots dots or more
+ * is asked as it is and only so (unlike glibc's res_search). Only the last answer is printed.
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../../wire/addr.js';
 import {
@@ -103,7 +103,7 @@ function words(args: string | readonly string[]): string[] {
 }
 
 /** BIND's words (isc_result_totext) for why a name's text is not a name, from the codec's reason. */
-function iscNameError(reason: string): string {
+export function iscNameError(reason: string): string {
   if (reason.startsWith('empty label')) return 'empty label';
   if (reason.startsWith('label of')) return 'label too long';
   if (reason.startsWith('name of')) return 'ran out of space';
@@ -411,14 +411,16 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
 }
 
 /**
- * The names dig +search tries, in order (res_search's order); just the name without +search, for an
+ * The names dig +search tries, in order (dighost's); just the name without +search, for an
  * absolute name, or with no search list.
  */
 export function searchNames(o: Pick<DigOptions, 'name' | 'search' | 'ndots'>, conf: ResolvConf): string[] {
   if (!o.search || o.name.endsWith('.') || conf.search.length === 0) return [o.name];
   const dots = o.name.split('.').length - 1;
   const withDomains = conf.search.map((d) => `${o.name}.${d}`);
-  return dots >= (o.ndots ?? conf.ndots) ? [o.name, ...withDomains] : [...withDomains, o.name];
+  // dighost next_origin: a name with ndots dots or more is asked as it is, and only so (it has more labels
+  // than ndots, so no search domain follows its NXDOMAIN); checked against dig 9.18 +search +ndots=1
+  return dots >= (o.ndots ?? conf.ndots) ? [o.name] : [...withDomains, o.name];
 }
 
 export { DIG_VERSION };
