@@ -74,3 +74,26 @@ test('dig +tcp to a lab DNS server: the server closes after dig does, leaving no
     [],
   );
 });
+
+test("nslookup in the demo's busybox client: BIND 9.18 nslookup's text, as the real one printed it", async () => {
+  // the real nslookup's text for these two command lines (test/nslookup-real.test.ts compares them live):
+  // CoreDNS's own answers carry no RA, which nslookup notes for each answer it gets; `web` is found with
+  // the first search domain, then asked for AAAA (no answer, nothing printed); `nosuch` walks all three
+  // search domains and the name as it is, and exits 1
+  const file = join(EXAMPLES_DIR, 'cluster-demo.yaml');
+  const web = await cli('exec', file, 'client', '--', 'nslookup', 'web');
+  assert.equal(web.code, 0);
+  assert.equal(
+    web.stdout,
+    ';; Got recursion not available from 10.43.0.10\nServer:\t\t10.43.0.10\nAddress:\t10.43.0.10#53\n\n' +
+      'Name:\tweb.default.svc.cluster.local\nAddress: 10.43.237.236\n' +
+      ';; Got recursion not available from 10.43.0.10\n\n',
+  );
+  const nosuch = await cli('exec', file, 'client', '--', 'nslookup', 'nosuch');
+  assert.equal(nosuch.code, 1);
+  assert.equal(
+    nosuch.stdout,
+    ';; Got recursion not available from 10.43.0.10\n'.repeat(4) +
+      "Server:\t\t10.43.0.10\nAddress:\t10.43.0.10#53\n\n** server can't find nosuch: NXDOMAIN\n\n",
+  );
+});

@@ -23,6 +23,7 @@ import { DEFAULT_PING, formatPing, ping, type PingOptions } from './ping.js';
 import { ssCommand } from './ss.js';
 import { arpCommand, netstatCommand, routeCommand } from './net-tools.js';
 import { dig, type DigEnv } from './dns/dig.js';
+import { nslookup, type NslookupEnv } from './dns/nslookup.js';
 import { tcpConnector } from './dns/tcp.js';
 import type { TcpStack } from '../transport/tcp.js';
 import { EAI_NONAME, type Lookup, type LookupResult } from './dns/lookup.js';
@@ -131,6 +132,7 @@ export class Shell {
     this.commands.set('ip', ipCommand);
     this.commands.set('bridge', (ctx, args, done) => done(bridgeCommand(ctx.node, args)));
     this.commands.set('dig', digCommand);
+    this.commands.set('nslookup', nslookupCommand);
     this.commands.set('cat', catCommand);
     this.commands.set('sysctl', (ctx, args, done) => done(sysctlCommand(ctx.node, args)));
     this.commands.set('iptables-save', (ctx, args, done) => {
@@ -472,6 +474,18 @@ const digCommand: Command = (ctx, args, done) => {
   // dig ends its lines (and its full answer with a blank line, as BIND's does): one final newline is the
   // line's own, which `exec` adds back
   dig(env, args, (r) => done(printed(r.exitCode, r.stdout + r.stderr)));
+};
+
+/** nslookup (BIND 9.18's) over the node's UDP (and TCP for -vc), with the node's resolv.conf. */
+const nslookupCommand: Command = (ctx, args, done) => {
+  const { tcp, resolvConf } = ctx;
+  const env: NslookupEnv = {
+    udp: ctx.udp,
+    ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
+    ...(resolvConf !== undefined ? { resolvConf } : {}),
+  };
+  // nslookup ends with an empty line: the final newline is the last line's own, which `exec` adds back
+  nslookup(env, args, (r) => done(printed(r.exitCode, r.stdout)));
 };
 
 /** `cat` of the files a node has: /etc/resolv.conf and /etc/hosts (coreutils' wording for the rest). */

@@ -1,0 +1,139 @@
+/**
+ * nslookup against the real one (BIND 9.18's, Debian's bind9-dnsutils), both asking the same emulated
+ * CoreDNS: examples/cluster-demo.yaml's `client` pod runs podnet's nslookup; a network namespace with the
+ * pod's own /etc/resolv.conf (`ip netns exec` binds /etc/netns/NS/resolv.conf over /etc/resolv.conf) runs
+ * the real one, whose queries to 10.43.0.10 reach a relay (test/support/dns-relay.ts) that sends them
+ * from the same pod in a second copy of the cluster and hands back the emulated answers' bytes. Each
+ * command line must print the same text with the same exit status: the search list walk, the CoreDNS
+ * answers without RA (";; Got recursion not available"), NXDOMAIN and no-answer cases, reverse lookups,
+ * SRV and SOA records, options, TCP, and the failures: a pod that refuses UDP 53 (its address is on the
+ * namespace's lo, where nothing listens either), a ClusterIP with no UDP 53 rule (silent in the cluster;
+ * in the namespace a route into a veth whose far end drops it), and resolv.conf files with two servers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NetnsSet, requireNetns, run, waitFor } from './support/netns.js';
+import { requirePeer } from './support/peers.js';
+import { EXAMPLES_DIR } from './support/examples.js';
+import { loadCluster } from '../src/scenario/manifests.js';
+import { buildCluster, bringUp } from '../src/cluster/runtime.js';
+import { clusterMachine, runOnMachine, type ClusterMachine } from '../src/scenario/cluster-shell.js';
+import type { CommandResult } from '../src/apps/shell.js';
+import { SECOND } from '../src/sim/engine.js';
+import { formatIpv4 } from '../src/wire/addr.js';
+
+const NSLOOKUP = { bin: 'nslookup', install: 'apt-get install -y bind9-dnsutils' };
+const DEMO = join(EXAMPLES_DIR, 'cluster-demo.yaml');
+/** web's ClusterIP: kube-proxy DNATs TCP 80 only, so a query to it goes nowhere. */
+const SILENT = '10.43.237.236';
+
+test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated CoreDNS', async (t) => {
+  if (!requireNetns(t) || !requirePeer(t, 'nslookup', NSLOOKUP)) return;
+  const loaded = loadCluster([{ file: DEMO, text: readFileSync(DEMO, 'utf8') }]);
+  assert.ok(loaded.ok);
+  const c = await buildCluster(loaded.cluster.plan);
+  bringUp(c);
+  const client = clusterMachine(c, 'client')!;
+  const web = [...c.pods.entries()].find(([id]) => id.startsWith('default/web-'))![1];
+  const refusing = formatIpv4(web.ip);
+  const podConf = client.resolvConf!;
+  assert.match(podConf, /^nameserver 10\.43\.0\.10$/m);
+  const twoServers = (first: string, second: string): string =>
+    podConf.replace(/^nameserver .*$/m, `nameserver ${first}\nnameserver ${second}`) + 'options timeout:1 attempts:2\n';
+
+  const ns = new NetnsSet();
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-nslookup-'));
+  const full = ns.add('c');
+  const etc = join('/etc/netns', full);
+  try {
+    ns.ip('c', ['link', 'set', 'lo', 'up']);
+    ns.ip('c', ['addr', 'add', '10.43.0.10/32', 'dev', 'lo']);
+    ns.ip('c', ['addr', 'add', `${refusing}/32`, 'dev', 'lo']);
+    // the silent address: out through v0, whose far end v1 has no such address and drops the query
+    ns.ip('c', ['link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    ns.ip('c', ['link', 'set', 'v0', 'up']);
+    ns.ip('c', ['link', 'set', 'v1', 'up']);
+    ns.ip('c', ['addr', 'add', '10.250.0.1/24', 'dev', 'v0']);
+    ns.ip('c', ['route', 'add', `${SILENT}/32`, 'via', '10.250.0.2', 'dev', 'v0']);
+    ns.ip('c', ['neigh', 'add', '10.250.0.2', 'lladdr', '02:00:00:00:00:02', 'dev', 'v0']);
+    mkdirSync(etc, { recursive: true });
+    const ready = join(dir, 'ready');
+    const relay = ns.spawn('c', process.execPath, [
+      join(import.meta.dirname, 'support', 'dns-relay.js'),
+      DEMO,
+      'client',
+      '10.43.0.10',
+      ready,
+    ]);
+    let relayErr = '';
+    relay.stderr?.on('data', (d: Buffer) => (relayErr += d.toString()));
+    await waitFor(`the DNS relay (${relayErr})`, () => existsSync(ready) || relay.exitCode !== null, 60_000);
+    assert.ok(existsSync(ready), `dns-relay failed: ${relayErr}`);
+
+    const real = (conf: string, args: readonly string[]): CommandResult => {
+      writeFileSync(join(etc, 'resolv.conf'), conf);
+      const quoted = args.map((a) => `'${a}'`).join(' ');
+      const out = run('ip', ['netns', 'exec', full, 'sh', '-c', `nslookup ${quoted} 2>&1; echo "rc=$?"`], 30_000);
+      const m = /rc=(\d+)\n$/.exec(out)!;
+      const text = out.slice(0, m.index);
+      return { status: Number(m[1]), stdout: text.endsWith('\n') ? text.slice(0, -1) : text };
+    };
+    const emulated = (conf: string, args: readonly string[]): CommandResult => {
+      const where: ClusterMachine = { ...client, resolvConf: conf };
+      // the web pod's node answers UDP to a closed port with ICMP, at most 6 at once to one host and then
+      // one a second (Linux's icmp_ratelimit); the namespace's own lo is never limited: let the bucket
+      // refill between command lines
+      c.engine.runFor(10 * SECOND);
+      let r: CommandResult | undefined;
+      runOnMachine(where, ['nslookup', ...args], (x) => (r = x));
+      for (let i = 0; i < 600 && r === undefined; i++) c.engine.runFor(SECOND / 10);
+      assert.ok(r !== undefined, `nslookup ${args.join(' ')} did not finish`);
+      return { status: r.status, stdout: r.stdout };
+    };
+    const cases: [string, string[]][] = [
+      [podConf, ['web']],
+      [podConf, ['kubernetes.default']],
+      [podConf, ['kube-dns.kube-system']],
+      [podConf, ['nosuch']],
+      [podConf, ['-nosearch', 'web']],
+      [podConf, ['-ndots=1', 'web.default']],
+      [podConf, ['web.default.svc.cluster.local.']],
+      [podConf, ['10.43.0.10']],
+      [podConf, ['10.99.0.1']],
+      [podConf, ['-type=a', '10.43.0.10']],
+      [podConf, ['-type=srv', '_http._tcp.web']],
+      [podConf, ['-type=AAAA', 'web']],
+      [podConf, ['-query=mx', 'web']],
+      [podConf, ['-type=soa', 'cluster.local']],
+      [podConf, ['-type=ns', 'cluster.local']],
+      [podConf, ['web', '10.43.0.10']],
+      [podConf, ['-vc', 'kubernetes.default']],
+      [podConf, ['-bogus', 'web']],
+      [podConf, ['-type=junk', 'web']],
+      [podConf, ['-port=x', 'web']],
+      [podConf, ['a..b']],
+      [podConf, ['a', 'b', 'c']],
+      [podConf, ['-retry=2', 'web', refusing]],
+      [podConf, ['-timeout=1', '-retry=2', 'web', SILENT]],
+      [podConf, ['-timeout=1', '-retry=0', 'web', SILENT]],
+      [twoServers(refusing, '10.43.0.10'), ['kubernetes.default']],
+      [twoServers('10.43.0.10', refusing), ['web']],
+      [twoServers(SILENT, '10.43.0.10'), ['web']],
+      [twoServers(SILENT, refusing), ['web']],
+    ];
+    for (const [conf, args] of cases) {
+      const want = real(conf, args);
+      const got = emulated(conf, args);
+      const label = `nslookup ${args.join(' ')}${conf === podConf ? '' : ` with ${conf.match(/^nameserver .*$/gm)!.join(', ')}`}`;
+      assert.equal(got.stdout, want.stdout, `${label}: text`);
+      assert.equal(got.status, want.status, `${label}: exit status`);
+    }
+  } finally {
+    rmSync(etc, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+    ns.destroy();
+  }
+});
