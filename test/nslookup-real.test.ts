@@ -1,14 +1,16 @@
 /**
  * nslookup against the real one (BIND 9.18's, Debian's bind9-dnsutils), both asking the same emulated
- * CoreDNS: examples/cluster-demo.yaml's `client` pod runs podnet's nslookup; a network namespace with the
- * pod's own /etc/resolv.conf (`ip netns exec` binds /etc/netns/NS/resolv.conf over /etc/resolv.conf) runs
- * the real one, whose queries to 10.43.0.10 reach a relay (test/support/dns-relay.ts) that sends them
- * from the same pod in a second copy of the cluster and hands back the emulated answers' bytes. Each
- * command line must print the same text with the same exit status: the search list walk, the CoreDNS
- * answers without RA (";; Got recursion not available"), NXDOMAIN and no-answer cases, reverse lookups,
- * SRV and SOA records, options, TCP, and the failures: a pod that refuses UDP 53 (its address is on the
- * namespace's lo, where nothing listens either), a ClusterIP with no UDP 53 rule (silent in the cluster;
- * in the namespace a route into a veth whose far end drops it), and resolv.conf files with two servers.
+ * CoreDNS: examples/cluster-demo.yaml (with example.com known to the internet's resolver), whose `client`
+ * pod runs podnet's nslookup, while a network namespace with the pod's own /etc/resolv.conf (`ip netns
+ * exec` binds /etc/netns/NS/resolv.conf over /etc/resolv.conf) runs the real one. Its queries to
+ * 10.43.0.10 reach a relay (test/support/dns-relay.ts) that sends them from the same pod in a second copy
+ * of the cluster and hands back the emulated answers' bytes. Each command line must print the same text
+ * with the same exit status: the search list walk, CoreDNS's own answers without RA (";; Got recursion not
+ * available") and forwarded ones with it ("Non-authoritative answer:"), NXDOMAIN and no-answer cases,
+ * reverse lookups, SRV, SOA and NS records, options, TCP, and the failures: a pod that refuses UDP 53 (its
+ * address is on the namespace's lo, where nothing listens either), a ClusterIP with no UDP 53 rule (silent
+ * in the cluster; in the namespace a route into a veth whose far end drops it), and resolv.conf files with
+ * two servers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +34,18 @@ const SILENT = '10.43.237.236';
 
 test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated CoreDNS', async (t) => {
   if (!requireNetns(t) || !requirePeer(t, 'nslookup', NSLOOKUP)) return;
-  const loaded = loadCluster([{ file: DEMO, text: readFileSync(DEMO, 'utf8') }]);
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-nslookup-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // the demo, with a name the internet's resolver knows (CoreDNS forwards it there: RA set, AA clear)
+  const file = join(dir, 'cluster.yaml');
+  writeFileSync(
+    file,
+    readFileSync(DEMO, 'utf8').replace(
+      /^ {2}underlay:$/m,
+      '  internet: { dns: { example.com: 93.184.215.14 } }\n  underlay:',
+    ),
+  );
+  const loaded = loadCluster([{ file, text: readFileSync(file, 'utf8') }]);
   assert.ok(loaded.ok);
   const c = await buildCluster(loaded.cluster.plan);
   bringUp(c);
@@ -45,7 +58,6 @@ test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated C
     podConf.replace(/^nameserver .*$/m, `nameserver ${first}\nnameserver ${second}`) + 'options timeout:1 attempts:2\n';
 
   const ns = new NetnsSet();
-  const dir = mkdtempSync(join(tmpdir(), 'podnet-nslookup-'));
   const full = ns.add('c');
   const etc = join('/etc/netns', full);
   try {
@@ -63,7 +75,7 @@ test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated C
     const ready = join(dir, 'ready');
     const relay = ns.spawn('c', process.execPath, [
       join(import.meta.dirname, 'support', 'dns-relay.js'),
-      DEMO,
+      file,
       'client',
       '10.43.0.10',
       ready,
@@ -109,6 +121,9 @@ test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated C
       [podConf, ['-query=mx', 'web']],
       [podConf, ['-type=soa', 'cluster.local']],
       [podConf, ['-type=ns', 'cluster.local']],
+      [podConf, ['example.com']],
+      [podConf, ['nosuch.example.com']],
+      [podConf, ['-type=mx', 'example.com']],
       [podConf, ['web', '10.43.0.10']],
       [podConf, ['-vc', 'kubernetes.default']],
       [podConf, ['-bogus', 'web']],
@@ -133,7 +148,6 @@ test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated C
     }
   } finally {
     rmSync(etc, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
     ns.destroy();
   }
 });

@@ -62,8 +62,9 @@ export function equipInternet(router: IpNode, spec: InternetSpec): Internet {
   const udp = new UdpStack(router);
   const tcp = new TcpStack(router);
   const hosts = spec.dns.map((e) => `${formatIpv4(e.ip)} ${e.name}`).join('\n');
-  // CoreDNS's hosts plugin without fallthrough: a listed name gets its A record, any other is NXDOMAIN
-  const dns = new DnsServer(udp, { hosts: { text: hosts } });
+  // the nodes' upstream resolver: a listed name gets its A record, any other is NXDOMAIN, answered as a
+  // recursive resolver answers (RA set, AA clear), so nslookup in a pod says "Non-authoritative answer"
+  const dns = new DnsServer(udp, { hosts: { text: hosts }, recursive: true });
   serveDnsOverTcp(dns, tcp, 53);
   tcp.listenOnEveryPort(() => undefined);
   const ip = spec.address.addr;

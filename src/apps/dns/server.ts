@@ -49,6 +49,12 @@ export interface DnsServerConfig extends PluginSetup {
   readonly maxUdpSize?: number;
   /** Keep a record of every query in `log` (default false: benchmarks answer millions). */
   readonly keepLog?: boolean;
+  /**
+   * Answer as a recursive resolver does (RA set, AA clear), whatever the plugins say: the internet stand-in
+   * is the upstream resolver of the nodes' resolv.conf, and a resolver's answers are not authoritative
+   * (8.8.8.8 answers `qr rd ra`). Default false: a CoreDNS-like server's flags are its plugins'.
+   */
+  readonly recursive?: boolean;
 }
 
 /** Where a message came from. */
@@ -296,10 +302,10 @@ export class DnsServer {
       id: resp.id,
       qr: true,
       opcode: resp.opcode,
-      aa: resp.aa,
+      aa: this.config.recursive === true ? false : resp.aa,
       tc: resp.tc,
       rd: resp.rd,
-      ra: resp.ra,
+      ra: this.config.recursive === true ? true : resp.ra,
       z: resp.z,
       ad: resp.ad,
       cd: resp.cd,
