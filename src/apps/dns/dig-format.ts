@@ -64,6 +64,13 @@ export interface DigRun {
   readonly short?: boolean;
   /** Wall-clock time of the answer, ms since 1970 (UTC), for ";; WHEN:". */
   readonly whenMs: number;
+  /**
+   * How many times the statistics (Query time, SERVER, WHEN, MSG SIZE) follow the answer: once (the
+   * default), but with +search dighost's recv_done prints them twice after an NXDOMAIN for a name it asked
+   * as it is because it had ndots dots, and not at all after an error other than NXDOMAIN for a name with a
+   * search domain.
+   */
+  readonly statsBlocks?: 0 | 1 | 2;
   readonly version?: string;
 }
 
@@ -126,13 +133,14 @@ export function formatDig(run: DigRun): string {
   section('ANSWER', m.answers);
   section('AUTHORITY', m.authorities);
   section('ADDITIONAL', m.additionals);
-  out.push(
-    `;; Query time: ${Math.floor(Math.floor(r.rtt / 1000) / 1000)} msec`,
-    `;; SERVER: ${formatIpv4(run.serverAddr)}#${run.serverPort}(${run.serverName}) (${r.transport})`,
-    `;; WHEN: ${formatWhen(run.whenMs)}`,
-    `;; MSG SIZE  rcvd: ${r.bytes.length}`,
-    '',
-  );
+  for (let i = 0; i < (run.statsBlocks ?? 1); i++)
+    out.push(
+      `;; Query time: ${Math.floor(Math.floor(r.rtt / 1000) / 1000)} msec`,
+      `;; SERVER: ${formatIpv4(run.serverAddr)}#${run.serverPort}(${run.serverName}) (${r.transport})`,
+      `;; WHEN: ${formatWhen(run.whenMs)}`,
+      `;; MSG SIZE  rcvd: ${r.bytes.length}`,
+      '',
+    );
   return out.map((l) => `${l}\n`).join('');
 }
 

@@ -331,14 +331,22 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
     ...(env.version === undefined ? {} : { version: env.version }),
   };
   const epoch = env.epochMs ?? DIG_EPOCH_MS;
-  const names = searchNames(o, conf);
+  const walk = searchWalk(o, conf);
+  let at = 0;
   const finish = (server: { addr: Ipv4; name: string } | undefined, reply: DigReply | undefined): void => {
-    const later = names.shift();
+    const later = walk.names[at + 1];
     if (later !== undefined && reply?.message.rcode === DNS_RCODE_NXDOMAIN) {
-      o = { ...o, name: later };
+      at++;
+      o = { ...o, name: later.name };
       tryServer(0);
       return;
     }
+    const origin = walk.names[at]!.origin;
+    const rcode = reply?.message.rcode;
+    // dighost recv_done: the statistics follow the message where the search ends on an NXDOMAIN it was
+    // walking, and again where the last name had no search domain or the answer is NOERROR
+    const statsBlocks = ((rcode === DNS_RCODE_NXDOMAIN && (origin || walk.needSearch) ? 1 : 0) +
+      (rcode === 0 || !origin ? 1 : 0)) as 0 | 1 | 2;
     const s = server ?? servers[0] ?? { addr: 0, name: '0.0.0.0' };
     const run: DigRun = {
       ...base,
@@ -347,6 +355,7 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
       serverName: s.name,
       whenMs: epoch + Math.floor(engine.now / 1e6),
       ...(reply === undefined ? {} : { reply }),
+      ...(statsBlocks === 1 ? {} : { statsBlocks }),
     };
     done({
       stdout: formatDig(run),
@@ -405,22 +414,32 @@ export function dig(env: DigEnv, args: string | readonly string[], done: (r: Dig
     };
     attempt(o.tries);
   }
-  const first = names.shift();
-  if (first !== undefined) o = { ...o, name: first };
+  o = { ...o, name: walk.names[0]!.name };
   tryServer(0);
 }
 
 /**
- * The names dig +search tries, in order (dighost's); just the name without +search, for an
- * absolute name, or with no search list.
+ * The names dig tries, in order, as dighost does (setup_lookup, next_origin), each with whether it carries a
+ * search domain (dighost's origin), and whether the first was asked as it is with the search still pending
+ * (need_search: +search and at least ndots dots, counting a final one). Without +search, or with no search
+ * list, just the name. With +search a name with fewer dots than ndots (resolv.conf's unless +ndots) is
+ * tried with each search domain, then as it is (an absolute one only as it is, but with the first domain
+ * as its origin); one with ndots dots or more is asked as it is and only so, since it has more labels than
+ * ndots (checked against dig 9.18.49: +search +ndots=1 web.default stops at its NXDOMAIN).
  */
-export function searchNames(o: Pick<DigOptions, 'name' | 'search' | 'ndots'>, conf: ResolvConf): string[] {
-  if (!o.search || o.name.endsWith('.') || conf.search.length === 0) return [o.name];
+export function searchWalk(
+  o: Pick<DigOptions, 'name' | 'search' | 'ndots'>,
+  conf: ResolvConf,
+): { names: { name: string; origin: boolean }[]; needSearch: boolean } {
   const dots = o.name.split('.').length - 1;
-  const withDomains = conf.search.map((d) => `${o.name}.${d}`);
-  // dighost next_origin: a name with ndots dots or more is asked as it is, and only so (it has more labels
-  // than ndots, so no search domain follows its NXDOMAIN); checked against dig 9.18 +search +ndots=1
-  return dots >= (o.ndots ?? conf.ndots) ? [o.name] : [...withDomains, o.name];
+  if (!o.search || dots >= (o.ndots ?? conf.ndots))
+    return { names: [{ name: o.name, origin: false }], needSearch: o.search };
+  if (conf.search.length === 0) return { names: [{ name: o.name, origin: false }], needSearch: false };
+  if (o.name.endsWith('.')) return { names: [{ name: o.name, origin: true }], needSearch: false };
+  return {
+    names: [...conf.search.map((d) => ({ name: `${o.name}.${d}`, origin: true })), { name: o.name, origin: false }],
+    needSearch: false,
+  };
 }
 
 export { DIG_VERSION };

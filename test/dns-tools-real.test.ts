@@ -1,5 +1,5 @@
 /**
- * nslookup against the real one (BIND 9.18's, Debian's bind9-dnsutils), both asking the same emulated
+ * nslookup and dig against the real ones (BIND 9.18's, Debian's bind9-dnsutils), both asking the same emulated
  * CoreDNS: examples/cluster-demo.yaml (with example.com known to the internet's resolver), whose `client`
  * pod runs podnet's nslookup, while a network namespace with the pod's own /etc/resolv.conf (`ip netns
  * exec` binds /etc/netns/NS/resolv.conf over /etc/resolv.conf) runs the real one. Its queries to
@@ -10,7 +10,9 @@
  * reverse lookups, SRV, SOA and NS records, options, TCP, and the failures: a pod that refuses UDP 53 (its
  * address is on the namespace's lo, where nothing listens either), a ClusterIP with no UDP 53 rule (silent
  * in the cluster; in the namespace a route into a veth whose far end drops it), and resolv.conf files with
- * two servers.
+ * two servers. dig's command lines (the search list with +search and +ndots, reverse, SRV, TCP, an explicit
+ * server) must print the same text but for what differs between any two runs: the query ID, the client
+ * cookie, the query time, the date, and TTLs (CoreDNS's cache counts them down in each copy of the cluster).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +22,7 @@ import { join } from 'node:path';
 import { NetnsSet, requireNetns, run, waitFor } from './support/netns.js';
 import { requirePeer } from './support/peers.js';
 import { EXAMPLES_DIR } from './support/examples.js';
+import { CASE_GAP } from './support/dns-relay.js';
 import { loadCluster } from '../src/scenario/manifests.js';
 import { buildCluster, bringUp } from '../src/cluster/runtime.js';
 import { clusterMachine, runOnMachine, type ClusterMachine } from '../src/scenario/cluster-shell.js';
@@ -28,12 +31,13 @@ import { SECOND } from '../src/sim/engine.js';
 import { formatIpv4 } from '../src/wire/addr.js';
 
 const NSLOOKUP = { bin: 'nslookup', install: 'apt-get install -y bind9-dnsutils' };
+const DIG = { bin: 'dig', install: 'apt-get install -y bind9-dnsutils' };
 const DEMO = join(EXAMPLES_DIR, 'cluster-demo.yaml');
 /** web's ClusterIP: kube-proxy DNATs TCP 80 only, so a query to it goes nowhere. */
 const SILENT = '10.43.237.236';
 
-test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated CoreDNS', async (t) => {
-  if (!requireNetns(t) || !requirePeer(t, 'nslookup', NSLOOKUP)) return;
+test('nslookup and dig print what BIND 9.18 nslookup and dig print, asking the same emulated CoreDNS', async (t) => {
+  if (!requireNetns(t) || !requirePeer(t, 'nslookup', NSLOOKUP) || !requirePeer(t, 'dig', DIG)) return;
   const dir = mkdtempSync(join(tmpdir(), 'podnet-nslookup-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // the demo, with a name the internet's resolver knows (CoreDNS forwards it there: RA set, AA clear)
@@ -73,36 +77,42 @@ test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated C
     ns.ip('c', ['neigh', 'add', '10.250.0.2', 'lladdr', '02:00:00:00:00:02', 'dev', 'v0']);
     mkdirSync(etc, { recursive: true });
     const ready = join(dir, 'ready');
+    // each command line starts with both clusters' CoreDNS caches empty (the relay runs CASE_GAP when
+    // this file changes; the test's copy runs it before each command line)
+    const caseFile = join(dir, 'case');
+    let caseNo = 0;
     const relay = ns.spawn('c', process.execPath, [
       join(import.meta.dirname, 'support', 'dns-relay.js'),
       file,
       'client',
       '10.43.0.10',
       ready,
+      caseFile,
     ]);
     let relayErr = '';
     relay.stderr?.on('data', (d: Buffer) => (relayErr += d.toString()));
     await waitFor(`the DNS relay (${relayErr})`, () => existsSync(ready) || relay.exitCode !== null, 60_000);
     assert.ok(existsSync(ready), `dns-relay failed: ${relayErr}`);
 
-    const real = (conf: string, args: readonly string[]): CommandResult => {
+    const real = (conf: string, args: readonly string[], program = 'nslookup'): CommandResult => {
       writeFileSync(join(etc, 'resolv.conf'), conf);
+      writeFileSync(caseFile, String(++caseNo));
       const quoted = args.map((a) => `'${a}'`).join(' ');
-      const out = run('ip', ['netns', 'exec', full, 'sh', '-c', `nslookup ${quoted} 2>&1; echo "rc=$?"`], 30_000);
+      const out = run('ip', ['netns', 'exec', full, 'sh', '-c', `${program} ${quoted} 2>&1; echo "rc=$?"`], 30_000);
       const m = /rc=(\d+)\n$/.exec(out)!;
       const text = out.slice(0, m.index);
       return { status: Number(m[1]), stdout: text.endsWith('\n') ? text.slice(0, -1) : text };
     };
-    const emulated = (conf: string, args: readonly string[]): CommandResult => {
+    const emulated = (conf: string, args: readonly string[], program = 'nslookup'): CommandResult => {
       const where: ClusterMachine = { ...client, resolvConf: conf };
-      // the web pod's node answers UDP to a closed port with ICMP, at most 6 at once to one host and then
-      // one a second (Linux's icmp_ratelimit); the namespace's own lo is never limited: let the bucket
-      // refill between command lines
-      c.engine.runFor(10 * SECOND);
+      // as the relay's copy does: CoreDNS's cache empties (a cached answer has AA set), and the web pod's
+      // node, which answers UDP to a closed port with ICMP at most 6 at once to one host and then one a
+      // second (Linux's icmp_ratelimit; the namespace's own lo is never limited), refills its bucket
+      c.engine.runFor(CASE_GAP);
       let r: CommandResult | undefined;
-      runOnMachine(where, ['nslookup', ...args], (x) => (r = x));
+      runOnMachine(where, [program, ...args], (x) => (r = x));
       for (let i = 0; i < 600 && r === undefined; i++) c.engine.runFor(SECOND / 10);
-      assert.ok(r !== undefined, `nslookup ${args.join(' ')} did not finish`);
+      assert.ok(r !== undefined, `${program} ${args.join(' ')} did not finish`);
       return { status: r.status, stdout: r.stdout };
     };
     const cases: [string, string[]][] = [
@@ -146,8 +156,39 @@ test('nslookup prints what BIND 9.18 nslookup prints, asking the same emulated C
       assert.equal(got.stdout, want.stdout, `${label}: text`);
       assert.equal(got.status, want.status, `${label}: exit status`);
     }
+    const digCases: string[][] = [
+      ['web'],
+      ['+search', 'web'],
+      ['+search', 'kubernetes.default'],
+      ['+search', '+ndots=1', 'web.default'],
+      ['+search', '+ndots=1', 'web.default.svc.cluster.local'],
+      ['+search', 'nosuch'],
+      ['+search', 'nosuch.'],
+      ['+short', 'web.default.svc.cluster.local'],
+      ['-x', '10.43.0.10'],
+      ['-t', 'SRV', '_http._tcp.web.default.svc.cluster.local'],
+      ['+tcp', 'kubernetes.default.svc.cluster.local'],
+      ['example.com'],
+      ['@10.43.0.10', 'nosuch.default.svc.cluster.local'],
+    ];
+    for (const args of digCases) {
+      const want = real(podConf, args, 'dig');
+      const got = emulated(podConf, args, 'dig');
+      assert.equal(normaliseDig(got.stdout), normaliseDig(want.stdout), `dig ${args.join(' ')}: text`);
+      assert.equal(got.status, want.status, `dig ${args.join(' ')}: exit status`);
+    }
   } finally {
     rmSync(etc, { recursive: true, force: true });
     ns.destroy();
   }
 });
+
+/** Blanks what differs between any two runs of dig: ID, client cookie, query time, date, and TTLs. */
+function normaliseDig(text: string): string {
+  return text
+    .replace(/, id: \d+$/m, ', id: ID')
+    .replace(/^; COOKIE: [0-9a-f]+/m, '; COOKIE: C')
+    .replace(/^;; Query time: \d+ msec$/gm, ';; Query time: T msec')
+    .replace(/^;; WHEN: .*$/gm, ';; WHEN: W')
+    .replace(/^(\S+\.)\s+\d+\s+IN\s+/gm, '$1 TTL IN ');
+}
