@@ -29,6 +29,7 @@ import { clusterMachine, runOnMachine, type ClusterMachine } from '../src/scenar
 import type { CommandResult } from '../src/apps/shell.js';
 import { SECOND } from '../src/sim/engine.js';
 import { formatIpv4 } from '../src/wire/addr.js';
+import { peekDnsQuestion } from '../src/wire/dns.js';
 
 const NSLOOKUP = { bin: 'nslookup', install: 'apt-get install -y bind9-dnsutils' };
 const DIG = { bin: 'dig', install: 'apt-get install -y bind9-dnsutils' };
@@ -155,6 +156,41 @@ test('nslookup and dig print what BIND 9.18 nslookup and dig print, asking the s
       const label = `nslookup ${args.join(' ')}${conf === podConf ? '' : ` with ${conf.match(/^nameserver .*$/gm)!.join(', ')}`}`;
       assert.equal(got.stdout, want.stdout, `${label}: text`);
       assert.equal(got.status, want.status, `${label}: exit status`);
+    }
+    // getaddrinfo's queries: which names and types each tool asks, from which of its sockets, in order
+    const sentQueries: string[] = [];
+    const udpSend = client.udp.send.bind(client.udp);
+    client.udp.send = (port, dst, dstPort, payload, opts) => {
+      const q = dstPort === 53 ? peekDnsQuestion(payload) : undefined;
+      if (q !== undefined) sentQueries.push(`${port} ${q.name} ${q.type}`);
+      return udpSend(port, dst, dstPort, payload, opts);
+    };
+    /** `port name type` lines with each port replaced by its socket's number in order of first use. */
+    const bySocket = (lines: readonly string[]): string[] => {
+      const ports = new Map<string, number>();
+      return lines.map((l) => {
+        const [port, ...rest] = l.split(' ');
+        if (!ports.has(port!)) ports.set(port!, ports.size + 1);
+        return `socket ${ports.get(port!)}: ${rest.join(' ')}`;
+      });
+    };
+    const toolCases: string[][] = [
+      ['curl', '-s', '-m', '1', '-o', '/dev/null', 'http://web/'],
+      ['curl', '-s', '-m', '1', '-o', '/dev/null', 'http://nosuch/'],
+      ['ping', '-c', '1', '-W', '1', 'web'],
+      ['nc', '-z', '-w', '1', 'web', '80'],
+      ['nc', '-4', '-z', '-w', '1', 'web', '80'],
+      ['traceroute', '-n', '-m', '1', '-q', '1', '-w', '1', 'web'],
+    ];
+    for (const [program, ...args] of toolCases) {
+      rmSync(`${caseFile}.queries`, { force: true });
+      real(podConf, args, program);
+      const want = existsSync(`${caseFile}.queries`)
+        ? readFileSync(`${caseFile}.queries`, 'utf8').trim().split('\n')
+        : [];
+      sentQueries.length = 0;
+      emulated(podConf, args, program);
+      assert.deepEqual(bySocket(sentQueries), bySocket(want), `${program} ${args.join(' ')}: the DNS queries`);
     }
     const digCases: string[][] = [
       ['web'],

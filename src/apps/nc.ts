@@ -82,6 +82,8 @@ export interface NcOptions {
   quitS?: number;
   /** --send: the bytes stdin would have carried. */
   send?: Uint8Array;
+  /** -4: getaddrinfo with AF_INET (A queries only; without it nc asks A and AAAA). */
+  ipv4Only?: boolean;
   host?: string;
   /** The ports to connect to (a range for -z). */
   ports: number[];
@@ -180,7 +182,11 @@ export function parseNcArgs(args: readonly string[]): NcOptions | { error: strin
     }
     for (let j = 1; j < a.length; j++) {
       const c = a[j]!;
-      if (c === '4' || c === 'd') continue;
+      if (c === '4') {
+        o.ipv4Only = true;
+        continue;
+      }
+      if (c === 'd') continue;
       const f = flags[c];
       if (f !== undefined) {
         (o as unknown as Record<string, boolean>)[f] = true;
@@ -508,7 +514,10 @@ export const ncCommand: Command = (ctx, args, done) => {
     done({ status: 1, stdout: `nc: podnet: node ${ctx.node.name} has no TCP stack` });
     return;
   }
-  withLookedUp(ctx, o.listen ? undefined : o.host, (c) =>
-    runNc({ tcp, udp: ctx.udp, resolve: (n) => c.resolve(n) }, o, (r) => done(printed(r.status, r.screen))),
+  withLookedUp(
+    ctx,
+    o.listen ? undefined : o.host,
+    (c) => runNc({ tcp, udp: ctx.udp, resolve: (n) => c.resolve(n) }, o, (r) => done(printed(r.status, r.screen))),
+    o.ipv4Only === true ? { ipv4Only: true } : undefined,
   );
 };

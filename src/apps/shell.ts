@@ -67,11 +67,19 @@ export interface ShellContext {
   lookup?: Lookup;
 }
 
-/** Resolves `name` as the commands do: an IPv4 literal, else `ctx.lookup`, else `ctx.resolve`. */
-export function lookupHost(ctx: ShellContext, name: string, done: (r: LookupResult) => void): void {
+/**
+ * Resolves `name` as the commands do: an IPv4 literal, else `ctx.lookup` (getaddrinfo; `ipv4Only` for
+ * AF_INET, as `nc -4` asks), else `ctx.resolve`.
+ */
+export function lookupHost(
+  ctx: ShellContext,
+  name: string,
+  done: (r: LookupResult) => void,
+  opts?: { ipv4Only?: boolean },
+): void {
   const literal = parseIpv4(name);
   if (literal !== undefined) done({ ok: true, ip: literal });
-  else if (ctx.lookup !== undefined) ctx.lookup(name, done);
+  else if (ctx.lookup !== undefined) ctx.lookup(name, done, opts);
   else {
     const ip = ctx.resolve(name);
     done(ip === undefined ? { ok: false, error: EAI_NONAME } : { ok: true, ip });
@@ -79,12 +87,17 @@ export function lookupHost(ctx: ShellContext, name: string, done: (r: LookupResu
 }
 
 /** `ctx` with `name` already looked up: its `resolve` answers that name from the lookup (curl, nc). */
-export function withLookedUp(ctx: ShellContext, name: string | undefined, done: (c: ShellContext) => void): void {
+export function withLookedUp(
+  ctx: ShellContext,
+  name: string | undefined,
+  done: (c: ShellContext) => void,
+  opts?: { ipv4Only?: boolean },
+): void {
   if (name === undefined || ctx.lookup === undefined || parseIpv4(name) !== undefined) {
     done(ctx);
     return;
   }
-  lookupHost(ctx, name, (r) => done({ ...ctx, resolve: (n) => (n === name && r.ok ? r.ip : ctx.resolve(n)) }));
+  lookupHost(ctx, name, (r) => done({ ...ctx, resolve: (n) => (n === name && r.ok ? r.ip : ctx.resolve(n)) }), opts);
 }
 
 /** A command: reads `args` (without its own name) and calls `done` exactly once. */

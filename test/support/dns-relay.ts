@@ -7,9 +7,10 @@
  * then sees what the same resolver inside the pod would see. It writes READY_FILE once listening. When
  * CASE_FILE's text has changed since the last query, a new command line has started: the cluster first runs
  * CASE_GAP of simulated time, as the test's own copy does between command lines, so both copies' CoreDNS
- * caches have emptied (CoreDNS answers from its cache with AA set).
+ * caches have emptied (CoreDNS answers from its cache with AA set). Each UDP query is logged to
+ * CASE_FILE.queries as `SOURCE_PORT NAME TYPE`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +19,7 @@ import { buildCluster, bringUp } from '../../src/cluster/runtime.js';
 import { clusterMachine } from '../../src/scenario/cluster-shell.js';
 import { SECOND } from '../../src/sim/engine.js';
 import { parseIpv4 } from '../../src/wire/addr.js';
+import { peekDnsQuestion } from '../../src/wire/dns.js';
 
 const CLUSTER_DNS = parseIpv4('10.43.0.10')!;
 /** Simulated time between two command lines: longer than CoreDNS's `cache 30`. */
@@ -56,6 +58,9 @@ async function main(): Promise<void> {
   };
   const udp = dgram.createSocket('udp4');
   udp.on('message', (msg, rinfo) => {
+    // what was asked, from which port: CASE_FILE.queries, one line per query
+    const q = peekDnsQuestion(new Uint8Array(msg));
+    appendFileSync(`${caseFile}.queries`, `${rinfo.port} ${q?.name ?? '?'} ${q?.type ?? '?'}\n`);
     const answer = ask(new Uint8Array(msg));
     if (answer !== undefined) udp.send(answer, rinfo.port, rinfo.address);
   });

@@ -133,3 +133,63 @@ export function exchangeStream(
   stream.onEnd(() => finish({ kind: 'refused' }));
   stream.write(frameDnsMessage(req.bytes));
 }
+
+/** A UDP socket connected to one DNS server: what glibc's send_dg holds while it waits for its answers. */
+export interface UdpExchangeSocket {
+  /** Sends a query; false when it could not be sent (no route: ENETUNREACH). */
+  send(bytes: Uint8Array): boolean;
+  /** Unbinds the socket; no callback is called after it. */
+  close(): void;
+}
+
+/**
+ * Opens a UDP socket on an ephemeral port, connected to `server`:`port`: every well-formed DNS message
+ * from that server reaches `onMessage` (matching it to a query is the caller's), and an ICMP port
+ * unreachable about a datagram it sent reaches `onRefused` (ECONNREFUSED on the next receive).
+ */
+export function openUdpExchange(
+  udp: UdpStack,
+  server: Ipv4,
+  port: number,
+  onMessage: (message: DnsMessage, bytes: Uint8Array, time: number) => void,
+  onRefused: () => void,
+): UdpExchangeSocket {
+  const node = udp.node;
+  let open = true;
+  const local = udp.bind(0, (d) => {
+    if (!open) return;
+    if (d.src !== server || d.srcPort !== port) {
+      node.note(
+        () => `DNS client :${local}: ignored a datagram from ${formatIpv4(d.src)}:${d.srcPort}, not the server asked`,
+      );
+      return;
+    }
+    const r = parseDns(d.payload);
+    if (!r.ok) {
+      node.note(() => `DNS client :${local}: ignored a datagram that is not DNS (${r.error.reason})`);
+      return;
+    }
+    onMessage(r.value, d.payload.slice(), d.time);
+  });
+  const offIcmp = node.onIcmp((ev) => {
+    const m = ev.message;
+    if (!open || m.kind !== 'unreachable' || m.code !== 3) return;
+    const q = m.original;
+    if (q.length < 28 || q[9] !== IPPROTO_UDP) return;
+    const ihl = (q[0]! & 0x0f) * 4;
+    if (q.length < ihl + 4 || readIpv4(q, 16) !== server) return;
+    const sport = (q[ihl]! << 8) | q[ihl + 1]!;
+    const dport = (q[ihl + 2]! << 8) | q[ihl + 3]!;
+    if (sport === local && dport === port) onRefused();
+  });
+  const hash = udp.connectHash();
+  return {
+    send: (bytes) => udp.send(local, server, port, bytes, { hash }) === undefined,
+    close: () => {
+      if (!open) return;
+      open = false;
+      offIcmp();
+      udp.unbind(local);
+    },
+  };
+}

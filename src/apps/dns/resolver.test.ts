@@ -9,7 +9,7 @@ import { MS, SECOND } from '../../sim/engine.js';
 import { formatIpv4 } from '../../wire/addr.js';
 import { DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_TXT } from '../../wire/dns.js';
 import { DEFAULT_RESOLV_CONF, parseResolvConf, podResolvConf } from './resolv-conf.js';
-import { type ResolveResult, StubResolver } from './resolver.js';
+import { type ResolveResult, StubResolver, T_QUERY_A_AND_AAAA } from './resolver.js';
 import { DnsServer, type DnsServerConfig } from './server.js';
 import { CLUSTER_ZONE, type DnsLab, REVERSE_ZONE, ROOT_ZONE, UPSTREAM_ZONE, dnsLab, ip } from './testing.js';
 
@@ -246,5 +246,61 @@ describe('stub resolver: servers, timeouts and transports', () => {
     const first = [0, 1, 2, 3].map(() => formatIpv4(resolve(l, r, 'www.example.org.').attempts[0]!.server));
     assert.deepEqual(new Set(first), new Set(['10.43.0.10', '10.44.0.53']));
     assert.notEqual(first[0], first[1]);
+  });
+});
+
+describe("stub resolver: getaddrinfo's A and AAAA at once (T_QUERY_A_AND_AAAA)", () => {
+  it('asks A then AAAA from one socket at the same instant, for each name it tries', () => {
+    const { l, r } = setup(POD_RESOLV);
+    const x = resolve(l, r, 'kubernetes.default', T_QUERY_A_AND_AAAA);
+    assert.deepEqual(
+      x.attempts.map((a) => `${a.name} ${a.type} ${a.outcome}`),
+      [
+        `kubernetes.default.default.svc.cluster.local. ${DNS_TYPE_A} answer`,
+        `kubernetes.default.default.svc.cluster.local. ${DNS_TYPE_AAAA} answer`,
+        `kubernetes.default.svc.cluster.local. ${DNS_TYPE_A} answer`,
+        `kubernetes.default.svc.cluster.local. ${DNS_TYPE_AAAA} answer`,
+      ],
+    );
+    assert.equal(x.attempts[0]!.sentAt, x.attempts[1]!.sentAt);
+    // the A answer has the address, the AAAA one none: success, with the A answer's address
+    assert.equal(x.herrno, undefined);
+    assert.deepEqual(x.addresses.map(formatIpv4), ['10.43.0.1']);
+  });
+
+  it('NXDOMAIN for both moves down the search list; NODATA for both is what is reported at the end', () => {
+    const { l, r } = setup(POD_RESOLV);
+    const x = resolve(l, r, 'nosuch', T_QUERY_A_AND_AAAA);
+    assert.equal(x.names.length, 4);
+    assert.equal(x.herrno, 'HOST_NOT_FOUND');
+    assert.equal(x.attempts.length, 8);
+  });
+
+  it('a server that drops AAAA queries: after the timeout with the A answer in, single-request, then reopen', () => {
+    // a nameserver that answers A and never AAAA (a firewall eating the second query of two in flight)
+    const l = dnsLab();
+    const full = new DnsServer(l.udp.dns, { zones: [CLUSTER_ZONE] });
+    full.close();
+    l.udp.dns.bind(53, (d) => {
+      const type =
+        d.payload.length > 14 ? (d.payload[d.payload.length - 4]! << 8) | d.payload[d.payload.length - 3]! : 0;
+      if (type !== DNS_TYPE_AAAA)
+        full.handle(d.payload.slice(), { src: d.src, srcPort: d.srcPort }, 'udp', (out) =>
+          l.udp.dns.send(53, d.src, d.srcPort, out),
+        );
+    });
+    const r = new StubResolver(l.udp.client, 'nameserver 10.43.0.10\noptions timeout:1\n');
+    const x = resolve(l, r, 'kubernetes.default.svc.cluster.local.', T_QUERY_A_AND_AAAA);
+    // send_dg: both at once (AAAA lost), then A alone and AAAA after its answer on the same socket (lost
+    // again), then the same on a new socket; then the A answer is all there is
+    assert.deepEqual(
+      x.attempts.map((a) => `${a.type === DNS_TYPE_A ? 'A' : 'AAAA'} ${a.outcome}`),
+      ['A answer', 'AAAA timeout', 'A answer', 'AAAA timeout', 'A answer', 'AAAA timeout'],
+    );
+    assert.deepEqual(x.addresses.map(formatIpv4), ['10.43.0.1']);
+    assert.ok(x.elapsed >= 3 * SECOND && x.elapsed < 3 * SECOND + 5 * MS, `${x.elapsed} ns`);
+    // and the resolver stays in single-request mode: the next lookup sends AAAA only after the A answer
+    const y = resolve(l, r, 'kubernetes.default.svc.cluster.local.', T_QUERY_A_AND_AAAA);
+    assert.ok(y.attempts[1]!.sentAt > y.attempts[0]!.sentAt);
   });
 });
