@@ -253,7 +253,9 @@ function icmpTitle(type: number, code: number): string {
  * no pipe line, finish still ends the summary with an empty line, which is kept: `-s 0` ends "time 0ms\n\n".
  */
 export function formatPing(r: PingResult, size = DEFAULT_PING.size, host = formatIpv4(r.dst)): string {
-  // iputils prints the host as it was named ("PING web (10.0.2.80)", "--- web ping statistics ---")
+  // iputils prints the host by its canonical name (AI_CANONNAME; the caller passes it): "PING
+  // web.default.svc.cluster.local (10.43.237.236)", "--- web.default.svc.cluster.local ping statistics ---"
+  // when `web` was found with the first search domain; an address as it was typed
   const dst = host;
   const out = [`PING ${dst} (${formatIpv4(r.addr)}) ${size}(${size + 28}) bytes of data.`];
   for (const l of r.lines) {

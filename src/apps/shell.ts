@@ -278,7 +278,8 @@ const pingCommand: Command = (ctx, args, done) => {
           status: r.received > 0 ? 0 : 1,
           stdout:
             (ctx.node.isBroadcast(dst.ip) && dst.ip >>> 28 !== 0xe ? 'WARNING: pinging broadcast address\n' : '') +
-            formatPing(r, o.size ?? DEFAULT_PING.size, p.rest[0]),
+            // iputils names the host by its canonical name (AI_CANONNAME): the FQDN the search found
+            formatPing(r, o.size ?? DEFAULT_PING.size, dst.canonical ?? p.rest[0]),
         }),
       );
   });
@@ -319,7 +320,10 @@ const tracerouteCommand: Command = (ctx, args, done) => {
       });
     else
       traceroute(ctx.node, ctx.udp, dst.ip, o, (r) =>
-        done({ status: 0, stdout: formatTraceroute(r, { ...DEFAULT_TRACEROUTE, ...o }, p.opts.has('n')) }),
+        done({
+          status: 0,
+          stdout: formatTraceroute(r, { ...DEFAULT_TRACEROUTE, ...o }, p.opts.has('n'), p.rest[0]),
+        }),
       );
   });
 };

@@ -371,13 +371,21 @@ export function traceroute(
 }
 
 /**
- * The text traceroute prints. Without -n the tool prints "name (address)"; with no reverse DNS here the
- * name is the address, exactly as traceroute shows an address that has no PTR record.
+ * The text traceroute prints. Its first line names the destination as it was given (`traceroute to web
+ * (10.43.237.236)`, as traceroute 2.1 prints it; `host`, default the address). Without -n the tool prints
+ * each hop as "name (address)"; with no reverse DNS here the name is the address, exactly as traceroute
+ * shows an address that has no PTR record.
  */
-export function formatTraceroute(r: TracerouteResult, o: Partial<TracerouteOptions> = {}, numeric = false): string {
+export function formatTraceroute(
+  r: TracerouteResult,
+  o: Partial<TracerouteOptions> = {},
+  numeric = false,
+  host = formatIpv4(r.dst),
+): string {
   const opts = { ...DEFAULT_TRACEROUTE, ...o };
-  const d = formatIpv4(r.dst);
-  const out = [`traceroute to ${d} (${d}), ${opts.maxHops} hops max, ${opts.packetLen} byte packets`];
+  const out = [
+    `traceroute to ${host} (${formatIpv4(r.dst)}), ${opts.maxHops} hops max, ${opts.packetLen} byte packets`,
+  ];
   for (const h of r.hops) {
     let line = `${String(h.ttl).padStart(2)} `;
     let last: Ipv4 | undefined;

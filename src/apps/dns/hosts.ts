@@ -34,7 +34,10 @@ export interface HostsConfig {
 /** One parsed hosts line. */
 export interface HostsEntry {
   readonly address: { readonly v4: Ipv4 } | { readonly v6: Uint8Array };
+  /** The names as lookup keys (nameKey: lower case, final dot). */
   readonly names: readonly string[];
+  /** The line's first name as written: glibc's canonical name for the entry (h_name, ai_canonname). */
+  readonly canonical: string;
 }
 
 /** Parses /etc/hosts text. Lines whose address or names do not parse are skipped, as glibc and CoreDNS do. */
@@ -46,10 +49,12 @@ export function parseHosts(text: string): HostsEntry[] {
     const [addr, ...names] = line.split(/\s+/);
     const v4 = parseIpv4(addr!);
     const v6 = v4 === undefined ? parseIpv6(addr!) : undefined;
-    const good = names.filter((n) => checkName(n) === undefined).map((n) => nameKey(n));
+    const written = names.filter((n) => checkName(n) === undefined);
+    const good = written.map((n) => nameKey(n));
     if (good.length === 0) continue;
-    if (v4 !== undefined) out.push({ address: { v4 }, names: good });
-    else if (v6 !== undefined) out.push({ address: { v6 }, names: good });
+    const canonical = written[0]!;
+    if (v4 !== undefined) out.push({ address: { v4 }, names: good, canonical });
+    else if (v6 !== undefined) out.push({ address: { v6 }, names: good, canonical });
   }
   return out;
 }

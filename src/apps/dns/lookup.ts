@@ -13,8 +13,11 @@ import { parseHosts } from './hosts.js';
 import { StubResolver, T_QUERY_A_AND_AAAA } from './resolver.js';
 import type { StreamConnector } from './stream.js';
 
-/** What a lookup ended with: an address, or gai_strerror's text. */
-export type LookupResult = { ok: true; ip: Ipv4 } | { ok: false; error: string };
+/**
+ * What a lookup ended with: an address (with getaddrinfo's ai_canonname when it came from /etc/hosts or
+ * DNS: the line's first name, or the name the answer's address records are for), or gai_strerror's text.
+ */
+export type LookupResult = { ok: true; ip: Ipv4; canonical?: string } | { ok: false; error: string };
 
 /** Looks a name up; calls `done` once. `ipv4Only`: AF_INET (A only) instead of AF_UNSPEC (A and AAAA). */
 export type Lookup = (name: string, done: (r: LookupResult) => void, opts?: { ipv4Only?: boolean }) => void;
@@ -41,7 +44,7 @@ export function systemLookup(env: {
     const key = nameKey(name);
     for (const h of hosts)
       if ('v4' in h.address && h.names.includes(key)) {
-        done({ ok: true, ip: h.address.v4 });
+        done({ ok: true, ip: h.address.v4, canonical: h.canonical });
         return;
       }
     if (env.resolvConf === undefined) {
@@ -51,7 +54,10 @@ export function systemLookup(env: {
     resolver ??= new StubResolver(env.udp, env.resolvConf, env.connect);
     resolver.resolve(name, opts?.ipv4Only === true ? DNS_TYPE_A : T_QUERY_A_AND_AAAA, (r) => {
       const ip = r.addresses[0];
-      if (ip !== undefined) done({ ok: true, ip });
+      // the owner of the address record, at the end of any CNAME chain, without its final dot
+      const owner = r.answers.find((a) => a.data.type === 'A' && a.data.address === ip)?.name;
+      const canonical = owner === undefined ? undefined : owner.endsWith('.') ? owner.slice(0, -1) : owner;
+      if (ip !== undefined) done({ ok: true, ip, ...(canonical !== undefined ? { canonical } : {}) });
       else done({ ok: false, error: r.herrno === 'TRY_AGAIN' ? EAI_AGAIN : EAI_NONAME });
     });
   };
