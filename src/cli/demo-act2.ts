@@ -193,7 +193,9 @@ export function runAct2(c: ClusterRuntime, explain: boolean): { lines: string[];
   const curl = run(pod.id, pod, ['curl', '-s', `http://${svc.name}`], curlRec);
   lines.push('', `${pod.name}$ curl -s http://${svc.name}`, curl.stdout.trimEnd(), '');
   // resolv.conf's ndots:5: a name with fewer dots is tried with each search domain before as it is
-  lines.push(`the resolver's questions (ndots:5: "${svc.name}" is tried with the search domains first, in order):`);
+  lines.push(
+    `the resolver's questions (ndots:5: "${svc.name}" is tried with the search domains first, in order, each for A and AAAA at once, as glibc's getaddrinfo asks):`,
+  );
   lines.push(...dnsQuestions(curlRec.events, pod.ip).map((q) => `  ${q}`));
   lines.push('and the rewrites on the way (kube-proxy: the query to the coredns pod, the connection to a web pod):');
   lines.push(...natRewrites(curlRec.events).map((n) => `  ${n}`));
