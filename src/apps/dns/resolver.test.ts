@@ -276,6 +276,16 @@ describe("stub resolver: getaddrinfo's A and AAAA at once (T_QUERY_A_AND_AAAA)",
     assert.equal(x.attempts.length, 8);
   });
 
+  it('use-vc asks both over TCP', () => {
+    const { l, r } = setup('nameserver 10.43.0.10\noptions use-vc\n');
+    const x = resolve(l, r, 'kubernetes.default.svc.cluster.local.', T_QUERY_A_AND_AAAA);
+    assert.deepEqual(
+      x.attempts.map((a) => `${a.type} ${a.transport} ${a.outcome}`),
+      [`${DNS_TYPE_A} tcp answer`, `${DNS_TYPE_AAAA} tcp answer`],
+    );
+    assert.deepEqual(x.addresses.map(formatIpv4), ['10.43.0.1']);
+  });
+
   it('a server that drops AAAA queries: after the timeout with the A answer in, single-request, then reopen', () => {
     // a nameserver that answers A and never AAAA (a firewall eating the second query of two in flight)
     const l = dnsLab();

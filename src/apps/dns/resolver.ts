@@ -21,8 +21,8 @@
  *   against curl, ping, wget and nc in a namespace: every one asks A and AAAA from one port for each name
  *   it tries, even with IPv6 off.
  * Queries carry RD, no EDNS unless `options edns0` (then 1200 bytes, as glibc), AD only with trust-ad.
- * Not modelled: caching; after a truncated A or AAAA answer glibc asks both again over one TCP connection,
- * podnet asks each over its own.
+ * Not modelled: caching; over TCP (after a truncated A or AAAA answer, or with use-vc) glibc asks both
+ * over one connection, podnet asks each over its own.
  */
 import type { Ipv4 } from '../../wire/addr.js';
 import {
@@ -329,6 +329,13 @@ export class StubResolver {
       // send_dg: seconds = retrans << ns; if (ns > 0) seconds /= nscount; at least 1
       const seconds = Math.max(1, Math.floor((c.timeout * 2 ** i) / (i > 0 ? ns.length : 1)));
       const next = (): void => step(round, shift + 1);
+      if (c.useVc && this.connect !== undefined) {
+        // res_send: "Use VC; at most one attempt per server"
+        this.pairOverStreams(fqdn, server, questions, ids, bytes, log, done, () =>
+          shift + 1 < ns.length ? next() : done({ ok: false, refused: refusedOnly, servfail }),
+        );
+        return;
+      }
       let sock: UdpExchangeSocket | undefined;
       let timer: { cancel(): void } | undefined;
       let over = false;
