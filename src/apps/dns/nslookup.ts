@@ -1,6 +1,7 @@
 /**
  * nslookup as BIND 9.18 ships it (bin/dig/nslookup.c over dighost.c, Debian's bind9-dnsutils
- * 1:9.18.49-1~deb12u3), in its non-interactive form: `nslookup [-opt ...] NAME [SERVER]`. What it sends:
+ * 1:9.18.49-1~deb12u3), in its non-interactive form: `nslookup [-opt ...] NAME [SERVER]`, on the lookup
+ * engine it shares with host (dighost.ts). What it sends:
  * a plain query (RD set, no EDNS, no cookie), a new ID per lookup, the same ID on each retry. What it
  * prints, all on stdout, as the real one does:
  * - `;; Got recursion not available from S` for an answer without RA when the servers are resolv.conf's
@@ -24,28 +25,29 @@
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../../wire/addr.js';
 import {
-  type DnsMessage,
   type DnsRecord,
-  DNS_CLASS_IN,
-  DNS_RCODE_NXDOMAIN,
-  DNS_RCODE_SERVFAIL,
   DNS_TYPE_A,
   DNS_TYPE_AAAA,
   DNS_TYPE_PTR,
-  buildDns,
   canonicalName,
   checkName,
   dnsRcodeName,
   dnsTypeCode,
-  emptyDnsMessage,
   rdataTypeCode,
-  sameName,
 } from '../../wire/dns.js';
-import { SECOND } from '../../sim/engine.js';
 import type { UdpStack } from '../../transport/udp.js';
 import { DIG_VERSION, rdataText } from './dig-format.js';
 import { iscNameError } from './dig.js';
-import { type ExchangeOutcome, type ExchangeRequest, exchangeStream, exchangeUdp } from './exchange.js';
+import {
+  type DighostPrint,
+  type DighostServer,
+  type DighostSettings,
+  bindResolvOptions,
+  chaseCnames,
+  formatName,
+  newLookup,
+  runLookups,
+} from './dighost.js';
 import { reverseName } from './hosts.js';
 import { DEFAULT_RESOLV_CONF, parseResolvConf } from './resolv-conf.js';
 import type { StreamConnector } from './stream.js';
@@ -66,10 +68,6 @@ export interface NslookupResult {
   /** True when the command line asks for something podnet does not emulate (the text says what). */
   readonly notEmulated?: boolean;
 }
-
-/** dighost.h UDP_TIMEOUT and TCP_TIMEOUT (seconds), used when neither -timeout nor resolv.conf sets one. */
-const UDP_TIMEOUT = 5;
-const TCP_TIMEOUT = 10;
 
 /** nslookup.c rtypetext: what precedes a record's RDATA, by type (0..41); later types are `rdata_N = `. */
 const RTYPE_TEXT = [
@@ -144,22 +142,6 @@ interface Settings {
   domain?: string;
 }
 
-/** One lookup in dighost's queue. */
-interface Lookup {
-  /** The name as given (or the reverse name, or the FQDN an AAAA follow-up asks for). */
-  readonly textname: string;
-  readonly rdtype: number;
-  /** Index into the search list, or null: the name as it is. */
-  origin: number | null;
-  doneAsIs: boolean;
-  needSearch: boolean;
-  /** Set for a lookup from the command line: the first query picks its origin. */
-  newSearch: boolean;
-  /** Attempts left (dighost's l->retries: decremented per failed attempt, carried into the next origin). */
-  retries: number;
-  tcp: boolean;
-}
-
 /** isc CHECKOPT(A, N): `opt` is a prefix of `full`, at least `min` characters long, ignoring case. */
 function checkopt(opt: string, full: string, min: number): boolean {
   return opt.length >= min && opt.length <= full.length && full.startsWith(opt.toLowerCase());
@@ -184,28 +166,6 @@ function typeCode(text: string): number | undefined {
   const m = /^TYPE([0-9]{1,5})$/i.exec(text);
   if (m !== null) return Number(m[1]) <= 0xffff ? Number(m[1]) : undefined;
   return dnsTypeCode(text.toUpperCase());
-}
-
-/** BIND's irs_resconf: `options attempts:N` (default 3) and `timeout:N` (default 0), the last one given. */
-function bindResolvOptions(text: string | undefined): { attempts: number; timeout: number } {
-  let attempts = 3;
-  let timeout = 0;
-  for (const line of (text ?? '').split('\n')) {
-    const words = line.trim().split(/[ \t]+/);
-    if (words[0] !== 'options') continue;
-    for (const w of words.slice(1)) {
-      const m = /^(attempts|timeout):([0-9]+)$/.exec(w);
-      if (m === null || Number(m[2]) > 255) continue;
-      if (m[1] === 'attempts') attempts = Number(m[2]);
-      else timeout = Number(m[2]);
-    }
-  }
-  return { attempts, timeout };
-}
-
-/** dns_name_format: a name's text without its final dot (the root stays `.`). */
-function formatName(name: string): string {
-  return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 /** Runs nslookup with `argv` (without the program name); `done` gets what it printed. Drive the engine. */
@@ -343,159 +303,38 @@ function setOption(s: Settings, opt: string, out: string[]): string | undefined 
   return undefined;
 }
 
-/** The lookups, as dighost runs them: one at a time, each over the servers in order. */
+/** The lookup, and the AAAA lookup an A answer adds, as dighost runs them. */
 function run(
   env: NslookupEnv,
   s: Settings,
   first: { text: string; rdtype: number },
-  server: { addr: Ipv4; text: string } | undefined,
+  server: DighostServer | undefined,
   out: string[],
   done: (r: NslookupResult) => void,
 ): void {
-  const engine = env.udp.node.engine;
-  // query IDs: the stream `node:<name>/nslookup`, shared by every nslookup run on that node
-  const rng = engine.stream(`node:${env.udp.node.name}/nslookup`);
   const conf = env.resolvConf === undefined ? DEFAULT_RESOLV_CONF : parseResolvConf(env.resolvConf);
   const bind = bindResolvOptions(env.resolvConf);
   // setup_system: ndots, timeout and tries from resolv.conf unless the command line set them
-  const ndots = s.ndots >= 0 ? s.ndots : conf.ndots;
-  const timeout = s.timeout > 0 ? s.timeout : bind.timeout;
   const tries = Math.max(1, s.tries >= 0 ? s.tries : bind.attempts === 0 ? 3 : bind.attempts);
-  const search = s.domain !== undefined ? [s.domain] : conf.search;
-  // an explicit server: check_ra is off, so no "recursion not available" notes
-  const checkRa = server === undefined;
-  const servers = server !== undefined ? [server] : conf.nameservers.map((a) => ({ addr: a, text: formatIpv4(a) }));
+  const settings: DighostSettings = {
+    servers: server !== undefined ? [server] : conf.nameservers.map((a) => ({ addr: a, text: formatIpv4(a) })),
+    port: s.port,
+    search: s.domain !== undefined ? [s.domain] : conf.search,
+    ndots: s.ndots >= 0 ? s.ndots : conf.ndots,
+    usesearch: s.usesearch,
+    recurse: s.recurse,
+    timeout: s.timeout > 0 ? s.timeout : bind.timeout,
+    // an explicit server: check_ra is off, so no "recursion not available" notes
+    checkRa: server === undefined,
+    servfailStops: s.servfailStops,
+    comments: true,
+    // query IDs: the stream `node:<name>/nslookup`, shared by every nslookup run on that node
+    rngName: `node:${env.udp.node.name}/nslookup`,
+  };
   let queryError = 1;
   let printError = 0;
   let aNoAnswer = false;
-  const queue: Lookup[] = [];
-  const finish = (): void => {
-    out.push('\n');
-    done({ stdout: out.join(''), exitCode: queryError | printError });
-  };
-  const next = (): void => {
-    const l = queue.shift();
-    if (l === undefined) finish();
-    else start(l);
-  };
-  const qnameOf = (l: Lookup): string => {
-    if (l.newSearch) {
-      l.newSearch = false;
-      const dots = l.textname.split('.').length - 1;
-      if (dots >= ndots || !s.usesearch) {
-        l.origin = null;
-        l.doneAsIs = true;
-        l.needSearch = s.usesearch;
-      } else if (l.origin === null && s.usesearch) {
-        l.origin = search.length > 0 ? 0 : null;
-        l.needSearch = false;
-      }
-    }
-    if (l.origin === null || l.textname.endsWith('.')) return l.textname;
-    const d = search[l.origin]!;
-    return d === '' ? l.textname : `${l.textname}.${d}`;
-  };
-  /** dighost next_origin: requeues `l` with the next search domain (or as it is); false when none is left. */
-  const nextOrigin = (l: Lookup): boolean => {
-    if (!s.usesearch) return false;
-    if (l.textname.endsWith('.') || l.textname.split('.').length > ndots) return false;
-    if (l.origin === null && !l.needSearch) return false;
-    let origin: number | null;
-    if (l.origin === null) origin = search.length > 0 ? 0 : null;
-    else {
-      origin = l.origin + 1 < search.length ? l.origin + 1 : null;
-      if (origin === null && l.doneAsIs) return false;
-    }
-    queue.unshift({ ...l, origin, needSearch: l.origin === null ? false : l.needSearch, newSearch: false });
-    return true;
-  };
-  const start = (l: Lookup): void => {
-    const qname = qnameOf(l);
-    const id = rng.nextU32() & 0xffff;
-    const query: DnsMessage = {
-      ...emptyDnsMessage({ id, rd: s.recurse }),
-      questions: [{ name: canonicalName(qname), type: l.rdtype, class: DNS_CLASS_IN }],
-    };
-    const bytes = buildDns(query);
-    const request = (to: Ipv4, tcp: boolean): ExchangeRequest => ({
-      server: to,
-      port: s.port,
-      bytes,
-      id,
-      questions: query.questions,
-      timeout: (timeout > 0 ? timeout : tcp ? TCP_TIMEOUT : UDP_TIMEOUT) * SECOND,
-    });
-    const attempt = (si: number, tcp: boolean): void => {
-      const srv = servers[si];
-      if (srv === undefined) {
-        out.push(';; no servers could be reached\n');
-        next();
-        return;
-      }
-      const where = `${formatIpv4(srv.addr)}#${s.port}`;
-      const failed = (o: ExchangeOutcome): void => {
-        // a connection that could not be made (TCP, or UDP with no route) says so, then gives up on the
-        // server; a UDP query that timed out or was refused is a communications error
-        if (tcp || o.kind === 'unreachable') {
-          const why =
-            o.kind === 'timeout'
-              ? 'timed out'
-              : o.kind === 'unreachable'
-                ? 'network unreachable'
-                : 'connection refused';
-          const what = tcp ? 'Connection to' : 'UDP setup with';
-          out.push(`;; ${what} ${where}(${formatIpv4(srv.addr)}) for ${l.textname} failed: ${why}.\n`);
-          out.push(';; no servers could be reached\n');
-          if (l.retries > 1) {
-            l.retries--;
-            attempt(si, tcp);
-          } else if (si + 1 < servers.length) attempt(si + 1, tcp);
-          else next();
-          return;
-        }
-        out.push(`;; communications error to ${where}: ${o.kind === 'timeout' ? 'timed out' : 'connection refused'}\n`);
-        if (l.retries > 1) {
-          l.retries--;
-          attempt(si, tcp);
-        } else attempt(si + 1, tcp);
-      };
-      const answered = (m: DnsMessage): void => {
-        if (!tcp && m.tc) {
-          out.push(';; Truncated, retrying in TCP mode.\n');
-          attempt(si, true);
-          return;
-        }
-        const servfail = m.rcode === DNS_RCODE_SERVFAIL && !s.servfailStops;
-        if (servfail || (checkRa && !m.ra && s.recurse)) {
-          const err = servfail ? 'SERVFAIL reply' : 'recursion not available';
-          if (si + 1 < servers.length) {
-            out.push(`;; Got ${err} from ${srv.text}, trying next server\n`);
-            attempt(si + 1, tcp);
-            return;
-          }
-          out.push(`;; Got ${err} from ${srv.text}\n`);
-        }
-        if (m.rcode === DNS_RCODE_NXDOMAIN && (l.origin !== null || l.needSearch)) {
-          if (nextOrigin(l)) {
-            next();
-            return;
-          }
-        }
-        printMessage(l, qname, srv, m);
-        next();
-      };
-      const onOutcome = (o: ExchangeOutcome): void => {
-        if (o.kind === 'answer') answered(o.message);
-        else failed(o);
-      };
-      if (tcp) {
-        if (env.connect === undefined) failed({ kind: 'refused' });
-        else exchangeStream(env.connect, env.udp, request(srv.addr, true), onOutcome);
-      } else exchangeUdp(env.udp, request(srv.addr, false), onOutcome);
-    };
-    attempt(0, l.tcp);
-  };
-  const printMessage = (l: Lookup, qname: string, srv: { addr: Ipv4; text: string }, m: DnsMessage): void => {
+  const print: DighostPrint = (l, qname, srv, m, queue) => {
     queryError = 0;
     if (!s.defaultLookups || l.rdtype === DNS_TYPE_A)
       out.push(`Server:\t\t${srv.text}\nAddress:\t${formatIpv4(srv.addr)}#${s.port}\n\n`);
@@ -504,25 +343,13 @@ function run(
       printError = 1;
       return;
     }
-    if (s.defaultLookups && l.rdtype === DNS_TYPE_A) {
-      // the AAAA lookup of the name the answer's CNAMEs lead to, asked as it is
-      let target = canonicalName(qname);
-      for (let i = 0; i < m.answers.length; i++) {
-        const c = m.answers.find((r) => r.data.type === 'CNAME' && sameName(r.name, target));
-        if (c === undefined || c.data.type !== 'CNAME') break;
-        target = c.data.target;
-      }
-      queue.push({
-        textname: formatName(target),
-        rdtype: DNS_TYPE_AAAA,
-        origin: null,
+    // the AAAA lookup of the name the answer's CNAMEs lead to, asked as it is
+    if (s.defaultLookups && l.rdtype === DNS_TYPE_A)
+      queue({
+        ...newLookup(formatName(chaseCnames(m, qname)), DNS_TYPE_AAAA, tries, l.tcp, false),
         doneAsIs: l.doneAsIs,
         needSearch: l.needSearch,
-        newSearch: false,
-        retries: tries,
-        tcp: l.tcp,
       });
-    }
     if (!m.aa && (!s.defaultLookups || l.rdtype === DNS_TYPE_A)) out.push('Non-authoritative answer:\n');
     if (m.answers.length > 0) printSection(m.answers, true, out);
     else if (s.defaultLookups && l.rdtype === DNS_TYPE_A) aNoAnswer = true;
@@ -536,17 +363,10 @@ function run(
   };
   // ANY goes over TCP unless -vc or -novc was given (addlookup)
   const tcp = first.rdtype === 255 && !s.tcpSet ? true : s.tcp;
-  queue.push({
-    textname: first.text,
-    rdtype: first.rdtype,
-    origin: null,
-    doneAsIs: false,
-    needSearch: false,
-    newSearch: true,
-    retries: tries,
-    tcp,
+  runLookups(env, settings, newLookup(first.text, first.rdtype, tries, tcp), out, print, () => {
+    out.push('\n');
+    done({ stdout: out.join(''), exitCode: queryError | printError });
   });
-  next();
 }
 
 /** nslookup.c rcode_totext. */
