@@ -1,8 +1,9 @@
 /**
- * nslookup and dig against the real ones (BIND 9.18's, Debian's bind9-dnsutils), both asking the same emulated
- * CoreDNS: examples/cluster-demo.yaml (with example.com known to the internet's resolver), whose `client`
- * pod runs podnet's nslookup, while a network namespace with the pod's own /etc/resolv.conf (`ip netns
- * exec` binds /etc/netns/NS/resolv.conf over /etc/resolv.conf) runs the real one. Its queries to
+ * nslookup, host and dig against the real ones (BIND 9.18's, Debian's bind9-dnsutils and bind9-host), both
+ * asking the same emulated CoreDNS: examples/cluster-demo.yaml (with example.com known to the internet's
+ * resolver), whose `client` pod runs podnet's tools, while a network namespace with the pod's own
+ * /etc/resolv.conf (`ip netns exec` binds /etc/netns/NS/resolv.conf over /etc/resolv.conf) runs the real
+ * ones. Its queries to
  * 10.43.0.10 reach a relay (test/support/dns-relay.ts) that sends them from the same pod in a second copy
  * of the cluster and hands back the emulated answers' bytes. Each command line must print the same text
  * with the same exit status: the search list walk, CoreDNS's own answers without RA (";; Got recursion not
@@ -10,7 +11,7 @@
  * reverse lookups, SRV, SOA and NS records, options, TCP, and the failures: a pod that refuses UDP 53 (its
  * address is on the namespace's lo, where nothing listens either), a ClusterIP with no UDP 53 rule (silent
  * in the cluster; in the namespace a route into a veth whose far end drops it), and resolv.conf files with
- * two servers. dig's command lines (the search list with +search and +ndots, reverse, SRV, TCP, an explicit
+ * two servers; host's the same way. dig's command lines (the search list with +search and +ndots, reverse, SRV, TCP, an explicit
  * server) must print the same text but for what differs between any two runs: the query ID, the client
  * cookie, the query time, the date, and TTLs (CoreDNS's cache counts them down in each copy of the cluster).
  */
@@ -33,12 +34,19 @@ import { peekDnsQuestion } from '../src/wire/dns.js';
 
 const NSLOOKUP = { bin: 'nslookup', install: 'apt-get install -y bind9-dnsutils' };
 const DIG = { bin: 'dig', install: 'apt-get install -y bind9-dnsutils' };
+const HOST = { bin: 'host', install: 'apt-get install -y bind9-host' };
 const DEMO = join(EXAMPLES_DIR, 'cluster-demo.yaml');
 /** web's ClusterIP: kube-proxy DNATs TCP 80 only, so a query to it goes nowhere. */
 const SILENT = '10.43.237.236';
 
-test('nslookup and dig print what BIND 9.18 nslookup and dig print, asking the same emulated CoreDNS', async (t) => {
-  if (!requireNetns(t) || !requirePeer(t, 'nslookup', NSLOOKUP) || !requirePeer(t, 'dig', DIG)) return;
+test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, asking the same emulated CoreDNS', async (t) => {
+  if (
+    !requireNetns(t) ||
+    !requirePeer(t, 'nslookup', NSLOOKUP) ||
+    !requirePeer(t, 'dig', DIG) ||
+    !requirePeer(t, 'host', HOST)
+  )
+    return;
   const dir = mkdtempSync(join(tmpdir(), 'podnet-nslookup-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // the demo, with a name the internet's resolver knows (CoreDNS forwards it there: RA set, AA clear)
@@ -158,6 +166,40 @@ test('nslookup and dig print what BIND 9.18 nslookup and dig print, asking the s
       const want = real(conf, args);
       const got = emulated(conf, args);
       const label = `nslookup ${args.join(' ')}${conf === podConf ? '' : ` with ${conf.match(/^nameserver .*$/gm)!.join(', ')}`}`;
+      assert.equal(got.stdout, want.stdout, `${label}: text`);
+      assert.equal(got.status, want.status, `${label}: exit status`);
+    }
+    const hostCases: [string, string[]][] = [
+      [podConf, ['web']],
+      [podConf, ['kubernetes.default']],
+      [podConf, ['nosuch']],
+      [podConf, ['example.com']],
+      [podConf, ['-t', 'mx', 'web']],
+      [podConf, ['-tmx', 'web']],
+      [podConf, ['-t', 'a', 'nosuch']],
+      [podConf, ['-t', 'srv', '_http._tcp.web']],
+      [podConf, ['-t', 'soa', 'cluster.local']],
+      [podConf, ['-t', 'ns', 'cluster.local']],
+      [podConf, ['-t', 'junk', 'web']],
+      [podConf, ['-N', '1', 'web.default']],
+      [podConf, ['10.43.0.10']],
+      [podConf, ['10.99.0.1']],
+      [podConf, ['web', '10.43.0.10']],
+      [podConf, ['-r', 'web']],
+      [podConf, ['-T', 'kubernetes.default']],
+      [podConf, ['-x', 'web']],
+      [podConf, []],
+      [podConf, ['-W', '1', 'web', SILENT]],
+      [podConf, ['-R', '0', 'web', refusing]],
+      // six refusals at most: the web pod's node answers no more at once (icmp_ratelimit's burst), while
+      // the namespace's lo has no limit
+      [twoServers(refusing, '10.43.0.10'), ['-N', '1', 'kubernetes.default.svc.cluster.local']],
+      [twoServers('10.43.0.10', refusing), ['web']],
+    ];
+    for (const [conf, args] of hostCases) {
+      const want = real(conf, args, 'host');
+      const got = emulated(conf, args, 'host');
+      const label = `host ${args.join(' ')}${conf === podConf ? '' : ` with ${conf.match(/^nameserver .*$/gm)!.join(', ')}`}`;
       assert.equal(got.stdout, want.stdout, `${label}: text`);
       assert.equal(got.status, want.status, `${label}: exit status`);
     }

@@ -24,6 +24,7 @@ import { ssCommand } from './ss.js';
 import { arpCommand, netstatCommand, routeCommand } from './net-tools.js';
 import { dig, type DigEnv } from './dns/dig.js';
 import { nslookup, type NslookupEnv } from './dns/nslookup.js';
+import { host, type HostEnv } from './dns/host.js';
 import { tcpConnector } from './dns/tcp.js';
 import type { TcpStack } from '../transport/tcp.js';
 import { EAI_NONAME, type Lookup, type LookupResult } from './dns/lookup.js';
@@ -146,6 +147,7 @@ export class Shell {
     this.commands.set('bridge', (ctx, args, done) => done(bridgeCommand(ctx.node, args)));
     this.commands.set('dig', digCommand);
     this.commands.set('nslookup', nslookupCommand);
+    this.commands.set('host', hostCommand);
     this.commands.set('cat', catCommand);
     this.commands.set('sysctl', (ctx, args, done) => done(sysctlCommand(ctx.node, args)));
     this.commands.set('iptables-save', (ctx, args, done) => {
@@ -503,6 +505,17 @@ const nslookupCommand: Command = (ctx, args, done) => {
   };
   // nslookup ends with an empty line: the final newline is the last line's own, which `exec` adds back
   nslookup(env, args, (r) => done(printed(r.exitCode, r.stdout)));
+};
+
+/** host (BIND 9.18's) over the node's UDP (and TCP for -T), with the node's resolv.conf. */
+const hostCommand: Command = (ctx, args, done) => {
+  const { tcp, resolvConf } = ctx;
+  const env: HostEnv = {
+    udp: ctx.udp,
+    ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
+    ...(resolvConf !== undefined ? { resolvConf } : {}),
+  };
+  host(env, args, (r) => done(printed(r.exitCode, r.stdout)));
 };
 
 /** `cat` of the files a node has: /etc/resolv.conf and /etc/hosts (coreutils' wording for the rest). */

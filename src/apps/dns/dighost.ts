@@ -23,6 +23,7 @@ import {
   DNS_RCODE_SERVFAIL,
   buildDns,
   canonicalName,
+  dnsRcodeName,
   emptyDnsMessage,
   sameName,
 } from '../../wire/dns.js';
@@ -263,4 +264,11 @@ export function chaseCnames(m: DnsMessage, qname: string): string {
     target = c.data.target;
   }
   return target;
+}
+
+/** rcode_totext of nslookup.c and host.c: the RCODE's name, RESERVED11..15, BADVERS, else `?N`. */
+export function rcodeText(rcode: number): string {
+  if (rcode === 16) return 'BADVERS';
+  if (rcode >= 11 && rcode <= 15) return `RESERVED${rcode}`;
+  return rcode < 16 ? (dnsRcodeName(rcode) ?? `?${rcode}`) : `?${rcode}`;
 }

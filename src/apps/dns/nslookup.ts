@@ -31,7 +31,6 @@ import {
   DNS_TYPE_PTR,
   canonicalName,
   checkName,
-  dnsRcodeName,
   dnsTypeCode,
   rdataTypeCode,
 } from '../../wire/dns.js';
@@ -45,6 +44,7 @@ import {
   bindResolvOptions,
   chaseCnames,
   formatName,
+  rcodeText,
   newLookup,
   runLookups,
 } from './dighost.js';
@@ -209,8 +209,7 @@ export function nslookup(env: NslookupEnv, argv: readonly string[], done: (r: Ns
       haveLookup = true;
       // addlookup: the type is the one set so far; an address becomes its PTR name
       const ip = parseIpv4(a);
-      name =
-        ip !== undefined ? { text: formatName(reverseName(ip)), rdtype: DNS_TYPE_PTR } : { text: a, rdtype: s.deftype };
+      name = ip !== undefined ? { text: reverseName(ip), rdtype: DNS_TYPE_PTR } : { text: a, rdtype: s.deftype };
     } else {
       if (i + 1 < argv.length) {
         done({ stdout: out.join('') + USAGE, exitCode: 1 });
@@ -367,13 +366,6 @@ function run(
     out.push('\n');
     done({ stdout: out.join(''), exitCode: queryError | printError });
   });
-}
-
-/** nslookup.c rcode_totext. */
-function rcodeText(rcode: number): string {
-  if (rcode === 16) return 'BADVERS';
-  if (rcode >= 11 && rcode <= 15) return `RESERVED${rcode}`;
-  return rcode < 16 ? (dnsRcodeName(rcode) ?? `?${rcode}`) : `?${rcode}`;
 }
 
 /** nslookup.c printsection: A and AAAA as Name/Address in the answer section, SOA in seven lines. */
