@@ -14,6 +14,8 @@
  * two servers; host's the same way. dig's command lines (the search list with +search and +ndots, reverse, SRV, TCP, an explicit
  * server) must print the same text but for what differs between any two runs: the query ID, the client
  * cookie, the query time, the date, and TTLs (CoreDNS's cache counts them down in each copy of the cluster).
+ * wget -q fetches from traefik/whoami (scripts/whoami.py in the namespace), whose echo of the request must
+ * be the same, and exits with the same status.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +37,8 @@ import { peekDnsQuestion } from '../src/wire/dns.js';
 const NSLOOKUP = { bin: 'nslookup', install: 'apt-get install -y bind9-dnsutils' };
 const DIG = { bin: 'dig', install: 'apt-get install -y bind9-dnsutils' };
 const HOST = { bin: 'host', install: 'apt-get install -y bind9-host' };
+const WGET = { bin: 'wget', install: 'apt-get install -y wget' };
+const PYTHON = { bin: 'python3', install: 'apt-get install -y python3' };
 const DEMO = join(EXAMPLES_DIR, 'cluster-demo.yaml');
 /** web's ClusterIP: kube-proxy DNATs TCP 80 only, so a query to it goes nowhere. */
 const SILENT = '10.43.237.236';
@@ -44,7 +48,9 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
     !requireNetns(t) ||
     !requirePeer(t, 'nslookup', NSLOOKUP) ||
     !requirePeer(t, 'dig', DIG) ||
-    !requirePeer(t, 'host', HOST)
+    !requirePeer(t, 'host', HOST) ||
+    !requirePeer(t, 'wget', WGET) ||
+    !requirePeer(t, 'python3', PYTHON)
   )
     return;
   const dir = mkdtempSync(join(tmpdir(), 'podnet-nslookup-'));
@@ -245,6 +251,27 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
           realOut.stdout.split('\n')[0],
           `${program} ${args.join(' ')}: first line`,
         );
+    }
+    // wget -q against whoami: scripts/whoami.py on the whoami Service's address in the namespace, the
+    // emulated traefik/whoami pod in the cluster; both echo the request, which must be the same from its
+    // request line on (the hostname, addresses and RemoteAddr before it differ)
+    const whoamiIp = formatIpv4(c.plan.services.find((x) => x.name === 'whoami')!.clusterIP!);
+    ns.ip('c', ['addr', 'add', `${whoamiIp}/32`, 'dev', 'lo']);
+    ns.spawn('c', 'python3', [join(import.meta.dirname, '..', '..', 'scripts', 'whoami.py'), '80', 'whoami']);
+    await waitFor('whoami.py listening', () => /:80 /.test(run('ip', ['netns', 'exec', full, 'ss', '-Hltn'])), 10_000);
+    const fromRequest = (text: string): string => text.slice(text.search(/^(GET|HEAD|POST) /m));
+    const wgetCases: string[][] = [
+      ['-qO-', 'http://whoami/'],
+      ['-q', '-O', '-', '--header', 'X-Test: 1', 'http://whoami/path?x=1'],
+      ['-qO-', '-U', 'probe/1.0', 'whoami/a'],
+      ['-qO-', 'http://nosuch/'],
+      ['-qO-', `http://${refusing}:81/`],
+    ];
+    for (const args of wgetCases) {
+      const want = real(podConf, args, 'wget');
+      const got = emulated(podConf, args, 'wget');
+      assert.equal(fromRequest(got.stdout), fromRequest(want.stdout), `wget ${args.join(' ')}: the request echoed`);
+      assert.equal(got.status, want.status, `wget ${args.join(' ')}: exit status`);
     }
     const digCases: string[][] = [
       ['web'],

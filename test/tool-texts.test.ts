@@ -98,3 +98,24 @@ test("nslookup in the demo's busybox client: BIND 9.18 nslookup's text, as the r
       "Server:\t\t10.43.0.10\nAddress:\t10.43.0.10#53\n\n** server can't find nosuch: NXDOMAIN\n\n",
   );
 });
+
+test('wget -qO- sends what GNU Wget 1.21.3 sends, and exits as it does', async () => {
+  // the real wget's request (captured with nc in a namespace), as traefik/whoami echoes it back; an
+  // unknown name is exit status 4, an error answer (nginx's 404) 8, both printing nothing with -q
+  const file = join(EXAMPLES_DIR, 'cluster-demo.yaml');
+  const ok = await cli('exec', file, 'client', '--', 'wget', '-qO-', 'http://whoami/');
+  assert.equal(ok.code, 0);
+  const request = ok.stdout.slice(ok.stdout.indexOf('GET ')).split(/\r?\n/);
+  assert.deepEqual(request.slice(0, 6), [
+    'GET / HTTP/1.1',
+    'Host: whoami',
+    'User-Agent: Wget/1.21.3',
+    'Accept: */*',
+    'Accept-Encoding: identity',
+    'Connection: Keep-Alive',
+  ]);
+  const nosuch = await cli('exec', file, 'client', '--', 'wget', '-qO-', 'http://nosuch/');
+  assert.deepEqual([nosuch.code, nosuch.stdout], [4, '']);
+  const missing = await cli('exec', file, 'client', '--', 'wget', '-qO-', 'http://web/nope');
+  assert.deepEqual([missing.code, missing.stdout], [8, '']);
+});
