@@ -483,40 +483,29 @@ function blankEnded(text: string): string {
 }
 
 /** dig over the node's UDP (and TCP, for +tcp and truncated answers), with the node's resolv.conf. */
-const digCommand: Command = (ctx, args, done) => {
-  const { tcp, resolvConf } = ctx;
-  const env: DigEnv = {
-    udp: ctx.udp,
-    ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
-    ...(resolvConf !== undefined ? { resolvConf } : {}),
-  };
+const digCommand: Command = (ctx, args, done) =>
   // dig ends its lines (and its full answer with a blank line, as BIND's does): one final newline is the
   // line's own, which `exec` adds back
-  dig(env, args, (r) => done(printed(r.exitCode, r.stdout + r.stderr)));
-};
+  dig(bindToolEnv(ctx), args, (r) => done(printed(r.exitCode, r.stdout + r.stderr)));
+
+/** What BIND's tools run with on `ctx`'s node: its UDP, TCP streams, and its resolv.conf. */
+function bindToolEnv(ctx: ShellContext): DigEnv & NslookupEnv & HostEnv {
+  const { tcp, resolvConf } = ctx;
+  return {
+    udp: ctx.udp,
+    ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
+    ...(resolvConf !== undefined ? { resolvConf } : {}),
+  };
+}
 
 /** nslookup (BIND 9.18's) over the node's UDP (and TCP for -vc), with the node's resolv.conf. */
-const nslookupCommand: Command = (ctx, args, done) => {
-  const { tcp, resolvConf } = ctx;
-  const env: NslookupEnv = {
-    udp: ctx.udp,
-    ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
-    ...(resolvConf !== undefined ? { resolvConf } : {}),
-  };
+const nslookupCommand: Command = (ctx, args, done) =>
   // nslookup ends with an empty line: the final newline is the last line's own, which `exec` adds back
-  nslookup(env, args, (r) => done(printed(r.exitCode, r.stdout)));
-};
+  nslookup(bindToolEnv(ctx), args, (r) => done(printed(r.exitCode, r.stdout)));
 
 /** host (BIND 9.18's) over the node's UDP (and TCP for -T), with the node's resolv.conf. */
-const hostCommand: Command = (ctx, args, done) => {
-  const { tcp, resolvConf } = ctx;
-  const env: HostEnv = {
-    udp: ctx.udp,
-    ...(tcp !== undefined ? { connect: tcpConnector(tcp) } : {}),
-    ...(resolvConf !== undefined ? { resolvConf } : {}),
-  };
-  host(env, args, (r) => done(printed(r.exitCode, r.stdout)));
-};
+const hostCommand: Command = (ctx, args, done) =>
+  host(bindToolEnv(ctx), args, (r) => done(printed(r.exitCode, r.stdout)));
 
 /** `cat` of the files a node has: /etc/resolv.conf and /etc/hosts (coreutils' wording for the rest). */
 const catCommand: Command = (ctx, args, done) => {
