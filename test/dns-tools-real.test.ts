@@ -14,6 +14,7 @@
  * two servers; host's the same way. dig's command lines (the search list with +search and +ndots, reverse, SRV, TCP, an explicit
  * server) must print the same text but for what differs between any two runs: the query ID, the client
  * cookie, the query time, the date, and TTLs (CoreDNS's cache counts them down in each copy of the cluster).
+ * getent's hosts, ahosts and ahostsv4 print what glibc finds with the pod's /etc/hosts and resolv.conf.
  * wget -q fetches from traefik/whoami (scripts/whoami.py in the namespace), whose echo of the request must
  * be the same, and exits with the same status.
  */
@@ -209,6 +210,28 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
       assert.equal(got.stdout, want.stdout, `${label}: text`);
       assert.equal(got.status, want.status, `${label}: exit status`);
     }
+    const getentCases: string[][] = [
+      ['hosts', 'web'],
+      ['hosts', 'nosuch'],
+      ['hosts', 'web', 'nosuch', 'client'],
+      ['hosts', 'localhost'],
+      ['hosts', 'client'],
+      ['hosts', '10.43.0.10'],
+      ['hosts', '10.99.0.1'],
+      ['hosts', '10.42.1.5'],
+      ['hosts'],
+      ['ahosts', 'web'],
+      ['ahosts', 'kubernetes.default'],
+      ['ahosts', '10.43.0.10'],
+      ['ahostsv4', 'client'],
+      ['foo', 'x'],
+    ];
+    for (const args of getentCases) {
+      const want = real(podConf, args, 'getent');
+      const got = emulated(podConf, args, 'getent');
+      assert.equal(got.stdout, want.stdout, `getent ${args.join(' ')}: text`);
+      assert.equal(got.status, want.status, `getent ${args.join(' ')}: exit status`);
+    }
     // getaddrinfo's queries: which names and types each tool asks, from which of its sockets, in order
     const sentQueries: string[] = [];
     const udpSend = client.udp.send.bind(client.udp);
@@ -233,6 +256,9 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
       ['nc', '-z', '-w', '1', 'web', '80'],
       ['nc', '-4', '-z', '-w', '1', 'web', '80'],
       ['traceroute', '-n', '-m', '1', '-q', '1', '-w', '1', 'web'],
+      ['getent', 'hosts', 'web'],
+      ['getent', 'ahosts', 'web'],
+      ['getent', 'hosts', 'client'],
     ];
     for (const [program, ...args] of toolCases) {
       rmSync(`${caseFile}.queries`, { force: true });

@@ -119,3 +119,22 @@ test('wget -qO- sends what GNU Wget 1.21.3 sends, and exits as it does', async (
   const missing = await cli('exec', file, 'client', '--', 'wget', '-qO-', 'http://web/nope');
   assert.deepEqual([missing.code, missing.stdout], [8, '']);
 });
+
+test("getent's host databases in the demo's client pod, as glibc 2.36's getent printed them", async () => {
+  // the real getent's text for the same keys with the pod's /etc/hosts and resolv.conf (compared live in
+  // test/dns-tools-real.test.ts): a name through the search list, ::1 for localhost (AF_INET6 is asked
+  // first), getaddrinfo's three socket types, and status 2 for a name nothing knows
+  const file = join(EXAMPLES_DIR, 'cluster-demo.yaml');
+  const run = (...args: string[]): ReturnType<typeof cli> => cli('exec', file, 'client', '--', 'getent', ...args);
+  const hosts = await run('hosts', 'web', 'localhost');
+  assert.deepEqual(
+    [hosts.code, hosts.stdout],
+    [0, '10.43.237.236   web.default.svc.cluster.local\n::1             localhost ip6-localhost ip6-loopback\n'],
+  );
+  const ahosts = await run('ahosts', 'web');
+  assert.equal(
+    ahosts.stdout,
+    '10.43.237.236   STREAM web.default.svc.cluster.local\n10.43.237.236   DGRAM  \n10.43.237.236   RAW    \n',
+  );
+  assert.equal((await run('hosts', 'nosuch')).code, 2);
+});

@@ -25,6 +25,7 @@ import { arpCommand, netstatCommand, routeCommand } from './net-tools.js';
 import { dig, type DigEnv } from './dns/dig.js';
 import { nslookup, type NslookupEnv } from './dns/nslookup.js';
 import { host, type HostEnv } from './dns/host.js';
+import { getent } from './getent.js';
 import { tcpConnector } from './dns/tcp.js';
 import type { TcpStack } from '../transport/tcp.js';
 import { EAI_NONAME, type Lookup, type LookupResult } from './dns/lookup.js';
@@ -148,6 +149,7 @@ export class Shell {
     this.commands.set('dig', digCommand);
     this.commands.set('nslookup', nslookupCommand);
     this.commands.set('host', hostCommand);
+    this.commands.set('getent', getentCommand);
     this.commands.set('cat', catCommand);
     this.commands.set('sysctl', (ctx, args, done) => done(sysctlCommand(ctx.node, args)));
     this.commands.set('iptables-save', (ctx, args, done) => {
@@ -506,6 +508,12 @@ const nslookupCommand: Command = (ctx, args, done) =>
 /** host (BIND 9.18's) over the node's UDP (and TCP for -T), with the node's resolv.conf. */
 const hostCommand: Command = (ctx, args, done) =>
   host(bindToolEnv(ctx), args, (r) => done(printed(r.exitCode, r.stdout)));
+
+/** getent's host databases, as glibc resolves with the node's /etc/hosts and resolv.conf. */
+const getentCommand: Command = (ctx, args, done) =>
+  getent({ ...bindToolEnv(ctx), ...(ctx.hostsFile !== undefined ? { hostsFile: ctx.hostsFile } : {}) }, args, (r) =>
+    done(printed(r.exitCode, r.stdout)),
+  );
 
 /** `cat` of the files a node has: /etc/resolv.conf and /etc/hosts (coreutils' wording for the rest). */
 const catCommand: Command = (ctx, args, done) => {

@@ -72,11 +72,12 @@ Usage:
   podnet exec LAB.yaml|CLUSTER.yaml NODE|POD [--fresh] [--seed N] [--pcap DIR|FILE.pcapng] [--datastore D] [BUDGETS]
               -- COMMAND [ARGS...]
                                              run a command on a node or in a pod (ping, traceroute, dig,
-                                             nslookup, host, curl, wget -q, nc, ip addr|link|route|neigh,
-                                             bridge fdb|link, iptables-save, iptables -L -n|-S, conntrack -L,
-                                             ss, netstat -n, route -n, arp -n, sysctl, cat: Debian 12's
-                                             tools, in a pod too, not its image's own) after the lab's steps
-                                             (or on a fresh lab with --fresh); exits with its status
+                                             nslookup, host, getent hosts, curl, wget -q, nc,
+                                             ip addr|link|route|neigh, bridge fdb|link, iptables-save,
+                                             iptables -L -n|-S, conntrack -L, ss, netstat -n, route -n,
+                                             arp -n, sysctl, cat: Debian 12's tools, in a pod too, not its
+                                             image's own) after the lab's steps (or on a fresh lab with
+                                             --fresh); exits with its status
 ${GET_USAGE}
 ${SERVE_USAGE}
 ${UP_USAGE}
