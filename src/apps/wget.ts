@@ -237,7 +237,16 @@ export function runWget(env: WgetEnv, o: WgetOptions, done: (r: WgetResult) => v
             finish(8);
             return;
           }
-          const next = parseUrl(new URL(location, `http://${hostField}${u.path}`).href);
+          let target: string;
+          try {
+            target = new URL(location, `http://${hostField}${u.path}`).href;
+          } catch {
+            // a Location that is no URL: wget gives up on it
+            c.end();
+            finish(1);
+            return;
+          }
+          const next = parseUrl(target);
           if ('error' in next) {
             c.end();
             done({ status: next.notEmulated === true ? 255 : 1, stdout: next.error });
