@@ -137,4 +137,6 @@ test("getent's host databases in the demo's client pod, as glibc 2.36's getent p
     '10.43.237.236   STREAM web.default.svc.cluster.local\n10.43.237.236   DGRAM  \n10.43.237.236   RAW    \n',
   );
   assert.equal((await run('hosts', 'nosuch')).code, 2);
+  // a key that is no name is found nowhere, as gethostbyname2 finds nothing for it
+  assert.deepEqual([(await run('hosts', 'a..b')).code, (await run('ahosts', 'a..b')).code], [2, 2]);
 });

@@ -18,7 +18,7 @@
  * (test/dns-tools-real.test.ts).
  */
 import { formatIpv4, parseIpv4, type Ipv4 } from '../wire/addr.js';
-import { DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_PTR, formatIpv6, parseIpv6 } from '../wire/dns.js';
+import { DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_PTR, checkName, formatIpv6, parseIpv6 } from '../wire/dns.js';
 import type { UdpStack } from '../transport/udp.js';
 import { type HostsEntry, parseHosts, reverseName } from './dns/hosts.js';
 import { type ResolveResult, StubResolver } from './dns/resolver.js';
@@ -131,7 +131,8 @@ export function getent(env: GetentEnv, argv: readonly string[], done: (r: Getent
   }
   const resolver = env.resolvConf === undefined ? undefined : new StubResolver(env.udp, env.resolvConf, env.connect);
   const ask = (name: string, type: number, cb: (r: ResolveResult | undefined) => void): void => {
-    if (resolver === undefined) cb(undefined);
+    // a key that is no domain name is found nowhere (the resolver takes names only)
+    if (resolver === undefined || checkName(name) !== undefined) cb(undefined);
     else resolver.resolve(name, type, cb);
   };
   const out: string[] = [];
