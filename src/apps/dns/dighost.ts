@@ -24,11 +24,13 @@ import {
   buildDns,
   canonicalName,
   dnsRcodeName,
+  checkName,
   emptyDnsMessage,
   sameName,
 } from '../../wire/dns.js';
 import { SECOND } from '../../sim/engine.js';
 import type { UdpStack } from '../../transport/udp.js';
+import { iscNameError } from './dig.js';
 import { type ExchangeOutcome, type ExchangeRequest, exchangeStream, exchangeUdp } from './exchange.js';
 import type { StreamConnector } from './stream.js';
 
@@ -74,6 +76,8 @@ export interface DighostSettings {
   readonly comments: boolean;
   /** The query-ID stream's name (one per tool and node). */
   readonly rngName: string;
+  /** The program's name, for its fatal errors. */
+  readonly progname: string;
 }
 
 /** Prints the answer that ended `l` (asked as `qname`, from `srv`); `queue` adds a lookup after the others. */
@@ -96,14 +100,17 @@ export function newLookup(
   return { textname, rdtype, origin: null, doneAsIs: false, needSearch: false, newSearch, retries, tcp };
 }
 
-/** Runs `first` and whatever `print` queues, writing the engine's own lines to `out`; then `done`. */
+/**
+ * Runs `first` and whatever `print` queues, writing the engine's own lines to `out`; then `done`, with
+ * `fatal` when the tool stopped on an error (exit status 1, no more output).
+ */
 export function runLookups(
   env: { readonly udp: UdpStack; readonly connect?: StreamConnector },
   s: DighostSettings,
   first: DighostLookup,
   out: string[],
   print: DighostPrint,
-  done: () => void,
+  done: (fatal?: boolean) => void,
 ): void {
   const rng = env.udp.node.engine.stream(s.rngName);
   const queue: DighostLookup[] = [first];
@@ -148,6 +155,14 @@ export function runLookups(
   };
   const start = (l: DighostLookup): void => {
     const qname = qnameOf(l);
+    // setup_lookup: a search domain that is no name (nslookup -domain=, or resolv.conf) is fatal
+    const bad = checkName(qname);
+    if (bad !== undefined) {
+      const origin = l.origin === null ? qname : s.search[l.origin]!;
+      out.push(`${s.progname}: '${origin}' is not in legal name syntax (${iscNameError(bad)})\n`);
+      done(true);
+      return;
+    }
     const id = rng.nextU32() & 0xffff;
     const query: DnsMessage = {
       ...emptyDnsMessage({ id, rd: s.recurse }),

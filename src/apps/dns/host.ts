@@ -222,6 +222,7 @@ export function host(env: HostEnv, argv: readonly string[], done: (r: HostResult
     comments: false,
     // query IDs: the stream `node:<name>/host`, shared by every host run on that node
     rngName: `node:${env.udp.node.name}/host`,
+    progname: 'host',
   };
   const out: string[] = [];
   let seenError = -1;
@@ -252,7 +253,7 @@ export function host(env: HostEnv, argv: readonly string[], done: (r: HostResult
       out.push(`${formatName(qname)} has no ${dnsTypeName(l.rdtype)} record\n`);
     seenError = forceError;
   };
-  runLookups(env, settings, newLookup(textname, rdtype, tries, tcp ?? false), out, print, () =>
-    done({ stdout: out.join(''), exitCode: seenError === 0 ? 0 : 1 }),
+  runLookups(env, settings, newLookup(textname, rdtype, tries, tcp ?? false), out, print, (fatal) =>
+    done({ stdout: out.join(''), exitCode: fatal !== true && seenError === 0 ? 0 : 1 }),
   );
 }

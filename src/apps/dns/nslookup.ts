@@ -329,6 +329,7 @@ function run(
     comments: true,
     // query IDs: the stream `node:<name>/nslookup`, shared by every nslookup run on that node
     rngName: `node:${env.udp.node.name}/nslookup`,
+    progname: 'nslookup',
   };
   let queryError = 1;
   let printError = 0;
@@ -362,7 +363,11 @@ function run(
   };
   // ANY goes over TCP unless -vc or -novc was given (addlookup)
   const tcp = first.rdtype === 255 && !s.tcpSet ? true : s.tcp;
-  runLookups(env, settings, newLookup(first.text, first.rdtype, tries, tcp), out, print, () => {
+  runLookups(env, settings, newLookup(first.text, first.rdtype, tries, tcp), out, print, (fatal) => {
+    if (fatal === true) {
+      done({ stdout: out.join(''), exitCode: 1 });
+      return;
+    }
     out.push('\n');
     done({ stdout: out.join(''), exitCode: queryError | printError });
   });
