@@ -276,6 +276,18 @@ describe("stub resolver: getaddrinfo's A and AAAA at once (T_QUERY_A_AND_AAAA)",
     assert.equal(x.attempts.length, 8);
   });
 
+  it('the empty name is asked nowhere; a search domain that makes a name too long ends the search list', () => {
+    const { l, r } = setup(POD_RESOLV);
+    const empty = resolve(l, r, '', T_QUERY_A_AND_AAAA);
+    assert.deepEqual([empty.herrno, empty.attempts.length], ['HOST_NOT_FOUND', 0]);
+    // 62 + 1 + 62 + 1 + 62 + 1 + 60 = 249 characters: with ".default.svc.cluster.local" it is over 255
+    const long = ['a'.repeat(62), 'b'.repeat(62), 'c'.repeat(62), 'd'.repeat(60)].join('.');
+    const x = resolve(l, r, long, T_QUERY_A_AND_AAAA);
+    // res_search: the first domain's NO_RECOVERY ends the search list; the name is still asked as it is
+    assert.deepEqual(x.names, [`${long}.`]);
+    assert.equal(x.herrno, 'HOST_NOT_FOUND');
+  });
+
   it('use-vc asks both over TCP', () => {
     const { l, r } = setup('nameserver 10.43.0.10\noptions use-vc\n');
     const x = resolve(l, r, 'kubernetes.default.svc.cluster.local.', T_QUERY_A_AND_AAAA);

@@ -161,11 +161,22 @@ export class StubResolver {
         elapsed: engine.now - start,
       });
     };
+    // the empty name: nothing is asked (glibc's lookups of "" fail without a query, as seen in a namespace)
+    if (name === '') {
+      finish('HOST_NOT_FOUND');
+      return;
+    }
     // one res_querydomain: ask, then classify as res_query does
     const ask = (
       fqdn: string,
       cb: (herrno: HErrno | undefined, servfail: boolean, refused: boolean, m?: DnsMessage) => void,
     ): void => {
+      // res_nmkquery fails on a name that cannot be encoded (a search domain makes it too long, or the
+      // empty name gets an empty first label): NO_RECOVERY, and nothing is sent
+      if (checkName(fqdn) !== undefined) {
+        cb('NO_RECOVERY', false, false);
+        return;
+      }
       names.push(fqdn);
       if (type === T_QUERY_A_AND_AAAA) {
         this.sendPair(fqdn, attempts, (r) => {
