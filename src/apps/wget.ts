@@ -21,6 +21,7 @@ import type { TcpStack } from '../transport/tcp.js';
 import { SECOND } from '../sim/engine.js';
 import { HttpConnection, httpExchange } from './http/client.js';
 import { fieldValue, latin1Bytes } from './http/message.js';
+import { splitHostPortTarget } from './http/url.js';
 import { printed, withLookedUp, type Command } from './shell.js';
 
 /** The version wget announces in User-Agent. */
@@ -145,17 +146,11 @@ function parseUrl(text: string): WgetUrl | { error: string; notEmulated?: boolea
     if (s !== 'http') return { error: `${text}: Unsupported scheme '${s}'.` };
     rest = rest.slice(scheme[0].length);
   }
-  const hash = rest.indexOf('#');
-  if (hash >= 0) rest = rest.slice(0, hash);
-  const cut = rest.search(/[/?]/);
-  const authority = cut < 0 ? rest : rest.slice(0, cut);
-  let path = cut < 0 ? '/' : rest.slice(cut);
-  if (path.startsWith('?')) path = `/${path}`;
-  const m = /^([^:@/]+)(?::([0-9]*))?$/.exec(authority);
-  if (m === null) return { error: `${text}: Invalid host name.` };
-  const port = m[2] === undefined || m[2] === '' ? 80 : Number(m[2]);
+  const parts = splitHostPortTarget(rest);
+  if (parts === undefined) return { error: `${text}: Invalid host name.` };
+  const port = parts.portText === undefined || parts.portText === '' ? 80 : Number(parts.portText);
   if (!(port >= 1 && port <= 65535)) return { error: `${text}: Bad port number.` };
-  return { host: m[1]!, port, path };
+  return { host: parts.host, port, path: parts.target };
 }
 
 /** What wget printed (stdout and stderr, in order) and its exit status. */

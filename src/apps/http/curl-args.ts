@@ -6,6 +6,7 @@
  * Running it is src/apps/curl.ts.
  */
 import { utf8 } from './message.js';
+import { splitHostPortTarget } from './url.js';
 
 /** The version curl announces in User-Agent. */
 export const CURL_VERSION = '7.88.1';
@@ -166,16 +167,9 @@ export function parseCurlUrl(url: string): CurlUrl | { code: number; message: st
     rest = rest.slice(scheme[0].length);
   }
   if (/[\s]/.test(rest)) return bad;
-  const hash = rest.indexOf('#');
-  if (hash >= 0) rest = rest.slice(0, hash);
-  const cut = rest.search(/[/?]/);
-  const authority = cut < 0 ? rest : rest.slice(0, cut);
-  let target = cut < 0 ? '/' : rest.slice(cut);
-  if (target.startsWith('?')) target = `/${target}`;
-  const m = /^([^:@]+)(?::([0-9]*))?$/.exec(authority);
-  if (m === null) return bad;
-  const host = m[1]!;
-  const portText = m[2];
+  const parts = splitHostPortTarget(rest);
+  if (parts === undefined) return bad;
+  const { host, portText, target } = parts;
   const port = portText === undefined || portText === '' ? 80 : Number(portText);
   if (!(port >= 1 && port <= 65535)) return bad;
   const showPort = portText !== undefined && portText !== '' && port !== 80;
