@@ -58,48 +58,28 @@ export function exchangeUdp(udp: UdpStack, req: ExchangeRequest, done: (o: Excha
   const engine = node.engine;
   const sentAt = engine.now;
   let finished = false;
-  let port = 0;
   const finish = (o: ExchangeOutcome): void => {
     if (finished) return;
     finished = true;
     timer.cancel();
-    offIcmp();
-    udp.unbind(port);
+    sock.close();
     done(o);
   };
-  port = udp.bind(0, (d) => {
-    if (d.src !== req.server || d.srcPort !== req.port) {
-      node.note(
-        () => `DNS client :${port}: ignored a datagram from ${formatIpv4(d.src)}:${d.srcPort}, not the server asked`,
-      );
-      return;
-    }
-    const r = parseDns(d.payload);
-    if (!r.ok || !answersQuery(r.value, req.id, req.questions)) {
-      node.note(
-        () =>
-          `DNS client :${port}: ignored a reply that does not answer query ${req.id}${r.ok ? '' : ` (${r.error.reason})`}`,
-      );
-      return;
-    }
-    finish({ kind: 'answer', message: r.value, bytes: d.payload.slice(), rtt: d.time - sentAt });
-  });
-  const offIcmp = node.onIcmp((ev) => {
-    const m = ev.message;
-    if (m.kind !== 'unreachable' || m.code !== 3) return;
-    const q = m.original;
-    if (q.length < 28 || q[9] !== IPPROTO_UDP) return;
-    const ihl = (q[0]! & 0x0f) * 4;
-    if (q.length < ihl + 4 || readIpv4(q, 16) !== req.server) return;
-    const sport = (q[ihl]! << 8) | q[ihl + 1]!;
-    const dport = (q[ihl + 2]! << 8) | q[ihl + 3]!;
-    if (sport === port && dport === req.port) finish({ kind: 'refused' });
-  });
+  const sock = openUdpExchange(
+    udp,
+    req.server,
+    req.port,
+    (m, bytes, time) => {
+      if (!answersQuery(m, req.id, req.questions)) {
+        node.note(() => `DNS client :${sock.port}: ignored a reply that does not answer query ${req.id}`);
+        return;
+      }
+      finish({ kind: 'answer', message: m, bytes, rtt: time - sentAt });
+    },
+    () => finish({ kind: 'refused' }),
+  );
   const timer = engine.timer(req.timeout, () => finish({ kind: 'timeout' }));
-  // the socket is connected to the server (glibc's send_dg, dig, Go's net.Dial in CoreDNS's forward), so
-  // the query carries its flow hash: through VXLAN, a source port of its own (checked on Linux 6.18)
-  const err = udp.send(port, req.server, req.port, req.bytes, { hash: udp.connectHash() });
-  if (err !== undefined) finish({ kind: 'unreachable' });
+  if (!sock.send(req.bytes)) finish({ kind: 'unreachable' });
 }
 
 /** Sends `req` over a stream opened with `connect` (RFC 7766) and calls `done` once; closes the stream after. */
@@ -136,6 +116,8 @@ export function exchangeStream(
 
 /** A UDP socket connected to one DNS server: what glibc's send_dg holds while it waits for its answers. */
 export interface UdpExchangeSocket {
+  /** Its local (ephemeral) port. */
+  readonly port: number;
   /** Sends a query; false when it could not be sent (no route: ENETUNREACH). */
   send(bytes: Uint8Array): boolean;
   /** Unbinds the socket; no callback is called after it. */
@@ -182,8 +164,11 @@ export function openUdpExchange(
     const dport = (q[ihl + 2]! << 8) | q[ihl + 3]!;
     if (sport === local && dport === port) onRefused();
   });
+  // the socket is connected to the server (glibc's send_dg, dig, Go's net.Dial in CoreDNS's forward), so
+  // its queries carry its flow hash: through VXLAN, a source port of its own (checked on Linux 6.18)
   const hash = udp.connectHash();
   return {
+    port: local,
     send: (bytes) => udp.send(local, server, port, bytes, { hash }) === undefined,
     close: () => {
       if (!open) return;
