@@ -135,6 +135,15 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
       assert.ok(r !== undefined, `${program} ${args.join(' ')} did not finish`);
       return { status: r.status, stdout: r.stdout };
     };
+    /** `program args` with resolv.conf `conf` prints the real one's text and exits with its status. */
+    const sameAsReal = (program: string, conf: string, args: string[]): void => {
+      const want = real(conf, args, program);
+      const got = emulated(conf, args, program);
+      const servers = conf === podConf ? '' : ` with ${conf.match(/^nameserver .*$/gm)!.join(', ')}`;
+      const label = `${program} ${args.join(' ')}${servers}`;
+      assert.equal(got.stdout, want.stdout, `${label}: text`);
+      assert.equal(got.status, want.status, `${label}: exit status`);
+    };
     const cases: [string, string[]][] = [
       [podConf, ['web']],
       [podConf, ['kubernetes.default']],
@@ -170,13 +179,7 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
       [twoServers(SILENT, '10.43.0.10'), ['web']],
       [twoServers(SILENT, refusing), ['web']],
     ];
-    for (const [conf, args] of cases) {
-      const want = real(conf, args);
-      const got = emulated(conf, args);
-      const label = `nslookup ${args.join(' ')}${conf === podConf ? '' : ` with ${conf.match(/^nameserver .*$/gm)!.join(', ')}`}`;
-      assert.equal(got.stdout, want.stdout, `${label}: text`);
-      assert.equal(got.status, want.status, `${label}: exit status`);
-    }
+    for (const [conf, args] of cases) sameAsReal('nslookup', conf, args);
     const hostCases: [string, string[]][] = [
       [podConf, ['web']],
       [podConf, ['kubernetes.default']],
@@ -204,13 +207,7 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
       [twoServers(refusing, '10.43.0.10'), ['-N', '1', 'kubernetes.default.svc.cluster.local']],
       [twoServers('10.43.0.10', refusing), ['web']],
     ];
-    for (const [conf, args] of hostCases) {
-      const want = real(conf, args, 'host');
-      const got = emulated(conf, args, 'host');
-      const label = `host ${args.join(' ')}${conf === podConf ? '' : ` with ${conf.match(/^nameserver .*$/gm)!.join(', ')}`}`;
-      assert.equal(got.stdout, want.stdout, `${label}: text`);
-      assert.equal(got.status, want.status, `${label}: exit status`);
-    }
+    for (const [conf, args] of hostCases) sameAsReal('host', conf, args);
     const getentCases: string[][] = [
       ['hosts', 'web'],
       ['hosts', 'nosuch'],
@@ -227,12 +224,7 @@ test('nslookup, host and dig print what BIND 9.18 nslookup, host and dig print, 
       ['ahostsv4', 'client'],
       ['foo', 'x'],
     ];
-    for (const args of getentCases) {
-      const want = real(podConf, args, 'getent');
-      const got = emulated(podConf, args, 'getent');
-      assert.equal(got.stdout, want.stdout, `getent ${args.join(' ')}: text`);
-      assert.equal(got.status, want.status, `getent ${args.join(' ')}: exit status`);
-    }
+    for (const args of getentCases) sameAsReal('getent', podConf, args);
     // getaddrinfo's queries: which names and types each tool asks, from which of its sockets, in order
     const sentQueries: string[] = [];
     const udpSend = client.udp.send.bind(client.udp);
